@@ -1,0 +1,24 @@
+//! threat-analyzer: threat-model annotations in source comments, analysed like code.
+//!
+//! Layers (arrows point down only; see each module's docs for what it owns and must never do):
+//!
+//! ```text
+//!   cli (check)                      lsp (later)
+//!          \                         /
+//!           analysis   diagnostics and IDE features in editor-neutral terms
+//!               |
+//!           model      per-file facts merged into one project index; no I/O
+//!               |
+//!           syntax     languages, comments, the annotation parser; pure functions of text
+//!
+//!   render (human, json, sarif) reads analysis results; walk does the file-system I/O.
+//! ```
+//!
+//! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) does no I/O and knows no
+//! protocol types.
+
+pub mod analysis;
+pub mod diagnostic;
+pub mod model;
+pub mod syntax;
+pub mod text;

@@ -1,0 +1,357 @@
+//! The one annotation AST shared by all three dialects.
+//!
+//! Owns: the typed shape of a parsed annotation ([`Annotation`], [`Body`], [`Ref`]). Every node
+//! carries an exact byte range into its file. Must never: resolve references (that is the model's
+//! job) or know which file it came from.
+
+use crate::text::TextRange;
+
+/// A value and the exact range of the text it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub range: TextRange,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, range: TextRange) -> Self {
+        Self { value, range }
+    }
+}
+
+/// The dialect an annotation is written in, judged from its verb spelling and argument forms.
+/// Informative only: all dialects mean the same thing once parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dialect {
+    /// GuardLink GAL 1.0.
+    Gal,
+    /// ThreatSpec 0.5 (`@component`, colon paths, `with` details).
+    ThreatSpec,
+    /// ThreatSpec 0.1 (`@alias`, `@describe`, `@boundary:@component`).
+    LegacyThreatSpec,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Gal => "gal",
+            Dialect::ThreatSpec => "threatspec",
+            Dialect::LegacyThreatSpec => "threatspec-0.1",
+        }
+    }
+}
+
+/// Canonical verbs. Dialect spellings map onto these (`@component` -> `Asset`,
+/// `@connects` -> `Flows`, `@review` -> `Audit`, `@tests` -> `Validates`, singular forms too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verb {
+    Asset,
+    Threat,
+    Control,
+    Actor,
+    Mitigates,
+    Exposes,
+    Confirmed,
+    Accepts,
+    Transfers,
+    Flows,
+    Boundary,
+    Entitles,
+    Feature,
+    Validates,
+    Audit,
+    Owns,
+    Handles,
+    Assumes,
+    Comment,
+    Shield,
+    ShieldBegin,
+    ShieldEnd,
+    Alias,
+    Describe,
+}
+
+/// What kind of entity a definition or reference names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityKind {
+    /// GAL asset / ThreatSpec component (a node of the data-flow diagram).
+    Asset,
+    Threat,
+    Control,
+    Actor,
+    /// A trust boundary (GAL `@boundary ... (#id)`, legacy `@alias boundary @b`).
+    Boundary,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Asset => "asset",
+            EntityKind::Threat => "threat",
+            EntityKind::Control => "control",
+            EntityKind::Actor => "actor",
+            EntityKind::Boundary => "boundary",
+        }
+    }
+}
+
+/// GAL severity. `P0`..`P3` are the same levels as `critical`..`low`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn parse(text: &str) -> Option<Severity> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "critical" | "p0" => Severity::Critical,
+            "high" | "p1" => Severity::High,
+            "medium" | "p2" => Severity::Medium,
+            "low" | "p3" => Severity::Low,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+    /// High and critical findings are errors in `unmitigated-exposure`.
+    pub fn is_serious(self) -> bool {
+        self >= Severity::High
+    }
+}
+
+/// An argument that names an entity: by id, by name or path, or by a legacy `@b:@c` pair.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ref {
+    /// The whole argument as written (name, `(#id)` and alias groups included).
+    pub range: TextRange,
+    pub form: RefForm,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RefForm {
+    /// `#id` (GAL, ThreatSpec 0.5) or `@id` (ThreatSpec 0.1): a pure reference by identifier.
+    /// `value` excludes the sigil; `range` covers the identifier only.
+    Id(Spanned<String>),
+    /// A free-text name or a component path (`App.Auth`, `WebApp:Api`, `SQL Injection`).
+    Name {
+        name: Spanned<String>,
+        /// `(#id)` written after the name: defines that id for this entity.
+        id: Option<Spanned<String>>,
+        /// ThreatSpec `Alias (Path)` on a component: `name` is the path, `alias` the other name.
+        alias: Option<Spanned<String>>,
+    },
+    /// ThreatSpec 0.1 `@boundary:@component`: component `component` in trust boundary `boundary`.
+    Legacy {
+        boundary: Spanned<String>,
+        component: Spanned<String>,
+    },
+}
+
+impl Ref {
+    /// The id this argument defines or references by sigil, if any.
+    pub fn explicit_id(&self) -> Option<&Spanned<String>> {
+        match &self.form {
+            RefForm::Id(id) => Some(id),
+            RefForm::Name { id, .. } => id.as_ref(),
+            RefForm::Legacy { .. } => None,
+        }
+    }
+    /// Human-readable text of the argument (name, `#id`, or `@b:@c`).
+    pub fn display(&self) -> String {
+        match &self.form {
+            RefForm::Id(id) => format!("#{}", id.value),
+            RefForm::Name { name, .. } => name.value.clone(),
+            RefForm::Legacy {
+                boundary,
+                component,
+            } => {
+                format!("@{}:@{}", boundary.value, component.value)
+            }
+        }
+    }
+}
+
+/// Shield markers: text inside `@shield:begin` .. `@shield:end` is never parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ShieldKind {
+    /// `@shield`: the rest of this comment is skipped.
+    Line,
+    Begin,
+    End,
+}
+
+/// The verb-specific part of an annotation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Body {
+    /// `@asset`/`@component`, `@threat`, `@control`, `@actor`.
+    Define {
+        kind: EntityKind,
+        target: Ref,
+    },
+    Mitigates {
+        asset: Ref,
+        threat: Ref,
+        control: Option<Ref>,
+    },
+    Exposes {
+        asset: Ref,
+        threat: Ref,
+    },
+    Confirmed {
+        threat: Ref,
+        asset: Ref,
+    },
+    Accepts {
+        threat: Ref,
+        asset: Ref,
+    },
+    /// `from` is absent in the ThreatSpec 0.1 form `@transfers T to @b:@c`.
+    Transfers {
+        threat: Ref,
+        from: Option<Ref>,
+        to: Ref,
+    },
+    /// GAL `@flows A -> B [via M]`, ThreatSpec `@connects A to|with B [with details] [as name]`.
+    Flows {
+        from: Ref,
+        to: Ref,
+        two_way: bool,
+        mechanism: Option<Spanned<String>>,
+        name: Option<Spanned<String>>,
+    },
+    /// GAL `@boundary between A and B (#id)` / `@boundary A | B (#id)`.
+    Boundary {
+        a: Ref,
+        b: Ref,
+        id: Option<Spanned<String>>,
+    },
+    Entitles {
+        actor: Ref,
+        capability: Spanned<String>,
+        asset: Option<Ref>,
+        threat: Option<Ref>,
+    },
+    Feature {
+        name: Spanned<String>,
+    },
+    /// GAL `@validates C for A`, ThreatSpec `@tests C for A`.
+    Validates {
+        control: Ref,
+        asset: Ref,
+    },
+    /// GAL `@audit A`, ThreatSpec `@review A note`.
+    Audit {
+        asset: Ref,
+        note: Option<Spanned<String>>,
+    },
+    Owns {
+        owner: Spanned<String>,
+        asset: Ref,
+    },
+    Handles {
+        class: Spanned<String>,
+        asset: Ref,
+    },
+    Assumes {
+        asset: Ref,
+        note: Option<Spanned<String>>,
+    },
+    Comment {
+        text: Option<Spanned<String>>,
+    },
+    /// ThreatSpec 0.1 `@alias boundary|component|threat @id[:@id] to Name`.
+    Alias {
+        kind: EntityKind,
+        target: Ref,
+        name: Spanned<String>,
+    },
+    /// ThreatSpec 0.1 `@describe boundary|component|threat @id[:@id] as text`.
+    Describe {
+        kind: EntityKind,
+        target: Ref,
+        text: Spanned<String>,
+    },
+    Shield(ShieldKind),
+}
+
+/// One parsed annotation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Annotation {
+    pub verb: Verb,
+    pub dialect: Dialect,
+    /// From the `@` to the end of the annotation, continuation lines included.
+    pub range: TextRange,
+    /// The verb as written, `@` included.
+    pub verb_range: TextRange,
+    pub body: Body,
+    pub severity: Option<Spanned<Severity>>,
+    /// External references such as `cwe:CWE-89`, `owasp:A03:2021`, kept verbatim.
+    pub external_refs: Vec<Spanned<String>>,
+    /// `-- "text"` (escapes resolved, continuation lines joined with a space), or the
+    /// `description` key of a ThreatSpec extended block.
+    pub description: Option<Spanned<String>>,
+    /// ThreatSpec free-text details (`with <details>` on exposes/accepts/transfers/connects).
+    pub details: Option<Spanned<String>>,
+    /// Other keys of a ThreatSpec extended YAML block or `x-threatspec` map, in source order.
+    pub fields: Vec<(String, String)>,
+}
+
+impl Annotation {
+    /// Every entity argument of the annotation, in source order.
+    pub fn refs(&self) -> Vec<(EntityKind, &Ref)> {
+        use EntityKind::*;
+        let mut out: Vec<(EntityKind, &Ref)> = Vec::new();
+        match &self.body {
+            Body::Define { kind, target } => out.push((*kind, target)),
+            Body::Mitigates {
+                asset,
+                threat,
+                control,
+            } => {
+                out.push((Asset, asset));
+                out.push((Threat, threat));
+                out.extend(control.iter().map(|c| (Control, c)));
+            }
+            Body::Exposes { asset, threat } => out.extend([(Asset, asset), (Threat, threat)]),
+            Body::Confirmed { threat, asset } | Body::Accepts { threat, asset } => {
+                out.extend([(Threat, threat), (Asset, asset)])
+            }
+            Body::Transfers { threat, from, to } => {
+                out.push((Threat, threat));
+                out.extend(from.iter().map(|f| (Asset, f)));
+                out.push((Asset, to));
+            }
+            Body::Flows { from, to, .. } => out.extend([(Asset, from), (Asset, to)]),
+            Body::Boundary { a, b, .. } => out.extend([(Asset, a), (Asset, b)]),
+            Body::Entitles {
+                actor,
+                asset,
+                threat,
+                ..
+            } => {
+                out.push((Actor, actor));
+                out.extend(asset.iter().map(|a| (Asset, a)));
+                out.extend(threat.iter().map(|t| (Threat, t)));
+            }
+            Body::Validates { control, asset } => out.extend([(Control, control), (Asset, asset)]),
+            Body::Audit { asset, .. }
+            | Body::Owns { asset, .. }
+            | Body::Handles { asset, .. }
+            | Body::Assumes { asset, .. } => out.push((Asset, asset)),
+            Body::Alias { kind, target, .. } | Body::Describe { kind, target, .. } => {
+                out.push((*kind, target))
+            }
+            Body::Feature { .. } | Body::Comment { .. } | Body::Shield(_) => {}
+        }
+        out
+    }
+}

@@ -1,0 +1,207 @@
+//! Text positions: byte ranges and the line index that turns them into lines and columns.
+//!
+//! Owns: [`TextRange`] (byte offsets into one file's text, the only position type the core
+//! stores) and [`LineIndex`] (offset -> 0-based line and column in bytes, characters or UTF-16
+//! code units). Must never: do I/O, or know which file a range belongs to.
+
+use std::fmt;
+
+/// A half-open byte range `start..end` into a file's text. Always on `char` boundaries.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TextRange {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl TextRange {
+    pub fn new(start: usize, end: usize) -> Self {
+        debug_assert!(start <= end, "range {start}..{end}");
+        Self {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+    pub fn empty(at: usize) -> Self {
+        Self::new(at, at)
+    }
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+    pub fn start(self) -> usize {
+        self.start as usize
+    }
+    pub fn end(self) -> usize {
+        self.end as usize
+    }
+    pub fn contains(self, offset: usize) -> bool {
+        self.start() <= offset && offset < self.end()
+    }
+    /// True when `offset` lies in the range or at its end (a cursor just after a word).
+    pub fn touches(self, offset: usize) -> bool {
+        self.start() <= offset && offset <= self.end()
+    }
+    pub fn cover(self, other: TextRange) -> TextRange {
+        TextRange {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+    pub fn shift(self, by: usize) -> TextRange {
+        TextRange::new(self.start() + by, self.end() + by)
+    }
+    pub fn slice(self, text: &str) -> &str {
+        &text[self.start()..self.end()]
+    }
+}
+
+impl fmt::Debug for TextRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// A 0-based line and a 0-based column in some unit (see [`LineIndex`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct LineCol {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// Unit in which a column is counted.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ColumnUnit {
+    Utf8,
+    Utf16,
+    Char,
+}
+
+/// Offsets of line starts for one text. Lines end at `\n`, `\r\n` or a lone `\r`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    line_starts: Vec<u32>,
+    len: u32,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0u32];
+        let mut i = 0;
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', &bytes[i..]) {
+            let at = i + pos;
+            let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            };
+            line_starts.push(next as u32);
+            i = next;
+        }
+        Self {
+            line_starts,
+            len: text.len() as u32,
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// Byte offset where 0-based `line` starts (the text length past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .map_or(self.len as usize, |&s| s as usize)
+    }
+
+    /// Byte range of `line` without its line terminator.
+    pub fn line_range(&self, line: usize, text: &str) -> TextRange {
+        let start = self.line_start(line);
+        let mut end = self.line_start(line + 1).min(text.len());
+        let b = text.as_bytes();
+        while end > start && (b[end - 1] == b'\n' || b[end - 1] == b'\r') {
+            end -= 1;
+        }
+        TextRange::new(start, end)
+    }
+
+    /// 0-based line and byte column of `offset` (clamped to the text).
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = offset.min(self.len as usize) as u32;
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        LineCol {
+            line: line as u32,
+            col: offset - self.line_starts[line],
+        }
+    }
+
+    /// Line and column of `offset` with the column counted in `unit`.
+    pub fn line_col_in(&self, text: &str, offset: usize, unit: ColumnUnit) -> LineCol {
+        let lc = self.line_col(offset);
+        let start = self.line_starts[lc.line as usize] as usize;
+        let prefix = &text[start..start + lc.col as usize];
+        let col = match unit {
+            ColumnUnit::Utf8 => lc.col,
+            ColumnUnit::Char => prefix.chars().count() as u32,
+            ColumnUnit::Utf16 => prefix.encode_utf16().count() as u32,
+        };
+        LineCol { line: lc.line, col }
+    }
+
+    /// Byte offset of a line and column counted in `unit`; positions past the end of a line
+    /// clamp to the line end, lines past the end clamp to the text end.
+    pub fn offset_of(&self, text: &str, pos: LineCol, unit: ColumnUnit) -> usize {
+        let line = pos.line as usize;
+        if line >= self.line_starts.len() {
+            return text.len();
+        }
+        let range = self.line_range(line, text);
+        let line_text = range.slice(text);
+        let mut counted = 0u32;
+        for (i, c) in line_text.char_indices() {
+            if counted >= pos.col {
+                return range.start() + i;
+            }
+            counted += match unit {
+                ColumnUnit::Utf8 => c.len_utf8() as u32,
+                ColumnUnit::Utf16 => c.len_utf16() as u32,
+                ColumnUnit::Char => 1,
+            };
+        }
+        range.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_handles_all_line_endings() {
+        let text = "a\nb\r\nc\rd";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 4);
+        assert_eq!(idx.line_col(0), LineCol { line: 0, col: 0 });
+        assert_eq!(idx.line_col(2), LineCol { line: 1, col: 0 });
+        assert_eq!(idx.line_col(5), LineCol { line: 2, col: 0 });
+        assert_eq!(idx.line_col(7), LineCol { line: 3, col: 0 });
+        assert_eq!(idx.line_range(1, text).slice(text), "b");
+    }
+
+    #[test]
+    fn columns_in_every_unit_round_trip() {
+        let text = "x = \"é😀\" # @audit App";
+        let idx = LineIndex::new(text);
+        let at = text.find('@').unwrap();
+        for unit in [ColumnUnit::Utf8, ColumnUnit::Utf16, ColumnUnit::Char] {
+            let lc = idx.line_col_in(text, at, unit);
+            assert_eq!(idx.offset_of(text, lc, unit), at, "{unit:?}");
+        }
+        assert_eq!(idx.line_col_in(text, at, ColumnUnit::Char).col, 11);
+        assert_eq!(idx.line_col_in(text, at, ColumnUnit::Utf16).col, 12);
+        assert_eq!(idx.line_col_in(text, at, ColumnUnit::Utf8).col, 15);
+    }
+}
