@@ -80,9 +80,7 @@ impl Code {
     /// Level before escalation (an unmitigated high-severity exposure is raised to an error).
     pub fn default_level(self) -> Level {
         match self {
-            Code::UnmitigatedExposure | Code::ProseLikeAnnotation | Code::UnknownVerb => {
-                Level::Warning
-            }
+            Code::UnmitigatedExposure | Code::ProseLikeAnnotation | Code::UnknownVerb => Level::Warning,
             Code::UnusedDefinition => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
@@ -98,16 +96,10 @@ impl Code {
                 "An asset is exposed to a threat that nothing mitigates, accepts or transfers"
             }
             Code::ConfirmedFinding => "A threat is confirmed on an asset (a verified finding)",
-            Code::DanglingReference => {
-                "A #id or @id reference names nothing defined in the project"
-            }
+            Code::DanglingReference => "A #id or @id reference names nothing defined in the project",
             Code::DuplicateDefinition => "The same id or name is defined more than once",
-            Code::MalformedAnnotation => {
-                "An annotation starts with a known verb but does not parse"
-            }
-            Code::ProseLikeAnnotation => {
-                "A comment line starts with an annotation verb but reads as prose"
-            }
+            Code::MalformedAnnotation => "An annotation starts with a known verb but does not parse",
+            Code::ProseLikeAnnotation => "A comment line starts with an annotation verb but reads as prose",
             Code::UnknownVerb => "An annotation verb is not known (probably misspelt)",
             Code::UnusedDefinition => "A threat or control is defined but never referenced",
         }

@@ -16,10 +16,7 @@ pub struct TextRange {
 impl TextRange {
     pub fn new(start: usize, end: usize) -> Self {
         debug_assert!(start <= end, "range {start}..{end}");
-        Self {
-            start: start as u32,
-            end: end as u32,
-        }
+        Self { start: start as u32, end: end as u32 }
     }
     pub fn empty(at: usize) -> Self {
         Self::new(at, at)
@@ -44,10 +41,7 @@ impl TextRange {
         self.start() <= offset && offset <= self.end()
     }
     pub fn cover(self, other: TextRange) -> TextRange {
-        TextRange {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        TextRange { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
     pub fn shift(self, by: usize) -> TextRange {
         TextRange::new(self.start() + by, self.end() + by)
@@ -92,18 +86,11 @@ impl LineIndex {
         let mut i = 0;
         while let Some(pos) = memchr::memchr2(b'\n', b'\r', &bytes[i..]) {
             let at = i + pos;
-            let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-                at + 2
-            } else {
-                at + 1
-            };
+            let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { at + 2 } else { at + 1 };
             line_starts.push(next as u32);
             i = next;
         }
-        Self {
-            line_starts,
-            len: text.len() as u32,
-        }
+        Self { line_starts, len: text.len() as u32 }
     }
 
     pub fn line_count(&self) -> usize {
@@ -112,9 +99,7 @@ impl LineIndex {
 
     /// Byte offset where 0-based `line` starts (the text length past the last line).
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts
-            .get(line)
-            .map_or(self.len as usize, |&s| s as usize)
+        self.line_starts.get(line).map_or(self.len as usize, |&s| s as usize)
     }
 
     /// Byte range of `line` without its line terminator.
@@ -132,10 +117,7 @@ impl LineIndex {
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = offset.min(self.len as usize) as u32;
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        LineCol {
-            line: line as u32,
-            col: offset - self.line_starts[line],
-        }
+        LineCol { line: line as u32, col: offset - self.line_starts[line] }
     }
 
     /// Line and column of `offset` with the column counted in `unit`.

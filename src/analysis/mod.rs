@@ -33,13 +33,6 @@ pub fn diagnostics(_index: &ProjectIndex) -> Vec<Diagnostic> {
 }
 
 /// Summary counts; `files_scanned` is the walker's count (the index holds annotated files only).
-pub fn summary(
-    _index: &ProjectIndex,
-    _diagnostics: &[Diagnostic],
-    files_scanned: usize,
-) -> Summary {
-    Summary {
-        files_scanned,
-        ..Summary::default()
-    }
+pub fn summary(_index: &ProjectIndex, _diagnostics: &[Diagnostic], files_scanned: usize) -> Summary {
+    Summary { files_scanned, ..Summary::default() }
 }

@@ -19,13 +19,7 @@ impl FileFacts {
     pub fn new(path: FilePath, language: Language, text: Arc<str>) -> FileFacts {
         let parsed = crate::syntax::parse_file(language, &text);
         let line_index = LineIndex::new(&text);
-        FileFacts {
-            path,
-            language,
-            text,
-            line_index,
-            parsed,
-        }
+        FileFacts { path, language, text, line_index, parsed }
     }
     /// 0-based line and column (in `unit`) of a byte offset.
     pub fn line_col(&self, offset: usize, unit: ColumnUnit) -> LineCol {

@@ -150,10 +150,7 @@ pub enum RefForm {
         alias: Option<Spanned<String>>,
     },
     /// ThreatSpec 0.1 `@boundary:@component`: component `component` in trust boundary `boundary`.
-    Legacy {
-        boundary: Spanned<String>,
-        component: Spanned<String>,
-    },
+    Legacy { boundary: Spanned<String>, component: Spanned<String> },
 }
 
 impl Ref {
@@ -170,10 +167,7 @@ impl Ref {
         match &self.form {
             RefForm::Id(id) => format!("#{}", id.value),
             RefForm::Name { name, .. } => name.value.clone(),
-            RefForm::Legacy {
-                boundary,
-                component,
-            } => {
+            RefForm::Legacy { boundary, component } => {
                 format!("@{}:@{}", boundary.value, component.value)
             }
         }
@@ -312,11 +306,7 @@ impl Annotation {
         let mut out: Vec<(EntityKind, &Ref)> = Vec::new();
         match &self.body {
             Body::Define { kind, target } => out.push((*kind, target)),
-            Body::Mitigates {
-                asset,
-                threat,
-                control,
-            } => {
+            Body::Mitigates { asset, threat, control } => {
                 out.push((Asset, asset));
                 out.push((Threat, threat));
                 out.extend(control.iter().map(|c| (Control, c)));
@@ -332,12 +322,7 @@ impl Annotation {
             }
             Body::Flows { from, to, .. } => out.extend([(Asset, from), (Asset, to)]),
             Body::Boundary { a, b, .. } => out.extend([(Asset, a), (Asset, b)]),
-            Body::Entitles {
-                actor,
-                asset,
-                threat,
-                ..
-            } => {
+            Body::Entitles { actor, asset, threat, .. } => {
                 out.push((Actor, actor));
                 out.extend(asset.iter().map(|a| (Asset, a)));
                 out.extend(threat.iter().map(|t| (Threat, t)));

@@ -1,6 +1,1232 @@
-//! Annotation parser (stub).
-use super::{CandidateLine, ParsedFile};
+//! The annotation parser: one parser for GAL 1.0, ThreatSpec 0.5 and ThreatSpec 0.1.
+//!
+//! Owns: turning candidate lines into [`Annotation`]s and [`SyntaxError`]s. Must never: fail,
+//! stop at a broken line, read outside the given lines, or produce a range outside the text.
+//!
+//! Rules, in the order they apply to one candidate line:
+//! 1. Inside `@shield:begin` .. `@shield:end` nothing is parsed; `@shield` alone skips the rest
+//!    of its comment.
+//! 2. A line is an annotation when its content starts with `@word` and `word` is a known verb
+//!    spelling (case-insensitive). An unknown word close to a verb (`@mitgates`) gives
+//!    `unknown-verb` with the suggestion; other `@words` (`@param`, `@Override`) are not ours.
+//! 3. Trailing metadata is peeled off first: `-- "description"` (escapes `\"` `\\`; following
+//!    lines of the same comment that start with `-- "` continue it), then `[severity]` groups,
+//!    then (threat/exposes/confirmed) trailing `prefix:ID` external refs.
+//! 4. The verb's grammar splits the rest at the FIRST whole-word occurrence of each keyword
+//!    (`against`, `using`/`with`, `to`, `on`, `from`, `for`, `->`, `via`, `between`/`and`, `|`,
+//!    `as`). A name that itself contains a keyword should be given an id and referenced by it.
+//! 5. When the grammar does not match: `malformed-annotation` (error) if the line carries
+//!    structural evidence (a `#ref`, a spaced ` -- `, or a keyword of that verb's grammar),
+//!    otherwise `prose-like-annotation` (warning) naming `@shield:begin/@shield:end`.
+//! 6. A ThreatSpec line ending in `:` takes the following lines of its comment (up to a blank
+//!    line or the next `@` line) as a YAML block: `description` fills the description, other
+//!    keys go to `fields`.
 
-pub fn parse_lines(_text: &str, _lines: &[CandidateLine]) -> ParsedFile {
-    ParsedFile::default()
+use super::ast::*;
+use super::verbs;
+use super::{CandidateLine, ParsedFile, SyntaxError};
+use crate::diagnostic::Code;
+use crate::text::TextRange;
+
+/// Parses every candidate line of one file.
+pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    let mut in_shield = false;
+    let mut skip_block: Option<u32> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &lines[i];
+        i += 1;
+        let Some(content) = text.get(line.range.start()..line.range.end()) else {
+            continue;
+        };
+        if skip_block == Some(line.block) {
+            continue;
+        }
+        skip_block = None;
+        let Some(head) = read_verb(content) else {
+            continue;
+        };
+        let verb = verbs::lookup(head.word);
+        if in_shield {
+            if matches!(verb, Some((Verb::ShieldEnd, _))) {
+                in_shield = false;
+            }
+            continue;
+        }
+        let base = line.range.start();
+        let verb_range = TextRange::new(base, base + head.end);
+        let Some((verb, verb_dialect)) = verb else {
+            if let Some(suggestion) = suggest_for(head.word) {
+                let spelled = &content[..head.end];
+                out.errors.push(SyntaxError {
+                    code: Code::UnknownVerb,
+                    range: verb_range,
+                    message: format!("unknown annotation verb `{spelled}`; did you mean `@{suggestion}`?"),
+                    fix: Some((
+                        format!("Replace with `@{suggestion}`"),
+                        verb_range,
+                        format!("@{suggestion}"),
+                    )),
+                });
+            }
+            continue;
+        };
+        match verb {
+            Verb::ShieldBegin => {
+                in_shield = true;
+                continue;
+            }
+            Verb::Shield => {
+                skip_block = Some(line.block);
+                continue;
+            }
+            Verb::ShieldEnd => continue,
+            _ => {}
+        }
+        let rest_start = head.end;
+        // Bare `@test` is PHPUnit's test marker, not ThreatSpec's `@test <control> for <x>`.
+        if head.word.eq_ignore_ascii_case("test") && content[rest_start..].trim().is_empty() {
+            continue;
+        }
+        // Legacy `@alias` / `@describe` only when followed by their kind word: JSDoc has
+        // `@alias` and `@describe` is common prose in test frameworks.
+        if matches!(verb, Verb::Alias | Verb::Describe) && legacy_kind(&content[rest_start..]).is_none() {
+            continue;
+        }
+
+        let mut end = line.range.end();
+        let mut line_text = Segment { text: &content[rest_start..], base: base + rest_start };
+        // Extended ThreatSpec block: `...:` followed by YAML lines.
+        let mut extended: Option<Vec<(String, String)>> = None;
+        let trimmed_rest = line_text.text.trim_end();
+        if trimmed_rest.ends_with(':') && !trimmed_rest.ends_with("::") && verb != Verb::Comment {
+            let (fields, consumed, last_end) = take_yaml_block(text, lines, i, line.block);
+            if consumed > 0 || trimmed_rest.len() > 1 {
+                line_text.text = &trimmed_rest[..trimmed_rest.len() - 1];
+                extended = Some(fields);
+                i += consumed;
+                if let Some(e) = last_end {
+                    end = end.max(e);
+                }
+            }
+        }
+
+        let mut ann = Annotation {
+            verb,
+            dialect: verb_dialect.unwrap_or(Dialect::Gal),
+            range: TextRange::new(base, end),
+            verb_range,
+            body: Body::Comment { text: None },
+            severity: None,
+            external_refs: Vec::new(),
+            description: None,
+            details: None,
+            fields: line.fields.clone(),
+        };
+
+        // Peel trailing metadata.
+        let mut core = line_text;
+        let mut evidence = false;
+        if verb != Verb::Comment {
+            if let Some((before, desc)) = split_description(core) {
+                core = before;
+                ann.description = Some(desc);
+                evidence = true;
+            }
+            // Continuation lines: `-- "..."` lines that follow in the same comment.
+            while i < lines.len() && lines[i].block == line.block {
+                let next = lines[i].range.slice(text);
+                let Some(stripped) = next.strip_prefix("--") else {
+                    break;
+                };
+                if !stripped.trim_start().starts_with('"') {
+                    break;
+                }
+                let seg = Segment { text: next, base: lines[i].range.start() };
+                let Some((_, more)) = split_description(seg) else {
+                    break;
+                };
+                match &mut ann.description {
+                    Some(d) => {
+                        d.value.push(' ');
+                        d.value.push_str(&more.value);
+                        d.range = d.range.cover(more.range);
+                    }
+                    None => ann.description = Some(more),
+                }
+                ann.range = ann.range.cover(lines[i].range);
+                i += 1;
+            }
+            ann.severity = find_severity(core);
+            if matches!(verb, Verb::Threat | Verb::Exposes | Verb::Confirmed) {
+                let (without_refs, refs) = take_external_refs(core);
+                core = without_refs;
+                ann.external_refs = refs;
+            }
+        }
+        if let Some(fields) = extended {
+            for (k, v) in fields {
+                if k == "description" && ann.description.is_none() {
+                    ann.description = Some(Spanned::new(v, ann.range));
+                } else {
+                    ann.fields.push((k, v));
+                }
+            }
+        }
+
+        match parse_body(verb, core, &mut ann) {
+            Ok(body) => {
+                ann.body = body;
+                ann.dialect = judge_dialect(text, &ann, verb_dialect);
+                out.annotations.push(ann);
+            }
+            Err(problem) => {
+                let spelled = &content[..head.end];
+                let evidence = evidence || has_structural_evidence(verb, core.text);
+                let range = TextRange::new(base, line.range.end()).cover(ann.range);
+                if evidence {
+                    out.errors.push(SyntaxError {
+                        code: Code::MalformedAnnotation,
+                        range,
+                        message: format!(
+                            "malformed `{spelled}`: {problem}; expected `{spelled} {}`",
+                            grammar_of(verb)
+                        ),
+                        fix: None,
+                    });
+                } else {
+                    out.errors.push(SyntaxError {
+                        code: Code::ProseLikeAnnotation,
+                        range,
+                        message: format!(
+                            "`{spelled}` starts this comment line but the rest reads as prose ({problem}); \
+                             write `{spelled} {}`, or wrap quoted documentation in `@shield:begin` / `@shield:end`",
+                            grammar_of(verb)
+                        ),
+                        fix: None,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `@word` at the start of a line: `word` and the byte offset where it ends.
+struct VerbHead<'a> {
+    word: &'a str,
+    end: usize,
+}
+
+fn read_verb(content: &str) -> Option<VerbHead<'_>> {
+    let rest = content.strip_prefix('@')?;
+    let bytes = rest.as_bytes();
+    if !bytes.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let mut n = bytes.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+    // `@shield:begin` / `@shield:end`: a colon joins the verb only for these.
+    if rest[..n].eq_ignore_ascii_case("shield") && bytes.get(n) == Some(&b':') {
+        let tail = bytes[n + 1..].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        n += 1 + tail;
+    }
+    // `@b:@c` at line start is a legacy component, not a verb; `@word-x` is not a verb.
+    match bytes.get(n) {
+        None => {}
+        Some(b) if b.is_ascii_whitespace() => {}
+        Some(b'(') | Some(b'"') => {}
+        Some(b':') if verbs::lookup(&rest[..n]).is_some() => {}
+        _ => return None,
+    }
+    Some(VerbHead { word: &rest[..n], end: n + 1 })
+}
+
+/// Javadoc, JSDoc, Doxygen, PHPDoc and decorator words that are never threat annotations,
+/// even when they are one edit away from a verb (`@access` ~ `@accepts`).
+const FOREIGN_TAGS: &[&str] = &[
+    "access",
+    "author",
+    "brief",
+    "class",
+    "code",
+    "const",
+    "constant",
+    "constructor",
+    "default",
+    "deprecated",
+    "event",
+    "example",
+    "exception",
+    "exports",
+    "extends",
+    "file",
+    "fires",
+    "function",
+    "global",
+    "ignore",
+    "implements",
+    "inheritdoc",
+    "inner",
+    "instance",
+    "interface",
+    "internal",
+    "link",
+    "member",
+    "memberof",
+    "method",
+    "mixes",
+    "module",
+    "name",
+    "namespace",
+    "override",
+    "package",
+    "param",
+    "private",
+    "property",
+    "protected",
+    "public",
+    "readonly",
+    "requires",
+    "return",
+    "returns",
+    "see",
+    "since",
+    "static",
+    "summary",
+    "this",
+    "throw",
+    "throws",
+    "todo",
+    "type",
+    "typedef",
+    "var",
+    "version",
+    "covers",
+    "group",
+    "depends",
+    "dataprovider",
+    "before",
+    "after",
+    "note",
+    "warning",
+    "attention",
+    "details",
+    "retval",
+    "tparam",
+    "pre",
+    "post",
+    "test",
+    "tests",
+    "testcase",
+    "tested",
+    "testing",
+    "control",
+    "controls",
+    "threat",
+    "threats",
+    "assert",
+    "asset",
+    "assets",
+    "actors",
+    "features",
+    "flow",
+    "owner",
+    "owned",
+    "handle",
+    "handler",
+];
+
+fn suggest_for(word: &str) -> Option<&'static str> {
+    let lower = word.to_ascii_lowercase();
+    if FOREIGN_TAGS.contains(&lower.as_str()) {
+        return None;
+    }
+    verbs::suggest(word)
+}
+
+/// A slice of one line with the file offset of its first byte.
+#[derive(Clone, Copy, Debug)]
+struct Segment<'a> {
+    text: &'a str,
+    base: usize,
+}
+
+impl<'a> Segment<'a> {
+    fn range(self) -> TextRange {
+        TextRange::new(self.base, self.base + self.text.len())
+    }
+    fn slice(self, start: usize, end: usize) -> Segment<'a> {
+        Segment { text: &self.text[start..end], base: self.base + start }
+    }
+    fn trim(self) -> Segment<'a> {
+        let lead = self.text.len() - self.text.trim_start().len();
+        let t = self.text.trim();
+        Segment { text: t, base: self.base + lead }
+    }
+    fn is_blank(self) -> bool {
+        self.text.trim().is_empty()
+    }
+    fn spanned(self) -> Spanned<String> {
+        let t = self.trim();
+        Spanned::new(t.text.to_string(), t.range())
+    }
+    /// The first whole-word occurrence of `kw` (ASCII case-insensitive): before and after it.
+    fn split_kw(self, kw: &str) -> Option<(Segment<'a>, Segment<'a>)> {
+        let at = find_word(self.text, kw)?;
+        Some((self.slice(0, at), self.slice(at + kw.len(), self.text.len())))
+    }
+    /// Like [`Segment::split_kw`] with the first of several keywords that occurs.
+    fn split_any(self, kws: &[&'static str]) -> Option<(Segment<'a>, &'static str, Segment<'a>)> {
+        kws.iter()
+            .filter_map(|kw| find_word(self.text, kw).map(|at| (at, *kw)))
+            .min_by_key(|(at, _)| *at)
+            .map(|(at, kw)| (self.slice(0, at), kw, self.slice(at + kw.len(), self.text.len())))
+    }
+}
+
+/// Byte offset of the first occurrence of `kw` bounded by whitespace or the text's ends.
+fn find_word(hay: &str, kw: &str) -> Option<usize> {
+    let hb = hay.as_bytes();
+    let kb = kw.as_bytes();
+    let symbolic = !kw.as_bytes()[0].is_ascii_alphabetic();
+    let mut from = 0;
+    while from + kb.len() <= hb.len() {
+        let window = &hb[from..];
+        let pos = window.windows(kb.len()).position(|w| w.eq_ignore_ascii_case(kb))?;
+        let at = from + pos;
+        let before_ok = symbolic || at == 0 || hb[at - 1].is_ascii_whitespace();
+        let after = at + kb.len();
+        let after_ok = symbolic || after == hb.len() || hb[after].is_ascii_whitespace();
+        if before_ok && after_ok {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Splits off `-- "description"` (or an unquoted `-- text`): the part before it and the
+/// unescaped description.
+fn split_description(seg: Segment<'_>) -> Option<(Segment<'_>, Spanned<String>)> {
+    let bytes = seg.text.as_bytes();
+    let mut from = 0;
+    let at = loop {
+        let pos = seg.text[from..].find("--")? + from;
+        let spaced_before = pos == 0 || bytes[pos - 1].is_ascii_whitespace();
+        let after = bytes.get(pos + 2);
+        let spaced_after = matches!(after, None | Some(b' ') | Some(b'\t') | Some(b'"'));
+        if spaced_before && spaced_after {
+            break pos;
+        }
+        from = pos + 2;
+    };
+    let before = seg.slice(0, at);
+    let tail = seg.slice(at + 2, seg.text.len()).trim();
+    let desc = if let Some(body) = tail.text.strip_prefix('"') {
+        let mut value = String::new();
+        let mut chars = body.char_indices();
+        let mut close = body.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, e @ ('"' | '\\'))) => value.push(e),
+                    Some((_, other)) => {
+                        value.push('\\');
+                        value.push(other);
+                    }
+                    None => value.push('\\'),
+                },
+                '"' => {
+                    close = i + 1;
+                    break;
+                }
+                c => value.push(c),
+            }
+        }
+        let end = (1 + close).min(tail.text.len());
+        Spanned::new(value, TextRange::new(tail.base, tail.base + end))
+    } else {
+        tail.spanned()
+    };
+    Some((before, desc))
+}
+
+/// The severity of the annotation: the last valid `[severity]` group anywhere in the text.
+fn find_severity(seg: Segment<'_>) -> Option<Spanned<Severity>> {
+    let t = seg.text;
+    let mut severity = None;
+    let mut search = 0;
+    while let Some(open) = t[search..].find('[').map(|p| p + search) {
+        let Some(close) = t[open..].find(']').map(|p| p + open) else {
+            break;
+        };
+        if let Some(sev) = Severity::parse(t[open + 1..close].trim()) {
+            severity = Some(Spanned::new(sev, TextRange::new(seg.base + open, seg.base + close + 1)));
+        }
+        search = close + 1;
+    }
+    severity
+}
+
+fn is_external_ref(token: &str) -> bool {
+    let Some((prefix, id)) = token.split_once(':') else {
+        return false;
+    };
+    !prefix.is_empty()
+        && prefix.len() <= 16
+        && prefix.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !id.is_empty()
+        && !id.starts_with('@')
+        && id.bytes().all(|b| !b.is_ascii_whitespace() && b != b'(' && b != b')')
+}
+
+/// Removes trailing `prefix:ID` tokens and `[severity]` groups (in any order) from the end.
+fn take_external_refs(seg: Segment<'_>) -> (Segment<'_>, Vec<Spanned<String>>) {
+    let mut refs = Vec::new();
+    let mut end = seg.text.trim_end().len();
+    loop {
+        let t = &seg.text[..end];
+        let start = t.rfind(|c: char| c.is_whitespace()).map_or(0, |p| p + 1);
+        let token = &t[start..];
+        if token.is_empty() || start == 0 {
+            break;
+        }
+        let is_sev = token.starts_with('[')
+            && token.ends_with(']')
+            && Severity::parse(&token[1..token.len() - 1]).is_some();
+        if is_external_ref(token) {
+            refs.push(Spanned::new(token.to_string(), TextRange::new(seg.base + start, seg.base + end)));
+        } else if !is_sev {
+            break;
+        }
+        end = t[..start].trim_end().len();
+    }
+    refs.reverse();
+    (seg.slice(0, end), refs)
+}
+
+/// Why a line does not match its verb's grammar.
+type Problem = String;
+
+fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body, Problem> {
+    use EntityKind as K;
+    let seg = strip_severity_groups(seg);
+    match verb {
+        Verb::Asset | Verb::Threat | Verb::Control | Verb::Actor => {
+            let kind = match verb {
+                Verb::Asset => K::Asset,
+                Verb::Threat => K::Threat,
+                Verb::Control => K::Control,
+                _ => K::Actor,
+            };
+            Ok(Body::Define { kind, target: parse_ref(seg, kind, "name")? })
+        }
+        Verb::Mitigates => {
+            let (asset, rest) = seg.split_kw("against").ok_or("missing `against`")?;
+            let (threat, control) = match rest.split_any(&["using", "with"]) {
+                Some((t, _, c)) => (t, Some(parse_ref(c, K::Control, "control")?)),
+                None => (rest, None),
+            };
+            Ok(Body::Mitigates {
+                asset: parse_ref(asset, K::Asset, "asset")?,
+                threat: parse_ref(threat, K::Threat, "threat")?,
+                control,
+            })
+        }
+        Verb::Exposes => {
+            let (asset, rest) = seg.split_kw("to").ok_or("missing `to`")?;
+            let threat = take_details(rest, ann);
+            Ok(Body::Exposes {
+                asset: parse_ref(asset, K::Asset, "asset")?,
+                threat: parse_ref(threat, K::Threat, "threat")?,
+            })
+        }
+        Verb::Confirmed => {
+            let (threat, asset) = seg.split_kw("on").ok_or("missing `on`")?;
+            Ok(Body::Confirmed {
+                threat: parse_ref(threat, K::Threat, "threat")?,
+                asset: parse_ref(asset, K::Asset, "asset")?,
+            })
+        }
+        Verb::Accepts => {
+            let (threat, _, asset) = seg.split_any(&["on", "to"]).ok_or("missing `on`")?;
+            let asset = take_details(asset, ann);
+            Ok(Body::Accepts {
+                threat: parse_ref(threat, K::Threat, "threat")?,
+                asset: parse_ref(asset, K::Asset, "asset")?,
+            })
+        }
+        Verb::Transfers => {
+            if let Some((threat, rest)) = seg.split_kw("from") {
+                let (from, to) = rest.split_kw("to").ok_or("missing `to`")?;
+                let to = take_details(to, ann);
+                Ok(Body::Transfers {
+                    threat: parse_ref(threat, K::Threat, "threat")?,
+                    from: Some(parse_ref(from, K::Asset, "source asset")?),
+                    to: parse_ref(to, K::Asset, "target asset")?,
+                })
+            } else {
+                let (threat, to) = seg.split_kw("to").ok_or("missing `from` and `to`")?;
+                let to = take_details(to, ann);
+                Ok(Body::Transfers {
+                    threat: parse_ref(threat, K::Threat, "threat")?,
+                    from: None,
+                    to: parse_ref(to, K::Asset, "target asset")?,
+                })
+            }
+        }
+        Verb::Flows => parse_flow(seg, ann),
+        Verb::Boundary => {
+            let (a, b) = if let Some((before, rest)) = seg.split_kw("between") {
+                if !before.is_blank() {
+                    return Err("unexpected text before `between`".into());
+                }
+                rest.split_kw("and").ok_or("missing `and`")?
+            } else if let Some(at) = seg.text.find('|') {
+                (seg.slice(0, at), seg.slice(at + 1, seg.text.len()))
+            } else {
+                return Err("missing `between <asset> and <asset>` or `<asset> | <asset>`".into());
+            };
+            let (b, id) = take_trailing_id(b);
+            Ok(Body::Boundary {
+                a: parse_ref(a, K::Asset, "first asset")?,
+                b: parse_ref(b, K::Asset, "second asset")?,
+                id,
+            })
+        }
+        Verb::Entitles => {
+            let (actor, rest) = seg.split_kw("to").ok_or("missing `to`")?;
+            let (rest, threat) = match rest.split_kw("against") {
+                Some((r, t)) => (r, Some(parse_ref(t, K::Threat, "threat")?)),
+                None => (rest, None),
+            };
+            let (capability, asset) = match rest.split_kw("on") {
+                Some((c, a)) => (c, Some(parse_ref(a, K::Asset, "asset")?)),
+                None => (rest, None),
+            };
+            if capability.is_blank() {
+                return Err("missing capability".into());
+            }
+            Ok(Body::Entitles {
+                actor: parse_ref(actor, K::Actor, "actor")?,
+                capability: capability.spanned(),
+                asset,
+                threat,
+            })
+        }
+        Verb::Feature => {
+            let t = seg.trim();
+            if t.text.is_empty() {
+                return Err("missing feature name".into());
+            }
+            let inner = if t.text.len() >= 2 && t.text.starts_with('"') && t.text.ends_with('"') {
+                t.slice(1, t.text.len() - 1)
+            } else {
+                t
+            };
+            Ok(Body::Feature { name: inner.spanned() })
+        }
+        Verb::Validates => {
+            let (control, asset) = seg.split_kw("for").ok_or("missing `for`")?;
+            Ok(Body::Validates {
+                control: parse_ref(control, K::Control, "control")?,
+                asset: parse_ref(asset, K::Asset, "asset")?,
+            })
+        }
+        Verb::Audit | Verb::Assumes => {
+            let t = seg.trim();
+            if t.text.is_empty() {
+                return Err("missing asset".into());
+            }
+            let (asset, note) = split_first_ref(t);
+            let asset = parse_ref(asset, K::Asset, "asset")?;
+            let note = (!note.is_blank()).then(|| note.spanned());
+            Ok(if verb == Verb::Audit { Body::Audit { asset, note } } else { Body::Assumes { asset, note } })
+        }
+        Verb::Owns => {
+            let (owner, asset) = seg.split_kw("for").ok_or("missing `for`")?;
+            if owner.is_blank() {
+                return Err("missing owner".into());
+            }
+            Ok(Body::Owns { owner: owner.spanned(), asset: parse_ref(asset, K::Asset, "asset")? })
+        }
+        Verb::Handles => {
+            let (class, asset) = seg.split_kw("on").ok_or("missing `on`")?;
+            if class.is_blank() {
+                return Err("missing data class".into());
+            }
+            Ok(Body::Handles { class: class.spanned(), asset: parse_ref(asset, K::Asset, "asset")? })
+        }
+        Verb::Comment => {
+            let t = seg.trim();
+            Ok(Body::Comment { text: (!t.text.is_empty()).then(|| t.spanned()) })
+        }
+        Verb::Alias | Verb::Describe => {
+            let t = seg.trim();
+            let (kind, kw_len) = legacy_kind(t.text).ok_or("expected `boundary`, `component` or `threat`")?;
+            let rest = t.slice(kw_len, t.text.len());
+            let kw = if verb == Verb::Alias { "to" } else { "as" };
+            let (target, value) = rest.split_kw(kw).ok_or_else(|| format!("missing `{kw}`"))?;
+            if value.is_blank() {
+                return Err(format!("missing text after `{kw}`"));
+            }
+            let target = parse_ref(target, kind, "target")?;
+            if !matches!(target.form, RefForm::Id(_) | RefForm::Legacy { .. }) {
+                return Err("the target must be an `@id` or `@boundary:@component`".into());
+            }
+            Ok(if verb == Verb::Alias {
+                Body::Alias { kind, target, name: value.spanned() }
+            } else {
+                Body::Describe { kind, target, text: value.spanned() }
+            })
+        }
+        Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => Ok(Body::Shield(match verb {
+            Verb::ShieldBegin => ShieldKind::Begin,
+            Verb::ShieldEnd => ShieldKind::End,
+            _ => ShieldKind::Line,
+        })),
+    }
+}
+
+/// Severity groups can sit between arguments and refs; the arguments end before the first one.
+fn strip_severity_groups(seg: Segment<'_>) -> Segment<'_> {
+    let t = seg.text;
+    let mut search = 0;
+    while let Some(open) = t[search..].find('[').map(|p| p + search) {
+        let Some(close) = t[open..].find(']').map(|p| p + open) else {
+            break;
+        };
+        if Severity::parse(t[open + 1..close].trim()).is_some() {
+            return seg.slice(0, open);
+        }
+        search = close + 1;
+    }
+    seg
+}
+
+/// `<kind> ...` for `@alias`/`@describe`: the kind and the length of its word.
+fn legacy_kind(text: &str) -> Option<(EntityKind, usize)> {
+    let t = text.trim_start();
+    let lead = text.len() - t.len();
+    let word_len = t.find(char::is_whitespace).unwrap_or(t.len());
+    let kind = match t[..word_len].to_ascii_lowercase().as_str() {
+        "boundary" => EntityKind::Boundary,
+        "component" => EntityKind::Asset,
+        "threat" => EntityKind::Threat,
+        _ => return None,
+    };
+    Some((kind, lead + word_len))
+}
+
+/// ThreatSpec `with <details>` after the last argument: stored as details, argument returned.
+fn take_details<'a>(seg: Segment<'a>, ann: &mut Annotation) -> Segment<'a> {
+    match seg.split_kw("with") {
+        Some((arg, details)) => {
+            if !details.is_blank() {
+                ann.details = Some(details.spanned());
+            }
+            arg
+        }
+        None => seg,
+    }
+}
+
+fn parse_flow(seg: Segment<'_>, ann: &mut Annotation) -> Result<Body, Problem> {
+    use EntityKind as K;
+    // Trailing `as <name>` (ThreatSpec 0.1) and `via <mechanism>` (GAL).
+    let (seg, name) = match seg.split_kw("as") {
+        Some((s, n)) if !n.is_blank() => (s, Some(n.spanned())),
+        _ => (seg, None),
+    };
+    let (seg, mechanism) = match seg.split_kw("via") {
+        Some((s, m)) if !m.is_blank() => (s, Some(m.spanned())),
+        _ => (seg, None),
+    };
+    let (from, to, two_way) = if let Some(at) = seg.text.find("<->") {
+        (seg.slice(0, at), seg.slice(at + 3, seg.text.len()), true)
+    } else if let Some(at) = seg.text.find("->") {
+        (seg.slice(0, at), seg.slice(at + 2, seg.text.len()), false)
+    } else if let Some((from, kw, to)) = seg.split_any(&["to", "with"]) {
+        (from, to, kw == "with")
+    } else {
+        return Err("missing `->` (or `to`/`with`)".into());
+    };
+    let to = take_details(to, ann);
+    Ok(Body::Flows {
+        from: parse_ref(from, K::Asset, "source")?,
+        to: parse_ref(to, K::Asset, "target")?,
+        two_way,
+        mechanism,
+        name,
+    })
+}
+
+/// `(#id)` at the end of a segment (boundary ids).
+fn take_trailing_id(seg: Segment<'_>) -> (Segment<'_>, Option<Spanned<String>>) {
+    let t = seg.trim();
+    if t.text.ends_with(')')
+        && let Some(open) = t.text.rfind("(#")
+    {
+        let id = t.slice(open + 2, t.text.len() - 1);
+        if is_id(id.text) {
+            return (t.slice(0, open), Some(Spanned::new(id.text.to_string(), id.range())));
+        }
+    }
+    (seg, None)
+}
+
+/// For `@audit`/`@review`/`@assumes`: the asset is the first token (a `@b:@c`, `#id` or path),
+/// the rest is a free-text note.
+fn split_first_ref(seg: Segment<'_>) -> (Segment<'_>, Segment<'_>) {
+    let end = seg.text.find(char::is_whitespace).unwrap_or(seg.text.len());
+    (seg.slice(0, end), seg.slice(end, seg.text.len()))
+}
+
+pub(crate) fn is_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn is_legacy_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+/// Parses one entity argument. `what` names it in error messages.
+fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Problem> {
+    let t = seg.trim();
+    if t.text.is_empty() {
+        return Err(format!("missing {what}"));
+    }
+    let range = t.range();
+    if let Some(id) = t.text.strip_prefix('#') {
+        if !is_id(id) {
+            return Err(format!("`{}` is not a valid id (letters, digits, `_`, `-`)", t.text));
+        }
+        return Ok(Ref {
+            range,
+            form: RefForm::Id(Spanned::new(id.to_string(), t.slice(1, t.text.len()).range())),
+        });
+    }
+    if let Some(body) = t.text.strip_prefix('@') {
+        if let Some((b, c)) = body.split_once(":@") {
+            if is_legacy_id(b) && is_legacy_id(c) {
+                let b_seg = t.slice(1, 1 + b.len());
+                let c_seg = t.slice(1 + b.len() + 2, t.text.len());
+                return Ok(Ref {
+                    range,
+                    form: RefForm::Legacy { boundary: b_seg.spanned(), component: c_seg.spanned() },
+                });
+            }
+            return Err(format!("`{}` is not a valid `@boundary:@component`", t.text));
+        }
+        if is_legacy_id(body) {
+            return Ok(Ref {
+                range,
+                form: RefForm::Id(Spanned::new(body.to_string(), t.slice(1, t.text.len()).range())),
+            });
+        }
+    }
+    // Name, optionally followed by `(#id)` and, for components, an alias form `Alias (Path)`.
+    let mut name = t;
+    let mut id = None;
+    if name.text.ends_with(')')
+        && let Some(open) = name.text.rfind("(#")
+    {
+        let inner = name.slice(open + 2, name.text.len() - 1);
+        if !is_id(inner.text) {
+            return Err(format!("`(#{})` is not a valid id definition", inner.text));
+        }
+        id = Some(Spanned::new(inner.text.to_string(), inner.range()));
+        name = name.slice(0, open).trim();
+    }
+    let mut alias = None;
+    if kind == EntityKind::Asset
+        && name.text.ends_with(')')
+        && let Some(open) = name.text.rfind('(')
+    {
+        let inner = name.slice(open + 1, name.text.len() - 1).trim();
+        let outer = name.slice(0, open).trim();
+        if !outer.text.is_empty()
+            && (inner.text.contains(':') || inner.text.contains('.'))
+            && !inner.text.contains(' ')
+        {
+            alias = Some(outer.spanned());
+            name = inner;
+        }
+    }
+    if name.text.is_empty() {
+        return match id {
+            // `(#id)` alone names the entity by id only.
+            Some(id) => Ok(Ref { range, form: RefForm::Id(id) }),
+            None => Err(format!("missing {what}")),
+        };
+    }
+    if name.text.contains('#') && id.is_none() {
+        return Err(format!("`{}` mixes a name and a `#` reference", name.text));
+    }
+    Ok(Ref { range, form: RefForm::Name { name: name.spanned(), id, alias } })
+}
+
+/// Evidence that a failed line was meant as an annotation (GAL spec 2.12).
+fn has_structural_evidence(verb: Verb, rest: &str) -> bool {
+    let has_ref =
+        rest.as_bytes().windows(2).any(|w| w[0] == b'#' && (w[1].is_ascii_alphanumeric() || w[1] == b'_'));
+    if has_ref || rest.contains(" -- ") || rest.trim_start().starts_with("-- ") {
+        return true;
+    }
+    let keywords: &[&str] = match verb {
+        Verb::Exposes | Verb::Entitles => &["to"],
+        Verb::Mitigates => &["against", "using", "with"],
+        Verb::Confirmed | Verb::Handles => &["on"],
+        Verb::Accepts => &["on", "to"],
+        Verb::Transfers => &["from", "to"],
+        Verb::Flows => &["->", "to", "with"],
+        Verb::Boundary => &["between", "and", "|"],
+        Verb::Validates | Verb::Owns => &["for"],
+        Verb::Alias => &["to"],
+        Verb::Describe => &["as"],
+        _ => &[],
+    };
+    keywords.iter().any(|kw| find_word(rest, kw).is_some())
+}
+
+/// The grammar shown in malformed/prose messages.
+fn grammar_of(verb: Verb) -> &'static str {
+    match verb {
+        Verb::Asset => "<component-path> [(#id)]",
+        Verb::Threat => "<name> [(#id)] [severity] [refs]",
+        Verb::Control | Verb::Actor => "<name> [(#id)]",
+        Verb::Mitigates => "<asset> against <threat> [using <control>]",
+        Verb::Exposes => "<asset> to <threat> [severity] [refs]",
+        Verb::Confirmed => "<threat> on <asset>",
+        Verb::Accepts => "<threat> on <asset>",
+        Verb::Transfers => "<threat> from <asset> to <asset>",
+        Verb::Flows => "<asset> -> <asset> [via <mechanism>]",
+        Verb::Boundary => "between <asset> and <asset> [(#id)]",
+        Verb::Entitles => "<actor> to <capability> [on <asset>]",
+        Verb::Feature => "\"<name>\"",
+        Verb::Validates => "<control> for <asset>",
+        Verb::Audit | Verb::Assumes => "<asset>",
+        Verb::Owns => "<owner> for <asset>",
+        Verb::Handles => "<pii|phi|financial|secrets|internal|public> on <asset>",
+        Verb::Comment => "<text>",
+        Verb::Alias => "boundary|component|threat @id[:@id] to <name>",
+        Verb::Describe => "boundary|component|threat @id[:@id] as <text>",
+        Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => "",
+    }
+}
+
+/// The dialect, from the verb's spelling or, for shared spellings, from the argument forms.
+fn judge_dialect(text: &str, ann: &Annotation, from_verb: Option<Dialect>) -> Dialect {
+    let refs = ann.refs();
+    // `@id` arguments (rather than `#id`) are ThreatSpec 0.1's sigil.
+    let legacy = refs.iter().any(|(_, r)| match r.form {
+        RefForm::Legacy { .. } => true,
+        RefForm::Id(_) => text.as_bytes().get(r.range.start()) == Some(&b'@'),
+        RefForm::Name { .. } => false,
+    });
+    if legacy {
+        return Dialect::LegacyThreatSpec;
+    }
+    if let Some(d) = from_verb {
+        return d;
+    }
+    let colon_path = refs.iter().any(|(k, r)| {
+        *k == EntityKind::Asset && matches!(&r.form, RefForm::Name { name, .. } if name.value.contains(':'))
+    });
+    if colon_path || ann.details.is_some() || !ann.fields.is_empty() {
+        Dialect::ThreatSpec
+    } else {
+        Dialect::Gal
+    }
+}
+
+/// Reads a ThreatSpec extended YAML block: lines after `lines[from - 1]` in the same comment,
+/// on consecutive source lines, not starting with `@`. Returns the flat key/value pairs, the
+/// number of lines consumed and the end offset of the last one.
+fn take_yaml_block(
+    text: &str,
+    lines: &[CandidateLine],
+    from: usize,
+    block: u32,
+) -> (Vec<(String, String)>, usize, Option<usize>) {
+    let mut yaml = String::new();
+    let mut consumed = 0;
+    let mut last_end = None;
+    let mut prev_end = lines.get(from.wrapping_sub(1)).map(|l| l.range.end());
+    for line in &lines[from.min(lines.len())..] {
+        if line.block != block {
+            break;
+        }
+        // A blank line between (more than one line break since the previous line) ends it.
+        if let Some(pe) = prev_end {
+            let gap = &text[pe.min(line.range.start())..line.range.start()];
+            if gap.matches('\n').count() > 1 || (gap.matches('\r').count() > 1 && !gap.contains('\n')) {
+                break;
+            }
+        }
+        let content = line.range.slice(text);
+        if content.starts_with('@') {
+            break;
+        }
+        yaml.push_str(content);
+        yaml.push('\n');
+        consumed += 1;
+        last_end = Some(line.range.end());
+        prev_end = Some(line.range.end());
+    }
+    let mut fields = Vec::new();
+    if let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(&yaml)
+        && let Some(yaml_rust2::Yaml::Hash(map)) = docs.into_iter().next()
+    {
+        for (k, v) in map {
+            if let Some(k) = yaml_scalar(&k) {
+                fields.push((k, yaml_scalar(&v).unwrap_or_default()));
+            }
+        }
+    }
+    (fields, consumed, last_end)
+}
+
+/// A YAML scalar as text (`None` for collections and nulls).
+pub(crate) fn yaml_scalar(y: &yaml_rust2::Yaml) -> Option<String> {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Candidate lines of a `.gal`-like text: every non-blank line, trimmed; blocks are runs
+    /// of consecutive non-blank lines.
+    fn lines_of(text: &str) -> Vec<CandidateLine> {
+        let mut out = Vec::new();
+        let mut block = 0;
+        let mut offset = 0;
+        for raw in text.split_inclusive('\n') {
+            let content = raw.trim_end_matches(['\n', '\r']);
+            let trimmed = content.trim();
+            if trimmed.is_empty() {
+                block += 1;
+            } else {
+                let start = offset + (content.len() - content.trim_start().len());
+                out.push(CandidateLine {
+                    range: TextRange::new(start, start + trimmed.len()),
+                    block,
+                    fields: vec![],
+                });
+            }
+            offset += raw.len();
+        }
+        out
+    }
+
+    fn parse(text: &str) -> ParsedFile {
+        parse_lines(text, &lines_of(text))
+    }
+
+    fn one(text: &str) -> Annotation {
+        let parsed = parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.annotations.len(), 1, "{:?}", parsed.annotations);
+        parsed.annotations.into_iter().next().unwrap()
+    }
+
+    fn name(r: &Ref) -> &str {
+        match &r.form {
+            RefForm::Name { name, .. } => &name.value,
+            RefForm::Id(id) => &id.value,
+            RefForm::Legacy { component, .. } => &component.value,
+        }
+    }
+
+    #[test]
+    fn gal_threat_with_id_severity_refs_and_description() {
+        let text =
+            r#"@threat SQL Injection (#sqli) [high] cwe:CWE-89 owasp:A03:2021 -- "hand-built \"SQL\"""#;
+        let a = one(text);
+        let Body::Define { kind: EntityKind::Threat, target } = &a.body else { panic!("{a:?}") };
+        let RefForm::Name { name, id: Some(id), alias: None } = &target.form else { panic!() };
+        assert_eq!(name.value, "SQL Injection");
+        assert_eq!(name.range.slice(text), "SQL Injection");
+        assert_eq!(id.range.slice(text), "sqli");
+        assert_eq!(a.severity.as_ref().unwrap().value, Severity::High);
+        assert_eq!(a.severity.as_ref().unwrap().range.slice(text), "[high]");
+        let refs: Vec<_> = a.external_refs.iter().map(|r| r.range.slice(text)).collect();
+        assert_eq!(refs, ["cwe:CWE-89", "owasp:A03:2021"]);
+        assert_eq!(a.description.as_ref().unwrap().value, "hand-built \"SQL\"");
+        assert_eq!(a.dialect, Dialect::Gal);
+    }
+
+    #[test]
+    fn description_continuation_lines_join() {
+        let text = "@exposes Shop.Orders to #sqli [P1] -- \"search builds SQL\"\n-- \"by hand\"\n";
+        let a = one(text);
+        assert_eq!(a.description.unwrap().value, "search builds SQL by hand");
+        assert_eq!(
+            a.range.slice(text),
+            "@exposes Shop.Orders to #sqli [P1] -- \"search builds SQL\"\n-- \"by hand\""
+        );
+        assert_eq!(a.severity.unwrap().value, Severity::High);
+    }
+
+    #[test]
+    fn mitigates_in_all_spellings() {
+        for (text, control) in [
+            ("@mitigates Shop.Orders against #sqli using #prepared-stmts", Some("prepared-stmts")),
+            (
+                "@Mitigates Shop.Orders against SQL Injection with Prepared statements",
+                Some("Prepared statements"),
+            ),
+            ("@mitigate WebApp:Api against #sqli", None),
+        ] {
+            let a = one(text);
+            let Body::Mitigates { asset, threat, control: c } = &a.body else { panic!() };
+            assert!(name(asset).ends_with("Orders") || name(asset) == "WebApp:Api");
+            assert!(name(threat) == "sqli" || name(threat) == "SQL Injection");
+            assert_eq!(c.as_ref().map(name), control, "{text}");
+        }
+    }
+
+    #[test]
+    fn threatspec_forms_and_implied_dialect() {
+        let a = one("@component External:User (#user)");
+        assert_eq!(a.verb, Verb::Asset);
+        assert_eq!(a.dialect, Dialect::ThreatSpec);
+        let a = one("@exposes WebApp:FileSystem to arbitrary file writes with insufficient path validation");
+        assert_eq!(a.details.unwrap().value, "insufficient path validation");
+        assert_eq!(a.dialect, Dialect::ThreatSpec);
+        let a = one("@connects #guest to #main");
+        let Body::Flows { two_way, .. } = a.body else { panic!() };
+        assert!(!two_way);
+        let a = one("@connect WebApp:Web with WebApp:Db with TLS");
+        let Body::Flows { two_way, from, to, .. } = &a.body else { panic!() };
+        assert!(*two_way);
+        assert_eq!((name(from), name(to)), ("WebApp:Web", "WebApp:Db"));
+        assert_eq!(a.details.unwrap().value, "TLS");
+        let a = one("@review WebApp:Web Is the session cookie HttpOnly?");
+        let Body::Audit { asset, note } = &a.body else { panic!() };
+        assert_eq!(name(asset), "WebApp:Web");
+        assert_eq!(note.as_ref().unwrap().value, "Is the session cookie HttpOnly?");
+    }
+
+    #[test]
+    fn legacy_syntax() {
+        let a = one("@alias component @internet:@browser to Customer Browser");
+        let Body::Alias { kind: EntityKind::Asset, target, name: n } = &a.body else { panic!("{a:?}") };
+        assert!(
+            matches!(&target.form, RefForm::Legacy { boundary, component } if boundary.value == "internet" && component.value == "browser")
+        );
+        assert_eq!(n.value, "Customer Browser");
+        assert_eq!(a.dialect, Dialect::LegacyThreatSpec);
+        let a = one("@connects @internet:@browser to @dmz:@api as checkout");
+        let Body::Flows { name: Some(n), .. } = &a.body else { panic!() };
+        assert_eq!(n.value, "checkout");
+        assert_eq!(a.dialect, Dialect::LegacyThreatSpec);
+        let a = one("@transfers @cwe_319_cleartext to @internet:@browser with user must use HTTPS");
+        let Body::Transfers { from: None, threat, .. } = &a.body else { panic!() };
+        assert!(matches!(&threat.form, RefForm::Id(id) if id.value == "cwe_319_cleartext"));
+        assert_eq!(a.dialect, Dialect::LegacyThreatSpec);
+        let a = one("@describe threat @xss as Cross-site scripting in templates");
+        assert!(matches!(a.body, Body::Describe { kind: EntityKind::Threat, .. }));
+    }
+
+    #[test]
+    fn flows_boundaries_and_lifecycle() {
+        let a = one("@flows Shop.Web -> Shop.Api via HTTPS/TLS1.3");
+        let Body::Flows { mechanism: Some(m), two_way: false, .. } = &a.body else { panic!() };
+        assert_eq!(m.value, "HTTPS/TLS1.3");
+        let a = one("@boundary between Internet and Shop.Web (#dmz)");
+        let Body::Boundary { id: Some(id), a: x, b: y } = &a.body else { panic!("{a:?}") };
+        assert_eq!((name(x), name(y), id.value.as_str()), ("Internet", "Shop.Web", "dmz"));
+        assert!(matches!(one("@boundary Shop.Web | Shop.Db").body, Body::Boundary { id: None, .. }));
+        assert!(matches!(one("@handles pii on Shop.Users").body, Body::Handles { .. }));
+        assert!(matches!(one("@owns team-payments for Shop.Payments").body, Body::Owns { .. }));
+        assert!(matches!(one("@validates #csrf-token for Shop.Web").body, Body::Validates { .. }));
+        assert!(matches!(one("@tests #csrf-token for Shop.Web").body, Body::Validates { .. }));
+        assert!(matches!(
+            one("@entitles #admin to refund on Shop.Payments").body,
+            Body::Entitles { asset: Some(_), .. }
+        ));
+        assert!(matches!(one("@feature \"Checkout\"").body, Body::Feature { .. }));
+        assert!(matches!(one("@confirmed #idor on Shop.Orders [critical]").body, Body::Confirmed { .. }));
+        assert!(matches!(one("@accepts #dos to Shop.Web").body, Body::Accepts { .. }));
+        assert!(matches!(
+            one("@transfers #ddos from Shop.Web to Cloudflare").body,
+            Body::Transfers { from: Some(_), .. }
+        ));
+    }
+
+    #[test]
+    fn real_world_tolerance() {
+        let a = one("@asset Subnet(#subnet)");
+        assert!(
+            matches!(&a.body, Body::Define { target, .. } if target.explicit_id().unwrap().value == "subnet")
+        );
+        let a = one("@threat Cross-Site-Scripting (XSS)(#xss)");
+        let Body::Define { target, .. } = &a.body else { panic!() };
+        assert_eq!(name(target), "Cross-Site-Scripting (XSS)");
+        let a = one("@component Web Server (WebApp:Server)");
+        let Body::Define { target, .. } = &a.body else { panic!() };
+        let RefForm::Name { name, alias: Some(alias), .. } = &target.form else { panic!() };
+        assert_eq!((name.value.as_str(), alias.value.as_str()), ("WebApp:Server", "Web Server"));
+        let a = one("@exposes Externo:Usuário to Suplantação");
+        assert!(matches!(a.body, Body::Exposes { .. }));
+    }
+
+    #[test]
+    fn malformed_versus_prose() {
+        let p = parse("@mitigates the login form, see #auth");
+        assert_eq!(p.errors[0].code, Code::MalformedAnnotation, "{p:?}");
+        let p = parse("@exposes App.X against #sqli");
+        assert_eq!(p.errors[0].code, Code::MalformedAnnotation);
+        let p = parse("@exposes a lot of internals, sadly");
+        assert_eq!(p.errors[0].code, Code::ProseLikeAnnotation);
+        assert!(p.errors[0].message.contains("@shield:begin"));
+        let p = parse("@component #a to #b with x");
+        assert!(p.errors.is_empty() || p.errors[0].code == Code::MalformedAnnotation);
+        // A broken line never hides the next one.
+        let p = parse("@mitigates App against\n@audit App.Y");
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.annotations.len(), 1);
+    }
+
+    #[test]
+    fn unknown_verbs_get_suggestions_foreign_tags_do_not() {
+        let text = "@mitgates App against #x\n\n@param x the thing\n\n@access private\n\n@Override";
+        let p = parse(text);
+        assert_eq!(p.errors.len(), 1, "{p:?}");
+        let e = &p.errors[0];
+        assert_eq!(e.code, Code::UnknownVerb);
+        assert_eq!(e.range.slice(text), "@mitgates");
+        assert_eq!(e.fix.as_ref().unwrap().2, "@mitigates");
+    }
+
+    #[test]
+    fn shield_regions_are_skipped() {
+        let text = "@shield:begin\n@exposes A to #x\n@mitgates q\n@shield:end\n\n@audit B\n\n@shield\n@exposes C to #y";
+        let p = parse(text);
+        assert!(p.errors.is_empty(), "{p:?}");
+        assert_eq!(p.annotations.len(), 1);
+        assert_eq!(p.annotations[0].verb, Verb::Audit);
+    }
+
+    #[test]
+    fn threatspec_extended_yaml_block() {
+        let text = "@mitigates WebApp:Api against #xss with #csp:\ndescription: Strict CSP on every page\nticket: SEC-12\n\n@audit WebApp:Api";
+        let p = parse(text);
+        assert!(p.errors.is_empty(), "{p:?}");
+        let a = &p.annotations[0];
+        assert_eq!(a.description.as_ref().unwrap().value, "Strict CSP on every page");
+        assert_eq!(a.fields, vec![("ticket".to_string(), "SEC-12".to_string())]);
+        assert!(matches!(&a.body, Body::Mitigates { control: Some(c), .. } if c.display() == "#csp"));
+        assert_eq!(p.annotations.len(), 2);
+    }
 }

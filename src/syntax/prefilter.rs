@@ -11,11 +11,8 @@ use std::sync::OnceLock;
 fn automaton() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
-        let mut patterns: Vec<String> = SPELLINGS
-            .iter()
-            .filter(|(s, _, _)| !s.contains(':'))
-            .map(|(s, _, _)| format!("@{s}"))
-            .collect();
+        let mut patterns: Vec<String> =
+            SPELLINGS.iter().filter(|(s, _, _)| !s.contains(':')).map(|(s, _, _)| format!("@{s}")).collect();
         patterns.push("x-threatspec".to_string());
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -37,9 +34,7 @@ mod tests {
     #[test]
     fn finds_verbs_in_any_case_and_nothing_else() {
         assert!(may_contain_annotation(b"x = 1 # @Mitigates App against #x"));
-        assert!(may_contain_annotation(
-            b"paths:\n  x-threatspec: '@threat X'"
-        ));
+        assert!(may_contain_annotation(b"paths:\n  x-threatspec: '@threat X'"));
         assert!(may_contain_annotation(b"// @shield:begin"));
         assert!(!may_contain_annotation(b"@decorator\ndef f(): pass\n"));
         assert!(!may_contain_annotation(b"user@example.com"));

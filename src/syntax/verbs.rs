@@ -45,19 +45,12 @@ pub const SPELLINGS: &[(&str, Verb, Option<Dialect>)] = &[
 
 /// Looks a verb spelling up, ignoring ASCII case. `word` excludes the `@`.
 pub fn lookup(word: &str) -> Option<(Verb, Option<Dialect>)> {
-    SPELLINGS
-        .iter()
-        .find(|(s, _, _)| s.eq_ignore_ascii_case(word))
-        .map(|&(_, v, d)| (v, d))
+    SPELLINGS.iter().find(|(s, _, _)| s.eq_ignore_ascii_case(word)).map(|&(_, v, d)| (v, d))
 }
 
 /// The canonical spelling used in messages and completions (GAL's).
 pub fn canonical_spelling(verb: Verb) -> &'static str {
-    SPELLINGS
-        .iter()
-        .find(|(_, v, _)| *v == verb)
-        .map(|(s, _, _)| *s)
-        .unwrap_or("?")
+    SPELLINGS.iter().find(|(_, v, _)| *v == verb).map(|(s, _, _)| *s).unwrap_or("?")
 }
 
 /// The known spelling closest to a misspelt `word`, if it is close enough to be a typo.
