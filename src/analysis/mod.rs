@@ -1,7 +1,17 @@
-//! Analysis (stub).
-use crate::diagnostic::Diagnostic;
-use crate::model::ProjectIndex;
+//! Analysis: what the project's annotations mean, in editor-neutral terms.
+//!
+//! Owns: resolving every reference of the project once ([`Analysis`]), the diagnostics
+//! ([`diagnostics`]) and the summary counts ([`Summary`]). Later: completion, definition,
+//! references, rename, hover, symbols and code actions, all as plain data. Must never: do I/O,
+//! or know LSP, JSON-RPC or terminal types.
+
+mod diagnostics;
+
+use crate::diagnostic::{Diagnostic, FilePath, Level};
+use crate::model::{EntityKey, ProjectIndex, Resolved};
+use crate::syntax::{Body, EntityKind, Severity};
 use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Counts for `check`'s summary. Field names are public (the JSON output's `summary`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -27,12 +37,107 @@ pub struct Summary {
     pub notes: usize,
 }
 
+/// Every reference of the project resolved once, plus the facts the checks share.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`.
+    pub resolved: HashMap<FilePath, Vec<Vec<Resolved>>>,
+    /// Dangling references: file, the argument, the id.
+    pub dangling: Vec<(FilePath, crate::model::RefFact, String)>,
+    /// Entities referenced by at least one annotation other than their own definition.
+    pub used: HashSet<EntityKey>,
+    /// Severity given on a threat's definition (the highest if several).
+    pub threat_severity: HashMap<EntityKey, Severity>,
+    /// `(asset key, threat)` pairs covered by a mitigation, acceptance or transfer.
+    covered: HashSet<(String, EntityKey)>,
+}
+
+impl Analysis {
+    pub fn new(index: &ProjectIndex) -> Analysis {
+        let mut analysis = Analysis::default();
+        for facts in index.files() {
+            let mut per_file = Vec::with_capacity(facts.refs.len());
+            for (i, refs) in facts.refs.iter().enumerate() {
+                let ann = &facts.annotations()[i];
+                let mut per_ann = Vec::with_capacity(refs.len());
+                for fact in refs {
+                    let r = index.resolve(fact);
+                    match &r {
+                        Resolved::Dangling(id) => {
+                            analysis.dangling.push((facts.path.clone(), fact.clone(), id.clone()))
+                        }
+                        Resolved::Entity(e) => {
+                            if !fact.defines && !matches!(ann.body, Body::Describe { .. }) {
+                                analysis.used.insert(e.clone());
+                            }
+                            if let (Body::Define { kind: EntityKind::Threat, .. }, Some(sev)) =
+                                (&ann.body, &ann.severity)
+                            {
+                                let slot = analysis.threat_severity.entry(e.clone()).or_insert(sev.value);
+                                *slot = (*slot).max(sev.value);
+                            }
+                        }
+                    }
+                    per_ann.push(r);
+                }
+                per_file.push(per_ann);
+            }
+            analysis.resolved.insert(facts.path.clone(), per_file);
+        }
+        analysis.covered = diagnostics::coverage_pairs(index, &analysis.resolved);
+        analysis
+    }
+}
+
 /// All diagnostics of the project, sorted by file and position.
-pub fn diagnostics(_index: &ProjectIndex) -> Vec<Diagnostic> {
-    Vec::new()
+pub fn diagnostics(index: &ProjectIndex) -> Vec<Diagnostic> {
+    diagnostics::collect(index, &Analysis::new(index))
 }
 
 /// Summary counts; `files_scanned` is the walker's count (the index holds annotated files only).
-pub fn summary(_index: &ProjectIndex, _diagnostics: &[Diagnostic], files_scanned: usize) -> Summary {
-    Summary { files_scanned, ..Summary::default() }
+pub fn summary(index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: usize) -> Summary {
+    let mut s = Summary { files_scanned, ..Summary::default() };
+    let mut entities: BTreeSet<EntityKey> = BTreeSet::new();
+    for facts in index.files() {
+        if !facts.annotations().is_empty() {
+            s.files_with_annotations += 1;
+        }
+        for (i, ann) in facts.annotations().iter().enumerate() {
+            s.annotations += 1;
+            match &ann.body {
+                Body::Mitigates { .. } => s.mitigations += 1,
+                Body::Exposes { .. } => s.exposures += 1,
+                Body::Confirmed { .. } => s.confirmed += 1,
+                Body::Accepts { .. } => s.acceptances += 1,
+                Body::Transfers { .. } => s.transfers += 1,
+                Body::Flows { .. } => s.flows += 1,
+                Body::Boundary { .. } | Body::Alias { kind: EntityKind::Boundary, .. } => s.boundaries += 1,
+                Body::Audit { .. } => s.reviews += 1,
+                Body::Validates { .. } => s.tests += 1,
+                Body::Assumes { .. } => s.assumptions += 1,
+                _ => {}
+            }
+            for fact in &facts.refs[i] {
+                if let Resolved::Entity(e) = index.resolve(fact) {
+                    entities.insert(e);
+                }
+            }
+        }
+    }
+    for e in &entities {
+        match e.kind {
+            EntityKind::Asset => s.assets += 1,
+            EntityKind::Threat => s.threats += 1,
+            EntityKind::Control => s.controls += 1,
+            EntityKind::Actor | EntityKind::Boundary => {}
+        }
+    }
+    for d in diagnostics {
+        match d.level {
+            Level::Error => s.errors += 1,
+            Level::Warning => s.warnings += 1,
+            Level::Note => s.notes += 1,
+        }
+    }
+    s
 }

@@ -1,9 +1,96 @@
-//! Model (stub: the real index lands with the parser).
+//! The project model: per-file facts merged into one project index. Pure: no I/O.
+//!
+//! Owns: [`FileFacts`] (everything learnt from one file's text alone, including the lookup keys
+//! of every reference, computed once when the file is parsed), [`ProjectIndex`] (the merge:
+//! files plus the id, name and implicit-id tables built from their definitions), and the
+//! resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
+//! file other than the one being replaced: [`ProjectIndex::set_file`] removes that file's
+//! contributions from the tables and adds the new ones, nothing else.
+//!
+//! # Resolution rule (one rule for all three dialects)
+//!
+//! Every entity has a kind (asset, threat, control, actor, boundary) and a key:
+//! - **Assets/components** are keyed by their *path key*: the path split at `.` or `:`, each
+//!   segment normalised like a GAL name, joined with `.`. So `Shop.Api`, `shop:api` and
+//!   `Shop:API` are one component (dotted vs colon paths are the same thing). Legacy
+//!   `@b:@c` is the component `b.c`: component `c` inside trust boundary `b`.
+//! - **Threats, controls, actors** are keyed by their explicit id when a definition gives one
+//!   (`(#sqli)`), otherwise by their GAL-normalised name (`SQL Injection` -> `sql_injection`).
+//! - **Boundaries** are keyed by their id (`@boundary ... (#dmz)`, legacy `@alias boundary @b`).
+//!
+//! A reference resolves as follows:
+//! 1. `#id` / `@id`: an explicit id defined anywhere in the project (`(#id)` on a definition or
+//!    inline on a relation, a legacy `@alias ... @id`); else ThreatSpec's implicit id of any
+//!    named entity of the expected kind (`#nonprivileged_port` for `non-privileged port`,
+//!    `#app_api` for `App:Api`); else, for threats, the built-in legacy `@cwe_<n>_...` library;
+//!    else it is **dangling** (`dangling-reference`).
+//! 2. A name with an inline `(#id)` is the entity with that id (and defines the id).
+//! 3. A plain name: a declared entity of the expected kind with the same normalised name (or
+//!    an asset alias: ThreatSpec `Alias (Path)`, legacy `@alias component @b:@c to Name`);
+//!    else, for assets, the path key; for other kinds an *implicit definition* keyed by the
+//!    normalised name. Names never dangle: naming a threat inline defines it (ThreatSpec).
+//! 4. `@b:@c` is the asset `b.c`.
+
+pub mod names;
+
 use crate::diagnostic::FilePath;
-use crate::syntax::{Language, ParsedFile};
+use crate::syntax::{Annotation, Body, EntityKind, Language, ParsedFile, Ref, RefForm, Spanned};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
-use std::collections::BTreeMap;
+use names::{normalize_name, path_key, threatspec_slug};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::sync::Arc;
+
+/// The identity of an entity in the project.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntityKey {
+    pub kind: EntityKind,
+    pub key: String,
+}
+
+/// How a reference is looked up, precomputed from the file alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// `#id` or `@id`.
+    Id(String),
+    /// A name with an inline `(#id)`.
+    InlineId(String),
+    /// A plain name or path: its normalised name and, for assets, its path key.
+    Name { norm: String, path: String },
+    /// Legacy `@b:@c`: the path key `b.c`.
+    Legacy(String),
+}
+
+/// One entity argument of an annotation, with its lookup key.
+#[derive(Clone, Debug)]
+pub struct RefFact {
+    pub kind: EntityKind,
+    /// The argument's whole range.
+    pub range: TextRange,
+    /// The range naming the entity (the id for `#id`, the name for names).
+    pub name_range: TextRange,
+    pub lookup: Lookup,
+    /// True for the argument a definition annotation defines (`@threat X`, `@alias ...`).
+    pub defines: bool,
+}
+
+/// A place where an entity is declared: a definition annotation, an inline `(#id)`, a legacy
+/// `@alias`, or a boundary id.
+#[derive(Clone, Debug)]
+pub struct DefSite {
+    pub entity: EntityKey,
+    /// The name as written, if the site names one.
+    pub name: Option<String>,
+    pub norm_name: Option<String>,
+    pub explicit_id: Option<String>,
+    /// Where to jump to: the name (or id) of the definition.
+    pub range: TextRange,
+    /// Index of the annotation in [`FileFacts::annotations`].
+    pub annotation: usize,
+    /// A definition annotation (`@threat`, `@asset`, `@alias`, `@boundary (#id)`), as opposed to
+    /// an inline `(#id)` on a relation.
+    pub declared: bool,
+}
 
 /// Everything known about one file, computed from its text alone.
 #[derive(Debug)]
@@ -13,42 +100,476 @@ pub struct FileFacts {
     pub text: Arc<str>,
     pub line_index: LineIndex,
     pub parsed: ParsedFile,
+    /// `refs[i]`: the entity arguments of annotation `i`, in [`Annotation::refs`] order.
+    pub refs: Vec<Vec<RefFact>>,
+    pub defs: Vec<DefSite>,
+    /// `(kind, implicit id, entity key)` for every named entity this file mentions.
+    pub implicit_ids: Vec<(EntityKind, String, String)>,
 }
 
 impl FileFacts {
+    /// Parses `text` and derives the file's facts.
     pub fn new(path: FilePath, language: Language, text: Arc<str>) -> FileFacts {
         let parsed = crate::syntax::parse_file(language, &text);
-        let line_index = LineIndex::new(&text);
-        FileFacts { path, language, text, line_index, parsed }
+        Self::from_parsed(path, language, text, parsed)
     }
+
+    /// Derives facts from an already parsed file.
+    pub fn from_parsed(path: FilePath, language: Language, text: Arc<str>, parsed: ParsedFile) -> FileFacts {
+        let line_index = LineIndex::new(&text);
+        let mut facts = FileFacts {
+            path,
+            language,
+            text,
+            line_index,
+            parsed,
+            refs: Vec::new(),
+            defs: Vec::new(),
+            implicit_ids: Vec::new(),
+        };
+        facts.derive();
+        facts
+    }
+
+    pub fn annotations(&self) -> &[Annotation] {
+        &self.parsed.annotations
+    }
+
+    /// True when the file holds neither annotations nor syntax errors.
+    pub fn is_empty(&self) -> bool {
+        self.parsed.annotations.is_empty() && self.parsed.errors.is_empty()
+    }
+
     /// 0-based line and column (in `unit`) of a byte offset.
     pub fn line_col(&self, offset: usize, unit: ColumnUnit) -> LineCol {
         self.line_index.line_col_in(&self.text, offset, unit)
     }
+
     pub fn slice(&self, range: TextRange) -> &str {
         range.slice(&self.text)
     }
+
+    fn derive(&mut self) {
+        let annotations = std::mem::take(&mut self.parsed.annotations);
+        for (i, ann) in annotations.iter().enumerate() {
+            let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
+            let mut facts = Vec::new();
+            for (kind, r) in ann.refs() {
+                let fact = ref_fact(kind, r, defining);
+                if let Lookup::Name { norm, path } = &fact.lookup {
+                    let key = if kind == EntityKind::Asset { path.clone() } else { norm.clone() };
+                    let slug = match &r.form {
+                        RefForm::Name { name, .. } => threatspec_slug(&name.value),
+                        _ => unreachable!("names come from RefForm::Name"),
+                    };
+                    self.implicit_ids.push((kind, slug, key));
+                }
+                facts.push(fact);
+            }
+            self.add_defs(i, ann, &facts);
+            self.refs.push(facts);
+        }
+        self.implicit_ids.sort_unstable();
+        self.implicit_ids.dedup();
+        self.parsed.annotations = annotations;
+    }
+
+    fn add_defs(&mut self, index: usize, ann: &Annotation, facts: &[RefFact]) {
+        let mut push = |entity: EntityKey,
+                        name: Option<&Spanned<String>>,
+                        id: Option<&Spanned<String>>,
+                        range,
+                        declared| {
+            self.defs.push(DefSite {
+                entity,
+                name: name.map(|n| n.value.clone()),
+                norm_name: name.map(|n| normalize_name(&n.value)),
+                explicit_id: id.map(|i| i.value.clone()),
+                range,
+                annotation: index,
+                declared,
+            });
+        };
+        match &ann.body {
+            Body::Define { kind, target } => {
+                let fact = &facts[0];
+                if let RefForm::Name { name, id, alias } = &target.form {
+                    let key = own_key(*kind, fact);
+                    push(
+                        EntityKey { kind: *kind, key: key.clone() },
+                        Some(name),
+                        id.as_ref(),
+                        fact.name_range,
+                        true,
+                    );
+                    if let Some(alias) = alias {
+                        push(EntityKey { kind: *kind, key }, Some(alias), None, alias.range, true);
+                    }
+                } else if let RefForm::Legacy { .. } = &target.form {
+                    push(
+                        EntityKey { kind: *kind, key: own_key(*kind, fact) },
+                        None,
+                        None,
+                        fact.name_range,
+                        true,
+                    );
+                }
+            }
+            Body::Alias { kind, target, name } => {
+                let fact = &facts[0];
+                let id = match &target.form {
+                    RefForm::Id(id) => Some(id),
+                    _ => None,
+                };
+                let key = own_key(*kind, fact);
+                push(EntityKey { kind: *kind, key }, Some(name), id, fact.name_range, true);
+            }
+            Body::Boundary { id: Some(id), .. } => {
+                push(
+                    EntityKey { kind: EntityKind::Boundary, key: id.value.clone() },
+                    None,
+                    Some(id),
+                    id.range,
+                    true,
+                );
+            }
+            _ => {}
+        }
+        // Inline `(#id)` on relation arguments (and aliases on components) define too.
+        if !matches!(ann.body, Body::Define { .. } | Body::Alias { .. }) {
+            for ((kind, r), fact) in ann.refs().into_iter().zip(facts) {
+                if let RefForm::Name { name, id, alias } = &r.form {
+                    if let Some(id) = id {
+                        let key = own_key(kind, fact);
+                        push(EntityKey { kind, key }, Some(name), Some(id), id.range, false);
+                    }
+                    if let Some(alias) = alias {
+                        push(
+                            EntityKey { kind, key: own_key(kind, fact) },
+                            Some(alias),
+                            None,
+                            alias.range,
+                            false,
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
+/// The key an argument gives the entity it defines.
+fn own_key(kind: EntityKind, fact: &RefFact) -> String {
+    match (&fact.lookup, kind) {
+        (Lookup::Name { path, .. }, EntityKind::Asset) => path.clone(),
+        (Lookup::Name { norm, .. }, _) => norm.clone(),
+        (Lookup::InlineId(id), _) | (Lookup::Id(id), _) => id.clone(),
+        (Lookup::Legacy(path), _) => path.clone(),
+    }
+}
+
+fn ref_fact(kind: EntityKind, r: &Ref, defines: bool) -> RefFact {
+    let (lookup, name_range) = match &r.form {
+        RefForm::Id(id) => (Lookup::Id(id.value.clone()), id.range),
+        RefForm::Name { name, id, .. } => {
+            let lookup = match id {
+                // An asset's inline id names the component; the key stays its path.
+                Some(id) if kind != EntityKind::Asset => Lookup::InlineId(id.value.clone()),
+                _ => Lookup::Name { norm: normalize_name(&name.value), path: path_key(&name.value) },
+            };
+            (lookup, name.range)
+        }
+        RefForm::Legacy { boundary, component } => {
+            let path = path_key(&format!("{}.{}", boundary.value, component.value));
+            (Lookup::Legacy(path), boundary.range.cover(component.range))
+        }
+    };
+    RefFact { kind, range: r.range, name_range, lookup, defines }
+}
+
+/// Where a definition lives: file and index into its [`FileFacts::defs`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DefRef {
+    pub file: FilePath,
+    pub def: u32,
+}
+
+/// The result of resolving a reference.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Resolved {
+    Entity(EntityKey),
+    /// An `#id`/`@id` that names nothing.
+    Dangling(String),
+}
+
+/// All files' facts and the tables merged from them.
 #[derive(Debug, Default)]
 pub struct ProjectIndex {
     files: BTreeMap<FilePath, Arc<FileFacts>>,
+    /// Explicit id -> its definition sites.
+    ids: HashMap<String, Vec<DefRef>>,
+    /// `(kind, normalised name)` -> declared sites with that name.
+    names: HashMap<(EntityKind, String), Vec<DefRef>>,
+    /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
+    implicit: HashMap<(EntityKind, String), Vec<(FilePath, String)>>,
+    revision: u64,
 }
 
 impl ProjectIndex {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Incremented by every change; lets readers drop stale results.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Adds or replaces one file. Only that file's table entries are touched.
     pub fn set_file(&mut self, facts: Arc<FileFacts>) {
-        self.files.insert(facts.path.clone(), facts);
+        self.remove_file(&facts.path.clone());
+        let path = facts.path.clone();
+        for (i, def) in facts.defs.iter().enumerate() {
+            let at = DefRef { file: path.clone(), def: i as u32 };
+            if let Some(id) = &def.explicit_id {
+                insert_sorted(self.ids.entry(id.clone()).or_default(), at.clone());
+            }
+            if let (Some(norm), true) = (&def.norm_name, def.declared || def.entity.kind == EntityKind::Asset)
+            {
+                insert_sorted(self.names.entry((def.entity.kind, norm.clone())).or_default(), at);
+            }
+        }
+        for (kind, slug, key) in &facts.implicit_ids {
+            let entries = self.implicit.entry((*kind, slug.clone())).or_default();
+            let item = (path.clone(), key.clone());
+            let pos = entries.partition_point(|x| *x < item);
+            entries.insert(pos, item);
+        }
+        self.files.insert(path, facts);
+        self.revision += 1;
     }
+
+    /// Removes one file and its table entries.
     pub fn remove_file(&mut self, path: &str) {
-        self.files.remove(path);
+        let Some(old) = self.files.remove(path) else { return };
+        for def in &old.defs {
+            if let Some(id) = &def.explicit_id {
+                remove_from(&mut self.ids, id, |d| &*d.file != path);
+            }
+            if let Some(norm) = &def.norm_name {
+                remove_from(&mut self.names, &(def.entity.kind, norm.clone()), |d| &*d.file != path);
+            }
+        }
+        for (kind, slug, _) in &old.implicit_ids {
+            remove_from(&mut self.implicit, &(*kind, slug.clone()), |(f, _)| &**f != path);
+        }
+        self.revision += 1;
     }
+
     pub fn file(&self, path: &str) -> Option<&Arc<FileFacts>> {
         self.files.get(path)
     }
+
+    /// Files in path order.
     pub fn files(&self) -> impl Iterator<Item = &Arc<FileFacts>> {
         self.files.values()
+    }
+
+    pub fn def(&self, at: &DefRef) -> Option<&DefSite> {
+        self.files.get(&at.file)?.defs.get(at.def as usize)
+    }
+
+    /// Every explicit id and its definition sites, in id order.
+    pub fn explicit_ids(&self) -> impl Iterator<Item = (&str, &[DefRef])> {
+        let mut ids: Vec<_> = self.ids.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        ids.sort_by_key(|(k, _)| *k);
+        ids.into_iter()
+    }
+
+    /// Declared sites per `(kind, normalised name)`, in key order.
+    pub fn declared_names(&self) -> impl Iterator<Item = (&(EntityKind, String), &[DefRef])> {
+        let mut names: Vec<_> = self.names.iter().map(|(k, v)| (k, v.as_slice())).collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        names.into_iter()
+    }
+
+    /// Resolves one reference by the rule in the module docs.
+    pub fn resolve(&self, fact: &RefFact) -> Resolved {
+        let kind = fact.kind;
+        match &fact.lookup {
+            Lookup::Id(id) => {
+                if let Some(def) = self.ids.get(id).and_then(|sites| sites.first()).and_then(|d| self.def(d))
+                {
+                    return Resolved::Entity(def.entity.clone());
+                }
+                if let Some((_, key)) = self.implicit.get(&(kind, id.clone())).and_then(|v| v.first()) {
+                    return Resolved::Entity(EntityKey { kind, key: key.clone() });
+                }
+                if kind == EntityKind::Threat && is_builtin_legacy_threat(id) {
+                    return Resolved::Entity(EntityKey { kind, key: id.clone() });
+                }
+                Resolved::Dangling(id.clone())
+            }
+            Lookup::InlineId(id) => {
+                let kind = self
+                    .ids
+                    .get(id)
+                    .and_then(|s| s.first())
+                    .and_then(|d| self.def(d))
+                    .map_or(kind, |d| d.entity.kind);
+                Resolved::Entity(EntityKey { kind, key: id.clone() })
+            }
+            Lookup::Name { norm, path } => {
+                if let Some(def) =
+                    self.names.get(&(kind, norm.clone())).and_then(|s| s.first()).and_then(|d| self.def(d))
+                {
+                    return Resolved::Entity(def.entity.clone());
+                }
+                let key = if kind == EntityKind::Asset { path.clone() } else { norm.clone() };
+                Resolved::Entity(EntityKey { kind, key })
+            }
+            Lookup::Legacy(path) => {
+                Resolved::Entity(EntityKey { kind: EntityKind::Asset, key: path.clone() })
+            }
+        }
+    }
+
+    /// Every id a reference of `kind` could use: explicit ids and implicit ids, sorted.
+    pub fn known_ids(&self, kind: EntityKind) -> Vec<&str> {
+        let mut out: Vec<&str> = self.ids.keys().map(String::as_str).collect();
+        out.extend(self.implicit.keys().filter(|(k, _)| *k == kind).map(|(_, s)| s.as_str()));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Declared sites of an entity, in path order.
+    pub fn definitions(&self, entity: &EntityKey) -> Vec<(FilePath, &DefSite)> {
+        let mut out = Vec::new();
+        for facts in self.files.values() {
+            for def in &facts.defs {
+                if def.entity == *entity {
+                    out.push((facts.path.clone(), def));
+                }
+            }
+        }
+        out
+    }
+
+    /// Definition sites of an explicit id, in path order.
+    pub fn definitions_by_id(&self, id: &str) -> Vec<(FilePath, &DefSite)> {
+        self.ids
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|at| Some((at.file.clone(), self.def(at)?)))
+            .collect()
+    }
+
+    /// A readable name for an entity: its first declared name, else its key.
+    pub fn display_name(&self, entity: &EntityKey) -> String {
+        self.definitions(entity)
+            .iter()
+            .find_map(|(_, d)| d.name.clone())
+            .unwrap_or_else(|| entity.key.clone())
+    }
+
+    /// A stable, human-readable dump of the whole model (for snapshot tests and debugging):
+    /// every annotation with its position, dialect, and each argument's resolution.
+    pub fn dump(&self) -> String {
+        let mut out = String::new();
+        for facts in self.files.values() {
+            let _ = writeln!(out, "{} ({})", facts.path, facts.language.name());
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                let lc = facts.line_col(ann.range.start(), ColumnUnit::Char);
+                let verb = crate::syntax::verbs::canonical_spelling(ann.verb);
+                let _ = write!(out, "  {}:{} @{verb} [{}]", lc.line + 1, lc.col + 1, ann.dialect.as_str());
+                for fact in &facts.refs[i] {
+                    let shown = match self.resolve(fact) {
+                        Resolved::Entity(e) => format!("{}:{}", e.kind.as_str(), e.key),
+                        Resolved::Dangling(id) => format!("DANGLING #{id}"),
+                    };
+                    let at = facts.line_col(fact.name_range.start(), ColumnUnit::Char);
+                    let _ = write!(out, " {}={shown}@{}:{}", fact.kind.as_str(), at.line + 1, at.col + 1);
+                }
+                if let Some(sev) = &ann.severity {
+                    let _ = write!(out, " severity={}", sev.value.as_str());
+                }
+                if !ann.external_refs.is_empty() {
+                    let refs: Vec<_> = ann.external_refs.iter().map(|r| r.value.as_str()).collect();
+                    let _ = write!(out, " refs={}", refs.join(","));
+                }
+                if let Some(d) = &ann.description {
+                    let _ = write!(out, " desc={:?}", d.value);
+                }
+                if let Some(d) = &ann.details {
+                    let _ = write!(out, " details={:?}", d.value);
+                }
+                match &ann.body {
+                    Body::Flows { two_way, mechanism, name, .. } => {
+                        let _ = write!(out, " two_way={two_way}");
+                        if let Some(m) = mechanism {
+                            let _ = write!(out, " via={:?}", m.value);
+                        }
+                        if let Some(n) = name {
+                            let _ = write!(out, " as={:?}", n.value);
+                        }
+                    }
+                    Body::Alias { name, .. } => {
+                        let _ = write!(out, " name={:?}", name.value);
+                    }
+                    Body::Describe { text, .. } => {
+                        let _ = write!(out, " text={:?}", text.value);
+                    }
+                    Body::Audit { note: Some(n), .. } | Body::Assumes { note: Some(n), .. } => {
+                        let _ = write!(out, " note={:?}", n.value);
+                    }
+                    Body::Owns { owner: v, .. }
+                    | Body::Handles { class: v, .. }
+                    | Body::Feature { name: v } => {
+                        let _ = write!(out, " value={:?}", v.value);
+                    }
+                    Body::Entitles { capability, .. } => {
+                        let _ = write!(out, " capability={:?}", capability.value);
+                    }
+                    _ => {}
+                }
+                for (k, v) in &ann.fields {
+                    let _ = write!(out, " {k}={v:?}");
+                }
+                out.push('\n');
+            }
+            for e in &facts.parsed.errors {
+                let lc = facts.line_col(e.range.start(), ColumnUnit::Char);
+                let _ = writeln!(out, "  {}:{} {}: {}", lc.line + 1, lc.col + 1, e.code.as_str(), e.message);
+            }
+        }
+        out
+    }
+}
+
+/// ThreatSpec 0.1 shipped a library of `@cwe_<n>_<slug>` threat ids; they resolve without a
+/// definition.
+fn is_builtin_legacy_threat(id: &str) -> bool {
+    id.strip_prefix("cwe_").is_some_and(|rest| {
+        rest.split('_').next().is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+fn insert_sorted(v: &mut Vec<DefRef>, at: DefRef) {
+    let pos = v.partition_point(|x| *x < at);
+    v.insert(pos, at);
+}
+
+fn remove_from<K, V, Q>(map: &mut HashMap<K, Vec<V>>, key: &Q, keep: impl FnMut(&V) -> bool)
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(v) = map.get_mut(key) {
+        v.retain(keep);
+        if v.is_empty() {
+            map.remove(key);
+        }
     }
 }

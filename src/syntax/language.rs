@@ -15,6 +15,12 @@ impl Language {
             _ => None,
         }
     }
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+            Language::Gal => "gal",
+        }
+    }
     pub fn has_embedded_annotations(self) -> bool {
         false
     }

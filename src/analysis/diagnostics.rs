@@ -1,0 +1,310 @@
+//! Project diagnostics: every code in [`crate::diagnostic::Code`] is produced here.
+//!
+//! Owns: the semantic checks over a [`ProjectIndex`] (dangling references, duplicates,
+//! unmitigated exposures, confirmed findings, unused definitions) and lifting syntax errors
+//! into file diagnostics. Must never: do I/O or format output.
+//!
+//! Coverage rule for `unmitigated-exposure`: an exposure of asset A to threat T is covered by
+//! `@mitigates A' against T`, `@accepts T on A'` or `@transfers T from A'` (ThreatSpec 0.1:
+//! `@transfers T to A'`) where A' is A itself or one of its ancestors (`Shop` covers
+//! `Shop.Orders`). Threat identity is the resolved entity, so `#sqli`, `SQL Injection` and
+//! `sql-injection` are the same threat.
+
+use super::Analysis;
+use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
+use crate::model::names::ancestors;
+use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
+use crate::syntax::{Body, EntityKind, Severity};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for facts in index.files() {
+        syntax_errors(facts, &mut out);
+    }
+    dangling(index, analysis, &mut out);
+    duplicates(index, &mut out);
+    exposures(index, analysis, &mut out);
+    unused(index, analysis, &mut out);
+    out.sort_by(|a, b| {
+        (&a.file, a.range.start, a.code, &a.message).cmp(&(&b.file, b.range.start, b.code, &b.message))
+    });
+    out
+}
+
+fn diag(code: Code, file: &FilePath, range: crate::text::TextRange, message: String) -> Diagnostic {
+    Diagnostic {
+        code,
+        level: code.default_level(),
+        message,
+        file: file.clone(),
+        range,
+        related: Vec::new(),
+        fix: None,
+        unnecessary: false,
+    }
+}
+
+fn syntax_errors(facts: &FileFacts, out: &mut Vec<Diagnostic>) {
+    for e in &facts.parsed.errors {
+        let mut d = diag(e.code, &facts.path, e.range, e.message.clone());
+        if let Some((label, range, text)) = &e.fix {
+            d.fix = Some(Fix {
+                label: label.clone(),
+                edits: vec![Edit { file: facts.path.clone(), range: *range, new_text: text.clone() }],
+            });
+        }
+        out.push(d);
+    }
+}
+
+fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
+    let mut known: HashMap<EntityKind, Vec<&str>> = HashMap::new();
+    for (file, fact, id) in &analysis.dangling {
+        let candidates = known.entry(fact.kind).or_insert_with(|| index.known_ids(fact.kind));
+        let best = closest(id, candidates);
+        let written = index.file(file).map_or(String::new(), |f| f.slice(fact.range).to_string());
+        let mut message = format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str());
+        let mut d = diag(Code::DanglingReference, file, fact.name_range, String::new());
+        if let Some(best) = best {
+            message.push_str(&format!("; did you mean `{best}`?"));
+            d.fix = Some(Fix {
+                label: format!("Change to `{best}`"),
+                edits: vec![Edit { file: file.clone(), range: fact.name_range, new_text: best.to_string() }],
+            });
+            if let Some(site) = index.definitions_by_id(best).first() {
+                d.related.push(Related {
+                    file: site.0.clone(),
+                    range: site.1.range,
+                    message: format!("`{best}` is defined here"),
+                });
+            }
+        }
+        d.message = message;
+        out.push(d);
+    }
+}
+
+/// The most similar id, if it is similar enough to be what was meant.
+fn closest<'a>(id: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (*c, strsim::jaro_winkler(id, c)))
+        .filter(|(c, score)| *score >= 0.8 || strsim::damerau_levenshtein(id, c) <= 2)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(c, _)| c)
+}
+
+fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
+    let mut flagged: HashSet<(FilePath, u32)> = HashSet::new();
+    for (id, sites) in index.explicit_ids() {
+        let defs: Vec<_> = sites.iter().filter_map(|s| Some((s, index.def(s)?))).collect();
+        let Some(&(first_at, first)) = defs.iter().find(|(_, d)| d.declared).or(defs.first()) else {
+            continue;
+        };
+        let mut declared_seen = 0;
+        for &(at, def) in &defs {
+            if def.declared {
+                declared_seen += 1;
+            }
+            let same_site = at == first_at;
+            let second_declaration = def.declared && declared_seen > 1;
+            let other_name =
+                def.norm_name.is_some() && first.norm_name.is_some() && def.norm_name != first.norm_name;
+            let other_kind = def.entity.kind != first.entity.kind;
+            if same_site || !(second_declaration || other_name || other_kind) {
+                continue;
+            }
+            let what = match (&first.name, other_name || other_kind) {
+                (Some(name), true) => format!(" for {} `{name}`", first.entity.kind.as_str()),
+                _ => String::new(),
+            };
+            let mut d = diag(
+                Code::DuplicateDefinition,
+                &at.file,
+                def.range,
+                format!("`#{id}` is defined more than once: it is already defined{what}"),
+            );
+            d.related.push(Related {
+                file: first_at.file.clone(),
+                range: first.range,
+                message: format!("first definition of `#{id}`"),
+            });
+            flagged.insert((at.file.clone(), at.def));
+            out.push(d);
+        }
+    }
+    for ((kind, _), sites) in index.declared_names() {
+        if !matches!(kind, EntityKind::Threat | EntityKind::Control | EntityKind::Actor) {
+            continue;
+        }
+        let defs: Vec<_> = sites
+            .iter()
+            .filter_map(|s| Some((s, index.def(s)?)))
+            .filter(|(_, d)| d.declared)
+            .filter(|(s, d)| is_definition_annotation(index, s.file.as_ref(), d.annotation))
+            .collect();
+        let Some(&(first_at, first)) = defs.first() else { continue };
+        for &(at, def) in &defs[1..] {
+            if flagged.contains(&(at.file.clone(), at.def))
+                || (def.explicit_id.is_some() && def.explicit_id == first.explicit_id)
+            {
+                continue;
+            }
+            let name = def.name.as_deref().unwrap_or_default();
+            let mut d = diag(
+                Code::DuplicateDefinition,
+                &at.file,
+                def.range,
+                format!("{} `{name}` is defined more than once", kind.as_str()),
+            );
+            d.related.push(Related {
+                file: first_at.file.clone(),
+                range: first.range,
+                message: "first definition".into(),
+            });
+            out.push(d);
+        }
+    }
+}
+
+fn is_definition_annotation(index: &ProjectIndex, file: &str, annotation: usize) -> bool {
+    index
+        .file(file)
+        .and_then(|f| f.annotations().get(annotation))
+        .is_some_and(|a| matches!(a.body, Body::Define { .. }))
+}
+
+fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
+    for facts in index.files() {
+        for (i, ann) in facts.annotations().iter().enumerate() {
+            let resolved = &analysis.resolved[&facts.path][i];
+            match &ann.body {
+                Body::Exposes { .. } => {
+                    let (Some(asset), Some(threat)) = (entity(&resolved[0]), entity(&resolved[1])) else {
+                        continue;
+                    };
+                    if analysis.is_covered(asset, threat) {
+                        continue;
+                    }
+                    let threat_severity = analysis.threat_severity.get(threat).copied();
+                    let severity = ann.severity.as_ref().map(|s| s.value).max(threat_severity);
+                    let mut d = diag(
+                        Code::UnmitigatedExposure,
+                        &facts.path,
+                        ann.range,
+                        format!(
+                            "`{}` is exposed to {}{} and nothing mitigates, accepts or transfers it",
+                            facts.slice(facts.refs[i][0].range),
+                            threat_label(index, threat, facts.slice(facts.refs[i][1].range)),
+                            severity.map_or(String::new(), |s| format!(" [{}]", s.as_str())),
+                        ),
+                    );
+                    if severity.is_some_and(Severity::is_serious) {
+                        d.level = Level::Error;
+                    }
+                    add_definition_notes(index, threat, &mut d);
+                    out.push(d);
+                }
+                Body::Confirmed { .. } => {
+                    let threat_text = facts.slice(facts.refs[i][0].range);
+                    let asset_text = facts.slice(facts.refs[i][1].range);
+                    let label = entity(&resolved[0])
+                        .map_or_else(|| format!("`{threat_text}`"), |t| threat_label(index, t, threat_text));
+                    let mut d = diag(
+                        Code::ConfirmedFinding,
+                        &facts.path,
+                        ann.range,
+                        format!("confirmed finding: {label} on `{asset_text}`"),
+                    );
+                    if let Some(t) = entity(&resolved[0]) {
+                        add_definition_notes(index, t, &mut d);
+                    }
+                    out.push(d);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// "`#sqli` (SQL Injection)" or just "`SQL Injection`".
+fn threat_label(index: &ProjectIndex, threat: &EntityKey, written: &str) -> String {
+    let name = index.display_name(threat);
+    if name == written
+        || crate::model::names::normalize_name(&name) == crate::model::names::normalize_name(written)
+    {
+        format!("`{written}`")
+    } else {
+        format!("`{written}` ({name})")
+    }
+}
+
+fn add_definition_notes(index: &ProjectIndex, threat: &EntityKey, d: &mut Diagnostic) {
+    for (file, def) in index.definitions(threat).into_iter().filter(|(_, def)| def.declared).take(3) {
+        d.related.push(Related { file, range: def.range, message: "the threat is defined here".into() });
+    }
+}
+
+fn entity(r: &Resolved) -> Option<&EntityKey> {
+    match r {
+        Resolved::Entity(e) => Some(e),
+        Resolved::Dangling(_) => None,
+    }
+}
+
+fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
+    let mut reported: BTreeSet<&EntityKey> = BTreeSet::new();
+    for facts in index.files() {
+        for def in &facts.defs {
+            let kind = def.entity.kind;
+            if !def.declared || !matches!(kind, EntityKind::Threat | EntityKind::Control) {
+                continue;
+            }
+            if analysis.used.contains(&def.entity) || !reported.insert(&def.entity) {
+                continue;
+            }
+            let name = def.name.clone().unwrap_or_else(|| def.entity.key.clone());
+            let mut d = diag(
+                Code::UnusedDefinition,
+                &facts.path,
+                def.range,
+                format!("{} `{name}` is defined but no annotation references it", kind.as_str()),
+            );
+            d.unnecessary = true;
+            out.push(d);
+        }
+    }
+}
+
+/// Pairs `(asset key, threat)` that a mitigation, acceptance or transfer covers.
+pub(super) fn coverage_pairs(
+    index: &ProjectIndex,
+    resolved: &HashMap<FilePath, Vec<Vec<Resolved>>>,
+) -> HashSet<(String, EntityKey)> {
+    let mut covered = HashSet::new();
+    for facts in index.files() {
+        for (i, ann) in facts.annotations().iter().enumerate() {
+            let r = &resolved[&facts.path][i];
+            let (threat, asset) = match &ann.body {
+                Body::Mitigates { .. } => (entity(&r[1]), entity(&r[0])),
+                Body::Accepts { .. } => (entity(&r[0]), entity(&r[1])),
+                // `@transfers T from A to B` covers A; legacy `@transfers T to A` covers A.
+                Body::Transfers { .. } => (entity(&r[0]), entity(&r[1])),
+                _ => continue,
+            };
+            if let (Some(t), Some(a)) = (threat, asset) {
+                covered.insert((a.key.clone(), t.clone()));
+            }
+        }
+    }
+    covered
+}
+
+impl Analysis {
+    fn is_covered(&self, asset: &EntityKey, threat: &EntityKey) -> bool {
+        std::iter::once(asset.key.as_str())
+            .chain(ancestors(&asset.key))
+            .any(|a| self.covered.contains(&(a.to_string(), threat.clone())))
+    }
+}

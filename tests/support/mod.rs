@@ -1,0 +1,122 @@
+//! Fixture support, rust-analyzer style: a multi-file workspace written inline.
+//!
+//! ```text
+//! //- /api/app.py
+//! # @exposes Shop.Orders to #sqli
+//!   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
+//! ```
+//!
+//! `//- /path` starts a file. A line whose first non-blank character is `^` is not part of
+//! the file: it marks an expected diagnostic under the line above (the carets span its first
+//! line), followed by the level and the code.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use threat_analyzer::analysis;
+use threat_analyzer::diagnostic::Diagnostic;
+use threat_analyzer::model::{FileFacts, ProjectIndex};
+use threat_analyzer::syntax::Language;
+use threat_analyzer::text::ColumnUnit;
+
+pub struct Fixture {
+    pub files: Vec<(String, String)>,
+    /// `(file, line, start col, end col, "level code")`, 0-based, char columns.
+    pub expected: Vec<(String, u32, u32, u32, String)>,
+}
+
+pub fn parse_fixture(fixture: &str) -> Fixture {
+    let fixture = trim_indent(fixture);
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut expected = Vec::new();
+    for line in fixture.lines() {
+        if let Some(path) = line.strip_prefix("//- /") {
+            files.push((path.trim().to_string(), String::new()));
+            continue;
+        }
+        let (path, text) = files.last_mut().expect("fixture must start with `//- /path`");
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('^') {
+            let start = (line.len() - trimmed.len()) as u32;
+            let carets = trimmed.chars().take_while(|c| *c == '^').count() as u32;
+            let label = trimmed[carets as usize..].trim().to_string();
+            let line_no = text.lines().count() as u32 - 1;
+            expected.push((path.clone(), line_no, start, start + carets, label));
+            continue;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    Fixture { files, expected }
+}
+
+pub fn index_of(files: &[(String, String)]) -> ProjectIndex {
+    let mut index = ProjectIndex::new();
+    for (path, text) in files {
+        let language = Language::from_path(std::path::Path::new(path))
+            .unwrap_or_else(|| panic!("no language for {path}"));
+        index.set_file(Arc::new(FileFacts::new(path.as_str().into(), language, text.as_str().into())));
+    }
+    index
+}
+
+/// Diagnostics as `(file, line, start col, end col (first line), "level code")`.
+pub fn rendered(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<(String, u32, u32, u32, String)> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let facts = index.file(&d.file).unwrap();
+            let start = facts.line_col(d.range.start(), ColumnUnit::Char);
+            let end = facts.line_col(d.range.end(), ColumnUnit::Char);
+            let end_col = if end.line == start.line {
+                end.col
+            } else {
+                let line = facts.line_index.line_range(start.line as usize, &facts.text);
+                facts.line_col(line.end(), ColumnUnit::Char).col
+            };
+            (
+                d.file.to_string(),
+                start.line,
+                start.col,
+                end_col,
+                format!("{} {}", d.level.as_str(), d.code.as_str()),
+            )
+        })
+        .collect()
+}
+
+/// Checks that exactly the marked diagnostics are produced; returns them for further checks.
+pub fn check_diagnostics(fixture: &str) -> Vec<Diagnostic> {
+    let f = parse_fixture(fixture);
+    let index = index_of(&f.files);
+    let diagnostics = analysis::diagnostics(&index);
+    let mut actual = rendered(&index, &diagnostics);
+    let mut expected = f.expected.clone();
+    actual.sort();
+    expected.sort();
+    if actual != expected {
+        let messages: Vec<_> =
+            diagnostics.iter().map(|d| format!("{}: {}", d.code.as_str(), d.message)).collect();
+        panic!("diagnostics differ\nexpected: {expected:#?}\nactual:   {actual:#?}\nmessages: {messages:#?}");
+    }
+    diagnostics
+}
+
+/// The model dump of a fixture (for `expect!` snapshots).
+pub fn model_dump(fixture: &str) -> String {
+    let f = parse_fixture(fixture);
+    index_of(&f.files).dump()
+}
+
+fn trim_indent(text: &str) -> String {
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let indent = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    text.lines()
+        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
