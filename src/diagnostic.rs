@@ -142,3 +142,80 @@ pub struct Diagnostic {
     /// The diagnostic marks something unused (editors fade it out).
     pub unnecessary: bool,
 }
+
+/// Per-code level overrides: `code=error|warning|note|off` (the CLI's `--severity`, later the
+/// server's configuration). `off` drops the code's diagnostics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LevelOverrides {
+    levels: Vec<(Code, Option<Level>)>,
+}
+
+impl LevelOverrides {
+    /// Adds one `code=level` setting; a later setting for the same code wins.
+    pub fn set(&mut self, spec: &str) -> Result<(), String> {
+        let (code, level) = spec.split_once('=').ok_or_else(|| format!("`{spec}`: expected CODE=LEVEL"))?;
+        let code = Code::parse(code.trim()).ok_or_else(|| {
+            let known: Vec<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+            format!("unknown diagnostic code `{}` (known: {})", code.trim(), known.join(", "))
+        })?;
+        let level = match level.trim() {
+            "off" | "allow" | "none" => None,
+            other => Some(
+                Level::parse(other)
+                    .ok_or_else(|| format!("unknown level `{other}` (use error, warning, note or off)"))?,
+            ),
+        };
+        self.levels.retain(|(c, _)| *c != code);
+        self.levels.push((code, level));
+        Ok(())
+    }
+
+    /// Applies the overrides: changes levels, drops diagnostics whose code is `off`.
+    pub fn apply(&self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        if self.levels.is_empty() {
+            return diagnostics;
+        }
+        diagnostics
+            .into_iter()
+            .filter_map(|mut d| match self.levels.iter().find(|(c, _)| *c == d.code) {
+                Some((_, None)) => None,
+                Some((_, Some(level))) => {
+                    d.level = *level;
+                    Some(d)
+                }
+                None => Some(d),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(code: Code) -> Diagnostic {
+        Diagnostic {
+            code,
+            level: code.default_level(),
+            message: String::new(),
+            file: "a".into(),
+            range: TextRange::default(),
+            related: vec![],
+            fix: None,
+            unnecessary: false,
+        }
+    }
+
+    #[test]
+    fn overrides_change_levels_and_drop_codes() {
+        let mut o = LevelOverrides::default();
+        o.set("unused-definition=off").unwrap();
+        o.set("unknown-verb = error").unwrap();
+        let out = o.apply(vec![d(Code::UnusedDefinition), d(Code::UnknownVerb), d(Code::DanglingReference)]);
+        let got: Vec<_> = out.iter().map(|d| (d.code, d.level)).collect();
+        assert_eq!(got, [(Code::UnknownVerb, Level::Error), (Code::DanglingReference, Level::Error)]);
+        assert!(o.set("no-such-code=off").unwrap_err().contains("unknown diagnostic code"));
+        assert!(o.set("unknown-verb=loud").unwrap_err().contains("unknown level"));
+        assert!(o.set("unknown-verb").is_err());
+    }
+}
