@@ -1,6 +1,578 @@
-//! Comment extraction (stub).
-use super::{CandidateLine, Language};
+//! Comment extraction: from a file's text to [`CandidateLine`]s, each an exact byte range into
+//! the file.
+//!
+//! Owns: parsing with tree-sitter (one cached `Parser` per language and thread, one compiled
+//! comment query per language for the process, one reused `QueryCursor` per thread), turning
+//! comment nodes into lines with their delimiters stripped, grouping lines into blocks, and the
+//! line-based reading of the kinds without a grammar.
+//!
+//! Must never: read annotation text outside comments (string literals, regexes and docstrings
+//! are not comments, so they never produce lines), panic, or do I/O.
+//!
+//! # Lines
+//!
+//! Each comment node is split into lines at `\n`, `\r\n` or a lone `\r`. From each line this
+//! strips, in order: the closer on the comment's last line (`*/`, Lua `]]`/`]==]`, `-->`); the
+//! surrounding whitespace; the opener (`///`, `//!`, `//`, `/**`, `/*!`, `/*`, a run of `#`,
+//! Lua `--[[`/`--[==[`/`---`/`--`, Ruby `=begin`, `<!--`) on the comment's first line (and on
+//! every line of a line comment); a run of `*` on the lines of a `/* */` comment (Javadoc
+//! continuation); then whitespace again. A Ruby `=end` line is dropped. Lines empty after
+//! stripping produce nothing. A `--` is only a comment marker in Lua, and only once at the
+//! start of the comment, so `#   -- "more text"` yields `-- "more text"` (a GAL description
+//! continuation).
+//!
+//! # Blocks
+//!
+//! All lines of one comment share a block number. Line comments on consecutive lines (`// a`
+//! then `// b`, `# a` then `# b`) form one block, because multi-line annotations are written that
+//! way; a comment that follows code on its line starts a new block, but a line comment alone on
+//! the next line continues it. Block comments are never merged. Block numbers count from 0 in
+//! file order, without gaps.
+//!
+//! # Files without a grammar
+//!
+//! [`Language::Gal`] and [`Language::ThreatSpecDoc`]: every non-blank line is a candidate,
+//! trimmed. [`Language::PlainText`]: the same after stripping a leading run of `#` or a `//`.
+//! A block is a run of non-blank lines.
+//!
+//! # When tree-sitter gives up
+//!
+//! Parsing is cancelled after a generous time budget (10 s plus 2 s per MiB), so a pathological
+//! input cannot stall a run. When the parse fails (cancelled, or the grammar cannot be loaded),
+//! the file is scanned for whole-line comments that start with the language's line-comment
+//! markers ([`Language::line_comment_markers`]); comments after code and block comments are
+//! then not read, because without a tree a marker inside a string cannot be told apart.
 
-pub fn candidate_lines(_language: Language, _text: &str) -> Vec<CandidateLine> {
-    Vec::new()
+use std::cell::RefCell;
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{ParseOptions, ParseState, Parser, Query, QueryCursor, StreamingIterator, Tree};
+
+use super::language::LANGUAGE_COUNT;
+use super::{CandidateLine, Language};
+use crate::text::TextRange;
+
+/// Candidate lines of `text`: comment lines for tree-sitter languages, document lines for the
+/// line-based kinds. Never fails; an empty result means nothing to read.
+pub fn candidate_lines(language: Language, text: &str) -> Vec<CandidateLine> {
+    if text.len() > u32::MAX as usize {
+        return Vec::new();
+    }
+    if language.grammar().is_none() {
+        return document_lines(language, text);
+    }
+    match parse_tree(language, text, None) {
+        Some(tree) => candidate_lines_in_tree(language, &tree, text),
+        None => fallback_lines(language, text),
+    }
+}
+
+/// Parses `text` with the language's grammar, reusing `old` (already edited with
+/// `Tree::edit`) for an incremental reparse. `None` for the line-based kinds, texts over 4 GiB,
+/// or when the parse was cancelled (see the module docs).
+pub fn parse_tree(language: Language, text: &str, old: Option<&Tree>) -> Option<Tree> {
+    if text.len() > u32::MAX as usize {
+        return None;
+    }
+    let grammar = language.grammar()?;
+    PARSERS.with(|cell| {
+        let mut parsers = cell.try_borrow_mut().ok()?;
+        let slot = &mut parsers[language.index()];
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser.set_language(&grammar).ok()?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut()?;
+        let budget =
+            Duration::from_secs(10) + Duration::from_millis(2000 * (text.len() as u64 >> 20) + 1);
+        let deadline = Instant::now() + budget;
+        let mut progress = |_: &ParseState| {
+            if Instant::now() > deadline {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let bytes = text.as_bytes();
+        let mut input = |offset: usize, _| bytes.get(offset..).unwrap_or_default();
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        let tree = parser.parse_with_options(&mut input, old, Some(options));
+        if tree.is_none() {
+            // A cancelled parse would otherwise resume on the next call.
+            parser.reset();
+        }
+        tree
+    })
+}
+
+/// Candidate lines from the comments of an already parsed `tree` of `text`.
+pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> Vec<CandidateLine> {
+    if text.len() > u32::MAX as usize {
+        return Vec::new();
+    }
+    let Some(query) = comment_query(language) else {
+        return if language.grammar().is_none() {
+            document_lines(language, text)
+        } else {
+            fallback_lines(language, text)
+        };
+    };
+    let mut nodes: Vec<(usize, usize)> = Vec::new();
+    let mut collect = |cursor: &mut QueryCursor| {
+        let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
+        while let Some(m) = matches.next() {
+            for capture in m.captures {
+                nodes.push((capture.node.start_byte(), capture.node.end_byte()));
+            }
+        }
+    };
+    CURSOR.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut cursor) => collect(&mut cursor),
+        Err(_) => collect(&mut QueryCursor::new()),
+    });
+    if !nodes.is_sorted() {
+        nodes.sort_unstable();
+    }
+    nodes.dedup();
+
+    let mut out = LineSink::new();
+    let mut prev: Option<(usize, bool)> = None; // (end of previous comment, was a line comment)
+    for (start, end) in nodes {
+        if start >= end
+            || end > text.len()
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+            || prev.is_some_and(|(prev_end, _)| start < prev_end)
+        {
+            continue;
+        }
+        // Rust doc comments and Dockerfile comments include their line break.
+        let end = start + trim_line_breaks_end(&text[start..end]);
+        let style = Style::detect(language, &text[start..end]);
+        let is_line = style.is_line() && !text[start..end].contains(['\n', '\r']);
+        let continues = matches!(prev, Some((prev_end, true))
+            if is_line && at_line_start(text, start) && on_next_line(text, prev_end, start));
+        if !continues {
+            out.new_block();
+        }
+        comment_lines(text, start, end, style, &mut out);
+        prev = Some((end, is_line));
+    }
+    out.lines
+}
+
+thread_local! {
+    static PARSERS: RefCell<Vec<Option<Parser>>> =
+        RefCell::new((0..LANGUAGE_COUNT).map(|_| None).collect());
+    static CURSOR: RefCell<QueryCursor> = RefCell::new(QueryCursor::new());
+}
+
+static QUERIES: [OnceLock<Option<Query>>; LANGUAGE_COUNT] =
+    [const { OnceLock::new() }; LANGUAGE_COUNT];
+
+/// The compiled comment query of `language` (compiled once per process).
+fn comment_query(language: Language) -> Option<&'static Query> {
+    QUERIES[language.index()]
+        .get_or_init(|| Query::new(&language.grammar()?, language.comment_query()?).ok())
+        .as_ref()
+}
+
+/// Collects lines and hands out dense block numbers.
+struct LineSink {
+    lines: Vec<CandidateLine>,
+    /// Block number of the current group.
+    block: u32,
+    /// Whether the current group has produced a line (then a new group takes the next number).
+    used: bool,
+}
+
+impl LineSink {
+    fn new() -> Self {
+        LineSink {
+            lines: Vec::new(),
+            block: 0,
+            used: false,
+        }
+    }
+    fn new_block(&mut self) {
+        if self.used {
+            self.block += 1;
+            self.used = false;
+        }
+    }
+    fn push(&mut self, start: usize, end: usize) {
+        if start < end {
+            self.used = true;
+            self.lines.push(CandidateLine {
+                range: TextRange::new(start, end),
+                block: self.block,
+                fields: Vec::new(),
+            });
+        }
+    }
+}
+
+/// How one comment's delimiters look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Style {
+    /// `//`, `///`, `//!`.
+    Slashes,
+    /// A run of `#`.
+    Hash,
+    /// Lua `--` / `---`.
+    LuaLine,
+    /// `/* ... */` (and `/** */`, `/*! */`).
+    CBlock,
+    /// Lua `--[[ ... ]]` with `level` `=` signs.
+    LuaBlock { level: usize },
+    /// Ruby `=begin ... =end`.
+    RubyBlock,
+    /// JavaScript `<!-- ...` (optionally closed by `-->`) or `--> ...`.
+    Html,
+    /// Anything else: only whitespace is stripped.
+    Plain,
+}
+
+impl Style {
+    fn detect(language: Language, comment: &str) -> Style {
+        let b = comment.as_bytes();
+        if b.starts_with(b"/*") {
+            Style::CBlock
+        } else if b.starts_with(b"//") {
+            Style::Slashes
+        } else if b.starts_with(b"#") {
+            Style::Hash
+        } else if language == Language::Lua && b.starts_with(b"--") {
+            match lua_long_bracket(&b[2..]) {
+                Some(level) => Style::LuaBlock { level },
+                None => Style::LuaLine,
+            }
+        } else if language == Language::Ruby && b.starts_with(b"=begin") {
+            Style::RubyBlock
+        } else if b.starts_with(b"<!--") || b.starts_with(b"-->") {
+            Style::Html
+        } else {
+            Style::Plain
+        }
+    }
+
+    fn is_line(self) -> bool {
+        matches!(self, Style::Slashes | Style::Hash | Style::LuaLine)
+    }
+
+    /// Length of the opener at the start of `s` (the first line, leading whitespace skipped).
+    fn opener_len(self, s: &[u8]) -> usize {
+        let prefix = |p: &[u8]| if s.starts_with(p) { p.len() } else { 0 };
+        match self {
+            Style::Slashes => [b"///" as &[u8], b"//!", b"//"]
+                .iter()
+                .map(|p| prefix(p))
+                .find(|&n| n > 0)
+                .unwrap_or(0),
+            Style::Hash => s.iter().take_while(|&&c| c == b'#').count(),
+            Style::LuaLine => {
+                if s.starts_with(b"---") {
+                    3
+                } else {
+                    prefix(b"--")
+                }
+            }
+            Style::CBlock => {
+                if s.starts_with(b"/**") || s.starts_with(b"/*!") {
+                    3
+                } else {
+                    prefix(b"/*")
+                }
+            }
+            Style::LuaBlock { level } => {
+                if s.starts_with(b"--") && lua_long_bracket(&s[2..]) == Some(level) {
+                    4 + level
+                } else {
+                    0
+                }
+            }
+            Style::RubyBlock => prefix(b"=begin"),
+            Style::Html => prefix(b"<!--").max(prefix(b"-->")),
+            Style::Plain => 0,
+        }
+    }
+
+    /// Length of the closer at the end of `s` (the comment's last line).
+    fn closer_len(self, s: &[u8]) -> usize {
+        match self {
+            Style::CBlock if s.ends_with(b"*/") => 2,
+            Style::LuaBlock { level } => {
+                let n = level + 2;
+                if s.len() >= n
+                    && s[s.len() - n] == b']'
+                    && s[s.len() - 1] == b']'
+                    && s[s.len() - n + 1..s.len() - 1].iter().all(|&c| c == b'=')
+                {
+                    n
+                } else {
+                    0
+                }
+            }
+            Style::Html if s.ends_with(b"-->") => 3,
+            _ => 0,
+        }
+    }
+}
+
+/// `[[`, `[=[`, `[==[` ... at the start of `s`: the number of `=`.
+fn lua_long_bracket(s: &[u8]) -> Option<usize> {
+    let rest = s.strip_prefix(b"[")?;
+    let level = rest.iter().take_while(|&&c| c == b'=').count();
+    (rest.get(level) == Some(&b'[')).then_some(level)
+}
+
+/// Emits the lines of the comment `text[start..end]`.
+fn comment_lines(text: &str, start: usize, end: usize, style: Style, out: &mut LineSink) {
+    let bytes = text.as_bytes();
+    let mut line_start = start;
+    let mut first = true;
+    loop {
+        let (line_end, next) = match memchr::memchr2(b'\n', b'\r', &bytes[line_start..end]) {
+            Some(i) => {
+                let at = line_start + i;
+                let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                    at + 2
+                } else {
+                    at + 1
+                };
+                (at, next.min(end))
+            }
+            None => (end, end),
+        };
+        let last = line_end == end;
+        let (s, e) = strip_comment_line(bytes, line_start, line_end, style, first, last);
+        push_trimmed(text, s, e, out);
+        if last {
+            break;
+        }
+        first = false;
+        line_start = next;
+    }
+}
+
+/// Strips delimiters from one comment line `bytes[s..e]`; returns the remaining range.
+fn strip_comment_line(
+    bytes: &[u8],
+    mut s: usize,
+    mut e: usize,
+    style: Style,
+    first: bool,
+    last: bool,
+) -> (usize, usize) {
+    if last {
+        e -= style.closer_len(&bytes[s..e]);
+    }
+    s = skip_ws(bytes, s, e);
+    if style == Style::RubyBlock && !first && bytes[s..e].starts_with(b"=end") {
+        return (s, s);
+    }
+    if first || style.is_line() {
+        s += style.opener_len(&bytes[s..e]);
+    }
+    if style == Style::CBlock {
+        s = skip_ws(bytes, s, e);
+        while s < e && bytes[s] == b'*' {
+            s += 1;
+        }
+    }
+    (s, e)
+}
+
+fn skip_ws(bytes: &[u8], mut s: usize, e: usize) -> usize {
+    while s < e && matches!(bytes[s], b' ' | b'\t' | b'\x0b' | b'\x0c') {
+        s += 1;
+    }
+    s
+}
+
+/// Trims (Unicode) whitespace off `text[s..e]` and pushes what is left.
+fn push_trimmed(text: &str, s: usize, e: usize, out: &mut LineSink) {
+    if s >= e || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+        return;
+    }
+    let slice = &text[s..e];
+    let trimmed_start = slice.trim_start();
+    let start = s + (slice.len() - trimmed_start.len());
+    let end = start + trimmed_start.trim_end().len();
+    out.push(start, end);
+}
+
+/// Length of `s` without trailing `\n`/`\r`.
+fn trim_line_breaks_end(s: &str) -> usize {
+    s.trim_end_matches(['\n', '\r']).len()
+}
+
+/// True when only whitespace (or a byte-order mark) precedes `at` on its line.
+fn at_line_start(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    let line = match before.rfind(['\n', '\r']) {
+        Some(i) => &before[i + 1..],
+        None => before.strip_prefix('\u{feff}').unwrap_or(before),
+    };
+    line.bytes()
+        .all(|c| matches!(c, b' ' | b'\t' | b'\x0b' | b'\x0c'))
+}
+
+/// True when `text[prev_end..start]` is whitespace with exactly one line break.
+fn on_next_line(text: &str, prev_end: usize, start: usize) -> bool {
+    let gap = &text.as_bytes()[prev_end..start];
+    let mut breaks = 0;
+    let mut i = 0;
+    while i < gap.len() {
+        match gap[i] {
+            b'\r' if gap.get(i + 1) == Some(&b'\n') => {
+                breaks += 1;
+                i += 1;
+            }
+            b'\n' | b'\r' => breaks += 1,
+            b' ' | b'\t' | b'\x0b' | b'\x0c' => {}
+            _ => return false,
+        }
+        if breaks > 1 {
+            return false;
+        }
+        i += 1;
+    }
+    breaks == 1
+}
+
+/// Iterates the lines of `text` as `(start, end)` byte ranges without terminators.
+fn lines(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match memchr::memchr2(b'\n', b'\r', &bytes[pos..]) {
+            Some(i) => {
+                let at = pos + i;
+                let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                    at + 2
+                } else {
+                    at + 1
+                };
+                let line = (pos, at);
+                pos = next;
+                Some(line)
+            }
+            None => {
+                done = true;
+                Some((pos, bytes.len()))
+            }
+        }
+    })
+}
+
+/// Whole-document lines for Gal, ThreatSpecDoc and PlainText (see the module docs).
+fn document_lines(language: Language, text: &str) -> Vec<CandidateLine> {
+    let bytes = text.as_bytes();
+    let mut out = LineSink::new();
+    let mut in_block = false;
+    for (mut s, e) in lines(text) {
+        if s == 0 && text.starts_with('\u{feff}') {
+            s = 3.min(e);
+        }
+        if text[s..e].trim().is_empty() {
+            in_block = false;
+            continue;
+        }
+        if !in_block {
+            out.new_block();
+            in_block = true;
+        }
+        if language == Language::PlainText {
+            s = skip_ws(bytes, s, e);
+            if bytes[s..e].starts_with(b"#") {
+                s += Style::Hash.opener_len(&bytes[s..e]);
+            } else if bytes[s..e].starts_with(b"//") {
+                s += 2;
+            }
+        }
+        push_trimmed(text, s, e, &mut out);
+    }
+    out.lines
+}
+
+/// Whole-line comments found by their markers, for files tree-sitter could not parse.
+fn fallback_lines(language: Language, text: &str) -> Vec<CandidateLine> {
+    let markers = language.line_comment_markers();
+    if markers.is_empty() {
+        return document_lines(language, text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = LineSink::new();
+    let mut in_block = false;
+    for (s, e) in lines(text) {
+        let mut s = skip_ws(bytes, s, e);
+        if s == 0 && text.starts_with('\u{feff}') {
+            s = skip_ws(bytes, 3.min(e), e);
+        }
+        let rest = &bytes[s..e];
+        if !markers.iter().any(|m| rest.starts_with(m.as_bytes())) {
+            in_block = false;
+            continue;
+        }
+        if !in_block {
+            out.new_block();
+            in_block = true;
+        }
+        let style = Style::detect(language, &text[s..e]);
+        let style = if style.is_line() { style } else { Style::Plain };
+        let (s, e) = strip_comment_line(bytes, s, e, style, true, false);
+        push_trimmed(text, s, e, &mut out);
+    }
+    out.lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contents(language: Language, text: &str) -> Vec<(u32, &str)> {
+        candidate_lines(language, text)
+            .into_iter()
+            .map(|l| (l.block, l.range.slice(text)))
+            .collect()
+    }
+
+    #[test]
+    fn fallback_reads_whole_line_comments_only() {
+        let text = "x = '# @exposes A to #b'\n  # @audit App.X\n#   -- \"more\"\n\ny = 1 # @no\n";
+        let lines: Vec<_> = fallback_lines(Language::Python, text)
+            .into_iter()
+            .map(|l| (l.block, l.range.slice(text)))
+            .collect();
+        assert_eq!(lines, vec![(0, "@audit App.X"), (0, "-- \"more\"")]);
+    }
+
+    #[test]
+    fn fallback_lua_strips_dashes_once() {
+        let text = "-- -- \"d\"\n--- @audit A\n";
+        let lines: Vec<_> = fallback_lines(Language::Lua, text)
+            .into_iter()
+            .map(|l| l.range.slice(text))
+            .collect();
+        assert_eq!(lines, vec!["-- \"d\"", "@audit A"]);
+    }
+
+    #[test]
+    fn comment_in_string_is_not_read() {
+        assert!(contents(Language::Python, "s = \"# @exposes A to #b\"\n").is_empty());
+    }
+
+    #[test]
+    fn parse_tree_none_for_line_based_kinds() {
+        assert!(parse_tree(Language::Gal, "@audit A", None).is_none());
+        assert!(parse_tree(Language::Python, "x = 1", None).is_some());
+    }
 }

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the bash grammar (tree-sitter-bash).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the c grammar (tree-sitter-c).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the cpp grammar (tree-sitter-cpp).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the csharp grammar (tree-sitter-c-sharp).
+(comment) @comment

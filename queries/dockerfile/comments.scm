@@ -1,0 +1,2 @@
+;; Outer comment nodes of the dockerfile grammar (tree-sitter-containerfile).
+(comment) @comment

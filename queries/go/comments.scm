@@ -1,0 +1,2 @@
+;; Outer comment nodes of the go grammar (tree-sitter-go).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the hcl grammar (tree-sitter-hcl).
+(comment) @comment

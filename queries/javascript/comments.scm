@@ -1,0 +1,3 @@
+;; Outer comment nodes of the javascript grammar (tree-sitter-javascript).
+;; html_comment is the legacy <!-- ... --> form.
+[(comment) (html_comment)] @comment

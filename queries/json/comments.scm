@@ -1,0 +1,2 @@
+;; Outer comment nodes of the json grammar (tree-sitter-json).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the php grammar (tree-sitter-php).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the python grammar (tree-sitter-python).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the ruby grammar (tree-sitter-ruby).
+(comment) @comment

@@ -1,0 +1,2 @@
+;; Outer comment nodes of the toml grammar (tree-sitter-toml-ng).
+(comment) @comment

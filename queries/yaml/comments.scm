@@ -1,0 +1,2 @@
+;; Outer comment nodes of the yaml grammar (tree-sitter-yaml).
+(comment) @comment
