@@ -11,13 +11,7 @@ fn render(language: Language, text: &str) -> String {
     let mut out = String::new();
     for line in candidate_lines(language, text) {
         let lc = index.line_col(line.range.start());
-        out.push_str(&format!(
-            "{}:{} {}: {}\n",
-            lc.line + 1,
-            lc.col + 1,
-            line.block,
-            line.range.slice(text)
-        ));
+        out.push_str(&format!("{}:{} {}: {}\n", lc.line + 1, lc.col + 1, line.block, line.range.slice(text)));
     }
     out
 }
@@ -423,8 +417,7 @@ local t = [[-- @exposes Fake to #y]]
 
 #[test]
 fn line_based_kinds() {
-    let gal =
-        "\u{feff}@asset App (#app)\n  -- \"desc\"\n\n@exposes App to #t\r\n\r\n# not stripped\n";
+    let gal = "\u{feff}@asset App (#app)\n  -- \"desc\"\n\n@exposes App to #t\r\n\r\n# not stripped\n";
     check(
         Language::Gal,
         gal,

@@ -52,11 +52,7 @@ fn every_comment_query_compiles_and_captures_comments() {
         parser.set_language(&grammar).unwrap();
         let text = sample(language);
         let tree = parser.parse(text, None).unwrap();
-        assert!(
-            !tree.root_node().has_error(),
-            "{}: sample has errors",
-            language.name()
-        );
+        assert!(!tree.root_node().has_error(), "{}: sample has errors", language.name());
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(&query, tree.root_node(), text.as_bytes());
         let mut found = Vec::new();
@@ -84,10 +80,7 @@ fn names_are_unique_and_round_trip() {
 
 #[test]
 fn only_yaml_and_json_have_embedded_annotations() {
-    let embedded: Vec<_> = Language::all()
-        .iter()
-        .filter(|l| l.has_embedded_annotations())
-        .collect();
+    let embedded: Vec<_> = Language::all().iter().filter(|l| l.has_embedded_annotations()).collect();
     assert_eq!(embedded, [&Language::Yaml, &Language::Json]);
 }
 

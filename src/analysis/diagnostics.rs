@@ -12,7 +12,7 @@
 
 use super::Analysis;
 use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
-use crate::model::names::ancestors;
+use crate::model::names::{ancestors, normalize_name};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, Severity};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -119,15 +119,17 @@ fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
                 (Some(name), true) => format!(" for {} `{name}`", first.entity.kind.as_str()),
                 _ => String::new(),
             };
+            let range = def.explicit_id.as_ref().map_or(def.range, |i| i.range);
+            let first_range = first.explicit_id.as_ref().map_or(first.range, |i| i.range);
             let mut d = diag(
                 Code::DuplicateDefinition,
                 &at.file,
-                def.range,
+                range,
                 format!("`#{id}` is defined more than once: it is already defined{what}"),
             );
             d.related.push(Related {
                 file: first_at.file.clone(),
-                range: first.range,
+                range: first_range,
                 message: format!("first definition of `#{id}`"),
             });
             flagged.insert((at.file.clone(), at.def));
@@ -231,9 +233,8 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
 /// "`#sqli` (SQL Injection)" or just "`SQL Injection`".
 fn threat_label(index: &ProjectIndex, threat: &EntityKey, written: &str) -> String {
     let name = index.display_name(threat);
-    if name == written
-        || crate::model::names::normalize_name(&name) == crate::model::names::normalize_name(written)
-    {
+    let bare = written.trim_start_matches(['#', '@']);
+    if name == written || normalize_name(&name) == normalize_name(bare) {
         format!("`{written}`")
     } else {
         format!("`{written}` ({name})")

@@ -82,7 +82,8 @@ pub struct DefSite {
     /// The name as written, if the site names one.
     pub name: Option<String>,
     pub norm_name: Option<String>,
-    pub explicit_id: Option<String>,
+    /// The id the site defines, with the range of its text (without `#`).
+    pub explicit_id: Option<Spanned<String>>,
     /// Where to jump to: the name (or id) of the definition.
     pub range: TextRange,
     /// Index of the annotation in [`FileFacts::annotations`].
@@ -184,7 +185,7 @@ impl FileFacts {
                 entity,
                 name: name.map(|n| n.value.clone()),
                 norm_name: name.map(|n| normalize_name(&n.value)),
-                explicit_id: id.map(|i| i.value.clone()),
+                explicit_id: id.cloned(),
                 range,
                 annotation: index,
                 declared,
@@ -332,7 +333,7 @@ impl ProjectIndex {
         for (i, def) in facts.defs.iter().enumerate() {
             let at = DefRef { file: path.clone(), def: i as u32 };
             if let Some(id) = &def.explicit_id {
-                insert_sorted(self.ids.entry(id.clone()).or_default(), at.clone());
+                insert_sorted(self.ids.entry(id.value.clone()).or_default(), at.clone());
             }
             if let (Some(norm), true) = (&def.norm_name, def.declared || def.entity.kind == EntityKind::Asset)
             {
@@ -354,7 +355,7 @@ impl ProjectIndex {
         let Some(old) = self.files.remove(path) else { return };
         for def in &old.defs {
             if let Some(id) = &def.explicit_id {
-                remove_from(&mut self.ids, id, |d| &*d.file != path);
+                remove_from(&mut self.ids, &id.value, |d| &*d.file != path);
             }
             if let Some(norm) = &def.norm_name {
                 remove_from(&mut self.names, &(def.entity.kind, norm.clone()), |d| &*d.file != path);

@@ -86,15 +86,10 @@ pub fn parse_tree(language: Language, text: &str, old: Option<&Tree>) -> Option<
             *slot = Some(parser);
         }
         let parser = slot.as_mut()?;
-        let budget =
-            Duration::from_secs(10) + Duration::from_millis(2000 * (text.len() as u64 >> 20) + 1);
+        let budget = Duration::from_secs(10) + Duration::from_millis(2000 * (text.len() as u64 >> 20) + 1);
         let deadline = Instant::now() + budget;
         let mut progress = |_: &ParseState| {
-            if Instant::now() > deadline {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
+            if Instant::now() > deadline { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
         };
         let bytes = text.as_bytes();
         let mut input = |offset: usize, _| bytes.get(offset..).unwrap_or_default();
@@ -170,8 +165,7 @@ thread_local! {
     static CURSOR: RefCell<QueryCursor> = RefCell::new(QueryCursor::new());
 }
 
-static QUERIES: [OnceLock<Option<Query>>; LANGUAGE_COUNT] =
-    [const { OnceLock::new() }; LANGUAGE_COUNT];
+static QUERIES: [OnceLock<Option<Query>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
 
 /// The compiled comment query of `language` (compiled once per process).
 fn comment_query(language: Language) -> Option<&'static Query> {
@@ -191,11 +185,7 @@ struct LineSink {
 
 impl LineSink {
     fn new() -> Self {
-        LineSink {
-            lines: Vec::new(),
-            block: 0,
-            used: false,
-        }
+        LineSink { lines: Vec::new(), block: 0, used: false }
     }
     fn new_block(&mut self) {
         if self.used {
@@ -267,11 +257,9 @@ impl Style {
     fn opener_len(self, s: &[u8]) -> usize {
         let prefix = |p: &[u8]| if s.starts_with(p) { p.len() } else { 0 };
         match self {
-            Style::Slashes => [b"///" as &[u8], b"//!", b"//"]
-                .iter()
-                .map(|p| prefix(p))
-                .find(|&n| n > 0)
-                .unwrap_or(0),
+            Style::Slashes => {
+                [b"///" as &[u8], b"//!", b"//"].iter().map(|p| prefix(p)).find(|&n| n > 0).unwrap_or(0)
+            }
             Style::Hash => s.iter().take_while(|&&c| c == b'#').count(),
             Style::LuaLine => {
                 if s.starts_with(b"---") {
@@ -338,11 +326,8 @@ fn comment_lines(text: &str, start: usize, end: usize, style: Style, out: &mut L
         let (line_end, next) = match memchr::memchr2(b'\n', b'\r', &bytes[line_start..end]) {
             Some(i) => {
                 let at = line_start + i;
-                let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-                    at + 2
-                } else {
-                    at + 1
-                };
+                let next =
+                    if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { at + 2 } else { at + 1 };
                 (at, next.min(end))
             }
             None => (end, end),
@@ -417,8 +402,7 @@ fn at_line_start(text: &str, at: usize) -> bool {
         Some(i) => &before[i + 1..],
         None => before.strip_prefix('\u{feff}').unwrap_or(before),
     };
-    line.bytes()
-        .all(|c| matches!(c, b' ' | b'\t' | b'\x0b' | b'\x0c'))
+    line.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\x0b' | b'\x0c'))
 }
 
 /// True when `text[prev_end..start]` is whitespace with exactly one line break.
@@ -456,11 +440,8 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         match memchr::memchr2(b'\n', b'\r', &bytes[pos..]) {
             Some(i) => {
                 let at = pos + i;
-                let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-                    at + 2
-                } else {
-                    at + 1
-                };
+                let next =
+                    if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { at + 2 } else { at + 1 };
                 let line = (pos, at);
                 pos = next;
                 Some(line)
@@ -539,10 +520,7 @@ mod tests {
     use super::*;
 
     fn contents(language: Language, text: &str) -> Vec<(u32, &str)> {
-        candidate_lines(language, text)
-            .into_iter()
-            .map(|l| (l.block, l.range.slice(text)))
-            .collect()
+        candidate_lines(language, text).into_iter().map(|l| (l.block, l.range.slice(text))).collect()
     }
 
     #[test]
@@ -558,10 +536,8 @@ mod tests {
     #[test]
     fn fallback_lua_strips_dashes_once() {
         let text = "-- -- \"d\"\n--- @audit A\n";
-        let lines: Vec<_> = fallback_lines(Language::Lua, text)
-            .into_iter()
-            .map(|l| l.range.slice(text))
-            .collect();
+        let lines: Vec<_> =
+            fallback_lines(Language::Lua, text).into_iter().map(|l| l.range.slice(text)).collect();
         assert_eq!(lines, vec!["-- \"d\"", "@audit A"]);
     }
 

@@ -31,8 +31,7 @@ pub const KEY: &str = "x-threatspec";
 /// Candidate lines from `x-threatspec` values in a YAML or JSON `text`; empty for other
 /// languages and for texts that do not mention the key (checked before parsing).
 pub fn x_threatspec_lines(language: Language, text: &str) -> Vec<CandidateLine> {
-    if !language.has_embedded_annotations()
-        || memchr::memmem::find(text.as_bytes(), KEY.as_bytes()).is_none()
+    if !language.has_embedded_annotations() || memchr::memmem::find(text.as_bytes(), KEY.as_bytes()).is_none()
     {
         return Vec::new();
     }
@@ -43,22 +42,13 @@ pub fn x_threatspec_lines(language: Language, text: &str) -> Vec<CandidateLine> 
 }
 
 /// Candidate lines from `x-threatspec` values in an already parsed `tree` of `text`.
-pub fn x_threatspec_lines_in_tree(
-    language: Language,
-    tree: &Tree,
-    text: &str,
-) -> Vec<CandidateLine> {
+pub fn x_threatspec_lines_in_tree(language: Language, tree: &Tree, text: &str) -> Vec<CandidateLine> {
     let doc = match language {
         Language::Yaml => Doc::Yaml,
         Language::Json => Doc::Json,
         _ => return Vec::new(),
     };
-    let mut out = Out {
-        text,
-        doc,
-        lines: Vec::new(),
-        block: 0,
-    };
+    let mut out = Out { text, doc, lines: Vec::new(), block: 0 };
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
@@ -137,14 +127,8 @@ impl<'a> Out<'a> {
                     }
                 }
                 "plain_scalar" => {
-                    let is_string = node
-                        .named_child(0)
-                        .is_some_and(|c| c.kind() == "string_scalar");
-                    return if is_string {
-                        Value::Scalar(node)
-                    } else {
-                        Value::Other
-                    };
+                    let is_string = node.named_child(0).is_some_and(|c| c.kind() == "string_scalar");
+                    return if is_string { Value::Scalar(node) } else { Value::Other };
                 }
                 "double_quote_scalar" | "single_quote_scalar" | "block_scalar" | "string" => {
                     return Value::Scalar(node);
@@ -204,10 +188,9 @@ impl<'a> Out<'a> {
             if !self.doc.is_pair(pair.kind()) {
                 continue;
             }
-            let (Some(key), Some(value)) = (
-                pair.child_by_field_name("key"),
-                pair.child_by_field_name("value"),
-            ) else {
+            let (Some(key), Some(value)) =
+                (pair.child_by_field_name("key"), pair.child_by_field_name("value"))
+            else {
                 continue;
             };
             let Some(key) = self.scalar_value(key) else {
@@ -230,8 +213,8 @@ impl<'a> Out<'a> {
         let bytes = text.as_bytes();
         let mut line_start = start;
         while line_start <= end {
-            let line_end = memchr::memchr2(b'\n', b'\r', &bytes[line_start..end])
-                .map_or(end, |i| line_start + i);
+            let line_end =
+                memchr::memchr2(b'\n', b'\r', &bytes[line_start..end]).map_or(end, |i| line_start + i);
             let slice = &text[line_start..line_end];
             let trimmed = slice.trim_start();
             let s = line_start + (slice.len() - trimmed.len());
@@ -370,10 +353,7 @@ mod tests {
 
     #[test]
     fn unescapes() {
-        assert_eq!(
-            unescape_double(r#"a \"b\" \\ \u00e9 \uZZ"#),
-            "a \"b\" \\ é \\uZZ"
-        );
+        assert_eq!(unescape_double(r#"a \"b\" \\ \u00e9 \uZZ"#), "a \"b\" \\ é \\uZZ");
         assert_eq!(fold("  a\n\n  b  ", " "), "a b");
     }
 

@@ -249,12 +249,13 @@ const NOT_READ: &[&str] = &["CMakeLists.txt"];
 fn from_file_name(name: &str) -> Option<Language> {
     let lang = match name {
         "Dockerfile" | "Containerfile" | "dockerfile" | "containerfile" => Language::Dockerfile,
-        "Rakefile" | "rakefile" | "Gemfile" | "Guardfile" | "Vagrantfile" | "Capfile"
-        | "Podfile" | "Brewfile" | "Berksfile" | "Fastfile" | "Appfile" | "Dangerfile"
-        | "Steepfile" | "config.ru" => Language::Ruby,
-        ".bashrc" | ".bash_profile" | ".bash_login" | ".bash_logout" | ".bash_aliases"
-        | ".profile" | ".zshrc" | ".zshenv" | ".zprofile" | ".zlogin" | ".zlogout" | ".kshrc"
-        | ".envrc" | "bashrc" | "zshrc" | "PKGBUILD" | "APKBUILD" => Language::Bash,
+        "Rakefile" | "rakefile" | "Gemfile" | "Guardfile" | "Vagrantfile" | "Capfile" | "Podfile"
+        | "Brewfile" | "Berksfile" | "Fastfile" | "Appfile" | "Dangerfile" | "Steepfile" | "config.ru" => {
+            Language::Ruby
+        }
+        ".bashrc" | ".bash_profile" | ".bash_login" | ".bash_logout" | ".bash_aliases" | ".profile"
+        | ".zshrc" | ".zshenv" | ".zprofile" | ".zlogin" | ".zlogout" | ".kshrc" | ".envrc" | "bashrc"
+        | "zshrc" | "PKGBUILD" | "APKBUILD" => Language::Bash,
         "SConstruct" | "SConscript" => Language::Python,
         "Pipfile" => Language::Toml,
         _ => {
@@ -292,9 +293,7 @@ fn from_extension(ext: &str) -> Option<Language> {
         "go" => Language::Go,
         "java" => Language::Java,
         "c" | "h" => Language::C,
-        "cpp" | "cc" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "h++" | "ipp" | "inl" | "tpp" => {
-            Language::Cpp
-        }
+        "cpp" | "cc" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "h++" | "ipp" | "inl" | "tpp" => Language::Cpp,
         "cs" | "csx" => Language::CSharp,
         "rb" | "rbw" | "rake" | "gemspec" | "ru" | "podspec" => Language::Ruby,
         "php" | "phtml" | "php3" | "php4" | "php5" | "php7" | "php8" | "phps" => Language::Php,

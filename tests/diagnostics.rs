@@ -1,0 +1,194 @@
+//! One test per diagnostic code and resolution rule, written as inline workspaces.
+mod support;
+use support::check_diagnostics;
+use threat_analyzer::diagnostic::{Code, Level};
+
+#[test]
+fn unmitigated_exposure_is_a_warning_and_high_severity_an_error() {
+    check_diagnostics(
+        r#"
+        //- /defs.gal
+        @threat SQL Injection (#sqli) [high] cwe:CWE-89
+        @threat Log Forging (#log-forging)
+        //- /api/orders.py
+        # @exposes Shop.Orders to #sqli -- "search builds SQL by hand"
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error unmitigated-exposure
+        # @exposes Shop.Orders to #log-forging
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
+        def search(q): ...
+        "#,
+    );
+}
+
+#[test]
+fn mitigation_acceptance_and_transfer_cover_exposures_across_files_and_dialects() {
+    check_diagnostics(
+        r#"
+        //- /defs.gal
+        @threat SQL Injection (#sqli) [P1]
+        @threat Denial of Service (#dos)
+        @threat Card Theft (#card-theft) [critical]
+        @control Prepared Statements (#prepared)
+        //- /api/orders.py
+        # @exposes Shop.Orders to #sqli
+        # @exposes Shop.Orders to #dos
+        # @exposes Shop.Payments to #card-theft
+        # @exposes Shop.Api.Search to SQL Injection
+        //- /api/db.py
+        # @mitigates shop:orders against sql-injection with #prepared
+        # @accepts #dos on Shop.Orders -- "rate limits at the CDN"
+        # @transfers #card-theft from Shop.Payments to Stripe
+        # @mitigates Shop.Api against #sqli using #prepared
+        "#,
+    );
+}
+
+#[test]
+fn confirmed_finding_is_always_an_error() {
+    let diags = check_diagnostics(
+        r#"
+        //- /a.py
+        # @threat Insecure Direct Object Reference (#idor) [low]
+        # @confirmed #idor on Shop.Orders
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error confirmed-finding
+        # @mitigates Shop.Orders against #idor
+        "#,
+    );
+    assert!(diags[0].message.contains("`#idor` (Insecure Direct Object Reference)"), "{}", diags[0].message);
+    assert_eq!(diags[0].related.len(), 1);
+}
+
+#[test]
+fn dangling_reference_suggests_the_closest_id() {
+    let diags = check_diagnostics(
+        r#"
+        //- /defs.gal
+        @threat Cross-Site Request Forgery (#csrf)
+        @control SameSite cookies (#samesite)
+        //- /web.py
+        # @mitigates Shop.Web against #csfr using #samesite
+                                       ^^^^ error dangling-reference
+        # @mitigates Shop.Web against #csrf using #samesite
+        "#,
+    );
+    let d = &diags[0];
+    assert_eq!(d.code, Code::DanglingReference);
+    assert!(d.message.contains("did you mean `csrf`"), "{}", d.message);
+    let fix = d.fix.as_ref().unwrap();
+    assert_eq!(fix.edits[0].new_text, "csrf");
+    assert_eq!(&*d.related[0].file, "defs.gal");
+}
+
+#[test]
+fn duplicate_definitions_point_at_both() {
+    let diags = check_diagnostics(
+        r#"
+        //- /a.gal
+        @threat SQL Injection (#sqli)
+        @control WAF (#waf)
+        //- /b.gal
+        @threat Stored XSS (#sqli)
+                             ^^^^ error duplicate-definition
+        @control WAF
+                 ^^^ error duplicate-definition
+        @mitigates App against #sqli using #waf
+        "#,
+    );
+    assert_eq!(&*diags[0].related[0].file, "a.gal");
+    assert!(diags[0].message.contains("SQL Injection"), "{}", diags[0].message);
+}
+
+#[test]
+fn restating_an_id_inline_with_the_same_name_is_not_a_duplicate() {
+    check_diagnostics(
+        r#"
+        //- /a.js
+        // @threat Cross-site scripting (#xss)
+        // @mitigates WebApp:Web against Cross-site scripting (#xss) with Output encoding
+        "#,
+    );
+}
+
+#[test]
+fn unused_definitions_are_notes_and_unnecessary() {
+    let diags = check_diagnostics(
+        r#"
+        //- /defs.gal
+        @threat Clickjacking (#clickjacking)
+                ^^^^^^^^^^^^ note unused-definition
+        @control Frame-Options header (#xfo)
+                 ^^^^^^^^^^^^^^^^^^^^ note unused-definition
+        @threat Used (#used)
+        @exposes App to #used
+        ^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
+        "#,
+    );
+    assert!(
+        diags
+            .iter()
+            .filter(|d| d.code == Code::UnusedDefinition)
+            .all(|d| d.unnecessary && d.level == Level::Note)
+    );
+}
+
+#[test]
+fn malformed_prose_and_unknown_verbs() {
+    let diags = check_diagnostics(
+        r#"
+        //- /a.py
+        # @mitigates Shop.Orders #sqli
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error malformed-annotation
+        # @exposes a lot of internals here, sadly
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning prose-like-annotation
+        # @mitgates Shop.Orders against #x
+          ^^^^^^^^^ warning unknown-verb
+        # @param x: not ours
+        "#,
+    );
+    assert_eq!(diags[2].fix.as_ref().unwrap().edits[0].new_text, "@mitigates");
+}
+
+#[test]
+fn threatspec_implicit_ids_resolve_to_inline_names() {
+    check_diagnostics(
+        r#"
+        //- /a.go
+        // @exposes WebApp:FileSystem to non-privileged port with port 8080
+        //- /b.go
+        // @mitigates #webapp_filesystem against #nonprivileged_port with #run_as_root
+                                                                           ^^^^^^^^^^^ error dangling-reference
+        "#,
+    );
+}
+
+#[test]
+fn legacy_components_aliases_and_builtin_cwe_threats() {
+    check_diagnostics(
+        r#"
+        //- /index.php
+        <?php
+        // @alias boundary @internet to Internet
+        // @alias component @internet:@browser to Customer Browser
+        // @alias threat @session_fixation to Session fixation
+        // @exposes @internet:@browser to @cwe_319_cleartext_transmission with plain HTTP
+           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
+        // @mitigates @internet:@browser against @session_fixation with session id rotation
+        // @exposes Customer Browser to Session fixation
+        // @exposes @internet:@browser to @session_fixaton
+                                           ^^^^^^^^^^^^^^^ error dangling-reference
+        "#,
+    );
+}
+
+#[test]
+fn dotted_and_colon_paths_are_one_component_and_ancestors_cover_children() {
+    check_diagnostics(
+        r#"
+        //- /a.rs
+        // @exposes Shop.Api.Orders to #t
+        /// @mitigates shop:api against #t
+        //- /t.gal
+        @threat T (#t)
+        "#,
+    );
+}
