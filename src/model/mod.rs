@@ -530,6 +530,12 @@ impl ProjectIndex {
                     | Body::Feature { name: v } => {
                         let _ = write!(out, " value={:?}", v.value);
                     }
+                    Body::Comment { text: Some(t) } => {
+                        let _ = write!(out, " text={:?}", t.value);
+                    }
+                    Body::Boundary { id: Some(id), .. } => {
+                        let _ = write!(out, " id={:?}", id.value);
+                    }
                     Body::Entitles { capability, .. } => {
                         let _ = write!(out, " capability={:?}", capability.value);
                     }
