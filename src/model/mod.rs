@@ -311,6 +311,8 @@ pub struct ProjectIndex {
     ids: HashMap<String, Vec<DefRef>>,
     /// `(kind, normalised name)` -> declared sites with that name.
     names: HashMap<(EntityKind, String), Vec<DefRef>>,
+    /// Entity -> every site that declares it (definitions, inline ids, aliases).
+    by_entity: HashMap<EntityKey, Vec<DefRef>>,
     /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
     implicit: HashMap<(EntityKind, String), Vec<(FilePath, String)>>,
     revision: u64,
@@ -332,6 +334,7 @@ impl ProjectIndex {
         let path = facts.path.clone();
         for (i, def) in facts.defs.iter().enumerate() {
             let at = DefRef { file: path.clone(), def: i as u32 };
+            insert_sorted(self.by_entity.entry(def.entity.clone()).or_default(), at.clone());
             if let Some(id) = &def.explicit_id {
                 insert_sorted(self.ids.entry(id.value.clone()).or_default(), at.clone());
             }
@@ -354,6 +357,7 @@ impl ProjectIndex {
     pub fn remove_file(&mut self, path: &str) {
         let Some(old) = self.files.remove(path) else { return };
         for def in &old.defs {
+            remove_from(&mut self.by_entity, &def.entity, |d| &*d.file != path);
             if let Some(id) = &def.explicit_id {
                 remove_from(&mut self.ids, &id.value, |d| &*d.file != path);
             }
@@ -446,15 +450,12 @@ impl ProjectIndex {
 
     /// Declared sites of an entity, in path order.
     pub fn definitions(&self, entity: &EntityKey) -> Vec<(FilePath, &DefSite)> {
-        let mut out = Vec::new();
-        for facts in self.files.values() {
-            for def in &facts.defs {
-                if def.entity == *entity {
-                    out.push((facts.path.clone(), def));
-                }
-            }
-        }
-        out
+        self.by_entity
+            .get(entity)
+            .into_iter()
+            .flatten()
+            .filter_map(|at| Some((at.file.clone(), self.def(at)?)))
+            .collect()
     }
 
     /// Definition sites of an explicit id, in path order.
