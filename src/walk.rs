@@ -100,9 +100,7 @@ impl fmt::Display for SkipReason {
                 write!(f, "not valid UTF-8 (first invalid byte at offset {offset})")
             }
             SkipReason::Symlink => f.write_str("symbolic link (links are not followed)"),
-            SkipReason::Hidden => {
-                f.write_str("hidden (only .guardlink/ is read among hidden paths)")
-            }
+            SkipReason::Hidden => f.write_str("hidden (name starts with a dot)"),
             SkipReason::Unreadable(err) => write!(f, "unreadable: {err}"),
         }
     }
@@ -377,30 +375,10 @@ fn load(
         Ok(bytes) => bytes,
         Err(err) => return Outcome::Skipped(SkipReason::Unreadable(err.to_string())),
     };
-    // The file may have grown since its metadata was read.
-    if bytes.len() as u64 > options.max_file_size {
-        return Outcome::Skipped(SkipReason::TooLarge {
-            size: bytes.len() as u64,
-            limit: options.max_file_size,
-        });
-    }
-    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
-        return Outcome::Skipped(SkipReason::Binary);
-    }
-    if !may_contain_annotation(&bytes) {
-        return Outcome::Scanned(None);
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            return Outcome::Skipped(SkipReason::InvalidUtf8 {
-                offset: err.utf8_error().valid_up_to(),
-            });
-        }
-    };
-    let text: Arc<str> = match text.strip_prefix('\u{feff}') {
-        Some(rest) => Arc::from(rest),
-        None => Arc::from(text),
+    let text = match decode(bytes, options) {
+        Err(reason) => return Outcome::Skipped(reason),
+        Ok(None) => return Outcome::Scanned(None),
+        Ok(Some(text)) => text,
     };
     let facts = FileFacts::new(rel, language, text);
     if facts.parsed.annotations.is_empty() && facts.parsed.errors.is_empty() {
@@ -408,6 +386,32 @@ fn load(
     } else {
         Outcome::Scanned(Some(facts))
     }
+}
+
+/// A file's bytes to parseable text: `Ok(None)` when the prefilter finds no annotation literal
+/// (nothing to parse, not an error), an error reason for files that must be skipped. A UTF-8
+/// byte order mark is removed.
+fn decode(bytes: Vec<u8>, options: &WalkOptions) -> Result<Option<Arc<str>>, SkipReason> {
+    // The file may have grown since its metadata was read.
+    if bytes.len() as u64 > options.max_file_size {
+        return Err(SkipReason::TooLarge {
+            size: bytes.len() as u64,
+            limit: options.max_file_size,
+        });
+    }
+    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
+        return Err(SkipReason::Binary);
+    }
+    if !may_contain_annotation(&bytes) {
+        return Ok(None);
+    }
+    let text = String::from_utf8(bytes).map_err(|err| SkipReason::InvalidUtf8 {
+        offset: err.utf8_error().valid_up_to(),
+    })?;
+    Ok(Some(match text.strip_prefix('\u{feff}') {
+        Some(rest) => Arc::from(rest),
+        None => Arc::from(text),
+    }))
 }
 
 /// Lexically normalised absolute path: `.` dropped, `..` pops a component (never past the root).
@@ -575,6 +579,32 @@ fn ignore_overrides(dir: &Path, globs: &[String]) -> Result<ignore::overrides::O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decode_strips_bom_and_rejects_binary_invalid_and_oversized() {
+        let options = WalkOptions { max_file_size: 64 };
+        let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec(), &options).unwrap();
+        assert_eq!(text.as_deref(), Some("# @audit App\n"));
+        assert_eq!(
+            decode(b"no annotation here \xff".to_vec(), &options),
+            Ok(None)
+        );
+        assert_eq!(
+            decode(b"# @audit \xffApp".to_vec(), &options),
+            Err(SkipReason::InvalidUtf8 { offset: 9 })
+        );
+        assert_eq!(
+            decode(b"@audit\0".to_vec(), &options),
+            Err(SkipReason::Binary)
+        );
+        assert_eq!(
+            decode(vec![b' '; 65], &options),
+            Err(SkipReason::TooLarge {
+                size: 65,
+                limit: 64
+            })
+        );
+    }
 
     #[test]
     fn base_dir_is_cwd_when_every_root_is_inside_it() {
