@@ -199,8 +199,9 @@ fn positions_ignore_a_bom_and_count_characters() {
     let body = "# @exposes App to #sqli\n# @threat SQL Injection (#sqli) [high]\n";
     write(d, "plain/app.py", body);
     write(d, "bom/app.py", format!("\u{feff}{body}"));
-    write(d, "ascii/app.py", format!("# ee x {}", &body[2..]));
-    write(d, "wide/app.py", format!("# é😀 {}", &body[2..]));
+    // The annotation starts a comment after code holding 2 characters of 2 and 6 bytes.
+    write(d, "ascii/app.py", format!("s = \"ee\"  {body}"));
+    write(d, "wide/app.py", format!("s = \"é😀\"  {body}"));
     let pos = |sub: &str| {
         let (_, v) = json_of(&d.join(sub), &[]);
         let d = &v["diagnostics"][0];
