@@ -18,7 +18,10 @@
 //! protocol types.
 
 pub mod analysis;
+pub mod cli;
 pub mod diagnostic;
 pub mod model;
+pub mod render;
 pub mod syntax;
 pub mod text;
+pub mod walk;

@@ -1,1 +1,35 @@
-fn main() {}
+//! The `threat-analyzer` binary: a panic-proof shell around [`threat_analyzer::cli`].
+//!
+//! A panic never prints a backtrace: the hook prints one line naming it an internal error, and
+//! the process exits with status 2.
+
+use std::panic;
+
+fn main() {
+    panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "threat-analyzer: internal error: {}{location} (please report this at {}/issues)",
+            message.lines().next().unwrap_or(""),
+            env!("CARGO_PKG_REPOSITORY")
+        );
+    }));
+    let status = panic::catch_unwind(|| {
+        // Lets the tests prove that a panic ends as one line and status 2.
+        if std::env::var_os("THREAT_ANALYZER_INTERNAL_TEST_PANIC").is_some() {
+            panic!("test panic requested by THREAT_ANALYZER_INTERNAL_TEST_PANIC");
+        }
+        threat_analyzer::cli::main()
+    })
+    .unwrap_or(threat_analyzer::cli::EXIT_ERROR);
+    std::process::exit(status);
+}

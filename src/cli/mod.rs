@@ -1,0 +1,296 @@
+//! Command line: argument parsing (clap derive) and the `check` command.
+//!
+//! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
+//! or format diagnostics itself (that is `analysis` and `render`).
+//!
+//! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
+//! I/O errors and internal errors. Messages for status 2 name the path involved.
+
+use crate::analysis;
+use crate::diagnostic::{Diagnostic, Level};
+use crate::render;
+use crate::walk::{self, WalkOptions};
+use anstream::ColorChoice;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Status when no diagnostic reaches `--fail-on`.
+pub const EXIT_OK: i32 = 0;
+/// Status when a diagnostic reaches `--fail-on`.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Status on usage, I/O and internal errors.
+pub const EXIT_ERROR: i32 = 2;
+
+const ABOUT: &str =
+    "Checks threat-model annotations (GuardLink GAL, ThreatSpec) in source comments.";
+
+const LONG_ABOUT: &str = "\
+Checks threat-model annotations (GuardLink GAL, ThreatSpec) in source comments.
+
+threat-analyzer reads annotations such as `# @exposes App to #sqli` from the comments of source
+files in many languages, merges them into one threat model, and reports unmitigated exposures,
+confirmed findings, dangling references and malformed annotations.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  threat-analyzer check                      Check the current directory
+  threat-analyzer check src lib              Check two directories
+  threat-analyzer check --format sarif -o threat-analyzer.sarif
+                                             Write SARIF for GitHub code scanning
+  threat-analyzer check --fail-on never --format json
+                                             Report as JSON; never fail the build
+
+Exit status: 0 no diagnostic reaches --fail-on, 1 one does, 2 usage or I/O error.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "threat-analyzer",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    arg_required_else_help = true,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check annotations under PATHs and report diagnostics.
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
+}
+
+const CHECK_AFTER_HELP: &str = "\
+Files: .gitignore, .ignore and git excludes are honoured (also outside git); hidden files and
+directories are skipped except .guardlink/; symbolic links are not followed; binary, non-UTF-8,
+oversized and unknown-language files are skipped (see --verbose). A threatspec.yaml at the top of
+a directory PATH restricts that directory to its `paths:`. Files named directly are always read.
+
+Paths in the output are relative to the current directory when every PATH is inside it (run from
+the repository root for SARIF), otherwise to the deepest directory containing every PATH.
+
+Examples:
+  threat-analyzer check
+  threat-analyzer check --format sarif --output results.sarif
+  threat-analyzer check --fail-on warning src/
+
+Exit status: 0 no diagnostic reaches --fail-on, 1 one does, 2 usage or I/O error.";
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Exit with status 1 when a diagnostic of this level or more severe is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
+    pub fail_on: FailOn,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Skip files larger than this (bytes, or with a suffix: K, KiB, KB, M, MiB, MB, G, GiB, GB).
+    #[arg(long, value_name = "SIZE", default_value = "2MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Report every skipped file and why, on standard error.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Never colour the output (colour is used only on a terminal and when NO_COLOR is unset).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable report with source snippets.
+    Human,
+    /// One JSON object: {"summary": ..., "diagnostics": [...]}.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    /// The least severe level that fails, or `None` for `never`.
+    pub fn threshold(self) -> Option<Level> {
+        match self {
+            FailOn::Error => Some(Level::Error),
+            FailOn::Warning => Some(Level::Warning),
+            FailOn::Note => Some(Level::Note),
+            FailOn::Never => None,
+        }
+    }
+
+    pub fn fails(self, diagnostics: &[Diagnostic]) -> bool {
+        self.threshold()
+            .is_some_and(|t| diagnostics.iter().any(|d| d.level >= t))
+    }
+}
+
+/// Parses `2097152`, `2MiB`, `512K`, `1.5MB`-style sizes (K/KiB = 1024, KB = 1000).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, suffix) = t.split_at(split);
+    let multiplier: u64 = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "kb" => 1_000,
+        "m" | "mib" => 1 << 20,
+        "mb" => 1_000_000,
+        "g" | "gib" => 1 << 30,
+        "gb" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown size suffix {other:?} (use K, KiB, KB, M, MiB, MB, G, GiB or GB)"
+            ));
+        }
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 2097152 or 2MiB)"))?;
+    let bytes = value * multiplier as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(bytes as u64)
+}
+
+/// Parses arguments and runs; returns the process exit status. Clap's own exits (help,
+/// version, usage errors: status 2) happen inside.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(&args),
+    }
+}
+
+/// Runs `check`; returns the exit status.
+pub fn check(args: &CheckArgs) -> i32 {
+    let options = WalkOptions {
+        max_file_size: args.max_file_size,
+    };
+    let scan = match walk::scan(&args.paths, &options) {
+        Ok(scan) => scan,
+        Err(err) => {
+            eprintln!("threat-analyzer: error: {err}");
+            return EXIT_ERROR;
+        }
+    };
+    if args.verbose {
+        let mut stderr = std::io::stderr().lock();
+        for (path, reason) in &scan.skipped {
+            let _ = writeln!(stderr, "skipped {}: {reason}", path.display());
+        }
+    }
+    let diagnostics = analysis::diagnostics(&scan.index);
+    let summary = analysis::summary(&scan.index, &diagnostics, scan.files_scanned);
+
+    let to_terminal = args.output.is_none() && !args.no_color;
+    let report = match args.format {
+        Format::Human => render::human::render(&scan.index, &diagnostics, &summary, to_terminal),
+        Format::Json => render::json::render(&scan.index, &diagnostics, &summary),
+        Format::Sarif => render::sarif::render(&scan.index, &diagnostics, &summary, &scan.root),
+    };
+
+    let written = match &args.output {
+        Some(path) => {
+            std::fs::write(path, report.as_bytes()).map_err(|e| (path.display().to_string(), e))
+        }
+        None => {
+            let choice = if args.no_color {
+                ColorChoice::Never
+            } else {
+                ColorChoice::Auto
+            };
+            let mut out = anstream::AutoStream::new(std::io::stdout().lock(), choice);
+            out.write_all(report.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| ("standard output".to_string(), e))
+        }
+    };
+    match written {
+        Ok(()) => {}
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err((_, e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err((target, e)) => {
+            eprintln!("threat-analyzer: error: cannot write {target}: {e}");
+            return EXIT_ERROR;
+        }
+    }
+
+    if args.fail_on.fails(&diagnostics) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+    use clap::CommandFactory;
+    use std::sync::Arc;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2097152"), Ok(2 * 1024 * 1024));
+        assert_eq!(parse_size("2MiB"), Ok(2 * 1024 * 1024));
+        assert_eq!(parse_size("2M"), Ok(2 * 1024 * 1024));
+        assert_eq!(parse_size("10 KB"), Ok(10_000));
+        assert_eq!(parse_size("1.5k"), Ok(1536));
+        assert!(parse_size("two").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+        assert!(parse_size("-1").is_err());
+    }
+
+    #[test]
+    fn fail_on_thresholds() {
+        let d = |level| Diagnostic {
+            code: Code::UnusedDefinition,
+            level,
+            message: String::new(),
+            file: Arc::from("a.py"),
+            range: Default::default(),
+            related: vec![],
+            fix: None,
+            unnecessary: false,
+        };
+        let warn = [d(Level::Note), d(Level::Warning)];
+        assert!(!FailOn::Error.fails(&warn));
+        assert!(FailOn::Warning.fails(&warn));
+        assert!(FailOn::Note.fails(&warn));
+        assert!(!FailOn::Never.fails(&[d(Level::Error)]));
+        assert!(FailOn::Error.fails(&[d(Level::Error)]));
+        assert!(!FailOn::Note.fails(&[]));
+    }
+}

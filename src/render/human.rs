@@ -1,0 +1,321 @@
+//! Human output, ruff-like: a header per diagnostic, the source line with a caret underline,
+//! related locations as notes, the fix as help, and a summary line.
+//!
+//! ```text
+//! src/app.py:3:14: error[unmitigated-exposure]: App is exposed to SQL Injection (#sqli)
+//!   |
+//! 3 | def q(s):  # @exposes App to #sqli
+//!   |             ^^^^^^^^^^^^^^^^^^^^^
+//!   = note: threat defined here at src/app.py:2:3
+//!   = help: accept the exposure
+//!
+//! 1 error, 0 warnings, 0 notes in 14 files (120 annotations)
+//! ```
+//!
+//! With `color` the text carries ANSI styles; the caller writes it through `anstream`, which
+//! strips them when stdout is not a terminal or `NO_COLOR` is set. Untrusted text (messages,
+//! source lines, paths) has control and bidirectional-override characters replaced by U+FFFD so
+//! an annotation cannot drive the terminal or reorder what is shown.
+
+use super::{Location, line_text, locate, sorted};
+use crate::analysis::Summary;
+use crate::diagnostic::{Diagnostic, Level};
+use crate::model::ProjectIndex;
+use anstyle::{AnsiColor, Style};
+use std::fmt::Write;
+use unicode_width::UnicodeWidthChar;
+
+/// Renders diagnostics and the summary line. `color` adds ANSI styles.
+pub fn render(
+    index: &ProjectIndex,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    color: bool,
+) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    for d in sorted(diagnostics) {
+        render_one(&mut out, &p, index, d);
+        out.push('\n');
+    }
+    out.push_str(&summary_line(summary));
+    out.push('\n');
+    out
+}
+
+/// `3 errors, 2 warnings, 1 note in 14 files (120 annotations)`.
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "{}, {}, {} in {} ({})",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.notes, "note"),
+        plural(s.files_scanned, "file"),
+        plural(s.annotations, "annotation"),
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn level_style(level: Level) -> Style {
+    let color = match level {
+        Level::Error => AnsiColor::Red,
+        Level::Warning => AnsiColor::Yellow,
+        Level::Note => AnsiColor::Cyan,
+    };
+    Style::new().bold().fg_color(Some(color.into()))
+}
+
+fn gutter_style() -> Style {
+    Style::new().bold().fg_color(Some(AnsiColor::Blue.into()))
+}
+
+fn position(loc: &Location) -> String {
+    format!("{}:{}:{}", clean(&loc.file), loc.line, loc.column)
+}
+
+fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnostic) {
+    let loc = locate(index, &d.file, d.range);
+    let bold = Style::new().bold();
+    let _ = writeln!(
+        out,
+        "{}: {}: {}",
+        p.paint(bold, &position(&loc)),
+        p.paint(
+            level_style(d.level),
+            &format!("{}[{}]", d.level.as_str(), d.code.as_str())
+        ),
+        clean(&d.message),
+    );
+
+    let gutter = loc.line.to_string().len();
+    let pad = " ".repeat(gutter);
+    if let Some((line, line_start)) = line_text(index, &d.file, d.range.start()) {
+        let start = d.range.start() - line_start;
+        let end = d
+            .range
+            .end()
+            .clamp(d.range.start(), line_start + line.len())
+            - line_start;
+        let (shown, indent, carets) = underline(line, start, end);
+        let bar = p.paint(gutter_style(), "|");
+        let _ = writeln!(out, "{pad} {bar}");
+        let _ = writeln!(
+            out,
+            "{} {bar} {shown}",
+            p.paint(gutter_style(), &loc.line.to_string())
+        );
+        let _ = writeln!(
+            out,
+            "{pad} {bar} {indent}{}",
+            p.paint(level_style(d.level), &"^".repeat(carets))
+        );
+    }
+    let eq = p.paint(gutter_style(), "=");
+    for related in &d.related {
+        let rloc = locate(index, &related.file, related.range);
+        let _ = writeln!(
+            out,
+            "{pad} {eq} {}: {} at {}",
+            p.paint(bold, "note"),
+            clean(&related.message),
+            position(&rloc)
+        );
+    }
+    if let Some(fix) = &d.fix {
+        let _ = writeln!(
+            out,
+            "{pad} {eq} {}: {}",
+            p.paint(bold, "help"),
+            clean(&fix.label)
+        );
+    }
+}
+
+/// The cleaned line, the whitespace that puts the carets under byte range `start..end`, and the
+/// number of carets (at least one). Tabs in the indent stay tabs so the terminal aligns both
+/// lines alike; wide characters (CJK, emoji) count two columns.
+fn underline(line: &str, start: usize, end: usize) -> (String, String, usize) {
+    let mut shown = String::with_capacity(line.len());
+    let mut indent = String::new();
+    let mut carets = 0;
+    for (i, c) in line.char_indices() {
+        let c = clean_char(c);
+        shown.push(c);
+        let width = if c == '\t' { 4 } else { c.width().unwrap_or(0) };
+        if i < start {
+            if c == '\t' {
+                indent.push('\t');
+            } else {
+                indent.extend(std::iter::repeat_n(' ', width));
+            }
+        } else if i < end {
+            carets += width;
+        }
+    }
+    (shown, indent, carets.max(1))
+}
+
+fn clean_char(c: char) -> char {
+    let bidi =
+        matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+    if (c.is_control() && c != '\t') || bidi {
+        '\u{FFFD}'
+    } else {
+        c
+    }
+}
+
+/// Replaces control (except tab) and bidirectional-formatting characters with U+FFFD.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '\t' { ' ' } else { clean_char(c) })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+    use crate::diagnostic::Code;
+    use expect_test::expect;
+    use std::sync::Arc;
+
+    #[test]
+    fn renders_header_snippet_notes_help_and_summary() {
+        let (index, diagnostics) = sample();
+        let summary = summary(&index, &diagnostics);
+        let out = render(&index, &diagnostics, &summary, false);
+        expect![[r#"
+            docs/notes.py:1:13: warning[prose-like-annotation]: reads as prose
+              |
+            1 | # Ünïcødé 😀 @exposes Café to #xss
+              |              ^^^^^^^^^^^^^^^^^^^^^
+
+            docs/notes.py:1:22: note[unused-definition]: threat `#xss` is never referenced
+              |
+            1 | # Ünïcødé 😀 @exposes Café to #xss
+              |                       ^^^^
+
+            src/app.py:3:14: error[unmitigated-exposure]: App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it
+              |
+            3 | def q(s):  # @exposes App to #sqli
+              |              ^^^^^^^^^^^^^^^^^^^^^
+              = note: threat defined here at src/app.py:2:3
+              = help: accept the exposure
+
+            1 error, 1 warning, 1 note in 14 files (120 annotations)
+        "#]]
+        .assert_eq(&out);
+    }
+
+    #[test]
+    fn caret_sits_under_the_range_with_wide_chars_and_tabs() {
+        // The emoji is two columns wide; "Café" starts 21 characters but 22 columns in.
+        let (shown, indent, carets) = underline(
+            NOTES.trim_end(),
+            NOTES.find("Café").unwrap(),
+            NOTES.find(" to").unwrap(),
+        );
+        assert_eq!(shown, NOTES.trim_end());
+        assert_eq!(indent.len(), 22);
+        assert_eq!(carets, 4);
+        let (_, indent, carets) = underline("\tx = 1 # @audit App", 10, 10);
+        assert_eq!(indent, "\t         ");
+        assert_eq!(carets, 1, "an empty range still gets one caret");
+    }
+
+    #[test]
+    fn multi_line_range_is_clamped_to_its_first_line() {
+        let text = "# @threat A -- \"x\"\n# -- \"more\"\n";
+        let index = index(&[("a.py", text)]);
+        let d = Diagnostic {
+            code: Code::MalformedAnnotation,
+            level: Level::Error,
+            message: "m".into(),
+            file: Arc::from("a.py"),
+            range: crate::text::TextRange::new(2, text.len() - 1),
+            related: vec![],
+            fix: None,
+            unnecessary: false,
+        };
+        let out = render(&index, &[d], &Summary::default(), false);
+        let caret_line = out.lines().nth(3).unwrap();
+        assert_eq!(caret_line, format!("  |   {}", "^".repeat(16)));
+    }
+
+    #[test]
+    fn control_and_bidi_characters_never_reach_the_terminal() {
+        let text = "# @threat \u{1b}[31mEvil\u{202E}x\n";
+        let index = index(&[("a.py", text)]);
+        let d = Diagnostic {
+            code: Code::UnknownVerb,
+            level: Level::Warning,
+            message: "bad \u{1b}]0;title\u{7}".into(),
+            file: Arc::from("a.py"),
+            range: range_of(text, "@threat"),
+            related: vec![],
+            fix: None,
+            unnecessary: false,
+        };
+        let out = render(&index, &[d], &Summary::default(), false);
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{202E}') && !out.contains('\u{7}'));
+        assert!(out.contains("\u{FFFD}[31mEvil\u{FFFD}x"), "{out}");
+    }
+
+    #[test]
+    fn color_adds_ansi_styles_only_when_asked() {
+        let (index, diagnostics) = sample();
+        let summary = summary(&index, &diagnostics);
+        let plain = render(&index, &diagnostics, &summary, false);
+        let colored = render(&index, &diagnostics, &summary, true);
+        assert!(!plain.contains('\u{1b}'));
+        assert!(colored.contains("\u{1b}["));
+        let stripped: String = anstream::adapter::strip_str(&colored).to_string();
+        assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn summary_line_pluralises() {
+        let s = Summary {
+            errors: 3,
+            warnings: 2,
+            notes: 1,
+            files_scanned: 14,
+            annotations: 120,
+            ..Summary::default()
+        };
+        assert_eq!(
+            summary_line(&s),
+            "3 errors, 2 warnings, 1 note in 14 files (120 annotations)"
+        );
+        assert_eq!(
+            summary_line(&Summary {
+                files_scanned: 1,
+                annotations: 1,
+                ..Summary::default()
+            }),
+            "0 errors, 0 warnings, 0 notes in 1 file (1 annotation)"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! JSON output: one object `{"summary": {...}, "diagnostics": [...]}`.
+//!
+//! `summary` is [`Summary`] serialised as is (its field names are the keys). Each diagnostic:
+//! `code`, `severity` (`error|warning|note`), `message`, `file` (relative, `/`-separated),
+//! `line`, `column`, `end_line`, `end_column` (1-based, character columns, exclusive end),
+//! `related` (`[{file, line, column, end_line, end_column, message}]`) and, when there is one,
+//! `fix` (`{label, edits: [{file, line, column, end_line, end_column, new_text}]}`).
+//! Diagnostics are in [`sorted`] order.
+
+use super::{locate, sorted};
+use crate::analysis::Summary;
+use crate::diagnostic::Diagnostic;
+use crate::model::ProjectIndex;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    summary: &'a Summary,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    file: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    related: Vec<JsonRelated<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    label: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    new_text: &'a str,
+}
+
+/// Renders the JSON document (pretty-printed, with a trailing newline).
+pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summary) -> String {
+    let diagnostics = sorted(diagnostics)
+        .into_iter()
+        .map(|d| {
+            let loc = locate(index, &d.file, d.range);
+            JsonDiagnostic {
+                code: d.code.as_str(),
+                severity: d.level.as_str(),
+                message: &d.message,
+                file: &d.file,
+                line: loc.line,
+                column: loc.column,
+                end_line: loc.end_line,
+                end_column: loc.end_column,
+                related: d
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let loc = locate(index, &r.file, r.range);
+                        JsonRelated {
+                            file: &r.file,
+                            line: loc.line,
+                            column: loc.column,
+                            end_line: loc.end_line,
+                            end_column: loc.end_column,
+                            message: &r.message,
+                        }
+                    })
+                    .collect(),
+                fix: d.fix.as_ref().map(|fix| JsonFix {
+                    label: &fix.label,
+                    edits: fix
+                        .edits
+                        .iter()
+                        .map(|e| {
+                            let loc = locate(index, &e.file, e.range);
+                            JsonEdit {
+                                file: &e.file,
+                                line: loc.line,
+                                column: loc.column,
+                                end_line: loc.end_line,
+                                end_column: loc.end_column,
+                                new_text: &e.new_text,
+                            }
+                        })
+                        .collect(),
+                }),
+            }
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&Output {
+        summary,
+        diagnostics,
+    })
+    .expect("plain structs serialise");
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn shape_positions_and_order() {
+        let (index, diagnostics) = sample();
+        let summary = summary(&index, &diagnostics);
+        let v: Value = serde_json::from_str(&render(&index, &diagnostics, &summary)).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        assert_eq!(keys, ["diagnostics", "summary"]);
+        assert_eq!(v["summary"], serde_json::to_value(&summary).unwrap());
+        let ds = v["diagnostics"].as_array().unwrap();
+        assert_eq!(ds.len(), 3);
+        assert_eq!(ds[0]["code"], "prose-like-annotation");
+        assert_eq!(ds[1]["code"], "unused-definition");
+        assert!(ds[1].get("fix").is_none());
+        assert_eq!(
+            ds[2],
+            json!({
+                "code": "unmitigated-exposure",
+                "severity": "error",
+                "message": "App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it",
+                "file": "src/app.py",
+                "line": 3, "column": 14, "end_line": 3, "end_column": 35,
+                "related": [{
+                    "file": "src/app.py", "line": 2, "column": 3, "end_line": 2, "end_column": 39,
+                    "message": "threat defined here"
+                }],
+                "fix": {
+                    "label": "accept the exposure",
+                    "edits": [{
+                        "file": "src/app.py", "line": 3, "column": 35, "end_line": 3,
+                        "end_column": 35, "new_text": "\n# @accepts #sqli on App"
+                    }]
+                }
+            })
+        );
+        // Character columns, not bytes.
+        assert_eq!(
+            (ds[1]["column"].as_u64(), ds[1]["end_column"].as_u64()),
+            (Some(22), Some(26))
+        );
+    }
+
+    #[test]
+    fn empty_run_is_still_a_full_document() {
+        let index = index(&[]);
+        let out = render(&index, &[], &Summary::default());
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["diagnostics"], json!([]));
+        assert_eq!(v["summary"]["files_scanned"], 0);
+    }
+}

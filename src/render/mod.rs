@@ -1,0 +1,223 @@
+//! Renderers: the `check` command's outputs as pure functions of the analysis results.
+//!
+//! Owns: the human (terminal), JSON and SARIF formats. Each renderer takes the
+//! [`ProjectIndex`] (for source text and line/column conversion), the diagnostics and the
+//! [`Summary`], and returns a `String`. Must never: do I/O, decide exit codes, or trust text that
+//! came from annotations (terminal output replaces control and bidi characters, SARIF and JSON
+//! text is escaped by serde, and no untrusted text goes into a markdown field).
+//!
+//! Positions in every output are 1-based lines and 1-based columns counted in Unicode scalar
+//! values (characters); end positions are exclusive (the column just after the range), as in
+//! SARIF.
+//!
+//! [`Summary`]: crate::analysis::Summary
+
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+use crate::diagnostic::{Diagnostic, FilePath};
+use crate::model::ProjectIndex;
+use crate::text::{ColumnUnit, TextRange};
+use std::cmp::Ordering;
+
+/// A resolved location: 1-based line and character column, exclusive end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub file: FilePath,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+/// Resolves a byte range of `file` to lines and columns. A file missing from the index (which
+/// the analysis never produces) resolves to `1:1`.
+pub fn locate(index: &ProjectIndex, file: &FilePath, range: TextRange) -> Location {
+    match index.file(file) {
+        Some(facts) => {
+            let start = facts.line_col(range.start(), ColumnUnit::Char);
+            let end = facts.line_col(range.end(), ColumnUnit::Char);
+            Location {
+                file: file.clone(),
+                line: start.line + 1,
+                column: start.col + 1,
+                end_line: end.line + 1,
+                end_column: end.col + 1,
+            }
+        }
+        None => Location {
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+        },
+    }
+}
+
+/// The text of the (0-based) line holding `offset`, without its terminator.
+pub fn line_text<'a>(
+    index: &'a ProjectIndex,
+    file: &str,
+    offset: usize,
+) -> Option<(&'a str, usize)> {
+    let facts = index.file(file)?;
+    let line = facts.line_index.line_col(offset).line as usize;
+    let range = facts.line_index.line_range(line, &facts.text);
+    Some((range.slice(&facts.text), range.start()))
+}
+
+/// Deterministic output order: file, start, end, then code, level (most severe first), message.
+pub fn sorted(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
+    let mut out: Vec<&Diagnostic> = diagnostics.iter().collect();
+    out.sort_by(|a, b| compare(a, b));
+    out
+}
+
+fn compare(a: &Diagnostic, b: &Diagnostic) -> Ordering {
+    a.file
+        .cmp(&b.file)
+        .then(a.range.start.cmp(&b.range.start))
+        .then(a.range.end.cmp(&b.range.end))
+        .then(a.code.cmp(&b.code))
+        .then(b.level.cmp(&a.level))
+        .then(a.message.cmp(&b.message))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Hand-built indexes and diagnostics for renderer tests (parsing is not needed: a file's
+    //! text and line index come from `FileFacts::new`).
+    use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
+    use crate::model::{FileFacts, ProjectIndex};
+    use crate::syntax::Language;
+    use crate::text::TextRange;
+    use std::sync::Arc;
+
+    pub fn index(files: &[(&str, &str)]) -> ProjectIndex {
+        let mut index = ProjectIndex::new();
+        for (path, text) in files {
+            let facts = FileFacts::new(Arc::from(*path), Language::Python, Arc::from(*text));
+            index.set_file(Arc::new(facts));
+        }
+        index
+    }
+
+    /// The range of the `n`th (0-based) occurrence of `needle` in `text`.
+    pub fn range_of(text: &str, needle: &str) -> TextRange {
+        let start = text
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in text"));
+        TextRange::new(start, start + needle.len())
+    }
+
+    pub const APP: &str = "import db\n# @threat SQL Injection (#sqli) [high]\ndef q(s):  # @exposes App to #sqli\n    return db.run(s)\n";
+    pub const NOTES: &str = "# Ünïcødé 😀 @exposes Café to #xss\n";
+
+    pub fn sample() -> (ProjectIndex, Vec<Diagnostic>) {
+        let index = index(&[("src/app.py", APP), ("docs/notes.py", NOTES)]);
+        let exposes = range_of(APP, "@exposes App to #sqli");
+        let threat = range_of(APP, "@threat SQL Injection (#sqli) [high]");
+        let diagnostics = vec![
+            Diagnostic {
+                code: Code::UnusedDefinition,
+                level: Level::Note,
+                message: "threat `#xss` is never referenced".into(),
+                file: Arc::from("docs/notes.py"),
+                range: range_of(NOTES, "Café"),
+                related: vec![],
+                fix: None,
+                unnecessary: true,
+            },
+            Diagnostic {
+                code: Code::UnmitigatedExposure,
+                level: Level::Error,
+                message: "App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it"
+                    .into(),
+                file: Arc::from("src/app.py"),
+                range: exposes,
+                related: vec![Related {
+                    file: Arc::from("src/app.py"),
+                    range: threat,
+                    message: "threat defined here".into(),
+                }],
+                fix: Some(Fix {
+                    label: "accept the exposure".into(),
+                    edits: vec![Edit {
+                        file: Arc::from("src/app.py"),
+                        range: TextRange::empty(exposes.end()),
+                        new_text: "\n# @accepts #sqli on App".into(),
+                    }],
+                }),
+                unnecessary: false,
+            },
+            Diagnostic {
+                code: Code::ProseLikeAnnotation,
+                level: Level::Warning,
+                message: "reads as prose".into(),
+                file: Arc::from("docs/notes.py"),
+                range: range_of(NOTES, "@exposes Café to #xss"),
+                related: vec![],
+                fix: None,
+                unnecessary: false,
+            },
+        ];
+        (index, diagnostics)
+    }
+
+    pub fn summary(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> crate::analysis::Summary {
+        let _ = index;
+        crate::analysis::Summary {
+            files_scanned: 14,
+            files_with_annotations: 2,
+            annotations: 120,
+            errors: diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Error)
+                .count(),
+            warnings: diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Warning)
+                .count(),
+            notes: diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Note)
+                .count(),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn locate_counts_characters_and_is_one_based() {
+        let (index, diagnostics) = sample();
+        let notes = &diagnostics[0];
+        let loc = locate(&index, &notes.file, notes.range);
+        // "# Ünïcødé 😀 @exposes " is 21 characters (35 bytes): "Café" is columns 22..26.
+        assert_eq!((loc.line, loc.column), (1, 22));
+        assert_eq!((loc.end_line, loc.end_column), (1, 26));
+    }
+
+    #[test]
+    fn sorted_orders_by_file_then_position() {
+        let (_, diagnostics) = sample();
+        let order: Vec<_> = sorted(&diagnostics)
+            .iter()
+            .map(|d| (d.file.to_string(), d.code.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("docs/notes.py".to_string(), "prose-like-annotation"),
+                ("docs/notes.py".to_string(), "unused-definition"),
+                ("src/app.py".to_string(), "unmitigated-exposure"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,588 @@
+//! SARIF 2.1.0 output for GitHub code scanning and other SARIF consumers.
+//!
+//! One run; `tool.driver.rules` holds one rule per [`Code::ALL`] (in that order, so
+//! `ruleIndex` is the code's position). Artifact URIs are the reported relative paths,
+//! percent-encoded, with `uriBaseId: "%SRCROOT%"`; `originalUriBaseIds` maps `%SRCROOT%` to the
+//! scan's base directory. Columns are Unicode code points (`columnKind: "unicodeCodePoints"`),
+//! 1-based, end exclusive.
+//!
+//! Fingerprint: `partialFingerprints.primaryLocationLineHash` is the first 16 hex digits of
+//! SHA-256 over the rule id, a NUL byte, and the primary location's whole source line with all
+//! whitespace removed, followed by `:N`, where N counts results with the same hash in the same
+//! file (1 for the first, in output order), as GitHub's own fingerprinting does. It survives the
+//! line moving and re-indentation, and changes when the annotation itself changes.
+//!
+//! Untrusted text (messages, snippets) only goes into plain-text fields, which serde escapes;
+//! the markdown fields hold only the static rule help below.
+
+use super::{Location, line_text, locate, sorted};
+use crate::analysis::Summary;
+use crate::diagnostic::{Code, Diagnostic, FilePath, Level};
+use crate::model::ProjectIndex;
+use crate::text::TextRange;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
+const SRCROOT: &str = "%SRCROOT%";
+
+/// Renders the SARIF log. `root` is the absolute directory the relative paths start from.
+pub fn render(
+    index: &ProjectIndex,
+    diagnostics: &[Diagnostic],
+    _summary: &Summary,
+    root: &Path,
+) -> String {
+    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
+    let mut counts: HashMap<(FilePath, String), usize> = HashMap::new();
+    let results: Vec<Value> = sorted(diagnostics)
+        .into_iter()
+        .map(|d| {
+            let hash = line_hash(index, d);
+            let n = counts.entry((d.file.clone(), hash.clone())).or_insert(0);
+            *n += 1;
+            result(index, d, format!("{hash}:{n}"))
+        })
+        .collect();
+    let log = json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "threat-analyzer",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": INFORMATION_URI,
+                    "rules": rules,
+                }
+            },
+            "originalUriBaseIds": {
+                SRCROOT: {
+                    "uri": dir_uri(root),
+                    "description": { "text": "The directory the scanned paths are relative to." }
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    });
+    let mut out = serde_json::to_string_pretty(&log).expect("json values serialise");
+    out.push('\n');
+    out
+}
+
+fn rule_index(code: Code) -> usize {
+    Code::ALL
+        .iter()
+        .position(|&c| c == code)
+        .expect("every code is in ALL")
+}
+
+/// The README section documenting `code`.
+pub fn help_uri(code: Code) -> String {
+    format!("{INFORMATION_URI}/blob/main/README.md#{}", code.as_str())
+}
+
+/// `unmitigated-exposure` -> `UnmitigatedExposure`.
+pub fn rule_name(code: Code) -> String {
+    code.as_str()
+        .split('-')
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// GitHub's `security-severity` (a CVSS-like score as a string) for the security rules.
+pub fn security_severity(code: Code) -> Option<&'static str> {
+    match code {
+        Code::UnmitigatedExposure => Some("7.5"),
+        Code::ConfirmedFinding => Some("9.0"),
+        _ => None,
+    }
+}
+
+struct RuleDoc {
+    full: &'static str,
+    fix: &'static str,
+    silence: &'static str,
+}
+
+fn doc(code: Code) -> RuleDoc {
+    const SHIELD: &str = "If the text is documentation that quotes annotations, wrap it in \
+        `@shield:begin` ... `@shield:end` so it is not parsed.";
+    match code {
+        Code::UnmitigatedExposure => RuleDoc {
+            full: "An `@exposes` annotation says an asset is exposed to a threat, and no \
+                `@mitigates`, `@accepts` or `@transfers` anywhere in the project covers that \
+                asset and threat. Exposures of high or critical severity are errors.",
+            fix: "Implement a control and record it with `@mitigates <asset> against <threat> \
+                using <control>` next to the code that mitigates the threat.",
+            silence: "If the risk is knowingly taken, record that with `@accepts <threat> on \
+                <asset>`; if another system handles it, use `@transfers <threat> from <asset> to \
+                <asset>`.",
+        },
+        Code::ConfirmedFinding => RuleDoc {
+            full: "A `@confirmed` annotation records a verified vulnerability: the threat has \
+                been shown to apply to the asset. It is always an error until it is fixed.",
+            fix: "Fix the vulnerability, then replace `@confirmed` with `@mitigates <asset> \
+                against <threat> using <control>`.",
+            silence: "A confirmed finding cannot be silenced other than by removing the \
+                annotation once the finding is resolved.",
+        },
+        Code::DanglingReference => RuleDoc {
+            full: "A `#id` (or ThreatSpec 0.1 `@id`) reference names no asset, threat, control \
+                or actor defined anywhere in the project.",
+            fix: "Correct the id (the message suggests close matches) or add the missing \
+                definition, e.g. `@threat <name> (#id)`.",
+            silence: SHIELD,
+        },
+        Code::DuplicateDefinition => RuleDoc {
+            full: "The same id or normalised name is defined more than once, so references to \
+                it are ambiguous.",
+            fix: "Keep one definition and reference it by id from the other places, or give \
+                the second definition a different id.",
+            silence: SHIELD,
+        },
+        Code::MalformedAnnotation => RuleDoc {
+            full: "A comment line starts with a known annotation verb and carries structural \
+                evidence of being an annotation (a `#ref`, ` -- `, or a keyword of the verb's \
+                grammar), but it does not parse.",
+            fix: "Correct the annotation to the verb's grammar, e.g. `@mitigates <asset> \
+                against <threat> using <control>`.",
+            silence: SHIELD,
+        },
+        Code::ProseLikeAnnotation => RuleDoc {
+            full: "A comment line starts with an annotation verb but reads as prose, so it was \
+                not read as an annotation. It is reported rather than silently dropped.",
+            fix: "If it was meant as an annotation, complete it to the verb's grammar; \
+                otherwise reword the comment so it does not start with `@<verb>`.",
+            silence: SHIELD,
+        },
+        Code::UnknownVerb => RuleDoc {
+            full: "A comment line holds `@<word>` in annotation position where the word is not \
+                a known verb of GuardLink GAL or ThreatSpec; it is probably misspelt.",
+            fix: "Use the suggested verb (the diagnostic offers a fix).",
+            silence: SHIELD,
+        },
+        Code::UnusedDefinition => RuleDoc {
+            full: "A threat or control is defined but no annotation in the project refers to \
+                it.",
+            fix: "Reference it where it applies (`@exposes`, `@mitigates`, ...) or remove the \
+                definition.",
+            silence: "Notes do not fail `check` unless `--fail-on note` is given.",
+        },
+    }
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn rule(code: Code) -> Value {
+    let d = doc(code);
+    let (full, fix, silence) = (collapse(d.full), collapse(d.fix), collapse(d.silence));
+    let summary = code.summary();
+    let mut tags = vec!["threat-model"];
+    if security_severity(code).is_some() {
+        tags.insert(0, "security");
+    } else {
+        tags.push("annotations");
+    }
+    let mut properties = json!({ "tags": tags });
+    if let Some(score) = security_severity(code) {
+        properties["security-severity"] = json!(score);
+    }
+    json!({
+        "id": code.as_str(),
+        "name": rule_name(code),
+        "shortDescription": { "text": summary },
+        "fullDescription": { "text": full },
+        "help": {
+            "text": format!("{summary}.\n\nHow to fix: {fix}\n\nHow to silence: {silence}"),
+            "markdown": format!(
+                "**{summary}.**\n\n{full}\n\n### How to fix\n\n{fix}\n\n### How to silence\n\n{silence}\n\n[Documentation]({})",
+                help_uri(code)
+            ),
+        },
+        "helpUri": help_uri(code),
+        "defaultConfiguration": { "level": level(code.default_level()) },
+        "properties": properties,
+    })
+}
+
+fn level(l: Level) -> &'static str {
+    l.as_str()
+}
+
+fn region(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool) -> Value {
+    let Location {
+        line,
+        column,
+        end_line,
+        end_column,
+        ..
+    } = locate(index, file, range);
+    let mut region = json!({
+        "startLine": line,
+        "startColumn": column,
+        "endLine": end_line,
+        "endColumn": end_column,
+    });
+    if snippet
+        && let Some(facts) = index.file(file)
+        && !range.is_empty()
+        && range.end() <= facts.text.len()
+    {
+        region["snippet"] = json!({ "text": facts.slice(range) });
+    }
+    region
+}
+
+fn physical(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool) -> Value {
+    json!({
+        "artifactLocation": { "uri": uri_path(file), "uriBaseId": SRCROOT },
+        "region": region(index, file, range, snippet),
+    })
+}
+
+fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
+    let mut r = json!({
+        "ruleId": d.code.as_str(),
+        "ruleIndex": rule_index(d.code),
+        "level": level(d.level),
+        "message": { "text": d.message },
+        "locations": [{ "physicalLocation": physical(index, &d.file, d.range, true) }],
+        "partialFingerprints": { "primaryLocationLineHash": fingerprint },
+    });
+    if !d.related.is_empty() {
+        r["relatedLocations"] = d
+            .related
+            .iter()
+            .enumerate()
+            .map(|(id, rel)| {
+                json!({
+                    "id": id,
+                    "physicalLocation": physical(index, &rel.file, rel.range, false),
+                    "message": { "text": rel.message },
+                })
+            })
+            .collect();
+    }
+    if let Some(fix) = &d.fix {
+        // One artifactChange per file, in first-seen order.
+        let mut files: Vec<&FilePath> = Vec::new();
+        for e in &fix.edits {
+            if !files.contains(&&e.file) {
+                files.push(&e.file);
+            }
+        }
+        let changes: Vec<Value> = files
+            .into_iter()
+            .map(|file| {
+                let replacements: Vec<Value> = fix
+                    .edits
+                    .iter()
+                    .filter(|e| &e.file == file)
+                    .map(|e| {
+                        json!({
+                            "deletedRegion": region(index, &e.file, e.range, false),
+                            "insertedContent": { "text": e.new_text },
+                        })
+                    })
+                    .collect();
+                json!({
+                    "artifactLocation": { "uri": uri_path(file), "uriBaseId": SRCROOT },
+                    "replacements": replacements,
+                })
+            })
+            .collect();
+        r["fixes"] = json!([{
+            "description": { "text": fix.label },
+            "artifactChanges": changes,
+        }]);
+    }
+    r
+}
+
+/// First 16 hex digits of SHA-256(rule id, NUL, the primary line without whitespace).
+fn line_hash(index: &ProjectIndex, d: &Diagnostic) -> String {
+    let line = line_text(index, &d.file, d.range.start()).map_or("", |(l, _)| l);
+    let normalized: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut hasher = Sha256::new();
+    hasher.update(d.code.as_str().as_bytes());
+    hasher.update([0]);
+    hasher.update(normalized.as_bytes());
+    let digest = hasher.finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Percent-encodes a relative `/`-separated path for a URI reference (RFC 3986: unreserved
+/// characters and `/` stay, everything else is UTF-8 percent-encoded).
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `file:///abs/dir/` (with the trailing slash SARIF requires of a base URI).
+fn dir_uri(root: &Path) -> String {
+    let mut path = root.to_string_lossy().replace('\\', "/");
+    if !path.starts_with('/') {
+        path.insert(0, '/'); // Windows: C:/x -> /C:/x
+    }
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    format!("file://{}", uri_path(&path).replace("%3A", ":"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+    use crate::diagnostic::Diagnostic;
+    use std::sync::Arc;
+
+    fn schema_validator() -> jsonschema::Validator {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/schemas/sarif-2.1.0.schema.json"
+        );
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        )
+        .unwrap();
+        jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
+    }
+
+    fn assert_valid(log: &Value) {
+        let validator = schema_validator();
+        let errors: Vec<String> = validator
+            .iter_errors(log)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    fn sample_log() -> Value {
+        let (index, diagnostics) = sample();
+        let summary = summary(&index, &diagnostics);
+        serde_json::from_str(&render(
+            &index,
+            &diagnostics,
+            &summary,
+            Path::new("/work/my repo"),
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn log_is_valid_sarif() {
+        assert_valid(&sample_log());
+        let empty: Value = serde_json::from_str(&render(
+            &index(&[]),
+            &[],
+            &Summary::default(),
+            Path::new("/"),
+        ))
+        .unwrap();
+        assert_valid(&empty);
+    }
+
+    #[test]
+    fn schema_check_can_fail() {
+        // The validator really checks: a result with a bad level is rejected.
+        let mut log = sample_log();
+        log["runs"][0]["results"][0]["level"] = json!("fatal");
+        assert!(!schema_validator().is_valid(&log));
+    }
+
+    #[test]
+    fn rules_cover_every_code_with_github_fields() {
+        let log = sample_log();
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap();
+        assert_eq!(rules.len(), Code::ALL.len());
+        for (rule, code) in rules.iter().zip(Code::ALL) {
+            assert_eq!(rule["id"], code.as_str());
+            assert_eq!(rule["shortDescription"]["text"], code.summary());
+            assert_eq!(
+                rule["defaultConfiguration"]["level"],
+                code.default_level().as_str()
+            );
+            assert!(
+                rule["help"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("How to silence")
+            );
+            assert!(
+                rule["help"]["markdown"]
+                    .as_str()
+                    .unwrap()
+                    .contains("### How to fix")
+            );
+            assert!(
+                rule["helpUri"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("#{}", code.as_str()))
+            );
+            assert!(
+                rule["properties"]["tags"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("threat-model"))
+            );
+        }
+        assert_eq!(rules[0]["name"], "UnmitigatedExposure");
+        assert_eq!(rules[0]["properties"]["security-severity"], "7.5");
+        assert_eq!(rules[1]["properties"]["security-severity"], "9.0");
+        assert!(rules[2]["properties"].get("security-severity").is_none());
+    }
+
+    #[test]
+    fn results_have_locations_fingerprints_related_and_fixes() {
+        let log = sample_log();
+        let run = &log["runs"][0];
+        assert_eq!(run["columnKind"], "unicodeCodePoints");
+        assert_eq!(
+            run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+            "file:///work/my%20repo/"
+        );
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), 3);
+        let r = &results[2];
+        assert_eq!(r["ruleId"], "unmitigated-exposure");
+        assert_eq!(r["ruleIndex"], 0);
+        assert_eq!(r["level"], "error");
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(
+            loc["artifactLocation"],
+            json!({"uri": "src/app.py", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            loc["region"],
+            json!({"startLine": 3, "startColumn": 14, "endLine": 3, "endColumn": 35,
+                   "snippet": {"text": "@exposes App to #sqli"}})
+        );
+        assert_eq!(r["relatedLocations"][0]["id"], 0);
+        assert_eq!(
+            r["relatedLocations"][0]["message"]["text"],
+            "threat defined here"
+        );
+        assert_eq!(
+            r["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
+            2
+        );
+        let change = &r["fixes"][0]["artifactChanges"][0];
+        assert_eq!(
+            change["replacements"][0]["insertedContent"]["text"],
+            "\n# @accepts #sqli on App"
+        );
+        let fp = r["partialFingerprints"]["primaryLocationLineHash"]
+            .as_str()
+            .unwrap();
+        let (hash, n) = fp.split_once(':').unwrap();
+        assert_eq!((hash.len(), n), (16, "1"));
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        // Character columns in the region.
+        let notes = &results[1]["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(
+            (notes["startColumn"].as_u64(), notes["endColumn"].as_u64()),
+            (Some(22), Some(26))
+        );
+    }
+
+    fn exposure(file: &str, text: &str, needle: &str) -> Diagnostic {
+        Diagnostic {
+            code: Code::UnmitigatedExposure,
+            level: Level::Warning,
+            message: "exposed".into(),
+            file: Arc::from(file),
+            range: range_of(text, needle),
+            related: vec![],
+            fix: None,
+            unnecessary: false,
+        }
+    }
+
+    fn fingerprints(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<String> {
+        let log: Value = serde_json::from_str(&render(
+            index,
+            diagnostics,
+            &Summary::default(),
+            Path::new("/r"),
+        ))
+        .unwrap();
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fingerprint_ignores_position_and_whitespace_counts_repeats() {
+        let a = "# @exposes App to #x\n";
+        let b = "\n\n    #   @exposes App to #x\n# @exposes App to #x\n";
+        let index = index(&[("a.py", a), ("b.py", b)]);
+        let mut second = exposure("b.py", b, "@exposes App to #x");
+        second.range = second
+            .range
+            .shift(b.rfind("@exposes").unwrap() - second.range.start());
+        let fps = fingerprints(
+            &index,
+            &[
+                exposure("a.py", a, "@exposes"),
+                exposure("b.py", b, "@exposes"),
+                second,
+            ],
+        );
+        let hash = |s: &str| s.split_once(':').unwrap().0.to_string();
+        assert_eq!(
+            hash(&fps[0]),
+            hash(&fps[1]),
+            "same line content, moved and re-indented"
+        );
+        assert!(
+            fps[0].ends_with(":1") && fps[1].ends_with(":1"),
+            "counters are per file"
+        );
+        assert_eq!(
+            fps[2],
+            format!("{}:2", hash(&fps[1])),
+            "a repeat in one file counts up"
+        );
+        let mut other_code = exposure("a.py", a, "@exposes");
+        other_code.code = Code::ConfirmedFinding;
+        assert_ne!(hash(&fingerprints(&index, &[other_code])[0]), hash(&fps[0]));
+    }
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri_path("src/a b/ü#?.py"), "src/a%20b/%C3%BC%23%3F.py");
+        assert_eq!(dir_uri(Path::new("/x/y")), "file:///x/y/");
+    }
+}

@@ -1,0 +1,677 @@
+//! File-system walk: from the `check` command's PATH arguments to a [`ProjectIndex`].
+//!
+//! Owns: every byte `check` reads from disk. Finds files with the `ignore` crate (the walker
+//! behind ripgrep), decides which to skip and why, reads them, and parses the candidates in
+//! parallel into [`FileFacts`]. Must never: analyse (that is `analysis`'s job) or print (the CLI
+//! decides what to show; every skipped file comes back with a [`SkipReason`]).
+//!
+//! # Which files are read
+//!
+//! - `.gitignore`, `.ignore`, `.git/info/exclude` and global git excludes are honoured, also
+//!   outside a git repository.
+//! - Hidden files and directories (names starting with `.`) are skipped, except `.guardlink/`,
+//!   where GuardLink keeps its definitions and `.gal` sidecar files.
+//! - Symbolic links are never followed (so link loops cannot hang the walk); each one is
+//!   reported as skipped, as is each hidden file or directory.
+//! - A file is skipped, with a reason, when its language is unknown, it is larger than the size
+//!   limit, it looks binary (a NUL byte in its first 8 KiB), it cannot be read, or it holds an
+//!   annotation literal but is not valid UTF-8 (it is never converted lossily).
+//! - A file named directly on the command line is read even when an ignore rule matches it.
+//! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
+//!   config's `paths:` (each with optional `ignore:` globs, gitignore syntax, relative to the
+//!   entry's path). A config that does not parse is an error.
+//!
+//! # Reported paths
+//!
+//! Every file gets a path relative to one *base directory*, `/`-separated: the current
+//! directory when every PATH lies inside it (the usual `check .` or `check src tests`, run from
+//! the repository root, which is what SARIF consumers expect); otherwise the deepest directory
+//! that contains every PATH (for a single directory argument, that directory itself). The base
+//! is [`Scan::root`]. Paths are compared lexically (`..` is resolved, symlinks are not).
+//!
+//! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter -> UTF-8
+//! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither annotations
+//! nor syntax errors are counted as scanned and left out of the index.
+
+use crate::diagnostic::FilePath;
+use crate::model::{FileFacts, ProjectIndex};
+use crate::syntax::Language;
+use crate::syntax::prefilter::may_contain_annotation;
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkState};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Default `--max-file-size`: 2 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
+/// How many leading bytes are searched for a NUL byte to call a file binary.
+const BINARY_SNIFF_LEN: usize = 8 * 1024;
+
+/// The project configuration file of ThreatSpec, read at the top of each directory argument.
+pub const THREATSPEC_CONFIG: &str = "threatspec.yaml";
+
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Files larger than this many bytes are skipped.
+    pub max_file_size: u64,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        Self {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// Why a file was not scanned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// No language is known for the file's name.
+    UnknownLanguage,
+    /// Larger than the size limit.
+    TooLarge { size: u64, limit: u64 },
+    /// A NUL byte in the first 8 KiB.
+    Binary,
+    /// Not valid UTF-8; `offset` is the first invalid byte.
+    InvalidUtf8 { offset: usize },
+    /// A symbolic link (links are never followed).
+    Symlink,
+    /// A hidden file or directory (name starting with `.`, other than `.guardlink`).
+    Hidden,
+    /// Reading failed (permissions, a walk error, ...).
+    Unreadable(String),
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::UnknownLanguage => f.write_str("unknown language"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "too large ({size} bytes, limit {limit})")
+            }
+            SkipReason::Binary => f.write_str("binary file (NUL byte in the first 8 KiB)"),
+            SkipReason::InvalidUtf8 { offset } => {
+                write!(f, "not valid UTF-8 (first invalid byte at offset {offset})")
+            }
+            SkipReason::Symlink => f.write_str("symbolic link (links are not followed)"),
+            SkipReason::Hidden => f.write_str("hidden (name starts with a dot)"),
+            SkipReason::Unreadable(err) => write!(f, "unreadable: {err}"),
+        }
+    }
+}
+
+/// The result of a walk: the index of annotated files and what was left out.
+#[derive(Debug)]
+pub struct Scan {
+    /// Facts of every file that holds annotations or syntax errors.
+    pub index: ProjectIndex,
+    /// Files read and prefiltered/parsed (annotated or not); skipped files are not counted.
+    pub files_scanned: usize,
+    /// Skipped files and directories, by path relative to [`Scan::root`] (like reported
+    /// paths), sorted. Files excluded by ignore rules are not listed: the walker never sees
+    /// them.
+    pub skipped: Vec<(PathBuf, SkipReason)>,
+    /// The absolute base directory every [`FilePath`] is relative to.
+    pub root: PathBuf,
+}
+
+/// A walk that cannot start or cannot be trusted: `check` exits with status 2.
+#[derive(Debug)]
+pub enum WalkError {
+    /// A PATH argument (or a `paths:` entry of a config) does not exist or cannot be read.
+    Path { path: PathBuf, error: io::Error },
+    /// A `threatspec.yaml` that does not parse or has the wrong shape.
+    Config { path: PathBuf, message: String },
+    /// The current directory cannot be determined.
+    CurrentDir(io::Error),
+}
+
+impl fmt::Display for WalkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WalkError::Path { path, error } => write!(f, "{}: {error}", path.display()),
+            WalkError::Config { path, message } => {
+                write!(f, "{}: invalid configuration: {message}", path.display())
+            }
+            WalkError::CurrentDir(error) => {
+                write!(f, "cannot determine the current directory: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WalkError {}
+
+/// Walks `paths` (directories or files) and parses every candidate file.
+pub fn scan(paths: &[PathBuf], options: &WalkOptions) -> Result<Scan, WalkError> {
+    let cwd = std::env::current_dir().map_err(WalkError::CurrentDir)?;
+    scan_from(&cwd, paths, options)
+}
+
+/// [`scan`] with an explicit current directory (relative PATHs are resolved against it).
+pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result<Scan, WalkError> {
+    let cwd = normalize(cwd);
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+
+    // Resolve and check every root before walking anything.
+    let mut roots = Vec::new();
+    for given in paths {
+        let abs = normalize(&cwd.join(given));
+        let meta = std::fs::metadata(&abs).map_err(|error| WalkError::Path {
+            path: given.clone(),
+            error,
+        })?;
+        if meta.is_dir() {
+            // An unreadable directory is an error too, not an empty project.
+            std::fs::read_dir(&abs).map_err(|error| WalkError::Path {
+                path: given.clone(),
+                error,
+            })?;
+        }
+        roots.push((abs, meta.is_dir()));
+    }
+    let base = base_dir(&cwd, &roots);
+
+    let found = Found::default();
+    for (root, is_dir) in &roots {
+        if !is_dir {
+            found.add_direct_file(root);
+            continue;
+        }
+        let config = root.join(THREATSPEC_CONFIG);
+        if config.is_file() {
+            for entry in read_threatspec_config(&config)? {
+                let target = normalize(&root.join(&entry.path));
+                let meta = std::fs::metadata(&target).map_err(|error| WalkError::Config {
+                    path: config.clone(),
+                    message: format!(
+                        "paths entry {:?}: {}: {error}",
+                        entry.path,
+                        target.display()
+                    ),
+                })?;
+                if meta.is_dir() {
+                    let overrides =
+                        ignore_overrides(&target, &entry.ignore).map_err(|message| {
+                            WalkError::Config {
+                                path: config.clone(),
+                                message,
+                            }
+                        })?;
+                    found.walk_dir(&target, Some(overrides));
+                } else {
+                    found.add_direct_file(&target);
+                }
+            }
+        } else {
+            found.walk_dir(root, None);
+        }
+    }
+
+    let Found { files, skipped } = found;
+    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Deduplicate (overlapping PATH arguments) and order by reported path.
+    let mut by_path: BTreeMap<String, (PathBuf, Language, u64)> = BTreeMap::new();
+    for (abs, language, size) in files.drain(..) {
+        let rel = relative_path(&base, &abs);
+        by_path.entry(rel).or_insert((abs, language, size));
+    }
+
+    let outcomes: Vec<(PathBuf, Outcome)> = by_path
+        .into_par_iter()
+        .map(|(rel, (abs, language, size))| {
+            let outcome = load(&abs, Arc::from(rel), language, size, options);
+            (abs, outcome)
+        })
+        .collect();
+
+    let mut index = ProjectIndex::new();
+    let mut files_scanned = 0;
+    for (abs, outcome) in outcomes {
+        match outcome {
+            Outcome::Skipped(reason) => skipped.push((abs, reason)),
+            Outcome::Scanned(facts) => {
+                files_scanned += 1;
+                if let Some(facts) = facts {
+                    index.set_file(Arc::new(facts));
+                }
+            }
+        }
+    }
+    let mut skipped: Vec<(PathBuf, SkipReason)> = skipped
+        .into_iter()
+        .map(|(abs, reason)| (PathBuf::from(relative_path(&base, &abs)), reason))
+        .collect();
+    skipped.sort_by(|a, b| a.0.cmp(&b.0));
+    skipped.dedup_by(|a, b| a.0 == b.0);
+
+    Ok(Scan {
+        index,
+        files_scanned,
+        skipped,
+        root: base,
+    })
+}
+
+/// Files found by the walkers (absolute path, language, size from metadata) and the skipped.
+#[derive(Default)]
+struct Found {
+    files: Mutex<Vec<(PathBuf, Language, u64)>>,
+    skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
+}
+
+impl Found {
+    fn skip(&self, path: PathBuf, reason: SkipReason) {
+        lock(&self.skipped).push((path, reason));
+    }
+
+    fn consider(&self, path: &Path, size: Option<u64>) {
+        match Language::from_path(path) {
+            None => self.skip(path.to_path_buf(), SkipReason::UnknownLanguage),
+            Some(language) => {
+                lock(&self.files).push((path.to_path_buf(), language, size.unwrap_or(0)))
+            }
+        }
+    }
+
+    /// A file named directly: read even if ignored.
+    fn add_direct_file(&self, path: &Path) {
+        let size = std::fs::metadata(path).map(|m| m.len()).ok();
+        self.consider(path, size);
+    }
+
+    fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
+        let mut builder = WalkBuilder::new(dir);
+        builder.hidden(false).require_git(false).follow_links(false);
+        if let Some(overrides) = overrides {
+            builder.overrides(overrides);
+        }
+        builder.build_parallel().run(|| {
+            Box::new(|result| {
+                match result {
+                    Ok(entry) => {
+                        let Some(file_type) = entry.file_type() else {
+                            return WalkState::Continue;
+                        };
+                        if entry.depth() > 0 && is_hidden_name(entry.file_name().as_encoded_bytes())
+                        {
+                            self.skip(entry.path().to_path_buf(), SkipReason::Hidden);
+                            return if file_type.is_dir() {
+                                WalkState::Skip
+                            } else {
+                                WalkState::Continue
+                            };
+                        }
+                        if file_type.is_symlink() {
+                            self.skip(entry.path().to_path_buf(), SkipReason::Symlink);
+                        } else if file_type.is_file() {
+                            let size = entry.metadata().map(|m| m.len()).ok();
+                            self.consider(entry.path(), size);
+                        }
+                    }
+                    Err(err) => {
+                        let path = error_path(&err).unwrap_or_else(|| dir.to_path_buf());
+                        self.skip(path, SkipReason::Unreadable(err.to_string()));
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+/// Names starting with `.` are hidden, except `.guardlink`.
+fn is_hidden_name(name: &[u8]) -> bool {
+    name.first() == Some(&b'.') && name != b".guardlink"
+}
+
+enum Outcome {
+    Skipped(SkipReason),
+    /// Scanned; `Some` when the file holds annotations or syntax errors.
+    Scanned(Option<FileFacts>),
+}
+
+fn load(
+    abs: &Path,
+    rel: FilePath,
+    language: Language,
+    size: u64,
+    options: &WalkOptions,
+) -> Outcome {
+    if size > options.max_file_size {
+        return Outcome::Skipped(SkipReason::TooLarge {
+            size,
+            limit: options.max_file_size,
+        });
+    }
+    let bytes = match std::fs::read(abs) {
+        Ok(bytes) => bytes,
+        Err(err) => return Outcome::Skipped(SkipReason::Unreadable(err.to_string())),
+    };
+    let text = match decode(bytes, options) {
+        Err(reason) => return Outcome::Skipped(reason),
+        Ok(None) => return Outcome::Scanned(None),
+        Ok(Some(text)) => text,
+    };
+    let facts = FileFacts::new(rel, language, text);
+    if facts.parsed.annotations.is_empty() && facts.parsed.errors.is_empty() {
+        Outcome::Scanned(None)
+    } else {
+        Outcome::Scanned(Some(facts))
+    }
+}
+
+/// A file's bytes to parseable text: `Ok(None)` when the prefilter finds no annotation literal
+/// (nothing to parse, not an error), an error reason for files that must be skipped. A UTF-8
+/// byte order mark is removed.
+fn decode(bytes: Vec<u8>, options: &WalkOptions) -> Result<Option<Arc<str>>, SkipReason> {
+    // The file may have grown since its metadata was read.
+    if bytes.len() as u64 > options.max_file_size {
+        return Err(SkipReason::TooLarge {
+            size: bytes.len() as u64,
+            limit: options.max_file_size,
+        });
+    }
+    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
+        return Err(SkipReason::Binary);
+    }
+    if !may_contain_annotation(&bytes) {
+        return Ok(None);
+    }
+    let text = String::from_utf8(bytes).map_err(|err| SkipReason::InvalidUtf8 {
+        offset: err.utf8_error().valid_up_to(),
+    })?;
+    Ok(Some(match text.strip_prefix('\u{feff}') {
+        Some(rest) => Arc::from(rest),
+        None => Arc::from(text),
+    }))
+}
+
+/// Lexically normalised absolute path: `.` dropped, `..` pops a component (never past the root).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(component);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The directory reported paths are relative to (see the module docs).
+fn base_dir(cwd: &Path, roots: &[(PathBuf, bool)]) -> PathBuf {
+    if roots.iter().all(|(root, _)| root.starts_with(cwd)) {
+        return cwd.to_path_buf();
+    }
+    let dir_of = |(root, is_dir): &(PathBuf, bool)| -> PathBuf {
+        if *is_dir {
+            root.clone()
+        } else {
+            root.parent()
+                .map_or_else(|| root.clone(), Path::to_path_buf)
+        }
+    };
+    let mut base = dir_of(&roots[0]);
+    for root in &roots[1..] {
+        let dir = dir_of(root);
+        while !dir.starts_with(&base) {
+            if !base.pop() {
+                break;
+            }
+        }
+    }
+    base
+}
+
+/// `abs` relative to `base`, `/`-separated; falls back to the whole path outside `base`.
+fn relative_path(base: &Path, abs: &Path) -> String {
+    let rel = abs.strip_prefix(base).unwrap_or(abs);
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            Component::RootDir | Component::Prefix(_) => None,
+            Component::CurDir => None,
+            Component::ParentDir => Some("..".to_string()),
+        })
+        .collect();
+    if parts.is_empty() {
+        // A file given directly as the base itself cannot happen (base is a directory), but
+        // never return an empty path.
+        return abs.file_name().map_or_else(
+            || abs.to_string_lossy().into_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+    }
+    parts.join("/")
+}
+
+/// One `paths:` entry of `threatspec.yaml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigPath {
+    pub path: String,
+    pub ignore: Vec<String>,
+}
+
+/// Reads the `paths:` of a ThreatSpec 0.5 `threatspec.yaml`. A missing `paths:` key means the
+/// whole directory (`[.]`).
+pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError> {
+    let config_err = |message: String| WalkError::Config {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|error| WalkError::Path {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
+    parse_threatspec_config(&text).map_err(config_err)
+}
+
+/// Parses the text of a `threatspec.yaml` (see [`read_threatspec_config`]).
+pub fn parse_threatspec_config(text: &str) -> Result<Vec<ConfigPath>, String> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+    let doc = match docs.into_iter().next() {
+        None | Some(Yaml::Null) => return Ok(vec![whole_dir()]),
+        Some(doc) => doc,
+    };
+    let Yaml::Hash(map) = doc else {
+        return Err("expected a mapping at the top level".into());
+    };
+    let paths = match map.get(&Yaml::String("paths".into())) {
+        None | Some(Yaml::Null) => return Ok(vec![whole_dir()]),
+        Some(Yaml::Array(items)) => items,
+        Some(_) => return Err("`paths` must be a list".into()),
+    };
+    let mut out = Vec::new();
+    for (i, item) in paths.iter().enumerate() {
+        let entry = match item {
+            Yaml::String(s) => ConfigPath {
+                path: s.clone(),
+                ignore: Vec::new(),
+            },
+            Yaml::Hash(entry) => {
+                let path = match entry.get(&Yaml::String("path".into())) {
+                    Some(Yaml::String(s)) => s.clone(),
+                    _ => return Err(format!("`paths[{i}]` needs a string `path`")),
+                };
+                let ignore = match entry.get(&Yaml::String("ignore".into())) {
+                    None | Some(Yaml::Null) => Vec::new(),
+                    Some(Yaml::String(s)) => vec![s.clone()],
+                    Some(Yaml::Array(globs)) => globs
+                        .iter()
+                        .map(|g| match g {
+                            Yaml::String(s) => Ok(s.clone()),
+                            _ => Err(format!("`paths[{i}].ignore` must list strings")),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    Some(_) => {
+                        return Err(format!(
+                            "`paths[{i}].ignore` must be a string or a list of strings"
+                        ));
+                    }
+                };
+                ConfigPath { path, ignore }
+            }
+            _ => return Err(format!("`paths[{i}]` must be a string or a mapping")),
+        };
+        if entry.path.trim().is_empty() {
+            return Err(format!("`paths[{i}]` is empty"));
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+fn whole_dir() -> ConfigPath {
+    ConfigPath {
+        path: ".".into(),
+        ignore: Vec::new(),
+    }
+}
+
+/// `ignore:` globs as walker overrides rooted at the entry's directory (gitignore syntax).
+fn ignore_overrides(dir: &Path, globs: &[String]) -> Result<ignore::overrides::Override, String> {
+    let mut builder = OverrideBuilder::new(dir);
+    for glob in globs {
+        let glob = glob.trim_start_matches("./");
+        builder
+            .add(&format!("!{glob}"))
+            .map_err(|e| format!("ignore glob {glob:?}: {e}"))?;
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_strips_bom_and_rejects_binary_invalid_and_oversized() {
+        let options = WalkOptions { max_file_size: 64 };
+        let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec(), &options).unwrap();
+        assert_eq!(text.as_deref(), Some("# @audit App\n"));
+        assert_eq!(
+            decode(b"no annotation here \xff".to_vec(), &options),
+            Ok(None)
+        );
+        assert_eq!(
+            decode(b"# @audit \xffApp".to_vec(), &options),
+            Err(SkipReason::InvalidUtf8 { offset: 9 })
+        );
+        assert_eq!(
+            decode(b"@audit\0".to_vec(), &options),
+            Err(SkipReason::Binary)
+        );
+        assert_eq!(
+            decode(vec![b' '; 65], &options),
+            Err(SkipReason::TooLarge {
+                size: 65,
+                limit: 64
+            })
+        );
+    }
+
+    #[test]
+    fn base_dir_is_cwd_when_every_root_is_inside_it() {
+        let cwd = Path::new("/repo");
+        let roots = [
+            (PathBuf::from("/repo/src"), true),
+            (PathBuf::from("/repo/a.py"), false),
+        ];
+        assert_eq!(base_dir(cwd, &roots), PathBuf::from("/repo"));
+    }
+
+    #[test]
+    fn base_dir_is_common_ancestor_outside_cwd() {
+        let cwd = Path::new("/home/me");
+        let one = [(PathBuf::from("/srv/repo"), true)];
+        assert_eq!(base_dir(cwd, &one), PathBuf::from("/srv/repo"));
+        let file = [(PathBuf::from("/srv/repo/app.py"), false)];
+        assert_eq!(base_dir(cwd, &file), PathBuf::from("/srv/repo"));
+        let two = [
+            (PathBuf::from("/srv/repo/a"), true),
+            (PathBuf::from("/srv/repo/b/c"), true),
+        ];
+        assert_eq!(base_dir(cwd, &two), PathBuf::from("/srv/repo"));
+    }
+
+    #[test]
+    fn relative_paths_use_slashes_and_normalize() {
+        assert_eq!(
+            relative_path(Path::new("/r"), &normalize(Path::new("/r/./a/../b/c.py"))),
+            "b/c.py"
+        );
+    }
+
+    #[test]
+    fn hidden_names_except_guardlink() {
+        assert!(is_hidden_name(b".git"));
+        assert!(is_hidden_name(b".hidden.py"));
+        assert!(!is_hidden_name(b".guardlink"));
+        assert!(!is_hidden_name(b"src"));
+    }
+
+    #[test]
+    fn threatspec_config_forms() {
+        let text = "project:\n  name: x\n  description: y\npaths:\n  - src\n  - path: lib\n    ignore: vendor\n  - path: app\n    ignore: ['*.min.js', tests]\n";
+        let paths = parse_threatspec_config(text).unwrap();
+        assert_eq!(
+            paths,
+            vec![
+                ConfigPath {
+                    path: "src".into(),
+                    ignore: vec![]
+                },
+                ConfigPath {
+                    path: "lib".into(),
+                    ignore: vec!["vendor".into()]
+                },
+                ConfigPath {
+                    path: "app".into(),
+                    ignore: vec!["*.min.js".into(), "tests".into()]
+                },
+            ]
+        );
+        assert_eq!(parse_threatspec_config("").unwrap(), vec![whole_dir()]);
+        assert!(parse_threatspec_config("paths: src").is_err());
+        assert!(parse_threatspec_config("paths:\n  - [1, 2]").is_err());
+        assert!(parse_threatspec_config("paths:\n  - path: 3").is_err());
+        assert!(parse_threatspec_config("paths: [src\n").is_err());
+        assert!(parse_threatspec_config("- a\n- b\n").is_err());
+    }
+}

@@ -1,0 +1,242 @@
+//! End-to-end results that depend on the annotation parser and the analysis: annotated fixture
+//! trees in tests/fixtures/cli/ and temporary directories, checked through the binary.
+//!
+//! These describe the real expected behaviour; they fail while parsing is a stub and pass once
+//! the parser and analysis are merged.
+
+#[path = "cli_support.rs"]
+mod support;
+use serde_json::Value;
+use support::*;
+
+fn codes(v: &Value) -> Vec<String> {
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn json_of(dir: &std::path::Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let r = run(dir, &args);
+    (r.code, r.json())
+}
+
+#[test]
+fn unmitigated_high_exposure_is_an_error_and_fails() {
+    let r = run(&fixture("findings"), &["check"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let header = r.stdout.lines().next().unwrap_or_default();
+    assert!(header.starts_with("app.py:2:"), "{}", r.stdout);
+    assert!(
+        header.contains(": error[unmitigated-exposure]: "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("2 | # @exposes App to #sqli\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("| ") && l.contains('^')),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.ends_with("in 1 file (2 annotations)\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("1 error"), "{}", r.stdout);
+}
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let high = fixture("findings");
+    assert_eq!(run(&high, &["check", "--fail-on", "error"]).code, 1);
+    assert_eq!(run(&high, &["check", "--fail-on", "never"]).code, 0);
+    // A low-severity unmitigated exposure stays a warning.
+    let low = fixture("low");
+    let (code, v) = json_of(&low, &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(codes(&v), ["unmitigated-exposure"]);
+    assert_eq!(v["diagnostics"][0]["severity"], "warning");
+    assert_eq!(run(&low, &["check", "--fail-on", "warning"]).code, 1);
+    assert_eq!(run(&low, &["check", "--fail-on", "note"]).code, 1);
+    assert_eq!(run(&low, &["check", "--fail-on", "never"]).code, 0);
+}
+
+#[test]
+fn mitigated_exposure_passes() {
+    let (code, v) = json_of(&fixture("mitigated"), &[]);
+    assert_eq!(code, 0, "{v}");
+    assert!(
+        !codes(&v).contains(&"unmitigated-exposure".to_string()),
+        "{v}"
+    );
+    assert_eq!(v["summary"]["mitigations"], 1);
+    assert_eq!(v["summary"]["exposures"], 1);
+    assert_eq!(v["summary"]["controls"], 1);
+}
+
+#[test]
+fn confirmed_finding_is_an_error() {
+    let (code, v) = json_of(&fixture("confirmed"), &[]);
+    assert_eq!(code, 1, "{v}");
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "confirmed-finding");
+    let d = d.unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(d["severity"], "error");
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("app.py"), Some(2))
+    );
+}
+
+#[test]
+fn json_diagnostic_shape_and_summary_counts() {
+    let (code, v) = json_of(&fixture("findings"), &[]);
+    assert_eq!(code, 1);
+    let s = &v["summary"];
+    for (key, n) in [
+        ("files_scanned", 1),
+        ("files_with_annotations", 1),
+        ("annotations", 2),
+        ("threats", 1),
+        ("exposures", 1),
+        ("errors", 1),
+        ("warnings", 0),
+    ] {
+        assert_eq!(s[key], n, "summary.{key}: {s}");
+    }
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "unmitigated-exposure");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "app.py");
+    assert_eq!(
+        (d["line"].as_u64(), d["end_line"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert!(
+        d["column"].as_u64().unwrap() >= 3
+            && d["end_column"].as_u64().unwrap() > d["column"].as_u64().unwrap()
+    );
+    assert!(d["related"].is_array() && d["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+#[test]
+fn sarif_results_for_findings_are_valid() {
+    let r = run(&fixture("findings"), &["check", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let log = r.json();
+    assert_valid_sarif(&log);
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "unmitigated-exposure");
+    assert_eq!(result["ruleIndex"], 0);
+    assert_eq!(result["level"], "error");
+    let loc = &result["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "app.py");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 2);
+    let fp = result["partialFingerprints"]["primaryLocationLineHash"]
+        .as_str()
+        .unwrap();
+    assert!(fp.ends_with(":1") && fp.len() == 18, "{fp}");
+}
+
+#[test]
+fn guardlink_definitions_are_read_and_other_hidden_ones_are_not() {
+    // The threat is defined in .guardlink/threats.gal: the exposure resolves to it.
+    let (code, v) = json_of(&fixture("guardlink"), &[]);
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        codes(&v).contains(&"unmitigated-exposure".to_string()),
+        "{v}"
+    );
+    assert!(
+        !codes(&v).contains(&"dangling-reference".to_string()),
+        "{v}"
+    );
+    assert_eq!(v["diagnostics"][0]["file"], "src/app.py");
+    // The same definition in .config/ (hidden) is not read: the reference dangles.
+    let (_, v) = json_of(&fixture("hidden"), &[]);
+    assert!(codes(&v).contains(&"dangling-reference".to_string()), "{v}");
+}
+
+#[test]
+fn gitignored_annotations_are_not_reported() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "ok.py", "x = 1\n");
+    write(
+        d,
+        "secret.py",
+        "# @threat SQL Injection (#sqli) [high]\n# @confirmed #sqli on App\n",
+    );
+    assert_eq!(
+        run(d, &["check"]).code,
+        1,
+        "the finding is seen without the ignore rule"
+    );
+    write(d, ".gitignore", "secret.py\n");
+    let (code, v) = json_of(d, &[]);
+    assert_eq!((code, codes(&v).len()), (0, 0), "{v}");
+}
+
+#[test]
+fn positions_ignore_a_bom_and_count_characters() {
+    let dir = tempdir();
+    let d = dir.path();
+    let body = "# @exposes App to #sqli\n# @threat SQL Injection (#sqli) [high]\n";
+    write(d, "plain/app.py", body);
+    write(d, "bom/app.py", format!("\u{feff}{body}"));
+    // The annotation starts a comment after code holding 2 characters of 2 and 6 bytes.
+    write(d, "ascii/app.py", format!("s = \"ee\"  {body}"));
+    write(d, "wide/app.py", format!("s = \"é😀\"  {body}"));
+    let pos = |sub: &str| {
+        let (_, v) = json_of(&d.join(sub), &[]);
+        let d = &v["diagnostics"][0];
+        assert_eq!(d["code"], "unmitigated-exposure", "{v}");
+        (
+            d["line"].as_u64().unwrap(),
+            d["column"].as_u64().unwrap(),
+            d["end_column"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(pos("bom"), pos("plain"));
+    assert_eq!(
+        pos("wide"),
+        pos("ascii"),
+        "columns count characters, not bytes"
+    );
+}
+
+#[test]
+fn paths_are_relative_to_the_current_directory() {
+    let (_, v) = json_of(manifest_dir(), &["tests/fixtures/cli/findings"]);
+    assert_eq!(
+        v["diagnostics"][0]["file"], "tests/fixtures/cli/findings/app.py",
+        "{v}"
+    );
+}
+
+#[test]
+fn colour_only_when_forced_or_on_a_terminal() {
+    let dir = fixture("findings");
+    let piped = run(&dir, &["check"]);
+    assert!(!piped.stdout.contains('\u{1b}'), "{piped:?}");
+    let forced = run_env(&dir, &["check"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains("\u{1b}["), "{forced:?}");
+    let no_color = run_env(&dir, &["check", "--no-color"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(!no_color.stdout.contains('\u{1b}'), "{no_color:?}");
+    assert_eq!(no_color.stdout, piped.stdout);
+}

@@ -1,0 +1,156 @@
+//! Shared helpers for the `cli_*` tests (included with `#[path]`; no tests of its own).
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_threat-analyzer");
+
+/// The summary keys of the JSON output: `analysis::Summary`'s fields, which are public API.
+pub const SUMMARY_KEYS: [&str; 19] = [
+    "acceptances",
+    "annotations",
+    "assets",
+    "assumptions",
+    "boundaries",
+    "confirmed",
+    "controls",
+    "errors",
+    "exposures",
+    "files_scanned",
+    "files_with_annotations",
+    "flows",
+    "mitigations",
+    "notes",
+    "reviews",
+    "tests",
+    "threats",
+    "transfers",
+    "warnings",
+];
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs the binary in `dir`; a run that has not finished after 60 s is killed and fails the
+/// test (a guard against hangs such as symlink loops, not a timing assertion).
+pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("THREAT_ANALYZER_INTERNAL_TEST_PANIC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn threat-analyzer");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        out.read_to_string(&mut s).map(|_| s)
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).map(|_| s)
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("threat-analyzer {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Run {
+        code: status.code().expect("exited normally, not by a signal"),
+        stdout: out_t.join().unwrap().expect("stdout is UTF-8"),
+        stderr: err_t.join().unwrap().expect("stderr is UTF-8"),
+    }
+}
+
+pub fn run(dir: &Path, args: &[&str]) -> Run {
+    run_env(dir, args, &[])
+}
+
+/// Writes `bytes` to `dir/rel`, creating parent directories.
+pub fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cli")
+        .join(name)
+}
+
+pub fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `check --format json` in `dir`; returns the run and its `summary.files_scanned`.
+pub fn files_scanned(dir: &Path, extra: &[&str]) -> (Run, u64) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let r = run(dir, &args);
+    assert!(r.code == 0 || r.code == 1, "{r:?}");
+    let n = r.json()["summary"]["files_scanned"].as_u64().unwrap();
+    (r, n)
+}
+
+/// The `skipped PATH: reason` lines of a `--verbose` run.
+pub fn skipped_lines(r: &Run) -> Vec<&str> {
+    r.stderr
+        .lines()
+        .filter(|l| l.starts_with("skipped "))
+        .collect()
+}
+
+pub fn sarif_validator() -> jsonschema::Validator {
+    let path = manifest_dir().join("../shared/schemas/sarif-2.1.0.schema.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+pub fn assert_valid_sarif(log: &Value) {
+    let v = sarif_validator();
+    let errors: Vec<String> = v
+        .iter_errors(log)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
+}
