@@ -63,9 +63,7 @@ pub struct WalkOptions {
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        Self {
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-        }
+        Self { max_file_size: DEFAULT_MAX_FILE_SIZE }
     }
 }
 
@@ -158,26 +156,16 @@ pub fn scan(paths: &[PathBuf], options: &WalkOptions) -> Result<Scan, WalkError>
 pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result<Scan, WalkError> {
     let cwd = normalize(cwd);
     let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() {
-        &default[..]
-    } else {
-        paths
-    };
+    let paths = if paths.is_empty() { &default[..] } else { paths };
 
     // Resolve and check every root before walking anything.
     let mut roots = Vec::new();
     for given in paths {
         let abs = normalize(&cwd.join(given));
-        let meta = std::fs::metadata(&abs).map_err(|error| WalkError::Path {
-            path: given.clone(),
-            error,
-        })?;
+        let meta = std::fs::metadata(&abs).map_err(|error| WalkError::Path { path: given.clone(), error })?;
         if meta.is_dir() {
             // An unreadable directory is an error too, not an empty project.
-            std::fs::read_dir(&abs).map_err(|error| WalkError::Path {
-                path: given.clone(),
-                error,
-            })?;
+            std::fs::read_dir(&abs).map_err(|error| WalkError::Path { path: given.clone(), error })?;
         }
         roots.push((abs, meta.is_dir()));
     }
@@ -195,20 +183,11 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
                 let target = normalize(&root.join(&entry.path));
                 let meta = std::fs::metadata(&target).map_err(|error| WalkError::Config {
                     path: config.clone(),
-                    message: format!(
-                        "paths entry {:?}: {}: {error}",
-                        entry.path,
-                        target.display()
-                    ),
+                    message: format!("paths entry {:?}: {}: {error}", entry.path, target.display()),
                 })?;
                 if meta.is_dir() {
-                    let overrides =
-                        ignore_overrides(&target, &entry.ignore).map_err(|message| {
-                            WalkError::Config {
-                                path: config.clone(),
-                                message,
-                            }
-                        })?;
+                    let overrides = ignore_overrides(&target, &entry.ignore)
+                        .map_err(|message| WalkError::Config { path: config.clone(), message })?;
                     found.walk_dir(&target, Some(overrides));
                 } else {
                     found.add_direct_file(&target);
@@ -257,12 +236,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     skipped.sort_by(|a, b| a.0.cmp(&b.0));
     skipped.dedup_by(|a, b| a.0 == b.0);
 
-    Ok(Scan {
-        index,
-        files_scanned,
-        skipped,
-        root: base,
-    })
+    Ok(Scan { index, files_scanned, skipped, root: base })
 }
 
 /// Files found by the walkers (absolute path, language, size from metadata) and the skipped.
@@ -280,9 +254,7 @@ impl Found {
     fn consider(&self, path: &Path, size: Option<u64>) {
         match Language::from_path(path) {
             None => self.skip(path.to_path_buf(), SkipReason::UnknownLanguage),
-            Some(language) => {
-                lock(&self.files).push((path.to_path_buf(), language, size.unwrap_or(0)))
-            }
+            Some(language) => lock(&self.files).push((path.to_path_buf(), language, size.unwrap_or(0))),
         }
     }
 
@@ -305,14 +277,9 @@ impl Found {
                         let Some(file_type) = entry.file_type() else {
                             return WalkState::Continue;
                         };
-                        if entry.depth() > 0 && is_hidden_name(entry.file_name().as_encoded_bytes())
-                        {
+                        if entry.depth() > 0 && is_hidden_name(entry.file_name().as_encoded_bytes()) {
                             self.skip(entry.path().to_path_buf(), SkipReason::Hidden);
-                            return if file_type.is_dir() {
-                                WalkState::Skip
-                            } else {
-                                WalkState::Continue
-                            };
+                            return if file_type.is_dir() { WalkState::Skip } else { WalkState::Continue };
                         }
                         if file_type.is_symlink() {
                             self.skip(entry.path().to_path_buf(), SkipReason::Symlink);
@@ -339,9 +306,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
@@ -358,18 +323,9 @@ enum Outcome {
     Scanned(Option<FileFacts>),
 }
 
-fn load(
-    abs: &Path,
-    rel: FilePath,
-    language: Language,
-    size: u64,
-    options: &WalkOptions,
-) -> Outcome {
+fn load(abs: &Path, rel: FilePath, language: Language, size: u64, options: &WalkOptions) -> Outcome {
     if size > options.max_file_size {
-        return Outcome::Skipped(SkipReason::TooLarge {
-            size,
-            limit: options.max_file_size,
-        });
+        return Outcome::Skipped(SkipReason::TooLarge { size, limit: options.max_file_size });
     }
     let bytes = match std::fs::read(abs) {
         Ok(bytes) => bytes,
@@ -394,10 +350,7 @@ fn load(
 fn decode(bytes: Vec<u8>, options: &WalkOptions) -> Result<Option<Arc<str>>, SkipReason> {
     // The file may have grown since its metadata was read.
     if bytes.len() as u64 > options.max_file_size {
-        return Err(SkipReason::TooLarge {
-            size: bytes.len() as u64,
-            limit: options.max_file_size,
-        });
+        return Err(SkipReason::TooLarge { size: bytes.len() as u64, limit: options.max_file_size });
     }
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
         return Err(SkipReason::Binary);
@@ -405,9 +358,8 @@ fn decode(bytes: Vec<u8>, options: &WalkOptions) -> Result<Option<Arc<str>>, Ski
     if !may_contain_annotation(&bytes) {
         return Ok(None);
     }
-    let text = String::from_utf8(bytes).map_err(|err| SkipReason::InvalidUtf8 {
-        offset: err.utf8_error().valid_up_to(),
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|err| SkipReason::InvalidUtf8 { offset: err.utf8_error().valid_up_to() })?;
     Ok(Some(match text.strip_prefix('\u{feff}') {
         Some(rest) => Arc::from(rest),
         None => Arc::from(text),
@@ -437,12 +389,7 @@ fn base_dir(cwd: &Path, roots: &[(PathBuf, bool)]) -> PathBuf {
         return cwd.to_path_buf();
     }
     let dir_of = |(root, is_dir): &(PathBuf, bool)| -> PathBuf {
-        if *is_dir {
-            root.clone()
-        } else {
-            root.parent()
-                .map_or_else(|| root.clone(), Path::to_path_buf)
-        }
+        if *is_dir { root.clone() } else { root.parent().map_or_else(|| root.clone(), Path::to_path_buf) }
     };
     let mut base = dir_of(&roots[0]);
     for root in &roots[1..] {
@@ -471,10 +418,9 @@ fn relative_path(base: &Path, abs: &Path) -> String {
     if parts.is_empty() {
         // A file given directly as the base itself cannot happen (base is a directory), but
         // never return an empty path.
-        return abs.file_name().map_or_else(
-            || abs.to_string_lossy().into_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        return abs
+            .file_name()
+            .map_or_else(|| abs.to_string_lossy().into_owned(), |n| n.to_string_lossy().into_owned());
     }
     parts.join("/")
 }
@@ -489,14 +435,8 @@ pub struct ConfigPath {
 /// Reads the `paths:` of a ThreatSpec 0.5 `threatspec.yaml`. A missing `paths:` key means the
 /// whole directory (`[.]`).
 pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError> {
-    let config_err = |message: String| WalkError::Config {
-        path: path.to_path_buf(),
-        message,
-    };
-    let bytes = std::fs::read(path).map_err(|error| WalkError::Path {
-        path: path.to_path_buf(),
-        error,
-    })?;
+    let config_err = |message: String| WalkError::Config { path: path.to_path_buf(), message };
+    let bytes = std::fs::read(path).map_err(|error| WalkError::Path { path: path.to_path_buf(), error })?;
     let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
     parse_threatspec_config(&text).map_err(config_err)
 }
@@ -520,10 +460,7 @@ pub fn parse_threatspec_config(text: &str) -> Result<Vec<ConfigPath>, String> {
     let mut out = Vec::new();
     for (i, item) in paths.iter().enumerate() {
         let entry = match item {
-            Yaml::String(s) => ConfigPath {
-                path: s.clone(),
-                ignore: Vec::new(),
-            },
+            Yaml::String(s) => ConfigPath { path: s.clone(), ignore: Vec::new() },
             Yaml::Hash(entry) => {
                 let path = match entry.get(&Yaml::String("path".into())) {
                     Some(Yaml::String(s)) => s.clone(),
@@ -540,9 +477,7 @@ pub fn parse_threatspec_config(text: &str) -> Result<Vec<ConfigPath>, String> {
                         })
                         .collect::<Result<_, _>>()?,
                     Some(_) => {
-                        return Err(format!(
-                            "`paths[{i}].ignore` must be a string or a list of strings"
-                        ));
+                        return Err(format!("`paths[{i}].ignore` must be a string or a list of strings"));
                     }
                 };
                 ConfigPath { path, ignore }
@@ -558,10 +493,7 @@ pub fn parse_threatspec_config(text: &str) -> Result<Vec<ConfigPath>, String> {
 }
 
 fn whole_dir() -> ConfigPath {
-    ConfigPath {
-        path: ".".into(),
-        ignore: Vec::new(),
-    }
+    ConfigPath { path: ".".into(), ignore: Vec::new() }
 }
 
 /// `ignore:` globs as walker overrides rooted at the entry's directory (gitignore syntax).
@@ -569,9 +501,7 @@ fn ignore_overrides(dir: &Path, globs: &[String]) -> Result<ignore::overrides::O
     let mut builder = OverrideBuilder::new(dir);
     for glob in globs {
         let glob = glob.trim_start_matches("./");
-        builder
-            .add(&format!("!{glob}"))
-            .map_err(|e| format!("ignore glob {glob:?}: {e}"))?;
+        builder.add(&format!("!{glob}")).map_err(|e| format!("ignore glob {glob:?}: {e}"))?;
     }
     builder.build().map_err(|e| e.to_string())
 }
@@ -585,34 +515,19 @@ mod tests {
         let options = WalkOptions { max_file_size: 64 };
         let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec(), &options).unwrap();
         assert_eq!(text.as_deref(), Some("# @audit App\n"));
-        assert_eq!(
-            decode(b"no annotation here \xff".to_vec(), &options),
-            Ok(None)
-        );
+        assert_eq!(decode(b"no annotation here \xff".to_vec(), &options), Ok(None));
         assert_eq!(
             decode(b"# @audit \xffApp".to_vec(), &options),
             Err(SkipReason::InvalidUtf8 { offset: 9 })
         );
-        assert_eq!(
-            decode(b"@audit\0".to_vec(), &options),
-            Err(SkipReason::Binary)
-        );
-        assert_eq!(
-            decode(vec![b' '; 65], &options),
-            Err(SkipReason::TooLarge {
-                size: 65,
-                limit: 64
-            })
-        );
+        assert_eq!(decode(b"@audit\0".to_vec(), &options), Err(SkipReason::Binary));
+        assert_eq!(decode(vec![b' '; 65], &options), Err(SkipReason::TooLarge { size: 65, limit: 64 }));
     }
 
     #[test]
     fn base_dir_is_cwd_when_every_root_is_inside_it() {
         let cwd = Path::new("/repo");
-        let roots = [
-            (PathBuf::from("/repo/src"), true),
-            (PathBuf::from("/repo/a.py"), false),
-        ];
+        let roots = [(PathBuf::from("/repo/src"), true), (PathBuf::from("/repo/a.py"), false)];
         assert_eq!(base_dir(cwd, &roots), PathBuf::from("/repo"));
     }
 
@@ -623,19 +538,13 @@ mod tests {
         assert_eq!(base_dir(cwd, &one), PathBuf::from("/srv/repo"));
         let file = [(PathBuf::from("/srv/repo/app.py"), false)];
         assert_eq!(base_dir(cwd, &file), PathBuf::from("/srv/repo"));
-        let two = [
-            (PathBuf::from("/srv/repo/a"), true),
-            (PathBuf::from("/srv/repo/b/c"), true),
-        ];
+        let two = [(PathBuf::from("/srv/repo/a"), true), (PathBuf::from("/srv/repo/b/c"), true)];
         assert_eq!(base_dir(cwd, &two), PathBuf::from("/srv/repo"));
     }
 
     #[test]
     fn relative_paths_use_slashes_and_normalize() {
-        assert_eq!(
-            relative_path(Path::new("/r"), &normalize(Path::new("/r/./a/../b/c.py"))),
-            "b/c.py"
-        );
+        assert_eq!(relative_path(Path::new("/r"), &normalize(Path::new("/r/./a/../b/c.py"))), "b/c.py");
     }
 
     #[test]
@@ -653,18 +562,9 @@ mod tests {
         assert_eq!(
             paths,
             vec![
-                ConfigPath {
-                    path: "src".into(),
-                    ignore: vec![]
-                },
-                ConfigPath {
-                    path: "lib".into(),
-                    ignore: vec!["vendor".into()]
-                },
-                ConfigPath {
-                    path: "app".into(),
-                    ignore: vec!["*.min.js".into(), "tests".into()]
-                },
+                ConfigPath { path: "src".into(), ignore: vec![] },
+                ConfigPath { path: "lib".into(), ignore: vec!["vendor".into()] },
+                ConfigPath { path: "app".into(), ignore: vec!["*.min.js".into(), "tests".into()] },
             ]
         );
         assert_eq!(parse_threatspec_config("").unwrap(), vec![whole_dir()]);

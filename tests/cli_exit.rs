@@ -18,10 +18,7 @@ fn no_arguments_prints_help_and_exits_2() {
 fn version_and_help() {
     let dir = tempdir();
     let r = run(dir.path(), &["--version"]);
-    assert_eq!(
-        (r.code, r.stdout.trim()),
-        (0, concat!("threat-analyzer ", env!("CARGO_PKG_VERSION")))
-    );
+    assert_eq!((r.code, r.stdout.trim()), (0, concat!("threat-analyzer ", env!("CARGO_PKG_VERSION"))));
     let r = run(dir.path(), &["check", "--help"]);
     assert_eq!(r.code, 0);
     for needle in [
@@ -34,11 +31,7 @@ fn version_and_help() {
         "Examples:",
         "Exit status",
     ] {
-        assert!(
-            r.stdout.contains(needle),
-            "help lacks {needle}:\n{}",
-            r.stdout
-        );
+        assert!(r.stdout.contains(needle), "help lacks {needle}:\n{}", r.stdout);
     }
 }
 
@@ -65,10 +58,7 @@ fn clean_tree_exits_0_with_a_summary() {
     write(dir.path(), "app.py", "print('no annotations')\n");
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(
-        r.stdout,
-        "0 errors, 0 warnings, 0 notes in 1 file (0 annotations)\n"
-    );
+    assert_eq!(r.stdout, "0 errors, 0 warnings, 0 notes in 1 file (0 annotations)\n");
     assert!(r.stderr.is_empty(), "{r:?}");
 }
 
@@ -79,20 +69,12 @@ fn nonexistent_path_exits_2_naming_it() {
     let r = run(dir.path(), &["check", "app.py", "no/such/dir"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("no/such/dir"), "{r:?}");
-    assert!(
-        r.stdout.is_empty(),
-        "nothing is reported for a broken run: {r:?}"
-    );
+    assert!(r.stdout.is_empty(), "nothing is reported for a broken run: {r:?}");
 }
 
 #[test]
 fn malformed_threatspec_yaml_exits_2_naming_the_file() {
-    for text in [
-        "paths: [src\n",
-        "paths: src\n",
-        "paths:\n  - path: [1]\n",
-        "- just\n- a list\n",
-    ] {
+    for text in ["paths: [src\n", "paths: src\n", "paths:\n  - path: [1]\n", "- just\n- a list\n"] {
         let dir = tempdir();
         write(dir.path(), "threatspec.yaml", text);
         write(dir.path(), "src/app.py", "x = 1\n");
@@ -109,30 +91,18 @@ fn threatspec_yaml_naming_a_missing_path_exits_2() {
     write(dir.path(), "src/app.py", "x = 1\n");
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("threatspec.yaml") && r.stderr.contains("gone"),
-        "{r:?}"
-    );
+    assert!(r.stderr.contains("threatspec.yaml") && r.stderr.contains("gone"), "{r:?}");
 }
 
 #[test]
 fn output_file_receives_the_report() {
     let dir = tempdir();
     write(dir.path(), "app.py", "x = 1\n");
-    let r = run(
-        dir.path(),
-        &["check", "--format", "json", "-o", "out/report.json"],
-    );
-    assert_eq!(
-        r.code, 2,
-        "a missing output directory is an I/O error: {r:?}"
-    );
+    let r = run(dir.path(), &["check", "--format", "json", "-o", "out/report.json"]);
+    assert_eq!(r.code, 2, "a missing output directory is an I/O error: {r:?}");
     assert!(r.stderr.contains("out/report.json"), "{r:?}");
 
-    let r = run(
-        dir.path(),
-        &["check", "--format", "json", "--output", "report.json"],
-    );
+    let r = run(dir.path(), &["check", "--format", "json", "--output", "report.json"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.is_empty(), "{r:?}");
     let written = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
@@ -146,19 +116,10 @@ fn a_panic_is_one_line_and_exit_2() {
     let r = run_env(
         dir.path(),
         &["check"],
-        &[
-            ("THREAT_ANALYZER_INTERNAL_TEST_PANIC", "1"),
-            ("RUST_BACKTRACE", "1"),
-        ],
+        &[("THREAT_ANALYZER_INTERNAL_TEST_PANIC", "1"), ("RUST_BACKTRACE", "1")],
     );
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
-    assert!(
-        r.stderr.starts_with("threat-analyzer: internal error:"),
-        "{r:?}"
-    );
-    assert!(
-        !r.stderr.contains("stack backtrace") && !r.stderr.contains("panicked at"),
-        "{r:?}"
-    );
+    assert!(r.stderr.starts_with("threat-analyzer: internal error:"), "{r:?}");
+    assert!(!r.stderr.contains("stack backtrace") && !r.stderr.contains("panicked at"), "{r:?}");
 }

@@ -10,12 +10,7 @@ use serde_json::Value;
 use support::*;
 
 fn codes(v: &Value) -> Vec<String> {
-    v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["code"].as_str().unwrap().to_string())
-        .collect()
+    v["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap().to_string()).collect()
 }
 
 fn json_of(dir: &std::path::Path, extra: &[&str]) -> (i32, Value) {
@@ -31,28 +26,10 @@ fn unmitigated_high_exposure_is_an_error_and_fails() {
     assert_eq!(r.code, 1, "{r:?}");
     let header = r.stdout.lines().next().unwrap_or_default();
     assert!(header.starts_with("app.py:2:"), "{}", r.stdout);
-    assert!(
-        header.contains(": error[unmitigated-exposure]: "),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("2 | # @exposes App to #sqli\n"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .lines()
-            .any(|l| l.trim_start().starts_with("| ") && l.contains('^')),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.ends_with("in 1 file (2 annotations)\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(header.contains(": error[unmitigated-exposure]: "), "{}", r.stdout);
+    assert!(r.stdout.contains("2 | # @exposes App to #sqli\n"), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("| ") && l.contains('^')), "{}", r.stdout);
+    assert!(r.stdout.ends_with("in 1 file (2 annotations)\n"), "{}", r.stdout);
     assert!(r.stdout.contains("1 error"), "{}", r.stdout);
 }
 
@@ -76,10 +53,7 @@ fn fail_on_decides_the_exit_code() {
 fn mitigated_exposure_passes() {
     let (code, v) = json_of(&fixture("mitigated"), &[]);
     assert_eq!(code, 0, "{v}");
-    assert!(
-        !codes(&v).contains(&"unmitigated-exposure".to_string()),
-        "{v}"
-    );
+    assert!(!codes(&v).contains(&"unmitigated-exposure".to_string()), "{v}");
     assert_eq!(v["summary"]["mitigations"], 1);
     assert_eq!(v["summary"]["exposures"], 1);
     assert_eq!(v["summary"]["controls"], 1);
@@ -89,17 +63,10 @@ fn mitigated_exposure_passes() {
 fn confirmed_finding_is_an_error() {
     let (code, v) = json_of(&fixture("confirmed"), &[]);
     assert_eq!(code, 1, "{v}");
-    let d = v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "confirmed-finding");
+    let d = v["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "confirmed-finding");
     let d = d.unwrap_or_else(|| panic!("{v}"));
     assert_eq!(d["severity"], "error");
-    assert_eq!(
-        (d["file"].as_str(), d["line"].as_u64()),
-        (Some("app.py"), Some(2))
-    );
+    assert_eq!((d["file"].as_str(), d["line"].as_u64()), (Some("app.py"), Some(2)));
 }
 
 #[test]
@@ -122,10 +89,7 @@ fn json_diagnostic_shape_and_summary_counts() {
     assert_eq!(d["code"], "unmitigated-exposure");
     assert_eq!(d["severity"], "error");
     assert_eq!(d["file"], "app.py");
-    assert_eq!(
-        (d["line"].as_u64(), d["end_line"].as_u64()),
-        (Some(2), Some(2))
-    );
+    assert_eq!((d["line"].as_u64(), d["end_line"].as_u64()), (Some(2), Some(2)));
     assert!(
         d["column"].as_u64().unwrap() >= 3
             && d["end_column"].as_u64().unwrap() > d["column"].as_u64().unwrap()
@@ -147,9 +111,7 @@ fn sarif_results_for_findings_are_valid() {
     assert_eq!(loc["artifactLocation"]["uri"], "app.py");
     assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
     assert_eq!(loc["region"]["startLine"], 2);
-    let fp = result["partialFingerprints"]["primaryLocationLineHash"]
-        .as_str()
-        .unwrap();
+    let fp = result["partialFingerprints"]["primaryLocationLineHash"].as_str().unwrap();
     assert!(fp.ends_with(":1") && fp.len() == 18, "{fp}");
 }
 
@@ -158,14 +120,8 @@ fn guardlink_definitions_are_read_and_other_hidden_ones_are_not() {
     // The threat is defined in .guardlink/threats.gal: the exposure resolves to it.
     let (code, v) = json_of(&fixture("guardlink"), &[]);
     assert_eq!(code, 1, "{v}");
-    assert!(
-        codes(&v).contains(&"unmitigated-exposure".to_string()),
-        "{v}"
-    );
-    assert!(
-        !codes(&v).contains(&"dangling-reference".to_string()),
-        "{v}"
-    );
+    assert!(codes(&v).contains(&"unmitigated-exposure".to_string()), "{v}");
+    assert!(!codes(&v).contains(&"dangling-reference".to_string()), "{v}");
     assert_eq!(v["diagnostics"][0]["file"], "src/app.py");
     // The same definition in .config/ (hidden) is not read: the reference dangles.
     let (_, v) = json_of(&fixture("hidden"), &[]);
@@ -177,16 +133,8 @@ fn gitignored_annotations_are_not_reported() {
     let dir = tempdir();
     let d = dir.path();
     write(d, "ok.py", "x = 1\n");
-    write(
-        d,
-        "secret.py",
-        "# @threat SQL Injection (#sqli) [high]\n# @confirmed #sqli on App\n",
-    );
-    assert_eq!(
-        run(d, &["check"]).code,
-        1,
-        "the finding is seen without the ignore rule"
-    );
+    write(d, "secret.py", "# @threat SQL Injection (#sqli) [high]\n# @confirmed #sqli on App\n");
+    assert_eq!(run(d, &["check"]).code, 1, "the finding is seen without the ignore rule");
     write(d, ".gitignore", "secret.py\n");
     let (code, v) = json_of(d, &[]);
     assert_eq!((code, codes(&v).len()), (0, 0), "{v}");
@@ -206,27 +154,16 @@ fn positions_ignore_a_bom_and_count_characters() {
         let (_, v) = json_of(&d.join(sub), &[]);
         let d = &v["diagnostics"][0];
         assert_eq!(d["code"], "unmitigated-exposure", "{v}");
-        (
-            d["line"].as_u64().unwrap(),
-            d["column"].as_u64().unwrap(),
-            d["end_column"].as_u64().unwrap(),
-        )
+        (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap(), d["end_column"].as_u64().unwrap())
     };
     assert_eq!(pos("bom"), pos("plain"));
-    assert_eq!(
-        pos("wide"),
-        pos("ascii"),
-        "columns count characters, not bytes"
-    );
+    assert_eq!(pos("wide"), pos("ascii"), "columns count characters, not bytes");
 }
 
 #[test]
 fn paths_are_relative_to_the_current_directory() {
     let (_, v) = json_of(manifest_dir(), &["tests/fixtures/cli/findings"]);
-    assert_eq!(
-        v["diagnostics"][0]["file"], "tests/fixtures/cli/findings/app.py",
-        "{v}"
-    );
+    assert_eq!(v["diagnostics"][0]["file"], "tests/fixtures/cli/findings/app.py", "{v}");
 }
 
 #[test]

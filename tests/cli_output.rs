@@ -15,21 +15,10 @@ fn json_has_exactly_summary_and_diagnostics() {
     let v = r.json();
     let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(top, ["diagnostics", "summary"]);
-    let mut keys: Vec<&str> = v["summary"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> = v["summary"].as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(keys, SUMMARY_KEYS);
-    assert!(
-        v["summary"]
-            .as_object()
-            .unwrap()
-            .values()
-            .all(Value::is_u64)
-    );
+    assert!(v["summary"].as_object().unwrap().values().all(Value::is_u64));
     assert_eq!(v["summary"]["files_scanned"], 2);
     assert_eq!(v["diagnostics"], json!([]));
 }
@@ -47,12 +36,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
     let driver = &run0["tool"]["driver"];
     assert_eq!(driver["name"], "threat-analyzer");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
-    let ids: Vec<&str> = driver["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> =
+        driver["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
         [
@@ -68,13 +53,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");
     assert_eq!(run0["results"], json!([]));
-    let base = run0["originalUriBaseIds"]["%SRCROOT%"]["uri"]
-        .as_str()
-        .unwrap();
-    assert!(
-        base.starts_with("file:///") && base.ends_with('/'),
-        "{base}"
-    );
+    let base = run0["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(base.starts_with("file:///") && base.ends_with('/'), "{base}");
 }
 
 #[test]
@@ -82,10 +62,7 @@ fn sarif_validation_rejects_a_broken_log() {
     // The schema check used above can fail: drop a required property from a real log.
     let dir = tempdir();
     let mut log = run(dir.path(), &["check", "--format", "sarif"]).json();
-    log["runs"][0]["tool"]["driver"]
-        .as_object_mut()
-        .unwrap()
-        .remove("name");
+    log["runs"][0]["tool"]["driver"].as_object_mut().unwrap().remove("name");
     assert!(!sarif_validator().is_valid(&log));
 }
 
@@ -96,8 +73,5 @@ fn human_is_the_default_format() {
     let default = run(dir.path(), &["check"]);
     let human = run(dir.path(), &["check", "--format", "human"]);
     assert_eq!(default.stdout, human.stdout);
-    assert_eq!(
-        default.stdout,
-        "0 errors, 0 warnings, 0 notes in 1 file (0 annotations)\n"
-    );
+    assert_eq!(default.stdout, "0 errors, 0 warnings, 0 notes in 1 file (0 annotations)\n");
 }

@@ -41,12 +41,8 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\n{}",
-                self.stdout, self.stderr
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -112,9 +108,7 @@ pub fn tempdir() -> tempfile::TempDir {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/cli")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli").join(name)
 }
 
 pub fn manifest_dir() -> &'static Path {
@@ -133,10 +127,7 @@ pub fn files_scanned(dir: &Path, extra: &[&str]) -> (Run, u64) {
 
 /// The `skipped PATH: reason` lines of a `--verbose` run.
 pub fn skipped_lines(r: &Run) -> Vec<&str> {
-    r.stderr
-        .lines()
-        .filter(|l| l.starts_with("skipped "))
-        .collect()
+    r.stderr.lines().filter(|l| l.starts_with("skipped ")).collect()
 }
 
 pub fn sarif_validator() -> jsonschema::Validator {
@@ -148,9 +139,6 @@ pub fn sarif_validator() -> jsonschema::Validator {
 
 pub fn assert_valid_sarif(log: &Value) {
     let v = sarif_validator();
-    let errors: Vec<String> = v
-        .iter_errors(log)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
+    let errors: Vec<String> = v.iter_errors(log).map(|e| format!("{e} at {}", e.instance_path)).collect();
     assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
 }

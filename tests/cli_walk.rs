@@ -21,10 +21,7 @@ fn gitignore_and_ignore_files_are_honoured_outside_git() {
     write(d, "lib/own.py", ANNOTATED);
     let (r, n) = files_scanned(d, &["--verbose"]);
     assert_eq!(n, 2, "kept.py and lib/own.py only: {r:?}");
-    assert!(
-        !r.stderr.contains("ignored.py") && !r.stderr.contains("vendored"),
-        "{r:?}"
-    );
+    assert!(!r.stderr.contains("ignored.py") && !r.stderr.contains("vendored"), "{r:?}");
 }
 
 #[test]
@@ -41,11 +38,7 @@ fn hidden_paths_are_skipped_except_guardlink() {
     let dir = tempdir();
     let d = dir.path();
     write(d, "app.py", ANNOTATED);
-    write(
-        d,
-        ".guardlink/definitions.gal",
-        "@threat SQL Injection (#sqli) [high]\n",
-    );
+    write(d, ".guardlink/definitions.gal", "@threat SQL Injection (#sqli) [high]\n");
     write(d, ".guardlink/more/sidecar.gal", "@asset App\n");
     write(d, ".venv/lib/site.py", ANNOTATED);
     write(d, "src/.cache/x.py", ANNOTATED);
@@ -55,9 +48,7 @@ fn hidden_paths_are_skipped_except_guardlink() {
     let skipped = skipped_lines(&r);
     for path in [".venv", "src/.cache", ".hidden.py"] {
         assert!(
-            skipped
-                .iter()
-                .any(|l| l.starts_with(&format!("skipped {path}: hidden"))),
+            skipped.iter().any(|l| l.starts_with(&format!("skipped {path}: hidden"))),
             "{path} not reported: {skipped:?}"
         );
     }
@@ -78,9 +69,7 @@ fn symlink_loops_do_not_hang_and_links_are_reported() {
     let skipped = skipped_lines(&r);
     for path in ["self", "src/up", "alias.py"] {
         assert!(
-            skipped.contains(
-                &format!("skipped {path}: symbolic link (links are not followed)").as_str()
-            ),
+            skipped.contains(&format!("skipped {path}: symbolic link (links are not followed)").as_str()),
             "{path}: {skipped:?}"
         );
     }
@@ -118,18 +107,10 @@ fn binary_invalid_utf8_oversized_and_unknown_files_are_skipped_with_reasons() {
 #[test]
 fn max_file_size_accepts_suffixes() {
     let dir = tempdir();
-    write(
-        dir.path(),
-        "big.py",
-        format!("{ANNOTATED}{}", "#\n".repeat(600)),
-    );
+    write(dir.path(), "big.py", format!("{ANNOTATED}{}", "#\n".repeat(600)));
     assert_eq!(files_scanned(dir.path(), &["--max-file-size", "1K"]).1, 0);
     assert_eq!(files_scanned(dir.path(), &["--max-file-size", "2KiB"]).1, 1);
-    assert_eq!(
-        files_scanned(dir.path(), &[]).1,
-        1,
-        "default limit is 2 MiB"
-    );
+    assert_eq!(files_scanned(dir.path(), &[]).1, 1, "default limit is 2 MiB");
 }
 
 #[test]
@@ -169,38 +150,19 @@ fn reported_paths_are_relative_to_cwd_or_to_the_root_outside_it() {
     write(d, "elsewhere/.keep", "");
     // Inside the current directory: relative to it.
     let r = run(d, &["check", "-v", "repo/src"]);
-    assert_eq!(
-        skipped_lines(&r),
-        ["skipped repo/src/blob.py: binary file (NUL byte in the first 8 KiB)"]
-    );
+    assert_eq!(skipped_lines(&r), ["skipped repo/src/blob.py: binary file (NUL byte in the first 8 KiB)"]);
     // Outside it: relative to the root argument.
     let r = run(&d.join("elsewhere"), &["check", "-v", "../repo"]);
-    assert_eq!(
-        skipped_lines(&r),
-        ["skipped src/blob.py: binary file (NUL byte in the first 8 KiB)"]
-    );
-    let sarif = run(
-        &d.join("elsewhere"),
-        &["check", "--format", "sarif", "../repo"],
-    )
-    .json();
-    let base = sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
-        .as_str()
-        .unwrap();
-    assert!(
-        base.starts_with("file:///") && base.ends_with("/repo/"),
-        "{base}"
-    );
+    assert_eq!(skipped_lines(&r), ["skipped src/blob.py: binary file (NUL byte in the first 8 KiB)"]);
+    let sarif = run(&d.join("elsewhere"), &["check", "--format", "sarif", "../repo"]).json();
+    let base = sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(base.starts_with("file:///") && base.ends_with("/repo/"), "{base}");
 }
 
 #[test]
 fn utf8_bom_is_not_a_reason_to_skip() {
     let dir = tempdir();
-    write(
-        dir.path(),
-        "bom.py",
-        b"\xef\xbb\xbf# @threat SQL Injection (#sqli)\n",
-    );
+    write(dir.path(), "bom.py", b"\xef\xbb\xbf# @threat SQL Injection (#sqli)\n");
     let (r, n) = files_scanned(dir.path(), &["--verbose"]);
     assert_eq!(n, 1);
     assert!(skipped_lines(&r).is_empty(), "{r:?}");

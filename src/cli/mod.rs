@@ -22,8 +22,7 @@ pub const EXIT_FINDINGS: i32 = 1;
 /// Status on usage, I/O and internal errors.
 pub const EXIT_ERROR: i32 = 2;
 
-const ABOUT: &str =
-    "Checks threat-model annotations (GuardLink GAL, ThreatSpec) in source comments.";
+const ABOUT: &str = "Checks threat-model annotations (GuardLink GAL, ThreatSpec) in source comments.";
 
 const LONG_ABOUT: &str = "\
 Checks threat-model annotations (GuardLink GAL, ThreatSpec) in source comments.
@@ -143,17 +142,14 @@ impl FailOn {
     }
 
     pub fn fails(self, diagnostics: &[Diagnostic]) -> bool {
-        self.threshold()
-            .is_some_and(|t| diagnostics.iter().any(|d| d.level >= t))
+        self.threshold().is_some_and(|t| diagnostics.iter().any(|d| d.level >= t))
     }
 }
 
 /// Parses `2097152`, `2MiB`, `512K`, `1.5MB`-style sizes (K/KiB = 1024, KB = 1000).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, suffix) = t.split_at(split);
     let multiplier: u64 = match suffix.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -164,14 +160,10 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "g" | "gib" => 1 << 30,
         "gb" => 1_000_000_000,
         other => {
-            return Err(format!(
-                "unknown size suffix {other:?} (use K, KiB, KB, M, MiB, MB, G, GiB or GB)"
-            ));
+            return Err(format!("unknown size suffix {other:?} (use K, KiB, KB, M, MiB, MB, G, GiB or GB)"));
         }
     };
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size (e.g. 2097152 or 2MiB)"))?;
+    let value: f64 = num.parse().map_err(|_| format!("{text:?} is not a size (e.g. 2097152 or 2MiB)"))?;
     let bytes = value * multiplier as f64;
     if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
         return Err(format!("{text:?} is out of range"));
@@ -190,9 +182,7 @@ pub fn main() -> i32 {
 
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
-    let options = WalkOptions {
-        max_file_size: args.max_file_size,
-    };
+    let options = WalkOptions { max_file_size: args.max_file_size };
     let scan = match walk::scan(&args.paths, &options) {
         Ok(scan) => scan,
         Err(err) => {
@@ -217,15 +207,9 @@ pub fn check(args: &CheckArgs) -> i32 {
     };
 
     let written = match &args.output {
-        Some(path) => {
-            std::fs::write(path, report.as_bytes()).map_err(|e| (path.display().to_string(), e))
-        }
+        Some(path) => std::fs::write(path, report.as_bytes()).map_err(|e| (path.display().to_string(), e)),
         None => {
-            let choice = if args.no_color {
-                ColorChoice::Never
-            } else {
-                ColorChoice::Auto
-            };
+            let choice = if args.no_color { ColorChoice::Never } else { ColorChoice::Auto };
             let mut out = anstream::AutoStream::new(std::io::stdout().lock(), choice);
             out.write_all(report.as_bytes())
                 .and_then(|()| out.flush())
@@ -242,11 +226,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         }
     }
 
-    if args.fail_on.fails(&diagnostics) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
+    if args.fail_on.fails(&diagnostics) { EXIT_FINDINGS } else { EXIT_OK }
 }
 
 #[cfg(test)]

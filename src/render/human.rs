@@ -26,12 +26,7 @@ use std::fmt::Write;
 use unicode_width::UnicodeWidthChar;
 
 /// Renders diagnostics and the summary line. `color` adds ANSI styles.
-pub fn render(
-    index: &ProjectIndex,
-    diagnostics: &[Diagnostic],
-    summary: &Summary,
-    color: bool,
-) -> String {
+pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
     let p = Painter { color };
     let mut out = String::new();
     for d in sorted(diagnostics) {
@@ -56,11 +51,7 @@ pub fn summary_line(s: &Summary) -> String {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
 }
 
 struct Painter {
@@ -69,11 +60,7 @@ struct Painter {
 
 impl Painter {
     fn paint(&self, style: Style, text: &str) -> String {
-        if self.color {
-            format!("{style}{text}{style:#}")
-        } else {
-            text.to_string()
-        }
+        if self.color { format!("{style}{text}{style:#}") } else { text.to_string() }
     }
 }
 
@@ -101,10 +88,7 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
         out,
         "{}: {}: {}",
         p.paint(bold, &position(&loc)),
-        p.paint(
-            level_style(d.level),
-            &format!("{}[{}]", d.level.as_str(), d.code.as_str())
-        ),
+        p.paint(level_style(d.level), &format!("{}[{}]", d.level.as_str(), d.code.as_str())),
         clean(&d.message),
     );
 
@@ -112,24 +96,12 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
     let pad = " ".repeat(gutter);
     if let Some((line, line_start)) = line_text(index, &d.file, d.range.start()) {
         let start = d.range.start() - line_start;
-        let end = d
-            .range
-            .end()
-            .clamp(d.range.start(), line_start + line.len())
-            - line_start;
+        let end = d.range.end().clamp(d.range.start(), line_start + line.len()) - line_start;
         let (shown, indent, carets) = underline(line, start, end);
         let bar = p.paint(gutter_style(), "|");
         let _ = writeln!(out, "{pad} {bar}");
-        let _ = writeln!(
-            out,
-            "{} {bar} {shown}",
-            p.paint(gutter_style(), &loc.line.to_string())
-        );
-        let _ = writeln!(
-            out,
-            "{pad} {bar} {indent}{}",
-            p.paint(level_style(d.level), &"^".repeat(carets))
-        );
+        let _ = writeln!(out, "{} {bar} {shown}", p.paint(gutter_style(), &loc.line.to_string()));
+        let _ = writeln!(out, "{pad} {bar} {indent}{}", p.paint(level_style(d.level), &"^".repeat(carets)));
     }
     let eq = p.paint(gutter_style(), "=");
     for related in &d.related {
@@ -143,12 +115,7 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
         );
     }
     if let Some(fix) = &d.fix {
-        let _ = writeln!(
-            out,
-            "{pad} {eq} {}: {}",
-            p.paint(bold, "help"),
-            clean(&fix.label)
-        );
+        let _ = writeln!(out, "{pad} {eq} {}: {}", p.paint(bold, "help"), clean(&fix.label));
     }
 }
 
@@ -177,20 +144,13 @@ fn underline(line: &str, start: usize, end: usize) -> (String, String, usize) {
 }
 
 fn clean_char(c: char) -> char {
-    let bidi =
-        matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
-    if (c.is_control() && c != '\t') || bidi {
-        '\u{FFFD}'
-    } else {
-        c
-    }
+    let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+    if (c.is_control() && c != '\t') || bidi { '\u{FFFD}' } else { c }
 }
 
 /// Replaces control (except tab) and bidirectional-formatting characters with U+FFFD.
 pub fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c == '\t' { ' ' } else { clean_char(c) })
-        .collect()
+    text.chars().map(|c| if c == '\t' { ' ' } else { clean_char(c) }).collect()
 }
 
 #[cfg(test)]
@@ -232,11 +192,8 @@ mod tests {
     #[test]
     fn caret_sits_under_the_range_with_wide_chars_and_tabs() {
         // The emoji is two columns wide; "Café" starts 21 characters but 22 columns in.
-        let (shown, indent, carets) = underline(
-            NOTES.trim_end(),
-            NOTES.find("Café").unwrap(),
-            NOTES.find(" to").unwrap(),
-        );
+        let (shown, indent, carets) =
+            underline(NOTES.trim_end(), NOTES.find("Café").unwrap(), NOTES.find(" to").unwrap());
         assert_eq!(shown, NOTES.trim_end());
         assert_eq!(indent.len(), 22);
         assert_eq!(carets, 4);
@@ -305,16 +262,9 @@ mod tests {
             annotations: 120,
             ..Summary::default()
         };
+        assert_eq!(summary_line(&s), "3 errors, 2 warnings, 1 note in 14 files (120 annotations)");
         assert_eq!(
-            summary_line(&s),
-            "3 errors, 2 warnings, 1 note in 14 files (120 annotations)"
-        );
-        assert_eq!(
-            summary_line(&Summary {
-                files_scanned: 1,
-                annotations: 1,
-                ..Summary::default()
-            }),
+            summary_line(&Summary { files_scanned: 1, annotations: 1, ..Summary::default() }),
             "0 errors, 0 warnings, 0 notes in 1 file (1 annotation)"
         );
     }

@@ -111,11 +111,8 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
             }
         })
         .collect();
-    let mut out = serde_json::to_string_pretty(&Output {
-        summary,
-        diagnostics,
-    })
-    .expect("plain structs serialise");
+    let mut out =
+        serde_json::to_string_pretty(&Output { summary, diagnostics }).expect("plain structs serialise");
     out.push('\n');
     out
 }
@@ -161,10 +158,7 @@ mod tests {
             })
         );
         // Character columns, not bytes.
-        assert_eq!(
-            (ds[1]["column"].as_u64(), ds[1]["end_column"].as_u64()),
-            (Some(22), Some(26))
-        );
+        assert_eq!((ds[1]["column"].as_u64(), ds[1]["end_column"].as_u64()), (Some(22), Some(26)));
     }
 
     #[test]

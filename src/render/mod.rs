@@ -46,22 +46,12 @@ pub fn locate(index: &ProjectIndex, file: &FilePath, range: TextRange) -> Locati
                 end_column: end.col + 1,
             }
         }
-        None => Location {
-            file: file.clone(),
-            line: 1,
-            column: 1,
-            end_line: 1,
-            end_column: 1,
-        },
+        None => Location { file: file.clone(), line: 1, column: 1, end_line: 1, end_column: 1 },
     }
 }
 
 /// The text of the (0-based) line holding `offset`, without its terminator.
-pub fn line_text<'a>(
-    index: &'a ProjectIndex,
-    file: &str,
-    offset: usize,
-) -> Option<(&'a str, usize)> {
+pub fn line_text<'a>(index: &'a ProjectIndex, file: &str, offset: usize) -> Option<(&'a str, usize)> {
     let facts = index.file(file)?;
     let line = facts.line_index.line_col(offset).line as usize;
     let range = facts.line_index.line_range(line, &facts.text);
@@ -106,9 +96,7 @@ pub(crate) mod test_support {
 
     /// The range of the `n`th (0-based) occurrence of `needle` in `text`.
     pub fn range_of(text: &str, needle: &str) -> TextRange {
-        let start = text
-            .find(needle)
-            .unwrap_or_else(|| panic!("{needle:?} not in text"));
+        let start = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in text"));
         TextRange::new(start, start + needle.len())
     }
 
@@ -133,8 +121,7 @@ pub(crate) mod test_support {
             Diagnostic {
                 code: Code::UnmitigatedExposure,
                 level: Level::Error,
-                message: "App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it"
-                    .into(),
+                message: "App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it".into(),
                 file: Arc::from("src/app.py"),
                 range: exposes,
                 related: vec![Related {
@@ -172,18 +159,9 @@ pub(crate) mod test_support {
             files_scanned: 14,
             files_with_annotations: 2,
             annotations: 120,
-            errors: diagnostics
-                .iter()
-                .filter(|d| d.level == Level::Error)
-                .count(),
-            warnings: diagnostics
-                .iter()
-                .filter(|d| d.level == Level::Warning)
-                .count(),
-            notes: diagnostics
-                .iter()
-                .filter(|d| d.level == Level::Note)
-                .count(),
+            errors: diagnostics.iter().filter(|d| d.level == Level::Error).count(),
+            warnings: diagnostics.iter().filter(|d| d.level == Level::Warning).count(),
+            notes: diagnostics.iter().filter(|d| d.level == Level::Note).count(),
             ..Default::default()
         }
     }
@@ -207,10 +185,8 @@ mod tests {
     #[test]
     fn sorted_orders_by_file_then_position() {
         let (_, diagnostics) = sample();
-        let order: Vec<_> = sorted(&diagnostics)
-            .iter()
-            .map(|d| (d.file.to_string(), d.code.as_str()))
-            .collect();
+        let order: Vec<_> =
+            sorted(&diagnostics).iter().map(|d| (d.file.to_string(), d.code.as_str())).collect();
         assert_eq!(
             order,
             [

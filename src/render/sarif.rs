@@ -30,12 +30,7 @@ pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
 const SRCROOT: &str = "%SRCROOT%";
 
 /// Renders the SARIF log. `root` is the absolute directory the relative paths start from.
-pub fn render(
-    index: &ProjectIndex,
-    diagnostics: &[Diagnostic],
-    _summary: &Summary,
-    root: &Path,
-) -> String {
+pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summary, root: &Path) -> String {
     let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
     let mut counts: HashMap<(FilePath, String), usize> = HashMap::new();
     let results: Vec<Value> = sorted(diagnostics)
@@ -76,10 +71,7 @@ pub fn render(
 }
 
 fn rule_index(code: Code) -> usize {
-    Code::ALL
-        .iter()
-        .position(|&c| c == code)
-        .expect("every code is in ALL")
+    Code::ALL.iter().position(|&c| c == code).expect("every code is in ALL")
 }
 
 /// The README section documenting `code`.
@@ -93,9 +85,7 @@ pub fn rule_name(code: Code) -> String {
         .split('-')
         .map(|w| {
             let mut cs = w.chars();
-            cs.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
-                .unwrap_or_default()
+            cs.next().map(|f| f.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
         })
         .collect()
 }
@@ -223,13 +213,7 @@ fn level(l: Level) -> &'static str {
 }
 
 fn region(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool) -> Value {
-    let Location {
-        line,
-        column,
-        end_line,
-        end_column,
-        ..
-    } = locate(index, file, range);
+    let Location { line, column, end_line, end_column, .. } = locate(index, file, range);
     let mut region = json!({
         "startLine": line,
         "startColumn": column,
@@ -358,48 +342,31 @@ mod tests {
     use std::sync::Arc;
 
     fn schema_validator() -> jsonschema::Validator {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/schemas/sarif-2.1.0.schema.json"
-        );
-        let schema: Value = serde_json::from_str(
-            &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}")),
-        )
-        .unwrap();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/schemas/sarif-2.1.0.schema.json");
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}")))
+                .unwrap();
         jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
     }
 
     fn assert_valid(log: &Value) {
         let validator = schema_validator();
-        let errors: Vec<String> = validator
-            .iter_errors(log)
-            .map(|e| format!("{e} at {}", e.instance_path))
-            .collect();
+        let errors: Vec<String> =
+            validator.iter_errors(log).map(|e| format!("{e} at {}", e.instance_path)).collect();
         assert!(errors.is_empty(), "{errors:#?}");
     }
 
     fn sample_log() -> Value {
         let (index, diagnostics) = sample();
         let summary = summary(&index, &diagnostics);
-        serde_json::from_str(&render(
-            &index,
-            &diagnostics,
-            &summary,
-            Path::new("/work/my repo"),
-        ))
-        .unwrap()
+        serde_json::from_str(&render(&index, &diagnostics, &summary, Path::new("/work/my repo"))).unwrap()
     }
 
     #[test]
     fn log_is_valid_sarif() {
         assert_valid(&sample_log());
-        let empty: Value = serde_json::from_str(&render(
-            &index(&[]),
-            &[],
-            &Summary::default(),
-            Path::new("/"),
-        ))
-        .unwrap();
+        let empty: Value =
+            serde_json::from_str(&render(&index(&[]), &[], &Summary::default(), Path::new("/"))).unwrap();
         assert_valid(&empty);
     }
 
@@ -414,41 +381,16 @@ mod tests {
     #[test]
     fn rules_cover_every_code_with_github_fields() {
         let log = sample_log();
-        let rules = log["runs"][0]["tool"]["driver"]["rules"]
-            .as_array()
-            .unwrap();
+        let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
         assert_eq!(rules.len(), Code::ALL.len());
         for (rule, code) in rules.iter().zip(Code::ALL) {
             assert_eq!(rule["id"], code.as_str());
             assert_eq!(rule["shortDescription"]["text"], code.summary());
-            assert_eq!(
-                rule["defaultConfiguration"]["level"],
-                code.default_level().as_str()
-            );
-            assert!(
-                rule["help"]["text"]
-                    .as_str()
-                    .unwrap()
-                    .contains("How to silence")
-            );
-            assert!(
-                rule["help"]["markdown"]
-                    .as_str()
-                    .unwrap()
-                    .contains("### How to fix")
-            );
-            assert!(
-                rule["helpUri"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("#{}", code.as_str()))
-            );
-            assert!(
-                rule["properties"]["tags"]
-                    .as_array()
-                    .unwrap()
-                    .contains(&json!("threat-model"))
-            );
+            assert_eq!(rule["defaultConfiguration"]["level"], code.default_level().as_str());
+            assert!(rule["help"]["text"].as_str().unwrap().contains("How to silence"));
+            assert!(rule["help"]["markdown"].as_str().unwrap().contains("### How to fix"));
+            assert!(rule["helpUri"].as_str().unwrap().ends_with(&format!("#{}", code.as_str())));
+            assert!(rule["properties"]["tags"].as_array().unwrap().contains(&json!("threat-model")));
         }
         assert_eq!(rules[0]["name"], "UnmitigatedExposure");
         assert_eq!(rules[0]["properties"]["security-severity"], "7.5");
@@ -461,10 +403,7 @@ mod tests {
         let log = sample_log();
         let run = &log["runs"][0];
         assert_eq!(run["columnKind"], "unicodeCodePoints");
-        assert_eq!(
-            run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
-            "file:///work/my%20repo/"
-        );
+        assert_eq!(run["originalUriBaseIds"]["%SRCROOT%"]["uri"], "file:///work/my%20repo/");
         let results = run["results"].as_array().unwrap();
         assert_eq!(results.len(), 3);
         let r = &results[2];
@@ -472,41 +411,24 @@ mod tests {
         assert_eq!(r["ruleIndex"], 0);
         assert_eq!(r["level"], "error");
         let loc = &r["locations"][0]["physicalLocation"];
-        assert_eq!(
-            loc["artifactLocation"],
-            json!({"uri": "src/app.py", "uriBaseId": "%SRCROOT%"})
-        );
+        assert_eq!(loc["artifactLocation"], json!({"uri": "src/app.py", "uriBaseId": "%SRCROOT%"}));
         assert_eq!(
             loc["region"],
             json!({"startLine": 3, "startColumn": 14, "endLine": 3, "endColumn": 35,
                    "snippet": {"text": "@exposes App to #sqli"}})
         );
         assert_eq!(r["relatedLocations"][0]["id"], 0);
-        assert_eq!(
-            r["relatedLocations"][0]["message"]["text"],
-            "threat defined here"
-        );
-        assert_eq!(
-            r["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
-            2
-        );
+        assert_eq!(r["relatedLocations"][0]["message"]["text"], "threat defined here");
+        assert_eq!(r["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 2);
         let change = &r["fixes"][0]["artifactChanges"][0];
-        assert_eq!(
-            change["replacements"][0]["insertedContent"]["text"],
-            "\n# @accepts #sqli on App"
-        );
-        let fp = r["partialFingerprints"]["primaryLocationLineHash"]
-            .as_str()
-            .unwrap();
+        assert_eq!(change["replacements"][0]["insertedContent"]["text"], "\n# @accepts #sqli on App");
+        let fp = r["partialFingerprints"]["primaryLocationLineHash"].as_str().unwrap();
         let (hash, n) = fp.split_once(':').unwrap();
         assert_eq!((hash.len(), n), (16, "1"));
         assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
         // Character columns in the region.
         let notes = &results[1]["locations"][0]["physicalLocation"]["region"];
-        assert_eq!(
-            (notes["startColumn"].as_u64(), notes["endColumn"].as_u64()),
-            (Some(22), Some(26))
-        );
+        assert_eq!((notes["startColumn"].as_u64(), notes["endColumn"].as_u64()), (Some(22), Some(26)));
     }
 
     fn exposure(file: &str, text: &str, needle: &str) -> Diagnostic {
@@ -523,23 +445,13 @@ mod tests {
     }
 
     fn fingerprints(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<String> {
-        let log: Value = serde_json::from_str(&render(
-            index,
-            diagnostics,
-            &Summary::default(),
-            Path::new("/r"),
-        ))
-        .unwrap();
+        let log: Value =
+            serde_json::from_str(&render(index, diagnostics, &Summary::default(), Path::new("/r"))).unwrap();
         log["runs"][0]["results"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| {
-                r["partialFingerprints"]["primaryLocationLineHash"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
+            .map(|r| r["partialFingerprints"]["primaryLocationLineHash"].as_str().unwrap().to_string())
             .collect()
     }
 
@@ -549,32 +461,13 @@ mod tests {
         let b = "\n\n    #   @exposes App to #x\n# @exposes App to #x\n";
         let index = index(&[("a.py", a), ("b.py", b)]);
         let mut second = exposure("b.py", b, "@exposes App to #x");
-        second.range = second
-            .range
-            .shift(b.rfind("@exposes").unwrap() - second.range.start());
-        let fps = fingerprints(
-            &index,
-            &[
-                exposure("a.py", a, "@exposes"),
-                exposure("b.py", b, "@exposes"),
-                second,
-            ],
-        );
+        second.range = second.range.shift(b.rfind("@exposes").unwrap() - second.range.start());
+        let fps =
+            fingerprints(&index, &[exposure("a.py", a, "@exposes"), exposure("b.py", b, "@exposes"), second]);
         let hash = |s: &str| s.split_once(':').unwrap().0.to_string();
-        assert_eq!(
-            hash(&fps[0]),
-            hash(&fps[1]),
-            "same line content, moved and re-indented"
-        );
-        assert!(
-            fps[0].ends_with(":1") && fps[1].ends_with(":1"),
-            "counters are per file"
-        );
-        assert_eq!(
-            fps[2],
-            format!("{}:2", hash(&fps[1])),
-            "a repeat in one file counts up"
-        );
+        assert_eq!(hash(&fps[0]), hash(&fps[1]), "same line content, moved and re-indented");
+        assert!(fps[0].ends_with(":1") && fps[1].ends_with(":1"), "counters are per file");
+        assert_eq!(fps[2], format!("{}:2", hash(&fps[1])), "a repeat in one file counts up");
         let mut other_code = exposure("a.py", a, "@exposes");
         other_code.code = Code::ConfirmedFinding;
         assert_ne!(hash(&fingerprints(&index, &[other_code])[0]), hash(&fps[0]));
