@@ -177,3 +177,18 @@ fn colour_only_when_forced_or_on_a_terminal() {
     assert!(!no_color.stdout.contains('\u{1b}'), "{no_color:?}");
     assert_eq!(no_color.stdout, piped.stdout);
 }
+
+#[test]
+fn severity_overrides_change_levels_and_silence_codes() {
+    let high = fixture("findings");
+    let (code, v) = json_of(&high, &["--severity", "unmitigated-exposure=warning"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["diagnostics"][0]["severity"], "warning");
+    assert_eq!(v["summary"]["warnings"], 1);
+    let (code, v) = json_of(&high, &["--severity", "unmitigated-exposure=off"]);
+    assert_eq!(code, 0, "{v}");
+    assert!(!codes(&v).contains(&"unmitigated-exposure".to_string()), "{v}");
+    let r = run(&high, &["check", "--severity", "no-such-code=off"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("unknown diagnostic code"), "{r:?}");
+}

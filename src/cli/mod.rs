@@ -7,7 +7,7 @@
 //! I/O errors and internal errors. Messages for status 2 name the path involved.
 
 use crate::analysis;
-use crate::diagnostic::{Diagnostic, Level};
+use crate::diagnostic::{Diagnostic, Level, LevelOverrides};
 use crate::render;
 use crate::walk::{self, WalkOptions};
 use anstream::ColorChoice;
@@ -103,6 +103,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SIZE", default_value = "2MiB", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// Change a diagnostic code's level, or turn it off: CODE=error|warning|note|off.
+    /// Repeatable, e.g. `--severity unused-definition=off`.
+    #[arg(long = "severity", value_name = "CODE=LEVEL", value_parser = parse_override)]
+    pub severity: Vec<String>,
+
     /// Report every skipped file and why, on standard error.
     #[arg(short, long)]
     pub verbose: bool,
@@ -144,6 +149,11 @@ impl FailOn {
     pub fn fails(self, diagnostics: &[Diagnostic]) -> bool {
         self.threshold().is_some_and(|t| diagnostics.iter().any(|d| d.level >= t))
     }
+}
+
+/// Validates one `--severity` value (clap reports the error and exits 2).
+fn parse_override(text: &str) -> Result<String, String> {
+    LevelOverrides::default().set(text).map(|()| text.to_string())
 }
 
 /// Parses `2097152`, `2MiB`, `512K`, `1.5MB`-style sizes (K/KiB = 1024, KB = 1000).
@@ -196,7 +206,12 @@ pub fn check(args: &CheckArgs) -> i32 {
             let _ = writeln!(stderr, "skipped {}: {reason}", path.display());
         }
     }
-    let diagnostics = analysis::diagnostics(&scan.index);
+    let mut overrides = LevelOverrides::default();
+    for spec in &args.severity {
+        // Already validated by clap's value parser.
+        let _ = overrides.set(spec);
+    }
+    let diagnostics = overrides.apply(analysis::diagnostics(&scan.index));
     let summary = analysis::summary(&scan.index, &diagnostics, scan.files_scanned);
 
     let to_terminal = args.output.is_none() && !args.no_color;
