@@ -545,6 +545,9 @@ impl ProjectIndex {
                 for (k, v) in &ann.fields {
                     let _ = write!(out, " {k}={v:?}");
                 }
+                if let Some(origin) = &ann.origin {
+                    let _ = write!(out, " origin={}:{}", origin.file.value, origin.line.unwrap_or(0));
+                }
                 out.push('\n');
             }
             for e in &facts.parsed.errors {

@@ -64,6 +64,8 @@ pub enum Verb {
     Handles,
     Assumes,
     Comment,
+    /// `@source file:<path> line:<n>` in `.gal` files: the logical location of what follows.
+    Source,
     Shield,
     ShieldBegin,
     ShieldEnd,
@@ -297,6 +299,17 @@ pub struct Annotation {
     pub details: Option<Spanned<String>>,
     /// Other keys of a ThreatSpec extended YAML block or `x-threatspec` map, in source order.
     pub fields: Vec<(String, String)>,
+    /// The logical location set by a preceding `@source file:<path> line:<n>` (GAL sidecar
+    /// files describe code elsewhere); the annotation's own range stays exact to its file.
+    pub origin: Option<Origin>,
+}
+
+/// A logical source location from `@source file:<path> [line:<n>]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub file: Spanned<String>,
+    /// 1-based line, when given.
+    pub line: Option<u32>,
 }
 
 impl Annotation {

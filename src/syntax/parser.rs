@@ -33,6 +33,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
     let mut out = ParsedFile::default();
     let mut in_shield = false;
     let mut skip_block: Option<u32> = None;
+    let mut origin: Option<Origin> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
@@ -82,6 +83,26 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                 continue;
             }
             Verb::ShieldEnd => continue,
+            Verb::Source => {
+                let args = Segment { text: &content[head.end..], base: base + head.end };
+                match parse_source(args) {
+                    Ok(o) => origin = o,
+                    Err(problem) if has_structural_evidence(Verb::Source, args.text) => {
+                        out.errors.push(SyntaxError {
+                            code: Code::MalformedAnnotation,
+                            range: line.range,
+                            message: format!(
+                                "malformed `@source`: {problem}; expected `@source {}`",
+                                grammar_of(verb)
+                            ),
+                            fix: None,
+                        });
+                    }
+                    // phpDocumentor also has an `@source` tag: not ours.
+                    Err(_) => {}
+                }
+                continue;
+            }
             _ => {}
         }
         let rest_start = head.end;
@@ -123,6 +144,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             description: None,
             details: None,
             fields: line.fields.clone(),
+            origin: origin.clone(),
         };
 
         // Peel trailing metadata.
@@ -682,6 +704,7 @@ fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body
                 Body::Describe { kind, target, text: value.spanned() }
             })
         }
+        Verb::Source => Err("`@source` is handled before bodies".into()),
         Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => Ok(Body::Shield(match verb {
             Verb::ShieldBegin => ShieldKind::Begin,
             Verb::ShieldEnd => ShieldKind::End,
@@ -704,6 +727,34 @@ fn strip_severity_groups(seg: Segment<'_>) -> Segment<'_> {
         search = close + 1;
     }
     seg
+}
+
+/// `file:<path> [line:<n>]`; empty arguments end the previous `@source`.
+fn parse_source(seg: Segment<'_>) -> Result<Option<Origin>, Problem> {
+    let t = seg.trim();
+    if t.text.is_empty() {
+        return Ok(None);
+    }
+    let mut file = None;
+    let mut line = None;
+    let mut offset = 0;
+    for word in t.text.split_whitespace() {
+        let at = t.text[offset..].find(word).map_or(offset, |p| p + offset);
+        offset = at + word.len();
+        if let Some(path) = word.strip_prefix("file:") {
+            if path.is_empty() {
+                return Err("empty `file:`".into());
+            }
+            let s = t.slice(at + 5, at + word.len());
+            file = Some(Spanned::new(path.to_string(), s.range()));
+        } else if let Some(n) = word.strip_prefix("line:") {
+            line = Some(n.parse::<u32>().map_err(|_| format!("`line:{n}` is not a line number"))?);
+        } else {
+            return Err(format!("unexpected `{word}`"));
+        }
+    }
+    let file = file.ok_or("missing `file:<path>`")?;
+    Ok(Some(Origin { file, line }))
 }
 
 /// `<kind> ...` for `@alias`/`@describe`: the kind and the length of its word.
@@ -886,6 +937,7 @@ fn has_structural_evidence(verb: Verb, rest: &str) -> bool {
         Verb::Validates | Verb::Owns => &["for"],
         Verb::Alias => &["to"],
         Verb::Describe => &["as"],
+        Verb::Source => &["file:"],
         _ => &[],
     };
     keywords.iter().any(|kw| find_word(rest, kw).is_some())
@@ -911,6 +963,7 @@ fn grammar_of(verb: Verb) -> &'static str {
         Verb::Owns => "<owner> for <asset>",
         Verb::Handles => "<pii|phi|financial|secrets|internal|public> on <asset>",
         Verb::Comment => "<text>",
+        Verb::Source => "file:<path> [line:<n>]",
         Verb::Alias => "boundary|component|threat @id[:@id] to <name>",
         Verb::Describe => "boundary|component|threat @id[:@id] as <text>",
         Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => "",
@@ -1207,6 +1260,21 @@ mod tests {
         assert_eq!(e.code, Code::UnknownVerb);
         assert_eq!(e.range.slice(text), "@mitgates");
         assert_eq!(e.fix.as_ref().unwrap().2, "@mitigates");
+    }
+
+    #[test]
+    fn source_sets_the_logical_location_of_following_lines() {
+        let text = "@source file:api/orders.py line:42\n@exposes Shop.Orders to #sqli\n@source\n@audit Shop\n@source line:x\n@source The source of truth";
+        let p = parse(text);
+        assert_eq!(p.annotations.len(), 2, "{p:?}");
+        let origin = p.annotations[0].origin.as_ref().unwrap();
+        assert_eq!((origin.file.value.as_str(), origin.line), ("api/orders.py", Some(42)));
+        assert_eq!(origin.file.range.slice(text), "api/orders.py");
+        assert!(p.annotations[1].origin.is_none());
+        // Malformed only with evidence; prose-like `@source` lines (phpDocumentor) are not ours.
+        assert_eq!(p.errors.len(), 0, "{p:?}");
+        let p = parse("@source file: line:3");
+        assert_eq!(p.errors[0].code, Code::MalformedAnnotation);
     }
 
     #[test]

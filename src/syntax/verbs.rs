@@ -36,6 +36,7 @@ pub const SPELLINGS: &[(&str, Verb, Option<Dialect>)] = &[
     ("handles", Verb::Handles, Some(Dialect::Gal)),
     ("assumes", Verb::Assumes, Some(Dialect::Gal)),
     ("comment", Verb::Comment, Some(Dialect::Gal)),
+    ("source", Verb::Source, Some(Dialect::Gal)),
     ("shield:begin", Verb::ShieldBegin, Some(Dialect::Gal)),
     ("shield:end", Verb::ShieldEnd, Some(Dialect::Gal)),
     ("shield", Verb::Shield, Some(Dialect::Gal)),
