@@ -90,7 +90,8 @@ if [ -z "$TA" ]; then
     fi
 fi
 TA_OK=0
-if [ -x "$TA" ] && "$TA" check --help >/dev/null 2>&1; then
+# A stub binary (the scaffold's `fn main() {}`) exits 0 for anything: require real help text.
+if [ -x "$TA" ] && "$TA" check --help 2>&1 | grep -q -- '--format'; then
     TA_OK=1
 else
     log "no working '$TA check'; threat-analyzer rows will say n/a"
@@ -104,6 +105,7 @@ for c in $CORPORA; do
 done
 
 # --- measuring -------------------------------------------------------------------------------
+cut -d' ' -f1-3 /proc/loadavg > "$WORK/loadavg.before"
 RESULTS="$WORK/results.tsv"
 printf 'corpus\ttool\trun\texit\twall\tuser\tsys\tmaxrss_kb\n' > "$RESULTS"
 
@@ -121,22 +123,27 @@ measure() {
     for i in $(seq 0 "$runs"); do
         (cd "$dir" && eval "$prep")
         set +e
+        t0=$EPOCHREALTIME
         (cd "$dir" && /usr/bin/time -f '%e %U %S %M' -o "$logs/time.$i" "$@" \
             > "$logs/stdout.$i" 2> "$logs/stderr.$i")
         rc=$?
+        t1=$EPOCHREALTIME
         set -e
         if ! [[ " $ok " == *" $rc "* ]]; then
             log "$corpus/$tool run $i exited $rc (see $logs/stderr.$i)"
         fi
         [ "$i" = 0 ] && continue
-        read -r wall user sys rss < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$logs/time.$i" | tail -1)
+        # Wall time from bash's microsecond clock (GNU time's %e has 10 ms resolution, too coarse
+        # for rg); CPU and peak RSS from GNU time.
+        read -r _ user sys rss < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$logs/time.$i" | tail -1)
+        wall=$(python3 -c "print('%.4f' % ($t1 - $t0))")
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$tool" "$i" "$rc" "$wall" "$user" "$sys" "$rss" >> "$RESULTS"
     done
 }
 
 for c in $CORPORA; do
     measure "$c" rg "$RUNS" "0 1" ":" -- "$RG" -c "$RG_PATTERN" src
-    "$RG" --files src | wc -l > "$WORK/$c.rg-files"
+    (cd "$WORK/$c" && "$RG" --files src | wc -l) > "$WORK/$c.rg-files"
     if [ "$TA_OK" = 1 ]; then
         measure "$c" threat-analyzer "$RUNS" "0 1" ":" -- "$TA" check --format json src
     fi
@@ -144,6 +151,8 @@ for c in $CORPORA; do
         measure "$c" threatspec "$TS_RUNS" "0" "rm -rf threatmodel && mkdir threatmodel" -- "$VENV/bin/threatspec" run
     fi
 done
+
+cut -d' ' -f1-3 /proc/loadavg > "$WORK/loadavg.after"
 
 # --- report ----------------------------------------------------------------------------------
 python3 - "$WORK" "$CORPORA" "$TA_OK" "$TS_OK" "$RUNS" "$TS_RUNS" <<'PY' | tee "$WORK/results.md"
@@ -224,10 +233,13 @@ def fmt(x, digits=3):
 def ratio(a, b):
     if a is None or b is None or b["wall"] <= 0:
         return "n/a"
-    return "%.2f" % (a["wall"] / b["wall"])
+    return "%.3g" % (a["wall"] / b["wall"])
 
 
+load = [open(os.path.join(work, "loadavg." + w)).read().strip() for w in ("before", "after")]
 print("## threat-analyzer vs threatspec vs rg (%d cores)\n" % os.cpu_count())
+print("Load average (1/5/15 min) before: %s, after: %s. Wall times are noisy when other work "
+      "runs on the machine; CPU times much less so.\n" % tuple(load))
 print("Median of %s timed runs (threatspec: %s) after one warm-up run; CPU = median user+sys; "
       "peak RSS = max over runs. Ratios are this row's wall time divided by the reference's "
       "(below 1 = faster than the reference).\n" % (runs, ts_runs))

@@ -30,10 +30,16 @@ const crypto = require('crypto');
 // @tests #room_owner_check for #chat_rooms
 // @test Per-connection Quota for Chat:Gateway
 
-// @mitigates Chat:Gateway against Replayed Join with Signed Join Tokens:
-//   description: join tokens are HMAC-signed and expire after 60 seconds
-//   ticket: CHAT-17
-//
+/*
+Extended form, written the way threatspec 0.5 itself can read it: a block comment without
+leading `*` (it sees each `//` line as a separate comment and keeps the `*` in YAML lines).
+
+@mitigates Chat:Gateway against Replayed Join with Signed Join Tokens:
+  description: join tokens are HMAC-signed and expire after 60 seconds
+  ticket: CHAT-17
+
+(threatspec 0.5 needs text after the blank line that ends the block: it strips the comment.)
+*/
 function verifyJoinToken(token, secret, now = Date.now()) {
   const [roomId, expires, mac] = String(token).split('.');
   if (!roomId || !expires || !mac || Number(expires) < now) return null;
