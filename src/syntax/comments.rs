@@ -37,7 +37,7 @@
 //!
 //! # When tree-sitter gives up
 //!
-//! Parsing is cancelled after a generous time budget (3 s plus 1 s per MiB), so a pathological
+//! Parsing is cancelled after a generous time budget (5 s plus 2 s per MiB), so a pathological
 //! input cannot stall a run. When the parse fails (cancelled, or the grammar cannot be loaded),
 //! the file is scanned for whole-line comments that start with the language's line-comment
 //! markers ([`Language::line_comment_markers`]); comments after code and block comments are
@@ -81,10 +81,12 @@ pub fn parse_tree(language: Language, text: &str, old: Option<&Tree>) -> Option<
     parse_tree_within(language, text, old, parse_budget(text))
 }
 
-/// Time allowed for one parse: 3 s plus 1 s per MiB. Normal code parses at 3-4 MB/s, so
-/// only pathological inputs (tree-sitter is quadratic in some nesting depths) reach it.
+/// Time allowed for one parse: 5 s plus 2 s per MiB. Normal code parses at 3-4 MB/s in a
+/// release build (about 4x slower in a debug build), so only pathological inputs reach it
+/// (tree-sitter's error recovery is quadratic in the nesting depth of unclosed brackets:
+/// 10,000 `[` take most of a second).
 fn parse_budget(text: &str) -> Duration {
-    Duration::from_secs(3) + Duration::from_millis(1000 * (text.len() as u64 >> 20))
+    Duration::from_secs(5) + Duration::from_millis(2000 * (text.len() as u64 >> 20))
 }
 
 fn parse_tree_within(
@@ -171,8 +173,10 @@ pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> V
         let end = start + trim_line_breaks_end(&text[start..end]);
         let style = Style::detect(language, &text[start..end]);
         let is_line = style.is_line() && !text[start..end].contains(['\n', '\r']);
+        // Whitespace and one line break since the previous line comment also means that
+        // nothing but whitespace precedes this one on its line.
         let continues = matches!(prev, Some((prev_end, true))
-            if is_line && at_line_start(text, start) && on_next_line(text, prev_end, start));
+            if is_line && on_next_line(text, prev_end, start));
         if !continues {
             out.new_block();
         }
@@ -426,17 +430,6 @@ fn push_trimmed(text: &str, s: usize, e: usize, out: &mut LineSink) {
 /// Length of `s` without trailing `\n`/`\r`.
 fn trim_line_breaks_end(s: &str) -> usize {
     s.trim_end_matches(['\n', '\r']).len()
-}
-
-/// True when only whitespace (or a byte-order mark) precedes `at` on its line.
-fn at_line_start(text: &str, at: usize) -> bool {
-    let before = &text[..at];
-    let line = match before.rfind(['\n', '\r']) {
-        Some(i) => &before[i + 1..],
-        None => before.strip_prefix('\u{feff}').unwrap_or(before),
-    };
-    line.bytes()
-        .all(|c| matches!(c, b' ' | b'\t' | b'\x0b' | b'\x0c'))
 }
 
 /// True when `text[prev_end..start]` is whitespace with exactly one line break.
