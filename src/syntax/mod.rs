@@ -62,19 +62,56 @@ pub fn parse_file(language: Language, text: &str) -> ParsedFile {
     parser::parse_lines(text, &lines)
 }
 
-/// Candidate lines of `text` for `language`: comments, whole-document lines, and `x-threatspec`.
+/// Candidate lines of `text` for `language`: comments, whole-document lines, and
+/// `x-threatspec` values. YAML/JSON files that hold `x-threatspec` are parsed once for both.
+/// Blocks are numbered in file order.
 pub fn candidate_lines(language: Language, text: &str) -> Vec<CandidateLine> {
-    let mut lines = comments::candidate_lines(language, text);
-    if language.has_embedded_annotations() {
-        let mut embedded = embedded::x_threatspec_lines(language, text);
-        if !embedded.is_empty() {
-            let base = lines.last().map_or(0, |l| l.block + 1);
-            for l in &mut embedded {
-                l.block += base;
-            }
-            lines.extend(embedded);
-            lines.sort_by_key(|l| l.range.start);
+    let embedded_possible = language.has_embedded_annotations()
+        && memchr::memmem::find(text.as_bytes(), embedded::KEY.as_bytes()).is_some();
+    if !embedded_possible {
+        return comments::candidate_lines(language, text);
+    }
+    let Some(tree) = comments::parse_tree(language, text, None) else {
+        return comments::candidate_lines(language, text);
+    };
+    let mut lines = comments::candidate_lines_in_tree(language, &tree, text);
+    let embedded = embedded::x_threatspec_lines_in_tree(language, &tree, text);
+    if embedded.is_empty() {
+        return lines;
+    }
+    // Embedded strings never share a block with a comment: give them their own numbers,
+    // then renumber everything by first appearance so blocks increase in file order.
+    let base = lines.iter().map(|l| l.block + 1).max().unwrap_or(0);
+    lines.extend(embedded.into_iter().map(|mut l| {
+        l.block += base;
+        l
+    }));
+    lines.sort_by_key(|l| l.range.start);
+    // A block's lines are contiguous in file order (comments and strings never interleave),
+    // so a new number starts wherever the old one changes.
+    let mut previous = None;
+    let mut next = 0;
+    for line in &mut lines {
+        if previous != Some(line.block) {
+            previous = Some(line.block);
+            next += 1;
         }
+        line.block = next - 1;
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_blocks_increase_in_file_order_across_comments_and_embedded_strings() {
+        let text = "# @threat A (#a)\nx-threatspec: \"@exposes App to #a\"\n# @mitigates App against #a\n";
+        let lines = candidate_lines(Language::Yaml, text);
+        let blocks: Vec<u32> = lines.iter().map(|l| l.block).collect();
+        assert_eq!(blocks, [0, 1, 2], "{lines:?}");
+        let parsed = parse_file(Language::Yaml, text);
+        assert_eq!(parsed.annotations.len(), 3, "{parsed:?}");
+    }
 }
