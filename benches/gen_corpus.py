@@ -2,8 +2,10 @@
 """Deterministic benchmark corpora for benches/compare.sh (python3 standard library only).
 
     gen_corpus.py dense  OUT_DIR              2,000 C files x 10 ThreatSpec 0.5 relations
-    gen_corpus.py sparse OUT_DIR [--stdlib P] copy of the Python standard library, annotations
-                                              injected into every 100th .py file (sorted by path)
+    gen_corpus.py sparse OUT_DIR [--stdlib P] every .py file of the Python standard library
+                                              directory (site-packages included: 11,659 files,
+                                              128 MB here), annotations injected into every
+                                              100th .py file (sorted by path)
 
 Both write OUT_DIR/threatspec.yaml (the layout `threatspec init` creates, with `paths` pointing
 at OUT_DIR/src only, so threatspec never re-reads its own threatmodel/*.json output) and
@@ -240,8 +242,14 @@ def gen_sparse(out, stdlib):
     project_skeleton(out, "sparse", SPARSE_PATHS)
     dst_root = os.path.join(out, "src")
     shutil.rmtree(dst_root, ignore_errors=True)
-    ignore = shutil.ignore_patterns("__pycache__", "site-packages", "*.pyc")
-    shutil.copytree(stdlib, dst_root, ignore=ignore, symlinks=True)
+    # Every .py file under the standard library directory, site-packages included: on this
+    # machine's CPython 3.11 that is 11,659 files and 128 MB, the corpus the issue and the
+    # architecture notes measure.
+    def keep_python(directory, names):
+        return [n for n in names
+                if n == "__pycache__"
+                or (not n.endswith(".py") and not os.path.isdir(os.path.join(directory, n)))]
+    shutil.copytree(stdlib, dst_root, ignore=keep_python, symlinks=True)
     stats = {"corpus": "sparse", "files": 0, "annotations": 0, "relations": 0, "definitions": 0,
              "bytes": 0, "annotated_files": 0}
     py_files = []

@@ -15,7 +15,8 @@ use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
 use crate::model::names::{ancestors, normalize_name};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, Severity};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 
 pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -59,7 +60,7 @@ fn syntax_errors(facts: &FileFacts, out: &mut Vec<Diagnostic>) {
 }
 
 fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
-    let mut known: HashMap<EntityKind, Vec<&str>> = HashMap::new();
+    let mut known: HashMap<EntityKind, Vec<&str>> = HashMap::default();
     for (file, fact, id) in &analysis.dangling {
         let candidates = known.entry(fact.kind).or_insert_with(|| index.known_ids(fact.kind));
         let best = closest(id, candidates);
@@ -96,7 +97,7 @@ fn closest<'a>(id: &str, candidates: &[&'a str]) -> Option<&'a str> {
 }
 
 fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
-    let mut flagged: HashSet<(FilePath, u32)> = HashSet::new();
+    let mut flagged: HashSet<(FilePath, u32)> = HashSet::default();
     for (id, sites) in index.explicit_ids() {
         let defs: Vec<_> = sites.iter().filter_map(|s| Some((s, index.def(s)?))).collect();
         let Some(&(first_at, first)) = defs.iter().find(|(_, d)| d.declared).or(defs.first()) else {
@@ -283,7 +284,7 @@ pub(super) fn coverage_pairs(
     index: &ProjectIndex,
     resolved: &HashMap<FilePath, Vec<Vec<Resolved>>>,
 ) -> HashSet<(String, EntityKey)> {
-    let mut covered = HashSet::new();
+    let mut covered = HashSet::default();
     for facts in index.files() {
         for (i, ann) in facts.annotations().iter().enumerate() {
             let r = &resolved[&facts.path][i];

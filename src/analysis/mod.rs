@@ -10,8 +10,8 @@ mod diagnostics;
 use crate::diagnostic::{Diagnostic, FilePath, Level};
 use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, Severity};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHashSet};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Counts for `check`'s summary. Field names are public (the JSON output's `summary`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -89,15 +89,37 @@ impl Analysis {
     }
 }
 
+impl Analysis {
+    /// All diagnostics of the project, sorted by file and position.
+    pub fn diagnostics(&self, index: &ProjectIndex) -> Vec<Diagnostic> {
+        diagnostics::collect(index, self)
+    }
+
+    /// Summary counts; `files_scanned` is the walker's count (the index holds annotated files
+    /// only); `diagnostics` are counted as given (after any level overrides).
+    pub fn summary(&self, index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: usize) -> Summary {
+        summarize(index, self, diagnostics, files_scanned)
+    }
+}
+
 /// All diagnostics of the project, sorted by file and position.
 pub fn diagnostics(index: &ProjectIndex) -> Vec<Diagnostic> {
-    diagnostics::collect(index, &Analysis::new(index))
+    Analysis::new(index).diagnostics(index)
 }
 
 /// Summary counts; `files_scanned` is the walker's count (the index holds annotated files only).
 pub fn summary(index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: usize) -> Summary {
+    Analysis::new(index).summary(index, diagnostics, files_scanned)
+}
+
+fn summarize(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    diagnostics: &[Diagnostic],
+    files_scanned: usize,
+) -> Summary {
     let mut s = Summary { files_scanned, ..Summary::default() };
-    let mut entities: BTreeSet<EntityKey> = BTreeSet::new();
+    let mut entities: FxHashSet<&EntityKey> = FxHashSet::default();
     for facts in index.files() {
         if !facts.annotations().is_empty() {
             s.files_with_annotations += 1;
@@ -117,8 +139,8 @@ pub fn summary(index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: 
                 Body::Assumes { .. } => s.assumptions += 1,
                 _ => {}
             }
-            for fact in &facts.refs[i] {
-                if let Resolved::Entity(e) = index.resolve(fact) {
+            for r in &analysis.resolved[&facts.path][i] {
+                if let Resolved::Entity(e) = r {
                     entities.insert(e);
                 }
             }

@@ -211,8 +211,9 @@ pub fn check(args: &CheckArgs) -> i32 {
         // Already validated by clap's value parser.
         let _ = overrides.set(spec);
     }
-    let diagnostics = overrides.apply(analysis::diagnostics(&scan.index));
-    let summary = analysis::summary(&scan.index, &diagnostics, scan.files_scanned);
+    let analysis = analysis::Analysis::new(&scan.index);
+    let diagnostics = overrides.apply(analysis.diagnostics(&scan.index));
+    let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
 
     let to_terminal = args.output.is_none() && !args.no_color;
     let report = match args.format {

@@ -37,7 +37,8 @@ use crate::diagnostic::FilePath;
 use crate::syntax::{Annotation, Body, EntityKind, Language, ParsedFile, Ref, RefForm, Spanned};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
 use names::{normalize_name, path_key, threatspec_slug};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -308,13 +309,13 @@ pub enum Resolved {
 pub struct ProjectIndex {
     files: BTreeMap<FilePath, Arc<FileFacts>>,
     /// Explicit id -> its definition sites.
-    ids: HashMap<String, Vec<DefRef>>,
+    ids: FxHashMap<String, Vec<DefRef>>,
     /// `(kind, normalised name)` -> declared sites with that name.
-    names: HashMap<(EntityKind, String), Vec<DefRef>>,
+    names: KindMap<Vec<DefRef>>,
     /// Entity -> every site that declares it (definitions, inline ids, aliases).
-    by_entity: HashMap<EntityKey, Vec<DefRef>>,
+    by_entity: FxHashMap<EntityKey, Vec<DefRef>>,
     /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
-    implicit: HashMap<(EntityKind, String), Vec<(FilePath, String)>>,
+    implicit: KindMap<Vec<(FilePath, String)>>,
     revision: u64,
 }
 
@@ -340,11 +341,11 @@ impl ProjectIndex {
             }
             if let (Some(norm), true) = (&def.norm_name, def.declared || def.entity.kind == EntityKind::Asset)
             {
-                insert_sorted(self.names.entry((def.entity.kind, norm.clone())).or_default(), at);
+                insert_sorted(self.names.entry(def.entity.kind, norm), at);
             }
         }
         for (kind, slug, key) in &facts.implicit_ids {
-            let entries = self.implicit.entry((*kind, slug.clone())).or_default();
+            let entries = self.implicit.entry(*kind, slug);
             let item = (path.clone(), key.clone());
             let pos = entries.partition_point(|x| *x < item);
             entries.insert(pos, item);
@@ -362,11 +363,11 @@ impl ProjectIndex {
                 remove_from(&mut self.ids, &id.value, |d| &*d.file != path);
             }
             if let Some(norm) = &def.norm_name {
-                remove_from(&mut self.names, &(def.entity.kind, norm.clone()), |d| &*d.file != path);
+                remove_from(self.names.map_mut(def.entity.kind), norm.as_str(), |d| &*d.file != path);
             }
         }
         for (kind, slug, _) in &old.implicit_ids {
-            remove_from(&mut self.implicit, &(*kind, slug.clone()), |(f, _)| &**f != path);
+            remove_from(self.implicit.map_mut(*kind), slug.as_str(), |(f, _)| &**f != path);
         }
         self.revision += 1;
     }
@@ -392,9 +393,9 @@ impl ProjectIndex {
     }
 
     /// Declared sites per `(kind, normalised name)`, in key order.
-    pub fn declared_names(&self) -> impl Iterator<Item = (&(EntityKind, String), &[DefRef])> {
+    pub fn declared_names(&self) -> impl Iterator<Item = ((EntityKind, &str), &[DefRef])> {
         let mut names: Vec<_> = self.names.iter().map(|(k, v)| (k, v.as_slice())).collect();
-        names.sort_by(|a, b| a.0.cmp(b.0));
+        names.sort_by(|a, b| a.0.cmp(&b.0));
         names.into_iter()
     }
 
@@ -407,7 +408,7 @@ impl ProjectIndex {
                 {
                     return Resolved::Entity(def.entity.clone());
                 }
-                if let Some((_, key)) = self.implicit.get(&(kind, id.clone())).and_then(|v| v.first()) {
+                if let Some((_, key)) = self.implicit.get(kind, id).and_then(|v| v.first()) {
                     return Resolved::Entity(EntityKey { kind, key: key.clone() });
                 }
                 if kind == EntityKind::Threat && is_builtin_legacy_threat(id) {
@@ -426,7 +427,7 @@ impl ProjectIndex {
             }
             Lookup::Name { norm, path } => {
                 if let Some(def) =
-                    self.names.get(&(kind, norm.clone())).and_then(|s| s.first()).and_then(|d| self.def(d))
+                    self.names.get(kind, norm).and_then(|s| s.first()).and_then(|d| self.def(d))
                 {
                     return Resolved::Entity(def.entity.clone());
                 }
@@ -442,7 +443,7 @@ impl ProjectIndex {
     /// Every id a reference of `kind` could use: explicit ids and implicit ids, sorted.
     pub fn known_ids(&self, kind: EntityKind) -> Vec<&str> {
         let mut out: Vec<&str> = self.ids.keys().map(String::as_str).collect();
-        out.extend(self.implicit.keys().filter(|(k, _)| *k == kind).map(|(_, s)| s.as_str()));
+        out.extend(self.implicit.map(kind).keys().map(String::as_str));
         out.sort_unstable();
         out.dedup();
         out
@@ -559,6 +560,43 @@ impl ProjectIndex {
     }
 }
 
+/// One string-keyed table per entity kind: lookups borrow the key instead of building a
+/// `(kind, String)` tuple.
+#[derive(Debug)]
+struct KindMap<V> {
+    maps: [FxHashMap<String, V>; 5],
+}
+
+impl<V> Default for KindMap<V> {
+    fn default() -> Self {
+        Self { maps: std::array::from_fn(|_| FxHashMap::default()) }
+    }
+}
+
+impl<V: Default> KindMap<V> {
+    fn get(&self, kind: EntityKind, key: &str) -> Option<&V> {
+        self.maps[kind.index()].get(key)
+    }
+    fn entry(&mut self, kind: EntityKind, key: &str) -> &mut V {
+        let map = &mut self.maps[kind.index()];
+        if !map.contains_key(key) {
+            map.insert(key.to_string(), V::default());
+        }
+        map.get_mut(key).expect("just inserted")
+    }
+    fn map(&self, kind: EntityKind) -> &FxHashMap<String, V> {
+        &self.maps[kind.index()]
+    }
+    fn map_mut(&mut self, kind: EntityKind) -> &mut FxHashMap<String, V> {
+        &mut self.maps[kind.index()]
+    }
+    fn iter(&self) -> impl Iterator<Item = ((EntityKind, &str), &V)> {
+        EntityKind::ALL
+            .into_iter()
+            .flat_map(move |k| self.maps[k.index()].iter().map(move |(s, v)| ((k, s.as_str()), v)))
+    }
+}
+
 /// ThreatSpec 0.1 shipped a library of `@cwe_<n>_<slug>` threat ids; they resolve without a
 /// definition.
 fn is_builtin_legacy_threat(id: &str) -> bool {
@@ -572,7 +610,7 @@ fn insert_sorted(v: &mut Vec<DefRef>, at: DefRef) {
     v.insert(pos, at);
 }
 
-fn remove_from<K, V, Q>(map: &mut HashMap<K, Vec<V>>, key: &Q, keep: impl FnMut(&V) -> bool)
+fn remove_from<K, V, Q>(map: &mut FxHashMap<K, Vec<V>>, key: &Q, keep: impl FnMut(&V) -> bool)
 where
     K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
     Q: std::hash::Hash + Eq + ?Sized,

@@ -8,7 +8,10 @@ use unicode_normalization::UnicodeNormalization;
 /// `_` trimmed. `SQL Injection`, `sql-injection` and `SQL_Injection` are one name.
 pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
-    for c in name.nfkc().flat_map(char::to_lowercase) {
+    // NFKC leaves ASCII unchanged; skipping it for the common case halves the cost.
+    let chars: Box<dyn Iterator<Item = char>> =
+        if name.is_ascii() { Box::new(name.chars()) } else { Box::new(name.nfkc()) };
+    for c in chars.flat_map(char::to_lowercase) {
         let c = if c.is_whitespace() || c == '-' { '_' } else { c };
         if c == '_' && (out.is_empty() || out.ends_with('_')) {
             continue;

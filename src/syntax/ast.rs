@@ -86,6 +86,14 @@ pub enum EntityKind {
 }
 
 impl EntityKind {
+    pub const ALL: [EntityKind; 5] =
+        [EntityKind::Asset, EntityKind::Threat, EntityKind::Control, EntityKind::Actor, EntityKind::Boundary];
+
+    /// Position in [`EntityKind::ALL`] (for per-kind tables).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EntityKind::Asset => "asset",

@@ -14,6 +14,7 @@ pub mod ast;
 pub mod comments;
 pub mod embedded;
 pub mod language;
+pub mod lexer;
 pub mod parser;
 pub mod prefilter;
 pub mod verbs;

@@ -1,0 +1,186 @@
+//! The fast comment lexer must find exactly the comment lines tree-sitter finds. Checked on
+//! real files (the machine's Python standard library and C headers, this repository's sources)
+//! and on generated programs. A file the lexer declines (`None`) is tree-sitter's anyway.
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use threat_analyzer::syntax::{CandidateLine, Language, comments, lexer};
+
+/// Lines from the lexer and from tree-sitter; `None` when the lexer declines.
+fn both(language: Language, text: &str) -> Option<(Vec<CandidateLine>, Vec<CandidateLine>)> {
+    let ranges = lexer::comment_ranges(language, text)?;
+    let fast = comments::lines_from_comments(language, text, ranges);
+    let tree = comments::parse_tree(language, text, None).expect("tree-sitter parses");
+    Some((fast, comments::candidate_lines_in_tree(language, &tree, text)))
+}
+
+fn render(text: &str, lines: &[CandidateLine]) -> Vec<String> {
+    lines.iter().map(|l| format!("{} {:?}", l.block, l.range.slice(text))).collect()
+}
+
+fn assert_agree(path: &Path, language: Language, text: &str) -> bool {
+    match both(language, text) {
+        Some((fast, tree)) => {
+            assert_eq!(render(text, &fast), render(text, &tree), "{} ({language:?})", path.display());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Every `step`-th file under `root` with one of `exts`, sorted, at most `limit`.
+fn sample(root: &Path, exts: &[&str], step: usize, limit: usize) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file()
+                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e))
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files.into_iter().step_by(step).take(limit).collect()
+}
+
+fn check_files(files: &[PathBuf]) -> (usize, usize) {
+    let (mut agreed, mut declined) = (0, 0);
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let Some(language) = Language::from_path(path) else { continue };
+        if assert_agree(path, language, &text) {
+            agreed += 1;
+        } else {
+            declined += 1;
+        }
+    }
+    (agreed, declined)
+}
+
+fn python_stdlib() -> Option<PathBuf> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"])
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    path.is_dir().then_some(path)
+}
+
+#[test]
+fn agrees_on_the_python_standard_library() {
+    // CPython 3 is on every machine of this project's kind (and CI's).
+    let root = python_stdlib().expect("python3 and its standard library");
+    let files = sample(&root, &["py"], 23, 400);
+    assert!(files.len() >= 200, "only {} files sampled", files.len());
+    let (agreed, declined) = check_files(&files);
+    // The lexer must actually take the fast path on ordinary code.
+    assert!(agreed * 10 >= (agreed + declined) * 9, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_c_headers() {
+    let files = sample(Path::new("/usr/include"), &["h"], 7, 300);
+    assert!(files.len() >= 100, "only {} headers sampled", files.len());
+    let (agreed, declined) = check_files(&files);
+    assert!(agreed * 10 >= (agreed + declined) * 8, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_this_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = sample(&root.join("examples"), &["py", "go", "c", "h", "java", "cs", "cpp"], 1, 1000);
+    files.extend(sample(&root.join("tests"), &["py", "go", "c", "h", "java", "cs", "cpp"], 1, 1000));
+    assert!(!files.is_empty());
+    check_files(&files);
+}
+
+/// Statement-shaped C-family code mixing every literal kind with comments.
+fn c_program() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        Just("\"plain\"".to_string()),
+        Just("\"has // and /* inside\"".to_string()),
+        Just("\"esc \\\" quote // x\"".to_string()),
+        Just("'\"'".to_string()),
+        Just("'\\''".to_string()),
+        Just("'/'".to_string()),
+        Just("1'000'000".to_string()),
+        Just("0x1Fp-3".to_string()),
+        Just("a / b".to_string()),
+        Just("x".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("// @exposes App to #x".to_string()),
+        Just("// quote \" and ' inside".to_string()),
+        Just("/* block @mitigates A against #b */".to_string()),
+        Just("/**\n * @threat T (#t)\n */".to_string()),
+        Just("// continued \\\n still comment".to_string()),
+        Just("/* a */ /* b */".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (literal.clone(), proptest::option::of(comment.clone()))
+            .prop_map(|(l, c)| format!("    v = {l};{}\n", c.map(|c| format!(" {c}")).unwrap_or_default())),
+        comment.prop_map(|c| format!("    {c}\n")),
+        Just("\n".to_string()),
+        Just("    if (a) { b(); }\n".to_string()),
+    ];
+    proptest::collection::vec(stmt, 0..30)
+        .prop_map(|s| format!("int f(void) {{\n{}    return 0;\n}}\n", s.concat()))
+}
+
+/// Python code mixing string kinds, prefixes and comments.
+fn python_program() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        Just("'# not'".to_string()),
+        Just("\"# not\"".to_string()),
+        Just("r'\\'#'".to_string()),
+        Just("b\"x\"".to_string()),
+        Just("f'{a}#'".to_string()),
+        Just("'''\n# not\n'''".to_string()),
+        Just("\"\"\"doc \\\"\"\" # x\n\"\"\"".to_string()),
+        Just("''".to_string()),
+        Just("1_000".to_string()),
+        Just("name".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("# @exposes App to #x".to_string()),
+        Just("#@mitigates A against #b".to_string()),
+        Just("# quote ' \" inside".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (literal, proptest::option::of(comment.clone()))
+            .prop_map(|(l, c)| format!("v = {l}{}\n", c.map(|c| format!("  {c}")).unwrap_or_default())),
+        comment.prop_map(|c| format!("{c}\n")),
+        Just("\n".to_string()),
+        Just("def f(x):\n    return x\n".to_string()),
+    ];
+    proptest::collection::vec(stmt, 0..30).prop_map(|s| s.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn agrees_on_generated_c_family_code(program in c_program(), flavour in 0usize..5) {
+        let (language, program) = match flavour {
+            0 => (Language::C, program),
+            1 => (Language::Cpp, program),
+            2 => (Language::Java, program.replace("1'000'000", "1_000_000").replace("0x1Fp-3", "0x1F")),
+            3 => (Language::CSharp, program.replace("1'000'000", "1_000_000").replace("0x1Fp-3", "0x1F")),
+            _ => (Language::Go, program.replace("int f(void)", "func f() int").replace("1'000'000", "1_000_000")),
+        };
+        let (fast, tree) = both(language, &program).expect("lexer takes generated code");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{:?}\n{}", language, program);
+    }
+
+    #[test]
+    fn agrees_on_generated_python(program in python_program()) {
+        let (fast, tree) = both(Language::Python, &program).expect("lexer takes generated code");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+}
