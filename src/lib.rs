@@ -9,9 +9,11 @@
 //!               |
 //!           model      per-file facts merged into one project index; no I/O
 //!               |
-//!           syntax     languages, comments, the annotation parser; pure functions of text
+//!           syntax     languages, comments (tree-sitter; a verified fast lexer for whole-file
+//!                      scans), the annotation parser; pure functions of text
 //!
-//!   render (human, json, sarif) reads analysis results; walk does the file-system I/O.
+//!   render (human, json, sarif) reads analysis results; walk does the file-system I/O
+//!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse).
 //! ```
 //!
 //! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) does no I/O and knows no

@@ -1,14 +1,17 @@
 //! Syntax: from a file's text to annotations, with exact ranges. Pure functions of text.
 //!
 //! Owns: the language registry ([`language`]), tree-sitter comment extraction ([`comments`]),
-//! `x-threatspec` keys in YAML/JSON ([`embedded`]), the literal prefilter ([`prefilter`]), the
-//! verb table ([`verbs`]) and the one parser for all three dialects ([`parser`]).
+//! the fast comment lexer that stands in for a full parse where it provably agrees with
+//! tree-sitter ([`lexer`]), `x-threatspec` keys in YAML/JSON ([`embedded`]), the literal
+//! prefilter ([`prefilter`]), the verb table ([`verbs`]) and the one parser for all three
+//! dialects ([`parser`]).
 //!
 //! Must never: do I/O, resolve references across files, or fail. Parsing returns what it
 //! understood plus [`SyntaxError`]s; a broken line never hides the lines after it.
 //!
-//! Pipeline for one file: prefilter -> candidate lines (comment text with delimiters stripped,
-//! each a byte range into the file) -> annotation parser.
+//! Pipeline for one file: prefilter -> comment ranges (fast lexer, else tree-sitter) ->
+//! candidate lines (comment text with delimiters stripped, each a byte range into the file) ->
+//! annotation parser.
 
 pub mod ast;
 pub mod comments;
