@@ -6,6 +6,7 @@
 //! or know LSP, JSON-RPC or terminal types.
 
 mod diagnostics;
+pub mod ide;
 
 use crate::diagnostic::{Diagnostic, FilePath, Level};
 use crate::model::{EntityKey, ProjectIndex, Resolved};
