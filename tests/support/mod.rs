@@ -6,7 +6,7 @@
 //!   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
 //! ```
 //!
-//! `//- /path` starts a file. A line whose first non-blank character is `^` is not part of
+//! `//- /path` starts a file. `$0` marks the cursor (at most one per fixture). A line whose first non-blank character is `^` is not part of
 //! the file: it marks an expected diagnostic under the line above (the carets span its first
 //! line), followed by the level and the code.
 #![allow(dead_code)]
@@ -20,6 +20,8 @@ use threat_analyzer::text::ColumnUnit;
 
 pub struct Fixture {
     pub files: Vec<(String, String)>,
+    /// `$0` in the fixture: the file and byte offset of the cursor (removed from the text).
+    pub cursor: Option<(String, usize)>,
     /// `(file, line, start col, end col, "level code")`, 0-based, char columns.
     pub expected: Vec<(String, u32, u32, u32, String)>,
 }
@@ -28,6 +30,7 @@ pub fn parse_fixture(fixture: &str) -> Fixture {
     let fixture = trim_indent(fixture);
     let mut files: Vec<(String, String)> = Vec::new();
     let mut expected = Vec::new();
+    let mut cursor = None;
     for line in fixture.lines() {
         if let Some(path) = line.strip_prefix("//- /") {
             files.push((path.trim().to_string(), String::new()));
@@ -43,10 +46,16 @@ pub fn parse_fixture(fixture: &str) -> Fixture {
             expected.push((path.clone(), line_no, start, start + carets, label));
             continue;
         }
-        text.push_str(line);
+        match line.find("$0") {
+            Some(at) => {
+                cursor = Some((path.clone(), text.len() + at));
+                text.push_str(&line.replacen("$0", "", 1));
+            }
+            None => text.push_str(line),
+        }
         text.push('\n');
     }
-    Fixture { files, expected }
+    Fixture { files, cursor, expected }
 }
 
 pub fn index_of(files: &[(String, String)]) -> ProjectIndex {
@@ -119,4 +128,11 @@ fn trim_indent(text: &str) -> String {
         .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The index of a fixture and its `$0` cursor (file, byte offset); panics without a cursor.
+pub fn index_with_cursor(fixture: &str) -> (ProjectIndex, String, usize) {
+    let f = parse_fixture(fixture);
+    let (file, offset) = f.cursor.clone().expect("fixture needs a $0 cursor");
+    (index_of(&f.files), file, offset)
 }
