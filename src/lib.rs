@@ -22,6 +22,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod diagnostic;
+pub mod lsp;
 pub mod model;
 pub mod render;
 pub mod syntax;

@@ -59,11 +59,26 @@ pub const THREATSPEC_CONFIG: &str = "threatspec.yaml";
 pub struct WalkOptions {
     /// Files larger than this many bytes are skipped.
     pub max_file_size: u64,
+    /// Key files by their absolute path instead of the path relative to [`Scan::root`] (the
+    /// language server's choice: it converts keys to `file:` URIs).
+    pub absolute_paths: bool,
+    /// Called after each candidate file is read, with (files done, files to read).
+    pub progress: Option<Progress>,
 }
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        Self { max_file_size: DEFAULT_MAX_FILE_SIZE }
+        Self { max_file_size: DEFAULT_MAX_FILE_SIZE, absolute_paths: false, progress: None }
+    }
+}
+
+/// A progress callback for [`WalkOptions::progress`].
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress(..)")
     }
 }
 
@@ -208,10 +223,16 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         by_path.entry(rel).or_insert((abs, language, size));
     }
 
+    let total = by_path.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let outcomes: Vec<(PathBuf, Outcome)> = by_path
         .into_par_iter()
         .map(|(rel, (abs, language, size))| {
-            let outcome = load(&abs, Arc::from(rel), language, size, options);
+            let key = if options.absolute_paths { abs.to_string_lossy().into_owned() } else { rel };
+            let outcome = load(&abs, Arc::from(key), language, size, options);
+            if let Some(Progress(report)) = &options.progress {
+                report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+            }
             (abs, outcome)
         })
         .collect();
@@ -512,7 +533,7 @@ mod tests {
 
     #[test]
     fn decode_strips_bom_and_rejects_binary_invalid_and_oversized() {
-        let options = WalkOptions { max_file_size: 64 };
+        let options = WalkOptions { max_file_size: 64, ..WalkOptions::default() };
         let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec(), &options).unwrap();
         assert_eq!(text.as_deref(), Some("# @audit App\n"));
         assert_eq!(decode(b"no annotation here \xff".to_vec(), &options), Ok(None));

@@ -5,13 +5,12 @@ mod support;
 use support::*;
 
 #[test]
-fn no_arguments_prints_help_and_exits_2() {
+fn help_names_the_commands_and_the_language_server() {
     let dir = tempdir();
-    let r = run(dir.path(), &[]);
-    assert_eq!(r.code, 2, "{r:?}");
-    let text = format!("{}{}", r.stdout, r.stderr);
-    assert!(text.contains("Usage: threat-analyzer <COMMAND>"), "{text}");
-    assert!(text.contains("check"), "{text}");
+    let r = run(dir.path(), &["--help"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Usage: threat-analyzer [OPTIONS] [COMMAND]"), "{}", r.stdout);
+    assert!(r.stdout.contains("check") && r.stdout.contains("lsp"), "{}", r.stdout);
 }
 
 #[test]

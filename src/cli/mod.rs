@@ -32,6 +32,9 @@ files in many languages, merges them into one threat model, and reports unmitiga
 confirmed findings, dangling references and malformed annotations.";
 
 const AFTER_HELP: &str = "\
+With no command (or `lsp`, or `--stdio`) threat-analyzer serves the Language Server Protocol on
+standard input/output: that is what editors run.
+
 Examples:
   threat-analyzer check                      Check the current directory
   threat-analyzer check src lib              Check two directories
@@ -49,13 +52,17 @@ Exit status: 0 no diagnostic reaches --fail-on, 1 one does, 2 usage or I/O error
     about = ABOUT,
     long_about = LONG_ABOUT,
     after_help = AFTER_HELP,
-    arg_required_else_help = true,
     propagate_version = true,
     max_term_width = 100
 )]
 pub struct Cli {
+    /// Serve the language server over standard input/output (what editors run; the same as
+    /// `lsp`, or no arguments at all).
+    #[arg(long, global = true)]
+    pub stdio: bool,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +70,8 @@ pub enum Command {
     /// Check annotations under PATHs and report diagnostics.
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
+    Lsp,
 }
 
 const CHECK_AFTER_HELP: &str = "\
@@ -186,13 +195,15 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check(args) => check(&args),
+        Some(Command::Check(args)) if !cli.stdio => check(&args),
+        // vscode-languageclient appends `--stdio` to whatever command it runs.
+        Some(Command::Check(_) | Command::Lsp) | None => crate::lsp::run_stdio(),
     }
 }
 
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
-    let options = WalkOptions { max_file_size: args.max_file_size };
+    let options = WalkOptions { max_file_size: args.max_file_size, ..WalkOptions::default() };
     let scan = match walk::scan(&args.paths, &options) {
         Ok(scan) => scan,
         Err(err) => {

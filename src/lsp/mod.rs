@@ -1,0 +1,37 @@
+//! Language server: the tower-lsp-server shell around the analysis.
+//!
+//! Owns: the protocol (capabilities, position encoding, URIs), open documents, the workspace
+//! index's lifecycle (background indexing with `$/progress`, edits, closes) and publishing
+//! diagnostics. Must never: compute an IDE answer itself (that is `analysis::ide`), hold a lock
+//! across an `.await`, await a client request inside a handler, or write to a user's files.
+//!
+//! Concurrency (see `design/architecture.md`): tower-lsp-server runs up to four handlers at a
+//! time, so `didOpen`/`didChange`/`didClose` apply their edit and replace the file's facts in
+//! the index *before* their first `.await`; edits therefore apply in arrival order. Readers take
+//! the index's read lock for a synchronous computation and release it. One diagnostics task
+//! debounces changes (50 ms), computes the project's diagnostics for one index revision,
+//! drops the result if the revision moved meanwhile, and republishes only files whose
+//! diagnostics changed.
+
+pub mod convert;
+mod documents;
+mod server;
+
+pub use server::Backend;
+
+/// Serves the language server on standard input/output until `exit`; returns the exit status.
+pub fn run_stdio() -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("threat-analyzer: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    runtime.block_on(async {
+        let (service, socket) = tower_lsp_server::LspService::new(Backend::new);
+        tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    });
+    // Do not wait for the blocking stdin reader: a client may keep stdin open after `exit`.
+    std::process::exit(0)
+}

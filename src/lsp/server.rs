@@ -1,0 +1,496 @@
+//! The `LanguageServer` implementation: lifecycle, document sync, indexing and diagnostics.
+
+use super::convert;
+use super::documents::Document;
+use crate::analysis::Analysis;
+use crate::diagnostic::{Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
+use crate::model::{FileFacts, ProjectIndex};
+use crate::syntax::Language;
+use crate::text::ColumnUnit;
+use crate::walk::{self, WalkOptions};
+use dashmap::DashMap;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::notification::Progress as ProgressNotification;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+/// Commands for `workspace/executeCommand`.
+const COMMANDS: &[&str] = &["threat-analyzer.status", "threat-analyzer.reindex"];
+
+/// How long the diagnostics task waits for more edits before computing.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// Where each diagnostic code is documented.
+const DOCS_URL: &str = "https://github.com/threat-analyzer/threat-analyzer/blob/main/README.md";
+
+/// Server settings, from `initializationOptions` and `workspace/didChangeConfiguration`
+/// (either at the top level or under a `threatAnalyzer` key).
+#[derive(Clone, Debug, Default)]
+struct Settings {
+    overrides: LevelOverrides,
+    max_file_size: Option<u64>,
+}
+
+impl Settings {
+    fn from_json(value: &serde_json::Value) -> (Settings, Vec<String>) {
+        let value = value.get("threatAnalyzer").unwrap_or(value);
+        let mut settings = Settings::default();
+        let mut problems = Vec::new();
+        if let Some(map) = value.get("severity").and_then(|v| v.as_object()) {
+            for (code, level) in map {
+                let spec = format!("{code}={}", level.as_str().unwrap_or_default());
+                if let Err(e) = settings.overrides.set(&spec) {
+                    problems.push(e);
+                }
+            }
+        }
+        settings.max_file_size = value.get("maxFileSize").and_then(|v| v.as_u64());
+        (settings, problems)
+    }
+}
+
+pub struct Backend {
+    client: Client,
+    state: Arc<State>,
+}
+
+struct State {
+    /// 0 = UTF-16 (the default), 1 = UTF-8.
+    encoding: AtomicU8,
+    docs: DashMap<FilePath, Document>,
+    index: RwLock<ProjectIndex>,
+    roots: RwLock<Vec<PathBuf>>,
+    settings: RwLock<Settings>,
+    /// Set by every change; the diagnostics task waits on it.
+    changed: Notify,
+    /// Last diagnostics published per file (to republish only what changed).
+    published: Mutex<HashMap<FilePath, Vec<tower_lsp_server::ls_types::Diagnostic>>>,
+    work_done_progress: AtomicBool,
+    shutting_down: AtomicBool,
+}
+
+impl State {
+    fn unit(&self) -> ColumnUnit {
+        if self.encoding.load(Ordering::Relaxed) == 1 { ColumnUnit::Utf8 } else { ColumnUnit::Utf16 }
+    }
+
+    fn index_read(&self) -> std::sync::RwLockReadGuard<'_, ProjectIndex> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn index_write(&self) -> std::sync::RwLockWriteGuard<'_, ProjectIndex> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces one file's facts (or removes the file when it holds nothing) and wakes the
+    /// diagnostics task. Synchronous: callers run it before their first `.await`.
+    fn set_facts(&self, key: &FilePath, facts: Option<FileFacts>) {
+        {
+            let mut index = self.index_write();
+            match facts {
+                Some(f) if !f.is_empty() => index.set_file(Arc::new(f)),
+                _ => index.remove_file(key),
+            }
+        }
+        self.changed.notify_one();
+    }
+
+    /// Facts for `key` from disk (used when a document closes: the disk version wins again).
+    fn facts_from_disk(&self, key: &FilePath) -> Option<FileFacts> {
+        let path = Path::new(&**key);
+        let language = Language::from_path(path)?;
+        let limit = self.settings.read().ok()?.max_file_size.unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
+        if std::fs::metadata(path).ok()?.len() > limit {
+            return None;
+        }
+        let bytes = std::fs::read(path).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        Some(FileFacts::new(key.clone(), language, text.into()))
+    }
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        let state = Arc::new(State {
+            encoding: AtomicU8::new(0),
+            docs: DashMap::new(),
+            index: RwLock::new(ProjectIndex::new()),
+            roots: RwLock::new(Vec::new()),
+            settings: RwLock::new(Settings::default()),
+            changed: Notify::new(),
+            published: Mutex::new(HashMap::new()),
+            work_done_progress: AtomicBool::new(false),
+            shutting_down: AtomicBool::new(false),
+        });
+        tokio::spawn(diagnostics_task(client.clone(), state.clone()));
+        Backend { client, state }
+    }
+
+    /// Runs `f` with the index read-locked; a panic becomes an error response.
+    fn read<T>(&self, f: impl FnOnce(&ProjectIndex, ColumnUnit) -> T) -> Result<T> {
+        let unit = self.state.unit();
+        let index = self.state.index_read();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&index, unit))).map_err(|_| {
+            let mut e = Error::internal_error();
+            e.message = "threat-analyzer: internal error while answering (see the server log)".into();
+            e
+        })
+    }
+}
+
+/// Indexes every workspace root in the background, reporting `$/progress` when the client
+/// supports it. Open documents keep their editor text.
+async fn index_workspace(client: Client, state: Arc<State>) {
+    let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    if roots.is_empty() {
+        return;
+    }
+    let token = NumberOrString::String("threat-analyzer/index".into());
+    let progress = state.work_done_progress.load(Ordering::Relaxed)
+        && client.create_work_done_progress(token.clone()).await.is_ok();
+    if progress {
+        send_progress(
+            &client,
+            &token,
+            WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title: "Indexing threat model".into(),
+                cancellable: Some(false),
+                message: Some(format!("{} folder(s)", roots.len())),
+                percentage: Some(0),
+            }),
+        )
+        .await;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
+    let max_file_size =
+        state.settings.read().ok().and_then(|s| s.max_file_size).unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
+    let worker_state = state.clone();
+    let worker = tokio::task::spawn_blocking(move || {
+        let mut files = 0;
+        let mut annotated = 0;
+        for root in roots {
+            let tx = tx.clone();
+            let options = WalkOptions {
+                max_file_size,
+                absolute_paths: true,
+                progress: Some(walk::Progress(Arc::new(move |done, total| {
+                    let _ = tx.send((done, total));
+                }))),
+            };
+            let Ok(scan) = walk::scan_from(&root, std::slice::from_ref(&root), &options) else { continue };
+            files += scan.files_scanned;
+            // Merge file by file so requests see what is known so far.
+            for facts in scan.index.files() {
+                annotated += 1;
+                if worker_state.docs.contains_key(&facts.path) {
+                    continue; // the open buffer wins
+                }
+                worker_state.index_write().set_file(facts.clone());
+            }
+            worker_state.changed.notify_one();
+        }
+        (files, annotated)
+    });
+    let mut last = 0;
+    while let Some((done, total)) = rx.recv().await {
+        let pct = (done * 100 / total.max(1)) as u32;
+        if progress && (pct >= last + 5 || done == total) {
+            last = pct;
+            send_progress(
+                &client,
+                &token,
+                WorkDoneProgress::Report(WorkDoneProgressReport {
+                    cancellable: Some(false),
+                    message: Some(format!("{done}/{total} files")),
+                    percentage: Some(pct.min(100)),
+                }),
+            )
+            .await;
+        }
+    }
+    let (files, annotated) = worker.await.unwrap_or((0, 0));
+    if progress {
+        send_progress(
+            &client,
+            &token,
+            WorkDoneProgress::End(WorkDoneProgressEnd {
+                message: Some(format!("{files} files, {annotated} with annotations")),
+            }),
+        )
+        .await;
+    }
+    state.changed.notify_one();
+}
+
+async fn send_progress(client: &Client, token: &ProgressToken, value: WorkDoneProgress) {
+    client
+        .send_notification::<ProgressNotification>(ProgressParams {
+            token: token.clone(),
+            value: ProgressParamsValue::WorkDone(value),
+        })
+        .await;
+}
+
+/// Converts one core diagnostic for the protocol; `None` when its file is not in the index.
+fn to_lsp(
+    index: &ProjectIndex,
+    d: &CoreDiagnostic,
+    unit: ColumnUnit,
+) -> Option<tower_lsp_server::ls_types::Diagnostic> {
+    let facts = index.file(&d.file)?;
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .filter_map(|r| {
+            let f = index.file(&r.file)?;
+            Some(DiagnosticRelatedInformation {
+                location: Location {
+                    uri: convert::uri_of(&r.file)?,
+                    range: convert::range(&f.text, &f.line_index, r.range, unit),
+                },
+                message: r.message.clone(),
+            })
+        })
+        .collect();
+    Some(tower_lsp_server::ls_types::Diagnostic {
+        range: convert::range(&facts.text, &facts.line_index, d.range, unit),
+        severity: Some(match d.level {
+            Level::Error => DiagnosticSeverity::ERROR,
+            Level::Warning => DiagnosticSeverity::WARNING,
+            Level::Note => DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(NumberOrString::String(d.code.as_str().into())),
+        code_description: Uri::from_str(&format!("{DOCS_URL}#{}", d.code.as_str()))
+            .ok()
+            .map(|href| CodeDescription { href }),
+        source: Some("threat-analyzer".into()),
+        message: d.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        tags: d.unnecessary.then(|| vec![DiagnosticTag::UNNECESSARY]),
+        data: None,
+    })
+}
+
+/// Debounces changes, computes diagnostics for one index revision and republishes the files
+/// whose diagnostics changed. Results computed from an older revision are dropped.
+async fn diagnostics_task(client: Client, state: Arc<State>) {
+    loop {
+        state.changed.notified().await;
+        tokio::time::sleep(DEBOUNCE).await;
+        if state.shutting_down.load(Ordering::Relaxed) {
+            return;
+        }
+        let unit = state.unit();
+        let overrides = state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
+        let computed = {
+            let index = state.index_read();
+            let revision = index.revision();
+            let diagnostics = overrides.apply(Analysis::new(&index).diagnostics(&index));
+            let mut by_file: HashMap<FilePath, Vec<tower_lsp_server::ls_types::Diagnostic>> = HashMap::new();
+            for facts in index.files() {
+                by_file.entry(facts.path.clone()).or_default();
+            }
+            for d in &diagnostics {
+                if let Some(lsp) = to_lsp(&index, d, unit) {
+                    by_file.entry(d.file.clone()).or_default().push(lsp);
+                }
+            }
+            (revision, by_file)
+        };
+        let (revision, by_file) = computed;
+        if state.index_read().revision() != revision {
+            continue; // a newer edit arrived: its notification recomputes
+        }
+        let mut to_send = Vec::new();
+        {
+            let mut published = state.published.lock().unwrap_or_else(|e| e.into_inner());
+            for (file, diags) in &by_file {
+                if published.get(file) != Some(diags) {
+                    to_send.push((file.clone(), diags.clone()));
+                }
+            }
+            // Files that left the index (deleted, emptied) get their diagnostics cleared.
+            for file in published.keys() {
+                if !by_file.contains_key(file) {
+                    to_send.push((file.clone(), Vec::new()));
+                }
+            }
+            for (file, diags) in &to_send {
+                if diags.is_empty() {
+                    published.remove(file);
+                } else {
+                    published.insert(file.clone(), diags.clone());
+                }
+            }
+        }
+        for (file, diags) in to_send {
+            let version = state.docs.get(&file).map(|d| d.version);
+            if let Some(uri) = convert::uri_of(&file) {
+                client.publish_diagnostics(uri, diags, version).await;
+            }
+        }
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let caps = &params.capabilities;
+        let utf8 = caps
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|encs| encs.contains(&PositionEncodingKind::UTF8));
+        self.state.encoding.store(u8::from(utf8), Ordering::Relaxed);
+        let progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        self.state.work_done_progress.store(progress, Ordering::Relaxed);
+
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)]
+        if roots.is_empty()
+            && let Some(path) = params.root_uri.as_ref().and_then(|u| u.to_file_path())
+        {
+            roots.push(path.into_owned());
+        }
+        if let Ok(mut r) = self.state.roots.write() {
+            *r = roots;
+        }
+        if let Some(options) = &params.initialization_options {
+            let (settings, _) = Settings::from_json(options);
+            if let Ok(mut s) = self.state.settings.write() {
+                *s = settings;
+            }
+        }
+
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "threat-analyzer".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(if utf8 {
+                    PositionEncodingKind::UTF8
+                } else {
+                    PositionEncodingKind::UTF16
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    ..Default::default()
+                })),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
+                    ..Default::default()
+                }),
+                ..ServerCapabilities::default()
+            },
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // Never await a client request inside a handler: indexing (and its progress token
+        // request) runs in its own task.
+        tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.state.shutting_down.store(true, Ordering::Relaxed);
+        self.state.changed.notify_one();
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        let key = convert::key_of(&doc.uri);
+        let language = Language::from_path(Path::new(&*key)).or_else(|| language_of_id(&doc.language_id));
+        let Some(language) = language else { return };
+        let mut document = Document::new(&doc.text, doc.version, language);
+        let facts = document.facts(key.clone());
+        self.state.docs.insert(key.clone(), document);
+        self.state.set_facts(&key, Some(facts));
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let key = convert::key_of(&params.text_document.uri);
+        let unit = self.state.unit();
+        // Applied synchronously, before any await, so edits keep their arrival order.
+        let facts = {
+            let Some(mut doc) = self.state.docs.get_mut(&key) else { return };
+            for change in &params.content_changes {
+                doc.apply(change, unit);
+            }
+            doc.version = params.text_document.version;
+            doc.facts(key.clone())
+        };
+        self.state.set_facts(&key, Some(facts));
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let key = convert::key_of(&params.text_document.uri);
+        self.state.docs.remove(&key);
+        // The file on disk is the truth again (or nothing, for an unsaved buffer).
+        let facts = self.state.facts_from_disk(&key);
+        self.state.set_facts(&key, facts);
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        match params.command.as_str() {
+            "threat-analyzer.status" => self
+                .read(|index, _| {
+                    let files = index.files().count();
+                    let annotations: usize = index.files().map(|f| f.annotations().len()).sum();
+                    serde_json::json!({
+                        "files_with_annotations": files,
+                        "annotations": annotations,
+                        "open_documents": self.state.docs.len(),
+                        "revision": index.revision(),
+                    })
+                })
+                .map(Some),
+            "threat-analyzer.reindex" => {
+                tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
+                Ok(None)
+            }
+            other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let (settings, problems) = Settings::from_json(&params.settings);
+        if let Ok(mut s) = self.state.settings.write() {
+            *s = settings;
+        }
+        self.state.changed.notify_one();
+        for p in problems {
+            self.client.log_message(MessageType::WARNING, format!("threat-analyzer settings: {p}")).await;
+        }
+    }
+}
+
+/// Fallback for documents whose path has no known extension (`untitled:` buffers).
+fn language_of_id(id: &str) -> Option<Language> {
+    Language::from_name(id).or_else(|| match id {
+        "shellscript" | "sh" => Language::from_name("bash"),
+        "typescriptreact" => Language::from_name("tsx"),
+        "javascriptreact" => Language::from_name("javascript"),
+        "terraform" => Language::from_name("hcl"),
+        "csharp" => Language::from_name("csharp"),
+        "cpp" | "c" => Language::from_name(id),
+        "plaintext" => Language::from_name("text"),
+        _ => None,
+    })
+}

@@ -1,0 +1,214 @@
+//! The language server over an in-memory connection: start-up, encodings, indexing with
+//! progress, diagnostics across files, and edit ordering.
+mod lsp_support;
+use lsp_support::*;
+use serde_json::{Value, json};
+use std::fs;
+use std::sync::Arc;
+use threat_analyzer::analysis;
+use threat_analyzer::model::{FileFacts, ProjectIndex};
+use threat_analyzer::syntax::Language;
+
+fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+const DEFS: &str = "# @threat SQL Injection (#sqli) [high]\n# @control Prepared statements (#prepared)\n";
+const EXPOSED: &str = "def search(q):\n    # @exposes Shop.Orders to #sqli\n    return q\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiates_utf8_when_offered_and_utf16_otherwise() {
+    let dir = workspace(&[]);
+    let (_, result) = TestClient::start(
+        dir.path(),
+        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    let (_, result) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
+    assert_eq!(result["capabilities"]["textDocumentSync"]["change"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexes_the_workspace_with_progress_and_pushes_diagnostics_for_unopened_files() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED), ("README.md", "@exposes nothing")]);
+    let (mut client, _) =
+        TestClient::start(dir.path(), json!({"window": {"workDoneProgress": true}}), Value::Null).await;
+    let uri = file_uri(&dir.path().join("api/orders.py"));
+    let diags = client.diagnostics_for(&uri, |d| !d.is_empty()).await;
+    assert_eq!(codes(&diags), ["unmitigated-exposure"]);
+    let d = &diags[0];
+    assert_eq!(d["severity"], 1, "high severity threat: error");
+    assert_eq!(d["range"]["start"], json!({"line": 1, "character": 6}));
+    assert_eq!(d["source"], "threat-analyzer");
+    assert!(d["codeDescription"]["href"].as_str().unwrap().ends_with("README.md#unmitigated-exposure"));
+    assert!(d["relatedInformation"][0]["location"]["uri"].as_str().unwrap().ends_with("defs.py"));
+    // Progress: begin, then end (reports in between when there is more than one step).
+    let begin =
+        client.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin").await;
+    assert_eq!(begin["params"]["value"]["title"], "Indexing threat model");
+    let end = client.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end").await;
+    assert!(end["params"]["value"]["message"].as_str().unwrap().contains("2 with annotations"), "{end}");
+    assert!(client.notifications.iter().any(|m| m["method"] == "window/workDoneProgress/create"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_in_one_file_clears_the_diagnostic_of_another() {
+    let dir =
+        workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED), ("api/db.py", "# database access\n")]);
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let orders = file_uri(&dir.path().join("api/orders.py"));
+    client.diagnostics_for(&orders, |d| !d.is_empty()).await;
+    let db = file_uri(&dir.path().join("api/db.py"));
+    client.open(&db, "python", "# database access\n").await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": db, "version": 2},
+                "contentChanges": [{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+                                    "text": "# @mitigates Shop.Orders against #sqli using #prepared\n"}]
+            }),
+        )
+        .await;
+    let diags = client.diagnostics_for(&orders, |d| d.is_empty()).await;
+    assert!(diags.is_empty());
+    // Closing the buffer restores the file on disk, which mitigates nothing.
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": db}})).await;
+    let diags = client.diagnostics_for(&orders, |d| !d.is_empty()).await;
+    assert_eq!(codes(&diags), ["unmitigated-exposure"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_change_levels_and_silence_codes() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED)]);
+    let options =
+        json!({"threatAnalyzer": {"severity": {"unmitigated-exposure": "off", "unused-definition": "off"}}});
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), options).await;
+    let uri = file_uri(&dir.path().join("api/orders.py"));
+    client
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": {"threatAnalyzer": {"severity": {"unmitigated-exposure": "note"}}}}),
+        )
+        .await;
+    let diags = client.diagnostics_for(&uri, |d| !d.is_empty()).await;
+    assert_eq!(diags[0]["severity"], 3, "note = information");
+}
+
+/// A deterministic pseudo-random sequence (no external RNG needed for reproducibility).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, bound: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % bound.max(1)
+    }
+}
+
+fn utf16_position(text: &str, offset: usize) -> (u32, u32) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+    (line as u32, text[line_start..offset].encode_utf16().count() as u32)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_rapid_edits_apply_in_order() {
+    let dir = workspace(&[("defs.py", DEFS)]);
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let path = dir.path().join("edit.py");
+    let uri = file_uri(&path);
+    let mut text = String::from("# @exposes Shop.Orders to #sqli\n# é😀 notes\n");
+    client.open(&uri, "python", &text).await;
+    let pieces = ["a", "é", "😀", "\n", "#", " @audit X", "#sq", "li", " "];
+    let mut rng = Lcg(7);
+    for version in 2..1002 {
+        // Pick a char boundary, maybe delete the next char, insert a piece.
+        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+        let start = boundaries[rng.next(boundaries.len())];
+        let delete = rng.next(3) == 0 && start < text.len();
+        let end = if delete { start + text[start..].chars().next().unwrap().len_utf8() } else { start };
+        let insert = pieces[rng.next(pieces.len())];
+        let (l1, c1) = utf16_position(&text, start);
+        let (l2, c2) = utf16_position(&text, end);
+        text.replace_range(start..end, insert);
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version},
+                       "contentChanges": [{"range": {"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}, "text": insert}]}),
+            )
+            .await;
+    }
+    // A last edit that always changes the diagnostics, so a publish for it must follow.
+    let end = utf16_position(&text, text.len());
+    let tail = "\n# @exposes Final.Check to #sqli\n";
+    text.push_str(tail);
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 1002},
+                   "contentChanges": [{"range": {"start": {"line": end.0, "character": end.1}, "end": {"line": end.0, "character": end.1}}, "text": tail}]}),
+        )
+        .await;
+    // What the library computes for the client's final text is what the server must publish.
+    let mut index = ProjectIndex::new();
+    let key = path.to_string_lossy().to_string();
+    index.set_file(Arc::new(FileFacts::new(key.as_str().into(), Language::Python, text.as_str().into())));
+    let defs_key = dir.path().join("defs.py").to_string_lossy().to_string();
+    index.set_file(Arc::new(FileFacts::new(defs_key.as_str().into(), Language::Python, DEFS.into())));
+    let expected: Vec<(String, (u32, u32))> = analysis::diagnostics(&index)
+        .iter()
+        .filter(|d| *d.file == *key)
+        .map(|d| (d.code.as_str().to_string(), utf16_position(&text, d.range.start())))
+        .collect();
+    let published = client
+        .wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == 1002
+        })
+        .await;
+    let got: Vec<(String, (u32, u32))> = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let start = &d["range"]["start"];
+            (
+                d["code"].as_str().unwrap().to_string(),
+                (start["line"].as_u64().unwrap() as u32, start["character"].as_u64().unwrap() as u32),
+            )
+        })
+        .collect();
+    assert!(expected.iter().any(|(c, _)| c == "unmitigated-exposure"));
+    assert_eq!(got, expected, "final text:\n{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_command_reports_the_index_and_unknown_commands_are_errors() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED)]);
+    let (mut client, init) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    assert!(
+        init["capabilities"]["executeCommandProvider"]["commands"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("threat-analyzer.status"))
+    );
+    let uri = file_uri(&dir.path().join("api/orders.py"));
+    client.diagnostics_for(&uri, |d| !d.is_empty()).await;
+    let status =
+        client.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"})).await;
+    assert_eq!(status["files_with_annotations"], 2);
+    assert_eq!(status["annotations"], 3);
+    let err = client.request_raw("workspace/executeCommand", json!({"command": "rm -rf"})).await;
+    assert!(err["error"]["message"].as_str().unwrap().contains("unknown command"), "{err}");
+}

@@ -1,0 +1,161 @@
+//! An in-process LSP client over `tokio::io::duplex`: real JSON-RPC framing against the real
+//! server, without a process. Server-to-client requests (`window/workDoneProgress/create`,
+//! `client/registerCapability`) are answered with `null`; notifications are kept in order.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
+use threat_analyzer::lsp::Backend;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
+use tower_lsp_server::{LspService, Server};
+
+pub struct TestClient {
+    reader: BufReader<ReadHalf<DuplexStream>>,
+    writer: WriteHalf<DuplexStream>,
+    next_id: i64,
+    pub notifications: Vec<Value>,
+}
+
+/// Generous guard against a hang (not a timing assertion).
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
+impl TestClient {
+    /// Starts a server and completes `initialize`/`initialized` with `root` as the workspace.
+    pub async fn start(root: &Path, capabilities: Value, options: Value) -> (TestClient, Value) {
+        let (client_io, server_io) = tokio::io::duplex(1 << 20);
+        let (server_read, server_write) = tokio::io::split(server_io);
+        let (service, socket) = LspService::new(Backend::new);
+        tokio::spawn(Server::new(server_read, server_write, socket).serve(service));
+        let (read, write) = tokio::io::split(client_io);
+        let mut client =
+            TestClient { reader: BufReader::new(read), writer: write, next_id: 1, notifications: Vec::new() };
+        let uri = file_uri(root);
+        let result = client
+            .request(
+                "initialize",
+                json!({
+                    "processId": null,
+                    "rootUri": uri,
+                    "workspaceFolders": [{"uri": uri, "name": "root"}],
+                    "capabilities": capabilities,
+                    "initializationOptions": options,
+                }),
+            )
+            .await;
+        client.notify("initialized", json!({})).await;
+        (client, result)
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        let body = serde_json::to_string(&message).unwrap();
+        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        self.writer.write_all(frame.as_bytes()).await.unwrap();
+        self.writer.flush().await.unwrap();
+    }
+
+    pub async fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params})).await;
+    }
+
+    /// Sends a request and returns its `result` (panics on an error response).
+    pub async fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params).await;
+        if let Some(error) = response.get("error") {
+            panic!("{method} failed: {error}");
+        }
+        response["result"].clone()
+    }
+
+    /// Sends a request and returns the whole response (result or error).
+    pub async fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        loop {
+            let message = self.read().await;
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                return message;
+            }
+            self.handle(message).await;
+        }
+    }
+
+    async fn handle(&mut self, message: Value) {
+        if message.get("method").is_some() && message.get("id").is_some() {
+            // A request from the server: acknowledge it.
+            let id = message["id"].clone();
+            self.send(json!({"jsonrpc": "2.0", "id": id, "result": null})).await;
+            self.notifications.push(message);
+        } else {
+            self.notifications.push(message);
+        }
+    }
+
+    async fn read(&mut self) -> Value {
+        tokio::time::timeout(HANG_GUARD, self.read_frame())
+            .await
+            .expect("the server answered within the hang guard")
+    }
+
+    async fn read_frame(&mut self) -> Value {
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).await.unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length: ") {
+                length = v.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).await.unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// Reads messages until a notification satisfies `pred`; returns it. Earlier matching
+    /// notifications already received are considered first.
+    pub async fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(pos) = self.notifications.iter().position(&pred) {
+            return self.notifications.remove(pos);
+        }
+        loop {
+            let message = self.read().await;
+            if message.get("id").is_none() && pred(&message) {
+                return message;
+            }
+            self.handle(message).await;
+        }
+    }
+
+    /// The next `publishDiagnostics` for `uri` that satisfies `pred`.
+    pub async fn diagnostics_for(&mut self, uri: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let message = self
+            .wait_for(|m| {
+                m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == uri
+                    && pred(m["params"]["diagnostics"].as_array().map(Vec::as_slice).unwrap_or_default())
+            })
+            .await;
+        message["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn open(&mut self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        )
+        .await;
+    }
+}
+
+pub fn file_uri(path: &Path) -> String {
+    tower_lsp_server::ls_types::Uri::from_file_path(path).unwrap().as_str().to_string()
+}
+
+pub fn codes(diags: &[Value]) -> Vec<String> {
+    diags.iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect()
+}
