@@ -5,8 +5,11 @@
 //! feature needs resolved facts), a file path and byte offsets. Must never: know LSP types,
 //! positions in UTF-16, URIs, or do I/O; the `lsp` module converts.
 
+pub mod code_actions;
 pub mod completion;
+pub mod inlay_hints;
 pub mod navigation;
+pub mod semantic_tokens;
 
 use crate::diagnostic::FilePath;
 use crate::model::{ProjectIndex, RefFact, Resolved};

@@ -1,0 +1,297 @@
+//! Code actions: quick fixes for diagnostics and rewrites of annotations, as text edits.
+//!
+//! Every action is a list of [`Edit`]s (file, byte range, new text); nothing touches disk.
+//! New annotation lines copy the comment style of the annotation they sit next to: its
+//! indentation and comment marker (`    # `, `// `, ` * `; a `/* ... */` line stays a closed
+//! block comment), and the file's line ending.
+//!
+//! - every diagnostic's own `fix` in range becomes a quick fix (the misspelt verb, the closest
+//!   id of a dangling reference);
+//! - `dangling-reference`: define the missing id right above the annotation (`@threat X (#x)`,
+//!   or `@alias threat @x to X` for a legacy `@x`);
+//! - `unmitigated-exposure`: add a `@mitigates` with a placeholder control below the exposure,
+//!   or accept the risk with `@accepts`;
+//! - ThreatSpec 0.1 annotations (`@connects @b:@c to @d:@e`) can be rewritten to GAL
+//!   (`@flows B.C -> D.E`).
+
+use super::super::Analysis;
+use crate::diagnostic::{Code, Diagnostic, Edit};
+use crate::model::{FileFacts, ProjectIndex};
+use crate::syntax::{Annotation, Body, Dialect, EntityKind, Ref, RefForm};
+use crate::text::TextRange;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    QuickFix,
+    Refactor,
+    RefactorRewrite,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeAction {
+    pub title: String,
+    pub kind: ActionKind,
+    pub edits: Vec<Edit>,
+    /// Indexes into the `diagnostics` given to [`code_actions`] that this action fixes.
+    pub diagnostics: Vec<usize>,
+    /// The one obvious fix (editors apply it with a single key).
+    pub preferred: bool,
+}
+
+/// Actions for `range` of `file`: fixes for the given diagnostics that touch the range, and
+/// rewrites of the annotations that touch it.
+pub fn code_actions(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    diagnostics: &[Diagnostic],
+    file: &str,
+    range: TextRange,
+) -> Vec<CodeAction> {
+    let _ = analysis; // the diagnostics already carry what the fixes need
+    let Some(facts) = index.file(file) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        if &*d.file != file || !overlaps(d.range, range) {
+            continue;
+        }
+        if let Some(fix) = &d.fix {
+            out.push(CodeAction {
+                title: fix.label.clone(),
+                kind: ActionKind::QuickFix,
+                edits: fix.edits.clone(),
+                diagnostics: vec![i],
+                preferred: true,
+            });
+        }
+        match d.code {
+            Code::DanglingReference => out.extend(define_missing(facts, d, i)),
+            Code::UnmitigatedExposure => out.extend(cover_exposure(facts, d, i)),
+            _ => {}
+        }
+    }
+    for ann in facts.annotations() {
+        if ann.dialect == Dialect::LegacyThreatSpec
+            && overlaps(ann.range, range)
+            && !facts.slice(ann.range).contains(['\n', '\r'])
+            && let Some(new_text) = to_gal(facts, ann)
+        {
+            out.push(CodeAction {
+                title: "Convert this comment to GAL syntax".into(),
+                kind: ActionKind::RefactorRewrite,
+                edits: vec![Edit { file: facts.path.clone(), range: ann.range, new_text }],
+                diagnostics: Vec::new(),
+                preferred: false,
+            });
+        }
+    }
+    out
+}
+
+fn overlaps(a: TextRange, b: TextRange) -> bool {
+    a.start <= b.end && b.start <= a.end
+}
+
+/// "Define threat #x": a definition line above the annotation holding the dangling reference.
+fn define_missing(facts: &FileFacts, d: &Diagnostic, i: usize) -> Option<CodeAction> {
+    let (ann, fact) = facts
+        .refs
+        .iter()
+        .enumerate()
+        .find_map(|(a, refs)| refs.iter().find(|f| f.name_range == d.range).map(|f| (a, f)))?;
+    let ann = &facts.annotations()[ann];
+    let id = facts.slice(fact.name_range);
+    let name = name_from_id(id);
+    let legacy = fact.name_range.start() > 0 && facts.text.as_bytes()[fact.name_range.start() - 1] == b'@';
+    let line = match (legacy, fact.kind) {
+        (true, EntityKind::Asset) => format!("@alias component @{id} to {name}"),
+        (true, EntityKind::Boundary) => format!("@alias boundary @{id} to {name}"),
+        (true, _) => format!("@alias threat @{id} to {name}"),
+        (false, EntityKind::Boundary) => return None,
+        (false, kind) => format!("@{} {name} (#{id})", kind.as_str()),
+    };
+    Some(CodeAction {
+        title: format!("Define {} #{id}", fact.kind.as_str()),
+        kind: ActionKind::QuickFix,
+        edits: vec![insert_line(facts, ann, &line, Where::Above)],
+        diagnostics: vec![i],
+        preferred: false,
+    })
+}
+
+/// `csrf-token` -> `Csrf Token`.
+fn name_from_id(id: &str) -> String {
+    id.split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// "Add @mitigates ..." and "Accept the risk ..." for an unmitigated exposure.
+fn cover_exposure(facts: &FileFacts, d: &Diagnostic, i: usize) -> Vec<CodeAction> {
+    let Some((a, ann)) = facts.annotations().iter().enumerate().find(|(_, a)| a.range == d.range) else {
+        return Vec::new();
+    };
+    if !matches!(ann.body, Body::Exposes { .. }) {
+        return Vec::new();
+    }
+    let asset = facts.slice(facts.refs[a][0].range);
+    let threat = facts.slice(facts.refs[a][1].range);
+    let gal = ann.dialect == Dialect::Gal;
+    let mitigates = if gal {
+        format!("@mitigates {asset} against {threat} using #TODO-control")
+    } else {
+        format!("@mitigates {asset} against {threat} with #TODO-control")
+    };
+    let accepts = if gal {
+        format!("@accepts {threat} on {asset} -- \"TODO: reason\"")
+    } else {
+        format!("@accepts {threat} to {asset} with TODO: reason")
+    };
+    vec![
+        CodeAction {
+            title: format!("Add @mitigates {asset} against {threat} using …"),
+            kind: ActionKind::QuickFix,
+            edits: vec![insert_line(facts, ann, &mitigates, Where::Below)],
+            diagnostics: vec![i],
+            preferred: true,
+        },
+        CodeAction {
+            title: format!("Accept the risk (@accepts {threat} on {asset} -- \"reason\")"),
+            kind: ActionKind::QuickFix,
+            edits: vec![insert_line(facts, ann, &accepts, Where::Below)],
+            diagnostics: vec![i],
+            preferred: false,
+        },
+    ]
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Where {
+    Above,
+    Below,
+}
+
+/// An edit that inserts `annotation` as a new comment line above or below `ann`, in the same
+/// comment style.
+fn insert_line(facts: &FileFacts, ann: &Annotation, annotation: &str, at: Where) -> Edit {
+    let text = &*facts.text;
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let (prefix, suffix) = comment_style(text, ann.range.start());
+    let line = format!("{prefix}{annotation}{suffix}");
+    let (offset, new_text) = match at {
+        Where::Above => {
+            let start = text[..ann.range.start()].rfind(['\n', '\r']).map_or(0, |p| p + 1);
+            (start, format!("{line}{eol}"))
+        }
+        Where::Below => {
+            let end = ann.range.end();
+            let line_end = text[end..].find(['\n', '\r']).map_or(text.len(), |p| end + p);
+            (line_end, format!("{eol}{line}"))
+        }
+    };
+    Edit { file: facts.path.clone(), range: TextRange::empty(offset), new_text }
+}
+
+/// The start and end a new annotation line needs to sit in the same comment as the annotation
+/// whose `@` is at `at`: the line's indentation and comment marker, and ` */` for a block
+/// comment that closes on the same line.
+fn comment_style(text: &str, at: usize) -> (String, &'static str) {
+    let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |p| p + 1);
+    let before = &text[line_start..at];
+    let indent = &before[..before.len() - before.trim_start().len()];
+    let rest = before.trim();
+    // The comment marker is the run of marker characters just before the annotation (code may
+    // precede it: `x = 1  # @audit App`).
+    let marker_start = rest
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !matches!(c, '/' | '#' | '*' | '-' | ';' | '!' | '%'))
+        .map_or(0, |(p, c)| p + c.len_utf8());
+    let marker = &rest[marker_start..];
+    if marker.starts_with("/*") {
+        return (format!("{indent}/* "), " */");
+    }
+    let space = if marker.is_empty() { "" } else { " " };
+    (format!("{indent}{marker}{space}"), "")
+}
+
+/// The GAL form of a ThreatSpec 0.1 annotation, when GAL can say the same thing.
+fn to_gal(facts: &FileFacts, ann: &Annotation) -> Option<String> {
+    let r = |x: &Ref| gal_ref(facts, x);
+    let mut notes: Vec<String> = Vec::new();
+    let line = match &ann.body {
+        Body::Flows { from, to, two_way, name, .. } => {
+            notes.extend(name.iter().map(|n| n.value.clone()));
+            format!("@flows {} {} {}", r(from), if *two_way { "<->" } else { "->" }, r(to))
+        }
+        Body::Exposes { asset, threat } => format!("@exposes {} to {}", r(asset), r(threat)),
+        Body::Mitigates { asset, threat, control } => {
+            let mut s = format!("@mitigates {} against {}", r(asset), r(threat));
+            if let Some(c) = control {
+                s.push_str(&format!(" using {}", r(c)));
+            }
+            s
+        }
+        Body::Accepts { threat, asset } => format!("@accepts {} on {}", r(threat), r(asset)),
+        Body::Transfers { threat, from: Some(from), to } => {
+            format!("@transfers {} from {} to {}", r(threat), r(from), r(to))
+        }
+        Body::Confirmed { threat, asset } => format!("@confirmed {} on {}", r(threat), r(asset)),
+        Body::Audit { asset, note } => {
+            notes.extend(note.iter().map(|n| n.value.clone()));
+            format!("@audit {}", r(asset))
+        }
+        Body::Validates { control, asset } => format!("@validates {} for {}", r(control), r(asset)),
+        Body::Alias { kind: EntityKind::Threat, target, name } => {
+            let RefForm::Id(id) = &target.form else { return None };
+            format!("@threat {} (#{})", name.value, id.value)
+        }
+        Body::Alias { kind: EntityKind::Asset, target, name } => {
+            notes.push(name.value.clone());
+            format!("@asset {}", r(target))
+        }
+        _ => return None,
+    };
+    let mut out = line;
+    if let Some(sev) = &ann.severity {
+        out.push(' ');
+        out.push_str(facts.slice(sev.range));
+    }
+    for e in &ann.external_refs {
+        out.push(' ');
+        out.push_str(&e.value);
+    }
+    notes.extend(ann.details.iter().map(|d| d.value.clone()));
+    notes.extend(ann.description.iter().map(|d| d.value.clone()));
+    if !notes.is_empty() {
+        let text = notes.join(": ").replace('\\', "\\\\").replace('"', "\\\"");
+        out.push_str(&format!(" -- \"{text}\""));
+    }
+    Some(out)
+}
+
+/// An argument in GAL: `@b:@c` -> `B.C`, `@id` -> `#id`, names as written.
+fn gal_ref(facts: &FileFacts, r: &Ref) -> String {
+    match &r.form {
+        RefForm::Legacy { boundary, component } => {
+            format!("{}.{}", capitalise(&boundary.value), capitalise(&component.value))
+        }
+        RefForm::Id(id) => format!("#{}", id.value),
+        RefForm::Name { .. } => facts.slice(r.range).to_string(),
+    }
+}
+
+/// `web_app` -> `Web_App`: the same path key (segments are compared normalised), GAL-looking.
+fn capitalise(id: &str) -> String {
+    id.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
