@@ -6,7 +6,10 @@
 //! positions in UTF-16, URIs, or do I/O; the `lsp` module converts.
 
 pub mod completion;
+pub mod hover;
 pub mod navigation;
+pub mod rename;
+pub mod symbols;
 
 use crate::diagnostic::FilePath;
 use crate::model::{ProjectIndex, RefFact, Resolved};
