@@ -19,7 +19,7 @@
 //! put inside a code span; only ids (`[A-Za-z0-9_.-]`) are shown as code. Lists stop after
 //! [`MAX_ITEMS`] entries with a count of the rest.
 
-use super::navigation::{declaration_sites, target_at};
+use super::navigation::{declaration_sites, display_name, target_at};
 use crate::analysis::Analysis;
 use crate::model::names::ancestors;
 use crate::model::{EntityKey, FileFacts, ProjectIndex, RefFact, Resolved};
@@ -104,16 +104,10 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
     if builtin {
         ids.push(&entity.key);
     }
-    let name = defs.iter().find_map(|(_, d)| d.name.clone()).or_else(|| first_spelling(index, entity));
+    let name = Some(display_name(index, entity)).filter(|n| !(ids.contains(&n.as_str()) || builtin));
     let _ = write!(md, "**{}**", entity.kind.as_str());
-    match name {
-        Some(name) => {
-            let _ = write!(md, " {}", escape_markdown(&name));
-        }
-        None if ids.is_empty() => {
-            let _ = write!(md, " {}", escape_markdown(&entity.key));
-        }
-        None => {}
+    if let Some(name) = name {
+        let _ = write!(md, " {}", escape_markdown(&name));
     }
     for id in &ids {
         let _ = write!(md, " `#{id}`");
@@ -184,19 +178,6 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     if !v.contains(&s) {
         v.push(s);
     }
-}
-
-/// The name as first written in the project, for entities without a named definition.
-fn first_spelling(index: &ProjectIndex, entity: &EntityKey) -> Option<String> {
-    let target = Resolved::Entity(entity.clone());
-    for facts in index.files() {
-        for fact in facts.refs.iter().flatten() {
-            if matches!(fact.lookup, crate::model::Lookup::Name { .. }) && index.resolve(fact) == target {
-                return Some(facts.slice(fact.name_range).to_string());
-            }
-        }
-    }
-    None
 }
 
 /// `path:line` (1-based), escaped.

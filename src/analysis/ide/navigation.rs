@@ -25,7 +25,7 @@ pub use super::rename::{prepare_rename, rename};
 pub use super::symbols::{Symbol, SymbolKind, document_symbols, workspace_symbols};
 
 use super::{Location, occurrences, ref_at};
-use crate::model::{EntityKey, ProjectIndex, Resolved};
+use crate::model::{EntityKey, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, RefForm};
 use crate::text::TextRange;
 use rustc_hash::FxHashSet;
@@ -143,6 +143,23 @@ pub(crate) fn declaration_sites(index: &ProjectIndex, entity: &EntityKey) -> Vec
 /// Every definition site of an entity (declared or inline), as `(file, annotation, range)`.
 fn definition_ranges(index: &ProjectIndex, entity: &EntityKey) -> Vec<Location> {
     index.definitions(entity).into_iter().map(|(file, d)| Location { file, range: d.range }).collect()
+}
+
+/// A readable name: the first declared name, else the name as first written in the project
+/// (for entities only named inline), else the key.
+pub(crate) fn display_name(index: &ProjectIndex, entity: &EntityKey) -> String {
+    if let Some(name) = index.definitions(entity).into_iter().find_map(|(_, d)| d.name.clone()) {
+        return name;
+    }
+    let target = Resolved::Entity(entity.clone());
+    for facts in index.files() {
+        for fact in facts.refs.iter().flatten() {
+            if matches!(fact.lookup, Lookup::Name { .. }) && index.resolve(fact) == target {
+                return facts.slice(fact.name_range).to_string();
+            }
+        }
+    }
+    entity.key.clone()
 }
 
 fn first_occurrence(index: &ProjectIndex, entity: &EntityKey) -> Option<Location> {

@@ -28,7 +28,7 @@
 //! differently (a name containing ` to ` splitting an `@exposes`), the rename is refused. Edits
 //! are sorted by file and position, without duplicates, and never overlap.
 
-use super::navigation::{Spelling, Target, target_at};
+use super::navigation::{Spelling, Target, display_name, target_at};
 use crate::diagnostic::{Edit, FilePath};
 use crate::model::names::{normalize_name, path_key, threatspec_slug};
 use crate::model::{EntityKey, Lookup, ProjectIndex, Resolved};
@@ -89,7 +89,7 @@ fn mode(index: &ProjectIndex, target: &Target) -> Result<Mode, String> {
             }
             Err(format!(
                 "`#{text}` is ThreatSpec's implicit id of `{}`; rename that name instead",
-                index.display_name(&entity)
+                display_name(index, &entity)
             ))
         }
         Spelling::Legacy => Ok(Mode::Path { entity }),
