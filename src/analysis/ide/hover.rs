@@ -16,13 +16,13 @@
 //! - actor: its entitlements; boundary: what it separates.
 //!
 //! Annotation text is untrusted: every piece of it is escaped ([`escape_markdown`]) and never
-//! put inside a code span; only ids (`[A-Za-z0-9_.-]`) are shown as code. Lists stop after
+//! put inside a code span; only ids (`#id`, `@id`, `@b:@c` of `[A-Za-z0-9_.-]`) are shown as code. Lists stop after
 //! [`MAX_ITEMS`] entries with a count of the rest.
 
 use super::navigation::{declaration_sites, display_name, target_at};
 use crate::analysis::Analysis;
 use crate::model::names::ancestors;
-use crate::model::{EntityKey, FileFacts, ProjectIndex, RefFact, Resolved};
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
 use crate::text::{ColumnUnit, TextRange};
 use std::fmt::Write as _;
@@ -186,9 +186,12 @@ fn place(index: &ProjectIndex, file: &str, offset: usize) -> String {
     format!("{}:{line}", escape_markdown(file))
 }
 
-/// An argument as written, escaped.
+/// An argument as written: ids (`#id`, `@id`, `@b:@c`) as code, names escaped.
 fn written(facts: &FileFacts, fact: &RefFact) -> String {
-    escape_markdown(facts.slice(fact.range))
+    let text = facts.slice(fact.range);
+    let id_like = matches!(fact.lookup, Lookup::Id(_) | Lookup::Legacy(_))
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '@' | '_' | '-' | '.' | ':'));
+    if id_like { format!("`{text}`") } else { escape_markdown(text) }
 }
 
 struct Status {
@@ -226,7 +229,9 @@ impl Status {
             for (i, ann) in facts.annotations().iter().enumerate() {
                 let r = &all[i];
                 let refs = &facts.refs[i];
-                if !r.iter().any(|x| x == &target) {
+                let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
+                    if entity.kind == EntityKind::Boundary && id.value == entity.key);
+                if !bounded && !r.iter().any(|x| x == &target) {
                     continue;
                 }
                 let at = (file_no, ann.range.start());
