@@ -28,7 +28,7 @@ use super::{Location, occurrences, ref_at};
 use crate::model::{EntityKey, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, RefForm};
 use crate::text::TextRange;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Whether a highlighted occurrence reads or defines the entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -195,11 +195,20 @@ pub(crate) fn all_occurrences(index: &ProjectIndex, resolved: &Resolved) -> Vec<
         Resolved::Dangling(_) => Vec::new(),
     };
     let mut covered = vec![false; defs.len()];
+    // Definition starts per file, sorted, so each occurrence finds its own in O(log n).
+    let mut starts: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
+    for (i, d) in defs.iter().enumerate() {
+        starts.entry(&d.file).or_default().push((d.range.start(), i));
+    }
+    for v in starts.values_mut() {
+        v.sort_unstable();
+    }
     let mut out = Vec::new();
     for (loc, fact) in occurrences(index, resolved) {
         let mut defines = fact.defines;
-        for (i, d) in defs.iter().enumerate() {
-            if d.file == loc.file && fact.range.contains(d.range.start()) {
+        if let Some(v) = starts.get(&*loc.file) {
+            let first = v.partition_point(|(s, _)| *s < fact.range.start());
+            for &(_, i) in v[first..].iter().take_while(|(s, _)| *s < fact.range.end()) {
                 defines = true;
                 covered[i] = true;
             }
