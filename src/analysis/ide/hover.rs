@@ -1,0 +1,358 @@
+//! Hover: what an entity is and where it stands in the project, as Markdown.
+//!
+//! Owns: the hover text of an entity argument (or a definition's `(#id)`). Must never: know LSP
+//! types or do I/O.
+//!
+//! The text is: a header (`**threat** SQL Injection `#sqli``), the description (from the
+//! definition annotations, then legacy `@describe`), severity and external references, where it
+//! is defined (`file:line`, 1-based; "implicitly" when only named inline; "built-in" for the
+//! legacy CWE library), then its status in the project:
+//! - threat: how many exposures; each mitigation (asset, control), acceptance, transfer and
+//!   confirmed finding with its place; each exposure nothing covers as **open** (coverage is the
+//!   `unmitigated-exposure` rule: the asset or one of its ancestors);
+//! - asset: its exposures (open or covered), mitigations, acceptances, transfers, confirmed
+//!   findings and the controls validated on it;
+//! - control: what it mitigates where, and where it is validated (or that it is not);
+//! - actor: its entitlements; boundary: what it separates.
+//!
+//! Annotation text is untrusted: every piece of it is escaped ([`escape_markdown`]) and never
+//! put inside a code span; only ids (`#id`, `@id`, `@b:@c` of `[A-Za-z0-9_.-]`) are shown as code. Lists stop after
+//! [`MAX_ITEMS`] entries with a count of the rest.
+
+use super::navigation::{declaration_sites, display_name, target_at};
+use crate::analysis::Analysis;
+use crate::model::names::ancestors;
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
+use crate::syntax::{Body, EntityKind};
+use crate::text::{ColumnUnit, TextRange};
+use std::fmt::Write as _;
+
+/// Entries shown per status list.
+pub const MAX_ITEMS: usize = 20;
+
+/// Hover text and the range it describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoverInfo {
+    pub markdown: String,
+    pub range: TextRange,
+}
+
+/// The hover for the entity under the cursor, `None` when the cursor is on no entity.
+pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usize) -> Option<HoverInfo> {
+    let target = target_at(index, file, offset)?;
+    let markdown = match &target.resolved {
+        Resolved::Dangling(id) => {
+            format!("`#{id}` is not defined: no definition in the project has this id")
+        }
+        Resolved::Entity(entity) => entity_markdown(index, analysis, entity),
+    };
+    Some(HoverInfo { markdown, range: target.range })
+}
+
+/// Escapes annotation text for Markdown: backslash before every character Markdown or HTML
+/// could read as syntax, whitespace runs (newlines too) collapsed to one space, and a leading
+/// list, heading or numbered-list marker neutralised.
+pub fn escape_markdown(text: &str) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(collapsed.len() + 8);
+    let digits = collapsed.bytes().take_while(u8::is_ascii_digit).count();
+    for (i, c) in collapsed.char_indices() {
+        let special = matches!(
+            c,
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '<'
+                | '>'
+                | '#'
+                | '|'
+                | '~'
+                | '&'
+                | '!'
+                | '{'
+                | '}'
+        );
+        let leading =
+            (i == 0 && matches!(c, '-' | '+' | '=')) || (digits > 0 && i == digits && matches!(c, '.' | ')'));
+        if special || leading {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One status line with the position it sorts by.
+struct Item {
+    at: (usize, usize),
+    text: String,
+}
+
+fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey) -> String {
+    let defs = index.definitions(entity);
+    let mut md = String::new();
+
+    // Header: kind, name, ids.
+    let mut ids: Vec<&str> =
+        defs.iter().filter_map(|(_, d)| d.explicit_id.as_ref().map(|i| i.value.as_str())).collect();
+    ids.dedup();
+    let builtin = defs.is_empty() && entity.kind == EntityKind::Threat && entity.key.starts_with("cwe_");
+    if builtin {
+        ids.push(&entity.key);
+    }
+    let name = Some(display_name(index, entity)).filter(|n| !(ids.contains(&n.as_str()) || builtin));
+    let _ = write!(md, "**{}**", entity.kind.as_str());
+    if let Some(name) = name {
+        let _ = write!(md, " {}", escape_markdown(&name));
+    }
+    for id in &ids {
+        let _ = write!(md, " `#{id}`");
+    }
+    md.push_str("\n\n");
+
+    // Description, severity and references from the definitions.
+    let mut descriptions: Vec<String> = Vec::new();
+    let mut external: Vec<String> = Vec::new();
+    for (file, d) in defs.iter().filter(|(_, d)| d.declared) {
+        let Some(ann) = index.file(file).and_then(|f| f.annotations().get(d.annotation)) else { continue };
+        if let Some(desc) = &ann.description {
+            push_unique(&mut descriptions, desc.value.clone());
+        }
+        for r in &ann.external_refs {
+            push_unique(&mut external, r.value.clone());
+        }
+    }
+
+    // Status: one pass over every annotation of the project.
+    let status = Status::collect(index, analysis, entity, &mut descriptions);
+
+    for desc in &descriptions {
+        let _ = write!(md, "{}\n\n", escape_markdown(desc));
+    }
+    let mut facts_line: Vec<String> = Vec::new();
+    if let Some(sev) = analysis.threat_severity.get(entity) {
+        facts_line.push(format!("severity **{}**", sev.as_str()));
+    }
+    facts_line.extend(external.iter().map(|r| escape_markdown(r)));
+    if !facts_line.is_empty() {
+        let _ = write!(md, "{}\n\n", facts_line.join(" · "));
+    }
+
+    // Where it is defined.
+    if builtin {
+        md.push_str("built-in ThreatSpec 0.1 CWE threat\n\n");
+    } else if defs.iter().any(|(_, d)| d.declared) {
+        let places: Vec<String> = declaration_sites(index, entity)
+            .iter()
+            .map(|loc| place(index, &loc.file, loc.range.start()))
+            .collect();
+        let _ = write!(md, "defined at {}\n\n", places.join(", "));
+    } else if let Some(loc) = declaration_sites(index, entity).first() {
+        let how = if defs.is_empty() { "defined implicitly: first named" } else { "id defined inline" };
+        let _ = write!(md, "{how} at {}\n\n", place(index, &loc.file, loc.range.start()));
+    }
+
+    if !status.summary.is_empty() || !status.items.is_empty() {
+        md.push_str("---\n\n");
+        if !status.summary.is_empty() {
+            let _ = write!(md, "{}\n\n", status.summary.join(", "));
+        }
+        let mut items = status.items;
+        items.sort_by_key(|i| i.at);
+        let extra = items.len().saturating_sub(MAX_ITEMS);
+        for item in items.iter().take(MAX_ITEMS) {
+            let _ = writeln!(md, "- {}", item.text);
+        }
+        if extra > 0 {
+            let _ = writeln!(md, "- and {extra} more");
+        }
+    }
+    md.trim_end().to_string()
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+/// `path:line` (1-based), escaped.
+fn place(index: &ProjectIndex, file: &str, offset: usize) -> String {
+    let line = index.file(file).map_or(0, |f| f.line_col(offset, ColumnUnit::Char).line + 1);
+    format!("{}:{line}", escape_markdown(file))
+}
+
+/// An argument as written: ids (`#id`, `@id`, `@b:@c`) as code, names escaped.
+fn written(facts: &FileFacts, fact: &RefFact) -> String {
+    let text = facts.slice(fact.range);
+    let id_like = matches!(fact.lookup, Lookup::Id(_) | Lookup::Legacy(_))
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '@' | '_' | '-' | '.' | ':'));
+    if id_like { format!("`{text}`") } else { escape_markdown(text) }
+}
+
+struct Status {
+    summary: Vec<String>,
+    items: Vec<Item>,
+}
+
+impl Status {
+    fn collect(
+        index: &ProjectIndex,
+        analysis: &Analysis,
+        entity: &EntityKey,
+        descriptions: &mut Vec<String>,
+    ) -> Status {
+        let mut items = Vec::new();
+        let mut exposures = 0usize;
+        let mut open = 0usize;
+        let mut mitigations = 0usize;
+        let mut validations = 0usize;
+        let target = Resolved::Entity(entity.clone());
+        let is = |r: Option<&Resolved>| r == Some(&target);
+        for (file_no, facts) in index.files().enumerate() {
+            let computed;
+            let all = match analysis.resolved.get(&facts.path) {
+                Some(r) if r.len() == facts.refs.len() => r,
+                _ => {
+                    computed = facts
+                        .refs
+                        .iter()
+                        .map(|refs| refs.iter().map(|f| index.resolve(f)).collect())
+                        .collect::<Vec<Vec<Resolved>>>();
+                    &computed
+                }
+            };
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                let r = &all[i];
+                let refs = &facts.refs[i];
+                let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
+                    if entity.kind == EntityKind::Boundary && id.value == entity.key);
+                if !bounded && !r.iter().any(|x| x == &target) {
+                    continue;
+                }
+                let at = (file_no, ann.range.start());
+                let here = place(index, &facts.path, ann.range.start());
+                let arg = |n: usize| refs.get(n).map_or_else(String::new, |f| written(facts, f));
+                let mut push = |text: String| items.push(Item { at, text });
+                match (&ann.body, entity.kind) {
+                    (Body::Describe { text, .. }, _) => push_unique(descriptions, text.value.clone()),
+                    (Body::Exposes { .. }, EntityKind::Threat) if is(r.get(1)) => {
+                        exposures += 1;
+                        if !covered(analysis, r.first(), &target) {
+                            open += 1;
+                            push(format!("**open** on {} (unmitigated) at {here}", arg(0)));
+                        }
+                    }
+                    (Body::Exposes { .. }, EntityKind::Asset) if is(r.first()) => {
+                        exposures += 1;
+                        if covered(analysis, Some(&target), &r[1]) {
+                            push(format!("exposed to {} (covered) at {here}", arg(1)));
+                        } else {
+                            open += 1;
+                            push(format!("**open**: exposed to {} (unmitigated) at {here}", arg(1)));
+                        }
+                    }
+                    (Body::Confirmed { .. }, EntityKind::Threat) if is(r.first()) => {
+                        push(format!("**confirmed** on {} at {here}", arg(1)))
+                    }
+                    (Body::Confirmed { .. }, EntityKind::Asset) if is(r.get(1)) => {
+                        push(format!("**confirmed** {} at {here}", arg(0)))
+                    }
+                    (Body::Mitigates { control, .. }, EntityKind::Threat) if is(r.get(1)) => {
+                        mitigations += 1;
+                        let by = if control.is_some() { format!(" by {}", arg(2)) } else { String::new() };
+                        push(format!("mitigated on {}{by} at {here}", arg(0)))
+                    }
+                    (Body::Mitigates { control, .. }, EntityKind::Asset) if is(r.first()) => {
+                        mitigations += 1;
+                        let by = if control.is_some() { format!(" by {}", arg(2)) } else { String::new() };
+                        push(format!("mitigated against {}{by} at {here}", arg(1)))
+                    }
+                    (Body::Mitigates { .. }, EntityKind::Control) if is(r.get(2)) => {
+                        mitigations += 1;
+                        push(format!("mitigates {} on {} at {here}", arg(1), arg(0)))
+                    }
+                    (Body::Accepts { .. }, EntityKind::Threat) if is(r.first()) => {
+                        push(format!("accepted on {} at {here}", arg(1)))
+                    }
+                    (Body::Accepts { .. }, EntityKind::Asset) if is(r.get(1)) => {
+                        push(format!("accepts {} at {here}", arg(0)))
+                    }
+                    (Body::Transfers { from, .. }, EntityKind::Threat) if is(r.first()) => {
+                        let text = if from.is_some() {
+                            format!("transferred from {} to {} at {here}", arg(1), arg(2))
+                        } else {
+                            format!("transferred to {} at {here}", arg(1))
+                        };
+                        push(text)
+                    }
+                    (Body::Transfers { .. }, EntityKind::Asset) if r[1..].iter().any(|x| x == &target) => {
+                        push(format!("transfer of {} at {here}", arg(0)))
+                    }
+                    (Body::Validates { .. }, EntityKind::Control) if is(r.first()) => {
+                        validations += 1;
+                        push(format!("validated for {} at {here}", arg(1)))
+                    }
+                    (Body::Validates { .. }, EntityKind::Asset) if is(r.get(1)) => {
+                        push(format!("control {} validated at {here}", arg(0)))
+                    }
+                    (Body::Entitles { capability, .. }, EntityKind::Actor) if is(r.first()) => {
+                        let on = match &ann.body {
+                            Body::Entitles { asset: Some(_), .. } => format!(" on {}", arg(1)),
+                            _ => String::new(),
+                        };
+                        push(format!("entitled to {}{on} at {here}", escape_markdown(&capability.value)))
+                    }
+                    _ => {}
+                }
+                if let Body::Boundary { id: Some(id), .. } = &ann.body
+                    && entity.kind == EntityKind::Boundary
+                    && id.value == entity.key
+                {
+                    push(format!("between {} and {} at {here}", arg(0), arg(1)));
+                }
+            }
+        }
+        let mut summary = Vec::new();
+        match entity.kind {
+            EntityKind::Threat | EntityKind::Asset => {
+                summary.push(format!("exposed in {exposures} {}", plural(exposures, "place", "places")));
+                if exposures > 0 {
+                    summary.push(format!("{open} open"));
+                }
+                summary.push(format!("{mitigations} {}", plural(mitigations, "mitigation", "mitigations")));
+            }
+            EntityKind::Control => {
+                summary
+                    .push(format!("mitigates in {mitigations} {}", plural(mitigations, "place", "places")));
+                if validations == 0 {
+                    summary.push("not validated (no `@validates`)".to_string());
+                } else {
+                    summary.push(format!(
+                        "validated in {validations} {}",
+                        plural(validations, "place", "places")
+                    ));
+                }
+            }
+            EntityKind::Actor | EntityKind::Boundary => {}
+        }
+        Status { summary, items }
+    }
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// True when a mitigation, acceptance or transfer covers the asset (or an ancestor) for the
+/// threat: the `unmitigated-exposure` rule.
+fn covered(analysis: &Analysis, asset: Option<&Resolved>, threat: &Resolved) -> bool {
+    let (Some(Resolved::Entity(asset)), Resolved::Entity(threat)) = (asset, threat) else { return false };
+    std::iter::once(asset.key.as_str())
+        .chain(ancestors(&asset.key))
+        .any(|a| analysis.covered.contains(&(a.to_string(), threat.clone())))
+}

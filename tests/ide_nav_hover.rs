@@ -1,0 +1,185 @@
+//! Hover: Markdown snapshots (expect-test) for each entity kind, and escaping.
+mod support;
+
+use expect_test::{Expect, expect};
+use threat_analyzer::analysis::Analysis;
+use threat_analyzer::analysis::ide::hover::escape_markdown;
+use threat_analyzer::analysis::ide::navigation::hover;
+
+fn check_hover(fixture: &str, expect: Expect) {
+    let (index, file, offset) = support::index_with_cursor(fixture);
+    let analysis = Analysis::new(&index);
+    let info = hover(&index, &analysis, &file, offset).expect("a hover");
+    let text = &index.file(&file).unwrap().text;
+    let shown = format!("range: {}\n{}", info.range.slice(text), info.markdown);
+    expect.assert_eq(&shown);
+}
+
+const SHOP: &str = r#"
+//- /defs.gal
+@asset Shop.Orders (#orders) -- "order placement"
+@threat SQL Injection (#sqli) [high] cwe:CWE-89 owasp:A03:2021 -- "attacker-controlled *SQL* via [links](x) <b>|`"
+@control Prepared Statements (#prepared-stmts)
+//- /src/db.py
+# @exposes Shop.Orders to #sqli
+# @mitigates Shop.Orders against #sqli using #prepared-stmts
+# @validates #prepared-stmts for Shop.Orders
+//- /src/admin.py
+# @exposes Shop.Admin.Users to #sqli
+# @accepts #sqli on Shop.Admin -- "internal only"
+//- /src/search.py
+# @exposes Shop.Search to #sqli
+# @confirmed #sqli on Shop.Search
+"#;
+
+fn at(needle: &str) -> String {
+    let i = SHOP.find(needle).expect("needle") + 1;
+    format!("{}$0{}", &SHOP[..i], &SHOP[i..])
+}
+
+#[test]
+fn hover_on_a_threat_shows_its_status_in_the_project() {
+    check_hover(
+        &at("#sqli\n# @confirmed"),
+        expect![[r#"
+            range: sqli
+            **threat** SQL Injection `#sqli`
+
+            attacker-controlled \*SQL\* via \[links\]\(x\) \<b\>\|\`
+
+            severity **high** · cwe:CWE-89 · owasp:A03:2021
+
+            defined at defs.gal:2
+
+            ---
+
+            exposed in 3 places, 1 open, 1 mitigation
+
+            - accepted on Shop.Admin at src/admin.py:2
+            - mitigated on Shop.Orders by `#prepared-stmts` at src/db.py:2
+            - **open** on Shop.Search (unmitigated) at src/search.py:1
+            - **confirmed** on Shop.Search at src/search.py:2"#]],
+    );
+}
+
+#[test]
+fn hover_on_an_asset_and_a_control() {
+    check_hover(
+        &at("Shop.Orders against"),
+        expect![[r#"
+            range: Shop.Orders
+            **asset** Shop.Orders `#orders`
+
+            order placement
+
+            defined at defs.gal:1
+
+            ---
+
+            exposed in 1 place, 0 open, 1 mitigation
+
+            - exposed to `#sqli` (covered) at src/db.py:1
+            - mitigated against `#sqli` by `#prepared-stmts` at src/db.py:2
+            - control `#prepared-stmts` validated at src/db.py:3"#]],
+    );
+    check_hover(
+        &at("Prepared Statements"),
+        expect![[r#"
+            range: Prepared Statements
+            **control** Prepared Statements `#prepared-stmts`
+
+            defined at defs.gal:3
+
+            ---
+
+            mitigates in 1 place, validated in 1 place
+
+            - mitigates `#sqli` on Shop.Orders at src/db.py:2
+            - validated for Shop.Orders at src/db.py:3"#]],
+    );
+}
+
+#[test]
+fn hover_on_implicit_dangling_and_unvalidated_entities() {
+    check_hover(
+        r#"
+        //- /a.py
+        # @exposes App:Api to non-privileged port with details
+        //- /b.py
+        # @mitigates App:Api against #nonprivileged_p$0ort with Fire_wall
+        "#,
+        expect![[r#"
+            range: nonprivileged_port
+            **threat** non-privileged port
+
+            defined implicitly: first named at a.py:1
+
+            ---
+
+            exposed in 1 place, 0 open, 1 mitigation
+
+            - mitigated on App:Api by Fire\_wall at b.py:1"#]],
+    );
+    check_hover(
+        r#"
+        //- /a.py
+        # @mitigates App against #nope$0
+        "#,
+        expect![[r#"
+            range: nope
+            `#nope` is not defined: no definition in the project has this id"#]],
+    );
+    check_hover(
+        r#"
+        //- /a.gal
+        @control Rate <Limit$0ing>
+        "#,
+        expect![[r#"
+            range: Rate <Limiting>
+            **control** Rate \<Limiting\>
+
+            defined at a.gal:1
+
+            ---
+
+            mitigates in 0 places, not validated (no `@validates`)"#]],
+    );
+}
+
+#[test]
+fn hover_on_a_boundary_id_and_no_hover_elsewhere() {
+    check_hover(
+        r#"
+        //- /net.gal
+        @boundary between Internet and Shop.Web (#e$0dge)
+        "#,
+        expect![[r#"
+            range: edge
+            **boundary** `#edge`
+
+            defined at net.gal:1
+
+            ---
+
+            - between Internet and Shop.Web at net.gal:1"#]],
+    );
+    let (index, file, offset) = support::index_with_cursor(
+        r#"
+        //- /a.py
+        # @exp$0oses Shop to #x
+        "#,
+    );
+    assert_eq!(hover(&index, &Analysis::new(&index), &file, offset), None);
+}
+
+#[test]
+fn escaping_neutralises_markdown_and_html() {
+    assert_eq!(
+        escape_markdown("a*b_c [d](e) <img> `x` |t| #h ~s~ &amp; !"),
+        r"a\*b\_c \[d\]\(e\) \<img\> \`x\` \|t\| \#h \~s\~ \&amp; \!"
+    );
+    assert_eq!(escape_markdown("- item\n\n# head"), r"\- item \# head");
+    assert_eq!(escape_markdown("1. first"), r"1\. first");
+    assert_eq!(escape_markdown(r"back\slash"), r"back\\slash");
+    assert_eq!(escape_markdown("Shop.Orders"), "Shop.Orders");
+}
