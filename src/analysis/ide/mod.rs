@@ -7,16 +7,12 @@
 
 pub mod code_actions;
 pub mod completion;
-<<<<<<< HEAD
+pub mod hover;
 pub mod inlay_hints;
 pub mod navigation;
-pub mod semantic_tokens;
-=======
-pub mod hover;
-pub mod navigation;
 pub mod rename;
+pub mod semantic_tokens;
 pub mod symbols;
->>>>>>> nav
 
 use crate::diagnostic::FilePath;
 use crate::model::{ProjectIndex, RefFact, Resolved};
