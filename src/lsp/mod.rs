@@ -15,6 +15,7 @@
 
 pub mod convert;
 mod documents;
+mod features;
 mod server;
 
 pub use server::Backend;

@@ -2,7 +2,8 @@
 
 use super::convert;
 use super::documents::Document;
-use crate::analysis::Analysis;
+use super::features::{self, Text};
+use crate::analysis::{Analysis, ide};
 use crate::diagnostic::{Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::Language;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::notification::Progress as ProgressNotification;
+use tower_lsp_server::ls_types::request::{GotoDeclarationParams, GotoDeclarationResponse};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -73,6 +75,10 @@ struct State {
     /// Last diagnostics published per file (to republish only what changed).
     published: Mutex<HashMap<FilePath, Vec<tower_lsp_server::ls_types::Diagnostic>>>,
     work_done_progress: AtomicBool,
+    /// The client applies versioned `documentChanges` in workspace edits.
+    document_changes: AtomicBool,
+    /// The project's resolved analysis for one index revision, shared by requests.
+    analysis: Mutex<Option<(u64, Arc<Analysis>)>>,
     shutting_down: AtomicBool,
 }
 
@@ -87,6 +93,27 @@ impl State {
 
     fn index_write(&self) -> std::sync::RwLockWriteGuard<'_, ProjectIndex> {
         self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The analysis of the current revision (computed at most once per revision).
+    fn analysis(&self, index: &ProjectIndex) -> Arc<Analysis> {
+        let mut cache = self.analysis.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((revision, analysis)) if *revision == index.revision() => analysis.clone(),
+            _ => {
+                let analysis = Arc::new(Analysis::new(index));
+                *cache = Some((index.revision(), analysis.clone()));
+                analysis
+            }
+        }
+    }
+
+    /// How to shape workspace edits for this client (open documents' versions included).
+    fn edit_style(&self) -> features::EditStyle {
+        features::EditStyle {
+            versions: self.docs.iter().map(|d| (d.key().to_string(), d.version)).collect(),
+            document_changes: self.document_changes.load(Ordering::Relaxed),
+        }
     }
 
     /// Replaces one file's facts (or removes the file when it holds nothing) and wakes the
@@ -128,10 +155,41 @@ impl Backend {
             changed: Notify::new(),
             published: Mutex::new(HashMap::new()),
             work_done_progress: AtomicBool::new(false),
+            document_changes: AtomicBool::new(false),
+            analysis: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
         });
         tokio::spawn(diagnostics_task(client.clone(), state.clone()));
         Backend { client, state }
+    }
+
+    /// Runs `f` for a document position: with the index read-locked, the document's key and
+    /// language, and its current text (the open buffer, else the indexed text). Unknown
+    /// documents answer `default`.
+    fn at<T>(
+        &self,
+        uri: &Uri,
+        default: T,
+        f: impl FnOnce(&ProjectIndex, &str, Language, &Text<'_>, ColumnUnit) -> T,
+    ) -> Result<T> {
+        let key = convert::key_of(uri);
+        let open = self.state.docs.get(&key).map(|d| (d.rope.to_string(), d.language));
+        self.read(|index, unit| {
+            if let Some((text, language)) = &open {
+                let line_index = crate::text::LineIndex::new(text);
+                return f(index, &key, *language, &Text { text, line_index: &line_index }, unit);
+            }
+            match index.file(&key) {
+                Some(facts) => f(
+                    index,
+                    &key,
+                    facts.language,
+                    &Text { text: &facts.text, line_index: &facts.line_index },
+                    unit,
+                ),
+                None => default,
+            }
+        })
     }
 
     /// Runs `f` with the index read-locked; a panic becomes an error response.
@@ -240,7 +298,7 @@ async fn send_progress(client: &Client, token: &ProgressToken, value: WorkDonePr
 }
 
 /// Converts one core diagnostic for the protocol; `None` when its file is not in the index.
-fn to_lsp(
+pub(super) fn to_lsp(
     index: &ProjectIndex,
     d: &CoreDiagnostic,
     unit: ColumnUnit,
@@ -350,6 +408,13 @@ impl LanguageServer for Backend {
             .is_some_and(|encs| encs.contains(&PositionEncodingKind::UTF8));
         self.state.encoding.store(u8::from(utf8), Ordering::Relaxed);
         let progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        let document_changes = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.workspace_edit.as_ref())
+            .and_then(|e| e.document_changes)
+            .unwrap_or(false);
+        self.state.document_changes.store(document_changes, Ordering::Relaxed);
         self.state.work_done_progress.store(progress, Ordering::Relaxed);
 
         let mut roots: Vec<PathBuf> = params
@@ -391,6 +456,37 @@ impl LanguageServer for Backend {
                     save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                     ..Default::default()
                 })),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(["@", "#", ".", ":", "[", " "].map(String::from).to_vec()),
+                    ..CompletionOptions::default()
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                declaration_provider: Some(DeclarationCapability::Simple(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                })),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::REFACTOR_REWRITE]),
+                    ..CodeActionOptions::default()
+                })),
+                semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+                    SemanticTokensOptions {
+                        legend: SemanticTokensLegend {
+                            token_types: features::TOKEN_TYPES.to_vec(),
+                            token_modifiers: features::token_modifiers(),
+                        },
+                        range: Some(true),
+                        full: Some(SemanticTokensFullOptions::Bool(true)),
+                        ..SemanticTokensOptions::default()
+                    },
+                )),
+                inlay_hint_provider: Some(OneOf::Left(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
                     ..Default::default()
@@ -445,6 +541,157 @@ impl LanguageServer for Backend {
         // The file on disk is the truth again (or nothing, for an unsaved buffer).
         let facts = self.state.facts_from_disk(&key);
         self.state.set_facts(&key, facts);
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let p = params.text_document_position;
+        let items = self.at(&p.text_document.uri, Vec::new(), |index, key, language, text, unit| {
+            features::completion(index, key, language, text, p.position, unit)
+        })?;
+        Ok(Some(CompletionResponse::Array(items)))
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        let locs = self.at(&p.text_document.uri, Vec::new(), |index, key, _, text, unit| {
+            features::locations(
+                index,
+                &ide::navigation::goto_definition(index, key, text.offset(p.position, unit)),
+                unit,
+            )
+        })?;
+        Ok((!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs)))
+    }
+
+    async fn goto_declaration(
+        &self,
+        params: GotoDeclarationParams,
+    ) -> Result<Option<GotoDeclarationResponse>> {
+        let p = params.text_document_position_params;
+        let locs = self.at(&p.text_document.uri, Vec::new(), |index, key, _, text, unit| {
+            features::locations(
+                index,
+                &ide::navigation::goto_declaration(index, key, text.offset(p.position, unit)),
+                unit,
+            )
+        })?;
+        Ok((!locs.is_empty()).then_some(GotoDeclarationResponse::Array(locs)))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let p = params.text_document_position;
+        let include = params.context.include_declaration;
+        let locs = self.at(&p.text_document.uri, Vec::new(), |index, key, _, text, unit| {
+            let found = ide::navigation::references(index, key, text.offset(p.position, unit), include);
+            features::locations(index, &found, unit)
+        })?;
+        Ok(Some(locs))
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let p = params.text_document_position_params;
+        let found = self.at(&p.text_document.uri, Vec::new(), |index, key, _, text, unit| {
+            features::highlights(index, key, text, p.position, unit)
+        })?;
+        Ok(Some(found))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let p = params.text_document_position_params;
+        let state = self.state.clone();
+        self.at(&p.text_document.uri, None, |index, key, _, text, unit| {
+            let analysis = state.analysis(index);
+            features::hover(index, &analysis, key, text, p.position, unit)
+        })
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        let prepared =
+            self.at(&params.text_document.uri, Err(String::new()), |index, key, _, text, unit| {
+                ide::navigation::prepare_rename(index, key, text.offset(params.position, unit)).map(
+                    |(r, placeholder)| (convert::range(text.text, text.line_index, r, unit), placeholder),
+                )
+            })?;
+        match prepared {
+            Ok((range, placeholder)) => {
+                Ok(Some(PrepareRenameResponse::RangeWithPlaceholder { range, placeholder }))
+            }
+            Err(reason) if reason.is_empty() => Ok(None),
+            Err(reason) => Err(Error::invalid_params(reason)),
+        }
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let p = params.text_document_position;
+        let style = self.state.edit_style();
+        let result = self.at(&p.text_document.uri, Err(String::new()), |index, key, _, text, unit| {
+            ide::navigation::rename(index, key, text.offset(p.position, unit), &params.new_name)
+                .map(|edits| features::workspace_edit(index, &edits, &style, unit))
+        })?;
+        match result {
+            Ok(edit) => Ok(Some(edit)),
+            Err(reason) if reason.is_empty() => Ok(None),
+            Err(reason) => Err(Error::invalid_params(reason)),
+        }
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let key = convert::key_of(&params.text_document.uri);
+        let symbols = self.read(|index, unit| features::document_symbols(index, &key, unit))?;
+        Ok(Some(DocumentSymbolResponse::Nested(symbols)))
+    }
+
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        let symbols = self.read(|index, unit| features::workspace_symbols(index, &params.query, unit))?;
+        Ok(Some(WorkspaceSymbolResponse::Flat(symbols)))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let key = convert::key_of(&params.text_document.uri);
+        let style = self.state.edit_style();
+        let overrides = self.state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
+        let state = self.state.clone();
+        let actions = self.read(|index, unit| {
+            let analysis = state.analysis(index);
+            let diagnostics = overrides.apply(analysis.diagnostics(index));
+            features::code_actions(index, &analysis, &diagnostics, &key, params.range, &style, unit)
+        })?;
+        Ok(Some(actions))
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let key = convert::key_of(&params.text_document.uri);
+        let data = self.read(|index, unit| features::semantic_tokens(index, &key, None, unit))?;
+        Ok(Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data })))
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let key = convert::key_of(&params.text_document.uri);
+        let data =
+            self.read(|index, unit| features::semantic_tokens(index, &key, Some(params.range), unit))?;
+        Ok(Some(SemanticTokensRangeResult::Tokens(SemanticTokens { result_id: None, data })))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let key = convert::key_of(&params.text_document.uri);
+        let state = self.state.clone();
+        let hints = self.read(|index, unit| {
+            let analysis = state.analysis(index);
+            features::inlay_hints(index, &analysis, &key, params.range, unit)
+        })?;
+        Ok(Some(hints))
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {

@@ -1,0 +1,143 @@
+//! Every IDE feature through the protocol, on a small workspace: what an editor would get.
+mod lsp_support;
+use lsp_support::*;
+use serde_json::{Value, json};
+use std::fs;
+
+const DEFS: &str = "# @threat SQL Injection (#sqli) [high] -- \"hand-built SQL\"\n# @control Prepared statements (#prepared)\n";
+const ORDERS: &str = "def search(q):\n    # @exposes Shop.Orders to #sqli\n    # @mitigates Shop.Orders against #sqlx using #prepared\n    return q\n";
+
+async fn setup() -> (tempfile::TempDir, TestClient, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("defs.py"), DEFS).unwrap();
+    fs::write(dir.path().join("orders.py"), ORDERS).unwrap();
+    let caps = json!({"workspace": {"workspaceEdit": {"documentChanges": true}}});
+    let (mut client, _) = TestClient::start(dir.path(), caps, Value::Null).await;
+    let defs = file_uri(&dir.path().join("defs.py"));
+    let orders = file_uri(&dir.path().join("orders.py"));
+    client.diagnostics_for(&orders, |d| !d.is_empty()).await;
+    (dir, client, defs, orders)
+}
+
+fn pos(uri: &str, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+}
+
+/// Applies `TextEdit`s (LSP ranges, ASCII text) to `text`.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let offset = |p: &Value| -> usize {
+        let line = p["line"].as_u64().unwrap() as usize;
+        lines[..line].iter().map(|l| l.len()).sum::<usize>() + p["character"].as_u64().unwrap() as usize
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (s, e, t) in spans {
+        out.replace_range(s..e, &t);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_after_hash_offers_threat_ids() {
+    let (_dir, mut client, _, orders) = setup().await;
+    client.open(&orders, "python", ORDERS).await;
+    // Line 2 "    # @mitigates Shop.Orders against #sqlx ...": cursor right after `#`.
+    let items = client.request("textDocument/completion", pos(&orders, 2, 38)).await;
+    let labels: Vec<&str> = items.as_array().unwrap().iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(labels.iter().any(|l| l.trim_start_matches('#') == "sqli"), "{labels:?}");
+    assert!(
+        !labels.iter().any(|l| l.trim_start_matches('#') == "prepared"),
+        "a control is not a threat: {labels:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn definition_references_hover_and_highlights() {
+    let (_dir, mut client, defs, orders) = setup().await;
+    let def = client.request("textDocument/definition", pos(&orders, 1, 31)).await;
+    assert_eq!(def[0]["uri"], defs);
+    assert_eq!(def[0]["range"]["start"]["line"], 0);
+    let refs = client
+        .request("textDocument/references", json!({"textDocument": {"uri": orders}, "position": {"line": 1, "character": 31}, "context": {"includeDeclaration": true}}))
+        .await;
+    assert_eq!(refs.as_array().unwrap().len(), 2, "{refs}");
+    let hover = client.request("textDocument/hover", pos(&orders, 1, 31)).await;
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("SQL Injection") && md.contains("hand-built SQL"), "{md}");
+    let hl = client.request("textDocument/documentHighlight", pos(&orders, 1, 31)).await;
+    assert_eq!(hl.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_edits_every_file_and_refuses_bad_ids() {
+    let (_dir, mut client, defs, orders) = setup().await;
+    let prepared = client.request("textDocument/prepareRename", pos(&orders, 1, 31)).await;
+    assert_eq!(prepared["placeholder"], "sqli");
+    let edit = client
+        .request("textDocument/rename", json!({"textDocument": {"uri": orders}, "position": {"line": 1, "character": 31}, "newName": "sql-injection"}))
+        .await;
+    let changes = edit["documentChanges"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{edit}");
+    for change in changes {
+        let uri = change["textDocument"]["uri"].as_str().unwrap();
+        let original = if uri == defs { DEFS } else { ORDERS };
+        let renamed = apply(original, change["edits"].as_array().unwrap());
+        assert!(renamed.contains("#sql-injection") && !renamed.contains("#sqli "), "{renamed}");
+    }
+    let bad = client
+        .request_raw("textDocument/rename", json!({"textDocument": {"uri": orders}, "position": {"line": 1, "character": 31}, "newName": "not an id"}))
+        .await;
+    assert!(bad.get("error").is_some(), "{bad}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_action_fixes_the_dangling_reference() {
+    let (_dir, mut client, _, orders) = setup().await;
+    let range = json!({"start": {"line": 2, "character": 38}, "end": {"line": 2, "character": 42}});
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": orders}, "range": range, "context": {"diagnostics": []}}),
+        )
+        .await;
+    let change = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("sqli"))
+        .unwrap_or_else(|| panic!("no change-to action: {actions}"));
+    let edits = change["edit"]["documentChanges"][0]["edits"].as_array().unwrap();
+    let fixed = apply(ORDERS, edits);
+    assert!(fixed.contains("against #sqli using"), "{fixed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symbols_tokens_and_inlay_hints() {
+    let (_dir, mut client, defs, orders) = setup().await;
+    let symbols = client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": defs}})).await;
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.iter().any(|n| n.contains("SQL Injection")), "{names:?}");
+    let found = client.request("workspace/symbol", json!({"query": "prep"})).await;
+    assert!(found[0]["name"].as_str().unwrap().contains("Prepared"), "{found}");
+    let tokens =
+        client.request("textDocument/semanticTokens/full", json!({"textDocument": {"uri": orders}})).await;
+    let data = tokens["data"].as_array().unwrap();
+    assert_eq!(data.len() % 5, 0);
+    // The first token is the `@exposes` verb on line 1, column 6, 8 units long, type 0 (decorator).
+    assert_eq!(&data[..5], &[json!(1), json!(6), json!(8), json!(0), json!(0)]);
+    let hints = client
+        .request("textDocument/inlayHint", json!({"textDocument": {"uri": orders}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 4, "character": 0}}}))
+        .await;
+    assert_eq!(hints[0]["label"], "unmitigated", "{hints}");
+}
