@@ -181,9 +181,12 @@ function checks.completion()
   local items = result.items or result
   local labels = {}
   for _, item in ipairs(items) do
-    local label = item.label:gsub('^#', '')
-    if label == 'idor' then
-      return
+    -- `idor` or `#idor`, as the label or as what the item inserts.
+    local texts = { item.label, item.filterText, item.insertText, item.textEdit and item.textEdit.newText }
+    for _, t in pairs(texts) do
+      if t:gsub('^#', '') == 'idor' then
+        return
+      end
     end
     table.insert(labels, item.label)
   end
