@@ -77,8 +77,12 @@ print_log() {
 
 if [ "$self_check" = 1 ]; then
   echo "== self-check: expecting the exposure on line 50 (wrong) must fail"
-  if run_nvim self-check TA_EXPECT_LINE=50; then
+  if run_nvim self-check TA_EXPECT_LINE=50 | tee "$tmp/self-check.out"; then
     echo "run-neovim.sh: self-check FAILED: the test passed with a wrong expected line" >&2
+    exit 1
+  fi
+  if ! grep -q '^FAIL diagnostics: unmitigated-exposure at 49:7, want 50:7$' "$tmp/self-check.out"; then
+    echo "run-neovim.sh: self-check FAILED: the diagnostics check did not report the wrong line" >&2
     exit 1
   fi
   echo "== self-check: OK (the test fails when the expectation is wrong)"
