@@ -55,20 +55,29 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(index: &ProjectIndex) -> Analysis {
+        use rayon::prelude::*;
+        // Resolution is read-only per file: resolve files in parallel, then merge.
+        let files: Vec<_> = index.files().collect();
+        let resolved: Vec<Vec<Vec<Resolved>>> = files
+            .par_iter()
+            .map(|facts| {
+                facts.refs.iter().map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect()).collect()
+            })
+            .collect();
         let mut analysis = Analysis::default();
-        for facts in index.files() {
-            let mut per_file = Vec::with_capacity(facts.refs.len());
-            for (i, refs) in facts.refs.iter().enumerate() {
+        for (facts, per_file) in files.iter().zip(resolved) {
+            for (i, (refs, results)) in facts.refs.iter().zip(&per_file).enumerate() {
                 let ann = &facts.annotations()[i];
-                let mut per_ann = Vec::with_capacity(refs.len());
-                for fact in refs {
-                    let r = index.resolve(fact);
-                    match &r {
+                for (fact, r) in refs.iter().zip(results) {
+                    match r {
                         Resolved::Dangling(id) => {
                             analysis.dangling.push((facts.path.clone(), fact.clone(), id.clone()))
                         }
                         Resolved::Entity(e) => {
-                            if !fact.defines && !matches!(ann.body, Body::Describe { .. }) {
+                            if !fact.defines
+                                && !matches!(ann.body, Body::Describe { .. })
+                                && !analysis.used.contains(e)
+                            {
                                 analysis.used.insert(e.clone());
                             }
                             if let (Body::Define { kind: EntityKind::Threat, .. }, Some(sev)) =
@@ -79,9 +88,7 @@ impl Analysis {
                             }
                         }
                     }
-                    per_ann.push(r);
                 }
-                per_file.push(per_ann);
             }
             analysis.resolved.insert(facts.path.clone(), per_file);
         }
