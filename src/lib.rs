@@ -3,7 +3,7 @@
 //! Layers (arrows point down only; see each module's docs for what it owns and must never do):
 //!
 //! ```text
-//!   cli (check)                      lsp (later)
+//!   cli (check)                      lsp (tower-lsp-server shell: protocol <-> analysis::ide)
 //!          \                         /
 //!           analysis   diagnostics and IDE features in editor-neutral terms
 //!               |

@@ -212,3 +212,58 @@ async fn status_command_reports_the_index_and_unknown_commands_are_errors() {
     let err = client.request_raw("workspace/executeCommand", json!({"command": "rm -rf"})).await;
     assert!(err["error"]["message"].as_str().unwrap().contains("unknown command"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_client_file_events_the_server_watches_the_disk() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", "# nothing yet\n")]);
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let _ = client.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"})).await;
+    // Give the indexer and watcher a moment to be in place before touching the disk.
+    client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics").await;
+    let orders = dir.path().join("api/orders.py");
+    fs::write(&orders, EXPOSED).unwrap();
+    let uri = file_uri(&orders);
+    let diags = client.diagnostics_for(&uri, |d| !d.is_empty()).await;
+    assert_eq!(codes(&diags), ["unmitigated-exposure"]);
+    fs::remove_file(&orders).unwrap();
+    let diags = client.diagnostics_for(&uri, |d| d.is_empty()).await;
+    assert!(diags.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_dynamic_registration_client_file_events_update_the_model() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED), ("api/db.py", "# empty\n")]);
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let (mut client, _) = TestClient::start(dir.path(), caps, Value::Null).await;
+    let registration = client.wait_for(|m| m["method"] == "client/registerCapability").await;
+    assert_eq!(registration["params"]["registrations"][0]["method"], "workspace/didChangeWatchedFiles");
+    let orders = file_uri(&dir.path().join("api/orders.py"));
+    client.diagnostics_for(&orders, |d| !d.is_empty()).await;
+    let db = dir.path().join("api/db.py");
+    fs::write(&db, "# @mitigates Shop.Orders against #sqli using #prepared\n").unwrap();
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": file_uri(&db), "type": 2}]}))
+        .await;
+    let diags = client.diagnostics_for(&orders, |d| d.is_empty()).await;
+    assert!(diags.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_pull_get_document_and_workspace_reports_and_no_pushes() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED)]);
+    let caps =
+        json!({"textDocument": {"diagnostic": {}}, "workspace": {"diagnostics": {"refreshSupport": true}}});
+    let (mut client, init) = TestClient::start(dir.path(), caps, Value::Null).await;
+    assert_eq!(init["capabilities"]["diagnosticProvider"]["workspaceDiagnostics"], true);
+    // Indexing ends with a refresh request instead of pushed diagnostics.
+    client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh").await;
+    let uri = file_uri(&dir.path().join("api/orders.py"));
+    let report = client.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}})).await;
+    assert_eq!(report["kind"], "full");
+    assert_eq!(codes(report["items"].as_array().unwrap()), ["unmitigated-exposure"]);
+    let all = client.request("workspace/diagnostic", json!({"previousResultIds": []})).await;
+    let files: Vec<&str> =
+        all["items"].as_array().unwrap().iter().map(|i| i["uri"].as_str().unwrap()).collect();
+    assert_eq!(files.len(), 2, "{all}");
+    assert!(!client.notifications.iter().any(|m| m["method"] == "textDocument/publishDiagnostics"));
+}

@@ -1,9 +1,10 @@
 //! Analysis: what the project's annotations mean, in editor-neutral terms.
 //!
 //! Owns: resolving every reference of the project once ([`Analysis`]), the diagnostics
-//! ([`diagnostics`]) and the summary counts ([`Summary`]). Later: completion, definition,
-//! references, rename, hover, symbols and code actions, all as plain data. Must never: do I/O,
-//! or know LSP, JSON-RPC or terminal types.
+//! ([`diagnostics`]), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
+//! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
+//! inlay hints), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
+//! types.
 
 mod diagnostics;
 pub mod ide;

@@ -17,6 +17,7 @@ pub mod convert;
 mod documents;
 mod features;
 mod server;
+mod watch;
 
 pub use server::Backend;
 

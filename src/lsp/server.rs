@@ -77,6 +77,14 @@ struct State {
     work_done_progress: AtomicBool,
     /// The client applies versioned `documentChanges` in workspace edits.
     document_changes: AtomicBool,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): publish nothing, refresh.
+    pull_diagnostics: AtomicBool,
+    /// The client honours `workspace/diagnostic/refresh`.
+    pull_refresh: AtomicBool,
+    /// The client registers `workspace/didChangeWatchedFiles` dynamically (else we watch).
+    dynamic_watch: AtomicBool,
+    /// Our own file watcher, when the client sends no file events (kept alive here).
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// The project's resolved analysis for one index revision, shared by requests.
     analysis: Mutex<Option<(u64, Arc<Analysis>)>>,
     shutting_down: AtomicBool,
@@ -144,6 +152,53 @@ impl State {
     }
 }
 
+/// Applies changes on disk: re-reads files that exist, forgets those (and whole directories)
+/// that do not. Open documents are left alone: the buffer wins.
+fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
+    let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    for super::watch::Changed(path) in changes {
+        let key: FilePath = path.to_string_lossy().as_ref().into();
+        if state.docs.contains_key(&key) {
+            continue;
+        }
+        if path.is_file() {
+            if super::watch::indexable(&path, &roots) {
+                let facts = state.facts_from_disk(&key);
+                state.set_facts(&key, facts);
+            }
+            continue;
+        }
+        // Gone: the file itself, or every indexed file under a removed directory.
+        let prefix = format!("{key}/");
+        let gone: Vec<FilePath> = {
+            let index = state.index_read();
+            index.files().map(|f| f.path.clone()).filter(|p| *p == key || p.starts_with(&prefix)).collect()
+        };
+        for p in gone {
+            if !state.docs.contains_key(&p) {
+                state.set_facts(&p, None);
+            }
+        }
+    }
+}
+
+/// Watches the workspace when the client will not tell us about changes on disk.
+fn watch_workspace(state: Arc<State>) {
+    let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    if roots.is_empty() {
+        return;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let Some(watcher) = super::watch::start(&roots, tx) else { return };
+    *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+    tokio::spawn(async move {
+        while let Some(batch) = rx.recv().await {
+            let state = state.clone();
+            let _ = tokio::task::spawn_blocking(move || apply_disk_changes(&state, batch)).await;
+        }
+    });
+}
+
 impl Backend {
     pub fn new(client: Client) -> Backend {
         let state = Arc::new(State {
@@ -156,6 +211,10 @@ impl Backend {
             published: Mutex::new(HashMap::new()),
             work_done_progress: AtomicBool::new(false),
             document_changes: AtomicBool::new(false),
+            pull_diagnostics: AtomicBool::new(false),
+            pull_refresh: AtomicBool::new(false),
+            dynamic_watch: AtomicBool::new(false),
+            watcher: Mutex::new(None),
             analysis: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
         });
@@ -189,6 +248,30 @@ impl Backend {
                 ),
                 None => default,
             }
+        })
+    }
+
+    /// Current diagnostics of the files `want` selects (every indexed file is listed, with an
+    /// empty list when it has none), for the pull model.
+    fn pulled(
+        &self,
+        want: impl Fn(&FilePath) -> bool,
+    ) -> Result<Vec<(FilePath, Vec<tower_lsp_server::ls_types::Diagnostic>)>> {
+        let overrides = self.state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
+        let state = self.state.clone();
+        self.read(|index, unit| {
+            let analysis = state.analysis(index);
+            let diagnostics = overrides.apply(analysis.diagnostics(index));
+            let mut by_file: std::collections::BTreeMap<FilePath, Vec<_>> =
+                index.files().map(|f| f.path.clone()).filter(|p| want(p)).map(|p| (p, Vec::new())).collect();
+            for d in &diagnostics {
+                if let Some(list) = by_file.get_mut(&d.file)
+                    && let Some(lsp) = to_lsp(index, d, unit)
+                {
+                    list.push(lsp);
+                }
+            }
+            by_file.into_iter().collect()
         })
     }
 
@@ -248,10 +331,12 @@ async fn index_workspace(client: Client, state: Arc<State>) {
             // Merge file by file so requests see what is known so far.
             for facts in scan.index.files() {
                 annotated += 1;
-                if worker_state.docs.contains_key(&facts.path) {
-                    continue; // the open buffer wins
+                // Checked under the write lock: a didOpen in between must not be overwritten by
+                // the disk version (didOpen sets its facts after inserting the document).
+                let mut index = worker_state.index_write();
+                if !worker_state.docs.contains_key(&facts.path) {
+                    index.set_file(facts.clone());
                 }
-                worker_state.index_write().set_file(facts.clone());
             }
             worker_state.changed.notify_one();
         }
@@ -389,6 +474,13 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
                 }
             }
         }
+        if state.pull_diagnostics.load(Ordering::Relaxed) {
+            // The client pulls: ask it to pull again when anything changed.
+            if !to_send.is_empty() && state.pull_refresh.load(Ordering::Relaxed) {
+                let _ = client.workspace_diagnostic_refresh().await;
+            }
+            continue;
+        }
         for (file, diags) in to_send {
             let version = state.docs.get(&file).map(|d| d.version);
             if let Some(uri) = convert::uri_of(&file) {
@@ -415,6 +507,22 @@ impl LanguageServer for Backend {
             .and_then(|e| e.document_changes)
             .unwrap_or(false);
         self.state.document_changes.store(document_changes, Ordering::Relaxed);
+        let dynamic_watch = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.state.dynamic_watch.store(dynamic_watch, Ordering::Relaxed);
+        let pull = caps.text_document.as_ref().and_then(|t| t.diagnostic.as_ref()).is_some();
+        self.state.pull_diagnostics.store(pull, Ordering::Relaxed);
+        let refresh = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.diagnostics.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false);
+        self.state.pull_refresh.store(refresh, Ordering::Relaxed);
         self.state.work_done_progress.store(progress, Ordering::Relaxed);
 
         let mut roots: Vec<PathBuf> = params
@@ -487,6 +595,14 @@ impl LanguageServer for Backend {
                     },
                 )),
                 inlay_hint_provider: Some(OneOf::Left(true)),
+                diagnostic_provider: pull.then(|| {
+                    DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                        identifier: Some("threat-analyzer".into()),
+                        inter_file_dependencies: true,
+                        workspace_diagnostics: true,
+                        work_done_progress_options: WorkDoneProgressOptions::default(),
+                    })
+                }),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
                     ..Default::default()
@@ -501,6 +617,35 @@ impl LanguageServer for Backend {
         // Never await a client request inside a handler: indexing (and its progress token
         // request) runs in its own task.
         tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
+        if self.state.dynamic_watch.load(Ordering::Relaxed) {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let options = DidChangeWatchedFilesRegistrationOptions {
+                    watchers: vec![FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/*".into()),
+                        kind: None,
+                    }],
+                };
+                let registration = Registration {
+                    id: "threat-analyzer/watched-files".into(),
+                    method: "workspace/didChangeWatchedFiles".into(),
+                    register_options: serde_json::to_value(options).ok(),
+                };
+                let _ = client.register_capability(vec![registration]).await;
+            });
+        } else {
+            watch_workspace(self.state.clone());
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let changes: Vec<super::watch::Changed> = params
+            .changes
+            .iter()
+            .filter_map(|c| c.uri.to_file_path().map(|p| super::watch::Changed(p.into_owned())))
+            .collect();
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || apply_disk_changes(&state, changes)).await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -692,6 +837,36 @@ impl LanguageServer for Backend {
             features::inlay_hints(index, &analysis, &key, params.range, unit)
         })?;
         Ok(Some(hints))
+    }
+
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+        let key = convert::key_of(&params.text_document.uri);
+        let items = self.pulled(|file| **file == *key)?.into_iter().flat_map(|(_, items)| items).collect();
+        Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
+            RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id: None, items },
+            },
+        )))
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        _: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        let versions = self.state.edit_style().versions;
+        let items = self
+            .pulled(|_| true)?
+            .into_iter()
+            .filter_map(|(file, items)| {
+                Some(WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
+                    uri: convert::uri_of(&file)?,
+                    version: versions.get(&*file).map(|v| i64::from(*v)),
+                    full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id: None, items },
+                }))
+            })
+            .collect();
+        Ok(WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items }))
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {

@@ -116,18 +116,23 @@ impl TestClient {
         serde_json::from_slice(&body).unwrap()
     }
 
-    /// Reads messages until a notification satisfies `pred`; returns it. Earlier matching
-    /// notifications already received are considered first.
+    /// Reads messages until a notification or server request satisfies `pred` (requests are
+    /// acknowledged); returns it. Earlier matching messages already received come first.
     pub async fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         if let Some(pos) = self.notifications.iter().position(&pred) {
             return self.notifications.remove(pos);
         }
         loop {
             let message = self.read().await;
-            if message.get("id").is_none() && pred(&message) {
+            let is_server_request = message.get("method").is_some() && message.get("id").is_some();
+            if is_server_request {
+                let id = message["id"].clone();
+                self.send(json!({"jsonrpc": "2.0", "id": id, "result": null})).await;
+            }
+            if message.get("method").is_some() && pred(&message) {
                 return message;
             }
-            self.handle(message).await;
+            self.notifications.push(message);
         }
     }
 
