@@ -267,3 +267,34 @@ async fn clients_that_pull_get_document_and_workspace_reports_and_no_pushes() {
     assert_eq!(files.len(), 2, "{all}");
     assert!(!client.notifications.iter().any(|m| m["method"] == "textDocument/publishDiagnostics"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_folders_can_be_added_and_removed() {
+    let first = workspace(&[("defs.py", DEFS)]);
+    let second = workspace(&[("api/orders.py", EXPOSED)]);
+    let (mut client, init) = TestClient::start(first.path(), json!({}), Value::Null).await;
+    assert_eq!(init["capabilities"]["workspace"]["workspaceFolders"]["changeNotifications"], true);
+    let logged = client.wait_for(|m| m["method"] == "window/logMessage").await;
+    assert!(
+        logged["params"]["message"].as_str().unwrap().contains("indexed 1 files (1 with annotations)"),
+        "{logged}"
+    );
+    let uri = file_uri(second.path());
+    client
+        .notify(
+            "workspace/didChangeWorkspaceFolders",
+            json!({"event": {"added": [{"uri": uri, "name": "second"}], "removed": []}}),
+        )
+        .await;
+    let orders = file_uri(&second.path().join("api/orders.py"));
+    let diags = client.diagnostics_for(&orders, |d| !d.is_empty()).await;
+    assert_eq!(codes(&diags), ["unmitigated-exposure"], "the threat is defined in the first folder");
+    client
+        .notify(
+            "workspace/didChangeWorkspaceFolders",
+            json!({"event": {"added": [], "removed": [{"uri": uri, "name": "second"}]}}),
+        )
+        .await;
+    let diags = client.diagnostics_for(&orders, |d| d.is_empty()).await;
+    assert!(diags.is_empty());
+}

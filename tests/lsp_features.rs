@@ -141,3 +141,14 @@ async fn symbols_tokens_and_inlay_hints() {
         .await;
     assert_eq!(hints[0]["label"], "unmitigated", "{hints}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_lenses_count_references_and_open_exposures() {
+    let (_dir, mut client, defs, _) = setup().await;
+    let lenses = client.request("textDocument/codeLens", json!({"textDocument": {"uri": defs}})).await;
+    let titles: Vec<&str> =
+        lenses.as_array().unwrap().iter().map(|l| l["command"]["title"].as_str().unwrap()).collect();
+    // #sqli: one reference (the exposure; the mitigation names #sqlx), its exposure is open.
+    // #prepared: one reference (the mitigation).
+    assert_eq!(titles, ["1 reference · 1 open exposure", "1 reference"], "{lenses}");
+}

@@ -304,7 +304,8 @@ pub(super) fn coverage_pairs(
 }
 
 impl Analysis {
-    fn is_covered(&self, asset: &EntityKey, threat: &EntityKey) -> bool {
+    /// Whether an exposure of `asset` to `threat` is covered (see the module docs' rule).
+    pub(crate) fn is_covered(&self, asset: &EntityKey, threat: &EntityKey) -> bool {
         std::iter::once(asset.key.as_str())
             .chain(ancestors(&asset.key))
             .any(|a| self.covered.contains(&(a.to_string(), threat.clone())))

@@ -347,3 +347,19 @@ pub fn inlay_hints(
         })
         .collect()
 }
+
+pub fn code_lenses(index: &ProjectIndex, analysis: &Analysis, key: &str, unit: ColumnUnit) -> Vec<CodeLens> {
+    let Some(facts) = index.file(key) else { return Vec::new() };
+    ide::code_lens::code_lenses(index, analysis, key)
+        .into_iter()
+        .map(|lens| {
+            let range = lsp_range(facts, lens.range, unit);
+            // A title-only lens: clients show it; there is nothing to run.
+            CodeLens {
+                range,
+                command: Some(Command { title: lens.title, command: String::new(), arguments: None }),
+                data: None,
+            }
+        })
+        .collect()
+}

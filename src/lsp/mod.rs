@@ -21,8 +21,21 @@ mod watch;
 
 pub use server::Backend;
 
+/// Environment variable with the log filter for standard error (`info` by default;
+/// `debug`, `threat_analyzer=trace`, ... as `tracing_subscriber::EnvFilter` reads it).
+pub const LOG_ENV: &str = "THREAT_ANALYZER_LOG";
+
 /// Serves the language server on standard input/output until `exit`; returns the exit status.
 pub fn run_stdio() -> i32 {
+    // Logs go to standard error (stdout carries the protocol). They name files and counts,
+    // never file contents.
+    let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

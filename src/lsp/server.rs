@@ -155,6 +155,7 @@ impl State {
 /// Applies changes on disk: re-reads files that exist, forgets those (and whole directories)
 /// that do not. Open documents are left alone: the buffer wins.
 fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
+    tracing::debug!(count = changes.len(), "files changed on disk");
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
     for super::watch::Changed(path) in changes {
         let key: FilePath = path.to_string_lossy().as_ref().into();
@@ -189,7 +190,11 @@ fn watch_workspace(state: Arc<State>) {
         return;
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let Some(watcher) = super::watch::start(&roots, tx) else { return };
+    let Some(watcher) = super::watch::start(&roots, tx) else {
+        tracing::warn!("cannot watch the workspace folders; changes on disk are seen after a reindex");
+        return;
+    };
+    tracing::info!("watching {} workspace folder(s) for changes on disk", roots.len());
     *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
     tokio::spawn(async move {
         while let Some(batch) = rx.recv().await {
@@ -280,6 +285,7 @@ impl Backend {
         let unit = self.state.unit();
         let index = self.state.index_read();
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&index, unit))).map_err(|_| {
+            tracing::error!("a request handler panicked; answered with an error and kept serving");
             let mut e = Error::internal_error();
             e.message = "threat-analyzer: internal error while answering (see the server log)".into();
             e
@@ -291,6 +297,11 @@ impl Backend {
 /// supports it. Open documents keep their editor text.
 async fn index_workspace(client: Client, state: Arc<State>) {
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    index_roots(client, state, roots).await;
+}
+
+/// Indexes the given workspace folders (see [`index_workspace`]).
+async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
     if roots.is_empty() {
         return;
     }
@@ -310,6 +321,8 @@ async fn index_workspace(client: Client, state: Arc<State>) {
         )
         .await;
     }
+    let started = std::time::Instant::now();
+    tracing::info!(roots = roots.len(), "indexing workspace");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
     let max_file_size =
         state.settings.read().ok().and_then(|s| s.max_file_size).unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
@@ -326,7 +339,13 @@ async fn index_workspace(client: Client, state: Arc<State>) {
                     let _ = tx.send((done, total));
                 }))),
             };
-            let Ok(scan) = walk::scan_from(&root, std::slice::from_ref(&root), &options) else { continue };
+            let scan = match walk::scan_from(&root, std::slice::from_ref(&root), &options) {
+                Ok(scan) => scan,
+                Err(e) => {
+                    tracing::warn!(root = %root.display(), "cannot index: {e}");
+                    continue;
+                }
+            };
             files += scan.files_scanned;
             // Merge file by file so requests see what is known so far.
             for facts in scan.index.files() {
@@ -360,6 +379,12 @@ async fn index_workspace(client: Client, state: Arc<State>) {
         }
     }
     let (files, annotated) = worker.await.unwrap_or((0, 0));
+    let message = format!(
+        "indexed {files} files ({annotated} with annotations) in {} ms",
+        started.elapsed().as_millis()
+    );
+    tracing::info!("{message}");
+    client.log_message(MessageType::INFO, format!("threat-analyzer: {message}")).await;
     if progress {
         send_progress(
             &client,
@@ -603,6 +628,14 @@ impl LanguageServer for Backend {
                         work_done_progress_options: WorkDoneProgressOptions::default(),
                     })
                 }),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
                     ..Default::default()
@@ -810,6 +843,16 @@ impl LanguageServer for Backend {
         Ok(Some(actions))
     }
 
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let key = convert::key_of(&params.text_document.uri);
+        let state = self.state.clone();
+        let lenses = self.read(|index, unit| {
+            let analysis = state.analysis(index);
+            features::code_lenses(index, &analysis, &key, unit)
+        })?;
+        Ok(Some(lenses))
+    }
+
     async fn semantic_tokens_full(
         &self,
         params: SemanticTokensParams,
@@ -891,6 +934,35 @@ impl LanguageServer for Backend {
         }
     }
 
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let to_path = |f: &WorkspaceFolder| f.uri.to_file_path().map(|p| p.into_owned());
+        let added: Vec<PathBuf> = params.event.added.iter().filter_map(to_path).collect();
+        let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(to_path).collect();
+        if let Ok(mut roots) = self.state.roots.write() {
+            roots.retain(|r| !removed.contains(r));
+            roots.extend(added.iter().cloned());
+        }
+        // Forget what the removed folders contributed (open buffers stay).
+        let gone: Vec<FilePath> = {
+            let index = self.state.index_read();
+            index
+                .files()
+                .map(|f| f.path.clone())
+                .filter(|p| removed.iter().any(|r| Path::new(&**p).starts_with(r)))
+                .collect()
+        };
+        for key in gone {
+            if !self.state.docs.contains_key(&key) {
+                self.state.set_facts(&key, None);
+            }
+        }
+        tracing::info!(added = added.len(), removed = removed.len(), "workspace folders changed");
+        if !self.state.dynamic_watch.load(Ordering::Relaxed) {
+            watch_workspace(self.state.clone());
+        }
+        tokio::spawn(index_roots(self.client.clone(), self.state.clone(), added));
+    }
+
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         let (settings, problems) = Settings::from_json(&params.settings);
         if let Ok(mut s) = self.state.settings.write() {
@@ -898,6 +970,7 @@ impl LanguageServer for Backend {
         }
         self.state.changed.notify_one();
         for p in problems {
+            tracing::warn!("settings: {p}");
             self.client.log_message(MessageType::WARNING, format!("threat-analyzer settings: {p}")).await;
         }
     }

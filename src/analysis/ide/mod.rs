@@ -6,6 +6,7 @@
 //! positions in UTF-16, URIs, or do I/O; the `lsp` module converts.
 
 pub mod code_actions;
+pub mod code_lens;
 pub mod completion;
 pub mod hover;
 pub mod inlay_hints;
