@@ -64,11 +64,22 @@ pub struct WalkOptions {
     pub absolute_paths: bool,
     /// Called after each candidate file is read, with (files done, files to read).
     pub progress: Option<Progress>,
+    /// Only files matching one of these globs are read (gitignore syntax, relative to each
+    /// walked directory); empty = every file.
+    pub include: Vec<String>,
+    /// Files and directories matching these globs are skipped (gitignore syntax).
+    pub exclude: Vec<String>,
 }
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        Self { max_file_size: DEFAULT_MAX_FILE_SIZE, absolute_paths: false, progress: None }
+        Self {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            absolute_paths: false,
+            progress: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
     }
 }
 
@@ -143,6 +154,8 @@ pub enum WalkError {
     Config { path: PathBuf, message: String },
     /// The current directory cannot be determined.
     CurrentDir(io::Error),
+    /// An `--include`/`--exclude` glob (or the server's setting) does not parse.
+    Glob { message: String },
 }
 
 impl fmt::Display for WalkError {
@@ -155,6 +168,7 @@ impl fmt::Display for WalkError {
             WalkError::CurrentDir(error) => {
                 write!(f, "cannot determine the current directory: {error}")
             }
+            WalkError::Glob { message } => write!(f, "invalid glob: {message}"),
         }
     }
 }
@@ -201,15 +215,19 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
                     message: format!("paths entry {:?}: {}: {error}", entry.path, target.display()),
                 })?;
                 if meta.is_dir() {
-                    let overrides = ignore_overrides(&target, &entry.ignore)
+                    let mut ignore = entry.ignore.clone();
+                    ignore.extend(options.exclude.iter().cloned());
+                    let overrides = file_filter(&target, &options.include, &ignore)
                         .map_err(|message| WalkError::Config { path: config.clone(), message })?;
-                    found.walk_dir(&target, Some(overrides));
+                    found.walk_dir(&target, overrides);
                 } else {
                     found.add_direct_file(&target);
                 }
             }
         } else {
-            found.walk_dir(root, None);
+            let overrides = file_filter(root, &options.include, &options.exclude)
+                .map_err(|message| WalkError::Glob { message })?;
+            found.walk_dir(root, overrides);
         }
     }
 
@@ -518,13 +536,26 @@ fn whole_dir() -> ConfigPath {
 }
 
 /// `ignore:` globs as walker overrides rooted at the entry's directory (gitignore syntax).
-fn ignore_overrides(dir: &Path, globs: &[String]) -> Result<ignore::overrides::Override, String> {
+/// The include/exclude filter for files under `dir` (gitignore-syntax globs relative to it);
+/// `None` when there is nothing to filter. Directories are still descended into.
+pub fn file_filter(
+    dir: &Path,
+    include: &[String],
+    exclude: &[String],
+) -> Result<Option<ignore::overrides::Override>, String> {
+    if include.is_empty() && exclude.is_empty() {
+        return Ok(None);
+    }
     let mut builder = OverrideBuilder::new(dir);
-    for glob in globs {
+    for glob in include {
+        let glob = glob.trim_start_matches("./");
+        builder.add(glob).map_err(|e| format!("include glob {glob:?}: {e}"))?;
+    }
+    for glob in exclude {
         let glob = glob.trim_start_matches("./");
         builder.add(&format!("!{glob}")).map_err(|e| format!("ignore glob {glob:?}: {e}"))?;
     }
-    builder.build().map_err(|e| e.to_string())
+    builder.build().map(Some).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -108,3 +108,21 @@ fn dialect_samples_parse_without_syntax_errors() {
     assert_eq!(v["summary"]["files_with_annotations"], 3);
     assert!(v["summary"]["annotations"].as_u64().unwrap() >= 40, "{}", v["summary"]);
 }
+
+#[test]
+fn include_and_exclude_globs_choose_the_files() {
+    let all = run(&webshop(), &["check", "--format", "json"]).json();
+    let without_legacy = run(&webshop(), &["check", "--format", "json", "--exclude", "legacy/"]).json();
+    assert_eq!(
+        without_legacy["summary"]["files_scanned"],
+        all["summary"]["files_scanned"].as_u64().unwrap() - 1
+    );
+    let python_only = run(&webshop(), &["check", "--format", "json", "--include", "*.py"]).json();
+    let files: Vec<&str> =
+        python_only["diagnostics"].as_array().unwrap().iter().map(|d| d["file"].as_str().unwrap()).collect();
+    assert!(files.iter().all(|f| f.ends_with(".py")), "{files:?}");
+    assert_eq!(python_only["summary"]["files_scanned"], 6, "{}", python_only["summary"]);
+    let bad = run(&webshop(), &["check", "--exclude", "a{"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("glob"), "{bad:?}");
+}

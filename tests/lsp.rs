@@ -298,3 +298,51 @@ async fn workspace_folders_can_be_added_and_removed() {
     let diags = client.diagnostics_for(&orders, |d| d.is_empty()).await;
     assert!(diags.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclude_setting_keeps_files_out_and_code_actions_follow_the_dialect_setting() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED), ("vendor/lib.py", EXPOSED)]);
+    let options = json!({"threatAnalyzer": {"exclude": ["vendor/"], "codeActionDialect": "threatspec"}});
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), options).await;
+    let orders = file_uri(&dir.path().join("api/orders.py"));
+    client.diagnostics_for(&orders, |d| !d.is_empty()).await;
+    let status =
+        client.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"})).await;
+    assert_eq!(status["files_with_annotations"], 2, "vendor/ is excluded: {status}");
+    let range = json!({"start": {"line": 1, "character": 6}, "end": {"line": 1, "character": 6}});
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": orders}, "range": range, "context": {"diagnostics": []}}),
+        )
+        .await;
+    let texts: Vec<String> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| {
+            a["edit"]["changes"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+                .flat_map(|v| v.as_array().unwrap().clone())
+        })
+        .map(|e| e["newText"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("@mitigates Shop.Orders against #sqli with #TODO-control")),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_pull_without_refresh_support_get_pushes() {
+    // Neovim 0.11's shape: pull diagnostics advertised, no workspace/diagnostic/refresh.
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED)]);
+    let (mut client, init) =
+        TestClient::start(dir.path(), json!({"textDocument": {"diagnostic": {}}}), Value::Null).await;
+    assert!(init["capabilities"].get("diagnosticProvider").is_none(), "{init}");
+    let uri = file_uri(&dir.path().join("api/orders.py"));
+    let diags = client.diagnostics_for(&uri, |d| !d.is_empty()).await;
+    assert_eq!(codes(&diags), ["unmitigated-exposure"]);
+}

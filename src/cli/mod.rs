@@ -112,6 +112,15 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SIZE", default_value = "2MiB", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// Read only files matching GLOB (gitignore syntax, relative to each directory PATH).
+    /// Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Skip files and directories matching GLOB (gitignore syntax). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
     /// Change a diagnostic code's level, or turn it off: CODE=error|warning|note|off.
     /// Repeatable, e.g. `--severity unused-definition=off`.
     #[arg(long = "severity", value_name = "CODE=LEVEL", value_parser = parse_override)]
@@ -203,7 +212,12 @@ pub fn main() -> i32 {
 
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
-    let options = WalkOptions { max_file_size: args.max_file_size, ..WalkOptions::default() };
+    let options = WalkOptions {
+        max_file_size: args.max_file_size,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        ..WalkOptions::default()
+    };
     let scan = match walk::scan(&args.paths, &options) {
         Ok(scan) => scan,
         Err(err) => {

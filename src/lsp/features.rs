@@ -124,6 +124,8 @@ pub struct EditStyle {
     pub versions: HashMap<String, i32>,
     /// The client applies `documentChanges`.
     pub document_changes: bool,
+    /// The dialect code actions write new annotations in (a setting).
+    pub dialect: ca::WriteDialect,
 }
 
 /// Edits as a `WorkspaceEdit`: versioned document edits (open files carry their version)
@@ -232,7 +234,7 @@ pub fn code_actions(
 ) -> Vec<CodeActionOrCommand> {
     let Some(facts) = index.file(key) else { return Vec::new() };
     let range = convert::text_range(&facts.text, &facts.line_index, range, unit);
-    ca::code_actions(index, analysis, diagnostics, key, range)
+    ca::code_actions_in(index, analysis, diagnostics, key, range, style.dialect)
         .into_iter()
         .map(|a| {
             let fixed: Vec<Diagnostic> = a

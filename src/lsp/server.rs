@@ -38,6 +38,11 @@ const DOCS_URL: &str = "https://github.com/threat-analyzer/threat-analyzer/blob/
 struct Settings {
     overrides: LevelOverrides,
     max_file_size: Option<u64>,
+    /// Globs (gitignore syntax, relative to each workspace folder) of files to read / skip.
+    include: Vec<String>,
+    exclude: Vec<String>,
+    /// The dialect code actions write new annotations in.
+    dialect: ide::code_actions::WriteDialect,
 }
 
 impl Settings {
@@ -54,6 +59,26 @@ impl Settings {
             }
         }
         settings.max_file_size = value.get("maxFileSize").and_then(|v| v.as_u64());
+        let globs = |key: &str| -> Vec<String> {
+            value
+                .get(key)
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|g| g.as_str().map(String::from))
+                .collect()
+        };
+        settings.include = globs("include");
+        settings.exclude = globs("exclude");
+        settings.dialect = match value.get("codeActionDialect").and_then(|v| v.as_str()) {
+            None | Some("auto") => ide::code_actions::WriteDialect::Auto,
+            Some("gal") => ide::code_actions::WriteDialect::Gal,
+            Some("threatspec") => ide::code_actions::WriteDialect::ThreatSpec,
+            Some(other) => {
+                problems.push(format!("codeActionDialect `{other}`: use auto, gal or threatspec"));
+                ide::code_actions::WriteDialect::Auto
+            }
+        };
         (settings, problems)
     }
 }
@@ -121,6 +146,7 @@ impl State {
         features::EditStyle {
             versions: self.docs.iter().map(|d| (d.key().to_string(), d.version)).collect(),
             document_changes: self.document_changes.load(Ordering::Relaxed),
+            dialect: self.settings.read().map(|s| s.dialect).unwrap_or_default(),
         }
     }
 
@@ -157,13 +183,22 @@ impl State {
 fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
     tracing::debug!(count = changes.len(), "files changed on disk");
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    let settings = state.settings.read().map(|s| s.clone()).unwrap_or_default();
+    let filtered_out = |path: &Path| {
+        roots.iter().filter(|r| path.starts_with(r)).any(|root| {
+            walk::file_filter(root, &settings.include, &settings.exclude)
+                .ok()
+                .flatten()
+                .is_some_and(|f| f.matched(path, false).is_ignore())
+        })
+    };
     for super::watch::Changed(path) in changes {
         let key: FilePath = path.to_string_lossy().as_ref().into();
         if state.docs.contains_key(&key) {
             continue;
         }
         if path.is_file() {
-            if super::watch::indexable(&path, &roots) {
+            if super::watch::indexable(&path, &roots) && !filtered_out(&path) {
                 let facts = state.facts_from_disk(&key);
                 state.set_facts(&key, facts);
             }
@@ -324,8 +359,8 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
     let started = std::time::Instant::now();
     tracing::info!(roots = roots.len(), "indexing workspace");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
-    let max_file_size =
-        state.settings.read().ok().and_then(|s| s.max_file_size).unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
+    let settings = state.settings.read().map(|s| s.clone()).unwrap_or_default();
+    let max_file_size = settings.max_file_size.unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
     let worker_state = state.clone();
     let worker = tokio::task::spawn_blocking(move || {
         let mut files = 0;
@@ -338,6 +373,8 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 progress: Some(walk::Progress(Arc::new(move |done, total| {
                     let _ = tx.send((done, total));
                 }))),
+                include: settings.include.clone(),
+                exclude: settings.exclude.clone(),
             };
             let scan = match walk::scan_from(&root, std::slice::from_ref(&root), &options) {
                 Ok(scan) => scan,
@@ -539,14 +576,17 @@ impl LanguageServer for Backend {
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
         self.state.dynamic_watch.store(dynamic_watch, Ordering::Relaxed);
-        let pull = caps.text_document.as_ref().and_then(|t| t.diagnostic.as_ref()).is_some();
-        self.state.pull_diagnostics.store(pull, Ordering::Relaxed);
+        // Pull only when the server can also tell the client to pull again: a cross-file
+        // change (a mitigation added elsewhere) must reach open buffers. Neovim 0.11 pulls but
+        // has no refresh support, so it gets pushed diagnostics.
         let refresh = caps
             .workspace
             .as_ref()
             .and_then(|w| w.diagnostics.as_ref())
             .and_then(|d| d.refresh_support)
             .unwrap_or(false);
+        let pull = refresh && caps.text_document.as_ref().and_then(|t| t.diagnostic.as_ref()).is_some();
+        self.state.pull_diagnostics.store(pull, Ordering::Relaxed);
         self.state.pull_refresh.store(refresh, Ordering::Relaxed);
         self.state.work_done_progress.store(progress, Ordering::Relaxed);
 
@@ -965,8 +1005,23 @@ impl LanguageServer for Backend {
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         let (settings, problems) = Settings::from_json(&params.settings);
-        if let Ok(mut s) = self.state.settings.write() {
-            *s = settings;
+        let reindex = match self.state.settings.write() {
+            Ok(mut s) => {
+                let files_changed = s.include != settings.include
+                    || s.exclude != settings.exclude
+                    || s.max_file_size != settings.max_file_size;
+                *s = settings;
+                files_changed
+            }
+            Err(_) => false,
+        };
+        if reindex {
+            // Which files belong to the project changed: forget the disk files, index again.
+            let keys: Vec<FilePath> = self.state.index_read().files().map(|f| f.path.clone()).collect();
+            for key in keys.iter().filter(|k| !self.state.docs.contains_key(*k)) {
+                self.state.set_facts(key, None);
+            }
+            tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
         }
         self.state.changed.notify_one();
         for p in problems {

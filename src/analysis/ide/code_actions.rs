@@ -38,6 +38,16 @@ pub struct CodeAction {
     pub preferred: bool,
 }
 
+/// Which dialect new annotations from code actions are written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WriteDialect {
+    /// The dialect of the annotation the action starts from.
+    #[default]
+    Auto,
+    Gal,
+    ThreatSpec,
+}
+
 /// Actions for `range` of `file`: fixes for the given diagnostics that touch the range, and
 /// rewrites of the annotations that touch it.
 pub fn code_actions(
@@ -46,6 +56,18 @@ pub fn code_actions(
     diagnostics: &[Diagnostic],
     file: &str,
     range: TextRange,
+) -> Vec<CodeAction> {
+    code_actions_in(index, analysis, diagnostics, file, range, WriteDialect::Auto)
+}
+
+/// [`code_actions`] writing new annotations in `dialect`.
+pub fn code_actions_in(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    diagnostics: &[Diagnostic],
+    file: &str,
+    range: TextRange,
+    dialect: WriteDialect,
 ) -> Vec<CodeAction> {
     let _ = analysis; // the diagnostics already carry what the fixes need
     let Some(facts) = index.file(file) else { return Vec::new() };
@@ -65,7 +87,7 @@ pub fn code_actions(
         }
         match d.code {
             Code::DanglingReference => out.extend(define_missing(facts, d, i)),
-            Code::UnmitigatedExposure => out.extend(cover_exposure(facts, d, i)),
+            Code::UnmitigatedExposure => out.extend(cover_exposure(facts, d, i, dialect)),
             _ => {}
         }
     }
@@ -131,7 +153,7 @@ fn name_from_id(id: &str) -> String {
 }
 
 /// "Add @mitigates ..." and "Accept the risk ..." for an unmitigated exposure.
-fn cover_exposure(facts: &FileFacts, d: &Diagnostic, i: usize) -> Vec<CodeAction> {
+fn cover_exposure(facts: &FileFacts, d: &Diagnostic, i: usize, dialect: WriteDialect) -> Vec<CodeAction> {
     let Some((a, ann)) = facts.annotations().iter().enumerate().find(|(_, a)| a.range == d.range) else {
         return Vec::new();
     };
@@ -140,7 +162,11 @@ fn cover_exposure(facts: &FileFacts, d: &Diagnostic, i: usize) -> Vec<CodeAction
     }
     let asset = facts.slice(facts.refs[a][0].range);
     let threat = facts.slice(facts.refs[a][1].range);
-    let gal = ann.dialect == Dialect::Gal;
+    let gal = match dialect {
+        WriteDialect::Auto => ann.dialect == Dialect::Gal,
+        WriteDialect::Gal => true,
+        WriteDialect::ThreatSpec => false,
+    };
     let mitigates = if gal {
         format!("@mitigates {asset} against {threat} using #TODO-control")
     } else {
