@@ -450,6 +450,14 @@ def run_session(args, srv, corpus, targets, opened):
             return p["uri"] == uri and p.get("version") is not None and p["version"] >= min_version
         return pred
 
+    def showing(v):
+        """A publish for the opened file whose dangling-reference message shows version v's id."""
+        needle = "`#{}` is not defined".format(ids[v])
+        def pred(t, m):
+            return (own_publish(v - 1)(t, m)
+                    and any(needle in d.get("message", "") for d in m["params"]["diagnostics"]))
+        return pred
+
     # Insert the line after the file's first line (one edit, like a paste).
     comp = re.search(r"@exposes (\S+)", text).group(1)
     line_no = 1
@@ -489,9 +497,10 @@ def run_session(args, srv, corpus, targets, opened):
         keystroke_versions.append(v)
         next_at = max(next_at + interval, time.perf_counter())
         if (direction > 0 and typed == len(TYPED)) or (direction < 0 and typed == 0):
-            # Turn around after the state was published, so no later state equals the last
+            # Turn around after this state was published (checked by content: a publish's version
+            # label may be newer than what it reflects), so no later state equals the last
             # published one (the server only republishes changed diagnostics).
-            srv.wait_for(own_publish(v), what="diagnostics at a turnaround", start=typing_start)
+            srv.wait_for(showing(v), what="diagnostics at a turnaround", start=typing_start)
             direction = -direction
             next_at = time.perf_counter() + interval
     last_v = keystroke_versions[-1]
@@ -529,22 +538,24 @@ def run_session(args, srv, corpus, targets, opened):
               if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] != uri]
     res["counts"]["typing: keystrokes / own publishes (labelled with a newer version than they reflect) / other files' publishes (empty)"] = "{} / {} ({}) / {} ({})".format(
         len(keystroke_versions), len(own), mislabelled, len(others), sum(1 for m in others if not m["params"]["diagnostics"]))
-    # Diagnostics rounds: publishes arrive in bursts (gap < 10 ms within one burst).
+    # Diagnostics rounds: publishes arrive in bursts (gap < 30 ms within one burst; rounds are
+    # at least the 50 ms debounce apart).
     bursts = []
     for t, m in typing_msgs:
         if m.get("method") != "textDocument/publishDiagnostics":
             continue
-        if bursts and t - bursts[-1][1] < 0.010:
+        if bursts and t - bursts[-1][1] < 0.030:
             bursts[-1][1] = t
             bursts[-1][2] += 1
         else:
             bursts.append([t, t, 1])
-    res["dist"]["typing: one round's publishDiagnostics burst, first -> last"] = dist([b[1] - b[0] for b in bursts])
-    res["counts"]["typing: rounds / publishes per round (median)"] = "{} / {}".format(
+    res["dist"]["typing: one burst of publishDiagnostics, first -> last"] = dist([b[1] - b[0] for b in bursts])
+    res["counts"]["typing: publish bursts (gap >= 30 ms) / publishes per burst (median)"] = "{} / {}".format(
         len(bursts), sorted(b[2] for b in bursts)[len(bursts) // 2] if bursts else 0)
 
     # Isolated keystrokes: each sent after the previous one's diagnostics arrived (+ 20 ms).
     iso = []
+    iso_first = []
     for k in range(args.isolated):
         time.sleep(0.02)
         line = lines[line_no]
@@ -558,7 +569,12 @@ def run_session(args, srv, corpus, targets, opened):
             lines[line_no] = line[:-1]
         t, _, _ = srv.wait_for(own_publish(v), what="diagnostics of an isolated keystroke", start=start_count)
         iso.append(t - sends[v])
+        t1, _, _ = srv.wait_for(lambda t, m: m.get("method") == "textDocument/publishDiagnostics",
+                                what="a publish", start=start_count)
+        iso_first.append(t1 - sends[v])
+        srv.settle(quiet=0.1)  # the rest of the round's publishes
     res["dist"]["isolated keystroke -> publishDiagnostics"] = dist(iso)
+    res["dist"]["isolated keystroke -> the round's first publishDiagnostics (any file)"] = dist(iso_first)
 
     # Hover right after a keystroke (the analysis cache is invalidated by every edit).
     hov = []
