@@ -40,6 +40,7 @@ pub fn locations(index: &ProjectIndex, locs: &[ide::Location], unit: ColumnUnit)
 
 pub fn completion(
     index: &ProjectIndex,
+    shared: &comp::CompletionIndex,
     key: &str,
     language: crate::syntax::Language,
     text: &Text<'_>,
@@ -47,7 +48,7 @@ pub fn completion(
     unit: ColumnUnit,
 ) -> Vec<CompletionItem> {
     let offset = text.offset(pos, unit);
-    comp::completion_in_text(index, key, language, text.text, offset)
+    comp::completion_in_text_with(index, shared, key, language, text.text, offset)
         .into_iter()
         .map(|item| {
             let range = convert::range(text.text, text.line_index, item.replace, unit);

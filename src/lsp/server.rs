@@ -110,6 +110,12 @@ struct State {
     dynamic_watch: AtomicBool,
     /// Our own file watcher, when the client sends no file events (kept alive here).
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    /// Project-wide completion facts for one index revision.
+    completion: Mutex<Option<(u64, Arc<ide::completion::CompletionIndex>)>>,
+    /// The document version whose facts are in the index, per open file. Written under the
+    /// index's write lock, read under its read lock, so a publish names the version its
+    /// diagnostics were computed from.
+    indexed_versions: Mutex<HashMap<FilePath, i32>>,
     /// The project's resolved analysis for one index revision, shared by requests.
     analysis: Mutex<Option<(u64, Arc<Analysis>)>>,
     shutting_down: AtomicBool,
@@ -141,6 +147,19 @@ impl State {
         }
     }
 
+    /// The completion facts of the current revision (built at most once per revision).
+    fn completion_index(&self, index: &ProjectIndex) -> Arc<ide::completion::CompletionIndex> {
+        let mut cache = self.completion.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((revision, shared)) if *revision == index.revision() => shared.clone(),
+            _ => {
+                let shared = Arc::new(ide::completion::CompletionIndex::new(index));
+                *cache = Some((index.revision(), shared.clone()));
+                shared
+            }
+        }
+    }
+
     /// How to shape workspace edits for this client (open documents' versions included).
     fn edit_style(&self) -> features::EditStyle {
         features::EditStyle {
@@ -153,12 +172,22 @@ impl State {
     /// Replaces one file's facts (or removes the file when it holds nothing) and wakes the
     /// diagnostics task. Synchronous: callers run it before their first `.await`.
     fn set_facts(&self, key: &FilePath, facts: Option<FileFacts>) {
+        self.set_facts_at(key, facts, None);
+    }
+
+    /// [`State::set_facts`] for an open document's `version`.
+    fn set_facts_at(&self, key: &FilePath, facts: Option<FileFacts>, version: Option<i32>) {
         {
             let mut index = self.index_write();
             match facts {
                 Some(f) if !f.is_empty() => index.set_file(Arc::new(f)),
                 _ => index.remove_file(key),
             }
+            let mut versions = self.indexed_versions.lock().unwrap_or_else(|e| e.into_inner());
+            match version {
+                Some(v) => versions.insert(key.clone(), v),
+                None => versions.remove(key),
+            };
         }
         self.changed.notify_one();
     }
@@ -256,6 +285,8 @@ impl Backend {
             dynamic_watch: AtomicBool::new(false),
             watcher: Mutex::new(None),
             analysis: Mutex::new(None),
+            completion: Mutex::new(None),
+            indexed_versions: Mutex::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
         });
         tokio::spawn(diagnostics_task(client.clone(), state.clone()));
@@ -498,7 +529,8 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
         let computed = {
             let index = state.index_read();
             let revision = index.revision();
-            let diagnostics = overrides.apply(Analysis::new(&index).diagnostics(&index));
+            let versions = state.indexed_versions.lock().map(|v| v.clone()).unwrap_or_default();
+            let diagnostics = overrides.apply(state.analysis(&index).diagnostics(&index));
             let mut by_file: HashMap<FilePath, Vec<tower_lsp_server::ls_types::Diagnostic>> = HashMap::new();
             for facts in index.files() {
                 by_file.entry(facts.path.clone()).or_default();
@@ -508,9 +540,9 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
                     by_file.entry(d.file.clone()).or_default().push(lsp);
                 }
             }
-            (revision, by_file)
+            (revision, by_file, versions)
         };
-        let (revision, by_file) = computed;
+        let (revision, by_file, versions) = computed;
         if state.index_read().revision() != revision {
             continue; // a newer edit arrived: its notification recomputes
         }
@@ -518,7 +550,9 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
         {
             let mut published = state.published.lock().unwrap_or_else(|e| e.into_inner());
             for (file, diags) in &by_file {
-                if published.get(file) != Some(diags) {
+                // A file never published (or cleared) counts as published empty.
+                let unchanged = published.get(file).map_or(diags.is_empty(), |p| p == diags);
+                if !unchanged {
                     to_send.push((file.clone(), diags.clone()));
                 }
             }
@@ -544,7 +578,7 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
             continue;
         }
         for (file, diags) in to_send {
-            let version = state.docs.get(&file).map(|d| d.version);
+            let version = versions.get(&file).copied();
             if let Some(uri) = convert::uri_of(&file) {
                 client.publish_diagnostics(uri, diags, version).await;
             }
@@ -735,7 +769,7 @@ impl LanguageServer for Backend {
         let mut document = Document::new(&doc.text, doc.version, language);
         let facts = document.facts(key.clone());
         self.state.docs.insert(key.clone(), document);
-        self.state.set_facts(&key, Some(facts));
+        self.state.set_facts_at(&key, Some(facts), Some(doc.version));
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -750,7 +784,7 @@ impl LanguageServer for Backend {
             doc.version = params.text_document.version;
             doc.facts(key.clone())
         };
-        self.state.set_facts(&key, Some(facts));
+        self.state.set_facts_at(&key, Some(facts), Some(params.text_document.version));
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
@@ -763,8 +797,10 @@ impl LanguageServer for Backend {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
+        let state = self.state.clone();
         let items = self.at(&p.text_document.uri, Vec::new(), |index, key, language, text, unit| {
-            features::completion(index, key, language, text, p.position, unit)
+            let shared = state.completion_index(index);
+            features::completion(index, &shared, key, language, text, p.position, unit)
         })?;
         Ok(Some(CompletionResponse::Array(items)))
     }

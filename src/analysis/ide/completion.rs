@@ -91,7 +91,36 @@ pub fn completion_in_text(
         return Vec::new();
     }
     let Some(start) = annotation_start(language, text, offset) else { return Vec::new() };
-    let mut items = Completer { index, file, text, offset, start, project: None }.complete();
+    let shared = CompletionIndex::new(index);
+    completion_with(index, &shared, file, text, offset, start)
+}
+
+/// [`completion_in_text`] with project-wide facts computed once per index revision (the
+/// language server caches them; building them walks every reference of the project).
+pub fn completion_in_text_with(
+    index: &ProjectIndex,
+    shared: &CompletionIndex,
+    file: &str,
+    language: Language,
+    text: &str,
+    offset: usize,
+) -> Vec<CompletionItem> {
+    if offset > text.len() || !text.is_char_boundary(offset) {
+        return Vec::new();
+    }
+    let Some(start) = annotation_start(language, text, offset) else { return Vec::new() };
+    completion_with(index, shared, file, text, offset, start)
+}
+
+fn completion_with(
+    index: &ProjectIndex,
+    shared: &CompletionIndex,
+    file: &str,
+    text: &str,
+    offset: usize,
+    start: usize,
+) -> Vec<CompletionItem> {
+    let mut items = Completer { index, shared, file, text, offset, start, project: None }.complete();
     items.sort_by(|a, b| a.sort_text.cmp(&b.sort_text).then_with(|| a.label.cmp(&b.label)));
     items.dedup_by(|a, b| a.label == b.label && a.insert_text == b.insert_text);
     items
@@ -297,30 +326,38 @@ struct AssetPaths {
     legacy_boundaries: BTreeMap<String, String>,
 }
 
-/// Facts about the whole project, gathered once per completion request.
-struct Project {
+/// Project-wide facts completion ranks and offers by: how often each entity is referenced and
+/// how component paths are written. Depends only on the index, so one value serves every
+/// request of an index revision.
+pub struct CompletionIndex {
     /// How many references (not definitions) resolve to each entity.
     usage: FxHashMap<EntityKey, usize>,
-    /// Entities the current file mentions.
-    in_file: FxHashSet<EntityKey>,
     paths: AssetPaths,
+}
+
+/// What one request needs: the shared facts and the entities the current file mentions.
+struct Project<'a> {
+    usage: &'a FxHashMap<EntityKey, usize>,
+    in_file: FxHashSet<EntityKey>,
+    paths: &'a AssetPaths,
 }
 
 struct Completer<'a> {
     index: &'a ProjectIndex,
+    shared: &'a CompletionIndex,
     file: &'a str,
     text: &'a str,
     offset: usize,
     /// The `@` of the annotation.
     start: usize,
-    project: Option<Project>,
+    project: Option<Project<'a>>,
 }
 
 fn is_id_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-'
 }
 
-impl Completer<'_> {
+impl<'a> Completer<'a> {
     /// End of the word the cursor is in (characters matching `pred` after the cursor).
     fn word_end(&self, pred: impl Fn(char) -> bool) -> usize {
         let rest = &self.text[self.offset..];
@@ -520,9 +557,17 @@ impl Completer<'_> {
         out
     }
 
-    fn project(&mut self) -> &Project {
+    fn project(&mut self) -> &Project<'a> {
         if self.project.is_none() {
-            self.project = Some(gather(self.index, self.file));
+            let mut in_file = FxHashSet::default();
+            if let Some(facts) = self.index.file(self.file) {
+                for fact in facts.refs.iter().flatten() {
+                    if let Resolved::Entity(e) = self.index.resolve(fact) {
+                        in_file.insert(e);
+                    }
+                }
+            }
+            self.project = Some(Project { usage: &self.shared.usage, in_file, paths: &self.shared.paths });
         }
         self.project.as_ref().expect("just set")
     }
@@ -784,23 +829,24 @@ fn strip_placeholders(template: &str) -> String {
     out
 }
 
-fn gather(index: &ProjectIndex, file: &str) -> Project {
+impl CompletionIndex {
+    pub fn new(index: &ProjectIndex) -> CompletionIndex {
+        gather(index)
+    }
+}
+
+fn gather(index: &ProjectIndex) -> CompletionIndex {
     let mut usage: FxHashMap<EntityKey, usize> = FxHashMap::default();
-    let mut in_file = FxHashSet::default();
     let mut paths = AssetPaths::default();
     let mut later: Vec<(String, Vec<String>)> = Vec::new();
     for facts in index.files() {
-        let here = &*facts.path == file;
         for refs in &facts.refs {
             for fact in refs {
                 let resolved = index.resolve(fact);
-                if let Resolved::Entity(e) = &resolved {
-                    if !fact.defines {
-                        *usage.entry(e.clone()).or_default() += 1;
-                    }
-                    if here {
-                        in_file.insert(e.clone());
-                    }
+                if let Resolved::Entity(e) = &resolved
+                    && !fact.defines
+                {
+                    *usage.entry(e.clone()).or_default() += 1;
                 }
                 if fact.kind != EntityKind::Asset {
                     continue;
@@ -847,5 +893,5 @@ fn gather(index: &ProjectIndex, file: &str) -> Project {
             paths.written.entry(ancestor.to_string()).or_insert_with(|| segments[..len].to_vec());
         }
     }
-    Project { usage, in_file, paths }
+    CompletionIndex { usage, paths }
 }
