@@ -524,9 +524,23 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
         title: HOSTILE.join(" "),
         members,
     });
+    // Ids the model never makes (a keyword, text) are replaced, not written.
+    for (i, id) in ["end", "x\"] --> click A call y()", "legend_actor", "a b"].into_iter().enumerate() {
+        dfd.nodes.push(Node {
+            id: id.to_string(),
+            key: format!("odd{i}"),
+            label: "odd".into(),
+            kind: ElementKind::Process,
+            boundary: None,
+            status: ThreatStatus::default(),
+        });
+        dfd.edges.push(Edge { from: id.into(), to: "n_0".into(), label: None, two_way: false });
+    }
     let out = mermaid::render(&dfd);
     assert_structurally_safe(&out);
     assert!(out.contains("\"line break  and bidi \""), "{out}");
+    assert!(!out.contains("  end(") && !out.contains("click A call y") && !out.contains("a b"), "{out}");
+    assert_eq!(out.matches("legend_actor[").count(), 1, "{out}");
     // The checker itself rejects what it must.
     for bad in ["  n_1[\"a\"b\"]", "  n_1[\"a]\"]", "  n_1[\"x\"] --> n_2", "  n_1(\"#x\")", "  %%{init}%%"] {
         assert!(std::panic::catch_unwind(|| assert_structurally_safe(bad)).is_err(), "{bad}");

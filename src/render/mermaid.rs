@@ -27,34 +27,44 @@
 //! `#40;`, `)` `#41;`, `%` `#37;`, `;` `#59;`, `\` `#92;`. Control, line-separator and bidi
 //! characters become a space. So `"]; click A call x()`, `<img src=x onerror=alert(1)>`,
 //! `-->`, `%%{init}%%` or `}` stay literal text. Ids come from [`super::dfd`] and are
-//! `[A-Za-z0-9_]` only.
+//! `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced by a hashed one.
+//! Each node is declared once, in the first boundary listing it.
 
 use super::dfd::{Dfd, ElementKind, Node, ThreatStatus};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// The Mermaid text of `dfd`.
 pub fn render(dfd: &Dfd) -> String {
+    let by_id: HashMap<&str, &Node> = dfd.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let mut declared: HashSet<&str> = HashSet::default();
     let mut out = String::from("flowchart LR\n");
     for group in &dfd.boundaries {
-        let _ = writeln!(out, "  subgraph {}[\"{}\"]", group.id, escape(&group.title));
+        let _ = writeln!(out, "  subgraph {}[\"{}\"]", safe_id(&group.id), escape(&group.title));
         for id in &group.members {
-            if let Some(node) = dfd.node(id) {
+            if let Some(node) = by_id.get(id.as_str())
+                && declared.insert(node.id.as_str())
+            {
                 let _ = writeln!(out, "    {}", node_decl(node));
             }
         }
         out.push_str("  end\n");
     }
-    for node in dfd.nodes.iter().filter(|n| !in_drawn_group(dfd, n)) {
-        let _ = writeln!(out, "  {}", node_decl(node));
+    for node in &dfd.nodes {
+        if declared.insert(node.id.as_str()) {
+            let _ = writeln!(out, "  {}", node_decl(node));
+        }
     }
     for edge in &dfd.edges {
         let arrow = if edge.two_way { "<-->" } else { "-->" };
+        let (from, to) = (safe_id(&edge.from), safe_id(&edge.to));
         match &edge.label {
             Some(label) => {
-                let _ = writeln!(out, "  {} {arrow}|\"{}\"| {}", edge.from, escape(label), edge.to);
+                let _ = writeln!(out, "  {from} {arrow}|\"{}\"| {to}", escape(label));
             }
             None => {
-                let _ = writeln!(out, "  {} {arrow} {}", edge.from, edge.to);
+                let _ = writeln!(out, "  {from} {arrow} {to}");
             }
         }
     }
@@ -63,26 +73,30 @@ pub fn render(dfd: &Dfd) -> String {
     out.push_str("  classDef open fill:#fff4e5,stroke:#b35c00,stroke-width:2px\n");
     out.push_str("  classDef clean fill:#e8f5e9,stroke:#2e7d32\n");
     for class in ["finding", "open", "clean"] {
-        let ids: Vec<&str> = dfd
+        let ids: Vec<Cow<'_, str>> = dfd
             .nodes
             .iter()
             .filter(|n| status_class(&n.status) == Some(class))
-            .map(|n| n.id.as_str())
+            .map(|n| safe_id(&n.id))
             .collect();
         if !ids.is_empty() {
             let _ = writeln!(out, "  class {} {class}", ids.join(","));
         }
     }
     for group in &dfd.boundaries {
-        let _ = writeln!(out, "  style {} stroke-dasharray: 5 5", group.id);
+        let _ = writeln!(out, "  style {} stroke-dasharray: 5 5", safe_id(&group.id));
     }
     out
 }
 
-fn in_drawn_group(dfd: &Dfd, node: &Node) -> bool {
-    node.boundary
-        .as_ref()
-        .is_some_and(|b| dfd.boundaries.iter().any(|g| g.id == *b && g.members.contains(&node.id)))
+/// An id as written: the model's ids pass unchanged; anything else (a hand-built model with a
+/// keyword such as `end`, or text) is replaced by a hashed id, so no text reaches the document
+/// structure.
+fn safe_id(id: &str) -> Cow<'_, str> {
+    let ok = id.contains('_')
+        && !id.starts_with("legend")
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok { Cow::Borrowed(id) } else { Cow::Owned(super::dfd::node_id(&format!("{id}\u{0}"))) }
 }
 
 /// `id["label"]`, `id("label")` or `id[("label")]`, with the status line.
@@ -93,7 +107,7 @@ fn node_decl(node: &Node) -> String {
         label.push_str("<br/>");
         label.push_str(&escape(&badge));
     }
-    shape(&node.id, node.kind, &label)
+    shape(&safe_id(&node.id), node.kind, &label)
 }
 
 fn shape(id: &str, kind: ElementKind, escaped: &str) -> String {
