@@ -12,8 +12,10 @@
 //!
 //! [`Summary`]: crate::analysis::Summary
 
+pub mod dfd;
 pub mod human;
 pub mod json;
+pub mod mermaid;
 pub mod sarif;
 
 use crate::diagnostic::{Diagnostic, FilePath};

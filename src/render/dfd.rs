@@ -1,0 +1,756 @@
+//! The data-flow diagram *model*: which elements, flows and trust boundaries a diagram shows,
+//! built from the project index and its analysis. Pure: no I/O, no output syntax (the Mermaid
+//! text is [`super::mermaid`]'s job, and any other format can render the same [`Dfd`]).
+//!
+//! Owns: the rules below (what becomes a node, its element kind, its trust boundary, its threat
+//! status, and what a [`Scope`] keeps). Must never: trust the text of a label (renderers escape
+//! it), or put annotation text into an id.
+//!
+//! # Nodes
+//!
+//! A node is one *node key*: an asset's path key, or for an actor `path_key(display name)`
+//! (`@actor Support Agent (#support-agent)` -> `support_agent`), so an actor and an asset of the
+//! same name (`@actor Customer` and `@flows Customer -> Shop.Web`) are one node. Nodes are:
+//! - every asset named by a definition (`@asset`/`@component`, legacy `@alias component`), a
+//!   flow (`@flows`/`@connects`), `@exposes`, `@mitigates`, `@confirmed`, `@accepts`,
+//!   `@transfers` (both sides) or a `@boundary` side. Assets named only by lifecycle verbs
+//!   (`@audit`, `@owns`, `@handles`, `@validates`, `@assumes`, `@entitles ... on`) are not
+//!   nodes by themselves;
+//! - every actor the project names (definition or reference).
+//!
+//! Arguments that resolve to nothing (dangling `#id`) or to a threat/control/boundary are
+//! skipped, and so is a flow with such an end.
+//!
+//! The label is [`ProjectIndex::display_name`] of the asset (else of the actor); for an asset
+//! nobody declares (which would show its normalised key) it is the first spelling written in
+//! the project, in file-path order (for legacy `@b:@c`, the `c`: the cluster shows `b`).
+//!
+//! # Element kind (Actor, Process, DataStore)
+//!
+//! Read from the *label's last path segment* (after the last `.` or `:`), split into words at
+//! every non-alphanumeric character and at lower/digit-to-upper camel-case steps (`OrdersDb` ->
+//! `orders`, `db`), lowercased; a keyword also matches its plural in `s` (`Buckets`).
+//! Whole words are compared, never substrings (`Bookstore` and `Feedback` are processes).
+//! 1. **Actor** when the node is an actor (`@actor`, also when merged with an asset), or it
+//!    lies in a legacy boundary (`@b:@c`, first segment `b`) one of whose words is `internet`,
+//!    `external` or `user`, or its *last* word (the head noun) is one of `user`, `customer`,
+//!    `browser`, `client`, `admin`, `administrator`, `staff`, `attacker`, `external`,
+//!    `internet` (the far side of `@boundary between Internet and Shop.Web`). Only the
+//!    head noun counts, so `Legacy Admin Panel` and `User Service` stay processes while
+//!    `Staff Browser` is an actor.
+//! 2. **DataStore** when *any* word is one of `db`, `database`, `store`, `storage`, `bucket`,
+//!    `queue`, `cache`, `redis`, `postgres`, `postgresql`, `mysql`, `s3`, `table`, `disk`,
+//!    `filesystem`, `vault`, `ledger` (`Shop.Db`, `Redis Sessions`, `S3 Exports`).
+//! 3. **Process** otherwise. Data classification (`@handles`) plays no part.
+//!
+//! # Trust boundaries
+//!
+//! A node is in at most one boundary cluster (clusters do not nest):
+//! 1. **Legacy boundaries.** A node key with at least two segments whose first segment is a
+//!    legacy boundary (the `b` of any `@b:@c` reference, or an `@alias boundary @b` /
+//!    `@describe boundary @b`, compared as normalised names) is in boundary `b`, titled with
+//!    the alias name (`@alias boundary @dmz to DMZ` -> "DMZ") or else `b`. This also puts
+//!    ThreatSpec colon paths such as `Dmz:Admin` in `dmz` once `dmz` is a legacy boundary.
+//! 2. **GAL boundaries.** `@boundary between A and B (#id)` and `@boundary A | B (#id)` draw a
+//!    cluster `id` around **B, the second (inner) side**, and every descendant of B
+//!    (`Shop.Api.Orders` is inside a boundary drawn around `Shop.Api`); A stays outside. The
+//!    nearest side wins: a node that is itself a B side uses its own boundary before an
+//!    ancestor's; if several boundaries have the same B side, the smallest id wins. Without an
+//!    `(#id)` the boundary's key is `<A key>|<B key>` and its title `A | B`.
+//!
+//! Boundaries without a member in the diagram are left out.
+//!
+//! # Edges
+//!
+//! One per `@flows A -> B` / `@connects A to B` (`<->` and `with` are two-way), labelled with
+//! the GAL mechanism (`via HTTPS`), else the ThreatSpec details (`with ...`), else the legacy
+//! name (`as ...`). Identical edges (same ends, label and direction) are drawn once.
+//!
+//! # Threat status
+//!
+//! Per node, counted as *distinct threats* (two `@exposes` of one asset to one threat count
+//! once): `open` exposures (an `@exposes A to T` that no `@mitigates`, `@accepts` or
+//! `@transfers ... from` on A or an ancestor of A covers: the analysis' coverage rule), `confirmed`
+//! findings, `mitigated`, `accepted` and `transferred` (from the node; legacy `@transfers T to
+//! @b:@c` counts on `b.c`, as in the analysis). Dangling threats are not counted.
+//!
+//! # Scopes
+//!
+//! - [`Scope::Project`]: every node and edge.
+//! - [`Scope::Boundary`]: the boundary's members (matched by key, `#key`, or normalised key or
+//!   title) plus the nodes one flow away from them, and the flows touching a member (so the
+//!   flows crossing the boundary show). An unknown boundary gives an empty diagram.
+//! - [`Scope::Component`]: the component (a path, or `#id`), its sub-components (`Shop.Api`
+//!   includes `Shop.Api.Orders`), their direct neighbours, and the flows touching the component
+//!   or a sub-component.
+//! - [`Scope::File`]: the nodes the file's annotations name and the flows the file declares.
+//!
+//! In every scope statuses and boundaries are computed from the whole project.
+//!
+//! # Ids and order
+//!
+//! Node ids are `n_` + the key with `.` written as `__` when the key is plain (segments of
+//! `[a-z0-9_]`, as normalised names usually are): `shop.api.orders` -> `n_shop__api__orders`,
+//! which is one-to-one. Any other key gets `nh_` + a lossy ASCII form (`_` runs collapsed, at
+//! most 32 characters) + `_` + a 64-bit FNV-1a hash of the key. Boundary ids are the same with
+//! `b_` / `bh_`. No annotation text ever reaches an id unescaped. Nodes are sorted by id, edges
+//! by (from, to, label, direction), boundaries by id and their members by id: the
+//! same `Dfd` whatever order its files were read in.
+
+use crate::analysis::Analysis;
+use crate::diagnostic::FilePath;
+use crate::model::names::{ancestors, normalize_name, path_key};
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
+use crate::syntax::{Body, EntityKind, RefForm};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The element kinds of a data-flow diagram (STRIDE per element).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ElementKind {
+    /// An external entity or actor.
+    Actor,
+    Process,
+    DataStore,
+}
+
+impl ElementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ElementKind::Actor => "actor",
+            ElementKind::Process => "process",
+            ElementKind::DataStore => "data-store",
+        }
+    }
+}
+
+/// Threat counts of one node (distinct threats each).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ThreatStatus {
+    /// Exposures nothing covers.
+    pub open: usize,
+    /// `@confirmed` findings.
+    pub confirmed: usize,
+    pub mitigated: usize,
+    pub accepted: usize,
+    pub transferred: usize,
+}
+
+impl ThreatStatus {
+    /// True when the node carries any threat information at all.
+    pub fn is_empty(&self) -> bool {
+        *self == ThreatStatus::default()
+    }
+    /// Nothing open and nothing confirmed.
+    pub fn is_clean(&self) -> bool {
+        self.open == 0 && self.confirmed == 0
+    }
+}
+
+/// One element of the diagram.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// Sanitised, unique, deterministic (see the module docs).
+    pub id: String,
+    /// The node key (asset path key, or an actor's name as a path key).
+    pub key: String,
+    /// Untrusted text: renderers must escape it.
+    pub label: String,
+    pub kind: ElementKind,
+    /// Id of the [`BoundaryGroup`] holding the node.
+    pub boundary: Option<String>,
+    pub status: ThreatStatus,
+}
+
+/// A data flow between two nodes (by id).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    /// Untrusted text: renderers must escape it.
+    pub label: Option<String>,
+    pub two_way: bool,
+}
+
+/// A trust-boundary cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BoundaryGroup {
+    /// Sanitised, unique, deterministic.
+    pub id: String,
+    /// The boundary's key: a GAL id, a normalised legacy boundary name, or `A|B`.
+    pub key: String,
+    /// Untrusted text: renderers must escape it.
+    pub title: String,
+    /// Node ids, sorted.
+    pub members: Vec<String>,
+}
+
+/// A data-flow diagram: nodes by id, edges by (from, to, label), boundaries by id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Dfd {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    pub boundaries: Vec<BoundaryGroup>,
+}
+
+impl Dfd {
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.binary_search_by(|n| n.id.as_str().cmp(id)).ok().map(|i| &self.nodes[i])
+    }
+    /// The node with this key (an asset path key such as `shop.api`).
+    pub fn node_by_key(&self, key: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.key == key)
+    }
+}
+
+/// What part of the project a diagram shows (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Project,
+    /// A trust boundary by key, `#key`, or name.
+    Boundary(String),
+    /// A component by path (`Shop.Api`, `shop:api`) or `#id`, with its direct neighbours.
+    Component(String),
+    File(FilePath),
+}
+
+/// The node id of a node key.
+pub fn node_id(key: &str) -> String {
+    make_id("n", key)
+}
+
+/// The cluster id of a boundary key.
+pub fn boundary_id(key: &str) -> String {
+    make_id("b", key)
+}
+
+fn make_id(prefix: &str, key: &str) -> String {
+    let plain = key.split('.').all(|s| {
+        !s.is_empty()
+            && !s.starts_with('_')
+            && !s.ends_with('_')
+            && !s.contains("__")
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    });
+    let body: Vec<String> = key
+        .split('.')
+        .map(|s| {
+            s.chars()
+                .map(|c| {
+                    let c = c.to_ascii_lowercase();
+                    if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '_' }
+                })
+                .collect()
+        })
+        .collect();
+    let body = body.join("__");
+    if plain {
+        format!("{prefix}_{body}")
+    } else {
+        // Lossy and readable: runs of `_` collapsed, at most 32 characters; the hash keeps it
+        // unique.
+        let mut short = String::new();
+        for c in body.chars() {
+            if !(c == '_' && (short.is_empty() || short.ends_with('_'))) && short.len() < 32 {
+                short.push(c);
+            }
+        }
+        let short = short.trim_end_matches('_');
+        let sep = if short.is_empty() { "" } else { "_" };
+        format!("{prefix}h_{short}{sep}{:016x}", fnv1a(key.as_bytes()))
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Words of the label's last path segment, for the kind rule: split at non-alphanumerics and
+/// camel-case steps, lowercased.
+pub fn label_words(label: &str) -> Vec<String> {
+    let last = label.rsplit(['.', ':']).next().unwrap_or(label);
+    let mut words = Vec::new();
+    for chunk in last.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let mut word = String::new();
+        let mut prev: Option<char> = None;
+        for c in chunk.chars() {
+            if c.is_uppercase() && prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit()) {
+                words.push(std::mem::take(&mut word));
+            }
+            word.extend(c.to_lowercase());
+            prev = Some(c);
+        }
+        words.push(word);
+    }
+    words
+}
+
+/// A word matches a keyword, or its plural with `s`.
+fn matches(word: &str, keywords: &[&str]) -> bool {
+    keywords.iter().any(|k| word == *k || word.strip_suffix('s') == Some(*k))
+}
+
+const ACTOR_WORDS: &[&str] = &[
+    "user",
+    "customer",
+    "browser",
+    "client",
+    "admin",
+    "administrator",
+    "staff",
+    "attacker",
+    "external",
+    "internet",
+];
+const ACTOR_BOUNDARY_WORDS: &[&str] = &["internet", "external", "user"];
+const STORE_WORDS: &[&str] = &[
+    "db",
+    "database",
+    "store",
+    "storage",
+    "bucket",
+    "queue",
+    "cache",
+    "redis",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "s3",
+    "table",
+    "disk",
+    "filesystem",
+    "vault",
+    "ledger",
+];
+
+/// The element-kind rule of the module docs. `legacy_boundary` is the legacy boundary the node
+/// lies in, if any.
+pub fn classify(is_actor: bool, legacy_boundary: Option<&str>, label: &str) -> ElementKind {
+    let words = label_words(label);
+    let in_outside_boundary =
+        legacy_boundary.is_some_and(|b| label_words(b).iter().any(|w| matches(w, ACTOR_BOUNDARY_WORDS)));
+    if is_actor || in_outside_boundary || words.last().is_some_and(|w| matches(w, ACTOR_WORDS)) {
+        ElementKind::Actor
+    } else if words.iter().any(|w| matches(w, STORE_WORDS)) {
+        ElementKind::DataStore
+    } else {
+        ElementKind::Process
+    }
+}
+
+#[derive(Default)]
+struct NodeInfo {
+    asset: bool,
+    actors: BTreeSet<EntityKey>,
+    /// First spelling written in the project (file-path order).
+    spelling: Option<String>,
+    exposed_open: BTreeSet<EntityKey>,
+    confirmed: BTreeSet<EntityKey>,
+    mitigated: BTreeSet<EntityKey>,
+    accepted: BTreeSet<EntityKey>,
+    transferred: BTreeSet<EntityKey>,
+}
+
+struct RawFlow {
+    file: FilePath,
+    from: String,
+    to: String,
+    label: Option<String>,
+    two_way: bool,
+}
+
+struct GalBoundary {
+    key: String,
+    title: String,
+    inner: String,
+}
+
+/// Everything the project says, before scoping.
+struct Model {
+    nodes: BTreeMap<String, NodeInfo>,
+    flows: Vec<RawFlow>,
+    /// Normalised legacy boundary name -> title.
+    legacy: BTreeMap<String, String>,
+    gal: Vec<GalBoundary>,
+    /// Node keys each file names.
+    per_file: BTreeMap<FilePath, BTreeSet<String>>,
+}
+
+fn entity(r: &Resolved) -> Option<&EntityKey> {
+    match r {
+        Resolved::Entity(e) => Some(e),
+        Resolved::Dangling(_) => None,
+    }
+}
+
+/// The node key of an entity that can be a node (asset or actor).
+fn node_key(index: &ProjectIndex, e: &EntityKey) -> Option<String> {
+    let key = match e.kind {
+        EntityKind::Asset => e.key.clone(),
+        EntityKind::Actor => path_key(&index.display_name(e)),
+        _ => return None,
+    };
+    (!key.is_empty()).then_some(key)
+}
+
+fn is_covered(covered: &BTreeSet<(String, EntityKey)>, asset: &EntityKey, threat: &EntityKey) -> bool {
+    std::iter::once(asset.key.as_str())
+        .chain(ancestors(&asset.key))
+        .any(|a| covered.contains(&(a.to_string(), threat.clone())))
+}
+
+impl Model {
+    fn new(index: &ProjectIndex, analysis: &Analysis) -> Model {
+        let mut m = Model {
+            nodes: BTreeMap::new(),
+            flows: Vec::new(),
+            legacy: BTreeMap::new(),
+            gal: Vec::new(),
+            per_file: BTreeMap::new(),
+        };
+        let empty = Vec::new();
+        let resolved_of = |facts: &FileFacts, i: usize| -> &Vec<Resolved> {
+            analysis.resolved.get(&facts.path).and_then(|f| f.get(i)).unwrap_or(&empty)
+        };
+        // Coverage pairs, exactly as the analysis computes them.
+        let mut covered = BTreeSet::new();
+        for facts in index.files() {
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                let r = resolved_of(facts, i);
+                let (t, a) = match &ann.body {
+                    Body::Mitigates { .. } => (1, 0),
+                    Body::Accepts { .. } | Body::Transfers { .. } => (0, 1),
+                    _ => continue,
+                };
+                if let (Some(t), Some(a)) = (r.get(t).and_then(entity), r.get(a).and_then(entity)) {
+                    covered.insert((a.key.clone(), t.clone()));
+                }
+            }
+        }
+        for facts in index.files() {
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                let r = resolved_of(facts, i);
+                let refs = &facts.refs[i];
+                // Legacy boundaries: `@b:@c` references and `@alias`/`@describe boundary`.
+                for fact in refs {
+                    if let Lookup::Legacy(path) = &fact.lookup
+                        && let Some(b) = path.split('.').next()
+                    {
+                        m.legacy.entry(b.to_string()).or_insert_with(|| b.to_string());
+                    }
+                }
+                if let Body::Alias { kind: EntityKind::Boundary, .. }
+                | Body::Describe { kind: EntityKind::Boundary, .. } = &ann.body
+                    && let Some(e) = r.first().and_then(entity)
+                {
+                    let norm = normalize_name(&e.key);
+                    let title = index.display_name(e);
+                    let slot = m.legacy.entry(norm.clone()).or_insert_with(|| title.clone());
+                    if *slot == norm {
+                        *slot = title;
+                    }
+                }
+                // Actors, wherever they are named.
+                for e in r.iter().filter_map(entity).filter(|e| e.kind == EntityKind::Actor) {
+                    if let Some(key) = node_key(index, e) {
+                        m.nodes.entry(key.clone()).or_default().actors.insert(e.clone());
+                        m.per_file.entry(facts.path.clone()).or_default().insert(key);
+                    }
+                }
+                let eligible = match &ann.body {
+                    Body::Define { kind, .. } | Body::Alias { kind, .. } => *kind == EntityKind::Asset,
+                    Body::Flows { .. }
+                    | Body::Exposes { .. }
+                    | Body::Mitigates { .. }
+                    | Body::Confirmed { .. }
+                    | Body::Accepts { .. }
+                    | Body::Transfers { .. }
+                    | Body::Boundary { .. } => true,
+                    _ => false,
+                };
+                if !eligible {
+                    continue;
+                }
+                // Asset arguments -> nodes (an asset argument may resolve to an actor by id).
+                let mut keys: Vec<Option<String>> = Vec::with_capacity(refs.len());
+                for (j, (fact, res)) in refs.iter().zip(r).enumerate() {
+                    let key = entity(res)
+                        .filter(|_| fact.kind == EntityKind::Asset)
+                        .and_then(|e| Some((e, node_key(index, e)?)));
+                    let Some((e, key)) = key else {
+                        keys.push(None);
+                        continue;
+                    };
+                    let info = m.nodes.entry(key.clone()).or_default();
+                    match e.kind {
+                        EntityKind::Asset => info.asset = true,
+                        _ => {
+                            info.actors.insert(e.clone());
+                        }
+                    }
+                    if info.spelling.is_none() {
+                        info.spelling = ann.refs().get(j).and_then(|(_, r)| match &r.form {
+                            RefForm::Name { name, .. } => Some(name.value.clone()),
+                            RefForm::Legacy { component, .. } => Some(component.value.clone()),
+                            RefForm::Id(_) => None,
+                        });
+                    }
+                    m.per_file.entry(facts.path.clone()).or_default().insert(key.clone());
+                    keys.push(Some(key));
+                }
+                let key_at = |j: usize| keys.get(j).cloned().flatten();
+                let threat_at = |j: usize| r.get(j).and_then(entity);
+                let mut note =
+                    |asset: usize, threat: usize, pick: fn(&mut NodeInfo) -> &mut BTreeSet<EntityKey>| {
+                        if let (Some(k), Some(t)) = (key_at(asset), threat_at(threat)) {
+                            pick(m.nodes.entry(k).or_default()).insert(t.clone());
+                        }
+                    };
+                match &ann.body {
+                    Body::Exposes { .. } => {
+                        if let (Some(a), Some(t)) = (r.first().and_then(entity), threat_at(1))
+                            && !is_covered(&covered, a, t)
+                        {
+                            note(0, 1, |n| &mut n.exposed_open);
+                        }
+                    }
+                    Body::Confirmed { .. } => note(1, 0, |n| &mut n.confirmed),
+                    Body::Mitigates { .. } => note(0, 1, |n| &mut n.mitigated),
+                    Body::Accepts { .. } => note(1, 0, |n| &mut n.accepted),
+                    Body::Transfers { .. } => note(1, 0, |n| &mut n.transferred),
+                    Body::Flows { two_way, mechanism, name, .. } => {
+                        if let (Some(from), Some(to)) = (key_at(0), key_at(1)) {
+                            let label = mechanism
+                                .as_ref()
+                                .or(ann.details.as_ref())
+                                .or(name.as_ref())
+                                .map(|s| s.value.trim().to_string())
+                                .filter(|s| !s.is_empty());
+                            m.flows.push(RawFlow {
+                                file: facts.path.clone(),
+                                from,
+                                to,
+                                label,
+                                two_way: *two_way,
+                            });
+                        }
+                    }
+                    Body::Boundary { id, .. } => {
+                        if let (Some(a), Some(b)) = (key_at(0), key_at(1)) {
+                            let (key, title) = match id {
+                                Some(id) => (id.value.clone(), id.value.clone()),
+                                None => {
+                                    let shown = |j: usize| {
+                                        ann.refs().get(j).map(|(_, r)| r.display()).unwrap_or_default()
+                                    };
+                                    (format!("{a}|{b}"), format!("{} | {}", shown(0), shown(1)))
+                                }
+                            };
+                            m.gal.push(GalBoundary { key, title, inner: b });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        m
+    }
+
+    fn label(&self, index: &ProjectIndex, key: &str, info: &NodeInfo) -> String {
+        if info.asset {
+            let e = EntityKey { kind: EntityKind::Asset, key: key.to_string() };
+            let declared = index.definitions(&e).iter().find_map(|(_, d)| d.name.clone());
+            if let Some(name) = declared {
+                return name;
+            }
+        }
+        if let Some(actor) = info.actors.first() {
+            return index.display_name(actor);
+        }
+        info.spelling.clone().unwrap_or_else(|| key.to_string())
+    }
+
+    /// The legacy boundary a node key lies in.
+    fn legacy_boundary(&self, key: &str) -> Option<&str> {
+        let (first, _) = key.split_once('.')?;
+        self.legacy.get_key_value(first).map(|(k, _)| k.as_str())
+    }
+
+    /// The boundary key of a node key, by the rule in the module docs.
+    fn boundary_of(&self, key: &str) -> Option<String> {
+        if let Some(b) = self.legacy_boundary(key) {
+            return Some(b.to_string());
+        }
+        std::iter::once(key)
+            .chain(ancestors(key))
+            .find_map(|k| self.gal.iter().filter(|g| g.inner == k).map(|g| g.key.clone()).min())
+    }
+}
+
+/// Builds the diagram of `scope` (see the module docs for every rule).
+pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
+    let m = Model::new(index, analysis);
+
+    // All nodes, keyed by node key.
+    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    for (key, info) in &m.nodes {
+        let label = m.label(index, key, info);
+        let kind = classify(!info.actors.is_empty(), m.legacy_boundary(key), &label);
+        let status = ThreatStatus {
+            open: info.exposed_open.len(),
+            confirmed: info.confirmed.len(),
+            mitigated: info.mitigated.len(),
+            accepted: info.accepted.len(),
+            transferred: info.transferred.len(),
+        };
+        let boundary = m.boundary_of(key);
+        nodes.insert(
+            key.clone(),
+            Node {
+                id: node_id(key),
+                key: key.clone(),
+                label,
+                kind,
+                boundary: boundary.as_deref().map(boundary_id),
+                status,
+            },
+        );
+    }
+
+    // Scoping: the core keys, whether neighbours join, and which flows count.
+    let all_flows = || m.flows.iter();
+    let (core, flows, neighbours): (BTreeSet<String>, Vec<&RawFlow>, bool) = match scope {
+        Scope::Project => (nodes.keys().cloned().collect(), all_flows().collect(), false),
+        Scope::Boundary(name) => {
+            let wanted = find_boundary(&m, name);
+            let core =
+                nodes.keys().filter(|k| wanted.is_some() && m.boundary_of(k) == wanted).cloned().collect();
+            (core, all_flows().collect(), true)
+        }
+        Scope::Component(path) => {
+            let key = component_key(index, path);
+            let core = nodes
+                .keys()
+                .filter(|k| {
+                    key.as_deref().is_some_and(|c| {
+                        *k == c || k.strip_prefix(c).is_some_and(|rest| rest.starts_with('.'))
+                    })
+                })
+                .cloned()
+                .collect();
+            (core, all_flows().collect(), true)
+        }
+        Scope::File(file) => (
+            m.per_file.get(file).cloned().unwrap_or_default(),
+            all_flows().filter(|f| f.file == *file).collect(),
+            false,
+        ),
+    };
+    let flows: Vec<&RawFlow> = if neighbours {
+        flows.into_iter().filter(|f| core.contains(&f.from) || core.contains(&f.to)).collect()
+    } else {
+        flows.into_iter().filter(|f| core.contains(&f.from) && core.contains(&f.to)).collect()
+    };
+    let mut included = core;
+    for f in &flows {
+        included.insert(f.from.clone());
+        included.insert(f.to.clone());
+    }
+
+    let mut edges: BTreeSet<Edge> = BTreeSet::new();
+    for f in flows {
+        edges.insert(Edge {
+            from: node_id(&f.from),
+            to: node_id(&f.to),
+            label: f.label.clone(),
+            two_way: f.two_way,
+        });
+    }
+
+    let mut out_nodes: Vec<Node> =
+        nodes.into_iter().filter(|(k, _)| included.contains(k)).map(|(_, n)| n).collect();
+    out_nodes.sort_by(|a, b| a.id.cmp(&b.id));
+
+    // Boundary clusters with at least one member in the diagram.
+    let mut titles: BTreeMap<String, String> = BTreeMap::new();
+    for (k, t) in &m.legacy {
+        titles.insert(k.clone(), t.clone());
+    }
+    for g in &m.gal {
+        titles.entry(g.key.clone()).or_insert_with(|| g.title.clone());
+    }
+    let mut groups: BTreeMap<String, BoundaryGroup> = BTreeMap::new();
+    for node in &out_nodes {
+        let Some(bid) = &node.boundary else { continue };
+        let group = groups.entry(bid.clone()).or_insert_with(|| {
+            let key = titles.keys().find(|k| boundary_id(k) == *bid).cloned().unwrap_or_default();
+            BoundaryGroup {
+                id: bid.clone(),
+                title: titles.get(&key).cloned().unwrap_or_default(),
+                key,
+                members: vec![],
+            }
+        });
+        group.members.push(node.id.clone());
+    }
+    let boundaries = groups.into_values().collect();
+
+    Dfd { nodes: out_nodes, edges: edges.into_iter().collect(), boundaries }
+}
+
+/// The boundary key `name` designates: exact key, `#key`/`@key`, or normalised key or title.
+fn find_boundary(m: &Model, name: &str) -> Option<String> {
+    let bare = name.trim().trim_start_matches(['#', '@']);
+    let keys = m.legacy.iter().chain(m.gal.iter().map(|g| (&g.key, &g.title)));
+    let keys: Vec<(&String, &String)> = keys.collect();
+    if let Some((k, _)) = keys.iter().find(|(k, _)| k.as_str() == bare) {
+        return Some((*k).clone());
+    }
+    let norm = normalize_name(bare);
+    keys.iter()
+        .filter(|(k, t)| normalize_name(k) == norm || normalize_name(t) == norm)
+        .map(|(k, _)| (*k).clone())
+        .min()
+}
+
+/// The node key a component argument designates: `#id` through the index, else its path key.
+fn component_key(index: &ProjectIndex, path: &str) -> Option<String> {
+    let path = path.trim();
+    if let Some(id) = path.strip_prefix('#') {
+        let defs = index.definitions_by_id(id);
+        let (_, def) = defs.first()?;
+        return node_key(index, &def.entity);
+    }
+    let key = path_key(path);
+    (!key.is_empty()).then_some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_plain_or_hashed() {
+        assert_eq!(node_id("shop.api.orders"), "n_shop__api__orders");
+        assert_eq!(node_id("shop_api"), "n_shop_api");
+        assert_ne!(node_id("shop.api"), node_id("shop_api"));
+        let odd = node_id("usuário.x\"]");
+        assert!(odd.starts_with("nh_usu_rio_x_"), "{odd}");
+        assert!(odd.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        assert_ne!(boundary_id("internet-edge"), boundary_id("internet_edge"));
+    }
+
+    #[test]
+    fn words_split_camel_case_and_plurals() {
+        assert_eq!(label_words("Shop.OrdersDb"), ["orders", "db"]);
+        assert_eq!(label_words("S3Buckets"), ["s3", "buckets"]);
+        assert_eq!(label_words("Legacy Admin Panel"), ["legacy", "admin", "panel"]);
+        assert_eq!(label_words("Webshop:Worker:Payments"), ["payments"]);
+        assert!(matches("redis", STORE_WORDS) && matches("queues", STORE_WORDS));
+        assert!(!matches("bookstore", STORE_WORDS) && !matches("feedback", STORE_WORDS));
+    }
+}
