@@ -152,3 +152,45 @@ async fn code_lenses_count_references_and_open_exposures() {
     // #prepared: one reference (the mitigation).
     assert_eq!(titles, ["1 reference · 1 open exposure", "1 reference"], "{lenses}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dfd_command_returns_mermaid_for_a_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("flows.py"),
+        "# @flows Shop.Web -> Shop.Api via HTTPS\n# @flows Shop.Api -> Shop.Db via TLS\n# @flows Partner.Feed -> Partner.Store via SFTP\n",
+    )
+    .unwrap();
+    let (mut client, init) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    assert!(
+        init["capabilities"]["executeCommandProvider"]["commands"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("threat-analyzer.dfd"))
+    );
+    client.wait_for(|m| m["method"] == "window/logMessage").await; // indexing done
+    let whole = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "threat-analyzer.dfd", "arguments": [{"format": "mermaid"}]}),
+        )
+        .await;
+    let text = whole["text"].as_str().unwrap();
+    assert!(text.starts_with("flowchart LR"), "{text}");
+    assert!(text.contains("-->|\"HTTPS\"|") && text.contains("Partner.Feed"), "{text}");
+    let scoped = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "threat-analyzer.dfd", "arguments": [{"scope": {"component": "Shop.Api"}}]}),
+        )
+        .await;
+    let text = scoped["text"].as_str().unwrap();
+    assert!(text.contains("Shop.Db") && !text.contains("Partner.Feed"), "{text}");
+    let svg = client
+        .request_raw(
+            "workspace/executeCommand",
+            json!({"command": "threat-analyzer.dfd", "arguments": [{"format": "svg"}]}),
+        )
+        .await;
+    assert!(svg["error"]["message"].as_str().unwrap().contains("not available yet"), "{svg}");
+}

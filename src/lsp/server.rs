@@ -24,7 +24,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 /// Commands for `workspace/executeCommand`.
-const COMMANDS: &[&str] = &["threat-analyzer.status", "threat-analyzer.reindex"];
+const COMMANDS: &[&str] = &["threat-analyzer.status", "threat-analyzer.reindex", "threat-analyzer.dfd"];
 
 /// How long the diagnostics task waits for more edits before computing.
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -1006,6 +1006,26 @@ impl LanguageServer for Backend {
                 tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
                 Ok(None)
             }
+            "threat-analyzer.dfd" => {
+                let args = params.arguments.first().cloned().unwrap_or(serde_json::Value::Null);
+                let format = args.get("format").and_then(|f| f.as_str()).unwrap_or("mermaid");
+                if format != "mermaid" {
+                    return Err(Error::invalid_params(format!(
+                        "format `{format}` is not available yet; use `mermaid`"
+                    )));
+                }
+                let scope = match parse_scope(&args) {
+                    Ok(scope) => scope,
+                    Err(message) => return Err(Error::invalid_params(message)),
+                };
+                let state = self.state.clone();
+                self.read(|index, _| {
+                    let analysis = state.analysis(index);
+                    let dfd = crate::render::dfd::build(index, &analysis, &scope);
+                    serde_json::json!({ "format": "mermaid", "text": crate::render::mermaid::render(&dfd) })
+                })
+                .map(Some)
+            }
             other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
         }
     }
@@ -1065,6 +1085,29 @@ impl LanguageServer for Backend {
             self.client.log_message(MessageType::WARNING, format!("threat-analyzer settings: {p}")).await;
         }
     }
+}
+
+/// The `scope` argument of `threat-analyzer.dfd`: absent or `"project"`, `{"boundary": "dmz"}`,
+/// `{"component": "Shop.Api"}` or `{"file": "<uri>"}`.
+fn parse_scope(args: &serde_json::Value) -> std::result::Result<crate::render::dfd::Scope, String> {
+    use crate::render::dfd::Scope;
+    let scope = args.get("scope").cloned().unwrap_or(serde_json::Value::Null);
+    if scope.is_null() || scope == "project" {
+        return Ok(Scope::Project);
+    }
+    if let Some(b) = scope.get("boundary").and_then(|v| v.as_str()) {
+        return Ok(Scope::Boundary(b.to_string()));
+    }
+    if let Some(c) = scope.get("component").and_then(|v| v.as_str()) {
+        return Ok(Scope::Component(c.to_string()));
+    }
+    if let Some(f) = scope.get("file").and_then(|v| v.as_str()) {
+        let uri = Uri::from_str(f).map_err(|_| format!("scope.file `{f}` is not a URI"))?;
+        return Ok(Scope::File(convert::key_of(&uri)));
+    }
+    Err(format!(
+        "unknown scope {scope}: use \"project\", {{\"boundary\": ...}}, {{\"component\": ...}} or {{\"file\": <uri>}}"
+    ))
 }
 
 /// Fallback for documents whose path has no known extension (`untitled:` buffers).
