@@ -148,6 +148,7 @@ proptest! {
     ) {
         let mut index = ProjectIndex::new();
         let mut current: BTreeMap<String, String> = BTreeMap::new();
+        let mut previous: Option<analysis::Analysis> = None;
         for (file, content) in steps {
             let path = format!("f{file}.py");
             match content {
@@ -166,6 +167,13 @@ proptest! {
                 fresh.set_file(Arc::new(FileFacts::new(path.as_str().into(), Language::Python, text.as_str().into())));
             }
             prop_assert_eq!(snapshot(&index), snapshot(&fresh));
+            // Incremental analysis (reusing unchanged files' resolutions) equals a fresh one.
+            let incremental = analysis::Analysis::update(previous.as_ref(), &index);
+            let render = |ds: Vec<threat_analyzer::diagnostic::Diagnostic>| -> Vec<String> {
+                ds.into_iter().map(|d| format!("{}:{:?}:{}:{}", d.file, d.range, d.code.as_str(), d.message)).collect()
+            };
+            prop_assert_eq!(render(incremental.diagnostics(&index)), render(analysis::Analysis::new(&index).diagnostics(&index)));
+            previous = Some(incremental);
         }
     }
 }

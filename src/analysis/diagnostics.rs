@@ -282,7 +282,7 @@ fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) 
 /// Pairs `(asset key, threat)` that a mitigation, acceptance or transfer covers.
 pub(super) fn coverage_pairs(
     index: &ProjectIndex,
-    resolved: &HashMap<FilePath, Vec<Vec<Resolved>>>,
+    resolved: &HashMap<FilePath, std::sync::Arc<Vec<Vec<Resolved>>>>,
 ) -> HashSet<(String, EntityKey)> {
     let mut covered = HashSet::default();
     for facts in index.files() {

@@ -10,10 +10,12 @@ mod diagnostics;
 pub mod ide;
 
 use crate::diagnostic::{Diagnostic, FilePath, Level};
+use crate::model::FileFacts;
 use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, Severity};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHashSet};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Counts for `check`'s summary. Field names are public (the JSON output's `summary`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -43,7 +45,7 @@ pub struct Summary {
 #[derive(Debug, Default)]
 pub struct Analysis {
     /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`.
-    pub resolved: HashMap<FilePath, Vec<Vec<Resolved>>>,
+    pub resolved: HashMap<FilePath, Arc<Vec<Vec<Resolved>>>>,
     /// Dangling references: file, the argument, the id.
     pub dangling: Vec<(FilePath, crate::model::RefFact, String)>,
     /// Entities referenced by at least one annotation other than their own definition.
@@ -52,22 +54,47 @@ pub struct Analysis {
     pub threat_severity: HashMap<EntityKey, Severity>,
     /// `(asset key, threat)` pairs covered by a mitigation, acceptance or transfer.
     covered: HashSet<(String, EntityKey)>,
+    /// The index's tables revision and the facts each file was resolved from, so
+    /// [`Analysis::update`] can tell what it may reuse.
+    tables_revision: u64,
+    sources: HashMap<FilePath, Arc<FileFacts>>,
 }
 
 impl Analysis {
     pub fn new(index: &ProjectIndex) -> Analysis {
+        Self::update(None, index)
+    }
+
+    /// The analysis of `index`, reusing `previous` where it is still valid: when no file's
+    /// contributions to the resolution tables changed since `previous` was made, every file
+    /// whose facts are the same `Arc` keeps its resolved references and only the edited files
+    /// are resolved again. The result equals [`Analysis::new`] (a property test checks it).
+    pub fn update(previous: Option<&Analysis>, index: &ProjectIndex) -> Analysis {
         use rayon::prelude::*;
-        // Resolution is read-only per file: resolve files in parallel, then merge.
-        let files: Vec<_> = index.files().collect();
-        let resolved: Vec<Vec<Vec<Resolved>>> = files
+        let reusable = previous.filter(|p| p.tables_revision == index.tables_revision());
+        let files: Vec<&Arc<FileFacts>> = index.files().collect();
+        // Resolution is read-only per file: resolve (what cannot be reused) in parallel.
+        let resolved: Vec<Arc<Vec<Vec<Resolved>>>> = files
             .par_iter()
             .map(|facts| {
-                facts.refs.iter().map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect()).collect()
+                if let Some(prev) = reusable
+                    && prev.sources.get(&facts.path).is_some_and(|old| Arc::ptr_eq(old, facts))
+                    && let Some(r) = prev.resolved.get(&facts.path)
+                {
+                    return r.clone();
+                }
+                Arc::new(
+                    facts
+                        .refs
+                        .iter()
+                        .map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect())
+                        .collect(),
+                )
             })
             .collect();
-        let mut analysis = Analysis::default();
+        let mut analysis = Analysis { tables_revision: index.tables_revision(), ..Analysis::default() };
         for (facts, per_file) in files.iter().zip(resolved) {
-            for (i, (refs, results)) in facts.refs.iter().zip(&per_file).enumerate() {
+            for (i, (refs, results)) in facts.refs.iter().zip(per_file.iter()).enumerate() {
                 let ann = &facts.annotations()[i];
                 for (fact, r) in refs.iter().zip(results) {
                     match r {
@@ -92,6 +119,7 @@ impl Analysis {
                 }
             }
             analysis.resolved.insert(facts.path.clone(), per_file);
+            analysis.sources.insert(facts.path.clone(), (*facts).clone());
         }
         analysis.covered = diagnostics::coverage_pairs(index, &analysis.resolved);
         analysis

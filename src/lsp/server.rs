@@ -140,7 +140,9 @@ impl State {
         match &*cache {
             Some((revision, analysis)) if *revision == index.revision() => analysis.clone(),
             _ => {
-                let analysis = Arc::new(Analysis::new(index));
+                // Re-resolve only what the changes since the cached analysis touched.
+                let previous = cache.as_ref().map(|(_, a)| a.clone());
+                let analysis = Arc::new(Analysis::update(previous.as_deref(), index));
                 *cache = Some((index.revision(), analysis.clone()));
                 analysis
             }

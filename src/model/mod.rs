@@ -151,6 +151,19 @@ impl FileFacts {
         range.slice(&self.text)
     }
 
+    /// Whether two versions of a file contribute the same entries to the resolution tables
+    /// (same definitions and implicit ids in the same order; ranges may differ).
+    pub fn table_contributions_eq(&self, other: &FileFacts) -> bool {
+        self.implicit_ids == other.implicit_ids
+            && self.defs.len() == other.defs.len()
+            && self.defs.iter().zip(&other.defs).all(|(a, b)| {
+                a.entity == b.entity
+                    && a.norm_name == b.norm_name
+                    && a.declared == b.declared
+                    && a.explicit_id.as_ref().map(|i| &i.value) == b.explicit_id.as_ref().map(|i| &i.value)
+            })
+    }
+
     fn derive(&mut self) {
         let annotations = std::mem::take(&mut self.parsed.annotations);
         for (i, ann) in annotations.iter().enumerate() {
@@ -317,6 +330,10 @@ pub struct ProjectIndex {
     /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
     implicit: KindMap<Vec<(FilePath, String)>>,
     revision: u64,
+    /// Moves only when some file's contributions to the resolution tables change (its
+    /// definitions or implicit ids, not their ranges): while it stays, every other file's
+    /// references resolve exactly as before, which lets analysis re-resolve one file.
+    tables_revision: u64,
 }
 
 impl ProjectIndex {
@@ -329,9 +346,21 @@ impl ProjectIndex {
         self.revision
     }
 
+    /// Incremented when a change can alter how references resolve (see the field's docs).
+    pub fn tables_revision(&self) -> u64 {
+        self.tables_revision
+    }
+
     /// Adds or replaces one file. Only that file's table entries are touched.
     pub fn set_file(&mut self, facts: Arc<FileFacts>) {
+        let same_tables = self.files.get(&facts.path).is_some_and(|old| old.table_contributions_eq(&facts));
+        let tables_revision = self.tables_revision;
         self.remove_file(&facts.path.clone());
+        if same_tables {
+            self.tables_revision = tables_revision;
+        } else {
+            self.tables_revision = tables_revision + 1;
+        }
         let path = facts.path.clone();
         for (i, def) in facts.defs.iter().enumerate() {
             let at = DefRef { file: path.clone(), def: i as u32 };
@@ -370,6 +399,7 @@ impl ProjectIndex {
             remove_from(self.implicit.map_mut(*kind), slug.as_str(), |(f, _)| &**f != path);
         }
         self.revision += 1;
+        self.tables_revision += 1;
     }
 
     pub fn file(&self, path: &str) -> Option<&Arc<FileFacts>> {

@@ -29,7 +29,7 @@ pub fn code_lenses(index: &ProjectIndex, analysis: &Analysis, file: &str) -> Vec
     let mut counts: FxHashMap<&EntityKey, Counts> = FxHashMap::default();
     for other in index.files() {
         let Some(resolved) = analysis.resolved.get(&other.path) else { continue };
-        for ((ann, refs), results) in other.annotations().iter().zip(&other.refs).zip(resolved) {
+        for ((ann, refs), results) in other.annotations().iter().zip(&other.refs).zip(resolved.iter()) {
             for (fact, r) in refs.iter().zip(results) {
                 if let Resolved::Entity(e) = r
                     && !fact.defines
