@@ -520,9 +520,14 @@ pub(super) fn to_lsp(
 /// Debounces changes, computes diagnostics for one index revision and republishes the files
 /// whose diagnostics changed. Results computed from an older revision are dropped.
 async fn diagnostics_task(client: Client, state: Arc<State>) {
+    // After a round is dropped as stale, the next one starts at once: the edits that
+    // overtook it were already coalesced while it ran, so waiting again only adds latency.
+    let mut debounce = true;
     loop {
         state.changed.notified().await;
-        tokio::time::sleep(DEBOUNCE).await;
+        if debounce {
+            tokio::time::sleep(DEBOUNCE).await;
+        }
         if state.shutting_down.load(Ordering::Relaxed) {
             return;
         }
@@ -546,8 +551,10 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
         };
         let (revision, by_file, versions) = computed;
         if state.index_read().revision() != revision {
+            debounce = false;
             continue; // a newer edit arrived: its notification recomputes
         }
+        debounce = true;
         let mut to_send = Vec::new();
         {
             let mut published = state.published.lock().unwrap_or_else(|e| e.into_inner());
