@@ -4,6 +4,13 @@
 //! Owns: applying `didChange` content changes exactly (UTF-8 or UTF-16 positions) and turning
 //! a document into [`FileFacts`]. Must never: await, or touch the project index (the server
 //! decides when facts replace the index's).
+//!
+//! Only the changed comments are re-read: the comment ranges of the previous version are
+//! mapped through the edits, and the new tree is queried only over the *dirty* region — the
+//! edited ranges, the full extent of every comment an edit touched, and the ranges tree-sitter
+//! reports as structurally changed (`Tree::changed_ranges`: a typed `"""` that turns the rest
+//! of a Python file into a string, a `/*` that swallows later comments). Comments outside it
+//! are kept, shifted.
 
 use crate::diagnostic::FilePath;
 use crate::model::FileFacts;
@@ -19,11 +26,22 @@ pub struct Document {
     pub version: i32,
     pub language: Language,
     tree: Option<Tree>,
+    /// Comment ranges of the text `tree` was last parsed from (`None`: read them all).
+    comments: Option<Vec<(usize, usize)>>,
+    /// Edits since then, as (start, old end, new end) byte offsets, in the order applied.
+    edits: Vec<(usize, usize, usize)>,
 }
 
 impl Document {
     pub fn new(text: &str, version: i32, language: Language) -> Document {
-        let mut doc = Document { rope: Rope::from_str(text), version, language, tree: None };
+        let mut doc = Document {
+            rope: Rope::from_str(text),
+            version,
+            language,
+            tree: None,
+            comments: None,
+            edits: Vec::new(),
+        };
         doc.tree = doc.parse_tree(text, None);
         doc
     }
@@ -78,6 +96,8 @@ impl Document {
         let Some(range) = change.range else {
             self.rope = Rope::from_str(&change.text);
             self.tree = None;
+            self.comments = None;
+            self.edits.clear();
             return;
         };
         let start = self.char_at(range.start, unit);
@@ -90,6 +110,7 @@ impl Document {
         self.rope.insert(start, &change.text);
         let new_end = start + change.text.chars().count();
         let (new_end_byte, new_end_position) = (self.rope.char_to_byte(new_end), self.point(new_end));
+        self.edits.push((start_byte, old_end_byte, new_end_byte));
         if let Some(tree) = &mut self.tree {
             tree.edit(&InputEdit {
                 start_byte,
@@ -107,12 +128,79 @@ impl Document {
         let text: Arc<str> = self.rope.to_string().into();
         let old = self.tree.take();
         self.tree = self.parse_tree(&text, old.as_ref());
+        let edits = std::mem::take(&mut self.edits);
+        let previous = self.comments.take();
         let lines = match &self.tree {
-            Some(tree) => comments::candidate_lines_in_tree(self.language, tree, &text),
+            Some(tree) => {
+                let nodes = match (old.as_ref(), previous) {
+                    (Some(old), Some(previous)) => self.reread_changed(&text, tree, old, previous, &edits),
+                    _ => comments::comment_nodes(self.language, tree, &text, None),
+                };
+                match nodes {
+                    Some(nodes) => {
+                        let lines = comments::lines_from_comments(self.language, &text, nodes.clone());
+                        self.comments = Some(nodes);
+                        lines
+                    }
+                    None => comments::candidate_lines_in_tree(self.language, tree, &text),
+                }
+            }
             None => syntax::candidate_lines(self.language, &text),
         };
         let parsed = parser::parse_lines(&text, &lines);
         FileFacts::from_parsed(key, self.language, text, parsed)
+    }
+
+    /// The comment ranges of the new text: `previous` mapped through `edits`, with the dirty
+    /// region queried again from `tree` (see the module docs).
+    fn reread_changed(
+        &self,
+        text: &str,
+        tree: &Tree,
+        old: &Tree,
+        previous: Vec<(usize, usize)>,
+        edits: &[(usize, usize, usize)],
+    ) -> Option<Vec<(usize, usize)>> {
+        let mut dirty: Vec<(usize, usize)> = Vec::new();
+        let mut kept = previous;
+        for &(start, old_end, new_end) in edits {
+            let delta = new_end as isize - old_end as isize;
+            let shift = |at: usize| (at as isize + delta).max(0) as usize;
+            // Ranges (kept or dirty) before the edit stay, those after it shift, and those it
+            // touches grow to cover it; touched kept comments become dirty.
+            let map = |(s, e): (usize, usize)| -> (usize, usize) {
+                if e < start {
+                    (s, e)
+                } else if s > old_end {
+                    (shift(s), shift(e))
+                } else {
+                    (s.min(start), shift(e.max(old_end)).max(new_end))
+                }
+            };
+            dirty = dirty.into_iter().map(map).collect();
+            let mut next = Vec::with_capacity(kept.len());
+            for range in kept {
+                let touched = range.1 >= start && range.0 <= old_end;
+                if touched { dirty.push(map(range)) } else { next.push(map(range)) }
+            }
+            kept = next;
+            dirty.push((start, new_end));
+        }
+        dirty.extend(old.changed_ranges(tree).map(|r| (r.start_byte, r.end_byte)));
+        let len = text.len();
+        let mut found = Vec::new();
+        for &(s, e) in &dirty {
+            // One byte of slack each side: a comment that merely touches the edit is re-read.
+            let range = s.saturating_sub(1).min(len)..(e + 1).min(len);
+            found.extend(comments::comment_nodes(self.language, tree, text, Some(range))?);
+        }
+        // A kept comment that a re-read one overlaps is stale (a `/*` swallowed it).
+        kept.retain(|&(s, e)| !found.iter().any(|&(fs, fe)| s < fe && fs < e));
+        kept.retain(|&(s, e)| !dirty.iter().any(|&(ds, de)| s <= de && ds <= e));
+        kept.extend(found);
+        kept.sort_unstable();
+        kept.dedup();
+        Some(kept)
     }
 }
 
@@ -140,6 +228,80 @@ mod tests {
         // Out-of-range positions clamp instead of panicking.
         doc.apply(&change(0, 99, 9, 99, "!"), ColumnUnit::Utf16);
         assert_eq!(doc.rope.to_string(), "# 😀 @review A!");
+    }
+
+    /// A deterministic pseudo-random sequence.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, bound: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % bound.max(1)
+        }
+    }
+
+    fn position(text: &str, offset: usize) -> Position {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() as u32;
+        let start = before.rfind('\n').map_or(0, |p| p + 1);
+        Position::new(line, text[start..offset].encode_utf16().count() as u32)
+    }
+
+    #[test]
+    fn rereading_only_changed_comments_equals_reading_all() {
+        let cases = [
+            (
+                Language::Python,
+                "x = 1  # @audit A\n# @threat T (#t)\ns = '# no'\n# @exposes A to #t\n",
+                &["\"\"\"", "#", "'", "\n", "@audit B", "x", " "][..],
+            ),
+            (
+                Language::Rust,
+                "// @threat T (#t)\nfn f() {}\n/* @exposes A to #t */\nlet s = \"// no\";\n/// @audit A\n",
+                &["/*", "*/", "//", "\"", "\n", "@audit B", "x"][..],
+            ),
+            (
+                Language::C,
+                "int a; // @audit A\n/* @threat T (#t)\n * @exposes A to #t */\nchar *s = \"/* no\";\n",
+                &["/*", "*/", "//", "\"", "'", "\n", "\\", "@audit B"][..],
+            ),
+        ];
+        for (seed, (language, initial, pieces)) in cases.iter().enumerate() {
+            let mut rng = Lcg(seed as u64 + 11);
+            let mut doc = Document::new(initial, 1, *language);
+            let mut text = initial.to_string();
+            doc.facts("/f".into());
+            for step in 0..1000 {
+                let boundaries: Vec<usize> =
+                    text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+                let start = boundaries[rng.next(boundaries.len())];
+                let end = if rng.next(3) == 0 {
+                    let after: Vec<usize> =
+                        boundaries.iter().copied().filter(|&b| b >= start).take(4).collect();
+                    after[rng.next(after.len())]
+                } else {
+                    start
+                };
+                let insert = pieces[rng.next(pieces.len())];
+                let change = TextDocumentContentChangeEvent {
+                    range: Some(Range { start: position(&text, start), end: position(&text, end) }),
+                    range_length: None,
+                    text: insert.to_string(),
+                };
+                text.replace_range(start..end, insert);
+                doc.apply(&change, ColumnUnit::Utf16);
+                // Several edits per reparse, as when keystrokes arrive between facts.
+                if rng.next(3) != 0 {
+                    continue;
+                }
+                let facts = doc.facts("/f".into());
+                assert_eq!(facts.text.as_ref(), text.as_str());
+                let fresh = comments::parse_tree(*language, &text, None)
+                    .map(|tree| comments::candidate_lines_in_tree(*language, &tree, &text))
+                    .unwrap();
+                let want = parser::parse_lines(&text, &fresh);
+                assert_eq!(facts.parsed, want, "{language:?} step {step}: {text:?}");
+            }
+        }
     }
 
     #[test]

@@ -127,15 +127,26 @@ pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> V
     if text.len() > u32::MAX as usize {
         return Vec::new();
     }
-    let Some(query) = comment_query(language) else {
-        return if language.grammar().is_none() {
-            document_lines(language, text)
-        } else {
-            fallback_lines(language, text)
-        };
-    };
+    match comment_nodes(language, tree, text, None) {
+        Some(nodes) => lines_from_comments(language, text, nodes),
+        None if language.grammar().is_none() => document_lines(language, text),
+        None => fallback_lines(language, text),
+    }
+}
+
+/// Byte ranges of the comment nodes of `tree` (only those overlapping `within`, when given),
+/// in no particular order; `None` when the language has no comment query. Editors use the
+/// `within` form to re-read only the comments an edit can have changed.
+pub fn comment_nodes(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+    within: Option<std::ops::Range<usize>>,
+) -> Option<Vec<(usize, usize)>> {
+    let query = comment_query(language)?;
     let mut nodes: Vec<(usize, usize)> = Vec::new();
     let mut collect = |cursor: &mut QueryCursor| {
+        cursor.set_byte_range(within.clone().unwrap_or(0..u32::MAX as usize));
         let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
         while let Some(m) = matches.next() {
             for capture in m.captures {
@@ -147,7 +158,7 @@ pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> V
         Ok(mut cursor) => collect(&mut cursor),
         Err(_) => collect(&mut QueryCursor::new()),
     });
-    lines_from_comments(language, text, nodes)
+    Some(nodes)
 }
 
 /// Candidate lines from comment byte ranges (tree-sitter's comment nodes, or the equivalent
