@@ -8,19 +8,27 @@ const DEFS: &str = "# @threat SQL Injection (#sqli) [high] -- \"hand-built SQL\"
 const ORDERS: &str = "def search(q):\n    # @exposes Shop.Orders to #sqli\n    # @mitigates Shop.Orders against #sqlx using #prepared\n    return q\n";
 
 async fn setup() -> (tempfile::TempDir, TestClient, String, String) {
+    setup_with(ORDERS).await
+}
+
+/// A workspace with DEFS and `orders` (its `$0`, if any, removed), indexed.
+async fn setup_with(orders: &str) -> (tempfile::TempDir, TestClient, String, String) {
+    let orders = orders.replacen("$0", "", 1);
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("defs.py"), DEFS).unwrap();
-    fs::write(dir.path().join("orders.py"), ORDERS).unwrap();
+    fs::write(dir.path().join("orders.py"), &orders).unwrap();
     let caps = json!({"workspace": {"workspaceEdit": {"documentChanges": true}}});
     let (mut client, _) = TestClient::start(dir.path(), caps, Value::Null).await;
     let defs = file_uri(&dir.path().join("defs.py"));
-    let orders = file_uri(&dir.path().join("orders.py"));
-    client.diagnostics_for(&orders, |d| !d.is_empty()).await;
-    (dir, client, defs, orders)
+    let orders_uri = file_uri(&dir.path().join("orders.py"));
+    client.diagnostics_for(&orders_uri, |d| !d.is_empty()).await;
+    (dir, client, defs, orders_uri)
 }
 
-fn pos(uri: &str, line: u32, character: u32) -> Value {
-    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+/// `textDocument` + `position` params for the `$0` of `fixture` in `uri`.
+fn at(uri: &str, fixture: &str) -> Value {
+    let (_, position) = cursor(fixture);
+    json!({"textDocument": {"uri": uri}, "position": position})
 }
 
 /// Applies `TextEdit`s (LSP ranges, ASCII text) to `text`.
@@ -50,10 +58,10 @@ fn apply(text: &str, edits: &[Value]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_after_hash_offers_threat_ids() {
-    let (_dir, mut client, _, orders) = setup().await;
-    client.open(&orders, "python", ORDERS).await;
-    // Line 2 "    # @mitigates Shop.Orders against #sqlx ...": cursor right after `#`.
-    let items = client.request("textDocument/completion", pos(&orders, 2, 38)).await;
+    let fixture = "def search(q):\n    # @exposes Shop.Orders to #sqli\n    # @mitigates Shop.Orders against #$0sqlx using #prepared\n    return q\n";
+    let (_dir, mut client, _, orders) = setup_with(fixture).await;
+    client.open(&orders, "python", &cursor(fixture).0).await;
+    let items = client.request("textDocument/completion", at(&orders, fixture)).await;
     let labels: Vec<&str> = items.as_array().unwrap().iter().filter_map(|i| i["label"].as_str()).collect();
     assert!(labels.iter().any(|l| l.trim_start_matches('#') == "sqli"), "{labels:?}");
     assert!(
@@ -64,29 +72,31 @@ async fn completion_after_hash_offers_threat_ids() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn definition_references_hover_and_highlights() {
-    let (_dir, mut client, defs, orders) = setup().await;
-    let def = client.request("textDocument/definition", pos(&orders, 1, 31)).await;
+    let fixture = "def search(q):\n    # @exposes Shop.Orders to #sq$0li\n    # @mitigates Shop.Orders against #sqlx using #prepared\n    return q\n";
+    let (_dir, mut client, defs, orders) = setup_with(fixture).await;
+    let def = client.request("textDocument/definition", at(&orders, fixture)).await;
     assert_eq!(def[0]["uri"], defs);
     assert_eq!(def[0]["range"]["start"]["line"], 0);
-    let refs = client
-        .request("textDocument/references", json!({"textDocument": {"uri": orders}, "position": {"line": 1, "character": 31}, "context": {"includeDeclaration": true}}))
-        .await;
+    let mut params = at(&orders, fixture);
+    params["context"] = json!({"includeDeclaration": true});
+    let refs = client.request("textDocument/references", params).await;
     assert_eq!(refs.as_array().unwrap().len(), 2, "{refs}");
-    let hover = client.request("textDocument/hover", pos(&orders, 1, 31)).await;
+    let hover = client.request("textDocument/hover", at(&orders, fixture)).await;
     let md = hover["contents"]["value"].as_str().unwrap();
     assert!(md.contains("SQL Injection") && md.contains("hand-built SQL"), "{md}");
-    let hl = client.request("textDocument/documentHighlight", pos(&orders, 1, 31)).await;
+    let hl = client.request("textDocument/documentHighlight", at(&orders, fixture)).await;
     assert_eq!(hl.as_array().unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rename_edits_every_file_and_refuses_bad_ids() {
-    let (_dir, mut client, defs, orders) = setup().await;
-    let prepared = client.request("textDocument/prepareRename", pos(&orders, 1, 31)).await;
+    let fixture = "def search(q):\n    # @exposes Shop.Orders to #s$0qli\n    # @mitigates Shop.Orders against #sqlx using #prepared\n    return q\n";
+    let (_dir, mut client, defs, orders) = setup_with(fixture).await;
+    let prepared = client.request("textDocument/prepareRename", at(&orders, fixture)).await;
     assert_eq!(prepared["placeholder"], "sqli");
-    let edit = client
-        .request("textDocument/rename", json!({"textDocument": {"uri": orders}, "position": {"line": 1, "character": 31}, "newName": "sql-injection"}))
-        .await;
+    let mut params = at(&orders, fixture);
+    params["newName"] = json!("sql-injection");
+    let edit = client.request("textDocument/rename", params).await;
     let changes = edit["documentChanges"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{edit}");
     for change in changes {
@@ -95,16 +105,19 @@ async fn rename_edits_every_file_and_refuses_bad_ids() {
         let renamed = apply(original, change["edits"].as_array().unwrap());
         assert!(renamed.contains("#sql-injection") && !renamed.contains("#sqli "), "{renamed}");
     }
-    let bad = client
-        .request_raw("textDocument/rename", json!({"textDocument": {"uri": orders}, "position": {"line": 1, "character": 31}, "newName": "not an id"}))
-        .await;
+    let mut params = at(&orders, fixture);
+    params["newName"] = json!("not an id");
+    let bad = client.request_raw("textDocument/rename", params).await;
     assert!(bad.get("error").is_some(), "{bad}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_action_fixes_the_dangling_reference() {
-    let (_dir, mut client, _, orders) = setup().await;
-    let range = json!({"start": {"line": 2, "character": 38}, "end": {"line": 2, "character": 42}});
+    let fixture = "def search(q):\n    # @exposes Shop.Orders to #sqli\n    # @mitigates Shop.Orders against #$0sqlx using #prepared\n    return q\n";
+    let (_dir, mut client, _, orders) = setup_with(fixture).await;
+    let start = cursor(fixture).1;
+    let end = json!({"line": start["line"], "character": start["character"].as_u64().unwrap() + 4});
+    let range = json!({"start": start, "end": end});
     let actions = client
         .request(
             "textDocument/codeAction",

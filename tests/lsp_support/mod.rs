@@ -164,3 +164,14 @@ pub fn file_uri(path: &Path) -> String {
 pub fn codes(diags: &[Value]) -> Vec<String> {
     diags.iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect()
 }
+
+/// Removes the `$0` cursor marker from `text`; returns the text and the cursor's LSP position
+/// (UTF-16 columns).
+pub fn cursor(text: &str) -> (String, Value) {
+    let at = text.find("$0").expect("fixture needs a $0 cursor");
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+    let character = text[line_start..at].encode_utf16().count();
+    (text.replacen("$0", "", 1), json!({"line": line, "character": character}))
+}
