@@ -9,9 +9,11 @@
 //! time, so `didOpen`/`didChange`/`didClose` apply their edit and replace the file's facts in
 //! the index *before* their first `.await`; edits therefore apply in arrival order. Readers take
 //! the index's read lock for a synchronous computation and release it. One diagnostics task
-//! debounces changes (50 ms), computes the project's diagnostics for one index revision,
-//! drops the result if the revision moved meanwhile, and republishes only files whose
-//! diagnostics changed.
+//! debounces changes (50 ms), computes the project's diagnostics for one index revision
+//! (incrementally: `Analysis::update` re-resolves only edited files while no definition
+//! changed), drops the result if the revision moved meanwhile (and then recomputes at once,
+//! without a second debounce), and republishes only files whose diagnostics changed, each
+//! labelled with the document version its facts came from.
 
 pub mod convert;
 mod documents;

@@ -87,12 +87,7 @@ pub fn completion_in_text(
     text: &str,
     offset: usize,
 ) -> Vec<CompletionItem> {
-    if offset > text.len() || !text.is_char_boundary(offset) {
-        return Vec::new();
-    }
-    let Some(start) = annotation_start(language, text, offset) else { return Vec::new() };
-    let shared = CompletionIndex::new(index);
-    completion_with(index, &shared, file, text, offset, start)
+    completion_in_text_with(index, &CompletionIndex::new(index), file, language, text, offset)
 }
 
 /// [`completion_in_text`] with project-wide facts computed once per index revision (the
