@@ -6,6 +6,8 @@
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
 //! I/O errors and internal errors. Messages for status 2 name the path involved.
 
+mod export;
+
 use crate::analysis;
 use crate::diagnostic::{Diagnostic, Level, LevelOverrides};
 use crate::render;
@@ -70,6 +72,8 @@ pub enum Command {
     /// Check annotations under PATHs and report diagnostics.
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Export the threat model (ThreatSpec, Threat Dragon, Threat Composer, JSON).
+    Export(export::ExportArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,
 }
@@ -205,8 +209,9 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check(args)) if !cli.stdio => check(&args),
+        Some(Command::Export(args)) if !cli.stdio => export::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
-        Some(Command::Check(_) | Command::Lsp) | None => crate::lsp::run_stdio(),
+        Some(Command::Check(_) | Command::Export(_) | Command::Lsp) | None => crate::lsp::run_stdio(),
     }
 }
 

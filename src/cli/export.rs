@@ -1,0 +1,116 @@
+//! The `export` command: writes the threat model in another tool's format.
+//!
+//! `threat-analyzer export [PATH] --format threatspec|threat-dragon|threat-composer|json
+//! [-o DIR|FILE]`. `threatspec` writes a directory (`threatmodel.json`, `threats.json`,
+//! `controls.json`, `components.json`); the others write one file. With no `-o`, output goes to
+//! `.threatmodel/` in the project root (PATH when it is a directory, else the scan's root),
+//! created on demand: `.threatmodel/threatspec/` or `.threatmodel/<format>.json`.
+//!
+//! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
+
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::analysis::Analysis;
+use crate::render::export::{self, ExportOptions, Model};
+use crate::walk::{self, WalkOptions};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Directory (or file) to read annotations from.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+
+    /// Export format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: ExportFormat,
+
+    /// Where to write: a directory for `threatspec`, a file otherwise. Default:
+    /// `.threatmodel/threatspec/` or `.threatmodel/<FORMAT>.json` in the project root.
+    #[arg(short, long, value_name = "DIR|FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// ThreatSpec 0.5 `threatmodel/` files (a directory).
+    Threatspec,
+    /// OWASP Threat Dragon v2 model.
+    ThreatDragon,
+    /// AWS Threat Composer (schema 1).
+    ThreatComposer,
+    /// threat-analyzer's own canonical model.
+    Json,
+}
+
+impl ExportFormat {
+    fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Threatspec => "threatspec",
+            ExportFormat::ThreatDragon => "threat-dragon",
+            ExportFormat::ThreatComposer => "threat-composer",
+            ExportFormat::Json => "json",
+        }
+    }
+}
+
+/// Runs `export`; returns the exit status.
+pub fn run(args: &ExportArgs) -> i32 {
+    let scan = match walk::scan(std::slice::from_ref(&args.path), &WalkOptions::default()) {
+        Ok(scan) => scan,
+        Err(err) => {
+            eprintln!("threat-analyzer: error: {err}");
+            return EXIT_ERROR;
+        }
+    };
+    let project_root = if args.path.is_dir() { args.path.clone() } else { scan.root.clone() };
+    let title = std::fs::canonicalize(&project_root)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "Threat model".to_string());
+    let options = ExportOptions { title };
+    let analysis = Analysis::new(&scan.index);
+    let model = Model::new(&scan.index, &analysis);
+
+    let default_dir = project_root.join(".threatmodel");
+    let files: Vec<(PathBuf, String)> = match args.format {
+        ExportFormat::Threatspec => {
+            let dir = args.output.clone().unwrap_or_else(|| default_dir.join("threatspec"));
+            export::threatspec::render(&model)
+                .into_iter()
+                .map(|(name, value)| (dir.join(name), export::to_pretty(&value)))
+                .collect()
+        }
+        format => {
+            let file =
+                args.output.clone().unwrap_or_else(|| default_dir.join(format!("{}.json", format.name())));
+            let value = match format {
+                ExportFormat::ThreatDragon => export::threat_dragon::render(&model, &options),
+                ExportFormat::ThreatComposer => export::threat_composer::render(&model, &options),
+                _ => export::json::render(&model),
+            };
+            vec![(file, export::to_pretty(&value))]
+        }
+    };
+    for (path, text) in &files {
+        if let Err(e) = write(path, text) {
+            eprintln!("threat-analyzer: error: cannot write {}: {e}", path.display());
+            return EXIT_ERROR;
+        }
+    }
+    let shown = match args.format {
+        ExportFormat::Threatspec => files.first().and_then(|(p, _)| p.parent()).map(Path::to_path_buf),
+        _ => files.first().map(|(p, _)| p.clone()),
+    };
+    if let Some(p) = shown {
+        eprintln!("threat-analyzer: wrote {} export to {}", args.format.name(), p.display());
+    }
+    EXIT_OK
+}
+
+fn write(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text.as_bytes())
+}

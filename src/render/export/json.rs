@@ -1,0 +1,136 @@
+//! The project's own canonical model as JSON (`export --format json`).
+//!
+//! ```text
+//! {
+//!   "version": 1,
+//!   "assets":   [Entity], "threats": [Entity], "controls": [Entity], "actors": [Entity],
+//!   "boundaries": [{"key", "title", "members": [node key]}],
+//!   "relations": [Relation],
+//!   "diagnostics": {"errors": n, "warnings": n, "notes": n}
+//! }
+//! Entity   = {"key", "name", "description"?, "severity"?, "refs": [..],
+//!             "file"?, "line"?,            // first definition, when declared
+//!             "stride": ["S".."E"]?        // threats only (see the export module docs)
+//!            }
+//! Relation = {"kind": "exposes" | "mitigates" | "flows" | ...,   // canonical verb
+//!             "args": [{"kind": "asset"|"threat"|"control"|"actor"|"boundary",
+//!                       "key": entity key} | {"kind", "dangling": id}],
+//!             "file", "line",               // 1-based line of the `@`
+//!             "description"?, "details"?, "severity"?, "refs": [..],
+//!             "via"?, "two_way"?            // flows
+//!             "note"?                        // audit, assumes
+//!            }
+//! ```
+//!
+//! Entities are sorted by key, relations by (file, position), boundaries by key; keys are the
+//! model's entity keys (see [`crate::model`]). Absent optional fields are left out. The
+//! diagnostics summary counts the analysis' diagnostics at their default levels.
+
+use super::{Model, severity_title};
+use crate::diagnostic::Level;
+use crate::model::Resolved;
+use crate::render::dfd::{self, Scope};
+use crate::syntax::{Body, EntityKind};
+use serde_json::{Map, Value, json};
+
+pub fn render(model: &Model) -> Value {
+    let entities = |kind: EntityKind| -> Vec<Value> {
+        model
+            .of_kind(kind)
+            .map(|(e, info)| {
+                let mut o = Map::new();
+                o.insert("key".into(), json!(e.key));
+                o.insert("name".into(), json!(info.name));
+                if let Some(d) = &info.description {
+                    o.insert("description".into(), json!(d));
+                }
+                if info.severity.is_some() {
+                    o.insert("severity".into(), json!(severity_title(info.severity).to_ascii_lowercase()));
+                }
+                o.insert("refs".into(), json!(info.refs));
+                if let Some((file, line)) = &info.defined_at {
+                    o.insert("file".into(), json!(file.to_string()));
+                    o.insert("line".into(), json!(line));
+                }
+                if kind == EntityKind::Threat {
+                    let letters: Vec<&str> = model.stride(e).iter().map(|s| s.letter()).collect();
+                    o.insert("stride".into(), json!(letters));
+                }
+                Value::Object(o)
+            })
+            .collect()
+    };
+
+    let relations: Vec<Value> = model
+        .relations
+        .iter()
+        .map(|rel| {
+            let args: Vec<Value> = rel
+                .ref_facts()
+                .iter()
+                .zip(rel.resolved)
+                .map(|(fact, r)| match r {
+                    Resolved::Entity(e) => json!({"kind": e.kind.as_str(), "key": e.key}),
+                    Resolved::Dangling(id) => json!({"kind": fact.kind.as_str(), "dangling": id}),
+                })
+                .collect();
+            let mut o = Map::new();
+            o.insert("kind".into(), json!(rel.kind()));
+            o.insert("args".into(), json!(args));
+            o.insert("file".into(), json!(rel.file().to_string()));
+            o.insert("line".into(), json!(rel.line()));
+            if let Some(d) = rel.description() {
+                o.insert("description".into(), json!(d));
+            }
+            if let Some(d) = rel.details() {
+                o.insert("details".into(), json!(d));
+            }
+            if let Some(s) = &rel.ann.severity {
+                o.insert("severity".into(), json!(s.value.as_str()));
+            }
+            o.insert("refs".into(), json!(rel.refs().collect::<Vec<_>>()));
+            match &rel.ann.body {
+                Body::Flows { two_way, mechanism, .. } => {
+                    if let Some(m) = mechanism {
+                        o.insert("via".into(), json!(m.value));
+                    }
+                    o.insert("two_way".into(), json!(two_way));
+                }
+                Body::Audit { note: Some(n), .. } | Body::Assumes { note: Some(n), .. } => {
+                    o.insert("note".into(), json!(n.value));
+                }
+                _ => {}
+            }
+            Value::Object(o)
+        })
+        .collect();
+
+    let dfd = dfd::build(model.index, model.analysis, &Scope::Project);
+    let boundaries: Vec<Value> = dfd
+        .boundaries
+        .iter()
+        .map(|b| {
+            let members: Vec<&str> =
+                b.members.iter().filter_map(|m| dfd.node(m)).map(|n| n.key.as_str()).collect();
+            json!({"key": b.key, "title": b.title, "members": members})
+        })
+        .collect();
+
+    let diagnostics = model.analysis.diagnostics(model.index);
+    let count = |level: Level| diagnostics.iter().filter(|d| d.level == level).count();
+
+    json!({
+        "version": 1,
+        "assets": entities(EntityKind::Asset),
+        "threats": entities(EntityKind::Threat),
+        "controls": entities(EntityKind::Control),
+        "actors": entities(EntityKind::Actor),
+        "boundaries": boundaries,
+        "relations": relations,
+        "diagnostics": {
+            "errors": count(Level::Error),
+            "warnings": count(Level::Warning),
+            "notes": count(Level::Note),
+        },
+    })
+}

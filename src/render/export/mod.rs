@@ -1,0 +1,523 @@
+//! Exports: the project's threat model in other tools' formats, as pure functions of the
+//! [`ProjectIndex`] and its [`Analysis`] (no I/O: the `export` command writes the files).
+//!
+//! Owns: the shared view of the model every export reads ([`Model`]: annotations as
+//! [`Relation`]s, entities with their names, descriptions, severities and external references),
+//! deterministic identifiers ([`uuid_for`], [`Model::threatspec_id`]), the STRIDE rule
+//! ([`stride_of`]) and the per-threat status rule ([`Model::threat_status`]). Must never: trust
+//! annotation text (it only ever reaches `serde_json` strings, which escape it), or put
+//! anything into an id that does not come from an entity key.
+//!
+//! Formats: [`threatspec`] (ThreatSpec 0.5's `threatmodel/` files), [`threat_dragon`] (OWASP
+//! Threat Dragon v2), [`threat_composer`] (AWS Threat Composer v1) and [`json`] (the project's
+//! own canonical model; its shape is documented there).
+//!
+//! # Determinism
+//!
+//! Every list is sorted by entity key or by (file, position); every id is derived from an
+//! entity key: UUIDs are the first 16 bytes of SHA-256 of `"<namespace>:<key>"` with the
+//! version (4) and variant bits set, so exporting twice gives identical bytes.
+//!
+//! # STRIDE
+//!
+//! A threat's STRIDE category comes from a `stride:` external reference on its definition or
+//! on any annotation naming it (`stride:T`, `stride:tampering`, `stride:information-disclosure`;
+//! letters may be combined: `stride:STE`); else from its `cwe:` references through a small
+//! built-in map (CWE-89/79/78/22 Tampering; 287/306/384 Spoofing; 200/311/319/639 Information
+//! disclosure; 400/770 Denial of service; 269/862/863 Elevation of privilege; 778/117
+//! Repudiation); else it is **Tampering** (the category most code-level threats fall into, and
+//! Threat Dragon needs one). Exports that carry several categories (Threat Composer) list them
+//! all; Threat Dragon takes the first in S, T, R, I, D, E order.
+//!
+//! # Threat status (per asset and threat)
+//!
+//! `Open` when an `@exposes`/`@confirmed` of the asset to the threat is not covered (the
+//! analysis' coverage rule: a `@mitigates`, `@accepts` or `@transfers ... from` on the asset or
+//! an ancestor) or is a confirmed finding; else `Mitigated` when a `@mitigates` covers it, else
+//! `Accepted`, else `Transferred`.
+
+pub mod json;
+pub mod threat_composer;
+pub mod threat_dragon;
+pub mod threatspec;
+
+use crate::analysis::Analysis;
+use crate::diagnostic::FilePath;
+use crate::model::names::{ancestors, path_key, threatspec_slug};
+use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
+use crate::syntax::{Annotation, Body, EntityKind, Severity};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Options shared by the exports.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// The model's title (Threat Dragon summary, Threat Composer application name).
+    pub title: String,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions { title: "Threat model".to_string() }
+    }
+}
+
+/// A UUID-v4-shaped identifier derived from `namespace` and `key` (see the module docs).
+pub fn uuid_for(namespace: &str, key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(namespace.as_bytes());
+    hasher.update(b":");
+    hasher.update(key.as_bytes());
+    let digest = hasher.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// The text key of an entity (`asset:shop.api`), for hashing into ids.
+pub fn entity_text(e: &EntityKey) -> String {
+    format!("{}:{}", e.kind.as_str(), e.key)
+}
+
+/// STRIDE categories, in S, T, R, I, D, E order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stride {
+    Spoofing,
+    Tampering,
+    Repudiation,
+    InformationDisclosure,
+    DenialOfService,
+    ElevationOfPrivilege,
+}
+
+impl Stride {
+    pub fn letter(self) -> &'static str {
+        match self {
+            Stride::Spoofing => "S",
+            Stride::Tampering => "T",
+            Stride::Repudiation => "R",
+            Stride::InformationDisclosure => "I",
+            Stride::DenialOfService => "D",
+            Stride::ElevationOfPrivilege => "E",
+        }
+    }
+    /// Threat Dragon's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stride::Spoofing => "Spoofing",
+            Stride::Tampering => "Tampering",
+            Stride::Repudiation => "Repudiation",
+            Stride::InformationDisclosure => "Information disclosure",
+            Stride::DenialOfService => "Denial of service",
+            Stride::ElevationOfPrivilege => "Elevation of privilege",
+        }
+    }
+    fn from_letter(c: char) -> Option<Stride> {
+        Some(match c.to_ascii_uppercase() {
+            'S' => Stride::Spoofing,
+            'T' => Stride::Tampering,
+            'R' => Stride::Repudiation,
+            'I' => Stride::InformationDisclosure,
+            'D' => Stride::DenialOfService,
+            'E' => Stride::ElevationOfPrivilege,
+            _ => return None,
+        })
+    }
+    fn from_word(w: &str) -> Option<Stride> {
+        let w: String =
+            w.chars().filter(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
+        Some(match w.as_str() {
+            "spoofing" => Stride::Spoofing,
+            "tampering" => Stride::Tampering,
+            "repudiation" => Stride::Repudiation,
+            "informationdisclosure" | "disclosure" => Stride::InformationDisclosure,
+            "denialofservice" | "dos" => Stride::DenialOfService,
+            "elevationofprivilege" | "elevation" | "eop" => Stride::ElevationOfPrivilege,
+            _ => return None,
+        })
+    }
+}
+
+/// The built-in CWE -> STRIDE map (see the module docs).
+fn stride_of_cwe(n: u32) -> Option<Stride> {
+    Some(match n {
+        89 | 79 | 78 | 22 => Stride::Tampering,
+        287 | 306 | 384 => Stride::Spoofing,
+        200 | 311 | 319 | 639 => Stride::InformationDisclosure,
+        400 | 770 => Stride::DenialOfService,
+        269 | 862 | 863 => Stride::ElevationOfPrivilege,
+        778 | 117 => Stride::Repudiation,
+        _ => return None,
+    })
+}
+
+/// STRIDE categories of a set of external references, by the rule in the module docs; never
+/// empty.
+pub fn stride_of<'a>(refs: impl IntoIterator<Item = &'a str>) -> BTreeSet<Stride> {
+    let mut explicit = BTreeSet::new();
+    let mut from_cwe = BTreeSet::new();
+    for r in refs {
+        let lower = r.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("stride:") {
+            if let Some(s) = Stride::from_word(v) {
+                explicit.insert(s);
+            } else if v.chars().all(|c| Stride::from_letter(c).is_some()) {
+                explicit.extend(v.chars().filter_map(Stride::from_letter));
+            }
+        } else if let Some(n) = cwe_number(&lower) {
+            from_cwe.extend(stride_of_cwe(n));
+        }
+    }
+    if !explicit.is_empty() {
+        explicit
+    } else if !from_cwe.is_empty() {
+        from_cwe
+    } else {
+        BTreeSet::from([Stride::Tampering])
+    }
+}
+
+/// `cwe:CWE-89`, `CWE-89`, `cwe:89` -> 89.
+fn cwe_number(lower: &str) -> Option<u32> {
+    let rest = lower.strip_prefix("cwe:").unwrap_or(lower);
+    let rest = rest.strip_prefix("cwe-").or_else(|| lower.strip_prefix("cwe:"))?;
+    rest.parse().ok()
+}
+
+/// How an asset stands against a threat (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ThreatState {
+    Open,
+    Mitigated,
+    Accepted,
+    Transferred,
+}
+
+impl ThreatState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreatState::Open => "Open",
+            ThreatState::Mitigated => "Mitigated",
+            ThreatState::Accepted => "Accepted",
+            ThreatState::Transferred => "Transferred",
+        }
+    }
+}
+
+/// One annotation that relates entities, with its resolved arguments.
+#[derive(Clone, Debug)]
+pub struct Relation<'a> {
+    pub facts: &'a FileFacts,
+    pub ann: &'a Annotation,
+    /// Index of the annotation in its file.
+    pub index: usize,
+    pub resolved: &'a [Resolved],
+}
+
+impl<'a> Relation<'a> {
+    pub fn file(&self) -> &'a FilePath {
+        &self.facts.path
+    }
+    /// 1-based line of the annotation's `@`.
+    pub fn line(&self) -> u32 {
+        self.facts.line_index.line_col(self.ann.range.start()).line + 1
+    }
+    /// The annotation as written.
+    pub fn annotation_text(&self) -> &'a str {
+        self.facts.slice(self.ann.range)
+    }
+    /// The source line holding the annotation's `@`, without its terminator.
+    pub fn code(&self) -> &'a str {
+        let line = self.facts.line_index.line_col(self.ann.range.start()).line as usize;
+        let range = self.facts.line_index.line_range(line, &self.facts.text);
+        range.slice(&self.facts.text)
+    }
+    /// The arguments' facts, parallel to [`Relation::resolved`].
+    pub fn ref_facts(&self) -> &'a [crate::model::RefFact] {
+        self.facts.refs.get(self.index).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// The entity of argument `j`, unless it dangles.
+    pub fn entity(&self, j: usize) -> Option<&'a EntityKey> {
+        match self.resolved.get(j)? {
+            Resolved::Entity(e) => Some(e),
+            Resolved::Dangling(_) => None,
+        }
+    }
+    pub fn description(&self) -> Option<&'a str> {
+        self.ann.description.as_ref().map(|d| d.value.as_str())
+    }
+    pub fn details(&self) -> Option<&'a str> {
+        self.ann.details.as_ref().map(|d| d.value.as_str())
+    }
+    pub fn refs(&self) -> impl Iterator<Item = &'a str> {
+        self.ann.external_refs.iter().map(|r| r.value.as_str())
+    }
+    /// The canonical verb (`exposes`, `mitigates`, ...).
+    pub fn kind(&self) -> &'static str {
+        crate::syntax::verbs::canonical_spelling(self.ann.verb)
+    }
+}
+
+/// What the exports know about one entity.
+#[derive(Clone, Debug, Default)]
+pub struct EntityInfo {
+    pub name: String,
+    pub description: Option<String>,
+    pub severity: Option<Severity>,
+    /// External references on its definitions and on annotations naming it (threats), sorted.
+    pub refs: BTreeSet<String>,
+    /// First definition site: file and 1-based line.
+    pub defined_at: Option<(FilePath, u32)>,
+}
+
+/// The shared view of the project every export reads.
+pub struct Model<'a> {
+    pub index: &'a ProjectIndex,
+    pub analysis: &'a Analysis,
+    /// Every annotation with entity arguments, in (file, position) order.
+    pub relations: Vec<Relation<'a>>,
+    pub entities: BTreeMap<EntityKey, EntityInfo>,
+    /// ThreatSpec ids, unique per entity (see [`Model::threatspec_id`]).
+    ts_ids: BTreeMap<EntityKey, String>,
+    covered: Covered,
+}
+
+#[derive(Default)]
+struct Covered {
+    mitigated: BTreeSet<(String, EntityKey)>,
+    accepted: BTreeSet<(String, EntityKey)>,
+    transferred: BTreeSet<(String, EntityKey)>,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(index: &'a ProjectIndex, analysis: &'a Analysis) -> Model<'a> {
+        let mut relations = Vec::new();
+        let mut entities: BTreeMap<EntityKey, EntityInfo> = BTreeMap::new();
+        let mut covered = Covered::default();
+        for facts in index.files() {
+            let Some(per_file) = analysis.resolved.get(&facts.path) else { continue };
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                let resolved = per_file.get(i).map(Vec::as_slice).unwrap_or(&[]);
+                if resolved.is_empty() {
+                    continue;
+                }
+                let rel = Relation { facts, ann, index: i, resolved };
+                for (j, _) in resolved.iter().enumerate() {
+                    let Some(e) = rel.entity(j) else { continue };
+                    let info = entities.entry(e.clone()).or_default();
+                    if e.kind == EntityKind::Threat {
+                        info.refs.extend(rel.refs().map(str::to_string));
+                    }
+                    let defining = match &ann.body {
+                        Body::Define { .. } | Body::Alias { .. } => j == 0,
+                        _ => false,
+                    };
+                    if defining {
+                        info.refs.extend(rel.refs().map(str::to_string));
+                        if info.description.is_none() {
+                            info.description = rel.description().map(str::to_string);
+                        }
+                        if info.severity.is_none() {
+                            info.severity = ann.severity.as_ref().map(|s| s.value);
+                        }
+                        if info.defined_at.is_none() {
+                            info.defined_at = Some((facts.path.clone(), rel.line()));
+                        }
+                    }
+                    if let Body::Describe { text, .. } = &ann.body
+                        && info.description.is_none()
+                    {
+                        info.description = Some(text.value.clone());
+                    }
+                }
+                let pair = |a: usize, t: usize| Some((rel.entity(a)?.key.clone(), rel.entity(t)?.clone()));
+                match &ann.body {
+                    Body::Mitigates { .. } => covered.mitigated.extend(pair(0, 1)),
+                    Body::Accepts { .. } => covered.accepted.extend(pair(1, 0)),
+                    Body::Transfers { .. } => covered.transferred.extend(pair(1, 0)),
+                    _ => {}
+                }
+                relations.push(rel);
+            }
+        }
+        for (e, info) in &mut entities {
+            info.name = index.display_name(e);
+            if let Some(sev) = analysis.threat_severity.get(e) {
+                info.severity = Some(*sev);
+            }
+        }
+        // ThreatSpec ids: the slug of the key (else of the name); a clash or an empty slug
+        // gets a hash suffix. Entities are visited in key order, so this is deterministic.
+        let mut ts_ids = BTreeMap::new();
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        for (e, info) in &entities {
+            let mut slug = threatspec_slug(&e.key);
+            if slug.is_empty() {
+                slug = threatspec_slug(&info.name);
+            }
+            if slug.is_empty() || taken.contains(&slug) {
+                let h = &uuid_for("threatspec", &entity_text(e))[..8];
+                slug = if slug.is_empty() { format!("x_{h}") } else { format!("{slug}_{h}") };
+            }
+            taken.insert(slug.clone());
+            ts_ids.insert(e.clone(), format!("#{slug}"));
+        }
+        Model { index, analysis, relations, entities, ts_ids, covered }
+    }
+
+    pub fn info(&self, e: &EntityKey) -> Option<&EntityInfo> {
+        self.entities.get(e)
+    }
+
+    pub fn name(&self, e: &EntityKey) -> String {
+        self.entities.get(e).map_or_else(|| e.key.clone(), |i| i.name.clone())
+    }
+
+    /// `#slug`, matching `^#[a-z0-9_]+$`, unique per entity.
+    pub fn threatspec_id(&self, e: &EntityKey) -> String {
+        self.ts_ids
+            .get(e)
+            .cloned()
+            .unwrap_or_else(|| format!("#x_{}", &uuid_for("threatspec", &entity_text(e))[..8]))
+    }
+
+    /// Entities of one kind, in key order.
+    pub fn of_kind(&self, kind: EntityKind) -> impl Iterator<Item = (&EntityKey, &EntityInfo)> {
+        self.entities.iter().filter(move |(e, _)| e.kind == kind)
+    }
+
+    /// STRIDE categories of a threat (see the module docs).
+    pub fn stride(&self, threat: &EntityKey) -> BTreeSet<Stride> {
+        match self.entities.get(threat) {
+            Some(info) => stride_of(info.refs.iter().map(String::as_str)),
+            None => stride_of([]),
+        }
+    }
+
+    /// The status of `asset` against `threat` when nothing is open (see the module docs).
+    pub fn covered_state(&self, asset: &EntityKey, threat: &EntityKey) -> Option<ThreatState> {
+        let hit = |set: &BTreeSet<(String, EntityKey)>| {
+            std::iter::once(asset.key.as_str())
+                .chain(ancestors(&asset.key))
+                .any(|a| set.contains(&(a.to_string(), threat.clone())))
+        };
+        if hit(&self.covered.mitigated) {
+            Some(ThreatState::Mitigated)
+        } else if hit(&self.covered.accepted) {
+            Some(ThreatState::Accepted)
+        } else if hit(&self.covered.transferred) {
+            Some(ThreatState::Transferred)
+        } else {
+            None
+        }
+    }
+
+    /// Every (asset, threat) pair the project relates, with its status: exposures, confirmed
+    /// findings, mitigations, acceptances and transfers (from side), in key order.
+    pub fn threat_status(&self) -> BTreeMap<(EntityKey, EntityKey), ThreatState> {
+        let mut out: BTreeMap<(EntityKey, EntityKey), ThreatState> = BTreeMap::new();
+        for rel in &self.relations {
+            let (a, t, confirmed) = match &rel.ann.body {
+                Body::Exposes { .. } | Body::Mitigates { .. } => (0, 1, false),
+                Body::Confirmed { .. } => (1, 0, true),
+                Body::Accepts { .. } | Body::Transfers { .. } => (1, 0, false),
+                _ => continue,
+            };
+            let (Some(asset), Some(threat)) = (rel.entity(a), rel.entity(t)) else { continue };
+            if threat.kind != EntityKind::Threat {
+                continue;
+            }
+            let state = match &rel.ann.body {
+                Body::Exposes { .. } | Body::Confirmed { .. } => {
+                    if confirmed || !self.analysis.is_covered(asset, threat) {
+                        ThreatState::Open
+                    } else {
+                        self.covered_state(asset, threat).unwrap_or(ThreatState::Mitigated)
+                    }
+                }
+                Body::Mitigates { .. } => ThreatState::Mitigated,
+                Body::Accepts { .. } => ThreatState::Accepted,
+                _ => ThreatState::Transferred,
+            };
+            let slot = out.entry((asset.clone(), threat.clone())).or_insert(state);
+            *slot = (*slot).min(state);
+        }
+        out
+    }
+
+    /// The diagram node key of an asset or actor (as in [`crate::render::dfd`]).
+    pub fn node_key(&self, e: &EntityKey) -> Option<String> {
+        let key = match e.kind {
+            EntityKind::Asset => e.key.clone(),
+            EntityKind::Actor => path_key(&self.index.display_name(e)),
+            _ => return None,
+        };
+        (!key.is_empty()).then_some(key)
+    }
+}
+
+/// Severity spelled as Threat Dragon does (`TBD` when unknown).
+pub fn severity_title(s: Option<Severity>) -> &'static str {
+    match s {
+        Some(Severity::Critical) => "Critical",
+        Some(Severity::High) => "High",
+        Some(Severity::Medium) => "Medium",
+        Some(Severity::Low) => "Low",
+        None => "TBD",
+    }
+}
+
+/// At most `max` characters of `text` (whole characters; an ellipsis marks a cut).
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Pretty JSON with a final newline (the bytes every export writes).
+pub fn to_pretty(value: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("JSON values always serialise");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_v4_shaped_and_stable() {
+        let a = uuid_for("x", "threat:sqli");
+        assert_eq!(a, uuid_for("x", "threat:sqli"));
+        assert_ne!(a, uuid_for("y", "threat:sqli"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
+    }
+
+    #[test]
+    fn stride_rule() {
+        assert_eq!(stride_of(["cwe:CWE-89"]), BTreeSet::from([Stride::Tampering]));
+        assert_eq!(stride_of(["CWE-287"]), BTreeSet::from([Stride::Spoofing]));
+        assert_eq!(stride_of(["cwe:CWE-639", "stride:E"]), BTreeSet::from([Stride::ElevationOfPrivilege]));
+        assert_eq!(
+            stride_of(["stride:information-disclosure"]),
+            BTreeSet::from([Stride::InformationDisclosure])
+        );
+        assert_eq!(stride_of(["stride:SD"]), BTreeSet::from([Stride::Spoofing, Stride::DenialOfService]));
+        assert_eq!(stride_of(["owasp:A03"]), BTreeSet::from([Stride::Tampering]));
+        assert_eq!(stride_of(["cwe:CWE-778"]), BTreeSet::from([Stride::Repudiation]));
+    }
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate("héllo", 10), "héllo");
+        assert_eq!(truncate("héllo", 3), "hé…");
+    }
+}

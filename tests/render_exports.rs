@@ -1,0 +1,326 @@
+//! Exports (`render::export`): schema validity, Threat Dragon layout, determinism, hostile text.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use threat_analyzer::analysis::Analysis;
+use threat_analyzer::model::{FileFacts, ProjectIndex};
+use threat_analyzer::render::export::{
+    self, ExportOptions, Model, json, threat_composer, threat_dragon, threatspec,
+};
+use threat_analyzer::syntax::Language;
+use threat_analyzer::walk::{WalkOptions, scan_from};
+
+const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/schemas/");
+
+fn webshop() -> ProjectIndex {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/webshop");
+    scan_from(&dir, std::slice::from_ref(&dir), &WalkOptions::default()).expect("webshop scans").index
+}
+
+fn index_of(files: &[(&str, &str)]) -> ProjectIndex {
+    let mut index = ProjectIndex::new();
+    for (path, text) in files {
+        let facts = FileFacts::new(Arc::from(*path), Language::Python, Arc::from(*text));
+        index.set_file(Arc::new(facts));
+    }
+    index
+}
+
+fn schema(name: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{SCHEMAS}{name}")).expect("schema readable");
+    serde_json::from_str(&text).expect("schema is JSON")
+}
+
+fn is_valid(schema_name: &str, instance: &Value) -> bool {
+    jsonschema::validator_for(&schema(schema_name)).expect("schema compiles").is_valid(instance)
+}
+
+#[test]
+fn validation_rejects_bad_instances() {
+    let mut tm = serde_json::json!({"mitigations": [], "exposures": [], "acceptances": [], "transfers": [],
+        "connections": [], "reviews": [], "tests": [], "run_id": "x"});
+    assert!(is_valid("threatspec-0.5-threatmodel.schema.json", &tm));
+    tm["exposures"] = serde_json::json!([{"threat": "#Bad-Id", "component": "#a", "details": "",
+        "source": {"annotation": "", "code": "", "filename": "", "line": 1}}]);
+    assert!(!is_valid("threatspec-0.5-threatmodel.schema.json", &tm));
+    assert!(!is_valid("threat-composer-v1.schema.json", &serde_json::json!({"schema": 1, "bogus": true})));
+}
+
+fn assert_valid(schema_name: &str, instance: &Value) {
+    let schema = schema(schema_name);
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    assert!(errors.is_empty(), "{schema_name}: {errors:#?}");
+}
+
+struct Exports {
+    threatspec: Vec<(&'static str, Value)>,
+    dragon: Value,
+    composer: Value,
+    json: Value,
+}
+
+fn exports(index: &ProjectIndex) -> Exports {
+    let analysis = Analysis::new(index);
+    let model = Model::new(index, &analysis);
+    let options = ExportOptions { title: "webshop".into() };
+    Exports {
+        threatspec: threatspec::render(&model),
+        dragon: threat_dragon::render(&model, &options),
+        composer: threat_composer::render(&model, &options),
+        json: json::render(&model),
+    }
+}
+
+fn file<'a>(files: &'a [(&'static str, Value)], name: &str) -> &'a Value {
+    &files.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{name} exported")).1
+}
+
+#[test]
+fn webshop_threatspec_is_valid() {
+    let e = exports(&webshop());
+    let names: Vec<&str> = e.threatspec.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["components.json", "controls.json", "threatmodel.json", "threats.json"]);
+    assert_valid("threatspec-0.5-threatmodel.schema.json", file(&e.threatspec, "threatmodel.json"));
+    assert_valid("threatspec-0.5-threats.schema.json", file(&e.threatspec, "threats.json"));
+    assert_valid("threatspec-0.5-controls.schema.json", file(&e.threatspec, "controls.json"));
+    assert_valid("threatspec-0.5-components.schema.json", file(&e.threatspec, "components.json"));
+    let tm = file(&e.threatspec, "threatmodel.json");
+    assert!(!tm["exposures"].as_array().unwrap().is_empty());
+    assert!(!tm["mitigations"].as_array().unwrap().is_empty());
+    assert!(!tm["connections"].as_array().unwrap().is_empty());
+    let exposure = &tm["exposures"][0];
+    let source = &exposure["source"];
+    assert!(source["annotation"].as_str().unwrap().starts_with('@'), "{source}");
+    assert!(
+        source["code"]
+            .as_str()
+            .unwrap()
+            .contains(source["annotation"].as_str().unwrap().lines().next().unwrap())
+    );
+    assert!(source["line"].as_u64().unwrap() >= 1);
+    // Every id a relation uses is defined in the entity files (except the placeholder).
+    let threats = file(&e.threatspec, "threats.json")["threats"].as_object().unwrap().clone();
+    for x in tm["exposures"].as_array().unwrap() {
+        assert!(threats.contains_key(x["threat"].as_str().unwrap()), "{x}");
+    }
+}
+
+#[test]
+fn webshop_threat_dragon_is_valid_and_laid_out() {
+    let e = exports(&webshop());
+    assert_valid("threat-dragon-v2.schema.json", &e.dragon);
+    let example = schema("threat-dragon-v2.minimal-example.json");
+    assert_valid("threat-dragon-v2.schema.json", &example);
+    let cells = e.dragon["detail"]["diagrams"][0]["cells"].as_array().unwrap();
+    let rect = |c: &Value| {
+        let (x, y) = (c["position"]["x"].as_f64().unwrap(), c["position"]["y"].as_f64().unwrap());
+        (x, y, x + c["size"]["width"].as_f64().unwrap(), y + c["size"]["height"].as_f64().unwrap())
+    };
+    let nodes: Vec<&Value> = cells
+        .iter()
+        .filter(|c| matches!(c["data"]["type"].as_str(), Some("tm.Actor" | "tm.Process" | "tm.Store")))
+        .collect();
+    assert!(nodes.len() >= 5, "{}", nodes.len());
+    for (i, a) in nodes.iter().enumerate() {
+        for b in &nodes[i + 1..] {
+            let (a1, b1) = (rect(a), rect(b));
+            let overlap = a1.0 < b1.2 && b1.0 < a1.2 && a1.1 < b1.3 && b1.1 < a1.3;
+            assert!(!overlap, "{} overlaps {}", a["data"]["name"], b["data"]["name"]);
+        }
+    }
+    let ids: BTreeSet<&str> = cells.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), cells.len(), "cell ids are unique");
+    let node_ids: BTreeSet<&str> = nodes.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let flows: Vec<&Value> = cells.iter().filter(|c| c["data"]["type"] == "tm.Flow").collect();
+    assert!(!flows.is_empty());
+    for f in &flows {
+        assert_eq!(f["shape"], "flow");
+        assert!(node_ids.contains(f["source"]["cell"].as_str().unwrap()), "{f}");
+        assert!(node_ids.contains(f["target"]["cell"].as_str().unwrap()), "{f}");
+    }
+    // Boxes hold their members: every node inside a box is a member and vice versa is checked
+    // against the JSON export's boundary membership by name.
+    let boxes: Vec<&Value> = cells.iter().filter(|c| c["data"]["type"] == "tm.BoundaryBox").collect();
+    let json_boundaries = e.json["boundaries"].as_array().unwrap();
+    assert_eq!(boxes.len(), json_boundaries.len());
+    assert!(!boxes.is_empty());
+    for b in &boxes {
+        let r = rect(b);
+        let inside: usize = nodes
+            .iter()
+            .filter(|n| {
+                let n = rect(n);
+                n.0 >= r.0 && n.1 >= r.1 && n.2 <= r.2 && n.3 <= r.3
+            })
+            .count();
+        let title = b["data"]["name"].as_str().unwrap();
+        let members = json_boundaries.iter().find(|j| j["title"] == title).unwrap()["members"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(inside, members, "box {title}");
+        assert!(members > 0);
+        // No node straddles the box's edge.
+        for n in &nodes {
+            let n = rect(n);
+            let overlaps = n.0 < r.2 && r.0 < n.2 && n.1 < r.3 && r.1 < n.3;
+            let contained = n.0 >= r.0 && n.1 >= r.1 && n.2 <= r.2 && n.3 <= r.3;
+            assert!(!overlaps || contained, "a node straddles {title}");
+        }
+    }
+    // Threats: under data.threats, STRIDE-typed, statuses from coverage, no nulls.
+    let statuses: BTreeSet<&str> = nodes
+        .iter()
+        .flat_map(|n| n["data"]["threats"].as_array().unwrap())
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains("Mitigated"), "{statuses:?}");
+    assert!(statuses.iter().all(|s| ["Open", "Mitigated", "Accepted", "Transferred"].contains(s)));
+    let types = [
+        "Spoofing",
+        "Tampering",
+        "Repudiation",
+        "Information disclosure",
+        "Denial of service",
+        "Elevation of privilege",
+    ];
+    for n in &nodes {
+        let threats = n["data"]["threats"].as_array().unwrap();
+        let open = threats.iter().any(|t| t["status"] == "Open");
+        assert_eq!(n["data"]["hasOpenThreats"], open);
+        for t in threats {
+            assert!(types.contains(&t["type"].as_str().unwrap()), "{t}");
+            assert!(["Low", "Medium", "High", "Critical", "TBD"].contains(&t["severity"].as_str().unwrap()));
+            assert_eq!(t["modelType"], "STRIDE");
+        }
+    }
+    assert!(!export::to_pretty(&e.dragon).contains("null"), "nullable properties are left out");
+}
+
+#[test]
+fn webshop_threat_composer_is_valid() {
+    let e = exports(&webshop());
+    assert_valid("threat-composer-v1.schema.json", &e.composer);
+    let threats = e.composer["threats"].as_array().unwrap();
+    assert!(!threats.is_empty());
+    for t in threats {
+        let s = t["statement"].as_str().unwrap();
+        assert!(s.starts_with("A ") || s.starts_with("An "), "{s}");
+        assert!(s.contains(" can ") && s.contains("negatively impacting"), "{s}");
+    }
+    assert!(!e.composer["mitigations"].as_array().unwrap().is_empty());
+    assert!(!e.composer["mitigationLinks"].as_array().unwrap().is_empty());
+    assert!(!e.composer["assumptions"].as_array().unwrap().is_empty(), "webshop has @assumes");
+}
+
+#[test]
+fn webshop_json_model_shape() {
+    let e = exports(&webshop());
+    let j = &e.json;
+    assert_eq!(j["version"], 1);
+    for k in ["assets", "threats", "controls", "actors", "boundaries", "relations"] {
+        assert!(j[k].is_array(), "{k}");
+    }
+    assert!(j["diagnostics"]["errors"].is_u64());
+    let rel = &j["relations"].as_array().unwrap()[0];
+    assert!(
+        rel["kind"].is_string() && rel["args"].is_array() && rel["file"].is_string() && rel["line"].is_u64()
+    );
+    let threat = j["threats"].as_array().unwrap().iter().find(|t| t["key"] == "sqli").expect("sqli threat");
+    assert_eq!(threat["stride"], serde_json::json!(["T"]));
+}
+
+#[test]
+fn exports_are_deterministic() {
+    let a = exports(&webshop());
+    let b = exports(&webshop());
+    let bytes = |e: &Exports| {
+        let mut out = String::new();
+        for (_, v) in &e.threatspec {
+            out.push_str(&export::to_pretty(v));
+        }
+        for v in [&e.dragon, &e.composer, &e.json] {
+            out.push_str(&export::to_pretty(v));
+        }
+        out
+    };
+    assert_eq!(bytes(&a), bytes(&b));
+    // File order does not matter either.
+    let files = [
+        ("b.py", "# @threat Evil (#evil) [high] cwe:CWE-79\n# @exposes Shop.Api to #evil\n"),
+        (
+            "a.py",
+            "# @flows Customer -> Shop.Api via HTTPS\n# @mitigates Shop.Api against #evil using #esc\n# @control Escaping (#esc)\n",
+        ),
+    ];
+    let forward = exports(&index_of(&files));
+    let backward = exports(&index_of(&[files[1], files[0]]));
+    assert_eq!(bytes(&forward), bytes(&backward));
+}
+
+#[test]
+fn hostile_names_survive_as_data() {
+    let hostile = r#"# @threat Evil "</script><img src=x onerror=alert(1)> \ ' }{ (#evil) [critical] -- "desc \"quoted\" <b>"
+# @exposes Shop."Api]" to #evil -- "line1 <script>"
+# @flows Customer -> Shop."Api]" via "}]),
+# @assumes Shop."Api]" -- "nothing \u0000 here"
+"#;
+    let index = index_of(&[("x.py", hostile)]);
+    let e = exports(&index);
+    assert_valid("threat-dragon-v2.schema.json", &e.dragon);
+    assert_valid("threat-composer-v1.schema.json", &e.composer);
+    assert_valid("threatspec-0.5-threatmodel.schema.json", file(&e.threatspec, "threatmodel.json"));
+    assert_valid("threatspec-0.5-threats.schema.json", file(&e.threatspec, "threats.json"));
+    assert_valid("threatspec-0.5-components.schema.json", file(&e.threatspec, "components.json"));
+    for v in [&e.dragon, &e.composer, &e.json, file(&e.threatspec, "threatmodel.json")] {
+        let text = export::to_pretty(v);
+        let back: Value = serde_json::from_str(&text).expect("output parses back");
+        assert_eq!(&back, v);
+    }
+    let text = export::to_pretty(&e.json);
+    assert!(text.contains("</script>"), "names are kept as data");
+    // Threat Dragon threat titles carry the name verbatim.
+    let cells = e.dragon["detail"]["diagrams"][0]["cells"].as_array().unwrap();
+    let titles: Vec<&str> = cells
+        .iter()
+        .flat_map(|c| c["data"]["threats"].as_array().into_iter().flatten())
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.iter().any(|t| t.contains("<img src=x")), "{titles:?}");
+}
+
+#[test]
+fn statuses_follow_coverage() {
+    let index = index_of(&[(
+        "a.py",
+        "# @threat Open One (#open1)\n# @threat Fixed (#fixed) stride:I\n# @threat Taken (#taken)\n\
+         # @exposes Shop.Api to #open1\n# @exposes Shop.Api to #fixed\n# @exposes Shop.Api to #taken\n\
+         # @mitigates Shop.Api against #fixed\n# @accepts #taken on Shop.Api\n",
+    )]);
+    let e = exports(&index);
+    let cells = e.dragon["detail"]["diagrams"][0]["cells"].as_array().unwrap();
+    let api = cells.iter().find(|c| c["data"]["name"] == "Shop.Api").expect("api node");
+    let by_title: Vec<(String, String, String)> = api["data"]["threats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["title"].as_str().unwrap().to_string(),
+                t["status"].as_str().unwrap().to_string(),
+                t["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(by_title.contains(&("Open One".into(), "Open".into(), "Tampering".into())), "{by_title:?}");
+    assert!(by_title.contains(&("Fixed".into(), "Mitigated".into(), "Information disclosure".into())));
+    assert!(by_title.contains(&("Taken".into(), "Accepted".into(), "Tampering".into())));
+    assert_eq!(api["data"]["hasOpenThreats"], true);
+    let statuses: Vec<&str> =
+        e.composer["threats"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "threatIdentified").count(), 1, "{statuses:?}");
+}
