@@ -5,7 +5,8 @@
 //!   Composer's grammar: "A(n) [threatSource] [prerequisites] can [threatAction], which leads
 //!   to [threatImpact], negatively impacting [impactedAssets]": the source is the actor
 //!   `@entitles` ties to the threat if any, else "threat actor"; the action is "exploit
-//!   <threat name>"; the impact is the threat's description, else "<threat name>"; the
+//!   <threat name>"; the impact is the threat's description, else "a compromise of the
+//!   impacted assets"; the
 //!   impacted assets are the display names of the assets it concerns. `status` is
 //!   `threatIdentified` while any of its assets is Open (see [`super`]), else `threatResolved`.
 //!   `metadata` holds `STRIDE` (letters, see [`super`]) and, when a severity is known,
@@ -56,7 +57,10 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
             .unwrap_or_else(|| "threat actor".to_string());
         let source = truncate(&source, 200);
         let action = truncate(&format!("exploit {name}"), 200);
-        let impact = truncate(info.and_then(|i| i.description.as_deref()).unwrap_or(&name), 200);
+        let impact = match info.and_then(|i| i.description.as_deref()) {
+            Some(d) => truncate(d, 200),
+            None => "a compromise of the impacted assets".to_string(),
+        };
         let asset_names: Vec<String> = assets.iter().map(|a| truncate(&model.name(a), 200)).collect();
         let article =
             if source.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "An" } else { "A" };

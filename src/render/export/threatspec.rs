@@ -1,7 +1,8 @@
 //! ThreatSpec 0.5 output: the files of its `threatmodel/` directory.
 //!
 //! - `threatmodel.json`: `{mitigations, exposures, transfers, acceptances, connections,
-//!   reviews, tests, run_id}`. Exposures include `@confirmed` findings (with
+//!   reviews, tests, run_id}`. `details` is the ThreatSpec `with` text, else the `-- "..."`
+//!   description (for reviews: the note), else empty. Exposures include `@confirmed` findings (with
 //!   `custom.confirmed: true`). Each item holds entity ids, `details`, `description`, `custom`
 //!   (`{"verb": ..., "refs": [...]}` plus `severity` when given) and
 //!   `source{annotation, code, filename, line}`: the annotation as written, the source line
