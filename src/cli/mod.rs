@@ -6,6 +6,8 @@
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
 //! I/O errors and internal errors. Messages for status 2 name the path involved.
 
+mod dfd;
+
 use crate::analysis;
 use crate::diagnostic::{Diagnostic, Level, LevelOverrides};
 use crate::render;
@@ -70,6 +72,9 @@ pub enum Command {
     /// Check annotations under PATHs and report diagnostics.
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Draw the data-flow diagram of the annotations under PATH (Mermaid or Graphviz DOT).
+    #[command(after_help = dfd::DFD_AFTER_HELP)]
+    Dfd(dfd::DfdArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,
 }
@@ -205,8 +210,9 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check(args)) if !cli.stdio => check(&args),
+        Some(Command::Dfd(args)) if !cli.stdio => dfd::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
-        Some(Command::Check(_) | Command::Lsp) | None => crate::lsp::run_stdio(),
+        Some(Command::Check(_) | Command::Dfd(_) | Command::Lsp) | None => crate::lsp::run_stdio(),
     }
 }
 
