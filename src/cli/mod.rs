@@ -6,6 +6,7 @@
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
 //! I/O errors and internal errors. Messages for status 2 name the path involved.
 
+mod dfd;
 mod export;
 
 use crate::analysis;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Check annotations under PATHs and report diagnostics.
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Draw the data-flow diagram of the annotations under PATH (Mermaid or Graphviz DOT).
+    #[command(after_help = dfd::DFD_AFTER_HELP)]
+    Dfd(dfd::DfdArgs),
     /// Export the threat model (ThreatSpec, Threat Dragon, Threat Composer, JSON).
     Export(export::ExportArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
@@ -209,9 +213,12 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check(args)) if !cli.stdio => check(&args),
+        Some(Command::Dfd(args)) if !cli.stdio => dfd::run(&args),
         Some(Command::Export(args)) if !cli.stdio => export::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
-        Some(Command::Check(_) | Command::Export(_) | Command::Lsp) | None => crate::lsp::run_stdio(),
+        Some(Command::Check(_) | Command::Dfd(_) | Command::Export(_) | Command::Lsp) | None => {
+            crate::lsp::run_stdio()
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! [`Summary`]: crate::analysis::Summary
 
 pub mod dfd;
+pub mod dot;
 pub mod export;
 pub mod human;
 pub mod json;

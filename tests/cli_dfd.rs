@@ -1,0 +1,109 @@
+//! The `dfd` command: formats, scopes, `-o`, and exit status 2 on bad scopes and I/O errors.
+
+#[path = "cli_support.rs"]
+mod support;
+use support::*;
+
+fn dfd(args: &[&str]) -> Run {
+    let mut all = vec!["dfd"];
+    all.extend_from_slice(args);
+    run(manifest_dir(), &all)
+}
+
+#[test]
+fn mermaid_is_the_default_format() {
+    for args in [&["examples/webshop"][..], &["examples/webshop", "--format", "mermaid"]] {
+        let r = dfd(args);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.starts_with("flowchart LR\n"), "{}", r.stdout);
+        assert!(r.stdout.contains("n_shop__api__orders(\"Shop.Api.Orders<br/>⚠ 1 open"), "{}", r.stdout);
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn dot_format() {
+    let r = dfd(&["examples/webshop", "--format", "dot"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("digraph dfd {\n  rankdir=LR;\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("subgraph \"cluster_b_dmz\""), "{}", r.stdout);
+    assert!(r.stdout.ends_with("}\n"), "{}", r.stdout);
+}
+
+#[test]
+fn scopes_narrow_the_diagram() {
+    let all = dfd(&["examples/webshop", "--format", "dot"]);
+    let edge = dfd(&["examples/webshop", "--format", "dot", "--scope", "boundary:internet-edge"]);
+    assert_eq!(edge.code, 0, "{edge:?}");
+    assert!(edge.stdout.contains("\"n_shop__api__orders\""), "{}", edge.stdout);
+    assert!(!edge.stdout.contains("n_dmz__legacy_admin"), "{}", edge.stdout);
+    assert!(edge.stdout.len() < all.stdout.len());
+
+    let comp = dfd(&["examples/webshop", "--scope", "component:Shop.Api.Orders"]);
+    assert_eq!(comp.code, 0, "{comp:?}");
+    assert!(comp.stdout.contains("n_shop__queue"), "{}", comp.stdout);
+    assert!(!comp.stdout.contains("n_support_agent"), "{}", comp.stdout);
+
+    let project = dfd(&["examples/webshop", "--scope", "project"]);
+    assert_eq!(project.stdout, dfd(&["examples/webshop"]).stdout);
+}
+
+#[test]
+fn file_scope_is_relative_to_the_root_or_to_path() {
+    // Run from the repository: the scanned root is the current directory, so the index key is
+    // examples/webshop/api/app.py; the path relative to PATH is accepted too.
+    let from_root = dfd(&["examples/webshop", "--scope", "file:examples/webshop/api/app.py"]);
+    assert_eq!(from_root.code, 0, "{from_root:?}");
+    assert!(from_root.stdout.contains("n_shop__web -->|\"HTTPS\"| n_shop__api"), "{}", from_root.stdout);
+    assert!(!from_root.stdout.contains("n_dmz__legacy_admin"), "{}", from_root.stdout);
+    let from_path = dfd(&["examples/webshop", "--scope", "file:api/app.py"]);
+    assert_eq!(from_path.stdout, from_root.stdout);
+    // Run from the example itself: the root is the example.
+    let inside = run(&manifest_dir().join("examples/webshop"), &["dfd", "--scope", "file:api/app.py"]);
+    assert_eq!(inside.code, 0, "{inside:?}");
+    assert_eq!(inside.stdout, from_root.stdout);
+
+    let missing = dfd(&["examples/webshop", "--scope", "file:api/nope.py"]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(missing.stderr.contains("file:api/nope.py"), "{}", missing.stderr);
+}
+
+#[test]
+fn bad_scopes_exit_2() {
+    for scope in ["everything", "boundary:", "layer:x", ""] {
+        let r = dfd(&["examples/webshop", "--scope", scope]);
+        assert_eq!(r.code, 2, "{scope:?}: {r:?}");
+        assert!(r.stderr.contains("scope"), "{scope:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+    }
+    let r = dfd(&["examples/webshop", "--format", "svg"]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[test]
+fn output_file_and_io_errors() {
+    let dir = tempdir();
+    let out = dir.path().join("dfd.dot");
+    let r = dfd(&["examples/webshop", "--format", "dot", "-o", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written, dfd(&["examples/webshop", "--format", "dot"]).stdout);
+
+    let r = dfd(&["examples/webshop", "-o", dir.path().join("no/such/dir/x.mmd").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
+
+    let r = dfd(&["does/not/exist"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("does/not/exist"), "{}", r.stderr);
+}
+
+#[test]
+fn help_lists_formats_and_scopes() {
+    let r = dfd(&["--help"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for want in ["mermaid", "dot", "boundary:<name>", "component:<path>", "file:<path>"] {
+        assert!(r.stdout.contains(want), "{want}: {}", r.stdout);
+    }
+}
