@@ -3,7 +3,7 @@
 //! Layers (arrows point down only; see each module's docs for what it owns and must never do):
 //!
 //! ```text
-//!   cli (check)                      lsp (tower-lsp-server shell: protocol <-> analysis::ide)
+//!   cli (check, dfd, export)         lsp (tower-lsp-server shell: protocol <-> analysis::ide)
 //!          \                         /
 //!           analysis   diagnostics and IDE features in editor-neutral terms
 //!               |
@@ -12,7 +12,8 @@
 //!           syntax     languages, comments (tree-sitter; a verified fast lexer for whole-file
 //!                      scans), the annotation parser; pure functions of text
 //!
-//!   render (human, json, sarif) reads analysis results; walk does the file-system I/O
+//!   render (human, json, sarif; dfd model, mermaid, dot; exports) reads the model and analysis;
+//!   walk does the file-system I/O
 //!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse).
 //! ```
 //!
