@@ -8,6 +8,7 @@
 
 mod dfd;
 mod export;
+mod report;
 
 use crate::analysis;
 use crate::diagnostic::{Diagnostic, Level, LevelOverrides};
@@ -78,6 +79,8 @@ pub enum Command {
     Dfd(dfd::DfdArgs),
     /// Export the threat model (ThreatSpec, Threat Dragon, Threat Composer, JSON).
     Export(export::ExportArgs),
+    /// Write a threat-model report (Markdown) of the annotations under PATH.
+    Report(report::ReportArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,
 }
@@ -215,10 +218,12 @@ pub fn main() -> i32 {
         Some(Command::Check(args)) if !cli.stdio => check(&args),
         Some(Command::Dfd(args)) if !cli.stdio => dfd::run(&args),
         Some(Command::Export(args)) if !cli.stdio => export::run(&args),
+        Some(Command::Report(args)) if !cli.stdio => report::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
-        Some(Command::Check(_) | Command::Dfd(_) | Command::Export(_) | Command::Lsp) | None => {
-            crate::lsp::run_stdio()
-        }
+        Some(
+            Command::Check(_) | Command::Dfd(_) | Command::Export(_) | Command::Report(_) | Command::Lsp,
+        )
+        | None => crate::lsp::run_stdio(),
     }
 }
 

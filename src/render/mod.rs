@@ -18,6 +18,7 @@ pub mod export;
 pub mod human;
 pub mod json;
 pub mod mermaid;
+pub mod report_md;
 pub mod sarif;
 
 use crate::diagnostic::{Diagnostic, FilePath};

@@ -1,0 +1,140 @@
+//! The Markdown report (`render::report_md`) and the `report` command: the webshop snapshot,
+//! hostile annotation text, determinism, default and `-o` locations.
+
+use expect_test::expect_file;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use threat_analyzer::analysis::Analysis;
+use threat_analyzer::model::{FileFacts, ProjectIndex};
+use threat_analyzer::render::report_md;
+use threat_analyzer::syntax::Language;
+use threat_analyzer::walk::{WalkOptions, scan_from};
+
+const BIN: &str = env!("CARGO_BIN_EXE_threat-analyzer");
+
+fn report_of(index: &ProjectIndex, files_scanned: usize, label: &str) -> String {
+    let analysis = Analysis::new(index);
+    let diagnostics = analysis.diagnostics(index);
+    let summary = analysis.summary(index, &diagnostics, files_scanned);
+    report_md::render(index, &analysis, &diagnostics, &summary, label)
+}
+
+fn webshop() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/webshop");
+    let scan = scan_from(&dir, std::slice::from_ref(&dir), &WalkOptions::default()).expect("webshop scans");
+    report_of(&scan.index, scan.files_scanned, "webshop")
+}
+
+fn index_of(files: &[(&str, &str)]) -> ProjectIndex {
+    let mut index = ProjectIndex::new();
+    for (path, text) in files {
+        let facts = FileFacts::new(Arc::from(*path), Language::Python, Arc::from(*text));
+        index.set_file(Arc::new(facts));
+    }
+    index
+}
+
+#[test]
+fn webshop_snapshot() {
+    expect_file!["snapshots/webshop_report.md"].assert_eq(&webshop());
+}
+
+#[test]
+fn webshop_report_is_deterministic_and_ordered() {
+    let a = webshop();
+    assert_eq!(a, webshop());
+    // Open exposures come before every other section.
+    let open = a.find("## Open exposures").unwrap();
+    assert!(open < a.find("## Mitigations").unwrap());
+    assert!(a.contains("[api/orders.py:49](api/orders.py#L49)"), "link format");
+    assert!(a.contains("```mermaid\nflowchart LR\n"));
+}
+
+/// Every table row has as many `|` as its header (no cell text splits a cell).
+fn assert_tables_well_formed(md: &str) {
+    let mut header: Option<usize> = None;
+    for line in md.lines() {
+        if line.starts_with('|') {
+            let n = line.matches('|').count();
+            match header {
+                None => header = Some(n),
+                Some(h) => assert_eq!(n, h, "row breaks its table: {line}"),
+            }
+        } else {
+            header = None;
+        }
+    }
+}
+
+#[test]
+fn hostile_names_are_escaped() {
+    let text = "# @asset <img src=x onerror=alert(1)> (#evil) -- \"owned by `rm -rf` ](javascript:alert(1))\"\n\
+                # @threat a|b (#pipe) -- \"x | y\"\n\
+                # @exposes #evil to #pipe -- \"use `x` ](javascript:alert(1)) <script>alert(1)</script> \\\\ *b* _i_\"\n\
+                # @flows #evil -> Shop.Db via <b>HTTPS|TLS</b>\n\
+                # @accepts #pipe on Other -- \"[click](javascript:alert(1))\"\n\
+                # @owns <svg/onload=alert(1)> for #evil\n\
+                # @handles a|b|c on #evil\n";
+    let index = index_of(&[("api/x y.py", text)]);
+    let md = report_of(&index, 1, "<b>hostile</b>");
+    assert!(!md.contains("<img"), "{md}");
+    assert!(!md.contains("<script"), "{md}");
+    assert!(!md.contains("<svg"), "{md}");
+    assert!(!md.contains("<b>"), "{md}");
+    assert!(!md.contains("](javascript:"), "{md}");
+    assert!(md.contains("&lt;img src=x onerror=alert\\(1\\)&gt;"), "{md}");
+    assert!(md.contains("a&#124;b"), "{md}");
+    assert!(md.contains("[api/x y.py:3](api/x%20y.py#L3)"), "{md}");
+    assert_tables_well_formed(&md);
+    // Outside the mermaid block, no raw `<` at all.
+    let outside: String = md.split("```").step_by(2).collect();
+    assert!(!outside.contains('<'), "{outside}");
+    assert_eq!(md, report_of(&index, 1, "<b>hostile</b>"));
+}
+
+#[test]
+fn webshop_tables_are_well_formed() {
+    assert_tables_well_formed(&webshop());
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("api")).unwrap();
+    std::fs::write(
+        dir.path().join("api/app.py"),
+        "# @threat SQL Injection (#sqli) [high] cwe:CWE-89\n\
+         # @flows Customer -> App.Api via HTTPS\n\
+         # @exposes App.Api to #sqli -- \"raw query\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn run(cwd: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn cli_writes_default_and_output_file() {
+    let dir = project();
+    let (code, stderr) = run(dir.path(), &["report", "--format", "markdown"]);
+    assert_eq!(code, 0, "{stderr}");
+    let md = std::fs::read_to_string(dir.path().join(".threatmodel/report.md")).unwrap();
+    assert!(md.contains("SQL Injection"), "{md}");
+    // Links work from the report's directory.
+    assert!(md.contains("[api/app.py:3](../api/app.py#L3)"), "{md}");
+    // Same model, same bytes; the report is not read back as source.
+    let (code, _) = run(dir.path(), &["report"]);
+    assert_eq!(code, 0);
+    assert_eq!(md, std::fs::read_to_string(dir.path().join(".threatmodel/report.md")).unwrap());
+
+    let (code, stderr) = run(dir.path(), &["report", ".", "-o", "out/r.md"]);
+    assert_eq!(code, 0, "{stderr}");
+    let other = std::fs::read_to_string(dir.path().join("out/r.md")).unwrap();
+    assert!(other.contains("](../api/app.py#L3)"), "{other}");
+
+    let (code, _) = run(dir.path(), &["report", "--format", "html"]);
+    assert_eq!(code, 2);
+}
