@@ -3,7 +3,7 @@
 //! Layers (arrows point down only; see each module's docs for what it owns and must never do):
 //!
 //! ```text
-//!   cli (check, dfd, export)         lsp (tower-lsp-server shell: protocol <-> analysis::ide)
+//!   cli (check, dfd, report, export) lsp (tower-lsp-server shell: protocol <-> analysis::ide)
 //!          \                         /
 //!           analysis   diagnostics and IDE features in editor-neutral terms
 //!               |
