@@ -199,6 +199,14 @@ async fn dfd_command_returns_mermaid_for_a_scope() {
         .await;
     let text = scoped["text"].as_str().unwrap();
     assert!(text.contains("Shop.Db") && !text.contains("Partner.Feed"), "{text}");
+    let dot = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "threat-analyzer.dfd", "arguments": [{"format": "dot"}]}),
+        )
+        .await;
+    assert_eq!(dot["format"], "dot");
+    assert!(dot["text"].as_str().unwrap().starts_with("digraph dfd {"), "{dot}");
     let svg = client
         .request_raw(
             "workspace/executeCommand",

@@ -1017,10 +1017,10 @@ impl LanguageServer for Backend {
             }
             "threat-analyzer.dfd" => {
                 let args = params.arguments.first().cloned().unwrap_or(serde_json::Value::Null);
-                let format = args.get("format").and_then(|f| f.as_str()).unwrap_or("mermaid");
-                if format != "mermaid" {
+                let format = args.get("format").and_then(|f| f.as_str()).unwrap_or("mermaid").to_string();
+                if format != "mermaid" && format != "dot" {
                     return Err(Error::invalid_params(format!(
-                        "format `{format}` is not available yet; use `mermaid`"
+                        "format `{format}` is not available yet; use `mermaid` or `dot`"
                     )));
                 }
                 let scope = match parse_scope(&args) {
@@ -1031,7 +1031,12 @@ impl LanguageServer for Backend {
                 self.read(|index, _| {
                     let analysis = state.analysis(index);
                     let dfd = crate::render::dfd::build(index, &analysis, &scope);
-                    serde_json::json!({ "format": "mermaid", "text": crate::render::mermaid::render(&dfd) })
+                    let text = if format == "dot" {
+                        crate::render::dot::render(&dfd)
+                    } else {
+                        crate::render::mermaid::render(&dfd)
+                    };
+                    serde_json::json!({ "format": format, "text": text })
                 })
                 .map(Some)
             }
