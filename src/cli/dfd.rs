@@ -11,7 +11,7 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis;
 use crate::diagnostic::FilePath;
 use crate::render::{self, dfd::Scope};
-use crate::walk::{self, WalkOptions};
+use crate::walk;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -92,12 +92,9 @@ pub fn parse_scope(text: &str) -> Result<ScopeArg, String> {
 
 /// Runs `dfd`; returns the exit status.
 pub fn run(args: &DfdArgs) -> i32 {
-    let scan = match walk::scan(std::slice::from_ref(&args.path), &WalkOptions::default()) {
-        Ok(scan) => scan,
-        Err(err) => {
-            eprintln!("threat-analyzer: error: {err}");
-            return EXIT_ERROR;
-        }
+    let scan = match super::scan_project(&args.path) {
+        Ok(project) => project.scan,
+        Err(status) => return status,
     };
     let scope = match &args.scope {
         ScopeArg::Project => Scope::Project,

@@ -11,7 +11,6 @@
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis::Analysis;
 use crate::render::export::{self, ExportOptions, Model};
-use crate::walk::{self, WalkOptions};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 
@@ -56,18 +55,11 @@ impl ExportFormat {
 
 /// Runs `export`; returns the exit status.
 pub fn run(args: &ExportArgs) -> i32 {
-    let scan = match walk::scan(std::slice::from_ref(&args.path), &WalkOptions::default()) {
-        Ok(scan) => scan,
-        Err(err) => {
-            eprintln!("threat-analyzer: error: {err}");
-            return EXIT_ERROR;
-        }
+    let super::Project { scan, root: project_root, name } = match super::scan_project(&args.path) {
+        Ok(project) => project,
+        Err(status) => return status,
     };
-    let project_root = if args.path.is_dir() { args.path.clone() } else { scan.root.clone() };
-    let title = std::fs::canonicalize(&project_root)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "Threat model".to_string());
+    let title = name.unwrap_or_else(|| "Threat model".to_string());
     let options = ExportOptions { title };
     let analysis = Analysis::new(&scan.index);
     let model = Model::new(&scan.index, &analysis);

@@ -1,7 +1,9 @@
-//! Command line: argument parsing (clap derive) and the `check` command.
+//! Command line: argument parsing (clap derive), the `check` command, and the `dfd`, `report`
+//! and `export` commands (in their own files); with no command, `lsp` or `--stdio` it hands
+//! over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
-//! or format diagnostics itself (that is `analysis` and `render`).
+//! or format anything itself (that is `analysis` and `render`).
 //!
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
 //! I/O errors and internal errors. Messages for status 2 name the path involved.
@@ -225,6 +227,29 @@ pub fn main() -> i32 {
         )
         | None => crate::lsp::run_stdio(),
     }
+}
+
+/// A project scanned for `dfd`, `report` and `export`: the scan, the project root (PATH when
+/// it is a directory, else the scan's base directory) and the root's name.
+pub(crate) struct Project {
+    pub scan: walk::Scan,
+    pub root: PathBuf,
+    pub name: Option<String>,
+}
+
+/// Scans PATH with the default walk options; on failure prints the error and returns the exit
+/// status to use.
+pub(crate) fn scan_project(path: &std::path::Path) -> Result<Project, i32> {
+    let scan =
+        walk::scan(std::slice::from_ref(&path.to_path_buf()), &WalkOptions::default()).map_err(|err| {
+            eprintln!("threat-analyzer: error: {err}");
+            EXIT_ERROR
+        })?;
+    let root = if path.is_dir() { path.to_path_buf() } else { scan.root.clone() };
+    let name = std::fs::canonicalize(&root)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    Ok(Project { scan, root, name })
 }
 
 /// Runs `check`; returns the exit status.

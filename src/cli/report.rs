@@ -10,7 +10,6 @@
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis::Analysis;
 use crate::render::report_md::{self, ReportOptions};
-use crate::walk::{self, WalkOptions};
 use clap::{Args, ValueEnum};
 use std::path::{Component, Path, PathBuf};
 
@@ -37,18 +36,11 @@ pub enum ReportFormat {
 
 /// Runs `report`; returns the exit status.
 pub fn run(args: &ReportArgs) -> i32 {
-    let scan = match walk::scan(std::slice::from_ref(&args.path), &WalkOptions::default()) {
-        Ok(scan) => scan,
-        Err(err) => {
-            eprintln!("threat-analyzer: error: {err}");
-            return EXIT_ERROR;
-        }
+    let super::Project { scan, root: project_root, name } = match super::scan_project(&args.path) {
+        Ok(project) => project,
+        Err(status) => return status,
     };
-    let project_root = if args.path.is_dir() { args.path.clone() } else { scan.root.clone() };
-    let root_label = std::fs::canonicalize(&project_root)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "project".to_string());
+    let root_label = name.unwrap_or_else(|| "project".to_string());
     let file = args.output.clone().unwrap_or_else(|| project_root.join(".threatmodel").join("report.md"));
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(parent)

@@ -223,6 +223,16 @@ pub fn boundary_id(key: &str) -> String {
     make_id("b", key)
 }
 
+/// An id as a renderer writes it: the model's ids pass unchanged; anything else (a hand-built
+/// model with a keyword such as `end`, or text) is replaced by a hashed id, so no text reaches
+/// a diagram's structure. Shared by the Mermaid and DOT renderers.
+pub fn safe_id(id: &str) -> std::borrow::Cow<'_, str> {
+    let ok = id.contains('_')
+        && !id.starts_with("legend")
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok { std::borrow::Cow::Borrowed(id) } else { std::borrow::Cow::Owned(node_id(&format!("{id}\u{0}"))) }
+}
+
 fn make_id(prefix: &str, key: &str) -> String {
     let plain = key.split('.').all(|s| {
         !s.is_empty()

@@ -29,10 +29,9 @@
 //! and are `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced by a hashed
 //! one. Each node is declared once, in the first boundary listing it.
 
-use super::dfd::{Dfd, ElementKind, Node, ThreatStatus};
+use super::dfd::{Dfd, ElementKind, Node, ThreatStatus, safe_id};
 use super::mermaid::{badge, status_class};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// The DOT text of `dfd`.
@@ -79,16 +78,6 @@ pub fn render(dfd: &Dfd) -> String {
     legend(&mut out);
     out.push_str("}\n");
     out
-}
-
-/// An id as written (always inside quotes): the model's ids pass unchanged; anything else (a
-/// hand-built model, or text) is replaced by a hashed id, so no text reaches the document
-/// structure.
-fn safe_id(id: &str) -> Cow<'_, str> {
-    let ok = id.contains('_')
-        && !id.starts_with("legend")
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok { Cow::Borrowed(id) } else { Cow::Owned(super::dfd::node_id(&format!("{id}\u{0}"))) }
 }
 
 /// `"id" [label="...", shape=..., ...];` with the status line and the status cues.

@@ -30,7 +30,7 @@
 //! `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced by a hashed one.
 //! Each node is declared once, in the first boundary listing it.
 
-use super::dfd::{Dfd, ElementKind, Node, ThreatStatus};
+use super::dfd::{Dfd, ElementKind, Node, ThreatStatus, safe_id};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -87,16 +87,6 @@ pub fn render(dfd: &Dfd) -> String {
         let _ = writeln!(out, "  style {} stroke-dasharray: 5 5", safe_id(&group.id));
     }
     out
-}
-
-/// An id as written: the model's ids pass unchanged; anything else (a hand-built model with a
-/// keyword such as `end`, or text) is replaced by a hashed id, so no text reaches the document
-/// structure.
-fn safe_id(id: &str) -> Cow<'_, str> {
-    let ok = id.contains('_')
-        && !id.starts_with("legend")
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok { Cow::Borrowed(id) } else { Cow::Owned(super::dfd::node_id(&format!("{id}\u{0}"))) }
 }
 
 /// `id["label"]`, `id("label")` or `id[("label")]`, with the status line.

@@ -1,10 +1,13 @@
-//! Renderers: the `check` command's outputs as pure functions of the analysis results.
+//! Renderers: every output as a pure function of the model and the analysis.
 //!
-//! Owns: the human (terminal), JSON and SARIF formats. Each renderer takes the
-//! [`ProjectIndex`] (for source text and line/column conversion), the diagnostics and the
-//! [`Summary`], and returns a `String`. Must never: do I/O, decide exit codes, or trust text that
-//! came from annotations (terminal output replaces control and bidi characters, SARIF and JSON
-//! text is escaped by serde, and no untrusted text goes into a markdown field).
+//! Owns: the `check` formats (human terminal output, JSON, SARIF), the data-flow diagram model
+//! ([`dfd`]) and its Mermaid and Graphviz DOT renderings, the Markdown report ([`report_md`]),
+//! and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer, canonical
+//! JSON). Each takes the [`ProjectIndex`] (for source text and line/column conversion) and
+//! analysis results and returns text or JSON values. Must never: do I/O, decide exit codes, or
+//! trust text that came from annotations — each format escapes it its own way (terminal output
+//! replaces control and bidi characters, SARIF and JSON text is escaped by serde, Mermaid, DOT
+//! and Markdown have their own `escape` functions, and diagram ids never contain text).
 //!
 //! Positions in every output are 1-based lines and 1-based columns counted in Unicode scalar
 //! values (characters); end positions are exclusive (the column just after the range), as in
