@@ -14,8 +14,13 @@
 //! - Symbolic links are never followed (so link loops cannot hang the walk); each one is
 //!   reported as skipped, as is each hidden file or directory.
 //! - A file is skipped, with a reason, when its language is unknown, it is larger than the size
-//!   limit, it looks binary (a NUL byte in its first 8 KiB), it cannot be read, or it holds an
-//!   annotation literal but is not valid UTF-8 (it is never converted lossily).
+//!   limit, it looks binary (a NUL byte in its first 8 KiB), it cannot be read, it is not a
+//!   regular file (a named pipe, socket or device: opening one could block forever or never
+//!   end), or it holds an annotation literal but is not valid UTF-8 (it is never converted
+//!   lossily). Files are opened without blocking and read up to the size limit only, so a
+//!   file replaced while the walk runs cannot make it hang or read without end.
+//! - A PATH argument or a `threatspec.yaml` `paths:` entry that is neither a directory nor a
+//!   regular file is an error.
 //! - A file named directly on the command line is read even when an ignore rule matches it.
 //! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
 //!   config's `paths:` (each with optional `ignore:` globs, gitignore syntax, relative to the
@@ -110,6 +115,8 @@ pub enum SkipReason {
     Hidden,
     /// Reading failed (permissions, a walk error, ...).
     Unreadable(String),
+    /// A named pipe, socket or device: opening one could block or never end.
+    NotRegular,
 }
 
 impl fmt::Display for SkipReason {
@@ -126,6 +133,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Symlink => f.write_str("symbolic link (links are not followed)"),
             SkipReason::Hidden => f.write_str("hidden (name starts with a dot)"),
             SkipReason::Unreadable(err) => write!(f, "unreadable: {err}"),
+            SkipReason::NotRegular => f.write_str("not a regular file"),
         }
     }
 }
@@ -192,6 +200,9 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     for given in paths {
         let abs = normalize(&cwd.join(given));
         let meta = std::fs::metadata(&abs).map_err(|error| WalkError::Path { path: given.clone(), error })?;
+        if !meta.is_dir() && !meta.is_file() {
+            return Err(WalkError::Path { path: given.clone(), error: not_regular() });
+        }
         if meta.is_dir() {
             // An unreadable directory is an error too, not an empty project.
             std::fs::read_dir(&abs).map_err(|error| WalkError::Path { path: given.clone(), error })?;
@@ -214,6 +225,17 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
                     path: config.clone(),
                     message: format!("paths entry {:?}: {}: {error}", entry.path, target.display()),
                 })?;
+                if !meta.is_dir() && !meta.is_file() {
+                    return Err(WalkError::Config {
+                        path: config.clone(),
+                        message: format!(
+                            "paths entry {:?}: {}: {}",
+                            entry.path,
+                            target.display(),
+                            not_regular()
+                        ),
+                    });
+                }
                 if meta.is_dir() {
                     let mut ignore = entry.ignore.clone();
                     ignore.extend(options.exclude.iter().cloned());
@@ -325,6 +347,8 @@ impl Found {
                         } else if file_type.is_file() {
                             let size = entry.metadata().map(|m| m.len()).ok();
                             self.consider(entry.path(), size);
+                        } else if !file_type.is_dir() {
+                            self.skip(entry.path().to_path_buf(), SkipReason::NotRegular);
                         }
                     }
                     Err(err) => {
@@ -366,31 +390,61 @@ fn load(abs: &Path, rel: FilePath, language: Language, size: u64, options: &Walk
     if size > options.max_file_size {
         return Outcome::Skipped(SkipReason::TooLarge { size, limit: options.max_file_size });
     }
-    let bytes = match std::fs::read(abs) {
-        Ok(bytes) => bytes,
-        Err(err) => return Outcome::Skipped(SkipReason::Unreadable(err.to_string())),
-    };
-    let text = match decode(bytes, options) {
-        Err(reason) => return Outcome::Skipped(reason),
-        Ok(None) => return Outcome::Scanned(None),
-        Ok(Some(text)) => text,
-    };
-    let facts = FileFacts::new(rel, language, text);
-    if facts.parsed.annotations.is_empty() && facts.parsed.errors.is_empty() {
-        Outcome::Scanned(None)
-    } else {
-        Outcome::Scanned(Some(facts))
+    match read_file_facts(abs, rel, language, options.max_file_size) {
+        Ok(facts) => Outcome::Scanned(facts),
+        Err(reason) => Outcome::Skipped(reason),
     }
+}
+
+/// Reads and parses one file by the walk's rules (size limit, regular files only, binary and
+/// UTF-8 checks, prefilter, BOM): `Ok(None)` when it holds neither annotations nor syntax
+/// errors. The language server reads single files with it too, so both apply one rule.
+pub fn read_file_facts(
+    abs: &Path,
+    key: FilePath,
+    language: Language,
+    max_file_size: u64,
+) -> Result<Option<FileFacts>, SkipReason> {
+    let bytes = read_source(abs, max_file_size)?;
+    let Some(text) = decode(bytes)? else { return Ok(None) };
+    let facts = FileFacts::new(key, language, text);
+    Ok((!facts.parsed.annotations.is_empty() || !facts.parsed.errors.is_empty()).then_some(facts))
+}
+
+fn not_regular() -> io::Error {
+    io::Error::other("not a regular file")
+}
+
+/// Reads a source file of at most `limit` bytes, whatever happened to it since the walk saw
+/// it: a file replaced by a named pipe is opened without blocking and refused, a file that
+/// grew is read only up to the limit (and refused), a file that vanished is unreadable.
+pub fn read_source(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let unreadable = |err: io::Error| SkipReason::Unreadable(err.to_string());
+    let file = options.open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(SkipReason::NotRegular);
+    }
+    if meta.len() > limit {
+        return Err(SkipReason::TooLarge { size: meta.len(), limit });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(SkipReason::TooLarge { size: bytes.len() as u64, limit });
+    }
+    Ok(bytes)
 }
 
 /// A file's bytes to parseable text: `Ok(None)` when the prefilter finds no annotation literal
 /// (nothing to parse, not an error), an error reason for files that must be skipped. A UTF-8
 /// byte order mark is removed.
-fn decode(bytes: Vec<u8>, options: &WalkOptions) -> Result<Option<Arc<str>>, SkipReason> {
-    // The file may have grown since its metadata was read.
-    if bytes.len() as u64 > options.max_file_size {
-        return Err(SkipReason::TooLarge { size: bytes.len() as u64, limit: options.max_file_size });
-    }
+fn decode(bytes: Vec<u8>) -> Result<Option<Arc<str>>, SkipReason> {
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
         return Err(SkipReason::Binary);
     }
@@ -563,17 +617,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decode_strips_bom_and_rejects_binary_invalid_and_oversized() {
-        let options = WalkOptions { max_file_size: 64, ..WalkOptions::default() };
-        let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec(), &options).unwrap();
+    fn decode_strips_bom_and_rejects_binary_and_invalid() {
+        let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec()).unwrap();
         assert_eq!(text.as_deref(), Some("# @audit App\n"));
-        assert_eq!(decode(b"no annotation here \xff".to_vec(), &options), Ok(None));
-        assert_eq!(
-            decode(b"# @audit \xffApp".to_vec(), &options),
-            Err(SkipReason::InvalidUtf8 { offset: 9 })
-        );
-        assert_eq!(decode(b"@audit\0".to_vec(), &options), Err(SkipReason::Binary));
-        assert_eq!(decode(vec![b' '; 65], &options), Err(SkipReason::TooLarge { size: 65, limit: 64 }));
+        assert_eq!(decode(b"no annotation here \xff".to_vec()), Ok(None));
+        assert_eq!(decode(b"# @audit \xffApp".to_vec()), Err(SkipReason::InvalidUtf8 { offset: 9 }));
+        assert_eq!(decode(b"@audit\0".to_vec()), Err(SkipReason::Binary));
+    }
+
+    #[test]
+    fn read_source_refuses_what_changed_under_it() {
+        let dir = std::env::temp_dir().join(format!("ta-read-source-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.py");
+        std::fs::write(&file, vec![b' '; 65]).unwrap();
+        // Grown past the limit since the walk measured it.
+        assert_eq!(read_source(&file, 64), Err(SkipReason::TooLarge { size: 65, limit: 64 }));
+        assert_eq!(read_source(&file, 65).map(|b| b.len()), Ok(65));
+        // Deleted, or replaced by a directory.
+        std::fs::remove_file(&file).unwrap();
+        assert!(matches!(read_source(&file, 64), Err(SkipReason::Unreadable(_))));
+        std::fs::create_dir(&file).unwrap();
+        assert!(matches!(read_source(&file, 64), Err(SkipReason::NotRegular | SkipReason::Unreadable(_))));
+        std::fs::remove_dir(&file).unwrap();
+        // Replaced by a named pipe with no writer: refused at once instead of blocking.
+        #[cfg(unix)]
+        if std::process::Command::new("mkfifo").arg(&file).status().is_ok_and(|s| s.success()) {
+            assert_eq!(read_source(&file, 64), Err(SkipReason::NotRegular));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

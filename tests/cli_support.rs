@@ -9,6 +9,12 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_threat-analyzer");
 
+/// The binary under test: [`BIN`], or the copy named by `THREAT_ANALYZER_TEST_BIN` (for
+/// machines where several checkouts share one target directory, and so one uplifted binary).
+pub fn bin() -> String {
+    std::env::var("THREAT_ANALYZER_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 /// The summary keys of the JSON output: `analysis::Summary`'s fields, which are public API.
 pub const SUMMARY_KEYS: [&str; 19] = [
     "acceptances",
@@ -49,7 +55,7 @@ impl Run {
 /// Runs the binary in `dir`; a run that has not finished after 60 s is killed and fails the
 /// test (a guard against hangs such as symlink loops, not a timing assertion).
 pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     cmd.args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")

@@ -194,3 +194,58 @@ fn from_path_rejects_unknown_and_never_sniffs() {
         assert_eq!(lang(path), None, "{path}");
     }
 }
+
+/// `comments::comment_nodes` walks the tree instead of running the query (the query cursor is
+/// quadratic on wide error nodes): it must find exactly the nodes the query captures, for the
+/// whole file and for any byte range, also in broken code.
+#[test]
+fn the_comment_walk_finds_what_the_query_captures() {
+    use threat_analyzer::syntax::comments;
+    for &language in Language::all() {
+        let (Some(grammar), Some(source)) = (language.grammar(), language.comment_query()) else {
+            continue;
+        };
+        let query = Query::new(&grammar, source).unwrap();
+        let one = sample(language);
+        // Nested and broken code between the comments, so error nodes and depth are covered.
+        let text = format!("{one}(((\n{one}{{ [ /* x\n{one}\n");
+        let tree = comments::parse_tree(language, &text, None).unwrap();
+        let by_query = |range: std::ops::Range<usize>| {
+            let mut cursor = QueryCursor::new();
+            cursor.set_byte_range(range);
+            let mut matches = cursor.matches(&query, tree.root_node(), text.as_bytes());
+            let mut found = Vec::new();
+            while let Some(m) = matches.next() {
+                for c in m.captures {
+                    found.push((c.node.start_byte(), c.node.end_byte()));
+                }
+            }
+            found.sort_unstable();
+            found
+        };
+        let by_walk = |range: Option<std::ops::Range<usize>>| {
+            let mut found = comments::comment_nodes(language, &tree, &text, range).unwrap();
+            found.sort_unstable();
+            found
+        };
+        let all = by_query(0..text.len());
+        assert!(all.len() >= 3, "{}: {all:?}", language.name());
+        assert_eq!(by_walk(None), all, "{}", language.name());
+        for start in (0..text.len()).step_by(3) {
+            for end in [start, start + 1, start + 7, start + 40] {
+                let end = end.min(text.len());
+                // The query also reports comments that merely touch an empty range's
+                // position; the editor always asks with one byte of slack, so compare on
+                // non-empty ranges.
+                if end > start {
+                    assert_eq!(
+                        by_walk(Some(start..end)),
+                        by_query(start..end),
+                        "{} {start}..{end}",
+                        language.name()
+                    );
+                }
+            }
+        }
+    }
+}

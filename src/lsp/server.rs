@@ -197,15 +197,14 @@ impl State {
     /// Facts for `key` from disk (used when a document closes: the disk version wins again).
     fn facts_from_disk(&self, key: &FilePath) -> Option<FileFacts> {
         let path = Path::new(&**key);
-        let language = Language::from_path(path)?;
-        let limit = self.settings.read().ok()?.max_file_size.unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
-        if std::fs::metadata(path).ok()?.len() > limit {
+        // Only files on disk have absolute keys; `untitled:` and other schemes have none to
+        // read (and their key must never be taken for a path relative to our directory).
+        if !path.is_absolute() {
             return None;
         }
-        let bytes = std::fs::read(path).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        Some(FileFacts::new(key.clone(), language, text.into()))
+        let language = Language::from_path(path)?;
+        let limit = self.settings.read().ok()?.max_file_size.unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
+        walk::read_file_facts(path, key.clone(), language, limit).ok().flatten()
     }
 }
 

@@ -1,8 +1,8 @@
 //! Comment extraction: from a file's text to [`CandidateLine`]s, each an exact byte range into
 //! the file.
 //!
-//! Owns: parsing with tree-sitter (one cached `Parser` per language and thread, one compiled
-//! comment query per language for the process, one reused `QueryCursor` per thread), turning
+//! Owns: parsing with tree-sitter (one cached `Parser` per language and thread; the node kinds
+//! each language's comment query names, resolved once per process), turning
 //! comment nodes into lines with their delimiters stripped, grouping lines into blocks, and the
 //! line-based reading of the kinds without a grammar.
 //!
@@ -38,8 +38,14 @@
 //! # When tree-sitter gives up
 //!
 //! Parsing is cancelled after a generous time budget (5 s plus 2 s per MiB), so a pathological
-//! input cannot stall a run. When the parse fails (cancelled, or the grammar cannot be loaded),
-//! the file is scanned for whole-line comments that start with the language's line-comment
+//! input cannot stall a run. Some texts are never handed to tree-sitter because a grammar's C
+//! scanner would overflow its state: the YAML and Python scanners save their indentation
+//! stacks in tree-sitter's 1 KiB serialization buffer without checking the last entry's fit,
+//! and the parser then aborts the whole process (`length <= 1024`). So YAML whose block
+//! indentation (leading spaces and `- `/`? `/`: ` indicators) reaches
+//! [`YAML_MAX_BLOCK_COLUMN`] columns, and Python indented [`PYTHON_MAX_INDENT`] columns or
+//! more, are read without a tree. When the parse fails (cancelled, refused, or the grammar
+//! cannot be loaded), the file is scanned for whole-line comments that start with the language's line-comment
 //! markers ([`Language::line_comment_markers`]); comments after code and block comments are
 //! then not read, because without a tree a marker inside a string cannot be told apart.
 
@@ -48,7 +54,7 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use tree_sitter::{ParseOptions, ParseState, Parser, Query, QueryCursor, StreamingIterator, Tree};
+use tree_sitter::{ParseOptions, ParseState, Parser, Query, Tree};
 
 use super::language::LANGUAGE_COUNT;
 use super::{CandidateLine, Language};
@@ -92,8 +98,39 @@ fn parse_budget(text: &str) -> Duration {
     Duration::from_secs(5) + Duration::from_millis(2000 * (text.len() as u64 >> 20))
 }
 
+/// YAML block indentation (in columns) from which the grammar's scanner could overflow: it
+/// keeps 4 bytes per indentation level after a 10-byte header, and each level is at least
+/// one column deeper than the last.
+pub const YAML_MAX_BLOCK_COLUMN: usize = 240;
+
+/// Python indentation (in columns, a tab counting 8) from which the grammar's scanner could
+/// overflow: 2 bytes per level after up to 257 bytes of string delimiters.
+pub const PYTHON_MAX_INDENT: usize = 360;
+
+/// Whether `text` could drive `language`'s external scanner past its state buffer (see the
+/// module docs); such a text is read without a tree.
+fn overflows_scanner_state(language: Language, text: &str) -> bool {
+    let deepest = |is_indent: fn(u8) -> bool, width: fn(u8) -> usize| {
+        text.as_bytes()
+            .split(|&b| b == b'\n' || b == b'\r')
+            .map(|line| line.iter().take_while(|&&b| is_indent(b)).map(|&b| width(b)).sum::<usize>())
+            .max()
+            .unwrap_or(0)
+    };
+    match language {
+        Language::Yaml => {
+            deepest(|b| matches!(b, b' ' | b'\t' | b'-' | b'?' | b':'), |_| 1) >= YAML_MAX_BLOCK_COLUMN
+        }
+        Language::Python => {
+            deepest(|b| matches!(b, b' ' | b'\t' | b'\x0c'), |b| if b == b'\t' { 8 } else { 1 })
+                >= PYTHON_MAX_INDENT
+        }
+        _ => false,
+    }
+}
+
 fn parse_tree_within(language: Language, text: &str, old: Option<&Tree>, budget: Duration) -> Option<Tree> {
-    if text.len() > u32::MAX as usize {
+    if text.len() > u32::MAX as usize || overflows_scanner_state(language, text) {
         return None;
     }
     let grammar = language.grammar()?;
@@ -137,28 +174,68 @@ pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> V
 /// Byte ranges of the comment nodes of `tree` (only those overlapping `within`, when given),
 /// in no particular order; `None` when the language has no comment query. Editors use the
 /// `within` form to re-read only the comments an edit can have changed.
+///
+/// The nodes are the ones the language's comment query names, found by walking the tree
+/// with a cursor rather than by running the query: tree-sitter's query cursor computes each
+/// node's sibling status by scanning its later siblings, which is quadratic in the width of
+/// an error node (100,000 `(` in a JavaScript file took 12 s), while this walk is linear and
+/// skips every subtree outside `within`.
 pub fn comment_nodes(
     language: Language,
     tree: &Tree,
     text: &str,
     within: Option<std::ops::Range<usize>>,
 ) -> Option<Vec<(usize, usize)>> {
-    let query = comment_query(language)?;
+    let kinds = comment_kinds(language)?;
+    let range = within.unwrap_or(0..text.len().max(1));
     let mut nodes: Vec<(usize, usize)> = Vec::new();
-    let mut collect = |cursor: &mut QueryCursor| {
-        cursor.set_byte_range(within.clone().unwrap_or(0..u32::MAX as usize));
-        let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
-        while let Some(m) = matches.next() {
-            for capture in m.captures {
-                nodes.push((capture.node.start_byte(), capture.node.end_byte()));
-            }
+    walk_tree(tree, |node| {
+        let (start, end) = (node.start_byte(), node.end_byte());
+        if start >= range.end && start > range.start {
+            // This node and its later siblings lie after the range.
+            WalkStep::SkipSiblings
+        } else if !(end > range.start || (start == end && end == range.start)) {
+            WalkStep::Skip
+        } else if kinds.contains(&node.kind_id()) {
+            nodes.push((start, end));
+            WalkStep::Skip
+        } else {
+            WalkStep::Descend
         }
-    };
-    CURSOR.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut cursor) => collect(&mut cursor),
-        Err(_) => collect(&mut QueryCursor::new()),
     });
     Some(nodes)
+}
+
+/// What [`walk_tree`] does after visiting a node.
+pub(crate) enum WalkStep {
+    /// Visit the node's children next.
+    Descend,
+    /// Go on with the node's next sibling.
+    Skip,
+    /// Go on after the node's parent (skip the node's later siblings).
+    SkipSiblings,
+}
+
+/// Visits the nodes of `tree` in document order with a cursor (no recursion, so no depth
+/// limit, and linear time: `goto_first_child_for_byte` would skip faster but misses children
+/// of error nodes).
+pub(crate) fn walk_tree(tree: &Tree, mut visit: impl FnMut(tree_sitter::Node<'_>) -> WalkStep) {
+    let mut cursor = tree.walk();
+    'walk: loop {
+        match visit(cursor.node()) {
+            WalkStep::Descend if cursor.goto_first_child() => continue,
+            WalkStep::SkipSiblings if !cursor.goto_parent() => break,
+            _ => {}
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
 }
 
 /// Candidate lines from comment byte ranges (tree-sitter's comment nodes, or the equivalent
@@ -205,16 +282,42 @@ pub fn lines_from_comments(
 thread_local! {
     static PARSERS: RefCell<Vec<Option<Parser>>> =
         RefCell::new((0..LANGUAGE_COUNT).map(|_| None).collect());
-    static CURSOR: RefCell<QueryCursor> = RefCell::new(QueryCursor::new());
 }
 
-static QUERIES: [OnceLock<Option<Query>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
+static KINDS: [OnceLock<Option<Vec<u16>>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
 
-/// The compiled comment query of `language` (compiled once per process).
-fn comment_query(language: Language) -> Option<&'static Query> {
-    QUERIES[language.index()]
-        .get_or_init(|| Query::new(&language.grammar()?, language.comment_query()?).ok())
-        .as_ref()
+/// The node kind ids that `language`'s comment query names (`(comment)`, `[(line_comment)
+/// (block_comment)]`): every named symbol of the grammar with one of those names, computed
+/// once per process. `None` when the language has no grammar or its query does not compile.
+fn comment_kinds(language: Language) -> Option<&'static [u16]> {
+    KINDS[language.index()]
+        .get_or_init(|| {
+            let grammar = language.grammar()?;
+            let source = language.comment_query()?;
+            Query::new(&grammar, source).ok()?;
+            let names = query_node_names(source);
+            let ids: Vec<u16> = (0..grammar.node_kind_count() as u16)
+                .filter(|&id| grammar.node_kind_is_named(id))
+                .filter(|&id| grammar.node_kind_for_id(id).is_some_and(|kind| names.contains(&kind)))
+                .collect();
+            (!ids.is_empty()).then_some(ids)
+        })
+        .as_deref()
+}
+
+/// The node names of a comment query: each `(name)`, skipping `;` comments.
+fn query_node_names(source: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    for line in source.lines() {
+        let line = line.split(';').next().unwrap_or_default();
+        for part in line.split('(').skip(1) {
+            let name = part.split(')').next().unwrap_or_default().trim();
+            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
 
 /// Collects lines and hands out dense block numbers.
@@ -594,6 +697,34 @@ mod tests {
     #[test]
     fn comment_in_string_is_not_read() {
         assert!(contents(Language::Python, "s = \"# @exposes A to #b\"\n").is_empty());
+    }
+
+    /// Without the guard these texts abort the process inside tree-sitter (the YAML scanner
+    /// overflows at 254 levels, the Python one at 512 inside an f-string).
+    #[test]
+    fn texts_that_would_overflow_a_scanner_are_read_without_a_tree() {
+        let yaml = format!("{}x\n# @audit Deep.Yaml\n", "- ".repeat(300));
+        let mapping: String = (0..300).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let python: String = std::iter::once("f'{".to_string())
+            .chain((0..600).map(|i| format!("\n{}if x:", " ".repeat(i))))
+            .chain(["\n# @audit Deep.Py\n".to_string()])
+            .collect();
+        for (language, text) in
+            [(Language::Yaml, &yaml), (Language::Yaml, &mapping), (Language::Python, &python)]
+        {
+            assert!(parse_tree(language, text, None).is_none(), "{language:?}");
+            let lines = candidate_lines(language, text);
+            assert!(lines.iter().all(|l| l.range.end() <= text.len()), "{language:?}");
+        }
+        let found = |language, text: &str| {
+            candidate_lines(language, text).iter().any(|l| l.range.slice(text).starts_with("@audit Deep"))
+        };
+        assert!(found(Language::Yaml, &yaml));
+        assert!(found(Language::Python, &python));
+        // Below the limits nothing changes.
+        assert!(parse_tree(Language::Yaml, &format!("{}x\n", "- ".repeat(100)), None).is_some());
+        let shallow: String = (0..100).map(|i| format!("{}if x:\n", " ".repeat(i))).collect();
+        assert!(parse_tree(Language::Python, &shallow, None).is_some());
     }
 
     #[test]

@@ -49,32 +49,19 @@ pub fn x_threatspec_lines_in_tree(language: Language, tree: &Tree, text: &str) -
         _ => return Vec::new(),
     };
     let mut out = Out { text, doc, lines: Vec::new(), block: 0 };
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let node = cursor.node();
-        let mut descend = true;
+    super::comments::walk_tree(tree, |node| {
         if doc.is_pair(node.kind())
             && node.end_byte() <= text.len()
             && let Some(key) = node.child_by_field_name("key")
             && out.scalar_value(key).as_deref() == Some(KEY)
         {
-            descend = false;
             if let Some(value) = node.child_by_field_name("value") {
                 out.annotations(value);
             }
+            return super::comments::WalkStep::Skip;
         }
-        if descend && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                continue 'walk;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
+        super::comments::WalkStep::Descend
+    });
     out.lines
 }
 

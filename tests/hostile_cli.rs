@@ -1,0 +1,388 @@
+//! Hostile and broken files through the built binary: whatever a repository holds, `check`
+//! and `dfd` finish, never crash, name every path they cannot use, exit 0/1 by the findings
+//! (files they skip by the documented rules) or 2 with a message naming the path (arguments
+//! they cannot use), and change nothing on disk.
+
+#[path = "hostile_support.rs"]
+mod hostile;
+#[path = "cli_support.rs"]
+mod support;
+
+use hostile::*;
+use std::path::Path;
+use support::*;
+
+/// A good file next to the hostile ones: its finding must always be reported.
+const GOOD: &str = "# @threat SQL Injection (#sqli) [high]\n# @exposes Shop.Api to #sqli\n";
+
+/// Runs `check --format json` (plus `args`) and `dfd` in `dir`, asserting no crash and an
+/// unchanged tree; returns the check run.
+fn check_untouched(dir: &Path, args: &[&str]) -> Run {
+    let before = digest(dir);
+    let mut check = vec!["check", "--format", "json", "--verbose"];
+    check.extend_from_slice(args);
+    let r = run(dir, &check);
+    assert_no_crash(&r.stderr, "check");
+    let dfd = run(dir, &["dfd"]);
+    assert_no_crash(&dfd.stderr, "dfd");
+    assert!(dfd.code == 0 || dfd.code == 2, "{dfd:?}");
+    assert_unchanged(&before, &digest(dir), "check and dfd");
+    r
+}
+
+/// The diagnostics of a JSON run as `file:line:column code`, sorted.
+fn found(r: &Run) -> Vec<String> {
+    let mut found: Vec<String> = r.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{} {}",
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["column"],
+                d["code"].as_str().unwrap()
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The run failed (status 1) with exactly these diagnostics.
+fn assert_found(r: &Run, expected: &[&str]) {
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(found(r), expected, "{r:?}");
+}
+
+fn good_finding() -> String {
+    "good.py:2:3 unmitigated-exposure".to_string()
+}
+
+/// A temporary project holding `good.py`.
+fn with_good_file() -> tempfile::TempDir {
+    let dir = tempdir();
+    write(dir.path(), "good.py", GOOD);
+    dir
+}
+
+/// The run failed on the good file's finding, as it always must.
+fn assert_reports_good(r: &Run) {
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(found(r).contains(&good_finding()), "{r:?}");
+}
+
+#[test]
+fn invalid_utf8_and_nul_bytes() {
+    let dir = with_good_file();
+    let d = dir.path();
+    write(d, "latin1.py", b"# @exposes Shop.Api to #caf\xe9\n");
+    write(d, "nul_early.py", b"# @exposes Shop.Api to #x\0\n");
+    // A NUL after the first 8 KiB is not taken for a binary file: the text is valid UTF-8
+    // and is parsed like any other, NUL included.
+    let mut late = "x = 1\n".repeat(2000).into_bytes();
+    late.extend_from_slice(
+        b"s = '\0'\n# @threat Late (#late) [high]\n# @exposes Shop.Late to #late\n# \0\0\n",
+    );
+    write(d, "nul_late.py", &late);
+    let gal = format!(
+        "{}\0\0\n@threat Gal (#gal) [high]\n@exposes Shop.Gal to #gal\n",
+        "@comment padding\n".repeat(600)
+    );
+    write(d, "nul_late.gal", gal);
+    let r = check_untouched(d, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let lines = skipped_lines(&r);
+    assert!(
+        lines.contains(&"skipped latin1.py: not valid UTF-8 (first invalid byte at offset 27)"),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"skipped nul_early.py: binary file (NUL byte in the first 8 KiB)"), "{lines:?}");
+    let found = found(&r);
+    assert!(found.contains(&good_finding()), "{found:?}");
+    assert!(found.contains(&"nul_late.py:2003:3 unmitigated-exposure".to_string()), "{found:?}");
+    assert!(found.contains(&"nul_late.gal:603:1 unmitigated-exposure".to_string()), "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+#[test]
+fn fifty_megabyte_file_is_skipped_by_size_without_reading_it() {
+    let dir = with_good_file();
+    let d = dir.path();
+    write_big(&d.join("huge.py"), 50_000_000);
+    let r = check_untouched(d, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        skipped_lines(&r).contains(&"skipped huge.py: too large (50000000 bytes, limit 2097152)"),
+        "{r:?}"
+    );
+    assert_eq!(found(&r), [good_finding()]);
+    // Named directly, it is still subject to the limit.
+    let r = check_untouched(d, &["huge.py"]);
+    assert_eq!((r.code, r.json()["summary"]["files_scanned"].as_u64()), (0, Some(0)), "{r:?}");
+}
+
+#[test]
+fn two_megabyte_single_line() {
+    let dir = with_good_file();
+    let d = dir.path();
+    let long =
+        format!("# @threat Long (#long) -- \"{}\"\n# @exposes Shop.Long to #long\n", "x".repeat(2_000_000));
+    write(d, "long.py", &long);
+    write(d, "noise.js", format!("const s = \"{}\"; // @audit Shop.Js\n", "y".repeat(2_000_000)));
+    let r = check_untouched(d, &[]);
+    assert_reports_good(&r);
+}
+
+#[test]
+fn a_hundred_thousand_annotations_in_one_file() {
+    let dir = with_good_file();
+    let d = dir.path();
+    write_lines(&d.join("many.gal"), 100_000, |i| format!("@asset Shop.Part{i}\n"));
+    let r = check_untouched(d, &[]);
+    assert_reports_good(&r);
+}
+
+#[test]
+fn deeply_nested_code() {
+    let dir = with_good_file();
+    let d = dir.path();
+    let n = 100_000;
+    // Unclosed brackets: tree-sitter's error recovery builds one very wide error node, on
+    // which a comment query takes minutes (the walk must stay linear).
+    write(d, "parens.js", format!("{}\n// @audit Shop.Js\n", "(".repeat(n)));
+    write(d, "braces.rs", format!("fn f() {}\n// @audit Shop.Rs\n", "{".repeat(n)));
+    write(d, "nested.c", format!("int x = {}1;\n// @audit Shop.C\n", "(".repeat(n)));
+    write(d, "deep.py", format!("x = {}\n# @audit Shop.Py\n", "[".repeat(n)));
+    write(
+        d,
+        "deep.json",
+        format!("{}{{\"x-threatspec\": \"@audit Shop.Json\"}}{}", "[".repeat(n), "]".repeat(n)),
+    );
+    write(d, "deep.yaml", format!("{}\n# @audit Shop.Yaml\n", "- ".repeat(5000)));
+    // Balanced and deep: a long else-if chain nests one level per branch.
+    write(d, "chain.ts", format!("{}{{}}\n// @audit Shop.Ts\n", "if (a) {} else ".repeat(20_000)));
+    let r = check_untouched(d, &["--fail-on", "never"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Every file's annotation is found (an audit is not a diagnostic: count them).
+    let summary = &r.json()["summary"];
+    assert_eq!(summary["files_with_annotations"], 8, "{r:?}");
+    assert_eq!(summary["reviews"], 7, "{r:?}");
+}
+
+#[test]
+fn crlf_and_lone_cr_line_endings() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "crlf.py", "x = 1\r\n# @threat T (#t) [high]\r\n# @exposes Crlf.App to #t\r\n");
+    write(d, "cr.py", "x = 1\r# @threat U (#u) [high]\r#   @exposes Cr.App to #u\r");
+    write(
+        d,
+        "mixed.c",
+        "int a;\r\n/* @threat V (#v) [high]\r * @exposes Mixed.App to #v */\n// @audit Mixed.App\r",
+    );
+    write(d, "cr.gal", "@threat W (#w) [high]\r\r@exposes Gal.App to #w -- \"one\"\r-- \"two\"\r");
+    let r = check_untouched(d, &[]);
+    assert_found(
+        &r,
+        &[
+            "cr.gal:3:1 unmitigated-exposure",
+            "cr.py:3:5 unmitigated-exposure",
+            "crlf.py:3:3 unmitigated-exposure",
+            "mixed.c:3:4 unmitigated-exposure",
+        ],
+    );
+}
+
+#[test]
+fn byte_order_marks() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "utf8.py", b"\xef\xbb\xbf# @threat T (#t) [high]\n# @exposes Bom.App to #t\n");
+    write(d, "utf8.gal", b"\xef\xbb\xbf@threat U (#u) [high]\n@exposes Bom.Gal to #u\n");
+    write(d, "utf8.yaml", b"\xef\xbb\xbf# @threat V (#v) [high]\nx-threatspec: '@exposes Bom.Yaml to #v'\n");
+    let utf16 = |bom: [u8; 2], le: bool| {
+        let text = "# @exposes Bom.Wide to #t\n";
+        let mut bytes = bom.to_vec();
+        for unit in text.encode_utf16() {
+            bytes.extend_from_slice(&if le { unit.to_le_bytes() } else { unit.to_be_bytes() });
+        }
+        bytes
+    };
+    write(d, "utf16le.py", utf16([0xff, 0xfe], true));
+    write(d, "utf16be.py", utf16([0xfe, 0xff], false));
+    // A BOM that is not at the start is an ordinary (zero-width) character.
+    write(d, "middle.py", "# @threat X (#x) [high]\n# \u{feff}@exposes Bom.Middle to #x\n");
+    let r = check_untouched(d, &[]);
+    // The mid-line BOM hides the `@exposes` (it is not whitespace): threat X stays unused.
+    assert_found(
+        &r,
+        &[
+            "middle.py:1:11 unused-definition",
+            "utf8.gal:2:1 unmitigated-exposure",
+            "utf8.py:2:3 unmitigated-exposure",
+            "utf8.yaml:2:16 unmitigated-exposure",
+        ],
+    );
+    let skipped = skipped_lines(&r);
+    for wide in ["utf16be.py", "utf16le.py"] {
+        assert!(
+            skipped.contains(&format!("skipped {wide}: binary file (NUL byte in the first 8 KiB)").as_str())
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_as_arguments_and_in_config() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "repo/good.py", GOOD);
+    std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
+    std::os::unix::fs::symlink("b", d.join("a")).unwrap();
+    std::os::unix::fs::symlink("a", d.join("b")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("repo/up")).unwrap();
+    // A loop named by the ThreatSpec config of a project.
+    write(d, "looped/good.py", GOOD);
+    std::os::unix::fs::symlink("spin", d.join("looped/spin")).unwrap();
+    write(d, "looped/threatspec.yaml", "paths:\n  - good.py\n  - spin\n");
+    let before = digest(d);
+    for arg in ["loop", "a"] {
+        let r = run(d, &["check", arg]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.starts_with(&format!("threat-analyzer: error: {arg}: ")), "{r:?}");
+        assert_no_crash(&r.stderr, arg);
+        let r = run(d, &["dfd", arg]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains(arg), "{r:?}");
+    }
+    let r = run(d, &["check", "looped"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("threatspec.yaml") && r.stderr.contains("spin"), "{r:?}");
+    assert_no_crash(&r.stderr, "config loop");
+    // Inside a walked tree, loops are links, and links are not followed.
+    let r = run(d, &["check", "--format", "json", "repo"]);
+    assert_eq!((r.code, found(&r)), (1, vec!["repo/good.py:2:3 unmitigated-exposure".to_string()]), "{r:?}");
+    assert_unchanged(&before, &digest(d), "runs on symlink loops");
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_files_and_directories() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = with_good_file();
+    let d = dir.path();
+    write(d, "secret.py", "# @exposes Shop.Secret to #sqli\n");
+    write(d, "locked/inner.py", "# @exposes Shop.Locked to #sqli\n");
+    let mode =
+        |p: &str, m: u32| std::fs::set_permissions(d.join(p), std::fs::Permissions::from_mode(m)).unwrap();
+    mode("secret.py", 0o000);
+    mode("locked", 0o000);
+    let privileged = permissions_do_not_bind(d);
+    let r = check_untouched(d, &[]);
+    let argument = run(d, &["check", "locked"]);
+    mode("locked", 0o755);
+    mode("secret.py", 0o644);
+    assert_eq!(r.code, 1, "{r:?}");
+    let found = found(&r);
+    assert!(found.contains(&good_finding()), "{found:?}");
+    if privileged {
+        // Running as root: permission bits do not stop reading, so both files are read.
+        eprintln!("running with CAP_DAC_OVERRIDE: unreadable files are readable");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(argument.code, 1, "{argument:?}");
+    } else {
+        assert_eq!(found, [good_finding()]);
+        let skipped = skipped_lines(&r);
+        assert!(skipped.iter().any(|l| l.starts_with("skipped secret.py: unreadable: ")), "{skipped:?}");
+        assert!(skipped.iter().any(|l| l.starts_with("skipped locked: unreadable: ")), "{skipped:?}");
+        assert_eq!(argument.code, 2, "{argument:?}");
+        assert!(argument.stderr.starts_with("threat-analyzer: error: locked: "), "{argument:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn named_pipes_and_devices_never_block_the_walk() {
+    let dir = with_good_file();
+    let d = dir.path();
+    mkfifo(&d.join("pipe.py"));
+    std::os::unix::fs::symlink("/dev/zero", d.join("Dockerfile")).unwrap();
+    // In the walk: not regular files, skipped.
+    let r = check_untouched(d, &[]);
+    assert_eq!((r.code, found(&r)), (1, vec![good_finding()]), "{r:?}");
+    assert!(skipped_lines(&r).contains(&"skipped pipe.py: not a regular file"), "{r:?}");
+    // Named directly, or by the config: an error naming the path, not a hang.
+    for arg in ["pipe.py", "Dockerfile"] {
+        let r = run(d, &["check", arg]);
+        assert_eq!(r.code, 2, "{arg}: {r:?}");
+        assert!(r.stderr.contains(&format!("{arg}: not a regular file")), "{r:?}");
+    }
+    write(d, "threatspec.yaml", "paths:\n  - good.py\n  - pipe.py\n");
+    let r = run(d, &["check"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("threatspec.yaml") && r.stderr.contains("pipe.py"), "{r:?}");
+}
+
+/// Files deleted, replaced (by directories, pipes, bigger files, invalid text) and created
+/// while the walk runs: every run finishes without a crash and reports the good file.
+#[cfg(unix)]
+#[test]
+fn files_deleted_or_replaced_while_indexing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempdir();
+    let d = dir.path().to_path_buf();
+    write(&d, "good.py", GOOD);
+    for i in 0..300 {
+        write(&d, &format!("churn/f{i}.py"), "# @audit Shop.Churn\n");
+    }
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let churn = {
+        let (d, stop) = (d.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut round = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                for i in 0..300 {
+                    let p = d.join(format!("churn/f{i}.py"));
+                    let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
+                    let _ = match (round + i) % 5 {
+                        0 => std::fs::create_dir(&p),
+                        1 => std::fs::write(&p, b"# @audit \xff\n"),
+                        2 => std::fs::write(&p, "# @audit Shop.Churn\n".repeat(200)),
+                        3 => std::process::Command::new("mkfifo").arg(&p).status().map(|_| ()),
+                        _ => Ok(()),
+                    };
+                }
+                round += 1;
+            }
+        })
+    };
+    for _ in 0..10 {
+        let r = run(&d, &["check", "--format", "json"]);
+        assert_no_crash(&r.stderr, "check during churn");
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(found(&r).contains(&good_finding()), "{r:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+}
+
+#[test]
+fn a_directory_with_a_hundred_thousand_entries() {
+    let dir = with_good_file();
+    let d = dir.path();
+    let wide = d.join("wide");
+    std::fs::create_dir(&wide).unwrap();
+    for i in 0..100_000 {
+        // Empty files: the walk still lists, stats and reads each one.
+        std::fs::File::create(wide.join(format!("m{i:06}.py"))).unwrap();
+    }
+    write(d, "wide/m_annotated.py", "# @audit Shop.Wide\n");
+    let r = check_untouched(d, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let summary = &r.json()["summary"];
+    assert_eq!(summary["files_scanned"], 100_002, "{summary}");
+    assert_eq!(summary["reviews"], 1, "{summary}");
+    assert_eq!(found(&r), [good_finding()]);
+}

@@ -1,0 +1,112 @@
+//! Helpers for the hostile-input tests (included with `#[path]`; no tests of its own): a
+//! digest of a directory tree, to prove that a run changed nothing on disk, and generators
+//! for big inputs.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What a tree looks like: for every entry (not following symbolic links), its type, size,
+/// modification time and, for readable regular files up to 4 MiB, a hash of the contents.
+pub type Digest = BTreeMap<PathBuf, String>;
+
+pub fn digest(root: &Path) -> Digest {
+    let mut out = Digest::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            out.insert(dir, "unreadable directory".into());
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            let kind = meta.file_type();
+            let modified = meta.modified().ok().map(|t| format!("{t:?}")).unwrap_or_default();
+            let mut line = format!("{kind:?} {} {modified}", meta.len());
+            if kind.is_dir() {
+                stack.push(path.clone());
+            } else if kind.is_file() && meta.len() <= 4 << 20 {
+                if let Ok(bytes) = std::fs::read(&path) {
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    bytes.hash(&mut h);
+                    line.push_str(&format!(" {:x}", h.finish()));
+                }
+            } else if kind.is_symlink() {
+                line.push_str(&format!(" -> {:?}", std::fs::read_link(&path).ok()));
+            }
+            out.insert(path, line);
+        }
+    }
+    out
+}
+
+/// Asserts that `after` equals `before`, naming the first difference.
+pub fn assert_unchanged(before: &Digest, after: &Digest, what: &str) {
+    if before == after {
+        return;
+    }
+    let changed: Vec<_> = before
+        .iter()
+        .filter(|(p, d)| after.get(*p) != Some(d))
+        .map(|(p, _)| p.display().to_string())
+        .chain(after.keys().filter(|p| !before.contains_key(*p)).map(|p| format!("new {}", p.display())))
+        .take(5)
+        .collect();
+    panic!("{what} changed the tree: {changed:?}");
+}
+
+/// Writes `count` lines made by `line(i)` to `path` through a buffer.
+pub fn write_lines(path: &Path, count: usize, line: impl Fn(usize) -> String) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = std::io::BufWriter::new(file);
+    for i in 0..count {
+        w.write_all(line(i).as_bytes()).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// A file of `size` bytes: an annotated first line, then `# padding` lines.
+pub fn write_big(path: &Path, size: usize) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let head = b"# @threat Big (#big) [high]\n# @exposes Big.App to #big\n";
+    w.write_all(head).unwrap();
+    let pad = b"x = 1  # padding line, no annotation here at all ......................\n";
+    let mut written = head.len();
+    while written + pad.len() <= size {
+        w.write_all(pad).unwrap();
+        written += pad.len();
+    }
+    w.write_all(&vec![b'#'; size - written]).unwrap();
+    w.flush().unwrap();
+}
+
+/// True when this process can read files whatever their permission bits (root, or
+/// CAP_DAC_OVERRIDE): then `chmod 000` does not make a file unreadable.
+pub fn permissions_do_not_bind(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let probe = dir.join(".permission-probe");
+    std::fs::write(&probe, "x").unwrap();
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read(&probe).is_ok();
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::remove_file(&probe).unwrap();
+    readable
+}
+
+/// Makes a named pipe (opening it for reading blocks until a writer comes: a walker that
+/// opens it hangs).
+pub fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A message a panic or a crash leaves on standard error.
+pub fn assert_no_crash(stderr: &str, what: &str) {
+    for sign in ["panicked", "internal error", "RUST_BACKTRACE", "stack overflow", "SIGSEGV"] {
+        assert!(!stderr.contains(sign), "{what}: {sign:?} on stderr:\n{stderr}");
+    }
+}
