@@ -18,6 +18,7 @@
 pub mod convert;
 mod documents;
 mod features;
+pub mod input;
 mod server;
 mod watch;
 
@@ -26,6 +27,20 @@ pub use server::Backend;
 /// Environment variable with the log filter for standard error (`info` by default;
 /// `debug`, `threat_analyzer=trace`, ... as `tracing_subscriber::EnvFilter` reads it).
 pub const LOG_ENV: &str = "THREAT_ANALYZER_LOG";
+
+/// Serves the language server on `input`/`output` until `exit` or the end of the input: the
+/// one way the server runs (standard input/output, and the in-memory tests). The input is
+/// checked frame by frame first ([`input`]).
+pub async fn serve<I, O>(input: I, output: O)
+where
+    I: tokio::io::AsyncRead + Unpin,
+    O: tokio::io::AsyncWrite,
+{
+    let (service, socket) = tower_lsp_server::LspService::build(Backend::new)
+        .custom_method(input::INVALID_REQUEST_METHOD, Backend::invalid_request)
+        .finish();
+    tower_lsp_server::Server::new(input::CheckedInput::new(input), output, socket).serve(service).await;
+}
 
 /// Serves the language server on standard input/output until `exit`; returns the exit status.
 pub fn run_stdio() -> i32 {
@@ -45,10 +60,7 @@ pub fn run_stdio() -> i32 {
             return 2;
         }
     };
-    runtime.block_on(async {
-        let (service, socket) = tower_lsp_server::LspService::new(Backend::new);
-        tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
-    });
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // Do not wait for the blocking stdin reader: a client may keep stdin open after `exit`.
     std::process::exit(0)
 }

@@ -270,6 +270,11 @@ fn watch_workspace(state: Arc<State>) {
 }
 
 impl Backend {
+    /// The answer to a request whose frame was not a JSON-RPC message (see [`super::input`]).
+    pub(super) async fn invalid_request(&self) -> Result<()> {
+        Err(Error::invalid_request())
+    }
+
     pub fn new(client: Client) -> Backend {
         let state = Arc::new(State {
             encoding: AtomicU8::new(0),

@@ -6,9 +6,7 @@
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
-use threat_analyzer::lsp::Backend;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
-use tower_lsp_server::{LspService, Server};
 
 pub struct TestClient {
     reader: BufReader<ReadHalf<DuplexStream>>,
@@ -23,15 +21,24 @@ const HANG_GUARD: Duration = Duration::from_secs(30);
 impl TestClient {
     /// Starts a server and completes `initialize`/`initialized` with `root` as the workspace.
     pub async fn start(root: &Path, capabilities: Value, options: Value) -> (TestClient, Value) {
+        let mut client = TestClient::connect();
+        let result = client.initialize(root, capabilities, options).await;
+        (client, result)
+    }
+
+    /// Starts a server without initializing it.
+    pub fn connect() -> TestClient {
         let (client_io, server_io) = tokio::io::duplex(1 << 20);
         let (server_read, server_write) = tokio::io::split(server_io);
-        let (service, socket) = LspService::new(Backend::new);
-        tokio::spawn(Server::new(server_read, server_write, socket).serve(service));
+        tokio::spawn(threat_analyzer::lsp::serve(server_read, server_write));
         let (read, write) = tokio::io::split(client_io);
-        let mut client =
-            TestClient { reader: BufReader::new(read), writer: write, next_id: 1, notifications: Vec::new() };
+        TestClient { reader: BufReader::new(read), writer: write, next_id: 1, notifications: Vec::new() }
+    }
+
+    /// Sends `initialize` (with `root` as the workspace) and `initialized`; returns the result.
+    pub async fn initialize(&mut self, root: &Path, capabilities: Value, options: Value) -> Value {
         let uri = file_uri(root);
-        let result = client
+        let result = self
             .request(
                 "initialize",
                 json!({
@@ -43,8 +50,25 @@ impl TestClient {
                 }),
             )
             .await;
-        client.notify("initialized", json!({})).await;
-        (client, result)
+        self.notify("initialized", json!({})).await;
+        result
+    }
+
+    /// Writes raw bytes (a frame of the test's own making, well-formed or not).
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.unwrap();
+        self.writer.flush().await.unwrap();
+    }
+
+    /// Reads messages until the response with `id` arrives (other messages are kept).
+    pub async fn response(&mut self, id: Value) -> Value {
+        loop {
+            let message = self.read().await;
+            if message.get("id") == Some(&id) && message.get("method").is_none() {
+                return message;
+            }
+            self.handle(message).await;
+        }
     }
 
     pub async fn send(&mut self, message: Value) {
@@ -72,13 +96,7 @@ impl TestClient {
         let id = self.next_id;
         self.next_id += 1;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
-        loop {
-            let message = self.read().await;
-            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
-                return message;
-            }
-            self.handle(message).await;
-        }
+        self.response(json!(id)).await
     }
 
     async fn handle(&mut self, message: Value) {

@@ -1,0 +1,267 @@
+//! The protocol's input, checked frame by frame before tower-lsp-server reads it.
+//!
+//! Owns: splitting the byte stream into `Content-Length` frames and deciding which frames are
+//! JSON-RPC messages. Must never: interpret a message (tower-lsp-server and the server do),
+//! buffer more than one frame of at most [`MAX_MESSAGE_SIZE`], or log a message's contents.
+//!
+//! Why it exists: tower-lsp-server's reader ends for good at the first frame it cannot decode
+//! (tokio-util's `FramedRead` stops after a decoder error), so one malformed message, or one
+//! stray byte, from a client would end the session. Here:
+//!
+//! - a header block without a usable `Content-Length` is skipped up to the next
+//!   `Content-Length` (as tower-lsp-server itself resynchronises);
+//! - a frame larger than [`MAX_MESSAGE_SIZE`] is skipped without being buffered;
+//! - a body that is not UTF-8 JSON forming a JSON-RPC message is dropped, or, when it carries
+//!   a usable `id`, replaced by a request to [`INVALID_REQUEST_METHOD`] under that id, which
+//!   the server answers with `Invalid Request`: a client waiting for that id is answered;
+//! - every other frame passes unchanged (re-framed with only its `Content-Length`).
+//!
+//! Each dropped or replaced frame is logged (why, and its size: never its contents).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use tokio::io::{AsyncRead, ReadBuf};
+use tower_lsp_server::jsonrpc::{Request, Response};
+
+/// The largest message read (256 MiB): a `didOpen` of a file this big still arrives (and is
+/// then not analysed, see the file size limit); anything larger is skipped unread.
+pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
+
+/// The method a malformed request with a usable id is turned into.
+pub const INVALID_REQUEST_METHOD: &str = "threat-analyzer/invalidRequest";
+
+/// Header blocks longer than this are not headers.
+const MAX_HEADER_SIZE: usize = 8 << 10;
+
+/// How much is read from the inner stream at a time.
+const READ_CHUNK: usize = 64 << 10;
+
+/// An [`AsyncRead`] that passes on only well-formed frames (see the module docs).
+pub struct CheckedInput<R> {
+    inner: R,
+    /// Bytes read and not yet framed.
+    pending: Vec<u8>,
+    /// A checked frame being handed out, and how much of it is out already.
+    ready: Vec<u8>,
+    ready_at: usize,
+    /// Bytes of an oversized body still to be discarded.
+    skip: usize,
+    eof: bool,
+}
+
+impl<R> CheckedInput<R> {
+    pub fn new(inner: R) -> Self {
+        CheckedInput { inner, pending: Vec::new(), ready: Vec::new(), ready_at: 0, skip: 0, eof: false }
+    }
+
+    /// The next checked frame from `pending`, or `None` when more input is needed.
+    fn next_frame(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if self.skip > 0 {
+                let n = self.skip.min(self.pending.len());
+                self.pending.drain(..n);
+                self.skip -= n;
+                if self.skip > 0 {
+                    return None;
+                }
+            }
+            let Some(header_end) = memchr::memmem::find(&self.pending, b"\r\n\r\n") else {
+                if self.pending.len() > MAX_HEADER_SIZE {
+                    tracing::warn!(bytes = self.pending.len(), "dropped input that is not a message header");
+                    self.resynchronise(1);
+                    continue;
+                }
+                return None;
+            };
+            let Some(length) = content_length(&self.pending[..header_end]) else {
+                tracing::warn!("dropped a message without a valid Content-Length header");
+                self.resynchronise(header_end + 4);
+                continue;
+            };
+            let body_start = header_end + 4;
+            if length > MAX_MESSAGE_SIZE {
+                tracing::warn!(
+                    bytes = length,
+                    limit = MAX_MESSAGE_SIZE,
+                    "skipped a message over the size limit"
+                );
+                self.pending.drain(..body_start);
+                self.skip = length;
+                continue;
+            }
+            if self.pending.len() < body_start + length {
+                self.pending.reserve(body_start + length - self.pending.len());
+                return None;
+            }
+            let body: Vec<u8> = self.pending.drain(..body_start + length).skip(body_start).collect();
+            match check(&body) {
+                Checked::Message => return Some(frame(&body)),
+                Checked::Invalid { id: Some(id), reason } => {
+                    tracing::warn!(bytes = length, "answered a malformed request: {reason}");
+                    let replacement = serde_json::json!({
+                        "jsonrpc": "2.0", "id": id, "method": INVALID_REQUEST_METHOD, "params": null
+                    });
+                    return Some(frame(replacement.to_string().as_bytes()));
+                }
+                Checked::Invalid { id: None, reason } => {
+                    tracing::warn!(bytes = length, "dropped a malformed message: {reason}");
+                }
+            }
+        }
+    }
+
+    /// Drops input up to the next `Content-Length` at or after `from` (all but a possible
+    /// partial header name when there is none).
+    fn resynchronise(&mut self, from: usize) {
+        let from = from.min(self.pending.len());
+        let next = memchr::memmem::find(&self.pending[from..], b"Content-Length")
+            .map(|at| from + at)
+            .unwrap_or_else(|| self.pending.len().saturating_sub(b"Content-Length".len()).max(from));
+        self.pending.drain(..next);
+    }
+}
+
+/// The `Content-Length` of a header block (`Name: value` lines separated by CRLF).
+fn content_length(headers: &[u8]) -> Option<usize> {
+    let text = std::str::from_utf8(headers).ok()?;
+    let mut length = None;
+    for line in text.split("\r\n") {
+        let (name, value) = line.split_once(':')?;
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            length = Some(value.trim().parse().ok()?);
+        }
+    }
+    length
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+enum Checked {
+    Message,
+    Invalid { id: Option<serde_json::Value>, reason: String },
+}
+
+/// Whether `body` is a message tower-lsp-server can read (what its decoder accepts).
+fn check(body: &[u8]) -> Checked {
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => return Checked::Invalid { id: None, reason: format!("not UTF-8 ({e})") },
+    };
+    if serde_json::from_str::<Request>(text).is_ok() || serde_json::from_str::<Response>(text).is_ok() {
+        return Checked::Message;
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) => Checked::Invalid { id: None, reason: format!("not JSON ({e})") },
+        Ok(value) => {
+            // Only a request (a method and an id) expects an answer.
+            let id = value
+                .get("id")
+                .filter(|id| id.is_string() || id.is_i64() || id.is_u64())
+                .filter(|_| value.get("method").is_some())
+                .cloned();
+            Checked::Invalid { id, reason: "not a JSON-RPC 2.0 message".into() }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for CheckedInput<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            if this.ready_at < this.ready.len() {
+                let n = out.remaining().min(this.ready.len() - this.ready_at);
+                out.put_slice(&this.ready[this.ready_at..this.ready_at + n]);
+                this.ready_at += n;
+                return Poll::Ready(Ok(()));
+            }
+            if let Some(frame) = this.next_frame() {
+                this.ready = frame;
+                this.ready_at = 0;
+                continue;
+            }
+            if this.eof {
+                return Poll::Ready(Ok(()));
+            }
+            let start = this.pending.len();
+            this.pending.resize(start + READ_CHUNK, 0);
+            let mut buf = ReadBuf::new(&mut this.pending[start..]);
+            let polled = Pin::new(&mut this.inner).poll_read(cx, &mut buf);
+            let filled = buf.filled().len();
+            this.pending.truncate(start + filled);
+            ready!(polled)?;
+            if filled == 0 {
+                this.eof = true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    fn framed(body: &str) -> Vec<u8> {
+        frame(body.as_bytes())
+    }
+
+    async fn pass(input: Vec<u8>) -> String {
+        let mut out = String::new();
+        CheckedInput::new(&input[..]).read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn good_frames_pass_and_bad_ones_are_dropped_or_answered() {
+        let good = r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#;
+        let note = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+        let input = [
+            framed(good),
+            framed("{oops"),
+            b"Content-Length: twelve\r\n\r\n{}".to_vec(),
+            frame(b"\xff\xfe"),
+            framed(r#"{"jsonrpc":"1.0","id":7,"method":"x"}"#),
+            framed(r#"{"jsonrpc":"1.0","id":{"a":1},"method":"x"}"#),
+            b"Content-Type: text/plain\r\n\r\n".to_vec(),
+            framed(note),
+        ]
+        .concat();
+        let out = pass(input).await;
+        let replaced =
+            format!(r#"{{"id":7,"jsonrpc":"2.0","method":"{INVALID_REQUEST_METHOD}","params":null}}"#);
+        assert_eq!(out, String::from_utf8([framed(good), framed(&replaced), framed(note)].concat()).unwrap());
+    }
+
+    #[tokio::test]
+    async fn oversized_frames_are_skipped_unread_and_reading_goes_on() {
+        let good = r#"{"jsonrpc":"2.0","method":"exit"}"#;
+        let mut input = format!("Content-Length: {}\r\n\r\n", MAX_MESSAGE_SIZE + 1).into_bytes();
+        input.resize(input.len() + MAX_MESSAGE_SIZE + 1, b'x');
+        input.extend(framed(good));
+        assert_eq!(pass(input).await, String::from_utf8(framed(good)).unwrap());
+    }
+
+    #[tokio::test]
+    async fn frames_split_across_reads_are_reassembled() {
+        let good = r#"{"jsonrpc":"2.0","id":"a","method":"shutdown"}"#;
+        let (mut tx, rx) = tokio::io::duplex(3);
+        let input = [framed(good), framed(good)].concat();
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            tx.write_all(&input).await.unwrap();
+        });
+        let mut out = String::new();
+        CheckedInput::new(rx).read_to_string(&mut out).await.unwrap();
+        writer.await.unwrap();
+        assert_eq!(out, String::from_utf8([framed(good), framed(good)].concat()).unwrap());
+    }
+}
