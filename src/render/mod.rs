@@ -21,8 +21,11 @@ pub mod export;
 pub mod human;
 pub mod json;
 pub mod mermaid;
+pub mod report;
+pub mod report_html;
 pub mod report_md;
 pub mod sarif;
+pub mod svg;
 
 use crate::diagnostic::{Diagnostic, FilePath};
 use crate::model::ProjectIndex;
