@@ -44,8 +44,9 @@ const STYLE: &str = r#"
   --bad: #a40e26; --bad-bg: #ffebe9; --warn: #8a4b00; --warn-bg: #fff4e5; --good: #1a6b2f;
   --good-bg: #e6f4ea; }
 * { box-sizing: border-box; }
-body { margin: 0 auto; padding: 1.5rem 2rem 3rem; max-width: 76rem; color: var(--ink);
-  background: #fff; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans",
+html { font-size: 15px; }
+body { margin: 0 auto; padding: 1.5rem 2rem 3rem; max-width: 80rem; color: var(--ink);
+  background: #fff; font: 1rem/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans",
   "Liberation Sans", sans-serif; }
 h1 { font-size: 1.7rem; margin: 0 0 .4rem; overflow-wrap: anywhere; }
 h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; padding-bottom: .2rem;
@@ -81,6 +82,7 @@ td.loc a { color: #0550ae; }
 .flag.good { color: var(--good); }
 .flag.neutral { color: var(--muted); }
 table.stride-per-element td:nth-child(n+3) { text-align: center; }
+table.stride-per-element td:nth-child(2) { white-space: nowrap; }
 figure.dfd { margin: .6rem 0; }
 figure.dfd .canvas { overflow: auto; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; }
 figure.dfd svg { display: block; max-width: 100%; height: auto; margin: 0 auto; }
@@ -90,12 +92,15 @@ figcaption dt { font-weight: 600; }
 figcaption dd { margin: 0; }
 @page { margin: 14mm 12mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 9pt; }
+  html { font-size: 9pt; }
+  body { max-width: none; padding: 0; }
+  .counts { grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: .25rem; }
+  .counts div { padding: .15rem .4rem; }
+  .counts dd { font-size: 1.1rem; }
   nav.toc { display: none; }
   h2 { break-after: avoid; page-break-after: avoid; margin-top: 1.2rem; }
   p { max-width: none; }
   .table-wrap, figure.dfd .canvas { overflow: visible; }
-  table { font-size: 8pt; }
   th, td { padding: .15rem .3rem; }
   thead { display: table-header-group; }
   tr, .counts div, figcaption { break-inside: avoid; page-break-inside: avoid; }
