@@ -70,23 +70,13 @@ pub enum Inline {
     Strong(&'static str),
     /// Fixed wording set as code (`stride:`).
     Code(&'static str),
-    Number(usize),
     /// A severity; `confirmed` marks a confirmed finding.
-    Severity {
-        severity: Option<Severity>,
-        confirmed: bool,
-    },
+    Severity { severity: Option<Severity>, confirmed: bool },
     /// A short fixed status (STRIDE coverage, diagnostic level) with its tone, so a writer can
     /// style it on top of the words.
-    Flag {
-        text: &'static str,
-        tone: Tone,
-    },
+    Flag { text: &'static str, tone: Tone },
     /// An annotation's location: `file` is untrusted (a path relative to the project root).
-    Location {
-        file: String,
-        line: u32,
-    },
+    Location { file: String, line: u32 },
 }
 
 /// How a [`Inline::Flag`] reads: good news, a gap or problem, or neither.

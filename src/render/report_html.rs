@@ -349,9 +349,6 @@ fn inlines(items: &[Inline], prefix: Option<&str>) -> String {
             Inline::Code(t) => {
                 let _ = write!(out, "<code>{}</code>", escape(t));
             }
-            Inline::Number(n) => {
-                let _ = write!(out, "{n}");
-            }
             Inline::Severity { severity, confirmed } => {
                 let title = super::export::severity_title(*severity);
                 let class = severity_class(*severity);

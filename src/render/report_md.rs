@@ -85,9 +85,6 @@ fn inlines(items: &[Inline], prefix: &str) -> String {
             Inline::Code(t) => {
                 let _ = write!(out, "`{t}`");
             }
-            Inline::Number(n) => {
-                let _ = write!(out, "{n}");
-            }
             Inline::Severity { severity, confirmed } => {
                 let title = super::export::severity_title(*severity);
                 if *confirmed {
