@@ -86,10 +86,11 @@ table.stride-per-element td:nth-child(2) { white-space: nowrap; }
 figure.dfd { margin: .6rem 0; }
 figure.dfd .canvas { overflow: auto; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; }
 figure.dfd svg { display: block; max-width: 100%; height: auto; margin: 0 auto; }
-figcaption dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .8rem;
-  margin: .6rem 0 0; font-size: .85rem; }
-figcaption dt { font-weight: 600; }
-figcaption dd { margin: 0; }
+figcaption { margin: .4rem 0 0; font-size: .85rem; color: var(--muted); }
+figcaption a { color: #0550ae; }
+body.preview { max-width: none; }
+body.preview figure.dfd .canvas { border: 0; padding: 0; }
+body.preview figure.dfd svg { max-width: none; margin: 0; }
 @page { margin: 14mm 12mm; }
 @media print {
   html { font-size: 9pt; }
@@ -171,18 +172,22 @@ pub fn write(report: &Report, options: &ReportOptions) -> String {
                     "<section id=\"{id}\" class=\"diagram-section\">\n<h2>{}</h2>",
                     escape(block.title())
                 );
-                write_figure(&mut body, &svg.markup, report.dfd.nodes.len(), report.dfd.edges.len());
+                let caption = "Shapes, badges and boundaries are explained in the diagram's legend. \
+                               Every element and flow is also listed, as text, under \
+                               <a href=\"#stride-per-element\">STRIDE per element</a>.";
+                write_figure(&mut body, &svg.markup, Some(caption));
                 body.push_str("</section>\n");
             }
         }
     }
     body.push_str("</main>\n");
-    page(&title, &body, &svg)
+    page(&title, "report", &body, &svg)
 }
 
 /// A self-contained page showing one data-flow diagram: `heading` (untrusted: a project or
-/// folder name), a line saying what it shows (`scope`, untrusted), the SVG and the legend.
-/// Used by the language server's `threat-analyzer.showDfd` preview.
+/// folder name), a line saying what it shows (`scope`, untrusted), and the SVG with its legend
+/// at its natural size (the page scrolls), so large diagrams stay readable. Used by the
+/// language server's `threat-analyzer.showDfd` preview.
 pub fn dfd_page(dfd: &Dfd, heading: &str, scope: &str) -> String {
     let svg = Embedded::of(&super::svg::render(dfd));
     let mut body = String::new();
@@ -197,9 +202,9 @@ pub fn dfd_page(dfd: &Dfd, heading: &str, scope: &str) -> String {
         dfd.edges.len(),
         dfd.boundaries.len()
     );
-    write_figure(&mut body, &svg.markup, dfd.nodes.len(), dfd.edges.len());
+    write_figure(&mut body, &svg.markup, None);
     body.push_str("</main>\n");
-    page(&format!("Data-flow diagram: {heading}"), &body, &svg)
+    page(&format!("Data-flow diagram: {heading}"), "preview", &body, &svg)
 }
 
 /// Escapes untrusted text for HTML text and double- or single-quoted attribute values: `&`
@@ -257,8 +262,9 @@ fn breakable(text: &str) -> String {
 /// Words up to this many characters never get a [`breakable`] break opportunity.
 const LONG_WORD: usize = 18;
 
-/// The whole document around `body`: doctype, CSP, title, the one stylesheet.
-fn page(title: &str, body: &str, svg: &Embedded) -> String {
+/// The whole document around `body`: doctype, CSP, title, the one stylesheet; `class` (fixed)
+/// on `<body>` selects the report or preview layout.
+fn page(title: &str, class: &str, body: &str, svg: &Embedded) -> String {
     let mut styles = vec![hash(STYLE)];
     styles.extend(svg.styles.iter().map(|s| hash(s)));
     styles.sort();
@@ -280,29 +286,19 @@ fn page(title: &str, body: &str, svg: &Embedded) -> String {
          <meta name=\"referrer\" content=\"no-referrer\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"threat-analyzer\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body class=\"{class}\">\n{body}</body>\n</html>\n",
         escape(title)
     )
 }
 
-/// The figure: the inline SVG and the legend.
-fn write_figure(out: &mut String, svg_markup: &str, nodes: usize, edges: usize) {
-    let _ = writeln!(
-        out,
-        "<figure class=\"dfd\">\n<div class=\"canvas\" role=\"img\" aria-label=\"Data-flow diagram: {nodes} elements, \
-         {edges} flows\">\n{svg_markup}\n</div>"
-    );
-    out.push_str(
-        "<figcaption><dl>\n\
-         <dt>Rectangle</dt><dd>actor or external entity</dd>\n\
-         <dt>Rounded box</dt><dd>process</dd>\n\
-         <dt>Cylinder</dt><dd>data store</dd>\n\
-         <dt>Dashed frame</dt><dd>trust boundary</dd>\n\
-         <dt>Arrow</dt><dd>data flow, labelled with its mechanism or protocol (two heads: both ways)</dd>\n\
-         <dt>Badge</dt><dd>threat status of the element, in words: ✗ confirmed findings, ⚠ open \
-         exposures, ✓ mitigated, accepted and transferred threats</dd>\n\
-         </dl></figcaption>\n</figure>\n",
-    );
+/// The figure: the inline SVG (which draws its own legend and carries its own title for
+/// assistive technology) and an optional caption (fixed text with markup).
+fn write_figure(out: &mut String, svg_markup: &str, caption: Option<&str>) {
+    let _ = writeln!(out, "<figure class=\"dfd\">\n<div class=\"canvas\">\n{svg_markup}\n</div>");
+    if let Some(caption) = caption {
+        let _ = writeln!(out, "<figcaption>{caption}</figcaption>");
+    }
+    out.push_str("</figure>\n");
 }
 
 fn write_table(out: &mut String, id: &str, table: &Table, prefix: Option<&str>) {
