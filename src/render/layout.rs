@@ -667,15 +667,25 @@ pub fn layout(dfd: &Dfd) -> Layout {
     for &v in &topo {
         y[v] = pred[v].iter().map(|&(p, sep)| y[p] + sep).fold(0.0, f64::max);
     }
+    // A box without neighbours has no wish of its own: it packs against the box before it
+    // (down pass) or after it (up pass), so it leaves no gap.
     for _ in 0..RELAXATIONS {
         for &v in &topo {
             let lower = pred[v].iter().map(|&(p, sep)| y[p] + sep).fold(f64::NEG_INFINITY, f64::max);
-            let want = desired(&y, v).map_or(y[v], |d| y[v].max(d));
+            let want = match desired(&y, v) {
+                Some(d) => y[v].max(d),
+                None if lower.is_finite() => lower,
+                None => y[v],
+            };
             y[v] = want.max(lower);
         }
         for &v in topo.iter().rev() {
             let upper = succ[v].iter().map(|&(s, sep)| y[s] - sep).fold(f64::INFINITY, f64::min);
-            let want = desired(&y, v).map_or(y[v], |d| y[v].min(d));
+            let want = match desired(&y, v) {
+                Some(d) => y[v].min(d),
+                None if upper.is_finite() => upper,
+                None => y[v],
+            };
             y[v] = want.min(upper);
         }
     }
