@@ -19,24 +19,28 @@
 //!    arrows at the ends that flows enter), labelled with each distinct label (wrapped onto two
 //!    lines, three for a lone label; at most [`LABELS_SHOWN`], then `+N more`) under an
 //!    `N flows` line when there are several.
-//! 2. **Cycle removal.** A depth-first search in node order reverses the edges that close a
-//!    cycle (for ranking only; arrows keep their direction).
-//! 3. **Ranks.** Longest path from the sources, then each source is moved next to its nearest
-//!    successor. A rank with more than `max(8, ⌈√(2.5·n)⌉)` nodes is wrapped onto several
-//!    columns (nodes of one boundary kept together), so 200 unconnected components form a grid
-//!    rather than one very tall column. Ranks are then doubled: nodes sit in even columns, and
-//!    every edge passes through at least one odd column holding its label, so labels never
-//!    overlap nodes or each other. Long edges get a dummy point in every column they cross.
-//! 4. **Order.** Four down-and-up barycenter sweeps. In every column a boundary's members (and
+//! 2. **Ranks**, two levels deep so a boundary stays a compact block rather than a stripe
+//!    across the drawing: members are ranked by the flows inside their boundary, then
+//!    boundaries and free nodes are ranked as units by the flows between them. At each level a
+//!    depth-first search in index order reverses the edges that close a cycle (for ranking
+//!    only: arrows keep their direction), ranks are longest paths from the sources, and each
+//!    source is then moved next to its nearest successor. A rank with more than
+//!    `max(8, ⌈√(2.5·n)⌉)` nodes is wrapped onto several columns (nodes of one boundary kept
+//!    together), so 200 unconnected components form a grid rather than one very tall column.
+//!    Ranks are then doubled: nodes sit in even columns, and every edge passes through at
+//!    least one odd column holding its label, so labels never overlap nodes or each other.
+//!    Long edges get a dummy point in every column they cross.
+//! 3. **Order.** Four down-and-up barycenter sweeps. In every column a boundary's members (and
 //!    the dummies of flows inside it) stay contiguous, a boundary keeps one slot in every
 //!    column of its span (even where it has no member), and boundaries keep one global
 //!    top-to-bottom order, so their rectangles can never cross.
-//! 5. **Coordinates.** Columns are as wide as their widest box, separated by [`GAP_X`]. In
+//! 4. **Coordinates.** Columns are as wide as their widest box, separated by [`GAP_X`]. In
 //!    each column the slots are stacked top to bottom with a minimum gap; a boundary's slot has
 //!    the same top and height in every column of its span. These separation constraints form
 //!    a DAG; a longest-path pass packs it, then alternating down/up relaxation passes pull
-//!    every box toward the mean of its neighbours without ever breaking a constraint.
-//! 6. **Routes.** A route runs horizontally through each column at its own slot's height
+//!    every box toward the mean of its neighbours without ever breaking a constraint (a box
+//!    without neighbours packs against the next one).
+//! 5. **Routes.** A route runs horizontally through each column at its own slot's height
 //!    (which no other box of that column shares) and crosses the gaps between columns; the
 //!    renderer draws the gap crossings as curves.
 //!
