@@ -92,6 +92,7 @@ body.preview { max-width: none; }
 body.preview figure.dfd .canvas { border: 0; padding: 0; }
 body.preview figure.dfd svg { max-width: none; margin: 0; }
 @page { margin: 14mm 12mm; }
+@page diagram { size: landscape; }
 @media print {
   html { font-size: 9pt; }
   body { max-width: none; padding: 0; }
@@ -106,9 +107,9 @@ body.preview figure.dfd svg { max-width: none; margin: 0; }
   thead { display: table-header-group; }
   tr, .counts div, figcaption { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
-  .diagram-section { break-before: page; page-break-before: always; }
+  .diagram-section { page: diagram; break-before: page; page-break-before: always; }
   figure.dfd .canvas { border: 0; padding: 0; }
-  figure.dfd svg { width: 100%; max-height: 235mm; }
+  figure.dfd svg { width: 100%; max-height: 160mm; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;
