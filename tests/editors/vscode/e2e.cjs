@@ -221,6 +221,26 @@ check('diagram-reveal', async (page) => {
   if (!at || at.line !== want) throw new Error(`clicking Shop.Db opened main.tf at ${JSON.stringify(at)}, want line ${want}`);
 });
 
+check('report', async (page) => {
+  // Export Report… through code-server's save dialog (a quick input holding the path).
+  const target = path.join(ws, 'out', 'threat-model.md');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  await runCommand(page, 'Threat Analyzer: Export Report…');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.waitForFunction(() => {
+    const i = document.querySelector('.quick-input-widget input');
+    return i && i.value.endsWith('threat-model-report.html');
+  }, undefined, { timeout: TIMEOUT });
+  await input.fill(target);
+  await page.waitForTimeout(500); // the dialog validates the typed path asynchronously
+  await page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).click();
+  await page.locator('.notifications-toasts', { hasText: 'Report written to' }).waitFor({ timeout: TIMEOUT });
+  const text = fs.readFileSync(target, 'utf8');
+  if (!text.includes('Insecure Direct Object Reference')) throw new Error(`the report at ${target} does not mention #idor`);
+  await page.keyboard.press('Escape');
+});
+
 check('overview', async (page) => {
   // The README picture: the exposure in orders.py, the Problems view and the diagram beside it.
   await page.keyboard.press(`${mod}+1`);
@@ -231,6 +251,30 @@ check('overview', async (page) => {
   await page.locator('.monaco-hover').first().waitFor({ state: 'visible', timeout: TIMEOUT }).catch(() => {});
   await page.waitForTimeout(500);
   await screenshot(page, 'vscode-overview.png');
+});
+
+check('missing-server', async (page) => {
+  // A wrong threatAnalyzer.server.path (typed in the Settings editor) restarts the client,
+  // which says what is wrong with a button to the setting; the right path brings it back.
+  await runCommand(page, 'Preferences: Open User Settings');
+  await page.locator('.settings-editor .settings-header').waitFor({ timeout: TIMEOUT });
+  await page.waitForTimeout(500);
+  await page.keyboard.type('threatAnalyzer.server.path', { delay: 10 }); // the search box has the focus
+  // In a remote window (code-server) machine-overridable settings are edited on the Remote tab.
+  await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: /^Remote/ }).click();
+  const field = page.locator('.settings-editor .setting-item-text', { hasText: 'binary' }).locator('input').first();
+  await field.waitFor({ state: 'visible', timeout: TIMEOUT });
+  const good = process.env.TA_SERVER;
+  await field.fill(path.join(ws, 'no-such-server'));
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'threatAnalyzer.server.path' });
+  await toast.waitFor({ state: 'visible', timeout: TIMEOUT });
+  if ((await toast.locator('.monaco-button', { hasText: 'Open Settings' }).count()) === 0) {
+    throw new Error('the missing-server notification has no Open Settings button');
+  }
+  await page.locator('.statusbar-item', { hasText: 'server stopped' }).first().waitFor({ timeout: TIMEOUT });
+  await screenshot(page, 'vscode-missing-server.png');
+  await field.fill(good);
+  await page.locator('.statusbar-item', { hasText: /\b1 open exposure\b/ }).first().waitFor({ timeout: TIMEOUT });
 });
 
 (async () => {
