@@ -71,17 +71,20 @@ step "extension: npm ci, npm test, vsce package"
 
 # 4. code-server with a fresh profile, the .vsix installed, the server configured.
 cs_pgid=""
+# code-server's entry process forks the real server, which is re-parented to PID 1 but stays in
+# the process group setsid gave it: end the whole group, then wait until nothing is left.
+stop_code_server() {
+  [ -n "$cs_pgid" ] || return 0
+  kill -TERM -- "-$cs_pgid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    pgrep -g "$cs_pgid" >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$cs_pgid" 2>/dev/null || true
+  cs_pgid=""
+}
 cleanup() {
-  # code-server's entry process forks the real server, which is re-parented to PID 1 but stays
-  # in the process group setsid gave it: end the whole group, then check nothing is left.
-  if [ -n "$cs_pgid" ]; then
-    kill -TERM -- "-$cs_pgid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      pgrep -g "$cs_pgid" >/dev/null 2>&1 || break
-      sleep 0.1
-    done
-    kill -KILL -- "-$cs_pgid" 2>/dev/null || true
-  fi
+  stop_code_server
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -138,17 +141,6 @@ start_code_server() {
   cat "$dir/code-server.log"
   echo "run-vscode.sh: code-server did not come up" >&2
   return 1
-}
-
-stop_code_server() {
-  [ -n "$cs_pgid" ] || return 0
-  kill -TERM -- "-$cs_pgid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    pgrep -g "$cs_pgid" >/dev/null 2>&1 || break
-    sleep 0.1
-  done
-  kill -KILL -- "-$cs_pgid" 2>/dev/null || true
-  cs_pgid=""
 }
 
 # run_e2e NAME [ENV=VALUE...]: one workbench session; prints PASS/FAIL lines.
