@@ -1018,9 +1018,9 @@ impl LanguageServer for Backend {
             "threat-analyzer.dfd" => {
                 let args = params.arguments.first().cloned().unwrap_or(serde_json::Value::Null);
                 let format = args.get("format").and_then(|f| f.as_str()).unwrap_or("mermaid").to_string();
-                if format != "mermaid" && format != "dot" {
+                if !matches!(format.as_str(), "mermaid" | "dot" | "svg") {
                     return Err(Error::invalid_params(format!(
-                        "format `{format}` is not available yet; use `mermaid` or `dot`"
+                        "unknown format `{format}`; use `mermaid`, `dot` or `svg`"
                     )));
                 }
                 let scope = match parse_scope(&args) {
@@ -1031,10 +1031,10 @@ impl LanguageServer for Backend {
                 self.read(|index, _| {
                     let analysis = state.analysis(index);
                     let dfd = crate::render::dfd::build(index, &analysis, &scope);
-                    let text = if format == "dot" {
-                        crate::render::dot::render(&dfd)
-                    } else {
-                        crate::render::mermaid::render(&dfd)
+                    let text = match format.as_str() {
+                        "dot" => crate::render::dot::render(&dfd),
+                        "svg" => crate::render::svg::render(&dfd),
+                        _ => crate::render::mermaid::render(&dfd),
                     };
                     serde_json::json!({ "format": format, "text": text })
                 })
