@@ -9,6 +9,7 @@
 #   tests/editors/run-vscode.sh                       build, package, test
 #   tests/editors/run-vscode.sh --self-check          also prove the test can fail (a wrong line)
 #   tests/editors/run-vscode.sh --update-screenshot   also refresh editors/vscode/images/screenshot.png
+#   SERVER=/path/to/threat-analyzer tests/editors/run-vscode.sh   test that binary (no cargo build)
 #
 # Prerequisites (Node 24, code-server built once, playwright-core, chromium) are installed and
 # cached by tests/editors/vscode/prepare.sh under /var/cache/threat-analyzer-ci. Without them,
@@ -43,19 +44,27 @@ fi
 eval "$prepared"
 node24_dir=$(dirname "$NODE24")
 
-# 2. The server.
+# 2. The server (SERVER=/path/to/threat-analyzer skips the build).
 step "server"
-cargo build --quiet --bin threat-analyzer
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
-server="$target_dir/debug/threat-analyzer"
-[ -x "$server" ] || { echo "run-vscode.sh: no server binary at $server" >&2; exit 1; }
+if [ -n "${SERVER:-}" ]; then
+  built=$SERVER
+else
+  cargo build --quiet --bin threat-analyzer
+  built="$target_dir/debug/threat-analyzer"
+fi
+[ -x "$built" ] || { echo "run-vscode.sh: no server binary at $built" >&2; exit 1; }
 artifacts="$target_dir/editors-artifacts"
 mkdir -p "$artifacts"
 rm -f "$artifacts"/vscode-*.png
+tmp=$(mktemp -d)
+# The binary as built now: a later build into a shared target directory must not change the
+# server under a running test (a hard link keeps this version; cargo replaces the file).
+server="$tmp/threat-analyzer"
+ln "$built" "$server" 2>/dev/null || cp "$built" "$server"
 
 # 3. The extension: install exactly the lock file (again only when it changed), unit tests, .vsix.
-tmp=$(mktemp -d)
 vsix="$tmp/threat-analyzer.vsix"
 step "extension: npm ci, npm test, vsce package"
 (
@@ -149,7 +158,7 @@ run_e2e() {
   shift
   start_code_server "$name"
   local status=0
-  env "$@" TA_URL="$cs_url" TA_WORKSPACE="$ws" TA_SERVER="$server" TA_ARTIFACTS="$artifacts" \
+  env TA_ARTIFACTS="$artifacts" "$@" TA_URL="$cs_url" TA_WORKSPACE="$ws" TA_SERVER="$server" \
     CHROMIUM="$CHROMIUM" PLAYWRIGHT="$PLAYWRIGHT" \
     timeout 600 "$NODE24" tests/editors/vscode/e2e.cjs || status=$?
   stop_code_server
@@ -170,7 +179,7 @@ print_logs() {
 if [ "$self_check" = 1 ]; then
   step "self-check: expecting the exposure on a wrong line must fail"
   wrong=$(($(grep -n '@exposes Shop.Api.Orders to #idor' examples/webshop/api/orders.py | cut -d: -f1) + 1))
-  if run_e2e self-check TA_EXPECT_LINE="$wrong" TA_ONLY=diagnostics | tee "$tmp/self-check.out"; then
+  if run_e2e self-check TA_EXPECT_LINE="$wrong" TA_ONLY=diagnostics TA_ARTIFACTS="$tmp/self-check-artifacts" | tee "$tmp/self-check.out"; then
     echo "run-vscode.sh: self-check FAILED: the test passed with a wrong expected line" >&2
     exit 1
   fi
