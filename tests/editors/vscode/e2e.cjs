@@ -96,6 +96,9 @@ async function openInExplorer(page, segments) {
   await page.locator(`.tabs-container .tab.active[aria-label^="${segments.at(-1)}"]`).waitFor({ timeout: TIMEOUT });
 }
 
+/** Console lines of the page and its frames that report a Content-Security-Policy refusal. */
+const cspReports = [];
+
 const checks = [];
 function check(name, fn) {
   checks.push({ name, fn });
@@ -213,6 +216,22 @@ check('diagram', async (page) => {
   await frame.locator('#zoom-fit').click();
   await page.waitForTimeout(300);
   await screenshot(page, 'vscode-dfd.png');
+  // The panel runs under its policy without a single refusal. (The probe shows that console
+  // lines from inside the webview's nested frames do reach this listener.)
+  await frame.locator('body').evaluate(() => console.warn('Refused to probe: e2e listener check'));
+  for (let i = 0; i < 20 && !cspReports.some((r) => r.includes('e2e listener check')); i++) await page.waitForTimeout(100);
+  if (!cspReports.some((r) => r.includes('e2e listener check'))) throw new Error('console lines of the webview do not reach the test');
+  const refusals = cspReports.filter((r) => !r.includes('e2e listener check'));
+  if (refusals.length > 0) throw new Error(`CSP refusals: ${refusals.join(' | ')}`);
+  // And the policy is in force: an inline script does not run.
+  const ran = await frame.locator('body').evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inlineScriptRan = true';
+    document.body.appendChild(s);
+    return window.__inlineScriptRan === true;
+  });
+  if (ran) throw new Error('an inline script ran inside the diagram panel: no Content-Security-Policy?');
+  cspReports.length = 0;
 });
 
 check('diagram-reveal', async (page) => {
@@ -311,6 +330,12 @@ check('missing-server', async (page) => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(TIMEOUT);
+    page.on('console', (m) => {
+      if (/Content.Security.Policy|Refused to/i.test(m.text())) {
+        cspReports.push(m.text().split('\n')[0]);
+        out(`  console: ${cspReports.at(-1)}`);
+      }
+    });
     for (const { name, fn } of checks) {
       if (only && !only.has(name) && name !== 'workbench') continue;
       try {
