@@ -250,8 +250,9 @@ check('diagram-reveal', async (page) => {
 });
 
 check('report', async (page) => {
-  // Export Report… through code-server's save dialog (a quick input holding the path).
-  const target = path.join(ws, 'out', 'threat-model.md');
+  // Export Report… through code-server's save dialog (a quick input holding the path); the
+  // .html name asks for the HTML report.
+  const target = path.join(ws, 'out', 'threat-model.html');
   fs.mkdirSync(path.dirname(target), { recursive: true });
   await runCommand(page, 'Threat Analyzer: Export Report…');
   const input = page.locator('.quick-input-widget input');
@@ -265,6 +266,7 @@ check('report', async (page) => {
   await page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).click();
   await page.locator('.notifications-toasts', { hasText: 'Report written to' }).waitFor({ timeout: TIMEOUT });
   const text = fs.readFileSync(target, 'utf8');
+  if (!/^<!DOCTYPE html>/i.test(text)) throw new Error(`${target} is not an HTML document`);
   if (!text.includes('Insecure Direct Object Reference')) throw new Error(`the report at ${target} does not mention #idor`);
   await page.keyboard.press('Escape');
 });
