@@ -46,10 +46,11 @@ pub enum Code {
     ProseLikeAnnotation,
     UnknownVerb,
     UnusedDefinition,
+    ResourceLimit,
 }
 
 impl Code {
-    pub const ALL: [Code; 8] = [
+    pub const ALL: [Code; 9] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -58,6 +59,7 @@ impl Code {
         Code::ProseLikeAnnotation,
         Code::UnknownVerb,
         Code::UnusedDefinition,
+        Code::ResourceLimit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +72,7 @@ impl Code {
             Code::ProseLikeAnnotation => "prose-like-annotation",
             Code::UnknownVerb => "unknown-verb",
             Code::UnusedDefinition => "unused-definition",
+            Code::ResourceLimit => "resource-limit",
         }
     }
 
@@ -80,7 +83,10 @@ impl Code {
     /// Level before escalation (an unmitigated high-severity exposure is raised to an error).
     pub fn default_level(self) -> Level {
         match self {
-            Code::UnmitigatedExposure | Code::ProseLikeAnnotation | Code::UnknownVerb => Level::Warning,
+            Code::UnmitigatedExposure
+            | Code::ProseLikeAnnotation
+            | Code::UnknownVerb
+            | Code::ResourceLimit => Level::Warning,
             Code::UnusedDefinition => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
@@ -102,6 +108,7 @@ impl Code {
             Code::ProseLikeAnnotation => "A comment line starts with an annotation verb but reads as prose",
             Code::UnknownVerb => "An annotation verb is not known (probably misspelt)",
             Code::UnusedDefinition => "A threat or control is defined but never referenced",
+            Code::ResourceLimit => "Part of a file was not read because it exceeds a resource limit",
         }
     }
 }

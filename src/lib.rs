@@ -19,11 +19,12 @@
 //! ```
 //!
 //! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) does no I/O and knows no
-//! protocol types.
+//! protocol types. `limits` holds the resource limits every layer applies.
 
 pub mod analysis;
 pub mod cli;
 pub mod diagnostic;
+pub mod limits;
 pub mod lsp;
 pub mod model;
 pub mod render;

@@ -51,8 +51,8 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Default `--max-file-size`: 2 MiB.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+/// Default `--max-file-size`: 2 MiB ([`crate::limits::MAX_FILE_SIZE`]).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = crate::limits::MAX_FILE_SIZE;
 
 /// How many leading bytes are searched for a NUL byte to call a file binary.
 const BINARY_SNIFF_LEN: usize = 8 * 1024;

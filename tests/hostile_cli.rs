@@ -67,12 +67,6 @@ fn with_good_file() -> tempfile::TempDir {
     dir
 }
 
-/// The run failed on the good file's finding, as it always must.
-fn assert_reports_good(r: &Run) {
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(found(r).contains(&good_finding()), "{r:?}");
-}
-
 #[test]
 fn invalid_utf8_and_nul_bytes() {
     let dir = with_good_file();
@@ -132,7 +126,22 @@ fn two_megabyte_single_line() {
     write(d, "long.py", &long);
     write(d, "noise.js", format!("const s = \"{}\"; // @audit Shop.Js\n", "y".repeat(2_000_000)));
     let r = check_untouched(d, &[]);
-    assert_reports_good(&r);
+    // The threat on the long line is not read, so its reference dangles.
+    assert_found(&r, &[&good_finding(), "long.py:1:3 resource-limit", "long.py:2:26 dangling-reference"]);
+    let json = r.json();
+    let limit =
+        json["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "resource-limit").unwrap();
+    assert!(limit["message"].as_str().unwrap().contains("lines over 4096 bytes are not read"), "{limit}");
+    // The human report shows a window of the line, not 2 MB of it.
+    let human = run(d, &["check"]);
+    assert_eq!(human.code, 1);
+    assert!(
+        human.stdout.len() < 4000,
+        "{} bytes:\n{}",
+        human.stdout.len(),
+        &human.stdout[..4000.min(human.stdout.len())]
+    );
+    assert!(human.stdout.contains("@threat Long (#long) -- \"xxxx"), "{}", human.stdout);
 }
 
 #[test]
@@ -141,8 +150,9 @@ fn a_hundred_thousand_annotations_in_one_file() {
     let d = dir.path();
     write_lines(&d.join("many.gal"), 100_000, |i| format!("@asset P{i}\n"));
     let r = check_untouched(d, &[]);
-    assert_reports_good(&r);
-    assert_eq!(r.json()["summary"]["annotations"], 100_002, "{r:?}");
+    // The first 10,000 are read; the limit is reported where reading stopped.
+    assert_found(&r, &[&good_finding(), "many.gal:10001:1 resource-limit"]);
+    assert_eq!(r.json()["summary"]["annotations"], 10_002, "{r:?}");
 }
 
 #[test]

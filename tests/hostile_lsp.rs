@@ -505,9 +505,20 @@ async fn a_workspace_of_hostile_files() {
     // good, long, many, parens, deep.yaml, crlf, cr, bom (+ locked when permissions do not bind).
     let expected = 8 + u64::from(locked_readable);
     assert_eq!(status["files_with_annotations"], expected, "{status}");
-    for name in ["Shop.Long", "Shop.Crlf", "Shop.Cr", "Shop.Bom", "Shop.Js", "Shop.Yaml", "M99999"] {
+    for name in ["Shop.Crlf", "Shop.Cr", "Shop.Bom", "Shop.Js", "Shop.Yaml", "M9999"] {
         let found = s.client.request("workspace/symbol", json!({"query": name})).await;
         assert!(!found.as_array().unwrap().is_empty(), "{name}: {found}");
+    }
+    // Past the limits: the 2 MB line and the annotations after the 10,000th are not read,
+    // and each file says so.
+    for name in ["Shop.Long", "M10000"] {
+        let found = s.client.request("workspace/symbol", json!({"query": name})).await;
+        assert_eq!(found, json!([]), "{name}");
+    }
+    for rel in ["long.py", "many.gal"] {
+        let uri = s.uri(rel);
+        let diags = s.client.diagnostics_for(&uri, |d| !d.is_empty()).await;
+        assert_eq!(codes(&diags), ["resource-limit"], "{rel}");
     }
     s.assert_alive("indexing hostile files").await;
     // Opening them (as an editor would, with the text it decoded) works too.

@@ -11,11 +11,16 @@
 //! reports as structurally changed (`Tree::changed_ranges`: a typed `"""` that turns the rest
 //! of a Python file into a string, a `/*` that swallows later comments). Comments outside it
 //! are kept, shifted.
+//!
+//! A document larger than the size limit (the `maxFileSize` setting, 2 MiB by default) keeps
+//! its text, so later edits still apply exactly, but is not parsed: its facts are one
+//! `resource-limit` diagnostic, and it is parsed again once edits bring it under the limit.
 
-use crate::diagnostic::FilePath;
+use crate::diagnostic::{Code, FilePath};
 use crate::model::FileFacts;
-use crate::syntax::{self, Language, comments, parser};
+use crate::syntax::{self, Language, ParsedFile, SyntaxError, comments, parser};
 use crate::text::ColumnUnit;
+use crate::text::TextRange;
 use ropey::Rope;
 use std::sync::Arc;
 use tower_lsp_server::ls_types::{Position, TextDocumentContentChangeEvent};
@@ -33,7 +38,8 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(text: &str, version: i32, language: Language) -> Document {
+    /// A document of `text`; parsed at once unless it is larger than `max_size` bytes.
+    pub fn new(text: &str, version: i32, language: Language, max_size: u64) -> Document {
         let mut doc = Document {
             rope: Rope::from_str(text),
             version,
@@ -42,8 +48,15 @@ impl Document {
             comments: None,
             edits: Vec::new(),
         };
-        doc.tree = doc.parse_tree(text, None);
+        if text.len() as u64 <= max_size {
+            doc.tree = doc.parse_tree(text, None);
+        }
         doc
+    }
+
+    /// Whether the text is larger than `max_size` bytes (then it is not analysed).
+    pub fn is_oversized(&self, max_size: u64) -> bool {
+        self.rope.len_bytes() as u64 > max_size
     }
 
     fn parse_tree(&self, text: &str, old: Option<&Tree>) -> Option<Tree> {
@@ -123,8 +136,26 @@ impl Document {
         }
     }
 
-    /// Reparses (incrementally when a tree is kept) and derives the document's facts.
-    pub fn facts(&mut self, key: FilePath) -> FileFacts {
+    /// Reparses (incrementally when a tree is kept) and derives the document's facts; a
+    /// document over `max_size` bytes gets only the `resource-limit` diagnostic.
+    pub fn facts(&mut self, key: FilePath, max_size: u64) -> FileFacts {
+        if self.is_oversized(max_size) {
+            self.tree = None;
+            self.comments = None;
+            self.edits.clear();
+            let error = SyntaxError {
+                code: Code::ResourceLimit,
+                range: TextRange::empty(0),
+                message: format!(
+                    "this document is {} bytes long: documents over {max_size} bytes are not analysed \
+                     (a resource limit; the `maxFileSize` setting raises it)",
+                    self.rope.len_bytes()
+                ),
+                fix: None,
+            };
+            let parsed = ParsedFile { annotations: Vec::new(), errors: vec![error] };
+            return FileFacts::from_parsed(key, self.language, Arc::from(""), parsed);
+        }
         let text: Arc<str> = self.rope.to_string().into();
         let old = self.tree.take();
         self.tree = self.parse_tree(&text, old.as_ref());
@@ -219,7 +250,7 @@ mod tests {
 
     #[test]
     fn utf16_edits_after_astral_characters() {
-        let mut doc = Document::new("# 😀 @audit A\n# @audit B\n", 1, Language::Python);
+        let mut doc = Document::new("# 😀 @audit A\n# @audit B\n", 1, Language::Python, u64::MAX);
         // "😀" is two UTF-16 code units: column 5 is the `@`.
         doc.apply(&change(0, 5, 0, 11, "@review"), ColumnUnit::Utf16);
         assert_eq!(doc.rope.to_string(), "# 😀 @review A\n# @audit B\n");
@@ -267,9 +298,9 @@ mod tests {
         ];
         for (seed, (language, initial, pieces)) in cases.iter().enumerate() {
             let mut rng = Lcg(seed as u64 + 11);
-            let mut doc = Document::new(initial, 1, *language);
+            let mut doc = Document::new(initial, 1, *language, u64::MAX);
             let mut text = initial.to_string();
-            doc.facts("/f".into());
+            doc.facts("/f".into(), u64::MAX);
             for step in 0..1000 {
                 let boundaries: Vec<usize> =
                     text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
@@ -293,7 +324,7 @@ mod tests {
                 if rng.next(3) != 0 {
                     continue;
                 }
-                let facts = doc.facts("/f".into());
+                let facts = doc.facts("/f".into(), u64::MAX);
                 assert_eq!(facts.text.as_ref(), text.as_str());
                 let fresh = comments::parse_tree(*language, &text, None)
                     .map(|tree| comments::candidate_lines_in_tree(*language, &tree, &text))
@@ -305,12 +336,29 @@ mod tests {
     }
 
     #[test]
+    fn oversized_documents_are_not_parsed_until_they_shrink() {
+        let big = format!("# @audit A\n{}", "#\n".repeat(100));
+        let mut doc = Document::new(&big, 1, Language::Python, 64);
+        let facts = doc.facts("/a.py".into(), 64);
+        assert!(facts.annotations().is_empty());
+        assert_eq!(facts.parsed.errors.len(), 1);
+        assert_eq!(facts.parsed.errors[0].code, Code::ResourceLimit);
+        assert!(facts.parsed.errors[0].message.contains("211 bytes long"), "{:?}", facts.parsed.errors);
+        // Edits still apply exactly; under the limit again, it is parsed in full.
+        doc.apply(&change(1, 0, 101, 0, ""), ColumnUnit::Utf16);
+        assert_eq!(doc.rope.to_string(), "# @audit A\n");
+        let facts = doc.facts("/a.py".into(), 64);
+        assert!(facts.parsed.errors.is_empty());
+        assert_eq!(facts.annotations().len(), 1);
+    }
+
+    #[test]
     fn incremental_reparse_matches_a_fresh_parse() {
-        let mut doc = Document::new("x = 1\n# @exposes App to #a\n", 1, Language::Python);
-        doc.facts("/a.py".into());
+        let mut doc = Document::new("x = 1\n# @exposes App to #a\n", 1, Language::Python, u64::MAX);
+        doc.facts("/a.py".into(), u64::MAX);
         doc.apply(&change(1, 19, 1, 20, "sqli"), ColumnUnit::Utf16);
         doc.apply(&change(0, 0, 0, 0, "s = \"# @audit Fake\"\n"), ColumnUnit::Utf16);
-        let facts = doc.facts("/a.py".into());
+        let facts = doc.facts("/a.py".into(), u64::MAX);
         let fresh = FileFacts::from_parsed(
             "/a.py".into(),
             Language::Python,

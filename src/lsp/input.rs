@@ -186,7 +186,14 @@ impl<R: AsyncRead + Unpin> AsyncRead for CheckedInput<R> {
             if let Some(frame) = this.next_frame() {
                 this.ready = frame;
                 this.ready_at = 0;
+                // A big message leaves big buffers behind: give the memory back.
+                if this.pending.capacity() > 4 * READ_CHUNK && this.pending.len() < READ_CHUNK {
+                    this.pending.shrink_to(READ_CHUNK);
+                }
                 continue;
+            }
+            if this.ready.capacity() > 4 * READ_CHUNK {
+                this.ready = Vec::new();
             }
             if this.eof {
                 return Poll::Ready(Ok(()));

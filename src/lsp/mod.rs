@@ -32,6 +32,13 @@ pub use server::Backend;
 /// `debug`, `threat_analyzer=trace`, ... as `tracing_subscriber::EnvFilter` reads it).
 pub const LOG_ENV: &str = "THREAT_ANALYZER_LOG";
 
+/// Whether a log event could hold a whole protocol message, and so a document's text:
+/// tower-lsp-server logs every message body at `trace`. Such events are never logged, whatever
+/// the filter asks for.
+fn logs_message_bodies(meta: &tracing::Metadata<'_>) -> bool {
+    *meta.level() == tracing::Level::TRACE && meta.target().starts_with("tower_lsp_server")
+}
+
 /// Serves the language server on `input`/`output` until `exit` or the end of the input: the
 /// one way the server runs (standard input/output, and the in-memory tests). The input is
 /// checked frame by frame first ([`input`]).
@@ -48,15 +55,17 @@ where
 
 /// Serves the language server on standard input/output until `exit`; returns the exit status.
 pub fn run_stdio() -> i32 {
+    use tracing_subscriber::prelude::*;
     // Logs go to standard error (stdout carries the protocol). They name files and counts,
-    // never file contents.
+    // never file contents (tests/hostile_lsp_stdio.rs runs a session at `trace`).
     let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .try_init();
+        .with_filter(filter)
+        .with_filter(tracing_subscriber::filter::filter_fn(|meta| !logs_message_bodies(meta)));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

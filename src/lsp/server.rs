@@ -206,8 +206,12 @@ impl State {
             return None;
         }
         let language = Language::from_path(path)?;
-        let limit = self.settings.read().ok()?.max_file_size.unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
-        walk::read_file_facts(path, key.clone(), language, limit).ok().flatten()
+        walk::read_file_facts(path, key.clone(), language, self.max_file_size()).ok().flatten()
+    }
+
+    /// The size limit for files and open documents (the `maxFileSize` setting).
+    fn max_file_size(&self) -> u64 {
+        self.settings.read().ok().and_then(|s| s.max_file_size).unwrap_or(walk::DEFAULT_MAX_FILE_SIZE)
     }
 }
 
@@ -313,6 +317,11 @@ impl Backend {
         f: impl FnOnce(&ProjectIndex, &str, Language, &Text<'_>, ColumnUnit) -> T,
     ) -> Result<T> {
         let key = convert::key_of(uri);
+        let max_size = self.state.max_file_size();
+        if self.state.docs.get(&key).is_some_and(|d| d.is_oversized(max_size)) {
+            // Not analysed: nothing to answer, and no copy of a huge text per request.
+            return Ok(default);
+        }
         let open = self.state.docs.get(&key).map(|d| (d.rope.to_string(), d.language));
         self.read(|index, unit| {
             if let Some((text, language)) = &open {
@@ -401,7 +410,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
     tracing::info!(roots = roots.len(), "indexing workspace");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
     let settings = state.settings.read().map(|s| s.clone()).unwrap_or_default();
-    let max_file_size = settings.max_file_size.unwrap_or(walk::DEFAULT_MAX_FILE_SIZE);
+    let max_file_size = state.max_file_size();
     let worker_state = state.clone();
     let worker = tokio::task::spawn_blocking(move || {
         let mut files = 0;
@@ -786,8 +795,9 @@ impl LanguageServer for Backend {
         let key = convert::key_of(&doc.uri);
         let language = Language::from_path(Path::new(&*key)).or_else(|| language_of_id(&doc.language_id));
         let Some(language) = language else { return };
-        let mut document = Document::new(&doc.text, doc.version, language);
-        let facts = document.facts(key.clone());
+        let max_size = self.state.max_file_size();
+        let mut document = Document::new(&doc.text, doc.version, language, max_size);
+        let facts = document.facts(key.clone(), max_size);
         self.state.docs.insert(key.clone(), document);
         self.state.set_facts_at(&key, Some(facts), Some(doc.version));
     }
@@ -795,14 +805,28 @@ impl LanguageServer for Backend {
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let key = convert::key_of(&params.text_document.uri);
         let unit = self.state.unit();
+        let max_size = self.state.max_file_size();
         // Applied synchronously, before any await, so edits keep their arrival order.
         let facts = {
-            let Some(mut doc) = self.state.docs.get_mut(&key) else { return };
+            let Some(mut doc) = self.state.docs.get_mut(&key) else {
+                tracing::warn!("didChange for a document that is not open: ignored");
+                return;
+            };
             for change in &params.content_changes {
                 doc.apply(change, unit);
             }
+            // The protocol says versions increase; a client that breaks that rule still sent
+            // the edits in the order it made them, so they apply (and diagnostics carry the
+            // version it sent).
+            if params.text_document.version < doc.version {
+                tracing::warn!(
+                    from = doc.version,
+                    to = params.text_document.version,
+                    "document version went backwards; edits applied in arrival order"
+                );
+            }
             doc.version = params.text_document.version;
-            doc.facts(key.clone())
+            doc.facts(key.clone(), max_size)
         };
         self.state.set_facts_at(&key, Some(facts), Some(params.text_document.version));
     }

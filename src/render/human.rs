@@ -97,7 +97,15 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
     if let Some((line, line_start)) = line_text(index, &d.file, d.range.start()) {
         let start = d.range.start() - line_start;
         let end = d.range.end().clamp(d.range.start(), line_start + line.len()) - line_start;
-        let (shown, indent, carets) = underline(line, start, end);
+        let (from, to) = snippet_window(line, start);
+        let (mut shown, mut indent, carets) = underline(&line[from..to], start - from, end.min(to) - from);
+        if from > 0 {
+            shown.insert(0, '…');
+            indent.insert(0, ' ');
+        }
+        if to < line.len() {
+            shown.push('…');
+        }
         let bar = p.paint(gutter_style(), "|");
         let _ = writeln!(out, "{pad} {bar}");
         let _ = writeln!(out, "{} {bar} {shown}", p.paint(gutter_style(), &loc.line.to_string()));
@@ -117,6 +125,25 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
     if let Some(fix) = &d.fix {
         let _ = writeln!(out, "{pad} {eq} {}: {}", p.paint(bold, "help"), clean(&fix.label));
     }
+}
+
+/// The longest source line shown whole in a snippet (bytes); longer lines are cut to a window
+/// around the diagnostic's start, marked with `…`, so a 2 MB line prints as one screen line.
+const SNIPPET_MAX: usize = 240;
+
+/// The byte range of `line` to show for a diagnostic starting at `start` (char boundaries).
+fn snippet_window(line: &str, start: usize) -> (usize, usize) {
+    if line.len() <= SNIPPET_MAX {
+        return (0, line.len());
+    }
+    let floor = |mut at: usize| {
+        while !line.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let from = floor(start.saturating_sub(SNIPPET_MAX / 4).min(line.len()));
+    (from, floor((from + SNIPPET_MAX).min(line.len())))
 }
 
 /// The cleaned line, the whitespace that puts the carets under byte range `start..end`, and the
@@ -160,6 +187,20 @@ mod tests {
     use crate::diagnostic::Code;
     use expect_test::expect;
     use std::sync::Arc;
+
+    #[test]
+    fn long_lines_are_cut_to_a_window_around_the_diagnostic() {
+        let line = format!("{}é@audit X{}", "a".repeat(5000), "b".repeat(5000));
+        let at = line.find('@').unwrap();
+        let (from, to) = snippet_window(&line, at);
+        assert!(from < at && at + 6 < to && to - from <= SNIPPET_MAX, "{from}..{to}");
+        assert!(line.is_char_boundary(from) && line.is_char_boundary(to));
+        assert_eq!(snippet_window("short", 1), (0, 5));
+        // Near the end of the line the window still ends at the line's end.
+        let (from, to) = snippet_window(&line, line.len() - 1);
+        assert_eq!(to, line.len());
+        assert!(from < line.len() - 1);
+    }
 
     #[test]
     fn renders_header_snippet_notes_help_and_summary() {

@@ -169,6 +169,11 @@ fn doc(code: Code) -> RuleDoc {
                 definition.",
             silence: "Notes do not fail `check` unless `--fail-on note` is given.",
         },
+        Code::ResourceLimit => RuleDoc {
+            full: "A file, an annotation line or the number of annotations in a file exceeds                 one of threat-analyzer's resource limits (2 MiB per open document by default,                 4096 bytes per annotation line, 10,000 annotations per file), so part of it                 was not read and the threat model may be incomplete.",
+            fix: "Shorten the annotation, or split the file; for open documents, raise the                 `maxFileSize` setting.",
+            silence: "`--severity resource-limit=off` hides the diagnostic; the limit still                 applies.",
+        },
     }
 }
 

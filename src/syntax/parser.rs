@@ -21,11 +21,18 @@
 //! 6. A ThreatSpec line ending in `:` takes the following lines of its comment (up to a blank
 //!    line or the next `@` line) as a YAML block: `description` fills the description, other
 //!    keys go to `fields`.
+//!
+//! Limits ([`crate::limits`]): an annotation line longer than
+//! [`MAX_ANNOTATION_LINE`](crate::limits::MAX_ANNOTATION_LINE) bytes (a description continued
+//! over several lines counts as one) is not parsed, and parsing stops after
+//! [`MAX_ITEMS_PER_FILE`](crate::limits::MAX_ITEMS_PER_FILE) annotations and errors; each gives
+//! one `resource-limit` error, so what was not read is never silent.
 
 use super::ast::*;
 use super::verbs;
 use super::{CandidateLine, ParsedFile, SyntaxError};
 use crate::diagnostic::Code;
+use crate::limits::{MAX_ANNOTATION_LINE, MAX_ITEMS_PER_FILE};
 use crate::text::TextRange;
 
 /// Parses every candidate line of one file.
@@ -57,6 +64,27 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         }
         let base = line.range.start();
         let verb_range = TextRange::new(base, base + head.end);
+        if out.annotations.len() + out.errors.len() >= MAX_ITEMS_PER_FILE {
+            out.errors.push(limit_error(
+                verb_range,
+                format!(
+                    "more than {MAX_ITEMS_PER_FILE} annotations and errors in this file: the rest of \
+                     the file is not read (a resource limit; split the file)"
+                ),
+            ));
+            break;
+        }
+        if content.len() > MAX_ANNOTATION_LINE && verb.is_some() {
+            out.errors.push(limit_error(
+                verb_range,
+                format!(
+                    "this annotation line is {} bytes long: lines over {MAX_ANNOTATION_LINE} bytes are \
+                     not read (a resource limit)",
+                    content.len()
+                ),
+            ));
+            continue;
+        }
         let Some((verb, verb_dialect)) = verb else {
             if let Some(suggestion) = suggest_for(head.word) {
                 let spelled = &content[..head.end];
@@ -169,6 +197,18 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                 let Some((_, more)) = split_description(seg) else {
                     break;
                 };
+                let so_far = ann.description.as_ref().map_or(0, |d| d.value.len());
+                if so_far + more.value.len() > MAX_ANNOTATION_LINE {
+                    out.errors.push(limit_error(
+                        lines[i].range,
+                        format!(
+                            "this description continues past {MAX_ANNOTATION_LINE} bytes: the rest is \
+                             not read (a resource limit)"
+                        ),
+                    ));
+                    i += 1;
+                    break;
+                }
                 match &mut ann.description {
                     Some(d) => {
                         d.value.push(' ');
@@ -233,6 +273,10 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         }
     }
     out
+}
+
+fn limit_error(range: TextRange, message: String) -> SyntaxError {
+    SyntaxError { code: Code::ResourceLimit, range, message, fix: None }
 }
 
 /// The `@word` at the start of a line: `word` and the byte offset where it ends.
@@ -1083,6 +1127,39 @@ mod tests {
 
     fn parse(text: &str) -> ParsedFile {
         parse_lines(text, &lines_of(text))
+    }
+
+    #[test]
+    fn lines_over_the_length_limit_are_reported_not_parsed() {
+        let long = format!("@threat Long (#long) -- \"{}\"", "x".repeat(MAX_ANNOTATION_LINE));
+        let text = format!("{long}\n@audit Shop\n@param {}\n", "y".repeat(MAX_ANNOTATION_LINE));
+        let parsed = parse(&text);
+        assert_eq!(parsed.annotations.len(), 1, "the short line is still read");
+        assert_eq!(parsed.errors.len(), 1, "foreign tags are not ours: {:?}", parsed.errors);
+        let error = &parsed.errors[0];
+        assert_eq!(error.code, Code::ResourceLimit);
+        assert_eq!(error.range.slice(&text), "@threat");
+        assert!(error.message.contains(&format!("{} bytes long", long.len())), "{}", error.message);
+        // A description continued past the limit stops there, with one error.
+        let piece = format!("-- \"{}\"", "z".repeat(1000));
+        let text = format!("@threat T (#t) {piece}\n{}", format!("{piece}\n").repeat(10));
+        let parsed = parse(&text);
+        assert_eq!(parsed.annotations.len(), 1);
+        let description = parsed.annotations[0].description.as_ref().unwrap();
+        assert!(description.value.len() <= MAX_ANNOTATION_LINE, "{}", description.value.len());
+        assert_eq!(parsed.errors.iter().map(|e| e.code).collect::<Vec<_>>(), [Code::ResourceLimit]);
+    }
+
+    #[test]
+    fn parsing_stops_at_the_per_file_limit_with_one_error() {
+        let text: String =
+            (0..MAX_ITEMS_PER_FILE + 50).map(|i| format!("@asset A{i}\n@mitgates x\n")).collect();
+        let parsed = parse(&text);
+        assert_eq!(parsed.annotations.len() + parsed.errors.len(), MAX_ITEMS_PER_FILE + 1);
+        let last = parsed.errors.last().unwrap();
+        assert_eq!(last.code, Code::ResourceLimit);
+        assert!(last.message.contains("the rest of the file is not read"), "{}", last.message);
+        assert_eq!(parsed.errors.iter().filter(|e| e.code == Code::ResourceLimit).count(), 1);
     }
 
     fn one(text: &str) -> Annotation {

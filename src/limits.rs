@@ -1,0 +1,44 @@
+//! Resource limits: how much a repository can make threat-analyzer read, hold and draw.
+//!
+//! Owns: the numbers. Must never: do anything with them (each layer applies its own limit and
+//! reports it: a `resource-limit` diagnostic for what is in a file, an error message for what
+//! concerns a whole command).
+//!
+//! A repository is untrusted input: a language server runs on every repository a developer
+//! opens, including hostile ones. Every input dimension that could make the tool use memory
+//! or time without bound has a limit here, chosen far above real projects (the limits are
+//! documented in the README's *Limits* section, with what happens when each is reached):
+//!
+//! | what | limit | when reached |
+//! |---|---|---|
+//! | one file (`--max-file-size`, `maxFileSize`) | 2 MiB | not read (`check --verbose` lists it; an open document gets a `resource-limit` diagnostic) |
+//! | one annotation line | [`MAX_ANNOTATION_LINE`] bytes | that line is not parsed: `resource-limit` |
+//! | annotations and syntax errors in one file | [`MAX_ITEMS_PER_FILE`] | the rest of the file is not parsed: `resource-limit` |
+//! | annotations in a project | [`MAX_PROJECT_ANNOTATIONS`] | files after the limit (in path order) are not read; `check` exits 2 |
+//! | text held for annotated files in a project | [`MAX_PROJECT_TEXT`] bytes | as above |
+//! | elements and flows in one diagram | [`MAX_DIAGRAM_NODES`], [`MAX_DIAGRAM_EDGES`] | the diagram is refused with a message naming the scope options |
+//!
+//! Time is bounded by these sizes (every pass is linear or `n log n` in them) and, for
+//! tree-sitter, by its parse budget (see `syntax::comments`).
+
+/// Default size limit for one file (bytes).
+pub const MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
+/// Longest annotation line parsed (bytes, after comment delimiters are stripped). A GAL
+/// description continued over several lines counts as one line.
+pub const MAX_ANNOTATION_LINE: usize = 4096;
+
+/// Most annotations plus syntax errors parsed from one file.
+pub const MAX_ITEMS_PER_FILE: usize = 10_000;
+
+/// Most annotations read from one project (the walk stops before the file that crosses it).
+pub const MAX_PROJECT_ANNOTATIONS: usize = 1_000_000;
+
+/// Most bytes of annotated files' text held for one project.
+pub const MAX_PROJECT_TEXT: u64 = 512 * 1024 * 1024;
+
+/// Most elements (components, actors, boundaries) in one data-flow diagram.
+pub const MAX_DIAGRAM_NODES: usize = 2_000;
+
+/// Most flows in one data-flow diagram.
+pub const MAX_DIAGRAM_EDGES: usize = 10_000;

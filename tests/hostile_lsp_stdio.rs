@@ -1,0 +1,158 @@
+//! Hostile protocol input to the real server process over standard input/output: a 100 MB
+//! message (and a 100 MB frame of garbage) with the memory it costs, logs that must never
+//! hold file contents, `untitled:` documents that must never be read from the working
+//! directory, and input that ends in the middle of a frame.
+
+#[path = "hostile_support.rs"]
+mod hostile;
+#[path = "stdio_support.rs"]
+mod stdio;
+
+use hostile::*;
+use serde_json::{Value, json};
+use stdio::*;
+
+const GOOD: &str = "# @threat SQL Injection (#sqli) [high]\n# @exposes Shop.Api to #sqli\n";
+
+fn uri_of(path: &std::path::Path) -> String {
+    tower_lsp_server::ls_types::Uri::from_file_path(path).unwrap().as_str().to_string()
+}
+
+/// Hover on `#sqli` in the open `good.py` names the threat.
+fn assert_alive(server: &mut StdioServer, good: &str, after: &str) {
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": good}, "position": {"line": 1, "character": 25}}),
+    );
+    let text = hover["result"]["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.contains("SQL Injection"), "after {after}: {hover}");
+}
+
+fn open(server: &mut StdioServer, uri: &str, text: &str) {
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+}
+
+/// A 100 MB document opened (it arrives, is kept so edits apply, is not analysed) and closed,
+/// and a 100 MB frame that is not JSON (dropped; reading goes on).
+fn big_messages(server: &mut StdioServer, good: &str, huge: &str) {
+    let text = "# @audit Shop.Huge\n".repeat(100_000_000 / 19);
+    open(server, huge, &text);
+    drop(text);
+    let published = server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == huge
+            && !m["params"]["diagnostics"].as_array().is_none_or(Vec::is_empty)
+    });
+    assert_eq!(published["params"]["diagnostics"][0]["code"], "resource-limit", "{published}");
+    assert_alive(server, good, "a 100 MB didOpen");
+    // Requests on it answer at once with nothing (no copy of 100 MB per request).
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": huge}, "position": {"line": 5, "character": 3}}),
+    );
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+    server.notify("textDocument/didClose", json!({"textDocument": {"uri": huge}}));
+    let mut garbage = format!("Content-Length: {}\r\n\r\n", 100_000_000).into_bytes();
+    garbage.resize(garbage.len() + 100_000_000, b'{');
+    server.send_raw(&garbage);
+    drop(garbage);
+    assert_alive(server, good, "a 100 MB frame of garbage");
+}
+
+#[test]
+fn a_hundred_megabyte_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.py"), GOOD).unwrap();
+    let before = digest(dir.path());
+    let mut server = StdioServer::start(dir.path(), Some(dir.path()), &[]);
+    let good = uri_of(&dir.path().join("good.py"));
+    open(&mut server, &good, GOOD);
+    assert_alive(&mut server, &good, "start");
+    let baseline = server.memory_kib("VmRSS:");
+    let mut after = Vec::new();
+    for round in 0..2 {
+        big_messages(&mut server, &good, &uri_of(&dir.path().join("huge.py")));
+        after.push(server.memory_kib("VmRSS:"));
+        eprintln!("round {round}: resident {} KiB", after[round]);
+    }
+    let peak = server.memory_kib("VmHWM:");
+    eprintln!("resident memory: {baseline} KiB at start, peak {peak} KiB, after each round {after:?} KiB");
+    // Bounded: a few copies of the message at most while it is read, and what stays behind
+    // (tower-lsp-server keeps its read buffer) does not grow with more big messages.
+    assert!(peak < 1_200_000, "peak resident memory {peak} KiB");
+    assert!(after[1] < after[0] + 64_000, "resident memory grows: {after:?} KiB");
+    let stderr = server.stop();
+    assert!(stderr.contains("dropped a malformed message"), "{stderr}");
+    assert_unchanged(&before, &digest(dir.path()), "the server");
+}
+
+#[test]
+fn logs_never_hold_file_contents() {
+    for filter in ["trace", "trace,tower_lsp_server=trace,tower_lsp_server::codec=trace"] {
+        logs_never_hold_file_contents_at(filter);
+    }
+}
+
+fn logs_never_hold_file_contents_at(filter: &str) {
+    const SECRET: &str = "hunter2-SECRET-4c1d";
+    let dir = tempfile::tempdir().unwrap();
+    let disk =
+        format!("password = '{SECRET}'  # @audit Shop.Disk\n# @exposes Shop.Disk to #sqli -- \"{SECRET}\"\n");
+    std::fs::write(dir.path().join("disk.py"), &disk).unwrap();
+    std::fs::write(dir.path().join("good.py"), GOOD).unwrap();
+    let mut server = StdioServer::start(dir.path(), Some(dir.path()), &[("THREAT_ANALYZER_LOG", filter)]);
+    let good = uri_of(&dir.path().join("good.py"));
+    open(&mut server, &good, GOOD);
+    let buffer = uri_of(&dir.path().join("buffer.py"));
+    open(&mut server, &buffer, &format!("token = '{SECRET}'\n# @audit Shop.Buffer -- \"{SECRET}\"\n"));
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": buffer, "version": 2},
+               "contentChanges": [{"text": format!("# @exposes Shop.Buffer to #{SECRET}\n")}]}),
+    );
+    server.send_raw(format!("Content-Length: 30\r\n\r\n{{\"text\": \"{SECRET}\"").as_bytes());
+    server.send_raw(b"}}}\r\n\r\n");
+    server.request(
+        "workspace/executeCommand",
+        json!({"command": "threat-analyzer.dfd", "arguments": [{"format": "dot"}]}),
+    );
+    server.request("workspace/symbol", json!({"query": SECRET}));
+    assert_alive(&mut server, &good, "logging at trace level");
+    let stderr = server.stop();
+    assert!(stderr.contains("indexing workspace"), "the log is on: {stderr}");
+    assert!(!stderr.contains(SECRET), "file contents in the log ({filter}):\n{stderr}");
+}
+
+#[test]
+fn untitled_documents_are_never_read_from_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file whose name is the untitled document's URI, in the server's working directory.
+    std::fs::write(dir.path().join("untitled:notes.py"), "# @exposes Shop.Disk to #nothing\n").unwrap();
+    let before = digest(dir.path());
+    let mut server = StdioServer::start(dir.path(), None, &[]);
+    let uri = "untitled:notes.py";
+    open(&mut server, uri, "# @asset Shop.Notes\n");
+    server.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+    let symbols = server.request("workspace/symbol", json!({"query": "Shop"}));
+    assert_eq!(symbols["result"], json!([]), "{symbols}");
+    // Had the server read `untitled:notes.py` from its directory, its dangling reference
+    // would be published now.
+    let status = server.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"}));
+    assert_eq!(status["result"]["files_with_annotations"], 0, "{status}");
+    server.stop();
+    assert_unchanged(&before, &digest(dir.path()), "the server");
+}
+
+#[test]
+fn input_ending_inside_a_frame_ends_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = StdioServer::start(dir.path(), Some(dir.path()), &[]);
+    server.send_raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\": \"2.0\"");
+    let StdioServer { mut child, stdin, .. } = server;
+    drop(stdin);
+    let (status, _) = wait_exit(&mut child);
+    assert!(status.success(), "{status:?}");
+}
