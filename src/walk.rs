@@ -34,6 +34,13 @@
 //! that contains every PATH (for a single directory argument, that directory itself). The base
 //! is [`Scan::root`]. Paths are compared lexically (`..` is resolved, symlinks are not).
 //!
+//! # Project limits
+//!
+//! Files are read in path order, a chunk at a time, and the walk stops before the file that
+//! takes the project past [`ProjectLimits`] (a million annotations, 512 MiB of annotated
+//! text): the rest are skipped with [`SkipReason::ProjectLimit`], the same files on every run.
+//! Callers decide what that means (`check` fails with status 2).
+//!
 //! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter -> UTF-8
 //! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither annotations
 //! nor syntax errors are counted as scanned and left out of the index.
@@ -74,6 +81,8 @@ pub struct WalkOptions {
     pub include: Vec<String>,
     /// Files and directories matching these globs are skipped (gitignore syntax).
     pub exclude: Vec<String>,
+    /// How much the project may hold.
+    pub limits: ProjectLimits,
 }
 
 impl Default for WalkOptions {
@@ -84,6 +93,7 @@ impl Default for WalkOptions {
             progress: None,
             include: Vec::new(),
             exclude: Vec::new(),
+            limits: ProjectLimits::default(),
         }
     }
 }
@@ -117,6 +127,8 @@ pub enum SkipReason {
     Unreadable(String),
     /// A named pipe, socket or device: opening one could block or never end.
     NotRegular,
+    /// Not read: the project reached its limits ([`ProjectLimits`]) before this file.
+    ProjectLimit,
 }
 
 impl fmt::Display for SkipReason {
@@ -134,6 +146,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Hidden => f.write_str("hidden (name starts with a dot)"),
             SkipReason::Unreadable(err) => write!(f, "unreadable: {err}"),
             SkipReason::NotRegular => f.write_str("not a regular file"),
+            SkipReason::ProjectLimit => f.write_str("not read: the project reached its size limit"),
         }
     }
 }
@@ -265,27 +278,51 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 
     let total = by_path.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<(PathBuf, Outcome)> = by_path
-        .into_par_iter()
-        .map(|(rel, (abs, language, size))| {
-            let key = if options.absolute_paths { abs.to_string_lossy().into_owned() } else { rel };
-            let outcome = load(&abs, Arc::from(key), language, size, options);
-            if let Some(Progress(report)) = &options.progress {
-                report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
-            }
-            (abs, outcome)
-        })
-        .collect();
+    let load_one = |(rel, (abs, language, size)): (String, (PathBuf, Language, u64))| {
+        let key = if options.absolute_paths { abs.to_string_lossy().into_owned() } else { rel };
+        let outcome = load(&abs, Arc::from(key), language, size, options);
+        if let Some(Progress(report)) = &options.progress {
+            report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+        }
+        (abs, outcome)
+    };
 
+    // Files are read in parallel, a chunk at a time in path order, and merged in that order
+    // until the project limits are reached: the files after that are skipped, the same ones
+    // on every run, and no more than one chunk is ever held beyond the limits.
     let mut index = ProjectIndex::new();
     let mut files_scanned = 0;
-    for (abs, outcome) in outcomes {
-        match outcome {
-            Outcome::Skipped(reason) => skipped.push((abs, reason)),
-            Outcome::Scanned(facts) => {
-                files_scanned += 1;
-                if let Some(facts) = facts {
-                    index.set_file(Arc::new(facts));
+    let (mut annotations, mut text) = (0usize, 0u64);
+    let mut limit_reached = false;
+    let mut pending = by_path.into_iter().peekable();
+    while pending.peek().is_some() {
+        let mut chunk = Vec::new();
+        let mut chunk_bytes = 0;
+        while let Some(entry) = pending.next_if(|_| chunk.len() < CHUNK_FILES && chunk_bytes < CHUNK_BYTES) {
+            chunk_bytes += entry.1.2;
+            chunk.push(entry);
+        }
+        if limit_reached {
+            skipped.extend(chunk.into_iter().map(|(_, (abs, _, _))| (abs, SkipReason::ProjectLimit)));
+            continue;
+        }
+        let outcomes: Vec<(PathBuf, Outcome)> = chunk.into_par_iter().map(load_one).collect();
+        for (abs, outcome) in outcomes {
+            match outcome {
+                _ if limit_reached => skipped.push((abs, SkipReason::ProjectLimit)),
+                Outcome::Skipped(reason) => skipped.push((abs, reason)),
+                Outcome::Scanned(facts) => {
+                    if let Some(facts) = facts {
+                        annotations += facts.annotations().len();
+                        text += facts.text.len() as u64;
+                        if annotations > options.limits.annotations || text > options.limits.text {
+                            limit_reached = true;
+                            skipped.push((abs, SkipReason::ProjectLimit));
+                            continue;
+                        }
+                        index.set_file(Arc::new(facts));
+                    }
+                    files_scanned += 1;
                 }
             }
         }
@@ -298,6 +335,36 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     skipped.dedup_by(|a, b| a.0 == b.0);
 
     Ok(Scan { index, files_scanned, skipped, root: base })
+}
+
+/// Most files read in parallel between two checks of the project limits.
+const CHUNK_FILES: usize = 1024;
+/// Most bytes (by the files' sizes) read in parallel between two checks of the project limits.
+const CHUNK_BYTES: u64 = 64 << 20;
+
+/// How much one project may hold ([`crate::limits`]): the walk stops before the file that
+/// would take it past either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProjectLimits {
+    /// Annotations in all files.
+    pub annotations: usize,
+    /// Bytes of the text of annotated files (the index keeps their text).
+    pub text: u64,
+}
+
+impl fmt::Display for ProjectLimits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} annotations, {} MiB of annotated files", self.annotations, self.text >> 20)
+    }
+}
+
+impl Default for ProjectLimits {
+    fn default() -> Self {
+        ProjectLimits {
+            annotations: crate::limits::MAX_PROJECT_ANNOTATIONS,
+            text: crate::limits::MAX_PROJECT_TEXT,
+        }
+    }
 }
 
 /// Files found by the walkers (absolute path, language, size from metadata) and the skipped.

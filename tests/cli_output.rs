@@ -48,7 +48,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "malformed-annotation",
             "prose-like-annotation",
             "unknown-verb",
-            "unused-definition"
+            "unused-definition",
+            "resource-limit"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");

@@ -458,10 +458,12 @@ async fn cancelling_long_requests() {
         let id = json!(format!("long-{method}"));
         s.client.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
         s.client.notify("$/cancelRequest", json!({"id": id})).await;
-        // Cancelled before it ran, or answered: either way exactly one response.
+        // Cancelled before it ran (RequestCancelled), or answered (a result, or for the diagram
+        // of 20,000 flows the size-limit error): either way one response.
         let response = s.client.response(id.clone()).await;
         let cancelled = response["error"]["code"] == REQUEST_CANCELLED;
-        assert!(cancelled || response.get("result").is_some(), "{response}");
+        let refused = response["error"]["message"].as_str().is_some_and(|m| m.contains("over the limits"));
+        assert!(cancelled || refused || response.get("result").is_some(), "{response}");
         s.assert_alive(method).await;
     }
     // Cancelling what is already answered, or was never asked, is harmless.

@@ -5,7 +5,7 @@
 //! `render::dot`, `render::svg`).
 //!
 //! Exit codes: 0 on success, 2 on usage errors (clap, an unknown `--scope`, a `file:` scope
-//! naming no file) and I/O errors.
+//! naming no file), a diagram over the size limits ([`crate::limits`]) and I/O errors.
 
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis;
@@ -118,6 +118,12 @@ pub fn run(args: &DfdArgs) -> i32 {
     };
     let analysis = analysis::Analysis::new(&scan.index);
     let dfd = render::dfd::build(&scan.index, &analysis, &scope);
+    if let Some(reason) = dfd.too_large() {
+        eprintln!(
+            "threat-analyzer: error: {reason} (--scope boundary:<name>, component:<path> or file:<path>)"
+        );
+        return EXIT_ERROR;
+    }
     let text = match args.format {
         DfdFormat::Mermaid => render::mermaid::render(&dfd),
         DfdFormat::Dot => render::dot::render(&dfd),

@@ -246,11 +246,43 @@ pub(crate) fn scan_project(path: &std::path::Path) -> Result<Project, i32> {
             eprintln!("threat-analyzer: error: {err}");
             EXIT_ERROR
         })?;
+    report_unread(&scan, false)?;
     let root = if path.is_dir() { path.to_path_buf() } else { scan.root.clone() };
     let name = std::fs::canonicalize(&root)
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
     Ok(Project { scan, root, name })
+}
+
+/// Says what the walk left out that changes the result, on standard error: files over the
+/// size limit (a note, unless `--verbose` listed every skipped file already), and files past
+/// the project limits (an error: the model would be incomplete, so the run fails with status
+/// 2).
+fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
+    let names = |wanted: fn(&walk::SkipReason) -> bool| -> Vec<String> {
+        scan.skipped.iter().filter(|(_, r)| wanted(r)).map(|(p, _)| p.display().to_string()).collect()
+    };
+    let too_large = names(|r| matches!(r, walk::SkipReason::TooLarge { .. }));
+    if !too_large.is_empty() && !verbose {
+        let shown = too_large.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let more = if too_large.len() > 3 { ", ..." } else { "" };
+        eprintln!(
+            "threat-analyzer: note: {} over the size limit not read ({shown}{more}); --max-file-size \
+             raises the limit, --verbose lists every skipped file",
+            if too_large.len() == 1 { "1 file".to_string() } else { format!("{} files", too_large.len()) }
+        );
+    }
+    let unread = names(|r| *r == walk::SkipReason::ProjectLimit);
+    if let Some(first) = unread.first() {
+        eprintln!(
+            "threat-analyzer: error: the project is larger than the limits ({}): {} files were not read, \
+             from {first} on; check part of it (a PATH, --include or --exclude)",
+            walk::ProjectLimits::default(),
+            unread.len()
+        );
+        return Err(EXIT_ERROR);
+    }
+    Ok(())
 }
 
 /// Runs `check`; returns the exit status.
@@ -273,6 +305,9 @@ pub fn check(args: &CheckArgs) -> i32 {
         for (path, reason) in &scan.skipped {
             let _ = writeln!(stderr, "skipped {}: {reason}", path.display());
         }
+    }
+    if let Err(status) = report_unread(&scan, args.verbose) {
+        return status;
     }
     let mut overrides = LevelOverrides::default();
     for spec in &args.severity {

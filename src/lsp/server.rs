@@ -415,6 +415,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
     let worker = tokio::task::spawn_blocking(move || {
         let mut files = 0;
         let mut annotated = 0;
+        let mut limited = Vec::new();
         for root in roots {
             let tx = tx.clone();
             let options = WalkOptions {
@@ -425,6 +426,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 }))),
                 include: settings.include.clone(),
                 exclude: settings.exclude.clone(),
+                limits: walk::ProjectLimits::default(),
             };
             let scan = match walk::scan_from(&root, std::slice::from_ref(&root), &options) {
                 Ok(scan) => scan,
@@ -434,6 +436,10 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 }
             };
             files += scan.files_scanned;
+            let unread = scan.skipped.iter().filter(|(_, r)| *r == walk::SkipReason::ProjectLimit).count();
+            if unread > 0 {
+                limited.push((root.clone(), unread));
+            }
             // Merge file by file so requests see what is known so far.
             for facts in scan.index.files() {
                 annotated += 1;
@@ -446,7 +452,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             }
             worker_state.changed.notify_one();
         }
-        (files, annotated)
+        (files, annotated, limited)
     });
     let mut last = 0;
     while let Some((done, total)) = rx.recv().await {
@@ -465,7 +471,18 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             .await;
         }
     }
-    let (files, annotated) = worker.await.unwrap_or((0, 0));
+    let (files, annotated, limited) = worker.await.unwrap_or_default();
+    for (root, unread) in limited {
+        let warning = format!(
+            "threat-analyzer: {} is larger than the project limits ({}): {unread} files were not read, so \
+             the threat model is incomplete (exclude generated or vendored directories with the `exclude` \
+             setting)",
+            root.display(),
+            walk::ProjectLimits::default()
+        );
+        tracing::warn!("{warning}");
+        client.show_message(MessageType::WARNING, warning).await;
+    }
     let message = format!(
         "indexed {files} files ({annotated} with annotations) in {} ms",
         started.elapsed().as_millis()
@@ -1066,13 +1083,16 @@ impl LanguageServer for Backend {
                 self.read(|index, _| {
                     let analysis = state.analysis(index);
                     let dfd = crate::render::dfd::build(index, &analysis, &scope);
+                    if let Some(reason) = dfd.too_large() {
+                        return Err(Error::invalid_params(format!("threat-analyzer.dfd: {reason}")));
+                    }
                     let text = match format.as_str() {
                         "dot" => crate::render::dot::render(&dfd),
                         "svg" => crate::render::svg::render(&dfd),
                         _ => crate::render::mermaid::render(&dfd),
                     };
-                    serde_json::json!({ "format": format, "text": text })
-                })
+                    Ok(serde_json::json!({ "format": format, "text": text }))
+                })?
                 .map(Some)
             }
             "threat-analyzer.showDfd" => self.show_dfd(params.arguments.first()),
@@ -1152,16 +1172,19 @@ impl Backend {
             .map_or_else(|| "workspace".to_string(), |n| n.to_string_lossy().into_owned());
         let what = describe_scope(&scope);
         let state = self.state.clone();
-        let html = self.read(|index, _| {
-            let analysis = state.analysis(index);
-            let dfd = crate::render::dfd::build(index, &analysis, &scope);
-            crate::render::report_html::dfd_page(&dfd, &heading, &what)
-        })?;
         let failed = |message: String| Error {
             code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(REQUEST_FAILED),
             message: format!("threat-analyzer.showDfd: {message}").into(),
             data: None,
         };
+        let html = self.read(|index, _| {
+            let analysis = state.analysis(index);
+            let dfd = crate::render::dfd::build(index, &analysis, &scope);
+            match dfd.too_large() {
+                Some(reason) => Err(failed(reason)),
+                None => Ok(crate::render::report_html::dfd_page(&dfd, &heading, &what)),
+            }
+        })??;
         let dir = super::preview::preview_dir(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
             .map_err(failed)?;
         let path = super::preview::write(&dir, &roots, &html).map_err(failed)?;

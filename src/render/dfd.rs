@@ -193,6 +193,20 @@ pub struct Dfd {
 }
 
 impl Dfd {
+    /// Why the diagram is too big to draw ([`crate::limits`]), or `None`.
+    pub fn too_large(&self) -> Option<String> {
+        use crate::limits::{MAX_DIAGRAM_EDGES, MAX_DIAGRAM_NODES};
+        (self.nodes.len() > MAX_DIAGRAM_NODES || self.edges.len() > MAX_DIAGRAM_EDGES).then(|| {
+            format!(
+                "the diagram has {} elements and {} flows, over the limits ({MAX_DIAGRAM_NODES} elements, \
+                 {MAX_DIAGRAM_EDGES} flows): draw part of it with a scope (a trust boundary, a component \
+                 or a file)",
+                self.nodes.len(),
+                self.edges.len()
+            )
+        })
+    }
+
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.binary_search_by(|n| n.id.as_str().cmp(id)).ok().map(|i| &self.nodes[i])
     }

@@ -107,6 +107,8 @@ pub enum Block {
     Table(Table),
     /// The project's data-flow diagram ([`Report::dfd`]).
     Diagram,
+    /// The diagram's place when it is too big to draw: why (plain text).
+    DiagramTooLarge(String),
 }
 
 impl Block {
@@ -115,7 +117,7 @@ impl Block {
         match self {
             Block::Summary(_) => "Summary",
             Block::Table(t) => t.title,
-            Block::Diagram => "Data-flow diagram",
+            Block::Diagram | Block::DiagramTooLarge(_) => "Data-flow diagram",
         }
     }
 }
@@ -139,12 +141,20 @@ pub fn build(
     project: &str,
 ) -> Report {
     let model = Model::new(index, analysis);
-    let dfd = dfd::build(index, analysis, &Scope::Project);
+    let mut dfd = dfd::build(index, analysis, &Scope::Project);
     let g = Gather { model: &model };
     let mut blocks = vec![summary_block(summary), Block::Table(g.open_table())];
     blocks.extend(g.tables().into_iter().map(Block::Table));
     blocks.push(Block::Table(g.stride_table(&dfd)));
-    blocks.push(Block::Diagram);
+    match dfd.too_large() {
+        None => blocks.push(Block::Diagram),
+        Some(reason) => {
+            blocks.push(Block::DiagramTooLarge(format!(
+                "Not drawn: {reason} (`threat-analyzer dfd --scope ...`)."
+            )));
+            dfd = Dfd::default();
+        }
+    }
     blocks.push(Block::Table(diagnostics_table(index, diagnostics)));
     Report { project: project.to_string(), blocks, dfd }
 }

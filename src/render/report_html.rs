@@ -167,6 +167,14 @@ pub fn write(report: &Report, options: &ReportOptions) -> String {
                 body.push_str("</dl>\n</section>\n");
             }
             Block::Table(table) => write_table(&mut body, &id, table, prefix),
+            Block::DiagramTooLarge(reason) => {
+                let _ = writeln!(
+                    body,
+                    "<section id=\"{id}\">\n<h2>{}</h2>\n<p>{}</p>\n</section>",
+                    escape(block.title()),
+                    escape(reason)
+                );
+            }
             Block::Diagram => {
                 let _ = writeln!(
                     body,

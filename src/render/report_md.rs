@@ -62,6 +62,9 @@ pub fn write(report: &Report, options: &ReportOptions) -> String {
                     t.rows.iter().map(|row| row.iter().map(|cell| inlines(cell, prefix)).collect()).collect();
                 table(&mut out, &t.header, &rows);
             }
+            Block::DiagramTooLarge(reason) => {
+                let _ = writeln!(out, "{}\n", escape(reason));
+            }
             Block::Diagram => {
                 let diagram = mermaid::render(&report.dfd);
                 let fence = fence_for(&diagram);

@@ -15,6 +15,7 @@ export const DIAGNOSTIC_CODES = [
   'prose-like-annotation',
   'unknown-verb',
   'unused-definition',
+  'resource-limit',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
