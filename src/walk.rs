@@ -24,7 +24,9 @@
 //! - A file named directly on the command line is read even when an ignore rule matches it.
 //! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
 //!   config's `paths:` (each with optional `ignore:` globs, gitignore syntax, relative to the
-//!   entry's path). A config that does not parse is an error.
+//!   entry's path). A config that does not parse is an error, and so is a `paths:` entry outside
+//!   the directory, lexically (`../x`, `/etc`) or through a symbolic link: a repository's
+//!   configuration may only make the tool read the repository.
 //!
 //! # Reported paths
 //!
@@ -234,6 +236,10 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         if config.is_file() {
             for entry in read_threatspec_config(&config)? {
                 let target = normalize(&root.join(&entry.path));
+                confine_to_project(root, &target).map_err(|why| WalkError::Config {
+                    path: config.clone(),
+                    message: format!("paths entry {:?} {why}", entry.path),
+                })?;
                 let meta = std::fs::metadata(&target).map_err(|error| WalkError::Config {
                     path: config.clone(),
                     message: format!("paths entry {:?}: {}: {error}", entry.path, target.display()),
@@ -478,6 +484,22 @@ pub fn read_file_facts(
     Ok((!facts.parsed.annotations.is_empty() || !facts.parsed.errors.is_empty()).then_some(facts))
 }
 
+/// Checks that a path a project's configuration names lies inside the project `root`, also
+/// once symbolic links are resolved: a repository's configuration may only make the tool read
+/// the repository (a `paths: [/home/me/.aws]` would otherwise be walked and parsed).
+fn confine_to_project(root: &Path, target: &Path) -> Result<(), String> {
+    if !target.starts_with(root) {
+        return Err(format!("is outside the project ({})", root.display()));
+    }
+    match (std::fs::canonicalize(root), std::fs::canonicalize(target)) {
+        (Ok(root), Ok(real)) if !real.starts_with(&root) => {
+            Err(format!("leads out of the project through a symbolic link (to {})", real.display()))
+        }
+        // A missing target is reported where it is read.
+        _ => Ok(()),
+    }
+}
+
 fn not_regular() -> io::Error {
     io::Error::other("not a regular file")
 }
@@ -527,7 +549,7 @@ fn decode(bytes: Vec<u8>) -> Result<Option<Arc<str>>, SkipReason> {
 }
 
 /// Lexically normalised absolute path: `.` dropped, `..` pops a component (never past the root).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

@@ -95,8 +95,8 @@ pub fn parse_scope(text: &str) -> Result<ScopeArg, String> {
 
 /// Runs `dfd`; returns the exit status.
 pub fn run(args: &DfdArgs) -> i32 {
-    let scan = match super::scan_project(&args.path) {
-        Ok(project) => project.scan,
+    let (scan, project_root) = match super::scan_project(&args.path) {
+        Ok(project) => (project.scan, project.root),
         Err(status) => return status,
     };
     let scope = match &args.scope {
@@ -129,8 +129,22 @@ pub fn run(args: &DfdArgs) -> i32 {
         DfdFormat::Dot => render::dot::render(&dfd),
         DfdFormat::Svg => render::svg::render(&dfd),
     };
+    if let Some(path) = &args.output {
+        return match super::output::write(
+            path,
+            &project_root,
+            super::output::Requested::OnCommandLine,
+            text.as_bytes(),
+        ) {
+            Ok(()) => EXIT_OK,
+            Err(message) => {
+                eprintln!("threat-analyzer: error: {message}");
+                EXIT_ERROR
+            }
+        };
+    }
     let written = match &args.output {
-        Some(path) => std::fs::write(path, text.as_bytes()).map_err(|e| (path.display().to_string(), e)),
+        Some(_) => Ok(()),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())

@@ -8,6 +8,7 @@
 //!
 //! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
 
+use super::output::{self, Requested};
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis::Analysis;
 use crate::render::export::{self, ExportOptions, Model};
@@ -84,11 +85,18 @@ pub fn run(args: &ExportArgs) -> i32 {
             vec![(file, export::to_pretty(&value))]
         }
     };
-    for (path, text) in &files {
-        if let Err(e) = write(path, text) {
-            eprintln!("threat-analyzer: error: cannot write {}: {e}", path.display());
-            return EXIT_ERROR;
-        }
+    let requested = if args.output.is_some() { Requested::OnCommandLine } else { Requested::ByDefault };
+    // Every file is checked before any is written.
+    let checked = files.iter().try_for_each(|(path, _)| output::check(path, &project_root, requested));
+    let written = checked.and_then(|()| {
+        files.iter().try_for_each(|(path, text)| {
+            output::prepare(path, &project_root, requested)?;
+            output::write(path, &project_root, requested, text.as_bytes())
+        })
+    });
+    if let Err(message) = written {
+        eprintln!("threat-analyzer: error: {message}");
+        return EXIT_ERROR;
     }
     let shown = match args.format {
         ExportFormat::Threatspec => files.first().and_then(|(p, _)| p.parent()).map(Path::to_path_buf),
@@ -98,11 +106,4 @@ pub fn run(args: &ExportArgs) -> i32 {
         eprintln!("threat-analyzer: wrote {} export to {}", args.format.name(), p.display());
     }
     EXIT_OK
-}
-
-fn write(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, text.as_bytes())
 }

@@ -10,6 +10,7 @@
 
 mod dfd;
 mod export;
+mod output;
 mod report;
 
 use crate::analysis;
@@ -325,8 +326,15 @@ pub fn check(args: &CheckArgs) -> i32 {
         Format::Sarif => render::sarif::render(&scan.index, &diagnostics, &summary, &scan.root),
     };
 
+    if let Some(path) = &args.output
+        && let Err(message) =
+            output::write(path, &scan.root, output::Requested::OnCommandLine, report.as_bytes())
+    {
+        eprintln!("threat-analyzer: error: {message}");
+        return EXIT_ERROR;
+    }
     let written = match &args.output {
-        Some(path) => std::fs::write(path, report.as_bytes()).map_err(|e| (path.display().to_string(), e)),
+        Some(_) => Ok(()),
         None => {
             let choice = if args.no_color { ColorChoice::Never } else { ColorChoice::Auto };
             let mut out = anstream::AutoStream::new(std::io::stdout().lock(), choice);

@@ -7,6 +7,7 @@
 //!
 //! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
 
+use super::output::{self, Requested};
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis::Analysis;
 use crate::render::report::{self, ReportOptions};
@@ -75,14 +76,13 @@ pub fn run(args: &ReportArgs) -> i32 {
         Err(status) => return status,
     };
     let root_label = name.unwrap_or_else(|| "project".to_string());
-    let file = args
-        .output
-        .clone()
-        .unwrap_or_else(|| project_root.join(".threatmodel").join(args.format.file_name()));
-    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Err(e) = std::fs::create_dir_all(parent)
-    {
-        eprintln!("threat-analyzer: error: cannot write {}: {e}", file.display());
+    let (file, requested) = match &args.output {
+        Some(file) => (file.clone(), Requested::OnCommandLine),
+        None => (project_root.join(".threatmodel").join(args.format.file_name()), Requested::ByDefault),
+    };
+    // Refused before rendering; the directory exists afterwards, for the links' prefix.
+    if let Err(message) = output::prepare(&file, &project_root, requested) {
+        eprintln!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
     let analysis = Analysis::new(&scan.index);
@@ -94,8 +94,8 @@ pub fn run(args: &ReportArgs) -> i32 {
         ReportFormat::Markdown => report_md::write(&report, &options),
         ReportFormat::Html => report_html::write(&report, &options),
     };
-    if let Err(e) = std::fs::write(&file, text.as_bytes()) {
-        eprintln!("threat-analyzer: error: cannot write {}: {e}", file.display());
+    if let Err(message) = output::write(&file, &project_root, requested, text.as_bytes()) {
+        eprintln!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
     eprintln!("threat-analyzer: wrote {} report to {}", args.format.name(), file.display());

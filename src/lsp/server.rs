@@ -416,6 +416,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         let mut files = 0;
         let mut annotated = 0;
         let mut limited = Vec::new();
+        let mut failed = Vec::new();
         for root in roots {
             let tx = tx.clone();
             let options = WalkOptions {
@@ -432,6 +433,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 Ok(scan) => scan,
                 Err(e) => {
                     tracing::warn!(root = %root.display(), "cannot index: {e}");
+                    failed.push(format!("threat-analyzer: cannot index {}: {e}", root.display()));
                     continue;
                 }
             };
@@ -452,7 +454,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             }
             worker_state.changed.notify_one();
         }
-        (files, annotated, limited)
+        (files, annotated, limited, failed)
     });
     let mut last = 0;
     while let Some((done, total)) = rx.recv().await {
@@ -471,7 +473,10 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             .await;
         }
     }
-    let (files, annotated, limited) = worker.await.unwrap_or_default();
+    let (files, annotated, limited, failed) = worker.await.unwrap_or_default();
+    for message in failed {
+        client.show_message(MessageType::WARNING, message).await;
+    }
     for (root, unread) in limited {
         let warning = format!(
             "threat-analyzer: {} is larger than the project limits ({}): {unread} files were not read, so \

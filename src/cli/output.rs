@@ -1,0 +1,160 @@
+//! Where the CLI may write, and the one way it writes files.
+//!
+//! Owns: the output-path rule of `check -o`, `dfd -o`, `report [-o]` and `export [-o]`, and
+//! writing the files. Must never: write through a symbolic link that a repository could have
+//! planted, or follow one out of the project for an output the user did not name.
+//!
+//! # Threat model
+//!
+//! The files threat-analyzer reads come from a repository, which may be hostile (a pull request
+//! checked out in CI, a project cloned to look at). The user and the command line are trusted.
+//! A repository cannot choose what the CLI writes (always a report or an export), but it can
+//! choose *where*, by planting symbolic links at the places the CLI writes to:
+//!
+//! - `.threatmodel` committed as a link to `~/.ssh`, or `.threatmodel/report.md` as a link to
+//!   `~/.bashrc`: `threat-analyzer report` would overwrite a file outside the project;
+//! - `results.sarif` committed as a link: `check --format sarif -o results.sarif` in CI
+//!   would overwrite whatever it points to on the runner;
+//! - `out` committed as a link to `/etc`: `dfd -o out/dfd.svg` would write there.
+//!
+//! So:
+//!
+//! 1. **No output is written through a symbolic link at the file itself**, whoever named it
+//!    (checked, and enforced when opening with `O_NOFOLLOW`): the user named a file, not
+//!    where a link in the repository sends it.
+//! 2. **Default outputs** (`.threatmodel/...` when there is no `-o`) must lie in the project:
+//!    every directory from the project root down is a real directory (created if missing,
+//!    never followed when it is a link).
+//! 3. **Paths given with `-o`** are the user's choice and are written where they say,
+//!    including outside the project (`-o /tmp/dfd.svg` in CI, `-o ../site/report.html`).
+//!    But a path that *names* a place inside the project (or inside the current directory)
+//!    must also *resolve* there: a symbolic link inside the project that leads out of it is
+//!    refused, because the user asked for a place in the project and the repository chose
+//!    another.
+//!
+//! Refusals exit with status 2 and name the path and the link. The other direction, paths a
+//! repository's own configuration asks the tool to *read* (`threatspec.yaml` `paths:`), must
+//! stay inside the project: see the `walk` module.
+
+use crate::walk::normalize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Who chose an output path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requested {
+    /// The command's default (`.threatmodel/...` in the project root).
+    ByDefault,
+    /// The user, with `-o`.
+    OnCommandLine,
+}
+
+/// Checks `path` against the output rule (see the module docs) and writes `bytes` to it (its
+/// directory must exist: see [`prepare`]). The error names the path and why.
+pub fn write(path: &Path, project_root: &Path, requested: Requested, bytes: &[u8]) -> Result<(), String> {
+    check(path, project_root, requested)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let mut file = options.open(path).map_err(|e| cannot_write(path, e))?;
+    file.write_all(bytes).map_err(|e| cannot_write(path, e))
+}
+
+fn cannot_write(path: &Path, e: std::io::Error) -> String {
+    format!("cannot write {}: {e}", path.display())
+}
+
+/// Whether `path` may be written (see the module docs).
+pub fn check(path: &Path, project_root: &Path, requested: Requested) -> Result<(), String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot determine the current directory: {e}"))?;
+    let abs = normalize(&cwd.join(path));
+    let root = normalize(&cwd.join(project_root));
+    if std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "refusing to write {}: it is a symbolic link{} (a repository can plant one where output \
+             goes; remove it or write elsewhere)",
+            path.display(),
+            link_target(&abs)
+        ));
+    }
+    match requested {
+        Requested::ByDefault => {
+            if !abs.starts_with(&root) {
+                return Err(format!(
+                    "refusing to write {}: the default output must be inside {}",
+                    path.display(),
+                    root.display()
+                ));
+            }
+            match first_link(&root, &abs) {
+                Some(link) => Err(link_out(path, &link)),
+                None => Ok(()),
+            }
+        }
+        Requested::OnCommandLine => {
+            for base in [&root, &cwd] {
+                if abs.starts_with(base) && !resolve(&abs).starts_with(resolve(base)) {
+                    let link = first_link(base, &abs).unwrap_or_else(|| abs.clone());
+                    return Err(link_out(path, &link));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn link_out(path: &Path, link: &Path) -> String {
+    format!(
+        "refusing to write {}: {} is a symbolic link{} that leads out of the project (give the real \
+         path to write there)",
+        path.display(),
+        link.display(),
+        link_target(link)
+    )
+}
+
+fn link_target(link: &Path) -> String {
+    std::fs::read_link(link).map(|t| format!(" to {}", t.display())).unwrap_or_default()
+}
+
+/// Checks `path` against the output rule and creates its missing directories (checked again
+/// afterwards, in case a link appeared meanwhile).
+pub fn prepare(path: &Path, project_root: &Path, requested: Requested) -> Result<(), String> {
+    check(path, project_root, requested)?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| cannot_write(path, e))?;
+        check(path, project_root, requested)?;
+    }
+    Ok(())
+}
+
+/// The first symbolic link on the way from `base` down to `abs` (both absolute).
+fn first_link(base: &Path, abs: &Path) -> Option<PathBuf> {
+    let mut at = base.to_path_buf();
+    for component in abs.strip_prefix(base).ok()?.components() {
+        at.push(component);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// `path` with symbolic links resolved as far as it exists (the rest appended as is).
+fn resolve(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            return rest.iter().rev().fold(real, |acc: PathBuf, part| acc.join(part));
+        }
+        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Where the CLI writes, and what a repository's configuration may make it read (the rule and
+//! its threat model are in `cli::output`'s and `walk`'s module docs): symbolic links planted
+//! by a repository never redirect an output out of the project, paths the user names are
+//! honoured, and `threatspec.yaml` may only name paths inside the project.
+
+#[path = "hostile_support.rs"]
+mod hostile;
+mod lsp_support;
+#[path = "cli_support.rs"]
+mod support;
+
+use hostile::{assert_unchanged, digest};
+use serde_json::{Value, json};
+use std::os::unix::fs::symlink;
+use support::*;
+
+const ANNOTATED: &str = "# @threat SQL Injection (#sqli) [high]\n# @exposes Shop.Api to #sqli\n";
+
+/// A project, and a directory outside it holding a file a hostile link could aim at.
+fn project_and_outside() -> (tempfile::TempDir, tempfile::TempDir) {
+    let project = tempdir();
+    write(project.path(), "app.py", ANNOTATED);
+    let outside = tempdir();
+    write(outside.path(), "victim.txt", "precious\n");
+    (project, outside)
+}
+
+fn assert_refused(r: &Run, names: &[&str]) {
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.starts_with("threat-analyzer: error: refusing to write "), "{r:?}");
+    for name in names {
+        assert!(r.stderr.contains(name), "{name} not named: {r:?}");
+    }
+}
+
+#[test]
+fn default_outputs_never_follow_a_planted_link() {
+    let (project, outside) = project_and_outside();
+    let (p, o) = (project.path(), outside.path());
+    let before = digest(o);
+    // `.threatmodel` itself is a link out of the project.
+    symlink(o, p.join(".threatmodel")).unwrap();
+    for args in [
+        &["report"][..],
+        &["report", "--format", "html"],
+        &["export", "--format", "json"],
+        &["export", "--format", "threatspec"],
+    ] {
+        let r = run(p, args);
+        assert_refused(&r, &[".threatmodel", "symbolic link", "leads out of the project"]);
+    }
+    assert_unchanged(&before, &digest(o), "refused default outputs");
+    // The report file is a link (to a file outside, or inside).
+    std::fs::remove_file(p.join(".threatmodel")).unwrap();
+    std::fs::create_dir(p.join(".threatmodel")).unwrap();
+    symlink(o.join("victim.txt"), p.join(".threatmodel/report.md")).unwrap();
+    let r = run(p, &["report"]);
+    assert_refused(&r, &["report.md", "is a symbolic link"]);
+    assert_eq!(std::fs::read_to_string(o.join("victim.txt")).unwrap(), "precious\n");
+    // A subdirectory of the export is a link.
+    symlink(o, p.join(".threatmodel/threatspec")).unwrap();
+    let r = run(p, &["export", "--format", "threatspec"]);
+    assert_refused(&r, &["threatspec", "symbolic link"]);
+    assert_unchanged(&before, &digest(o), "refused default outputs");
+    // Without links, the defaults are written.
+    std::fs::remove_dir_all(p.join(".threatmodel")).unwrap();
+    for args in [&["report"][..], &["export", "--format", "threatspec"]] {
+        let r = run(p, args);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    assert!(p.join(".threatmodel/report.md").is_file());
+    assert!(p.join(".threatmodel/threatspec/threatmodel.json").is_file());
+}
+
+#[test]
+fn outputs_named_on_the_command_line() {
+    let (project, outside) = project_and_outside();
+    let (p, o) = (project.path(), outside.path());
+    // Anywhere the user names: outside the project, absolute or through `..`.
+    let abs = o.join("out.sarif");
+    let r = run(p, &["check", "--format", "sarif", "-o", abs.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(abs.is_file());
+    let up = format!("../{}/dfd.svg", o.file_name().unwrap().to_str().unwrap());
+    let r = run(p, &["dfd", "--format", "svg", "-o", &up]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(o.join("dfd.svg").is_file());
+    // A link inside the project that stays inside is followed.
+    std::fs::create_dir(p.join("site")).unwrap();
+    symlink("site", p.join("public")).unwrap();
+    let r = run(p, &["report", "-o", "public/report.html", "--format", "html"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(p.join("site/report.html").is_file());
+
+    let before = digest(o);
+    // The file named is a link: refused, whatever it points to.
+    symlink(o.join("victim.txt"), p.join("results.sarif")).unwrap();
+    let r = run(p, &["check", "--format", "sarif", "-o", "results.sarif"]);
+    assert_refused(&r, &["results.sarif", "is a symbolic link"]);
+    // A place in the project that a link sends out of it: refused.
+    symlink(o, p.join("out")).unwrap();
+    for args in [
+        &["dfd", "-o", "out/dfd.mmd"][..],
+        &["report", "-o", "out/report.md"],
+        &["export", "--format", "threatspec", "-o", "out/ts"],
+        &["check", "-o", "out/check.txt"],
+    ] {
+        let r = run(p, args);
+        assert_refused(&r, &["out", "leads out of the project"]);
+    }
+    assert_unchanged(&before, &digest(o), "refused outputs");
+    // Named by its real path, the same directory is written.
+    let real = o.join("dfd.mmd");
+    let r = run(p, &["dfd", "-o", real.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn threatspec_config_may_only_name_paths_inside_the_project() {
+    let (project, outside) = project_and_outside();
+    let (p, o) = (project.path(), outside.path());
+    write(o, "secret.py", "# @asset Outside.Secret\n");
+    symlink(o, p.join("linked")).unwrap();
+    std::fs::create_dir(p.join("src")).unwrap();
+    symlink("src", p.join("alias")).unwrap();
+    let outside_name = o.file_name().unwrap().to_str().unwrap();
+    for entry in [format!("../{outside_name}"), o.display().to_string(), "linked".into(), "src/../..".into()]
+    {
+        write(p, "threatspec.yaml", format!("paths:\n  - app.py\n  - '{entry}'\n"));
+        let r = run(p, &["check"]);
+        assert_eq!(r.code, 2, "{entry}: {r:?}");
+        assert!(
+            r.stderr.contains("threatspec.yaml")
+                && r.stderr.contains(&format!("{entry:?}"))
+                && (r.stderr.contains("is outside the project")
+                    || r.stderr.contains("leads out of the project")),
+            "{entry}: {r:?}"
+        );
+    }
+    // Links that stay inside are fine.
+    write(p, "src/x.py", ANNOTATED);
+    write(p, "threatspec.yaml", "paths:\n  - app.py\n  - alias\n");
+    let r = run(p, &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.json()["summary"]["files_scanned"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_server_never_indexes_what_a_config_names_outside() {
+    let (project, outside) = project_and_outside();
+    let (p, o) = (project.path(), outside.path());
+    write(o, "secret.py", "# @asset Outside.Secret\n");
+    write(p, "threatspec.yaml", format!("paths:\n  - app.py\n  - '{}'\n", o.display()));
+    let (mut client, _) = lsp_support::TestClient::start(p, json!({}), Value::Null).await;
+    client
+        .wait_for(|m| {
+            m["method"] == "window/logMessage"
+                && m["params"]["message"].as_str().is_some_and(|t| t.contains("threat-analyzer: indexed"))
+        })
+        .await;
+    let found = client.request("workspace/symbol", json!({"query": "Secret"})).await;
+    assert_eq!(found, json!([]));
+    // The user is told why the folder was not indexed.
+    let shown = client.wait_for(|m| m["method"] == "window/showMessage").await;
+    let text = shown["params"]["message"].as_str().unwrap();
+    assert!(text.contains("threatspec.yaml") && text.contains("is outside the project"), "{shown}");
+}
