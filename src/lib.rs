@@ -20,6 +20,11 @@
 //!
 //! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) does no I/O and knows no
 //! protocol types. `limits` holds the resource limits every layer applies.
+//!
+//! Repository content is untrusted (see the README's *Security* section): nothing here executes
+//! a program or opens a socket (the binary imports no function that could; checked by
+//! `tests/no_exec_no_network.rs`), every input dimension has a limit (`limits`), and outputs
+//! never follow a link a repository planted (`cli::output`).
 
 pub mod analysis;
 pub mod cli;

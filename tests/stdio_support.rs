@@ -88,7 +88,25 @@ impl StdioServer {
     /// Starts `threat-analyzer --stdio` in `cwd` with `env`, and initializes it with `root`
     /// as the workspace (`rootUri` null when `None`).
     pub fn start(cwd: &std::path::Path, root: Option<&std::path::Path>, env: &[(&str, &str)]) -> StdioServer {
-        let mut command = Command::new(bin());
+        StdioServer::start_wrapped(cwd, root, env, &[])
+    }
+
+    /// [`StdioServer::start`] with the server run by `wrapper` (a program and its arguments,
+    /// e.g. `strace -o LOG`), when not empty.
+    pub fn start_wrapped(
+        cwd: &std::path::Path,
+        root: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+        wrapper: &[String],
+    ) -> StdioServer {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin());
+                c
+            }
+            None => Command::new(bin()),
+        };
         command
             .arg("--stdio")
             .current_dir(cwd)

@@ -1,0 +1,236 @@
+//! threat-analyzer never executes anything and never touches the network, whatever a
+//! repository or a client's settings say.
+//!
+//! The argument is structural, and each part is checked here:
+//!
+//! 1. The binary cannot start a process or open a socket: it imports none of the C library's
+//!    process (`execve`, `fork`, `posix_spawn`, `system`, `popen`, ...) or network (`socket`,
+//!    `connect`, `getaddrinfo`, ...) functions, so no code path in it or in any dependency can
+//!    (Rust's `std::process` and `std::net` are built on exactly these).
+//! 2. Configuration (`threatspec.yaml`, the language server's settings) and annotations are
+//!    data: values that look like commands or URLs are matched as globs, printed escaped, or
+//!    kept as text. Runs over a project full of them, traced with `strace`, execute nothing
+//!    but the binary itself and open no socket; a local listener named by those URLs is never
+//!    contacted; no file a command would create appears.
+
+#[path = "cli_support.rs"]
+mod cli;
+#[path = "stdio_support.rs"]
+mod stdio;
+
+use serde_json::json;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+
+/// C library functions that start programs or use the network.
+const FORBIDDEN: &[&str] = &[
+    "execve",
+    "execv",
+    "execvp",
+    "execvpe",
+    "execl",
+    "execlp",
+    "execle",
+    "fexecve",
+    "fork",
+    "vfork",
+    "posix_spawn",
+    "posix_spawnp",
+    "system",
+    "popen",
+    "socket",
+    "socketpair",
+    "connect",
+    "bind",
+    "listen",
+    "accept",
+    "accept4",
+    "sendto",
+    "sendmsg",
+    "recvfrom",
+    "getaddrinfo",
+    "gethostbyname",
+    "getnameinfo",
+];
+
+/// A program the test needs: missing is a failure under CI, a skip (with the reason) otherwise.
+fn tool(name: &str) -> bool {
+    let found = Command::new(name).arg("--version").output().is_ok();
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "{name} is required under CI (.ci/run installs it)");
+        eprintln!("skipping: {name} is not installed");
+    }
+    found
+}
+
+#[test]
+fn the_binary_imports_no_process_or_network_function() {
+    if !tool("nm") {
+        return;
+    }
+    let out = Command::new("nm").args(["-D", "--undefined-only"]).arg(cli::bin()).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let imported: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .map(|s| s.split('@').next().unwrap_or(s).to_string())
+        .collect();
+    // The listing is real: the binary imports the file functions it does use.
+    assert!(imported.iter().any(|s| s == "open64" || s == "open"), "{imported:?}");
+    let found: Vec<&String> = imported.iter().filter(|s| FORBIDDEN.contains(&s.as_str())).collect();
+    assert!(found.is_empty(), "the binary imports {found:?}");
+}
+
+/// A project whose configuration and annotations are full of commands and URLs, the URLs
+/// pointing at `listener`.
+fn hostile_project(dir: &Path, url: &str) {
+    let marker = dir.join("PWNED");
+    let m = marker.display();
+    let run =
+        [format!("$(touch {m})"), format!("`touch {m}`"), format!("; touch {m}"), format!("| touch {m}")];
+    cli::write(
+        dir,
+        "threatspec.yaml",
+        format!(
+            "project:\n  name: \"{}\"\n  description: '{url}'\nimports:\n  - '{url}/imports.yaml'\n  - '{}'\npaths:\n  - path: src\n    ignore: ['{}', '{url}']\n",
+            run[0], run[1], run[2]
+        ),
+    );
+    cli::write(
+        dir,
+        "src/app.py",
+        format!(
+            "# @threat Injection (#inj) [high] -- \"{}\"\n# @exposes Shop.{{$(id)}} to #inj -- \"{url}\"\n# @flows Shop.A -> Shop.B via {url}\n# @source {url}/origin.yaml\n# @asset Shop.C -- \"{} {}\"\n",
+            run[0], run[1], run[3]
+        ),
+    );
+    cli::write(
+        dir,
+        "src/defs.gal",
+        format!("@control Fetch (#fetch) -- \"{url}\"\n@mitigates Shop.A against #inj using #fetch\n"),
+    );
+}
+
+fn assert_never_contacted(listener: &TcpListener) {
+    listener.set_nonblocking(true).unwrap();
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the listener was contacted: {other:?}"),
+    }
+}
+
+#[test]
+fn commands_and_urls_in_configuration_and_annotations_are_never_run_or_fetched() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    hostile_project(d, &url);
+    let runs: &[&[&str]] = &[
+        &["check", "--format", "sarif"],
+        &["check", "--include", "$(touch PWNED)", "--exclude", "http://127.0.0.1:1/x"],
+        &["dfd", "--format", "svg"],
+        &["report", "--format", "html", "-o", "r.html"],
+        &["report", "-o", "r.md"],
+        &["export", "--format", "threat-dragon", "-o", "td.json"],
+    ];
+    let traced = tool("strace");
+    let log = d.join("strace.log");
+    for args in runs {
+        let code = if traced {
+            let wrapper = strace_args(&log);
+            let out = Command::new(&wrapper[0])
+                .args(&wrapper[1..])
+                .arg(cli::bin())
+                .args(*args)
+                .current_dir(d)
+                .output()
+                .unwrap();
+            out.status.code()
+        } else {
+            Some(cli::run(d, args).code)
+        };
+        assert!(matches!(code, Some(0 | 1)), "{args:?}: {code:?}");
+        if traced {
+            assert_only_the_binary_ran(&log);
+        }
+    }
+    assert!(!d.join("PWNED").exists(), "a command ran");
+    assert_never_contacted(&listener);
+}
+
+#[test]
+fn the_language_server_runs_and_fetches_nothing_its_settings_or_commands_name() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    hostile_project(d, &url);
+    let marker = d.join("PWNED");
+    let evil = format!("$(touch {})", marker.display());
+    let log = d.join("strace.log");
+    let traced = tool("strace");
+    let wrapper: Vec<String> = if traced { strace_args(&log) } else { Vec::new() };
+    let cache = d.join("cache");
+    let mut server = stdio::StdioServer::start_wrapped(
+        d,
+        Some(d),
+        &[("XDG_CACHE_HOME", cache.to_str().unwrap())],
+        &wrapper,
+    );
+    let settings = json!({"threatAnalyzer": {
+        "severity": {evil.clone(): "off", "unused-definition": evil.clone()},
+        "include": [evil.clone(), url.clone()], "exclude": [format!("{url}/x")],
+        "maxFileSize": 1_000_000, "codeActionDialect": evil.clone()}});
+    server.notify("workspace/didChangeConfiguration", json!({"settings": settings}));
+    let uri =
+        tower_lsp_server::ls_types::Uri::from_file_path(d.join("src/app.py")).unwrap().as_str().to_string();
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+               "text": format!("# @exposes Shop.X to #inj -- \"{evil} {url}\"\n")}}),
+    );
+    for (command, arguments) in [
+        ("threat-analyzer.dfd", json!([{"format": "svg", "scope": {"file": format!("{url}/app.py")}}])),
+        ("threat-analyzer.showDfd", json!([{"scope": {"component": evil}}])),
+        ("threat-analyzer.reindex", json!([])),
+        (evil.as_str(), json!([url])),
+    ] {
+        server.request("workspace/executeCommand", json!({"command": command, "arguments": arguments}));
+    }
+    server.request("workspace/symbol", json!({"query": url}));
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 25}}),
+    );
+    assert!(hover.get("result").is_some(), "{hover}");
+    server.stop();
+    if traced {
+        assert_only_the_binary_ran(&log);
+    }
+    assert!(!marker.exists(), "a command ran");
+    assert_never_contacted(&listener);
+}
+
+/// `strace` and its arguments: follow threads, log program starts and sockets to `log`.
+fn strace_args(log: &Path) -> Vec<String> {
+    ["strace", "-f", "-qq", "-e", "trace=execve,execveat,socket,connect", "-o"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([log.display().to_string()])
+        .collect()
+}
+
+/// The `strace` log holds one traced call: the binary's own start. (Lines such as
+/// `123 ???( <detached ...>` are strace's notes on threads, not calls.)
+fn assert_only_the_binary_ran(log: &Path) {
+    let text = std::fs::read_to_string(log).unwrap();
+    let calls: Vec<&str> = text
+        .lines()
+        .filter(|l| ["execve(", "execveat(", "socket(", "connect("].iter().any(|c| l.contains(c)))
+        .collect();
+    assert_eq!(calls.len(), 1, "{text}");
+    assert!(calls[0].contains("execve(") && calls[0].contains("threat-analyzer"), "{calls:?}");
+    std::fs::remove_file(log).unwrap();
+}
