@@ -1,12 +1,11 @@
-//! Property tests: the parser never panics and keeps ranges inside its input; the project index
-//! updated file by file equals one rebuilt from scratch.
+//! Property tests, a few hundred cases each on every `cargo test`: the properties of
+//! `tests/invariants` (parser, comment extraction, model, language-server documents,
+//! renderers), which the fuzz targets in `fuzz/` check on millions of inputs.
+mod invariants;
+
+use invariants::*;
 use proptest::prelude::*;
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use threat_analyzer::analysis;
-use threat_analyzer::model::{FileFacts, ProjectIndex};
-use threat_analyzer::syntax::{self, Annotation, Language, RefForm};
-use threat_analyzer::text::TextRange;
+use threat_analyzer::syntax::Language;
 
 /// Fragments that make annotation-like text likely, mixed with arbitrary characters.
 fn annotation_like() -> impl Strategy<Value = String> {
@@ -45,98 +44,61 @@ fn annotation_like() -> impl Strategy<Value = String> {
     proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
 }
 
-fn check_range(text: &str, r: TextRange, what: &str) {
-    assert!(r.start <= r.end && r.end() <= text.len(), "{what} {r:?} outside {}", text.len());
-    assert!(
-        text.is_char_boundary(r.start()) && text.is_char_boundary(r.end()),
-        "{what} {r:?} not on char boundary"
-    );
-}
-
-fn check_annotation(text: &str, a: &Annotation) {
-    check_range(text, a.range, "annotation");
-    check_range(text, a.verb_range, "verb");
-    for (_, r) in a.refs() {
-        check_range(text, r.range, "ref");
-        match &r.form {
-            RefForm::Id(id) => check_range(text, id.range, "id"),
-            RefForm::Name { name, id, alias } => {
-                check_range(text, name.range, "name");
-                id.iter().chain(alias.iter()).for_each(|s| check_range(text, s.range, "name part"));
-            }
-            RefForm::Legacy { boundary, component } => {
-                check_range(text, boundary.range, "boundary");
-                check_range(text, component.range, "component");
-            }
-        }
-    }
-    for s in a.description.iter().chain(a.details.iter()).chain(a.external_refs.iter()) {
-        check_range(text, s.range, "metadata");
-    }
-}
-
-const LANGUAGE_FILES: &[&str] =
+const PARSER_FILES: &[&str] =
     &["a.py", "a.rs", "a.js", "a.go", "a.c", "a.gal", "a.yaml", "a.tf", "a.txt", "a.json"];
+
+fn parser_language(i: usize) -> Language {
+    Language::from_path(std::path::Path::new(PARSER_FILES[i % PARSER_FILES.len()])).unwrap()
+}
+
+/// Pieces of code in many languages: comment and string delimiters, brackets, line endings.
+fn code_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        annotation_like(),
+        Just("\"".to_string()),
+        Just("'".to_string()),
+        Just("`".to_string()),
+        Just("\"\"\"".to_string()),
+        Just("${".to_string()),
+        Just("#{".to_string()),
+        Just("{".to_string()),
+        Just("}".to_string()),
+        Just("(".to_string()),
+        Just(")".to_string()),
+        Just("<<EOF\n".to_string()),
+        Just("--[[".to_string()),
+        Just("]]".to_string()),
+        Just("=begin\n".to_string()),
+        Just("=end\n".to_string()),
+        Just("<!--".to_string()),
+        Just("r#\"".to_string()),
+        Just("\\".to_string()),
+        Just("    ".to_string()),
+        Just("- ".to_string()),
+        Just("x-threatspec: ".to_string()),
+    ];
+    proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn parser_never_panics_and_ranges_stay_inside(text in annotation_like(), lang in 0..LANGUAGE_FILES.len()) {
-        let Some(language) = Language::from_path(std::path::Path::new(LANGUAGE_FILES[lang])) else { return Ok(()) };
-        let parsed = syntax::parse_file(language, &text);
-        for a in &parsed.annotations {
-            check_annotation(&text, a);
-        }
-        for e in &parsed.errors {
-            check_range(&text, e.range, "error");
-        }
+    fn parser_never_panics_and_ranges_stay_inside(text in annotation_like(), lang in 0..PARSER_FILES.len()) {
+        check_parse(parser_language(lang), &text);
     }
 
     #[test]
     fn arbitrary_unicode_never_panics(text in "\\PC*") {
-        for name in LANGUAGE_FILES {
-            if let Some(language) = Language::from_path(std::path::Path::new(name)) {
-                let parsed = syntax::parse_file(language, &text);
-                for a in &parsed.annotations {
-                    check_annotation(&text, a);
-                }
-            }
+        for i in 0..PARSER_FILES.len() {
+            check_parse(parser_language(i), &text);
         }
     }
-}
 
-/// Lines the incremental test builds files from: definitions, references, duplicates and
-/// dangling ids that interact across files.
-const LINES: &[&str] = &[
-    "# @threat SQL Injection (#sqli) [high]",
-    "# @threat Stored XSS (#sqli)",
-    "# @threat XSS (#xss)",
-    "# @control Prepared (#prep)",
-    "# @exposes Shop.Orders to #sqli",
-    "# @exposes Shop:Orders to sql-injection",
-    "# @exposes Shop.Web to #xss",
-    "# @mitigates shop.orders against #sqli using #prep",
-    "# @mitigates Shop against XSS",
-    "# @accepts #xss on Shop.Web",
-    "# @exposes Shop.Web to #xsss",
-    "# @connects Shop:Web to Shop:Api with HTTPS",
-    "# @component Shop:Web (#web)",
-    "# @mitigates #web against #xss",
-    "# @confirmed #sqli on Shop.Orders",
-    "# @mitigates Shop.Orders #sqli",
-];
-
-fn file_text(lines: &[usize]) -> String {
-    lines.iter().map(|&i| LINES[i % LINES.len()]).collect::<Vec<_>>().join("\n")
-}
-
-fn snapshot(index: &ProjectIndex) -> (String, Vec<String>) {
-    let diags = analysis::diagnostics(index)
-        .into_iter()
-        .map(|d| format!("{}:{:?}:{}:{}:{}", d.file, d.range, d.code.as_str(), d.level.as_str(), d.message))
-        .collect();
-    (index.dump(), diags)
+    #[test]
+    fn comment_extraction_keeps_its_guarantees_in_every_language(text in code_like(), lang in 0..LANGUAGE_FILES.len()) {
+        check_comments(language(lang), &text);
+    }
 }
 
 proptest! {
@@ -144,36 +106,88 @@ proptest! {
 
     #[test]
     fn incremental_updates_equal_a_full_rebuild(
-        steps in proptest::collection::vec((0usize..4, proptest::option::of(proptest::collection::vec(0usize..LINES.len(), 0..6))), 1..24)
+        steps in proptest::collection::vec((0usize..4, proptest::option::of(proptest::collection::vec(0usize..MODEL_LINES.len(), 0..6))), 1..24)
     ) {
-        let mut index = ProjectIndex::new();
-        let mut current: BTreeMap<String, String> = BTreeMap::new();
-        let mut previous: Option<analysis::Analysis> = None;
-        for (file, content) in steps {
-            let path = format!("f{file}.py");
-            match content {
-                Some(lines) => {
-                    let text = file_text(&lines);
-                    index.set_file(Arc::new(FileFacts::new(path.as_str().into(), Language::Python, text.as_str().into())));
-                    current.insert(path, text);
-                }
-                None => {
-                    index.remove_file(&path);
-                    current.remove(&path);
-                }
-            }
-            let mut fresh = ProjectIndex::new();
-            for (path, text) in &current {
-                fresh.set_file(Arc::new(FileFacts::new(path.as_str().into(), Language::Python, text.as_str().into())));
-            }
-            prop_assert_eq!(snapshot(&index), snapshot(&fresh));
-            // Incremental analysis (reusing unchanged files' resolutions) equals a fresh one.
-            let incremental = analysis::Analysis::update(previous.as_ref(), &index);
-            let render = |ds: Vec<threat_analyzer::diagnostic::Diagnostic>| -> Vec<String> {
-                ds.into_iter().map(|d| format!("{}:{:?}:{}:{}", d.file, d.range, d.code.as_str(), d.message)).collect()
-            };
-            prop_assert_eq!(render(incremental.diagnostics(&index)), render(analysis::Analysis::new(&index).diagnostics(&index)));
-            previous = Some(incremental);
-        }
+        check_model(&steps);
+    }
+}
+
+/// Edits near the text's lines (and past them), in either unit, with text that makes and
+/// breaks comments, strings and line endings.
+fn doc_edits() -> impl Strategy<Value = Vec<DocEdit>> {
+    let position = (0u32..8, prop_oneof![0u32..12, Just(u32::MAX)]);
+    let edit = (
+        proptest::option::weighted(0.95, (position.clone(), position)),
+        prop_oneof![
+            Just(String::new()),
+            Just("\n".to_string()),
+            Just("\r\n".to_string()),
+            Just("\r".to_string()),
+            Just("# @audit Shop".to_string()),
+            Just("/*".to_string()),
+            Just("*/".to_string()),
+            Just("\"".to_string()),
+            Just("é😀".to_string()),
+            code_like(),
+        ],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(range, text, utf8, facts)| DocEdit { range, text, utf8, facts });
+    proptest::collection::vec(edit, 1..30)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn document_edits_match_a_reference_string(
+        lang in 0..LANGUAGE_FILES.len(),
+        initial in code_like(),
+        edits in doc_edits(),
+    ) {
+        check_document(language(lang), &initial, &edits);
+    }
+}
+
+/// Names and descriptions made of markup, quotes and the renderers' own syntax.
+fn hostile_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just(RAW_MARKUP.to_string()),
+        Just("<script>alert(1)</script>".to_string()),
+        Just("\"".to_string()),
+        Just("'".to_string()),
+        Just("&amp;".to_string()),
+        Just("-->".to_string()),
+        Just("]]>".to_string()),
+        Just("|".to_string()),
+        Just("[".to_string()),
+        Just("]".to_string()),
+        Just("{".to_string()),
+        Just("}".to_string()),
+        Just("`".to_string()),
+        Just("\u{202e}".to_string()),
+        Just("javascript:".to_string()),
+        Just("\\".to_string()),
+        Just("\\l".to_string()),
+        Just(" -> ".to_string()),
+        "[a-zA-Z ]{1,6}",
+    ];
+    proptest::collection::vec(piece, 1..6).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_renderer_escapes_annotation_text(names in proptest::collection::vec(hostile_text(), 4)) {
+        let [a, b, c, d] = [&names[0], &names[1], &names[2], &names[3]];
+        let gal = format!(
+            "@asset Shop.{a} (#a) -- \"{b}\"\n@threat {c} (#t) [high] -- \"{d}\"\n@control {d} (#c)\n\
+             @exposes #a to #t -- \"{c}\"\n@flows #a -> Shop.Db via {b}\n@boundary between #a and Shop.Db (#edge)\n\
+             @mitigates Shop.Db against #t using #c -- \"{a}\"\n@owns {b} for #a\n@handles pii on #a\n"
+        );
+        let python = format!("# @exposes Shop.Api to #t -- \"{a}\"\n# @flows Shop.Api -> Shop.{d} via {c}\n");
+        check_renderers(&gal, &python);
     }
 }

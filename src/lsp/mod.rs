@@ -19,7 +19,7 @@
 //! labelled with the document version its facts came from.
 
 pub mod convert;
-mod documents;
+pub mod documents;
 mod features;
 pub mod input;
 mod preview;

@@ -1,0 +1,365 @@
+//! The properties that the proptests (`tests/properties.rs`, run by `cargo test`) and the
+//! fuzz targets (`fuzz/`, run by `cargo fuzz`) both check, written once. Each `check_*`
+//! panics when its property does not hold.
+//!
+//! - [`check_parse`]: parsing any text in any language never panics and every range lies in
+//!   the text, on character boundaries.
+//! - [`check_comments`]: comment extraction keeps ranges in the text, blocks increase, and the
+//!   fast lexer, whenever it decides, finds exactly the comments tree-sitter finds.
+//! - [`check_model`]: a project index updated file by file (and its incremental analysis)
+//!   equals one rebuilt from scratch.
+//! - [`check_document`]: a language-server document edited incrementally, with UTF-16 or
+//!   UTF-8 positions (in range or not), holds exactly the text of a reference string edited
+//!   the same way, and its incrementally re-read facts equal a fresh parse.
+//! - [`check_renderers`]: every output format renders any project, machine formats parse, and
+//!   markup never carries annotation text unescaped (no raw `<`, an inert HTML page, a
+//!   well-formed SVG).
+#![allow(dead_code)]
+
+#[path = "../html_support/mod.rs"]
+pub mod html_support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use threat_analyzer::analysis::{self, Analysis};
+use threat_analyzer::diagnostic::Diagnostic;
+use threat_analyzer::lsp::documents::Document;
+use threat_analyzer::model::{FileFacts, ProjectIndex};
+use threat_analyzer::render::{self, dfd};
+use threat_analyzer::syntax::{self, Annotation, CandidateLine, Language, RefForm, comments, lexer, parser};
+use threat_analyzer::text::{ColumnUnit, TextRange};
+use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
+
+pub fn check_range(text: &str, r: TextRange, what: &str) {
+    assert!(r.start <= r.end && r.end() <= text.len(), "{what} {r:?} outside {}", text.len());
+    assert!(
+        text.is_char_boundary(r.start()) && text.is_char_boundary(r.end()),
+        "{what} {r:?} not on char boundary"
+    );
+}
+
+pub fn check_annotation(text: &str, a: &Annotation) {
+    check_range(text, a.range, "annotation");
+    check_range(text, a.verb_range, "verb");
+    for (_, r) in a.refs() {
+        check_range(text, r.range, "ref");
+        match &r.form {
+            RefForm::Id(id) => check_range(text, id.range, "id"),
+            RefForm::Name { name, id, alias } => {
+                check_range(text, name.range, "name");
+                id.iter().chain(alias.iter()).for_each(|s| check_range(text, s.range, "name part"));
+            }
+            RefForm::Legacy { boundary, component } => {
+                check_range(text, boundary.range, "boundary");
+                check_range(text, component.range, "component");
+            }
+        }
+    }
+    for s in a.description.iter().chain(a.details.iter()).chain(a.external_refs.iter()) {
+        check_range(text, s.range, "metadata");
+    }
+}
+
+/// Files of each kind the properties exercise.
+pub const LANGUAGE_FILES: &[&str] = &[
+    "a.py",
+    "a.rs",
+    "a.js",
+    "a.ts",
+    "a.go",
+    "a.c",
+    "a.cpp",
+    "a.java",
+    "a.cs",
+    "a.rb",
+    "a.php",
+    "a.sh",
+    "a.yaml",
+    "a.tf",
+    "a.toml",
+    "a.kt",
+    "a.swift",
+    "a.scala",
+    "a.lua",
+    "a.json",
+    "Dockerfile",
+    "a.gal",
+    "a.txt",
+];
+
+pub fn language(i: usize) -> Language {
+    Language::from_path(std::path::Path::new(LANGUAGE_FILES[i % LANGUAGE_FILES.len()]))
+        .expect("a known language")
+}
+
+pub fn check_parse(language: Language, text: &str) {
+    let parsed = syntax::parse_file(language, text);
+    for a in &parsed.annotations {
+        check_annotation(text, a);
+    }
+    for e in &parsed.errors {
+        check_range(text, e.range, "error");
+    }
+}
+
+fn check_lines(text: &str, lines: &[CandidateLine]) {
+    for pair in lines.windows(2) {
+        assert!(pair[0].block <= pair[1].block, "blocks decrease: {pair:?}");
+    }
+    for line in lines {
+        check_range(text, line.range, "candidate line");
+    }
+}
+
+pub fn check_comments(language: Language, text: &str) {
+    check_lines(text, &syntax::candidate_lines(language, text));
+    let Some(tree) = comments::parse_tree(language, text, None) else { return };
+    check_lines(text, &comments::candidate_lines_in_tree(language, &tree, text));
+    // The lexer stands in for tree-sitter only where it provably agrees.
+    if let (Some(mut fast), Some(mut exact)) =
+        (lexer::comment_ranges(language, text), comments::comment_nodes(language, &tree, text, None))
+    {
+        fast.sort_unstable();
+        exact.sort_unstable();
+        if !tree.root_node().has_error() {
+            assert_eq!(fast, exact, "{language:?}: the lexer and tree-sitter disagree on {text:?}");
+        }
+    }
+}
+
+/// One step of [`check_model`]: file `file` gets `Some(lines)` (indices into [`MODEL_LINES`])
+/// or is removed.
+pub type ModelStep = (usize, Option<Vec<usize>>);
+
+/// Lines the model property builds files from: definitions, references, duplicates and
+/// dangling ids that interact across files.
+pub const MODEL_LINES: &[&str] = &[
+    "# @threat SQL Injection (#sqli) [high]",
+    "# @threat Stored XSS (#sqli)",
+    "# @threat XSS (#xss)",
+    "# @control Prepared (#prep)",
+    "# @exposes Shop.Orders to #sqli",
+    "# @exposes Shop:Orders to sql-injection",
+    "# @exposes Shop.Web to #xss",
+    "# @mitigates shop.orders against #sqli using #prep",
+    "# @mitigates Shop against XSS",
+    "# @accepts #xss on Shop.Web",
+    "# @exposes Shop.Web to #xsss",
+    "# @connects Shop:Web to Shop:Api with HTTPS",
+    "# @component Shop:Web (#web)",
+    "# @mitigates #web against #xss",
+    "# @confirmed #sqli on Shop.Orders",
+    "# @mitigates Shop.Orders #sqli",
+    "# @boundary between Shop.Web and Shop.Api (#edge)",
+    "# @flows Shop.Web -> Shop.Orders via SQL",
+];
+
+fn model_text(lines: &[usize]) -> String {
+    lines.iter().map(|&i| MODEL_LINES[i % MODEL_LINES.len()]).collect::<Vec<_>>().join("\n")
+}
+
+fn model_snapshot(index: &ProjectIndex) -> (String, Vec<String>) {
+    let diags = analysis::diagnostics(index)
+        .into_iter()
+        .map(|d| format!("{}:{:?}:{}:{}:{}", d.file, d.range, d.code.as_str(), d.level.as_str(), d.message))
+        .collect();
+    (index.dump(), diags)
+}
+
+fn facts(path: &str, text: &str) -> Arc<FileFacts> {
+    Arc::new(FileFacts::new(path.into(), Language::Python, text.into()))
+}
+
+pub fn check_model(steps: &[ModelStep]) {
+    let mut index = ProjectIndex::new();
+    let mut current: BTreeMap<String, String> = BTreeMap::new();
+    let mut previous: Option<Analysis> = None;
+    for (file, content) in steps {
+        let path = format!("f{}.py", file % 6);
+        match content {
+            Some(lines) => {
+                let text = model_text(lines);
+                index.set_file(facts(&path, &text));
+                current.insert(path, text);
+            }
+            None => {
+                index.remove_file(&path);
+                current.remove(&path);
+            }
+        }
+        let mut fresh = ProjectIndex::new();
+        for (path, text) in &current {
+            fresh.set_file(facts(path, text));
+        }
+        assert_eq!(model_snapshot(&index), model_snapshot(&fresh));
+        // Incremental analysis (reusing unchanged files' resolutions) equals a fresh one.
+        let incremental = Analysis::update(previous.as_ref(), &index);
+        let render = |ds: Vec<Diagnostic>| -> Vec<String> {
+            ds.into_iter()
+                .map(|d| format!("{}:{:?}:{}:{}", d.file, d.range, d.code.as_str(), d.message))
+                .collect()
+        };
+        assert_eq!(
+            render(incremental.diagnostics(&index)),
+            render(Analysis::new(&index).diagnostics(&index))
+        );
+        previous = Some(incremental);
+    }
+}
+
+/// One edit of [`check_document`]: a replacement between two positions (line, column in the
+/// edit's unit; out of range on purpose sometimes), or of the whole text when `range` is
+/// `None`, and whether to derive facts afterwards.
+#[derive(Clone, Debug)]
+pub struct DocEdit {
+    pub range: Option<((u32, u32), (u32, u32))>,
+    pub text: String,
+    pub utf8: bool,
+    pub facts: bool,
+}
+
+/// The byte offset of an LSP position in `text`, as the protocol defines it: lines end at
+/// `\n`, `\r\n` or `\r`; a line past the end means the end of the text; a column past the end
+/// of its line means the end of the line; a column inside a character means that character.
+pub fn reference_offset(text: &str, (line, col): (u32, u32), utf8: bool) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for _ in 0..line {
+        match memchr::memchr2(b'\n', b'\r', &bytes[start..]) {
+            None => return text.len(),
+            Some(at) => {
+                let at = start + at;
+                start = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { at + 2 } else { at + 1 };
+            }
+        }
+    }
+    let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(text.len(), |at| start + at);
+    let mut units = 0;
+    for (i, c) in text[start..end].char_indices() {
+        let width = if utf8 { c.len_utf8() } else { c.len_utf16() } as u32;
+        if units + width > col {
+            return start + i;
+        }
+        units += width;
+    }
+    end
+}
+
+/// The facts a fresh parse of `text` gives, by the document store's own pipeline.
+fn fresh_parse(language: Language, text: &str) -> syntax::ParsedFile {
+    let lines = match comments::parse_tree(language, text, None) {
+        Some(tree) if !language.has_embedded_annotations() => {
+            comments::candidate_lines_in_tree(language, &tree, text)
+        }
+        _ => syntax::candidate_lines(language, text),
+    };
+    parser::parse_lines(text, &lines)
+}
+
+pub fn check_document(language: Language, initial: &str, edits: &[DocEdit]) {
+    let mut doc = Document::new(initial, 0, language, u64::MAX);
+    let mut text = initial.to_string();
+    for (step, edit) in edits.iter().enumerate() {
+        let unit = if edit.utf8 { ColumnUnit::Utf8 } else { ColumnUnit::Utf16 };
+        let change = TextDocumentContentChangeEvent {
+            range: edit.range.map(|((l1, c1), (l2, c2))| Range {
+                start: Position::new(l1, c1),
+                end: Position::new(l2, c2),
+            }),
+            range_length: None,
+            text: edit.text.clone(),
+        };
+        match edit.range {
+            None => text = edit.text.clone(),
+            Some((a, b)) => {
+                let start = reference_offset(&text, a, edit.utf8);
+                let end = reference_offset(&text, b, edit.utf8).max(start);
+                text.replace_range(start..end, &edit.text);
+            }
+        }
+        doc.apply(&change, unit);
+        assert_eq!(doc.rope.to_string(), text, "step {step}: {edit:?}");
+        if edit.facts {
+            let facts = doc.facts("/doc".into(), u64::MAX);
+            assert_eq!(facts.text.as_ref(), text.as_str());
+            assert_eq!(facts.parsed, fresh_parse(language, &text), "step {step}: {language:?} {text:?}");
+        }
+    }
+}
+
+/// DOT's quoted strings are closed, and nothing from annotation text sits outside them (in
+/// DOT, markup only means something in `<...>` labels, which the renderer never writes).
+fn check_dot_strings(dot: &str) {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut outside = String::new();
+    for c in dot.chars() {
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, false, '"') => in_string = !in_string,
+            (false, _, c) => outside.push(c),
+            _ => {}
+        }
+    }
+    assert!(!in_string, "an unclosed string in DOT:\n{dot}");
+    assert!(!outside.contains('<') && !outside.contains("evil"), "annotation text outside strings:\n{dot}");
+}
+
+/// Text no markup output may contain raw: annotation text holding it must be escaped.
+pub const RAW_MARKUP: &str = "<evil";
+
+/// Renders the project of a `.gal` file and a Python file with every format, and checks each.
+pub fn check_renderers(gal: &str, python: &str) {
+    let mut index = ProjectIndex::new();
+    for (path, language, text) in [("defs.gal", Language::Gal, gal), ("src/app.py", Language::Python, python)]
+    {
+        let facts = FileFacts::new(path.into(), language, text.into());
+        if !facts.is_empty() {
+            index.set_file(Arc::new(facts));
+        }
+    }
+    let analysis = Analysis::new(&index);
+    let diagnostics = analysis.diagnostics(&index);
+    let summary = analysis.summary(&index, &diagnostics, 2);
+    let json_outputs = [
+        render::json::render(&index, &diagnostics, &summary),
+        render::sarif::render(&index, &diagnostics, &summary, std::path::Path::new("/project")),
+    ];
+    for out in &json_outputs {
+        serde_json::from_str::<serde_json::Value>(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+    }
+    let model = render::export::Model::new(&index, &analysis);
+    let options = render::export::ExportOptions { title: "project <evil> \"x\"".into() };
+    let _ = render::export::threat_dragon::render(&model, &options);
+    let _ = render::export::threat_composer::render(&model, &options);
+    let _ = render::export::json::render(&model);
+    let _ = render::export::threatspec::render(&model);
+    let _ = render::human::render(&index, &diagnostics, &summary, false);
+    let report_options = render::report::ReportOptions { link_prefix: "../".into() };
+    let report = render::report::build(&index, &analysis, &diagnostics, &summary, "<evil project>");
+    html_support::assert_page_is_inert(&render::report_html::write(&report, &report_options));
+    let markdown = render::report_md::write(&report, &report_options);
+    assert!(!markdown.contains(RAW_MARKUP), "raw markup in the Markdown report:\n{markdown}");
+    let scopes =
+        [dfd::Scope::Project, dfd::Scope::File("src/app.py".into()), dfd::Scope::Component("Shop".into())];
+    for scope in &scopes {
+        let diagram = dfd::build(&index, &analysis, scope);
+        if diagram.too_large().is_some() {
+            continue;
+        }
+        let svg = render::svg::render(&diagram);
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("SVG not well-formed ({e}):\n{svg}"));
+        let body = svg.split_once("?>").map_or(svg.as_str(), |(_, body)| body);
+        let _ = html_support::tokenize(body);
+        assert!(!svg.contains(RAW_MARKUP), "raw markup in the SVG:\n{svg}");
+        html_support::assert_page_is_inert(&render::report_html::dfd_page(
+            &diagram,
+            "<evil>",
+            "<evil scope>",
+        ));
+        let mermaid = render::mermaid::render(&diagram);
+        assert!(!mermaid.contains(RAW_MARKUP), "raw markup in Mermaid:\n{mermaid}");
+        check_dot_strings(&render::dot::render(&diagram));
+    }
+}
