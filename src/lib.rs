@@ -26,6 +26,11 @@
 //! `tests/no_exec_no_network.rs`), every input dimension has a limit (`limits`), and outputs
 //! never follow a link a repository planted (`cli::output`).
 
+// @exposes Host to #command-execution -- "configuration and annotations may hold commands"
+// @mitigates Host against #command-execution using #no-exec-no-network
+// @exposes Host to #network-fetch -- "configuration and annotations may hold URLs"
+// @mitigates Host against #network-fetch using #no-exec-no-network
+
 pub mod analysis;
 pub mod cli;
 pub mod diagnostic;

@@ -296,6 +296,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // Files are read in parallel, a chunk at a time in path order, and merged in that order
     // until the project limits are reached: the files after that are skipped, the same ones
     // on every run, and no more than one chunk is ever held beyond the limits.
+    // @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #resource-limits
     let mut index = ProjectIndex::new();
     let mut files_scanned = 0;
     let (mut annotations, mut text) = (0usize, 0u64);
@@ -487,6 +488,8 @@ pub fn read_file_facts(
 /// Checks that a path a project's configuration names lies inside the project `root`, also
 /// once symbolic links are resolved: a repository's configuration may only make the tool read
 /// the repository (a `paths: [/home/me/.aws]` would otherwise be walked and parsed).
+// @exposes ThreatAnalyzer.Walk to #path-traversal -- "threatspec.yaml names the paths to read"
+// @mitigates ThreatAnalyzer.Walk against #path-traversal using #confined-config
 fn confine_to_project(root: &Path, target: &Path) -> Result<(), String> {
     if !target.starts_with(root) {
         return Err(format!("is outside the project ({})", root.display()));
@@ -507,6 +510,9 @@ fn not_regular() -> io::Error {
 /// Reads a source file of at most `limit` bytes, whatever happened to it since the walk saw
 /// it: a file replaced by a named pipe is opened without blocking and refused, a file that
 /// grew is read only up to the limit (and refused), a file that vanished is unreadable.
+// @exposes ThreatAnalyzer.Walk to #hostile-content -- "reads every file of an untrusted repository"
+// @mitigates ThreatAnalyzer.Walk against #hostile-content using #bounded-reads
+// @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #bounded-reads
 pub fn read_source(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
     use std::io::Read;
     let mut options = std::fs::OpenOptions::new();
@@ -621,6 +627,17 @@ pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError>
     let bytes = std::fs::read(path).map_err(|error| WalkError::Path { path: path.to_path_buf(), error })?;
     let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
     parse_threatspec_config(&text).map_err(config_err)
+}
+
+/// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says.
+pub fn threatspec_project_name(dir: &Path) -> Option<String> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    let bytes = read_source(&dir.join(THREATSPEC_CONFIG), crate::limits::MAX_FILE_SIZE).ok()?;
+    let docs = YamlLoader::load_from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
+    match &docs.first()?["project"]["name"] {
+        Yaml::String(name) if !name.trim().is_empty() => Some(name.trim().to_string()),
+        _ => None,
+    }
 }
 
 /// Parses the text of a `threatspec.yaml` (see [`read_threatspec_config`]).
@@ -766,6 +783,18 @@ mod tests {
         assert!(is_hidden_name(b".hidden.py"));
         assert!(!is_hidden_name(b".guardlink"));
         assert!(!is_hidden_name(b"src"));
+    }
+
+    #[test]
+    fn threatspec_project_names() {
+        let dir = std::env::temp_dir().join(format!("ta-project-name-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(threatspec_project_name(&dir), None);
+        std::fs::write(dir.join(THREATSPEC_CONFIG), "project:\n  name: \" Shop \"\npaths: [src]\n").unwrap();
+        assert_eq!(threatspec_project_name(&dir).as_deref(), Some("Shop"));
+        std::fs::write(dir.join(THREATSPEC_CONFIG), "paths: [src]\n").unwrap();
+        assert_eq!(threatspec_project_name(&dir), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -232,7 +232,8 @@ pub fn main() -> i32 {
 }
 
 /// A project scanned for `dfd`, `report` and `export`: the scan, the project root (PATH when
-/// it is a directory, else the scan's base directory) and the root's name.
+/// it is a directory, else the scan's base directory) and its name (a `threatspec.yaml`'s
+/// `project: name:`, else the root directory's name).
 pub(crate) struct Project {
     pub scan: walk::Scan,
     pub root: PathBuf,
@@ -249,9 +250,12 @@ pub(crate) fn scan_project(path: &std::path::Path) -> Result<Project, i32> {
         })?;
     report_unread(&scan, false)?;
     let root = if path.is_dir() { path.to_path_buf() } else { scan.root.clone() };
-    let name = std::fs::canonicalize(&root)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    // The name a threatspec.yaml gives the project, else its directory's.
+    let name = walk::threatspec_project_name(&root).or_else(|| {
+        std::fs::canonicalize(&root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+    });
     Ok(Project { scan, root, name })
 }
 

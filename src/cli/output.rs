@@ -51,6 +51,8 @@ pub enum Requested {
 
 /// Checks `path` against the output rule (see the module docs) and writes `bytes` to it (its
 /// directory must exist: see [`prepare`]). The error names the path and why.
+// @exposes Host.Outputs to #symlink-following -- "a repository can plant links where output goes"
+// @mitigates Host.Outputs against #symlink-following using #no-follow-outputs
 pub fn write(path: &Path, project_root: &Path, requested: Requested, bytes: &[u8]) -> Result<(), String> {
     check(path, project_root, requested)?;
     let mut options = std::fs::OpenOptions::new();

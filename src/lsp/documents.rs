@@ -54,6 +54,7 @@ impl Document {
         doc
     }
 
+    // @mitigates ThreatAnalyzer.Server against #resource-exhaustion using #resource-limits
     /// Whether the text is larger than `max_size` bytes (then it is not analysed).
     pub fn is_oversized(&self, max_size: u64) -> bool {
         self.rope.len_bytes() as u64 > max_size

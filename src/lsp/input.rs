@@ -38,6 +38,9 @@ const MAX_HEADER_SIZE: usize = 8 << 10;
 const READ_CHUNK: usize = 64 << 10;
 
 /// An [`AsyncRead`] that passes on only well-formed frames (see the module docs).
+// @exposes ThreatAnalyzer.Server to #protocol-desync -- "tower-lsp-server stops reading at the first bad frame"
+// @mitigates ThreatAnalyzer.Server against #protocol-desync using #checked-input
+// @mitigates ThreatAnalyzer.Server against #resource-exhaustion using #resource-limits
 pub struct CheckedInput<R> {
     inner: R,
     /// Bytes read and not yet framed.

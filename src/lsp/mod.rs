@@ -35,6 +35,8 @@ pub const LOG_ENV: &str = "THREAT_ANALYZER_LOG";
 /// Whether a log event could hold a whole protocol message, and so a document's text:
 /// tower-lsp-server logs every message body at `trace`. Such events are never logged, whatever
 /// the filter asks for.
+// @exposes ThreatAnalyzer.Server to #log-leak -- "tower-lsp-server traces every message body"
+// @mitigates ThreatAnalyzer.Server against #log-leak using #log-filter
 fn logs_message_bodies(meta: &tracing::Metadata<'_>) -> bool {
     *meta.level() == tracing::Level::TRACE && meta.target().starts_with("tower_lsp_server")
 }

@@ -51,6 +51,8 @@ pub fn file_name(roots: &[PathBuf]) -> String {
 /// Writes `html` as the preview of the workspace with these folders, into `dir` (from
 /// [`preview_dir`]); returns the file's path. Fails, writing nothing, when `dir` is inside a
 /// workspace folder.
+// @exposes Host.CacheDir to #cache-poisoning -- "the server writes a file outside the workspace"
+// @mitigates Host.CacheDir against #cache-poisoning using #preview-outside-workspace
 pub fn write(dir: &Path, roots: &[PathBuf], html: &str) -> Result<PathBuf, String> {
     let resolved = resolve(dir);
     if let Some(root) = roots.iter().find(|r| resolved.starts_with(resolve(r))) {

@@ -365,6 +365,7 @@ impl Backend {
         })
     }
 
+    // @mitigates ThreatAnalyzer.Server against #parser-crash using #panic-isolation
     /// Runs `f` with the index read-locked; a panic becomes an error response.
     fn read<T>(&self, f: impl FnOnce(&ProjectIndex, ColumnUnit) -> T) -> Result<T> {
         let unit = self.state.unit();

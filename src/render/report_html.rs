@@ -216,6 +216,9 @@ pub fn dfd_page(dfd: &Dfd, heading: &str, scope: &str) -> String {
     page(&format!("Data-flow diagram: {heading}"), "preview", &body, &svg)
 }
 
+// @exposes ThreatAnalyzer.Renderers to #script-injection -- "annotation text goes into HTML pages"
+// @mitigates ThreatAnalyzer.Renderers against #script-injection using #output-escaping
+// @mitigates ThreatAnalyzer.Renderers against #script-injection using #strict-csp
 /// Escapes untrusted text for HTML text and double- or single-quoted attribute values: `&`
 /// `<` `>` `"` `'` become character references, and control, line-separator and bidi
 /// characters become spaces ([`report::is_blank`]), so text can open no tag, end no attribute

@@ -338,6 +338,7 @@ fn num(v: f64) -> String {
     format!("{rounded}")
 }
 
+// @mitigates ThreatAnalyzer.Renderers against #script-injection using #output-escaping
 /// Escapes untrusted text for XML element content and double-quoted attributes (see the
 /// module docs).
 pub fn escape(text: &str) -> String {

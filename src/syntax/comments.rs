@@ -109,6 +109,8 @@ pub const PYTHON_MAX_INDENT: usize = 360;
 
 /// Whether `text` could drive `language`'s external scanner past its state buffer (see the
 /// module docs); such a text is read without a tree.
+// @exposes ThreatAnalyzer.Parser to #parser-crash -- "grammars are C code; two abort the process on deep indentation"
+// @mitigates ThreatAnalyzer.Parser against #parser-crash using #scanner-guard
 fn overflows_scanner_state(language: Language, text: &str) -> bool {
     let deepest = |is_indent: fn(u8) -> bool, width: fn(u8) -> usize| {
         text.as_bytes()
@@ -180,6 +182,7 @@ pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> V
 /// node's sibling status by scanning its later siblings, which is quadratic in the width of
 /// an error node (100,000 `(` in a JavaScript file took 12 s), while this walk is linear and
 /// skips every subtree outside `within`.
+// @mitigates ThreatAnalyzer.Parser against #resource-exhaustion using #linear-walk
 pub fn comment_nodes(
     language: Language,
     tree: &Tree,

@@ -36,6 +36,7 @@ use crate::limits::{MAX_ANNOTATION_LINE, MAX_ITEMS_PER_FILE};
 use crate::text::TextRange;
 
 /// Parses every candidate line of one file.
+// @mitigates ThreatAnalyzer.Parser against #resource-exhaustion using #resource-limits
 pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
     let mut out = ParsedFile::default();
     let mut in_shield = false;

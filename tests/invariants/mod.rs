@@ -16,6 +16,8 @@
 //!   well-formed SVG).
 #![allow(dead_code)]
 
+// @validates #hostile-tests for ThreatAnalyzer
+
 #[path = "../html_support/mod.rs"]
 pub mod html_support;
 

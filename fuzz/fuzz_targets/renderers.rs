@@ -1,0 +1,14 @@
+//! Every renderer (JSON, SARIF, exports, Markdown and HTML reports, the preview page, SVG,
+//! Mermaid, DOT, human) on the project of any annotation text: no panic, machine formats
+//! parse, markup never carries annotation text unescaped (`tests/invariants::check_renderers`).
+#![no_main]
+
+#[path = "../../tests/invariants/mod.rs"]
+mod invariants;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: (String, String)| {
+    let (gal, python) = input;
+    invariants::check_renderers(&gal, &python);
+});
