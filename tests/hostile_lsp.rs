@@ -535,3 +535,110 @@ async fn a_workspace_of_hostile_files() {
     }
     s.assert_disk_unchanged();
 }
+
+/// Files created, deleted and replaced (by directories, named pipes, invalid text) while the
+/// server indexes the workspace and watches it: it keeps answering, and once the churn stops a
+/// reindex sees exactly what is on disk.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_changing_while_indexed_and_watched() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let churn_dir = dir.path().join("churn");
+    std::fs::create_dir(&churn_dir).unwrap();
+    for i in 0..200 {
+        std::fs::write(churn_dir.join(format!("f{i}.py")), format!("# @asset Churn.F{i}\n")).unwrap();
+    }
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let churn = {
+        let (d, stop) = (churn_dir.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut round = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                for i in 0..200 {
+                    let p = d.join(format!("f{i}.py"));
+                    let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
+                    let _ = match (round + i) % 5 {
+                        0 => std::fs::create_dir(&p),
+                        1 => std::fs::write(&p, b"# @asset \xff\n"),
+                        2 => std::fs::write(&p, format!("# @asset Churn.F{i}\n")),
+                        3 => std::process::Command::new("mkfifo").arg(&p).status().map(|_| ()),
+                        _ => Ok(()),
+                    };
+                }
+                round += 1;
+            }
+        })
+    };
+    let std_dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start_in(std_dir).await;
+    // The session's own workspace is elsewhere; add the churning one as a second folder.
+    let folder = file_uri(dir.path());
+    s.client
+        .notify(
+            "workspace/didChangeWorkspaceFolders",
+            json!({"event": {"added": [{"uri": folder, "name": "churn"}], "removed": []}}),
+        )
+        .await;
+    for round in 0..5 {
+        s.client.request("workspace/executeCommand", json!({"command": "threat-analyzer.reindex"})).await;
+        s.assert_alive(&format!("reindex {round} during the churn")).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    // Settle: remove what is not a regular file, then reindex and compare with the disk.
+    let mut on_disk = 0;
+    for entry in std::fs::read_dir(&churn_dir).unwrap().flatten() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_file() && std::fs::read_to_string(entry.path()).is_ok() {
+            on_disk += 1;
+        } else if kind.is_dir() {
+            std::fs::remove_dir(entry.path()).unwrap();
+        } else if !kind.is_file() {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    // Indexing runs one at a time, so a reindex asked for now merges last; earlier runs may
+    // still be queued, so ask until the index agrees (the hang guard bounds the wait).
+    let mut found = json!([]);
+    for _ in 0..10 {
+        s.client.notifications.clear();
+        s.client.request("workspace/executeCommand", json!({"command": "threat-analyzer.reindex"})).await;
+        s.wait_indexed().await;
+        found = s.client.request("workspace/symbol", json!({"query": "Churn.F"})).await;
+        if found.as_array().unwrap().len() == on_disk {
+            break;
+        }
+    }
+    assert_eq!(found.as_array().unwrap().len(), on_disk, "{found}");
+    s.assert_alive("the churn").await;
+}
+
+/// `threat-analyzer.reindex` makes the index what is on disk: files deleted without a file
+/// event (a client that registered for them but never sent one) are forgotten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_forgets_files_deleted_without_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gone.py"), "# @asset Gone.Asset\n").unwrap();
+    std::fs::write(dir.path().join("kept.py"), "# @asset Kept.Asset\n").unwrap();
+    // Dynamic registration: the server leaves file events to the client (which sends none).
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let (mut client, _) = TestClient::start(dir.path(), caps, Value::Null).await;
+    let indexed = |m: &Value| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().is_some_and(|t| t.contains("threat-analyzer: indexed"))
+    };
+    client.wait_for(indexed).await;
+    assert_eq!(
+        client.request("workspace/symbol", json!({"query": "Gone"})).await.as_array().unwrap().len(),
+        1
+    );
+    std::fs::remove_file(dir.path().join("gone.py")).unwrap();
+    client.request("workspace/executeCommand", json!({"command": "threat-analyzer.reindex"})).await;
+    client.wait_for(indexed).await;
+    assert_eq!(client.request("workspace/symbol", json!({"query": "Gone"})).await, json!([]));
+    assert_eq!(
+        client.request("workspace/symbol", json!({"query": "Kept"})).await.as_array().unwrap().len(),
+        1
+    );
+}

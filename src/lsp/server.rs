@@ -121,6 +121,8 @@ struct State {
     indexed_versions: Mutex<HashMap<FilePath, i32>>,
     /// The project's resolved analysis for one index revision, shared by requests.
     analysis: Mutex<Option<(u64, Arc<Analysis>)>>,
+    /// Held by a workspace indexing run while it scans and merges one folder.
+    indexing: Mutex<()>,
     shutting_down: AtomicBool,
 }
 
@@ -301,6 +303,7 @@ impl Backend {
             analysis: Mutex::new(None),
             completion: Mutex::new(None),
             indexed_versions: Mutex::new(HashMap::new()),
+            indexing: Mutex::new(()),
             shutting_down: AtomicBool::new(false),
         });
         tokio::spawn(diagnostics_task(client.clone(), state.clone()));
@@ -419,6 +422,8 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         let mut limited = Vec::new();
         let mut failed = Vec::new();
         for root in roots {
+            // One indexing run at a time, so the last to merge is the last to have scanned.
+            let _indexing = worker_state.indexing.lock().unwrap_or_else(|e| e.into_inner());
             let tx = tx.clone();
             let options = WalkOptions {
                 max_file_size,
@@ -447,10 +452,25 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             for facts in scan.index.files() {
                 annotated += 1;
                 // Checked under the write lock: a didOpen in between must not be overwritten by
-                // the disk version (didOpen sets its facts after inserting the document).
+                // the disk version (didOpen sets its facts after inserting the document), and a
+                // file deleted since the scan read it (its deletion already applied) stays out.
                 let mut index = worker_state.index_write();
-                if !worker_state.docs.contains_key(&facts.path) {
+                if !worker_state.docs.contains_key(&facts.path) && Path::new(&*facts.path).is_file() {
                     index.set_file(facts.clone());
+                }
+            }
+            // What the index holds under this root and the scan did not find is gone from disk
+            // (or no longer selected): forget it, open documents excepted.
+            let gone: Vec<FilePath> = worker_state
+                .index_read()
+                .files()
+                .map(|f| f.path.clone())
+                .filter(|p| Path::new(&**p).starts_with(&root) && scan.index.file(p).is_none())
+                .collect();
+            for key in gone {
+                let mut index = worker_state.index_write();
+                if !worker_state.docs.contains_key(&key) {
+                    index.remove_file(&key);
                 }
             }
             worker_state.changed.notify_one();
