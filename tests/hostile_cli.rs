@@ -341,42 +341,17 @@ fn named_pipes_and_devices_never_block_the_walk() {
 #[cfg(unix)]
 #[test]
 fn files_deleted_or_replaced_while_indexing() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = tempdir();
     let d = dir.path().to_path_buf();
     write(&d, "good.py", GOOD);
-    for i in 0..300 {
-        write(&d, &format!("churn/f{i}.py"), "# @audit Shop.Churn\n");
-    }
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let churn = {
-        let (d, stop) = (d.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut round = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                for i in 0..300 {
-                    let p = d.join(format!("churn/f{i}.py"));
-                    let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
-                    let _ = match (round + i) % 5 {
-                        0 => std::fs::create_dir(&p),
-                        1 => std::fs::write(&p, b"# @audit \xff\n"),
-                        2 => std::fs::write(&p, "# @audit Shop.Churn\n".repeat(200)),
-                        3 => std::process::Command::new("mkfifo").arg(&p).status().map(|_| ()),
-                        _ => Ok(()),
-                    };
-                }
-                round += 1;
-            }
-        })
-    };
+    let churn = Churn::start(&d.join("churn"), 300, |_| "# @audit Shop.Churn\n".repeat(200));
     for _ in 0..10 {
         let r = run(&d, &["check", "--format", "json"]);
         assert_no_crash(&r.stderr, "check during churn");
         assert_eq!(r.code, 1, "{r:?}");
         assert!(found(&r).contains(&good_finding()), "{r:?}");
     }
-    stop.store(true, Ordering::Relaxed);
-    churn.join().unwrap();
+    drop(churn);
 }
 
 #[test]

@@ -542,34 +542,9 @@ async fn a_workspace_of_hostile_files() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workspace_changing_while_indexed_and_watched() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let churn_dir = dir.path().join("churn");
-    std::fs::create_dir(&churn_dir).unwrap();
-    for i in 0..200 {
-        std::fs::write(churn_dir.join(format!("f{i}.py")), format!("# @asset Churn.F{i}\n")).unwrap();
-    }
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let churn = {
-        let (d, stop) = (churn_dir.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut round = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                for i in 0..200 {
-                    let p = d.join(format!("f{i}.py"));
-                    let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
-                    let _ = match (round + i) % 5 {
-                        0 => std::fs::create_dir(&p),
-                        1 => std::fs::write(&p, b"# @asset \xff\n"),
-                        2 => std::fs::write(&p, format!("# @asset Churn.F{i}\n")),
-                        3 => std::process::Command::new("mkfifo").arg(&p).status().map(|_| ()),
-                        _ => Ok(()),
-                    };
-                }
-                round += 1;
-            }
-        })
-    };
+    let churn = Churn::start(&churn_dir, 200, |i| format!("# @asset Churn.F{i}\n"));
     let std_dir = tempfile::tempdir().unwrap();
     let mut s = Session::start_in(std_dir).await;
     // The session's own workspace is elsewhere; add the churning one as a second folder.
@@ -584,8 +559,7 @@ async fn a_workspace_changing_while_indexed_and_watched() {
         s.client.request("workspace/executeCommand", json!({"command": "threat-analyzer.reindex"})).await;
         s.assert_alive(&format!("reindex {round} during the churn")).await;
     }
-    stop.store(true, Ordering::Relaxed);
-    churn.join().unwrap();
+    drop(churn);
     // Settle: remove what is not a regular file, then reindex and compare with the disk.
     let mut on_disk = 0;
     for entry in std::fs::read_dir(&churn_dir).unwrap().flatten() {

@@ -110,3 +110,49 @@ pub fn assert_no_crash(stderr: &str, what: &str) {
         assert!(!stderr.contains(sign), "{what}: {sign:?} on stderr:\n{stderr}");
     }
 }
+
+/// A thread that, until dropped, keeps deleting `count` files `dir/f{i}.py` and putting back a
+/// directory, a file of invalid UTF-8, a valid file (`valid(i)`), a named pipe, or nothing.
+pub struct Churn {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Churn {
+    pub fn start(dir: &Path, count: usize, valid: fn(usize) -> String) -> Churn {
+        use std::sync::atomic::Ordering;
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..count {
+            std::fs::write(dir.join(format!("f{i}.py")), valid(i)).unwrap();
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (d, flag) = (dir.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut round = 0usize;
+            while !flag.load(Ordering::Relaxed) {
+                for i in 0..count {
+                    let p = d.join(format!("f{i}.py"));
+                    let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
+                    let _ = match (round + i) % 5 {
+                        0 => std::fs::create_dir(&p),
+                        1 => std::fs::write(&p, b"# @asset \xff\n"),
+                        2 => std::fs::write(&p, valid(i)),
+                        3 => std::process::Command::new("mkfifo").arg(&p).status().map(|_| ()),
+                        _ => Ok(()),
+                    };
+                }
+                round += 1;
+            }
+        });
+        Churn { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
