@@ -1035,7 +1035,10 @@ fn reorder(
         let ns = adjacent.of(i);
         if ns.is_empty() { pos[i] } else { ns.iter().map(|&m| pos[m]).sum::<f64>() / ns.len() as f64 }
     };
-    let by_key = |a: &(f64, f64, usize), b: &(f64, f64, usize)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
+    // Keys and positions are finite and not negative, so their bit patterns sort as they do;
+    // positions in a column are distinct, so there are no ties and an unstable sort is
+    // deterministic.
+    let by_key = |k: &(f64, f64, usize)| (k.0.to_bits(), k.1.to_bits());
     // Where each (possibly empty) cluster slot is now.
     let mut slot_at: BTreeMap<usize, f64> = BTreeMap::new();
     let mut k = 0.0;
@@ -1051,7 +1054,7 @@ fn reorder(
     let mut clusters: Vec<(usize, f64)> = Vec::new();
     for (&c, list) in inside[r].iter_mut() {
         let mut keyed: Vec<(f64, f64, usize)> = list.iter().map(|&i| (key(i), pos[i], i)).collect();
-        keyed.sort_unstable_by(by_key);
+        keyed.sort_unstable_by_key(by_key);
         let ckey = if keyed.is_empty() {
             slot_at[&c] - 0.5
         } else {
@@ -1068,7 +1071,7 @@ fn reorder(
             Slot::Cluster(_) => None,
         })
         .collect();
-    free.sort_unstable_by(by_key);
+    free.sort_unstable_by_key(by_key);
     let mut merged = Vec::with_capacity(order[r].len());
     let (mut a, mut b) = (0, 0);
     while a < free.len() || b < clusters.len() {

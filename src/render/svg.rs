@@ -52,7 +52,10 @@ const LINE: &str = "#52606d";
 /// The SVG document of `dfd`.
 pub fn render(dfd: &Dfd) -> String {
     let l = layout::layout(dfd);
-    let mut out = String::with_capacity(4096 + dfd.nodes.len() * 700 + dfd.edges.len() * 400);
+    // Room for what is written below (a route's point takes some 30 bytes of path data), so
+    // the many megabytes of a large diagram are not copied as the text grows.
+    let points: usize = l.routes.iter().map(|r| r.points.len()).sum();
+    let mut out = String::with_capacity(8192 + dfd.nodes.len() * 700 + l.routes.len() * 500 + points * 32);
     let (w, h) = (num(l.width), num(l.height));
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
