@@ -5,6 +5,12 @@
 
 use std::panic;
 
+/// mimalloc instead of glibc malloc: parsing allocates many small strings on every thread, and
+/// glibc's per-thread arenas spent about a third of a `check` run growing (`mprotect`) and
+/// faulting in pages (profile in benches/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     panic::set_hook(Box::new(|info| {
         let message = info
