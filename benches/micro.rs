@@ -21,8 +21,14 @@ fn main() {
     divan::main();
 }
 
-const THREATS: [&str; 6] =
-    ["Buffer overflow", "Integer overflow", "Use after free", "Path traversal", "SQL injection", "Replay attack"];
+const THREATS: [&str; 6] = [
+    "Buffer overflow",
+    "Integer overflow",
+    "Use after free",
+    "Path traversal",
+    "SQL injection",
+    "Replay attack",
+];
 const CONTROLS: [&str; 6] = [
     "Bounds checks",
     "Checked arithmetic",

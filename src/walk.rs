@@ -563,7 +563,7 @@ fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad 
         let entry = cache::Entry { record: old.clone(), parsed: None };
         return FileLoad { outcome, entry: Some(entry), from_cache: FromCache::Trusted };
     }
-    let bytes = match std::fs::read(&file.path) {
+    let bytes = match read_file(&file.path, file.size) {
         Ok(bytes) => bytes,
         Err(err) => return uncached(Outcome::Skipped(SkipReason::Unreadable(err.to_string()))),
     };
@@ -609,6 +609,18 @@ fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad 
     };
     let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(hash, stored), parsed });
     FileLoad { outcome, entry, from_cache: FromCache::No }
+}
+
+/// Reads a whole file. Like `std::fs::read`, but sized from the walk's metadata instead of
+/// another `statx` per file (`File::read_to_end` asks the file for its size; a `Take` does
+/// not). A file that grew meanwhile is still read whole.
+fn read_file(path: &Path, size: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    // One byte more than expected, so an unchanged file is read in one call plus the EOF read.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The outcome a stored entry gives without the file's text; `None` when the text is needed.
