@@ -127,3 +127,111 @@ fn lsp_subcommand_and_no_arguments_serve_lsp_and_end_on_eof() {
         let (_, _) = wait_exit(&mut child);
     }
 }
+
+/// One server session over stdio in `root` with the index cache in `cache`: initialize (with
+/// `options`), wait for `a.py`'s diagnostics, optionally change a file on disk and wait for the
+/// server to see it, then shutdown and exit. Returns `a.py`'s diagnostics and the log.
+fn cache_session(
+    root: &std::path::Path,
+    cache: &std::path::Path,
+    options: Value,
+    edit: bool,
+) -> (Value, String) {
+    let mut child = Command::new(BIN)
+        .current_dir(root)
+        .env("THREAT_ANALYZER_CACHE_DIR", cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let rx = reader(child.stdout.take().unwrap());
+    let mut stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let uri = |p: &std::path::Path| {
+        tower_lsp_server::ls_types::Uri::from_file_path(p).unwrap().as_str().to_string()
+    };
+    let root_uri = uri(root);
+    send(
+        &mut stdin,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null,
+            "rootUri": root_uri, "capabilities": {}, "initializationOptions": options}}),
+    );
+    wait_for(&rx, |m| m["id"] == 1);
+    send(&mut stdin, &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    let a = uri(&root.join("a.py"));
+    let diags =
+        wait_for(&rx, |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == a);
+    if edit {
+        // The server's own watcher sees this (the client registers no file events).
+        std::fs::write(root.join("b.py"), "# @exposes Other to #t\n").unwrap();
+        let b = uri(&root.join("b.py"));
+        wait_for(&rx, |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == b
+                && m["params"]["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+        });
+    }
+    send(&mut stdin, &json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
+    wait_for(&rx, |m| m["id"] == 2);
+    send(&mut stdin, &json!({"jsonrpc": "2.0", "method": "exit"}));
+    let (status, _) = wait_exit(&mut child);
+    assert!(status.success(), "{status:?}");
+    drop(stdin);
+    (diags["params"]["diagnostics"].clone(), log.join().unwrap())
+}
+
+fn cache_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default()
+}
+
+/// Waits (with a hang guard, not a timing assertion) until `dir` holds a cache file: the
+/// server writes it on a thread of its own after indexing.
+fn wait_for_cache_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let start = Instant::now();
+    loop {
+        if let Some(f) = cache_files(dir).into_iter().find(|f| f.extension().is_some_and(|e| e == "idx")) {
+            return f;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no index cache written to {}", dir.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_server_writes_reuses_and_refreshes_the_index_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("a.py"), "# @threat T (#t) [high]\n# @exposes App to #t\n").unwrap();
+    std::fs::write(root.join("b.py"), "def plain():\n    return 1\n").unwrap();
+    let cache = dir.path().join("cache");
+
+    let (cold, log) = cache_session(&root, &cache, Value::Null, false);
+    assert_eq!(cold[0]["code"], "unmitigated-exposure", "{cold}");
+    assert!(log.contains("0 answered by the index cache"), "{log}");
+    let file = wait_for_cache_file(&cache);
+
+    let (warm, log) = cache_session(&root, &cache, Value::Null, false);
+    assert_eq!(warm, cold);
+    assert!(log.contains("2 answered by the index cache"), "{log}");
+
+    // A change on disk while the server runs is written to the cache at shutdown.
+    let before = std::fs::read(&file).unwrap();
+    cache_session(&root, &cache, Value::Null, true);
+    assert_ne!(std::fs::read(&file).unwrap(), before, "the cache was not refreshed at shutdown");
+    let (_, log) = cache_session(&root, &cache, Value::Null, false);
+    assert!(log.contains("2 answered by the index cache"), "{log}");
+
+    // `cache: false`: neither read nor written.
+    let off = dir.path().join("cache-off");
+    let (diags, log) = cache_session(&root, &off, json!({"cache": false}), false);
+    assert_eq!(diags, cold);
+    assert!(log.contains("0 answered by the index cache"), "{log}");
+    assert!(cache_files(&off).is_empty(), "{:?}", cache_files(&off));
+}
