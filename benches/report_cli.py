@@ -37,7 +37,8 @@ def stats(rows, corpus, tool):
         "cpu": statistics.median(float(r[5]) + float(r[6]) for r in rs),
         "rss": max(int(r[7]) for r in rs) / 1024,
         "runs": len(rs),
-        "bad_exit": sorted({r[3] for r in rs if r[3] not in ("0", "1")}),
+        # check exits 1 on findings; threatspec's only success is 0.
+        "bad_exit": sorted({r[3] for r in rs if r[3] not in (("0",) if tool == "threatspec" else ("0", "1"))}),
     }
 
 
@@ -46,6 +47,14 @@ def last_stdout(work, corpus, tool):
     runs = sorted((int(f.split(".")[1]) for f in os.listdir(d) if f.startswith("stdout.")), reverse=True)
     with open(os.path.join(d, "stdout.%d" % runs[0]), encoding="utf-8", errors="replace") as fh:
         return fh.read()
+
+
+def last_stderr_line(work, corpus, tool):
+    d = os.path.join(work, "logs", "%s-%s" % (corpus, tool))
+    runs = sorted((int(f.split(".")[1]) for f in os.listdir(d) if f.startswith("stderr.")), reverse=True)
+    with open(os.path.join(d, "stderr.%d" % runs[0]), encoding="utf-8", errors="replace") as fh:
+        lines = [line.strip() for line in fh if line.strip()]
+    return "`%s`" % " / ".join(lines[-3:]).replace("`", "'")[:300] if lines else "(no output)"
 
 
 def found_rg(work, corpus):
@@ -83,7 +92,10 @@ def fmt(x, digits=3):
 
 
 def ratio(a, b):
-    return None if a is None or b is None or b["wall"] <= 0 else a["wall"] / b["wall"]
+    """a's wall time / b's; `None` when either is missing or failed."""
+    if a is None or b is None or a["bad_exit"] or b["bad_exit"] or b["wall"] <= 0:
+        return None
+    return a["wall"] / b["wall"]
 
 
 def fmt_ratio(x):
@@ -124,7 +136,7 @@ def main():
                 if tool == "threatspec" and c == "dense-gal":
                     print("| %s | %s | | | | | | (reads no GAL) |" % (c, label))
                 continue
-            note = "" if not s["bad_exit"] else " (exit %s!)" % ",".join(s["bad_exit"])
+            note = "" if not s["bad_exit"] else " (**failed**: exit %s)" % ",".join(s["bad_exit"])
             print("| %s | %s%s | %d | %s | %s | %.1f | %s | %s |" % (
                 c, label, note, s["runs"], fmt(s["wall"]), fmt(s["cpu"]), s["rss"],
                 fmt_ratio(ratio(s, st["rg"])), fmt_ratio(ratio(st["threatspec"], s))))
@@ -176,7 +188,12 @@ def main():
             if table[c][tool]:
                 print("  - %s: %s" % (tool, found_ta(work, c, tool)))
         if table[c]["threatspec"]:
-            print("  - threatspec: %s" % found_ts(work, c))
+            ts = table[c]["threatspec"]
+            if ts["bad_exit"]:
+                err = last_stderr_line(work, c, "threatspec")
+                print("  - threatspec: failed (exit %s): %s" % (",".join(ts["bad_exit"]), err))
+            else:
+                print("  - threatspec: %s" % found_ts(work, c))
         same = [t for t in ("ta-warm", "ta-nocache") if table[c][t] and table[c]["ta-cold"]
                 and last_stdout(work, c, t) == last_stdout(work, c, "ta-cold")]
         if table[c]["ta-cold"]:
