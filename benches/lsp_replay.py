@@ -88,9 +88,12 @@ class Server:
         body = json.dumps(message, separators=(",", ":")).encode("utf-8")
         data = b"Content-Length: %d\r\n\r\n" % len(body) + body
         with self.write_lock:
+            # Stamped before writing: a fast answer can be read (and stamped by the reader
+            # thread) before a write that returns late, which gave negative latencies.
+            t = time.perf_counter()
             self.proc.stdin.write(data)
             self.proc.stdin.flush()
-        return time.perf_counter()
+        return t
 
     def _read(self):
         out = self.proc.stdout
