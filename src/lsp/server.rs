@@ -26,6 +26,11 @@ use tower_lsp_server::{Client, LanguageServer};
 /// Commands for `workspace/executeCommand`.
 const COMMANDS: &[&str] = &["threat-analyzer.status", "threat-analyzer.reindex", "threat-analyzer.dfd"];
 
+/// Clients (by `clientInfo.name`) that register `workspace/didChangeWatchedFiles` but send
+/// events only for files they saved themselves, so the server also watches the disk for them:
+/// Helix 25.07 has no file system watcher.
+const CLIENTS_FORWARDING_ONLY_OWN_WRITES: &[&str] = &["helix"];
+
 /// How long the diagnostics task waits for more edits before computing.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
@@ -106,8 +111,11 @@ struct State {
     pull_diagnostics: AtomicBool,
     /// The client honours `workspace/diagnostic/refresh`.
     pull_refresh: AtomicBool,
-    /// The client registers `workspace/didChangeWatchedFiles` dynamically (else we watch).
+    /// The client registers `workspace/didChangeWatchedFiles` dynamically.
     dynamic_watch: AtomicBool,
+    /// The server watches the disk itself: the client sends no file events, or only for files
+    /// it wrote (Helix registers the watcher but forwards nothing else).
+    watch_disk: AtomicBool,
     /// Our own file watcher, when the client sends no file events (kept alive here).
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// Project-wide completion facts for one index revision.
@@ -249,7 +257,7 @@ fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
     }
 }
 
-/// Watches the workspace when the client will not tell us about changes on disk.
+/// Watches the workspace when the client will not tell us about every change on disk.
 fn watch_workspace(state: Arc<State>) {
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
     if roots.is_empty() {
@@ -285,6 +293,7 @@ impl Backend {
             pull_diagnostics: AtomicBool::new(false),
             pull_refresh: AtomicBool::new(false),
             dynamic_watch: AtomicBool::new(false),
+            watch_disk: AtomicBool::new(true),
             watcher: Mutex::new(None),
             analysis: Mutex::new(None),
             completion: Mutex::new(None),
@@ -619,6 +628,11 @@ impl LanguageServer for Backend {
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
         self.state.dynamic_watch.store(dynamic_watch, Ordering::Relaxed);
+        let forwards_only_own_writes = params
+            .client_info
+            .as_ref()
+            .is_some_and(|info| CLIENTS_FORWARDING_ONLY_OWN_WRITES.contains(&info.name.as_str()));
+        self.state.watch_disk.store(!dynamic_watch || forwards_only_own_writes, Ordering::Relaxed);
         // Pull only when the server can also tell the client to pull again: a cross-file
         // change (a mitigation added elsewhere) must reach open buffers. Neovim 0.11 pulls but
         // has no refresh support, so it gets pushed diagnostics.
@@ -733,6 +747,9 @@ impl LanguageServer for Backend {
         // Never await a client request inside a handler: indexing (and its progress token
         // request) runs in its own task.
         tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
+        if self.state.watch_disk.load(Ordering::Relaxed) {
+            watch_workspace(self.state.clone());
+        }
         if self.state.dynamic_watch.load(Ordering::Relaxed) {
             let client = self.client.clone();
             tokio::spawn(async move {
@@ -749,8 +766,6 @@ impl LanguageServer for Backend {
                 };
                 let _ = client.register_capability(vec![registration]).await;
             });
-        } else {
-            watch_workspace(self.state.clone());
         }
     }
 
@@ -1067,7 +1082,7 @@ impl LanguageServer for Backend {
             }
         }
         tracing::info!(added = added.len(), removed = removed.len(), "workspace folders changed");
-        if !self.state.dynamic_watch.load(Ordering::Relaxed) {
+        if self.state.watch_disk.load(Ordering::Relaxed) {
             watch_workspace(self.state.clone());
         }
         tokio::spawn(index_roots(self.client.clone(), self.state.clone(), added));

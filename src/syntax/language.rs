@@ -206,6 +206,41 @@ impl Language {
         })
     }
 
+    /// Helix's names (`[[language]] name` in its `languages.toml`) for the file kinds this
+    /// language covers: every one gets the server in `editors/helix/languages.toml`, which a test
+    /// checks against this list, so the two cannot drift. `gal`, `threatspec` and `text` are not
+    /// Helix 25.07 languages; that file defines them.
+    pub fn helix_names(self) -> &'static [&'static str] {
+        match self {
+            Language::Python => &["python"],
+            Language::Rust => &["rust"],
+            Language::JavaScript => &["javascript", "jsx"],
+            Language::TypeScript => &["typescript"],
+            Language::Tsx => &["tsx"],
+            Language::Go => &["go"],
+            Language::Java => &["java"],
+            Language::C => &["c"],
+            Language::Cpp => &["cpp"],
+            Language::CSharp => &["c-sharp"],
+            Language::Ruby => &["ruby"],
+            Language::Php => &["php"],
+            Language::Bash => &["bash"],
+            // Helix gives Compose files their own language on the YAML grammar.
+            Language::Yaml => &["yaml", "docker-compose"],
+            Language::Hcl => &["hcl", "tfvars"],
+            Language::Toml => &["toml"],
+            Language::Kotlin => &["kotlin"],
+            Language::Swift => &["swift"],
+            Language::Scala => &["scala"],
+            Language::Lua => &["lua"],
+            Language::Json => &["json", "jsonc"],
+            Language::Dockerfile => &["dockerfile"],
+            Language::Gal => &["gal"],
+            Language::ThreatSpecDoc => &["threatspec"],
+            Language::PlainText => &["text"],
+        }
+    }
+
     /// True when annotations may also live in document values (`x-threatspec` keys).
     pub fn has_embedded_annotations(self) -> bool {
         matches!(self, Language::Yaml | Language::Json)
