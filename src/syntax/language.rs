@@ -3,7 +3,9 @@
 //! Owns: [`Language`] (one variant per supported file kind), the mapping from a path to a
 //! language ([`Language::from_path`]: by extension and well-known file names, never by
 //! content sniffing, so shebang-less scripts and Terraform are never silently skipped), the
-//! tree-sitter grammar of each language and its comment query (`queries/<name>/comments.scm`).
+//! tree-sitter grammar of each language and its comment query (`queries/<name>/comments.scm`),
+//! and the names editors give each language where a shipped editor configuration must list them
+//! all ([`Language::helix_names`], checked against `editors/helix/languages.toml`).
 //!
 //! Three kinds are not tree-sitter languages: [`Language::Gal`] (`.gal`, raw annotation lines),
 //! [`Language::ThreatSpecDoc`] (`.threatspec`, raw ThreatSpec lines) and
