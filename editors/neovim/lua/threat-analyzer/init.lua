@@ -57,6 +57,7 @@ function M.config(opts)
     root_markers = opts.root_markers or M.root_markers,
     init_options = settings,
     settings = settings,
+    handlers = { ['window/showDocument'] = M.show_document },
   }
   for _, key in ipairs(vim.list_extend({ 'cmd', 'settings', 'filetypes', 'root_markers' }, PLUGIN_OPTIONS)) do
     opts[key] = nil
@@ -284,11 +285,36 @@ function M.open_in_split(path)
   vim.cmd.checktime(vim.api.nvim_get_current_buf())
 end
 
+--- The `:ThreatDfd` waiting for its preview to be opened: `{ fallback = fun(reason) }`.
+local pending_dfd
+
+--- `window/showDocument` for the threat-analyzer client. External documents (the diagram
+--- preview the server asks to show) open with `M.open_external`, as Neovim's own handler would
+--- do with `vim.ui.open`; when that fails, the `:ThreatDfd` that asked shows Mermaid text
+--- instead. Other documents go to Neovim's handler.
+--- @param err lsp.ResponseError?
+--- @param params lsp.ShowDocumentParams
+--- @param ctx lsp.HandlerContext
+function M.show_document(err, params, ctx)
+  if not params.external then
+    return vim.lsp.handlers['window/showDocument'](err, params, ctx)
+  end
+  local waiting = pending_dfd
+  pending_dfd = nil
+  local opened, why_not = M.open_external(params.uri)
+  if opened then
+    vim.notify('threat-analyzer: opened ' .. params.uri, vim.log.levels.INFO)
+  elseif waiting then
+    waiting.fallback('cannot open ' .. params.uri .. ': ' .. why_not)
+  end
+  return { success = opened }
+end
+
 --- `:ThreatDfd [scope]`: the data-flow diagram. Asks the server for its HTML preview
---- (`threat-analyzer.showDfd`) and opens it in the browser (the server asks Neovim to through
---- `window/showDocument`; else the plugin opens the file it wrote); without a browser (no
---- opener, `browser = false`, or a server without the preview) shows the diagram as Mermaid text
---- (`threat-analyzer.dfd`) in a split.
+--- (`threat-analyzer.showDfd`), which the server asks Neovim to open (`window/showDocument`,
+--- see `M.show_document`), or else the plugin opens the file the server wrote; without a
+--- browser (no opener, `browser = false`, or a server without the preview) shows the diagram as
+--- Mermaid text (`threat-analyzer.dfd`) in a split.
 --- @param arg string?
 function M.dfd(arg)
   local bufnr = vim.api.nvim_get_current_buf()
@@ -315,14 +341,18 @@ function M.dfd(arg)
   if not M.has_command(client, 'threat-analyzer.showDfd') then
     return mermaid('this server has no HTML preview')
   end
+  -- Set before the request: the server's window/showDocument may arrive before its answer.
+  pending_dfd = { fallback = mermaid }
   M.execute('threat-analyzer.showDfd', function(show_err, result)
     if show_err then
+      pending_dfd = nil
       return mermaid('no HTML preview: ' .. (show_err.message or vim.inspect(show_err)))
     end
-    local path = result.path or vim.uri_to_fname(result.uri)
     if result.shown then
-      return vim.notify('threat-analyzer: opened the data-flow diagram ' .. path, vim.log.levels.INFO)
+      return -- the server asked Neovim to open it: M.show_document does, or falls back
     end
+    pending_dfd = nil
+    local path = result.path or vim.uri_to_fname(result.uri)
     local opened, why_not = M.open_external(path)
     if opened then
       vim.notify('threat-analyzer: opened the data-flow diagram ' .. path, vim.log.levels.INFO)
