@@ -310,6 +310,18 @@ local function wait_for_window(pattern)
   return found
 end
 
+-- Runs the command `cmd` with a working (stubbed) opener; returns the path it opened.
+local function run_and_open(cmd)
+  stub_ui_open(true)
+  notified = {}
+  vim.cmd(cmd)
+  local ok = vim.wait(TIMEOUT, function()
+    return #opened > 0
+  end, 50)
+  assert(ok, ':' .. cmd .. ' opened nothing; it said: ' .. notified_text())
+  return opened[1]:match('^file:') and vim.uri_to_fname(opened[1]) or opened[1]
+end
+
 -- Closes `win` and returns to the buffer the checks work on.
 local function close_and_return(win)
   if win and vim.api.nvim_win_is_valid(win) and #vim.api.nvim_list_wins() > 1 then
@@ -322,16 +334,8 @@ end
 -- and Neovim (window/showDocument) or the plugin opens it.
 function checks.dfd_preview()
   require_client()
-  stub_ui_open(true)
-  notified = {}
-  vim.cmd('ThreatDfd')
-  local ok = vim.wait(TIMEOUT, function()
-    return #opened > 0
-  end, 50)
-  assert(ok, ':ThreatDfd opened nothing; it said: ' .. notified_text())
-  local target = opened[1]
-  local path = target:match('^file:') and vim.uri_to_fname(target) or target
-  assert(vim.uv.fs_stat(path), 'opened ' .. target .. ', which does not exist')
+  local path = run_and_open('ThreatDfd')
+  assert(vim.uv.fs_stat(path), 'opened ' .. path .. ', which does not exist')
   local html = table.concat(vim.fn.readfile(path), '\n')
   assert(html:find('<svg', 1, true), path .. ' has no <svg')
   assert(
@@ -378,6 +382,16 @@ function checks.report_markdown()
   assert(text:find('\n## Summary\n', 1, true), path .. ' has no "## Summary" heading')
 end
 
+-- :ThreatReport html: the CLI writes .threatmodel/report.html, opened in the browser.
+function checks.report_html()
+  require_client()
+  local path = run_and_open('ThreatReport html')
+  local want = vim.fs.joinpath(root, '.threatmodel', 'report.html')
+  assert(realpath(path) == realpath(want), 'opened ' .. path .. ', want ' .. want)
+  local html = table.concat(vim.fn.readfile(want), '\n')
+  assert(html:find('<svg', 1, true) and html:find('Summary', 1, true), want .. ' has no diagram or summary')
+end
+
 function checks.command_completion()
   local dfd = vim.fn.getcompletion('ThreatDfd bo', 'cmdline')
   assert(vim.deep_equal(dfd, { 'boundary:' }), ':ThreatDfd bo<Tab> gives ' .. vim.inspect(dfd))
@@ -387,7 +401,7 @@ end
 
 local order = {
   'filetypes', 'attach', 'diagnostics', 'settings', 'status_command', 'completion', 'definition', 'hover', 'rename',
-  'dfd_preview', 'dfd_mermaid_fallback', 'report_markdown', 'command_completion',
+  'dfd_preview', 'dfd_mermaid_fallback', 'report_markdown', 'report_html', 'command_completion',
 }
 
 -- Not a file argument: the buffer is opened here, after setup(), so FileType starts the client.
