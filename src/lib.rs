@@ -12,7 +12,8 @@
 //!           syntax     languages, comments (tree-sitter; a verified fast lexer for whole-file
 //!                      scans), the annotation parser; pure functions of text
 //!
-//!   render (human, json, sarif; dfd model, mermaid, dot; exports) reads the model and analysis;
+//!   render (human, json, sarif; dfd model, mermaid, dot, layout + svg; report content, Markdown and
+//!   HTML; exports) reads the model and analysis;
 //!   walk does the file-system I/O
 //!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse); cache keeps each file's
 //!   outcome on disk between runs (in the user's cache directory) for walk.

@@ -167,7 +167,7 @@ async fn code_lenses_count_references_and_open_exposures() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dfd_command_returns_mermaid_for_a_scope() {
+async fn dfd_command_returns_mermaid_dot_and_svg_for_a_scope() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(
         dir.path().join("flows.py"),
@@ -208,10 +208,21 @@ async fn dfd_command_returns_mermaid_for_a_scope() {
     assert_eq!(dot["format"], "dot");
     assert!(dot["text"].as_str().unwrap().starts_with("digraph dfd {"), "{dot}");
     let svg = client
-        .request_raw(
+        .request(
             "workspace/executeCommand",
-            json!({"command": "threat-analyzer.dfd", "arguments": [{"format": "svg"}]}),
+            json!({"command": "threat-analyzer.dfd", "arguments": [{"format": "svg", "scope": {"component": "Shop.Api"}}]}),
         )
         .await;
-    assert!(svg["error"]["message"].as_str().unwrap().contains("not available yet"), "{svg}");
+    assert_eq!(svg["format"], "svg");
+    let text = svg["text"].as_str().unwrap();
+    let doc = roxmltree::Document::parse(text).expect("well-formed SVG");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    assert!(text.contains(">Shop.Db</text>") && !text.contains("Partner.Feed"), "{text}");
+    let png = client
+        .request_raw(
+            "workspace/executeCommand",
+            json!({"command": "threat-analyzer.dfd", "arguments": [{"format": "png"}]}),
+        )
+        .await;
+    assert!(png["error"]["message"].as_str().unwrap().contains("unknown format `png`"), "{png}");
 }

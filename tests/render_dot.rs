@@ -4,6 +4,8 @@
 //! under CI (`CI` set) a missing `dot` fails the tests; on a developer machine without it
 //! that part is skipped with a note on standard error, and only the structural check runs.
 
+mod support;
+
 use expect_test::expect;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -105,17 +107,6 @@ const HOSTILE: [&str; 10] = [
     "subgraph cluster_x { node }",
 ];
 
-fn node(id: &str, label: &str, kind: ElementKind, boundary: Option<&str>, status: ThreatStatus) -> Node {
-    Node {
-        id: id.into(),
-        key: id.into(),
-        label: label.into(),
-        kind,
-        boundary: boundary.map(Into::into),
-        status,
-    }
-}
-
 fn hostile_dfd() -> Dfd {
     let open = ThreatStatus { open: 1, mitigated: 2, ..Default::default() };
     let finding = ThreatStatus { confirmed: 1, ..Default::default() };
@@ -127,11 +118,23 @@ fn hostile_dfd() -> Dfd {
         .enumerate()
         .map(|(i, label)| {
             let boundary = (i % 3 == 0).then_some("b_zone");
-            node(&format!("n_{i:02}"), label, kinds[i % 3], boundary, statuses[i % 4].clone())
+            support::diagram_node(
+                &format!("n_{i:02}"),
+                label,
+                kinds[i % 3],
+                boundary,
+                statuses[i % 4].clone(),
+            )
         })
         .collect();
     // A hand-built id that is not the model's: it must be replaced, not written.
-    nodes.push(node("x\"] -> \"y", "odd id", ElementKind::Process, None, ThreatStatus::default()));
+    nodes.push(support::diagram_node(
+        "x\"] -> \"y",
+        "odd id",
+        ElementKind::Process,
+        None,
+        ThreatStatus::default(),
+    ));
     let edges = (0..HOSTILE.len())
         .map(|i| Edge {
             from: format!("n_{i:02}"),

@@ -460,27 +460,14 @@ fn assert_structurally_safe(text: &str) {
     }
 }
 
-const HOSTILE: &[&str] = &[
-    "Evil\"]; click A call x()",
-    "<img src=x onerror=alert(1)>",
-    "a --> b",
-    "close } brace",
-    "%%{init: {\"theme\":\"dark\"}}%%",
-    "back `tick` `",
-    "<script>alert(1)</script>",
-    "pipe | bar [x] (y)",
-    "click A call alert(1)",
-    "#quot; &amp; #35;",
-    "end",
-    "subgraph x",
-    "line\nbreak\r\u{2028}and\u{202e}bidi\u{0}",
-    "\\\"",
-];
-
 #[test]
 fn hostile_names_from_annotations_stay_text() {
     let mut text = String::new();
-    for (i, name) in HOSTILE.iter().enumerate().filter(|(_, n)| !n.contains(['\n', '\r', '\u{2028}', '\0'])) {
+    for (i, name) in support::HOSTILE_LABELS
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !n.contains(['\n', '\r', '\u{2028}', '\0']))
+    {
         let _ = writeln!(text, "// @component {name} (#c{i})");
         let _ = writeln!(text, "// @connects #c{i} to Sink with {name}");
         let _ = writeln!(text, "// @exposes #c{i} to {name} with x");
@@ -489,7 +476,7 @@ fn hostile_names_from_annotations_stay_text() {
     let _ = writeln!(text, "// @boundary between Sink and Evil\"]; click A call x() (#b)");
     let index = fixture_index(&format!("//- /evil.js\n{text}"));
     let dfd = diagram(&index, &Scope::Project);
-    assert!(dfd.nodes.len() >= HOSTILE.len() - 2, "{}", summary(&dfd));
+    assert!(dfd.nodes.len() >= support::HOSTILE_LABELS.len() - 2, "{}", summary(&dfd));
     let out = mermaid::render(&dfd);
     assert_structurally_safe(&out);
     assert!(!out.contains("<img") && !out.contains("<script") && !out.contains("%%{"), "{out}");
@@ -499,7 +486,7 @@ fn hostile_names_from_annotations_stay_text() {
 #[test]
 fn hostile_text_in_a_hand_built_model_stays_text() {
     let mut dfd = Dfd::default();
-    for (i, name) in HOSTILE.iter().enumerate() {
+    for (i, name) in support::HOSTILE_LABELS.iter().enumerate() {
         let kind = [ElementKind::Actor, ElementKind::Process, ElementKind::DataStore][i % 3];
         dfd.nodes.push(Node {
             id: format!("n_{i}"),
@@ -521,7 +508,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
     dfd.boundaries.push(BoundaryGroup {
         id: "b_0".into(),
         key: "x".into(),
-        title: HOSTILE.join(" "),
+        title: support::HOSTILE_LABELS.join(" "),
         members,
     });
     // Ids the model never makes (a keyword, text) are replaced, not written.

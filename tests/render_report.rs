@@ -135,6 +135,6 @@ fn cli_writes_default_and_output_file() {
     let other = std::fs::read_to_string(dir.path().join("out/r.md")).unwrap();
     assert!(other.contains("](../api/app.py#L3)"), "{other}");
 
-    let (code, _) = run(dir.path(), &["report", "--format", "html"]);
+    let (code, _) = run(dir.path(), &["report", "--format", "pdf"]);
     assert_eq!(code, 2);
 }

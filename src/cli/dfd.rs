@@ -1,8 +1,8 @@
-//! The `dfd` command: a data-flow diagram of the annotations under PATH, as Mermaid or DOT.
+//! The `dfd` command: a data-flow diagram of the annotations under PATH, as Mermaid, DOT or SVG.
 //!
 //! Owns: the `dfd` flags, the `--scope` syntax and where the diagram goes. Must never: decide
 //! what the diagram contains (`render::dfd`) or how it is written (`render::mermaid`,
-//! `render::dot`).
+//! `render::dot`, `render::svg`).
 //!
 //! Exit codes: 0 on success, 2 on usage errors (clap, an unknown `--scope`, a `file:` scope
 //! naming no file) and I/O errors.
@@ -29,6 +29,7 @@ Scopes:
 Examples:
   threat-analyzer dfd > dfd.mmd
   threat-analyzer dfd src --format dot -o dfd.dot && dot -Tsvg dfd.dot -o dfd.svg
+  threat-analyzer dfd --format svg -o dfd.svg    (laid out in-process, no Graphviz needed)
   threat-analyzer dfd --scope boundary:internet-edge
 
 Exit status: 0 diagram written, 2 usage or I/O error.";
@@ -61,6 +62,8 @@ pub enum DfdFormat {
     Mermaid,
     /// Graphviz DOT (`dot -Tsvg`).
     Dot,
+    /// A standalone SVG drawing, laid out in-process (no script, no external references).
+    Svg,
 }
 
 /// A parsed `--scope`; `file:` paths are resolved once the scan's root is known.
@@ -121,6 +124,7 @@ pub fn run(args: &DfdArgs) -> i32 {
     let text = match args.format {
         DfdFormat::Mermaid => render::mermaid::render(&dfd),
         DfdFormat::Dot => render::dot::render(&dfd),
+        DfdFormat::Svg => render::svg::render(&dfd),
     };
     let written = match &args.output {
         Some(path) => std::fs::write(path, text.as_bytes()).map_err(|e| (path.display().to_string(), e)),

@@ -82,7 +82,8 @@ pub enum Command {
     Dfd(dfd::DfdArgs),
     /// Export the threat model (ThreatSpec, Threat Dragon, Threat Composer, JSON).
     Export(export::ExportArgs),
-    /// Write a threat-model report (Markdown) of the annotations under PATH.
+    /// Write a threat-model report (Markdown or self-contained HTML) of the annotations under PATH.
+    #[command(after_help = report::REPORT_AFTER_HELP)]
     Report(report::ReportArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,

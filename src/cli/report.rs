@@ -1,17 +1,32 @@
 //! The `report` command: writes the threat-model report.
 //!
-//! `threat-analyzer report [PATH] --format markdown [-o FILE]`. With no `-o`, the report goes
-//! to `.threatmodel/report.md` in the project root (PATH when it is a directory, else the
-//! scan's root), created on demand. File links in the report are relative to the report's own
+//! `threat-analyzer report [PATH] --format markdown|html [-o FILE]`. With no `-o`, the report
+//! goes to `.threatmodel/report.md` (or `report.html`) in the project root (PATH when it is a
+//! directory, else the scan's root), created on demand. File links in the report are relative to the report's own
 //! directory when it can tell (so they work from `.threatmodel/`), else to the project root.
 //!
 //! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
 
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis::Analysis;
-use crate::render::report_md::{self, ReportOptions};
+use crate::render::report::{self, ReportOptions};
+use crate::render::{report_html, report_md};
 use clap::{Args, ValueEnum};
 use std::path::{Component, Path, PathBuf};
+
+pub const REPORT_AFTER_HELP: &str = "\
+Formats:
+  markdown   GitHub-flavoured Markdown; the data-flow diagram as a ```mermaid block
+  html       one self-contained HTML file: the same sections, the diagram as inline SVG, no
+             script, no network resources, a strict Content-Security-Policy, and a print
+             stylesheet (print it to PDF from any browser)
+
+Examples:
+  threat-analyzer report                     .threatmodel/report.md
+  threat-analyzer report --format html       .threatmodel/report.html
+  threat-analyzer report src --format html -o threat-model.html
+
+Exit status: 0 report written, 2 usage or I/O error.";
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -23,7 +38,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
 
-    /// Where to write. Default: `.threatmodel/report.md` in the project root.
+    /// Where to write. Default: `.threatmodel/report.md` (`report.html` for HTML) in the
+    /// project root.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -35,6 +51,24 @@ pub struct ReportArgs {
 pub enum ReportFormat {
     /// GitHub-flavoured Markdown with a Mermaid data-flow diagram.
     Markdown,
+    /// One self-contained HTML page (inline SVG diagram, no script, strict
+    /// Content-Security-Policy, print stylesheet).
+    Html,
+}
+
+impl ReportFormat {
+    fn file_name(self) -> &'static str {
+        match self {
+            ReportFormat::Markdown => "report.md",
+            ReportFormat::Html => "report.html",
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            ReportFormat::Markdown => "markdown",
+            ReportFormat::Html => "html",
+        }
+    }
 }
 
 /// Runs `report`; returns the exit status.
@@ -45,7 +79,10 @@ pub fn run(args: &ReportArgs) -> i32 {
         Err(status) => return status,
     };
     let root_label = name.unwrap_or_else(|| "project".to_string());
-    let file = args.output.clone().unwrap_or_else(|| project_root.join(".threatmodel").join("report.md"));
+    let file = args
+        .output
+        .clone()
+        .unwrap_or_else(|| project_root.join(".threatmodel").join(args.format.file_name()));
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(parent)
     {
@@ -56,16 +93,16 @@ pub fn run(args: &ReportArgs) -> i32 {
     let diagnostics = analysis.diagnostics(&scan.index);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
     let options = ReportOptions { link_prefix: link_prefix(&file, &scan.root) };
+    let report = report::build(&scan.index, &analysis, &diagnostics, &summary, &root_label);
     let text = match args.format {
-        ReportFormat::Markdown => {
-            report_md::render_with(&scan.index, &analysis, &diagnostics, &summary, &root_label, &options)
-        }
+        ReportFormat::Markdown => report_md::write(&report, &options),
+        ReportFormat::Html => report_html::write(&report, &options),
     };
     if let Err(e) = std::fs::write(&file, text.as_bytes()) {
         eprintln!("threat-analyzer: error: cannot write {}: {e}", file.display());
         return EXIT_ERROR;
     }
-    eprintln!("threat-analyzer: wrote markdown report to {}", file.display());
+    eprintln!("threat-analyzer: wrote {} report to {}", args.format.name(), file.display());
     EXIT_OK
 }
 

@@ -2,8 +2,11 @@
 //!
 //! Owns: the protocol (capabilities, position encoding, URIs), open documents, the workspace
 //! index's lifecycle (background indexing with `$/progress`, edits, closes) and publishing
-//! diagnostics. Must never: compute an IDE answer itself (that is `analysis::ide`), hold a lock
-//! across an `.await`, await a client request inside a handler, or write to a user's files.
+//! diagnostics, and the one file the server writes: the `threat-analyzer.showDfd` preview, in
+//! the user's cache directory and never inside a workspace folder (`preview`). Must never:
+//! compute an IDE answer or render anything itself (that is `analysis::ide` and `render`), hold
+//! a lock across an `.await`, await a client request inside a handler, or write to a user's
+//! files.
 //!
 //! Concurrency (see `design/architecture.md`): tower-lsp-server runs up to four handlers at a
 //! time, so `didOpen`/`didChange`/`didClose` apply their edit and replace the file's facts in
@@ -18,6 +21,7 @@
 pub mod convert;
 mod documents;
 mod features;
+mod preview;
 mod server;
 mod watch;
 

@@ -24,7 +24,13 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 /// Commands for `workspace/executeCommand`.
-const COMMANDS: &[&str] = &["threat-analyzer.status", "threat-analyzer.reindex", "threat-analyzer.dfd"];
+const COMMANDS: &[&str] =
+    &["threat-analyzer.status", "threat-analyzer.reindex", "threat-analyzer.dfd", "threat-analyzer.showDfd"];
+
+/// Clients (by `clientInfo.name`) that register `workspace/didChangeWatchedFiles` but send
+/// events only for files they saved themselves, so the server also watches the disk for them:
+/// Helix 25.07 has no file system watcher.
+const CLIENTS_FORWARDING_ONLY_OWN_WRITES: &[&str] = &["helix"];
 
 /// How long the diagnostics task waits for more edits before computing.
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -126,8 +132,13 @@ struct State {
     pull_diagnostics: AtomicBool,
     /// The client honours `workspace/diagnostic/refresh`.
     pull_refresh: AtomicBool,
-    /// The client registers `workspace/didChangeWatchedFiles` dynamically (else we watch).
+    /// The client registers `workspace/didChangeWatchedFiles` dynamically.
     dynamic_watch: AtomicBool,
+    /// The server watches the disk itself: the client sends no file events, or only for files
+    /// it wrote (Helix registers the watcher but forwards nothing else).
+    watch_disk: AtomicBool,
+    /// The client handles `window/showDocument`.
+    show_document: AtomicBool,
     /// Our own file watcher, when the client sends no file events (kept alive here).
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// Project-wide completion facts for one index revision.
@@ -272,7 +283,7 @@ fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
     }
 }
 
-/// Watches the workspace when the client will not tell us about changes on disk.
+/// Watches the workspace when the client will not tell us about every change on disk.
 fn watch_workspace(state: Arc<State>) {
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
     if roots.is_empty() {
@@ -308,6 +319,8 @@ impl Backend {
             pull_diagnostics: AtomicBool::new(false),
             pull_refresh: AtomicBool::new(false),
             dynamic_watch: AtomicBool::new(false),
+            watch_disk: AtomicBool::new(true),
+            show_document: AtomicBool::new(false),
             watcher: Mutex::new(None),
             analysis: Mutex::new(None),
             completion: Mutex::new(None),
@@ -692,6 +705,14 @@ impl LanguageServer for Backend {
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
         self.state.dynamic_watch.store(dynamic_watch, Ordering::Relaxed);
+        let forwards_only_own_writes = params
+            .client_info
+            .as_ref()
+            .is_some_and(|info| CLIENTS_FORWARDING_ONLY_OWN_WRITES.contains(&info.name.as_str()));
+        self.state.watch_disk.store(!dynamic_watch || forwards_only_own_writes, Ordering::Relaxed);
+        let show_document =
+            caps.window.as_ref().and_then(|w| w.show_document.as_ref()).is_some_and(|s| s.support);
+        self.state.show_document.store(show_document, Ordering::Relaxed);
         // Pull only when the server can also tell the client to pull again: a cross-file
         // change (a mitigation added elsewhere) must reach open buffers. Neovim 0.11 pulls but
         // has no refresh support, so it gets pushed diagnostics.
@@ -803,6 +824,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Watch first, so that nothing changed on disk while indexing runs goes unseen.
+        if self.state.watch_disk.load(Ordering::Relaxed) {
+            watch_workspace(self.state.clone());
+        }
         // Never await a client request inside a handler: indexing (and its progress token
         // request) runs in its own task.
         tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
@@ -822,8 +847,6 @@ impl LanguageServer for Backend {
                 };
                 let _ = client.register_capability(vec![registration]).await;
             });
-        } else {
-            watch_workspace(self.state.clone());
         }
     }
 
@@ -1097,9 +1120,9 @@ impl LanguageServer for Backend {
             "threat-analyzer.dfd" => {
                 let args = params.arguments.first().cloned().unwrap_or(serde_json::Value::Null);
                 let format = args.get("format").and_then(|f| f.as_str()).unwrap_or("mermaid").to_string();
-                if format != "mermaid" && format != "dot" {
+                if !matches!(format.as_str(), "mermaid" | "dot" | "svg") {
                     return Err(Error::invalid_params(format!(
-                        "format `{format}` is not available yet; use `mermaid` or `dot`"
+                        "unknown format `{format}`; use `mermaid`, `dot` or `svg`"
                     )));
                 }
                 let scope = match parse_scope(&args) {
@@ -1110,15 +1133,16 @@ impl LanguageServer for Backend {
                 self.read(|index, _| {
                     let analysis = state.analysis(index);
                     let dfd = crate::render::dfd::build(index, &analysis, &scope);
-                    let text = if format == "dot" {
-                        crate::render::dot::render(&dfd)
-                    } else {
-                        crate::render::mermaid::render(&dfd)
+                    let text = match format.as_str() {
+                        "dot" => crate::render::dot::render(&dfd),
+                        "svg" => crate::render::svg::render(&dfd),
+                        _ => crate::render::mermaid::render(&dfd),
                     };
                     serde_json::json!({ "format": format, "text": text })
                 })
                 .map(Some)
             }
+            "threat-analyzer.showDfd" => self.show_dfd(params.arguments.first()),
             other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
         }
     }
@@ -1146,7 +1170,7 @@ impl LanguageServer for Backend {
             }
         }
         tracing::info!(added = added.len(), removed = removed.len(), "workspace folders changed");
-        if !self.state.dynamic_watch.load(Ordering::Relaxed) {
+        if self.state.watch_disk.load(Ordering::Relaxed) {
             watch_workspace(self.state.clone());
         }
         tokio::spawn(index_roots(self.client.clone(), self.state.clone(), added));
@@ -1177,6 +1201,75 @@ impl LanguageServer for Backend {
             tracing::warn!("settings: {p}");
             self.client.log_message(MessageType::WARNING, format!("threat-analyzer settings: {p}")).await;
         }
+    }
+}
+
+impl Backend {
+    /// `threat-analyzer.showDfd`: renders the diagram of the scope as a self-contained HTML
+    /// page, writes it to the preview cache (outside the workspace, see `lsp::preview`), asks
+    /// the client to open it when the client supports `window/showDocument`, and answers
+    /// `{"uri", "path", "shown"}` (`shown`: the server asked the client to open it).
+    fn show_dfd(&self, args: Option<&serde_json::Value>) -> Result<Option<LSPAny>> {
+        let args = args.cloned().unwrap_or(serde_json::Value::Null);
+        let scope = parse_scope(&args).map_err(Error::invalid_params)?;
+        let roots: Vec<PathBuf> = self.state.roots.read().map(|r| r.clone()).unwrap_or_default();
+        let heading = roots
+            .first()
+            .and_then(|r| r.file_name())
+            .map_or_else(|| "workspace".to_string(), |n| n.to_string_lossy().into_owned());
+        let what = describe_scope(&scope);
+        let state = self.state.clone();
+        let html = self.read(|index, _| {
+            let analysis = state.analysis(index);
+            let dfd = crate::render::dfd::build(index, &analysis, &scope);
+            crate::render::report_html::dfd_page(&dfd, &heading, &what)
+        })?;
+        let failed = |message: String| Error {
+            code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(REQUEST_FAILED),
+            message: format!("threat-analyzer.showDfd: {message}").into(),
+            data: None,
+        };
+        let dir = super::preview::preview_dir(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
+            .map_err(failed)?;
+        let path = super::preview::write(&dir, &roots, &html).map_err(failed)?;
+        let uri = Uri::from_file_path(&path)
+            .ok_or_else(|| failed(format!("{} has no file URI", path.display())))?;
+        let shown = self.state.show_document.load(Ordering::Relaxed);
+        if shown {
+            // Never await a client request inside a handler.
+            let client = self.client.clone();
+            let params = ShowDocumentParams {
+                uri: uri.clone(),
+                external: Some(true),
+                take_focus: None,
+                selection: None,
+            };
+            tokio::spawn(async move {
+                if let Err(e) = client.show_document(params).await {
+                    tracing::warn!("window/showDocument for the diagram preview failed: {e}");
+                }
+            });
+        }
+        tracing::info!(path = %path.display(), shown, "wrote the diagram preview");
+        Ok(Some(serde_json::json!({
+            "uri": uri.as_str(),
+            "path": path.to_string_lossy(),
+            "shown": shown,
+        })))
+    }
+}
+
+/// LSP's `RequestFailed`: the request was valid but could not be carried out.
+const REQUEST_FAILED: i64 = -32803;
+
+/// What a diagram of `scope` shows, in words (for the preview's page).
+fn describe_scope(scope: &crate::render::dfd::Scope) -> String {
+    use crate::render::dfd::Scope;
+    match scope {
+        Scope::Project => "The whole project".to_string(),
+        Scope::Boundary(b) => format!("Trust boundary {b}, with its direct neighbours"),
+        Scope::Component(c) => format!("Component {c}, its sub-components and direct neighbours"),
+        Scope::File(f) => format!("What {f} names"),
     }
 }
 

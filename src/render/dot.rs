@@ -101,12 +101,7 @@ fn decl(id: &str, kind: ElementKind, escaped: &str, status: &ThreatStatus) -> St
         }
         ElementKind::DataStore => "cylinder",
     };
-    let (penwidth, colours) = match status_class(status) {
-        Some("finding") => (Some(3), Some(("#b00020", "#fde8e8"))),
-        Some("open") => (Some(2), Some(("#b35c00", "#fff4e5"))),
-        Some(_) => (None, Some(("#2e7d32", "#e8f5e9"))),
-        None => (None, None),
-    };
+    let (penwidth, colours) = status_look(status);
     if colours.is_some() {
         styles.push("filled");
     }
@@ -124,24 +119,40 @@ fn decl(id: &str, kind: ElementKind, escaped: &str, status: &ThreatStatus) -> St
     format!("\"{id}\" [{}];", attrs.join(", "))
 }
 
+/// Border width (none: the default) and colours (stroke, fill) a node's status gives it, in
+/// DOT and SVG alike: the border width carries the status without colour.
+pub fn status_look(status: &ThreatStatus) -> (Option<u8>, Option<(&'static str, &'static str)>) {
+    match status_class(status) {
+        Some("finding") => (Some(3), Some(("#b00020", "#fde8e8"))),
+        Some("open") => (Some(2), Some(("#b35c00", "#fff4e5"))),
+        Some(_) => (None, Some(("#2e7d32", "#e8f5e9"))),
+        None => (None, None),
+    }
+}
+
+/// The legend's shape samples, in DOT and SVG.
+pub const LEGEND_SHAPES: [(ElementKind, &str); 3] = [
+    (ElementKind::Actor, "Actor / external entity"),
+    (ElementKind::Process, "Process"),
+    (ElementKind::DataStore, "Data store"),
+];
+
+/// The legend's text lines (the badge and the boundary), in DOT and SVG.
+pub const LEGEND_LINES: [&str; 4] = [
+    "✗ N confirmed: verified findings (thickest border)",
+    "⚠ N open: exposures not mitigated, accepted or transferred (thick border)",
+    "✓ N mitigated · N accepted · N transferred",
+    "dashed box: trust boundary",
+];
+
 fn legend(out: &mut String) {
-    let lines = [
-        "✗ N confirmed: verified findings (thickest border)",
-        "⚠ N open: exposures not mitigated, accepted or transferred (thick border)",
-        "✓ N mitigated · N accepted · N transferred",
-        "dashed box: trust boundary",
-    ];
-    let text: String = lines.iter().map(|l| format!("{}\\l", escape(l))).collect();
+    let text: String = LEGEND_LINES.iter().map(|l| format!("{}\\l", escape(l))).collect();
     let none = ThreatStatus::default();
     out.push_str("  subgraph \"cluster_legend\" {\n");
     out.push_str("    label=\"Legend\";\n");
     out.push_str("    style=solid;\n");
-    let items = [
-        ("legend_actor", ElementKind::Actor, "Actor / external entity"),
-        ("legend_process", ElementKind::Process, "Process"),
-        ("legend_store", ElementKind::DataStore, "Data store"),
-    ];
-    for (id, kind, label) in items {
+    let ids = ["legend_actor", "legend_process", "legend_store"];
+    for (id, (kind, label)) in ids.into_iter().zip(LEGEND_SHAPES) {
         let _ = writeln!(out, "    {}", decl(id, kind, &escape(label), &none));
     }
     let _ = writeln!(out, "    \"legend_badge\" [label=\"{text}\", shape=note];");

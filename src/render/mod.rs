@@ -1,13 +1,17 @@
 //! Renderers: every output as a pure function of the model and the analysis.
 //!
 //! Owns: the `check` formats (human terminal output, JSON, SARIF), the data-flow diagram model
-//! ([`dfd`]) and its Mermaid and Graphviz DOT renderings, the Markdown report ([`report_md`]),
-//! and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer, canonical
-//! JSON). Each takes the [`ProjectIndex`] (for source text and line/column conversion) and
-//! analysis results and returns text or JSON values. Must never: do I/O, decide exit codes, or
-//! trust text that came from annotations — each format escapes it its own way (terminal output
-//! replaces control and bidi characters, SARIF and JSON text is escaped by serde, Mermaid, DOT
-//! and Markdown have their own `escape` functions, and diagram ids never contain text).
+//! ([`dfd`]) and its Mermaid, Graphviz DOT and SVG renderings (the SVG drawn from the pixel
+//! layout of [`layout`], computed in-process), the threat-model report (its format-neutral
+//! content in [`report`], written as Markdown by [`report_md`] and as one self-contained HTML
+//! page by [`report_html`], whose page shell also makes the language server's diagram
+//! preview), and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer,
+//! canonical JSON). Each takes the [`ProjectIndex`] (for source text and line/column
+//! conversion) and analysis results and returns text or JSON values. Must never: do I/O,
+//! decide exit codes, or trust text that came from annotations — each format escapes it its
+//! own way (terminal output replaces control and bidi characters, SARIF and JSON text is
+//! escaped by serde, Mermaid, DOT, SVG, Markdown and HTML have their own `escape` functions,
+//! and diagram ids never contain text).
 //!
 //! Positions in every output are 1-based lines and 1-based columns counted in Unicode scalar
 //! values (characters); end positions are exclusive (the column just after the range), as in
@@ -20,9 +24,13 @@ pub mod dot;
 pub mod export;
 pub mod human;
 pub mod json;
+pub mod layout;
 pub mod mermaid;
+pub mod report;
+pub mod report_html;
 pub mod report_md;
 pub mod sarif;
+pub mod svg;
 
 use crate::diagnostic::{Diagnostic, FilePath};
 use crate::model::ProjectIndex;

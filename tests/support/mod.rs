@@ -15,6 +15,7 @@ use std::sync::Arc;
 use threat_analyzer::analysis;
 use threat_analyzer::diagnostic::Diagnostic;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
+use threat_analyzer::render::dfd::{ElementKind, Node, ThreatStatus};
 use threat_analyzer::syntax::Language;
 use threat_analyzer::text::ColumnUnit;
 
@@ -135,4 +136,41 @@ pub fn index_with_cursor(fixture: &str) -> (ProjectIndex, String, usize) {
     let f = parse_fixture(fixture);
     let (file, offset) = f.cursor.clone().expect("fixture needs a $0 cursor");
     (index_of(&f.files), file, offset)
+}
+
+/// Names that try to break out of a diagram's syntax or inject markup or script: every
+/// renderer must show them as literal text (Mermaid, SVG).
+pub const HOSTILE_LABELS: &[&str] = &[
+    "Evil\"]; click A call x()",
+    "<img src=x onerror=alert(1)>",
+    "a --> b",
+    "close } brace",
+    "%%{init: {\"theme\":\"dark\"}}%%",
+    "back `tick` `",
+    "<script>alert(1)</script>",
+    "pipe | bar [x] (y)",
+    "click A call alert(1)",
+    "#quot; &amp; #35;",
+    "end",
+    "subgraph x",
+    "line\nbreak\r\u{2028}and\u{202e}bidi\u{0}",
+    "\\\"",
+];
+
+/// A hand-built diagram node whose key is its id.
+pub fn diagram_node(
+    id: &str,
+    label: &str,
+    kind: ElementKind,
+    boundary: Option<&str>,
+    status: ThreatStatus,
+) -> Node {
+    Node {
+        id: id.into(),
+        key: id.into(),
+        label: label.into(),
+        kind,
+        boundary: boundary.map(Into::into),
+        status,
+    }
 }

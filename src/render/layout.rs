@@ -1,0 +1,1266 @@
+//! A layered (Sugiyama-style) left-to-right layout of a [`Dfd`], in pixels: node boxes, trust
+//! boundary rectangles, edge routes with label boxes, and a legend box. Pure and
+//! deterministic: the same diagram gives the same layout, bit for bit (no hashing, no clocks,
+//! ties broken by index). Used by the SVG renderer ([`super::svg`]); usable by any output that
+//! needs positions (the Threat Dragon export, for one).
+//!
+//! Owns: geometry — text measurement (approximate per-character widths of a Helvetica-like
+//! font), label wrapping, and every coordinate. Must never: decide what the diagram contains
+//! (that is [`super::dfd`]), or write any output syntax (no escaping here: the lines it
+//! returns are display text, which each renderer escapes for its format).
+//!
+//! No crate served: `layout-rs` has no clusters (nested graphs), and the layered crates
+//! (`rust-sugiyama`, `dagre`) either lack clusters or bring a graph library and still give no
+//! guarantee that a cluster's rectangle holds only its members.
+//!
+//! # Steps
+//!
+//! 1. **Flows.** Flows between the same two nodes are merged into one route (either direction;
+//!    arrows at the ends that flows enter), labelled with each distinct label (wrapped onto two
+//!    lines, three for a lone label; at most [`LABELS_SHOWN`], then `+N more`) under an
+//!    `N flows` line when there are several.
+//! 2. **Ranks**, two levels deep so a boundary stays a compact block rather than a stripe
+//!    across the drawing: members are ranked by the flows inside their boundary, then
+//!    boundaries and free nodes are ranked as units by the flows between them. At each level a
+//!    depth-first search in index order reverses the edges that close a cycle (for ranking
+//!    only: arrows keep their direction), ranks are longest paths from the sources, and each
+//!    source is then moved next to its nearest successor. A rank with more than
+//!    `max(8, ⌈√(2.5·n)⌉)` nodes is wrapped onto several columns (nodes of one boundary kept
+//!    together), so 200 unconnected components form a grid rather than one very tall column.
+//!    Ranks are then doubled: nodes sit in even columns, and every edge passes through at
+//!    least one odd column holding its label, so labels never overlap nodes or each other.
+//!    Long edges get a dummy point in every column they cross.
+//! 3. **Order.** Four down-and-up barycenter sweeps. In every column a boundary's members (and
+//!    the dummies of flows inside it) stay contiguous, a boundary keeps one slot in every
+//!    column of its span (even where it has no member), and boundaries keep one global
+//!    top-to-bottom order, so their rectangles can never cross.
+//! 4. **Coordinates.** Columns are as wide as their widest box, separated by [`GAP_X`]. In
+//!    each column the slots are stacked top to bottom with a minimum gap; a boundary's slot has
+//!    the same top and height in every column of its span. These separation constraints form
+//!    a DAG; a longest-path pass packs it, then alternating down/up relaxation passes pull
+//!    every box toward the mean of its neighbours without ever breaking a constraint (a box
+//!    without neighbours packs against the next one).
+//! 5. **Routes.** A route runs horizontally through each column at its own slot's height
+//!    (which no other box of that column shares) and crosses the gaps between columns; the
+//!    renderer draws the gap crossings as curves.
+//!
+//! # Guarantees (checked by [`Layout::violations`] and the tests)
+//!
+//! No two node boxes overlap; no node box overlaps a boundary rectangle it is not in; boundary
+//! rectangles do not overlap each other; every member lies inside its boundary's rectangle
+//! (below its title). Label boxes never overlap node boxes. A node belongs to the first
+//! boundary listing it (as in the DOT output).
+
+use super::dfd::{Dfd, ElementKind};
+use super::dot::{LEGEND_LINES, LEGEND_SHAPES};
+use super::mermaid::badge;
+use std::collections::BTreeMap;
+use unicode_width::UnicodeWidthChar;
+
+/// Font sizes (px) the sizes are computed for; renderers must draw with the same.
+pub const NODE_FONT: f64 = 13.0;
+pub const BADGE_FONT: f64 = 11.0;
+pub const EDGE_FONT: f64 = 11.0;
+pub const TITLE_FONT: f64 = 12.0;
+pub const LEGEND_FONT: f64 = 11.0;
+/// Line height as a multiple of the font size.
+pub const LINE_HEIGHT: f64 = 1.3;
+/// Vertical radius of a data store's cylinder ends.
+pub const CYLINDER_RY: f64 = 6.0;
+/// Horizontal gap between columns (more than twice [`CLUSTER_PAD_X`]).
+pub const GAP_X: f64 = 40.0;
+/// Space between a boundary's rectangle and its members, left and right.
+pub const CLUSTER_PAD_X: f64 = 14.0;
+/// At most this many distinct labels are shown on a route (the rest as `+N more`).
+pub const LABELS_SHOWN: usize = 3;
+
+const NODE_PAD_X: f64 = 12.0;
+const NODE_PAD_Y: f64 = 8.0;
+const NODE_MIN_WIDTH: f64 = 96.0;
+const NODE_TEXT_WIDTH: f64 = 170.0;
+const NODE_LINES: usize = 3;
+const LABEL_TEXT_WIDTH: f64 = 150.0;
+const LABEL_LINES: usize = 2;
+const LABEL_PAD: f64 = 3.0;
+const TITLE_LINES: usize = 2;
+const CLUSTER_PAD_TOP: f64 = 6.0;
+const CLUSTER_PAD_BOTTOM: f64 = 12.0;
+const MARGIN: f64 = 20.0;
+const SWEEPS: usize = 4;
+const RELAXATIONS: usize = 8;
+
+/// An axis-aligned rectangle: top-left corner and size, in pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Rect {
+    pub fn right(&self) -> f64 {
+        self.x + self.width
+    }
+    pub fn bottom(&self) -> f64 {
+        self.y + self.height
+    }
+    pub fn center_x(&self) -> f64 {
+        self.x + self.width / 2.0
+    }
+    pub fn center_y(&self) -> f64 {
+        self.y + self.height / 2.0
+    }
+    /// The interiors intersect (touching edges do not count).
+    pub fn overlaps(&self, other: &Rect) -> bool {
+        self.x < other.right() && other.x < self.right() && self.y < other.bottom() && other.y < self.bottom()
+    }
+    pub fn contains(&self, other: &Rect) -> bool {
+        other.x >= self.x
+            && other.right() <= self.right()
+            && other.y >= self.y
+            && other.bottom() <= self.bottom()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A node's box and the text drawn in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeBox {
+    pub rect: Rect,
+    /// The label wrapped into lines (display text: control characters are spaces).
+    pub lines: Vec<String>,
+    /// The status badge line, empty when there is nothing to say.
+    pub badge: String,
+}
+
+/// A trust boundary's rectangle (dashed in the drawing), its title on top inside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterBox {
+    pub rect: Rect,
+    pub title_lines: Vec<String>,
+    /// Height of the title band at the top of `rect`.
+    pub title_height: f64,
+}
+
+/// One drawn arrow: every flow between two nodes, merged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    /// Index in `dfd.nodes` of the node the points start at.
+    pub from: usize,
+    /// Index in `dfd.nodes` of the node the points end at.
+    pub to: usize,
+    /// Some flow enters `from` (an arrowhead at the first point).
+    pub arrow_start: bool,
+    /// Some flow enters `to` (an arrowhead at the last point).
+    pub arrow_end: bool,
+    /// How many flows of the model this route draws.
+    pub flows: usize,
+    /// Every distinct label of those flows, in model order (display text, unwrapped).
+    pub labels: Vec<String>,
+    /// What is drawn in the label box.
+    pub label_lines: Vec<String>,
+    pub label_box: Option<Rect>,
+    /// Waypoints: horizontal runs inside columns, gap crossings between them (a renderer
+    /// draws a segment that changes height as a curve). Starts and ends on node borders.
+    pub points: Vec<Point>,
+}
+
+/// The legend: a title, three shape samples with captions, and text lines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendBox {
+    pub rect: Rect,
+    /// Baseline-left of the title.
+    pub title: Point,
+    /// Shape sample box and caption baseline-left.
+    pub shapes: Vec<(ElementKind, &'static str, Rect, Point)>,
+    /// Text lines and their baseline-left.
+    pub lines: Vec<(&'static str, Point)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub width: f64,
+    pub height: f64,
+    /// One per `dfd.nodes`, same order.
+    pub nodes: Vec<NodeBox>,
+    /// One per `dfd.boundaries`, same order; `None` for a boundary with no member drawn.
+    pub clusters: Vec<Option<ClusterBox>>,
+    pub routes: Vec<Route>,
+    pub legend: LegendBox,
+}
+
+impl Layout {
+    /// Breaches of the guarantees in the module docs (empty when there are none).
+    pub fn violations(&self, dfd: &Dfd) -> Vec<String> {
+        let mut out = Vec::new();
+        let member = memberships(dfd);
+        let name = |i: usize| dfd.nodes[i].id.as_str();
+        // Sweep by x so large diagrams stay cheap: only boxes whose x-ranges meet are compared.
+        let mut by_x: Vec<usize> = (0..self.nodes.len()).collect();
+        by_x.sort_by(|&a, &b| self.nodes[a].rect.x.total_cmp(&self.nodes[b].rect.x).then(a.cmp(&b)));
+        for (k, &a) in by_x.iter().enumerate() {
+            for &b in &by_x[k + 1..] {
+                if self.nodes[b].rect.x >= self.nodes[a].rect.right() {
+                    break;
+                }
+                if self.nodes[a].rect.overlaps(&self.nodes[b].rect) {
+                    out.push(format!("nodes {} and {} overlap", name(a), name(b)));
+                }
+            }
+        }
+        for (c, cluster) in self.clusters.iter().enumerate() {
+            let Some(cluster) = cluster else { continue };
+            for (i, node) in self.nodes.iter().enumerate() {
+                let inside = member[i] == Some(c);
+                if inside {
+                    let mut body = cluster.rect;
+                    body.y += cluster.title_height;
+                    body.height -= cluster.title_height;
+                    if !body.contains(&node.rect) {
+                        out.push(format!("node {} is not inside its boundary {}", name(i), c));
+                    }
+                } else if cluster.rect.overlaps(&node.rect) {
+                    out.push(format!("node {} overlaps boundary {} it is not in", name(i), c));
+                }
+            }
+            for (d, other) in self.clusters.iter().enumerate().skip(c + 1) {
+                if other.as_ref().is_some_and(|o| o.rect.overlaps(&cluster.rect)) {
+                    out.push(format!("boundaries {c} and {d} overlap"));
+                }
+            }
+        }
+        for (c, cluster) in self.clusters.iter().enumerate() {
+            if cluster.is_none() && member.contains(&Some(c)) {
+                out.push(format!("boundary {c} has members but no rectangle"));
+            }
+        }
+        for route in &self.routes {
+            let Some(label) = &route.label_box else { continue };
+            for (i, node) in self.nodes.iter().enumerate() {
+                if node.rect.overlaps(label) {
+                    out.push(format!("a label box overlaps node {}", name(i)));
+                }
+            }
+        }
+        let everything = Rect { x: 0.0, y: 0.0, width: self.width, height: self.height };
+        let rects = self.nodes.iter().map(|n| n.rect).chain(self.clusters.iter().flatten().map(|c| c.rect));
+        if rects.chain(std::iter::once(self.legend.rect)).any(|r| !everything.contains(&r)) {
+            out.push("a box lies outside the canvas".into());
+        }
+        out
+    }
+}
+
+/// The boundary (index in `dfd.boundaries`) of each node: the first one listing it.
+fn memberships(dfd: &Dfd) -> Vec<Option<usize>> {
+    let index: BTreeMap<&str, usize> =
+        dfd.nodes.iter().enumerate().rev().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut member = vec![None; dfd.nodes.len()];
+    for (c, group) in dfd.boundaries.iter().enumerate() {
+        for id in &group.members {
+            if let Some(&i) = index.get(id.as_str())
+                && member[i].is_none()
+            {
+                member[i] = Some(c);
+            }
+        }
+    }
+    member
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+/// What a character becomes in display text: `None` for characters XML 1.0 forbids (C0
+/// controls other than tab, line feed and carriage return; U+FFFE, U+FFFF), a space for other
+/// control, line-separator and bidi-control characters (they would break lines or reorder
+/// text), else itself.
+pub fn display_char(c: char) -> Option<char> {
+    let forbidden = (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}');
+    if forbidden {
+        None
+    } else if c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+    {
+        Some(' ')
+    } else {
+        Some(c)
+    }
+}
+
+/// `text` as display text (see [`display_char`]).
+pub fn display_text(text: &str) -> String {
+    text.chars().filter_map(display_char).collect()
+}
+
+/// Approximate advance width of `c` in em, for a Helvetica-like sans-serif font; generous, so
+/// text fits the boxes computed from it.
+fn char_em(c: char) -> f64 {
+    match c {
+        ' ' => 0.28,
+        'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' => 0.27,
+        'f' | 't' | 'r' | 'I' => 0.36,
+        '(' | ')' | '[' | ']' | '{' | '}' | '-' | '/' | '\\' | '"' | '`' => 0.38,
+        'm' | 'w' | 'M' | 'W' | '@' | '%' => 0.88,
+        'A'..='Z' => 0.70,
+        '0'..='9' => 0.57,
+        'a'..='z' => 0.56,
+        c if c.is_ascii() => 0.60,
+        c => match c.width() {
+            Some(0) => 0.0,
+            Some(2) => 1.05,
+            _ => 0.70,
+        },
+    }
+}
+
+/// Approximate width in pixels of `text` at `size` px.
+pub fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().map(char_em).sum::<f64>() * size
+}
+
+/// Greedy wrapping of display text into lines at most `max_width` wide (breaking after spaces
+/// and after `.`, `:`, `/`, `-`, `_`, `,`; inside a word only when it alone is too wide), at
+/// most `max_lines` lines, the last ending in `…` when text was cut.
+pub fn wrap(text: &str, size: f64, max_width: f64, max_lines: usize) -> Vec<String> {
+    let text = display_text(text);
+    let text = text.trim();
+    // Pieces that end at a break opportunity.
+    let mut pieces: Vec<String> = Vec::new();
+    let mut piece = String::new();
+    for c in text.chars() {
+        piece.push(c);
+        if matches!(c, ' ' | '.' | ':' | '/' | '-' | '_' | ',') {
+            pieces.push(std::mem::take(&mut piece));
+        }
+    }
+    if !piece.is_empty() {
+        pieces.push(piece);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for piece in pieces {
+        let candidate = format!("{line}{piece}");
+        if text_width(candidate.trim_end(), size) <= max_width {
+            line = candidate;
+            continue;
+        }
+        if !line.trim().is_empty() {
+            lines.push(line.trim_end().to_string());
+        }
+        line = String::new();
+        // A piece too wide on its own is split by characters.
+        for c in piece.chars() {
+            if !line.is_empty() && text_width(&format!("{line}{c}"), size) > max_width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !(line.is_empty() && c == ' ') {
+                line.push(c);
+            }
+        }
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        let last = lines.last_mut().expect("max_lines > 0");
+        while !last.is_empty() && text_width(&format!("{last}…"), size) > max_width {
+            last.pop();
+        }
+        let trimmed = last.trim_end().to_string();
+        *last = format!("{trimmed}…");
+    }
+    lines
+}
+
+fn line_height(size: f64) -> f64 {
+    size * LINE_HEIGHT
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+
+/// One merged route before layout.
+struct Group {
+    from: usize,
+    to: usize,
+    arrow_start: bool,
+    arrow_end: bool,
+    flows: usize,
+    labels: Vec<String>,
+}
+
+/// Something that occupies a slot in a column: a node, or a point of a long edge (a dummy),
+/// possibly carrying the edge's label.
+struct Item {
+    rank: usize,
+    cluster: Option<usize>,
+    width: f64,
+    height: f64,
+    dummy: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Item(usize),
+    Cluster(usize),
+}
+
+/// Lays out `dfd` (see the module docs).
+pub fn layout(dfd: &Dfd) -> Layout {
+    let n = dfd.nodes.len();
+    let member = memberships(dfd);
+    let nodes: Vec<NodeBox> = dfd
+        .nodes
+        .iter()
+        .map(|node| {
+            let lines = wrap(&node.label, NODE_FONT, NODE_TEXT_WIDTH, NODE_LINES);
+            let badge = badge(&node.status);
+            let mut width = lines.iter().map(|l| text_width(l, NODE_FONT)).fold(0.0, f64::max);
+            let mut height = lines.len().max(1) as f64 * line_height(NODE_FONT);
+            if !badge.is_empty() {
+                width = width.max(text_width(&badge, BADGE_FONT));
+                height += line_height(BADGE_FONT) + 2.0;
+            }
+            height += 2.0 * NODE_PAD_Y;
+            if node.kind == ElementKind::DataStore {
+                height += 2.0 * CYLINDER_RY;
+            }
+            let width = (width + 2.0 * NODE_PAD_X).max(NODE_MIN_WIDTH).ceil();
+            NodeBox { rect: Rect { x: 0.0, y: 0.0, width, height: height.ceil() }, lines, badge }
+        })
+        .collect();
+    let groups = merge_flows(dfd);
+
+    // Ranks (edges of self-loops play no part).
+    let ranked: Vec<(usize, usize)> =
+        groups.iter().filter(|g| g.from != g.to).map(|g| (g.from, g.to)).collect();
+    let node_rank = ranks(n, &ranked, &member, dfd.boundaries.len());
+    let node_rank = wrap_ranks(&node_rank, &member);
+    let node_rank: Vec<usize> = node_rank.iter().map(|r| 2 * r).collect();
+
+    // Items: nodes first, then the dummies of every long edge.
+    let mut items: Vec<Item> = (0..n)
+        .map(|i| Item {
+            rank: node_rank[i],
+            cluster: member[i],
+            width: nodes[i].rect.width,
+            height: nodes[i].rect.height,
+            dummy: false,
+        })
+        .collect();
+    let mut up: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut down: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // Per group: its chain of items (in rank order), the label item and its text.
+    let mut chains: Vec<Option<(Vec<usize>, usize, bool)>> = Vec::with_capacity(groups.len());
+    let mut label_lines: Vec<Vec<String>> = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let lines = route_label(g);
+        let (lw, lh) = if lines.is_empty() {
+            (0.0, 2.0)
+        } else {
+            let w = lines.iter().map(|l| text_width(l, EDGE_FONT)).fold(0.0, f64::max);
+            (
+                (w + 2.0 * LABEL_PAD).ceil(),
+                (lines.len() as f64 * line_height(EDGE_FONT) + 2.0 * LABEL_PAD).ceil(),
+            )
+        };
+        label_lines.push(lines);
+        if g.from == g.to {
+            chains.push(None);
+            continue;
+        }
+        let flip = node_rank[g.from] > node_rank[g.to];
+        let (a, b) = if flip { (g.to, g.from) } else { (g.from, g.to) };
+        let (ra, rb) = (node_rank[a], node_rank[b]);
+        let shared = member[a].filter(|c| member[b] == Some(*c));
+        let mid = {
+            let m = (ra + rb) / 2;
+            if m % 2 == 1 { m } else { m - 1 }
+        };
+        let mut chain = vec![a];
+        let mut label_item = a;
+        for r in ra + 1..rb {
+            let carries = r == mid;
+            items.push(Item {
+                rank: r,
+                cluster: shared,
+                width: if carries { lw } else { 0.0 },
+                height: if carries { lh } else { 2.0 },
+                dummy: true,
+            });
+            up.push(Vec::new());
+            down.push(Vec::new());
+            let id = items.len() - 1;
+            if carries {
+                label_item = id;
+            }
+            chain.push(id);
+        }
+        chain.push(b);
+        for w in chain.windows(2) {
+            down[w[0]].push(w[1]);
+            up[w[1]].push(w[0]);
+        }
+        chains.push(Some((chain, label_item, flip)));
+    }
+    let ranks_count = items.iter().map(|it| it.rank + 1).max().unwrap_or(0);
+    let clusters_count = dfd.boundaries.len();
+    let mut span: Vec<Option<(usize, usize)>> = vec![None; clusters_count];
+    for (i, m) in member.iter().enumerate() {
+        if let Some(c) = *m {
+            let r = node_rank[i];
+            span[c] = Some(span[c].map_or((r, r), |(lo, hi)| (lo.min(r), hi.max(r))));
+        }
+    }
+
+    // Order.
+    let mut order: Vec<Vec<Slot>> = vec![Vec::new(); ranks_count];
+    let mut inside: Vec<BTreeMap<usize, Vec<usize>>> = vec![BTreeMap::new(); ranks_count];
+    for (c, s) in span.iter().enumerate() {
+        if let Some((lo, hi)) = *s {
+            for r in lo..=hi {
+                inside[r].insert(c, Vec::new());
+                order[r].push(Slot::Cluster(c));
+            }
+        }
+    }
+    for (i, item) in items.iter().enumerate() {
+        match item.cluster {
+            Some(c) => inside[item.rank].entry(c).or_default().push(i),
+            None => order[item.rank].push(Slot::Item(i)),
+        }
+    }
+    let mut pos = vec![0.0; items.len()];
+    for r in 0..ranks_count {
+        flatten(&order[r], &inside[r], &mut pos);
+    }
+    let mut cluster_order: Vec<usize> = (0..clusters_count).collect();
+    for _ in 0..SWEEPS {
+        for r in 1..ranks_count {
+            reorder(r, &up, &mut order, &mut inside, &mut pos, &cluster_order);
+        }
+        for r in (0..ranks_count.saturating_sub(1)).rev() {
+            reorder(r, &down, &mut order, &mut inside, &mut pos, &cluster_order);
+        }
+        cluster_order = rank_clusters(&items, &order, &inside, &pos, clusters_count);
+    }
+
+    // Columns.
+    let mut col_w = vec![0.0f64; ranks_count];
+    for item in &items {
+        col_w[item.rank] = col_w[item.rank].max(item.width);
+    }
+    let mut col_x = vec![0.0f64; ranks_count];
+    let mut x = MARGIN + CLUSTER_PAD_X;
+    for r in 0..ranks_count {
+        col_x[r] = x;
+        x += col_w[r] + GAP_X;
+    }
+
+    // Boundary titles and bands.
+    let mut cluster_rect_x: Vec<(f64, f64)> = vec![(0.0, 0.0); clusters_count];
+    let mut titles: Vec<(Vec<String>, f64)> = vec![(Vec::new(), 0.0); clusters_count];
+    for c in 0..clusters_count {
+        if let Some((lo, hi)) = span[c] {
+            let left = col_x[lo] - CLUSTER_PAD_X;
+            let right = col_x[hi] + col_w[hi] + CLUSTER_PAD_X;
+            cluster_rect_x[c] = (left, right);
+            let lines = wrap(&dfd.boundaries[c].title, TITLE_FONT, right - left - 12.0, TITLE_LINES);
+            let height = lines.len() as f64 * line_height(TITLE_FONT) + 2.0;
+            titles[c] = (lines, height);
+        }
+    }
+    let gap = |a: Slot, b: Slot| {
+        let small = |s: Slot| matches!(s, Slot::Item(i) if items[i].dummy);
+        match (small(a), small(b)) {
+            (true, true) => 6.0,
+            (false, false) => 20.0,
+            _ => 10.0,
+        }
+    };
+    // Stack offsets of members inside their band, and each band's height.
+    let mut offset = vec![0.0f64; items.len()];
+    let mut band = vec![0.0f64; clusters_count];
+    let mut stacks: Vec<(usize, usize, f64)> = Vec::new();
+    for (r, map) in inside.iter().enumerate() {
+        for (&c, list) in map {
+            let mut y = 0.0;
+            for (k, &i) in list.iter().enumerate() {
+                if k > 0 {
+                    y += gap(Slot::Item(list[k - 1]), Slot::Item(i));
+                }
+                offset[i] = y;
+                y += items[i].height;
+            }
+            band[c] = band[c].max(y);
+            stacks.push((r, c, y));
+        }
+    }
+    for (r, c, stack) in stacks {
+        let top = CLUSTER_PAD_TOP + titles[c].1 + (band[c] - stack) / 2.0;
+        for &i in &inside[r][&c] {
+            offset[i] += top;
+        }
+    }
+    for c in 0..clusters_count {
+        band[c] += CLUSTER_PAD_TOP + titles[c].1 + CLUSTER_PAD_BOTTOM;
+    }
+
+    // Vertical coordinates: variables are items (free ones) and clusters (n_items + c).
+    let nv = items.len() + clusters_count;
+    let var = |s: Slot| match s {
+        Slot::Item(i) => i,
+        Slot::Cluster(c) => items.len() + c,
+    };
+    let height = |v: usize| if v < items.len() { items[v].height } else { band[v - items.len()] };
+    let mut succ: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nv];
+    let mut pred: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nv];
+    let mut active = vec![false; nv];
+    for slots in &order {
+        for (k, &s) in slots.iter().enumerate() {
+            active[var(s)] = true;
+            if k > 0 {
+                let a = slots[k - 1];
+                let sep = height(var(a)) + gap(a, s);
+                succ[var(a)].push((var(s), sep));
+                pred[var(s)].push((var(a), sep));
+            }
+        }
+    }
+    let topo = topological(&succ, &pred, &active);
+    let mut y = vec![0.0f64; nv];
+    let center = |y: &[f64], i: usize| match items[i].cluster {
+        Some(c) => y[items.len() + c] + offset[i] + items[i].height / 2.0,
+        None => y[i] + items[i].height / 2.0,
+    };
+    let mut cluster_items: Vec<Vec<usize>> = vec![Vec::new(); clusters_count];
+    for (i, item) in items.iter().enumerate() {
+        if let Some(c) = item.cluster {
+            cluster_items[c].push(i);
+        }
+    }
+    let desired = |y: &[f64], v: usize| -> Option<f64> {
+        if v < items.len() {
+            let ns = up[v].iter().chain(&down[v]);
+            let (sum, count) = ns.fold((0.0, 0usize), |(s, k), &m| (s + center(y, m), k + 1));
+            (count > 0).then(|| sum / count as f64 - items[v].height / 2.0)
+        } else {
+            let c = v - items.len();
+            let (mut sum, mut count) = (0.0, 0usize);
+            for &m in &cluster_items[c] {
+                let outside = up[m].iter().chain(&down[m]).filter(|&&o| items[o].cluster != Some(c));
+                let (s, k) = outside.fold((0.0, 0usize), |(s, k), &o| (s + center(y, o), k + 1));
+                if k > 0 {
+                    sum += s / k as f64 - offset[m] - items[m].height / 2.0;
+                    count += 1;
+                }
+            }
+            (count > 0).then(|| sum / count as f64)
+        }
+    };
+    for &v in &topo {
+        y[v] = pred[v].iter().map(|&(p, sep)| y[p] + sep).fold(0.0, f64::max);
+    }
+    // A box without neighbours has no wish of its own: it packs against the box before it
+    // (down pass) or after it (up pass), so it leaves no gap.
+    for _ in 0..RELAXATIONS {
+        for &v in &topo {
+            let lower = pred[v].iter().map(|&(p, sep)| y[p] + sep).fold(f64::NEG_INFINITY, f64::max);
+            let want = match desired(&y, v) {
+                Some(d) => y[v].max(d),
+                None if lower.is_finite() => lower,
+                None => y[v],
+            };
+            y[v] = want.max(lower);
+        }
+        for &v in topo.iter().rev() {
+            let upper = succ[v].iter().map(|&(s, sep)| y[s] - sep).fold(f64::INFINITY, f64::min);
+            let want = match desired(&y, v) {
+                Some(d) => y[v].min(d),
+                None if upper.is_finite() => upper,
+                None => y[v],
+            };
+            y[v] = want.min(upper);
+        }
+    }
+    let top = topo.iter().map(|&v| y[v]).fold(f64::INFINITY, f64::min);
+    let shift = if top.is_finite() { MARGIN - top } else { 0.0 };
+    for v in &mut y {
+        *v = (*v + shift).round();
+    }
+
+    // Boxes.
+    let item_rect = |i: usize| {
+        let it = &items[i];
+        let top = match it.cluster {
+            Some(c) => y[items.len() + c] + offset[i],
+            None => y[i],
+        };
+        Rect {
+            x: col_x[it.rank] + (col_w[it.rank] - it.width) / 2.0,
+            y: top,
+            width: it.width,
+            height: it.height,
+        }
+    };
+    let mut nodes = nodes;
+    for (i, node) in nodes.iter_mut().enumerate() {
+        node.rect = item_rect(i);
+    }
+    let clusters: Vec<Option<ClusterBox>> = (0..clusters_count)
+        .map(|c| {
+            span[c]?;
+            let (left, right) = cluster_rect_x[c];
+            let (title_lines, title_height) = titles[c].clone();
+            let rect = Rect { x: left, y: y[items.len() + c], width: right - left, height: band[c] };
+            Some(ClusterBox { rect, title_lines, title_height: CLUSTER_PAD_TOP + title_height })
+        })
+        .collect();
+
+    // Routes.
+    let mut routes = Vec::with_capacity(groups.len());
+    for ((g, chain), lines) in groups.iter().zip(&chains).zip(label_lines) {
+        let (points, label_box) = match chain {
+            None => {
+                let r = nodes[g.from].rect;
+                let (x0, x1, cy) = (r.right(), r.right() + 16.0, r.center_y());
+                let points = vec![
+                    Point { x: x0, y: cy - 6.0 },
+                    Point { x: x1, y: cy - 6.0 },
+                    Point { x: x1, y: cy + 6.0 },
+                    Point { x: x0, y: cy + 6.0 },
+                ];
+                (points, None)
+            }
+            Some((chain, label_item, flip)) => {
+                let mut points: Vec<Point> = Vec::with_capacity(chain.len() * 2);
+                for (k, &i) in chain.iter().enumerate() {
+                    let rect = item_rect(i);
+                    let cy = rect.center_y();
+                    let r = items[i].rank;
+                    let (left, right) = (col_x[r], col_x[r] + col_w[r]);
+                    let (enter, leave) = if k == 0 {
+                        (rect.right(), right)
+                    } else if k + 1 == chain.len() {
+                        (left, rect.x)
+                    } else {
+                        (left, right)
+                    };
+                    for x in [enter, leave] {
+                        let p = Point { x, y: cy };
+                        if points.last() != Some(&p) {
+                            points.push(p);
+                        }
+                    }
+                }
+                if *flip {
+                    points.reverse();
+                }
+                let label_box = (!lines.is_empty()).then(|| item_rect(*label_item));
+                (points, label_box)
+            }
+        };
+        routes.push(Route {
+            from: g.from,
+            to: g.to,
+            arrow_start: g.arrow_start,
+            arrow_end: g.arrow_end,
+            flows: g.flows,
+            labels: g.labels.clone(),
+            label_lines: lines,
+            label_box,
+            points,
+        });
+    }
+
+    // Canvas and legend.
+    let mut right = MARGIN;
+    let mut bottom = MARGIN;
+    for rect in nodes.iter().map(|n| n.rect).chain(clusters.iter().flatten().map(|c| c.rect)) {
+        right = right.max(rect.right());
+        bottom = bottom.max(rect.bottom());
+    }
+    for route in &routes {
+        for p in &route.points {
+            right = right.max(p.x);
+            bottom = bottom.max(p.y);
+        }
+        if let Some(b) = route.label_box {
+            right = right.max(b.right());
+            bottom = bottom.max(b.bottom());
+        }
+    }
+    let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 });
+    let width = (right.max(legend.rect.right()) + MARGIN).ceil();
+    let height = (legend.rect.bottom() + MARGIN).ceil();
+    Layout { width, height, nodes, clusters, routes, legend }
+}
+
+/// Flows merged per unordered pair of nodes, in model order of their first flow.
+fn merge_flows(dfd: &Dfd) -> Vec<Group> {
+    let index: BTreeMap<&str, usize> =
+        dfd.nodes.iter().enumerate().rev().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut by_pair: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for edge in &dfd.edges {
+        let (Some(&a), Some(&b)) = (index.get(edge.from.as_str()), index.get(edge.to.as_str())) else {
+            continue;
+        };
+        let k = *by_pair.entry((a.min(b), a.max(b))).or_insert_with(|| {
+            groups.push(Group {
+                from: a,
+                to: b,
+                arrow_start: false,
+                arrow_end: false,
+                flows: 0,
+                labels: vec![],
+            });
+            groups.len() - 1
+        });
+        let g = &mut groups[k];
+        let forward = g.from == a;
+        g.flows += 1;
+        if edge.two_way || forward {
+            g.arrow_end = true;
+        }
+        if edge.two_way || !forward {
+            g.arrow_start = true;
+        }
+        if let Some(label) = &edge.label {
+            let label = display_text(label).trim().to_string();
+            if !label.is_empty() && !g.labels.contains(&label) {
+                g.labels.push(label);
+            }
+        }
+    }
+    groups
+}
+
+/// The label box text of a route (empty when there is nothing to show).
+fn route_label(g: &Group) -> Vec<String> {
+    let mut lines = Vec::new();
+    if g.flows > 1 {
+        lines.push(format!("{} flows", g.flows));
+    }
+    // A lone label may take one more line.
+    let per_label = if g.labels.len() == 1 { LABEL_LINES + 1 } else { LABEL_LINES };
+    for label in g.labels.iter().take(LABELS_SHOWN) {
+        lines.extend(wrap(label, EDGE_FONT, LABEL_TEXT_WIDTH, per_label));
+    }
+    if g.labels.len() > LABELS_SHOWN {
+        lines.push(format!("+{} more", g.labels.len() - LABELS_SHOWN));
+    }
+    lines
+}
+
+/// Node ranks, two levels deep so a boundary stays a compact block: members are ranked by the
+/// flows inside their boundary; then boundaries and free nodes are ranked as units, a flow
+/// from a member at local rank `la` to one at `lb` asking the second unit to start at least
+/// `la + 1 - lb` ranks after the first. Every flow ends up between different ranks; the ones
+/// pointing right to left are the ones that closed a cycle.
+fn ranks(n: usize, edges: &[(usize, usize)], member: &[Option<usize>], clusters: usize) -> Vec<usize> {
+    let inner: Vec<(usize, usize, i64, i64)> = edges
+        .iter()
+        .filter(|&&(a, b)| member[a].is_some() && member[a] == member[b])
+        .map(|&(a, b)| (a, b, 1, 1))
+        .collect();
+    let local = longest_path(n, &inner);
+    let unit = |v: usize| member[v].unwrap_or(clusters + v);
+    let outer: Vec<(usize, usize, i64, i64)> = edges
+        .iter()
+        .filter(|&&(a, b)| unit(a) != unit(b))
+        .map(|&(a, b)| {
+            let (la, lb) = (local[a] as i64, local[b] as i64);
+            (unit(a), unit(b), la + 1 - lb, lb + 1 - la)
+        })
+        .collect();
+    let start = longest_path(clusters + n, &outer);
+    let rank: Vec<usize> = (0..n).map(|v| start[unit(v)] + local[v]).collect();
+    debug_assert!(edges.iter().all(|&(a, b)| rank[a] != rank[b]), "a flow within one rank");
+    rank
+}
+
+/// Longest-path ranks of a weighted digraph, from 0: an edge `(a, b, forward, backward)` asks
+/// `rank[b] >= rank[a] + forward`, or, when a depth-first search in index order reversed it
+/// because it closes a cycle, `rank[a] >= rank[b] + backward`. Sources are then pulled as far
+/// right as their successors allow.
+fn longest_path(n: usize, edges: &[(usize, usize, i64, i64)]) -> Vec<usize> {
+    let mut out: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    for (e, &(a, b, _, _)) in edges.iter().enumerate() {
+        out[a].push((b, e));
+    }
+    let mut state = vec![0u8; n];
+    let mut reversed = vec![false; edges.len()];
+    for root in 0..n {
+        if state[root] != 0 || out[root].is_empty() {
+            continue;
+        }
+        state[root] = 1;
+        let mut stack = vec![(root, 0usize)];
+        while let Some((v, next)) = stack.last_mut() {
+            let v = *v;
+            if let Some(&(w, e)) = out[v].get(*next) {
+                *next += 1;
+                match state[w] {
+                    0 => {
+                        state[w] = 1;
+                        stack.push((w, 0));
+                    }
+                    1 => reversed[e] = true,
+                    _ => {}
+                }
+            } else {
+                state[v] = 2;
+                stack.pop();
+            }
+        }
+    }
+    let mut succ: Vec<Vec<(usize, i64)>> = vec![Vec::new(); n];
+    let mut pred: Vec<Vec<(usize, i64)>> = vec![Vec::new(); n];
+    for (e, &(a, b, forward, backward)) in edges.iter().enumerate() {
+        let (a, b, w) = if reversed[e] { (b, a, backward) } else { (a, b, forward) };
+        succ[a].push((b, w));
+        pred[b].push((a, w));
+    }
+    let mut indeg: Vec<usize> = pred.iter().map(Vec::len).collect();
+    let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
+    let mut topo = Vec::with_capacity(n);
+    let mut rank = vec![0i64; n];
+    while let Some(v) = queue.pop_front() {
+        topo.push(v);
+        for &(w, weight) in &succ[v] {
+            rank[w] = rank[w].max(rank[v] + weight);
+            indeg[w] -= 1;
+            if indeg[w] == 0 {
+                queue.push_back(w);
+            }
+        }
+    }
+    for &v in topo.iter().rev() {
+        if pred[v].is_empty()
+            && let Some(nearest) = succ[v].iter().map(|&(w, weight)| rank[w] - weight).min()
+        {
+            rank[v] = rank[v].max(nearest);
+        }
+    }
+    rank.into_iter().map(|r| r.max(0) as usize).collect()
+}
+
+/// Wraps crowded ranks onto several columns (see the module docs); returns the new ranks.
+fn wrap_ranks(rank: &[usize], member: &[Option<usize>]) -> Vec<usize> {
+    let n = rank.len();
+    let limit = ((2.5 * n as f64).sqrt().ceil() as usize).max(8);
+    let mut by_rank: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (v, &r) in rank.iter().enumerate() {
+        by_rank.entry(r).or_default().push(v);
+    }
+    let mut out = vec![0usize; n];
+    let mut next = 0;
+    for (_, mut vs) in by_rank {
+        vs.sort_by_key(|&v| (member[v].map_or(usize::MAX, |c| c), v));
+        let columns = vs.len().div_ceil(limit);
+        let per = vs.len().div_ceil(columns);
+        for (k, &v) in vs.iter().enumerate() {
+            out[v] = next + k / per;
+        }
+        next += columns;
+    }
+    out
+}
+
+/// Writes the flattened position of every item of one column.
+fn flatten(slots: &[Slot], inside: &BTreeMap<usize, Vec<usize>>, pos: &mut [f64]) {
+    let mut k = 0.0;
+    for s in slots {
+        match *s {
+            Slot::Item(i) => {
+                pos[i] = k;
+                k += 1.0;
+            }
+            Slot::Cluster(c) => {
+                for &i in &inside[&c] {
+                    pos[i] = k;
+                    k += 1.0;
+                }
+            }
+        }
+    }
+}
+
+/// One barycenter step on column `r` against the neighbours in `adjacent`.
+fn reorder(
+    r: usize,
+    adjacent: &[Vec<usize>],
+    order: &mut [Vec<Slot>],
+    inside: &mut [BTreeMap<usize, Vec<usize>>],
+    pos: &mut [f64],
+    cluster_order: &[usize],
+) {
+    let key = |i: usize| {
+        let ns = &adjacent[i];
+        if ns.is_empty() { pos[i] } else { ns.iter().map(|&m| pos[m]).sum::<f64>() / ns.len() as f64 }
+    };
+    let by_key = |a: &(f64, f64, usize), b: &(f64, f64, usize)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
+    // Where each (possibly empty) cluster slot is now.
+    let mut slot_at: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut k = 0.0;
+    for s in &order[r] {
+        match *s {
+            Slot::Item(_) => k += 1.0,
+            Slot::Cluster(c) => {
+                slot_at.insert(c, k);
+                k += inside[r][&c].len() as f64;
+            }
+        }
+    }
+    let mut clusters: Vec<(usize, f64)> = Vec::new();
+    for (&c, list) in inside[r].iter_mut() {
+        let mut keyed: Vec<(f64, f64, usize)> = list.iter().map(|&i| (key(i), pos[i], i)).collect();
+        keyed.sort_by(by_key);
+        let ckey = if keyed.is_empty() {
+            slot_at[&c] - 0.5
+        } else {
+            keyed.iter().map(|k| k.0).sum::<f64>() / keyed.len() as f64
+        };
+        *list = keyed.into_iter().map(|k| k.2).collect();
+        clusters.push((c, ckey));
+    }
+    clusters.sort_by_key(|&(c, _)| cluster_order[c]);
+    let mut free: Vec<(f64, f64, usize)> = order[r]
+        .iter()
+        .filter_map(|s| match *s {
+            Slot::Item(i) => Some((key(i), pos[i], i)),
+            Slot::Cluster(_) => None,
+        })
+        .collect();
+    free.sort_by(by_key);
+    let mut merged = Vec::with_capacity(order[r].len());
+    let (mut a, mut b) = (0, 0);
+    while a < free.len() || b < clusters.len() {
+        if b == clusters.len() || (a < free.len() && free[a].0 < clusters[b].1) {
+            merged.push(Slot::Item(free[a].2));
+            a += 1;
+        } else {
+            merged.push(Slot::Cluster(clusters[b].0));
+            b += 1;
+        }
+    }
+    order[r] = merged;
+    flatten(&order[r], &inside[r], pos);
+}
+
+/// The global top-to-bottom order of clusters: by the mean relative position of their items.
+fn rank_clusters(
+    items: &[Item],
+    order: &[Vec<Slot>],
+    inside: &[BTreeMap<usize, Vec<usize>>],
+    pos: &[f64],
+    clusters_count: usize,
+) -> Vec<usize> {
+    let mut score = vec![(0.0f64, 0usize); clusters_count];
+    for (r, map) in inside.iter().enumerate() {
+        let size = order[r].len().max(1) as f64 + map.values().map(Vec::len).sum::<usize>() as f64;
+        for (&c, list) in map {
+            for &i in list {
+                debug_assert_eq!(items[i].rank, r);
+                score[c].0 += pos[i] / size;
+                score[c].1 += 1;
+            }
+        }
+    }
+    let mut by_score: Vec<usize> = (0..clusters_count).collect();
+    let mean = |c: usize| if score[c].1 == 0 { 0.0 } else { score[c].0 / score[c].1 as f64 };
+    by_score.sort_by(|&a, &b| mean(a).total_cmp(&mean(b)).then(a.cmp(&b)));
+    let mut rank = vec![0usize; clusters_count];
+    for (k, &c) in by_score.iter().enumerate() {
+        rank[c] = k;
+    }
+    rank
+}
+
+/// Kahn's algorithm over the separation constraints (a DAG by construction).
+fn topological(succ: &[Vec<(usize, f64)>], pred: &[Vec<(usize, f64)>], active: &[bool]) -> Vec<usize> {
+    let mut indeg: Vec<usize> = pred.iter().map(Vec::len).collect();
+    let mut queue: std::collections::VecDeque<usize> =
+        (0..succ.len()).filter(|&v| active[v] && indeg[v] == 0).collect();
+    let mut topo = Vec::new();
+    while let Some(v) = queue.pop_front() {
+        topo.push(v);
+        for &(w, _) in &succ[v] {
+            indeg[w] -= 1;
+            if indeg[w] == 0 {
+                queue.push_back(w);
+            }
+        }
+    }
+    debug_assert_eq!(topo.len(), active.iter().filter(|&&a| a).count(), "separation constraints form a DAG");
+    topo
+}
+
+/// The legend at (`x`, `y`): title, shape samples in a row, then the text lines.
+fn legend_box(x: f64, y: f64) -> LegendBox {
+    let pad = 10.0;
+    let row = line_height(LEGEND_FONT);
+    let title = Point { x: x + pad, y: y + pad + LEGEND_FONT };
+    let mut shapes = Vec::new();
+    let sample_y = y + pad + row + 8.0;
+    let mut cx = x + pad;
+    for (kind, caption) in LEGEND_SHAPES {
+        let sample = Rect { x: cx, y: sample_y, width: 34.0, height: 24.0 };
+        let text = Point { x: cx + 40.0, y: sample_y + 12.0 + LEGEND_FONT * 0.35 };
+        shapes.push((kind, caption, sample, text));
+        cx += 40.0 + text_width(caption, LEGEND_FONT) + 18.0;
+    }
+    let mut lines = Vec::new();
+    let mut ly = sample_y + 24.0 + 8.0;
+    let mut widest = cx - x - 18.0 + pad;
+    for line in LEGEND_LINES {
+        ly += row;
+        lines.push((line, Point { x: x + pad, y: ly }));
+        widest = widest.max(text_width(line, LEGEND_FONT) + 2.0 * pad);
+    }
+    let rect = Rect { x, y, width: widest.ceil(), height: (ly - y + pad).ceil() };
+    LegendBox { rect, title, shapes, lines }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::dfd::{BoundaryGroup, Edge, Node, ThreatStatus};
+
+    fn node(id: &str, label: &str, boundary: Option<&str>) -> Node {
+        Node {
+            id: id.into(),
+            key: id.into(),
+            label: label.into(),
+            kind: ElementKind::Process,
+            boundary: boundary.map(Into::into),
+            status: ThreatStatus::default(),
+        }
+    }
+
+    fn edge(from: &str, to: &str, label: Option<&str>, two_way: bool) -> Edge {
+        Edge { from: from.into(), to: to.into(), label: label.map(Into::into), two_way }
+    }
+
+    /// a -> b -> c -> a (a cycle), b and c in one boundary, d alone, a self-loop on d.
+    fn small() -> Dfd {
+        Dfd {
+            nodes: vec![
+                node("n_a", "A", None),
+                node("n_b", "B", Some("b_x")),
+                node("n_c", "C with a rather long label that must wrap onto lines", Some("b_x")),
+                node("n_d", "D", None),
+            ],
+            edges: vec![
+                edge("n_a", "n_b", Some("HTTPS"), false),
+                edge("n_b", "n_c", None, false),
+                edge("n_c", "n_a", Some("TLS"), false),
+                edge("n_d", "n_d", Some("loop"), false),
+            ],
+            boundaries: vec![BoundaryGroup {
+                id: "b_x".into(),
+                key: "x".into(),
+                title: "X".into(),
+                members: vec!["n_b".into(), "n_c".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn small_diagram_keeps_the_guarantees() {
+        let dfd = small();
+        let l = layout(&dfd);
+        assert_eq!(l.violations(&dfd), Vec::<String>::new());
+        assert_eq!(l.nodes.len(), 4);
+        assert_eq!(l.routes.len(), 4);
+        // Flows run left to right inside the boundary: B before C.
+        assert!(l.nodes[1].rect.right() < l.nodes[2].rect.x, "{:?}", l.nodes);
+        // Exactly one flow of the cycle runs right to left, and it still ends on its target.
+        let leftward: Vec<&Route> =
+            l.routes[..3].iter().filter(|r| r.points[0].x > r.points.last().unwrap().x).collect();
+        assert_eq!(leftward.len(), 1, "{:?}", l.routes);
+        let back = leftward[0];
+        let last = back.points.last().unwrap();
+        assert!((last.x - l.nodes[back.to].rect.right()).abs() < 1e-9, "{back:?}");
+        assert!(l.nodes[2].lines.len() > 1, "{:?}", l.nodes[2].lines);
+        // Self-loop: drawn beside the node, no label box.
+        assert_eq!(l.routes[3].from, 3);
+        assert!(l.routes[3].label_box.is_none());
+    }
+
+    #[test]
+    fn parallel_flows_merge_into_one_route() {
+        let dfd = Dfd {
+            nodes: vec![node("n_a", "A", None), node("n_b", "B", None)],
+            edges: vec![
+                edge("n_a", "n_b", Some("HTTPS"), false),
+                edge("n_a", "n_b", Some("gRPC"), false),
+                edge("n_b", "n_a", Some("HTTPS"), false),
+            ],
+            boundaries: vec![],
+        };
+        let l = layout(&dfd);
+        assert_eq!(l.routes.len(), 1);
+        let r = &l.routes[0];
+        assert_eq!((r.flows, r.arrow_start, r.arrow_end), (3, true, true));
+        assert_eq!(r.labels, ["HTTPS", "gRPC"]);
+        assert_eq!(r.label_lines, ["3 flows", "HTTPS", "gRPC"]);
+    }
+
+    #[test]
+    fn wrapping_breaks_at_separators_and_cuts_with_an_ellipsis() {
+        assert_eq!(wrap("Webshop:Worker:Payments", 13.0, 110.0, 3), ["Webshop:Worker:", "Payments"]);
+        let long = wrap(&"word ".repeat(40), 11.0, 100.0, 2);
+        assert_eq!(long.len(), 2);
+        assert!(long[1].ends_with('…'), "{long:?}");
+        assert!(long.iter().all(|l| text_width(l, 11.0) <= 100.0), "{long:?}");
+        assert_eq!(wrap("a\u{0}b\nc\u{202e}d", 13.0, 500.0, 1), ["ab c d"]);
+        // A single unbreakable word is split by characters.
+        let split = wrap(&"x".repeat(60), 13.0, 100.0, 5);
+        assert!(split.len() > 1 && split.iter().all(|l| text_width(l, 13.0) <= 100.0), "{split:?}");
+    }
+
+    #[test]
+    fn layout_is_deterministic_and_empty_diagrams_work() {
+        let dfd = small();
+        assert_eq!(layout(&dfd), layout(&dfd.clone()));
+        let empty = layout(&Dfd::default());
+        assert!(empty.nodes.is_empty() && empty.width > 0.0 && empty.height > 0.0);
+        assert!(empty.violations(&Dfd::default()).is_empty());
+    }
+
+    #[test]
+    fn crowded_ranks_wrap_into_columns() {
+        let nodes: Vec<Node> = (0..200).map(|i| node(&format!("n_{i:03}"), "Component", None)).collect();
+        let dfd = Dfd { nodes, edges: vec![], boundaries: vec![] };
+        let l = layout(&dfd);
+        assert!(l.violations(&dfd).is_empty());
+        let columns: std::collections::BTreeSet<i64> = l.nodes.iter().map(|n| n.rect.x as i64).collect();
+        assert!(columns.len() >= 8, "{} columns", columns.len());
+        assert!(l.height < 2.0 * l.width, "{} x {}", l.width, l.height);
+    }
+
+    #[test]
+    fn violations_are_reported() {
+        let dfd = small();
+        let mut l = layout(&dfd);
+        l.nodes[3].rect = l.nodes[1].rect;
+        let found = l.violations(&dfd);
+        assert!(
+            found.iter().any(|v| v.contains("n_b and n_d overlap") || v.contains("n_d and n_b")),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|v| v.contains("n_d overlaps boundary")), "{found:?}");
+    }
+}

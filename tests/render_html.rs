@@ -1,0 +1,164 @@
+//! The HTML report (`render::report_html`) and `report --format html`: the webshop snapshot,
+//! the page's structure (CSP with the right style hash, nothing that loads or runs, every
+//! diagram element and table present), hostile annotation text, the CLI's default location.
+//! Rendering in a real browser is tests/render_html_chromium.rs.
+
+mod html_support;
+use expect_test::expect_file;
+use html_support::*;
+use std::process::Command;
+use threat_analyzer::analysis::Analysis;
+use threat_analyzer::render::{dfd, report_html};
+
+const BIN: &str = env!("CARGO_BIN_EXE_threat-analyzer");
+
+#[test]
+fn webshop_snapshot() {
+    expect_file!["snapshots/webshop_report.html"].assert_eq(&webshop());
+}
+
+#[test]
+fn webshop_page_is_inert_and_complete() {
+    let html = webshop();
+    assert_eq!(html, webshop(), "same model, same bytes");
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"), "{}", &html[..60]);
+    assert_page_is_inert(&html);
+    // The CSP has nothing but what it needs.
+    let csp = csp_of(&html);
+    let names: Vec<&str> = csp.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["default-src", "style-src", "base-uri", "form-action"], "{csp:?}");
+    assert_eq!(element_texts(&html, "style").len(), 1 + element_texts(&svg_of(&html), "style").len());
+    // Every element of the diagram is named, in the STRIDE table and in the SVG.
+    let (index, _) = webshop_index();
+    let analysis = Analysis::new(&index);
+    let diagram = dfd::build(&index, &analysis, &dfd::Scope::Project);
+    assert!(diagram.nodes.len() >= 10);
+    let svg = svg_of(&html);
+    let unbroken = html.replace("<wbr>", "");
+    for node in &diagram.nodes {
+        let label = report_html::escape(&node.label);
+        assert!(unbroken.matches(&label).count() >= 2, "{} not in the page", node.label);
+        assert!(svg.contains(&label) || svg.contains(&node.label), "{} not in the SVG", node.label);
+    }
+    // The sections, in the Markdown report's order, as tables where there are rows.
+    let order = [
+        "Summary",
+        "Open exposures and confirmed findings",
+        "Mitigations",
+        "Acceptances",
+        "Transfers",
+        "Data flows",
+        "Trust boundaries",
+        "Assumptions",
+        "Audits and reviews",
+        "Ownership",
+        "Data handling",
+        "STRIDE per element",
+        "Data-flow diagram",
+        "Diagnostics",
+    ];
+    let positions: Vec<usize> =
+        order.iter().map(|t| html.find(&format!("<h2>{t}")).unwrap_or_else(|| panic!("no {t}"))).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert!(html.matches("<table").count() >= 10, "tables");
+    assert!(html.contains("<th scope=\"col\">Severity</th>"));
+    // Severity in words, locations as text and relative links.
+    assert!(html.contains("<span class=\"sev sev-high\">High</span>"), "severity as text");
+    assert!(html.contains("<a href=\"../api/orders.py\">api/orders.py:49</a>"), "location link");
+    assert!(html.contains("<dt>Files scanned</dt><dd>15</dd>"), "summary counts");
+    assert!(html.contains("@media print"), "print stylesheet");
+}
+
+/// The SVG part of a page.
+fn svg_of(html: &str) -> String {
+    let start = html.find("<svg").expect("inline SVG");
+    let end = html.rfind("</svg>").expect("SVG closes") + 6;
+    html[start..end].to_string()
+}
+
+#[test]
+fn hostile_text_stays_text() {
+    let html = hostile();
+    assert_page_is_inert(&html);
+    assert_eq!(html, hostile());
+    let (_, text) = tokenize(&html);
+    for (i, payload) in PAYLOADS.iter().chain(ODDITIES).enumerate() {
+        // Every payload made it into the page whole, escaped, as a component's name.
+        let name = format!("Evil{i} {}", report_html::escape(payload));
+        assert!(text.contains(&name), "{payload:?} missing as text");
+    }
+    for raw in ["<script", "<img", "<iframe", "<svg/", "<b id", "</title><script", "</style><script"] {
+        // Only the report's own `<svg` element and nothing of the payloads appears as markup.
+        let at = html.find(raw).map(|i| &html[i.saturating_sub(200)..(i + 200).min(html.len())]);
+        assert!(at.is_none(), "raw {raw} in the page: {at:?}");
+    }
+    // The hostile project name is the page's title, as text.
+    let title = &element_texts(&html, "title")[0];
+    assert!(title.starts_with("Threat model report: &lt;/title&gt;&lt;script&gt;"), "{title}");
+    // The hostile file names are shown as text and linked only percent-encoded.
+    assert!(text.contains("api/&lt;img src=x onerror=document.title=&#39;PWNED&#39;&gt;.py:"), "path text");
+    assert!(html.contains("href=\"../api/%3Cimg%20src%3Dx"), "encoded href");
+    assert!(!html.contains("href=\"javascript") && !html.contains("href=\"../javascript:"), "no scheme");
+    // Markdown's escapes do not leak into HTML.
+    assert!(text.contains("pipe | bar [x] (y)"), "plain text, not Markdown escapes");
+}
+
+#[test]
+fn hand_built_diagram_with_hostile_labels_renders_inert() {
+    let mut diagram = dfd::Dfd::default();
+    for (i, label) in PAYLOADS.iter().chain(ODDITIES).enumerate() {
+        diagram.nodes.push(dfd::Node {
+            id: format!("n_{i:02}"),
+            key: format!("k{i}"),
+            label: label.to_string(),
+            kind: [dfd::ElementKind::Actor, dfd::ElementKind::Process, dfd::ElementKind::DataStore][i % 3],
+            boundary: None,
+            status: dfd::ThreatStatus { open: i % 2, ..Default::default() },
+        });
+        diagram.edges.push(dfd::Edge {
+            from: format!("n_{i:02}"),
+            to: "n_00".into(),
+            label: Some(label.to_string()),
+            two_way: false,
+        });
+    }
+    let page = report_html::dfd_page(&diagram, HOSTILE_PROJECT, PAYLOADS[0]);
+    assert_page_is_inert(&page);
+    assert!(!page.contains("<script") && !page.contains("<img") && !page.contains("<b id"), "{page}");
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("api")).unwrap();
+    std::fs::write(
+        dir.path().join("api/app.py"),
+        "# @threat SQL Injection (#sqli) [high] cwe:CWE-89\n\
+         # @flows Customer -> App.Api via HTTPS\n\
+         # @exposes App.Api to #sqli -- \"raw <b>query</b>\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn cli_writes_html_to_the_default_location() {
+    let dir = project();
+    let out =
+        Command::new(BIN).args(["report", "--format", "html"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.path().join(".threatmodel/report.html")).unwrap();
+    assert_page_is_inert(&html);
+    assert!(html.contains("raw &lt;b&gt;query&lt;/b&gt;"), "{html}");
+    // Links work from the report's directory.
+    assert!(html.contains("<a href=\"../api/app.py\">api/app.py:3</a>"), "{html}");
+    // The Markdown report is a different file.
+    assert!(!dir.path().join(".threatmodel/report.md").exists());
+    let out = Command::new(BIN)
+        .args(["report", ".", "--format", "html", "-o", "out/r.html"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let other = std::fs::read_to_string(dir.path().join("out/r.html")).unwrap();
+    assert!(other.contains("<a href=\"../api/app.py\">"), "{other}");
+}
