@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { expandConfiguredPath, INSTALL_COMMAND, isExecutableFile, resolveServer } from '../src/lib/serverPath';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'ta-vscode-'));
+}
+
+function makeFile(dir: string, name: string, mode: number): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, '#!/bin/sh\n');
+  fs.chmodSync(file, mode);
+  return file;
+}
+
+const base = { platform: 'linux' as const, homedir: '/home/u', envPath: '' };
+
+test('the setting wins when it names an executable', () => {
+  const dir = tempDir();
+  const server = makeFile(dir, 'threat-analyzer', 0o755);
+  const onPath = tempDir();
+  makeFile(onPath, 'threat-analyzer', 0o755);
+  const r = resolveServer({ ...base, configured: server, envPath: onPath });
+  assert.deepEqual(r, { kind: 'found', path: server, source: 'setting' });
+});
+
+test('a setting that is not executable is reported, not silently replaced by PATH', () => {
+  const dir = tempDir();
+  const notExec = makeFile(dir, 'threat-analyzer', 0o644);
+  const onPath = tempDir();
+  makeFile(onPath, 'threat-analyzer', 0o755);
+  const r = resolveServer({ ...base, configured: notExec, envPath: onPath });
+  assert.equal(r.kind, 'missing');
+  assert.ok(r.kind === 'missing' && r.fromSetting && r.message.includes('threatAnalyzer.server.path'));
+});
+
+test('PATH: first executable entry; skips non-executables, directories and empty entries', () => {
+  const a = tempDir();
+  makeFile(a, 'threat-analyzer', 0o644);
+  const b = tempDir();
+  fs.mkdirSync(path.join(b, 'threat-analyzer'));
+  const c = tempDir();
+  const good = makeFile(c, 'threat-analyzer', 0o755);
+  const d = tempDir();
+  makeFile(d, 'threat-analyzer', 0o755);
+  const r = resolveServer({ ...base, envPath: ['', a, b, c, d].join(':') });
+  assert.deepEqual(r, { kind: 'found', path: good, source: 'PATH' });
+});
+
+test('nothing found: the message gives the install command', () => {
+  const r = resolveServer({ ...base, envPath: tempDir(), configured: '  ' });
+  assert.equal(r.kind, 'missing');
+  assert.ok(r.kind === 'missing' && !r.fromSetting);
+  assert.ok(r.kind === 'missing' && r.message.includes(INSTALL_COMMAND));
+});
+
+test('expands ~, ${userHome} and ${workspaceFolder}; relative paths are relative to the folder', () => {
+  const l = { platform: 'linux' as const, homedir: '/home/u', workspaceFolder: '/ws' };
+  assert.equal(expandConfiguredPath('~/bin/ta', l), '/home/u/bin/ta');
+  assert.equal(expandConfiguredPath('${userHome}/ta', l), '/home/u/ta');
+  assert.equal(expandConfiguredPath('${workspaceFolder}/target/debug/ta', l), '/ws/target/debug/ta');
+  assert.equal(expandConfiguredPath('target/ta', l), '/ws/target/ta');
+  assert.equal(expandConfiguredPath('/abs/ta', l), '/abs/ta');
+});
+
+test('Windows: PATH entries are tried with each PATHEXT extension', () => {
+  const seen: string[] = [];
+  const r = resolveServer({
+    platform: 'win32',
+    homedir: 'C:\\Users\\u',
+    envPath: 'C:\\a;C:\\b',
+    pathExt: '.COM;.EXE',
+    isExecutable: (f) => {
+      seen.push(f);
+      return f === 'C:\\b\\threat-analyzer.exe';
+    },
+  });
+  assert.deepEqual(r, { kind: 'found', path: 'C:\\b\\threat-analyzer.exe', source: 'PATH' });
+  assert.deepEqual(seen, ['C:\\a\\threat-analyzer.com', 'C:\\a\\threat-analyzer.exe', 'C:\\b\\threat-analyzer.com', 'C:\\b\\threat-analyzer.exe']);
+});
+
+test('isExecutableFile: regular executable files only', () => {
+  const dir = tempDir();
+  assert.equal(isExecutableFile(makeFile(dir, 'x', 0o755)), true);
+  assert.equal(isExecutableFile(makeFile(dir, 'y', 0o600)), false);
+  assert.equal(isExecutableFile(dir), false);
+  assert.equal(isExecutableFile(path.join(dir, 'missing')), false);
+});

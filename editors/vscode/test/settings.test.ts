@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  changedKeys,
+  CODE_ACTION_DIALECTS,
+  DIAGNOSTIC_CODES,
+  SERVER_SETTING_KEYS,
+  serverEnvironment,
+  serverSettings,
+  SEVERITY_LEVELS,
+} from '../src/lib/settings';
+import { manifest, readRepo, rustFunction } from './repo';
+
+const getter = (values: Record<string, unknown>) => (key: string) => values[key];
+
+test('maps the settings under threatAnalyzer, as the server reads them', () => {
+  const s = serverSettings(
+    getter({
+      severity: { 'unused-definition': 'off', 'unknown-verb': 'error' },
+      maxFileSize: 1048576,
+      include: ['src/**'],
+      exclude: ['vendor/', '**/testdata/**'],
+      codeActionDialect: 'gal',
+      cache: false,
+      'server.path': '/x',
+    }),
+  );
+  assert.deepEqual(s, {
+    threatAnalyzer: {
+      severity: { 'unused-definition': 'off', 'unknown-verb': 'error' },
+      maxFileSize: 1048576,
+      include: ['src/**'],
+      exclude: ['vendor/', '**/testdata/**'],
+      codeActionDialect: 'gal',
+      cache: false,
+    },
+  });
+});
+
+test('drops values of the wrong type instead of sending them', () => {
+  const s = serverSettings(
+    getter({ severity: ['off'], maxFileSize: -3, include: 'src', exclude: ['a', 3, null], codeActionDialect: 7, cache: 'no' }),
+  );
+  assert.deepEqual(s, { threatAnalyzer: { exclude: ['a'] } });
+  assert.deepEqual(serverSettings(getter({ maxFileSize: 1.5, severity: { a: 1, b: 'note' } })), {
+    threatAnalyzer: { severity: { b: 'note' } },
+  });
+});
+
+test('every key the server reads is contributed, with the server default', () => {
+  const fromJson = rustFunction(readRepo('src/lsp/server.rs'), 'from_json');
+  const props = manifest().contributes.configuration.properties;
+  for (const key of SERVER_SETTING_KEYS) {
+    assert.ok(fromJson.includes(`"${key}"`), `the server does not read ${key} any more`);
+    assert.ok(props[`threatAnalyzer.${key}`], `package.json lacks threatAnalyzer.${key}`);
+    assert.ok(props[`threatAnalyzer.${key}`].description || props[`threatAnalyzer.${key}`].markdownDescription, key);
+  }
+  const read = [...fromJson.matchAll(/(?:get|globs)\("([A-Za-z]+)"\)/g)].map((m) => m[1]).filter((k) => k !== 'threatAnalyzer');
+  assert.deepEqual([...new Set(read)].sort(), [...SERVER_SETTING_KEYS].sort());
+  const walk = readRepo('src/walk.rs');
+  assert.match(walk, /DEFAULT_MAX_FILE_SIZE: u64 = 2 \* 1024 \* 1024;/);
+  assert.equal(props['threatAnalyzer.maxFileSize'].default, 2 * 1024 * 1024);
+  assert.deepEqual(props['threatAnalyzer.codeActionDialect'].enum, [...CODE_ACTION_DIALECTS]);
+  assert.equal(props['threatAnalyzer.codeActionDialect'].default, 'auto');
+  for (const d of CODE_ACTION_DIALECTS.filter((d) => d !== 'auto')) {
+    assert.ok(fromJson.includes(`Some("${d}")`), d);
+  }
+});
+
+test('severity: one property per diagnostic code of the server, each with every level', () => {
+  const codes = [...readRepo('src/diagnostic.rs').matchAll(/Code::\w+ => "([a-z-]+)"/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(codes)].sort(), [...DIAGNOSTIC_CODES].sort());
+  const severity = manifest().contributes.configuration.properties['threatAnalyzer.severity'];
+  assert.deepEqual(Object.keys(severity.properties).sort(), [...DIAGNOSTIC_CODES].sort());
+  for (const code of DIAGNOSTIC_CODES) {
+    assert.deepEqual(severity.properties[code].enum, [...SEVERITY_LEVELS]);
+  }
+});
+
+test('server.log becomes THREAT_ANALYZER_LOG; empty keeps the environment', () => {
+  assert.equal(serverEnvironment(getter({ 'server.log': ' debug ' }), { A: '1' }).THREAT_ANALYZER_LOG, 'debug');
+  assert.deepEqual(serverEnvironment(getter({ 'server.log': '' }), { A: '1' }), { A: '1' });
+});
+
+test('changedKeys names the touched settings', () => {
+  const touched = new Set(['threatAnalyzer.exclude', 'threatAnalyzer.server.path']);
+  assert.deepEqual(changedKeys((s) => touched.has(s), SERVER_SETTING_KEYS), ['exclude']);
+  assert.deepEqual(changedKeys((s) => touched.has(s), ['server.path', 'server.log']), ['server.path']);
+});
