@@ -1,11 +1,20 @@
 #!/usr/bin/env python3
 """Deterministic benchmark corpora for benches/compare.sh (python3 standard library only).
 
-    gen_corpus.py dense  OUT_DIR              2,000 C files x 10 ThreatSpec 0.5 relations
-    gen_corpus.py sparse OUT_DIR [--stdlib P] every .py file of the Python standard library
+    gen_corpus.py dense     OUT_DIR           2,000 C files x 10 ThreatSpec 0.5 relations
+    gen_corpus.py dense-gal OUT_DIR           the same model in GuardLink GAL syntax
+    gen_corpus.py huge      OUT_DIR           20,000 C files x 10 ThreatSpec 0.5 relations
+                                              (200,000 relations; the dense layout x10)
+    gen_corpus.py sparse    OUT_DIR [--stdlib P]
+                                              every .py file of the Python standard library
                                               directory (site-packages included: 11,659 files,
                                               128 MB here), annotations injected into every
                                               100th .py file (sorted by path)
+    gen_corpus.py mixed     OUT_DIR           examples/webshop copied 200 times (src/shop_NNN/):
+                                              nine languages and all three dialects; every
+                                              copy defines the same ids, so the model holds
+                                              200 definitions of each (duplicate-definition
+                                              findings by design)
 
 Both write OUT_DIR/threatspec.yaml (the layout `threatspec init` creates, with `paths` pointing
 at OUT_DIR/src only, so threatspec never re-reads its own threatmodel/*.json output) and
@@ -163,56 +172,115 @@ def project_skeleton(out, name, paths):
     write(os.path.join(out, "threatspec.yaml"), THREATSPEC_YAML.format(name=name, paths=paths))
 
 
-def component(svc, idx):
-    return "App:Svc{}:{}{}".format(svc, KINDS[idx % len(KINDS)], idx)
+def component(svc, idx, sep=":"):
+    return sep.join(["App", "Svc{}".format(svc), "{}{}".format(KINDS[idx % len(KINDS)], idx)])
 
 
-def gen_dense(out):
+class ThreatSpecSyntax:
+    """ThreatSpec 0.5 spellings of the dense model's annotations."""
+    path_sep = ":"
+
+    def component(self, path, ident):
+        return "@component {} (#{})".format(path, ident)
+
+    def exposes(self, comp, threat, details):
+        return "@exposes {} to {} with {}".format(comp, threat, details)
+
+    def mitigates(self, comp, threat, control):
+        return "@mitigates {} against {} with {}".format(comp, threat, control)
+
+    def accepts(self, threat, comp, details):
+        return "@accepts {} to {} with {}".format(threat, comp, details)
+
+    def transfers(self, threat, src, dst, details):
+        return "@transfers {} from {} to {} with {}".format(threat, src, dst, details)
+
+    def connects(self, src, two_way, dst, via):
+        return "@connects {} {} {} with {}".format(src, "with" if two_way else "to", dst, via)
+
+    def review(self, comp, note):
+        return "@review {} {}".format(comp, note)
+
+    def tests(self, control, comp):
+        return "@tests {} for {}".format(control, comp)
+
+
+class GalSyntax(ThreatSpecSyntax):
+    """The same annotations in GuardLink GAL 1.0: dotted paths, `@asset`, `using`, `on`,
+    `@flows ->`/`<->`, `@audit`, `@validates`, details as `-- "..."` descriptions."""
+    path_sep = "."
+
+    def component(self, path, ident):
+        return "@asset {} (#{})".format(path, ident)
+
+    def exposes(self, comp, threat, details):
+        return '@exposes {} to {} -- "{}"'.format(comp, threat, details)
+
+    def mitigates(self, comp, threat, control):
+        return "@mitigates {} against {} using {}".format(comp, threat, control)
+
+    def accepts(self, threat, comp, details):
+        return '@accepts {} on {} -- "{}"'.format(threat, comp, details)
+
+    def transfers(self, threat, src, dst, details):
+        return '@transfers {} from {} to {} -- "{}"'.format(threat, src, dst, details)
+
+    def connects(self, src, two_way, dst, via):
+        return "@flows {} {} {} via {}".format(src, "<->" if two_way else "->", dst, via)
+
+    def review(self, comp, note):
+        return '@audit {} -- "{}"'.format(comp, note)
+
+    def tests(self, control, comp):
+        return "@validates {} for {}".format(control, comp)
+
+
+def gen_dense(out, name="dense", files=FILES, services=SERVICES, syntax=ThreatSpecSyntax()):
     rng = random.Random(20250101)
-    project_skeleton(out, "dense", DENSE_PATHS)
-    stats = {"corpus": "dense", "files": 0, "annotations": 0, "relations": 0, "definitions": 0}
+    project_skeleton(out, name, DENSE_PATHS)
+    stats = {"corpus": name, "files": 0, "annotations": 0, "relations": 0, "definitions": 0}
+    sep = syntax.path_sep
 
-    lines = ["/* Threat and control catalogue for the dense benchmark corpus. */",
+    lines = ["/* Threat and control catalogue for the {} benchmark corpus. */".format(name),
              "#include <stddef.h>", ""]
-    for svc in range(SERVICES):
-        lines.append("// @component App:Svc{} (#svc{})".format(svc, svc))
+    for svc in range(services):
+        lines.append("// " + syntax.component("App{}Svc{}".format(sep, svc), "svc{}".format(svc)))
     for t in THREATS:
         lines.append("// @threat {} ({})".format(t, implicit_id(t)))
     for c in CONTROLS:
         lines.append("// @control {} ({})".format(c, implicit_id(c)))
     lines += ["", "const int catalogue_version = 3;", ""]
     write(os.path.join(out, "src", "catalog.c"), "\n".join(lines))
-    ndefs = SERVICES + len(THREATS) + len(CONTROLS)
+    ndefs = services + len(THREATS) + len(CONTROLS)
     stats["files"] += 1
     stats["annotations"] += ndefs
     stats["definitions"] += ndefs
 
-    for i in range(FILES):
-        svc = i % SERVICES
-        idx = i // SERVICES
-        comp = component(svc, idx)
-        peer = component((svc + 1) % SERVICES, idx)
-        gateway = "App:Svc{}:Gateway".format(svc)
+    for i in range(files):
+        svc = i % services
+        idx = i // services
+        comp = component(svc, idx, sep)
+        peer = component((svc + 1) % services, idx, sep)
+        gateway = sep.join(["App", "Svc{}".format(svc), "Gateway"])
         ta, tb, tc, td = rng.sample(range(len(THREATS)), 4)
         ca = ta  # controls are listed in the same order as the threats they address
         t_ref = lambda k: implicit_id(THREATS[k]) if rng.random() < 0.5 else THREATS[k]
         c_ref = lambda k: implicit_id(CONTROLS[k]) if rng.random() < 0.5 else CONTROLS[k]
         d = lambda: DETAILS[rng.randrange(len(DETAILS))]
         ty = "{}_ctx".format(KINDS[idx % len(KINDS)].lower())
-        ann = [
-            "@exposes {} to {} with {}".format(comp, t_ref(ta), d()),
-            "@mitigates {} against {} with {}".format(comp, t_ref(ta), c_ref(ca)),
-            "@exposes {} to {} with {}".format(comp, t_ref(tb), d()),
-            "@accepts {} to {} with only reachable from the admin network".format(t_ref(tb), comp),
-            "@exposes {} to {} with {}".format(comp, t_ref(tc), d()),
-            "@transfers {} from {} to {} with the gateway terminates and re-validates requests".format(
-                t_ref(tc), comp, gateway),
-            "@connects {} {} {} with {}".format(
-                comp, "to" if i % 3 else "with", peer, ["HTTPS", "gRPC over mTLS", "AMQP", "UNIX socket"][i % 4]),
-            "@mitigates {} against {} with {}".format(comp, THREATS[td], CONTROLS[td]),
-            "@review {} {}".format(comp, REVIEW_NOTES[i % len(REVIEW_NOTES)]),
-            "@tests {} for {}".format(c_ref(ca), comp),
+        # The random draws happen in the same order for every syntax, so dense and dense-gal
+        # describe the same model.
+        ann = [syntax.exposes(comp, t_ref(ta), d()), syntax.mitigates(comp, t_ref(ta), c_ref(ca))]
+        ann += [syntax.exposes(comp, t_ref(tb), d())]
+        ann += [syntax.accepts(t_ref(tb), comp, "only reachable from the admin network")]
+        ann += [syntax.exposes(comp, t_ref(tc), d())]
+        ann += [syntax.transfers(t_ref(tc), comp, gateway, "the gateway terminates and re-validates requests")]
+        ann += [
+            syntax.connects(comp, i % 3 == 0, peer, ["HTTPS", "gRPC over mTLS", "AMQP", "UNIX socket"][i % 4]),
+            syntax.mitigates(comp, THREATS[td], CONTROLS[td]),
+            syntax.review(comp, REVIEW_NOTES[i % len(REVIEW_NOTES)]),
         ]
+        ann += [syntax.tests(c_ref(ca), comp)]
         body = ["/* {}: {} module of service {} (generated). */".format(
                     "svc{}/{}_{:04d}.c".format(svc, KINDS[idx % len(KINDS)].lower(), i), comp, svc),
                 "#include <errno.h>", "#include <stdint.h>", "#include <string.h>",
@@ -289,14 +357,39 @@ def gen_sparse(out, stdlib):
     return stats
 
 
+MIXED_COPIES = 200
+
+
+def gen_mixed(out, copies=MIXED_COPIES):
+    """examples/webshop, hidden .guardlink/ included, copied `copies` times under src/."""
+    webshop = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "webshop")
+    project_skeleton(out, "mixed", DENSE_PATHS)
+    stats = {"corpus": "mixed", "files": 0, "bytes": 0, "copies": copies}
+    for k in range(copies):
+        shutil.copytree(webshop, os.path.join(out, "src", "shop_{:03d}".format(k)))
+    for dirpath, _, filenames in os.walk(os.path.join(out, "src")):
+        for f in filenames:
+            stats["files"] += 1
+            stats["bytes"] += os.path.getsize(os.path.join(dirpath, f))
+    return stats
+
+
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("dense", "sparse"):
+    kinds = ("dense", "dense-gal", "huge", "sparse", "mixed")
+    if len(argv) < 3 or argv[1] not in kinds:
         sys.stderr.write(__doc__)
         return 2
     out = argv[2]
-    if argv[1] == "dense":
+    if argv[1] != "sparse":
         shutil.rmtree(out, ignore_errors=True)
+    if argv[1] == "dense":
         stats = gen_dense(out)
+    elif argv[1] == "dense-gal":
+        stats = gen_dense(out, name="dense-gal", syntax=GalSyntax())
+    elif argv[1] == "huge":
+        stats = gen_dense(out, name="huge", files=10 * FILES, services=10 * SERVICES)
+    elif argv[1] == "mixed":
+        stats = gen_mixed(out)
     else:
         stdlib = stdlib_path()
         if "--stdlib" in argv:

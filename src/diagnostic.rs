@@ -36,7 +36,7 @@ impl Level {
 }
 
 /// Stable diagnostic codes. See the README section of the same name for each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Code {
     UnmitigatedExposure,
     ConfirmedFinding,

@@ -15,7 +15,8 @@
 //!   render (human, json, sarif; dfd model, mermaid, dot, layout + svg; report content, Markdown and
 //!   HTML; exports) reads the model and analysis;
 //!   walk does the file-system I/O
-//!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse).
+//!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse); cache keeps each file's
+//!   outcome on disk between runs (in the user's cache directory) for walk.
 //! ```
 //!
 //! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) does no I/O and knows no
@@ -32,6 +33,7 @@
 // @mitigates Host against #network-fetch using #no-exec-no-network
 
 pub mod analysis;
+pub mod cache;
 pub mod cli;
 pub mod diagnostic;
 pub mod limits;

@@ -46,7 +46,18 @@
 //! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter -> UTF-8
 //! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither annotations
 //! nor syntax errors are counted as scanned and left out of the index.
+//!
+//! # The index cache
+//!
+//! With [`WalkOptions::cache_dir`] set, the per-file outcome of the last scan (see
+//! [`crate::cache`] for the format and when an entry is trusted) stands in for the pipeline:
+//! a file known to hold no annotation (or to be binary, or not UTF-8) is not read at all while
+//! its size and mtime vouch for it; an annotated file is read, and when its content hash
+//! matches, its stored parse result is used instead of parsing. The cache file is loaded while
+//! the walk runs, and written (only when something changed) on a thread of its own while the
+//! caller analyses: [`Scan::finish_cache`] waits for it.
 
+use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::FilePath;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::Language;
@@ -85,6 +96,8 @@ pub struct WalkOptions {
     pub exclude: Vec<String>,
     /// How much the project may hold.
     pub limits: ProjectLimits,
+    /// Where the index cache lives ([`crate::cache::default_dir`]); `None` = no cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for WalkOptions {
@@ -96,6 +109,7 @@ impl Default for WalkOptions {
             include: Vec::new(),
             exclude: Vec::new(),
             limits: ProjectLimits::default(),
+            cache_dir: None,
         }
     }
 }
@@ -166,6 +180,48 @@ pub struct Scan {
     pub skipped: Vec<(PathBuf, SkipReason)>,
     /// The absolute base directory every [`FilePath`] is relative to.
     pub root: PathBuf,
+    /// What the index cache did, when one was used.
+    pub cache: Option<CacheUse>,
+}
+
+impl Scan {
+    /// Waits until the updated cache is written; `None` when there was nothing to write (or no
+    /// cache), else whether writing worked. A process that exits without waiting may leave the
+    /// old cache in place (never a broken one).
+    pub fn finish_cache(&mut self) -> Option<Result<(), CacheError>> {
+        self.take_cache_save().map(CacheSave::wait)
+    }
+
+    /// The cache write still running, to wait for elsewhere.
+    pub fn take_cache_save(&mut self) -> Option<CacheSave> {
+        self.cache.as_mut()?.save.take().map(CacheSave)
+    }
+}
+
+/// A cache write running on its own thread.
+#[derive(Debug)]
+pub struct CacheSave(std::thread::JoinHandle<Result<(), CacheError>>);
+
+impl CacheSave {
+    pub fn wait(self) -> Result<(), CacheError> {
+        self.0.join().unwrap_or(Err(CacheError::Invalid("the writer panicked")))
+    }
+}
+
+/// How a scan used the index cache.
+#[derive(Debug)]
+pub struct CacheUse {
+    /// The cache file of this scan's root.
+    pub file: PathBuf,
+    /// Why the existing cache file was not used; `None` when it was.
+    pub load_error: Option<CacheError>,
+    /// Files the scan considered (found, of a known language).
+    pub files: usize,
+    /// Files whose stored outcome was used instead of reading (or parsing) them.
+    pub reused: usize,
+    /// Of those, files that were not even read.
+    pub not_read: usize,
+    save: Option<std::thread::JoinHandle<Result<(), CacheError>>>,
 }
 
 /// A walk that cannot start or cannot be trusted: `check` exits with status 2.
@@ -226,6 +282,17 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     }
     let base = base_dir(&cwd, &roots);
 
+    // Load the cache while the walk runs; content verified from now on counts as verified at
+    // this moment (taken before any file is read).
+    let scan_started_ns = cache::system_time_ns(std::time::SystemTime::now()).unwrap_or(0);
+    let cache_loader = options.cache_dir.clone().map(|dir| {
+        let root = base.clone();
+        std::thread::spawn(move || {
+            let loaded = cache::load(&dir, &root);
+            (dir, loaded)
+        })
+    });
+
     let found = Found::default();
     for (root, is_dir) in &roots {
         if !is_dir {
@@ -276,21 +343,30 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
     // Deduplicate (overlapping PATH arguments) and order by reported path.
-    let mut by_path: BTreeMap<String, (PathBuf, Language, u64)> = BTreeMap::new();
-    for (abs, language, size) in files.drain(..) {
-        let rel = relative_path(&base, &abs);
-        by_path.entry(rel).or_insert((abs, language, size));
+    let mut by_path: BTreeMap<String, FoundFile> = BTreeMap::new();
+    for file in files.drain(..) {
+        let rel = relative_path(&base, &file.path);
+        by_path.entry(rel).or_insert(file);
     }
+
+    let (cache_file, old_cache, load_error) = match cache_loader.map(|h| h.join()) {
+        None => (None, None, None),
+        Some(Ok((dir, Ok(loaded)))) => (Some(dir), Some(Arc::new(loaded)), None),
+        Some(Ok((dir, Err(e)))) => (Some(dir), None, Some(e)),
+        Some(Err(_)) => (None, None, None),
+    };
+    let cache_on = cache_file.is_some();
+    let context = LoadContext { options, cache: old_cache.as_deref(), cache_on, now_ns: scan_started_ns };
 
     let total = by_path.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let load_one = |(rel, (abs, language, size)): (String, (PathBuf, Language, u64))| {
-        let key = if options.absolute_paths { abs.to_string_lossy().into_owned() } else { rel };
-        let outcome = load(&abs, Arc::from(key), language, size, options);
+    let load_one = |(rel, file): (String, FoundFile)| {
+        let key = if options.absolute_paths { file.path.to_string_lossy().into_owned() } else { rel };
+        let loaded = load(&file, Arc::from(key), &context);
         if let Some(Progress(report)) = &options.progress {
             report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
         }
-        (abs, outcome)
+        (file.path, loaded)
     };
 
     // Files are read in parallel, a chunk at a time in path order, and merged in that order
@@ -299,6 +375,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #resource-limits
     let mut index = ProjectIndex::new();
     let mut files_scanned = 0;
+    let mut entries = Vec::new();
+    let (mut reused, mut not_read, mut changed) = (0, 0, false);
     let (mut annotations, mut text) = (0usize, 0u64);
     let mut limit_reached = false;
     let mut pending = by_path.into_iter().peekable();
@@ -306,15 +384,29 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let mut chunk = Vec::new();
         let mut chunk_bytes = 0;
         while let Some(entry) = pending.next_if(|_| chunk.len() < CHUNK_FILES && chunk_bytes < CHUNK_BYTES) {
-            chunk_bytes += entry.1.2;
+            chunk_bytes += entry.1.size;
             chunk.push(entry);
         }
         if limit_reached {
-            skipped.extend(chunk.into_iter().map(|(_, (abs, _, _))| (abs, SkipReason::ProjectLimit)));
+            skipped.extend(chunk.into_iter().map(|(_, file)| (file.path, SkipReason::ProjectLimit)));
             continue;
         }
-        let outcomes: Vec<(PathBuf, Outcome)> = chunk.into_par_iter().map(load_one).collect();
-        for (abs, outcome) in outcomes {
+        let loaded: Vec<(PathBuf, FileLoad)> = chunk.into_par_iter().map(load_one).collect();
+        for (abs, FileLoad { outcome, entry, from_cache }) in loaded {
+            match from_cache {
+                FromCache::No => changed |= entry.is_some(),
+                FromCache::Verified => reused += 1,
+                FromCache::Refreshed => {
+                    reused += 1;
+                    changed = true;
+                }
+                FromCache::Trusted => {
+                    reused += 1;
+                    not_read += 1;
+                }
+            }
+            // A file past the limits keeps its entry: what it holds did not change.
+            entries.extend(entry);
             match outcome {
                 _ if limit_reached => skipped.push((abs, SkipReason::ProjectLimit)),
                 Outcome::Skipped(reason) => skipped.push((abs, reason)),
@@ -341,7 +433,12 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     skipped.sort_by(|a, b| a.0.cmp(&b.0));
     skipped.dedup_by(|a, b| a.0 == b.0);
 
-    Ok(Scan { index, files_scanned, skipped, root: base })
+    let cache = cache_file.map(|dir| {
+        let file = cache::file_for(&dir, &base);
+        let save = save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
+        CacheUse { file, load_error, files: total, reused, not_read, save }
+    });
+    Ok(Scan { index, files_scanned, skipped, root: base, cache })
 }
 
 /// Most files read in parallel between two checks of the project limits.
@@ -374,10 +471,61 @@ impl Default for ProjectLimits {
     }
 }
 
-/// Files found by the walkers (absolute path, language, size from metadata) and the skipped.
+/// Starts writing the cache when it changed: this scan's entries, plus the old cache's entries
+/// for files outside this scan's roots (another `check` of a sibling directory with the same
+/// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
+/// now ignored) are dropped.
+fn save_cache(
+    dir: PathBuf,
+    base: &Path,
+    roots: &[(PathBuf, bool)],
+    mut entries: Vec<cache::Entry>,
+    old: Option<Arc<cache::Loaded>>,
+    mut changed: bool,
+) -> Option<std::thread::JoinHandle<Result<(), CacheError>>> {
+    if let Some(old) = &old {
+        let seen: rustc_hash::FxHashSet<&str> = entries.iter().map(|e| e.record.path.as_str()).collect();
+        let covered = |path: &str| {
+            let path = Path::new(path);
+            roots.iter().any(|(root, is_dir)| if *is_dir { path.starts_with(root) } else { path == root })
+        };
+        let mut kept = Vec::new();
+        for record in old.records() {
+            if seen.contains(record.path.as_str()) {
+                continue;
+            }
+            if covered(&record.path) {
+                changed = true;
+                continue;
+            }
+            let parsed = matches!(record.outcome, cache::Outcome::Parsed { .. }).then_some(cache::Blob::Old);
+            kept.push(cache::Entry { record: record.clone(), parsed });
+        }
+        entries.extend(kept);
+    } else {
+        changed |= !entries.is_empty();
+    }
+    if !changed {
+        return None;
+    }
+    let base = base.to_path_buf();
+    Some(std::thread::spawn(move || cache::save(&dir, &base, &entries, old.as_deref())))
+}
+
+/// A file found by the walkers.
+struct FoundFile {
+    path: PathBuf,
+    language: Language,
+    /// From the walk's metadata (0 when it could not be read).
+    size: u64,
+    /// Size and mtime, when the metadata had them (needed to use the cache).
+    stat: Option<Stat>,
+}
+
+/// Files found by the walkers and the skipped.
 #[derive(Default)]
 struct Found {
-    files: Mutex<Vec<(PathBuf, Language, u64)>>,
+    files: Mutex<Vec<FoundFile>>,
     skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
 }
 
@@ -386,17 +534,21 @@ impl Found {
         lock(&self.skipped).push((path, reason));
     }
 
-    fn consider(&self, path: &Path, size: Option<u64>) {
+    fn consider(&self, path: &Path, meta: Option<std::fs::Metadata>) {
         match Language::from_path(path) {
             None => self.skip(path.to_path_buf(), SkipReason::UnknownLanguage),
-            Some(language) => lock(&self.files).push((path.to_path_buf(), language, size.unwrap_or(0))),
+            Some(language) => lock(&self.files).push(FoundFile {
+                path: path.to_path_buf(),
+                language,
+                size: meta.as_ref().map_or(0, |m| m.len()),
+                stat: meta.as_ref().and_then(Stat::from_metadata),
+            }),
         }
     }
 
     /// A file named directly: read even if ignored.
     fn add_direct_file(&self, path: &Path) {
-        let size = std::fs::metadata(path).map(|m| m.len()).ok();
-        self.consider(path, size);
+        self.consider(path, std::fs::metadata(path).ok());
     }
 
     fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
@@ -419,8 +571,7 @@ impl Found {
                         if file_type.is_symlink() {
                             self.skip(entry.path().to_path_buf(), SkipReason::Symlink);
                         } else if file_type.is_file() {
-                            let size = entry.metadata().map(|m| m.len()).ok();
-                            self.consider(entry.path(), size);
+                            self.consider(entry.path(), entry.metadata().ok());
                         } else if !file_type.is_dir() {
                             self.skip(entry.path().to_path_buf(), SkipReason::NotRegular);
                         }
@@ -460,13 +611,156 @@ enum Outcome {
     Scanned(Option<FileFacts>),
 }
 
-fn load(abs: &Path, rel: FilePath, language: Language, size: u64, options: &WalkOptions) -> Outcome {
-    if size > options.max_file_size {
-        return Outcome::Skipped(SkipReason::TooLarge { size, limit: options.max_file_size });
+/// One file's outcome and its entry for the next cache.
+struct FileLoad {
+    outcome: Outcome,
+    /// `None` when the file cannot be cached (no cache, too large, unreadable, no mtime, a
+    /// path that is not UTF-8).
+    entry: Option<cache::Entry>,
+    from_cache: FromCache,
+}
+
+/// Whether the cached outcome was used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FromCache {
+    No,
+    /// After reading the file and matching its hash; the entry is unchanged.
+    Verified,
+    /// After reading the file and matching its hash; the entry changed (a new mtime, or newly
+    /// verified outside the racy window).
+    Refreshed,
+    /// On size and mtime alone, without reading the file.
+    Trusted,
+}
+
+/// What every file's load shares.
+struct LoadContext<'a> {
+    options: &'a WalkOptions,
+    /// The loaded cache, if there is one.
+    cache: Option<&'a cache::Loaded>,
+    /// Whether to build entries for the next cache.
+    cache_on: bool,
+    /// When this scan started (ns since the epoch): the verification time of what it reads.
+    now_ns: i64,
+}
+
+fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad {
+    let options = context.options;
+    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No };
+    if file.size > options.max_file_size {
+        return uncached(Outcome::Skipped(SkipReason::TooLarge {
+            size: file.size,
+            limit: options.max_file_size,
+        }));
     }
-    match read_file_facts(abs, rel, language, options.max_file_size) {
-        Ok(facts) => Outcome::Scanned(facts),
-        Err(reason) => Outcome::Skipped(reason),
+    let key = file.path.to_str().filter(|_| context.cache_on).zip(file.stat);
+    let old = key.and_then(|(path, _)| context.cache?.get(path));
+    if let (Some(old), Some((_, stat))) = (old, key)
+        && old.trusted_by_stat(stat)
+        && let Some(outcome) = outcome_without_text(&old.outcome)
+    {
+        let entry = cache::Entry { record: old.clone(), parsed: None };
+        return FileLoad { outcome, entry: Some(entry), from_cache: FromCache::Trusted };
+    }
+    let bytes = match read_source(&file.path, options.max_file_size) {
+        Ok(bytes) => bytes,
+        Err(reason) => return uncached(Outcome::Skipped(reason)),
+    };
+    let Some((path, stat)) = key else {
+        return uncached(parse(bytes, rel, file.language, false).0);
+    };
+    let record = |hash, outcome| cache::Record {
+        path: path.to_string(),
+        size: stat.size,
+        mtime_ns: stat.mtime_ns,
+        verified_ns: context.now_ns,
+        hash,
+        outcome,
+    };
+    let hash = cache::content_hash(&bytes);
+    let reused = match old.filter(|old| old.hash == hash && old.size == stat.size) {
+        Some(old) => reuse(old, bytes, &rel, file.language, context).map(|r| (old, r)),
+        None => Err(bytes),
+    };
+    let bytes = match reused {
+        Err(bytes) => bytes,
+        Ok((old, (outcome, parsed))) => {
+            let mut verified = record(hash, old.outcome.clone());
+            if parsed.is_some() {
+                // Parsed files are verified on every read; keeping the old time keeps the entry
+                // unchanged, so an unchanged tree rewrites nothing.
+                verified.verified_ns = old.verified_ns;
+            }
+            let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
+            let entry = cache::Entry { record: verified, parsed };
+            return FileLoad { outcome, entry: Some(entry), from_cache };
+        }
+    };
+    let (outcome, parsed) = parse(bytes, rel, file.language, true);
+    let stored = match (&outcome, parsed) {
+        (_, Some(blob)) => Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::New(blob)))),
+        (Outcome::Scanned(None), None) => Some((cache::Outcome::NoAnnotations, None)),
+        (Outcome::Skipped(SkipReason::Binary), None) => Some((cache::Outcome::Binary, None)),
+        (Outcome::Skipped(SkipReason::InvalidUtf8 { offset }), None) => {
+            Some((cache::Outcome::InvalidUtf8 { offset: *offset as u64 }, None))
+        }
+        _ => None,
+    };
+    let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(hash, stored), parsed });
+    FileLoad { outcome, entry, from_cache: FromCache::No }
+}
+
+/// The outcome a stored entry gives without the file's text; `None` when the text is needed.
+fn outcome_without_text(stored: &cache::Outcome) -> Option<Outcome> {
+    Some(match stored {
+        cache::Outcome::NoAnnotations => Outcome::Scanned(None),
+        cache::Outcome::Binary => Outcome::Skipped(SkipReason::Binary),
+        cache::Outcome::InvalidUtf8 { offset } => {
+            Outcome::Skipped(SkipReason::InvalidUtf8 { offset: *offset as usize })
+        }
+        cache::Outcome::Parsed { .. } => return None,
+    })
+}
+
+/// The stored outcome of a file whose bytes hash as recorded; the bytes back when it cannot
+/// be used (then the file is parsed as if there were no entry).
+fn reuse(
+    old: &cache::Record,
+    bytes: Vec<u8>,
+    rel: &FilePath,
+    language: Language,
+    context: &LoadContext<'_>,
+) -> Result<(Outcome, Option<cache::Blob>), Vec<u8>> {
+    if let Some(outcome) = outcome_without_text(&old.outcome) {
+        return Ok((outcome, None));
+    }
+    let Some(parsed) = context.cache.and_then(|c| c.blob(old)).and_then(cache::decode_parsed) else {
+        return Err(bytes);
+    };
+    // Bytes that hash as when they parsed are valid UTF-8; if not, the file is skipped as
+    // usual, and the entry (parsed, without a result) is not stored again.
+    Ok(match into_text(bytes) {
+        Ok(text) => {
+            let facts = FileFacts::from_parsed(rel.clone(), language, text, parsed);
+            (Outcome::Scanned(Some(facts)), Some(cache::Blob::Old))
+        }
+        Err(reason) => (Outcome::Skipped(reason), None),
+    })
+}
+
+/// Parses a file's bytes; for an annotated file also its encoded parse result for the cache.
+fn parse(bytes: Vec<u8>, rel: FilePath, language: Language, encode: bool) -> (Outcome, Option<Vec<u8>>) {
+    let text = match decode(bytes) {
+        Err(reason) => return (Outcome::Skipped(reason), None),
+        Ok(None) => return (Outcome::Scanned(None), None),
+        Ok(Some(text)) => text,
+    };
+    let facts = FileFacts::new(rel, language, text);
+    if facts.is_empty() {
+        (Outcome::Scanned(None), None)
+    } else {
+        let blob = encode.then(|| cache::encode_parsed(&facts.parsed));
+        (Outcome::Scanned(Some(facts)), blob)
     }
 }
 
@@ -546,12 +840,17 @@ fn decode(bytes: Vec<u8>) -> Result<Option<Arc<str>>, SkipReason> {
     if !may_contain_annotation(&bytes) {
         return Ok(None);
     }
+    into_text(bytes).map(Some)
+}
+
+/// Validated UTF-8 without a byte order mark.
+fn into_text(bytes: Vec<u8>) -> Result<Arc<str>, SkipReason> {
     let text = String::from_utf8(bytes)
         .map_err(|err| SkipReason::InvalidUtf8 { offset: err.utf8_error().valid_up_to() })?;
-    Ok(Some(match text.strip_prefix('\u{feff}') {
+    Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => Arc::from(rest),
         None => Arc::from(text),
-    }))
+    })
 }
 
 /// Lexically normalised absolute path: `.` dropped, `..` pops a component (never past the root).

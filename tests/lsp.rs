@@ -276,7 +276,7 @@ async fn workspace_folders_can_be_added_and_removed() {
     assert_eq!(init["capabilities"]["workspace"]["workspaceFolders"]["changeNotifications"], true);
     let logged = client.wait_for(|m| m["method"] == "window/logMessage").await;
     assert!(
-        logged["params"]["message"].as_str().unwrap().contains("indexed 1 files (1 with annotations)"),
+        logged["params"]["message"].as_str().unwrap().contains("indexed 1 files (1 with annotations, "),
         "{logged}"
     );
     let uri = file_uri(second.path());

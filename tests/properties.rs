@@ -191,3 +191,4 @@ proptest! {
         check_renderers(&gal, &python);
     }
 }
+

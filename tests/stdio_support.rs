@@ -53,7 +53,7 @@ pub fn reader(stdout: ChildStdout) -> mpsc::Receiver<Value> {
     rx
 }
 
-pub fn wait_for(rx: &mpsc::Receiver<Value>, pred: impl Fn(&Value) -> bool) -> Value {
+pub fn wait_for(rx: &mpsc::Receiver<Value>, mut pred: impl FnMut(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -51,6 +51,9 @@ pub struct DfdArgs {
     /// Write the diagram to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub cache: super::CacheArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,7 +98,7 @@ pub fn parse_scope(text: &str) -> Result<ScopeArg, String> {
 
 /// Runs `dfd`; returns the exit status.
 pub fn run(args: &DfdArgs) -> i32 {
-    let (scan, project_root) = match super::scan_project(&args.path) {
+    let (scan, project_root) = match super::scan_project(&args.path, args.cache) {
         Ok(project) => (project.scan, project.root),
         Err(status) => return status,
     };

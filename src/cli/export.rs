@@ -29,6 +29,9 @@ pub struct ExportArgs {
     /// `.threatmodel/threatspec/` or `.threatmodel/<FORMAT>.json` in the project root.
     #[arg(short, long, value_name = "DIR|FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub cache: super::CacheArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,7 +59,8 @@ impl ExportFormat {
 
 /// Runs `export`; returns the exit status.
 pub fn run(args: &ExportArgs) -> i32 {
-    let super::Project { scan, root: project_root, name } = match super::scan_project(&args.path) {
+    let super::Project { scan, root: project_root, name } = match super::scan_project(&args.path, args.cache)
+    {
         Ok(project) => project,
         Err(status) => return status,
     };

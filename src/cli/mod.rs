@@ -14,6 +14,7 @@ mod output;
 mod report;
 
 use crate::analysis;
+use crate::cache;
 use crate::diagnostic::{Diagnostic, Level, LevelOverrides};
 use crate::render;
 use crate::walk::{self, WalkOptions};
@@ -148,6 +149,9 @@ pub struct CheckArgs {
     /// Never colour the output (colour is used only on a terminal and when NO_COLOR is unset).
     #[arg(long)]
     pub no_color: bool,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -214,6 +218,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// Whether this process's arguments make it the language server (no command, `lsp`, or
+/// `--stdio`), without running anything.
+pub fn serves_lsp() -> bool {
+    Cli::try_parse().is_ok_and(|cli| cli.stdio || matches!(cli.command, None | Some(Command::Lsp)))
+}
+
 /// Parses arguments and runs; returns the process exit status. Clap's own exits (help,
 /// version, usage errors: status 2) happen inside.
 pub fn main() -> i32 {
@@ -240,14 +250,33 @@ pub(crate) struct Project {
     pub name: Option<String>,
 }
 
+/// The `--no-cache` flag of every command that scans a project.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct CacheArgs {
+    /// Neither read nor write the index cache (kept in $XDG_CACHE_HOME/threat-analyzer or
+    /// ~/.cache/threat-analyzer; $THREAT_ANALYZER_CACHE_DIR overrides the place).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The cache directory to use, `None` for no cache.
+    pub fn dir(self) -> Option<PathBuf> {
+        if self.no_cache { None } else { cache::default_dir() }
+    }
+}
+
 /// Scans PATH with the default walk options; on failure prints the error and returns the exit
 /// status to use.
-pub(crate) fn scan_project(path: &std::path::Path) -> Result<Project, i32> {
-    let scan =
-        walk::scan(std::slice::from_ref(&path.to_path_buf()), &WalkOptions::default()).map_err(|err| {
-            eprintln!("threat-analyzer: error: {err}");
-            EXIT_ERROR
-        })?;
+pub(crate) fn scan_project(path: &std::path::Path, cache: CacheArgs) -> Result<Project, i32> {
+    let options = WalkOptions { cache_dir: cache.dir(), ..WalkOptions::default() };
+    let mut scan = walk::scan(std::slice::from_ref(&path.to_path_buf()), &options).map_err(|err| {
+        eprintln!("threat-analyzer: error: {err}");
+        EXIT_ERROR
+    })?;
+    // These commands end soon after: write the cache now rather than lose it at exit. A cache
+    // that cannot be written only costs time next run.
+    let _ = scan.finish_cache();
     report_unread(&scan, false)?;
     let root = if path.is_dir() { path.to_path_buf() } else { scan.root.clone() };
     // The name a threatspec.yaml gives the project, else its directory's.
@@ -296,9 +325,10 @@ pub fn check(args: &CheckArgs) -> i32 {
         max_file_size: args.max_file_size,
         include: args.include.clone(),
         exclude: args.exclude.clone(),
+        cache_dir: args.cache.dir(),
         ..WalkOptions::default()
     };
-    let scan = match walk::scan(&args.paths, &options) {
+    let mut scan = match walk::scan(&args.paths, &options) {
         Ok(scan) => scan,
         Err(err) => {
             eprintln!("threat-analyzer: error: {err}");
@@ -357,12 +387,42 @@ pub fn check(args: &CheckArgs) -> i32 {
         }
     }
 
+    // The cache is written while the analysis runs; wait for it before exiting.
+    let saved = scan.finish_cache();
+    if args.verbose {
+        report_cache(&scan, saved);
+    }
+
     let status = if args.fail_on.fails(&diagnostics) { EXIT_FINDINGS } else { EXIT_OK };
     // The process ends right after this: freeing every file's facts one by one would only
     // cost time (a few percent of a large run), so leave that to the OS.
     std::mem::forget(analysis);
     std::mem::forget(scan);
     status
+}
+
+/// `--verbose`: what the index cache did.
+fn report_cache(scan: &walk::Scan, saved: Option<Result<(), cache::CacheError>>) {
+    let Some(used) = &scan.cache else {
+        eprintln!("cache: off");
+        return;
+    };
+    let file = used.file.display();
+    match &used.load_error {
+        None => eprintln!(
+            "cache: {file}: reused {} of {} files ({} not read)",
+            used.reused, used.files, used.not_read
+        ),
+        Some(cache::CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("cache: {file}: none yet")
+        }
+        Some(e) => eprintln!("cache: {file}: {e}"),
+    }
+    match saved {
+        None => eprintln!("cache: unchanged"),
+        Some(Ok(())) => eprintln!("cache: written"),
+        Some(Err(e)) => eprintln!("cache: not written: {e}"),
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,9 @@ pub struct ReportArgs {
     /// project root.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub cache: super::CacheArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,7 +74,8 @@ impl ReportFormat {
 
 /// Runs `report`; returns the exit status.
 pub fn run(args: &ReportArgs) -> i32 {
-    let super::Project { scan, root: project_root, name } = match super::scan_project(&args.path) {
+    let super::Project { scan, root: project_root, name } = match super::scan_project(&args.path, args.cache)
+    {
         Ok(project) => project,
         Err(status) => return status,
     };

@@ -27,6 +27,11 @@ use tower_lsp_server::{Client, LanguageServer};
 const COMMANDS: &[&str] =
     &["threat-analyzer.status", "threat-analyzer.reindex", "threat-analyzer.dfd", "threat-analyzer.showDfd"];
 
+/// Clients (by `clientInfo.name`) that register `workspace/didChangeWatchedFiles` but send
+/// events only for files they saved themselves, so the server also watches the disk for them:
+/// Helix 25.07 has no file system watcher.
+const CLIENTS_FORWARDING_ONLY_OWN_WRITES: &[&str] = &["helix"];
+
 /// How long the diagnostics task waits for more edits before computing.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
@@ -44,9 +49,29 @@ struct Settings {
     exclude: Vec<String>,
     /// The dialect code actions write new annotations in.
     dialect: ide::code_actions::WriteDialect,
+    /// `cache: false`: neither read nor write the on-disk index cache.
+    no_cache: bool,
 }
 
 impl Settings {
+    /// Where the index cache lives, `None` when it is turned off.
+    fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache { None } else { crate::cache::default_dir() }
+    }
+
+    /// How workspace folders are walked.
+    fn walk_options(&self) -> WalkOptions {
+        WalkOptions {
+            max_file_size: self.max_file_size.unwrap_or(walk::DEFAULT_MAX_FILE_SIZE),
+            absolute_paths: true,
+            progress: None,
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            cache_dir: self.cache_dir(),
+            limits: walk::ProjectLimits::default(),
+        }
+    }
+
     fn from_json(value: &serde_json::Value) -> (Settings, Vec<String>) {
         let value = value.get("threatAnalyzer").unwrap_or(value);
         let mut settings = Settings::default();
@@ -69,6 +94,7 @@ impl Settings {
                 .filter_map(|g| g.as_str().map(String::from))
                 .collect()
         };
+        settings.no_cache = value.get("cache").and_then(|v| v.as_bool()) == Some(false);
         settings.include = globs("include");
         settings.exclude = globs("exclude");
         settings.dialect = match value.get("codeActionDialect").and_then(|v| v.as_str()) {
@@ -107,8 +133,11 @@ struct State {
     pull_diagnostics: AtomicBool,
     /// The client honours `workspace/diagnostic/refresh`.
     pull_refresh: AtomicBool,
-    /// The client registers `workspace/didChangeWatchedFiles` dynamically (else we watch).
+    /// The client registers `workspace/didChangeWatchedFiles` dynamically.
     dynamic_watch: AtomicBool,
+    /// The server watches the disk itself: the client sends no file events, or only for files
+    /// it wrote (Helix registers the watcher but forwards nothing else).
+    watch_disk: AtomicBool,
     /// The client handles `window/showDocument`.
     show_document: AtomicBool,
     /// Our own file watcher, when the client sends no file events (kept alive here).
@@ -124,6 +153,8 @@ struct State {
     /// Held by a workspace indexing run while it scans and merges one folder.
     indexing: Mutex<()>,
     shutting_down: AtomicBool,
+    /// Files changed on disk since the index cache was last written.
+    cache_stale: AtomicBool,
 }
 
 impl State {
@@ -231,6 +262,7 @@ fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
                 .is_some_and(|f| f.matched(path, false).is_ignore())
         })
     };
+    state.cache_stale.store(true, Ordering::Relaxed);
     for super::watch::Changed(path) in changes {
         let key: FilePath = path.to_string_lossy().as_ref().into();
         if state.docs.contains_key(&key) {
@@ -257,7 +289,7 @@ fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
     }
 }
 
-/// Watches the workspace when the client will not tell us about changes on disk.
+/// Watches the workspace when the client will not tell us about every change on disk.
 fn watch_workspace(state: Arc<State>) {
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
     if roots.is_empty() {
@@ -298,6 +330,7 @@ impl Backend {
             pull_diagnostics: AtomicBool::new(false),
             pull_refresh: AtomicBool::new(false),
             dynamic_watch: AtomicBool::new(false),
+            watch_disk: AtomicBool::new(true),
             show_document: AtomicBool::new(false),
             watcher: Mutex::new(None),
             analysis: Mutex::new(None),
@@ -305,6 +338,7 @@ impl Backend {
             indexed_versions: Mutex::new(HashMap::new()),
             indexing: Mutex::new(()),
             shutting_down: AtomicBool::new(false),
+            cache_stale: AtomicBool::new(false),
         });
         tokio::spawn(diagnostics_task(client.clone(), state.clone()));
         Backend { client, state }
@@ -383,11 +417,51 @@ impl Backend {
 }
 
 /// Indexes every workspace root in the background, reporting `$/progress` when the client
-/// supports it. Open documents keep their editor text.
+/// supports it. Open documents keep their editor text. Then keeps the index cache current.
 async fn index_workspace(client: Client, state: Arc<State>) {
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
-    index_roots(client, state, roots).await;
+    index_roots(client, state.clone(), roots).await;
+    tokio::spawn(refresh_cache_periodically(state));
 }
+
+/// How often the index cache is brought up to date with changes seen on disk.
+const CACHE_REFRESH: Duration = Duration::from_secs(300);
+
+/// Every [`CACHE_REFRESH`], if files changed on disk, rewrites the index cache (see
+/// [`refresh_cache`]), so that the next start finds them cached.
+async fn refresh_cache_periodically(state: Arc<State>) {
+    loop {
+        tokio::time::sleep(CACHE_REFRESH).await;
+        if state.shutting_down.load(Ordering::Relaxed) {
+            return;
+        }
+        if state.cache_stale.swap(false, Ordering::Relaxed) {
+            let state = state.clone();
+            let _ = tokio::task::spawn_blocking(move || refresh_cache(&state)).await;
+        }
+    }
+}
+
+/// Rewrites the index cache of every workspace folder from disk: a scan that reads only the
+/// files whose size or mtime changed (the index itself is not touched: it follows the
+/// editor's buffers and the file watcher). Blocking; runs off the async runtime.
+fn refresh_cache(state: &State) {
+    let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    let options = state.settings.read().map(|s| s.walk_options()).unwrap_or_default();
+    if options.cache_dir.is_none() {
+        return;
+    }
+    for root in roots {
+        if let Ok(mut scan) = walk::scan_from(&root, std::slice::from_ref(&root), &options)
+            && let Some(Err(e)) = scan.finish_cache()
+        {
+            tracing::warn!(root = %root.display(), "index cache not written: {e}");
+        }
+    }
+}
+
+/// How long `shutdown` waits for a last cache refresh.
+const SHUTDOWN_CACHE_WAIT: Duration = Duration::from_secs(3);
 
 /// Indexes the given workspace folders (see [`index_workspace`]).
 async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
@@ -414,28 +488,25 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
     tracing::info!(roots = roots.len(), "indexing workspace");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
     let settings = state.settings.read().map(|s| s.clone()).unwrap_or_default();
-    let max_file_size = state.max_file_size();
     let worker_state = state.clone();
     let worker = tokio::task::spawn_blocking(move || {
         let mut files = 0;
         let mut annotated = 0;
         let mut limited = Vec::new();
         let mut failed = Vec::new();
+        let mut from_cache = 0;
+        let mut cache_saves = Vec::new();
         for root in roots {
             // One indexing run at a time, so the last to merge is the last to have scanned.
             let _indexing = worker_state.indexing.lock().unwrap_or_else(|e| e.into_inner());
             let tx = tx.clone();
             let options = WalkOptions {
-                max_file_size,
-                absolute_paths: true,
                 progress: Some(walk::Progress(Arc::new(move |done, total| {
                     let _ = tx.send((done, total));
                 }))),
-                include: settings.include.clone(),
-                exclude: settings.exclude.clone(),
-                limits: walk::ProjectLimits::default(),
+                ..settings.walk_options()
             };
-            let scan = match walk::scan_from(&root, std::slice::from_ref(&root), &options) {
+            let mut scan = match walk::scan_from(&root, std::slice::from_ref(&root), &options) {
                 Ok(scan) => scan,
                 Err(e) => {
                     tracing::warn!(root = %root.display(), "cannot index: {e}");
@@ -448,6 +519,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             if unread > 0 {
                 limited.push((root.clone(), unread));
             }
+            from_cache += scan.cache.as_ref().map_or(0, |c| c.reused);
             // Merge file by file so requests see what is known so far.
             for facts in scan.index.files() {
                 annotated += 1;
@@ -474,8 +546,9 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 }
             }
             worker_state.changed.notify_one();
+            cache_saves.extend(scan.take_cache_save());
         }
-        (files, annotated, limited, failed)
+        (files, annotated, from_cache, cache_saves, limited, failed)
     });
     let mut last = 0;
     while let Some((done, total)) = rx.recv().await {
@@ -494,7 +567,16 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             .await;
         }
     }
-    let (files, annotated, limited, failed) = worker.await.unwrap_or_default();
+    let (files, annotated, from_cache, cache_saves, limited, failed) = worker.await.unwrap_or_default();
+    // The cache is written on threads of its own; only the outcome is waited for, off the
+    // async runtime.
+    tokio::task::spawn_blocking(move || {
+        for save in cache_saves {
+            if let Err(e) = save.wait() {
+                tracing::warn!("index cache not written: {e}");
+            }
+        }
+    });
     for message in failed {
         client.show_message(MessageType::WARNING, message).await;
     }
@@ -510,7 +592,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         client.show_message(MessageType::WARNING, warning).await;
     }
     let message = format!(
-        "indexed {files} files ({annotated} with annotations) in {} ms",
+        "indexed {files} files ({annotated} with annotations, {from_cache} answered by the index cache) in {} ms",
         started.elapsed().as_millis()
     );
     tracing::info!("{message}");
@@ -679,6 +761,11 @@ impl LanguageServer for Backend {
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
         self.state.dynamic_watch.store(dynamic_watch, Ordering::Relaxed);
+        let forwards_only_own_writes = params
+            .client_info
+            .as_ref()
+            .is_some_and(|info| CLIENTS_FORWARDING_ONLY_OWN_WRITES.contains(&info.name.as_str()));
+        self.state.watch_disk.store(!dynamic_watch || forwards_only_own_writes, Ordering::Relaxed);
         let show_document =
             caps.window.as_ref().and_then(|w| w.show_document.as_ref()).is_some_and(|s| s.support);
         self.state.show_document.store(show_document, Ordering::Relaxed);
@@ -793,6 +880,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Watch first, so that nothing changed on disk while indexing runs goes unseen.
+        if self.state.watch_disk.load(Ordering::Relaxed) {
+            watch_workspace(self.state.clone());
+        }
         // Never await a client request inside a handler: indexing (and its progress token
         // request) runs in its own task.
         tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
@@ -812,8 +903,6 @@ impl LanguageServer for Backend {
                 };
                 let _ = client.register_capability(vec![registration]).await;
             });
-        } else {
-            watch_workspace(self.state.clone());
         }
     }
 
@@ -830,6 +919,12 @@ impl LanguageServer for Backend {
     async fn shutdown(&self) -> Result<()> {
         self.state.shutting_down.store(true, Ordering::Relaxed);
         self.state.changed.notify_one();
+        if self.state.cache_stale.swap(false, Ordering::Relaxed) {
+            let state = self.state.clone();
+            let refresh = tokio::task::spawn_blocking(move || refresh_cache(&state));
+            // A refresh that takes too long is abandoned: the old cache stays valid.
+            let _ = tokio::time::timeout(SHUTDOWN_CACHE_WAIT, refresh).await;
+        }
         Ok(())
     }
 
@@ -1149,7 +1244,7 @@ impl LanguageServer for Backend {
             }
         }
         tracing::info!(added = added.len(), removed = removed.len(), "workspace folders changed");
-        if !self.state.dynamic_watch.load(Ordering::Relaxed) {
+        if self.state.watch_disk.load(Ordering::Relaxed) {
             watch_workspace(self.state.clone());
         }
         tokio::spawn(index_roots(self.client.clone(), self.state.clone(), added));

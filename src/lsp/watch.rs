@@ -1,6 +1,7 @@
 //! File changes on disk: from the client's `workspace/didChangeWatchedFiles` (registered
-//! dynamically when the client can), or from the server's own `notify` watcher when it cannot
-//! (Neovim on Linux and Helix send no such events for files they did not write).
+//! dynamically when the client can), and from the server's own `notify` watcher when the client
+//! cannot (Neovim on Linux) or sends events only for files it saved itself (Helix registers the
+//! watcher but has none); a change seen both ways is simply re-read twice.
 //!
 //! Owns: turning change events into "re-read this file" / "forget this file" for paths the
 //! walker would index. Must never: touch an open document (the buffer wins over the disk).

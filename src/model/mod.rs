@@ -166,10 +166,12 @@ impl FileFacts {
 
     fn derive(&mut self) {
         let annotations = std::mem::take(&mut self.parsed.annotations);
+        self.refs.reserve_exact(annotations.len());
         for (i, ann) in annotations.iter().enumerate() {
             let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
-            let mut facts = Vec::new();
-            for (kind, r) in ann.refs() {
+            let refs = ann.refs();
+            let mut facts = Vec::with_capacity(refs.len());
+            for (kind, r) in refs {
                 let fact = ref_fact(kind, r, defining);
                 if let Lookup::Name { norm, path } = &fact.lookup {
                     let key = if kind == EntityKind::Asset { path.clone() } else { norm.clone() };
@@ -186,6 +188,8 @@ impl FileFacts {
         }
         self.implicit_ids.sort_unstable();
         self.implicit_ids.dedup();
+        self.implicit_ids.shrink_to_fit();
+        self.defs.shrink_to_fit();
         self.parsed.annotations = annotations;
     }
 

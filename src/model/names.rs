@@ -8,20 +8,35 @@ use unicode_normalization::UnicodeNormalization;
 /// `_` trimmed. `SQL Injection`, `sql-injection` and `SQL_Injection` are one name.
 pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
-    // NFKC leaves ASCII unchanged; skipping it for the common case halves the cost.
-    let chars: Box<dyn Iterator<Item = char>> =
-        if name.is_ascii() { Box::new(name.chars()) } else { Box::new(name.nfkc()) };
-    for c in chars.flat_map(char::to_lowercase) {
+    push_normalized(&mut out, name);
+    out
+}
+
+/// Appends [`normalize_name`] of `name` to `out` (which must be empty or end in a finished
+/// segment: its last character is never `_`).
+fn push_normalized(out: &mut String, name: &str) {
+    let start = out.len();
+    let push = |out: &mut String, c: char| {
         let c = if c.is_whitespace() || c == '-' { '_' } else { c };
-        if c == '_' && (out.is_empty() || out.ends_with('_')) {
-            continue;
+        if c == '_' && (out.len() == start || out.ends_with('_')) {
+            return;
         }
         out.push(c);
+    };
+    if name.is_ascii() {
+        // NFKC and Unicode lowercasing leave ASCII unchanged but cost an iterator per char:
+        // names are almost always ASCII.
+        for b in name.bytes() {
+            push(out, b.to_ascii_lowercase() as char);
+        }
+    } else {
+        for c in name.nfkc().flat_map(char::to_lowercase) {
+            push(out, c);
+        }
     }
-    while out.ends_with('_') {
+    while out.len() > start && out.ends_with('_') {
         out.pop();
     }
-    out
 }
 
 /// ThreatSpec 0.5's implicit id (without `#`): lowercase, `-` removed, every run of characters
@@ -30,9 +45,9 @@ pub fn normalize_name(name: &str) -> String {
 pub fn threatspec_slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut in_run = false;
-    for c in name.chars().flat_map(char::to_lowercase) {
+    let mut push = |c: char| {
         if c == '-' {
-            continue;
+            return;
         }
         if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
             out.push(c);
@@ -41,19 +56,30 @@ pub fn threatspec_slug(name: &str) -> String {
             out.push('_');
             in_run = true;
         }
+    };
+    if name.is_ascii() {
+        name.bytes().for_each(|b| push(b.to_ascii_lowercase() as char));
+    } else {
+        name.chars().flat_map(char::to_lowercase).for_each(push);
     }
-    out.trim_matches('_').to_string()
+    let trimmed = out.trim_matches('_');
+    if trimmed.len() == out.len() { out } else { trimmed.to_string() }
 }
 
 /// The key of a component path: segments split at `.` or `:`, each normalised as a GAL
 /// name, joined with `.`. `Shop.Api`, `shop:api` and `Shop:API` are one component.
 pub fn path_key(path: &str) -> String {
     let mut key = String::with_capacity(path.len());
-    for segment in path.split(['.', ':']).map(normalize_name).filter(|s| !s.is_empty()) {
-        if !key.is_empty() {
+    for segment in path.split(['.', ':']) {
+        let before = key.len();
+        if before > 0 {
             key.push('.');
         }
-        key.push_str(&segment);
+        push_normalized(&mut key, segment);
+        // An empty segment (`a..b`, a lone `_`) adds nothing, not even its separator.
+        if key.len() == before + usize::from(before > 0) {
+            key.truncate(before);
+        }
     }
     key
 }
@@ -87,6 +113,45 @@ mod tests {
         assert_eq!(threatspec_slug("App:Api"), "app_api");
         assert_eq!(threatspec_slug("Cross-Site Scripting (XSS)"), "crosssite_scripting_xss");
         assert_eq!(threatspec_slug("Externo:Usuário"), "externo_usu_rio");
+    }
+
+    /// The definitions before the ASCII fast paths, as a reference.
+    fn reference_normalize(name: &str) -> String {
+        let mut out = String::new();
+        for c in name.nfkc().flat_map(char::to_lowercase) {
+            let c = if c.is_whitespace() || c == '-' { '_' } else { c };
+            if c == '_' && (out.is_empty() || out.ends_with('_')) {
+                continue;
+            }
+            out.push(c);
+        }
+        out.trim_end_matches('_').to_string()
+    }
+
+    fn reference_slug(name: &str) -> String {
+        let mut out = String::new();
+        let mut in_run = false;
+        for c in name.chars().flat_map(char::to_lowercase).filter(|c| *c != '-') {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                out.push(c);
+                in_run = false;
+            } else if !in_run {
+                out.push('_');
+                in_run = true;
+            }
+        }
+        out.trim_matches('_').to_string()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_agree_with_the_reference(name in "[ -~\\t]{0,24}|[a-zA-Z _.:Éé\u{ff33}-]{0,12}") {
+            proptest::prop_assert_eq!(normalize_name(&name), reference_normalize(&name));
+            proptest::prop_assert_eq!(threatspec_slug(&name), reference_slug(&name));
+            let key: Vec<String> =
+                name.split(['.', ':']).map(reference_normalize).filter(|s| !s.is_empty()).collect();
+            proptest::prop_assert_eq!(path_key(&name), key.join("."));
+        }
     }
 
     #[test]

@@ -458,8 +458,8 @@ pub fn layout(dfd: &Dfd) -> Layout {
             dummy: false,
         })
         .collect();
-    let mut up: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut down: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // Chain links (upper item, lower item), in the order they are made.
+    let mut links: Vec<(usize, usize)> = Vec::new();
     // Per group: its chain of items (in rank order), the label item and its text.
     let mut chains: Vec<Option<(Vec<usize>, usize, bool)>> = Vec::with_capacity(groups.len());
     let mut label_lines: Vec<Vec<String>> = Vec::with_capacity(groups.len());
@@ -498,8 +498,6 @@ pub fn layout(dfd: &Dfd) -> Layout {
                 height: if carries { lh } else { 2.0 },
                 dummy: true,
             });
-            up.push(Vec::new());
-            down.push(Vec::new());
             let id = items.len() - 1;
             if carries {
                 label_item = id;
@@ -507,12 +505,12 @@ pub fn layout(dfd: &Dfd) -> Layout {
             chain.push(id);
         }
         chain.push(b);
-        for w in chain.windows(2) {
-            down[w[0]].push(w[1]);
-            up[w[1]].push(w[0]);
-        }
+        links.extend(chain.windows(2).map(|w| (w[0], w[1])));
         chains.push(Some((chain, label_item, flip)));
     }
+    let up = Csr::new(items.len(), links.iter().map(|&(a, b)| (b, a)));
+    let down = Csr::new(items.len(), links.iter().copied());
+    drop(links);
     let ranks_count = items.iter().map(|it| it.rank + 1).max().unwrap_or(0);
     let clusters_count = dfd.boundaries.len();
     let mut span: Vec<Option<(usize, usize)>> = vec![None; clusters_count];
@@ -623,25 +621,36 @@ pub fn layout(dfd: &Dfd) -> Layout {
         Slot::Cluster(c) => items.len() + c,
     };
     let height = |v: usize| if v < items.len() { items[v].height } else { band[v - items.len()] };
-    let mut succ: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nv];
-    let mut pred: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nv];
+    // Separation constraints: (upper variable, lower variable, least distance between tops).
+    let mut constraints: Vec<(usize, usize, f64)> = Vec::new();
     let mut active = vec![false; nv];
     for slots in &order {
         for (k, &s) in slots.iter().enumerate() {
             active[var(s)] = true;
             if k > 0 {
                 let a = slots[k - 1];
-                let sep = height(var(a)) + gap(a, s);
-                succ[var(a)].push((var(s), sep));
-                pred[var(s)].push((var(a), sep));
+                constraints.push((var(a), var(s), height(var(a)) + gap(a, s)));
             }
         }
     }
-    let topo = topological(&succ, &pred, &active);
-    let mut y = vec![0.0f64; nv];
-    let center = |y: &[f64], i: usize| match items[i].cluster {
-        Some(c) => y[items.len() + c] + offset[i] + items[i].height / 2.0,
-        None => y[i] + items[i].height / 2.0,
+    let topo = {
+        let succ = Csr::new(nv, constraints.iter().map(|&(a, b, _)| (a, b)));
+        topological(&succ, &active)
+    };
+    // The relaxation below reads and writes every variable many times: it works on arrays in
+    // topological order (`at[v]` is variable `v`'s place), so it walks memory front to back.
+    let mut at = vec![usize::MAX; nv];
+    for (k, &v) in topo.iter().enumerate() {
+        at[v] = k;
+    }
+    let above = Csr::new(topo.len(), constraints.iter().map(|&(a, b, sep)| (at[b], (at[a], sep))));
+    let below = Csr::new(topo.len(), constraints.iter().map(|&(a, b, sep)| (at[a], (at[b], sep))));
+    drop(constraints);
+    // What pulls each variable: the centres of the neighbours of an item; for a boundary, those
+    // of its members' neighbours outside it, one wish per member (see `Wish`).
+    let pull = |o: usize| match items[o].cluster {
+        Some(c) => Pull { at: at[items.len() + c], offset: offset[o], half: items[o].height / 2.0 },
+        None => Pull { at: at[o], offset: 0.0, half: items[o].height / 2.0 },
     };
     let mut cluster_items: Vec<Vec<usize>> = vec![Vec::new(); clusters_count];
     for (i, item) in items.iter().enumerate() {
@@ -649,49 +658,65 @@ pub fn layout(dfd: &Dfd) -> Layout {
             cluster_items[c].push(i);
         }
     }
-    let desired = |y: &[f64], v: usize| -> Option<f64> {
+    let mut wishes: Csr<Wish> = Csr::default();
+    let mut pulls: Csr<Pull> = Csr::default();
+    for &v in &topo {
         if v < items.len() {
-            let ns = up[v].iter().chain(&down[v]);
-            let (sum, count) = ns.fold((0.0, 0usize), |(s, k), &m| (s + center(y, m), k + 1));
-            (count > 0).then(|| sum / count as f64 - items[v].height / 2.0)
+            wishes.push_list([Wish { offset: 0.0, half: items[v].height / 2.0 }]);
+            pulls.push_list(up.of(v).iter().chain(down.of(v)).map(|&m| pull(m)));
         } else {
             let c = v - items.len();
-            let (mut sum, mut count) = (0.0, 0usize);
-            for &m in &cluster_items[c] {
-                let outside = up[m].iter().chain(&down[m]).filter(|&&o| items[o].cluster != Some(c));
-                let (s, k) = outside.fold((0.0, 0usize), |(s, k), &o| (s + center(y, o), k + 1));
-                if k > 0 {
-                    sum += s / k as f64 - offset[m] - items[m].height / 2.0;
-                    count += 1;
-                }
+            let members = &cluster_items[c];
+            wishes
+                .push_list(members.iter().map(|&m| Wish { offset: offset[m], half: items[m].height / 2.0 }));
+            for &m in members {
+                let outside = up.of(m).iter().chain(down.of(m)).filter(|&&o| items[o].cluster != Some(c));
+                pulls.push_list(outside.map(|&o| pull(o)));
             }
-            (count > 0).then(|| sum / count as f64)
         }
+    }
+    let desired = |y: &[f64], k: usize| -> Option<f64> {
+        let (mut sum, mut count) = (0.0, 0usize);
+        for w in wishes.range(k) {
+            let wish = wishes.list[w];
+            let centres = pulls.of(w).iter().map(|p| y[p.at] + p.offset + p.half);
+            let (s, n) = centres.fold((0.0, 0usize), |(s, n), centre| (s + centre, n + 1));
+            if n > 0 {
+                sum += s / n as f64 - wish.offset - wish.half;
+                count += 1;
+            }
+        }
+        (count > 0).then(|| sum / count as f64)
     };
-    for &v in &topo {
-        y[v] = pred[v].iter().map(|&(p, sep)| y[p] + sep).fold(0.0, f64::max);
+    let mut placed = vec![0.0f64; topo.len()];
+    for k in 0..topo.len() {
+        placed[k] = above.of(k).iter().map(|&(p, sep)| placed[p] + sep).fold(0.0, f64::max);
     }
     // A box without neighbours has no wish of its own: it packs against the box before it
     // (down pass) or after it (up pass), so it leaves no gap.
     for _ in 0..RELAXATIONS {
-        for &v in &topo {
-            let lower = pred[v].iter().map(|&(p, sep)| y[p] + sep).fold(f64::NEG_INFINITY, f64::max);
-            let want = match desired(&y, v) {
-                Some(d) => y[v].max(d),
+        for k in 0..placed.len() {
+            let lower = above.of(k).iter().map(|&(p, sep)| placed[p] + sep).fold(f64::NEG_INFINITY, f64::max);
+            let want = match desired(&placed, k) {
+                Some(d) => placed[k].max(d),
                 None if lower.is_finite() => lower,
-                None => y[v],
+                None => placed[k],
             };
-            y[v] = want.max(lower);
+            placed[k] = want.max(lower);
         }
-        for &v in topo.iter().rev() {
-            let upper = succ[v].iter().map(|&(s, sep)| y[s] - sep).fold(f64::INFINITY, f64::min);
-            let want = match desired(&y, v) {
-                Some(d) => y[v].min(d),
+        for k in (0..placed.len()).rev() {
+            let upper = below.of(k).iter().map(|&(s, sep)| placed[s] - sep).fold(f64::INFINITY, f64::min);
+            let want = match desired(&placed, k) {
+                Some(d) => placed[k].min(d),
                 None if upper.is_finite() => upper,
-                None => y[v],
+                None => placed[k],
             };
-            y[v] = want.min(upper);
+            placed[k] = want.min(upper);
         }
+    }
+    let mut y = vec![0.0f64; nv];
+    for (k, &v) in topo.iter().enumerate() {
+        y[v] = placed[k];
     }
     let top = topo.iter().map(|&v| y[v]).fold(f64::INFINITY, f64::min);
     let shift = if top.is_finite() { MARGIN - top } else { 0.0 };
@@ -1000,17 +1025,20 @@ fn flatten(slots: &[Slot], inside: &BTreeMap<usize, Vec<usize>>, pos: &mut [f64]
 /// One barycenter step on column `r` against the neighbours in `adjacent`.
 fn reorder(
     r: usize,
-    adjacent: &[Vec<usize>],
+    adjacent: &Csr<usize>,
     order: &mut [Vec<Slot>],
     inside: &mut [BTreeMap<usize, Vec<usize>>],
     pos: &mut [f64],
     cluster_order: &[usize],
 ) {
     let key = |i: usize| {
-        let ns = &adjacent[i];
+        let ns = adjacent.of(i);
         if ns.is_empty() { pos[i] } else { ns.iter().map(|&m| pos[m]).sum::<f64>() / ns.len() as f64 }
     };
-    let by_key = |a: &(f64, f64, usize), b: &(f64, f64, usize)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
+    // Keys and positions are finite and not negative, so their bit patterns sort as they do;
+    // positions in a column are distinct, so there are no ties and an unstable sort is
+    // deterministic.
+    let by_key = |k: &(f64, f64, usize)| (k.0.to_bits(), k.1.to_bits());
     // Where each (possibly empty) cluster slot is now.
     let mut slot_at: BTreeMap<usize, f64> = BTreeMap::new();
     let mut k = 0.0;
@@ -1026,7 +1054,7 @@ fn reorder(
     let mut clusters: Vec<(usize, f64)> = Vec::new();
     for (&c, list) in inside[r].iter_mut() {
         let mut keyed: Vec<(f64, f64, usize)> = list.iter().map(|&i| (key(i), pos[i], i)).collect();
-        keyed.sort_by(by_key);
+        keyed.sort_unstable_by_key(by_key);
         let ckey = if keyed.is_empty() {
             slot_at[&c] - 0.5
         } else {
@@ -1043,7 +1071,7 @@ fn reorder(
             Slot::Cluster(_) => None,
         })
         .collect();
-    free.sort_by(by_key);
+    free.sort_unstable_by_key(by_key);
     let mut merged = Vec::with_capacity(order[r].len());
     let (mut a, mut b) = (0, 0);
     while a < free.len() || b < clusters.len() {
@@ -1089,14 +1117,17 @@ fn rank_clusters(
 }
 
 /// Kahn's algorithm over the separation constraints (a DAG by construction).
-fn topological(succ: &[Vec<(usize, f64)>], pred: &[Vec<(usize, f64)>], active: &[bool]) -> Vec<usize> {
-    let mut indeg: Vec<usize> = pred.iter().map(Vec::len).collect();
+fn topological(succ: &Csr<usize>, active: &[bool]) -> Vec<usize> {
+    let mut indeg = vec![0usize; active.len()];
+    for &w in &succ.list {
+        indeg[w] += 1;
+    }
     let mut queue: std::collections::VecDeque<usize> =
-        (0..succ.len()).filter(|&v| active[v] && indeg[v] == 0).collect();
+        (0..active.len()).filter(|&v| active[v] && indeg[v] == 0).collect();
     let mut topo = Vec::new();
     while let Some(v) = queue.pop_front() {
         topo.push(v);
-        for &(w, _) in &succ[v] {
+        for &w in succ.of(v) {
             indeg[w] -= 1;
             if indeg[w] == 0 {
                 queue.push_back(w);
@@ -1105,6 +1136,72 @@ fn topological(succ: &[Vec<(usize, f64)>], pred: &[Vec<(usize, f64)>], active: &
     }
     debug_assert_eq!(topo.len(), active.iter().filter(|&&a| a).count(), "separation constraints form a DAG");
     topo
+}
+
+/// Lists of values per index, in one flat array (compressed sparse rows), each list in the
+/// order its values were given. Much cheaper than a `Vec` per index when there are hundreds of
+/// thousands of short lists (the dummies of a large diagram).
+struct Csr<T> {
+    /// List `k` is `list[start[k]..start[k + 1]]`.
+    start: Vec<usize>,
+    list: Vec<T>,
+}
+
+impl<T> Default for Csr<T> {
+    fn default() -> Self {
+        Csr { start: vec![0], list: Vec::new() }
+    }
+}
+
+impl<T: Copy + Default> Csr<T> {
+    /// `n` lists from `(index, value)` entries (a stable counting sort).
+    fn new(n: usize, entries: impl Iterator<Item = (usize, T)> + Clone) -> Csr<T> {
+        let mut start = vec![0usize; n + 1];
+        for (k, _) in entries.clone() {
+            start[k + 1] += 1;
+        }
+        for k in 0..n {
+            start[k + 1] += start[k];
+        }
+        let mut next = start.clone();
+        let mut list = vec![T::default(); start[n]];
+        for (k, value) in entries {
+            list[next[k]] = value;
+            next[k] += 1;
+        }
+        Csr { start, list }
+    }
+
+    /// Appends the next list.
+    fn push_list(&mut self, values: impl IntoIterator<Item = T>) {
+        self.list.extend(values);
+        self.start.push(self.list.len());
+    }
+
+    fn range(&self, k: usize) -> std::ops::Range<usize> {
+        self.start[k]..self.start[k + 1]
+    }
+
+    fn of(&self, k: usize) -> &[T] {
+        &self.list[self.range(k)]
+    }
+}
+
+/// The centre of a box a variable is pulled toward: `y[at] + offset + half`.
+#[derive(Clone, Copy, Default)]
+struct Pull {
+    at: usize,
+    offset: f64,
+    half: f64,
+}
+
+/// One wish of a variable: the mean of its pulls (a list of the same index in `pulls`) is
+/// where the centre of a box lying `offset` below the variable's top and `half` high should be.
+/// A variable's desired top is the mean over its wishes that have pulls.
+#[derive(Clone, Copy, Default)]
+struct Wish {
+    offset: f64,
+    half: f64,
 }
 
 /// The legend at (`x`, `y`): title, shape samples in a row, then the text lines.

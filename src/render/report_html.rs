@@ -141,8 +141,8 @@ pub fn render_with(
 pub fn write(report: &Report, options: &ReportOptions) -> String {
     let prefix = valid_prefix(&options.link_prefix);
     let title = format!("Threat model report: {}", report.project);
-    let svg = Embedded::of(&super::svg::render(&report.dfd));
-    let mut body = String::new();
+    let svg = Embedded::of(super::svg::render(&report.dfd));
+    let mut body = String::with_capacity(svg.markup.len() + (1 << 16));
     let _ = write!(
         body,
         "<header>\n<h1>Threat model report: <span class=\"project\">{}</span></h1>\n<p class=\"intro\">{}</p>\n",
@@ -198,8 +198,8 @@ pub fn write(report: &Report, options: &ReportOptions) -> String {
 /// at its natural size (the page scrolls), so large diagrams stay readable. Used by the
 /// language server's `threat-analyzer.showDfd` preview.
 pub fn dfd_page(dfd: &Dfd, heading: &str, scope: &str) -> String {
-    let svg = Embedded::of(&super::svg::render(dfd));
-    let mut body = String::new();
+    let svg = Embedded::of(super::svg::render(dfd));
+    let mut body = String::with_capacity(svg.markup.len() + 4096);
     let _ = writeln!(
         body,
         "<header>\n<h1>Data-flow diagram: <span class=\"project\">{}</span></h1>\n<p class=\"intro\">{} · {} \
@@ -291,7 +291,9 @@ fn page(title: &str, class: &str, body: &str, svg: &Embedded) -> String {
             let _ = write!(style_src, " 'sha256-{h}'");
         }
     }
-    format!(
+    let mut page = String::with_capacity(body.len() + STYLE.len() + style_src.len() + title.len() * 2 + 1024);
+    let _ = write!(
+        page,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src {style_src}; \
          base-uri 'none'; form-action 'none'\">\n\
@@ -300,7 +302,8 @@ fn page(title: &str, class: &str, body: &str, svg: &Embedded) -> String {
          <meta name=\"generator\" content=\"threat-analyzer\">\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body class=\"{class}\">\n{body}</body>\n</html>\n",
         escape(title)
-    )
+    );
+    page
 }
 
 /// The figure: the inline SVG (which draws its own legend and carries its own title for
@@ -469,8 +472,12 @@ struct Embedded {
 }
 
 impl Embedded {
-    fn of(svg: &str) -> Embedded {
-        let markup = svg.find("<svg").map_or("", |at| &svg[at..]).trim_end().to_string();
+    fn of(svg: String) -> Embedded {
+        // In place: the drawing of a large model is megabytes long.
+        let mut markup = svg;
+        let start = markup.find("<svg").unwrap_or(markup.len());
+        markup.truncate(markup.trim_end().len().max(start));
+        markup.drain(..start);
         let mut styles = Vec::new();
         let mut style_attrs = Vec::new();
         let mut rest = markup.as_str();
@@ -628,7 +635,7 @@ mod tests {
     fn embedded_svg_drops_the_prolog_and_finds_styles() {
         let svg = "<?xml version=\"1.0\"?>\n<!DOCTYPE svg>\n<svg viewBox=\"0 0 1 1\"><style><![CDATA[a>b{}]]></style>\
                    <style>.x &gt; .y{}</style><rect style=\"fill:&quot;red&quot;\" x='1'/><text>style=\"no\"</text></svg>\n";
-        let e = Embedded::of(svg);
+        let e = Embedded::of(svg.to_string());
         assert!(e.markup.starts_with("<svg viewBox") && e.markup.ends_with("</svg>"), "{}", e.markup);
         assert_eq!(e.styles, ["a>b{}", ".x > .y{}"]);
         assert_eq!(e.style_attrs, ["fill:\"red\""]);

@@ -36,7 +36,7 @@
 //! space ([`super::layout::display_char`]). So `<img src=x onerror=alert(1)>`, `]]>`, `-->`
 //! or `"]; click A call x()` stay text and never form an element or attribute. Ids come from
 //! the model and are `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced
-//! by a hashed one. Numbers are written by Rust's float formatting, never from text.
+//! by a hashed one. Numbers are written from floats (rounded to 0.1 px), never from text.
 
 use super::dfd::{Dfd, ElementKind, safe_id};
 use super::dot::status_look;
@@ -52,7 +52,10 @@ const LINE: &str = "#52606d";
 /// The SVG document of `dfd`.
 pub fn render(dfd: &Dfd) -> String {
     let l = layout::layout(dfd);
-    let mut out = String::with_capacity(4096 + dfd.nodes.len() * 700 + dfd.edges.len() * 400);
+    // Room for what is written below (a route's point takes some 30 bytes of path data), so
+    // the many megabytes of a large diagram are not copied as the text grows.
+    let points: usize = l.routes.iter().map(|r| r.points.len()).sum();
+    let mut out = String::with_capacity(8192 + dfd.nodes.len() * 700 + l.routes.len() * 500 + points * 32);
     let (w, h) = (num(l.width), num(l.height));
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -135,11 +138,9 @@ pub fn render(dfd: &Dfd) -> String {
             let _ = write!(out, "\n{}", escape(label));
         }
         let width = if route.flows > 1 { 2.0 } else { 1.3 };
-        let _ = write!(
-            out,
-            "</title><path d=\"{}\" stroke=\"{LINE}\" stroke-width=\"{width}\"",
-            path(&route.points)
-        );
+        out.push_str("</title><path d=\"");
+        path(&mut out, &route.points);
+        let _ = write!(out, "\" stroke=\"{LINE}\" stroke-width=\"{width}\"");
         if route.arrow_start {
             out.push_str(" marker-start=\"url(#dfd-arrow-start)\"");
         }
@@ -311,10 +312,9 @@ fn shape(out: &mut String, kind: ElementKind, r: Rect, paint: Paint) {
     }
 }
 
-/// Path data through the route's points: straight where the height stays, an S-curve with
-/// horizontal tangents where it changes.
-fn path(points: &[Point]) -> String {
-    let mut d = String::new();
+/// Writes the path data through the route's points: straight where the height stays, an
+/// S-curve with horizontal tangents where it changes.
+fn path(d: &mut String, points: &[Point]) {
     for (k, p) in points.iter().enumerate() {
         if k == 0 {
             let _ = write!(d, "M{},{}", num(p.x), num(p.y));
@@ -328,14 +328,29 @@ fn path(points: &[Point]) -> String {
             let _ = write!(d, " C{mx},{} {mx},{} {},{}", num(q.y), num(p.y), num(p.x), num(p.y));
         }
     }
-    d
 }
 
-/// A coordinate with at most one decimal, without a trailing `.0`.
-fn num(v: f64) -> String {
-    let rounded = (v * 10.0).round() / 10.0;
-    let rounded = if rounded == 0.0 { 0.0 } else { rounded };
-    format!("{rounded}")
+/// A coordinate with at most one decimal, without a trailing `.0` (written where it is
+/// formatted: a large diagram has a million of them, too many for a `String` each).
+fn num(v: f64) -> Num {
+    Num(v)
+}
+
+#[derive(Clone, Copy)]
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = (self.0 * 10.0).round();
+        if !tenths.is_finite() || tenths.abs() >= 1e15 {
+            // Not a coordinate (never from the layout); Rust's float formatting says what it is.
+            return write!(f, "{}", tenths / 10.0);
+        }
+        let tenths = tenths as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let (whole, tenth) = (tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10);
+        if tenth == 0 { write!(f, "{sign}{whole}") } else { write!(f, "{sign}{whole}.{tenth}") }
+    }
 }
 
 // @mitigates ThreatAnalyzer.Renderers against #script-injection using #output-escaping
@@ -374,14 +389,26 @@ mod tests {
 
     #[test]
     fn numbers_have_one_decimal_at_most() {
-        assert_eq!(num(12.0), "12");
-        assert_eq!(num(12.345), "12.3");
-        assert_eq!(num(-0.01), "0");
+        assert_eq!(num(12.0).to_string(), "12");
+        assert_eq!(num(12.345).to_string(), "12.3");
+        assert_eq!(num(-0.01).to_string(), "0");
+        assert_eq!(num(-0.06).to_string(), "-0.1");
+        assert_eq!(num(-12.96).to_string(), "-13");
+        assert_eq!(num(1234567.25).to_string(), "1234567.3");
+        // The same text as Rust's shortest float formatting of the value rounded to 0.1.
+        for k in -20_000..20_000 {
+            let v = f64::from(k) * 0.0137 + 0.004;
+            let rounded = (v * 10.0).round() / 10.0;
+            let rounded = if rounded == 0.0 { 0.0 } else { rounded };
+            assert_eq!(num(v).to_string(), format!("{rounded}"), "{v}");
+        }
     }
 
     #[test]
     fn paths_curve_only_where_the_height_changes() {
         let p = |x, y| Point { x, y };
-        assert_eq!(path(&[p(0.0, 0.0), p(10.0, 0.0), p(30.0, 20.0)]), "M0,0 L10,0 C20,0 20,20 30,20");
+        let mut d = String::new();
+        path(&mut d, &[p(0.0, 0.0), p(10.0, 0.0), p(30.0, 20.0)]);
+        assert_eq!(d, "M0,0 L10,0 C20,0 20,20 30,20");
     }
 }

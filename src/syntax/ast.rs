@@ -7,7 +7,7 @@
 use crate::text::TextRange;
 
 /// A value and the exact range of the text it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Spanned<T> {
     pub value: T,
     pub range: TextRange,
@@ -21,7 +21,7 @@ impl<T> Spanned<T> {
 
 /// The dialect an annotation is written in, judged from its verb spelling and argument forms.
 /// Informative only: all dialects mean the same thing once parsed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Dialect {
     /// GuardLink GAL 1.0.
     Gal,
@@ -43,7 +43,7 @@ impl Dialect {
 
 /// Canonical verbs. Dialect spellings map onto these (`@component` -> `Asset`,
 /// `@connects` -> `Flows`, `@review` -> `Audit`, `@tests` -> `Validates`, singular forms too).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Verb {
     Asset,
     Threat,
@@ -74,7 +74,7 @@ pub enum Verb {
 }
 
 /// What kind of entity a definition or reference names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum EntityKind {
     /// GAL asset / ThreatSpec component (a node of the data-flow diagram).
     Asset,
@@ -106,7 +106,7 @@ impl EntityKind {
 }
 
 /// GAL severity. `P0`..`P3` are the same levels as `critical`..`low`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Severity {
     Low,
     Medium,
@@ -139,14 +139,14 @@ impl Severity {
 }
 
 /// An argument that names an entity: by id, by name or path, or by a legacy `@b:@c` pair.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Ref {
     /// The whole argument as written (name, `(#id)` and alias groups included).
     pub range: TextRange,
     pub form: RefForm,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RefForm {
     /// `#id` (GAL, ThreatSpec 0.5) or `@id` (ThreatSpec 0.1): a pure reference by identifier.
     /// `value` excludes the sigil; `range` covers the identifier only.
@@ -185,7 +185,7 @@ impl Ref {
 }
 
 /// Shield markers: text inside `@shield:begin` .. `@shield:end` is never parsed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ShieldKind {
     /// `@shield`: the rest of this comment is skipped.
     Line,
@@ -194,7 +194,7 @@ pub enum ShieldKind {
 }
 
 /// The verb-specific part of an annotation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Body {
     /// `@asset`/`@component`, `@threat`, `@control`, `@actor`.
     Define {
@@ -288,7 +288,7 @@ pub enum Body {
 }
 
 /// One parsed annotation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Annotation {
     pub verb: Verb,
     pub dialect: Dialect,
@@ -313,7 +313,7 @@ pub struct Annotation {
 }
 
 /// A logical source location from `@source file:<path> [line:<n>]`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     pub file: Spanned<String>,
     /// 1-based line, when given.

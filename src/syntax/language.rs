@@ -3,7 +3,9 @@
 //! Owns: [`Language`] (one variant per supported file kind), the mapping from a path to a
 //! language ([`Language::from_path`]: by extension and well-known file names, never by
 //! content sniffing, so shebang-less scripts and Terraform are never silently skipped), the
-//! tree-sitter grammar of each language and its comment query (`queries/<name>/comments.scm`).
+//! tree-sitter grammar of each language and its comment query (`queries/<name>/comments.scm`),
+//! and the names editors give each language where a shipped editor configuration must list them
+//! all ([`Language::helix_names`], checked against `editors/helix/languages.toml`).
 //!
 //! Three kinds are not tree-sitter languages: [`Language::Gal`] (`.gal`, raw annotation lines),
 //! [`Language::ThreatSpecDoc`] (`.threatspec`, raw ThreatSpec lines) and
@@ -204,6 +206,41 @@ impl Language {
             Language::Dockerfile => q!("dockerfile"),
             Language::Gal | Language::ThreatSpecDoc | Language::PlainText => return None,
         })
+    }
+
+    /// Helix's names (`[[language]] name` in its `languages.toml`) for the file kinds this
+    /// language covers: every one gets the server in `editors/helix/languages.toml`, which a test
+    /// checks against this list, so the two cannot drift. `gal`, `threatspec` and `text` are not
+    /// Helix 25.07 languages; that file defines them.
+    pub fn helix_names(self) -> &'static [&'static str] {
+        match self {
+            Language::Python => &["python"],
+            Language::Rust => &["rust"],
+            Language::JavaScript => &["javascript", "jsx"],
+            Language::TypeScript => &["typescript"],
+            Language::Tsx => &["tsx"],
+            Language::Go => &["go"],
+            Language::Java => &["java"],
+            Language::C => &["c"],
+            Language::Cpp => &["cpp"],
+            Language::CSharp => &["c-sharp"],
+            Language::Ruby => &["ruby"],
+            Language::Php => &["php"],
+            Language::Bash => &["bash"],
+            // Helix gives Compose files their own language on the YAML grammar.
+            Language::Yaml => &["yaml", "docker-compose"],
+            Language::Hcl => &["hcl", "tfvars"],
+            Language::Toml => &["toml"],
+            Language::Kotlin => &["kotlin"],
+            Language::Swift => &["swift"],
+            Language::Scala => &["scala"],
+            Language::Lua => &["lua"],
+            Language::Json => &["json", "jsonc"],
+            Language::Dockerfile => &["dockerfile"],
+            Language::Gal => &["gal"],
+            Language::ThreatSpecDoc => &["threatspec"],
+            Language::PlainText => &["text"],
+        }
     }
 
     /// True when annotations may also live in document values (`x-threatspec` keys).

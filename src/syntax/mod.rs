@@ -41,7 +41,7 @@ pub struct CandidateLine {
 }
 
 /// A problem found while parsing one file; the model attaches the file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyntaxError {
     pub code: Code,
     pub range: TextRange,
@@ -51,7 +51,7 @@ pub struct SyntaxError {
 }
 
 /// Everything the syntax layer learns from one file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParsedFile {
     pub annotations: Vec<Annotation>,
     pub errors: Vec<SyntaxError>,

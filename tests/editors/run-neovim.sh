@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real-editor test: headless Neovim 0.11 attaches the shipped plugin (editors/neovim) to the
 # language server on a copy of examples/webshop and checks diagnostics, :ThreatStatus,
-# completion, definition, hover and rename (tests/editors/neovim/test.lua).
+# completion, definition, hover, rename, :ThreatDfd (HTML preview, and Mermaid text without a
+# browser), :ThreatReport markdown and command completion (tests/editors/neovim/test.lua).
 #
 #   tests/editors/run-neovim.sh                 build, then test
 #   tests/editors/run-neovim.sh --self-check    also prove the test can fail (expects a wrong line)
@@ -11,14 +12,10 @@
 # Environment: CARGO_TARGET_DIR is honoured; NVIM=/path/to/nvim skips the venv.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+script=run-neovim.sh
 cd "$repo"
-
-self_check=0
-case "${1:-}" in
-  --self-check) self_check=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--self-check]" >&2; exit 2 ;;
-esac
+. tests/editors/lib.sh
+parse_args "$@"
 
 # 1. Neovim 0.11.
 if [ -z "${NVIM:-}" ]; then
@@ -34,31 +31,26 @@ if ! "$NVIM" --headless --clean -c 'if has("nvim-0.11") | qa! | else | cquit 1 |
 fi
 
 # 2. The server.
-cargo build --quiet --bin threat-analyzer
-target_dir=${CARGO_TARGET_DIR:-$repo/target}
-case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
-server="$target_dir/debug/threat-analyzer"
-[ -x "$server" ] || { echo "run-neovim.sh: no server binary at $server" >&2; exit 1; }
+build_server
 
 # 3. A scratch workspace (a copy of examples/webshop; `.git` marks the root as in a real
-#    checkout, `.guardlink` already does) and scratch XDG directories, so nothing in $HOME is
-#    read or written and the LSP log is ours to print.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+#    checkout, `.guardlink` already does) and scratch XDG directories (the server's diagram
+#    previews go to the cache one), so nothing in $HOME is read or written and the LSP log is
+#    ours to print.
+make_scratch
 
 # run_nvim LOG [ENV=VALUE...]: runs test.lua; prints its PASS/FAIL lines; returns nvim's status.
 run_nvim() {
   local name=$1
   shift
-  local ws="$tmp/$name/webshop"
-  mkdir -p "$tmp/$name/state" "$tmp/$name/config" "$tmp/$name/data"
-  cp -R examples/webshop "$ws"
-  mkdir "$ws/.git"
+  local ws
+  ws=$(new_workspace "$name")
+  mkdir -p "$tmp/$name/state" "$tmp/$name/config" "$tmp/$name/data" "$tmp/$name/cache"
   local status=0
   (
     cd "$ws"
     env "$@" XDG_STATE_HOME="$tmp/$name/state" XDG_CONFIG_HOME="$tmp/$name/config" \
-      XDG_DATA_HOME="$tmp/$name/data" \
+      XDG_DATA_HOME="$tmp/$name/data" XDG_CACHE_HOME="$tmp/$name/cache" \
       timeout 300 "$NVIM" --headless --clean \
       --cmd "set runtimepath^=$repo/editors/neovim" \
       --cmd "lua vim.lsp.set_log_level('debug')" \
@@ -76,16 +68,7 @@ print_log() {
 }
 
 if [ "$self_check" = 1 ]; then
-  echo "== self-check: expecting the exposure on line 50 (wrong) must fail"
-  if run_nvim self-check TA_EXPECT_LINE=50 | tee "$tmp/self-check.out"; then
-    echo "run-neovim.sh: self-check FAILED: the test passed with a wrong expected line" >&2
-    exit 1
-  fi
-  if ! grep -q '^FAIL diagnostics: unmitigated-exposure at 49:7, want 50:7$' "$tmp/self-check.out"; then
-    echo "run-neovim.sh: self-check FAILED: the diagnostics check did not report the wrong line" >&2
-    exit 1
-  fi
-  echo "== self-check: OK (the test fails when the expectation is wrong)"
+  run_self_check run_nvim
 fi
 
 echo "== neovim: $("$NVIM" --version | head -n 1), server: $server"

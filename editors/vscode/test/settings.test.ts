@@ -21,6 +21,7 @@ test('maps the settings under threatAnalyzer, as the server reads them', () => {
       include: ['src/**'],
       exclude: ['vendor/', '**/testdata/**'],
       codeActionDialect: 'gal',
+      cache: false,
       'server.path': '/x',
     }),
   );
@@ -31,13 +32,14 @@ test('maps the settings under threatAnalyzer, as the server reads them', () => {
       include: ['src/**'],
       exclude: ['vendor/', '**/testdata/**'],
       codeActionDialect: 'gal',
+      cache: false,
     },
   });
 });
 
 test('drops values of the wrong type instead of sending them', () => {
   const s = serverSettings(
-    getter({ severity: ['off'], maxFileSize: -3, include: 'src', exclude: ['a', 3, null], codeActionDialect: 7 }),
+    getter({ severity: ['off'], maxFileSize: -3, include: 'src', exclude: ['a', 3, null], codeActionDialect: 7, cache: 'no' }),
   );
   assert.deepEqual(s, { threatAnalyzer: { exclude: ['a'] } });
   assert.deepEqual(serverSettings(getter({ maxFileSize: 1.5, severity: { a: 1, b: 'note' } })), {

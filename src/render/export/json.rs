@@ -26,7 +26,7 @@
 //! model's entity keys (see [`crate::model`]). Absent optional fields are left out. The
 //! diagnostics summary counts the analysis' diagnostics at their default levels.
 
-use super::{Model, severity_title};
+use super::{Model, object, severity_title};
 use crate::diagnostic::Level;
 use crate::model::Resolved;
 use crate::render::dfd::{self, Scope};
@@ -76,7 +76,7 @@ pub fn render(model: &Model) -> Value {
                 .collect();
             let mut o = Map::new();
             o.insert("kind".into(), json!(rel.kind()));
-            o.insert("args".into(), json!(args));
+            o.insert("args".into(), Value::Array(args));
             o.insert("file".into(), json!(rel.file().to_string()));
             o.insert("line".into(), json!(rel.line()));
             if let Some(d) = rel.description() {
@@ -119,18 +119,21 @@ pub fn render(model: &Model) -> Value {
     let diagnostics = model.analysis.diagnostics(model.index);
     let count = |level: Level| diagnostics.iter().filter(|d| d.level == level).count();
 
-    json!({
-        "version": 1,
-        "assets": entities(EntityKind::Asset),
-        "threats": entities(EntityKind::Threat),
-        "controls": entities(EntityKind::Control),
-        "actors": entities(EntityKind::Actor),
-        "boundaries": boundaries,
-        "relations": relations,
-        "diagnostics": {
-            "errors": count(Level::Error),
-            "warnings": count(Level::Warning),
-            "notes": count(Level::Note),
-        },
-    })
+    object([
+        ("version", json!(1)),
+        ("assets", Value::Array(entities(EntityKind::Asset))),
+        ("threats", Value::Array(entities(EntityKind::Threat))),
+        ("controls", Value::Array(entities(EntityKind::Control))),
+        ("actors", Value::Array(entities(EntityKind::Actor))),
+        ("boundaries", Value::Array(boundaries)),
+        ("relations", Value::Array(relations)),
+        (
+            "diagnostics",
+            json!({
+                "errors": count(Level::Error),
+                "warnings": count(Level::Warning),
+                "notes": count(Level::Note),
+            }),
+        ),
+    ])
 }

@@ -480,6 +480,13 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
+/// A JSON object of `entries`, in that order, the values moved in: `json!` would copy every
+/// value given as an expression, which for the big arrays of a large model costs more than
+/// building them.
+pub fn object(entries: impl IntoIterator<Item = (&'static str, serde_json::Value)>) -> serde_json::Value {
+    serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 /// Pretty JSON with a final newline (the bytes every export writes).
 pub fn to_pretty(value: &serde_json::Value) -> String {
     let mut s = serde_json::to_string_pretty(value).expect("JSON values always serialise");

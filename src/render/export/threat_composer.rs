@@ -21,7 +21,7 @@
 //! Ids are UUIDs derived from entity keys (or file and line for annotations); text is cut to
 //! the schema's length limits.
 
-use super::{ExportOptions, Model, ThreatState, entity_text, truncate, uuid_for};
+use super::{ExportOptions, Model, ThreatState, entity_text, object, truncate, uuid_for};
 use crate::model::EntityKey;
 use crate::syntax::{Body, EntityKind, Severity};
 use serde_json::{Value, json};
@@ -170,16 +170,19 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
         .map(|(a, t)| json!({"type": "Threat", "assumptionId": a, "linkedId": t}))
         .collect();
 
-    json!({
-        "schema": 1,
-        "applicationInfo": {
-            "name": truncate(&options.title, 200),
-            "description": "Exported by threat-analyzer from threat-model annotations in source comments.",
-        },
-        "threats": out_threats,
-        "mitigations": mitigations,
-        "mitigationLinks": links,
-        "assumptions": assumptions,
-        "assumptionLinks": assumption_links,
-    })
+    object([
+        ("schema", json!(1)),
+        (
+            "applicationInfo",
+            json!({
+                "name": truncate(&options.title, 200),
+                "description": "Exported by threat-analyzer from threat-model annotations in source comments.",
+            }),
+        ),
+        ("threats", Value::Array(out_threats)),
+        ("mitigations", Value::Array(mitigations)),
+        ("mitigationLinks", Value::Array(links)),
+        ("assumptions", Value::Array(assumptions)),
+        ("assumptionLinks", Value::Array(assumption_links)),
+    ])
 }

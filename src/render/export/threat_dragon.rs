@@ -17,7 +17,7 @@
 //! - Cell and threat ids are UUIDs derived from node keys and (node, threat) keys. Nullable
 //!   properties are left out rather than written as `null`.
 
-use super::{ExportOptions, Model, ThreatState, entity_text, severity_title, uuid_for};
+use super::{ExportOptions, Model, ThreatState, entity_text, object, severity_title, uuid_for};
 use crate::model::EntityKey;
 use crate::render::dfd::{self, ElementKind, Scope};
 use crate::syntax::{Body, EntityKind};
@@ -46,7 +46,7 @@ fn size(kind: ElementKind) -> (f64, f64) {
 
 pub fn render(model: &Model, options: &ExportOptions) -> Value {
     let dfd = dfd::build(model.index, model.analysis, &Scope::Project);
-    let threats = threats_by_node(model);
+    let mut threats = threats_by_node(model);
 
     let cell_id = |node_key: &str| uuid_for("td-node", node_key);
     let mut by_id: BTreeMap<&str, &dfd::Node> = BTreeMap::new();
@@ -79,7 +79,7 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
             let (w, h) = size(n.kind);
             let x = inner_x + (i % COLUMNS) as f64 * PITCH_X;
             let y = y0 + (i / COLUMNS) as f64 * PITCH_Y;
-            let node_threats = threats.get(&n.key).cloned().unwrap_or_default();
+            let node_threats = threats.remove(&n.key).unwrap_or_default();
             let open = node_threats.iter().any(|(state, _)| *state == ThreatState::Open);
             let threat_values: Vec<Value> = node_threats
                 .into_iter()
@@ -102,8 +102,9 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
                 "reasonOutOfScope": "",
                 "isTrustBoundary": false,
                 "hasOpenThreats": open,
-                "threats": threat_values,
+                "threats": null,
             });
+            data["threats"] = Value::Array(threat_values);
             match n.kind {
                 ElementKind::Actor => data["providesAuthentication"] = json!(false),
                 ElementKind::Process => data["privilegeLevel"] = json!(""),
@@ -113,15 +114,17 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
                     }
                 }
             }
-            cells.push(json!({
+            let mut cell = json!({
                 "id": cell_id(&n.key),
                 "shape": shape,
                 "zIndex": 1,
                 "position": {"x": x, "y": y},
                 "size": {"width": w, "height": h},
                 "attrs": {"text": {"text": n.label}},
-                "data": data,
-            }));
+                "data": null,
+            });
+            cell["data"] = data;
+            cells.push(cell);
         }
         let width = (cols as f64 - 1.0) * PITCH_X + 160.0 + 2.0 * PADDING;
         let height = (rows as f64 - 1.0) * PITCH_Y + 100.0 + 2.0 * PADDING;
@@ -183,30 +186,38 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
         cells.push(cell);
     }
 
-    json!({
+    let mut diagram = json!({
+        "id": 0,
+        "title": "Data-flow diagram",
+        "diagramType": "STRIDE",
         "version": VERSION,
-        "summary": {
-            "title": options.title,
-            "owner": "",
-            "description": "Exported by threat-analyzer from threat-model annotations in source comments.",
-            "id": 0,
-        },
-        "detail": {
-            "contributors": [],
-            "reviewer": "",
-            "diagramTop": 1,
-            "threatTop": number,
-            "diagrams": [{
+        "thumbnail": "./public/content/images/thumbnail.stride.jpg",
+        "description": "",
+        "cells": null,
+    });
+    diagram["cells"] = Value::Array(cells);
+    object([
+        ("version", json!(VERSION)),
+        (
+            "summary",
+            json!({
+                "title": options.title,
+                "owner": "",
+                "description": "Exported by threat-analyzer from threat-model annotations in source comments.",
                 "id": 0,
-                "title": "Data-flow diagram",
-                "diagramType": "STRIDE",
-                "version": VERSION,
-                "thumbnail": "./public/content/images/thumbnail.stride.jpg",
-                "description": "",
-                "cells": cells,
-            }],
-        },
-    })
+            }),
+        ),
+        (
+            "detail",
+            object([
+                ("contributors", json!([])),
+                ("reviewer", json!("")),
+                ("diagramTop", json!(1)),
+                ("threatTop", json!(number)),
+                ("diagrams", Value::Array(vec![diagram])),
+            ]),
+        ),
+    ])
 }
 
 /// Node key -> its threats (state, JSON without `number`), in threat key order.

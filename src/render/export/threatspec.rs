@@ -17,7 +17,7 @@
 //! argument are left out. `run_id` is derived from the model's content, so it changes exactly
 //! when the model does.
 
-use super::{Model, Relation, entity_text, uuid_for};
+use super::{Model, Relation, entity_text, object, uuid_for};
 use crate::syntax::{Body, EntityKind};
 use serde_json::{Map, Value, json};
 
@@ -146,10 +146,10 @@ pub fn render(model: &Model) -> Vec<(&'static str, Value)> {
     }
     let components = table(&[EntityKind::Asset, EntityKind::Actor], true);
     vec![
-        ("components.json", json!({ "components": components })),
-        ("controls.json", json!({ "controls": controls })),
+        ("components.json", object([("components", Value::Object(components))])),
+        ("controls.json", object([("controls", Value::Object(controls))])),
         ("threatmodel.json", Value::Object(threatmodel)),
-        ("threats.json", json!({ "threats": threats })),
+        ("threats.json", object([("threats", Value::Object(threats))])),
     ]
 }
 

@@ -23,6 +23,24 @@ vim.notify = function(msg, level)
   table.insert(notified, { msg = msg, level = level })
 end
 
+-- vim.ui.open, stubbed by the diagram and report checks: records what the plugin (or Neovim's
+-- window/showDocument handler) asked to open, and acts as a working opener or as none.
+local opened = {}
+local function stub_ui_open(works)
+  opened = {}
+  vim.ui.open = function(target)
+    table.insert(opened, target)
+    if not works then
+      return nil, 'vim.ui.open: no handler found (test stub)'
+    end
+    return {
+      wait = function()
+        return { code = 0, signal = 0, stdout = '', stderr = '' }
+      end,
+    }
+  end
+end
+
 local ta = require('threat-analyzer')
 local bufnr, client
 
@@ -81,7 +99,7 @@ local checks = {}
 function checks.filetypes()
   assert(vim.filetype.match({ filename = 'x.gal' }) == 'gal', '*.gal is not filetype gal')
   assert(vim.filetype.match({ filename = 'x.threatspec' }) == 'threatspec', '*.threatspec is not filetype threatspec')
-  for _, cmd in ipairs({ 'ThreatStatus', 'ThreatReindex' }) do
+  for _, cmd in ipairs({ 'ThreatStatus', 'ThreatReindex', 'ThreatDfd', 'ThreatReport' }) do
     assert(vim.fn.exists(':' .. cmd) == 2, ':' .. cmd .. ' is not defined')
   end
 end
@@ -268,7 +286,123 @@ function checks.rename()
   assert(has_defs, 'rename does not edit .guardlink/definitions.gal: ' .. table.concat(names, ' '))
 end
 
-local order = { 'filetypes', 'attach', 'diagnostics', 'settings', 'status_command', 'completion', 'definition', 'hover', 'rename' }
+local function realpath(path)
+  return vim.fs.normalize(vim.uv.fs_realpath(path) or path)
+end
+
+local function notified_text()
+  return table.concat(vim.tbl_map(function(n)
+    return n.msg
+  end, notified), ' | ')
+end
+
+-- The window showing a buffer whose name matches `pattern`, waiting for it.
+local function wait_for_window(pattern)
+  local found
+  vim.wait(TIMEOUT, function()
+    for _, w in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(w)):match(pattern) then
+        found = w
+        return true
+      end
+    end
+  end, 50)
+  return found
+end
+
+-- Runs the command `cmd` with a working (stubbed) opener; returns the path it opened.
+local function run_and_open(cmd)
+  stub_ui_open(true)
+  notified = {}
+  vim.cmd(cmd)
+  local ok = vim.wait(TIMEOUT, function()
+    return #opened > 0
+  end, 50)
+  assert(ok, ':' .. cmd .. ' opened nothing; it said: ' .. notified_text())
+  return opened[1]:match('^file:') and vim.uri_to_fname(opened[1]) or opened[1]
+end
+
+-- Closes `win` and returns to the buffer the checks work on.
+local function close_and_return(win)
+  if win and vim.api.nvim_win_is_valid(win) and #vim.api.nvim_list_wins() > 1 then
+    vim.api.nvim_win_close(win, true)
+  end
+  vim.api.nvim_set_current_buf(bufnr)
+end
+
+-- :ThreatDfd with a working opener: the server writes the HTML preview outside the workspace
+-- and Neovim (window/showDocument) or the plugin opens it.
+function checks.dfd_preview()
+  require_client()
+  local path = run_and_open('ThreatDfd')
+  assert(vim.uv.fs_stat(path), 'opened ' .. path .. ', which does not exist')
+  local html = table.concat(vim.fn.readfile(path), '\n')
+  assert(html:find('<svg', 1, true), path .. ' has no <svg')
+  assert(
+    not vim.startswith(realpath(path), realpath(root) .. '/'),
+    'the preview was written into the workspace: ' .. path
+  )
+end
+
+-- :ThreatDfd without an opener: the diagram as Mermaid text in a split.
+function checks.dfd_mermaid_fallback()
+  require_client()
+  local name = 'threat-analyzer://dfd/project.mmd'
+  local old = vim.fn.bufnr(name)
+  if old ~= -1 then
+    vim.api.nvim_buf_delete(old, { force = true })
+  end
+  stub_ui_open(false)
+  notified = {}
+  vim.cmd('ThreatDfd project')
+  local win = wait_for_window('^threat%-analyzer://dfd/project%.mmd$')
+  local buf = win and vim.api.nvim_win_get_buf(win)
+  local lines = buf and vim.api.nvim_buf_get_lines(buf, 0, -1, false) or {}
+  local ft = buf and vim.bo[buf].filetype
+  close_and_return(win)
+  assert(win, 'no window shows ' .. name .. '; it said: ' .. notified_text())
+  assert(ft == 'mermaid', 'filetype ' .. tostring(ft) .. ', want mermaid')
+  assert(lines[1] == 'flowchart LR', 'first line ' .. tostring(lines[1]) .. ', want flowchart LR')
+  assert(table.concat(lines, '\n'):find('Legacy Admin Panel', 1, true), 'the diagram has no Legacy Admin Panel')
+  assert(#opened > 0, 'the browser was not tried first')
+end
+
+-- :ThreatReport markdown: the CLI writes .threatmodel/report.md in the root, shown in a split.
+function checks.report_markdown()
+  require_client()
+  notified = {}
+  vim.cmd('ThreatReport markdown')
+  local win = wait_for_window('/%.threatmodel/report%.md$')
+  local path = win and vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(win))
+  close_and_return(win)
+  assert(path, ':ThreatReport markdown showed no report.md; it said: ' .. notified_text())
+  local want = vim.fs.joinpath(root, '.threatmodel', 'report.md')
+  assert(realpath(path) == realpath(want), 'report at ' .. path .. ', want ' .. want)
+  local text = table.concat(vim.fn.readfile(path), '\n')
+  assert(text:find('\n## Summary\n', 1, true), path .. ' has no "## Summary" heading')
+end
+
+-- :ThreatReport html: the CLI writes .threatmodel/report.html, opened in the browser.
+function checks.report_html()
+  require_client()
+  local path = run_and_open('ThreatReport html')
+  local want = vim.fs.joinpath(root, '.threatmodel', 'report.html')
+  assert(realpath(path) == realpath(want), 'opened ' .. path .. ', want ' .. want)
+  local html = table.concat(vim.fn.readfile(want), '\n')
+  assert(html:find('<svg', 1, true) and html:find('Summary', 1, true), want .. ' has no diagram or summary')
+end
+
+function checks.command_completion()
+  local dfd = vim.fn.getcompletion('ThreatDfd bo', 'cmdline')
+  assert(vim.deep_equal(dfd, { 'boundary:' }), ':ThreatDfd bo<Tab> gives ' .. vim.inspect(dfd))
+  local report = vim.fn.getcompletion('ThreatReport ', 'cmdline')
+  assert(vim.deep_equal(report, { 'markdown', 'html' }), ':ThreatReport <Tab> gives ' .. vim.inspect(report))
+end
+
+local order = {
+  'filetypes', 'attach', 'diagnostics', 'settings', 'status_command', 'completion', 'definition', 'hover', 'rename',
+  'dfd_preview', 'dfd_mermaid_fallback', 'report_markdown', 'report_html', 'command_completion',
+}
 
 -- Not a file argument: the buffer is opened here, after setup(), so FileType starts the client.
 vim.cmd.edit(vim.fs.joinpath(root, 'api', 'orders.py'))

@@ -5,9 +5,19 @@
 --- require('threat-analyzer').setup {
 ---   cmd = { 'threat-analyzer' },                      -- or an absolute path
 ---   settings = { severity = { ['unused-definition'] = 'off' }, maxFileSize = 1048576 },
+---   browser = true,                                   -- false: never open a browser
 --- }
 --- ```
 local M = {}
+
+--- What the plugin itself reads from `setup(opts)` (everything else goes to `vim.lsp.config`).
+--- `browser`: open HTML (diagram preview, HTML report) with `vim.ui.open`; `false` shows the
+--- diagram as Mermaid text in a split instead. `cli`: the command that runs the CLI for
+--- `:ThreatReport` (default: the server command's program).
+M.options = { browser = true, cli = nil }
+
+--- Keys of `setup(opts)` that are the plugin's options, not `vim.lsp.Config` fields.
+local PLUGIN_OPTIONS = { 'browser', 'cli' }
 
 --- The name of the client, as `vim.lsp.config`, `vim.lsp.enable` and `:checkhealth vim.lsp` see it.
 M.name = 'threat_analyzer'
@@ -47,8 +57,9 @@ function M.config(opts)
     root_markers = opts.root_markers or M.root_markers,
     init_options = settings,
     settings = settings,
+    handlers = { ['window/showDocument'] = M.show_document },
   }
-  for _, key in ipairs { 'cmd', 'settings', 'filetypes', 'root_markers' } do
+  for _, key in ipairs(vim.list_extend({ 'cmd', 'settings', 'filetypes', 'root_markers' }, PLUGIN_OPTIONS)) do
     opts[key] = nil
   end
   return vim.tbl_deep_extend('force', config, opts)
@@ -63,6 +74,11 @@ function M.setup(opts)
       vim.log.levels.ERROR
     )
     return
+  end
+  for _, key in ipairs(PLUGIN_OPTIONS) do
+    if opts and opts[key] ~= nil then
+      M.options[key] = opts[key]
+    end
   end
   M.register_filetypes()
   M.create_commands()
@@ -86,16 +102,33 @@ end
 --- @param command string e.g. 'threat-analyzer.status'
 --- @param callback fun(err: lsp.ResponseError?, result: any)
 --- @param bufnr? integer
-function M.execute(command, callback, bufnr)
+--- @param arguments? any[] the command's `arguments` (default: none)
+function M.execute(command, callback, bufnr, arguments)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local client = M.client(bufnr)
   if not client then
     callback({ code = -32603, message = 'threat-analyzer is not running (open a supported file first)' }, nil)
     return
   end
-  client:request('workspace/executeCommand', { command = command, arguments = {} }, function(err, result)
+  local params = { command = command, arguments = arguments or {} }
+  client:request('workspace/executeCommand', params, function(err, result)
     callback(err, result)
   end, bufnr)
+end
+
+--- Whether the server advertises `command` (servers older than a command do not have it).
+--- @param client vim.lsp.Client
+--- @param command string
+--- @return boolean
+function M.has_command(client, command)
+  local commands = vim.tbl_get(client.server_capabilities or {}, 'executeCommandProvider', 'commands') or {}
+  return vim.list_contains(commands, command)
+end
+
+--- Reports an error of a command with `vim.notify`.
+local function notify_error(what, err)
+  local message = type(err) == 'table' and (err.message or vim.inspect(err)) or tostring(err)
+  vim.notify('threat-analyzer ' .. what .. ': ' .. message, vim.log.levels.ERROR)
 end
 
 --- One line for the result of `threat-analyzer.status`.
@@ -153,9 +186,275 @@ function M.reindex()
   end)
 end
 
---- Defines `:ThreatStatus` and `:ThreatReindex` (again: redefining is harmless). Called by
---- plugin/threat-analyzer.lua and by `setup()`, so the commands exist even when a plugin manager
---- adds editors/neovim to 'runtimepath' after start-up.
+--- The `scope` argument of the diagram commands for `:ThreatDfd [scope]`: `project` (the
+--- default), `file` (the current buffer), `file:PATH`, `boundary:NAME` or `component:NAME`.
+--- @param arg string?
+--- @param bufnr integer the current buffer, for `file`
+--- @return string|table? scope, string? error
+function M.parse_scope(arg, bufnr)
+  if arg == nil or arg == '' or arg == 'project' then
+    return 'project'
+  end
+  if arg == 'file' then
+    return { file = vim.uri_from_bufnr(bufnr) }
+  end
+  local kind, value = arg:match('^(%a+):(.+)$')
+  if kind == 'boundary' or kind == 'component' then
+    return { [kind] = value }
+  end
+  if kind == 'file' then
+    return { file = vim.uri_from_fname(vim.fn.fnamemodify(value, ':p')) }
+  end
+  return nil, ('unknown scope %q: use project, file, file:PATH, boundary:NAME or component:NAME'):format(arg)
+end
+
+--- A short name for a scope, used in buffer names.
+local function scope_label(scope)
+  if type(scope) ~= 'table' then
+    return tostring(scope)
+  end
+  local kind, value = next(scope)
+  if kind == 'file' then
+    value = vim.fs.basename(vim.uri_to_fname(value))
+  end
+  return kind .. '-' .. value
+end
+
+--- Opens `target` (a path or URI) with `vim.ui.open`, waiting up to 2 s for the opener as
+--- Neovim's own `window/showDocument` handler does.
+--- @param target string
+--- @return boolean opened, string? why_not
+function M.open_external(target)
+  if M.options.browser == false then
+    return false, 'browser = false'
+  end
+  local cmd, err = vim.ui.open(target)
+  local ret = cmd and cmd:wait(2000) or nil
+  if ret == nil then
+    return false, err or 'no opener'
+  end
+  if ret.code ~= 0 then
+    return false, ('opener exited with %d %s'):format(ret.code, ret.stderr or '')
+  end
+  return true
+end
+
+--- Shows `text` in a scratch buffer named `threat-analyzer://NAME` in a split at the bottom,
+--- reusing the buffer (and its window) when it is already there.
+--- @param name string
+--- @param filetype string
+--- @param text string
+--- @return integer bufnr
+function M.show_text(name, filetype, text)
+  local bufname = 'threat-analyzer://' .. name
+  local buf
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(b) == bufname then
+      buf = b
+    end
+  end
+  if not buf then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, bufname)
+  end
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(text, '\n', { trimempty = true }))
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = filetype
+  local win = vim.fn.bufwinid(buf)
+  if win == -1 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+  else
+    vim.api.nvim_set_current_win(win)
+  end
+  return buf
+end
+
+--- Opens `path` in a split at the bottom (or goes to the window already showing it), reloading
+--- it from disk.
+--- @param path string
+function M.open_in_split(path)
+  local buf = vim.fn.bufnr(path)
+  local win = buf ~= -1 and vim.fn.bufwinid(buf) or -1
+  if win ~= -1 then
+    vim.api.nvim_set_current_win(win)
+  else
+    vim.cmd('botright split ' .. vim.fn.fnameescape(path))
+  end
+  vim.cmd.checktime(vim.api.nvim_get_current_buf())
+end
+
+--- The `:ThreatDfd` waiting for its preview to be opened: `{ fallback = fun(reason) }`.
+local pending_dfd
+
+--- `window/showDocument` for the threat-analyzer client. External documents (the diagram
+--- preview the server asks to show) open with `M.open_external`, as Neovim's own handler would
+--- do with `vim.ui.open`; when that fails, the `:ThreatDfd` that asked shows Mermaid text
+--- instead. Other documents go to Neovim's handler.
+--- @param err lsp.ResponseError?
+--- @param params lsp.ShowDocumentParams
+--- @param ctx lsp.HandlerContext
+function M.show_document(err, params, ctx)
+  if not params.external then
+    return vim.lsp.handlers['window/showDocument'](err, params, ctx)
+  end
+  local waiting = pending_dfd
+  pending_dfd = nil
+  local opened, why_not = M.open_external(params.uri)
+  if opened then
+    vim.notify('threat-analyzer: opened ' .. params.uri, vim.log.levels.INFO)
+  elseif waiting then
+    waiting.fallback('cannot open ' .. params.uri .. ': ' .. why_not)
+  end
+  return { success = opened }
+end
+
+--- `:ThreatDfd [scope]`: the data-flow diagram. Asks the server for its HTML preview
+--- (`threat-analyzer.showDfd`), which the server asks Neovim to open (`window/showDocument`,
+--- see `M.show_document`), or else the plugin opens the file the server wrote; without a
+--- browser (no opener, `browser = false`, or a server without the preview) shows the diagram as
+--- Mermaid text (`threat-analyzer.dfd`) in a split.
+--- @param arg string?
+function M.dfd(arg)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local scope, err = M.parse_scope(arg, bufnr)
+  if not scope then
+    return notify_error('dfd', err)
+  end
+  local function mermaid(reason)
+    M.execute('threat-analyzer.dfd', function(dfd_err, result)
+      if dfd_err then
+        return notify_error('dfd', dfd_err)
+      end
+      M.show_text('dfd/' .. scope_label(scope) .. '.mmd', 'mermaid', result.text)
+      vim.notify('threat-analyzer: data-flow diagram as Mermaid text (' .. reason .. ')', vim.log.levels.INFO)
+    end, bufnr, { { format = 'mermaid', scope = scope } })
+  end
+  local client = M.client(bufnr)
+  if not client then
+    return notify_error('dfd', 'not running (open a supported file first)')
+  end
+  if M.options.browser == false then
+    return mermaid('browser = false')
+  end
+  if not M.has_command(client, 'threat-analyzer.showDfd') then
+    return mermaid('this server has no HTML preview')
+  end
+  -- Set before the request: the server's window/showDocument may arrive before its answer.
+  pending_dfd = { fallback = mermaid }
+  M.execute('threat-analyzer.showDfd', function(show_err, result)
+    if show_err then
+      pending_dfd = nil
+      return mermaid('no HTML preview: ' .. (show_err.message or vim.inspect(show_err)))
+    end
+    if result.shown then
+      return -- the server asked Neovim to open it: M.show_document does, or falls back
+    end
+    pending_dfd = nil
+    local path = result.path or vim.uri_to_fname(result.uri)
+    local opened, why_not = M.open_external(path)
+    if opened then
+      vim.notify('threat-analyzer: opened the data-flow diagram ' .. path, vim.log.levels.INFO)
+    else
+      mermaid('cannot open ' .. path .. ': ' .. why_not)
+    end
+  end, bufnr, { { scope = scope } })
+end
+
+--- Report formats of `:ThreatReport` and their file extensions.
+M.report_formats = { markdown = 'md', html = 'html' }
+
+--- The CLI as a command list: `options.cli`, else the server command's program.
+--- @param client vim.lsp.Client
+--- @return string[]
+function M.cli(client)
+  local cli = M.options.cli
+  if type(cli) == 'string' then
+    return { cli }
+  elseif type(cli) == 'table' then
+    return vim.deepcopy(cli)
+  end
+  local cmd = client.config.cmd
+  return { type(cmd) == 'table' and cmd[1] or 'threat-analyzer' }
+end
+
+--- `:ThreatReport [markdown|html] [FILE]`: writes the threat-model report of the server's
+--- project root with the CLI (`threat-analyzer report ROOT --format F -o FILE`, run without a
+--- shell), by default to `.threatmodel/report.md` (`.html`) in the root as the CLI does, then
+--- opens it: Markdown in a split, HTML in the browser.
+--- @param format string?
+--- @param output string?
+function M.report(format, output)
+  format = format or 'markdown'
+  local ext = M.report_formats[format]
+  if not ext then
+    return notify_error('report', ('unknown format %q: use markdown or html'):format(format))
+  end
+  local client = M.client()
+  if not client then
+    return notify_error('report', 'not running (open a supported file first)')
+  end
+  local root = client.root_dir
+    or (client.workspace_folders and client.workspace_folders[1] and vim.uri_to_fname(client.workspace_folders[1].uri))
+  if not root then
+    return notify_error('report', 'the server has no project root')
+  end
+  output = output and vim.fn.fnamemodify(output, ':p') or vim.fs.joinpath(root, '.threatmodel', 'report.' .. ext)
+  local argv = vim.list_extend(M.cli(client), { 'report', root, '--format', format, '-o', output })
+  local ok, err = pcall(vim.system, argv, { text = true, cwd = root }, function(done)
+    vim.schedule(function()
+      if done.code ~= 0 then
+        return notify_error('report', vim.trim(done.stderr or '') .. ' (exit ' .. done.code .. ')')
+      end
+      vim.notify('threat-analyzer: wrote the ' .. format .. ' report to ' .. output, vim.log.levels.INFO)
+      if format == 'markdown' then
+        M.open_in_split(output)
+      else
+        local opened, why_not = M.open_external(output)
+        if not opened then
+          vim.notify('threat-analyzer: not opened (' .. why_not .. '): ' .. output, vim.log.levels.WARN)
+        end
+      end
+    end)
+  end)
+  if not ok then
+    notify_error('report', err)
+  end
+end
+
+--- Completion for `:ThreatDfd`: the scope forms, and file names after `file:`.
+--- @param arglead string
+--- @return string[]
+function M.complete_scope(arglead)
+  if vim.startswith(arglead, 'file:') then
+    return vim.tbl_map(function(p)
+      return 'file:' .. p
+    end, vim.fn.getcompletion(arglead:sub(6), 'file'))
+  end
+  return vim.tbl_filter(function(c)
+    return vim.startswith(c, arglead)
+  end, { 'project', 'file', 'file:', 'boundary:', 'component:' })
+end
+
+--- Completion for `:ThreatReport`: a format, then a file name.
+--- @param arglead string
+--- @param cmdline string
+--- @return string[]
+function M.complete_report(arglead, cmdline)
+  local before = cmdline:sub(1, #cmdline - #arglead)
+  local args = vim.split(vim.trim(before), '%s+')
+  if #args <= 1 then
+    return vim.tbl_filter(function(f)
+      return vim.startswith(f, arglead)
+    end, { 'markdown', 'html' })
+  end
+  return vim.fn.getcompletion(arglead, 'file')
+end
+
+--- Defines `:ThreatStatus`, `:ThreatReindex`, `:ThreatDfd` and `:ThreatReport` (again:
+--- redefining is harmless). Called by plugin/threat-analyzer.lua and by `setup()`, so the
+--- commands exist even when a plugin manager adds editors/neovim to 'runtimepath' after start-up.
 function M.create_commands()
   vim.api.nvim_create_user_command('ThreatStatus', function()
     M.status()
@@ -163,6 +462,23 @@ function M.create_commands()
   vim.api.nvim_create_user_command('ThreatReindex', function()
     M.reindex()
   end, { desc = 'threat-analyzer: index the workspace again' })
+  vim.api.nvim_create_user_command('ThreatDfd', function(cmd)
+    M.dfd(cmd.fargs[1])
+  end, {
+    nargs = '?',
+    complete = M.complete_scope,
+    desc = 'threat-analyzer: data-flow diagram (project, file, file:PATH, boundary:NAME, component:NAME)',
+  })
+  vim.api.nvim_create_user_command('ThreatReport', function(cmd)
+    if #cmd.fargs > 2 then
+      return notify_error('report', 'usage: :ThreatReport [markdown|html] [FILE]')
+    end
+    M.report(cmd.fargs[1], cmd.fargs[2])
+  end, {
+    nargs = '*',
+    complete = M.complete_report,
+    desc = 'threat-analyzer: write the threat-model report (markdown or html) and open it',
+  })
 end
 
 return M

@@ -23,7 +23,14 @@ export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
 export const CODE_ACTION_DIALECTS = ['auto', 'gal', 'threatspec'] as const;
 
 /** Keys under `threatAnalyzer` that the server reads. */
-export const SERVER_SETTING_KEYS = ['severity', 'maxFileSize', 'include', 'exclude', 'codeActionDialect'] as const;
+export const SERVER_SETTING_KEYS = [
+  'severity',
+  'maxFileSize',
+  'include',
+  'exclude',
+  'codeActionDialect',
+  'cache',
+] as const;
 
 /** Settings that change how the server process is started (a restart applies them). */
 export const PROCESS_SETTING_KEYS = ['server.path', 'server.log'] as const;
@@ -38,6 +45,7 @@ export interface ServerSettings {
     include?: string[];
     exclude?: string[];
     codeActionDialect?: string;
+    cache?: boolean;
   };
 }
 
@@ -73,6 +81,10 @@ export function serverSettings(get: SettingGetter): ServerSettings {
   const dialect = get('codeActionDialect');
   if (typeof dialect === 'string') {
     out.codeActionDialect = dialect;
+  }
+  const cache = get('cache');
+  if (typeof cache === 'boolean') {
+    out.cache = cache;
   }
   return { threatAnalyzer: out };
 }

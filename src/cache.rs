@@ -1,0 +1,610 @@
+//! On-disk index cache: what the last scan learnt about each file, so that an unchanged file
+//! is not parsed again (or, when it holds no annotation, not even read).
+//!
+//! Owns: the cache file of one project root (its location, format, validation, and atomic
+//! replacement) and the rule for when a cached entry may be trusted. Shared by `check` (and
+//! `dfd`, `report`, `export`) and the language server's initial index, both through
+//! [`crate::walk`]. Must never: be trusted when anything about it is doubtful (a cache that does
+//! not validate is ignored and rebuilt, never a panic, never a wrong result), write inside the
+//! workspace, or hold anything the scan could not recompute from the files themselves.
+//!
+//! # Where
+//!
+//! One file per project root (the scan's base directory, canonicalised), named after a hash of
+//! that path, in `$THREAT_ANALYZER_CACHE_DIR` if set, else `$XDG_CACHE_HOME/threat-analyzer`,
+//! else `~/.cache/threat-analyzer`. `check --no-cache` (and the server setting `cache: false`)
+//! neither read nor write it.
+//!
+//! # What an entry holds
+//!
+//! Per file, keyed by its absolute path: size, modification time (ns), the time the entry's
+//! content was last read and verified, an XXH3-128 hash of the file's bytes, and the outcome:
+//! no annotations (the prefilter found no verb, or parsing found nothing), binary, not UTF-8, or
+//! the parsed annotations and syntax errors ([`ParsedFile`], postcard-encoded). Everything else
+//! ([`crate::model::FileFacts`]'s derived tables, line index) is rebuilt from the text.
+//!
+//! # When an entry is trusted
+//!
+//! - An entry whose outcome needs the text (parsed annotations) is used only after the file is
+//!   read and its hash matches: the text is needed anyway, so the content is always verified.
+//! - An entry for a file that is not read again (no annotations, binary, not UTF-8) is trusted
+//!   on size and modification time alone only when the file was at least [`RACY_WINDOW`] old
+//!   when its content was last verified. Otherwise (the racy-git problem: a file rewritten
+//!   within the timestamp granularity of the last read keeps its size and mtime) it is read,
+//!   hashed and compared; on a match the entry is re-verified and trusted from then on. A file
+//!   whose mtime is in the future is never trusted on stat alone.
+//!
+//! # Format
+//!
+//! `TACACHE\0`, format version (u32), build id (crate version plus the running executable's
+//! size and mtime, so a rebuilt binary never reads a cache of different code), the canonical
+//! root, payload length and XXH3-64 checksum of the payload, then the payload: the postcard-
+//! encoded entry table followed by the encoded [`ParsedFile`]s. Any mismatch (magic, version,
+//! build, root, length, checksum, decoding) means "no cache". Bump [`FORMAT_VERSION`] when a
+//! stored type changes (a test fails on any change of the encoding).
+//!
+//! # Writing
+//!
+//! Only when something changed. The new file is written beside the old one under a unique
+//! temporary name, `fsync`ed and renamed over it, so readers see the old or the new file,
+//! never a mix, and concurrent writers (two editors on one repository) cannot corrupt it: the
+//! last rename wins, and either result is a valid cache.
+
+use crate::syntax::ParsedFile;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Bumped whenever the encoding of the header, [`Record`] or [`ParsedFile`] changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MAGIC: &[u8; 8] = b"TACACHE\0";
+
+/// How old a file must have been when its content was verified for its size and mtime alone to
+/// vouch for it later. Two seconds covers coarse timestamps (FAT: 2 s, HFS+ and ext3: 1 s).
+pub const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+/// The environment variable that overrides the cache directory (tests, CI, shared runners).
+pub const DIR_ENV: &str = "THREAT_ANALYZER_CACHE_DIR";
+
+/// The cache directory: `$THREAT_ANALYZER_CACHE_DIR`, else `$XDG_CACHE_HOME/threat-analyzer`,
+/// else `$HOME/.cache/threat-analyzer`; `None` when none of them is set.
+pub fn default_dir() -> Option<PathBuf> {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = env(DIR_ENV) {
+        return Some(dir);
+    }
+    let xdg = env("XDG_CACHE_HOME").filter(|p| p.is_absolute());
+    let base = xdg.or_else(|| env("HOME").map(|home| home.join(".cache")))?;
+    Some(base.join("threat-analyzer"))
+}
+
+/// The cache file for the project rooted at `root` (canonicalised when possible).
+pub fn file_for(dir: &Path, root: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(root_key(root).as_bytes());
+    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("{name}.idx"))
+}
+
+fn root_key(root: &Path) -> String {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()).to_string_lossy().into_owned()
+}
+
+/// Why a cache file was not used.
+#[derive(Debug)]
+pub enum CacheError {
+    /// Reading or writing failed (a missing file on load is `NotFound`).
+    Io(io::Error),
+    /// The file exists but cannot be trusted: wrong magic, version, build or root, truncated,
+    /// checksum mismatch, undecodable.
+    Invalid(&'static str),
+}
+
+impl fmt::Display for CacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheError::Io(e) => write!(f, "{e}"),
+            CacheError::Invalid(why) => write!(f, "ignored ({why})"),
+        }
+    }
+}
+
+impl From<io::Error> for CacheError {
+    fn from(e: io::Error) -> Self {
+        CacheError::Io(e)
+    }
+}
+
+/// A file's stat identity: size and modification time in nanoseconds since the epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+impl Stat {
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Option<Stat> {
+        Some(Stat { size: meta.len(), mtime_ns: system_time_ns(meta.modified().ok()?)? })
+    }
+}
+
+/// Nanoseconds since the epoch (negative before it); `None` outside +-292 years.
+pub fn system_time_ns(t: SystemTime) -> Option<i64> {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_nanos()).ok(),
+        Err(e) => i64::try_from(e.duration().as_nanos()).ok().map(|n| -n),
+    }
+}
+
+/// The content hash stored per file.
+pub fn content_hash(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+/// What a scan learnt about a file from its content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// No annotation and no syntax error: the prefilter found no verb, or parsing found none.
+    NoAnnotations,
+    /// A NUL byte in the first 8 KiB.
+    Binary,
+    /// Holds an annotation literal but is not valid UTF-8 (first invalid byte).
+    InvalidUtf8 { offset: u64 },
+    /// Parsed annotations and syntax errors: `len` bytes at `start` of the blob region.
+    Parsed { start: u64, len: u64 },
+}
+
+/// One file's entry as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    /// When the content was last read and found to hash to `hash` (ns since the epoch).
+    pub verified_ns: i64,
+    pub hash: u128,
+    pub outcome: Outcome,
+}
+
+impl Record {
+    /// Whether the entry may stand for the file without reading it (see the module docs).
+    pub fn trusted_by_stat(&self, stat: Stat) -> bool {
+        self.size == stat.size
+            && self.mtime_ns == stat.mtime_ns
+            && stat.mtime_ns.saturating_add(RACY_WINDOW.as_nanos() as i64) <= self.verified_ns
+    }
+}
+
+/// A loaded cache file: the entry table and the encoded parse results it points into.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    records: FxHashMap<String, Record>,
+    blobs: Vec<u8>,
+}
+
+impl Loaded {
+    pub fn get(&self, path: &str) -> Option<&Record> {
+        self.records.get(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The encoded parse result of a `Parsed` record.
+    pub fn blob(&self, record: &Record) -> Option<&[u8]> {
+        match record.outcome {
+            Outcome::Parsed { start, len } => {
+                let start = usize::try_from(start).ok()?;
+                let end = start.checked_add(usize::try_from(len).ok()?)?;
+                self.blobs.get(start..end)
+            }
+            _ => None,
+        }
+    }
+
+    /// Every record, in no particular order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.values()
+    }
+}
+
+/// Decodes a parse result stored by [`encode_parsed`]; `None` if it does not decode.
+pub fn decode_parsed(blob: &[u8]) -> Option<ParsedFile> {
+    postcard::from_bytes::<ParsedFile>(blob).ok()
+}
+
+/// Encodes a parse result for [`Blob::New`].
+pub fn encode_parsed(parsed: &ParsedFile) -> Vec<u8> {
+    postcard::to_allocvec(parsed).unwrap_or_default()
+}
+
+/// Identifies the code that wrote a cache: the crate version, the cache format, and the
+/// running executable's size and modification time (a rebuilt binary may parse differently).
+fn build_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe().and_then(std::fs::metadata).ok();
+        let (size, mtime) =
+            exe.map(|m| (m.len(), m.modified().ok().and_then(system_time_ns).unwrap_or(0))).unwrap_or((0, 0));
+        format!("{} f{FORMAT_VERSION} exe:{size}:{mtime}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
+/// Loads the cache of `root` from `dir`. A missing file is `Io(NotFound)`; anything doubtful is
+/// `Invalid`.
+pub fn load(dir: &Path, root: &Path) -> Result<Loaded, CacheError> {
+    let bytes = std::fs::read(file_for(dir, root))?;
+    decode_file(&bytes, &root_key(root), build_id())
+}
+
+/// Reads `n` bytes at `*at`, advancing it.
+fn take<'a>(bytes: &'a [u8], at: &mut usize, n: usize) -> Result<&'a [u8], CacheError> {
+    let end = at.checked_add(n).ok_or(CacheError::Invalid("truncated"))?;
+    let out = bytes.get(*at..end).ok_or(CacheError::Invalid("truncated"))?;
+    *at = end;
+    Ok(out)
+}
+
+fn take_u32(bytes: &[u8], at: &mut usize) -> Result<u32, CacheError> {
+    Ok(u32::from_le_bytes(take(bytes, at, 4)?.try_into().expect("4 bytes")))
+}
+
+fn take_u64(bytes: &[u8], at: &mut usize) -> Result<u64, CacheError> {
+    Ok(u64::from_le_bytes(take(bytes, at, 8)?.try_into().expect("8 bytes")))
+}
+
+fn decode_file(bytes: &[u8], root: &str, build: &str) -> Result<Loaded, CacheError> {
+    let mut at = 0;
+    if take(bytes, &mut at, MAGIC.len())? != MAGIC {
+        return Err(CacheError::Invalid("not a threat-analyzer cache"));
+    }
+    if take_u32(bytes, &mut at)? != FORMAT_VERSION {
+        return Err(CacheError::Invalid("other format version"));
+    }
+    let build_len = take_u32(bytes, &mut at)? as usize;
+    if take(bytes, &mut at, build_len)? != build.as_bytes() {
+        return Err(CacheError::Invalid("written by another build"));
+    }
+    let root_len = take_u32(bytes, &mut at)? as usize;
+    if take(bytes, &mut at, root_len)? != root.as_bytes() {
+        return Err(CacheError::Invalid("for another project root"));
+    }
+    let payload_len = take_u64(bytes, &mut at)?;
+    let checksum = take_u64(bytes, &mut at)?;
+    let payload = &bytes[at..];
+    if payload.len() as u64 != payload_len {
+        return Err(CacheError::Invalid("truncated"));
+    }
+    if xxhash_rust::xxh3::xxh3_64(payload) != checksum {
+        return Err(CacheError::Invalid("checksum mismatch"));
+    }
+    let mut at = 0;
+    let table_len =
+        usize::try_from(take_u64(payload, &mut at)?).map_err(|_| CacheError::Invalid("truncated"))?;
+    let table = take(payload, &mut at, table_len)?;
+    let records: Vec<Record> = postcard::from_bytes(table).map_err(|_| CacheError::Invalid("undecodable"))?;
+    let blobs = payload[at..].to_vec();
+    let mut loaded = Loaded { records: FxHashMap::default(), blobs };
+    loaded.records.reserve(records.len());
+    for record in records {
+        if let Outcome::Parsed { .. } = record.outcome
+            && loaded.blob(&record).is_none()
+        {
+            return Err(CacheError::Invalid("entry points outside the file"));
+        }
+        loaded.records.insert(record.path.clone(), record);
+    }
+    Ok(loaded)
+}
+
+/// A file's entry for the next cache: its record and, for parsed files, the encoded result
+/// (new bytes, or the old record's bytes in the loaded cache).
+#[derive(Debug)]
+pub struct Entry {
+    pub record: Record,
+    pub parsed: Option<Blob>,
+}
+
+/// Where a parsed entry's bytes come from.
+#[derive(Debug)]
+pub enum Blob {
+    /// Freshly encoded by [`encode_parsed`].
+    New(Vec<u8>),
+    /// Unchanged: the bytes of this record in the loaded cache.
+    Old,
+}
+
+/// Encodes the cache file for `root` from `entries`, taking unchanged blobs from `old`.
+fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>) -> Vec<u8> {
+    let mut blobs = Vec::new();
+    let mut records = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let mut record = entry.record.clone();
+        let bytes: Option<&[u8]> = match &entry.parsed {
+            Some(Blob::New(bytes)) => Some(bytes),
+            Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
+            None => None,
+        };
+        match bytes {
+            Some(bytes) => {
+                record.outcome = Outcome::Parsed { start: blobs.len() as u64, len: bytes.len() as u64 };
+                blobs.extend_from_slice(bytes);
+            }
+            // A parsed entry whose bytes are gone is dropped rather than stored wrong.
+            None if matches!(record.outcome, Outcome::Parsed { .. }) => continue,
+            None => {}
+        }
+        records.push(record);
+    }
+    let table = postcard::to_allocvec(&records).unwrap_or_default();
+    let mut payload = Vec::with_capacity(8 + table.len() + blobs.len());
+    payload.extend_from_slice(&(table.len() as u64).to_le_bytes());
+    payload.extend_from_slice(&table);
+    payload.extend_from_slice(&blobs);
+
+    let mut out = Vec::with_capacity(payload.len() + 64 + root.len() + build.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(build.len() as u32).to_le_bytes());
+    out.extend_from_slice(build.as_bytes());
+    out.extend_from_slice(&(root.len() as u32).to_le_bytes());
+    out.extend_from_slice(root.as_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Writes the cache of `root` atomically (see the module docs): temporary file in `dir`,
+/// `fsync`, rename over the old file.
+pub fn save(dir: &Path, root: &Path, entries: &[Entry], old: Option<&Loaded>) -> Result<(), CacheError> {
+    let bytes = encode_file(&root_key(root), build_id(), entries, old);
+    write_atomically(&file_for(dir, root), &bytes)
+}
+
+/// Temporary files older than this are leftovers of a writer that died.
+const STALE_TEMP: Duration = Duration::from_secs(600);
+
+fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = target.parent().ok_or(CacheError::Invalid("no cache directory"))?;
+    std::fs::create_dir_all(dir)?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let unique =
+        format!(".{name}.{}.{nanos}.{}.tmp", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let temp = dir.join(unique);
+    let written = (|| -> io::Result<()> {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, target)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e.into());
+    }
+    // Make the rename itself durable; failing to is harmless (the old file stays valid).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    remove_stale_temps(dir, &name);
+    Ok(())
+}
+
+/// Removes temporary files of this cache file left by writers that died mid-write.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let Ok(read) = std::fs::read_dir(dir) else { return };
+    let prefix = format!(".{name}.");
+    for entry in read.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if !(file_name.starts_with(&prefix) && file_name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::Language;
+
+    fn sample_parsed() -> ParsedFile {
+        let text = "# @threat SQL injection (#sqli) [high] cwe:CWE-89 -- \"quoted\"\n\
+                    # @exposes App.Api to #sqli with user input\n\
+                    # @mitigates App.Api against #sqli using Prepared statements\n\
+                    # @flows User -> App.Api via HTTPS\n\
+                    # @boundary between App and DB (#dmz)\n\
+                    # @alias component @web:@api to Web API\n\
+                    # @exposez App to #x\n";
+        crate::syntax::parse_file(Language::Python, text)
+    }
+
+    #[test]
+    fn parsed_files_round_trip() {
+        let parsed = sample_parsed();
+        assert!(parsed.annotations.len() >= 6 && !parsed.errors.is_empty(), "{parsed:?}");
+        assert_eq!(decode_parsed(&encode_parsed(&parsed)), Some(parsed));
+    }
+
+    /// Fails whenever the stored encoding changes: then bump FORMAT_VERSION and update both.
+    #[test]
+    fn encoding_is_pinned_to_the_format_version() {
+        let hash = xxhash_rust::xxh3::xxh3_64(&encode_parsed(&sample_parsed()));
+        expect_test::expect!["(1, 0xd1eb5b2ce248d7a3)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+    }
+
+    fn record(path: &str, outcome: Outcome) -> Record {
+        Record { path: path.into(), size: 3, mtime_ns: 10, verified_ns: 5_000_000_000, hash: 7, outcome }
+    }
+
+    fn sample_entries() -> Vec<Entry> {
+        vec![
+            Entry { record: record("/r/a.py", Outcome::NoAnnotations), parsed: None },
+            Entry { record: record("/r/b.bin", Outcome::Binary), parsed: None },
+            Entry { record: record("/r/c.py", Outcome::InvalidUtf8 { offset: 4 }), parsed: None },
+            Entry {
+                record: record("/r/d.py", Outcome::Parsed { start: 0, len: 0 }),
+                parsed: Some(Blob::New(encode_parsed(&sample_parsed()))),
+            },
+        ]
+    }
+
+    #[test]
+    fn files_round_trip_and_keep_old_blobs() {
+        let bytes = encode_file("/r", "b1", &sample_entries(), None);
+        let loaded = decode_file(&bytes, "/r", "b1").unwrap();
+        assert_eq!(loaded.len(), 4);
+        assert_eq!(loaded.get("/r/a.py").unwrap().outcome, Outcome::NoAnnotations);
+        assert_eq!(loaded.get("/r/c.py").unwrap().outcome, Outcome::InvalidUtf8 { offset: 4 });
+        let d = loaded.get("/r/d.py").unwrap();
+        assert_eq!(decode_parsed(loaded.blob(d).unwrap()), Some(sample_parsed()));
+
+        // Re-encoding with the old blob reference keeps the bytes.
+        let again = [Entry { record: d.clone(), parsed: Some(Blob::Old) }];
+        let bytes2 = encode_file("/r", "b1", &again, Some(&loaded));
+        let loaded2 = decode_file(&bytes2, "/r", "b1").unwrap();
+        let d2 = loaded2.get("/r/d.py").unwrap();
+        assert_eq!(decode_parsed(loaded2.blob(d2).unwrap()), Some(sample_parsed()));
+        // Without the old cache the entry cannot be written and is dropped.
+        let orphan = decode_file(&encode_file("/r", "b1", &again, None), "/r", "b1").unwrap();
+        assert!(orphan.is_empty());
+    }
+
+    #[test]
+    fn other_builds_roots_and_versions_are_rejected() {
+        let bytes = encode_file("/r", "b1", &sample_entries(), None);
+        assert!(matches!(decode_file(&bytes, "/r", "b2"), Err(CacheError::Invalid(_))));
+        assert!(matches!(decode_file(&bytes, "/other", "b1"), Err(CacheError::Invalid(_))));
+        let mut other_version = bytes.clone();
+        other_version[8] ^= 0xff;
+        assert!(matches!(decode_file(&other_version, "/r", "b1"), Err(CacheError::Invalid(_))));
+    }
+
+    #[test]
+    fn every_truncation_is_rejected() {
+        let bytes = encode_file("/r", "b1", &sample_entries(), None);
+        for len in 0..bytes.len() {
+            assert!(decode_file(&bytes[..len], "/r", "b1").is_err(), "truncated to {len} bytes was accepted");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_file(&longer, "/r", "b1").is_err());
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_rejected() {
+        let bytes = encode_file("/r", "b1", &sample_entries(), None);
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.clone();
+                flipped[i] ^= 1 << bit;
+                assert!(
+                    decode_file(&flipped, "/r", "b1").is_err(),
+                    "flipping bit {bit} of byte {i} was accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn racy_entries_are_not_trusted_by_stat() {
+        let second = 1_000_000_000;
+        let r = Record {
+            path: "/r/a".into(),
+            size: 3,
+            mtime_ns: 10 * second,
+            verified_ns: 12 * second,
+            hash: 0,
+            outcome: Outcome::NoAnnotations,
+        };
+        assert!(r.trusted_by_stat(Stat { size: 3, mtime_ns: 10 * second }));
+        assert!(!r.trusted_by_stat(Stat { size: 4, mtime_ns: 10 * second }));
+        assert!(!r.trusted_by_stat(Stat { size: 3, mtime_ns: 10 * second + 1 }));
+        let racy = Record { verified_ns: 11 * second, ..r };
+        assert!(!racy.trusted_by_stat(Stat { size: 3, mtime_ns: 10 * second }));
+    }
+
+    #[test]
+    fn concurrent_writers_never_leave_a_broken_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        std::fs::create_dir(&root).unwrap();
+        let cache_dir = dir.path().join("cache");
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let (cache_dir, root) = (cache_dir.clone(), root.clone());
+                std::thread::spawn(move || {
+                    for i in 0..25 {
+                        let mut entries = sample_entries();
+                        // Every writer writes its own, differently sized content.
+                        for k in 0..(w * 10 + i) {
+                            entries.push(Entry {
+                                record: record(&format!("/r/w{w}/{k}.py"), Outcome::NoAnnotations),
+                                parsed: None,
+                            });
+                        }
+                        save(&cache_dir, &root, &entries, None).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let reader = {
+            let (cache_dir, root) = (cache_dir.clone(), root.clone());
+            std::thread::spawn(move || {
+                let mut seen = 0;
+                for _ in 0..200 {
+                    match load(&cache_dir, &root) {
+                        Ok(loaded) => {
+                            assert!(loaded.len() >= 4);
+                            seen += 1;
+                        }
+                        Err(CacheError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => panic!("a reader saw a broken cache: {e}"),
+                    }
+                }
+                seen
+            })
+        };
+        for w in writers {
+            w.join().unwrap();
+        }
+        reader.join().unwrap();
+        let loaded = load(&cache_dir, &root).unwrap();
+        assert!(loaded.len() >= 4);
+        let leftovers: Vec<_> = std::fs::read_dir(&cache_dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn one_cache_file_per_project_root() {
+        let dir = file_for(Path::new("/c"), Path::new("/no/such/root"));
+        assert!(dir.starts_with("/c") && dir.extension().is_some_and(|e| e == "idx"), "{dir:?}");
+        assert_ne!(dir, file_for(Path::new("/c"), Path::new("/no/such/other")));
+    }
+}
