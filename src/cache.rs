@@ -243,6 +243,8 @@ fn build_id() -> &'static str {
 
 /// Loads the cache of `root` from `dir`. A missing file is `Io(NotFound)`; anything doubtful is
 /// `Invalid`.
+// @exposes ThreatAnalyzer.Walk to #stale-cache -- "reuses what an earlier run parsed"
+// @mitigates ThreatAnalyzer.Walk against #stale-cache using #validated-cache
 pub fn load(dir: &Path, root: &Path) -> Result<Loaded, CacheError> {
     let bytes = std::fs::read(file_for(dir, root))?;
     decode_file(&bytes, &root_key(root), build_id())
@@ -368,6 +370,7 @@ fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>)
 
 /// Writes the cache of `root` atomically (see the module docs): temporary file in `dir`,
 /// `fsync`, rename over the old file.
+// @mitigates Host.IndexCache against #cache-poisoning using #atomic-cache-writes
 pub fn save(dir: &Path, root: &Path, entries: &[Entry], old: Option<&Loaded>) -> Result<(), CacheError> {
     let bytes = encode_file(&root_key(root), build_id(), entries, old);
     write_atomically(&file_for(dir, root), &bytes)

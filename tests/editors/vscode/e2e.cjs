@@ -249,6 +249,79 @@ check('diagram-reveal', async (page) => {
   if (!at || at.line !== want) throw new Error(`clicking Shop.Db opened main.tf at ${JSON.stringify(at)}, want line ${want}`);
 });
 
+// The payloads of tests/html_support/mod.rs (the diagrams issue's hostile-name corpus): each
+// changes the page if a browser ever runs it (the title becomes PWNED, or an element #pwned
+// appears).
+const PAYLOADS = [
+  "<img src=x onerror=document.title='PWNED'>",
+  "\"><script>document.title='PWNED'</script>",
+  "'><svg/onload=document.title='PWNED'>",
+  "<iframe srcdoc='<b id=pwned>'></iframe>",
+  '<b id=pwned>bold</b>',
+  "</style><script>document.title='PWNED'</script>",
+  "</title><script>document.title='PWNED'</script>",
+  "]]><script>document.title='PWNED'</script>",
+  "--><script>document.title='PWNED'</script><!--",
+];
+
+/** Asks the panel to refresh until `done(text of the diagram)` holds; false after ~60 s. */
+async function refreshUntil(page, done) {
+  const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  for (let i = 0; i < 60; i++) {
+    await frame.locator('#refresh').click();
+    await page.waitForTimeout(1000);
+    if (done((await frame.locator('#canvas').textContent()) ?? '')) return true;
+  }
+  return false;
+}
+
+check('diagram-hostile', async (page) => {
+  // A file of hostile names appears in the workspace (no exposures, so the counts the later
+  // checks expect stay as they are); the panel shows them as text and runs nothing.
+  const file = path.join(ws, 'hostile_names.py');
+  const lines = [];
+  PAYLOADS.forEach((p, i) => {
+    lines.push(`# @component Evil${i} ${p} (#evil${i}) -- "component ${p}"`);
+    lines.push(`# @flows #evil${i} -> Shop.Db via ${p}`);
+  });
+  lines.push(`# @boundary between #evil2 and #evil3 (#evil-boundary) -- "${PAYLOADS[0]}"`);
+  const dialogs = [];
+  const onDialog = (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  };
+  page.on('dialog', onDialog);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  try {
+    if (!(await refreshUntil(page, (t) => PAYLOADS.every((_, i) => t.includes(`Evil${i}`))))) {
+      throw new Error('the diagram panel never showed the hostile components');
+    }
+    await screenshot(page, 'vscode-dfd-hostile.png');
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    const seen = await frame.locator('body').evaluate(() => ({
+      title: document.title,
+      pwned: document.querySelectorAll('#pwned').length,
+      injected: document.querySelectorAll('#canvas img, #canvas script, #canvas iframe, #canvas foreignObject, #canvas b, #canvas style').length,
+      text: document.getElementById('canvas').textContent,
+    }));
+    if (/PWNED/.test(seen.title) || /PWNED/.test(await page.title())) throw new Error(`a payload ran: title ${seen.title}`);
+    if (seen.pwned > 0) throw new Error('an element #pwned appeared in the panel');
+    if (seen.injected > 0) throw new Error(`${seen.injected} injected element(s) in the diagram`);
+    if (dialogs.length > 0) throw new Error(`dialogs opened: ${dialogs.join(' | ')}`);
+    // The payloads are there, as text (labels may be shortened; the via-labels of the flows
+    // show the start of each).
+    for (const needle of ['<script>', '<img src=x', "<iframe srcdoc='<b id=pwned>'>"]) {
+      if (!seen.text.includes(needle)) throw new Error(`the diagram text lacks ${JSON.stringify(needle)}`);
+    }
+    const refusals = cspReports.filter((r) => !r.includes('e2e listener check'));
+    if (refusals.length > 0) throw new Error(`CSP refusals (something tried to load or run): ${refusals.join(' | ')}`);
+  } finally {
+    page.off('dialog', onDialog);
+    fs.rmSync(file, { force: true });
+    await refreshUntil(page, (t) => !t.includes('Evil0'));
+  }
+});
+
 check('report', async (page) => {
   // Export Report… through code-server's save dialog (a quick input holding the path); the
   // .html name asks for the HTML report.

@@ -22,6 +22,8 @@ export function makeNonce(randomBytes: (n: number) => Uint8Array): string {
 const NONCE = /^[A-Za-z0-9+/]{16,}$/;
 
 /** The policy: nothing by default; styles from the extension or with the nonce; scripts only with the nonce. */
+// @exposes Editor to #script-injection -- "the diagram webview shows annotation text"
+// @mitigates Editor against #script-injection using #strict-csp
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   if (!NONCE.test(nonce)) {
     throw new Error('invalid nonce');

@@ -63,6 +63,7 @@ export interface SanitizeReport {
   removedAttributes: number;
 }
 
+// @mitigates Editor against #script-injection using #svg-sanitizer
 /** Sanitises `root` in place; throws if it is not an SVG `<svg>` element. */
 export function sanitizeSvg(root: ElementLike): SanitizeReport {
   if (root.localName !== 'svg' || root.namespaceURI !== SVG_NS) {
