@@ -136,7 +136,7 @@ def main():
         times = []
         for _ in range(args.runs + 1):  # the first run warms the page cache and is not counted
             start = time.perf_counter()
-            result = subprocess.run([binary, *argv, "-o", target, "."], cwd=corpus,
+            result = subprocess.run([binary, *argv, "-o", target, "--allow-outside-output", "."], cwd=corpus,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             elapsed = time.perf_counter() - start
             if result.returncode != 0:

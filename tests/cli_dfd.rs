@@ -99,13 +99,16 @@ fn bad_scopes_exit_2() {
 fn output_file_and_io_errors() {
     let dir = tempdir();
     let out = dir.path().join("dfd.dot");
-    let r = dfd(&["examples/webshop", "--format", "dot", "-o", out.to_str().unwrap()]);
+    // A temporary directory is outside the project and the current directory.
+    let r =
+        dfd(&["examples/webshop", "--format", "dot", "--allow-outside-output", "-o", out.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     let written = std::fs::read_to_string(&out).unwrap();
     assert_eq!(written, dfd(&["examples/webshop", "--format", "dot"]).stdout);
 
-    let r = dfd(&["examples/webshop", "-o", dir.path().join("no/such/dir/x.mmd").to_str().unwrap()]);
+    let missing = dir.path().join("no/such/dir/x.mmd");
+    let r = dfd(&["examples/webshop", "--allow-outside-output", "-o", missing.to_str().unwrap()]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
 

@@ -1,7 +1,8 @@
 //! Where the CLI writes, and what a repository's configuration may make it read (the rule and
 //! its threat model are in `cli::output`'s and `walk`'s module docs): symbolic links planted
-//! by a repository never redirect an output out of the project, paths the user names are
-//! honoured, and `threatspec.yaml` may only name paths inside the project.
+//! by a repository never redirect an output out of the project, `-o` stays in the project, the
+//! current directory or the cache directory unless `--allow-outside-output` is given, and
+//! `threatspec.yaml` may only name paths inside the project.
 
 #[path = "hostile_support.rs"]
 mod hostile;
@@ -76,15 +77,45 @@ fn default_outputs_never_follow_a_planted_link() {
 fn outputs_named_on_the_command_line() {
     let (project, outside) = project_and_outside();
     let (p, o) = (project.path(), outside.path());
-    // Anywhere the user names: outside the project, absolute or through `..`.
+    // Outside the project, the current directory and the cache directory: refused, absolute
+    // or through `..`, and nothing is written ...
     let abs = o.join("out.sarif");
+    let up = format!("../{}/dfd.svg", o.file_name().unwrap().to_str().unwrap());
+    let before = digest(o);
     let r = run(p, &["check", "--format", "sarif", "-o", abs.to_str().unwrap()]);
+    assert_refused(&r, &["out.sarif", "outside the project", "--allow-outside-output"]);
+    let r = run(p, &["dfd", "--format", "svg", "-o", &up]);
+    assert_refused(&r, &["dfd.svg", "outside the project"]);
+    for command in [&["report"][..], &["export", "--format", "json"]] {
+        let target = o.join("elsewhere").join("x");
+        let r = run(p, &[command, &["-o", target.to_str().unwrap()]].concat());
+        assert_refused(&r, &["elsewhere", "outside the project"]);
+    }
+    assert_unchanged(&before, &digest(o), "outputs outside the project");
+    assert!(!o.join("elsewhere").exists(), "a refused output created its directory");
+    // ... unless the user says so.
+    let r = run(p, &["check", "--format", "sarif", "-o", abs.to_str().unwrap(), "--allow-outside-output"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(abs.is_file());
-    let up = format!("../{}/dfd.svg", o.file_name().unwrap().to_str().unwrap());
-    let r = run(p, &["dfd", "--format", "svg", "-o", &up]);
+    let r = run(p, &["dfd", "--format", "svg", "--allow-outside-output", "-o", &up]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(o.join("dfd.svg").is_file());
+    std::fs::remove_file(o.join("dfd.svg")).unwrap();
+    std::fs::remove_file(&abs).unwrap();
+    // The cache directory is allowed.
+    let cache = o.join("cache");
+    let in_cache = cache.join("dfd.svg");
+    let env = [("THREAT_ANALYZER_CACHE_DIR", cache.to_str().unwrap())];
+    let r = run_env(p, &["dfd", "--format", "svg", "-o", in_cache.to_str().unwrap()], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(in_cache.is_file());
+    std::fs::remove_dir_all(&cache).unwrap();
+    // So is the current directory, when the project is below it.
+    std::fs::create_dir(p.join("sub")).unwrap();
+    write(&p.join("sub"), "app.py", ANNOTATED);
+    let r = run(p, &["report", "sub", "-o", "sub-report.md"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(p.join("sub-report.md").is_file());
     // A link inside the project that stays inside is followed.
     std::fs::create_dir(p.join("site")).unwrap();
     symlink("site", p.join("public")).unwrap();
@@ -109,9 +140,9 @@ fn outputs_named_on_the_command_line() {
         assert_refused(&r, &["out", "leads out of the project"]);
     }
     assert_unchanged(&before, &digest(o), "refused outputs");
-    // Named by its real path, the same directory is written.
+    // Named by its real path (and allowed outside), the same directory is written.
     let real = o.join("dfd.mmd");
-    let r = run(p, &["dfd", "-o", real.to_str().unwrap()]);
+    let r = run(p, &["dfd", "--allow-outside-output", "-o", real.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{r:?}");
 }
 

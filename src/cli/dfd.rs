@@ -53,6 +53,9 @@ pub struct DfdArgs {
     pub output: Option<PathBuf>,
 
     #[command(flatten)]
+    pub output_policy: super::OutputPolicyArgs,
+
+    #[command(flatten)]
     pub cache: super::CacheArgs,
 }
 
@@ -136,7 +139,7 @@ pub fn run(args: &DfdArgs) -> i32 {
         return match super::output::write(
             path,
             &project_root,
-            super::output::Requested::OnCommandLine,
+            args.output_policy.requested(true),
             text.as_bytes(),
         ) {
             Ok(()) => EXIT_OK,

@@ -8,7 +8,7 @@
 //!
 //! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
 
-use super::output::{self, Requested};
+use super::output;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis::Analysis;
 use crate::render::export::{self, ExportOptions, Model};
@@ -29,6 +29,9 @@ pub struct ExportArgs {
     /// `.threatmodel/threatspec/` or `.threatmodel/<FORMAT>.json` in the project root.
     #[arg(short, long, value_name = "DIR|FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output_policy: super::OutputPolicyArgs,
 
     #[command(flatten)]
     pub cache: super::CacheArgs,
@@ -89,7 +92,7 @@ pub fn run(args: &ExportArgs) -> i32 {
             vec![(file, export::to_pretty(&value))]
         }
     };
-    let requested = if args.output.is_some() { Requested::OnCommandLine } else { Requested::ByDefault };
+    let requested = args.output_policy.requested(args.output.is_some());
     // Every file is checked before any is written.
     let checked = files.iter().try_for_each(|(path, _)| output::check(path, &project_root, requested));
     let written = checked.and_then(|()| {

@@ -151,6 +151,9 @@ pub struct CheckArgs {
     pub no_color: bool,
 
     #[command(flatten)]
+    pub output_policy: OutputPolicyArgs,
+
+    #[command(flatten)]
     pub cache: CacheArgs,
 }
 
@@ -248,6 +251,26 @@ pub(crate) struct Project {
     pub scan: walk::Scan,
     pub root: PathBuf,
     pub name: Option<String>,
+}
+
+/// The `--allow-outside-output` flag of every command with `-o`.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct OutputPolicyArgs {
+    /// Let -o name a file outside the project, the current directory and the cache directory
+    /// (refused otherwise).
+    #[arg(long)]
+    pub allow_outside_output: bool,
+}
+
+impl OutputPolicyArgs {
+    /// Who chose the output path: the user with `-o` (`named`), else the command's default.
+    pub fn requested(self, named: bool) -> output::Requested {
+        if named {
+            output::Requested::OnCommandLine { anywhere: self.allow_outside_output }
+        } else {
+            output::Requested::ByDefault
+        }
+    }
 }
 
 /// The `--no-cache` flag of every command that scans a project.
@@ -362,7 +385,7 @@ pub fn check(args: &CheckArgs) -> i32 {
 
     if let Some(path) = &args.output
         && let Err(message) =
-            output::write(path, &scan.root, output::Requested::OnCommandLine, report.as_bytes())
+            output::write(path, &scan.root, args.output_policy.requested(true), report.as_bytes())
     {
         eprintln!("threat-analyzer: error: {message}");
         return EXIT_ERROR;

@@ -25,12 +25,14 @@
 //! 2. **Default outputs** (`.threatmodel/...` when there is no `-o`) must lie in the project:
 //!    every directory from the project root down is a real directory (created if missing,
 //!    never followed when it is a link).
-//! 3. **Paths given with `-o`** are the user's choice and are written where they say,
-//!    including outside the project (`-o /tmp/dfd.svg` in CI, `-o ../site/report.html`).
-//!    But a path that *names* a place inside the project (or inside the current directory)
-//!    must also *resolve* there: a symbolic link inside the project that leads out of it is
-//!    refused, because the user asked for a place in the project and the repository chose
-//!    another.
+//! 3. **Paths given with `-o`** must lie in the project, the current directory or the cache
+//!    directory ([`crate::cache::default_dir`]); `..` or an absolute path elsewhere is refused.
+//!    A CI workflow is part of the repository too, so `-o` alone must not reach the rest of
+//!    the machine. `--allow-outside-output` lifts this for one run: the user (or an editor,
+//!    after a save dialog) named the place on purpose (`-o /tmp/dfd.svg`).
+//!    Either way, a path that *names* a place inside the project, the current directory or the
+//!    cache directory must also *resolve* there: a symbolic link on the way that leads out is
+//!    refused, because the user asked for that place and the repository chose another.
 //!
 //! Refusals exit with status 2 and name the path and the link. The other direction, paths a
 //! repository's own configuration asks the tool to *read* (`threatspec.yaml` `paths:`), must
@@ -45,8 +47,8 @@ use std::path::{Path, PathBuf};
 pub enum Requested {
     /// The command's default (`.threatmodel/...` in the project root).
     ByDefault,
-    /// The user, with `-o`.
-    OnCommandLine,
+    /// The user, with `-o`; `anywhere` with `--allow-outside-output`.
+    OnCommandLine { anywhere: bool },
 }
 
 /// Checks `path` against the output rule (see the module docs) and writes `bytes` to it (its
@@ -94,12 +96,26 @@ pub fn check(path: &Path, project_root: &Path, requested: Requested) -> Result<(
                 None => Ok(()),
             }
         }
-        Requested::OnCommandLine => {
-            for base in [&root, &cwd] {
+        Requested::OnCommandLine { anywhere } => {
+            let cache = crate::cache::default_dir().map(|dir| normalize(&cwd.join(dir)));
+            let bases: Vec<&Path> =
+                [Some(root.as_path()), Some(cwd.as_path()), cache.as_deref()].into_iter().flatten().collect();
+            for base in &bases {
                 if abs.starts_with(base) && !resolve(&abs).starts_with(resolve(base)) {
                     let link = first_link(base, &abs).unwrap_or_else(|| abs.clone());
                     return Err(link_out(path, &link));
                 }
+            }
+            if !anywhere && !bases.iter().any(|base| abs.starts_with(base)) {
+                let cache =
+                    cache.map(|c| format!(" or the cache directory ({})", c.display())).unwrap_or_default();
+                return Err(format!(
+                    "refusing to write {}: it is outside the project ({}), the current directory ({}){cache}; \
+                     pass --allow-outside-output to write there",
+                    path.display(),
+                    root.display(),
+                    cwd.display(),
+                ));
             }
             Ok(())
         }

@@ -7,7 +7,7 @@
 //!
 //! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
 
-use super::output::{self, Requested};
+use super::output;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analysis::Analysis;
 use crate::render::report::{self, ReportOptions};
@@ -43,6 +43,9 @@ pub struct ReportArgs {
     /// project root.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output_policy: super::OutputPolicyArgs,
 
     #[command(flatten)]
     pub cache: super::CacheArgs,
@@ -81,8 +84,11 @@ pub fn run(args: &ReportArgs) -> i32 {
     };
     let root_label = name.unwrap_or_else(|| "project".to_string());
     let (file, requested) = match &args.output {
-        Some(file) => (file.clone(), Requested::OnCommandLine),
-        None => (project_root.join(".threatmodel").join(args.format.file_name()), Requested::ByDefault),
+        Some(file) => (file.clone(), args.output_policy.requested(true)),
+        None => (
+            project_root.join(".threatmodel").join(args.format.file_name()),
+            args.output_policy.requested(false),
+        ),
     };
     // Refused before rendering; the directory exists afterwards, for the links' prefix.
     if let Err(message) = output::prepare(&file, &project_root, requested) {

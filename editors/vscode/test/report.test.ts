@@ -17,6 +17,7 @@ test('arguments: paths stay single arguments, the root after --', () => {
     'html',
     '--output',
     '/tmp/a b; rm -rf ~.html',
+    '--allow-outside-output',
     '--',
     '-weird root',
   ]);

@@ -400,8 +400,13 @@ function M.report(format, output)
   if not root then
     return notify_error('report', 'the server has no project root')
   end
+  -- A FILE the user typed may lie outside the project; the default stays in it.
+  local named = output ~= nil
   output = output and vim.fn.fnamemodify(output, ':p') or vim.fs.joinpath(root, '.threatmodel', 'report.' .. ext)
   local argv = vim.list_extend(M.cli(client), { 'report', root, '--format', format, '-o', output })
+  if named then
+    table.insert(argv, '--allow-outside-output')
+  end
   local ok, err = pcall(vim.system, argv, { text = true, cwd = root }, function(done)
     vim.schedule(function()
       if done.code ~= 0 then

@@ -17,7 +17,11 @@ export function reportFormatOf(file: string): ReportFormat | undefined {
   return undefined;
 }
 
-/** Arguments of `threat-analyzer report --format F -o FILE ROOT`. */
+/**
+ * Arguments of `threat-analyzer report --format F -o FILE ROOT`. The user picked FILE in a
+ * save dialog, so it may lie outside the project (`--allow-outside-output`); the CLI still
+ * refuses to write through a symbolic link.
+ */
 export function reportArgs(format: ReportFormat, output: string, root: string): string[] {
-  return ['report', '--format', format, '--output', output, '--', root];
+  return ['report', '--format', format, '--output', output, '--allow-outside-output', '--', root];
 }
