@@ -70,6 +70,8 @@ fn cannot_write(path: &Path, e: std::io::Error) -> String {
 }
 
 /// Whether `path` may be written (see the module docs).
+// @exposes Host.Outputs to #path-traversal -- "-o ../x or an absolute path from a CI workflow"
+// @mitigates Host.Outputs against #path-traversal using #confined-outputs
 pub fn check(path: &Path, project_root: &Path, requested: Requested) -> Result<(), String> {
     let cwd = std::env::current_dir().map_err(|e| format!("cannot determine the current directory: {e}"))?;
     let abs = normalize(&cwd.join(path));

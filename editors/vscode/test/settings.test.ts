@@ -57,8 +57,9 @@ test('every key the server reads is contributed, with the server default', () =>
   }
   const read = [...fromJson.matchAll(/(?:get|globs)\("([A-Za-z]+)"\)/g)].map((m) => m[1]).filter((k) => k !== 'threatAnalyzer');
   assert.deepEqual([...new Set(read)].sort(), [...SERVER_SETTING_KEYS].sort());
-  const walk = readRepo('src/walk.rs');
-  assert.match(walk, /DEFAULT_MAX_FILE_SIZE: u64 = 2 \* 1024 \* 1024;/);
+  // The walk's default is the resource limit (src/limits.rs).
+  assert.match(readRepo('src/walk.rs'), /DEFAULT_MAX_FILE_SIZE: u64 = crate::limits::MAX_FILE_SIZE;/);
+  assert.match(readRepo('src/limits.rs'), /pub const MAX_FILE_SIZE: u64 = 2 \* 1024 \* 1024;/);
   assert.equal(props['threatAnalyzer.maxFileSize'].default, 2 * 1024 * 1024);
   assert.deepEqual(props['threatAnalyzer.codeActionDialect'].enum, [...CODE_ACTION_DIALECTS]);
   assert.equal(props['threatAnalyzer.codeActionDialect'].default, 'auto');
