@@ -39,8 +39,9 @@
 //! # Project limits
 //!
 //! Files are read in path order, a chunk at a time, and the walk stops before the file that
-//! takes the project past [`ProjectLimits`] (a million annotations, 512 MiB of annotated
-//! text): the rest are skipped with [`SkipReason::ProjectLimit`], the same files on every run.
+//! takes the project past [`ProjectLimits`] (500,000 annotations, 256 MiB of annotated text:
+//! [`crate::limits`]): the rest are skipped with [`SkipReason::ProjectLimit`], the same files
+//! on every run. Files that past runs cached still go through the same count.
 //! Callers decide what that means (`check` fails with status 2).
 //!
 //! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter -> UTF-8

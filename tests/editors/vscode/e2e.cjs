@@ -264,6 +264,16 @@ const PAYLOADS = [
   "--><script>document.title='PWNED'</script><!--",
 ];
 
+/** What a payload would have changed in the diagram panel's page (runs inside the webview). */
+function inspectPanel() {
+  return {
+    title: document.title,
+    pwned: document.querySelectorAll('#pwned').length,
+    injected: document.querySelectorAll('#canvas img, #canvas script, #canvas iframe, #canvas foreignObject, #canvas b, #canvas style').length,
+    text: document.getElementById('canvas').textContent,
+  };
+}
+
 /** Asks the panel to refresh until `done(text of the diagram)` holds; false after ~60 s. */
 async function refreshUntil(page, done) {
   const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
@@ -298,12 +308,16 @@ check('diagram-hostile', async (page) => {
     }
     await screenshot(page, 'vscode-dfd-hostile.png');
     const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-    const seen = await frame.locator('body').evaluate(() => ({
-      title: document.title,
-      pwned: document.querySelectorAll('#pwned').length,
-      injected: document.querySelectorAll('#canvas img, #canvas script, #canvas iframe, #canvas foreignObject, #canvas b, #canvas style').length,
-      text: document.getElementById('canvas').textContent,
-    }));
+    // The probe itself can fail: an element planted by hand is seen.
+    await frame.locator('body').evaluate(() => {
+      const b = document.createElement('b');
+      b.id = 'pwned';
+      document.getElementById('canvas').appendChild(b);
+    });
+    const planted = await frame.locator('body').evaluate(inspectPanel);
+    await frame.locator('body').evaluate(() => document.getElementById('pwned').remove());
+    if (planted.pwned !== 1 || planted.injected !== 1) throw new Error(`the probe misses a planted element: ${JSON.stringify(planted)}`);
+    const seen = await frame.locator('body').evaluate(inspectPanel);
     if (/PWNED/.test(seen.title) || /PWNED/.test(await page.title())) throw new Error(`a payload ran: title ${seen.title}`);
     if (seen.pwned > 0) throw new Error('an element #pwned appeared in the panel');
     if (seen.injected > 0) throw new Error(`${seen.injected} injected element(s) in the diagram`);
