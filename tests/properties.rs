@@ -198,4 +198,16 @@ fn fuzz_findings_stay_fixed() {
     // comments, 2026-11-21: tree-sitter-go ends a `//` comment at a NUL byte; the fast lexer
     // ran on to the line end.
     check_comments(Language::Go, "Q//b\0");
+    // comments, 2026-11-21: tree-sitter-c keeps the `//...` after an unknown directive
+    // (`#iek`) inside its argument; the lexer saw comments. Arguments are now scanned.
+    check_comments(
+        Language::C,
+        " \n#iek`jTet.\"\"\n \n#iek`jTet.fxture////////t res.s \n#iek`jTet////\u{7}\u{4}// Command worker o #queue and #psp\n// below at (",
+    );
+    for language in [Language::C, Language::Cpp, Language::CSharp] {
+        check_comments(
+            language,
+            "#define X 1 /* a */ 2 // b\n#pragma once // c\n#error don't // d\nint a;\n",
+        );
+    }
 }

@@ -9,6 +9,13 @@
 //! Must never: read annotation text outside comments (string literals, regexes and docstrings
 //! are not comments, so they never produce lines), panic, or do I/O.
 //!
+//! # Comments inside preprocessor directives
+//!
+//! The C, C++ and C# grammars keep a trailing `// ...` of `#define X 1 // c`, `#pragma once
+//! // c` or `#error x // c` inside the directive's `preproc_arg` token. Compilers see a
+//! comment there, and so does the fast lexer, so the argument is scanned with
+//! [`super::lexer::comments_in_directive`] and its comments count like any other.
+//!
 //! # Lines
 //!
 //! Each comment node is split into lines at `\n`, `\r\n` or a lone `\r`. From each line this
@@ -190,17 +197,32 @@ pub fn comment_nodes(
     within: Option<std::ops::Range<usize>>,
 ) -> Option<Vec<(usize, usize)>> {
     let kinds = comment_kinds(language)?;
+    let directive_argument = directive_argument_kind(language);
     let range = within.unwrap_or(0..text.len().max(1));
+    let overlaps = |start: usize, end: usize| end > range.start || (start == end && end == range.start);
+    let after = |start: usize| start >= range.end && start > range.start;
     let mut nodes: Vec<(usize, usize)> = Vec::new();
     walk_tree(tree, |node| {
         let (start, end) = (node.start_byte(), node.end_byte());
-        if start >= range.end && start > range.start {
+        if after(start) {
             // This node and its later siblings lie after the range.
             WalkStep::SkipSiblings
-        } else if !(end > range.start || (start == end && end == range.start)) {
+        } else if !overlaps(start, end) {
             WalkStep::Skip
         } else if kinds.contains(&node.kind_id()) {
             nodes.push((start, end));
+            WalkStep::Skip
+        } else if directive_argument == Some(node.kind_id()) {
+            // `#define X 1 // c`: the grammar keeps `// c` inside the argument token.
+            let found =
+                text.get(start..end).and_then(|arg| super::lexer::comments_in_directive(language, arg));
+            nodes.extend(
+                found
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(s, e)| (start + s, start + e))
+                    .filter(|&(s, e)| !after(s) && overlaps(s, e)),
+            );
             WalkStep::Skip
         } else {
             WalkStep::Descend
@@ -292,6 +314,16 @@ static KINDS: [OnceLock<Option<Vec<u16>>>; LANGUAGE_COUNT] = [const { OnceLock::
 /// The node kind ids that `language`'s comment query names (`(comment)`, `[(line_comment)
 /// (block_comment)]`): every named symbol of the grammar with one of those names, computed
 /// once per process. `None` when the language has no grammar or its query does not compile.
+/// The node kind holding a preprocessor directive's argument (C, C++, C#), whose trailing
+/// `//` comment the grammar does not split off: see [`super::lexer::comments_in_directive`].
+fn directive_argument_kind(language: Language) -> Option<u16> {
+    if !matches!(language, Language::C | Language::Cpp | Language::CSharp) {
+        return None;
+    }
+    let id = language.grammar()?.id_for_node_kind("preproc_arg", true);
+    (id != 0).then_some(id)
+}
+
 fn comment_kinds(language: Language) -> Option<&'static [u16]> {
     KINDS[language.index()]
         .get_or_init(|| {
@@ -695,6 +727,24 @@ mod tests {
         // The cancelled parse is not resumed: the next parse reads the new text from scratch.
         assert_eq!(contents(Language::Ruby, "# @audit B\n"), vec![(0, "@audit B")]);
         assert_eq!(candidate_lines(Language::Ruby, &text).len(), 40_000);
+    }
+
+    #[test]
+    fn trailing_comments_of_preprocessor_directives_are_read_on_both_paths() {
+        // tree-sitter keeps `// ...` inside the directive's argument; the fast lexer and
+        // compilers see a comment. Both paths must read it (found by the comments fuzz target).
+        let text =
+            "#define TIMEOUT 30 // @audit App.Timeout\n#error stop \"//\" // @audit App.Error\nint x;\n";
+        for language in [Language::C, Language::Cpp, Language::CSharp] {
+            let tree = parse_tree(language, text, None).unwrap();
+            let slow: Vec<_> = candidate_lines_in_tree(language, &tree, text)
+                .into_iter()
+                .map(|l| l.range.slice(text))
+                .collect();
+            let fast: Vec<_> = contents(language, text).into_iter().map(|(_, l)| l).collect();
+            assert_eq!(slow, ["@audit App.Timeout", "@audit App.Error"], "{language:?}");
+            assert_eq!(fast, slow, "{language:?}");
+        }
     }
 
     #[test]

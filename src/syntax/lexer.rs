@@ -31,7 +31,26 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::Python => return python(text.as_bytes()),
         _ => return None,
     };
-    c_like(text.as_bytes(), flavour)
+    c_like(text.as_bytes(), flavour, true)
+}
+
+/// Comment byte ranges inside the argument of a preprocessor directive (`1 // c` of
+/// `#define X 1 // c`), which starts mid-line; `None` when the language has no directives
+/// or the scanner declines. tree-sitter's C, C++ and C# grammars keep such a trailing `//`
+/// comment inside the directive's `preproc_arg` token, while compilers (and [`comment_ranges`]
+/// on the whole file) see a comment: [`super::comments`] scans the argument with this, so
+/// both paths find the same comments.
+pub fn comments_in_directive(language: Language, text: &str) -> Option<Vec<(usize, usize)>> {
+    let flavour = match language {
+        Language::C => CFlavour::C,
+        Language::Cpp => CFlavour::Cpp,
+        Language::CSharp => CFlavour::CSharp,
+        _ => return None,
+    };
+    if memchr::memchr(0, text.as_bytes()).is_some() {
+        return None;
+    }
+    c_like(text.as_bytes(), flavour, false)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,10 +83,10 @@ fn quoted(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
 
 /// Scanner for the C family: `//` and non-nested `/* */` comments, `"` strings and `'`
 /// characters with escapes, plus each flavour's extra literals.
-fn c_like(bytes: &[u8], flavour: CFlavour) -> Option<Vec<(usize, usize)>> {
+fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(usize, usize)>> {
     let mut out = Vec::new();
     let mut i = 0;
-    let mut line_start = true; // only whitespace since the last line break
+    // `line_start`: only whitespace since the last line break (or the start of the text).
     while i < bytes.len() {
         let b = bytes[i];
         match b {
