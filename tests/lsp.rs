@@ -266,6 +266,43 @@ async fn clients_that_pull_get_document_and_workspace_reports_and_no_pushes() {
         all["items"].as_array().unwrap().iter().map(|i| i["uri"].as_str().unwrap()).collect();
     assert_eq!(files.len(), 2, "{all}");
     assert!(!client.notifications.iter().any(|m| m["method"] == "textDocument/publishDiagnostics"));
+
+    // Result ids: a pull that sends back the last id gets `unchanged` until something changes.
+    let id = report["resultId"].as_str().expect("a result id").to_string();
+    let again = client
+        .request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}, "previousResultId": id}))
+        .await;
+    assert_eq!(again, json!({"kind": "unchanged", "resultId": id}));
+    let stale = client
+        .request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}, "previousResultId": "other"}),
+        )
+        .await;
+    assert_eq!(stale["kind"], "full", "{stale}");
+    let previous: Vec<Value> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| json!({"uri": i["uri"], "value": i["resultId"]}))
+        .collect();
+    let unchanged = client.request("workspace/diagnostic", json!({"previousResultIds": previous})).await;
+    let kinds: Vec<&str> =
+        unchanged["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["unchanged", "unchanged"], "{unchanged}");
+    // The exposure gets mitigated: orders.py's report changes.
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                "text": format!("{EXPOSED}# @mitigates Shop.Orders against #sqli using #prepared\n")}}),
+        )
+        .await;
+    let changed = client.request("workspace/diagnostic", json!({"previousResultIds": previous})).await;
+    let orders = changed["items"].as_array().unwrap().iter().find(|i| i["uri"] == uri).expect("orders.py");
+    assert_eq!(orders["kind"], "full", "{changed}");
+    assert_ne!(orders["resultId"].as_str(), Some(id.as_str()));
+    assert!(orders["items"].as_array().unwrap().is_empty(), "{orders}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -619,6 +619,14 @@ async fn send_progress(client: &Client, token: &ProgressToken, value: WorkDonePr
         .await;
 }
 
+/// The result id of a pulled diagnostic report: a hash of what it holds, so a client that
+/// sends it back learns whether anything changed without receiving the report again, and no
+/// state is kept per client.
+fn diagnostics_result_id(items: &[Diagnostic]) -> String {
+    let bytes = serde_json::to_vec(items).unwrap_or_default();
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
+}
+
 /// Converts one core diagnostic for the protocol; `None` when its file is not in the index.
 pub(super) fn to_lsp(
     index: &ProjectIndex,
@@ -1142,29 +1150,59 @@ impl LanguageServer for Backend {
 
     async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
         let key = convert::key_of(&params.text_document.uri);
-        let items = self.pulled(|file| **file == *key)?.into_iter().flat_map(|(_, items)| items).collect();
+        let items: Vec<_> =
+            self.pulled(|file| **file == *key)?.into_iter().flat_map(|(_, items)| items).collect();
+        let result_id = diagnostics_result_id(&items);
+        // The same report as last time: say so instead of sending it again (clients pull often).
+        if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
+            return Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Unchanged(
+                RelatedUnchangedDocumentDiagnosticReport {
+                    related_documents: None,
+                    unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport { result_id },
+                },
+            )));
+        }
         Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
             RelatedFullDocumentDiagnosticReport {
                 related_documents: None,
-                full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id: None, items },
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: Some(result_id),
+                    items,
+                },
             },
         )))
     }
 
     async fn workspace_diagnostic(
         &self,
-        _: WorkspaceDiagnosticParams,
+        params: WorkspaceDiagnosticParams,
     ) -> Result<WorkspaceDiagnosticReportResult> {
         let versions = self.state.edit_style().versions;
+        let previous: HashMap<String, String> =
+            params.previous_result_ids.into_iter().map(|p| (p.uri.as_str().to_string(), p.value)).collect();
         let items = self
             .pulled(|_| true)?
             .into_iter()
             .filter_map(|(file, items)| {
-                Some(WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
-                    uri: convert::uri_of(&file)?,
-                    version: versions.get(&*file).map(|v| i64::from(*v)),
-                    full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id: None, items },
-                }))
+                let uri = convert::uri_of(&file)?;
+                let version = versions.get(&*file).map(|v| i64::from(*v));
+                let result_id = diagnostics_result_id(&items);
+                Some(if previous.get(uri.as_str()) == Some(&result_id) {
+                    WorkspaceDocumentDiagnosticReport::Unchanged(WorkspaceUnchangedDocumentDiagnosticReport {
+                        uri,
+                        version,
+                        unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport { result_id },
+                    })
+                } else {
+                    WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
+                        uri,
+                        version,
+                        full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                            result_id: Some(result_id),
+                            items,
+                        },
+                    })
+                })
             })
             .collect();
         Ok(WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items }))
