@@ -148,6 +148,7 @@ fn hostile_dfd() -> Dfd {
         key: "zone".into(),
         title: "Zone \"}\"; <i>x</i> \\".into(),
         members: (0..HOSTILE.len()).step_by(3).map(|i| format!("n_{i:02}")).collect(),
+        legacy: false,
     }];
     Dfd { nodes, edges, boundaries }
 }

@@ -510,6 +510,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
         key: "x".into(),
         title: support::HOSTILE_LABELS.join(" "),
         members,
+        legacy: false,
     });
     // Ids the model never makes (a keyword, text) are replaced, not written.
     for (i, id) in ["end", "x\"] --> click A call y()", "legend_actor", "a b"].into_iter().enumerate() {

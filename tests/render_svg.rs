@@ -223,6 +223,7 @@ fn hostile_labels_stay_text() {
         key: "zone".into(),
         title: labels.join(" "),
         members: (0..labels.len()).step_by(3).map(|i| format!("n_{i:02}")).collect(),
+        legacy: false,
     });
     let text = svg::render(&dfd);
     let doc = checked(&text);
@@ -361,6 +362,7 @@ fn arbitrary_dfd() -> impl Strategy<Value = Dfd> {
                     key: format!("b{c}"),
                     title,
                     members,
+                    legacy: false,
                 });
             }
             let mut set = BTreeSet::new();

@@ -182,6 +182,9 @@ pub struct BoundaryGroup {
     pub title: String,
     /// Node ids, sorted.
     pub members: Vec<String>,
+    /// Declared the ThreatSpec 0.1 way (`@b:@c` references, `@alias`/`@describe boundary`),
+    /// not by a GAL `@boundary` annotation.
+    pub legacy: bool,
 }
 
 /// A data-flow diagram: nodes by id, edges by (from, to, label), boundaries by id.
@@ -715,6 +718,7 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
             BoundaryGroup {
                 id: bid.clone(),
                 title: titles.get(&key).cloned().unwrap_or_default(),
+                legacy: m.legacy.contains_key(&key),
                 key,
                 members: vec![],
             }

@@ -1270,6 +1270,7 @@ mod tests {
                 key: "x".into(),
                 title: "X".into(),
                 members: vec!["n_b".into(), "n_c".into()],
+                legacy: false,
             }],
         }
     }

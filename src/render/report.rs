@@ -144,7 +144,7 @@ pub fn build(
     let mut dfd = dfd::build(index, analysis, &Scope::Project);
     let g = Gather { model: &model };
     let mut blocks = vec![summary_block(summary), Block::Table(g.open_table())];
-    blocks.extend(g.tables().into_iter().map(Block::Table));
+    blocks.extend(g.tables(&dfd).into_iter().map(Block::Table));
     blocks.push(Block::Table(g.stride_table(&dfd)));
     match dfd.too_large() {
         None => blocks.push(Block::Diagram),
@@ -272,8 +272,9 @@ impl Gather<'_, '_> {
         self.model.relations.iter().filter_map(f).collect()
     }
 
-    /// Mitigations through data handling.
-    fn tables(&self) -> Vec<Table> {
+    /// Mitigations through data handling. `dfd`: the whole project's diagram, whose legacy
+    /// boundaries (no annotation of their own to list) join the trust-boundaries table.
+    fn tables(&self, dfd: &Dfd) -> Vec<Table> {
         let note = |s: &Option<crate::syntax::Spanned<String>>, rel: &Rel<'_>| match s {
             Some(n) => vec![text(&n.value)],
             None => Self::text(rel),
@@ -355,7 +356,10 @@ impl Gather<'_, '_> {
                         Self::text(rel),
                     ]),
                     _ => None,
-                }),
+                })
+                .into_iter()
+                .chain(legacy_boundary_rows(dfd))
+                .collect(),
             ),
             table(
                 "Assumptions",
@@ -470,6 +474,26 @@ impl Gather<'_, '_> {
             rows,
         }
     }
+}
+
+/// Trust-boundary rows for the ThreatSpec 0.1 boundaries of `dfd` (`@b:@c`, `@alias`): the
+/// boundary's name, its members inside, and a note in place of a location (they are declared
+/// by the references of their members, not by one annotation).
+fn legacy_boundary_rows(dfd: &Dfd) -> impl Iterator<Item = Vec<Cell>> + '_ {
+    let labels: std::collections::HashMap<&str, &str> =
+        dfd.nodes.iter().map(|n| (n.id.as_str(), n.label.as_str())).collect();
+    dfd.boundaries.iter().filter(|b| b.legacy).map(move |b| {
+        let mut members: Vec<&str> =
+            b.members.iter().filter_map(|id| labels.get(id.as_str()).copied()).collect();
+        members.sort_unstable();
+        vec![
+            vec![text(&b.title)],
+            Vec::new(),
+            vec![text(&members.join(", "))],
+            Vec::new(),
+            vec![Inline::Fixed("ThreatSpec 0.1 boundary (from @b:@c references)")],
+        ]
+    })
 }
 
 fn diagnostics_table(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Table {
