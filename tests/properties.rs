@@ -210,4 +210,10 @@ fn fuzz_findings_stay_fixed() {
             "#define X 1 /* a */ 2 // b\n#pragma once // c\n#error don't // d\nint a;\n",
         );
     }
+    // comments, 2026-11-22: `// ...` ending in two backslashes and a line break continues in C
+    // and C++ (the backslash right before the break splices); the lexer took `\\` for an escape.
+    for language in [Language::C, Language::Cpp] {
+        check_comments(language, "// C!mmmmmn\\\\\n");
+        check_comments(language, "// a \\\\\\\r\nb\nint x; // c \\x\n");
+    }
 }

@@ -108,13 +108,15 @@ fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(
                 let start = i;
                 i += 2;
                 while i < bytes.len() && bytes[i] != b'\n' {
-                    // C and C++ continue a line comment over a backslash-newline.
+                    // C and C++ continue a line comment over a backslash-newline: only the
+                    // backslash right before the line break counts (`\\` then a line break
+                    // continues too; a backslash escapes nothing in a comment).
                     if bytes[i] == b'\\' && matches!(flavour, CFlavour::C | CFlavour::Cpp) {
-                        i += if bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n') {
-                            3
-                        } else {
-                            2
-                        };
+                        match (bytes.get(i + 1), bytes.get(i + 2)) {
+                            (Some(b'\n'), _) => i += 2,
+                            (Some(b'\r'), Some(b'\n')) => i += 3,
+                            _ => i += 1,
+                        }
                         continue;
                     }
                     i += 1;
