@@ -76,6 +76,14 @@ fn code_like() -> impl Strategy<Value = String> {
         Just("    ".to_string()),
         Just("- ".to_string()),
         Just("x-threatspec: ".to_string()),
+        // Shapes the fuzz targets found disagreements in: directives with trailing comments,
+        // backslash runs before line breaks, NUL.
+        Just("\n#define X ".to_string()),
+        Just("\n#pragma ".to_string()),
+        Just("\n#x ".to_string()),
+        Just("// ".to_string()),
+        Just("\\\\\n".to_string()),
+        Just("\0".to_string()),
     ];
     proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
 }
