@@ -224,4 +224,8 @@ fn fuzz_findings_stay_fixed() {
         check_comments(language, "// C!mmmmmn\\\\\n");
         check_comments(language, "// a \\\\\\\r\nb\nint x; // c \\x\n");
     }
+    // comments, 2026-11-22: C# ends a line comment at a lone `\r` (and before the `\r` of
+    // `\r\n`); the lexer ran on to the `\n`.
+    check_comments(Language::CSharp, "//// Com\r");
+    check_comments(Language::CSharp, "// a\r\nint x;\r\n/* b */ // c\r");
 }

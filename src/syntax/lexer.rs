@@ -107,7 +107,9 @@ fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 let start = i;
                 i += 2;
-                while i < bytes.len() && bytes[i] != b'\n' {
+                // C# ends a line comment at any line break, a lone `\r` included.
+                let ends = |b: u8| b == b'\n' || (b == b'\r' && flavour == CFlavour::CSharp);
+                while i < bytes.len() && !ends(bytes[i]) {
                     // C and C++ continue a line comment over a backslash-newline: only the
                     // backslash right before the line break counts (`\\` then a line break
                     // continues too; a backslash escapes nothing in a comment).
