@@ -109,14 +109,16 @@ pub fn check(path: &Path, project_root: &Path, requested: Requested) -> Result<(
                 }
             }
             if !anywhere && !bases.iter().any(|base| abs.starts_with(base)) {
-                let cache =
-                    cache.map(|c| format!(" or the cache directory ({})", c.display())).unwrap_or_default();
+                let mut places = vec![
+                    format!("the project ({})", root.display()),
+                    format!("the current directory ({})", cwd.display()),
+                ];
+                places.extend(cache.map(|c| format!("the cache directory ({})", c.display())));
+                let last = places.pop().unwrap_or_default();
                 return Err(format!(
-                    "refusing to write {}: it is outside the project ({}), the current directory ({}){cache}; \
-                     pass --allow-outside-output to write there",
+                    "refusing to write {}: it is outside {} and {last}; pass --allow-outside-output to write there",
                     path.display(),
-                    root.display(),
-                    cwd.display(),
+                    places.join(", "),
                 ));
             }
             Ok(())
