@@ -16,7 +16,9 @@
 //! (incrementally: `Analysis::update` re-resolves only edited files while no definition
 //! changed), drops the result if the revision moved meanwhile (and then recomputes at once,
 //! without a second debounce), and republishes only files whose diagnostics changed, each
-//! labelled with the document version its facts came from.
+//! labelled with the document version its facts came from. Clients that pull diagnostics get
+//! reports with result ids (a hash of the items), so an unchanged report is answered as
+//! `unchanged`.
 
 pub mod convert;
 pub mod documents;
