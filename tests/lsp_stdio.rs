@@ -76,15 +76,7 @@ fn stdio_session_with_stdin_left_open() {
 #[test]
 fn lsp_subcommand_and_no_arguments_serve_lsp_and_end_on_eof() {
     for args in [&["lsp"][..], &[][..]] {
-        let mut child = Command::new(bin())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let rx = reader(child.stdout.take().unwrap());
+        let (mut child, mut stdin, rx) = start(&std::env::current_dir().unwrap(), args);
         send(
             &mut stdin,
             &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),

@@ -317,11 +317,14 @@ static KINDS: [OnceLock<Option<Vec<u16>>>; LANGUAGE_COUNT] = [const { OnceLock::
 /// The node kind holding a preprocessor directive's argument (C, C++, C#), whose trailing
 /// `//` comment the grammar does not split off: see [`super::lexer::comments_in_directive`].
 fn directive_argument_kind(language: Language) -> Option<u16> {
-    if !matches!(language, Language::C | Language::Cpp | Language::CSharp) {
-        return None;
-    }
-    let id = language.grammar()?.id_for_node_kind("preproc_arg", true);
-    (id != 0).then_some(id)
+    static KIND: [OnceLock<Option<u16>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
+    *KIND[language.index()].get_or_init(|| {
+        if !matches!(language, Language::C | Language::Cpp | Language::CSharp) {
+            return None;
+        }
+        let id = language.grammar()?.id_for_node_kind("preproc_arg", true);
+        (id != 0).then_some(id)
+    })
 }
 
 fn comment_kinds(language: Language) -> Option<&'static [u16]> {

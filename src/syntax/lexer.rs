@@ -17,21 +17,13 @@ use super::Language;
 /// Comment byte ranges `(start, end)` in file order, or `None` when the language has no fast
 /// scanner or the text holds something the scanner declines to decide.
 pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usize)>> {
-    // tree-sitter's lexers see NUL as the end of input in some grammars (Go ends a `//`
-    // comment there): found by the `comments` fuzz target on "Q//b\0".
-    if memchr::memchr(0, text.as_bytes()).is_some() {
+    if has_nul(text) {
         return None;
     }
-    let flavour = match language {
-        Language::C => CFlavour::C,
-        Language::Cpp => CFlavour::Cpp,
-        Language::Java => CFlavour::Java,
-        Language::CSharp => CFlavour::CSharp,
-        Language::Go => CFlavour::Go,
-        Language::Python => return python(text.as_bytes()),
-        _ => return None,
-    };
-    c_like(text.as_bytes(), flavour, true)
+    if language == Language::Python {
+        return python(text.as_bytes());
+    }
+    c_like(text.as_bytes(), c_flavour(language)?, true)
 }
 
 /// Comment byte ranges inside the argument of a preprocessor directive (`1 // c` of
@@ -41,16 +33,30 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
 /// on the whole file) see a comment: [`super::comments`] scans the argument with this, so
 /// both paths find the same comments.
 pub fn comments_in_directive(language: Language, text: &str) -> Option<Vec<(usize, usize)>> {
-    let flavour = match language {
-        Language::C => CFlavour::C,
-        Language::Cpp => CFlavour::Cpp,
-        Language::CSharp => CFlavour::CSharp,
-        _ => return None,
-    };
-    if memchr::memchr(0, text.as_bytes()).is_some() {
+    let flavour =
+        c_flavour(language).filter(|f| matches!(f, CFlavour::C | CFlavour::Cpp | CFlavour::CSharp))?;
+    if has_nul(text) {
         return None;
     }
     c_like(text.as_bytes(), flavour, false)
+}
+
+/// tree-sitter's lexers see NUL as the end of input in some grammars (Go ends a `//` comment
+/// there: found by the `comments` fuzz target on "Q//b\0"), so texts with NUL are left to it.
+fn has_nul(text: &str) -> bool {
+    memchr::memchr(0, text.as_bytes()).is_some()
+}
+
+/// The C-family scanner flavour of `language`, if it has one.
+fn c_flavour(language: Language) -> Option<CFlavour> {
+    Some(match language {
+        Language::C => CFlavour::C,
+        Language::Cpp => CFlavour::Cpp,
+        Language::Java => CFlavour::Java,
+        Language::CSharp => CFlavour::CSharp,
+        Language::Go => CFlavour::Go,
+        _ => return None,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
