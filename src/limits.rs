@@ -17,7 +17,7 @@
 //! | annotations in a project | [`MAX_PROJECT_ANNOTATIONS`] | files after the limit (in path order) are not read; `check` exits 2 |
 //! | text held for annotated files in a project | [`MAX_PROJECT_TEXT`] bytes | as above |
 //! | elements and flows in one diagram | [`MAX_DIAGRAM_NODES`], [`MAX_DIAGRAM_EDGES`] | the diagram is refused with a message naming the scope options; a report leaves it out and says why |
-//! | one protocol message | 256 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread, logged |
+//! | one protocol message | 32 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread: a request is answered with an error, a document's text gets a `resource-limit` diagnostic, the rest is logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them) and, for
 //! tree-sitter, by its parse budget (see `syntax::comments`).

@@ -15,6 +15,10 @@
 //! A document larger than the size limit (the `maxFileSize` setting, 2 MiB by default) keeps
 //! its text, so later edits still apply exactly, but is not parsed: its facts are one
 //! `resource-limit` diagnostic, and it is parsed again once edits bring it under the limit.
+//!
+//! A document whose text came in a protocol message over the message limit was never read
+//! (see `lsp::input`): it is held as *unread*, with no text and a `resource-limit` diagnostic,
+//! until a change sends its whole text again (range edits cannot apply to text never seen).
 
 use crate::diagnostic::{Code, FilePath};
 use crate::model::FileFacts;
@@ -35,6 +39,9 @@ pub struct Document {
     comments: Option<Vec<(usize, usize)>>,
     /// Edits since then, as (start, old end, new end) byte offsets, in the order applied.
     edits: Vec<(usize, usize, usize)>,
+    /// The size of the message with this document's text, when it was over the protocol's
+    /// message limit and so never read.
+    unread: Option<usize>,
 }
 
 impl Document {
@@ -47,6 +54,7 @@ impl Document {
             tree: None,
             comments: None,
             edits: Vec::new(),
+            unread: None,
         };
         if text.len() as u64 <= max_size {
             doc.tree = doc.parse_tree(text, None);
@@ -54,10 +62,19 @@ impl Document {
         doc
     }
 
+    /// A document whose text came in a message of `message_bytes`, over the protocol's
+    /// message limit, and so was never read.
+    pub fn unread(message_bytes: usize, version: i32, language: Language) -> Document {
+        let mut doc = Document::new("", version, language, 0);
+        doc.unread = Some(message_bytes);
+        doc
+    }
+
     // @mitigates ThreatAnalyzer.Server against #resource-exhaustion using #resource-limits
-    /// Whether the text is larger than `max_size` bytes (then it is not analysed).
+    /// Whether the text is larger than `max_size` bytes, or was never read (then it is not
+    /// analysed).
     pub fn is_oversized(&self, max_size: u64) -> bool {
-        self.rope.len_bytes() as u64 > max_size
+        self.unread.is_some() || self.rope.len_bytes() as u64 > max_size
     }
 
     fn parse_tree(&self, text: &str, old: Option<&Tree>) -> Option<Tree> {
@@ -107,7 +124,12 @@ impl Document {
 
     /// Applies one content change (a range edit, or the whole text when `range` is `None`).
     pub fn apply(&mut self, change: &TextDocumentContentChangeEvent, unit: ColumnUnit) {
+        if self.unread.is_some() && change.range.is_some() {
+            // The text it would edit was never read.
+            return;
+        }
         let Some(range) = change.range else {
+            self.unread = None;
             self.rope = Rope::from_str(&change.text);
             self.tree = None;
             self.comments = None;
@@ -144,16 +166,21 @@ impl Document {
             self.tree = None;
             self.comments = None;
             self.edits.clear();
-            let error = SyntaxError {
-                code: Code::ResourceLimit,
-                range: TextRange::empty(0),
-                message: format!(
+            let message = match self.unread {
+                Some(bytes) => format!(
+                    "this document's text came in a protocol message of {bytes} bytes: messages over \
+                     {} bytes are not read (a resource limit), so it is not analysed; close and \
+                     reopen it once it is smaller",
+                    super::input::MAX_MESSAGE_SIZE
+                ),
+                None => format!(
                     "this document is {} bytes long: documents over {max_size} bytes are not analysed \
                      (a resource limit; the `maxFileSize` setting raises it)",
                     self.rope.len_bytes()
                 ),
-                fix: None,
             };
+            let error =
+                SyntaxError { code: Code::ResourceLimit, range: TextRange::empty(0), message, fix: None };
             let parsed = ParsedFile { annotations: Vec::new(), errors: vec![error] };
             return FileFacts::from_parsed(key, self.language, Arc::from(""), parsed);
         }
@@ -349,6 +376,23 @@ mod tests {
         doc.apply(&change(1, 0, 101, 0, ""), ColumnUnit::Utf16);
         assert_eq!(doc.rope.to_string(), "# @audit A\n");
         let facts = doc.facts("/a.py".into(), 64);
+        assert!(facts.parsed.errors.is_empty());
+        assert_eq!(facts.annotations().len(), 1);
+    }
+
+    #[test]
+    fn unread_documents_take_only_a_whole_new_text() {
+        let mut doc = Document::unread(40 << 20, 3, Language::Python);
+        let facts = doc.facts("/a.py".into(), u64::MAX);
+        assert_eq!(facts.parsed.errors[0].code, Code::ResourceLimit);
+        assert!(facts.parsed.errors[0].message.contains("protocol message of 41943040 bytes"));
+        // A range edit cannot apply to text never read; the whole text can.
+        doc.apply(&change(0, 0, 0, 0, "# @audit A\n"), ColumnUnit::Utf16);
+        assert_eq!(doc.facts("/a.py".into(), u64::MAX).parsed.errors[0].code, Code::ResourceLimit);
+        let whole =
+            TextDocumentContentChangeEvent { range: None, range_length: None, text: "# @audit A\n".into() };
+        doc.apply(&whole, ColumnUnit::Utf16);
+        let facts = doc.facts("/a.py".into(), u64::MAX);
         assert!(facts.parsed.errors.is_empty());
         assert_eq!(facts.annotations().len(), 1);
     }

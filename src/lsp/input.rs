@@ -10,7 +10,11 @@
 //!
 //! - a header block without a usable `Content-Length` is skipped up to the next
 //!   `Content-Length` (as tower-lsp-server itself resynchronises);
-//! - a frame larger than [`MAX_MESSAGE_SIZE`] is skipped without being buffered;
+//! - a frame larger than [`MAX_MESSAGE_SIZE`] is skipped without being buffered: only its
+//!   first [`SNIFF_SIZE`] bytes are kept, to learn what it was. A request is answered (under
+//!   its id, through [`TOO_LARGE_METHOD`], with an error naming the limit); a `didOpen` or
+//!   `didChange` becomes a [`DOCUMENT_TOO_LARGE_METHOD`] notification for its document, so the
+//!   server can say at that document why it is not analysed; anything else is dropped;
 //! - a body that is not UTF-8 JSON forming a JSON-RPC message is dropped, or, when it carries
 //!   a usable `id`, replaced by a request to [`INVALID_REQUEST_METHOD`] under that id, which
 //!   the server answers with `Invalid Request`: a client waiting for that id is answered;
@@ -24,12 +28,25 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, ReadBuf};
 use tower_lsp_server::jsonrpc::{Request, Response};
 
-/// The largest message read (256 MiB): a `didOpen` of a file this big still arrives (and is
-/// then not analysed, see the file size limit); anything larger is skipped unread.
-pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
+/// The largest message read (32 MiB), so that what the server holds for one message is
+/// bounded by this number and not by what a client sends. A `didOpen` of a file at the
+/// default file size limit (2 MiB) is at most 12 MiB of JSON even when every character is
+/// escaped; anything larger is skipped unread (see the module docs).
+pub const MAX_MESSAGE_SIZE: usize = 32 << 20;
+
+/// How much of a skipped message is kept to learn its method, id and document.
+pub const SNIFF_SIZE: usize = 16 << 10;
 
 /// The method a malformed request with a usable id is turned into.
 pub const INVALID_REQUEST_METHOD: &str = "threat-analyzer/invalidRequest";
+
+/// The method a request over [`MAX_MESSAGE_SIZE`] is turned into (params: `method`, `bytes`,
+/// `limit`); the server answers it with an error.
+pub const TOO_LARGE_METHOD: &str = "threat-analyzer/messageTooLarge";
+
+/// The notification a `didOpen`/`didChange` over [`MAX_MESSAGE_SIZE`] is turned into (params:
+/// `uri`, `version` when it was seen, `method`, `bytes`, `limit`).
+pub const DOCUMENT_TOO_LARGE_METHOD: &str = "threat-analyzer/documentTooLarge";
 
 /// Header blocks longer than this are not headers.
 const MAX_HEADER_SIZE: usize = 8 << 10;
@@ -50,12 +67,22 @@ pub struct CheckedInput<R> {
     ready_at: usize,
     /// Bytes of an oversized body still to be discarded.
     skip: usize,
+    /// The oversized body's length and its first [`SNIFF_SIZE`] bytes.
+    skipped: Option<(usize, Vec<u8>)>,
     eof: bool,
 }
 
 impl<R> CheckedInput<R> {
     pub fn new(inner: R) -> Self {
-        CheckedInput { inner, pending: Vec::new(), ready: Vec::new(), ready_at: 0, skip: 0, eof: false }
+        CheckedInput {
+            inner,
+            pending: Vec::new(),
+            ready: Vec::new(),
+            ready_at: 0,
+            skip: 0,
+            skipped: None,
+            eof: false,
+        }
     }
 
     /// The next checked frame from `pending`, or `None` when more input is needed.
@@ -63,11 +90,25 @@ impl<R> CheckedInput<R> {
         loop {
             if self.skip > 0 {
                 let n = self.skip.min(self.pending.len());
+                if let Some((_, prefix)) = &mut self.skipped {
+                    let keep = n.min(SNIFF_SIZE - prefix.len());
+                    prefix.extend_from_slice(&self.pending[..keep]);
+                }
                 self.pending.drain(..n);
                 self.skip -= n;
                 if self.skip > 0 {
                     return None;
                 }
+            }
+            if let Some((length, prefix)) = self.skipped.take() {
+                if let Some(replacement) = too_large(&sniff(&prefix), length) {
+                    return Some(frame(replacement.to_string().as_bytes()));
+                }
+                tracing::warn!(
+                    bytes = length,
+                    "dropped a message over the size limit (not a request, nor a document's text)"
+                );
+                continue;
             }
             let Some(header_end) = memchr::memmem::find(&self.pending, b"\r\n\r\n") else {
                 if self.pending.len() > MAX_HEADER_SIZE {
@@ -91,6 +132,7 @@ impl<R> CheckedInput<R> {
                 );
                 self.pending.drain(..body_start);
                 self.skip = length;
+                self.skipped = Some((length, Vec::with_capacity(SNIFF_SIZE.min(length))));
                 continue;
             }
             if self.pending.len() < body_start + length {
@@ -142,6 +184,121 @@ fn frame(body: &[u8]) -> Vec<u8> {
     let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// What the start of a skipped message says about it (see [`sniff`]).
+#[derive(Debug, Default, PartialEq)]
+struct Sniffed {
+    method: Option<String>,
+    id: Option<serde_json::Value>,
+    uri: Option<String>,
+    version: Option<i64>,
+}
+
+/// The replacement for a message of `length` bytes over the limit, when one is due: an error
+/// answer for a request, a [`DOCUMENT_TOO_LARGE_METHOD`] notification for a document's text.
+fn too_large(sniffed: &Sniffed, length: usize) -> Option<serde_json::Value> {
+    let method = sniffed.method.as_deref()?;
+    if let Some(id) = &sniffed.id {
+        tracing::warn!(bytes = length, limit = MAX_MESSAGE_SIZE, "answered a request over the size limit");
+        return Some(serde_json::json!({
+            "jsonrpc": "2.0", "id": id, "method": TOO_LARGE_METHOD,
+            "params": {"method": method, "bytes": length, "limit": MAX_MESSAGE_SIZE}
+        }));
+    }
+    if !matches!(method, "textDocument/didOpen" | "textDocument/didChange") {
+        return None;
+    }
+    let uri = sniffed.uri.as_deref()?;
+    tracing::warn!(bytes = length, limit = MAX_MESSAGE_SIZE, "a document's text is over the size limit");
+    Some(serde_json::json!({
+        "jsonrpc": "2.0", "method": DOCUMENT_TOO_LARGE_METHOD,
+        "params": {"uri": uri, "version": sniffed.version, "method": method, "bytes": length,
+                   "limit": MAX_MESSAGE_SIZE}
+    }))
+}
+
+/// Reads `method`, `id`, `params.textDocument.uri` and `params.textDocument.version` from the
+/// start of a JSON-RPC message, which may end anywhere (it is a prefix). A small scanner, not
+/// a parser: it tracks where it is (strings, nesting, the key path) and decodes only the
+/// values it wants; whatever it cannot make sense of it leaves out.
+fn sniff(prefix: &[u8]) -> Sniffed {
+    let mut found = Sniffed::default();
+    // One entry per open container: whether it is an object, and the key last read in it.
+    let mut path: Vec<(bool, Option<String>)> = Vec::new();
+    let mut expecting_key = false;
+    let mut at = 0;
+    while at < prefix.len() {
+        match prefix[at] {
+            open @ (b'{' | b'[') => {
+                expecting_key = open == b'{';
+                path.push((expecting_key, None));
+                at += 1;
+            }
+            b'}' | b']' => {
+                path.pop();
+                at += 1;
+            }
+            b',' => {
+                expecting_key = path.last().is_some_and(|(object, _)| *object);
+                at += 1;
+            }
+            b'"' => {
+                let Some(end) = string_end(prefix, at) else { break };
+                let text: Option<String> = serde_json::from_slice(&prefix[at..end]).ok();
+                if expecting_key {
+                    if let Some((_, key)) = path.last_mut() {
+                        *key = text;
+                    }
+                    expecting_key = false;
+                } else if let Some(text) = text {
+                    match keys(&path).as_slice() {
+                        ["method"] => found.method = Some(text),
+                        ["id"] => found.id = Some(serde_json::Value::String(text)),
+                        ["params", "textDocument", "uri"] => found.uri = Some(text),
+                        _ => {}
+                    }
+                }
+                at = end;
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = at + prefix[at..].iter().take_while(|b| b.is_ascii_digit() || **b == b'-').count();
+                // A number that reaches the end of the prefix may be cut short.
+                if end < prefix.len() {
+                    let number =
+                        std::str::from_utf8(&prefix[at..end]).ok().and_then(|n| n.parse::<i64>().ok());
+                    match (keys(&path).as_slice(), number) {
+                        (["id"], Some(number)) => found.id = Some(number.into()),
+                        (["params", "textDocument", "version"], Some(number)) => found.version = Some(number),
+                        _ => {}
+                    }
+                }
+                at = end;
+            }
+            _ => at += 1,
+        }
+    }
+    found
+}
+
+/// The keys of the open objects on `path`, outermost first, as far as every one is known (an
+/// array on the way ends it).
+fn keys(path: &[(bool, Option<String>)]) -> Vec<&str> {
+    path.iter().map_while(|(object, key)| key.as_deref().filter(|_| *object)).collect()
+}
+
+/// The end (exclusive) of the JSON string that starts with the `"` at `start`, if it ends in
+/// `bytes`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut at = start + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' => at += 2,
+            b'"' => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+    None
 }
 
 enum Checked {
@@ -251,6 +408,13 @@ mod tests {
         assert_eq!(out, String::from_utf8([framed(good), framed(&replaced), framed(note)].concat()).unwrap());
     }
 
+    /// `body` padded with spaces to one byte over the limit, framed.
+    fn oversized(body: &str) -> Vec<u8> {
+        let mut padded = body.as_bytes().to_vec();
+        padded.resize(MAX_MESSAGE_SIZE + 1, b' ');
+        frame(&padded)
+    }
+
     #[tokio::test]
     async fn oversized_frames_are_skipped_unread_and_reading_goes_on() {
         let good = r#"{"jsonrpc":"2.0","method":"exit"}"#;
@@ -258,6 +422,50 @@ mod tests {
         input.resize(input.len() + MAX_MESSAGE_SIZE + 1, b'x');
         input.extend(framed(good));
         assert_eq!(pass(input).await, String::from_utf8(framed(good)).unwrap());
+    }
+
+    #[tokio::test]
+    async fn oversized_requests_are_answered_and_documents_reported() {
+        let request = r#"{"jsonrpc":"2.0","id":9,"method":"workspace/symbol","params":{"query":""#;
+        let open = r##"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":
+            {"uri":"file:///w/a.py","languageId":"python","version":3,"text":"# @asset \"uri\": x"##;
+        let other = r#"{"jsonrpc":"2.0","method":"workspace/didChangeConfiguration","params":{"#;
+        let good = r#"{"jsonrpc":"2.0","method":"exit"}"#;
+        let input = [oversized(request), oversized(open), oversized(other), framed(good)].concat();
+        let answered = serde_json::json!({"jsonrpc": "2.0", "id": 9, "method": TOO_LARGE_METHOD,
+            "params": {"method": "workspace/symbol", "bytes": MAX_MESSAGE_SIZE + 1, "limit": MAX_MESSAGE_SIZE}});
+        let reported = serde_json::json!({"jsonrpc": "2.0", "method": DOCUMENT_TOO_LARGE_METHOD,
+            "params": {"uri": "file:///w/a.py", "version": 3, "method": "textDocument/didOpen",
+                       "bytes": MAX_MESSAGE_SIZE + 1, "limit": MAX_MESSAGE_SIZE}});
+        let want = [framed(&answered.to_string()), framed(&reported.to_string()), framed(good)].concat();
+        assert_eq!(pass(input).await, String::from_utf8(want).unwrap());
+    }
+
+    #[test]
+    fn sniffing_reads_only_the_messages_own_fields() {
+        let text = r#"{"id":"a\"b","params":{"textDocument":{"version":-2,"text":"{\"method\":\"x\"}","uri":"u"},
+            "uri":"not this","method":"nor this"},"method":"textDocument/didChange","list":[{"id":1}],"#;
+        let want = Sniffed {
+            method: Some("textDocument/didChange".into()),
+            id: Some("a\"b".into()),
+            uri: Some("u".into()),
+            version: Some(-2),
+        };
+        assert_eq!(sniff(text.as_bytes()), want);
+        // Cut anywhere, it never invents a value: each field is either whole or missing.
+        for cut in 0..text.len() {
+            let partial = sniff(&text.as_bytes()[..cut]);
+            for (got, whole) in [(&partial.method, &want.method), (&partial.uri, &want.uri)] {
+                assert!(got.is_none() || got == whole, "cut at {cut}: {partial:?}");
+            }
+            assert!(partial.id.is_none() || partial.id == want.id, "cut at {cut}: {partial:?}");
+            assert!(
+                partial.version.is_none() || partial.version == want.version,
+                "cut at {cut}: {partial:?}"
+            );
+        }
+        // A number cut by the end of the prefix is not taken.
+        assert_eq!(sniff(br#"{"method":"m","id":12"#).id, None);
     }
 
     #[tokio::test]

@@ -53,6 +53,8 @@ where
 {
     let (service, socket) = tower_lsp_server::LspService::build(Backend::new)
         .custom_method(input::INVALID_REQUEST_METHOD, Backend::invalid_request)
+        .custom_method(input::TOO_LARGE_METHOD, Backend::message_too_large)
+        .custom_method(input::DOCUMENT_TOO_LARGE_METHOD, Backend::document_too_large)
         .finish();
     tower_lsp_server::Server::new(input::CheckedInput::new(input), output, socket).serve(service).await;
 }

@@ -3,6 +3,7 @@
 use super::convert;
 use super::documents::Document;
 use super::features::{self, Text};
+use super::input;
 use crate::analysis::{Analysis, ide};
 use crate::diagnostic::{Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
 use crate::model::{FileFacts, ProjectIndex};
@@ -314,6 +315,37 @@ impl Backend {
     /// The answer to a request whose frame was not a JSON-RPC message (see [`super::input`]).
     pub(super) async fn invalid_request(&self) -> Result<()> {
         Err(Error::invalid_request())
+    }
+
+    /// A request over the protocol's message limit (see `lsp::input`): answered with an error.
+    pub(super) async fn message_too_large(&self, params: serde_json::Value) -> Result<()> {
+        let mut error = Error::invalid_request();
+        error.message = format!(
+            "the {} request was {} bytes long: messages over {} bytes are not read (a resource limit)",
+            params["method"].as_str().unwrap_or("?"),
+            params["bytes"],
+            input::MAX_MESSAGE_SIZE
+        )
+        .into();
+        Err(error)
+    }
+
+    /// A `didOpen`/`didChange` over the protocol's message limit (see `lsp::input`): the
+    /// document is held as unread, with a diagnostic saying why.
+    pub(super) async fn document_too_large(&self, params: serde_json::Value) {
+        let Some(uri) = params["uri"].as_str().and_then(|uri| uri.parse::<Uri>().ok()) else { return };
+        let key = convert::key_of(&uri);
+        let Some(language) = Language::from_path(Path::new(&*key)) else { return };
+        let bytes = params["bytes"].as_u64().unwrap_or(0) as usize;
+        let version = params["version"]
+            .as_i64()
+            .and_then(|v| i32::try_from(v).ok())
+            .or_else(|| self.state.docs.get(&key).map(|doc| doc.version))
+            .unwrap_or(0);
+        let mut document = Document::unread(bytes, version, language);
+        let facts = document.facts(key.clone(), self.state.max_file_size());
+        self.state.docs.insert(key.clone(), document);
+        self.state.set_facts_at(&key, Some(facts), Some(version));
     }
 
     pub fn new(client: Client) -> Backend {
