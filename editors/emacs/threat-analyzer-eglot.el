@@ -40,18 +40,19 @@
   :prefix "threat-analyzer-")
 
 (defcustom threat-analyzer-eglot-program "threat-analyzer"
-  "The threat-analyzer executable (a name on `exec-path' or an absolute file name).
-Only the global value counts: a directory-local one would let a repository pick
-the program."
+  "The threat-analyzer executable: a name on `exec-path' or an absolute file name.
+Only the global value counts: a directory-local one would let a repository
+pick the program."
   :type 'string
   :risky t)
 
 (defcustom threat-analyzer-eglot-settings nil
   "Server settings, a plist sent under `threatAnalyzer'.
-For example (:severity (:unused-definition \"off\") :maxFileSize 2097152).  Sent as
-`initializationOptions' and in every `workspace/didChangeConfiguration'; to change
-them while the server runs, set this and call `eglot-signal-didChangeConfiguration'.
-Only the global value counts (see `threat-analyzer-eglot-directory-settings')."
+For example (:severity (:unused-definition \"off\") :maxFileSize 2097152).
+Sent as `initializationOptions' and in every
+`workspace/didChangeConfiguration'; to change them while the server runs,
+set this and call `eglot-signal-didChangeConfiguration'.  Only the global
+value counts (see `threat-analyzer-eglot-directory-settings')."
   :type '(plist :key-type keyword :value-type sexp)
   :risky t)
 
@@ -61,9 +62,9 @@ Eglot treats that variable as safe, so a repository's `.dir-locals.el' sets it
 without asking, and the server cannot tell your settings from the repository's:
 a repository could turn every finding off or lift the size limit.  With nil (the
 default) threat-analyzer gets `threat-analyzer-eglot-settings' only.  With t it
-gets the project's configuration, as other servers do (or yours when the project
-has none): only for repositories whose settings you trust.  Only the global value
-counts."
+gets the project's configuration, as other servers do (or yours when the
+project has none): only for repositories whose settings you trust.  Only the
+global value counts."
   :type 'boolean
   :risky t)
 
@@ -131,14 +132,14 @@ want that."
             (list :initializationOptions (threat-analyzer-eglot--user-settings)))))
 
 (defun threat-analyzer-eglot--server-p (server)
-  "Non-nil if SERVER (an Eglot connection) is threat-analyzer (by its `serverInfo')."
+  "Non-nil if SERVER, an Eglot connection, is threat-analyzer (its `serverInfo')."
   (equal (plist-get (eglot--server-info server) :name) "threat-analyzer"))
 
 (defun threat-analyzer-eglot--configuration (configuration server &rest args)
-  "Around CONFIGURATION (`eglot--workspace-configuration-plist') of SERVER with ARGS.
+  "Around CONFIGURATION, `eglot--workspace-configuration-plist', of SERVER, ARGS.
 For threat-analyzer: the user's settings, not the project's, unless
-`threat-analyzer-eglot-directory-settings' is non-nil.  The project's value is then
-not even computed (it may be a function from `.dir-locals.el')."
+`threat-analyzer-eglot-directory-settings' is non-nil.  The project's value
+is then not even computed (it may be a function from `.dir-locals.el')."
   (cond ((not (threat-analyzer-eglot--server-p server)) (apply configuration server args))
         ((default-value 'threat-analyzer-eglot-directory-settings)
          (or (apply configuration server args) (threat-analyzer-eglot--user-settings)))
