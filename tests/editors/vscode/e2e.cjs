@@ -389,7 +389,7 @@ check('missing-server', async (page) => {
   await page.locator('.settings-editor .settings-header').waitFor({ timeout: TIMEOUT });
   await page.waitForTimeout(500);
   await page.keyboard.type('threatAnalyzer.server.path', { delay: 10 }); // the search box has the focus
-  // In a remote window (code-server) machine-overridable settings are edited on the Remote tab.
+  // In a remote window (code-server) machine-scoped settings are edited on the Remote tab.
   await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: /^Remote/ }).click();
   const field = page.locator('.settings-editor .setting-item-text', { hasText: 'binary' }).locator('input').first();
   await field.waitFor({ state: 'visible', timeout: TIMEOUT });
