@@ -134,12 +134,18 @@
            (eglot-workspace-configuration (lambda (_server) (setq called t) nil)))
       (eglot--workspace-configuration-plist ta-server)
       (when called (error "a function in eglot-workspace-configuration was called")))
-    ;; A buffer-local opt-in (as a .dir-locals.el would make it) does not count.
+    ;; Buffer-local values (as a .dir-locals.el would make them) do not count.
     (setq-local threat-analyzer-eglot-directory-settings t)
+    (setq-local threat-analyzer-eglot-program "tools/planted-server")
     (unwind-protect
-        (unless (equal (eglot--workspace-configuration-plist ta-server) (threat-analyzer-eglot--user-settings))
-          (error "a buffer-local threat-analyzer-eglot-directory-settings let the project's settings through"))
-      (kill-local-variable 'threat-analyzer-eglot-directory-settings))))
+        (progn
+          (unless (equal (eglot--workspace-configuration-plist ta-server) (threat-analyzer-eglot--user-settings))
+            (error "a buffer-local threat-analyzer-eglot-directory-settings let the project's settings through"))
+          (unless (equal (car (threat-analyzer-eglot-contact)) (getenv "TA_SERVER"))
+            (error "a buffer-local threat-analyzer-eglot-program is what Eglot would start: %S"
+                   (threat-analyzer-eglot-contact))))
+      (kill-local-variable 'threat-analyzer-eglot-directory-settings)
+      (kill-local-variable 'threat-analyzer-eglot-program))))
 
 (ta-check completion
   (with-current-buffer ta-buffer
