@@ -145,7 +145,13 @@ is then not even computed (it may be a function from `.dir-locals.el')."
          (or (apply configuration server args) (threat-analyzer-eglot--user-settings)))
         (t (threat-analyzer-eglot--user-settings))))
 
-(advice-add 'eglot--workspace-configuration-plist :around #'threat-analyzer-eglot--configuration)
+(if (fboundp 'eglot--workspace-configuration-plist)
+    (advice-add 'eglot--workspace-configuration-plist :around
+                #'threat-analyzer-eglot--configuration)
+  ;; Another Eglot: say that the protection is missing rather than pretend.
+  (display-warning 'threat-analyzer
+                   "This Eglot has no `eglot--workspace-configuration-plist': a project's
+`eglot-workspace-configuration' (e.g. from .dir-locals.el) reaches threat-analyzer."))
 
 (defun threat-analyzer-eglot--served-p (mode entries)
   "Non-nil if one of ENTRIES (of `eglot-server-programs') serves MODE."
