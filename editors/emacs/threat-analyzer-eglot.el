@@ -21,6 +21,13 @@
 ;; Terraform, Swift, ...).  The second makes it THE server of every supported mode (for reviewing
 ;; a threat model).  For one buffer, `C-u M-x eglot' asks which program to start: answer
 ;; `threat-analyzer'.  See README.md next to this file.
+;;
+;; Settings come from your own configuration only (`threat-analyzer-eglot-settings'): a
+;; repository's `.dir-locals.el' can set `eglot-workspace-configuration' without asking
+;; (Eglot marks it safe), and the server cannot tell where settings came from, so this file
+;; keeps that variable away from threat-analyzer unless `threat-analyzer-eglot-directory-settings'
+;; says otherwise.  The program and the settings are read from their global values, never from
+;; a directory- or file-local binding.
 
 ;;; Code:
 
@@ -33,15 +40,33 @@
   :prefix "threat-analyzer-")
 
 (defcustom threat-analyzer-eglot-program "threat-analyzer"
-  "The threat-analyzer executable (a name on `exec-path' or an absolute file name)."
-  :type 'string)
+  "The threat-analyzer executable: a name on `exec-path' or an absolute file name.
+Only the global value counts: a directory-local one would let a repository
+pick the program."
+  :type 'string
+  :risky t)
 
 (defcustom threat-analyzer-eglot-settings nil
-  "Server settings, a plist sent as `initializationOptions' under `threatAnalyzer'.
-For example (:severity (:unused-definition \"off\") :maxFileSize 2097152).  To change
-them while the server runs, set `eglot-workspace-configuration' to
-\(:threatAnalyzer SETTINGS) as well (the server reads both)."
-  :type '(plist :key-type keyword :value-type sexp))
+  "Server settings, a plist sent under `threatAnalyzer'.
+For example (:severity (:unused-definition \"off\") :maxFileSize 2097152).
+Sent as `initializationOptions' and in every
+`workspace/didChangeConfiguration'; to change them while the server runs,
+set this and call `eglot-signal-didChangeConfiguration'.  Only the global
+value counts (see `threat-analyzer-eglot-directory-settings')."
+  :type '(plist :key-type keyword :value-type sexp)
+  :risky t)
+
+(defcustom threat-analyzer-eglot-directory-settings nil
+  "Non-nil: a project's `eglot-workspace-configuration' reaches threat-analyzer.
+Eglot treats that variable as safe, so a repository's `.dir-locals.el' sets it
+without asking, and the server cannot tell your settings from the repository's:
+a repository could turn every finding off or lift the size limit.  With nil (the
+default) threat-analyzer gets `threat-analyzer-eglot-settings' only.  With t it
+gets the project's configuration, as other servers do (or yours when the
+project has none): only for repositories whose settings you trust.  Only the
+global value counts."
+  :type 'boolean
+  :risky t)
 
 (defcustom threat-analyzer-eglot-modes
   '(python-mode python-ts-mode
@@ -96,12 +121,37 @@ want that."
 (put 'threat-analyzer-gal-mode 'eglot-language-id "gal")
 (put 'threat-analyzer-threatspec-mode 'eglot-language-id "threatspec")
 
+(defun threat-analyzer-eglot--user-settings ()
+  "The user's settings, as the server reads them: (:threatAnalyzer SETTINGS)."
+  (list :threatAnalyzer (or (default-value 'threat-analyzer-eglot-settings) eglot--{})))
+
 (defun threat-analyzer-eglot-contact (&optional _interactive)
   "The Eglot contact for threat-analyzer: the program and its settings."
-  (append (list threat-analyzer-eglot-program)
-          (when threat-analyzer-eglot-settings
-            (list :initializationOptions
-                  (list :threatAnalyzer threat-analyzer-eglot-settings)))))
+  (append (list (default-value 'threat-analyzer-eglot-program))
+          (when (default-value 'threat-analyzer-eglot-settings)
+            (list :initializationOptions (threat-analyzer-eglot--user-settings)))))
+
+(defun threat-analyzer-eglot--server-p (server)
+  "Non-nil if SERVER, an Eglot connection, is threat-analyzer (its `serverInfo')."
+  (equal (plist-get (eglot--server-info server) :name) "threat-analyzer"))
+
+(defun threat-analyzer-eglot--configuration (configuration server &rest args)
+  "Around CONFIGURATION, `eglot--workspace-configuration-plist', of SERVER, ARGS.
+For threat-analyzer: the user's settings, not the project's, unless
+`threat-analyzer-eglot-directory-settings' is non-nil.  The project's value
+is then not even computed (it may be a function from `.dir-locals.el')."
+  (cond ((not (threat-analyzer-eglot--server-p server)) (apply configuration server args))
+        ((default-value 'threat-analyzer-eglot-directory-settings)
+         (or (apply configuration server args) (threat-analyzer-eglot--user-settings)))
+        (t (threat-analyzer-eglot--user-settings))))
+
+(if (fboundp 'eglot--workspace-configuration-plist)
+    (advice-add 'eglot--workspace-configuration-plist :around
+                #'threat-analyzer-eglot--configuration)
+  ;; Another Eglot: say that the protection is missing rather than pretend.
+  (display-warning 'threat-analyzer
+                   "This Eglot has no `eglot--workspace-configuration-plist': a project's
+`eglot-workspace-configuration' (e.g. from .dir-locals.el) reaches threat-analyzer."))
 
 (defun threat-analyzer-eglot--served-p (mode entries)
   "Non-nil if one of ENTRIES (of `eglot-server-programs') serves MODE."

@@ -4,9 +4,12 @@
 # Chromium on a copy of examples/webshop: the exposure reaches the Problems view and the status
 # bar, completion after `#` lists threat ids, go-to-definition jumps, and the data-flow diagram
 # panel renders the server's SVG and opens the annotation of a clicked element
-# (tests/editors/vscode/e2e.cjs). Screenshots: $CARGO_TARGET_DIR/editors-artifacts/*.png.
+# (tests/editors/vscode/e2e.cjs). Then a hostile workspace, whose .vscode/settings.json names
+# its own script as the server, is opened trusted and in Restricted Mode: the script never runs
+# (issue 12, item 1). Screenshots: $CARGO_TARGET_DIR/editors-artifacts/*.png.
 #
 #   tests/editors/run-vscode.sh                       build, package, test
+#   tests/editors/run-vscode.sh --hostile             only the hostile-workspace sessions
 #   tests/editors/run-vscode.sh --self-check          also prove the test can fail (a wrong line)
 #   tests/editors/run-vscode.sh --update-screenshot   also refresh editors/vscode/images/screenshot.png
 #   SERVER=/path/to/threat-analyzer tests/editors/run-vscode.sh   test that binary (no cargo build)
@@ -20,11 +23,13 @@ cd "$repo"
 
 self_check=0
 update_screenshot=0
+hostile_only=0
 for arg in "$@"; do
   case "$arg" in
     --self-check) self_check=1 ;;
     --update-screenshot) update_screenshot=1 ;;
-    *) echo "usage: $0 [--self-check] [--update-screenshot]" >&2; exit 2 ;;
+    --hostile) hostile_only=1 ;;
+    *) echo "usage: $0 [--self-check] [--update-screenshot] [--hostile]" >&2; exit 2 ;;
   esac
 done
 
@@ -98,19 +103,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_code_server NAME: a fresh profile and workspace under $tmp/NAME; sets cs_url, ws.
+# plant_hostile_workspace WS MARKER: the attack of issue 12, item 1. The repository ships a
+# script that records it ran (in MARKER) and then starts the real server, so nothing looks
+# wrong, and a .vscode/settings.json naming it as the server (relative, as a repository would)
+# and lowering the exposure to a note (so the tests can see the file is read).
+plant_hostile_workspace() {
+  local ws=$1 marker=$2
+  mkdir -p "$ws/tools" "$ws/.vscode"
+  printf '#!/bin/sh\necho "planted server ran: $0 $*" >%q\nexec %q "$@"\n' "$marker" "$server" >"$ws/tools/ta-helper"
+  chmod +x "$ws/tools/ta-helper"
+  cat >"$ws/.vscode/settings.json" <<'JSON'
+{
+  "threatAnalyzer.server.path": "tools/ta-helper",
+  "threatAnalyzer.severity": { "unmitigated-exposure": "note" }
+}
+JSON
+}
+
+# start_code_server NAME TRUST: a fresh profile and workspace under $tmp/NAME; sets cs_url, ws.
+# TRUST: `off` (Workspace Trust disabled: every folder trusted, no dialog), `prompt` (enabled,
+# the trust dialog asks on start-up) or `restricted` (enabled, no dialog: Restricted Mode).
+# With HOSTILE_MARKER set, the workspace is planted (plant_hostile_workspace).
 start_code_server() {
-  local name=$1
+  local name=$1 trust=$2
   local dir="$tmp/$name"
   mkdir -p "$dir/user/User" "$dir/extensions"
   ws="$dir/webshop"
   cp -R examples/webshop "$ws"
   mkdir "$ws/.git"
+  if [ -n "${HOSTILE_MARKER:-}" ]; then
+    plant_hostile_workspace "$ws" "$HOSTILE_MARKER"
+  fi
   "$NODE24" "$CODE_SERVER" --user-data-dir "$dir/user" --extensions-dir "$dir/extensions" \
     --install-extension "$vsix" >"$dir/install.log" 2>&1 \
     || { cat "$dir/install.log"; echo "run-vscode.sh: installing the .vsix failed" >&2; return 1; }
   node -e '
-    const [file, server] = process.argv.slice(1);
+    const [file, server, trust] = process.argv.slice(1);
     require("fs").writeFileSync(file, JSON.stringify({
       "threatAnalyzer.server.path": server,
       "threatAnalyzer.trace.server": "messages",
@@ -128,15 +156,18 @@ start_code_server() {
       "files.autoSave": "off",
       "editor.fontSize": 13,
       "window.commandCenter": false,
-      "security.workspace.trust.enabled": false
+      "security.workspace.trust.enabled": trust !== "off",
+      "security.workspace.trust.startupPrompt": trust === "prompt" ? "always" : "never"
     }, null, 2));
-  ' "$dir/user/User/settings.json" "$server"
+  ' "$dir/user/User/settings.json" "$server" "$trust"
+  local trust_flag=()
+  [ "$trust" = off ] && trust_flag=(--disable-workspace-trust)
   local port
   port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$port" >"$dir/config.yaml"
   setsid "$NODE24" "$CODE_SERVER" --config "$dir/config.yaml" --user-data-dir "$dir/user" \
     --extensions-dir "$dir/extensions" --disable-telemetry --disable-update-check \
-    --disable-workspace-trust --disable-getting-started-override "$ws" >"$dir/code-server.log" 2>&1 &
+    "${trust_flag[@]}" --disable-getting-started-override "$ws" >"$dir/code-server.log" 2>&1 &
   cs_pgid=$!
   cs_url="http://127.0.0.1:$port/?folder=$(node -e 'console.log(encodeURIComponent(process.argv[1]))' "$ws")"
   for _ in $(seq 1 300); do
@@ -152,11 +183,11 @@ start_code_server() {
   return 1
 }
 
-# run_e2e NAME [ENV=VALUE...]: one workbench session; prints PASS/FAIL lines.
+# run_e2e NAME TRUST [ENV=VALUE...]: one workbench session; prints PASS/FAIL lines.
 run_e2e() {
-  local name=$1
-  shift
-  start_code_server "$name"
+  local name=$1 trust=$2
+  shift 2
+  start_code_server "$name" "$trust"
   local status=0
   env TA_ARTIFACTS="$artifacts" "$@" TA_URL="$cs_url" TA_WORKSPACE="$ws" TA_SERVER="$server" \
     CHROMIUM="$CHROMIUM" PLAYWRIGHT="$PLAYWRIGHT" \
@@ -179,7 +210,7 @@ print_logs() {
 if [ "$self_check" = 1 ]; then
   step "self-check: expecting the exposure on a wrong line must fail"
   wrong=$(($(grep -n '@exposes Shop.Api.Orders to #idor' examples/webshop/api/orders.py | cut -d: -f1) + 1))
-  if run_e2e self-check TA_EXPECT_LINE="$wrong" TA_ONLY=diagnostics TA_ARTIFACTS="$tmp/self-check-artifacts" | tee "$tmp/self-check.out"; then
+  if run_e2e self-check off TA_EXPECT_LINE="$wrong" TA_ONLY=diagnostics TA_ARTIFACTS="$tmp/self-check-artifacts" | tee "$tmp/self-check.out"; then
     echo "run-vscode.sh: self-check FAILED: the test passed with a wrong expected line" >&2
     exit 1
   fi
@@ -193,13 +224,30 @@ fi
 cs_version=$(basename "$(dirname "$(dirname "$(dirname "$CODE_SERVER")")")")
 chromium_version=$("$CHROMIUM" --version 2>/dev/null || echo "chromium ?")
 step "code-server $cs_version, $chromium_version, server: $server"
-if run_e2e main; then
-  step "run-vscode.sh: PASS (screenshots in $artifacts)"
-else
-  print_logs main
-  echo "run-vscode.sh: FAIL" >&2
-  exit 1
+if [ "$hostile_only" = 0 ]; then
+  if run_e2e main off; then
+    step "main session: PASS"
+  else
+    print_logs main
+    echo "run-vscode.sh: FAIL" >&2
+    exit 1
+  fi
 fi
+
+# The hostile workspace, trusted through the dialog and in Restricted Mode: its script never
+# runs (the marker stays absent) and the user's server does.
+for trust in prompt restricted; do
+  name=hostile-$trust
+  marker="$tmp/$name.marker"
+  hostile=$([ "$trust" = prompt ] && echo trusted || echo restricted)
+  step "hostile workspace, $hostile"
+  if ! HOSTILE_MARKER="$marker" run_e2e "$name" "$trust" TA_HOSTILE="$hostile" TA_MARKER="$marker"; then
+    print_logs "$name"
+    echo "run-vscode.sh: FAIL (hostile workspace, $hostile)" >&2
+    exit 1
+  fi
+done
+step "run-vscode.sh: PASS (screenshots in $artifacts)"
 
 if [ "$update_screenshot" = 1 ]; then
   # The Marketplace page's picture: a palette-reduced copy of the overview screenshot.

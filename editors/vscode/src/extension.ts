@@ -50,10 +50,21 @@ function firstFolder(): vscode.WorkspaceFolder | undefined {
   return vscode.workspace.workspaceFolders?.[0];
 }
 
+/**
+ * A setting that chooses what runs (`server.path`, `server.log`), from the user's (or remote)
+ * settings only. The manifest already makes them machine-scoped, which VS Code never reads
+ * from a workspace; ignoring workspace values here as well keeps that true in editors that
+ * do not honour scopes.
+ */
+function userSetting(key: string): unknown {
+  const inspected = vscode.workspace.getConfiguration('threatAnalyzer').inspect(key);
+  return inspected?.globalValue ?? inspected?.defaultValue;
+}
+
 function locateServer(): ServerResolution {
+  const configured = userSetting('server.path');
   return resolveServer({
-    configured: vscode.workspace.getConfiguration('threatAnalyzer').get<string>('server.path'),
-    workspaceFolder: firstFolder()?.uri.fsPath,
+    configured: typeof configured === 'string' ? configured : undefined,
     envPath: process.env.PATH ?? '',
     pathExt: process.env.PATHEXT,
     platform: process.platform,
@@ -112,7 +123,7 @@ async function startClient(): Promise<void> {
   const serverOptions: ServerOptions = {
     command: resolution.path,
     transport: TransportKind.stdio,
-    options: { env: serverEnvironment(get, process.env), cwd: firstFolder()?.uri.fsPath },
+    options: { env: serverEnvironment(userSetting, process.env), cwd: firstFolder()?.uri.fsPath },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),

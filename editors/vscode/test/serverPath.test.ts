@@ -57,13 +57,47 @@ test('nothing found: the message gives the install command', () => {
   assert.ok(r.kind === 'missing' && r.message.includes(INSTALL_COMMAND));
 });
 
-test('expands ~, ${userHome} and ${workspaceFolder}; relative paths are relative to the folder', () => {
-  const l = { platform: 'linux' as const, homedir: '/home/u', workspaceFolder: '/ws' };
-  assert.equal(expandConfiguredPath('~/bin/ta', l), '/home/u/bin/ta');
-  assert.equal(expandConfiguredPath('${userHome}/ta', l), '/home/u/ta');
-  assert.equal(expandConfiguredPath('${workspaceFolder}/target/debug/ta', l), '/ws/target/debug/ta');
-  assert.equal(expandConfiguredPath('target/ta', l), '/ws/target/ta');
-  assert.equal(expandConfiguredPath('/abs/ta', l), '/abs/ta');
+test('expands ~ and ${userHome}; absolute paths stay', () => {
+  const l = { platform: 'linux' as const, homedir: '/home/u' };
+  assert.deepEqual(expandConfiguredPath('~/bin/ta', l), { path: '/home/u/bin/ta' });
+  assert.deepEqual(expandConfiguredPath('${userHome}/ta', l), { path: '/home/u/ta' });
+  assert.deepEqual(expandConfiguredPath('/abs/ta', l), { path: '/abs/ta' });
+});
+
+// A repository's .vscode/settings.json once set "threatAnalyzer.server.path": "tools/ta-helper",
+// which resolved against the workspace and ran the repository's own script.
+test('a relative or ${workspaceFolder} server path is refused, never resolved against the workspace', () => {
+  const ws = tempDir();
+  const planted = makeFile(ws, 'ta-helper', 0o755);
+  const onPath = tempDir();
+  makeFile(onPath, 'threat-analyzer', 0o755);
+  const previous = process.cwd();
+  process.chdir(ws); // even where the extension host's directory is the workspace
+  try {
+    for (const configured of ['ta-helper', './ta-helper', '${workspaceFolder}/ta-helper', '${workspaceFolderBasename}/x']) {
+      const r = resolveServer({ ...base, configured, envPath: onPath });
+      assert.equal(r.kind, 'missing', configured);
+      assert.ok(r.kind === 'missing' && r.fromSetting && r.message.includes(`"${configured}"`), configured);
+      assert.ok(r.kind === 'missing' && !r.message.includes(planted), configured);
+    }
+  } finally {
+    process.chdir(previous);
+  }
+});
+
+test('PATH: relative entries (the current directory) are never searched', () => {
+  const ws = tempDir();
+  fs.mkdirSync(path.join(ws, 'bin'));
+  makeFile(path.join(ws, 'bin'), 'threat-analyzer', 0o755);
+  makeFile(ws, 'threat-analyzer', 0o755);
+  const previous = process.cwd();
+  process.chdir(ws);
+  try {
+    const r = resolveServer({ ...base, envPath: ['.', 'bin', ''].join(':') });
+    assert.equal(r.kind, 'missing');
+  } finally {
+    process.chdir(previous);
+  }
 });
 
 test('Windows: PATH entries are tried with each PATHEXT extension', () => {

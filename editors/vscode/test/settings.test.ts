@@ -4,10 +4,13 @@ import {
   changedKeys,
   CODE_ACTION_DIALECTS,
   DIAGNOSTIC_CODES,
+  PROCESS_SETTING_KEYS,
+  RESTRICTED_SETTING_KEYS,
   SERVER_SETTING_KEYS,
   serverEnvironment,
   serverSettings,
   SEVERITY_LEVELS,
+  WORKSPACE_SETTING_KEYS,
 } from '../src/lib/settings';
 import { manifest, readRepo, rustFunction } from './repo';
 
@@ -87,4 +90,39 @@ test('changedKeys names the touched settings', () => {
   const touched = new Set(['threatAnalyzer.exclude', 'threatAnalyzer.server.path']);
   assert.deepEqual(changedKeys((s) => touched.has(s), SERVER_SETTING_KEYS), ['exclude']);
   assert.deepEqual(changedKeys((s) => touched.has(s), ['server.path', 'server.log']), ['server.path']);
+});
+
+test('settings that choose the program are machine-scoped: never read from a workspace', () => {
+  const props = manifest().contributes.configuration.properties;
+  for (const key of PROCESS_SETTING_KEYS) {
+    assert.equal(props[`threatAnalyzer.${key}`].scope, 'machine', key);
+  }
+});
+
+test('Restricted Mode: a workspace cannot set what runs or what is reported', () => {
+  const untrusted = manifest().capabilities.untrustedWorkspaces;
+  assert.equal(untrusted.supported, 'limited');
+  assert.ok(untrusted.description);
+  assert.deepEqual(
+    [...untrusted.restrictedConfigurations].sort(),
+    RESTRICTED_SETTING_KEYS.map((k) => `threatAnalyzer.${k}`).sort(),
+  );
+  // Every server setting and every process setting is restricted.
+  for (const key of [...SERVER_SETTING_KEYS, ...PROCESS_SETTING_KEYS]) {
+    if (!(key in WORKSPACE_SETTING_KEYS)) {
+      assert.ok((RESTRICTED_SETTING_KEYS as readonly string[]).includes(key), key);
+    }
+  }
+});
+
+test('every contributed setting is either restricted or says why a workspace may set it', () => {
+  const contributed = Object.keys(manifest().contributes.configuration.properties).map((k) =>
+    k.replace(/^threatAnalyzer\./, ''),
+  );
+  const restricted = new Set<string>(RESTRICTED_SETTING_KEYS);
+  const allowed = new Set(Object.keys(WORKSPACE_SETTING_KEYS));
+  for (const key of contributed) {
+    assert.ok(restricted.has(key) !== allowed.has(key), `${key}: in exactly one of the two lists`);
+  }
+  assert.deepEqual([...restricted, ...allowed].sort(), [...contributed].sort());
 });

@@ -4,6 +4,11 @@
 ;; TA_REPO (the repository), TA_SERVER (the built server) and optionally TA_EXPECT_LINE (what
 ;; --self-check sets to a wrong line).  Loads the SHIPPED editors/emacs/threat-analyzer-eglot.el.
 ;;
+;; The workspace carries a hostile `.dir-locals.el' (issue 12, item 14): it turns the
+;; unmitigated-exposure diagnostic off through `eglot-workspace-configuration', which Eglot
+;; treats as safe.  The shipped file keeps it from the server, so the diagnostics check still
+;; sees the exposure, and the directory-settings check shows the file is live.
+;;
 ;; Every check prints one `PASS name' or `FAIL name: reason' line; a failing check does not stop
 ;; the others.  Exits 0 when all pass, 1 otherwise.  Waits are generous and never asserted on.
 
@@ -20,6 +25,11 @@
 (load (expand-file-name "editors/emacs/threat-analyzer-eglot.el" (getenv "TA_REPO")) nil t)
 (setq threat-analyzer-eglot-program (getenv "TA_SERVER"))
 (setq eglot-sync-connect 10)
+
+(defconst ta-planted-configuration '(:threatAnalyzer (:severity (:unmitigated-exposure "off")))
+  "What the repository's `.dir-locals.el' asks the server for.")
+(with-temp-file (expand-file-name ".dir-locals.el" ta-root)
+  (prin1 `((nil . ((eglot-workspace-configuration . ,ta-planted-configuration)))) (current-buffer)))
 
 (defvar ta-buffer nil "The buffer of api/orders.py.")
 (defvar ta-server nil "The Eglot server.")
@@ -106,6 +116,36 @@
           (error "severity %S, want eglot-error" (flymake-diagnostic-type d)))
         (unless (string-match-p "#idor" (flymake-diagnostic-text d))
           (error "the exposure does not name #idor: %s" (flymake-diagnostic-text d)))))))
+
+(ta-check directory-settings
+  (with-current-buffer ta-buffer
+    ;; The planted file is live: Emacs applied it without asking, and Eglot would send it.
+    (unless (equal eglot-workspace-configuration ta-planted-configuration)
+      (error "the .dir-locals.el was not applied: %S" eglot-workspace-configuration))
+    (let ((sent (eglot--workspace-configuration-plist ta-server)))
+      (unless (equal sent (threat-analyzer-eglot--user-settings))
+        (error "threat-analyzer is sent %S, want the user's settings" sent)))
+    (let ((threat-analyzer-eglot-directory-settings t))
+      (unless (equal (eglot--workspace-configuration-plist ta-server) ta-planted-configuration)
+        (error "with threat-analyzer-eglot-directory-settings, the project's settings are not sent")))
+    ;; Eglot 1.9 also takes a function as safe (any list is) and calls it: for threat-analyzer
+    ;; it is not even called.
+    (let* ((called nil)
+           (eglot-workspace-configuration (lambda (_server) (setq called t) nil)))
+      (eglot--workspace-configuration-plist ta-server)
+      (when called (error "a function in eglot-workspace-configuration was called")))
+    ;; Buffer-local values (as a .dir-locals.el would make them) do not count.
+    (setq-local threat-analyzer-eglot-directory-settings t)
+    (setq-local threat-analyzer-eglot-program "tools/planted-server")
+    (unwind-protect
+        (progn
+          (unless (equal (eglot--workspace-configuration-plist ta-server) (threat-analyzer-eglot--user-settings))
+            (error "a buffer-local threat-analyzer-eglot-directory-settings let the project's settings through"))
+          (unless (equal (car (threat-analyzer-eglot-contact)) (getenv "TA_SERVER"))
+            (error "a buffer-local threat-analyzer-eglot-program is what Eglot would start: %S"
+                   (threat-analyzer-eglot-contact))))
+      (kill-local-variable 'threat-analyzer-eglot-directory-settings)
+      (kill-local-variable 'threat-analyzer-eglot-program))))
 
 (ta-check completion
   (with-current-buffer ta-buffer

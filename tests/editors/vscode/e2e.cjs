@@ -11,6 +11,11 @@
 // binary, to compute expectations from the same model), TA_ARTIFACTS, CHROMIUM, PLAYWRIGHT
 // (directory with node_modules/playwright-core), TA_EXPECT_LINE (self-check: a wrong line must
 // fail), TA_ONLY (comma-separated check names).
+//
+// TA_HOSTILE=trusted|restricted runs the hostile-workspace checks instead: the workspace's own
+// .vscode/settings.json names its planted script `tools/ta-helper` as the server (which would
+// create TA_MARKER, then run the real server) and turns the exposure off; the folder is
+// trusted through the Workspace Trust dialog, or left in Restricted Mode.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -99,9 +104,11 @@ async function openInExplorer(page, segments) {
 /** Console lines of the page and its frames that report a Content-Security-Policy refusal. */
 const cspReports = [];
 
+const hostile = process.env.TA_HOSTILE;
 const checks = [];
-function check(name, fn) {
-  checks.push({ name, fn });
+/** A check of the normal run (or, with `group` 'hostile', of a TA_HOSTILE run). */
+function check(name, fn, group = 'main') {
+  checks.push({ name, fn, group });
 }
 
 check('workbench', async (page) => {
@@ -382,7 +389,7 @@ check('missing-server', async (page) => {
   await page.locator('.settings-editor .settings-header').waitFor({ timeout: TIMEOUT });
   await page.waitForTimeout(500);
   await page.keyboard.type('threatAnalyzer.server.path', { delay: 10 }); // the search box has the focus
-  // In a remote window (code-server) machine-overridable settings are edited on the Remote tab.
+  // In a remote window (code-server) machine-scoped settings are edited on the Remote tab.
   await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: /^Remote/ }).click();
   const field = page.locator('.settings-editor .setting-item-text', { hasText: 'binary' }).locator('input').first();
   await field.waitFor({ state: 'visible', timeout: TIMEOUT });
@@ -398,6 +405,55 @@ check('missing-server', async (page) => {
   await field.fill(good);
   await page.locator('.statusbar-item', { hasText: /\b1 open exposure\b/ }).first().waitFor({ timeout: TIMEOUT });
 });
+
+// The hostile workspace (issue 12, item 1): whatever the trust, the repository's script never
+// runs as the server, and the user's server (threatAnalyzer.server.path in the user settings)
+// does.
+check(
+  'hostile-trust',
+  async (page) => {
+    await page.goto(process.env.TA_URL, { timeout: TIMEOUT });
+    await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT });
+    if (hostile === 'trusted') {
+      const trust = page.locator('.monaco-dialog-box .monaco-button', { hasText: /Yes, I trust/ }).first();
+      await trust.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await trust.click();
+      await page.locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: TIMEOUT });
+    } else if (hostile === 'restricted') {
+      await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: TIMEOUT });
+    } else {
+      throw new Error(`TA_HOSTILE is "${hostile}", want trusted or restricted`);
+    }
+    await page.locator('.monaco-workbench .explorer-folders-view').waitFor({ timeout: TIMEOUT });
+    await openInExplorer(page, ['api', 'orders.py']);
+    await screenshot(page, `vscode-hostile-${hostile}.png`);
+  },
+  'hostile',
+);
+
+check(
+  'hostile-server',
+  async (page) => {
+    const marker = process.env.TA_MARKER;
+    // Indexing done and the exposure counted (whatever its level): a server has answered.
+    const item = page.locator('.statusbar-item', { hasText: /\b1 open exposure\b/ }).first();
+    await item.waitFor({ state: 'visible', timeout: TIMEOUT });
+    // It is the user's: the planted script leaves the marker before starting any server.
+    if (fs.existsSync(marker)) throw new Error(`the workspace's planted script ran: ${fs.readFileSync(marker, 'utf8').trim()}`);
+    // The settings file is live: a trusted workspace may set levels (the exposure is a note),
+    // Restricted Mode ignores them (it keeps its default level).
+    await item.click();
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'unmitigated-exposure' }).first();
+    await row.waitFor({ state: 'visible', timeout: TIMEOUT });
+    const icon = (await row.locator('.codicon-info, .codicon-warning, .codicon-error').first().getAttribute('class')) ?? '';
+    const level = /codicon-(info|warning|error)/.exec(icon)?.[1];
+    await screenshot(page, `vscode-hostile-${hostile}-problems.png`);
+    if (hostile === 'restricted' ? level === 'info' || level === undefined : level !== 'info') {
+      throw new Error(`the exposure is shown as ${level ?? `"${icon}"`}: the workspace's level was ${hostile === 'restricted' ? 'applied in Restricted Mode' : 'not applied'}`);
+    }
+  },
+  'hostile',
+);
 
 (async () => {
   fs.mkdirSync(artifacts, { recursive: true });
@@ -425,7 +481,8 @@ check('missing-server', async (page) => {
         out(`  console: ${cspReports.at(-1)}`);
       }
     });
-    for (const { name, fn } of checks) {
+    for (const { name, fn, group } of checks) {
+      if (group !== (hostile ? 'hostile' : 'main')) continue;
       if (only && !only.has(name) && name !== 'workbench') continue;
       try {
         await fn(page);
@@ -434,7 +491,7 @@ check('missing-server', async (page) => {
         failed += 1;
         out(`FAIL ${name}: ${(e && e.message ? e.message : String(e)).split('\n')[0]}`);
         await screenshot(page, `vscode-failed-${name}.png`).catch(() => {});
-        if (name === 'workbench') break;
+        if (name === 'workbench' || name === 'hostile-trust') break;
       }
     }
   } finally {

@@ -32,8 +32,34 @@ export const SERVER_SETTING_KEYS = [
   'cache',
 ] as const;
 
-/** Settings that change how the server process is started (a restart applies them). */
+/**
+ * Settings that change how the server process is started (a restart applies them). They are
+ * machine-scoped: VS Code never reads them from a workspace, trusted or not.
+ */
 export const PROCESS_SETTING_KEYS = ['server.path', 'server.log'] as const;
+
+/**
+ * Settings that choose what runs or what is checked and reported: in Restricted Mode VS Code
+ * ignores a workspace's value of each (`capabilities.untrustedWorkspaces.restrictedConfigurations`),
+ * so an untrusted repository cannot turn findings off, hide files or lift the size limit.
+ */
+export const RESTRICTED_SETTING_KEYS = [
+  ...PROCESS_SETTING_KEYS,
+  'severity',
+  'maxFileSize',
+  'include',
+  'exclude',
+  'cache',
+] as const;
+
+/**
+ * Settings a workspace may set even in Restricted Mode, and why that is harmless. Every
+ * contributed setting is in exactly one of the two lists (a test checks the manifest).
+ */
+export const WORKSPACE_SETTING_KEYS = {
+  'trace.server': 'only adds the protocol trace to the Threat Analyzer output',
+  codeActionDialect: 'only chooses the dialect of edits the user applies',
+} as const;
 
 /** Reads one `threatAnalyzer.<key>` setting (VS Code: `getConfiguration('threatAnalyzer').get`). */
 export type SettingGetter = (key: string) => unknown;
