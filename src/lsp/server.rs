@@ -323,9 +323,10 @@ fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
     }
 }
 
-/// Says why a changed path is not read: at `info` when the walk would report it as skipped
-/// (a link, a pipe, a file too large, outside the folders), at `debug` for what is simply not
-/// part of the project (deleted, ignored, hidden, another language).
+/// Says why a path (changed on disk, or a closed document) is not read: at `info` when the
+/// walk would report it as skipped (a link, a pipe, a file too large, outside the folders), at
+/// `debug` for what is simply not part of the project (deleted, ignored, hidden, another
+/// language).
 fn log_not_read(path: &Path, why: &walk::NotIndexed) {
     use walk::{NotIndexed, SkipReason};
     match why {
@@ -335,7 +336,7 @@ fn log_not_read(path: &Path, why: &walk::NotIndexed) {
         | NotIndexed::Skipped(SkipReason::Hidden | SkipReason::UnknownLanguage) => {
             tracing::debug!(path = %path.display(), "not read: {why}");
         }
-        _ => tracing::info!(path = %path.display(), "changed on disk, not read: {why}"),
+        _ => tracing::info!(path = %path.display(), "not read from disk: {why}"),
     }
 }
 
