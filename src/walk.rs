@@ -2,7 +2,9 @@
 //!
 //! Owns: every byte `check` reads from disk. Finds files with the `ignore` crate (the walker
 //! behind ripgrep), decides which to skip and why, reads them, and parses the candidates in
-//! parallel into [`FileFacts`]. Must never: analyse (that is `analysis`'s job) or print (the CLI
+//! parallel into [`FileFacts`]. The same rules answer "would the walk index this path?" for
+//! paths named one at a time ([`WalkRules`]: the language server's file events and closed
+//! documents) and "may an edit go there?" ([`within_folders`]). Must never: analyse (that is `analysis`'s job) or print (the CLI
 //! decides what to show; every skipped file comes back with a [`SkipReason`]).
 //!
 //! # Which files are read
@@ -300,43 +302,11 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
             found.add_direct_file(root);
             continue;
         }
-        let config = root.join(THREATSPEC_CONFIG);
-        if config.is_file() {
-            for entry in read_threatspec_config(&config)? {
-                let target = normalize(&root.join(&entry.path));
-                confine_to_project(root, &target).map_err(|why| WalkError::Config {
-                    path: config.clone(),
-                    message: format!("paths entry {:?} {why}", entry.path),
-                })?;
-                let meta = std::fs::metadata(&target).map_err(|error| WalkError::Config {
-                    path: config.clone(),
-                    message: format!("paths entry {:?}: {}: {error}", entry.path, target.display()),
-                })?;
-                if !meta.is_dir() && !meta.is_file() {
-                    return Err(WalkError::Config {
-                        path: config.clone(),
-                        message: format!(
-                            "paths entry {:?}: {}: {}",
-                            entry.path,
-                            target.display(),
-                            not_regular()
-                        ),
-                    });
-                }
-                if meta.is_dir() {
-                    let mut ignore = entry.ignore.clone();
-                    ignore.extend(options.exclude.iter().cloned());
-                    let overrides = file_filter(&target, &options.include, &ignore)
-                        .map_err(|message| WalkError::Config { path: config.clone(), message })?;
-                    found.walk_dir(&target, overrides);
-                } else {
-                    found.add_direct_file(&target);
-                }
+        for start in walk_starts(root, options)? {
+            match start {
+                WalkStart::Dir(dir, overrides) => found.walk_dir(&dir, overrides),
+                WalkStart::File(file) => found.add_direct_file(&file),
             }
-        } else {
-            let overrides = file_filter(root, &options.include, &options.exclude)
-                .map_err(|message| WalkError::Glob { message })?;
-            found.walk_dir(root, overrides);
         }
     }
 
@@ -440,6 +410,250 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
     Ok(Scan { index, files_scanned, skipped, root: base, cache })
+}
+
+/// Where the walk of the directory `root` starts: the directory itself with the include/exclude
+/// filter, or, when `root` holds a `threatspec.yaml`, each of its `paths:` (see the module
+/// docs). One plan for [`scan_from`] and [`WalkRules`].
+enum WalkStart {
+    Dir(PathBuf, Option<ignore::overrides::Override>),
+    File(PathBuf),
+}
+
+fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Vec<WalkStart>, WalkError> {
+    let config = root.join(THREATSPEC_CONFIG);
+    if !config.is_file() {
+        let overrides = file_filter(root, &options.include, &options.exclude)
+            .map_err(|message| WalkError::Glob { message })?;
+        return Ok(vec![WalkStart::Dir(root.to_path_buf(), overrides)]);
+    }
+    let mut starts = Vec::new();
+    for entry in read_threatspec_config(&config)? {
+        let target = normalize(&root.join(&entry.path));
+        confine_to_project(root, &target).map_err(|why| WalkError::Config {
+            path: config.clone(),
+            message: format!("paths entry {:?} {why}", entry.path),
+        })?;
+        let meta = std::fs::metadata(&target).map_err(|error| WalkError::Config {
+            path: config.clone(),
+            message: format!("paths entry {:?}: {}: {error}", entry.path, target.display()),
+        })?;
+        if !meta.is_dir() && !meta.is_file() {
+            return Err(WalkError::Config {
+                path: config.clone(),
+                message: format!("paths entry {:?}: {}: {}", entry.path, target.display(), not_regular()),
+            });
+        }
+        if meta.is_dir() {
+            let mut ignore = entry.ignore.clone();
+            ignore.extend(options.exclude.iter().cloned());
+            let overrides = file_filter(&target, &options.include, &ignore)
+                .map_err(|message| WalkError::Config { path: config.clone(), message })?;
+            starts.push(WalkStart::Dir(target, overrides));
+        } else {
+            starts.push(WalkStart::File(target));
+        }
+    }
+    Ok(starts)
+}
+
+/// Why the walk would not index a path that something other than the walk names (the
+/// language server's file events and closed documents).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotIndexed {
+    /// Not inside any walked folder (lexically: an absolute path without `.` or `..`).
+    Outside,
+    /// Not there (deleted, or never created).
+    Missing,
+    /// Left out by an ignore file, the include/exclude globs or `threatspec.yaml`'s `paths:`
+    /// (or below a directory that is).
+    Ignored,
+    /// The folder cannot be walked at all (its `threatspec.yaml` does not parse, ...).
+    Unwalkable(String),
+    /// Found and skipped, as the walk would skip it (or a directory on the way to it).
+    Skipped(SkipReason),
+    /// A directory the walk descends into (its files are checked one by one).
+    Directory,
+}
+
+impl fmt::Display for NotIndexed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotIndexed::Outside => f.write_str("outside the workspace folders"),
+            NotIndexed::Missing => f.write_str("not found"),
+            NotIndexed::Ignored => {
+                f.write_str("ignored (ignore files, include/exclude, threatspec.yaml paths)")
+            }
+            NotIndexed::Unwalkable(why) => write!(f, "its folder cannot be indexed: {why}"),
+            NotIndexed::Skipped(reason) => reason.fmt(f),
+            NotIndexed::Directory => f.write_str("a directory"),
+        }
+    }
+}
+
+/// "Would the walk of these folders index this path?": the walk's own rules, applied to paths
+/// named one at a time. A path is indexed when it lies inside a folder, every directory on the
+/// way to it is one the walk descends into (no symbolic link, no hidden name, not ignored), and
+/// it is a regular file of a known language within the size limit that no ignore rule leaves
+/// out. Each directory on the way is listed by the walk's own walker (so ignore files apply
+/// exactly as in a full walk), once per [`WalkRules`]: check a batch of paths with one value.
+pub struct WalkRules {
+    roots: Vec<PathBuf>,
+    options: WalkOptions,
+    /// Walk starts per folder.
+    starts: std::collections::HashMap<PathBuf, Result<Vec<WalkStart>, String>>,
+    /// What the walker makes of each entry of a directory listed so far, by (start, directory).
+    listed: std::collections::HashMap<(PathBuf, PathBuf), std::collections::HashMap<PathBuf, Listed>>,
+}
+
+/// A directory entry as the walker classified it, with its size for files.
+#[derive(Clone)]
+enum Listed {
+    File(u64),
+    Dir,
+    Skipped(SkipReason),
+}
+
+impl WalkRules {
+    /// The rules of a walk of `roots` (absolute folders) with `options`.
+    pub fn new(roots: &[PathBuf], options: &WalkOptions) -> WalkRules {
+        WalkRules {
+            roots: roots.iter().map(|r| normalize(r)).collect(),
+            options: options.clone(),
+            starts: Default::default(),
+            listed: Default::default(),
+        }
+    }
+
+    /// The file's language when the walk would index `path`, else why not.
+    pub fn check(&mut self, path: &Path) -> Result<Language, NotIndexed> {
+        if !path.is_absolute() || normalize(path) != path {
+            return Err(NotIndexed::Outside);
+        }
+        let roots: Vec<PathBuf> =
+            self.roots.iter().filter(|r| path.starts_with(r) && path != *r).cloned().collect();
+        let mut verdict = Err(NotIndexed::Outside);
+        for root in roots {
+            verdict = self.check_under(&root, path);
+            if verdict.is_ok() {
+                break;
+            }
+        }
+        verdict
+    }
+
+    fn check_under(&mut self, root: &Path, path: &Path) -> Result<Language, NotIndexed> {
+        let options = &self.options;
+        let starts = self
+            .starts
+            .entry(root.to_path_buf())
+            .or_insert_with(|| walk_starts(root, options).map_err(|e| e.to_string()));
+        let starts = starts.as_ref().map_err(|why| NotIndexed::Unwalkable(why.clone()))?;
+        let mut verdict = Err(NotIndexed::Ignored);
+        let mut found = None;
+        for start in starts {
+            match start {
+                WalkStart::File(file) if file == path => {
+                    // Named by `threatspec.yaml`: read like a file named directly, but never
+                    // through a link.
+                    verdict = match std::fs::symlink_metadata(path) {
+                        Err(_) => Err(NotIndexed::Missing),
+                        Ok(m) if m.file_type().is_symlink() => Err(NotIndexed::Skipped(SkipReason::Symlink)),
+                        Ok(m) if !m.is_file() => Err(NotIndexed::Skipped(SkipReason::NotRegular)),
+                        Ok(m) => Ok(m.len()),
+                    };
+                    break;
+                }
+                WalkStart::Dir(dir, _) if path == dir => return Err(NotIndexed::Directory),
+                WalkStart::Dir(dir, overrides) if path.starts_with(dir) => {
+                    found = Some((dir.clone(), overrides.clone()));
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if let Some((dir, overrides)) = found {
+            verdict = self.descend(&dir, overrides, path);
+        }
+        let size = verdict?;
+        let language = Language::from_path(path).ok_or(NotIndexed::Skipped(SkipReason::UnknownLanguage))?;
+        let limit = self.options.max_file_size;
+        if size > limit {
+            return Err(NotIndexed::Skipped(SkipReason::TooLarge { size, limit }));
+        }
+        Ok(language)
+    }
+
+    /// Follows `path` down from the walk start `start`, one listed directory at a time; the
+    /// file's size when the walker would read it.
+    fn descend(
+        &mut self,
+        start: &Path,
+        overrides: Option<ignore::overrides::Override>,
+        path: &Path,
+    ) -> Result<u64, NotIndexed> {
+        let rel = path.strip_prefix(start).map_err(|_| NotIndexed::Outside)?;
+        let mut dir = start.to_path_buf();
+        let count = rel.components().count();
+        for (i, component) in rel.components().enumerate() {
+            let child = dir.join(component);
+            let entries = self
+                .listed
+                .entry((start.to_path_buf(), dir.clone()))
+                .or_insert_with(|| list_dir(&dir, overrides.clone()));
+            let last = i + 1 == count;
+            match entries.get(&child) {
+                None if std::fs::symlink_metadata(&child).is_err() => return Err(NotIndexed::Missing),
+                None => return Err(NotIndexed::Ignored),
+                Some(Listed::Skipped(reason)) => return Err(NotIndexed::Skipped(reason.clone())),
+                Some(Listed::File(size)) if last => return Ok(*size),
+                Some(Listed::Dir) if !last => {}
+                Some(Listed::File(_)) => return Err(NotIndexed::Missing),
+                Some(Listed::Dir) => return Err(NotIndexed::Directory),
+            }
+            dir = child;
+        }
+        Err(NotIndexed::Missing)
+    }
+}
+
+/// The entries of `dir` that the walker (ignore rules included) lets through, classified.
+fn list_dir(
+    dir: &Path,
+    overrides: Option<ignore::overrides::Override>,
+) -> std::collections::HashMap<PathBuf, Listed> {
+    let mut builder = walker(dir, overrides);
+    builder.max_depth(Some(1));
+    builder
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.depth() == 1)
+        .filter_map(|entry| {
+            let listed = match classify(&entry)? {
+                EntryKind::File => Listed::File(entry.metadata().map_or(0, |m| m.len())),
+                EntryKind::Dir => Listed::Dir,
+                EntryKind::Skipped(reason) => Listed::Skipped(reason),
+            };
+            Some((entry.into_path(), listed))
+        })
+        .collect()
+}
+
+/// Whether `path` lies inside one of `roots` with no symbolic link on the way (every component
+/// below the folder is checked with `lstat`; a missing one counts as outside): where the
+/// language server may make the editor write.
+pub fn within_folders(path: &Path, roots: &[PathBuf]) -> bool {
+    if !path.is_absolute() || normalize(path) != path {
+        return false;
+    }
+    roots.iter().map(|r| normalize(r)).filter(|root| path.starts_with(root) && path != root).any(|root| {
+        let Ok(rel) = path.strip_prefix(&root) else { return false };
+        let mut at = root.clone();
+        rel.components().all(|c| {
+            at.push(c);
+            std::fs::symlink_metadata(&at).is_ok_and(|m| !m.file_type().is_symlink())
+        })
+    })
 }
 
 /// Most files read in parallel between two checks of the project limits.
@@ -553,30 +767,20 @@ impl Found {
     }
 
     fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
-        let mut builder = WalkBuilder::new(dir);
-        builder.hidden(false).require_git(false).follow_links(false);
-        if let Some(overrides) = overrides {
-            builder.overrides(overrides);
-        }
-        builder.build_parallel().run(|| {
+        walker(dir, overrides).build_parallel().run(|| {
             Box::new(|result| {
                 match result {
-                    Ok(entry) => {
-                        let Some(file_type) = entry.file_type() else {
-                            return WalkState::Continue;
-                        };
-                        if entry.depth() > 0 && is_hidden_name(entry.file_name().as_encoded_bytes()) {
-                            self.skip(entry.path().to_path_buf(), SkipReason::Hidden);
-                            return if file_type.is_dir() { WalkState::Skip } else { WalkState::Continue };
+                    Ok(entry) => match classify(&entry) {
+                        Some(EntryKind::File) => self.consider(entry.path(), entry.metadata().ok()),
+                        Some(EntryKind::Dir) | None => {}
+                        Some(EntryKind::Skipped(reason)) => {
+                            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                            self.skip(entry.path().to_path_buf(), reason);
+                            if is_dir {
+                                return WalkState::Skip;
+                            }
                         }
-                        if file_type.is_symlink() {
-                            self.skip(entry.path().to_path_buf(), SkipReason::Symlink);
-                        } else if file_type.is_file() {
-                            self.consider(entry.path(), entry.metadata().ok());
-                        } else if !file_type.is_dir() {
-                            self.skip(entry.path().to_path_buf(), SkipReason::NotRegular);
-                        }
-                    }
+                    },
                     Err(err) => {
                         let path = error_path(&err).unwrap_or_else(|| dir.to_path_buf());
                         self.skip(path, SkipReason::Unreadable(err.to_string()));
@@ -586,6 +790,44 @@ impl Found {
             })
         });
     }
+}
+
+/// The walker of `dir`: ignore files honoured (also outside a git repository), hidden names
+/// and links left to [`classify`], links never followed.
+fn walker(dir: &Path, overrides: Option<ignore::overrides::Override>) -> WalkBuilder {
+    let mut builder = WalkBuilder::new(dir);
+    builder.hidden(false).require_git(false).follow_links(false);
+    if let Some(overrides) = overrides {
+        builder.overrides(overrides);
+    }
+    builder
+}
+
+/// What the walk makes of an entry its ignore rules let through.
+enum EntryKind {
+    /// A regular file: read when its language is known.
+    File,
+    /// A directory to descend into.
+    Dir,
+    /// Not read, for this reason (a skipped directory is not descended into).
+    Skipped(SkipReason),
+}
+
+/// The walk's rule for one entry: hidden names (but `.guardlink`), symbolic links and what is
+/// neither a regular file nor a directory are skipped. `None`: no file type (nothing to do).
+fn classify(entry: &ignore::DirEntry) -> Option<EntryKind> {
+    let file_type = entry.file_type()?;
+    Some(if entry.depth() > 0 && is_hidden_name(entry.file_name().as_encoded_bytes()) {
+        EntryKind::Skipped(SkipReason::Hidden)
+    } else if file_type.is_symlink() {
+        EntryKind::Skipped(SkipReason::Symlink)
+    } else if file_type.is_file() {
+        EntryKind::File
+    } else if file_type.is_dir() {
+        EntryKind::Dir
+    } else {
+        EntryKind::Skipped(SkipReason::NotRegular)
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -767,14 +1009,15 @@ fn parse(bytes: Vec<u8>, rel: FilePath, language: Language, encode: bool) -> (Ou
 
 /// Reads and parses one file by the walk's rules (size limit, regular files only, binary and
 /// UTF-8 checks, prefilter, BOM): `Ok(None)` when it holds neither annotations nor syntax
-/// errors. The language server reads single files with it too, so both apply one rule.
+/// errors. The language server reads single files with it too (after [`WalkRules::check`]),
+/// so both apply one rule; a last component that became a symbolic link is not followed.
 pub fn read_file_facts(
     abs: &Path,
     key: FilePath,
     language: Language,
     max_file_size: u64,
 ) -> Result<Option<FileFacts>, SkipReason> {
-    let bytes = read_source(abs, max_file_size)?;
+    let bytes = read_bounded(abs, max_file_size, false)?;
     let Some(text) = decode(bytes)? else { return Ok(None) };
     let facts = FileFacts::new(key, language, text);
     Ok((!facts.parsed.annotations.is_empty() || !facts.parsed.errors.is_empty()).then_some(facts))
@@ -809,13 +1052,28 @@ fn not_regular() -> io::Error {
 // @mitigates ThreatAnalyzer.Walk against #hostile-content using #bounded-reads
 // @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #bounded-reads
 pub fn read_source(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
+    read_bounded(path, limit, true)
+}
+
+/// [`read_source`]; with `follow_link` false, a path whose last component is a symbolic link
+/// is refused (`O_NOFOLLOW`), so a file swapped for a link after it was checked is not read.
+fn read_bounded(path: &Path, limit: u64, follow_link: bool) -> Result<Vec<u8>, SkipReason> {
     use std::io::Read;
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NONBLOCK | if follow_link { 0 } else { libc::O_NOFOLLOW },
+    );
     let unreadable = |err: io::Error| SkipReason::Unreadable(err.to_string());
-    let file = options.open(path).map_err(unreadable)?;
+    let file = options.open(path).map_err(|err| {
+        #[cfg(unix)]
+        if !follow_link && err.raw_os_error() == Some(libc::ELOOP) {
+            return SkipReason::Symlink;
+        }
+        unreadable(err)
+    })?;
     let meta = file.metadata().map_err(unreadable)?;
     if !meta.is_file() {
         return Err(SkipReason::NotRegular);
@@ -1115,5 +1373,115 @@ mod tests {
         assert!(parse_threatspec_config("paths:\n  - path: 3").is_err());
         assert!(parse_threatspec_config("paths: [src\n").is_err());
         assert!(parse_threatspec_config("- a\n- b\n").is_err());
+    }
+
+    /// A tree with every kind of path the walk leaves out, plus files it reads.
+    #[cfg(unix)]
+    fn rules_fixture() -> (tempfile::TempDir, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let put = |rel: &str, text: &str| {
+            let p = d.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        let annotated = "# @asset A\n";
+        for rel in ["a.py", "src/b.py", "build/c.py", "src/gen/d.py", "src/e.py"] {
+            put(rel, annotated);
+        }
+        put(".guardlink/defs.gal", "@asset A\n");
+        put(".hidden/f.py", annotated);
+        put("g.unknown", annotated);
+        put("big.py", &format!("{annotated}{}", "#\n".repeat(100)));
+        put(".gitignore", "build/\n/src/gen\n");
+        put("src/.ignore", "e.py\n");
+        std::fs::write(outside.path().join("o.py"), annotated).unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.join("linked")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("o.py"), d.join("link.py")).unwrap();
+        (dir, outside)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walk_rules_refuse_what_the_walk_leaves_out() {
+        let (dir, outside) = rules_fixture();
+        let d = dir.path();
+        let options =
+            WalkOptions { max_file_size: 100, exclude: vec!["excluded.py".into()], ..WalkOptions::default() };
+        std::fs::write(d.join("excluded.py"), "# @asset A\n").unwrap();
+        let mut rules = WalkRules::new(&[d.to_path_buf()], &options);
+        let mut check = |rel: &str| rules.check(&d.join(rel));
+        assert_eq!(check("a.py"), Ok(Language::Python));
+        assert_eq!(check("src/b.py"), Ok(Language::Python));
+        assert!(check(".guardlink/defs.gal").is_ok());
+        assert_eq!(check("build/c.py"), Err(NotIndexed::Ignored));
+        assert_eq!(check("src/gen/d.py"), Err(NotIndexed::Ignored));
+        assert_eq!(check("src/e.py"), Err(NotIndexed::Ignored));
+        assert_eq!(check("excluded.py"), Err(NotIndexed::Ignored));
+        assert_eq!(check(".hidden/f.py"), Err(NotIndexed::Skipped(SkipReason::Hidden)));
+        assert_eq!(check("g.unknown"), Err(NotIndexed::Skipped(SkipReason::UnknownLanguage)));
+        assert_eq!(check("big.py"), Err(NotIndexed::Skipped(SkipReason::TooLarge { size: 211, limit: 100 })));
+        assert_eq!(check("linked/o.py"), Err(NotIndexed::Skipped(SkipReason::Symlink)));
+        assert_eq!(check("link.py"), Err(NotIndexed::Skipped(SkipReason::Symlink)));
+        assert_eq!(check("missing.py"), Err(NotIndexed::Missing));
+        assert_eq!(check("src"), Err(NotIndexed::Directory));
+        assert_eq!(check("src/../a.py"), Err(NotIndexed::Outside));
+        assert_eq!(rules.check(&outside.path().join("o.py")), Err(NotIndexed::Outside));
+        assert_eq!(rules.check(Path::new("a.py")), Err(NotIndexed::Outside));
+    }
+
+    /// The rules and a full walk agree on every path of the tree.
+    #[cfg(unix)]
+    #[test]
+    fn walk_rules_agree_with_the_walk() {
+        let (dir, _outside) = rules_fixture();
+        let d = dir.path().to_path_buf();
+        let options = WalkOptions { absolute_paths: true, ..WalkOptions::default() };
+        let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
+        let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
+        let mut stack = vec![d.clone()];
+        let mut checked = 0;
+        while let Some(at) = stack.pop() {
+            for entry in std::fs::read_dir(&at).unwrap().flatten() {
+                let path = entry.path();
+                if entry.file_type().unwrap().is_dir() {
+                    stack.push(path.clone());
+                }
+                let indexed = scan.index.file(&path.to_string_lossy()).is_some();
+                assert_eq!(
+                    rules.check(&path).is_ok(),
+                    indexed,
+                    "{}: {:?}",
+                    path.display(),
+                    rules.check(&path)
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 10, "{checked}");
+        // A `threatspec.yaml` narrows both the same way.
+        std::fs::write(d.join(THREATSPEC_CONFIG), "paths:\n  - src\n  - a.py\n").unwrap();
+        let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
+        let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
+        for rel in ["a.py", "src/b.py", "build/c.py", "big.py", ".guardlink/defs.gal"] {
+            let path = d.join(rel);
+            let indexed = scan.index.file(&path.to_string_lossy()).is_some();
+            assert_eq!(rules.check(&path).is_ok(), indexed, "{rel}: {:?}", rules.check(&path));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn within_folders_only_without_links() {
+        let (dir, outside) = rules_fixture();
+        let roots = [dir.path().to_path_buf()];
+        assert!(within_folders(&dir.path().join("src/b.py"), &roots));
+        assert!(within_folders(&dir.path().join("build/c.py"), &roots));
+        assert!(!within_folders(&dir.path().join("linked/o.py"), &roots));
+        assert!(!within_folders(&dir.path().join("link.py"), &roots));
+        assert!(!within_folders(&dir.path().join("src/../../x.py"), &roots));
+        assert!(!within_folders(&outside.path().join("o.py"), &roots));
+        assert!(!within_folders(&dir.path().join("src/b.py"), &[]));
     }
 }

@@ -34,6 +34,9 @@ pub struct Document {
     pub rope: Rope,
     pub version: i32,
     pub language: Language,
+    /// Edits were applied since the facts were last derived (the server derives them when the
+    /// index is next read).
+    pub facts_pending: bool,
     tree: Option<Tree>,
     /// Comment ranges of the text `tree` was last parsed from (`None`: read them all).
     comments: Option<Vec<(usize, usize)>>,
@@ -51,6 +54,7 @@ impl Document {
             rope: Rope::from_str(text),
             version,
             language,
+            facts_pending: false,
             tree: None,
             comments: None,
             edits: Vec::new(),

@@ -127,16 +127,38 @@ pub struct EditStyle {
     pub document_changes: bool,
     /// The dialect code actions write new annotations in (a setting).
     pub dialect: ca::WriteDialect,
+    /// The workspace folders: edits go only to files inside them (see [`workspace_edit`]).
+    pub roots: Vec<std::path::PathBuf>,
 }
 
 /// Edits as a `WorkspaceEdit`: versioned document edits (open files carry their version)
-/// when the client supports `documentChanges`, else a plain `changes` map.
+/// when the client supports `documentChanges`, else a plain `changes` map. Refused (with the
+/// reason) when an edit would change a file outside the workspace folders, or reach one
+/// through a symbolic link: a repository's annotations never make the editor write elsewhere.
+// @exposes ThreatAnalyzer.Server to #path-traversal -- "a rename or quick fix edits every file naming an entity"
+// @mitigates ThreatAnalyzer.Server against #path-traversal using #confined-workspace
 pub fn workspace_edit(
     index: &ProjectIndex,
     edits: &[Edit],
     style: &EditStyle,
     unit: ColumnUnit,
-) -> WorkspaceEdit {
+) -> Result<WorkspaceEdit, String> {
+    let outside: Vec<&str> = edits
+        .iter()
+        .map(|e| &*e.file)
+        .filter(|file| {
+            file.starts_with('/') && !crate::walk::within_folders(std::path::Path::new(file), &style.roots)
+        })
+        .collect();
+    if let Some(first) = outside.first() {
+        let mut files = outside.clone();
+        files.sort_unstable();
+        files.dedup();
+        return Err(format!(
+            "this would edit {} file(s) outside the workspace folders or behind a symbolic link (such as {first}): nothing was changed",
+            files.len()
+        ));
+    }
     let mut by_file: BTreeMap<&str, Vec<TextEdit>> = BTreeMap::new();
     for e in edits {
         let Some(facts) = index.file(&e.file) else { continue };
@@ -158,11 +180,14 @@ pub fn workspace_edit(
                 })
             })
             .collect();
-        WorkspaceEdit { document_changes: Some(DocumentChanges::Edits(changes)), ..WorkspaceEdit::default() }
+        Ok(WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(changes)),
+            ..WorkspaceEdit::default()
+        })
     } else {
         let changes =
             by_file.into_iter().filter_map(|(file, edits)| Some((convert::uri_of(file)?, edits))).collect();
-        WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }
+        Ok(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() })
     }
 }
 
@@ -237,14 +262,21 @@ pub fn code_actions(
     let range = convert::text_range(&facts.text, &facts.line_index, range, unit);
     ca::code_actions_in(index, analysis, diagnostics, key, range, style.dialect)
         .into_iter()
-        .map(|a| {
+        .filter_map(|a| {
+            let edit = match workspace_edit(index, &a.edits, style, unit) {
+                Ok(edit) => edit,
+                Err(why) => {
+                    tracing::info!("code action {:?} not offered: {why}", a.title);
+                    return None;
+                }
+            };
             let fixed: Vec<Diagnostic> = a
                 .diagnostics
                 .iter()
                 .filter_map(|&i| diagnostics.get(i))
                 .filter_map(|d| super::server::to_lsp(index, d, unit))
                 .collect();
-            CodeActionOrCommand::CodeAction(CodeAction {
+            Some(CodeActionOrCommand::CodeAction(CodeAction {
                 title: a.title,
                 kind: Some(match a.kind {
                     ca::ActionKind::QuickFix => CodeActionKind::QUICKFIX,
@@ -252,10 +284,10 @@ pub fn code_actions(
                     ca::ActionKind::RefactorRewrite => CodeActionKind::REFACTOR_REWRITE,
                 }),
                 diagnostics: (!fixed.is_empty()).then_some(fixed),
-                edit: Some(workspace_edit(index, &a.edits, style, unit)),
+                edit: Some(edit),
                 is_preferred: a.preferred.then_some(true),
                 ..CodeAction::default()
-            })
+            }))
         })
         .collect()
 }

@@ -5,13 +5,18 @@
 //! diagnostics, and the one file the server writes: the `threat-analyzer.showDfd` preview, in
 //! the user's cache directory and never inside a workspace folder (`preview`). Must never:
 //! compute an IDE answer or render anything itself (that is `analysis::ide` and `render`), hold
-//! a lock across an `.await`, await a client request inside a handler, or write to a user's
-//! files.
+//! a lock across an `.await`, await a client request inside a handler, write to a user's
+//! files, read a file from disk that `walk::WalkRules` does not admit (whoever named it: the
+//! watcher, the client's file events, `didClose`), or offer an edit to a file outside the
+//! workspace folders or behind a symbolic link.
 //!
 //! Concurrency (see `design/architecture.md`): tower-lsp-server runs up to four handlers at a
-//! time, so `didOpen`/`didChange`/`didClose` apply their edit and replace the file's facts in
-//! the index *before* their first `.await`; edits therefore apply in arrival order. Readers take
-//! the index's read lock for a synchronous computation and release it. One diagnostics task
+//! time, so `didOpen`/`didChange`/`didClose` apply their edit *before* their first `.await`;
+//! edits therefore apply in arrival order. `didOpen` and `didClose` replace the file's facts in
+//! the index at once; `didChange` only marks the document, and whatever reads the index next
+//! (every request, the diagnostics task) first derives the facts of marked documents, so a
+//! burst of keystrokes costs one derivation. Readers take the index's read lock for a
+//! synchronous computation and release it. One diagnostics task
 //! debounces changes (50 ms), computes the project's diagnostics for one index revision
 //! (incrementally: `Analysis::update` re-resolves only edited files while no definition
 //! changed), drops the result if the revision moved meanwhile (and then recomputes at once,

@@ -14,7 +14,7 @@ use dashmap::DashMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -153,6 +153,13 @@ struct State {
     analysis: Mutex<Option<(u64, Arc<Analysis>)>>,
     /// Held by a workspace indexing run while it scans and merges one folder.
     indexing: Mutex<()>,
+    /// Some open document has edits whose facts are not in the index yet.
+    edits_pending: AtomicBool,
+    /// Held while open documents' facts are derived and stored, and by `didOpen`/`didClose`
+    /// while they replace a document, so a derivation never lands after its document closed.
+    deriving: Mutex<()>,
+    /// Facts derived from open documents so far (`threat-analyzer.status` reports it).
+    documents_derived: AtomicU64,
     shutting_down: AtomicBool,
     /// Files changed on disk since the index cache was last written.
     cache_stale: AtomicBool,
@@ -205,6 +212,7 @@ impl State {
             versions: self.docs.iter().map(|d| (d.key().to_string(), d.version)).collect(),
             document_changes: self.document_changes.load(Ordering::Relaxed),
             dialect: self.settings.read().map(|s| s.dialect).unwrap_or_default(),
+            roots: self.roots.read().map(|r| r.clone()).unwrap_or_default(),
         }
     }
 
@@ -231,16 +239,58 @@ impl State {
         self.changed.notify_one();
     }
 
-    /// Facts for `key` from disk (used when a document closes: the disk version wins again).
-    fn facts_from_disk(&self, key: &FilePath) -> Option<FileFacts> {
+    /// The walk's rules for the current workspace folders and settings: every file the server
+    /// reads from disk outside a full walk passes [`walk::WalkRules::check`] first.
+    fn walk_rules(&self) -> walk::WalkRules {
+        let roots = self.roots.read().map(|r| r.clone()).unwrap_or_default();
+        let options = self.settings.read().map(|s| s.walk_options()).unwrap_or_default();
+        walk::WalkRules::new(&roots, &options)
+    }
+
+    /// Facts for `key` from disk, when the walk would index it (`Ok(None)`: it holds no
+    /// annotation). `untitled:` and other schemes have no absolute key, so nothing to read
+    /// (and their key is never taken for a path relative to our directory).
+    // @mitigates ThreatAnalyzer.Server against #path-traversal using #confined-workspace
+    fn facts_from_disk(
+        &self,
+        rules: &mut walk::WalkRules,
+        key: &FilePath,
+    ) -> std::result::Result<Option<FileFacts>, walk::NotIndexed> {
         let path = Path::new(&**key);
-        // Only files on disk have absolute keys; `untitled:` and other schemes have none to
-        // read (and their key must never be taken for a path relative to our directory).
-        if !path.is_absolute() {
-            return None;
+        let language = rules.check(path)?;
+        walk::read_file_facts(path, key.clone(), language, self.max_file_size())
+            .map_err(walk::NotIndexed::Skipped)
+    }
+
+    /// Derives the facts of every open document with edits not yet in the index and stores
+    /// them. `didChange` only applies its edits; whatever reads the index next (a request, the
+    /// diagnostics task) calls this first, so a burst of keystrokes costs one derivation of
+    /// the document, not one per keystroke.
+    // @mitigates ThreatAnalyzer.Server against #resource-exhaustion using #coalesced-edits
+    fn derive_pending(&self) {
+        if !self.edits_pending.load(Ordering::Acquire) {
+            return;
         }
-        let language = Language::from_path(path)?;
-        walk::read_file_facts(path, key.clone(), language, self.max_file_size()).ok().flatten()
+        let _deriving = self.deriving.lock().unwrap_or_else(|e| e.into_inner());
+        // Cleared before looking: an edit applied from now on sets it again.
+        self.edits_pending.store(false, Ordering::Release);
+        let max_size = self.max_file_size();
+        let pending: Vec<FilePath> =
+            self.docs.iter().filter(|d| d.facts_pending).map(|d| d.key().clone()).collect();
+        for key in pending {
+            let derived = {
+                let Some(mut doc) = self.docs.get_mut(&key) else { continue };
+                if !doc.facts_pending {
+                    continue;
+                }
+                doc.facts_pending = false;
+                (doc.facts(key.clone(), max_size), doc.version)
+            };
+            self.documents_derived.fetch_add(1, Ordering::Relaxed);
+            // The document's lock is released first: indexing takes the index's lock, then a
+            // document's.
+            self.set_facts_at(&key, Some(derived.0), Some(derived.1));
+        }
     }
 
     /// The size limit for files and open documents (the `maxFileSize` setting).
@@ -249,43 +299,59 @@ impl State {
     }
 }
 
-/// Applies changes on disk: re-reads files that exist, forgets those (and whole directories)
-/// that do not. Open documents are left alone: the buffer wins.
+/// Applies changes on disk, whoever reported them (our watcher or the client): re-reads the
+/// files the walk would index, and forgets what the index held at (or under) any other path:
+/// deleted, ignored, replaced by a link, outside the folders. Open documents are left alone:
+/// the buffer wins.
 fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
     tracing::debug!(count = changes.len(), "files changed on disk");
-    let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
-    let settings = state.settings.read().map(|s| s.clone()).unwrap_or_default();
-    let filtered_out = |path: &Path| {
-        roots.iter().filter(|r| path.starts_with(r)).any(|root| {
-            walk::file_filter(root, &settings.include, &settings.exclude)
-                .ok()
-                .flatten()
-                .is_some_and(|f| f.matched(path, false).is_ignore())
-        })
-    };
+    let mut rules = state.walk_rules();
     state.cache_stale.store(true, Ordering::Relaxed);
     for super::watch::Changed(path) in changes {
         let key: FilePath = path.to_string_lossy().as_ref().into();
         if state.docs.contains_key(&key) {
             continue;
         }
-        if path.is_file() {
-            if super::watch::indexable(&path, &roots) && !filtered_out(&path) {
-                let facts = state.facts_from_disk(&key);
-                state.set_facts(&key, facts);
+        match state.facts_from_disk(&mut rules, &key) {
+            Ok(facts) => state.set_facts(&key, facts),
+            // Its files come with events of their own.
+            Err(walk::NotIndexed::Directory) => {}
+            Err(why) => {
+                log_not_read(&path, &why);
+                forget_under(state, &key);
             }
-            continue;
         }
-        // Gone: the file itself, or every indexed file under a removed directory.
-        let prefix = format!("{key}/");
-        let gone: Vec<FilePath> = {
-            let index = state.index_read();
-            index.files().map(|f| f.path.clone()).filter(|p| *p == key || p.starts_with(&prefix)).collect()
-        };
-        for p in gone {
-            if !state.docs.contains_key(&p) {
-                state.set_facts(&p, None);
-            }
+    }
+}
+
+/// Says why a path (changed on disk, or a closed document) is not read: at `info` when the
+/// walk would report it as skipped (a link, a pipe, a file too large, outside the folders), at
+/// `debug` for what is simply not part of the project (deleted, ignored, hidden, another
+/// language).
+fn log_not_read(path: &Path, why: &walk::NotIndexed) {
+    use walk::{NotIndexed, SkipReason};
+    match why {
+        NotIndexed::Missing
+        | NotIndexed::Ignored
+        | NotIndexed::Directory
+        | NotIndexed::Skipped(SkipReason::Hidden | SkipReason::UnknownLanguage) => {
+            tracing::debug!(path = %path.display(), "not read: {why}");
+        }
+        _ => tracing::info!(path = %path.display(), "not read from disk: {why}"),
+    }
+}
+
+/// Forgets the indexed file `key` and every indexed file under the directory `key` (open
+/// documents excepted).
+fn forget_under(state: &State, key: &FilePath) {
+    let prefix = format!("{key}/");
+    let gone: Vec<FilePath> = {
+        let index = state.index_read();
+        index.files().map(|f| f.path.clone()).filter(|p| *p == *key || p.starts_with(&prefix)).collect()
+    };
+    for p in gone {
+        if !state.docs.contains_key(&p) {
+            state.set_facts(&p, None);
         }
     }
 }
@@ -369,6 +435,9 @@ impl Backend {
             completion: Mutex::new(None),
             indexed_versions: Mutex::new(HashMap::new()),
             indexing: Mutex::new(()),
+            edits_pending: AtomicBool::new(false),
+            deriving: Mutex::new(()),
+            documents_derived: AtomicU64::new(0),
             shutting_down: AtomicBool::new(false),
             cache_stale: AtomicBool::new(false),
         });
@@ -437,6 +506,7 @@ impl Backend {
     // @mitigates ThreatAnalyzer.Server against #parser-crash using #panic-isolation
     /// Runs `f` with the index read-locked; a panic becomes an error response.
     fn read<T>(&self, f: impl FnOnce(&ProjectIndex, ColumnUnit) -> T) -> Result<T> {
+        self.state.derive_pending();
         let unit = self.state.unit();
         let index = self.state.index_read();
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&index, unit))).map_err(|_| {
@@ -715,6 +785,7 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
         }
         let unit = state.unit();
         let overrides = state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
+        state.derive_pending();
         let computed = {
             let index = state.index_read();
             let revision = index.revision();
@@ -976,6 +1047,8 @@ impl LanguageServer for Backend {
         let max_size = self.state.max_file_size();
         let mut document = Document::new(&doc.text, doc.version, language, max_size);
         let facts = document.facts(key.clone(), max_size);
+        self.state.documents_derived.fetch_add(1, Ordering::Relaxed);
+        let _deriving = self.state.deriving.lock().unwrap_or_else(|e| e.into_inner());
         self.state.docs.insert(key.clone(), document);
         self.state.set_facts_at(&key, Some(facts), Some(doc.version));
     }
@@ -983,9 +1056,9 @@ impl LanguageServer for Backend {
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let key = convert::key_of(&params.text_document.uri);
         let unit = self.state.unit();
-        let max_size = self.state.max_file_size();
-        // Applied synchronously, before any await, so edits keep their arrival order.
-        let facts = {
+        // Applied synchronously, before any await, so edits keep their arrival order; the
+        // facts are derived when the index is next read (`State::derive_pending`).
+        {
             let Some(mut doc) = self.state.docs.get_mut(&key) else {
                 tracing::warn!("didChange for a document that is not open: ignored");
                 return;
@@ -1004,16 +1077,29 @@ impl LanguageServer for Backend {
                 );
             }
             doc.version = params.text_document.version;
-            doc.facts(key.clone(), max_size)
-        };
-        self.state.set_facts_at(&key, Some(facts), Some(params.text_document.version));
+            doc.facts_pending = true;
+        }
+        self.state.edits_pending.store(true, Ordering::Release);
+        self.state.changed.notify_one();
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let key = convert::key_of(&params.text_document.uri);
-        self.state.docs.remove(&key);
-        // The file on disk is the truth again (or nothing, for an unsaved buffer).
-        let facts = self.state.facts_from_disk(&key);
+        let _deriving = self.state.deriving.lock().unwrap_or_else(|e| e.into_inner());
+        if self.state.docs.remove(&key).is_none() {
+            // Never opened (or closed twice): nothing to give back to the disk, and a client
+            // must not make the server read a path of its choosing.
+            tracing::warn!("didClose for a document that is not open: ignored");
+            return;
+        }
+        // The file on disk is the truth again when the walk would index it; otherwise the
+        // buffer's facts go (an unsaved buffer, a file outside the folders or behind a link).
+        let facts = self.state.facts_from_disk(&mut self.state.walk_rules(), &key).unwrap_or_else(|why| {
+            if key.starts_with('/') {
+                log_not_read(Path::new(&*key), &why);
+            }
+            None
+        });
         self.state.set_facts(&key, facts);
     }
 
@@ -1108,7 +1194,7 @@ impl LanguageServer for Backend {
         let style = self.state.edit_style();
         let result = self.at(&p.text_document.uri, Err(String::new()), |index, key, _, text, unit| {
             ide::navigation::rename(index, key, text.offset(p.position, unit), &params.new_name)
-                .map(|edits| features::workspace_edit(index, &edits, &style, unit))
+                .and_then(|edits| features::workspace_edit(index, &edits, &style, unit))
         })?;
         match result {
             Ok(edit) => Ok(Some(edit)),
@@ -1251,6 +1337,7 @@ impl LanguageServer for Backend {
                         "annotations": annotations,
                         "open_documents": self.state.docs.len(),
                         "revision": index.revision(),
+                        "documents_derived": self.state.documents_derived.load(Ordering::Relaxed),
                     })
                 })
                 .map(Some),
