@@ -1214,11 +1214,14 @@ impl LanguageServer for Backend {
                 .read(|index, _| {
                     let files = index.files().count();
                     let annotations: usize = index.files().map(|f| f.annotations().len()).sum();
+                    // Work done for this revision so far: requests reuse it rather than repeat it.
+                    let suggestion_work = self.state.analysis(index).suggestion_work();
                     serde_json::json!({
                         "files_with_annotations": files,
                         "annotations": annotations,
                         "open_documents": self.state.docs.len(),
                         "revision": index.revision(),
+                        "suggestion_work": suggestion_work,
                     })
                 })
                 .map(Some),
