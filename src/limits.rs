@@ -18,6 +18,7 @@
 //! | text held for annotated files in a project | [`MAX_PROJECT_TEXT`] bytes | as above |
 //! | elements and flows in one diagram | [`MAX_DIAGRAM_NODES`], [`MAX_DIAGRAM_EDGES`] | the diagram is refused with a message naming the scope options; a report leaves it out and says why |
 //! | "did you mean" for a dangling id | ids up to [`MAX_SUGGESTION_ID_CHARS`] characters, [`MAX_SUGGESTION_WORK`] character comparisons per analysis | the diagnostic says no similar id was looked for, and why |
+//! | tree-sitter time for a project's files together | [`MAX_PROJECT_PARSE_TIME`] | the files parsed when it runs out, and all later ones, are read with the line-comment fallback; `check` prints a note with their number |
 //! | one protocol message | 256 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread, logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them), for
@@ -50,6 +51,13 @@ pub const MAX_DIAGRAM_NODES: usize = 2_000;
 
 /// Most flows in one data-flow diagram.
 pub const MAX_DIAGRAM_EDGES: usize = 10_000;
+
+/// Tree-sitter time (summed over threads) that the files of one project may take together.
+/// Each parse also has its own budget (5 s plus 2 s per MiB), but a repository of many small
+/// pathological files (40 Lua files took 100 s) would otherwise cost that per file. Normal code
+/// parses at 3-4 MB/s, so only a project with about 100 MB of annotated-looking source
+/// reaches it honestly, and even then its line comments are still read.
+pub const MAX_PROJECT_PARSE_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Longest id (in characters) compared with known ids to suggest a fix for a dangling
 /// reference; longer ids, dangling or defined, are never compared (both distances are
