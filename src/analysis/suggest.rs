@@ -44,7 +44,7 @@ impl Suggestion {
                 "no similar id was looked for: ids longer than {MAX_SUGGESTION_ID_CHARS} characters are not compared"
             )),
             Suggestion::OverBudget => Some(format!(
-                "no similar id was looked for: the project's dangling ids used up the {MAX_SUGGESTION_WORK} character comparisons allowed for suggestions"
+                "no similar id is offered: the project's dangling ids used up the {MAX_SUGGESTION_WORK} character comparisons allowed for suggestions"
             )),
             Suggestion::Found(_) | Suggestion::None => None,
         }
