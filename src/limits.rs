@@ -17,10 +17,13 @@
 //! | annotations in a project | [`MAX_PROJECT_ANNOTATIONS`] | files after the limit (in path order) are not read; `check` exits 2 |
 //! | text held for annotated files in a project | [`MAX_PROJECT_TEXT`] bytes | as above |
 //! | elements and flows in one diagram | [`MAX_DIAGRAM_NODES`], [`MAX_DIAGRAM_EDGES`] | the diagram is refused with a message naming the scope options; a report leaves it out and says why |
+//! | "did you mean" for a dangling id | ids up to [`MAX_SUGGESTION_ID_CHARS`] characters, [`MAX_SUGGESTION_WORK`] character comparisons per analysis | the diagnostic says why it offers no similar id |
+//! | tree-sitter time for a project's files together | [`MAX_PROJECT_PARSE_TIME`] | the files parsed when it runs out, and all later ones, are read with the line-comment fallback; `check` prints a note with their number |
 //! | one protocol message | 32 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread: a request is answered with an error, a document's text gets a `resource-limit` diagnostic, the rest is logged |
 //!
-//! Time is bounded by these sizes (every pass is linear or `n log n` in them) and, for
-//! tree-sitter, by its parse budget (see `syntax::comments`).
+//! Time is bounded by these sizes (every pass is linear or `n log n` in them), for
+//! tree-sitter by its parse budget (see `syntax::comments`), and for "did you mean" (every
+//! dangling id against every known id) by [`MAX_SUGGESTION_WORK`].
 
 /// Default size limit for one file (bytes).
 pub const MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
@@ -48,3 +51,23 @@ pub const MAX_DIAGRAM_NODES: usize = 2_000;
 
 /// Most flows in one data-flow diagram.
 pub const MAX_DIAGRAM_EDGES: usize = 10_000;
+
+/// Tree-sitter time (summed over threads) that the files of one project may take together.
+/// Each parse also has its own budget (5 s plus 2 s per MiB), but a repository of many small
+/// pathological files (40 Lua files took 100 s) would otherwise cost that per file. Normal code
+/// parses at 3-4 MB/s, so only a project with about 100 MB of annotated-looking source
+/// reaches it honestly, and even then its line comments are still read.
+pub const MAX_PROJECT_PARSE_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Longest id (in characters) compared with known ids to suggest a fix for a dangling
+/// reference; longer ids, dangling or defined, are never compared (both distances are
+/// quadratic in the length). Real ids are a few words.
+pub const MAX_SUGGESTION_ID_CHARS: usize = 64;
+
+/// Most work one analysis spends on "did you mean" suggestions, in character comparisons: a
+/// pre-test of one (dangling id, known id) pair over their character counts costs 128, each
+/// string distance the product of the two lengths. The worst case (every pair needing its
+/// distances, as in a file of 4,900 dangling typos of 4,900 ids of 60 characters) spends it in
+/// well under a second; 100 dangling ids in a project of 5,000 ids cost 64,000,000 in
+/// pre-tests plus the distances of the pairs that pass them.
+pub const MAX_SUGGESTION_WORK: usize = 200_000_000;

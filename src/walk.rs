@@ -46,6 +46,11 @@
 //! on every run. Files that past runs cached still go through the same count.
 //! Callers decide what that means (`check` fails with status 2).
 //!
+//! The files of one scan share one tree-sitter time budget ([`WalkOptions::parse_budget`],
+//! [`crate::limits::MAX_PROJECT_PARSE_TIME`]): once it is spent, files are read with the
+//! line-comment fallback, counted in [`Scan::read_without_tree`], and their outcome is not
+//! cached (it depends on time, and the next run must say so again).
+//!
 //! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter -> UTF-8
 //! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither annotations
 //! nor syntax errors are counted as scanned and left out of the index.
@@ -63,8 +68,8 @@
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::FilePath;
 use crate::model::{FileFacts, ProjectIndex};
-use crate::syntax::Language;
 use crate::syntax::prefilter::may_contain_annotation;
+use crate::syntax::{Language, ParseBudget};
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
@@ -99,6 +104,9 @@ pub struct WalkOptions {
     pub exclude: Vec<String>,
     /// How much the project may hold.
     pub limits: ProjectLimits,
+    /// Tree-sitter time all files together may take ([`crate::limits::MAX_PROJECT_PARSE_TIME`];
+    /// see [`ParseBudget`]).
+    pub parse_budget: std::time::Duration,
     /// Where the index cache lives ([`crate::cache::default_dir`]); `None` = no cache.
     pub cache_dir: Option<PathBuf>,
 }
@@ -112,6 +120,7 @@ impl Default for WalkOptions {
             include: Vec::new(),
             exclude: Vec::new(),
             limits: ProjectLimits::default(),
+            parse_budget: crate::limits::MAX_PROJECT_PARSE_TIME,
             cache_dir: None,
         }
     }
@@ -185,6 +194,13 @@ pub struct Scan {
     pub root: PathBuf,
     /// What the index cache did, when one was used.
     pub cache: Option<CacheUse>,
+    /// Files read with the line-comment fallback because parsing them ran out of time (their
+    /// own budget or the project's, [`WalkOptions::parse_budget`]): comments after code and
+    /// block comments in them were not read.
+    pub read_without_tree: usize,
+    /// Parses not started because the project's budget was spent (one per such file; two for
+    /// a YAML or JSON file that mentions `x-threatspec`).
+    pub parses_refused: usize,
 }
 
 impl Scan {
@@ -327,7 +343,14 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         Some(Err(_)) => (None, None, None),
     };
     let cache_on = cache_file.is_some();
-    let context = LoadContext { options, cache: old_cache.as_deref(), cache_on, now_ns: scan_started_ns };
+    let parse_budget = ParseBudget::new(options.parse_budget);
+    let context = LoadContext {
+        options,
+        cache: old_cache.as_deref(),
+        cache_on,
+        now_ns: scan_started_ns,
+        parse_budget: &parse_budget,
+    };
 
     let total = by_path.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -349,6 +372,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let mut entries = Vec::new();
     let (mut reused, mut not_read, mut changed) = (0, 0, false);
     let (mut annotations, mut text) = (0usize, 0u64);
+    let mut read_without_tree = 0;
     let mut limit_reached = false;
     let mut pending = by_path.into_iter().peekable();
     while pending.peek().is_some() {
@@ -363,7 +387,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
             continue;
         }
         let loaded: Vec<(PathBuf, FileLoad)> = chunk.into_par_iter().map(load_one).collect();
-        for (abs, FileLoad { outcome, entry, from_cache }) in loaded {
+        for (abs, FileLoad { outcome, entry, from_cache, out_of_time }) in loaded {
+            read_without_tree += usize::from(out_of_time);
             match from_cache {
                 FromCache::No => changed |= entry.is_some(),
                 FromCache::Verified => reused += 1,
@@ -409,7 +434,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let save = save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
-    Ok(Scan { index, files_scanned, skipped, root: base, cache })
+    let parses_refused = parse_budget.refused();
+    Ok(Scan { index, files_scanned, skipped, root: base, cache, read_without_tree, parses_refused })
 }
 
 /// Where the walk of the directory `root` starts: the directory itself with the include/exclude
@@ -861,6 +887,8 @@ struct FileLoad {
     /// path that is not UTF-8).
     entry: Option<cache::Entry>,
     from_cache: FromCache,
+    /// Read with the line-comment fallback because parsing ran out of time.
+    out_of_time: bool,
 }
 
 /// Whether the cached outcome was used.
@@ -885,11 +913,13 @@ struct LoadContext<'a> {
     cache_on: bool,
     /// When this scan started (ns since the epoch): the verification time of what it reads.
     now_ns: i64,
+    /// The project's tree-sitter time.
+    parse_budget: &'a ParseBudget,
 }
 
 fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad {
     let options = context.options;
-    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No };
+    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
     if file.size > options.max_file_size {
         return uncached(Outcome::Skipped(SkipReason::TooLarge {
             size: file.size,
@@ -903,14 +933,15 @@ fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad 
         && let Some(outcome) = outcome_without_text(&old.outcome)
     {
         let entry = cache::Entry { record: old.clone(), parsed: None };
-        return FileLoad { outcome, entry: Some(entry), from_cache: FromCache::Trusted };
+        return FileLoad { outcome, entry: Some(entry), from_cache: FromCache::Trusted, out_of_time: false };
     }
     let bytes = match read_source(&file.path, options.max_file_size) {
         Ok(bytes) => bytes,
         Err(reason) => return uncached(Outcome::Skipped(reason)),
     };
     let Some((path, stat)) = key else {
-        return uncached(parse(bytes, rel, file.language, false).0);
+        let (outcome, _, out_of_time) = parse(bytes, rel, file.language, false, context.parse_budget);
+        return FileLoad { out_of_time, ..uncached(outcome) };
     };
     let record = |hash, outcome| cache::Record {
         path: path.to_string(),
@@ -936,11 +967,13 @@ fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad 
             }
             let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
             let entry = cache::Entry { record: verified, parsed };
-            return FileLoad { outcome, entry: Some(entry), from_cache };
+            return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
         }
     };
-    let (outcome, parsed) = parse(bytes, rel, file.language, true);
+    let (outcome, parsed, out_of_time) = parse(bytes, rel, file.language, true, context.parse_budget);
     let stored = match (&outcome, parsed) {
+        // What the fallback read depends on time: not kept, so the next run parses (and says so).
+        _ if out_of_time => None,
         (_, Some(blob)) => Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::New(blob)))),
         (Outcome::Scanned(None), None) => Some((cache::Outcome::NoAnnotations, None)),
         (Outcome::Skipped(SkipReason::Binary), None) => Some((cache::Outcome::Binary, None)),
@@ -950,7 +983,7 @@ fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad 
         _ => None,
     };
     let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(hash, stored), parsed });
-    FileLoad { outcome, entry, from_cache: FromCache::No }
+    FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time }
 }
 
 /// The outcome a stored entry gives without the file's text; `None` when the text is needed.
@@ -991,19 +1024,27 @@ fn reuse(
     })
 }
 
-/// Parses a file's bytes; for an annotated file also its encoded parse result for the cache.
-fn parse(bytes: Vec<u8>, rel: FilePath, language: Language, encode: bool) -> (Outcome, Option<Vec<u8>>) {
+/// Parses a file's bytes within the project's parse budget; for an annotated file also its
+/// encoded parse result for the cache; `true` when parsing ran out of time.
+fn parse(
+    bytes: Vec<u8>,
+    rel: FilePath,
+    language: Language,
+    encode: bool,
+    parse_budget: &ParseBudget,
+) -> (Outcome, Option<Vec<u8>>, bool) {
     let text = match decode(bytes) {
-        Err(reason) => return (Outcome::Skipped(reason), None),
-        Ok(None) => return (Outcome::Scanned(None), None),
+        Err(reason) => return (Outcome::Skipped(reason), None, false),
+        Ok(None) => return (Outcome::Scanned(None), None, false),
         Ok(Some(text)) => text,
     };
-    let facts = FileFacts::new(rel, language, text);
+    let (parsed, out_of_time) = crate::syntax::parse_file_in(language, &text, Some(parse_budget));
+    let facts = FileFacts::from_parsed(rel, language, text, parsed);
     if facts.is_empty() {
-        (Outcome::Scanned(None), None)
+        (Outcome::Scanned(None), None, out_of_time)
     } else {
         let blob = encode.then(|| cache::encode_parsed(&facts.parsed));
-        (Outcome::Scanned(Some(facts)), blob)
+        (Outcome::Scanned(Some(facts)), blob, out_of_time)
     }
 }
 

@@ -11,12 +11,14 @@
 //! `sql-injection` are the same threat.
 
 use super::Analysis;
+use super::suggest::{Suggester, Suggestion};
 use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
 use crate::model::names::{ancestors, normalize_name};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, Severity};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
 
 pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -60,18 +62,20 @@ fn syntax_errors(facts: &FileFacts, out: &mut Vec<Diagnostic>) {
 }
 
 fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
-    let mut known: HashMap<EntityKind, Vec<&str>> = HashMap::default();
+    let mut suggester = Suggester::new(index);
     for (file, fact, id) in &analysis.dangling {
-        let candidates = known.entry(fact.kind).or_insert_with(|| index.known_ids(fact.kind));
-        let best = closest(id, candidates);
+        let suggestion = suggester.suggest(fact.kind, id);
         let written = index.file(file).map_or(String::new(), |f| f.slice(fact.range).to_string());
         let mut message = format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str());
         let mut d = diag(Code::DanglingReference, file, fact.name_range, String::new());
-        if let Some(best) = best {
+        if let Some(reason) = suggestion.not_searched_reason() {
+            message.push_str(&format!(" ({reason})"));
+        }
+        if let Suggestion::Found(best) = &suggestion {
             message.push_str(&format!("; did you mean `{best}`?"));
             d.fix = Some(Fix {
                 label: format!("Change to `{best}`"),
-                edits: vec![Edit { file: file.clone(), range: fact.name_range, new_text: best.to_string() }],
+                edits: vec![Edit { file: file.clone(), range: fact.name_range, new_text: best.clone() }],
             });
             if let Some(site) = index.definitions_by_id(best).first() {
                 d.related.push(Related {
@@ -84,16 +88,7 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
         d.message = message;
         out.push(d);
     }
-}
-
-/// The most similar id, if it is similar enough to be what was meant.
-fn closest<'a>(id: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (*c, strsim::jaro_winkler(id, c)))
-        .filter(|(c, score)| *score >= 0.8 || strsim::damerau_levenshtein(id, c) <= 2)
-        .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-        .map(|(c, _)| c)
+    analysis.suggestion_work.fetch_add(suggester.work(), Ordering::Relaxed);
 }
 
 fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {

@@ -1,13 +1,15 @@
 //! Analysis: what the project's annotations mean, in editor-neutral terms.
 //!
 //! Owns: resolving every reference of the project once ([`Analysis`]), the diagnostics
-//! ([`diagnostics`]), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
+//! ([`diagnostics`], computed once per analysis, with the bounded "did you mean" search of
+//! `suggest`), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
 //! inlay hints), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
 //! types.
 
 mod diagnostics;
 pub mod ide;
+mod suggest;
 
 use crate::diagnostic::{Diagnostic, FilePath, Level};
 use crate::model::FileFacts;
@@ -15,7 +17,8 @@ use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, Severity};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHashSet};
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Counts for `check`'s summary. Field names are public (the JSON output's `summary`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -58,6 +61,11 @@ pub struct Analysis {
     /// [`Analysis::update`] can tell what it may reuse.
     tables_revision: u64,
     sources: HashMap<FilePath, Arc<FileFacts>>,
+    /// The project's diagnostics, computed on first use: their "did you mean" searches are
+    /// the costly part, and pulled reports and every code action would otherwise repeat them.
+    diagnostics: OnceLock<Vec<Diagnostic>>,
+    /// Work done for "did you mean" suggestions by this analysis (see `suggest`).
+    suggestion_work: AtomicUsize,
 }
 
 impl Analysis {
@@ -127,9 +135,17 @@ impl Analysis {
 }
 
 impl Analysis {
-    /// All diagnostics of the project, sorted by file and position.
+    /// All diagnostics of the project, sorted by file and position. `index` must be the index
+    /// this analysis was made from: they are computed once, on the first call.
     pub fn diagnostics(&self, index: &ProjectIndex) -> Vec<Diagnostic> {
-        diagnostics::collect(index, self)
+        self.diagnostics.get_or_init(|| diagnostics::collect(index, self)).clone()
+    }
+
+    /// Work done so far to find "did you mean" suggestions for dangling references, in
+    /// character comparisons: at most [`crate::limits::MAX_SUGGESTION_WORK`] each time the
+    /// diagnostics are computed, which is once per analysis.
+    pub fn suggestion_work(&self) -> usize {
+        self.suggestion_work.load(Ordering::Relaxed)
     }
 
     /// Summary counts; `files_scanned` is the walker's count (the index holds annotated files

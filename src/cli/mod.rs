@@ -316,6 +316,7 @@ pub(crate) fn scan_project(path: &std::path::Path, cache: CacheArgs) -> Result<P
 /// the project limits (an error: the model would be incomplete, so the run fails with status
 /// 2).
 fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
+    report_read_without_tree(scan);
     let names = |wanted: fn(&walk::SkipReason) -> bool| -> Vec<String> {
         scan.skipped.iter().filter(|(_, r)| wanted(r)).map(|(p, _)| p.display().to_string()).collect()
     };
@@ -340,6 +341,20 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
         return Err(EXIT_ERROR);
     }
     Ok(())
+}
+
+/// Says how many files were read with the line-comment fallback because parsing them ran out
+/// of time: annotations after code or in block comments may be missing from them.
+fn report_read_without_tree(scan: &walk::Scan) {
+    let count = scan.read_without_tree;
+    if count > 0 {
+        eprintln!(
+            "threat-analyzer: note: {} read without a syntax tree, because parsing ran out of time (5 s plus \
+             2 s per MiB for a file, {} s for the project): only their whole-line comments were read",
+            if count == 1 { "1 file was".to_string() } else { format!("{count} files were") },
+            crate::limits::MAX_PROJECT_PARSE_TIME.as_secs()
+        );
+    }
 }
 
 /// Runs `check`; returns the exit status.

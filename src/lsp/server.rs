@@ -70,6 +70,7 @@ impl Settings {
             exclude: self.exclude.clone(),
             cache_dir: self.cache_dir(),
             limits: walk::ProjectLimits::default(),
+            parse_budget: crate::limits::MAX_PROJECT_PARSE_TIME,
         }
     }
 
@@ -597,6 +598,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         let mut limited = Vec::new();
         let mut failed = Vec::new();
         let mut from_cache = 0;
+        let mut read_without_tree = 0;
         let mut cache_saves = Vec::new();
         for root in roots {
             // One indexing run at a time, so the last to merge is the last to have scanned.
@@ -622,6 +624,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 limited.push((root.clone(), unread));
             }
             from_cache += scan.cache.as_ref().map_or(0, |c| c.reused);
+            read_without_tree += scan.read_without_tree;
             // Merge file by file so requests see what is known so far.
             for facts in scan.index.files() {
                 annotated += 1;
@@ -650,7 +653,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             worker_state.changed.notify_one();
             cache_saves.extend(scan.take_cache_save());
         }
-        (files, annotated, from_cache, cache_saves, limited, failed)
+        (files, annotated, from_cache, read_without_tree, cache_saves, limited, failed)
     });
     let mut last = 0;
     while let Some((done, total)) = rx.recv().await {
@@ -669,7 +672,8 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             .await;
         }
     }
-    let (files, annotated, from_cache, cache_saves, limited, failed) = worker.await.unwrap_or_default();
+    let (files, annotated, from_cache, read_without_tree, cache_saves, limited, failed) =
+        worker.await.unwrap_or_default();
     // The cache is written on threads of its own; only the outcome is waited for, off the
     // async runtime.
     tokio::task::spawn_blocking(move || {
@@ -693,10 +697,17 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         tracing::warn!("{warning}");
         client.show_message(MessageType::WARNING, warning).await;
     }
-    let message = format!(
+    let mut message = format!(
         "indexed {files} files ({annotated} with annotations, {from_cache} answered by the index cache) in {} ms",
         started.elapsed().as_millis()
     );
+    if read_without_tree > 0 {
+        message.push_str(&format!(
+            "; {read_without_tree} files were read without a syntax tree, because parsing ran out of time \
+             ({} s for the workspace folder): only their whole-line comments were read",
+            crate::limits::MAX_PROJECT_PARSE_TIME.as_secs()
+        ));
+    }
     tracing::info!("{message}");
     client.log_message(MessageType::INFO, format!("threat-analyzer: {message}")).await;
     if progress {
@@ -1332,12 +1343,15 @@ impl LanguageServer for Backend {
                 .read(|index, _| {
                     let files = index.files().count();
                     let annotations: usize = index.files().map(|f| f.annotations().len()).sum();
+                    // Work done for this revision so far: requests reuse it rather than repeat it.
+                    let suggestion_work = self.state.analysis(index).suggestion_work();
                     serde_json::json!({
                         "files_with_annotations": files,
                         "annotations": annotations,
                         "open_documents": self.state.docs.len(),
                         "revision": index.revision(),
                         "documents_derived": self.state.documents_derived.load(Ordering::Relaxed),
+                        "suggestion_work": suggestion_work,
                     })
                 })
                 .map(Some),

@@ -45,7 +45,9 @@
 //! # When tree-sitter gives up
 //!
 //! Parsing is cancelled after a generous time budget (5 s plus 2 s per MiB), so a pathological
-//! input cannot stall a run. Some texts are never handed to tree-sitter because a grammar's C
+//! input cannot stall a run; a walk also gives the whole project a [`ParseBudget`], so that
+//! many pathological files cannot either: once it is spent, parses in progress are cancelled
+//! and later files are not given to tree-sitter. Some texts are never handed to tree-sitter because a grammar's C
 //! scanner would overflow its state: the YAML and Python scanners save their indentation
 //! stacks in tree-sitter's 1 KiB serialization buffer without checking the last entry's fit,
 //! and the parser then aborts the whole process (`length <= 1024`). So YAML whose block
@@ -56,9 +58,10 @@
 //! markers ([`Language::line_comment_markers`]); comments after code and block comments are
 //! then not read, because without a tree a marker inside a string cannot be told apart.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tree_sitter::{ParseOptions, ParseState, Parser, Query, Tree};
@@ -70,23 +73,38 @@ use crate::text::TextRange;
 /// Candidate lines of `text`: comment lines for tree-sitter languages, document lines for the
 /// line-based kinds. Never fails; an empty result means nothing to read.
 pub fn candidate_lines(language: Language, text: &str) -> Vec<CandidateLine> {
-    candidate_lines_within(language, text, parse_budget(text))
+    candidate_lines_in(language, text, None).0
 }
 
-/// [`candidate_lines`] with an explicit parse time budget.
-fn candidate_lines_within(language: Language, text: &str, budget: Duration) -> Vec<CandidateLine> {
+/// [`candidate_lines`], drawing tree-sitter time from `project`'s budget too; `true` when the
+/// lines come from the line-comment fallback because parsing ran out of time.
+pub(crate) fn candidate_lines_in(
+    language: Language,
+    text: &str,
+    project: Option<&ParseBudget>,
+) -> (Vec<CandidateLine>, bool) {
+    candidate_lines_within(language, text, parse_budget(text), project)
+}
+
+/// [`candidate_lines_in`] with an explicit parse time budget for this file.
+fn candidate_lines_within(
+    language: Language,
+    text: &str,
+    budget: Duration,
+    project: Option<&ParseBudget>,
+) -> (Vec<CandidateLine>, bool) {
     if text.len() > u32::MAX as usize {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     if language.grammar().is_none() {
-        return document_lines(language, text);
+        return (document_lines(language, text), false);
     }
     if let Some(comments) = super::lexer::comment_ranges(language, text) {
-        return lines_from_comments(language, text, comments);
+        return (lines_from_comments(language, text, comments), false);
     }
-    match parse_tree_within(language, text, None, budget) {
-        Some(tree) => candidate_lines_in_tree(language, &tree, text),
-        None => fallback_lines(language, text),
+    match parse_tree_within(language, text, None, budget, project) {
+        Ok(tree) => (candidate_lines_in_tree(language, &tree, text), false),
+        Err(why) => (fallback_lines(language, text), why == NoTree::OutOfTime),
     }
 }
 
@@ -94,7 +112,62 @@ fn candidate_lines_within(language: Language, text: &str, budget: Duration) -> V
 /// `Tree::edit`) for an incremental reparse. `None` for the line-based kinds, texts over 4 GiB,
 /// or when the parse was cancelled (see the module docs).
 pub fn parse_tree(language: Language, text: &str, old: Option<&Tree>) -> Option<Tree> {
-    parse_tree_within(language, text, old, parse_budget(text))
+    parse_tree_within(language, text, old, parse_budget(text), None).ok()
+}
+
+/// [`parse_tree`] of a whole text, drawing time from `project`'s budget too.
+pub(crate) fn parse_tree_in(
+    language: Language,
+    text: &str,
+    project: Option<&ParseBudget>,
+) -> Result<Tree, NoTree> {
+    parse_tree_within(language, text, None, parse_budget(text), project)
+}
+
+/// Why a text has no tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoTree {
+    /// The parse ran out of time: its own budget, or its project's.
+    OutOfTime,
+    /// Never parsed: no grammar, a text over 4 GiB, or one that could overflow a scanner.
+    Refused,
+}
+
+/// Tree-sitter time that all the files of one project may take together, shared by the
+/// threads that read them. Each parse still has its own budget too; past this one, parses in
+/// progress are cancelled and later files are not parsed (both are read with the line-comment
+/// fallback), so a repository of many slow files costs this much, not 5 s per file.
+#[derive(Debug)]
+pub struct ParseBudget {
+    limit_ns: u64,
+    spent_ns: AtomicU64,
+    refused: AtomicUsize,
+}
+
+impl ParseBudget {
+    pub fn new(limit: Duration) -> Self {
+        ParseBudget {
+            limit_ns: u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX),
+            spent_ns: AtomicU64::new(0),
+            refused: AtomicUsize::new(0),
+        }
+    }
+
+    /// Parses not started because the budget was spent.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Whether the budget is spent.
+    pub fn is_spent(&self) -> bool {
+        self.spent_ns.load(Ordering::Relaxed) >= self.limit_ns
+    }
+
+    /// Counts `time` as spent; whether any budget is left.
+    fn spend(&self, time: Duration) -> bool {
+        let ns = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+        self.spent_ns.fetch_add(ns, Ordering::Relaxed).saturating_add(ns) < self.limit_ns
+    }
 }
 
 /// Time allowed for one parse: 5 s plus 2 s per MiB. Normal code parses at 3-4 MB/s in a
@@ -138,33 +211,60 @@ fn overflows_scanner_state(language: Language, text: &str) -> bool {
     }
 }
 
-fn parse_tree_within(language: Language, text: &str, old: Option<&Tree>, budget: Duration) -> Option<Tree> {
+fn parse_tree_within(
+    language: Language,
+    text: &str,
+    old: Option<&Tree>,
+    budget: Duration,
+    project: Option<&ParseBudget>,
+) -> Result<Tree, NoTree> {
     if text.len() > u32::MAX as usize || overflows_scanner_state(language, text) {
-        return None;
+        return Err(NoTree::Refused);
     }
-    let grammar = language.grammar()?;
+    let grammar = language.grammar().ok_or(NoTree::Refused)?;
+    if let Some(project) = project
+        && project.is_spent()
+    {
+        project.refused.fetch_add(1, Ordering::Relaxed);
+        return Err(NoTree::OutOfTime);
+    }
     PARSERS.with(|cell| {
-        let mut parsers = cell.try_borrow_mut().ok()?;
+        let mut parsers = cell.try_borrow_mut().map_err(|_| NoTree::Refused)?;
         let slot = &mut parsers[language.index()];
         if slot.is_none() {
             let mut parser = Parser::new();
-            parser.set_language(&grammar).ok()?;
+            parser.set_language(&grammar).map_err(|_| NoTree::Refused)?;
             *slot = Some(parser);
         }
-        let parser = slot.as_mut()?;
+        let parser = slot.as_mut().ok_or(NoTree::Refused)?;
         let deadline = Instant::now() + budget;
+        // The project's budget is charged as the parse goes, so that every thread sees it run
+        // out while its own parse is still running.
+        let charged_until = Cell::new(Instant::now());
+        let charge = |project: &ParseBudget| {
+            let now = Instant::now();
+            project.spend(now - charged_until.replace(now))
+        };
         let mut progress = |_: &ParseState| {
-            if Instant::now() > deadline { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            let project_left = project.is_none_or(charge);
+            if !project_left || Instant::now() > deadline {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         };
         let bytes = text.as_bytes();
         let mut input = |offset: usize, _| bytes.get(offset..).unwrap_or_default();
         let options = ParseOptions::new().progress_callback(&mut progress);
         let tree = parser.parse_with_options(&mut input, old, Some(options));
+        if let Some(project) = project {
+            charge(project);
+        }
         if tree.is_none() {
             // A cancelled parse would otherwise resume on the next call.
             parser.reset();
         }
-        tree
+        tree.ok_or(NoTree::OutOfTime)
     })
 }
 
@@ -716,14 +816,34 @@ mod tests {
     }
 
     #[test]
+    fn a_spent_project_budget_stops_parsing() {
+        // Ruby has no fast lexer: a trailing comment is only found with a tree.
+        let text = "x = 1  # @audit Trailing\n";
+        let spent = ParseBudget::new(Duration::ZERO);
+        assert!(spent.is_spent());
+        assert_eq!(candidate_lines_in(Language::Ruby, text, Some(&spent)), (Vec::new(), true));
+        assert_eq!(spent.refused(), 1);
+        let generous = ParseBudget::new(Duration::from_secs(3600));
+        let (lines, out_of_time) = candidate_lines_in(Language::Ruby, text, Some(&generous));
+        assert!(!out_of_time);
+        assert_eq!(lines.len(), 1);
+        assert!(generous.spent_ns.load(Ordering::Relaxed) > 0, "the parse was charged");
+        assert!(!generous.is_spent());
+    }
+
+    #[test]
     fn cancelled_parse_falls_back_and_parser_recovers() {
         // Ruby: no fast lexer, so every path here goes through tree-sitter.
         let mut text = String::new();
         for i in 0..20_000 {
             text.push_str(&format!("s{i} = '# @audit Fake'  # trailing\n# @audit A{i}\n"));
         }
-        assert!(parse_tree_within(Language::Ruby, &text, None, Duration::ZERO).is_none());
-        let lines = candidate_lines_within(Language::Ruby, &text, Duration::ZERO);
+        assert_eq!(
+            parse_tree_within(Language::Ruby, &text, None, Duration::ZERO, None).err(),
+            Some(NoTree::OutOfTime)
+        );
+        let (lines, out_of_time) = candidate_lines_within(Language::Ruby, &text, Duration::ZERO, None);
+        assert!(out_of_time);
         assert_eq!(lines, fallback_lines(Language::Ruby, &text));
         assert_eq!(lines.len(), 20_000);
         assert_eq!(lines[1].range.slice(&text), "@audit A1");

@@ -25,6 +25,7 @@ pub mod verbs;
 use crate::diagnostic::Code;
 use crate::text::TextRange;
 pub use ast::*;
+pub use comments::ParseBudget;
 pub use language::Language;
 
 /// One line of comment (or document) text that may hold an annotation.
@@ -59,29 +60,46 @@ pub struct ParsedFile {
 
 /// Parses one file: prefilter, candidate lines for its language, then the annotation parser.
 pub fn parse_file(language: Language, text: &str) -> ParsedFile {
+    parse_file_in(language, text, None).0
+}
+
+/// [`parse_file`], drawing tree-sitter time from a project's budget too; `true` when the file
+/// was read with the line-comment fallback because parsing ran out of time (so comments after
+/// code and block comments were not read).
+pub fn parse_file_in(language: Language, text: &str, project: Option<&ParseBudget>) -> (ParsedFile, bool) {
     if !prefilter::may_contain_annotation(text.as_bytes()) {
-        return ParsedFile::default();
+        return (ParsedFile::default(), false);
     }
-    let lines = candidate_lines(language, text);
-    parser::parse_lines(text, &lines)
+    let (lines, out_of_time) = candidate_lines_in(language, text, project);
+    (parser::parse_lines(text, &lines), out_of_time)
 }
 
 /// Candidate lines of `text` for `language`: comments, whole-document lines, and
 /// `x-threatspec` values. YAML/JSON files that hold `x-threatspec` are parsed once for both.
 /// Blocks are numbered in file order.
 pub fn candidate_lines(language: Language, text: &str) -> Vec<CandidateLine> {
+    candidate_lines_in(language, text, None).0
+}
+
+/// [`candidate_lines`] drawing from `project`'s parse budget; `true` when parsing ran out of
+/// time.
+fn candidate_lines_in(
+    language: Language,
+    text: &str,
+    project: Option<&ParseBudget>,
+) -> (Vec<CandidateLine>, bool) {
     let embedded_possible = language.has_embedded_annotations()
         && memchr::memmem::find(text.as_bytes(), embedded::KEY.as_bytes()).is_some();
     if !embedded_possible {
-        return comments::candidate_lines(language, text);
+        return comments::candidate_lines_in(language, text, project);
     }
-    let Some(tree) = comments::parse_tree(language, text, None) else {
-        return comments::candidate_lines(language, text);
+    let Ok(tree) = comments::parse_tree_in(language, text, project) else {
+        return comments::candidate_lines_in(language, text, project);
     };
     let mut lines = comments::candidate_lines_in_tree(language, &tree, text);
     let embedded = embedded::x_threatspec_lines_in_tree(language, &tree, text);
     if embedded.is_empty() {
-        return lines;
+        return (lines, false);
     }
     // Embedded strings never share a block with a comment: give them their own numbers,
     // then renumber everything by first appearance so blocks increase in file order.
@@ -102,7 +120,7 @@ pub fn candidate_lines(language: Language, text: &str) -> Vec<CandidateLine> {
         }
         line.block = next - 1;
     }
-    lines
+    (lines, false)
 }
 
 #[cfg(test)]
