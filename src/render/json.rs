@@ -5,13 +5,16 @@
 //! `line`, `column`, `end_line`, `end_column` (1-based, character columns, exclusive end),
 //! `related` (`[{file, line, column, end_line, end_column, message}]`) and, when there is one,
 //! `fix` (`{label, edits: [{file, line, column, end_line, end_column, new_text}]}`).
-//! Diagnostics are in [`sorted`] order.
+//! Diagnostics are in [`sorted`] order. Every string goes through
+//! [`text::for_machine`] (no control or bidi character; line feeds, tabs and CR-LF stay).
 
 use super::{locate, sorted};
 use crate::analysis::Summary;
 use crate::diagnostic::Diagnostic;
 use crate::model::ProjectIndex;
+use crate::text;
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -23,8 +26,8 @@ struct Output<'a> {
 struct JsonDiagnostic<'a> {
     code: &'static str,
     severity: &'static str,
-    message: &'a str,
-    file: &'a str,
+    message: Cow<'a, str>,
+    file: Cow<'a, str>,
     line: u32,
     column: u32,
     end_line: u32,
@@ -36,28 +39,28 @@ struct JsonDiagnostic<'a> {
 
 #[derive(Serialize)]
 struct JsonRelated<'a> {
-    file: &'a str,
+    file: Cow<'a, str>,
     line: u32,
     column: u32,
     end_line: u32,
     end_column: u32,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
 struct JsonFix<'a> {
-    label: &'a str,
+    label: Cow<'a, str>,
     edits: Vec<JsonEdit<'a>>,
 }
 
 #[derive(Serialize)]
 struct JsonEdit<'a> {
-    file: &'a str,
+    file: Cow<'a, str>,
     line: u32,
     column: u32,
     end_line: u32,
     end_column: u32,
-    new_text: &'a str,
+    new_text: Cow<'a, str>,
 }
 
 /// Renders the JSON document (pretty-printed, with a trailing newline).
@@ -69,8 +72,8 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
             JsonDiagnostic {
                 code: d.code.as_str(),
                 severity: d.level.as_str(),
-                message: &d.message,
-                file: &d.file,
+                message: text::for_machine(&d.message),
+                file: text::for_machine(&d.file),
                 line: loc.line,
                 column: loc.column,
                 end_line: loc.end_line,
@@ -81,29 +84,29 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
                     .map(|r| {
                         let loc = locate(index, &r.file, r.range);
                         JsonRelated {
-                            file: &r.file,
+                            file: text::for_machine(&r.file),
                             line: loc.line,
                             column: loc.column,
                             end_line: loc.end_line,
                             end_column: loc.end_column,
-                            message: &r.message,
+                            message: text::for_machine(&r.message),
                         }
                     })
                     .collect(),
                 fix: d.fix.as_ref().map(|fix| JsonFix {
-                    label: &fix.label,
+                    label: text::for_machine(&fix.label),
                     edits: fix
                         .edits
                         .iter()
                         .map(|e| {
                             let loc = locate(index, &e.file, e.range);
                             JsonEdit {
-                                file: &e.file,
+                                file: text::for_machine(&e.file),
                                 line: loc.line,
                                 column: loc.column,
                                 end_line: loc.end_line,
                                 end_column: loc.end_column,
-                                new_text: &e.new_text,
+                                new_text: text::for_machine(&e.new_text),
                             }
                         })
                         .collect(),

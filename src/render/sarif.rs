@@ -12,8 +12,11 @@
 //! file (1 for the first, in output order), as GitHub's own fingerprinting does. It survives the
 //! line moving and re-indentation, and changes when the annotation itself changes.
 //!
-//! Untrusted text (messages, snippets) only goes into plain-text fields, which serde escapes;
-//! the markdown fields hold only the static rule help below.
+//! Untrusted text (messages, snippets) only goes into plain-text fields; the markdown fields
+//! hold only the static rule help below. Every string of the log goes through
+//! [`super::clean_machine_strings`] (no control or bidi character), and message strings
+//! (`message.text`, `description.text`) escape `[` and `]` as `\[` and `\]` (SARIF 2.1.0,
+//! embedded links), so no annotation text becomes a link in a viewer.
 
 use super::{Location, line_text, locate, sorted};
 use crate::analysis::Summary;
@@ -65,6 +68,8 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summa
             "results": results,
         }]
     });
+    let mut log = log;
+    super::clean_machine_strings(&mut log);
     let mut out = serde_json::to_string_pretty(&log).expect("json values serialise");
     out.push('\n');
     out
@@ -247,7 +252,7 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
         "ruleId": d.code.as_str(),
         "ruleIndex": rule_index(d.code),
         "level": level(d.level),
-        "message": { "text": d.message },
+        "message": message(&d.message),
         "locations": [{ "physicalLocation": physical(index, &d.file, d.range, true) }],
         "partialFingerprints": { "primaryLocationLineHash": fingerprint },
     });
@@ -260,7 +265,7 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
                 json!({
                     "id": id,
                     "physicalLocation": physical(index, &rel.file, rel.range, false),
-                    "message": { "text": rel.message },
+                    "message": message(&rel.message),
                 })
             })
             .collect();
@@ -294,11 +299,28 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
             })
             .collect();
         r["fixes"] = json!([{
-            "description": { "text": fix.label },
+            "description": message(&fix.label),
             "artifactChanges": changes,
         }]);
     }
     r
+}
+
+/// A SARIF message object of plain text: `[` and `]` escaped as `\[` and `\]` (SARIF 2.1.0
+/// §3.11.6), since viewers turn `[text](url)` in a message into a link; a backslash already
+/// before a bracket is escaped too, so `\[` in the text cannot cancel the escape.
+fn message(text: &str) -> Value {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '[' | ']') {
+            if escaped.ends_with('\\') {
+                escaped.push('\\');
+            }
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    json!({ "text": escaped })
 }
 
 /// First 16 hex digits of SHA-256(rule id, NUL, the primary line without whitespace).
