@@ -1,4 +1,8 @@
-//! JSON output: one object `{"summary": {...}, "diagnostics": [...]}`.
+//! JSON output: one object `{"provenance": "...", "summary": {...}, "diagnostics": [...]}`.
+//!
+//! `provenance` is [`super::PROVENANCE`]: `message`, `related[].message` and `fix.label` are
+//! threat-analyzer's sentences quoting repository names in backticks; `file` and
+//! `fix.edits[].new_text` hold repository text.
 //!
 //! `summary` is [`Summary`] serialised as is (its field names are the keys). Each diagnostic:
 //! `code`, `severity` (`error|warning|note`), `message`, `file` (relative, `/`-separated),
@@ -18,6 +22,7 @@ use std::borrow::Cow;
 
 #[derive(Serialize)]
 struct Output<'a> {
+    provenance: &'static str,
     summary: &'a Summary,
     diagnostics: Vec<JsonDiagnostic<'a>>,
 }
@@ -115,7 +120,8 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
         })
         .collect();
     let mut out =
-        serde_json::to_string_pretty(&Output { summary, diagnostics }).expect("plain structs serialise");
+        serde_json::to_string_pretty(&Output { provenance: super::PROVENANCE, summary, diagnostics })
+            .expect("plain structs serialise");
     out.push('\n');
     out
 }
@@ -132,7 +138,8 @@ mod tests {
         let summary = summary(&index, &diagnostics);
         let v: Value = serde_json::from_str(&render(&index, &diagnostics, &summary)).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, ["diagnostics", "summary"]);
+        assert_eq!(keys, ["diagnostics", "provenance", "summary"]);
+        assert_eq!(v["provenance"], super::super::PROVENANCE);
         assert_eq!(v["summary"], serde_json::to_value(&summary).unwrap());
         let ds = v["diagnostics"].as_array().unwrap();
         assert_eq!(ds.len(), 3);

@@ -12,7 +12,9 @@
 //! file (1 for the first, in output order), as GitHub's own fingerprinting does. It survives the
 //! line moving and re-indentation, and changes when the annotation itself changes.
 //!
-//! Untrusted text (messages, snippets) only goes into plain-text fields; the markdown fields
+//! The run's `properties.provenance` is [`super::PROVENANCE`]: messages are threat-analyzer's
+//! sentences quoting repository names in backticks; snippets, inserted text and URIs are the
+//! repository's. Untrusted text (messages, snippets) only goes into plain-text fields; the markdown fields
 //! hold only the static rule help below. Every string of the log goes through
 //! [`super::clean_machine_strings`] (no control or bidi character), and message strings
 //! (`message.text`, `description.text`) escape `[` and `]` as `\[` and `\]` (SARIF 2.1.0,
@@ -66,6 +68,7 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summa
             },
             "columnKind": "unicodeCodePoints",
             "results": results,
+            "properties": { "provenance": super::PROVENANCE },
         }]
     });
     let mut log = log;

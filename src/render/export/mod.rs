@@ -487,6 +487,15 @@ pub fn object(entries: impl IntoIterator<Item = (&'static str, serde_json::Value
     serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// The model-level description of the exports that have one (Threat Dragon's summary, Threat
+/// Composer's application): who exported it, and [`crate::render::PROVENANCE`].
+pub fn export_description() -> String {
+    format!(
+        "Exported by threat-analyzer from threat-model annotations in source comments. {}",
+        crate::render::PROVENANCE
+    )
+}
+
 /// Pretty JSON with a final newline: the bytes every export writes, every string through
 /// [`crate::render::clean_machine_strings`] first.
 pub fn to_pretty(mut value: serde_json::Value) -> String {
