@@ -163,13 +163,17 @@ impl LineIndex {
 }
 
 /// Whether `c` only shows as itself: not a C0 or C1 control character or DEL (escape
-/// sequences, bell, backspace, carriage return: they drive terminals and log viewers), and not
-/// a bidirectional formatting character (U+061C, U+200E/F, U+202A-202E, U+2066-2069: they
-/// reorder what is shown, as in "Trojan Source"). Tab, line feed and CR-LF are decided by
-/// each caller.
+/// sequences, bell, backspace, carriage return: they drive terminals and log viewers), not a
+/// bidirectional formatting character (U+061C, U+200E/F, U+202A-202E, U+2066-2069: they
+/// reorder what is shown, as in "Trojan Source"), and not the line or paragraph separator
+/// (U+2028/9: line breaks to some viewers). Tab, line feed and CR-LF are decided by each
+/// caller. Every renderer's escaping uses this one rule.
 pub fn is_inert(c: char) -> bool {
     !(c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+        ))
 }
 
 /// What stands for a character that is not [`is_inert`].
@@ -231,8 +235,8 @@ mod tests {
     fn machine_text_keeps_line_structure_only() {
         assert_eq!(for_machine("a\tb\nc\r\nd"), "a\tb\nc\r\nd");
         assert_eq!(
-            for_machine("x\ry\u{1b}[31m\u{7}\u{85}\u{9b}\u{202E}\u{2066}\u{200F}\u{061C}\u{7f}"),
-            "x\u{FFFD}y\u{FFFD}[31m\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"
+            for_machine("x\ry\u{1b}[31m\u{7}\u{85}\u{9b}\u{202E}\u{2066}\u{200F}\u{061C}\u{7f}\u{2028}"),
+            "x\u{FFFD}y\u{FFFD}[31m\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"
         );
         assert_eq!(for_machine("ends in\r"), "ends in\u{FFFD}");
     }
