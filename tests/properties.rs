@@ -175,6 +175,8 @@ fn hostile_text() -> impl Strategy<Value = String> {
         Just("}".to_string()),
         Just("`".to_string()),
         Just("\u{202e}".to_string()),
+        Just("\u{1b}[2J\u{7}".to_string()),
+        Just("\u{9b}31m".to_string()),
         Just("javascript:".to_string()),
         Just("\\".to_string()),
         Just("\\l".to_string()),

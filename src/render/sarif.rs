@@ -309,17 +309,18 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
     r
 }
 
-/// A SARIF message object of plain text: `[` and `]` escaped as `\[` and `\]` (SARIF 2.1.0
-/// §3.11.6), since viewers turn `[text](url)` in a message into a link; a backslash already
-/// before a bracket is escaped too, so `\[` in the text cannot cancel the escape.
+/// A SARIF message object of plain text with `[` and `]` escaped as `\[` and `\]` (SARIF
+/// 2.1.0, embedded links), since viewers turn `[text](url)` in a message into a link. Every
+/// bracket ends up after an odd run of backslashes, so a backslash in the text (`\\[`) cannot
+/// cancel the escape, whether a viewer reads `\\` as an escape or not.
 fn message(text: &str) -> Value {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '[' | ']') {
-            if escaped.ends_with('\\') {
+            let backslashes = escaped.len() - escaped.trim_end_matches('\\').len();
+            if backslashes.is_multiple_of(2) {
                 escaped.push('\\');
             }
-            escaped.push('\\');
         }
         escaped.push(c);
     }
@@ -501,6 +502,15 @@ mod tests {
         let mut other_code = exposure("a.py", a, "@exposes");
         other_code.code = Code::ConfirmedFinding;
         assert_ne!(hash(&fingerprints(&index, &[other_code])[0]), hash(&fps[0]));
+    }
+
+    #[test]
+    fn message_brackets_are_escaped_after_any_backslashes() {
+        let text = |t: &str| message(t)["text"].as_str().unwrap().to_string();
+        assert_eq!(text("see [x](https://e.example)"), r"see \[x\](https://e.example)");
+        assert_eq!(text(r"a\[b"), r"a\[b");
+        assert_eq!(text(r"a\\[b\\\]"), r"a\\\[b\\\]");
+        assert_eq!(text("{0} no brackets"), "{0} no brackets");
     }
 
     #[test]
