@@ -179,6 +179,10 @@ pub fn is_inert(c: char) -> bool {
 /// What stands for a character that is not [`is_inert`].
 pub const REPLACEMENT: char = '\u{FFFD}';
 
+// @exposes ThreatAnalyzer.Cli to #terminal-injection -- "file names and link targets on standard error"
+// @mitigates ThreatAnalyzer.Cli against #terminal-injection using #inert-text
+// @exposes ThreatAnalyzer.Server to #terminal-injection -- "paths and setting values in the log"
+// @mitigates ThreatAnalyzer.Server against #terminal-injection using #inert-text
 /// Repository text (a path, a name, a message quoting either) made safe for one line of a
 /// terminal or a log: a tab becomes a space, a line feed or carriage return the two
 /// characters `\n` or `\r` (so no name can start a line of its own, such as a GitHub Actions

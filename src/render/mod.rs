@@ -39,6 +39,9 @@ use crate::model::ProjectIndex;
 use crate::text::{ColumnUnit, TextRange};
 use std::cmp::Ordering;
 
+// @exposes ThreatAnalyzer.Renderers to #prompt-injection -- "annotation text in JSON, SARIF and exports"
+// @mitigates ThreatAnalyzer.Renderers against #prompt-injection using #provenance-marker
+// @mitigates ThreatAnalyzer.Renderers against #terminal-injection using #inert-text
 /// What every machine-readable output says about where its text comes from (the JSON model's
 /// `provenance.note`, the check JSON's `provenance`, the SARIF run's `properties.provenance`,
 /// the exports' description fields): a reader, human or agent, must be able to tell the
