@@ -10,6 +10,9 @@
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
 //! I/O errors and internal errors. Messages for status 2 name the path involved.
 
+// `eprintln!` would bypass the cleaning of `say!`.
+#![deny(clippy::print_stderr)]
+
 /// Writes one line to standard error through [`text::for_terminal`]: a file name can hold
 /// escape sequences (clipboard writes, screen clears) or a line break followed by a CI
 /// workflow command (`::error ...`).
