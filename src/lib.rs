@@ -24,8 +24,9 @@
 //!
 //! Repository content is untrusted (see the README's *Security* section): nothing here executes
 //! a program or opens a socket (the binary imports no function that could; checked by
-//! `tests/no_exec_no_network.rs`), every input dimension has a limit (`limits`), and outputs
-//! never follow a link a repository planted (`cli::output`).
+//! `tests/no_exec_no_network.rs`), every input dimension has a limit (`limits`), outputs
+//! never follow a link a repository planted (`cli::output`), and repository text reaches a
+//! terminal, a log or a machine-readable output only through `text`'s one character rule.
 
 // @exposes Host to #command-execution -- "configuration and annotations may hold commands"
 // @mitigates Host against #command-execution using #no-exec-no-network

@@ -36,9 +36,10 @@ fn main() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
         let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        // A panic message may quote a repository path or text: the terminal rule applies.
         eprintln!(
             "threat-analyzer: internal error: {}{location} (please report this at {}/issues)",
-            message.lines().next().unwrap_or(""),
+            threat_analyzer::text::for_terminal(message.lines().next().unwrap_or("")),
             env!("CARGO_PKG_REPOSITORY")
         );
     }));

@@ -1,9 +1,12 @@
-//! Text positions: byte ranges and the line index that turns them into lines and columns.
+//! Text positions, and the one rule for showing repository text.
 //!
 //! Owns: [`TextRange`] (byte offsets into one file's text, the only position type the core
-//! stores) and [`LineIndex`] (offset -> 0-based line and column in bytes, characters or UTF-16
-//! code units). Must never: do I/O, or know which file a range belongs to.
+//! stores), [`LineIndex`] (offset -> 0-based line and column in bytes, characters or UTF-16
+//! code units), and which characters repository text may not carry into an output
+//! ([`is_inert`], applied by [`for_terminal`] to terminals and logs and by [`for_machine`] to
+//! JSON, SARIF and exports). Must never: do I/O, or know which file a range belongs to.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A half-open byte range `start..end` into a file's text. Always on `char` boundaries.
@@ -159,9 +162,88 @@ impl LineIndex {
     }
 }
 
+/// Whether `c` only shows as itself: not a C0 or C1 control character or DEL (escape
+/// sequences, bell, backspace, carriage return: they drive terminals and log viewers), not a
+/// bidirectional formatting character (U+061C, U+200E/F, U+202A-202E, U+2066-2069: they
+/// reorder what is shown, as in "Trojan Source"), and not the line or paragraph separator
+/// (U+2028/9: line breaks to some viewers). Tab, line feed and CR-LF are decided by each
+/// caller. Every renderer's escaping uses this one rule.
+pub fn is_inert(c: char) -> bool {
+    !(c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+        ))
+}
+
+/// What stands for a character that is not [`is_inert`].
+pub const REPLACEMENT: char = '\u{FFFD}';
+
+// @exposes ThreatAnalyzer.Cli to #terminal-injection -- "file names and link targets on standard error"
+// @mitigates ThreatAnalyzer.Cli against #terminal-injection using #inert-text
+// @exposes ThreatAnalyzer.Server to #terminal-injection -- "paths and setting values in the log"
+// @mitigates ThreatAnalyzer.Server against #terminal-injection using #inert-text
+/// Repository text (a path, a name, a message quoting either) made safe for one line of a
+/// terminal or a log: a tab becomes a space, a line feed or carriage return the two
+/// characters `\n` or `\r` (so no name can start a line of its own, such as a GitHub Actions
+/// `::error` command), and every other character that is not [`is_inert`] U+FFFD.
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    if text.chars().all(is_inert) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(' '),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_inert(c) => out.push(c),
+            _ => out.push(REPLACEMENT),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Repository text made safe for a machine-readable output (JSON, SARIF, exports), whose
+/// strings a viewer, a terminal or an agent may show decoded: tabs, line feeds and CR-LF line
+/// endings stay (fixes insert whole lines), every other character that is not [`is_inert`]
+/// becomes U+FFFD.
+pub fn for_machine(text: &str) -> Cow<'_, str> {
+    if text.chars().all(|c| is_inert(c) || c == '\t' || c == '\n') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let kept = is_inert(c) || c == '\t' || c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
+        out.push(if kept { c } else { REPLACEMENT });
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_text_has_no_controls_and_no_line_breaks() {
+        let name = "a\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\n::error file=x::All clear\r\u{9b}\u{202E}\tz";
+        assert_eq!(
+            for_terminal(name),
+            "a\u{FFFD}]52;c;ZXZpbA==\u{FFFD}\u{FFFD}[2J\\n::error file=x::All clear\\r\u{FFFD}\u{FFFD} z"
+        );
+        assert!(matches!(for_terminal("src/app.py: ünï 😀"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn machine_text_keeps_line_structure_only() {
+        assert_eq!(for_machine("a\tb\nc\r\nd"), "a\tb\nc\r\nd");
+        assert_eq!(
+            for_machine("x\ry\u{1b}[31m\u{7}\u{85}\u{9b}\u{202E}\u{2066}\u{200F}\u{061C}\u{7f}\u{2028}"),
+            "x\u{FFFD}y\u{FFFD}[31m\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(for_machine("ends in\r"), "ends in\u{FFFD}");
+    }
 
     #[test]
     fn line_col_handles_all_line_endings() {

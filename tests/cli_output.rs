@@ -14,7 +14,7 @@ fn json_has_exactly_summary_and_diagnostics() {
     assert_eq!(r.code, 0, "{r:?}");
     let v = r.json();
     let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(top, ["diagnostics", "summary"]);
+    assert_eq!(top, ["diagnostics", "provenance", "summary"]);
     let mut keys: Vec<&str> = v["summary"].as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(keys, SUMMARY_KEYS);

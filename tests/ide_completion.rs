@@ -262,3 +262,24 @@ fn block_comments_and_gal_documents() {
     let (items, _, _) = complete("//- /defs.gal\n@thr$0\n");
     assert!(labels(&items).contains(&"@threat"));
 }
+
+#[test]
+fn documentation_escapes_annotation_text_like_hover() {
+    // Rendered raw, the details pane would load the images (the attacker learns the
+    // developer's address) and show a `command:` link.
+    let fixture = "//- /defs.gal\n\
+        @threat Evil <b>x</b> (#evil) -- \
+        \"![pixel](https://attacker.example/p.png) [run](command:workbench.action.terminal.new) \
+        <img src=https://attacker.example/q.png> \u{1b}[2J\u{202E}\"\n\
+        //- /app.py\n# @exposes Shop to #ev$0\n";
+    let (items, _, _) = complete(fixture);
+    let evil = items.iter().find(|i| i.label == "#evil").unwrap_or_else(|| panic!("{items:#?}"));
+    let doc = evil.documentation.as_deref().unwrap();
+    assert!(doc.contains(r"\!\[pixel\]\(https://attacker.example/p.png\)"), "{doc}");
+    assert!(doc.contains(r"Evil \<b\>x\</b\>"), "the name is escaped too: {doc}");
+    for raw in ["](", "<img", "![", "<b>"] {
+        let unescaped = doc.match_indices(raw).any(|(at, _)| !doc[..at].ends_with('\\'));
+        assert!(!unescaped, "{raw:?} unescaped in {doc}");
+    }
+    assert!(!doc.contains('\u{1b}') && !doc.contains('\u{202E}'), "{doc:?}");
+}

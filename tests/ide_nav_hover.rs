@@ -182,4 +182,6 @@ fn escaping_neutralises_markdown_and_html() {
     assert_eq!(escape_markdown("1. first"), r"1\. first");
     assert_eq!(escape_markdown(r"back\slash"), r"back\\slash");
     assert_eq!(escape_markdown("Shop.Orders"), "Shop.Orders");
+    // Controls and bidi overrides never reach the rendered Markdown.
+    assert_eq!(escape_markdown("a\u{1b}[2J\u{202E}b"), "a\u{FFFD}\\[2J\u{FFFD}b");
 }

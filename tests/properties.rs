@@ -175,6 +175,8 @@ fn hostile_text() -> impl Strategy<Value = String> {
         Just("}".to_string()),
         Just("`".to_string()),
         Just("\u{202e}".to_string()),
+        Just("\u{1b}[2J\u{7}".to_string()),
+        Just("\u{9b}31m".to_string()),
         Just("javascript:".to_string()),
         Just("\\".to_string()),
         Just("\\l".to_string()),
@@ -228,4 +230,7 @@ fn fuzz_findings_stay_fixed() {
     // `\r\n`); the lexer ran on to the `\n`.
     check_comments(Language::CSharp, "//// Com\r");
     check_comments(Language::CSharp, "// a\r\nint x;\r\n/* b */ // c\r");
+    // renderers, 2026-12-02: the terminal report keeps a source line's tab (the caret line
+    // indents with it); the property had counted it as a control character.
+    check_renderers("@owns\t\u{0}", "");
 }

@@ -198,7 +198,7 @@ fn webshop_threat_dragon_is_valid_and_laid_out() {
             assert_eq!(t["modelType"], "STRIDE");
         }
     }
-    assert!(!export::to_pretty(&e.dragon).contains("null"), "nullable properties are left out");
+    assert!(!export::to_pretty(e.dragon.clone()).contains("null"), "nullable properties are left out");
 }
 
 #[test]
@@ -241,10 +241,10 @@ fn exports_are_deterministic() {
     let bytes = |e: &Exports| {
         let mut out = String::new();
         for (_, v) in &e.threatspec {
-            out.push_str(&export::to_pretty(v));
+            out.push_str(&export::to_pretty(v.clone()));
         }
         for v in [&e.dragon, &e.composer, &e.json] {
-            out.push_str(&export::to_pretty(v));
+            out.push_str(&export::to_pretty(v.clone()));
         }
         out
     };
@@ -277,11 +277,11 @@ fn hostile_names_survive_as_data() {
     assert_valid("threatspec-0.5-threats.schema.json", file(&e.threatspec, "threats.json"));
     assert_valid("threatspec-0.5-components.schema.json", file(&e.threatspec, "components.json"));
     for v in [&e.dragon, &e.composer, &e.json, file(&e.threatspec, "threatmodel.json")] {
-        let text = export::to_pretty(v);
+        let text = export::to_pretty(v.clone());
         let back: Value = serde_json::from_str(&text).expect("output parses back");
         assert_eq!(&back, v);
     }
-    let text = export::to_pretty(&e.json);
+    let text = export::to_pretty(e.json.clone());
     assert!(text.contains("</script>"), "names are kept as data");
     // Threat Dragon threat titles carry the name verbatim.
     let cells = e.dragon["detail"]["diagrams"][0]["cells"].as_array().unwrap();

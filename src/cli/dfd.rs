@@ -112,7 +112,7 @@ pub fn run(args: &DfdArgs) -> i32 {
         ScopeArg::File(file) => match resolve_file(&scan, &args.path, file) {
             Some(path) => Scope::File(path),
             None => {
-                eprintln!(
+                say!(
                     "threat-analyzer: error: --scope file:{file}: no such file under {} (give a path \
                      relative to {} or to PATH)",
                     args.path.display(),
@@ -125,9 +125,7 @@ pub fn run(args: &DfdArgs) -> i32 {
     let analysis = analysis::Analysis::new(&scan.index);
     let dfd = render::dfd::build(&scan.index, &analysis, &scope);
     if let Some(reason) = dfd.too_large() {
-        eprintln!(
-            "threat-analyzer: error: {reason} (--scope boundary:<name>, component:<path> or file:<path>)"
-        );
+        say!("threat-analyzer: error: {reason} (--scope boundary:<name>, component:<path> or file:<path>)");
         return EXIT_ERROR;
     }
     let text = match args.format {
@@ -144,7 +142,7 @@ pub fn run(args: &DfdArgs) -> i32 {
         ) {
             Ok(()) => EXIT_OK,
             Err(message) => {
-                eprintln!("threat-analyzer: error: {message}");
+                say!("threat-analyzer: error: {message}");
                 EXIT_ERROR
             }
         };
@@ -162,7 +160,7 @@ pub fn run(args: &DfdArgs) -> i32 {
         Ok(()) => EXIT_OK,
         Err((_, e)) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
         Err((target, e)) => {
-            eprintln!("threat-analyzer: error: cannot write {target}: {e}");
+            say!("threat-analyzer: error: cannot write {target}: {e}");
             EXIT_ERROR
         }
     }

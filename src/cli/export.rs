@@ -78,7 +78,7 @@ pub fn run(args: &ExportArgs) -> i32 {
             let dir = args.output.clone().unwrap_or_else(|| default_dir.join("threatspec"));
             export::threatspec::render(&model)
                 .into_iter()
-                .map(|(name, value)| (dir.join(name), export::to_pretty(&value)))
+                .map(|(name, value)| (dir.join(name), export::to_pretty(value)))
                 .collect()
         }
         format => {
@@ -89,7 +89,7 @@ pub fn run(args: &ExportArgs) -> i32 {
                 ExportFormat::ThreatComposer => export::threat_composer::render(&model, &options),
                 _ => export::json::render(&model),
             };
-            vec![(file, export::to_pretty(&value))]
+            vec![(file, export::to_pretty(value))]
         }
     };
     let requested = args.output_policy.requested(args.output.is_some());
@@ -102,7 +102,7 @@ pub fn run(args: &ExportArgs) -> i32 {
         })
     });
     if let Err(message) = written {
-        eprintln!("threat-analyzer: error: {message}");
+        say!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
     let shown = match args.format {
@@ -110,7 +110,7 @@ pub fn run(args: &ExportArgs) -> i32 {
         _ => files.first().map(|(p, _)| p.clone()),
     };
     if let Some(p) = shown {
-        eprintln!("threat-analyzer: wrote {} export to {}", args.format.name(), p.display());
+        say!("threat-analyzer: wrote {} export to {}", args.format.name(), p.display());
     }
     EXIT_OK
 }

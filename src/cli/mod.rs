@@ -3,10 +3,22 @@
 //! over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
-//! or format anything itself (that is `analysis` and `render`).
+//! or format anything itself (that is `analysis` and `render`), or write to standard error
+//! other than through [`say!`] (messages name repository paths, link targets and
+//! configuration text, which must not reach a terminal or a CI log raw).
 //!
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
 //! I/O errors and internal errors. Messages for status 2 name the path involved.
+
+// `eprintln!` would bypass the cleaning of `say!`.
+#![deny(clippy::print_stderr)]
+
+/// Writes one line to standard error through [`text::for_terminal`]: a file name can hold
+/// escape sequences (clipboard writes, screen clears) or a line break followed by a CI
+/// workflow command (`::error ...`).
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::say_line(&format!($($arg)*)) };
+}
 
 mod dfd;
 mod export;
@@ -17,6 +29,7 @@ use crate::analysis;
 use crate::cache;
 use crate::diagnostic::{Diagnostic, Level, LevelOverrides};
 use crate::render;
+use crate::text;
 use crate::walk::{self, WalkOptions};
 use anstream::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -294,7 +307,7 @@ impl CacheArgs {
 pub(crate) fn scan_project(path: &std::path::Path, cache: CacheArgs) -> Result<Project, i32> {
     let options = WalkOptions { cache_dir: cache.dir(), ..WalkOptions::default() };
     let mut scan = walk::scan(std::slice::from_ref(&path.to_path_buf()), &options).map_err(|err| {
-        eprintln!("threat-analyzer: error: {err}");
+        say!("threat-analyzer: error: {err}");
         EXIT_ERROR
     })?;
     // These commands end soon after: write the cache now rather than lose it at exit. A cache
@@ -324,7 +337,7 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
     if !too_large.is_empty() && !verbose {
         let shown = too_large.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         let more = if too_large.len() > 3 { ", ..." } else { "" };
-        eprintln!(
+        say!(
             "threat-analyzer: note: {} over the size limit not read ({shown}{more}); --max-file-size \
              raises the limit, --verbose lists every skipped file",
             if too_large.len() == 1 { "1 file".to_string() } else { format!("{} files", too_large.len()) }
@@ -332,7 +345,7 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
     }
     let unread = names(|r| *r == walk::SkipReason::ProjectLimit);
     if let Some(first) = unread.first() {
-        eprintln!(
+        say!(
             "threat-analyzer: error: the project is larger than the limits ({}): {} files were not read, \
              from {first} on; check part of it (a PATH, --include or --exclude)",
             walk::ProjectLimits::default(),
@@ -348,13 +361,19 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
 fn report_read_without_tree(scan: &walk::Scan) {
     let count = scan.read_without_tree;
     if count > 0 {
-        eprintln!(
+        say!(
             "threat-analyzer: note: {} read without a syntax tree, because parsing ran out of time (5 s plus \
              2 s per MiB for a file, {} s for the project): only their whole-line comments were read",
             if count == 1 { "1 file was".to_string() } else { format!("{count} files were") },
             crate::limits::MAX_PROJECT_PARSE_TIME.as_secs()
         );
     }
+}
+
+/// The one writer of standard error for [`say!`]. A standard error that cannot be written
+/// (closed) is not worth failing the run.
+pub(crate) fn say_line(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", text::for_terminal(line));
 }
 
 /// Runs `check`; returns the exit status.
@@ -369,14 +388,13 @@ pub fn check(args: &CheckArgs) -> i32 {
     let mut scan = match walk::scan(&args.paths, &options) {
         Ok(scan) => scan,
         Err(err) => {
-            eprintln!("threat-analyzer: error: {err}");
+            say!("threat-analyzer: error: {err}");
             return EXIT_ERROR;
         }
     };
     if args.verbose {
-        let mut stderr = std::io::stderr().lock();
         for (path, reason) in &scan.skipped {
-            let _ = writeln!(stderr, "skipped {}: {reason}", path.display());
+            say!("skipped {}: {reason}", path.display());
         }
     }
     if let Err(status) = report_unread(&scan, args.verbose) {
@@ -402,7 +420,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         && let Err(message) =
             output::write(path, &scan.root, args.output_policy.requested(true), report.as_bytes())
     {
-        eprintln!("threat-analyzer: error: {message}");
+        say!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
     let written = match &args.output {
@@ -420,7 +438,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err((_, e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err((target, e)) => {
-            eprintln!("threat-analyzer: error: cannot write {target}: {e}");
+            say!("threat-analyzer: error: cannot write {target}: {e}");
             return EXIT_ERROR;
         }
     }
@@ -442,24 +460,23 @@ pub fn check(args: &CheckArgs) -> i32 {
 /// `--verbose`: what the index cache did.
 fn report_cache(scan: &walk::Scan, saved: Option<Result<(), cache::CacheError>>) {
     let Some(used) = &scan.cache else {
-        eprintln!("cache: off");
+        say!("cache: off");
         return;
     };
     let file = used.file.display();
     match &used.load_error {
-        None => eprintln!(
-            "cache: {file}: reused {} of {} files ({} not read)",
-            used.reused, used.files, used.not_read
-        ),
-        Some(cache::CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("cache: {file}: none yet")
+        None => {
+            say!("cache: {file}: reused {} of {} files ({} not read)", used.reused, used.files, used.not_read)
         }
-        Some(e) => eprintln!("cache: {file}: {e}"),
+        Some(cache::CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            say!("cache: {file}: none yet")
+        }
+        Some(e) => say!("cache: {file}: {e}"),
     }
     match saved {
-        None => eprintln!("cache: unchanged"),
-        Some(Ok(())) => eprintln!("cache: written"),
-        Some(Err(e)) => eprintln!("cache: not written: {e}"),
+        None => say!("cache: unchanged"),
+        Some(Ok(())) => say!("cache: written"),
+        Some(Err(e)) => say!("cache: not written: {e}"),
     }
 }
 

@@ -92,7 +92,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     };
     // Refused before rendering; the directory exists afterwards, for the links' prefix.
     if let Err(message) = output::prepare(&file, &project_root, requested) {
-        eprintln!("threat-analyzer: error: {message}");
+        say!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
     let analysis = Analysis::new(&scan.index);
@@ -105,10 +105,10 @@ pub fn run(args: &ReportArgs) -> i32 {
         ReportFormat::Html => report_html::write(&report, &options),
     };
     if let Err(message) = output::write(&file, &project_root, requested, text.as_bytes()) {
-        eprintln!("threat-analyzer: error: {message}");
+        say!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
-    eprintln!("threat-analyzer: wrote {} report to {}", args.format.name(), file.display());
+    say!("threat-analyzer: wrote {} report to {}", args.format.name(), file.display());
     EXIT_OK
 }
 

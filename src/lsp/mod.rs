@@ -7,8 +7,9 @@
 //! compute an IDE answer or render anything itself (that is `analysis::ide` and `render`), hold
 //! a lock across an `.await`, await a client request inside a handler, write to a user's
 //! files, read a file from disk that `walk::WalkRules` does not admit (whoever named it: the
-//! watcher, the client's file events, `didClose`), or offer an edit to a file outside the
-//! workspace folders or behind a symbolic link.
+//! watcher, the client's file events, `didClose`), offer an edit to a file outside the
+//! workspace folders or behind a symbolic link, or log other than through
+//! [`TerminalSafeStderr`] (log lines name repository paths).
 //!
 //! Concurrency (see `design/architecture.md`): tower-lsp-server runs up to four handlers at a
 //! time, so `didOpen`/`didChange`/`didClose` apply their edit *before* their first `.await`;
@@ -64,6 +65,26 @@ where
     tower_lsp_server::Server::new(input::CheckedInput::new(input), output, socket).serve(service).await;
 }
 
+/// The log's standard error: each event, which the formatter hands over whole, is written as
+/// one line through [`crate::text::for_terminal`], whatever module logged it and whatever
+/// path or setting value it quotes, so an editor's log pane or a terminal never receives an
+/// escape sequence or a line the repository started.
+struct TerminalSafeStderr;
+
+impl std::io::Write for TerminalSafeStderr {
+    fn write(&mut self, event: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(event);
+        let line = text.strip_suffix('\n').unwrap_or(&text);
+        let mut stderr = std::io::stderr().lock();
+        writeln!(stderr, "{}", crate::text::for_terminal(line))?;
+        Ok(event.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// Serves the language server on standard input/output until `exit`; returns the exit status.
 pub fn run_stdio() -> i32 {
     use tracing_subscriber::prelude::*;
@@ -72,7 +93,7 @@ pub fn run_stdio() -> i32 {
     let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| TerminalSafeStderr)
         .with_ansi(false)
         .with_filter(filter)
         .with_filter(tracing_subscriber::filter::filter_fn(|meta| !logs_message_bodies(meta)));

@@ -167,13 +167,7 @@ pub fn escape(text: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '&' => out.push_str("&amp;"),
-            c if c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{85}')
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c) =>
-            {
-                out.push(' ')
-            }
+            c if !crate::text::is_inert(c) => out.push(' '),
             c => out.push(c),
         }
     }

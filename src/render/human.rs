@@ -14,13 +14,15 @@
 //!
 //! With `color` the text carries ANSI styles; the caller writes it through `anstream`, which
 //! strips them when stdout is not a terminal or `NO_COLOR` is set. Untrusted text (messages,
-//! source lines, paths) has control and bidirectional-override characters replaced by U+FFFD so
-//! an annotation cannot drive the terminal or reorder what is shown.
+//! source lines, paths) goes through [`text::for_terminal`] (source lines character by
+//! character, by the same rule), so an annotation cannot drive the terminal or reorder what is
+//! shown.
 
 use super::{Location, line_text, locate, sorted};
 use crate::analysis::Summary;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::model::ProjectIndex;
+use crate::text;
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 use unicode_width::UnicodeWidthChar;
@@ -78,7 +80,7 @@ fn gutter_style() -> Style {
 }
 
 fn position(loc: &Location) -> String {
-    format!("{}:{}:{}", clean(&loc.file), loc.line, loc.column)
+    format!("{}:{}:{}", text::for_terminal(&loc.file), loc.line, loc.column)
 }
 
 fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnostic) {
@@ -89,7 +91,7 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
         "{}: {}: {}",
         p.paint(bold, &position(&loc)),
         p.paint(level_style(d.level), &format!("{}[{}]", d.level.as_str(), d.code.as_str())),
-        clean(&d.message),
+        text::for_terminal(&d.message),
     );
 
     let gutter = loc.line.to_string().len();
@@ -118,12 +120,12 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
             out,
             "{pad} {eq} {}: {} at {}",
             p.paint(bold, "note"),
-            clean(&related.message),
+            text::for_terminal(&related.message),
             position(&rloc)
         );
     }
     if let Some(fix) = &d.fix {
-        let _ = writeln!(out, "{pad} {eq} {}: {}", p.paint(bold, "help"), clean(&fix.label));
+        let _ = writeln!(out, "{pad} {eq} {}: {}", p.paint(bold, "help"), text::for_terminal(&fix.label));
     }
 }
 
@@ -170,14 +172,10 @@ fn underline(line: &str, start: usize, end: usize) -> (String, String, usize) {
     (shown, indent, carets.max(1))
 }
 
+/// A source line's character as shown: [`text::for_terminal`]'s rule, except that a tab stays a
+/// tab (the caret line indents with the same tabs). Lines hold no line breaks.
 fn clean_char(c: char) -> char {
-    let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
-    if (c.is_control() && c != '\t') || bidi { '\u{FFFD}' } else { c }
-}
-
-/// Replaces control (except tab) and bidirectional-formatting characters with U+FFFD.
-pub fn clean(text: &str) -> String {
-    text.chars().map(|c| if c == '\t' { ' ' } else { clean_char(c) }).collect()
+    if c == '\t' || text::is_inert(c) { c } else { text::REPLACEMENT }
 }
 
 #[cfg(test)]

@@ -1,20 +1,28 @@
-//! JSON output: one object `{"summary": {...}, "diagnostics": [...]}`.
+//! JSON output: one object `{"provenance": "...", "summary": {...}, "diagnostics": [...]}`.
+//!
+//! `provenance` is [`super::PROVENANCE`]: `message`, `related[].message` and `fix.label` are
+//! threat-analyzer's sentences quoting repository names in backticks; `file` and
+//! `fix.edits[].new_text` hold repository text.
 //!
 //! `summary` is [`Summary`] serialised as is (its field names are the keys). Each diagnostic:
 //! `code`, `severity` (`error|warning|note`), `message`, `file` (relative, `/`-separated),
 //! `line`, `column`, `end_line`, `end_column` (1-based, character columns, exclusive end),
 //! `related` (`[{file, line, column, end_line, end_column, message}]`) and, when there is one,
 //! `fix` (`{label, edits: [{file, line, column, end_line, end_column, new_text}]}`).
-//! Diagnostics are in [`sorted`] order.
+//! Diagnostics are in [`sorted`] order. Every string goes through
+//! [`text::for_machine`] (no control or bidi character; line feeds, tabs and CR-LF stay).
 
 use super::{locate, sorted};
 use crate::analysis::Summary;
 use crate::diagnostic::Diagnostic;
 use crate::model::ProjectIndex;
+use crate::text;
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Serialize)]
 struct Output<'a> {
+    provenance: &'static str,
     summary: &'a Summary,
     diagnostics: Vec<JsonDiagnostic<'a>>,
 }
@@ -23,8 +31,8 @@ struct Output<'a> {
 struct JsonDiagnostic<'a> {
     code: &'static str,
     severity: &'static str,
-    message: &'a str,
-    file: &'a str,
+    message: Cow<'a, str>,
+    file: Cow<'a, str>,
     line: u32,
     column: u32,
     end_line: u32,
@@ -36,28 +44,28 @@ struct JsonDiagnostic<'a> {
 
 #[derive(Serialize)]
 struct JsonRelated<'a> {
-    file: &'a str,
+    file: Cow<'a, str>,
     line: u32,
     column: u32,
     end_line: u32,
     end_column: u32,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
 struct JsonFix<'a> {
-    label: &'a str,
+    label: Cow<'a, str>,
     edits: Vec<JsonEdit<'a>>,
 }
 
 #[derive(Serialize)]
 struct JsonEdit<'a> {
-    file: &'a str,
+    file: Cow<'a, str>,
     line: u32,
     column: u32,
     end_line: u32,
     end_column: u32,
-    new_text: &'a str,
+    new_text: Cow<'a, str>,
 }
 
 /// Renders the JSON document (pretty-printed, with a trailing newline).
@@ -69,8 +77,8 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
             JsonDiagnostic {
                 code: d.code.as_str(),
                 severity: d.level.as_str(),
-                message: &d.message,
-                file: &d.file,
+                message: text::for_machine(&d.message),
+                file: text::for_machine(&d.file),
                 line: loc.line,
                 column: loc.column,
                 end_line: loc.end_line,
@@ -81,29 +89,29 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
                     .map(|r| {
                         let loc = locate(index, &r.file, r.range);
                         JsonRelated {
-                            file: &r.file,
+                            file: text::for_machine(&r.file),
                             line: loc.line,
                             column: loc.column,
                             end_line: loc.end_line,
                             end_column: loc.end_column,
-                            message: &r.message,
+                            message: text::for_machine(&r.message),
                         }
                     })
                     .collect(),
                 fix: d.fix.as_ref().map(|fix| JsonFix {
-                    label: &fix.label,
+                    label: text::for_machine(&fix.label),
                     edits: fix
                         .edits
                         .iter()
                         .map(|e| {
                             let loc = locate(index, &e.file, e.range);
                             JsonEdit {
-                                file: &e.file,
+                                file: text::for_machine(&e.file),
                                 line: loc.line,
                                 column: loc.column,
                                 end_line: loc.end_line,
                                 end_column: loc.end_column,
-                                new_text: &e.new_text,
+                                new_text: text::for_machine(&e.new_text),
                             }
                         })
                         .collect(),
@@ -112,7 +120,8 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
         })
         .collect();
     let mut out =
-        serde_json::to_string_pretty(&Output { summary, diagnostics }).expect("plain structs serialise");
+        serde_json::to_string_pretty(&Output { provenance: super::PROVENANCE, summary, diagnostics })
+            .expect("plain structs serialise");
     out.push('\n');
     out
 }
@@ -129,7 +138,8 @@ mod tests {
         let summary = summary(&index, &diagnostics);
         let v: Value = serde_json::from_str(&render(&index, &diagnostics, &summary)).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, ["diagnostics", "summary"]);
+        assert_eq!(keys, ["diagnostics", "provenance", "summary"]);
+        assert_eq!(v["provenance"], super::super::PROVENANCE);
         assert_eq!(v["summary"], serde_json::to_value(&summary).unwrap());
         let ds = v["diagnostics"].as_array().unwrap();
         assert_eq!(ds.len(), 3);

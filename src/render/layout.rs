@@ -285,11 +285,7 @@ pub fn display_char(c: char) -> Option<char> {
     let forbidden = (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}');
     if forbidden {
         None
-    } else if c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-    {
+    } else if !crate::text::is_inert(c) {
         Some(' ')
     } else {
         Some(c)

@@ -183,13 +183,7 @@ pub fn escape(text: &str) -> String {
             '%' => "#37;",
             ';' => "#59;",
             '\\' => "#92;",
-            c if c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c) =>
-            {
-                " "
-            }
+            c if !crate::text::is_inert(c) => " ",
             c => {
                 out.push(c);
                 continue;

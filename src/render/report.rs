@@ -52,11 +52,7 @@ const STRIDE_ALL: [Stride; 6] = [
 /// Characters every writer shows as a space: whitespace, line and paragraph separators,
 /// control characters and bidi controls (which could reorder what a reader sees).
 pub fn is_blank(c: char) -> bool {
-    c.is_whitespace()
-        || c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
+    c.is_whitespace() || !crate::text::is_inert(c)
 }
 
 /// One piece of a cell or paragraph.

@@ -12,8 +12,13 @@
 //! file (1 for the first, in output order), as GitHub's own fingerprinting does. It survives the
 //! line moving and re-indentation, and changes when the annotation itself changes.
 //!
-//! Untrusted text (messages, snippets) only goes into plain-text fields, which serde escapes;
-//! the markdown fields hold only the static rule help below.
+//! The run's `properties.provenance` is [`super::PROVENANCE`]: messages are threat-analyzer's
+//! sentences quoting repository names in backticks; snippets, inserted text and URIs are the
+//! repository's. Untrusted text (messages, snippets) only goes into plain-text fields; the markdown fields
+//! hold only the static rule help below. Every string of the log goes through
+//! [`super::clean_machine_strings`] (no control or bidi character), and message strings
+//! (`message.text`, `description.text`) escape `[` and `]` as `\[` and `\]` (SARIF 2.1.0,
+//! embedded links), so no annotation text becomes a link in a viewer.
 
 use super::{Location, line_text, locate, sorted};
 use crate::analysis::Summary;
@@ -63,8 +68,11 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summa
             },
             "columnKind": "unicodeCodePoints",
             "results": results,
+            "properties": { "provenance": super::PROVENANCE },
         }]
     });
+    let mut log = log;
+    super::clean_machine_strings(&mut log);
     let mut out = serde_json::to_string_pretty(&log).expect("json values serialise");
     out.push('\n');
     out
@@ -247,7 +255,7 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
         "ruleId": d.code.as_str(),
         "ruleIndex": rule_index(d.code),
         "level": level(d.level),
-        "message": { "text": d.message },
+        "message": message(&d.message),
         "locations": [{ "physicalLocation": physical(index, &d.file, d.range, true) }],
         "partialFingerprints": { "primaryLocationLineHash": fingerprint },
     });
@@ -260,7 +268,7 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
                 json!({
                     "id": id,
                     "physicalLocation": physical(index, &rel.file, rel.range, false),
-                    "message": { "text": rel.message },
+                    "message": message(&rel.message),
                 })
             })
             .collect();
@@ -294,11 +302,29 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
             })
             .collect();
         r["fixes"] = json!([{
-            "description": { "text": fix.label },
+            "description": message(&fix.label),
             "artifactChanges": changes,
         }]);
     }
     r
+}
+
+/// A SARIF message object of plain text with `[` and `]` escaped as `\[` and `\]` (SARIF
+/// 2.1.0, embedded links), since viewers turn `[text](url)` in a message into a link. Every
+/// bracket ends up after an odd run of backslashes, so a backslash in the text (`\\[`) cannot
+/// cancel the escape, whether a viewer reads `\\` as an escape or not.
+fn message(text: &str) -> Value {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '[' | ']') {
+            let backslashes = escaped.len() - escaped.trim_end_matches('\\').len();
+            if backslashes.is_multiple_of(2) {
+                escaped.push('\\');
+            }
+        }
+        escaped.push(c);
+    }
+    json!({ "text": escaped })
 }
 
 /// First 16 hex digits of SHA-256(rule id, NUL, the primary line without whitespace).
@@ -476,6 +502,15 @@ mod tests {
         let mut other_code = exposure("a.py", a, "@exposes");
         other_code.code = Code::ConfirmedFinding;
         assert_ne!(hash(&fingerprints(&index, &[other_code])[0]), hash(&fps[0]));
+    }
+
+    #[test]
+    fn message_brackets_are_escaped_after_any_backslashes() {
+        let text = |t: &str| message(t)["text"].as_str().unwrap().to_string();
+        assert_eq!(text("see [x](https://e.example)"), r"see \[x\](https://e.example)");
+        assert_eq!(text(r"a\[b"), r"a\[b");
+        assert_eq!(text(r"a\\[b\\\]"), r"a\\\[b\\\]");
+        assert_eq!(text("{0} no brackets"), "{0} no brackets");
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //!   the same way, and its incrementally re-read facts equal a fresh parse.
 //! - [`check_renderers`]: every output format renders any project, machine formats parse, and
 //!   markup never carries annotation text unescaped (no raw `<`, an inert HTML page, a
-//!   well-formed SVG).
+//!   well-formed SVG); the terminal output and every string of the machine formats (JSON,
+//!   SARIF, exports) hold no control or bidi character, and SARIF messages no unescaped `[`
+//!   or `]`.
 #![allow(dead_code)]
 
 // @validates #hostile-tests for ThreatAnalyzer
@@ -308,6 +310,41 @@ fn check_dot_strings(dot: &str) {
     assert!(!outside.contains('<') && !outside.contains("evil"), "annotation text outside strings:\n{dot}");
 }
 
+/// Every string and key of a machine-readable output: no character that is not
+/// `text::is_inert`, except tab, line feed and the CR of a CR-LF.
+pub fn check_machine_strings(v: &serde_json::Value) {
+    let check = |s: &str| {
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            let line_structure = c == '\t' || c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
+            assert!(line_structure || threat_analyzer::text::is_inert(c), "{c:?} in {s:?}");
+        }
+    };
+    match v {
+        serde_json::Value::String(s) => check(s),
+        serde_json::Value::Array(items) => items.iter().for_each(check_machine_strings),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                check(k);
+                check_machine_strings(v);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A SARIF message string: every `[` and `]` escaped, so none can open an embedded link.
+fn check_sarif_message(text: &serde_json::Value) {
+    let text = text.as_str().expect("a message string");
+    let mut backslashes: u32 = 0;
+    for c in text.chars() {
+        if matches!(c, '[' | ']') {
+            assert!(!backslashes.is_multiple_of(2), "an unescaped {c:?} in the SARIF message {text:?}");
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+    }
+}
+
 /// Text no markup output may contain raw: annotation text holding it must be escaped.
 pub const RAW_MARKUP: &str = "<evil";
 
@@ -329,15 +366,35 @@ pub fn check_renderers(gal: &str, python: &str) {
         render::sarif::render(&index, &diagnostics, &summary, std::path::Path::new("/project")),
     ];
     for out in &json_outputs {
-        serde_json::from_str::<serde_json::Value>(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+        let v = serde_json::from_str::<serde_json::Value>(out)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+        check_machine_strings(&v);
+    }
+    let sarif: serde_json::Value = serde_json::from_str(&json_outputs[1]).expect("checked above");
+    for result in sarif["runs"][0]["results"].as_array().expect("SARIF results") {
+        check_sarif_message(&result["message"]["text"]);
+        for related in result["relatedLocations"].as_array().into_iter().flatten() {
+            check_sarif_message(&related["message"]["text"]);
+        }
     }
     let model = render::export::Model::new(&index, &analysis);
     let options = render::export::ExportOptions { title: "project <evil> \"x\"".into() };
-    let _ = render::export::threat_dragon::render(&model, &options);
-    let _ = render::export::threat_composer::render(&model, &options);
-    let _ = render::export::json::render(&model);
-    let _ = render::export::threatspec::render(&model);
-    let _ = render::human::render(&index, &diagnostics, &summary, false);
+    let mut exports = vec![
+        render::export::threat_dragon::render(&model, &options),
+        render::export::threat_composer::render(&model, &options),
+        render::export::json::render(&model),
+    ];
+    exports.extend(render::export::threatspec::render(&model).into_iter().map(|(_, v)| v));
+    for export in exports {
+        let text = render::export::to_pretty(export);
+        check_machine_strings(&serde_json::from_str(&text).expect("exports are JSON"));
+    }
+    let human = render::human::render(&index, &diagnostics, &summary, false);
+    // Source snippets keep their tabs, so the caret line lines up under them.
+    assert!(
+        human.chars().all(|c| c == '\n' || c == '\t' || threat_analyzer::text::is_inert(c)),
+        "a control character in the terminal output: {human:?}"
+    );
     let report_options = render::report::ReportOptions { link_prefix: "../".into() };
     let report = render::report::build(&index, &analysis, &diagnostics, &summary, "<evil project>");
     html_support::assert_page_is_inert(&render::report_html::write(&report, &report_options));

@@ -12,6 +12,7 @@
 //! asset paths as they are written) and are ranked: entities the current file mentions first,
 //! then by how often the project references them, then by name.
 
+use super::hover::escape_markdown;
 use crate::model::names::{ancestors, path_key};
 use crate::model::{EntityKey, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::verbs::{SPELLINGS, canonical_spelling, lookup};
@@ -777,7 +778,9 @@ fn rank(project: &Project, entity: &EntityKey, name: &str) -> String {
     format!("1{here}{:06}{}", 999_999 - used, name.to_lowercase())
 }
 
-/// The detail line and markdown documentation of an entity.
+/// The detail line and markdown documentation of an entity. Every piece of annotation text
+/// in the documentation goes through [`escape_markdown`], as in hover: editors render it, so a
+/// name or description could otherwise load a remote image or show a `command:` link.
 fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Option<String>) {
     let mut detail = format!("{} {name}", entity.kind.as_str());
     let mut doc = String::new();
@@ -789,18 +792,18 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
             && let Some(ann) = facts.annotations().get(def.annotation)
         {
             let line = facts.line_col(def.range.start(), crate::text::ColumnUnit::Char).line + 1;
-            doc.push_str(&format!("**{name}** ({})", entity.kind.as_str()));
+            doc.push_str(&format!("**{}** ({})", escape_markdown(name), entity.kind.as_str()));
             if let Some(sev) = &ann.severity {
                 doc.push_str(&format!(" `[{}]`", sev.value.as_str()));
             }
             if let Some(d) = ann.description.as_ref().or(ann.details.as_ref()) {
-                doc.push_str(&format!("\n\n{}", d.value));
+                doc.push_str(&format!("\n\n{}", escape_markdown(&d.value)));
             }
             if !ann.external_refs.is_empty() {
-                let refs: Vec<_> = ann.external_refs.iter().map(|r| format!("`{}`", r.value)).collect();
+                let refs: Vec<_> = ann.external_refs.iter().map(|r| escape_markdown(&r.value)).collect();
                 doc.push_str(&format!("\n\nReferences: {}", refs.join(", ")));
             }
-            doc.push_str(&format!("\n\nDefined in `{file}:{line}`"));
+            doc.push_str(&format!("\n\nDefined in {}:{line}", escape_markdown(file)));
         }
     }
     (detail, (!doc.is_empty()).then_some(doc))

@@ -24,7 +24,7 @@ use crate::analysis::Analysis;
 use crate::model::names::ancestors;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
-use crate::text::{ColumnUnit, TextRange};
+use crate::text::{self, ColumnUnit, TextRange};
 use std::fmt::Write as _;
 
 /// Entries shown per status list.
@@ -49,9 +49,11 @@ pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usiz
     Some(HoverInfo { markdown, range: target.range })
 }
 
-/// Escapes annotation text for Markdown: backslash before every character Markdown or HTML
-/// could read as syntax, whitespace runs (newlines too) collapsed to one space, and a leading
-/// list, heading or numbered-list marker neutralised.
+/// Escapes annotation text for Markdown (hover and completion documentation): backslash
+/// before every character Markdown or HTML could read as syntax, whitespace runs (newlines
+/// too) collapsed to one space, a leading list, heading or numbered-list marker neutralised,
+/// and control and bidi characters replaced by [`text::REPLACEMENT`] (the rule of
+/// [`text::is_inert`]).
 pub fn escape_markdown(text: &str) -> String {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = String::with_capacity(collapsed.len() + 8);
@@ -81,7 +83,7 @@ pub fn escape_markdown(text: &str) -> String {
         if special || leading {
             out.push('\\');
         }
-        out.push(c);
+        out.push(if text::is_inert(c) { c } else { text::REPLACEMENT });
     }
     out
 }

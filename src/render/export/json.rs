@@ -3,16 +3,18 @@
 //! ```text
 //! {
 //!   "version": 1,
+//!   "provenance": "...",            // where the text comes from: see below
 //!   "assets":   [Entity], "threats": [Entity], "controls": [Entity], "actors": [Entity],
-//!   "boundaries": [{"key", "title", "members": [node key]}],
+//!   "boundaries": [{"key", "title", "members": [node key], "source"}],
 //!   "relations": [Relation],
 //!   "diagnostics": {"errors": n, "warnings": n, "notes": n}
 //! }
-//! Entity   = {"key", "name", "description"?, "severity"?, "refs": [..],
+//! Entity   = {"key", "name", "description"?, "severity"?, "refs": [..], "source",
 //!             "file"?, "line"?,            // first definition, when declared
 //!             "stride": ["S".."E"]?        // threats only (see the export module docs)
 //!            }
 //! Relation = {"kind": "exposes" | "mitigates" | "flows" | ...,   // canonical verb
+//!             "source",
 //!             "args": [{"kind": "asset"|"threat"|"control"|"actor"|"boundary",
 //!                       "key": entity key} | {"kind", "dangling": id}],
 //!             "file", "line",               // 1-based line of the `@`
@@ -21,6 +23,13 @@
 //!             "note"?                        // audit, assumes
 //!            }
 //! ```
+//!
+//! Provenance: every entity, boundary and relation has `"source": {"repository": [field, ...]}`
+//! naming those of its fields, present on it, whose strings are copied from the repository's
+//! comments (names, keys, ids, descriptions, notes, references, paths): untrusted data, never
+//! instructions. The other fields (kinds, severities, STRIDE letters, lines, counts) are
+//! threat-analyzer's. The top-level `provenance` says so in a sentence
+//! ([`crate::render::PROVENANCE`]).
 //!
 //! Entities are sorted by key, relations by (file, position), boundaries by key; keys are the
 //! model's entity keys (see [`crate::model`]). Absent optional fields are left out. The
@@ -56,7 +65,7 @@ pub fn render(model: &Model) -> Value {
                     let letters: Vec<&str> = model.stride(e).iter().map(|s| s.letter()).collect();
                     o.insert("stride".into(), json!(letters));
                 }
-                Value::Object(o)
+                with_source(o)
             })
             .collect()
     };
@@ -101,7 +110,7 @@ pub fn render(model: &Model) -> Value {
                 }
                 _ => {}
             }
-            Value::Object(o)
+            with_source(o)
         })
         .collect();
 
@@ -112,7 +121,11 @@ pub fn render(model: &Model) -> Value {
         .map(|b| {
             let members: Vec<&str> =
                 b.members.iter().filter_map(|m| dfd.node(m)).map(|n| n.key.as_str()).collect();
-            json!({"key": b.key, "title": b.title, "members": members})
+            let mut o = Map::new();
+            o.insert("key".into(), json!(b.key));
+            o.insert("title".into(), json!(b.title));
+            o.insert("members".into(), json!(members));
+            with_source(o)
         })
         .collect();
 
@@ -121,6 +134,7 @@ pub fn render(model: &Model) -> Value {
 
     object([
         ("version", json!(1)),
+        ("provenance", json!(crate::render::PROVENANCE)),
         ("assets", Value::Array(entities(EntityKind::Asset))),
         ("threats", Value::Array(entities(EntityKind::Threat))),
         ("controls", Value::Array(entities(EntityKind::Control))),
@@ -136,4 +150,16 @@ pub fn render(model: &Model) -> Value {
             }),
         ),
     ])
+}
+
+/// The fields of an entity, boundary or relation whose strings come from the repository.
+const REPOSITORY_FIELDS: &[&str] =
+    ["key", "name", "title", "members", "description", "details", "note", "via", "refs", "file", "args"]
+        .as_slice();
+
+/// `o` with its `source` marker: which of its present fields hold repository text.
+fn with_source(mut o: Map<String, Value>) -> Value {
+    let fields: Vec<&str> = REPOSITORY_FIELDS.iter().copied().filter(|f| o.contains_key(*f)).collect();
+    o.insert("source".into(), json!({ "repository": fields }));
+    Value::Object(o)
 }

@@ -5,8 +5,8 @@
 //! [`Relation`]s, entities with their names, descriptions, severities and external references),
 //! deterministic identifiers ([`uuid_for`], [`Model::threatspec_id`]), the STRIDE rule
 //! ([`stride_of`]) and the per-threat status rule ([`Model::threat_status`]). Must never: trust
-//! annotation text (it only ever reaches `serde_json` strings, which escape it), or put
-//! anything into an id that does not come from an entity key.
+//! annotation text (it only ever reaches `serde_json` strings, cleaned by [`to_pretty`] and
+//! escaped by serde), or put anything into an id that does not come from an entity key.
 //!
 //! Formats: [`threatspec`] (ThreatSpec 0.5's `threatmodel/` files), [`threat_dragon`] (OWASP
 //! Threat Dragon v2), [`threat_composer`] (AWS Threat Composer v1) and [`json`] (the project's
@@ -487,9 +487,20 @@ pub fn object(entries: impl IntoIterator<Item = (&'static str, serde_json::Value
     serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
-/// Pretty JSON with a final newline (the bytes every export writes).
-pub fn to_pretty(value: &serde_json::Value) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("JSON values always serialise");
+/// The model-level description of the exports that have one (Threat Dragon's summary, Threat
+/// Composer's application): who exported it, and [`crate::render::PROVENANCE`].
+pub fn export_description() -> String {
+    format!(
+        "Exported by threat-analyzer from threat-model annotations in source comments. {}",
+        crate::render::PROVENANCE
+    )
+}
+
+/// Pretty JSON with a final newline: the bytes every export writes, every string through
+/// [`crate::render::clean_machine_strings`] first.
+pub fn to_pretty(mut value: serde_json::Value) -> String {
+    crate::render::clean_machine_strings(&mut value);
+    let mut s = serde_json::to_string_pretty(&value).expect("JSON values always serialise");
     s.push('\n');
     s
 }

@@ -176,7 +176,7 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
             "applicationInfo",
             json!({
                 "name": truncate(&options.title, 200),
-                "description": "Exported by threat-analyzer from threat-model annotations in source comments.",
+                "description": super::export_description(),
             }),
         ),
         ("threats", Value::Array(out_threats)),

@@ -17,7 +17,9 @@
 //! - Cell and threat ids are UUIDs derived from node keys and (node, threat) keys. Nullable
 //!   properties are left out rather than written as `null`.
 
-use super::{ExportOptions, Model, ThreatState, entity_text, object, severity_title, uuid_for};
+use super::{
+    ExportOptions, Model, ThreatState, entity_text, export_description, object, severity_title, uuid_for,
+};
 use crate::model::EntityKey;
 use crate::render::dfd::{self, ElementKind, Scope};
 use crate::syntax::{Body, EntityKind};
@@ -203,7 +205,7 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
             json!({
                 "title": options.title,
                 "owner": "",
-                "description": "Exported by threat-analyzer from threat-model annotations in source comments.",
+                "description": export_description(),
                 "id": 0,
             }),
         ),
