@@ -17,6 +17,8 @@
 //! | annotations in a project | [`MAX_PROJECT_ANNOTATIONS`] | files after the limit (in path order) are not read; `check` exits 2 |
 //! | text held for annotated files in a project | [`MAX_PROJECT_TEXT`] bytes | as above |
 //! | elements and flows in one diagram | [`MAX_DIAGRAM_NODES`], [`MAX_DIAGRAM_EDGES`] | the diagram is refused with a message naming the scope options; a report leaves it out and says why |
+//! | one configuration or ignore file (`threatspec.yaml`, `.gitignore`, `.ignore`, `.git/info/exclude`) | [`MAX_CONFIG_FILE_SIZE`] bytes | not read (nor a link, nor a file that is not regular): a note (`check`) or a warning (language server); the walk goes on without it |
+//! | the index cache file | [`MAX_CACHE_FILE_SIZE`] bytes | not read (nor a link), rebuilt; a cache that would be larger is not written |
 //! | one protocol message | 256 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread, logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them) and, for
@@ -48,3 +50,14 @@ pub const MAX_DIAGRAM_NODES: usize = 2_000;
 
 /// Most flows in one data-flow diagram.
 pub const MAX_DIAGRAM_EDGES: usize = 10_000;
+
+/// Largest configuration or ignore file read (`threatspec.yaml`, `.gitignore`, `.ignore`,
+/// `.git/info/exclude`): real ones are a few KB (GitHub's largest `.gitignore` template is
+/// under 10 KB).
+pub const MAX_CONFIG_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Largest index cache file read or written. A cache holds a record per file (about 100 bytes)
+/// and the encoded parse results of annotated files (about 100 bytes per annotation, so the
+/// project limits' 500,000 annotations take about 50 MB); loading one takes about twice its
+/// size in memory.
+pub const MAX_CACHE_FILE_SIZE: u64 = 256 * 1024 * 1024;

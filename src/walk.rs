@@ -1,14 +1,21 @@
 //! File-system walk: from the `check` command's PATH arguments to a [`ProjectIndex`].
 //!
-//! Owns: every byte `check` reads from disk. Finds files with the `ignore` crate (the walker
-//! behind ripgrep), decides which to skip and why, reads them, and parses the candidates in
-//! parallel into [`FileFacts`]. Must never: analyse (that is `analysis`'s job) or print (the CLI
-//! decides what to show; every skipped file comes back with a [`SkipReason`]).
+//! Owns: every byte `check` reads from disk (each file through [`crate::read`]). Finds files
+//! with the `ignore` crate (the walker behind ripgrep), decides which to skip and why, reads
+//! them, and parses the candidates in parallel into [`FileFacts`]. Must never: analyse (that is
+//! `analysis`'s job) or print (the CLI decides what to show; every skipped file comes back with
+//! a [`SkipReason`], every refused configuration or ignore file as a [`NotApplied`]).
 //!
 //! # Which files are read
 //!
 //! - `.gitignore`, `.ignore`, `.git/info/exclude` and global git excludes are honoured, also
-//!   outside a git repository.
+//!   outside a git repository ([`crate::ignore_files`]: the walker crate's own loader, which
+//!   follows links and reads without a limit, is off).
+//! - Ignore files and `threatspec.yaml` are read by [`crate::read`]'s rule for configuration:
+//!   regular files only, never through a symbolic link, at most
+//!   [`crate::limits::MAX_CONFIG_FILE_SIZE`]. One that is refused comes back in
+//!   [`Scan::not_applied`] and the walk goes on without it (without its `threatspec.yaml`, a
+//!   directory is walked whole: a refusal reads more, never less).
 //! - Hidden files and directories (names starting with `.`) are skipped, except `.guardlink/`,
 //!   where GuardLink keeps its definitions and `.gal` sidecar files.
 //! - Symbolic links are never followed (so link loops cannot hang the walk); each one is
@@ -60,7 +67,9 @@
 
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::FilePath;
+use crate::ignore_files::IgnoreRules;
 use crate::model::{FileFacts, ProjectIndex};
+use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::Language;
 use crate::syntax::prefilter::may_contain_annotation;
 use ignore::overrides::OverrideBuilder;
@@ -179,6 +188,10 @@ pub struct Scan {
     /// paths), sorted. Files excluded by ignore rules are not listed: the walker never sees
     /// them.
     pub skipped: Vec<(PathBuf, SkipReason)>,
+    /// Configuration and ignore files that were refused (a link, not a regular file, over
+    /// [`crate::limits::MAX_CONFIG_FILE_SIZE`], unreadable), sorted by path: the walk went on
+    /// without them, and callers say so.
+    pub not_applied: Vec<NotApplied>,
     /// The absolute base directory every [`FilePath`] is relative to.
     pub root: PathBuf,
     /// What the index cache did, when one was used.
@@ -223,6 +236,35 @@ pub struct CacheUse {
     /// Of those, files that were not even read.
     pub not_read: usize,
     save: Option<std::thread::JoinHandle<Result<(), CacheError>>>,
+}
+
+/// A configuration or ignore file the walk did not use (or, for an ignore file with lines that
+/// are not globs, used without those lines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotApplied {
+    /// Relative to [`Scan::root`] like [`Scan::skipped`] (absolute outside it).
+    pub path: PathBuf,
+    pub why: Refusal,
+    pub kind: ConfigKind,
+}
+
+/// Which kind of file a [`NotApplied`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigKind {
+    /// `threatspec.yaml`: its directory was walked whole.
+    Threatspec,
+    /// `.gitignore`, `.ignore`, `.git/info/exclude` (or the `.git` naming it).
+    Ignore,
+}
+
+impl fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let consequence = match self.kind {
+            ConfigKind::Threatspec => "the whole directory is read instead of its `paths:`",
+            ConfigKind::Ignore => "its rules are not applied",
+        };
+        write!(f, "{}: not read: {} ({consequence})", self.path.display(), self.why)
+    }
 }
 
 /// A walk that cannot start or cannot be trusted: `check` exits with status 2.
@@ -295,14 +337,24 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     });
 
     let found = Found::default();
+    let mut not_applied = Vec::new();
     for (root, is_dir) in &roots {
         if !is_dir {
             found.add_direct_file(root);
             continue;
         }
         let config = root.join(THREATSPEC_CONFIG);
-        if config.is_file() {
-            for entry in read_threatspec_config(&config)? {
+        let entries = match read_bounded(&config, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
+            Ok(bytes) => Some(threatspec_config_from_bytes(&config, bytes)?),
+            Err(why) if why.is_missing() => None,
+            // Refused: the whole directory is walked, which reads more, never less.
+            Err(why) => {
+                not_applied.push(NotApplied { path: config.clone(), why, kind: ConfigKind::Threatspec });
+                None
+            }
+        };
+        if let Some(entries) = entries {
+            for entry in entries {
                 let target = normalize(&root.join(&entry.path));
                 confine_to_project(root, &target).map_err(|why| WalkError::Config {
                     path: config.clone(),
@@ -340,7 +392,16 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         }
     }
 
-    let Found { files, skipped } = found;
+    let Found { files, skipped, ignore_rules } = found;
+    not_applied.extend(ignore_rules.take_refused().into_iter().map(|(path, why)| NotApplied {
+        path,
+        why,
+        kind: ConfigKind::Ignore,
+    }));
+    for note in &mut not_applied {
+        note.path = PathBuf::from(relative_path(&base, &note.path));
+    }
+    not_applied.sort_by(|a, b| a.path.cmp(&b.path));
     let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
     // Deduplicate (overlapping PATH arguments) and order by reported path.
@@ -439,7 +500,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let save = save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
-    Ok(Scan { index, files_scanned, skipped, root: base, cache })
+    Ok(Scan { index, files_scanned, skipped, not_applied, root: base, cache })
 }
 
 /// Most files read in parallel between two checks of the project limits.
@@ -528,6 +589,7 @@ struct FoundFile {
 struct Found {
     files: Mutex<Vec<FoundFile>>,
     skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
+    ignore_rules: Arc<IgnoreRules>,
 }
 
 impl Found {
@@ -555,6 +617,18 @@ impl Found {
     fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
         let mut builder = WalkBuilder::new(dir);
         builder.hidden(false).require_git(false).follow_links(false);
+        // The crate's own ignore-file loading reads through links and without a limit: ours
+        // reads by the bounded reader's rule and applies the same precedence.
+        builder.parents(false).ignore(false).git_ignore(false).git_exclude(false).git_global(false);
+        let rules = self.ignore_rules.clone();
+        let decided_by_overrides = overrides.clone();
+        builder.filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            // A path an `--include`/`--exclude` glob matches is decided by it (the crate gives
+            // overrides precedence over every ignore file).
+            decided_by_overrides.as_ref().is_some_and(|o| !o.matched(entry.path(), is_dir).is_none())
+                || !rules.is_ignored(entry.path(), is_dir)
+        });
         if let Some(overrides) = overrides {
             builder.overrides(overrides);
         }
@@ -804,31 +878,21 @@ fn not_regular() -> io::Error {
 
 /// Reads a source file of at most `limit` bytes, whatever happened to it since the walk saw
 /// it: a file replaced by a named pipe is opened without blocking and refused, a file that
-/// grew is read only up to the limit (and refused), a file that vanished is unreadable.
-// @exposes ThreatAnalyzer.Walk to #hostile-content -- "reads every file of an untrusted repository"
-// @mitigates ThreatAnalyzer.Walk against #hostile-content using #bounded-reads
-// @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #bounded-reads
+/// grew is read only up to the limit (and refused), a file that vanished is unreadable. The
+/// rule is [`crate::read`]'s; a source file may be a link only when named directly.
 pub fn read_source(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
-    use std::io::Read;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let unreadable = |err: io::Error| SkipReason::Unreadable(err.to_string());
-    let file = options.open(path).map_err(unreadable)?;
-    let meta = file.metadata().map_err(unreadable)?;
-    if !meta.is_file() {
-        return Err(SkipReason::NotRegular);
+    read_bounded(path, limit, Links::Follow).map_err(SkipReason::from)
+}
+
+impl From<Refusal> for SkipReason {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Symlink => SkipReason::Symlink,
+            Refusal::NotRegular => SkipReason::NotRegular,
+            Refusal::TooLarge { size, limit } => SkipReason::TooLarge { size, limit },
+            Refusal::Unreadable { message, .. } => SkipReason::Unreadable(message),
+        }
     }
-    if meta.len() > limit {
-        return Err(SkipReason::TooLarge { size: meta.len(), limit });
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(unreadable)?;
-    if bytes.len() as u64 > limit {
-        return Err(SkipReason::TooLarge { size: bytes.len() as u64, limit });
-    }
-    Ok(bytes)
 }
 
 /// A file's bytes to parseable text: `Ok(None)` when the prefilter finds no annotation literal
@@ -920,19 +984,29 @@ pub struct ConfigPath {
     pub ignore: Vec<String>,
 }
 
-/// Reads the `paths:` of a ThreatSpec 0.5 `threatspec.yaml`. A missing `paths:` key means the
-/// whole directory (`[.]`).
+/// Reads the `paths:` of a ThreatSpec 0.5 `threatspec.yaml` by the bounded reader's rule (a
+/// link, a file that is not regular or one over [`crate::limits::MAX_CONFIG_FILE_SIZE`] is an
+/// error here; the walk skips such a file with a note). A missing `paths:` key means the whole
+/// directory (`[.]`).
 pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError> {
+    match read_bounded(path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
+        Ok(bytes) => threatspec_config_from_bytes(path, bytes),
+        Err(why) => Err(WalkError::Config { path: path.to_path_buf(), message: format!("not read: {why}") }),
+    }
+}
+
+fn threatspec_config_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Vec<ConfigPath>, WalkError> {
     let config_err = |message: String| WalkError::Config { path: path.to_path_buf(), message };
-    let bytes = std::fs::read(path).map_err(|error| WalkError::Path { path: path.to_path_buf(), error })?;
     let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
     parse_threatspec_config(&text).map_err(config_err)
 }
 
-/// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says.
+/// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says (read
+/// by the same rule as for the walk: never through a link).
 pub fn threatspec_project_name(dir: &Path) -> Option<String> {
     use yaml_rust2::{Yaml, YamlLoader};
-    let bytes = read_source(&dir.join(THREATSPEC_CONFIG), crate::limits::MAX_FILE_SIZE).ok()?;
+    let config = dir.join(THREATSPEC_CONFIG);
+    let bytes = read_bounded(&config, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse).ok()?;
     let docs = YamlLoader::load_from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
     match &docs.first()?["project"]["name"] {
         Yaml::String(name) if !name.trim().is_empty() => Some(name.trim().to_string()),
