@@ -31,7 +31,8 @@
 //! - A file named directly on the command line is read even when an ignore rule matches it.
 //! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
 //!   config's `paths:` (each with optional `ignore:` globs, gitignore syntax, relative to the
-//!   entry's path). A config that does not parse is an error, and so is a `paths:` entry outside
+//!   entry's path). A config that does not parse (or holds YAML aliases, which could expand to
+//!   gigabytes) is an error, and so is a `paths:` entry outside
 //!   the directory, lexically (`../x`, `/etc`) or through a symbolic link: a repository's
 //!   configuration may only make the tool read the repository.
 //!
@@ -1004,20 +1005,39 @@ fn threatspec_config_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Vec<Confi
 /// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says (read
 /// by the same rule as for the walk: never through a link).
 pub fn threatspec_project_name(dir: &Path) -> Option<String> {
-    use yaml_rust2::{Yaml, YamlLoader};
+    use yaml_rust2::Yaml;
     let config = dir.join(THREATSPEC_CONFIG);
     let bytes = read_bounded(&config, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse).ok()?;
-    let docs = YamlLoader::load_from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
+    let docs = load_yaml(std::str::from_utf8(&bytes).ok()?).ok()?;
     match &docs.first()?["project"]["name"] {
         Yaml::String(name) if !name.trim().is_empty() => Some(name.trim().to_string()),
         _ => None,
     }
 }
 
+/// Loads YAML, refusing aliases: a few hundred bytes of nested aliases expand to gigabytes
+/// when loaded ("billion laughs"), and a `threatspec.yaml` needs none. The check reads the
+/// event stream, in time and memory linear in the text.
+fn load_yaml(text: &str) -> Result<Vec<yaml_rust2::Yaml>, String> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((Event::Alias(_), mark)) => {
+                return Err(format!("line {}: aliases (`*name`) are not supported", mark.line()));
+            }
+            Ok(_) => {}
+            Err(err) => return Err(err.to_string()),
+        }
+    }
+    yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())
+}
+
 /// Parses the text of a `threatspec.yaml` (see [`read_threatspec_config`]).
 pub fn parse_threatspec_config(text: &str) -> Result<Vec<ConfigPath>, String> {
-    use yaml_rust2::{Yaml, YamlLoader};
-    let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+    use yaml_rust2::Yaml;
+    let docs = load_yaml(text)?;
     let doc = match docs.into_iter().next() {
         None | Some(Yaml::Null) => return Ok(vec![whole_dir()]),
         Some(doc) => doc,
@@ -1189,5 +1209,11 @@ mod tests {
         assert!(parse_threatspec_config("paths:\n  - path: 3").is_err());
         assert!(parse_threatspec_config("paths: [src\n").is_err());
         assert!(parse_threatspec_config("- a\n- b\n").is_err());
+        // Aliases are refused before they are expanded (nine levels would be 10^9 strings).
+        let mut laughs = vec!["a0: &a0 [x, x, x, x, x, x, x, x, x, x]".to_string()];
+        laughs
+            .extend((1..9).map(|i| format!("a{i}: &a{i} [{}]", vec![format!("*a{}", i - 1); 10].join(", "))));
+        let refused = parse_threatspec_config(&(laughs.join("\n") + "\npaths: [.]\n"));
+        assert_eq!(refused, Err("line 2: aliases (`*name`) are not supported".to_string()));
     }
 }

@@ -492,3 +492,22 @@ fn linked_and_oversized_threatspec_configs_are_skipped_with_a_note() {
         assert!(text.contains(name), "{name}: the directory names the project: {text}");
     }
 }
+
+/// A 461-byte `threatspec.yaml` of nested aliases ("billion laughs": 10^9 strings once
+/// expanded) took every byte of memory while it loaded: aliases are refused before loading,
+/// as a configuration error naming the line.
+#[cfg(target_os = "linux")]
+#[test]
+fn threatspec_config_aliases_are_refused_before_expansion() {
+    let dir = with_good_file();
+    let mut laughs = vec!["a0: &a0 [x, x, x, x, x, x, x, x, x, x]".to_string()];
+    laughs.extend((1..9).map(|i| format!("a{i}: &a{i} [{}]", vec![format!("*a{}", i - 1); 10].join(", "))));
+    write(dir.path(), "threatspec.yaml", laughs.join("\n") + "\npaths: [.]\n");
+    let r = check_capped(dir.path());
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("threatspec.yaml: invalid configuration: line 2: aliases (`*name`) are not supported"),
+        "{r:?}"
+    );
+}
