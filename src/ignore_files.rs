@@ -140,13 +140,18 @@ impl IgnoreRules {
             }
         };
         let info = git_dir.join("info");
-        if !std::fs::symlink_metadata(&info).is_ok_and(|m| m.is_dir()) {
-            if std::fs::symlink_metadata(&info).is_ok() {
-                self.refuse(&info, Refusal::NotRegular);
+        match std::fs::symlink_metadata(&info) {
+            Ok(meta) if meta.is_dir() => self.load(dir, &info.join("exclude")),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                self.refuse(&info, Refusal::Symlink);
+                Gitignore::empty()
             }
-            return Gitignore::empty();
+            Ok(_) => {
+                self.refuse(&info, Refusal::NotRegular);
+                Gitignore::empty()
+            }
+            Err(_) => Gitignore::empty(),
         }
-        self.load(dir, &info.join("exclude"))
     }
 
     /// A file's bytes by the bounded reader's rule; `None` (refusals kept) when not read.
@@ -201,6 +206,22 @@ mod tests {
         assert!(!rules.is_ignored(&root.join("other.py"), false));
     }
 
+    #[test]
+    fn linked_work_trees_use_the_common_git_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("main/.git/info")).unwrap();
+        std::fs::create_dir_all(root.join("main/.git/worktrees/wt")).unwrap();
+        std::fs::create_dir_all(root.join("wt")).unwrap();
+        std::fs::write(root.join("main/.git/info/exclude"), "local.py\n").unwrap();
+        std::fs::write(root.join("main/.git/worktrees/wt/commondir"), "../..\n").unwrap();
+        std::fs::write(root.join("wt/.git"), "gitdir: ../main/.git/worktrees/wt\n").unwrap();
+        let rules = IgnoreRules::new();
+        assert!(rules.is_ignored(&root.join("wt/local.py"), false));
+        assert!(!rules.is_ignored(&root.join("wt/other.py"), false));
+        assert!(rules.take_refused().is_empty());
+    }
+
     #[cfg(unix)]
     #[test]
     fn linked_ignore_files_are_refused_and_kept() {
@@ -209,12 +230,24 @@ mod tests {
         std::fs::write(root.join("rules"), "*.py\n").unwrap();
         std::os::unix::fs::symlink(root.join("rules"), root.join(".gitignore")).unwrap();
         std::os::unix::fs::symlink("/dev/zero", root.join(".ignore")).unwrap();
+        std::fs::create_dir_all(root.join("elsewhere/info")).unwrap();
+        std::fs::write(root.join("elsewhere/info/exclude"), "*.py\n").unwrap();
+        std::fs::create_dir(root.join(".git")).unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere/info"), root.join(".git/info")).unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("sub/.git")).unwrap();
         let rules = IgnoreRules::new();
         assert!(!rules.is_ignored(&root.join("a.py"), false));
+        assert!(!rules.is_ignored(&root.join("sub/b.py"), false));
         let refused = rules.take_refused();
         assert_eq!(
             refused,
-            vec![(root.join(".gitignore"), Refusal::Symlink), (root.join(".ignore"), Refusal::Symlink)]
+            vec![
+                (root.join(".git/info"), Refusal::Symlink),
+                (root.join(".gitignore"), Refusal::Symlink),
+                (root.join(".ignore"), Refusal::Symlink),
+                (root.join("sub/.git"), Refusal::Symlink),
+            ]
         );
     }
 }
