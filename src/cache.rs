@@ -13,7 +13,10 @@
 //! One file per project root (the scan's base directory, canonicalised), named after a hash of
 //! that path, in `$THREAT_ANALYZER_CACHE_DIR` if set, else `$XDG_CACHE_HOME/threat-analyzer`,
 //! else `~/.cache/threat-analyzer`. `check --no-cache` (and the server setting `cache: false`)
-//! neither read nor write it.
+//! neither read nor write it. The directory is created 0700 and the files 0600 (they hold every
+//! checked project's paths and annotations); see [`create_private_dir`] for directories that
+//! exist. The file is read by [`crate::read`]'s rule: never through a link, regular files
+//! only, at most [`crate::limits::MAX_CACHE_FILE_SIZE`] (a larger cache is not written).
 //!
 //! # What an entry holds
 //!
@@ -50,6 +53,8 @@
 //! never a mix, and concurrent writers (two editors on one repository) cannot corrupt it: the
 //! last rename wins, and either result is a valid cache.
 
+use crate::limits::MAX_CACHE_FILE_SIZE;
+use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::ParsedFile;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -104,6 +109,9 @@ pub enum CacheError {
     /// The file exists but cannot be trusted: wrong magic, version, build or root, truncated,
     /// checksum mismatch, undecodable.
     Invalid(&'static str),
+    /// Not read: a symbolic link, not a regular file, or over [`MAX_CACHE_FILE_SIZE`] (a
+    /// planted file in a shared cache directory, such as a link to `/dev/zero`).
+    Refused(Refusal),
 }
 
 impl fmt::Display for CacheError {
@@ -111,6 +119,7 @@ impl fmt::Display for CacheError {
         match self {
             CacheError::Io(e) => write!(f, "{e}"),
             CacheError::Invalid(why) => write!(f, "ignored ({why})"),
+            CacheError::Refused(why) => write!(f, "not read: {why}"),
         }
     }
 }
@@ -245,8 +254,14 @@ fn build_id() -> &'static str {
 /// `Invalid`.
 // @exposes ThreatAnalyzer.Walk to #stale-cache -- "reuses what an earlier run parsed"
 // @mitigates ThreatAnalyzer.Walk against #stale-cache using #validated-cache
+// @exposes Host.IndexCache to #cache-poisoning -- "a shared cache directory may hold planted files"
+// @mitigates Host.IndexCache against #cache-poisoning using #bounded-reads
 pub fn load(dir: &Path, root: &Path) -> Result<Loaded, CacheError> {
-    let bytes = std::fs::read(file_for(dir, root))?;
+    let bytes = match read_bounded(&file_for(dir, root), MAX_CACHE_FILE_SIZE, Links::Refuse) {
+        Ok(bytes) => bytes,
+        Err(why) if why.is_missing() => return Err(CacheError::Io(io::ErrorKind::NotFound.into())),
+        Err(why) => return Err(CacheError::Refused(why)),
+    };
     decode_file(&bytes, &root_key(root), build_id())
 }
 
@@ -373,6 +388,15 @@ fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>)
 // @mitigates Host.IndexCache against #cache-poisoning using #atomic-cache-writes
 pub fn save(dir: &Path, root: &Path, entries: &[Entry], old: Option<&Loaded>) -> Result<(), CacheError> {
     let bytes = encode_file(&root_key(root), build_id(), entries, old);
+    // One that large would be refused on load: not written, so the old one is not kept either.
+    if bytes.len() as u64 > MAX_CACHE_FILE_SIZE {
+        let file = file_for(dir, root);
+        let _ = std::fs::remove_file(&file);
+        return Err(CacheError::Refused(Refusal::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_CACHE_FILE_SIZE,
+        }));
+    }
     write_atomically(&file_for(dir, root), &bytes)
 }
 
@@ -382,14 +406,18 @@ const STALE_TEMP: Duration = Duration::from_secs(600);
 fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = target.parent().ok_or(CacheError::Invalid("no cache directory"))?;
-    std::fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let unique =
         format!(".{name}.{}.{nanos}.{}.tmp", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
     let temp = dir.join(unique);
     let written = (|| -> io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, target)
@@ -404,6 +432,33 @@ fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     }
     remove_stale_temps(dir, &name);
     Ok(())
+}
+
+/// Creates the cache directory (and missing parents) readable by the owner only: the cache
+/// holds the paths and annotations of every project checked. A directory that exists is left
+/// as it is (it may be a shared directory set on purpose), except that the default directory
+/// ([`default_dir`] without [`DIR_ENV`]), which only this tool uses, is tightened to 0700 when
+/// it is the user's and open to others (as versions before 0.1 created it); permissions are
+/// never loosened.
+// @exposes Host.IndexCache to #cache-disclosure -- "holds every checked project's paths and annotations"
+// @mitigates Host.IndexCache against #cache-disclosure using #private-cache
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let ours =
+            std::env::var_os(DIR_ENV).is_none_or(|v| v.is_empty()) && default_dir().as_deref() == Some(dir);
+        let meta = std::fs::symlink_metadata(dir)?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::geteuid() };
+        if ours && meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(meta.mode() & 0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }
 
 /// Removes temporary files of this cache file left by writers that died mid-write.

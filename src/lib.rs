@@ -15,8 +15,10 @@
 //!   render (human, json, sarif; dfd model, mermaid, dot, layout + svg; report content, Markdown and
 //!   HTML; exports) reads the model and analysis;
 //!   walk does the file-system I/O
-//!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse); cache keeps each file's
-//!   outcome on disk between runs (in the user's cache directory) for walk.
+//!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse) with ignore_files (the
+//!   repository's ignore rules); cache keeps each file's outcome on disk between runs (in the
+//!   user's cache directory) for walk; every file any of them reads goes through read (regular
+//!   files only, bounded, no links for configuration and cache).
 //! ```
 //!
 //! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) does no I/O and knows no
@@ -37,9 +39,11 @@ pub mod analysis;
 pub mod cache;
 pub mod cli;
 pub mod diagnostic;
+pub mod ignore_files;
 pub mod limits;
 pub mod lsp;
 pub mod model;
+pub mod read;
 pub mod render;
 pub mod syntax;
 pub mod text;

@@ -19,6 +19,8 @@
 //! | elements and flows in one diagram | [`MAX_DIAGRAM_NODES`], [`MAX_DIAGRAM_EDGES`] | the diagram is refused with a message naming the scope options; a report leaves it out and says why |
 //! | "did you mean" for a dangling id | ids up to [`MAX_SUGGESTION_ID_CHARS`] characters, [`MAX_SUGGESTION_WORK`] character comparisons per analysis | the diagnostic says why it offers no similar id |
 //! | tree-sitter time for a project's files together | [`MAX_PROJECT_PARSE_TIME`] | the files parsed when it runs out, and all later ones, are read with the line-comment fallback; `check` prints a note with their number |
+//! | one configuration or ignore file (`threatspec.yaml`, `.gitignore`, `.ignore`, `.git/info/exclude`) | [`MAX_CONFIG_FILE_SIZE`] bytes | not read (nor a link, nor a file that is not regular): a note (`check`) or a warning (language server); the walk goes on without it |
+//! | the index cache file | [`MAX_CACHE_FILE_SIZE`] bytes | not read (nor a link), rebuilt; a cache that would be larger is not written |
 //! | one protocol message | 32 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread: a request is answered with an error, a document's text gets a `resource-limit` diagnostic, the rest is logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them), for
@@ -71,3 +73,14 @@ pub const MAX_SUGGESTION_ID_CHARS: usize = 64;
 /// well under a second; 100 dangling ids in a project of 5,000 ids cost 64,000,000 in
 /// pre-tests plus the distances of the pairs that pass them.
 pub const MAX_SUGGESTION_WORK: usize = 200_000_000;
+
+/// Largest configuration or ignore file read (`threatspec.yaml`, `.gitignore`, `.ignore`,
+/// `.git/info/exclude`): real ones are a few KB (GitHub's largest `.gitignore` template is
+/// under 10 KB).
+pub const MAX_CONFIG_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Largest index cache file read or written. A cache holds a record per file (about 100 bytes)
+/// and the encoded parse results of annotated files (about 100 bytes per annotation, so the
+/// project limits' 500,000 annotations take about 50 MB); loading one takes about twice its
+/// size in memory.
+pub const MAX_CACHE_FILE_SIZE: u64 = 256 * 1024 * 1024;

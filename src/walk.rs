@@ -1,16 +1,24 @@
 //! File-system walk: from the `check` command's PATH arguments to a [`ProjectIndex`].
 //!
-//! Owns: every byte `check` reads from disk. Finds files with the `ignore` crate (the walker
-//! behind ripgrep), decides which to skip and why, reads them, and parses the candidates in
-//! parallel into [`FileFacts`]. The same rules answer "would the walk index this path?" for
-//! paths named one at a time ([`WalkRules`]: the language server's file events and closed
-//! documents) and "may an edit go there?" ([`within_folders`]). Must never: analyse (that is `analysis`'s job) or print (the CLI
-//! decides what to show; every skipped file comes back with a [`SkipReason`]).
+//! Owns: every byte `check` reads from disk (each file through [`crate::read`]). Finds files
+//! with the `ignore` crate (the walker behind ripgrep), decides which to skip and why, reads
+//! them, and parses the candidates in parallel into [`FileFacts`]. The same rules answer "would
+//! the walk index this path?" for paths named one at a time ([`WalkRules`]: the language
+//! server's file events and closed documents) and "may an edit go there?"
+//! ([`within_folders`]). Must never: analyse (that is `analysis`'s job) or print (the CLI
+//! decides what to show; every skipped file comes back with a [`SkipReason`], every refused
+//! configuration or ignore file as a [`NotApplied`]).
 //!
 //! # Which files are read
 //!
 //! - `.gitignore`, `.ignore`, `.git/info/exclude` and global git excludes are honoured, also
-//!   outside a git repository.
+//!   outside a git repository ([`crate::ignore_files`]: the walker crate's own loader, which
+//!   follows links and reads without a limit, is off).
+//! - Ignore files and `threatspec.yaml` are read by [`crate::read`]'s rule for configuration:
+//!   regular files only, never through a symbolic link, at most
+//!   [`crate::limits::MAX_CONFIG_FILE_SIZE`]. One that is refused comes back in
+//!   [`Scan::not_applied`] and the walk goes on without it (without its `threatspec.yaml`, a
+//!   directory is walked whole: a refusal reads more, never less).
 //! - Hidden files and directories (names starting with `.`) are skipped, except `.guardlink/`,
 //!   where GuardLink keeps its definitions and `.gal` sidecar files.
 //! - Symbolic links are never followed (so link loops cannot hang the walk); each one is
@@ -26,7 +34,8 @@
 //! - A file named directly on the command line is read even when an ignore rule matches it.
 //! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
 //!   config's `paths:` (each with optional `ignore:` globs, gitignore syntax, relative to the
-//!   entry's path). A config that does not parse is an error, and so is a `paths:` entry outside
+//!   entry's path). A config that does not parse (or holds YAML aliases, which could expand to
+//!   gigabytes) is an error, and so is a `paths:` entry outside
 //!   the directory, lexically (`../x`, `/etc`) or through a symbolic link: a repository's
 //!   configuration may only make the tool read the repository.
 //!
@@ -67,7 +76,9 @@
 
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::FilePath;
+use crate::ignore_files::IgnoreRules;
 use crate::model::{FileFacts, ProjectIndex};
+use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::prefilter::may_contain_annotation;
 use crate::syntax::{Language, ParseBudget};
 use ignore::overrides::OverrideBuilder;
@@ -190,6 +201,10 @@ pub struct Scan {
     /// paths), sorted. Files excluded by ignore rules are not listed: the walker never sees
     /// them.
     pub skipped: Vec<(PathBuf, SkipReason)>,
+    /// Configuration and ignore files that were refused (a link, not a regular file, over
+    /// [`crate::limits::MAX_CONFIG_FILE_SIZE`], unreadable), sorted by path: the walk went on
+    /// without them, and callers say so.
+    pub not_applied: Vec<NotApplied>,
     /// The absolute base directory every [`FilePath`] is relative to.
     pub root: PathBuf,
     /// What the index cache did, when one was used.
@@ -241,6 +256,35 @@ pub struct CacheUse {
     /// Of those, files that were not even read.
     pub not_read: usize,
     save: Option<std::thread::JoinHandle<Result<(), CacheError>>>,
+}
+
+/// A configuration or ignore file the walk did not use (or, for an ignore file with lines that
+/// are not globs, used without those lines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotApplied {
+    /// Relative to [`Scan::root`] like [`Scan::skipped`] (absolute outside it).
+    pub path: PathBuf,
+    pub why: Refusal,
+    pub kind: ConfigKind,
+}
+
+/// Which kind of file a [`NotApplied`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigKind {
+    /// `threatspec.yaml`: its directory was walked whole.
+    Threatspec,
+    /// `.gitignore`, `.ignore`, `.git/info/exclude` (or the `.git` naming it).
+    Ignore,
+}
+
+impl fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let consequence = match self.kind {
+            ConfigKind::Threatspec => "the whole directory is read instead of its `paths:`",
+            ConfigKind::Ignore => "its rules are not applied",
+        };
+        write!(f, "{}: not read: {} ({consequence})", self.path.display(), self.why)
+    }
 }
 
 /// A walk that cannot start or cannot be trusted: `check` exits with status 2.
@@ -313,12 +357,15 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     });
 
     let found = Found::default();
+    let mut not_applied = Vec::new();
     for (root, is_dir) in &roots {
         if !is_dir {
             found.add_direct_file(root);
             continue;
         }
-        for start in walk_starts(root, options)? {
+        let (starts, refused) = walk_starts(root, options)?;
+        not_applied.extend(refused);
+        for start in starts {
             match start {
                 WalkStart::Dir(dir, overrides) => found.walk_dir(&dir, overrides),
                 WalkStart::File(file) => found.add_direct_file(&file),
@@ -326,7 +373,16 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         }
     }
 
-    let Found { files, skipped } = found;
+    let Found { files, skipped, ignore_rules } = found;
+    not_applied.extend(ignore_rules.take_refused().into_iter().map(|(path, why)| NotApplied {
+        path,
+        why,
+        kind: ConfigKind::Ignore,
+    }));
+    for note in &mut not_applied {
+        note.path = PathBuf::from(relative_path(&base, &note.path));
+    }
+    not_applied.sort_by(|a, b| a.path.cmp(&b.path));
     let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
     // Deduplicate (overlapping PATH arguments) and order by reported path.
@@ -435,7 +491,16 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
     let parses_refused = parse_budget.refused();
-    Ok(Scan { index, files_scanned, skipped, root: base, cache, read_without_tree, parses_refused })
+    Ok(Scan {
+        index,
+        files_scanned,
+        skipped,
+        not_applied,
+        root: base,
+        cache,
+        read_without_tree,
+        parses_refused,
+    })
 }
 
 /// Where the walk of the directory `root` starts: the directory itself with the include/exclude
@@ -446,15 +511,24 @@ enum WalkStart {
     File(PathBuf),
 }
 
-fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Vec<WalkStart>, WalkError> {
+fn walk_starts(root: &Path, options: &WalkOptions) -> Result<(Vec<WalkStart>, Vec<NotApplied>), WalkError> {
     let config = root.join(THREATSPEC_CONFIG);
-    if !config.is_file() {
+    let whole_dir = || {
         let overrides = file_filter(root, &options.include, &options.exclude)
             .map_err(|message| WalkError::Glob { message })?;
-        return Ok(vec![WalkStart::Dir(root.to_path_buf(), overrides)]);
-    }
+        Ok(vec![WalkStart::Dir(root.to_path_buf(), overrides)])
+    };
+    let entries = match read_bounded(&config, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
+        Ok(bytes) => threatspec_config_from_bytes(&config, bytes)?,
+        Err(why) if why.is_missing() => return Ok((whole_dir()?, Vec::new())),
+        // Refused: the whole directory is walked, which reads more, never less.
+        Err(why) => {
+            let refused = NotApplied { path: config.clone(), why, kind: ConfigKind::Threatspec };
+            return Ok((whole_dir()?, vec![refused]));
+        }
+    };
     let mut starts = Vec::new();
-    for entry in read_threatspec_config(&config)? {
+    for entry in entries {
         let target = normalize(&root.join(&entry.path));
         confine_to_project(root, &target).map_err(|why| WalkError::Config {
             path: config.clone(),
@@ -480,7 +554,7 @@ fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Vec<WalkStart>, Wal
             starts.push(WalkStart::File(target));
         }
     }
-    Ok(starts)
+    Ok((starts, Vec::new()))
 }
 
 /// Why the walk would not index a path that something other than the walk names (the
@@ -530,6 +604,8 @@ pub struct WalkRules {
     starts: std::collections::HashMap<PathBuf, Result<Vec<WalkStart>, String>>,
     /// What the walker makes of each entry of a directory listed so far, by (start, directory).
     listed: std::collections::HashMap<(PathBuf, PathBuf), std::collections::HashMap<PathBuf, Listed>>,
+    /// The ignore files read so far (by the walk's rule), shared by every listing.
+    ignore_rules: Arc<IgnoreRules>,
 }
 
 /// A directory entry as the walker classified it, with its size for files.
@@ -548,6 +624,7 @@ impl WalkRules {
             options: options.clone(),
             starts: Default::default(),
             listed: Default::default(),
+            ignore_rules: Arc::new(IgnoreRules::new()),
         }
     }
 
@@ -570,10 +647,9 @@ impl WalkRules {
 
     fn check_under(&mut self, root: &Path, path: &Path) -> Result<Language, NotIndexed> {
         let options = &self.options;
-        let starts = self
-            .starts
-            .entry(root.to_path_buf())
-            .or_insert_with(|| walk_starts(root, options).map_err(|e| e.to_string()));
+        let starts = self.starts.entry(root.to_path_buf()).or_insert_with(|| {
+            walk_starts(root, options).map(|(starts, _)| starts).map_err(|e| e.to_string())
+        });
         let starts = starts.as_ref().map_err(|why| NotIndexed::Unwalkable(why.clone()))?;
         let mut verdict = Err(NotIndexed::Ignored);
         let mut found = None;
@@ -626,7 +702,7 @@ impl WalkRules {
             let entries = self
                 .listed
                 .entry((start.to_path_buf(), dir.clone()))
-                .or_insert_with(|| list_dir(&dir, overrides.clone()));
+                .or_insert_with(|| list_dir(&dir, overrides.clone(), self.ignore_rules.clone()));
             let last = i + 1 == count;
             match entries.get(&child) {
                 None if std::fs::symlink_metadata(&child).is_err() => return Err(NotIndexed::Missing),
@@ -647,8 +723,9 @@ impl WalkRules {
 fn list_dir(
     dir: &Path,
     overrides: Option<ignore::overrides::Override>,
+    rules: Arc<IgnoreRules>,
 ) -> std::collections::HashMap<PathBuf, Listed> {
-    let mut builder = walker(dir, overrides);
+    let mut builder = walker(dir, overrides, rules);
     builder.max_depth(Some(1));
     builder
         .build()
@@ -768,6 +845,7 @@ struct FoundFile {
 struct Found {
     files: Mutex<Vec<FoundFile>>,
     skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
+    ignore_rules: Arc<IgnoreRules>,
 }
 
 impl Found {
@@ -793,7 +871,7 @@ impl Found {
     }
 
     fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
-        walker(dir, overrides).build_parallel().run(|| {
+        walker(dir, overrides, self.ignore_rules.clone()).build_parallel().run(|| {
             Box::new(|result| {
                 match result {
                     Ok(entry) => match classify(&entry) {
@@ -818,11 +896,26 @@ impl Found {
     }
 }
 
-/// The walker of `dir`: ignore files honoured (also outside a git repository), hidden names
-/// and links left to [`classify`], links never followed.
-fn walker(dir: &Path, overrides: Option<ignore::overrides::Override>) -> WalkBuilder {
+/// The walker of `dir`: ignore files honoured (also outside a git repository) by `rules`,
+/// hidden names and links left to [`classify`], links never followed.
+fn walker(
+    dir: &Path,
+    overrides: Option<ignore::overrides::Override>,
+    rules: Arc<IgnoreRules>,
+) -> WalkBuilder {
     let mut builder = WalkBuilder::new(dir);
     builder.hidden(false).require_git(false).follow_links(false);
+    // The crate's own ignore-file loading reads through links and without a limit: ours
+    // reads by the bounded reader's rule and applies the same precedence.
+    builder.parents(false).ignore(false).git_ignore(false).git_exclude(false).git_global(false);
+    let decided_by_overrides = overrides.clone();
+    builder.filter_entry(move |entry| {
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        // A path an `--include`/`--exclude` glob matches is decided by it (the crate gives
+        // overrides precedence over every ignore file).
+        decided_by_overrides.as_ref().is_some_and(|o| !o.matched(entry.path(), is_dir).is_none())
+            || !rules.is_ignored(entry.path(), is_dir)
+    });
     if let Some(overrides) = overrides {
         builder.overrides(overrides);
     }
@@ -1058,7 +1151,8 @@ pub fn read_file_facts(
     language: Language,
     max_file_size: u64,
 ) -> Result<Option<FileFacts>, SkipReason> {
-    let bytes = read_bounded(abs, max_file_size, false)?;
+    // Never through a link: a file swapped for one after it was checked is not read.
+    let bytes = read_bounded(abs, max_file_size, Links::Refuse).map_err(SkipReason::from)?;
     let Some(text) = decode(bytes)? else { return Ok(None) };
     let facts = FileFacts::new(key, language, text);
     Ok((!facts.parsed.annotations.is_empty() || !facts.parsed.errors.is_empty()).then_some(facts))
@@ -1088,46 +1182,21 @@ fn not_regular() -> io::Error {
 
 /// Reads a source file of at most `limit` bytes, whatever happened to it since the walk saw
 /// it: a file replaced by a named pipe is opened without blocking and refused, a file that
-/// grew is read only up to the limit (and refused), a file that vanished is unreadable.
-// @exposes ThreatAnalyzer.Walk to #hostile-content -- "reads every file of an untrusted repository"
-// @mitigates ThreatAnalyzer.Walk against #hostile-content using #bounded-reads
-// @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #bounded-reads
+/// grew is read only up to the limit (and refused), a file that vanished is unreadable. The
+/// rule is [`crate::read`]'s; a source file may be a link only when named directly.
 pub fn read_source(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
-    read_bounded(path, limit, true)
+    read_bounded(path, limit, Links::Follow).map_err(SkipReason::from)
 }
 
-/// [`read_source`]; with `follow_link` false, a path whose last component is a symbolic link
-/// is refused (`O_NOFOLLOW`), so a file swapped for a link after it was checked is not read.
-fn read_bounded(path: &Path, limit: u64, follow_link: bool) -> Result<Vec<u8>, SkipReason> {
-    use std::io::Read;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(
-        &mut options,
-        libc::O_NONBLOCK | if follow_link { 0 } else { libc::O_NOFOLLOW },
-    );
-    let unreadable = |err: io::Error| SkipReason::Unreadable(err.to_string());
-    let file = options.open(path).map_err(|err| {
-        #[cfg(unix)]
-        if !follow_link && err.raw_os_error() == Some(libc::ELOOP) {
-            return SkipReason::Symlink;
+impl From<Refusal> for SkipReason {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Symlink => SkipReason::Symlink,
+            Refusal::NotRegular => SkipReason::NotRegular,
+            Refusal::TooLarge { size, limit } => SkipReason::TooLarge { size, limit },
+            Refusal::Unreadable { message, .. } => SkipReason::Unreadable(message),
         }
-        unreadable(err)
-    })?;
-    let meta = file.metadata().map_err(unreadable)?;
-    if !meta.is_file() {
-        return Err(SkipReason::NotRegular);
     }
-    if meta.len() > limit {
-        return Err(SkipReason::TooLarge { size: meta.len(), limit });
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(unreadable)?;
-    if bytes.len() as u64 > limit {
-        return Err(SkipReason::TooLarge { size: bytes.len() as u64, limit });
-    }
-    Ok(bytes)
 }
 
 /// A file's bytes to parseable text: `Ok(None)` when the prefilter finds no annotation literal
@@ -1219,30 +1288,59 @@ pub struct ConfigPath {
     pub ignore: Vec<String>,
 }
 
-/// Reads the `paths:` of a ThreatSpec 0.5 `threatspec.yaml`. A missing `paths:` key means the
-/// whole directory (`[.]`).
+/// Reads the `paths:` of a ThreatSpec 0.5 `threatspec.yaml` by the bounded reader's rule (a
+/// link, a file that is not regular or one over [`crate::limits::MAX_CONFIG_FILE_SIZE`] is an
+/// error here; the walk skips such a file with a note). A missing `paths:` key means the whole
+/// directory (`[.]`).
 pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError> {
+    match read_bounded(path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
+        Ok(bytes) => threatspec_config_from_bytes(path, bytes),
+        Err(why) => Err(WalkError::Config { path: path.to_path_buf(), message: format!("not read: {why}") }),
+    }
+}
+
+fn threatspec_config_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Vec<ConfigPath>, WalkError> {
     let config_err = |message: String| WalkError::Config { path: path.to_path_buf(), message };
-    let bytes = std::fs::read(path).map_err(|error| WalkError::Path { path: path.to_path_buf(), error })?;
     let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
     parse_threatspec_config(&text).map_err(config_err)
 }
 
-/// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says.
+/// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says (read
+/// by the same rule as for the walk: never through a link).
 pub fn threatspec_project_name(dir: &Path) -> Option<String> {
-    use yaml_rust2::{Yaml, YamlLoader};
-    let bytes = read_source(&dir.join(THREATSPEC_CONFIG), crate::limits::MAX_FILE_SIZE).ok()?;
-    let docs = YamlLoader::load_from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
+    use yaml_rust2::Yaml;
+    let config = dir.join(THREATSPEC_CONFIG);
+    let bytes = read_bounded(&config, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse).ok()?;
+    let docs = load_yaml(std::str::from_utf8(&bytes).ok()?).ok()?;
     match &docs.first()?["project"]["name"] {
         Yaml::String(name) if !name.trim().is_empty() => Some(name.trim().to_string()),
         _ => None,
     }
 }
 
+/// Loads YAML, refusing aliases: a few hundred bytes of nested aliases expand to gigabytes
+/// when loaded ("billion laughs"), and a `threatspec.yaml` needs none. The check reads the
+/// event stream, in time and memory linear in the text.
+fn load_yaml(text: &str) -> Result<Vec<yaml_rust2::Yaml>, String> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((Event::Alias(_), mark)) => {
+                return Err(format!("line {}: aliases (`*name`) are not supported", mark.line()));
+            }
+            Ok(_) => {}
+            Err(err) => return Err(err.to_string()),
+        }
+    }
+    yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())
+}
+
 /// Parses the text of a `threatspec.yaml` (see [`read_threatspec_config`]).
 pub fn parse_threatspec_config(text: &str) -> Result<Vec<ConfigPath>, String> {
-    use yaml_rust2::{Yaml, YamlLoader};
-    let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+    use yaml_rust2::Yaml;
+    let docs = load_yaml(text)?;
     let doc = match docs.into_iter().next() {
         None | Some(Yaml::Null) => return Ok(vec![whole_dir()]),
         Some(doc) => doc,
@@ -1414,6 +1512,12 @@ mod tests {
         assert!(parse_threatspec_config("paths:\n  - path: 3").is_err());
         assert!(parse_threatspec_config("paths: [src\n").is_err());
         assert!(parse_threatspec_config("- a\n- b\n").is_err());
+        // Aliases are refused before they are expanded (nine levels would be 10^9 strings).
+        let mut laughs = vec!["a0: &a0 [x, x, x, x, x, x, x, x, x, x]".to_string()];
+        laughs
+            .extend((1..9).map(|i| format!("a{i}: &a{i} [{}]", vec![format!("*a{}", i - 1); 10].join(", "))));
+        let refused = parse_threatspec_config(&(laughs.join("\n") + "\npaths: [.]\n"));
+        assert_eq!(refused, Err("line 2: aliases (`*name`) are not supported".to_string()));
     }
 
     /// A tree with every kind of path the walk leaves out, plus files it reads.

@@ -285,3 +285,94 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Issue 12 item 16: a cache file planted in a shared cache directory as a link (to
+/// `/dev/zero`, to `/proc/self/pagemap`, to another file) or as a file over the size limit is
+/// not read (the check runs under a 512 MiB memory cap), a note says so, and the cache is
+/// rebuilt in its place (the link itself replaced, its target untouched).
+#[cfg(target_os = "linux")]
+#[test]
+fn linked_and_oversized_cache_files_are_not_read() {
+    let p = Project::new();
+    let expected = p.expected();
+    p.check(&[]);
+    let file = p.cache_file();
+    let elsewhere = p.cache.path().join("elsewhere");
+    let cache = p.cache.path().to_str().unwrap();
+    for planted in ["/dev/zero", "/proc/self/pagemap", "elsewhere", "oversized"] {
+        std::fs::remove_file(&file).unwrap();
+        std::fs::write(&elsewhere, b"not a cache").unwrap();
+        let why = if planted == "oversized" {
+            // Sparse: over the limit by its size, without using the disk.
+            let f = std::fs::File::create(&file).unwrap();
+            f.set_len(threat_analyzer::limits::MAX_CACHE_FILE_SIZE + 1).unwrap();
+            format!(
+                "too large ({} bytes, limit {})",
+                threat_analyzer::limits::MAX_CACHE_FILE_SIZE + 1,
+                threat_analyzer::limits::MAX_CACHE_FILE_SIZE
+            )
+        } else {
+            std::os::unix::fs::symlink(planted, &file).unwrap();
+            "symbolic link (not followed)".to_string()
+        };
+        let args = ["check", "--format", "json", "--fail-on", "never", "--verbose"];
+        let r = run_wrapped(
+            p.root(),
+            &["prlimit", "--as=536870912", "--"],
+            &args,
+            &[("THREAT_ANALYZER_CACHE_DIR", cache)],
+        );
+        assert_eq!((r.code, &r.stdout), (0, &expected), "{planted}: {r:?}");
+        let note =
+            format!("threat-analyzer: note: index cache {}: not read: {why} (rebuilt)", file.display());
+        assert!(r.stderr.lines().any(|l| l == note), "{planted}: {r:?}");
+        assert_eq!(cache_lines(&r), [format!("not read: {why}").as_str(), "written"], "{planted}");
+        assert!(std::fs::symlink_metadata(&file).unwrap().is_file(), "{planted}: the cache is a file again");
+        assert_eq!(
+            std::fs::read(&elsewhere).unwrap(),
+            b"not a cache",
+            "{planted}: the link's target is untouched"
+        );
+        assert_eq!(cache_lines(&p.check(&[]))[0], "reused 8 of 8 files (6 not read)", "{planted}");
+    }
+}
+
+/// Issue 12 item 11: the cache holds every checked project's paths and annotations, so its
+/// directory is created 0700 and its files 0600; the default directory, which only this tool
+/// uses, is tightened when an earlier version left it open; a directory set with
+/// `THREAT_ANALYZER_CACHE_DIR` is left as it is (it may be shared on purpose).
+#[cfg(unix)]
+#[test]
+fn cache_directory_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempdir();
+    write(dir.path(), "project/threats.py", THREATS);
+    let project = dir.path().join("project");
+    let check = |env: &[(&str, &str)]| {
+        let r = run_env(&project, &["check", "--fail-on", "never"], env);
+        assert_eq!(r.code, 0, "{r:?}");
+    };
+    // Created by the run: private, parents included.
+    let created = dir.path().join("new/cache");
+    check(&[("THREAT_ANALYZER_CACHE_DIR", created.to_str().unwrap())]);
+    assert_eq!((mode(&created), mode(created.parent().unwrap())), (0o700, 0o700));
+    let files: Vec<_> = std::fs::read_dir(&created).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(mode(&files[0]), 0o600);
+    // The default directory, left 0755 by an earlier version: tightened.
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("threat-analyzer")).unwrap();
+    std::fs::set_permissions(xdg.join("threat-analyzer"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    check(&[("THREAT_ANALYZER_CACHE_DIR", ""), ("XDG_CACHE_HOME", xdg.to_str().unwrap())]);
+    assert_eq!(mode(&xdg.join("threat-analyzer")), 0o700);
+    assert_eq!(mode(&xdg), 0o755, "a parent that existed is not the tool's to change");
+    // A directory chosen with the variable: as it was.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o750)).unwrap();
+    check(&[("THREAT_ANALYZER_CACHE_DIR", shared.to_str().unwrap())]);
+    assert_eq!(mode(&shared), 0o750);
+    let files: Vec<_> = std::fs::read_dir(&shared).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(files.iter().map(|f| mode(f)).collect::<Vec<_>>(), [0o600]);
+}

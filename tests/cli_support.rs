@@ -55,7 +55,20 @@ impl Run {
 /// Runs the binary in `dir`; a run that has not finished after 60 s is killed and fails the
 /// test (a guard against hangs such as symlink loops, not a timing assertion).
 pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(bin());
+    run_wrapped(dir, &[], args, env)
+}
+
+/// [`run_env`] with the binary run by `wrapper` (a program and its arguments, e.g. `prlimit
+/// --as=BYTES` to cap its memory), when not empty.
+pub fn run_wrapped(dir: &Path, wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = match wrapper.split_first() {
+        Some((program, wrapper_args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(wrapper_args).arg(bin());
+            cmd
+        }
+        None => Command::new(bin()),
+    };
     cmd.args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")

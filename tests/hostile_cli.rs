@@ -372,3 +372,142 @@ fn a_directory_with_a_hundred_thousand_entries() {
     assert_eq!(summary["reviews"], 1, "{summary}");
     assert_eq!(found(&r), [good_finding()]);
 }
+
+/// Runs `check --format json --verbose` in `dir` with its address space capped at 1 GiB (a
+/// loader that reads without bound dies at the cap instead of taking the machine's memory).
+#[cfg(target_os = "linux")]
+fn check_capped(dir: &Path) -> Run {
+    let r = run_wrapped(
+        dir,
+        &["prlimit", "--as=1073741824", "--"],
+        &["check", "--format", "json", "--verbose"],
+        &[],
+    );
+    assert_no_crash(&r.stderr, "check under a memory cap");
+    r
+}
+
+/// The `threat-analyzer: note:` lines of a run.
+fn notes(r: &Run) -> Vec<&str> {
+    r.stderr.lines().filter(|l| l.starts_with("threat-analyzer: note: ")).collect()
+}
+
+/// Issue 12 item 2: `.gitignore`/`.ignore` links to devices, to `/proc` and to files outside
+/// the repository, and an ignore file over the size limit, are not read: each is named in a
+/// note and its rules are not applied; regular ignore files still are.
+#[cfg(target_os = "linux")]
+#[test]
+fn linked_and_oversized_ignore_files_are_skipped_with_a_note() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "repo/good.py", GOOD);
+    // Honoured: a regular ignore file.
+    write(d, "repo/.gitignore", "ignored.py\n");
+    write(d, "repo/ignored.py", "# @exposes Shop.Ignored to #sqli\n");
+    // Not read: links (to endless files, to rules outside the repository) and a big file.
+    write(d, "repo/zero/z.py", "# @exposes Shop.Zero to #sqli\n");
+    std::os::unix::fs::symlink("/dev/zero", d.join("repo/zero/.gitignore")).unwrap();
+    write(d, "repo/pagemap/p.py", "# @exposes Shop.Pagemap to #sqli\n");
+    std::os::unix::fs::symlink("/proc/self/pagemap", d.join("repo/pagemap/.ignore")).unwrap();
+    write(d, "outside-rules", "*.py\n");
+    write(d, "repo/outside/o.py", "# @exposes Shop.Outside to #sqli\n");
+    std::os::unix::fs::symlink(d.join("outside-rules"), d.join("repo/outside/.gitignore")).unwrap();
+    let big = "# a comment line of an ignore file, repeated past the limit\n";
+    write(d, "repo/big/.ignore", big.repeat(((1 << 20) / big.len()) + 1) + "b.py\n");
+    write(d, "repo/big/b.py", "# @exposes Shop.Big to #sqli\n");
+    let repo = d.join("repo");
+    let before = digest(&repo);
+    let r = check_capped(&repo);
+    assert_unchanged(&before, &digest(&repo), "check");
+    assert_found(
+        &r,
+        &[
+            "big/b.py:1:3 unmitigated-exposure",
+            "good.py:2:3 unmitigated-exposure",
+            "outside/o.py:1:3 unmitigated-exposure",
+            "pagemap/p.py:1:3 unmitigated-exposure",
+            "zero/z.py:1:3 unmitigated-exposure",
+        ],
+    );
+    let size = std::fs::metadata(repo.join("big/.ignore")).unwrap().len();
+    assert_eq!(
+        notes(&r),
+        [
+            format!(
+                "threat-analyzer: note: big/.ignore: not read: too large ({size} bytes, limit 1048576) (its rules \
+                 are not applied)"
+            )
+            .as_str(),
+            "threat-analyzer: note: outside/.gitignore: not read: symbolic link (not followed) (its rules are not \
+             applied)",
+            "threat-analyzer: note: pagemap/.ignore: not read: symbolic link (not followed) (its rules are not \
+             applied)",
+            "threat-analyzer: note: zero/.gitignore: not read: symbolic link (not followed) (its rules are not \
+             applied)",
+        ],
+        "{r:?}"
+    );
+}
+
+/// Issue 12 item 3: a `threatspec.yaml` that is a link (to `/dev/zero`, `/proc/self/pagemap`,
+/// or a configuration outside the repository whose project name would title the report) or
+/// over the size limit is not read: a note names it and the whole directory is checked.
+#[cfg(target_os = "linux")]
+#[test]
+fn linked_and_oversized_threatspec_configs_are_skipped_with_a_note() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "outside.yaml", "project:\n  name: Outside Name\npaths: [nothing]\n");
+    let big =
+        format!("project:\n  name: Big Name\npaths: [nothing]\n{}", "# padding\n".repeat((1 << 20) / 10));
+    for (name, target) in [
+        ("zero", Some("/dev/zero".to_string())),
+        ("pagemap", Some("/proc/self/pagemap".to_string())),
+        ("outside", Some(d.join("outside.yaml").display().to_string())),
+        ("big", None),
+    ] {
+        let repo = d.join(name);
+        write(&repo, "good.py", GOOD);
+        match target {
+            Some(target) => std::os::unix::fs::symlink(target, repo.join("threatspec.yaml")).unwrap(),
+            None => drop(write(&repo, "threatspec.yaml", &big)),
+        }
+        let r = check_capped(&repo);
+        // `paths: [nothing]` would have made the run fail: read whole, the finding is there.
+        assert_found(&r, &["good.py:2:3 unmitigated-exposure"]);
+        let why = match name {
+            "big" => format!("too large ({} bytes, limit 1048576)", big.len()),
+            _ => "symbolic link (not followed)".to_string(),
+        };
+        let expected = format!(
+            "threat-analyzer: note: threatspec.yaml: not read: {why} (the whole directory is read instead of its \
+             `paths:`)"
+        );
+        assert!(notes(&r).contains(&expected.as_str()), "{name}: {r:?}");
+        // Nor does its project name title the report.
+        let report = run(&repo, &["report", "--no-cache", "-o", "report.md"]);
+        assert_eq!(report.code, 0, "{report:?}");
+        let text = std::fs::read_to_string(repo.join("report.md")).unwrap();
+        assert!(!text.contains("Outside Name") && !text.contains("Big Name"), "{name}: {text}");
+        assert!(text.contains(name), "{name}: the directory names the project: {text}");
+    }
+}
+
+/// A 461-byte `threatspec.yaml` of nested aliases ("billion laughs": 10^9 strings once
+/// expanded) took every byte of memory while it loaded: aliases are refused before loading,
+/// as a configuration error naming the line.
+#[cfg(target_os = "linux")]
+#[test]
+fn threatspec_config_aliases_are_refused_before_expansion() {
+    let dir = with_good_file();
+    let mut laughs = vec!["a0: &a0 [x, x, x, x, x, x, x, x, x, x]".to_string()];
+    laughs.extend((1..9).map(|i| format!("a{i}: &a{i} [{}]", vec![format!("*a{}", i - 1); 10].join(", "))));
+    write(dir.path(), "threatspec.yaml", laughs.join("\n") + "\npaths: [.]\n");
+    let r = check_capped(dir.path());
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("threatspec.yaml: invalid configuration: line 2: aliases (`*name`) are not supported"),
+        "{r:?}"
+    );
+}

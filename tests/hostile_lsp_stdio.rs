@@ -194,3 +194,39 @@ fn input_ending_inside_a_frame_ends_the_session() {
     let (status, _) = wait_exit(&mut child);
     assert!(status.success(), "{status:?}");
 }
+
+/// Issue 12 items 2 and 3 in the language server: a workspace whose `.gitignore` and
+/// `threatspec.yaml` link to `/dev/zero` (read without bound, the server took all memory two
+/// seconds after `initialize`) is indexed without them, under a 1 GiB memory cap, and the
+/// user is told which files were not read.
+#[cfg(target_os = "linux")]
+#[test]
+fn linked_ignore_and_config_files_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.py"), GOOD).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join(".gitignore")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/pagemap", dir.path().join("threatspec.yaml")).unwrap();
+    let wrapper = ["prlimit".to_string(), "--as=1073741824".to_string(), "--".to_string()];
+    let server = StdioServer::start_wrapped(dir.path(), Some(dir.path()), &[], &wrapper);
+    let good = uri_of(&dir.path().join("good.py"));
+    // Indexed from disk (not opened): its finding is published; each refused file is named
+    // in a warning.
+    let mut published = false;
+    let mut warned = std::collections::BTreeSet::new();
+    wait_for(&server.rx, |m| {
+        let params = &m["params"];
+        if m["method"] == "textDocument/publishDiagnostics" && params["uri"] == good.as_str() {
+            published |= params["diagnostics"][0]["code"] == "unmitigated-exposure";
+        }
+        if m["method"] == "window/showMessage" && params["type"] == 2 {
+            let text = params["message"].as_str().unwrap_or_default();
+            warned.extend(
+                [".gitignore", "threatspec.yaml"]
+                    .into_iter()
+                    .filter(|n| text.contains(&format!(": {n}: not read: "))),
+            );
+        }
+        published && warned.len() == 2
+    });
+    server.stop();
+}

@@ -1,6 +1,6 @@
 //! Property tests, a few hundred cases each on every `cargo test`: the properties of
 //! `tests/invariants` (parser, comment extraction, model, language-server documents,
-//! renderers), which the fuzz targets in `fuzz/` check on millions of inputs.
+//! renderers, bounded readers), which the fuzz targets in `fuzz/` check on millions of inputs.
 mod invariants;
 
 use invariants::*;
@@ -233,4 +233,36 @@ fn fuzz_findings_stay_fixed() {
     // renderers, 2026-12-02: the terminal report keeps a source line's tab (the caret line
     // indents with it); the property had counted it as a control character.
     check_renderers("@owns\t\u{0}", "");
+}
+
+/// Lines of ignore files: globs, negations, anchors, directory slashes, escapes, comments.
+fn ignore_file_like() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        Just("*.py".to_string()),
+        Just("!keep.py".to_string()),
+        Just("/a".to_string()),
+        Just("a/".to_string()),
+        Just("**/b".to_string()),
+        Just("\\!x".to_string()),
+        Just("# c".to_string()),
+        Just("[ab].py".to_string()),
+        Just("a\\ ".to_string()),
+        "[a-c.!*/\\\\\\[\\] ]{0,6}",
+    ];
+    proptest::collection::vec(line, 0..6).prop_map(|lines| lines.join("\n").into_bytes())
+}
+
+#[cfg(unix)]
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn bounded_readers_read_exactly_what_they_may(
+        kind in 0u8..4,
+        content in prop_oneof![ignore_file_like(), proptest::collection::vec(any::<u8>(), 0..64)],
+        limit in 0u64..48,
+        probes in proptest::collection::vec("[a-c.!*]{1,4}|keep.py|x.py|b", 0..6),
+    ) {
+        check_readers(kind, &content, limit, &probes);
+    }
 }

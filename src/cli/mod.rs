@@ -108,6 +108,8 @@ Files: .gitignore, .ignore and git excludes are honoured (also outside git); hid
 directories are skipped except .guardlink/; symbolic links are not followed; binary, non-UTF-8,
 oversized and unknown-language files are skipped (see --verbose). A threatspec.yaml at the top of
 a directory PATH restricts that directory to its `paths:`. Files named directly are always read.
+Ignore files and threatspec.yaml are read only when they are regular files (not symbolic links)
+of at most 1 MiB; a note names any that is not, and the walk goes on without it.
 
 Paths in the output are relative to the current directory when every PATH is inside it (run from
 the repository root for SARIF), otherwise to the deepest directory containing every PATH.
@@ -324,12 +326,20 @@ pub(crate) fn scan_project(path: &std::path::Path, cache: CacheArgs) -> Result<P
     Ok(Project { scan, root, name })
 }
 
-/// Says what the walk left out that changes the result, on standard error: files over the
-/// size limit (a note, unless `--verbose` listed every skipped file already), and files past
-/// the project limits (an error: the model would be incomplete, so the run fails with status
-/// 2).
+/// Says what the walk left out that changes the result, on standard error: configuration and
+/// ignore files it refused and a cache file it refused (notes), files over the size limit (a
+/// note, unless `--verbose` listed every skipped file already), and files past the project
+/// limits (an error: the model would be incomplete, so the run fails with status 2).
 fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
     report_read_without_tree(scan);
+    for not_applied in &scan.not_applied {
+        say!("threat-analyzer: note: {not_applied}");
+    }
+    if let Some(walk::CacheUse { file, load_error: Some(refused @ cache::CacheError::Refused(_)), .. }) =
+        &scan.cache
+    {
+        say!("threat-analyzer: note: index cache {}: {refused} (rebuilt)", file.display());
+    }
     let names = |wanted: fn(&walk::SkipReason) -> bool| -> Vec<String> {
         scan.skipped.iter().filter(|(_, r)| wanted(r)).map(|(p, _)| p.display().to_string()).collect()
     };

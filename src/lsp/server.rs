@@ -596,7 +596,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         let mut files = 0;
         let mut annotated = 0;
         let mut limited = Vec::new();
-        let mut failed = Vec::new();
+        let mut warnings = Vec::new();
         let mut from_cache = 0;
         let mut read_without_tree = 0;
         let mut cache_saves = Vec::new();
@@ -614,10 +614,15 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 Ok(scan) => scan,
                 Err(e) => {
                     tracing::warn!(root = %root.display(), "cannot index: {e}");
-                    failed.push(format!("threat-analyzer: cannot index {}: {e}", root.display()));
+                    warnings.push(format!("threat-analyzer: cannot index {}: {e}", root.display()));
                     continue;
                 }
             };
+            // Refused configuration and ignore files: the folder is indexed without them.
+            for not_applied in &scan.not_applied {
+                tracing::warn!(root = %root.display(), "{not_applied}");
+                warnings.push(format!("threat-analyzer: {}: {not_applied}", root.display()));
+            }
             files += scan.files_scanned;
             let unread = scan.skipped.iter().filter(|(_, r)| *r == walk::SkipReason::ProjectLimit).count();
             if unread > 0 {
@@ -653,7 +658,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             worker_state.changed.notify_one();
             cache_saves.extend(scan.take_cache_save());
         }
-        (files, annotated, from_cache, read_without_tree, cache_saves, limited, failed)
+        (files, annotated, from_cache, read_without_tree, cache_saves, limited, warnings)
     });
     let mut last = 0;
     while let Some((done, total)) = rx.recv().await {
@@ -672,7 +677,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             .await;
         }
     }
-    let (files, annotated, from_cache, read_without_tree, cache_saves, limited, failed) =
+    let (files, annotated, from_cache, read_without_tree, cache_saves, limited, warnings) =
         worker.await.unwrap_or_default();
     // The cache is written on threads of its own; only the outcome is waited for, off the
     // async runtime.
@@ -683,7 +688,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             }
         }
     });
-    for message in failed {
+    for message in warnings {
         client.show_message(MessageType::WARNING, message).await;
     }
     for (root, unread) in limited {

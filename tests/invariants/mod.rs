@@ -16,6 +16,10 @@
 //!   well-formed SVG); the terminal output and every string of the machine formats (JSON,
 //!   SARIF, exports) hold no control or bidi character, and SARIF messages no unescaped `[`
 //!   or `]`.
+//! - [`check_readers`]: the bounded reader returns a file's bytes exactly when it is a regular
+//!   file within the limit (else the refusal the size or the link calls for); ignore rules read
+//!   through it match every path exactly as the `ignore` crate's own loader does; any bytes as
+//!   a `threatspec.yaml` or an index cache file are read and refused or parsed, never a panic.
 #![allow(dead_code)]
 
 // @validates #hostile-tests for ThreatAnalyzer
@@ -420,5 +424,85 @@ pub fn check_renderers(gal: &str, python: &str) {
         let mermaid = render::mermaid::render(&diagram);
         assert!(!mermaid.contains(RAW_MARKUP), "raw markup in Mermaid:\n{mermaid}");
         check_dot_strings(&render::dot::render(&diagram));
+    }
+}
+
+/// A fresh, empty directory for one [`check_readers`] run (removed by the caller).
+fn scratch_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "ta-readers-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `content` as the file a reader reads (`kind` picks which), `limit` for the raw reader,
+/// `probes` as names matched against ignore rules.
+pub fn check_readers(kind: u8, content: &[u8], limit: u64, probes: &[String]) {
+    use threat_analyzer::read::{Links, Refusal, read_bounded};
+    let dir = scratch_dir();
+    match kind % 4 {
+        0 => {
+            let file = dir.join("file");
+            std::fs::write(&file, content).unwrap();
+            let expected = if content.len() as u64 <= limit {
+                Ok(content.to_vec())
+            } else {
+                Err(Refusal::TooLarge { size: content.len() as u64, limit })
+            };
+            assert_eq!(read_bounded(&file, limit, Links::Refuse), expected);
+            let link = dir.join("link");
+            std::os::unix::fs::symlink(&file, &link).unwrap();
+            assert_eq!(read_bounded(&link, limit, Links::Follow), expected);
+            assert_eq!(read_bounded(&link, limit, Links::Refuse), Err(Refusal::Symlink));
+        }
+        1 => check_ignore_rules(&dir, content, probes),
+        2 => {
+            let config = dir.join("threatspec.yaml");
+            std::fs::write(&config, content).unwrap();
+            let read = threat_analyzer::walk::read_threatspec_config(&config);
+            if content.len() as u64 > threat_analyzer::limits::MAX_CONFIG_FILE_SIZE {
+                assert!(read.is_err(), "a config over the limit was read");
+            }
+        }
+        _ => {
+            let root = dir.join("project");
+            std::fs::create_dir(&root).unwrap();
+            let file = threat_analyzer::cache::file_for(&dir, &root);
+            std::fs::write(&file, content).unwrap();
+            // Any outcome but a panic; bytes written by no build of this tool are never trusted.
+            assert!(threat_analyzer::cache::load(&dir, &root).is_err(), "arbitrary bytes taken for a cache");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Our ignore rules (read through the bounded reader) against the `ignore` crate's loader, on
+/// one `.gitignore` of `content` in `dir` and the names in `probes` as files and directories.
+fn check_ignore_rules(dir: &std::path::Path, content: &[u8], probes: &[String]) {
+    std::fs::write(dir.join(".gitignore"), content).unwrap();
+    let ours = threat_analyzer::ignore_files::IgnoreRules::new();
+    let mut builder = ignore::WalkBuilder::new(dir);
+    builder.hidden(false).require_git(false);
+    let mut theirs = builder.build_matchers().remove(0);
+    // The crate stops at the first line that is not UTF-8; ours reads such a line lossily.
+    let comparable = std::str::from_utf8(content).is_ok();
+    for name in probes {
+        let name: String = name.chars().filter(|c| *c != '/' && *c != '\0').collect();
+        if name.is_empty() || name == "." || name == ".." {
+            continue;
+        }
+        for is_dir in [false, true] {
+            let ignored = ours.is_ignored(&dir.join(&name), is_dir);
+            if comparable {
+                let expected = theirs.matched(&name, is_dir).is_ignore();
+                assert_eq!(ignored, expected, "{name:?} (directory: {is_dir}) with .gitignore {content:?}");
+            }
+        }
     }
 }

@@ -1,0 +1,139 @@
+//! Bounded file reads: the one place that opens a file and reads it into memory.
+//!
+//! Owns: the rule every read of a file follows (source files, `threatspec.yaml`, ignore files,
+//! the index cache): only a regular file is read, it is opened without blocking (a named pipe
+//! or device cannot stall the caller), and at most `limit` bytes are read, whatever its size
+//! claims (`/proc` files report 0, a file may grow while it is read). Configuration and cache
+//! files are also opened with `O_NOFOLLOW` and checked to be regular files: a repository (or
+//! whoever shares a cache directory) cannot make the tool read `/dev/zero`, `/proc/self/...` or
+//! a file outside the repository through a planted link. Must never: read without a limit,
+//! or decide what a refusal means (callers skip the file with a note or a diagnostic).
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Whether a symbolic link as the file itself may be followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// Source files: the walker never yields a link, but a file named on the command line may
+    /// be one (the user chose it).
+    Follow,
+    /// Configuration and cache files: refused (`O_NOFOLLOW`).
+    Refuse,
+}
+
+/// Why a file was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A symbolic link, with [`Links::Refuse`].
+    Symlink,
+    /// A directory, named pipe, socket or device: opening one could block or never end.
+    NotRegular,
+    /// Larger than the limit (`size` as measured: the reported size, or what was read).
+    TooLarge { size: u64, limit: u64 },
+    /// Opening or reading failed; `missing` when the file does not exist.
+    Unreadable { message: String, missing: bool },
+}
+
+impl Refusal {
+    /// The file does not exist (for optional files: nothing to report).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Refusal::Unreadable { missing: true, .. })
+    }
+
+    fn io(err: &io::Error) -> Refusal {
+        Refusal::Unreadable { message: err.to_string(), missing: err.kind() == io::ErrorKind::NotFound }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Symlink => f.write_str("symbolic link (not followed)"),
+            Refusal::NotRegular => f.write_str("not a regular file"),
+            Refusal::TooLarge { size, limit } => write!(f, "too large ({size} bytes, limit {limit})"),
+            Refusal::Unreadable { message, .. } => write!(f, "unreadable: {message}"),
+        }
+    }
+}
+
+/// Reads the regular file at `path`, at most `limit` bytes (see the module docs).
+// @exposes ThreatAnalyzer.Walk to #hostile-content -- "reads every file of an untrusted repository"
+// @mitigates ThreatAnalyzer.Walk against #hostile-content using #bounded-reads
+// @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #bounded-reads
+// @exposes ThreatAnalyzer.Walk to #symlink-following -- "links planted as configuration, ignore or cache files"
+// @mitigates ThreatAnalyzer.Walk against #symlink-following using #bounded-reads
+pub fn read_bounded(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Refusal> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        let no_follow = if links == Links::Refuse { libc::O_NOFOLLOW } else { 0 };
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK | no_follow);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(_) if links == Links::Refuse && is_link(path) => return Err(Refusal::Symlink),
+        Err(err) => return Err(Refusal::io(&err)),
+    };
+    let meta = file.metadata().map_err(|e| Refusal::io(&e))?;
+    // Without O_NOFOLLOW (other platforms) the opened file's type is what counts; a link
+    // followed there is still a regular file within the limit.
+    if !meta.is_file() {
+        return Err(Refusal::NotRegular);
+    }
+    if meta.len() > limit {
+        return Err(Refusal::TooLarge { size: meta.len(), limit });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Refusal::io(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Refusal::TooLarge { size: bytes.len() as u64, limit });
+    }
+    Ok(bytes)
+}
+
+/// Whether `path` itself is a symbolic link (`O_NOFOLLOW` fails with `ELOOP` on one; other
+/// platforms have no such flag, so they ask).
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_links_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.yaml");
+        std::fs::write(&file, "paths: [src]\n").unwrap();
+        let link = dir.path().join("link.yaml");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&file, &link).unwrap();
+            assert_eq!(read_bounded(&link, 64, Links::Refuse), Err(Refusal::Symlink));
+            assert_eq!(read_bounded(&link, 64, Links::Follow).map(|b| b.len()), Ok(13));
+            std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero")).unwrap();
+            assert_eq!(read_bounded(&dir.path().join("zero"), 64, Links::Refuse), Err(Refusal::Symlink));
+            assert_eq!(read_bounded(&dir.path().join("zero"), 64, Links::Follow), Err(Refusal::NotRegular));
+        }
+        assert_eq!(read_bounded(&file, 13, Links::Refuse).map(|b| b.len()), Ok(13));
+        assert_eq!(read_bounded(&file, 12, Links::Refuse), Err(Refusal::TooLarge { size: 13, limit: 12 }));
+        assert_eq!(read_bounded(dir.path(), 64, Links::Refuse), Err(Refusal::NotRegular));
+        assert!(read_bounded(&dir.path().join("none"), 64, Links::Refuse).unwrap_err().is_missing());
+    }
+
+    /// `/proc` files claim size 0 and may never end (pagemap): the limit holds while reading.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn files_that_lie_about_their_size_are_cut_at_the_limit() {
+        let maps = Path::new("/proc/self/maps");
+        assert_eq!(std::fs::metadata(maps).unwrap().len(), 0);
+        assert_eq!(read_bounded(maps, 16, Links::Refuse), Err(Refusal::TooLarge { size: 17, limit: 16 }));
+        // pagemap only answers reads of whole 8-byte entries: refused either way.
+        let pagemap = read_bounded(Path::new("/proc/self/pagemap"), 4096, Links::Refuse);
+        assert!(matches!(pagemap, Err(Refusal::TooLarge { .. } | Refusal::Unreadable { .. })), "{pagemap:?}");
+    }
+}
