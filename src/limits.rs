@@ -17,6 +17,7 @@
 //! | annotations in a project | [`MAX_PROJECT_ANNOTATIONS`] | files after the limit (in path order) are not read; `check` exits 2 |
 //! | text held for annotated files in a project | [`MAX_PROJECT_TEXT`] bytes | as above |
 //! | elements and flows in one diagram | [`MAX_DIAGRAM_NODES`], [`MAX_DIAGRAM_EDGES`] | the diagram is refused with a message naming the scope options; a report leaves it out and says why |
+//! | points of long flows in one diagram's layout | [`MAX_LAYOUT_DUMMIES`] | the longest flows are drawn in lanes below the diagram; its legend says how many |
 //! | one protocol message | 256 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread, logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them) and, for
@@ -48,3 +49,11 @@ pub const MAX_DIAGRAM_NODES: usize = 2_000;
 
 /// Most flows in one data-flow diagram.
 pub const MAX_DIAGRAM_EDGES: usize = 10_000;
+
+/// Most dummies the SVG layout places: points of flows in the columns they cross, one per
+/// column (its work and memory grow with them, about 0.45 KB each). Within the diagram limits a
+/// chain of elements with flows between its two ends would need 30 million (10 GB); past this
+/// budget the flows crossing the most columns are drawn in lanes below the diagram instead
+/// (see `render::layout`). The benchmark diagram (`benches/formats.py`: 200 components, 4,000
+/// flows) needs 194,006.
+pub const MAX_LAYOUT_DUMMIES: usize = 300_000;
