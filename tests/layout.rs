@@ -22,7 +22,7 @@ use threat_analyzer::limits::{MAX_DIAGRAM_EDGES, MAX_DIAGRAM_NODES, MAX_LAYOUT_D
 use threat_analyzer::render::dfd::{BoundaryGroup, Dfd, Edge, ElementKind, Node, ThreatStatus};
 use threat_analyzer::render::layout::{self, Layout};
 
-/// Address space allowed to a capped run: the fixed binary peaks at about 150 MB resident on
+/// Address space allowed to a capped run: the fixed binary peaks at about 200 MB resident on
 /// the repro; without the budget the layout asks for 10 GB.
 const MEMORY_CAP: u64 = 768 << 20;
 

@@ -881,11 +881,12 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let (right, bottom) = extent(&nodes, &clusters, &routes);
     let note = (work.routed_below > 0).then(|| {
         format!(
-            "{} of {} flow routes cross more than {} columns: drawn in lanes below (layout budget); \
+            "{} of {} flow routes cross more than {} column{}: drawn in lanes below (layout budget); \
              a scope draws them in place",
             work.routed_below,
             routes.len(),
-            work.longest_kept
+            work.longest_kept,
+            if work.longest_kept == 1 { "" } else { "s" }
         )
     });
     let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 }, note);
@@ -1602,7 +1603,7 @@ mod tests {
             !boxes[0].overlaps(&boxes[1]) && !boxes[1].overlaps(&boxes[2]) && !boxes[0].overlaps(&boxes[2])
         );
         let note = &l.legend.note.as_ref().expect("a note").0;
-        assert!(note.starts_with("3 of 7 flow routes cross more than 1 columns"), "{note}");
+        assert!(note.starts_with("3 of 7 flow routes cross more than 1 column:"), "{note}");
         assert_eq!(l, layout_within(&dfd.clone(), 4));
     }
 
