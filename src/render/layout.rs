@@ -46,8 +46,10 @@
 //!
 //! # Work budget
 //!
-//! Every step is linear (or `n log n`) in the items placed: the nodes plus one dummy per
-//! column a route crosses, and a route's dummies are known as soon as the ranks are. A chain
+//! Ordering and coordinates are a fixed number of passes (4 sweeps, 8 relaxations), each
+//! linear (or `n log n`) in the slots of the columns: the nodes, one dummy per column a route
+//! crosses, and a boundary's slot in each column of its span. A route's dummies are known as
+//! soon as the ranks are. A chain
 //! of 2,000 elements with flows between its two ends, within the diagram limits, would need
 //! 30 million dummies (10 GB). So the dummies are counted before any is made: routes are
 //! kept in the columns shortest first, all routes of one length or none, while the total
