@@ -21,6 +21,7 @@
 //! | tree-sitter time for a project's files together | [`MAX_PROJECT_PARSE_TIME`] | the files parsed when it runs out, and all later ones, are read with the line-comment fallback; `check` prints a note with their number |
 //! | one configuration or ignore file (`threatspec.yaml`, `.gitignore`, `.ignore`, `.git/info/exclude`) | [`MAX_CONFIG_FILE_SIZE`] bytes | not read (nor a link, nor a file that is not regular): a note (`check`) or a warning (language server); the walk goes on without it |
 //! | the index cache file | [`MAX_CACHE_FILE_SIZE`] bytes | not read (nor a link), rebuilt; a cache that would be larger is not written |
+//! | points of long flows in one diagram's layout | [`MAX_LAYOUT_DUMMIES`] | the longest flows are drawn in lanes below the diagram; its legend says how many |
 //! | one protocol message | 32 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread: a request is answered with an error, a document's text gets a `resource-limit` diagnostic, the rest is logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them), for
@@ -84,3 +85,11 @@ pub const MAX_CONFIG_FILE_SIZE: u64 = 1024 * 1024;
 /// project limits' 500,000 annotations take about 50 MB); loading one takes about twice its
 /// size in memory.
 pub const MAX_CACHE_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Most dummies the SVG layout places: points of flows in the columns they cross, one per
+/// column (its work and memory grow with them, about 0.45 KB each). Within the diagram limits a
+/// chain of elements with flows between its two ends would need 30 million (10 GB); past this
+/// budget the flows crossing the most columns are drawn in lanes below the diagram instead
+/// (see `render::layout`). The benchmark diagram (`benches/formats.py`: 200 components, 4,000
+/// flows) needs 194,006.
+pub const MAX_LAYOUT_DUMMIES: usize = 300_000;

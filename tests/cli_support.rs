@@ -73,14 +73,19 @@ pub fn run_wrapped(dir: &Path, wrapper: &[&str], args: &[&str], env: &[(&str, &s
         .current_dir(dir)
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
-        .env_remove("THREAT_ANALYZER_INTERNAL_TEST_PANIC")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("THREAT_ANALYZER_INTERNAL_TEST_PANIC");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn threat-analyzer");
+    let (status, stdout, stderr) = finish(cmd, &format!("threat-analyzer {args:?}"), Duration::from_secs(60));
+    Run { code: status.code().expect("exited normally, not by a signal"), stdout, stderr }
+}
+
+/// Runs `cmd` with its standard output and error captured; one that has not finished after
+/// `timeout` is killed and fails the test. Returns its status, standard output and error.
+pub fn finish(mut cmd: Command, what: &str, timeout: Duration) -> (std::process::ExitStatus, String, String) {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let out_t = std::thread::spawn(move || {
@@ -91,7 +96,7 @@ pub fn run_wrapped(dir: &Path, wrapper: &[&str], args: &[&str], env: &[(&str, &s
         let mut s = String::new();
         err.read_to_string(&mut s).map(|_| s)
     });
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -99,15 +104,11 @@ pub fn run_wrapped(dir: &Path, wrapper: &[&str], args: &[&str], env: &[(&str, &s
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("threat-analyzer {args:?} did not finish within 60 s");
+            panic!("{what} did not finish within {timeout:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    Run {
-        code: status.code().expect("exited normally, not by a signal"),
-        stdout: out_t.join().unwrap().expect("stdout is UTF-8"),
-        stderr: err_t.join().unwrap().expect("stderr is UTF-8"),
-    }
+    (status, out_t.join().unwrap().expect("stdout is UTF-8"), err_t.join().unwrap().expect("stderr is UTF-8"))
 }
 
 pub fn run(dir: &Path, args: &[&str]) -> Run {

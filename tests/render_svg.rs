@@ -2,14 +2,18 @@
 //! well-formed XML, every label drawn as text, hostile labels inert, and the layout's
 //! guarantees (no overlaps, boundaries hold exactly their members) on the webshop, on random
 //! diagrams and on a generated 200-component project.
+#[path = "invariants/mod.rs"]
+mod invariants;
 mod support;
 
 use expect_test::expect_file;
+use invariants::check_layout;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use threat_analyzer::analysis::Analysis;
+use threat_analyzer::limits::MAX_LAYOUT_DUMMIES;
 use threat_analyzer::model::ProjectIndex;
 use threat_analyzer::render::dfd::{
     self, BoundaryGroup, Dfd, Edge, ElementKind, Node, Scope, ThreatStatus, safe_id,
@@ -385,18 +389,14 @@ proptest! {
 
     #[test]
     fn random_diagrams_keep_the_guarantees(dfd in arbitrary_dfd()) {
-        let placed = layout::layout(&dfd);
-        prop_assert_eq!(placed.violations(&dfd), Vec::<String>::new());
-        prop_assert_eq!(&placed, &layout::layout(&dfd.clone()));
-        // Every route starts on its first node's box and ends on its last.
-        for route in &placed.routes {
-            let (a, b) = (placed.nodes[route.from].rect, placed.nodes[route.to].rect);
-            let (first, last) = (route.points[0], *route.points.last().unwrap());
-            let on = |r: layout::Rect, p: layout::Point| {
-                (p.x - r.x).abs() < 1e-6 || (p.x - r.right()).abs() < 1e-6
-            };
-            prop_assert!(on(a, first) && on(b, last), "{:?}", route);
-        }
+        check_layout(&dfd, MAX_LAYOUT_DUMMIES);
         checked(&svg::render(&dfd));
+    }
+
+    /// Small budgets send the longer routes below the drawing (what `layout` does past
+    /// `MAX_LAYOUT_DUMMIES` on large diagrams).
+    #[test]
+    fn random_diagrams_past_the_work_budget_keep_the_guarantees(dfd in arbitrary_dfd(), budget in 0usize..40) {
+        check_layout(&dfd, budget);
     }
 }

@@ -44,6 +44,23 @@
 //!    (which no other box of that column shares) and crosses the gaps between columns; the
 //!    renderer draws the gap crossings as curves.
 //!
+//! # Work budget
+//!
+//! Ordering and coordinates are a fixed number of passes (4 sweeps, 8 relaxations), each
+//! linear (or `n log n`) in the slots of the columns: the nodes, one dummy per column a route
+//! crosses, and a boundary's slot in each column of its span. A route's dummies are known as
+//! soon as the ranks are. A chain
+//! of 2,000 elements with flows between its two ends, within the diagram limits, would need
+//! 30 million dummies (10 GB). So the dummies are counted before any is made: routes are
+//! kept in the columns shortest first, all routes of one length or none, while the total
+//! stays within [`MAX_LAYOUT_DUMMIES`] (a route crossing a single column always is). Longer
+//! routes are drawn *below*: out of their upper node's column to the middle of the gap after
+//! it, down to a lane under everything else, along it to the gap before the lower node's
+//! column, and up into it, the label box on the lane. Lanes are shared by routes whose
+//! extents do not meet (interval partitioning: as few lanes as possible). Gap middles hold
+//! no box, and lanes lie under every box, so the guarantees below hold as before, every flow
+//! is still drawn, and the legend says how many were routed below ([`Work`]).
+//!
 //! # Guarantees (checked by [`Layout::violations`] and the tests)
 //!
 //! No two node boxes overlap; no node box overlaps a boundary rectangle it is not in; boundary
@@ -54,7 +71,9 @@
 use super::dfd::{Dfd, ElementKind};
 use super::dot::{LEGEND_LINES, LEGEND_SHAPES};
 use super::mermaid::badge;
-use std::collections::BTreeMap;
+use crate::limits::MAX_LAYOUT_DUMMIES;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use unicode_width::UnicodeWidthChar;
 
 /// Font sizes (px) the sizes are computed for; renderers must draw with the same.
@@ -88,6 +107,10 @@ const CLUSTER_PAD_BOTTOM: f64 = 12.0;
 const MARGIN: f64 = 20.0;
 const SWEEPS: usize = 4;
 const RELAXATIONS: usize = 8;
+/// Vertical space between lanes below the drawing, and around it.
+const LANE_GAP: f64 = 6.0;
+/// Least horizontal space between two routes sharing a lane.
+const LANE_SPACING: f64 = 8.0;
 
 /// An axis-aligned rectangle: top-left corner and size, in pixels.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -181,6 +204,21 @@ pub struct LegendBox {
     pub shapes: Vec<(ElementKind, &'static str, Rect, Point)>,
     /// Text lines and their baseline-left.
     pub lines: Vec<(&'static str, Point)>,
+    /// What the work budget changed (see [`Work`]), and its baseline-left; `None` when nothing.
+    pub note: Option<(String, Point)>,
+}
+
+/// What the layout spent: a deterministic measure of its work and memory (see the module
+/// docs' *Work budget*).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Dummies placed: one per column a route crosses, for the routes drawn through them.
+    pub dummies: usize,
+    /// Routes drawn in lanes below the diagram because their dummies would have passed the
+    /// budget.
+    pub routed_below: usize,
+    /// Routes drawn through the columns cross at most this many columns (0 with no routes).
+    pub longest_kept: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -193,6 +231,7 @@ pub struct Layout {
     pub clusters: Vec<Option<ClusterBox>>,
     pub routes: Vec<Route>,
     pub legend: LegendBox,
+    pub work: Work,
 }
 
 impl Layout {
@@ -411,8 +450,32 @@ enum Slot {
     Cluster(usize),
 }
 
-/// Lays out `dfd` (see the module docs).
+/// How a merged route is drawn. `upper` is the end in the lower-numbered column; `flip` says
+/// the route's `from` is the other end.
+enum Plan {
+    SelfLoop,
+    /// Through the columns: its items in column order, and the one carrying the label.
+    Through {
+        chain: Vec<usize>,
+        label_item: usize,
+        flip: bool,
+    },
+    /// In a lane below the drawing (over the work budget).
+    Below {
+        upper: usize,
+        lower: usize,
+        flip: bool,
+    },
+}
+
+/// Lays out `dfd` (see the module docs) within the work budget [`MAX_LAYOUT_DUMMIES`].
 pub fn layout(dfd: &Dfd) -> Layout {
+    layout_within(dfd, MAX_LAYOUT_DUMMIES)
+}
+
+/// [`layout`] with a budget of `max_dummies` dummies instead (the tests and the `layout` fuzz
+/// target reach the routes below the drawing with small diagrams this way).
+pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let n = dfd.nodes.len();
     let member = memberships(dfd);
     let nodes: Vec<NodeBox> = dfd
@@ -443,6 +506,9 @@ pub fn layout(dfd: &Dfd) -> Layout {
     let node_rank = ranks(n, &ranked, &member, dfd.boundaries.len());
     let node_rank = wrap_ranks(&node_rank, &member);
     let node_rank: Vec<usize> = node_rank.iter().map(|r| 2 * r).collect();
+    let columns_crossed = |g: &Group| node_rank[g.from].abs_diff(node_rank[g.to]) - 1;
+    let longest_kept =
+        longest_within_budget(groups.iter().filter(|g| g.from != g.to).map(columns_crossed), max_dummies);
 
     // Items: nodes first, then the dummies of every long edge.
     let mut items: Vec<Item> = (0..n)
@@ -456,27 +522,23 @@ pub fn layout(dfd: &Dfd) -> Layout {
         .collect();
     // Chain links (upper item, lower item), in the order they are made.
     let mut links: Vec<(usize, usize)> = Vec::new();
-    // Per group: its chain of items (in rank order), the label item and its text.
-    let mut chains: Vec<Option<(Vec<usize>, usize, bool)>> = Vec::with_capacity(groups.len());
+    // Per group: how it is drawn, and its label text.
+    let mut plans: Vec<Plan> = Vec::with_capacity(groups.len());
     let mut label_lines: Vec<Vec<String>> = Vec::with_capacity(groups.len());
     for g in &groups {
         let lines = route_label(g);
-        let (lw, lh) = if lines.is_empty() {
-            (0.0, 2.0)
-        } else {
-            let w = lines.iter().map(|l| text_width(l, EDGE_FONT)).fold(0.0, f64::max);
-            (
-                (w + 2.0 * LABEL_PAD).ceil(),
-                (lines.len() as f64 * line_height(EDGE_FONT) + 2.0 * LABEL_PAD).ceil(),
-            )
-        };
+        let (lw, lh) = label_size(&lines);
         label_lines.push(lines);
         if g.from == g.to {
-            chains.push(None);
+            plans.push(Plan::SelfLoop);
             continue;
         }
         let flip = node_rank[g.from] > node_rank[g.to];
         let (a, b) = if flip { (g.to, g.from) } else { (g.from, g.to) };
+        if columns_crossed(g) > longest_kept {
+            plans.push(Plan::Below { upper: a, lower: b, flip });
+            continue;
+        }
         let (ra, rb) = (node_rank[a], node_rank[b]);
         let shared = member[a].filter(|c| member[b] == Some(*c));
         let mid = {
@@ -502,8 +564,13 @@ pub fn layout(dfd: &Dfd) -> Layout {
         }
         chain.push(b);
         links.extend(chain.windows(2).map(|w| (w[0], w[1])));
-        chains.push(Some((chain, label_item, flip)));
+        plans.push(Plan::Through { chain, label_item, flip });
     }
+    let work = Work {
+        dummies: items.len() - n,
+        routed_below: plans.iter().filter(|p| matches!(p, Plan::Below { .. })).count(),
+        longest_kept: if plans.iter().any(|p| matches!(p, Plan::Through { .. })) { longest_kept } else { 0 },
+    };
     let up = Csr::new(items.len(), links.iter().map(|&(a, b)| (b, a)));
     let down = Csr::new(items.len(), links.iter().copied());
     drop(links);
@@ -748,11 +815,12 @@ pub fn layout(dfd: &Dfd) -> Layout {
         })
         .collect();
 
-    // Routes.
+    // Routes (those below the drawing get their points once the rest is placed).
     let mut routes = Vec::with_capacity(groups.len());
-    for ((g, chain), lines) in groups.iter().zip(&chains).zip(label_lines) {
-        let (points, label_box) = match chain {
-            None => {
+    for ((g, plan), lines) in groups.iter().zip(&plans).zip(label_lines) {
+        let (points, label_box) = match plan {
+            Plan::Below { .. } => (Vec::new(), None),
+            Plan::SelfLoop => {
                 let r = nodes[g.from].rect;
                 let (x0, x1, cy) = (r.right(), r.right() + 16.0, r.center_y());
                 let points = vec![
@@ -763,7 +831,7 @@ pub fn layout(dfd: &Dfd) -> Layout {
                 ];
                 (points, None)
             }
-            Some((chain, label_item, flip)) => {
+            Plan::Through { chain, label_item, flip } => {
                 let mut points: Vec<Point> = Vec::with_capacity(chain.len() * 2);
                 for (k, &i) in chain.iter().enumerate() {
                     let rect = item_rect(i);
@@ -805,13 +873,35 @@ pub fn layout(dfd: &Dfd) -> Layout {
     }
 
     // Canvas and legend.
+    let (_, bottom) = extent(&nodes, &clusters, &routes);
+    let columns = Columns { x: &col_x, width: &col_w, rank: &node_rank };
+    route_below(&plans, &mut routes, &nodes, &columns, bottom + LANE_GAP);
+    let (right, bottom) = extent(&nodes, &clusters, &routes);
+    let note = (work.routed_below > 0).then(|| {
+        format!(
+            "{} of {} flow routes cross more than {} column{}: drawn in lanes below (layout budget); \
+             a scope draws them in place",
+            work.routed_below,
+            routes.len(),
+            work.longest_kept,
+            if work.longest_kept == 1 { "" } else { "s" }
+        )
+    });
+    let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 }, note);
+    let width = (right.max(legend.rect.right()) + MARGIN).ceil();
+    let height = (legend.rect.bottom() + MARGIN).ceil();
+    Layout { width, height, nodes, clusters, routes, legend, work }
+}
+
+/// The right and bottom edges of everything placed (at least [`MARGIN`]).
+fn extent(nodes: &[NodeBox], clusters: &[Option<ClusterBox>], routes: &[Route]) -> (f64, f64) {
     let mut right = MARGIN;
     let mut bottom = MARGIN;
     for rect in nodes.iter().map(|n| n.rect).chain(clusters.iter().flatten().map(|c| c.rect)) {
         right = right.max(rect.right());
         bottom = bottom.max(rect.bottom());
     }
-    for route in &routes {
+    for route in routes {
         for p in &route.points {
             right = right.max(p.x);
             bottom = bottom.max(p.y);
@@ -821,10 +911,120 @@ pub fn layout(dfd: &Dfd) -> Layout {
             bottom = bottom.max(b.bottom());
         }
     }
-    let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 });
-    let width = (right.max(legend.rect.right()) + MARGIN).ceil();
-    let height = (legend.rect.bottom() + MARGIN).ceil();
-    Layout { width, height, nodes, clusters, routes, legend }
+    (right, bottom)
+}
+
+/// The most columns a route may cross and still be drawn through them: routes are kept
+/// shortest first, all of one length or none, while their dummies (one per column crossed)
+/// total at most `budget`; routes crossing a single column are always kept.
+fn longest_within_budget(crossed: impl Iterator<Item = usize>, budget: usize) -> usize {
+    let mut crossed: Vec<usize> = crossed.collect();
+    crossed.sort_unstable();
+    let (mut total, mut longest) = (0usize, 1usize);
+    for same in crossed.chunk_by(|a, b| a == b) {
+        let length = same[0];
+        let cost = length.saturating_mul(same.len());
+        if length > 1 && total.saturating_add(cost) > budget {
+            break;
+        }
+        total += cost;
+        longest = length;
+    }
+    longest
+}
+
+/// Where the columns are: left edge and width per column, and each node's column.
+struct Columns<'a> {
+    x: &'a [f64],
+    width: &'a [f64],
+    rank: &'a [usize],
+}
+
+/// Draws the routes planned [`Plan::Below`] in lanes starting at `top` (see the module docs'
+/// *Work budget*): fewest lanes by interval partitioning, each as high as its tallest label.
+fn route_below(plans: &[Plan], routes: &mut [Route], nodes: &[NodeBox], columns: &Columns<'_>, top: f64) {
+    // Per route below: its index, the gap middles it runs between, its label box size, and
+    // the horizontal extent it takes on its lane.
+    struct Run {
+        route: usize,
+        out_x: f64,
+        in_x: f64,
+        label: (f64, f64),
+        extent: (f64, f64),
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    for (k, plan) in plans.iter().enumerate() {
+        let Plan::Below { upper, lower, .. } = *plan else { continue };
+        let (ru, rl) = (columns.rank[upper], columns.rank[lower]);
+        let out_x = columns.x[ru] + columns.width[ru] + GAP_X / 2.0;
+        let in_x = columns.x[rl] - GAP_X / 2.0;
+        let label = label_size(&routes[k].label_lines);
+        let left = (out_x + in_x - label.0) / 2.0;
+        let extent = (out_x.min(left), in_x.max(left + label.0) + LANE_SPACING);
+        runs.push(Run { route: k, out_x, in_x, label, extent });
+    }
+    // Extents are finite and not negative: their bit patterns order as they do.
+    runs.sort_unstable_by_key(|r| (r.extent.0.to_bits(), r.route));
+    let mut lane_of = Vec::with_capacity(runs.len());
+    let mut lane_height: Vec<f64> = Vec::new();
+    let mut free_from: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
+    for run in &runs {
+        let lane = match free_from.peek() {
+            Some(&Reverse((end, lane))) if f64::from_bits(end) <= run.extent.0 => {
+                free_from.pop();
+                lane
+            }
+            _ => {
+                lane_height.push(0.0);
+                lane_height.len() - 1
+            }
+        };
+        lane_height[lane] = lane_height[lane].max(run.label.1);
+        free_from.push(Reverse((run.extent.1.to_bits(), lane)));
+        lane_of.push(lane);
+    }
+    let mut lane_middle = Vec::with_capacity(lane_height.len());
+    let mut y = top;
+    for h in &lane_height {
+        lane_middle.push((y + h / 2.0).round());
+        y += h + LANE_GAP;
+    }
+    for (run, lane) in runs.iter().zip(lane_of) {
+        let Plan::Below { upper, lower, flip } = plans[run.route] else {
+            unreachable!("runs are built from Below plans")
+        };
+        let (from, to) = (nodes[upper].rect, nodes[lower].rect);
+        let middle = lane_middle[lane];
+        let corners = [
+            (from.right(), from.center_y()),
+            (run.out_x, from.center_y()),
+            (run.out_x, middle),
+            (run.in_x, middle),
+            (run.in_x, to.center_y()),
+            (to.x, to.center_y()),
+        ];
+        let route = &mut routes[run.route];
+        route.points = corners.into_iter().map(|(x, y)| Point { x, y }).collect();
+        if flip {
+            route.points.reverse();
+        }
+        let (width, height) = run.label;
+        route.label_box = (!route.label_lines.is_empty()).then(|| Rect {
+            x: (run.out_x + run.in_x - width) / 2.0,
+            y: middle - height / 2.0,
+            width,
+            height,
+        });
+    }
+}
+
+/// Width and height of the box holding a route's label lines (a 2 px sliver when empty).
+fn label_size(lines: &[String]) -> (f64, f64) {
+    if lines.is_empty() {
+        return (0.0, 2.0);
+    }
+    let w = lines.iter().map(|l| text_width(l, EDGE_FONT)).fold(0.0, f64::max);
+    ((w + 2.0 * LABEL_PAD).ceil(), (lines.len() as f64 * line_height(EDGE_FONT) + 2.0 * LABEL_PAD).ceil())
 }
 
 /// Flows merged per unordered pair of nodes, in model order of their first flow.
@@ -833,6 +1033,9 @@ fn merge_flows(dfd: &Dfd) -> Vec<Group> {
         dfd.nodes.iter().enumerate().rev().map(|(i, n)| (n.id.as_str(), i)).collect();
     let mut groups: Vec<Group> = Vec::new();
     let mut by_pair: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    // Labels already on a route: 10,000 distinct long labels on one pair must not be compared
+    // with each other one by one.
+    let mut labelled: BTreeSet<(usize, String)> = BTreeSet::new();
     for edge in &dfd.edges {
         let (Some(&a), Some(&b)) = (index.get(edge.from.as_str()), index.get(edge.to.as_str())) else {
             continue;
@@ -859,7 +1062,7 @@ fn merge_flows(dfd: &Dfd) -> Vec<Group> {
         }
         if let Some(label) = &edge.label {
             let label = display_text(label).trim().to_string();
-            if !label.is_empty() && !g.labels.contains(&label) {
+            if !label.is_empty() && labelled.insert((k, label.clone())) {
                 g.labels.push(label);
             }
         }
@@ -1201,7 +1404,7 @@ struct Wish {
 }
 
 /// The legend at (`x`, `y`): title, shape samples in a row, then the text lines.
-fn legend_box(x: f64, y: f64) -> LegendBox {
+fn legend_box(x: f64, y: f64, note: Option<String>) -> LegendBox {
     let pad = 10.0;
     let row = line_height(LEGEND_FONT);
     let title = Point { x: x + pad, y: y + pad + LEGEND_FONT };
@@ -1222,8 +1425,13 @@ fn legend_box(x: f64, y: f64) -> LegendBox {
         lines.push((line, Point { x: x + pad, y: ly }));
         widest = widest.max(text_width(line, LEGEND_FONT) + 2.0 * pad);
     }
+    let note = note.map(|text| {
+        ly += row;
+        widest = widest.max(text_width(&text, LEGEND_FONT) + 2.0 * pad);
+        (text, Point { x: x + pad, y: ly })
+    });
     let rect = Rect { x, y, width: widest.ceil(), height: (ly - y + pad).ceil() };
-    LegendBox { rect, title, shapes, lines }
+    LegendBox { rect, title, shapes, lines, note }
 }
 
 #[cfg(test)]
@@ -1343,6 +1551,58 @@ mod tests {
         let columns: std::collections::BTreeSet<i64> = l.nodes.iter().map(|n| n.rect.x as i64).collect();
         assert!(columns.len() >= 8, "{} columns", columns.len());
         assert!(l.height < 2.0 * l.width, "{} x {}", l.width, l.height);
+    }
+
+    #[test]
+    fn the_budget_keeps_the_shortest_routes_one_length_at_a_time() {
+        let crossed = [1, 1, 1, 3, 3, 5, 9];
+        assert_eq!(longest_within_budget(crossed.into_iter(), 100), 9);
+        assert_eq!(longest_within_budget(crossed.into_iter(), 14), 5);
+        assert_eq!(longest_within_budget(crossed.into_iter(), 13), 3);
+        // Both routes of length 3 or neither.
+        assert_eq!(longest_within_budget(crossed.into_iter(), 8), 1);
+        // Routes crossing one column stay, whatever the budget.
+        assert_eq!(longest_within_budget(crossed.into_iter(), 0), 1);
+        assert_eq!(longest_within_budget([usize::MAX, usize::MAX].into_iter(), usize::MAX - 1), 1);
+    }
+
+    #[test]
+    fn routes_over_the_budget_run_in_lanes_below() {
+        // A chain a -> b -> c -> d -> e and three flows from a to the far end.
+        let mut dfd = Dfd {
+            nodes: ["a", "b", "c", "d", "e"].map(|id| node(&format!("n_{id}"), id, None)).to_vec(),
+            ..Dfd::default()
+        };
+        for (from, to) in [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e"), ("a", "e"), ("a", "d")] {
+            dfd.edges.push(edge(&format!("n_{from}"), &format!("n_{to}"), Some("HTTPS"), false));
+        }
+        dfd.edges.push(edge("n_e", "n_b", Some("back"), false));
+        let whole = layout(&dfd);
+        assert_eq!(whole.work, Work { dummies: 4 + 7 + 5 + 5, routed_below: 0, longest_kept: 7 });
+        assert!(whole.legend.note.is_none());
+        let l = layout_within(&dfd, 4);
+        assert_eq!(l.work, Work { dummies: 4, routed_below: 3, longest_kept: 1 });
+        assert_eq!(l.violations(&dfd), Vec::<String>::new());
+        let lowest_node = l.nodes.iter().map(|n| n.rect.bottom()).fold(0.0, f64::max);
+        for route in &l.routes[4..] {
+            // Out of the first node, down to a lane under every node, along it and up.
+            assert_eq!(route.points.len(), 6, "{route:?}");
+            let lane = route.points[2].y;
+            assert!(lane > lowest_node && route.points[3].y == lane, "{route:?}");
+            let label = route.label_box.expect("labelled");
+            assert!(label.y > lowest_node && label.center_y() == lane, "{route:?}");
+        }
+        // The route from e back to b starts on e's left side.
+        let back = &l.routes[6];
+        assert_eq!((back.from, back.points[0].x), (4, l.nodes[4].rect.x));
+        // The three overlap, so each has its lane and no label boxes overlap.
+        let boxes: Vec<Rect> = l.routes[4..].iter().filter_map(|r| r.label_box).collect();
+        assert!(
+            !boxes[0].overlaps(&boxes[1]) && !boxes[1].overlaps(&boxes[2]) && !boxes[0].overlaps(&boxes[2])
+        );
+        let note = &l.legend.note.as_ref().expect("a note").0;
+        assert!(note.starts_with("3 of 7 flow routes cross more than 1 column:"), "{note}");
+        assert_eq!(l, layout_within(&dfd.clone(), 4));
     }
 
     #[test]

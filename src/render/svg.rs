@@ -21,7 +21,8 @@
 //! - Flows: one path per pair of nodes (parallel flows merged, see [`super::layout`]) with
 //!   arrowheads at the ends flows enter (two-way: both), the label on a white box so it reads
 //!   over other lines.
-//! - A legend explains the shapes, the badge and the dashed boundary.
+//! - A legend explains the shapes, the badge and the dashed boundary, and says how many flows
+//!   the layout's work budget drew in lanes below the diagram, if any.
 //! - Every node, boundary and flow is a `<g>` with a `<title>` (the full text, shown as a
 //!   tooltip) and `id="dfd-<id>"` / `data-key="<id>"` from [`safe_id`] (a flow:
 //!   `data-from`/`data-to`), so a webview can map a click back to the model. Paint order:
@@ -248,6 +249,9 @@ pub fn render(dfd: &Dfd) -> String {
     }
     for &(line, at) in &legend.lines {
         legend_text(&mut out, at, line);
+    }
+    if let Some((note, at)) = &legend.note {
+        legend_text(&mut out, *at, note);
     }
     out.push_str("</g>\n</svg>\n");
     out

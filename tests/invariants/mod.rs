@@ -20,6 +20,9 @@
 //!   file within the limit (else the refusal the size or the link calls for); ignore rules read
 //!   through it match every path exactly as the `ignore` crate's own loader does; any bytes as
 //!   a `threatspec.yaml` or an index cache file are read and refused or parsed, never a panic.
+//! - [`check_layout`]: the diagram layout under any work budget keeps its guarantees, is
+//!   deterministic, draws every pair of nodes with a flow as one route between their boxes,
+//!   places no more dummies than the budget allows, and says when it routed flows below.
 #![allow(dead_code)]
 
 // @validates #hostile-tests for ThreatAnalyzer
@@ -504,5 +507,31 @@ fn check_ignore_rules(dir: &std::path::Path, content: &[u8], probes: &[String]) 
                 assert_eq!(ignored, expected, "{name:?} (directory: {is_dir}) with .gitignore {content:?}");
             }
         }
+    }
+}
+
+/// See the module docs. `max_dummies` is the layout's budget (`layout::layout_within`).
+pub fn check_layout(diagram: &dfd::Dfd, max_dummies: usize) {
+    use threat_analyzer::render::layout::{self, Rect};
+    let placed = layout::layout_within(diagram, max_dummies);
+    assert_eq!(placed.violations(diagram), Vec::<String>::new());
+    assert_eq!(placed, layout::layout_within(&diagram.clone(), max_dummies), "not deterministic");
+    let work = placed.work;
+    // Routes crossing a single column are always drawn through it, whatever the budget.
+    assert!(work.dummies <= max_dummies || work.longest_kept <= 1, "{work:?} over {max_dummies}");
+    assert_eq!(work.routed_below > 0, placed.legend.note.is_some(), "{work:?}: the legend note");
+    let ids: std::collections::BTreeSet<&str> = diagram.nodes.iter().map(|n| n.id.as_str()).collect();
+    let pairs: std::collections::BTreeSet<(&str, &str)> = diagram
+        .edges
+        .iter()
+        .filter(|e| ids.contains(e.from.as_str()) && ids.contains(e.to.as_str()))
+        .map(|e| (e.from.as_str().min(&e.to), e.from.as_str().max(&e.to)))
+        .collect();
+    assert_eq!(placed.routes.len(), pairs.len(), "one route per pair of nodes with a flow");
+    let on = |r: Rect, p: layout::Point| (p.x - r.x).abs() < 1e-6 || (p.x - r.right()).abs() < 1e-6;
+    for route in &placed.routes {
+        let (a, b) = (placed.nodes[route.from].rect, placed.nodes[route.to].rect);
+        let (first, last) = (route.points[0], *route.points.last().unwrap());
+        assert!(on(a, first) && on(b, last), "a route off its nodes: {route:?}");
     }
 }
