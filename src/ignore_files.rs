@@ -13,6 +13,9 @@
 //! the first `.ignore` rule that matches wins over any `.gitignore` rule, which wins over
 //! `.git/info/exclude`, which wins over the global excludes; within one kind, the deepest
 //! directory's matching rule wins (so `!keep.py` below re-includes what a parent ignored).
+//! Git's own rules (`.gitignore`, `info/exclude`) stop at the repository: those of directories
+//! above the first one that holds a `.git` do not apply (a `*` in a home directory's dotfiles
+//! repository must not hide a project cloned below it); `.ignore` files apply all the way up.
 //!
 //! The global excludes file (git's `core.excludesFile`, else `$XDG_CONFIG_HOME/git/ignore`) is
 //! the user's own configuration, not the repository's: the crate reads it, links included
@@ -34,11 +37,15 @@ pub struct IgnoreRules {
     refused: Mutex<Vec<(PathBuf, Refusal)>>,
 }
 
-/// One directory's rules and those of the next directory above it that has any.
+/// One directory's rules and those of the next directory above it that has any (or is the
+/// top of a git work tree).
 struct DirRules {
     ignore: Gitignore,
     git_ignore: Gitignore,
     git_exclude: Gitignore,
+    /// Whether the directory holds a `.git` (a directory or a file): git's rules of the
+    /// directories above it do not apply below it.
+    has_git: bool,
     parent: Option<Arc<DirRules>>,
 }
 
@@ -58,16 +65,18 @@ impl IgnoreRules {
         let Some(dir) = path.parent() else { return false };
         let (mut ignore, mut git_ignore, mut git_exclude) = (Match::None, Match::None, Match::None);
         let mut rules = self.rules_of(dir);
+        let mut saw_git = false;
         while let Some(dir_rules) = rules {
             if ignore.is_none() {
                 ignore = dir_rules.ignore.matched(path, is_dir).map(|_| ());
             }
-            if git_ignore.is_none() {
+            if !saw_git && git_ignore.is_none() {
                 git_ignore = dir_rules.git_ignore.matched(path, is_dir).map(|_| ());
             }
-            if git_exclude.is_none() {
+            if !saw_git && git_exclude.is_none() {
                 git_exclude = dir_rules.git_exclude.matched(path, is_dir).map(|_| ());
             }
+            saw_git |= dir_rules.has_git;
             rules = dir_rules.parent.clone();
         }
         ignore.or(git_ignore).or(git_exclude).or(self.global.matched(path, is_dir).map(|_| ())).is_ignore()
@@ -91,10 +100,11 @@ impl IgnoreRules {
         let ignore = self.load(dir, &dir.join(".ignore"));
         let git_ignore = self.load(dir, &dir.join(".gitignore"));
         let git_exclude = self.git_exclude(dir);
-        let rules = if ignore.is_empty() && git_ignore.is_empty() && git_exclude.is_empty() {
+        let has_git = std::fs::symlink_metadata(dir.join(".git")).is_ok();
+        let rules = if ignore.is_empty() && git_ignore.is_empty() && git_exclude.is_empty() && !has_git {
             parent
         } else {
-            Some(Arc::new(DirRules { ignore, git_ignore, git_exclude, parent }))
+            Some(Arc::new(DirRules { ignore, git_ignore, git_exclude, has_git, parent }))
         };
         self.dirs.write().unwrap_or_else(|e| e.into_inner()).insert(dir.to_path_buf(), rules.clone());
         rules
@@ -193,6 +203,44 @@ mod tests {
         assert!(rules.is_ignored(&root.join("sub/other.log"), false));
         assert!(!rules.is_ignored(&root.join("sub/deep/x.py"), false));
         assert!(rules.take_refused().is_empty());
+    }
+
+    #[test]
+    fn git_rules_stop_at_the_repository_and_ignore_files_do_not() {
+        // A dotfiles repository in the home directory ignores everything; a project cloned
+        // below it is a repository of its own.
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        std::fs::create_dir_all(home.join(".git/info")).unwrap();
+        std::fs::write(home.join(".gitignore"), "*\n").unwrap();
+        std::fs::write(home.join(".git/info/exclude"), "*.py\n").unwrap();
+        std::fs::write(home.join(".ignore"), "*.tmp\n").unwrap();
+        let project = home.join("src/project");
+        std::fs::create_dir_all(project.join(".git")).unwrap();
+        std::fs::write(project.join(".gitignore"), "x.py\n").unwrap();
+        for name in ["a.py", "b.tmp", "x.py"] {
+            std::fs::write(project.join(name), "").unwrap();
+        }
+        let rules = IgnoreRules::new();
+        assert!(!rules.is_ignored(&project.join("a.py"), false), "the home repository's rules leaked in");
+        assert!(rules.is_ignored(&project.join("b.tmp"), false), ".ignore applies all the way up");
+        assert!(rules.is_ignored(&project.join("x.py"), false));
+        // Above the project's work tree, the home repository's own rules apply.
+        assert!(rules.is_ignored(&home.join("src/other.py"), false));
+        // As git and ripgrep decide: the `ignore` crate keeps this boundary only when it
+        // requires a repository (`require_git(true)`); the walk reads ignore files outside
+        // repositories too, where the crate would then apply a home directory's `*`.
+        let walked: Vec<String> = ignore::WalkBuilder::new(&project)
+            .hidden(false)
+            .require_git(true)
+            .git_global(false)
+            .build()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.starts_with('.'))
+            .collect();
+        assert_eq!(walked, ["a.py"]);
     }
 
     #[test]

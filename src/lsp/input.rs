@@ -45,7 +45,7 @@ pub const INVALID_REQUEST_METHOD: &str = "threat-analyzer/invalidRequest";
 pub const TOO_LARGE_METHOD: &str = "threat-analyzer/messageTooLarge";
 
 /// The notification a `didOpen`/`didChange` over [`MAX_MESSAGE_SIZE`] is turned into (params:
-/// `uri`, `version` when it was seen, `method`, `bytes`, `limit`).
+/// `uri`, `languageId` and `version` when they were seen, `method`, `bytes`, `limit`).
 pub const DOCUMENT_TOO_LARGE_METHOD: &str = "threat-analyzer/documentTooLarge";
 
 /// Header blocks longer than this are not headers.
@@ -192,6 +192,7 @@ struct Sniffed {
     method: Option<String>,
     id: Option<serde_json::Value>,
     uri: Option<String>,
+    language_id: Option<String>,
     version: Option<i64>,
 }
 
@@ -213,8 +214,8 @@ fn too_large(sniffed: &Sniffed, length: usize) -> Option<serde_json::Value> {
     tracing::warn!(bytes = length, limit = MAX_MESSAGE_SIZE, "a document's text is over the size limit");
     Some(serde_json::json!({
         "jsonrpc": "2.0", "method": DOCUMENT_TOO_LARGE_METHOD,
-        "params": {"uri": uri, "version": sniffed.version, "method": method, "bytes": length,
-                   "limit": MAX_MESSAGE_SIZE}
+        "params": {"uri": uri, "languageId": sniffed.language_id, "version": sniffed.version,
+                   "method": method, "bytes": length, "limit": MAX_MESSAGE_SIZE}
     }))
 }
 
@@ -256,6 +257,7 @@ fn sniff(prefix: &[u8]) -> Sniffed {
                         ["method"] => found.method = Some(text),
                         ["id"] => found.id = Some(serde_json::Value::String(text)),
                         ["params", "textDocument", "uri"] => found.uri = Some(text),
+                        ["params", "textDocument", "languageId"] => found.language_id = Some(text),
                         _ => {}
                     }
                 }
@@ -435,7 +437,7 @@ mod tests {
         let answered = serde_json::json!({"jsonrpc": "2.0", "id": 9, "method": TOO_LARGE_METHOD,
             "params": {"method": "workspace/symbol", "bytes": MAX_MESSAGE_SIZE + 1, "limit": MAX_MESSAGE_SIZE}});
         let reported = serde_json::json!({"jsonrpc": "2.0", "method": DOCUMENT_TOO_LARGE_METHOD,
-            "params": {"uri": "file:///w/a.py", "version": 3, "method": "textDocument/didOpen",
+            "params": {"uri": "file:///w/a.py", "languageId": "python", "version": 3, "method": "textDocument/didOpen",
                        "bytes": MAX_MESSAGE_SIZE + 1, "limit": MAX_MESSAGE_SIZE}});
         let want = [framed(&answered.to_string()), framed(&reported.to_string()), framed(good)].concat();
         assert_eq!(pass(input).await, String::from_utf8(want).unwrap());
@@ -449,6 +451,7 @@ mod tests {
             method: Some("textDocument/didChange".into()),
             id: Some("a\"b".into()),
             uri: Some("u".into()),
+            language_id: None,
             version: Some(-2),
         };
         assert_eq!(sniff(text.as_bytes()), want);

@@ -8,7 +8,7 @@ use crate::analysis::{Analysis, ide};
 use crate::diagnostic::{Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::Language;
-use crate::text::ColumnUnit;
+use crate::text::{self, ColumnUnit};
 use crate::walk::{self, WalkOptions};
 use dashmap::DashMap;
 use std::collections::HashMap;
@@ -402,15 +402,29 @@ impl Backend {
     pub(super) async fn document_too_large(&self, params: serde_json::Value) {
         let Some(uri) = params["uri"].as_str().and_then(|uri| uri.parse::<Uri>().ok()) else { return };
         let key = convert::key_of(&uri);
-        let Some(language) = Language::from_path(Path::new(&*key)) else { return };
+        let open = self.state.docs.get(&key).map(|doc| (doc.language, doc.version));
+        let language = match (params["method"].as_str(), open) {
+            // As a `didChange` that fits: only for a document that is open.
+            (Some("textDocument/didChange"), None) => {
+                tracing::warn!("didChange for a document that is not open: ignored");
+                return;
+            }
+            (Some("textDocument/didChange"), Some((language, _))) => Some(language),
+            // As `didOpen` decides: the path, else the client's language id.
+            _ => Language::from_path(Path::new(&*key))
+                .or_else(|| params["languageId"].as_str().and_then(language_of_id)),
+        };
+        let Some(language) = language else { return };
         let bytes = params["bytes"].as_u64().unwrap_or(0) as usize;
         let version = params["version"]
             .as_i64()
             .and_then(|v| i32::try_from(v).ok())
-            .or_else(|| self.state.docs.get(&key).map(|doc| doc.version))
+            .or(open.map(|(_, version)| version))
             .unwrap_or(0);
         let mut document = Document::unread(bytes, version, language);
         let facts = document.facts(key.clone(), self.state.max_file_size());
+        // As in `didOpen`: a derivation of the old text running now must not land after this.
+        let _deriving = self.state.deriving.lock().unwrap_or_else(|e| e.into_inner());
         self.state.docs.insert(key.clone(), document);
         self.state.set_facts_at(&key, Some(facts), Some(version));
     }
@@ -689,7 +703,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         }
     });
     for message in warnings {
-        client.show_message(MessageType::WARNING, message).await;
+        client.show_message(MessageType::WARNING, text::for_terminal(&message)).await;
     }
     for (root, unread) in limited {
         let warning = format!(
@@ -700,7 +714,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             walk::ProjectLimits::default()
         );
         tracing::warn!("{warning}");
-        client.show_message(MessageType::WARNING, warning).await;
+        client.show_message(MessageType::WARNING, text::for_terminal(&warning)).await;
     }
     let mut message = format!(
         "indexed {files} files ({annotated} with annotations, {from_cache} answered by the index cache) in {} ms",
@@ -714,7 +728,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         ));
     }
     tracing::info!("{message}");
-    client.log_message(MessageType::INFO, format!("threat-analyzer: {message}")).await;
+    client.log_message(MessageType::INFO, text::for_terminal(&format!("threat-analyzer: {message}"))).await;
     if progress {
         send_progress(
             &client,
@@ -1094,8 +1108,11 @@ impl LanguageServer for Backend {
             }
             doc.version = params.text_document.version;
             doc.facts_pending = true;
+            // Set while the document is still locked: a request that reads the index after
+            // the new text is visible must find the edit pending (and derive it), never answer
+            // from the old text's facts.
+            self.state.edits_pending.store(true, Ordering::Release);
         }
-        self.state.edits_pending.store(true, Ordering::Release);
         self.state.changed.notify_one();
     }
 
@@ -1449,7 +1466,8 @@ impl LanguageServer for Backend {
         self.state.changed.notify_one();
         for p in problems {
             tracing::warn!("settings: {p}");
-            self.client.log_message(MessageType::WARNING, format!("threat-analyzer settings: {p}")).await;
+            let message = format!("threat-analyzer settings: {p}");
+            self.client.log_message(MessageType::WARNING, text::for_terminal(&message)).await;
         }
     }
 }
