@@ -210,6 +210,8 @@ async fn keystrokes_in_a_large_file_are_coalesced() {
     ) - before;
     eprintln!("{EDITS} edits: the document's facts were derived {derived} time(s)");
     // One derivation for the hover, plus one per diagnostics round that ran between edits
-    // (rounds wait 50 ms for more edits; the edits arrive in one write).
-    assert!((1..EDITS / 2).contains(&derived), "derived {derived} times for {EDITS} edits");
+    // (rounds wait 50 ms for more edits; the edits arrive in one write, so on an idle machine
+    // it is 1 or 2). Deriving once per edit is exactly EDITS; how many rounds fit between the
+    // edits depends on the machine's load, so fewer is all that is asserted.
+    assert!((1..EDITS).contains(&derived), "derived {derived} times for {EDITS} edits");
 }

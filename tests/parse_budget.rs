@@ -29,7 +29,8 @@ fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) 
 #[test]
 fn slow_files_share_one_project_budget_then_use_the_fallback() {
     // Enough files that most cannot start before the budget is spent, whatever the core count.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // The walk parses on rayon's global pool (sized by RAYON_NUM_THREADS or the core count).
+    let threads = rayon::current_num_threads();
     let count = (3 * threads).max(24);
     let dir = cli::tempdir();
     for i in 0..count {

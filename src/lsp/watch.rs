@@ -8,6 +8,9 @@
 //! paths. Every changed path, from here or from the client, then goes through the walk's rules
 //! (`walk::WalkRules`) before anything is read. Must never: touch an open document (the buffer
 //! wins over the disk), or read a file itself.
+//!
+//! An edit to an ignore file changes what later events admit, but files it newly ignores stay
+//! in the index until the next full indexing (`threat-analyzer.reindex`).
 
 use notify::{RecursiveMode, Watcher};
 use std::path::PathBuf;
