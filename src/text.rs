@@ -162,6 +162,12 @@ impl LineIndex {
     }
 }
 
+/// Where the last whitespace-separated word of `text` starts: just after its last whitespace
+/// character, whatever that character's width (U+0085 and U+00A0 take two bytes), or 0.
+pub fn last_word_start(text: &str) -> usize {
+    text.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(at, c)| at + c.len_utf8())
+}
+
 /// Whether `c` only shows as itself: not a C0 or C1 control character or DEL (escape
 /// sequences, bell, backspace, carriage return: they drive terminals and log viewers), not a
 /// bidirectional formatting character (U+061C, U+200E/F, U+202A-202E, U+2066-2069: they

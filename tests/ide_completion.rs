@@ -283,3 +283,13 @@ fn documentation_escapes_annotation_text_like_hover() {
     }
     assert!(!doc.contains('\u{1b}') && !doc.contains('\u{202E}'), "{doc:?}");
 }
+
+#[test]
+fn a_word_after_a_two_byte_space_completes_without_slicing_inside_it() {
+    // U+00A0 and U+0085 are whitespace of two bytes; the cursor's word starts after them.
+    for space in ['\u{a0}', '\u{85}'] {
+        let fixture = format!("{DEFS}//- /app.py\n# @mitigates Shop.Orders against{space}#sq$0\n");
+        let (items, _, _) = complete(&fixture);
+        assert!(labels(&items).contains(&"#sqli"), "{space:?}: {:?}", labels(&items));
+    }
+}

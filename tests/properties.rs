@@ -233,6 +233,10 @@ fn fuzz_findings_stay_fixed() {
     // renderers, 2026-12-02: the terminal report keeps a source line's tab (the caret line
     // indents with it); the property had counted it as a control character.
     check_renderers("@owns\t\u{0}", "");
+    // parser, 2026-12-02: a word after a two-byte whitespace character (U+0085 NEL) at the end
+    // of an annotation was sliced one byte after the character's start.
+    check_parse(Language::Python, "# @exposes A to #t sas \u{85}'''\n");
+    check_parse(Language::Python, "# @exposes A to #t \u{a0}repo:x\n");
 }
 
 /// Lines of ignore files: globs, negations, anchors, directory slashes, escapes, comments.

@@ -559,7 +559,7 @@ fn take_external_refs(seg: Segment<'_>) -> (Segment<'_>, Vec<Spanned<String>>) {
     let mut end = seg.text.trim_end().len();
     loop {
         let t = &seg.text[..end];
-        let start = t.rfind(|c: char| c.is_whitespace()).map_or(0, |p| p + 1);
+        let start = crate::text::last_word_start(t);
         let token = &t[start..];
         if token.is_empty() || start == 0 {
             break;

@@ -376,7 +376,7 @@ impl<'a> Completer<'a> {
         {
             return Vec::new();
         }
-        let tok_start = args.rfind(char::is_whitespace).map_or(0, |p| p + 1);
+        let tok_start = crate::text::last_word_start(args);
         let tok = &args[tok_start..];
         let tok_offset = self.start + ws + tok_start;
         let tokens: Vec<&str> = args[..tok_start].split_whitespace().collect();
