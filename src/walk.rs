@@ -838,6 +838,9 @@ struct FoundFile {
     size: u64,
     /// Size and mtime, when the metadata had them (needed to use the cache).
     stat: Option<Stat>,
+    /// Whether it is read through a symbolic link: only when named directly (a walked file
+    /// replaced by a link after the walk saw it is refused).
+    links: Links,
 }
 
 /// Files found by the walkers and the skipped.
@@ -853,7 +856,7 @@ impl Found {
         lock(&self.skipped).push((path, reason));
     }
 
-    fn consider(&self, path: &Path, meta: Option<std::fs::Metadata>) {
+    fn consider(&self, path: &Path, meta: Option<std::fs::Metadata>, links: Links) {
         match Language::from_path(path) {
             None => self.skip(path.to_path_buf(), SkipReason::UnknownLanguage),
             Some(language) => lock(&self.files).push(FoundFile {
@@ -861,13 +864,14 @@ impl Found {
                 language,
                 size: meta.as_ref().map_or(0, |m| m.len()),
                 stat: meta.as_ref().and_then(Stat::from_metadata),
+                links,
             }),
         }
     }
 
-    /// A file named directly: read even if ignored.
+    /// A file named directly: read even if ignored, and through a link.
     fn add_direct_file(&self, path: &Path) {
-        self.consider(path, std::fs::metadata(path).ok());
+        self.consider(path, std::fs::metadata(path).ok(), Links::Follow);
     }
 
     fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
@@ -875,7 +879,9 @@ impl Found {
             Box::new(|result| {
                 match result {
                     Ok(entry) => match classify(&entry) {
-                        Some(EntryKind::File) => self.consider(entry.path(), entry.metadata().ok()),
+                        Some(EntryKind::File) => {
+                            self.consider(entry.path(), entry.metadata().ok(), Links::Refuse)
+                        }
                         Some(EntryKind::Dir) | None => {}
                         Some(EntryKind::Skipped(reason)) => {
                             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
@@ -1028,7 +1034,7 @@ fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad 
         let entry = cache::Entry { record: old.clone(), parsed: None };
         return FileLoad { outcome, entry: Some(entry), from_cache: FromCache::Trusted, out_of_time: false };
     }
-    let bytes = match read_source(&file.path, options.max_file_size) {
+    let bytes = match read_source(&file.path, options.max_file_size, file.links) {
         Ok(bytes) => bytes,
         Err(reason) => return uncached(Outcome::Skipped(reason)),
     };
@@ -1183,9 +1189,9 @@ fn not_regular() -> io::Error {
 /// Reads a source file of at most `limit` bytes, whatever happened to it since the walk saw
 /// it: a file replaced by a named pipe is opened without blocking and refused, a file that
 /// grew is read only up to the limit (and refused), a file that vanished is unreadable. The
-/// rule is [`crate::read`]'s; a source file may be a link only when named directly.
-pub fn read_source(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
-    read_bounded(path, limit, Links::Follow).map_err(SkipReason::from)
+/// rule is [`crate::read`]'s; a source file may be a link only when named directly (`links`).
+pub fn read_source(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, SkipReason> {
+    read_bounded(path, limit, links).map_err(SkipReason::from)
 }
 
 impl From<Refusal> for SkipReason {
@@ -1435,18 +1441,28 @@ mod tests {
         let file = dir.join("a.py");
         std::fs::write(&file, vec![b' '; 65]).unwrap();
         // Grown past the limit since the walk measured it.
-        assert_eq!(read_source(&file, 64), Err(SkipReason::TooLarge { size: 65, limit: 64 }));
-        assert_eq!(read_source(&file, 65).map(|b| b.len()), Ok(65));
+        assert_eq!(read_source(&file, 64, Links::Refuse), Err(SkipReason::TooLarge { size: 65, limit: 64 }));
+        assert_eq!(read_source(&file, 65, Links::Refuse).map(|b| b.len()), Ok(65));
         // Deleted, or replaced by a directory.
         std::fs::remove_file(&file).unwrap();
-        assert!(matches!(read_source(&file, 64), Err(SkipReason::Unreadable(_))));
+        assert!(matches!(read_source(&file, 64, Links::Refuse), Err(SkipReason::Unreadable(_))));
         std::fs::create_dir(&file).unwrap();
-        assert!(matches!(read_source(&file, 64), Err(SkipReason::NotRegular | SkipReason::Unreadable(_))));
+        assert!(matches!(
+            read_source(&file, 64, Links::Refuse),
+            Err(SkipReason::NotRegular | SkipReason::Unreadable(_))
+        ));
         std::fs::remove_dir(&file).unwrap();
+        // Replaced by a link: refused unless the file was named directly.
+        let target = dir.join("target.py");
+        std::fs::write(&target, "x").unwrap();
+        std::os::unix::fs::symlink(&target, &file).unwrap();
+        assert_eq!(read_source(&file, 64, Links::Refuse), Err(SkipReason::Symlink));
+        assert_eq!(read_source(&file, 64, Links::Follow), Ok(b"x".to_vec()));
+        std::fs::remove_file(&file).unwrap();
         // Replaced by a named pipe with no writer: refused at once instead of blocking.
         #[cfg(unix)]
         if std::process::Command::new("mkfifo").arg(&file).status().is_ok_and(|s| s.success()) {
-            assert_eq!(read_source(&file, 64), Err(SkipReason::NotRegular));
+            assert_eq!(read_source(&file, 64, Links::Refuse), Err(SkipReason::NotRegular));
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
