@@ -359,3 +359,40 @@ fn whole_project_requests_stop_waiting_at_the_bound_and_say_why() {
     let (status, _) = wait_exit(&mut server.child);
     assert!(status.success(), "{status:?}");
 }
+
+/// The server counts and reads the files `check` does: `.txt` files found by the walk alone
+/// (`requirements.txt`, design notes no configuration names) are not annotation documents, in
+/// the status command's `files_scanned` as in `check`'s summary, and not when opened either.
+#[test]
+fn plain_text_files_are_counted_and_read_as_check_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("app.py"), "# @threat T (#t) [high]\n# @exposes App to #t\n").unwrap();
+    std::fs::write(d.join("requirements.txt"), "flask==3.0\n").unwrap();
+    std::fs::create_dir(d.join("docs")).unwrap();
+    let notes = d.join("docs/design.txt");
+    let notes_text = "@threat Spoofing (#spoof) [high]\n";
+    std::fs::write(&notes, notes_text).unwrap();
+    let cli =
+        Command::new(bin()).args(["check", "--format", "json", "--no-cache", "."]).current_dir(d).output();
+    let cli: Value = serde_json::from_slice(&cli.unwrap().stdout).unwrap();
+    assert_eq!(cli["summary"]["files_scanned"], 1, "{cli}");
+    let cache = tempfile::tempdir().unwrap();
+    let mut server =
+        StdioServer::start(d, Some(d), &[("THREAT_ANALYZER_CACHE_DIR", cache.path().to_str().unwrap())]);
+    let status = server.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"}));
+    assert_eq!(status["result"]["files_scanned"], cli["summary"]["files_scanned"], "{status}");
+    assert_eq!(
+        status["result"]["files_with_annotations"], cli["summary"]["files_with_annotations"],
+        "{status}"
+    );
+    let uri = tower_lsp_server::ls_types::Uri::from_file_path(&notes).unwrap().as_str().to_string();
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1, "text": notes_text}}),
+    );
+    let symbols = server.request("workspace/symbol", json!({"query": "Spoofing"}));
+    assert_eq!(symbols["result"], json!([]), "{symbols}");
+    let log = server.stop();
+    assert!(log.contains("open document not analysed"), "{log}");
+}

@@ -139,6 +139,8 @@ struct State {
     /// 0 = UTF-16 (the default), 1 = UTF-8.
     encoding: AtomicU8,
     docs: DashMap<FilePath, Document>,
+    /// Open documents that are not analysed: `.txt` files the configuration does not name.
+    not_analysed: dashmap::DashSet<FilePath>,
     index: RwLock<ProjectIndex>,
     roots: RwLock<Vec<PathBuf>>,
     settings: RwLock<Settings>,
@@ -407,7 +409,7 @@ fn log_not_read(path: &Path, why: &walk::NotIndexed) {
         NotIndexed::Missing
         | NotIndexed::Ignored
         | NotIndexed::Directory
-        | NotIndexed::Skipped(SkipReason::Hidden | SkipReason::UnknownLanguage) => {
+        | NotIndexed::Skipped(SkipReason::Hidden | SkipReason::UnknownLanguage | SkipReason::NotNamed) => {
             tracing::debug!(path = %path.display(), "not read: {why}");
         }
         _ => tracing::info!(path = %path.display(), "not read from disk: {why}"),
@@ -505,6 +507,7 @@ impl Backend {
         let state = Arc::new(State {
             encoding: AtomicU8::new(0),
             docs: DashMap::new(),
+            not_analysed: dashmap::DashSet::new(),
             index: RwLock::new(ProjectIndex::new()),
             roots: RwLock::new(Vec::new()),
             settings: RwLock::new(Settings::default()),
@@ -1193,6 +1196,17 @@ impl LanguageServer for Backend {
         let key = convert::key_of(&doc.uri);
         let language = Language::from_path(Path::new(&*key)).or_else(|| language_of_id(&doc.language_id));
         let Some(language) = language else { return };
+        // A `.txt` file is analysed only when the walk would read it (the configuration names
+        // it), so that an open `requirements.txt` adds nothing `check` would not.
+        if language.read_only_when_named()
+            && key.starts_with('/')
+            && let Err(why) = self.state.walk_rules().check(Path::new(&*key))
+        {
+            tracing::info!(path = %key, "open document not analysed: {why}");
+            self.state.not_analysed.insert(key);
+            return;
+        }
+        self.state.not_analysed.remove(&key);
         let max_size = self.state.max_file_size();
         let mut document = Document::new(&doc.text, doc.version, language, max_size);
         let facts = document.facts(key.clone(), max_size);
@@ -1209,7 +1223,9 @@ impl LanguageServer for Backend {
         // facts are derived when the index is next read (`State::derive_pending`).
         {
             let Some(mut doc) = self.state.docs.get_mut(&key) else {
-                tracing::warn!("didChange for a document that is not open: ignored");
+                if !self.state.not_analysed.contains(&key) {
+                    tracing::warn!("didChange for a document that is not open: ignored");
+                }
                 return;
             };
             for change in &params.content_changes {
@@ -1237,6 +1253,9 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let key = convert::key_of(&params.text_document.uri);
+        if self.state.not_analysed.remove(&key).is_some() {
+            return;
+        }
         let _deriving = self.state.deriving.lock().unwrap_or_else(|e| e.into_inner());
         if self.state.docs.remove(&key).is_none() {
             // Never opened (or closed twice): nothing to give back to the disk, and a client
