@@ -157,7 +157,9 @@ pub enum SkipReason {
     UnknownLanguage,
     /// Plain text (`.txt`) that no PATH, `threatspec.yaml` `paths:` entry or include glob
     /// names: not an annotation document ([`Language::read_only_when_named`]).
-    NotNamed,
+    /// `annotation_like`: a full walk found an annotation literal in it (the prefilter's
+    /// search), so callers say that annotations may be left out.
+    NotNamed { annotation_like: bool },
     /// Larger than the size limit.
     TooLarge { size: u64, limit: u64 },
     /// A NUL byte in the first 8 KiB.
@@ -180,9 +182,11 @@ impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SkipReason::UnknownLanguage => f.write_str("unknown language"),
-            SkipReason::NotNamed => f.write_str(
-                "plain text not named as an annotation document (name it as a PATH, in threatspec.yaml \
+            SkipReason::NotNamed { annotation_like } => write!(
+                f,
+                "plain text not named as an annotation document{} (name it as a PATH, in threatspec.yaml \
                  paths or with an include glob to read it)",
+                if *annotation_like { ", though it holds annotation-like text" } else { "" }
             ),
             SkipReason::TooLarge { size, limit } => {
                 write!(f, "too large ({size} bytes, limit {limit})")
@@ -407,6 +411,14 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let read: rustc_hash::FxHashSet<&Path> = by_path.values().map(|f| f.path.as_path()).collect();
         skipped.retain(|(path, _)| !read.contains(path.as_path()));
     }
+    // Plain text left out is still searched for annotation literals (bounded, never through a
+    // link), so that design notes nobody named are not lost without a word.
+    skipped.par_iter_mut().for_each(|(path, reason)| {
+        if let SkipReason::NotNamed { annotation_like } = reason {
+            *annotation_like = read_bounded(path, options.max_file_size, Links::Refuse)
+                .is_ok_and(|bytes| may_contain_annotation(&bytes));
+        }
+    });
 
     let (cache_file, old_cache, load_error) = match cache_loader.map(|h| h.join()) {
         None => (None, None, None),
@@ -932,13 +944,38 @@ impl Found {
     }
 }
 
+/// What to tell the user about `.txt` files that hold annotation-like text but were left out
+/// because nothing names them (`include`: how the caller spells the include option), or `None`.
+pub fn unnamed_annotation_like_note(skipped: &[(PathBuf, SkipReason)], include: &str) -> Option<String> {
+    let paths: Vec<String> = skipped
+        .iter()
+        .filter(|(_, r)| *r == SkipReason::NotNamed { annotation_like: true })
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    let shown = paths.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    let more = if paths.len() > 3 { ", ..." } else { "" };
+    (!paths.is_empty()).then(|| {
+        format!(
+            "{} annotation-like text but not read ({shown}{more}): a .txt file is an annotation \
+             document only when named (as a PATH, in threatspec.yaml paths or by {include})",
+            if paths.len() == 1 {
+                "1 plain-text file holds".to_string()
+            } else {
+                format!("{} plain-text files hold", paths.len())
+            }
+        )
+    })
+}
+
 /// The language a file found by the walk (or named directly) is read as, or why it is
 /// skipped: no known language, or plain text that the configuration does not name. `named` is
 /// asked only for kinds read only when named, so a walk pays for no glob match on other files.
 fn walked_language(path: &Path, named: impl FnOnce() -> bool) -> Result<Language, SkipReason> {
     match Language::from_path(path) {
         None => Err(SkipReason::UnknownLanguage),
-        Some(language) if language.read_only_when_named() && !named() => Err(SkipReason::NotNamed),
+        Some(language) if language.read_only_when_named() && !named() => {
+            Err(SkipReason::NotNamed { annotation_like: false })
+        }
         Some(language) => Ok(language),
     }
 }
@@ -1630,7 +1667,10 @@ mod tests {
         assert_eq!(check("excluded.py"), Err(NotIndexed::Ignored));
         assert_eq!(check(".hidden/f.py"), Err(NotIndexed::Skipped(SkipReason::Hidden)));
         assert_eq!(check("g.unknown"), Err(NotIndexed::Skipped(SkipReason::UnknownLanguage)));
-        assert_eq!(check("notes.txt"), Err(NotIndexed::Skipped(SkipReason::NotNamed)));
+        assert_eq!(
+            check("notes.txt"),
+            Err(NotIndexed::Skipped(SkipReason::NotNamed { annotation_like: false }))
+        );
         assert_eq!(check("big.py"), Err(NotIndexed::Skipped(SkipReason::TooLarge { size: 211, limit: 100 })));
         assert_eq!(check("linked/o.py"), Err(NotIndexed::Skipped(SkipReason::Symlink)));
         assert_eq!(check("link.py"), Err(NotIndexed::Skipped(SkipReason::Symlink)));

@@ -188,15 +188,26 @@ fn plain_text_files_are_read_and_counted_only_when_named() {
     assert_eq!(n, 1, "app.py only: {r:?}");
     let json = r.json();
     assert_eq!(json["summary"]["files_with_annotations"], 1, "{r:?}");
-    let reason = "plain text not named as an annotation document (name it as a PATH, in threatspec.yaml \
-                  paths or with an include glob to read it)";
+    let reason = "(name it as a PATH, in threatspec.yaml paths or with an include glob to read it)";
     assert_eq!(
         skipped_lines(&r),
         [
-            format!("skipped LICENSE.txt: {reason}"),
-            format!("skipped docs/design.txt: {reason}"),
-            format!("skipped requirements.txt: {reason}"),
+            format!("skipped LICENSE.txt: plain text not named as an annotation document {reason}"),
+            format!(
+                "skipped docs/design.txt: plain text not named as an annotation document, though it holds \
+                 annotation-like text {reason}"
+            ),
+            format!("skipped requirements.txt: plain text not named as an annotation document {reason}"),
         ],
+        "{r:?}"
+    );
+    // Without --verbose, the notes that may hold annotations are named: none is lost unsaid.
+    let r = run(d, &["check"]);
+    assert_eq!(
+        r.stderr,
+        "threat-analyzer: note: 1 plain-text file holds annotation-like text but not read (docs/design.txt): \
+         a .txt file is an annotation document only when named (as a PATH, in threatspec.yaml paths or by an \
+         --include glob)\n",
         "{r:?}"
     );
     // Named as a PATH (also beside the directory that holds it): read, and not reported skipped.

@@ -395,4 +395,6 @@ fn plain_text_files_are_counted_and_read_as_check_reads_them() {
     assert_eq!(symbols["result"], json!([]), "{symbols}");
     let log = server.stop();
     assert!(log.contains("open document not analysed"), "{log}");
+    // The notes the walk left out hold annotation-like text: the user is told (a warning).
+    assert!(log.contains("1 plain-text file holds annotation-like text but not read"), "{log}");
 }

@@ -354,6 +354,9 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
             if too_large.len() == 1 { "1 file".to_string() } else { format!("{} files", too_large.len()) }
         );
     }
+    if !verbose && let Some(note) = walk::unnamed_annotation_like_note(&scan.skipped, "an --include glob") {
+        say!("threat-analyzer: note: {note}");
+    }
     let unread = names(|r| *r == walk::SkipReason::ProjectLimit);
     if let Some(first) = unread.first() {
         say!(

@@ -409,7 +409,9 @@ fn log_not_read(path: &Path, why: &walk::NotIndexed) {
         NotIndexed::Missing
         | NotIndexed::Ignored
         | NotIndexed::Directory
-        | NotIndexed::Skipped(SkipReason::Hidden | SkipReason::UnknownLanguage | SkipReason::NotNamed) => {
+        | NotIndexed::Skipped(
+            SkipReason::Hidden | SkipReason::UnknownLanguage | SkipReason::NotNamed { .. },
+        ) => {
             tracing::debug!(path = %path.display(), "not read: {why}");
         }
         _ => tracing::info!(path = %path.display(), "not read from disk: {why}"),
@@ -755,6 +757,10 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(root.clone(), scan.files_scanned);
             let unread = scan.skipped.iter().filter(|(_, r)| *r == walk::SkipReason::ProjectLimit).count();
+            if let Some(note) = walk::unnamed_annotation_like_note(&scan.skipped, "the `include` setting") {
+                tracing::warn!(root = %root.display(), "{note}");
+                warnings.push(format!("threat-analyzer: {}: {note}", root.display()));
+            }
             if unread > 0 {
                 limited.push((root.clone(), unread));
             }
