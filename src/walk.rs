@@ -29,6 +29,9 @@
 //!   end), or it holds an annotation literal but is not valid UTF-8 (it is never converted
 //!   lossily). Files are opened without blocking and read up to the size limit only, so a
 //!   file replaced while the walk runs cannot make it hang or read without end.
+//! - Plain text (`.txt`) is read only when named: a PATH argument, a `threatspec.yaml` `paths:`
+//!   entry, or an include glob ([`WalkOptions::include`]); met by the walk alone it is skipped
+//!   with [`SkipReason::NotNamed`] and not counted in [`Scan::files_scanned`].
 //! - A PATH argument or a `threatspec.yaml` `paths:` entry that is neither a directory nor a
 //!   regular file is an error.
 //! - A file named directly on the command line is read even when an ignore rule matches it.
@@ -152,6 +155,11 @@ impl fmt::Debug for Progress {
 pub enum SkipReason {
     /// No language is known for the file's name.
     UnknownLanguage,
+    /// Plain text (`.txt`) that no PATH, `threatspec.yaml` `paths:` entry or include glob
+    /// names: not an annotation document ([`Language::read_only_when_named`]).
+    /// `annotation_like`: a full walk found an annotation literal in it (the prefilter's
+    /// search), so callers say that annotations may be left out.
+    NotNamed { annotation_like: bool },
     /// Larger than the size limit.
     TooLarge { size: u64, limit: u64 },
     /// A NUL byte in the first 8 KiB.
@@ -174,6 +182,12 @@ impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SkipReason::UnknownLanguage => f.write_str("unknown language"),
+            SkipReason::NotNamed { annotation_like } => write!(
+                f,
+                "plain text not named as an annotation document{} (name it as a PATH, in threatspec.yaml \
+                 paths or with an include glob to read it)",
+                if *annotation_like { ", though it holds annotation-like text" } else { "" }
+            ),
             SkipReason::TooLarge { size, limit } => {
                 write!(f, "too large ({size} bytes, limit {limit})")
             }
@@ -391,6 +405,20 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let rel = relative_path(&base, &file.path);
         by_path.entry(rel).or_insert(file);
     }
+    // A file both named (read) and met by a walk (skipped: plain text the walk alone does not
+    // read) is read: it is not reported as skipped.
+    if !skipped.is_empty() {
+        let read: rustc_hash::FxHashSet<&Path> = by_path.values().map(|f| f.path.as_path()).collect();
+        skipped.retain(|(path, _)| !read.contains(path.as_path()));
+    }
+    // Plain text left out is still searched for annotation literals (bounded, never through a
+    // link), so that design notes nobody named are not lost without a word.
+    skipped.par_iter_mut().for_each(|(path, reason)| {
+        if let SkipReason::NotNamed { annotation_like } = reason {
+            *annotation_like = read_bounded(path, options.max_file_size, Links::Refuse)
+                .is_ok_and(|bytes| may_contain_annotation(&bytes));
+        }
+    });
 
     let (cache_file, old_cache, load_error) = match cache_loader.map(|h| h.join()) {
         None => (None, None, None),
@@ -653,6 +681,7 @@ impl WalkRules {
         let starts = starts.as_ref().map_err(|why| NotIndexed::Unwalkable(why.clone()))?;
         let mut verdict = Err(NotIndexed::Ignored);
         let mut found = None;
+        let mut named = false;
         for start in starts {
             match start {
                 WalkStart::File(file) if file == path => {
@@ -664,6 +693,7 @@ impl WalkRules {
                         Ok(m) if !m.is_file() => Err(NotIndexed::Skipped(SkipReason::NotRegular)),
                         Ok(m) => Ok(m.len()),
                     };
+                    named = true;
                     break;
                 }
                 WalkStart::Dir(dir, _) if path == dir => return Err(NotIndexed::Directory),
@@ -675,10 +705,11 @@ impl WalkRules {
             }
         }
         if let Some((dir, overrides)) = found {
+            named = included(overrides.as_ref(), path);
             verdict = self.descend(&dir, overrides, path);
         }
         let size = verdict?;
-        let language = Language::from_path(path).ok_or(NotIndexed::Skipped(SkipReason::UnknownLanguage))?;
+        let language = walked_language(path, || named).map_err(NotIndexed::Skipped)?;
         let limit = self.options.max_file_size;
         if size > limit {
             return Err(NotIndexed::Skipped(SkipReason::TooLarge { size, limit }));
@@ -856,10 +887,18 @@ impl Found {
         lock(&self.skipped).push((path, reason));
     }
 
-    fn consider(&self, path: &Path, meta: Option<std::fs::Metadata>, links: Links) {
-        match Language::from_path(path) {
-            None => self.skip(path.to_path_buf(), SkipReason::UnknownLanguage),
-            Some(language) => lock(&self.files).push(FoundFile {
+    /// A file found by a walker or named directly (`named`: whether the configuration names
+    /// it, asked only for kinds read only when named).
+    fn consider(
+        &self,
+        path: &Path,
+        meta: Option<std::fs::Metadata>,
+        links: Links,
+        named: impl FnOnce() -> bool,
+    ) {
+        match walked_language(path, named) {
+            Err(reason) => self.skip(path.to_path_buf(), reason),
+            Ok(language) => lock(&self.files).push(FoundFile {
                 path: path.to_path_buf(),
                 language,
                 size: meta.as_ref().map_or(0, |m| m.len()),
@@ -871,16 +910,19 @@ impl Found {
 
     /// A file named directly: read even if ignored, and through a link.
     fn add_direct_file(&self, path: &Path) {
-        self.consider(path, std::fs::metadata(path).ok(), Links::Follow);
+        self.consider(path, std::fs::metadata(path).ok(), Links::Follow, || true);
     }
 
     fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
+        let include = overrides.clone();
         walker(dir, overrides, self.ignore_rules.clone()).build_parallel().run(|| {
             Box::new(|result| {
                 match result {
                     Ok(entry) => match classify(&entry) {
                         Some(EntryKind::File) => {
-                            self.consider(entry.path(), entry.metadata().ok(), Links::Refuse)
+                            self.consider(entry.path(), entry.metadata().ok(), Links::Refuse, || {
+                                included(include.as_ref(), entry.path())
+                            })
                         }
                         Some(EntryKind::Dir) | None => {}
                         Some(EntryKind::Skipped(reason)) => {
@@ -900,6 +942,47 @@ impl Found {
             })
         });
     }
+}
+
+/// What to tell the user about `.txt` files that hold annotation-like text but were left out
+/// because nothing names them (`include`: how the caller spells the include option), or `None`.
+pub fn unnamed_annotation_like_note(skipped: &[(PathBuf, SkipReason)], include: &str) -> Option<String> {
+    let paths: Vec<String> = skipped
+        .iter()
+        .filter(|(_, r)| *r == SkipReason::NotNamed { annotation_like: true })
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    let shown = paths.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    let more = if paths.len() > 3 { ", ..." } else { "" };
+    (!paths.is_empty()).then(|| {
+        format!(
+            "{} annotation-like text but not read ({shown}{more}): a .txt file is an annotation \
+             document only when named (as a PATH, in threatspec.yaml paths or by {include})",
+            if paths.len() == 1 {
+                "1 plain-text file holds".to_string()
+            } else {
+                format!("{} plain-text files hold", paths.len())
+            }
+        )
+    })
+}
+
+/// The language a file found by the walk (or named directly) is read as, or why it is
+/// skipped: no known language, or plain text that the configuration does not name. `named` is
+/// asked only for kinds read only when named, so a walk pays for no glob match on other files.
+fn walked_language(path: &Path, named: impl FnOnce() -> bool) -> Result<Language, SkipReason> {
+    match Language::from_path(path) {
+        None => Err(SkipReason::UnknownLanguage),
+        Some(language) if language.read_only_when_named() && !named() => {
+            Err(SkipReason::NotNamed { annotation_like: false })
+        }
+        Some(language) => Ok(language),
+    }
+}
+
+/// Whether an include glob (`--include`, the `include` setting) selects the file `path`.
+fn included(overrides: Option<&ignore::overrides::Override>, path: &Path) -> bool {
+    overrides.is_some_and(|o| o.matched(path, false).is_whitelist())
 }
 
 /// The walker of `dir`: ignore files honoured (also outside a git repository) by `rules`,
@@ -1554,6 +1637,8 @@ mod tests {
         put(".guardlink/defs.gal", "@asset A\n");
         put(".hidden/f.py", annotated);
         put("g.unknown", annotated);
+        put("notes.txt", annotated);
+        put("src/notes.txt", annotated);
         put("big.py", &format!("{annotated}{}", "#\n".repeat(100)));
         put(".gitignore", "build/\n/src/gen\n");
         put("src/.ignore", "e.py\n");
@@ -1582,6 +1667,10 @@ mod tests {
         assert_eq!(check("excluded.py"), Err(NotIndexed::Ignored));
         assert_eq!(check(".hidden/f.py"), Err(NotIndexed::Skipped(SkipReason::Hidden)));
         assert_eq!(check("g.unknown"), Err(NotIndexed::Skipped(SkipReason::UnknownLanguage)));
+        assert_eq!(
+            check("notes.txt"),
+            Err(NotIndexed::Skipped(SkipReason::NotNamed { annotation_like: false }))
+        );
         assert_eq!(check("big.py"), Err(NotIndexed::Skipped(SkipReason::TooLarge { size: 211, limit: 100 })));
         assert_eq!(check("linked/o.py"), Err(NotIndexed::Skipped(SkipReason::Symlink)));
         assert_eq!(check("link.py"), Err(NotIndexed::Skipped(SkipReason::Symlink)));
@@ -1622,14 +1711,28 @@ mod tests {
         }
         assert!(checked > 10, "{checked}");
         // A `threatspec.yaml` narrows both the same way.
-        std::fs::write(d.join(THREATSPEC_CONFIG), "paths:\n  - src\n  - a.py\n").unwrap();
+        std::fs::write(d.join(THREATSPEC_CONFIG), "paths:\n  - src\n  - a.py\n  - notes.txt\n").unwrap();
         let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
         let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
-        for rel in ["a.py", "src/b.py", "build/c.py", "big.py", ".guardlink/defs.gal"] {
+        for rel in
+            ["a.py", "src/b.py", "build/c.py", "big.py", ".guardlink/defs.gal", "notes.txt", "src/notes.txt"]
+        {
             let path = d.join(rel);
             let indexed = scan.index.file(&path.to_string_lossy()).is_some();
             assert_eq!(rules.check(&path).is_ok(), indexed, "{rel}: {:?}", rules.check(&path));
         }
+        assert!(rules.check(&d.join("notes.txt")).is_ok(), "named by threatspec.yaml");
+        // An include glob names plain text for both too.
+        std::fs::remove_file(d.join(THREATSPEC_CONFIG)).unwrap();
+        let options = WalkOptions { include: vec!["*.txt".into(), "*.py".into()], ..options };
+        let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
+        let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
+        for rel in ["a.py", "notes.txt", "src/notes.txt", "g.unknown"] {
+            let path = d.join(rel);
+            let indexed = scan.index.file(&path.to_string_lossy()).is_some();
+            assert_eq!(rules.check(&path).is_ok(), indexed, "{rel}: {:?}", rules.check(&path));
+        }
+        assert_eq!(rules.check(&d.join("src/notes.txt")), Ok(Language::PlainText));
     }
 
     #[cfg(unix)]

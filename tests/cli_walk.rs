@@ -172,3 +172,53 @@ fn utf8_bom_is_not_a_reason_to_skip() {
     assert_eq!(n, 1);
     assert!(skipped_lines(&r).is_empty(), "{r:?}");
 }
+
+/// `.txt` files are annotation documents only when named: a PATH, a `threatspec.yaml` `paths:`
+/// entry or an include glob. Found by the walk alone (`requirements.txt`, licences) they are
+/// skipped with a reason and not counted in `files_scanned`.
+#[test]
+fn plain_text_files_are_read_and_counted_only_when_named() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "app.py", ANNOTATED);
+    write(d, "requirements.txt", "flask==3.0\n# pinned: see @security-team notes\n");
+    write(d, "LICENSE.txt", "Permission is hereby granted, free of charge\n");
+    write(d, "docs/design.txt", "@threat Spoofing (#spoof) [high]\n@exposes App to #spoof\n");
+    let (r, n) = files_scanned(d, &["--verbose"]);
+    assert_eq!(n, 1, "app.py only: {r:?}");
+    let json = r.json();
+    assert_eq!(json["summary"]["files_with_annotations"], 1, "{r:?}");
+    let reason = "(name it as a PATH, in threatspec.yaml paths or with an include glob to read it)";
+    assert_eq!(
+        skipped_lines(&r),
+        [
+            format!("skipped LICENSE.txt: plain text not named as an annotation document {reason}"),
+            format!(
+                "skipped docs/design.txt: plain text not named as an annotation document, though it holds \
+                 annotation-like text {reason}"
+            ),
+            format!("skipped requirements.txt: plain text not named as an annotation document {reason}"),
+        ],
+        "{r:?}"
+    );
+    // Without --verbose, the notes that may hold annotations are named: none is lost unsaid.
+    let r = run(d, &["check"]);
+    assert_eq!(
+        r.stderr,
+        "threat-analyzer: note: 1 plain-text file holds annotation-like text but not read (docs/design.txt): \
+         a .txt file is an annotation document only when named (as a PATH, in threatspec.yaml paths or by an \
+         --include glob)\n",
+        "{r:?}"
+    );
+    // Named as a PATH (also beside the directory that holds it): read, and not reported skipped.
+    let (r, n) = files_scanned(d, &["--verbose", ".", "docs/design.txt"]);
+    assert_eq!(n, 2, "{r:?}");
+    assert!(!r.stderr.contains("skipped docs/design.txt"), "{r:?}");
+    // Selected by an include glob.
+    let (r, n) = files_scanned(d, &["--include", "*.py", "--include", "docs/*.txt"]);
+    assert_eq!((n, r.json()["summary"]["files_with_annotations"].as_u64()), (2, Some(2)), "{r:?}");
+    // Named by threatspec.yaml's paths.
+    write(d, "threatspec.yaml", "paths:\n  - app.py\n  - docs/design.txt\n  - path: docs\n");
+    let (r, n) = files_scanned(d, &[]);
+    assert_eq!((n, r.json()["summary"]["files_with_annotations"].as_u64()), (2, Some(2)), "{r:?}");
+}

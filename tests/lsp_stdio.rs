@@ -257,3 +257,144 @@ fn the_server_writes_reuses_and_refreshes_the_index_cache() {
     assert!(log.contains("0 answered by the index cache"), "{log}");
     assert!(cache_files(&off).is_empty(), "{:?}", cache_files(&off));
 }
+
+/// A project of `files` Python files, each defining threat `Threat <i>` (`#t<i>`) and exposing
+/// `App` to `#shared`, which `shared.py` defines.
+fn many_file_workspace(files: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("shared.py"), "# @threat Shared (#shared) [high]\n").unwrap();
+    for i in 0..files {
+        std::fs::write(
+            dir.path().join(format!("f{i:02}.py")),
+            format!("# @threat Threat {i} (#t{i}) [low]\n# @exposes App to #shared -- \"f{i}\"\n"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// `workspace/symbol` and references sent right after `initialized` wait for the first index
+/// (here held back by the debug-build delay hook) and answer from the whole project, while a
+/// per-document request on an open document is answered without waiting for it.
+#[test]
+fn whole_project_requests_sent_right_after_initialized_wait_for_the_first_index() {
+    const FILES: usize = 20;
+    let dir = many_file_workspace(FILES);
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let env = [("THREAT_ANALYZER_TEST_INDEX_DELAY_MS", "1500"), ("THREAT_ANALYZER_CACHE_DIR", cache_dir)];
+    let mut server = StdioServer::start(dir.path(), Some(dir.path()), &env);
+    let shared = dir.path().join("shared.py");
+    let uri = tower_lsp_server::ls_types::Uri::from_file_path(&shared).unwrap().as_str().to_string();
+    let text = std::fs::read_to_string(&shared).unwrap();
+    let request = |server: &mut StdioServer, id: i64, method: &str, params: Value| {
+        send(&mut server.stdin, &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+    };
+    request(&mut server, 101, "workspace/symbol", json!({"query": "Threat"}));
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    // On `#shared` in `(#shared)`.
+    let at_shared = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 20},
+                           "context": {"includeDeclaration": true}});
+    request(&mut server, 102, "textDocument/references", at_shared);
+    request(&mut server, 103, "textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
+    let mut answered = Vec::new();
+    let mut results = std::collections::HashMap::new();
+    while answered.len() < 3 {
+        let m = server.wait_for(|m| m.get("method").is_none() && m["id"].as_i64().is_some_and(|id| id > 100));
+        let id = m["id"].as_i64().unwrap();
+        answered.push(id);
+        results.insert(id, m["result"].clone());
+    }
+    let symbols = results[&101].as_array().unwrap_or_else(|| panic!("{:?}", results[&101]));
+    let mut names: Vec<&str> = symbols.iter().filter_map(|s| s["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names.len(), FILES, "every file's threat, not what was indexed so far: {names:?}");
+    let references = results[&102].as_array().unwrap_or_else(|| panic!("{:?}", results[&102]));
+    assert_eq!(references.len(), FILES + 1, "the definition and every file's use: {references:?}");
+    assert!(results[&103].as_array().is_some_and(|s| !s.is_empty()), "{:?}", results[&103]);
+    // The open document's own request did not wait behind the whole-project ones.
+    assert_eq!(answered.first(), Some(&103), "answer order: {answered:?}");
+    let status = server.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"}));
+    assert_eq!(status["result"]["files_scanned"], FILES + 1, "{status}");
+    // A settings change that selects other files forgets the disk files and indexes again:
+    // whole-project requests wait for that run too.
+    server.notify("workspace/didChangeConfiguration", json!({"settings": {"exclude": ["f00.py"]}}));
+    let symbols = server.request("workspace/symbol", json!({"query": "Threat"}));
+    let symbols = symbols["result"].as_array().unwrap_or_else(|| panic!("{symbols}"));
+    assert_eq!(symbols.len(), FILES - 1, "every file but the excluded one: {symbols:?}");
+    server.stop();
+}
+
+/// The wait is bounded: while the first index is held back past the bound, whole-project
+/// requests are answered from what is indexed so far, and the log says why; a request past the
+/// number allowed to wait at once is answered without waiting, so requests waiting for the
+/// index never take every one of the server's handler slots.
+#[test]
+fn whole_project_requests_stop_waiting_at_the_bound_and_say_why() {
+    let dir = many_file_workspace(2);
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let env = [("THREAT_ANALYZER_TEST_INDEX_DELAY_MS", "60000"), ("THREAT_ANALYZER_CACHE_DIR", cache_dir)];
+    let mut server = StdioServer::start(dir.path(), Some(dir.path()), &env);
+    for id in 201..=203 {
+        send(
+            &mut server.stdin,
+            &json!({"jsonrpc": "2.0", "id": id, "method": "workspace/symbol", "params": {"query": ""}}),
+        );
+    }
+    let mut answered = Vec::new();
+    while answered.len() < 3 {
+        let m = server.wait_for(|m| m.get("method").is_none() && m["id"].as_i64().is_some_and(|id| id > 200));
+        assert_eq!(m["result"], json!([]), "nothing is indexed yet: {m}");
+        answered.push(m["id"].as_i64().unwrap());
+    }
+    assert_eq!(answered[0], 203, "the third request does not wait: {answered:?}");
+    let log = server.stderr();
+    assert!(log.contains("2 requests already wait for indexing"), "{log}");
+    assert_eq!(log.matches("workspace indexing still runs after 5 s").count(), 2, "{log}");
+    server.notify("exit", Value::Null);
+    let (status, _) = wait_exit(&mut server.child);
+    assert!(status.success(), "{status:?}");
+}
+
+/// The server counts and reads the files `check` does: `.txt` files found by the walk alone
+/// (`requirements.txt`, design notes no configuration names) are not annotation documents, in
+/// the status command's `files_scanned` as in `check`'s summary, and not when opened either.
+#[test]
+fn plain_text_files_are_counted_and_read_as_check_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("app.py"), "# @threat T (#t) [high]\n# @exposes App to #t\n").unwrap();
+    std::fs::write(d.join("requirements.txt"), "flask==3.0\n").unwrap();
+    std::fs::create_dir(d.join("docs")).unwrap();
+    let notes = d.join("docs/design.txt");
+    let notes_text = "@threat Spoofing (#spoof) [high]\n";
+    std::fs::write(&notes, notes_text).unwrap();
+    let cli =
+        Command::new(bin()).args(["check", "--format", "json", "--no-cache", "."]).current_dir(d).output();
+    let cli: Value = serde_json::from_slice(&cli.unwrap().stdout).unwrap();
+    assert_eq!(cli["summary"]["files_scanned"], 1, "{cli}");
+    let cache = tempfile::tempdir().unwrap();
+    let mut server =
+        StdioServer::start(d, Some(d), &[("THREAT_ANALYZER_CACHE_DIR", cache.path().to_str().unwrap())]);
+    let status = server.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"}));
+    assert_eq!(status["result"]["files_scanned"], cli["summary"]["files_scanned"], "{status}");
+    assert_eq!(
+        status["result"]["files_with_annotations"], cli["summary"]["files_with_annotations"],
+        "{status}"
+    );
+    let uri = tower_lsp_server::ls_types::Uri::from_file_path(&notes).unwrap().as_str().to_string();
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1, "text": notes_text}}),
+    );
+    let symbols = server.request("workspace/symbol", json!({"query": "Spoofing"}));
+    assert_eq!(symbols["result"], json!([]), "{symbols}");
+    let log = server.stop();
+    assert!(log.contains("open document not analysed"), "{log}");
+    // The notes the walk left out hold annotation-like text: the user is told (a warning).
+    assert!(log.contains("1 plain-text file holds annotation-like text but not read"), "{log}");
+}

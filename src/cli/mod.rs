@@ -106,7 +106,8 @@ pub enum Command {
 const CHECK_AFTER_HELP: &str = "\
 Files: .gitignore, .ignore and git excludes are honoured (also outside git); hidden files and
 directories are skipped except .guardlink/; symbolic links are not followed; binary, non-UTF-8,
-oversized and unknown-language files are skipped (see --verbose). A threatspec.yaml at the top of
+oversized and unknown-language files are skipped (see --verbose), and so are .txt files that no
+PATH, threatspec.yaml `paths:` entry or --include glob names. A threatspec.yaml at the top of
 a directory PATH restricts that directory to its `paths:`. Files named directly are always read.
 Ignore files and threatspec.yaml are read only when they are regular files (not symbolic links)
 of at most 1 MiB; a note names any that is not, and the walk goes on without it.
@@ -352,6 +353,9 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
              raises the limit, --verbose lists every skipped file",
             if too_large.len() == 1 { "1 file".to_string() } else { format!("{} files", too_large.len()) }
         );
+    }
+    if !verbose && let Some(note) = walk::unnamed_annotation_like_note(&scan.skipped, "an --include glob") {
+        say!("threat-analyzer: note: {note}");
     }
     let unread = names(|r| *r == walk::SkipReason::ProjectLimit);
     if let Some(first) = unread.first() {

@@ -25,6 +25,12 @@
 //! labelled with the document version its facts came from. Clients that pull diagnostics get
 //! reports with result ids (a hash of the items), so an unchanged report is answered as
 //! `unchanged`.
+//!
+//! Requests that read the whole project (workspace symbols, references, rename, workspace
+//! diagnostics, the status and diagram commands) wait, asynchronously and for at most 5 s, for
+//! indexing runs that fill an empty index (the first one, and re-indexes after the file
+//! selection changed or folders were added), two at a time at most so that waiting requests
+//! never take all four handler slots. Requests about one document never wait.
 
 pub mod convert;
 pub mod documents;

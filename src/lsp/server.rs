@@ -36,6 +36,24 @@ const CLIENTS_FORWARDING_ONLY_OWN_WRITES: &[&str] = &["helix"];
 /// How long the diagnostics task waits for more edits before computing.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
+/// How long a request that reads the whole project (`workspace/symbol`, references, rename,
+/// workspace diagnostics, the status and diagram commands) waits for a workspace indexing run
+/// that is still filling the index: the first index, a re-index after the file selection
+/// changed, folders just added. Then it is answered with what is indexed so far, and the log
+/// says so.
+const INDEX_WAIT: Duration = Duration::from_secs(5);
+
+/// How many requests may wait for indexing at once. tower-lsp-server handles at most four
+/// messages at a time, notifications and `$/cancelRequest` included: two slots always stay
+/// free for them, and a request past this many is answered at once from what is indexed.
+const MAX_WAITING_REQUESTS: usize = 2;
+
+/// Debug and test builds only: milliseconds each workspace folder's indexing sleeps before it
+/// scans, so that a test can send requests while the first index is surely still running.
+/// Release builds never read it.
+#[cfg(debug_assertions)]
+const TEST_INDEX_DELAY_ENV: &str = "THREAT_ANALYZER_TEST_INDEX_DELAY_MS";
+
 /// Where each diagnostic code is documented.
 const DOCS_URL: &str = "https://github.com/threat-analyzer/threat-analyzer/blob/main/README.md";
 
@@ -121,6 +139,8 @@ struct State {
     /// 0 = UTF-16 (the default), 1 = UTF-8.
     encoding: AtomicU8,
     docs: DashMap<FilePath, Document>,
+    /// Open documents that are not analysed: `.txt` files the configuration does not name.
+    not_analysed: dashmap::DashSet<FilePath>,
     index: RwLock<ProjectIndex>,
     roots: RwLock<Vec<PathBuf>>,
     settings: RwLock<Settings>,
@@ -164,6 +184,60 @@ struct State {
     shutting_down: AtomicBool,
     /// Files changed on disk since the index cache was last written.
     cache_stale: AtomicBool,
+    /// How many indexing runs that whole-project requests wait for are running (or, for the
+    /// first index, due: counted from `initialize` on). See [`INDEX_WAIT`].
+    awaited_indexing: tokio::sync::watch::Sender<usize>,
+    /// The first index's count, from `initialize` until `initialized` starts the run.
+    first_index: Mutex<Option<AwaitedIndexing>>,
+    /// Requests waiting for indexing now (at most [`MAX_WAITING_REQUESTS`]).
+    waiting_requests: std::sync::atomic::AtomicUsize,
+    /// Files the last indexing of each workspace folder scanned (`threat-analyzer.status`
+    /// reports their sum: `check` on the same folder counts the same files).
+    files_scanned: Mutex<HashMap<PathBuf, usize>>,
+}
+
+/// One indexing run that whole-project requests wait for, counted in
+/// [`State::awaited_indexing`] while this value lives (also when its task panics).
+struct AwaitedIndexing(tokio::sync::watch::Sender<usize>);
+
+impl AwaitedIndexing {
+    fn new(state: &State) -> AwaitedIndexing {
+        state.awaited_indexing.send_modify(|runs| *runs += 1);
+        AwaitedIndexing(state.awaited_indexing.clone())
+    }
+}
+
+impl Drop for AwaitedIndexing {
+    fn drop(&mut self) {
+        self.0.send_modify(|runs| *runs = runs.saturating_sub(1));
+    }
+}
+
+/// One of the [`MAX_WAITING_REQUESTS`] places for a request waiting for indexing, held until
+/// the request stops waiting (or is cancelled).
+struct WaitingSlot<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl WaitingSlot<'_> {
+    fn take(waiting: &std::sync::atomic::AtomicUsize) -> Option<WaitingSlot<'_>> {
+        let taken = waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_WAITING_REQUESTS).then_some(n + 1)
+            })
+            .is_ok();
+        taken.then_some(WaitingSlot(waiting))
+    }
+}
+
+impl Drop for WaitingSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Runs `indexing`, counted as awaited while it runs.
+async fn awaited(run: AwaitedIndexing, indexing: impl std::future::Future<Output = ()>) {
+    indexing.await;
+    drop(run);
 }
 
 impl State {
@@ -335,7 +409,9 @@ fn log_not_read(path: &Path, why: &walk::NotIndexed) {
         NotIndexed::Missing
         | NotIndexed::Ignored
         | NotIndexed::Directory
-        | NotIndexed::Skipped(SkipReason::Hidden | SkipReason::UnknownLanguage) => {
+        | NotIndexed::Skipped(
+            SkipReason::Hidden | SkipReason::UnknownLanguage | SkipReason::NotNamed { .. },
+        ) => {
             tracing::debug!(path = %path.display(), "not read: {why}");
         }
         _ => tracing::info!(path = %path.display(), "not read from disk: {why}"),
@@ -433,6 +509,7 @@ impl Backend {
         let state = Arc::new(State {
             encoding: AtomicU8::new(0),
             docs: DashMap::new(),
+            not_analysed: dashmap::DashSet::new(),
             index: RwLock::new(ProjectIndex::new()),
             roots: RwLock::new(Vec::new()),
             settings: RwLock::new(Settings::default()),
@@ -455,6 +532,10 @@ impl Backend {
             documents_derived: AtomicU64::new(0),
             shutting_down: AtomicBool::new(false),
             cache_stale: AtomicBool::new(false),
+            awaited_indexing: tokio::sync::watch::Sender::new(0),
+            first_index: Mutex::new(None),
+            waiting_requests: std::sync::atomic::AtomicUsize::new(0),
+            files_scanned: Mutex::new(HashMap::new()),
         });
         tokio::spawn(diagnostics_task(client.clone(), state.clone()));
         Backend { client, state }
@@ -516,6 +597,34 @@ impl Backend {
             }
             by_file.into_iter().collect()
         })
+    }
+
+    /// Waits (asynchronously, at most [`INDEX_WAIT`]) until no awaited indexing run is filling
+    /// the index, so that `request`, which reads the whole project, does not answer from half
+    /// an index. Other requests are served meanwhile.
+    async fn wait_for_index(&self, request: &str) {
+        let mut runs = self.state.awaited_indexing.subscribe();
+        if *runs.borrow_and_update() == 0 {
+            return;
+        }
+        let Some(_slot) = WaitingSlot::take(&self.state.waiting_requests) else {
+            tracing::info!(
+                request,
+                "answered from what is indexed so far: {MAX_WAITING_REQUESTS} requests already wait for indexing"
+            );
+            return;
+        };
+        let started = std::time::Instant::now();
+        match tokio::time::timeout(INDEX_WAIT, runs.wait_for(|runs| *runs == 0)).await {
+            Ok(_) => {
+                tracing::debug!(request, waited_ms = started.elapsed().as_millis(), "waited for indexing")
+            }
+            Err(_) => tracing::info!(
+                request,
+                "answered from what is indexed so far: workspace indexing still runs after {} s",
+                INDEX_WAIT.as_secs()
+            ),
+        }
     }
 
     // @mitigates ThreatAnalyzer.Server against #parser-crash using #panic-isolation
@@ -617,6 +726,10 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         for root in roots {
             // One indexing run at a time, so the last to merge is the last to have scanned.
             let _indexing = worker_state.indexing.lock().unwrap_or_else(|e| e.into_inner());
+            #[cfg(debug_assertions)]
+            if let Some(ms) = std::env::var(TEST_INDEX_DELAY_ENV).ok().and_then(|v| v.parse().ok()) {
+                std::thread::sleep(Duration::from_millis(ms));
+            }
             let tx = tx.clone();
             let options = WalkOptions {
                 progress: Some(walk::Progress(Arc::new(move |done, total| {
@@ -638,7 +751,16 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 warnings.push(format!("threat-analyzer: {}: {not_applied}", root.display()));
             }
             files += scan.files_scanned;
+            worker_state
+                .files_scanned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(root.clone(), scan.files_scanned);
             let unread = scan.skipped.iter().filter(|(_, r)| *r == walk::SkipReason::ProjectLimit).count();
+            if let Some(note) = walk::unnamed_annotation_like_note(&scan.skipped, "the `include` setting") {
+                tracing::warn!(root = %root.display(), "{note}");
+                warnings.push(format!("threat-analyzer: {}: {note}", root.display()));
+            }
             if unread > 0 {
                 limited.push((root.clone(), unread));
             }
@@ -939,6 +1061,10 @@ impl LanguageServer for Backend {
         if let Ok(mut r) = self.state.roots.write() {
             *r = roots;
         }
+        // Counted before the response: a request the client sends once `initialized` is out
+        // cannot be handled before the count, whatever order the handlers run in.
+        *self.state.first_index.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(AwaitedIndexing::new(&self.state));
         if let Some(options) = &params.initialization_options {
             let (settings, _) = Settings::from_json(options);
             if let Ok(mut s) = self.state.settings.write() {
@@ -1027,7 +1153,9 @@ impl LanguageServer for Backend {
         }
         // Never await a client request inside a handler: indexing (and its progress token
         // request) runs in its own task.
-        tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
+        let first = self.state.first_index.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let run = first.unwrap_or_else(|| AwaitedIndexing::new(&self.state));
+        tokio::spawn(awaited(run, index_workspace(self.client.clone(), self.state.clone())));
         if self.state.dynamic_watch.load(Ordering::Relaxed) {
             let client = self.client.clone();
             tokio::spawn(async move {
@@ -1074,6 +1202,17 @@ impl LanguageServer for Backend {
         let key = convert::key_of(&doc.uri);
         let language = Language::from_path(Path::new(&*key)).or_else(|| language_of_id(&doc.language_id));
         let Some(language) = language else { return };
+        // A `.txt` file is analysed only when the walk would read it (the configuration names
+        // it), so that an open `requirements.txt` adds nothing `check` would not.
+        if language.read_only_when_named()
+            && key.starts_with('/')
+            && let Err(why) = self.state.walk_rules().check(Path::new(&*key))
+        {
+            tracing::info!(path = %key, "open document not analysed: {why}");
+            self.state.not_analysed.insert(key);
+            return;
+        }
+        self.state.not_analysed.remove(&key);
         let max_size = self.state.max_file_size();
         let mut document = Document::new(&doc.text, doc.version, language, max_size);
         let facts = document.facts(key.clone(), max_size);
@@ -1090,7 +1229,9 @@ impl LanguageServer for Backend {
         // facts are derived when the index is next read (`State::derive_pending`).
         {
             let Some(mut doc) = self.state.docs.get_mut(&key) else {
-                tracing::warn!("didChange for a document that is not open: ignored");
+                if !self.state.not_analysed.contains(&key) {
+                    tracing::warn!("didChange for a document that is not open: ignored");
+                }
                 return;
             };
             for change in &params.content_changes {
@@ -1118,6 +1259,9 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let key = convert::key_of(&params.text_document.uri);
+        if self.state.not_analysed.remove(&key).is_some() {
+            return;
+        }
         let _deriving = self.state.deriving.lock().unwrap_or_else(|e| e.into_inner());
         if self.state.docs.remove(&key).is_none() {
             // Never opened (or closed twice): nothing to give back to the disk, and a client
@@ -1174,6 +1318,7 @@ impl LanguageServer for Backend {
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        self.wait_for_index("textDocument/references").await;
         let p = params.text_document_position;
         let include = params.context.include_declaration;
         let locs = self.at(&p.text_document.uri, Vec::new(), |index, key, _, text, unit| {
@@ -1223,6 +1368,7 @@ impl LanguageServer for Backend {
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        self.wait_for_index("textDocument/rename").await;
         let p = params.text_document_position;
         let style = self.state.edit_style();
         let result = self.at(&p.text_document.uri, Err(String::new()), |index, key, _, text, unit| {
@@ -1243,6 +1389,7 @@ impl LanguageServer for Backend {
     }
 
     async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.wait_for_index("workspace/symbol").await;
         let symbols = self.read(|index, unit| features::workspace_symbols(index, &params.query, unit))?;
         Ok(Some(WorkspaceSymbolResponse::Flat(symbols)))
     }
@@ -1328,6 +1475,7 @@ impl LanguageServer for Backend {
         &self,
         params: WorkspaceDiagnosticParams,
     ) -> Result<WorkspaceDiagnosticReportResult> {
+        self.wait_for_index("workspace/diagnostic").await;
         let versions = self.state.edit_style().versions;
         let previous: HashMap<String, String> =
             params.previous_result_ids.into_iter().map(|p| (p.uri.as_str().to_string(), p.value)).collect();
@@ -1360,14 +1508,20 @@ impl LanguageServer for Backend {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        if COMMANDS.contains(&params.command.as_str()) && params.command != "threat-analyzer.reindex" {
+            self.wait_for_index(&params.command).await;
+        }
         match params.command.as_str() {
             "threat-analyzer.status" => self
                 .read(|index, _| {
                     let files = index.files().count();
+                    let files_scanned: usize =
+                        self.state.files_scanned.lock().unwrap_or_else(|e| e.into_inner()).values().sum();
                     let annotations: usize = index.files().map(|f| f.annotations().len()).sum();
                     // Work done for this revision so far: requests reuse it rather than repeat it.
                     let suggestion_work = self.state.analysis(index).suggestion_work();
                     serde_json::json!({
+                        "files_scanned": files_scanned,
                         "files_with_annotations": files,
                         "annotations": annotations,
                         "open_documents": self.state.docs.len(),
@@ -1378,6 +1532,7 @@ impl LanguageServer for Backend {
                 })
                 .map(Some),
             "threat-analyzer.reindex" => {
+                // Not awaited: the index keeps its files while they are read again.
                 tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
                 Ok(None)
             }
@@ -1422,6 +1577,11 @@ impl LanguageServer for Backend {
             roots.retain(|r| !removed.contains(r));
             roots.extend(added.iter().cloned());
         }
+        self.state
+            .files_scanned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|r, _| !removed.contains(r));
         // Forget what the removed folders contributed (open buffers stay).
         let gone: Vec<FilePath> = {
             let index = self.state.index_read();
@@ -1440,7 +1600,8 @@ impl LanguageServer for Backend {
         if self.state.watch_disk.load(Ordering::Relaxed) {
             watch_workspace(self.state.clone());
         }
-        tokio::spawn(index_roots(self.client.clone(), self.state.clone(), added));
+        let run = AwaitedIndexing::new(&self.state);
+        tokio::spawn(awaited(run, index_roots(self.client.clone(), self.state.clone(), added)));
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -1461,7 +1622,9 @@ impl LanguageServer for Backend {
             for key in keys.iter().filter(|k| !self.state.docs.contains_key(*k)) {
                 self.state.set_facts(key, None);
             }
-            tokio::spawn(index_workspace(self.client.clone(), self.state.clone()));
+            // The index was just emptied of disk files: whole-project requests wait for it.
+            let run = AwaitedIndexing::new(&self.state);
+            tokio::spawn(awaited(run, index_workspace(self.client.clone(), self.state.clone())));
         }
         self.state.changed.notify_one();
         for p in problems {

@@ -9,7 +9,8 @@
 //!
 //! Three kinds are not tree-sitter languages: [`Language::Gal`] (`.gal`, raw annotation lines),
 //! [`Language::ThreatSpecDoc`] (`.threatspec`, raw ThreatSpec lines) and
-//! [`Language::PlainText`] (`.txt` design notes); [`super::comments`] reads them line by line.
+//! [`Language::PlainText`] (`.txt` design notes, read only when the configuration names them:
+//! [`Language::read_only_when_named`]); [`super::comments`] reads them line by line.
 //!
 //! Must never: do I/O or look at file contents.
 
@@ -46,7 +47,8 @@ pub enum Language {
     Gal,
     /// `.threatspec` files: raw ThreatSpec annotation lines.
     ThreatSpecDoc,
-    /// `.txt` design notes: every line may hold an annotation (`#`/`//` markers stripped).
+    /// `.txt` design notes: every line may hold an annotation (`#`/`//` markers stripped). Read
+    /// only when named ([`Language::read_only_when_named`]).
     PlainText,
 }
 
@@ -241,6 +243,13 @@ impl Language {
             Language::ThreatSpecDoc => &["threatspec"],
             Language::PlainText => &["text"],
         }
+    }
+
+    /// Whether a file of this kind is an annotation document only when the configuration names
+    /// it (a PATH, a `threatspec.yaml` `paths:` entry, an include glob: the walk decides):
+    /// most `.txt` files (`requirements.txt`, licences, logs) are not design notes.
+    pub fn read_only_when_named(self) -> bool {
+        self == Language::PlainText
     }
 
     /// True when annotations may also live in document values (`x-threatspec` keys).

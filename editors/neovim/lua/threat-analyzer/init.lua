@@ -139,6 +139,7 @@ function M.format_status(result)
     return 'threat-analyzer: ' .. vim.inspect(result)
   end
   local known = {
+    { 'files_scanned', 'files scanned' },
     { 'files_with_annotations', 'files with annotations' },
     { 'annotations', 'annotations' },
     { 'open_documents', 'open documents' },

@@ -36,7 +36,8 @@ export const SERVER_LANGUAGES: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Languages whose VS Code id covers more files than the server reads: `plaintext` is also
- * every file VS Code does not recognise (logs, `.csv`), while the server reads only `.txt`.
+ * every file VS Code does not recognise (logs, `.csv`), while the server reads only `.txt`
+ * (and of those only the ones the project names: threatspec.yaml `paths`, the `include` setting).
  */
 const FILE_PATTERNS: Readonly<Record<string, string>> = {
   plaintext: '**/*.txt',
