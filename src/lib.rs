@@ -38,6 +38,7 @@
 pub mod analysis;
 pub mod cache;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod ignore_files;
 pub mod limits;
