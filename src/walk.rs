@@ -608,6 +608,9 @@ impl ConfigFile {
 /// GuardLink's project configuration, relative to the project root.
 pub const GUARDLINK_CONFIG: &str = ".guardlink/config.json";
 
+/// The configuration files of a directory argument (or workspace folder), relative to it.
+pub const CONFIG_FILES: [&str; 2] = [THREATSPEC_CONFIG, GUARDLINK_CONFIG];
+
 /// Reads one configuration file of `root` by the bounded reader's rule; `None` when it is
 /// missing, refused (a note) or unusable (an `invalid-config` error in it: the walk goes on
 /// as if it did not exist). `Some` holds its index in `plan.configs`.
