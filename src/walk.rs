@@ -623,7 +623,7 @@ fn read_config<T>(
     plan: &mut Plan,
 ) -> Option<(usize, T)> {
     let path = root.join(name);
-    let bytes = match read_bounded(&path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
+    let bytes = match read_config_bytes(root, name) {
         Ok(bytes) => bytes,
         Err(why) if why.is_missing() => return None,
         Err(why) => {
@@ -657,6 +657,21 @@ fn read_config<T>(
     };
     plan.configs.push(file);
     parsed
+}
+
+/// The bytes of the configuration file `name` of `root`, by the bounded reader's rule.
+/// `O_NOFOLLOW` guards the last component only: a `.guardlink` that is a link is refused here
+/// (the walk never enters it either).
+fn read_config_bytes(root: &Path, name: &str) -> Result<Vec<u8>, Refusal> {
+    let path = root.join(name);
+    let linked_dir = path
+        .parent()
+        .filter(|dir| *dir != root)
+        .is_some_and(|dir| std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()));
+    if linked_dir {
+        return Err(Refusal::Symlink);
+    }
+    read_bounded(&path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse)
 }
 
 fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
@@ -1621,10 +1636,7 @@ pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError>
 /// `.guardlink/config.json`'s `project`, when `dir` holds one that says (read by the same rule
 /// as for the walk: never through a link).
 pub fn project_name(dir: &Path) -> Option<String> {
-    let read = |name: &str| {
-        let bytes = read_bounded(&dir.join(name), crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse).ok()?;
-        String::from_utf8(bytes).ok()
-    };
+    let read = |name: &str| String::from_utf8(read_config_bytes(dir, name).ok()?).ok();
     let threatspec = read(THREATSPEC_CONFIG).and_then(|t| crate::config::parse_threatspec(&t).ok()?.name);
     threatspec
         .or_else(|| read(GUARDLINK_CONFIG).and_then(|t| crate::config::parse_guardlink(&t).ok()?.project))
@@ -1874,6 +1886,26 @@ mod tests {
             let indexed = scan.index.file(&path.to_string_lossy()).is_some();
             assert_eq!(rules.check(&path).is_ok(), indexed, "{rel}: {:?}", rules.check(&path));
         }
+        // Glob entries select the same files for both, also where their directories overlap
+        // another entry's.
+        std::fs::create_dir_all(d.join("src/sub")).unwrap();
+        std::fs::write(d.join("src/sub/deep.py"), "# @asset A\n").unwrap();
+        std::fs::write(d.join("src/top.rb"), "# @asset A\n").unwrap();
+        std::fs::write(d.join(THREATSPEC_CONFIG), "paths:\n  - '*.py'\n  - 'src/**/*.py'\n  - .guardlink\n")
+            .unwrap();
+        let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
+        let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
+        let mut indexed_files = Vec::new();
+        for rel in ["a.py", "src/b.py", "src/sub/deep.py", "src/top.rb", "build/c.py", ".guardlink/defs.gal"]
+        {
+            let path = d.join(rel);
+            let indexed = scan.index.file(&path.to_string_lossy()).is_some();
+            assert_eq!(rules.check(&path).is_ok(), indexed, "{rel}: {:?}", rules.check(&path));
+            if indexed {
+                indexed_files.push(rel);
+            }
+        }
+        assert_eq!(indexed_files, ["a.py", "src/b.py", "src/sub/deep.py", ".guardlink/defs.gal"]);
     }
 
     #[cfg(unix)]

@@ -310,3 +310,27 @@ fn threatspec_yaml_takes_precedence_over_guardlink_config() {
     let report = std::fs::read_to_string(d.join("report.md")).unwrap();
     assert!(report.contains("From ThreatSpec") && !report.contains("From GuardLink"), "{report}");
 }
+
+/// A `.guardlink` directory that is a symbolic link (to a config outside the repository that
+/// would exclude everything and rename the project) is not read through: a note names it and
+/// the walk goes on without it.
+#[cfg(unix)]
+#[test]
+fn a_linked_guardlink_directory_is_not_read_through() {
+    let dir = tempdir();
+    let outside = tempdir();
+    let d = dir.path();
+    write(outside.path(), "config.json", "{\"project\": \"Outside Name\", \"exclude\": [\"src\"]}");
+    std::os::unix::fs::symlink(outside.path(), d.join(".guardlink")).unwrap();
+    write(d, "src/app.py", READ_ME);
+    let r = run(d, &["check", "--format", "json"]);
+    assert!(
+        r.stderr.contains(".guardlink/config.json: not read: symbolic link (not followed) (its include, exclude and definitions are not applied)"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("src/app.py"), "{r:?}");
+    let report = run(d, &["report", "--no-cache", "-o", "report.md"]);
+    assert_eq!(report.code, 0, "{report:?}");
+    let text = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(!text.contains("Outside Name"), "{text}");
+}
