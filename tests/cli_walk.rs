@@ -242,6 +242,16 @@ fn threatspec_yaml_with_a_stale_directory_and_globs() {
     let (code, found) = diagnosed(d, &[]);
     assert_eq!((code, found), (0, vec!["threatspec.yaml:2 config-path-missing".to_string()]));
     assert_eq!(diagnosed(d, &["--fail-on", "warning"]).0, 1);
+    // SARIF places it in the config file, at the entry.
+    let log = run(d, &["check", "--format", "sarif"]).json();
+    assert_valid_sarif(&log);
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "config-path-missing", "{log}");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        (location["artifactLocation"]["uri"].as_str(), location["region"]["startLine"].as_u64()),
+        (Some("threatspec.yaml"), Some(2))
+    );
 }
 
 /// Issue 13: `.guardlink/config.json` is honoured as GuardLink reads it: `include`/`exclude`
