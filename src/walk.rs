@@ -301,9 +301,10 @@ impl fmt::Display for NotApplied {
 /// A walk that cannot start or cannot be trusted: `check` exits with status 2.
 #[derive(Debug)]
 pub enum WalkError {
-    /// A PATH argument (or a `paths:` entry of a config) does not exist or cannot be read.
+    /// A PATH argument does not exist or cannot be read.
     Path { path: PathBuf, error: io::Error },
-    /// A `threatspec.yaml` that does not parse or has the wrong shape.
+    /// A `threatspec.yaml` that does not parse or has the wrong shape ([`read_threatspec_config`]
+    /// only: the walk reports that as a diagnostic in the file).
     Config { path: PathBuf, message: String },
     /// The current directory cannot be determined.
     CurrentDir(io::Error),
@@ -868,7 +869,7 @@ pub enum NotIndexed {
     /// Left out by an ignore file, the include/exclude globs or `threatspec.yaml`'s `paths:`
     /// (or below a directory that is).
     Ignored,
-    /// The folder cannot be walked at all (its `threatspec.yaml` does not parse, ...).
+    /// The folder cannot be walked at all (an `include`/`exclude` setting does not parse).
     Unwalkable(String),
     /// Found and skipped, as the walk would skip it (or a directory on the way to it).
     Skipped(SkipReason),
