@@ -47,10 +47,12 @@ pub enum Code {
     UnknownVerb,
     UnusedDefinition,
     ResourceLimit,
+    ConfigPathMissing,
+    InvalidConfig,
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 11] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -60,6 +62,8 @@ impl Code {
         Code::UnknownVerb,
         Code::UnusedDefinition,
         Code::ResourceLimit,
+        Code::ConfigPathMissing,
+        Code::InvalidConfig,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +77,8 @@ impl Code {
             Code::UnknownVerb => "unknown-verb",
             Code::UnusedDefinition => "unused-definition",
             Code::ResourceLimit => "resource-limit",
+            Code::ConfigPathMissing => "config-path-missing",
+            Code::InvalidConfig => "invalid-config",
         }
     }
 
@@ -86,12 +92,14 @@ impl Code {
             Code::UnmitigatedExposure
             | Code::ProseLikeAnnotation
             | Code::UnknownVerb
-            | Code::ResourceLimit => Level::Warning,
+            | Code::ResourceLimit
+            | Code::ConfigPathMissing => Level::Warning,
             Code::UnusedDefinition => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
             | Code::DuplicateDefinition
-            | Code::MalformedAnnotation => Level::Error,
+            | Code::MalformedAnnotation
+            | Code::InvalidConfig => Level::Error,
         }
     }
 
@@ -109,6 +117,10 @@ impl Code {
             Code::UnknownVerb => "An annotation verb is not known (probably misspelt)",
             Code::UnusedDefinition => "A threat or control is defined but never referenced",
             Code::ResourceLimit => "Part of a file was not read because it exceeds a resource limit",
+            Code::ConfigPathMissing => {
+                "A configured path does not exist or a configured glob matches no file"
+            }
+            Code::InvalidConfig => "A project configuration file or one of its entries cannot be used",
         }
     }
 }

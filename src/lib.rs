@@ -16,7 +16,9 @@
 //!   HTML; exports) reads the model and analysis;
 //!   walk does the file-system I/O
 //!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse) with ignore_files (the
-//!   repository's ignore rules); cache keeps each file's outcome on disk between runs (in the
+//!   repository's ignore rules) and config (what threatspec.yaml and .guardlink/config.json ask
+//!   for, each entry's position; no I/O: walk checks the entries against the disk and turns
+//!   their problems into diagnostics of the config file); cache keeps each file's outcome on disk between runs (in the
 //!   user's cache directory) for walk; every file any of them reads goes through read (regular
 //!   files only, bounded, no links for configuration and cache).
 //! ```
@@ -38,6 +40,7 @@
 pub mod analysis;
 pub mod cache;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod ignore_files;
 pub mod limits;

@@ -14,7 +14,8 @@
 //! - `.gitignore`, `.ignore`, `.git/info/exclude` and global git excludes are honoured, also
 //!   outside a git repository ([`crate::ignore_files`]: the walker crate's own loader, which
 //!   follows links and reads without a limit, is off).
-//! - Ignore files and `threatspec.yaml` are read by [`crate::read`]'s rule for configuration:
+//! - Ignore files, `threatspec.yaml` and `.guardlink/config.json` are read by [`crate::read`]'s
+//!   rule for configuration:
 //!   regular files only, never through a symbolic link, at most
 //!   [`crate::limits::MAX_CONFIG_FILE_SIZE`]. One that is refused comes back in
 //!   [`Scan::not_applied`] and the walk goes on without it (without its `threatspec.yaml`, a
@@ -32,15 +33,21 @@
 //! - Plain text (`.txt`) is read only when named: a PATH argument, a `threatspec.yaml` `paths:`
 //!   entry, or an include glob ([`WalkOptions::include`]); met by the walk alone it is skipped
 //!   with [`SkipReason::NotNamed`] and not counted in [`Scan::files_scanned`].
-//! - A PATH argument or a `threatspec.yaml` `paths:` entry that is neither a directory nor a
-//!   regular file is an error.
+//! - A PATH argument that is neither a directory nor a regular file is an error.
 //! - A file named directly on the command line is read even when an ignore rule matches it.
 //! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
-//!   config's `paths:` (each with optional `ignore:` globs, gitignore syntax, relative to the
-//!   entry's path). A config that does not parse (or holds YAML aliases, which could expand to
-//!   gigabytes) is an error, and so is a `paths:` entry outside
-//!   the directory, lexically (`../x`, `/etc`) or through a symbolic link: a repository's
-//!   configuration may only make the tool read the repository.
+//!   config's `paths:` (each with optional `ignore:` strings; globs as ThreatSpec 0.5 reads them,
+//!   see [`crate::config`] and the README's *Configuration*); `.guardlink/config.json` there
+//!   adds its `include`/`exclude` globs (when no `threatspec.yaml` decides) and its
+//!   `definitions` file. Problems in either file never stop the walk: each becomes a
+//!   diagnostic in that file, at its entry, carried by the index: an entry that
+//!   does not exist or a glob that matches nothing is a `config-path-missing` warning and the
+//!   rest is read; an entry outside the directory, lexically (`../x`, `/etc`) or through a
+//!   symbolic link (a repository's configuration may only make the tool read the repository),
+//!   or that is not a file or directory, is an `invalid-config` error and is not read; a file
+//!   that does not parse (or holds YAML aliases, which could expand to gigabytes) is an
+//!   `invalid-config` error at the parser's position and the directory is read as if the file
+//!   did not exist.
 //!
 //! # Reported paths
 //!
@@ -78,12 +85,13 @@
 //! caller analyses: [`Scan::finish_cache`] waits for it.
 
 use crate::cache::{self, CacheError, Stat};
-use crate::diagnostic::FilePath;
+use crate::diagnostic::{Code, FilePath};
 use crate::ignore_files::IgnoreRules;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::prefilter::may_contain_annotation;
-use crate::syntax::{Language, ParseBudget};
+use crate::syntax::{Language, ParseBudget, SyntaxError};
+use crate::text::TextRange;
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
@@ -287,6 +295,8 @@ pub struct NotApplied {
 pub enum ConfigKind {
     /// `threatspec.yaml`: its directory was walked whole.
     Threatspec,
+    /// `.guardlink/config.json`: its include/exclude and definitions file were not applied.
+    Guardlink,
     /// `.gitignore`, `.ignore`, `.git/info/exclude` (or the `.git` naming it).
     Ignore,
 }
@@ -295,6 +305,7 @@ impl fmt::Display for NotApplied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let consequence = match self.kind {
             ConfigKind::Threatspec => "the whole directory is read instead of its `paths:`",
+            ConfigKind::Guardlink => "its include, exclude and definitions are not applied",
             ConfigKind::Ignore => "its rules are not applied",
         };
         write!(f, "{}: not read: {} ({consequence})", self.path.display(), self.why)
@@ -304,9 +315,10 @@ impl fmt::Display for NotApplied {
 /// A walk that cannot start or cannot be trusted: `check` exits with status 2.
 #[derive(Debug)]
 pub enum WalkError {
-    /// A PATH argument (or a `paths:` entry of a config) does not exist or cannot be read.
+    /// A PATH argument does not exist or cannot be read.
     Path { path: PathBuf, error: io::Error },
-    /// A `threatspec.yaml` that does not parse or has the wrong shape.
+    /// A `threatspec.yaml` that does not parse or has the wrong shape ([`read_threatspec_config`]
+    /// only: the walk reports that as a diagnostic in the file).
     Config { path: PathBuf, message: String },
     /// The current directory cannot be determined.
     CurrentDir(io::Error),
@@ -372,19 +384,36 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 
     let found = Found::default();
     let mut not_applied = Vec::new();
+    let mut config_files = Vec::new();
     for (root, is_dir) in &roots {
         if !is_dir {
             found.add_direct_file(root);
             continue;
         }
-        let (starts, refused) = walk_starts(root, options)?;
+        let Plan { starts, not_applied: refused, mut configs } = walk_starts(root, options)?;
         not_applied.extend(refused);
         for start in starts {
             match start {
-                WalkStart::Dir(dir, overrides) => found.walk_dir(&dir, overrides),
+                WalkStart::Dir { dir, overrides, selection, must_match } => {
+                    let before = found.entries();
+                    found.walk_dir(&dir, overrides, selection);
+                    if let Some(MustMatch { config, range, entry }) = must_match
+                        && found.entries() == before
+                    {
+                        configs[config].problems.push(SyntaxError {
+                            code: Code::ConfigPathMissing,
+                            range,
+                            message: format!(
+                                "paths entry {entry:?} matches no file; the rest of the project is read"
+                            ),
+                            fix: None,
+                        });
+                    }
+                }
                 WalkStart::File(file) => found.add_direct_file(&file),
             }
         }
+        config_files.extend(configs.into_iter().filter(|c| !c.problems.is_empty()));
     }
 
     let Found { files, skipped, ignore_rules } = found;
@@ -518,6 +547,14 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let save = save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
+    for config in config_files {
+        let key = if options.absolute_paths {
+            config.path.to_string_lossy().into_owned()
+        } else {
+            relative_path(&base, &config.path)
+        };
+        index.set_file(Arc::new(config.into_facts(Arc::from(key), &index)));
+    }
     let parses_refused = parse_budget.refused();
     Ok(Scan {
         index,
@@ -532,57 +569,321 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 }
 
 /// Where the walk of the directory `root` starts: the directory itself with the include/exclude
-/// filter, or, when `root` holds a `threatspec.yaml`, each of its `paths:` (see the module
-/// docs). One plan for [`scan_from`] and [`WalkRules`].
+/// filter, or, when `root` holds a `threatspec.yaml`, each of its `paths:`; plus GuardLink's
+/// definitions file (see the module docs). One plan for [`scan_from`] and [`WalkRules`].
+// A few per walk: boxing would save nothing worth the indirection.
+#[allow(clippy::large_enum_variant)]
 enum WalkStart {
-    Dir(PathBuf, Option<ignore::overrides::Override>),
+    Dir {
+        dir: PathBuf,
+        overrides: Option<ignore::overrides::Override>,
+        /// Only files this glob matches are read (a glob entry of `paths:`).
+        selection: Option<ignore::overrides::Override>,
+        /// Warn when the walk finds nothing here.
+        must_match: Option<MustMatch>,
+    },
     File(PathBuf),
 }
 
-fn walk_starts(root: &Path, options: &WalkOptions) -> Result<(Vec<WalkStart>, Vec<NotApplied>), WalkError> {
-    let config = root.join(THREATSPEC_CONFIG);
-    let whole_dir = || {
-        let overrides = file_filter(root, &options.include, &options.exclude)
-            .map_err(|message| WalkError::Glob { message })?;
-        Ok(vec![WalkStart::Dir(root.to_path_buf(), overrides)])
-    };
-    let entries = match read_bounded(&config, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
-        Ok(bytes) => threatspec_config_from_bytes(&config, bytes)?,
-        Err(why) if why.is_missing() => return Ok((whole_dir()?, Vec::new())),
-        // Refused: the whole directory is walked, which reads more, never less.
+/// A glob entry that matches nothing gets a warning at `range` of `Plan::configs[config]`.
+struct MustMatch {
+    config: usize,
+    range: TextRange,
+    entry: String,
+}
+
+/// How one directory argument is walked, and what its configuration files said.
+#[derive(Default)]
+struct Plan {
+    starts: Vec<WalkStart>,
+    /// Configuration files refused by the bounded reader.
+    not_applied: Vec<NotApplied>,
+    /// Configuration files read, with their problems.
+    configs: Vec<ConfigFile>,
+}
+
+/// A configuration file that was read, with the problems found in it: it goes into the index
+/// as a file of its own (see [`ConfigFile::into_facts`]), so that `check`, every output and
+/// the language server show its problems where they are.
+struct ConfigFile {
+    path: PathBuf,
+    language: Language,
+    text: Arc<str>,
+    problems: Vec<SyntaxError>,
+}
+
+impl ConfigFile {
+    fn problem(&mut self, code: Code, range: TextRange, message: String) {
+        self.problems.push(SyntaxError { code, range, message, fix: None });
+    }
+
+    /// The file's facts: its problems, added to what the walk read from it (when it holds
+    /// annotations too, and the text is the same).
+    fn into_facts(mut self, key: FilePath, index: &ProjectIndex) -> FileFacts {
+        self.problems.sort_by_key(|p| p.range);
+        let mut parsed = crate::syntax::ParsedFile::default();
+        let mut text = self.text;
+        if let Some(walked) = index.file(&key)
+            && walked.text == text
+        {
+            parsed = walked.parsed.clone();
+            text = walked.text.clone();
+        }
+        parsed.errors.extend(self.problems);
+        FileFacts::from_parsed(key, self.language, text, parsed)
+    }
+}
+
+/// GuardLink's project configuration, relative to the project root.
+pub const GUARDLINK_CONFIG: &str = ".guardlink/config.json";
+
+/// The configuration files of a directory argument (or workspace folder), relative to it.
+pub const CONFIG_FILES: [&str; 2] = [THREATSPEC_CONFIG, GUARDLINK_CONFIG];
+
+/// Reads one configuration file of `root` by the bounded reader's rule; `None` when it is
+/// missing, refused (a note) or unusable (an `invalid-config` error in it: the walk goes on
+/// as if it did not exist). `Some` holds its index in `plan.configs`.
+fn read_config<T>(
+    root: &Path,
+    name: &str,
+    language: Language,
+    kind: ConfigKind,
+    parse: fn(&str) -> Result<T, crate::config::ConfigError>,
+    plan: &mut Plan,
+) -> Option<(usize, T)> {
+    let path = root.join(name);
+    let bytes = match read_config_bytes(root, name) {
+        Ok(bytes) => bytes,
+        Err(why) if why.is_missing() => return None,
         Err(why) => {
-            let refused = NotApplied { path: config.clone(), why, kind: ConfigKind::Threatspec };
-            return Ok((whole_dir()?, vec![refused]));
+            plan.not_applied.push(NotApplied { path, why, kind });
+            return None;
         }
     };
-    let mut starts = Vec::new();
-    for entry in entries {
-        let target = normalize(&root.join(&entry.path));
-        confine_to_project(root, &target).map_err(|why| WalkError::Config {
-            path: config.clone(),
-            message: format!("paths entry {:?} {why}", entry.path),
-        })?;
-        let meta = std::fs::metadata(&target).map_err(|error| WalkError::Config {
-            path: config.clone(),
-            message: format!("paths entry {:?}: {}: {error}", entry.path, target.display()),
-        })?;
-        if !meta.is_dir() && !meta.is_file() {
-            return Err(WalkError::Config {
-                path: config.clone(),
-                message: format!("paths entry {:?}: {}: {}", entry.path, target.display(), not_regular()),
-            });
+    let (text, parsed) = match String::from_utf8(bytes) {
+        Ok(text) => {
+            let parsed = parse(&text);
+            (text, parsed)
         }
-        if meta.is_dir() {
-            let mut ignore = entry.ignore.clone();
-            ignore.extend(options.exclude.iter().cloned());
-            let overrides = file_filter(&target, &options.include, &ignore)
-                .map_err(|message| WalkError::Config { path: config.clone(), message })?;
-            starts.push(WalkStart::Dir(target, overrides));
-        } else {
-            starts.push(WalkStart::File(target));
+        Err(e) => {
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let range = TextRange::empty(0);
+            (text, Err(crate::config::ConfigError { message: "not valid UTF-8".into(), range }))
+        }
+    };
+    let mut file = ConfigFile { path, language, text: Arc::from(text), problems: Vec::new() };
+    let at = plan.configs.len();
+    let parsed = match parsed {
+        Ok(parsed) => Some((at, parsed)),
+        Err(err) => {
+            let message = format!(
+                "invalid configuration: {}; the project is read as if {name} did not exist",
+                err.message
+            );
+            file.problem(Code::InvalidConfig, err.range, message);
+            None
+        }
+    };
+    plan.configs.push(file);
+    parsed
+}
+
+/// The bytes of the configuration file `name` of `root`, by the bounded reader's rule.
+/// `O_NOFOLLOW` guards the last component only: a `.guardlink` that is a link is refused here
+/// (the walk never enters it either).
+fn read_config_bytes(root: &Path, name: &str) -> Result<Vec<u8>, Refusal> {
+    let path = root.join(name);
+    let linked_dir = path
+        .parent()
+        .filter(|dir| *dir != root)
+        .is_some_and(|dir| std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()));
+    if linked_dir {
+        return Err(Refusal::Symlink);
+    }
+    read_bounded(&path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse)
+}
+
+fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
+    use crate::config;
+    let mut plan = Plan::default();
+    let guardlink = read_config(
+        root,
+        GUARDLINK_CONFIG,
+        Language::Json,
+        ConfigKind::Guardlink,
+        config::parse_guardlink,
+        &mut plan,
+    );
+    let threatspec = read_config(
+        root,
+        THREATSPEC_CONFIG,
+        Language::Yaml,
+        ConfigKind::Threatspec,
+        config::parse_threatspec,
+        &mut plan,
+    );
+    // The user's globs first: a bad one is the user's error, not the project's.
+    file_filter(root, &options.include, &options.exclude).map_err(|message| WalkError::Glob { message })?;
+    let (mut include, mut exclude) = (options.include.clone(), options.exclude.clone());
+    if let Some((at, gl)) = &guardlink {
+        // `threatspec.yaml` decides what is read when both exist (README: Configuration).
+        if threatspec.is_none() {
+            let usable = |entry: &config::Entry, file: &mut ConfigFile, what: &str| {
+                let glob = config::anchored_glob(&entry.value);
+                match OverrideBuilder::new(root).add(&glob) {
+                    Ok(_) => Some(glob),
+                    Err(e) => {
+                        let message =
+                            format!("{what} glob {:?} does not parse ({e}); it is not applied", entry.value);
+                        file.problem(Code::InvalidConfig, entry.range, message);
+                        None
+                    }
+                }
+            };
+            let file = &mut plan.configs[*at];
+            let globs: Vec<Option<String>> = gl.include.iter().map(|e| usable(e, file, "include")).collect();
+            // `--include` wins; an include that does not parse drops the filter (reads more).
+            if include.is_empty() && globs.iter().all(Option::is_some) {
+                include = globs.into_iter().flatten().collect();
+            }
+            exclude.extend(gl.exclude.iter().filter_map(|e| usable(e, file, "exclude")));
+        }
+        if let Some(defs) = &gl.definitions {
+            let target = normalize(&root.join(".guardlink").join(&defs.value));
+            if let Some(file) = config_entry_target(
+                root,
+                &target,
+                &defs.value,
+                defs.range,
+                "definitions",
+                &mut plan.configs[*at],
+            ) {
+                plan.starts.push(file);
+            }
         }
     }
-    Ok((starts, Vec::new()))
+    let Some((at, ts)) = threatspec else {
+        let overrides =
+            file_filter(root, &include, &exclude).map_err(|message| WalkError::Glob { message })?;
+        plan.starts.push(WalkStart::Dir {
+            dir: root.to_path_buf(),
+            overrides,
+            selection: None,
+            must_match: None,
+        });
+        return Ok(plan);
+    };
+    for entry in &ts.paths {
+        let value = &entry.path.value;
+        let range = entry.path.range;
+        let (literal, glob) = match config::is_glob(value) {
+            true => {
+                let (dir, pattern) = config::split_glob(value);
+                (dir, Some(pattern))
+            }
+            false => (value.as_str(), None),
+        };
+        let target = normalize(&root.join(literal));
+        let file = &mut plan.configs[at];
+        let Some(start) = config_entry_target(root, &target, value, range, "paths", file) else { continue };
+        let is_dir = std::fs::metadata(&target).is_ok_and(|m| m.is_dir());
+        if !is_dir {
+            match glob {
+                // A glob's directory part names a file: it matches nothing.
+                Some(_) => file.problem(
+                    Code::ConfigPathMissing,
+                    range,
+                    format!("paths entry {value:?} matches no file; the rest of the project is read"),
+                ),
+                None => plan.starts.push(start),
+            }
+            continue;
+        }
+        let mut ignore: Vec<String> =
+            entry.ignore.iter().map(|i| config::threatspec_ignore_glob(i)).collect();
+        ignore.extend(exclude.iter().cloned());
+        let overrides = match file_filter(&target, &include, &ignore) {
+            Ok(overrides) => overrides,
+            Err(message) => {
+                file.problem(
+                    Code::InvalidConfig,
+                    range,
+                    format!("paths entry {value:?}: {message}; the entry is read without its `ignore:`"),
+                );
+                file_filter(&target, &include, &exclude).map_err(|message| WalkError::Glob { message })?
+            }
+        };
+        let selection = match glob {
+            None => None,
+            Some(pattern) => match file_filter(&target, &[config::anchored_glob(pattern)], &[]) {
+                Ok(selection) => selection,
+                Err(message) => {
+                    file.problem(
+                        Code::InvalidConfig,
+                        range,
+                        format!("paths entry {value:?}: {message}; not read"),
+                    );
+                    continue;
+                }
+            },
+        };
+        let must_match = glob.map(|_| MustMatch { config: at, range, entry: value.clone() });
+        plan.starts.push(WalkStart::Dir { dir: target, overrides, selection, must_match });
+    }
+    // ThreatSpec loads imported projects' libraries; threat-analyzer reads none, but an import
+    // inside the project that is gone is worth saying (one outside is not looked at).
+    for import in &ts.imports {
+        let target = normalize(&root.join(&import.value));
+        if target.starts_with(root)
+            && std::fs::symlink_metadata(&target).is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+        {
+            plan.configs[at].problem(
+                Code::ConfigPathMissing,
+                import.range,
+                format!("imports entry {:?} does not exist", import.value),
+            );
+        }
+    }
+    Ok(plan)
+}
+
+/// The walk start for a path a configuration file names (`target`, from the entry `value` at
+/// `range` under `key`), or `None` after saying in `file` why it is not read: it must stay in
+/// the project (also through links), exist, and be a regular file or a directory. A directory
+/// comes back as a `File` start too; the caller decides how to walk it.
+fn config_entry_target(
+    root: &Path,
+    target: &Path,
+    value: &str,
+    range: TextRange,
+    key: &str,
+    file: &mut ConfigFile,
+) -> Option<WalkStart> {
+    if let Err(why) = confine_to_project(root, target) {
+        file.problem(Code::InvalidConfig, range, format!("{key} entry {value:?} {why}; it is not read"));
+        return None;
+    }
+    match std::fs::metadata(target) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            let message = format!("{key} entry {value:?} does not exist; the rest of the project is read");
+            file.problem(Code::ConfigPathMissing, range, message);
+            None
+        }
+        Err(error) => {
+            file.problem(
+                Code::InvalidConfig,
+                range,
+                format!("{key} entry {value:?}: {error}; it is not read"),
+            );
+            None
+        }
+        Ok(meta) if !meta.is_dir() && !meta.is_file() => {
+            let message = format!("{key} entry {value:?}: {}; it is not read", not_regular());
+            file.problem(Code::InvalidConfig, range, message);
+            None
+        }
+        Ok(_) => Some(WalkStart::File(target.to_path_buf())),
+    }
 }
 
 /// Why the walk would not index a path that something other than the walk names (the
@@ -596,7 +897,7 @@ pub enum NotIndexed {
     /// Left out by an ignore file, the include/exclude globs or `threatspec.yaml`'s `paths:`
     /// (or below a directory that is).
     Ignored,
-    /// The folder cannot be walked at all (its `threatspec.yaml` does not parse, ...).
+    /// The folder cannot be walked at all (an `include`/`exclude` setting does not parse).
     Unwalkable(String),
     /// Found and skipped, as the walk would skip it (or a directory on the way to it).
     Skipped(SkipReason),
@@ -675,17 +976,18 @@ impl WalkRules {
 
     fn check_under(&mut self, root: &Path, path: &Path) -> Result<Language, NotIndexed> {
         let options = &self.options;
-        let starts = self.starts.entry(root.to_path_buf()).or_insert_with(|| {
-            walk_starts(root, options).map(|(starts, _)| starts).map_err(|e| e.to_string())
-        });
+        let starts = self
+            .starts
+            .entry(root.to_path_buf())
+            .or_insert_with(|| walk_starts(root, options).map(|plan| plan.starts).map_err(|e| e.to_string()));
         let starts = starts.as_ref().map_err(|why| NotIndexed::Unwalkable(why.clone()))?;
         let mut verdict = Err(NotIndexed::Ignored);
-        let mut found = None;
+        let mut found = Vec::new();
         let mut named = false;
         for start in starts {
             match start {
                 WalkStart::File(file) if file == path => {
-                    // Named by `threatspec.yaml`: read like a file named directly, but never
+                    // Named by a configuration: read like a file named directly, but never
                     // through a link.
                     verdict = match std::fs::symlink_metadata(path) {
                         Err(_) => Err(NotIndexed::Missing),
@@ -696,17 +998,23 @@ impl WalkRules {
                     named = true;
                     break;
                 }
-                WalkStart::Dir(dir, _) if path == dir => return Err(NotIndexed::Directory),
-                WalkStart::Dir(dir, overrides) if path.starts_with(dir) => {
-                    found = Some((dir.clone(), overrides.clone()));
-                    break;
+                WalkStart::Dir { dir, .. } if path == dir => return Err(NotIndexed::Directory),
+                WalkStart::Dir { dir, overrides, selection, .. } if path.starts_with(dir) => {
+                    found.push((dir.clone(), overrides.clone(), selection.clone()));
                 }
                 _ => {}
             }
         }
-        if let Some((dir, overrides)) = found {
-            named = included(overrides.as_ref(), path);
-            verdict = self.descend(&dir, overrides, path);
+        if verdict.is_err() {
+            // Starts may overlap (a glob entry's directory holds another entry): the first
+            // that reads the path decides.
+            for (dir, overrides, selection) in found {
+                named = included(overrides.as_ref(), path) || included(selection.as_ref(), path);
+                verdict = self.descend(&dir, overrides, selection, path);
+                if verdict.is_ok() {
+                    break;
+                }
+            }
         }
         let size = verdict?;
         let language = walked_language(path, || named).map_err(NotIndexed::Skipped)?;
@@ -723,6 +1031,7 @@ impl WalkRules {
         &mut self,
         start: &Path,
         overrides: Option<ignore::overrides::Override>,
+        selection: Option<ignore::overrides::Override>,
         path: &Path,
     ) -> Result<u64, NotIndexed> {
         let rel = path.strip_prefix(start).map_err(|_| NotIndexed::Outside)?;
@@ -730,10 +1039,9 @@ impl WalkRules {
         let count = rel.components().count();
         for (i, component) in rel.components().enumerate() {
             let child = dir.join(component);
-            let entries = self
-                .listed
-                .entry((start.to_path_buf(), dir.clone()))
-                .or_insert_with(|| list_dir(&dir, overrides.clone(), self.ignore_rules.clone()));
+            let entries = self.listed.entry((start.to_path_buf(), dir.clone())).or_insert_with(|| {
+                list_dir(&dir, overrides.clone(), selection.clone(), self.ignore_rules.clone())
+            });
             let last = i + 1 == count;
             match entries.get(&child) {
                 None if std::fs::symlink_metadata(&child).is_err() => return Err(NotIndexed::Missing),
@@ -754,9 +1062,10 @@ impl WalkRules {
 fn list_dir(
     dir: &Path,
     overrides: Option<ignore::overrides::Override>,
+    selection: Option<ignore::overrides::Override>,
     rules: Arc<IgnoreRules>,
 ) -> std::collections::HashMap<PathBuf, Listed> {
-    let mut builder = walker(dir, overrides, rules);
+    let mut builder = walker(dir, overrides, selection, rules);
     builder.max_depth(Some(1));
     builder
         .build()
@@ -913,15 +1222,26 @@ impl Found {
         self.consider(path, std::fs::metadata(path).ok(), Links::Follow, || true);
     }
 
-    fn walk_dir(&self, dir: &Path, overrides: Option<ignore::overrides::Override>) {
-        let include = overrides.clone();
-        walker(dir, overrides, self.ignore_rules.clone()).build_parallel().run(|| {
+    /// Files found and skipped so far.
+    fn entries(&self) -> usize {
+        lock(&self.files).len() + lock(&self.skipped).len()
+    }
+
+    fn walk_dir(
+        &self,
+        dir: &Path,
+        overrides: Option<ignore::overrides::Override>,
+        selection: Option<ignore::overrides::Override>,
+    ) {
+        // A plain-text file is named when an include glob or a `paths:` glob selects it.
+        let (include, selected) = (overrides.clone(), selection.clone());
+        walker(dir, overrides, selection, self.ignore_rules.clone()).build_parallel().run(|| {
             Box::new(|result| {
                 match result {
                     Ok(entry) => match classify(&entry) {
                         Some(EntryKind::File) => {
                             self.consider(entry.path(), entry.metadata().ok(), Links::Refuse, || {
-                                included(include.as_ref(), entry.path())
+                                included(include.as_ref(), entry.path()) || included(selected.as_ref(), entry.path())
                             })
                         }
                         Some(EntryKind::Dir) | None => {}
@@ -986,10 +1306,12 @@ fn included(overrides: Option<&ignore::overrides::Override>, path: &Path) -> boo
 }
 
 /// The walker of `dir`: ignore files honoured (also outside a git repository) by `rules`,
-/// hidden names and links left to [`classify`], links never followed.
+/// hidden names and links left to [`classify`], links never followed; with a `selection`,
+/// only the files it matches (directories are still descended into).
 fn walker(
     dir: &Path,
     overrides: Option<ignore::overrides::Override>,
+    selection: Option<ignore::overrides::Override>,
     rules: Arc<IgnoreRules>,
 ) -> WalkBuilder {
     let mut builder = WalkBuilder::new(dir);
@@ -1000,6 +1322,9 @@ fn walker(
     let decided_by_overrides = overrides.clone();
     builder.filter_entry(move |entry| {
         let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if !is_dir && selection.as_ref().is_some_and(|s| !s.matched(entry.path(), false).is_whitelist()) {
+            return false;
+        }
         // A path an `--include`/`--exclude` glob matches is decided by it (the crate gives
         // overrides precedence over every ignore file).
         decided_by_overrides.as_ref().is_some_and(|o| !o.matched(entry.path(), is_dir).is_none())
@@ -1382,103 +1707,30 @@ pub struct ConfigPath {
 /// error here; the walk skips such a file with a note). A missing `paths:` key means the whole
 /// directory (`[.]`).
 pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError> {
-    match read_bounded(path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
-        Ok(bytes) => threatspec_config_from_bytes(path, bytes),
-        Err(why) => Err(WalkError::Config { path: path.to_path_buf(), message: format!("not read: {why}") }),
-    }
-}
-
-fn threatspec_config_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Vec<ConfigPath>, WalkError> {
     let config_err = |message: String| WalkError::Config { path: path.to_path_buf(), message };
-    let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
-    parse_threatspec_config(&text).map_err(config_err)
-}
-
-/// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says (read
-/// by the same rule as for the walk: never through a link).
-pub fn threatspec_project_name(dir: &Path) -> Option<String> {
-    use yaml_rust2::Yaml;
-    let config = dir.join(THREATSPEC_CONFIG);
-    let bytes = read_bounded(&config, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse).ok()?;
-    let docs = load_yaml(std::str::from_utf8(&bytes).ok()?).ok()?;
-    match &docs.first()?["project"]["name"] {
-        Yaml::String(name) if !name.trim().is_empty() => Some(name.trim().to_string()),
-        _ => None,
-    }
-}
-
-/// Loads YAML, refusing aliases: a few hundred bytes of nested aliases expand to gigabytes
-/// when loaded ("billion laughs"), and a `threatspec.yaml` needs none. The check reads the
-/// event stream, in time and memory linear in the text.
-fn load_yaml(text: &str) -> Result<Vec<yaml_rust2::Yaml>, String> {
-    use yaml_rust2::parser::{Event, Parser};
-    let mut parser = Parser::new_from_str(text);
-    loop {
-        match parser.next_token() {
-            Ok((Event::StreamEnd, _)) => break,
-            Ok((Event::Alias(_), mark)) => {
-                return Err(format!("line {}: aliases (`*name`) are not supported", mark.line()));
-            }
-            Ok(_) => {}
-            Err(err) => return Err(err.to_string()),
+    match read_bounded(path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
+            parse_threatspec_config(&text).map_err(config_err)
         }
+        Err(why) => Err(config_err(format!("not read: {why}"))),
     }
-    yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())
+}
+
+/// The project's name for report titles: `threatspec.yaml`'s `project: name:`, else
+/// `.guardlink/config.json`'s `project`, when `dir` holds one that says (read by the same rule
+/// as for the walk: never through a link).
+pub fn project_name(dir: &Path) -> Option<String> {
+    let read = |name: &str| String::from_utf8(read_config_bytes(dir, name).ok()?).ok();
+    let threatspec = read(THREATSPEC_CONFIG).and_then(|t| crate::config::parse_threatspec(&t).ok()?.name);
+    threatspec
+        .or_else(|| read(GUARDLINK_CONFIG).and_then(|t| crate::config::parse_guardlink(&t).ok()?.project))
 }
 
 /// Parses the text of a `threatspec.yaml` (see [`read_threatspec_config`]).
 pub fn parse_threatspec_config(text: &str) -> Result<Vec<ConfigPath>, String> {
-    use yaml_rust2::Yaml;
-    let docs = load_yaml(text)?;
-    let doc = match docs.into_iter().next() {
-        None | Some(Yaml::Null) => return Ok(vec![whole_dir()]),
-        Some(doc) => doc,
-    };
-    let Yaml::Hash(map) = doc else {
-        return Err("expected a mapping at the top level".into());
-    };
-    let paths = match map.get(&Yaml::String("paths".into())) {
-        None | Some(Yaml::Null) => return Ok(vec![whole_dir()]),
-        Some(Yaml::Array(items)) => items,
-        Some(_) => return Err("`paths` must be a list".into()),
-    };
-    let mut out = Vec::new();
-    for (i, item) in paths.iter().enumerate() {
-        let entry = match item {
-            Yaml::String(s) => ConfigPath { path: s.clone(), ignore: Vec::new() },
-            Yaml::Hash(entry) => {
-                let path = match entry.get(&Yaml::String("path".into())) {
-                    Some(Yaml::String(s)) => s.clone(),
-                    _ => return Err(format!("`paths[{i}]` needs a string `path`")),
-                };
-                let ignore = match entry.get(&Yaml::String("ignore".into())) {
-                    None | Some(Yaml::Null) => Vec::new(),
-                    Some(Yaml::String(s)) => vec![s.clone()],
-                    Some(Yaml::Array(globs)) => globs
-                        .iter()
-                        .map(|g| match g {
-                            Yaml::String(s) => Ok(s.clone()),
-                            _ => Err(format!("`paths[{i}].ignore` must list strings")),
-                        })
-                        .collect::<Result<_, _>>()?,
-                    Some(_) => {
-                        return Err(format!("`paths[{i}].ignore` must be a string or a list of strings"));
-                    }
-                };
-                ConfigPath { path, ignore }
-            }
-            _ => return Err(format!("`paths[{i}]` must be a string or a mapping")),
-        };
-        if entry.path.trim().is_empty() {
-            return Err(format!("`paths[{i}]` is empty"));
-        }
-        out.push(entry);
-    }
-    Ok(out)
-}
-
-fn whole_dir() -> ConfigPath {
-    ConfigPath { path: ".".into(), ignore: Vec::new() }
+    let config = crate::config::parse_threatspec(text).map_err(|e| e.message)?;
+    Ok(config.paths.into_iter().map(|p| ConfigPath { path: p.path.value, ignore: p.ignore }).collect())
 }
 
 /// `ignore:` globs as walker overrides rooted at the entry's directory (gitignore syntax).
@@ -1582,14 +1834,17 @@ mod tests {
     }
 
     #[test]
-    fn threatspec_project_names() {
+    fn project_names() {
         let dir = std::env::temp_dir().join(format!("ta-project-name-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        assert_eq!(threatspec_project_name(&dir), None);
+        std::fs::create_dir_all(dir.join(".guardlink")).unwrap();
+        assert_eq!(project_name(&dir), None);
+        std::fs::write(dir.join(GUARDLINK_CONFIG), "{\"project\": \"Gl\"}").unwrap();
+        assert_eq!(project_name(&dir).as_deref(), Some("Gl"));
         std::fs::write(dir.join(THREATSPEC_CONFIG), "project:\n  name: \" Shop \"\npaths: [src]\n").unwrap();
-        assert_eq!(threatspec_project_name(&dir).as_deref(), Some("Shop"));
+        assert_eq!(project_name(&dir).as_deref(), Some("Shop"));
+        std::fs::remove_file(dir.join(GUARDLINK_CONFIG)).unwrap();
         std::fs::write(dir.join(THREATSPEC_CONFIG), "paths: [src]\n").unwrap();
-        assert_eq!(threatspec_project_name(&dir), None);
+        assert_eq!(project_name(&dir), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -1605,7 +1860,10 @@ mod tests {
                 ConfigPath { path: "app".into(), ignore: vec!["*.min.js".into(), "tests".into()] },
             ]
         );
-        assert_eq!(parse_threatspec_config("").unwrap(), vec![whole_dir()]);
+        assert_eq!(
+            parse_threatspec_config("").unwrap(),
+            vec![ConfigPath { path: ".".into(), ignore: vec![] }]
+        );
         assert!(parse_threatspec_config("paths: src").is_err());
         assert!(parse_threatspec_config("paths:\n  - [1, 2]").is_err());
         assert!(parse_threatspec_config("paths:\n  - path: 3").is_err());
@@ -1733,6 +1991,26 @@ mod tests {
             assert_eq!(rules.check(&path).is_ok(), indexed, "{rel}: {:?}", rules.check(&path));
         }
         assert_eq!(rules.check(&d.join("src/notes.txt")), Ok(Language::PlainText));
+        // Glob entries select the same files for both, also where their directories overlap
+        // another entry's.
+        std::fs::create_dir_all(d.join("src/sub")).unwrap();
+        std::fs::write(d.join("src/sub/deep.py"), "# @asset A\n").unwrap();
+        std::fs::write(d.join("src/top.rb"), "# @asset A\n").unwrap();
+        std::fs::write(d.join(THREATSPEC_CONFIG), "paths:\n  - '*.py'\n  - 'src/**/*.py'\n  - .guardlink\n")
+            .unwrap();
+        let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
+        let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
+        let mut indexed_files = Vec::new();
+        for rel in ["a.py", "src/b.py", "src/sub/deep.py", "src/top.rb", "build/c.py", ".guardlink/defs.gal"]
+        {
+            let path = d.join(rel);
+            let indexed = scan.index.file(&path.to_string_lossy()).is_some();
+            assert_eq!(rules.check(&path).is_ok(), indexed, "{rel}: {:?}", rules.check(&path));
+            if indexed {
+                indexed_files.push(rel);
+            }
+        }
+        assert_eq!(indexed_files, ["a.py", "src/b.py", "src/sub/deep.py", ".guardlink/defs.gal"]);
     }
 
     #[cfg(unix)]

@@ -49,7 +49,9 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "prose-like-annotation",
             "unknown-verb",
             "unused-definition",
-            "resource-limit"
+            "resource-limit",
+            "config-path-missing",
+            "invalid-config"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");

@@ -222,3 +222,175 @@ fn plain_text_files_are_read_and_counted_only_when_named() {
     let (r, n) = files_scanned(d, &[]);
     assert_eq!((n, r.json()["summary"]["files_with_annotations"].as_u64()), (2, Some(2)), "{r:?}");
 }
+
+/// `check --format json` in `dir`: the exit status and each diagnostic as `file:line code`,
+/// sorted.
+fn diagnosed(dir: &std::path::Path, extra: &[&str]) -> (i32, Vec<String>) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let r = run(dir, &args);
+    let json = r.json();
+    let mut found: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r:?}"))
+        .iter()
+        .map(|d| format!("{}:{} {}", d["file"].as_str().unwrap(), d["line"], d["code"].as_str().unwrap()))
+        .collect();
+    found.sort();
+    (r.code, found)
+}
+
+/// A file that is reported (a `dangling-reference` at line 1) when it is read.
+const READ_ME: &str = "# @mitigates Shop.Api against #undefined-threat using #undefined-control\n";
+
+/// Issue 13: the shape of a public ThreatSpec 0.5 `threatspec.yaml` (commented, `project:`,
+/// `imports:`, `paths:` with a mapping entry) whose repository moved on: a directory that no
+/// longer exists and a glob that matches nothing are warnings at their lines, `*.java` and
+/// `src/**/*.py` select files as ThreatSpec's `glob` does, and a plain `ignore:` string skips
+/// every path containing it. The rest of the project is read.
+#[test]
+fn threatspec_yaml_with_a_stale_directory_and_globs() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(
+        d,
+        "threatspec.yaml",
+        "# threatspec configuration\nproject:\n  name: \"Payments\"   # shown in reports\n  description: \"x\"\n\
+         imports:\n  - './vendored-lib'\n  - '../sibling-repo'\npaths:\n  - './terraform-infra'   # removed last year\n\
+         \x20 - '*.java'\n  - 'src/**/*.py'\n  - 'src/**/*.rb'\n  - path: lib\n    ignore:\n      - tests\n",
+    );
+    write(d, "Top.java", READ_ME.replace("# @", "// @"));
+    write(d, "nested/Deep.java", READ_ME);
+    write(d, "src/a/b/deep.py", READ_ME);
+    write(d, "src/top.py", READ_ME);
+    write(d, "src/notes.txt", READ_ME);
+    write(d, "lib/ok.py", READ_ME);
+    write(d, "lib/tests/t.py", READ_ME);
+    write(d, "lib/latests.py", READ_ME);
+    write(d, "elsewhere.py", READ_ME);
+    let (code, found) = diagnosed(d, &[]);
+    assert_eq!(code, 1, "{found:?}");
+    let dangling = |file: &str| format!("{file}:1 dangling-reference");
+    let mut expected = vec![
+        dangling("Top.java"),
+        dangling("Top.java"),
+        dangling("lib/ok.py"),
+        dangling("lib/ok.py"),
+        dangling("src/a/b/deep.py"),
+        dangling("src/a/b/deep.py"),
+        dangling("src/top.py"),
+        dangling("src/top.py"),
+        "threatspec.yaml:12 config-path-missing".to_string(),
+        "threatspec.yaml:6 config-path-missing".to_string(),
+        "threatspec.yaml:9 config-path-missing".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(found, expected);
+    // The warnings follow --fail-on like any other.
+    write(d, "threatspec.yaml", "paths:\n  - gone\n  - '*.java'\n");
+    std::fs::write(d.join("Top.java"), "class Top {}\n").unwrap();
+    let (code, found) = diagnosed(d, &[]);
+    assert_eq!((code, found), (0, vec!["threatspec.yaml:2 config-path-missing".to_string()]));
+    assert_eq!(diagnosed(d, &["--fail-on", "warning"]).0, 1);
+    // SARIF places it in the config file, at the entry.
+    let log = run(d, &["check", "--format", "sarif"]).json();
+    assert_valid_sarif(&log);
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "config-path-missing", "{log}");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        (location["artifactLocation"]["uri"].as_str(), location["region"]["startLine"].as_u64()),
+        (Some("threatspec.yaml"), Some(2))
+    );
+}
+
+/// Issue 13: `.guardlink/config.json` is honoured as GuardLink reads it: `include`/`exclude`
+/// are fast-glob patterns relative to the project root (`tests` is the top-level directory,
+/// `**/fixtures/**` any), `definitions` names a file in `.guardlink/` that is always read, and
+/// `project` titles the report. Its problems are diagnostics in it.
+#[test]
+fn guardlink_config_include_exclude_definitions_and_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    let config = "{\n  \"version\": \"1.1.0\",\n  \"project\": \"Ledger Service\",\n  \"definitions\": \"defs.py\",\n  \
+                  \"include\": [\"**/*.ts\"],\n  \"exclude\": [\"tests\", \"**/fixtures/**\"]\n}\n";
+    write(d, ".guardlink/config.json", config);
+    let ts = READ_ME.replace("# @", "// @");
+    write(d, ".guardlink/defs.py", "# @threat Undefined (#undefined-threat)\n");
+    write(d, "src/app.ts", &ts);
+    write(d, "src/app.py", READ_ME);
+    write(d, "tests/t.ts", &ts);
+    write(d, "pkg/tests/kept.ts", &ts);
+    write(d, "pkg/fixtures/f.ts", &ts);
+    let (code, found) = diagnosed(d, &[]);
+    assert_eq!(code, 1, "{found:?}");
+    // defs.py defines the threat: only the control dangles, in the two files read.
+    assert_eq!(found, ["pkg/tests/kept.ts:1 dangling-reference", "src/app.ts:1 dangling-reference"]);
+    // --include replaces the config's include; its excludes still apply.
+    let (_, found) = diagnosed(d, &["--include", "*.py"]);
+    assert_eq!(found, ["src/app.py:1 dangling-reference"]);
+    // The project name titles the report.
+    let r = run(d, &["report", "--no-cache", "-o", "report.md"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let report = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(report.lines().next().unwrap_or_default().contains("Ledger Service"), "{report}");
+    std::fs::remove_file(d.join("report.md")).unwrap();
+    // A definitions file that is gone is a warning at its entry.
+    std::fs::remove_file(d.join(".guardlink/defs.py")).unwrap();
+    let (_, found) = diagnosed(d, &[]);
+    assert!(found.contains(&".guardlink/config.json:4 config-path-missing".to_string()), "{found:?}");
+    // A config that does not parse: an error at the JSON error's line, and the project is
+    // read as if it did not exist.
+    write(d, ".guardlink/config.json", "{\n  \"include\": [\"**/*.ts\",]\n}\n");
+    let (_, found) = diagnosed(d, &[]);
+    assert!(found.contains(&".guardlink/config.json:2 invalid-config".to_string()), "{found:?}");
+    assert!(found.iter().any(|f| f.starts_with("src/app.py:")), "{found:?}");
+    assert!(found.iter().any(|f| f.starts_with("tests/t.ts:")), "{found:?}");
+}
+
+/// Issue 13: with both files, `threatspec.yaml` decides what is read and the project's name;
+/// `.guardlink/config.json` still adds its definitions file.
+#[test]
+fn threatspec_yaml_takes_precedence_over_guardlink_config() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(d, "threatspec.yaml", "project:\n  name: From ThreatSpec\npaths:\n  - src\n");
+    write(
+        d,
+        ".guardlink/config.json",
+        "{\"project\": \"From GuardLink\", \"definitions\": \"defs.gal\", \"include\": [\"**/*.ts\"]}",
+    );
+    write(d, ".guardlink/defs.gal", "@threat Undefined (#undefined-threat)\n");
+    write(d, "src/app.py", READ_ME);
+    write(d, "other/x.ts", READ_ME.replace("# @", "// @"));
+    let (_, found) = diagnosed(d, &[]);
+    assert_eq!(found, ["src/app.py:1 dangling-reference"]);
+    let r = run(d, &["report", "--no-cache", "-o", "report.md"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let report = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(report.contains("From ThreatSpec") && !report.contains("From GuardLink"), "{report}");
+}
+
+/// A `.guardlink` directory that is a symbolic link (to a config outside the repository that
+/// would exclude everything and rename the project) is not read through: a note names it and
+/// the walk goes on without it.
+#[cfg(unix)]
+#[test]
+fn a_linked_guardlink_directory_is_not_read_through() {
+    let dir = tempdir();
+    let outside = tempdir();
+    let d = dir.path();
+    write(outside.path(), "config.json", "{\"project\": \"Outside Name\", \"exclude\": [\"src\"]}");
+    std::os::unix::fs::symlink(outside.path(), d.join(".guardlink")).unwrap();
+    write(d, "src/app.py", READ_ME);
+    let r = run(d, &["check", "--format", "json"]);
+    assert!(
+        r.stderr.contains(".guardlink/config.json: not read: symbolic link (not followed) (its include, exclude and definitions are not applied)"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("src/app.py"), "{r:?}");
+    let report = run(d, &["report", "--no-cache", "-o", "report.md"]);
+    assert_eq!(report.code, 0, "{report:?}");
+    let text = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(!text.contains("Outside Name"), "{text}");
+}

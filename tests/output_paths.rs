@@ -158,15 +158,17 @@ fn threatspec_config_may_only_name_paths_inside_the_project() {
     for entry in [format!("../{outside_name}"), o.display().to_string(), "linked".into(), "src/../..".into()]
     {
         write(p, "threatspec.yaml", format!("paths:\n  - app.py\n  - '{entry}'\n"));
+        // An `invalid-config` error at the entry; the entry is not read, the rest is.
         let r = run(p, &["check"]);
-        assert_eq!(r.code, 2, "{entry}: {r:?}");
+        assert_eq!(r.code, 1, "{entry}: {r:?}");
         assert!(
-            r.stderr.contains("threatspec.yaml")
-                && r.stderr.contains(&format!("{entry:?}"))
-                && (r.stderr.contains("is outside the project")
-                    || r.stderr.contains("leads out of the project")),
+            r.stdout.contains("threatspec.yaml:3:6: error[invalid-config]")
+                && r.stdout.contains(&format!("{entry:?}"))
+                && (r.stdout.contains("is outside the project")
+                    || r.stdout.contains("leads out of the project")),
             "{entry}: {r:?}"
         );
+        assert!(r.stdout.contains("app.py:2:") && !r.stdout.contains("Outside.Secret"), "{entry}: {r:?}");
     }
     // Links that stay inside are fine.
     write(p, "src/x.py", ANNOTATED);
@@ -191,8 +193,13 @@ async fn the_language_server_never_indexes_what_a_config_names_outside() {
         .await;
     let found = client.request("workspace/symbol", json!({"query": "Secret"})).await;
     assert_eq!(found, json!([]));
-    // The user is told why the folder was not indexed.
-    let shown = client.wait_for(|m| m["method"] == "window/showMessage").await;
-    let text = shown["params"]["message"].as_str().unwrap();
-    assert!(text.contains("threatspec.yaml") && text.contains("is outside the project"), "{shown}");
+    // The rest of the folder is indexed, and the entry has an error where it is written.
+    let found = client.request("workspace/symbol", json!({"query": "SQL"})).await;
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    let config = lsp_support::file_uri(&p.join("threatspec.yaml"));
+    let diags = client.diagnostics_for(&config, |d| !d.is_empty()).await;
+    assert_eq!(lsp_support::codes(&diags), ["invalid-config"], "{diags:?}");
+    assert_eq!(diags[0]["range"]["start"]["line"], 2, "{diags:?}");
+    let text = diags[0]["message"].as_str().unwrap();
+    assert!(text.contains("is outside the project"), "{text}");
 }

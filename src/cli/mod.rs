@@ -262,7 +262,7 @@ pub fn main() -> i32 {
 
 /// A project scanned for `dfd`, `report` and `export`: the scan, the project root (PATH when
 /// it is a directory, else the scan's base directory) and its name (a `threatspec.yaml`'s
-/// `project: name:`, else the root directory's name).
+/// `project: name:`, else `.guardlink/config.json`'s `project`, else the root directory's name).
 pub(crate) struct Project {
     pub scan: walk::Scan,
     pub root: PathBuf,
@@ -319,7 +319,7 @@ pub(crate) fn scan_project(path: &std::path::Path, cache: CacheArgs) -> Result<P
     report_unread(&scan, false)?;
     let root = if path.is_dir() { path.to_path_buf() } else { scan.root.clone() };
     // The name a threatspec.yaml gives the project, else its directory's.
-    let name = walk::threatspec_project_name(&root).or_else(|| {
+    let name = walk::project_name(&root).or_else(|| {
         std::fs::canonicalize(&root)
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))

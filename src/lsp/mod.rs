@@ -1,7 +1,9 @@
 //! Language server: the tower-lsp-server shell around the analysis.
 //!
 //! Owns: the protocol (capabilities, position encoding, URIs), open documents, the workspace
-//! index's lifecycle (background indexing with `$/progress`, edits, closes) and publishing
+//! index's lifecycle (background indexing with `$/progress`, indexing a folder again when its
+//! `threatspec.yaml` or `.guardlink/config.json` is saved or changes on disk, edits, closes,
+//! keeping a configuration file's problems on it while it is open) and publishing
 //! diagnostics, and the one file the server writes: the `threat-analyzer.showDfd` preview, in
 //! the user's cache directory and never inside a workspace folder (`preview`). Must never:
 //! compute an IDE answer or render anything itself (that is `analysis::ide` and `render`), hold

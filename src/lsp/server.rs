@@ -5,9 +5,9 @@ use super::documents::Document;
 use super::features::{self, Text};
 use super::input;
 use crate::analysis::{Analysis, ide};
-use crate::diagnostic::{Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
+use crate::diagnostic::{Code, Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
 use crate::model::{FileFacts, ProjectIndex};
-use crate::syntax::Language;
+use crate::syntax::{Language, SyntaxError};
 use crate::text::{self, ColumnUnit};
 use crate::walk::{self, WalkOptions};
 use dashmap::DashMap;
@@ -194,6 +194,10 @@ struct State {
     /// Files the last indexing of each workspace folder scanned (`threat-analyzer.status`
     /// reports their sum: `check` on the same folder counts the same files).
     files_scanned: Mutex<HashMap<PathBuf, usize>>,
+    /// Problems the last indexing run found in each folder's configuration files
+    /// (`threatspec.yaml`, `.guardlink/config.json`), with the text they were found in: they
+    /// stay on the file while its facts come from an open buffer of the same text.
+    config_problems: Mutex<HashMap<FilePath, ConfigProblems>>,
 }
 
 /// One indexing run that whole-project requests wait for, counted in
@@ -239,6 +243,9 @@ async fn awaited(run: AwaitedIndexing, indexing: impl std::future::Future<Output
     indexing.await;
     drop(run);
 }
+
+/// A configuration file's text as indexed and the problems found in it.
+type ConfigProblems = (Arc<str>, Vec<SyntaxError>);
 
 impl State {
     fn unit(&self) -> ColumnUnit {
@@ -299,6 +306,7 @@ impl State {
 
     /// [`State::set_facts`] for an open document's `version`.
     fn set_facts_at(&self, key: &FilePath, facts: Option<FileFacts>, version: Option<i32>) {
+        let facts = self.with_config_problems(key, facts);
         {
             let mut index = self.index_write();
             match facts {
@@ -312,6 +320,63 @@ impl State {
             };
         }
         self.changed.notify_one();
+    }
+
+    /// A configuration file's facts with the problems the last indexing run found in it: added
+    /// to facts of the same text (an open buffer as saved), kept when the file is otherwise
+    /// not indexed, left out of a buffer with unsaved edits (saving re-indexes its folder).
+    fn with_config_problems(&self, key: &FilePath, facts: Option<FileFacts>) -> Option<FileFacts> {
+        let problems = self.config_problems.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((text, errors)) = problems.get(key) else { return facts };
+        match facts {
+            Some(mut facts) if facts.text == *text => {
+                facts.parsed.errors.extend(errors.iter().cloned());
+                Some(facts)
+            }
+            Some(facts) => Some(facts),
+            None => Language::from_path(Path::new(&**key)).map(|language| {
+                let parsed = crate::syntax::ParsedFile { annotations: Vec::new(), errors: errors.clone() };
+                FileFacts::from_parsed(key.clone(), language, text.clone(), parsed)
+            }),
+        }
+    }
+
+    /// The workspace folder whose configuration file `path` is, if it is one.
+    fn config_root(&self, path: &Path) -> Option<PathBuf> {
+        let roots = self.roots.read().map(|r| r.clone()).unwrap_or_default();
+        roots.into_iter().find(|root| walk::CONFIG_FILES.iter().any(|name| root.join(name) == path))
+    }
+
+    /// Keeps the configuration problems a scan of `root` found, and gives open configuration
+    /// documents of `root` their new problems (or none).
+    fn update_config_problems(&self, root: &Path, scan: &ProjectIndex) {
+        let is_config = |code| matches!(code, Code::ConfigPathMissing | Code::InvalidConfig);
+        let keys: Vec<FilePath> = walk::CONFIG_FILES
+            .iter()
+            .map(|name| FilePath::from(root.join(name).to_string_lossy().as_ref()))
+            .collect();
+        {
+            let mut problems = self.config_problems.lock().unwrap_or_else(|e| e.into_inner());
+            for key in &keys {
+                problems.remove(key);
+                if let Some(facts) = scan.file(key) {
+                    let errors: Vec<SyntaxError> =
+                        facts.parsed.errors.iter().filter(|e| is_config(e.code)).cloned().collect();
+                    if !errors.is_empty() {
+                        problems.insert(key.clone(), (facts.text.clone(), errors));
+                    }
+                }
+            }
+        }
+        let _deriving = self.deriving.lock().unwrap_or_else(|e| e.into_inner());
+        let max_size = self.max_file_size();
+        for key in keys {
+            let derived =
+                self.docs.get_mut(&key).map(|mut doc| (doc.facts(key.clone(), max_size), doc.version));
+            if let Some((facts, version)) = derived {
+                self.set_facts_at(&key, Some(facts), Some(version));
+            }
+        }
     }
 
     /// The walk's rules for the current workspace folders and settings: every file the server
@@ -377,12 +442,19 @@ impl State {
 /// Applies changes on disk, whoever reported them (our watcher or the client): re-reads the
 /// files the walk would index, and forgets what the index held at (or under) any other path:
 /// deleted, ignored, replaced by a link, outside the folders. Open documents are left alone:
-/// the buffer wins.
-fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
+/// the buffer wins. Returns the folders whose configuration file changed: they are indexed
+/// again.
+fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) -> Vec<PathBuf> {
     tracing::debug!(count = changes.len(), "files changed on disk");
     let mut rules = state.walk_rules();
     state.cache_stale.store(true, Ordering::Relaxed);
+    let mut reindex = Vec::new();
     for super::watch::Changed(path) in changes {
+        if let Some(root) = state.config_root(&path)
+            && !reindex.contains(&root)
+        {
+            reindex.push(root);
+        }
         let key: FilePath = path.to_string_lossy().as_ref().into();
         if state.docs.contains_key(&key) {
             continue;
@@ -396,6 +468,22 @@ fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) {
                 forget_under(state, &key);
             }
         }
+    }
+    reindex
+}
+
+/// Applies changes on disk, then indexes again the folders whose configuration changed.
+async fn apply_disk_changes_and_reindex(
+    client: Client,
+    state: Arc<State>,
+    changes: Vec<super::watch::Changed>,
+) {
+    let applying = state.clone();
+    let reindex =
+        tokio::task::spawn_blocking(move || apply_disk_changes(&applying, changes)).await.unwrap_or_default();
+    if !reindex.is_empty() {
+        tracing::info!(folders = reindex.len(), "configuration changed: indexing again");
+        index_roots(client, state, reindex).await;
     }
 }
 
@@ -434,7 +522,7 @@ fn forget_under(state: &State, key: &FilePath) {
 }
 
 /// Watches the workspace when the client will not tell us about every change on disk.
-fn watch_workspace(state: Arc<State>) {
+fn watch_workspace(client: Client, state: Arc<State>) {
     let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
     if roots.is_empty() {
         return;
@@ -448,8 +536,7 @@ fn watch_workspace(state: Arc<State>) {
     *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
     tokio::spawn(async move {
         while let Some(batch) = rx.recv().await {
-            let state = state.clone();
-            let _ = tokio::task::spawn_blocking(move || apply_disk_changes(&state, batch)).await;
+            apply_disk_changes_and_reindex(client.clone(), state.clone(), batch).await;
         }
     });
 }
@@ -536,6 +623,7 @@ impl Backend {
             first_index: Mutex::new(None),
             waiting_requests: std::sync::atomic::AtomicUsize::new(0),
             files_scanned: Mutex::new(HashMap::new()),
+            config_problems: Mutex::new(HashMap::new()),
         });
         tokio::spawn(diagnostics_task(client.clone(), state.clone()));
         Backend { client, state }
@@ -791,6 +879,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                     index.remove_file(&key);
                 }
             }
+            worker_state.update_config_problems(&root, &scan.index);
             worker_state.changed.notify_one();
             cache_saves.extend(scan.take_cache_save());
         }
@@ -1149,7 +1238,7 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         // Watch first, so that nothing changed on disk while indexing runs goes unseen.
         if self.state.watch_disk.load(Ordering::Relaxed) {
-            watch_workspace(self.state.clone());
+            watch_workspace(self.client.clone(), self.state.clone());
         }
         // Never await a client request inside a handler: indexing (and its progress token
         // request) runs in its own task.
@@ -1181,8 +1270,15 @@ impl LanguageServer for Backend {
             .iter()
             .filter_map(|c| c.uri.to_file_path().map(|p| super::watch::Changed(p.into_owned())))
             .collect();
-        let state = self.state.clone();
-        let _ = tokio::task::spawn_blocking(move || apply_disk_changes(&state, changes)).await;
+        apply_disk_changes_and_reindex(self.client.clone(), self.state.clone(), changes).await;
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        // A saved configuration file decides what its folder holds: index the folder again.
+        let key = convert::key_of(&params.text_document.uri);
+        if let Some(root) = self.state.config_root(Path::new(&*key)) {
+            tokio::spawn(index_roots(self.client.clone(), self.state.clone(), vec![root]));
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -1598,7 +1694,7 @@ impl LanguageServer for Backend {
         }
         tracing::info!(added = added.len(), removed = removed.len(), "workspace folders changed");
         if self.state.watch_disk.load(Ordering::Relaxed) {
-            watch_workspace(self.state.clone());
+            watch_workspace(self.client.clone(), self.state.clone());
         }
         let run = AwaitedIndexing::new(&self.state);
         tokio::spawn(awaited(run, index_roots(self.client.clone(), self.state.clone(), added)));

@@ -182,6 +182,22 @@ fn doc(code: Code) -> RuleDoc {
             fix: "Shorten the annotation, or split the file; for open documents, raise the                 `maxFileSize` setting.",
             silence: "`--severity resource-limit=off` hides the diagnostic; the limit still                 applies.",
         },
+        Code::ConfigPathMissing => RuleDoc {
+            full: "A `paths:` or `imports:` entry of `threatspec.yaml`, or the `definitions` file \
+                of `.guardlink/config.json`, names nothing on disk (or its glob matches no \
+                file). The rest of the project is read.",
+            fix: "Correct the entry to an existing path, or remove it.",
+            silence: "`--severity config-path-missing=off`.",
+        },
+        Code::InvalidConfig => RuleDoc {
+            full: "A project configuration file does not parse (the project is then read as if \
+                it did not exist), or one of its entries cannot be used: it leads out of the \
+                project, is not a file or directory, or holds a glob that does not parse (the \
+                entry is then left out, or walked without the glob).",
+            fix: "Correct the file at the position shown.",
+            silence: "`--severity invalid-config=off` hides the diagnostic; the entry is still \
+                not used.",
+        },
     }
 }
 
