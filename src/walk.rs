@@ -1241,7 +1241,8 @@ impl Found {
                     Ok(entry) => match classify(&entry) {
                         Some(EntryKind::File) => {
                             self.consider(entry.path(), entry.metadata().ok(), Links::Refuse, || {
-                                included(include.as_ref(), entry.path()) || included(selected.as_ref(), entry.path())
+                                included(include.as_ref(), entry.path())
+                                    || included(selected.as_ref(), entry.path())
                             })
                         }
                         Some(EntryKind::Dir) | None => {}
@@ -1982,9 +1983,9 @@ mod tests {
         assert!(rules.check(&d.join("notes.txt")).is_ok(), "named by threatspec.yaml");
         // An include glob names plain text for both too.
         std::fs::remove_file(d.join(THREATSPEC_CONFIG)).unwrap();
-        let options = WalkOptions { include: vec!["*.txt".into(), "*.py".into()], ..options };
-        let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
-        let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
+        let including = WalkOptions { include: vec!["*.txt".into(), "*.py".into()], ..options.clone() };
+        let scan = scan_from(&d, std::slice::from_ref(&d), &including).unwrap();
+        let mut rules = WalkRules::new(std::slice::from_ref(&d), &including);
         for rel in ["a.py", "notes.txt", "src/notes.txt", "g.unknown"] {
             let path = d.join(rel);
             let indexed = scan.index.file(&path.to_string_lossy()).is_some();
@@ -2011,6 +2012,13 @@ mod tests {
             }
         }
         assert_eq!(indexed_files, ["a.py", "src/b.py", "src/sub/deep.py", ".guardlink/defs.gal"]);
+        // A glob entry that selects plain text names it, as an include glob does.
+        std::fs::write(d.join(THREATSPEC_CONFIG), "paths:\n  - '*.txt'\n").unwrap();
+        let scan = scan_from(&d, std::slice::from_ref(&d), &options).unwrap();
+        let mut rules = WalkRules::new(std::slice::from_ref(&d), &options);
+        let notes = d.join("notes.txt");
+        assert!(scan.index.file(&notes.to_string_lossy()).is_some(), "{:?}", scan.skipped);
+        assert_eq!(rules.check(&notes), Ok(Language::PlainText));
     }
 
     #[cfg(unix)]
