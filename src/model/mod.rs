@@ -581,7 +581,11 @@ impl ProjectIndex {
                     let _ = write!(out, " {k}={v:?}");
                 }
                 if let Some(origin) = &ann.origin {
-                    let _ = write!(out, " origin={}:{}", origin.file.value, origin.line.unwrap_or(0));
+                    let line = origin.line.as_ref().map_or(0, |l| l.value);
+                    let _ = write!(out, " origin={}:{line}", origin.file.value);
+                    if let Some(symbol) = &origin.symbol {
+                        let _ = write!(out, " symbol={}", symbol.value);
+                    }
                 }
                 out.push('\n');
             }
