@@ -47,10 +47,11 @@ pub enum Code {
     UnknownVerb,
     UnusedDefinition,
     ResourceLimit,
+    StaleAnchor,
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -60,6 +61,7 @@ impl Code {
         Code::UnknownVerb,
         Code::UnusedDefinition,
         Code::ResourceLimit,
+        Code::StaleAnchor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +75,7 @@ impl Code {
             Code::UnknownVerb => "unknown-verb",
             Code::UnusedDefinition => "unused-definition",
             Code::ResourceLimit => "resource-limit",
+            Code::StaleAnchor => "stale-anchor",
         }
     }
 
@@ -86,7 +89,8 @@ impl Code {
             Code::UnmitigatedExposure
             | Code::ProseLikeAnnotation
             | Code::UnknownVerb
-            | Code::ResourceLimit => Level::Warning,
+            | Code::ResourceLimit
+            | Code::StaleAnchor => Level::Warning,
             Code::UnusedDefinition => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
@@ -109,6 +113,9 @@ impl Code {
             Code::UnknownVerb => "An annotation verb is not known (probably misspelt)",
             Code::UnusedDefinition => "A threat or control is defined but never referenced",
             Code::ResourceLimit => "Part of a file was not read because it exceeds a resource limit",
+            Code::StaleAnchor => {
+                "A .gal sidecar's @source anchor no longer matches its source file (moved symbol, missing file)"
+            }
         }
     }
 }
@@ -148,6 +155,10 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// The diagnostic marks something unused (editors fade it out).
     pub unnecessary: bool,
+    /// Where a finding about an annotation of a `.gal` sidecar was written, when it is reported
+    /// at the source location that the annotation's `@source` anchors to (`file`/`range`).
+    /// Also the first of `related`.
+    pub sidecar: Option<Related>,
 }
 
 /// Per-code level overrides: `code=error|warning|note|off` (the CLI's `--severity`, later the
@@ -210,6 +221,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            sidecar: None,
         }
     }
 

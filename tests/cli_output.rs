@@ -49,7 +49,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "prose-like-annotation",
             "unknown-verb",
             "unused-definition",
-            "resource-limit"
+            "resource-limit",
+            "stale-anchor"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");

@@ -182,6 +182,15 @@ fn doc(code: Code) -> RuleDoc {
             fix: "Shorten the annotation, or split the file; for open documents, raise the                 `maxFileSize` setting.",
             silence: "`--severity resource-limit=off` hides the diagnostic; the limit still                 applies.",
         },
+        Code::StaleAnchor => RuleDoc {
+            full: "A `.gal` sidecar's `@source file:<path> line:<n> symbol:<name>` no longer \
+                matches its source: the file is missing, the line is past its end, or the symbol \
+                is defined elsewhere or not at all. Findings under the anchor are reported at the \
+                wrong place until it is corrected.",
+            fix: "Write the line the message names (the fix does it), or point the `@source` at \
+                the code the annotations now describe.",
+            silence: "`--severity stale-anchor=off`.",
+        },
     }
 }
 
@@ -234,11 +243,11 @@ fn region(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool
         "endColumn": end_column,
     });
     if snippet
-        && let Some(facts) = index.file(file)
+        && let Some((text, _)) = index.text_of(file)
         && !range.is_empty()
-        && range.end() <= facts.text.len()
+        && range.end() <= text.len()
     {
-        region["snippet"] = json!({ "text": facts.slice(range) });
+        region["snippet"] = json!({ "text": range.slice(text) });
     }
     region
 }
@@ -472,6 +481,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            sidecar: None,
         }
     }
 
