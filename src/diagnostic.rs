@@ -161,6 +161,30 @@ pub struct Diagnostic {
     pub sidecar: Option<Related>,
 }
 
+impl Diagnostic {
+    /// The same finding as shown on the `.gal` line it was written on, for a diagnostic
+    /// reported at an anchored source location ([`Diagnostic::sidecar`]): there, the related
+    /// location that was the `.gal` line points to the source instead. The language server
+    /// publishes both.
+    pub fn at_sidecar(&self) -> Option<Diagnostic> {
+        let sidecar = self.sidecar.as_ref()?;
+        let mut copy = self.clone();
+        copy.file = sidecar.file.clone();
+        copy.range = sidecar.range;
+        copy.sidecar = None;
+        let source = Related {
+            file: self.file.clone(),
+            range: self.range,
+            message: "reported here, at the code this annotation's `@source` anchors it to".into(),
+        };
+        match copy.related.iter_mut().find(|r| r == &sidecar) {
+            Some(slot) => *slot = source,
+            None => copy.related.insert(0, source),
+        }
+        Some(copy)
+    }
+}
+
 /// Per-code level overrides: `code=error|warning|note|off` (the CLI's `--severity`, later the
 /// server's configuration). `off` drops the code's diagnostics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
