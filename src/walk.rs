@@ -32,6 +32,11 @@
 //! - A PATH argument or a `threatspec.yaml` `paths:` entry that is neither a directory nor a
 //!   regular file is an error.
 //! - A file named directly on the command line is read even when an ignore rule matches it.
+//! - After the walk, every file a `.gal` sidecar's `@source` names and the index does not hold
+//!   is read for its text ([`read_anchor_text`], handed to
+//!   [`ProjectIndex::set_anchor_text`]): inside the project only (links resolved), never
+//!   through a link, a regular UTF-8 file within the size limit; a refusal is kept with its
+//!   reason for the `stale-anchor` diagnostic.
 //! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
 //!   config's `paths:` (each with optional `ignore:` globs, gitignore syntax, relative to the
 //!   entry's path). A config that does not parse (or holds YAML aliases, which could expand to

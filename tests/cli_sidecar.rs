@@ -173,3 +173,30 @@ fn an_anchor_may_not_leave_the_project() {
     assert_eq!(escape.len(), 1, "{v:#}");
     assert!(escape[0]["message"].as_str().unwrap().contains("climbs out of the project"), "{:#}", escape[0]);
 }
+
+#[cfg(unix)]
+#[test]
+fn an_anchor_may_not_follow_a_link_out() {
+    let outside = tempdir();
+    write(outside.path(), "secret.py", "def search_entries():\n    pass\n");
+    let dir = copy_fixture();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.py"), dir.path().join("app/secret.py")).unwrap();
+    write(
+        dir.path(),
+        ".guardlink/annotations/links.gal",
+        "@source file:linked/secret.py line:1 symbol:search_entries\n@audit #ledger\n\
+         @source file:app/secret.py line:1 symbol:search_entries\n@audit #ledger\n",
+    );
+    let v = check_json(dir.path());
+    let refused: Vec<_> = with_code(&v, "stale-anchor")
+        .into_iter()
+        .filter(|d| d["file"] == ".guardlink/annotations/links.gal")
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(refused.len(), 2, "{v:#}");
+    assert!(refused[0].contains("leads out of the project through a symbolic link"), "{refused:?}");
+    assert!(refused[1].contains("symbolic link"), "{refused:?}");
+    // Nothing of the outside file reached the output.
+    assert!(!v.to_string().contains("def search_entries():"), "{v:#}");
+}

@@ -2,8 +2,9 @@
 //!
 //! Owns: [`FileFacts`] (everything learnt from one file's text alone, including the lookup keys
 //! of every reference, computed once when the file is parsed), [`ProjectIndex`] (the merge:
-//! files plus the id, name and implicit-id tables built from their definitions), and the
-//! resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
+//! files plus the id, name and implicit-id tables built from their definitions, and the texts
+//! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
+//! and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
 //! file other than the one being replaced: [`ProjectIndex::set_file`] removes that file's
 //! contributions from the tables and adds the new ones, nothing else.
 //!
