@@ -151,6 +151,10 @@ pub(super) fn apply(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
             places.insert((facts.path.clone(), anchor.origin.directive.start()), at);
         }
     }
+    if places.is_empty() {
+        // No sidecar anchors (most projects): nothing to relocate.
+        return;
+    }
     for d in out.iter_mut() {
         let Some(facts) = index.file(&d.file).filter(|f| is_sidecar(&f.path) && !f.anchors.is_empty()) else {
             continue;
