@@ -49,10 +49,11 @@ pub enum Code {
     ResourceLimit,
     ConfigPathMissing,
     InvalidConfig,
+    StaleAnchor,
 }
 
 impl Code {
-    pub const ALL: [Code; 11] = [
+    pub const ALL: [Code; 12] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -64,6 +65,7 @@ impl Code {
         Code::ResourceLimit,
         Code::ConfigPathMissing,
         Code::InvalidConfig,
+        Code::StaleAnchor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +81,7 @@ impl Code {
             Code::ResourceLimit => "resource-limit",
             Code::ConfigPathMissing => "config-path-missing",
             Code::InvalidConfig => "invalid-config",
+            Code::StaleAnchor => "stale-anchor",
         }
     }
 
@@ -93,7 +96,8 @@ impl Code {
             | Code::ProseLikeAnnotation
             | Code::UnknownVerb
             | Code::ResourceLimit
-            | Code::ConfigPathMissing => Level::Warning,
+            | Code::ConfigPathMissing
+            | Code::StaleAnchor => Level::Warning,
             Code::UnusedDefinition => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
@@ -121,6 +125,9 @@ impl Code {
                 "A configured path does not exist or a configured glob matches no file"
             }
             Code::InvalidConfig => "A project configuration file or one of its entries cannot be used",
+            Code::StaleAnchor => {
+                "A .gal sidecar's @source anchor no longer matches its source file (moved symbol, missing file)"
+            }
         }
     }
 }
@@ -160,6 +167,34 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// The diagnostic marks something unused (editors fade it out).
     pub unnecessary: bool,
+    /// Where a finding about an annotation of a `.gal` sidecar was written, when it is reported
+    /// at the source location that the annotation's `@source` anchors to (`file`/`range`).
+    /// Also the first of `related`.
+    pub sidecar: Option<Related>,
+}
+
+impl Diagnostic {
+    /// The same finding as shown on the `.gal` line it was written on, for a diagnostic
+    /// reported at an anchored source location ([`Diagnostic::sidecar`]): there, the related
+    /// location that was the `.gal` line points to the source instead. The language server
+    /// publishes both.
+    pub fn at_sidecar(&self) -> Option<Diagnostic> {
+        let sidecar = self.sidecar.as_ref()?;
+        let mut copy = self.clone();
+        copy.file = sidecar.file.clone();
+        copy.range = sidecar.range;
+        copy.sidecar = None;
+        let source = Related {
+            file: self.file.clone(),
+            range: self.range,
+            message: "reported here, at the code this annotation's `@source` anchors it to".into(),
+        };
+        match copy.related.iter_mut().find(|r| r == &sidecar) {
+            Some(slot) => *slot = source,
+            None => copy.related.insert(0, source),
+        }
+        Some(copy)
+    }
 }
 
 /// Per-code level overrides: `code=error|warning|note|off` (the CLI's `--severity`, later the
@@ -222,6 +257,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            sidecar: None,
         }
     }
 

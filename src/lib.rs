@@ -7,7 +7,8 @@
 //!          \                         /
 //!           analysis   diagnostics and IDE features in editor-neutral terms
 //!               |
-//!           model      per-file facts merged into one project index; no I/O
+//!           model      per-file facts merged into one project index (and the texts of
+//!                      files `.gal` sidecars anchor to, which the readers provide); no I/O
 //!               |
 //!           syntax     languages, comments (tree-sitter; a verified fast lexer for whole-file
 //!                      scans), the annotation parser; pure functions of text

@@ -35,6 +35,11 @@
 //!   with [`SkipReason::NotNamed`] and not counted in [`Scan::files_scanned`].
 //! - A PATH argument that is neither a directory nor a regular file is an error.
 //! - A file named directly on the command line is read even when an ignore rule matches it.
+//! - After the walk, every file a `.gal` sidecar's `@source` names and the index does not hold
+//!   is read for its text ([`read_anchor_text`], handed to
+//!   [`ProjectIndex::set_anchor_text`]): inside the project only (links resolved), never
+//!   through a link, a regular UTF-8 file within the size limit; a refusal is kept with its
+//!   reason for the `stale-anchor` diagnostic.
 //! - `threatspec.yaml` at the top of a directory argument restricts that directory's walk to the
 //!   config's `paths:` (each with optional `ignore:` strings; globs as ThreatSpec 0.5 reads them,
 //!   see [`crate::config`] and the README's *Configuration*); `.guardlink/config.json` there
@@ -87,6 +92,7 @@
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::{Code, FilePath};
 use crate::ignore_files::IgnoreRules;
+use crate::model::anchors::AnchorText;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::prefilter::may_contain_annotation;
@@ -556,6 +562,12 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         index.set_file(Arc::new(config.into_facts(Arc::from(key), &index)));
     }
     let parses_refused = parse_budget.refused();
+    let anchored: Vec<FilePath> =
+        index.anchored_keys().into_iter().filter(|k| index.file(k).is_none()).collect();
+    for key in anchored {
+        let text = read_anchor_text(&base, &base.join(&*key), options.max_file_size);
+        index.set_anchor_text(key, text);
+    }
     Ok(Scan {
         index,
         files_scanned,
@@ -1571,6 +1583,29 @@ pub fn read_file_facts(
     let Some(text) = decode(bytes)? else { return Ok(None) };
     let facts = FileFacts::new(key, language, text);
     Ok((!facts.parsed.annotations.is_empty() || !facts.parsed.errors.is_empty()).then_some(facts))
+}
+
+/// Reads a file that a `.gal` sidecar's `@source` names (see [`crate::model::anchors`]), by
+/// the walk's rules: inside `root` (links resolved), a regular file within the size limit, not
+/// through a link, UTF-8 text. What is refused says why, for the `stale-anchor` diagnostic.
+// @mitigates ThreatAnalyzer.Walk against #path-traversal using #confined-config
+pub fn read_anchor_text(root: &Path, path: &Path, max_file_size: u64) -> AnchorText {
+    let path = normalize(path);
+    if let Err(why) = confine_to_project(root, &path) {
+        return AnchorText::Unreadable(format!("it {why}"));
+    }
+    let bytes = match read_bounded(&path, max_file_size, Links::Refuse) {
+        Ok(bytes) => bytes,
+        Err(why) if why.is_missing() => return AnchorText::Unreadable("no such file".into()),
+        Err(why) => return AnchorText::Unreadable(SkipReason::from(why).to_string()),
+    };
+    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
+        return AnchorText::Unreadable(SkipReason::Binary.to_string());
+    }
+    match into_text(bytes) {
+        Ok(text) => AnchorText::read(text),
+        Err(why) => AnchorText::Unreadable(why.to_string()),
+    }
 }
 
 /// Checks that a path a project's configuration names lies inside the project `root`, also

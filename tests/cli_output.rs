@@ -51,7 +51,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "unused-definition",
             "resource-limit",
             "config-path-missing",
-            "invalid-config"
+            "invalid-config",
+            "stale-anchor"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");

@@ -1,4 +1,5 @@
-//! Project diagnostics: every code in [`crate::diagnostic::Code`] is produced here.
+//! Project diagnostics: every code in [`crate::diagnostic::Code`] is produced here (`stale-anchor`
+//! and the relocation of sidecar findings by `super::anchors`, called last).
 //!
 //! Owns: the semantic checks over a [`ProjectIndex`] (dangling references, duplicates,
 //! unmitigated exposures, confirmed findings, unused definitions) and lifting syntax errors
@@ -29,6 +30,7 @@ pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnost
     duplicates(index, &mut out);
     exposures(index, analysis, &mut out);
     unused(index, analysis, &mut out);
+    super::anchors::apply(index, &mut out);
     out.sort_by(|a, b| {
         (&a.file, a.range.start, a.code, &a.message).cmp(&(&b.file, b.range.start, b.code, &b.message))
     });
@@ -45,6 +47,7 @@ fn diag(code: Code, file: &FilePath, range: crate::text::TextRange, message: Str
         related: Vec::new(),
         fix: None,
         unnecessary: false,
+        sidecar: None,
     }
 }
 

@@ -7,6 +7,7 @@
 //! inlay hints), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
 //! types.
 
+mod anchors;
 mod diagnostics;
 pub mod ide;
 mod suggest;

@@ -529,6 +529,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            sidecar: None,
         };
         let warn = [d(Level::Note), d(Level::Warning)];
         assert!(!FailOn::Error.fails(&warn));

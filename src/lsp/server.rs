@@ -6,6 +6,7 @@ use super::features::{self, Text};
 use super::input;
 use crate::analysis::{Analysis, ide};
 use crate::diagnostic::{Code, Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
+use crate::model::anchors::AnchorText;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::{Language, SyntaxError};
 use crate::text::{self, ColumnUnit};
@@ -319,6 +320,7 @@ impl State {
                 None => versions.remove(key),
             };
         }
+        self.refresh_anchor_texts(Some(key));
         self.changed.notify_one();
     }
 
@@ -376,6 +378,43 @@ impl State {
             if let Some((facts, version)) = derived {
                 self.set_facts_at(&key, Some(facts), Some(version));
             }
+        }
+    }
+
+    /// Gives the index the text of every file a `.gal` sidecar anchors to that it has no text
+    /// for yet, and again for `changed` (edited, saved, deleted): from its open document, else
+    /// from disk by the walk's rule, inside a workspace folder. Anchored files that hold
+    /// annotations are in the index already and need nothing.
+    // @mitigates ThreatAnalyzer.Server against #path-traversal using #confined-workspace
+    fn refresh_anchor_texts(&self, changed: Option<&FilePath>) {
+        let wanted: Vec<FilePath> = {
+            let index = self.index_read();
+            index
+                .anchored_keys()
+                .into_iter()
+                .filter(|k| index.file(k).is_none() && (Some(k) == changed || index.anchor_text(k).is_none()))
+                .collect()
+        };
+        if wanted.is_empty() {
+            return;
+        }
+        let roots = self.roots.read().map(|r| r.clone()).unwrap_or_default();
+        let max_size = self.max_file_size();
+        let texts: Vec<(FilePath, AnchorText)> = wanted
+            .into_iter()
+            .map(|key| {
+                let open = self.docs.get(&key).map(|doc| doc.rope.to_string());
+                let text = match (open, roots.iter().find(|root| Path::new(&*key).starts_with(root))) {
+                    (Some(text), _) => AnchorText::read(text.into()),
+                    (None, Some(root)) => walk::read_anchor_text(root, Path::new(&*key), max_size),
+                    (None, None) => AnchorText::Unreadable("outside the workspace folders".into()),
+                };
+                (key, text)
+            })
+            .collect();
+        let mut index = self.index_write();
+        for (key, text) in texts {
+            index.set_anchor_text(key, text);
         }
     }
 
@@ -466,6 +505,8 @@ fn apply_disk_changes(state: &State, changes: Vec<super::watch::Changed>) -> Vec
             Err(why) => {
                 log_not_read(&path, &why);
                 forget_under(state, &key);
+                // A deleted anchored source file: its anchors become stale.
+                state.refresh_anchor_texts(Some(&key));
             }
         }
     }
@@ -674,11 +715,18 @@ impl Backend {
         self.read(|index, unit| {
             let analysis = state.analysis(index);
             let diagnostics = overrides.apply(analysis.diagnostics(index));
-            let mut by_file: std::collections::BTreeMap<FilePath, Vec<_>> =
-                index.files().map(|f| f.path.clone()).filter(|p| want(p)).map(|p| (p, Vec::new())).collect();
-            for d in &diagnostics {
+            // Anchored source files too: sidecar findings are reported there.
+            let anchored = index.anchored_keys().into_iter().filter(|k| index.text_of(k).is_some());
+            let mut by_file: std::collections::BTreeMap<FilePath, Vec<_>> = index
+                .files()
+                .map(|f| f.path.clone())
+                .chain(anchored)
+                .filter(|p| want(p))
+                .map(|p| (p, Vec::new()))
+                .collect();
+            for d in diagnostics.iter().flat_map(published_as) {
                 if let Some(list) = by_file.get_mut(&d.file)
-                    && let Some(lsp) = to_lsp(index, d, unit)
+                    && let Some(lsp) = to_lsp(index, &d, unit)
                 {
                     list.push(lsp);
                 }
@@ -880,6 +928,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
                 }
             }
             worker_state.update_config_problems(&root, &scan.index);
+            worker_state.refresh_anchor_texts(None);
             worker_state.changed.notify_one();
             cache_saves.extend(scan.take_cache_save());
         }
@@ -970,29 +1019,29 @@ fn diagnostics_result_id(items: &[Diagnostic]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
 }
 
-/// Converts one core diagnostic for the protocol; `None` when its file is not in the index.
+/// Converts one core diagnostic for the protocol; `None` when its file's text is not known.
 pub(super) fn to_lsp(
     index: &ProjectIndex,
     d: &CoreDiagnostic,
     unit: ColumnUnit,
 ) -> Option<tower_lsp_server::ls_types::Diagnostic> {
-    let facts = index.file(&d.file)?;
+    let (text, line_index) = index.text_of(&d.file)?;
     let related: Vec<DiagnosticRelatedInformation> = d
         .related
         .iter()
         .filter_map(|r| {
-            let f = index.file(&r.file)?;
+            let (text, line_index) = index.text_of(&r.file)?;
             Some(DiagnosticRelatedInformation {
                 location: Location {
                     uri: convert::uri_of(&r.file)?,
-                    range: convert::range(&f.text, &f.line_index, r.range, unit),
+                    range: convert::range(text, line_index, r.range, unit),
                 },
                 message: r.message.clone(),
             })
         })
         .collect();
     Some(tower_lsp_server::ls_types::Diagnostic {
-        range: convert::range(&facts.text, &facts.line_index, d.range, unit),
+        range: convert::range(text, line_index, d.range, unit),
         severity: Some(match d.level {
             Level::Error => DiagnosticSeverity::ERROR,
             Level::Warning => DiagnosticSeverity::WARNING,
@@ -1008,6 +1057,12 @@ pub(super) fn to_lsp(
         tags: d.unnecessary.then(|| vec![DiagnosticTag::UNNECESSARY]),
         data: None,
     })
+}
+
+/// The diagnostics one core diagnostic is published as: itself and, for a finding from a
+/// `.gal` sidecar reported at its anchored source, the same finding on the `.gal` line.
+fn published_as(d: &CoreDiagnostic) -> impl Iterator<Item = std::borrow::Cow<'_, CoreDiagnostic>> {
+    std::iter::once(std::borrow::Cow::Borrowed(d)).chain(d.at_sidecar().map(std::borrow::Cow::Owned))
 }
 
 /// Debounces changes, computes diagnostics for one index revision and republishes the files
@@ -1036,8 +1091,8 @@ async fn diagnostics_task(client: Client, state: Arc<State>) {
             for facts in index.files() {
                 by_file.entry(facts.path.clone()).or_default();
             }
-            for d in &diagnostics {
-                if let Some(lsp) = to_lsp(&index, d, unit) {
+            for d in diagnostics.iter().flat_map(published_as) {
+                if let Some(lsp) = to_lsp(&index, &d, unit) {
                     by_file.entry(d.file.clone()).or_default().push(lsp);
                 }
             }

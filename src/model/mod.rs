@@ -2,8 +2,9 @@
 //!
 //! Owns: [`FileFacts`] (everything learnt from one file's text alone, including the lookup keys
 //! of every reference, computed once when the file is parsed), [`ProjectIndex`] (the merge:
-//! files plus the id, name and implicit-id tables built from their definitions), and the
-//! resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
+//! files plus the id, name and implicit-id tables built from their definitions, and the texts
+//! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
+//! and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
 //! file other than the one being replaced: [`ProjectIndex::set_file`] removes that file's
 //! contributions from the tables and adds the new ones, nothing else.
 //!
@@ -31,10 +32,11 @@
 //!    normalised name. Names never dangle: naming a threat inline defines it (ThreatSpec).
 //! 4. `@b:@c` is the asset `b.c`.
 
+pub mod anchors;
 pub mod names;
 
 use crate::diagnostic::FilePath;
-use crate::syntax::{Annotation, Body, EntityKind, Language, ParsedFile, Ref, RefForm, Spanned};
+use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
 use names::{normalize_name, path_key, threatspec_slug};
 use rustc_hash::FxHashMap;
@@ -94,6 +96,14 @@ pub struct DefSite {
     pub declared: bool,
 }
 
+/// One `@source` line of a `.gal` sidecar and the project file it names (see [`anchors`]).
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    pub origin: Origin,
+    /// The file's project key, or why the path is refused.
+    pub key: Result<FilePath, String>,
+}
+
 /// Everything known about one file, computed from its text alone.
 #[derive(Debug)]
 pub struct FileFacts {
@@ -107,6 +117,9 @@ pub struct FileFacts {
     pub defs: Vec<DefSite>,
     /// `(kind, implicit id, entity key)` for every named entity this file mentions.
     pub implicit_ids: Vec<(EntityKind, String, String)>,
+    /// The `@source` anchors of a `.gal` sidecar that annotations use, in file order (empty
+    /// for other files).
+    pub anchors: Vec<Anchor>,
 }
 
 impl FileFacts {
@@ -128,6 +141,7 @@ impl FileFacts {
             refs: Vec::new(),
             defs: Vec::new(),
             implicit_ids: Vec::new(),
+            anchors: Vec::new(),
         };
         facts.derive();
         facts
@@ -135,6 +149,13 @@ impl FileFacts {
 
     pub fn annotations(&self) -> &[Annotation] {
         &self.parsed.annotations
+    }
+
+    /// The anchor of annotation `i` of a `.gal` sidecar: the `@source` line before it.
+    pub fn anchor_of(&self, i: usize) -> Option<&Anchor> {
+        let directive = self.parsed.annotations.get(i)?.origin.as_ref()?.directive;
+        let at = self.anchors.partition_point(|a| a.origin.directive.start() < directive.start());
+        self.anchors.get(at).filter(|a| a.origin.directive == directive)
     }
 
     /// True when the file holds neither annotations nor syntax errors.
@@ -185,6 +206,14 @@ impl FileFacts {
             }
             self.add_defs(i, ann, &facts);
             self.refs.push(facts);
+        }
+        if anchors::is_sidecar(&self.path) {
+            for origin in annotations.iter().filter_map(|a| a.origin.as_ref()) {
+                if self.anchors.last().is_none_or(|a| a.origin.directive != origin.directive) {
+                    let key = anchors::anchor_key(&self.path, &origin.file.value);
+                    self.anchors.push(Anchor { origin: origin.clone(), key });
+                }
+            }
         }
         self.implicit_ids.sort_unstable();
         self.implicit_ids.dedup();
@@ -333,6 +362,8 @@ pub struct ProjectIndex {
     by_entity: FxHashMap<EntityKey, Vec<DefRef>>,
     /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
     implicit: KindMap<Vec<(FilePath, String)>>,
+    /// Texts of files that `.gal` anchors name, as the reading layer provided them.
+    anchor_texts: BTreeMap<FilePath, Arc<anchors::AnchorText>>,
     revision: u64,
     /// Moves only when some file's contributions to the resolution tables change (its
     /// definitions or implicit ids, not their ranges): while it stays, every other file's
@@ -408,6 +439,39 @@ impl ProjectIndex {
 
     pub fn file(&self, path: &str) -> Option<&Arc<FileFacts>> {
         self.files.get(path)
+    }
+
+    /// A file's text and line index: an indexed file's, else the text provided for an anchor.
+    /// Every location is resolved through this, so findings reported at an anchored source
+    /// file that holds no annotation still get their lines and columns.
+    pub fn text_of(&self, path: &str) -> Option<(&str, &LineIndex)> {
+        if let Some(facts) = self.files.get(path) {
+            return Some((&facts.text, &facts.line_index));
+        }
+        match self.anchor_texts.get(path).map(|t| &**t) {
+            Some(anchors::AnchorText::Read { text, line_index }) => Some((text, line_index)),
+            _ => None,
+        }
+    }
+
+    /// Every file key that some `.gal` anchor of the project names (the files whose text the
+    /// reading layer provides with [`ProjectIndex::set_anchor_text`]).
+    pub fn anchored_keys(&self) -> std::collections::BTreeSet<FilePath> {
+        self.files
+            .values()
+            .flat_map(|f| f.anchors.iter().filter_map(|a| a.key.as_ref().ok().cloned()))
+            .collect()
+    }
+
+    /// Sets what the reading layer found at an anchored file key.
+    pub fn set_anchor_text(&mut self, key: FilePath, text: anchors::AnchorText) {
+        self.anchor_texts.insert(key, Arc::new(text));
+        self.revision += 1;
+    }
+
+    /// What the reading layer found at an anchored key, if it was asked.
+    pub fn anchor_text(&self, key: &str) -> Option<&anchors::AnchorText> {
+        self.anchor_texts.get(key).map(|t| &**t)
     }
 
     /// Files in path order.
@@ -581,7 +645,11 @@ impl ProjectIndex {
                     let _ = write!(out, " {k}={v:?}");
                 }
                 if let Some(origin) = &ann.origin {
-                    let _ = write!(out, " origin={}:{}", origin.file.value, origin.line.unwrap_or(0));
+                    let line = origin.line.as_ref().map_or(0, |l| l.value);
+                    let _ = write!(out, " origin={}:{line}", origin.file.value);
+                    if let Some(symbol) = &origin.symbol {
+                        let _ = write!(out, " symbol={}", symbol.value);
+                    }
                 }
                 out.push('\n');
             }

@@ -7,16 +7,19 @@
 //! `summary` is [`Summary`] serialised as is (its field names are the keys). Each diagnostic:
 //! `code`, `severity` (`error|warning|note`), `message`, `file` (relative, `/`-separated),
 //! `line`, `column`, `end_line`, `end_column` (1-based, character columns, exclusive end),
-//! `related` (`[{file, line, column, end_line, end_column, message}]`) and, when there is one,
-//! `fix` (`{label, edits: [{file, line, column, end_line, end_column, new_text}]}`).
+//! `related` (`[{file, line, column, end_line, end_column, message}]`), for a finding about an
+//! annotation of a `.gal` sidecar reported at the source location its `@source` anchors to,
+//! `sidecar` (`{file, line, ...}` of the `.gal` line, also the first of `related`) and, when
+//! there is one, `fix` (`{label, edits: [{file, line, column, end_line, end_column, new_text}]}`).
 //! Diagnostics are in [`sorted`] order. Every string goes through
 //! [`text::for_machine`] (no control or bidi character; line feeds, tabs and CR-LF stay).
 
 use super::{locate, sorted};
 use crate::analysis::Summary;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, FilePath, Related};
 use crate::model::ProjectIndex;
 use crate::text;
+use crate::text::TextRange;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -39,16 +42,36 @@ struct JsonDiagnostic<'a> {
     end_column: u32,
     related: Vec<JsonRelated<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    sidecar: Option<JsonRelated<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
 }
 
+/// A file and range, as every location of the document writes them.
 #[derive(Serialize)]
-struct JsonRelated<'a> {
+struct JsonAt<'a> {
     file: Cow<'a, str>,
     line: u32,
     column: u32,
     end_line: u32,
     end_column: u32,
+}
+
+fn json_at<'a>(index: &ProjectIndex, file: &'a FilePath, range: TextRange) -> JsonAt<'a> {
+    let loc = locate(index, file, range);
+    JsonAt {
+        file: text::for_machine(file),
+        line: loc.line,
+        column: loc.column,
+        end_line: loc.end_line,
+        end_column: loc.end_column,
+    }
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    #[serde(flatten)]
+    at: JsonAt<'a>,
     message: Cow<'a, str>,
 }
 
@@ -60,12 +83,13 @@ struct JsonFix<'a> {
 
 #[derive(Serialize)]
 struct JsonEdit<'a> {
-    file: Cow<'a, str>,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
+    #[serde(flatten)]
+    at: JsonAt<'a>,
     new_text: Cow<'a, str>,
+}
+
+fn json_related<'a>(index: &ProjectIndex, r: &'a Related) -> JsonRelated<'a> {
+    JsonRelated { at: json_at(index, &r.file, r.range), message: text::for_machine(&r.message) }
 }
 
 /// Renders the JSON document (pretty-printed, with a trailing newline).
@@ -83,36 +107,16 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
                 column: loc.column,
                 end_line: loc.end_line,
                 end_column: loc.end_column,
-                related: d
-                    .related
-                    .iter()
-                    .map(|r| {
-                        let loc = locate(index, &r.file, r.range);
-                        JsonRelated {
-                            file: text::for_machine(&r.file),
-                            line: loc.line,
-                            column: loc.column,
-                            end_line: loc.end_line,
-                            end_column: loc.end_column,
-                            message: text::for_machine(&r.message),
-                        }
-                    })
-                    .collect(),
+                related: d.related.iter().map(|r| json_related(index, r)).collect(),
+                sidecar: d.sidecar.as_ref().map(|r| json_related(index, r)),
                 fix: d.fix.as_ref().map(|fix| JsonFix {
                     label: text::for_machine(&fix.label),
                     edits: fix
                         .edits
                         .iter()
-                        .map(|e| {
-                            let loc = locate(index, &e.file, e.range);
-                            JsonEdit {
-                                file: text::for_machine(&e.file),
-                                line: loc.line,
-                                column: loc.column,
-                                end_line: loc.end_line,
-                                end_column: loc.end_column,
-                                new_text: text::for_machine(&e.new_text),
-                            }
+                        .map(|e| JsonEdit {
+                            at: json_at(index, &e.file, e.range),
+                            new_text: text::for_machine(&e.new_text),
                         })
                         .collect(),
                 }),

@@ -89,10 +89,10 @@ pub struct Location {
 /// Resolves a byte range of `file` to lines and columns. A file missing from the index (which
 /// the analysis never produces) resolves to `1:1`.
 pub fn locate(index: &ProjectIndex, file: &FilePath, range: TextRange) -> Location {
-    match index.file(file) {
-        Some(facts) => {
-            let start = facts.line_col(range.start(), ColumnUnit::Char);
-            let end = facts.line_col(range.end(), ColumnUnit::Char);
+    match index.text_of(file) {
+        Some((text, line_index)) => {
+            let start = line_index.line_col_in(text, range.start(), ColumnUnit::Char);
+            let end = line_index.line_col_in(text, range.end(), ColumnUnit::Char);
             Location {
                 file: file.clone(),
                 line: start.line + 1,
@@ -107,10 +107,10 @@ pub fn locate(index: &ProjectIndex, file: &FilePath, range: TextRange) -> Locati
 
 /// The text of the (0-based) line holding `offset`, without its terminator.
 pub fn line_text<'a>(index: &'a ProjectIndex, file: &str, offset: usize) -> Option<(&'a str, usize)> {
-    let facts = index.file(file)?;
-    let line = facts.line_index.line_col(offset).line as usize;
-    let range = facts.line_index.line_range(line, &facts.text);
-    Some((range.slice(&facts.text), range.start()))
+    let (text, line_index) = index.text_of(file)?;
+    let line = line_index.line_col(offset).line as usize;
+    let range = line_index.line_range(line, text);
+    Some((range.slice(text), range.start()))
 }
 
 /// Deterministic output order: file, start, end, then code, level (most severe first), message.
@@ -172,6 +172,7 @@ pub(crate) mod test_support {
                 related: vec![],
                 fix: None,
                 unnecessary: true,
+                sidecar: None,
             },
             Diagnostic {
                 code: Code::UnmitigatedExposure,
@@ -193,6 +194,7 @@ pub(crate) mod test_support {
                     }],
                 }),
                 unnecessary: false,
+                sidecar: None,
             },
             Diagnostic {
                 code: Code::ProseLikeAnnotation,
@@ -203,6 +205,7 @@ pub(crate) mod test_support {
                 related: vec![],
                 fix: None,
                 unnecessary: false,
+                sidecar: None,
             },
         ];
         (index, diagnostics)

@@ -501,10 +501,16 @@ fn diagnostics_table(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Table 
                 Level::Error => Tone::Bad,
                 Level::Warning | Level::Note => Tone::Neutral,
             };
+            let mut place = vec![Inline::Location { file: d.file.to_string(), line: loc.line }];
+            if let Some(sidecar) = &d.sidecar {
+                let at = super::locate(index, &sidecar.file, sidecar.range);
+                place.push(Inline::Fixed(", written in "));
+                place.push(Inline::Location { file: sidecar.file.to_string(), line: at.line });
+            }
             vec![
                 vec![Inline::Flag { text: d.level.as_str(), tone }],
                 vec![text(d.code.as_str())],
-                vec![Inline::Location { file: d.file.to_string(), line: loc.line }],
+                place,
                 vec![text(&d.message)],
             ]
         })

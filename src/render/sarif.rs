@@ -198,6 +198,15 @@ fn doc(code: Code) -> RuleDoc {
             silence: "`--severity invalid-config=off` hides the diagnostic; the entry is still \
                 not used.",
         },
+        Code::StaleAnchor => RuleDoc {
+            full: "A `.gal` sidecar's `@source file:<path> line:<n> symbol:<name>` no longer \
+                matches its source: the file is missing, the line is past its end, or the symbol \
+                is defined elsewhere or not at all. Findings under the anchor are reported at the \
+                wrong place until it is corrected.",
+            fix: "Write the line the message names (the fix does it), or point the `@source` at \
+                the code the annotations now describe.",
+            silence: "`--severity stale-anchor=off`.",
+        },
     }
 }
 
@@ -250,11 +259,11 @@ fn region(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool
         "endColumn": end_column,
     });
     if snippet
-        && let Some(facts) = index.file(file)
+        && let Some((text, _)) = index.text_of(file)
         && !range.is_empty()
-        && range.end() <= facts.text.len()
+        && range.end() <= text.len()
     {
-        region["snippet"] = json!({ "text": facts.slice(range) });
+        region["snippet"] = json!({ "text": range.slice(text) });
     }
     region
 }
@@ -484,6 +493,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            sidecar: None,
         }
     }
 

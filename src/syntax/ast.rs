@@ -64,7 +64,8 @@ pub enum Verb {
     Handles,
     Assumes,
     Comment,
-    /// `@source file:<path> line:<n>` in `.gal` files: the logical location of what follows.
+    /// `@source file:<path> line:<n> [symbol:<name>]` in `.gal` files: the logical location of
+    /// what follows.
     Source,
     Shield,
     ShieldBegin,
@@ -307,17 +308,24 @@ pub struct Annotation {
     pub details: Option<Spanned<String>>,
     /// Other keys of a ThreatSpec extended YAML block or `x-threatspec` map, in source order.
     pub fields: Vec<(String, String)>,
-    /// The logical location set by a preceding `@source file:<path> line:<n>` (GAL sidecar
-    /// files describe code elsewhere); the annotation's own range stays exact to its file.
+    /// The logical location set by a preceding `@source file:<path> line:<n> symbol:<name>`
+    /// (GAL sidecar files describe code elsewhere); the annotation's own range stays exact to
+    /// its file.
     pub origin: Option<Origin>,
 }
 
-/// A logical source location from `@source file:<path> [line:<n>]`.
+/// A logical source location from `@source file:<path> [line:<n>] [symbol:<name>]` (GuardLink's
+/// external mode: a `.gal` sidecar describes code in another file).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
+    /// The path as written (relative to the project root; the model resolves it).
     pub file: Spanned<String>,
-    /// 1-based line, when given.
-    pub line: Option<u32>,
+    /// 1-based line, when given; the range is the number's.
+    pub line: Option<Spanned<u32>>,
+    /// The function, method or class the annotations describe, when given.
+    pub symbol: Option<Spanned<String>>,
+    /// The whole `@source` line.
+    pub directive: TextRange,
 }
 
 impl Annotation {

@@ -114,21 +114,22 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             Verb::ShieldEnd => continue,
             Verb::Source => {
                 let args = Segment { text: &content[head.end..], base: base + head.end };
-                match parse_source(args) {
-                    Ok(o) => origin = o,
-                    Err(problem) if has_structural_evidence(Verb::Source, args.text) => {
-                        out.errors.push(SyntaxError {
-                            code: Code::MalformedAnnotation,
-                            range: line.range,
-                            message: format!(
-                                "malformed `@source`: {problem}; expected `@source {}`",
-                                grammar_of(verb)
-                            ),
-                            fix: None,
-                        });
-                    }
-                    // phpDocumentor also has an `@source` tag: not ours.
-                    Err(_) => {}
+                let directive = TextRange::new(base, line.range.end());
+                let SourceDirective { origin: read, problem } = parse_source(args, directive);
+                // phpDocumentor also has an `@source` tag: only a line with one of our keys is ours.
+                if let Some((problem, range)) = problem {
+                    out.errors.push(SyntaxError {
+                        code: Code::MalformedAnnotation,
+                        range,
+                        message: format!(
+                            "malformed `@source`: {problem}; expected `@source {}`",
+                            grammar_of(verb)
+                        ),
+                        fix: None,
+                    });
+                }
+                if let Some(read) = read {
+                    origin = read;
                 }
                 continue;
             }
@@ -778,32 +779,81 @@ fn strip_severity_groups(seg: Segment<'_>) -> Segment<'_> {
     seg
 }
 
-/// `file:<path> [line:<n>]`; empty arguments end the previous `@source`.
-fn parse_source(seg: Segment<'_>) -> Result<Option<Origin>, Problem> {
+/// What one `@source` line says: `origin` is `None` when the line is not ours (no key of
+/// ours: phpDocumentor's `@source` tag) and `Some(None)` when it ends the previous `@source`
+/// (no arguments, or arguments that do not parse); `problem` is the first thing wrong, at
+/// its own range.
+struct SourceDirective {
+    origin: Option<Option<Origin>>,
+    problem: Option<(Problem, TextRange)>,
+}
+
+/// `file:<path> [line:<n>] [symbol:<name>]` (GuardLink's keys); empty arguments end the
+/// previous `@source`. An unknown `key:value` beside a valid `file:` is reported at its range
+/// and the rest of the directive still applies.
+fn parse_source(seg: Segment<'_>, directive: TextRange) -> SourceDirective {
     let t = seg.trim();
     if t.text.is_empty() {
-        return Ok(None);
+        return SourceDirective { origin: Some(None), problem: None };
     }
-    let mut file = None;
-    let mut line = None;
+    let (mut file, mut line, mut symbol) = (None, None, None);
+    let mut ours = false;
+    let mut value_problem: Option<(Problem, TextRange)> = None;
+    let mut other: Option<(Problem, TextRange)> = None;
     let mut offset = 0;
     for word in t.text.split_whitespace() {
         let at = t.text[offset..].find(word).map_or(offset, |p| p + offset);
         offset = at + word.len();
-        if let Some(path) = word.strip_prefix("file:") {
-            if path.is_empty() {
-                return Err("empty `file:`".into());
+        let whole = t.slice(at, at + word.len()).range();
+        let Some((key, value)) = word.split_once(':') else {
+            other.get_or_insert((format!("unexpected `{word}`"), whole));
+            continue;
+        };
+        let value_seg = t.slice(at + key.len() + 1, at + word.len());
+        let mut bad = |problem: String| {
+            value_problem.get_or_insert((problem, whole));
+        };
+        match key {
+            "file" | "line" | "symbol" if value.is_empty() => {
+                ours = true;
+                bad(format!("empty `{key}:`"));
             }
-            let s = t.slice(at + 5, at + word.len());
-            file = Some(Spanned::new(path.to_string(), s.range()));
-        } else if let Some(n) = word.strip_prefix("line:") {
-            line = Some(n.parse::<u32>().map_err(|_| format!("`line:{n}` is not a line number"))?);
-        } else {
-            return Err(format!("unexpected `{word}`"));
+            "file" => {
+                ours = true;
+                file = Some(Spanned::new(value.to_string(), value_seg.range()));
+            }
+            "line" => {
+                ours = true;
+                match value.parse::<u32>() {
+                    Ok(n) if n > 0 => line = Some(Spanned::new(n, value_seg.range())),
+                    _ => bad(format!("`line:{value}` is not a line number (lines count from 1)")),
+                }
+            }
+            "symbol" => {
+                ours = true;
+                symbol = Some(Spanned::new(value.to_string(), value_seg.range()));
+            }
+            _ => {
+                other.get_or_insert((
+                    format!("unknown key `{key}:` (GuardLink's keys are `file:`, `line:` and `symbol:`)"),
+                    whole,
+                ));
+            }
         }
     }
-    let file = file.ok_or("missing `file:<path>`")?;
-    Ok(Some(Origin { file, line }))
+    if !ours {
+        return SourceDirective { origin: None, problem: None };
+    }
+    if let Some(problem) = value_problem {
+        return SourceDirective { origin: Some(None), problem: Some(problem) };
+    }
+    let Some(file) = file else {
+        return SourceDirective {
+            origin: Some(None),
+            problem: Some(("missing `file:<path>`".into(), directive)),
+        };
+    };
+    SourceDirective { origin: Some(Some(Origin { file, line, symbol, directive })), problem: other }
 }
 
 /// `<kind> ...` for `@alias`/`@describe`: the kind and the length of its word.
@@ -986,7 +1036,6 @@ fn has_structural_evidence(verb: Verb, rest: &str) -> bool {
         Verb::Validates | Verb::Owns => &["for"],
         Verb::Alias => &["to"],
         Verb::Describe => &["as"],
-        Verb::Source => &["file:"],
         _ => &[],
     };
     keywords.iter().any(|kw| find_word(rest, kw).is_some())
@@ -1012,7 +1061,7 @@ fn grammar_of(verb: Verb) -> &'static str {
         Verb::Owns => "<owner> for <asset>",
         Verb::Handles => "<pii|phi|financial|secrets|internal|public> on <asset>",
         Verb::Comment => "<text>",
-        Verb::Source => "file:<path> [line:<n>]",
+        Verb::Source => "file:<path> [line:<n>] [symbol:<name>]",
         Verb::Alias => "boundary|component|threat @id[:@id] to <name>",
         Verb::Describe => "boundary|component|threat @id[:@id] as <text>",
         Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => "",
@@ -1350,13 +1399,48 @@ mod tests {
         let p = parse(text);
         assert_eq!(p.annotations.len(), 2, "{p:?}");
         let origin = p.annotations[0].origin.as_ref().unwrap();
-        assert_eq!((origin.file.value.as_str(), origin.line), ("api/orders.py", Some(42)));
+        assert_eq!(
+            (origin.file.value.as_str(), origin.line.as_ref().map(|l| l.value)),
+            ("api/orders.py", Some(42))
+        );
         assert_eq!(origin.file.range.slice(text), "api/orders.py");
+        assert_eq!(origin.directive.slice(text), "@source file:api/orders.py line:42");
         assert!(p.annotations[1].origin.is_none());
-        // Malformed only with evidence; prose-like `@source` lines (phpDocumentor) are not ours.
-        assert_eq!(p.errors.len(), 0, "{p:?}");
+        // `line:x` carries a key of ours: malformed. Prose `@source` lines (phpDocumentor) are not ours.
+        assert_eq!(p.errors.len(), 1, "{p:?}");
+        assert_eq!(p.errors[0].range.slice(text), "line:x");
         let p = parse("@source file: line:3");
         assert_eq!(p.errors[0].code, Code::MalformedAnnotation);
+    }
+
+    #[test]
+    fn source_reads_guardlinks_symbol_key() {
+        let text = "@source file:app/db.py line:9 symbol:find_expenses\n@exposes #db to #sqli [critical]\n@flows #api -> #db";
+        let p = parse(text);
+        assert!(p.errors.is_empty(), "{p:?}");
+        assert_eq!(p.annotations.len(), 2, "the directive hides nothing: {p:?}");
+        for a in &p.annotations {
+            let origin = a.origin.as_ref().unwrap();
+            assert_eq!(origin.symbol.as_ref().unwrap().value, "find_expenses");
+            assert_eq!(origin.symbol.as_ref().unwrap().range.slice(text), "find_expenses");
+            assert_eq!(origin.line.as_ref().unwrap().range.slice(text), "9");
+        }
+    }
+
+    #[test]
+    fn source_reports_an_unknown_key_at_its_location_and_keeps_the_anchor() {
+        let text = "@source file:app/db.py line:9 anchor:find_expenses\n@exposes #db to #sqli";
+        let p = parse(text);
+        assert_eq!(p.errors.len(), 1, "{p:?}");
+        assert_eq!(p.errors[0].code, Code::MalformedAnnotation);
+        assert_eq!(p.errors[0].range.slice(text), "anchor:find_expenses");
+        assert!(p.errors[0].message.contains("unknown key `anchor:`"), "{}", p.errors[0].message);
+        let origin = p.annotations[0].origin.as_ref().unwrap();
+        assert_eq!((origin.file.value.as_str(), origin.symbol.as_ref()), ("app/db.py", None));
+        // A bad value ends the previous anchor: what follows is located where it is written.
+        let p = parse("@source file:a.py line:3\n@source file:b.py line:0\n@audit #db");
+        assert_eq!(p.errors.len(), 1, "{p:?}");
+        assert!(p.annotations[0].origin.is_none());
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub fn code_actions_in(
     let Some(facts) = index.file(file) else { return Vec::new() };
     let mut out = Vec::new();
     for (i, d) in diagnostics.iter().enumerate() {
+        // A sidecar finding is fixed from its `.gal` line too (where its annotation is).
+        let on_sidecar = d.at_sidecar().filter(|s| &*s.file == file);
+        let d = on_sidecar.as_ref().unwrap_or(d);
         if &*d.file != file || !overlaps(d.range, range) {
             continue;
         }
@@ -84,6 +87,10 @@ pub fn code_actions_in(
                 diagnostics: vec![i],
                 preferred: true,
             });
+        }
+        if d.sidecar.is_some() {
+            // Reported at the anchored source: the annotation to rewrite is in the `.gal` file.
+            continue;
         }
         match d.code {
             Code::DanglingReference => out.extend(define_missing(facts, d, i)),

@@ -1,0 +1,202 @@
+//! GuardLink `.gal` sidecars (external mode) through the binary: findings about annotations
+//! written under `@source file:PATH line:N symbol:NAME` are reported at the source location the
+//! anchor points to, with the `.gal` line beside them; stale anchors are found and fixed.
+//!
+//! The fixture tests/fixtures/cli/sidecar has the shape of a GuardLink external-mode project:
+//! `.guardlink/definitions.gal`, `.guardlink/annotations/app/ledger.py.gal` and `app/ledger.py`.
+
+#[path = "cli_support.rs"]
+mod support;
+use serde_json::Value;
+use std::path::Path;
+use support::*;
+
+const GAL: &str = ".guardlink/annotations/app/ledger.py.gal";
+
+fn check_json(dir: &Path) -> Value {
+    run(dir, &["check", "--format", "json"]).json()
+}
+
+fn with_code<'a>(v: &'a Value, code: &str) -> Vec<&'a Value> {
+    v["diagnostics"].as_array().unwrap().iter().filter(|d| d["code"] == code).collect()
+}
+
+/// A copy of the fixture in a temporary directory, to edit.
+fn copy_fixture() -> tempfile::TempDir {
+    let dir = tempdir();
+    for rel in [".guardlink/definitions.gal", GAL, "app/ledger.py"] {
+        write(dir.path(), rel, std::fs::read(fixture("sidecar").join(rel)).unwrap());
+    }
+    dir
+}
+
+#[test]
+fn findings_from_a_sidecar_are_reported_at_the_anchored_source_in_json() {
+    let v = check_json(&fixture("sidecar"));
+    let exposure = with_code(&v, "unmitigated-exposure");
+    assert_eq!(exposure.len(), 1, "{v:#}");
+    let d = exposure[0];
+    // `search_entries` is defined on line 8 of app/ledger.py: the finding is reported there.
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("app/ledger.py"), Some(8), Some(1))
+    );
+    assert_eq!(d["end_column"], 32, "the whole definition line: {d:#}");
+    // ... with the `.gal` line it is written on as `sidecar` and as the first related location.
+    assert_eq!((d["sidecar"]["file"].as_str(), d["sidecar"]["line"].as_u64()), (Some(GAL), Some(2)), "{d:#}");
+    assert_eq!(d["related"][0]["file"], GAL);
+    assert_eq!(d["related"][0]["line"], 2);
+    // Diagnostics of the `.gal` file itself (here the stale anchors) have no `sidecar`.
+    for d in with_code(&v, "stale-anchor") {
+        assert_eq!(d["file"], GAL);
+        assert!(d.get("sidecar").is_none(), "{d:#}");
+    }
+}
+
+#[test]
+fn sarif_locates_sidecar_findings_at_the_source_with_the_gal_line_related() {
+    let r = run(&fixture("sidecar"), &["check", "--format", "sarif"]);
+    let log = r.json();
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let exposure = results.iter().find(|r| r["ruleId"] == "unmitigated-exposure").expect("the exposure");
+    let primary = &exposure["locations"][0]["physicalLocation"];
+    assert_eq!(primary["artifactLocation"]["uri"], "app/ledger.py");
+    assert_eq!(primary["region"]["startLine"], 8);
+    assert_eq!(primary["region"]["snippet"]["text"], "def search_entries(conn, term):");
+    let related = &exposure["relatedLocations"][0]["physicalLocation"];
+    assert_eq!(related["artifactLocation"]["uri"], GAL);
+    assert_eq!(related["region"]["startLine"], 2);
+    assert!(
+        log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "stale-anchor")
+    );
+}
+
+#[test]
+fn a_moved_symbol_is_a_stale_anchor_whose_fix_moves_the_line() {
+    let dir = copy_fixture();
+    let v = check_json(dir.path());
+    let stale: Vec<_> = with_code(&v, "stale-anchor")
+        .into_iter()
+        .filter(|d| d["message"].as_str().unwrap().contains("add_entry"))
+        .collect();
+    assert_eq!(stale.len(), 1, "{v:#}");
+    let d = stale[0];
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(4), Some(33)),
+        "on the `line:` value: {d:#}"
+    );
+    assert!(d["message"].as_str().unwrap().contains("at line 13 of `app/ledger.py` now"), "{d:#}");
+    assert_eq!(
+        (d["related"][0]["file"].as_str(), d["related"][0]["line"].as_u64()),
+        (Some("app/ledger.py"), Some(13))
+    );
+    let edit = &d["fix"]["edits"][0];
+    assert_eq!((edit["file"].as_str(), edit["new_text"].as_str()), (Some(GAL), Some("13")));
+
+    // Apply the fix as an editor would: the warning goes, the other anchors stay as they were.
+    let path = dir.path().join(GAL);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let row = edit["line"].as_u64().unwrap() as usize - 1;
+    let (from, to) =
+        (edit["column"].as_u64().unwrap() as usize - 1, edit["end_column"].as_u64().unwrap() as usize - 1);
+    lines[row].replace_range(from..to, "13");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    assert!(lines[row].ends_with("line:13 symbol:add_entry"), "{}", lines[row]);
+    let after = check_json(dir.path());
+    let left: Vec<_> = with_code(&after, "stale-anchor")
+        .iter()
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].contains("app/reports.py"), "{left:?}");
+}
+
+#[test]
+fn a_missing_source_file_is_a_stale_anchor_at_its_path() {
+    let v = check_json(&fixture("sidecar"));
+    let missing: Vec<_> = with_code(&v, "stale-anchor")
+        .into_iter()
+        .filter(|d| d["message"].as_str().unwrap().contains("reports.py"))
+        .collect();
+    assert_eq!(missing.len(), 1, "{v:#}");
+    assert_eq!((missing[0]["line"].as_u64(), missing[0]["column"].as_u64()), (Some(6), Some(14)));
+    assert!(
+        missing[0]["message"].as_str().unwrap().contains("cannot be read (no such file)"),
+        "{:#}",
+        missing[0]
+    );
+}
+
+#[test]
+fn findings_follow_the_symbol_when_code_above_it_grows() {
+    let dir = copy_fixture();
+    let source = dir.path().join("app/ledger.py");
+    let text = std::fs::read_to_string(&source).unwrap();
+    std::fs::write(&source, format!("\"\"\"Ledger storage.\"\"\"\n\n{text}")).unwrap();
+    let v = check_json(dir.path());
+    let exposure = with_code(&v, "unmitigated-exposure");
+    // Two lines were added: `search_entries` is at 10, still near `line:8`, so not stale, and
+    // the finding is reported where the symbol is now.
+    assert_eq!(
+        (exposure[0]["file"].as_str(), exposure[0]["line"].as_u64()),
+        (Some("app/ledger.py"), Some(10)),
+        "{v:#}"
+    );
+    assert!(
+        with_code(&v, "stale-anchor")
+            .iter()
+            .all(|d| !d["message"].as_str().unwrap().contains("search_entries"))
+    );
+}
+
+#[test]
+fn an_anchor_may_not_leave_the_project() {
+    let dir = copy_fixture();
+    write(
+        dir.path(),
+        ".guardlink/annotations/escape.gal",
+        "@source file:../outside.py line:1\n@audit #ledger\n",
+    );
+    let v = check_json(dir.path());
+    let escape: Vec<_> = with_code(&v, "stale-anchor")
+        .into_iter()
+        .filter(|d| d["file"] == ".guardlink/annotations/escape.gal")
+        .collect();
+    assert_eq!(escape.len(), 1, "{v:#}");
+    assert!(escape[0]["message"].as_str().unwrap().contains("climbs out of the project"), "{:#}", escape[0]);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_anchor_may_not_follow_a_link_out() {
+    let outside = tempdir();
+    write(outside.path(), "secret.py", "def search_entries():\n    pass\n");
+    let dir = copy_fixture();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.py"), dir.path().join("app/secret.py")).unwrap();
+    write(
+        dir.path(),
+        ".guardlink/annotations/links.gal",
+        "@source file:linked/secret.py line:1 symbol:search_entries\n@audit #ledger\n\
+         @source file:app/secret.py line:1 symbol:search_entries\n@audit #ledger\n",
+    );
+    let v = check_json(dir.path());
+    let refused: Vec<_> = with_code(&v, "stale-anchor")
+        .into_iter()
+        .filter(|d| d["file"] == ".guardlink/annotations/links.gal")
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(refused.len(), 2, "{v:#}");
+    assert!(refused[0].contains("leads out of the project through a symbolic link"), "{refused:?}");
+    assert!(refused[1].contains("symbolic link"), "{refused:?}");
+    // Nothing of the outside file reached the output.
+    assert!(!v.to_string().contains("def search_entries():"), "{v:#}");
+}
