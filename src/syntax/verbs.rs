@@ -1,7 +1,9 @@
 //! The verb table: every spelling of every verb in the three dialects.
 //!
 //! Owns: spelling -> canonical [`Verb`] (case-insensitive), the dialect a spelling implies,
-//! and the literals the prefilter searches for. Must never: parse arguments.
+//! the literals the prefilter searches for, and the typo rule (which `@word`s are misspelt
+//! verbs, [`misspelt_verb`]) that both the parser and the prefilter apply. Must never: parse
+//! arguments.
 
 use super::ast::{Dialect, Verb};
 
@@ -54,15 +56,176 @@ pub fn canonical_spelling(verb: Verb) -> &'static str {
     SPELLINGS.iter().find(|(_, v, _)| *v == verb).map(|(s, _, _)| *s).unwrap_or("?")
 }
 
-/// The known spelling closest to a misspelt `word`, if it is close enough to be a typo.
-pub fn suggest(word: &str) -> Option<&'static str> {
-    let lower = word.to_ascii_lowercase();
+/// Javadoc, JSDoc, Doxygen, PHPDoc and decorator words that are never threat annotations,
+/// even when they are one edit away from a verb (`@access` ~ `@accepts`).
+const FOREIGN_TAGS: &[&str] = &[
+    "access",
+    "author",
+    "brief",
+    "class",
+    "code",
+    "const",
+    "constant",
+    "constructor",
+    "default",
+    "deprecated",
+    "event",
+    "example",
+    "exception",
+    "exports",
+    "extends",
+    "file",
+    "fires",
+    "function",
+    "global",
+    "ignore",
+    "implements",
+    "inheritdoc",
+    "inner",
+    "instance",
+    "interface",
+    "internal",
+    "link",
+    "member",
+    "memberof",
+    "method",
+    "mixes",
+    "module",
+    "name",
+    "namespace",
+    "override",
+    "package",
+    "param",
+    "private",
+    "property",
+    "protected",
+    "public",
+    "readonly",
+    "requires",
+    "return",
+    "returns",
+    "see",
+    "since",
+    "static",
+    "summary",
+    "this",
+    "throw",
+    "throws",
+    "todo",
+    "type",
+    "typedef",
+    "var",
+    "version",
+    "covers",
+    "group",
+    "depends",
+    "dataprovider",
+    "before",
+    "after",
+    "note",
+    "warning",
+    "attention",
+    "details",
+    "retval",
+    "tparam",
+    "pre",
+    "post",
+    "test",
+    "tests",
+    "testcase",
+    "tested",
+    "testing",
+    "control",
+    "controls",
+    "threat",
+    "threats",
+    "assert",
+    "asset",
+    "assets",
+    "actors",
+    "features",
+    "owner",
+    "owned",
+    "handle",
+    "handler",
+];
+
+/// Words longer than this are never typos of a verb (the longest spelling is 12 bytes).
+const MAX_TYPO_LEN: usize = 16;
+
+/// The verb a `@word` that is not a known spelling was probably meant to be: one edit away
+/// from a spelling of up to 5 letters, two from a longer one. `rest_of_line` is the text after
+/// the word on its line. The one typo rule, shared by the parser (which reports it as
+/// `unknown-verb`) and the prefilter (which must let such files through). Allocation-free:
+/// the prefilter runs it on every `@word` of files that hold no verb.
+///
+/// Never a suggestion: documentation tags ([`FOREIGN_TAGS`]), and Flow's `@flow` pragma unless
+/// the line carries a `->` or a `#ref`, which only a flow annotation has.
+pub fn misspelt_verb(word: &[u8], rest_of_line: &[u8]) -> Option<&'static str> {
+    if word.len() < 3 || word.len() > MAX_TYPO_LEN {
+        return None;
+    }
+    let mut buf = [0u8; MAX_TYPO_LEN];
+    let lower = &mut buf[..word.len()];
+    lower.copy_from_slice(word);
+    lower.make_ascii_lowercase();
+    let lower = &*lower;
+    if FOREIGN_TAGS.iter().any(|tag| tag.as_bytes() == lower) {
+        return None;
+    }
+    if lower == b"flow" && !carries_flow_structure(rest_of_line) {
+        return None;
+    }
     SPELLINGS
         .iter()
-        .map(|(s, _, _)| (*s, strsim::damerau_levenshtein(&lower, s)))
-        .filter(|&(s, d)| d <= if s.len() <= 5 { 1 } else { 2 })
+        .filter_map(|&(s, _, _)| {
+            let max = if s.len() <= 5 { 1 } else { 2 };
+            osa_distance_within(lower, s.as_bytes(), max).map(|d| (s, d))
+        })
         .min_by_key(|&(_, d)| d)
         .map(|(s, _)| s)
+}
+
+/// `->` or a `#ref`: structure that `@flow A -> B` (a typo) has and Flow's pragma does not.
+fn carries_flow_structure(rest: &[u8]) -> bool {
+    memchr::memmem::find(rest, b"->").is_some()
+        || rest.windows(2).any(|w| w[0] == b'#' && (w[1].is_ascii_alphanumeric() || w[1] == b'_'))
+}
+
+/// Optimal-string-alignment distance (edits and adjacent transpositions) between two words of
+/// at most [`MAX_TYPO_LEN`] bytes, when it is at most `max`.
+fn osa_distance_within(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max || a.len() > MAX_TYPO_LEN || b.len() > MAX_TYPO_LEN {
+        return None;
+    }
+    const N: usize = MAX_TYPO_LEN + 1;
+    let mut d = [[0usize; N]; N];
+    for (i, row) in d.iter_mut().enumerate().take(a.len() + 1) {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate().take(b.len() + 1) {
+        *cell = j;
+    }
+    let mut previous_row_min = 0;
+    for i in 1..=a.len() {
+        let mut row_min = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+            row_min = row_min.min(v);
+        }
+        // A row draws on the two rows above it: when both exceed `max`, so does every later one.
+        if row_min > max && previous_row_min > max {
+            return None;
+        }
+        previous_row_min = row_min;
+    }
+    let distance = d[a.len()][b.len()];
+    (distance <= max).then_some(distance)
 }
 
 #[cfg(test)]
@@ -79,6 +242,7 @@ mod tests {
 
     #[test]
     fn suggestions_catch_typos_only() {
+        let suggest = |w: &str| misspelt_verb(w.as_bytes(), b"");
         assert_eq!(suggest("mitgates"), Some("mitigates"));
         assert_eq!(suggest("expoeses"), Some("exposes"));
         assert_eq!(suggest("param"), None);
