@@ -192,3 +192,37 @@ fn severity_overrides_change_levels_and_silence_codes() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("unknown diagnostic code"), "{r:?}");
 }
+
+#[test]
+fn misspelt_verbs_are_reported_in_files_without_a_correctly_spelt_verb() {
+    let dir = tempdir();
+    // No file holds a correctly spelt verb: the prefilter must still let the typos through.
+    write(dir.path(), "typo.py", "# @migitates Shop.Api against #sqli\n");
+    write(dir.path(), "flows.js", "// @flow Shop.Web -> Shop.Api\n");
+    write(dir.path(), "named.ts", "/* @flwos, as the old docs spelt it */\n");
+    // Flow's pragma and documentation tags are not typos.
+    write(dir.path(), "pragma.js", "// @flow\n// @flow strict\n/** @param x */\nconst x = 1;\n");
+    let (code, v) = json_of(dir.path(), &[]);
+    assert_eq!(code, 0, "warnings do not fail by default: {v}");
+    let found: Vec<(&str, &str, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap(),
+                d["code"].as_str().unwrap(),
+                d["fix"]["edits"][0]["new_text"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("flows.js", "unknown-verb", "@flows"),
+            ("named.ts", "unknown-verb", "@flows"),
+            ("typo.py", "unknown-verb", "@mitigates")
+        ],
+        "{v}"
+    );
+}

@@ -149,6 +149,36 @@ fn malformed_prose_and_unknown_verbs() {
 }
 
 #[test]
+fn gal_prose_is_a_warning_and_truncated_annotations_are_errors() {
+    // SPEC 2.12: without structural evidence a failing line is prose (a warning); with it (a
+    // `#ref`, a spaced `--`, a keyword of the verb, or no arguments at all) it is an error.
+    check_diagnostics(
+        r#"
+        //- /a.py
+        # @shield is how a region is hidden from AI tools
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning prose-like-annotation
+        # @exposes Shop.Api to Cross Site Scripting
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
+        # @mitigates
+          ^^^^^^^^^^ error malformed-annotation
+        # @audit Shop.Api needs a second look
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning prose-like-annotation
+        # @audit Shop.Api --
+          ^^^^^^^^^^^^^^^^^^ error malformed-annotation
+        # @feature still claims to describe the model
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning prose-like-annotation
+        # @transfers moves ownership from one team to another
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error malformed-annotation
+        # @entitles #support to issue refunds on Shop.Api
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error malformed-annotation
+        # @flow Shop.Web -> Shop.Api
+          ^^^^^ warning unknown-verb
+        # @comment, @shield and @feature are GuardLink verbs
+        "#,
+    );
+}
+
+#[test]
 fn threatspec_implicit_ids_resolve_to_inline_names() {
     check_diagnostics(
         r#"
@@ -173,7 +203,7 @@ fn legacy_components_aliases_and_builtin_cwe_threats() {
         // @exposes @internet:@browser to @cwe_319_cleartext_transmission with plain HTTP
            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
         // @mitigates @internet:@browser against @session_fixation with session id rotation
-        // @exposes Customer Browser to Session fixation
+        // @exposes Customer Browser to Session fixation with a session id in the URL
         // @exposes @internet:@browser to @session_fixaton
                                            ^^^^^^^^^^^^^^^ error dangling-reference
         "#,

@@ -205,7 +205,7 @@ fn element_kind_rule() {
         r#"
         //- /a.py
         # @asset Shop.OrdersDb
-        # @asset Orders DB
+        # @component Orders DB
         # @component Redis Sessions
         # @component S3Buckets
         # @asset Shop.Bookstore

@@ -4,11 +4,15 @@
 //! stop at a broken line, read outside the given lines, or produce a range outside the text.
 //!
 //! Rules, in the order they apply to one candidate line:
-//! 1. Inside `@shield:begin` .. `@shield:end` nothing is parsed; `@shield` alone skips the rest
-//!    of its comment.
+//! 1. Inside `@shield:begin` .. `@shield:end` nothing is parsed; `@shield` alone (or with
+//!    `-- "reason"`) skips the rest of its comment. `@shield` followed by anything else is no
+//!    shield: it is reported like any failing line (rule 5) and the next lines are read.
 //! 2. A line is an annotation when its content starts with `@word` and `word` is a known verb
-//!    spelling (case-insensitive). An unknown word close to a verb (`@mitgates`) gives
-//!    `unknown-verb` with the suggestion; other `@words` (`@param`, `@Override`) are not ours.
+//!    spelling (case-insensitive). An unknown word close to a verb (`@mitgates`, also before
+//!    punctuation: `@flowss,`) gives `unknown-verb` with the suggestion
+//!    ([`verbs::misspelt_verb`]); `@flow` only when the line has `->` or a `#ref` (alone it is
+//!    Flow's pragma). A known verb before punctuation (`@comment, @shield`) is prose naming it,
+//!    and other `@words` (`@param`, `@Override`) are not ours: both silent.
 //! 3. Trailing metadata is peeled off first: `-- "description"` (escapes `\"` `\\`; following
 //!    lines of the same comment that start with `-- "` continue it), then `[severity]` groups,
 //!    then (threat/exposes/confirmed) trailing `prefix:ID` external refs.
@@ -16,8 +20,14 @@
 //!    (`against`, `using`/`with`, `to`, `on`, `from`, `for`, `->`, `via`, `between`/`and`, `|`,
 //!    `as`). A name that itself contains a keyword should be given an id and referenced by it.
 //! 5. When the grammar does not match: `malformed-annotation` (error) if the line carries
-//!    structural evidence (a `#ref`, a spaced ` -- `, or a keyword of that verb's grammar),
-//!    otherwise `prose-like-annotation` (warning) naming `@shield:begin/@shield:end`.
+//!    structural evidence (a `#ref`, a spaced ` -- `, a keyword of that verb's grammar, or no
+//!    arguments at all, for a verb written in lowercase), otherwise `prose-like-annotation`
+//!    (warning) naming `@shield:begin/@shield:end`. GAL is held to its grammar here (GAL spec
+//!    2.12): a `--` must be followed by a description; `@audit`/`@assumes` take one asset and
+//!    put a note in `-- "..."`; `@feature` takes a quoted name; the `@entitles` capability is
+//!    one identifier; an asset is one token (a dotted path, `#id` or quoted name), so an
+//!    unquoted name of several words fails. ThreatSpec lines (judged by spelling or form, e.g.
+//!    `with <details>`) keep their free-text components and `@review` notes.
 //! 6. A ThreatSpec line ending in `:` takes the following lines of its comment (up to a blank
 //!    line or the next `@` line) as a YAML block: `description` fills the description, other
 //!    keys go to `fields`.
@@ -56,7 +66,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         let Some(head) = read_verb(content) else {
             continue;
         };
-        let verb = verbs::lookup(head.word);
+        let verb = if head.punctuated { None } else { verbs::lookup(head.word) };
         if in_shield {
             if matches!(verb, Some((Verb::ShieldEnd, _))) {
                 in_shield = false;
@@ -87,7 +97,12 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             continue;
         }
         let Some((verb, verb_dialect)) = verb else {
-            if let Some(suggestion) = suggest_for(head.word) {
+            // A correctly spelt verb followed by punctuation is prose naming it: not ours.
+            let named_in_prose = head.punctuated && verbs::lookup(head.word).is_some();
+            let rest_of_line = &content.as_bytes()[head.end..];
+            if !named_in_prose
+                && let Some(suggestion) = verbs::misspelt_verb(head.word.as_bytes(), rest_of_line)
+            {
                 let spelled = &content[..head.end];
                 out.errors.push(SyntaxError {
                     code: Code::UnknownVerb,
@@ -107,7 +122,9 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                 in_shield = true;
                 continue;
             }
-            Verb::Shield => {
+            // `@shield` takes nothing but an optional `-- "reason"`; followed by prose it is no
+            // shield (it would hide the lines after it) and is reported like any other prose.
+            Verb::Shield if shield_takes_effect(&content[head.end..]) => {
                 skip_block = Some(line.block);
                 continue;
             }
@@ -180,9 +197,11 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         // Peel trailing metadata.
         let mut core = line_text;
         let mut evidence = false;
+        let mut dangling_delimiter = false;
         if verb != Verb::Comment {
             if let Some((before, desc)) = split_description(core) {
                 core = before;
+                dangling_delimiter = desc.range.is_empty();
                 ann.description = Some(desc);
                 evidence = true;
             }
@@ -239,15 +258,24 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             }
         }
 
-        match parse_body(verb, core, &mut ann) {
-            Ok(body) => {
-                ann.body = body;
-                ann.dialect = judge_dialect(text, &ann, verb_dialect);
-                out.annotations.push(ann);
+        let parsed = parse_body(verb, core, &mut ann).and_then(|body| {
+            if dangling_delimiter {
+                return Err("`--` is not followed by a description (`-- \"...\"`)".into());
             }
+            ann.body = body;
+            ann.dialect = judge_dialect(text, &ann, verb_dialect);
+            // `@mitigates <component> against <threat> with <control>` is ThreatSpec's form
+            // (GAL writes `using`), whose components may hold spaces.
+            let threatspec_form = verb == Verb::Mitigates && find_word(core.text, "with").is_some();
+            if threatspec_form { Ok(()) } else { gal_assets_are_single_references(text, &ann) }
+        });
+        match parsed {
+            Ok(()) => out.annotations.push(ann),
             Err(problem) => {
                 let spelled = &content[..head.end];
-                let evidence = evidence || has_structural_evidence(verb, core.text);
+                let bare = core.is_blank() && ann.description.is_none();
+                let problem = if bare { "no arguments".to_string() } else { problem };
+                let evidence = evidence || has_structural_evidence(verb, spelled, core.text);
                 let range = TextRange::new(base, line.range.end()).cover(ann.range);
                 if evidence {
                     out.errors.push(SyntaxError {
@@ -281,14 +309,25 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
     out
 }
 
+/// `@shield` alone or with `-- "reason"` (GAL): anything else after it is not a shield.
+fn shield_takes_effect(rest: &str) -> bool {
+    let seg = Segment { text: rest, base: 0 };
+    match split_description(seg) {
+        Some((before, description)) => before.is_blank() && !description.value.is_empty(),
+        None => seg.is_blank(),
+    }
+}
+
 fn limit_error(range: TextRange, message: String) -> SyntaxError {
     SyntaxError { code: Code::ResourceLimit, range, message, fix: None }
 }
 
-/// The `@word` at the start of a line: `word` and the byte offset where it ends.
+/// The `@word` at the start of a line: `word`, the byte offset where it ends, and whether
+/// sentence punctuation follows it (`@flows,`).
 struct VerbHead<'a> {
     word: &'a str,
     end: usize,
+    punctuated: bool,
 }
 
 fn read_verb(content: &str) -> Option<VerbHead<'_>> {
@@ -304,117 +343,17 @@ fn read_verb(content: &str) -> Option<VerbHead<'_>> {
         n += 1 + tail;
     }
     // `@b:@c` at line start is a legacy component, not a verb; `@word-x` is not a verb.
-    match bytes.get(n) {
-        None => {}
-        Some(b) if b.is_ascii_whitespace() => {}
-        Some(b'(') | Some(b'"') => {}
-        Some(b':') if verbs::lookup(&rest[..n]).is_some() => {}
+    let punctuated = match bytes.get(n) {
+        None => false,
+        Some(b) if b.is_ascii_whitespace() => false,
+        Some(b'(') | Some(b'"') => false,
+        Some(b':') if verbs::lookup(&rest[..n]).is_some() => false,
+        // A word followed by sentence punctuation names a verb in prose (`@comment, @shield`);
+        // it is read only to report a misspelt verb (`@flowss,`).
+        Some(b',' | b'.' | b';' | b':' | b'!' | b'?' | b')' | b']' | b'}') => true,
         _ => return None,
-    }
-    Some(VerbHead { word: &rest[..n], end: n + 1 })
-}
-
-/// Javadoc, JSDoc, Doxygen, PHPDoc and decorator words that are never threat annotations,
-/// even when they are one edit away from a verb (`@access` ~ `@accepts`).
-const FOREIGN_TAGS: &[&str] = &[
-    "access",
-    "author",
-    "brief",
-    "class",
-    "code",
-    "const",
-    "constant",
-    "constructor",
-    "default",
-    "deprecated",
-    "event",
-    "example",
-    "exception",
-    "exports",
-    "extends",
-    "file",
-    "fires",
-    "function",
-    "global",
-    "ignore",
-    "implements",
-    "inheritdoc",
-    "inner",
-    "instance",
-    "interface",
-    "internal",
-    "link",
-    "member",
-    "memberof",
-    "method",
-    "mixes",
-    "module",
-    "name",
-    "namespace",
-    "override",
-    "package",
-    "param",
-    "private",
-    "property",
-    "protected",
-    "public",
-    "readonly",
-    "requires",
-    "return",
-    "returns",
-    "see",
-    "since",
-    "static",
-    "summary",
-    "this",
-    "throw",
-    "throws",
-    "todo",
-    "type",
-    "typedef",
-    "var",
-    "version",
-    "covers",
-    "group",
-    "depends",
-    "dataprovider",
-    "before",
-    "after",
-    "note",
-    "warning",
-    "attention",
-    "details",
-    "retval",
-    "tparam",
-    "pre",
-    "post",
-    "test",
-    "tests",
-    "testcase",
-    "tested",
-    "testing",
-    "control",
-    "controls",
-    "threat",
-    "threats",
-    "assert",
-    "asset",
-    "assets",
-    "actors",
-    "features",
-    "flow",
-    "owner",
-    "owned",
-    "handle",
-    "handler",
-];
-
-fn suggest_for(word: &str) -> Option<&'static str> {
-    let lower = word.to_ascii_lowercase();
-    if FOREIGN_TAGS.contains(&lower.as_str()) {
-        return None;
-    }
-    verbs::suggest(word)
+    };
+    Some(VerbHead { word: &rest[..n], end: n + 1, punctuated })
 }
 
 /// A slice of one line with the file offset of its first byte.
@@ -681,6 +620,12 @@ fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body
             if capability.is_blank() {
                 return Err("missing capability".into());
             }
+            if !is_capability(capability.trim().text) {
+                return Err(format!(
+                    "the capability `{}` is not one identifier (a letter, then letters, digits, `_`, `.`, `-`)",
+                    capability.trim().text
+                ));
+            }
             Ok(Body::Entitles {
                 actor: parse_ref(actor, K::Actor, "actor")?,
                 capability: capability.spanned(),
@@ -693,12 +638,11 @@ fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body
             if t.text.is_empty() {
                 return Err("missing feature name".into());
             }
-            let inner = if t.text.len() >= 2 && t.text.starts_with('"') && t.text.ends_with('"') {
-                t.slice(1, t.text.len() - 1)
-            } else {
-                t
-            };
-            Ok(Body::Feature { name: inner.spanned() })
+            // The name is quoted: a sentence that starts with `@feature` is prose.
+            if !(t.text.len() >= 2 && t.text.starts_with('"') && t.text.ends_with('"')) {
+                return Err("the feature name is not quoted".into());
+            }
+            Ok(Body::Feature { name: t.slice(1, t.text.len() - 1).spanned() })
         }
         Verb::Validates => {
             let (control, asset) = seg.split_kw("for").ok_or("missing `for`")?;
@@ -713,6 +657,15 @@ fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body
                 return Err("missing asset".into());
             }
             let (asset, note) = split_first_ref(t);
+            // ThreatSpec's `@review <component> <free text>` has a note; GAL's `@audit` and
+            // `@assumes` put theirs in `-- "..."`, so words after the asset are prose.
+            if !note.is_blank() && ann.dialect == Dialect::Gal {
+                return Err(format!(
+                    "text after the asset `{}` is not part of `{}`: a note goes in `-- \"...\"`",
+                    asset.text,
+                    if verb == Verb::Audit { "@audit" } else { "@assumes" }
+                ));
+            }
             let asset = parse_ref(asset, K::Asset, "asset")?;
             let note = (!note.is_blank()).then(|| note.spanned());
             Ok(if verb == Verb::Audit { Body::Audit { asset, note } } else { Body::Assumes { asset, note } })
@@ -755,6 +708,7 @@ fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body
             })
         }
         Verb::Source => Err("`@source` is handled before bodies".into()),
+        Verb::Shield if !seg.is_blank() => Err("`@shield` takes only an optional `-- \"reason\"`".into()),
         Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => Ok(Body::Shield(match verb {
             Verb::ShieldBegin => ShieldKind::Begin,
             Verb::ShieldEnd => ShieldKind::End,
@@ -934,6 +888,34 @@ fn split_first_ref(seg: Segment<'_>) -> (Segment<'_>, Segment<'_>) {
     (seg.slice(0, end), seg.slice(end, seg.text.len()))
 }
 
+/// GAL's `@entitles` capability: one identifier, so that claims can be grouped and compared.
+fn is_capability(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// In GAL an asset is one token (a dotted path, a `#id` or a quoted name): an unquoted name of
+/// several words (`@transfers #t from one team to another`) is not an asset reference.
+/// ThreatSpec components may hold spaces and are not held to this.
+fn gal_assets_are_single_references(text: &str, ann: &Annotation) -> Result<(), Problem> {
+    if ann.dialect != Dialect::Gal {
+        return Ok(());
+    }
+    for (kind, r) in ann.refs() {
+        let quoted = text.as_bytes().get(r.range.start()) == Some(&b'"');
+        if let (EntityKind::Asset, RefForm::Name { name, .. }, false) = (kind, &r.form, quoted)
+            && name.value.contains(char::is_whitespace)
+        {
+            return Err(format!(
+                "`{}` is several words: an asset is a dotted path, a `#id` or a quoted name",
+                name.value
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn is_id(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -1018,8 +1000,15 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
     Ok(Ref { range, form: RefForm::Name { name: name.spanned(), id, alias } })
 }
 
-/// Evidence that a failed line was meant as an annotation (GAL spec 2.12).
-fn has_structural_evidence(verb: Verb, rest: &str) -> bool {
+/// Evidence that a failed line was meant as an annotation (GAL spec 2.12). `spelled` is the
+/// verb as written, with its `@`.
+fn has_structural_evidence(verb: Verb, spelled: &str, rest: &str) -> bool {
+    // A bare verb is an annotation begun and not finished: prose is a sentence, it has words.
+    // Only as annotations are written, in lowercase: `@Component` alone is Spring's or
+    // Angular's annotation quoted in documentation.
+    if rest.trim().is_empty() && !spelled.bytes().any(|b| b.is_ascii_uppercase()) {
+        return true;
+    }
     let has_ref =
         rest.as_bytes().windows(2).any(|w| w[0] == b'#' && (w[1].is_ascii_alphanumeric() || w[1] == b'_'));
     if has_ref || rest.contains(" -- ") || rest.trim_start().starts_with("-- ") {
@@ -1064,7 +1053,8 @@ fn grammar_of(verb: Verb) -> &'static str {
         Verb::Source => "file:<path> [line:<n>] [symbol:<name>]",
         Verb::Alias => "boundary|component|threat @id[:@id] to <name>",
         Verb::Describe => "boundary|component|threat @id[:@id] as <text>",
-        Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => "",
+        Verb::Shield => "[-- \"<reason>\"]",
+        Verb::ShieldBegin | Verb::ShieldEnd => "",
     }
 }
 
@@ -1391,6 +1381,104 @@ mod tests {
         assert_eq!(e.code, Code::UnknownVerb);
         assert_eq!(e.range.slice(text), "@mitgates");
         assert_eq!(e.fix.as_ref().unwrap().2, "@mitigates");
+    }
+
+    /// What the parser makes of one line: `annotation`, a diagnostic code, or `nothing`.
+    fn verdict(line: &str) -> &'static str {
+        let p = parse(line);
+        match (p.annotations.len(), p.errors.as_slice()) {
+            (1, []) => "annotation",
+            (0, [e]) => e.code.as_str(),
+            (0, []) => "nothing",
+            _ => panic!("{line}: {p:?}"),
+        }
+    }
+
+    #[test]
+    fn gal_prose_and_malformed_lines_follow_spec_2_12() {
+        for (line, expected) in [
+            // A bare verb is an annotation begun and not finished (not `@Component`, Spring's).
+            ("@mitigates", "malformed-annotation"),
+            ("@exposes   ", "malformed-annotation"),
+            ("@audit", "malformed-annotation"),
+            ("@Component", "prose-like-annotation"),
+            ("@comment", "annotation"),
+            // `@audit`/`@assumes` notes go in `-- "..."`; free text after the asset is prose.
+            ("@audit Shop.Api needs a second look before release", "prose-like-annotation"),
+            ("@assumes Shop.Api sits behind the gateway", "prose-like-annotation"),
+            ("@audit #api needs a second look", "malformed-annotation"),
+            ("@audit Shop.Api -- \"needs a second look\"", "annotation"),
+            ("@review WebApp:Web Is the session cookie HttpOnly?", "annotation"),
+            // A dangling `--` is structural evidence (the spec's own example), not a description.
+            ("@audit Shop.Api --", "malformed-annotation"),
+            ("@exposes Shop.Api to #xss --", "malformed-annotation"),
+            ("@exposes Shop.Api to #xss -- \"\"", "annotation"),
+            // `@feature` takes a quoted name.
+            ("@feature still claims to describe the model", "prose-like-annotation"),
+            ("@feature Checkout -- \"the basket\"", "malformed-annotation"),
+            ("@feature \"Checkout\"", "annotation"),
+            // An asset is one token in GAL: the spec's own example, and friends.
+            ("@transfers moves ownership from one team to another", "malformed-annotation"),
+            ("@exposes User Browser to #xss", "malformed-annotation"),
+            ("@validates #csrf for Web Front End", "malformed-annotation"),
+            ("@asset User Browser", "prose-like-annotation"),
+            ("@exposes Shop.Web to Cross Site Scripting", "annotation"),
+            ("@transfers #ddos from Shop.Web to Cloudflare", "annotation"),
+            // ThreatSpec components may hold spaces.
+            ("@component Web Server (WebApp:Server)", "annotation"),
+            ("@mitigates Web Server against XSS with Output Encoding", "annotation"),
+            ("@transfers #x from Web Server to Payment Provider with the contract", "annotation"),
+            // The `@entitles` capability is one identifier.
+            ("@entitles #admin to refund.issue on Shop.Payments", "annotation"),
+            ("@entitles #admin to issue refunds on Shop.Payments", "malformed-annotation"),
+            ("@entitles #admin to read/write", "malformed-annotation"),
+            // `@shield` takes only an optional reason.
+            ("@shield -- \"vendored code\"", "nothing"),
+            ("@shield is how a region is hidden from AI tools", "prose-like-annotation"),
+            ("@shield #secret-sauce", "malformed-annotation"),
+        ] {
+            assert_eq!(verdict(line), expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn shield_followed_by_prose_does_not_hide_the_next_lines() {
+        let text = "@shield is how a region is hidden from AI tools\n@exposes Shop.Api to #xss";
+        let p = parse(text);
+        assert_eq!(p.annotations.len(), 1, "{p:?}");
+        assert_eq!(p.annotations[0].verb, Verb::Exposes);
+        assert_eq!(p.errors.iter().map(|e| e.code).collect::<Vec<_>>(), [Code::ProseLikeAnnotation]);
+        assert!(p.errors[0].message.contains("`@shield [-- \"<reason>\"]`"), "{}", p.errors[0].message);
+        // A real shield still hides the rest of its comment.
+        let p = parse("@shield -- \"vendored\"\n@exposes Shop.Api to #xss");
+        assert!(p.annotations.is_empty() && p.errors.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn misspelt_verbs_before_punctuation_and_flow_typos_are_reported() {
+        for (line, expected) in [
+            ("@flowss, as the docs say", Some("@flows")),
+            ("@migitates Shop against #sqli", Some("@mitigates")),
+            ("@flow Shop.Web -> Shop.Api", Some("@flows")),
+            ("@flow #web to #api", Some("@flows")),
+            ("@Flow Web -> Api via TLS", Some("@flows")),
+            // Flow's pragma, and verbs named in a sentence, are not ours.
+            ("@flow", None),
+            ("@flow strict", None),
+            ("@comment, @shield and @feature carry no reference", None),
+            ("@flows.", None),
+        ] {
+            let p = parse(line);
+            assert!(p.annotations.is_empty(), "{line}: {p:?}");
+            let fix = p.errors.iter().map(|e| {
+                assert_eq!(e.code, Code::UnknownVerb, "{line}");
+                e.fix.as_ref().unwrap().2.as_str()
+            });
+            assert_eq!(fix.collect::<Vec<_>>(), expected.into_iter().collect::<Vec<_>>(), "{line}");
+        }
+        // The fix replaces the word, not the punctuation after it.
+        let p = parse("@flowss, as the docs say");
+        assert_eq!(p.errors[0].range.slice("@flowss, as the docs say"), "@flowss");
     }
 
     #[test]

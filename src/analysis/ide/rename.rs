@@ -407,8 +407,17 @@ fn verify_file(index: &ProjectIndex, edits: &[Edit], new_name: &str) -> Result<(
         ))
     };
     if parsed.annotations.len() != old.len() {
-        let at = edits[0].range.start();
-        return refused(old.iter().find(|a| a.range.end() >= at).map_or(at, |a| a.range.start()));
+        // A rename never adds or removes a line: the first annotation whose verb or line no
+        // longer matches is the one the new name stops from parsing.
+        let line_of =
+            |text: &str, offset: usize| text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
+        let lost = old.iter().enumerate().find(|(i, a)| {
+            parsed.annotations.get(*i).is_none_or(|n| {
+                n.verb != a.verb
+                    || line_of(&new_text, n.range.start()) != line_of(&facts.text, a.range.start())
+            })
+        });
+        return refused(lost.map_or(edits[0].range.start(), |(_, a)| a.range.start()));
     }
     for (before, after) in old.iter().zip(&parsed.annotations) {
         let (b, a) = (before.refs(), after.refs());
