@@ -148,6 +148,10 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// The diagnostic marks something unused (editors fade it out).
     pub unnecessary: bool,
+    /// The finding's effective severity (unmitigated exposures with a stated or inherited
+    /// severity), from [`crate::analysis::Analysis::exposure_severity`]; SARIF's
+    /// `security-severity` reads it.
+    pub finding_severity: Option<crate::syntax::Severity>,
 }
 
 /// Per-code level overrides: `code=error|warning|note|off` (the CLI's `--severity`, later the
@@ -210,6 +214,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            finding_severity: None,
         }
     }
 

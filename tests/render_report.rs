@@ -138,3 +138,24 @@ fn cli_writes_default_and_output_file() {
     let (code, _) = run(dir.path(), &["report", "--format", "pdf"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn open_exposures_show_their_own_severity_in_the_authors_word() {
+    // Issue 14 §2: a `[low]` exposure of a critical threat is Low; `[P1]` is High, shown as P1.
+    let text = "# @threat SQL Injection (#sqli) [critical]\n\
+                # @exposes App.Admin to #sqli [low]\n\
+                # @exposes App.Search to #sqli\n\
+                # @exposes App.Audit to #sqli [P1]\n";
+    let md = report_of(&index_of(&[("app.py", text)]), 1, "severity");
+    // The open-exposures row of the annotation on `line` (its Where cell links it).
+    let row = |line: u32| {
+        let link = format!("| [app.py:{line}](app.py#L{line}) |");
+        md.lines()
+            .find(|l| l.contains(&link) && !l.contains("unmitigated-exposure"))
+            .unwrap_or_else(|| panic!("no row for line {line}: {md}"))
+            .to_string()
+    };
+    assert!(row(2).starts_with("| Low |"), "{}", row(2));
+    assert!(row(3).starts_with("| Critical |"), "{}", row(3));
+    assert!(row(4).starts_with("| High (P1) |"), "{}", row(4));
+}

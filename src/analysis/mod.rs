@@ -9,12 +9,15 @@
 
 mod diagnostics;
 pub mod ide;
+mod severity;
 mod suggest;
+
+pub use severity::StatedSeverity;
 
 use crate::diagnostic::{Diagnostic, FilePath, Level};
 use crate::model::FileFacts;
 use crate::model::{EntityKey, ProjectIndex, Resolved};
-use crate::syntax::{Body, EntityKind, Severity};
+use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHashSet};
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,8 +56,8 @@ pub struct Analysis {
     pub dangling: Vec<(FilePath, crate::model::RefFact, String)>,
     /// Entities referenced by at least one annotation other than their own definition.
     pub used: HashSet<EntityKey>,
-    /// Severity given on a threat's definition (the highest if several).
-    pub threat_severity: HashMap<EntityKey, Severity>,
+    /// Severity given on a threat's definition (the highest if several), as written.
+    pub threat_severity: HashMap<EntityKey, StatedSeverity>,
     /// `(asset key, threat)` pairs covered by a mitigation, acceptance or transfer.
     covered: HashSet<(String, EntityKey)>,
     /// The index's tables revision and the facts each file was resolved from, so
@@ -116,11 +119,16 @@ impl Analysis {
                             {
                                 analysis.used.insert(e.clone());
                             }
-                            if let (Body::Define { kind: EntityKind::Threat, .. }, Some(sev)) =
-                                (&ann.body, &ann.severity)
+                            if let Body::Define { kind: EntityKind::Threat, .. } = &ann.body
+                                && let Some(sev) = StatedSeverity::of(facts, ann)
                             {
-                                let slot = analysis.threat_severity.entry(e.clone()).or_insert(sev.value);
-                                *slot = (*slot).max(sev.value);
+                                match analysis.threat_severity.get_mut(e) {
+                                    Some(slot) if slot.value >= sev.value => {}
+                                    Some(slot) => *slot = sev,
+                                    None => {
+                                        analysis.threat_severity.insert(e.clone(), sev);
+                                    }
+                                }
                             }
                         }
                     }

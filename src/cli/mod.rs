@@ -525,6 +525,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            finding_severity: None,
         };
         let warn = [d(Level::Note), d(Level::Warning)];
         assert!(!FailOn::Error.fails(&warn));

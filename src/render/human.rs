@@ -254,6 +254,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            finding_severity: None,
         };
         let out = render(&index, &[d], &Summary::default(), false);
         let caret_line = out.lines().nth(3).unwrap();
@@ -273,6 +274,7 @@ mod tests {
             related: vec![],
             fix: None,
             unnecessary: false,
+            finding_severity: None,
         };
         let out = render(&index, &[d], &Summary::default(), false);
         assert!(!out.contains('\u{1b}') && !out.contains('\u{202E}') && !out.contains('\u{7}'));

@@ -172,6 +172,7 @@ pub(crate) mod test_support {
                 related: vec![],
                 fix: None,
                 unnecessary: true,
+                finding_severity: None,
             },
             Diagnostic {
                 code: Code::UnmitigatedExposure,
@@ -193,6 +194,7 @@ pub(crate) mod test_support {
                     }],
                 }),
                 unnecessary: false,
+                finding_severity: None,
             },
             Diagnostic {
                 code: Code::ProseLikeAnnotation,
@@ -203,6 +205,7 @@ pub(crate) mod test_support {
                 related: vec![],
                 fix: None,
                 unnecessary: false,
+                finding_severity: None,
             },
         ];
         (index, diagnostics)

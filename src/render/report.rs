@@ -66,8 +66,9 @@ pub enum Inline {
     Strong(&'static str),
     /// Fixed wording set as code (`stride:`).
     Code(&'static str),
-    /// A severity; `confirmed` marks a confirmed finding.
-    Severity { severity: Option<Severity>, confirmed: bool },
+    /// A severity; `word` is the author's word when it is not the severity's own (`P1` for
+    /// high); `confirmed` marks a confirmed finding.
+    Severity { severity: Option<Severity>, word: Option<String>, confirmed: bool },
     /// A short fixed status (STRIDE coverage, diagnostic level) with its tone, so a writer can
     /// style it on top of the words.
     Flag { text: &'static str, tone: Tone },
@@ -213,12 +214,15 @@ impl Gather<'_, '_> {
         vec![text(rel.description().or(rel.details()).unwrap_or(""))]
     }
 
-    fn severity(&self, rel: &Rel<'_>, threat: usize) -> Option<Severity> {
-        rel.ann
-            .severity
-            .as_ref()
-            .map(|s| s.value)
-            .or_else(|| rel.entity(threat).and_then(|t| self.model.info(t)).and_then(|i| i.severity))
+    /// The effective severity (the analysis' rule) and the author's word when it differs.
+    fn severity(&self, rel: &Rel<'_>, threat: usize) -> (Option<Severity>, Option<String>) {
+        match self.model.analysis.exposure_severity(rel.facts, rel.ann, rel.entity(threat)) {
+            Some(s) => {
+                let word = (!s.word.eq_ignore_ascii_case(s.value.as_str())).then_some(s.word);
+                (Some(s.value), word)
+            }
+            None => (None, None),
+        }
     }
 
     fn open_table(&self) -> Table {
@@ -238,13 +242,13 @@ impl Gather<'_, '_> {
                     continue;
                 }
             }
-            let severity = self.severity(rel, t);
+            let (severity, word) = self.severity(rel, t);
             rows.push((
                 std::cmp::Reverse((severity, confirmed)),
                 rel.file().to_string(),
                 rel.line(),
                 vec![
-                    vec![Inline::Severity { severity, confirmed }],
+                    vec![Inline::Severity { severity, word, confirmed }],
                     self.arg(rel, a),
                     self.arg(rel, t),
                     Self::location(rel),

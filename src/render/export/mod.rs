@@ -346,7 +346,7 @@ impl<'a> Model<'a> {
         for (e, info) in &mut entities {
             info.name = index.display_name(e);
             if let Some(sev) = analysis.threat_severity.get(e) {
-                info.severity = Some(*sev);
+                info.severity = Some(sev.value);
             }
         }
         // ThreatSpec ids: the slug of the key (else of the name); a clash or an empty slug
