@@ -159,3 +159,23 @@ fn open_exposures_show_their_own_severity_in_the_authors_word() {
     assert!(row(3).starts_with("| Critical |"), "{}", row(3));
     assert!(row(4).starts_with("| High (P1) |"), "{}", row(4));
 }
+
+#[test]
+fn stride_per_element_lists_unclassified_threats_and_no_flow_rows() {
+    // Issue 14 §4: no default category (SSRF is S and I, not T); a threat with no evidence is
+    // named as unclassified on its element; flows, which cannot carry threats, get no rows.
+    let text = "# @threat SSRF (#ssrf) cwe:CWE-918\n# @threat Odd Thing (#odd)\n\
+                # @exposes Shop.Api to #ssrf\n# @exposes Shop.Api to #odd\n\
+                # @flows Shop.Web -> Shop.Api via HTTPS\n";
+    let md = report_of(&index_of(&[("app.py", text)]), 1, "stride");
+    let section = &md[md.find("## STRIDE per element").unwrap()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    assert!(section.contains("| Unclassified threats |"), "{section}");
+    let api = section.lines().find(|l| l.starts_with("| Shop.Api |")).unwrap_or_else(|| panic!("{section}"));
+    assert_eq!(
+        api,
+        "| Shop.Api | process | ✓ recorded | ✗ none | ✗ none | ✓ recorded | ✗ none | ✗ none | Odd Thing |"
+    );
+    assert!(!section.contains("data flow"), "{section}");
+    assert!(!section.contains("Shop.Web → Shop.Api"), "{section}");
+}

@@ -4,12 +4,13 @@
 //! ([`diagnostics`], computed once per analysis, with the bounded "did you mean" search of
 //! `suggest`), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
-//! inlay hints), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
+//! inlay hints), the severity rule (`severity`) and the STRIDE mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
 //! types.
 
 mod diagnostics;
 pub mod ide;
 mod severity;
+pub mod stride;
 mod suggest;
 
 pub use severity::StatedSeverity;

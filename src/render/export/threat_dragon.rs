@@ -10,7 +10,7 @@
 //!   no two nodes overlap and every box holds exactly its members.
 //! - Threats sit under `data.threats` of the node they concern (Threat Dragon reads them there,
 //!   whatever the schema says), one per distinct threat: `type` is the first STRIDE category
-//!   (see [`super`]), `status` Open/Mitigated/Accepted/Transferred (see [`super`]), `severity`
+//!   (see [`super`]; empty, no category chosen, when the threat is unclassified), `status` Open/Mitigated/Accepted/Transferred (see [`super`]), `severity`
 //!   from the threat's severity (else `TBD`), `description` the threat's description and where
 //!   it is exposed, `mitigation` the controls and notes of the `@mitigates`/`@accepts`/
 //!   `@transfers` annotations that cover it. `data.hasOpenThreats` is true when one is Open.
@@ -274,7 +274,8 @@ fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>>
         let mitigation =
             notes.get(&(asset.key.clone(), threat.clone())).map(|n| n.join("\n")).unwrap_or_default();
         let stride = model.stride(&threat);
-        let ty = stride.iter().next().map_or("Tampering", |s| s.name());
+        // No category chosen (Threat Dragon's empty type) when nothing classifies the threat.
+        let ty = stride.iter().next().map_or("", |s| s.name());
         let value = json!({
             "id": uuid_for("td-threat", &format!("{node}\n{}", entity_text(&threat))),
             "title": model.name(&threat),
