@@ -357,3 +357,22 @@ fn stride_comes_from_evidence_and_unclassified_threats_export_without_one() {
     schemas::assert_valid("threat-composer-v1.schema.json", &e.composer);
     schemas::assert_valid("threat-dragon-v2.schema.json", &e.dragon);
 }
+
+#[test]
+fn threat_dragon_severity_is_the_exposures_own() {
+    // Issue 14 §2: a `[low]` exposure of a critical threat is Low on its node; an exposure
+    // stating nothing inherits Critical.
+    let index = index_of(&[(
+        "a.py",
+        "# @threat SQL Injection (#sqli) [critical]\n\
+         # @exposes Shop.Admin to #sqli [low]\n# @exposes Shop.Api to #sqli\n",
+    )]);
+    let e = exports(&index);
+    let cells = e.dragon["detail"]["diagrams"][0]["cells"].as_array().unwrap();
+    let severity_on = |node: &str| {
+        let cell = cells.iter().find(|c| c["data"]["name"] == node).unwrap_or_else(|| panic!("no {node}"));
+        cell["data"]["threats"][0]["severity"].as_str().unwrap().to_string()
+    };
+    assert_eq!(severity_on("Shop.Admin"), "Low");
+    assert_eq!(severity_on("Shop.Api"), "Critical");
+}
