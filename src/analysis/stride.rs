@@ -173,6 +173,7 @@ pub const MAPPING: &[Row] = &[
     cwe(285, "E", Weak, "improper authorization"),
     cwe(345, "T", Weak, "insufficient verification of data authenticity: forged data is accepted"),
     cwe(347, "T", Weak, "improper verification of a cryptographic signature"),
+    cwe(248, "D", Weak, "uncaught exception: CWE lists a crash or exit (DoS) as the consequence"),
     cwe(1333, "D", Weak, "inefficient regular expression (ReDoS)"),
     cwe(1321, "TE", Weak, "prototype pollution: modifies object prototypes, can lead to code execution"),
     // CWE-699 categories (a reference to the category itself).
