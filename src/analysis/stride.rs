@@ -314,6 +314,8 @@ mod tests {
         assert!(rows(Source::CweWeakness).all(|r| !r.letters.is_empty()));
         assert!(rows(Source::CweCategory).all(|r| r.why.starts_with("category ")));
         assert_eq!(letters(&["cwe:CWE-778"]), "R");
+        // GuardLink's expense-api cites CWE-248 for a 500 on malformed input.
+        assert_eq!(letters(&["cwe:CWE-248"]), "D");
         assert_eq!(letters(&["cwe:CWE-1211"]), "S");
         assert_eq!(letters(&["cwe:CWE-1210"]), "R");
     }
