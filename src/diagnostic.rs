@@ -171,6 +171,10 @@ pub struct Diagnostic {
     /// at the source location that the annotation's `@source` anchors to (`file`/`range`).
     /// Also the first of `related`.
     pub sidecar: Option<Related>,
+    /// The finding's effective severity (unmitigated exposures with a stated or inherited
+    /// severity), from [`crate::analysis::Analysis::exposure_severity`]; SARIF's
+    /// `security-severity` reads it.
+    pub finding_severity: Option<crate::syntax::Severity>,
 }
 
 impl Diagnostic {
@@ -258,6 +262,7 @@ mod tests {
             fix: None,
             unnecessary: false,
             sidecar: None,
+            finding_severity: None,
         }
     }
 

@@ -226,3 +226,38 @@ fn misspelt_verbs_are_reported_in_files_without_a_correctly_spelt_verb() {
         "{v}"
     );
 }
+
+#[test]
+fn sarif_security_severity_is_the_exposures_own() {
+    // Issue 14 §2: GitHub code scanning buckets `security-severity` (over 9.0 critical, up to
+    // 3.9 low); a `[low]` exposure of a critical threat is low, a `[critical]` one critical,
+    // and the ruleId stays `unmitigated-exposure` for both.
+    let dir = tempdir();
+    let d = dir.path();
+    write(
+        d,
+        "app.py",
+        "# @threat SQL Injection (#sqli) [critical]\n# @threat Log Forging (#logs)\n\
+         # @exposes App.Admin to #sqli [low]\n# @exposes App.Search to #sqli\n\
+         # @exposes App.Audit to #logs\n",
+    );
+    let r = run(d, &["check", "--format", "sarif"]);
+    let log = r.json();
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let score = |line: u64| {
+        let r = results
+            .iter()
+            .find(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"] == line)
+            .unwrap_or_else(|| panic!("no result on line {line}: {log}"));
+        assert_eq!(r["ruleId"], "unmitigated-exposure");
+        r["properties"]["security-severity"].as_str().unwrap().parse::<f64>().unwrap()
+    };
+    assert!(score(3) <= 3.9, "[low] must be Low: {}", score(3));
+    assert!(score(4) > 9.0, "inherited [critical] must be Critical: {}", score(4));
+    let unstated = score(5);
+    assert!((7.0..9.0).contains(&unstated), "no stated severity stays High: {unstated}");
+    // No rule-level score that a consumer would prefer to the result's.
+    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules[0]["properties"].get("security-severity").is_none(), "{}", rules[0]);
+}

@@ -222,3 +222,32 @@ fn dotted_and_colon_paths_are_one_component_and_ancestors_cover_children() {
         "#,
     );
 }
+
+#[test]
+fn an_exposure_states_its_own_severity_else_inherits_its_threats() {
+    // Issue 14 §2: the exposure's own severity when it states one (even below its threat's),
+    // else the threat's; printed as written (`P1` stays `P1` and counts as high).
+    let diagnostics = check_diagnostics(
+        r#"
+        //- /defs.gal
+        @threat SQL Injection (#sqli) [critical]
+        @threat Log Forging (#log-forging) [P1]
+        //- /app.py
+        # @exposes App.Admin to #sqli [low]
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
+        # @exposes App.Search to #sqli
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error unmitigated-exposure
+        # @exposes App.Audit to #log-forging
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error unmitigated-exposure
+        # @exposes App.Export to #log-forging [medium]
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
+        "#,
+    );
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    let with =
+        |asset: &str| *messages.iter().find(|m| m.contains(asset)).unwrap_or_else(|| panic!("{messages:?}"));
+    assert!(with("App.Admin").contains("[low]"), "{messages:?}");
+    assert!(with("App.Search").contains("[critical]"), "{messages:?}");
+    assert!(with("App.Audit").contains("[P1]"), "{messages:?}");
+    assert!(with("App.Export").contains("[medium]"), "{messages:?}");
+}

@@ -63,7 +63,10 @@ fn webshop_page_is_inert_and_complete() {
     assert!(html.matches("<table").count() >= 10, "tables");
     assert!(html.contains("<th scope=\"col\">Severity</th>"));
     // Severity in words, locations as text and relative links.
-    assert!(html.contains("<span class=\"sev sev-high\">High</span>"), "severity as text");
+    assert!(
+        html.contains("<span class=\"sev sev-high\">High (P1)</span>"),
+        "severity as text, the author's word kept"
+    );
     assert!(html.contains("<a href=\"../api/orders.py\">api/orders.py:49</a>"), "location link");
     assert!(html.contains("<dt>Files scanned</dt><dd>15</dd>"), "summary counts");
     assert!(html.contains("@media print"), "print stylesheet");

@@ -138,3 +138,44 @@ fn cli_writes_default_and_output_file() {
     let (code, _) = run(dir.path(), &["report", "--format", "pdf"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn open_exposures_show_their_own_severity_in_the_authors_word() {
+    // Issue 14 §2: a `[low]` exposure of a critical threat is Low; `[P1]` is High, shown as P1.
+    let text = "# @threat SQL Injection (#sqli) [critical]\n\
+                # @exposes App.Admin to #sqli [low]\n\
+                # @exposes App.Search to #sqli\n\
+                # @exposes App.Audit to #sqli [P1]\n";
+    let md = report_of(&index_of(&[("app.py", text)]), 1, "severity");
+    // The open-exposures row of the annotation on `line` (its Where cell links it).
+    let row = |line: u32| {
+        let link = format!("| [app.py:{line}](app.py#L{line}) |");
+        md.lines()
+            .find(|l| l.contains(&link) && !l.contains("unmitigated-exposure"))
+            .unwrap_or_else(|| panic!("no row for line {line}: {md}"))
+            .to_string()
+    };
+    assert!(row(2).starts_with("| Low |"), "{}", row(2));
+    assert!(row(3).starts_with("| Critical |"), "{}", row(3));
+    assert!(row(4).starts_with("| High (P1) |"), "{}", row(4));
+}
+
+#[test]
+fn stride_per_element_lists_unclassified_threats_and_no_flow_rows() {
+    // Issue 14 §4: no default category (SSRF is S and I, not T); a threat with no evidence is
+    // named as unclassified on its element; flows, which cannot carry threats, get no rows.
+    let text = "# @threat SSRF (#ssrf) cwe:CWE-918\n# @threat Odd Thing (#odd)\n\
+                # @exposes Shop.Api to #ssrf\n# @exposes Shop.Api to #odd\n\
+                # @flows Shop.Web -> Shop.Api via HTTPS\n";
+    let md = report_of(&index_of(&[("app.py", text)]), 1, "stride");
+    let section = &md[md.find("## STRIDE per element").unwrap()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    assert!(section.contains("| Unclassified threats |"), "{section}");
+    let api = section.lines().find(|l| l.starts_with("| Shop.Api |")).unwrap_or_else(|| panic!("{section}"));
+    assert_eq!(
+        api,
+        "| Shop.Api | process | ✓ recorded | ✗ none | ✗ none | ✓ recorded | ✗ none | ✗ none | Odd Thing |"
+    );
+    assert!(!section.contains("data flow"), "{section}");
+    assert!(!section.contains("Shop.Web → Shop.Api"), "{section}");
+}

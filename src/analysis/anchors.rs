@@ -122,6 +122,7 @@ pub(super) fn apply(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
                     fix: None,
                     unnecessary: false,
                     sidecar: None,
+                    finding_severity: None,
                 };
                 if let (Some(now), Some(line)) = (move_to, &anchor.origin.line) {
                     d.fix = Some(Fix {

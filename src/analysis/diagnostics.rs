@@ -16,7 +16,7 @@ use super::suggest::{Suggester, Suggestion};
 use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
 use crate::model::names::{ancestors, normalize_name};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
-use crate::syntax::{Body, EntityKind, Severity};
+use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -48,6 +48,7 @@ fn diag(code: Code, file: &FilePath, range: crate::text::TextRange, message: Str
         fix: None,
         unnecessary: false,
         sidecar: None,
+        finding_severity: None,
     }
 }
 
@@ -188,8 +189,7 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
                     if analysis.is_covered(asset, threat) {
                         continue;
                     }
-                    let threat_severity = analysis.threat_severity.get(threat).copied();
-                    let severity = ann.severity.as_ref().map(|s| s.value).max(threat_severity);
+                    let severity = analysis.exposure_severity(facts, ann, Some(threat));
                     let mut d = diag(
                         Code::UnmitigatedExposure,
                         &facts.path,
@@ -198,12 +198,13 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
                             "`{}` is exposed to {}{} and nothing mitigates, accepts or transfers it",
                             facts.slice(facts.refs[i][0].range),
                             threat_label(index, threat, facts.slice(facts.refs[i][1].range)),
-                            severity.map_or(String::new(), |s| format!(" [{}]", s.as_str())),
+                            severity.as_ref().map_or(String::new(), |s| format!(" [{s}]")),
                         ),
                     );
-                    if severity.is_some_and(Severity::is_serious) {
+                    if severity.as_ref().is_some_and(|s| s.value.is_serious()) {
                         d.level = Level::Error;
                     }
+                    d.finding_severity = severity.map(|s| s.value);
                     add_definition_notes(index, threat, &mut d);
                     out.push(d);
                 }

@@ -4,18 +4,22 @@
 //! ([`diagnostics`], computed once per analysis, with the bounded "did you mean" search of
 //! `suggest`), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
-//! inlay hints), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
+//! inlay hints), the severity rule (`severity`) and the STRIDE mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
 //! types.
 
 mod anchors;
 mod diagnostics;
 pub mod ide;
+mod severity;
+pub mod stride;
 mod suggest;
+
+pub use severity::StatedSeverity;
 
 use crate::diagnostic::{Diagnostic, FilePath, Level};
 use crate::model::FileFacts;
 use crate::model::{EntityKey, ProjectIndex, Resolved};
-use crate::syntax::{Body, EntityKind, Severity};
+use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHashSet};
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -54,8 +58,8 @@ pub struct Analysis {
     pub dangling: Vec<(FilePath, crate::model::RefFact, String)>,
     /// Entities referenced by at least one annotation other than their own definition.
     pub used: HashSet<EntityKey>,
-    /// Severity given on a threat's definition (the highest if several).
-    pub threat_severity: HashMap<EntityKey, Severity>,
+    /// Severity given on a threat's definition (the highest if several), as written.
+    pub threat_severity: HashMap<EntityKey, StatedSeverity>,
     /// `(asset key, threat)` pairs covered by a mitigation, acceptance or transfer.
     covered: HashSet<(String, EntityKey)>,
     /// The index's tables revision and the facts each file was resolved from, so
@@ -117,11 +121,16 @@ impl Analysis {
                             {
                                 analysis.used.insert(e.clone());
                             }
-                            if let (Body::Define { kind: EntityKind::Threat, .. }, Some(sev)) =
-                                (&ann.body, &ann.severity)
+                            if let Body::Define { kind: EntityKind::Threat, .. } = &ann.body
+                                && let Some(sev) = StatedSeverity::of(facts, ann)
                             {
-                                let slot = analysis.threat_severity.entry(e.clone()).or_insert(sev.value);
-                                *slot = (*slot).max(sev.value);
+                                match analysis.threat_severity.get_mut(e) {
+                                    Some(slot) if slot.value >= sev.value => {}
+                                    Some(slot) => *slot = sev,
+                                    None => {
+                                        analysis.threat_severity.insert(e.clone(), sev);
+                                    }
+                                }
                             }
                         }
                     }

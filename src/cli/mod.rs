@@ -530,6 +530,7 @@ mod tests {
             fix: None,
             unnecessary: false,
             sidecar: None,
+            finding_severity: None,
         };
         let warn = [d(Level::Note), d(Level::Warning)];
         assert!(!FailOn::Error.fails(&warn));

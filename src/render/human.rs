@@ -255,6 +255,7 @@ mod tests {
             fix: None,
             unnecessary: false,
             sidecar: None,
+            finding_severity: None,
         };
         let out = render(&index, &[d], &Summary::default(), false);
         let caret_line = out.lines().nth(3).unwrap();
@@ -275,6 +276,7 @@ mod tests {
             fix: None,
             unnecessary: false,
             sidecar: None,
+            finding_severity: None,
         };
         let out = render(&index, &[d], &Summary::default(), false);
         assert!(!out.contains('\u{1b}') && !out.contains('\u{202E}') && !out.contains('\u{7}'));

@@ -173,6 +173,7 @@ pub(crate) mod test_support {
                 fix: None,
                 unnecessary: true,
                 sidecar: None,
+                finding_severity: None,
             },
             Diagnostic {
                 code: Code::UnmitigatedExposure,
@@ -195,6 +196,7 @@ pub(crate) mod test_support {
                 }),
                 unnecessary: false,
                 sidecar: None,
+                finding_severity: None,
             },
             Diagnostic {
                 code: Code::ProseLikeAnnotation,
@@ -206,6 +208,7 @@ pub(crate) mod test_support {
                 fix: None,
                 unnecessary: false,
                 sidecar: None,
+                finding_severity: None,
             },
         ];
         (index, diagnostics)

@@ -360,16 +360,17 @@ fn inlines(items: &[Inline], prefix: Option<&str>) -> String {
             Inline::Code(t) => {
                 let _ = write!(out, "<code>{}</code>", escape(t));
             }
-            Inline::Severity { severity, confirmed } => {
+            Inline::Severity { severity, word, confirmed } => {
                 let title = super::export::severity_title(*severity);
                 let class = severity_class(*severity);
+                let word = word.as_ref().map_or(String::new(), |w| format!(" ({})", escape(w)));
                 if *confirmed {
                     let _ = write!(
                         out,
-                        "<strong class=\"sev {class}\">{title}</strong> <strong>(confirmed finding)</strong>"
+                        "<strong class=\"sev {class}\">{title}{word}</strong> <strong>(confirmed finding)</strong>"
                     );
                 } else {
-                    let _ = write!(out, "<span class=\"sev {class}\">{title}</span>");
+                    let _ = write!(out, "<span class=\"sev {class}\">{title}{word}</span>");
                 }
             }
             Inline::Flag { text, tone } => {

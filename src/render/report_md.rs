@@ -88,12 +88,13 @@ fn inlines(items: &[Inline], prefix: &str) -> String {
             Inline::Code(t) => {
                 let _ = write!(out, "`{t}`");
             }
-            Inline::Severity { severity, confirmed } => {
+            Inline::Severity { severity, word, confirmed } => {
                 let title = super::export::severity_title(*severity);
+                let word = word.as_ref().map_or(String::new(), |w| format!(" ({})", escape(w)));
                 if *confirmed {
-                    let _ = write!(out, "**{title}** (confirmed finding)");
+                    let _ = write!(out, "**{title}**{word} (confirmed finding)");
                 } else {
-                    out.push_str(title);
+                    let _ = write!(out, "{title}{word}");
                 }
             }
             Inline::Location { file, line } => {

@@ -6,6 +6,11 @@
 //! scan's base directory. Columns are Unicode code points (`columnKind: "unicodeCodePoints"`),
 //! 1-based, end exclusive.
 //!
+//! Severity: each `unmitigated-exposure` result carries `properties.security-severity` from the
+//! exposure's effective severity ([`crate::analysis::Analysis::exposure_severity`], recorded in
+//! [`Diagnostic::finding_severity`]); its rule carries none, since consumers that find a
+//! rule-level score use it first. `confirmed-finding` keeps a rule-level 9.0.
+//!
 //! Fingerprint: `partialFingerprints.primaryLocationLineHash` is the first 16 hex digits of
 //! SHA-256 over the rule id, a NUL byte, and the primary location's whole source line with all
 //! whitespace removed, followed by `:N`, where N counts results with the same hash in the same
@@ -98,11 +103,34 @@ pub fn rule_name(code: Code) -> String {
         .collect()
 }
 
-/// GitHub's `security-severity` (a CVSS-like score as a string) for the security rules.
+/// The rule-level `security-severity` (a CVSS-like score as a string), for the rules whose
+/// every result has the same severity. `unmitigated-exposure` has none: its results carry
+/// their own ([`result_security_severity`]), since a consumer that finds a rule-level score
+/// uses it before the result's (GitLab documents that order), and an exposure's severity is
+/// what its author wrote.
 pub fn security_severity(code: Code) -> Option<&'static str> {
     match code {
-        Code::UnmitigatedExposure => Some("7.5"),
         Code::ConfirmedFinding => Some("9.0"),
+        _ => None,
+    }
+}
+
+/// Whether the code is a security finding (tagged `security`).
+fn is_security(code: Code) -> bool {
+    matches!(code, Code::UnmitigatedExposure | Code::ConfirmedFinding)
+}
+
+/// A result's own `security-severity`: the finding's effective severity as a score in the
+/// band GitHub maps it to (over 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, up to 3.9 low);
+/// an unmitigated exposure that states no severity scores 7.5 (high), as the rule did before.
+fn result_security_severity(d: &Diagnostic) -> Option<&'static str> {
+    use crate::syntax::Severity;
+    match (d.code, d.finding_severity) {
+        (_, Some(Severity::Critical)) => Some("9.5"),
+        (_, Some(Severity::High)) => Some("8.0"),
+        (_, Some(Severity::Medium)) => Some("5.5"),
+        (_, Some(Severity::Low)) => Some("3.0"),
+        (Code::UnmitigatedExposure, None) => Some("7.5"),
         _ => None,
     }
 }
@@ -120,7 +148,8 @@ fn doc(code: Code) -> RuleDoc {
         Code::UnmitigatedExposure => RuleDoc {
             full: "An `@exposes` annotation says an asset is exposed to a threat, and no \
                 `@mitigates`, `@accepts` or `@transfers` anywhere in the project covers that \
-                asset and threat. Exposures of high or critical severity are errors.",
+                asset and threat. An exposure's severity is its own when it states one, else its \
+                threat's; high or critical ones are errors.",
             fix: "Implement a control and record it with `@mitigates <asset> against <threat> \
                 using <control>` next to the code that mitigates the threat.",
             silence: "If the risk is knowingly taken, record that with `@accepts <threat> on \
@@ -219,7 +248,7 @@ fn rule(code: Code) -> Value {
     let (full, fix, silence) = (collapse(d.full), collapse(d.fix), collapse(d.silence));
     let summary = code.summary();
     let mut tags = vec!["threat-model"];
-    if security_severity(code).is_some() {
+    if is_security(code) {
         tags.insert(0, "security");
     } else {
         tags.push("annotations");
@@ -284,6 +313,9 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
         "locations": [{ "physicalLocation": physical(index, &d.file, d.range, true) }],
         "partialFingerprints": { "primaryLocationLineHash": fingerprint },
     });
+    if let Some(score) = result_security_severity(d) {
+        r["properties"] = json!({ "security-severity": score });
+    }
     if !d.related.is_empty() {
         r["relatedLocations"] = d
             .related
@@ -445,7 +477,7 @@ mod tests {
             assert!(rule["properties"]["tags"].as_array().unwrap().contains(&json!("threat-model")));
         }
         assert_eq!(rules[0]["name"], "UnmitigatedExposure");
-        assert_eq!(rules[0]["properties"]["security-severity"], "7.5");
+        assert!(rules[0]["properties"].get("security-severity").is_none());
         assert_eq!(rules[1]["properties"]["security-severity"], "9.0");
         assert!(rules[2]["properties"].get("security-severity").is_none());
     }
@@ -494,6 +526,7 @@ mod tests {
             fix: None,
             unnecessary: false,
             sidecar: None,
+            finding_severity: None,
         }
     }
 

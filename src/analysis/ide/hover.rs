@@ -137,7 +137,7 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
     }
     let mut facts_line: Vec<String> = Vec::new();
     if let Some(sev) = analysis.threat_severity.get(entity) {
-        facts_line.push(format!("severity **{}**", sev.as_str()));
+        facts_line.push(format!("severity **{}**", escape_markdown(&sev.word)));
     }
     facts_line.extend(external.iter().map(|r| escape_markdown(r)));
     if !facts_line.is_empty() {

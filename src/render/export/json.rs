@@ -11,7 +11,8 @@
 //! }
 //! Entity   = {"key", "name", "description"?, "severity"?, "refs": [..], "source",
 //!             "file"?, "line"?,            // first definition, when declared
-//!             "stride": ["S".."E"]?        // threats only (see the export module docs)
+//!             "stride": ["S".."E"]?        // threats only; [] when unclassified (see the
+//!                                          // export module docs)
 //!            }
 //! Relation = {"kind": "exposes" | "mitigates" | "flows" | ...,   // canonical verb
 //!             "source",

@@ -3,8 +3,7 @@
 //!
 //! Owns: the shared view of the model every export reads ([`Model`]: annotations as
 //! [`Relation`]s, entities with their names, descriptions, severities and external references),
-//! deterministic identifiers ([`uuid_for`], [`Model::threatspec_id`]), the STRIDE rule
-//! ([`stride_of`]) and the per-threat status rule ([`Model::threat_status`]). Must never: trust
+//! deterministic identifiers ([`uuid_for`], [`Model::threatspec_id`]) and the per-threat status rule ([`Model::threat_status`]). Must never: trust
 //! annotation text (it only ever reaches `serde_json` strings, cleaned by [`to_pretty`] and
 //! escaped by serde), or put anything into an id that does not come from an entity key.
 //!
@@ -20,14 +19,11 @@
 //!
 //! # STRIDE
 //!
-//! A threat's STRIDE category comes from a `stride:` external reference on its definition or
-//! on any annotation naming it (`stride:T`, `stride:tampering`, `stride:information-disclosure`;
-//! letters may be combined: `stride:STE`); else from its `cwe:` references through a small
-//! built-in map (CWE-89/79/78/22 Tampering; 287/306/384 Spoofing; 200/311/319/639 Information
-//! disclosure; 400/770 Denial of service; 269/862/863 Elevation of privilege; 778/117
-//! Repudiation); else it is **Tampering** (the category most code-level threats fall into, and
-//! Threat Dragon needs one). Exports that carry several categories (Threat Composer) list them
-//! all; Threat Dragon takes the first in S, T, R, I, D, E order.
+//! A threat's categories are [`crate::analysis::stride`]'s (an explicit `stride:` reference,
+//! else the documented CWE/OWASP mapping, else none: *unclassified*). Exports that carry
+//! several categories (Threat Composer, the JSON model) list them all and leave an
+//! unclassified threat without one; Threat Dragon takes the first in S, T, R, I, D, E order,
+//! and an empty `type` (no category chosen) for an unclassified threat.
 //!
 //! # Threat status (per asset and threat)
 //!
@@ -82,110 +78,7 @@ pub fn entity_text(e: &EntityKey) -> String {
     format!("{}:{}", e.kind.as_str(), e.key)
 }
 
-/// STRIDE categories, in S, T, R, I, D, E order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Stride {
-    Spoofing,
-    Tampering,
-    Repudiation,
-    InformationDisclosure,
-    DenialOfService,
-    ElevationOfPrivilege,
-}
-
-impl Stride {
-    pub fn letter(self) -> &'static str {
-        match self {
-            Stride::Spoofing => "S",
-            Stride::Tampering => "T",
-            Stride::Repudiation => "R",
-            Stride::InformationDisclosure => "I",
-            Stride::DenialOfService => "D",
-            Stride::ElevationOfPrivilege => "E",
-        }
-    }
-    /// Threat Dragon's spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stride::Spoofing => "Spoofing",
-            Stride::Tampering => "Tampering",
-            Stride::Repudiation => "Repudiation",
-            Stride::InformationDisclosure => "Information disclosure",
-            Stride::DenialOfService => "Denial of service",
-            Stride::ElevationOfPrivilege => "Elevation of privilege",
-        }
-    }
-    fn from_letter(c: char) -> Option<Stride> {
-        Some(match c.to_ascii_uppercase() {
-            'S' => Stride::Spoofing,
-            'T' => Stride::Tampering,
-            'R' => Stride::Repudiation,
-            'I' => Stride::InformationDisclosure,
-            'D' => Stride::DenialOfService,
-            'E' => Stride::ElevationOfPrivilege,
-            _ => return None,
-        })
-    }
-    fn from_word(w: &str) -> Option<Stride> {
-        let w: String =
-            w.chars().filter(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
-        Some(match w.as_str() {
-            "spoofing" => Stride::Spoofing,
-            "tampering" => Stride::Tampering,
-            "repudiation" => Stride::Repudiation,
-            "informationdisclosure" | "disclosure" => Stride::InformationDisclosure,
-            "denialofservice" | "dos" => Stride::DenialOfService,
-            "elevationofprivilege" | "elevation" | "eop" => Stride::ElevationOfPrivilege,
-            _ => return None,
-        })
-    }
-}
-
-/// The built-in CWE -> STRIDE map (see the module docs).
-fn stride_of_cwe(n: u32) -> Option<Stride> {
-    Some(match n {
-        89 | 79 | 78 | 22 => Stride::Tampering,
-        287 | 306 | 384 => Stride::Spoofing,
-        200 | 311 | 319 | 639 => Stride::InformationDisclosure,
-        400 | 770 => Stride::DenialOfService,
-        269 | 862 | 863 => Stride::ElevationOfPrivilege,
-        778 | 117 => Stride::Repudiation,
-        _ => return None,
-    })
-}
-
-/// STRIDE categories of a set of external references, by the rule in the module docs; never
-/// empty.
-pub fn stride_of<'a>(refs: impl IntoIterator<Item = &'a str>) -> BTreeSet<Stride> {
-    let mut explicit = BTreeSet::new();
-    let mut from_cwe = BTreeSet::new();
-    for r in refs {
-        let lower = r.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("stride:") {
-            if let Some(s) = Stride::from_word(v) {
-                explicit.insert(s);
-            } else if v.chars().all(|c| Stride::from_letter(c).is_some()) {
-                explicit.extend(v.chars().filter_map(Stride::from_letter));
-            }
-        } else if let Some(n) = cwe_number(&lower) {
-            from_cwe.extend(stride_of_cwe(n));
-        }
-    }
-    if !explicit.is_empty() {
-        explicit
-    } else if !from_cwe.is_empty() {
-        from_cwe
-    } else {
-        BTreeSet::from([Stride::Tampering])
-    }
-}
-
-/// `cwe:CWE-89`, `CWE-89`, `cwe:89` -> 89.
-fn cwe_number(lower: &str) -> Option<u32> {
-    let rest = lower.strip_prefix("cwe:").unwrap_or(lower);
-    let rest = rest.strip_prefix("cwe-").or_else(|| lower.strip_prefix("cwe:"))?;
-    rest.parse().ok()
-}
+pub use crate::analysis::stride::{Stride, stride_of};
 
 /// How an asset stands against a threat (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -346,7 +239,7 @@ impl<'a> Model<'a> {
         for (e, info) in &mut entities {
             info.name = index.display_name(e);
             if let Some(sev) = analysis.threat_severity.get(e) {
-                info.severity = Some(*sev);
+                info.severity = Some(sev.value);
             }
         }
         // ThreatSpec ids: the slug of the key (else of the name); a clash or an empty slug
@@ -517,20 +410,6 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
-    }
-
-    #[test]
-    fn stride_rule() {
-        assert_eq!(stride_of(["cwe:CWE-89"]), BTreeSet::from([Stride::Tampering]));
-        assert_eq!(stride_of(["CWE-287"]), BTreeSet::from([Stride::Spoofing]));
-        assert_eq!(stride_of(["cwe:CWE-639", "stride:E"]), BTreeSet::from([Stride::ElevationOfPrivilege]));
-        assert_eq!(
-            stride_of(["stride:information-disclosure"]),
-            BTreeSet::from([Stride::InformationDisclosure])
-        );
-        assert_eq!(stride_of(["stride:SD"]), BTreeSet::from([Stride::Spoofing, Stride::DenialOfService]));
-        assert_eq!(stride_of(["owasp:A03"]), BTreeSet::from([Stride::Tampering]));
-        assert_eq!(stride_of(["cwe:CWE-778"]), BTreeSet::from([Stride::Repudiation]));
     }
 
     #[test]

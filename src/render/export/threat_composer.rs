@@ -9,7 +9,7 @@
 //!   impacted assets"; the
 //!   impacted assets are the display names of the assets it concerns. `status` is
 //!   `threatIdentified` while any of its assets is Open (see [`super`]), else `threatResolved`.
-//!   `metadata` holds `STRIDE` (letters, see [`super`]) and, when a severity is known,
+//!   `metadata` holds `STRIDE` (letters, see [`super`]; no entry for an unclassified threat) and, when a severity is known,
 //!   `Priority` (critical/high -> High, medium -> Medium, low -> Low); `tags` hold its external
 //!   references (those of 1..30 characters).
 //! - `mitigations`: one per control named by a `@mitigates`, plus one per `@mitigates` without
@@ -72,7 +72,11 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
             1400,
         );
         let letters: Vec<&str> = model.stride(threat).iter().map(|s| s.letter()).collect();
-        let mut metadata = vec![json!({"key": "STRIDE", "value": letters})];
+        // An unclassified threat carries no STRIDE entry rather than a guessed one.
+        let mut metadata = Vec::new();
+        if !letters.is_empty() {
+            metadata.push(json!({"key": "STRIDE", "value": letters}));
+        }
         if let Some(sev) = info.and_then(|i| i.severity) {
             let p = match sev {
                 Severity::Critical | Severity::High => "High",

@@ -10,8 +10,9 @@
 //!   no two nodes overlap and every box holds exactly its members.
 //! - Threats sit under `data.threats` of the node they concern (Threat Dragon reads them there,
 //!   whatever the schema says), one per distinct threat: `type` is the first STRIDE category
-//!   (see [`super`]), `status` Open/Mitigated/Accepted/Transferred (see [`super`]), `severity`
-//!   from the threat's severity (else `TBD`), `description` the threat's description and where
+//!   (see [`super`]; empty, no category chosen, when the threat is unclassified), `status` Open/Mitigated/Accepted/Transferred (see [`super`]), `severity`
+//!   the highest effective severity of the node's exposures of it (the analysis' rule: the
+//!   exposure's own, else the threat's), else the threat's (else `TBD`), `description` the threat's description and where
 //!   it is exposed, `mitigation` the controls and notes of the `@mitigates`/`@accepts`/
 //!   `@transfers` annotations that cover it. `data.hasOpenThreats` is true when one is Open.
 //! - Cell and threat ids are UUIDs derived from node keys and (node, threat) keys. Nullable
@@ -22,7 +23,7 @@ use super::{
 };
 use crate::model::EntityKey;
 use crate::render::dfd::{self, ElementKind, Scope};
-use crate::syntax::{Body, EntityKind};
+use crate::syntax::{Body, EntityKind, Severity};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -227,6 +228,8 @@ fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>>
     // Mitigation text per (asset key, threat), and exposure places per (asset, threat).
     let mut notes: BTreeMap<(String, EntityKey), Vec<String>> = BTreeMap::new();
     let mut places: BTreeMap<(String, EntityKey), Vec<String>> = BTreeMap::new();
+    // The highest effective severity of the pair's exposures and findings (the analysis' rule).
+    let mut severities: BTreeMap<(String, EntityKey), Severity> = BTreeMap::new();
     for rel in &model.relations {
         let at = format!("{}:{}", rel.file(), rel.line());
         let (a, t) = match &rel.ann.body {
@@ -236,6 +239,12 @@ fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>>
         };
         let (Some(asset), Some(threat)) = (rel.entity(a), rel.entity(t)) else { continue };
         let key = (asset.key.clone(), threat.clone());
+        if matches!(rel.ann.body, Body::Exposes { .. } | Body::Confirmed { .. })
+            && let Some(sev) = model.analysis.exposure_severity(rel.facts, rel.ann, Some(threat))
+        {
+            let slot = severities.entry(key.clone()).or_insert(sev.value);
+            *slot = (*slot).max(sev.value);
+        }
         let desc = rel.description().map(|d| format!(": {d}")).unwrap_or_default();
         match &rel.ann.body {
             Body::Exposes { .. } => places.entry(key).or_default().push(format!("exposed at {at}{desc}")),
@@ -274,14 +283,17 @@ fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>>
         let mitigation =
             notes.get(&(asset.key.clone(), threat.clone())).map(|n| n.join("\n")).unwrap_or_default();
         let stride = model.stride(&threat);
-        let ty = stride.iter().next().map_or("Tampering", |s| s.name());
+        // No category chosen (Threat Dragon's empty type) when nothing classifies the threat.
+        let ty = stride.iter().next().map_or("", |s| s.name());
         let value = json!({
             "id": uuid_for("td-threat", &format!("{node}\n{}", entity_text(&threat))),
             "title": model.name(&threat),
             "type": ty,
             "modelType": "STRIDE",
             "status": state.as_str(),
-            "severity": severity_title(info.and_then(|i| i.severity)),
+            "severity": severity_title(
+                severities.get(&(asset.key.clone(), threat.clone())).copied().or(info.and_then(|i| i.severity))
+            ),
             "score": "",
             "description": description,
             "mitigation": mitigation,
