@@ -77,7 +77,7 @@
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::FilePath;
 use crate::ignore_files::IgnoreRules;
-use crate::model::{FileFacts, ProjectIndex};
+use crate::model::{FileFacts, ProjectIndex, Repository};
 use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::prefilter::may_contain_annotation;
 use crate::syntax::{Language, ParseBudget};
@@ -491,6 +491,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
     let parses_refused = parse_budget.refused();
+    index.set_repositories(repositories_of(&base, &roots, options.absolute_paths));
     Ok(Scan {
         index,
         files_scanned,
@@ -1309,6 +1310,41 @@ fn threatspec_config_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Vec<Confi
     let config_err = |message: String| WalkError::Config { path: path.to_path_buf(), message };
     let text = String::from_utf8(bytes).map_err(|_| config_err("not valid UTF-8".into()))?;
     parse_threatspec_config(&text).map_err(config_err)
+}
+
+/// The repositories a scan's qualified tags (`#repo.id`) can name: each directory given (a file
+/// given counts as its directory), by [`repository_names`], rooted where its files' keys start.
+fn repositories_of(base: &Path, roots: &[(PathBuf, bool)], absolute: bool) -> Vec<Repository> {
+    let mut out = Vec::new();
+    for (root, is_dir) in roots {
+        let dir = if *is_dir { root.as_path() } else { root.parent().unwrap_or(root) };
+        let key = if absolute {
+            dir.to_string_lossy().into_owned()
+        } else {
+            dir.strip_prefix(base).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+        };
+        for name in repository_names(dir) {
+            let repo = Repository { name, root: key.clone() };
+            if !out.contains(&repo) {
+                out.push(repo);
+            }
+        }
+    }
+    out
+}
+
+/// The names by which qualified tags (`#name.id`) refer to the repository in `dir`: the
+/// directory's own name, and the `project: name:` of its `threatspec.yaml` when that is a
+/// tag segment too (letters, digits, `_`, `-`).
+pub fn repository_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        dir.file_name().map(|n| n.to_string_lossy().into_owned()).into_iter().collect();
+    if let Some(project) = threatspec_project_name(dir).filter(|n| crate::syntax::parser::is_id(n))
+        && !names.contains(&project)
+    {
+        names.push(project);
+    }
+    names
 }
 
 /// The `project: name:` of the `threatspec.yaml` in `dir`, when there is one that says (read

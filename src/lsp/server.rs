@@ -6,7 +6,7 @@ use super::features::{self, Text};
 use super::input;
 use crate::analysis::{Analysis, ide};
 use crate::diagnostic::{Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
-use crate::model::{FileFacts, ProjectIndex};
+use crate::model::{FileFacts, ProjectIndex, Repository};
 use crate::syntax::Language;
 use crate::text::{self, ColumnUnit};
 use crate::walk::{self, WalkOptions};
@@ -581,7 +581,22 @@ fn refresh_cache(state: &State) {
 const SHUTDOWN_CACHE_WAIT: Duration = Duration::from_secs(3);
 
 /// Indexes the given workspace folders (see [`index_workspace`]).
+/// Tells the index which repositories the workspace folders are, so that a qualified tag
+/// `#repo.id` resolves in the folder named `repo` ([`walk::repository_names`]).
+fn sync_repositories(state: &State) {
+    let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    let repositories = roots
+        .iter()
+        .flat_map(|root| {
+            let key = root.to_string_lossy().into_owned();
+            walk::repository_names(root).into_iter().map(move |name| Repository { name, root: key.clone() })
+        })
+        .collect();
+    state.index_write().set_repositories(repositories);
+}
+
 async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
+    sync_repositories(&state);
     if roots.is_empty() {
         return;
     }

@@ -81,6 +81,7 @@ pub fn render(model: &Model) -> Value {
                 .map(|(fact, r)| match r {
                     Resolved::Entity(e) => json!({"kind": e.kind.as_str(), "key": e.key}),
                     Resolved::Dangling(id) => json!({"kind": fact.kind.as_str(), "dangling": id}),
+                    Resolved::External(e) => json!({"kind": e.kind.as_str(), "external": e.key}),
                 })
                 .collect();
             let mut o = Map::new();
