@@ -49,6 +49,14 @@ pub struct EntityKey {
     pub key: String,
 }
 
+impl EntityKey {
+    /// An external entity: a `#repo.id` of a repository outside the project (see
+    /// [`Resolved::External`]).
+    pub fn is_external(&self) -> bool {
+        self.key.starts_with('#')
+    }
+}
+
 /// How a reference is looked up, precomputed from the file alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {

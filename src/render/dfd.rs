@@ -625,7 +625,7 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
     for (key, info) in &m.nodes {
         let label = m.label(index, key, info);
         // A `#repo.id` of a repository outside the project is an external entity.
-        let external = key.starts_with('#');
+        let external = key.starts_with('#'); // the key of an `EntityKey::is_external` asset
         let kind = classify(external || !info.actors.is_empty(), m.legacy_boundary(key), &label);
         let status = ThreatStatus {
             open: info.exposed_open.len(),
