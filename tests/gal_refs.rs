@@ -279,6 +279,8 @@ async fn language_server_resolves_tags_in_other_workspace_folders() {
     let app_uri = file_uri(&shop.join("app.py"));
     client.wait_for(|m| m["method"] == "window/logMessage").await;
     let definition = json!({"textDocument": {"uri": app_uri}, "position": {"line": 0, "character": 30}});
+    let hover = client.request("textDocument/hover", definition.clone()).await;
+    assert!(hover.to_string().contains("an external entity"), "not dangling: {hover}");
     assert_eq!(
         client.request("textDocument/definition", definition.clone()).await,
         Value::Null,
