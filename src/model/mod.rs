@@ -30,6 +30,12 @@
 //!    else, for assets, the path key; for other kinds an *implicit definition* keyed by the
 //!    normalised name. Names never dangle: naming a threat inline defines it (ThreatSpec).
 //! 4. `@b:@c` is the asset `b.c`.
+//! 5. A qualified tag `#repo.id` ([`Lookup::Tag`]) resolves like `#id` among the files of the
+//!    [`Repository`] named `repo` (see [`ProjectIndex::set_repositories`]), and is dangling when
+//!    that repository does not define it. When no known repository has that name it is
+//!    [`Resolved::External`]: an entity keyed by the tag itself (`#repo.id`), never dangling.
+//!
+//! A quoted name is a name like any other (the parser removed the quotes).
 
 pub mod names;
 

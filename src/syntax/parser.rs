@@ -1,4 +1,4 @@
-//! The annotation parser: one parser for GAL 1.0, ThreatSpec 0.5 and ThreatSpec 0.1.
+//! The annotation parser: one parser for GAL 1.0 and 2.0, ThreatSpec 0.5 and ThreatSpec 0.1.
 //!
 //! Owns: turning candidate lines into [`Annotation`]s and [`SyntaxError`]s. Must never: fail,
 //! stop at a broken line, read outside the given lines, or produce a range outside the text.
@@ -14,7 +14,12 @@
 //!    then (threat/exposes/confirmed) trailing `prefix:ID` external refs.
 //! 4. The verb's grammar splits the rest at the FIRST whole-word occurrence of each keyword
 //!    (`against`, `using`/`with`, `to`, `on`, `from`, `for`, `->`, `via`, `between`/`and`, `|`,
-//!    `as`). A name that itself contains a keyword should be given an id and referenced by it.
+//!    `as`), outside quoted references. A name that itself contains a keyword is quoted
+//!    (`"Login to API"`) or given an id and referenced by it.
+//!    Arguments (GAL 2.0): `"quoted names"` (quotes removed, `\"` `\\` undone; the name's range
+//!    is the text between the quotes), `#id`, and qualified tags `#repo.id` (ids joined by `.`,
+//!    also when quoted: `"#repo.id"`). `@flows A -> B -> C` gives one annotation per arrow, each
+//!    with the whole line's range and metadata. `@boundary A and B` needs no `between`.
 //! 5. When the grammar does not match: `malformed-annotation` (error) if the line carries
 //!    structural evidence (a `#ref`, a spaced ` -- `, or a keyword of that verb's grammar),
 //!    otherwise `prose-like-annotation` (warning) naming `@shield:begin/@shield:end`.
