@@ -11,7 +11,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 use threat_analyzer::analysis;
-use threat_analyzer::analysis::ide::navigation::{goto_definition, prepare_rename, references, rename};
+use threat_analyzer::analysis::ide::navigation::{
+    document_symbols, goto_definition, prepare_rename, references, rename,
+};
 use threat_analyzer::diagnostic::Edit;
 use threat_analyzer::model::{ProjectIndex, Repository};
 
@@ -298,4 +300,13 @@ async fn language_server_resolves_tags_in_other_workspace_folders() {
     let found = client.request("textDocument/definition", definition).await;
     let target = found.as_array().and_then(|a| a.first()).cloned().unwrap_or(found.clone());
     assert_eq!(target["uri"], file_uri(&authlib.join("defs.gal")), "{found}");
+}
+
+#[test]
+fn each_hop_of_a_flow_is_its_own_symbol() {
+    let files =
+        vec![("a.py".to_string(), "# @flows \"User Browser\" -> Shop.Web <-> #api via HTTPS\n".to_string())];
+    let index = support::index_of(&files);
+    let names: Vec<String> = document_symbols(&index, "a.py").into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["@flows \"User Browser\" -> Shop.Web", "@flows Shop.Web <-> #api"]);
 }

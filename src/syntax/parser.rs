@@ -1138,7 +1138,7 @@ fn grammar_of(verb: Verb) -> &'static str {
         Verb::Confirmed => "<threat> on <asset>",
         Verb::Accepts => "<threat> on <asset>",
         Verb::Transfers => "<threat> from <asset> to <asset>",
-        Verb::Flows => "<asset> -> <asset> [via <mechanism>]",
+        Verb::Flows => "<asset> -> <asset> [-> <asset> ...] [via <mechanism>]",
         Verb::Boundary => "[between] <asset> and <asset> [(#id)]",
         Verb::Entitles => "<actor> to <capability> [on <asset>]",
         Verb::Feature => "\"<name>\"",
