@@ -310,3 +310,35 @@ fn each_hop_of_a_flow_is_its_own_symbol() {
     let names: Vec<String> = document_symbols(&index, "a.py").into_iter().map(|s| s.name).collect();
     assert_eq!(names, ["@flows \"User Browser\" -> Shop.Web", "@flows Shop.Web <-> #api"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_server_renames_a_quoted_name_inside_its_quotes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "# @threat SQL Injection\n# @exposes Shop to \"SQL Injection\"\n";
+    write(tmp.path(), &[("a.py", text)]);
+    let (mut client, _) = TestClient::start(tmp.path(), json!({}), Value::Null).await;
+    let uri = file_uri(&tmp.path().join("a.py"));
+    client.wait_for(|m| m["method"] == "window/logMessage").await;
+    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 25}});
+    let prepared = client.request("textDocument/prepareRename", at.clone()).await;
+    assert_eq!(prepared["range"]["start"], json!({"line": 1, "character": 20}), "{prepared}");
+    assert_eq!(prepared["range"]["end"], json!({"line": 1, "character": 33}), "{prepared}");
+    let mut params = at;
+    params["newName"] = json!("Query Injection");
+    let edit = client.request("textDocument/rename", params).await;
+    let mut edits: Vec<(u64, u64, String)> = edit["changes"][&uri]
+        .as_array()
+        .unwrap_or_else(|| panic!("{edit}"))
+        .iter()
+        .map(|e| {
+            let start = &e["range"]["start"];
+            (
+                start["line"].as_u64().unwrap(),
+                start["character"].as_u64().unwrap(),
+                e["newText"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    edits.sort();
+    assert_eq!(edits, [(0, 10, "Query Injection".to_string()), (1, 20, "Query Injection".to_string())]);
+}
