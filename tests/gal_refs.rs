@@ -342,3 +342,21 @@ async fn language_server_renames_a_quoted_name_inside_its_quotes() {
     edits.sort();
     assert_eq!(edits, [(0, 10, "Query Injection".to_string()), (1, 20, "Query Injection".to_string())]);
 }
+
+#[test]
+fn cli_report_shows_external_entities_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), &[("a.py", "# @exposes Shop.Api to #authlib.token-forgery [high]\n")]);
+    let out = tmp.path().join("report.md");
+    let status = Command::new(env!("CARGO_BIN_EXE_threat-analyzer"))
+        .arg("report")
+        .arg(tmp.path())
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report = fs::read_to_string(out).unwrap();
+    assert!(report.contains("| \\#authlib.token-forgery (external) |"), "{report}");
+    assert!(!report.contains("dangling-reference") && !report.contains("malformed-annotation"), "{report}");
+}
