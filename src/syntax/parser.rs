@@ -495,14 +495,16 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
 }
 
 /// Whether byte `at` lies inside a `"..."` quoted reference (`\"` and `\\` escaped) that
-/// starts before it.
+/// starts before it. A quote opens one only at the start of a word, so an inch mark
+/// (`12" display`) hides nothing.
 fn inside_quotes(hb: &[u8], at: usize) -> bool {
     let mut inside = false;
     let mut i = 0;
     while i < at {
         match hb[i] {
             b'\\' if inside => i += 1,
-            b'"' => inside = !inside,
+            b'"' if inside => inside = false,
+            b'"' if i == 0 || hb[i - 1].is_ascii_whitespace() => inside = true,
             _ => {}
         }
         i += 1;
@@ -1575,6 +1577,10 @@ mod tests {
             ("/api/v1/users", "SQL Injection", "Prepared statements")
         );
         assert_eq!(threat.explicit_id().unwrap().value, "sqli");
+        // A quote inside a word opens nothing: the keyword after it still splits.
+        let a = one(r#"@exposes 12" display to #glare"#);
+        let Body::Exposes { asset, .. } = &a.body else { panic!() };
+        assert_eq!(name(asset), "12\" display");
         // A quoted `#tag` is the tag.
         let a = one(r##"@audit "#authlib.token""##);
         let Body::Audit { asset, .. } = &a.body else { panic!() };
