@@ -476,8 +476,6 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
     let hb = hay.as_bytes();
     let kb = kw.as_bytes();
     let symbolic = !kw.as_bytes()[0].is_ascii_alphabetic();
-    // Quoted references (`"Login to API"`) hide their keywords; most lines have no quote.
-    let quoted = hb.contains(&b'"');
     let mut from = 0;
     while from + kb.len() <= hb.len() {
         let window = &hb[from..];
@@ -486,7 +484,8 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
         let before_ok = symbolic || at == 0 || hb[at - 1].is_ascii_whitespace();
         let after = at + kb.len();
         let after_ok = symbolic || after == hb.len() || hb[after].is_ascii_whitespace();
-        if before_ok && after_ok && !(quoted && inside_quotes(hb, at)) {
+        // Quoted references (`"Login to API"`) hide their keywords.
+        if before_ok && after_ok && !inside_quotes(hb, at) {
             return Some(at);
         }
         from = at + 1;
@@ -498,6 +497,10 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
 /// starts before it. A quote opens one only at the start of a word, so an inch mark
 /// (`12" display`) hides nothing.
 fn inside_quotes(hb: &[u8], at: usize) -> bool {
+    // Most text before a keyword holds no quote at all.
+    if !hb[..at].contains(&b'"') {
+        return false;
+    }
     let mut inside = false;
     let mut i = 0;
     while i < at {
@@ -1102,7 +1105,16 @@ fn parse_quoted_ref(t: Segment<'_>, what: &str) -> Result<Ref, Problem> {
 
 /// An id, or a qualified cross-repository tag: ids joined by `.` (`repo.id`, `org.repo.module`).
 pub(crate) fn is_tag(text: &str) -> bool {
-    text.split('.').all(is_id)
+    let mut segment_empty = true;
+    for b in text.bytes() {
+        match b {
+            b'.' if segment_empty => return false,
+            b'.' => segment_empty = true,
+            b if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' => segment_empty = false,
+            _ => return false,
+        }
+    }
+    !segment_empty
 }
 
 /// Evidence that a failed line was meant as an annotation (GAL spec 2.12).
