@@ -498,7 +498,7 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
 /// (`12" display`) hides nothing.
 fn inside_quotes(hb: &[u8], at: usize) -> bool {
     // Most text before a keyword holds no quote at all.
-    if !hb[..at].contains(&b'"') {
+    if memchr::memchr(b'"', &hb[..at]).is_none() {
         return false;
     }
     let mut inside = false;
