@@ -93,7 +93,7 @@ use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::{Code, FilePath};
 use crate::ignore_files::IgnoreRules;
 use crate::model::anchors::AnchorText;
-use crate::model::{FileFacts, ProjectIndex};
+use crate::model::{FileFacts, ProjectIndex, Repository};
 use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::prefilter::may_contain_annotation;
 use crate::syntax::{Language, ParseBudget, SyntaxError};
@@ -568,6 +568,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let text = read_anchor_text(&base, &base.join(&*key), options.max_file_size);
         index.set_anchor_text(key, text);
     }
+    index.set_repositories(repositories_of(&base, &roots, options.absolute_paths));
     Ok(Scan {
         index,
         files_scanned,
@@ -1751,6 +1752,42 @@ pub fn read_threatspec_config(path: &Path) -> Result<Vec<ConfigPath>, WalkError>
         }
         Err(why) => Err(config_err(format!("not read: {why}"))),
     }
+}
+
+/// The repositories a scan's qualified tags (`#repo.id`) can name: each directory given (a file
+/// given counts as its directory), by [`repository_names`], rooted where its files' keys start.
+fn repositories_of(base: &Path, roots: &[(PathBuf, bool)], absolute: bool) -> Vec<Repository> {
+    let mut out = Vec::new();
+    for (root, is_dir) in roots {
+        let dir = if *is_dir { root.as_path() } else { root.parent().unwrap_or(root) };
+        let key = if absolute {
+            dir.to_string_lossy().into_owned()
+        } else {
+            dir.strip_prefix(base).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+        };
+        for name in repository_names(dir) {
+            let repo = Repository { name, root: key.clone() };
+            if !out.contains(&repo) {
+                out.push(repo);
+            }
+        }
+    }
+    out
+}
+
+/// The names by which qualified tags (`#name.id`) refer to the repository in `dir`: the
+/// directory's own name, and its configured project name ([`project_name`]: `threatspec.yaml`'s
+/// `project: name:`, else `.guardlink/config.json`'s `project`) when that is a tag segment too
+/// (letters, digits, `_`, `-`).
+pub fn repository_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        dir.file_name().map(|n| n.to_string_lossy().into_owned()).into_iter().collect();
+    if let Some(project) = project_name(dir).filter(|n| crate::syntax::parser::is_id(n))
+        && !names.contains(&project)
+    {
+        names.push(project);
+    }
+    names
 }
 
 /// The project's name for report titles: `threatspec.yaml`'s `project: name:`, else

@@ -15,7 +15,7 @@ use super::Analysis;
 use super::suggest::{Suggester, Suggestion};
 use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
 use crate::model::names::{ancestors, normalize_name};
-use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
@@ -68,18 +68,30 @@ fn syntax_errors(facts: &FileFacts, out: &mut Vec<Diagnostic>) {
 fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
     let mut suggester = Suggester::new(index);
     for (file, fact, id) in &analysis.dangling {
+        // A qualified `#repo.id` dangles inside its repository: suggest for the id there.
+        let (repo, id) = match index.split_tag(id) {
+            Some((repo, local)) if matches!(fact.lookup, Lookup::Tag(_)) => (Some(repo.name.as_str()), local),
+            _ => (None, id.as_str()),
+        };
         let suggestion = suggester.suggest(fact.kind, id);
         let written = index.file(file).map_or(String::new(), |f| f.slice(fact.range).to_string());
-        let mut message = format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str());
+        let mut message = match repo {
+            Some(repo) => format!(
+                "`{written}` is not defined: repository `{repo}` has no {} with the id `{id}`",
+                fact.kind.as_str()
+            ),
+            None => format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str()),
+        };
         let mut d = diag(Code::DanglingReference, file, fact.name_range, String::new());
         if let Some(reason) = suggestion.not_searched_reason() {
             message.push_str(&format!(" ({reason})"));
         }
         if let Suggestion::Found(best) = &suggestion {
-            message.push_str(&format!("; did you mean `{best}`?"));
+            let new_text = repo.map_or_else(|| best.clone(), |repo| format!("{repo}.{best}"));
+            message.push_str(&format!("; did you mean `{new_text}`?"));
             d.fix = Some(Fix {
-                label: format!("Change to `{best}`"),
-                edits: vec![Edit { file: file.clone(), range: fact.name_range, new_text: best.clone() }],
+                label: format!("Change to `{new_text}`"),
+                edits: vec![Edit { file: file.clone(), range: fact.name_range, new_text }],
             });
             if let Some(site) = index.definitions_by_id(best).first() {
                 d.related.push(Related {
@@ -248,10 +260,7 @@ fn add_definition_notes(index: &ProjectIndex, threat: &EntityKey, d: &mut Diagno
 }
 
 fn entity(r: &Resolved) -> Option<&EntityKey> {
-    match r {
-        Resolved::Entity(e) => Some(e),
-        Resolved::Dangling(_) => None,
-    }
+    r.entity()
 }
 
 fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {

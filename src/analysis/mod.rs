@@ -114,7 +114,7 @@ impl Analysis {
                         Resolved::Dangling(id) => {
                             analysis.dangling.push((facts.path.clone(), fact.clone(), id.clone()))
                         }
-                        Resolved::Entity(e) => {
+                        Resolved::Entity(e) | Resolved::External(e) => {
                             if !fact.defines
                                 && !matches!(ann.body, Body::Describe { .. })
                                 && !analysis.used.contains(e)

@@ -7,7 +7,7 @@ use super::input;
 use crate::analysis::{Analysis, ide};
 use crate::diagnostic::{Code, Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
 use crate::model::anchors::AnchorText;
-use crate::model::{FileFacts, ProjectIndex};
+use crate::model::{FileFacts, ProjectIndex, Repository};
 use crate::syntax::{Language, SyntaxError};
 use crate::text::{self, ColumnUnit};
 use crate::walk::{self, WalkOptions};
@@ -826,7 +826,25 @@ fn refresh_cache(state: &State) {
 const SHUTDOWN_CACHE_WAIT: Duration = Duration::from_secs(3);
 
 /// Indexes the given workspace folders (see [`index_workspace`]).
+/// Tells the index which repositories the workspace folders are, so that a qualified tag
+/// `#repo.id` resolves in the folder named `repo` ([`walk::repository_names`]). A folder still
+/// being indexed is left out until its files are in: its tags stay external meanwhile rather
+/// than dangle.
+fn sync_repositories(state: &State, still_indexing: &[PathBuf]) {
+    let roots = state.roots.read().map(|r| r.clone()).unwrap_or_default();
+    let repositories = roots
+        .iter()
+        .filter(|root| !still_indexing.contains(root))
+        .flat_map(|root| {
+            let key = root.to_string_lossy().into_owned();
+            walk::repository_names(root).into_iter().map(move |name| Repository { name, root: key.clone() })
+        })
+        .collect();
+    state.index_write().set_repositories(repositories);
+}
+
 async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
+    sync_repositories(&state, &roots);
     if roots.is_empty() {
         return;
     }
@@ -859,7 +877,8 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
         let mut from_cache = 0;
         let mut read_without_tree = 0;
         let mut cache_saves = Vec::new();
-        for root in roots {
+        for (done, root) in roots.iter().enumerate() {
+            let root = root.clone();
             // One indexing run at a time, so the last to merge is the last to have scanned.
             let _indexing = worker_state.indexing.lock().unwrap_or_else(|e| e.into_inner());
             #[cfg(debug_assertions)]
@@ -929,6 +948,7 @@ async fn index_roots(client: Client, state: Arc<State>, roots: Vec<PathBuf>) {
             }
             worker_state.update_config_problems(&root, &scan.index);
             worker_state.refresh_anchor_texts(None);
+            sync_repositories(&worker_state, &roots[done + 1..]);
             worker_state.changed.notify_one();
             cache_saves.extend(scan.take_cache_save());
         }

@@ -31,6 +31,12 @@
 //!    else, for assets, the path key; for other kinds an *implicit definition* keyed by the
 //!    normalised name. Names never dangle: naming a threat inline defines it (ThreatSpec).
 //! 4. `@b:@c` is the asset `b.c`.
+//! 5. A qualified tag `#repo.id` ([`Lookup::Tag`]) resolves like `#id` among the files of the
+//!    [`Repository`] named `repo` (see [`ProjectIndex::set_repositories`]), and is dangling when
+//!    that repository does not define it. When no known repository has that name it is
+//!    [`Resolved::External`]: an entity keyed by the tag itself (`#repo.id`), never dangling.
+//!
+//! A quoted name is a name like any other (the parser removed the quotes).
 
 pub mod anchors;
 pub mod names;
@@ -51,11 +57,21 @@ pub struct EntityKey {
     pub key: String,
 }
 
+impl EntityKey {
+    /// An external entity: a `#repo.id` of a repository outside the project (see
+    /// [`Resolved::External`]).
+    pub fn is_external(&self) -> bool {
+        self.key.starts_with('#')
+    }
+}
+
 /// How a reference is looked up, precomputed from the file alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {
     /// `#id` or `@id`.
     Id(String),
+    /// A qualified cross-repository tag `#repo.id` (`#org.repo.module`), without the `#`.
+    Tag(String),
     /// A name with an inline `(#id)`.
     InlineId(String),
     /// A plain name or path: its normalised name and, for assets, its path key.
@@ -311,13 +327,15 @@ fn own_key(kind: EntityKind, fact: &RefFact) -> String {
     match (&fact.lookup, kind) {
         (Lookup::Name { path, .. }, EntityKind::Asset) => path.clone(),
         (Lookup::Name { norm, .. }, _) => norm.clone(),
-        (Lookup::InlineId(id), _) | (Lookup::Id(id), _) => id.clone(),
+        (Lookup::InlineId(id), _) | (Lookup::Id(id), _) | (Lookup::Tag(id), _) => id.clone(),
         (Lookup::Legacy(path), _) => path.clone(),
     }
 }
 
 fn ref_fact(kind: EntityKind, r: &Ref, defines: bool) -> RefFact {
     let (lookup, name_range) = match &r.form {
+        // Ids never contain `.`: a dotted one is a tag qualified by its repository.
+        RefForm::Id(id) if id.value.contains('.') => (Lookup::Tag(id.value.clone()), id.range),
         RefForm::Id(id) => (Lookup::Id(id.value.clone()), id.range),
         RefForm::Name { name, id, .. } => {
             let lookup = match id {
@@ -346,8 +364,22 @@ pub struct DefRef {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Resolved {
     Entity(EntityKey),
-    /// An `#id`/`@id` that names nothing.
+    /// An `#id`/`@id` that names nothing, or a `#repo.id` whose repository is known but does
+    /// not define `id` (the value is the id or tag as written, without `#`).
     Dangling(String),
+    /// A `#repo.id` tag of a repository that is not part of this project: an external entity,
+    /// neither defined here nor dangling. Its key is the tag as written, `#` included, which no
+    /// name or id key can be (names cannot start with `#`, ids contain no `.`).
+    External(EntityKey),
+}
+
+/// A repository whose files the index holds: qualified tags `#name.id` resolve inside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    /// The repository's name as tags spell it (see [`ProjectIndex::set_repositories`]).
+    pub name: String,
+    /// The directory its files' paths start with (empty: every file of the index).
+    pub root: String,
 }
 
 /// All files' facts and the tables merged from them.
@@ -364,11 +396,23 @@ pub struct ProjectIndex {
     implicit: KindMap<Vec<(FilePath, String)>>,
     /// Texts of files that `.gal` anchors name, as the reading layer provided them.
     anchor_texts: BTreeMap<FilePath, Arc<anchors::AnchorText>>,
+    /// The repositories the files belong to, for qualified `#repo.id` tags.
+    repositories: Vec<Repository>,
     revision: u64,
     /// Moves only when some file's contributions to the resolution tables change (its
     /// definitions or implicit ids, not their ranges): while it stays, every other file's
     /// references resolve exactly as before, which lets analysis re-resolve one file.
     tables_revision: u64,
+}
+
+impl Resolved {
+    /// The entity named, defined here or external; `None` when dangling.
+    pub fn entity(&self) -> Option<&EntityKey> {
+        match self {
+            Resolved::Entity(e) | Resolved::External(e) => Some(e),
+            Resolved::Dangling(_) => None,
+        }
+    }
 }
 
 impl ProjectIndex {
@@ -416,6 +460,51 @@ impl ProjectIndex {
         }
         self.files.insert(path, facts);
         self.revision += 1;
+    }
+
+    /// Sets the repositories whose qualified tags resolve here: the CLI's project, the
+    /// language server's workspace folders. A tag `#name.id` whose `name` is none of them is
+    /// an external entity.
+    pub fn set_repositories(&mut self, repositories: Vec<Repository>) {
+        if self.repositories != repositories {
+            self.repositories = repositories;
+            self.revision += 1;
+            self.tables_revision += 1;
+        }
+    }
+
+    pub fn repositories(&self) -> &[Repository] {
+        &self.repositories
+    }
+
+    /// The known repository a qualified tag names and the id it names there: the repository
+    /// whose name is the longest `.`-ended prefix of the tag (`#org.repo.id` may name `org.repo`).
+    pub fn split_tag<'t>(&self, tag: &'t str) -> Option<(&Repository, &'t str)> {
+        self.repositories
+            .iter()
+            .filter_map(|repo| {
+                let rest = tag.strip_prefix(repo.name.as_str())?.strip_prefix('.')?;
+                Some((repo, rest))
+            })
+            .max_by_key(|(repo, _)| repo.name.len())
+    }
+
+    /// Resolves a qualified tag (see [`Lookup::Tag`]): inside its repository like an `#id`,
+    /// external when the repository is not known.
+    fn resolve_tag(&self, kind: EntityKind, tag: &str) -> Resolved {
+        let Some((repo, id)) = self.split_tag(tag) else {
+            return Resolved::External(EntityKey { kind, key: format!("#{tag}") });
+        };
+        let in_repo = |file: &str| std::path::Path::new(file).starts_with(&repo.root);
+        let explicit = self.ids.get(id).into_iter().flatten().filter(|d| in_repo(&d.file));
+        if let Some(def) = explicit.filter_map(|d| self.def(d)).next() {
+            return Resolved::Entity(def.entity.clone());
+        }
+        let implicit = self.implicit.get(kind, id).into_iter().flatten();
+        if let Some((_, key)) = implicit.into_iter().find(|(file, _)| in_repo(file)) {
+            return Resolved::Entity(EntityKey { kind, key: key.clone() });
+        }
+        Resolved::Dangling(tag.to_string())
     }
 
     /// Removes one file and its table entries.
@@ -535,6 +624,7 @@ impl ProjectIndex {
             Lookup::Legacy(path) => {
                 Resolved::Entity(EntityKey { kind: EntityKind::Asset, key: path.clone() })
             }
+            Lookup::Tag(tag) => self.resolve_tag(kind, tag),
         }
     }
 
@@ -589,6 +679,7 @@ impl ProjectIndex {
                     let shown = match self.resolve(fact) {
                         Resolved::Entity(e) => format!("{}:{}", e.kind.as_str(), e.key),
                         Resolved::Dangling(id) => format!("DANGLING #{id}"),
+                        Resolved::External(e) => format!("{}:EXTERNAL {}", e.kind.as_str(), e.key),
                     };
                     let at = facts.line_col(fact.name_range.start(), ColumnUnit::Char);
                     let _ = write!(out, " {}={shown}@{}:{}", fact.kind.as_str(), at.line + 1, at.col + 1);

@@ -31,7 +31,8 @@
 //! every non-alphanumeric character and at lower/digit-to-upper camel-case steps (`OrdersDb` ->
 //! `orders`, `db`), lowercased; a keyword also matches its plural in `s` (`Buckets`).
 //! Whole words are compared, never substrings (`Bookstore` and `Feedback` are processes).
-//! 1. **Actor** when the node is an actor (`@actor`, also when merged with an asset), or it
+//! 1. **Actor** when the node is an actor (`@actor`, also when merged with an asset) or an
+//!    external entity (a qualified `#repo.id` of a repository outside the project), or it
 //!    lies in a legacy boundary (`@b:@c`, first segment `b`) one of whose words is `internet`,
 //!    `external` or `user`, or its *last* word (the head noun) is one of `user`, `customer`,
 //!    `browser`, `client`, `admin`, `administrator`, `staff`, `attacker`, `external`,
@@ -408,10 +409,7 @@ struct Model {
 }
 
 fn entity(r: &Resolved) -> Option<&EntityKey> {
-    match r {
-        Resolved::Entity(e) => Some(e),
-        Resolved::Dangling(_) => None,
-    }
+    r.entity()
 }
 
 /// The node key of an entity that can be a node (asset or actor).
@@ -626,7 +624,9 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for (key, info) in &m.nodes {
         let label = m.label(index, key, info);
-        let kind = classify(!info.actors.is_empty(), m.legacy_boundary(key), &label);
+        // A `#repo.id` of a repository outside the project is an external entity.
+        let external = key.starts_with('#'); // the key of an `EntityKey::is_external` asset
+        let kind = classify(external || !info.actors.is_empty(), m.legacy_boundary(key), &label);
         let status = ThreatStatus {
             open: info.exposed_open.len(),
             confirmed: info.confirmed.len(),

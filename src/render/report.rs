@@ -197,6 +197,7 @@ impl Gather<'_, '_> {
                 let written = rel.ref_facts().get(j).map_or("?", |f| rel.facts.slice(f.range));
                 vec![text(written), Inline::Fixed(" (undefined)")]
             }
+            Some(Resolved::External(e)) => vec![text(&e.key), Inline::Fixed(" (external)")],
             None => Vec::new(),
         }
     }

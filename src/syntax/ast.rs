@@ -23,7 +23,7 @@ impl<T> Spanned<T> {
 /// Informative only: all dialects mean the same thing once parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Dialect {
-    /// GuardLink GAL 1.0.
+    /// GuardLink GAL 1.0 and 2.0.
     Gal,
     /// ThreatSpec 0.5 (`@component`, colon paths, `with` details).
     ThreatSpec,
@@ -149,10 +149,13 @@ pub struct Ref {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RefForm {
-    /// `#id` (GAL, ThreatSpec 0.5) or `@id` (ThreatSpec 0.1): a pure reference by identifier.
-    /// `value` excludes the sigil; `range` covers the identifier only.
+    /// `#id` (GAL, ThreatSpec 0.5) or `@id` (ThreatSpec 0.1): a pure reference by identifier,
+    /// or a qualified cross-repository tag `#repo.id` (GAL 2.0; `value` then contains `.`).
+    /// `value` excludes the sigil (and the quotes of `"#repo.id"`); `range` covers the
+    /// identifier only.
     Id(Spanned<String>),
-    /// A free-text name or a component path (`App.Auth`, `WebApp:Api`, `SQL Injection`).
+    /// A free-text name or a component path (`App.Auth`, `WebApp:Api`, `SQL Injection`), or a
+    /// quoted one (`"User Browser"`: `value` unquoted and unescaped, `range` between the quotes).
     Name {
         name: Spanned<String>,
         /// `(#id)` written after the name: defines that id for this entity.
@@ -226,6 +229,7 @@ pub enum Body {
         to: Ref,
     },
     /// GAL `@flows A -> B [via M]`, ThreatSpec `@connects A to|with B [with details] [as name]`.
+    /// A multi-hop `@flows A -> B -> C` is one annotation per arrow.
     Flows {
         from: Ref,
         to: Ref,
@@ -233,7 +237,7 @@ pub enum Body {
         mechanism: Option<Spanned<String>>,
         name: Option<Spanned<String>>,
     },
-    /// GAL `@boundary between A and B (#id)` / `@boundary A | B (#id)`.
+    /// GAL `@boundary [between] A and B (#id)` / `@boundary A | B (#id)`.
     Boundary {
         a: Ref,
         b: Ref,

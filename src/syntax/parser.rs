@@ -1,4 +1,4 @@
-//! The annotation parser: one parser for GAL 1.0, ThreatSpec 0.5 and ThreatSpec 0.1.
+//! The annotation parser: one parser for GAL 1.0 and 2.0, ThreatSpec 0.5 and ThreatSpec 0.1.
 //!
 //! Owns: turning candidate lines into [`Annotation`]s and [`SyntaxError`]s. Must never: fail,
 //! stop at a broken line, read outside the given lines, or produce a range outside the text.
@@ -18,7 +18,12 @@
 //!    then (threat/exposes/confirmed) trailing `prefix:ID` external refs.
 //! 4. The verb's grammar splits the rest at the FIRST whole-word occurrence of each keyword
 //!    (`against`, `using`/`with`, `to`, `on`, `from`, `for`, `->`, `via`, `between`/`and`, `|`,
-//!    `as`). A name that itself contains a keyword should be given an id and referenced by it.
+//!    `as`), outside quoted references. A name that itself contains a keyword is quoted
+//!    (`"Login to API"`) or given an id and referenced by it.
+//!    Arguments (GAL 2.0): `"quoted names"` (quotes removed, `\"` `\\` undone; the name's range
+//!    is the text between the quotes), `#id`, and qualified tags `#repo.id` (ids joined by `.`,
+//!    also when quoted: `"#repo.id"`). `@flows A -> B -> C` gives one annotation per arrow, each
+//!    with the whole line's range and metadata. `@boundary A and B` needs no `between`.
 //! 5. When the grammar does not match: `malformed-annotation` (error) if the line carries
 //!    structural evidence (a `#ref`, a spaced ` -- `, a keyword of that verb's grammar, or no
 //!    arguments at all, for a verb written in lowercase), otherwise `prose-like-annotation`
@@ -258,7 +263,8 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             }
         }
 
-        let parsed = parse_body(verb, core, &mut ann).and_then(|body| {
+        let mut later_hops = Vec::new();
+        let parsed = parse_body(verb, core, &mut ann, &mut later_hops).and_then(|body| {
             if dangling_delimiter {
                 return Err("`--` is not followed by a description (`-- \"...\"`)".into());
             }
@@ -269,8 +275,24 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             let threatspec_form = verb == Verb::Mitigates && find_word(core.text, "with").is_some();
             if threatspec_form { Ok(()) } else { gal_assets_are_single_references(text, &ann) }
         });
+        // A multi-hop `@flows A -> B -> C` is one flow per arrow, each with the line's range
+        // and metadata; only its arguments' ranges differ. Every hop obeys the same rules.
+        let parsed = parsed.and_then(|()| {
+            let mut hops = Vec::with_capacity(later_hops.len());
+            for body in later_hops {
+                let mut hop = ann.clone();
+                hop.body = body;
+                hop.dialect = judge_dialect(text, &hop, verb_dialect);
+                gal_assets_are_single_references(text, &hop)?;
+                hops.push(hop);
+            }
+            Ok(hops)
+        });
         match parsed {
-            Ok(()) => out.annotations.push(ann),
+            Ok(hops) => {
+                out.annotations.push(ann);
+                out.annotations.extend(hops);
+            }
             Err(problem) => {
                 let spelled = &content[..head.end];
                 let bare = core.is_blank() && ann.description.is_none();
@@ -396,7 +418,8 @@ impl<'a> Segment<'a> {
     }
 }
 
-/// Byte offset of the first occurrence of `kw` bounded by whitespace or the text's ends.
+/// Byte offset of the first occurrence of `kw` bounded by whitespace or the text's ends (any
+/// occurrence for a symbolic `kw` such as `->` or `|`), outside quoted references.
 fn find_word(hay: &str, kw: &str) -> Option<usize> {
     let hb = hay.as_bytes();
     let kb = kw.as_bytes();
@@ -409,12 +432,65 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
         let before_ok = symbolic || at == 0 || hb[at - 1].is_ascii_whitespace();
         let after = at + kb.len();
         let after_ok = symbolic || after == hb.len() || hb[after].is_ascii_whitespace();
-        if before_ok && after_ok {
+        // Quoted references (`"Login to API"`) hide their keywords.
+        if before_ok && after_ok && !inside_quotes(hb, at) {
             return Some(at);
         }
         from = at + 1;
     }
     None
+}
+
+/// Whether byte `at` lies inside a `"..."` quoted reference (`\"` and `\\` escaped) that
+/// starts before it. A quote opens one only at the start of a word, so an inch mark
+/// (`12" display`) hides nothing.
+fn inside_quotes(hb: &[u8], at: usize) -> bool {
+    // Most text before a keyword holds no quote at all.
+    if memchr::memchr(b'"', &hb[..at]).is_none() {
+        return false;
+    }
+    let mut inside = false;
+    let mut i = 0;
+    while i < at {
+        match hb[i] {
+            b'\\' if inside => i += 1,
+            b'"' if inside => inside = false,
+            b'"' if i == 0 || hb[i - 1].is_ascii_whitespace() => inside = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    inside
+}
+
+/// A quoted reference at the start of `text`: its unescaped value and the byte length of the
+/// literal, closing quote included; `None` when `text` does not start with `"` or the quote is
+/// never closed.
+fn quoted_literal(text: &str) -> Option<(String, usize)> {
+    let (value, close) = unescape_quoted(text.strip_prefix('"')?);
+    Some((value, close? + 2))
+}
+
+/// The text after an opening `"` up to its closing quote, with GAL's escapes (`\"`, `\\`)
+/// undone, and the offset of the closing quote in `body` (`None` when it is never closed).
+fn unescape_quoted(body: &str) -> (String, Option<usize>) {
+    let mut value = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some((_, e @ ('"' | '\\'))) => value.push(e),
+                Some((_, other)) => {
+                    value.push('\\');
+                    value.push(other);
+                }
+                None => value.push('\\'),
+            },
+            '"' => return (value, Some(i)),
+            c => value.push(c),
+        }
+    }
+    (value, None)
 }
 
 /// Splits off `-- "description"` (or an unquoted `-- text`): the part before it and the
@@ -427,7 +503,7 @@ fn split_description(seg: Segment<'_>) -> Option<(Segment<'_>, Spanned<String>)>
         let spaced_before = pos == 0 || bytes[pos - 1].is_ascii_whitespace();
         let after = bytes.get(pos + 2);
         let spaced_after = matches!(after, None | Some(b' ') | Some(b'\t') | Some(b'"'));
-        if spaced_before && spaced_after {
+        if spaced_before && spaced_after && !inside_quotes(bytes, pos) {
             break pos;
         }
         from = pos + 2;
@@ -435,27 +511,8 @@ fn split_description(seg: Segment<'_>) -> Option<(Segment<'_>, Spanned<String>)>
     let before = seg.slice(0, at);
     let tail = seg.slice(at + 2, seg.text.len()).trim();
     let desc = if let Some(body) = tail.text.strip_prefix('"') {
-        let mut value = String::new();
-        let mut chars = body.char_indices();
-        let mut close = body.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some((_, e @ ('"' | '\\'))) => value.push(e),
-                    Some((_, other)) => {
-                        value.push('\\');
-                        value.push(other);
-                    }
-                    None => value.push('\\'),
-                },
-                '"' => {
-                    close = i + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        let end = (1 + close).min(tail.text.len());
+        let (value, close) = unescape_quoted(body);
+        let end = close.map_or(tail.text.len(), |c| c + 2);
         Spanned::new(value, TextRange::new(tail.base, tail.base + end))
     } else {
         tail.spanned()
@@ -490,7 +547,7 @@ fn is_external_ref(token: &str) -> bool {
         && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && !id.is_empty()
         && !id.starts_with('@')
-        && id.bytes().all(|b| !b.is_ascii_whitespace() && b != b'(' && b != b')')
+        && id.bytes().all(|b| !b.is_ascii_whitespace() && b != b'(' && b != b')' && b != b'"')
 }
 
 /// Removes trailing `prefix:ID` tokens and `[severity]` groups (in any order) from the end.
@@ -521,7 +578,14 @@ fn take_external_refs(seg: Segment<'_>) -> (Segment<'_>, Vec<Spanned<String>>) {
 /// Why a line does not match its verb's grammar.
 type Problem = String;
 
-fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body, Problem> {
+/// The body of one annotation; a multi-hop `@flows` puts the flows after its first into
+/// `later_hops`.
+fn parse_body(
+    verb: Verb,
+    seg: Segment<'_>,
+    ann: &mut Annotation,
+    later_hops: &mut Vec<Body>,
+) -> Result<Body, Problem> {
     use EntityKind as K;
     let seg = strip_severity_groups(seg);
     match verb {
@@ -588,17 +652,20 @@ fn parse_body(verb: Verb, seg: Segment<'_>, ann: &mut Annotation) -> Result<Body
                 })
             }
         }
-        Verb::Flows => parse_flow(seg, ann),
+        Verb::Flows => parse_flow(seg, ann, later_hops),
         Verb::Boundary => {
             let (a, b) = if let Some((before, rest)) = seg.split_kw("between") {
                 if !before.is_blank() {
                     return Err("unexpected text before `between`".into());
                 }
                 rest.split_kw("and").ok_or("missing `and`")?
-            } else if let Some(at) = seg.text.find('|') {
+            } else if let Some(at) = find_word(seg.text, "|") {
                 (seg.slice(0, at), seg.slice(at + 1, seg.text.len()))
+            } else if let Some(split) = seg.split_kw("and") {
+                // GAL 2.0: `between` is optional (`@boundary A and B (#id)`).
+                split
             } else {
-                return Err("missing `between <asset> and <asset>` or `<asset> | <asset>`".into());
+                return Err("missing `[between] <asset> and <asset>` or `<asset> | <asset>`".into());
             };
             let (b, id) = take_trailing_id(b);
             Ok(Body::Boundary {
@@ -837,7 +904,10 @@ fn take_details<'a>(seg: Segment<'a>, ann: &mut Annotation) -> Segment<'a> {
     }
 }
 
-fn parse_flow(seg: Segment<'_>, ann: &mut Annotation) -> Result<Body, Problem> {
+/// `A -> B [-> C ...] [via M]` (GAL; `<->` for a two-way hop) or `A to|with B [with details]
+/// [as name]` (ThreatSpec). Each arrow is one flow: the first is returned, the others go to
+/// `later_hops`, all with the same mechanism and name.
+fn parse_flow(seg: Segment<'_>, ann: &mut Annotation, later_hops: &mut Vec<Body>) -> Result<Body, Problem> {
     use EntityKind as K;
     // Trailing `as <name>` (ThreatSpec 0.1) and `via <mechanism>` (GAL).
     let (seg, name) = match seg.split_kw("as") {
@@ -848,23 +918,62 @@ fn parse_flow(seg: Segment<'_>, ann: &mut Annotation) -> Result<Body, Problem> {
         Some((s, m)) if !m.is_blank() => (s, Some(m.spanned())),
         _ => (seg, None),
     };
-    let (from, to, two_way) = if let Some(at) = seg.text.find("<->") {
-        (seg.slice(0, at), seg.slice(at + 3, seg.text.len()), true)
-    } else if let Some(at) = seg.text.find("->") {
-        (seg.slice(0, at), seg.slice(at + 2, seg.text.len()), false)
-    } else if let Some((from, kw, to)) = seg.split_any(&["to", "with"]) {
-        (from, to, kw == "with")
-    } else {
-        return Err("missing `->` (or `to`/`with`)".into());
-    };
-    let to = take_details(to, ann);
-    Ok(Body::Flows {
-        from: parse_ref(from, K::Asset, "source")?,
-        to: parse_ref(to, K::Asset, "target")?,
+    let flow = |from, to, two_way| Body::Flows {
+        from,
+        to,
         two_way,
-        mechanism,
-        name,
-    })
+        mechanism: mechanism.clone(),
+        name: name.clone(),
+    };
+    let Some(first_arrow) = find_word(seg.text, "->") else {
+        let Some((from, kw, to)) = seg.split_any(&["to", "with"]) else {
+            return Err("missing `->` (or `to`/`with`)".into());
+        };
+        let to = take_details(to, ann);
+        return Ok(flow(
+            parse_ref(from, K::Asset, "source")?,
+            parse_ref(to, K::Asset, "target")?,
+            kw == "with",
+        ));
+    };
+    let mut first = None;
+    let mut rest = seg;
+    let mut arrow = Some(first_arrow);
+    let mut from: Option<(Ref, bool)> = None;
+    loop {
+        let (part, two_way) = match arrow {
+            Some(at) => {
+                // `<->` is the two-way arrow; its `->` is what was found.
+                let two_way = at > 0 && rest.text.as_bytes()[at - 1] == b'<';
+                let part = rest.slice(0, at - usize::from(two_way));
+                rest = rest.slice(at + 2, rest.text.len());
+                (part, two_way)
+            }
+            None => (take_details(rest, ann), false),
+        };
+        let what = if from.is_none() {
+            "source"
+        } else if arrow.is_some() {
+            "hop"
+        } else {
+            "target"
+        };
+        let participant = parse_ref(part, K::Asset, what)?;
+        if let Some((source, hop_two_way)) = from.take() {
+            let hop = flow(source, participant.clone(), hop_two_way);
+            if first.is_none() {
+                first = Some(hop);
+            } else {
+                later_hops.push(hop);
+            }
+        }
+        if arrow.is_none() {
+            break;
+        }
+        from = Some((participant, two_way));
+        arrow = find_word(rest.text, "->");
+    }
+    first.ok_or_else(|| "missing target".into())
 }
 
 /// `(#id)` at the end of a segment (boundary ids).
@@ -931,9 +1040,16 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
         return Err(format!("missing {what}"));
     }
     let range = t.range();
+    if t.text.starts_with('"') {
+        return parse_quoted_ref(t, what);
+    }
     if let Some(id) = t.text.strip_prefix('#') {
-        if !is_id(id) {
-            return Err(format!("`{}` is not a valid id (letters, digits, `_`, `-`)", t.text));
+        if !is_tag(id) {
+            return Err(format!(
+                "`{}` is not a valid id (letters, digits, `_`, `-`; `.` only between the parts of a \
+                 qualified `#repo.id`)",
+                t.text
+            ));
         }
         return Ok(Ref {
             range,
@@ -1000,6 +1116,47 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
     Ok(Ref { range, form: RefForm::Name { name: name.spanned(), id, alias } })
 }
 
+/// A quoted reference (GAL 2.0): `"User Browser"` and `"/api/v1/users"` are names (quotes
+/// removed, `\"` and `\\` undone; the name's range is the text between the quotes), optionally
+/// followed by `(#id)`; `"#repo.tag"` is a tag like its unquoted spelling.
+fn parse_quoted_ref(t: Segment<'_>, what: &str) -> Result<Ref, Problem> {
+    let (value, len) = quoted_literal(t.text).ok_or_else(|| format!("the quoted {what} is never closed"))?;
+    let inner = t.slice(1, len - 1);
+    let rest = t.slice(len, t.text.len()).trim();
+    let id = match rest.text.strip_prefix("(#").and_then(|r| r.strip_suffix(')')) {
+        _ if rest.text.is_empty() => None,
+        Some(id) if is_id(id) => Some(rest.slice(2, rest.text.len() - 1).spanned()),
+        _ => return Err(format!("unexpected `{}` after the quoted {what}", rest.text)),
+    };
+    if let Some(tag) = value.strip_prefix('#') {
+        if id.is_some() || !is_tag(tag) || value != inner.text {
+            return Err(format!("`{}` is not a valid tag", t.text));
+        }
+        return Ok(Ref { range: t.range(), form: RefForm::Id(inner.slice(1, inner.text.len()).spanned()) });
+    }
+    if value.trim().is_empty() {
+        return Err(format!("the quoted {what} is empty"));
+    }
+    Ok(Ref {
+        range: t.range(),
+        form: RefForm::Name { name: Spanned::new(value, inner.range()), id, alias: None },
+    })
+}
+
+/// An id, or a qualified cross-repository tag: ids joined by `.` (`repo.id`, `org.repo.module`).
+pub(crate) fn is_tag(text: &str) -> bool {
+    let mut segment_empty = true;
+    for b in text.bytes() {
+        match b {
+            b'.' if segment_empty => return false,
+            b'.' => segment_empty = true,
+            b if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' => segment_empty = false,
+            _ => return false,
+        }
+    }
+    !segment_empty
+}
+
 /// Evidence that a failed line was meant as an annotation (GAL spec 2.12). `spelled` is the
 /// verb as written, with its `@`.
 fn has_structural_evidence(verb: Verb, spelled: &str, rest: &str) -> bool {
@@ -1041,8 +1198,8 @@ fn grammar_of(verb: Verb) -> &'static str {
         Verb::Confirmed => "<threat> on <asset>",
         Verb::Accepts => "<threat> on <asset>",
         Verb::Transfers => "<threat> from <asset> to <asset>",
-        Verb::Flows => "<asset> -> <asset> [via <mechanism>]",
-        Verb::Boundary => "between <asset> and <asset> [(#id)]",
+        Verb::Flows => "<asset> -> <asset> [-> <asset> ...] [via <mechanism>]",
+        Verb::Boundary => "[between] <asset> and <asset> [(#id)]",
         Verb::Entitles => "<actor> to <capability> [on <asset>]",
         Verb::Feature => "\"<name>\"",
         Verb::Validates => "<control> for <asset>",
@@ -1550,5 +1707,114 @@ mod tests {
         assert_eq!(a.fields, vec![("ticket".to_string(), "SEC-12".to_string())]);
         assert!(matches!(&a.body, Body::Mitigates { control: Some(c), .. } if c.display() == "#csp"));
         assert_eq!(p.annotations.len(), 2);
+    }
+    fn flows(text: &str) -> Vec<(String, String, bool, Option<String>)> {
+        let parsed = parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        parsed
+            .annotations
+            .iter()
+            .map(|a| {
+                let Body::Flows { from, to, two_way, mechanism, .. } = &a.body else { panic!("{a:?}") };
+                let spelled = |r: &Ref| r.range.slice(text).to_string();
+                (spelled(from), spelled(to), *two_way, mechanism.as_ref().map(|m| m.value.clone()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn multi_hop_flows_are_one_flow_per_arrow() {
+        let text = r#"@flows "User Browser" -> Shop.Web <-> #api -> "Shop DB" via HTTPS/TLS -- "checkout""#;
+        let hop = |a: &str, b: &str, two_way| {
+            (a.to_string(), b.to_string(), two_way, Some("HTTPS/TLS".to_string()))
+        };
+        assert_eq!(
+            flows(text),
+            [
+                hop("\"User Browser\"", "Shop.Web", false),
+                hop("Shop.Web", "#api", true),
+                hop("#api", "\"Shop DB\"", false)
+            ]
+        );
+        let parsed = parse(text);
+        for a in &parsed.annotations {
+            assert_eq!(a.range.slice(text), text, "every hop is the whole line");
+            assert_eq!(a.description.as_ref().unwrap().value, "checkout");
+        }
+        // A later hop that is a `#ref` is no longer malformed; a missing hop is.
+        assert_eq!(flows("@flows A -> B -> #c").len(), 2);
+        let p = parse("@flows A -> -> C");
+        assert_eq!(p.errors[0].code, Code::MalformedAnnotation, "{p:?}");
+        assert!(p.errors[0].message.contains("missing hop"), "{}", p.errors[0].message);
+        assert!(p.annotations.is_empty());
+        // An arrow inside a quoted reference is part of the name.
+        assert_eq!(flows(r#"@flows "step1 -> step2" -> B"#).len(), 1);
+    }
+
+    #[test]
+    fn quoted_references_are_names_without_their_quotes() {
+        let text = r#"@exposes "Login to API" to "He said \"hi\"" [high]"#;
+        let a = one(text);
+        let Body::Exposes { asset, threat } = &a.body else { panic!("{a:?}") };
+        assert_eq!(name(asset), "Login to API");
+        assert_eq!(name(threat), "He said \"hi\"");
+        let RefForm::Name { name: n, .. } = &threat.form else { panic!() };
+        assert_eq!(n.range.slice(text), r#"He said \"hi\""#, "the range is the text between the quotes");
+        assert_eq!(threat.range.slice(text), r#""He said \"hi\"""#);
+        let a =
+            one(r#"@mitigates "/api/v1/users" against "SQL Injection" (#sqli) using "Prepared statements""#);
+        let Body::Mitigates { asset, threat, control: Some(control) } = &a.body else { panic!("{a:?}") };
+        assert_eq!(
+            (name(asset), name(threat), name(control)),
+            ("/api/v1/users", "SQL Injection", "Prepared statements")
+        );
+        assert_eq!(threat.explicit_id().unwrap().value, "sqli");
+        // A quote inside a word opens nothing: the keyword after it still splits.
+        let a = one(r#"@exposes Panel.12"-display to #glare"#);
+        let Body::Exposes { asset, .. } = &a.body else { panic!() };
+        assert_eq!(name(asset), "Panel.12\"-display");
+        // A quoted `#tag` is the tag.
+        let a = one(r##"@audit "#authlib.token""##);
+        let Body::Audit { asset, .. } = &a.body else { panic!() };
+        assert!(matches!(&asset.form, RefForm::Id(id) if id.value == "authlib.token"));
+        for (bad, why) in [
+            (r#"@audit "unclosed"#, "never closed"),
+            (r#"@audit """#, "is empty"),
+            (r#"@exposes "A" B to #x"#, "unexpected `B`"),
+        ] {
+            let p = parse(bad);
+            assert_eq!(p.errors.len(), 1, "{bad}: {p:?}");
+            assert!(p.errors[0].message.contains(why), "{bad}: {}", p.errors[0].message);
+        }
+    }
+
+    #[test]
+    fn qualified_tags_in_every_position() {
+        let a = one("@mitigates #shop.api against #authlib.token-forgery using #acme.authlib.jwt-verify");
+        let Body::Mitigates { asset, threat, control: Some(control) } = &a.body else { panic!("{a:?}") };
+        assert_eq!(
+            (name(asset), name(threat), name(control)),
+            ("shop.api", "authlib.token-forgery", "acme.authlib.jwt-verify")
+        );
+        assert!(matches!(one("@exposes #shop.api to #authlib.sqli [high]").body, Body::Exposes { .. }));
+        assert!(matches!(one("@flows #a.b -> #c.d").body, Body::Flows { .. }));
+        assert!(matches!(one("@boundary between #a.b and #c.d (#edge)").body, Body::Boundary { .. }));
+        assert!(matches!(one("@validates #authlib.jwt for #shop.api").body, Body::Validates { .. }));
+        // Empty segments are not tags.
+        for bad in ["@audit #a..b", "@audit #a."] {
+            assert_eq!(parse(bad).errors[0].code, Code::MalformedAnnotation, "{bad}");
+        }
+    }
+
+    #[test]
+    fn boundary_between_is_optional() {
+        let text = "@boundary #parser and FileSystem (#fs-boundary) -- \"disk I/O\"";
+        let a = one(text);
+        let Body::Boundary { a: x, b: y, id: Some(id) } = &a.body else { panic!("{a:?}") };
+        assert_eq!((name(x), name(y), id.value.as_str()), ("parser", "FileSystem", "fs-boundary"));
+        assert_eq!(y.range.slice(text), "FileSystem");
+        let a = one(r#"@boundary "Cats and dogs" and Zoo"#);
+        let Body::Boundary { a: x, .. } = &a.body else { panic!() };
+        assert_eq!(name(x), "Cats and dogs");
     }
 }

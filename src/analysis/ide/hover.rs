@@ -45,6 +45,13 @@ pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usiz
             format!("`#{id}` is not defined: no definition in the project has this id")
         }
         Resolved::Entity(entity) => entity_markdown(index, analysis, entity),
+        Resolved::External(entity) => format!(
+            "{} `{}`: an external entity, defined in repository `{}`, which is not part of this \
+             project (open its folder in the workspace to resolve it)",
+            entity.kind.as_str(),
+            entity.key,
+            entity.key[1..].split('.').next().unwrap_or_default()
+        ),
     };
     Some(HoverInfo { markdown, range: target.range })
 }

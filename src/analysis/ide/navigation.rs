@@ -192,7 +192,7 @@ pub fn goto_declaration(index: &ProjectIndex, file: &str, offset: usize) -> Vec<
 pub(crate) fn all_occurrences(index: &ProjectIndex, resolved: &Resolved) -> Vec<(Location, bool)> {
     let defs = match resolved {
         Resolved::Entity(e) => definition_ranges(index, e),
-        Resolved::Dangling(_) => Vec::new(),
+        Resolved::Dangling(_) | Resolved::External(_) => Vec::new(),
     };
     let mut covered = vec![false; defs.len()];
     // Definition starts per file, sorted, so each occurrence finds its own in O(log n).

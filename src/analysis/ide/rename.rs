@@ -72,12 +72,21 @@ fn mode(index: &ProjectIndex, target: &Target) -> Result<Mode, String> {
         Resolved::Dangling(id) => {
             return Err(format!("`#{id}` is not defined anywhere: correct or define it instead of renaming"));
         }
+        Resolved::External(e) => {
+            return Err(format!(
+                "`{}` is defined in another repository, which is not part of this project: open its \
+                 folder in the workspace to rename it",
+                e.key
+            ));
+        }
     };
     let text = &target.text;
     match target.spelling {
         Spelling::Id => {
-            if !index.definitions_by_id(text).is_empty() {
-                return Ok(Mode::Id { entity, old: text.clone() });
+            // `#repo.id` renames the id it names in its repository.
+            let id = index.split_tag(text).map_or(text.as_str(), |(_, id)| id);
+            if !index.definitions_by_id(id).is_empty() {
+                return Ok(Mode::Id { entity, old: id.to_string() });
             }
             if index.definitions(&entity).is_empty()
                 && entity.kind == EntityKind::Threat
@@ -146,6 +155,16 @@ fn rename_id(
             }
             if id == old && matches!(fact.lookup, Lookup::Id(_)) && index.resolve(fact) == target {
                 edits.push(edit(&facts.path, fact.name_range, new));
+            }
+        }
+        // Qualified `#repo.id` tags naming the entity: only the part after the repository.
+        for fact in facts.refs.iter().flatten() {
+            if let Lookup::Tag(tag) = &fact.lookup
+                && index.split_tag(tag).is_some_and(|(_, id)| id == old)
+                && index.resolve(fact) == target
+            {
+                let range = TextRange::new(fact.name_range.end() - old.len(), fact.name_range.end());
+                edits.push(edit(&facts.path, range, new));
             }
         }
         for def in &facts.defs {

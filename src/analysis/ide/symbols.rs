@@ -147,6 +147,19 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
             let selection = id.as_ref().map_or(ann.verb_range, |id| id.range);
             Some((symbol(name, detail, SymbolKind::Boundary, selection), None))
         }
+        // One symbol per hop of a multi-hop `@flows A -> B -> C`, named by its own two ends.
+        Body::Flows { from, to, .. } => {
+            let between = TextRange::new(from.range.end(), to.range.start().max(from.range.end()));
+            let name = collapse(&format!(
+                "{} {} {} {}",
+                facts.slice(ann.verb_range),
+                facts.slice(from.range),
+                facts.slice(between),
+                facts.slice(to.range)
+            ));
+            let detail = Some(ann.dialect.as_str().to_string());
+            Some((symbol(clipped(name), detail, SymbolKind::Relation, ann.verb_range), None))
+        }
         Body::Comment { .. } | Body::Shield(_) => None,
         _ if ann.verb == crate::syntax::Verb::Source => None,
         _ => {
@@ -154,13 +167,19 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
                 let line = facts.line_col(ann.range.start(), crate::text::ColumnUnit::Utf8).line as usize;
                 facts.line_index.line_range(line, &facts.text).end().min(ann.range.end())
             });
-            let mut name = collapse(&facts.text[ann.verb_range.start()..end.max(ann.verb_range.end())]);
-            if name.chars().count() > MAX_NAME {
-                name = name.chars().take(MAX_NAME - 1).collect::<String>() + "…";
-            }
+            let name = collapse(&facts.text[ann.verb_range.start()..end.max(ann.verb_range.end())]);
             let detail = Some(ann.dialect.as_str().to_string());
-            Some((symbol(name, detail, SymbolKind::Relation, ann.verb_range), None))
+            Some((symbol(clipped(name), detail, SymbolKind::Relation, ann.verb_range), None))
         }
+    }
+}
+
+/// A relation's name cut to [`MAX_NAME`] characters.
+fn clipped(name: String) -> String {
+    if name.chars().count() > MAX_NAME {
+        name.chars().take(MAX_NAME - 1).collect::<String>() + "…"
+    } else {
+        name
     }
 }
 

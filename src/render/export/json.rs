@@ -10,6 +10,7 @@
 //!   "diagnostics": {"errors": n, "warnings": n, "notes": n}
 //! }
 //! Entity   = {"key", "name", "description"?, "severity"?, "refs": [..], "source",
+//!             "external"?: true,          // a `#repo.id` of a repository outside the project
 //!             "file"?, "line"?,            // first definition, when declared
 //!             "stride": ["S".."E"]?        // threats only; [] when unclassified (see the
 //!                                          // export module docs)
@@ -17,7 +18,7 @@
 //! Relation = {"kind": "exposes" | "mitigates" | "flows" | ...,   // canonical verb
 //!             "source",
 //!             "args": [{"kind": "asset"|"threat"|"control"|"actor"|"boundary",
-//!                       "key": entity key} | {"kind", "dangling": id}],
+//!                       "key": entity key, "external"?: true} | {"kind", "dangling": id}],
 //!             "file", "line",               // 1-based line of the `@`
 //!             "description"?, "details"?, "severity"?, "refs": [..],
 //!             "via"?, "two_way"?            // flows
@@ -58,6 +59,9 @@ pub fn render(model: &Model) -> Value {
                     o.insert("severity".into(), json!(severity_title(info.severity).to_ascii_lowercase()));
                 }
                 o.insert("refs".into(), json!(info.refs));
+                if e.is_external() {
+                    o.insert("external".into(), json!(true));
+                }
                 if let Some((file, line)) = &info.defined_at {
                     o.insert("file".into(), json!(file.to_string()));
                     o.insert("line".into(), json!(line));
@@ -82,6 +86,7 @@ pub fn render(model: &Model) -> Value {
                 .map(|(fact, r)| match r {
                     Resolved::Entity(e) => json!({"kind": e.kind.as_str(), "key": e.key}),
                     Resolved::Dangling(id) => json!({"kind": fact.kind.as_str(), "dangling": id}),
+                    Resolved::External(e) => json!({"kind": e.kind.as_str(), "key": e.key, "external": true}),
                 })
                 .collect();
             let mut o = Map::new();

@@ -134,10 +134,7 @@ impl<'a> Relation<'a> {
     }
     /// The entity of argument `j`, unless it dangles.
     pub fn entity(&self, j: usize) -> Option<&'a EntityKey> {
-        match self.resolved.get(j)? {
-            Resolved::Entity(e) => Some(e),
-            Resolved::Dangling(_) => None,
-        }
+        self.resolved.get(j)?.entity()
     }
     pub fn description(&self) -> Option<&'a str> {
         self.ann.description.as_ref().map(|d| d.value.as_str())
