@@ -758,6 +758,11 @@ fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
             // `--include` wins; an include that does not parse drops the filter (reads more).
             if include.is_empty() && globs.iter().all(Option::is_some) {
                 include = globs.into_iter().flatten().collect();
+                // GuardLink reads its own files (definitions, `.gal` sidecars) whatever its
+                // `include` says (`"**/*.py"` in external mode): so do we.
+                if !include.is_empty() {
+                    include.push(config::anchored_glob(".guardlink/**"));
+                }
             }
             exclude.extend(gl.exclude.iter().filter_map(|e| usable(e, file, "exclude")));
         }

@@ -322,10 +322,19 @@ fn guardlink_config_include_exclude_definitions_and_name() {
     write(d, "tests/t.ts", &ts);
     write(d, "pkg/tests/kept.ts", &ts);
     write(d, "pkg/fixtures/f.ts", &ts);
+    // GuardLink's own files are read whatever `include` says: a `.gal` sidecar of external mode.
+    write(d, ".guardlink/annotations/src/app.ts.gal", "@exposes App to #nowhere\n");
     let (code, found) = diagnosed(d, &[]);
     assert_eq!(code, 1, "{found:?}");
-    // defs.py defines the threat: only the control dangles, in the two files read.
-    assert_eq!(found, ["pkg/tests/kept.ts:1 dangling-reference", "src/app.ts:1 dangling-reference"]);
+    // defs.py defines the threat: only the control dangles, in the files read.
+    assert_eq!(
+        found,
+        [
+            ".guardlink/annotations/src/app.ts.gal:1 dangling-reference",
+            "pkg/tests/kept.ts:1 dangling-reference",
+            "src/app.ts:1 dangling-reference"
+        ]
+    );
     // --include replaces the config's include; its excludes still apply.
     let (_, found) = diagnosed(d, &["--include", "*.py"]);
     assert_eq!(found, ["src/app.py:1 dangling-reference"]);
