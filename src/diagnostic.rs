@@ -47,10 +47,11 @@ pub enum Code {
     UnknownVerb,
     UnusedDefinition,
     ResourceLimit,
+    ConflictMarker,
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -60,6 +61,7 @@ impl Code {
         Code::UnknownVerb,
         Code::UnusedDefinition,
         Code::ResourceLimit,
+        Code::ConflictMarker,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +75,7 @@ impl Code {
             Code::UnknownVerb => "unknown-verb",
             Code::UnusedDefinition => "unused-definition",
             Code::ResourceLimit => "resource-limit",
+            Code::ConflictMarker => "conflict-marker",
         }
     }
 
@@ -87,7 +90,7 @@ impl Code {
             | Code::ProseLikeAnnotation
             | Code::UnknownVerb
             | Code::ResourceLimit => Level::Warning,
-            Code::UnusedDefinition => Level::Note,
+            Code::UnusedDefinition | Code::ConflictMarker => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
             | Code::DuplicateDefinition
@@ -109,6 +112,7 @@ impl Code {
             Code::UnknownVerb => "An annotation verb is not known (probably misspelt)",
             Code::UnusedDefinition => "A threat or control is defined but never referenced",
             Code::ResourceLimit => "Part of a file was not read because it exceeds a resource limit",
+            Code::ConflictMarker => "An unresolved merge conflict: annotations on both sides are read",
         }
     }
 }

@@ -302,8 +302,21 @@ pub fn comment_nodes(
     let overlaps = |start: usize, end: usize| end > range.start || (start == end && end == range.start);
     let after = |start: usize| start >= range.end && start > range.start;
     let mut nodes: Vec<(usize, usize)> = Vec::new();
+    // Only a tree with errors has regions to re-scan: an error-free parse costs nothing more.
+    let broken = tree.root_node().has_error();
+    let mut regions: Vec<(usize, usize)> = Vec::new();
     walk_tree(tree, |node| {
         let (start, end) = (node.start_byte(), node.end_byte());
+        if broken {
+            if node.is_error() {
+                regions.push((start, end));
+            } else if node.is_missing() {
+                // The node around a missing token holds what the recovery swallowed (the
+                // rest of an HCL file in an unclosed heredoc).
+                let around = node.parent().unwrap_or(node);
+                regions.push((around.start_byte(), around.end_byte()));
+            }
+        }
         if after(start) {
             // This node and its later siblings lie after the range.
             WalkStep::SkipSiblings
@@ -328,7 +341,56 @@ pub fn comment_nodes(
             WalkStep::Descend
         }
     });
+    if broken {
+        // Text outside the root node was never read into the tree (a YAML parse that gave up).
+        let root = tree.root_node();
+        regions.push((0, root.start_byte()));
+        regions.push((root.end_byte(), text.len()));
+        comments_in_error_regions(language, text, regions, &mut nodes);
+        nodes.retain(|&(s, e)| !after(s) && overlaps(s, e));
+    }
     Some(nodes)
+}
+
+/// Adds to `comments` (the tree's, sorted here) those that tree-sitter's error recovery
+/// swallowed inside `regions` of broken code (see the module docs, "Broken host code"): each
+/// region, merged with those it overlaps, is re-scanned with
+/// [`super::lexer::comments_in_broken_code`]. A re-scanned comment that overlaps tree comments
+/// replaces them when it holds them all (the recovery lexed `# @threat X (#x)` as code up to
+/// a comment `#x)`); otherwise the tree's stand.
+fn comments_in_error_regions(
+    language: Language,
+    text: &str,
+    mut regions: Vec<(usize, usize)>,
+    comments: &mut Vec<(usize, usize)>,
+) {
+    regions.sort_unstable();
+    comments.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(regions.len());
+    for (s, e) in regions.into_iter().filter(|&(s, e)| s < e) {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    let mut superseded = vec![false; comments.len()];
+    let mut found = Vec::new();
+    for (s, e) in merged {
+        for (rs, re) in super::lexer::comments_in_broken_code(language, text, s, e) {
+            // The tree comments are sorted and do not overlap, so those overlapping `rs..re`
+            // are one run.
+            let first = comments.partition_point(|&(_, ce)| ce <= rs);
+            let last = comments.partition_point(|&(cs, _)| cs < re);
+            let overlapped = &comments[first..last.max(first)];
+            if overlapped.iter().all(|&(cs, ce)| rs <= cs && ce <= re) {
+                superseded[first..last.max(first)].fill(true);
+                found.push((rs, re));
+            }
+        }
+    }
+    let mut superseded = superseded.into_iter();
+    comments.retain(|_| !superseded.next().unwrap_or(false));
+    comments.extend(found);
 }
 
 /// What [`walk_tree`] does after visiting a node.

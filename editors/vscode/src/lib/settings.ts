@@ -16,6 +16,7 @@ export const DIAGNOSTIC_CODES = [
   'unknown-verb',
   'unused-definition',
   'resource-limit',
+  'conflict-marker',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
