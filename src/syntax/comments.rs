@@ -4,7 +4,7 @@
 //! Owns: parsing with tree-sitter (one cached `Parser` per language and thread; the node kinds
 //! each language's comment query names, resolved once per process), turning
 //! comment nodes into lines with their delimiters stripped, grouping lines into blocks, and the
-//! line-based reading of the kinds without a grammar.
+//! line-based reading of the kinds without a grammar, and where broken code is re-scanned.
 //!
 //! Must never: read annotation text outside comments (string literals, regexes and docstrings
 //! are not comments, so they never produce lines), panic, or do I/O.
@@ -41,6 +41,17 @@
 //! [`Language::Gal`] and [`Language::ThreatSpecDoc`]: every non-blank line is a candidate,
 //! trimmed. [`Language::PlainText`]: the same after stripping a leading run of `#` or a `//`.
 //! A block is a run of non-blank lines.
+//!
+//! # Broken host code
+//!
+//! tree-sitter's error recovery can swallow comments: an HCL `<<<<<<< HEAD` opens a heredoc
+//! that runs to the end of the file, a YAML parse stops at the break, Bash reads `# @x (#y)`
+//! as words up to a comment `#y)`. So when the tree has errors, [`comment_nodes`] re-scans
+//! each error region (an ERROR node, the node around a MISSING token, text outside the root)
+//! with [`super::lexer::comments_in_broken_code`]. Its comments join the tree's; one that
+//! holds tree comments replaces them (it read more of the line). Parsed code outside the
+//! regions is never re-scanned, so its string literals never yield comments, and a tree
+//! without errors costs nothing more.
 //!
 //! # When tree-sitter gives up
 //!

@@ -2,7 +2,8 @@
 //! languages whose comment and string syntax is regular (C, C++, Java, C#, Go, Python).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
-//! returns every comment's byte range. tree-sitter stays the reference (and the only path the
+//! returns every comment's byte range; and the recovery scan of regions of broken code that
+//! tree-sitter could not parse ([`comments_in_broken_code`]), for every language. tree-sitter stays the reference (and the only path the
 //! editor's incremental reparse uses); this is a shortcut for whole-file scans, where a full
 //! parse costs 20-50x more than the scan (measured on the dense benchmark corpus).
 //!
