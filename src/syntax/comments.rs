@@ -300,6 +300,10 @@ pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> V
 /// node's sibling status by scanning its later siblings, which is quadratic in the width of
 /// an error node (100,000 `(` in a JavaScript file took 12 s), while this walk is linear and
 /// skips every subtree outside `within`.
+///
+/// A tree with errors also yields the comments re-scanned from its error regions (see the
+/// module docs, "Broken host code"); then the whole tree is read and the result filtered to
+/// `within`, because a region outside `within` can hold a comment that reaches into it.
 // @mitigates ThreatAnalyzer.Parser against #resource-exhaustion using #linear-walk
 pub fn comment_nodes(
     language: Language,
@@ -309,12 +313,17 @@ pub fn comment_nodes(
 ) -> Option<Vec<(usize, usize)>> {
     let kinds = comment_kinds(language)?;
     let directive_argument = directive_argument_kind(language);
-    let range = within.unwrap_or(0..text.len().max(1));
+    let range = within.clone().unwrap_or(0..text.len().max(1));
     let overlaps = |start: usize, end: usize| end > range.start || (start == end && end == range.start);
     let after = |start: usize| start >= range.end && start > range.start;
-    let mut nodes: Vec<(usize, usize)> = Vec::new();
     // Only a tree with errors has regions to re-scan: an error-free parse costs nothing more.
     let broken = tree.root_node().has_error();
+    if broken && within.is_some() {
+        let mut nodes = comment_nodes(language, tree, text, None)?;
+        nodes.retain(|&(s, e)| !after(s) && overlaps(s, e));
+        return Some(nodes);
+    }
+    let mut nodes: Vec<(usize, usize)> = Vec::new();
     let mut regions: Vec<(usize, usize)> = Vec::new();
     walk_tree(tree, |node| {
         let (start, end) = (node.start_byte(), node.end_byte());
@@ -358,7 +367,6 @@ pub fn comment_nodes(
         regions.push((0, root.start_byte()));
         regions.push((root.end_byte(), text.len()));
         comments_in_error_regions(language, text, regions, &mut nodes);
-        nodes.retain(|&(s, e)| !after(s) && overlaps(s, e));
     }
     Some(nodes)
 }
