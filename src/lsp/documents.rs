@@ -45,6 +45,8 @@ pub struct Document {
     comments: Option<Vec<(usize, usize)>>,
     /// Edits since then, as (start, old end, new end) byte offsets, in the order applied.
     edits: Vec<(usize, usize, usize)>,
+    /// That text was broken code ([`comments::is_broken`]): its comments were read whole.
+    broken: bool,
     /// The size of the message with this document's text, when it was over the protocol's
     /// message limit and so never read.
     unread: Option<usize>,
@@ -61,6 +63,7 @@ impl Document {
             tree: None,
             comments: None,
             edits: Vec::new(),
+            broken: false,
             unread: None,
         };
         if text.len() as u64 <= max_size {
@@ -194,7 +197,7 @@ impl Document {
         let text: Arc<str> = self.rope.to_string().into();
         let old = self.tree.take();
         self.tree = self.parse_tree(&text, old.as_ref());
-        if old.is_some() && self.tree.as_ref().is_some_and(|t| t.root_node().has_error()) {
+        if old.is_some() && self.tree.as_ref().is_some_and(|t| comments::is_broken(t, &text)) {
             // tree-sitter's error recovery from an edited tree can differ from a fresh parse's
             // (found with Bash heredocs): broken code is parsed afresh, so that the editor reads
             // what `check` reads.
@@ -207,10 +210,10 @@ impl Document {
                 // Broken code (either version) is re-read whole: the comments of its error
                 // regions are found by re-scanning them, and an edit far away can move a
                 // region's bounds without changing the tree there.
-                let broken =
-                    tree.root_node().has_error() || old.as_ref().is_some_and(|o| o.root_node().has_error());
+                let broken = comments::is_broken(tree, &text);
+                let was_broken = std::mem::replace(&mut self.broken, broken);
                 let nodes = match (old.as_ref(), previous) {
-                    (Some(old), Some(previous)) if !broken => {
+                    (Some(old), Some(previous)) if !broken && !was_broken => {
                         self.reread_changed(&text, tree, old, previous, &edits)
                     }
                     _ => comments::comment_nodes(self.language, tree, &text, None),

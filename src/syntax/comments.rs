@@ -45,13 +45,14 @@
 //! # Broken host code
 //!
 //! tree-sitter's error recovery can swallow comments: an HCL `<<<<<<< HEAD` opens a heredoc
-//! that runs to the end of the file, a YAML parse stops at the break, Bash reads `# @x (#y)`
-//! as words up to a comment `#y)`. So when the tree has errors, [`comment_nodes`] re-scans
-//! each error region (an ERROR node, the node around a MISSING token, text outside the root)
-//! with [`super::lexer::comments_in_broken_code`]. Its comments join the tree's; one that
-//! holds tree comments replaces them (it read more of the line). Parsed code outside the
-//! regions is never re-scanned, so its string literals never yield comments, and a tree
-//! without errors costs nothing more.
+//! that runs to the end of the file, a YAML or Kotlin parse stops at the break (Kotlin's
+//! without reporting an error), Bash reads `# @x (#y)` as words up to a comment `#y)`. So
+//! when the tree is broken ([`is_broken`]), [`comment_nodes`] re-scans each error region (an
+//! ERROR node, the node around a MISSING token, text no top-level node covers) with
+//! [`super::lexer::comments_in_broken_code`]. Its comments join the tree's; one that holds
+//! tree comments replaces them (it read more of the line). Parsed code outside the regions is
+//! never re-scanned, so its string literals never yield comments, and a tree that is not
+//! broken costs only a look at the whitespace between its top-level nodes.
 //!
 //! # When tree-sitter gives up
 //!
@@ -316,8 +317,8 @@ pub fn comment_nodes(
     let range = within.clone().unwrap_or(0..text.len().max(1));
     let overlaps = |start: usize, end: usize| end > range.start || (start == end && end == range.start);
     let after = |start: usize| start >= range.end && start > range.start;
-    // Only a tree with errors has regions to re-scan: an error-free parse costs nothing more.
-    let broken = tree.root_node().has_error();
+    // Only a broken tree has regions to re-scan: an error-free parse costs nothing more.
+    let broken = is_broken(tree, text);
     if broken && within.is_some() {
         let mut nodes = comment_nodes(language, tree, text, None)?;
         nodes.retain(|&(s, e)| !after(s) && overlaps(s, e));
@@ -362,13 +363,44 @@ pub fn comment_nodes(
         }
     });
     if broken {
-        // Text outside the root node was never read into the tree (a YAML parse that gave up).
-        let root = tree.root_node();
-        regions.push((0, root.start_byte()));
-        regions.push((root.end_byte(), text.len()));
+        // Text no node covers was never read into the tree.
+        regions.extend(unparsed_text(tree, text));
         comments_in_error_regions(language, text, regions, &mut nodes);
     }
     Some(nodes)
+}
+
+/// Whether `tree` of `text` is broken code: it has errors, or text other than whitespace lies
+/// outside its root (tree-sitter-kotlin-ng stops after `end !` without an error). Comments in
+/// a broken tree's error regions are re-scanned (see the module docs).
+pub fn is_broken(tree: &Tree, text: &str) -> bool {
+    tree.root_node().has_error() || !unparsed_text(tree, text).is_empty()
+}
+
+/// Text other than whitespace that no top-level node covers: before, between or after the
+/// root's children (a YAML parse that gave up; tree-sitter-kotlin-ng stops after `oops |`
+/// without an error). Only a few gaps of whitespace between top-level nodes are looked at.
+fn unparsed_text(tree: &Tree, text: &str) -> Vec<(usize, usize)> {
+    let mut gaps = Vec::new();
+    let mut gap = |start: usize, end: usize| {
+        if text.get(start..end).is_some_and(|t| !t.trim().is_empty()) {
+            gaps.push((start, end));
+        }
+    };
+    let mut covered = 0;
+    let mut cursor = tree.walk();
+    if cursor.goto_first_child() {
+        loop {
+            let node = cursor.node();
+            gap(covered, node.start_byte());
+            covered = covered.max(node.end_byte());
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    gap(covered, text.len());
+    gaps
 }
 
 /// Adds to `comments` (the tree's, sorted here) those that tree-sitter's error recovery
