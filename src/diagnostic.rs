@@ -50,10 +50,11 @@ pub enum Code {
     ConfigPathMissing,
     InvalidConfig,
     StaleAnchor,
+    ConflictMarker,
 }
 
 impl Code {
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 13] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -66,6 +67,7 @@ impl Code {
         Code::ConfigPathMissing,
         Code::InvalidConfig,
         Code::StaleAnchor,
+        Code::ConflictMarker,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +84,7 @@ impl Code {
             Code::ConfigPathMissing => "config-path-missing",
             Code::InvalidConfig => "invalid-config",
             Code::StaleAnchor => "stale-anchor",
+            Code::ConflictMarker => "conflict-marker",
         }
     }
 
@@ -98,7 +101,7 @@ impl Code {
             | Code::ResourceLimit
             | Code::ConfigPathMissing
             | Code::StaleAnchor => Level::Warning,
-            Code::UnusedDefinition => Level::Note,
+            Code::UnusedDefinition | Code::ConflictMarker => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
             | Code::DuplicateDefinition
@@ -128,6 +131,7 @@ impl Code {
             Code::StaleAnchor => {
                 "A .gal sidecar's @source anchor no longer matches its source file (moved symbol, missing file)"
             }
+            Code::ConflictMarker => "An unresolved merge conflict: annotations on both sides are read",
         }
     }
 }

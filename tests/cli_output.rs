@@ -52,7 +52,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "resource-limit",
             "config-path-missing",
             "invalid-config",
-            "stale-anchor"
+            "stale-anchor",
+            "conflict-marker"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");

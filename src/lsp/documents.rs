@@ -10,7 +10,10 @@
 //! edited ranges, the full extent of every comment an edit touched, and the ranges tree-sitter
 //! reports as structurally changed (`Tree::changed_ranges`: a typed `"""` that turns the rest
 //! of a Python file into a string, a `/*` that swallows later comments). Comments outside it
-//! are kept, shifted.
+//! are kept, shifted. Broken code is different: a text whose tree has errors is parsed afresh
+//! (tree-sitter's recovery from an edited tree can differ from a fresh parse's) and a tree
+//! with errors before or after the edits is re-read whole, so the comments found by
+//! re-scanning its error regions are exactly those `check` finds.
 //!
 //! A document larger than the size limit (the `maxFileSize` setting, 2 MiB by default) keeps
 //! its text, so later edits still apply exactly, but is not parsed: its facts are one
@@ -22,7 +25,7 @@
 
 use crate::diagnostic::{Code, FilePath};
 use crate::model::FileFacts;
-use crate::syntax::{self, Language, ParsedFile, SyntaxError, comments, parser};
+use crate::syntax::{self, Language, ParsedFile, SyntaxError, comments};
 use crate::text::ColumnUnit;
 use crate::text::TextRange;
 use ropey::Rope;
@@ -42,6 +45,8 @@ pub struct Document {
     comments: Option<Vec<(usize, usize)>>,
     /// Edits since then, as (start, old end, new end) byte offsets, in the order applied.
     edits: Vec<(usize, usize, usize)>,
+    /// That text was broken code ([`comments::is_broken`]): its comments were read whole.
+    broken: bool,
     /// The size of the message with this document's text, when it was over the protocol's
     /// message limit and so never read.
     unread: Option<usize>,
@@ -58,6 +63,7 @@ impl Document {
             tree: None,
             comments: None,
             edits: Vec::new(),
+            broken: false,
             unread: None,
         };
         if text.len() as u64 <= max_size {
@@ -191,12 +197,25 @@ impl Document {
         let text: Arc<str> = self.rope.to_string().into();
         let old = self.tree.take();
         self.tree = self.parse_tree(&text, old.as_ref());
+        if old.is_some() && self.tree.as_ref().is_some_and(|t| comments::is_broken(t, &text)) {
+            // tree-sitter's error recovery from an edited tree can differ from a fresh parse's
+            // (found with Bash heredocs): broken code is parsed afresh, so that the editor reads
+            // what `check` reads.
+            self.tree = self.parse_tree(&text, None);
+        }
         let edits = std::mem::take(&mut self.edits);
         let previous = self.comments.take();
         let lines = match &self.tree {
             Some(tree) => {
+                // Broken code (either version) is re-read whole: the comments of its error
+                // regions are found by re-scanning them, and an edit far away can move a
+                // region's bounds without changing the tree there.
+                let broken = comments::is_broken(tree, &text);
+                let was_broken = std::mem::replace(&mut self.broken, broken);
                 let nodes = match (old.as_ref(), previous) {
-                    (Some(old), Some(previous)) => self.reread_changed(&text, tree, old, previous, &edits),
+                    (Some(old), Some(previous)) if !broken && !was_broken => {
+                        self.reread_changed(&text, tree, old, previous, &edits)
+                    }
                     _ => comments::comment_nodes(self.language, tree, &text, None),
                 };
                 match nodes {
@@ -210,7 +229,7 @@ impl Document {
             }
             None => syntax::candidate_lines(self.language, &text),
         };
-        let parsed = parser::parse_lines(&text, &lines);
+        let parsed = syntax::parse_candidate_lines(&text, &lines);
         FileFacts::from_parsed(key, self.language, text, parsed)
     }
 
@@ -327,6 +346,17 @@ mod tests {
                 "int a; // @audit A\n/* @threat T (#t)\n * @exposes A to #t */\nchar *s = \"/* no\";\n",
                 &["/*", "*/", "//", "\"", "'", "\n", "\\", "@audit B"][..],
             ),
+            // Broken code: error regions whose swallowed comments are found by re-scanning.
+            (
+                Language::Hcl,
+                "# @threat T (#t)\nresource \"a\" \"b\" {\n  x = 1\n  # @exposes A to #t\n}\n# @audit A\n",
+                &["<<<<<<< HEAD\n", "=======\n", "{", "}", "<<", "oops\n", "\n", "# @audit B"][..],
+            ),
+            (
+                Language::Bash,
+                "f() {\n  echo \"$1\"\n}\n# @threat T (#t)\n# @exposes A to #t\nx=1 # @audit A\n",
+                &["<<<<<<< HEAD\n", "((", "{", "}", "'", "oops ;;\n", "\n", "# @audit B"][..],
+            ),
         ];
         for (seed, (language, initial, pieces)) in cases.iter().enumerate() {
             let mut rng = Lcg(seed as u64 + 11);
@@ -361,7 +391,7 @@ mod tests {
                 let fresh = comments::parse_tree(*language, &text, None)
                     .map(|tree| comments::candidate_lines_in_tree(*language, &tree, &text))
                     .unwrap();
-                let want = parser::parse_lines(&text, &fresh);
+                let want = syntax::parse_candidate_lines(&text, &fresh);
                 assert_eq!(facts.parsed, want, "{language:?} step {step}: {text:?}");
             }
         }

@@ -236,6 +236,14 @@ fn doc(code: Code) -> RuleDoc {
                 the code the annotations now describe.",
             silence: "`--severity stale-anchor=off`.",
         },
+        Code::ConflictMarker => RuleDoc {
+            full: "The file holds an unresolved merge conflict (git's `<<<<<<<`, `=======` and \
+                `>>>>>>>` lines). The annotations on both sides of it are read, so the threat \
+                model may hold both versions of an annotation until the conflict is resolved.",
+            fix: "Resolve the merge conflict and remove the marker lines.",
+            silence: "Notes do not fail `check` unless `--fail-on note` is given; \
+                `--severity conflict-marker=off` hides it.",
+        },
     }
 }
 

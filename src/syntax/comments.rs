@@ -4,7 +4,7 @@
 //! Owns: parsing with tree-sitter (one cached `Parser` per language and thread; the node kinds
 //! each language's comment query names, resolved once per process), turning
 //! comment nodes into lines with their delimiters stripped, grouping lines into blocks, and the
-//! line-based reading of the kinds without a grammar.
+//! line-based reading of the kinds without a grammar, and where broken code is re-scanned.
 //!
 //! Must never: read annotation text outside comments (string literals, regexes and docstrings
 //! are not comments, so they never produce lines), panic, or do I/O.
@@ -41,6 +41,18 @@
 //! [`Language::Gal`] and [`Language::ThreatSpecDoc`]: every non-blank line is a candidate,
 //! trimmed. [`Language::PlainText`]: the same after stripping a leading run of `#` or a `//`.
 //! A block is a run of non-blank lines.
+//!
+//! # Broken host code
+//!
+//! tree-sitter's error recovery can swallow comments: an HCL `<<<<<<< HEAD` opens a heredoc
+//! that runs to the end of the file, a YAML or Kotlin parse stops at the break (Kotlin's
+//! without reporting an error), Bash reads `# @x (#y)` as words up to a comment `#y)`. So
+//! when the tree is broken ([`is_broken`]), [`comment_nodes`] re-scans each error region (an
+//! ERROR node, the node around a MISSING token, text no top-level node covers) with
+//! [`super::lexer::comments_in_broken_code`]. Its comments join the tree's; one that holds
+//! tree comments replaces them (it read more of the line). Parsed code outside the regions is
+//! never re-scanned, so its string literals never yield comments, and a tree that is not
+//! broken costs only a look at the whitespace between its top-level nodes.
 //!
 //! # When tree-sitter gives up
 //!
@@ -289,6 +301,10 @@ pub fn candidate_lines_in_tree(language: Language, tree: &Tree, text: &str) -> V
 /// node's sibling status by scanning its later siblings, which is quadratic in the width of
 /// an error node (100,000 `(` in a JavaScript file took 12 s), while this walk is linear and
 /// skips every subtree outside `within`.
+///
+/// A tree with errors also yields the comments re-scanned from its error regions (see the
+/// module docs, "Broken host code"); then the whole tree is read and the result filtered to
+/// `within`, because a region outside `within` can hold a comment that reaches into it.
 // @mitigates ThreatAnalyzer.Parser against #resource-exhaustion using #linear-walk
 pub fn comment_nodes(
     language: Language,
@@ -298,12 +314,30 @@ pub fn comment_nodes(
 ) -> Option<Vec<(usize, usize)>> {
     let kinds = comment_kinds(language)?;
     let directive_argument = directive_argument_kind(language);
-    let range = within.unwrap_or(0..text.len().max(1));
+    let range = within.clone().unwrap_or(0..text.len().max(1));
     let overlaps = |start: usize, end: usize| end > range.start || (start == end && end == range.start);
     let after = |start: usize| start >= range.end && start > range.start;
+    // Only a broken tree has regions to re-scan: an error-free parse costs nothing more.
+    let broken = is_broken(tree, text);
+    if broken && within.is_some() {
+        let mut nodes = comment_nodes(language, tree, text, None)?;
+        nodes.retain(|&(s, e)| !after(s) && overlaps(s, e));
+        return Some(nodes);
+    }
     let mut nodes: Vec<(usize, usize)> = Vec::new();
+    let mut regions: Vec<(usize, usize)> = Vec::new();
     walk_tree(tree, |node| {
         let (start, end) = (node.start_byte(), node.end_byte());
+        if broken {
+            if node.is_error() {
+                regions.push((start, end));
+            } else if node.is_missing() {
+                // The node around a missing token holds what the recovery swallowed (the
+                // rest of an HCL file in an unclosed heredoc).
+                let around = node.parent().unwrap_or(node);
+                regions.push((around.start_byte(), around.end_byte()));
+            }
+        }
         if after(start) {
             // This node and its later siblings lie after the range.
             WalkStep::SkipSiblings
@@ -328,7 +362,86 @@ pub fn comment_nodes(
             WalkStep::Descend
         }
     });
+    if broken {
+        // Text no node covers was never read into the tree.
+        regions.extend(unparsed_text(tree, text));
+        comments_in_error_regions(language, text, regions, &mut nodes);
+    }
     Some(nodes)
+}
+
+/// Whether `tree` of `text` is broken code: it has errors, or text other than whitespace lies
+/// outside its root (tree-sitter-kotlin-ng stops after `end !` without an error). Comments in
+/// a broken tree's error regions are re-scanned (see the module docs).
+pub fn is_broken(tree: &Tree, text: &str) -> bool {
+    tree.root_node().has_error() || !unparsed_text(tree, text).is_empty()
+}
+
+/// Text other than whitespace that no top-level node covers: before, between or after the
+/// root's children (a YAML parse that gave up; tree-sitter-kotlin-ng stops after `oops |`
+/// without an error). Only a few gaps of whitespace between top-level nodes are looked at.
+fn unparsed_text(tree: &Tree, text: &str) -> Vec<(usize, usize)> {
+    let mut gaps = Vec::new();
+    let mut gap = |start: usize, end: usize| {
+        if text.get(start..end).is_some_and(|t| !t.trim().is_empty()) {
+            gaps.push((start, end));
+        }
+    };
+    let mut covered = 0;
+    let mut cursor = tree.walk();
+    if cursor.goto_first_child() {
+        loop {
+            let node = cursor.node();
+            gap(covered, node.start_byte());
+            covered = covered.max(node.end_byte());
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    gap(covered, text.len());
+    gaps
+}
+
+/// Adds to `comments` (the tree's, sorted here) those that tree-sitter's error recovery
+/// swallowed inside `regions` of broken code (see the module docs, "Broken host code"): each
+/// region, merged with those it overlaps, is re-scanned with
+/// [`super::lexer::comments_in_broken_code`]. A re-scanned comment that overlaps tree comments
+/// replaces them when it holds them all (the recovery lexed `# @threat X (#x)` as code up to
+/// a comment `#x)`); otherwise the tree's stand.
+fn comments_in_error_regions(
+    language: Language,
+    text: &str,
+    mut regions: Vec<(usize, usize)>,
+    comments: &mut Vec<(usize, usize)>,
+) {
+    regions.sort_unstable();
+    comments.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(regions.len());
+    for (s, e) in regions.into_iter().filter(|&(s, e)| s < e) {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    let mut superseded = vec![false; comments.len()];
+    let mut found = Vec::new();
+    for (s, e) in merged {
+        for (rs, re) in super::lexer::comments_in_broken_code(language, text, s, e) {
+            // The tree comments are sorted and do not overlap, so those overlapping `rs..re`
+            // are one run.
+            let first = comments.partition_point(|&(_, ce)| ce <= rs);
+            let last = comments.partition_point(|&(cs, _)| cs < re);
+            let overlapped = &comments[first..last.max(first)];
+            if overlapped.iter().all(|&(cs, ce)| rs <= cs && ce <= re) {
+                superseded[first..last.max(first)].fill(true);
+                found.push((rs, re));
+            }
+        }
+    }
+    let mut superseded = superseded.into_iter();
+    comments.retain(|_| !superseded.next().unwrap_or(false));
+    comments.extend(found);
 }
 
 /// What [`walk_tree`] does after visiting a node.

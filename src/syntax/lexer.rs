@@ -2,14 +2,15 @@
 //! languages whose comment and string syntax is regular (C, C++, Java, C#, Go, Python).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
-//! returns every comment's byte range. tree-sitter stays the reference (and the only path the
+//! returns every comment's byte range; and the recovery scan of regions of broken code that
+//! tree-sitter could not parse ([`comments_in_broken_code`]), for every language. tree-sitter stays the reference (and the only path the
 //! editor's incremental reparse uses); this is a shortcut for whole-file scans, where a full
 //! parse costs 20-50x more than the scan (measured on the dense benchmark corpus).
 //!
 //! Must never: guess. Whenever the text holds a construct the scanner does not model exactly
 //! (an unterminated string or block comment, C# interpolated or raw strings, a C++ raw string
 //! whose delimiter is malformed, a NUL byte, which several grammars treat as the end of input,
-//! ...), it returns `None` and the caller parses the file with tree-sitter. The `lexer_agrees_with_tree_sitter` tests hold every language here to
+//! a backtick in Python code, ...), it returns `None` and the caller parses the file with tree-sitter. The `lexer_agrees_with_tree_sitter` tests hold every language here to
 //! tree-sitter's comment nodes on real and generated sources.
 
 use super::Language;
@@ -278,6 +279,11 @@ fn python(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
                 out.push((start, i));
             }
             q @ (b'\'' | b'"') => i = python_string(bytes, i, q)?,
+            // Python 2's backtick repr: tree-sitter-python reads `` `#` `` as a string where
+            // Python's tokenizer sees a comment, and its error recovery after a lone backtick
+            // differs again (found by the `comments` fuzz target). Code holding a backtick is
+            // not Python 3; tree-sitter decides it.
+            b'`' => return None,
             c if is_ident(c) => {
                 let start = i;
                 while i < bytes.len() && is_ident(bytes[i]) {
@@ -333,6 +339,222 @@ fn python_string(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
     None
 }
 
+/// Comment byte ranges in `text[start..end]`, a region of code tree-sitter could not parse
+/// (an ERROR node, or the node around a MISSING token), whose comments its error recovery
+/// may have swallowed (see [`super::comments`], "Broken host code"). The fast scanner reads
+/// the region when the language has one and it decides; otherwise a line-based recovery
+/// scan: the language's line-comment markers and block comments, skipping quoted strings
+/// that close on their own line. A quote that does not close on its line is taken for code,
+/// so an unterminated string never hides the comment after it: in broken code, reading an
+/// annotation beats losing it. Ranges are absolute and in file order.
+pub fn comments_in_broken_code(
+    language: Language,
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Vec<(usize, usize)> {
+    let end = end.min(text.len());
+    let Some(region) = text.get(start..end) else { return Vec::new() };
+    if let Some(found) = comment_ranges(language, region) {
+        return found.into_iter().map(|(s, e)| (start + s, start + e)).collect();
+    }
+    let Some(rules) = RecoveryRules::of(language) else { return Vec::new() };
+    recovery_scan(text.as_bytes(), start, end, &rules)
+}
+
+/// How [`comments_in_broken_code`] finds comments in a language without a fast scanner.
+struct RecoveryRules {
+    /// Line-comment markers.
+    line: &'static [&'static [u8]],
+    /// `#` starts a comment only at the start of a word (Bash `$#`, YAML `a#b`).
+    hash_at_word_start: bool,
+    /// Comments are whole lines only (Dockerfile).
+    whole_line_only: bool,
+    block: BlockComments,
+    /// Quote characters whose strings are skipped (when they close on the same line).
+    quotes: &'static [u8],
+    /// `'` delimits only a character literal (Rust, Kotlin, Scala ...; a Rust lifetime is no
+    /// quote): skipped only when it closes within a few bytes.
+    char_quote: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BlockComments {
+    None,
+    /// `/* ... */`.
+    C,
+    /// Lua `--[[ ... ]]`, `--[==[ ... ]==]`.
+    Lua,
+    /// Ruby `=begin` ... `=end` at the start of lines.
+    Ruby,
+}
+
+impl RecoveryRules {
+    fn of(language: Language) -> Option<RecoveryRules> {
+        let markers = language.line_comment_markers();
+        let mut rules = RecoveryRules {
+            line: &[],
+            hash_at_word_start: false,
+            whole_line_only: false,
+            block: BlockComments::None,
+            quotes: b"\"'",
+            char_quote: false,
+        };
+        match language {
+            Language::Python | Language::Toml => {}
+            Language::Ruby => rules.block = BlockComments::Ruby,
+            Language::Bash => {
+                rules.hash_at_word_start = true;
+                rules.quotes = b"\"'`";
+            }
+            Language::Yaml => rules.hash_at_word_start = true,
+            Language::Dockerfile => rules.whole_line_only = true,
+            Language::Lua => rules.block = BlockComments::Lua,
+            Language::Hcl | Language::Json => {
+                rules.block = BlockComments::C;
+                rules.quotes = b"\"";
+            }
+            Language::Php => rules.block = BlockComments::C,
+            Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                rules.block = BlockComments::C;
+                rules.quotes = b"\"'`";
+            }
+            Language::Go => {
+                rules.block = BlockComments::C;
+                rules.quotes = b"\"`";
+                rules.char_quote = true;
+            }
+            Language::Rust
+            | Language::Java
+            | Language::C
+            | Language::Cpp
+            | Language::CSharp
+            | Language::Kotlin
+            | Language::Swift
+            | Language::Scala => {
+                rules.block = BlockComments::C;
+                rules.quotes = b"\"";
+                rules.char_quote = true;
+            }
+            Language::Gal | Language::ThreatSpecDoc | Language::PlainText => return None,
+        }
+        let markers: &'static [&'static [u8]] = match markers {
+            ["#"] => &[b"#"],
+            ["--"] => &[b"--"],
+            ["//"] => &[b"//"],
+            ["#", "//"] => &[b"#", b"//"],
+            _ => &[],
+        };
+        rules.line = markers;
+        Some(rules)
+    }
+}
+
+/// The recovery scan of `bytes[start..end]` (see [`comments_in_broken_code`]).
+fn recovery_scan(bytes: &[u8], start: usize, end: usize, rules: &RecoveryRules) -> Vec<(usize, usize)> {
+    let line_end = |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |p| from + p);
+    let mut out = Vec::new();
+    // Only whitespace between the last line break (or the start of the text) and `start`.
+    let mut at_line_start =
+        bytes[..start].iter().rev().take_while(|&&b| b != b'\n').all(|&b| b == b' ' || b == b'\t');
+    let mut i = start;
+    while i < end {
+        let b = bytes[i];
+        if b == b'\n' || b == b'\r' {
+            at_line_start = true;
+            i += 1;
+            continue;
+        }
+        if matches!(b, b' ' | b'\t' | b'\x0c') {
+            i += 1;
+            continue;
+        }
+        let line_start = std::mem::replace(&mut at_line_start, false);
+        let rest = &bytes[i..end];
+        if let Some(close) = block_comment_end(bytes, i, end, rules.block, line_start) {
+            out.push((i, close));
+            i = close;
+            continue;
+        }
+        let word_start =
+            i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r' | b';' | b'(' | b')' | b'|' | b'&');
+        let is_marker = rules.line.iter().any(|m| rest.starts_with(m))
+            && (!rules.whole_line_only || line_start)
+            && !(b == b'#' && rules.hash_at_word_start && !word_start)
+            && !(b == b'#' && rest.get(1) == Some(&b'[') && rules.block == BlockComments::C);
+        if is_marker {
+            let e = line_end(i);
+            out.push((i, e));
+            i = e;
+            continue;
+        }
+        if rules.quotes.contains(&b) || (b == b'\'' && rules.char_quote) {
+            let limit = if b == b'\'' && rules.char_quote { (i + 12).min(end) } else { line_end(i).min(end) };
+            if let Some(close) = closing_quote(bytes, i, limit) {
+                i = close;
+                continue;
+            }
+        }
+        if is_ident(b) {
+            while i < end && is_ident(bytes[i]) {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// End (exclusive) of the string whose quote is at `open`, when it closes before `limit` on
+/// the same line (backslash escapes).
+fn closing_quote(bytes: &[u8], open: usize, limit: usize) -> Option<usize> {
+    quoted(&bytes[..limit], open, bytes[open])
+}
+
+/// End (exclusive) of a block comment opening at `at`, closed before `end`; `None` when none
+/// opens there. One never closed in the region ends with its line (a Ruby `=begin`, with
+/// the region), so that the comment is read without swallowing the code after it.
+fn block_comment_end(
+    bytes: &[u8],
+    at: usize,
+    end: usize,
+    block: BlockComments,
+    line_start: bool,
+) -> Option<usize> {
+    let rest = &bytes[at..end];
+    let (from, closer): (usize, Vec<u8>) = match block {
+        BlockComments::None => return None,
+        BlockComments::C if rest.starts_with(b"/*") => (2, b"*/".to_vec()),
+        BlockComments::Lua if rest.starts_with(b"--[") => {
+            let level = rest[3..].iter().take_while(|&&c| c == b'=').count();
+            if rest.get(3 + level) != Some(&b'[') {
+                return None;
+            }
+            let mut closer = vec![b']'];
+            closer.extend(std::iter::repeat_n(b'=', level));
+            closer.push(b']');
+            (4 + level, closer)
+        }
+        BlockComments::Ruby
+            if line_start && (at == 0 || bytes[at - 1] == b'\n') && rest.starts_with(b"=begin") =>
+        {
+            let mut i = at;
+            while i < end {
+                let next = memchr::memchr(b'\n', &bytes[i..end]).map_or(end, |p| i + p + 1);
+                if i > at && bytes[i..end].starts_with(b"=end") {
+                    return Some(memchr::memchr(b'\n', &bytes[i..end]).map_or(end, |p| i + p));
+                }
+                i = next;
+            }
+            return Some(end);
+        }
+        _ => return None,
+    };
+    let unclosed = || memchr::memchr(b'\n', rest).map_or(end, |p| at + p);
+    Some(memchr::memmem::find(&rest[from..], &closer).map_or_else(unclosed, |p| at + from + p + closer.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +602,7 @@ mod tests {
         assert_eq!(comments(Language::C, "char *s = \"unterminated\n// x"), None);
         assert_eq!(comments(Language::C, "/* never closed"), None);
         assert_eq!(comments(Language::Python, "s = '''open"), None);
+        assert_eq!(comments(Language::Python, "x = `#`"), None);
         assert_eq!(comments(Language::Rust, "// rust uses tree-sitter"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Syntax: from a file's text to annotations, with exact ranges. Pure functions of text.
 //!
 //! Owns: the language registry ([`language`]), tree-sitter comment extraction ([`comments`]),
-//! the fast comment lexer that stands in for a full parse where it provably agrees with
+//! merge-conflict markers ([`conflicts`]), the fast comment lexer that stands in for a full parse where it provably agrees with
 //! tree-sitter ([`lexer`]), `x-threatspec` keys in YAML/JSON ([`embedded`]), the literal
 //! prefilter ([`prefilter`]), the verb table ([`verbs`]) and the one parser for all three
 //! dialects ([`parser`]).
@@ -15,6 +15,7 @@
 
 pub mod ast;
 pub mod comments;
+pub mod conflicts;
 pub mod embedded;
 pub mod language;
 pub mod lexer;
@@ -71,7 +72,19 @@ pub fn parse_file_in(language: Language, text: &str, project: Option<&ParseBudge
         return (ParsedFile::default(), false);
     }
     let (lines, out_of_time) = candidate_lines_in(language, text, project);
-    (parser::parse_lines(text, &lines), out_of_time)
+    (parse_candidate_lines(text, &lines), out_of_time)
+}
+
+/// The annotation parser over a file's candidate lines, plus one `conflict-marker` note per
+/// merge-conflict block ([`conflicts`]) when the file holds annotations or syntax errors (a
+/// file that adds nothing to the model needs no word on which version it holds). `check` and
+/// the language server both read a file through this.
+pub fn parse_candidate_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
+    let mut parsed = parser::parse_lines(text, lines);
+    if !parsed.annotations.is_empty() || !parsed.errors.is_empty() {
+        parsed.errors.extend(conflicts::conflict_notes(text));
+    }
+    parsed
 }
 
 /// Candidate lines of `text` for `language`: comments, whole-document lines, and

@@ -16,7 +16,10 @@ export const DIAGNOSTIC_CODES = [
   'unknown-verb',
   'unused-definition',
   'resource-limit',
+  'config-path-missing',
+  'invalid-config',
   'stale-anchor',
+  'conflict-marker',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
