@@ -236,6 +236,14 @@ fn fuzz_findings_stay_fixed() {
     for text in ["`#`", "`#`,", "`'`#'", "`,# @audit A\n", "x = 1\n`#` # @audit B\n"] {
         check_comments(Language::Python, text);
     }
+    // comments, 2026-12-02: `#2's//b'` in C++: tree-sitter reads a directive named `#2` whose
+    // argument `'s//b'` is a character literal; the lexer read `2's` as a number with a digit
+    // separator and `//b'` as a comment. A directive starting with a digit is left to tree-sitter.
+    for language in [Language::C, Language::Cpp] {
+        for text in ["#2's//b'\\\n", "#2's//b'\n", "# 1 \"a.c\" // b\n", "#2's//b'\\x\nint y; // c\n"] {
+            check_comments(language, text);
+        }
+    }
     // renderers, 2026-12-02: the terminal report keeps a source line's tab (the caret line
     // indents with it); the property had counted it as a control character.
     check_renderers("@owns\t\u{0}", "");

@@ -164,6 +164,13 @@ fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(
                 return None; // interpolated strings nest expressions (and quotes) inside braces
             }
             b'#' if at_line_start && matches!(flavour, CFlavour::C | CFlavour::Cpp) => {
+                // `#2's//b'`: the grammars read a directive named by digits (GNU line markers
+                // `# 1 "a.c"` look alike) whose argument is scanned as code, where a number with
+                // a digit separator would swallow the quote: leave such files to tree-sitter.
+                let name = bytes[i + 1..].iter().find(|b| !matches!(b, b' ' | b'\t'));
+                if name.is_some_and(u8::is_ascii_digit) {
+                    return None;
+                }
                 i = preprocessor_include(bytes, i);
             }
             b'0'..=b'9' => {
