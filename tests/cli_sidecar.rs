@@ -200,3 +200,26 @@ fn an_anchor_may_not_follow_a_link_out() {
     // Nothing of the outside file reached the output.
     assert!(!v.to_string().contains("def search_entries():"), "{v:#}");
 }
+
+/// GuardLink anchors module-level annotations to the module's own name (expense-api's
+/// `@source file:app/__init__.py line:1 symbol:app`): that is not a stale anchor, while a name
+/// defined nowhere still is.
+#[test]
+fn an_anchor_to_the_module_itself_is_not_stale() {
+    let dir = copy_fixture();
+    let d = dir.path();
+    std::fs::write(d.join("app/__init__.py"), "").unwrap();
+    let gal = d.join(".guardlink/annotations/app/__init__.py.gal");
+    std::fs::write(&gal, "@source file:app/__init__.py line:1 symbol:app\n@comment -- \"package marker\"\n")
+        .unwrap();
+    let stale_here = |v: &serde_json::Value| {
+        with_code(v, "stale-anchor")
+            .into_iter()
+            .filter(|d| d["file"].as_str().unwrap().ends_with("__init__.py.gal"))
+            .count()
+    };
+    assert_eq!(stale_here(&check_json(d)), 0);
+    std::fs::write(&gal, "@source file:app/__init__.py line:1 symbol:application\n@comment -- \"x\"\n")
+        .unwrap();
+    assert_eq!(stale_here(&check_json(d)), 1);
+}

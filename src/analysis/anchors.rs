@@ -16,7 +16,7 @@
 //! [`NEAR_LINES`] lines away from `line:` (then with a fix that writes the line it is at now).
 
 use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Related};
-use crate::model::anchors::{AnchorText, NEAR_LINES, is_sidecar, nearest, symbol_lines};
+use crate::model::anchors::{AnchorText, NEAR_LINES, is_sidecar, names_the_module, nearest, symbol_lines};
 use crate::model::{Anchor, ProjectIndex};
 use crate::text::{LineIndex, TextRange};
 use rustc_hash::FxHashMap as HashMap;
@@ -63,6 +63,10 @@ fn check(index: &ProjectIndex, anchor: &Anchor) -> Check {
         return Check { at: Some((key.clone(), line.min(lines))), stale };
     };
     let candidates = symbol_lines(text, &symbol.value);
+    if candidates.is_empty() && names_the_module(key, &symbol.value) {
+        // A module-level anchor: the file itself is the symbol, wherever its line is.
+        return Check { at: Some((key.clone(), recorded.unwrap_or(1).min(lines))), stale: None };
+    }
     let Some(now) = nearest(&candidates, recorded.unwrap_or(1)) else {
         let message = format!(
             "`{}` is not defined in `{written}` any more (renamed or removed?): the annotations after this \

@@ -168,6 +168,22 @@ fn whole_word_positions<'a>(line: &'a str, name: &'a str) -> impl Iterator<Item 
     })
 }
 
+/// Whether `symbol` names the anchored file's module itself rather than something defined in
+/// it: GuardLink anchors module-level annotations to the module's name (`symbol:app` for
+/// `app/__init__.py`, `symbol:ledger` for `app/ledger.py`). The module's name is the file's stem,
+/// or its directory's name for a package file (`__init__.py`, `index.*`, `mod.rs`, `main.go`'s
+/// package is not guessed).
+pub fn names_the_module(key: &str, symbol: &str) -> bool {
+    let mut parts = key.rsplit('/');
+    let file = parts.next().unwrap_or(key);
+    let stem = file.split_once('.').map_or(file, |(stem, _)| stem);
+    let module = match stem {
+        "__init__" | "index" | "mod" => parts.next().unwrap_or(stem),
+        _ => stem,
+    };
+    !module.is_empty() && symbol == module
+}
+
 /// The candidate nearest to `line` (the earlier one on a tie).
 pub fn nearest(candidates: &[u32], line: u32) -> Option<u32> {
     candidates.iter().copied().min_by_key(|c| (c.abs_diff(line), *c))
@@ -190,6 +206,17 @@ mod tests {
         assert!(key(".guardlink/x.gal", "../secret").unwrap_err().contains("climbs out"));
         assert!(key(".guardlink/x.gal", "/etc/passwd").unwrap_err().contains("not a path relative"));
         assert!(key(".guardlink/x.gal", "file:///x.lua").is_err());
+    }
+
+    #[test]
+    fn a_symbol_may_name_the_module_itself() {
+        assert!(names_the_module("app/__init__.py", "app"));
+        assert!(names_the_module("app/ledger.py", "ledger"));
+        assert!(names_the_module("web/src/index.ts", "src"));
+        assert!(names_the_module("src/lsp/mod.rs", "lsp"));
+        assert!(!names_the_module("app/ledger.py", "app"));
+        assert!(!names_the_module("app/__init__.py", "__init__"));
+        assert!(!names_the_module("app/ledger.py", "search_entries"));
     }
 
     #[test]
