@@ -308,7 +308,10 @@ check('diagram-hostile', async (page) => {
   const file = path.join(ws, 'hostile_names.py');
   const lines = [];
   PAYLOADS.forEach((p, i) => {
-    lines.push(`# @component Evil${i} ${p} (#evil${i}) -- "component ${p}"`);
+    // A payload with a `"` is written as a quoted name (GAL 2.0; `\"` and `\\` are undone), as
+    // an unquoted `"` at the start of a word opens a quoted reference that never closes.
+    const name = p.includes('"') ? `"Evil${i} ${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `Evil${i} ${p}`;
+    lines.push(`# @component ${name} (#evil${i}) -- "component ${p}"`);
     lines.push(`# @flows #evil${i} -> Shop.Db via ${p}`);
   });
   lines.push(`# @boundary between #evil2 and #evil3 (#evil-boundary) -- "${PAYLOADS[0]}"`);
