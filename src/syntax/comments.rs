@@ -65,7 +65,9 @@
 //! and the parser then aborts the whole process (`length <= 1024`). So YAML whose block
 //! indentation (leading spaces and `- `/`? `/`: ` indicators) reaches
 //! [`YAML_MAX_BLOCK_COLUMN`] columns, and Python indented [`PYTHON_MAX_INDENT`] columns or
-//! more, are read without a tree. When the parse fails (cancelled, refused, or the grammar
+//! more, are read without a tree. The Ruby scanner saves each open heredoc's word length in
+//! one byte and asserts on restore, so Ruby with a heredoc word of [`RUBY_MAX_HEREDOC_WORD`]
+//! bytes or more (a quoted `<<'...` that never closes) is read without a tree too. When the parse fails (cancelled, refused, or the grammar
 //! cannot be loaded), the file is scanned for whole-line comments that start with the language's line-comment
 //! markers ([`Language::line_comment_markers`]); comments after code and block comments are
 //! then not read, because without a tree a marker inside a string cannot be told apart.
@@ -201,7 +203,7 @@ pub const PYTHON_MAX_INDENT: usize = 360;
 
 /// Whether `text` could drive `language`'s external scanner past its state buffer (see the
 /// module docs); such a text is read without a tree.
-// @exposes ThreatAnalyzer.Parser to #parser-crash -- "grammars are C code; two abort the process on deep indentation"
+// @exposes ThreatAnalyzer.Parser to #parser-crash -- "grammars are C code; three abort the process on deep indentation or long heredoc words"
 // @mitigates ThreatAnalyzer.Parser against #parser-crash using #scanner-guard
 fn overflows_scanner_state(language: Language, text: &str) -> bool {
     let deepest = |is_indent: fn(u8) -> bool, width: fn(u8) -> usize| {
@@ -219,8 +221,35 @@ fn overflows_scanner_state(language: Language, text: &str) -> bool {
             deepest(|b| matches!(b, b' ' | b'\t' | b'\x0c'), |b| if b == b'\t' { 8 } else { 1 })
                 >= PYTHON_MAX_INDENT
         }
+        Language::Ruby => ruby_heredoc_word_overflows(text.as_bytes()),
         _ => false,
     }
+}
+
+/// Heredoc delimiter length (bytes) from which tree-sitter-ruby's scanner could abort: it
+/// stores each open heredoc's word length in one byte, so a word of 256 bytes or more (a quoted
+/// `<<'...` that never closes runs on to the end of the text) is restored shorter than it was
+/// saved and its `assert(size == length)` fails (found by the `parser` fuzz target).
+pub const RUBY_MAX_HEREDOC_WORD: usize = 250;
+
+/// Whether a Ruby heredoc opener (`<<ID`, `<<~ID`, `<<-ID`, or a quoted `<<'ID'`, `<<"ID"`,
+/// `` <<`ID` ``) has a word of [`RUBY_MAX_HEREDOC_WORD`] bytes or more. `x << 'a'` (a space
+/// after `<<`) is the append operator, not a heredoc, and is not counted.
+fn ruby_heredoc_word_overflows(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"<<").any(|at| {
+        let mut i = at + 2;
+        if matches!(bytes.get(i), Some(b'~' | b'-')) {
+            i += 1;
+        }
+        let rest = bytes.get(i..).unwrap_or_default();
+        let word = match rest.first() {
+            Some(&quote @ (b'\'' | b'"' | b'`')) => {
+                memchr::memchr(quote, &rest[1..]).unwrap_or(rest.len() - 1)
+            }
+            _ => rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80).count(),
+        };
+        word >= RUBY_MAX_HEREDOC_WORD
+    })
 }
 
 fn parse_tree_within(
