@@ -116,18 +116,7 @@ pub(super) fn apply(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
         for anchor in &facts.anchors {
             let Check { at, stale: problem } = check(index, anchor);
             if let Some((message, range, move_to)) = problem {
-                let mut d = Diagnostic {
-                    code: Code::StaleAnchor,
-                    level: Code::StaleAnchor.default_level(),
-                    message,
-                    file: facts.path.clone(),
-                    range,
-                    related: Vec::new(),
-                    fix: None,
-                    unnecessary: false,
-                    sidecar: None,
-                    finding_severity: None,
-                };
+                let mut d = super::diagnostics::diag(Code::StaleAnchor, &facts.path, range, message);
                 if let (Some(now), Some(line)) = (move_to, &anchor.origin.line) {
                     d.fix = Some(Fix {
                         label: format!("Move the anchor to line {now}"),

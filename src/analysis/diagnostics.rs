@@ -37,7 +37,13 @@ pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnost
     out
 }
 
-fn diag(code: Code, file: &FilePath, range: crate::text::TextRange, message: String) -> Diagnostic {
+/// A diagnostic of `code` at its default level, with nothing related and no fix.
+pub(super) fn diag(
+    code: Code,
+    file: &FilePath,
+    range: crate::text::TextRange,
+    message: String,
+) -> Diagnostic {
     Diagnostic {
         code,
         level: code.default_level(),
