@@ -14,22 +14,7 @@ use threat_analyzer::analysis;
 use threat_analyzer::analysis::ide::navigation::{
     document_symbols, goto_definition, prepare_rename, references, rename,
 };
-use threat_analyzer::diagnostic::Edit;
 use threat_analyzer::model::{ProjectIndex, Repository};
-
-/// `files` with `edits` applied (edits are sorted and never overlap).
-fn apply(files: &[(String, String)], edits: &[Edit]) -> Vec<(String, String)> {
-    files
-        .iter()
-        .map(|(path, text)| {
-            let mut text = text.clone();
-            for e in edits.iter().rev().filter(|e| &*e.file == path) {
-                text.replace_range(e.range.start()..e.range.end(), &e.new_text);
-            }
-            (path.clone(), text)
-        })
-        .collect()
-}
 
 /// A fixture's index with each top-level directory as a repository of that name.
 fn index_with_repositories(files: &[(String, String)], repositories: &[&str]) -> ProjectIndex {
@@ -163,7 +148,7 @@ fn definition_references_and_rename_through_qualified_tags() {
         ("authlib.token-forgery", "authlib.token-forgery")
     );
     let edits = rename(&index, &file, offset, "forged-token").unwrap();
-    let renamed = apply(&fixture.files, &edits);
+    let renamed = support::apply_edits(&fixture.files, &edits);
     assert!(renamed[0].1.contains("to #authlib.forged-token [high]"), "{}", renamed[0].1);
     assert!(renamed[0].1.contains("against #authlib.forged-token using"), "{}", renamed[0].1);
     assert!(renamed[1].1.contains("(#forged-token)"), "{}", renamed[1].1);
@@ -191,7 +176,7 @@ fn definition_and_rename_on_quoted_names() {
         "inside the quotes"
     );
     let edits = rename(&index, &file, offset, "Query Injection").unwrap();
-    let renamed = apply(&fixture.files, &edits);
+    let renamed = support::apply_edits(&fixture.files, &edits);
     assert_eq!(
         renamed[0].1,
         "# @threat Query Injection\n# @exposes Shop to \"Query Injection\"\n# @mitigates Shop against \"Query Injection\" using #x\n"

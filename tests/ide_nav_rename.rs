@@ -13,16 +13,7 @@ fn apply(files: &[(String, String)], edits: &[Edit]) -> Vec<(String, String)> {
             "edits unsorted or overlapping: {edits:?}"
         );
     }
-    files
-        .iter()
-        .map(|(path, text)| {
-            let mut text = text.clone();
-            for e in edits.iter().rev().filter(|e| &*e.file == path) {
-                text.replace_range(e.range.start()..e.range.end(), &e.new_text);
-            }
-            (path.clone(), text)
-        })
-        .collect()
+    support::apply_edits(files, edits)
 }
 
 fn check_rename(before: &str, new_name: &str, after: &str) {

@@ -174,3 +174,21 @@ pub fn diagram_node(
         status,
     }
 }
+
+/// `files` with `edits` applied back to front (the edits of one file must be sorted and must
+/// not overlap, as a rename's are).
+pub fn apply_edits(
+    files: &[(String, String)],
+    edits: &[threat_analyzer::diagnostic::Edit],
+) -> Vec<(String, String)> {
+    files
+        .iter()
+        .map(|(path, text)| {
+            let mut text = text.clone();
+            for e in edits.iter().rev().filter(|e| &*e.file == path) {
+                text.replace_range(e.range.start()..e.range.end(), &e.new_text);
+            }
+            (path.clone(), text)
+        })
+        .collect()
+}
