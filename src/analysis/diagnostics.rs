@@ -5,19 +5,16 @@
 //! unmitigated exposures, confirmed findings, unused definitions) and lifting syntax errors
 //! into file diagnostics. Must never: do I/O or format output.
 //!
-//! Coverage rule for `unmitigated-exposure`: an exposure of asset A to threat T is covered by
-//! `@mitigates A' against T`, `@accepts T on A'` or `@transfers T from A'` (ThreatSpec 0.1:
-//! `@transfers T to A'`) where A' is A itself or one of its ancestors (`Shop` covers
-//! `Shop.Orders`). Threat identity is the resolved entity, so `#sqli`, `SQL Injection` and
-//! `sql-injection` are the same threat.
+//! `unmitigated-exposure` is an exposure that [`Analysis::coverage`] calls open (the rule is
+//! `super::coverage`'s).
 
 use super::Analysis;
 use super::suggest::{Suggester, Suggestion};
 use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
-use crate::model::names::{ancestors, normalize_name};
+use crate::model::names::normalize_name;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
@@ -201,10 +198,8 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
             let resolved = &analysis.resolved[&facts.path][i];
             match &ann.body {
                 Body::Exposes { .. } => {
-                    let (Some(asset), Some(threat)) = (entity(&resolved[0]), entity(&resolved[1])) else {
-                        continue;
-                    };
-                    if analysis.is_covered(asset, threat) {
+                    let Some(threat) = entity(&resolved[1]) else { continue };
+                    if analysis.coverage(&facts.path, i).is_none_or(|c| c.is_covered()) {
                         continue;
                     }
                     let severity = analysis.exposure_severity(facts, ann, Some(threat));
@@ -290,38 +285,5 @@ fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) 
             d.unnecessary = true;
             out.push(d);
         }
-    }
-}
-
-/// Pairs `(asset key, threat)` that a mitigation, acceptance or transfer covers.
-pub(super) fn coverage_pairs(
-    index: &ProjectIndex,
-    resolved: &HashMap<FilePath, std::sync::Arc<Vec<Vec<Resolved>>>>,
-) -> HashSet<(String, EntityKey)> {
-    let mut covered = HashSet::default();
-    for facts in index.files() {
-        for (i, ann) in facts.annotations().iter().enumerate() {
-            let r = &resolved[&facts.path][i];
-            let (threat, asset) = match &ann.body {
-                Body::Mitigates { .. } => (entity(&r[1]), entity(&r[0])),
-                Body::Accepts { .. } => (entity(&r[0]), entity(&r[1])),
-                // `@transfers T from A to B` covers A; legacy `@transfers T to A` covers A.
-                Body::Transfers { .. } => (entity(&r[0]), entity(&r[1])),
-                _ => continue,
-            };
-            if let (Some(t), Some(a)) = (threat, asset) {
-                covered.insert((a.key.clone(), t.clone()));
-            }
-        }
-    }
-    covered
-}
-
-impl Analysis {
-    /// Whether an exposure of `asset` to `threat` is covered (see the module docs' rule).
-    pub(crate) fn is_covered(&self, asset: &EntityKey, threat: &EntityKey) -> bool {
-        std::iter::once(asset.key.as_str())
-            .chain(ancestors(&asset.key))
-            .any(|a| self.covered.contains(&(a.to_string(), threat.clone())))
     }
 }

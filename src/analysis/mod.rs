@@ -8,12 +8,14 @@
 //! types.
 
 mod anchors;
+pub mod coverage;
 mod diagnostics;
 pub mod ide;
 mod severity;
 pub mod stride;
 mod suggest;
 
+pub use coverage::{Cover, CoverKind, Coverage, CoverageScope};
 pub use severity::StatedSeverity;
 
 use crate::diagnostic::{Diagnostic, FilePath, Level};
@@ -60,8 +62,8 @@ pub struct Analysis {
     pub used: HashSet<EntityKey>,
     /// Severity given on a threat's definition (the highest if several), as written.
     pub threat_severity: HashMap<EntityKey, StatedSeverity>,
-    /// `(asset key, threat)` pairs covered by a mitigation, acceptance or transfer.
-    covered: HashSet<(String, EntityKey)>,
+    /// The covering relations by `(asset key, threat)`: the coverage rule's index.
+    covers: coverage::CoverIndex,
     /// The index's tables revision and the facts each file was resolved from, so
     /// [`Analysis::update`] can tell what it may reuse.
     tables_revision: u64,
@@ -78,11 +80,25 @@ impl Analysis {
         Self::update(None, index)
     }
 
+    /// [`Analysis::new`] with a `coverage.scope` other than the default.
+    pub fn with_scope(index: &ProjectIndex, scope: CoverageScope) -> Analysis {
+        Self::update_with_scope(None, index, scope)
+    }
+
     /// The analysis of `index`, reusing `previous` where it is still valid: when no file's
     /// contributions to the resolution tables changed since `previous` was made, every file
     /// whose facts are the same `Arc` keeps its resolved references and only the edited files
     /// are resolved again. The result equals [`Analysis::new`] (a property test checks it).
     pub fn update(previous: Option<&Analysis>, index: &ProjectIndex) -> Analysis {
+        Self::update_with_scope(previous, index, CoverageScope::default())
+    }
+
+    /// [`Analysis::update`] with the given `coverage.scope`.
+    pub fn update_with_scope(
+        previous: Option<&Analysis>,
+        index: &ProjectIndex,
+        scope: CoverageScope,
+    ) -> Analysis {
         use rayon::prelude::*;
         let reusable = previous.filter(|p| p.tables_revision == index.tables_revision());
         let files: Vec<&Arc<FileFacts>> = index.files().collect();
@@ -139,7 +155,7 @@ impl Analysis {
             analysis.resolved.insert(facts.path.clone(), per_file);
             analysis.sources.insert(facts.path.clone(), (*facts).clone());
         }
-        analysis.covered = diagnostics::coverage_pairs(index, &analysis.resolved);
+        analysis.covers = coverage::CoverIndex::new(index, &analysis.resolved, scope);
         analysis
     }
 }

@@ -8,7 +8,6 @@
 //! naming no file), a diagram over the size limits ([`crate::limits`]) and I/O errors.
 
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::analysis;
 use crate::diagnostic::FilePath;
 use crate::render::{self, dfd::Scope};
 use crate::walk;
@@ -57,6 +56,9 @@ pub struct DfdArgs {
 
     #[command(flatten)]
     pub cache: super::CacheArgs,
+
+    #[command(flatten)]
+    pub coverage: super::CoverageArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -122,7 +124,7 @@ pub fn run(args: &DfdArgs) -> i32 {
             }
         },
     };
-    let analysis = analysis::Analysis::new(&scan.index);
+    let analysis = args.coverage.analysis(&scan.index);
     let dfd = render::dfd::build(&scan.index, &analysis, &scope);
     if let Some(reason) = dfd.too_large() {
         say!("threat-analyzer: error: {reason} (--scope boundary:<name>, component:<path> or file:<path>)");

@@ -10,7 +10,6 @@
 
 use super::output;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::analysis::Analysis;
 use crate::render::export::{self, ExportOptions, Model};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -35,6 +34,9 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub cache: super::CacheArgs,
+
+    #[command(flatten)]
+    pub coverage: super::CoverageArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,7 +71,7 @@ pub fn run(args: &ExportArgs) -> i32 {
     };
     let title = name.unwrap_or_else(|| "Threat model".to_string());
     let options = ExportOptions { title };
-    let analysis = Analysis::new(&scan.index);
+    let analysis = args.coverage.analysis(&scan.index);
     let model = Model::new(&scan.index, &analysis);
 
     let default_dir = project_root.join(".threatmodel");

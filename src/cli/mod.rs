@@ -171,6 +171,9 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub cache: CacheArgs,
+
+    #[command(flatten)]
+    pub coverage: CoverageArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -305,6 +308,33 @@ impl CacheArgs {
     }
 }
 
+/// The `--coverage-scope` option of every command that analyses a project.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct CoverageArgs {
+    /// What an inline annotation's site is for the coverage rule: `file` (only `.gal`
+    /// `symbol:` anchors narrow coverage) or `symbol` (an inline `@mitigates` in one function
+    /// does not cover an `@exposes` in another function of the same file).
+    #[arg(long, value_enum, default_value_t = CoverageScopeArg::File, value_name = "SCOPE")]
+    pub coverage_scope: CoverageScopeArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CoverageScopeArg {
+    File,
+    Symbol,
+}
+
+impl CoverageArgs {
+    /// The analysis of `index` with this scope.
+    pub fn analysis(self, index: &crate::model::ProjectIndex) -> analysis::Analysis {
+        let scope = match self.coverage_scope {
+            CoverageScopeArg::File => analysis::CoverageScope::File,
+            CoverageScopeArg::Symbol => analysis::CoverageScope::Symbol,
+        };
+        analysis::Analysis::with_scope(index, scope)
+    }
+}
+
 /// Scans PATH with the default walk options; on failure prints the error and returns the exit
 /// status to use.
 pub(crate) fn scan_project(path: &std::path::Path, cache: CacheArgs) -> Result<Project, i32> {
@@ -419,7 +449,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         // Already validated by clap's value parser.
         let _ = overrides.set(spec);
     }
-    let analysis = analysis::Analysis::new(&scan.index);
+    let analysis = args.coverage.analysis(&scan.index);
     let diagnostics = overrides.apply(analysis.diagnostics(&scan.index));
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
 

@@ -9,7 +9,6 @@
 
 use super::output;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::analysis::Analysis;
 use crate::render::report::{self, ReportOptions};
 use crate::render::{report_html, report_md};
 use clap::{Args, ValueEnum};
@@ -49,6 +48,9 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub cache: super::CacheArgs,
+
+    #[command(flatten)]
+    pub coverage: super::CoverageArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,7 +97,7 @@ pub fn run(args: &ReportArgs) -> i32 {
         say!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
-    let analysis = Analysis::new(&scan.index);
+    let analysis = args.coverage.analysis(&scan.index);
     let diagnostics = analysis.diagnostics(&scan.index);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
     let options = ReportOptions { link_prefix: link_prefix(&file, &scan.root) };

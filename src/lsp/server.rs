@@ -4,7 +4,7 @@ use super::convert;
 use super::documents::Document;
 use super::features::{self, Text};
 use super::input;
-use crate::analysis::{Analysis, ide};
+use crate::analysis::{Analysis, CoverageScope, ide};
 use crate::diagnostic::{Code, Diagnostic as CoreDiagnostic, FilePath, Level, LevelOverrides};
 use crate::model::anchors::AnchorText;
 use crate::model::{FileFacts, ProjectIndex, Repository};
@@ -71,6 +71,8 @@ struct Settings {
     dialect: ide::code_actions::WriteDialect,
     /// `cache: false`: neither read nor write the on-disk index cache.
     no_cache: bool,
+    /// `coverage.scope`: what an inline annotation's site is for the coverage rule.
+    coverage_scope: CoverageScope,
 }
 
 impl Settings {
@@ -126,6 +128,16 @@ impl Settings {
                 problems.push(format!("codeActionDialect `{other}`: use auto, gal or threatspec"));
                 ide::code_actions::WriteDialect::Auto
             }
+        };
+        // `{"coverage": {"scope": ..}}`, or the dotted key as a flat settings object has it.
+        let scope =
+            value.get("coverage").and_then(|c| c.get("scope")).or_else(|| value.get("coverage.scope"));
+        settings.coverage_scope = match scope.and_then(|v| v.as_str()) {
+            None => CoverageScope::default(),
+            Some(text) => CoverageScope::parse(text).unwrap_or_else(|| {
+                problems.push(format!("coverage.scope `{text}`: use file or symbol"));
+                CoverageScope::default()
+            }),
         };
         (settings, problems)
     }
@@ -261,15 +273,21 @@ impl State {
         self.index.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The analysis of the current revision (computed at most once per revision).
+    /// The analysis of the current revision and `coverage.scope` (computed at most once per
+    /// revision and scope).
     fn analysis(&self, index: &ProjectIndex) -> Arc<Analysis> {
+        let scope = self.settings.read().map(|s| s.coverage_scope).unwrap_or_default();
         let mut cache = self.analysis.lock().unwrap_or_else(|e| e.into_inner());
         match &*cache {
-            Some((revision, analysis)) if *revision == index.revision() => analysis.clone(),
+            Some((revision, analysis))
+                if *revision == index.revision() && analysis.coverage_scope() == scope =>
+            {
+                analysis.clone()
+            }
             _ => {
                 // Re-resolve only what the changes since the cached analysis touched.
                 let previous = cache.as_ref().map(|(_, a)| a.clone());
-                let analysis = Arc::new(Analysis::update(previous.as_deref(), index));
+                let analysis = Arc::new(Analysis::update_with_scope(previous.as_deref(), index, scope));
                 *cache = Some((index.revision(), analysis.clone()));
                 analysis
             }
@@ -1690,7 +1708,19 @@ impl LanguageServer for Backend {
                         self.state.files_scanned.lock().unwrap_or_else(|e| e.into_inner()).values().sum();
                     let annotations: usize = index.files().map(|f| f.annotations().len()).sum();
                     // Work done for this revision so far: requests reuse it rather than repeat it.
-                    let suggestion_work = self.state.analysis(index).suggestion_work();
+                    let analysis = self.state.analysis(index);
+                    let suggestion_work = analysis.suggestion_work();
+                    // Exposures whose asset and threat resolve, and those the coverage rule
+                    // calls open (as `unmitigated-exposure` does).
+                    let (mut exposures, mut open_exposures) = (0usize, 0usize);
+                    for facts in index.files() {
+                        for i in 0..facts.annotations().len() {
+                            if let Some(c) = analysis.coverage(&facts.path, i) {
+                                exposures += 1;
+                                open_exposures += usize::from(c.is_open());
+                            }
+                        }
+                    }
                     serde_json::json!({
                         "files_scanned": files_scanned,
                         "files_with_annotations": files,
@@ -1699,6 +1729,9 @@ impl LanguageServer for Backend {
                         "revision": index.revision(),
                         "documents_derived": self.state.documents_derived.load(Ordering::Relaxed),
                         "suggestion_work": suggestion_work,
+                        "exposures": exposures,
+                        "open_exposures": open_exposures,
+                        "coverage_scope": analysis.coverage_scope().as_str(),
                     })
                 })
                 .map(Some),

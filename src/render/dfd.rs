@@ -71,7 +71,7 @@
 //!
 //! Per node, counted as *distinct threats* (two `@exposes` of one asset to one threat count
 //! once): `open` exposures (an `@exposes A to T` that no `@mitigates`, `@accepts` or
-//! `@transfers ... from` on A or an ancestor of A covers: the analysis' coverage rule), `confirmed`
+//! `@transfers ... from` on A or an ancestor of A covers: [`Analysis::coverage`], the one rule), `confirmed`
 //! findings, `mitigated`, `accepted` and `transferred` (from the node; legacy `@transfers T to
 //! @b:@c` counts on `b.c`, as in the analysis). Dangling threats are not counted.
 //!
@@ -422,12 +422,6 @@ fn node_key(index: &ProjectIndex, e: &EntityKey) -> Option<String> {
     (!key.is_empty()).then_some(key)
 }
 
-fn is_covered(covered: &BTreeSet<(String, EntityKey)>, asset: &EntityKey, threat: &EntityKey) -> bool {
-    std::iter::once(asset.key.as_str())
-        .chain(ancestors(&asset.key))
-        .any(|a| covered.contains(&(a.to_string(), threat.clone())))
-}
-
 impl Model {
     fn new(index: &ProjectIndex, analysis: &Analysis) -> Model {
         let mut m = Model {
@@ -441,21 +435,6 @@ impl Model {
         let resolved_of = |facts: &FileFacts, i: usize| -> &Vec<Resolved> {
             analysis.resolved.get(&facts.path).and_then(|f| f.get(i)).unwrap_or(&empty)
         };
-        // Coverage pairs, exactly as the analysis computes them.
-        let mut covered = BTreeSet::new();
-        for facts in index.files() {
-            for (i, ann) in facts.annotations().iter().enumerate() {
-                let r = resolved_of(facts, i);
-                let (t, a) = match &ann.body {
-                    Body::Mitigates { .. } => (1, 0),
-                    Body::Accepts { .. } | Body::Transfers { .. } => (0, 1),
-                    _ => continue,
-                };
-                if let (Some(t), Some(a)) = (r.get(t).and_then(entity), r.get(a).and_then(entity)) {
-                    covered.insert((a.key.clone(), t.clone()));
-                }
-            }
-        }
         for facts in index.files() {
             for (i, ann) in facts.annotations().iter().enumerate() {
                 let r = resolved_of(facts, i);
@@ -536,12 +515,10 @@ impl Model {
                         }
                     };
                 match &ann.body {
-                    Body::Exposes { .. } => {
-                        if let (Some(a), Some(t)) = (r.first().and_then(entity), threat_at(1))
-                            && !is_covered(&covered, a, t)
-                        {
-                            note(0, 1, |n| &mut n.exposed_open);
-                        }
+                    Body::Exposes { .. }
+                        if analysis.coverage(&facts.path, i).is_some_and(|c| c.is_open()) =>
+                    {
+                        note(0, 1, |n| &mut n.exposed_open)
                     }
                     Body::Confirmed { .. } => note(1, 0, |n| &mut n.confirmed),
                     Body::Mitigates { .. } => note(0, 1, |n| &mut n.mitigated),

@@ -227,11 +227,8 @@ impl Gather<'_, '_> {
                 _ => continue,
             };
             if !confirmed {
-                let covered = match (rel.entity(a), rel.entity(t)) {
-                    (Some(asset), Some(threat)) => self.model.analysis.is_covered(asset, threat),
-                    _ => false,
-                };
-                if covered {
+                // Unresolved exposures are listed as open.
+                if self.model.analysis.coverage(&rel.facts.path, rel.index).is_some_and(|c| c.is_covered()) {
                     continue;
                 }
             }

@@ -3,8 +3,9 @@
 //! Owns: the language registry ([`language`]), tree-sitter comment extraction ([`comments`]),
 //! merge-conflict markers ([`conflicts`]), the fast comment lexer that stands in for a full parse where it provably agrees with
 //! tree-sitter ([`lexer`]), `x-threatspec` keys in YAML/JSON ([`embedded`]), the literal
-//! prefilter ([`prefilter`]), the verb table ([`verbs`]) and the one parser for all three
-//! dialects ([`parser`]).
+//! prefilter ([`prefilter`]), the verb table ([`verbs`]), the one parser for all three
+//! dialects ([`parser`]) and the definition a comment sits in ([`symbols`], for the
+//! `coverage.scope: symbol` setting).
 //!
 //! Must never: do I/O, resolve references across files, or fail. Parsing returns what it
 //! understood plus [`SyntaxError`]s; a broken line never hides the lines after it.
@@ -21,6 +22,7 @@ pub mod language;
 pub mod lexer;
 pub mod parser;
 pub mod prefilter;
+pub mod symbols;
 pub mod verbs;
 
 use crate::diagnostic::Code;
@@ -28,6 +30,7 @@ use crate::text::TextRange;
 pub use ast::*;
 pub use comments::ParseBudget;
 pub use language::Language;
+pub use symbols::enclosing_symbols;
 
 /// One line of comment (or document) text that may hold an annotation.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

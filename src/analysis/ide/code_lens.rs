@@ -1,5 +1,6 @@
 //! Code lenses on definitions: how often an entity is referenced and, for threats and assets,
-//! how many of its exposures are still open ("3 references · 1 open exposure").
+//! how many of its exposures are still open ("3 references · 1 open exposure"; open is
+//! [`Analysis::coverage`]'s answer, the one coverage rule).
 //!
 //! One pass over the project's resolved references per request, so the cost is linear in the
 //! project however many definitions the file holds.
@@ -29,7 +30,9 @@ pub fn code_lenses(index: &ProjectIndex, analysis: &Analysis, file: &str) -> Vec
     let mut counts: FxHashMap<&EntityKey, Counts> = FxHashMap::default();
     for other in index.files() {
         let Some(resolved) = analysis.resolved.get(&other.path) else { continue };
-        for ((ann, refs), results) in other.annotations().iter().zip(&other.refs).zip(resolved.iter()) {
+        for (i, ((ann, refs), results)) in
+            other.annotations().iter().zip(&other.refs).zip(resolved.iter()).enumerate()
+        {
             for (fact, r) in refs.iter().zip(results) {
                 if let Resolved::Entity(e) = r
                     && !fact.defines
@@ -39,7 +42,7 @@ pub fn code_lenses(index: &ProjectIndex, analysis: &Analysis, file: &str) -> Vec
             }
             if let (Body::Exposes { .. }, [Resolved::Entity(asset), Resolved::Entity(threat), ..]) =
                 (&ann.body, results.as_slice())
-                && !analysis.is_covered(asset, threat)
+                && analysis.coverage(&other.path, i).is_some_and(|c| c.is_open())
             {
                 counts.entry(asset).or_default().open_exposures += 1;
                 counts.entry(threat).or_default().open_exposures += 1;

@@ -8,8 +8,8 @@
 //! is defined (`file:line`, 1-based; "implicitly" when only named inline; "built-in" for the
 //! legacy CWE library), then its status in the project:
 //! - threat: how many exposures; each mitigation (asset, control), acceptance, transfer and
-//!   confirmed finding with its place; each exposure nothing covers as **open** (coverage is the
-//!   `unmitigated-exposure` rule: the asset or one of its ancestors);
+//!   confirmed finding with its place; each exposure nothing covers as **open** (coverage is
+//!   [`Analysis::coverage`], the one rule);
 //! - asset: its exposures (open or covered), mitigations, acceptances, transfers, confirmed
 //!   findings and the controls validated on it;
 //! - control: what it mitigates where, and where it is validated (or that it is not);
@@ -21,7 +21,6 @@
 
 use super::navigation::{declaration_sites, display_name, target_at};
 use crate::analysis::Analysis;
-use crate::model::names::ancestors;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
 use crate::text::{self, ColumnUnit, TextRange};
@@ -251,14 +250,14 @@ impl Status {
                     (Body::Describe { text, .. }, _) => push_unique(descriptions, text.value.clone()),
                     (Body::Exposes { .. }, EntityKind::Threat) if is(r.get(1)) => {
                         exposures += 1;
-                        if !covered(analysis, r.first(), &target) {
+                        if !covered(analysis, facts, i) {
                             open += 1;
                             push(format!("**open** on {} (unmitigated) at {here}", arg(0)));
                         }
                     }
                     (Body::Exposes { .. }, EntityKind::Asset) if is(r.first()) => {
                         exposures += 1;
-                        if covered(analysis, Some(&target), &r[1]) {
+                        if covered(analysis, facts, i) {
                             push(format!("exposed to {} (covered) at {here}", arg(1)));
                         } else {
                             open += 1;
@@ -357,11 +356,8 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
-/// True when a mitigation, acceptance or transfer covers the asset (or an ancestor) for the
-/// threat: the `unmitigated-exposure` rule.
-fn covered(analysis: &Analysis, asset: Option<&Resolved>, threat: &Resolved) -> bool {
-    let (Some(Resolved::Entity(asset)), Resolved::Entity(threat)) = (asset, threat) else { return false };
-    std::iter::once(asset.key.as_str())
-        .chain(ancestors(&asset.key))
-        .any(|a| analysis.covered.contains(&(a.to_string(), threat.clone())))
+/// True when the exposure that is annotation `i` of `facts` is covered: [`Analysis::coverage`]
+/// (one whose asset or threat does not resolve is open, as it always was here).
+fn covered(analysis: &Analysis, facts: &FileFacts, i: usize) -> bool {
+    analysis.coverage(&facts.path, i).is_some_and(|c| c.is_covered())
 }

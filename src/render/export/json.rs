@@ -22,6 +22,9 @@
 //!             "file", "line",               // 1-based line of the `@`
 //!             "description"?, "details"?, "severity"?, "refs": [..],
 //!             "via"?, "two_way"?            // flows
+//!             "status"?                     // exposes whose asset and threat resolve: "open",
+//!                                           // "mitigated", "accepted" or "transferred"
+//!                                           // (`analysis::coverage`, the one rule)
 //!             "note"?                        // audit, assumes
 //!            }
 //! ```
@@ -113,6 +116,11 @@ pub fn render(model: &Model) -> Value {
                 }
                 Body::Audit { note: Some(n), .. } | Body::Assumes { note: Some(n), .. } => {
                     o.insert("note".into(), json!(n.value));
+                }
+                Body::Exposes { .. } => {
+                    if let Some(state) = model.exposure_state(rel) {
+                        o.insert("status".into(), json!(state.as_str().to_ascii_lowercase()));
+                    }
                 }
                 _ => {}
             }

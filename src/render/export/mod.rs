@@ -27,19 +27,19 @@
 //!
 //! # Threat status (per asset and threat)
 //!
-//! `Open` when an `@exposes`/`@confirmed` of the asset to the threat is not covered (the
-//! analysis' coverage rule: a `@mitigates`, `@accepts` or `@transfers ... from` on the asset or
-//! an ancestor) or is a confirmed finding; else `Mitigated` when a `@mitigates` covers it, else
-//! `Accepted`, else `Transferred`.
+//! `Open` when an `@exposes` of the asset to the threat is not covered ([`Analysis::coverage`],
+//! the one coverage rule) or a `@confirmed` finding names them; else `Mitigated` when a
+//! `@mitigates` covers an exposure or names the pair, else `Accepted`, else `Transferred` (the
+//! first of these among the pair's exposures and relations).
 
 pub mod json;
 pub mod threat_composer;
 pub mod threat_dragon;
 pub mod threatspec;
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, CoverKind};
 use crate::diagnostic::FilePath;
-use crate::model::names::{ancestors, path_key, threatspec_slug};
+use crate::model::names::{path_key, threatspec_slug};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Annotation, Body, EntityKind, Severity};
 use sha2::{Digest, Sha256};
@@ -172,21 +172,12 @@ pub struct Model<'a> {
     pub entities: BTreeMap<EntityKey, EntityInfo>,
     /// ThreatSpec ids, unique per entity (see [`Model::threatspec_id`]).
     ts_ids: BTreeMap<EntityKey, String>,
-    covered: Covered,
-}
-
-#[derive(Default)]
-struct Covered {
-    mitigated: BTreeSet<(String, EntityKey)>,
-    accepted: BTreeSet<(String, EntityKey)>,
-    transferred: BTreeSet<(String, EntityKey)>,
 }
 
 impl<'a> Model<'a> {
     pub fn new(index: &'a ProjectIndex, analysis: &'a Analysis) -> Model<'a> {
         let mut relations = Vec::new();
         let mut entities: BTreeMap<EntityKey, EntityInfo> = BTreeMap::new();
-        let mut covered = Covered::default();
         for facts in index.files() {
             let Some(per_file) = analysis.resolved.get(&facts.path) else { continue };
             for (i, ann) in facts.annotations().iter().enumerate() {
@@ -223,13 +214,6 @@ impl<'a> Model<'a> {
                         info.description = Some(text.value.clone());
                     }
                 }
-                let pair = |a: usize, t: usize| Some((rel.entity(a)?.key.clone(), rel.entity(t)?.clone()));
-                match &ann.body {
-                    Body::Mitigates { .. } => covered.mitigated.extend(pair(0, 1)),
-                    Body::Accepts { .. } => covered.accepted.extend(pair(1, 0)),
-                    Body::Transfers { .. } => covered.transferred.extend(pair(1, 0)),
-                    _ => {}
-                }
                 relations.push(rel);
             }
         }
@@ -255,7 +239,7 @@ impl<'a> Model<'a> {
             taken.insert(slug.clone());
             ts_ids.insert(e.clone(), format!("#{slug}"));
         }
-        Model { index, analysis, relations, entities, ts_ids, covered }
+        Model { index, analysis, relations, entities, ts_ids }
     }
 
     pub fn info(&self, e: &EntityKey) -> Option<&EntityInfo> {
@@ -287,22 +271,17 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// The status of `asset` against `threat` when nothing is open (see the module docs).
-    pub fn covered_state(&self, asset: &EntityKey, threat: &EntityKey) -> Option<ThreatState> {
-        let hit = |set: &BTreeSet<(String, EntityKey)>| {
-            std::iter::once(asset.key.as_str())
-                .chain(ancestors(&asset.key))
-                .any(|a| set.contains(&(a.to_string(), threat.clone())))
-        };
-        if hit(&self.covered.mitigated) {
-            Some(ThreatState::Mitigated)
-        } else if hit(&self.covered.accepted) {
-            Some(ThreatState::Accepted)
-        } else if hit(&self.covered.transferred) {
-            Some(ThreatState::Transferred)
-        } else {
-            None
-        }
+    /// The status of one exposure (a [`Relation`] of an `@exposes`): `Open` when
+    /// [`Analysis::coverage`] says so, else the strongest kind that covers it; `None` when its
+    /// asset or threat does not resolve.
+    pub fn exposure_state(&self, rel: &Relation) -> Option<ThreatState> {
+        let coverage = self.analysis.coverage(&rel.facts.path, rel.index)?;
+        Some(match coverage.state() {
+            None => ThreatState::Open,
+            Some(CoverKind::Mitigates) => ThreatState::Mitigated,
+            Some(CoverKind::Accepts) => ThreatState::Accepted,
+            Some(CoverKind::Transfers) => ThreatState::Transferred,
+        })
     }
 
     /// Every (asset, threat) pair the project relates, with its status: exposures, confirmed
@@ -310,10 +289,9 @@ impl<'a> Model<'a> {
     pub fn threat_status(&self) -> BTreeMap<(EntityKey, EntityKey), ThreatState> {
         let mut out: BTreeMap<(EntityKey, EntityKey), ThreatState> = BTreeMap::new();
         for rel in &self.relations {
-            let (a, t, confirmed) = match &rel.ann.body {
-                Body::Exposes { .. } | Body::Mitigates { .. } => (0, 1, false),
-                Body::Confirmed { .. } => (1, 0, true),
-                Body::Accepts { .. } | Body::Transfers { .. } => (1, 0, false),
+            let (a, t) = match &rel.ann.body {
+                Body::Exposes { .. } | Body::Mitigates { .. } => (0, 1),
+                Body::Confirmed { .. } | Body::Accepts { .. } | Body::Transfers { .. } => (1, 0),
                 _ => continue,
             };
             let (Some(asset), Some(threat)) = (rel.entity(a), rel.entity(t)) else { continue };
@@ -321,13 +299,8 @@ impl<'a> Model<'a> {
                 continue;
             }
             let state = match &rel.ann.body {
-                Body::Exposes { .. } | Body::Confirmed { .. } => {
-                    if confirmed || !self.analysis.is_covered(asset, threat) {
-                        ThreatState::Open
-                    } else {
-                        self.covered_state(asset, threat).unwrap_or(ThreatState::Mitigated)
-                    }
-                }
+                Body::Confirmed { .. } => ThreatState::Open,
+                Body::Exposes { .. } => self.exposure_state(rel).unwrap_or(ThreatState::Open),
                 Body::Mitigates { .. } => ThreatState::Mitigated,
                 Body::Accepts { .. } => ThreatState::Accepted,
                 _ => ThreatState::Transferred,

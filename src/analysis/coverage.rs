@@ -1,0 +1,393 @@
+//! Coverage: is an exposure covered, and by what. The one place the rule lives.
+//!
+//! Owns: the coverage rule, the index of covering relations it is answered from (built once
+//! per analysis), and the [`Coverage`] every surface reads: the `unmitigated-exposure`
+//! diagnostic, hover, inlay hints, code lenses, diagram badges, the report, every export and
+//! the language server's `threat-analyzer.status`. Must never: do I/O, or be recomputed
+//! anywhere else.
+//!
+//! # The rule
+//!
+//! An exposure of asset A to threat T (`@exposes A to T`) is covered by `@mitigates A' against
+//! T`, `@accepts T on A'` or `@transfers T from A'` (ThreatSpec 0.1: `@transfers T to A'`)
+//! where A' is A itself or one of its ancestors (`Shop` covers `Shop.Orders`) and threats are
+//! compared as resolved entities (`#sqli`, `SQL Injection` and `sql-injection` are one threat),
+//! **unless** the two are sited in the same file, both carry a symbol anchor, and the anchors
+//! differ (GuardLink's evidence rule, its D36). Then the author has said in the model that they
+//! are different places, and the control at one does not answer for the other.
+//!
+//! - The *site* of an annotation in a `.gal` sidecar is its `@source`: the file it names (so
+//!   "same file" is the anchored source file, whichever sidecar says it) and its `symbol:`, if
+//!   given. An `@source` without `symbol:` is an asset-level statement and is never narrowed.
+//! - The site of an inline annotation is its own file. With [`CoverageScope::Symbol`] (the
+//!   `coverage.scope` setting, opt-in) its symbol is the function, method or class tree-sitter
+//!   finds around it or right after it ([`crate::syntax::enclosing_symbols`]); with
+//!   [`CoverageScope::File`] (the default) it has none, so inline projects are never narrowed.
+//! - The rule only ever removes coverage: a cover in another file, or without an anchor,
+//!   always covers. A cross-file control blanket-covers its asset and threat (knowing whether
+//!   it reaches a site would need a call graph).
+//!
+//! An exposure whose asset or threat does not resolve has no [`Coverage`] (`None`): each
+//! surface treats it as it always has (no diagnostic, listed open in the report).
+
+use super::Analysis;
+use crate::diagnostic::FilePath;
+use crate::model::names::ancestors;
+use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
+use crate::syntax::{Body, RefForm};
+use crate::text::TextRange;
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
+
+/// What an inline annotation's site is for the anchor rule (the `coverage.scope` setting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CoverageScope {
+    /// Inline annotations carry no symbol: only `.gal` `symbol:` anchors narrow coverage.
+    #[default]
+    File,
+    /// Inline annotations are anchored to the function, method or class around them.
+    Symbol,
+}
+
+impl CoverageScope {
+    /// `file` or `symbol`.
+    pub fn parse(text: &str) -> Option<CoverageScope> {
+        match text {
+            "file" => Some(CoverageScope::File),
+            "symbol" => Some(CoverageScope::Symbol),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageScope::File => "file",
+            CoverageScope::Symbol => "symbol",
+        }
+    }
+}
+
+/// The kind of a covering relation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CoverKind {
+    Mitigates,
+    Accepts,
+    Transfers,
+}
+
+/// Where a relation sits for the anchor rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Site {
+    /// The anchored source file; `None`: the file the annotation is written in.
+    file: Option<FilePath>,
+    /// The symbol anchor, if any.
+    symbol: Option<Arc<str>>,
+}
+
+/// One `@mitigates`, `@accepts` or `@transfers` that may cover exposures.
+#[derive(Clone, Debug)]
+pub struct Cover {
+    pub kind: CoverKind,
+    /// The control of a mitigation, as an id (`#prepared-stmts`) or as written.
+    pub control: Option<Box<str>>,
+    /// Where the annotation is written (a `.gal` file for a sidecar annotation).
+    pub file: FilePath,
+    /// Its index in the file's annotations, and its range.
+    pub annotation: usize,
+    pub range: TextRange,
+    site: Site,
+}
+
+/// What covers one exposure: its covering relations, those on the asset itself first, then
+/// those on its ancestors, nearest first; each group in project order. Empty: open.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage<'a> {
+    pub covers: Vec<&'a Cover>,
+}
+
+impl Coverage<'_> {
+    pub fn is_covered(&self) -> bool {
+        !self.covers.is_empty()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.covers.is_empty()
+    }
+
+    pub fn has(&self, kind: CoverKind) -> bool {
+        self.covers.iter().any(|c| c.kind == kind)
+    }
+
+    /// The strongest kind that covers: a mitigation, else an acceptance, else a transfer.
+    pub fn state(&self) -> Option<CoverKind> {
+        self.covers.iter().map(|c| c.kind).min()
+    }
+
+    /// The controls of the covering mitigations, deduplicated, in the order of `covers`.
+    pub fn controls(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in self.covers.iter().filter_map(|c| c.control.as_deref()) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// A short statement of the answer: `mitigated by #a, #b`, `mitigated` (no control
+    /// named), `accepted`, `transferred` or `unmitigated`.
+    pub fn label(&self) -> String {
+        let controls = self.controls();
+        if !controls.is_empty() {
+            return format!("mitigated by {}", controls.join(", "));
+        }
+        match self.state() {
+            Some(CoverKind::Mitigates) => "mitigated".into(),
+            Some(CoverKind::Accepts) => "accepted".into(),
+            Some(CoverKind::Transfers) => "transferred".into(),
+            None => "unmitigated".into(),
+        }
+    }
+}
+
+/// The covering relations of a project by `(asset key, threat)`, and the symbols of inline
+/// annotations when the scope is [`CoverageScope::Symbol`].
+#[derive(Debug, Default)]
+pub(super) struct CoverIndex {
+    scope: CoverageScope,
+    by_pair: HashMap<(String, EntityKey), Vec<Cover>>,
+    /// `[file][annotation]`: the enclosing symbol of inline exposures and covers (symbol scope).
+    inline_symbols: HashMap<FilePath, Vec<Option<Arc<str>>>>,
+}
+
+impl CoverIndex {
+    pub(super) fn new(
+        index: &ProjectIndex,
+        resolved: &HashMap<FilePath, Arc<Vec<Vec<Resolved>>>>,
+        scope: CoverageScope,
+    ) -> CoverIndex {
+        let mut out = CoverIndex { scope, ..CoverIndex::default() };
+        if scope == CoverageScope::Symbol {
+            for facts in index.files().filter(|f| !crate::model::anchors::is_sidecar(&f.path)) {
+                let sited: Vec<usize> = facts
+                    .annotations()
+                    .iter()
+                    .map(|a| match a.body {
+                        Body::Exposes { .. }
+                        | Body::Mitigates { .. }
+                        | Body::Accepts { .. }
+                        | Body::Transfers { .. } => a.range.start(),
+                        _ => usize::MAX,
+                    })
+                    .collect();
+                if sited.iter().all(|&s| s == usize::MAX) {
+                    continue;
+                }
+                let symbols = crate::syntax::enclosing_symbols(facts.language, &facts.text, &sited);
+                out.inline_symbols
+                    .insert(facts.path.clone(), symbols.into_iter().map(|s| s.map(Arc::from)).collect());
+            }
+        }
+        for facts in index.files() {
+            let Some(per_file) = resolved.get(&facts.path) else { continue };
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                let r = &per_file[i];
+                let (kind, threat, asset) = match &ann.body {
+                    Body::Mitigates { .. } => (CoverKind::Mitigates, r.get(1), r.first()),
+                    Body::Accepts { .. } => (CoverKind::Accepts, r.first(), r.get(1)),
+                    // `@transfers T from A to B` covers A; legacy `@transfers T to A` covers A.
+                    Body::Transfers { .. } => (CoverKind::Transfers, r.first(), r.get(1)),
+                    _ => continue,
+                };
+                let (Some(t), Some(a)) =
+                    (threat.and_then(Resolved::entity), asset.and_then(Resolved::entity))
+                else {
+                    continue;
+                };
+                let control = match &ann.body {
+                    Body::Mitigates { control: Some(c), .. } => Some(
+                        match &c.form {
+                            RefForm::Id(id) | RefForm::Name { id: Some(id), .. } => format!("#{}", id.value),
+                            _ => facts.slice(c.range).to_string(),
+                        }
+                        .into_boxed_str(),
+                    ),
+                    _ => None,
+                };
+                let cover = Cover {
+                    kind,
+                    control,
+                    file: facts.path.clone(),
+                    annotation: i,
+                    range: ann.range,
+                    site: out.site(facts, i),
+                };
+                out.by_pair.entry((a.key.clone(), t.clone())).or_default().push(cover);
+            }
+        }
+        out
+    }
+
+    pub(super) fn scope(&self) -> CoverageScope {
+        self.scope
+    }
+
+    /// The site of annotation `i` of `facts` (see the module rule).
+    fn site(&self, facts: &FileFacts, i: usize) -> Site {
+        if let Some(anchor) = facts.anchor_of(i) {
+            return Site {
+                file: anchor.key.as_ref().ok().cloned(),
+                symbol: anchor.origin.symbol.as_ref().map(|s| Arc::from(s.value.as_str())),
+            };
+        }
+        let symbol = self.inline_symbols.get(&facts.path).and_then(|s| s.get(i).cloned().flatten());
+        Site { file: None, symbol }
+    }
+
+    fn coverage(&self, facts: &FileFacts, i: usize, asset: &EntityKey, threat: &EntityKey) -> Coverage<'_> {
+        let site = self.site(facts, i);
+        let site_file = site.file.as_ref().unwrap_or(&facts.path);
+        let mut covers = Vec::new();
+        let mut key = (String::new(), threat.clone());
+        for a in std::iter::once(asset.key.as_str()).chain(ancestors(&asset.key)) {
+            a.clone_into(&mut key.0);
+            let Some(bucket) = self.by_pair.get(&key) else { continue };
+            covers.extend(bucket.iter().filter(|c| !contradicts(c, &c.site, site_file, &site)));
+        }
+        Coverage { covers }
+    }
+}
+
+/// True when `cover`'s anchor contradicts the exposure's: same site file, both anchored to a
+/// symbol, different symbols.
+fn contradicts(cover: &Cover, cover_site: &Site, exposure_file: &FilePath, exposure: &Site) -> bool {
+    let cover_file = cover_site.file.as_ref().unwrap_or(&cover.file);
+    match (&cover_site.symbol, &exposure.symbol) {
+        (Some(a), Some(b)) => cover_file == exposure_file && a != b,
+        _ => false,
+    }
+}
+
+impl Analysis {
+    /// What covers the exposure that is annotation `annotation` of `file` (an `@exposes`),
+    /// by the module's rule; `None` when it is not an exposure of the analysed project or its
+    /// asset or threat does not resolve.
+    pub fn coverage(&self, file: &str, annotation: usize) -> Option<Coverage<'_>> {
+        let facts = self.sources.get(file)?;
+        if !matches!(facts.annotations().get(annotation)?.body, Body::Exposes { .. }) {
+            return None;
+        }
+        let r = self.resolved.get(file)?.get(annotation)?;
+        let asset = r.first().and_then(Resolved::entity)?;
+        let threat = r.get(1).and_then(Resolved::entity)?;
+        Some(self.covers.coverage(facts, annotation, asset, threat))
+    }
+
+    /// The `coverage.scope` this analysis was made with.
+    pub fn coverage_scope(&self) -> CoverageScope {
+        self.covers.scope()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProjectIndex;
+    use crate::syntax::Language;
+
+    const DEFINITIONS: &str = "@asset App.Db (#db)\n@threat SQL injection (#sqli)\n@control Prepared statements (#prepared-stmts)\n";
+
+    /// The files, and GAL definitions of `#db`, `#sqli` and `#prepared-stmts`.
+    fn project(files: &[(&str, Language, &str)]) -> ProjectIndex {
+        let mut index = ProjectIndex::default();
+        let definitions = (".guardlink/definitions.gal", Language::Gal, DEFINITIONS);
+        for (path, language, text) in files.iter().chain([&definitions]) {
+            index.set_file(Arc::new(FileFacts::new((*path).into(), *language, Arc::from(*text))));
+        }
+        index
+    }
+
+    /// The open/covered answer of every exposure, as `(file, line)` -> label.
+    fn answers(index: &ProjectIndex, scope: CoverageScope) -> Vec<(String, u32, String)> {
+        let analysis = Analysis::with_scope(index, scope);
+        let mut out = Vec::new();
+        for facts in index.files() {
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                if let Some(c) = analysis.coverage(&facts.path, i) {
+                    let line = facts.line_index.line_col_in(
+                        &facts.text,
+                        ann.range.start(),
+                        crate::text::ColumnUnit::Utf8,
+                    );
+                    out.push((facts.path.to_string(), line.line + 1, c.label()));
+                }
+            }
+        }
+        out
+    }
+
+    const SIDECAR: &str = "\
+@source file:app/db.py line:1 symbol:find_expenses
+@exposes #db to #sqli [critical] -- \"string-built SELECT\"
+@source file:app/db.py line:5 symbol:insert_expense
+@mitigates #db against #sqli using #prepared-stmts
+";
+
+    #[test]
+    fn different_symbols_in_one_file_do_not_cover() {
+        let index = project(&[(".guardlink/annotations/app/db.py.gal", Language::Gal, SIDECAR)]);
+        let got = answers(&index, CoverageScope::File);
+        assert_eq!(got, [(".guardlink/annotations/app/db.py.gal".into(), 2, "unmitigated".into())]);
+    }
+
+    #[test]
+    fn same_symbol_other_file_or_unanchored_covers() {
+        for mitigation in [
+            // The same symbol.
+            "@source file:app/db.py line:1 symbol:find_expenses\n",
+            // Another file: a control upstream.
+            "@source file:app/guard.py line:5 symbol:insert_expense\n",
+            // No symbol: an asset-level statement.
+            "@source file:app/db.py line:5\n",
+        ] {
+            let text = SIDECAR.replace("@source file:app/db.py line:5 symbol:insert_expense\n", mitigation);
+            let index = project(&[(".guardlink/annotations/app/db.py.gal", Language::Gal, &text)]);
+            let got = answers(&index, CoverageScope::File);
+            assert_eq!(got[0].2, "mitigated by #prepared-stmts", "{mitigation}");
+        }
+        // Two sidecars naming one source file are the same file.
+        let exposure = "@source file:app/db.py line:1 symbol:find_expenses\n@exposes #db to #sqli\n";
+        let mitigation =
+            "@source file:app/db.py line:5 symbol:insert_expense\n@mitigates #db against #sqli using #ps\n";
+        let index = project(&[
+            (".guardlink/annotations/a.gal", Language::Gal, exposure),
+            (".guardlink/annotations/b.gal", Language::Gal, mitigation),
+        ]);
+        assert_eq!(answers(&index, CoverageScope::File)[0].2, "unmitigated");
+    }
+
+    const INLINE: &str = "\
+def find_expenses(q):
+    # @exposes #db to #sqli [critical]
+    return run(\"SELECT \" + q)
+
+
+# @mitigates #db against #sqli using #prepared-stmts
+def insert_expense(e):
+    return run(\"INSERT ?\", e)
+";
+
+    #[test]
+    fn inline_annotations_are_narrowed_only_with_the_symbol_scope() {
+        let index = project(&[("app/db.py", Language::Python, INLINE)]);
+        assert_eq!(answers(&index, CoverageScope::File)[0].2, "mitigated by #prepared-stmts");
+        assert_eq!(answers(&index, CoverageScope::Symbol)[0].2, "unmitigated");
+        // An ancestor's mitigation in the same function covers under both scopes.
+        let same = INLINE.replace(
+            "    return run(\"SELECT \" + q)",
+            "    # @accepts #sqli on App -- \"read-only replica\"\n    return run(\"SELECT \" + q)",
+        );
+        let index = project(&[("app/db.py", Language::Python, &same)]);
+        assert_eq!(answers(&index, CoverageScope::Symbol)[0].2, "accepted");
+    }
+}
