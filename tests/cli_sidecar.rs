@@ -223,3 +223,51 @@ fn an_anchor_to_the_module_itself_is_not_stale() {
         .unwrap();
     assert_eq!(stale_here(&check_json(d)), 1);
 }
+
+/// GuardLink's expense-api case (its D36): `@exposes #db to #sqli [critical]` anchored to
+/// `symbol:find_expenses` and `@mitigates #db against #sqli` anchored to `symbol:insert_expense`
+/// in the same file. The author said they are different places: the exposure is open.
+#[test]
+fn a_mitigation_anchored_to_another_symbol_of_the_file_does_not_cover() {
+    let v = check_json(&fixture("expense-api"));
+    let open = with_code(&v, "unmitigated-exposure");
+    assert_eq!(open.len(), 1, "{v:#}");
+    let d = open[0];
+    // Critical: an error, at `def find_expenses` (line 4 of app/db.py).
+    assert_eq!(
+        (d["severity"].as_str(), d["file"].as_str(), d["line"].as_u64()),
+        (Some("error"), Some("app/db.py"), Some(4))
+    );
+    // The `.gal` line it is written on is related, and so is the mitigation that does not count.
+    let gal = ".guardlink/annotations/app/db.py.gal";
+    assert_eq!((d["sidecar"]["file"].as_str(), d["sidecar"]["line"].as_u64()), (Some(gal), Some(2)), "{d:#}");
+    let related = d["related"].as_array().unwrap();
+    assert!(
+        related.iter().any(|r| r["file"] == gal
+            && r["line"] == 4
+            && r["message"].as_str().unwrap().contains("anchored to `insert_expense`, not `find_expenses`")),
+        "{d:#}"
+    );
+    // Anchored to the same symbol, the mitigation covers.
+    let dir = tempdir();
+    for rel in [".guardlink/definitions.gal", "app/db.py"] {
+        write(dir.path(), rel, std::fs::read(fixture("expense-api").join(rel)).unwrap());
+    }
+    let text = std::fs::read_to_string(fixture("expense-api").join(gal)).unwrap();
+    write(dir.path(), gal, text.replace("line:9 symbol:insert_expense", "line:4 symbol:find_expenses"));
+    assert!(with_code(&check_json(dir.path()), "unmitigated-exposure").is_empty());
+}
+
+/// The inline equivalent of expense-api: inline annotations carry no anchor, so by default the
+/// mitigation covers (as in GuardLink); `--coverage-scope symbol` anchors each to the function
+/// it documents, and then the exposure is open.
+#[test]
+fn the_inline_expense_api_is_open_only_with_the_symbol_scope() {
+    let dir = fixture("expense-api-inline");
+    assert!(with_code(&check_json(&dir), "unmitigated-exposure").is_empty());
+    let v = run(&dir, &["check", "--format", "json", "--coverage-scope", "symbol"]).json();
+    let open = with_code(&v, "unmitigated-exposure");
+    assert_eq!(open.len(), 1, "{v:#}");
+    assert_eq!((open[0]["file"].as_str(), open[0]["line"].as_u64()), (Some("app/db.py"), Some(8)));
+    assert_eq!(open[0]["severity"], "error");
+}

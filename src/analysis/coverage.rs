@@ -98,11 +98,22 @@ pub struct Cover {
     site: Site,
 }
 
+impl Cover {
+    /// The symbol the relation is anchored to, if any.
+    pub fn symbol(&self) -> Option<&str> {
+        self.site.symbol.as_deref()
+    }
+}
+
 /// What covers one exposure: its covering relations, those on the asset itself first, then
 /// those on its ancestors, nearest first; each group in project order. Empty: open.
 #[derive(Clone, Debug, Default)]
 pub struct Coverage<'a> {
     pub covers: Vec<&'a Cover>,
+    /// Relations of the same asset (or an ancestor) and threat that do not cover it because
+    /// their symbol anchor contradicts the exposure's, with the exposure's symbol.
+    pub contradicted: Vec<&'a Cover>,
+    pub symbol: Option<&'a str>,
 }
 
 impl Coverage<'_> {
@@ -244,17 +255,40 @@ impl CoverIndex {
         Site { file: None, symbol }
     }
 
-    fn coverage(&self, facts: &FileFacts, i: usize, asset: &EntityKey, threat: &EntityKey) -> Coverage<'_> {
+    fn coverage<'a>(
+        &'a self,
+        facts: &'a FileFacts,
+        i: usize,
+        asset: &EntityKey,
+        threat: &EntityKey,
+    ) -> Coverage<'a> {
         let site = self.site(facts, i);
         let site_file = site.file.as_ref().unwrap_or(&facts.path);
-        let mut covers = Vec::new();
+        let mut out = Coverage::default();
         let mut key = (String::new(), threat.clone());
         for a in std::iter::once(asset.key.as_str()).chain(ancestors(&asset.key)) {
             a.clone_into(&mut key.0);
             let Some(bucket) = self.by_pair.get(&key) else { continue };
-            covers.extend(bucket.iter().filter(|c| !contradicts(c, &c.site, site_file, &site)));
+            for c in bucket {
+                if contradicts(c, &c.site, site_file, &site) {
+                    out.contradicted.push(c);
+                } else {
+                    out.covers.push(c);
+                }
+            }
         }
-        Coverage { covers }
+        if !out.contradicted.is_empty() {
+            out.symbol = self.symbol_of(facts, i);
+        }
+        out
+    }
+
+    /// The symbol annotation `i` of `facts` is anchored to (as [`Self::site`] finds it).
+    fn symbol_of<'a>(&'a self, facts: &'a FileFacts, i: usize) -> Option<&'a str> {
+        match facts.anchor_of(i) {
+            Some(anchor) => anchor.origin.symbol.as_ref().map(|s| s.value.as_str()),
+            None => self.inline_symbols.get(&facts.path)?.get(i)?.as_deref(),
+        }
     }
 }
 

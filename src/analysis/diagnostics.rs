@@ -199,9 +199,9 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
             match &ann.body {
                 Body::Exposes { .. } => {
                     let Some(threat) = entity(&resolved[1]) else { continue };
-                    if analysis.coverage(&facts.path, i).is_none_or(|c| c.is_covered()) {
+                    let Some(coverage) = analysis.coverage(&facts.path, i).filter(|c| c.is_open()) else {
                         continue;
-                    }
+                    };
                     let severity = analysis.exposure_severity(facts, ann, Some(threat));
                     let mut d = diag(
                         Code::UnmitigatedExposure,
@@ -219,6 +219,15 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
                     }
                     d.finding_severity = severity.map(|s| s.value);
                     add_definition_notes(index, threat, &mut d);
+                    // What would cover it but is anchored to another symbol (the anchor rule).
+                    for c in coverage.contradicted.iter().take(3) {
+                        let message = format!(
+                            "anchored to `{}`, not `{}`: this does not cover the exposure",
+                            c.symbol().unwrap_or_default(),
+                            coverage.symbol.unwrap_or_default()
+                        );
+                        d.related.push(Related { file: c.file.clone(), range: c.range, message });
+                    }
                     out.push(d);
                 }
                 Body::Confirmed { .. } => {
