@@ -226,3 +226,180 @@ async fn dfd_command_returns_mermaid_dot_and_svg_for_a_scope() {
         .await;
     assert!(png["error"]["message"].as_str().unwrap().contains("unknown format `png`"), "{png}");
 }
+
+/// One coverage answer everywhere: on a project with anchored (`.gal` `symbol:`), unanchored,
+/// cross-file, ancestor-asset, accepted and transferred cases, every exposure is open or covered
+/// alike in the diagnostics, hover, inlay hints, code lenses, diagram badges, the report, the
+/// JSON, Threat Dragon and Threat Composer exports and `threat-analyzer.status`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_surface_gives_the_same_coverage_answer() {
+    use threat_analyzer::analysis::{Analysis, ide};
+    use threat_analyzer::model::{FileFacts, ProjectIndex};
+    use threat_analyzer::render::export::{ExportOptions, Model, threat_composer, threat_dragon};
+    use threat_analyzer::render::{dfd, report_md};
+    use threat_analyzer::syntax::{Body, Language};
+
+    // Each exposure has its own threat, so per-threat answers (lenses, exports) are per exposure.
+    let files = [
+        (
+            ".guardlink/definitions.gal",
+            "@asset Shop.Orders (#orders)\n@asset Shop.Db (#db)\n@threat Injection (#inj)\n@threat Scripting (#xss)\n\
+             @threat Outage (#dos)\n@threat Leak (#leak)\n@threat Forgery (#csrf)\n@threat Tampering (#tamper)\n\
+             @threat Replay (#replay)\n@control Escaping (#esc)\n@control Params (#params)\n@asset Vendor (#vendor)\n",
+        ),
+        (
+            "app/orders.py",
+            "def search(q):\n    # @exposes #orders to #inj\n    # @mitigates #orders against #inj using #esc\n    return q\n\n\n\
+             def render(q):\n    # @exposes #orders to #xss\n    # @exposes #orders to #dos\n    # @exposes #orders to #leak\n\
+             \x20   # @exposes #orders to #csrf\n    return q\n",
+        ),
+        (
+            "app/shop.py",
+            "# @mitigates Shop against #xss using #esc\n# @accepts #dos on #orders -- \"rate limited upstream\"\n\
+             # @transfers #leak from #orders to #vendor\n",
+        ),
+        (
+            ".guardlink/annotations/app/db.py.gal",
+            "@source file:app/db.py line:1 symbol:find\n@exposes #db to #tamper\n@exposes #db to #replay\n\
+             @mitigates #db against #replay using #params\n@source file:app/db.py line:4 symbol:insert\n\
+             @mitigates #db against #tamper using #params\n",
+        ),
+        ("app/db.py", "def find(q):\n    return q\n\ndef insert(q):\n    return q\n"),
+    ];
+    // Threat id -> open?
+    let expected = [
+        ("inj", false),    // unanchored, same file
+        ("xss", false),    // cross-file, on an ancestor
+        ("dos", false),    // accepted
+        ("leak", false),   // transferred
+        ("csrf", true),    // nothing covers it
+        ("tamper", true),  // anchored to another symbol of the same file
+        ("replay", false), // anchored to the same symbol
+    ];
+    let open_of = |threat: &str| expected.iter().find(|(t, _)| *t == threat).unwrap().1;
+
+    let mut index = ProjectIndex::new();
+    for (path, text) in files {
+        let language = Language::from_path(std::path::Path::new(path)).unwrap();
+        index.set_file(std::sync::Arc::new(FileFacts::new(path.into(), language, text.into())));
+    }
+    let analysis = Analysis::new(&index);
+    // Every exposure: (file, annotation, threat id, offset of its asset, end offset).
+    let mut exposures = Vec::new();
+    for facts in index.files() {
+        for (i, ann) in facts.annotations().iter().enumerate() {
+            if let Body::Exposes { asset, threat } = &ann.body {
+                let id = facts.slice(threat.range).trim_start_matches('#').to_string();
+                exposures.push((facts.path.clone(), i, id, asset.range.start(), ann.range.end()));
+            }
+        }
+    }
+    assert_eq!(exposures.len(), expected.len());
+
+    // Diagnostics: `unmitigated-exposure` (sidecar findings are written in the `.gal` file).
+    let diagnostics = analysis.diagnostics(&index);
+    let mut open_diag: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "unmitigated-exposure")
+        .map(|d| {
+            let at = d.sidecar.as_ref().map_or((&d.file, d.range), |s| (&s.file, s.range));
+            let facts = index.file(at.0).unwrap();
+            let ann = facts.annotations().iter().find(|a| a.range.contains(at.1.start())).unwrap();
+            let Body::Exposes { threat, .. } = &ann.body else { panic!() };
+            facts.slice(threat.range).trim_start_matches('#').to_string()
+        })
+        .collect();
+    open_diag.sort();
+    let mut want: Vec<String> = expected.iter().filter(|e| e.1).map(|e| e.0.to_string()).collect();
+    want.sort();
+    assert_eq!(open_diag, want, "diagnostics");
+
+    let model = Model::new(&index, &analysis);
+    let json = threat_analyzer::render::export::json::render(&model);
+    let options = ExportOptions::default();
+    let dragon = threat_dragon::render(&model, &options).to_string();
+    let composer = threat_composer::render(&model, &options);
+    let summary = analysis.summary(&index, &diagnostics, index.files().count());
+    let report = report_md::render(&index, &analysis, &diagnostics, &summary, "shop");
+    let open_section = report.split("\n## ").find(|s| s.starts_with("Open")).expect("open findings section");
+    let diagram = dfd::build(&index, &analysis, &dfd::Scope::Project);
+    for (file, i, threat, asset_at, end) in &exposures {
+        let open = open_of(threat);
+        let threat_key = analysis.resolved[file][*i][1].entity().unwrap().clone();
+        let name = index.display_name(&threat_key);
+        let facts = index.file(file).unwrap();
+        let line = facts
+            .line_index
+            .line_col_in(
+                &facts.text,
+                facts.annotations()[*i].range.start(),
+                threat_analyzer::text::ColumnUnit::Utf8,
+            )
+            .line
+            + 1;
+        // Hover on the asset: the exposure is listed open or covered.
+        let hover = ide::hover::hover(&index, &analysis, file, *asset_at).unwrap().markdown;
+        let item = hover
+            .lines()
+            .find(|l| l.contains(&format!("`#{threat}`")) && l.contains(&format!(":{line}")))
+            .unwrap_or_else(|| panic!("{threat}: {hover}"));
+        assert_eq!(item.contains("**open**"), open, "hover {threat}: {item}");
+        // Inlay hint after the exposure.
+        let hints = ide::inlay_hints::inlay_hints(&index, &analysis, file);
+        let hint = hints.iter().find(|h| h.offset == *end).unwrap();
+        assert_eq!(hint.label == "unmitigated", open, "inlay {threat}: {}", hint.label);
+        // Code lens on the threat's definition.
+        let lenses = ide::code_lens::code_lenses(&index, &analysis, ".guardlink/definitions.gal");
+        let (_, def) = index.definitions(&threat_key).into_iter().next().unwrap();
+        let lens = lenses.iter().find(|l| l.range == def.range).unwrap();
+        assert_eq!(lens.title.contains("1 open exposure"), open, "lens {threat}: {}", lens.title);
+        // JSON export: the relation's status.
+        let rel = json["relations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "exposes" && r["args"][1]["key"] == threat_key.key.as_str())
+            .unwrap();
+        assert_eq!(rel["status"] == "open", open, "json {threat}: {rel}");
+        // Threat Composer: identified (open) or resolved, per threat.
+        let tc = composer["threats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["statement"].as_str().unwrap_or_default().contains(&name))
+            .unwrap_or_else(|| panic!("{name}: {composer}"));
+        assert_eq!(tc["status"] == "threatIdentified", open, "composer {threat}");
+        // Threat Dragon: the threat's status on the asset's element.
+        let needle = format!("\"status\":\"Open\",\"title\":\"{name}\"");
+        let other = format!("\"title\":\"{name}\"");
+        assert!(dragon.contains(&other), "dragon {name}");
+        assert_eq!(dragon.contains(&needle), open, "dragon {threat}");
+        // Report: the open findings table lists the exposure's place.
+        let place = format!("{}:{line}", file);
+        assert_eq!(open_section.contains(&place), open, "report {threat} ({place})");
+    }
+    // Diagram badges: open threats per node.
+    let open_on = |key: &str| {
+        diagram
+            .nodes
+            .iter()
+            .find(|n| n.key == key)
+            .map(|n| n.status.open)
+            .unwrap_or_else(|| panic!("{key}: {:?}", diagram.nodes))
+    };
+    assert_eq!(open_on("shop.orders"), 1);
+    assert_eq!(open_on("shop.db"), 1);
+
+    // `threat-analyzer.status` through the server: the same counts.
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let status =
+        client.request("workspace/executeCommand", json!({"command": "threat-analyzer.status"})).await;
+    assert_eq!(status["exposures"], expected.len(), "{status}");
+    assert_eq!(status["open_exposures"], want.len(), "{status}");
+}
