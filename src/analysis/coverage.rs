@@ -179,25 +179,31 @@ impl CoverIndex {
     ) -> CoverIndex {
         let mut out = CoverIndex { scope, ..CoverIndex::default() };
         if scope == CoverageScope::Symbol {
-            for facts in index.files().filter(|f| !crate::model::anchors::is_sidecar(&f.path)) {
-                let sited: Vec<usize> = facts
-                    .annotations()
-                    .iter()
-                    .map(|a| match a.body {
-                        Body::Exposes { .. }
-                        | Body::Mitigates { .. }
-                        | Body::Accepts { .. }
-                        | Body::Transfers { .. } => a.range.start(),
-                        _ => usize::MAX,
-                    })
-                    .collect();
-                if sited.iter().all(|&s| s == usize::MAX) {
-                    continue;
-                }
-                let symbols = crate::syntax::enclosing_symbols(facts.language, &facts.text, &sited);
-                out.inline_symbols
-                    .insert(facts.path.clone(), symbols.into_iter().map(|s| s.map(Arc::from)).collect());
-            }
+            // One tree-sitter parse per inline file with sited annotations, in parallel.
+            use rayon::prelude::*;
+            let files: Vec<&Arc<FileFacts>> =
+                index.files().filter(|f| !crate::model::anchors::is_sidecar(&f.path)).collect();
+            out.inline_symbols = files
+                .par_iter()
+                .filter_map(|facts| {
+                    let sited: Vec<usize> = facts
+                        .annotations()
+                        .iter()
+                        .map(|a| match a.body {
+                            Body::Exposes { .. }
+                            | Body::Mitigates { .. }
+                            | Body::Accepts { .. }
+                            | Body::Transfers { .. } => a.range.start(),
+                            _ => usize::MAX,
+                        })
+                        .collect();
+                    if sited.iter().all(|&s| s == usize::MAX) {
+                        return None;
+                    }
+                    let symbols = crate::syntax::enclosing_symbols(facts.language, &facts.text, &sited);
+                    Some((facts.path.clone(), symbols.into_iter().map(|s| s.map(Arc::from)).collect()))
+                })
+                .collect();
         }
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
