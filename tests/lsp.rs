@@ -383,3 +383,31 @@ async fn clients_that_pull_without_refresh_support_get_pushes() {
     let diags = client.diagnostics_for(&uri, |d| !d.is_empty()).await;
     assert_eq!(codes(&diags), ["unmitigated-exposure"]);
 }
+
+/// `coverage.scope` (a server setting): `symbol` anchors inline annotations to their function,
+/// so a mitigation in another function of the file stops covering; back to `file`, it covers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coverage_scope_setting_narrows_inline_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/cli/expense-api-inline/app/db.py"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("db.py"), text).unwrap();
+    let options = json!({"threatAnalyzer": {"coverage": {"scope": "symbol"}}});
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), options).await;
+    let uri = file_uri(&dir.path().join("db.py"));
+    let diags =
+        client.diagnostics_for(&uri, |d| codes(d).contains(&"unmitigated-exposure".to_string())).await;
+    assert_eq!(diags[0]["range"]["start"]["line"], 7, "{diags:?}");
+    let hints = client
+        .request(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 20, "character": 0}}}),
+        )
+        .await;
+    assert_eq!(hints[0]["label"].as_str().map(str::trim), Some("unmitigated"), "{hints}");
+    client.notify("workspace/didChangeConfiguration", json!({"settings": {"coverage.scope": "file"}})).await;
+    client.diagnostics_for(&uri, |d| !codes(d).contains(&"unmitigated-exposure".to_string())).await;
+}
