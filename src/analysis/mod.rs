@@ -4,7 +4,8 @@
 //! ([`diagnostics`], computed once per analysis, with the bounded "did you mean" search of
 //! `suggest`), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
-//! inlay hints), the severity rule (`severity`) and the STRIDE mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
+//! inlay hints), the coverage rule ([`coverage`]: is an exposure covered, and by what; every
+//! surface asks it), the severity rule (`severity`) and the STRIDE mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
 //! types.
 
 mod anchors;
