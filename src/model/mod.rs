@@ -591,9 +591,8 @@ impl ProjectIndex {
         let kind = fact.kind;
         match &fact.lookup {
             Lookup::Id(id) => {
-                if let Some(def) = self.ids.get(id).and_then(|sites| sites.first()).and_then(|d| self.def(d))
-                {
-                    return Resolved::Entity(def.entity.clone());
+                if let Some(entity) = self.explicit_entity(id) {
+                    return Resolved::Entity(entity.clone());
                 }
                 if let Some((_, key)) = self.implicit.get(kind, id).and_then(|v| v.first()) {
                     return Resolved::Entity(EntityKey { kind, key: key.clone() });
@@ -635,6 +634,33 @@ impl ProjectIndex {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Every id that a reference of `kind` resolves to an entity of that kind (step 1 of the
+    /// resolution rule): explicit ids first defined as that kind, and implicit ids of that
+    /// kind that no explicit id takes first; sorted. What "did you mean" and completion offer.
+    pub fn ids_of_kind(&self, kind: EntityKind) -> Vec<&str> {
+        let explicit = self
+            .ids
+            .keys()
+            .map(String::as_str)
+            .filter(|id| self.explicit_entity(id).is_some_and(|e| e.kind == kind));
+        let implicit = self
+            .implicit
+            .map(kind)
+            .keys()
+            .map(String::as_str)
+            .filter(|id| self.explicit_entity(id).is_none());
+        let mut out: Vec<&str> = explicit.chain(implicit).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The entity an explicit id names: its first definition's.
+    fn explicit_entity(&self, id: &str) -> Option<&EntityKey> {
+        let def = self.ids.get(id).and_then(|sites| sites.first()).and_then(|d| self.def(d))?;
+        Some(&def.entity)
     }
 
     /// Declared sites of an entity, in path order.

@@ -573,7 +573,7 @@ impl<'a> Completer<'a> {
     fn ids(&mut self, kind: EntityKind, replace: TextRange, sigil: &str) -> Vec<CompletionItem> {
         let index = self.index;
         let mut by_entity: BTreeMap<EntityKey, (String, bool)> = BTreeMap::new();
-        for id in index.known_ids(kind).into_iter().filter(|id| !id.is_empty()) {
+        for id in index.ids_of_kind(kind).into_iter().filter(|id| !id.is_empty()) {
             let fact = RefFact {
                 kind,
                 range: TextRange::default(),
@@ -582,9 +582,6 @@ impl<'a> Completer<'a> {
                 defines: false,
             };
             let Resolved::Entity(entity) = index.resolve(&fact) else { continue };
-            if entity.kind != kind {
-                continue;
-            }
             let explicit = !index.definitions_by_id(id).is_empty();
             match by_entity.get(&entity) {
                 Some((_, true)) => {}
