@@ -427,7 +427,12 @@ pub fn check(args: &CheckArgs) -> i32 {
 
     let to_terminal = args.output.is_none() && !args.no_color;
     let report = match args.format {
-        Format::Human => render::human::render(&scan.index, &diagnostics, &summary, to_terminal),
+        Format::Human => {
+            // The terminal's width on standard output; a file, pipe or CI log gets the default.
+            let terminal = args.output.is_none().then(terminal_size::terminal_size).flatten();
+            let columns = terminal.map_or(render::human::DEFAULT_COLUMNS, |(w, _)| usize::from(w.0));
+            render::human::render(&scan.index, &diagnostics, &summary, to_terminal, columns)
+        }
         Format::Json => render::json::render(&scan.index, &diagnostics, &summary),
         Format::Sarif => render::sarif::render(&scan.index, &diagnostics, &summary, &scan.root),
     };
