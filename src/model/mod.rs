@@ -489,6 +489,27 @@ impl ProjectIndex {
             .max_by_key(|(repo, _)| repo.name.len())
     }
 
+    /// A file's path as messages and hovers show it: relative to the root of the deepest
+    /// repository (workspace folder) that holds it, else as stored. The language server keys
+    /// files by absolute path; a reader wants `api/orders.py`, not `/home/me/shop/api/orders.py`.
+    pub fn shown_path<'p>(&self, file: &'p str) -> &'p str {
+        let path = std::path::Path::new(file);
+        self.repositories
+            .iter()
+            .filter(|repo| !repo.root.is_empty() && path.starts_with(&repo.root))
+            .max_by_key(|repo| repo.root.len())
+            .and_then(|repo| path.strip_prefix(&repo.root).ok()?.to_str())
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(file)
+    }
+
+    /// `path:line` (1-based) of an offset in a file, the path as [`Self::shown_path`] shows
+    /// it: how hovers and messages name a place.
+    pub fn place(&self, file: &str, offset: usize) -> String {
+        let line = self.file(file).map_or(0, |f| f.line_col(offset, ColumnUnit::Char).line + 1);
+        format!("{}:{line}", self.shown_path(file))
+    }
+
     /// Resolves a qualified tag (see [`Lookup::Tag`]): inside its repository like an `#id`,
     /// external when the repository is not known.
     fn resolve_tag(&self, kind: EntityKind, tag: &str) -> Resolved {

@@ -784,11 +784,10 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
     let defs = index.definitions(entity);
     let declared = defs.iter().find(|(_, d)| d.declared).or(defs.first());
     if let Some((file, def)) = declared {
-        detail.push_str(&format!(" — {file}"));
+        detail.push_str(&format!(" — {}", index.shown_path(file)));
         if let Some(facts) = index.file(file)
             && let Some(ann) = facts.annotations().get(def.annotation)
         {
-            let line = facts.line_col(def.range.start(), crate::text::ColumnUnit::Char).line + 1;
             doc.push_str(&format!("**{}** ({})", escape_markdown(name), entity.kind.as_str()));
             if let Some(sev) = &ann.severity {
                 doc.push_str(&format!(" `[{}]`", sev.value.as_str()));
@@ -800,7 +799,10 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
                 let refs: Vec<_> = ann.external_refs.iter().map(|r| escape_markdown(&r.value)).collect();
                 doc.push_str(&format!("\n\nReferences: {}", refs.join(", ")));
             }
-            doc.push_str(&format!("\n\nDefined in {}:{line}", escape_markdown(file)));
+            doc.push_str(&format!(
+                "\n\nDefined in {}",
+                escape_markdown(&index.place(file, def.range.start()))
+            ));
         }
     }
     (detail, (!doc.is_empty()).then_some(doc))
