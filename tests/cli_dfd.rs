@@ -117,6 +117,23 @@ fn output_file_and_io_errors() {
     assert!(r.stderr.contains("does/not/exist"), "{}", r.stderr);
 }
 
+/// Issue 14 §6: the command lists say SVG too, and `--stdio` (the language server) is not
+/// an option of `dfd` or `check`; the top-level help and `lsp` still name it.
+#[test]
+fn help_names_svg_and_stdio_only_where_it_means_something() {
+    let dir = tempdir();
+    let top = run(dir.path(), &["--help"]);
+    assert!(top.stdout.contains("(Mermaid, Graphviz DOT or SVG)"), "{}", top.stdout);
+    assert!(top.stdout.contains("`--stdio`"), "{}", top.stdout);
+    for command in ["dfd", "check", "report", "export"] {
+        let r = run(dir.path(), &[command, "--help"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(!r.stdout.contains("--stdio"), "{command}: {}", r.stdout);
+    }
+    let r = run(dir.path(), &["dfd", "--help"]);
+    assert!(r.stdout.contains("(Mermaid, Graphviz DOT or SVG)"), "{}", r.stdout);
+}
+
 #[test]
 fn help_lists_formats_and_scopes() {
     let r = dfd(&["--help"]);

@@ -79,6 +79,98 @@ fn dangling_reference_suggests_the_closest_id() {
     assert_eq!(&*d.related[0].file, "defs.gal");
 }
 
+/// The `dangling-reference` diagnostics of a fixture (no other code is checked).
+fn dangling_diagnostics(fixture: &str) -> Vec<threat_analyzer::diagnostic::Diagnostic> {
+    let index = support::index_of(&support::parse_fixture(fixture).files);
+    let analysis = threat_analyzer::analysis::Analysis::new(&index);
+    analysis.diagnostics(&index).into_iter().filter(|d| d.code == Code::DanglingReference).collect()
+}
+
+/// Issue 14 §3: `@exposes #notify to #dos` suggested the asset `db` (with a fix) and `#app`
+/// the boundary `vpc`. Only ids of the kind the position expects, within an edit budget that
+/// grows with the id's length; a three-letter id only for a swap of two adjacent letters.
+#[test]
+fn dangling_reference_suggests_only_ids_of_the_expected_kind_and_near_enough() {
+    let diags = dangling_diagnostics(
+        r#"
+        //- /defs.gal
+        @asset Orders DB (#db)
+        @asset Notifier (#notifier)
+        @boundary between Internet and Shop (#vpc)
+        @threat Denial of Service (#dso)
+        @threat Injection (#injection)
+        @control Rate Limit (#rate-limit)
+        //- /a.py
+        # @exposes #notify to #dos
+        # @exposes #app to #injections
+        # @exposes #notifer to #dso
+        # @mitigates #notifier against #ratelimit using #rate-limt
+        "#,
+    );
+    let message = |id: &str| {
+        let d = diags.iter().find(|d| d.message.starts_with(&format!("`#{id}`"))).unwrap();
+        (d.message.split_once("; ").map(|(_, s)| s.to_string()), d.fix.as_ref().map(|f| f.label.clone()))
+    };
+    assert_eq!(diags.len(), 7);
+    // An asset position: the asset `notifier`, one edit from `notifer`; `notify` is three
+    // edits from it (6 characters: two edits allowed).
+    assert_eq!(message("notify"), (None, None));
+    assert_eq!(
+        message("notifer"),
+        (Some("did you mean `notifier`?".into()), Some("Change to `notifier`".into()))
+    );
+    // `dos` is a swap from the threat `dso`; the asset `db` is never offered for a threat.
+    assert_eq!(message("dos"), (Some("did you mean `dso`?".into()), Some("Change to `dso`".into())));
+    // Three letters, two edits from the boundary `vpc`, and no boundary is an asset.
+    assert_eq!(message("app"), (None, None));
+    assert_eq!(
+        message("injections"),
+        (Some("did you mean `injection`?".into()), Some("Change to `injection`".into()))
+    );
+    // A threat position: the control `rate-limit` is not offered.
+    assert_eq!(message("ratelimit"), (None, None));
+    assert_eq!(
+        message("rate-limt"),
+        (Some("did you mean `rate-limit`?".into()), Some("Change to `rate-limit`".into()))
+    );
+}
+
+/// When several ids are equally close, they are named and no fix picks one of them.
+#[test]
+fn dangling_reference_with_several_closest_ids_names_them_without_a_fix() {
+    let diags = dangling_diagnostics(
+        r#"
+        //- /defs.gal
+        @threat Order Read (#order-read)
+        @threat Order Real (#order-real)
+        @threat Order Reap (#order-reap)
+        @threat Order Reas (#order-reas)
+        @threat Order Reads (#order-reads)
+        @control WAF A (#waf-a)
+        @control WAF B (#waf-b)
+        //- /a.py
+        # @exposes Shop to #order-reaz
+        # @mitigates Shop against #order-reads using #waf-x
+        # @exposes Shop to #order-readss
+        "#,
+    );
+    let find = |id: &str| diags.iter().find(|d| d.message.starts_with(&format!("`#{id}`"))).unwrap();
+    let four = find("order-reaz");
+    assert!(
+        four.message.ends_with("did you mean one of `order-read`, `order-real`, `order-reap` (and 1 more)?"),
+        "{}",
+        four.message
+    );
+    assert!(four.fix.is_none(), "{:?}", four.fix);
+    assert_eq!(four.related.len(), 3);
+    let two = find("waf-x");
+    assert!(two.message.ends_with("did you mean `waf-a` or `waf-b`?"), "{}", two.message);
+    assert!(two.fix.is_none(), "{:?}", two.fix);
+    let one = find("order-readss");
+    assert!(one.message.ends_with("did you mean `order-reads`?"), "{}", one.message);
+    assert_eq!(one.fix.as_ref().unwrap().edits[0].new_text, "order-reads");
+}
+
 #[test]
 fn duplicate_definitions_point_at_both() {
     let diags = check_diagnostics(

@@ -83,6 +83,20 @@ function f() {
     assert_eq!(a.kind, ActionKind::QuickFix);
 }
 
+/// Issue 14 §3: the quick fix only when exactly one id is closest; no fix for an id of
+/// another kind.
+#[test]
+fn dangling_reference_change_to_only_for_a_single_candidate_of_the_kind() {
+    let titles = |fixture: &str| -> Vec<String> { actions(fixture).0.into_iter().map(|a| a.title).collect() };
+    let defs = "//- /defs.gal\n@threat A (#order-read)\n@threat B (#order-real)\n@asset Orders DB (#db)\n";
+    let tie = titles(&format!("{defs}//- /a.py\n# @exposes Shop to #order-re$0az\n"));
+    assert_eq!(tie, ["Define threat #order-reaz"]);
+    let other_kind = titles(&format!("{defs}//- /a.py\n# @exposes Shop to #d$0bs\n"));
+    assert_eq!(other_kind, ["Define threat #dbs"]);
+    let one = titles(&format!("{defs}//- /a.py\n# @exposes Shop to #order-re$0d\n"));
+    assert_eq!(one, ["Change to `order-read`", "Define threat #order-red"]);
+}
+
 #[test]
 fn define_follows_the_argument_kind_and_comment_style() {
     check_action(

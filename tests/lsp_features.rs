@@ -88,6 +88,31 @@ async fn definition_references_hover_and_highlights() {
     assert_eq!(hl.as_array().unwrap().len(), 1);
 }
 
+/// Issue 14 §6: hover, completion details and rename errors name files relative to the
+/// workspace folder (the server keys files by absolute path).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_completion_and_messages_use_workspace_relative_paths() {
+    let fixture = "def search(q):\n    # @exposes Shop.Orders to #sq$0li\n    # @mitigates Shop.Orders against #sqlx using #prepared\n    return q\n";
+    let (dir, mut client, _, orders) = setup_with(fixture).await;
+    let root = dir.path().to_string_lossy().into_owned();
+    let hover = client.request("textDocument/hover", at(&orders, fixture)).await;
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("defined at defs.py:1"), "{md}");
+    assert!(!md.contains(&root), "{md}");
+    let mut params = at(&orders, fixture);
+    params["newName"] = json!("prepared");
+    let taken = client.request_raw("textDocument/rename", params).await;
+    let message = taken["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("already defined at defs.py:2"), "{taken}");
+    assert!(!message.contains(&root), "{taken}");
+    let complete = "def search(q):\n    # @exposes Shop.Orders to #$0sqli\n    # @mitigates Shop.Orders against #sqlx using #prepared\n    return q\n";
+    client.open(&orders, "python", &cursor(complete).0).await;
+    let items = client.request("textDocument/completion", at(&orders, complete)).await;
+    let sqli = items.as_array().unwrap().iter().find(|i| i["label"] == "#sqli").unwrap();
+    assert_eq!(sqli["detail"], "threat SQL Injection — defs.py", "{sqli}");
+    assert!(!sqli.to_string().contains(&root), "{sqli}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rename_edits_every_file_and_refuses_bad_ids() {
     let fixture = "def search(q):\n    # @exposes Shop.Orders to #s$0qli\n    # @mitigates Shop.Orders against #sqlx using #prepared\n    return q\n";

@@ -51,6 +51,33 @@ fn webshop_report_is_deterministic_and_ordered() {
     assert!(a.contains("```mermaid\nflowchart LR\n"));
 }
 
+/// Issue 14 §6: the diagram comes right after the summary and the open exposures, before
+/// the long tables (it used to come last, after STRIDE per element).
+#[test]
+fn the_diagram_follows_the_open_exposures() {
+    let md = webshop();
+    let at = |heading: &str| md.find(&format!("\n## {heading}\n")).unwrap_or_else(|| panic!("{heading}"));
+    assert!(at("Summary") < at("Open exposures and confirmed findings"));
+    assert!(at("Open exposures and confirmed findings") < at("Data-flow diagram"));
+    assert!(at("Data-flow diagram") < at("Mitigations"));
+    assert!(at("Data-flow diagram") < at("STRIDE per element"));
+}
+
+/// Issue 14 §6: an asset nobody declares is named in the tables as the diagram labels it (the
+/// first spelling, `Client`), not by its normalised key (`client`).
+#[test]
+fn tables_name_entities_as_the_diagram_does() {
+    let text = "# @threat XSS (#xss)\n\
+                # @flows Client -> Shop.Api via HTTPS\n\
+                # @exposes client to #xss\n";
+    let md = report_of(&index_of(&[("app.py", text)]), 1, "shop");
+    let mermaid = &md[md.find("```mermaid").unwrap()..];
+    assert!(mermaid.contains("Client"), "{mermaid}");
+    // The open exposure, the flow and STRIDE per element name it as the picture does.
+    assert_eq!(md.matches("| Client |").count(), 3, "{md}");
+    assert!(!md.contains("| client |"), "{md}");
+}
+
 /// Every table row has as many `|` as its header (no cell text splits a cell).
 fn assert_tables_well_formed(md: &str) {
     let mut header: Option<usize> = None;
@@ -137,6 +164,27 @@ fn cli_writes_default_and_output_file() {
 
     let (code, _) = run(dir.path(), &["report", "--format", "pdf"]);
     assert_eq!(code, 2);
+}
+
+/// Issue 14 §6: the title is the configured project name (`threatspec.yaml` first, then
+/// `.guardlink/config.json`), else the directory's name.
+#[test]
+fn report_title_is_the_configured_project_name() {
+    let dir = project();
+    let title = |dir: &Path| {
+        let (code, stderr) = run(dir, &["report", "--format", "markdown"]);
+        assert_eq!(code, 0, "{stderr}");
+        let md = std::fs::read_to_string(dir.join(".threatmodel/report.md")).unwrap();
+        md.lines().next().unwrap().to_string()
+    };
+    let dir_name = dir.path().file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!(title(dir.path()), format!("# Threat model report: {dir_name}"));
+    std::fs::create_dir_all(dir.path().join(".guardlink")).unwrap();
+    std::fs::write(dir.path().join(".guardlink/config.json"), r#"{"project": "Guarded Shop"}"#).unwrap();
+    assert_eq!(title(dir.path()), "# Threat model report: Guarded Shop");
+    std::fs::write(dir.path().join("threatspec.yaml"), "project:\n  name: Web Shop\npaths:\n  - api\n")
+        .unwrap();
+    assert_eq!(title(dir.path()), "# Threat model report: Web Shop");
 }
 
 #[test]

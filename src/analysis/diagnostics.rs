@@ -89,25 +89,46 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
         if let Some(reason) = suggestion.not_searched_reason() {
             message.push_str(&format!(" ({reason})"));
         }
-        if let Suggestion::Found(best) = &suggestion {
-            let new_text = repo.map_or_else(|| best.clone(), |repo| format!("{repo}.{best}"));
-            message.push_str(&format!("; did you mean `{new_text}`?"));
-            d.fix = Some(Fix {
-                label: format!("Change to `{new_text}`"),
-                edits: vec![Edit { file: file.clone(), range: fact.name_range, new_text }],
-            });
-            if let Some(site) = index.definitions_by_id(best).first() {
-                d.related.push(Related {
-                    file: site.0.clone(),
-                    range: site.1.range,
-                    message: format!("`{best}` is defined here"),
+        if let Suggestion::Found(ids) = &suggestion {
+            let qualified = |id: &str| repo.map_or_else(|| id.to_string(), |repo| format!("{repo}.{id}"));
+            message.push_str(&format!("; did you mean {}?", one_of(ids.iter().map(|id| qualified(id)))));
+            if let Some(best) = suggestion.fix() {
+                let new_text = qualified(best);
+                d.fix = Some(Fix {
+                    label: format!("Change to `{new_text}`"),
+                    edits: vec![Edit { file: file.clone(), range: fact.name_range, new_text }],
                 });
+            }
+            for id in ids.iter().take(SUGGESTIONS_NAMED) {
+                if let Some(site) = index.definitions_by_id(id).first() {
+                    d.related.push(Related {
+                        file: site.0.clone(),
+                        range: site.1.range,
+                        message: format!("`{id}` is defined here"),
+                    });
+                }
             }
         }
         d.message = message;
         out.push(d);
     }
     analysis.suggestion_work.fetch_add(suggester.work(), Ordering::Relaxed);
+}
+
+/// Most ids a "did you mean" names (the rest are counted).
+const SUGGESTIONS_NAMED: usize = 3;
+
+/// "`a`", "`a` or `b`", "`a`, `b` or `c`", "one of `a`, `b`, `c` (and 2 more)".
+fn one_of(ids: impl ExactSizeIterator<Item = String>) -> String {
+    let count = ids.len();
+    let named: Vec<String> = ids.take(SUGGESTIONS_NAMED).map(|id| format!("`{id}`")).collect();
+    match named.split_last() {
+        _ if count > SUGGESTIONS_NAMED => {
+            format!("one of {} (and {} more)", named.join(", "), count - SUGGESTIONS_NAMED)
+        }
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => named.concat(),
+    }
 }
 
 fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {

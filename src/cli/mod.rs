@@ -78,8 +78,10 @@ Exit status: 0 no diagnostic reaches --fail-on, 1 one does, 2 usage or I/O error
 )]
 pub struct Cli {
     /// Serve the language server over standard input/output (what editors run; the same as
-    /// `lsp`, or no arguments at all).
-    #[arg(long, global = true)]
+    /// `lsp`, or no arguments at all). Accepted after any command (vscode-languageclient
+    /// appends it to whatever command it runs) but listed in no help: the top-level help
+    /// and `lsp` name it where it means something.
+    #[arg(long, global = true, hide = true)]
     pub stdio: bool,
 
     #[command(subcommand)]
@@ -91,7 +93,7 @@ pub enum Command {
     /// Check annotations under PATHs and report diagnostics.
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
-    /// Draw the data-flow diagram of the annotations under PATH (Mermaid or Graphviz DOT).
+    /// Draw the data-flow diagram of the annotations under PATH (Mermaid, Graphviz DOT or SVG).
     #[command(after_help = dfd::DFD_AFTER_HELP)]
     Dfd(dfd::DfdArgs),
     /// Export the threat model (ThreatSpec, Threat Dragon, Threat Composer, JSON).
@@ -455,7 +457,12 @@ pub fn check(args: &CheckArgs) -> i32 {
 
     let to_terminal = args.output.is_none() && !args.no_color;
     let report = match args.format {
-        Format::Human => render::human::render(&scan.index, &diagnostics, &summary, to_terminal),
+        Format::Human => {
+            // The terminal's width on standard output; a file, pipe or CI log gets the default.
+            let terminal = args.output.is_none().then(terminal_size::terminal_size).flatten();
+            let columns = terminal.map_or(render::human::DEFAULT_COLUMNS, |(w, _)| usize::from(w.0));
+            render::human::render(&scan.index, &diagnostics, &summary, to_terminal, columns)
+        }
         Format::Json => render::json::render(&scan.index, &diagnostics, &summary),
         Format::Sarif => render::sarif::render(&scan.index, &diagnostics, &summary, &scan.root),
     };

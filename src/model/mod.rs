@@ -489,6 +489,27 @@ impl ProjectIndex {
             .max_by_key(|(repo, _)| repo.name.len())
     }
 
+    /// A file's path as messages and hovers show it: relative to the root of the deepest
+    /// repository (workspace folder) that holds it, else as stored. The language server keys
+    /// files by absolute path; a reader wants `api/orders.py`, not `/home/me/shop/api/orders.py`.
+    pub fn shown_path<'p>(&self, file: &'p str) -> &'p str {
+        let path = std::path::Path::new(file);
+        self.repositories
+            .iter()
+            .filter(|repo| !repo.root.is_empty() && path.starts_with(&repo.root))
+            .max_by_key(|repo| repo.root.len())
+            .and_then(|repo| path.strip_prefix(&repo.root).ok()?.to_str())
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(file)
+    }
+
+    /// `path:line` (1-based) of an offset in a file, the path as [`Self::shown_path`] shows
+    /// it: how hovers and messages name a place.
+    pub fn place(&self, file: &str, offset: usize) -> String {
+        let line = self.file(file).map_or(0, |f| f.line_col(offset, ColumnUnit::Char).line + 1);
+        format!("{}:{line}", self.shown_path(file))
+    }
+
     /// Resolves a qualified tag (see [`Lookup::Tag`]): inside its repository like an `#id`,
     /// external when the repository is not known.
     fn resolve_tag(&self, kind: EntityKind, tag: &str) -> Resolved {
@@ -591,9 +612,8 @@ impl ProjectIndex {
         let kind = fact.kind;
         match &fact.lookup {
             Lookup::Id(id) => {
-                if let Some(def) = self.ids.get(id).and_then(|sites| sites.first()).and_then(|d| self.def(d))
-                {
-                    return Resolved::Entity(def.entity.clone());
+                if let Some(entity) = self.explicit_entity(id) {
+                    return Resolved::Entity(entity.clone());
                 }
                 if let Some((_, key)) = self.implicit.get(kind, id).and_then(|v| v.first()) {
                     return Resolved::Entity(EntityKey { kind, key: key.clone() });
@@ -635,6 +655,33 @@ impl ProjectIndex {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Every id that a reference of `kind` resolves to an entity of that kind (step 1 of the
+    /// resolution rule): explicit ids first defined as that kind, and implicit ids of that
+    /// kind that no explicit id takes first; sorted. What "did you mean" and completion offer.
+    pub fn ids_of_kind(&self, kind: EntityKind) -> Vec<&str> {
+        let explicit = self
+            .ids
+            .keys()
+            .map(String::as_str)
+            .filter(|id| self.explicit_entity(id).is_some_and(|e| e.kind == kind));
+        let implicit = self
+            .implicit
+            .map(kind)
+            .keys()
+            .map(String::as_str)
+            .filter(|id| self.explicit_entity(id).is_none());
+        let mut out: Vec<&str> = explicit.chain(implicit).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The entity an explicit id names: its first definition's.
+    fn explicit_entity(&self, id: &str) -> Option<&EntityKey> {
+        let def = self.ids.get(id).and_then(|sites| sites.first()).and_then(|d| self.def(d))?;
+        Some(&def.entity)
     }
 
     /// Declared sites of an entity, in path order.

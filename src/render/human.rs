@@ -27,12 +27,23 @@ use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 use unicode_width::UnicodeWidthChar;
 
-/// Renders diagnostics and the summary line. `color` adds ANSI styles.
-pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
+/// The width source lines are fitted to when the output is not a terminal.
+pub const DEFAULT_COLUMNS: usize = 120;
+
+/// Renders diagnostics and the summary line. `color` adds ANSI styles; `columns` is the
+/// terminal's width ([`DEFAULT_COLUMNS`] when it is not a terminal): a source line wider than
+/// it is shown as a window around the diagnostic's range, with `…` where it is cut.
+pub fn render(
+    index: &ProjectIndex,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    color: bool,
+    columns: usize,
+) -> String {
     let p = Painter { color };
     let mut out = String::new();
     for d in sorted(diagnostics) {
-        render_one(&mut out, &p, index, d);
+        render_one(&mut out, &p, index, d, columns);
         out.push('\n');
     }
     out.push_str(&summary_line(summary));
@@ -83,7 +94,7 @@ fn position(loc: &Location) -> String {
     format!("{}:{}:{}", text::for_terminal(&loc.file), loc.line, loc.column)
 }
 
-fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnostic) {
+fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnostic, columns: usize) {
     let loc = locate(index, &d.file, d.range);
     let bold = Style::new().bold();
     let _ = writeln!(
@@ -99,7 +110,8 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
     if let Some((line, line_start)) = line_text(index, &d.file, d.range.start()) {
         let start = d.range.start() - line_start;
         let end = d.range.end().clamp(d.range.start(), line_start + line.len()) - line_start;
-        let (from, to) = snippet_window(line, start);
+        // `N | ` takes the gutter and three columns.
+        let (from, to) = snippet_window(line, start, end, columns.saturating_sub(gutter + 3));
         let (mut shown, mut indent, carets) = underline(&line[from..to], start - from, end.min(to) - from);
         if from > 0 {
             shown.insert(0, '…');
@@ -129,23 +141,57 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
     }
 }
 
-/// The longest source line shown whole in a snippet (bytes); longer lines are cut to a window
-/// around the diagnostic's start, marked with `…`, so a 2 MB line prints as one screen line.
-const SNIPPET_MAX: usize = 240;
+/// The fewest columns a cut snippet keeps, however narrow the terminal.
+const SNIPPET_MIN_COLUMNS: usize = 20;
 
-/// The byte range of `line` to show for a diagnostic starting at `start` (char boundaries).
-fn snippet_window(line: &str, start: usize) -> (usize, usize) {
-    if line.len() <= SNIPPET_MAX {
-        return (0, line.len());
-    }
+/// Columns a character of a source line takes (as [`underline`] counts them).
+fn columns_of(c: char) -> usize {
+    let c = clean_char(c);
+    if c == '\t' { 4 } else { c.width().unwrap_or(0) }
+}
+
+/// The byte range of `line` to show, in at most `columns` columns, for a diagnostic over bytes
+/// `start..end` (char boundaries): the whole line when it fits, else a window (two columns
+/// fewer, for the `…` on each side) that centres the range, or starts just before it when
+/// the range itself is wider. Only the bytes near the range are measured, so a 2 MB line
+/// costs what a short one does.
+fn snippet_window(line: &str, start: usize, end: usize, columns: usize) -> (usize, usize) {
+    let columns = columns.max(SNIPPET_MIN_COLUMNS);
     let floor = |mut at: usize| {
         while !line.is_char_boundary(at) {
             at -= 1;
         }
         at
     };
-    let from = floor(start.saturating_sub(SNIPPET_MAX / 4).min(line.len()));
-    (from, floor((from + SNIPPET_MAX).min(line.len())))
+    // Every character but a zero-width one takes a column and at most 4 bytes, so a window
+    // never reaches further than this; zero-width runs past it are cut like the line's ends.
+    let reach = 4 * columns;
+    let lo = floor(start.saturating_sub(reach));
+    let hi = floor(end.max(start).saturating_add(reach).min(line.len()));
+    let mut cols = Vec::new(); // (byte offset, column) of each char of line[lo..hi]
+    let mut width = 0;
+    for (i, c) in line[lo..hi].char_indices() {
+        cols.push((lo + i, width));
+        width += columns_of(c);
+    }
+    if lo == 0 && hi == line.len() && width <= columns {
+        return (0, line.len());
+    }
+    let col_at = |byte: usize| cols.iter().find(|(b, _)| *b >= byte).map_or(width, |(_, c)| *c);
+    let (range_start, range_end) = (col_at(start), col_at(end.max(start)).max(col_at(start) + 1));
+    let window = columns - 2;
+    let left = match range_end - range_start {
+        span if span <= window => range_start.saturating_sub((window - span) / 2),
+        _ => range_start.saturating_sub(window / 8),
+    };
+    let left = left.min(width.saturating_sub(window));
+    let from = cols.iter().find(|(_, c)| *c >= left).map_or(hi, |(b, _)| *b);
+    let to = cols
+        .iter()
+        .zip(line[lo..hi].chars())
+        .find(|((_, c), ch)| c + columns_of(*ch) > left + window)
+        .map_or(hi, |((b, _), _)| *b);
+    (from, to.max(from))
 }
 
 /// The cleaned line, the whitespace that puts the carets under byte range `start..end`, and the
@@ -190,21 +236,58 @@ mod tests {
     fn long_lines_are_cut_to_a_window_around_the_diagnostic() {
         let line = format!("{}é@audit X{}", "a".repeat(5000), "b".repeat(5000));
         let at = line.find('@').unwrap();
-        let (from, to) = snippet_window(&line, at);
-        assert!(from < at && at + 6 < to && to - from <= SNIPPET_MAX, "{from}..{to}");
+        let (from, to) = snippet_window(&line, at, at + 6, 100);
+        assert!(from < at && at + 6 < to && line[from..to].chars().count() <= 98, "{from}..{to}");
         assert!(line.is_char_boundary(from) && line.is_char_boundary(to));
-        assert_eq!(snippet_window("short", 1), (0, 5));
+        assert_eq!(snippet_window("short", 1, 2, 100), (0, 5));
         // Near the end of the line the window still ends at the line's end.
-        let (from, to) = snippet_window(&line, line.len() - 1);
+        let (from, to) = snippet_window(&line, line.len() - 1, line.len(), 100);
         assert_eq!(to, line.len());
-        assert!(from < line.len() - 1);
+        assert_eq!(line[from..to].chars().count(), 98);
+    }
+
+    /// Issue 14 §6: a line wider than the terminal (120 columns when not a terminal) is a
+    /// window around the range with `…`, and the carets stay within it.
+    #[test]
+    fn lines_wider_than_the_terminal_are_windowed_like_rustc() {
+        let text = format!("x = [{}]  # @exposes App to #sqli {}\n", "1, ".repeat(60), "y".repeat(100));
+        let index = index(&[("a.py", &text)]);
+        let d = Diagnostic {
+            code: Code::UnknownVerb,
+            level: Level::Warning,
+            message: "m".into(),
+            file: Arc::from("a.py"),
+            range: range_of(&text, "@exposes App to #sqli"),
+            related: vec![],
+            fix: None,
+            unnecessary: false,
+            sidecar: None,
+            finding_severity: None,
+        };
+        for columns in [DEFAULT_COLUMNS, 60] {
+            let out = render(&index, std::slice::from_ref(&d), &Summary::default(), false, columns);
+            let lines: Vec<&str> = out.lines().collect();
+            let (source, carets) = (lines[2], lines[3]);
+            assert!(source.starts_with("1 | …") && source.ends_with('…'), "{out}");
+            assert!(source.chars().count() <= columns, "{columns}: {source}");
+            assert!(source.contains("@exposes App to #sqli"), "{source}");
+            let col = |s: &str, c: char| s.chars().position(|x| x == c).unwrap();
+            assert_eq!(col(carets, '^'), col(source, '@'), "{out}");
+            assert_eq!(carets.matches('^').count(), "@exposes App to #sqli".len());
+        }
+        // A range wider than the window: carets up to the window's edge, not past it.
+        let wide = Diagnostic { range: crate::text::TextRange::new(0, text.len() - 1), ..d };
+        let out = render(&index, &[wide], &Summary::default(), false, 80);
+        let carets = out.lines().nth(3).unwrap();
+        assert!(carets.chars().count() <= 80, "{out}");
+        assert!(out.lines().nth(2).unwrap().starts_with("1 | x = ["), "{out}");
     }
 
     #[test]
     fn renders_header_snippet_notes_help_and_summary() {
         let (index, diagnostics) = sample();
         let summary = summary(&index, &diagnostics);
-        let out = render(&index, &diagnostics, &summary, false);
+        let out = render(&index, &diagnostics, &summary, false, DEFAULT_COLUMNS);
         expect![[r#"
             docs/notes.py:1:13: warning[prose-like-annotation]: reads as prose
               |
@@ -257,7 +340,7 @@ mod tests {
             sidecar: None,
             finding_severity: None,
         };
-        let out = render(&index, &[d], &Summary::default(), false);
+        let out = render(&index, &[d], &Summary::default(), false, DEFAULT_COLUMNS);
         let caret_line = out.lines().nth(3).unwrap();
         assert_eq!(caret_line, format!("  |   {}", "^".repeat(16)));
     }
@@ -278,7 +361,7 @@ mod tests {
             sidecar: None,
             finding_severity: None,
         };
-        let out = render(&index, &[d], &Summary::default(), false);
+        let out = render(&index, &[d], &Summary::default(), false, DEFAULT_COLUMNS);
         assert!(!out.contains('\u{1b}') && !out.contains('\u{202E}') && !out.contains('\u{7}'));
         assert!(out.contains("\u{FFFD}[31mEvil\u{FFFD}x"), "{out}");
     }
@@ -287,8 +370,8 @@ mod tests {
     fn color_adds_ansi_styles_only_when_asked() {
         let (index, diagnostics) = sample();
         let summary = summary(&index, &diagnostics);
-        let plain = render(&index, &diagnostics, &summary, false);
-        let colored = render(&index, &diagnostics, &summary, true);
+        let plain = render(&index, &diagnostics, &summary, false, DEFAULT_COLUMNS);
+        let colored = render(&index, &diagnostics, &summary, true, DEFAULT_COLUMNS);
         assert!(!plain.contains('\u{1b}'));
         assert!(colored.contains("\u{1b}["));
         let stripped: String = anstream::adapter::strip_str(&colored).to_string();

@@ -2,11 +2,12 @@
 //! the report holds and in what order, as a pure function of the project index, its analysis,
 //! the diagnostics and the summary. [`super::report_md`] and [`super::report_html`] write it.
 //!
-//! Owns: the report's layout (summary, open exposures and confirmed findings first, then
-//! mitigations, acceptances, transfers, flows, trust boundaries, assumptions, audits,
-//! ownership, data handling, STRIDE per element, the data-flow diagram, diagnostics), the
+//! Owns: the report's layout (summary, open exposures and confirmed findings first, then the
+//! data-flow diagram, mitigations, acceptances, transfers, flows, trust boundaries,
+//! assumptions, audits, ownership, data handling, STRIDE per element, diagnostics), the
 //! order of rows, and the STRIDE-per-element rule below. Reuses the export [`Model`]
-//! (relations, names, STRIDE categories) and [`dfd::build`] (element kinds). Must never: escape
+//! (relations, names, STRIDE categories) and [`dfd::build`] (element kinds, and the labels
+//! that name assets and actors in every table, as in the picture). Must never: escape
 //! or format anything (cells keep annotation text raw, marked [`Inline::Text`], and each writer
 //! escapes it for its format), or hold anything time- or machine-dependent (same model, same
 //! report).
@@ -25,7 +26,7 @@ use super::dfd::{self, Dfd, ElementKind, Scope};
 use super::export::{Model, Stride};
 use crate::analysis::{Analysis, Summary};
 use crate::diagnostic::{Diagnostic, Level};
-use crate::model::{ProjectIndex, Resolved};
+use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -131,10 +132,12 @@ pub fn build(
 ) -> Report {
     let model = Model::new(index, analysis);
     let mut dfd = dfd::build(index, analysis, &Scope::Project);
-    let g = Gather { model: &model };
+    let labels = dfd.nodes.iter().map(|n| (n.key.clone(), n.label.clone())).collect();
+    let g = Gather { model: &model, labels };
     let mut blocks = vec![summary_block(summary), Block::Table(g.open_table())];
-    blocks.extend(g.tables(&dfd).into_iter().map(Block::Table));
-    blocks.push(Block::Table(g.stride_table(&dfd)));
+    // The picture right after what is open, before the long tables (STRIDE last of them).
+    let tables = g.tables(&dfd);
+    let stride = g.stride_table(&dfd);
     match dfd.too_large() {
         None => blocks.push(Block::Diagram),
         Some(reason) => {
@@ -144,6 +147,8 @@ pub fn build(
             dfd = Dfd::default();
         }
     }
+    blocks.extend(tables.into_iter().map(Block::Table));
+    blocks.push(Block::Table(stride));
     blocks.push(Block::Table(diagnostics_table(index, diagnostics)));
     Report { project: project.to_string(), blocks, dfd }
 }
@@ -174,6 +179,8 @@ fn summary_block(s: &Summary) -> Block {
 
 struct Gather<'m, 'a> {
     model: &'m Model<'a>,
+    /// Diagram node key -> the node's label: tables name assets and actors as the picture does.
+    labels: BTreeMap<String, String>,
 }
 
 type Rel<'a> = super::export::Relation<'a>;
@@ -189,10 +196,16 @@ impl Gather<'_, '_> {
         vec![Inline::Location { file: rel.file().to_string(), line: rel.line() }]
     }
 
-    /// The name of argument `j`: the entity's display name, else the text as written.
+    /// An entity's name: an asset's or actor's diagram label, else its display name.
+    fn name(&self, e: &EntityKey) -> String {
+        let label = self.model.node_key(e).and_then(|key| self.labels.get(&key));
+        label.cloned().unwrap_or_else(|| self.model.name(e))
+    }
+
+    /// The name of argument `j`: the entity's name ([`Self::name`]), else the text as written.
     fn arg(&self, rel: &Rel<'_>, j: usize) -> Cell {
         match rel.resolved.get(j) {
-            Some(Resolved::Entity(e)) => vec![Inline::Text(self.model.name(e))],
+            Some(Resolved::Entity(e)) => vec![Inline::Text(self.name(e))],
             Some(Resolved::Dangling(_)) => {
                 let written = rel.ref_facts().get(j).map_or("?", |f| rel.facts.slice(f.range));
                 vec![text(written), Inline::Fixed(" (undefined)")]

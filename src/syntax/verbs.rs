@@ -6,6 +6,7 @@
 //! arguments.
 
 use super::ast::{Dialect, Verb};
+use super::edit_distance::osa_distance_within;
 
 /// `(spelling, verb, dialect the spelling implies)`. Spellings are lowercase, without `@`.
 pub const SPELLINGS: &[(&str, Verb, Option<Dialect>)] = &[
@@ -209,42 +210,6 @@ fn letters_missing(word: &[u8], set: u64) -> usize {
 fn carries_flow_structure(rest: &[u8]) -> bool {
     memchr::memmem::find(rest, b"->").is_some()
         || rest.windows(2).any(|w| w[0] == b'#' && (w[1].is_ascii_alphanumeric() || w[1] == b'_'))
-}
-
-/// Optimal-string-alignment distance (edits and adjacent transpositions) between two words of
-/// at most [`MAX_TYPO_LEN`] bytes, when it is at most `max`.
-fn osa_distance_within(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > max || a.len() > MAX_TYPO_LEN || b.len() > MAX_TYPO_LEN {
-        return None;
-    }
-    const N: usize = MAX_TYPO_LEN + 1;
-    let mut d = [[0usize; N]; N];
-    for (i, row) in d.iter_mut().enumerate().take(a.len() + 1) {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate().take(b.len() + 1) {
-        *cell = j;
-    }
-    let mut previous_row_min = 0;
-    for i in 1..=a.len() {
-        let mut row_min = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-            row_min = row_min.min(v);
-        }
-        // A row draws on the two rows above it: when both exceed `max`, so does every later one.
-        if row_min > max && previous_row_min > max {
-            return None;
-        }
-        previous_row_min = row_min;
-    }
-    let distance = d[a.len()][b.len()];
-    (distance <= max).then_some(distance)
 }
 
 #[cfg(test)]

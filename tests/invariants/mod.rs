@@ -396,7 +396,7 @@ pub fn check_renderers(gal: &str, python: &str) {
         let text = render::export::to_pretty(export);
         check_machine_strings(&serde_json::from_str(&text).expect("exports are JSON"));
     }
-    let human = render::human::render(&index, &diagnostics, &summary, false);
+    let human = render::human::render(&index, &diagnostics, &summary, false, render::human::DEFAULT_COLUMNS);
     // Source snippets keep their tabs, so the caret line lines up under them.
     assert!(
         human.chars().all(|c| c == '\n' || c == '\t' || threat_analyzer::text::is_inert(c)),

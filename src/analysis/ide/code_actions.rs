@@ -6,7 +6,7 @@
 //! block comment), and the file's line ending.
 //!
 //! - every diagnostic's own `fix` in range becomes a quick fix (the misspelt verb, the closest
-//!   id of a dangling reference);
+//!   id of a dangling reference, when only one id is closest);
 //! - `dangling-reference`: define the missing id right above the annotation (`@threat X (#x)`,
 //!   or `@alias threat @x to X` for a legacy `@x`);
 //! - `unmitigated-exposure`: add a `@mitigates` with a placeholder control below the exposure,

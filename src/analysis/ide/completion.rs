@@ -573,7 +573,7 @@ impl<'a> Completer<'a> {
     fn ids(&mut self, kind: EntityKind, replace: TextRange, sigil: &str) -> Vec<CompletionItem> {
         let index = self.index;
         let mut by_entity: BTreeMap<EntityKey, (String, bool)> = BTreeMap::new();
-        for id in index.known_ids(kind).into_iter().filter(|id| !id.is_empty()) {
+        for id in index.ids_of_kind(kind).into_iter().filter(|id| !id.is_empty()) {
             let fact = RefFact {
                 kind,
                 range: TextRange::default(),
@@ -582,9 +582,6 @@ impl<'a> Completer<'a> {
                 defines: false,
             };
             let Resolved::Entity(entity) = index.resolve(&fact) else { continue };
-            if entity.kind != kind {
-                continue;
-            }
             let explicit = !index.definitions_by_id(id).is_empty();
             match by_entity.get(&entity) {
                 Some((_, true)) => {}
@@ -787,11 +784,10 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
     let defs = index.definitions(entity);
     let declared = defs.iter().find(|(_, d)| d.declared).or(defs.first());
     if let Some((file, def)) = declared {
-        detail.push_str(&format!(" — {file}"));
+        detail.push_str(&format!(" — {}", index.shown_path(file)));
         if let Some(facts) = index.file(file)
             && let Some(ann) = facts.annotations().get(def.annotation)
         {
-            let line = facts.line_col(def.range.start(), crate::text::ColumnUnit::Char).line + 1;
             doc.push_str(&format!("**{}** ({})", escape_markdown(name), entity.kind.as_str()));
             if let Some(sev) = &ann.severity {
                 doc.push_str(&format!(" `[{}]`", sev.value.as_str()));
@@ -803,7 +799,10 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
                 let refs: Vec<_> = ann.external_refs.iter().map(|r| escape_markdown(&r.value)).collect();
                 doc.push_str(&format!("\n\nReferences: {}", refs.join(", ")));
             }
-            doc.push_str(&format!("\n\nDefined in {}:{line}", escape_markdown(file)));
+            doc.push_str(&format!(
+                "\n\nDefined in {}",
+                escape_markdown(&index.place(file, def.range.start()))
+            ));
         }
     }
     (detail, (!doc.is_empty()).then_some(doc))

@@ -5,7 +5,8 @@
 //!
 //! The text is: a header (`**threat** SQL Injection `#sqli``), the description (from the
 //! definition annotations, then legacy `@describe`), severity and external references, where it
-//! is defined (`file:line`, 1-based; "implicitly" when only named inline; "built-in" for the
+//! is defined (`file:line`, 1-based, the path relative to its workspace folder:
+//! [`ProjectIndex::place`]; "implicitly" when only named inline; "built-in" for the
 //! legacy CWE library), then its status in the project:
 //! - threat: how many exposures; each mitigation (asset, control), acceptance, transfer and
 //!   confirmed finding with its place; each exposure nothing covers as **open** (coverage is
@@ -23,7 +24,7 @@ use super::navigation::{declaration_sites, display_name, target_at};
 use crate::analysis::Analysis;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
-use crate::text::{self, ColumnUnit, TextRange};
+use crate::text::{self, TextRange};
 use std::fmt::Write as _;
 
 /// Entries shown per status list.
@@ -188,10 +189,9 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
-/// `path:line` (1-based), escaped.
+/// `path:line` (1-based, the path as [`ProjectIndex::shown_path`] shows it), escaped.
 fn place(index: &ProjectIndex, file: &str, offset: usize) -> String {
-    let line = index.file(file).map_or(0, |f| f.line_col(offset, ColumnUnit::Char).line + 1);
-    format!("{}:{line}", escape_markdown(file))
+    escape_markdown(&index.place(file, offset))
 }
 
 /// An argument as written: ids (`#id`, `@id`, `@b:@c`) as code, names escaped.

@@ -34,7 +34,7 @@ use crate::model::names::{normalize_name, path_key, threatspec_slug};
 use crate::model::{EntityKey, Lookup, ProjectIndex, Resolved};
 use crate::syntax::parser::is_id;
 use crate::syntax::{Body, EntityKind};
-use crate::text::{ColumnUnit, TextRange};
+use crate::text::TextRange;
 use rustc_hash::FxHashMap;
 
 /// The range to edit under the cursor and its current text, or why it cannot be renamed.
@@ -109,12 +109,6 @@ fn mode(index: &ProjectIndex, target: &Target) -> Result<Mode, String> {
     }
 }
 
-/// `file:line` (1-based) for messages.
-fn place(index: &ProjectIndex, file: &str, offset: usize) -> String {
-    let line = index.file(file).map_or(0, |f| f.line_col(offset, ColumnUnit::Char).line + 1);
-    format!("{file}:{line}")
-}
-
 fn edit(file: &FilePath, range: TextRange, new_text: &str) -> Edit {
     Edit { file: file.clone(), range, new_text: new_text.to_string() }
 }
@@ -134,7 +128,7 @@ fn rename_id(
         return Ok(Vec::new());
     }
     if let Some((file, def)) = index.definitions_by_id(new).first() {
-        return Err(format!("`#{new}` is already defined at {}", place(index, file, def.range.start())));
+        return Err(format!("`#{new}` is already defined at {}", index.place(file, def.range.start())));
     }
     if index.known_ids(entity.kind).binary_search(&new).is_ok() {
         return Err(format!("`#{new}` is already the implicit id of another {}", entity.kind.as_str()));
@@ -150,7 +144,7 @@ fn rename_id(
             if id == new {
                 return Err(format!(
                     "`#{new}` is already used at {}; it would then name this entity",
-                    place(index, &facts.path, fact.name_range.start())
+                    index.place(&facts.path, fact.name_range.start())
                 ));
             }
             if id == old && matches!(fact.lookup, Lookup::Id(_)) && index.resolve(fact) == target {
@@ -222,7 +216,7 @@ fn rename_name(
                         return Err(format!(
                             "another {} is already named `{new}` (at {})",
                             entity.kind.as_str(),
-                            place(index, &facts.path, fact.name_range.start())
+                            index.place(&facts.path, fact.name_range.start())
                         ));
                     }
                     Lookup::Name { .. } | Lookup::InlineId(_)
@@ -258,7 +252,7 @@ fn rename_name(
                 return Err(format!(
                     "another {} is already named `{new}` (at {})",
                     entity.kind.as_str(),
-                    place(index, &facts.path, def.range.start())
+                    index.place(&facts.path, def.range.start())
                 ));
             }
             // Alias names (`Alias (Path)`) are the only name sites that are not arguments; an
@@ -331,7 +325,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                     return Err(format!(
                         "the component `{}` already exists (at {}); renaming would merge them",
                         facts.slice(fact.name_range),
-                        place(index, &facts.path, fact.name_range.start())
+                        index.place(&facts.path, fact.name_range.start())
                     ));
                 }
                 continue;
@@ -349,7 +343,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                     edits.push(edit(&facts.path, range, &replacement));
                 }
                 Lookup::Legacy(_) => {
-                    let here = place(index, &facts.path, fact.name_range.start());
+                    let here = index.place(&facts.path, fact.name_range.start());
                     if segments.len() != n || !segments.iter().all(|s| is_id(s)) {
                         return Err(format!(
                             "`@{written}` at {here} is a ThreatSpec 0.1 `@boundary:@component` pair: the new path \
@@ -422,7 +416,7 @@ fn verify_file(index: &ProjectIndex, edits: &[Edit], new_name: &str) -> Result<(
         Err(format!(
             "renaming to `{}` would change how the annotation at {} reads",
             new_name.trim(),
-            place(index, &facts.path, offset)
+            index.place(&facts.path, offset)
         ))
     };
     if parsed.annotations.len() != old.len() {
