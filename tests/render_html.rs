@@ -117,6 +117,7 @@ fn hand_built_diagram_with_hostile_labels_renders_inert() {
             kind: [dfd::ElementKind::Actor, dfd::ElementKind::Process, dfd::ElementKind::DataStore][i % 3],
             boundary: None,
             status: dfd::ThreatStatus { open: i % 2, ..Default::default() },
+            ..Default::default()
         });
         diagram.edges.push(dfd::Edge {
             from: format!("n_{i:02}"),

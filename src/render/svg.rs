@@ -40,11 +40,10 @@
 //! by a hashed one. Numbers are written from floats (rounded to 0.1 px), never from text.
 
 use super::dfd::{Dfd, ElementKind, safe_id};
-use super::dot::status_look;
 use super::layout::{
     self, BADGE_FONT, CYLINDER_RY, EDGE_FONT, LEGEND_FONT, LINE_HEIGHT, NODE_FONT, Point, Rect, TITLE_FONT,
 };
-use super::mermaid::status_class;
+use super::look::{self, Tone};
 use std::fmt::Write as _;
 
 const INK: &str = "#1f2933";
@@ -183,20 +182,23 @@ pub fn render(dfd: &Dfd) -> String {
     out.push_str("<g id=\"dfd-nodes\">\n");
     for (node, placed) in dfd.nodes.iter().zip(&l.nodes) {
         let id = safe_id(&node.id);
-        let status = status_class(&node.status).unwrap_or("none");
+        let status = look::status_class(&node.status).unwrap_or("none");
+        let tone = Tone::of(node);
         let _ = writeln!(
             out,
-            "<g id=\"dfd-{id}\" data-key=\"{id}\" data-kind=\"{}\" data-status=\"{status}\">",
-            node.kind.as_str()
+            "<g id=\"dfd-{id}\" data-key=\"{id}\" data-kind=\"{}\" data-status=\"{status}\" \
+             data-severity=\"{}\">",
+            node.kind.as_str(),
+            tone.name()
         );
+        // The tooltip names every threat, however many the label had room for.
         let _ = write!(out, "<title>{}\n{}", escape(&node.label), kind_name(node.kind));
-        if !placed.badge.is_empty() {
-            let _ = write!(out, "\n{}", escape(&placed.badge));
+        for line in look::detail_lines(node, usize::MAX) {
+            let _ = write!(out, "\n{}", escape(&line));
         }
         out.push_str("</title>\n");
-        let (pen, colours) = status_look(&node.status);
-        let (stroke, fill) = colours.unwrap_or((INK, "#ffffff"));
-        shape(&mut out, node.kind, placed.rect, Paint { fill, stroke, width: pen.map_or(1.3, f64::from) });
+        let (stroke, fill, width) = tone.paint();
+        shape(&mut out, node.kind, placed.rect, Paint { fill, stroke, width });
         let r = placed.rect;
         let text_top = r.y + 8.0 + if node.kind == ElementKind::DataStore { 2.0 * CYLINDER_RY } else { 0.0 };
         let mut baseline = text_top + NODE_FONT;
@@ -211,15 +213,17 @@ pub fn render(dfd: &Dfd) -> String {
             );
             baseline += NODE_FONT * LINE_HEIGHT;
         }
-        if !placed.badge.is_empty() {
+        let mut baseline = baseline - NODE_FONT + BADGE_FONT + 2.0;
+        for line in &placed.details {
             let _ = writeln!(
                 out,
                 "<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"middle\" fill=\"{INK}\">{}</text>",
                 num(r.center_x()),
-                num(baseline - NODE_FONT + BADGE_FONT + 2.0),
+                num(baseline),
                 num(BADGE_FONT),
-                escape(&placed.badge)
+                escape(line)
             );
+            baseline += BADGE_FONT * LINE_HEIGHT;
         }
         out.push_str("</g>\n");
     }
