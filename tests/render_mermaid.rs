@@ -580,3 +580,16 @@ fn output_is_stable() {
             .all(|w| (&w[0].from, &w[0].to, &w[0].label) <= (&w[1].from, &w[1].to, &w[1].label))
     );
 }
+
+#[test]
+fn the_legend_is_one_small_node() {
+    // A legend of several nodes in a subgraph took about a third of the rendered picture; the
+    // key is now one node of at most three short lines, whatever the diagram.
+    let text = mermaid::render(&diagram(&webshop(), &Scope::Project));
+    let key: Vec<&str> = text.lines().filter(|l| l.contains("legend")).collect();
+    assert_eq!(key.len(), 2, "the key's node and its style: {key:#?}");
+    assert!(key[0].starts_with("  legend_key[\"") && key[1].starts_with("  style legend_key "), "{key:#?}");
+    let lines: Vec<&str> = key[0].split("<br/>").collect();
+    assert!(lines.len() <= 3 && lines.iter().all(|l| l.chars().count() <= 100), "{lines:#?}");
+    assert!(!text.contains("subgraph legend"), "{text}");
+}

@@ -57,7 +57,10 @@
 //!    (`Shop.Api.Orders` is inside a boundary drawn around `Shop.Api`); A stays outside. The
 //!    nearest side wins: a node that is itself a B side uses its own boundary before an
 //!    ancestor's; if several boundaries have the same B side, the smallest id wins. Without an
-//!    `(#id)` the boundary's key is `<A key>|<B key>` and its title `A | B`.
+//!    `(#id)` the boundary's key is `<A key>|<B key>`. The title is the boundary's
+//!    description (`-- "Database network"`) else its sides as written (`A | B`), followed by
+//!    ` (#id)` when it has an id: `Database network (#data-tier)`, `Shop.Web | Shop.Api
+//!    (#internet-edge)`, so a reader sees what the boundary separates, not only its id.
 //!
 //! Boundaries without a member in the diagram are left out.
 //!
@@ -74,6 +77,20 @@
 //! `@transfers ... from` on A or an ancestor of A covers: the analysis' coverage rule), `confirmed`
 //! findings, `mitigated`, `accepted` and `transferred` (from the node; legacy `@transfers T to
 //! @b:@c` counts on `b.c`, as in the analysis). Dangling threats are not counted.
+//!
+//! "Open" is decided in one function, `open_rule` (the analysis' coverage pairs).
+//!
+//! The open exposures and confirmed findings are also listed by name ([`Node::threats`]):
+//! the threat's display name and its effective severity
+//! ([`Analysis::exposure_severity`]: the exposure's own `[severity]`, else the threat's), the
+//! highest of the node's annotations on that threat, in the author's word (`P0` stays `P0`).
+//! Sorted worst first: severity (unrated last), findings before exposures, then name.
+//!
+//! # Data classification
+//!
+//! `@handles <class> on A` lists `class` on A's node ([`Node::handles`]; the asset's own
+//! annotations only, not an ancestor's), each class once (compared ignoring ASCII case), in
+//! file-path order. It does not make A a node by itself.
 //!
 //! # Scopes
 //!

@@ -15,16 +15,18 @@
 //! - Trust boundaries: dashed rectangles with their title inside, at the top.
 //! - Shapes carry the element kind (never colour alone): actor / external entity a plain
 //!   rectangle, process a rounded rectangle, data store a cylinder (two paths).
-//! - Under each label the status badge as text, the same wording as DOT and Mermaid
-//!   (`✗ 1 confirmed · ⚠ 2 open · ✓ 3 mitigated · 1 accepted · 1 transferred`); a confirmed
-//!   finding also gets a 3 px border, open exposures 2 px; colour comes on top.
-//! - Flows: one path per pair of nodes (parallel flows merged, see [`super::layout`]) with
-//!   arrowheads at the ends flows enter (two-way: both), the label on a white box so it reads
-//!   over other lines.
+//! - Under each label the lines of [`super::look`], the same wording as DOT and Mermaid: the
+//!   badge (`✗ 1 confirmed · ⚠ 2 open · ✓ 3 mitigated · 1 accepted · 1 transferred`), the
+//!   named threats with severity (`⚠ SQL Injection [critical]`, at most
+//!   [`look::THREATS_SHOWN`], then `+N more`) and `data: pii, financial`. The tone of the
+//!   worst severity gives the border width and colours and `data-severity`.
+//! - Flows: one path per direction between two nodes (parallel flows of one direction merged,
+//!   see [`super::layout`]) with the arrowhead at the end the flows enter (two-way: both), the
+//!   label on a white box so it reads over other lines.
 //! - A legend explains the shapes, the badge and the dashed boundary, and says how many flows
 //!   the layout's work budget drew in lanes below the diagram, if any.
 //! - Every node, boundary and flow is a `<g>` with a `<title>` (the full text, shown as a
-//!   tooltip) and `id="dfd-<id>"` / `data-key="<id>"` from [`safe_id`] (a flow:
+//!   tooltip; a node's names every open threat and finding) and `id="dfd-<id>"` / `data-key="<id>"` from [`safe_id`] (a flow:
 //!   `data-from`/`data-to`), so a webview can map a click back to the model. Paint order:
 //!   boundaries, flows, flow labels, nodes, legend.
 //!
