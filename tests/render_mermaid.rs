@@ -58,7 +58,7 @@ fn webshop_diagram() {
           n_shop__web__checkout -->|"HTTPS"| n_shop__api__orders
           n_shop__web__checkout -->|"HTTPS"| n_shop__psp
           n_webshop__worker__payments -->|"HTTPS to the Stripe API using a restricted key"| n_shop__psp
-          legend_key["Key: rectangle actor · rounded process · cylinder data store · dashed box trust boundary<br/>⚠ open · ✗ confirmed · ✓ mitigated, with #91;severity#93;<br/>border: critical dark red 4 px · high orange 3 px · medium/low 2 px · green nothing open"]
+          legend_key["Key: box actor · rounded process · cylinder store · dashed boundary<br/>⚠ open · ✗ confirmed, with #91;severity#93; · ✓ mitigated<br/>border: critical 4px dark red · high 3px orange · green: none open"]
           style legend_key fill:#ffffff,stroke:#9aa5b1,color:#3e4c59
           classDef high fill:#ffedd5,stroke:#c2410c,stroke-width:3px
           class n_shop__api__orders high
@@ -589,7 +589,8 @@ fn the_legend_is_one_small_node() {
     let key: Vec<&str> = text.lines().filter(|l| l.contains("legend")).collect();
     assert_eq!(key.len(), 2, "the key's node and its style: {key:#?}");
     assert!(key[0].starts_with("  legend_key[\"") && key[1].starts_with("  style legend_key "), "{key:#?}");
-    let lines: Vec<&str> = key[0].split("<br/>").collect();
-    assert!(lines.len() <= 3 && lines.iter().all(|l| l.chars().count() <= 100), "{lines:#?}");
+    let label = key[0].trim_start_matches("  legend_key[\"").trim_end_matches("\"]");
+    let lines: Vec<&str> = label.split("<br/>").collect();
+    assert!(lines.len() <= 3 && lines.iter().all(|l| l.chars().count() <= 72), "{lines:#?}");
     assert!(!text.contains("subgraph legend"), "{text}");
 }

@@ -112,9 +112,9 @@ fn shape(id: &str, kind: ElementKind, escaped: &str) -> String {
 /// The key: one small node of three short lines (the picture is about the model, not the key).
 fn legend(out: &mut String) {
     let lines = [
-        "Key: rectangle actor · rounded process · cylinder data store · dashed box trust boundary",
-        "⚠ open · ✗ confirmed · ✓ mitigated, with [severity]",
-        "border: critical dark red 4 px · high orange 3 px · medium/low 2 px · green nothing open",
+        "Key: box actor · rounded process · cylinder store · dashed boundary",
+        "⚠ open · ✗ confirmed, with [severity] · ✓ mitigated",
+        "border: critical 4px dark red · high 3px orange · green: none open",
     ];
     let text: Vec<String> = lines.iter().map(|l| escape(l)).collect();
     let _ = writeln!(out, "  {}", shape("legend_key", ElementKind::Actor, &text.join("<br/>")));
