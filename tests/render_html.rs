@@ -208,7 +208,7 @@ fn every_diagram_format_shows_the_same_facts() {
     let gv = dot::render(&diagram);
     for want in [
         "label=\"Expense.Db\\n⚠ 2 open\\n⚠ SQL Injection [critical]\\n⚠ Tamper &amp; Replay [P3]\\ndata: pii, financial\"",
-        "penwidth=4, color=\"#7f1d1d\", fillcolor=\"#fecaca\", class=\"critical\"",
+        "penwidth=4, color=\"#7f1d1d\", fillcolor=\"#fca5a5\", class=\"critical\"",
         "class=\"medium\"",
         "\"n_expense__api\" -> \"n_expense__db\" [label=\"SQL\"];",
         "\"n_expense__db\" -> \"n_expense__api\" [label=\"rows\"];",

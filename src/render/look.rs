@@ -24,8 +24,9 @@
 //! nothing open is `clean`. The severity is always written in the threat lines, and the border
 //! width steps with it (critical 4 px, high 3 px, medium, low and unrated 2 px, clean and
 //! plain 1.3 px), so no tone is told by colour alone. Critical (dark red) and high (orange)
-//! differ from each other in lightness as well as hue, and from medium (amber) and low (slate);
-//! all fills are light, so the dark text keeps a contrast above 10:1.
+//! differ from each other in lightness as well as hue (critical's fill is the most saturated,
+//! so it stands out even in a diagram scaled to a page), and from medium (amber) and low
+//! (slate); all fills are light, so the dark text keeps a contrast of at least 7:1.
 
 use super::dfd::{NamedThreat, Node, ThreatStatus};
 use crate::syntax::Severity;
@@ -151,7 +152,7 @@ impl Tone {
     /// Border colour, fill colour and border width (px).
     pub fn paint(self) -> (&'static str, &'static str, f64) {
         match self {
-            Tone::Critical => ("#7f1d1d", "#fecaca", 4.0),
+            Tone::Critical => ("#7f1d1d", "#fca5a5", 4.0),
             Tone::High => ("#c2410c", "#ffedd5", 3.0),
             Tone::Medium => ("#a16207", "#fef9c3", 2.0),
             Tone::Low => ("#475569", "#e2e8f0", 2.0),
