@@ -157,6 +157,7 @@ fn node(id: String, boundary: Option<&str>) -> Node {
         kind: ElementKind::Process,
         boundary: boundary.map(Into::into),
         status: ThreatStatus::default(),
+        ..Default::default()
     }
 }
 

@@ -37,7 +37,7 @@ fn webshop_dot() {
           subgraph "cluster_b_dmz" {
             label="DMZ";
             style=dashed;
-            "n_dmz__legacy_admin" [label="Legacy Admin Panel\n✓ 1 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9"];
+            "n_dmz__legacy_admin" [label="Legacy Admin Panel\n✓ 1 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Legacy Admin Panel\n✓ 1 mitigated"];
           }
           subgraph "cluster_b_internet" {
             label="Internet";
@@ -45,25 +45,25 @@ fn webshop_dot() {
             "n_internet__staff_browser" [label="Staff Browser", shape=box];
           }
           subgraph "cluster_bh_data_tier_bfde10aecdb5fb8c" {
-            label="data-tier";
+            label="Shop.Api | Shop.Db (#data-tier)";
             style=dashed;
-            "n_shop__db" [label="Shop.Db\n✓ 1 mitigated", shape=cylinder, style="filled", color="#2e7d32", fillcolor="#e8f5e9"];
+            "n_shop__db" [label="Shop.Db\n✓ 1 mitigated\ndata: pii", shape=cylinder, style="filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Shop.Db\n✓ 1 mitigated\ndata: pii"];
           }
           subgraph "cluster_bh_internet_edge_fc597708b86b646e" {
-            label="internet-edge";
+            label="Shop.Web | Shop.Api (#internet-edge)";
             style=dashed;
-            "n_shop__api" [label="Shop.Api\n✓ 4 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9"];
-            "n_shop__api__auth" [label="Shop.Api.Auth\n✓ 2 mitigated · 1 accepted", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9"];
-            "n_shop__api__orders" [label="Shop.Api.Orders\n⚠ 1 open · ✓ 1 mitigated", shape=box, style="rounded,filled", penwidth=2, color="#b35c00", fillcolor="#fff4e5"];
+            "n_shop__api" [label="Shop.Api\n✓ 4 mitigated\ndata: secrets", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Shop.Api\n✓ 4 mitigated\ndata: secrets"];
+            "n_shop__api__auth" [label="Shop.Api.Auth\n✓ 2 mitigated · 1 accepted\ndata: pii", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Shop.Api.Auth\n✓ 2 mitigated · 1 accepted\ndata: pii"];
+            "n_shop__api__orders" [label="Shop.Api.Orders\n⚠ 1 open · ✓ 1 mitigated\n⚠ Insecure Direct Object Reference [P1]\ndata: pii, financial", shape=box, style="rounded,filled", penwidth=3, color="#c2410c", fillcolor="#ffedd5", class="high", tooltip="Shop.Api.Orders\n⚠ 1 open · ✓ 1 mitigated\n⚠ Insecure Direct Object Reference [P1]\ndata: pii, financial"];
           }
           "n_customer" [label="Customer", shape=box];
           "n_shop__psp" [label="Shop.Psp", shape=box, style="rounded"];
           "n_shop__queue" [label="Shop.Queue", shape=cylinder];
           "n_shop__web" [label="Shop.Web", shape=box, style="rounded"];
-          "n_shop__web__checkout" [label="Shop.Web.Checkout\n✓ 1 mitigated · 1 transferred", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9"];
+          "n_shop__web__checkout" [label="Shop.Web.Checkout\n✓ 1 mitigated · 1 transferred", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Shop.Web.Checkout\n✓ 1 mitigated · 1 transferred"];
           "n_support_agent" [label="Support Agent", shape=box];
-          "n_webshop__worker" [label="Webshop:Worker\n✓ 2 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9"];
-          "n_webshop__worker__payments" [label="Webshop:Worker:Payments\n✓ 1 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9"];
+          "n_webshop__worker" [label="Webshop:Worker\n✓ 2 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Webshop:Worker\n✓ 2 mitigated"];
+          "n_webshop__worker__payments" [label="Webshop:Worker:Payments\n✓ 1 mitigated\ndata: financial", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Webshop:Worker:Payments\n✓ 1 mitigated\ndata: financial"];
           "n_internet__staff_browser" -> "n_dmz__legacy_admin" [label="order export"];
           "n_shop__api" -> "n_shop__db" [label="TLS"];
           "n_shop__api__orders" -> "n_shop__queue" [label="AMQP"];
@@ -79,7 +79,7 @@ fn webshop_dot() {
             "legend_actor" [label="Actor / external entity", shape=box];
             "legend_process" [label="Process", shape=box, style="rounded"];
             "legend_store" [label="Data store", shape=cylinder];
-            "legend_badge" [label="✗ N confirmed: verified findings (thickest border)\l⚠ N open: exposures not mitigated, accepted or transferred (thick border)\l✓ N mitigated · N accepted · N transferred\ldashed box: trust boundary\l", shape=note];
+            "legend_badge" [label="⚠ open exposure · ✗ confirmed finding, named with [severity]; ✓ N mitigated · N accepted · N transferred\lborder by worst open severity: critical (dark red, 4 px) · high (orange, 3 px) · medium / low / unrated (2 px) · green: nothing open\ldata: classifications from @handles\ldashed box: trust boundary\l", shape=note];
           }
         }
     "##]].assert_eq(&text);
@@ -214,6 +214,8 @@ fn assert_dot_structure(text: &str) {
         "fillcolor",
         "dir",
         "both",
+        "class",
+        "tooltip",
     ];
     for w in &words {
         assert!(allowed.contains(&w.as_str()) || w.parse::<f64>().is_ok(), "word {w:?} outside a string");
@@ -307,7 +309,7 @@ fn hostile_labels_stay_text() {
     assert!(texts.iter().any(|t| t == "✗ 1 confirmed"), "{texts:#?}");
     // Exactly the declared nodes (11 + 4 legend entries), edges and clusters exist: no label
     // text opened a node, edge or cluster of its own.
-    assert_eq!(svg.matches("class=\"node\"").count(), dfd.nodes.len() + 4, "{svg}");
+    assert_eq!(svg.matches("class=\"node").count(), dfd.nodes.len() + 4, "{svg}");
     assert_eq!(svg.matches("class=\"edge\"").count(), dfd.edges.len(), "{svg}");
     assert_eq!(svg.matches("class=\"cluster\"").count(), 2, "{svg}");
 }
@@ -322,7 +324,13 @@ fn webshop_dot_renders_with_graphviz() {
     };
     let svg = to_svg(&dot_bin, &text);
     let texts = svg_texts(&svg);
-    for want in ["Shop.Api.Orders", "⚠ 1 open · ✓ 1 mitigated", "internet-edge", "Legend", "TLS"] {
+    for want in [
+        "Shop.Api.Orders",
+        "⚠ 1 open · ✓ 1 mitigated",
+        "Shop.Web | Shop.Api (#internet-edge)",
+        "Legend",
+        "TLS",
+    ] {
         assert!(texts.iter().any(|t| t == want), "{want:?} missing: {texts:#?}");
     }
 }

@@ -117,6 +117,7 @@ fn hand_built_diagram_with_hostile_labels_renders_inert() {
             kind: [dfd::ElementKind::Actor, dfd::ElementKind::Process, dfd::ElementKind::DataStore][i % 3],
             boundary: None,
             status: dfd::ThreatStatus { open: i % 2, ..Default::default() },
+            ..Default::default()
         });
         diagram.edges.push(dfd::Edge {
             from: format!("n_{i:02}"),
@@ -164,4 +165,78 @@ fn cli_writes_html_to_the_default_location() {
     assert_eq!(out.status.code(), Some(0));
     let other = std::fs::read_to_string(dir.path().join("out/r.html")).unwrap();
     assert!(other.contains("<a href=\"../api/app.py\">"), "{other}");
+}
+
+/// One small project drawn in Mermaid, DOT, SVG, the HTML report and the editor panel's page:
+/// each says the same facts — the open threats by name with their severity, the worst
+/// severity's tone, one arrow per direction, the data classifications, the boundary's name.
+#[test]
+fn every_diagram_format_shows_the_same_facts() {
+    use threat_analyzer::render::{dot, mermaid, svg};
+    let index = index_of(&[(
+        "app.py",
+        "# @asset Expense.Api (#api)\n\
+         # @asset Expense.Db (#db)\n\
+         # @threat SQL Injection (#sqli) [critical]\n\
+         # @threat Tamper & Replay (#replay)\n\
+         # @threat Verbose Errors (#verbose) [high]\n\
+         # @exposes #db to #sqli\n\
+         # @exposes #db to #replay [P3]\n\
+         # @exposes #api to #verbose [medium]\n\
+         # @handles pii on #db\n\
+         # @handles financial on #db\n\
+         # @flows #api -> #db via SQL\n\
+         # @flows #db -> #api via rows\n\
+         # @boundary between Expense.Api and Expense.Db (#data-tier) -- \"Database network\"\n",
+    )]);
+    let analysis = Analysis::new(&index);
+    let diagram = dfd::build(&index, &analysis, &dfd::Scope::Project);
+
+    let mmd = mermaid::render(&diagram);
+    for want in [
+        "n_expense__db[(\"Expense.Db<br/>⚠ 2 open<br/>⚠ SQL Injection #91;critical#93;<br/>⚠ Tamper #amp; Replay #91;P3#93;<br/>data: pii, financial\")]",
+        "n_expense__api(\"Expense.Api<br/>⚠ 1 open<br/>⚠ Verbose Errors #91;medium#93;\")",
+        "  class n_expense__db critical\n",
+        "  class n_expense__api medium\n",
+        "  n_expense__api -->|\"SQL\"| n_expense__db\n",
+        "  n_expense__db -->|\"rows\"| n_expense__api\n",
+        "[\"Database network #40;#35;data-tier#41;\"]",
+    ] {
+        assert!(mmd.contains(want), "Mermaid lacks {want:?}:\n{mmd}");
+    }
+
+    let gv = dot::render(&diagram);
+    for want in [
+        "label=\"Expense.Db\\n⚠ 2 open\\n⚠ SQL Injection [critical]\\n⚠ Tamper &amp; Replay [P3]\\ndata: pii, financial\"",
+        "penwidth=4, color=\"#7f1d1d\", fillcolor=\"#fca5a5\", class=\"critical\"",
+        "class=\"medium\"",
+        "\"n_expense__api\" -> \"n_expense__db\" [label=\"SQL\"];",
+        "\"n_expense__db\" -> \"n_expense__api\" [label=\"rows\"];",
+        "label=\"Database network (#data-tier)\";",
+    ] {
+        assert!(gv.contains(want), "DOT lacks {want:?}:\n{gv}");
+    }
+
+    // The SVG, and the same drawing inside the HTML report and the editor panel's page.
+    let drawing = svg::render(&diagram);
+    let report = report_of(&index, 1, "expense", "../");
+    let panel = report_html::dfd_page(&diagram, "expense", "project");
+    for (name, text) in [("SVG", drawing.as_str()), ("report", &svg_of(&report)), ("panel", &svg_of(&panel))]
+    {
+        for want in [
+            "data-key=\"n_expense__db\" data-kind=\"data-store\" data-status=\"open\" data-severity=\"critical\"",
+            "data-key=\"n_expense__api\" data-kind=\"process\" data-status=\"open\" data-severity=\"medium\"",
+            // The tooltip and the drawn lines.
+            "<title>Expense.Db\ndata store\n⚠ 2 open\n⚠ SQL Injection [critical]\n⚠ Tamper &amp; Replay [P3]\ndata: pii, financial</title>",
+            ">⚠ SQL Injection [critical]</text>",
+            ">data: pii, financial</text>",
+            "stroke=\"#7f1d1d\" stroke-width=\"4\"",
+            "<g data-from=\"n_expense__api\" data-to=\"n_expense__db\" data-flows=\"1\"><title>Expense.Api → Expense.Db\nSQL</title>",
+            "<g data-from=\"n_expense__db\" data-to=\"n_expense__api\" data-flows=\"1\"><title>Expense.Db → Expense.Api\nrows</title>",
+            "<title>Trust boundary: Database network (#data-tier)</title>",
+        ] {
+            assert!(text.contains(want), "{name} lacks {want:?}:\n{text}");
+        }
+        assert!(!text.contains('↔') && !text.contains("marker-start"), "{name}: a two-headed arrow");
+    }
 }

@@ -33,13 +33,13 @@ fn webshop_diagram() {
           subgraph b_internet["Internet"]
             n_internet__staff_browser["Staff Browser"]
           end
-          subgraph bh_data_tier_bfde10aecdb5fb8c["data-tier"]
-            n_shop__db[("Shop.Db<br/>✓ 1 mitigated")]
+          subgraph bh_data_tier_bfde10aecdb5fb8c["Shop.Api #124; Shop.Db #40;#35;data-tier#41;"]
+            n_shop__db[("Shop.Db<br/>✓ 1 mitigated<br/>data: pii")]
           end
-          subgraph bh_internet_edge_fc597708b86b646e["internet-edge"]
-            n_shop__api("Shop.Api<br/>✓ 4 mitigated")
-            n_shop__api__auth("Shop.Api.Auth<br/>✓ 2 mitigated · 1 accepted")
-            n_shop__api__orders("Shop.Api.Orders<br/>⚠ 1 open · ✓ 1 mitigated")
+          subgraph bh_internet_edge_fc597708b86b646e["Shop.Web #124; Shop.Api #40;#35;internet-edge#41;"]
+            n_shop__api("Shop.Api<br/>✓ 4 mitigated<br/>data: secrets")
+            n_shop__api__auth("Shop.Api.Auth<br/>✓ 2 mitigated · 1 accepted<br/>data: pii")
+            n_shop__api__orders("Shop.Api.Orders<br/>⚠ 1 open · ✓ 1 mitigated<br/>⚠ Insecure Direct Object Reference #91;P1#93;<br/>data: pii, financial")
           end
           n_customer["Customer"]
           n_shop__psp("Shop.Psp")
@@ -48,7 +48,7 @@ fn webshop_diagram() {
           n_shop__web__checkout("Shop.Web.Checkout<br/>✓ 1 mitigated · 1 transferred")
           n_support_agent["Support Agent"]
           n_webshop__worker("Webshop:Worker<br/>✓ 2 mitigated")
-          n_webshop__worker__payments("Webshop:Worker:Payments<br/>✓ 1 mitigated")
+          n_webshop__worker__payments("Webshop:Worker:Payments<br/>✓ 1 mitigated<br/>data: financial")
           n_internet__staff_browser -->|"order export"| n_dmz__legacy_admin
           n_shop__api -->|"TLS"| n_shop__db
           n_shop__api__orders -->|"AMQP"| n_shop__queue
@@ -58,16 +58,11 @@ fn webshop_diagram() {
           n_shop__web__checkout -->|"HTTPS"| n_shop__api__orders
           n_shop__web__checkout -->|"HTTPS"| n_shop__psp
           n_webshop__worker__payments -->|"HTTPS to the Stripe API using a restricted key"| n_shop__psp
-          subgraph legend["Legend"]
-            legend_actor["Actor / external entity"]
-            legend_process("Process")
-            legend_store[("Data store")]
-            legend_badge["✗ N confirmed: verified findings<br/>⚠ N open: exposures not mitigated, accepted or transferred<br/>✓ N mitigated · N accepted · N transferred<br/>dashed box: trust boundary"]
-          end
-          classDef finding fill:#fde8e8,stroke:#b00020,stroke-width:3px
-          classDef open fill:#fff4e5,stroke:#b35c00,stroke-width:2px
-          classDef clean fill:#e8f5e9,stroke:#2e7d32
-          class n_shop__api__orders open
+          legend_key["Key: box actor · rounded process · cylinder store · dashed boundary<br/>⚠ open · ✗ confirmed, with #91;severity#93; · ✓ mitigated<br/>border: critical 4px dark red · high 3px orange · green: none open"]
+          style legend_key fill:#ffffff,stroke:#9aa5b1,color:#3e4c59
+          classDef high fill:#ffedd5,stroke:#c2410c,stroke-width:3px
+          class n_shop__api__orders high
+          classDef clean fill:#e8f5e9,stroke:#2e7d32,stroke-width:1.3px
           class n_dmz__legacy_admin,n_shop__api,n_shop__api__auth,n_shop__db,n_shop__web__checkout,n_webshop__worker,n_webshop__worker__payments clean
           style b_dmz stroke-dasharray: 5 5
           style b_internet stroke-dasharray: 5 5
@@ -138,8 +133,8 @@ fn boundary_scope_is_members_plus_neighbours() {
         n_shop__web -> n_shop__api Some("HTTPS")
         n_shop__web -> n_shop__api Some("HTTPS JSON, session cookie and X-CSRF-Token header")
         n_shop__web__checkout -> n_shop__api__orders Some("HTTPS")
-        boundary bh_data_tier_bfde10aecdb5fb8c "data-tier" key="data-tier": n_shop__db
-        boundary bh_internet_edge_fc597708b86b646e "internet-edge" key="internet-edge": n_shop__api n_shop__api__auth n_shop__api__orders
+        boundary bh_data_tier_bfde10aecdb5fb8c "Shop.Api | Shop.Db (#data-tier)" key="data-tier": n_shop__db
+        boundary bh_internet_edge_fc597708b86b646e "Shop.Web | Shop.Api (#internet-edge)" key="internet-edge": n_shop__api n_shop__api__auth n_shop__api__orders
     "#]].assert_eq(&summary(&dfd));
     // `#id`, and a normalised spelling of the key, name the same boundary.
     assert_eq!(diagram(&index, &Scope::Boundary("#internet-edge".into())), dfd);
@@ -184,7 +179,7 @@ fn file_scope_is_what_the_file_says() {
         n_shop__api__orders "Shop.Api.Orders" [process] in bh_internet_edge_fc597708b86b646e open=1 confirmed=0 mitigated=1 accepted=0 transferred=0
         n_shop__queue "Shop.Queue" [data-store]
         n_shop__api__orders -> n_shop__queue Some("AMQP")
-        boundary bh_internet_edge_fc597708b86b646e "internet-edge" key="internet-edge": n_shop__api__orders
+        boundary bh_internet_edge_fc597708b86b646e "Shop.Web | Shop.Api (#internet-edge)" key="internet-edge": n_shop__api__orders
     "#]].assert_eq(&summary(&orders));
     let legacy = diagram(&index, &Scope::File("legacy/admin/export.php".into()));
     assert_eq!(keys(&legacy), ["dmz.legacy_admin", "internet.staff_browser"]);
@@ -290,10 +285,10 @@ fn boundary_rule() {
         n_shop__web "Shop.Web" [process]
         n_lan__printer -> n_dmz__admin None
         n_shop__web -> n_shop__api__orders__search None
-        boundary b_data "data" key="data": n_shop__api__db
+        boundary b_data "Shop.Api | Shop.Api.Db (#data)" key="data": n_shop__api__db
         boundary b_dmz "Demilitarised Zone" key="dmz": n_dmz__admin n_dmz__admin__export
         boundary b_lan "lan" key="lan": n_lan__printer
-        boundary bh_b_second_42deb37d2853cbd4 "b-second" key="b-second": n_shop__api n_shop__api__orders__search
+        boundary bh_b_second_42deb37d2853cbd4 "Shop.Api.Db | Shop.Api (#b-second)" key="b-second": n_shop__api n_shop__api__orders__search
         boundary bh_shop_web_shop_cdn_8f30e3fd3773d61a "Shop.Web | Shop.Cdn" key="shop.web|shop.cdn": n_shop__cdn
     "#]].assert_eq(&summary(&dfd));
     let boundary_of = |key: &str| dfd.node_by_key(key).and_then(|n| n.boundary.clone());
@@ -355,11 +350,18 @@ fn threat_status_uses_the_coverage_rule() {
     );
     assert!(status("shop.psp").is_empty());
     let text = mermaid::render(&dfd);
-    assert!(text.contains("(\"Shop.Api.Orders<br/>✗ 1 confirmed · ⚠ 1 open\")"), "{text}");
-    assert!(text.contains("  class n_shop__api__orders finding\n"), "{text}");
-    assert!(text.contains("  class n_shop__web open\n"), "{text}");
+    // The findings and open exposures are named, findings first; no severity is stated, so
+    // none is shown, and an unrated finding counts as high.
+    assert!(
+        text.contains(
+            "(\"Shop.Api.Orders<br/>✗ 1 confirmed · ⚠ 1 open<br/>✗ IDOR<br/>⚠ Cross-site scripting\")"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  class n_shop__api__orders high\n"), "{text}");
+    assert!(text.contains("  class n_shop__web unrated\n"), "{text}");
     assert!(text.contains("  class n_shop__api clean\n"), "{text}");
-    assert!(text.contains("(\"Shop.Web<br/>⚠ 1 open · 1 accepted · 1 transferred\")"), "{text}");
+    assert!(text.contains("(\"Shop.Web<br/>⚠ 1 open · 1 accepted · 1 transferred<br/>⚠ DoS\")"), "{text}");
 }
 
 #[test]
@@ -447,6 +449,7 @@ fn assert_structurally_safe(text: &str) {
             ["classDef", ..] => true,
             ["class", ids, class] => ids.split(',').all(is_id) && is_id(class),
             ["style", id, "stroke-dasharray:", "5", "5"] => is_id(id),
+            ["style", "legend_key", "fill:#ffffff,stroke:#9aa5b1,color:#3e4c59"] => true,
             [a, "-->" | "<-->", b] => is_id(a) && is_id(b),
             [a, arrow, b] => {
                 (arrow.strip_prefix("-->|").or_else(|| arrow.strip_prefix("<-->|")) == Some("Q|"))
@@ -495,6 +498,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
             kind,
             boundary: (i % 2 == 0).then(|| "b_0".to_string()),
             status: ThreatStatus { open: i, ..Default::default() },
+            ..Default::default()
         });
         dfd.edges.push(Edge {
             from: format!("n_{i}"),
@@ -513,7 +517,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
         legacy: false,
     });
     // Ids the model never makes (a keyword, text) are replaced, not written.
-    for (i, id) in ["end", "x\"] --> click A call y()", "legend_actor", "a b"].into_iter().enumerate() {
+    for (i, id) in ["end", "x\"] --> click A call y()", "legend_key", "a b"].into_iter().enumerate() {
         dfd.nodes.push(Node {
             id: id.to_string(),
             key: format!("odd{i}"),
@@ -521,6 +525,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
             kind: ElementKind::Process,
             boundary: None,
             status: ThreatStatus::default(),
+            ..Default::default()
         });
         dfd.edges.push(Edge { from: id.into(), to: "n_0".into(), label: None, two_way: false });
     }
@@ -528,7 +533,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
     assert_structurally_safe(&out);
     assert!(out.contains("\"line break  and bidi \""), "{out}");
     assert!(!out.contains("  end(") && !out.contains("click A call y") && !out.contains("a b"), "{out}");
-    assert_eq!(out.matches("legend_actor[").count(), 1, "{out}");
+    assert_eq!(out.matches("\n  legend_key[").count(), 1, "{out}");
     // The checker itself rejects what it must.
     for bad in ["  n_1[\"a\"b\"]", "  n_1[\"a]\"]", "  n_1[\"x\"] --> n_2", "  n_1(\"#x\")", "  %%{init}%%"] {
         assert!(std::panic::catch_unwind(|| assert_structurally_safe(bad)).is_err(), "{bad}");
@@ -574,4 +579,18 @@ fn output_is_stable() {
             .windows(2)
             .all(|w| (&w[0].from, &w[0].to, &w[0].label) <= (&w[1].from, &w[1].to, &w[1].label))
     );
+}
+
+#[test]
+fn the_legend_is_one_small_node() {
+    // A legend of several nodes in a subgraph took about a third of the rendered picture; the
+    // key is now one node of at most three short lines, whatever the diagram.
+    let text = mermaid::render(&diagram(&webshop(), &Scope::Project));
+    let key: Vec<&str> = text.lines().filter(|l| l.contains("legend")).collect();
+    assert_eq!(key.len(), 2, "the key's node and its style: {key:#?}");
+    assert!(key[0].starts_with("  legend_key[\"") && key[1].starts_with("  style legend_key "), "{key:#?}");
+    let label = key[0].trim_start_matches("  legend_key[\"").trim_end_matches("\"]");
+    let lines: Vec<&str> = label.split("<br/>").collect();
+    assert!(lines.len() <= 3 && lines.iter().all(|l| l.chars().count() <= 72), "{lines:#?}");
+    assert!(!text.contains("subgraph legend"), "{text}");
 }

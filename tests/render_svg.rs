@@ -53,6 +53,7 @@ fn checked(text: &str) -> roxmltree::Document<'_> {
         "data-key",
         "data-kind",
         "data-status",
+        "data-severity",
         "data-from",
         "data-to",
         "data-flows",
@@ -156,22 +157,25 @@ fn webshop_svg() {
     let orders = group(&doc, "n_shop__api__orders");
     assert_eq!(orders.attribute("data-kind"), Some("process"));
     assert_eq!(orders.attribute("data-status"), Some("open"));
+    assert_eq!(orders.attribute("data-severity"), Some("high"));
     let outline = orders.children().find(|c| c.has_tag_name("rect")).expect("process outline");
     assert!(outline.attribute("rx").is_some());
-    assert_eq!(outline.attribute("stroke-width"), Some("2"));
+    assert_eq!(outline.attribute("stroke-width"), Some("3"));
     assert!(visible(orders).contains("⚠ 1 open · ✓ 1 mitigated"));
+    assert!(visible(orders).contains("⚠ Insecure Direct Object Reference [P1]"));
+    assert!(visible(orders).contains("data: pii, financial"));
     let db = group(&doc, "n_shop__db");
     assert_eq!(db.children().filter(|c| c.has_tag_name("path")).count(), 2, "cylinder body and rim");
     let customer = group(&doc, "n_customer");
     let rect = customer.children().find(|c| c.has_tag_name("rect")).unwrap();
     assert!(rect.attribute("rx").is_none(), "an actor is a plain rectangle");
     let edge = group(&doc, "bh_internet_edge_fc597708b86b646e");
-    assert_eq!(title_of(edge), "Trust boundary: internet-edge");
+    assert_eq!(title_of(edge), "Trust boundary: Shop.Web | Shop.Api (#internet-edge)");
     assert!(edge.children().any(|c| c.attribute("stroke-dasharray").is_some()));
     // Every flow label is drawn; the two Shop.Web -> Shop.Api flows share one arrow.
     let texts: Vec<&str> =
         doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
-    for want in ["TLS", "AMQP", "order export", "2 flows", "Legend", "internet-edge"] {
+    for want in ["TLS", "AMQP", "order export", "2 flows", "Legend", "Shop.Web | Shop.Api (#internet-edge)"] {
         assert!(texts.contains(&want), "{want:?} missing");
     }
     let merged: Vec<_> =
@@ -357,6 +361,7 @@ fn arbitrary_dfd() -> impl Strategy<Value = Dfd> {
                     kind: kinds[kind],
                     boundary: cluster.map(|c| format!("b_{c}")),
                     status,
+                    ..Default::default()
                 });
             }
             for (c, members) in members.into_iter().enumerate().filter(|(_, m)| !m.is_empty()) {

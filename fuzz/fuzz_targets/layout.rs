@@ -43,6 +43,7 @@ fuzz_target!(|input: Input| {
             kind: kinds[usize::from(kind % 3)],
             boundary: boundary.map(|c| format!("b_{c}")),
             status: ThreatStatus { open: usize::from(kind / 3 % 3), ..Default::default() },
+            ..Default::default()
         });
     }
     for (c, members) in members.into_iter().enumerate().filter(|(_, m)| !m.is_empty()) {

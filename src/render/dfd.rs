@@ -57,7 +57,10 @@
 //!    (`Shop.Api.Orders` is inside a boundary drawn around `Shop.Api`); A stays outside. The
 //!    nearest side wins: a node that is itself a B side uses its own boundary before an
 //!    ancestor's; if several boundaries have the same B side, the smallest id wins. Without an
-//!    `(#id)` the boundary's key is `<A key>|<B key>` and its title `A | B`.
+//!    `(#id)` the boundary's key is `<A key>|<B key>`. The title is the boundary's
+//!    description (`-- "Database network"`) else its sides as written (`A | B`), followed by
+//!    ` (#id)` when it has an id: `Database network (#data-tier)`, `Shop.Web | Shop.Api
+//!    (#internet-edge)`, so a reader sees what the boundary separates, not only its id.
 //!
 //! Boundaries without a member in the diagram are left out.
 //!
@@ -74,6 +77,20 @@
 //! `@transfers ... from` on A or an ancestor of A covers: [`Analysis::coverage`], the one rule), `confirmed`
 //! findings, `mitigated`, `accepted` and `transferred` (from the node; legacy `@transfers T to
 //! @b:@c` counts on `b.c`, as in the analysis). Dangling threats are not counted.
+//!
+//! "Open" is the analysis' one coverage rule (`Analysis::coverage`), asked once per exposure.
+//!
+//! The open exposures and confirmed findings are also listed by name ([`Node::threats`]):
+//! the threat's display name and its effective severity
+//! ([`Analysis::exposure_severity`]: the exposure's own `[severity]`, else the threat's), the
+//! highest of the node's annotations on that threat, in the author's word (`P0` stays `P0`).
+//! Sorted worst first: severity (unrated last), findings before exposures, then name.
+//!
+//! # Data classification
+//!
+//! `@handles <class> on A` lists `class` on A's node ([`Node::handles`]; the asset's own
+//! annotations only, not an ancestor's), each class once (compared ignoring ASCII case), in
+//! file-path order. It does not make A a node by itself.
 //!
 //! # Scopes
 //!
@@ -99,17 +116,19 @@
 //! same `Dfd` whatever order its files were read in.
 
 use crate::analysis::Analysis;
+use crate::analysis::StatedSeverity;
 use crate::diagnostic::FilePath;
 use crate::model::names::{ancestors, normalize_name, path_key};
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
-use crate::syntax::{Body, EntityKind, RefForm};
+use crate::syntax::{Body, EntityKind, RefForm, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The element kinds of a data-flow diagram (STRIDE per element).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ElementKind {
     /// An external entity or actor.
     Actor,
+    #[default]
     Process,
     DataStore,
 }
@@ -148,7 +167,7 @@ impl ThreatStatus {
 }
 
 /// One element of the diagram.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Node {
     /// Sanitised, unique, deterministic (see the module docs).
     pub id: String,
@@ -160,6 +179,34 @@ pub struct Node {
     /// Id of the [`BoundaryGroup`] holding the node.
     pub boundary: Option<String>,
     pub status: ThreatStatus,
+    /// The open exposures and confirmed findings of the node, by name, worst first (see the
+    /// module docs).
+    pub threats: Vec<NamedThreat>,
+    /// Data classifications from `@handles ... on` the node (untrusted text), first
+    /// spelling of each in file-path order.
+    pub handles: Vec<String>,
+}
+
+/// One open exposure or confirmed finding of a node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NamedThreat {
+    /// The threat's display name. Untrusted text: renderers must escape it.
+    pub name: String,
+    /// The effective severity ([`Analysis::exposure_severity`]), the highest of the node's
+    /// annotations on this threat; `None` when none is stated.
+    pub severity: Option<Severity>,
+    /// The severity in the author's word (`P0`, `critical`). Untrusted text.
+    pub word: Option<String>,
+    /// A `@confirmed` finding rather than an open exposure.
+    pub confirmed: bool,
+}
+
+impl Node {
+    /// The worst severity among [`Node::threats`]; an unrated confirmed finding counts as
+    /// high (it was verified exploitable).
+    pub fn worst(&self) -> Option<Severity> {
+        self.threats.iter().filter_map(|t| t.severity.or(t.confirmed.then_some(Severity::High))).max()
+    }
 }
 
 /// A data flow between two nodes (by id).
@@ -376,8 +423,9 @@ struct NodeInfo {
     actors: BTreeSet<EntityKey>,
     /// First spelling written in the project (file-path order).
     spelling: Option<String>,
-    exposed_open: BTreeSet<EntityKey>,
-    confirmed: BTreeSet<EntityKey>,
+    /// Open exposures and confirmed findings, with the highest severity stated on them.
+    exposed_open: BTreeMap<EntityKey, Option<StatedSeverity>>,
+    confirmed: BTreeMap<EntityKey, Option<StatedSeverity>>,
     mitigated: BTreeSet<EntityKey>,
     accepted: BTreeSet<EntityKey>,
     transferred: BTreeSet<EntityKey>,
@@ -406,6 +454,8 @@ struct Model {
     gal: Vec<GalBoundary>,
     /// Node keys each file names.
     per_file: BTreeMap<FilePath, BTreeSet<String>>,
+    /// `@handles` classifications per node key.
+    handles: BTreeMap<String, Vec<String>>,
 }
 
 fn entity(r: &Resolved) -> Option<&EntityKey> {
@@ -422,6 +472,15 @@ fn node_key(index: &ProjectIndex, e: &EntityKey) -> Option<String> {
     (!key.is_empty()).then_some(key)
 }
 
+/// Keeps the higher of two stated severities (the first on a tie).
+fn keep_worst(slot: &mut Option<StatedSeverity>, new: Option<StatedSeverity>) {
+    if let Some(new) = new
+        && slot.as_ref().is_none_or(|old| new.value > old.value)
+    {
+        *slot = Some(new);
+    }
+}
+
 impl Model {
     fn new(index: &ProjectIndex, analysis: &Analysis) -> Model {
         let mut m = Model {
@@ -430,6 +489,7 @@ impl Model {
             legacy: BTreeMap::new(),
             gal: Vec::new(),
             per_file: BTreeMap::new(),
+            handles: BTreeMap::new(),
         };
         let empty = Vec::new();
         let resolved_of = |facts: &FileFacts, i: usize| -> &Vec<Resolved> {
@@ -463,6 +523,16 @@ impl Model {
                     if let Some(key) = node_key(index, e) {
                         m.nodes.entry(key.clone()).or_default().actors.insert(e.clone());
                         m.per_file.entry(facts.path.clone()).or_default().insert(key);
+                    }
+                }
+                if let Body::Handles { class, .. } = &ann.body
+                    && let Some(e) = r.first().and_then(entity).filter(|e| e.kind == EntityKind::Asset)
+                    && let Some(key) = node_key(index, e)
+                {
+                    let class = class.value.trim();
+                    let list = m.handles.entry(key).or_default();
+                    if !class.is_empty() && !list.iter().any(|c| c.eq_ignore_ascii_case(class)) {
+                        list.push(class.to_string());
                     }
                 }
                 let eligible = match &ann.body {
@@ -514,13 +584,25 @@ impl Model {
                             pick(m.nodes.entry(k).or_default()).insert(t.clone());
                         }
                     };
+                // The node, the threat and the effective severity of an exposure or finding.
+                let rated = |asset: usize, threat: usize| {
+                    let (k, t) = (key_at(asset)?, threat_at(threat)?);
+                    Some((k, t.clone(), analysis.exposure_severity(facts, ann, Some(t))))
+                };
                 match &ann.body {
-                    Body::Exposes { .. }
-                        if analysis.coverage(&facts.path, i).is_some_and(|c| c.is_open()) =>
-                    {
-                        note(0, 1, |n| &mut n.exposed_open)
+                    Body::Exposes { .. } => {
+                        // Open or not is the analysis' one coverage rule.
+                        if analysis.coverage(&facts.path, i).is_some_and(|c| c.is_open())
+                            && let Some((k, t, sev)) = rated(0, 1)
+                        {
+                            keep_worst(m.nodes.entry(k).or_default().exposed_open.entry(t).or_default(), sev);
+                        }
                     }
-                    Body::Confirmed { .. } => note(1, 0, |n| &mut n.confirmed),
+                    Body::Confirmed { .. } => {
+                        if let Some((k, t, sev)) = rated(1, 0) {
+                            keep_worst(m.nodes.entry(k).or_default().confirmed.entry(t).or_default(), sev);
+                        }
+                    }
                     Body::Mitigates { .. } => note(0, 1, |n| &mut n.mitigated),
                     Body::Accepts { .. } => note(1, 0, |n| &mut n.accepted),
                     Body::Transfers { .. } => note(1, 0, |n| &mut n.transferred),
@@ -543,14 +625,16 @@ impl Model {
                     }
                     Body::Boundary { id, .. } => {
                         if let (Some(a), Some(b)) = (key_at(0), key_at(1)) {
-                            let (key, title) = match id {
-                                Some(id) => (id.value.clone(), id.value.clone()),
-                                None => {
-                                    let shown = |j: usize| {
-                                        ann.refs().get(j).map(|(_, r)| r.display()).unwrap_or_default()
-                                    };
-                                    (format!("{a}|{b}"), format!("{} | {}", shown(0), shown(1)))
-                                }
+                            let shown =
+                                |j: usize| ann.refs().get(j).map(|(_, r)| r.display()).unwrap_or_default();
+                            let sides = format!("{} | {}", shown(0), shown(1));
+                            let described =
+                                ann.description.as_ref().map(|d| d.value.trim()).filter(|d| !d.is_empty());
+                            let (key, title) = match (id, described) {
+                                (Some(id), Some(d)) => (id.value.clone(), format!("{d} (#{})", id.value)),
+                                (Some(id), None) => (id.value.clone(), format!("{sides} (#{})", id.value)),
+                                (None, Some(d)) => (format!("{a}|{b}"), d.to_string()),
+                                (None, None) => (format!("{a}|{b}"), sides),
                             };
                             m.gal.push(GalBoundary { key, title, inner: b });
                         }
@@ -612,6 +696,26 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
             transferred: info.transferred.len(),
         };
         let boundary = m.boundary_of(key);
+        let named = |set: &BTreeMap<EntityKey, Option<StatedSeverity>>, confirmed: bool| {
+            set.iter()
+                .map(|(t, sev)| NamedThreat {
+                    name: index.display_name(t),
+                    severity: sev.as_ref().map(|s| s.value),
+                    word: sev.as_ref().map(|s| s.word.clone()),
+                    confirmed,
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut threats = named(&info.confirmed, true);
+        threats.extend(named(&info.exposed_open, false));
+        // Worst first: severity (unrated last), findings before exposures, then by name.
+        threats.sort_by(|a, b| {
+            (std::cmp::Reverse(a.severity), !a.confirmed, &a.name).cmp(&(
+                std::cmp::Reverse(b.severity),
+                !b.confirmed,
+                &b.name,
+            ))
+        });
         nodes.insert(
             key.clone(),
             Node {
@@ -621,6 +725,8 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
                 kind,
                 boundary: boundary.as_deref().map(boundary_id),
                 status,
+                threats,
+                handles: m.handles.get(key).cloned().unwrap_or_default(),
             },
         );
     }

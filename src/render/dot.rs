@@ -12,10 +12,11 @@
 //!   its members are declared inside it.
 //! - Shapes carry the element kind (never colour alone): actor / external entity `shape=box`,
 //!   process `shape=box, style="rounded"`, data store `shape=cylinder`.
-//! - A status line under the label, as text (the same badge as Mermaid's:
-//!   `✗ 1 confirmed · ⚠ 2 open · ✓ 3 mitigated · 1 accepted · 1 transferred`). A confirmed
-//!   finding also gets `penwidth=3`, open exposures `penwidth=2` (readable in black and
-//!   white); colour (`color`, `fillcolor`) comes on top.
+//! - Under the label the lines of [`super::look`] (the same as Mermaid's): the badge, the
+//!   named open threats and findings with severity (at most [`look::THREATS_SHOWN`], then
+//!   `+N more`) and the data classifications; the `tooltip` lists every threat. The tone of the
+//!   worst severity sets `penwidth` (readable in black and white), `color`, `fillcolor` and
+//!   `class`.
 //! - Flows: `"a" -> "b" [label="..."]`, two-way flows with `dir=both`.
 //! - A `cluster_legend` explains the shapes, the badge and the dashed boundary.
 //!
@@ -29,8 +30,8 @@
 //! and are `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced by a hashed
 //! one. Each node is declared once, in the first boundary listing it.
 
-use super::dfd::{Dfd, ElementKind, Node, ThreatStatus, safe_id};
-use super::mermaid::{badge, status_class};
+use super::dfd::{Dfd, ElementKind, Node, safe_id};
+use super::look::{self, Tone};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt::Write as _;
 
@@ -80,18 +81,29 @@ pub fn render(dfd: &Dfd) -> String {
     out
 }
 
-/// `"id" [label="...", shape=..., ...];` with the status line and the status cues.
+/// `"id" [label="...", shape=..., tooltip="...", ...];` with the detail lines, the tone's cues,
+/// and every named threat in the tooltip.
 fn node_decl(node: &Node) -> String {
     let mut label = escape(&node.label);
-    let badge = badge(&node.status);
-    if !badge.is_empty() {
+    for line in look::detail_lines(node, look::THREATS_SHOWN) {
         label.push_str("\\n");
-        label.push_str(&escape(&badge));
+        label.push_str(&escape(&line));
     }
-    decl(&safe_id(&node.id), node.kind, &label, &node.status)
+    let mut decl = decl(&safe_id(&node.id), node.kind, &label, Tone::of(node));
+    let all = look::detail_lines(node, usize::MAX);
+    if !all.is_empty() {
+        let mut tip = escape(&node.label);
+        for line in all {
+            tip.push_str("\\n");
+            tip.push_str(&escape(&line));
+        }
+        decl.truncate(decl.len() - 2);
+        let _ = write!(decl, ", tooltip=\"{tip}\"];");
+    }
+    decl
 }
 
-fn decl(id: &str, kind: ElementKind, escaped: &str, status: &ThreatStatus) -> String {
+fn decl(id: &str, kind: ElementKind, escaped: &str, tone: Tone) -> String {
     let mut styles: Vec<&str> = Vec::new();
     let shape = match kind {
         ElementKind::Actor => "box",
@@ -101,33 +113,23 @@ fn decl(id: &str, kind: ElementKind, escaped: &str, status: &ThreatStatus) -> St
         }
         ElementKind::DataStore => "cylinder",
     };
-    let (penwidth, colours) = status_look(status);
-    if colours.is_some() {
+    if tone != Tone::Plain {
         styles.push("filled");
     }
     let mut attrs = vec![format!("label=\"{escaped}\""), format!("shape={shape}")];
     if !styles.is_empty() {
         attrs.push(format!("style=\"{}\"", styles.join(",")));
     }
-    if let Some(w) = penwidth {
-        attrs.push(format!("penwidth={w}"));
-    }
-    if let Some((color, fill)) = colours {
+    if tone != Tone::Plain {
+        let (color, fill, width) = tone.paint();
+        if width > 1.5 {
+            attrs.push(format!("penwidth={width}"));
+        }
         attrs.push(format!("color=\"{color}\""));
         attrs.push(format!("fillcolor=\"{fill}\""));
+        attrs.push(format!("class=\"{}\"", tone.name()));
     }
     format!("\"{id}\" [{}];", attrs.join(", "))
-}
-
-/// Border width (none: the default) and colours (stroke, fill) a node's status gives it, in
-/// DOT and SVG alike: the border width carries the status without colour.
-pub fn status_look(status: &ThreatStatus) -> (Option<u8>, Option<(&'static str, &'static str)>) {
-    match status_class(status) {
-        Some("finding") => (Some(3), Some(("#b00020", "#fde8e8"))),
-        Some("open") => (Some(2), Some(("#b35c00", "#fff4e5"))),
-        Some(_) => (None, Some(("#2e7d32", "#e8f5e9"))),
-        None => (None, None),
-    }
 }
 
 /// The legend's shape samples, in DOT and SVG.
@@ -139,21 +141,20 @@ pub const LEGEND_SHAPES: [(ElementKind, &str); 3] = [
 
 /// The legend's text lines (the badge and the boundary), in DOT and SVG.
 pub const LEGEND_LINES: [&str; 4] = [
-    "✗ N confirmed: verified findings (thickest border)",
-    "⚠ N open: exposures not mitigated, accepted or transferred (thick border)",
-    "✓ N mitigated · N accepted · N transferred",
+    "⚠ open exposure · ✗ confirmed finding, named with [severity]; ✓ N mitigated · N accepted · N transferred",
+    look::LEGEND_TONES,
+    "data: classifications from @handles",
     "dashed box: trust boundary",
 ];
 
 fn legend(out: &mut String) {
     let text: String = LEGEND_LINES.iter().map(|l| format!("{}\\l", escape(l))).collect();
-    let none = ThreatStatus::default();
     out.push_str("  subgraph \"cluster_legend\" {\n");
     out.push_str("    label=\"Legend\";\n");
     out.push_str("    style=solid;\n");
     let ids = ["legend_actor", "legend_process", "legend_store"];
     for (id, (kind, label)) in ids.into_iter().zip(LEGEND_SHAPES) {
-        let _ = writeln!(out, "    {}", decl(id, kind, &escape(label), &none));
+        let _ = writeln!(out, "    {}", decl(id, kind, &escape(label), Tone::Plain));
     }
     let _ = writeln!(out, "    \"legend_badge\" [label=\"{text}\", shape=note];");
     out.push_str("  }\n");

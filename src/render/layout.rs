@@ -15,8 +15,9 @@
 //!
 //! # Steps
 //!
-//! 1. **Flows.** Flows between the same two nodes are merged into one route (either direction;
-//!    arrows at the ends that flows enter), labelled with each distinct label (wrapped onto two
+//! 1. **Flows.** Flows between the same two nodes in the same direction are merged into one
+//!    route (`a -> b`, `b -> a` and `a <-> b` are up to three routes, each with its own arrows
+//!    and label), labelled with each distinct label (wrapped onto two
 //!    lines, three for a lone label; at most [`LABELS_SHOWN`], then `+N more`) under an
 //!    `N flows` line when there are several.
 //! 2. **Ranks**, two levels deep so a boundary stays a compact block rather than a stripe
@@ -70,7 +71,7 @@
 
 use super::dfd::{Dfd, ElementKind};
 use super::dot::{LEGEND_LINES, LEGEND_SHAPES};
-use super::mermaid::badge;
+use super::look;
 use crate::limits::MAX_LAYOUT_DUMMIES;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -98,6 +99,8 @@ const NODE_PAD_Y: f64 = 8.0;
 const NODE_MIN_WIDTH: f64 = 96.0;
 const NODE_TEXT_WIDTH: f64 = 170.0;
 const NODE_LINES: usize = 3;
+/// Width a detail line (badge, threat, data) may take before it is cut with an ellipsis.
+const DETAIL_TEXT_WIDTH: f64 = 240.0;
 const LABEL_TEXT_WIDTH: f64 = 150.0;
 const LABEL_LINES: usize = 2;
 const LABEL_PAD: f64 = 3.0;
@@ -158,8 +161,9 @@ pub struct NodeBox {
     pub rect: Rect,
     /// The label wrapped into lines (display text: control characters are spaces).
     pub lines: Vec<String>,
-    /// The status badge line, empty when there is nothing to say.
-    pub badge: String,
+    /// The lines under the label ([`super::look::detail_lines`]: badge, named threats, data
+    /// classifications), each cut to the box's width (display text).
+    pub details: Vec<String>,
 }
 
 /// A trust boundary's rectangle (dashed in the drawing), its title on top inside it.
@@ -483,19 +487,22 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
         .iter()
         .map(|node| {
             let lines = wrap(&node.label, NODE_FONT, NODE_TEXT_WIDTH, NODE_LINES);
-            let badge = badge(&node.status);
+            let details: Vec<String> = look::detail_lines(node, look::THREATS_SHOWN)
+                .iter()
+                .flat_map(|l| wrap(l, BADGE_FONT, DETAIL_TEXT_WIDTH, 1))
+                .collect();
             let mut width = lines.iter().map(|l| text_width(l, NODE_FONT)).fold(0.0, f64::max);
             let mut height = lines.len().max(1) as f64 * line_height(NODE_FONT);
-            if !badge.is_empty() {
-                width = width.max(text_width(&badge, BADGE_FONT));
-                height += line_height(BADGE_FONT) + 2.0;
+            if !details.is_empty() {
+                width = details.iter().map(|l| text_width(l, BADGE_FONT)).fold(width, f64::max);
+                height += details.len() as f64 * line_height(BADGE_FONT) + 2.0;
             }
             height += 2.0 * NODE_PAD_Y;
             if node.kind == ElementKind::DataStore {
                 height += 2.0 * CYLINDER_RY;
             }
             let width = (width + 2.0 * NODE_PAD_X).max(NODE_MIN_WIDTH).ceil();
-            NodeBox { rect: Rect { x: 0.0, y: 0.0, width, height: height.ceil() }, lines, badge }
+            NodeBox { rect: Rect { x: 0.0, y: 0.0, width, height: height.ceil() }, lines, details }
         })
         .collect();
     let groups = merge_flows(dfd);
@@ -1027,12 +1034,14 @@ fn label_size(lines: &[String]) -> (f64, f64) {
     ((w + 2.0 * LABEL_PAD).ceil(), (lines.len() as f64 * line_height(EDGE_FONT) + 2.0 * LABEL_PAD).ceil())
 }
 
-/// Flows merged per unordered pair of nodes, in model order of their first flow.
+/// Flows merged per direction, in model order of their first flow: `a -> b` flows make one
+/// route, `b -> a` flows another, and two-way flows between the two a third, so a reader sees
+/// which way each flow goes.
 fn merge_flows(dfd: &Dfd) -> Vec<Group> {
     let index: BTreeMap<&str, usize> =
         dfd.nodes.iter().enumerate().rev().map(|(i, n)| (n.id.as_str(), i)).collect();
     let mut groups: Vec<Group> = Vec::new();
-    let mut by_pair: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut by_way: BTreeMap<(usize, usize, bool), usize> = BTreeMap::new();
     // Labels already on a route: 10,000 distinct long labels on one pair must not be compared
     // with each other one by one.
     let mut labelled: BTreeSet<(usize, String)> = BTreeSet::new();
@@ -1040,26 +1049,20 @@ fn merge_flows(dfd: &Dfd) -> Vec<Group> {
         let (Some(&a), Some(&b)) = (index.get(edge.from.as_str()), index.get(edge.to.as_str())) else {
             continue;
         };
-        let k = *by_pair.entry((a.min(b), a.max(b))).or_insert_with(|| {
+        let way = if edge.two_way { (a.min(b), a.max(b), true) } else { (a, b, false) };
+        let k = *by_way.entry(way).or_insert_with(|| {
             groups.push(Group {
                 from: a,
                 to: b,
-                arrow_start: false,
-                arrow_end: false,
+                arrow_start: edge.two_way,
+                arrow_end: true,
                 flows: 0,
                 labels: vec![],
             });
             groups.len() - 1
         });
         let g = &mut groups[k];
-        let forward = g.from == a;
         g.flows += 1;
-        if edge.two_way || forward {
-            g.arrow_end = true;
-        }
-        if edge.two_way || !forward {
-            g.arrow_start = true;
-        }
         if let Some(label) = &edge.label {
             let label = display_text(label).trim().to_string();
             if !label.is_empty() && labelled.insert((k, label.clone())) {
@@ -1447,6 +1450,7 @@ mod tests {
             kind: ElementKind::Process,
             boundary: boundary.map(Into::into),
             status: ThreatStatus::default(),
+            ..Default::default()
         }
     }
 
@@ -1502,22 +1506,34 @@ mod tests {
     }
 
     #[test]
-    fn parallel_flows_merge_into_one_route() {
+    fn parallel_flows_merge_per_direction() {
         let dfd = Dfd {
             nodes: vec![node("n_a", "A", None), node("n_b", "B", None)],
             edges: vec![
                 edge("n_a", "n_b", Some("HTTPS"), false),
                 edge("n_a", "n_b", Some("gRPC"), false),
                 edge("n_b", "n_a", Some("HTTPS"), false),
+                edge("n_a", "n_b", Some("sync"), true),
+                edge("n_b", "n_a", None, true),
             ],
             boundaries: vec![],
         };
         let l = layout(&dfd);
-        assert_eq!(l.routes.len(), 1);
-        let r = &l.routes[0];
-        assert_eq!((r.flows, r.arrow_start, r.arrow_end), (3, true, true));
-        assert_eq!(r.labels, ["HTTPS", "gRPC"]);
-        assert_eq!(r.label_lines, ["3 flows", "HTTPS", "gRPC"]);
+        assert!(l.violations(&dfd).is_empty(), "{:?}", l.violations(&dfd));
+        let got: Vec<_> = l
+            .routes
+            .iter()
+            .map(|r| (r.from, r.to, r.flows, r.arrow_start, r.arrow_end, r.label_lines.clone()))
+            .collect();
+        let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            [
+                (0, 1, 2, false, true, lines(&["2 flows", "HTTPS", "gRPC"])),
+                (1, 0, 1, false, true, lines(&["HTTPS"])),
+                (0, 1, 2, true, true, lines(&["2 flows", "sync"])),
+            ]
+        );
     }
 
     #[test]

@@ -12,11 +12,13 @@
 //! - Shapes carry the element kind (never colour alone): actor / external entity `id["label"]`
 //!   (rectangle), process `id("label")` (rounded), data store `id[("label")]` (cylinder).
 //! - Flows: `a -->|"label"| b`, two-way `a <-->|"label"| b`, unlabelled `a --> b`.
-//! - A status line under the label, as text: `✗ 1 confirmed · ⚠ 2 open · ✓ 3 mitigated ·
-//!   1 accepted · 1 transferred` (zero counts are left out; no line when all are zero). The
-//!   classes `finding` (a confirmed finding), `open` (open exposures) and `clean` (threat
-//!   information, nothing open) add colour and border width on top.
-//! - A `Legend` subgraph explains the shapes, the badge and the dashed boundary.
+//! - Under the label the lines of [`super::look`]: the status badge, the open threats and
+//!   confirmed findings by name with their severity (`⚠ SQL Injection [critical]`, at most
+//!   [`look::THREATS_SHOWN`], then `+N more`) and the data classifications (`data: pii`). One
+//!   class per tone (`critical`, `high`, `medium`, `low`, `unrated`, `clean`) adds colour and
+//!   border width on top (Mermaid has no tooltips without scripts, so the label is all).
+//! - A one-node key (`legend_key`, three short lines) explains the shapes, the marks and the
+//!   borders.
 //!
 //! # Escaping
 //!
@@ -30,7 +32,8 @@
 //! `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced by a hashed one.
 //! Each node is declared once, in the first boundary listing it.
 
-use super::dfd::{Dfd, ElementKind, Node, ThreatStatus, safe_id};
+use super::dfd::{Dfd, ElementKind, Node, safe_id};
+use super::look::{self, TONES, Tone};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -69,18 +72,17 @@ pub fn render(dfd: &Dfd) -> String {
         }
     }
     legend(&mut out);
-    out.push_str("  classDef finding fill:#fde8e8,stroke:#b00020,stroke-width:3px\n");
-    out.push_str("  classDef open fill:#fff4e5,stroke:#b35c00,stroke-width:2px\n");
-    out.push_str("  classDef clean fill:#e8f5e9,stroke:#2e7d32\n");
-    for class in ["finding", "open", "clean"] {
-        let ids: Vec<Cow<'_, str>> = dfd
-            .nodes
-            .iter()
-            .filter(|n| status_class(&n.status) == Some(class))
-            .map(|n| safe_id(&n.id))
-            .collect();
+    for tone in TONES.into_iter().filter(|t| *t != Tone::Plain) {
+        let ids: Vec<Cow<'_, str>> =
+            dfd.nodes.iter().filter(|n| Tone::of(n) == tone).map(|n| safe_id(&n.id)).collect();
         if !ids.is_empty() {
-            let _ = writeln!(out, "  class {} {class}", ids.join(","));
+            let (stroke, fill, width) = tone.paint();
+            let _ = writeln!(
+                out,
+                "  classDef {} fill:{fill},stroke:{stroke},stroke-width:{width}px",
+                tone.name()
+            );
+            let _ = writeln!(out, "  class {} {}", ids.join(","), tone.name());
         }
     }
     for group in &dfd.boundaries {
@@ -89,13 +91,12 @@ pub fn render(dfd: &Dfd) -> String {
     out
 }
 
-/// `id["label"]`, `id("label")` or `id[("label")]`, with the status line.
+/// `id["label"]`, `id("label")` or `id[("label")]`, with the detail lines of [`look`].
 fn node_decl(node: &Node) -> String {
     let mut label = escape(&node.label);
-    let badge = badge(&node.status);
-    if !badge.is_empty() {
+    for line in look::detail_lines(node, look::THREATS_SHOWN) {
         label.push_str("<br/>");
-        label.push_str(&escape(&badge));
+        label.push_str(&escape(&line));
     }
     shape(&safe_id(&node.id), node.kind, &label)
 }
@@ -108,58 +109,16 @@ fn shape(id: &str, kind: ElementKind, escaped: &str) -> String {
     }
 }
 
-/// The status line as plain text (empty when there is nothing to say).
-pub fn badge(status: &ThreatStatus) -> String {
-    let mut parts = Vec::new();
-    if status.confirmed > 0 {
-        parts.push(format!("✗ {} confirmed", status.confirmed));
-    }
-    if status.open > 0 {
-        parts.push(format!("⚠ {} open", status.open));
-    }
-    if status.mitigated > 0 {
-        parts.push(format!("✓ {} mitigated", status.mitigated));
-    }
-    if status.accepted > 0 {
-        parts.push(format!("{} accepted", status.accepted));
-    }
-    if status.transferred > 0 {
-        parts.push(format!("{} transferred", status.transferred));
-    }
-    parts.join(" · ")
-}
-
-/// The class a node's status gives it, if any.
-pub fn status_class(status: &ThreatStatus) -> Option<&'static str> {
-    if status.confirmed > 0 {
-        Some("finding")
-    } else if status.open > 0 {
-        Some("open")
-    } else if !status.is_empty() {
-        Some("clean")
-    } else {
-        None
-    }
-}
-
+/// The key: one small node of three short lines (the picture is about the model, not the key).
 fn legend(out: &mut String) {
     let lines = [
-        "✗ N confirmed: verified findings",
-        "⚠ N open: exposures not mitigated, accepted or transferred",
-        "✓ N mitigated · N accepted · N transferred",
-        "dashed box: trust boundary",
+        "Key: box actor · rounded process · cylinder store · dashed boundary",
+        "⚠ open · ✗ confirmed, with [severity] · ✓ mitigated",
+        "border: critical 4px dark red · high 3px orange · green: none open",
     ];
-    let badge: Vec<String> = lines.iter().map(|l| escape(l)).collect();
-    out.push_str("  subgraph legend[\"Legend\"]\n");
-    let _ = writeln!(
-        out,
-        "    {}",
-        shape("legend_actor", ElementKind::Actor, &escape("Actor / external entity"))
-    );
-    let _ = writeln!(out, "    {}", shape("legend_process", ElementKind::Process, &escape("Process")));
-    let _ = writeln!(out, "    {}", shape("legend_store", ElementKind::DataStore, &escape("Data store")));
-    let _ = writeln!(out, "    {}", shape("legend_badge", ElementKind::Actor, &badge.join("<br/>")));
-    out.push_str("  end\n");
+    let text: Vec<String> = lines.iter().map(|l| escape(l)).collect();
+    let _ = writeln!(out, "  {}", shape("legend_key", ElementKind::Actor, &text.join("<br/>")));
+    out.push_str("  style legend_key fill:#ffffff,stroke:#9aa5b1,color:#3e4c59\n");
 }
 
 /// Escapes untrusted text for use inside a double-quoted Mermaid label (see the module docs).

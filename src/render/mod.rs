@@ -27,6 +27,7 @@ pub mod export;
 pub mod human;
 pub mod json;
 pub mod layout;
+pub mod look;
 pub mod mermaid;
 pub mod report;
 pub mod report_html;

@@ -15,16 +15,18 @@
 //! - Trust boundaries: dashed rectangles with their title inside, at the top.
 //! - Shapes carry the element kind (never colour alone): actor / external entity a plain
 //!   rectangle, process a rounded rectangle, data store a cylinder (two paths).
-//! - Under each label the status badge as text, the same wording as DOT and Mermaid
-//!   (`✗ 1 confirmed · ⚠ 2 open · ✓ 3 mitigated · 1 accepted · 1 transferred`); a confirmed
-//!   finding also gets a 3 px border, open exposures 2 px; colour comes on top.
-//! - Flows: one path per pair of nodes (parallel flows merged, see [`super::layout`]) with
-//!   arrowheads at the ends flows enter (two-way: both), the label on a white box so it reads
-//!   over other lines.
+//! - Under each label the lines of [`super::look`], the same wording as DOT and Mermaid: the
+//!   badge (`✗ 1 confirmed · ⚠ 2 open · ✓ 3 mitigated · 1 accepted · 1 transferred`), the
+//!   named threats with severity (`⚠ SQL Injection [critical]`, at most
+//!   [`look::THREATS_SHOWN`], then `+N more`) and `data: pii, financial`. The tone of the
+//!   worst severity gives the border width and colours and `data-severity`.
+//! - Flows: one path per direction between two nodes (parallel flows of one direction merged,
+//!   see [`super::layout`]) with the arrowhead at the end the flows enter (two-way: both), the
+//!   label on a white box so it reads over other lines.
 //! - A legend explains the shapes, the badge and the dashed boundary, and says how many flows
 //!   the layout's work budget drew in lanes below the diagram, if any.
 //! - Every node, boundary and flow is a `<g>` with a `<title>` (the full text, shown as a
-//!   tooltip) and `id="dfd-<id>"` / `data-key="<id>"` from [`safe_id`] (a flow:
+//!   tooltip; a node's names every open threat and finding) and `id="dfd-<id>"` / `data-key="<id>"` from [`safe_id`] (a flow:
 //!   `data-from`/`data-to`), so a webview can map a click back to the model. Paint order:
 //!   boundaries, flows, flow labels, nodes, legend.
 //!
@@ -40,11 +42,10 @@
 //! by a hashed one. Numbers are written from floats (rounded to 0.1 px), never from text.
 
 use super::dfd::{Dfd, ElementKind, safe_id};
-use super::dot::status_look;
 use super::layout::{
     self, BADGE_FONT, CYLINDER_RY, EDGE_FONT, LEGEND_FONT, LINE_HEIGHT, NODE_FONT, Point, Rect, TITLE_FONT,
 };
-use super::mermaid::status_class;
+use super::look::{self, Tone};
 use std::fmt::Write as _;
 
 const INK: &str = "#1f2933";
@@ -183,20 +184,23 @@ pub fn render(dfd: &Dfd) -> String {
     out.push_str("<g id=\"dfd-nodes\">\n");
     for (node, placed) in dfd.nodes.iter().zip(&l.nodes) {
         let id = safe_id(&node.id);
-        let status = status_class(&node.status).unwrap_or("none");
+        let status = look::status_class(&node.status).unwrap_or("none");
+        let tone = Tone::of(node);
         let _ = writeln!(
             out,
-            "<g id=\"dfd-{id}\" data-key=\"{id}\" data-kind=\"{}\" data-status=\"{status}\">",
-            node.kind.as_str()
+            "<g id=\"dfd-{id}\" data-key=\"{id}\" data-kind=\"{}\" data-status=\"{status}\" \
+             data-severity=\"{}\">",
+            node.kind.as_str(),
+            tone.name()
         );
+        // The tooltip names every threat, however many the label had room for.
         let _ = write!(out, "<title>{}\n{}", escape(&node.label), kind_name(node.kind));
-        if !placed.badge.is_empty() {
-            let _ = write!(out, "\n{}", escape(&placed.badge));
+        for line in look::detail_lines(node, usize::MAX) {
+            let _ = write!(out, "\n{}", escape(&line));
         }
         out.push_str("</title>\n");
-        let (pen, colours) = status_look(&node.status);
-        let (stroke, fill) = colours.unwrap_or((INK, "#ffffff"));
-        shape(&mut out, node.kind, placed.rect, Paint { fill, stroke, width: pen.map_or(1.3, f64::from) });
+        let (stroke, fill, width) = tone.paint();
+        shape(&mut out, node.kind, placed.rect, Paint { fill, stroke, width });
         let r = placed.rect;
         let text_top = r.y + 8.0 + if node.kind == ElementKind::DataStore { 2.0 * CYLINDER_RY } else { 0.0 };
         let mut baseline = text_top + NODE_FONT;
@@ -211,15 +215,17 @@ pub fn render(dfd: &Dfd) -> String {
             );
             baseline += NODE_FONT * LINE_HEIGHT;
         }
-        if !placed.badge.is_empty() {
+        let mut baseline = baseline - NODE_FONT + BADGE_FONT + 2.0;
+        for line in &placed.details {
             let _ = writeln!(
                 out,
                 "<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"middle\" fill=\"{INK}\">{}</text>",
                 num(r.center_x()),
-                num(baseline - NODE_FONT + BADGE_FONT + 2.0),
+                num(baseline),
                 num(BADGE_FONT),
-                escape(&placed.badge)
+                escape(line)
             );
+            baseline += BADGE_FONT * LINE_HEIGHT;
         }
         out.push_str("</g>\n");
     }

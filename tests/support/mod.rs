@@ -172,6 +172,7 @@ pub fn diagram_node(
         kind,
         boundary: boundary.map(Into::into),
         status,
+        ..Default::default()
     }
 }
 

@@ -90,9 +90,12 @@ export function dfdHtml(o: DfdPageOptions): string {
     <li><span class="swatch shape-process"></span>Process (rounded rectangle)</li>
     <li><span class="swatch shape-store"></span>Data store (cylinder)</li>
     <li><span class="swatch shape-boundary"></span>Trust boundary (dashed box)</li>
-    <li><span class="swatch status-finding"></span>✗ confirmed finding (thick border)</li>
-    <li><span class="swatch status-open"></span>⚠ open exposure: not mitigated, accepted or transferred</li>
-    <li><span class="swatch status-clean"></span>✓ mitigated · accepted · transferred</li>
+    <li>⚠ open exposure (not mitigated, accepted or transferred) · ✗ confirmed finding, each named with its [severity]; the tooltip lists them all</li>
+    <li><span class="swatch tone-critical"></span>worst is critical (dark red, 4 px border)</li>
+    <li><span class="swatch tone-high"></span>worst is high, or an unrated finding (orange, 3 px)</li>
+    <li><span class="swatch tone-medium"></span>medium · <span class="swatch tone-low"></span>low · <span class="swatch tone-unrated"></span>unrated (2 px)</li>
+    <li><span class="swatch tone-clean"></span>✓ nothing open: mitigated · accepted · transferred</li>
+    <li>data: classifications from <code>@handles</code></li>
   </ul>
   <p>Click an element to open the annotation that defines it. Scroll with Ctrl (or pinch) to zoom.</p>
 </aside>

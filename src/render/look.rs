@@ -1,0 +1,212 @@
+//! What a diagram element says about its threats and how that looks, the same in Mermaid, DOT
+//! and SVG (and so in the HTML report and the editor panel, which embed the SVG).
+//!
+//! Owns: the text lines under an element's label (the status badge, the named open threats
+//! and confirmed findings with their severity, the `@handles` classifications), the tone a
+//! node's worst severity gives it, and each tone's colours and border width. Must never: write
+//! output syntax or escape (each renderer escapes these lines for its format), or decide what
+//! is open (that is [`super::dfd`]).
+//!
+//! # Lines
+//!
+//! - The badge: `✗ 1 confirmed · ⚠ 2 open · ✓ 3 mitigated · 1 accepted · 1 transferred` (zero
+//!   counts left out).
+//! - One line per named threat, worst first: `⚠ SQL Injection [critical]` for an open
+//!   exposure, `✗ IDOR [high]` for a confirmed finding, the severity in the author's word and
+//!   left out when none is stated. In a label at most [`THREATS_SHOWN`], then `+N more`; a
+//!   tooltip (SVG `<title>`, DOT `tooltip`) lists them all.
+//! - The data classifications: `data: pii, financial`.
+//!
+//! # Tones
+//!
+//! The worst severity of the named threats (an unrated confirmed finding counts as high)
+//! picks the tone; without one, an open exposure is `open` (unrated), threat information with
+//! nothing open is `clean`. The severity is always written in the threat lines, and the border
+//! width steps with it (critical 4 px, high 3 px, medium, low and unrated 2 px, clean and
+//! plain 1.3 px), so no tone is told by colour alone. Critical (dark red) and high (orange)
+//! differ from each other in lightness as well as hue (critical's fill is the most saturated,
+//! so it stands out even in a diagram scaled to a page), and from medium (amber) and low
+//! (slate); all fills are light, so the dark text keeps a contrast of at least 7:1.
+
+use super::dfd::{NamedThreat, Node, ThreatStatus};
+use crate::syntax::Severity;
+
+/// At most this many threats are named inside an element's label (the rest as `+N more`).
+pub const THREATS_SHOWN: usize = 3;
+
+/// The status line as plain text (empty when there is nothing to say).
+pub fn badge(status: &ThreatStatus) -> String {
+    let mut parts = Vec::new();
+    if status.confirmed > 0 {
+        parts.push(format!("✗ {} confirmed", status.confirmed));
+    }
+    if status.open > 0 {
+        parts.push(format!("⚠ {} open", status.open));
+    }
+    if status.mitigated > 0 {
+        parts.push(format!("✓ {} mitigated", status.mitigated));
+    }
+    if status.accepted > 0 {
+        parts.push(format!("{} accepted", status.accepted));
+    }
+    if status.transferred > 0 {
+        parts.push(format!("{} transferred", status.transferred));
+    }
+    parts.join(" · ")
+}
+
+/// `⚠ SQL Injection [critical]` / `✗ IDOR [P1]` / `⚠ XSS`.
+pub fn threat_line(t: &NamedThreat) -> String {
+    let mark = if t.confirmed { '✗' } else { '⚠' };
+    match &t.word {
+        Some(word) => format!("{mark} {} [{word}]", t.name),
+        None => format!("{mark} {}", t.name),
+    }
+}
+
+/// The threat lines of a label: at most `shown`, then `+N more`.
+pub fn threat_lines(node: &Node, shown: usize) -> Vec<String> {
+    let mut lines: Vec<String> = node.threats.iter().take(shown).map(threat_line).collect();
+    if node.threats.len() > shown {
+        lines.push(format!("+{} more", node.threats.len() - shown));
+    }
+    lines
+}
+
+/// `data: pii, financial`, or `None` without `@handles`.
+pub fn handles_line(node: &Node) -> Option<String> {
+    (!node.handles.is_empty()).then(|| format!("data: {}", node.handles.join(", ")))
+}
+
+/// Every line shown under a label, in order: badge, threats (at most `shown`), data.
+pub fn detail_lines(node: &Node, shown: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let badge = badge(&node.status);
+    if !badge.is_empty() {
+        lines.push(badge);
+    }
+    lines.extend(threat_lines(node, shown));
+    lines.extend(handles_line(node));
+    lines
+}
+
+/// The class a node's status gives it (`finding`, `open`, `clean`), if any.
+pub fn status_class(status: &ThreatStatus) -> Option<&'static str> {
+    if status.confirmed > 0 {
+        Some("finding")
+    } else if status.open > 0 {
+        Some("open")
+    } else if !status.is_empty() {
+        Some("clean")
+    } else {
+        None
+    }
+}
+
+/// How a node looks (see the module docs), worst first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tone {
+    Critical,
+    High,
+    Medium,
+    Low,
+    /// Open exposures, none with a stated severity.
+    Unrated,
+    Clean,
+    Plain,
+}
+
+/// Every tone, in the order the legend and the Mermaid class definitions list them.
+pub const TONES: [Tone; 7] =
+    [Tone::Critical, Tone::High, Tone::Medium, Tone::Low, Tone::Unrated, Tone::Clean, Tone::Plain];
+
+impl Tone {
+    pub fn of(node: &Node) -> Tone {
+        match node.worst() {
+            Some(Severity::Critical) => Tone::Critical,
+            Some(Severity::High) => Tone::High,
+            Some(Severity::Medium) => Tone::Medium,
+            Some(Severity::Low) => Tone::Low,
+            None => match status_class(&node.status) {
+                Some("finding") => Tone::High,
+                Some("open") => Tone::Unrated,
+                Some(_) => Tone::Clean,
+                None => Tone::Plain,
+            },
+        }
+    }
+
+    /// The class name (Mermaid `class`, SVG `data-severity`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Tone::Critical => "critical",
+            Tone::High => "high",
+            Tone::Medium => "medium",
+            Tone::Low => "low",
+            Tone::Unrated => "unrated",
+            Tone::Clean => "clean",
+            Tone::Plain => "plain",
+        }
+    }
+
+    /// Border colour, fill colour and border width (px).
+    pub fn paint(self) -> (&'static str, &'static str, f64) {
+        match self {
+            Tone::Critical => ("#7f1d1d", "#fca5a5", 4.0),
+            Tone::High => ("#c2410c", "#ffedd5", 3.0),
+            Tone::Medium => ("#a16207", "#fef9c3", 2.0),
+            Tone::Low => ("#475569", "#e2e8f0", 2.0),
+            Tone::Unrated => ("#b35c00", "#fff4e5", 2.0),
+            Tone::Clean => ("#2e7d32", "#e8f5e9", 1.3),
+            Tone::Plain => ("#1f2933", "#ffffff", 1.3),
+        }
+    }
+}
+
+/// The legend's words for the tones, the same in every format.
+pub const LEGEND_TONES: &str = "border by worst open severity: critical (dark red, 4 px) · high (orange, 3 px) · medium / low / unrated (2 px) · green: nothing open";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::dfd::ElementKind;
+
+    fn threat(name: &str, severity: Option<Severity>, confirmed: bool) -> NamedThreat {
+        NamedThreat { name: name.into(), severity, word: severity.map(|s| s.as_str().into()), confirmed }
+    }
+
+    #[test]
+    fn lines_name_the_worst_threats_first_then_count_the_rest() {
+        let node = Node {
+            kind: ElementKind::DataStore,
+            status: ThreatStatus { open: 4, mitigated: 1, ..Default::default() },
+            threats: vec![
+                threat("SQL Injection", Some(Severity::Critical), false),
+                threat("IDOR", Some(Severity::High), true),
+                threat("XSS", None, false),
+                threat("DoS", None, false),
+            ],
+            handles: vec!["pii".into(), "financial".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            detail_lines(&node, 2),
+            [
+                "⚠ 4 open · ✓ 1 mitigated",
+                "⚠ SQL Injection [critical]",
+                "✗ IDOR [high]",
+                "+2 more",
+                "data: pii, financial"
+            ]
+        );
+        assert_eq!(Tone::of(&node), Tone::Critical);
+        let unrated = Node { threats: vec![threat("XSS", None, false)], ..node.clone() };
+        assert_eq!(Tone::of(&unrated), Tone::Unrated);
+        let finding = Node { threats: vec![threat("XSS", None, true)], ..node };
+        assert_eq!(Tone::of(&finding), Tone::High);
+        // Critical and high never differ by colour alone.
+        assert!(
+            Tone::Critical.paint().2 > Tone::High.paint().2 && Tone::High.paint().2 > Tone::Medium.paint().2
+        );
+    }
+}
