@@ -1,31 +1,36 @@
 //! threat-analyzer: threat-model annotations in source comments, analysed like code.
 //!
-//! Layers (arrows point down only; see each module's docs for what it owns and must never do):
+//! Layers (arrows point down only; see each module's docs for what it owns and must never do,
+//! and `docs/architecture.md` for the map and the rules; `tests/tidy.rs` checks the edges):
 //!
 //! ```text
-//!   cli (check, dfd, report, export) lsp (tower-lsp-server shell: protocol <-> analysis::ide)
-//!          \                         /
-//!           analysis   diagnostics and IDE features in editor-neutral terms
-//!               |
-//!           model      per-file facts merged into one project index (and the texts of
-//!                      files `.gal` sidecars anchor to, which the readers provide); no I/O
-//!               |
-//!           syntax     languages, comments (tree-sitter; a verified fast lexer for whole-file
-//!                      scans), the annotation parser; pure functions of text
+//!   cli (check, dfd, report, export)      lsp (tower-lsp-server shell: protocol <-> analysis::ide)
+//!      |                                     |
+//!      +-----------------+-------------------+   the two shells: the only users of render and walk
+//!                        |
+//!   render    every output as a pure function of model + analysis: human, json, sarif; dfd
+//!      |      model, mermaid, dot, layout + svg; report content, Markdown and HTML; exports
+//!   analysis  diagnostics and IDE features in editor-neutral terms
+//!      |
+//!   model     per-file facts merged into one project index (and the texts of files `.gal`
+//!      |      sidecars anchor to, which the readers provide); no I/O
+//!   syntax    languages, comments (tree-sitter; a verified fast lexer for whole-file scans),
+//!             the annotation parser; pure functions of text
 //!
-//!   render (human, json, sarif; dfd model, mermaid, dot, layout + svg; report content, Markdown and
-//!   HTML; exports) reads the model and analysis;
-//!   walk does the file-system I/O
-//!   (walking, size/binary/UTF-8 checks, prefilter, parallel parse) with ignore_files (the
-//!   repository's ignore rules) and config (what threatspec.yaml and .guardlink/config.json ask
-//!   for, each entry's position; no I/O: walk checks the entries against the disk and turns
-//!   their problems into diagnostics of the config file); cache keeps each file's outcome on disk between runs (in the
-//!   user's cache directory) for walk; every file any of them reads goes through read (regular
-//!   files only, bounded, no links for configuration and cache).
+//!   walk      the file-system I/O (walking, size/binary/UTF-8 checks, prefilter, parallel
+//!    |        parse) into a model, with ignore_files (the repository's ignore rules), config
+//!    |        (what threatspec.yaml and .guardlink/config.json ask for, each entry's position;
+//!    |        no I/O: walk checks the entries against the disk and turns their problems into
+//!    |        diagnostics of the config file) and cache (each file's outcome between runs, in
+//!    |        the user's cache directory)
+//!   read      every file any of them reads (regular files only, bounded, no links for
+//!             configuration and cache)
+//!
+//!   diagnostic, text, limits: shared by every layer
 //! ```
 //!
-//! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) does no I/O and knows no
-//! protocol types. `limits` holds the resource limits every layer applies.
+//! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) and `render` do no I/O and
+//! know no protocol types. `limits` holds the resource limits every layer applies.
 //!
 //! Repository content is untrusted (see the README's *Security* section): nothing here executes
 //! a program or opens a socket (the binary imports no function that could; checked by

@@ -80,3 +80,86 @@ fn human_is_the_default_format() {
     assert_eq!(default.stdout, human.stdout);
     assert_eq!(default.stdout, "0 errors, 0 warnings, 0 notes in 1 file (0 annotations)\n");
 }
+
+/// A project whose `check` produces every diagnostic code at least once (the SARIF
+/// multitool test below checks that it does).
+fn every_code_project() -> tempfile::TempDir {
+    let dir = tempdir();
+    let d = dir.path();
+    // `gone` does not exist (config-path-missing); `../outside` leaves the project
+    // (invalid-config).
+    write(
+        d,
+        "threatspec.yaml",
+        "project:\n  id: every-code\n  name: every code\npaths:\n  - src\n  - gone\n  - ../outside\n",
+    );
+    let long_name = "x".repeat(threat_analyzer::limits::MAX_ANNOTATION_LINE + 1);
+    write(
+        d,
+        "src/app.py",
+        format!(
+            "# @asset Shop.Orders (#orders)\n\
+             # @threat SQL Injection (#sqli) [high]\n\
+             # @threat Never Named (#never)\n\
+             # @threat Twice (#twice)\n\
+             # @threat Twice Again (#twice)\n\
+             # @exposes #orders to #sqli -- \"the search builds SQL by hand\"\n\
+             # @confirmed #sqli on #orders -- \"found in the pentest\"\n\
+             # @mitigates #orders against #nowhere using #params\n\
+             # @mitgates #orders against #sqli\n\
+             # @mitigates #orders against\n\
+             # @mitigates this risk somewhat, mostly\n\
+             # @threat {long_name}\n\
+             x = 1\n"
+        ),
+    );
+    write(
+        d,
+        "src/merge.py",
+        "<<<<<<< HEAD\n# @threat Ours (#ours)\n=======\n# @threat Theirs (#theirs)\n>>>>>>> branch\n",
+    );
+    write(d, "src/app.py.gal", "@source file:src/missing.py line:3\n@audit #orders -- \"gone\"\n");
+    dir
+}
+
+#[test]
+fn sarif_passes_microsofts_multitool_with_githubs_rules() {
+    let every = every_code_project();
+    let examples = manifest_dir().join("examples");
+    let mut projects: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&examples).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    projects.sort();
+    assert!(projects.len() >= 2, "{projects:?}");
+    projects.push(every.path().to_path_buf());
+    for project in &projects {
+        let r = run(project, &["check", "--format", "sarif"]);
+        assert!(r.code == 0 || r.code == 1, "{}: {r:?}", project.display());
+        if project == every.path() {
+            let log = r.json();
+            let mut codes: Vec<&str> = log["runs"][0]["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["ruleId"].as_str().unwrap())
+                .collect();
+            codes.sort();
+            codes.dedup();
+            let mut all: Vec<&str> =
+                threat_analyzer::diagnostic::Code::ALL.iter().map(|c| c.as_str()).collect();
+            all.sort();
+            assert_eq!(codes, all, "the project must produce every code: {}", r.stdout);
+        }
+        sarif_multitool::assert_clean(&project.display().to_string(), &r.stdout);
+    }
+}
+
+#[test]
+fn sarif_multitool_rejects_a_log_github_would_refuse() {
+    // The validation above can fail: a driver without `rules` is refused by GitHub (GH1018).
+    let dir = tempdir();
+    let mut log = run(dir.path(), &["check", "--format", "sarif"]).json();
+    log["runs"][0]["tool"]["driver"].as_object_mut().unwrap().remove("rules");
+    if let Some(problems) = sarif_multitool::problems(&log.to_string()) {
+        assert!(problems.iter().any(|p| p.contains("GH1018")), "{problems:#?}");
+    }
+}

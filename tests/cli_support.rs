@@ -159,3 +159,6 @@ pub const SARIF_SCHEMA: &str = "sarif-2.1.0.schema.json";
 pub fn assert_valid_sarif(log: &Value) {
     schemas::assert_valid(SARIF_SCHEMA, log);
 }
+
+#[path = "support/sarif_multitool.rs"]
+pub mod sarif_multitool;

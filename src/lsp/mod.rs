@@ -13,7 +13,7 @@
 //! workspace folders or behind a symbolic link, or log other than through
 //! [`TerminalSafeStderr`] (log lines name repository paths).
 //!
-//! Concurrency (see `design/architecture.md`): tower-lsp-server runs up to four handlers at a
+//! Concurrency (see `docs/architecture.md`): tower-lsp-server runs up to four handlers at a
 //! time, so `didOpen`/`didChange`/`didClose` apply their edit *before* their first `.await`;
 //! edits therefore apply in arrival order. `didOpen` and `didClose` replace the file's facts in
 //! the index at once; `didChange` only marks the document, and whatever reads the index next

@@ -1,6 +1,6 @@
 /**
- * The languages the server reads (its registry, `src/syntax/language.rs`, `Language::name`)
- * and the VS Code language ids of each. One table, so activation events, the document selector
+ * The languages the server reads (its registry, `src/syntax/language.rs`, `Language::name`, as
+ * generated into `generated/languages.json` for the tests) and the VS Code language ids of each. One table, so activation events, the document selector
  * and the tests that compare it with the server's registry cannot drift apart.
  */
 
