@@ -34,6 +34,7 @@ export const SERVER_SETTING_KEYS = [
   'exclude',
   'codeActionDialect',
   'cache',
+  'coverage.scope',
 ] as const;
 
 /**
@@ -63,6 +64,7 @@ export const RESTRICTED_SETTING_KEYS = [
 export const WORKSPACE_SETTING_KEYS = {
   'trace.server': 'only adds the protocol trace to the Threat Analyzer output',
   codeActionDialect: 'only chooses the dialect of edits the user applies',
+  'coverage.scope': 'only narrows what counts as covered (symbol): it can open findings, never hide one',
 } as const;
 
 /** Reads one `threatAnalyzer.<key>` setting (VS Code: `getConfiguration('threatAnalyzer').get`). */
@@ -76,6 +78,7 @@ export interface ServerSettings {
     exclude?: string[];
     codeActionDialect?: string;
     cache?: boolean;
+    coverage?: { scope: string };
   };
 }
 
@@ -99,6 +102,10 @@ export function serverSettings(get: SettingGetter): ServerSettings {
   const maxFileSize = get('maxFileSize');
   if (typeof maxFileSize === 'number' && Number.isSafeInteger(maxFileSize) && maxFileSize > 0) {
     out.maxFileSize = maxFileSize;
+  }
+  const scope = get('coverage.scope');
+  if (scope === 'file' || scope === 'symbol') {
+    out.coverage = { scope };
   }
   const include = stringArray(get('include'));
   if (include) {
