@@ -274,7 +274,7 @@ pub fn code_actions(
                 .diagnostics
                 .iter()
                 .filter_map(|&i| diagnostics.get(i))
-                .filter_map(|d| super::server::to_lsp(index, d, unit))
+                .filter_map(|d| super::diagnostics::to_lsp(index, d, unit))
                 .collect();
             Some(CodeActionOrCommand::CodeAction(CodeAction {
                 title: a.title,

@@ -34,12 +34,19 @@
 //! selection changed or folders were added), two at a time at most so that waiting requests
 //! never take all four handler slots. Requests about one document never wait.
 
+mod capabilities;
 pub mod convert;
+mod diagnostics;
 pub mod documents;
+mod ext;
 mod features;
+mod handlers;
+mod indexing;
 pub mod input;
 mod preview;
 mod server;
+mod settings;
+mod state;
 mod watch;
 
 pub use server::Backend;

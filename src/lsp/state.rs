@@ -1,0 +1,488 @@
+//! The server's global state, and the one way handlers read it: a snapshot of the index.
+//!
+//! Owns: [`State`] (open documents, the index and its revision-keyed analysis and completion
+//! caches, workspace folders, settings, the client's capabilities, the counters the status
+//! command reports, the bookkeeping of indexing runs that requests wait for), every change to
+//! the index (`set_facts`: one file's facts, synchronous, then the diagnostics task is woken),
+//! deriving open documents' pending edits before the index is read, and the snapshot
+//! ([`State::read`], [`State::at`]): the index read-locked for one synchronous computation,
+//! with a panic turned into an error response. Must never: hold a lock across an `.await`,
+//! read a file from disk that `walk::WalkRules` does not admit, or talk to the client (the
+//! handlers and tasks that hold a `Client` do).
+
+use super::capabilities::ClientCapabilities;
+use super::convert;
+use super::documents::Document;
+use super::features::{self, Text};
+use super::settings::Settings;
+use crate::analysis::{Analysis, ide};
+use crate::diagnostic::{Code, FilePath};
+use crate::model::anchors::AnchorText;
+use crate::model::{FileFacts, ProjectIndex};
+use crate::syntax::{Language, SyntaxError};
+use crate::text::ColumnUnit;
+use crate::walk;
+use dashmap::DashMap;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::Uri;
+
+/// How long a request that reads the whole project (`workspace/symbol`, references, rename,
+/// workspace diagnostics, the status and diagram commands) waits for a workspace indexing run
+/// that is still filling the index: the first index, a re-index after the file selection
+/// changed, folders just added. Then it is answered with what is indexed so far, and the log
+/// says so.
+const INDEX_WAIT: Duration = Duration::from_secs(5);
+
+/// How many requests may wait for indexing at once. tower-lsp-server handles at most four
+/// messages at a time, notifications and `$/cancelRequest` included: two slots always stay
+/// free for them, and a request past this many is answered at once from what is indexed.
+const MAX_WAITING_REQUESTS: usize = 2;
+
+pub(super) struct State {
+    /// What the client can do: resolved by `initialize` (before it, a client that declared
+    /// nothing).
+    pub(super) client: RwLock<ClientCapabilities>,
+    pub(super) docs: DashMap<FilePath, Document>,
+    /// Open documents that are not analysed: `.txt` files the configuration does not name.
+    pub(super) not_analysed: dashmap::DashSet<FilePath>,
+    index: RwLock<ProjectIndex>,
+    pub(super) roots: RwLock<Vec<PathBuf>>,
+    pub(super) settings: RwLock<Settings>,
+    /// Set by every change; the diagnostics task waits on it.
+    pub(super) changed: Notify,
+    /// Last diagnostics published per file (to republish only what changed).
+    pub(super) published: Mutex<HashMap<FilePath, Vec<tower_lsp_server::ls_types::Diagnostic>>>,
+    /// Our own file watcher, when the client sends no file events (kept alive here).
+    pub(super) watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    /// Project-wide completion facts for one index revision.
+    completion: Mutex<Option<(u64, Arc<ide::completion::CompletionIndex>)>>,
+    /// The document version whose facts are in the index, per open file. Written under the
+    /// index's write lock, read under its read lock, so a publish names the version its
+    /// diagnostics were computed from.
+    pub(super) indexed_versions: Mutex<HashMap<FilePath, i32>>,
+    /// The project's resolved analysis for one index revision, shared by requests.
+    analysis: Mutex<Option<(u64, Arc<Analysis>)>>,
+    /// Held by a workspace indexing run while it scans and merges one folder.
+    pub(super) indexing: Mutex<()>,
+    /// Some open document has edits whose facts are not in the index yet.
+    pub(super) edits_pending: AtomicBool,
+    /// Held while open documents' facts are derived and stored, and by `didOpen`/`didClose`
+    /// while they replace a document, so a derivation never lands after its document closed.
+    pub(super) deriving: Mutex<()>,
+    /// Facts derived from open documents so far (`threat-analyzer.status` reports it).
+    pub(super) documents_derived: AtomicU64,
+    pub(super) shutting_down: AtomicBool,
+    /// Files changed on disk since the index cache was last written.
+    pub(super) cache_stale: AtomicBool,
+    /// How many indexing runs that whole-project requests wait for are running (or, for the
+    /// first index, due: counted from `initialize` on). See [`INDEX_WAIT`].
+    awaited_indexing: tokio::sync::watch::Sender<usize>,
+    /// The first index's count, from `initialize` until `initialized` starts the run.
+    pub(super) first_index: Mutex<Option<AwaitedIndexing>>,
+    /// Requests waiting for indexing now (at most [`MAX_WAITING_REQUESTS`]).
+    waiting_requests: AtomicUsize,
+    /// Files the last indexing of each workspace folder scanned (`threat-analyzer.status`
+    /// reports their sum: `check` on the same folder counts the same files).
+    pub(super) files_scanned: Mutex<HashMap<PathBuf, usize>>,
+    /// Problems the last indexing run found in each folder's configuration files
+    /// (`threatspec.yaml`, `.guardlink/config.json`), with the text they were found in: they
+    /// stay on the file while its facts come from an open buffer of the same text.
+    config_problems: Mutex<HashMap<FilePath, ConfigProblems>>,
+}
+
+/// One indexing run that whole-project requests wait for, counted in
+/// [`State::awaited_indexing`] while this value lives (also when its task panics).
+pub(super) struct AwaitedIndexing(tokio::sync::watch::Sender<usize>);
+
+impl AwaitedIndexing {
+    pub(super) fn new(state: &State) -> AwaitedIndexing {
+        state.awaited_indexing.send_modify(|runs| *runs += 1);
+        AwaitedIndexing(state.awaited_indexing.clone())
+    }
+}
+
+impl Drop for AwaitedIndexing {
+    fn drop(&mut self) {
+        self.0.send_modify(|runs| *runs = runs.saturating_sub(1));
+    }
+}
+
+/// One of the [`MAX_WAITING_REQUESTS`] places for a request waiting for indexing, held until
+/// the request stops waiting (or is cancelled).
+struct WaitingSlot<'a>(&'a AtomicUsize);
+
+impl WaitingSlot<'_> {
+    fn take(waiting: &AtomicUsize) -> Option<WaitingSlot<'_>> {
+        let taken = waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_WAITING_REQUESTS).then_some(n + 1)
+            })
+            .is_ok();
+        taken.then_some(WaitingSlot(waiting))
+    }
+}
+
+impl Drop for WaitingSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Runs `indexing`, counted as awaited while it runs.
+pub(super) async fn awaited(run: AwaitedIndexing, indexing: impl std::future::Future<Output = ()>) {
+    indexing.await;
+    drop(run);
+}
+
+/// A configuration file's text as indexed and the problems found in it.
+type ConfigProblems = (Arc<str>, Vec<SyntaxError>);
+
+impl State {
+    pub(super) fn new() -> State {
+        State {
+            client: RwLock::new(ClientCapabilities::default()),
+            docs: DashMap::new(),
+            not_analysed: dashmap::DashSet::new(),
+            index: RwLock::new(ProjectIndex::new()),
+            roots: RwLock::new(Vec::new()),
+            settings: RwLock::new(Settings::default()),
+            changed: Notify::new(),
+            published: Mutex::new(HashMap::new()),
+            watcher: Mutex::new(None),
+            analysis: Mutex::new(None),
+            completion: Mutex::new(None),
+            indexed_versions: Mutex::new(HashMap::new()),
+            indexing: Mutex::new(()),
+            edits_pending: AtomicBool::new(false),
+            deriving: Mutex::new(()),
+            documents_derived: AtomicU64::new(0),
+            shutting_down: AtomicBool::new(false),
+            cache_stale: AtomicBool::new(false),
+            awaited_indexing: tokio::sync::watch::Sender::new(0),
+            first_index: Mutex::new(None),
+            waiting_requests: AtomicUsize::new(0),
+            files_scanned: Mutex::new(HashMap::new()),
+            config_problems: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What the client can do.
+    pub(super) fn client(&self) -> ClientCapabilities {
+        *self.client.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The column unit positions are exchanged in.
+    pub(super) fn unit(&self) -> ColumnUnit {
+        self.client().unit
+    }
+
+    /// The workspace folders.
+    pub(super) fn roots(&self) -> Vec<PathBuf> {
+        self.roots.read().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    pub(super) fn index_read(&self) -> std::sync::RwLockReadGuard<'_, ProjectIndex> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn index_write(&self) -> std::sync::RwLockWriteGuard<'_, ProjectIndex> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The analysis of the current revision (computed at most once per revision).
+    pub(super) fn analysis(&self, index: &ProjectIndex) -> Arc<Analysis> {
+        let mut cache = self.analysis.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((revision, analysis)) if *revision == index.revision() => analysis.clone(),
+            _ => {
+                // Re-resolve only what the changes since the cached analysis touched.
+                let previous = cache.as_ref().map(|(_, a)| a.clone());
+                let analysis = Arc::new(Analysis::update(previous.as_deref(), index));
+                *cache = Some((index.revision(), analysis.clone()));
+                analysis
+            }
+        }
+    }
+
+    /// The completion facts of the current revision (built at most once per revision).
+    pub(super) fn completion_index(&self, index: &ProjectIndex) -> Arc<ide::completion::CompletionIndex> {
+        let mut cache = self.completion.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((revision, shared)) if *revision == index.revision() => shared.clone(),
+            _ => {
+                let shared = Arc::new(ide::completion::CompletionIndex::new(index));
+                *cache = Some((index.revision(), shared.clone()));
+                shared
+            }
+        }
+    }
+
+    /// How to shape workspace edits for this client (open documents' versions included).
+    pub(super) fn edit_style(&self) -> features::EditStyle {
+        features::EditStyle {
+            versions: self.docs.iter().map(|d| (d.key().to_string(), d.version)).collect(),
+            document_changes: self.client().document_changes,
+            dialect: self.settings.read().map(|s| s.dialect).unwrap_or_default(),
+            roots: self.roots(),
+        }
+    }
+
+    /// Replaces one file's facts (or removes the file when it holds nothing) and wakes the
+    /// diagnostics task. Synchronous: callers run it before their first `.await`.
+    pub(super) fn set_facts(&self, key: &FilePath, facts: Option<FileFacts>) {
+        self.set_facts_at(key, facts, None);
+    }
+
+    /// [`State::set_facts`] for an open document's `version`.
+    pub(super) fn set_facts_at(&self, key: &FilePath, facts: Option<FileFacts>, version: Option<i32>) {
+        let facts = self.with_config_problems(key, facts);
+        {
+            let mut index = self.index_write();
+            match facts {
+                Some(f) if !f.is_empty() => index.set_file(Arc::new(f)),
+                _ => index.remove_file(key),
+            }
+            let mut versions = self.indexed_versions.lock().unwrap_or_else(|e| e.into_inner());
+            match version {
+                Some(v) => versions.insert(key.clone(), v),
+                None => versions.remove(key),
+            };
+        }
+        self.refresh_anchor_texts(Some(key));
+        self.changed.notify_one();
+    }
+
+    /// A configuration file's facts with the problems the last indexing run found in it: added
+    /// to facts of the same text (an open buffer as saved), kept when the file is otherwise
+    /// not indexed, left out of a buffer with unsaved edits (saving re-indexes its folder).
+    fn with_config_problems(&self, key: &FilePath, facts: Option<FileFacts>) -> Option<FileFacts> {
+        let problems = self.config_problems.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((text, errors)) = problems.get(key) else { return facts };
+        match facts {
+            Some(mut facts) if facts.text == *text => {
+                facts.parsed.errors.extend(errors.iter().cloned());
+                Some(facts)
+            }
+            Some(facts) => Some(facts),
+            None => Language::from_path(Path::new(&**key)).map(|language| {
+                let parsed = crate::syntax::ParsedFile { annotations: Vec::new(), errors: errors.clone() };
+                FileFacts::from_parsed(key.clone(), language, text.clone(), parsed)
+            }),
+        }
+    }
+
+    /// The workspace folder whose configuration file `path` is, if it is one.
+    pub(super) fn config_root(&self, path: &Path) -> Option<PathBuf> {
+        self.roots().into_iter().find(|root| walk::CONFIG_FILES.iter().any(|name| root.join(name) == path))
+    }
+
+    /// Keeps the configuration problems a scan of `root` found, and gives open configuration
+    /// documents of `root` their new problems (or none).
+    pub(super) fn update_config_problems(&self, root: &Path, scan: &ProjectIndex) {
+        let is_config = |code| matches!(code, Code::ConfigPathMissing | Code::InvalidConfig);
+        let keys: Vec<FilePath> = walk::CONFIG_FILES
+            .iter()
+            .map(|name| FilePath::from(root.join(name).to_string_lossy().as_ref()))
+            .collect();
+        {
+            let mut problems = self.config_problems.lock().unwrap_or_else(|e| e.into_inner());
+            for key in &keys {
+                problems.remove(key);
+                if let Some(facts) = scan.file(key) {
+                    let errors: Vec<SyntaxError> =
+                        facts.parsed.errors.iter().filter(|e| is_config(e.code)).cloned().collect();
+                    if !errors.is_empty() {
+                        problems.insert(key.clone(), (facts.text.clone(), errors));
+                    }
+                }
+            }
+        }
+        let _deriving = self.deriving.lock().unwrap_or_else(|e| e.into_inner());
+        let max_size = self.max_file_size();
+        for key in keys {
+            let derived =
+                self.docs.get_mut(&key).map(|mut doc| (doc.facts(key.clone(), max_size), doc.version));
+            if let Some((facts, version)) = derived {
+                self.set_facts_at(&key, Some(facts), Some(version));
+            }
+        }
+    }
+
+    /// Gives the index the text of every file a `.gal` sidecar anchors to that it has no text
+    /// for yet, and again for `changed` (edited, saved, deleted): from its open document, else
+    /// from disk by the walk's rule, inside a workspace folder. Anchored files that hold
+    /// annotations are in the index already and need nothing.
+    // @mitigates ThreatAnalyzer.Server against #path-traversal using #confined-workspace
+    pub(super) fn refresh_anchor_texts(&self, changed: Option<&FilePath>) {
+        let wanted: Vec<FilePath> = {
+            let index = self.index_read();
+            index
+                .anchored_keys()
+                .into_iter()
+                .filter(|k| index.file(k).is_none() && (Some(k) == changed || index.anchor_text(k).is_none()))
+                .collect()
+        };
+        if wanted.is_empty() {
+            return;
+        }
+        let roots = self.roots();
+        let max_size = self.max_file_size();
+        let texts: Vec<(FilePath, AnchorText)> = wanted
+            .into_iter()
+            .map(|key| {
+                let open = self.docs.get(&key).map(|doc| doc.rope.to_string());
+                let text = match (open, roots.iter().find(|root| Path::new(&*key).starts_with(root))) {
+                    (Some(text), _) => AnchorText::read(text.into()),
+                    (None, Some(root)) => walk::read_anchor_text(root, Path::new(&*key), max_size),
+                    (None, None) => AnchorText::Unreadable("outside the workspace folders".into()),
+                };
+                (key, text)
+            })
+            .collect();
+        let mut index = self.index_write();
+        for (key, text) in texts {
+            index.set_anchor_text(key, text);
+        }
+    }
+
+    /// The walk's rules for the current workspace folders and settings: every file the server
+    /// reads from disk outside a full walk passes [`walk::WalkRules::check`] first.
+    pub(super) fn walk_rules(&self) -> walk::WalkRules {
+        let options = self.settings.read().map(|s| s.walk_options()).unwrap_or_default();
+        walk::WalkRules::new(&self.roots(), &options)
+    }
+
+    /// Facts for `key` from disk, when the walk would index it (`Ok(None)`: it holds no
+    /// annotation). `untitled:` and other schemes have no absolute key, so nothing to read
+    /// (and their key is never taken for a path relative to our directory).
+    // @mitigates ThreatAnalyzer.Server against #path-traversal using #confined-workspace
+    pub(super) fn facts_from_disk(
+        &self,
+        rules: &mut walk::WalkRules,
+        key: &FilePath,
+    ) -> std::result::Result<Option<FileFacts>, walk::NotIndexed> {
+        let path = Path::new(&**key);
+        let language = rules.check(path)?;
+        walk::read_file_facts(path, key.clone(), language, self.max_file_size())
+            .map_err(walk::NotIndexed::Skipped)
+    }
+
+    /// Derives the facts of every open document with edits not yet in the index and stores
+    /// them. `didChange` only applies its edits; whatever reads the index next (a request, the
+    /// diagnostics task) calls this first, so a burst of keystrokes costs one derivation of
+    /// the document, not one per keystroke.
+    // @mitigates ThreatAnalyzer.Server against #resource-exhaustion using #coalesced-edits
+    pub(super) fn derive_pending(&self) {
+        if !self.edits_pending.load(Ordering::Acquire) {
+            return;
+        }
+        let _deriving = self.deriving.lock().unwrap_or_else(|e| e.into_inner());
+        // Cleared before looking: an edit applied from now on sets it again.
+        self.edits_pending.store(false, Ordering::Release);
+        let max_size = self.max_file_size();
+        let pending: Vec<FilePath> =
+            self.docs.iter().filter(|d| d.facts_pending).map(|d| d.key().clone()).collect();
+        for key in pending {
+            let derived = {
+                let Some(mut doc) = self.docs.get_mut(&key) else { continue };
+                if !doc.facts_pending {
+                    continue;
+                }
+                doc.facts_pending = false;
+                (doc.facts(key.clone(), max_size), doc.version)
+            };
+            self.documents_derived.fetch_add(1, Ordering::Relaxed);
+            // The document's lock is released first: indexing takes the index's lock, then a
+            // document's.
+            self.set_facts_at(&key, Some(derived.0), Some(derived.1));
+        }
+    }
+
+    /// The size limit for files and open documents (the `maxFileSize` setting).
+    pub(super) fn max_file_size(&self) -> u64 {
+        self.settings.read().ok().and_then(|s| s.max_file_size).unwrap_or(walk::DEFAULT_MAX_FILE_SIZE)
+    }
+
+    /// Waits (asynchronously, at most [`INDEX_WAIT`]) until no awaited indexing run is filling
+    /// the index, so that `request`, which reads the whole project, does not answer from half
+    /// an index. Other requests are served meanwhile.
+    pub(super) async fn wait_for_index(&self, request: &str) {
+        let mut runs = self.awaited_indexing.subscribe();
+        if *runs.borrow_and_update() == 0 {
+            return;
+        }
+        let Some(_slot) = WaitingSlot::take(&self.waiting_requests) else {
+            tracing::info!(
+                request,
+                "answered from what is indexed so far: {MAX_WAITING_REQUESTS} requests already wait for indexing"
+            );
+            return;
+        };
+        let started = std::time::Instant::now();
+        match tokio::time::timeout(INDEX_WAIT, runs.wait_for(|runs| *runs == 0)).await {
+            Ok(_) => {
+                tracing::debug!(request, waited_ms = started.elapsed().as_millis(), "waited for indexing")
+            }
+            Err(_) => tracing::info!(
+                request,
+                "answered from what is indexed so far: workspace indexing still runs after {} s",
+                INDEX_WAIT.as_secs()
+            ),
+        }
+    }
+
+    // @mitigates ThreatAnalyzer.Server against #parser-crash using #panic-isolation
+    /// The snapshot every request reads: runs `f` with the index read-locked (open documents'
+    /// pending edits derived first); a panic becomes an error response.
+    pub(super) fn read<T>(&self, f: impl FnOnce(&ProjectIndex, ColumnUnit) -> T) -> Result<T> {
+        self.derive_pending();
+        let unit = self.unit();
+        let index = self.index_read();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&index, unit))).map_err(|_| {
+            tracing::error!("a request handler panicked; answered with an error and kept serving");
+            let mut e = Error::internal_error();
+            e.message = "threat-analyzer: internal error while answering (see the server log)".into();
+            e
+        })
+    }
+
+    /// Runs `f` for a document position: with the index read-locked, the document's key and
+    /// language, and its current text (the open buffer, else the indexed text). Unknown
+    /// documents answer `default`.
+    pub(super) fn at<T>(
+        &self,
+        uri: &Uri,
+        default: T,
+        f: impl FnOnce(&ProjectIndex, &str, Language, &Text<'_>, ColumnUnit) -> T,
+    ) -> Result<T> {
+        let key = convert::key_of(uri);
+        let max_size = self.max_file_size();
+        if self.docs.get(&key).is_some_and(|d| d.is_oversized(max_size)) {
+            // Not analysed: nothing to answer, and no copy of a huge text per request.
+            return Ok(default);
+        }
+        let open = self.docs.get(&key).map(|d| (d.rope.to_string(), d.language));
+        self.read(|index, unit| {
+            if let Some((text, language)) = &open {
+                let line_index = crate::text::LineIndex::new(text);
+                return f(index, &key, *language, &Text { text, line_index: &line_index }, unit);
+            }
+            match index.file(&key) {
+                Some(facts) => f(
+                    index,
+                    &key,
+                    facts.language,
+                    &Text { text: &facts.text, line_index: &facts.line_index },
+                    unit,
+                ),
+                None => default,
+            }
+        })
+    }
+}
