@@ -33,6 +33,15 @@
 //! indexing runs that fill an empty index (the first one, and re-indexes after the file
 //! selection changed or folders were added), two at a time at most so that waiting requests
 //! never take all four handler slots. Requests about one document never wait.
+//!
+//! Where each concern lives: `server` (the `LanguageServer` impl: one line per message,
+//! delegating), `capabilities` (the client's capabilities, resolved once at `initialize`, and
+//! the server's), `settings`, `state` (the global state and the snapshot requests read),
+//! `indexing` (indexing runs, changes on disk, the index cache), `diagnostics` (the push task,
+//! pulled reports, conversion), `ext` (the `workspace/executeCommand` commands: names, typed
+//! arguments and results), `handlers` (`lifecycle`, `sync` — the arrival-order rule and its
+//! test —, `workspace`, `requests`, `commands`), and below them `features`, `convert`,
+//! `documents`, `watch`, `preview` and `input`.
 
 mod capabilities;
 pub mod convert;
