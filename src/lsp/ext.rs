@@ -53,6 +53,12 @@ pub(super) struct StatusResult {
     pub(super) documents_derived: u64,
     /// The "did you mean" work of this revision, done once and reused by every request.
     pub(super) suggestion_work: usize,
+    /// Exposures whose asset and threat resolve.
+    pub(super) exposures: usize,
+    /// Those of them the coverage rule calls open (as `unmitigated-exposure` does).
+    pub(super) open_exposures: usize,
+    /// The `coverage.scope` the analysis ran with: `file` or `symbol`.
+    pub(super) coverage_scope: &'static str,
 }
 
 /// `threat-analyzer.reindex`: indexes every workspace folder again, in the background (the

@@ -7,7 +7,7 @@
 //! Must never: read the disk, talk to the client, or hold state: the current settings live in
 //! `state::State`.
 
-use crate::analysis::ide;
+use crate::analysis::{CoverageScope, ide};
 use crate::diagnostic::LevelOverrides;
 use crate::walk::{self, WalkOptions};
 use std::path::PathBuf;
@@ -25,6 +25,8 @@ pub(super) struct Settings {
     pub(super) dialect: ide::code_actions::WriteDialect,
     /// `cache: false`: neither read nor write the on-disk index cache.
     pub(super) no_cache: bool,
+    /// `coverage.scope`: what an inline annotation's site is for the coverage rule.
+    pub(super) coverage_scope: CoverageScope,
 }
 
 impl Settings {
@@ -87,6 +89,16 @@ impl Settings {
                 problems.push(format!("codeActionDialect `{other}`: use auto, gal or threatspec"));
                 ide::code_actions::WriteDialect::Auto
             }
+        };
+        // `{"coverage": {"scope": ..}}`, or the dotted key as a flat settings object has it.
+        let scope =
+            value.get("coverage").and_then(|c| c.get("scope")).or_else(|| value.get("coverage.scope"));
+        settings.coverage_scope = match scope.and_then(|v| v.as_str()) {
+            None => CoverageScope::default(),
+            Some(text) => CoverageScope::parse(text).unwrap_or_else(|| {
+                problems.push(format!("coverage.scope `{text}`: use file or symbol"));
+                CoverageScope::default()
+            }),
         };
         (settings, problems)
     }

@@ -195,15 +195,21 @@ impl State {
         self.index.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The analysis of the current revision (computed at most once per revision).
+    /// The analysis of the current revision and `coverage.scope` (computed at most once per
+    /// revision and scope).
     pub(super) fn analysis(&self, index: &ProjectIndex) -> Arc<Analysis> {
+        let scope = self.settings.read().map(|s| s.coverage_scope).unwrap_or_default();
         let mut cache = self.analysis.lock().unwrap_or_else(|e| e.into_inner());
         match &*cache {
-            Some((revision, analysis)) if *revision == index.revision() => analysis.clone(),
+            Some((revision, analysis))
+                if *revision == index.revision() && analysis.coverage_scope() == scope =>
+            {
+                analysis.clone()
+            }
             _ => {
                 // Re-resolve only what the changes since the cached analysis touched.
                 let previous = cache.as_ref().map(|(_, a)| a.clone());
-                let analysis = Arc::new(Analysis::update(previous.as_deref(), index));
+                let analysis = Arc::new(Analysis::update_with_scope(previous.as_deref(), index, scope));
                 *cache = Some((index.revision(), analysis.clone()));
                 analysis
             }

@@ -67,6 +67,18 @@ fn status(state: &State) -> Result<ext::StatusResult> {
     state.read(|index, _| {
         let files_scanned: usize =
             state.files_scanned.lock().unwrap_or_else(|e| e.into_inner()).values().sum();
+        let analysis = state.analysis(index);
+        // Exposures whose asset and threat resolve, and those the coverage rule calls open (as
+        // `unmitigated-exposure` does).
+        let (mut exposures, mut open_exposures) = (0usize, 0usize);
+        for facts in index.files() {
+            for i in 0..facts.annotations().len() {
+                if let Some(c) = analysis.coverage(&facts.path, i) {
+                    exposures += 1;
+                    open_exposures += usize::from(c.is_open());
+                }
+            }
+        }
         ext::StatusResult {
             files_scanned,
             files_with_annotations: index.files().count(),
@@ -75,7 +87,10 @@ fn status(state: &State) -> Result<ext::StatusResult> {
             revision: index.revision(),
             documents_derived: state.documents_derived.load(Ordering::Relaxed),
             // Work done for this revision so far: requests reuse it rather than repeat it.
-            suggestion_work: state.analysis(index).suggestion_work(),
+            suggestion_work: analysis.suggestion_work(),
+            exposures,
+            open_exposures,
+            coverage_scope: analysis.coverage_scope().as_str(),
         }
     })
 }
