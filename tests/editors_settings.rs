@@ -113,6 +113,9 @@ fn vscode_tables() -> Vec<(&'static str, Value)> {
         "diagnosticCodes": codes,
         "severityLevels": levels,
         "maxFileSize": threat_analyzer::walk::DEFAULT_MAX_FILE_SIZE,
+        // The keys `Settings::from_json` reads (src/lsp/settings.rs) and the dialects it takes.
+        "serverSettingKeys": threat_analyzer::lsp::SETTING_KEYS,
+        "codeActionDialects": threat_analyzer::lsp::CODE_ACTION_DIALECTS,
     });
     let names: Vec<&str> = Language::all().iter().map(|l| l.name()).collect();
     let languages = json!({ "//": note, "languages": names });

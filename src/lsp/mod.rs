@@ -59,6 +59,7 @@ mod state;
 mod watch;
 
 pub use server::Backend;
+pub use settings::{CODE_ACTION_DIALECTS, SETTING_KEYS};
 
 /// Environment variable with the log filter for standard error (`info` by default;
 /// `debug`, `threat_analyzer=trace`, ... as `tracing_subscriber::EnvFilter` reads it).

@@ -2,7 +2,8 @@
 //! `workspace/didChangeConfiguration`, at the top level or under a `threatAnalyzer` key
 //! (README, "Settings").
 //!
-//! Owns: which keys are read, what each value means, the problems a value has (returned to the
+//! Owns: which keys are read ([`SETTING_KEYS`], which the VS Code extension's settings are
+//! checked against through `editors/vscode/generated/settings.json`), what each value means, the problems a value has (returned to the
 //! caller, which logs them and tells the client), and the walk options the settings ask for.
 //! Must never: read the disk, talk to the client, or hold state: the current settings live in
 //! `state::State`.
@@ -11,6 +12,20 @@ use crate::analysis::{CoverageScope, ide};
 use crate::diagnostic::LevelOverrides;
 use crate::walk::{self, WalkOptions};
 use std::path::PathBuf;
+
+/// Every key [`Settings::from_json`] reads, under `threatAnalyzer` or at the top level; a dotted
+/// key is read nested (`{"coverage": {"scope": ..}}`) or flat (`{"coverage.scope": ..}`).
+pub const SETTING_KEYS: &[&str] =
+    &["severity", "maxFileSize", "include", "exclude", "codeActionDialect", "cache", "coverage.scope"];
+
+/// The values of `codeActionDialect`, the default first.
+pub const CODE_ACTION_DIALECTS: &[&str] = &["auto", "gal", "threatspec"];
+
+/// The value of `key` (one of [`SETTING_KEYS`]) in `value`: a dotted key nested, else flat.
+fn setting<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    debug_assert!(SETTING_KEYS.contains(&key), "`{key}` is not in SETTING_KEYS");
+    key.split('.').try_fold(value, |v, part| v.get(part)).or_else(|| value.get(key))
+}
 
 /// Server settings, from `initializationOptions` and `workspace/didChangeConfiguration`
 /// (either at the top level or under a `threatAnalyzer` key).
@@ -60,7 +75,7 @@ impl Settings {
         let value = value.get("threatAnalyzer").unwrap_or(value);
         let mut settings = Settings::default();
         let mut problems = Vec::new();
-        if let Some(map) = value.get("severity").and_then(|v| v.as_object()) {
+        if let Some(map) = setting(value, "severity").and_then(|v| v.as_object()) {
             for (code, level) in map {
                 let spec = format!("{code}={}", level.as_str().unwrap_or_default());
                 if let Err(e) = settings.overrides.set(&spec) {
@@ -68,20 +83,19 @@ impl Settings {
                 }
             }
         }
-        settings.max_file_size = value.get("maxFileSize").and_then(|v| v.as_u64());
+        settings.max_file_size = setting(value, "maxFileSize").and_then(|v| v.as_u64());
         let globs = |key: &str| -> Vec<String> {
-            value
-                .get(key)
+            setting(value, key)
                 .and_then(|v| v.as_array())
                 .into_iter()
                 .flatten()
                 .filter_map(|g| g.as_str().map(String::from))
                 .collect()
         };
-        settings.no_cache = value.get("cache").and_then(|v| v.as_bool()) == Some(false);
+        settings.no_cache = setting(value, "cache").and_then(|v| v.as_bool()) == Some(false);
         settings.include = globs("include");
         settings.exclude = globs("exclude");
-        settings.dialect = match value.get("codeActionDialect").and_then(|v| v.as_str()) {
+        settings.dialect = match setting(value, "codeActionDialect").and_then(|v| v.as_str()) {
             None | Some("auto") => ide::code_actions::WriteDialect::Auto,
             Some("gal") => ide::code_actions::WriteDialect::Gal,
             Some("threatspec") => ide::code_actions::WriteDialect::ThreatSpec,
@@ -91,9 +105,7 @@ impl Settings {
             }
         };
         // `{"coverage": {"scope": ..}}`, or the dotted key as a flat settings object has it.
-        let scope =
-            value.get("coverage").and_then(|c| c.get("scope")).or_else(|| value.get("coverage.scope"));
-        settings.coverage_scope = match scope.and_then(|v| v.as_str()) {
+        settings.coverage_scope = match setting(value, "coverage.scope").and_then(|v| v.as_str()) {
             None => CoverageScope::default(),
             Some(text) => CoverageScope::parse(text).unwrap_or_else(|| {
                 problems.push(format!("coverage.scope `{text}`: use file or symbol"));
@@ -101,5 +113,53 @@ impl Settings {
             }),
         };
         (settings, problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A value of each key that differs from the default, so that reading it shows.
+    fn samples() -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("severity", json!({ "unused-definition": "off" })),
+            ("maxFileSize", json!(1)),
+            ("include", json!(["src/**"])),
+            ("exclude", json!(["vendor/"])),
+            ("codeActionDialect", json!("gal")),
+            ("cache", json!(false)),
+            ("coverage.scope", json!("symbol")),
+        ]
+    }
+
+    #[test]
+    fn every_listed_key_is_read_and_taken() {
+        let keys: Vec<&str> = samples().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, SETTING_KEYS, "one sample per key");
+        let default = format!("{:?}", Settings::default());
+        for (key, sample) in samples() {
+            let mut forms =
+                vec![json!({ key: sample.clone() }), json!({ "threatAnalyzer": { key: sample.clone() } })];
+            if let Some((outer, inner)) = key.split_once('.') {
+                forms.push(json!({ outer: { inner: sample.clone() } }));
+            }
+            for form in forms {
+                let (settings, problems) = Settings::from_json(&form);
+                assert_eq!(problems, Vec::<String>::new(), "{form}");
+                assert_ne!(format!("{settings:?}"), default, "{form} was not read");
+            }
+        }
+    }
+
+    #[test]
+    fn every_listed_dialect_is_taken_and_others_are_refused() {
+        for dialect in CODE_ACTION_DIALECTS {
+            let (_, problems) = Settings::from_json(&json!({ "codeActionDialect": dialect }));
+            assert_eq!(problems, Vec::<String>::new(), "{dialect}");
+        }
+        let (_, problems) = Settings::from_json(&json!({ "codeActionDialect": "yaml" }));
+        assert_eq!(problems, ["codeActionDialect `yaml`: use auto, gal or threatspec"]);
     }
 }

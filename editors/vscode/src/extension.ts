@@ -31,7 +31,7 @@ import {
 } from './lib/settings';
 import { countFindings, type StatusState, statusView } from './lib/status';
 
-/** The token the server reports workspace indexing under (src/lsp/server.rs `index_roots`). */
+/** The token the server reports workspace indexing under (src/lsp/indexing.rs). */
 const INDEX_PROGRESS_TOKEN = 'threat-analyzer/index';
 
 let client: LanguageClient | undefined;

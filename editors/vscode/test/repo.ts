@@ -1,15 +1,10 @@
-// Paths of the repository around the extension, for tests that compare the extension with the
-// server's sources (so the two cannot drift apart).
+// The extension's manifest and the tables the server's tests generate, for tests that compare
+// the extension with the server (so the two cannot drift apart) without parsing Rust sources.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** editors/vscode (tests run from out/test). */
 export const extensionDir = path.resolve(__dirname, '..', '..');
-export const repoDir = path.resolve(extensionDir, '..', '..');
-
-export function readRepo(relative: string): string {
-  return fs.readFileSync(path.join(repoDir, relative), 'utf8');
-}
 
 /**
  * A table the server's tests write from its own values (`editors/vscode/generated/NAME`, by
@@ -22,17 +17,4 @@ export function generated(name: 'settings.json' | 'languages.json'): any {
 
 export function manifest(): any {
   return JSON.parse(fs.readFileSync(path.join(extensionDir, 'package.json'), 'utf8'));
-}
-
-/**
- * The body of the first `fn NAME` in a Rust source, up to the next top-level `}`. Only for the
- * setting keys of `Settings::from_json` (src/lsp/server.rs), which no generated table holds yet.
- */
-export function rustFunction(source: string, name: string): string {
-  const start = source.indexOf(`fn ${name}(`);
-  if (start < 0) {
-    throw new Error(`no fn ${name}`);
-  }
-  const end = source.indexOf('\n    }\n', start);
-  return source.slice(start, end < 0 ? undefined : end);
 }

@@ -1,7 +1,7 @@
 /**
  * The extension's settings (`threatAnalyzer.*`) and what of them reaches the server: the JSON
  * the server reads from `initializationOptions` and `workspace/didChangeConfiguration`
- * (`Settings::from_json` in src/lsp/server.rs). Values are passed on as the user wrote them,
+ * (`Settings::from_json` in src/lsp/settings.rs). Values are passed on as the user wrote them,
  * except where their type is wrong; the server reports unknown codes and levels itself.
  */
 
