@@ -30,7 +30,7 @@
 //! An exposure whose asset or threat does not resolve has no [`Coverage`] (`None`): each
 //! surface treats it as it always has (no diagnostic, listed open in the report).
 
-use super::Analysis;
+use super::{Analysis, Relation};
 use crate::diagnostic::FilePath;
 use crate::model::names::ancestors;
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
@@ -208,16 +208,16 @@ impl CoverIndex {
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
             for (i, ann) in facts.annotations().iter().enumerate() {
-                let r = &per_file[i];
-                let (kind, threat, asset) = match &ann.body {
-                    Body::Mitigates { .. } => (CoverKind::Mitigates, r.get(1), r.first()),
-                    Body::Accepts { .. } => (CoverKind::Accepts, r.first(), r.get(1)),
+                let kind = match &ann.body {
+                    Body::Mitigates { .. } => CoverKind::Mitigates,
+                    Body::Accepts { .. } => CoverKind::Accepts,
                     // `@transfers T from A to B` covers A; legacy `@transfers T to A` covers A.
-                    Body::Transfers { .. } => (CoverKind::Transfers, r.first(), r.get(1)),
+                    Body::Transfers { .. } => CoverKind::Transfers,
                     _ => continue,
                 };
-                let (Some(t), Some(a)) =
-                    (threat.and_then(Resolved::entity), asset.and_then(Resolved::entity))
+                let relation = Relation::resolved(ann, &facts.refs[i], &per_file[i]);
+                let Some((Some(a), Some(t))) =
+                    relation.and_then(|r| r.asset_and_threat()).map(|(a, t)| (a.entity(), t.entity()))
                 else {
                     continue;
                 };
@@ -314,12 +314,8 @@ impl Analysis {
     /// asset or threat does not resolve.
     pub fn coverage(&self, file: &str, annotation: usize) -> Option<Coverage<'_>> {
         let facts = self.sources.get(file)?;
-        if !matches!(facts.annotations().get(annotation)?.body, Body::Exposes { .. }) {
-            return None;
-        }
-        let r = self.resolved.get(file)?.get(annotation)?;
-        let asset = r.first().and_then(Resolved::entity)?;
-        let threat = r.get(1).and_then(Resolved::entity)?;
+        let Relation::Exposure { asset, threat } = self.relation(facts, annotation)? else { return None };
+        let (asset, threat) = (asset.entity()?, threat.entity()?);
         Some(self.covers.coverage(facts, annotation, asset, threat))
     }
 

@@ -8,11 +8,11 @@
 //! `unmitigated-exposure` is an exposure that [`Analysis::coverage`] calls open (the rule is
 //! `super::coverage`'s).
 
-use super::Analysis;
 use super::suggest::{Suggester, Suggestion};
+use super::{Analysis, Relation};
 use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
 use crate::model::names::normalize_name;
-use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::FxHashSet as HashSet;
 use std::collections::BTreeSet;
@@ -216,10 +216,9 @@ fn is_definition_annotation(index: &ProjectIndex, file: &str, annotation: usize)
 fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
     for facts in index.files() {
         for (i, ann) in facts.annotations().iter().enumerate() {
-            let resolved = &analysis.resolved[&facts.path][i];
-            match &ann.body {
-                Body::Exposes { .. } => {
-                    let Some(threat) = entity(&resolved[1]) else { continue };
+            match analysis.relation(facts, i) {
+                Some(Relation::Exposure { asset, threat: threat_arg }) => {
+                    let Some(threat) = threat_arg.entity() else { continue };
                     let Some(coverage) = analysis.coverage(&facts.path, i).filter(|c| c.is_open()) else {
                         continue;
                     };
@@ -230,8 +229,8 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
                         ann.range,
                         format!(
                             "`{}` is exposed to {}{} and nothing mitigates, accepts or transfers it",
-                            facts.slice(facts.refs[i][0].range),
-                            threat_label(index, threat, facts.slice(facts.refs[i][1].range)),
+                            facts.slice(asset.range()),
+                            threat_label(index, threat, facts.slice(threat_arg.range())),
                             severity.as_ref().map_or(String::new(), |s| format!(" [{s}]")),
                         ),
                     );
@@ -251,10 +250,11 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
                     }
                     out.push(d);
                 }
-                Body::Confirmed { .. } => {
-                    let threat_text = facts.slice(facts.refs[i][0].range);
-                    let asset_text = facts.slice(facts.refs[i][1].range);
-                    let label = entity(&resolved[0])
+                Some(Relation::Confirmation { threat, asset }) => {
+                    let threat_text = facts.slice(threat.range());
+                    let asset_text = facts.slice(asset.range());
+                    let label = threat
+                        .entity()
                         .map_or_else(|| format!("`{threat_text}`"), |t| threat_label(index, t, threat_text));
                     let mut d = diag(
                         Code::ConfirmedFinding,
@@ -262,7 +262,7 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
                         ann.range,
                         format!("confirmed finding: {label} on `{asset_text}`"),
                     );
-                    if let Some(t) = entity(&resolved[0]) {
+                    if let Some(t) = threat.entity() {
                         add_definition_notes(index, t, &mut d);
                     }
                     out.push(d);
@@ -288,10 +288,6 @@ fn add_definition_notes(index: &ProjectIndex, threat: &EntityKey, d: &mut Diagno
     for (file, def) in index.definitions(threat).into_iter().filter(|(_, def)| def.declared).take(3) {
         d.related.push(Related { file, range: def.range, message: "the threat is defined here".into() });
     }
-}
-
-fn entity(r: &Resolved) -> Option<&EntityKey> {
-    r.entity()
 }
 
 fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {

@@ -1,6 +1,7 @@
 //! Analysis: what the project's annotations mean, in editor-neutral terms.
 //!
-//! Owns: resolving every reference of the project once ([`Analysis`]), the diagnostics
+//! Owns: resolving every reference of the project once ([`Analysis`]) and reading each
+//! annotation's resolved arguments by role ([`relations`]: [`Relation`]), the diagnostics
 //! ([`diagnostics`], computed once per analysis, with the bounded "did you mean" search of
 //! `suggest`), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
@@ -12,11 +13,13 @@ mod anchors;
 pub mod coverage;
 mod diagnostics;
 pub mod ide;
+pub mod relations;
 mod severity;
 pub mod stride;
 mod suggest;
 
 pub use coverage::{Cover, CoverKind, Coverage, CoverageScope};
+pub use relations::{Arg, Relation};
 pub use severity::StatedSeverity;
 
 use crate::diagnostic::{Diagnostic, FilePath, Level};
@@ -55,7 +58,8 @@ pub struct Summary {
 /// Every reference of the project resolved once, plus the facts the checks share.
 #[derive(Debug, Default)]
 pub struct Analysis {
-    /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`.
+    /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`. Read an
+    /// annotation's arguments by role through [`Analysis::relation`], never by position.
     pub resolved: HashMap<FilePath, Arc<Vec<Vec<Resolved>>>>,
     /// Dangling references: file, the argument, the id.
     pub dangling: Vec<(FilePath, crate::model::RefFact, String)>,

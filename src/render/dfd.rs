@@ -115,8 +115,8 @@
 //! by (from, to, label, direction), boundaries by id and their members by id: the
 //! same `Dfd` whatever order its files were read in.
 
-use crate::analysis::Analysis;
 use crate::analysis::StatedSeverity;
+use crate::analysis::{Analysis, Arg, Relation};
 use crate::diagnostic::FilePath;
 use crate::model::names::{ancestors, normalize_name, path_key};
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
@@ -499,6 +499,7 @@ impl Model {
             for (i, ann) in facts.annotations().iter().enumerate() {
                 let r = resolved_of(facts, i);
                 let refs = &facts.refs[i];
+                let relation = Relation::resolved(ann, refs, r);
                 // Legacy boundaries: `@b:@c` references and `@alias`/`@describe boundary`.
                 for fact in refs {
                     if let Lookup::Legacy(path) = &fact.lookup
@@ -507,9 +508,11 @@ impl Model {
                         m.legacy.entry(b.to_string()).or_insert_with(|| b.to_string());
                     }
                 }
-                if let Body::Alias { kind: EntityKind::Boundary, .. }
-                | Body::Describe { kind: EntityKind::Boundary, .. } = &ann.body
-                    && let Some(e) = r.first().and_then(entity)
+                if let Some(
+                    Relation::Alias { kind: EntityKind::Boundary, target, .. }
+                    | Relation::Description { kind: EntityKind::Boundary, target, .. },
+                ) = relation
+                    && let Some(e) = target.entity()
                 {
                     let norm = normalize_name(&e.key);
                     let title = index.display_name(e);
@@ -525,8 +528,8 @@ impl Model {
                         m.per_file.entry(facts.path.clone()).or_default().insert(key);
                     }
                 }
-                if let Body::Handles { class, .. } = &ann.body
-                    && let Some(e) = r.first().and_then(entity).filter(|e| e.kind == EntityKind::Asset)
+                if let Some(Relation::Handling { class, asset }) = relation
+                    && let Some(e) = asset.entity().filter(|e| e.kind == EntityKind::Asset)
                     && let Some(key) = node_key(index, e)
                 {
                     let class = class.value.trim();
@@ -550,15 +553,11 @@ impl Model {
                     continue;
                 }
                 // Asset arguments -> nodes (an asset argument may resolve to an actor by id).
-                let mut keys: Vec<Option<String>> = Vec::with_capacity(refs.len());
-                for (j, (fact, res)) in refs.iter().zip(r).enumerate() {
+                for ((fact, res), (_, written)) in refs.iter().zip(r).zip(ann.refs()) {
                     let key = entity(res)
                         .filter(|_| fact.kind == EntityKind::Asset)
                         .and_then(|e| Some((e, node_key(index, e)?)));
-                    let Some((e, key)) = key else {
-                        keys.push(None);
-                        continue;
-                    };
+                    let Some((e, key)) = key else { continue };
                     let info = m.nodes.entry(key.clone()).or_default();
                     match e.kind {
                         EntityKind::Asset => info.asset = true,
@@ -567,67 +566,65 @@ impl Model {
                         }
                     }
                     if info.spelling.is_none() {
-                        info.spelling = ann.refs().get(j).and_then(|(_, r)| match &r.form {
+                        info.spelling = match &written.form {
                             RefForm::Name { name, .. } => Some(name.value.clone()),
                             RefForm::Legacy { component, .. } => Some(component.value.clone()),
                             RefForm::Id(_) => None,
-                        });
+                        };
                     }
-                    m.per_file.entry(facts.path.clone()).or_default().insert(key.clone());
-                    keys.push(Some(key));
+                    m.per_file.entry(facts.path.clone()).or_default().insert(key);
                 }
-                let key_at = |j: usize| keys.get(j).cloned().flatten();
-                let threat_at = |j: usize| r.get(j).and_then(entity);
-                let mut note =
-                    |asset: usize, threat: usize, pick: fn(&mut NodeInfo) -> &mut BTreeSet<EntityKey>| {
-                        if let (Some(k), Some(t)) = (key_at(asset), threat_at(threat)) {
-                            pick(m.nodes.entry(k).or_default()).insert(t.clone());
-                        }
-                    };
+                // The node of an asset argument (as the loop above keyed it).
+                let key_of = |a: Arg| {
+                    a.entity().filter(|_| a.fact.kind == EntityKind::Asset).and_then(|e| node_key(index, e))
+                };
+                // The node and the threat of a relation that puts a threat on an asset.
+                let on_node = relation.and_then(|rel| {
+                    let (asset, threat) = rel.asset_and_threat()?;
+                    Some((key_of(asset)?, threat.entity()?))
+                });
+                let mut note = |pick: fn(&mut NodeInfo) -> &mut BTreeSet<EntityKey>| {
+                    if let Some((k, t)) = on_node.clone() {
+                        pick(m.nodes.entry(k).or_default()).insert(t.clone());
+                    }
+                };
                 // The node, the threat and the effective severity of an exposure or finding.
-                let rated = |asset: usize, threat: usize| {
-                    let (k, t) = (key_at(asset)?, threat_at(threat)?);
+                let rated = || {
+                    let (k, t) = on_node.clone()?;
                     Some((k, t.clone(), analysis.exposure_severity(facts, ann, Some(t))))
                 };
-                match &ann.body {
-                    Body::Exposes { .. } => {
+                match relation {
+                    Some(Relation::Exposure { .. }) => {
                         // Open or not is the analysis' one coverage rule.
                         if analysis.coverage(&facts.path, i).is_some_and(|c| c.is_open())
-                            && let Some((k, t, sev)) = rated(0, 1)
+                            && let Some((k, t, sev)) = rated()
                         {
                             keep_worst(m.nodes.entry(k).or_default().exposed_open.entry(t).or_default(), sev);
                         }
                     }
-                    Body::Confirmed { .. } => {
-                        if let Some((k, t, sev)) = rated(1, 0) {
+                    Some(Relation::Confirmation { .. }) => {
+                        if let Some((k, t, sev)) = rated() {
                             keep_worst(m.nodes.entry(k).or_default().confirmed.entry(t).or_default(), sev);
                         }
                     }
-                    Body::Mitigates { .. } => note(0, 1, |n| &mut n.mitigated),
-                    Body::Accepts { .. } => note(1, 0, |n| &mut n.accepted),
-                    Body::Transfers { .. } => note(1, 0, |n| &mut n.transferred),
-                    Body::Flows { two_way, mechanism, name, .. } => {
-                        if let (Some(from), Some(to)) = (key_at(0), key_at(1)) {
+                    Some(Relation::Mitigation { .. }) => note(|n| &mut n.mitigated),
+                    Some(Relation::Acceptance { .. }) => note(|n| &mut n.accepted),
+                    Some(Relation::Transfer { .. }) => note(|n| &mut n.transferred),
+                    Some(Relation::Flow { from, to, two_way, mechanism, name }) => {
+                        if let (Some(from), Some(to)) = (key_of(from), key_of(to)) {
                             let label = mechanism
-                                .as_ref()
                                 .or(ann.details.as_ref())
-                                .or(name.as_ref())
+                                .or(name)
                                 .map(|s| s.value.trim().to_string())
                                 .filter(|s| !s.is_empty());
-                            m.flows.push(RawFlow {
-                                file: facts.path.clone(),
-                                from,
-                                to,
-                                label,
-                                two_way: *two_way,
-                            });
+                            m.flows.push(RawFlow { file: facts.path.clone(), from, to, label, two_way });
                         }
                     }
-                    Body::Boundary { id, .. } => {
-                        if let (Some(a), Some(b)) = (key_at(0), key_at(1)) {
-                            let shown =
-                                |j: usize| ann.refs().get(j).map(|(_, r)| r.display()).unwrap_or_default();
-                            let sides = format!("{} | {}", shown(0), shown(1));
+                    Some(Relation::Boundary { a, b, id }) => {
+                        if let (Some(a), Some(b)) = (key_of(a), key_of(b))
+                            && let Body::Boundary { a: written_a, b: written_b, .. } = &ann.body
+                        {
+                            let sides = format!("{} | {}", written_a.display(), written_b.display());
                             let described =
                                 ann.description.as_ref().map(|d| d.value.trim()).filter(|d| !d.is_empty());
                             let (key, title) = match (id, described) {

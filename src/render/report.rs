@@ -24,10 +24,10 @@
 
 use super::dfd::{self, Dfd, ElementKind, Scope};
 use super::export::{Model, Stride};
-use crate::analysis::{Analysis, Summary};
+use crate::analysis::{Analysis, Arg, Relation, Summary};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::model::{EntityKey, ProjectIndex, Resolved};
-use crate::syntax::{Body, EntityKind, Severity};
+use crate::syntax::{EntityKind, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Options of the report writers.
@@ -202,17 +202,18 @@ impl Gather<'_, '_> {
         label.cloned().unwrap_or_else(|| self.model.name(e))
     }
 
-    /// The name of argument `j`: the entity's name ([`Self::name`]), else the text as written.
-    fn arg(&self, rel: &Rel<'_>, j: usize) -> Cell {
-        match rel.resolved.get(j) {
-            Some(Resolved::Entity(e)) => vec![Inline::Text(self.name(e))],
-            Some(Resolved::Dangling(_)) => {
-                let written = rel.ref_facts().get(j).map_or("?", |f| rel.facts.slice(f.range));
-                vec![text(written), Inline::Fixed(" (undefined)")]
-            }
-            Some(Resolved::External(e)) => vec![text(&e.key), Inline::Fixed(" (external)")],
-            None => Vec::new(),
+    /// The name of an argument: the entity's name ([`Self::name`]), else the text as written.
+    fn arg(&self, rel: &Rel<'_>, arg: Arg<'_>) -> Cell {
+        match arg.resolved {
+            Resolved::Entity(e) => vec![Inline::Text(self.name(e))],
+            Resolved::Dangling(_) => vec![text(rel.facts.slice(arg.range())), Inline::Fixed(" (undefined)")],
+            Resolved::External(e) => vec![text(&e.key), Inline::Fixed(" (external)")],
         }
+    }
+
+    /// [`Self::arg`] of an optional argument: an empty cell when it is not written.
+    fn optional_arg(&self, rel: &Rel<'_>, arg: Option<Arg<'_>>) -> Cell {
+        arg.map_or_else(Vec::new, |a| self.arg(rel, a))
     }
 
     /// The annotation's description, else its details, as a cell.
@@ -221,8 +222,8 @@ impl Gather<'_, '_> {
     }
 
     /// The effective severity (the analysis' rule) and the author's word when it differs.
-    fn severity(&self, rel: &Rel<'_>, threat: usize) -> (Option<Severity>, Option<String>) {
-        match self.model.analysis.exposure_severity(rel.facts, rel.ann, rel.entity(threat)) {
+    fn severity(&self, rel: &Rel<'_>, threat: Arg<'_>) -> (Option<Severity>, Option<String>) {
+        match self.model.analysis.exposure_severity(rel.facts, rel.ann, threat.entity()) {
             Some(s) => {
                 let word = (!s.word.eq_ignore_ascii_case(s.value.as_str())).then_some(s.word);
                 (Some(s.value), word)
@@ -234,9 +235,9 @@ impl Gather<'_, '_> {
     fn open_table(&self) -> Table {
         let mut rows: Vec<OpenRow> = Vec::new();
         for rel in &self.model.relations {
-            let (a, t, confirmed) = match &rel.ann.body {
-                Body::Exposes { .. } => (0, 1, false),
-                Body::Confirmed { .. } => (1, 0, true),
+            let (a, t, confirmed) = match rel.meaning {
+                Relation::Exposure { asset, threat } => (asset, threat, false),
+                Relation::Confirmation { threat, asset } => (asset, threat, true),
                 _ => continue,
             };
             if !confirmed {
@@ -278,7 +279,7 @@ impl Gather<'_, '_> {
     /// Mitigations through data handling. `dfd`: the whole project's diagram, whose legacy
     /// boundaries (no annotation of their own to list) join the trust-boundaries table.
     fn tables(&self, dfd: &Dfd) -> Vec<Table> {
-        let note = |s: &Option<crate::syntax::Spanned<String>>, rel: &Rel<'_>| match s {
+        let note = |s: Option<&crate::syntax::Spanned<String>>, rel: &Rel<'_>| match s {
             Some(n) => vec![text(&n.value)],
             None => Self::text(rel),
         };
@@ -287,11 +288,11 @@ impl Gather<'_, '_> {
             table(
                 "Mitigations",
                 vec!["Asset", "Threat", "Control", "Where", "Description"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Mitigates { control, .. } => Some(vec![
-                        self.arg(rel, 0),
-                        self.arg(rel, 1),
-                        if control.is_some() { self.arg(rel, 2) } else { Vec::new() },
+                self.collect(|rel| match rel.meaning {
+                    Relation::Mitigation { asset, threat, control } => Some(vec![
+                        self.arg(rel, asset),
+                        self.arg(rel, threat),
+                        self.optional_arg(rel, control),
                         Self::location(rel),
                         Self::text(rel),
                     ]),
@@ -301,13 +302,13 @@ impl Gather<'_, '_> {
             table(
                 "Acceptances",
                 vec!["Asset", "Threat", "Reason", "Where"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Accepts { .. } => {
+                self.collect(|rel| match rel.meaning {
+                    Relation::Acceptance { threat, asset } => {
                         let reason = match rel.description().or(rel.details()) {
                             Some(r) if !r.chars().all(is_blank) => vec![text(r)],
                             _ => vec![Inline::Strong("no reason given")],
                         };
-                        Some(vec![self.arg(rel, 1), self.arg(rel, 0), reason, Self::location(rel)])
+                        Some(vec![self.arg(rel, asset), self.arg(rel, threat), reason, Self::location(rel)])
                     }
                     _ => None,
                 }),
@@ -315,34 +316,32 @@ impl Gather<'_, '_> {
             table(
                 "Transfers",
                 vec!["Threat", "From", "To", "Where", "Description"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Transfers { from, .. } => {
-                        let (f, t) = if from.is_some() {
-                            (self.arg(rel, 1), self.arg(rel, 2))
-                        } else {
-                            (Vec::new(), self.arg(rel, 1))
-                        };
-                        Some(vec![self.arg(rel, 0), f, t, Self::location(rel), Self::text(rel)])
-                    }
+                self.collect(|rel| match rel.meaning {
+                    Relation::Transfer { threat, from, to } => Some(vec![
+                        self.arg(rel, threat),
+                        self.optional_arg(rel, from),
+                        self.arg(rel, to),
+                        Self::location(rel),
+                        Self::text(rel),
+                    ]),
                     _ => None,
                 }),
             ),
             table(
                 "Data flows",
                 vec!["From", "To", "Mechanism", "Where"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Flows { two_way, mechanism, name, .. } => {
+                self.collect(|rel| match rel.meaning {
+                    Relation::Flow { from, to, two_way, mechanism, name } => {
                         let mech = mechanism
-                            .as_ref()
                             .map(|m| m.value.as_str())
                             .or(rel.details())
-                            .or(name.as_ref().map(|n| n.value.as_str()))
+                            .or(name.map(|n| n.value.as_str()))
                             .unwrap_or("");
-                        let mut to = self.arg(rel, 1);
-                        if *two_way {
+                        let mut to = self.arg(rel, to);
+                        if two_way {
                             to.push(Inline::Fixed(" (two-way)"));
                         }
-                        Some(vec![self.arg(rel, 0), to, vec![text(mech)], Self::location(rel)])
+                        Some(vec![self.arg(rel, from), to, vec![text(mech)], Self::location(rel)])
                     }
                     _ => None,
                 }),
@@ -350,11 +349,11 @@ impl Gather<'_, '_> {
             table(
                 "Trust boundaries",
                 vec!["Boundary", "Outside", "Inside", "Where", "Description"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Boundary { id, .. } => Some(vec![
-                        id.as_ref().map(|i| vec![Inline::Text(format!("#{}", i.value))]).unwrap_or_default(),
-                        self.arg(rel, 0),
-                        self.arg(rel, 1),
+                self.collect(|rel| match rel.meaning {
+                    Relation::Boundary { a, b, id } => Some(vec![
+                        id.map(|i| vec![Inline::Text(format!("#{}", i.value))]).unwrap_or_default(),
+                        self.arg(rel, a),
+                        self.arg(rel, b),
                         Self::location(rel),
                         Self::text(rel),
                     ]),
@@ -367,9 +366,9 @@ impl Gather<'_, '_> {
             table(
                 "Assumptions",
                 vec!["Asset", "Assumption", "Where"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Assumes { note: n, .. } => {
-                        Some(vec![self.arg(rel, 0), note(n, rel), Self::location(rel)])
+                self.collect(|rel| match rel.meaning {
+                    Relation::Assumption { asset, note: n } => {
+                        Some(vec![self.arg(rel, asset), note(n, rel), Self::location(rel)])
                     }
                     _ => None,
                 }),
@@ -377,9 +376,9 @@ impl Gather<'_, '_> {
             table(
                 "Audits and reviews",
                 vec!["Asset", "Note", "Where"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Audit { note: n, .. } => {
-                        Some(vec![self.arg(rel, 0), note(n, rel), Self::location(rel)])
+                self.collect(|rel| match rel.meaning {
+                    Relation::Audit { asset, note: n } => {
+                        Some(vec![self.arg(rel, asset), note(n, rel), Self::location(rel)])
                     }
                     _ => None,
                 }),
@@ -387,9 +386,9 @@ impl Gather<'_, '_> {
             table(
                 "Ownership",
                 vec!["Asset", "Owner", "Where"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Owns { owner, .. } => {
-                        Some(vec![self.arg(rel, 0), vec![text(&owner.value)], Self::location(rel)])
+                self.collect(|rel| match rel.meaning {
+                    Relation::Ownership { owner, asset } => {
+                        Some(vec![self.arg(rel, asset), vec![text(&owner.value)], Self::location(rel)])
                     }
                     _ => None,
                 }),
@@ -397,9 +396,9 @@ impl Gather<'_, '_> {
             table(
                 "Data handling",
                 vec!["Asset", "Data classification", "Where"],
-                self.collect(|rel| match &rel.ann.body {
-                    Body::Handles { class, .. } => {
-                        Some(vec![self.arg(rel, 0), vec![text(&class.value)], Self::location(rel)])
+                self.collect(|rel| match rel.meaning {
+                    Relation::Handling { class, asset } => {
+                        Some(vec![self.arg(rel, asset), vec![text(&class.value)], Self::location(rel)])
                     }
                     _ => None,
                 }),
@@ -412,13 +411,11 @@ impl Gather<'_, '_> {
         let mut recorded: BTreeMap<String, BTreeSet<Stride>> = BTreeMap::new();
         let mut unclassified: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for rel in &self.model.relations {
-            let (a, t) = match &rel.ann.body {
-                Body::Exposes { .. } | Body::Mitigates { .. } => (0, 1),
-                Body::Confirmed { .. } | Body::Accepts { .. } => (1, 0),
-                Body::Transfers { from: Some(_), .. } => (1, 0),
-                _ => continue,
-            };
-            let (Some(asset), Some(threat)) = (rel.entity(a), rel.entity(t)) else { continue };
+            // A transfer records its threat on the asset it transfers from, when it names one.
+            if let Relation::Transfer { from: None, .. } = rel.meaning {
+                continue;
+            }
+            let Some((asset, threat)) = rel.asset_and_threat() else { continue };
             if threat.kind != EntityKind::Threat {
                 continue;
             }

@@ -14,7 +14,7 @@
 //! - ThreatSpec 0.1 annotations (`@connects @b:@c to @d:@e`) can be rewritten to GAL
 //!   (`@flows B.C -> D.E`).
 
-use super::super::Analysis;
+use super::super::{Analysis, Relation};
 use crate::diagnostic::{Code, Diagnostic, Edit};
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::{Annotation, Body, Dialect, EntityKind, Ref, RefForm};
@@ -164,11 +164,10 @@ fn cover_exposure(facts: &FileFacts, d: &Diagnostic, i: usize, dialect: WriteDia
     let Some((a, ann)) = facts.annotations().iter().enumerate().find(|(_, a)| a.range == d.range) else {
         return Vec::new();
     };
-    if !matches!(ann.body, Body::Exposes { .. }) {
+    let Some(Relation::Exposure { asset, threat }) = Relation::of_facts(facts, a) else {
         return Vec::new();
-    }
-    let asset = facts.slice(facts.refs[a][0].range);
-    let threat = facts.slice(facts.refs[a][1].range);
+    };
+    let (asset, threat) = (facts.slice(asset.range), facts.slice(threat.range));
     let gal = match dialect {
         WriteDialect::Auto => ann.dialect == Dialect::Gal,
         WriteDialect::Gal => true,

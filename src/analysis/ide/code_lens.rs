@@ -5,9 +5,9 @@
 //! One pass over the project's resolved references per request, so the cost is linear in the
 //! project however many definitions the file holds.
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, Relation};
 use crate::model::{EntityKey, ProjectIndex, Resolved};
-use crate::syntax::{Body, EntityKind};
+use crate::syntax::EntityKind;
 use crate::text::TextRange;
 use rustc_hash::FxHashMap;
 
@@ -40,8 +40,8 @@ pub fn code_lenses(index: &ProjectIndex, analysis: &Analysis, file: &str) -> Vec
                     counts.entry(e).or_default().references += 1;
                 }
             }
-            if let (Body::Exposes { .. }, [Resolved::Entity(asset), Resolved::Entity(threat), ..]) =
-                (&ann.body, results.as_slice())
+            if let Some(Relation::Exposure { asset, threat }) = Relation::resolved(ann, refs, results)
+                && let (Resolved::Entity(asset), Resolved::Entity(threat)) = (asset.resolved, threat.resolved)
                 && analysis.coverage(&other.path, i).is_some_and(|c| c.is_open())
             {
                 counts.entry(asset).or_default().open_exposures += 1;

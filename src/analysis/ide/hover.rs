@@ -21,7 +21,7 @@
 //! [`MAX_ITEMS`] entries with a count of the rest.
 
 use super::navigation::{declaration_sites, display_name, target_at};
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, Arg, Relation};
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
 use crate::text::{self, TextRange};
@@ -220,7 +220,7 @@ impl Status {
         let mut mitigations = 0usize;
         let mut validations = 0usize;
         let target = Resolved::Entity(entity.clone());
-        let is = |r: Option<&Resolved>| r == Some(&target);
+        let is = |a: Arg| a.resolved == &target;
         for (file_no, facts) in index.files().enumerate() {
             let computed;
             let all = match analysis.resolved.get(&facts.path) {
@@ -236,92 +236,90 @@ impl Status {
             };
             for (i, ann) in facts.annotations().iter().enumerate() {
                 let r = &all[i];
-                let refs = &facts.refs[i];
                 let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
                     if entity.kind == EntityKind::Boundary && id.value == entity.key);
                 if !bounded && !r.iter().any(|x| x == &target) {
                     continue;
                 }
+                let Some(relation) = Relation::resolved(ann, &facts.refs[i], r) else { continue };
                 let at = (file_no, ann.range.start());
                 let here = place(index, &facts.path, ann.range.start());
-                let arg = |n: usize| refs.get(n).map_or_else(String::new, |f| written(facts, f));
+                let arg = |a: Arg| written(facts, a.fact);
                 let mut push = |text: String| items.push(Item { at, text });
-                match (&ann.body, entity.kind) {
-                    (Body::Describe { text, .. }, _) => push_unique(descriptions, text.value.clone()),
-                    (Body::Exposes { .. }, EntityKind::Threat) if is(r.get(1)) => {
+                let by =
+                    |control: Option<Arg>| control.map_or_else(String::new, |c| format!(" by {}", arg(c)));
+                match (relation, entity.kind) {
+                    (Relation::Description { text, .. }, _) => push_unique(descriptions, text.value.clone()),
+                    (Relation::Exposure { asset, threat }, EntityKind::Threat) if is(threat) => {
                         exposures += 1;
                         if !covered(analysis, facts, i) {
                             open += 1;
-                            push(format!("**open** on {} (unmitigated) at {here}", arg(0)));
+                            push(format!("**open** on {} (unmitigated) at {here}", arg(asset)));
                         }
                     }
-                    (Body::Exposes { .. }, EntityKind::Asset) if is(r.first()) => {
+                    (Relation::Exposure { asset, threat }, EntityKind::Asset) if is(asset) => {
                         exposures += 1;
                         if covered(analysis, facts, i) {
-                            push(format!("exposed to {} (covered) at {here}", arg(1)));
+                            push(format!("exposed to {} (covered) at {here}", arg(threat)));
                         } else {
                             open += 1;
-                            push(format!("**open**: exposed to {} (unmitigated) at {here}", arg(1)));
+                            push(format!("**open**: exposed to {} (unmitigated) at {here}", arg(threat)));
                         }
                     }
-                    (Body::Confirmed { .. }, EntityKind::Threat) if is(r.first()) => {
-                        push(format!("**confirmed** on {} at {here}", arg(1)))
+                    (Relation::Confirmation { threat, asset }, EntityKind::Threat) if is(threat) => {
+                        push(format!("**confirmed** on {} at {here}", arg(asset)))
                     }
-                    (Body::Confirmed { .. }, EntityKind::Asset) if is(r.get(1)) => {
-                        push(format!("**confirmed** {} at {here}", arg(0)))
+                    (Relation::Confirmation { threat, asset }, EntityKind::Asset) if is(asset) => {
+                        push(format!("**confirmed** {} at {here}", arg(threat)))
                     }
-                    (Body::Mitigates { control, .. }, EntityKind::Threat) if is(r.get(1)) => {
+                    (Relation::Mitigation { asset, threat, control }, EntityKind::Threat) if is(threat) => {
                         mitigations += 1;
-                        let by = if control.is_some() { format!(" by {}", arg(2)) } else { String::new() };
-                        push(format!("mitigated on {}{by} at {here}", arg(0)))
+                        push(format!("mitigated on {}{} at {here}", arg(asset), by(control)))
                     }
-                    (Body::Mitigates { control, .. }, EntityKind::Asset) if is(r.first()) => {
+                    (Relation::Mitigation { asset, threat, control }, EntityKind::Asset) if is(asset) => {
                         mitigations += 1;
-                        let by = if control.is_some() { format!(" by {}", arg(2)) } else { String::new() };
-                        push(format!("mitigated against {}{by} at {here}", arg(1)))
+                        push(format!("mitigated against {}{} at {here}", arg(threat), by(control)))
                     }
-                    (Body::Mitigates { .. }, EntityKind::Control) if is(r.get(2)) => {
+                    (Relation::Mitigation { asset, threat, control: Some(control) }, EntityKind::Control)
+                        if is(control) =>
+                    {
                         mitigations += 1;
-                        push(format!("mitigates {} on {} at {here}", arg(1), arg(0)))
+                        push(format!("mitigates {} on {} at {here}", arg(threat), arg(asset)))
                     }
-                    (Body::Accepts { .. }, EntityKind::Threat) if is(r.first()) => {
-                        push(format!("accepted on {} at {here}", arg(1)))
+                    (Relation::Acceptance { threat, asset }, EntityKind::Threat) if is(threat) => {
+                        push(format!("accepted on {} at {here}", arg(asset)))
                     }
-                    (Body::Accepts { .. }, EntityKind::Asset) if is(r.get(1)) => {
-                        push(format!("accepts {} at {here}", arg(0)))
+                    (Relation::Acceptance { threat, asset }, EntityKind::Asset) if is(asset) => {
+                        push(format!("accepts {} at {here}", arg(threat)))
                     }
-                    (Body::Transfers { from, .. }, EntityKind::Threat) if is(r.first()) => {
-                        let text = if from.is_some() {
-                            format!("transferred from {} to {} at {here}", arg(1), arg(2))
-                        } else {
-                            format!("transferred to {} at {here}", arg(1))
-                        };
-                        push(text)
+                    (Relation::Transfer { threat, from, to }, EntityKind::Threat) if is(threat) => {
+                        push(match from {
+                            Some(from) => format!("transferred from {} to {} at {here}", arg(from), arg(to)),
+                            None => format!("transferred to {} at {here}", arg(to)),
+                        })
                     }
-                    (Body::Transfers { .. }, EntityKind::Asset) if r[1..].iter().any(|x| x == &target) => {
-                        push(format!("transfer of {} at {here}", arg(0)))
+                    (Relation::Transfer { threat, from, to }, EntityKind::Asset)
+                        if from.is_some_and(is) || is(to) =>
+                    {
+                        push(format!("transfer of {} at {here}", arg(threat)))
                     }
-                    (Body::Validates { .. }, EntityKind::Control) if is(r.first()) => {
+                    (Relation::Validation { control, asset }, EntityKind::Control) if is(control) => {
                         validations += 1;
-                        push(format!("validated for {} at {here}", arg(1)))
+                        push(format!("validated for {} at {here}", arg(asset)))
                     }
-                    (Body::Validates { .. }, EntityKind::Asset) if is(r.get(1)) => {
-                        push(format!("control {} validated at {here}", arg(0)))
+                    (Relation::Validation { control, asset }, EntityKind::Asset) if is(asset) => {
+                        push(format!("control {} validated at {here}", arg(control)))
                     }
-                    (Body::Entitles { capability, .. }, EntityKind::Actor) if is(r.first()) => {
-                        let on = match &ann.body {
-                            Body::Entitles { asset: Some(_), .. } => format!(" on {}", arg(1)),
-                            _ => String::new(),
-                        };
+                    (Relation::Entitlement { actor, capability, asset, .. }, EntityKind::Actor)
+                        if is(actor) =>
+                    {
+                        let on = asset.map_or_else(String::new, |a| format!(" on {}", arg(a)));
                         push(format!("entitled to {}{on} at {here}", escape_markdown(&capability.value)))
                     }
+                    (Relation::Boundary { a, b, .. }, _) if bounded => {
+                        push(format!("between {} and {} at {here}", arg(a), arg(b)))
+                    }
                     _ => {}
-                }
-                if let Body::Boundary { id: Some(id), .. } = &ann.body
-                    && entity.kind == EntityKind::Boundary
-                    && id.value == entity.key
-                {
-                    push(format!("between {} and {} at {here}", arg(0), arg(1)));
                 }
             }
         }

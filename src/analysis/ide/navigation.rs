@@ -25,6 +25,7 @@ pub use super::rename::{prepare_rename, rename};
 pub use super::symbols::{Symbol, SymbolKind, document_symbols, workspace_symbols};
 
 use super::{Location, occurrences, ref_at};
+use crate::analysis::Relation;
 use crate::model::{EntityKey, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, RefForm};
 use crate::text::TextRange;
@@ -99,9 +100,9 @@ pub(crate) fn target_at(index: &ProjectIndex, file: &str, offset: usize) -> Opti
                 });
             }
             Body::Alias { name, .. } if name.range.touches(offset) => {
-                let fact = facts.refs[i].first()?;
+                let Relation::Alias { target, .. } = Relation::of_facts(facts, i)? else { return None };
                 return Some(Target {
-                    resolved: index.resolve(fact),
+                    resolved: index.resolve(target),
                     range: name.range,
                     text: facts.slice(name.range).to_string(),
                     spelling: Spelling::Alias,

@@ -17,6 +17,7 @@
 //!   the id: exact, then prefix, then substring, then subsequence matches; shorter names first
 //!   within a tier; at most [`MAX_WORKSPACE_SYMBOLS`].
 
+use crate::analysis::Relation;
 use crate::diagnostic::FilePath;
 use crate::model::names::ancestors;
 use crate::model::{FileFacts, ProjectIndex};
@@ -113,7 +114,9 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
     };
     match &ann.body {
         Body::Define { kind, target } => {
-            let fact = refs.first()?;
+            let Relation::Definition { entity: fact, .. } = Relation::of_facts(facts, i)? else {
+                return None;
+            };
             let name = match &target.form {
                 RefForm::Name { name, .. } => name.value.clone(),
                 _ => facts.slice(target.range).to_string(),
@@ -134,8 +137,11 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
             Some((symbol(name, detail, SymbolKind::of(*kind), fact.name_range), key))
         }
         Body::Alias { kind, target, name } => {
-            let key = match (refs.first().map(|f| &f.lookup), kind) {
-                (Some(crate::model::Lookup::Legacy(path)), EntityKind::Asset) => Some(path.clone()),
+            let key = match (Relation::of_facts(facts, i), kind) {
+                (Some(Relation::Alias { target: fact, .. }), EntityKind::Asset) => match &fact.lookup {
+                    crate::model::Lookup::Legacy(path) => Some(path.clone()),
+                    _ => None,
+                },
                 _ => None,
             };
             let detail = Some(facts.slice(target.range).to_string());

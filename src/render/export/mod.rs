@@ -37,11 +37,11 @@ pub mod threat_composer;
 pub mod threat_dragon;
 pub mod threatspec;
 
-use crate::analysis::{Analysis, CoverKind};
+use crate::analysis::{self, Analysis, CoverKind};
 use crate::diagnostic::FilePath;
 use crate::model::names::{path_key, threatspec_slug};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
-use crate::syntax::{Annotation, Body, EntityKind, Severity};
+use crate::syntax::{Annotation, EntityKind, Severity};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -107,7 +107,10 @@ pub struct Relation<'a> {
     pub ann: &'a Annotation,
     /// Index of the annotation in its file.
     pub index: usize,
+    /// Every argument's resolution, in source order.
     pub resolved: &'a [Resolved],
+    /// What the annotation says, each argument by its role.
+    pub meaning: analysis::Relation<'a>,
 }
 
 impl<'a> Relation<'a> {
@@ -132,9 +135,11 @@ impl<'a> Relation<'a> {
     pub fn ref_facts(&self) -> &'a [crate::model::RefFact] {
         self.facts.refs.get(self.index).map(Vec::as_slice).unwrap_or(&[])
     }
-    /// The entity of argument `j`, unless it dangles.
-    pub fn entity(&self, j: usize) -> Option<&'a EntityKey> {
-        self.resolved.get(j)?.entity()
+    /// The asset and the threat of a relation that puts a threat on an asset, when both
+    /// resolve ([`analysis::Relation::asset_and_threat`]).
+    pub fn asset_and_threat(&self) -> Option<(&'a EntityKey, &'a EntityKey)> {
+        let (asset, threat) = self.meaning.asset_and_threat()?;
+        Some((asset.entity()?, threat.entity()?))
     }
     pub fn description(&self) -> Option<&'a str> {
         self.ann.description.as_ref().map(|d| d.value.as_str())
@@ -182,36 +187,36 @@ impl<'a> Model<'a> {
             let Some(per_file) = analysis.resolved.get(&facts.path) else { continue };
             for (i, ann) in facts.annotations().iter().enumerate() {
                 let resolved = per_file.get(i).map(Vec::as_slice).unwrap_or(&[]);
-                if resolved.is_empty() {
+                let Some(meaning) = analysis::Relation::resolved(ann, &facts.refs[i], resolved) else {
                     continue;
-                }
-                let rel = Relation { facts, ann, index: i, resolved };
-                for (j, _) in resolved.iter().enumerate() {
-                    let Some(e) = rel.entity(j) else { continue };
+                };
+                let rel = Relation { facts, ann, index: i, resolved, meaning };
+                for e in resolved.iter().filter_map(Resolved::entity) {
                     let info = entities.entry(e.clone()).or_default();
                     if e.kind == EntityKind::Threat {
                         info.refs.extend(rel.refs().map(str::to_string));
                     }
-                    let defining = match &ann.body {
-                        Body::Define { .. } | Body::Alias { .. } => j == 0,
-                        _ => false,
-                    };
-                    if defining {
-                        info.refs.extend(rel.refs().map(str::to_string));
-                        if info.description.is_none() {
-                            info.description = rel.description().map(str::to_string);
-                        }
-                        if info.severity.is_none() {
-                            info.severity = ann.severity.as_ref().map(|s| s.value);
-                        }
-                        if info.defined_at.is_none() {
-                            info.defined_at = Some((facts.path.clone(), rel.line()));
-                        }
-                    }
-                    if let Body::Describe { text, .. } = &ann.body
+                    if let analysis::Relation::Description { text, .. } = meaning
                         && info.description.is_none()
                     {
                         info.description = Some(text.value.clone());
+                    }
+                }
+                // What a definition (or legacy alias) says about the entity it defines.
+                if let analysis::Relation::Definition { entity: defined, .. }
+                | analysis::Relation::Alias { target: defined, .. } = meaning
+                    && let Some(e) = defined.entity()
+                {
+                    let info = entities.entry(e.clone()).or_default();
+                    info.refs.extend(rel.refs().map(str::to_string));
+                    if info.description.is_none() {
+                        info.description = rel.description().map(str::to_string);
+                    }
+                    if info.severity.is_none() {
+                        info.severity = ann.severity.as_ref().map(|s| s.value);
+                    }
+                    if info.defined_at.is_none() {
+                        info.defined_at = Some((facts.path.clone(), rel.line()));
                     }
                 }
                 relations.push(rel);
@@ -289,20 +294,15 @@ impl<'a> Model<'a> {
     pub fn threat_status(&self) -> BTreeMap<(EntityKey, EntityKey), ThreatState> {
         let mut out: BTreeMap<(EntityKey, EntityKey), ThreatState> = BTreeMap::new();
         for rel in &self.relations {
-            let (a, t) = match &rel.ann.body {
-                Body::Exposes { .. } | Body::Mitigates { .. } => (0, 1),
-                Body::Confirmed { .. } | Body::Accepts { .. } | Body::Transfers { .. } => (1, 0),
-                _ => continue,
-            };
-            let (Some(asset), Some(threat)) = (rel.entity(a), rel.entity(t)) else { continue };
+            let Some((asset, threat)) = rel.asset_and_threat() else { continue };
             if threat.kind != EntityKind::Threat {
                 continue;
             }
-            let state = match &rel.ann.body {
-                Body::Confirmed { .. } => ThreatState::Open,
-                Body::Exposes { .. } => self.exposure_state(rel).unwrap_or(ThreatState::Open),
-                Body::Mitigates { .. } => ThreatState::Mitigated,
-                Body::Accepts { .. } => ThreatState::Accepted,
+            let state = match rel.meaning {
+                analysis::Relation::Confirmation { .. } => ThreatState::Open,
+                analysis::Relation::Exposure { .. } => self.exposure_state(rel).unwrap_or(ThreatState::Open),
+                analysis::Relation::Mitigation { .. } => ThreatState::Mitigated,
+                analysis::Relation::Acceptance { .. } => ThreatState::Accepted,
                 _ => ThreatState::Transferred,
             };
             let slot = out.entry((asset.clone(), threat.clone())).or_insert(state);

@@ -22,8 +22,9 @@
 //! the schema's length limits.
 
 use super::{ExportOptions, Model, ThreatState, entity_text, object, truncate, uuid_for};
+use crate::analysis::Relation;
 use crate::model::EntityKey;
-use crate::syntax::{Body, EntityKind, Severity};
+use crate::syntax::{EntityKind, Severity};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,8 +39,8 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
     // Threat -> actors entitled around it.
     let mut actors: BTreeMap<EntityKey, BTreeSet<String>> = BTreeMap::new();
     for rel in &model.relations {
-        if let Body::Entitles { threat: Some(_), .. } = &rel.ann.body
-            && let (Some(actor), Some(threat)) = (rel.entity(0), rel.entity(rel.resolved.len() - 1))
+        if let Relation::Entitlement { actor, threat: Some(threat), .. } = rel.meaning
+            && let (Some(actor), Some(threat)) = (actor.entity(), threat.entity())
             && threat.kind == EntityKind::Threat
         {
             actors.entry(threat.clone()).or_default().insert(model.name(actor));
@@ -111,10 +112,10 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
     let mut assumptions = Vec::new();
     let mut assumption_links: BTreeSet<(String, String)> = BTreeSet::new();
     for rel in &model.relations {
-        match &rel.ann.body {
-            Body::Mitigates { control, .. } => {
-                let Some(threat) = rel.entity(1) else { continue };
-                let (id, content) = match control.as_ref().and_then(|_| rel.entity(2)) {
+        match rel.meaning {
+            Relation::Mitigation { threat, control, .. } => {
+                let Some(threat) = threat.entity() else { continue };
+                let (id, content) = match control.and_then(|c| c.entity()) {
                     Some(c) => {
                         let name = model.name(c);
                         let content = match model.info(c).and_then(|i| i.description.as_deref()) {
@@ -137,8 +138,8 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
                     links.insert((id, threat_id(threat)));
                 }
             }
-            Body::Assumes { note, .. } => {
-                let Some(asset) = rel.entity(0) else { continue };
+            Relation::Assumption { asset, note } => {
+                let Some(asset) = asset.entity() else { continue };
                 let at = format!("{}:{}", rel.file(), rel.line());
                 let note =
                     note.as_ref().map(|n| n.value.as_str()).or(rel.description()).unwrap_or("(no note)");

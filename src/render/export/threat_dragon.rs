@@ -21,9 +21,10 @@
 use super::{
     ExportOptions, Model, ThreatState, entity_text, export_description, object, severity_title, uuid_for,
 };
+use crate::analysis::Relation;
 use crate::model::EntityKey;
 use crate::render::dfd::{self, ElementKind, Scope};
-use crate::syntax::{Body, EntityKind, Severity};
+use crate::syntax::{EntityKind, Severity};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -232,36 +233,37 @@ fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>>
     let mut severities: BTreeMap<(String, EntityKey), Severity> = BTreeMap::new();
     for rel in &model.relations {
         let at = format!("{}:{}", rel.file(), rel.line());
-        let (a, t) = match &rel.ann.body {
-            Body::Exposes { .. } | Body::Mitigates { .. } => (0, 1),
-            Body::Confirmed { .. } | Body::Accepts { .. } | Body::Transfers { .. } => (1, 0),
-            _ => continue,
-        };
-        let (Some(asset), Some(threat)) = (rel.entity(a), rel.entity(t)) else { continue };
+        let Some((asset, threat)) = rel.asset_and_threat() else { continue };
         let key = (asset.key.clone(), threat.clone());
-        if matches!(rel.ann.body, Body::Exposes { .. } | Body::Confirmed { .. })
+        if matches!(rel.meaning, Relation::Exposure { .. } | Relation::Confirmation { .. })
             && let Some(sev) = model.analysis.exposure_severity(rel.facts, rel.ann, Some(threat))
         {
             let slot = severities.entry(key.clone()).or_insert(sev.value);
             *slot = (*slot).max(sev.value);
         }
         let desc = rel.description().map(|d| format!(": {d}")).unwrap_or_default();
-        match &rel.ann.body {
-            Body::Exposes { .. } => places.entry(key).or_default().push(format!("exposed at {at}{desc}")),
-            Body::Confirmed { .. } => places.entry(key).or_default().push(format!("confirmed at {at}{desc}")),
-            Body::Mitigates { control, .. } => {
+        match rel.meaning {
+            Relation::Exposure { .. } => {
+                places.entry(key).or_default().push(format!("exposed at {at}{desc}"))
+            }
+            Relation::Confirmation { .. } => {
+                places.entry(key).or_default().push(format!("confirmed at {at}{desc}"))
+            }
+            Relation::Mitigation { control, .. } => {
                 let by = control
-                    .as_ref()
-                    .and_then(|_| rel.entity(2))
+                    .and_then(|c| c.entity())
                     .map(|c| format!("mitigated by {}", model.name(c)))
                     .unwrap_or_else(|| "mitigated".to_string());
                 notes.entry(key).or_default().push(format!("{by} ({at}){desc}"));
             }
-            Body::Accepts { .. } => notes.entry(key).or_default().push(format!("accepted ({at}){desc}")),
-            _ => {
-                let to = rel.entity(rel.resolved.len() - 1).map(|e| model.name(e)).unwrap_or_default();
+            Relation::Acceptance { .. } => {
+                notes.entry(key).or_default().push(format!("accepted ({at}){desc}"))
+            }
+            Relation::Transfer { to, .. } => {
+                let to = to.entity().map(|e| model.name(e)).unwrap_or_default();
                 notes.entry(key).or_default().push(format!("transferred to {to} ({at}){desc}"));
             }
+            _ => {}
         }
     }
     let mut out: BTreeMap<String, Vec<(ThreatState, Value)>> = BTreeMap::new();

@@ -18,6 +18,7 @@
 //! when the model does.
 
 use super::{Model, Relation, entity_text, object, uuid_for};
+use crate::analysis::{Arg, Relation as Meaning};
 use crate::syntax::{Body, EntityKind};
 use serde_json::{Map, Value, json};
 
@@ -35,64 +36,59 @@ pub fn render(model: &Model) -> Vec<(&'static str, Value)> {
     ];
     let mut unspecified_control = false;
     for rel in &model.relations {
-        let id = |j: usize| rel.entity(j).map(|e| model.threatspec_id(e));
+        let id = |a: Arg| a.entity().map(|e| model.threatspec_id(e));
         let text = |s: Option<&str>| s.unwrap_or("").to_string();
         let details = text(rel.details().or(rel.description()));
-        let item = match &rel.ann.body {
-            Body::Mitigates { control, .. } => {
+        let item = match rel.meaning {
+            Meaning::Mitigation { asset, threat, control } => {
                 let control = match control {
-                    Some(_) => id(2),
+                    Some(c) => id(c),
                     None => {
                         unspecified_control = true;
                         Some("#unspecified_control".to_string())
                     }
                 };
-                let (Some(c), Some(a), Some(t)) = (control, id(0), id(1)) else { continue };
+                let (Some(c), Some(a), Some(t)) = (control, id(asset), id(threat)) else { continue };
                 Some((0, json!({"control": c, "threat": t, "component": a})))
             }
-            Body::Exposes { .. } => {
-                let (Some(a), Some(t)) = (id(0), id(1)) else { continue };
+            Meaning::Exposure { asset, threat } | Meaning::Confirmation { threat, asset } => {
+                let (Some(a), Some(t)) = (id(asset), id(threat)) else { continue };
                 Some((1, json!({"threat": t, "component": a, "details": details})))
             }
-            Body::Confirmed { .. } => {
-                let (Some(t), Some(a)) = (id(0), id(1)) else { continue };
-                Some((1, json!({"threat": t, "component": a, "details": details})))
-            }
-            Body::Transfers { from, .. } => {
-                let (t, src, dst) = match from {
-                    Some(_) => (id(0), id(1), id(2)),
-                    None => (id(0), id(1), id(1)),
+            Meaning::Transfer { threat, from, to } => {
+                // ThreatSpec 0.1's `@transfers T to A` names one component for both ends.
+                let (Some(t), Some(s), Some(d)) = (id(threat), id(from.unwrap_or(to)), id(to)) else {
+                    continue;
                 };
-                let (Some(t), Some(s), Some(d)) = (t, src, dst) else { continue };
                 Some((
                     2,
                     json!({"threat": t, "source_component": s, "destination_component": d, "details": details}),
                 ))
             }
-            Body::Accepts { .. } => {
-                let (Some(t), Some(a)) = (id(0), id(1)) else { continue };
+            Meaning::Acceptance { threat, asset } => {
+                let (Some(t), Some(a)) = (id(threat), id(asset)) else { continue };
                 Some((3, json!({"threat": t, "component": a, "details": details})))
             }
-            Body::Flows { two_way, mechanism, name, .. } => {
-                let (Some(s), Some(d)) = (id(0), id(1)) else { continue };
+            Meaning::Flow { from, to, two_way, mechanism, name } => {
+                let (Some(s), Some(d)) = (id(from), id(to)) else { continue };
                 let details = rel
                     .details()
-                    .or(mechanism.as_ref().map(|m| m.value.as_str()))
-                    .or(name.as_ref().map(|m| m.value.as_str()))
+                    .or(mechanism.map(|m| m.value.as_str()))
+                    .or(name.map(|m| m.value.as_str()))
                     .unwrap_or("");
-                let direction = if *two_way { "with" } else { "to" };
+                let direction = if two_way { "with" } else { "to" };
                 Some((
                     4,
                     json!({"source_component": s, "destination_component": d, "direction": direction, "details": details}),
                 ))
             }
-            Body::Audit { note, .. } => {
-                let Some(a) = id(0) else { continue };
-                let details = note.as_ref().map(|n| n.value.clone()).unwrap_or(details);
+            Meaning::Audit { asset, note } => {
+                let Some(a) = id(asset) else { continue };
+                let details = note.map(|n| n.value.clone()).unwrap_or(details);
                 Some((5, json!({"component": a, "details": details})))
             }
-            Body::Validates { .. } => {
-                let (Some(c), Some(a)) = (id(0), id(1)) else { continue };
+            Meaning::Validation { control, asset } => {
+                let (Some(c), Some(a)) = (id(control), id(asset)) else { continue };
                 Some((6, json!({"component": a, "control": c})))
             }
             _ => None,
