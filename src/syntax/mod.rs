@@ -1,11 +1,13 @@
 //! Syntax: from a file's text to annotations, with exact ranges. Pure functions of text.
 //!
 //! Owns: the language registry ([`language`]), tree-sitter comment extraction ([`comments`]),
-//! merge-conflict markers ([`conflicts`]), the fast comment lexer that stands in for a full parse where it provably agrees with
-//! tree-sitter ([`lexer`]), `x-threatspec` keys in YAML/JSON ([`embedded`]), the literal
-//! prefilter ([`prefilter`]), the verb table ([`verbs`]), the edit distance of every "did you
-//! mean" ([`edit_distance`]), the one parser for all three dialects ([`parser`]) and the
-//! definition a comment sits in ([`symbols`], for the `coverage.scope: symbol` setting).
+//! merge-conflict markers ([`conflicts`]), the fast comment lexer that stands in for a full
+//! parse where it provably agrees with tree-sitter ([`lexer`]), `x-threatspec` keys in
+//! YAML/JSON ([`embedded`]), the literal prefilter ([`prefilter`]), the verb table
+//! ([`verbs`]), the verb grammar written once as data ([`grammar`]: slots, keywords, kinds),
+//! the edit distance of every "did you mean" ([`edit_distance`]), the one parser for all three
+//! dialects ([`parser`]) and the definition a comment sits in ([`symbols`], for the
+//! `coverage.scope: symbol` setting).
 //!
 //! Must never: do I/O, resolve references across files, or fail. Parsing returns what it
 //! understood plus [`SyntaxError`]s; a broken line never hides the lines after it.
@@ -19,6 +21,7 @@ pub mod comments;
 pub mod conflicts;
 pub mod edit_distance;
 pub mod embedded;
+pub mod grammar;
 pub mod language;
 pub mod lexer;
 pub mod parser;

@@ -44,8 +44,8 @@
 //! one `resource-limit` error, so what was not read is never silent.
 
 use super::ast::*;
-use super::verbs;
 use super::{CandidateLine, ParsedFile, SyntaxError};
+use super::{grammar, verbs};
 use crate::diagnostic::Code;
 use crate::limits::{MAX_ANNOTATION_LINE, MAX_ITEMS_PER_FILE};
 use crate::text::TextRange;
@@ -1171,48 +1171,12 @@ fn has_structural_evidence(verb: Verb, spelled: &str, rest: &str) -> bool {
     if has_ref || rest.contains(" -- ") || rest.trim_start().starts_with("-- ") {
         return true;
     }
-    let keywords: &[&str] = match verb {
-        Verb::Exposes | Verb::Entitles => &["to"],
-        Verb::Mitigates => &["against", "using", "with"],
-        Verb::Confirmed | Verb::Handles => &["on"],
-        Verb::Accepts => &["on", "to"],
-        Verb::Transfers => &["from", "to"],
-        Verb::Flows => &["->", "to", "with"],
-        Verb::Boundary => &["between", "and", "|"],
-        Verb::Validates | Verb::Owns => &["for"],
-        Verb::Alias => &["to"],
-        Verb::Describe => &["as"],
-        _ => &[],
-    };
-    keywords.iter().any(|kw| find_word(rest, kw).is_some())
+    grammar::of(verb).evidence_keywords().any(|kw| find_word(rest, kw).is_some())
 }
 
 /// The grammar shown in malformed/prose messages.
-fn grammar_of(verb: Verb) -> &'static str {
-    match verb {
-        Verb::Asset => "<component-path> [(#id)]",
-        Verb::Threat => "<name> [(#id)] [severity] [refs]",
-        Verb::Control | Verb::Actor => "<name> [(#id)]",
-        Verb::Mitigates => "<asset> against <threat> [using <control>]",
-        Verb::Exposes => "<asset> to <threat> [severity] [refs]",
-        Verb::Confirmed => "<threat> on <asset>",
-        Verb::Accepts => "<threat> on <asset>",
-        Verb::Transfers => "<threat> from <asset> to <asset>",
-        Verb::Flows => "<asset> -> <asset> [-> <asset> ...] [via <mechanism>]",
-        Verb::Boundary => "[between] <asset> and <asset> [(#id)]",
-        Verb::Entitles => "<actor> to <capability> [on <asset>]",
-        Verb::Feature => "\"<name>\"",
-        Verb::Validates => "<control> for <asset>",
-        Verb::Audit | Verb::Assumes => "<asset>",
-        Verb::Owns => "<owner> for <asset>",
-        Verb::Handles => "<pii|phi|financial|secrets|internal|public> on <asset>",
-        Verb::Comment => "<text>",
-        Verb::Source => "file:<path> [line:<n>] [symbol:<name>]",
-        Verb::Alias => "boundary|component|threat @id[:@id] to <name>",
-        Verb::Describe => "boundary|component|threat @id[:@id] as <text>",
-        Verb::Shield => "[-- \"<reason>\"]",
-        Verb::ShieldBegin | Verb::ShieldEnd => "",
-    }
+fn grammar_of(verb: Verb) -> String {
+    grammar::of(verb).message()
 }
 
 /// The dialect, from the verb's spelling or, for shared spellings, from the argument forms.

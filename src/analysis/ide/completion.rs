@@ -15,6 +15,7 @@
 use super::hover::escape_markdown;
 use crate::model::names::{ancestors, path_key};
 use crate::model::{EntityKey, Lookup, ProjectIndex, RefFact, Resolved};
+use crate::syntax::grammar::{Need, Slot};
 use crate::syntax::verbs::{SPELLINGS, canonical_spelling, lookup};
 use crate::syntax::{Dialect, EntityKind, Language, Verb};
 use crate::text::TextRange;
@@ -131,73 +132,10 @@ fn annotation_start(language: Language, text: &str, offset: usize) -> Option<usi
     text[line.range.start()..].starts_with('@').then_some(line.range.start())
 }
 
-/// One position of a verb's grammar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Slot {
-    /// A reference to an entity of this kind.
-    Arg(EntityKind),
-    /// The name a definition gives (nothing to complete; severities and refs may follow).
-    Name,
-    /// One of these keywords; `true` when the grammar requires it.
-    Kw(&'static [&'static str], bool),
-    /// One of these fixed values.
-    Value(&'static [&'static str]),
-    /// Free text.
-    Free,
-    /// `@id` or `@b:@c` of `@alias`/`@describe` (its kind is the value before it).
-    LegacyTarget,
-}
-
-/// The grammar of a verb as written (ThreatSpec spellings take ThreatSpec keywords).
+/// The slots of a verb as written ([`crate::syntax::grammar`]: ThreatSpec spellings take
+/// ThreatSpec keywords).
 pub(crate) fn grammar(verb: Verb, spelling: &str) -> &'static [Slot] {
-    use EntityKind as K;
-    use Slot::*;
-    let threatspec = matches!(spelling, "connects" | "connect");
-    match verb {
-        Verb::Asset => &[Arg(K::Asset)],
-        Verb::Threat | Verb::Control | Verb::Actor => &[Name],
-        Verb::Mitigates => &[
-            Arg(K::Asset),
-            Kw(&["against"], true),
-            Arg(K::Threat),
-            Kw(&["using", "with"], false),
-            Arg(K::Control),
-        ],
-        Verb::Exposes => &[Arg(K::Asset), Kw(&["to"], true), Arg(K::Threat)],
-        Verb::Confirmed => &[Arg(K::Threat), Kw(&["on"], true), Arg(K::Asset)],
-        Verb::Accepts => &[Arg(K::Threat), Kw(&["on", "to"], true), Arg(K::Asset)],
-        Verb::Transfers => {
-            &[Arg(K::Threat), Kw(&["from"], true), Arg(K::Asset), Kw(&["to"], true), Arg(K::Asset)]
-        }
-        Verb::Flows if threatspec => {
-            &[Arg(K::Asset), Kw(&["to", "with"], true), Arg(K::Asset), Kw(&["with"], false), Free]
-        }
-        Verb::Flows => &[Arg(K::Asset), Kw(&["->", "<->"], true), Arg(K::Asset), Kw(&["via"], false), Free],
-        Verb::Boundary => &[Kw(&["between"], true), Arg(K::Asset), Kw(&["and"], true), Arg(K::Asset)],
-        Verb::Entitles => &[
-            Arg(K::Actor),
-            Kw(&["to"], true),
-            Free,
-            Kw(&["on"], false),
-            Arg(K::Asset),
-            Kw(&["against"], false),
-            Arg(K::Threat),
-        ],
-        Verb::Validates => &[Arg(K::Control), Kw(&["for"], true), Arg(K::Asset)],
-        Verb::Audit | Verb::Assumes => &[Arg(K::Asset), Free],
-        Verb::Owns => &[Free, Kw(&["for"], true), Arg(K::Asset)],
-        Verb::Handles => &[
-            Value(&["pii", "phi", "financial", "secrets", "internal", "public"]),
-            Kw(&["on"], true),
-            Arg(K::Asset),
-        ],
-        Verb::Alias => &[Value(&["boundary", "component", "threat"]), LegacyTarget, Kw(&["to"], true), Free],
-        Verb::Describe => {
-            &[Value(&["boundary", "component", "threat"]), LegacyTarget, Kw(&["as"], true), Free]
-        }
-        Verb::Feature | Verb::Comment | Verb::Source => &[Free],
-        Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd => &[],
-    }
+    crate::syntax::grammar::slots(verb, spelling)
 }
 
 /// Where the cursor is in a verb's grammar, from the tokens before it.
@@ -215,7 +153,7 @@ fn grammar_state(slots: &[Slot], tokens: &[&str]) -> GrammarState {
         // The first keyword at or after the next slot that the token spells (optional clauses
         // may be skipped).
         let kw = (state.next..slots.len()).find(
-            |&q| matches!(slots[q], Slot::Kw(words, _) if words.iter().any(|w| w.eq_ignore_ascii_case(tok))),
+            |&q| matches!(slots[q], Slot::Kw(k) if k.words.iter().any(|w| w.eq_ignore_ascii_case(tok))),
         );
         if let Some(q) = kw {
             state.next = q + 1;
@@ -429,26 +367,28 @@ impl<'a> Completer<'a> {
         let replace = TextRange::new(tok_offset, self.word_end(|c| is_id_char(c) || c == '>' || c == '<'));
         let mut items = self.keywords(slots, &state, replace);
         match (state.in_arg, slots.get(state.next)) {
-            (None, Some(Slot::Arg(EntityKind::Asset))) => items.extend(self.asset_paths(replace)),
-            (None, Some(Slot::Arg(kind))) => items.extend(self.ids(*kind, replace, "#")),
-            (None, Some(Slot::Value(values))) => items.extend(values.iter().map(|v| CompletionItem {
-                label: v.to_string(),
-                kind: CompletionKind::Value,
-                detail: None,
-                documentation: None,
-                insert_text: v.to_string(),
-                is_snippet: false,
-                replace,
-                sort_text: format!("1{v}"),
-                filter_text: None,
-            })),
+            (None, Some(Slot::Arg(EntityKind::Asset, _))) => items.extend(self.asset_paths(replace)),
+            (None, Some(Slot::Arg(kind, _))) => items.extend(self.ids(*kind, replace, "#")),
+            (None, Some(Slot::Value(values) | Slot::Choice(values))) => {
+                items.extend(values.iter().map(|v| CompletionItem {
+                    label: v.to_string(),
+                    kind: CompletionKind::Value,
+                    detail: None,
+                    documentation: None,
+                    insert_text: v.to_string(),
+                    is_snippet: false,
+                    replace,
+                    sort_text: format!("1{v}"),
+                    filter_text: None,
+                }))
+            }
             _ => {}
         }
         // After a threat: its severity and references.
         let after_threat = match state.in_arg.map(|s| slots[s]) {
             Some(Slot::Name) => verb == Verb::Threat,
-            Some(Slot::Arg(EntityKind::Threat)) => matches!(verb, Verb::Exposes),
-            Some(Slot::Arg(EntityKind::Asset)) => verb == Verb::Confirmed,
+            Some(Slot::Arg(EntityKind::Threat, _)) => matches!(verb, Verb::Exposes),
+            Some(Slot::Arg(EntityKind::Asset, _)) => verb == Verb::Confirmed,
             _ => false,
         };
         if after_threat && state.next >= slots.len() {
@@ -531,8 +471,8 @@ impl<'a> Completer<'a> {
         // After an argument the next keyword(s); at a keyword slot, that keyword.
         for slot in &slots[state.next.min(slots.len())..] {
             match *slot {
-                Slot::Kw(words, required) => {
-                    out.extend(words.iter().map(|w| CompletionItem {
+                Slot::Kw(k) => {
+                    out.extend(k.words.iter().map(|w| CompletionItem {
                         label: w.to_string(),
                         kind: CompletionKind::Keyword,
                         detail: None,
@@ -543,7 +483,8 @@ impl<'a> Completer<'a> {
                         sort_text: format!("0{w}"),
                         filter_text: None,
                     }));
-                    if required {
+                    // Only an optional clause lets the keywords after it be offered too.
+                    if k.need != Need::Clause {
                         break;
                     }
                 }
@@ -737,7 +678,7 @@ impl<'a> Completer<'a> {
 /// The entity kind a slot expects (`@alias`/`@describe` targets take the kind written before).
 fn slot_kind(slots: &[Slot], slot: usize, tokens: &[&str]) -> Option<EntityKind> {
     match slots.get(slot)? {
-        Slot::Arg(kind) => Some(*kind),
+        Slot::Arg(kind, _) => Some(*kind),
         Slot::LegacyTarget => match tokens.first().map(|t| t.to_ascii_lowercase()).as_deref() {
             Some("boundary") => Some(EntityKind::Boundary),
             Some("component") => Some(EntityKind::Asset),

@@ -1,0 +1,403 @@
+//! The verb grammar, written once as data.
+//!
+//! Owns: per verb, the slots of its arguments (entity kind or free text, in order), the
+//! keywords that separate them (their spellings, whether they may be left out, whether they
+//! are evidence that a failing line was meant as an annotation), and the trailing parts the
+//! parser peels off first. Derived from it: the form shown in `malformed-annotation` and
+//! `prose-like-annotation` messages ([`VerbGrammar::message`]), the keywords that count as
+//! structural evidence ([`VerbGrammar::evidence_keywords`]) and the slot tables completion
+//! walks ([`slots`]). Must never: parse text (the parser's splits are checked against this
+//! table by the tests below) or know about the model.
+
+use super::ast::{Dialect, EntityKind, Verb};
+
+/// Whether a keyword may be left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Always written.
+    Always,
+    /// The word alone may be left out (`@boundary [between] A and B`).
+    WordOnly,
+    /// The word and the slots after it (up to the next keyword) may be left out together
+    /// (`[using <control>]`).
+    Clause,
+}
+
+/// A keyword between slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keyword {
+    /// The spellings offered by completion; messages show the first.
+    pub words: &'static [&'static str],
+    /// Further spellings the parser accepts, neither offered nor shown (`@boundary A | B`).
+    pub also: &'static [&'static str],
+    pub need: Need,
+    /// Shown in messages (rarer clauses are left out to keep the message one short line).
+    pub shown: bool,
+    /// Whether the keyword on a failing line is evidence that it was meant as an annotation
+    /// (GAL spec 2.12): the words that join the verb's main arguments.
+    pub evidence: bool,
+    /// The keyword and the slot after it may repeat (`@flows A -> B -> C`).
+    pub repeats: bool,
+}
+
+/// `key:<label>` of a directive (`@source file:<path>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub required: bool,
+}
+
+/// One position of a verb's grammar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// A reference to an entity of this kind; the label names it in messages (`<asset>`).
+    Arg(EntityKind, &'static str),
+    /// The name a definition gives (nothing to complete; severities and refs may follow).
+    Name,
+    Kw(Keyword),
+    /// A value to fill in, one of these (`<pii|phi|...>`).
+    Value(&'static [&'static str]),
+    /// A fixed word, one of these (`boundary|component|threat`).
+    Choice(&'static [&'static str]),
+    /// Free text.
+    Free(&'static str),
+    /// Free text in double quotes (`@feature "<name>"`).
+    Quoted(&'static str),
+    /// `key:value` pairs in any order.
+    Pairs(&'static [Pair]),
+    /// `@id` or `@b:@c` of `@alias`/`@describe` (its kind is the choice before it).
+    LegacyTarget,
+}
+
+/// The grammar of one canonical verb.
+#[derive(Clone, Copy, Debug)]
+pub struct VerbGrammar {
+    pub verb: Verb,
+    /// The form shown in messages, and completed for GAL spellings.
+    pub slots: &'static [Slot],
+    /// The form completed for ThreatSpec spellings, where it differs.
+    pub threatspec: Option<&'static [Slot]>,
+    /// Parts the parser peels off before matching the slots (ids, severity, refs, a
+    /// description), as messages show them.
+    pub trailing: &'static str,
+}
+
+const fn kw(words: &'static [&'static str]) -> Slot {
+    Slot::Kw(Keyword { words, also: &[], need: Need::Always, shown: true, evidence: true, repeats: false })
+}
+
+/// An optional clause introduced by `words`.
+const fn clause(words: &'static [&'static str], evidence: bool) -> Slot {
+    Slot::Kw(Keyword { words, also: &[], need: Need::Clause, shown: true, evidence, repeats: false })
+}
+
+use EntityKind as K;
+use Slot::{Arg, Choice, Free, LegacyTarget, Name, Quoted, Value};
+
+const ASSET: Slot = Arg(K::Asset, "asset");
+const THREAT: Slot = Arg(K::Threat, "threat");
+const CONTROL: Slot = Arg(K::Control, "control");
+const DATA_CLASSES: &[&str] = &["pii", "phi", "financial", "secrets", "internal", "public"];
+const LEGACY_KINDS: &[&str] = &["boundary", "component", "threat"];
+
+const fn g(verb: Verb, slots: &'static [Slot], trailing: &'static str) -> VerbGrammar {
+    VerbGrammar { verb, slots, threatspec: None, trailing }
+}
+
+/// Every verb's grammar, one entry per [`Verb`].
+pub const GRAMMAR: &[VerbGrammar] = &[
+    g(Verb::Asset, &[Arg(K::Asset, "component-path")], "[(#id)]"),
+    g(Verb::Threat, &[Name], "[(#id)] [severity] [refs]"),
+    g(Verb::Control, &[Name], "[(#id)]"),
+    g(Verb::Actor, &[Name], "[(#id)]"),
+    g(Verb::Mitigates, &[ASSET, kw(&["against"]), THREAT, clause(&["using", "with"], true), CONTROL], ""),
+    g(Verb::Exposes, &[ASSET, kw(&["to"]), THREAT], "[severity] [refs]"),
+    g(Verb::Confirmed, &[THREAT, kw(&["on"]), ASSET], ""),
+    g(Verb::Accepts, &[THREAT, kw(&["on", "to"]), ASSET], ""),
+    g(Verb::Transfers, &[THREAT, kw(&["from"]), ASSET, kw(&["to"]), ASSET], ""),
+    VerbGrammar {
+        verb: Verb::Flows,
+        slots: &[
+            ASSET,
+            Slot::Kw(Keyword {
+                words: &["->", "<->"],
+                also: &[],
+                need: Need::Always,
+                shown: true,
+                evidence: true,
+                repeats: true,
+            }),
+            ASSET,
+            clause(&["via"], false),
+            Free("mechanism"),
+        ],
+        // `@connects A to|with B [with <details>]`
+        threatspec: Some(&[ASSET, kw(&["to", "with"]), ASSET, clause(&["with"], true), Free("details")]),
+        trailing: "",
+    },
+    g(
+        Verb::Boundary,
+        &[
+            Slot::Kw(Keyword {
+                words: &["between"],
+                also: &[],
+                need: Need::WordOnly,
+                shown: true,
+                evidence: true,
+                repeats: false,
+            }),
+            ASSET,
+            Slot::Kw(Keyword {
+                words: &["and"],
+                also: &["|"],
+                need: Need::Always,
+                shown: true,
+                evidence: true,
+                repeats: false,
+            }),
+            ASSET,
+        ],
+        "[(#id)]",
+    ),
+    g(
+        Verb::Entitles,
+        &[
+            Arg(K::Actor, "actor"),
+            kw(&["to"]),
+            Free("capability"),
+            clause(&["on"], false),
+            ASSET,
+            Slot::Kw(Keyword {
+                words: &["against"],
+                also: &[],
+                need: Need::Clause,
+                shown: false,
+                evidence: false,
+                repeats: false,
+            }),
+            THREAT,
+        ],
+        "",
+    ),
+    g(Verb::Feature, &[Quoted("name")], ""),
+    g(Verb::Validates, &[CONTROL, kw(&["for"]), ASSET], ""),
+    // ThreatSpec's `@review <component> <note>` takes a note; GAL's goes in `-- "..."`.
+    VerbGrammar {
+        verb: Verb::Audit,
+        slots: &[ASSET],
+        threatspec: Some(&[ASSET, Free("note")]),
+        trailing: "",
+    },
+    g(Verb::Owns, &[Free("owner"), kw(&["for"]), ASSET], ""),
+    g(Verb::Handles, &[Value(DATA_CLASSES), kw(&["on"]), ASSET], ""),
+    g(Verb::Assumes, &[ASSET], ""),
+    g(Verb::Comment, &[Free("text")], ""),
+    g(
+        Verb::Source,
+        &[Slot::Pairs(&[
+            Pair { key: "file", label: "path", required: true },
+            Pair { key: "line", label: "n", required: false },
+            Pair { key: "symbol", label: "name", required: false },
+        ])],
+        "",
+    ),
+    g(Verb::Shield, &[], "[-- \"<reason>\"]"),
+    g(Verb::ShieldBegin, &[], ""),
+    g(Verb::ShieldEnd, &[], ""),
+    g(Verb::Alias, &[Choice(LEGACY_KINDS), LegacyTarget, kw(&["to"]), Free("name")], ""),
+    g(Verb::Describe, &[Choice(LEGACY_KINDS), LegacyTarget, kw(&["as"]), Free("text")], ""),
+];
+
+/// The grammar of `verb`.
+pub fn of(verb: Verb) -> &'static VerbGrammar {
+    GRAMMAR.iter().find(|g| g.verb == verb).expect("every verb has a grammar entry")
+}
+
+/// The slots completion walks for `verb` as spelled (lowercase, without `@`): ThreatSpec
+/// spellings take the ThreatSpec form where the verb has one.
+pub fn slots(verb: Verb, spelling: &str) -> &'static [Slot] {
+    let g = of(verb);
+    let threatspec = super::verbs::lookup(spelling).is_some_and(|(_, d)| d == Some(Dialect::ThreatSpec));
+    match g.threatspec {
+        Some(form) if threatspec => form,
+        _ => g.slots,
+    }
+}
+
+impl VerbGrammar {
+    /// The form shown after the verb in malformed-line messages
+    /// (`<asset> against <threat> [using <control>]`).
+    pub fn message(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < self.slots.len() {
+            match self.slots[i] {
+                Slot::Kw(k) => {
+                    // The slots up to the next keyword belong to this keyword.
+                    let end = self.slots[i + 1..]
+                        .iter()
+                        .position(|s| matches!(s, Slot::Kw(_)))
+                        .map_or(self.slots.len(), |p| i + 1 + p);
+                    let args: Vec<String> = self.slots[i + 1..end].iter().map(show_slot).collect();
+                    i = end;
+                    if !k.shown {
+                        continue;
+                    }
+                    let word = k.words[0];
+                    match k.need {
+                        Need::Always => parts.push(word.to_string()),
+                        Need::WordOnly => parts.push(format!("[{word}]")),
+                        Need::Clause => {
+                            parts.push(format!("[{word} {}]", args.join(" ")));
+                            continue;
+                        }
+                    }
+                    let repeated = format!("[{word} {} ...]", args.join(" "));
+                    parts.extend(args);
+                    if k.repeats {
+                        parts.push(repeated);
+                    }
+                }
+                ref s => {
+                    parts.push(show_slot(s));
+                    i += 1;
+                }
+            }
+        }
+        if !self.trailing.is_empty() {
+            parts.push(self.trailing.to_string());
+        }
+        parts.join(" ")
+    }
+
+    /// Every keyword (all spellings) whose presence on a failing line is structural evidence,
+    /// across the verb's forms.
+    pub fn evidence_keywords(&self) -> impl Iterator<Item = &'static str> {
+        let forms = std::iter::once(self.slots).chain(self.threatspec);
+        forms.flat_map(|slots| slots.iter()).flat_map(|s| match s {
+            Slot::Kw(k) if k.evidence => k.words.iter().chain(k.also).copied(),
+            _ => [].iter().chain(&[]).copied(),
+        })
+    }
+}
+
+fn show_slot(slot: &Slot) -> String {
+    match slot {
+        Slot::Arg(_, label) | Slot::Free(label) => format!("<{label}>"),
+        Slot::Name => "<name>".to_string(),
+        Slot::Value(values) => format!("<{}>", values.join("|")),
+        Slot::Choice(values) => values.join("|"),
+        Slot::Quoted(label) => format!("\"<{label}>\""),
+        Slot::Pairs(pairs) => pairs
+            .iter()
+            .map(|p| {
+                let pair = format!("{}:<{}>", p.key, p.label);
+                if p.required { pair } else { format!("[{pair}]") }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Slot::LegacyTarget => "@id[:@id]".to_string(),
+        Slot::Kw(k) => k.words[0].to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::verbs::SPELLINGS;
+
+    #[test]
+    fn every_verb_has_exactly_one_grammar() {
+        for (_, verb, _) in SPELLINGS {
+            assert_eq!(GRAMMAR.iter().filter(|g| g.verb == *verb).count(), 1, "{verb:?}");
+        }
+    }
+
+    /// The messages as they were written by hand before the table: derived, they must not move.
+    #[test]
+    fn messages_are_derived_unchanged() {
+        let expected = [
+            (Verb::Asset, "<component-path> [(#id)]"),
+            (Verb::Threat, "<name> [(#id)] [severity] [refs]"),
+            (Verb::Control, "<name> [(#id)]"),
+            (Verb::Actor, "<name> [(#id)]"),
+            (Verb::Mitigates, "<asset> against <threat> [using <control>]"),
+            (Verb::Exposes, "<asset> to <threat> [severity] [refs]"),
+            (Verb::Confirmed, "<threat> on <asset>"),
+            (Verb::Accepts, "<threat> on <asset>"),
+            (Verb::Transfers, "<threat> from <asset> to <asset>"),
+            (Verb::Flows, "<asset> -> <asset> [-> <asset> ...] [via <mechanism>]"),
+            (Verb::Boundary, "[between] <asset> and <asset> [(#id)]"),
+            (Verb::Entitles, "<actor> to <capability> [on <asset>]"),
+            (Verb::Feature, "\"<name>\""),
+            (Verb::Validates, "<control> for <asset>"),
+            (Verb::Audit, "<asset>"),
+            (Verb::Assumes, "<asset>"),
+            (Verb::Owns, "<owner> for <asset>"),
+            (Verb::Handles, "<pii|phi|financial|secrets|internal|public> on <asset>"),
+            (Verb::Comment, "<text>"),
+            (Verb::Source, "file:<path> [line:<n>] [symbol:<name>]"),
+            (Verb::Alias, "boundary|component|threat @id[:@id] to <name>"),
+            (Verb::Describe, "boundary|component|threat @id[:@id] as <text>"),
+            (Verb::Shield, "[-- \"<reason>\"]"),
+            (Verb::ShieldBegin, ""),
+            (Verb::ShieldEnd, ""),
+        ];
+        for (verb, message) in expected {
+            assert_eq!(of(verb).message(), message, "{verb:?}");
+        }
+    }
+
+    #[test]
+    fn evidence_keywords_are_the_joining_words() {
+        let words = |v| of(v).evidence_keywords().collect::<Vec<_>>();
+        assert_eq!(words(Verb::Mitigates), ["against", "using", "with"]);
+        assert_eq!(words(Verb::Entitles), ["to"], "the optional `on`/`against` clauses are not evidence");
+        assert_eq!(words(Verb::Boundary), ["between", "and", "|"]);
+        assert_eq!(words(Verb::Flows), ["->", "<->", "to", "with", "with"]);
+        assert!(words(Verb::Audit).is_empty());
+    }
+
+    /// Each verb's form, filled in with plain arguments, is what the parser reads: the table
+    /// and the parser's splits describe the same grammar.
+    #[test]
+    fn the_parser_reads_every_form_of_the_table() {
+        fn fill(slots: &[Slot]) -> String {
+            let mut words = Vec::new();
+            for slot in slots {
+                words.push(match slot {
+                    Slot::Arg(EntityKind::Threat, _) => "#t".to_string(),
+                    Slot::Arg(EntityKind::Control, _) => "#c".to_string(),
+                    Slot::Arg(EntityKind::Actor, _) => "#user".to_string(),
+                    Slot::Arg(_, _) => "App.Part".to_string(),
+                    Slot::Name => "Name".to_string(),
+                    Slot::Kw(k) => k.words[0].to_string(),
+                    Slot::Value(v) | Slot::Choice(v) => v[0].to_string(),
+                    Slot::Free(_) => "words".to_string(),
+                    Slot::Quoted(_) => "\"quoted words\"".to_string(),
+                    Slot::Pairs(_) | Slot::LegacyTarget => "@b:@c".to_string(),
+                });
+            }
+            words.join(" ")
+        }
+        for g in GRAMMAR {
+            if matches!(g.verb, Verb::Source | Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd) {
+                continue; // directives, not annotations
+            }
+            let spellings = SPELLINGS.iter().filter(|(_, v, _)| *v == g.verb);
+            for &(spelling, _, dialect) in spellings {
+                let form = if dialect == Some(Dialect::ThreatSpec) {
+                    g.threatspec.unwrap_or(g.slots)
+                } else {
+                    g.slots
+                };
+                let line = format!("@{spelling} {}", fill(form));
+                let parsed =
+                    crate::syntax::parse_file(crate::syntax::Language::Python, &format!("# {line}\n"));
+                assert!(parsed.errors.is_empty(), "{line}: {:?}", parsed.errors);
+                assert_eq!(parsed.annotations.len(), 1, "{line}");
+            }
+        }
+    }
+}
