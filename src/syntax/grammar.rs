@@ -3,11 +3,17 @@
 //! Owns: per verb, the slots of its arguments (entity kind or free text, in order), the
 //! keywords that separate them (their spellings, whether they may be left out, whether they
 //! are evidence that a failing line was meant as an annotation), and the trailing parts the
-//! parser peels off first. Derived from it: the form shown in `malformed-annotation` and
+//! parser peels off first; ThreatSpec's trailing `with <details>` ([`DETAILS`]) and the kind
+//! words of legacy `@alias`/`@describe` ([`legacy_kind`]). Derived from it: the keywords the
+//! parser splits on and the entity kinds it reads per argument ([`VerbGrammar::keywords`],
+//! [`VerbGrammar::kinds`]), the form shown in `malformed-annotation` and
 //! `prose-like-annotation` messages ([`VerbGrammar::message`]), the keywords that count as
 //! structural evidence ([`VerbGrammar::evidence_keywords`]) and the slot tables completion
-//! walks ([`slots`]). Must never: parse text (the parser's splits are checked against this
-//! table by the tests below) or know about the model.
+//! walks ([`slots`]).
+//!
+//! Must never: parse text or know about the model. Where the parser's reading is code rather
+//! than the table's shape (`@flows` hops, `@source` pairs), the tests below build a line from
+//! every form in the table and check the parser reads it with the kinds the table says.
 
 use super::ast::{Dialect, EntityKind, Verb};
 
@@ -53,8 +59,9 @@ pub struct Pair {
 pub enum Slot {
     /// A reference to an entity of this kind; the label names it in messages (`<asset>`).
     Arg(EntityKind, &'static str),
-    /// The name a definition gives (nothing to complete; severities and refs may follow).
-    Name,
+    /// The name a definition of this kind gives (nothing to complete; severities and refs
+    /// may follow).
+    Name(EntityKind),
     Kw(Keyword),
     /// A value to fill in, one of these (`<pii|phi|...>`).
     Value(&'static [&'static str]),
@@ -87,6 +94,11 @@ const fn kw(words: &'static [&'static str]) -> Slot {
     Slot::Kw(Keyword { words, also: &[], need: Need::Always, shown: true, evidence: true, repeats: false })
 }
 
+/// ThreatSpec's `with <details>` after a verb's last argument (`@expose A to #t with ...`),
+/// stored as the annotation's details; in `@connects` it is part of the form.
+pub const DETAILS: Keyword =
+    Keyword { words: &["with"], also: &[], need: Need::Clause, shown: true, evidence: true, repeats: false };
+
 /// An optional clause introduced by `words`.
 const fn clause(words: &'static [&'static str], evidence: bool) -> Slot {
     Slot::Kw(Keyword { words, also: &[], need: Need::Clause, shown: true, evidence, repeats: false })
@@ -95,11 +107,20 @@ const fn clause(words: &'static [&'static str], evidence: bool) -> Slot {
 use EntityKind as K;
 use Slot::{Arg, Choice, Free, LegacyTarget, Name, Quoted, Value};
 
+/// The kind words of legacy `@alias`/`@describe` and the kinds they name.
+const LEGACY: [(&str, EntityKind); 3] =
+    [("boundary", K::Boundary), ("component", K::Asset), ("threat", K::Threat)];
+const LEGACY_KINDS: &[&str] = &[LEGACY[0].0, LEGACY[1].0, LEGACY[2].0];
+
+/// The kind a legacy `@alias`/`@describe` kind word names (ASCII case-insensitive).
+pub fn legacy_kind(word: &str) -> Option<EntityKind> {
+    LEGACY.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map(|&(_, kind)| kind)
+}
+
 const ASSET: Slot = Arg(K::Asset, "asset");
 const THREAT: Slot = Arg(K::Threat, "threat");
 const CONTROL: Slot = Arg(K::Control, "control");
 const DATA_CLASSES: &[&str] = &["pii", "phi", "financial", "secrets", "internal", "public"];
-const LEGACY_KINDS: &[&str] = &["boundary", "component", "threat"];
 
 const fn g(verb: Verb, slots: &'static [Slot], trailing: &'static str) -> VerbGrammar {
     VerbGrammar { verb, slots, threatspec: None, trailing }
@@ -108,9 +129,9 @@ const fn g(verb: Verb, slots: &'static [Slot], trailing: &'static str) -> VerbGr
 /// Every verb's grammar, one entry per [`Verb`].
 pub const GRAMMAR: &[VerbGrammar] = &[
     g(Verb::Asset, &[Arg(K::Asset, "component-path")], "[(#id)]"),
-    g(Verb::Threat, &[Name], "[(#id)] [severity] [refs]"),
-    g(Verb::Control, &[Name], "[(#id)]"),
-    g(Verb::Actor, &[Name], "[(#id)]"),
+    g(Verb::Threat, &[Name(K::Threat)], "[(#id)] [severity] [refs]"),
+    g(Verb::Control, &[Name(K::Control)], "[(#id)]"),
+    g(Verb::Actor, &[Name(K::Actor)], "[(#id)]"),
     g(Verb::Mitigates, &[ASSET, kw(&["against"]), THREAT, clause(&["using", "with"], true), CONTROL], ""),
     g(Verb::Exposes, &[ASSET, kw(&["to"]), THREAT], "[severity] [refs]"),
     g(Verb::Confirmed, &[THREAT, kw(&["on"]), ASSET], ""),
@@ -133,7 +154,7 @@ pub const GRAMMAR: &[VerbGrammar] = &[
             Free("mechanism"),
         ],
         // `@connects A to|with B [with <details>]`
-        threatspec: Some(&[ASSET, kw(&["to", "with"]), ASSET, clause(&["with"], true), Free("details")]),
+        threatspec: Some(&[ASSET, kw(&["to", "with"]), ASSET, Slot::Kw(DETAILS), Free("details")]),
         trailing: "",
     },
     g(
@@ -271,6 +292,24 @@ impl VerbGrammar {
         parts.join(" ")
     }
 
+    /// The keywords between the arguments, in order. The parser destructures them
+    /// (`let [against, using] = ...`): a count that differs from the table's is a bug that
+    /// every line of the verb hits, so it panics.
+    pub fn keywords<const N: usize>(&self) -> [&'static Keyword; N] {
+        exactly(
+            self.verb,
+            self.slots.iter().filter_map(|s| match s {
+                Slot::Kw(k) => Some(k),
+                _ => None,
+            }),
+        )
+    }
+
+    /// The entity kinds of the arguments and the defined name, in order (as [`Self::keywords`]).
+    pub fn kinds<const N: usize>(&self) -> [EntityKind; N] {
+        exactly(self.verb, self.slots.iter().filter_map(Slot::kind))
+    }
+
     /// Every keyword (all spellings) whose presence on a failing line is structural evidence,
     /// across the verb's forms.
     pub fn evidence_keywords(&self) -> impl Iterator<Item = &'static str> {
@@ -282,10 +321,27 @@ impl VerbGrammar {
     }
 }
 
+impl Slot {
+    /// The entity kind an argument or a defined name has.
+    pub fn kind(&self) -> Option<EntityKind> {
+        match *self {
+            Slot::Arg(kind, _) | Slot::Name(kind) => Some(kind),
+            _ => None,
+        }
+    }
+}
+
+/// The first `N` items, which must be all of them.
+fn exactly<T, const N: usize>(verb: Verb, mut items: impl Iterator<Item = T>) -> [T; N] {
+    let out = std::array::from_fn(|_| items.next().unwrap_or_else(|| panic!("{verb:?} has fewer than {N}")));
+    assert!(items.next().is_none(), "{verb:?} has more than {N}");
+    out
+}
+
 fn show_slot(slot: &Slot) -> String {
     match slot {
         Slot::Arg(_, label) | Slot::Free(label) => format!("<{label}>"),
-        Slot::Name => "<name>".to_string(),
+        Slot::Name(_) => "<name>".to_string(),
         Slot::Value(values) => format!("<{}>", values.join("|")),
         Slot::Choice(values) => values.join("|"),
         Slot::Quoted(label) => format!("\"<{label}>\""),
@@ -306,6 +362,7 @@ fn show_slot(slot: &Slot) -> String {
 mod tests {
     use super::*;
     use crate::syntax::verbs::SPELLINGS;
+    use crate::syntax::{Language, parse_file};
 
     #[test]
     fn every_verb_has_exactly_one_grammar() {
@@ -359,44 +416,128 @@ mod tests {
         assert!(words(Verb::Audit).is_empty());
     }
 
-    /// Each verb's form, filled in with plain arguments, is what the parser reads: the table
-    /// and the parser's splits describe the same grammar.
-    #[test]
-    fn the_parser_reads_every_form_of_the_table() {
-        fn fill(slots: &[Slot]) -> String {
-            let mut words = Vec::new();
-            for slot in slots {
-                words.push(match slot {
-                    Slot::Arg(EntityKind::Threat, _) => "#t".to_string(),
-                    Slot::Arg(EntityKind::Control, _) => "#c".to_string(),
-                    Slot::Arg(EntityKind::Actor, _) => "#user".to_string(),
-                    Slot::Arg(_, _) => "App.Part".to_string(),
-                    Slot::Name => "Name".to_string(),
-                    Slot::Kw(k) => k.words[0].to_string(),
-                    Slot::Value(v) | Slot::Choice(v) => v[0].to_string(),
-                    Slot::Free(_) => "words".to_string(),
-                    Slot::Quoted(_) => "\"quoted words\"".to_string(),
-                    Slot::Pairs(_) | Slot::LegacyTarget => "@b:@c".to_string(),
-                });
+    /// A line of `form` with every slot filled in by a plain argument: with `full`, the words
+    /// and clauses that may be left out and one repeat of a repeating keyword are written,
+    /// otherwise left out; `pick` chooses among fixed values. Returns the line, the entity kinds
+    /// the table says each annotation of it holds (in order) and how many annotations it makes.
+    fn fill(form: &[Slot], full: bool, pick: usize) -> (String, Vec<EntityKind>, usize) {
+        let mut words: Vec<String> = Vec::new();
+        let mut kinds = Vec::new();
+        let mut annotations = 1;
+        let mut in_left_out_clause = false;
+        let mut legacy_word = None;
+        let arg = |slot: &Slot, legacy_word: Option<&str>| match slot {
+            Slot::Arg(EntityKind::Threat, _) => "#t".to_string(),
+            Slot::Arg(EntityKind::Control, _) => "#c".to_string(),
+            Slot::Arg(EntityKind::Actor, _) => "#user".to_string(),
+            Slot::Arg(_, _) => "App.Part".to_string(),
+            Slot::Name(_) => "Name".to_string(),
+            Slot::Value(values) | Slot::Choice(values) => values[pick % values.len()].to_string(),
+            Slot::Free(_) => "words".to_string(),
+            Slot::Quoted(_) => "\"quoted words\"".to_string(),
+            Slot::LegacyTarget if legacy_word == Some("component") => "@b:@c".to_string(),
+            Slot::LegacyTarget => "@b".to_string(),
+            Slot::Kw(_) | Slot::Pairs(_) => unreachable!("not an argument"),
+        };
+        for (i, slot) in form.iter().enumerate() {
+            if let Slot::Kw(k) = slot {
+                in_left_out_clause = !full && k.need == Need::Clause;
+                if full || k.need == Need::Always {
+                    words.push(k.words[0].to_string());
+                }
+                continue;
             }
-            words.join(" ")
+            if in_left_out_clause {
+                continue;
+            }
+            words.push(arg(slot, legacy_word));
+            if let Slot::Choice(values) = slot {
+                legacy_word = Some(values[pick % values.len()]);
+            }
+            match slot {
+                Slot::LegacyTarget => kinds.push(legacy_kind(legacy_word.unwrap()).unwrap()),
+                _ => kinds.extend(slot.kind()),
+            }
+            if let Some(Slot::Kw(k)) = i.checked_sub(1).map(|p| form[p])
+                && k.repeats
+                && full
+            {
+                words.push(k.words[0].to_string());
+                words.push(arg(slot, legacy_word));
+                annotations += 1;
+            }
         }
+        (words.join(" "), kinds, annotations)
+    }
+
+    /// Every form of the table (GAL's, and ThreatSpec's for ThreatSpec spellings), with and
+    /// without its optional parts and with each fixed value, is what the parser reads: one
+    /// annotation per hop, each with the table's entity kinds in the table's order. The
+    /// keywords and kinds the parser takes from the table are covered by this as well as the
+    /// parses written as code (`@flows` hops, `@review` notes).
+    #[test]
+    fn the_parser_reads_every_form_of_the_table_with_its_kinds() {
         for g in GRAMMAR {
             if matches!(g.verb, Verb::Source | Verb::Shield | Verb::ShieldBegin | Verb::ShieldEnd) {
-                continue; // directives, not annotations
+                continue; // directives: no annotation of their own (`@source` is tested below)
             }
-            let spellings = SPELLINGS.iter().filter(|(_, v, _)| *v == g.verb);
-            for &(spelling, _, dialect) in spellings {
-                let form = if dialect == Some(Dialect::ThreatSpec) {
-                    g.threatspec.unwrap_or(g.slots)
-                } else {
-                    g.slots
+            for &(spelling, _, dialect) in SPELLINGS.iter().filter(|(_, v, _)| *v == g.verb) {
+                let form = match g.threatspec {
+                    Some(form) if dialect == Some(Dialect::ThreatSpec) => form,
+                    _ => g.slots,
                 };
-                let line = format!("@{spelling} {}", fill(form));
-                let parsed =
-                    crate::syntax::parse_file(crate::syntax::Language::Python, &format!("# {line}\n"));
-                assert!(parsed.errors.is_empty(), "{line}: {:?}", parsed.errors);
-                assert_eq!(parsed.annotations.len(), 1, "{line}");
+                let picks = form
+                    .iter()
+                    .map(|s| match s {
+                        Slot::Value(values) | Slot::Choice(values) => values.len(),
+                        _ => 1,
+                    })
+                    .max()
+                    .unwrap_or(1);
+                for (full, pick) in [false, true].into_iter().flat_map(|f| (0..picks).map(move |p| (f, p))) {
+                    let (args, kinds, count) = fill(form, full, pick);
+                    let line = format!("@{spelling} {args}");
+                    let parsed = parse_file(Language::Python, &format!("# {line}\n"));
+                    assert!(parsed.errors.is_empty(), "{line}: {:?}", parsed.errors);
+                    assert_eq!(parsed.annotations.len(), count, "{line}");
+                    for ann in &parsed.annotations {
+                        assert_eq!(ann.verb, g.verb, "{line}");
+                        let read: Vec<EntityKind> = ann.refs().into_iter().map(|(kind, _)| kind).collect();
+                        assert_eq!(read, kinds, "{line}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// `@source` with the table's pairs (the required ones, then all) gives the annotations
+    /// after it their origin, each key's value where the table says.
+    #[test]
+    fn the_parser_reads_the_source_pairs_of_the_table() {
+        let [Slot::Pairs(pairs)] = of(Verb::Source).slots else { panic!("`@source` is one set of pairs") };
+        let value = |key: &str| match key {
+            "line" => "7",
+            "symbol" => "main",
+            _ => "src/app.py",
+        };
+        for full in [false, true] {
+            let written: Vec<&Pair> = pairs.iter().filter(|p| full || p.required).collect();
+            let args: Vec<String> = written.iter().map(|p| format!("{}:{}", p.key, value(p.key))).collect();
+            let text = format!("# @source {}\n# @asset App.Part\n", args.join(" "));
+            let parsed = parse_file(Language::Python, &text);
+            assert!(parsed.errors.is_empty(), "{text}: {:?}", parsed.errors);
+            let origin = parsed.annotations[0].origin.as_ref().expect("an origin");
+            let read = [
+                ("file", Some(origin.file.value.clone())),
+                ("line", origin.line.as_ref().map(|l| l.value.to_string())),
+                ("symbol", origin.symbol.as_ref().map(|s| s.value.clone())),
+            ];
+            let read_keys: Vec<&str> = read.iter().map(|(key, _)| *key).collect();
+            let table_keys: Vec<&str> = pairs.iter().map(|p| p.key).collect();
+            assert_eq!(read_keys, table_keys, "the parser reads the table's keys");
+            for (key, got) in read {
+                let expected = written.iter().find(|p| p.key == key).map(|p| value(p.key));
+                assert_eq!(got.as_deref(), expected, "{text}: {key}");
             }
         }
     }

@@ -16,16 +16,17 @@
 //! 3. Trailing metadata is peeled off first: `-- "description"` (escapes `\"` `\\`; following
 //!    lines of the same comment that start with `-- "` continue it), then `[severity]` groups,
 //!    then (threat/exposes/confirmed) trailing `prefix:ID` external refs.
-//! 4. The verb's grammar splits the rest at the FIRST whole-word occurrence of each keyword
-//!    (`against`, `using`/`with`, `to`, `on`, `from`, `for`, `->`, `via`, `between`/`and`, `|`,
-//!    `as`), outside quoted references. A name that itself contains a keyword is quoted
+//! 4. The verb's grammar ([`grammar`]: its keywords and argument kinds) splits the rest at the
+//!    FIRST whole-word occurrence of each keyword (`against`, `using`/`with`, `to`, `on`,
+//!    `from`, `for`, `->`, `via`, `between`/`and`, `|`, `as`), outside quoted references. A name that itself contains a keyword is quoted
 //!    (`"Login to API"`) or given an id and referenced by it.
 //!    Arguments (GAL 2.0): `"quoted names"` (quotes removed, `\"` `\\` undone; the name's range
 //!    is the text between the quotes), `#id`, and qualified tags `#repo.id` (ids joined by `.`,
 //!    also when quoted: `"#repo.id"`). `@flows A -> B -> C` gives one annotation per arrow, each
 //!    with the whole line's range and metadata. `@boundary A and B` needs no `between`.
 //! 5. When the grammar does not match: `malformed-annotation` (error) if the line carries
-//!    structural evidence (a `#ref`, a spaced ` -- `, a keyword of that verb's grammar, or no
+//!    structural evidence (a `#ref`, a spaced ` -- `, an evidence keyword of that verb's
+//!    grammar ([`grammar::VerbGrammar::evidence_keywords`]), or no
 //!    arguments at all, for a verb written in lowercase), otherwise `prose-like-annotation`
 //!    (warning) naming `@shield:begin/@shield:end`. GAL is held to its grammar here (GAL spec
 //!    2.12): a `--` must be followed by a description; `@audit`/`@assumes` take one asset and
@@ -44,8 +45,9 @@
 //! one `resource-limit` error, so what was not read is never silent.
 
 use super::ast::*;
+use super::grammar::{self, Keyword};
+use super::verbs;
 use super::{CandidateLine, ParsedFile, SyntaxError};
-use super::{grammar, verbs};
 use crate::diagnostic::Code;
 use crate::limits::{MAX_ANNOTATION_LINE, MAX_ITEMS_PER_FILE};
 use crate::text::TextRange;
@@ -409,6 +411,11 @@ impl<'a> Segment<'a> {
         let at = find_word(self.text, kw)?;
         Some((self.slice(0, at), self.slice(at + kw.len(), self.text.len())))
     }
+    /// [`Segment::split_any`] on a keyword of the grammar: the first of its spellings that
+    /// occurs (its `also` spellings are the caller's to try).
+    fn split_on(self, keyword: &Keyword) -> Option<(Segment<'a>, Segment<'a>)> {
+        self.split_any(keyword.words).map(|(before, _, after)| (before, after))
+    }
     /// Like [`Segment::split_kw`] with the first of several keywords that occurs.
     fn split_any(self, kws: &[&'static str]) -> Option<(Segment<'a>, &'static str, Segment<'a>)> {
         kws.iter()
@@ -578,90 +585,99 @@ fn take_external_refs(seg: Segment<'_>) -> (Segment<'_>, Vec<Spanned<String>>) {
 /// Why a line does not match its verb's grammar.
 type Problem = String;
 
+/// The problem of a line without `keyword`.
+fn missing(keyword: &Keyword) -> Problem {
+    format!("missing `{}`", keyword.words[0])
+}
+
 /// The body of one annotation; a multi-hop `@flows` puts the flows after its first into
-/// `later_hops`.
+/// `later_hops`. The keywords split on and the kinds read come from the verb's
+/// [`grammar`] entry; the names in messages (`what`) stay here.
 fn parse_body(
     verb: Verb,
     seg: Segment<'_>,
     ann: &mut Annotation,
     later_hops: &mut Vec<Body>,
 ) -> Result<Body, Problem> {
-    use EntityKind as K;
     let seg = strip_severity_groups(seg);
+    let g = grammar::of(verb);
     match verb {
         Verb::Asset | Verb::Threat | Verb::Control | Verb::Actor => {
-            let kind = match verb {
-                Verb::Asset => K::Asset,
-                Verb::Threat => K::Threat,
-                Verb::Control => K::Control,
-                _ => K::Actor,
-            };
+            let [kind] = g.kinds();
             Ok(Body::Define { kind, target: parse_ref(seg, kind, "name")? })
         }
         Verb::Mitigates => {
-            let (asset, rest) = seg.split_kw("against").ok_or("missing `against`")?;
-            let (threat, control) = match rest.split_any(&["using", "with"]) {
-                Some((t, _, c)) => (t, Some(parse_ref(c, K::Control, "control")?)),
+            let [asset, threat, control] = g.kinds();
+            let [against, using] = g.keywords();
+            let (a, rest) = seg.split_on(against).ok_or_else(|| missing(against))?;
+            let (t, c) = match rest.split_on(using) {
+                Some((t, c)) => (t, Some(parse_ref(c, control, "control")?)),
                 None => (rest, None),
             };
             Ok(Body::Mitigates {
-                asset: parse_ref(asset, K::Asset, "asset")?,
-                threat: parse_ref(threat, K::Threat, "threat")?,
-                control,
+                asset: parse_ref(a, asset, "asset")?,
+                threat: parse_ref(t, threat, "threat")?,
+                control: c,
             })
         }
         Verb::Exposes => {
-            let (asset, rest) = seg.split_kw("to").ok_or("missing `to`")?;
-            let threat = take_details(rest, ann);
+            let [asset, threat] = g.kinds();
+            let [to] = g.keywords();
+            let (a, rest) = seg.split_on(to).ok_or_else(|| missing(to))?;
+            let t = take_details(rest, ann);
             Ok(Body::Exposes {
-                asset: parse_ref(asset, K::Asset, "asset")?,
-                threat: parse_ref(threat, K::Threat, "threat")?,
+                asset: parse_ref(a, asset, "asset")?,
+                threat: parse_ref(t, threat, "threat")?,
             })
         }
-        Verb::Confirmed => {
-            let (threat, asset) = seg.split_kw("on").ok_or("missing `on`")?;
-            Ok(Body::Confirmed {
-                threat: parse_ref(threat, K::Threat, "threat")?,
-                asset: parse_ref(asset, K::Asset, "asset")?,
-            })
-        }
-        Verb::Accepts => {
-            let (threat, _, asset) = seg.split_any(&["on", "to"]).ok_or("missing `on`")?;
-            let asset = take_details(asset, ann);
-            Ok(Body::Accepts {
-                threat: parse_ref(threat, K::Threat, "threat")?,
-                asset: parse_ref(asset, K::Asset, "asset")?,
+        Verb::Confirmed | Verb::Accepts => {
+            let [threat, asset] = g.kinds();
+            let [on] = g.keywords();
+            let (t, a) = seg.split_on(on).ok_or_else(|| missing(on))?;
+            // ThreatSpec's `@accept` may end in `with <details>`; GAL's `@confirmed` may not.
+            let a = if verb == Verb::Accepts { take_details(a, ann) } else { a };
+            let (threat, asset) = (parse_ref(t, threat, "threat")?, parse_ref(a, asset, "asset")?);
+            Ok(if verb == Verb::Accepts {
+                Body::Accepts { threat, asset }
+            } else {
+                Body::Confirmed { threat, asset }
             })
         }
         Verb::Transfers => {
-            if let Some((threat, rest)) = seg.split_kw("from") {
-                let (from, to) = rest.split_kw("to").ok_or("missing `to`")?;
-                let to = take_details(to, ann);
-                Ok(Body::Transfers {
-                    threat: parse_ref(threat, K::Threat, "threat")?,
-                    from: Some(parse_ref(from, K::Asset, "source asset")?),
-                    to: parse_ref(to, K::Asset, "target asset")?,
-                })
-            } else {
-                let (threat, to) = seg.split_kw("to").ok_or("missing `from` and `to`")?;
-                let to = take_details(to, ann);
-                Ok(Body::Transfers {
-                    threat: parse_ref(threat, K::Threat, "threat")?,
-                    from: None,
-                    to: parse_ref(to, K::Asset, "target asset")?,
-                })
-            }
+            let [threat, from_asset, to_asset] = g.kinds();
+            let [from, to] = g.keywords();
+            // `from <asset>` is GAL's; ThreatSpec 0.1 may write only `to <asset>`.
+            let (t, f, rest) = match seg.split_on(from) {
+                Some((t, rest)) => {
+                    let (f, rest) = rest.split_on(to).ok_or_else(|| missing(to))?;
+                    (t, Some(f), rest)
+                }
+                None => {
+                    let (t, rest) = seg
+                        .split_on(to)
+                        .ok_or_else(|| format!("missing `{}` and `{}`", from.words[0], to.words[0]))?;
+                    (t, None, rest)
+                }
+            };
+            let rest = take_details(rest, ann);
+            Ok(Body::Transfers {
+                threat: parse_ref(t, threat, "threat")?,
+                from: f.map(|f| parse_ref(f, from_asset, "source asset")).transpose()?,
+                to: parse_ref(rest, to_asset, "target asset")?,
+            })
         }
         Verb::Flows => parse_flow(seg, ann, later_hops),
         Verb::Boundary => {
-            let (a, b) = if let Some((before, rest)) = seg.split_kw("between") {
+            let [first, second] = g.kinds();
+            let [between, and] = g.keywords();
+            let (a, b) = if let Some((before, rest)) = seg.split_on(between) {
                 if !before.is_blank() {
-                    return Err("unexpected text before `between`".into());
+                    return Err(format!("unexpected text before `{}`", between.words[0]));
                 }
-                rest.split_kw("and").ok_or("missing `and`")?
-            } else if let Some(at) = find_word(seg.text, "|") {
-                (seg.slice(0, at), seg.slice(at + 1, seg.text.len()))
-            } else if let Some(split) = seg.split_kw("and") {
+                rest.split_on(and).ok_or_else(|| missing(and))?
+            } else if let Some((a, _, b)) = seg.split_any(and.also) {
+                (a, b) // `A | B`
+            } else if let Some(split) = seg.split_on(and) {
                 // GAL 2.0: `between` is optional (`@boundary A and B (#id)`).
                 split
             } else {
@@ -669,19 +685,21 @@ fn parse_body(
             };
             let (b, id) = take_trailing_id(b);
             Ok(Body::Boundary {
-                a: parse_ref(a, K::Asset, "first asset")?,
-                b: parse_ref(b, K::Asset, "second asset")?,
+                a: parse_ref(a, first, "first asset")?,
+                b: parse_ref(b, second, "second asset")?,
                 id,
             })
         }
         Verb::Entitles => {
-            let (actor, rest) = seg.split_kw("to").ok_or("missing `to`")?;
-            let (rest, threat) = match rest.split_kw("against") {
-                Some((r, t)) => (r, Some(parse_ref(t, K::Threat, "threat")?)),
+            let [actor, asset, threat] = g.kinds();
+            let [to, on, against] = g.keywords();
+            let (who, rest) = seg.split_on(to).ok_or_else(|| missing(to))?;
+            let (rest, threat) = match rest.split_on(against) {
+                Some((r, t)) => (r, Some(parse_ref(t, threat, "threat")?)),
                 None => (rest, None),
             };
-            let (capability, asset) = match rest.split_kw("on") {
-                Some((c, a)) => (c, Some(parse_ref(a, K::Asset, "asset")?)),
+            let (capability, asset) = match rest.split_on(on) {
+                Some((c, a)) => (c, Some(parse_ref(a, asset, "asset")?)),
                 None => (rest, None),
             };
             if capability.is_blank() {
@@ -694,7 +712,7 @@ fn parse_body(
                 ));
             }
             Ok(Body::Entitles {
-                actor: parse_ref(actor, K::Actor, "actor")?,
+                actor: parse_ref(who, actor, "actor")?,
                 capability: capability.spanned(),
                 asset,
                 threat,
@@ -712,13 +730,16 @@ fn parse_body(
             Ok(Body::Feature { name: t.slice(1, t.text.len() - 1).spanned() })
         }
         Verb::Validates => {
-            let (control, asset) = seg.split_kw("for").ok_or("missing `for`")?;
+            let [control, asset] = g.kinds();
+            let [r#for] = g.keywords();
+            let (c, a) = seg.split_on(r#for).ok_or_else(|| missing(r#for))?;
             Ok(Body::Validates {
-                control: parse_ref(control, K::Control, "control")?,
-                asset: parse_ref(asset, K::Asset, "asset")?,
+                control: parse_ref(c, control, "control")?,
+                asset: parse_ref(a, asset, "asset")?,
             })
         }
         Verb::Audit | Verb::Assumes => {
+            let [asset_kind] = g.kinds();
             let t = seg.trim();
             if t.text.is_empty() {
                 return Err("missing asset".into());
@@ -733,23 +754,23 @@ fn parse_body(
                     if verb == Verb::Audit { "@audit" } else { "@assumes" }
                 ));
             }
-            let asset = parse_ref(asset, K::Asset, "asset")?;
+            let asset = parse_ref(asset, asset_kind, "asset")?;
             let note = (!note.is_blank()).then(|| note.spanned());
             Ok(if verb == Verb::Audit { Body::Audit { asset, note } } else { Body::Assumes { asset, note } })
         }
-        Verb::Owns => {
-            let (owner, asset) = seg.split_kw("for").ok_or("missing `for`")?;
-            if owner.is_blank() {
-                return Err("missing owner".into());
+        Verb::Owns | Verb::Handles => {
+            let [asset] = g.kinds();
+            let [keyword] = g.keywords();
+            let (value, a) = seg.split_on(keyword).ok_or_else(|| missing(keyword))?;
+            if value.is_blank() {
+                return Err(if verb == Verb::Owns { "missing owner" } else { "missing data class" }.into());
             }
-            Ok(Body::Owns { owner: owner.spanned(), asset: parse_ref(asset, K::Asset, "asset")? })
-        }
-        Verb::Handles => {
-            let (class, asset) = seg.split_kw("on").ok_or("missing `on`")?;
-            if class.is_blank() {
-                return Err("missing data class".into());
-            }
-            Ok(Body::Handles { class: class.spanned(), asset: parse_ref(asset, K::Asset, "asset")? })
+            let asset = parse_ref(a, asset, "asset")?;
+            Ok(if verb == Verb::Owns {
+                Body::Owns { owner: value.spanned(), asset }
+            } else {
+                Body::Handles { class: value.spanned(), asset }
+            })
         }
         Verb::Comment => {
             let t = seg.trim();
@@ -759,10 +780,10 @@ fn parse_body(
             let t = seg.trim();
             let (kind, kw_len) = legacy_kind(t.text).ok_or("expected `boundary`, `component` or `threat`")?;
             let rest = t.slice(kw_len, t.text.len());
-            let kw = if verb == Verb::Alias { "to" } else { "as" };
-            let (target, value) = rest.split_kw(kw).ok_or_else(|| format!("missing `{kw}`"))?;
+            let [keyword] = g.keywords();
+            let (target, value) = rest.split_on(keyword).ok_or_else(|| missing(keyword))?;
             if value.is_blank() {
-                return Err(format!("missing text after `{kw}`"));
+                return Err(format!("missing text after `{}`", keyword.words[0]));
             }
             let target = parse_ref(target, kind, "target")?;
             if !matches!(target.form, RefForm::Id(_) | RefForm::Legacy { .. }) {
@@ -882,18 +903,13 @@ fn legacy_kind(text: &str) -> Option<(EntityKind, usize)> {
     let t = text.trim_start();
     let lead = text.len() - t.len();
     let word_len = t.find(char::is_whitespace).unwrap_or(t.len());
-    let kind = match t[..word_len].to_ascii_lowercase().as_str() {
-        "boundary" => EntityKind::Boundary,
-        "component" => EntityKind::Asset,
-        "threat" => EntityKind::Threat,
-        _ => return None,
-    };
+    let kind = grammar::legacy_kind(&t[..word_len])?;
     Some((kind, lead + word_len))
 }
 
 /// ThreatSpec `with <details>` after the last argument: stored as details, argument returned.
 fn take_details<'a>(seg: Segment<'a>, ann: &mut Annotation) -> Segment<'a> {
-    match seg.split_kw("with") {
+    match seg.split_on(&grammar::DETAILS) {
         Some((arg, details)) => {
             if !details.is_blank() {
                 ann.details = Some(details.spanned());

@@ -15,7 +15,7 @@
 use super::hover::escape_markdown;
 use crate::model::names::{ancestors, path_key};
 use crate::model::{EntityKey, Lookup, ProjectIndex, RefFact, Resolved};
-use crate::syntax::grammar::{Need, Slot};
+use crate::syntax::grammar::{Need, Slot, legacy_kind};
 use crate::syntax::verbs::{SPELLINGS, canonical_spelling, lookup};
 use crate::syntax::{Dialect, EntityKind, Language, Verb};
 use crate::text::TextRange;
@@ -386,7 +386,7 @@ impl<'a> Completer<'a> {
         }
         // After a threat: its severity and references.
         let after_threat = match state.in_arg.map(|s| slots[s]) {
-            Some(Slot::Name) => verb == Verb::Threat,
+            Some(Slot::Name(_)) => verb == Verb::Threat,
             Some(Slot::Arg(EntityKind::Threat, _)) => matches!(verb, Verb::Exposes),
             Some(Slot::Arg(EntityKind::Asset, _)) => verb == Verb::Confirmed,
             _ => false,
@@ -679,12 +679,7 @@ impl<'a> Completer<'a> {
 fn slot_kind(slots: &[Slot], slot: usize, tokens: &[&str]) -> Option<EntityKind> {
     match slots.get(slot)? {
         Slot::Arg(kind, _) => Some(*kind),
-        Slot::LegacyTarget => match tokens.first().map(|t| t.to_ascii_lowercase()).as_deref() {
-            Some("boundary") => Some(EntityKind::Boundary),
-            Some("component") => Some(EntityKind::Asset),
-            Some("threat") => Some(EntityKind::Threat),
-            _ => None,
-        },
+        Slot::LegacyTarget => tokens.first().and_then(|word| legacy_kind(word)),
         _ => None,
     }
 }
