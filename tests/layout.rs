@@ -202,6 +202,7 @@ fn with_boundaries(mut dfd: Dfd, of: impl Fn(usize) -> Option<usize>) -> Dfd {
             title: format!("Boundary {c}"),
             members,
             legacy: false,
+            ..BoundaryGroup::default()
         })
         .collect();
     dfd

@@ -56,14 +56,26 @@ fn webshop_dot() {
             "n_shop__api__auth" [label="Shop.Api.Auth\n✓ 2 mitigated · 1 accepted\ndata: pii", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Shop.Api.Auth\n✓ 2 mitigated · 1 accepted\ndata: pii"];
             "n_shop__api__orders" [label="Shop.Api.Orders\n⚠ 1 open · ✓ 1 mitigated\n⚠ Insecure Direct Object Reference [P1]\ndata: pii, financial", shape=box, style="rounded,filled", penwidth=3, color="#c2410c", fillcolor="#ffedd5", class="high", tooltip="Shop.Api.Orders\n⚠ 1 open · ✓ 1 mitigated\n⚠ Insecure Direct Object Reference [P1]\ndata: pii, financial"];
           }
+          subgraph "cluster_g_webshop" {
+            label="Webshop";
+            style=solid;
+            color="#9aa5b1";
+            penwidth=1;
+            subgraph "cluster_g_webshop__worker" {
+              label="Webshop:Worker";
+              style=solid;
+              color="#9aa5b1";
+              penwidth=1;
+              "n_webshop__worker" [label="Webshop:Worker\n✓ 2 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Webshop:Worker\n✓ 2 mitigated"];
+              "n_webshop__worker__payments" [label="Webshop:Worker:Payments\n✓ 1 mitigated\ndata: financial", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Webshop:Worker:Payments\n✓ 1 mitigated\ndata: financial"];
+            }
+          }
           "n_customer" [label="Customer", shape=box];
           "n_shop__psp" [label="Shop.Psp", shape=box, style="rounded"];
           "n_shop__queue" [label="Shop.Queue", shape=cylinder];
           "n_shop__web" [label="Shop.Web", shape=box, style="rounded"];
           "n_shop__web__checkout" [label="Shop.Web.Checkout\n✓ 1 mitigated · 1 transferred", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Shop.Web.Checkout\n✓ 1 mitigated · 1 transferred"];
           "n_support_agent" [label="Support Agent", shape=box];
-          "n_webshop__worker" [label="Webshop:Worker\n✓ 2 mitigated", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Webshop:Worker\n✓ 2 mitigated"];
-          "n_webshop__worker__payments" [label="Webshop:Worker:Payments\n✓ 1 mitigated\ndata: financial", shape=box, style="rounded,filled", color="#2e7d32", fillcolor="#e8f5e9", class="clean", tooltip="Webshop:Worker:Payments\n✓ 1 mitigated\ndata: financial"];
           "n_internet__staff_browser" -> "n_dmz__legacy_admin" [label="order export"];
           "n_shop__api" -> "n_shop__db" [label="TLS"];
           "n_shop__api__orders" -> "n_shop__queue" [label="AMQP"];
@@ -79,7 +91,7 @@ fn webshop_dot() {
             "legend_actor" [label="Actor / external entity", shape=box];
             "legend_process" [label="Process", shape=box, style="rounded"];
             "legend_store" [label="Data store", shape=cylinder];
-            "legend_badge" [label="⚠ open exposure · ✗ confirmed finding, named with [severity]; ✓ N mitigated · N accepted · N transferred\lborder by worst open severity: critical (dark red, 4 px) · high (orange, 3 px) · medium / low / unrated (2 px) · green: nothing open\ldata: classifications from @handles\ldashed box: trust boundary\l", shape=note];
+            "legend_badge" [label="⚠ open exposure · ✗ confirmed finding, named with [severity]; ✓ N mitigated · N accepted · N transferred\lborder by worst open severity: critical (dark red, 4 px) · high (orange, 3 px) · medium / low / unrated (2 px) · green: nothing open\ldata: classifications from @handles\ldashed box: trust boundary\lthin grey box: component (ThreatSpec path A:B:C)\l", shape=note];
           }
         }
     "##]].assert_eq(&text);
@@ -149,6 +161,7 @@ fn hostile_dfd() -> Dfd {
         title: "Zone \"}\"; <i>x</i> \\".into(),
         members: (0..HOSTILE.len()).step_by(3).map(|i| format!("n_{i:02}")).collect(),
         legacy: false,
+        ..BoundaryGroup::default()
     }];
     Dfd { nodes, edges, boundaries }
 }

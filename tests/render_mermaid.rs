@@ -41,14 +41,18 @@ fn webshop_diagram() {
             n_shop__api__auth("Shop.Api.Auth<br/>✓ 2 mitigated · 1 accepted<br/>data: pii")
             n_shop__api__orders("Shop.Api.Orders<br/>⚠ 1 open · ✓ 1 mitigated<br/>⚠ Insecure Direct Object Reference #91;P1#93;<br/>data: pii, financial")
           end
+          subgraph g_webshop["Webshop"]
+            subgraph g_webshop__worker["Webshop:Worker"]
+              n_webshop__worker("Webshop:Worker<br/>✓ 2 mitigated")
+              n_webshop__worker__payments("Webshop:Worker:Payments<br/>✓ 1 mitigated<br/>data: financial")
+            end
+          end
           n_customer["Customer"]
           n_shop__psp("Shop.Psp")
           n_shop__queue[("Shop.Queue")]
           n_shop__web("Shop.Web")
           n_shop__web__checkout("Shop.Web.Checkout<br/>✓ 1 mitigated · 1 transferred")
           n_support_agent["Support Agent"]
-          n_webshop__worker("Webshop:Worker<br/>✓ 2 mitigated")
-          n_webshop__worker__payments("Webshop:Worker:Payments<br/>✓ 1 mitigated<br/>data: financial")
           n_internet__staff_browser -->|"order export"| n_dmz__legacy_admin
           n_shop__api -->|"TLS"| n_shop__db
           n_shop__api__orders -->|"AMQP"| n_shop__queue
@@ -64,6 +68,8 @@ fn webshop_diagram() {
           class n_shop__api__orders high
           classDef clean fill:#e8f5e9,stroke:#2e7d32,stroke-width:1.3px
           class n_dmz__legacy_admin,n_shop__api,n_shop__api__auth,n_shop__db,n_shop__web__checkout,n_webshop__worker,n_webshop__worker__payments clean
+          classDef component fill:#ffffff,stroke:#9aa5b1,stroke-width:1px
+          class g_webshop,g_webshop__worker component
           style b_dmz stroke-dasharray: 5 5
           style b_internet stroke-dasharray: 5 5
           style bh_data_tier_bfde10aecdb5fb8c stroke-dasharray: 5 5
@@ -153,10 +159,12 @@ fn component_scope_is_component_children_and_direct_neighbours() {
     expect![[r#"
         n_shop__psp "Shop.Psp" [process]
         n_shop__queue "Shop.Queue" [data-store]
-        n_webshop__worker "Webshop:Worker" [process] open=0 confirmed=0 mitigated=2 accepted=0 transferred=0
-        n_webshop__worker__payments "Webshop:Worker:Payments" [process] open=0 confirmed=0 mitigated=1 accepted=0 transferred=0
+        n_webshop__worker "Webshop:Worker" [process] in g_webshop__worker open=0 confirmed=0 mitigated=2 accepted=0 transferred=0
+        n_webshop__worker__payments "Webshop:Worker:Payments" [process] in g_webshop__worker open=0 confirmed=0 mitigated=1 accepted=0 transferred=0
         n_shop__queue -> n_webshop__worker Some("AMQP 0-9-1 over TLS, manual acks after the database commit")
         n_webshop__worker__payments -> n_shop__psp Some("HTTPS to the Stripe API using a restricted key")
+        boundary g_webshop "Webshop" key="webshop": 
+        boundary g_webshop__worker "Webshop:Worker" key="webshop.worker": n_webshop__worker n_webshop__worker__payments
     "#]].assert_eq(&summary(&worker));
     // Dotted and colon paths, any case, and `#id` name the same component.
     assert_eq!(diagram(&index, &Scope::Component("webshop.worker".into())), worker);
@@ -281,8 +289,8 @@ fn boundary_rule() {
         n_shop__api__db "Shop.Api.Db" [data-store] in b_data
         n_shop__api__orders__search "Shop.Api.Orders.Search" [process] in bh_b_second_42deb37d2853cbd4
         n_shop__cdn "Shop.Cdn" [process] in bh_shop_web_shop_cdn_8f30e3fd3773d61a
-        n_shop__plain "Shop:Plain" [process]
-        n_shop__web "Shop.Web" [process]
+        n_shop__plain "Shop:Plain" [process] in g_shop
+        n_shop__web "Shop.Web" [process] in g_shop
         n_lan__printer -> n_dmz__admin None
         n_shop__web -> n_shop__api__orders__search None
         boundary b_data "Shop.Api | Shop.Api.Db (#data)" key="data": n_shop__api__db
@@ -290,6 +298,7 @@ fn boundary_rule() {
         boundary b_lan "lan" key="lan": n_lan__printer
         boundary bh_b_second_42deb37d2853cbd4 "Shop.Api.Db | Shop.Api (#b-second)" key="b-second": n_shop__api n_shop__api__orders__search
         boundary bh_shop_web_shop_cdn_8f30e3fd3773d61a "Shop.Web | Shop.Cdn" key="shop.web|shop.cdn": n_shop__cdn
+        boundary g_shop "Shop" key="shop": n_shop__plain n_shop__web
     "#]].assert_eq(&summary(&dfd));
     let boundary_of = |key: &str| dfd.node_by_key(key).and_then(|n| n.boundary.clone());
     let edge = dfd::boundary_id("edge");
@@ -305,10 +314,14 @@ fn boundary_rule() {
     // No id: keyed `A|B`, titled `A | B`.
     let cdn = dfd.boundaries.iter().find(|b| b.key == "shop.web|shop.cdn").expect("unnamed boundary");
     assert_eq!(cdn.title, "Shop.Web | Shop.Cdn");
-    // Legacy: `@b:@c`, and colon paths under an aliased boundary; other paths are not clustered.
+    // Legacy: `@b:@c`, and colon paths under an aliased boundary; other colon paths are in no
+    // trust boundary, only in the component group of their parent path (issue 14 §5).
     assert_eq!(boundary_of("dmz.admin.export"), Some(dfd::boundary_id("dmz")));
     assert_eq!(boundary_of("lan.printer"), Some(dfd::boundary_id("lan")));
-    assert_eq!(boundary_of("shop.plain"), None);
+    assert_eq!(boundary_of("shop.plain"), Some(dfd::group_id("shop")));
+    assert!(
+        dfd.boundaries.iter().filter(|b| !b.component).all(|b| !b.members.contains(&"n_shop__plain".into()))
+    );
     let dmz = dfd.boundaries.iter().find(|b| b.key == "dmz").unwrap();
     assert_eq!(dmz.title, "Demilitarised Zone");
 }
@@ -515,6 +528,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
         title: support::HOSTILE_LABELS.join(" "),
         members,
         legacy: false,
+        ..BoundaryGroup::default()
     });
     // Ids the model never makes (a keyword, text) are replaced, not written.
     for (i, id) in ["end", "x\"] --> click A call y()", "legend_key", "a b"].into_iter().enumerate() {

@@ -232,6 +232,7 @@ fn hostile_labels_stay_text() {
         title: labels.join(" "),
         members: (0..labels.len()).step_by(3).map(|i| format!("n_{i:02}")).collect(),
         legacy: false,
+        ..BoundaryGroup::default()
     });
     let text = svg::render(&dfd);
     let doc = checked(&text);
@@ -372,6 +373,7 @@ fn arbitrary_dfd() -> impl Strategy<Value = Dfd> {
                     title,
                     members,
                     legacy: false,
+                    ..BoundaryGroup::default()
                 });
             }
             let mut set = BTreeSet::new();

@@ -46,7 +46,8 @@
 //!
 //! # Trust boundaries
 //!
-//! A node is in at most one boundary cluster (clusters do not nest):
+//! A node is in at most one trust boundary (boundaries do not nest; component groups, below,
+//! nest inside each other but never inside or around a boundary):
 //! 1. **Legacy boundaries.** A node key with at least two segments whose first segment is a
 //!    legacy boundary (the `b` of any `@b:@c` reference, or an `@alias boundary @b` /
 //!    `@describe boundary @b`, compared as normalised names) is in boundary `b`, titled with
@@ -63,6 +64,26 @@
 //!    (#internet-edge)`, so a reader sees what the boundary separates, not only its id.
 //!
 //! Boundaries without a member in the diagram are left out.
+//!
+//! # Component groups (ThreatSpec colon paths)
+//!
+//! A ThreatSpec component path names its parents: `CalcApp:Web:Server` is `Server` inside
+//! `Web` inside `CalcApp`. Every node of the diagram written somewhere as a colon path (a name
+//! containing `:`, not a legacy `@b:@c`) and placed in no trust boundary makes a *component
+//! group* of each proper prefix of its path (`calcapp`, `calcapp.web`), titled with the prefix
+//! as first written (`CalcApp:Web`) and nested like the paths ([`BoundaryGroup::parent`]). A
+//! node no trust boundary places lies in the deepest group that is its own path or a prefix of
+//! it, so `CalcApp:Web` itself is drawn inside the `CalcApp:Web` group next to its parts.
+//!
+//! **A trust boundary wins.** A node a boundary places (rules 1 and 2 above) stays in that
+//! boundary and in no group, and makes no group: a boundary is a statement about trust, a path
+//! only about naming. Groups are never drawn inside or around a boundary.
+//!
+//! GAL dotted paths (`Shop.Api.Orders`) make no groups: a GAL project draws its zones with
+//! `@boundary`, GuardLink's own diagrams group by boundary only, and on `examples/webshop` a
+//! `Shop` box would cut across the `#internet-edge` and `#data-tier` boundaries, reading as a
+//! trust zone that nobody declared. (A dotted node still joins a group a colon path made:
+//! `Shop.Api` and `Shop:Api` are one component.)
 //!
 //! # Edges
 //!
@@ -176,7 +197,8 @@ pub struct Node {
     /// Untrusted text: renderers must escape it.
     pub label: String,
     pub kind: ElementKind,
-    /// Id of the [`BoundaryGroup`] holding the node.
+    /// Id of the innermost [`BoundaryGroup`] holding the node (a trust boundary or a
+    /// component group).
     pub boundary: Option<String>,
     pub status: ThreatStatus,
     /// The open exposures and confirmed findings of the node, by name, worst first (see the
@@ -219,20 +241,27 @@ pub struct Edge {
     pub two_way: bool,
 }
 
-/// A trust-boundary cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A cluster: a trust boundary, or a component group of ThreatSpec colon paths (see the
+/// module docs' *Component groups*).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct BoundaryGroup {
     /// Sanitised, unique, deterministic.
     pub id: String,
-    /// The boundary's key: a GAL id, a normalised legacy boundary name, or `A|B`.
+    /// The boundary's key: a GAL id, a normalised legacy boundary name, or `A|B`; for a
+    /// component group, the path key of its component (`calcapp.web`).
     pub key: String,
     /// Untrusted text: renderers must escape it.
     pub title: String,
-    /// Node ids, sorted.
+    /// Node ids directly in this cluster (not those of a nested one), sorted.
     pub members: Vec<String>,
     /// Declared the ThreatSpec 0.1 way (`@b:@c` references, `@alias`/`@describe boundary`),
     /// not by a GAL `@boundary` annotation.
     pub legacy: bool,
+    /// A component group (`CalcApp:Web`), not a trust boundary: drawn differently.
+    pub component: bool,
+    /// Id of the cluster this one is nested in (component groups only; trust boundaries are
+    /// outermost).
+    pub parent: Option<String>,
 }
 
 /// A data-flow diagram: nodes by id, edges by (from, to, label), boundaries by id.
@@ -267,6 +296,117 @@ impl Dfd {
     }
 }
 
+/// How the clusters of a [`Dfd`] nest, by index in [`Dfd::boundaries`]: the one reading of
+/// [`BoundaryGroup::parent`] every renderer shares. A parent that is not in the diagram, or a
+/// chain of parents that loops (only a hand-built model can have either), makes a cluster
+/// outermost, so every renderer terminates and draws each cluster once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Nesting {
+    /// The parent of each cluster.
+    pub parent: Vec<Option<usize>>,
+    /// The clusters nested directly in each cluster, in diagram order.
+    pub children: Vec<Vec<usize>>,
+    /// The outermost clusters, in diagram order.
+    pub tops: Vec<usize>,
+    /// How deep each cluster is (0 for the outermost).
+    pub depth: Vec<usize>,
+}
+
+impl Nesting {
+    pub fn of(dfd: &Dfd) -> Nesting {
+        let n = dfd.boundaries.len();
+        let index: BTreeMap<&str, usize> =
+            dfd.boundaries.iter().enumerate().rev().map(|(c, b)| (b.id.as_str(), c)).collect();
+        let mut parent: Vec<Option<usize>> = dfd
+            .boundaries
+            .iter()
+            .enumerate()
+            .map(|(c, b)| b.parent.as_deref().and_then(|p| index.get(p).copied()).filter(|&p| p != c))
+            .collect();
+        // Depth by walking up; a walk longer than the number of clusters is a loop.
+        let walk = |parent: &[Option<usize>], c: usize| -> Option<usize> {
+            let (mut at, mut steps) = (c, 0);
+            while let Some(p) = parent[at] {
+                at = p;
+                steps += 1;
+                if steps > n {
+                    return None;
+                }
+            }
+            Some(steps)
+        };
+        let looping: Vec<usize> = (0..n).filter(|&c| walk(&parent, c).is_none()).collect();
+        for c in looping {
+            parent[c] = None;
+        }
+        let depth: Vec<usize> = (0..n).map(|c| walk(&parent, c).unwrap_or(0)).collect();
+        let mut children = vec![Vec::new(); n];
+        let mut tops = Vec::new();
+        for (c, up) in parent.iter().enumerate() {
+            match *up {
+                Some(p) => children[p].push(c),
+                None => tops.push(c),
+            }
+        }
+        Nesting { parent, children, tops, depth }
+    }
+
+    /// How a text format writes the clusters: each outermost cluster in diagram order, opened,
+    /// its members (each node only in the first cluster listing it), its nested clusters the
+    /// same way, closed. Depths start at 1. Mermaid and DOT both write this sequence.
+    pub fn steps<'a>(&self, dfd: &'a Dfd) -> Vec<ClusterStep<'a>> {
+        let by_id: BTreeMap<&str, &Node> = dfd.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let mut declared: BTreeSet<&str> = BTreeSet::new();
+        let mut steps = Vec::new();
+        // Depth-first without recursion: (cluster, depth, opened).
+        let mut stack: Vec<(usize, usize, bool)> = self.tops.iter().rev().map(|&c| (c, 1, false)).collect();
+        while let Some((c, depth, opened)) = stack.pop() {
+            if opened {
+                steps.push(ClusterStep::Close(depth));
+                continue;
+            }
+            let group = &dfd.boundaries[c];
+            steps.push(ClusterStep::Open(group, depth));
+            for id in &group.members {
+                if let Some(&node) = by_id.get(id.as_str())
+                    && declared.insert(node.id.as_str())
+                {
+                    steps.push(ClusterStep::Node(node, depth));
+                }
+            }
+            stack.push((c, depth, true));
+            stack.extend(self.children[c].iter().rev().map(|&d| (d, depth + 1, false)));
+        }
+        steps
+    }
+
+    /// `c` and the clusters around it, innermost first.
+    pub fn chain(&self, c: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(c), |&at| self.parent[at])
+    }
+
+    /// The outermost cluster around `c` (itself when outermost).
+    pub fn top(&self, c: usize) -> usize {
+        self.chain(c).last().unwrap_or(c)
+    }
+}
+
+/// One step of [`Nesting::steps`], with its nesting depth (1 for an outermost cluster).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterStep<'a> {
+    Open(&'a BoundaryGroup, usize),
+    /// A node declared inside the cluster opened last.
+    Node(&'a Node, usize),
+    Close(usize),
+}
+
+/// The depth of a [`ClusterStep`].
+pub fn step_depth(step: ClusterStep<'_>) -> usize {
+    match step {
+        ClusterStep::Open(_, d) | ClusterStep::Node(_, d) | ClusterStep::Close(d) => d,
+    }
+}
+
 /// What part of the project a diagram shows (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -286,6 +426,11 @@ pub fn node_id(key: &str) -> String {
 /// The cluster id of a boundary key.
 pub fn boundary_id(key: &str) -> String {
     make_id("b", key)
+}
+
+/// The cluster id of a component group (its path key).
+pub fn group_id(key: &str) -> String {
+    make_id("g", key)
 }
 
 /// An id as a renderer writes it: the model's ids pass unchanged; anything else (a hand-built
@@ -423,6 +568,8 @@ struct NodeInfo {
     actors: BTreeSet<EntityKey>,
     /// First spelling written in the project (file-path order).
     spelling: Option<String>,
+    /// First spelling written as a colon path (`CalcApp:Web:Server`), if any.
+    colon: Option<String>,
     /// Open exposures and confirmed findings, with the highest severity stated on them.
     exposed_open: BTreeMap<EntityKey, Option<StatedSeverity>>,
     confirmed: BTreeMap<EntityKey, Option<StatedSeverity>>,
@@ -565,12 +712,16 @@ impl Model {
                             info.actors.insert(e.clone());
                         }
                     }
-                    if info.spelling.is_none() {
-                        info.spelling = match &written.form {
-                            RefForm::Name { name, .. } => Some(name.value.clone()),
-                            RefForm::Legacy { component, .. } => Some(component.value.clone()),
-                            RefForm::Id(_) => None,
-                        };
+                    let shown = match &written.form {
+                        RefForm::Name { name, .. } => Some((name.value.clone(), true)),
+                        RefForm::Legacy { component, .. } => Some((component.value.clone(), false)),
+                        RefForm::Id(_) => None,
+                    };
+                    if let Some((text, plain)) = shown {
+                        if info.colon.is_none() && plain && text.contains(':') {
+                            info.colon = Some(text.clone());
+                        }
+                        info.spelling.get_or_insert(text);
                     }
                     m.per_file.entry(facts.path.clone()).or_default().insert(key);
                 }
@@ -790,7 +941,7 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
     for g in &m.gal {
         titles.entry(g.key.clone()).or_insert_with(|| g.title.clone());
     }
-    let mut groups: BTreeMap<String, BoundaryGroup> = BTreeMap::new();
+    let mut groups = component_groups(&m, &mut out_nodes);
     for node in &out_nodes {
         let Some(bid) = &node.boundary else { continue };
         let group = groups.entry(bid.clone()).or_insert_with(|| {
@@ -800,7 +951,7 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
                 title: titles.get(&key).cloned().unwrap_or_default(),
                 legacy: m.legacy.contains_key(&key),
                 key,
-                members: vec![],
+                ..BoundaryGroup::default()
             }
         });
         group.members.push(node.id.clone());
@@ -808,6 +959,44 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
     let boundaries = groups.into_values().collect();
 
     Dfd { nodes: out_nodes, edges: edges.into_iter().collect(), boundaries }
+}
+
+/// The component groups of the diagram's colon-path nodes (see the module docs), without
+/// members; sets [`Node::boundary`] of each node a group holds.
+fn component_groups(m: &Model, nodes: &mut [Node]) -> BTreeMap<String, BoundaryGroup> {
+    // Path key of each group -> its title (the path as first written, with colons).
+    let mut titles: BTreeMap<String, String> = BTreeMap::new();
+    for node in nodes.iter().filter(|n| n.boundary.is_none()) {
+        let Some(written) = m.nodes.get(&node.key).and_then(|i| i.colon.as_deref()) else { continue };
+        let segments: Vec<&str> = node.key.split('.').collect();
+        let shown: Vec<&str> =
+            written.split([':', '.']).map(str::trim).filter(|s| !path_key(s).is_empty()).collect();
+        let shown = if shown.len() == segments.len() { shown } else { segments.clone() };
+        for depth in 1..segments.len() {
+            titles.entry(segments[..depth].join(".")).or_insert_with(|| shown[..depth].join(":"));
+        }
+    }
+    let deepest = |key: &str| -> Option<String> {
+        std::iter::once(key).chain(ancestors(key)).find(|k| titles.contains_key(*k)).map(str::to_string)
+    };
+    for node in nodes.iter_mut().filter(|n| n.boundary.is_none()) {
+        node.boundary = deepest(&node.key).map(|k| group_id(&k));
+    }
+    titles
+        .iter()
+        .map(|(key, title)| {
+            let parent = ancestors(key).find(|k| titles.contains_key(*k)).map(group_id);
+            let group = BoundaryGroup {
+                id: group_id(key),
+                key: key.clone(),
+                title: title.clone(),
+                component: true,
+                parent,
+                ..BoundaryGroup::default()
+            };
+            (group.id.clone(), group)
+        })
+        .collect()
 }
 
 /// The boundary key `name` designates: exact key, `#key`/`@key`, or normalised key or title.
@@ -840,6 +1029,123 @@ fn component_key(index: &ProjectIndex, path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::Language;
+    use std::sync::Arc;
+
+    /// The project diagram of `files` (`(path, text)`).
+    fn diagram(files: &[(&str, &str)]) -> Dfd {
+        let mut index = ProjectIndex::new();
+        for (path, text) in files {
+            let language = Language::from_path(std::path::Path::new(path)).expect("a known language");
+            index.set_file(Arc::new(FileFacts::new((*path).into(), language, (*text).into())));
+        }
+        build(&index, &Analysis::new(&index), &Scope::Project)
+    }
+
+    /// `id "title" (parent): members` per cluster, `*` marking component groups.
+    fn clusters(dfd: &Dfd) -> Vec<String> {
+        dfd.boundaries
+            .iter()
+            .map(|b| {
+                let mark = if b.component { "*" } else { "" };
+                let parent = b.parent.as_deref().unwrap_or("-");
+                format!("{mark}{} {:?} ({parent}): {}", b.id, b.title, b.members.join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn colon_paths_nest_into_component_groups() {
+        let dfd = diagram(&[(
+            "calc.py",
+            "# @component CalcApp:Web:Server\n\
+             # @connects CalcApp:Web:Server to CalcApp:Web:Static with HTTP\n\
+             # @connects CalcApp:Web with CalcApp:Db:Store with SQL\n\
+             # @exposes CalcApp:Web:Server to XSS with echo\n\
+             # @connects User to CalcApp:Web:Server\n",
+        )]);
+        assert_eq!(
+            clusters(&dfd),
+            [
+                "*g_calcapp \"CalcApp\" (-): ",
+                "*g_calcapp__db \"CalcApp:Db\" (g_calcapp): n_calcapp__db__store",
+                "*g_calcapp__web \"CalcApp:Web\" (g_calcapp): n_calcapp__web n_calcapp__web__server n_calcapp__web__static",
+            ]
+        );
+        let boundary_of = |key: &str| dfd.node_by_key(key).and_then(|n| n.boundary.clone());
+        // A node whose path is itself a group sits in that group, next to its parts.
+        assert_eq!(boundary_of("calcapp.web"), Some(group_id("calcapp.web")));
+        assert_eq!(boundary_of("user"), None);
+    }
+
+    #[test]
+    fn a_trust_boundary_wins_over_a_path() {
+        let dfd = diagram(&[(
+            "calc.py",
+            "# @alias boundary @dmz to DMZ\n\
+             # @component Dmz:Admin:Export\n\
+             # @component Shop:Api:Orders\n\
+             # @boundary between Internet and Shop:Api:Orders (#edge)\n\
+             # @component Shop:Api:Search\n",
+        )]);
+        assert_eq!(
+            clusters(&dfd),
+            [
+                "b_dmz \"DMZ\" (-): n_dmz__admin__export",
+                "b_edge \"Internet | Shop:Api:Orders (#edge)\" (-): n_shop__api__orders",
+                "*g_shop \"Shop\" (-): ",
+                "*g_shop__api \"Shop:Api\" (g_shop): n_shop__api__search",
+            ]
+        );
+    }
+
+    #[test]
+    fn dotted_gal_paths_make_no_group_but_join_a_colon_one() {
+        let dfd = diagram(&[(
+            "shop.ts",
+            "// @asset Shop.Api.Orders (#orders)\n\
+             // @flows Shop.Web -> Shop.Api.Orders via HTTPS\n",
+        )]);
+        assert!(dfd.boundaries.is_empty(), "{:?}", clusters(&dfd));
+        let mixed = diagram(&[(
+            "shop.ts",
+            "// @flows Shop.Web -> Shop.Api.Orders via HTTPS\n\
+             // @component Shop:Api:Search\n",
+        )]);
+        assert_eq!(
+            clusters(&mixed),
+            [
+                "*g_shop \"Shop\" (-): n_shop__web",
+                "*g_shop__api \"Shop:Api\" (g_shop): n_shop__api__orders n_shop__api__search"
+            ]
+        );
+    }
+
+    #[test]
+    fn group_titles_are_the_first_spelling_and_ids_do_not_depend_on_file_order() {
+        let a = ("a.py", "# @component Calc App:Web Tier:Server\n");
+        let b = ("b.py", "# @component calc_app:web_tier:Static\n");
+        let forward = diagram(&[a, b]);
+        let backward = diagram(&[b, a]);
+        assert_eq!(forward, backward);
+        assert_eq!(
+            clusters(&forward),
+            [
+                "*g_calc_app \"Calc App\" (-): ",
+                "*g_calc_app__web_tier \"Calc App:Web Tier\" (g_calc_app): n_calc_app__web_tier__server n_calc_app__web_tier__static",
+            ]
+        );
+    }
+
+    #[test]
+    fn untrusted_group_titles_stay_text_and_ids_stay_plain() {
+        let dfd = diagram(&[("x.py", "# @component <b>\"]; end:Web`%%:Server\n")]);
+        let titles: Vec<&str> = dfd.boundaries.iter().map(|b| b.title.as_str()).collect();
+        assert!(titles.contains(&"<b>\"]; end"), "{titles:?}");
+        for b in &dfd.boundaries {
+            assert!(b.id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'), "{}", b.id);
+        }
+    }
 
     #[test]
     fn ids_are_plain_or_hashed() {

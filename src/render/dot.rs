@@ -30,31 +30,41 @@
 //! and are `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced by a hashed
 //! one. Each node is declared once, in the first boundary listing it.
 
-use super::dfd::{Dfd, ElementKind, Node, safe_id};
+use super::dfd::{ClusterStep, Dfd, ElementKind, Nesting, Node, safe_id, step_depth};
 use super::look::{self, Tone};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt::Write as _;
 
 /// The DOT text of `dfd`.
 pub fn render(dfd: &Dfd) -> String {
-    let by_id: HashMap<&str, &Node> = dfd.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut declared: HashSet<&str> = HashSet::default();
     let mut out = String::from("digraph dfd {\n");
     out.push_str("  rankdir=LR;\n");
     out.push_str("  node [fontname=\"Helvetica\", fontsize=11];\n");
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
-    for group in &dfd.boundaries {
-        let _ = writeln!(out, "  subgraph \"cluster_{}\" {{", safe_id(&group.id));
-        let _ = writeln!(out, "    label=\"{}\";", escape(&group.title));
-        out.push_str("    style=dashed;\n");
-        for id in &group.members {
-            if let Some(node) = by_id.get(id.as_str())
-                && declared.insert(node.id.as_str())
-            {
-                let _ = writeln!(out, "    {}", node_decl(node));
+    for step in Nesting::of(dfd).steps(dfd) {
+        let indent = "  ".repeat(step_depth(step));
+        match step {
+            ClusterStep::Open(group, _) => {
+                let _ = writeln!(out, "{indent}subgraph \"cluster_{}\" {{", safe_id(&group.id));
+                let _ = writeln!(out, "{indent}  label=\"{}\";", escape(&group.title));
+                let look = look::ClusterLook::of(group);
+                if look.dash.is_some() {
+                    let _ = writeln!(out, "{indent}  style=dashed;");
+                } else {
+                    let _ = writeln!(out, "{indent}  style=solid;");
+                    let _ = writeln!(out, "{indent}  color=\"{}\";", look.stroke);
+                    let _ = writeln!(out, "{indent}  penwidth={};", look.width);
+                }
+            }
+            ClusterStep::Node(node, _) => {
+                declared.insert(node.id.as_str());
+                let _ = writeln!(out, "{indent}  {}", node_decl(node));
+            }
+            ClusterStep::Close(_) => {
+                let _ = writeln!(out, "{indent}}}");
             }
         }
-        out.push_str("  }\n");
     }
     for node in &dfd.nodes {
         if declared.insert(node.id.as_str()) {
@@ -76,7 +86,7 @@ pub fn render(dfd: &Dfd) -> String {
             let _ = writeln!(out, "  \"{from}\" -> \"{to}\" [{}];", attrs.join(", "));
         }
     }
-    legend(&mut out);
+    legend(&mut out, dfd.boundaries.iter().any(|b| b.component));
     out.push_str("}\n");
     out
 }
@@ -132,28 +142,15 @@ fn decl(id: &str, kind: ElementKind, escaped: &str, tone: Tone) -> String {
     format!("\"{id}\" [{}];", attrs.join(", "))
 }
 
-/// The legend's shape samples, in DOT and SVG.
-pub const LEGEND_SHAPES: [(ElementKind, &str); 3] = [
-    (ElementKind::Actor, "Actor / external entity"),
-    (ElementKind::Process, "Process"),
-    (ElementKind::DataStore, "Data store"),
-];
-
-/// The legend's text lines (the badge and the boundary), in DOT and SVG.
-pub const LEGEND_LINES: [&str; 4] = [
-    "⚠ open exposure · ✗ confirmed finding, named with [severity]; ✓ N mitigated · N accepted · N transferred",
-    look::LEGEND_TONES,
-    "data: classifications from @handles",
-    "dashed box: trust boundary",
-];
-
-fn legend(out: &mut String) {
-    let text: String = LEGEND_LINES.iter().map(|l| format!("{}\\l", escape(l))).collect();
+fn legend(out: &mut String, groups: bool) {
+    let group_line = groups.then_some(look::LEGEND_GROUP);
+    let text: String =
+        look::LEGEND_LINES.iter().copied().chain(group_line).map(|l| format!("{}\\l", escape(l))).collect();
     out.push_str("  subgraph \"cluster_legend\" {\n");
     out.push_str("    label=\"Legend\";\n");
     out.push_str("    style=solid;\n");
     let ids = ["legend_actor", "legend_process", "legend_store"];
-    for (id, (kind, label)) in ids.into_iter().zip(LEGEND_SHAPES) {
+    for (id, (kind, label)) in ids.into_iter().zip(look::LEGEND_SHAPES) {
         let _ = writeln!(out, "    {}", decl(id, kind, &escape(label), Tone::Plain));
     }
     let _ = writeln!(out, "    \"legend_badge\" [label=\"{text}\", shape=note];");

@@ -69,9 +69,8 @@
 //! (below its title). Label boxes never overlap node boxes. A node belongs to the first
 //! boundary listing it (as in the DOT output).
 
-use super::dfd::{Dfd, ElementKind};
-use super::dot::{LEGEND_LINES, LEGEND_SHAPES};
-use super::look;
+use super::dfd::{Dfd, ElementKind, Nesting};
+use super::look::{self, LEGEND_LINES, LEGEND_SHAPES};
 use crate::limits::MAX_LAYOUT_DUMMIES;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -93,6 +92,10 @@ pub const GAP_X: f64 = 40.0;
 pub const CLUSTER_PAD_X: f64 = 14.0;
 /// At most this many distinct labels are shown on a route (the rest as `+N more`).
 pub const LABELS_SHOWN: usize = 3;
+/// How much narrower, left and right, a nested cluster is than the one around it, for the
+/// first [`NEST_INSETS`] levels (deeper ones share the last outline's sides, still inside it).
+pub const NEST_INSET: f64 = 4.0;
+pub const NEST_INSETS: usize = 3;
 
 const NODE_PAD_X: f64 = 12.0;
 const NODE_PAD_Y: f64 = 8.0;
@@ -243,6 +246,14 @@ impl Layout {
     pub fn violations(&self, dfd: &Dfd) -> Vec<String> {
         let mut out = Vec::new();
         let member = memberships(dfd);
+        let nesting = Nesting::of(dfd);
+        let within = |i: usize, c: usize| member[i].is_some_and(|m| nesting.chain(m).any(|x| x == c));
+        let body = |cluster: &ClusterBox| {
+            let mut body = cluster.rect;
+            body.y += cluster.title_height;
+            body.height -= cluster.title_height;
+            body
+        };
         let name = |i: usize| dfd.nodes[i].id.as_str();
         // Sweep by x so large diagrams stay cheap: only boxes whose x-ranges meet are compared.
         let mut by_x: Vec<usize> = (0..self.nodes.len()).collect();
@@ -260,12 +271,8 @@ impl Layout {
         for (c, cluster) in self.clusters.iter().enumerate() {
             let Some(cluster) = cluster else { continue };
             for (i, node) in self.nodes.iter().enumerate() {
-                let inside = member[i] == Some(c);
-                if inside {
-                    let mut body = cluster.rect;
-                    body.y += cluster.title_height;
-                    body.height -= cluster.title_height;
-                    if !body.contains(&node.rect) {
+                if within(i, c) {
+                    if !body(cluster).contains(&node.rect) {
                         out.push(format!("node {} is not inside its boundary {}", name(i), c));
                     }
                 } else if cluster.rect.overlaps(&node.rect) {
@@ -273,8 +280,26 @@ impl Layout {
                 }
             }
             for (d, other) in self.clusters.iter().enumerate().skip(c + 1) {
-                if other.as_ref().is_some_and(|o| o.rect.overlaps(&cluster.rect)) {
-                    out.push(format!("boundaries {c} and {d} overlap"));
+                let Some(other) = other else { continue };
+                // A nested cluster lies inside the body of every cluster around it.
+                let nested = if nesting.chain(d).any(|x| x == c) {
+                    Some((d, other, c, cluster))
+                } else if nesting.chain(c).any(|x| x == d) {
+                    Some((c, cluster, d, other))
+                } else {
+                    None
+                };
+                match nested {
+                    Some((inner, inner_box, outer, outer_box))
+                        if !body(outer_box).contains(&inner_box.rect) =>
+                    {
+                        out.push(format!("boundary {inner} is not inside its parent {outer}"));
+                    }
+                    Some(_) => {}
+                    None if other.rect.overlaps(&cluster.rect) => {
+                        out.push(format!("boundaries {c} and {d} overlap"));
+                    }
+                    None => {}
                 }
             }
         }
@@ -442,7 +467,10 @@ struct Group {
 /// possibly carrying the edge's label.
 struct Item {
     rank: usize,
+    /// The outermost cluster holding the item.
     cluster: Option<usize>,
+    /// The innermost cluster holding the item.
+    group: Option<usize>,
     width: f64,
     height: f64,
     dummy: bool,
@@ -482,6 +510,8 @@ pub fn layout(dfd: &Dfd) -> Layout {
 pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let n = dfd.nodes.len();
     let member = memberships(dfd);
+    let nesting = Nesting::of(dfd);
+    let top: Vec<Option<usize>> = member.iter().map(|m| m.map(|c| nesting.top(c))).collect();
     let nodes: Vec<NodeBox> = dfd
         .nodes
         .iter()
@@ -510,8 +540,8 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     // Ranks (edges of self-loops play no part).
     let ranked: Vec<(usize, usize)> =
         groups.iter().filter(|g| g.from != g.to).map(|g| (g.from, g.to)).collect();
-    let node_rank = ranks(n, &ranked, &member, dfd.boundaries.len());
-    let node_rank = wrap_ranks(&node_rank, &member);
+    let node_rank = ranks(n, &ranked, &top, dfd.boundaries.len());
+    let node_rank = wrap_ranks(&node_rank, &top, &member);
     let node_rank: Vec<usize> = node_rank.iter().map(|r| 2 * r).collect();
     let columns_crossed = |g: &Group| node_rank[g.from].abs_diff(node_rank[g.to]) - 1;
     let longest_kept =
@@ -521,7 +551,8 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let mut items: Vec<Item> = (0..n)
         .map(|i| Item {
             rank: node_rank[i],
-            cluster: member[i],
+            cluster: top[i],
+            group: member[i],
             width: nodes[i].rect.width,
             height: nodes[i].rect.height,
             dummy: false,
@@ -547,7 +578,12 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             continue;
         }
         let (ra, rb) = (node_rank[a], node_rank[b]);
-        let shared = member[a].filter(|c| member[b] == Some(*c));
+        let shared = top[a].filter(|c| top[b] == Some(*c));
+        // The innermost cluster holding both ends (their outermost one at least).
+        let common = member[a].zip(member[b]).and_then(|(ma, mb)| {
+            let around_b: Vec<usize> = nesting.chain(mb).collect();
+            nesting.chain(ma).find(|x| around_b.contains(x))
+        });
         let mid = {
             let m = (ra + rb) / 2;
             if m % 2 == 1 { m } else { m - 1 }
@@ -559,6 +595,7 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             items.push(Item {
                 rank: r,
                 cluster: shared,
+                group: common,
                 width: if carries { lw } else { 0.0 },
                 height: if carries { lh } else { 2.0 },
                 dummy: true,
@@ -585,9 +622,11 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let clusters_count = dfd.boundaries.len();
     let mut span: Vec<Option<(usize, usize)>> = vec![None; clusters_count];
     for (i, m) in member.iter().enumerate() {
-        if let Some(c) = *m {
+        if let Some(m) = *m {
             let r = node_rank[i];
-            span[c] = Some(span[c].map_or((r, r), |(lo, hi)| (lo.min(r), hi.max(r))));
+            for c in nesting.chain(m) {
+                span[c] = Some(span[c].map_or((r, r), |(lo, hi)| (lo.min(r), hi.max(r))));
+            }
         }
     }
 
@@ -595,7 +634,9 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let mut order: Vec<Vec<Slot>> = vec![Vec::new(); ranks_count];
     let mut inside: Vec<BTreeMap<usize, Vec<usize>>> = vec![BTreeMap::new(); ranks_count];
     for (c, s) in span.iter().enumerate() {
-        if let Some((lo, hi)) = *s {
+        if let Some((lo, hi)) = *s
+            && nesting.parent[c].is_none()
+        {
             for r in lo..=hi {
                 inside[r].insert(c, Vec::new());
                 order[r].push(Slot::Cluster(c));
@@ -615,12 +656,14 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let mut cluster_order: Vec<usize> = (0..clusters_count).collect();
     for _ in 0..SWEEPS {
         for r in 1..ranks_count {
-            reorder(r, &up, &mut order, &mut inside, &mut pos, &cluster_order);
+            let nest = Nest { nesting: &nesting, items: &items, order: &cluster_order };
+            reorder(r, &up, &mut order, &mut inside, &mut pos, &nest);
         }
         for r in (0..ranks_count.saturating_sub(1)).rev() {
-            reorder(r, &down, &mut order, &mut inside, &mut pos, &cluster_order);
+            let nest = Nest { nesting: &nesting, items: &items, order: &cluster_order };
+            reorder(r, &down, &mut order, &mut inside, &mut pos, &nest);
         }
-        cluster_order = rank_clusters(&items, &order, &inside, &pos, clusters_count);
+        cluster_order = rank_clusters(&items, &nesting, &order, &inside, &pos, clusters_count);
     }
 
     // Columns.
@@ -640,8 +683,9 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let mut titles: Vec<(Vec<String>, f64)> = vec![(Vec::new(), 0.0); clusters_count];
     for c in 0..clusters_count {
         if let Some((lo, hi)) = span[c] {
-            let left = col_x[lo] - CLUSTER_PAD_X;
-            let right = col_x[hi] + col_w[hi] + CLUSTER_PAD_X;
+            let inset = NEST_INSET * nesting.depth[c].min(NEST_INSETS) as f64;
+            let left = col_x[lo] - CLUSTER_PAD_X + inset;
+            let right = col_x[hi] + col_w[hi] + CLUSTER_PAD_X - inset;
             cluster_rect_x[c] = (left, right);
             let lines = wrap(&dfd.boundaries[c].title, TITLE_FONT, right - left - 12.0, TITLE_LINES);
             let height = lines.len() as f64 * line_height(TITLE_FONT) + 2.0;
@@ -656,32 +700,80 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             _ => 10.0,
         }
     };
-    // Stack offsets of members inside their band, and each band's height.
+    // Stack offsets: each item from the top of its innermost cluster, each nested cluster from
+    // its parent's top; innermost clusters first, so a parent stacks its children's bands.
     let mut offset = vec![0.0f64; items.len()];
     let mut band = vec![0.0f64; clusters_count];
-    let mut stacks: Vec<(usize, usize, f64)> = Vec::new();
+    let mut nested_at = vec![0.0f64; clusters_count];
+    let mut direct: Vec<BTreeMap<usize, Vec<usize>>> = vec![BTreeMap::new(); ranks_count];
     for (r, map) in inside.iter().enumerate() {
         for (&c, list) in map {
-            let mut y = 0.0;
-            for (k, &i) in list.iter().enumerate() {
-                if k > 0 {
-                    y += gap(Slot::Item(list[k - 1]), Slot::Item(i));
-                }
-                offset[i] = y;
-                y += items[i].height;
+            direct[r].entry(c).or_default();
+            for &i in list {
+                direct[r].entry(items[i].group.unwrap_or(c)).or_default().push(i);
             }
-            band[c] = band[c].max(y);
-            stacks.push((r, c, y));
         }
     }
-    for (r, c, stack) in stacks {
-        let top = CLUSTER_PAD_TOP + titles[c].1 + (band[c] - stack) / 2.0;
-        for &i in &inside[r][&c] {
-            offset[i] += top;
+    let mut innermost_first: Vec<usize> = (0..clusters_count).filter(|&c| span[c].is_some()).collect();
+    innermost_first.sort_by_key(|&c| (Reverse(nesting.depth[c]), c));
+    for c in innermost_first {
+        let head = CLUSTER_PAD_TOP + titles[c].1;
+        let Some((lo, hi)) = span[c] else { continue };
+        if nesting.children[c].is_empty() {
+            // Each column's stack, centred in the band.
+            let mut stacks: Vec<(usize, f64)> = Vec::new();
+            for (r, column) in direct.iter().enumerate().take(hi + 1).skip(lo) {
+                let Some(list) = column.get(&c) else { continue };
+                let mut y = 0.0;
+                for (k, &i) in list.iter().enumerate() {
+                    if k > 0 {
+                        y += gap(Slot::Item(list[k - 1]), Slot::Item(i));
+                    }
+                    offset[i] = y;
+                    y += items[i].height;
+                }
+                band[c] = band[c].max(y);
+                stacks.push((r, y));
+            }
+            for (r, stack) in stacks {
+                let top = head + (band[c] - stack) / 2.0;
+                for &i in &direct[r][&c] {
+                    offset[i] += top;
+                }
+            }
+            band[c] += head + CLUSTER_PAD_BOTTOM;
+        } else {
+            let mut packed = Packing::default();
+            for (r, column) in inside.iter().enumerate().take(hi + 1).skip(lo) {
+                let top_list = column.get(&nesting.top(c)).map_or(&[][..], Vec::as_slice);
+                let column = nested_column(c, r, top_list, &items, &nesting, &span, &cluster_order);
+                packed.column(
+                    &column,
+                    |s| match s {
+                        Slot::Item(i) => items[i].height,
+                        Slot::Cluster(d) => band[d],
+                    },
+                    gap,
+                );
+            }
+            let (at, bottom) = packed.pack(head);
+            for (slot, y) in at {
+                match slot {
+                    Slot::Item(i) => offset[i] = y,
+                    Slot::Cluster(d) => nested_at[d] = y,
+                }
+            }
+            band[c] = bottom.max(head) + CLUSTER_PAD_BOTTOM;
         }
     }
-    for c in 0..clusters_count {
-        band[c] += CLUSTER_PAD_TOP + titles[c].1 + CLUSTER_PAD_BOTTOM;
+    // From the top of the outermost cluster.
+    let from_top = |c: usize| nesting.chain(c).map(|x| nested_at[x]).sum::<f64>();
+    for (i, item) in items.iter().enumerate() {
+        if let (Some(g), Some(t)) = (item.group, item.cluster)
+            && g != t
+        {
+            offset[i] += from_top(g);
+        }
     }
 
     // Vertical coordinates: variables are items (free ones) and clusters (n_items + c).
@@ -817,7 +909,11 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             span[c]?;
             let (left, right) = cluster_rect_x[c];
             let (title_lines, title_height) = titles[c].clone();
-            let rect = Rect { x: left, y: y[items.len() + c], width: right - left, height: band[c] };
+            let top = match nesting.parent[c] {
+                None => y[items.len() + c],
+                Some(_) => y[items.len() + nesting.top(c)] + from_top(c),
+            };
+            let rect = Rect { x: left, y: top, width: right - left, height: band[c] };
             Some(ClusterBox { rect, title_lines, title_height: CLUSTER_PAD_TOP + title_height })
         })
         .collect();
@@ -894,7 +990,8 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             if work.longest_kept == 1 { "" } else { "s" }
         )
     });
-    let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 }, note);
+    let groups = dfd.boundaries.iter().any(|b| b.component);
+    let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 }, note, groups);
     let width = (right.max(legend.rect.right()) + MARGIN).ceil();
     let height = (legend.rect.bottom() + MARGIN).ceil();
     Layout { width, height, nodes, clusters, routes, legend, work }
@@ -1184,7 +1281,7 @@ fn longest_path(n: usize, edges: &[(usize, usize, i64, i64)]) -> Vec<usize> {
 }
 
 /// Wraps crowded ranks onto several columns (see the module docs); returns the new ranks.
-fn wrap_ranks(rank: &[usize], member: &[Option<usize>]) -> Vec<usize> {
+fn wrap_ranks(rank: &[usize], top: &[Option<usize>], member: &[Option<usize>]) -> Vec<usize> {
     let n = rank.len();
     let limit = ((2.5 * n as f64).sqrt().ceil() as usize).max(8);
     let mut by_rank: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -1194,7 +1291,8 @@ fn wrap_ranks(rank: &[usize], member: &[Option<usize>]) -> Vec<usize> {
     let mut out = vec![0usize; n];
     let mut next = 0;
     for (_, mut vs) in by_rank {
-        vs.sort_by_key(|&v| (member[v].map_or(usize::MAX, |c| c), v));
+        // Clusters kept together, and nested ones inside them.
+        vs.sort_by_key(|&v| (top[v].map_or(usize::MAX, |c| c), member[v].map_or(usize::MAX, |c| c), v));
         let columns = vs.len().div_ceil(limit);
         let per = vs.len().div_ceil(columns);
         for (k, &v) in vs.iter().enumerate() {
@@ -1231,7 +1329,7 @@ fn reorder(
     order: &mut [Vec<Slot>],
     inside: &mut [BTreeMap<usize, Vec<usize>>],
     pos: &mut [f64],
-    cluster_order: &[usize],
+    nest: &Nest<'_>,
 ) {
     let key = |i: usize| {
         let ns = adjacent.of(i);
@@ -1262,10 +1360,10 @@ fn reorder(
         } else {
             keyed.iter().map(|k| k.0).sum::<f64>() / keyed.len() as f64
         };
-        *list = keyed.into_iter().map(|k| k.2).collect();
+        *list = nest.arrange(c, &keyed);
         clusters.push((c, ckey));
     }
-    clusters.sort_by_key(|&(c, _)| cluster_order[c]);
+    clusters.sort_by_key(|&(c, _)| nest.order[c]);
     let mut free: Vec<(f64, f64, usize)> = order[r]
         .iter()
         .filter_map(|s| match *s {
@@ -1289,9 +1387,159 @@ fn reorder(
     flatten(&order[r], &inside[r], pos);
 }
 
+/// What [`reorder`] needs to keep nested clusters contiguous: how clusters nest, the items'
+/// innermost clusters, and the global order of clusters.
+struct Nest<'a> {
+    nesting: &'a Nesting,
+    items: &'a [Item],
+    order: &'a [usize],
+}
+
+impl Nest<'_> {
+    /// The items of cluster `c` in one column, `keyed` sorted by barycenter, rearranged so that
+    /// every nested cluster's items are contiguous: `c`'s own items keep their order, each
+    /// nested cluster is one block placed by the mean key of its items, and the blocks keep
+    /// the global cluster order (so nested rectangles never cross).
+    fn arrange(&self, c: usize, keyed: &[(f64, f64, usize)]) -> Vec<usize> {
+        if self.nesting.children[c].is_empty() {
+            return keyed.iter().map(|k| k.2).collect();
+        }
+        let mut own: Vec<(f64, f64, usize)> = Vec::new();
+        let mut nested: BTreeMap<usize, Vec<(f64, f64, usize)>> = BTreeMap::new();
+        for &k in keyed {
+            let group = self.items[k.2].group.unwrap_or(c);
+            match self.nesting.chain(group).find(|&x| self.nesting.parent[x] == Some(c)) {
+                Some(d) => nested.entry(d).or_default().push(k),
+                None => own.push(k),
+            }
+        }
+        let mut blocks: Vec<(usize, f64, Vec<usize>)> = nested
+            .into_iter()
+            .map(|(d, ks)| {
+                let key = ks.iter().map(|k| k.0).sum::<f64>() / ks.len() as f64;
+                (self.order[d], key, self.arrange(d, &ks))
+            })
+            .collect();
+        blocks.sort_by_key(|b| b.0);
+        let mut out = Vec::with_capacity(keyed.len());
+        let (mut a, mut b) = (0, 0);
+        while a < own.len() || b < blocks.len() {
+            if b == blocks.len() || (a < own.len() && own[a].0 < blocks[b].1) {
+                out.push(own[a].2);
+                a += 1;
+            } else {
+                out.extend_from_slice(&blocks[b].2);
+                b += 1;
+            }
+        }
+        out
+    }
+}
+
+/// Cluster `c`'s column `r`, top to bottom: its own items and its nested clusters (one slot
+/// each, also where a nested cluster has no item in this column but spans it), read from the
+/// column of its outermost cluster (`top_list`, arranged by [`Nest::arrange`]).
+fn nested_column(
+    c: usize,
+    r: usize,
+    top_list: &[usize],
+    items: &[Item],
+    nesting: &Nesting,
+    span: &[Option<(usize, usize)>],
+    cluster_order: &[usize],
+) -> Vec<Slot> {
+    let mut column: Vec<Slot> = Vec::new();
+    for &i in top_list {
+        let Some(group) = items[i].group else { continue };
+        if !nesting.chain(group).any(|x| x == c) {
+            continue;
+        }
+        match nesting.chain(group).find(|&x| nesting.parent[x] == Some(c)) {
+            None => column.push(Slot::Item(i)),
+            Some(d) => {
+                if column.last() != Some(&Slot::Cluster(d)) {
+                    column.push(Slot::Cluster(d));
+                }
+            }
+        }
+    }
+    for &d in &nesting.children[c] {
+        let spans = span[d].is_some_and(|(lo, hi)| (lo..=hi).contains(&r));
+        if !spans || column.contains(&Slot::Cluster(d)) {
+            continue;
+        }
+        let before =
+            column.iter().position(|s| matches!(*s, Slot::Cluster(e) if cluster_order[e] > cluster_order[d]));
+        column.insert(before.unwrap_or(column.len()), Slot::Cluster(d));
+    }
+    column
+}
+
+/// Stacks the slots of a cluster holding nested clusters: every column's slots in order, each
+/// at least its predecessor's height and gap below it, as high as that allows (a longest
+/// path over these separation constraints, which form a DAG because nested clusters keep one
+/// order in every column).
+#[derive(Default)]
+struct Packing {
+    /// (upper slot, lower slot, least distance between their tops).
+    constraints: Vec<(Slot, Slot, f64)>,
+    /// Every slot and its height.
+    heights: BTreeMap<SlotKey, (Slot, f64)>,
+}
+
+/// A [`Slot`] as an ordered map key.
+type SlotKey = (bool, usize);
+
+fn slot_key(s: Slot) -> SlotKey {
+    match s {
+        Slot::Item(i) => (false, i),
+        Slot::Cluster(c) => (true, c),
+    }
+}
+
+impl Packing {
+    fn column(&mut self, column: &[Slot], height: impl Fn(Slot) -> f64, gap: impl Fn(Slot, Slot) -> f64) {
+        for (k, &s) in column.iter().enumerate() {
+            self.heights.insert(slot_key(s), (s, height(s)));
+            if k > 0 {
+                let a = column[k - 1];
+                self.constraints.push((a, s, height(a) + gap(a, s)));
+            }
+        }
+    }
+
+    /// Each slot's top (from `start`) and the lowest bottom.
+    fn pack(&self, start: f64) -> (Vec<(Slot, f64)>, f64) {
+        let mut top: BTreeMap<SlotKey, f64> = self.heights.keys().map(|&k| (k, start)).collect();
+        let mut indeg: BTreeMap<SlotKey, usize> = self.heights.keys().map(|&k| (k, 0)).collect();
+        let mut succ: BTreeMap<SlotKey, Vec<(SlotKey, f64)>> = BTreeMap::new();
+        for &(a, b, sep) in &self.constraints {
+            succ.entry(slot_key(a)).or_default().push((slot_key(b), sep));
+            *indeg.entry(slot_key(b)).or_default() += 1;
+        }
+        let mut queue: std::collections::VecDeque<SlotKey> =
+            indeg.iter().filter(|&(_, &d)| d == 0).map(|(&k, _)| k).collect();
+        while let Some(k) = queue.pop_front() {
+            for &(w, sep) in succ.get(&k).map_or(&[][..], Vec::as_slice) {
+                let at = top[&k] + sep;
+                let entry = top.entry(w).or_insert(start);
+                *entry = entry.max(at);
+                let d = indeg.entry(w).or_default();
+                *d -= 1;
+                if *d == 0 {
+                    queue.push_back(w);
+                }
+            }
+        }
+        let bottom = self.heights.iter().map(|(k, &(_, h))| top[k] + h).fold(start, f64::max);
+        (self.heights.iter().map(|(k, &(s, _))| (s, top[k])).collect(), bottom)
+    }
+}
+
 /// The global top-to-bottom order of clusters: by the mean relative position of their items.
 fn rank_clusters(
     items: &[Item],
+    nesting: &Nesting,
     order: &[Vec<Slot>],
     inside: &[BTreeMap<usize, Vec<usize>>],
     pos: &[f64],
@@ -1303,8 +1551,11 @@ fn rank_clusters(
         for (&c, list) in map {
             for &i in list {
                 debug_assert_eq!(items[i].rank, r);
-                score[c].0 += pos[i] / size;
-                score[c].1 += 1;
+                // The item counts for its cluster and every cluster around it.
+                for x in nesting.chain(items[i].group.unwrap_or(c)) {
+                    score[x].0 += pos[i] / size;
+                    score[x].1 += 1;
+                }
             }
         }
     }
@@ -1407,7 +1658,7 @@ struct Wish {
 }
 
 /// The legend at (`x`, `y`): title, shape samples in a row, then the text lines.
-fn legend_box(x: f64, y: f64, note: Option<String>) -> LegendBox {
+fn legend_box(x: f64, y: f64, note: Option<String>, groups: bool) -> LegendBox {
     let pad = 10.0;
     let row = line_height(LEGEND_FONT);
     let title = Point { x: x + pad, y: y + pad + LEGEND_FONT };
@@ -1423,7 +1674,7 @@ fn legend_box(x: f64, y: f64, note: Option<String>) -> LegendBox {
     let mut lines = Vec::new();
     let mut ly = sample_y + 24.0 + 8.0;
     let mut widest = cx - x - 18.0 + pad;
-    for line in LEGEND_LINES {
+    for line in LEGEND_LINES.into_iter().chain(groups.then_some(look::LEGEND_GROUP)) {
         ly += row;
         lines.push((line, Point { x: x + pad, y: ly }));
         widest = widest.max(text_width(line, LEGEND_FONT) + 2.0 * pad);
@@ -1479,6 +1730,7 @@ mod tests {
                 title: "X".into(),
                 members: vec!["n_b".into(), "n_c".into()],
                 legacy: false,
+                ..BoundaryGroup::default()
             }],
         }
     }

@@ -28,7 +28,7 @@
 //! so it stands out even in a diagram scaled to a page), and from medium (amber) and low
 //! (slate); all fills are light, so the dark text keeps a contrast of at least 7:1.
 
-use super::dfd::{NamedThreat, Node, ThreatStatus};
+use super::dfd::{BoundaryGroup, ElementKind, NamedThreat, Node, ThreatStatus};
 use crate::syntax::Severity;
 
 /// At most this many threats are named inside an element's label (the rest as `+N more`).
@@ -166,10 +166,71 @@ impl Tone {
 /// The legend's words for the tones, the same in every format.
 pub const LEGEND_TONES: &str = "border by worst open severity: critical (dark red, 4 px) · high (orange, 3 px) · medium / low / unrated (2 px) · green: nothing open";
 
+/// The legend's shape samples, in DOT and SVG.
+pub const LEGEND_SHAPES: [(ElementKind, &str); 3] = [
+    (ElementKind::Actor, "Actor / external entity"),
+    (ElementKind::Process, "Process"),
+    (ElementKind::DataStore, "Data store"),
+];
+
+/// The legend's text lines (the badge and the boundary), in DOT and SVG.
+pub const LEGEND_LINES: [&str; 4] = [
+    "⚠ open exposure · ✗ confirmed finding, named with [severity]; ✓ N mitigated · N accepted · N transferred",
+    LEGEND_TONES,
+    "data: classifications from @handles",
+    "dashed box: trust boundary",
+];
+
+/// The legend's line for component groups, in every format, shown only when the diagram has
+/// one (so diagrams without colon paths are drawn as before).
+pub const LEGEND_GROUP: &str = "thin grey box: component (ThreatSpec path A:B:C)";
+
+/// How a cluster's outline is drawn, the same in every format: a trust boundary dashed on a
+/// tinted fill, a component group thin, grey and solid on white, so the two never read alike
+/// (nested component groups are told apart by their titles and insets).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClusterLook {
+    pub stroke: &'static str,
+    pub fill: &'static str,
+    /// Outline width (px).
+    pub width: f64,
+    /// SVG dash pattern; `None` for a solid outline.
+    pub dash: Option<&'static str>,
+    /// What the cluster is, for tooltips (`Trust boundary: …`, `Component: …`).
+    pub what: &'static str,
+    /// The title's colour and SVG `font-weight`.
+    pub title_ink: &'static str,
+    pub title_weight: &'static str,
+}
+
+pub const BOUNDARY_LOOK: ClusterLook = ClusterLook {
+    stroke: "#616e7c",
+    fill: "#f5f7fa",
+    width: 1.5,
+    dash: Some("7 4"),
+    what: "Trust boundary",
+    title_ink: "#3e4c59",
+    title_weight: "bold",
+};
+pub const GROUP_LOOK: ClusterLook = ClusterLook {
+    stroke: "#9aa5b1",
+    fill: "#ffffff",
+    width: 1.0,
+    dash: None,
+    what: "Component",
+    title_ink: "#52606d",
+    title_weight: "normal",
+};
+
+impl ClusterLook {
+    pub fn of(group: &BoundaryGroup) -> ClusterLook {
+        if group.component { GROUP_LOOK } else { BOUNDARY_LOOK }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::dfd::ElementKind;
 
     fn threat(name: &str, severity: Option<Severity>, confirmed: bool) -> NamedThreat {
         NamedThreat { name: name.into(), severity, word: severity.map(|s| s.as_str().into()), confirmed }

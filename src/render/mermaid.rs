@@ -32,27 +32,28 @@
 //! `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced by a hashed one.
 //! Each node is declared once, in the first boundary listing it.
 
-use super::dfd::{Dfd, ElementKind, Node, safe_id};
+use super::dfd::{ClusterStep, Dfd, ElementKind, Nesting, Node, safe_id, step_depth};
 use super::look::{self, TONES, Tone};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// The Mermaid text of `dfd`.
 pub fn render(dfd: &Dfd) -> String {
-    let by_id: HashMap<&str, &Node> = dfd.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut declared: HashSet<&str> = HashSet::default();
     let mut out = String::from("flowchart LR\n");
-    for group in &dfd.boundaries {
-        let _ = writeln!(out, "  subgraph {}[\"{}\"]", safe_id(&group.id), escape(&group.title));
-        for id in &group.members {
-            if let Some(node) = by_id.get(id.as_str())
-                && declared.insert(node.id.as_str())
-            {
-                let _ = writeln!(out, "    {}", node_decl(node));
+    for step in Nesting::of(dfd).steps(dfd) {
+        let indent = "  ".repeat(step_depth(step));
+        let _ = match step {
+            ClusterStep::Open(group, _) => {
+                writeln!(out, "{indent}subgraph {}[\"{}\"]", safe_id(&group.id), escape(&group.title))
             }
-        }
-        out.push_str("  end\n");
+            ClusterStep::Node(node, _) => {
+                declared.insert(node.id.as_str());
+                writeln!(out, "{indent}  {}", node_decl(node))
+            }
+            ClusterStep::Close(_) => writeln!(out, "{indent}end"),
+        };
     }
     for node in &dfd.nodes {
         if declared.insert(node.id.as_str()) {
@@ -85,7 +86,19 @@ pub fn render(dfd: &Dfd) -> String {
             let _ = writeln!(out, "  class {} {}", ids.join(","), tone.name());
         }
     }
-    for group in &dfd.boundaries {
+    // Component groups by class (thin, grey, solid), trust boundaries dashed.
+    let groups: Vec<Cow<'_, str>> =
+        dfd.boundaries.iter().filter(|b| b.component).map(|b| safe_id(&b.id)).collect();
+    if !groups.is_empty() {
+        let look = look::GROUP_LOOK;
+        let _ = writeln!(
+            out,
+            "  classDef component fill:{},stroke:{},stroke-width:{}px",
+            look.fill, look.stroke, look.width
+        );
+        let _ = writeln!(out, "  class {} component", groups.join(","));
+    }
+    for group in dfd.boundaries.iter().filter(|b| !b.component) {
         let _ = writeln!(out, "  style {} stroke-dasharray: 5 5", safe_id(&group.id));
     }
     out
@@ -110,6 +123,8 @@ fn shape(id: &str, kind: ElementKind, escaped: &str) -> String {
 }
 
 /// The key: one small node of three short lines (the picture is about the model, not the key).
+/// The same three lines with component groups too: their titles are the colon paths
+/// themselves, and the key stays small.
 fn legend(out: &mut String) {
     let lines = [
         "Key: box actor · rounded process · cylinder store · dashed boundary",

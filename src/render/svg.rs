@@ -41,11 +41,11 @@
 //! the model and are `[A-Za-z0-9_]` only; an id that is not (a hand-built model) is replaced
 //! by a hashed one. Numbers are written from floats (rounded to 0.1 px), never from text.
 
-use super::dfd::{Dfd, ElementKind, safe_id};
+use super::dfd::{Dfd, ElementKind, Nesting, safe_id};
 use super::layout::{
     self, BADGE_FONT, CYLINDER_RY, EDGE_FONT, LEGEND_FONT, LINE_HEIGHT, NODE_FONT, Point, Rect, TITLE_FONT,
 };
-use super::look::{self, Tone};
+use super::look::{self, ClusterLook, Tone};
 use std::fmt::Write as _;
 
 const INK: &str = "#1f2933";
@@ -65,12 +65,23 @@ pub fn render(dfd: &Dfd) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{w}\" height=\"{h}\" \
          viewBox=\"0 0 {w} {h}\" font-family=\"Helvetica, Arial, sans-serif\" role=\"img\">"
     );
+    let drawn = |component: bool| {
+        dfd.boundaries
+            .iter()
+            .zip(&l.clusters)
+            .filter(|(b, c)| b.component == component && c.is_some())
+            .count()
+    };
+    let groups = match drawn(true) {
+        0 => String::new(),
+        k => format!(", {k} component groups"),
+    };
     let _ = writeln!(
         out,
-        "<title>Data-flow diagram: {} elements, {} flows, {} trust boundaries</title>",
+        "<title>Data-flow diagram: {} elements, {} flows, {} trust boundaries{groups}</title>",
         dfd.nodes.len(),
         dfd.edges.len(),
-        l.clusters.iter().flatten().count()
+        drawn(false)
     );
     out.push_str("<defs>\n");
     let _ = writeln!(
@@ -89,29 +100,41 @@ pub fn render(dfd: &Dfd) -> String {
     let _ = writeln!(out, "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>");
 
     out.push_str("<g id=\"dfd-boundaries\">\n");
-    for (group, cluster) in dfd.boundaries.iter().zip(&l.clusters) {
-        let Some(cluster) = cluster else { continue };
+    // Outer clusters first, so nested ones are painted over them.
+    let nesting = Nesting::of(dfd);
+    let mut outer_first: Vec<usize> = (0..dfd.boundaries.len()).collect();
+    outer_first.sort_by_key(|&c| nesting.depth[c]);
+    for c in outer_first {
+        let (group, Some(cluster)) = (&dfd.boundaries[c], &l.clusters[c]) else { continue };
         let id = safe_id(&group.id);
         let r = cluster.rect;
-        let _ = writeln!(out, "<g id=\"dfd-{id}\" data-key=\"{id}\" data-kind=\"boundary\">");
-        let _ = writeln!(out, "<title>Trust boundary: {}</title>", escape(&group.title));
+        let look = ClusterLook::of(group);
+        let kind = if group.component { "component" } else { "boundary" };
+        let _ = writeln!(out, "<g id=\"dfd-{id}\" data-key=\"{id}\" data-kind=\"{kind}\">");
+        let _ = writeln!(out, "<title>{}: {}</title>", look.what, escape(&group.title));
+        let dash = look.dash.map(|d| format!(" stroke-dasharray=\"{d}\"")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#f5f7fa\" stroke=\"#616e7c\" \
-             stroke-width=\"1.5\" stroke-dasharray=\"7 4\"/>",
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"{}\" stroke=\"{}\" \
+             stroke-width=\"{}\"{dash}/>",
             num(r.x),
             num(r.y),
             num(r.width),
-            num(r.height)
+            num(r.height),
+            look.fill,
+            look.stroke,
+            num(look.width)
         );
         for (k, line) in cluster.title_lines.iter().enumerate() {
             let y = r.y + 6.0 + TITLE_FONT + k as f64 * TITLE_FONT * LINE_HEIGHT;
             let _ = writeln!(
                 out,
-                "<text x=\"{}\" y=\"{}\" font-size=\"{}\" font-weight=\"bold\" fill=\"#3e4c59\">{}</text>",
+                "<text x=\"{}\" y=\"{}\" font-size=\"{}\" font-weight=\"{}\" fill=\"{}\">{}</text>",
                 num(r.x + 8.0),
                 num(y),
                 num(TITLE_FONT),
+                look.title_weight,
+                look.title_ink,
                 escape(line)
             );
         }
