@@ -766,15 +766,12 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             band[c] = bottom.max(head) + CLUSTER_PAD_BOTTOM;
         }
     }
-    // From the top of the outermost cluster.
+    // From the top of the outermost cluster: a nested cluster's top, and (for the pulls below)
+    // every item's. A box is placed from its innermost cluster's top, the way that cluster's
+    // rectangle is, so it lies inside it exactly, whatever the rounding.
     let from_top = |c: usize| nesting.chain(c).map(|x| nested_at[x]).sum::<f64>();
-    for (i, item) in items.iter().enumerate() {
-        if let (Some(g), Some(t)) = (item.group, item.cluster)
-            && g != t
-        {
-            offset[i] += from_top(g);
-        }
-    }
+    let group_top: Vec<f64> = items.iter().map(|it| it.group.map_or(0.0, from_top)).collect();
+    let in_top: Vec<f64> = (0..items.len()).map(|i| group_top[i] + offset[i]).collect();
 
     // Vertical coordinates: variables are items (free ones) and clusters (n_items + c).
     let nv = items.len() + clusters_count;
@@ -811,7 +808,7 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     // What pulls each variable: the centres of the neighbours of an item; for a boundary, those
     // of its members' neighbours outside it, one wish per member (see `Wish`).
     let pull = |o: usize| match items[o].cluster {
-        Some(c) => Pull { at: at[items.len() + c], offset: offset[o], half: items[o].height / 2.0 },
+        Some(c) => Pull { at: at[items.len() + c], offset: in_top[o], half: items[o].height / 2.0 },
         None => Pull { at: at[o], offset: 0.0, half: items[o].height / 2.0 },
     };
     let mut cluster_items: Vec<Vec<usize>> = vec![Vec::new(); clusters_count];
@@ -830,7 +827,7 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             let c = v - items.len();
             let members = &cluster_items[c];
             wishes
-                .push_list(members.iter().map(|&m| Wish { offset: offset[m], half: items[m].height / 2.0 }));
+                .push_list(members.iter().map(|&m| Wish { offset: in_top[m], half: items[m].height / 2.0 }));
             for &m in members {
                 let outside = up.of(m).iter().chain(down.of(m)).filter(|&&o| items[o].cluster != Some(c));
                 pulls.push_list(outside.map(|&o| pull(o)));
@@ -890,7 +887,7 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let item_rect = |i: usize| {
         let it = &items[i];
         let top = match it.cluster {
-            Some(c) => y[items.len() + c] + offset[i],
+            Some(c) => y[items.len() + c] + group_top[i] + offset[i],
             None => y[i],
         };
         Rect {

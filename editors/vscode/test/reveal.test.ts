@@ -6,6 +6,9 @@ test('plain diagram ids give back their key; hashed ids do not', () => {
   assert.equal(keyOfId('n_shop__api__orders'), 'shop.api.orders');
   assert.equal(keyOfId('n_support_agent'), 'support_agent');
   assert.equal(keyOfId('b_dmz'), 'dmz');
+  // A component group (ThreatSpec colon path) names its component.
+  assert.equal(keyOfId('g_calcapp__web'), 'calcapp.web');
+  assert.equal(keyOfId('gh_calc_app_0123456789abcdef'), undefined);
   assert.equal(keyOfId('nh_data_tier_bfde10aecdb5fb8c'), undefined);
   assert.equal(keyOfId('n_a____b'), undefined);
   assert.equal(keyOfId('legend_actor'), undefined);

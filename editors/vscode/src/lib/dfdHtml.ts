@@ -90,6 +90,7 @@ export function dfdHtml(o: DfdPageOptions): string {
     <li><span class="swatch shape-process"></span>Process (rounded rectangle)</li>
     <li><span class="swatch shape-store"></span>Data store (cylinder)</li>
     <li><span class="swatch shape-boundary"></span>Trust boundary (dashed box)</li>
+    <li><span class="swatch shape-component"></span>Component of a ThreatSpec path <code>A:B:C</code> (thin grey box, nested)</li>
     <li>⚠ open exposure (not mitigated, accepted or transferred) · ✗ confirmed finding, each named with its [severity]; the tooltip lists them all</li>
     <li><span class="swatch tone-critical"></span>worst is critical (dark red, 4 px border)</li>
     <li><span class="swatch tone-high"></span>worst is high, or an unrated finding (orange, 3 px)</li>

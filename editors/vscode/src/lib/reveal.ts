@@ -1,7 +1,8 @@
 /**
  * From a clicked diagram element to the annotation that defines it. The diagram's ids are
- * derived from model keys (`n_` + key with `.` as `__`, `b_` for boundaries; hashed `nh_`/`bh_`
- * ids when the key is not plain, see src/render/dfd.rs); the server's `workspace/symbol`
+ * derived from model keys (`n_` + key with `.` as `__`, `b_` for boundaries, `g_` for component
+ * groups of ThreatSpec colon paths; hashed `nh_`/`bh_`/`gh_` ids when the key is not plain, see
+ * src/render/dfd.rs); the server's `workspace/symbol`
  * matches names and `#ids` case-insensitively with space, `-` and `_` alike. This module
  * builds the queries and picks the symbol that names the element.
  */
@@ -11,9 +12,9 @@ export interface SymbolLike {
   containerName?: string;
 }
 
-/** The model key of a plain diagram id (`n_shop__api` -> `shop.api`), else undefined. */
+/** The model key of a plain diagram id (`n_shop__api` -> `shop.api`, `g_calc__web` -> `calc.web`), else undefined. */
 export function keyOfId(id: string): string | undefined {
-  const m = /^[nb]_([a-z0-9_]+)$/.exec(id);
+  const m = /^[nbg]_([a-z0-9_]+)$/.exec(id);
   if (!m) {
     return undefined;
   }

@@ -78,7 +78,7 @@ function setScope(scope: DiagramScope): void {
 /** The first line of an element's own `<title>` (its label). */
 function titleOf(el: Element): string {
   const title = Array.from(el.children).find((c) => c.localName === 'title');
-  return (title?.textContent ?? '').split('\n')[0].replace(/^Trust boundary: /, '');
+  return (title?.textContent ?? '').split('\n')[0].replace(/^(Trust boundary|Component): /, '');
 }
 
 function showDiagram(svgText: string): void {
@@ -99,7 +99,7 @@ function showDiagram(svgText: string): void {
   canvas.hidden = false;
   fallback.hidden = true;
   fallback.textContent = '';
-  const nodes = svg.querySelectorAll('g[data-key]:not([data-kind="boundary"])').length;
+  const nodes = svg.querySelectorAll('g[data-key]:not([data-kind="boundary"]):not([data-kind="component"])').length;
   document.body.dataset.nodes = String(nodes);
   if (fitted) {
     applyZoom();
@@ -115,7 +115,9 @@ function reveal(target: EventTarget | null): void {
     return;
   }
   const id = g.getAttribute('data-key') ?? '';
-  const kind = g.getAttribute('data-kind') === 'boundary' ? 'boundary' : 'node';
+  // A component group is a cluster like a boundary; its id still names its component.
+  const cluster = ['boundary', 'component'].includes(g.getAttribute('data-kind') ?? '');
+  const kind = cluster ? 'boundary' : 'node';
   post({ type: 'reveal', id, kind, label: titleOf(g) });
 }
 
