@@ -288,3 +288,66 @@ fn every_format_shows_the_same_clusters() {
     assert_eq!(from_dot(&dot::render(&dfd)), model, "DOT");
     assert_eq!(from_svg(&svg::render(&dfd)), model, "SVG");
 }
+
+/// Component groups `g_0`..`g_4` nested as `g_0 > g_1 > g_2`, `g_0 > g_3`, `g_4`, and a trust
+/// boundary `b_5`; node `i` goes to cluster `place[i]` (6: none).
+fn nested_dfd(place: &[usize], edges: &[(usize, usize, bool)]) -> Dfd {
+    use threat_analyzer::render::dfd::{BoundaryGroup, Edge, Node};
+    let parents = [None, Some(0), Some(1), Some(0), None, None];
+    let id = |c: usize| if c == 5 { "b_5".to_string() } else { format!("g_{c}") };
+    let mut dfd = Dfd::default();
+    for (i, &c) in place.iter().enumerate() {
+        let node_id = format!("n_{i:02}");
+        dfd.nodes.push(Node {
+            id: node_id.clone(),
+            key: node_id,
+            label: format!("Part {i} of a component"),
+            boundary: (c < 6).then(|| id(c)),
+            ..Node::default()
+        });
+    }
+    for (c, parent) in parents.iter().enumerate() {
+        let members =
+            place.iter().enumerate().filter(|&(_, &p)| p == c).map(|(i, _)| format!("n_{i:02}")).collect();
+        dfd.boundaries.push(BoundaryGroup {
+            id: id(c),
+            key: id(c),
+            title: format!("Cluster {c}"),
+            members,
+            component: c < 5,
+            parent: parent.map(id),
+            ..BoundaryGroup::default()
+        });
+    }
+    let mut set = std::collections::BTreeSet::new();
+    for &(a, b, two_way) in edges {
+        set.insert(Edge { from: format!("n_{a:02}"), to: format!("n_{b:02}"), label: None, two_way });
+    }
+    dfd.edges = set.into_iter().collect();
+    dfd
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+
+    /// Random diagrams with nested groups keep the layout's guarantees (members inside every
+    /// cluster around them, nested rectangles inside their parents, no other overlaps), and
+    /// every format still shows the model's clusters.
+    #[test]
+    fn nested_groups_keep_the_guarantees(
+        place in proptest::collection::vec(0usize..7, 1..18),
+        edges in proptest::collection::vec((0usize..18, 0usize..18, proptest::bool::ANY), 0..30),
+    ) {
+        let n = place.len();
+        let edges: Vec<(usize, usize, bool)> = edges.into_iter().map(|(a, b, t)| (a % n, b % n, t)).collect();
+        let dfd = nested_dfd(&place, &edges);
+        let placed = layout::layout(&dfd);
+        proptest::prop_assert_eq!(placed.violations(&dfd), Vec::<String>::new());
+        // Clusters without a member anywhere inside are not drawn; compare the drawn ones.
+        let drawn: Clusters = from_model(&dfd)
+            .into_iter()
+            .filter(|(id, _)| placed.clusters[dfd.boundaries.iter().position(|b| &b.id == id).unwrap()].is_some())
+            .collect();
+        proptest::prop_assert_eq!(from_svg(&svg::render(&dfd)), drawn);
+    }
+}

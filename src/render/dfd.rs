@@ -132,7 +132,7 @@
 //! `[a-z0-9_]`, as normalised names usually are): `shop.api.orders` -> `n_shop__api__orders`,
 //! which is one-to-one. Any other key gets `nh_` + a lossy ASCII form (`_` runs collapsed, at
 //! most 32 characters) + `_` + a 64-bit FNV-1a hash of the key. Boundary ids are the same with
-//! `b_` / `bh_`. No annotation text ever reaches an id unescaped. Nodes are sorted by id, edges
+//! `b_` / `bh_`, component group ids with `g_` / `gh_` (from the group's path key). No annotation text ever reaches an id unescaped. Nodes are sorted by id, edges
 //! by (from, to, label, direction), boundaries by id and their members by id: the
 //! same `Dfd` whatever order its files were read in.
 

@@ -9,7 +9,9 @@
 //!
 //! - `digraph dfd { rankdir=LR; ... }`.
 //! - One `subgraph "cluster_<id>"` per trust boundary, `style=dashed`, labelled with its title;
-//!   its members are declared inside it.
+//!   its members are declared inside it. Component groups (ThreatSpec colon paths) are
+//!   clusters nested like their paths ([`Nesting::steps`]), thin, grey and solid; the legend
+//!   then says so in one more line.
 //! - Shapes carry the element kind (never colour alone): actor / external entity `shape=box`,
 //!   process `shape=box, style="rounded"`, data store `shape=cylinder`.
 //! - Under the label the lines of [`super::look`] (the same as Mermaid's): the badge, the

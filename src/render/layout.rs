@@ -1,5 +1,6 @@
-//! A layered (Sugiyama-style) left-to-right layout of a [`Dfd`], in pixels: node boxes, trust
-//! boundary rectangles, edge routes with label boxes, and a legend box. Pure and
+//! A layered (Sugiyama-style) left-to-right layout of a [`Dfd`], in pixels: node boxes, cluster
+//! rectangles (trust boundaries, and component groups nested in each other), edge routes with
+//! label boxes, and a legend box. Pure and
 //! deterministic: the same diagram gives the same layout, bit for bit (no hashing, no clocks,
 //! ties broken by index). Used by the SVG renderer ([`super::svg`]); usable by any output that
 //! needs positions (the Threat Dragon export, for one).
@@ -22,7 +23,9 @@
 //!    `N flows` line when there are several.
 //! 2. **Ranks**, two levels deep so a boundary stays a compact block rather than a stripe
 //!    across the drawing: members are ranked by the flows inside their boundary, then
-//!    boundaries and free nodes are ranked as units by the flows between them. At each level a
+//!    boundaries and free nodes are ranked as units by the flows between them. (For nested
+//!    component groups the unit is the outermost cluster; a nested cluster spans the columns
+//!    of the members inside it.) At each level a
 //!    depth-first search in index order reverses the edges that close a cycle (for ranking
 //!    only: arrows keep their direction), ranks are longest paths from the sources, and each
 //!    source is then moved next to its nearest successor. A rank with more than
@@ -34,13 +37,19 @@
 //! 3. **Order.** Four down-and-up barycenter sweeps. In every column a boundary's members (and
 //!    the dummies of flows inside it) stay contiguous, a boundary keeps one slot in every
 //!    column of its span (even where it has no member), and boundaries keep one global
-//!    top-to-bottom order, so their rectangles can never cross.
+//!    top-to-bottom order, so their rectangles can never cross. Inside a cluster the same
+//!    holds for the clusters nested in it (`Nest::arrange`): their items stay contiguous,
+//!    each keeps a slot in every column of its span, and siblings keep one order.
 //! 4. **Coordinates.** Columns are as wide as their widest box, separated by [`GAP_X`]. In
 //!    each column the slots are stacked top to bottom with a minimum gap; a boundary's slot has
 //!    the same top and height in every column of its span. These separation constraints form
 //!    a DAG; a longest-path pass packs it, then alternating down/up relaxation passes pull
 //!    every box toward the mean of its neighbours without ever breaking a constraint (a box
-//!    without neighbours packs against the next one).
+//!    without neighbours packs against the next one). A cluster's band is computed innermost
+//!    first: a cluster without nested ones centres each column's stack in its band; one with
+//!    nested clusters stacks its own items and its nested bands in every column as high as
+//!    the columns' order allows (`Packing`), so a nested band has one top in all the columns
+//!    it spans. A nested cluster is [`NEST_INSET`] narrower on each side than its parent.
 //! 5. **Routes.** A route runs horizontally through each column at its own slot's height
 //!    (which no other box of that column shares) and crosses the gaps between columns; the
 //!    renderer draws the gap crossings as curves.
@@ -65,8 +74,9 @@
 //! # Guarantees (checked by [`Layout::violations`] and the tests)
 //!
 //! No two node boxes overlap; no node box overlaps a boundary rectangle it is not in; boundary
-//! rectangles do not overlap each other; every member lies inside its boundary's rectangle
-//! (below its title). Label boxes never overlap node boxes. A node belongs to the first
+//! rectangles do not overlap each other, except that a nested cluster lies inside its
+//! parent's (below its title); every member lies inside its boundary's rectangle (below its
+//! title), and inside every cluster around that one. Label boxes never overlap node boxes. A node belongs to the first
 //! boundary listing it (as in the DOT output).
 
 use super::dfd::{Dfd, ElementKind, Nesting};
@@ -650,10 +660,17 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
         }
     }
     let mut pos = vec![0.0; items.len()];
+    let mut cluster_order: Vec<usize> = (0..clusters_count).collect();
+    // Nested clusters contiguous from the start (a one-column diagram is never swept).
     for r in 0..ranks_count {
+        let nest = Nest { nesting: &nesting, items: &items, order: &cluster_order };
+        for (&c, list) in inside[r].iter_mut() {
+            let keyed: Vec<(f64, f64, usize)> =
+                list.iter().enumerate().map(|(k, &i)| (k as f64, k as f64, i)).collect();
+            *list = nest.arrange(c, &keyed);
+        }
         flatten(&order[r], &inside[r], &mut pos);
     }
-    let mut cluster_order: Vec<usize> = (0..clusters_count).collect();
     for _ in 0..SWEEPS {
         for r in 1..ranks_count {
             let nest = Nest { nesting: &nesting, items: &items, order: &cluster_order };
@@ -766,12 +783,10 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             band[c] = bottom.max(head) + CLUSTER_PAD_BOTTOM;
         }
     }
-    // From the top of the outermost cluster: a nested cluster's top, and (for the pulls below)
-    // every item's. A box is placed from its innermost cluster's top, the way that cluster's
-    // rectangle is, so it lies inside it exactly, whatever the rounding.
+    // Every item's offset from the top of its outermost cluster, for the pulls below.
     let from_top = |c: usize| nesting.chain(c).map(|x| nested_at[x]).sum::<f64>();
-    let group_top: Vec<f64> = items.iter().map(|it| it.group.map_or(0.0, from_top)).collect();
-    let in_top: Vec<f64> = (0..items.len()).map(|i| group_top[i] + offset[i]).collect();
+    let in_top: Vec<f64> =
+        items.iter().zip(&offset).map(|(it, o)| it.group.map_or(0.0, from_top) + o).collect();
 
     // Vertical coordinates: variables are items (free ones) and clusters (n_items + c).
     let nv = items.len() + clusters_count;
@@ -883,11 +898,22 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
         *v = (*v + shift).round();
     }
 
-    // Boxes.
+    // Boxes. Each cluster's top is its parent's top plus its offset, outermost first, and a box
+    // is placed from its innermost cluster's top: each sum then rounds the way the test of its
+    // containment does, so a box is inside its cluster exactly.
+    let mut outer_first: Vec<usize> = (0..clusters_count).collect();
+    outer_first.sort_by_key(|&c| nesting.depth[c]);
+    let mut cluster_top = vec![0.0f64; clusters_count];
+    for c in outer_first {
+        cluster_top[c] = match nesting.parent[c] {
+            None => y[items.len() + c],
+            Some(p) => cluster_top[p] + nested_at[c],
+        };
+    }
     let item_rect = |i: usize| {
         let it = &items[i];
         let top = match it.cluster {
-            Some(c) => y[items.len() + c] + group_top[i] + offset[i],
+            Some(c) => cluster_top[it.group.unwrap_or(c)] + offset[i],
             None => y[i],
         };
         Rect {
@@ -906,11 +932,7 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             span[c]?;
             let (left, right) = cluster_rect_x[c];
             let (title_lines, title_height) = titles[c].clone();
-            let top = match nesting.parent[c] {
-                None => y[items.len() + c],
-                Some(_) => y[items.len() + nesting.top(c)] + from_top(c),
-            };
-            let rect = Rect { x: left, y: top, width: right - left, height: band[c] };
+            let rect = Rect { x: left, y: cluster_top[c], width: right - left, height: band[c] };
             Some(ClusterBox { rect, title_lines, title_height: CLUSTER_PAD_TOP + title_height })
         })
         .collect();
@@ -1453,8 +1475,9 @@ fn nested_column(
         }
         match nesting.chain(group).find(|&x| nesting.parent[x] == Some(c)) {
             None => column.push(Slot::Item(i)),
+            // Contiguous after `Nest::arrange`; a cluster is one slot even if it were not.
             Some(d) => {
-                if column.last() != Some(&Slot::Cluster(d)) {
+                if !column.contains(&Slot::Cluster(d)) {
                     column.push(Slot::Cluster(d));
                 }
             }

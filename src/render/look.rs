@@ -3,7 +3,9 @@
 //!
 //! Owns: the text lines under an element's label (the status badge, the named open threats
 //! and confirmed findings with their severity, the `@handles` classifications), the tone a
-//! node's worst severity gives it, and each tone's colours and border width. Must never: write
+//! node's worst severity gives it, each tone's colours and border width, how a cluster's
+//! outline looks ([`ClusterLook`]: trust boundary or component group), and the legend's shape
+//! samples and lines shared by DOT and SVG. Must never: write
 //! output syntax or escape (each renderer escapes these lines for its format), or decide what
 //! is open (that is [`super::dfd`]).
 //!

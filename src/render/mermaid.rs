@@ -8,7 +8,10 @@
 //! # Output
 //!
 //! - One `subgraph <id>["title"]` per trust boundary, drawn dashed (`style <id>
-//!   stroke-dasharray: 5 5`); its members are declared inside it.
+//!   stroke-dasharray: 5 5`); its members are declared inside it. Component groups (ThreatSpec
+//!   colon paths) are `subgraph`s nested like their paths ([`Nesting::steps`]), styled thin,
+//!   grey and solid by `classDef component`. The key keeps its three lines: a group's title is
+//!   its path.
 //! - Shapes carry the element kind (never colour alone): actor / external entity `id["label"]`
 //!   (rectangle), process `id("label")` (rounded), data store `id[("label")]` (cylinder).
 //! - Flows: `a -->|"label"| b`, two-way `a <-->|"label"| b`, unlabelled `a --> b`.

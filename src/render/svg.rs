@@ -12,7 +12,9 @@
 //!
 //! - `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=… height=… viewBox=…>` with
 //!   a `<title>`; generic font families only.
-//! - Trust boundaries: dashed rectangles with their title inside, at the top.
+//! - Trust boundaries: dashed rectangles with their title inside, at the top. Component groups
+//!   (ThreatSpec colon paths, nested): thin grey solid rectangles with a plain title
+//!   ([`look::ClusterLook`]), `data-kind="component"`, outer ones painted first.
 //! - Shapes carry the element kind (never colour alone): actor / external entity a plain
 //!   rectangle, process a rounded rectangle, data store a cylinder (two paths).
 //! - Under each label the lines of [`super::look`], the same wording as DOT and Mermaid: the
