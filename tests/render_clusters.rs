@@ -1,6 +1,7 @@
 //! Component groups of ThreatSpec colon paths (issue 14 §5) in every diagram format: snapshots
 //! of a small ThreatSpec project in Mermaid, DOT and SVG, and a check that the three show the
 //! same clusters as the model (titles, nesting, members) — the SVG read back from its geometry.
+mod invariants;
 mod support;
 
 use expect_test::{expect, expect_file};
@@ -337,12 +338,15 @@ proptest::proptest! {
     fn nested_groups_keep_the_guarantees(
         place in proptest::collection::vec(0usize..7, 1..18),
         edges in proptest::collection::vec((0usize..18, 0usize..18, proptest::bool::ANY), 0..30),
+        budget in 0usize..40,
     ) {
         let n = place.len();
         let edges: Vec<(usize, usize, bool)> = edges.into_iter().map(|(a, b, t)| (a % n, b % n, t)).collect();
         let dfd = nested_dfd(&place, &edges);
         let placed = layout::layout(&dfd);
         proptest::prop_assert_eq!(placed.violations(&dfd), Vec::<String>::new());
+        // Also with routes drawn below the diagram (a small work budget).
+        invariants::check_layout(&dfd, budget);
         // Clusters without a member anywhere inside are not drawn; compare the drawn ones.
         let drawn: Clusters = from_model(&dfd)
             .into_iter()

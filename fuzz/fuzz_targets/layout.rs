@@ -1,7 +1,7 @@
 //! The diagram layout of any diagram under any work budget (small budgets reach the routes
 //! drawn below the diagram, which large diagrams reach at `MAX_LAYOUT_DUMMIES`): the
 //! guarantees hold, the output is deterministic, every flow is drawn, the budget holds
-//! (`tests/invariants::check_layout`).
+//! (`tests/invariants::check_layout`), also with nested component groups.
 #![no_main]
 
 #[path = "../../tests/invariants/mod.rs"]
@@ -48,7 +48,18 @@ fuzz_target!(|input: Input| {
     }
     for (c, members) in members.into_iter().enumerate().filter(|(_, m)| !m.is_empty()) {
         let title = format!("Boundary {c}");
-        dfd.boundaries.push(BoundaryGroup { id: format!("b_{c}"), key: format!("b{c}"), title, members, legacy: false });
+        // Boundaries 4 to 7 are component groups nested as 4 > 5 > 6 and 4 > 7 (a parent
+        // without members is left out, so its children are outermost).
+        let parent = [None, None, None, None, None, Some(4), Some(5), Some(4)][c].map(|p| format!("b_{p}"));
+        dfd.boundaries.push(BoundaryGroup {
+            id: format!("b_{c}"),
+            key: format!("b{c}"),
+            title,
+            members,
+            component: c >= 4,
+            parent,
+            ..Default::default()
+        });
     }
     for &(a, b, label, two_way) in input.edges.iter().take(400) {
         dfd.edges.push(Edge {

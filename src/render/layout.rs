@@ -662,15 +662,11 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
     let mut pos = vec![0.0; items.len()];
     let mut cluster_order: Vec<usize> = (0..clusters_count).collect();
     // Nested clusters contiguous from the start (a one-column diagram is never swept).
-    for r in 0..ranks_count {
-        let nest = Nest { nesting: &nesting, items: &items, order: &cluster_order };
-        for (&c, list) in inside[r].iter_mut() {
-            let keyed: Vec<(f64, f64, usize)> =
-                list.iter().enumerate().map(|(k, &i)| (k as f64, k as f64, i)).collect();
-            *list = nest.arrange(c, &keyed);
-        }
-        flatten(&order[r], &inside[r], &mut pos);
-    }
+    Nest { nesting: &nesting, items: &items, order: &cluster_order }.arrange_all(
+        &order,
+        &mut inside,
+        &mut pos,
+    );
     for _ in 0..SWEEPS {
         for r in 1..ranks_count {
             let nest = Nest { nesting: &nesting, items: &items, order: &cluster_order };
@@ -682,6 +678,12 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
         }
         cluster_order = rank_clusters(&items, &nesting, &order, &inside, &pos, clusters_count);
     }
+    // Nested clusters in the final global order in every column, the order the packing reads.
+    Nest { nesting: &nesting, items: &items, order: &cluster_order }.arrange_all(
+        &order,
+        &mut inside,
+        &mut pos,
+    );
 
     // Columns.
     let mut col_w = vec![0.0f64; ranks_count];
@@ -1415,6 +1417,18 @@ struct Nest<'a> {
 }
 
 impl Nest<'_> {
+    /// [`Nest::arrange`] on every column, keeping each item's place otherwise.
+    fn arrange_all(&self, order: &[Vec<Slot>], inside: &mut [BTreeMap<usize, Vec<usize>>], pos: &mut [f64]) {
+        for (r, map) in inside.iter_mut().enumerate() {
+            for (&c, list) in map.iter_mut() {
+                let keyed: Vec<(f64, f64, usize)> =
+                    list.iter().enumerate().map(|(k, &i)| (k as f64, k as f64, i)).collect();
+                *list = self.arrange(c, &keyed);
+            }
+            flatten(&order[r], map, pos);
+        }
+    }
+
     /// The items of cluster `c` in one column, `keyed` sorted by barycenter, rearranged so that
     /// every nested cluster's items are contiguous: `c`'s own items keep their order, each
     /// nested cluster is one block placed by the mean key of its items, and the blocks keep
