@@ -294,6 +294,12 @@ impl Dfd {
     pub fn node_by_key(&self, key: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.key == key)
     }
+
+    /// The trust boundaries, without the component groups (which say nothing about trust:
+    /// exports and counts of boundaries read these).
+    pub fn trust_boundaries(&self) -> impl Iterator<Item = &BoundaryGroup> {
+        self.boundaries.iter().filter(|b| !b.component)
+    }
 }
 
 /// How the clusters of a [`Dfd`] nest, by index in [`Dfd::boundaries`]: the one reading of

@@ -209,7 +209,7 @@ pub fn dfd_page(dfd: &Dfd, heading: &str, scope: &str) -> String {
         escape(scope),
         dfd.nodes.len(),
         dfd.edges.len(),
-        dfd.boundaries.len()
+        dfd.trust_boundaries().count()
     );
     write_figure(&mut body, &svg.markup, None);
     body.push_str("</main>\n");

@@ -130,8 +130,7 @@ pub fn render(model: &Model) -> Value {
 
     let dfd = dfd::build(model.index, model.analysis, &Scope::Project);
     let boundaries: Vec<Value> = dfd
-        .boundaries
-        .iter()
+        .trust_boundaries()
         .map(|b| {
             let members: Vec<&str> =
                 b.members.iter().filter_map(|m| dfd.node(m)).map(|n| n.key.as_str()).collect();

@@ -26,7 +26,7 @@ use crate::model::EntityKey;
 use crate::render::dfd::{self, ElementKind, Scope};
 use crate::syntax::{EntityKind, Severity};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Nodes per row inside one block.
 pub const COLUMNS: usize = 3;
@@ -58,13 +58,16 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
         by_id.insert(n.id.as_str(), n);
     }
 
-    // Blocks: nodes outside any boundary, then each boundary in id order.
+    // Blocks: nodes outside any trust boundary, then each trust boundary in id order
+    // (component groups of ThreatSpec paths are not trust boundaries: their nodes are outside).
     let mut blocks: Vec<(Option<&dfd::BoundaryGroup>, Vec<&dfd::Node>)> = Vec::new();
-    let outside: Vec<&dfd::Node> = dfd.nodes.iter().filter(|n| n.boundary.is_none()).collect();
+    let bounded: BTreeSet<&str> =
+        dfd.trust_boundaries().flat_map(|b| b.members.iter().map(String::as_str)).collect();
+    let outside: Vec<&dfd::Node> = dfd.nodes.iter().filter(|n| !bounded.contains(n.id.as_str())).collect();
     if !outside.is_empty() {
         blocks.push((None, outside));
     }
-    for b in &dfd.boundaries {
+    for b in dfd.trust_boundaries() {
         let members: Vec<&dfd::Node> =
             b.members.iter().filter_map(|m| by_id.get(m.as_str()).copied()).collect();
         blocks.push((Some(b), members));
