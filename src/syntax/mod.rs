@@ -7,7 +7,8 @@
 //! ([`verbs`]), the verb grammar written once as data ([`grammar`]: slots, keywords, kinds),
 //! the edit distance of every "did you mean" ([`edit_distance`]), the one parser for all three
 //! dialects ([`parser`]) and the definition a comment sits in ([`symbols`], for the
-//! `coverage.scope: symbol` setting).
+//! `coverage.scope: symbol` setting), and reparsing a text edited in place ([`incremental`]: the
+//! kept tree, and comment ranges mapped through byte edits).
 //!
 //! Must never: do I/O, resolve references across files, or fail. Parsing returns what it
 //! understood plus [`SyntaxError`]s; a broken line never hides the lines after it.
@@ -22,6 +23,7 @@ pub mod conflicts;
 pub mod edit_distance;
 pub mod embedded;
 pub mod grammar;
+pub mod incremental;
 pub mod language;
 pub mod lexer;
 pub mod parser;
