@@ -25,6 +25,7 @@
 //!    |        the user's cache directory)
 //!   read      every file any of them reads (regular files only, bounded, no links for
 //!             configuration and cache)
+//!   paths     path normalisation, relative display, containment in workspace folders
 //!
 //!   diagnostic, text, limits: shared by every layer
 //! ```
@@ -52,6 +53,7 @@ pub mod ignore_files;
 pub mod limits;
 pub mod lsp;
 pub mod model;
+pub mod paths;
 pub mod read;
 pub mod render;
 pub mod syntax;

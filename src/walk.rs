@@ -5,7 +5,7 @@
 //! them, and parses the candidates in parallel into [`FileFacts`]. The same rules answer "would
 //! the walk index this path?" for paths named one at a time ([`WalkRules`]: the language
 //! server's file events and closed documents) and "may an edit go there?"
-//! ([`within_folders`]). Must never: analyse (that is `analysis`'s job) or print (the CLI
+//! ([`crate::paths::within_folders`]). Must never: analyse (that is `analysis`'s job) or print (the CLI
 //! decides what to show; every skipped file comes back with a [`SkipReason`], every refused
 //! configuration or ignore file as a [`NotApplied`]).
 //!
@@ -60,7 +60,8 @@
 //! directory when every PATH lies inside it (the usual `check .` or `check src tests`, run from
 //! the repository root, which is what SARIF consumers expect); otherwise the deepest directory
 //! that contains every PATH (for a single directory argument, that directory itself). The base
-//! is [`Scan::root`]. Paths are compared lexically (`..` is resolved, symlinks are not).
+//! is [`Scan::root`]. Paths are compared lexically (`..` is resolved, symlinks are not; see
+//! [`crate::paths`]).
 //!
 //! # Project limits
 //!
@@ -94,6 +95,7 @@ use crate::diagnostic::{Code, FilePath};
 use crate::ignore_files::IgnoreRules;
 use crate::model::anchors::AnchorText;
 use crate::model::{FileFacts, ProjectIndex, Repository};
+use crate::paths::{base_dir, normalize, relative_path};
 use crate::read::{Links, Refusal, read_bounded};
 use crate::syntax::prefilter::may_contain_annotation;
 use crate::syntax::{Language, ParseBudget, SyntaxError};
@@ -104,7 +106,7 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Default `--max-file-size`: 2 MiB ([`crate::limits::MAX_FILE_SIZE`]).
@@ -1100,23 +1102,6 @@ fn list_dir(
         .collect()
 }
 
-/// Whether `path` lies inside one of `roots` with no symbolic link on the way (every component
-/// below the folder is checked with `lstat`; a missing one counts as outside): where the
-/// language server may make the editor write.
-pub fn within_folders(path: &Path, roots: &[PathBuf]) -> bool {
-    if !path.is_absolute() || normalize(path) != path {
-        return false;
-    }
-    roots.iter().map(|r| normalize(r)).filter(|root| path.starts_with(root) && path != root).any(|root| {
-        let Ok(rel) = path.strip_prefix(&root) else { return false };
-        let mut at = root.clone();
-        rel.components().all(|c| {
-            at.push(c);
-            std::fs::symlink_metadata(&at).is_ok_and(|m| !m.file_type().is_symlink())
-        })
-    })
-}
-
 /// Most files read in parallel between two checks of the project limits.
 const CHUNK_FILES: usize = 1024;
 /// Most bytes (by the files' sizes) read in parallel between two checks of the project limits.
@@ -1678,65 +1663,6 @@ fn into_text(bytes: Vec<u8>) -> Result<Arc<str>, SkipReason> {
     })
 }
 
-/// Lexically normalised absolute path: `.` dropped, `..` pops a component (never past the root).
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push(component);
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// The directory reported paths are relative to (see the module docs).
-fn base_dir(cwd: &Path, roots: &[(PathBuf, bool)]) -> PathBuf {
-    if roots.iter().all(|(root, _)| root.starts_with(cwd)) {
-        return cwd.to_path_buf();
-    }
-    let dir_of = |(root, is_dir): &(PathBuf, bool)| -> PathBuf {
-        if *is_dir { root.clone() } else { root.parent().map_or_else(|| root.clone(), Path::to_path_buf) }
-    };
-    let mut base = dir_of(&roots[0]);
-    for root in &roots[1..] {
-        let dir = dir_of(root);
-        while !dir.starts_with(&base) {
-            if !base.pop() {
-                break;
-            }
-        }
-    }
-    base
-}
-
-/// `abs` relative to `base`, `/`-separated; falls back to the whole path outside `base`.
-fn relative_path(base: &Path, abs: &Path) -> String {
-    let rel = abs.strip_prefix(base).unwrap_or(abs);
-    let parts: Vec<String> = rel
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            Component::RootDir | Component::Prefix(_) => None,
-            Component::CurDir => None,
-            Component::ParentDir => Some("..".to_string()),
-        })
-        .collect();
-    if parts.is_empty() {
-        // A file given directly as the base itself cannot happen (base is a directory), but
-        // never return an empty path.
-        return abs
-            .file_name()
-            .map_or_else(|| abs.to_string_lossy().into_owned(), |n| n.to_string_lossy().into_owned());
-    }
-    parts.join("/")
-}
-
 /// One `paths:` entry of `threatspec.yaml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigPath {
@@ -1878,29 +1804,6 @@ mod tests {
             assert_eq!(read_source(&file, 64, Links::Refuse), Err(SkipReason::NotRegular));
         }
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn base_dir_is_cwd_when_every_root_is_inside_it() {
-        let cwd = Path::new("/repo");
-        let roots = [(PathBuf::from("/repo/src"), true), (PathBuf::from("/repo/a.py"), false)];
-        assert_eq!(base_dir(cwd, &roots), PathBuf::from("/repo"));
-    }
-
-    #[test]
-    fn base_dir_is_common_ancestor_outside_cwd() {
-        let cwd = Path::new("/home/me");
-        let one = [(PathBuf::from("/srv/repo"), true)];
-        assert_eq!(base_dir(cwd, &one), PathBuf::from("/srv/repo"));
-        let file = [(PathBuf::from("/srv/repo/app.py"), false)];
-        assert_eq!(base_dir(cwd, &file), PathBuf::from("/srv/repo"));
-        let two = [(PathBuf::from("/srv/repo/a"), true), (PathBuf::from("/srv/repo/b/c"), true)];
-        assert_eq!(base_dir(cwd, &two), PathBuf::from("/srv/repo"));
-    }
-
-    #[test]
-    fn relative_paths_use_slashes_and_normalize() {
-        assert_eq!(relative_path(Path::new("/r"), &normalize(Path::new("/r/./a/../b/c.py"))), "b/c.py");
     }
 
     #[test]
@@ -2096,19 +1999,5 @@ mod tests {
         let notes = d.join("notes.txt");
         assert!(scan.index.file(&notes.to_string_lossy()).is_some(), "{:?}", scan.skipped);
         assert_eq!(rules.check(&notes), Ok(Language::PlainText));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn within_folders_only_without_links() {
-        let (dir, outside) = rules_fixture();
-        let roots = [dir.path().to_path_buf()];
-        assert!(within_folders(&dir.path().join("src/b.py"), &roots));
-        assert!(within_folders(&dir.path().join("build/c.py"), &roots));
-        assert!(!within_folders(&dir.path().join("linked/o.py"), &roots));
-        assert!(!within_folders(&dir.path().join("link.py"), &roots));
-        assert!(!within_folders(&dir.path().join("src/../../x.py"), &roots));
-        assert!(!within_folders(&outside.path().join("o.py"), &roots));
-        assert!(!within_folders(&dir.path().join("src/b.py"), &[]));
     }
 }

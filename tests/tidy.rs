@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 const SHELL_EDGES: &[&str] = &[
     "render",
     "walk",
+    "paths",
     "cache",
     "ignore_files",
     "read",
@@ -35,8 +36,8 @@ const SHELL_EDGES: &[&str] = &[
 /// Every top-level module and the top-level modules it may name (`crate::X`), lowest layer
 /// first. Layers: syntax -> model -> analysis -> render -> (lsp | cli), over the small shared
 /// modules (`limits`, `text`, `diagnostic`); `config` (configuration text, no I/O) sits beside
-/// `syntax`; the reading modules (`read`, `ignore_files`, `cache`, `walk`) sit beside
-/// `analysis`/`render`, used only by the shells.
+/// `syntax`; the reading modules (`read`, `ignore_files`, `cache`, `walk`) and the path
+/// utilities (`paths`) sit beside `analysis`/`render`, used only by the shells.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("limits", &[]),
     ("text", &[]),
@@ -46,10 +47,25 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("model", &["syntax", "diagnostic", "text", "limits"]),
     ("analysis", &["model", "syntax", "diagnostic", "text", "limits"]),
     ("render", &["analysis", "model", "syntax", "diagnostic", "text", "limits"]),
+    ("paths", &[]),
     ("read", &["limits"]),
     ("ignore_files", &["read", "limits"]),
     ("cache", &["read", "model", "syntax", "text", "limits"]),
-    ("walk", &["cache", "ignore_files", "read", "config", "model", "syntax", "diagnostic", "text", "limits"]),
+    (
+        "walk",
+        &[
+            "cache",
+            "ignore_files",
+            "read",
+            "paths",
+            "config",
+            "model",
+            "syntax",
+            "diagnostic",
+            "text",
+            "limits",
+        ],
+    ),
     ("lsp", SHELL_EDGES),
     ("cli", SHELL_EDGES),
 ];

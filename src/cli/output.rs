@@ -38,7 +38,7 @@
 //! repository's own configuration asks the tool to *read* (`threatspec.yaml` `paths:`), must
 //! stay inside the project: see the `walk` module.
 
-use crate::walk::normalize;
+use crate::paths::normalize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

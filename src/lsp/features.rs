@@ -147,7 +147,7 @@ pub fn workspace_edit(
         .iter()
         .map(|e| &*e.file)
         .filter(|file| {
-            file.starts_with('/') && !crate::walk::within_folders(std::path::Path::new(file), &style.roots)
+            file.starts_with('/') && !crate::paths::within_folders(std::path::Path::new(file), &style.roots)
         })
         .collect();
     if let Some(first) = outside.first() {

@@ -1,0 +1,139 @@
+//! Path utilities the walk and both shells share: lexical normalisation, the base directory
+//! and `/`-separated relative paths that reports show, and whether a path lies inside the
+//! workspace folders.
+//!
+//! Owns: comparing and displaying paths. Everything here is lexical (`..` is resolved, links
+//! are not) except [`within_folders`], which asks the file system whether a component is a
+//! symbolic link. Must never: read or write a file's content, walk a directory, or resolve a
+//! path against the process's current directory (callers pass the directory they mean).
+
+use std::path::{Component, Path, PathBuf};
+
+/// Lexically normalised absolute path: `.` dropped, `..` pops a component (never past the root).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(component);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The directory reported paths are relative to: `cwd` when every root (an absolute path, and
+/// whether it is a directory) lies inside it, else the deepest directory holding every root
+/// (see the `walk` module docs, *Reported paths*).
+pub fn base_dir(cwd: &Path, roots: &[(PathBuf, bool)]) -> PathBuf {
+    if roots.iter().all(|(root, _)| root.starts_with(cwd)) {
+        return cwd.to_path_buf();
+    }
+    let dir_of = |(root, is_dir): &(PathBuf, bool)| -> PathBuf {
+        if *is_dir { root.clone() } else { root.parent().map_or_else(|| root.clone(), Path::to_path_buf) }
+    };
+    let mut base = dir_of(&roots[0]);
+    for root in &roots[1..] {
+        let dir = dir_of(root);
+        while !dir.starts_with(&base) {
+            if !base.pop() {
+                break;
+            }
+        }
+    }
+    base
+}
+
+/// `abs` relative to `base`, `/`-separated; falls back to the whole path outside `base`.
+pub fn relative_path(base: &Path, abs: &Path) -> String {
+    let rel = abs.strip_prefix(base).unwrap_or(abs);
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            Component::RootDir | Component::Prefix(_) => None,
+            Component::CurDir => None,
+            Component::ParentDir => Some("..".to_string()),
+        })
+        .collect();
+    if parts.is_empty() {
+        // A file given directly as the base itself cannot happen (base is a directory), but
+        // never return an empty path.
+        return abs
+            .file_name()
+            .map_or_else(|| abs.to_string_lossy().into_owned(), |n| n.to_string_lossy().into_owned());
+    }
+    parts.join("/")
+}
+
+/// Whether `path` lies inside one of `roots` with no symbolic link on the way (every component
+/// below the folder is checked with `lstat`; a missing one counts as outside): where the
+/// language server may make the editor write.
+pub fn within_folders(path: &Path, roots: &[PathBuf]) -> bool {
+    if !path.is_absolute() || normalize(path) != path {
+        return false;
+    }
+    roots.iter().map(|r| normalize(r)).filter(|root| path.starts_with(root) && path != root).any(|root| {
+        let Ok(rel) = path.strip_prefix(&root) else { return false };
+        let mut at = root.clone();
+        rel.components().all(|c| {
+            at.push(c);
+            std::fs::symlink_metadata(&at).is_ok_and(|m| !m.file_type().is_symlink())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_dir_is_cwd_when_every_root_is_inside_it() {
+        let cwd = Path::new("/repo");
+        let roots = [(PathBuf::from("/repo/src"), true), (PathBuf::from("/repo/a.py"), false)];
+        assert_eq!(base_dir(cwd, &roots), PathBuf::from("/repo"));
+    }
+
+    #[test]
+    fn base_dir_is_common_ancestor_outside_cwd() {
+        let cwd = Path::new("/home/me");
+        let one = [(PathBuf::from("/srv/repo"), true)];
+        assert_eq!(base_dir(cwd, &one), PathBuf::from("/srv/repo"));
+        let file = [(PathBuf::from("/srv/repo/app.py"), false)];
+        assert_eq!(base_dir(cwd, &file), PathBuf::from("/srv/repo"));
+        let two = [(PathBuf::from("/srv/repo/a"), true), (PathBuf::from("/srv/repo/b/c"), true)];
+        assert_eq!(base_dir(cwd, &two), PathBuf::from("/srv/repo"));
+    }
+
+    #[test]
+    fn relative_paths_use_slashes_and_normalize() {
+        assert_eq!(relative_path(Path::new("/r"), &normalize(Path::new("/r/./a/../b/c.py"))), "b/c.py");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn within_folders_only_without_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for rel in ["src/b.py", "build/c.py"] {
+            std::fs::create_dir_all(d.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(d.join(rel), "# @asset A\n").unwrap();
+        }
+        std::fs::write(outside.path().join("o.py"), "# @asset A\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.join("linked")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("o.py"), d.join("link.py")).unwrap();
+        let roots = [d.to_path_buf()];
+        assert!(within_folders(&d.join("src/b.py"), &roots));
+        assert!(within_folders(&d.join("build/c.py"), &roots));
+        assert!(!within_folders(&d.join("linked/o.py"), &roots));
+        assert!(!within_folders(&d.join("link.py"), &roots));
+        assert!(!within_folders(&d.join("src/../../x.py"), &roots));
+        assert!(!within_folders(&outside.path().join("o.py"), &roots));
+        assert!(!within_folders(&d.join("src/b.py"), &[]));
+    }
+}
