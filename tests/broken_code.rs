@@ -4,9 +4,9 @@
 //! `check` takes (fast lexer or tree-sitter), on the language server's (a tree, re-read after
 //! incremental edits), and through the real binary and server end to end.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod cli_support;
-#[path = "lsp_support/mod.rs"]
+#[path = "support/lsp.rs"]
 mod lsp_support;
 
 use proptest::prelude::*;

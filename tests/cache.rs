@@ -3,7 +3,7 @@
 //! writers; `--no-cache` neither reads nor writes it. `--verbose` says how the cache was used,
 //! which shows that the warm runs really take their results from it.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

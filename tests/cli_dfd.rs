@@ -1,6 +1,6 @@
 //! The `dfd` command: formats, scopes, `-o`, and exit status 2 on bad scopes and I/O errors.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use support::*;
 

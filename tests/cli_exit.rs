@@ -1,6 +1,6 @@
 //! Exit codes, help, version, usage errors, I/O errors and the panic guard of the binary.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use support::*;
 

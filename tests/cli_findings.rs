@@ -4,7 +4,7 @@
 //! These describe the real expected behaviour; they fail while parsing is a stub and pass once
 //! the parser and analysis are merged.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use serde_json::Value;
 use support::*;

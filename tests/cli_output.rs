@@ -1,6 +1,6 @@
 //! Output formats of a real run that need no parsing: JSON shape and SARIF validity.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use serde_json::{Value, json};
 use support::*;

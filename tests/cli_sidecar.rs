@@ -5,7 +5,7 @@
 //! The fixture tests/fixtures/cli/sidecar has the shape of a GuardLink external-mode project:
 //! `.guardlink/definitions.gal`, `.guardlink/annotations/app/ledger.py.gal` and `app/ledger.py`.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use serde_json::Value;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! non-UTF-8 and oversized files, direct file arguments, `threatspec.yaml`, reported paths.
 //! None of this depends on the annotation parser: `summary.files_scanned` counts files read.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use support::*;
 

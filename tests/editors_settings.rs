@@ -11,7 +11,7 @@
 //! test fails when a committed table differs from what the server says, and
 //! `UPDATE_GENERATED=1 cargo test --test editors_settings` rewrites them.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 use serde_json::{Value, json};
 use std::path::Path;

@@ -2,9 +2,9 @@
 //! names and link targets on standard error (CLI with and without `--verbose`, the language
 //! server's log) and annotation text in the machine outputs.
 
-#[path = "stdio_support.rs"]
+#[path = "support/stdio.rs"]
 mod stdio;
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 
 use serde_json::Value;

@@ -2,6 +2,7 @@
 //! cross-repository tags `#repo.id`, `@boundary A and B` without `between` — in the model, in
 //! the IDE features (definition, references, rename), in the CLI's JSON and in the language
 //! server with several workspace folders.
+#[path = "support/lsp.rs"]
 mod lsp_support;
 mod support;
 

@@ -3,9 +3,9 @@
 //! (files they skip by the documented rules) or 2 with a message naming the path (arguments
 //! they cannot use), and change nothing on disk.
 
-#[path = "hostile_support.rs"]
+#[path = "support/hostile.rs"]
 mod hostile;
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 
 use hostile::*;

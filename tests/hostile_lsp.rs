@@ -4,8 +4,9 @@
 //! non-`file:` URIs, cancellation, and a workspace full of hostile files. After each, the
 //! server answers the next valid request correctly, and nothing on disk has changed.
 
-#[path = "hostile_support.rs"]
+#[path = "support/hostile.rs"]
 mod hostile;
+#[path = "support/lsp.rs"]
 mod lsp_support;
 
 use hostile::*;

@@ -3,7 +3,7 @@
 //! `/proc/<pid>/fdinfo`, one `inotify wd:` line per watch). Linux only.
 #![cfg(target_os = "linux")]
 
-#[path = "stdio_support.rs"]
+#[path = "support/stdio.rs"]
 mod stdio;
 
 use serde_json::json;

@@ -3,9 +3,9 @@
 //! hold file contents, `untitled:` documents that must never be read from the working
 //! directory, and input that ends in the middle of a frame.
 
-#[path = "hostile_support.rs"]
+#[path = "support/hostile.rs"]
 mod hostile;
-#[path = "stdio_support.rs"]
+#[path = "support/stdio.rs"]
 mod stdio;
 
 use hostile::*;

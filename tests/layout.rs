@@ -8,7 +8,7 @@
 //! running one test), so a regression fails the test instead of taking the machine down; the
 //! layout's own runs assert its work counter.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 
 use std::collections::BTreeSet;

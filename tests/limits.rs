@@ -2,8 +2,9 @@
 //! before the file that takes the project past them, always the same files, and says so; and
 //! diagrams over the size limit are refused (CLI, language server) or left out of reports.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod cli;
+#[path = "support/lsp.rs"]
 mod lsp_support;
 
 use serde_json::{Value, json};

@@ -9,7 +9,7 @@
 //! huge corpus (run it with a release build: `THREAT_ANALYZER_LOAD=full cargo test --release
 //! --test load -- --nocapture`).
 
-#[path = "stdio_support.rs"]
+#[path = "support/stdio.rs"]
 mod stdio;
 
 use serde_json::{Value, json};

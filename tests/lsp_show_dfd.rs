@@ -5,7 +5,9 @@
 //! The server reads `XDG_CACHE_HOME` when the command runs, so this file holds ONE test that
 //! sets it between phases, each phase on its own runtime that is shut down before the next
 //! `set_var` (no other thread of this test binary reads the environment meanwhile).
+#[path = "support/html.rs"]
 mod html_support;
+#[path = "support/lsp.rs"]
 mod lsp_support;
 use lsp_support::*;
 use serde_json::{Value, json};

@@ -13,9 +13,9 @@
 //!    but the binary itself and open no socket; a local listener named by those URLs is never
 //!    contacted; no file a command would create appears.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod cli;
-#[path = "stdio_support.rs"]
+#[path = "support/stdio.rs"]
 mod stdio;
 
 use serde_json::json;

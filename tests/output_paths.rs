@@ -4,10 +4,11 @@
 //! current directory or the cache directory unless `--allow-outside-output` is given, and
 //! `threatspec.yaml` may only name paths inside the project.
 
-#[path = "hostile_support.rs"]
+#[path = "support/hostile.rs"]
 mod hostile;
+#[path = "support/lsp.rs"]
 mod lsp_support;
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod support;
 
 use hostile::{assert_unchanged, digest};

@@ -3,7 +3,7 @@
 //! project's budget, then its files are read with the line-comment fallback, and `check` says
 //! how many.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod cli;
 
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Property tests, a few hundred cases each on every `cargo test`: the properties of
-//! `tests/invariants` (parser, comment extraction, model, language-server documents,
+//! `tests/support/invariants.rs` (parser, comment extraction, model, language-server documents,
 //! renderers, bounded readers), which the fuzz targets in `fuzz/` check on millions of inputs.
+#[path = "support/invariants.rs"]
 mod invariants;
 
 use invariants::*;

@@ -1,6 +1,7 @@
 //! Component groups of ThreatSpec colon paths (issue 14 §5) in every diagram format: snapshots
 //! of a small ThreatSpec project in Mermaid, DOT and SVG, and a check that the three show the
 //! same clusters as the model (titles, nesting, members) — the SVG read back from its geometry.
+#[path = "support/invariants.rs"]
 mod invariants;
 mod support;
 

@@ -3,6 +3,7 @@
 //! diagram element and table present), hostile annotation text, the CLI's default location.
 //! Rendering in a real browser is tests/render_html_chromium.rs.
 
+#[path = "support/html.rs"]
 mod html_support;
 use expect_test::expect_file;
 use html_support::*;

@@ -10,6 +10,7 @@
 //! Under CI (`CI` set and not `false`/`0`) a missing `chromium` fails; elsewhere these tests
 //! print why they skip.
 
+#[path = "support/html.rs"]
 mod html_support;
 use html_support::*;
 use std::path::{Path, PathBuf};

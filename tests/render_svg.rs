@@ -2,7 +2,7 @@
 //! well-formed XML, every label drawn as text, hostile labels inert, and the layout's
 //! guarantees (no overlaps, boundaries hold exactly their members) on the webshop, on random
 //! diagrams and on a generated 200-component project.
-#[path = "invariants/mod.rs"]
+#[path = "support/invariants.rs"]
 mod invariants;
 mod support;
 

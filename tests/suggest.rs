@@ -3,8 +3,9 @@
 //! Every dangling id used to meet every known id with two quadratic string distances: a
 //! 1.8 MB file took 384 s.
 
-#[path = "cli_support.rs"]
+#[path = "support/cli.rs"]
 mod cli;
+#[path = "support/lsp.rs"]
 mod lsp_support;
 
 use lsp_support::{TestClient, file_uri};

@@ -1,9 +1,9 @@
 //! Comment extraction for each language on any text: ranges inside the text, blocks in
 //! order, and the fast lexer agreeing with tree-sitter whenever it decides
-//! (`tests/invariants::check_comments`).
+//! (`tests/support/invariants.rs`, `check_comments`).
 #![no_main]
 
-#[path = "../../tests/invariants/mod.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 use libfuzzer_sys::fuzz_target;

@@ -1,9 +1,9 @@
 //! A language-server document under random incremental edits (UTF-16 and UTF-8 positions, in
 //! range or not, whole-text replacements) holds exactly the text of a reference string, and
-//! its incrementally re-read facts equal a fresh parse (`tests/invariants::check_document`).
+//! its incrementally re-read facts equal a fresh parse (`tests/support/invariants.rs`, `check_document`).
 #![no_main]
 
-#[path = "../../tests/invariants/mod.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 use arbitrary::Arbitrary;

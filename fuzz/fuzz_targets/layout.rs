@@ -1,10 +1,10 @@
 //! The diagram layout of any diagram under any work budget (small budgets reach the routes
 //! drawn below the diagram, which large diagrams reach at `MAX_LAYOUT_DUMMIES`): the
 //! guarantees hold, the output is deterministic, every flow is drawn, the budget holds
-//! (`tests/invariants::check_layout`), also with nested component groups.
+//! (`tests/support/invariants.rs`, `check_layout`), also with nested component groups.
 #![no_main]
 
-#[path = "../../tests/invariants/mod.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 use arbitrary::Arbitrary;

@@ -1,8 +1,8 @@
 //! The project index under random sequences of file replacements and removals equals a full
-//! rebuild, and so does its incremental analysis (`tests/invariants::check_model`).
+//! rebuild, and so does its incremental analysis (`tests/support/invariants.rs`, `check_model`).
 #![no_main]
 
-#[path = "../../tests/invariants/mod.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 use libfuzzer_sys::fuzz_target;

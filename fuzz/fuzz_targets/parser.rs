@@ -1,8 +1,8 @@
 //! The annotation parser on any text, in every language: never panics, every range inside
-//! the text on character boundaries (`tests/invariants::check_parse`).
+//! the text on character boundaries (`tests/support/invariants.rs`, `check_parse`).
 #![no_main]
 
-#[path = "../../tests/invariants/mod.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 use libfuzzer_sys::fuzz_target;

@@ -1,10 +1,10 @@
 //! The bounded reader and what reads through it: a file's bytes come back exactly when it is a
 //! regular file within the limit; ignore rules match every name as the `ignore` crate's own
 //! loader does; any bytes as a `threatspec.yaml` or an index cache file never panic
-//! (`tests/invariants::check_readers`).
+//! (`tests/support/invariants.rs`, `check_readers`).
 #![no_main]
 
-#[path = "../../tests/invariants/mod.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 use libfuzzer_sys::fuzz_target;

@@ -1,9 +1,9 @@
 //! Every renderer (JSON, SARIF, exports, Markdown and HTML reports, the preview page, SVG,
 //! Mermaid, DOT, human) on the project of any annotation text: no panic, machine formats
-//! parse, markup never carries annotation text unescaped (`tests/invariants::check_renderers`).
+//! parse, markup never carries annotation text unescaped (`tests/support/invariants.rs`, `check_renderers`).
 #![no_main]
 
-#[path = "../../tests/invariants/mod.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 use libfuzzer_sys::fuzz_target;

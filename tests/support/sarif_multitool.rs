@@ -11,7 +11,7 @@
 //!
 //! Must never: pass a validation it did not run under CI.
 //!
-//! Included by `tests/cli_support.rs` (it uses that file's [`super::finish`]).
+//! Included by `tests/support/cli.rs` (it uses that file's [`super::finish`]).
 #![allow(dead_code)]
 
 use std::path::PathBuf;

@@ -150,7 +150,7 @@ pub fn skipped_lines(r: &Run) -> Vec<&str> {
     r.stderr.lines().filter(|l| l.starts_with("skipped ")).collect()
 }
 
-#[path = "support/schemas.rs"]
+#[path = "schemas.rs"]
 pub mod schemas;
 
 /// The SARIF 2.1.0 schema's file name (see [`schemas`] for where it comes from).
@@ -160,5 +160,5 @@ pub fn assert_valid_sarif(log: &Value) {
     schemas::assert_valid(SARIF_SCHEMA, log);
 }
 
-#[path = "support/sarif_multitool.rs"]
+#[path = "sarif_multitool.rs"]
 pub mod sarif_multitool;

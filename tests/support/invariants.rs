@@ -27,7 +27,7 @@
 
 // @validates #hostile-tests for ThreatAnalyzer
 
-#[path = "../html_support/mod.rs"]
+#[path = "html.rs"]
 pub mod html_support;
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// The binary under test: `CARGO_BIN_EXE_threat-analyzer`, or the copy named by
-/// `THREAT_ANALYZER_TEST_BIN` (see `cli_support::bin`).
+/// `THREAT_ANALYZER_TEST_BIN` (see `support/cli.rs`, `bin`).
 pub fn bin() -> String {
     std::env::var("THREAT_ANALYZER_TEST_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_threat-analyzer").to_string())
