@@ -2,7 +2,7 @@
 //! server, adds it to exactly the Helix languages the server reads (from the language registry,
 //! `Language::helix_names`) after each language's own servers, and defines the file kinds Helix
 //! does not know. (Helix itself cannot be installed here; the server's side of a Helix session
-//! is tested in tests/lsp_stdio.rs.)
+//! is tested in tests/lsp/stdio.rs.)
 use std::collections::BTreeSet;
 use std::path::Path;
 use threat_analyzer::syntax::Language;

@@ -114,7 +114,7 @@ impl std::io::Write for TerminalSafeStderr {
 pub fn run_stdio() -> i32 {
     use tracing_subscriber::prelude::*;
     // Logs go to standard error (stdout carries the protocol). They name files and counts,
-    // never file contents (tests/hostile_lsp_stdio.rs runs a session at `trace`).
+    // never file contents (tests/hostile/lsp_stdio.rs runs a session at `trace`).
     let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let layer = tracing_subscriber::fmt::layer()

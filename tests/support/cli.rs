@@ -1,4 +1,5 @@
-//! Shared helpers for the `cli_*` tests (included with `#[path]`; no tests of its own).
+//! Shared helpers for the tests that run the built binary (`tests/cli/` and others; included
+//! with `#[path]`; no tests of its own).
 #![allow(dead_code)]
 
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! Code actions: applied to the fixture text, the result is checked.
 
-mod support;
+use crate::support;
 
 use threat_analyzer::analysis::Analysis;
 use threat_analyzer::analysis::ide::code_actions::{ActionKind, CodeAction, code_actions};

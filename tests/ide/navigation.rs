@@ -1,5 +1,5 @@
 //! Go to definition, references and highlights on inline fixtures (`$0` is the cursor).
-mod support;
+use crate::support;
 
 use threat_analyzer::analysis::ide::Location;
 use threat_analyzer::analysis::ide::navigation::{

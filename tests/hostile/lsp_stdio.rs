@@ -3,10 +3,8 @@
 //! hold file contents, `untitled:` documents that must never be read from the working
 //! directory, and input that ends in the middle of a frame.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-#[path = "support/stdio.rs"]
-mod stdio;
+use crate::hostile;
+use crate::stdio;
 
 use hostile::*;
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! Hover: Markdown snapshots (expect-test) for each entity kind, and escaping.
-mod support;
+use crate::support;
 
 use expect_test::{Expect, expect};
 use threat_analyzer::analysis::Analysis;

@@ -1,7 +1,6 @@
 //! The language server over an in-memory connection: start-up, encodings, indexing with
 //! progress, diagnostics across files, and edit ordering.
-#[path = "support/lsp.rs"]
-mod lsp_support;
+use crate::lsp_support;
 use lsp_support::*;
 use serde_json::{Value, json};
 use std::fs;

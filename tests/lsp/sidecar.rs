@@ -1,8 +1,7 @@
 //! GuardLink `.gal` sidecars in the language server: a finding from a sidecar annotation is
 //! published on the source file its `@source` anchors to (and kept on the `.gal` line), and a
 //! stale anchor's code action moves the line number.
-#[path = "support/lsp.rs"]
-mod lsp_support;
+use crate::lsp_support;
 use lsp_support::*;
 use serde_json::{Value, json};
 use std::fs;

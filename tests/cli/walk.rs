@@ -2,8 +2,7 @@
 //! non-UTF-8 and oversized files, direct file arguments, `threatspec.yaml`, reported paths.
 //! None of this depends on the annotation parser: `summary.files_scanned` counts files read.
 
-#[path = "support/cli.rs"]
-mod support;
+use crate::support;
 use support::*;
 
 const ANNOTATED: &str = "# @threat SQL Injection (#sqli) [high]\n# @exposes App to #sqli\n";

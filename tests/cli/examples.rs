@@ -1,8 +1,7 @@
 //! The shipped examples, checked through the binary: the webshop's exact findings (its
 //! `expected-findings.tsv`), summary counts, SARIF validity, and the dialect samples.
 
-#[path = "support/cli.rs"]
-mod support;
+use crate::support;
 use serde_json::Value;
 use support::*;
 

@@ -1,7 +1,6 @@
 //! Exit codes, help, version, usage errors, I/O errors and the panic guard of the binary.
 
-#[path = "support/cli.rs"]
-mod support;
+use crate::support;
 use support::*;
 
 #[test]

@@ -1,6 +1,6 @@
 //! Rename: `check_rename(before, new_name, after)` applies the edits to every file of the
 //! fixture and compares the whole workspace with `after`.
-mod support;
+use crate::support;
 
 use threat_analyzer::analysis::ide::navigation::{prepare_rename, rename};
 use threat_analyzer::diagnostic::Edit;

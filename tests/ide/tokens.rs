@@ -1,6 +1,6 @@
 //! Semantic tokens and inlay hints.
 
-mod support;
+use crate::support;
 
 use threat_analyzer::analysis::Analysis;
 use threat_analyzer::analysis::ide::inlay_hints::inlay_hints;

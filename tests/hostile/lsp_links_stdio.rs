@@ -3,8 +3,7 @@
 //! `/proc/<pid>/fdinfo`, one `inotify wd:` line per watch). Linux only.
 #![cfg(target_os = "linux")]
 
-#[path = "support/stdio.rs"]
-mod stdio;
+use crate::stdio;
 
 use serde_json::json;
 use stdio::*;

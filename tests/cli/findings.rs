@@ -4,8 +4,7 @@
 //! These describe the real expected behaviour; they fail while parsing is a stub and pass once
 //! the parser and analysis are merged.
 
-#[path = "support/cli.rs"]
-mod support;
+use crate::support;
 use serde_json::Value;
 use support::*;
 

@@ -3,10 +3,8 @@
 //! (files they skip by the documented rules) or 2 with a message naming the path (arguments
 //! they cannot use), and change nothing on disk.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-#[path = "support/cli.rs"]
-mod support;
+use crate::hostile;
+use crate::support;
 
 use hostile::*;
 use std::path::Path;

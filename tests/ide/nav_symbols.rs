@@ -1,5 +1,5 @@
 //! Document symbols (outline snapshots) and workspace symbol search.
-mod support;
+use crate::support;
 
 use expect_test::{Expect, expect};
 use threat_analyzer::analysis::ide::navigation::{Symbol, SymbolKind, document_symbols, workspace_symbols};

@@ -3,8 +3,7 @@
 //! diagnostics `check` gives, in that file; the rest of the folder is indexed; and editing the
 //! file (saving it, or a change on disk) indexes the folder again.
 
-#[path = "support/lsp.rs"]
-mod lsp_support;
+use crate::lsp_support;
 
 use lsp_support::{TestClient, codes, file_uri};
 use serde_json::{Value, json};

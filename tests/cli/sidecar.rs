@@ -5,8 +5,7 @@
 //! The fixture tests/fixtures/cli/sidecar has the shape of a GuardLink external-mode project:
 //! `.guardlink/definitions.gal`, `.guardlink/annotations/app/ledger.py.gal` and `app/ledger.py`.
 
-#[path = "support/cli.rs"]
-mod support;
+use crate::support;
 use serde_json::Value;
 use std::path::Path;
 use support::*;

@@ -1,6 +1,6 @@
 //! Completion inside annotation comments, from fixtures with a `$0` cursor.
 
-mod support;
+use crate::support;
 
 use threat_analyzer::analysis::ide::completion::{CompletionItem, CompletionKind, completion};
 

@@ -2,8 +2,7 @@
 //! vscode-languageclient does, `shutdown` with `params: null` as eglot sends it, `shutdown` and
 //! `exit` without `params` as Helix sends them, and `exit` while stdin stays open (as Helix and
 //! test harnesses keep it).
-#[path = "support/stdio.rs"]
-mod stdio;
+use crate::stdio_support as stdio;
 use serde_json::{Value, json};
 use std::io::Read;
 use std::process::{Child, ChildStdin, Command, Stdio};

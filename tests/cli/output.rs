@@ -1,7 +1,6 @@
 //! Output formats of a real run that need no parsing: JSON shape and SARIF validity.
 
-#[path = "support/cli.rs"]
-mod support;
+use crate::support;
 use serde_json::{Value, json};
 use support::*;
 

@@ -4,10 +4,8 @@
 //! non-`file:` URIs, cancellation, and a workspace full of hostile files. After each, the
 //! server answers the next valid request correctly, and nothing on disk has changed.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-#[path = "support/lsp.rs"]
-mod lsp_support;
+use crate::hostile;
+use crate::lsp_support;
 
 use hostile::*;
 use lsp_support::*;

@@ -1,6 +1,5 @@
 //! Every IDE feature through the protocol, on a small workspace: what an editor would get.
-#[path = "support/lsp.rs"]
-mod lsp_support;
+use crate::lsp_support;
 use lsp_support::*;
 use serde_json::{Value, json};
 use std::fs;

@@ -4,8 +4,7 @@
 //! in a large annotated file. Whatever reports a path, the server reads only what the walk
 //! would index, and never makes the editor write outside the workspace folders.
 
-#[path = "support/lsp.rs"]
-mod lsp_support;
+use crate::lsp_support;
 
 use lsp_support::*;
 use serde_json::{Value, json};

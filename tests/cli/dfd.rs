@@ -1,7 +1,6 @@
 //! The `dfd` command: formats, scopes, `-o`, and exit status 2 on bad scopes and I/O errors.
 
-#[path = "support/cli.rs"]
-mod support;
+use crate::support;
 use support::*;
 
 fn dfd(args: &[&str]) -> Run {

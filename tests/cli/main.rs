@@ -1,0 +1,15 @@
+//! The command line through the built binary (`check`, `dfd`, `export`, exit statuses, which
+//! files are read, output formats, sidecars, the shipped examples). One test binary: each
+//! module was a test file of its own (`tests/cli_*.rs`), and every test binary costs a link.
+
+#[path = "../support/cli.rs"]
+mod support;
+
+mod dfd;
+mod examples;
+mod exit;
+mod export;
+mod findings;
+mod output;
+mod sidecar;
+mod walk;
