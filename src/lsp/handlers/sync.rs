@@ -6,7 +6,7 @@
 //! they arrived, whichever handler finishes first. Every function here is therefore a plain
 //! `fn` (no `async`: it cannot await), and the `LanguageServer` methods in `server.rs` call it
 //! first. The test below checks that each sync notification is done on its handler's first
-//! poll; `tests/lsp.rs` (`a_thousand_rapid_edits_apply_in_order`) and `tests/load.rs` check the
+//! poll; `tests/lsp/in_memory.rs` (`a_thousand_rapid_edits_apply_in_order`) and `tests/load.rs` check the
 //! order end to end.
 //!
 //! Owns: open documents (their text, version, language, whether they are analysed) and the

@@ -266,7 +266,7 @@ check('diagram-reveal', async (page) => {
   if (!at || at.line !== want) throw new Error(`clicking Shop.Db opened main.tf at ${JSON.stringify(at)}, want line ${want}`);
 });
 
-// The payloads of tests/html_support/mod.rs (the diagrams issue's hostile-name corpus): each
+// The payloads of tests/support/html.rs (the diagrams issue's hostile-name corpus): each
 // changes the page if a browser ever runs it (the title becomes PWNED, or an element #pwned
 // appears).
 const PAYLOADS = [
