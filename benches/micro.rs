@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 use threat_analyzer::analysis::Analysis;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::syntax::{self, Language};
 
@@ -88,10 +89,14 @@ const FILES: usize = 2000;
 
 fn project() -> ProjectIndex {
     let mut index = ProjectIndex::new();
-    index.set_file(Arc::new(FileFacts::new("src/catalog.c".into(), Language::C, catalog().into())));
+    index.set_file(Arc::new(FileFacts::new(
+        FileId::relative("src/catalog.c"),
+        Language::C,
+        catalog().into(),
+    )));
     for i in 0..FILES {
         let path = format!("src/svc{:02}/handler_{i:04}.c", i % 40);
-        index.set_file(Arc::new(FileFacts::new(path.into(), Language::C, dense_file(i).into())));
+        index.set_file(Arc::new(FileFacts::new(FileId::relative(path), Language::C, dense_file(i).into())));
     }
     index
 }
@@ -140,7 +145,7 @@ fn model_update_one_file(bencher: divan::Bencher) {
     let path = "src/svc07/handler_0007.c";
     let edited: Arc<str> = format!("{}// @exposes App:Svc7:Handler0 to #typo\n", dense_file(7)).into();
     bencher.bench_local(|| {
-        let facts = FileFacts::new(path.into(), Language::C, edited.clone());
+        let facts = FileFacts::new(FileId::relative(path), Language::C, edited.clone());
         index.set_file(Arc::new(facts));
         Analysis::update(Some(&analysis), &index)
     });

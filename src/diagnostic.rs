@@ -4,11 +4,8 @@
 //! SARIF rules are keyed by them), default levels, and the [`Diagnostic`] record. Must never:
 //! format for a terminal or a protocol (that is `render`'s and `lsp`'s job).
 
+use crate::file_id::FileId;
 use crate::text::TextRange;
-use std::sync::Arc;
-
-/// A file's path relative to the scanned root, `/`-separated (`src/app.py`).
-pub type FilePath = Arc<str>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
@@ -139,7 +136,7 @@ impl Code {
 /// A text replacement in one file, offered as a fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edit {
-    pub file: FilePath,
+    pub file: FileId,
     pub range: TextRange,
     pub new_text: String,
 }
@@ -155,7 +152,7 @@ pub struct Fix {
 /// definition of a duplicate, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Related {
-    pub file: FilePath,
+    pub file: FileId,
     pub range: TextRange,
     pub message: String,
 }
@@ -165,7 +162,7 @@ pub struct Diagnostic {
     pub code: Code,
     pub level: Level,
     pub message: String,
-    pub file: FilePath,
+    pub file: FileId,
     pub range: TextRange,
     pub related: Vec<Related>,
     pub fix: Option<Fix>,
@@ -260,7 +257,7 @@ mod tests {
             code,
             level: code.default_level(),
             message: String::new(),
-            file: "a".into(),
+            file: FileId::relative("a"),
             range: TextRange::default(),
             related: vec![],
             fix: None,

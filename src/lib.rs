@@ -27,11 +27,11 @@
 //!             configuration and cache)
 //!   paths     path normalisation, relative display, containment in workspace folders
 //!
-//!   diagnostic, text, limits: shared by every layer
+//!   diagnostic, file_id, text, limits: shared by every layer
 //! ```
 //!
-//! The core (`text`, `diagnostic`, `syntax`, `model`, `analysis`) and `render` do no I/O and
-//! know no protocol types. `limits` holds the resource limits every layer applies.
+//! The core (`text`, `file_id`, `diagnostic`, `syntax`, `model`, `analysis`) and `render` do
+//! no I/O and know no protocol types. `limits` holds the resource limits every layer applies.
 //!
 //! Repository content is untrusted (see the README's *Security* section): nothing here executes
 //! a program or opens a socket (the binary imports no function that could; checked by
@@ -49,6 +49,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod file_id;
 pub mod ignore_files;
 pub mod limits;
 pub mod lsp;

@@ -91,7 +91,8 @@
 //! caller analyses: [`Scan::finish_cache`] waits for it.
 
 use crate::cache::{self, CacheError, Stat};
-use crate::diagnostic::{Code, FilePath};
+use crate::diagnostic::Code;
+use crate::file_id::FileId;
 use crate::ignore_files::IgnoreRules;
 use crate::model::anchors::AnchorText;
 use crate::model::{FileFacts, ProjectIndex, Repository};
@@ -235,7 +236,7 @@ pub struct Scan {
     /// [`crate::limits::MAX_CONFIG_FILE_SIZE`], unreadable), sorted by path: the walk went on
     /// without them, and callers say so.
     pub not_applied: Vec<NotApplied>,
-    /// The absolute base directory every [`FilePath`] is relative to.
+    /// The absolute base directory every [`FileId::relative`] key is relative to.
     pub root: PathBuf,
     /// What the index cache did, when one was used.
     pub cache: Option<CacheUse>,
@@ -476,8 +477,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let total = by_path.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let load_one = |(rel, file): (String, FoundFile)| {
-        let key = if options.absolute_paths { file.path.to_string_lossy().into_owned() } else { rel };
-        let loaded = load(&file, Arc::from(key), &context);
+        let key = if options.absolute_paths { FileId::absolute(&file.path) } else { FileId::relative(rel) };
+        let loaded = load(&file, key, &context);
         if let Some(Progress(report)) = &options.progress {
             report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
         }
@@ -557,17 +558,17 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     });
     for config in config_files {
         let key = if options.absolute_paths {
-            config.path.to_string_lossy().into_owned()
+            FileId::absolute(&config.path)
         } else {
-            relative_path(&base, &config.path)
+            FileId::relative(relative_path(&base, &config.path))
         };
-        index.set_file(Arc::new(config.into_facts(Arc::from(key), &index)));
+        index.set_file(Arc::new(config.into_facts(key, &index)));
     }
     let parses_refused = parse_budget.refused();
-    let anchored: Vec<FilePath> =
-        index.anchored_keys().into_iter().filter(|k| index.file(k).is_none()).collect();
+    let anchored: Vec<FileId> =
+        index.anchored_keys().into_iter().filter(|k| index.file(k.as_str()).is_none()).collect();
     for key in anchored {
-        let text = read_anchor_text(&base, &base.join(&*key), options.max_file_size);
+        let text = read_anchor_text(&base, &base.join(key.as_str()), options.max_file_size);
         index.set_anchor_text(key, text);
     }
     index.set_repositories(repositories_of(&base, &roots, options.absolute_paths));
@@ -634,11 +635,11 @@ impl ConfigFile {
 
     /// The file's facts: its problems, added to what the walk read from it (when it holds
     /// annotations too, and the text is the same).
-    fn into_facts(mut self, key: FilePath, index: &ProjectIndex) -> FileFacts {
+    fn into_facts(mut self, key: FileId, index: &ProjectIndex) -> FileFacts {
         self.problems.sort_by_key(|p| p.range);
         let mut parsed = crate::syntax::ParsedFile::default();
         let mut text = self.text;
-        if let Some(walked) = index.file(&key)
+        if let Some(walked) = index.file(key.as_str())
             && walked.text == text
         {
             parsed = walked.parsed.clone();
@@ -1428,7 +1429,7 @@ struct LoadContext<'a> {
     parse_budget: &'a ParseBudget,
 }
 
-fn load(file: &FoundFile, rel: FilePath, context: &LoadContext<'_>) -> FileLoad {
+fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     let options = context.options;
     let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
     if file.size > options.max_file_size {
@@ -1514,7 +1515,7 @@ fn outcome_without_text(stored: &cache::Outcome) -> Option<Outcome> {
 fn reuse(
     old: &cache::Record,
     bytes: Vec<u8>,
-    rel: &FilePath,
+    rel: &FileId,
     language: Language,
     context: &LoadContext<'_>,
 ) -> Result<(Outcome, Option<cache::Blob>), Vec<u8>> {
@@ -1539,7 +1540,7 @@ fn reuse(
 /// encoded parse result for the cache; `true` when parsing ran out of time.
 fn parse(
     bytes: Vec<u8>,
-    rel: FilePath,
+    rel: FileId,
     language: Language,
     encode: bool,
     parse_budget: &ParseBudget,
@@ -1565,7 +1566,7 @@ fn parse(
 /// so both apply one rule; a last component that became a symbolic link is not followed.
 pub fn read_file_facts(
     abs: &Path,
-    key: FilePath,
+    key: FileId,
     language: Language,
     max_file_size: u64,
 ) -> Result<Option<FileFacts>, SkipReason> {

@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use threat_analyzer::diagnostic::Code;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::lsp::documents::Document;
 use threat_analyzer::syntax::{self, Language, ParsedFile, comments};
 use threat_analyzer::text::ColumnUnit;
@@ -335,7 +336,7 @@ fn errors(text: &str, parsed: &ParsedFile) -> Vec<(Code, String)> {
 /// What a language-server document reads from `text` (a fresh tree, never the fast lexer).
 fn lsp_read(host: &Host, text: &str) -> ParsedFile {
     let mut doc = Document::new(text, 1, host.language(), u64::MAX);
-    doc.facts("/f".into(), u64::MAX).parsed
+    doc.facts(FileId::absolute(std::path::Path::new("/f")), u64::MAX).parsed
 }
 
 #[test]
@@ -374,7 +375,7 @@ fn incremental_edits_into_broken_code_read_what_a_fresh_read_does() {
         let language = host.language();
         let clean = host.clean();
         let mut doc = Document::new(&clean, 1, language, u64::MAX);
-        doc.facts("/f".into(), u64::MAX);
+        doc.facts(FileId::absolute(std::path::Path::new("/f")), u64::MAX);
         let mut text = clean.clone();
         let breakers = [UNCLOSED, CONFLICT_OPEN, STRAY, CONFLICT_SPLIT, CONFLICT_CLOSE, UNCLOSED];
         let lines = text.lines().count() as u32;
@@ -391,7 +392,7 @@ fn incremental_edits_into_broken_code_read_what_a_fresh_read_does() {
                 text: inserted,
             };
             doc.apply(&change, ColumnUnit::Utf16);
-            let incremental = doc.facts("/f".into(), u64::MAX).parsed;
+            let incremental = doc.facts(FileId::absolute(std::path::Path::new("/f")), u64::MAX).parsed;
             let fresh = lsp_read(host, &text);
             assert_eq!(incremental, fresh, "{} step {step}:\n{text}", host.file);
             assert_eq!(

@@ -76,7 +76,7 @@ fn dangling_reference_suggests_the_closest_id() {
     assert!(d.message.contains("did you mean `csrf`"), "{}", d.message);
     let fix = d.fix.as_ref().unwrap();
     assert_eq!(fix.edits[0].new_text, "csrf");
-    assert_eq!(&*d.related[0].file, "defs.gal");
+    assert_eq!(d.related[0].file.as_str(), "defs.gal");
 }
 
 /// The `dangling-reference` diagnostics of a fixture (no other code is checked).
@@ -186,7 +186,7 @@ fn duplicate_definitions_point_at_both() {
         @mitigates App against #sqli using #waf
         "#,
     );
-    assert_eq!(&*diags[0].related[0].file, "a.gal");
+    assert_eq!(diags[0].related[0].file.as_str(), "a.gal");
     assert!(diags[0].message.contains("SQL Injection"), "{}", diags[0].message);
 }
 

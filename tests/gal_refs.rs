@@ -140,7 +140,7 @@ fn definition_references_and_rename_through_qualified_tags() {
     let (file, offset) = fixture.cursor.clone().unwrap();
     let defs = goto_definition(&index, &file, offset);
     assert_eq!(defs.len(), 1, "{defs:?}");
-    assert_eq!(&*defs[0].file, "authlib/defs.gal");
+    assert_eq!(defs[0].file.as_str(), "authlib/defs.gal");
     assert_eq!(defs[0].range.slice(&fixture.files[1].1), "Token forgery");
     assert_eq!(references(&index, &file, offset, false).len(), 2, "both qualified uses");
     let (range, text) = prepare_rename(&index, &file, offset).unwrap();

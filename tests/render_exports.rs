@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use threat_analyzer::analysis::Analysis;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::render::export::{
     self, ExportOptions, Model, json, threat_composer, threat_dragon, threatspec,
@@ -24,7 +25,7 @@ fn webshop() -> ProjectIndex {
 fn index_of(files: &[(&str, &str)]) -> ProjectIndex {
     let mut index = ProjectIndex::new();
     for (path, text) in files {
-        let facts = FileFacts::new(Arc::from(*path), Language::Python, Arc::from(*text));
+        let facts = FileFacts::new(FileId::relative(*path), Language::Python, Arc::from(*text));
         index.set_file(Arc::new(facts));
     }
     index

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use threat_analyzer::analysis::Analysis;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::model::FileFacts;
 use threat_analyzer::model::ProjectIndex;
 use threat_analyzer::render::dfd::{self, BoundaryGroup, Dfd, Edge, ElementKind, Node, Scope, ThreatStatus};
@@ -182,21 +183,21 @@ fn component_scope_is_component_children_and_direct_neighbours() {
 #[test]
 fn file_scope_is_what_the_file_says() {
     let index = webshop();
-    let orders = diagram(&index, &Scope::File("api/orders.py".into()));
+    let orders = diagram(&index, &Scope::File(FileId::relative("api/orders.py")));
     expect![[r#"
         n_shop__api__orders "Shop.Api.Orders" [process] in bh_internet_edge_fc597708b86b646e open=1 confirmed=0 mitigated=1 accepted=0 transferred=0
         n_shop__queue "Shop.Queue" [data-store]
         n_shop__api__orders -> n_shop__queue Some("AMQP")
         boundary bh_internet_edge_fc597708b86b646e "Shop.Web | Shop.Api (#internet-edge)" key="internet-edge": n_shop__api__orders
     "#]].assert_eq(&summary(&orders));
-    let legacy = diagram(&index, &Scope::File("legacy/admin/export.php".into()));
+    let legacy = diagram(&index, &Scope::File(FileId::relative("legacy/admin/export.php")));
     assert_eq!(keys(&legacy), ["dmz.legacy_admin", "internet.staff_browser"]);
     assert_eq!(legacy.boundaries.len(), 2);
     // Flows are the file's own: db.py declares Shop.Api -> Shop.Db and nothing else.
-    let db = diagram(&index, &Scope::File("api/db.py".into()));
+    let db = diagram(&index, &Scope::File(FileId::relative("api/db.py")));
     assert_eq!(keys(&db), ["shop.api", "shop.db"]);
     assert_eq!(db.edges.len(), 1);
-    assert_eq!(diagram(&index, &Scope::File("missing.py".into())), Dfd::default());
+    assert_eq!(diagram(&index, &Scope::File(FileId::relative("missing.py"))), Dfd::default());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -575,7 +576,7 @@ fn output_is_stable() {
         Scope::Project,
         Scope::Boundary("internet-edge".into()),
         Scope::Component("Shop.Api".into()),
-        Scope::File("api/orders.py".into()),
+        Scope::File(FileId::relative("api/orders.py")),
     ] {
         let a = diagram(&index, &scope);
         let b = diagram(&reversed, &scope);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use threat_analyzer::analysis::Analysis;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::render::report_md;
 use threat_analyzer::syntax::Language;
@@ -29,7 +30,7 @@ fn webshop() -> String {
 fn index_of(files: &[(&str, &str)]) -> ProjectIndex {
     let mut index = ProjectIndex::new();
     for (path, text) in files {
-        let facts = FileFacts::new(Arc::from(*path), Language::Python, Arc::from(*text));
+        let facts = FileFacts::new(FileId::relative(*path), Language::Python, Arc::from(*text));
         index.set_file(Arc::new(facts));
     }
     index

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use threat_analyzer::analysis::Analysis;
 use threat_analyzer::diagnostic::Code;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::limits::{MAX_SUGGESTION_ID_CHARS, MAX_SUGGESTION_WORK};
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::syntax::Language;
@@ -68,7 +69,11 @@ fn analyse(index: ProjectIndex) -> (Vec<threat_analyzer::diagnostic::Diagnostic>
 fn index_of(files: &[(&str, String)]) -> ProjectIndex {
     let mut index = ProjectIndex::new();
     for (path, text) in files {
-        index.set_file(Arc::new(FileFacts::new(Arc::from(*path), Language::Gal, Arc::from(text.as_str()))));
+        index.set_file(Arc::new(FileFacts::new(
+            FileId::relative(*path),
+            Language::Gal,
+            Arc::from(text.as_str()),
+        )));
     }
     index
 }

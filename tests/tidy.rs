@@ -29,24 +29,26 @@ const SHELL_EDGES: &[&str] = &[
     "model",
     "syntax",
     "diagnostic",
+    "file_id",
     "text",
     "limits",
 ];
 
 /// Every top-level module and the top-level modules it may name (`crate::X`), lowest layer
 /// first. Layers: syntax -> model -> analysis -> render -> (lsp | cli), over the small shared
-/// modules (`limits`, `text`, `diagnostic`); `config` (configuration text, no I/O) sits beside
-/// `syntax`; the reading modules (`read`, `ignore_files`, `cache`, `walk`) and the path
-/// utilities (`paths`) sit beside `analysis`/`render`, used only by the shells.
+/// modules (`limits`, `text`, `file_id`, `diagnostic`); `config` (configuration text, no I/O)
+/// sits beside `syntax`; the reading modules (`read`, `ignore_files`, `cache`, `walk`) and the
+/// path utilities (`paths`) sit beside `analysis`/`render`, used only by the shells.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("limits", &[]),
     ("text", &[]),
-    ("diagnostic", &["text", "limits"]),
-    ("syntax", &["diagnostic", "text", "limits"]),
-    ("config", &["diagnostic", "text", "limits"]),
-    ("model", &["syntax", "diagnostic", "text", "limits"]),
-    ("analysis", &["model", "syntax", "diagnostic", "text", "limits"]),
-    ("render", &["analysis", "model", "syntax", "diagnostic", "text", "limits"]),
+    ("file_id", &[]),
+    ("diagnostic", &["file_id", "text", "limits"]),
+    ("syntax", &["diagnostic", "file_id", "text", "limits"]),
+    ("config", &["diagnostic", "file_id", "text", "limits"]),
+    ("model", &["syntax", "diagnostic", "file_id", "text", "limits"]),
+    ("analysis", &["model", "syntax", "diagnostic", "file_id", "text", "limits"]),
+    ("render", &["analysis", "model", "syntax", "diagnostic", "file_id", "text", "limits"]),
     ("paths", &[]),
     ("read", &["limits"]),
     ("ignore_files", &["read", "limits"]),
@@ -62,6 +64,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "model",
             "syntax",
             "diagnostic",
+            "file_id",
             "text",
             "limits",
         ],
@@ -96,7 +99,8 @@ const IO: &[&str] =
     &["std::fs", "std::io", "std::net", "std::process", "std::env", "std::os", "libc", "notify", "ignore"];
 
 /// Modules that do no I/O (the core and `render`; `config` parses text others read).
-const NO_IO: &[&str] = &["limits", "text", "diagnostic", "syntax", "config", "model", "analysis", "render"];
+const NO_IO: &[&str] =
+    &["limits", "text", "file_id", "diagnostic", "syntax", "config", "model", "analysis", "render"];
 
 /// `(path relative to src, text)` of every `.rs` file under `src`, sorted.
 fn sources() -> Vec<(String, String)> {

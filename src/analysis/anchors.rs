@@ -15,7 +15,8 @@
 //! is no longer defined in the file, or when its definition is more than
 //! [`NEAR_LINES`] lines away from `line:` (then with a fix that writes the line it is at now).
 
-use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Related};
+use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Related};
+use crate::file_id::FileId;
 use crate::model::anchors::{AnchorText, NEAR_LINES, is_sidecar, names_the_module, nearest, symbol_lines};
 use crate::model::{Anchor, ProjectIndex};
 use crate::text::{LineIndex, TextRange};
@@ -25,7 +26,7 @@ use rustc_hash::FxHashMap as HashMap;
 struct Check {
     /// The file and 1-based line findings under the anchor are reported at; `None` when the
     /// file's text is not available.
-    at: Option<(FilePath, u32)>,
+    at: Option<(FileId, u32)>,
     /// Why the anchor is stale, where in the `.gal` file, and the line to move it to.
     stale: Option<(String, TextRange, Option<u32>)>,
 }
@@ -37,8 +38,8 @@ fn check(index: &ProjectIndex, anchor: &Anchor) -> Check {
         Ok(key) => key,
         Err(why) => return Check { at: None, stale: Some((why.clone(), origin.file.range, None)) },
     };
-    let Some((text, _)) = index.text_of(key) else {
-        let stale = match index.anchor_text(key) {
+    let Some((text, _)) = index.text_of(key.as_str()) else {
+        let stale = match index.anchor_text(key.as_str()) {
             Some(AnchorText::Unreadable(why)) => Some((
                 format!(
                     "`{written}` cannot be read ({why}): the annotations after this `@source` describe code \
@@ -63,7 +64,7 @@ fn check(index: &ProjectIndex, anchor: &Anchor) -> Check {
         return Check { at: Some((key.clone(), line.min(lines))), stale };
     };
     let candidates = symbol_lines(text, &symbol.value);
-    if candidates.is_empty() && names_the_module(key, &symbol.value) {
+    if candidates.is_empty() && names_the_module(key.as_str(), &symbol.value) {
         // A module-level anchor: the file itself is the symbol, wherever its line is.
         return Check { at: Some((key.clone(), recorded.unwrap_or(1).min(lines))), stale: None };
     }
@@ -110,7 +111,7 @@ fn line_span(text: &str, line_index: &LineIndex, line: u32) -> TextRange {
 /// Checks every anchor (`stale-anchor`) and reports the findings under anchors at their source
 /// locations. Runs last, over all other diagnostics.
 pub(super) fn apply(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
-    let mut places: HashMap<(FilePath, usize), Option<(FilePath, u32)>> = HashMap::default();
+    let mut places: HashMap<(FileId, usize), Option<(FileId, u32)>> = HashMap::default();
     let mut stale = Vec::new();
     for facts in index.files().filter(|f| !f.anchors.is_empty()) {
         for anchor in &facts.anchors {
@@ -128,7 +129,7 @@ pub(super) fn apply(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
                     });
                 }
                 if let Some((key, line)) = &at
-                    && let Some((text, line_index)) = index.text_of(key)
+                    && let Some((text, line_index)) = index.text_of(key.as_str())
                 {
                     let message = match &anchor.origin.symbol {
                         Some(symbol) if move_to.is_some() => format!("`{}` is defined here", symbol.value),
@@ -150,7 +151,9 @@ pub(super) fn apply(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
         return;
     }
     for d in out.iter_mut() {
-        let Some(facts) = index.file(&d.file).filter(|f| is_sidecar(&f.path) && !f.anchors.is_empty()) else {
+        let Some(facts) =
+            index.file(d.file.as_str()).filter(|f| is_sidecar(f.path.as_str()) && !f.anchors.is_empty())
+        else {
             continue;
         };
         let annotations = facts.annotations();
@@ -163,7 +166,7 @@ pub(super) fn apply(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let Some((text, line_index)) = index.text_of(key) else { continue };
+        let Some((text, line_index)) = index.text_of(key.as_str()) else { continue };
         let written = Related {
             file: d.file.clone(),
             range: d.range,

@@ -31,7 +31,7 @@
 //! surface treats it as it always has (no diagnostic, listed open in the report).
 
 use super::{Analysis, Relation};
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::model::names::ancestors;
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Body, RefForm};
@@ -79,7 +79,7 @@ pub enum CoverKind {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Site {
     /// The anchored source file; `None`: the file the annotation is written in.
-    file: Option<FilePath>,
+    file: Option<FileId>,
     /// The symbol anchor, if any.
     symbol: Option<Arc<str>>,
 }
@@ -91,7 +91,7 @@ pub struct Cover {
     /// The control of a mitigation, as an id (`#prepared-stmts`) or as written.
     pub control: Option<Box<str>>,
     /// Where the annotation is written (a `.gal` file for a sidecar annotation).
-    pub file: FilePath,
+    pub file: FileId,
     /// Its index in the file's annotations, and its range.
     pub annotation: usize,
     pub range: TextRange,
@@ -168,13 +168,13 @@ pub(super) struct CoverIndex {
     scope: CoverageScope,
     by_pair: HashMap<(String, EntityKey), Vec<Cover>>,
     /// `[file][annotation]`: the enclosing symbol of inline exposures and covers (symbol scope).
-    inline_symbols: HashMap<FilePath, Vec<Option<Arc<str>>>>,
+    inline_symbols: HashMap<FileId, Vec<Option<Arc<str>>>>,
 }
 
 impl CoverIndex {
     pub(super) fn new(
         index: &ProjectIndex,
-        resolved: &HashMap<FilePath, Arc<Vec<Vec<Resolved>>>>,
+        resolved: &HashMap<FileId, Arc<Vec<Vec<Resolved>>>>,
         scope: CoverageScope,
     ) -> CoverIndex {
         let mut out = CoverIndex { scope, ..CoverIndex::default() };
@@ -182,7 +182,7 @@ impl CoverIndex {
             // One tree-sitter parse per inline file with sited annotations, in parallel.
             use rayon::prelude::*;
             let files: Vec<&Arc<FileFacts>> =
-                index.files().filter(|f| !crate::model::anchors::is_sidecar(&f.path)).collect();
+                index.files().filter(|f| !crate::model::anchors::is_sidecar(f.path.as_str())).collect();
             out.inline_symbols = files
                 .par_iter()
                 .filter_map(|facts| {
@@ -300,7 +300,7 @@ impl CoverIndex {
 
 /// True when `cover`'s anchor contradicts the exposure's: same site file, both anchored to a
 /// symbol, different symbols.
-fn contradicts(cover: &Cover, cover_site: &Site, exposure_file: &FilePath, exposure: &Site) -> bool {
+fn contradicts(cover: &Cover, cover_site: &Site, exposure_file: &FileId, exposure: &Site) -> bool {
     let cover_file = cover_site.file.as_ref().unwrap_or(&cover.file);
     match (&cover_site.symbol, &exposure.symbol) {
         (Some(a), Some(b)) => cover_file == exposure_file && a != b,
@@ -338,7 +338,7 @@ mod tests {
         let mut index = ProjectIndex::default();
         let definitions = (".guardlink/definitions.gal", Language::Gal, DEFINITIONS);
         for (path, language, text) in files.iter().chain([&definitions]) {
-            index.set_file(Arc::new(FileFacts::new((*path).into(), *language, Arc::from(*text))));
+            index.set_file(Arc::new(FileFacts::new(FileId::relative(*path), *language, Arc::from(*text))));
         }
         index
     }
@@ -349,7 +349,7 @@ mod tests {
         let mut out = Vec::new();
         for facts in index.files() {
             for (i, ann) in facts.annotations().iter().enumerate() {
-                if let Some(c) = analysis.coverage(&facts.path, i) {
+                if let Some(c) = analysis.coverage(facts.path.as_str(), i) {
                     let line = facts.line_index.line_col_in(
                         &facts.text,
                         ann.range.start(),

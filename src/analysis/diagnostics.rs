@@ -10,7 +10,8 @@
 
 use super::suggest::{Suggester, Suggestion};
 use super::{Analysis, Relation};
-use crate::diagnostic::{Code, Diagnostic, Edit, FilePath, Fix, Level, Related};
+use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
+use crate::file_id::FileId;
 use crate::model::names::normalize_name;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
 use crate::syntax::{Body, EntityKind};
@@ -35,12 +36,7 @@ pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnost
 }
 
 /// A diagnostic of `code` at its default level, with nothing related and no fix.
-pub(super) fn diag(
-    code: Code,
-    file: &FilePath,
-    range: crate::text::TextRange,
-    message: String,
-) -> Diagnostic {
+pub(super) fn diag(code: Code, file: &FileId, range: crate::text::TextRange, message: String) -> Diagnostic {
     Diagnostic {
         code,
         level: code.default_level(),
@@ -77,7 +73,7 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
             _ => (None, id.as_str()),
         };
         let suggestion = suggester.suggest(fact.kind, id);
-        let written = index.file(file).map_or(String::new(), |f| f.slice(fact.range).to_string());
+        let written = index.file(file.as_str()).map_or(String::new(), |f| f.slice(fact.range).to_string());
         let mut message = match repo {
             Some(repo) => format!(
                 "`{written}` is not defined: repository `{repo}` has no {} with the id `{id}`",
@@ -132,7 +128,7 @@ fn one_of(ids: impl ExactSizeIterator<Item = String>) -> String {
 }
 
 fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
-    let mut flagged: HashSet<(FilePath, u32)> = HashSet::default();
+    let mut flagged: HashSet<(FileId, u32)> = HashSet::default();
     for (id, sites) in index.explicit_ids() {
         let defs: Vec<_> = sites.iter().filter_map(|s| Some((s, index.def(s)?))).collect();
         let Some(&(first_at, first)) = defs.iter().find(|(_, d)| d.declared).or(defs.first()) else {
@@ -180,7 +176,7 @@ fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
             .iter()
             .filter_map(|s| Some((s, index.def(s)?)))
             .filter(|(_, d)| d.declared)
-            .filter(|(s, d)| is_definition_annotation(index, s.file.as_ref(), d.annotation))
+            .filter(|(s, d)| is_definition_annotation(index, s.file.as_str(), d.annotation))
             .collect();
         let Some(&(first_at, first)) = defs.first() else { continue };
         for &(at, def) in &defs[1..] {
@@ -219,7 +215,8 @@ fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic
             match analysis.relation(facts, i) {
                 Some(Relation::Exposure { asset, threat: threat_arg }) => {
                     let Some(threat) = threat_arg.entity() else { continue };
-                    let Some(coverage) = analysis.coverage(&facts.path, i).filter(|c| c.is_open()) else {
+                    let Some(coverage) = analysis.coverage(facts.path.as_str(), i).filter(|c| c.is_open())
+                    else {
                         continue;
                     };
                     let severity = analysis.exposure_severity(facts, ann, Some(threat));

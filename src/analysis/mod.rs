@@ -22,7 +22,8 @@ pub use coverage::{Cover, CoverKind, Coverage, CoverageScope};
 pub use relations::{Arg, Relation};
 pub use severity::StatedSeverity;
 
-use crate::diagnostic::{Diagnostic, FilePath, Level};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::file_id::FileId;
 use crate::model::FileFacts;
 use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
@@ -60,9 +61,9 @@ pub struct Summary {
 pub struct Analysis {
     /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`. Read an
     /// annotation's arguments by role through [`Analysis::relation`], never by position.
-    pub resolved: HashMap<FilePath, Arc<Vec<Vec<Resolved>>>>,
+    pub resolved: HashMap<FileId, Arc<Vec<Vec<Resolved>>>>,
     /// Dangling references: file, the argument, the id.
-    pub dangling: Vec<(FilePath, crate::model::RefFact, String)>,
+    pub dangling: Vec<(FileId, crate::model::RefFact, String)>,
     /// Entities referenced by at least one annotation other than their own definition.
     pub used: HashSet<EntityKey>,
     /// Severity given on a threat's definition (the highest if several), as written.
@@ -72,7 +73,7 @@ pub struct Analysis {
     /// The index's tables revision and the facts each file was resolved from, so
     /// [`Analysis::update`] can tell what it may reuse.
     tables_revision: u64,
-    sources: HashMap<FilePath, Arc<FileFacts>>,
+    sources: HashMap<FileId, Arc<FileFacts>>,
     /// The project's diagnostics, computed on first use: their "did you mean" searches are
     /// the costly part, and pulled reports and every code action would otherwise repeat them.
     diagnostics: OnceLock<Vec<Diagnostic>>,

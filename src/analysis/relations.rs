@@ -222,6 +222,7 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::file_id::FileId;
     use crate::model::ProjectIndex;
     use crate::syntax::Language;
     use std::sync::Arc;
@@ -229,7 +230,7 @@ mod tests {
     /// Each annotation of `text` (a Python file) as its relation, every argument shown as
     /// `role=written text`, and the resolved relations agreeing with the unresolved ones.
     fn relations(text: &str) -> Vec<String> {
-        let facts = Arc::new(FileFacts::new("a.py".into(), Language::Python, Arc::from(text)));
+        let facts = Arc::new(FileFacts::new(FileId::relative("a.py"), Language::Python, Arc::from(text)));
         let mut index = ProjectIndex::default();
         index.set_file(facts.clone());
         let analysis = Analysis::new(&index);
@@ -404,7 +405,7 @@ mod tests {
                     # @transfers #ddos from Shop.Edge to Cloudflare\n\
                     # @transfers @cwe_319_cleartext to @internet:@browser\n\
                     # @flows A -> B\n";
-        let facts = FileFacts::new("a.py".into(), Language::Python, Arc::from(text));
+        let facts = FileFacts::new(FileId::relative("a.py"), Language::Python, Arc::from(text));
         let got: Vec<String> = (0..facts.annotations().len())
             .map(|i| match Relation::of_facts(&facts, i).and_then(|r| r.asset_and_threat()) {
                 Some((asset, threat)) => {
@@ -429,7 +430,8 @@ mod tests {
 
     #[test]
     fn arguments_that_do_not_match_the_annotation_make_no_relation() {
-        let facts = FileFacts::new("a.py".into(), Language::Python, Arc::from("# @exposes App to #t\n"));
+        let facts =
+            FileFacts::new(FileId::relative("a.py"), Language::Python, Arc::from("# @exposes App to #t\n"));
         let ann = &facts.annotations()[0];
         let refs = &facts.refs[0];
         assert!(Relation::of(ann, refs.iter().take(1)).is_none(), "one missing");

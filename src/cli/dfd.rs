@@ -8,7 +8,7 @@
 //! naming no file), a diagram over the size limits ([`crate::limits`]) and I/O errors.
 
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::render::{self, dfd::Scope};
 use crate::walk;
 use clap::{Args, ValueEnum};
@@ -171,7 +171,7 @@ pub fn run(args: &DfdArgs) -> i32 {
 /// The index key of a `file:` scope: the path relative to the scan's root, or else relative to
 /// PATH (or absolute). A file the walk read without annotations is not in the index but still
 /// a valid (empty) scope; a path that names no file is `None`.
-fn resolve_file(scan: &walk::Scan, base: &Path, file: &str) -> Option<FilePath> {
+fn resolve_file(scan: &walk::Scan, base: &Path, file: &str) -> Option<FileId> {
     let given = Path::new(file);
     let base = if base.is_absolute() { base.to_path_buf() } else { scan.root.join(base) };
     let base_dir = if base.is_file() { base.parent().map(Path::to_path_buf).unwrap_or(base) } else { base };
@@ -182,9 +182,9 @@ fn resolve_file(scan: &walk::Scan, base: &Path, file: &str) -> Option<FilePath> 
     };
     let keys: Vec<String> = candidates.iter().filter_map(|abs| relative_key(&scan.root, abs)).collect();
     if let Some(key) = keys.iter().find(|k| scan.index.file(k).is_some()) {
-        return Some(FilePath::from(key.as_str()));
+        return Some(FileId::relative(key.as_str()));
     }
-    candidates.iter().zip(&keys).find(|(abs, _)| abs.is_file()).map(|(_, key)| FilePath::from(key.as_str()))
+    candidates.iter().zip(&keys).find(|(abs, _)| abs.is_file()).map(|(_, key)| FileId::relative(key.as_str()))
 }
 
 /// `abs` (lexically normalised) relative to `root`, `/`-separated, as the index keys it.

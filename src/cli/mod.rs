@@ -535,8 +535,8 @@ fn report_cache(scan: &walk::Scan, saved: Option<Result<(), cache::CacheError>>)
 mod tests {
     use super::*;
     use crate::diagnostic::Code;
+    use crate::file_id::FileId;
     use clap::CommandFactory;
-    use std::sync::Arc;
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -561,7 +561,7 @@ mod tests {
             code: Code::UnusedDefinition,
             level,
             message: String::new(),
-            file: Arc::from("a.py"),
+            file: FileId::relative("a.py"),
             range: Default::default(),
             related: vec![],
             fix: None,

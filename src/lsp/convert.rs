@@ -4,19 +4,19 @@
 //! File keys: files on disk are keyed by their absolute path (`/src/app.py`); documents with
 //! other URI schemes (`untitled:`) by the URI text itself.
 
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
 use std::str::FromStr;
 use tower_lsp_server::ls_types::{Position, Range, Uri};
 
 /// The index key of a document URI.
-pub fn key_of(uri: &Uri) -> FilePath {
+pub fn key_of(uri: &Uri) -> FileId {
     if uri.scheme().as_str() == "file"
         && let Some(path) = uri.to_file_path()
     {
-        return path.to_string_lossy().as_ref().into();
+        return FileId::absolute(&path);
     }
-    uri.as_str().into()
+    FileId::from_uri_text(uri.as_str())
 }
 
 /// The URI of an index key.
@@ -53,10 +53,10 @@ mod tests {
     fn file_uris_round_trip_through_keys() {
         let uri = Uri::from_file_path("/work/shop/api/app.py").unwrap();
         let key = key_of(&uri);
-        assert_eq!(&*key, "/work/shop/api/app.py");
-        assert_eq!(uri_of(&key).unwrap(), uri);
+        assert_eq!(key.as_str(), "/work/shop/api/app.py");
+        assert_eq!(uri_of(key.as_str()).unwrap(), uri);
         let untitled = Uri::from_str("untitled:Untitled-1").unwrap();
-        assert_eq!(uri_of(&key_of(&untitled)).unwrap(), untitled);
+        assert_eq!(uri_of(key_of(&untitled).as_str()).unwrap(), untitled);
     }
 
     #[test]

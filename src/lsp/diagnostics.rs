@@ -11,7 +11,8 @@
 
 use super::convert;
 use super::state::State;
-use crate::diagnostic::{Diagnostic as CoreDiagnostic, FilePath, Level};
+use crate::diagnostic::{Diagnostic as CoreDiagnostic, Level};
+use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text::ColumnUnit;
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 const DOCS_URL: &str = "https://github.com/threat-analyzer/threat-analyzer/blob/main/README.md";
 
 /// Each file's diagnostics as the protocol carries them.
-type ByFile = HashMap<FilePath, Vec<Diagnostic>>;
+type ByFile = HashMap<FileId, Vec<Diagnostic>>;
 
 /// Debounces changes, computes diagnostics for one index revision and republishes the files
 /// whose diagnostics changed. Results computed from an older revision are dropped.
@@ -63,7 +64,7 @@ pub(super) async fn diagnostics_task(client: Client, state: Arc<State>) {
         }
         for (file, diags) in to_send {
             let version = versions.get(&file).copied();
-            if let Some(uri) = convert::uri_of(&file) {
+            if let Some(uri) = convert::uri_of(file.as_str()) {
                 client.publish_diagnostics(uri, diags, version).await;
             }
         }
@@ -72,7 +73,7 @@ pub(super) async fn diagnostics_task(client: Client, state: Arc<State>) {
 
 /// One round's diagnostics: the index revision they were computed for, every indexed file's
 /// diagnostics (an empty list for a file without any), and the document versions behind them.
-fn compute_round(state: &State) -> (u64, ByFile, HashMap<FilePath, i32>) {
+fn compute_round(state: &State) -> (u64, ByFile, HashMap<FileId, i32>) {
     let unit = state.unit();
     let overrides = state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
     state.derive_pending();
@@ -94,7 +95,7 @@ fn compute_round(state: &State) -> (u64, ByFile, HashMap<FilePath, i32>) {
 
 /// The files whose diagnostics differ from what was last published (files that left the
 /// index: an empty list), recorded as published.
-fn changed_since_published(state: &State, by_file: &ByFile) -> Vec<(FilePath, Vec<Diagnostic>)> {
+fn changed_since_published(state: &State, by_file: &ByFile) -> Vec<(FileId, Vec<Diagnostic>)> {
     let mut to_send = Vec::new();
     let mut published = state.published.lock().unwrap_or_else(|e| e.into_inner());
     for (file, diags) in by_file {
@@ -130,15 +131,15 @@ fn diagnostics_result_id(items: &[Diagnostic]) -> String {
 
 /// Converts one core diagnostic for the protocol; `None` when its file's text is not known.
 pub(super) fn to_lsp(index: &ProjectIndex, d: &CoreDiagnostic, unit: ColumnUnit) -> Option<Diagnostic> {
-    let (text, line_index) = index.text_of(&d.file)?;
+    let (text, line_index) = index.text_of(d.file.as_str())?;
     let related: Vec<DiagnosticRelatedInformation> = d
         .related
         .iter()
         .filter_map(|r| {
-            let (text, line_index) = index.text_of(&r.file)?;
+            let (text, line_index) = index.text_of(r.file.as_str())?;
             Some(DiagnosticRelatedInformation {
                 location: Location {
-                    uri: convert::uri_of(&r.file)?,
+                    uri: convert::uri_of(r.file.as_str())?,
                     range: convert::range(text, line_index, r.range, unit),
                 },
                 message: r.message.clone(),
@@ -172,14 +173,14 @@ fn published_as(d: &CoreDiagnostic) -> impl Iterator<Item = std::borrow::Cow<'_,
 
 /// Current diagnostics of the files `want` selects (every indexed file is listed, with an
 /// empty list when it has none), for the pull model.
-fn pulled(state: &State, want: impl Fn(&FilePath) -> bool) -> Result<Vec<(FilePath, Vec<Diagnostic>)>> {
+fn pulled(state: &State, want: impl Fn(&FileId) -> bool) -> Result<Vec<(FileId, Vec<Diagnostic>)>> {
     let overrides = state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
     state.read(|index, unit| {
         let analysis = state.analysis(index);
         let diagnostics = overrides.apply(analysis.diagnostics(index));
         // Anchored source files too: sidecar findings are reported there.
-        let anchored = index.anchored_keys().into_iter().filter(|k| index.text_of(k).is_some());
-        let mut by_file: std::collections::BTreeMap<FilePath, Vec<_>> = index
+        let anchored = index.anchored_keys().into_iter().filter(|k| index.text_of(k.as_str()).is_some());
+        let mut by_file: std::collections::BTreeMap<FileId, Vec<_>> = index
             .files()
             .map(|f| f.path.clone())
             .chain(anchored)
@@ -205,7 +206,7 @@ pub(super) fn document_report(
 ) -> Result<DocumentDiagnosticReportResult> {
     let key = convert::key_of(&params.text_document.uri);
     let items: Vec<_> =
-        pulled(state, |file| **file == *key)?.into_iter().flat_map(|(_, items)| items).collect();
+        pulled(state, |file| *file == key)?.into_iter().flat_map(|(_, items)| items).collect();
     let result_id = diagnostics_result_id(&items);
     // The same report as last time: say so instead of sending it again (clients pull often).
     if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
@@ -240,8 +241,8 @@ pub(super) async fn workspace_report(
     let items = pulled(state, |_| true)?
         .into_iter()
         .filter_map(|(file, items)| {
-            let uri = convert::uri_of(&file)?;
-            let version = versions.get(&*file).map(|v| i64::from(*v));
+            let uri = convert::uri_of(file.as_str())?;
+            let version = versions.get(file.as_str()).map(|v| i64::from(*v));
             let result_id = diagnostics_result_id(&items);
             Some(if previous.get(uri.as_str()) == Some(&result_id) {
                 WorkspaceDocumentDiagnosticReport::Unchanged(WorkspaceUnchangedDocumentDiagnosticReport {

@@ -17,7 +17,8 @@
 //! (see `lsp::input`): it is held as *unread*, with no text and a `resource-limit` diagnostic,
 //! until a change sends its whole text again (range edits cannot apply to text never seen).
 
-use crate::diagnostic::{Code, FilePath};
+use crate::diagnostic::Code;
+use crate::file_id::FileId;
 use crate::model::FileFacts;
 use crate::syntax::incremental::{ByteEdit, IncrementalParse};
 use crate::syntax::{Language, ParsedFile, SyntaxError};
@@ -137,7 +138,7 @@ impl Document {
 
     /// Reparses (incrementally when a tree is kept) and derives the document's facts; a
     /// document over `max_size` bytes gets only the `resource-limit` diagnostic.
-    pub fn facts(&mut self, key: FilePath, max_size: u64) -> FileFacts {
+    pub fn facts(&mut self, key: FileId, max_size: u64) -> FileFacts {
         if self.is_oversized(max_size) {
             self.parse.reset();
             let message = match self.unread {
@@ -169,6 +170,7 @@ mod tests {
     use super::*;
     use crate::syntax;
     use crate::syntax::incremental::test_support::{EDIT_CASES, Lcg, fresh, random_edit};
+    use std::path::Path;
     use tower_lsp_server::ls_types::Range;
 
     fn change(l1: u32, c1: u32, l2: u32, c2: u32, text: &str) -> TextDocumentContentChangeEvent {
@@ -207,7 +209,7 @@ mod tests {
             let mut rng = Lcg(seed as u64 + 11);
             let mut doc = Document::new(initial, 1, *language, u64::MAX);
             let mut text = initial.to_string();
-            doc.facts("/f".into(), u64::MAX);
+            doc.facts(FileId::absolute(Path::new("/f")), u64::MAX);
             for step in 0..1000 {
                 let (start, end, insert) = random_edit(&mut rng, &text, pieces);
                 let change = TextDocumentContentChangeEvent {
@@ -221,7 +223,7 @@ mod tests {
                 if rng.next(3) != 0 {
                     continue;
                 }
-                let facts = doc.facts("/f".into(), u64::MAX);
+                let facts = doc.facts(FileId::absolute(Path::new("/f")), u64::MAX);
                 assert_eq!(facts.text.as_ref(), text.as_str());
                 assert_eq!(facts.parsed, fresh(*language, &text), "{language:?} step {step}: {text:?}");
             }
@@ -232,7 +234,7 @@ mod tests {
     fn oversized_documents_are_not_parsed_until_they_shrink() {
         let big = format!("# @audit A\n{}", "#\n".repeat(100));
         let mut doc = Document::new(&big, 1, Language::Python, 64);
-        let facts = doc.facts("/a.py".into(), 64);
+        let facts = doc.facts(FileId::absolute(Path::new("/a.py")), 64);
         assert!(facts.annotations().is_empty());
         assert_eq!(facts.parsed.errors.len(), 1);
         assert_eq!(facts.parsed.errors[0].code, Code::ResourceLimit);
@@ -240,7 +242,7 @@ mod tests {
         // Edits still apply exactly; under the limit again, it is parsed in full.
         doc.apply(&change(1, 0, 101, 0, ""), ColumnUnit::Utf16);
         assert_eq!(doc.rope.to_string(), "# @audit A\n");
-        let facts = doc.facts("/a.py".into(), 64);
+        let facts = doc.facts(FileId::absolute(Path::new("/a.py")), 64);
         assert!(facts.parsed.errors.is_empty());
         assert_eq!(facts.annotations().len(), 1);
     }
@@ -248,16 +250,19 @@ mod tests {
     #[test]
     fn unread_documents_take_only_a_whole_new_text() {
         let mut doc = Document::unread(40 << 20, 3, Language::Python);
-        let facts = doc.facts("/a.py".into(), u64::MAX);
+        let facts = doc.facts(FileId::absolute(Path::new("/a.py")), u64::MAX);
         assert_eq!(facts.parsed.errors[0].code, Code::ResourceLimit);
         assert!(facts.parsed.errors[0].message.contains("protocol message of 41943040 bytes"));
         // A range edit cannot apply to text never read; the whole text can.
         doc.apply(&change(0, 0, 0, 0, "# @audit A\n"), ColumnUnit::Utf16);
-        assert_eq!(doc.facts("/a.py".into(), u64::MAX).parsed.errors[0].code, Code::ResourceLimit);
+        assert_eq!(
+            doc.facts(FileId::absolute(Path::new("/a.py")), u64::MAX).parsed.errors[0].code,
+            Code::ResourceLimit
+        );
         let whole =
             TextDocumentContentChangeEvent { range: None, range_length: None, text: "# @audit A\n".into() };
         doc.apply(&whole, ColumnUnit::Utf16);
-        let facts = doc.facts("/a.py".into(), u64::MAX);
+        let facts = doc.facts(FileId::absolute(Path::new("/a.py")), u64::MAX);
         assert!(facts.parsed.errors.is_empty());
         assert_eq!(facts.annotations().len(), 1);
     }
@@ -265,12 +270,12 @@ mod tests {
     #[test]
     fn incremental_reparse_matches_a_fresh_parse() {
         let mut doc = Document::new("x = 1\n# @exposes App to #a\n", 1, Language::Python, u64::MAX);
-        doc.facts("/a.py".into(), u64::MAX);
+        doc.facts(FileId::absolute(Path::new("/a.py")), u64::MAX);
         doc.apply(&change(1, 19, 1, 20, "sqli"), ColumnUnit::Utf16);
         doc.apply(&change(0, 0, 0, 0, "s = \"# @audit Fake\"\n"), ColumnUnit::Utf16);
-        let facts = doc.facts("/a.py".into(), u64::MAX);
+        let facts = doc.facts(FileId::absolute(Path::new("/a.py")), u64::MAX);
         let fresh = FileFacts::from_parsed(
-            "/a.py".into(),
+            FileId::absolute(Path::new("/a.py")),
             Language::Python,
             doc.rope.to_string().into(),
             syntax::parse_file(Language::Python, &doc.rope.to_string()),

@@ -30,8 +30,8 @@ pub fn lsp_range(facts: &FileFacts, r: TextRange, unit: ColumnUnit) -> Range {
 }
 
 pub fn location(index: &ProjectIndex, loc: &ide::Location, unit: ColumnUnit) -> Option<Location> {
-    let facts = index.file(&loc.file)?;
-    Some(Location { uri: convert::uri_of(&loc.file)?, range: lsp_range(facts, loc.range, unit) })
+    let facts = index.file(loc.file.as_str())?;
+    Some(Location { uri: convert::uri_of(loc.file.as_str())?, range: lsp_range(facts, loc.range, unit) })
 }
 
 pub fn locations(index: &ProjectIndex, locs: &[ide::Location], unit: ColumnUnit) -> Vec<Location> {
@@ -145,7 +145,7 @@ pub fn workspace_edit(
 ) -> Result<WorkspaceEdit, String> {
     let outside: Vec<&str> = edits
         .iter()
-        .map(|e| &*e.file)
+        .map(|e| e.file.as_str())
         .filter(|file| {
             file.starts_with('/') && !crate::paths::within_folders(std::path::Path::new(file), &style.roots)
         })
@@ -161,9 +161,9 @@ pub fn workspace_edit(
     }
     let mut by_file: BTreeMap<&str, Vec<TextEdit>> = BTreeMap::new();
     for e in edits {
-        let Some(facts) = index.file(&e.file) else { continue };
+        let Some(facts) = index.file(e.file.as_str()) else { continue };
         by_file
-            .entry(&e.file)
+            .entry(e.file.as_str())
             .or_default()
             .push(TextEdit { range: lsp_range(facts, e.range, unit), new_text: e.new_text.clone() });
     }
@@ -233,14 +233,14 @@ pub fn workspace_symbols(index: &ProjectIndex, query: &str, unit: ColumnUnit) ->
     navigation::workspace_symbols(index, query)
         .into_iter()
         .filter_map(|(file, s)| {
-            let facts = index.file(&file)?;
+            let facts = index.file(file.as_str())?;
             Some(SymbolInformation {
                 name: s.name.clone(),
                 kind: symbol_kind(s.kind),
                 tags: None,
                 deprecated: None,
                 location: Location {
-                    uri: convert::uri_of(&file)?,
+                    uri: convert::uri_of(file.as_str())?,
                     range: lsp_range(facts, s.selection_range, unit),
                 },
                 container_name: s.detail.clone(),

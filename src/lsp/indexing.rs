@@ -13,7 +13,7 @@
 use super::settings::Settings;
 use super::state::State;
 use super::watch;
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::model::Repository;
 use crate::text;
 use crate::walk::{self, WalkOptions};
@@ -256,22 +256,22 @@ fn merge_scan(state: &State, root: &Path, scan: &walk::Scan) -> usize {
         // the disk version (didOpen sets its facts after inserting the document), and a
         // file deleted since the scan read it (its deletion already applied) stays out.
         let mut index = state.index_write();
-        if !state.docs.contains_key(&facts.path) && Path::new(&*facts.path).is_file() {
+        if !state.docs.contains_key(&facts.path) && Path::new(facts.path.as_str()).is_file() {
             index.set_file(facts.clone());
         }
     }
     // What the index holds under this root and the scan did not find is gone from disk
     // (or no longer selected): forget it, open documents excepted.
-    let gone: Vec<FilePath> = state
+    let gone: Vec<FileId> = state
         .index_read()
         .files()
         .map(|f| f.path.clone())
-        .filter(|p| Path::new(&**p).starts_with(root) && scan.index.file(p).is_none())
+        .filter(|p| Path::new(p.as_str()).starts_with(root) && scan.index.file(p.as_str()).is_none())
         .collect();
     for key in gone {
         let mut index = state.index_write();
         if !state.docs.contains_key(&key) {
-            index.remove_file(&key);
+            index.remove_file(key.as_str());
         }
     }
     annotated
@@ -344,7 +344,7 @@ fn apply_disk_changes(state: &State, changes: Vec<watch::Changed>) -> Vec<PathBu
         {
             reindex.push(root);
         }
-        let key: FilePath = path.to_string_lossy().as_ref().into();
+        let key = FileId::absolute(&path);
         if state.docs.contains_key(&key) {
             continue;
         }
@@ -399,11 +399,15 @@ pub(super) fn log_not_read(path: &Path, why: &walk::NotIndexed) {
 
 /// Forgets the indexed file `key` and every indexed file under the directory `key` (open
 /// documents excepted).
-fn forget_under(state: &State, key: &FilePath) {
+fn forget_under(state: &State, key: &FileId) {
     let prefix = format!("{key}/");
-    let gone: Vec<FilePath> = {
+    let gone: Vec<FileId> = {
         let index = state.index_read();
-        index.files().map(|f| f.path.clone()).filter(|p| *p == *key || p.starts_with(&prefix)).collect()
+        index
+            .files()
+            .map(|f| f.path.clone())
+            .filter(|p| *p == *key || p.as_str().starts_with(&prefix))
+            .collect()
     };
     for p in gone {
         if !state.docs.contains_key(&p) {

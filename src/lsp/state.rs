@@ -16,7 +16,8 @@ use super::documents::Document;
 use super::features::{self, Text};
 use super::settings::Settings;
 use crate::analysis::{Analysis, ide};
-use crate::diagnostic::{Code, FilePath};
+use crate::diagnostic::Code;
+use crate::file_id::FileId;
 use crate::model::anchors::AnchorText;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::{Language, SyntaxError};
@@ -48,16 +49,16 @@ pub(super) struct State {
     /// What the client can do: resolved by `initialize` (before it, a client that declared
     /// nothing).
     pub(super) client: RwLock<ClientCapabilities>,
-    pub(super) docs: DashMap<FilePath, Document>,
+    pub(super) docs: DashMap<FileId, Document>,
     /// Open documents that are not analysed: `.txt` files the configuration does not name.
-    pub(super) not_analysed: dashmap::DashSet<FilePath>,
+    pub(super) not_analysed: dashmap::DashSet<FileId>,
     index: RwLock<ProjectIndex>,
     pub(super) roots: RwLock<Vec<PathBuf>>,
     pub(super) settings: RwLock<Settings>,
     /// Set by every change; the diagnostics task waits on it.
     pub(super) changed: Notify,
     /// Last diagnostics published per file (to republish only what changed).
-    pub(super) published: Mutex<HashMap<FilePath, Vec<tower_lsp_server::ls_types::Diagnostic>>>,
+    pub(super) published: Mutex<HashMap<FileId, Vec<tower_lsp_server::ls_types::Diagnostic>>>,
     /// Our own file watcher, when the client sends no file events (kept alive here).
     pub(super) watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// Project-wide completion facts for one index revision.
@@ -65,7 +66,7 @@ pub(super) struct State {
     /// The document version whose facts are in the index, per open file. Written under the
     /// index's write lock, read under its read lock, so a publish names the version its
     /// diagnostics were computed from.
-    pub(super) indexed_versions: Mutex<HashMap<FilePath, i32>>,
+    pub(super) indexed_versions: Mutex<HashMap<FileId, i32>>,
     /// The project's resolved analysis for one index revision, shared by requests.
     analysis: Mutex<Option<(u64, Arc<Analysis>)>>,
     /// Held by a workspace indexing run while it scans and merges one folder.
@@ -93,7 +94,7 @@ pub(super) struct State {
     /// Problems the last indexing run found in each folder's configuration files
     /// (`threatspec.yaml`, `.guardlink/config.json`), with the text they were found in: they
     /// stay on the file while its facts come from an open buffer of the same text.
-    config_problems: Mutex<HashMap<FilePath, ConfigProblems>>,
+    config_problems: Mutex<HashMap<FileId, ConfigProblems>>,
 }
 
 /// One indexing run that whole-project requests wait for, counted in
@@ -241,18 +242,18 @@ impl State {
 
     /// Replaces one file's facts (or removes the file when it holds nothing) and wakes the
     /// diagnostics task. Synchronous: callers run it before their first `.await`.
-    pub(super) fn set_facts(&self, key: &FilePath, facts: Option<FileFacts>) {
+    pub(super) fn set_facts(&self, key: &FileId, facts: Option<FileFacts>) {
         self.set_facts_at(key, facts, None);
     }
 
     /// [`State::set_facts`] for an open document's `version`.
-    pub(super) fn set_facts_at(&self, key: &FilePath, facts: Option<FileFacts>, version: Option<i32>) {
+    pub(super) fn set_facts_at(&self, key: &FileId, facts: Option<FileFacts>, version: Option<i32>) {
         let facts = self.with_config_problems(key, facts);
         {
             let mut index = self.index_write();
             match facts {
                 Some(f) if !f.is_empty() => index.set_file(Arc::new(f)),
-                _ => index.remove_file(key),
+                _ => index.remove_file(key.as_str()),
             }
             let mut versions = self.indexed_versions.lock().unwrap_or_else(|e| e.into_inner());
             match version {
@@ -267,7 +268,7 @@ impl State {
     /// A configuration file's facts with the problems the last indexing run found in it: added
     /// to facts of the same text (an open buffer as saved), kept when the file is otherwise
     /// not indexed, left out of a buffer with unsaved edits (saving re-indexes its folder).
-    fn with_config_problems(&self, key: &FilePath, facts: Option<FileFacts>) -> Option<FileFacts> {
+    fn with_config_problems(&self, key: &FileId, facts: Option<FileFacts>) -> Option<FileFacts> {
         let problems = self.config_problems.lock().unwrap_or_else(|e| e.into_inner());
         let Some((text, errors)) = problems.get(key) else { return facts };
         match facts {
@@ -276,7 +277,7 @@ impl State {
                 Some(facts)
             }
             Some(facts) => Some(facts),
-            None => Language::from_path(Path::new(&**key)).map(|language| {
+            None => Language::from_path(Path::new(key.as_str())).map(|language| {
                 let parsed = crate::syntax::ParsedFile { annotations: Vec::new(), errors: errors.clone() };
                 FileFacts::from_parsed(key.clone(), language, text.clone(), parsed)
             }),
@@ -292,15 +293,13 @@ impl State {
     /// documents of `root` their new problems (or none).
     pub(super) fn update_config_problems(&self, root: &Path, scan: &ProjectIndex) {
         let is_config = |code| matches!(code, Code::ConfigPathMissing | Code::InvalidConfig);
-        let keys: Vec<FilePath> = walk::CONFIG_FILES
-            .iter()
-            .map(|name| FilePath::from(root.join(name).to_string_lossy().as_ref()))
-            .collect();
+        let keys: Vec<FileId> =
+            walk::CONFIG_FILES.iter().map(|name| FileId::absolute(&root.join(name))).collect();
         {
             let mut problems = self.config_problems.lock().unwrap_or_else(|e| e.into_inner());
             for key in &keys {
                 problems.remove(key);
-                if let Some(facts) = scan.file(key) {
+                if let Some(facts) = scan.file(key.as_str()) {
                     let errors: Vec<SyntaxError> =
                         facts.parsed.errors.iter().filter(|e| is_config(e.code)).cloned().collect();
                     if !errors.is_empty() {
@@ -325,13 +324,16 @@ impl State {
     /// from disk by the walk's rule, inside a workspace folder. Anchored files that hold
     /// annotations are in the index already and need nothing.
     // @mitigates ThreatAnalyzer.Server against #path-traversal using #confined-workspace
-    pub(super) fn refresh_anchor_texts(&self, changed: Option<&FilePath>) {
-        let wanted: Vec<FilePath> = {
+    pub(super) fn refresh_anchor_texts(&self, changed: Option<&FileId>) {
+        let wanted: Vec<FileId> = {
             let index = self.index_read();
             index
                 .anchored_keys()
                 .into_iter()
-                .filter(|k| index.file(k).is_none() && (Some(k) == changed || index.anchor_text(k).is_none()))
+                .filter(|k| {
+                    index.file(k.as_str()).is_none()
+                        && (Some(k) == changed || index.anchor_text(k.as_str()).is_none())
+                })
                 .collect()
         };
         if wanted.is_empty() {
@@ -339,13 +341,13 @@ impl State {
         }
         let roots = self.roots();
         let max_size = self.max_file_size();
-        let texts: Vec<(FilePath, AnchorText)> = wanted
+        let texts: Vec<(FileId, AnchorText)> = wanted
             .into_iter()
             .map(|key| {
                 let open = self.docs.get(&key).map(|doc| doc.rope.to_string());
-                let text = match (open, roots.iter().find(|root| Path::new(&*key).starts_with(root))) {
+                let text = match (open, roots.iter().find(|root| Path::new(key.as_str()).starts_with(root))) {
                     (Some(text), _) => AnchorText::read(text.into()),
-                    (None, Some(root)) => walk::read_anchor_text(root, Path::new(&*key), max_size),
+                    (None, Some(root)) => walk::read_anchor_text(root, Path::new(key.as_str()), max_size),
                     (None, None) => AnchorText::Unreadable("outside the workspace folders".into()),
                 };
                 (key, text)
@@ -371,9 +373,9 @@ impl State {
     pub(super) fn facts_from_disk(
         &self,
         rules: &mut walk::WalkRules,
-        key: &FilePath,
+        key: &FileId,
     ) -> std::result::Result<Option<FileFacts>, walk::NotIndexed> {
-        let path = Path::new(&**key);
+        let path = Path::new(key.as_str());
         let language = rules.check(path)?;
         walk::read_file_facts(path, key.clone(), language, self.max_file_size())
             .map_err(walk::NotIndexed::Skipped)
@@ -392,7 +394,7 @@ impl State {
         // Cleared before looking: an edit applied from now on sets it again.
         self.edits_pending.store(false, Ordering::Release);
         let max_size = self.max_file_size();
-        let pending: Vec<FilePath> =
+        let pending: Vec<FileId> =
             self.docs.iter().filter(|d| d.facts_pending).map(|d| d.key().clone()).collect();
         for key in pending {
             let derived = {
@@ -477,12 +479,12 @@ impl State {
         self.read(|index, unit| {
             if let Some((text, language)) = &open {
                 let line_index = crate::text::LineIndex::new(text);
-                return f(index, &key, *language, &Text { text, line_index: &line_index }, unit);
+                return f(index, key.as_str(), *language, &Text { text, line_index: &line_index }, unit);
             }
-            match index.file(&key) {
+            match index.file(key.as_str()) {
                 Some(facts) => f(
                     index,
-                    &key,
+                    key.as_str(),
                     facts.language,
                     &Text { text: &facts.text, line_index: &facts.line_index },
                     unit,

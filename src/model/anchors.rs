@@ -25,7 +25,7 @@
 //! - An anchor is *at or near* its line when such a line lies within [`NEAR_LINES`] lines of
 //!   `line:` (decorators and doc comments sit between a recorded line and a definition).
 
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::text::LineIndex;
 use std::sync::Arc;
 
@@ -57,7 +57,7 @@ pub fn is_sidecar(key: &str) -> bool {
 
 /// The project key of the file that `written` (a `@source file:` value) names, for
 /// annotations in the sidecar `gal` (see the module rules).
-pub fn anchor_key(gal: &str, written: &str) -> Result<FilePath, String> {
+pub fn anchor_key(gal: &str, written: &str) -> Result<FileId, String> {
     if written.starts_with('/')
         || written.starts_with('\\')
         || written.contains("://")
@@ -88,8 +88,7 @@ pub fn anchor_key(gal: &str, written: &str) -> Result<FilePath, String> {
     if parts.is_empty() {
         return Err(format!("`{written}` names no file"));
     }
-    let rel = parts.join("/");
-    Ok(if base.is_empty() { rel.into() } else { format!("{base}/{rel}").into() })
+    Ok(FileId::under(base, &parts.join("/")))
 }
 
 /// Words that introduce a definition in the supported languages.

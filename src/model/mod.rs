@@ -41,7 +41,7 @@
 pub mod anchors;
 pub mod names;
 
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
 use names::{normalize_name, path_key, threatspec_slug};
@@ -117,13 +117,13 @@ pub struct DefSite {
 pub struct Anchor {
     pub origin: Origin,
     /// The file's project key, or why the path is refused.
-    pub key: Result<FilePath, String>,
+    pub key: Result<FileId, String>,
 }
 
 /// Everything known about one file, computed from its text alone.
 #[derive(Debug)]
 pub struct FileFacts {
-    pub path: FilePath,
+    pub path: FileId,
     pub language: Language,
     pub text: Arc<str>,
     pub line_index: LineIndex,
@@ -140,13 +140,13 @@ pub struct FileFacts {
 
 impl FileFacts {
     /// Parses `text` and derives the file's facts.
-    pub fn new(path: FilePath, language: Language, text: Arc<str>) -> FileFacts {
+    pub fn new(path: FileId, language: Language, text: Arc<str>) -> FileFacts {
         let parsed = crate::syntax::parse_file(language, &text);
         Self::from_parsed(path, language, text, parsed)
     }
 
     /// Derives facts from an already parsed file.
-    pub fn from_parsed(path: FilePath, language: Language, text: Arc<str>, parsed: ParsedFile) -> FileFacts {
+    pub fn from_parsed(path: FileId, language: Language, text: Arc<str>, parsed: ParsedFile) -> FileFacts {
         let line_index = LineIndex::new(&text);
         let mut facts = FileFacts {
             path,
@@ -223,10 +223,10 @@ impl FileFacts {
             self.add_defs(i, ann, &facts);
             self.refs.push(facts);
         }
-        if anchors::is_sidecar(&self.path) {
+        if anchors::is_sidecar(self.path.as_str()) {
             for origin in annotations.iter().filter_map(|a| a.origin.as_ref()) {
                 if self.anchors.last().is_none_or(|a| a.origin.directive != origin.directive) {
-                    let key = anchors::anchor_key(&self.path, &origin.file.value);
+                    let key = anchors::anchor_key(self.path.as_str(), &origin.file.value);
                     self.anchors.push(Anchor { origin: origin.clone(), key });
                 }
             }
@@ -356,7 +356,7 @@ fn ref_fact(kind: EntityKind, r: &Ref, defines: bool) -> RefFact {
 /// Where a definition lives: file and index into its [`FileFacts::defs`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DefRef {
-    pub file: FilePath,
+    pub file: FileId,
     pub def: u32,
 }
 
@@ -385,7 +385,7 @@ pub struct Repository {
 /// All files' facts and the tables merged from them.
 #[derive(Debug, Default)]
 pub struct ProjectIndex {
-    files: BTreeMap<FilePath, Arc<FileFacts>>,
+    files: BTreeMap<FileId, Arc<FileFacts>>,
     /// Explicit id -> its definition sites.
     ids: FxHashMap<String, Vec<DefRef>>,
     /// `(kind, normalised name)` -> declared sites with that name.
@@ -393,9 +393,9 @@ pub struct ProjectIndex {
     /// Entity -> every site that declares it (definitions, inline ids, aliases).
     by_entity: FxHashMap<EntityKey, Vec<DefRef>>,
     /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
-    implicit: KindMap<Vec<(FilePath, String)>>,
+    implicit: KindMap<Vec<(FileId, String)>>,
     /// Texts of files that `.gal` anchors name, as the reading layer provided them.
-    anchor_texts: BTreeMap<FilePath, Arc<anchors::AnchorText>>,
+    anchor_texts: BTreeMap<FileId, Arc<anchors::AnchorText>>,
     /// The repositories the files belong to, for qualified `#repo.id` tags.
     repositories: Vec<Repository>,
     revision: u64,
@@ -434,7 +434,7 @@ impl ProjectIndex {
     pub fn set_file(&mut self, facts: Arc<FileFacts>) {
         let same_tables = self.files.get(&facts.path).is_some_and(|old| old.table_contributions_eq(&facts));
         let tables_revision = self.tables_revision;
-        self.remove_file(&facts.path.clone());
+        self.remove_file(facts.path.as_str());
         if same_tables {
             self.tables_revision = tables_revision;
         } else {
@@ -517,12 +517,12 @@ impl ProjectIndex {
             return Resolved::External(EntityKey { kind, key: format!("#{tag}") });
         };
         let in_repo = |file: &str| std::path::Path::new(file).starts_with(&repo.root);
-        let explicit = self.ids.get(id).into_iter().flatten().filter(|d| in_repo(&d.file));
+        let explicit = self.ids.get(id).into_iter().flatten().filter(|d| in_repo(d.file.as_str()));
         if let Some(def) = explicit.filter_map(|d| self.def(d)).next() {
             return Resolved::Entity(def.entity.clone());
         }
         let implicit = self.implicit.get(kind, id).into_iter().flatten();
-        if let Some((_, key)) = implicit.into_iter().find(|(file, _)| in_repo(file)) {
+        if let Some((_, key)) = implicit.into_iter().find(|(file, _)| in_repo(file.as_str())) {
             return Resolved::Entity(EntityKey { kind, key: key.clone() });
         }
         Resolved::Dangling(tag.to_string())
@@ -532,16 +532,16 @@ impl ProjectIndex {
     pub fn remove_file(&mut self, path: &str) {
         let Some(old) = self.files.remove(path) else { return };
         for def in &old.defs {
-            remove_from(&mut self.by_entity, &def.entity, |d| &*d.file != path);
+            remove_from(&mut self.by_entity, &def.entity, |d| d.file.as_str() != path);
             if let Some(id) = &def.explicit_id {
-                remove_from(&mut self.ids, &id.value, |d| &*d.file != path);
+                remove_from(&mut self.ids, &id.value, |d| d.file.as_str() != path);
             }
             if let Some(norm) = &def.norm_name {
-                remove_from(self.names.map_mut(def.entity.kind), norm.as_str(), |d| &*d.file != path);
+                remove_from(self.names.map_mut(def.entity.kind), norm.as_str(), |d| d.file.as_str() != path);
             }
         }
         for (kind, slug, _) in &old.implicit_ids {
-            remove_from(self.implicit.map_mut(*kind), slug.as_str(), |(f, _)| &**f != path);
+            remove_from(self.implicit.map_mut(*kind), slug.as_str(), |(f, _)| f.as_str() != path);
         }
         self.revision += 1;
         self.tables_revision += 1;
@@ -566,7 +566,7 @@ impl ProjectIndex {
 
     /// Every file key that some `.gal` anchor of the project names (the files whose text the
     /// reading layer provides with [`ProjectIndex::set_anchor_text`]).
-    pub fn anchored_keys(&self) -> std::collections::BTreeSet<FilePath> {
+    pub fn anchored_keys(&self) -> std::collections::BTreeSet<FileId> {
         self.files
             .values()
             .flat_map(|f| f.anchors.iter().filter_map(|a| a.key.as_ref().ok().cloned()))
@@ -574,7 +574,7 @@ impl ProjectIndex {
     }
 
     /// Sets what the reading layer found at an anchored file key.
-    pub fn set_anchor_text(&mut self, key: FilePath, text: anchors::AnchorText) {
+    pub fn set_anchor_text(&mut self, key: FileId, text: anchors::AnchorText) {
         self.anchor_texts.insert(key, Arc::new(text));
         self.revision += 1;
     }
@@ -685,7 +685,7 @@ impl ProjectIndex {
     }
 
     /// Declared sites of an entity, in path order.
-    pub fn definitions(&self, entity: &EntityKey) -> Vec<(FilePath, &DefSite)> {
+    pub fn definitions(&self, entity: &EntityKey) -> Vec<(FileId, &DefSite)> {
         self.by_entity
             .get(entity)
             .into_iter()
@@ -695,7 +695,7 @@ impl ProjectIndex {
     }
 
     /// Definition sites of an explicit id, in path order.
-    pub fn definitions_by_id(&self, id: &str) -> Vec<(FilePath, &DefSite)> {
+    pub fn definitions_by_id(&self, id: &str) -> Vec<(FileId, &DefSite)> {
         self.ids
             .get(id)
             .into_iter()

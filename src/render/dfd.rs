@@ -138,7 +138,7 @@
 
 use crate::analysis::StatedSeverity;
 use crate::analysis::{Analysis, Arg, Relation};
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::model::names::{ancestors, normalize_name, path_key};
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind, RefForm, Severity};
@@ -421,7 +421,7 @@ pub enum Scope {
     Boundary(String),
     /// A component by path (`Shop.Api`, `shop:api`) or `#id`, with its direct neighbours.
     Component(String),
-    File(FilePath),
+    File(FileId),
 }
 
 /// The node id of a node key.
@@ -585,7 +585,7 @@ struct NodeInfo {
 }
 
 struct RawFlow {
-    file: FilePath,
+    file: FileId,
     from: String,
     to: String,
     label: Option<String>,
@@ -606,7 +606,7 @@ struct Model {
     legacy: BTreeMap<String, String>,
     gal: Vec<GalBoundary>,
     /// Node keys each file names.
-    per_file: BTreeMap<FilePath, BTreeSet<String>>,
+    per_file: BTreeMap<FileId, BTreeSet<String>>,
     /// `@handles` classifications per node key.
     handles: BTreeMap<String, Vec<String>>,
 }
@@ -753,7 +753,7 @@ impl Model {
                 match relation {
                     Some(Relation::Exposure { .. }) => {
                         // Open or not is the analysis' one coverage rule.
-                        if analysis.coverage(&facts.path, i).is_some_and(|c| c.is_open())
+                        if analysis.coverage(facts.path.as_str(), i).is_some_and(|c| c.is_open())
                             && let Some((k, t, sev)) = rated()
                         {
                             keep_worst(m.nodes.entry(k).or_default().exposed_open.entry(t).or_default(), sev);
@@ -1043,7 +1043,7 @@ mod tests {
         let mut index = ProjectIndex::new();
         for (path, text) in files {
             let language = Language::from_path(std::path::Path::new(path)).expect("a known language");
-            index.set_file(Arc::new(FileFacts::new((*path).into(), language, (*text).into())));
+            index.set_file(Arc::new(FileFacts::new(FileId::relative(*path), language, (*text).into())));
         }
         build(&index, &Analysis::new(&index), &Scope::Project)
     }

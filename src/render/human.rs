@@ -91,7 +91,7 @@ fn gutter_style() -> Style {
 }
 
 fn position(loc: &Location) -> String {
-    format!("{}:{}:{}", text::for_terminal(&loc.file), loc.line, loc.column)
+    format!("{}:{}:{}", text::for_terminal(loc.file.as_str()), loc.line, loc.column)
 }
 
 fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnostic, columns: usize) {
@@ -107,7 +107,7 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
 
     let gutter = loc.line.to_string().len();
     let pad = " ".repeat(gutter);
-    if let Some((line, line_start)) = line_text(index, &d.file, d.range.start()) {
+    if let Some((line, line_start)) = line_text(index, d.file.as_str(), d.range.start()) {
         let start = d.range.start() - line_start;
         let end = d.range.end().clamp(d.range.start(), line_start + line.len()) - line_start;
         // `N | ` takes the gutter and three columns.
@@ -229,8 +229,8 @@ mod tests {
     use super::super::test_support::*;
     use super::*;
     use crate::diagnostic::Code;
+    use crate::file_id::FileId;
     use expect_test::expect;
-    use std::sync::Arc;
 
     #[test]
     fn long_lines_are_cut_to_a_window_around_the_diagnostic() {
@@ -256,7 +256,7 @@ mod tests {
             code: Code::UnknownVerb,
             level: Level::Warning,
             message: "m".into(),
-            file: Arc::from("a.py"),
+            file: FileId::relative("a.py"),
             range: range_of(&text, "@exposes App to #sqli"),
             related: vec![],
             fix: None,
@@ -332,7 +332,7 @@ mod tests {
             code: Code::MalformedAnnotation,
             level: Level::Error,
             message: "m".into(),
-            file: Arc::from("a.py"),
+            file: FileId::relative("a.py"),
             range: crate::text::TextRange::new(2, text.len() - 1),
             related: vec![],
             fix: None,
@@ -353,7 +353,7 @@ mod tests {
             code: Code::UnknownVerb,
             level: Level::Warning,
             message: "bad \u{1b}]0;title\u{7}".into(),
-            file: Arc::from("a.py"),
+            file: FileId::relative("a.py"),
             range: range_of(text, "@threat"),
             related: vec![],
             fix: None,

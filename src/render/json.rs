@@ -16,7 +16,8 @@
 
 use super::{locate, sorted};
 use crate::analysis::Summary;
-use crate::diagnostic::{Diagnostic, FilePath, Related};
+use crate::diagnostic::{Diagnostic, Related};
+use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text;
 use crate::text::TextRange;
@@ -57,10 +58,10 @@ struct JsonAt<'a> {
     end_column: u32,
 }
 
-fn json_at<'a>(index: &ProjectIndex, file: &'a FilePath, range: TextRange) -> JsonAt<'a> {
+fn json_at<'a>(index: &ProjectIndex, file: &'a FileId, range: TextRange) -> JsonAt<'a> {
     let loc = locate(index, file, range);
     JsonAt {
-        file: text::for_machine(file),
+        file: text::for_machine(file.as_str()),
         line: loc.line,
         column: loc.column,
         end_line: loc.end_line,
@@ -102,7 +103,7 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
                 code: d.code.as_str(),
                 severity: d.level.as_str(),
                 message: text::for_machine(&d.message),
-                file: text::for_machine(&d.file),
+                file: text::for_machine(d.file.as_str()),
                 line: loc.line,
                 column: loc.column,
                 end_line: loc.end_line,

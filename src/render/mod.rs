@@ -35,7 +35,8 @@ pub mod report_md;
 pub mod sarif;
 pub mod svg;
 
-use crate::diagnostic::{Diagnostic, FilePath};
+use crate::diagnostic::Diagnostic;
+use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text::{ColumnUnit, TextRange};
 use std::cmp::Ordering;
@@ -80,7 +81,7 @@ pub fn clean_machine_strings(value: &mut serde_json::Value) {
 /// A resolved location: 1-based line and character column, exclusive end.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
-    pub file: FilePath,
+    pub file: FileId,
     pub line: u32,
     pub column: u32,
     pub end_line: u32,
@@ -89,8 +90,8 @@ pub struct Location {
 
 /// Resolves a byte range of `file` to lines and columns. A file missing from the index (which
 /// the analysis never produces) resolves to `1:1`.
-pub fn locate(index: &ProjectIndex, file: &FilePath, range: TextRange) -> Location {
-    match index.text_of(file) {
+pub fn locate(index: &ProjectIndex, file: &FileId, range: TextRange) -> Location {
+    match index.text_of(file.as_str()) {
         Some((text, line_index)) => {
             let start = line_index.line_col_in(text, range.start(), ColumnUnit::Char);
             let end = line_index.line_col_in(text, range.end(), ColumnUnit::Char);
@@ -136,6 +137,7 @@ pub(crate) mod test_support {
     //! Hand-built indexes and diagnostics for renderer tests (parsing is not needed: a file's
     //! text and line index come from `FileFacts::new`).
     use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
+    use crate::file_id::FileId;
     use crate::model::{FileFacts, ProjectIndex};
     use crate::syntax::Language;
     use crate::text::TextRange;
@@ -144,7 +146,7 @@ pub(crate) mod test_support {
     pub fn index(files: &[(&str, &str)]) -> ProjectIndex {
         let mut index = ProjectIndex::new();
         for (path, text) in files {
-            let facts = FileFacts::new(Arc::from(*path), Language::Python, Arc::from(*text));
+            let facts = FileFacts::new(FileId::relative(*path), Language::Python, Arc::from(*text));
             index.set_file(Arc::new(facts));
         }
         index
@@ -168,7 +170,7 @@ pub(crate) mod test_support {
                 code: Code::UnusedDefinition,
                 level: Level::Note,
                 message: "threat `#xss` is never referenced".into(),
-                file: Arc::from("docs/notes.py"),
+                file: FileId::relative("docs/notes.py"),
                 range: range_of(NOTES, "Café"),
                 related: vec![],
                 fix: None,
@@ -180,17 +182,17 @@ pub(crate) mod test_support {
                 code: Code::UnmitigatedExposure,
                 level: Level::Error,
                 message: "App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it".into(),
-                file: Arc::from("src/app.py"),
+                file: FileId::relative("src/app.py"),
                 range: exposes,
                 related: vec![Related {
-                    file: Arc::from("src/app.py"),
+                    file: FileId::relative("src/app.py"),
                     range: threat,
                     message: "threat defined here".into(),
                 }],
                 fix: Some(Fix {
                     label: "accept the exposure".into(),
                     edits: vec![Edit {
-                        file: Arc::from("src/app.py"),
+                        file: FileId::relative("src/app.py"),
                         range: TextRange::empty(exposes.end()),
                         new_text: "\n# @accepts #sqli on App".into(),
                     }],
@@ -203,7 +205,7 @@ pub(crate) mod test_support {
                 code: Code::ProseLikeAnnotation,
                 level: Level::Warning,
                 message: "reads as prose".into(),
-                file: Arc::from("docs/notes.py"),
+                file: FileId::relative("docs/notes.py"),
                 range: range_of(NOTES, "@exposes Café to #xss"),
                 related: vec![],
                 fix: None,

@@ -242,7 +242,12 @@ impl Gather<'_, '_> {
             };
             if !confirmed {
                 // Unresolved exposures are listed as open.
-                if self.model.analysis.coverage(&rel.facts.path, rel.index).is_some_and(|c| c.is_covered()) {
+                if self
+                    .model
+                    .analysis
+                    .coverage(rel.facts.path.as_str(), rel.index)
+                    .is_some_and(|c| c.is_covered())
+                {
                     continue;
                 }
             }

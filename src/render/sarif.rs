@@ -27,7 +27,8 @@
 
 use super::{Location, line_text, locate, sorted};
 use crate::analysis::Summary;
-use crate::diagnostic::{Code, Diagnostic, FilePath, Level};
+use crate::diagnostic::{Code, Diagnostic, Level};
+use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text::TextRange;
 use serde_json::{Value, json};
@@ -42,7 +43,7 @@ const SRCROOT: &str = "%SRCROOT%";
 /// Renders the SARIF log. `root` is the absolute directory the relative paths start from.
 pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summary, root: &Path) -> String {
     let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
-    let mut counts: HashMap<(FilePath, String), usize> = HashMap::new();
+    let mut counts: HashMap<(FileId, String), usize> = HashMap::new();
     let results: Vec<Value> = sorted(diagnostics)
         .into_iter()
         .map(|d| {
@@ -287,7 +288,7 @@ fn level(l: Level) -> &'static str {
     l.as_str()
 }
 
-fn region(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool) -> Value {
+fn region(index: &ProjectIndex, file: &FileId, range: TextRange, snippet: bool) -> Value {
     let Location { line, column, end_line, end_column, .. } = locate(index, file, range);
     let mut region = json!({
         "startLine": line,
@@ -296,7 +297,7 @@ fn region(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool
         "endColumn": end_column,
     });
     if snippet
-        && let Some((text, _)) = index.text_of(file)
+        && let Some((text, _)) = index.text_of(file.as_str())
         && !range.is_empty()
         && range.end() <= text.len()
     {
@@ -305,9 +306,9 @@ fn region(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool
     region
 }
 
-fn physical(index: &ProjectIndex, file: &FilePath, range: TextRange, snippet: bool) -> Value {
+fn physical(index: &ProjectIndex, file: &FileId, range: TextRange, snippet: bool) -> Value {
     json!({
-        "artifactLocation": { "uri": uri_path(file), "uriBaseId": SRCROOT },
+        "artifactLocation": { "uri": uri_path(file.as_str()), "uriBaseId": SRCROOT },
         "region": region(index, file, range, snippet),
     })
 }
@@ -340,7 +341,7 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
     }
     if let Some(fix) = &d.fix {
         // One artifactChange per file, in first-seen order.
-        let mut files: Vec<&FilePath> = Vec::new();
+        let mut files: Vec<&FileId> = Vec::new();
         for e in &fix.edits {
             if !files.contains(&&e.file) {
                 files.push(&e.file);
@@ -361,7 +362,7 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
                     })
                     .collect();
                 json!({
-                    "artifactLocation": { "uri": uri_path(file), "uriBaseId": SRCROOT },
+                    "artifactLocation": { "uri": uri_path(file.as_str()), "uriBaseId": SRCROOT },
                     "replacements": replacements,
                 })
             })
@@ -394,7 +395,7 @@ fn message(text: &str) -> Value {
 
 /// First 16 hex digits of SHA-256(rule id, NUL, the primary line without whitespace).
 fn line_hash(index: &ProjectIndex, d: &Diagnostic) -> String {
-    let line = line_text(index, &d.file, d.range.start()).map_or("", |(l, _)| l);
+    let line = line_text(index, d.file.as_str(), d.range.start()).map_or("", |(l, _)| l);
     let normalized: String = line.chars().filter(|c| !c.is_whitespace()).collect();
     let mut hasher = Sha256::new();
     hasher.update(d.code.as_str().as_bytes());
@@ -440,7 +441,6 @@ mod tests {
     use super::super::test_support::*;
     use super::*;
     use crate::diagnostic::Diagnostic;
-    use std::sync::Arc;
 
     use super::schemas;
 
@@ -528,7 +528,7 @@ mod tests {
             code: Code::UnmitigatedExposure,
             level: Level::Warning,
             message: "exposed".into(),
-            file: Arc::from(file),
+            file: FileId::relative(file),
             range: range_of(text, needle),
             related: vec![],
             fix: None,

@@ -38,7 +38,7 @@ fn check_action(fixture: &str, title: &str, expected: &str) -> CodeAction {
             panic!("no action `{title}` in {:#?}", actions.iter().map(|a| &a.title).collect::<Vec<_>>())
         })
         .clone();
-    assert!(action.edits.iter().all(|e| *e.file == *file), "edits stay in the file");
+    assert!(action.edits.iter().all(|e| e.file.as_str() == file), "edits stay in the file");
     let text = index.file(&file).unwrap().text.to_string();
     let after = apply(&text, &action.edits);
     assert_eq!(after, expected.trim_start_matches('\n'), "after `{title}`");

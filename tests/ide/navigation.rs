@@ -13,7 +13,7 @@ fn shown(index: &ProjectIndex, locations: &[Location]) -> Vec<String> {
     locations
         .iter()
         .map(|l| {
-            let facts = index.file(&l.file).unwrap();
+            let facts = index.file(l.file.as_str()).unwrap();
             let lc = facts.line_col(l.range.start(), ColumnUnit::Char);
             format!("{}:{}:{} {}", l.file, lc.line + 1, lc.col + 1, facts.slice(l.range))
         })

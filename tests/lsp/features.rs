@@ -259,6 +259,7 @@ async fn dfd_command_returns_mermaid_dot_and_svg_for_a_scope() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_surface_gives_the_same_coverage_answer() {
     use threat_analyzer::analysis::{Analysis, ide};
+    use threat_analyzer::file_id::FileId;
     use threat_analyzer::model::{FileFacts, ProjectIndex};
     use threat_analyzer::render::export::{ExportOptions, Model, threat_composer, threat_dragon};
     use threat_analyzer::render::{dfd, report_md};
@@ -306,7 +307,7 @@ async fn every_surface_gives_the_same_coverage_answer() {
     let mut index = ProjectIndex::new();
     for (path, text) in files {
         let language = Language::from_path(std::path::Path::new(path)).unwrap();
-        index.set_file(std::sync::Arc::new(FileFacts::new(path.into(), language, text.into())));
+        index.set_file(std::sync::Arc::new(FileFacts::new(FileId::relative(path), language, text.into())));
     }
     let analysis = Analysis::new(&index);
     // Every exposure: (file, annotation, threat id, offset of its asset, end offset).
@@ -328,7 +329,7 @@ async fn every_surface_gives_the_same_coverage_answer() {
         .filter(|d| d.code.as_str() == "unmitigated-exposure")
         .map(|d| {
             let at = d.sidecar.as_ref().map_or((&d.file, d.range), |s| (&s.file, s.range));
-            let facts = index.file(at.0).unwrap();
+            let facts = index.file(at.0.as_str()).unwrap();
             let ann = facts.annotations().iter().find(|a| a.range.contains(at.1.start())).unwrap();
             let Body::Exposes { threat, .. } = &ann.body else { panic!() };
             facts.slice(threat.range).trim_start_matches('#').to_string()
@@ -352,7 +353,7 @@ async fn every_surface_gives_the_same_coverage_answer() {
         let open = open_of(threat);
         let threat_key = analysis.resolved[file][*i][1].entity().unwrap().clone();
         let name = index.display_name(&threat_key);
-        let facts = index.file(file).unwrap();
+        let facts = index.file(file.as_str()).unwrap();
         let line = facts
             .line_index
             .line_col_in(
@@ -363,14 +364,14 @@ async fn every_surface_gives_the_same_coverage_answer() {
             .line
             + 1;
         // Hover on the asset: the exposure is listed open or covered.
-        let hover = ide::hover::hover(&index, &analysis, file, *asset_at).unwrap().markdown;
+        let hover = ide::hover::hover(&index, &analysis, file.as_str(), *asset_at).unwrap().markdown;
         let item = hover
             .lines()
             .find(|l| l.contains(&format!("`#{threat}`")) && l.contains(&format!(":{line}")))
             .unwrap_or_else(|| panic!("{threat}: {hover}"));
         assert_eq!(item.contains("**open**"), open, "hover {threat}: {item}");
         // Inlay hint after the exposure.
-        let hints = ide::inlay_hints::inlay_hints(&index, &analysis, file);
+        let hints = ide::inlay_hints::inlay_hints(&index, &analysis, file.as_str());
         let hint = hints.iter().find(|h| h.offset == *end).unwrap();
         assert_eq!(hint.label == "unmitigated", open, "inlay {threat}: {}", hint.label);
         // Code lens on the threat's definition.

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use std::fs;
 use std::sync::Arc;
 use threat_analyzer::analysis;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::syntax::Language;
 
@@ -162,12 +163,12 @@ async fn a_thousand_rapid_edits_apply_in_order() {
     // What the library computes for the client's final text is what the server must publish.
     let mut index = ProjectIndex::new();
     let key = path.to_string_lossy().to_string();
-    index.set_file(Arc::new(FileFacts::new(key.as_str().into(), Language::Python, text.as_str().into())));
-    let defs_key = dir.path().join("defs.py").to_string_lossy().to_string();
-    index.set_file(Arc::new(FileFacts::new(defs_key.as_str().into(), Language::Python, DEFS.into())));
+    index.set_file(Arc::new(FileFacts::new(FileId::absolute(&path), Language::Python, text.as_str().into())));
+    let defs_path = dir.path().join("defs.py");
+    index.set_file(Arc::new(FileFacts::new(FileId::absolute(&defs_path), Language::Python, DEFS.into())));
     let expected: Vec<(String, (u32, u32))> = analysis::diagnostics(&index)
         .iter()
-        .filter(|d| *d.file == *key)
+        .filter(|d| d.file.as_str() == key)
         .map(|d| (d.code.as_str().to_string(), utf16_position(&text, d.range.start())))
         .collect();
     let published = client

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use threat_analyzer::analysis::Analysis;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::render::report::ReportOptions;
 use threat_analyzer::render::report_html;
@@ -37,7 +38,7 @@ pub fn webshop() -> String {
 pub fn index_of(files: &[(&str, &str)]) -> ProjectIndex {
     let mut index = ProjectIndex::new();
     for (path, text) in files {
-        let facts = FileFacts::new(Arc::from(*path), Language::Python, Arc::from(*text));
+        let facts = FileFacts::new(FileId::relative(*path), Language::Python, Arc::from(*text));
         index.set_file(Arc::new(facts));
     }
     index

@@ -34,6 +34,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use threat_analyzer::analysis::{self, Analysis};
 use threat_analyzer::diagnostic::Diagnostic;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::lsp::documents::Document;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::render::{self, dfd};
@@ -178,7 +179,7 @@ fn model_snapshot(index: &ProjectIndex) -> (String, Vec<String>) {
 }
 
 fn facts(path: &str, text: &str) -> Arc<FileFacts> {
-    Arc::new(FileFacts::new(path.into(), Language::Python, text.into()))
+    Arc::new(FileFacts::new(FileId::relative(path), Language::Python, text.into()))
 }
 
 pub fn check_model(steps: &[ModelStep]) {
@@ -291,7 +292,7 @@ pub fn check_document(language: Language, initial: &str, edits: &[DocEdit]) {
         doc.apply(&change, unit);
         assert_eq!(doc.rope.to_string(), text, "step {step}: {edit:?}");
         if edit.facts {
-            let facts = doc.facts("/doc".into(), u64::MAX);
+            let facts = doc.facts(FileId::absolute(std::path::Path::new("/doc")), u64::MAX);
             assert_eq!(facts.text.as_ref(), text.as_str());
             assert_eq!(facts.parsed, fresh_parse(language, &text), "step {step}: {language:?} {text:?}");
         }
@@ -360,7 +361,7 @@ pub fn check_renderers(gal: &str, python: &str) {
     let mut index = ProjectIndex::new();
     for (path, language, text) in [("defs.gal", Language::Gal, gal), ("src/app.py", Language::Python, python)]
     {
-        let facts = FileFacts::new(path.into(), language, text.into());
+        let facts = FileFacts::new(FileId::relative(path), language, text.into());
         if !facts.is_empty() {
             index.set_file(Arc::new(facts));
         }
@@ -407,8 +408,11 @@ pub fn check_renderers(gal: &str, python: &str) {
     html_support::assert_page_is_inert(&render::report_html::write(&report, &report_options));
     let markdown = render::report_md::write(&report, &report_options);
     assert!(!markdown.contains(RAW_MARKUP), "raw markup in the Markdown report:\n{markdown}");
-    let scopes =
-        [dfd::Scope::Project, dfd::Scope::File("src/app.py".into()), dfd::Scope::Component("Shop".into())];
+    let scopes = [
+        dfd::Scope::Project,
+        dfd::Scope::File(FileId::relative("src/app.py")),
+        dfd::Scope::Component("Shop".into()),
+    ];
     for scope in &scopes {
         let diagram = dfd::build(&index, &analysis, scope);
         if diagram.too_large().is_some() {

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use threat_analyzer::analysis;
 use threat_analyzer::diagnostic::Diagnostic;
+use threat_analyzer::file_id::FileId;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::render::dfd::{ElementKind, Node, ThreatStatus};
 use threat_analyzer::syntax::Language;
@@ -64,7 +65,11 @@ pub fn index_of(files: &[(String, String)]) -> ProjectIndex {
     for (path, text) in files {
         let language = Language::from_path(std::path::Path::new(path))
             .unwrap_or_else(|| panic!("no language for {path}"));
-        index.set_file(Arc::new(FileFacts::new(path.as_str().into(), language, text.as_str().into())));
+        index.set_file(Arc::new(FileFacts::new(
+            FileId::relative(path.as_str()),
+            language,
+            text.as_str().into(),
+        )));
     }
     index
 }
@@ -74,7 +79,7 @@ pub fn rendered(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<(String
     diagnostics
         .iter()
         .map(|d| {
-            let facts = index.file(&d.file).unwrap();
+            let facts = index.file(d.file.as_str()).unwrap();
             let start = facts.line_col(d.range.start(), ColumnUnit::Char);
             let end = facts.line_col(d.range.end(), ColumnUnit::Char);
             let end_col = if end.line == start.line {
@@ -186,7 +191,7 @@ pub fn apply_edits(
         .iter()
         .map(|(path, text)| {
             let mut text = text.clone();
-            for e in edits.iter().rev().filter(|e| &*e.file == path) {
+            for e in edits.iter().rev().filter(|e| e.file.as_str() == path) {
                 text.replace_range(e.range.start()..e.range.end(), &e.new_text);
             }
             (path.clone(), text)

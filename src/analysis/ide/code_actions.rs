@@ -74,9 +74,9 @@ pub fn code_actions_in(
     let mut out = Vec::new();
     for (i, d) in diagnostics.iter().enumerate() {
         // A sidecar finding is fixed from its `.gal` line too (where its annotation is).
-        let on_sidecar = d.at_sidecar().filter(|s| &*s.file == file);
+        let on_sidecar = d.at_sidecar().filter(|s| s.file.as_str() == file);
         let d = on_sidecar.as_ref().unwrap_or(d);
-        if &*d.file != file || !overlaps(d.range, range) {
+        if d.file.as_str() != file || !overlaps(d.range, range) {
             continue;
         }
         if let Some(fix) = &d.fix {

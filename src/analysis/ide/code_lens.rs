@@ -42,7 +42,7 @@ pub fn code_lenses(index: &ProjectIndex, analysis: &Analysis, file: &str) -> Vec
             }
             if let Some(Relation::Exposure { asset, threat }) = Relation::resolved(ann, refs, results)
                 && let (Resolved::Entity(asset), Resolved::Entity(threat)) = (asset.resolved, threat.resolved)
-                && analysis.coverage(&other.path, i).is_some_and(|c| c.is_open())
+                && analysis.coverage(other.path.as_str(), i).is_some_and(|c| c.is_open())
             {
                 counts.entry(asset).or_default().open_exposures += 1;
                 counts.entry(threat).or_default().open_exposures += 1;

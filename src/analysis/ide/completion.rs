@@ -720,8 +720,8 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
     let defs = index.definitions(entity);
     let declared = defs.iter().find(|(_, d)| d.declared).or(defs.first());
     if let Some((file, def)) = declared {
-        detail.push_str(&format!(" — {}", index.shown_path(file)));
-        if let Some(facts) = index.file(file)
+        detail.push_str(&format!(" — {}", index.shown_path(file.as_str())));
+        if let Some(facts) = index.file(file.as_str())
             && let Some(ann) = facts.annotations().get(def.annotation)
         {
             doc.push_str(&format!("**{}** ({})", escape_markdown(name), entity.kind.as_str()));
@@ -737,7 +737,7 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
             }
             doc.push_str(&format!(
                 "\n\nDefined in {}",
-                escape_markdown(&index.place(file, def.range.start()))
+                escape_markdown(&index.place(file.as_str(), def.range.start()))
             ));
         }
     }

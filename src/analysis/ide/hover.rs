@@ -127,7 +127,9 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
     let mut descriptions: Vec<String> = Vec::new();
     let mut external: Vec<String> = Vec::new();
     for (file, d) in defs.iter().filter(|(_, d)| d.declared) {
-        let Some(ann) = index.file(file).and_then(|f| f.annotations().get(d.annotation)) else { continue };
+        let Some(ann) = index.file(file.as_str()).and_then(|f| f.annotations().get(d.annotation)) else {
+            continue;
+        };
         if let Some(desc) = &ann.description {
             push_unique(&mut descriptions, desc.value.clone());
         }
@@ -157,12 +159,12 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
     } else if defs.iter().any(|(_, d)| d.declared) {
         let places: Vec<String> = declaration_sites(index, entity)
             .iter()
-            .map(|loc| place(index, &loc.file, loc.range.start()))
+            .map(|loc| place(index, loc.file.as_str(), loc.range.start()))
             .collect();
         let _ = write!(md, "defined at {}\n\n", places.join(", "));
     } else if let Some(loc) = declaration_sites(index, entity).first() {
         let how = if defs.is_empty() { "defined implicitly: first named" } else { "id defined inline" };
-        let _ = write!(md, "{how} at {}\n\n", place(index, &loc.file, loc.range.start()));
+        let _ = write!(md, "{how} at {}\n\n", place(index, loc.file.as_str(), loc.range.start()));
     }
 
     if !status.summary.is_empty() || !status.items.is_empty() {
@@ -243,7 +245,7 @@ impl Status {
                 }
                 let Some(relation) = Relation::resolved(ann, &facts.refs[i], r) else { continue };
                 let at = (file_no, ann.range.start());
-                let here = place(index, &facts.path, ann.range.start());
+                let here = place(index, facts.path.as_str(), ann.range.start());
                 let arg = |a: Arg| written(facts, a.fact);
                 let mut push = |text: String| items.push(Item { at, text });
                 let by =
@@ -357,5 +359,5 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
 /// True when the exposure that is annotation `i` of `facts` is covered: [`Analysis::coverage`]
 /// (one whose asset or threat does not resolve is open, as it always was here).
 fn covered(analysis: &Analysis, facts: &FileFacts, i: usize) -> bool {
-    analysis.coverage(&facts.path, i).is_some_and(|c| c.is_covered())
+    analysis.coverage(facts.path.as_str(), i).is_some_and(|c| c.is_covered())
 }

@@ -24,7 +24,7 @@ pub fn inlay_hints(index: &ProjectIndex, analysis: &Analysis, file: &str) -> Vec
         if !matches!(ann.body, Body::Exposes { .. }) {
             continue;
         }
-        let Some(coverage) = analysis.coverage(&facts.path, i) else { continue };
+        let Some(coverage) = analysis.coverage(facts.path.as_str(), i) else { continue };
         out.push(InlayHint { offset: ann.range.end(), label: coverage.label() });
     }
     out

@@ -15,14 +15,14 @@ pub mod rename;
 pub mod semantic_tokens;
 pub mod symbols;
 
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::model::{ProjectIndex, RefFact, Resolved};
 use crate::text::TextRange;
 
 /// A range in a file of the project.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
-    pub file: FilePath,
+    pub file: FileId,
     pub range: TextRange,
 }
 

@@ -199,7 +199,7 @@ pub(crate) fn all_occurrences(index: &ProjectIndex, resolved: &Resolved) -> Vec<
     // Definition starts per file, sorted, so each occurrence finds its own in O(log n).
     let mut starts: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
     for (i, d) in defs.iter().enumerate() {
-        starts.entry(&d.file).or_default().push((d.range.start(), i));
+        starts.entry(d.file.as_str()).or_default().push((d.range.start(), i));
     }
     for v in starts.values_mut() {
         v.sort_unstable();
@@ -207,7 +207,7 @@ pub(crate) fn all_occurrences(index: &ProjectIndex, resolved: &Resolved) -> Vec<
     let mut out = Vec::new();
     for (loc, fact) in occurrences(index, resolved) {
         let mut defines = fact.defines;
-        if let Some(v) = starts.get(&*loc.file) {
+        if let Some(v) = starts.get(loc.file.as_str()) {
             let first = v.partition_point(|(s, _)| *s < fact.range.start());
             for &(_, i) in v[first..].iter().take_while(|(s, _)| *s < fact.range.end()) {
                 defines = true;
@@ -254,7 +254,7 @@ pub fn highlights(index: &ProjectIndex, file: &str, offset: usize) -> Vec<(TextR
     let Some(target) = target_at(index, file, offset) else { return Vec::new() };
     all_occurrences(index, &target.resolved)
         .into_iter()
-        .filter(|(loc, _)| &*loc.file == file)
+        .filter(|(loc, _)| loc.file.as_str() == file)
         .map(|(loc, defines)| (loc.range, if defines { HighlightKind::Write } else { HighlightKind::Read }))
         .collect()
 }

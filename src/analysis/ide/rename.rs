@@ -29,7 +29,8 @@
 //! are sorted by file and position, without duplicates, and never overlap.
 
 use super::navigation::{Spelling, Target, display_name, target_at};
-use crate::diagnostic::{Edit, FilePath};
+use crate::diagnostic::Edit;
+use crate::file_id::FileId;
 use crate::model::names::{normalize_name, path_key, threatspec_slug};
 use crate::model::{EntityKey, Lookup, ProjectIndex, Resolved};
 use crate::syntax::parser::is_id;
@@ -109,7 +110,7 @@ fn mode(index: &ProjectIndex, target: &Target) -> Result<Mode, String> {
     }
 }
 
-fn edit(file: &FilePath, range: TextRange, new_text: &str) -> Edit {
+fn edit(file: &FileId, range: TextRange, new_text: &str) -> Edit {
     Edit { file: file.clone(), range, new_text: new_text.to_string() }
 }
 
@@ -128,7 +129,10 @@ fn rename_id(
         return Ok(Vec::new());
     }
     if let Some((file, def)) = index.definitions_by_id(new).first() {
-        return Err(format!("`#{new}` is already defined at {}", index.place(file, def.range.start())));
+        return Err(format!(
+            "`#{new}` is already defined at {}",
+            index.place(file.as_str(), def.range.start())
+        ));
     }
     if index.known_ids(entity.kind).binary_search(&new).is_ok() {
         return Err(format!("`#{new}` is already the implicit id of another {}", entity.kind.as_str()));
@@ -144,7 +148,7 @@ fn rename_id(
             if id == new {
                 return Err(format!(
                     "`#{new}` is already used at {}; it would then name this entity",
-                    index.place(&facts.path, fact.name_range.start())
+                    index.place(facts.path.as_str(), fact.name_range.start())
                 ));
             }
             if id == old && matches!(fact.lookup, Lookup::Id(_)) && index.resolve(fact) == target {
@@ -216,7 +220,7 @@ fn rename_name(
                         return Err(format!(
                             "another {} is already named `{new}` (at {})",
                             entity.kind.as_str(),
-                            index.place(&facts.path, fact.name_range.start())
+                            index.place(facts.path.as_str(), fact.name_range.start())
                         ));
                     }
                     Lookup::Name { .. } | Lookup::InlineId(_)
@@ -252,7 +256,7 @@ fn rename_name(
                 return Err(format!(
                     "another {} is already named `{new}` (at {})",
                     entity.kind.as_str(),
-                    index.place(&facts.path, def.range.start())
+                    index.place(facts.path.as_str(), def.range.start())
                 ));
             }
             // Alias names (`Alias (Path)`) are the only name sites that are not arguments; an
@@ -325,7 +329,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                     return Err(format!(
                         "the component `{}` already exists (at {}); renaming would merge them",
                         facts.slice(fact.name_range),
-                        index.place(&facts.path, fact.name_range.start())
+                        index.place(facts.path.as_str(), fact.name_range.start())
                     ));
                 }
                 continue;
@@ -343,7 +347,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                     edits.push(edit(&facts.path, range, &replacement));
                 }
                 Lookup::Legacy(_) => {
-                    let here = index.place(&facts.path, fact.name_range.start());
+                    let here = index.place(facts.path.as_str(), fact.name_range.start());
                     if segments.len() != n || !segments.iter().all(|s| is_id(s)) {
                         return Err(format!(
                             "`@{written}` at {here} is a ThreatSpec 0.1 `@boundary:@component` pair: the new path \
@@ -376,7 +380,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
 /// Sorts and deduplicates edits, drops no-ops, refuses overlaps, and re-parses every touched
 /// file to make sure each annotation keeps its shape and each argument reads as intended.
 fn finish(index: &ProjectIndex, mut edits: Vec<Edit>, new_name: &str) -> Result<Vec<Edit>, String> {
-    edits.retain(|e| index.file(&e.file).is_some_and(|f| f.slice(e.range) != e.new_text));
+    edits.retain(|e| index.file(e.file.as_str()).is_some_and(|f| f.slice(e.range) != e.new_text));
     edits.sort_by(|a, b| (&a.file, a.range.start, a.range.end).cmp(&(&b.file, b.range.start, b.range.end)));
     edits.dedup();
     for pair in edits.windows(2) {
@@ -408,7 +412,7 @@ fn apply_within(text: &str, edits: &[Edit], range: TextRange) -> String {
 }
 
 fn verify_file(index: &ProjectIndex, edits: &[Edit], new_name: &str) -> Result<(), String> {
-    let facts = index.file(&edits[0].file).ok_or("internal error: edit outside the project")?;
+    let facts = index.file(edits[0].file.as_str()).ok_or("internal error: edit outside the project")?;
     let new_text = apply_within(&facts.text, edits, TextRange::new(0, facts.text.len()));
     let parsed = crate::syntax::parse_file(facts.language, &new_text);
     let old = facts.annotations();
@@ -416,7 +420,7 @@ fn verify_file(index: &ProjectIndex, edits: &[Edit], new_name: &str) -> Result<(
         Err(format!(
             "renaming to `{}` would change how the annotation at {} reads",
             new_name.trim(),
-            index.place(&facts.path, offset)
+            index.place(facts.path.as_str(), offset)
         ))
     };
     if parsed.annotations.len() != old.len() {

@@ -18,7 +18,7 @@
 //!   within a tier; at most [`MAX_WORKSPACE_SYMBOLS`].
 
 use crate::analysis::Relation;
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::model::names::ancestors;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::{Annotation, Body, EntityKind, RefForm};
@@ -219,9 +219,9 @@ fn tier(query: &[char], candidate: &[char]) -> Option<u8> {
 }
 
 /// Declared definitions matching `query` (see the module docs), best first.
-pub fn workspace_symbols(index: &ProjectIndex, query: &str) -> Vec<(FilePath, Symbol)> {
+pub fn workspace_symbols(index: &ProjectIndex, query: &str) -> Vec<(FileId, Symbol)> {
     let query = fold(query.trim().trim_start_matches(['#', '@']));
-    let mut hits: Vec<((u8, usize), FilePath, Symbol)> = Vec::new();
+    let mut hits: Vec<((u8, usize), FileId, Symbol)> = Vec::new();
     for facts in index.files() {
         for def in facts.defs.iter().filter(|d| d.declared) {
             let id = def.explicit_id.as_ref().map(|id| id.value.as_str());

@@ -73,7 +73,7 @@ fn status(state: &State) -> Result<ext::StatusResult> {
         let (mut exposures, mut open_exposures) = (0usize, 0usize);
         for facts in index.files() {
             for i in 0..facts.annotations().len() {
-                if let Some(c) = analysis.coverage(&facts.path, i) {
+                if let Some(c) = analysis.coverage(facts.path.as_str(), i) {
                     exposures += 1;
                     open_exposures += usize::from(c.is_open());
                 }

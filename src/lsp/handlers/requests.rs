@@ -128,7 +128,7 @@ pub(in crate::lsp) fn document_symbol(
     params: DocumentSymbolParams,
 ) -> Result<Option<DocumentSymbolResponse>> {
     let key = convert::key_of(&params.text_document.uri);
-    let symbols = state.read(|index, unit| features::document_symbols(index, &key, unit))?;
+    let symbols = state.read(|index, unit| features::document_symbols(index, key.as_str(), unit))?;
     Ok(Some(DocumentSymbolResponse::Nested(symbols)))
 }
 
@@ -151,7 +151,7 @@ pub(in crate::lsp) fn code_action(
     let actions = state.read(|index, unit| {
         let analysis = state.analysis(index);
         let diagnostics = overrides.apply(analysis.diagnostics(index));
-        features::code_actions(index, &analysis, &diagnostics, &key, params.range, &style, unit)
+        features::code_actions(index, &analysis, &diagnostics, key.as_str(), params.range, &style, unit)
     })?;
     Ok(Some(actions))
 }
@@ -160,7 +160,7 @@ pub(in crate::lsp) fn code_lens(state: &State, params: CodeLensParams) -> Result
     let key = convert::key_of(&params.text_document.uri);
     let lenses = state.read(|index, unit| {
         let analysis = state.analysis(index);
-        features::code_lenses(index, &analysis, &key, unit)
+        features::code_lenses(index, &analysis, key.as_str(), unit)
     })?;
     Ok(Some(lenses))
 }
@@ -170,7 +170,7 @@ pub(in crate::lsp) fn semantic_tokens_full(
     params: SemanticTokensParams,
 ) -> Result<Option<SemanticTokensResult>> {
     let key = convert::key_of(&params.text_document.uri);
-    let data = state.read(|index, unit| features::semantic_tokens(index, &key, None, unit))?;
+    let data = state.read(|index, unit| features::semantic_tokens(index, key.as_str(), None, unit))?;
     Ok(Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data })))
 }
 
@@ -179,7 +179,8 @@ pub(in crate::lsp) fn semantic_tokens_range(
     params: SemanticTokensRangeParams,
 ) -> Result<Option<SemanticTokensRangeResult>> {
     let key = convert::key_of(&params.text_document.uri);
-    let data = state.read(|index, unit| features::semantic_tokens(index, &key, Some(params.range), unit))?;
+    let data =
+        state.read(|index, unit| features::semantic_tokens(index, key.as_str(), Some(params.range), unit))?;
     Ok(Some(SemanticTokensRangeResult::Tokens(SemanticTokens { result_id: None, data })))
 }
 
@@ -187,7 +188,7 @@ pub(in crate::lsp) fn inlay_hint(state: &State, params: InlayHintParams) -> Resu
     let key = convert::key_of(&params.text_document.uri);
     let hints = state.read(|index, unit| {
         let analysis = state.analysis(index);
-        features::inlay_hints(index, &analysis, &key, params.range, unit)
+        features::inlay_hints(index, &analysis, key.as_str(), params.range, unit)
     })?;
     Ok(Some(hints))
 }

@@ -28,13 +28,13 @@ use tower_lsp_server::ls_types::*;
 pub(in crate::lsp) fn did_open(state: &State, params: DidOpenTextDocumentParams) {
     let doc = params.text_document;
     let key = convert::key_of(&doc.uri);
-    let language = Language::from_path(Path::new(&*key)).or_else(|| language_of_id(&doc.language_id));
+    let language = Language::from_path(Path::new(key.as_str())).or_else(|| language_of_id(&doc.language_id));
     let Some(language) = language else { return };
     // A `.txt` file is analysed only when the walk would read it (the configuration names
     // it), so that an open `requirements.txt` adds nothing `check` would not.
     if language.read_only_when_named()
-        && key.starts_with('/')
-        && let Err(why) = state.walk_rules().check(Path::new(&*key))
+        && key.as_str().starts_with('/')
+        && let Err(why) = state.walk_rules().check(Path::new(key.as_str()))
     {
         tracing::info!(path = %key, "open document not analysed: {why}");
         state.not_analysed.insert(key);
@@ -99,8 +99,8 @@ pub(in crate::lsp) fn did_close(state: &State, params: DidCloseTextDocumentParam
     // The file on disk is the truth again when the walk would index it; otherwise the
     // buffer's facts go (an unsaved buffer, a file outside the folders or behind a link).
     let facts = state.facts_from_disk(&mut state.walk_rules(), &key).unwrap_or_else(|why| {
-        if key.starts_with('/') {
-            indexing::log_not_read(Path::new(&*key), &why);
+        if key.as_str().starts_with('/') {
+            indexing::log_not_read(Path::new(key.as_str()), &why);
         }
         None
     });
@@ -121,7 +121,7 @@ pub(in crate::lsp) fn document_too_large(state: &State, params: serde_json::Valu
         }
         (Some("textDocument/didChange"), Some((language, _))) => Some(language),
         // As `didOpen` decides: the path, else the client's language id.
-        _ => Language::from_path(Path::new(&*key))
+        _ => Language::from_path(Path::new(key.as_str()))
             .or_else(|| params["languageId"].as_str().and_then(language_of_id)),
     };
     let Some(language) = language else { return };

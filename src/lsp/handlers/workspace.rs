@@ -6,7 +6,7 @@
 //! inside the handler, or read a file itself (changes on disk go through
 //! `indexing::apply_disk_changes_and_reindex`, which admits only what the walk would read).
 
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::lsp::convert;
 use crate::lsp::indexing;
 use crate::lsp::settings::Settings;
@@ -34,7 +34,7 @@ pub(in crate::lsp) async fn did_change_watched_files(
 pub(in crate::lsp) fn did_save(client: &Client, state: &Arc<State>, params: DidSaveTextDocumentParams) {
     // A saved configuration file decides what its folder holds: index the folder again.
     let key = convert::key_of(&params.text_document.uri);
-    if let Some(root) = state.config_root(Path::new(&*key)) {
+    if let Some(root) = state.config_root(Path::new(key.as_str())) {
         tokio::spawn(indexing::index_roots(client.clone(), state.clone(), vec![root]));
     }
 }
@@ -53,12 +53,12 @@ pub(in crate::lsp) fn did_change_workspace_folders(
     }
     state.files_scanned.lock().unwrap_or_else(|e| e.into_inner()).retain(|r, _| !removed.contains(r));
     // Forget what the removed folders contributed (open buffers stay).
-    let gone: Vec<FilePath> = {
+    let gone: Vec<FileId> = {
         let index = state.index_read();
         index
             .files()
             .map(|f| f.path.clone())
-            .filter(|p| removed.iter().any(|r| Path::new(&**p).starts_with(r)))
+            .filter(|p| removed.iter().any(|r| Path::new(p.as_str()).starts_with(r)))
             .collect()
     };
     for key in gone {
@@ -90,7 +90,7 @@ pub(in crate::lsp) async fn did_change_configuration(
     };
     if reindex {
         // Which files belong to the project changed: forget the disk files, index again.
-        let keys: Vec<FilePath> = state.index_read().files().map(|f| f.path.clone()).collect();
+        let keys: Vec<FileId> = state.index_read().files().map(|f| f.path.clone()).collect();
         for key in keys.iter().filter(|k| !state.docs.contains_key(*k)) {
             state.set_facts(key, None);
         }

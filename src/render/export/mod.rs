@@ -38,7 +38,7 @@ pub mod threat_dragon;
 pub mod threatspec;
 
 use crate::analysis::{self, Analysis, CoverKind};
-use crate::diagnostic::FilePath;
+use crate::file_id::FileId;
 use crate::model::names::{path_key, threatspec_slug};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Annotation, EntityKind, Severity};
@@ -114,7 +114,7 @@ pub struct Relation<'a> {
 }
 
 impl<'a> Relation<'a> {
-    pub fn file(&self) -> &'a FilePath {
+    pub fn file(&self) -> &'a FileId {
         &self.facts.path
     }
     /// 1-based line of the annotation's `@`.
@@ -165,7 +165,7 @@ pub struct EntityInfo {
     /// External references on its definitions and on annotations naming it (threats), sorted.
     pub refs: BTreeSet<String>,
     /// First definition site: file and 1-based line.
-    pub defined_at: Option<(FilePath, u32)>,
+    pub defined_at: Option<(FileId, u32)>,
 }
 
 /// The shared view of the project every export reads.
@@ -280,7 +280,7 @@ impl<'a> Model<'a> {
     /// [`Analysis::coverage`] says so, else the strongest kind that covers it; `None` when its
     /// asset or threat does not resolve.
     pub fn exposure_state(&self, rel: &Relation) -> Option<ThreatState> {
-        let coverage = self.analysis.coverage(&rel.facts.path, rel.index)?;
+        let coverage = self.analysis.coverage(rel.facts.path.as_str(), rel.index)?;
         Some(match coverage.state() {
             None => ThreatState::Open,
             Some(CoverKind::Mitigates) => ThreatState::Mitigated,

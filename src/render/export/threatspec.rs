@@ -173,7 +173,7 @@ fn source(rel: &Relation) -> Value {
 fn run_id(model: &Model) -> String {
     let mut text = String::new();
     for rel in &model.relations {
-        text.push_str(rel.file());
+        text.push_str(rel.file().as_str());
         text.push('\n');
         text.push_str(&rel.line().to_string());
         text.push('\n');
