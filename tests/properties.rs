@@ -231,6 +231,13 @@ fn fuzz_findings_stay_fixed() {
     // `\r\n`); the lexer ran on to the `\n`.
     check_comments(Language::CSharp, "//// Com\r");
     check_comments(Language::CSharp, "// a\r\nint x;\r\n/* b */ // c\r");
+    // comments, 2026-12-03: a C directive line broken by a lone `\r` (`#au1\r////1`): tree-sitter-c
+    // starts the `//` comment at the `\r`, the lexer after it. Such directives are left to
+    // tree-sitter.
+    for language in [Language::C, Language::Cpp] {
+        check_comments(language, "#au1\r////1\r@|*///1\r@| /\n// as |*//z/1");
+        check_comments(language, "#define A 1\r// b\n");
+    }
     // comments, 2026-12-02: tree-sitter-python reads Python 2's backtick repr as a string
     // (`` `#` ``: no comment; `` `'`#' ``: a comment `#'`) where the lexer saw the opposite.
     // Python code holding a backtick is now left to tree-sitter.

@@ -171,6 +171,14 @@ fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(
                 if name.is_some_and(u8::is_ascii_digit) {
                     return None;
                 }
+                // `#au1\r////1`: a lone `\r` does not end a directive line for the grammars,
+                // and tree-sitter-c then starts the `//` comment at the `\r` (found by the
+                // `comments` fuzz target). Classic-Mac line breaks in a directive are left to
+                // tree-sitter.
+                let line = &bytes[i..memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n)];
+                if line.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || line.last() == Some(&b'\r') {
+                    return None;
+                }
                 i = preprocessor_include(bytes, i);
             }
             b'0'..=b'9' => {
