@@ -180,6 +180,21 @@ impl StdioServer {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Standard error once `pred` holds of it: the server writes a log line before the answer
+    /// it goes with, but the thread that collects standard error may read it after the answer
+    /// arrived. Fails at the hang guard (30 s) with what was written.
+    pub fn stderr_when(&self, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.stderr();
+            if pred(&log) {
+                return log;
+            }
+            assert!(Instant::now() < deadline, "standard error never got there: {log}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `shutdown` and `exit`; waits for the process to end and returns its standard error.
     pub fn stop(mut self) -> String {
         let response = self.request("shutdown", Value::Null);
