@@ -14,7 +14,7 @@
 //! that path, in `$THREAT_ANALYZER_CACHE_DIR` if set, else `$XDG_CACHE_HOME/threat-analyzer`,
 //! else `~/.cache/threat-analyzer`. `check --no-cache` (and the server setting `cache: false`)
 //! neither read nor write it. The directory is created 0700 and the files 0600 (they hold every
-//! checked project's paths and annotations); see [`create_private_dir`] for directories that
+//! checked project's paths and annotations); see `create_private_dir` for directories that
 //! exist. The file is read by [`crate::read`]'s rule: never through a link, regular files
 //! only, at most [`crate::limits::MAX_CACHE_FILE_SIZE`] (a larger cache is not written).
 //!

@@ -4,7 +4,7 @@
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
 //! or format anything itself (that is `analysis` and `render`), or write to standard error
-//! other than through [`say!`] (messages name repository paths, link targets and
+//! other than through `say!` (messages name repository paths, link targets and
 //! configuration text, which must not reach a terminal or a CI log raw).
 //!
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,

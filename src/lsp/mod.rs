@@ -11,7 +11,7 @@
 //! files, read a file from disk that `walk::WalkRules` does not admit (whoever named it: the
 //! watcher, the client's file events, `didClose`), offer an edit to a file outside the
 //! workspace folders or behind a symbolic link, or log other than through
-//! [`TerminalSafeStderr`] (log lines name repository paths).
+//! `TerminalSafeStderr` (log lines name repository paths).
 //!
 //! Concurrency (see `docs/architecture.md`): tower-lsp-server runs up to four handlers at a
 //! time, so `didOpen`/`didChange`/`didClose` apply their edit *before* their first `.await`;

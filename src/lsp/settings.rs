@@ -13,7 +13,7 @@ use crate::diagnostic::LevelOverrides;
 use crate::walk::{self, WalkOptions};
 use std::path::PathBuf;
 
-/// Every key [`Settings::from_json`] reads, under `threatAnalyzer` or at the top level; a dotted
+/// Every key `Settings::from_json` reads, under `threatAnalyzer` or at the top level; a dotted
 /// key is read nested (`{"coverage": {"scope": ..}}`) or flat (`{"coverage.scope": ..}`).
 pub const SETTING_KEYS: &[&str] =
     &["severity", "maxFileSize", "include", "exclude", "codeActionDialect", "cache", "coverage.scope"];

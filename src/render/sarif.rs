@@ -106,7 +106,7 @@ pub fn rule_name(code: Code) -> String {
 
 /// The rule-level `security-severity` (a CVSS-like score as a string), for the rules whose
 /// every result has the same severity. `unmitigated-exposure` has none: its results carry
-/// their own ([`result_security_severity`]), since a consumer that finds a rule-level score
+/// their own (`result_security_severity`), since a consumer that finds a rule-level score
 /// uses it before the result's (GitLab documents that order), and an exposure's severity is
 /// what its author wrote.
 pub fn security_severity(code: Code) -> Option<&'static str> {

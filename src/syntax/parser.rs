@@ -39,9 +39,9 @@
 //!    keys go to `fields`.
 //!
 //! Limits ([`crate::limits`]): an annotation line longer than
-//! [`MAX_ANNOTATION_LINE`](crate::limits::MAX_ANNOTATION_LINE) bytes (a description continued
+//! [`MAX_ANNOTATION_LINE`] bytes (a description continued
 //! over several lines counts as one) is not parsed, and parsing stops after
-//! [`MAX_ITEMS_PER_FILE`](crate::limits::MAX_ITEMS_PER_FILE) annotations and errors; each gives
+//! [`MAX_ITEMS_PER_FILE`] annotations and errors; each gives
 //! one `resource-limit` error, so what was not read is never silent.
 
 use super::ast::*;

@@ -162,7 +162,7 @@ const MAX_TYPO_LEN: usize = 16;
 /// `unknown-verb`) and the prefilter (which must let such files through). Allocation-free:
 /// the prefilter runs it on every `@word` of files that hold no verb.
 ///
-/// Never a suggestion: documentation tags ([`FOREIGN_TAGS`]), and Flow's `@flow` pragma unless
+/// Never a suggestion: documentation tags (`FOREIGN_TAGS`), and Flow's `@flow` pragma unless
 /// the line carries a `->` or a `#ref`, which only a flow annotation has.
 pub fn misspelt_verb(word: &[u8], rest_of_line: &[u8]) -> Option<&'static str> {
     if word.len() < 3 || word.len() > MAX_TYPO_LEN {

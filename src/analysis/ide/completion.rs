@@ -5,7 +5,7 @@
 //! and does not parse. The cursor must be on a candidate line (comment text with its
 //! delimiters stripped, see [`crate::syntax::candidate_lines`]) that starts with `@`; the text
 //! from that `@` to the cursor is tokenised and matched against the verb's grammar
-//! ([`grammar`]) to learn what belongs at the cursor: a verb, a keyword, an `#id` of a given
+//! (`grammar`) to learn what belongs at the cursor: a verb, a keyword, an `#id` of a given
 //! kind, a component path segment, a legacy `@id`, a severity, an external reference.
 //!
 //! Entity items come from the project index (explicit ids and ThreatSpec implicit ids, the

@@ -1,8 +1,8 @@
 //! Go to definition and declaration, find references, document highlights; re-exports hover,
 //! rename and symbols so the `lsp` shell finds every navigation feature in one place.
 //!
-//! Owns: what "the entity under the cursor" means ([`target_at`]) and which places declare an
-//! entity ([`declaration_sites`]). Must never: know LSP types or do I/O.
+//! Owns: what "the entity under the cursor" means (`target_at`) and which places declare an
+//! entity (`declaration_sites`). Must never: know LSP types or do I/O.
 //!
 //! Rules:
 //! - The cursor may be on any entity argument (`#id`, a name, a component path, legacy `@id`

@@ -2,10 +2,10 @@
 //!
 //! - `threats`: one per threat the project relates to an asset (exposures, confirmed findings,
 //!   mitigations, acceptances, transfers), in key order. The statement follows Threat
-//!   Composer's grammar: "A(n) [threatSource] [prerequisites] can [threatAction], which leads
-//!   to [threatImpact], negatively impacting [impactedAssets]": the source is the actor
+//!   Composer's grammar: "A(n) \[threatSource\] \[prerequisites\] can \[threatAction\], which leads
+//!   to \[threatImpact\], negatively impacting \[impactedAssets\]": the source is the actor
 //!   `@entitles` ties to the threat if any, else "threat actor"; the action is "exploit
-//!   <threat name>"; the impact is the threat's description, else "a compromise of the
+//!   `<threat name>`"; the impact is the threat's description, else "a compromise of the
 //!   impacted assets"; the
 //!   impacted assets are the display names of the assets it concerns. `status` is
 //!   `threatIdentified` while any of its assets is Open (see [`super`]), else `threatResolved`.
@@ -15,7 +15,7 @@
 //! - `mitigations`: one per control named by a `@mitigates`, plus one per `@mitigates` without
 //!   a control; status `mitigationResolved` (it is in the code). `mitigationLinks` tie each to
 //!   the threats it mitigates.
-//! - `assumptions`: one per `@assumes` ("<asset>: <note>"), linked (`assumptionLinks`) to the
+//! - `assumptions`: one per `@assumes` (`"<asset>: <note>"`), linked (`assumptionLinks`) to the
 //!   threats concerning that asset.
 //!
 //! Ids are UUIDs derived from entity keys (or file and line for annotations); text is cut to
