@@ -228,6 +228,10 @@ pub struct Scan {
     pub index: ProjectIndex,
     /// Files read and prefiltered/parsed (annotated or not); skipped files are not counted.
     pub files_scanned: usize,
+    /// Every scanned file (the [`Scan::files_scanned`] of them), by key, with its language, in
+    /// path order: `status` tells annotated files (in [`Scan::index`]) from unannotated ones.
+    /// A file the prefilter passed over (no annotation literal) is here and not in the index.
+    pub scanned: Vec<(FileId, Language)>,
     /// Skipped files and directories, by path relative to [`Scan::root`] (like reported
     /// paths), sorted. Files excluded by ignore rules are not listed: the walker never sees
     /// them.
@@ -478,11 +482,12 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let done = std::sync::atomic::AtomicUsize::new(0);
     let load_one = |(rel, file): (String, FoundFile)| {
         let key = if options.absolute_paths { FileId::absolute(&file.path) } else { FileId::relative(rel) };
-        let loaded = load(&file, key, &context);
+        let language = file.language;
+        let loaded = load(&file, key.clone(), &context);
         if let Some(Progress(report)) = &options.progress {
             report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
         }
-        (file.path, loaded)
+        (file.path, (key, language), loaded)
     };
 
     // Files are read in parallel, a chunk at a time in path order, and merged in that order
@@ -491,6 +496,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #resource-limits
     let mut index = ProjectIndex::new();
     let mut files_scanned = 0;
+    let mut scanned = Vec::new();
     let mut entries = Vec::new();
     let (mut reused, mut not_read, mut changed) = (0, 0, false);
     let (mut annotations, mut text) = (0usize, 0u64);
@@ -508,8 +514,9 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
             skipped.extend(chunk.into_iter().map(|(_, file)| (file.path, SkipReason::ProjectLimit)));
             continue;
         }
-        let loaded: Vec<(PathBuf, FileLoad)> = chunk.into_par_iter().map(load_one).collect();
-        for (abs, FileLoad { outcome, entry, from_cache, out_of_time }) in loaded {
+        let loaded: Vec<(PathBuf, (FileId, Language), FileLoad)> =
+            chunk.into_par_iter().map(load_one).collect();
+        for (abs, scanned_file, FileLoad { outcome, entry, from_cache, out_of_time }) in loaded {
             read_without_tree += usize::from(out_of_time);
             match from_cache {
                 FromCache::No => changed |= entry.is_some(),
@@ -540,6 +547,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
                         index.set_file(Arc::new(facts));
                     }
                     files_scanned += 1;
+                    scanned.push(scanned_file);
                 }
             }
         }
@@ -575,6 +583,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     Ok(Scan {
         index,
         files_scanned,
+        scanned,
         skipped,
         not_applied,
         root: base,

@@ -134,6 +134,7 @@ fn commands_and_urls_in_configuration_and_annotations_are_never_run_or_fetched()
         &["report", "--format", "html", "-o", "r.html"],
         &["report", "-o", "r.md"],
         &["export", "--format", "threat-dragon", "-o", "td.json"],
+        &["status", "--format", "json", "--unannotated"],
     ];
     let traced = tool("strace");
     let log = d.join("strace.log");

@@ -6,7 +6,7 @@
 //! `suggest`), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
 //! inlay hints), the coverage rule ([`coverage`]: is an exposure covered, and by what; every
-//! surface asks it), the severity rule (`severity`) and the STRIDE mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
+//! surface asks it), the severity rule (`severity`), the project's coverage status ([`status`]) and the STRIDE mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
 //! types.
 
 mod anchors;
@@ -15,6 +15,7 @@ mod diagnostics;
 pub mod ide;
 pub mod relations;
 mod severity;
+pub mod status;
 pub mod stride;
 mod suggest;
 

@@ -1,5 +1,5 @@
-//! Command line: argument parsing (clap derive), the `check` command, and the `dfd`, `report`
-//! and `export` commands (in their own files); with no command, `lsp` or `--stdio` it hands
+//! Command line: argument parsing (clap derive), the `check` command, and the `dfd`, `report`,
+//! `export` and `status` commands (in their own files); with no command, `lsp` or `--stdio` it hands
 //! over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
@@ -24,6 +24,7 @@ mod dfd;
 mod export;
 mod output;
 mod report;
+mod status;
 
 use crate::analysis;
 use crate::cache;
@@ -101,6 +102,9 @@ pub enum Command {
     /// Write a threat-model report (Markdown or self-contained HTML) of the annotations under PATH.
     #[command(after_help = report::REPORT_AFTER_HELP)]
     Report(report::ReportArgs),
+    /// Summarise how much of the code under PATH is modelled (files, verbs, exposures, owners).
+    #[command(after_help = status::STATUS_AFTER_HELP)]
+    Status(status::StatusArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,
 }
@@ -257,9 +261,15 @@ pub fn main() -> i32 {
         Some(Command::Dfd(args)) if !cli.stdio => dfd::run(&args),
         Some(Command::Export(args)) if !cli.stdio => export::run(&args),
         Some(Command::Report(args)) if !cli.stdio => report::run(&args),
+        Some(Command::Status(args)) if !cli.stdio => status::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
         Some(
-            Command::Check(_) | Command::Dfd(_) | Command::Export(_) | Command::Report(_) | Command::Lsp,
+            Command::Check(_)
+            | Command::Dfd(_)
+            | Command::Export(_)
+            | Command::Report(_)
+            | Command::Status(_)
+            | Command::Lsp,
         )
         | None => crate::lsp::run_stdio(),
     }
@@ -422,21 +432,38 @@ pub(crate) fn say_line(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{}", text::for_terminal(line));
 }
 
+/// The walk options `check` and `status` take on the command line.
+pub(crate) struct WalkFilter<'a> {
+    pub max_file_size: u64,
+    pub include: &'a [String],
+    pub exclude: &'a [String],
+}
+
+impl WalkFilter<'_> {
+    /// Scans `paths` with these options; on failure prints the error and returns the exit
+    /// status to use.
+    pub(crate) fn scan(&self, paths: &[PathBuf], cache: CacheArgs) -> Result<walk::Scan, i32> {
+        let options = WalkOptions {
+            max_file_size: self.max_file_size,
+            include: self.include.to_vec(),
+            exclude: self.exclude.to_vec(),
+            cache_dir: cache.dir(),
+            ..WalkOptions::default()
+        };
+        walk::scan(paths, &options).map_err(|err| {
+            say!("threat-analyzer: error: {err}");
+            EXIT_ERROR
+        })
+    }
+}
+
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
-    let options = WalkOptions {
-        max_file_size: args.max_file_size,
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-        cache_dir: args.cache.dir(),
-        ..WalkOptions::default()
-    };
-    let mut scan = match walk::scan(&args.paths, &options) {
+    let filter =
+        WalkFilter { max_file_size: args.max_file_size, include: &args.include, exclude: &args.exclude };
+    let mut scan = match filter.scan(&args.paths, args.cache) {
         Ok(scan) => scan,
-        Err(err) => {
-            say!("threat-analyzer: error: {err}");
-            return EXIT_ERROR;
-        }
+        Err(status) => return status,
     };
     if args.verbose {
         for (path, reason) in &scan.skipped {

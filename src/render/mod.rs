@@ -33,6 +33,7 @@ pub mod report;
 pub mod report_html;
 pub mod report_md;
 pub mod sarif;
+pub mod status;
 pub mod svg;
 
 use crate::diagnostic::Diagnostic;

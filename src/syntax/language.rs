@@ -245,6 +245,13 @@ impl Language {
         }
     }
 
+    /// Whether files of this kind are source code with annotations in their comments, rather
+    /// than annotation documents (`.gal`, `.threatspec`, `.txt` notes): a source file without
+    /// annotations is code nobody has modelled yet (`status --unannotated`).
+    pub fn is_source(self) -> bool {
+        !matches!(self, Language::Gal | Language::ThreatSpecDoc | Language::PlainText)
+    }
+
     /// Whether a file of this kind is an annotation document only when the configuration names
     /// it (a PATH, a `threatspec.yaml` `paths:` entry, an include glob: the walk decides):
     /// most `.txt` files (`requirements.txt`, licences, logs) are not design notes.

@@ -1,5 +1,5 @@
-//! The command line through the built binary (`check`, `dfd`, `export`, exit statuses, which
-//! files are read, output formats, sidecars, the shipped examples). One test binary: each
+//! The command line through the built binary (`check`, `dfd`, `export`, `status`, exit
+//! statuses, which files are read, output formats, sidecars, the shipped examples). One test binary: each
 //! module was a test file of its own (`tests/cli_*.rs`), and every test binary costs a link.
 
 #[path = "../support/cli.rs"]
@@ -12,4 +12,5 @@ mod export;
 mod findings;
 mod output;
 mod sidecar;
+mod status;
 mod walk;

@@ -68,17 +68,8 @@ fn status(state: &State) -> Result<ext::StatusResult> {
         let files_scanned: usize =
             state.files_scanned.lock().unwrap_or_else(|e| e.into_inner()).values().sum();
         let analysis = state.analysis(index);
-        // Exposures whose asset and threat resolve, and those the coverage rule calls open (as
-        // `unmitigated-exposure` does).
-        let (mut exposures, mut open_exposures) = (0usize, 0usize);
-        for facts in index.files() {
-            for i in 0..facts.annotations().len() {
-                if let Some(c) = analysis.coverage(facts.path.as_str(), i) {
-                    exposures += 1;
-                    open_exposures += usize::from(c.is_open());
-                }
-            }
-        }
+        // The language server keeps no list of scanned files: only the model's counts are used.
+        let exposures = analysis.status(index, &[]).exposures;
         ext::StatusResult {
             files_scanned,
             files_with_annotations: index.files().count(),
@@ -88,8 +79,10 @@ fn status(state: &State) -> Result<ext::StatusResult> {
             documents_derived: state.documents_derived.load(Ordering::Relaxed),
             // Work done for this revision so far: requests reuse it rather than repeat it.
             suggestion_work: analysis.suggestion_work(),
-            exposures,
-            open_exposures,
+            // Exposures whose asset and threat resolve, and those the coverage rule calls open
+            // (as `unmitigated-exposure` does).
+            exposures: exposures.total - exposures.unresolved,
+            open_exposures: exposures.by_state.open,
             coverage_scope: analysis.coverage_scope().as_str(),
         }
     })
