@@ -17,7 +17,8 @@ pub const STATUS_AFTER_HELP: &str = "\
 Counts: files scanned, annotated and unannotated per language (a file the walk skips, such as
 an ignored, binary or unknown-language file, is not scanned; a file with no annotation literal
 is scanned and unannotated), annotations per verb, assets with no threat recorded, threats with
-no mitigation anywhere, exposures by state and severity, and @owns coverage of assets.
+no mitigation anywhere, exposures by state and severity, @owns coverage of assets, and STRIDE
+coverage per element kind of the data-flow diagram.
 
 Examples:
   threat-analyzer status
@@ -83,9 +84,10 @@ pub fn run(args: &StatusArgs) -> i32 {
     }
     let analysis = args.coverage.analysis(&scan.index);
     let status = analysis.status(&scan.index, &scan.scanned);
+    let stride = render::status::stride_by_kind(&scan.index, &analysis);
     let text = match args.format {
-        StatusFormat::Human => render::status::human(&status, args.unannotated),
-        StatusFormat::Json => render::status::json(&status, args.unannotated),
+        StatusFormat::Human => render::status::human(&status, &stride, args.unannotated),
+        StatusFormat::Json => render::status::json(&status, &stride, args.unannotated),
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

@@ -412,39 +412,20 @@ impl Gather<'_, '_> {
     }
 
     fn stride_table(&self, dfd: &Dfd) -> Table {
-        // STRIDE categories recorded per node key, and the unclassified threats recorded there.
-        let mut recorded: BTreeMap<String, BTreeSet<Stride>> = BTreeMap::new();
-        let mut unclassified: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for rel in &self.model.relations {
-            // A transfer records its threat on the asset it transfers from, when it names one.
-            if let Relation::Transfer { from: None, .. } = rel.meaning {
-                continue;
-            }
-            let Some((asset, threat)) = rel.asset_and_threat() else { continue };
-            if threat.kind != EntityKind::Threat {
-                continue;
-            }
-            if let Some(key) = self.model.node_key(asset) {
-                let categories = self.model.stride(threat);
-                if categories.is_empty() {
-                    unclassified.entry(key.clone()).or_default().insert(self.model.name(threat));
-                }
-                recorded.entry(key).or_default().extend(categories);
-            }
-        }
-        // Flows get no rows: GAL cannot attach a threat to a flow, so a flow row could only
-        // ever say "none"; a flow's threats are recorded on its endpoints' rows.
         let mut rows = Vec::new();
-        for node in &dfd.nodes {
-            let got = recorded.get(&node.key).cloned().unwrap_or_default();
+        for element in stride_per_element(self.model, dfd) {
+            let node = element.node;
             let kind = match node.kind {
                 ElementKind::Actor => "actor",
                 ElementKind::Process => "process",
                 ElementKind::DataStore => "data store",
             };
             let mut row = vec![vec![text(&node.label)], vec![Inline::Fixed(kind)]];
-            row.extend(Stride::ALL.iter().map(|s| stride_cell(applies(node.kind, *s), got.contains(s))));
-            let names = unclassified.get(&node.key).map(|n| n.iter().cloned().collect::<Vec<_>>().join(", "));
+            row.extend(
+                Stride::ALL.iter().map(|s| stride_cell(applies(node.kind, *s), element.recorded.contains(s))),
+            );
+            let names = (!element.unclassified.is_empty())
+                .then(|| element.unclassified.iter().cloned().collect::<Vec<_>>().join(", "));
             row.push(names.map_or_else(Vec::new, |n| vec![text(&n)]));
             rows.push(row);
         }
@@ -472,6 +453,47 @@ impl Gather<'_, '_> {
             rows,
         }
     }
+}
+
+/// One element of the data-flow diagram with the STRIDE categories of the threats recorded on
+/// it and the names of its recorded threats that have no category.
+pub(crate) struct ElementStride<'d> {
+    pub node: &'d dfd::Node,
+    pub recorded: BTreeSet<Stride>,
+    pub unclassified: BTreeSet<String>,
+}
+
+/// STRIDE per element, for every node of `dfd`: the one computation behind the report's table
+/// and `status`'s per-kind counts. A threat is recorded on an asset by an exposure, finding,
+/// mitigation, acceptance, or a transfer that names the asset it transfers from. Flows get no
+/// entry: GAL cannot attach a threat to a flow; a flow's threats are recorded on its endpoints.
+pub(crate) fn stride_per_element<'d>(model: &Model<'_>, dfd: &'d Dfd) -> Vec<ElementStride<'d>> {
+    let mut recorded: BTreeMap<String, BTreeSet<Stride>> = BTreeMap::new();
+    let mut unclassified: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for rel in &model.relations {
+        if let Relation::Transfer { from: None, .. } = rel.meaning {
+            continue;
+        }
+        let Some((asset, threat)) = rel.asset_and_threat() else { continue };
+        if threat.kind != EntityKind::Threat {
+            continue;
+        }
+        if let Some(key) = model.node_key(asset) {
+            let categories = model.stride(threat);
+            if categories.is_empty() {
+                unclassified.entry(key.clone()).or_default().insert(model.name(threat));
+            }
+            recorded.entry(key).or_default().extend(categories);
+        }
+    }
+    dfd.nodes
+        .iter()
+        .map(|node| ElementStride {
+            node,
+            recorded: recorded.get(&node.key).cloned().unwrap_or_default(),
+            unclassified: unclassified.get(&node.key).cloned().unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Trust-boundary rows for the ThreatSpec 0.1 boundaries of `dfd` (`@b:@c`, `@alias`): the
@@ -520,14 +542,16 @@ fn diagnostics_table(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Table 
     Table { title: "Diagnostics", intro: Vec::new(), header: vec!["Level", "Code", "Where", "Message"], rows }
 }
 
+/// Whether a STRIDE category applies to an element kind (Microsoft's STRIDE-per-element
+/// table); repudiation applies to a data store only if it holds logs.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Applies {
+pub(crate) enum Applies {
     Yes,
     No,
     IfLogs,
 }
 
-fn applies(kind: ElementKind, s: Stride) -> Applies {
+pub(crate) fn applies(kind: ElementKind, s: Stride) -> Applies {
     use Stride::*;
     match (kind, s) {
         (ElementKind::Process, _) => Applies::Yes,

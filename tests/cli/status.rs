@@ -1,5 +1,5 @@
 //! `threat-analyzer status`: exact counts in JSON, the `--unannotated` listing, exposures by
-//! state and severity, and the human layout.
+//! state and severity, STRIDE per element kind, and the human layout.
 
 use crate::support::{run, tempdir, write};
 use serde_json::{Value, json};
@@ -11,14 +11,14 @@ fn project(d: &Path) {
     write(
         d,
         "app/db.py",
-        "# @asset App.Db (#db)\n# @threat SQL injection (#sqli) [high]\n# @exposes #db to #sqli\n\
+        "# @asset App.Db (#db)\n# @threat SQL injection (#sqli) [high] stride:T\n# @exposes #db to #sqli\n\
          # @mitigates #db against #sqli using #ps\n",
     );
     write(d, "app/plain.py", "def g():\n    return 1\n");
     write(
         d,
         "api/api.go",
-        "// @asset App.Api (#api)\n// @threat Spoofing (#spoof)\n// @exposes #api to #spoof [critical]\n\
+        "// @asset App.Api (#api)\n// @threat Spoofing (#spoof) stride:S\n// @exposes #api to #spoof [critical]\n\
          // @owns team-a for #api\npackage api\n",
     );
     write(
@@ -140,4 +140,26 @@ fn a_missing_path_is_an_error() {
     let r = run(dir.path(), &["status", "does-not-exist"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("does-not-exist"), "{}", r.stderr);
+}
+
+#[test]
+fn stride_coverage_per_element_kind() {
+    let dir = tempdir();
+    project(dir.path());
+    let stride = &status_json(dir.path(), &[])["status"]["stride_per_element_kind"];
+    // App.Db is a data store (`db`); App.Api, App.Web and App.Log are processes (`log` is no
+    // data-store word). #sqli (stride:T) is
+    // recorded on App.Db; #spoof (stride:S) on App.Api and, by the exposure and the transfer,
+    // App.Web; #xss has no category. Only the categories that apply to a kind are listed.
+    assert_eq!(
+        stride["data-store"],
+        json!({"elements": 1, "recorded": {"tampering": 1, "repudiation": 0, "information_disclosure": 0,
+                                            "denial_of_service": 0}})
+    );
+    assert_eq!(
+        stride["process"],
+        json!({"elements": 3, "recorded": {"spoofing": 2, "tampering": 0, "repudiation": 0,
+               "information_disclosure": 0, "denial_of_service": 0, "elevation_of_privilege": 0}})
+    );
+    assert!(stride.get("actor").is_none(), "{stride}");
 }
