@@ -20,6 +20,7 @@
 use super::{Analysis, CoverKind, Relation};
 use crate::file_id::FileId;
 use crate::model::{EntityKey, ProjectIndex, Resolved};
+use crate::syntax::verbs::canonical_spelling;
 use crate::syntax::{EntityKind, Language, Severity};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,7 +99,7 @@ pub struct Status {
     #[serde(skip)]
     pub unannotated_files: Vec<FileId>,
     pub annotations: usize,
-    /// Annotations by verb (its canonical spelling, [`crate::syntax::Verb::as_str`]).
+    /// Annotations by verb (its canonical GAL spelling, [`canonical_spelling`]).
     pub annotations_by_verb: BTreeMap<&'static str, usize>,
     /// Assets no threat is recorded on (names, sorted).
     pub assets_without_threats: Vec<String>,
@@ -136,7 +137,7 @@ impl Analysis {
             let Some(resolved) = self.resolved.get(&facts.path) else { continue };
             for (i, ann) in facts.annotations().iter().enumerate() {
                 status.annotations += 1;
-                *status.annotations_by_verb.entry(ann.verb.as_str()).or_default() += 1;
+                *status.annotations_by_verb.entry(canonical_spelling(ann.verb)).or_default() += 1;
                 entities.extend(resolved[i].iter().filter_map(|r| match r {
                     Resolved::Entity(e) => Some(e),
                     _ => None,

@@ -74,40 +74,6 @@ pub enum Verb {
     Describe,
 }
 
-impl Verb {
-    /// The verb's canonical GAL spelling, without `@` (`@connects` is `flows`, `@review` is
-    /// `audit`, `@tests` is `validates`; shield markers are `shield`, `shield:begin`, `shield:end`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verb::Asset => "asset",
-            Verb::Threat => "threat",
-            Verb::Control => "control",
-            Verb::Actor => "actor",
-            Verb::Mitigates => "mitigates",
-            Verb::Exposes => "exposes",
-            Verb::Confirmed => "confirmed",
-            Verb::Accepts => "accepts",
-            Verb::Transfers => "transfers",
-            Verb::Flows => "flows",
-            Verb::Boundary => "boundary",
-            Verb::Entitles => "entitles",
-            Verb::Feature => "feature",
-            Verb::Validates => "validates",
-            Verb::Audit => "audit",
-            Verb::Owns => "owns",
-            Verb::Handles => "handles",
-            Verb::Assumes => "assumes",
-            Verb::Comment => "comment",
-            Verb::Source => "source",
-            Verb::Shield => "shield",
-            Verb::ShieldBegin => "shield:begin",
-            Verb::ShieldEnd => "shield:end",
-            Verb::Alias => "alias",
-            Verb::Describe => "describe",
-        }
-    }
-}
-
 /// What kind of entity a definition or reference names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum EntityKind {
