@@ -56,7 +56,7 @@ use gix_object::bstr::{BStr, BString, ByteSlice};
 use gix_object::tree::EntryKind;
 use gix_object::{Find, Kind};
 use gix_odb::Header;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
@@ -239,17 +239,23 @@ impl GitRepository {
         let commit = parse_id(&revision.commit)?;
         let mut buf = Vec::new();
         let tree = self.commit(&revision.spec, commit, &mut buf)?.tree();
-        let dir = tempfile::Builder::new()
-            .prefix("threat-analyzer-git-")
-            .tempdir()
-            .map_err(|error| VcsError::Io { path: std::env::temp_dir(), error })?;
         let mut writer = TreeWriter {
             objects: &self.objects,
-            root: dir.path().to_path_buf(),
+            root: PathBuf::new(),
             skipped: Vec::new(),
             files: 0,
             bytes: 0,
         };
+        // Before anything is written: a tree over the limits leaves no files behind.
+        let (files, bytes) = writer.measure(tree)?;
+        if files > crate::limits::MAX_SNAPSHOT_FILES as u64 || bytes > crate::limits::MAX_SNAPSHOT_BYTES {
+            return Err(over_limits(&revision.spec, files, bytes));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("threat-analyzer-git-")
+            .tempdir()
+            .map_err(|error| VcsError::Io { path: std::env::temp_dir(), error })?;
+        writer.root = dir.path().to_path_buf();
         writer.write_tree(tree)?;
         let TreeWriter { skipped, .. } = writer;
         Ok(Snapshot { dir, revision: revision.clone(), skipped })
@@ -464,18 +470,77 @@ struct TreeWriter<'repo> {
     objects: &'repo gix_odb::Handle,
     root: PathBuf,
     skipped: Vec<(PathBuf, String)>,
-    files: usize,
+    /// Files and bytes written so far.
+    files: u64,
     bytes: u64,
 }
 
+/// The error for a tree over [`crate::limits::MAX_SNAPSHOT_FILES`] or
+/// [`crate::limits::MAX_SNAPSHOT_BYTES`].
+fn over_limits(what: &str, files: u64, bytes: u64) -> VcsError {
+    VcsError::Git(format!(
+        "'{what}' holds {files} files of {bytes} bytes within the size limit, more than threat-analyzer \
+         reads from one revision ({} files, {} bytes)",
+        crate::limits::MAX_SNAPSHOT_FILES,
+        crate::limits::MAX_SNAPSHOT_BYTES
+    ))
+}
+
 impl TreeWriter<'_> {
+    /// How many files, and bytes, `tree` would write at most (every blob within the size
+    /// limit, whatever its name). Each distinct tree is counted once, so a tree that repeats
+    /// a subtree a million times costs what the repository holds, not what it expands to.
+    fn measure(&self, tree: ObjectId) -> Result<(u64, u64), VcsError> {
+        let mut totals: HashMap<ObjectId, (u64, u64)> = HashMap::new();
+        // Trees whose entries were read, waiting for their subtrees' totals.
+        let mut waiting: HashMap<ObjectId, Vec<(EntryKind, ObjectId)>> = HashMap::new();
+        let mut pending = vec![tree];
+        let mut buf = Vec::new();
+        while let Some(&id) = pending.last() {
+            if totals.contains_key(&id) {
+                pending.pop();
+                continue;
+            }
+            let Some(entries) = waiting.remove(&id) else {
+                let entries: Vec<_> =
+                    self.entries(id, None, &mut buf)?.into_iter().map(|(kind, _, oid)| (kind, oid)).collect();
+                pending.extend(
+                    entries
+                        .iter()
+                        .filter(|(kind, oid)| *kind == EntryKind::Tree && !totals.contains_key(oid))
+                        .map(|(_, oid)| *oid),
+                );
+                waiting.insert(id, entries);
+                continue;
+            };
+            pending.pop();
+            let (mut files, mut bytes) = (0u64, 0u64);
+            for (kind, oid) in entries {
+                let (entry_files, entry_bytes) = match kind {
+                    EntryKind::Tree => totals.get(&oid).copied().unwrap_or_default(),
+                    EntryKind::Blob | EntryKind::BlobExecutable => {
+                        match self.blob_size(oid, Path::new("a file"))? {
+                            size if size > crate::limits::MAX_FILE_SIZE => (0, 0),
+                            size => (1, size),
+                        }
+                    }
+                    EntryKind::Link | EntryKind::Commit => (0, 0),
+                };
+                files = files.saturating_add(entry_files);
+                bytes = bytes.saturating_add(entry_bytes);
+            }
+            totals.insert(id, (files, bytes));
+        }
+        Ok(totals.get(&tree).copied().unwrap_or_default())
+    }
+
     fn write_tree(&mut self, tree: ObjectId) -> Result<(), VcsError> {
         // (tree id, its path relative to the root); an explicit stack, as trees nest without
         // bound.
         let mut pending = vec![(tree, PathBuf::new())];
         let mut buf = Vec::new();
         while let Some((tree, dir)) = pending.pop() {
-            let entries = self.entries(tree, &dir, &mut buf)?;
+            let entries = self.entries(tree, Some(&dir), &mut buf)?;
             for (kind, name, id) in entries {
                 let name = name.as_bstr();
                 if let Some(why) = unsafe_name(name) {
@@ -502,15 +567,19 @@ impl TreeWriter<'_> {
         Ok(())
     }
 
-    /// The entries of the tree `id` at `dir`.
+    /// The entries of the tree `id` at `dir` (`None` while measuring: a tree can be at many
+    /// places then).
     fn entries(
         &self,
         id: ObjectId,
-        dir: &Path,
+        dir: Option<&Path>,
         buf: &mut Vec<u8>,
     ) -> Result<Vec<(EntryKind, BString, ObjectId)>, VcsError> {
-        let at =
-            || if dir.as_os_str().is_empty() { "the root".to_string() } else { dir.display().to_string() };
+        let at = || match dir {
+            Some(dir) if dir.as_os_str().is_empty() => "the root".to_string(),
+            Some(dir) => dir.display().to_string(),
+            None => "some path".to_string(),
+        };
         let object = match self.objects.try_find(&id, buf) {
             Ok(Some(object)) if object.kind == Kind::Tree => object,
             Ok(Some(object)) => {
@@ -528,24 +597,18 @@ impl TreeWriter<'_> {
     }
 
     fn write_blob(&mut self, id: ObjectId, rel: PathBuf, buf: &mut Vec<u8>) -> Result<(), VcsError> {
-        // The size from the object's header: a large blob is never inflated.
-        let size = match self.objects.try_header(&id) {
-            Ok(Some(header)) => header.size(),
-            Ok(None) => return Err(VcsError::Git(format!("the blob {id} ({}) is missing", rel.display()))),
-            Err(error) => return Err(VcsError::Git(format!("the blob {id} ({}): {error}", rel.display()))),
-        };
+        let size = self.blob_size(id, &rel)?;
         if size > crate::limits::MAX_FILE_SIZE {
             self.skipped.push((rel, format!("larger than {} bytes", crate::limits::MAX_FILE_SIZE)));
             return Ok(());
         }
+        // `measure` checked the totals; this guards against a repository changing meanwhile.
         self.files += 1;
         self.bytes += size;
-        if self.files > crate::limits::MAX_SNAPSHOT_FILES || self.bytes > crate::limits::MAX_SNAPSHOT_BYTES {
-            return Err(VcsError::Git(format!(
-                "the tree holds more than {} files or {} bytes (threat-analyzer's limit for a revision)",
-                crate::limits::MAX_SNAPSHOT_FILES,
-                crate::limits::MAX_SNAPSHOT_BYTES
-            )));
+        if self.files > crate::limits::MAX_SNAPSHOT_FILES as u64
+            || self.bytes > crate::limits::MAX_SNAPSHOT_BYTES
+        {
+            return Err(over_limits(&rel.display().to_string(), self.files, self.bytes));
         }
         let data = match self.objects.try_find(&id, buf) {
             Ok(Some(object)) if object.kind == Kind::Blob => object.data,
@@ -562,6 +625,15 @@ impl TreeWriter<'_> {
         match written {
             Ok(()) => Ok(()),
             Err(error) => self.skip_or_fail(rel, error),
+        }
+    }
+
+    /// The size of the blob `id` from its object header: a large blob is never inflated.
+    fn blob_size(&self, id: ObjectId, rel: &Path) -> Result<u64, VcsError> {
+        match self.objects.try_header(&id) {
+            Ok(Some(header)) => Ok(header.size()),
+            Ok(None) => Err(VcsError::Git(format!("the blob {id} ({}) is missing", rel.display()))),
+            Err(error) => Err(VcsError::Git(format!("the blob {id} ({}): {error}", rel.display()))),
         }
     }
 
