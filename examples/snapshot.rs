@@ -1,5 +1,6 @@
 //! Times `vcs::GitRepository::snapshot`: writes a revision's files into a temporary directory
-//! and prints how many and how long it took (benches/README.md, *Git snapshots*).
+//! and prints how many and how long it took (benches/README.md, *Git snapshots*; the repository
+//! comes from benches/git_repo.sh).
 //!
 //! `cargo run --release --example snapshot -- REPOSITORY [REV]` (REV defaults to `HEAD~1`).
 

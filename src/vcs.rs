@@ -80,7 +80,8 @@ pub struct Revision {
     pub spec: String,
     /// The commit's full hexadecimal id.
     pub commit: String,
-    /// The first line of the commit message.
+    /// The first line of the commit message (repository text, lossily UTF-8: show it through
+    /// [`crate::text::for_terminal`] or [`crate::text::for_machine`]).
     pub summary: String,
 }
 
@@ -125,7 +126,7 @@ impl fmt::Display for VcsError {
                  (`fetch-depth: 0` for actions/checkout, or `git fetch --unshallow`)"
             ),
             VcsError::Git(message) => write!(f, "reading the git repository failed: {message}"),
-            VcsError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            VcsError::Io { path, error } => write!(f, "{}: {error}", shown(path)),
         }
     }
 }
@@ -169,8 +170,10 @@ impl GitRepository {
             Some(common) => gix_ref::file::Store::for_linked_worktree(git_dir, common, HASH),
             None => gix_ref::file::Store::at(git_dir, HASH),
         };
-        let objects = gix_odb::at(shared.join("objects"), HASH)
+        let mut objects = gix_odb::at(shared.join("objects"), HASH)
             .map_err(|error| VcsError::Git(format!("{}: {error}", shared.join("objects").display())))?;
+        // Deltas in a pack share bases: keep the last few inflated (a fixed 64 entries).
+        objects.set_pack_cache(|| Box::new(gix_pack::cache::lru::StaticLinkedList::<64>::default()));
         let shallow = read_shallow(&shared.join("shallow"))?;
         Ok(GitRepository { refs, objects, shallow, workdir })
     }
@@ -186,7 +189,7 @@ impl GitRepository {
         let split = spec.find(['~', '^']).unwrap_or(spec.len());
         let (name, mut steps) = spec.split_at(split);
         let name = if name == "@" { "HEAD" } else { name };
-        let mut commit = match self.find_name(name)? {
+        let mut commit = match self.find_name(name, spec)? {
             Some(id) => self.peel_to_commit(spec, id)?,
             None => return Err(unknown()),
         };
@@ -266,13 +269,13 @@ impl GitRepository {
         let origin_head = self.refs.try_find("refs/remotes/origin/HEAD").ok().flatten();
         if let Some(gix_ref::Target::Symbolic(target)) = origin_head.map(|reference| reference.target) {
             let name = target.as_bstr().to_str_lossy().into_owned();
-            if self.find_name(&name).ok().flatten().is_some() {
+            if self.find_name(&name, &name).ok().flatten().is_some() {
                 return Some(name.strip_prefix("refs/remotes/").unwrap_or(&name).to_string());
             }
         }
         DEFAULT_BRANCHES
             .iter()
-            .find(|name| self.find_name(name).ok().flatten().is_some())
+            .find(|name| self.find_name(name, name).ok().flatten().is_some())
             .map(|name| name.to_string())
     }
 
@@ -280,8 +283,9 @@ impl GitRepository {
         !self.shallow.is_empty()
     }
 
-    /// The object a ref name or (abbreviated) object id names, if it names one.
-    fn find_name(&self, name: &str) -> Result<Option<ObjectId>, VcsError> {
+    /// The object a ref name or (abbreviated) object id names, if it names one (`spec`, the
+    /// whole revision spec, is for errors).
+    fn find_name(&self, name: &str, spec: &str) -> Result<Option<ObjectId>, VcsError> {
         if let Some(id) = self.find_ref(name)? {
             return Ok(Some(id));
         }
@@ -300,7 +304,7 @@ impl GitRepository {
                 Err(VcsError::Git(format!("the abbreviated id '{name}' names more than one object")))
             }
             // An id from elsewhere (a pull request's base commit) that a shallow clone lacks.
-            None if self.is_shallow() => Err(VcsError::ShallowHistory { spec: name.to_string() }),
+            None if self.is_shallow() => Err(VcsError::ShallowHistory { spec: spec.to_string() }),
             None => Ok(None),
         }
     }
@@ -577,7 +581,7 @@ impl TreeWriter<'_> {
     ) -> Result<Vec<(EntryKind, BString, ObjectId)>, VcsError> {
         let at = || match dir {
             Some(dir) if dir.as_os_str().is_empty() => "the root".to_string(),
-            Some(dir) => dir.display().to_string(),
+            Some(dir) => shown(dir),
             None => "some path".to_string(),
         };
         let object = match self.objects.try_find(&id, buf) {
@@ -608,12 +612,12 @@ impl TreeWriter<'_> {
         if self.files > crate::limits::MAX_SNAPSHOT_FILES as u64
             || self.bytes > crate::limits::MAX_SNAPSHOT_BYTES
         {
-            return Err(over_limits(&rel.display().to_string(), self.files, self.bytes));
+            return Err(over_limits(&shown(&rel), self.files, self.bytes));
         }
         let data = match self.objects.try_find(&id, buf) {
             Ok(Some(object)) if object.kind == Kind::Blob => object.data,
-            Ok(_) => return Err(VcsError::Git(format!("the blob {id} ({}) is missing", rel.display()))),
-            Err(error) => return Err(VcsError::Git(format!("the blob {id} ({}): {error}", rel.display()))),
+            Ok(_) => return Err(VcsError::Git(format!("the blob {id} ({}) is missing", shown(&rel)))),
+            Err(error) => return Err(VcsError::Git(format!("the blob {id} ({}): {error}", shown(&rel)))),
         };
         let path = self.root.join(&rel);
         // `create_new` never opens an existing file (nor follows a link: none are created).
@@ -632,8 +636,8 @@ impl TreeWriter<'_> {
     fn blob_size(&self, id: ObjectId, rel: &Path) -> Result<u64, VcsError> {
         match self.objects.try_header(&id) {
             Ok(Some(header)) => Ok(header.size()),
-            Ok(None) => Err(VcsError::Git(format!("the blob {id} ({}) is missing", rel.display()))),
-            Err(error) => Err(VcsError::Git(format!("the blob {id} ({}): {error}", rel.display()))),
+            Ok(None) => Err(VcsError::Git(format!("the blob {id} ({}) is missing", shown(rel)))),
+            Err(error) => Err(VcsError::Git(format!("the blob {id} ({}): {error}", shown(rel)))),
         }
     }
 
@@ -652,6 +656,12 @@ impl TreeWriter<'_> {
             _ => Err(VcsError::Io { path: self.root.join(rel), error }),
         }
     }
+}
+
+/// A path inside the snapshot for an error message: tree entry names are repository text, and
+/// reach a terminal only through [`crate::text::for_terminal`].
+fn shown(path: &Path) -> String {
+    crate::text::for_terminal(&path.display().to_string()).into_owned()
 }
 
 /// A tree entry's name as a path component (any bytes on Unix; UTF-8 elsewhere).
@@ -679,7 +689,9 @@ impl Snapshot {
     }
 
     /// Tree entries not written, relative to [`Snapshot::root`], with why (symbolic link,
-    /// submodule, too large, unsafe name).
+    /// submodule, too large, unsafe name), in tree order. The paths are repository text (an
+    /// unsafe name with `/`, `\\` or NUL replaced by `_`): show them through [`crate::text`]'s
+    /// rule.
     pub fn skipped(&self) -> &[(PathBuf, String)] {
         &self.skipped
     }

@@ -52,7 +52,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("render", &["analysis", "model", "syntax", "diagnostic", "file_id", "text", "limits"]),
     ("paths", &[]),
     ("read", &["limits"]),
-    ("vcs", &["limits"]),
+    ("vcs", &["text", "limits"]),
     ("ignore_files", &["read", "limits"]),
     ("cache", &["read", "model", "syntax", "text", "limits"]),
     (

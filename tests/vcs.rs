@@ -266,7 +266,10 @@ fn a_shallow_clone_says_which_history_to_fetch() {
     let head = repo.resolve("HEAD").unwrap();
     assert_eq!(head.commit, second);
     assert_eq!(files(repo.snapshot(&head).unwrap().root()), owned(&[("app.py", "# two\n")]));
-    for spec in ["HEAD~1", "HEAD^", first.as_str(), &first[..10]] {
+    let parent_of_missing = format!("{}~1", &first[..10]);
+    for spec in
+        ["HEAD~1", "HEAD^", first.as_str(), &first[..10], &parent_of_missing, &format!("{}~1", &second[..10])]
+    {
         let error = repo.resolve(spec).unwrap_err();
         assert!(matches!(&error, VcsError::ShallowHistory { spec: s } if s == spec), "{spec}: {error:?}");
         let message = error.to_string();
