@@ -15,7 +15,9 @@
 //! configuration is read (none changes how refs and objects are found; repositories with
 //! SHA-256 object ids are not supported), no environment variable (`GIT_DIR` and friends), and
 //! never the `git` program: gitoxide's `gix` front end is not used because opening a repository
-//! with it can ask `git` where its installation keeps its configuration.
+//! with it can ask `git` where its installation keeps its configuration. A [`GitRepository`]
+//! is not `Send` (gitoxide's handles are single-threaded without its `parallel` feature): open
+//! it on the thread that uses it (`tokio::task::spawn_blocking` in the language server).
 //!
 //! # Revisions
 //!
@@ -34,7 +36,8 @@
 //! exists. With none of them the base is `HEAD` itself, except in a shallow clone (CI's usual
 //! checkout of a pull request), where a missing default branch more likely means history that
 //! was not fetched, so that is [`VcsError::ShallowHistory`] rather than a comparison with
-//! nothing.
+//! nothing. The returned [`Revision::spec`] is `BRANCH...HEAD` (`origin/main...HEAD`), or
+//! `HEAD`.
 //!
 //! # Snapshots
 //!
@@ -45,11 +48,13 @@
 //! directories. Every other entry is left out and listed in [`Snapshot::skipped`] with why:
 //! symbolic links (never created, so nothing can point outside), submodules, names that could
 //! escape or confuse the directory (`.`, `..`, empty, holding `/`, `\` or NUL, `.git` in any
-//! case), names the file system cannot hold, and files over
-//! [`crate::limits::MAX_FILE_SIZE`] (their size is read from the object header, so they are
-//! never inflated). A tree with more than [`crate::limits::MAX_SNAPSHOT_FILES`] files or
-//! [`crate::limits::MAX_SNAPSHOT_BYTES`] bytes (a small repository can repeat one subtree
-//! millions of times) is an error, not a full disk.
+//! case and as Windows and macOS read it: `.git.`, `git~1`), names the file system cannot hold
+//! (too long, or a second entry of the same name in a crafted tree: the first is written), and
+//! files over [`crate::limits::MAX_FILE_SIZE`] (their size is read from the object header, so
+//! they are never inflated). A tree with more than [`crate::limits::MAX_SNAPSHOT_FILES`] files
+//! or [`crate::limits::MAX_SNAPSHOT_BYTES`] bytes (a small repository can repeat one subtree
+//! millions of times) is refused before anything is written: it is measured first, each
+//! distinct tree once.
 
 use gix_hash::ObjectId;
 use gix_object::bstr::{BStr, BString, ByteSlice};
@@ -717,4 +722,49 @@ fn unsafe_name(name: &BStr) -> Option<&'static str> {
 /// `name` for messages (invalid UTF-8 replaced).
 fn lossy_path(name: &BStr) -> PathBuf {
     PathBuf::from(name.to_str_lossy().replace(['/', '\\', '\0'], "_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_names_are_refused_and_ordinary_ones_kept() {
+        for name in
+            ["", ".", "..", "a/b", "a\\b", "a\0b", ".git", ".GIT", ".Git.", ".git ", ".git. .", "GIT~1"]
+        {
+            assert!(unsafe_name(name.into()).is_some(), "{name:?}");
+        }
+        for name in ["...", ".gitignore", ".github", "git", ".git~1", "x.git", ".guardlink", "a b", "ü.py"] {
+            assert_eq!(unsafe_name(name.into()), None, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn revision_steps_parse_as_git_reads_them() {
+        let steps = |mut text: &str| {
+            let mut out = Vec::new();
+            while !text.is_empty() {
+                let Some((step, rest)) = parse_step(text) else {
+                    out.push("invalid".to_string());
+                    break;
+                };
+                out.push(match step {
+                    Step::Ancestor(n) => format!("~{n}"),
+                    Step::Parent(n) => format!("^{n}"),
+                    Step::Peel => "peel".to_string(),
+                });
+                text = rest;
+            }
+            out.join(" ")
+        };
+        assert_eq!(steps("~"), "~1");
+        assert_eq!(steps("~3^2"), "~3 ^2");
+        assert_eq!(steps("^^"), "^1 ^1");
+        assert_eq!(steps("^0~12^{commit}^{}"), "^0 ~12 peel peel");
+        // `^{tree}` is not a commit: the rest does not parse, so `resolve` refuses the spec.
+        assert_eq!(steps("^{tree}"), "^1 invalid");
+        assert_eq!(steps("~99999999999999999999999"), "invalid");
+        assert_eq!(steps("x"), "invalid");
+    }
 }

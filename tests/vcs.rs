@@ -215,7 +215,7 @@ fn merge_commits_have_numbered_parents() {
     assert_eq!(repo.resolve("HEAD~2").unwrap().commit, base);
     assert_eq!(repo.resolve("HEAD^0").unwrap().summary, "merge feature");
     assert_eq!(repo.resolve("HEAD^{commit}").unwrap().summary, "merge feature");
-    for spec in ["HEAD^3", "HEAD~3", "HEAD^x", "HEAD@{1}", "HEAD..main"] {
+    for spec in ["HEAD^3", "HEAD~3", "HEAD^x", "HEAD^{tree}", "HEAD@{1}", "HEAD..main", ":/merge"] {
         assert!(matches!(repo.resolve(spec), Err(VcsError::UnknownRevision { .. })), "{spec}");
     }
     let merged = snapshot_of(&repo, "HEAD");
