@@ -69,7 +69,36 @@ fn the_binary_imports_no_process_or_network_function() {
     if !tool("nm") {
         return;
     }
-    let out = Command::new("nm").args(["-D", "--undefined-only"]).arg(cli::bin()).output().unwrap();
+    assert_imports_no_forbidden_function(Path::new(&cli::bin()));
+}
+
+/// Reading git (`vcs`, gitoxide's plumbing crates) starts no program either. It is checked on
+/// the example that drives it (examples/snapshot.rs, built by `cargo test --all-targets`) until
+/// a command links it into the binary: gitoxide's `gix` front end would import `execvp`,
+/// `fork` and `posix_spawnp` (it can ask `git` where its configuration is).
+#[test]
+fn reading_git_imports_no_process_or_network_function() {
+    if !tool("nm") {
+        return;
+    }
+    // target/debug/deps/<this test> -> target/debug/examples/snapshot
+    let exe = std::env::current_exe().unwrap();
+    let example = exe.parent().unwrap().parent().unwrap().join("examples").join("snapshot");
+    if !example.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is built by `cargo test --all-targets`",
+            example.display()
+        );
+        eprintln!("skipping: {} is not built (cargo test --all-targets builds it)", example.display());
+        return;
+    }
+    assert_imports_no_forbidden_function(&example);
+}
+
+/// `binary`'s dynamic imports (`nm -D --undefined-only`) hold none of [`FORBIDDEN`].
+fn assert_imports_no_forbidden_function(binary: &Path) {
+    let out = Command::new("nm").args(["-D", "--undefined-only"]).arg(binary).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let imported: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -79,7 +108,7 @@ fn the_binary_imports_no_process_or_network_function() {
     // The listing is real: the binary imports the file functions it does use.
     assert!(imported.iter().any(|s| s == "open64" || s == "open"), "{imported:?}");
     let found: Vec<&String> = imported.iter().filter(|s| FORBIDDEN.contains(&s.as_str())).collect();
-    assert!(found.is_empty(), "the binary imports {found:?}");
+    assert!(found.is_empty(), "{} imports {found:?}", binary.display());
 }
 
 /// A project whose configuration and annotations are full of commands and URLs, the URLs
