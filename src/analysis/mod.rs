@@ -10,8 +10,10 @@
 //! types.
 
 mod anchors;
+pub mod baseline;
 pub mod coverage;
 mod diagnostics;
+pub mod fingerprint;
 pub mod ide;
 pub mod relations;
 mod severity;
