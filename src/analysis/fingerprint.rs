@@ -7,21 +7,30 @@
 //! file, moved lines and re-indentation keep the fingerprint.
 //!
 //! The rule: the first 16 hex digits of SHA-256 over the code (`unmitigated-exposure`), a NUL
-//! byte, the primary location's whole source line with all whitespace removed, a NUL byte, and
-//! the part of that line the diagnostic points at, also without whitespace; followed by `:N`,
-//! where N counts the findings with the same hash in the same file (1 for the first, in
-//! [`sorted`] order), as GitHub's own fingerprinting does.
+//! byte, the finding's line from where its annotation starts to the end of the line, with all
+//! whitespace removed, a NUL byte, and the part of that line the diagnostic points at, also
+//! without whitespace; followed by `:N`, where N counts the findings with the same hash in the
+//! same file (1 for the first, in [`sorted`] order), as GitHub's own fingerprinting does.
 //!
-//! The pointed-at part tells apart two findings of one code on one line: `@mitigates #a against
-//! #b` with `#a` dangling and, later, `#b` too. With the line alone both would hash alike and
-//! the counters would follow their order on the line, so `#b`'s finding would take the `:1`
-//! that `#a`'s had, and a baseline would call the old finding new and the new one old. The path
-//! is not part of the fingerprint: a renamed file keeps its findings (baselines use the path
-//! only to choose between equal fingerprints).
+//! - The finding's line is the primary location's, except for a finding about an annotation of
+//!   a `.gal` sidecar shown at the code its `@source` anchors to: that one's is the sidecar line
+//!   the annotation is written on, so editing the anchored code does not make it new.
+//! - Its annotation is the one whose range holds the diagnostic's start, when it starts on that
+//!   line; otherwise (a continuation line, a malformed annotation, a conflict marker) the text
+//!   is taken from where the diagnostic starts. So the code before a trailing comment is not
+//!   part of it: renaming `s` in `def q(s):  # @exposes App to #sqli` keeps the finding.
+//! - The pointed-at part tells apart two findings of one code on one line: `@mitigates App
+//!   against #b using #a` with `#a` dangling and, later, `#b` too. With the line alone both
+//!   would hash alike and the counters would follow their order on the line, so `#b`'s finding
+//!   would take the `:1` that `#a`'s had, and a baseline would call the old finding new and the
+//!   new one old.
+//! - The path is not part of it: a renamed file keeps its findings (baselines use the path only
+//!   to choose between equal fingerprints).
 
 use crate::diagnostic::{Diagnostic, sorted};
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
+use crate::text::TextRange;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -40,10 +49,11 @@ pub fn fingerprints<'d>(
     diagnostics: &'d [Diagnostic],
 ) -> Vec<(&'d Diagnostic, String)> {
     let mut counts: HashMap<(&FileId, String), usize> = HashMap::new();
+    let mut annotations = AnnotationRanges::default();
     sorted(diagnostics)
         .into_iter()
         .map(|d| {
-            let hash = line_hash(index, d);
+            let hash = line_hash(index, &mut annotations, d);
             let n = counts.entry((&d.file, hash.clone())).or_insert(0);
             *n += 1;
             let fingerprint = format!("{hash}:{n}");
@@ -53,12 +63,22 @@ pub fn fingerprints<'d>(
 }
 
 /// The hash part of the rule (see the module docs).
-fn line_hash(index: &ProjectIndex, d: &Diagnostic) -> String {
-    let (line, pointed) = match line_text(index, d.file.as_str(), d.range.start()) {
+fn line_hash<'i>(
+    index: &'i ProjectIndex,
+    annotations: &mut AnnotationRanges<'i>,
+    d: &'i Diagnostic,
+) -> String {
+    let (file, range) = match &d.sidecar {
+        Some(sidecar) => (&sidecar.file, sidecar.range),
+        None => (&d.file, d.range),
+    };
+    let (line, pointed) = match line_text(index, file.as_str(), range.start()) {
         Some((line, line_start)) => {
-            let start = d.range.start() - line_start;
-            let end = d.range.end().clamp(d.range.start(), line_start + line.len()) - line_start;
-            (line, line.get(start..end).unwrap_or(""))
+            let from = annotations.start_holding(index, file, range.start()).filter(|&at| at >= line_start);
+            let from = from.unwrap_or(range.start()) - line_start;
+            let start = range.start() - line_start;
+            let end = range.end().clamp(range.start(), line_start + line.len()) - line_start;
+            (line.get(from..).unwrap_or(""), line.get(start..end).unwrap_or(""))
         }
         None => ("", ""),
     };
@@ -71,6 +91,28 @@ fn line_hash(index: &ProjectIndex, d: &Diagnostic) -> String {
     hasher.update(without_whitespace(pointed).as_bytes());
     let digest = hasher.finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Each file's annotation ranges, sorted by start: built once per file for a run's fingerprints.
+#[derive(Default)]
+struct AnnotationRanges<'i>(HashMap<&'i str, Vec<TextRange>>);
+
+impl<'i> AnnotationRanges<'i> {
+    /// Where the annotation holding `offset` starts (its `@`), if one does.
+    fn start_holding(&mut self, index: &'i ProjectIndex, file: &'i FileId, offset: usize) -> Option<usize> {
+        let ranges = self.0.entry(file.as_str()).or_insert_with(|| {
+            let mut ranges: Vec<TextRange> = index
+                .file(file.as_str())
+                .map(|facts| facts.parsed.annotations.iter().map(|a| a.range).collect())
+                .unwrap_or_default();
+            ranges.sort_by_key(|r| (r.start(), r.end()));
+            ranges
+        });
+        // The last one starting at or before `offset`, if it reaches it.
+        let after = ranges.partition_point(|r| r.start() <= offset);
+        let holding = ranges[..after].last()?;
+        (offset < holding.end().max(holding.start() + 1)).then_some(holding.start())
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +201,26 @@ mod tests {
         assert_eq!(exposes("a.py", old), exposes("b.py", moved));
         assert_ne!(exposes("a.py", old), exposes("c.py", changed));
         assert_ne!(fp("a.py", old), exposes("a.py", old), "the code is part of it");
+    }
+
+    /// Code before a trailing annotation is not part of the finding's identity.
+    #[test]
+    fn code_before_the_annotation_on_its_line_does_not_count() {
+        let old = "def q(s):  # @exposes App to #x\n";
+        let new = "def query(self, s):    # @exposes App to #x\n";
+        let other = "def q(s):  # @exposes Api to #x\n";
+        let index = index(&[("a.py", old), ("b.py", new), ("c.py", other)]);
+        let fp = |file: &str, text: &str, needle: &str| {
+            let d = dangling(file, text, needle);
+            fingerprints(&index, std::slice::from_ref(&d))[0].1.clone()
+        };
+        assert_eq!(fp("a.py", old, "#x"), fp("b.py", new, "#x"));
+        assert_ne!(fp("a.py", old, "#x"), fp("c.py", other, "#x"), "the annotation itself counts");
+        // Outside any annotation the line is taken from the diagnostic's start.
+        let plain = "<<<<<<< HEAD\n";
+        let index = self::index(&[("d.py", plain)]);
+        let d = dangling("d.py", plain, "<<<<<<<");
+        assert_eq!(fingerprints(&index, std::slice::from_ref(&d)).len(), 1);
     }
 
     #[test]

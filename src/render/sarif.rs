@@ -12,10 +12,11 @@
 //! rule-level score use it first. `confirmed-finding` keeps a rule-level 9.0.
 //!
 //! Fingerprint: `partialFingerprints.primaryLocationLineHash` is the finding's fingerprint by the
-//! one rule in [`crate::analysis::fingerprint`] (a hash of the code, the primary line without
-//! whitespace and the part of it pointed at, then `:N` counting repeats in the file, as GitHub's
-//! own fingerprinting does), which baselines use too. It survives the line moving, edits
-//! elsewhere and re-indentation, and changes when the annotation itself changes.
+//! one rule in [`crate::analysis::fingerprint`] (a hash of the code, the finding's line from
+//! where its annotation starts, without whitespace, and the part of it pointed at, then `:N`
+//! counting repeats in the file, as GitHub's own fingerprinting does), which baselines use too.
+//! It survives the line moving, edits elsewhere (code before a trailing annotation included) and
+//! re-indentation, and changes when the annotation itself changes.
 //!
 //! Baseline (`check --baseline`): each result carries `baselineState` (`new` or `unchanged`),
 //! and the run's `properties.baseline` counts `new`, `unchanged` and `absent` (fixed since the
