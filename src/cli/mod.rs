@@ -462,17 +462,21 @@ pub(crate) struct WalkFilter<'a> {
 }
 
 impl WalkFilter<'_> {
-    /// Scans `paths` with these options; on failure prints the error and returns the exit
-    /// status to use.
-    pub(crate) fn scan(&self, paths: &[PathBuf], cache: CacheArgs) -> Result<walk::Scan, i32> {
-        let options = WalkOptions {
+    /// The walk options these stand for, with the index cache in `cache_dir`.
+    pub(crate) fn options(&self, cache_dir: Option<PathBuf>) -> WalkOptions {
+        WalkOptions {
             max_file_size: self.max_file_size,
             include: self.include.to_vec(),
             exclude: self.exclude.to_vec(),
-            cache_dir: cache.dir(),
+            cache_dir,
             ..WalkOptions::default()
-        };
-        walk::scan(paths, &options).map_err(|err| {
+        }
+    }
+
+    /// Scans `paths` with these options; on failure prints the error and returns the exit
+    /// status to use.
+    pub(crate) fn scan(&self, paths: &[PathBuf], cache: CacheArgs) -> Result<walk::Scan, i32> {
+        walk::scan(paths, &self.options(cache.dir())).map_err(|err| {
             say!("threat-analyzer: error: {err}");
             EXIT_ERROR
         })
@@ -482,12 +486,9 @@ impl WalkFilter<'_> {
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
     // A baseline that cannot be used fails the run before any work.
-    let baseline = match args.baseline.as_deref().map(baseline::load).transpose() {
+    let baseline = match args.baseline.as_deref().map(|value| baseline::load(value, args)).transpose() {
         Ok(baseline) => baseline,
-        Err(message) => {
-            say!("threat-analyzer: error: {message}");
-            return EXIT_ERROR;
-        }
+        Err(status) => return status,
     };
     let filter =
         WalkFilter { max_file_size: args.max_file_size, include: &args.include, exclude: &args.exclude };
@@ -503,13 +504,7 @@ pub fn check(args: &CheckArgs) -> i32 {
     if let Err(status) = report_unread(&scan, args.verbose) {
         return status;
     }
-    let mut overrides = LevelOverrides::default();
-    for spec in &args.severity {
-        // Already validated by clap's value parser.
-        let _ = overrides.set(spec);
-    }
-    let analysis = args.coverage.analysis(&scan.index);
-    let diagnostics = overrides.apply(analysis.diagnostics(&scan.index));
+    let (analysis, diagnostics) = check_findings(args, &scan);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
 
     let entries = (baseline.is_some() || args.write_baseline.is_some())
@@ -525,7 +520,7 @@ pub fn check(args: &CheckArgs) -> i32 {
             say!("threat-analyzer: error: {message}");
             return EXIT_ERROR;
         }
-        say!("threat-analyzer: wrote a baseline of {} to {}", findings(entries.len()), path.display());
+        say!("threat-analyzer: wrote a baseline of {} to {}", count_findings(entries.len()), path.display());
     }
     let comparison = baseline.zip(entries.as_ref()).map(|(old, new)| analysis::baseline::compare(new, &old));
     let comparison = comparison.as_ref();
@@ -606,8 +601,20 @@ pub fn check(args: &CheckArgs) -> i32 {
     status
 }
 
+/// The analysis of a scan and the diagnostics `check` reports from it (`--severity` applied).
+fn check_findings(args: &CheckArgs, scan: &walk::Scan) -> (analysis::Analysis, Vec<Diagnostic>) {
+    let mut overrides = LevelOverrides::default();
+    for spec in &args.severity {
+        // Already validated by clap's value parser.
+        let _ = overrides.set(spec);
+    }
+    let analysis = args.coverage.analysis(&scan.index);
+    let diagnostics = overrides.apply(analysis.diagnostics(&scan.index));
+    (analysis, diagnostics)
+}
+
 /// `1 finding`, `3 findings`.
-fn findings(n: usize) -> String {
+fn count_findings(n: usize) -> String {
     if n == 1 { "1 finding".to_string() } else { format!("{n} findings") }
 }
 

@@ -1,6 +1,7 @@
 //! `check --write-baseline FILE` and `check --baseline FILE|REF`: which findings are new, what
 //! counts toward `--fail-on`, how matching survives edits, and the refusals (exit 2).
 
+use crate::git::GitRepo;
 use crate::support;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -279,4 +280,80 @@ fn writing_and_comparing_at_once_compares_with_the_old_one() {
     assert_eq!(r.code, 1, "the old baseline decides: {r:?}");
     let r = run(dir.path(), &["check", "--baseline", "next.json"]);
     assert_eq!(r.code, 0, "the new one holds the new finding: {r:?}");
+}
+
+/// A repository whose `main` holds [`project`]'s files, committed.
+fn repository() -> GitRepo {
+    let repo = GitRepo::new();
+    repo.commit("first", &[("threats.py", THREATS), ("app.py", APP)]);
+    repo
+}
+
+#[test]
+fn a_git_revision_is_a_baseline_computed_by_the_same_code() {
+    let repo = repository();
+    let dir = repo.path();
+    for spec in ["HEAD", "main"] {
+        let r = run(dir, &["check", "--format", "json", "--baseline", spec]);
+        assert_eq!((r.code, counts(&r)), (0, (0, 3, 0)), "{spec}: {r:?}");
+        assert!(r.stderr.contains(&format!("baseline: the findings of {spec} (commit ")), "{r:?}");
+    }
+    // A new finding in the working tree, a line moved: only the new one counts.
+    write(dir, "app.py", format!("import os\n{APP}# @exposes App to #xss\n"));
+    let r = run(dir, &["check", "--format", "json", "--baseline", "HEAD"]);
+    assert_eq!((r.code, counts(&r)), (1, (1, 2, 1)), "{r:?}");
+    // The same answer as the file written at that revision.
+    let second = repo.commit("second", &[("app.py", &format!("import os\n{APP}# @exposes App to #xss\n"))]);
+    repo.checkout("main~1");
+    let written = run(dir, &["check", "--write-baseline", "../first.json", "--allow-outside-output"]);
+    assert_eq!(written.code, 0, "{written:?}");
+    repo.checkout(&second);
+    let from_file = run(dir, &["check", "--format", "json", "--baseline", "../first.json"]);
+    let from_ref = run(dir, &["check", "--format", "json", "--baseline", "HEAD~1"]);
+    assert_eq!(from_file.code, 1, "{from_file:?}");
+    assert_eq!(from_file.stdout, from_ref.stdout);
+}
+
+#[test]
+fn a_revision_is_scanned_at_the_same_paths_from_a_subdirectory() {
+    let repo = GitRepo::new();
+    repo.commit(
+        "first",
+        &[("svc/threats.py", THREATS), ("svc/app.py", APP), ("other/x.py", "# @exposes X to #nope\n")],
+    );
+    write(repo.path(), "svc/app.py", format!("{APP}# @exposes App to #xss\n"));
+    let svc = repo.path().join("svc");
+    let r = run(&svc, &["check", "--format", "json", "--baseline", "HEAD"]);
+    assert_eq!((r.code, counts(&r)), (1, (1, 2, 1)), "other/ is not part of either side: {r:?}");
+    let fixed = &r.json()["baseline"]["fixed_findings"][0];
+    assert_eq!(fixed["path"], "threats.py", "paths relative to the same base as the working tree's");
+    // From the repository root, naming the directory.
+    let r = run(repo.path(), &["check", "svc", "--format", "json", "--baseline", "HEAD"]);
+    assert_eq!((r.code, counts(&r)), (1, (1, 2, 1)), "{r:?}");
+    assert_eq!(r.json()["baseline"]["fixed_findings"][0]["path"], "svc/threats.py");
+    // A directory the revision does not have: everything in it is new.
+    write(repo.path(), "new/app.py", APP);
+    let r = run(repo.path(), &["check", "new", "--format", "json", "--baseline", "HEAD"]);
+    assert_eq!((r.code, counts(&r)), (1, (1, 0, 0)), "{r:?}");
+}
+
+#[test]
+fn neither_a_file_nor_a_revision_exits_2() {
+    let repo = repository();
+    let r = run(repo.path(), &["check", "--baseline", "no-such-branch"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "--baseline no-such-branch: no such file, and not a git revision (unknown git revision"
+        ),
+        "{r:?}"
+    );
+    assert!(r.stdout.is_empty(), "{r:?}");
+    let dir = project();
+    let r = run(dir.path(), &["check", "--baseline", "main"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("--baseline main: no such file, and not a git revision (not a git repository"),
+        "{r:?}"
+    );
 }

@@ -5,6 +5,9 @@
 #[path = "../support/cli.rs"]
 mod support;
 
+#[path = "../support/git.rs"]
+mod git;
+
 mod baseline;
 mod dfd;
 mod examples;
