@@ -1,6 +1,6 @@
-//! Command line: argument parsing (clap derive), the `check` command, and the `dfd`, `report`,
-//! `export` and `status` commands (in their own files); with no command, `lsp` or `--stdio` it hands
-//! over to the language server.
+//! Command line: argument parsing (clap derive), the `check` command (its `--baseline` source in
+//! `baseline`), and the `dfd`, `report`, `export` and `status` commands (in their own files); with
+//! no command, `lsp` or `--stdio` it hands over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
 //! or format anything itself (that is `analysis` and `render`), or write to standard error
@@ -8,7 +8,9 @@
 //! configuration text, which must not reach a terminal or a CI log raw).
 //!
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
-//! I/O errors and internal errors. Messages for status 2 name the path involved.
+//! I/O errors and internal errors. Messages for status 2 name the path involved. With
+//! `--baseline`, only the diagnostics the baseline does not hold count; `--write-baseline` alone
+//! exits 0 once the file is written.
 
 // `eprintln!` would bypass the cleaning of `say!`.
 #![deny(clippy::print_stderr)]
