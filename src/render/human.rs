@@ -386,6 +386,41 @@ mod tests {
     }
 
     #[test]
+    fn baselined_findings_are_one_line_each_after_the_new_ones() {
+        use crate::analysis::baseline::{Comparison, Entry, State};
+        let (index, diagnostics) = sample();
+        let summary = summary(&index, &diagnostics);
+        let fixed = Entry {
+            fingerprint: "f:1".into(),
+            code: "dangling-reference".into(),
+            path: "gone.py".into(),
+            line: 7,
+            message: "`#x` is not defined".into(),
+        };
+        // In sorted order: the prose-like line, the unused definition, the exposure.
+        let comparison =
+            Comparison { states: vec![State::Unchanged, State::New, State::Unchanged], fixed: vec![fixed] };
+        let out = render_compared(&index, &diagnostics, &summary, false, DEFAULT_COLUMNS, Some(&comparison));
+        expect![[r#"
+            docs/notes.py:1:22: note[unused-definition]: threat `#xss` is never referenced
+              |
+            1 | # Ünïcødé 😀 @exposes Café to #xss
+              |                       ^^^^
+
+            In the baseline (2):
+            docs/notes.py:1:13: warning[prose-like-annotation]: reads as prose
+            src/app.py:3:14: error[unmitigated-exposure]: App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it
+
+            Fixed since the baseline (1):
+            gone.py:7: dangling-reference: `#x` is not defined
+
+            1 error, 1 warning, 1 note in 14 files (120 annotations)
+            1 new, 2 in baseline, 1 fixed since baseline
+        "#]]
+        .assert_eq(&out);
+    }
+
+    #[test]
     fn caret_sits_under_the_range_with_wide_chars_and_tabs() {
         // The emoji is two columns wide; "Café" starts 21 characters but 22 columns in.
         let (shown, indent, carets) =
