@@ -357,3 +357,16 @@ fn neither_a_file_nor_a_revision_exits_2() {
         "{r:?}"
     );
 }
+
+#[test]
+fn a_revision_cut_off_by_a_shallow_clone_says_which_fetch_depth_is_needed() {
+    let repo = repository();
+    repo.commit("second", &[("app.py", &format!("{APP}# @exposes App to #xss\n"))]);
+    let clone = repo.shallow_clone(1);
+    let r = run(&clone, &["check", "--baseline", "HEAD~1"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--baseline HEAD~1: ") && r.stderr.contains("fetch-depth: 0"), "{r:?}");
+    // The commit the clone has is usable.
+    let r = run(&clone, &["check", "--format", "json", "--baseline", "HEAD"]);
+    assert_eq!((r.code, counts(&r)), (0, (0, 3, 0)), "{r:?}");
+}
