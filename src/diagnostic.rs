@@ -6,6 +6,7 @@
 
 use crate::file_id::FileId;
 use crate::text::TextRange;
+use std::cmp::Ordering;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
@@ -200,6 +201,25 @@ impl Diagnostic {
         }
         Some(copy)
     }
+}
+
+/// The order every output lists diagnostics in: file, start, end, then code, level (most
+/// severe first), message. Deterministic, so fingerprint counters
+/// ([`crate::analysis::fingerprint`]) and baseline states line up with what each format shows.
+pub fn sorted(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
+    let mut out: Vec<&Diagnostic> = diagnostics.iter().collect();
+    out.sort_by(|a, b| output_order(a, b));
+    out
+}
+
+fn output_order(a: &Diagnostic, b: &Diagnostic) -> Ordering {
+    a.file
+        .cmp(&b.file)
+        .then(a.range.start.cmp(&b.range.start))
+        .then(a.range.end.cmp(&b.range.end))
+        .then(a.code.cmp(&b.code))
+        .then(b.level.cmp(&a.level))
+        .then(a.message.cmp(&b.message))
 }
 
 /// Per-code level overrides: `code=error|warning|note|off` (the CLI's `--severity`, later the

@@ -20,6 +20,7 @@
 //! | "did you mean" for a dangling id | ids up to [`MAX_SUGGESTION_ID_CHARS`] characters, [`MAX_SUGGESTION_WORK`] character comparisons per analysis | the diagnostic says why it offers no similar id |
 //! | tree-sitter time for a project's files together | [`MAX_PROJECT_PARSE_TIME`] | the files parsed when it runs out, and all later ones, are read with the line-comment fallback; `check` prints a note with their number |
 //! | one configuration or ignore file (`threatspec.yaml`, `.gitignore`, `.ignore`, `.git/info/exclude`) | [`MAX_CONFIG_FILE_SIZE`] bytes | not read (nor a link, nor a file that is not regular): a note (`check`) or a warning (language server); the walk goes on without it |
+//! | a baseline file (`check --baseline FILE`) | [`MAX_BASELINE_FILE_SIZE`] bytes | not read (nor a link, nor a file that is not regular): `check` exits 2 |
 //! | the index cache file | [`MAX_CACHE_FILE_SIZE`] bytes | not read (nor a link), rebuilt; a cache that would be larger is not written |
 //! | points of long flows in one diagram's layout | [`MAX_LAYOUT_DUMMIES`] | the longest flows are drawn in lanes below the diagram; its legend says how many |
 //! | files and bytes written for one git revision (`diff`, `check --baseline REF`) | [`MAX_SNAPSHOT_FILES`], [`MAX_SNAPSHOT_BYTES`] | the command fails with a message naming the limit (files over the file size limit are not written, and do not count) |
@@ -80,6 +81,10 @@ pub const MAX_SUGGESTION_WORK: usize = 200_000_000;
 /// `.git/info/exclude`): real ones are a few KB (GitHub's largest `.gitignore` template is
 /// under 10 KB).
 pub const MAX_CONFIG_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Largest baseline file `check --baseline` reads. An entry takes about 200 bytes plus its
+/// path and message, so this holds a few hundred thousand findings.
+pub const MAX_BASELINE_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
 /// Largest index cache file read or written. A cache holds a record per file (about 100 bytes)
 /// and the encoded parse results of annotated files (about 100 bytes per annotation, so the

@@ -15,6 +15,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/git.rs"]
+mod git;
 #[path = "support/stdio.rs"]
 mod stdio;
 
@@ -168,23 +170,8 @@ fn commands_and_urls_in_configuration_and_annotations_are_never_run_or_fetched()
     let traced = tool("strace");
     let log = d.join("strace.log");
     for args in runs {
-        let code = if traced {
-            let wrapper = strace_args(&log);
-            let out = Command::new(&wrapper[0])
-                .args(&wrapper[1..])
-                .arg(cli::bin())
-                .args(*args)
-                .current_dir(d)
-                .output()
-                .unwrap();
-            out.status.code()
-        } else {
-            Some(cli::run(d, args).code)
-        };
+        let code = run_traced(traced, d, args, &log);
         assert!(matches!(code, Some(0 | 1)), "{args:?}: {code:?}");
-        if traced {
-            assert_only_the_binary_ran(&log);
-        }
     }
     assert!(!d.join("PWNED").exists(), "a command ran");
     assert_never_contacted(&listener);
@@ -243,6 +230,24 @@ fn the_language_server_runs_and_fetches_nothing_its_settings_or_commands_name() 
     assert_never_contacted(&listener);
 }
 
+/// Runs the binary with `args` in `dir` (under `strace` logging to `log` when `traced`, then
+/// asserting it started nothing else); returns its exit status.
+fn run_traced(traced: bool, dir: &Path, args: &[&str], log: &Path) -> Option<i32> {
+    if !traced {
+        return Some(cli::run(dir, args).code);
+    }
+    let wrapper = strace_args(log);
+    let out = Command::new(&wrapper[0])
+        .args(&wrapper[1..])
+        .arg(cli::bin())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_only_the_binary_ran(log);
+    out.status.code()
+}
+
 /// `strace` and its arguments: follow threads, log program starts and sockets to `log`.
 fn strace_args(log: &Path) -> Vec<String> {
     ["strace", "-f", "-qq", "-e", "trace=execve,execveat,socket,connect", "-o"]
@@ -263,4 +268,42 @@ fn assert_only_the_binary_ran(log: &Path) {
     assert_eq!(calls.len(), 1, "{text}");
     assert!(calls[0].contains("execve(") && calls[0].contains("threat-analyzer"), "{calls:?}");
     std::fs::remove_file(log).unwrap();
+}
+
+/// `check --baseline REF` reads git in-process: a hostile project committed and changed, a
+/// repository configuration whose hooks and helpers would run commands if `git` ran, and a
+/// revision spelled as a command, start nothing.
+#[test]
+fn check_baseline_reads_git_without_running_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let repo = git::GitRepo::new();
+    let d = repo.path();
+    hostile_project(d, &url);
+    repo.commit("hostile", &[]);
+    let marker = d.join("PWNED");
+    cli::write(d, "src/more.py", format!("# @exposes Shop.Y to #inj -- \"$(touch {})\"\n", marker.display()));
+    // Set last: from here on the test runs no `git` itself, which would obey these.
+    let config = d.join(".git/config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n\thooksPath = {url}\n[diff]\n\texternal = touch {m}\n\
+         [remote \"origin\"]\n\turl = {url}/repo.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+        m = marker.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let evil = format!("$(touch {})", marker.display());
+    let runs: &[(&[&str], i32)] = &[
+        (&["check", "--baseline", "HEAD", "--format", "sarif"], 1),
+        (&["check", "--baseline", "main", "--format", "json", "--no-cache"], 1),
+        (&["check", "--baseline", evil.as_str()], 2),
+        (&["check", "--baseline", "origin/main"], 2),
+    ];
+    let traced = tool("strace");
+    let log = repo.scratch().join("strace.log");
+    for (args, expected) in runs {
+        assert_eq!(run_traced(traced, d, args, &log), Some(*expected), "{args:?}");
+    }
+    assert!(!marker.exists(), "a command ran");
+    assert_never_contacted(&listener);
 }

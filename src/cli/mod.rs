@@ -1,6 +1,6 @@
-//! Command line: argument parsing (clap derive), the `check` command, and the `dfd`, `report`,
-//! `export` and `status` commands (in their own files); with no command, `lsp` or `--stdio` it hands
-//! over to the language server.
+//! Command line: argument parsing (clap derive), the `check` command (its `--baseline` source in
+//! `baseline`), and the `dfd`, `report`, `export` and `status` commands (in their own files); with
+//! no command, `lsp` or `--stdio` it hands over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
 //! or format anything itself (that is `analysis` and `render`), or write to standard error
@@ -8,7 +8,9 @@
 //! configuration text, which must not reach a terminal or a CI log raw).
 //!
 //! Exit codes: 0 when no diagnostic reaches `--fail-on`, 1 when one does, 2 on usage errors,
-//! I/O errors and internal errors. Messages for status 2 name the path involved.
+//! I/O errors and internal errors. Messages for status 2 name the path involved. With
+//! `--baseline`, only the diagnostics the baseline does not hold count; `--write-baseline` alone
+//! exits 0 once the file is written.
 
 // `eprintln!` would bypass the cleaning of `say!`.
 #![deny(clippy::print_stderr)]
@@ -20,6 +22,7 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::cli::say_line(&format!($($arg)*)) };
 }
 
+mod baseline;
 mod dfd;
 mod export;
 mod output;
@@ -27,6 +30,7 @@ mod report;
 mod status;
 
 use crate::analysis;
+use crate::analysis::baseline::State::New;
 use crate::cache;
 use crate::diagnostic::{Diagnostic, Level, LevelOverrides};
 use crate::render;
@@ -125,6 +129,14 @@ Examples:
   threat-analyzer check
   threat-analyzer check --format sarif --output results.sarif
   threat-analyzer check --fail-on warning src/
+  threat-analyzer check --write-baseline threat-analyzer-baseline.json
+  threat-analyzer check --baseline threat-analyzer-baseline.json
+  threat-analyzer check --baseline origin/main
+
+Baseline: --write-baseline FILE records every finding of the run (any level) by fingerprint;
+--baseline FILE (or a git revision, whose findings are computed the same way) reports the
+findings it holds as in the baseline, and only new ones count toward --fail-on. A finding keeps
+its fingerprint when its line moves, is re-indented or the file changes elsewhere.
 
 Exit status: 0 no diagnostic reaches --fail-on, 1 one does, 2 usage or I/O error.";
 
@@ -172,6 +184,18 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_color: bool,
 
+    /// Write every finding of this run (any level) to FILE as a baseline (JSON), for a later
+    /// --baseline; exits 0 once written, unless --baseline is also given. The same rules as -o
+    /// decide where it may be written.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Report the findings that FILE (written by --write-baseline) or the git revision REF (a
+    /// branch, tag or commit, scanned the same way) already has as in the baseline: only new
+    /// findings count toward --fail-on.
+    #[arg(long, value_name = "FILE|REF")]
+    pub baseline: Option<PathBuf>,
+
     #[command(flatten)]
     pub output_policy: OutputPolicyArgs,
 
@@ -211,8 +235,8 @@ impl FailOn {
         }
     }
 
-    pub fn fails(self, diagnostics: &[Diagnostic]) -> bool {
-        self.threshold().is_some_and(|t| diagnostics.iter().any(|d| d.level >= t))
+    pub fn fails<'d>(self, diagnostics: impl IntoIterator<Item = &'d Diagnostic>) -> bool {
+        self.threshold().is_some_and(|t| diagnostics.into_iter().any(|d| d.level >= t))
     }
 }
 
@@ -440,17 +464,21 @@ pub(crate) struct WalkFilter<'a> {
 }
 
 impl WalkFilter<'_> {
-    /// Scans `paths` with these options; on failure prints the error and returns the exit
-    /// status to use.
-    pub(crate) fn scan(&self, paths: &[PathBuf], cache: CacheArgs) -> Result<walk::Scan, i32> {
-        let options = WalkOptions {
+    /// The walk options these stand for, with the index cache in `cache_dir`.
+    pub(crate) fn options(&self, cache_dir: Option<PathBuf>) -> WalkOptions {
+        WalkOptions {
             max_file_size: self.max_file_size,
             include: self.include.to_vec(),
             exclude: self.exclude.to_vec(),
-            cache_dir: cache.dir(),
+            cache_dir,
             ..WalkOptions::default()
-        };
-        walk::scan(paths, &options).map_err(|err| {
+        }
+    }
+
+    /// Scans `paths` with these options; on failure prints the error and returns the exit
+    /// status to use.
+    pub(crate) fn scan(&self, paths: &[PathBuf], cache: CacheArgs) -> Result<walk::Scan, i32> {
+        walk::scan(paths, &self.options(cache.dir())).map_err(|err| {
             say!("threat-analyzer: error: {err}");
             EXIT_ERROR
         })
@@ -459,6 +487,11 @@ impl WalkFilter<'_> {
 
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
+    // A baseline that cannot be used fails the run before any work.
+    let baseline = match args.baseline.as_deref().map(|value| baseline::load(value, args)).transpose() {
+        Ok(baseline) => baseline,
+        Err(status) => return status,
+    };
     let filter =
         WalkFilter { max_file_size: args.max_file_size, include: &args.include, exclude: &args.exclude };
     let mut scan = match filter.scan(&args.paths, args.cache) {
@@ -473,14 +506,26 @@ pub fn check(args: &CheckArgs) -> i32 {
     if let Err(status) = report_unread(&scan, args.verbose) {
         return status;
     }
-    let mut overrides = LevelOverrides::default();
-    for spec in &args.severity {
-        // Already validated by clap's value parser.
-        let _ = overrides.set(spec);
-    }
-    let analysis = args.coverage.analysis(&scan.index);
-    let diagnostics = overrides.apply(analysis.diagnostics(&scan.index));
+    let (analysis, diagnostics) = check_findings(args, &scan);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
+
+    let entries = (baseline.is_some() || args.write_baseline.is_some())
+        .then(|| analysis::baseline::entries(&scan.index, &diagnostics));
+    if let (Some(path), Some(entries)) = (&args.write_baseline, &entries) {
+        let written = output::write(
+            path,
+            &scan.root,
+            args.output_policy.requested(true),
+            render::baseline::render(entries).as_bytes(),
+        );
+        if let Err(message) = written {
+            say!("threat-analyzer: error: {message}");
+            return EXIT_ERROR;
+        }
+        say!("threat-analyzer: wrote a baseline of {} to {}", count_findings(entries.len()), path.display());
+    }
+    let comparison = baseline.zip(entries.as_ref()).map(|(old, new)| analysis::baseline::compare(new, &old));
+    let comparison = comparison.as_ref();
 
     let to_terminal = args.output.is_none() && !args.no_color;
     let report = match args.format {
@@ -488,10 +533,19 @@ pub fn check(args: &CheckArgs) -> i32 {
             // The terminal's width on standard output; a file, pipe or CI log gets the default.
             let terminal = args.output.is_none().then(terminal_size::terminal_size).flatten();
             let columns = terminal.map_or(render::human::DEFAULT_COLUMNS, |(w, _)| usize::from(w.0));
-            render::human::render(&scan.index, &diagnostics, &summary, to_terminal, columns)
+            render::human::render_compared(
+                &scan.index,
+                &diagnostics,
+                &summary,
+                to_terminal,
+                columns,
+                comparison,
+            )
         }
-        Format::Json => render::json::render(&scan.index, &diagnostics, &summary),
-        Format::Sarif => render::sarif::render(&scan.index, &diagnostics, &summary, &scan.root),
+        Format::Json => render::json::render_compared(&scan.index, &diagnostics, &summary, comparison),
+        Format::Sarif => {
+            render::sarif::render_compared(&scan.index, &diagnostics, &summary, &scan.root, comparison)
+        }
     };
 
     if let Some(path) = &args.output
@@ -527,12 +581,43 @@ pub fn check(args: &CheckArgs) -> i32 {
         report_cache(&scan, saved);
     }
 
-    let status = if args.fail_on.fails(&diagnostics) { EXIT_FINDINGS } else { EXIT_OK };
+    let fails = match comparison {
+        // Only the findings the baseline does not hold count.
+        Some(comparison) => {
+            if args.format != Format::Human || args.output.is_some() {
+                say!("threat-analyzer: {}", render::human::baseline_line(comparison));
+            }
+            let states = comparison.states.iter();
+            let new = render::sorted(&diagnostics).into_iter().zip(states).filter(|(_, s)| **s == New);
+            args.fail_on.fails(new.map(|(d, _)| d))
+        }
+        // Every finding was just written to the baseline.
+        None if args.write_baseline.is_some() => false,
+        None => args.fail_on.fails(&diagnostics),
+    };
+    let status = if fails { EXIT_FINDINGS } else { EXIT_OK };
     // The process ends right after this: freeing every file's facts one by one would only
     // cost time (a few percent of a large run), so leave that to the OS.
     std::mem::forget(analysis);
     std::mem::forget(scan);
     status
+}
+
+/// The analysis of a scan and the diagnostics `check` reports from it (`--severity` applied).
+fn check_findings(args: &CheckArgs, scan: &walk::Scan) -> (analysis::Analysis, Vec<Diagnostic>) {
+    let mut overrides = LevelOverrides::default();
+    for spec in &args.severity {
+        // Already validated by clap's value parser.
+        let _ = overrides.set(spec);
+    }
+    let analysis = args.coverage.analysis(&scan.index);
+    let diagnostics = overrides.apply(analysis.diagnostics(&scan.index));
+    (analysis, diagnostics)
+}
+
+/// `1 finding`, `3 findings`.
+fn count_findings(n: usize) -> String {
+    if n == 1 { "1 finding".to_string() } else { format!("{n} findings") }
 }
 
 /// `--verbose`: what the index cache did.

@@ -12,6 +12,21 @@
 //! 1 error, 0 warnings, 0 notes in 14 files (120 annotations)
 //! ```
 //!
+//! With a baseline (`check --baseline`), the new findings are shown in full as above, then the
+//! findings in the baseline one line each, then the baseline entries no finding matched
+//! (fixed), then the summary line and [`baseline_line`]:
+//!
+//! ```text
+//! In the baseline (1):
+//! src/old.py:7:3: error[unmitigated-exposure]: App is exposed to XSS (#xss)
+//!
+//! Fixed since the baseline (1):
+//! src/gone.py:2: dangling-reference: `#nope` is not defined
+//!
+//! 1 error, 0 warnings, 0 notes in 14 files (120 annotations)
+//! 0 new, 1 in baseline, 1 fixed since baseline
+//! ```
+//!
 //! With `color` the text carries ANSI styles; the caller writes it through `anstream`, which
 //! strips them when stdout is not a terminal or `NO_COLOR` is set. Untrusted text (messages,
 //! source lines, paths) goes through [`text::for_terminal`] (source lines character by
@@ -20,6 +35,7 @@
 
 use super::{Location, line_text, locate, sorted};
 use crate::analysis::Summary;
+use crate::analysis::baseline::{Comparison, State};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::model::ProjectIndex;
 use crate::text;
@@ -40,15 +56,68 @@ pub fn render(
     color: bool,
     columns: usize,
 ) -> String {
+    render_compared(index, diagnostics, summary, color, columns, None)
+}
+
+/// [`render`], with the findings in a baseline listed apart when there is one (see the module
+/// docs).
+pub fn render_compared(
+    index: &ProjectIndex,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    color: bool,
+    columns: usize,
+    comparison: Option<&Comparison>,
+) -> String {
     let p = Painter { color };
     let mut out = String::new();
-    for d in sorted(diagnostics) {
+    let mut in_baseline = Vec::new();
+    for (d, state) in sorted(diagnostics).into_iter().zip(super::baseline_states(diagnostics, comparison)) {
+        if state == Some(State::Unchanged) {
+            in_baseline.push(d);
+            continue;
+        }
         render_one(&mut out, &p, index, d, columns);
+        out.push('\n');
+    }
+    let bold = Style::new().bold();
+    if !in_baseline.is_empty() {
+        let _ = writeln!(out, "{}", p.paint(bold, &format!("In the baseline ({}):", in_baseline.len())));
+        for d in in_baseline {
+            header(&mut out, &p, &locate(index, &d.file, d.range), d);
+        }
+        out.push('\n');
+    }
+    if let Some(fixed) = comparison.map(|c| &c.fixed).filter(|f| !f.is_empty()) {
+        let _ = writeln!(out, "{}", p.paint(bold, &format!("Fixed since the baseline ({}):", fixed.len())));
+        for entry in fixed {
+            let _ = writeln!(
+                out,
+                "{}: {}: {}",
+                p.paint(bold, &format!("{}:{}", text::for_terminal(&entry.path), entry.line)),
+                text::for_terminal(&entry.code),
+                text::for_terminal(&entry.message)
+            );
+        }
         out.push('\n');
     }
     out.push_str(&summary_line(summary));
     out.push('\n');
+    if let Some(comparison) = comparison {
+        out.push_str(&baseline_line(comparison));
+        out.push('\n');
+    }
     out
+}
+
+/// `2 new, 5 in baseline, 1 fixed since baseline`.
+pub fn baseline_line(c: &Comparison) -> String {
+    format!(
+        "{} new, {} in baseline, {} fixed since baseline",
+        c.new_count(),
+        c.unchanged_count(),
+        c.fixed.len()
+    )
 }
 
 /// `3 errors, 2 warnings, 1 note in 14 files (120 annotations)`.
@@ -94,16 +163,21 @@ fn position(loc: &Location) -> String {
     format!("{}:{}:{}", text::for_terminal(loc.file.as_str()), loc.line, loc.column)
 }
 
-fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnostic, columns: usize) {
-    let loc = locate(index, &d.file, d.range);
-    let bold = Style::new().bold();
+/// `src/app.py:3:14: error[unmitigated-exposure]: message`.
+fn header(out: &mut String, p: &Painter, loc: &Location, d: &Diagnostic) {
     let _ = writeln!(
         out,
         "{}: {}: {}",
-        p.paint(bold, &position(&loc)),
+        p.paint(Style::new().bold(), &position(loc)),
         p.paint(level_style(d.level), &format!("{}[{}]", d.level.as_str(), d.code.as_str())),
         text::for_terminal(&d.message),
     );
+}
+
+fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnostic, columns: usize) {
+    let loc = locate(index, &d.file, d.range);
+    let bold = Style::new().bold();
+    header(out, p, &loc, d);
 
     let gutter = loc.line.to_string().len();
     let pad = " ".repeat(gutter);
@@ -307,6 +381,41 @@ mod tests {
               = help: accept the exposure
 
             1 error, 1 warning, 1 note in 14 files (120 annotations)
+        "#]]
+        .assert_eq(&out);
+    }
+
+    #[test]
+    fn baselined_findings_are_one_line_each_after_the_new_ones() {
+        use crate::analysis::baseline::{Comparison, Entry, State};
+        let (index, diagnostics) = sample();
+        let summary = summary(&index, &diagnostics);
+        let fixed = Entry {
+            fingerprint: "f:1".into(),
+            code: "dangling-reference".into(),
+            path: "gone.py".into(),
+            line: 7,
+            message: "`#x` is not defined".into(),
+        };
+        // In sorted order: the prose-like line, the unused definition, the exposure.
+        let comparison =
+            Comparison { states: vec![State::Unchanged, State::New, State::Unchanged], fixed: vec![fixed] };
+        let out = render_compared(&index, &diagnostics, &summary, false, DEFAULT_COLUMNS, Some(&comparison));
+        expect![[r#"
+            docs/notes.py:1:22: note[unused-definition]: threat `#xss` is never referenced
+              |
+            1 | # Ünïcødé 😀 @exposes Café to #xss
+              |                       ^^^^
+
+            In the baseline (2):
+            docs/notes.py:1:13: warning[prose-like-annotation]: reads as prose
+            src/app.py:3:14: error[unmitigated-exposure]: App is exposed to SQL Injection (#sqli) [high] and nothing mitigates it
+
+            Fixed since the baseline (1):
+            gone.py:7: dangling-reference: `#x` is not defined
+
+            1 error, 1 warning, 1 note in 14 files (120 annotations)
+            1 new, 2 in baseline, 1 fixed since baseline
         "#]]
         .assert_eq(&out);
     }

@@ -11,11 +11,17 @@
 //! annotation of a `.gal` sidecar reported at the source location its `@source` anchors to,
 //! `sidecar` (`{file, line, ...}` of the `.gal` line, also the first of `related`) and, when
 //! there is one, `fix` (`{label, edits: [{file, line, column, end_line, end_column, new_text}]}`).
-//! Diagnostics are in [`sorted`] order. Every string goes through
+//! Diagnostics are in [`sorted`] order.
+//!
+//! With a baseline (`check --baseline`), each diagnostic also has `baseline` (`"new"` or
+//! `"unchanged"`), and the document a top-level `baseline` object: `new`, `unchanged` and `fixed`
+//! counts and `fixed_findings`, the baseline entries no finding matched (`{fingerprint, code,
+//! path, line, message}`, as in the baseline file). Every string goes through
 //! [`text::for_machine`] (no control or bidi character; line feeds, tabs and CR-LF stay).
 
 use super::{locate, sorted};
 use crate::analysis::Summary;
+use crate::analysis::baseline::{Comparison, Entry, State};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
@@ -29,6 +35,16 @@ struct Output<'a> {
     provenance: &'static str,
     summary: &'a Summary,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<JsonBaseline>,
+}
+
+#[derive(Serialize)]
+struct JsonBaseline {
+    new: usize,
+    unchanged: usize,
+    fixed: usize,
+    fixed_findings: Vec<Entry>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +62,8 @@ struct JsonDiagnostic<'a> {
     sidecar: Option<JsonRelated<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'static str>,
 }
 
 /// A file and range, as every location of the document writes them.
@@ -95,9 +113,21 @@ fn json_related<'a>(index: &ProjectIndex, r: &'a Related) -> JsonRelated<'a> {
 
 /// Renders the JSON document (pretty-printed, with a trailing newline).
 pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summary) -> String {
+    render_compared(index, diagnostics, summary, None)
+}
+
+/// [`render`], with each diagnostic's state against a baseline when there is one.
+pub fn render_compared(
+    index: &ProjectIndex,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    comparison: Option<&Comparison>,
+) -> String {
+    let states = super::baseline_states(diagnostics, comparison);
     let diagnostics = sorted(diagnostics)
         .into_iter()
-        .map(|d| {
+        .zip(states)
+        .map(|(d, state)| {
             let loc = locate(index, &d.file, d.range);
             JsonDiagnostic {
                 code: d.code.as_str(),
@@ -121,12 +151,23 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
                         })
                         .collect(),
                 }),
+                baseline: state.map(State::as_str),
             }
         })
         .collect();
-    let mut out =
-        serde_json::to_string_pretty(&Output { provenance: super::PROVENANCE, summary, diagnostics })
-            .expect("plain structs serialise");
+    let baseline = comparison.map(|c| JsonBaseline {
+        new: c.new_count(),
+        unchanged: c.unchanged_count(),
+        fixed: c.fixed.len(),
+        fixed_findings: c.fixed.iter().map(super::baseline::cleaned).collect(),
+    });
+    let mut out = serde_json::to_string_pretty(&Output {
+        provenance: super::PROVENANCE,
+        summary,
+        diagnostics,
+        baseline,
+    })
+    .expect("plain structs serialise");
     out.push('\n');
     out
 }

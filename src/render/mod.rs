@@ -6,7 +6,7 @@
 //! content in [`report`], written as Markdown by [`report_md`] and as one self-contained HTML
 //! page by [`report_html`], whose page shell also makes the language server's diagram
 //! preview), and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer,
-//! canonical JSON). Each takes the [`ProjectIndex`] (for source text and line/column
+//! canonical JSON), and the baseline file ([`baseline`]). Each takes the [`ProjectIndex`] (for source text and line/column
 //! conversion) and analysis results and returns text or JSON values. Must never: do I/O,
 //! decide exit codes, or trust text that came from annotations — each format escapes it its
 //! own way (terminal output goes through [`crate::text::for_terminal`]; every string of the
@@ -21,6 +21,7 @@
 //!
 //! [`Summary`]: crate::analysis::Summary
 
+pub mod baseline;
 pub mod dfd;
 pub mod dot;
 pub mod export;
@@ -36,11 +37,9 @@ pub mod sarif;
 pub mod status;
 pub mod svg;
 
-use crate::diagnostic::Diagnostic;
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text::{ColumnUnit, TextRange};
-use std::cmp::Ordering;
 
 // @exposes ThreatAnalyzer.Renderers to #prompt-injection -- "annotation text in JSON, SARIF and exports"
 // @mitigates ThreatAnalyzer.Renderers against #prompt-injection using #provenance-marker
@@ -108,29 +107,22 @@ pub fn locate(index: &ProjectIndex, file: &FileId, range: TextRange) -> Location
     }
 }
 
-/// The text of the (0-based) line holding `offset`, without its terminator.
-pub fn line_text<'a>(index: &'a ProjectIndex, file: &str, offset: usize) -> Option<(&'a str, usize)> {
-    let (text, line_index) = index.text_of(file)?;
-    let line = line_index.line_col(offset).line as usize;
-    let range = line_index.line_range(line, text);
-    Some((range.slice(text), range.start()))
-}
+pub use crate::analysis::fingerprint::line_text;
+pub use crate::diagnostic::sorted;
 
-/// Deterministic output order: file, start, end, then code, level (most severe first), message.
-pub fn sorted(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
-    let mut out: Vec<&Diagnostic> = diagnostics.iter().collect();
-    out.sort_by(|a, b| compare(a, b));
-    out
-}
-
-fn compare(a: &Diagnostic, b: &Diagnostic) -> Ordering {
-    a.file
-        .cmp(&b.file)
-        .then(a.range.start.cmp(&b.range.start))
-        .then(a.range.end.cmp(&b.range.end))
-        .then(a.code.cmp(&b.code))
-        .then(b.level.cmp(&a.level))
-        .then(a.message.cmp(&b.message))
+/// Each diagnostic's baseline state in [`sorted`] order (the order a
+/// [`crate::analysis::baseline::Comparison`] holds them in), or `None`s without a baseline.
+fn baseline_states(
+    diagnostics: &[crate::diagnostic::Diagnostic],
+    comparison: Option<&crate::analysis::baseline::Comparison>,
+) -> Vec<Option<crate::analysis::baseline::State>> {
+    match comparison {
+        Some(c) => {
+            assert_eq!(c.states.len(), diagnostics.len(), "a comparison of these diagnostics");
+            c.states.iter().copied().map(Some).collect()
+        }
+        None => vec![None; diagnostics.len()],
+    }
 }
 
 #[cfg(test)]

@@ -11,11 +11,17 @@
 //! [`Diagnostic::finding_severity`]); its rule carries none, since consumers that find a
 //! rule-level score use it first. `confirmed-finding` keeps a rule-level 9.0.
 //!
-//! Fingerprint: `partialFingerprints.primaryLocationLineHash` is the first 16 hex digits of
-//! SHA-256 over the rule id, a NUL byte, and the primary location's whole source line with all
-//! whitespace removed, followed by `:N`, where N counts results with the same hash in the same
-//! file (1 for the first, in output order), as GitHub's own fingerprinting does. It survives the
-//! line moving and re-indentation, and changes when the annotation itself changes.
+//! Fingerprint: `partialFingerprints.primaryLocationLineHash` is the finding's fingerprint by the
+//! one rule in [`crate::analysis::fingerprint`] (a hash of the code, the finding's line from
+//! where its annotation starts, without whitespace, and the part of it pointed at, then `:N`
+//! counting repeats in the file, as GitHub's own fingerprinting does), which baselines use too.
+//! It survives the line moving, edits elsewhere (code before a trailing annotation included) and
+//! re-indentation, and changes when the annotation itself changes.
+//!
+//! Baseline (`check --baseline`): each result carries `baselineState` (`new` or `unchanged`),
+//! and the run's `properties.baseline` counts `new`, `unchanged` and `absent` (fixed since the
+//! baseline). Absent findings are not written as results: GitHub code scanning shows every
+//! result as an alert, whatever its `baselineState`.
 //!
 //! The run's `properties.provenance` is [`super::PROVENANCE`]: messages are threat-analyzer's
 //! sentences quoting repository names in backticks; snippets, inserted text and URIs are the
@@ -25,15 +31,15 @@
 //! (`message.text`, `description.text`) escape `[` and `]` as `\[` and `\]` (SARIF 2.1.0,
 //! embedded links), so no annotation text becomes a link in a viewer.
 
-use super::{Location, line_text, locate, sorted};
+use super::{Location, locate};
 use crate::analysis::Summary;
+use crate::analysis::baseline::Comparison;
+use crate::analysis::fingerprint::fingerprints;
 use crate::diagnostic::{Code, Diagnostic, Level};
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text::TextRange;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::path::Path;
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -41,18 +47,36 @@ pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
 const SRCROOT: &str = "%SRCROOT%";
 
 /// Renders the SARIF log. `root` is the absolute directory the relative paths start from.
-pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summary, root: &Path) -> String {
+pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summary, root: &Path) -> String {
+    render_compared(index, diagnostics, summary, root, None)
+}
+
+/// [`render`], with each result's `baselineState` when there is a baseline.
+pub fn render_compared(
+    index: &ProjectIndex,
+    diagnostics: &[Diagnostic],
+    _summary: &Summary,
+    root: &Path,
+    comparison: Option<&Comparison>,
+) -> String {
     let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
-    let mut counts: HashMap<(FileId, String), usize> = HashMap::new();
-    let results: Vec<Value> = sorted(diagnostics)
+    let states = super::baseline_states(diagnostics, comparison);
+    let results: Vec<Value> = fingerprints(index, diagnostics)
         .into_iter()
-        .map(|d| {
-            let hash = line_hash(index, d);
-            let n = counts.entry((d.file.clone(), hash.clone())).or_insert(0);
-            *n += 1;
-            result(index, d, format!("{hash}:{n}"))
+        .zip(states)
+        .map(|((d, fingerprint), state)| {
+            let mut result = result(index, d, fingerprint);
+            if let Some(state) = state {
+                result["baselineState"] = json!(state.as_str());
+            }
+            result
         })
         .collect();
+    let mut properties = json!({ "provenance": super::PROVENANCE });
+    if let Some(c) = comparison {
+        properties["baseline"] =
+            json!({ "new": c.new_count(), "unchanged": c.unchanged_count(), "absent": c.fixed.len() });
+    }
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -74,7 +98,7 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summa
             },
             "columnKind": "unicodeCodePoints",
             "results": results,
-            "properties": { "provenance": super::PROVENANCE },
+            "properties": properties,
         }]
     });
     let mut log = log;
@@ -393,18 +417,6 @@ fn message(text: &str) -> Value {
     json!({ "text": escaped })
 }
 
-/// First 16 hex digits of SHA-256(rule id, NUL, the primary line without whitespace).
-fn line_hash(index: &ProjectIndex, d: &Diagnostic) -> String {
-    let line = line_text(index, d.file.as_str(), d.range.start()).map_or("", |(l, _)| l);
-    let normalized: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut hasher = Sha256::new();
-    hasher.update(d.code.as_str().as_bytes());
-    hasher.update([0]);
-    hasher.update(normalized.as_bytes());
-    let digest = hasher.finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Percent-encodes a relative `/`-separated path for a URI reference (RFC 3986: unreserved
 /// characters and `/` stay, everything else is UTF-8 percent-encoded).
 pub fn uri_path(path: &str) -> String {
@@ -554,7 +566,8 @@ mod tests {
         let a = "# @exposes App to #x\n";
         let b = "\n\n    #   @exposes App to #x\n# @exposes App to #x\n";
         let index = index(&[("a.py", a), ("b.py", b)]);
-        let mut second = exposure("b.py", b, "@exposes App to #x");
+        // The same finding again: the same code on the same line, pointing at the same part of it.
+        let mut second = exposure("b.py", b, "@exposes");
         second.range = second.range.shift(b.rfind("@exposes").unwrap() - second.range.start());
         let fps =
             fingerprints(&index, &[exposure("a.py", a, "@exposes"), exposure("b.py", b, "@exposes"), second]);

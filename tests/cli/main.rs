@@ -1,10 +1,14 @@
-//! The command line through the built binary (`check`, `dfd`, `export`, `status`, exit
+//! The command line through the built binary (`check`, its baselines, `dfd`, `export`, `status`, exit
 //! statuses, which files are read, output formats, sidecars, the shipped examples). One test binary: each
 //! module was a test file of its own (`tests/cli_*.rs`), and every test binary costs a link.
 
 #[path = "../support/cli.rs"]
 mod support;
 
+#[path = "../support/git.rs"]
+mod git;
+
+mod baseline;
 mod dfd;
 mod examples;
 mod exit;
