@@ -466,6 +466,17 @@ fn severity_points(s: Option<Severity>) -> u16 {
     }
 }
 
+/// The rank of a risk increase: 100 and up, severity first (10 points a step), then the
+/// class's `bonus` (0..=9: a confirmed finding 9, a defence removed 8, a new unmitigated
+/// exposure 7, a raised severity 6, a flow crossing a boundary 5 at a medium severity). Changes
+/// to review rank 50..=99, bookkeeping 10..=49, risk decreases 0..=9.
+fn risk_rank(s: &Option<Rated>, bonus: u16) -> u16 {
+    100 + 10 * rated_points(s) + bonus
+}
+
+/// What a new flow that crosses a trust boundary weighs like.
+const MEDIUM: Option<Rated> = Some(Rated { level: Severity::Medium, word: String::new() });
+
 fn rated_points(s: &Option<Rated>) -> u16 {
     severity_points(s.as_ref().map(|r| r.level))
 }
@@ -781,7 +792,7 @@ impl EntityMatching {
                     let mut c = Change::new(
                         Class::EntityRemoved,
                         if boundary { Impact::Review } else { Impact::Neutral },
-                        if boundary { 45 } else { 11 },
+                        if boundary { 58 } else { 11 },
                         Message::default()
                             .text(kind_word(key.kind))
                             .text(" ")
@@ -933,7 +944,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
             Change::new(
                 Class::NewUnmitigatedExposure,
                 Impact::RiskIncrease,
-                80 + rated_points(&e.severity),
+                risk_rank(&e.severity, 7),
                 exposure_message(h, e, "", " and nothing covers it"),
                 Some(e.place.clone()),
             )
@@ -978,7 +989,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 let mut c = Change::new(
                     Class::DefenceRemoved,
                     Impact::RiskIncrease,
-                    90 + rated_points(&now.severity),
+                    risk_rank(&now.severity, 8),
                     exposure_message(h, now, "", " is open again: its defence was removed"),
                     Some(now.place.clone()),
                 );
@@ -1006,7 +1017,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 let mut c = Change::new(
                     Class::CoverageChanged,
                     if weaker { Impact::Review } else { Impact::RiskDecrease },
-                    if weaker { 50 } else { 1 },
+                    if weaker { 70 } else { 1 },
                     exposure_message(h, now, "", " was ")
                         .name(covered_state(was).map_or("covered", |r| r.as_str()))
                         .text(", now ")
@@ -1035,9 +1046,9 @@ fn severity_change(h: &Facts, was: &Exposure, now: &Exposure, open: bool, out: &
     // An unstated severity counts as lower than any stated one.
     let raised = after > before;
     let (class, impact, rank) = match (raised, open) {
-        (true, true) => (Class::SeverityRaised, Impact::RiskIncrease, 70 + rated_points(&now.severity)),
+        (true, true) => (Class::SeverityRaised, Impact::RiskIncrease, risk_rank(&now.severity, 6)),
         (true, false) => (Class::SeverityRaised, Impact::Neutral, 25),
-        (false, true) => (Class::SeverityLowered, Impact::Review, 40 + rated_points(&was.severity)),
+        (false, true) => (Class::SeverityLowered, Impact::Review, 60 + rated_points(&was.severity)),
         (false, false) => (Class::SeverityLowered, Impact::Neutral, 9),
     };
     let word = |s: &Option<Rated>| s.as_ref().map_or("unstated".to_string(), |r| r.word.clone());
@@ -1063,7 +1074,7 @@ fn findings(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
         let c = Change::new(
             Class::NewConfirmedFinding,
             Impact::RiskIncrease,
-            100 + rated_points(&e.severity),
+            risk_rank(&e.severity, 9),
             message,
             Some(e.place.clone()),
         );
@@ -1128,8 +1139,8 @@ fn covers(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for c in items {
             let (class, impact, rank, verb) = match (c.kind, added) {
-                (CoverKind::Accepts, true) => (Class::AcceptanceAdded, Impact::Review, 60, "accepted: "),
-                (CoverKind::Transfers, true) => (Class::TransferAdded, Impact::Review, 59, "transferred: "),
+                (CoverKind::Accepts, true) => (Class::AcceptanceAdded, Impact::Review, 75, "accepted: "),
+                (CoverKind::Transfers, true) => (Class::TransferAdded, Impact::Review, 74, "transferred: "),
                 (CoverKind::Mitigates, true) => (Class::MitigationAdded, Impact::Neutral, 16, "mitigated: "),
                 (CoverKind::Accepts, false) => {
                     (Class::AcceptanceRemoved, Impact::Neutral, 15, "acceptance removed: ")
@@ -1172,7 +1183,7 @@ fn flows(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
             let zones = ((side.side.zone)(&f.from), (side.side.zone)(&f.to));
             let crosses = (zones.0 != zones.1).then_some(zones);
             let (class, impact, rank) = match (added, crosses.is_some()) {
-                (true, true) => (Class::FlowAdded, Impact::RiskIncrease, 55),
+                (true, true) => (Class::FlowAdded, Impact::RiskIncrease, risk_rank(&MEDIUM, 5)),
                 (true, false) => (Class::FlowAdded, Impact::Neutral, 18),
                 (false, _) => (Class::FlowRemoved, Impact::Neutral, 17),
             };
@@ -1218,7 +1229,7 @@ fn boundaries(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
             let (class, impact, rank) = if added {
                 (Class::EntityAdded, Impact::Neutral, 12)
             } else {
-                (Class::EntityRemoved, Impact::Review, 45)
+                (Class::EntityRemoved, Impact::Review, 58)
             };
             let message = say("trust boundary ").name(&name).text(if added { " added" } else { " removed" });
             let mut c = Change::new(class, impact, rank, message, Some(x.place.clone()));
@@ -1247,8 +1258,8 @@ fn diagnostics(b: &Facts, h: &Facts, out: &mut Vec<Change>) {
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for d in items {
             let (class, impact, rank) = match (added, d.level) {
-                (true, Level::Error) => (Class::DiagnosticAdded, Impact::Review, 35),
-                (true, Level::Warning) => (Class::DiagnosticAdded, Impact::Review, 30),
+                (true, Level::Error) => (Class::DiagnosticAdded, Impact::Review, 55),
+                (true, Level::Warning) => (Class::DiagnosticAdded, Impact::Review, 52),
                 (true, Level::Note) => (Class::DiagnosticAdded, Impact::Neutral, 5),
                 (false, _) => (Class::DiagnosticResolved, Impact::Neutral, 4),
             };

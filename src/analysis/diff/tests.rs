@@ -250,7 +250,7 @@ fn confirmed_findings_new_and_resolved() {
             "finding-resolved: finding resolved: `XSS` on `App.Db` @ Base:a.py:1",
         ]
     );
-    assert_eq!(d.changes[0].rank, 106, "a confirmed high finding outranks everything else");
+    assert_eq!(d.changes[0].rank, 169, "a confirmed high finding outranks everything else");
 }
 
 #[test]
