@@ -652,7 +652,9 @@ impl<'a> Facts<'a> {
         }
         for (key, entry) in &mut f.entities {
             let declared = index.definitions(key).iter().find_map(|(_, d)| d.name.clone());
-            entry.name = declared.or_else(|| entry.spelling.clone()).unwrap_or_else(|| key.key.clone());
+            let id = || entry.ids.contains(&key.key).then(|| format!("#{}", key.key));
+            entry.name =
+                declared.or_else(|| entry.spelling.clone()).or_else(id).unwrap_or_else(|| key.key.clone());
         }
         f
     }
@@ -778,7 +780,7 @@ impl EntityMatching {
                 Class::EntityAdded,
                 Impact::Neutral,
                 12,
-                Message::default().text(kind_word(key.kind)).text(" ").name(&fact.name).text(" added"),
+                Message::default().text(kind_word(key.kind)).text(" ").name(&fact.name),
                 fact.place.clone(),
             );
             c.entity_kind = Some(key.kind);
@@ -793,11 +795,7 @@ impl EntityMatching {
                         Class::EntityRemoved,
                         if boundary { Impact::Review } else { Impact::Neutral },
                         if boundary { 58 } else { 11 },
-                        Message::default()
-                            .text(kind_word(key.kind))
-                            .text(" ")
-                            .name(&fact.name)
-                            .text(" removed"),
+                        Message::default().text(kind_word(key.kind)).text(" ").name(&fact.name),
                         fact.place.clone(),
                     );
                     c.entity_kind = Some(key.kind);
@@ -945,7 +943,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 Class::NewUnmitigatedExposure,
                 Impact::RiskIncrease,
                 risk_rank(&e.severity, 7),
-                exposure_message(h, e, "", " and nothing covers it"),
+                exposure_message(h, e, "", ", nothing covers it"),
                 Some(e.place.clone()),
             )
         } else {
@@ -953,7 +951,8 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 Class::ExposureAdded,
                 Impact::Neutral,
                 14,
-                exposure_message(h, e, "", ", covered"),
+                exposure_message(h, e, "", ", already ")
+                    .name(covered_state(e).map_or("covered", Resolution::as_str)),
                 Some(e.place.clone()),
             );
             c.resolution = covered_state(e);
@@ -967,7 +966,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 Class::ExposureResolved,
                 Impact::RiskDecrease,
                 rated_points(&e.severity),
-                exposure_message(b, e, "", ": the exposure was removed"),
+                exposure_message(b, e, "", ": the exposure is gone"),
                 Some(e.place.clone()),
             );
             c.resolution = Some(Resolution::Removed);
@@ -977,7 +976,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 Class::ExposureRemoved,
                 Impact::Neutral,
                 13,
-                exposure_message(b, e, "", ": the covered exposure was removed"),
+                exposure_message(b, e, "", ": the exposure is gone (it was covered)"),
                 Some(e.place.clone()),
             )
         };
@@ -990,7 +989,9 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                     Class::DefenceRemoved,
                     Impact::RiskIncrease,
                     risk_rank(&now.severity, 8),
-                    exposure_message(h, now, "", " is open again: its defence was removed"),
+                    exposure_message(h, now, "", " was ")
+                        .name(covered_state(was).map_or("covered", Resolution::as_str))
+                        .text(", now open"),
                     Some(now.place.clone()),
                 );
                 c.related = lost_covers(b, was);
@@ -1070,7 +1071,7 @@ fn findings(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
         |e| (e.place.file.as_str(), e.line.as_str()),
     );
     for e in new {
-        let message = say("confirmed: ").name(h.name(&e.threat)).text(" on ").name(h.name(&e.asset));
+        let message = Message::default().name(h.name(&e.threat)).text(" on ").name(h.name(&e.asset));
         let c = Change::new(
             Class::NewConfirmedFinding,
             Impact::RiskIncrease,
@@ -1081,7 +1082,7 @@ fn findings(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
         out.push(with_subject(c, h, e));
     }
     for e in gone {
-        let message = say("finding resolved: ").name(b.name(&e.threat)).text(" on ").name(b.name(&e.asset));
+        let message = Message::default().name(b.name(&e.threat)).text(" on ").name(b.name(&e.asset));
         let c = Change::new(Class::FindingResolved, Impact::RiskDecrease, 8, message, Some(e.place.clone()));
         out.push(with_subject(c, b, e));
     }
@@ -1138,21 +1139,15 @@ fn covers(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
         unpaired(&b.covers, &h.covers, |c| key(c, &|k| m.head_key(k).clone()), |c| key(c, &|k| k.clone()));
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for c in items {
-            let (class, impact, rank, verb) = match (c.kind, added) {
-                (CoverKind::Accepts, true) => (Class::AcceptanceAdded, Impact::Review, 75, "accepted: "),
-                (CoverKind::Transfers, true) => (Class::TransferAdded, Impact::Review, 74, "transferred: "),
-                (CoverKind::Mitigates, true) => (Class::MitigationAdded, Impact::Neutral, 16, "mitigated: "),
-                (CoverKind::Accepts, false) => {
-                    (Class::AcceptanceRemoved, Impact::Neutral, 15, "acceptance removed: ")
-                }
-                (CoverKind::Transfers, false) => {
-                    (Class::TransferRemoved, Impact::Neutral, 15, "transfer removed: ")
-                }
-                (CoverKind::Mitigates, false) => {
-                    (Class::MitigationRemoved, Impact::Neutral, 15, "mitigation removed: ")
-                }
+            let (class, impact, rank) = match (c.kind, added) {
+                (CoverKind::Accepts, true) => (Class::AcceptanceAdded, Impact::Review, 75),
+                (CoverKind::Transfers, true) => (Class::TransferAdded, Impact::Review, 74),
+                (CoverKind::Mitigates, true) => (Class::MitigationAdded, Impact::Neutral, 16),
+                (CoverKind::Accepts, false) => (Class::AcceptanceRemoved, Impact::Neutral, 15),
+                (CoverKind::Transfers, false) => (Class::TransferRemoved, Impact::Neutral, 15),
+                (CoverKind::Mitigates, false) => (Class::MitigationRemoved, Impact::Neutral, 15),
             };
-            let mut message = say(verb).name(f.name(&c.threat)).text(" on ").name(f.name(&c.asset));
+            let mut message = Message::default().name(f.name(&c.threat)).text(" on ").name(f.name(&c.asset));
             if let Some(control) = &c.control {
                 message = message.text(" using ").name(f.name(control));
             }
@@ -1188,10 +1183,7 @@ fn flows(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 (false, _) => (Class::FlowRemoved, Impact::Neutral, 17),
             };
             let arrow = if f.two_way { " <-> " } else { " -> " };
-            let mut message = say(if added { "new flow " } else { "flow removed: " })
-                .name(side.name(&f.from))
-                .text(arrow)
-                .name(side.name(&f.to));
+            let mut message = Message::default().name(side.name(&f.from)).text(arrow).name(side.name(&f.to));
             if let Some(mechanism) = &f.mechanism {
                 message = message.text(" via ").name(mechanism);
             }
@@ -1231,7 +1223,7 @@ fn boundaries(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
             } else {
                 (Class::EntityRemoved, Impact::Review, 58)
             };
-            let message = say("trust boundary ").name(&name).text(if added { " added" } else { " removed" });
+            let message = say("trust boundary ").name(&name);
             let mut c = Change::new(class, impact, rank, message, Some(x.place.clone()));
             c.entity_kind = Some(EntityKind::Boundary);
             c.name = Some(name);
@@ -1265,10 +1257,7 @@ fn diagnostics(b: &Facts, h: &Facts, out: &mut Vec<Change>) {
             };
             // The diagnostic's message is threat-analyzer's sentence quoting repository text:
             // kept as one name, so renderers treat all of it as untrusted.
-            let message = say(if added { "new " } else { "resolved " })
-                .name(d.code.as_str())
-                .text(": ")
-                .name(&d.message);
+            let message = Message::default().name(d.code.as_str()).text(": ").name(&d.message);
             let mut c =
                 Change::new(class, impact, rank, message, Some(place(f.side, f.which, &d.file, d.range)));
             c.code = Some(d.code);
@@ -1279,4 +1268,4 @@ fn diagnostics(b: &Facts, h: &Facts, out: &mut Vec<Change>) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

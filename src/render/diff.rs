@@ -277,8 +277,17 @@ fn md_message(m: &Message) -> String {
     let mut out = String::new();
     for part in &m.0 {
         match part {
-            // threat-analyzer's own words hold no Markdown, but escaping costs nothing.
-            Part::Text(t) => out.push_str(&escape(t)),
+            // threat-analyzer's own words (`->`), escaped with the spaces around them kept
+            // (`escape` trims).
+            Part::Text(t) => {
+                if t.starts_with(' ') {
+                    out.push(' ');
+                }
+                out.push_str(&escape(t));
+                if t.ends_with(' ') && t.trim() != "" {
+                    out.push(' ');
+                }
+            }
             Part::Name(n) => out.push_str(&md_name(n)),
         }
     }

@@ -7,7 +7,8 @@ use crate::syntax::Language;
 use std::path::Path;
 use std::sync::Arc;
 
-fn project(files: &[(&str, &str)]) -> ProjectIndex {
+/// An index of `files` (`(path, text)`, the language from the path); the render tests use it too.
+pub(crate) fn project(files: &[(&str, &str)]) -> ProjectIndex {
     let mut index = ProjectIndex::default();
     for (path, text) in files {
         let language = Language::from_path(Path::new(path)).expect("a known language");
@@ -77,9 +78,9 @@ fn new_unmitigated_exposures_come_most_severe_first() {
     assert_eq!(
         new,
         [
-            "new-unmitigated-exposure: `App.Db` exposed to `XSS` and nothing covers it @ Head:app.py:2",
-            "new-unmitigated-exposure: `App.Db` exposed to `CSRF` and nothing covers it @ Head:app.py:3",
-            "new-unmitigated-exposure: `App.Db` exposed to `SQL injection` and nothing covers it @ Head:app.py:1",
+            "new-unmitigated-exposure: `App.Db` exposed to `XSS`, nothing covers it @ Head:app.py:2",
+            "new-unmitigated-exposure: `App.Db` exposed to `CSRF`, nothing covers it @ Head:app.py:3",
+            "new-unmitigated-exposure: `App.Db` exposed to `SQL injection`, nothing covers it @ Head:app.py:1",
         ]
     );
     let first = &d.changes[0];
@@ -103,8 +104,8 @@ fn a_new_exposure_that_is_covered_is_not_a_risk_increase() {
     assert_eq!(
         shown(&d),
         [
-            "mitigation-added: mitigated: `SQL injection` on `App.Db` using `Prepared statements` @ Head:app.py:2",
-            "exposure-added: `App.Db` exposed to `SQL injection`, covered @ Head:app.py:1",
+            "mitigation-added: `SQL injection` on `App.Db` using `Prepared statements` @ Head:app.py:2",
+            "exposure-added: `App.Db` exposed to `SQL injection`, already `mitigated` @ Head:app.py:1",
         ]
     );
     assert!(!d.has_risk_increase());
@@ -122,8 +123,8 @@ fn a_removed_mitigation_is_a_defence_removed_with_the_lost_cover() {
     assert_eq!(
         shown(&d),
         [
-            "defence-removed: `App.Db` exposed to `SQL injection` is open again: its defence was removed @ Head:app.py:1",
-            "mitigation-removed: mitigation removed: `SQL injection` on `App.Db` using `Prepared statements` @ Base:app.py:3",
+            "defence-removed: `App.Db` exposed to `SQL injection` was `mitigated`, now open @ Head:app.py:1",
+            "mitigation-removed: `SQL injection` on `App.Db` using `Prepared statements` @ Base:app.py:3",
         ]
     );
     let c = &d.changes[0];
@@ -245,9 +246,9 @@ fn confirmed_findings_new_and_resolved() {
     assert_eq!(
         shown(&d),
         [
-            "new-confirmed-finding: confirmed: `SQL injection` on `App.Db` @ Head:a.py:1",
-            "entity-removed: threat `XSS` removed @ Base:a.py:1",
-            "finding-resolved: finding resolved: `XSS` on `App.Db` @ Base:a.py:1",
+            "new-confirmed-finding: `SQL injection` on `App.Db` @ Head:a.py:1",
+            "entity-removed: threat `XSS` @ Base:a.py:1",
+            "finding-resolved: `XSS` on `App.Db` @ Base:a.py:1",
         ]
     );
     assert_eq!(d.changes[0].rank, 169, "a confirmed high finding outranks everything else");
@@ -264,12 +265,12 @@ fn flows_say_whether_they_cross_a_trust_boundary() {
     assert_eq!(
         shown(&d),
         [
-            "flow-added: new flow `App.Web` -> `Dmz.Api` via `gRPC`, crossing trust boundary `DMZ` @ Head:a.py:2",
-            "flow-added: new flow `Internet` -> `App.Web` via `HTTP` @ Head:a.py:1",
-            "flow-added: new flow `App.Web` -> `App.Cache` @ Head:a.py:3",
-            "flow-removed: flow removed: `Internet` -> `App.Web` via `HTTPS` @ Base:a.py:1",
-            "entity-added: asset `Dmz.Api` added @ Head:a.py:2",
-            "entity-added: asset `App.Cache` added @ Head:a.py:3",
+            "flow-added: `App.Web` -> `Dmz.Api` via `gRPC`, crossing trust boundary `DMZ` @ Head:a.py:2",
+            "flow-added: `Internet` -> `App.Web` via `HTTP` @ Head:a.py:1",
+            "flow-added: `App.Web` -> `App.Cache` @ Head:a.py:3",
+            "flow-removed: `Internet` -> `App.Web` via `HTTPS` @ Base:a.py:1",
+            "entity-added: asset `Dmz.Api` @ Head:a.py:2",
+            "entity-added: asset `App.Cache` @ Head:a.py:3",
         ]
     );
     let crossing = &d.changes[0];
@@ -287,13 +288,13 @@ fn entities_and_boundaries_added_and_removed() {
     assert_eq!(
         shown(&d),
         [
-            "entity-removed: trust boundary `Internet | App.Web` removed @ Base:a.py:2",
-            "entity-added: asset `App.New` added @ Head:a.py:1",
-            "entity-added: threat `Spoofing` added @ Head:a.py:2",
-            "entity-removed: asset `App.Old` removed @ Base:a.py:1",
-            "entity-removed: asset `Internet` removed @ Base:a.py:2",
-            "entity-removed: asset `App.Web` removed @ Base:a.py:2",
-            "entity-removed: control `Waf` removed @ Base:a.py:3",
+            "entity-removed: trust boundary `Internet | App.Web` @ Base:a.py:2",
+            "entity-added: asset `App.New` @ Head:a.py:1",
+            "entity-added: threat `Spoofing` @ Head:a.py:2",
+            "entity-removed: asset `App.Old` @ Base:a.py:1",
+            "entity-removed: asset `Internet` @ Base:a.py:2",
+            "entity-removed: asset `App.Web` @ Base:a.py:2",
+            "entity-removed: control `Waf` @ Base:a.py:3",
         ]
     );
     assert_eq!(d.changes[0].impact, Impact::Review);
@@ -378,9 +379,9 @@ fn new_and_resolved_diagnostics() {
         })
         .collect();
     assert_eq!(diags.len(), 2, "{:#?}", shown(&d));
-    assert!(diags[0].starts_with("diagnostic-added: new `dangling-reference`: `"), "{diags:?}");
+    assert!(diags[0].starts_with("diagnostic-added: `dangling-reference`: `"), "{diags:?}");
     assert!(diags[0].ends_with("@ Head:a.py:2"), "{diags:?}");
-    assert!(diags[1].starts_with("diagnostic-resolved: resolved `dangling-reference`"), "{diags:?}");
+    assert!(diags[1].starts_with("diagnostic-resolved: `dangling-reference`"), "{diags:?}");
     let added = d.of_class(Class::DiagnosticAdded).next().unwrap();
     assert_eq!(
         (added.code, added.level, added.impact),
@@ -404,7 +405,7 @@ fn several_exposures_of_one_pair_pair_up_by_place() {
     let d = diff(&base, &head);
     assert_eq!(
         shown(&d),
-        ["new-unmitigated-exposure: `App.Db` exposed to `SQL injection` and nothing covers it @ Head:c.py:1"]
+        ["new-unmitigated-exposure: `App.Db` exposed to `SQL injection`, nothing covers it @ Head:c.py:1"]
     );
 }
 

@@ -5,22 +5,11 @@
 use super::*;
 use crate::analysis::Analysis;
 use crate::analysis::diff::Side;
-use crate::file_id::FileId;
-use crate::model::{EntityKey, FileFacts};
+use crate::analysis::diff::tests::project;
+use crate::model::EntityKey;
 use crate::render::dfd::TrustZones;
-use crate::syntax::Language;
-use std::sync::Arc;
 
 use crate::render::sarif::schemas;
-
-fn project(files: &[(&str, &str)]) -> ProjectIndex {
-    let mut index = ProjectIndex::default();
-    for (path, text) in files {
-        let language = Language::from_path(Path::new(path)).expect("a known language");
-        index.set_file(Arc::new(FileFacts::new(FileId::relative(*path), language, Arc::from(*text))));
-    }
-    index
-}
 
 /// Both sides analysed, as the command does: the diff, and each side's index and diagnostics.
 struct Compared {
@@ -104,7 +93,12 @@ fn human_groups_by_impact_most_severe_first() {
         "{out}"
     );
     assert!(pos("[critical] new unmitigated exposure") < pos("defence removed"), "{out}");
-    assert!(out.contains("app.py:1: [high] defence removed: `App.Db` exposed to `SQL injection`"), "{out}");
+    assert!(
+        out.contains(
+            "app.py:1: [high] defence removed: `App.Db` exposed to `SQL injection` was `mitigated`, now open"
+        ),
+        "{out}"
+    );
     assert!(out.contains("      app.py:2 (base): was mitigated here by `#ps`"), "{out}");
     assert!(out.contains("      reason: internal only"), "{out}");
     assert!(
@@ -223,7 +217,7 @@ fn json_has_the_documented_shape() {
         first,
         &json!({
             "class": "new-unmitigated-exposure", "impact": "risk-increase", "rank": 187,
-            "message": "`App.Db` exposed to `XSS` and nothing covers it",
+            "message": "`App.Db` exposed to `XSS`, nothing covers it",
             "side": "head", "file": "app.py", "line": 2, "column": 3, "end_line": 2, "end_column": 33,
             "severity": "critical", "severity_word": "critical", "asset": "App.Db", "threat": "XSS",
         })
