@@ -124,6 +124,11 @@ impl GitRepo {
         self.git(&["rev-parse", "HEAD"])
     }
 
+    /// Moves the clock one second on (for commits made by `git` commands such as `merge`).
+    pub fn commits_tick(&self) {
+        self.commits.set(self.commits.get() + 1);
+    }
+
     /// Creates branch `name` at HEAD (without switching to it).
     pub fn branch(&self, name: &str) {
         self.git(&["branch", name]);
