@@ -6,8 +6,10 @@
 //! `suggest`), the summary counts ([`Summary`]) and the IDE features ([`ide`]:
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
 //! inlay hints), the coverage rule ([`coverage`]: is an exposure covered, and by what; every
-//! surface asks it), the severity rule (`severity`), the project's coverage status ([`status`]) and the STRIDE mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
-//! types.
+//! surface asks it), the severity rule (`severity`), the project's coverage status
+//! ([`status`]), the model diff between two analysed projects ([`diff`]) and the STRIDE
+//! mapping ([`stride`]), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or
+//! terminal types.
 
 mod anchors;
 pub mod coverage;

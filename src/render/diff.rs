@@ -5,7 +5,7 @@
 //! sentence, the Markdown size budget, and how SARIF results of the two sides are paired.
 //! Must never: classify or rank changes (that is [`crate::analysis::diff`]), or trust a name:
 //! names ([`Part::Name`]) reach a terminal through [`text::for_terminal`], Markdown through
-//! [`report_md::escape`] inside `<code>`, JSON and SARIF through
+//! [`super::report_md::escape`] inside `<code>`, JSON and SARIF through
 //! [`super::clean_machine_strings`]; link targets hold only the `--link-base` the user gave and
 //! percent-encoded paths.
 //!
