@@ -16,11 +16,9 @@
 //! I/O errors (not a repository, an unknown revision, a shallow clone without the base).
 
 use super::{CacheArgs, CoverageArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, OutputPolicyArgs};
-use crate::analysis::diff::{Class, ModelDiff, Side};
-use crate::model::EntityKey;
+use crate::analysis::diff::{Class, ModelDiff};
 use crate::paths::normalize;
 use crate::render;
-use crate::render::dfd::TrustZones;
 use crate::vcs::{self, GitRepository};
 use crate::walk::{self, WalkOptions};
 use anstream::ColorChoice;
@@ -162,6 +160,17 @@ struct Scanned {
     diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }
 
+impl Scanned {
+    fn input(&self) -> render::diff::Input<'_> {
+        render::diff::Input {
+            index: &self.index,
+            analysis: &self.analysis,
+            diagnostics: &self.diagnostics,
+            root: "",
+        }
+    }
+}
+
 /// Scans `rel` under `root` (ids relative to `root`); a `rel` the side does not have is an
 /// empty project (a directory the change adds or removes).
 fn scan_side(
@@ -271,25 +280,7 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
         ),
     };
 
-    let (base_zones, head_zones) =
-        (TrustZones::new(&base.index, &base.analysis), TrustZones::new(&head.index, &head.analysis));
-    let (base_zone, head_zone) = (|e: &EntityKey| base_zones.of(e), |e: &EntityKey| head_zones.of(e));
-    let diff = ModelDiff::between(
-        &Side {
-            index: &base.index,
-            analysis: &base.analysis,
-            diagnostics: &base.diagnostics,
-            root: "",
-            zone: &base_zone,
-        },
-        &Side {
-            index: &head.index,
-            analysis: &head.analysis,
-            diagnostics: &head.diagnostics,
-            root: "",
-            zone: &head_zone,
-        },
-    );
+    let diff = render::diff::compare(base.input(), head.input());
 
     let to_terminal = args.output.is_none() && !args.no_color;
     let text = match args.format {

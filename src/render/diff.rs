@@ -1,8 +1,10 @@
 //! `diff` output: a [`ModelDiff`] as terminal text, as a pull-request comment in Markdown, as
 //! JSON, and the two sides' findings as SARIF with `baselineState`.
 //!
-//! Owns: the four layouts, the JSON keys (below and README, "Pull requests"), the verdict
-//! sentence, the Markdown size budget, and how SARIF results of the two sides are paired.
+//! Owns: [`compare`] (the model diff with the data-flow diagram's trust boundaries, what the
+//! command and the language server run), the four layouts, the JSON keys (below and README,
+//! "Pull requests"), the verdict sentence, the Markdown size budget, and how SARIF results of
+//! the two sides are paired.
 //! Must never: classify or rank changes (that is [`crate::analysis::diff`]), or trust a name:
 //! names ([`Part::Name`]) reach a terminal through [`text::for_terminal`], Markdown through
 //! [`super::report_md::escape`] inside `<code>`, JSON and SARIF through
@@ -56,11 +58,16 @@
 //! `updated` (moved), any other head result is `new`, and a base result paired with none is
 //! `absent` (at its base location).
 
+use super::dfd::TrustZones;
 use super::human::{Painter, plural};
 use super::report_md::{encode_path, escape};
 use super::sarif;
-use crate::analysis::diff::{Change, Class, DiffSummary, Impact, Message, ModelDiff, Part, Place, Which};
+use crate::analysis::Analysis;
+use crate::analysis::diff::{
+    Change, Class, DiffSummary, Impact, Message, ModelDiff, Part, Place, Side, Which,
+};
 use crate::diagnostic::Diagnostic;
+use crate::model::EntityKey;
 use crate::model::ProjectIndex;
 use crate::syntax::Severity;
 use crate::text;
@@ -76,6 +83,38 @@ pub const MARKDOWN_BUDGET: usize = 60_000;
 
 /// Names longer than this are cut (with `…`) in the Markdown comment.
 pub const MAX_NAME_CHARS: usize = 120;
+
+/// One analysed side for [`compare`].
+pub struct Input<'a> {
+    pub index: &'a ProjectIndex,
+    pub analysis: &'a Analysis,
+    pub diagnostics: &'a [Diagnostic],
+    /// Stripped from file ids (see [`Side::root`]).
+    pub root: &'a str,
+}
+
+/// The model diff of two analysed sides, flows judged by the data-flow diagram's trust
+/// boundaries ([`TrustZones`]): what the command and the language server both run.
+pub fn compare(base: Input, head: Input) -> ModelDiff {
+    let (base_zones, head_zones) =
+        (TrustZones::new(base.index, base.analysis), TrustZones::new(head.index, head.analysis));
+    let (base_zone, head_zone) = (|e: &EntityKey| base_zones.of(e), |e: &EntityKey| head_zones.of(e));
+    let base_side = Side {
+        index: base.index,
+        analysis: base.analysis,
+        diagnostics: base.diagnostics,
+        root: base.root,
+        zone: &base_zone,
+    };
+    let head_side = Side {
+        index: head.index,
+        analysis: head.analysis,
+        diagnostics: head.diagnostics,
+        root: head.root,
+        zone: &head_zone,
+    };
+    ModelDiff::between(&base_side, &head_side)
+}
 
 /// One side of the comparison as the outputs name it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

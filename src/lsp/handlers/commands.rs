@@ -156,9 +156,7 @@ fn show_dfd(client: &Client, state: &State, params: ext::ShowDfdParams) -> Resul
 /// against the index's files in that repository, open documents as edited.
 fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
     use crate::analysis::Analysis;
-    use crate::analysis::diff::{ModelDiff, Side};
-    use crate::model::{EntityKey, ProjectIndex};
-    use crate::render::dfd::TrustZones;
+    use crate::model::ProjectIndex;
     use crate::vcs::GitRepository;
     let failed = |message: String| Error {
         code: ErrorCode::ServerError(REQUEST_FAILED),
@@ -197,23 +195,18 @@ fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
             (Analysis::with_scope(&base_index, scope), Analysis::with_scope(&head_index, scope));
         let (base_diagnostics, head_diagnostics) =
             (base.diagnostics(&base_index), head.diagnostics(&head_index));
-        let (base_zones, head_zones) =
-            (TrustZones::new(&base_index, &base), TrustZones::new(&head_index, &head));
-        let (base_zone, head_zone) = (|e: &EntityKey| base_zones.of(e), |e: &EntityKey| head_zones.of(e));
-        let diff = ModelDiff::between(
-            &Side {
+        let diff = crate::render::diff::compare(
+            crate::render::diff::Input {
                 index: &base_index,
                 analysis: &base,
                 diagnostics: &base_diagnostics,
                 root: "",
-                zone: &base_zone,
             },
-            &Side {
+            crate::render::diff::Input {
                 index: &head_index,
                 analysis: &head,
                 diagnostics: &head_diagnostics,
                 root: &root,
-                zone: &head_zone,
             },
         );
         let sides = crate::render::diff::Sides {

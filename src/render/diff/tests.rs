@@ -4,10 +4,7 @@
 
 use super::*;
 use crate::analysis::Analysis;
-use crate::analysis::diff::Side;
 use crate::analysis::diff::tests::project;
-use crate::model::EntityKey;
-use crate::render::dfd::TrustZones;
 
 use crate::render::sarif::schemas;
 
@@ -22,13 +19,10 @@ fn compare(base: &[(&str, &str)], head: &[(&str, &str)]) -> Compared {
     let (bi, hi) = (project(base), project(head));
     let (ba, ha) = (Analysis::new(&bi), Analysis::new(&hi));
     let (bd, hd) = (ba.diagnostics(&bi), ha.diagnostics(&hi));
-    let (bz, hz) = (TrustZones::new(&bi, &ba), TrustZones::new(&hi, &ha));
-    let (bzone, hzone) = (|e: &EntityKey| bz.of(e), |e: &EntityKey| hz.of(e));
-    let diff = ModelDiff::between(
-        &Side { index: &bi, analysis: &ba, diagnostics: &bd, root: "", zone: &bzone },
-        &Side { index: &hi, analysis: &ha, diagnostics: &hd, root: "", zone: &hzone },
+    let diff = super::compare(
+        Input { index: &bi, analysis: &ba, diagnostics: &bd, root: "" },
+        Input { index: &hi, analysis: &ha, diagnostics: &hd, root: "" },
     );
-    drop((bz, hz));
     Compared { diff, base: (bi, bd), head: (hi, hd) }
 }
 
