@@ -4,13 +4,14 @@
 //! and `docs/architecture.md` for the map and the rules; `tests/tidy.rs` checks the edges):
 //!
 //! ```text
-//!   cli (check, dfd, report, export)      lsp (tower-lsp-server shell: protocol <-> analysis::ide)
+//!   cli (check, diff, dfd, report, ...)   lsp (tower-lsp-server shell: protocol <-> analysis::ide)
 //!      |                                     |
 //!      +-----------------+-------------------+   the two shells: the only users of render and walk
 //!                        |
 //!   render    every output as a pure function of model + analysis: human, json, sarif; dfd
-//!      |      model, mermaid, dot, layout + svg; report content, Markdown and HTML; exports
-//!   analysis  diagnostics and IDE features in editor-neutral terms
+//!      |      model, mermaid, dot, layout + svg; report content, Markdown and HTML; exports;
+//!      |      the model diff's outputs
+//!   analysis  diagnostics and IDE features in editor-neutral terms; the model diff
 //!      |
 //!   model     per-file facts merged into one project index (and the texts of files `.gal`
 //!      |      sidecars anchor to, which the readers provide); no I/O

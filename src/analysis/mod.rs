@@ -7,14 +7,16 @@
 //! completion, definition, references, rename, hover, symbols, code actions, semantic tokens,
 //! inlay hints), the coverage rule ([`coverage`]: is an exposure covered, and by what; every
 //! surface asks it), the severity rule (`severity`), the project's coverage status
-//! ([`status`]), the STRIDE mapping ([`stride`]), finding fingerprints ([`fingerprint`]) and
-//! baselines ([`baseline`]: which findings are new), all as plain data. Must never: do I/O, or
-//! know LSP, JSON-RPC or terminal types.
+//! ([`status`]), the model diff between two analysed projects ([`diff`]), the STRIDE mapping
+//! ([`stride`]), finding fingerprints ([`fingerprint`]) and baselines ([`baseline`]: which
+//! findings are new), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
+//! types.
 
 mod anchors;
 pub mod baseline;
 pub mod coverage;
 mod diagnostics;
+pub mod diff;
 pub mod fingerprint;
 pub mod ide;
 pub mod relations;

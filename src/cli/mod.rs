@@ -1,6 +1,6 @@
 //! Command line: argument parsing (clap derive), the `check` command (its `--baseline` source in
-//! `baseline`), and the `dfd`, `report`, `export` and `status` commands (in their own files); with
-//! no command, `lsp` or `--stdio` it hands over to the language server.
+//! `baseline`), and the `dfd`, `diff`, `report`, `export` and `status` commands (in their own
+//! files); with no command, `lsp` or `--stdio` it hands over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
 //! or format anything itself (that is `analysis` and `render`), or write to standard error
@@ -24,6 +24,7 @@ macro_rules! say {
 
 mod baseline;
 mod dfd;
+mod diff;
 mod export;
 mod output;
 mod report;
@@ -101,6 +102,9 @@ pub enum Command {
     /// Draw the data-flow diagram of the annotations under PATH (Mermaid, Graphviz DOT or SVG).
     #[command(after_help = dfd::DFD_AFTER_HELP)]
     Dfd(dfd::DfdArgs),
+    /// Compare the threat model with a git revision: what a change added, removed or left open.
+    #[command(after_help = diff::DIFF_AFTER_HELP)]
+    Diff(diff::DiffArgs),
     /// Export the threat model (ThreatSpec, Threat Dragon, Threat Composer, JSON).
     Export(export::ExportArgs),
     /// Write a threat-model report (Markdown or self-contained HTML) of the annotations under PATH.
@@ -283,6 +287,7 @@ pub fn main() -> i32 {
     match cli.command {
         Some(Command::Check(args)) if !cli.stdio => check(&args),
         Some(Command::Dfd(args)) if !cli.stdio => dfd::run(&args),
+        Some(Command::Diff(args)) if !cli.stdio => diff::run(&args),
         Some(Command::Export(args)) if !cli.stdio => export::run(&args),
         Some(Command::Report(args)) if !cli.stdio => report::run(&args),
         Some(Command::Status(args)) if !cli.stdio => status::run(&args),
@@ -290,6 +295,7 @@ pub fn main() -> i32 {
         Some(
             Command::Check(_)
             | Command::Dfd(_)
+            | Command::Diff(_)
             | Command::Export(_)
             | Command::Report(_)
             | Command::Status(_)

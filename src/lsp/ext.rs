@@ -28,7 +28,7 @@ pub(super) trait Command {
 }
 
 /// Every command, in the order `initialize` advertises them.
-pub(super) const COMMANDS: &[&str] = &[Status::NAME, Reindex::NAME, Dfd::NAME, ShowDfd::NAME];
+pub(super) const COMMANDS: &[&str] = &[Status::NAME, Reindex::NAME, Dfd::NAME, ShowDfd::NAME, Diff::NAME];
 
 /// `threat-analyzer.status`: what the index holds. Arguments are ignored.
 pub(super) struct Status;
@@ -157,6 +157,44 @@ pub(super) struct ShowDfdResult {
     pub(super) shown: bool,
 }
 
+/// `threat-analyzer.diff`: the model diff between a git revision and the workspace as the
+/// server holds it (open documents' unsaved text included), as `threat-analyzer diff --format
+/// json` writes it.
+pub(super) struct Diff;
+
+impl Command for Diff {
+    const NAME: &'static str = "threat-analyzer.diff";
+    const WAITS_FOR_INDEX: bool = true;
+    type Params = DiffParams;
+    type Result = DiffResult;
+}
+
+/// `{"base": "main"}`, optional: the git revision to compare with (default: the merge base
+/// with the default branch, as on the command line).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct DiffParams {
+    pub(super) base: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for DiffParams {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DiffParams, D::Error> {
+        let args = Value::deserialize(deserializer)?;
+        let base = args.get("base").and_then(|b| b.as_str()).map(str::to_string);
+        Ok(DiffParams { base })
+    }
+}
+
+/// The keys of `threat-analyzer diff --format json` (README, "Pull requests").
+#[derive(Debug, Default, Serialize)]
+pub(super) struct DiffResult {
+    pub(super) provenance: Value,
+    pub(super) base: Value,
+    pub(super) head: Value,
+    pub(super) verdict: Value,
+    pub(super) summary: Value,
+    pub(super) changes: Value,
+}
+
 /// The `scope` key of a diagram command's argument: absent or `"project"`,
 /// `{"boundary": "dmz"}`, `{"component": "Shop.Api"}` or `{"file": "<uri>"}`.
 fn scope_argument(args: &Value) -> Result<Scope, String> {
@@ -213,6 +251,7 @@ mod tests {
             (Reindex::NAME, keys(())),
             (Dfd::NAME, keys(DfdResult::default())),
             (ShowDfd::NAME, keys(ShowDfdResult::default())),
+            (Diff::NAME, keys(DiffResult::default())),
         ];
         for (row, (name, keys)) in rows.iter().zip(results) {
             let result = row.last().copied().unwrap_or_default();

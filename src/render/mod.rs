@@ -6,7 +6,8 @@
 //! content in [`report`], written as Markdown by [`report_md`] and as one self-contained HTML
 //! page by [`report_html`], whose page shell also makes the language server's diagram
 //! preview), and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer,
-//! canonical JSON), and the baseline file ([`baseline`]). Each takes the [`ProjectIndex`] (for source text and line/column
+//! canonical JSON), the baseline file ([`baseline`]) and the model diff's outputs ([`diff`]:
+//! text, pull-request Markdown, JSON, SARIF with `baselineState`). Each takes the [`ProjectIndex`] (for source text and line/column
 //! conversion) and analysis results and returns text or JSON values. Must never: do I/O,
 //! decide exit codes, or trust text that came from annotations — each format escapes it its
 //! own way (terminal output goes through [`crate::text::for_terminal`]; every string of the
@@ -23,6 +24,7 @@
 
 pub mod baseline;
 pub mod dfd;
+pub mod diff;
 pub mod dot;
 pub mod export;
 pub mod human;

@@ -59,25 +59,36 @@ pub fn render_compared(
     root: &Path,
     comparison: Option<&Comparison>,
 ) -> String {
-    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
     let states = super::baseline_states(diagnostics, comparison);
-    let results: Vec<Value> = fingerprints(index, diagnostics)
+    let results: Vec<Value> = results(index, diagnostics)
         .into_iter()
         .zip(states)
-        .map(|((d, fingerprint), state)| {
-            let mut result = result(index, d, fingerprint);
+        .map(|(mut result, state)| {
             if let Some(state) = state {
                 result["baselineState"] = json!(state.as_str());
             }
             result
         })
         .collect();
-    let mut properties = json!({ "provenance": super::PROVENANCE });
+    let mut log = log(results, root);
     if let Some(c) = comparison {
-        properties["baseline"] =
+        log["runs"][0]["properties"]["baseline"] =
             json!({ "new": c.new_count(), "unchanged": c.unchanged_count(), "absent": c.fixed.len() });
     }
-    let log = json!({
+    finish(log)
+}
+
+/// One result per diagnostic, in output order ([`crate::diagnostic::sorted`]), each with its
+/// fingerprint ([`crate::analysis::fingerprint`], see the module docs): what `render` logs, and
+/// what `diff` pairs between two sides.
+pub fn results(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<Value> {
+    fingerprints(index, diagnostics).into_iter().map(|(d, fingerprint)| result(index, d, fingerprint)).collect()
+}
+
+/// The log around `results`: the tool with its rule table, the base URI, the provenance.
+pub fn log(results: Vec<Value>, root: &Path) -> Value {
+    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
+    json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -98,10 +109,13 @@ pub fn render_compared(
             },
             "columnKind": "unicodeCodePoints",
             "results": results,
-            "properties": properties,
+            "properties": { "provenance": super::PROVENANCE },
         }]
-    });
-    let mut log = log;
+    })
+}
+
+/// The log as text: every string cleaned ([`super::clean_machine_strings`]), pretty-printed.
+pub fn finish(mut log: Value) -> String {
     super::clean_machine_strings(&mut log);
     let mut out = serde_json::to_string_pretty(&log).expect("json values serialise");
     out.push('\n');
@@ -446,7 +460,7 @@ fn dir_uri(root: &Path) -> String {
 // One place knows where the published schemas are and when a missing one is a skip.
 #[cfg(test)]
 #[path = "../../tests/support/schemas.rs"]
-mod schemas;
+pub(super) mod schemas;
 
 #[cfg(test)]
 mod tests {

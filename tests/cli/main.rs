@@ -1,7 +1,9 @@
-//! The command line through the built binary (`check`, its baselines, `dfd`, `export`, `status`, exit
+//! The command line through the built binary (`check`, its baselines, `dfd`, `diff`, `export`, `status`, exit
 //! statuses, which files are read, output formats, sidecars, the shipped examples). One test binary: each
 //! module was a test file of its own (`tests/cli_*.rs`), and every test binary costs a link.
 
+#[path = "../support/git.rs"]
+mod git;
 #[path = "../support/cli.rs"]
 mod support;
 
@@ -10,6 +12,7 @@ mod git;
 
 mod baseline;
 mod dfd;
+mod diff;
 mod examples;
 mod exit;
 mod export;

@@ -429,3 +429,32 @@ async fn every_surface_gives_the_same_coverage_answer() {
     assert_eq!(status["exposures"], expected.len(), "{status}");
     assert_eq!(status["open_exposures"], want.len(), "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_command_compares_the_workspace_with_a_git_revision() {
+    let repo = crate::git::GitRepo::new();
+    let covered = "# @exposes Shop.Orders to #sqli\n# @mitigates Shop.Orders against #sqli using #prepared\n";
+    repo.commit("base", &[("defs.py", DEFS), ("shop/orders.py", covered)]);
+    let (mut client, init) = TestClient::start(repo.path(), json!({}), Value::Null).await;
+    let commands = init["capabilities"]["executeCommandProvider"]["commands"].as_array().unwrap().clone();
+    assert!(commands.contains(&json!("threat-analyzer.diff")), "{commands:?}");
+    client.wait_for(|m| m["method"] == "window/logMessage").await; // indexing done
+    let diff = |base: &str| json!({"command": "threat-analyzer.diff", "arguments": [{"base": base}]});
+    let unchanged = client.request("workspace/executeCommand", diff("main")).await;
+    assert_eq!(unchanged["verdict"], "no-change", "{unchanged}");
+    // An unsaved edit removes the mitigation: the diff sees the buffer, not the disk.
+    let uri = file_uri(&repo.path().join("shop/orders.py"));
+    client.open(&uri, "python", "# @exposes Shop.Orders to #sqli\n").await;
+    let result = client.request("workspace/executeCommand", diff("main")).await;
+    assert_eq!(result["verdict"], "risk-increase", "{result}");
+    assert_eq!(result["head"]["label"], "workspace");
+    assert_eq!(result["base"]["label"], "main");
+    let first = &result["changes"][0];
+    assert_eq!(first["class"], "defence-removed", "{result}");
+    assert_eq!((first["file"].as_str(), first["line"].as_u64()), (Some("shop/orders.py"), Some(1)));
+    assert_eq!(result["summary"]["by_class"]["mitigation-removed"], 1, "{result}");
+    // A revision that does not exist is an error naming it.
+    let error = client.request_raw("workspace/executeCommand", diff("no-such-branch")).await;
+    let message = error["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("unknown git revision 'no-such-branch'"), "{error}");
+}

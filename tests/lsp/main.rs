@@ -3,6 +3,8 @@
 //! costs a link. `tests/lsp_show_dfd.rs` stays a binary of its own: it sets `XDG_CACHE_HOME`,
 //! which is safe only while no other test of its process reads the environment.
 
+#[path = "../support/git.rs"]
+mod git;
 #[path = "../support/lsp.rs"]
 mod lsp_support;
 #[path = "../support/stdio.rs"]

@@ -43,6 +43,7 @@ pub(in crate::lsp) async fn execute_command(
         ext::ShowDfd::NAME => {
             run::<ext::ShowDfd>(state, arguments, |params| show_dfd(client, state, params)).await
         }
+        ext::Diff::NAME => run::<ext::Diff>(state, arguments, |params| diff(state, params)).await,
         other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
     }
 }
@@ -148,6 +149,86 @@ fn show_dfd(client: &Client, state: &State, params: ext::ShowDfdParams) -> Resul
     }
     tracing::info!(path = %path.display(), shown, "wrote the diagram preview");
     Ok(ext::ShowDfdResult { uri: uri.as_str().to_string(), path: path.to_string_lossy().into_owned(), shown })
+}
+
+/// `threat-analyzer.diff`: the first workspace folder's git repository at the `base` revision
+/// (read in-process into a temporary directory, walked like `threat-analyzer diff` walks it)
+/// against the index's files in that repository, open documents as edited.
+fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
+    use crate::analysis::Analysis;
+    use crate::model::ProjectIndex;
+    use crate::vcs::GitRepository;
+    let failed = |message: String| Error {
+        code: ErrorCode::ServerError(REQUEST_FAILED),
+        message: format!("threat-analyzer.diff: {message}").into(),
+        data: None,
+    };
+    let folder = state.roots().into_iter().next().ok_or_else(|| failed("no workspace folder".into()))?;
+    let repo = GitRepository::discover(&folder).map_err(|e| failed(e.to_string()))?;
+    let base_revision = match &params.base {
+        Some(spec) => repo.resolve(spec),
+        None => repo.default_base(),
+    }
+    .map_err(|e| failed(e.to_string()))?;
+    let tree = repo.snapshot(&base_revision).map_err(|e| failed(e.to_string()))?;
+    let real = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let workdir = real(repo.workdir());
+    let rel = real(&folder).strip_prefix(&workdir).map(std::path::Path::to_path_buf).unwrap_or_default();
+    let rel = if rel.as_os_str().is_empty() { PathBuf::from(".") } else { rel };
+    // The base: file ids relative to the snapshot's root, which is the repository's.
+    let mut base_index = ProjectIndex::default();
+    if tree.root().join(&rel).exists() {
+        let options = crate::walk::WalkOptions::default();
+        let scan =
+            crate::walk::scan_from(tree.root(), &[rel], &options).map_err(|e| failed(e.to_string()))?;
+        base_index = scan.index;
+    }
+    let root = format!("{}/", workdir.to_string_lossy().trim_end_matches('/'));
+    let text = state.read(|index, _| {
+        let scope = state.analysis(index).coverage_scope();
+        // The head: the indexed files inside the repository (absolute ids, `root` stripped).
+        let mut head_index = ProjectIndex::default();
+        for facts in index.files().filter(|f| f.path.as_str().starts_with(&root)) {
+            head_index.set_file(facts.clone());
+        }
+        let (base, head) =
+            (Analysis::with_scope(&base_index, scope), Analysis::with_scope(&head_index, scope));
+        let (base_diagnostics, head_diagnostics) =
+            (base.diagnostics(&base_index), head.diagnostics(&head_index));
+        let diff = crate::render::diff::compare(
+            crate::render::diff::Input {
+                index: &base_index,
+                analysis: &base,
+                diagnostics: &base_diagnostics,
+                root: "",
+            },
+            crate::render::diff::Input {
+                index: &head_index,
+                analysis: &head,
+                diagnostics: &head_diagnostics,
+                root: &root,
+            },
+        );
+        let sides = crate::render::diff::Sides {
+            base: crate::render::diff::Revision {
+                label: base_revision.spec.clone(),
+                commit: Some(base_revision.commit.clone()),
+                summary: Some(base_revision.summary.clone()),
+            },
+            head: crate::render::diff::Revision { label: "workspace".into(), ..Default::default() },
+        };
+        crate::render::diff::json(&diff, &sides)
+    })?;
+    let mut doc: Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
+    let mut take = |key: &str| doc.get_mut(key).map(Value::take).unwrap_or_default();
+    Ok(ext::DiffResult {
+        provenance: take("provenance"),
+        base: take("base"),
+        head: take("head"),
+        verdict: take("verdict"),
+        summary: take("summary"),
+        changes: take("changes"),
+    })
 }
 
 /// What a diagram of `scope` shows, in words (for the preview's page).
