@@ -26,6 +26,8 @@
 //!   read      every file any of them reads (regular files only, bounded, no links for
 //!             configuration and cache)
 //!   paths     path normalisation, relative display, containment in workspace folders
+//!   vcs       git, read in-process (gix): revisions, merge bases, a commit's files written
+//!             into a temporary directory the walk reads like the working tree
 //!
 //!   diagnostic, file_id, text, limits: shared by every layer
 //! ```
@@ -59,4 +61,5 @@ pub mod read;
 pub mod render;
 pub mod syntax;
 pub mod text;
+pub mod vcs;
 pub mod walk;

@@ -22,6 +22,7 @@
 //! | one configuration or ignore file (`threatspec.yaml`, `.gitignore`, `.ignore`, `.git/info/exclude`) | [`MAX_CONFIG_FILE_SIZE`] bytes | not read (nor a link, nor a file that is not regular): a note (`check`) or a warning (language server); the walk goes on without it |
 //! | the index cache file | [`MAX_CACHE_FILE_SIZE`] bytes | not read (nor a link), rebuilt; a cache that would be larger is not written |
 //! | points of long flows in one diagram's layout | [`MAX_LAYOUT_DUMMIES`] | the longest flows are drawn in lanes below the diagram; its legend says how many |
+//! | files and bytes written for one git revision (`diff`, `check --baseline REF`) | [`MAX_SNAPSHOT_FILES`], [`MAX_SNAPSHOT_BYTES`] | the command fails with a message naming the limit (files over the file size limit are not written, and do not count) |
 //! | one protocol message | 32 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread: a request is answered with an error, a document's text gets a `resource-limit` diagnostic, the rest is logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them), for
@@ -93,3 +94,12 @@ pub const MAX_CACHE_FILE_SIZE: u64 = 256 * 1024 * 1024;
 /// (see `render::layout`). The benchmark diagram (`benches/formats.py`: 200 components, 4,000
 /// flows) needs 194,006.
 pub const MAX_LAYOUT_DUMMIES: usize = 300_000;
+
+/// Most files written when a git revision's tree is read for comparison (`crate::vcs`): twice
+/// the largest monorepos' checkouts. A tree can name one subtree many times, so a repository
+/// of a few kilobytes could otherwise expand to billions of files.
+pub const MAX_SNAPSHOT_FILES: usize = 1_000_000;
+
+/// Most bytes written for one git revision's tree (files over [`MAX_FILE_SIZE`] are not
+/// written at all): the Linux kernel's checkout is about 1.5 GB.
+pub const MAX_SNAPSHOT_BYTES: u64 = 4 * 1024 * 1024 * 1024;

@@ -15,6 +15,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/git.rs"]
+mod git;
 #[path = "support/stdio.rs"]
 mod stdio;
 
@@ -160,6 +162,62 @@ fn commands_and_urls_in_configuration_and_annotations_are_never_run_or_fetched()
         }
     }
     assert!(!d.join("PWNED").exists(), "a command ran");
+    assert_never_contacted(&listener);
+}
+
+/// `diff` reads git in-process: a hostile project committed and changed, and a repository
+/// configuration whose hooks and helpers would run commands if `git` ran, start nothing.
+#[test]
+fn diff_reads_git_without_running_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let repo = git::GitRepo::new();
+    let d = repo.path();
+    hostile_project(d, &url);
+    repo.commit("hostile", &[]);
+    repo.branch("feature");
+    cli::write(
+        d,
+        "src/more.py",
+        format!("# @exposes Shop.Y to #inj -- \"$(touch {})\"\n", d.join("PWNED").display()),
+    );
+    // Set last: from here on the test runs no `git` itself, which would obey these.
+    let marker = d.join("PWNED");
+    let config = d.join(".git/config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n\thooksPath = {url}\n[diff]\n\texternal = touch {m}\n\
+         [remote \"origin\"]\n\turl = {url}/repo.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+        m = marker.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let runs: &[&[&str]] = &[
+        &["diff", "--no-cache", "--format", "sarif"],
+        &["diff", "HEAD", "--format", "markdown", "--link-base", url.as_str()],
+        &["diff", "main", "--head", "feature", "--no-cache", "--format", "json"],
+    ];
+    let traced = tool("strace");
+    let log = repo.scratch().join("strace.log");
+    for args in runs {
+        let code = if traced {
+            let wrapper = strace_args(&log);
+            let out = Command::new(&wrapper[0])
+                .args(&wrapper[1..])
+                .arg(cli::bin())
+                .args(*args)
+                .current_dir(d)
+                .output()
+                .unwrap();
+            out.status.code()
+        } else {
+            Some(cli::run(d, args).code)
+        };
+        assert!(matches!(code, Some(0 | 1)), "{args:?}: {code:?}");
+        if traced {
+            assert_only_the_binary_ran(&log);
+        }
+    }
+    assert!(!marker.exists(), "a command ran");
     assert_never_contacted(&listener);
 }
 

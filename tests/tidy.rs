@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 const SHELL_EDGES: &[&str] = &[
     "render",
     "walk",
+    "vcs",
     "paths",
     "cache",
     "ignore_files",
@@ -51,6 +52,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("render", &["analysis", "model", "syntax", "diagnostic", "file_id", "text", "limits"]),
     ("paths", &[]),
     ("read", &["limits"]),
+    ("vcs", &["limits"]),
     ("ignore_files", &["read", "limits"]),
     ("cache", &["read", "model", "syntax", "text", "limits"]),
     (

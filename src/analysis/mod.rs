@@ -12,6 +12,7 @@
 mod anchors;
 pub mod coverage;
 mod diagnostics;
+pub mod diff;
 pub mod ide;
 pub mod relations;
 mod severity;

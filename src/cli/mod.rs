@@ -1,5 +1,5 @@
-//! Command line: argument parsing (clap derive), the `check` command, and the `dfd`, `report`,
-//! `export`, `status` and `init` commands (in their own files); with no command, `lsp` or `--stdio` it hands
+//! Command line: argument parsing (clap derive), the `check` command, and the `dfd`, `diff`,
+//! `report`, `export`, `status` and `init` commands (in their own files); with no command, `lsp` or `--stdio` it hands
 //! over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
@@ -21,6 +21,7 @@ macro_rules! say {
 }
 
 mod dfd;
+mod diff;
 mod export;
 mod init;
 mod output;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Draw the data-flow diagram of the annotations under PATH (Mermaid, Graphviz DOT or SVG).
     #[command(after_help = dfd::DFD_AFTER_HELP)]
     Dfd(dfd::DfdArgs),
+    /// Compare the threat model with a git revision: what a change added, removed or left open.
+    #[command(after_help = diff::DIFF_AFTER_HELP)]
+    Diff(diff::DiffArgs),
     /// Export the threat model (ThreatSpec, Threat Dragon, Threat Composer, JSON).
     Export(export::ExportArgs),
     /// Write a threat-model report (Markdown or self-contained HTML) of the annotations under PATH.
@@ -264,6 +268,7 @@ pub fn main() -> i32 {
     match cli.command {
         Some(Command::Check(args)) if !cli.stdio => check(&args),
         Some(Command::Dfd(args)) if !cli.stdio => dfd::run(&args),
+        Some(Command::Diff(args)) if !cli.stdio => diff::run(&args),
         Some(Command::Export(args)) if !cli.stdio => export::run(&args),
         Some(Command::Report(args)) if !cli.stdio => report::run(&args),
         Some(Command::Status(args)) if !cli.stdio => status::run(&args),
@@ -272,6 +277,7 @@ pub fn main() -> i32 {
         Some(
             Command::Check(_)
             | Command::Dfd(_)
+            | Command::Diff(_)
             | Command::Export(_)
             | Command::Report(_)
             | Command::Status(_)

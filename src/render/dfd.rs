@@ -831,6 +831,29 @@ impl Model {
     }
 }
 
+/// The trust boundary each asset or actor lies in, by the rules of *Trust boundaries* above:
+/// what the model diff asks to tell whether a flow crosses a boundary
+/// ([`crate::analysis::diff::Side::zone`]).
+pub struct TrustZones<'a> {
+    index: &'a ProjectIndex,
+    model: Model,
+}
+
+impl<'a> TrustZones<'a> {
+    pub fn new(index: &'a ProjectIndex, analysis: &Analysis) -> TrustZones<'a> {
+        TrustZones { index, model: Model::new(index, analysis) }
+    }
+
+    /// The title of the trust boundary `entity` lies in (as the diagram titles its cluster),
+    /// `None` outside every boundary or for an entity that is no node.
+    pub fn of(&self, entity: &EntityKey) -> Option<String> {
+        let key = node_key(self.index, entity)?;
+        let boundary = self.model.boundary_of(&key)?;
+        let title = self.model.legacy.get(&boundary).cloned();
+        title.or_else(|| self.model.gal.iter().find(|g| g.key == boundary).map(|g| g.title.clone()))
+    }
+}
+
 /// Builds the diagram of `scope` (see the module docs for every rule).
 pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
     let m = Model::new(index, analysis);

@@ -63,16 +63,17 @@ pub fn summary_line(s: &Summary) -> String {
     )
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(super) fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
 }
 
-struct Painter {
-    color: bool,
+/// Styles text when colour is on (shared with the diff's human output).
+pub(super) struct Painter {
+    pub(super) color: bool,
 }
 
 impl Painter {
-    fn paint(&self, style: Style, text: &str) -> String {
+    pub(super) fn paint(&self, style: Style, text: &str) -> String {
         if self.color { format!("{style}{text}{style:#}") } else { text.to_string() }
     }
 }

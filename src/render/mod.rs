@@ -22,6 +22,7 @@
 //! [`Summary`]: crate::analysis::Summary
 
 pub mod dfd;
+pub mod diff;
 pub mod dot;
 pub mod export;
 pub mod human;

@@ -42,9 +42,14 @@ const SRCROOT: &str = "%SRCROOT%";
 
 /// Renders the SARIF log. `root` is the absolute directory the relative paths start from.
 pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summary, root: &Path) -> String {
-    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
+    finish(log(results(index, diagnostics), root))
+}
+
+/// One result per diagnostic, in [`sorted`] order, each with its fingerprint (see the module
+/// docs): what `render` logs, and what `diff` pairs between two sides.
+pub fn results(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<Value> {
     let mut counts: HashMap<(FileId, String), usize> = HashMap::new();
-    let results: Vec<Value> = sorted(diagnostics)
+    sorted(diagnostics)
         .into_iter()
         .map(|d| {
             let hash = line_hash(index, d);
@@ -52,8 +57,13 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summa
             *n += 1;
             result(index, d, format!("{hash}:{n}"))
         })
-        .collect();
-    let log = json!({
+        .collect()
+}
+
+/// The log around `results`: the tool with its rule table, the base URI, the provenance.
+pub fn log(results: Vec<Value>, root: &Path) -> Value {
+    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
+    json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -76,8 +86,11 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], _summary: &Summa
             "results": results,
             "properties": { "provenance": super::PROVENANCE },
         }]
-    });
-    let mut log = log;
+    })
+}
+
+/// The log as text: every string cleaned ([`super::clean_machine_strings`]), pretty-printed.
+pub fn finish(mut log: Value) -> String {
     super::clean_machine_strings(&mut log);
     let mut out = serde_json::to_string_pretty(&log).expect("json values serialise");
     out.push('\n');
@@ -434,7 +447,7 @@ fn dir_uri(root: &Path) -> String {
 // One place knows where the published schemas are and when a missing one is a skip.
 #[cfg(test)]
 #[path = "../../tests/support/schemas.rs"]
-mod schemas;
+pub(super) mod schemas;
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,14 @@
-//! The command line through the built binary (`check`, `dfd`, `export`, `status`, `init`, exit
+//! The command line through the built binary (`check`, `dfd`, `diff`, `export`, `status`, `init`, exit
 //! statuses, which files are read, output formats, sidecars, the shipped examples). One test binary: each
 //! module was a test file of its own (`tests/cli_*.rs`), and every test binary costs a link.
 
+#[path = "../support/git.rs"]
+mod git;
 #[path = "../support/cli.rs"]
 mod support;
 
 mod dfd;
+mod diff;
 mod examples;
 mod exit;
 mod export;

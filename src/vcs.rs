@@ -1,0 +1,708 @@
+//! Git: a commit's files, read in-process, for commands that compare two versions of a project.
+//!
+//! Owns: every byte read from a git repository (refs, packed refs, loose objects, packfiles,
+//! linked worktrees, shallow clones), through gitoxide's plumbing crates (`gix-discover`,
+//! `gix-ref`, `gix-odb`, `gix-object`, `gix-revision`), and the temporary
+//! directory a revision's tree is written into ([`Snapshot`]). It sits beside [`crate::walk`]
+//! (an I/O edge used only by the shells): a command scans the snapshot with the same walk as
+//! the working tree. Must never: run `git` or any other program, touch the network, follow or
+//! create a symbolic link, write outside the snapshot directory, or analyse what it reads.
+//!
+//! # Which repository
+//!
+//! [`GitRepository::discover`] looks upwards from a path for a repository with a working tree
+//! (a normal checkout, a linked worktree made by `git worktree add`, detached HEAD or not). No
+//! configuration is read (none changes how refs and objects are found; repositories with
+//! SHA-256 object ids are not supported), no environment variable (`GIT_DIR` and friends), and
+//! never the `git` program: gitoxide's `gix` front end is not used because opening a repository
+//! with it can ask `git` where its installation keeps its configuration.
+//!
+//! # Revisions
+//!
+//! [`GitRepository::resolve`] accepts the part of `git rev-parse`'s syntax that names one
+//! commit: a ref as git looks it up (`HEAD`, `@`, a branch, tag, remote branch such as
+//! `origin/main`, `refs/...`), a full or abbreviated (4+ digits) commit id, followed by any
+//! number of `~N`, `^N`, `^{commit}` and `^{}`. Tags are peeled to their commit. A spec naming
+//! nothing (or using other syntax: `@{...}`, `:/text`, ranges) is
+//! [`VcsError::UnknownRevision`]; in a shallow clone, a commit cut off by the clone's depth (a
+//! parent of a shallow commit, an id whose object was not fetched) is
+//! [`VcsError::ShallowHistory`], whose message says how to fetch the history.
+//!
+//! [`GitRepository::default_base`] is what a pull request is compared with: the merge base of
+//! `HEAD` and the default branch. The default branch is the target of `refs/remotes/origin/HEAD`
+//! when that exists, else the first of `main`, `master`, `origin/main`, `origin/master` that
+//! exists. With none of them the base is `HEAD` itself, except in a shallow clone (CI's usual
+//! checkout of a pull request), where a missing default branch more likely means history that
+//! was not fetched, so that is [`VcsError::ShallowHistory`] rather than a comparison with
+//! nothing.
+//!
+//! # Snapshots
+//!
+//! [`GitRepository::snapshot`] writes a commit's tree into a fresh temporary directory (removed
+//! when the [`Snapshot`] is dropped), in the working tree's layout, so the walk reads it as it
+//! reads the working tree. The tree is untrusted (it may be anyone's pull request), so only
+//! what the walk could read is written: regular files (executables as plain files) and
+//! directories. Every other entry is left out and listed in [`Snapshot::skipped`] with why:
+//! symbolic links (never created, so nothing can point outside), submodules, names that could
+//! escape or confuse the directory (`.`, `..`, empty, holding `/`, `\` or NUL, `.git` in any
+//! case), names the file system cannot hold, and files over
+//! [`crate::limits::MAX_FILE_SIZE`] (their size is read from the object header, so they are
+//! never inflated). A tree with more than [`crate::limits::MAX_SNAPSHOT_FILES`] files or
+//! [`crate::limits::MAX_SNAPSHOT_BYTES`] bytes (a small repository can repeat one subtree
+//! millions of times) is an error, not a full disk.
+
+use gix_hash::ObjectId;
+use gix_object::bstr::{BStr, BString, ByteSlice};
+use gix_object::tree::EntryKind;
+use gix_object::{Find, Kind};
+use gix_odb::Header;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A git repository with a working tree, opened for reading.
+pub struct GitRepository {
+    refs: gix_ref::file::Store,
+    objects: gix_odb::Handle,
+    /// Commits whose parents a shallow clone does not have (its `shallow` file); empty for a
+    /// full clone.
+    shallow: HashSet<ObjectId>,
+    workdir: PathBuf,
+}
+
+/// One commit, as named by the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revision {
+    /// What was asked for (`main`, `HEAD~1`), or for [`GitRepository::default_base`]
+    /// `DEFAULT...HEAD` (git's spelling of "the merge base of DEFAULT and HEAD"), or `HEAD`.
+    pub spec: String,
+    /// The commit's full hexadecimal id.
+    pub commit: String,
+    /// The first line of the commit message.
+    pub summary: String,
+}
+
+/// A revision's files, written into a temporary directory that is removed on drop.
+pub struct Snapshot {
+    dir: tempfile::TempDir,
+    revision: Revision,
+    skipped: Vec<(PathBuf, String)>,
+}
+
+/// Why a repository or revision could not be read.
+#[derive(Debug)]
+pub enum VcsError {
+    /// No git repository contains `path`.
+    NotARepository { path: PathBuf },
+    /// The repository at `path` has no working tree.
+    Bare { path: PathBuf },
+    /// `spec` names no commit.
+    UnknownRevision { spec: String },
+    /// `spec` (or the merge base it needs) is older than a shallow clone's history.
+    ShallowHistory { spec: String },
+    /// The repository could not be read (corrupt objects, unreadable files, a tree over the
+    /// limits).
+    Git(String),
+    /// The snapshot directory could not be written.
+    Io { path: PathBuf, error: io::Error },
+}
+
+impl fmt::Display for VcsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VcsError::NotARepository { path } => {
+                write!(f, "not a git repository (nor any parent directory): {}", path.display())
+            }
+            VcsError::Bare { path } => {
+                write!(f, "{} is a bare git repository: there is no working tree to compare", path.display())
+            }
+            VcsError::UnknownRevision { spec } => write!(f, "unknown git revision '{spec}'"),
+            VcsError::ShallowHistory { spec } => write!(
+                f,
+                "'{spec}' is not in this shallow clone's history: fetch the full history \
+                 (`fetch-depth: 0` for actions/checkout, or `git fetch --unshallow`)"
+            ),
+            VcsError::Git(message) => write!(f, "reading the git repository failed: {message}"),
+            VcsError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for VcsError {}
+
+/// The branches tried, in order, when `refs/remotes/origin/HEAD` does not name the default one.
+const DEFAULT_BRANCHES: &[&str] = &["main", "master", "origin/main", "origin/master"];
+
+/// Most symbolic refs followed, and tags peeled, in a row (git stops at 5 symbolic refs).
+const MAX_INDIRECTIONS: usize = 16;
+
+/// The only object hash supported.
+const HASH: gix_hash::Kind = gix_hash::Kind::Sha1;
+
+impl GitRepository {
+    /// The repository containing `path` (normal checkout, linked worktree, detached HEAD).
+    pub fn discover(path: &Path) -> Result<GitRepository, VcsError> {
+        let not_a_repository = || VcsError::NotARepository { path: path.to_path_buf() };
+        // No configuration is read, so whoever owns the directories cannot change what is read.
+        let options = gix_discover::upwards::Options {
+            trust: gix_discover::upwards::TrustPolicy::Assume(gix_sec::Trust::Reduced),
+            ..Default::default()
+        };
+        let (location, _) = gix_discover::upwards_opts(path, options).map_err(|_| not_a_repository())?;
+        let (git_dir, workdir) = location.into_repository_and_work_tree_directories();
+        let Some(workdir) = workdir else {
+            return Err(VcsError::Bare { path: git_dir });
+        };
+        // A linked worktree's git directory names the repository's common directory (objects,
+        // branches, packed refs) in its `commondir` file.
+        let common_dir = match gix_discover::path::from_plain_file(&git_dir.join("commondir")) {
+            Some(Ok(dir)) => Some(git_dir.join(dir)),
+            Some(Err(error)) => {
+                return Err(VcsError::Git(format!("{}: {error}", git_dir.join("commondir").display())));
+            }
+            None => None,
+        };
+        let shared = common_dir.clone().unwrap_or_else(|| git_dir.clone());
+        let refs = match common_dir {
+            Some(common) => gix_ref::file::Store::for_linked_worktree(git_dir, common, HASH),
+            None => gix_ref::file::Store::at(git_dir, HASH),
+        };
+        let objects = gix_odb::at(shared.join("objects"), HASH)
+            .map_err(|error| VcsError::Git(format!("{}: {error}", shared.join("objects").display())))?;
+        let shallow = read_shallow(&shared.join("shallow"))?;
+        Ok(GitRepository { refs, objects, shallow, workdir })
+    }
+
+    /// Root of the working tree.
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// Resolves a revision spec (branch, tag, full/short commit id, `HEAD~3`, `origin/main`).
+    pub fn resolve(&self, spec: &str) -> Result<Revision, VcsError> {
+        let unknown = || VcsError::UnknownRevision { spec: spec.to_string() };
+        let split = spec.find(['~', '^']).unwrap_or(spec.len());
+        let (name, mut steps) = spec.split_at(split);
+        let name = if name == "@" { "HEAD" } else { name };
+        let mut commit = match self.find_name(name)? {
+            Some(id) => self.peel_to_commit(spec, id)?,
+            None => return Err(unknown()),
+        };
+        while !steps.is_empty() {
+            let (step, rest) = parse_step(steps).ok_or_else(unknown)?;
+            steps = rest;
+            commit = match step {
+                Step::Peel => commit,
+                Step::Ancestor(generations) => {
+                    for _ in 0..generations {
+                        commit = self.parent(spec, commit, 1)?;
+                    }
+                    commit
+                }
+                Step::Parent(0) => commit,
+                Step::Parent(n) => self.parent(spec, commit, n)?,
+            };
+        }
+        self.revision(spec, commit)
+    }
+
+    /// The default base: the merge base of HEAD with the default branch (`origin/HEAD`'s
+    /// target, else `main`, else `master`, local or `origin/`), else HEAD (see the module doc).
+    pub fn default_base(&self) -> Result<Revision, VcsError> {
+        let head = self.resolve("HEAD")?;
+        let Some(branch) = self.default_branch() else {
+            if self.is_shallow() {
+                return Err(VcsError::ShallowHistory { spec: "the default branch".to_string() });
+            }
+            return Ok(head);
+        };
+        let branch_commit = self.resolve(&branch)?;
+        let spec = format!("{branch}...HEAD");
+        if branch_commit.commit == head.commit {
+            return Ok(Revision { spec, ..head });
+        }
+        let one = parse_id(&head.commit)?;
+        let two = parse_id(&branch_commit.commit)?;
+        let mut graph = gix_revwalk::Graph::new(&self.objects, None);
+        match gix_revision::merge_base(one, &[two], &mut graph) {
+            Ok(Some(bases)) => self.revision(&spec, *bases.first()),
+            Ok(None) | Err(_) if self.is_shallow() => Err(VcsError::ShallowHistory { spec }),
+            Ok(None) => Err(VcsError::Git(format!("HEAD and {branch} have no common ancestor"))),
+            Err(error) => Err(VcsError::Git(format!("the merge base of HEAD and {branch}: {error}"))),
+        }
+    }
+
+    /// Writes the regular files of `revision`'s tree into a fresh temporary directory.
+    pub fn snapshot(&self, revision: &Revision) -> Result<Snapshot, VcsError> {
+        let commit = parse_id(&revision.commit)?;
+        let mut buf = Vec::new();
+        let tree = self.commit(&revision.spec, commit, &mut buf)?.tree();
+        let mut writer = TreeWriter {
+            objects: &self.objects,
+            root: PathBuf::new(),
+            skipped: Vec::new(),
+            files: 0,
+            bytes: 0,
+        };
+        // Before anything is written: a tree over the limits leaves no files behind.
+        let (files, bytes) = writer.measure(tree)?;
+        if files > crate::limits::MAX_SNAPSHOT_FILES as u64 || bytes > crate::limits::MAX_SNAPSHOT_BYTES {
+            return Err(over_limits(&revision.spec, files, bytes));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("threat-analyzer-git-")
+            .tempdir()
+            .map_err(|error| VcsError::Io { path: std::env::temp_dir(), error })?;
+        writer.root = dir.path().to_path_buf();
+        writer.write_tree(tree)?;
+        let TreeWriter { skipped, .. } = writer;
+        Ok(Snapshot { dir, revision: revision.clone(), skipped })
+    }
+
+    /// The default branch's name as `resolve` accepts it, when one exists.
+    fn default_branch(&self) -> Option<String> {
+        let origin_head = self.refs.try_find("refs/remotes/origin/HEAD").ok().flatten();
+        if let Some(gix_ref::Target::Symbolic(target)) = origin_head.map(|reference| reference.target) {
+            let name = target.as_bstr().to_str_lossy().into_owned();
+            if self.find_name(&name).ok().flatten().is_some() {
+                return Some(name.strip_prefix("refs/remotes/").unwrap_or(&name).to_string());
+            }
+        }
+        DEFAULT_BRANCHES
+            .iter()
+            .find(|name| self.find_name(name).ok().flatten().is_some())
+            .map(|name| name.to_string())
+    }
+
+    fn is_shallow(&self) -> bool {
+        !self.shallow.is_empty()
+    }
+
+    /// The object a ref name or (abbreviated) object id names, if it names one.
+    fn find_name(&self, name: &str) -> Result<Option<ObjectId>, VcsError> {
+        if let Some(id) = self.find_ref(name)? {
+            return Ok(Some(id));
+        }
+        if name.len() < 4 || name.len() > HASH.len_in_hex() || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let prefix =
+            gix_hash::Prefix::from_hex(name).map_err(|error| VcsError::Git(format!("{name}: {error}")))?;
+        let found = self
+            .objects
+            .lookup_prefix(prefix, None)
+            .map_err(|error| VcsError::Git(format!("{name}: {error}")))?;
+        match found {
+            Some(Ok(id)) => Ok(Some(id)),
+            Some(Err(())) => {
+                Err(VcsError::Git(format!("the abbreviated id '{name}' names more than one object")))
+            }
+            // An id from elsewhere (a pull request's base commit) that a shallow clone lacks.
+            None if self.is_shallow() => Err(VcsError::ShallowHistory { spec: name.to_string() }),
+            None => Ok(None),
+        }
+    }
+
+    /// The object a ref points to, following symbolic refs, if `name` names a ref (looked up as
+    /// git does: `NAME`, `refs/NAME`, `refs/tags/NAME`, `refs/heads/NAME`, `refs/remotes/NAME`,
+    /// `refs/remotes/NAME/HEAD`).
+    fn find_ref(&self, name: &str) -> Result<Option<ObjectId>, VcsError> {
+        let Ok(partial) = <&gix_ref::PartialNameRef>::try_from(name) else {
+            return Ok(None);
+        };
+        let Some(mut reference) =
+            self.refs.try_find(partial).map_err(|error| VcsError::Git(format!("{name}: {error}")))?
+        else {
+            return Ok(None);
+        };
+        for _ in 0..MAX_INDIRECTIONS {
+            match reference.target {
+                gix_ref::Target::Object(id) => return Ok(Some(id)),
+                gix_ref::Target::Symbolic(target) => {
+                    match self
+                        .refs
+                        .try_find(target.as_ref())
+                        .map_err(|error| VcsError::Git(format!("{name}: {error}")))?
+                    {
+                        Some(next) => reference = next,
+                        // A symbolic ref to a branch without commits (HEAD of an empty repository).
+                        None => return Ok(None),
+                    }
+                }
+            }
+        }
+        Err(VcsError::Git(format!("{name}: more than {MAX_INDIRECTIONS} symbolic refs in a row")))
+    }
+
+    /// `id` with tags peeled, which must be a commit.
+    fn peel_to_commit(&self, spec: &str, mut id: ObjectId) -> Result<ObjectId, VcsError> {
+        let mut buf = Vec::new();
+        for _ in 0..MAX_INDIRECTIONS {
+            let object = self.object(spec, id, &mut buf)?;
+            match object.kind {
+                Kind::Commit => return Ok(id),
+                Kind::Tag => {
+                    id = gix_object::TagRef::from_bytes(object.data, HASH)
+                        .map_err(|error| VcsError::Git(format!("the tag {id}: {error}")))?
+                        .target();
+                }
+                Kind::Tree | Kind::Blob => {
+                    return Err(VcsError::Git(format!("'{spec}' names a {}, not a commit", object.kind)));
+                }
+            }
+        }
+        Err(VcsError::Git(format!("'{spec}': more than {MAX_INDIRECTIONS} tags in a row")))
+    }
+
+    /// The `n`th parent (from 1) of `commit`.
+    fn parent(&self, spec: &str, commit: ObjectId, n: u64) -> Result<ObjectId, VcsError> {
+        if self.shallow.contains(&commit) {
+            return Err(VcsError::ShallowHistory { spec: spec.to_string() });
+        }
+        let mut buf = Vec::new();
+        let parent = usize::try_from(n - 1).ok().and_then(|index| {
+            self.commit(spec, commit, &mut buf).map(|c| c.parents().nth(index)).transpose()
+        });
+        match parent {
+            Some(parent) => parent,
+            None => Err(VcsError::UnknownRevision { spec: spec.to_string() }),
+        }
+    }
+
+    /// The object `id`; a missing one in a shallow clone is history the clone cut off.
+    fn object<'buf>(
+        &self,
+        spec: &str,
+        id: ObjectId,
+        buf: &'buf mut Vec<u8>,
+    ) -> Result<gix_object::Data<'buf>, VcsError> {
+        match self.objects.try_find(&id, buf) {
+            Ok(Some(object)) => Ok(object),
+            Ok(None) if self.is_shallow() => Err(VcsError::ShallowHistory { spec: spec.to_string() }),
+            Ok(None) => Err(VcsError::Git(format!("the object {id} ('{spec}') is missing"))),
+            Err(error) => Err(VcsError::Git(format!("the object {id} ('{spec}'): {error}"))),
+        }
+    }
+
+    /// The commit `id`, decoded.
+    fn commit<'buf>(
+        &self,
+        spec: &str,
+        id: ObjectId,
+        buf: &'buf mut Vec<u8>,
+    ) -> Result<gix_object::CommitRef<'buf>, VcsError> {
+        let object = self.object(spec, id, buf)?;
+        if object.kind != Kind::Commit {
+            return Err(VcsError::Git(format!("{id} ('{spec}') is a {}, not a commit", object.kind)));
+        }
+        gix_object::CommitRef::from_bytes(object.data, HASH)
+            .map_err(|error| VcsError::Git(format!("the commit {id}: {error}")))
+    }
+
+    /// The commit `id` as a [`Revision`] named `spec`.
+    fn revision(&self, spec: &str, id: ObjectId) -> Result<Revision, VcsError> {
+        let mut buf = Vec::new();
+        let commit = self.commit(spec, id, &mut buf)?;
+        let summary = commit
+            .message
+            .lines()
+            .next()
+            .map(|line| line.to_str_lossy().trim_end().to_string())
+            .unwrap_or_default();
+        Ok(Revision { spec: spec.to_string(), commit: id.to_string(), summary })
+    }
+}
+
+/// One navigation step after the name in a revision spec.
+enum Step {
+    /// `~N` (`~` alone is 1).
+    Ancestor(u64),
+    /// `^N` (`^` alone is 1, `^0` the commit itself).
+    Parent(u64),
+    /// `^{commit}` or `^{}`: already a commit.
+    Peel,
+}
+
+/// The first step of `steps` and the rest, or `None` when it is not one [`Step`] knows.
+fn parse_step(steps: &str) -> Option<(Step, &str)> {
+    let number = |rest: &str| -> Option<(u64, usize)> {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 { Some((1, 0)) } else { rest[..digits].parse().ok().map(|n| (n, digits)) }
+    };
+    if let Some(rest) = steps.strip_prefix('~') {
+        let (n, len) = number(rest)?;
+        return Some((Step::Ancestor(n), &rest[len..]));
+    }
+    let rest = steps.strip_prefix('^')?;
+    for peel in ["{commit}", "{}"] {
+        if let Some(rest) = rest.strip_prefix(peel) {
+            return Some((Step::Peel, rest));
+        }
+    }
+    let (n, len) = number(rest)?;
+    Some((Step::Parent(n), &rest[len..]))
+}
+
+/// The commits listed in a shallow clone's `shallow` file (none when it does not exist).
+fn read_shallow(path: &Path) -> Result<HashSet<ObjectId>, VcsError> {
+    let text = match fs::read(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(HashSet::new()),
+        Err(error) => return Err(VcsError::Io { path: path.to_path_buf(), error }),
+    };
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            ObjectId::from_hex(line.trim())
+                .map_err(|error| VcsError::Git(format!("{}: {error}", path.display())))
+        })
+        .collect()
+}
+
+fn parse_id(hex: &str) -> Result<ObjectId, VcsError> {
+    ObjectId::from_hex(hex.as_bytes()).map_err(|error| VcsError::Git(format!("commit id {hex}: {error}")))
+}
+
+/// Writes one tree into the snapshot directory, depth first, counting against the limits.
+struct TreeWriter<'repo> {
+    objects: &'repo gix_odb::Handle,
+    root: PathBuf,
+    skipped: Vec<(PathBuf, String)>,
+    /// Files and bytes written so far.
+    files: u64,
+    bytes: u64,
+}
+
+/// The error for a tree over [`crate::limits::MAX_SNAPSHOT_FILES`] or
+/// [`crate::limits::MAX_SNAPSHOT_BYTES`].
+fn over_limits(what: &str, files: u64, bytes: u64) -> VcsError {
+    VcsError::Git(format!(
+        "'{what}' holds {files} files of {bytes} bytes within the size limit, more than threat-analyzer \
+         reads from one revision ({} files, {} bytes)",
+        crate::limits::MAX_SNAPSHOT_FILES,
+        crate::limits::MAX_SNAPSHOT_BYTES
+    ))
+}
+
+impl TreeWriter<'_> {
+    /// How many files, and bytes, `tree` would write at most (every blob within the size
+    /// limit, whatever its name). Each distinct tree is counted once, so a tree that repeats
+    /// a subtree a million times costs what the repository holds, not what it expands to.
+    fn measure(&self, tree: ObjectId) -> Result<(u64, u64), VcsError> {
+        let mut totals: HashMap<ObjectId, (u64, u64)> = HashMap::new();
+        // Trees whose entries were read, waiting for their subtrees' totals.
+        let mut waiting: HashMap<ObjectId, Vec<(EntryKind, ObjectId)>> = HashMap::new();
+        let mut pending = vec![tree];
+        let mut buf = Vec::new();
+        while let Some(&id) = pending.last() {
+            if totals.contains_key(&id) {
+                pending.pop();
+                continue;
+            }
+            let Some(entries) = waiting.remove(&id) else {
+                let entries: Vec<_> =
+                    self.entries(id, None, &mut buf)?.into_iter().map(|(kind, _, oid)| (kind, oid)).collect();
+                pending.extend(
+                    entries
+                        .iter()
+                        .filter(|(kind, oid)| *kind == EntryKind::Tree && !totals.contains_key(oid))
+                        .map(|(_, oid)| *oid),
+                );
+                waiting.insert(id, entries);
+                continue;
+            };
+            pending.pop();
+            let (mut files, mut bytes) = (0u64, 0u64);
+            for (kind, oid) in entries {
+                let (entry_files, entry_bytes) = match kind {
+                    EntryKind::Tree => totals.get(&oid).copied().unwrap_or_default(),
+                    EntryKind::Blob | EntryKind::BlobExecutable => {
+                        match self.blob_size(oid, Path::new("a file"))? {
+                            size if size > crate::limits::MAX_FILE_SIZE => (0, 0),
+                            size => (1, size),
+                        }
+                    }
+                    EntryKind::Link | EntryKind::Commit => (0, 0),
+                };
+                files = files.saturating_add(entry_files);
+                bytes = bytes.saturating_add(entry_bytes);
+            }
+            totals.insert(id, (files, bytes));
+        }
+        Ok(totals.get(&tree).copied().unwrap_or_default())
+    }
+
+    fn write_tree(&mut self, tree: ObjectId) -> Result<(), VcsError> {
+        // (tree id, its path relative to the root); an explicit stack, as trees nest without
+        // bound.
+        let mut pending = vec![(tree, PathBuf::new())];
+        let mut buf = Vec::new();
+        while let Some((tree, dir)) = pending.pop() {
+            let entries = self.entries(tree, Some(&dir), &mut buf)?;
+            for (kind, name, id) in entries {
+                let name = name.as_bstr();
+                if let Some(why) = unsafe_name(name) {
+                    self.skipped.push((dir.join(lossy_path(name)), why.to_string()));
+                    continue;
+                }
+                let Ok(fs_name) = gix_path_from_bytes(name) else {
+                    self.skipped
+                        .push((dir.join(lossy_path(name)), "name is not valid on this system".to_string()));
+                    continue;
+                };
+                let rel = dir.join(fs_name);
+                match kind {
+                    EntryKind::Tree => match fs::create_dir(self.root.join(&rel)) {
+                        Ok(()) => pending.push((id, rel)),
+                        Err(error) => self.skip_or_fail(rel, error)?,
+                    },
+                    EntryKind::Blob | EntryKind::BlobExecutable => self.write_blob(id, rel, &mut buf)?,
+                    EntryKind::Link => self.skipped.push((rel, "symbolic link".to_string())),
+                    EntryKind::Commit => self.skipped.push((rel, "submodule".to_string())),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries of the tree `id` at `dir` (`None` while measuring: a tree can be at many
+    /// places then).
+    fn entries(
+        &self,
+        id: ObjectId,
+        dir: Option<&Path>,
+        buf: &mut Vec<u8>,
+    ) -> Result<Vec<(EntryKind, BString, ObjectId)>, VcsError> {
+        let at = || match dir {
+            Some(dir) if dir.as_os_str().is_empty() => "the root".to_string(),
+            Some(dir) => dir.display().to_string(),
+            None => "some path".to_string(),
+        };
+        let object = match self.objects.try_find(&id, buf) {
+            Ok(Some(object)) if object.kind == Kind::Tree => object,
+            Ok(Some(object)) => {
+                return Err(VcsError::Git(format!("{} is a {}, not a tree", at(), object.kind)));
+            }
+            Ok(None) => return Err(VcsError::Git(format!("the tree {id} at {} is missing", at()))),
+            Err(error) => return Err(VcsError::Git(format!("the tree {id} at {}: {error}", at()))),
+        };
+        gix_object::TreeRefIter::from_bytes(object.data, HASH)
+            .map(|entry| {
+                entry.map(|entry| (entry.mode.kind(), entry.filename.to_owned(), entry.oid.to_owned()))
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|error| VcsError::Git(format!("the tree {id} at {}: {error}", at())))
+    }
+
+    fn write_blob(&mut self, id: ObjectId, rel: PathBuf, buf: &mut Vec<u8>) -> Result<(), VcsError> {
+        let size = self.blob_size(id, &rel)?;
+        if size > crate::limits::MAX_FILE_SIZE {
+            self.skipped.push((rel, format!("larger than {} bytes", crate::limits::MAX_FILE_SIZE)));
+            return Ok(());
+        }
+        // `measure` checked the totals; this guards against a repository changing meanwhile.
+        self.files += 1;
+        self.bytes += size;
+        if self.files > crate::limits::MAX_SNAPSHOT_FILES as u64
+            || self.bytes > crate::limits::MAX_SNAPSHOT_BYTES
+        {
+            return Err(over_limits(&rel.display().to_string(), self.files, self.bytes));
+        }
+        let data = match self.objects.try_find(&id, buf) {
+            Ok(Some(object)) if object.kind == Kind::Blob => object.data,
+            Ok(_) => return Err(VcsError::Git(format!("the blob {id} ({}) is missing", rel.display()))),
+            Err(error) => return Err(VcsError::Git(format!("the blob {id} ({}): {error}", rel.display()))),
+        };
+        let path = self.root.join(&rel);
+        // `create_new` never opens an existing file (nor follows a link: none are created).
+        let written = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(data));
+        match written {
+            Ok(()) => Ok(()),
+            Err(error) => self.skip_or_fail(rel, error),
+        }
+    }
+
+    /// The size of the blob `id` from its object header: a large blob is never inflated.
+    fn blob_size(&self, id: ObjectId, rel: &Path) -> Result<u64, VcsError> {
+        match self.objects.try_header(&id) {
+            Ok(Some(header)) => Ok(header.size()),
+            Ok(None) => Err(VcsError::Git(format!("the blob {id} ({}) is missing", rel.display()))),
+            Err(error) => Err(VcsError::Git(format!("the blob {id} ({}): {error}", rel.display()))),
+        }
+    }
+
+    /// A name the file system refuses (a duplicate in a crafted tree, too long) is skipped; any
+    /// other failure (a full disk) stops the snapshot.
+    fn skip_or_fail(&mut self, rel: PathBuf, error: io::Error) -> Result<(), VcsError> {
+        match error.kind() {
+            io::ErrorKind::AlreadyExists => {
+                self.skipped.push((rel, "the tree holds this name twice".to_string()));
+                Ok(())
+            }
+            io::ErrorKind::InvalidFilename | io::ErrorKind::InvalidInput => {
+                self.skipped.push((rel, format!("the file system refuses the name: {error}")));
+                Ok(())
+            }
+            _ => Err(VcsError::Io { path: self.root.join(rel), error }),
+        }
+    }
+}
+
+/// A tree entry's name as a path component (any bytes on Unix; UTF-8 elsewhere).
+fn gix_path_from_bytes(name: &BStr) -> Result<PathBuf, ()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(name)))
+    }
+    #[cfg(not(unix))]
+    {
+        name.to_str().map(PathBuf::from).map_err(|_| ())
+    }
+}
+
+impl Snapshot {
+    /// The directory holding the tree (same layout as the working tree).
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The revision written.
+    pub fn revision(&self) -> &Revision {
+        &self.revision
+    }
+
+    /// Tree entries not written, relative to [`Snapshot::root`], with why (symbolic link,
+    /// submodule, too large, unsafe name).
+    pub fn skipped(&self) -> &[(PathBuf, String)] {
+        &self.skipped
+    }
+}
+
+/// Why a tree entry's name must not be written, if it must not.
+fn unsafe_name(name: &BStr) -> Option<&'static str> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Some("unsafe name (empty, `.` or `..`)");
+    }
+    if name.contains(&b'/') || name.contains(&b'\\') || name.contains(&0) {
+        return Some("unsafe name (holds `/`, `\\` or NUL)");
+    }
+    // `.git` in any case, also as Windows and macOS file systems read it (`.git.`, `.git `,
+    // `git~1`).
+    let trimmed = name.trim_end_with(|c| c == '.' || c == ' ');
+    if trimmed.eq_ignore_ascii_case(b".git") || name.eq_ignore_ascii_case(b"git~1") {
+        return Some("unsafe name (`.git`)");
+    }
+    None
+}
+
+/// `name` for messages (invalid UTF-8 replaced).
+fn lossy_path(name: &BStr) -> PathBuf {
+    PathBuf::from(name.to_str_lossy().replace(['/', '\\', '\0'], "_"))
+}
