@@ -32,8 +32,8 @@ Files (under PATH; directories are created as needed):
   --dialect gal          .guardlink/definitions.gal (commented examples of shared definitions)
   --dialect threatspec   threatspec.yaml (the project's name and `paths:`)
   --ci github            .github/workflows/threat-model.yml: `check` uploaded to code scanning
-                         (SARIF)
-  --ci gitlab            .gitlab-ci.yml: a job that runs `check` and keeps its SARIF
+                         (SARIF) and, on pull requests, `diff` posted as a comment
+  --ci gitlab            .gitlab-ci.yml: a job that runs `check` and, in merge requests, `diff`
 
 An existing file is never overwritten: it is named and left as it is, and the others are
 written. Nothing is written through a symbolic link.

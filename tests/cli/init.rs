@@ -319,6 +319,7 @@ fn github_workflow_is_valid_yaml_and_runs_existing_commands() {
     let workflow = load_yaml("github-actions.yml");
     let job = &workflow["jobs"]["threat-model"];
     assert_eq!(job["permissions"]["security-events"].as_str(), Some("write"));
+    assert_eq!(job["permissions"]["pull-requests"].as_str(), Some("write"));
     assert!(workflow["on"]["pull_request"].is_null() && !workflow["on"]["push"].is_badvalue());
     let steps = job["steps"].as_vec().unwrap();
     let uses: Vec<String> =
@@ -337,17 +338,21 @@ fn github_workflow_is_valid_yaml_and_runs_existing_commands() {
     }
     let commands = threat_analyzer_commands(&runs);
     let subcommands = assert_commands_exist("github-actions.yml", &commands);
-    assert_eq!(subcommands, ["check"]);
+    assert_eq!(subcommands, ["check", "diff"]);
     let upload =
         steps.iter().find(|s| s["uses"].as_str().is_some_and(|u| u.contains("upload-sarif"))).unwrap();
     let sarif = string(&upload["with"]["sarif_file"]);
     assert!(commands[0].windows(2).any(|w| w == ["-o", sarif.as_str()]), "{commands:?} {sarif}");
+    let comment = runs.iter().find(|r| r.starts_with("gh pr comment")).expect("a gh pr comment step");
+    let diff_output = &commands[1][commands[1].iter().position(|w| w == "-o").unwrap() + 1];
+    assert!(comment.contains(&format!("--body-file {diff_output}")), "{comment}");
 }
 
 #[test]
 fn gitlab_snippet_is_valid_yaml_runs_existing_commands_and_is_the_readme_s() {
     let ci = load_yaml("gitlab-ci.yml");
     let job = &ci["threat-model"];
+    assert_eq!(job["variables"]["GIT_DEPTH"].as_str(), Some("0"));
     let mut scripts = Vec::new();
     for key in ["before_script", "script", "after_script"] {
         if let Some(lines) = job[key].as_vec() {
@@ -355,7 +360,7 @@ fn gitlab_snippet_is_valid_yaml_runs_existing_commands_and_is_the_readme_s() {
         }
     }
     let subcommands = assert_commands_exist("gitlab-ci.yml", &threat_analyzer_commands(&scripts));
-    assert_eq!(subcommands, ["check"]);
+    assert_eq!(subcommands, ["check", "diff"]);
 
     let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
     assert!(
