@@ -166,6 +166,8 @@ fn commands_and_urls_in_configuration_and_annotations_are_never_run_or_fetched()
         &["report", "-o", "r.md"],
         &["export", "--format", "threat-dragon", "-o", "td.json"],
         &["status", "--format", "json", "--unannotated"],
+        // Last: it writes the scaffold into the project.
+        &["init", "--ci", "gitlab"],
     ];
     let traced = tool("strace");
     let log = d.join("strace.log");

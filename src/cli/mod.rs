@@ -1,6 +1,6 @@
 //! Command line: argument parsing (clap derive), the `check` command (its `--baseline` source in
-//! `baseline`), and the `dfd`, `diff`, `report`, `export` and `status` commands (in their own
-//! files); with no command, `lsp` or `--stdio` it hands over to the language server.
+//! `baseline`), and the `dfd`, `diff`, `report`, `export`, `status` and `init` commands (in
+//! their own files); with no command, `lsp` or `--stdio` it hands over to the language server.
 //!
 //! Owns: flags, exit codes, where output goes, and `--verbose` reporting. Must never: analyse
 //! or format anything itself (that is `analysis` and `render`), or write to standard error
@@ -26,6 +26,7 @@ mod baseline;
 mod dfd;
 mod diff;
 mod export;
+mod init;
 mod output;
 mod report;
 mod status;
@@ -69,6 +70,7 @@ Examples:
                                              Write SARIF for GitHub code scanning
   threat-analyzer check --fail-on never --format json
                                              Report as JSON; never fail the build
+  threat-analyzer init                       Scaffold GAL definitions and a GitHub workflow
 
 Exit status: 0 no diagnostic reaches --fail-on, 1 one does, 2 usage or I/O error.";
 
@@ -113,6 +115,9 @@ pub enum Command {
     /// Summarise how much of the code under PATH is modelled (files, verbs, exposures, owners).
     #[command(after_help = status::STATUS_AFTER_HELP)]
     Status(status::StatusArgs),
+    /// Scaffold a project: GAL definitions or threatspec.yaml, and a CI workflow (GitHub or GitLab).
+    #[command(after_help = init::INIT_AFTER_HELP)]
+    Init(init::InitArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,
 }
@@ -291,6 +296,7 @@ pub fn main() -> i32 {
         Some(Command::Export(args)) if !cli.stdio => export::run(&args),
         Some(Command::Report(args)) if !cli.stdio => report::run(&args),
         Some(Command::Status(args)) if !cli.stdio => status::run(&args),
+        Some(Command::Init(args)) if !cli.stdio => init::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
         Some(
             Command::Check(_)
@@ -299,6 +305,7 @@ pub fn main() -> i32 {
             | Command::Export(_)
             | Command::Report(_)
             | Command::Status(_)
+            | Command::Init(_)
             | Command::Lsp,
         )
         | None => crate::lsp::run_stdio(),

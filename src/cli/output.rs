@@ -1,7 +1,7 @@
 //! Where the CLI may write, and the one way it writes files.
 //!
-//! Owns: the output-path rule of `check -o`, `dfd -o`, `report [-o]` and `export [-o]`, and
-//! writing the files. Must never: write through a symbolic link that a repository could have
+//! Owns: the output-path rule of `check -o`, `dfd -o`, `report [-o]`, `export [-o]` and the
+//! files `init` creates, and writing the files. Must never: write through a symbolic link that a repository could have
 //! planted, or follow one out of the project for an output the user did not name.
 //!
 //! # Threat model
@@ -22,7 +22,8 @@
 //! 1. **No output is written through a symbolic link at the file itself**, whoever named it
 //!    (checked, and enforced when opening with `O_NOFOLLOW`): the user named a file, not
 //!    where a link in the repository sends it.
-//! 2. **Default outputs** (`.threatmodel/...` when there is no `-o`) must lie in the project:
+//! 2. **Default outputs** (`.threatmodel/...` when there is no `-o`, and the files `init`
+//!    scaffolds, which it also never writes over: [`create_new`]) must lie in the project:
 //!    every directory from the project root down is a real directory (created if missing,
 //!    never followed when it is a link).
 //! 3. **Paths given with `-o`** must lie in the project, the current directory or the cache
@@ -59,10 +60,45 @@ pub fn write(path: &Path, project_root: &Path, requested: Requested, bytes: &[u8
     check(path, project_root, requested)?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
+    open_and_write(path, options, bytes).map_err(|e| cannot_write(path, e))
+}
+
+/// What [`create_new`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Created {
+    Written,
+    /// Something (a file, a directory, a link) is already at the path; it was left alone.
+    AlreadyExists,
+}
+
+/// Like [`write`], but never replaces anything: the file is created only if nothing is at
+/// `path` (`O_EXCL`, which also refuses a link, even a dangling one), so a file that appears
+/// after the caller looked is still left alone.
+pub fn create_new(
+    path: &Path,
+    project_root: &Path,
+    requested: Requested,
+    bytes: &[u8],
+) -> Result<Created, String> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Ok(Created::AlreadyExists);
+    }
+    check(path, project_root, requested)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    match open_and_write(path, options, bytes) {
+        Ok(()) => Ok(Created::Written),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Created::AlreadyExists),
+        Err(e) => Err(cannot_write(path, e)),
+    }
+}
+
+/// Opens `path` with `options` and `O_NOFOLLOW` (a link at the file itself is never
+/// followed) and writes `bytes`.
+fn open_and_write(path: &Path, mut options: std::fs::OpenOptions, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-    let mut file = options.open(path).map_err(|e| cannot_write(path, e))?;
-    file.write_all(bytes).map_err(|e| cannot_write(path, e))
+    options.open(path)?.write_all(bytes)
 }
 
 fn cannot_write(path: &Path, e: std::io::Error) -> String {

@@ -1,4 +1,4 @@
-//! The command line through the built binary (`check`, its baselines, `dfd`, `diff`, `export`, `status`, exit
+//! The command line through the built binary (`check`, its baselines, `dfd`, `diff`, `export`, `status`, `init`, exit
 //! statuses, which files are read, output formats, sidecars, the shipped examples). One test binary: each
 //! module was a test file of its own (`tests/cli_*.rs`), and every test binary costs a link.
 
@@ -17,6 +17,7 @@ mod examples;
 mod exit;
 mod export;
 mod findings;
+mod init;
 mod output;
 mod sidecar;
 mod status;
