@@ -82,7 +82,10 @@ pub fn render_compared(
 /// fingerprint ([`crate::analysis::fingerprint`], see the module docs): what `render` logs, and
 /// what `diff` pairs between two sides.
 pub fn results(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<Value> {
-    fingerprints(index, diagnostics).into_iter().map(|(d, fingerprint)| result(index, d, fingerprint)).collect()
+    fingerprints(index, diagnostics)
+        .into_iter()
+        .map(|(d, fingerprint)| result(index, d, fingerprint))
+        .collect()
 }
 
 /// The log around `results`: the tool with its rule table, the base URI, the provenance.

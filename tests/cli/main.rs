@@ -7,9 +7,6 @@ mod git;
 #[path = "../support/cli.rs"]
 mod support;
 
-#[path = "../support/git.rs"]
-mod git;
-
 mod baseline;
 mod dfd;
 mod diff;
