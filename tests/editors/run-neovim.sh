@@ -2,7 +2,8 @@
 # Real-editor test: headless Neovim 0.11 attaches the shipped plugin (editors/neovim) to the
 # language server on a copy of examples/webshop and checks diagnostics, :ThreatStatus,
 # completion, definition, hover, rename, :ThreatDfd (HTML preview, and Mermaid text without a
-# browser), :ThreatReport markdown and command completion (tests/editors/neovim/test.lua).
+# browser), :ThreatReport markdown, :ThreatDiff (in a git repository test.lua commits) and
+# command completion (tests/editors/neovim/test.lua).
 #
 #   tests/editors/run-neovim.sh                 build, then test
 #   tests/editors/run-neovim.sh --self-check    also prove the test can fail (expects a wrong line)

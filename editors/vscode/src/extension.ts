@@ -1,10 +1,11 @@
 /**
  * VS Code glue: starts the threat-analyzer language server over stdio, mirrors the settings to
- * it, and adds the status-bar item and the commands (diagram, report, restart, output). The
+ * it, and adds the status-bar item and the commands (diagram, report, diff, restart, output). The
  * decisions live in src/lib (no `vscode` import there, unit-tested with `node --test`); this
  * file only wires them to the editor.
  */
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
@@ -18,6 +19,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { DfdPanel } from './dfdPanel';
+import { DEFAULT_BASE, type DiffEntry, locateChange, requestDiff } from './lib/diff';
 import { documentSelector, vscodeLanguageIds } from './lib/languages';
 import { reportArgs, reportFormatOf } from './lib/report';
 import { INSTALL_COMMAND, resolveServer, type ServerResolution } from './lib/serverPath';
@@ -290,6 +292,76 @@ async function reindex(): Promise<void> {
   await client.sendRequest(ExecuteCommandRequest.type, { command: 'threat-analyzer.reindex', arguments: [] });
 }
 
+/** A quick-pick row for a change, with the entry it stands for. */
+interface ChangePick extends vscode.QuickPickItem {
+  entry?: Extract<DiffEntry, { kind: 'change' }>;
+}
+
+/**
+ * "Compare Threat Model with…": asks for a base revision, runs the server's
+ * `threat-analyzer.diff` and lists the changes in a quick pick; choosing one opens its place
+ * in the workspace (a place on the base is only named).
+ */
+async function compareWithBase(): Promise<void> {
+  const c = client;
+  if (c?.state !== State.Running) {
+    void vscode.window.showWarningMessage('The threat-analyzer language server is not running.');
+    return;
+  }
+  const base = await vscode.window.showInputBox({
+    title: 'Compare Threat Model with…',
+    prompt: 'A git revision: branch, tag, commit, HEAD~3, origin/main',
+    value: DEFAULT_BASE,
+    validateInput: (v) => (v.trim() === '' ? 'Enter a git revision' : undefined),
+  });
+  if (base === undefined) {
+    return;
+  }
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Comparing the threat model with ${base.trim()}…` },
+    () => requestDiff((params) => c.sendRequest(ExecuteCommandRequest.type, params), base),
+  );
+  if (outcome.kind === 'error') {
+    void vscode.window.showErrorMessage(outcome.message);
+    return;
+  }
+  const { view } = outcome;
+  if (view.changes === 0) {
+    void vscode.window.showInformationMessage(view.title);
+    return;
+  }
+  const picks: ChangePick[] = view.entries.map((e) =>
+    e.kind === 'separator'
+      ? { label: e.label, kind: vscode.QuickPickItemKind.Separator }
+      : { label: e.label, description: e.description, detail: e.detail, entry: e },
+  );
+  const chosen = await vscode.window.showQuickPick(picks, {
+    title: view.title,
+    placeHolder: 'Choose a change to open its place',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  if (!chosen?.entry) {
+    return;
+  }
+  const folder = firstFolder();
+  if (!folder || folder.uri.scheme !== 'file') {
+    void vscode.window.showErrorMessage('Opening a change needs a workspace folder on disk.');
+    return;
+  }
+  const target = locateChange(chosen.entry, folder.uri.fsPath, fs.existsSync);
+  if (target.kind === 'message') {
+    void vscode.window.showInformationMessage(target.message);
+    return;
+  }
+  const at = new vscode.Position(target.line - 1, target.column - 1);
+  try {
+    await vscode.window.showTextDocument(vscode.Uri.file(target.file), { selection: new vscode.Range(at, at) });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Cannot open ${target.file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel('Threat Analyzer');
   statusItem = vscode.window.createStatusBarItem('threatAnalyzer.status', vscode.StatusBarAlignment.Left, 10);
@@ -307,6 +379,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('threatAnalyzer.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('threatAnalyzer.showStatus', showStatus),
     vscode.commands.registerCommand('threatAnalyzer.reindex', reindex),
+    vscode.commands.registerCommand('threatAnalyzer.compareWithBase', compareWithBase),
     // VS Code has no API to type into the Problems filter: this opens the view; the
     // diagnostics carry the source `threat-analyzer` to filter on.
     vscode.commands.registerCommand('threatAnalyzer.showProblems', () =>

@@ -99,7 +99,7 @@ local checks = {}
 function checks.filetypes()
   assert(vim.filetype.match({ filename = 'x.gal' }) == 'gal', '*.gal is not filetype gal')
   assert(vim.filetype.match({ filename = 'x.threatspec' }) == 'threatspec', '*.threatspec is not filetype threatspec')
-  for _, cmd in ipairs({ 'ThreatStatus', 'ThreatReindex', 'ThreatDfd', 'ThreatReport' }) do
+  for _, cmd in ipairs({ 'ThreatStatus', 'ThreatReindex', 'ThreatDfd', 'ThreatReport', 'ThreatDiff' }) do
     assert(vim.fn.exists(':' .. cmd) == 2, ':' .. cmd .. ' is not defined')
   end
 end
@@ -392,6 +392,65 @@ function checks.report_html()
   assert(html:find('<svg', 1, true) and html:find('Summary', 1, true), want .. ' has no diagram or summary')
 end
 
+-- Runs git in the workspace (the test builds its fixture with git; the plugin and the server
+-- never run it).
+local function git(args)
+  local argv = { 'git', '-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false' }
+  local r = vim.system(vim.list_extend(argv, args), { cwd = root, text = true }):wait()
+  assert(r.code == 0, 'git ' .. table.concat(args, ' ') .. ' failed: ' .. (r.stderr or ''))
+end
+
+-- :ThreatDiff: the workspace committed as `main` (a real repository in the `.git` the scratch
+-- copy has), then an unsaved new exposure in the buffer: the scratch buffer lists it on the
+-- head side at its line, and <CR> on that line opens it there. An unknown revision is an error.
+function checks.diff()
+  require_client()
+  git({ 'init', '-q', '-b', 'main' })
+  git({ 'add', '-A' })
+  git({ 'commit', '-q', '-m', 'base' })
+  local row = find_line('SHOP-311') + 1
+  vim.api.nvim_buf_set_lines(bufnr, row, row, false, { '    # @exposes Shop.Api.Orders to #xss [P1]' })
+  local ok, err = pcall(function()
+    notified = {}
+    vim.cmd('ThreatDiff')
+    local win = wait_for_window('^threat%-analyzer://diff/main$')
+    assert(win, ':ThreatDiff showed no threat-analyzer://diff/main; it said: ' .. notified_text())
+    local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+    local text = table.concat(lines, '\n')
+    assert(lines[1]:match('^threat%-analyzer diff: main %(%x+%) %-> workspace: '), 'header: ' .. lines[1])
+    local want = ('  api/orders.py:%d'):format(row + 1)
+    local at
+    for i, l in ipairs(lines) do
+      if vim.endswith(l, want) and l:find('Cross-Site Scripting', 1, true) then
+        at = i
+      end
+    end
+    assert(at, 'no change ending with' .. want .. ' names Cross-Site Scripting:\n' .. text)
+    assert(lines[at]:match('^%[risk%-increase%] '), 'the new exposure is not a risk increase: ' .. lines[at])
+    vim.api.nvim_set_current_win(win)
+    vim.api.nvim_win_set_cursor(win, { at, 0 })
+    vim.api.nvim_feedkeys(vim.keycode('<CR>'), 'x', false)
+    local name, cursor = vim.api.nvim_buf_get_name(0), vim.api.nvim_win_get_cursor(0)
+    assert(realpath(name) == realpath(vim.fs.joinpath(root, 'api', 'orders.py')), '<CR> opened ' .. name)
+    assert(cursor[1] == row + 1, '<CR> went to line ' .. cursor[1] .. ', want ' .. (row + 1))
+    -- A place on the base is named, never opened.
+    local path, why_not = ta.locate_change({ side = 'base', file = 'api/orders.py', line = 3, column = 1 }, root)
+    assert(path == nil and why_not:find('only in the base revision', 1, true), 'a base place: ' .. tostring(path))
+    close_and_return(win)
+    notified = {}
+    vim.cmd('ThreatDiff no-such-revision')
+    vim.wait(TIMEOUT, function()
+      return #notified > 0
+    end, 50)
+    local msg = notified[1]
+    assert(msg and msg.level == vim.log.levels.ERROR, 'an unknown revision reported ' .. notified_text())
+    assert(msg.msg:find('no-such-revision', 1, true), 'the error does not name the revision: ' .. msg.msg)
+  end)
+  vim.api.nvim_buf_set_lines(bufnr, row, row + 1, false, {})
+  vim.api.nvim_set_current_buf(bufnr)
+  assert(ok, err)
+end
+
 function checks.command_completion()
   local dfd = vim.fn.getcompletion('ThreatDfd bo', 'cmdline')
   assert(vim.deep_equal(dfd, { 'boundary:' }), ':ThreatDfd bo<Tab> gives ' .. vim.inspect(dfd))
@@ -401,7 +460,7 @@ end
 
 local order = {
   'filetypes', 'attach', 'diagnostics', 'settings', 'status_command', 'completion', 'definition', 'hover', 'rename',
-  'dfd_preview', 'dfd_mermaid_fallback', 'report_markdown', 'report_html', 'command_completion',
+  'dfd_preview', 'dfd_mermaid_fallback', 'report_markdown', 'report_html', 'diff', 'command_completion',
 }
 
 -- Not a file argument: the buffer is opened here, after setup(), so FileType starts the client.

@@ -116,6 +116,14 @@ function M.execute(command, callback, bufnr, arguments)
   end, bufnr)
 end
 
+--- The client's project root: its `root_dir`, else its first workspace folder.
+--- @param client vim.lsp.Client
+--- @return string?
+function M.root(client)
+  local folder = client.workspace_folders and client.workspace_folders[1]
+  return client.root_dir or (folder and vim.uri_to_fname(folder.uri))
+end
+
 --- Whether the server advertises `command` (servers older than a command do not have it).
 --- @param client vim.lsp.Client
 --- @param command string
@@ -396,8 +404,7 @@ function M.report(format, output)
   if not client then
     return notify_error('report', 'not running (open a supported file first)')
   end
-  local root = client.root_dir
-    or (client.workspace_folders and client.workspace_folders[1] and vim.uri_to_fname(client.workspace_folders[1].uri))
+  local root = M.root(client)
   if not root then
     return notify_error('report', 'the server has no project root')
   end
@@ -429,6 +436,172 @@ function M.report(format, output)
   end
 end
 
+--- The revision `:ThreatDiff` compares with when none is given.
+M.default_diff_base = 'main'
+
+--- The words of `threat-analyzer.diff`'s verdicts.
+local VERDICTS = {
+  ['risk-increase'] = 'risk increase',
+  review = 'changes to review',
+  ['no-risk-increase'] = 'no risk increase',
+  ['no-change'] = 'no change',
+}
+
+--- One line of text: the result is repository text, and buffer lines cannot hold newlines.
+local function one_line(s)
+  return (tostring(s):gsub('[\r\n\t]+', ' '))
+end
+
+--- A side of the diff as `label (commit)`.
+local function side_label(side, fallback)
+  if type(side) ~= 'table' then
+    return fallback
+  end
+  local label = type(side.label) == 'string' and side.label or fallback
+  if type(side.commit) == 'string' then
+    return ('%s (%s)'):format(label, side.commit:sub(1, 8))
+  end
+  return label
+end
+
+--- The place of a change (`side`, `file`, `line`, `column`) when it has one.
+--- @param change table
+--- @return table?
+local function change_place(change)
+  local line = change.line
+  if type(change.file) ~= 'string' or change.file == '' or type(line) ~= 'number' or line < 1 then
+    return nil
+  end
+  if change.side ~= 'head' and change.side ~= 'base' then
+    return nil
+  end
+  local column = type(change.column) == 'number' and change.column >= 1 and change.column or 1
+  return { side = change.side, file = change.file, line = line, column = column }
+end
+
+--- The scratch buffer's lines for a `threat-analyzer.diff` result: a header (the two sides and
+--- the verdict), then one line per change in the server's order (most severe first):
+--- `[impact] message  file:line`, with ` (base)` after a place that exists only on the base.
+--- @param result table
+--- @return string[] lines, table<integer, table> places the place of each change, by 1-based line
+function M.format_diff(result)
+  local changes = type(result) == 'table' and type(result.changes) == 'table' and result.changes or {}
+  local verdict = VERDICTS[result and result.verdict] or tostring(result and result.verdict)
+  local count = 0
+  local lines, places = {}, {}
+  for _, change in ipairs(changes) do
+    if type(change) == 'table' then
+      count = count + 1
+      local place = change_place(change)
+      local where = place and ('  %s:%d%s'):format(place.file, place.line, place.side == 'base' and ' (base)' or '') or ''
+      table.insert(lines, one_line(('[%s] %s%s'):format(tostring(change.impact), tostring(change.message), where)))
+      places[#lines + 1] = place
+    end
+  end
+  local header = ('threat-analyzer diff: %s -> %s: %s, %d %s'):format(
+    side_label(result and result.base, 'base'),
+    side_label(result and result.head, 'workspace'),
+    verdict,
+    count,
+    count == 1 and 'change' or 'changes'
+  )
+  table.insert(lines, 1, one_line(header))
+  return lines, places
+end
+
+--- The file of a head-side place: paths are relative to the repository's root, the first of
+--- `root` and its parents holding `.git` (else `root`). A path that is absolute or has `..`
+--- is refused.
+--- @param place table
+--- @param root string
+--- @return string? path, string? why_not
+function M.locate_change(place, root)
+  if place.side ~= 'head' then
+    return nil, ('%s:%d exists only in the base revision, not in the workspace'):format(place.file, place.line)
+  end
+  if place.file:match('^/') or place.file:match('^%a:[/\\]') or vim.list_contains(vim.split(place.file, '/'), '..') then
+    return nil, place.file .. ' is not a path inside the repository'
+  end
+  local git = vim.fs.find('.git', { upward = true, path = root, limit = 1 })[1]
+  return vim.fs.joinpath(git and vim.fs.dirname(git) or root, place.file)
+end
+
+--- `<CR>` in the `:ThreatDiff` buffer: opens the change's file at its line in another window
+--- (a place on the base is only named).
+function M.open_diff_line()
+  local buf = vim.api.nvim_get_current_buf()
+  local places = vim.b[buf].threat_analyzer_diff_places or {}
+  local place = places[tostring(vim.api.nvim_win_get_cursor(0)[1])]
+  if not place then
+    return vim.notify('threat-analyzer: this line has no place to open', vim.log.levels.INFO)
+  end
+  local path, why_not = M.locate_change(place, vim.b[buf].threat_analyzer_diff_root)
+  if not path then
+    return vim.notify('threat-analyzer: ' .. why_not .. '; not opened', vim.log.levels.INFO)
+  end
+  -- A window already showing the file, else another window of the tab, else a new split;
+  -- the file's buffer is kept as it is (unsaved edits are what the server compared).
+  local diff_win = vim.api.nvim_get_current_win()
+  local file_buf = vim.fn.bufadd(path)
+  local showing, other
+  for _, w in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if w ~= diff_win and vim.api.nvim_win_get_config(w).relative == '' then
+      other = other or w
+      if vim.api.nvim_win_get_buf(w) == file_buf then
+        showing = showing or w
+      end
+    end
+  end
+  local target = showing or other
+  if target then
+    vim.api.nvim_set_current_win(target)
+  else
+    vim.cmd('aboveleft split')
+  end
+  vim.bo[file_buf].buflisted = true
+  -- With 'nohidden', a modified buffer in that window cannot be left: split it instead.
+  if not pcall(vim.api.nvim_win_set_buf, 0, file_buf) then
+    vim.cmd('aboveleft split')
+    vim.api.nvim_win_set_buf(0, file_buf)
+  end
+  local last = vim.api.nvim_buf_line_count(0)
+  pcall(vim.api.nvim_win_set_cursor, 0, { math.min(place.line, last), place.column - 1 })
+end
+
+--- `:ThreatDiff [ref]`: compares the threat model at the git revision `ref` (default
+--- `M.default_diff_base`) with the workspace as the server holds it (`threat-analyzer.diff`),
+--- and lists the changes in a scratch split (`threat-analyzer://diff/REF`); `<CR>` on a change
+--- opens its place.
+--- @param ref string?
+function M.diff(ref)
+  ref = (ref == nil or vim.trim(ref) == '') and M.default_diff_base or vim.trim(ref)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    return notify_error('diff', 'not running (open a supported file first)')
+  end
+  local root = M.root(client)
+  M.execute('threat-analyzer.diff', function(err, result)
+    if err then
+      return notify_error('diff', err)
+    end
+    if type(result) ~= 'table' or type(result.changes) ~= 'table' then
+      return notify_error('diff', 'the server returned no diff: ' .. vim.inspect(result))
+    end
+    local lines, places = M.format_diff(result)
+    local buf = M.show_text('diff/' .. ref, 'threatdiff', table.concat(lines, '\n'))
+    -- A sparse table of line numbers would not survive a buffer variable (it becomes a
+    -- Vimscript list or fails); string keys make it a dictionary.
+    local by_line = {}
+    for line, place in pairs(places) do
+      by_line[tostring(line)] = place
+    end
+    vim.b[buf].threat_analyzer_diff_places = by_line
+    vim.b[buf].threat_analyzer_diff_root = root or vim.fn.getcwd()
+    vim.keymap.set('n', '<CR>', M.open_diff_line, { buffer = buf, desc = 'threat-analyzer: open this change' })
+  end, bufnr, { { base = ref } })
+end
+
 --- Completion for `:ThreatDfd`: the scope forms, and file names after `file:`.
 --- @param arglead string
 --- @return string[]
@@ -458,7 +631,7 @@ function M.complete_report(arglead, cmdline)
   return vim.fn.getcompletion(arglead, 'file')
 end
 
---- Defines `:ThreatStatus`, `:ThreatReindex`, `:ThreatDfd` and `:ThreatReport` (again:
+--- Defines `:ThreatStatus`, `:ThreatReindex`, `:ThreatDfd`, `:ThreatReport` and `:ThreatDiff` (again:
 --- redefining is harmless). Called by plugin/threat-analyzer.lua and by `setup()`, so the
 --- commands exist even when a plugin manager adds editors/neovim to 'runtimepath' after start-up.
 function M.create_commands()
@@ -484,6 +657,12 @@ function M.create_commands()
     nargs = '*',
     complete = M.complete_report,
     desc = 'threat-analyzer: write the threat-model report (markdown or html) and open it',
+  })
+  vim.api.nvim_create_user_command('ThreatDiff', function(cmd)
+    M.diff(cmd.fargs[1])
+  end, {
+    nargs = '?',
+    desc = 'threat-analyzer: compare the threat model with a git revision (default main) in a scratch buffer',
   })
 end
 
