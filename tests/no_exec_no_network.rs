@@ -66,36 +66,15 @@ fn tool(name: &str) -> bool {
     found
 }
 
+/// The binary links everything the product runs, reading git (`vcs`: gitoxide's plumbing
+/// crates, for `diff` and `check --baseline REF`) included: gitoxide's `gix` front end would
+/// import `execvp`, `fork` and `posix_spawnp` (it can ask `git` where its configuration is).
 #[test]
 fn the_binary_imports_no_process_or_network_function() {
     if !tool("nm") {
         return;
     }
     assert_imports_no_forbidden_function(Path::new(&cli::bin()));
-}
-
-/// Reading git (`vcs`, gitoxide's plumbing crates) starts no program either. It is checked on
-/// the example that drives it (examples/snapshot.rs, built by `cargo test --all-targets`) until
-/// a command links it into the binary: gitoxide's `gix` front end would import `execvp`,
-/// `fork` and `posix_spawnp` (it can ask `git` where its configuration is).
-#[test]
-fn reading_git_imports_no_process_or_network_function() {
-    if !tool("nm") {
-        return;
-    }
-    // target/debug/deps/<this test> -> target/debug/examples/snapshot
-    let exe = std::env::current_exe().unwrap();
-    let example = exe.parent().unwrap().parent().unwrap().join("examples").join("snapshot");
-    if !example.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is built by `cargo test --all-targets`",
-            example.display()
-        );
-        eprintln!("skipping: {} is not built (cargo test --all-targets builds it)", example.display());
-        return;
-    }
-    assert_imports_no_forbidden_function(&example);
 }
 
 /// `binary`'s dynamic imports (`nm -D --undefined-only`) hold none of [`FORBIDDEN`].
