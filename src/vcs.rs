@@ -188,6 +188,18 @@ impl GitRepository {
         &self.workdir
     }
 
+    /// The root of the working tree with symbolic links resolved (as is when it cannot be).
+    pub fn real_workdir(&self) -> PathBuf {
+        real_path(&self.workdir)
+    }
+
+    /// Where `path` (absolute) lies in the working tree: its path relative to the root, empty
+    /// for the root itself, `None` outside. Links are resolved on both sides, so a working tree
+    /// reached through a link still holds its files.
+    pub fn path_in_workdir(&self, path: &Path) -> Option<PathBuf> {
+        real_path(path).strip_prefix(self.real_workdir()).ok().map(Path::to_path_buf)
+    }
+
     /// Resolves a revision spec (branch, tag, full/short commit id, `HEAD~3`, `origin/main`).
     pub fn resolve(&self, spec: &str) -> Result<Revision, VcsError> {
         let unknown = || VcsError::UnknownRevision { spec: spec.to_string() };
@@ -722,6 +734,11 @@ fn unsafe_name(name: &BStr) -> Option<&'static str> {
 /// `name` for messages (invalid UTF-8 replaced).
 fn lossy_path(name: &BStr) -> PathBuf {
     PathBuf::from(name.to_str_lossy().replace(['/', '\\', '\0'], "_"))
+}
+
+/// `path` with symbolic links resolved when it exists, else as is.
+fn real_path(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[cfg(test)]

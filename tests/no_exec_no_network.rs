@@ -176,14 +176,7 @@ fn diff_reads_git_without_running_it() {
     );
     // Set last: from here on the test runs no `git` itself, which would obey these.
     let marker = d.join("PWNED");
-    let config = d.join(".git/config");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n\thooksPath = {url}\n[diff]\n\texternal = touch {m}\n\
-         [remote \"origin\"]\n\turl = {url}/repo.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
-        m = marker.display()
-    ));
-    std::fs::write(&config, text).unwrap();
+    arm_git_config(d, &marker, &url);
     let runs: &[&[&str]] = &[
         &["diff", "--no-cache", "--format", "sarif"],
         &["diff", "HEAD", "--format", "markdown", "--link-base", url.as_str()],
@@ -192,23 +185,8 @@ fn diff_reads_git_without_running_it() {
     let traced = tool("strace");
     let log = repo.scratch().join("strace.log");
     for args in runs {
-        let code = if traced {
-            let wrapper = strace_args(&log);
-            let out = Command::new(&wrapper[0])
-                .args(&wrapper[1..])
-                .arg(cli::bin())
-                .args(*args)
-                .current_dir(d)
-                .output()
-                .unwrap();
-            out.status.code()
-        } else {
-            Some(cli::run(d, args).code)
-        };
+        let code = run_traced(traced, d, args, &log);
         assert!(matches!(code, Some(0 | 1)), "{args:?}: {code:?}");
-        if traced {
-            assert_only_the_binary_ran(&log);
-        }
     }
     assert!(!marker.exists(), "a command ran");
     assert_never_contacted(&listener);
@@ -267,6 +245,20 @@ fn the_language_server_runs_and_fetches_nothing_its_settings_or_commands_name() 
     assert_never_contacted(&listener);
 }
 
+/// Adds to the repository's `.git/config` settings that would run a command touching
+/// `marker` (fsmonitor, sshCommand, diff.external) or fetch from `url` (hooksPath, a remote) if
+/// `git` ran in it. Call it last: from then on the test itself must run no `git`.
+fn arm_git_config(repo: &Path, marker: &Path, url: &str) {
+    let config = repo.join(".git/config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n\thooksPath = {url}\n[diff]\n\texternal = touch {m}\n\
+         [remote \"origin\"]\n\turl = {url}/repo.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+        m = marker.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+}
+
 /// Runs the binary with `args` in `dir` (under `strace` logging to `log` when `traced`, then
 /// asserting it started nothing else); returns its exit status.
 fn run_traced(traced: bool, dir: &Path, args: &[&str], log: &Path) -> Option<i32> {
@@ -321,14 +313,7 @@ fn check_baseline_reads_git_without_running_it() {
     let marker = d.join("PWNED");
     cli::write(d, "src/more.py", format!("# @exposes Shop.Y to #inj -- \"$(touch {})\"\n", marker.display()));
     // Set last: from here on the test runs no `git` itself, which would obey these.
-    let config = d.join(".git/config");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n\thooksPath = {url}\n[diff]\n\texternal = touch {m}\n\
-         [remote \"origin\"]\n\turl = {url}/repo.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
-        m = marker.display()
-    ));
-    std::fs::write(&config, text).unwrap();
+    arm_git_config(d, &marker, &url);
     let evil = format!("$(touch {})", marker.display());
     let runs: &[(&[&str], i32)] = &[
         (&["check", "--baseline", "HEAD", "--format", "sarif"], 1),

@@ -76,17 +76,15 @@ fn revision_findings(
     cwd: &Path,
     args: &CheckArgs,
 ) -> Result<Vec<Entry>, i32> {
-    let workdir = canonical(repo.workdir());
     let into_snapshot = |path: &Path| -> Result<PathBuf, i32> {
-        let abs = canonical(&normalize(&cwd.join(path)));
-        match abs.strip_prefix(&workdir) {
-            Ok(relative) => Ok(root.join(relative)),
-            Err(_) => {
+        match repo.path_in_workdir(&normalize(&cwd.join(path))) {
+            Some(relative) => Ok(root.join(relative)),
+            None => {
                 say!(
                     "threat-analyzer: error: {} is outside the git repository at {}, so --baseline cannot \
                      name a revision of it",
                     path.display(),
-                    workdir.display()
+                    repo.real_workdir().display()
                 );
                 Err(EXIT_ERROR)
             }
@@ -106,9 +104,9 @@ fn revision_findings(
     // The current directory's place in the snapshot, so paths are relative to the same base
     // directory as the working tree's; outside the repository, a directory that holds no
     // PATH, so the base is their deepest common directory as it is there.
-    let snapshot_cwd = match canonical(cwd).strip_prefix(&workdir) {
-        Ok(relative) => root.join(relative),
-        Err(_) => root.join(".threat-analyzer-outside-the-repository"),
+    let snapshot_cwd = match repo.path_in_workdir(cwd) {
+        Some(relative) => root.join(relative),
+        None => root.join(".threat-analyzer-outside-the-repository"),
     };
     let filter =
         WalkFilter { max_file_size: args.max_file_size, include: &args.include, exclude: &args.exclude };
@@ -119,10 +117,4 @@ fn revision_findings(
     super::report_unread(&scan, args.verbose)?;
     let (_, diagnostics) = check_findings(args, &scan);
     Ok(baseline::entries(&scan.index, &diagnostics))
-}
-
-/// `path` with symbolic links resolved when it exists (so a working tree reached through a
-/// link still lies inside its repository), else as is.
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }

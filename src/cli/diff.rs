@@ -235,13 +235,11 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
     })?;
     let target = normalize(&cwd.join(&args.path));
     let repo = GitRepository::discover(&target).map_err(vcs_error)?;
-    // Compare real paths: the repository's may be canonical where PATH is not (or the reverse).
-    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let workdir = real(repo.workdir());
-    let rel = match real(&target).strip_prefix(&workdir) {
-        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
-        Ok(rel) => rel.to_path_buf(),
-        Err(_) => {
+    let workdir = repo.real_workdir();
+    let rel = match repo.path_in_workdir(&target) {
+        Some(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Some(rel) => rel,
+        None => {
             say!(
                 "threat-analyzer: error: {} is outside the git repository {}",
                 args.path.display(),

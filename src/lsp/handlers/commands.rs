@@ -171,9 +171,8 @@ fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
     }
     .map_err(|e| failed(e.to_string()))?;
     let tree = repo.snapshot(&base_revision).map_err(|e| failed(e.to_string()))?;
-    let real = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let workdir = real(repo.workdir());
-    let rel = real(&folder).strip_prefix(&workdir).map(std::path::Path::to_path_buf).unwrap_or_default();
+    let workdir = repo.real_workdir();
+    let rel = repo.path_in_workdir(&folder).unwrap_or_default();
     let rel = if rel.as_os_str().is_empty() { PathBuf::from(".") } else { rel };
     // The base: file ids relative to the snapshot's root, which is the repository's.
     let mut base_index = ProjectIndex::default();
