@@ -75,6 +75,8 @@ pub struct GitRepository {
     /// full clone.
     shallow: HashSet<ObjectId>,
     workdir: PathBuf,
+    /// The git directory shared by all worktrees (`info/exclude` lives there).
+    common_dir: PathBuf,
 }
 
 /// One commit, as named by the user.
@@ -92,9 +94,37 @@ pub struct Revision {
 
 /// A revision's files, written into a temporary directory that is removed on drop.
 pub struct Snapshot {
-    dir: tempfile::TempDir,
+    // Removed (with everything in it) when the snapshot is dropped.
+    _dir: tempfile::TempDir,
+    /// Inside `dir`, named like the working tree (the walk names a repository after its
+    /// directory: `#name.id` tags must resolve on both sides alike).
+    root: PathBuf,
     revision: Revision,
     skipped: Vec<(PathBuf, String)>,
+    omitted: Vec<PathBuf>,
+}
+
+/// What a revision's tree holds at a path ([`GitRepository::path_kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathKind {
+    Absent,
+    /// A regular file (executable or not), with its blob id.
+    File(BlobId),
+    Dir,
+    /// A symbolic link or a submodule.
+    Other,
+}
+
+/// A blob's git object id: what a file's content hashes to as git stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BlobId(ObjectId);
+
+impl BlobId {
+    /// The id git gives a file holding `content` (`git hash-object`); `None` for content
+    /// crafted to collide with another's SHA-1 (detected, never equal to anything).
+    pub fn of(content: &[u8]) -> Option<BlobId> {
+        gix_object::compute_hash(HASH, Kind::Blob, content).ok().map(BlobId)
+    }
 }
 
 /// Why a repository or revision could not be read.
@@ -180,7 +210,7 @@ impl GitRepository {
         // Deltas in a pack share bases: keep the last few inflated (a fixed 64 entries).
         objects.set_pack_cache(|| Box::new(gix_pack::cache::lru::StaticLinkedList::<64>::default()));
         let shallow = read_shallow(&shared.join("shallow"))?;
-        Ok(GitRepository { refs, objects, shallow, workdir })
+        Ok(GitRepository { refs, objects, shallow, workdir, common_dir: shared })
     }
 
     /// Root of the working tree.
@@ -256,6 +286,21 @@ impl GitRepository {
 
     /// Writes the regular files of `revision`'s tree into a fresh temporary directory.
     pub fn snapshot(&self, revision: &Revision) -> Result<Snapshot, VcsError> {
+        self.snapshot_omitting(revision, &mut |_, _| false, None)
+    }
+
+    /// [`GitRepository::snapshot`] without the files `omit` says the caller already has (asked
+    /// with each file's path relative to the root and its blob id, after the name and size
+    /// rules): they are listed in [`Snapshot::omitted`] and not inflated. With `only_dirs`,
+    /// the directories written are those holding a written file and those listed (when the
+    /// tree has them); without, every directory (creating a directory costs as much as a small
+    /// file).
+    pub fn snapshot_omitting(
+        &self,
+        revision: &Revision,
+        omit: &mut dyn FnMut(&Path, BlobId) -> bool,
+        only_dirs: Option<&[PathBuf]>,
+    ) -> Result<Snapshot, VcsError> {
         let commit = parse_id(&revision.commit)?;
         let mut buf = Vec::new();
         let tree = self.commit(&revision.spec, commit, &mut buf)?.tree();
@@ -263,6 +308,9 @@ impl GitRepository {
             objects: &self.objects,
             root: PathBuf::new(),
             skipped: Vec::new(),
+            omitted: Vec::new(),
+            omit,
+            lazy_dirs: only_dirs.map(|_| LazyDirs::default()),
             files: 0,
             bytes: 0,
         };
@@ -275,10 +323,92 @@ impl GitRepository {
             .prefix("threat-analyzer-git-")
             .tempdir()
             .map_err(|error| VcsError::Io { path: std::env::temp_dir(), error })?;
-        writer.root = dir.path().to_path_buf();
+        let name = self
+            .workdir
+            .file_name()
+            .filter(|name| name.to_str().is_some_and(|n| unsafe_name(n.as_bytes().as_bstr()).is_none()))
+            .unwrap_or("repository".as_ref());
+        let root = dir.path().join(name);
+        self.mark_as_repository(&root)?;
+        writer.root = root.clone();
         writer.write_tree(tree)?;
-        let TreeWriter { skipped, .. } = writer;
-        Ok(Snapshot { dir, revision: revision.clone(), skipped })
+        for dir in only_dirs.unwrap_or_default() {
+            let dir = crate::paths::normalize(dir);
+            if writer.lazy_dirs.as_ref().is_some_and(|lazy| lazy.dirs.contains(&dir)) {
+                writer.ensure_dir(&dir)?;
+            }
+        }
+        let TreeWriter { skipped, omitted, .. } = writer;
+        Ok(Snapshot { _dir: dir, root, revision: revision.clone(), skipped, omitted })
+    }
+
+    /// The blob id of the regular file at `rel` (relative to the root) in `revision`'s tree;
+    /// `None` when the tree holds no regular file there.
+    pub fn file_id(&self, revision: &Revision, rel: &Path) -> Result<Option<BlobId>, VcsError> {
+        Ok(match self.path_kind(revision, rel)? {
+            PathKind::File(id) => Some(id),
+            _ => None,
+        })
+    }
+
+    /// What `revision`'s tree holds at `rel` (relative to the root; `.` components are
+    /// ignored, a `..` or absolute path is [`PathKind::Absent`]).
+    pub fn path_kind(&self, revision: &Revision, rel: &Path) -> Result<PathKind, VcsError> {
+        let commit = parse_id(&revision.commit)?;
+        let mut buf = Vec::new();
+        let mut id = self.commit(&revision.spec, commit, &mut buf)?.tree();
+        let names: Option<Vec<&std::ffi::OsStr>> = rel
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(name) => Some(Some(name)),
+                std::path::Component::CurDir => None,
+                _ => Some(None),
+            })
+            .collect();
+        let Some(names) = names else { return Ok(PathKind::Absent) };
+        let mut at = PathBuf::new();
+        let mut kind = EntryKind::Tree;
+        for name in names {
+            if kind != EntryKind::Tree {
+                return Ok(PathKind::Absent);
+            }
+            let wanted = name.as_encoded_bytes();
+            let entries = tree_entries(&self.objects, id, Some(&at), &mut buf)?;
+            let Some((found, _, oid)) = entries.into_iter().find(|(_, entry, _)| entry.as_slice() == wanted)
+            else {
+                return Ok(PathKind::Absent);
+            };
+            (kind, id) = (found, oid);
+            at.push(name);
+        }
+        Ok(match kind {
+            EntryKind::Tree => PathKind::Dir,
+            EntryKind::Blob | EntryKind::BlobExecutable => PathKind::File(BlobId(id)),
+            EntryKind::Link | EntryKind::Commit => PathKind::Other,
+        })
+    }
+
+    /// Makes `root` a directory whose ignore rules are the working tree's: a `.git` directory
+    /// (git's ignore rules of the directories above a repository do not apply in it) holding
+    /// the repository's `info/exclude`, read by the rule for configuration files.
+    fn mark_as_repository(&self, root: &Path) -> Result<(), VcsError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |error| VcsError::Io { path, error }
+        };
+        let info = root.join(".git").join("info");
+        fs::create_dir_all(&info).map_err(io(&info))?;
+        let exclude = self.common_dir.join("info").join("exclude");
+        // One the working tree's walk refuses (a link, too large) is refused there with a note.
+        if let Ok(bytes) = crate::read::read_bounded(
+            &exclude,
+            crate::limits::MAX_CONFIG_FILE_SIZE,
+            crate::read::Links::Refuse,
+        ) {
+            let target = info.join("exclude");
+            fs::write(&target, bytes).map_err(io(&target))?;
+        }
+        Ok(())
     }
 
     /// The default branch's name as `resolve` accepts it, when one exists.
@@ -491,9 +621,28 @@ struct TreeWriter<'repo> {
     objects: &'repo gix_odb::Handle,
     root: PathBuf,
     skipped: Vec<(PathBuf, String)>,
+    /// Files not written because the caller has them.
+    omitted: Vec<PathBuf>,
+    omit: &'repo mut dyn FnMut(&Path, BlobId) -> bool,
+    /// When only the directories that hold a written file are created: which.
+    lazy_dirs: Option<LazyDirs>,
     /// Files and bytes written so far.
     files: u64,
     bytes: u64,
+}
+
+/// Why the second entry of a name in one tree is not written.
+const TWICE: &str = "the tree holds this name twice";
+
+/// The directories of a snapshot that writes only those it needs.
+#[derive(Default)]
+struct LazyDirs {
+    /// Every directory and file path of the tree met so far (the file system cannot say
+    /// "this name twice" for directories not created).
+    in_tree: HashSet<PathBuf>,
+    /// The directories of the tree (those of `in_tree` that are).
+    dirs: HashSet<PathBuf>,
+    created: HashSet<PathBuf>,
 }
 
 /// The error for a tree over [`crate::limits::MAX_SNAPSHOT_FILES`] or
@@ -574,7 +723,17 @@ impl TreeWriter<'_> {
                     continue;
                 };
                 let rel = dir.join(fs_name);
+                if let Some(lazy) = &mut self.lazy_dirs
+                    && !lazy.in_tree.insert(rel.clone())
+                {
+                    self.skipped.push((rel, TWICE.to_string()));
+                    continue;
+                }
                 match kind {
+                    EntryKind::Tree if let Some(lazy) = &mut self.lazy_dirs => {
+                        lazy.dirs.insert(rel.clone());
+                        pending.push((id, rel));
+                    }
                     EntryKind::Tree => match fs::create_dir(self.root.join(&rel)) {
                         Ok(()) => pending.push((id, rel)),
                         Err(error) => self.skip_or_fail(rel, error)?,
@@ -588,33 +747,13 @@ impl TreeWriter<'_> {
         Ok(())
     }
 
-    /// The entries of the tree `id` at `dir` (`None` while measuring: a tree can be at many
-    /// places then).
     fn entries(
         &self,
         id: ObjectId,
         dir: Option<&Path>,
         buf: &mut Vec<u8>,
     ) -> Result<Vec<(EntryKind, BString, ObjectId)>, VcsError> {
-        let at = || match dir {
-            Some(dir) if dir.as_os_str().is_empty() => "the root".to_string(),
-            Some(dir) => shown(dir),
-            None => "some path".to_string(),
-        };
-        let object = match self.objects.try_find(&id, buf) {
-            Ok(Some(object)) if object.kind == Kind::Tree => object,
-            Ok(Some(object)) => {
-                return Err(VcsError::Git(format!("{} is a {}, not a tree", at(), object.kind)));
-            }
-            Ok(None) => return Err(VcsError::Git(format!("the tree {id} at {} is missing", at()))),
-            Err(error) => return Err(VcsError::Git(format!("the tree {id} at {}: {error}", at()))),
-        };
-        gix_object::TreeRefIter::from_bytes(object.data, HASH)
-            .map(|entry| {
-                entry.map(|entry| (entry.mode.kind(), entry.filename.to_owned(), entry.oid.to_owned()))
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|error| VcsError::Git(format!("the tree {id} at {}: {error}", at())))
+        tree_entries(self.objects, id, dir, buf)
     }
 
     fn write_blob(&mut self, id: ObjectId, rel: PathBuf, buf: &mut Vec<u8>) -> Result<(), VcsError> {
@@ -631,11 +770,18 @@ impl TreeWriter<'_> {
         {
             return Err(over_limits(&shown(&rel), self.files, self.bytes));
         }
+        if (self.omit)(&rel, BlobId(id)) {
+            self.omitted.push(rel);
+            return Ok(());
+        }
         let data = match self.objects.try_find(&id, buf) {
             Ok(Some(object)) if object.kind == Kind::Blob => object.data,
             Ok(_) => return Err(VcsError::Git(format!("the blob {id} ({}) is missing", shown(&rel)))),
             Err(error) => return Err(VcsError::Git(format!("the blob {id} ({}): {error}", shown(&rel)))),
         };
+        if let Some(dir) = rel.parent() {
+            self.ensure_dir(&dir.to_path_buf())?;
+        }
         let path = self.root.join(&rel);
         // `create_new` never opens an existing file (nor follows a link: none are created).
         let written = fs::OpenOptions::new()
@@ -658,12 +804,24 @@ impl TreeWriter<'_> {
         }
     }
 
+    /// Creates `dir` (relative) and the directories above it when only the needed ones are.
+    fn ensure_dir(&mut self, dir: &PathBuf) -> Result<(), VcsError> {
+        let Some(lazy) = &mut self.lazy_dirs else { return Ok(()) };
+        if dir.as_os_str().is_empty() || lazy.created.contains(dir) {
+            return Ok(());
+        }
+        let path = self.root.join(dir);
+        fs::create_dir_all(&path).map_err(|error| VcsError::Io { path, error })?;
+        lazy.created.extend(dir.ancestors().map(Path::to_path_buf));
+        Ok(())
+    }
+
     /// A name the file system refuses (a duplicate in a crafted tree, too long) is skipped; any
     /// other failure (a full disk) stops the snapshot.
     fn skip_or_fail(&mut self, rel: PathBuf, error: io::Error) -> Result<(), VcsError> {
         match error.kind() {
             io::ErrorKind::AlreadyExists => {
-                self.skipped.push((rel, "the tree holds this name twice".to_string()));
+                self.skipped.push((rel, TWICE.to_string()));
                 Ok(())
             }
             io::ErrorKind::InvalidFilename | io::ErrorKind::InvalidInput => {
@@ -673,6 +831,33 @@ impl TreeWriter<'_> {
             _ => Err(VcsError::Io { path: self.root.join(rel), error }),
         }
     }
+}
+
+/// The entries of the tree `id` at `dir` (`None` while measuring: a tree can be at many
+/// places then).
+fn tree_entries(
+    objects: &gix_odb::Handle,
+    id: ObjectId,
+    dir: Option<&Path>,
+    buf: &mut Vec<u8>,
+) -> Result<Vec<(EntryKind, BString, ObjectId)>, VcsError> {
+    let at = || match dir {
+        Some(dir) if dir.as_os_str().is_empty() => "the root".to_string(),
+        Some(dir) => shown(dir),
+        None => "some path".to_string(),
+    };
+    let object = match objects.try_find(&id, buf) {
+        Ok(Some(object)) if object.kind == Kind::Tree => object,
+        Ok(Some(object)) => {
+            return Err(VcsError::Git(format!("{} is a {}, not a tree", at(), object.kind)));
+        }
+        Ok(None) => return Err(VcsError::Git(format!("the tree {id} at {} is missing", at()))),
+        Err(error) => return Err(VcsError::Git(format!("the tree {id} at {}: {error}", at()))),
+    };
+    gix_object::TreeRefIter::from_bytes(object.data, HASH)
+        .map(|entry| entry.map(|entry| (entry.mode.kind(), entry.filename.to_owned(), entry.oid.to_owned())))
+        .collect::<Result<_, _>>()
+        .map_err(|error| VcsError::Git(format!("the tree {id} at {}: {error}", at())))
 }
 
 /// A path inside the snapshot for an error message: tree entry names are repository text, and
@@ -697,7 +882,13 @@ fn gix_path_from_bytes(name: &BStr) -> Result<PathBuf, ()> {
 impl Snapshot {
     /// The directory holding the tree (same layout as the working tree).
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        &self.root
+    }
+
+    /// Files left out because the caller has them ([`GitRepository::snapshot_omitting`]),
+    /// relative to [`Snapshot::root`], in tree order.
+    pub fn omitted(&self) -> &[PathBuf] {
+        &self.omitted
     }
 
     /// The revision written.

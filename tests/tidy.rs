@@ -21,6 +21,7 @@ const SHELL_EDGES: &[&str] = &[
     "render",
     "walk",
     "vcs",
+    "revision_scan",
     "paths",
     "cache",
     "ignore_files",
@@ -52,7 +53,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("render", &["analysis", "model", "syntax", "diagnostic", "file_id", "text", "limits"]),
     ("paths", &[]),
     ("read", &["limits"]),
-    ("vcs", &["text", "limits"]),
+    ("vcs", &["read", "paths", "text", "limits"]),
+    ("revision_scan", &["vcs", "walk", "read", "paths", "config", "model", "file_id", "limits"]),
     ("ignore_files", &["read", "limits"]),
     ("cache", &["read", "model", "syntax", "text", "limits"]),
     (

@@ -5,10 +5,11 @@
 mod git;
 
 use git::GitRepo;
-use std::path::Path;
-use threat_analyzer::vcs::{GitRepository, Revision, Snapshot, VcsError};
+use std::path::{Path, PathBuf};
+use threat_analyzer::vcs::{BlobId, GitRepository, Revision, Snapshot, VcsError};
 
-/// Every file under `root`, relative, `/`-separated, with its text, sorted.
+/// Every file under `root`, relative, `/`-separated, with its text, sorted; without the
+/// `.git/info/exclude` every snapshot holds at its root.
 fn files(root: &Path) -> Vec<(String, String)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -26,6 +27,7 @@ fn files(root: &Path) -> Vec<(String, String)> {
     }
     let mut out = Vec::new();
     walk(root, root, &mut out);
+    out.retain(|(path, _)| path != ".git/info/exclude");
     out.sort();
     out
 }
@@ -91,6 +93,58 @@ fn a_snapshot_holds_the_revisions_files_and_not_later_or_deleted_ones() {
     let dir = old.root().to_path_buf();
     drop(old);
     assert!(!dir.exists(), "the snapshot directory is removed on drop");
+}
+
+#[test]
+fn a_snapshot_is_named_like_the_working_tree_and_has_its_ignore_rules() {
+    let (fixture, _, _) = two_commits();
+    let exclude = fixture.path().join(".git/info/exclude");
+    std::fs::write(&exclude, "*.local\n").unwrap();
+    let repo = GitRepository::discover(fixture.path()).unwrap();
+    let snapshot = snapshot_of(&repo, "HEAD");
+    // The walk names a repository after its directory (`#name.id` tags).
+    assert_eq!(snapshot.root().file_name(), fixture.path().file_name());
+    // A `.git` at the root stops git's ignore rules of the directories above, and holds the
+    // repository's own exclusions.
+    assert_eq!(std::fs::read_to_string(snapshot.root().join(".git/info/exclude")).unwrap(), "*.local\n");
+    assert_eq!(std::fs::read_dir(snapshot.root().join(".git")).unwrap().count(), 1);
+}
+
+#[test]
+fn omitted_files_are_not_written_and_file_ids_are_gits() {
+    let (fixture, _, _) = two_commits();
+    let repo = GitRepository::discover(fixture.path()).unwrap();
+    let revision = repo.resolve("HEAD~1").unwrap();
+    let mut asked = Vec::new();
+    let snapshot = repo
+        .snapshot_omitting(
+            &revision,
+            &mut |rel, id| {
+                asked.push(rel.to_path_buf());
+                id == BlobId::of(b"// lib\n").unwrap()
+            },
+            None,
+        )
+        .unwrap();
+    assert_eq!(files(snapshot.root()), owned(&[("app.py", "# one\n")]));
+    assert_eq!(snapshot.omitted(), [Path::new("src/lib.rs")]);
+    assert!(snapshot.root().join("src").is_dir(), "directories are written");
+    assert_eq!(asked.len(), 2);
+    // Only the directories needed: those of written files, and those asked for.
+    let omit_lib = &mut |_: &Path, id: BlobId| id == BlobId::of(b"// lib\n").unwrap();
+    let lean = repo.snapshot_omitting(&revision, omit_lib, Some(&[])).unwrap();
+    assert_eq!(files(lean.root()), owned(&[("app.py", "# one\n")]));
+    assert!(!lean.root().join("src").exists());
+    let asked_for = [PathBuf::from("src"), PathBuf::from("app.py"), PathBuf::from("nope")];
+    let lean = repo.snapshot_omitting(&revision, omit_lib, Some(&asked_for)).unwrap();
+    assert!(lean.root().join("src").is_dir() && !lean.root().join("nope").exists());
+    let all = repo.snapshot_omitting(&revision, &mut |_, _| true, Some(&[])).unwrap();
+    assert_eq!(files(all.root()), owned(&[]));
+    assert_eq!(repo.file_id(&revision, Path::new("src/lib.rs")).unwrap(), BlobId::of(b"// lib\n"));
+    assert_eq!(repo.file_id(&revision, Path::new("./app.py")).unwrap(), BlobId::of(b"# one\n"));
+    for absent in ["src", "src/lib.rs/x", "nope.py", "", "../app.py"] {
+        assert_eq!(repo.file_id(&revision, Path::new(absent)).unwrap(), None, "{absent}");
+    }
 }
 
 #[test]

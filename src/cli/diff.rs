@@ -19,6 +19,7 @@ use super::{CacheArgs, CoverageArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, OutputP
 use crate::analysis::diff::{Class, ModelDiff};
 use crate::paths::normalize;
 use crate::render;
+use crate::revision_scan;
 use crate::vcs::{self, GitRepository};
 use crate::walk::{self, WalkOptions};
 use anstream::ColorChoice;
@@ -161,6 +162,12 @@ struct Scanned {
 }
 
 impl Scanned {
+    fn new(index: crate::model::ProjectIndex, coverage: CoverageArgs) -> Scanned {
+        let analysis = coverage.analysis(&index);
+        let diagnostics = analysis.diagnostics(&index);
+        Scanned { index, analysis, diagnostics }
+    }
+
     fn input(&self) -> render::diff::Input<'_> {
         render::diff::Input {
             index: &self.index,
@@ -171,28 +178,44 @@ impl Scanned {
     }
 }
 
-/// Scans `rel` under `root` (ids relative to `root`); a `rel` the side does not have is an
-/// empty project (a directory the change adds or removes).
-fn scan_side(
-    root: &Path,
+/// The working tree's walk of `rel` (ids relative to the repository's root `workdir`).
+fn scan_working_tree(workdir: &Path, rel: &Path, cache: Option<PathBuf>) -> Result<walk::Scan, i32> {
+    let options = WalkOptions { cache_dir: cache, ..WalkOptions::default() };
+    let mut scan = walk::scan_from(workdir, &[rel.to_path_buf()], &options).map_err(|err| {
+        say!("threat-analyzer: error: {err}");
+        EXIT_ERROR
+    })?;
+    let _ = scan.finish_cache();
+    super::report_unread(&scan, false)?;
+    Ok(scan)
+}
+
+/// `revision`'s walk of `rel` (ids relative to the repository's root), reusing the working
+/// tree's scan for the files it has unchanged when there is one.
+fn scan_revision(
+    repo: &GitRepository,
+    revision: &vcs::Revision,
     rel: &Path,
-    cache: Option<PathBuf>,
-    coverage: CoverageArgs,
-) -> Result<Scanned, i32> {
-    let mut index = crate::model::ProjectIndex::default();
-    if root.join(rel).exists() {
-        let options = WalkOptions { cache_dir: cache, ..WalkOptions::default() };
-        let mut scan = walk::scan_from(root, &[rel.to_path_buf()], &options).map_err(|err| {
-            say!("threat-analyzer: error: {err}");
-            EXIT_ERROR
-        })?;
-        let _ = scan.finish_cache();
-        super::report_unread(&scan, false)?;
-        index = std::mem::take(&mut scan.index);
+    working: Option<&walk::Scan>,
+) -> Result<crate::model::ProjectIndex, i32> {
+    let working = working.map(|scan| revision_scan::WorkingTree { scan });
+    let scanned = revision_scan::scan_revision(
+        repo,
+        revision,
+        Path::new(""),
+        &[rel.to_path_buf()],
+        &WalkOptions::default(),
+        working,
+    )
+    .map_err(|err| {
+        say!("threat-analyzer: error: {err}");
+        EXIT_ERROR
+    })?;
+    report_skipped(&scanned.snapshot);
+    if let Some(scan) = &scanned.scan {
+        super::report_unread(scan, false)?;
     }
-    let analysis = coverage.analysis(&index);
-    let diagnostics = analysis.diagnostics(&index);
-    Ok(Scanned { index, analysis, diagnostics })
+    Ok(scanned.index)
 }
 
 fn vcs_error(err: vcs::VcsError) -> i32 {
@@ -254,27 +277,28 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
         None => repo.default_base(),
     }
     .map_err(vcs_error)?;
-    let base_tree = repo.snapshot(&base_revision).map_err(vcs_error)?;
-    report_skipped(&base_tree);
-    let head_tree = match &args.head {
-        Some(spec) => {
-            let tree = repo.snapshot(&repo.resolve(spec).map_err(vcs_error)?).map_err(vcs_error)?;
-            report_skipped(&tree);
-            Some(tree)
+    let head_revision = args.head.as_deref().map(|spec| repo.resolve(spec)).transpose().map_err(vcs_error)?;
+    let (head, base) = match &head_revision {
+        Some(head_revision) => (
+            scan_revision(&repo, head_revision, &rel, None)?,
+            scan_revision(&repo, &base_revision, &rel, None)?,
+        ),
+        // A PATH the working tree does not have (a directory the change removes) holds nothing.
+        None if std::fs::symlink_metadata(workdir.join(&rel)).is_err() => {
+            (crate::model::ProjectIndex::default(), scan_revision(&repo, &base_revision, &rel, None)?)
         }
-        None => None,
+        None => {
+            let working = scan_working_tree(&workdir, &rel, args.cache.dir())?;
+            let base = scan_revision(&repo, &base_revision, &rel, Some(&working))?;
+            (working.index, base)
+        }
     };
-
-    let base = scan_side(base_tree.root(), &rel, None, args.coverage)?;
-    let head = match &head_tree {
-        Some(tree) => scan_side(tree.root(), &rel, None, args.coverage)?,
-        None => scan_side(&workdir, &rel, args.cache.dir(), args.coverage)?,
-    };
+    let (base, head) = (Scanned::new(base, args.coverage), Scanned::new(head, args.coverage));
     let sides = render::diff::Sides {
         base: revision(&base_revision),
-        head: head_tree.as_ref().map_or_else(
+        head: head_revision.as_ref().map_or_else(
             || render::diff::Revision { label: "working tree".into(), ..Default::default() },
-            |t| revision(t.revision()),
+            revision,
         ),
     };
 

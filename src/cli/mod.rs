@@ -500,9 +500,11 @@ impl WalkFilter<'_> {
 
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
-    // A baseline that cannot be used fails the run before any work.
-    let baseline = match args.baseline.as_deref().map(|value| baseline::load(value, args)).transpose() {
-        Ok(baseline) => baseline,
+    // A baseline file that cannot be used fails the run before any work (a revision is read
+    // after the working tree, whose scan stands in for its unchanged files).
+    let baseline_file = match args.baseline.as_deref().map(|value| baseline::source(value, args)).transpose()
+    {
+        Ok(source) => source,
         Err(status) => return status,
     };
     let filter =
@@ -519,7 +521,11 @@ pub fn check(args: &CheckArgs) -> i32 {
     if let Err(status) = report_unread(&scan, args.verbose) {
         return status;
     }
-    let (analysis, diagnostics) = check_findings(args, &scan);
+    let baseline = match baseline_file.map(|source| baseline::load(source, args, &scan)).transpose() {
+        Ok(baseline) => baseline,
+        Err(status) => return status,
+    };
+    let (analysis, diagnostics) = check_findings(args, &scan.index);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
 
     let entries = (baseline.is_some() || args.write_baseline.is_some())
@@ -617,14 +623,17 @@ pub fn check(args: &CheckArgs) -> i32 {
 }
 
 /// The analysis of a scan and the diagnostics `check` reports from it (`--severity` applied).
-fn check_findings(args: &CheckArgs, scan: &walk::Scan) -> (analysis::Analysis, Vec<Diagnostic>) {
+fn check_findings(
+    args: &CheckArgs,
+    index: &crate::model::ProjectIndex,
+) -> (analysis::Analysis, Vec<Diagnostic>) {
     let mut overrides = LevelOverrides::default();
     for spec in &args.severity {
         // Already validated by clap's value parser.
         let _ = overrides.set(spec);
     }
-    let analysis = args.coverage.analysis(&scan.index);
-    let diagnostics = overrides.apply(analysis.diagnostics(&scan.index));
+    let analysis = args.coverage.analysis(index);
+    let diagnostics = overrides.apply(analysis.diagnostics(index));
     (analysis, diagnostics)
 }
 

@@ -834,23 +834,26 @@ impl Model {
 /// The trust boundary each asset or actor lies in, by the rules of *Trust boundaries* above:
 /// what the model diff asks to tell whether a flow crosses a boundary
 /// ([`crate::analysis::diff::Side::zone`]).
+/// The diagram's model is built on the first question only: most changes involve no flow.
 pub struct TrustZones<'a> {
     index: &'a ProjectIndex,
-    model: Model,
+    analysis: &'a Analysis,
+    model: std::cell::OnceCell<Model>,
 }
 
 impl<'a> TrustZones<'a> {
-    pub fn new(index: &'a ProjectIndex, analysis: &Analysis) -> TrustZones<'a> {
-        TrustZones { index, model: Model::new(index, analysis) }
+    pub fn new(index: &'a ProjectIndex, analysis: &'a Analysis) -> TrustZones<'a> {
+        TrustZones { index, analysis, model: std::cell::OnceCell::new() }
     }
 
     /// The title of the trust boundary `entity` lies in (as the diagram titles its cluster),
     /// `None` outside every boundary or for an entity that is no node.
     pub fn of(&self, entity: &EntityKey) -> Option<String> {
         let key = node_key(self.index, entity)?;
-        let boundary = self.model.boundary_of(&key)?;
-        let title = self.model.legacy.get(&boundary).cloned();
-        title.or_else(|| self.model.gal.iter().find(|g| g.key == boundary).map(|g| g.title.clone()))
+        let model = self.model.get_or_init(|| Model::new(self.index, self.analysis));
+        let boundary = model.boundary_of(&key)?;
+        let title = model.legacy.get(&boundary).cloned();
+        title.or_else(|| model.gal.iter().find(|g| g.key == boundary).map(|g| g.title.clone()))
     }
 }
 
