@@ -29,6 +29,8 @@
 //!   paths     path normalisation, relative display, containment in workspace folders
 //!   vcs       git, read in-process (gix): revisions, merge bases, a commit's files written
 //!             into a temporary directory the walk reads like the working tree
+//!   sides     a comparison's two sides as render::diff names them, from vcs's revisions
+//!             (the shells' one bridge between vcs and render)
 //!
 //!   diagnostic, file_id, text, limits: shared by every layer
 //! ```
@@ -60,6 +62,7 @@ pub mod model;
 pub mod paths;
 pub mod read;
 pub mod render;
+pub mod sides;
 pub mod syntax;
 pub mod text;
 pub mod vcs;

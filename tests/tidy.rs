@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 const SHELL_EDGES: &[&str] = &[
     "render",
     "walk",
+    "sides",
     "vcs",
     "paths",
     "cache",
@@ -53,6 +54,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("paths", &[]),
     ("read", &["limits"]),
     ("vcs", &["text", "limits"]),
+    // The shells' bridge: render must not name vcs, and the shells must not name each other.
+    ("sides", &["render", "vcs"]),
     ("ignore_files", &["read", "limits"]),
     ("cache", &["read", "model", "syntax", "text", "limits"]),
     (

@@ -19,6 +19,7 @@ use super::{CacheArgs, CoverageArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, OutputP
 use crate::analysis::diff::{Class, ModelDiff};
 use crate::paths::normalize;
 use crate::render;
+use crate::sides;
 use crate::vcs::{self, GitRepository};
 use crate::walk::{self, WalkOptions};
 use anstream::ColorChoice;
@@ -213,14 +214,6 @@ fn report_skipped(snapshot: &vcs::Snapshot) {
     }
 }
 
-fn revision(r: &vcs::Revision) -> render::diff::Revision {
-    render::diff::Revision {
-        label: r.spec.clone(),
-        commit: Some(r.commit.clone()),
-        summary: Some(r.summary.clone()),
-    }
-}
-
 /// Runs `diff`; returns the exit status.
 pub fn run(args: &DiffArgs) -> i32 {
     match compare(args) {
@@ -270,13 +263,7 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
         Some(tree) => scan_side(tree.root(), &rel, None, args.coverage)?,
         None => scan_side(&workdir, &rel, args.cache.dir(), args.coverage)?,
     };
-    let sides = render::diff::Sides {
-        base: revision(&base_revision),
-        head: head_tree.as_ref().map_or_else(
-            || render::diff::Revision { label: "working tree".into(), ..Default::default() },
-            |t| revision(t.revision()),
-        ),
-    };
+    let sides = sides::sides(&base_revision, head_tree.as_ref().map(vcs::Snapshot::revision), "working tree");
 
     let diff = render::diff::compare(base.input(), head.input());
 

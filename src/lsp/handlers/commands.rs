@@ -208,14 +208,7 @@ fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
                 root: &root,
             },
         );
-        let sides = crate::render::diff::Sides {
-            base: crate::render::diff::Revision {
-                label: base_revision.spec.clone(),
-                commit: Some(base_revision.commit.clone()),
-                summary: Some(base_revision.summary.clone()),
-            },
-            head: crate::render::diff::Revision { label: "workspace".into(), ..Default::default() },
-        };
+        let sides = crate::sides::sides(&base_revision, None, "workspace");
         crate::render::diff::json(&diff, &sides)
     })?;
     let mut doc: Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
