@@ -2,7 +2,7 @@
 //! and the language server's `threat-analyzer.diff` both hand to [`crate::render::diff`].
 //!
 //! Owns: turning a [`vcs::Revision`] (and an uncommitted head: the working tree, the editor's
-//! workspace) into [`render::diff::Revision`]s. It sits beside `walk`, used only by the two
+//! workspace) into [`crate::render::diff::Revision`]s. It sits beside `walk`, used only by the two
 //! shells, because `render` must not know `vcs` and the shells must not know each other.
 //! Must never: read git or files, scan or analyse a side, or render anything.
 

@@ -271,7 +271,7 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
     let text = match args.format {
         DiffFormat::Human => render::diff::human(&diff, &sides, to_terminal),
         DiffFormat::Markdown => render::diff::markdown(&diff, &sides, args.link_base.as_deref()),
-        DiffFormat::Json => render::diff::json(&diff, &sides),
+        DiffFormat::Json => render::diff::json(&diff, &sides, &workdir),
         DiffFormat::Sarif => render::diff::sarif(
             (&base.index, &base.diagnostics),
             (&head.index, &head.diagnostics),

@@ -31,7 +31,11 @@
 //!
 //! # JSON
 //!
-//! `{"provenance", "base": SIDE, "head": SIDE, "verdict", "summary", "changes": [CHANGE]}`:
+//! `{"provenance", "root"?, "base": SIDE, "head": SIDE, "verdict", "summary", "changes":
+//! [CHANGE]}`:
+//! - `root`: the repository's working-tree root, absolute (left out when the path is not
+//!   UTF-8); every `file` is relative to it, so an editor opens `root/file` without looking for
+//!   `.git` itself.
 //! - `SIDE`: `{"label", "commit"?, "summary"?}` (the revision as given, its full commit id and
 //!   the first line of its message; the working tree has no commit).
 //! - `verdict`: `risk-increase` (some change is one), `review` (none, but some change is to
@@ -538,8 +542,10 @@ fn json_summary(s: &DiffSummary) -> Value {
     serde_json::to_value(s).unwrap_or_default()
 }
 
-/// The diff as one JSON document (schema in the module docs).
-pub fn json(diff: &ModelDiff, sides: &Sides) -> String {
+/// The diff as one JSON document (schema in the module docs). `root` is the repository's
+/// working-tree root, the directory the places' paths are relative to: written as `root` when
+/// it is an absolute path in UTF-8.
+pub fn json(diff: &ModelDiff, sides: &Sides, root: &Path) -> String {
     let mut doc = json!({
         "provenance": super::PROVENANCE,
         "base": json_revision(&sides.base),
@@ -548,6 +554,9 @@ pub fn json(diff: &ModelDiff, sides: &Sides) -> String {
         "summary": json_summary(&diff.summary),
         "changes": diff.changes.iter().map(json_change).collect::<Vec<_>>(),
     });
+    if let Some(root) = root.to_str().filter(|_| root.is_absolute()) {
+        doc["root"] = json!(root);
+    }
     super::clean_machine_strings(&mut doc);
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');

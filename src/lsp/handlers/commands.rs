@@ -209,12 +209,13 @@ fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
             },
         );
         let sides = crate::sides::sides(&base_revision, None, "workspace");
-        crate::render::diff::json(&diff, &sides)
+        crate::render::diff::json(&diff, &sides, &workdir)
     })?;
     let mut doc: Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
     let mut take = |key: &str| doc.get_mut(key).map(Value::take).unwrap_or_default();
     Ok(ext::DiffResult {
         provenance: take("provenance"),
+        root: take("root"),
         base: take("base"),
         head: take("head"),
         verdict: take("verdict"),

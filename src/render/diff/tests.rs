@@ -202,8 +202,9 @@ fn markdown_stays_under_the_size_limit_by_summarising() {
 #[test]
 fn json_has_the_documented_shape() {
     let c = typical();
-    let v: Value = serde_json::from_str(&json(&c.diff, &sides())).unwrap();
+    let v: Value = serde_json::from_str(&json(&c.diff, &sides(), Path::new("/repo"))).unwrap();
     assert!(v["provenance"].is_string());
+    assert_eq!(v["root"], "/repo");
     assert_eq!(
         v["base"],
         json!({"label": "main", "commit": "0123456789abcdef0123456789abcdef01234567", "summary": "base commit"})
@@ -238,7 +239,9 @@ fn json_has_the_documented_shape() {
     assert_eq!((flow["from"].as_str(), flow["to"].as_str()), (Some("App.Web"), Some("App.Db")));
     let ranks: Vec<u64> = changes.iter().map(|c| c["rank"].as_u64().unwrap()).collect();
     assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
-    let empty: Value = serde_json::from_str(&json(&ModelDiff::default(), &sides())).unwrap();
+    let empty: Value =
+        serde_json::from_str(&json(&ModelDiff::default(), &sides(), Path::new("relative"))).unwrap();
+    assert!(empty.get("root").is_none(), "only an absolute root is written: {empty}");
     assert_eq!(
         (empty["verdict"].as_str(), empty["changes"].as_array().map(Vec::len)),
         (Some("no-change"), Some(0))
