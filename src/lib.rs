@@ -31,6 +31,8 @@
 //!             into a temporary directory the walk reads like the working tree
 //!   revision_scan  a revision's project (diff, check --baseline REF): vcs and walk together,
 //!             reusing the working tree's scan for the files that did not change
+//!   sides     a comparison's two sides as render::diff names them, from vcs's revisions
+//!             (the shells' one bridge between vcs and render)
 //!
 //!   diagnostic, file_id, text, limits: shared by every layer
 //! ```
@@ -63,6 +65,7 @@ pub mod paths;
 pub mod read;
 pub mod render;
 pub mod revision_scan;
+pub mod sides;
 pub mod syntax;
 pub mod text;
 pub mod vcs;

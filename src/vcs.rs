@@ -233,9 +233,7 @@ impl GitRepository {
     /// Resolves a revision spec (branch, tag, full/short commit id, `HEAD~3`, `origin/main`).
     pub fn resolve(&self, spec: &str) -> Result<Revision, VcsError> {
         let unknown = || VcsError::UnknownRevision { spec: spec.to_string() };
-        let split = spec.find(['~', '^']).unwrap_or(spec.len());
-        let (name, mut steps) = spec.split_at(split);
-        let name = if name == "@" { "HEAD" } else { name };
+        let (name, mut steps) = split_spec(spec);
         let mut commit = match self.find_name(name, spec)? {
             Some(id) => self.peel_to_commit(spec, id)?,
             None => return Err(unknown()),
@@ -564,6 +562,12 @@ impl GitRepository {
             .unwrap_or_default();
         Ok(Revision { spec: spec.to_string(), commit: id.to_string(), summary })
     }
+}
+
+/// A revision spec's name (`@` is `HEAD`) and the steps after it (from the first `~` or `^`).
+fn split_spec(spec: &str) -> (&str, &str) {
+    let (name, steps) = spec.split_at(spec.find(['~', '^']).unwrap_or(spec.len()));
+    (if name == "@" { "HEAD" } else { name }, steps)
 }
 
 /// One navigation step after the name in a revision spec.
@@ -922,6 +926,34 @@ fn unsafe_name(name: &BStr) -> Option<&'static str> {
     None
 }
 
+/// The pure rules of this module, for the `revisions` fuzz target
+/// (`fuzz/fuzz_targets/revisions.rs`, properties in `tests/support/invariants.rs`): no
+/// repository needed. Not an API.
+#[doc(hidden)]
+pub mod fuzz {
+    /// A revision spec as [`super::GitRepository::resolve`] reads it: the name it looks up, and
+    /// its steps (`~N`, `^N`, `^{}` for a peel), or `None` when it refuses a step.
+    pub fn revision_steps(spec: &str) -> (&str, Option<Vec<String>>) {
+        let (name, mut text) = super::split_spec(spec);
+        let mut steps = Vec::new();
+        while !text.is_empty() {
+            let Some((step, rest)) = super::parse_step(text) else { return (name, None) };
+            steps.push(match step {
+                super::Step::Ancestor(n) => format!("~{n}"),
+                super::Step::Parent(n) => format!("^{n}"),
+                super::Step::Peel => "^{}".to_string(),
+            });
+            text = rest;
+        }
+        (name, Some(steps))
+    }
+
+    /// Why a snapshot does not write a tree entry of this name (`None`: it writes it).
+    pub fn unsafe_tree_name(name: &[u8]) -> Option<&'static str> {
+        super::unsafe_name(name.into())
+    }
+}
+
 /// `name` for messages (invalid UTF-8 replaced).
 fn lossy_path(name: &BStr) -> PathBuf {
     PathBuf::from(name.to_str_lossy().replace(['/', '\\', '\0'], "_"))
@@ -950,29 +982,17 @@ mod tests {
 
     #[test]
     fn revision_steps_parse_as_git_reads_them() {
-        let steps = |mut text: &str| {
-            let mut out = Vec::new();
-            while !text.is_empty() {
-                let Some((step, rest)) = parse_step(text) else {
-                    out.push("invalid".to_string());
-                    break;
-                };
-                out.push(match step {
-                    Step::Ancestor(n) => format!("~{n}"),
-                    Step::Parent(n) => format!("^{n}"),
-                    Step::Peel => "peel".to_string(),
-                });
-                text = rest;
-            }
-            out.join(" ")
-        };
-        assert_eq!(steps("~"), "~1");
-        assert_eq!(steps("~3^2"), "~3 ^2");
-        assert_eq!(steps("^^"), "^1 ^1");
-        assert_eq!(steps("^0~12^{commit}^{}"), "^0 ~12 peel peel");
+        let steps = |spec: &str| fuzz::revision_steps(spec).1.map(|steps| steps.join(" "));
+        assert_eq!(steps("main~"), Some("~1".into()));
+        assert_eq!(steps("HEAD~3^2"), Some("~3 ^2".into()));
+        assert_eq!(steps("x^^"), Some("^1 ^1".into()));
+        assert_eq!(steps("v1^0~12^{commit}^{}"), Some("^0 ~12 ^{} ^{}".into()));
         // `^{tree}` is not a commit: the rest does not parse, so `resolve` refuses the spec.
-        assert_eq!(steps("^{tree}"), "^1 invalid");
-        assert_eq!(steps("~99999999999999999999999"), "invalid");
-        assert_eq!(steps("x"), "invalid");
+        assert_eq!(steps("main^{tree}"), None);
+        assert_eq!(steps("main~99999999999999999999999"), None);
+        assert_eq!(steps("main"), Some(String::new()));
+        assert_eq!(fuzz::revision_steps("@~2"), ("HEAD", Some(vec!["~2".to_string()])));
+        assert_eq!(fuzz::revision_steps("origin/main^2").0, "origin/main");
+        assert!(parse_step("x").is_none(), "steps start with `~` or `^`");
     }
 }

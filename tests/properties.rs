@@ -1,6 +1,7 @@
 //! Property tests, a few hundred cases each on every `cargo test`: the properties of
 //! `tests/support/invariants.rs` (parser, comment extraction, model, language-server documents,
-//! renderers, bounded readers), which the fuzz targets in `fuzz/` check on millions of inputs.
+//! renderers, bounded readers, git revision specs and tree names, baseline files, the model
+//! diff), which the fuzz targets in `fuzz/` check on millions of inputs.
 #[path = "support/invariants.rs"]
 mod invariants;
 
@@ -200,6 +201,47 @@ proptest! {
         );
         let python = format!("# @exposes Shop.Api to #t -- \"{a}\"\n# @flows Shop.Api -> Shop.{d} via {c}\n");
         check_renderers(&gal, &python);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn revision_specs_and_tree_names_read_as_their_rules_say(
+        spec in "[@a-z/.]{0,6}([~^][0-9]{0,3}|\\^\\{(commit)?\\}|[{}x])*",
+        name in proptest::collection::vec(proptest::sample::select(b"./\\\0 gitGIT~1ab".to_vec()), 0..7),
+    ) {
+        check_revision_spec(&spec);
+        check_tree_name(&name);
+    }
+
+    #[test]
+    fn baseline_files_read_back_as_written(
+        fingerprint in "[0-9a-f:]{0,6}", path in "[a-z/\u{1b}\u{202e}]{0,6}", version in 0u8..3,
+        message in hostile_text(), extra in "[,\\]\\}\"]{0,2}",
+    ) {
+        let entry = format!(
+            "{{\"fingerprint\": \"{fingerprint}\", \"code\": \"c\", \"path\": {}, \"line\": 1, \"message\": {}}}",
+            serde_json::json!(path), serde_json::json!(message)
+        );
+        let text = format!(
+            "{{\"version\": {version}, \"tool\": \"threat-analyzer\", \"findings\": [{entry}, {entry}]{extra}}}"
+        );
+        check_baseline_file(text.as_bytes());
+    }
+
+    #[test]
+    fn the_diff_renders_any_two_projects(names in proptest::collection::vec(hostile_text(), 3), flip in 0u8..4) {
+        let [a, b, c] = [&names[0], &names[1], &names[2]];
+        let gal = format!(
+            "@asset Shop.{a} (#a)\n@threat {b} (#t) [high]\n@control {c} (#c)\n@boundary between #a and Shop.Db (#edge)\n"
+        );
+        let covered = "# @exposes #a to #t\n# @mitigates #a against #t using #c\n# @flows #a -> Shop.Db\n";
+        let open = format!("# @exposes #a to #t -- \"{c}\"\n# @accepts #t on #a -- \"{a}\"\n# @exposes #a to #{b}\n");
+        let (base, head) = if flip % 2 == 0 { (covered, open.as_str()) } else { (open.as_str(), covered) };
+        let head_gal = if flip >= 2 { gal.replace("[high]", "[critical]") } else { gal.clone() };
+        check_diff((&gal, base), (&head_gal, head));
     }
 }
 

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 const SHELL_EDGES: &[&str] = &[
     "render",
     "walk",
+    "sides",
     "vcs",
     "revision_scan",
     "paths",
@@ -55,6 +56,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("read", &["limits"]),
     ("vcs", &["read", "paths", "text", "limits"]),
     ("revision_scan", &["vcs", "walk", "read", "paths", "config", "model", "file_id", "limits"]),
+    // The shells' bridge: render must not name vcs, and the shells must not name each other.
+    ("sides", &["render", "vcs"]),
     ("ignore_files", &["read", "limits"]),
     ("cache", &["read", "model", "syntax", "text", "limits"]),
     (

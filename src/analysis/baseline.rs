@@ -24,18 +24,19 @@
 //! are there for people reading the file and the "fixed" list; matching never reads `code`,
 //! `line` or `message`. Other keys are ignored; any other `version` is refused.
 //!
-//! Matching: every current finding whose fingerprint is in the baseline is `unchanged`, with
-//! multiplicity (two identical entries excuse two findings, not three); the rest are `new`, and
-//! the baseline entries no finding took are fixed. Among entries of equal fingerprint a finding
-//! first takes one with its own path, so that when a file gains a copy of a line another file
-//! already had, the copy is the new one; only then one from another path (a renamed file).
+//! Matching is [`super::pairing`]'s rule by fingerprint (the diff's SARIF pairs by it too):
+//! every current finding whose fingerprint is in the baseline is `unchanged`, with multiplicity
+//! (two identical entries excuse two findings, not three); the rest are `new`, and the baseline
+//! entries no finding took are fixed. Among entries of equal fingerprint a finding first takes
+//! one with its own path, so that when a file gains a copy of a line another file already had,
+//! the copy is the new one; only then one from another path (a renamed file).
 
 use super::fingerprint::fingerprints;
+use super::pairing::{Finding, Pairs};
 use crate::diagnostic::Diagnostic;
 use crate::model::ProjectIndex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// The format version this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -143,28 +144,18 @@ impl Comparison {
     }
 }
 
-/// Matches `current` (a run's [`entries`]) against `baseline` (see the module docs).
+/// Matches `current` (a run's [`entries`]) against `baseline` by [`super::pairing`]'s rule
+/// (see the module docs).
 pub fn compare(current: &[Entry], baseline: &[Entry]) -> Comparison {
-    let mut unused: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (at, entry) in baseline.iter().enumerate() {
-        unused.entry(entry.fingerprint.as_str()).or_default().push(at);
+    fn finding(e: &Entry) -> Finding<'_> {
+        Finding { fingerprint: &e.fingerprint, path: &e.path }
     }
-    let mut states = vec![State::New; current.len()];
-    let mut take = |finding: &Entry, same_path: bool| -> bool {
-        let Some(candidates) = unused.get_mut(finding.fingerprint.as_str()) else { return false };
-        let found = candidates.iter().position(|&at| !same_path || baseline[at].path == finding.path);
-        found.map(|i| candidates.remove(i)).is_some()
-    };
-    for same_path in [true, false] {
-        for (state, finding) in states.iter_mut().zip(current) {
-            if *state == State::New && take(finding, same_path) {
-                *state = State::Unchanged;
-            }
-        }
-    }
-    let mut left: Vec<usize> = unused.into_values().flatten().collect();
-    left.sort_unstable();
-    Comparison { states, fixed: left.into_iter().map(|at| baseline[at].clone()).collect() }
+    let current_findings: Vec<Finding> = current.iter().map(finding).collect();
+    let baseline_findings: Vec<Finding> = baseline.iter().map(finding).collect();
+    let pairs = Pairs::by_fingerprint(&current_findings, &baseline_findings);
+    let states =
+        pairs.of_current.iter().map(|p| if p.is_some() { State::Unchanged } else { State::New }).collect();
+    Comparison { states, fixed: pairs.unpaired_earlier().map(|at| baseline[at].clone()).collect() }
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 //! inlay hints), the coverage rule ([`coverage`]: is an exposure covered, and by what; every
 //! surface asks it), the severity rule (`severity`), the project's coverage status
 //! ([`status`]), the model diff between two analysed projects ([`diff`]), the STRIDE mapping
-//! ([`stride`]), finding fingerprints ([`fingerprint`]) and baselines ([`baseline`]: which
-//! findings are new), all as plain data. Must never: do I/O, or know LSP, JSON-RPC or terminal
-//! types.
+//! ([`stride`]), finding fingerprints ([`fingerprint`]), the rule pairing the findings of two
+//! runs ([`pairing`]) and baselines ([`baseline`]: which findings are new), all as plain data.
+//! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
 pub mod baseline;
@@ -19,6 +19,7 @@ mod diagnostics;
 pub mod diff;
 pub mod fingerprint;
 pub mod ide;
+pub mod pairing;
 pub mod relations;
 mod severity;
 pub mod status;

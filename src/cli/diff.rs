@@ -20,6 +20,7 @@ use crate::analysis::diff::{Class, ModelDiff};
 use crate::paths::normalize;
 use crate::render;
 use crate::revision_scan;
+use crate::sides;
 use crate::vcs::{self, GitRepository};
 use crate::walk::{self, WalkOptions};
 use anstream::ColorChoice;
@@ -236,14 +237,6 @@ fn report_skipped(snapshot: &vcs::Snapshot) {
     }
 }
 
-fn revision(r: &vcs::Revision) -> render::diff::Revision {
-    render::diff::Revision {
-        label: r.spec.clone(),
-        commit: Some(r.commit.clone()),
-        summary: Some(r.summary.clone()),
-    }
-}
-
 /// Runs `diff`; returns the exit status.
 pub fn run(args: &DiffArgs) -> i32 {
     match compare(args) {
@@ -294,13 +287,7 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
         }
     };
     let (base, head) = (Scanned::new(base, args.coverage), Scanned::new(head, args.coverage));
-    let sides = render::diff::Sides {
-        base: revision(&base_revision),
-        head: head_revision.as_ref().map_or_else(
-            || render::diff::Revision { label: "working tree".into(), ..Default::default() },
-            revision,
-        ),
-    };
+    let sides = sides::sides(&base_revision, head_revision.as_ref(), "working tree");
 
     let diff = render::diff::compare(base.input(), head.input());
 
@@ -308,7 +295,7 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
     let text = match args.format {
         DiffFormat::Human => render::diff::human(&diff, &sides, to_terminal),
         DiffFormat::Markdown => render::diff::markdown(&diff, &sides, args.link_base.as_deref()),
-        DiffFormat::Json => render::diff::json(&diff, &sides),
+        DiffFormat::Json => render::diff::json(&diff, &sides, &workdir),
         DiffFormat::Sarif => render::diff::sarif(
             (&base.index, &base.diagnostics),
             (&head.index, &head.diagnostics),

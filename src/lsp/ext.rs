@@ -188,6 +188,9 @@ impl<'de> Deserialize<'de> for DiffParams {
 #[derive(Debug, Default, Serialize)]
 pub(super) struct DiffResult {
     pub(super) provenance: Value,
+    /// The repository's working-tree root (absolute), when it is UTF-8.
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub(super) root: Value,
     pub(super) base: Value,
     pub(super) head: Value,
     pub(super) verdict: Value,

@@ -31,7 +31,11 @@
 //!
 //! # JSON
 //!
-//! `{"provenance", "base": SIDE, "head": SIDE, "verdict", "summary", "changes": [CHANGE]}`:
+//! `{"provenance", "root"?, "base": SIDE, "head": SIDE, "verdict", "summary", "changes":
+//! [CHANGE]}`:
+//! - `root`: the repository's working-tree root, absolute (left out when the path is not
+//!   UTF-8); every `file` is relative to it, so an editor opens `root/file` without looking for
+//!   `.git` itself.
 //! - `SIDE`: `{"label", "commit"?, "summary"?}` (the revision as given, its full commit id and
 //!   the first line of its message; the working tree has no commit).
 //! - `verdict`: `risk-increase` (some change is one), `review` (none, but some change is to
@@ -52,11 +56,13 @@
 //! # SARIF
 //!
 //! `check`'s SARIF log ([`super::sarif`]: its rules, fingerprints and escaping) of the head's
-//! diagnostics plus the base's that are gone, each result with `baselineState`: a head result
-//! whose rule, file and fingerprint a base result shares is `unchanged` (or `updated` when its
-//! message or level differ), one whose rule and message a base result elsewhere shares is
-//! `updated` (moved), any other head result is `new`, and a base result paired with none is
-//! `absent` (at its base location).
+//! diagnostics plus the base's that are gone, each result with `baselineState`, paired by
+//! [`crate::analysis::pairing`]'s rule (the one baselines use) with rule and message as the
+//! fallback key: a head result paired with a base result of the same fingerprint in the same
+//! file is `unchanged` (or `updated` when its message or level differ); one paired with a base
+//! result in another file (same fingerprint: a renamed file), or by rule and message only (an
+//! edited or moved annotation), is `updated`; any other head result is `new`, and a base result
+//! paired with none is `absent` (at its base location).
 
 use super::dfd::TrustZones;
 use super::human::{Painter, plural};
@@ -66,6 +72,7 @@ use crate::analysis::Analysis;
 use crate::analysis::diff::{
     Change, Class, DiffSummary, Impact, Message, ModelDiff, Part, Place, Side, Which,
 };
+use crate::analysis::pairing::{Finding, How, Pairs};
 use crate::diagnostic::Diagnostic;
 use crate::model::EntityKey;
 use crate::model::ProjectIndex;
@@ -73,7 +80,6 @@ use crate::syntax::Severity;
 use crate::text;
 use anstyle::{AnsiColor, Style};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -536,8 +542,10 @@ fn json_summary(s: &DiffSummary) -> Value {
     serde_json::to_value(s).unwrap_or_default()
 }
 
-/// The diff as one JSON document (schema in the module docs).
-pub fn json(diff: &ModelDiff, sides: &Sides) -> String {
+/// The diff as one JSON document (schema in the module docs). `root` is the repository's
+/// working-tree root, the directory the places' paths are relative to: written as `root` when
+/// it is an absolute path in UTF-8.
+pub fn json(diff: &ModelDiff, sides: &Sides, root: &Path) -> String {
     let mut doc = json!({
         "provenance": super::PROVENANCE,
         "base": json_revision(&sides.base),
@@ -546,6 +554,9 @@ pub fn json(diff: &ModelDiff, sides: &Sides) -> String {
         "summary": json_summary(&diff.summary),
         "changes": diff.changes.iter().map(json_change).collect::<Vec<_>>(),
     });
+    if let Some(root) = root.to_str().filter(|_| root.is_absolute()) {
+        doc["root"] = json!(root);
+    }
     super::clean_machine_strings(&mut doc);
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
@@ -554,13 +565,17 @@ pub fn json(diff: &ModelDiff, sides: &Sides) -> String {
 
 // ---- SARIF ------------------------------------------------------------------------------
 
-/// The pairing keys of a SARIF result: `(rule, file, fingerprint)` and `(rule, message)`.
-fn result_keys(r: &Value) -> ((String, String, String), (String, String)) {
-    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    let rule = s(&r["ruleId"]);
-    let file = s(&r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]);
-    let fingerprint = s(&r["partialFingerprints"]["primaryLocationLineHash"]);
-    ((rule.clone(), file, fingerprint), (rule, s(&r["message"]["text"])))
+/// What [`crate::analysis::pairing`] reads of a SARIF result: its fingerprint and file, and
+/// the fallback key `(rule, message)`.
+fn result_keys(r: &Value) -> (Finding<'_>, (&str, &str)) {
+    fn s(v: &Value) -> &str {
+        v.as_str().unwrap_or_default()
+    }
+    let finding = Finding {
+        fingerprint: s(&r["partialFingerprints"]["primaryLocationLineHash"]),
+        path: s(&r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]),
+    };
+    (finding, (s(&r["ruleId"]), s(&r["message"]["text"])))
 }
 
 /// The head's findings and the base's that are gone, as one SARIF log with `baselineState`
@@ -574,40 +589,32 @@ pub fn sarif(
 ) -> String {
     let base_results = sarif::results(base.0, base.1);
     let mut head_results = sarif::results(head.0, head.1);
-    let mut by_fingerprint: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
-    let mut by_message: HashMap<(String, String), Vec<usize>> = HashMap::new();
-    for (i, r) in base_results.iter().enumerate() {
-        let (fp, msg) = result_keys(r);
-        by_fingerprint.entry(fp).or_default().push(i);
-        by_message.entry(msg).or_default().push(i);
-    }
-    let mut paired = vec![false; base_results.len()];
-    let take = |candidates: Option<&Vec<usize>>, paired: &mut Vec<bool>| {
-        let i = candidates?.iter().copied().find(|&i| !paired[i])?;
-        paired[i] = true;
-        Some(i)
-    };
-    // Fingerprints first for every result, so a moved result never takes a base result that
-    // an unmoved one matches exactly.
-    let mut states: Vec<Option<&'static str>> = vec![None; head_results.len()];
-    for (r, state) in head_results.iter().zip(&mut states) {
-        let (fp, _) = result_keys(r);
-        if let Some(i) = take(by_fingerprint.get(&fp), &mut paired) {
-            let same = base_results[i]["message"] == r["message"] && base_results[i]["level"] == r["level"];
-            *state = Some(if same { "unchanged" } else { "updated" });
-        }
-    }
-    for (r, state) in head_results.iter().zip(&mut states) {
-        if state.is_none() {
-            let (_, msg) = result_keys(r);
-            *state = Some(if take(by_message.get(&msg), &mut paired).is_some() { "updated" } else { "new" });
-        }
-    }
+    let (base_findings, base_messages): (Vec<_>, Vec<_>) = base_results.iter().map(result_keys).unzip();
+    let (head_findings, head_messages): (Vec<_>, Vec<_>) = head_results.iter().map(result_keys).unzip();
+    let mut pairs = Pairs::by_fingerprint(&head_findings, &base_findings);
+    pairs.then_by(&head_messages, &base_messages);
+    let states: Vec<&'static str> = pairs
+        .of_current
+        .iter()
+        .zip(&head_results)
+        .map(|(pair, r)| match *pair {
+            None => "new",
+            Some((at, How::Same))
+                if base_results[at]["message"] == r["message"] && base_results[at]["level"] == r["level"] =>
+            {
+                "unchanged"
+            }
+            // Another message or level, another file, or paired by rule and message only.
+            Some(_) => "updated",
+        })
+        .collect();
+    let absent: Vec<usize> = pairs.unpaired_earlier().collect();
     for (r, state) in head_results.iter_mut().zip(states) {
-        r["baselineState"] = json!(state.unwrap_or("new"));
+        r["baselineState"] = json!(state);
     }
-    for (mut r, was_paired) in base_results.into_iter().zip(paired) {
-        if !was_paired {
+    let mut base_results: Vec<Option<Value>> = base_results.into_iter().map(Some).collect();
+    for at in absent {
+        if let Some(mut r) = base_results[at].take() {
             r["baselineState"] = json!("absent");
             head_results.push(r);
         }

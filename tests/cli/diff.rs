@@ -89,6 +89,10 @@ fn every_change_class_end_to_end() {
     assert_eq!(doc["head"]["label"], "working tree");
     let first = &doc["changes"][0];
     assert_eq!((first["file"].as_str(), first["line"].as_u64()), (Some("app/db.py"), Some(2)));
+    // Places are relative to `root`, the repository's working tree.
+    let root = Path::new(doc["root"].as_str().unwrap());
+    assert_eq!(root, repo.path().canonicalize().unwrap());
+    assert!(root.join(first["file"].as_str().unwrap()).is_file());
     let removed =
         doc["changes"].as_array().unwrap().iter().find(|c| c["class"] == "defence-removed").unwrap();
     assert_eq!(removed["related"][0]["side"], "base");
@@ -216,6 +220,7 @@ fn head_revision_default_base_and_path() {
     // Run from a subdirectory, PATH relative to it.
     let (_, from_sub) = diff_json(&repo.path().join("svc"), &["main", "--path", "."]);
     assert_eq!(changes(&from_sub), got);
+    assert_eq!(from_sub["root"], doc["root"], "the repository's root, not the directory");
 }
 
 #[test]

@@ -452,6 +452,8 @@ async fn diff_command_compares_the_workspace_with_a_git_revision() {
     let first = &result["changes"][0];
     assert_eq!(first["class"], "defence-removed", "{result}");
     assert_eq!((first["file"].as_str(), first["line"].as_u64()), (Some("shop/orders.py"), Some(1)));
+    let root = std::path::Path::new(result["root"].as_str().unwrap());
+    assert_eq!(root, repo.path().canonicalize().unwrap(), "{result}");
     assert_eq!(result["summary"]["by_class"]["mitigation-removed"], 1, "{result}");
     // A revision that does not exist is an error naming it.
     let error = client.request_raw("workspace/executeCommand", diff("no-such-branch")).await;

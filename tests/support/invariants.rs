@@ -20,6 +20,12 @@
 //!   file within the limit (else the refusal the size or the link calls for); ignore rules read
 //!   through it match every path exactly as the `ignore` crate's own loader does; any bytes as
 //!   a `threatspec.yaml` or an index cache file are read and refused or parsed, never a panic.
+//! - [`check_revision_spec`], [`check_tree_name`]: the git revision-spec reading and the
+//!   tree-entry name rule of `vcs` (what a snapshot writes is one ordinary path component).
+//! - [`check_baseline_file`]: any bytes as a `--baseline FILE` are refused or parsed; what
+//!   parses writes back and reads back the same, and pairs with itself completely.
+//! - [`check_diff`]: the model diff of two projects in every layout: no panic, machine
+//!   formats parse and are clean, markup escaped, links only under the link base.
 //! - [`check_layout`]: the diagram layout under any work budget keeps its guarantees, is
 //!   deterministic, draws every pair of nodes with a flow as one route between their boxes,
 //!   places no more dummies than the budget allows, and says when it routed flows below.
@@ -358,14 +364,7 @@ pub const RAW_MARKUP: &str = "<evil";
 
 /// Renders the project of a `.gal` file and a Python file with every format, and checks each.
 pub fn check_renderers(gal: &str, python: &str) {
-    let mut index = ProjectIndex::new();
-    for (path, language, text) in [("defs.gal", Language::Gal, gal), ("src/app.py", Language::Python, python)]
-    {
-        let facts = FileFacts::new(FileId::relative(path), language, text.into());
-        if !facts.is_empty() {
-            index.set_file(Arc::new(facts));
-        }
-    }
+    let index = two_file_project(gal, python);
     let analysis = Analysis::new(&index);
     let diagnostics = analysis.diagnostics(&index);
     let summary = analysis.summary(&index, &diagnostics, 2);
@@ -541,5 +540,138 @@ pub fn check_layout(diagram: &dfd::Dfd, max_dummies: usize) {
         let (a, b) = (placed.nodes[route.from].rect, placed.nodes[route.to].rect);
         let (first, last) = (route.points[0], *route.points.last().unwrap());
         assert!(on(a, first) && on(b, last), "a route off its nodes: {route:?}");
+    }
+}
+
+/// A revision spec as `GitRepository::resolve` reads it (`vcs::fuzz::revision_steps`): the
+/// name is the spec up to its first `~` or `^` (`@` read as `HEAD`); the steps it accepts
+/// spell a spec that reads back as the same steps, so every step consumed text and the reading
+/// is unambiguous.
+pub fn check_revision_spec(spec: &str) {
+    let (name, steps) = threat_analyzer::vcs::fuzz::revision_steps(spec);
+    let written = spec.split(['~', '^']).next().unwrap_or_default();
+    assert!(name == written || (written == "@" && name == "HEAD"), "{spec:?}: name {name:?}");
+    let Some(steps) = steps else { return };
+    assert!(steps.len() <= spec.len() - written.len(), "{spec:?}: {steps:?} from fewer bytes");
+    let again = format!("{name}{}", steps.concat());
+    assert_eq!(
+        threat_analyzer::vcs::fuzz::revision_steps(&again).1.as_deref(),
+        Some(steps.as_slice()),
+        "{spec:?} read as {again:?}"
+    );
+}
+
+/// A tree entry name a snapshot writes (`vcs::fuzz::unsafe_tree_name` is `None`) is one
+/// ordinary path component: joined under a directory it stays directly in it, and it is not
+/// `.git` as any file system reads it (case, trailing dots and spaces, the 8.3 name).
+pub fn check_tree_name(name: &[u8]) {
+    if threat_analyzer::vcs::fuzz::unsafe_tree_name(name).is_some() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let component = std::path::Path::new(std::ffi::OsStr::from_bytes(name));
+        let dir = std::path::Path::new("/snapshot");
+        let joined = dir.join(component);
+        assert_eq!(joined.parent(), Some(dir), "{name:?} leaves its directory");
+        assert_eq!(joined.file_name().map(|n| n.as_bytes()), Some(name), "{name:?} is not one component");
+    }
+    let trimmed = name.iter().rposition(|&b| b != b'.' && b != b' ').map_or(&name[..0], |end| &name[..=end]);
+    assert!(
+        !trimmed.eq_ignore_ascii_case(b".git") && !name.eq_ignore_ascii_case(b"git~1"),
+        "{name:?} is .git"
+    );
+    assert!(!name.contains(&0) && !name.contains(&b'\\'), "{name:?} holds NUL or a backslash");
+}
+
+/// Any bytes as a `--baseline FILE` (read as `check` reads it: UTF-8, then
+/// `analysis::baseline::parse`) are refused or parsed, never a panic; what parses has
+/// fingerprints, writes back (`render::baseline`) to a file that reads back the same (a fixed
+/// point after one clean-up of repository text), and pairs with itself completely.
+pub fn check_baseline_file(bytes: &[u8]) {
+    use threat_analyzer::analysis::baseline;
+    let Ok(text) = std::str::from_utf8(bytes) else { return };
+    let Ok(entries) = baseline::parse(text) else { return };
+    assert!(entries.iter().all(|e| !e.fingerprint.is_empty()), "an empty fingerprint was read");
+    let written = render::baseline::render(&entries);
+    check_machine_strings(&serde_json::from_str(&written).expect("a written baseline is JSON"));
+    let read_back = baseline::parse(&written).unwrap_or_else(|e| panic!("{e}: {written}"));
+    assert_eq!(read_back.len(), entries.len());
+    assert_eq!(baseline::parse(&render::baseline::render(&read_back)).as_ref(), Ok(&read_back));
+    let itself = baseline::compare(&entries, &entries);
+    assert_eq!((itself.new_count(), itself.fixed.len()), (0, 0), "a baseline does not excuse itself");
+    let against_nothing = baseline::compare(&entries, &[]);
+    assert_eq!(
+        (against_nothing.new_count(), baseline::compare(&[], &entries).fixed.len()),
+        (entries.len(), entries.len())
+    );
+}
+
+/// A project of a `.gal` file and a Python file (the files that hold annotations).
+fn two_file_project(gal: &str, python: &str) -> ProjectIndex {
+    let mut index = ProjectIndex::new();
+    for (path, language, text) in [("defs.gal", Language::Gal, gal), ("src/app.py", Language::Python, python)]
+    {
+        let facts = FileFacts::new(FileId::relative(path), language, text.into());
+        if !facts.is_empty() {
+            index.set_file(Arc::new(facts));
+        }
+    }
+    index
+}
+
+/// The model diff of two projects (`render::diff::compare`) and every layout of it: no panic;
+/// the JSON and SARIF parse, hold no control or bidi character and SARIF messages no
+/// unescaped `[`/`]`; the terminal text holds none either; the Markdown comment carries no
+/// annotation text unescaped, stays within its budget and links only under the link base;
+/// every SARIF result has a `baselineState`, and the head's results are all there.
+pub fn check_diff(base: (&str, &str), head: (&str, &str)) {
+    use render::diff::{Input, Revision, Sides};
+    let (base_index, head_index) = (two_file_project(base.0, base.1), two_file_project(head.0, head.1));
+    let (base_analysis, head_analysis) = (Analysis::new(&base_index), Analysis::new(&head_index));
+    let base_diagnostics = base_analysis.diagnostics(&base_index);
+    let head_diagnostics = head_analysis.diagnostics(&head_index);
+    let diff = render::diff::compare(
+        Input { index: &base_index, analysis: &base_analysis, diagnostics: &base_diagnostics, root: "" },
+        Input { index: &head_index, analysis: &head_analysis, diagnostics: &head_diagnostics, root: "" },
+    );
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let sides = Sides {
+        base: Revision {
+            label: "main".into(),
+            commit: Some(commit.into()),
+            summary: Some("<evil> \u{1b}[31m".into()),
+        },
+        head: Revision { label: "working tree".into(), ..Revision::default() },
+    };
+    let root = std::path::Path::new("/repo");
+    let json: serde_json::Value =
+        serde_json::from_str(&render::diff::json(&diff, &sides, root)).expect("the diff JSON parses");
+    check_machine_strings(&json);
+    assert_eq!(json["changes"].as_array().map(Vec::len), Some(diff.changes.len()));
+    let sarif_text =
+        render::diff::sarif((&base_index, &base_diagnostics), (&head_index, &head_diagnostics), root, &sides);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif_text).expect("the diff SARIF parses");
+    check_machine_strings(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().expect("SARIF results");
+    for result in results {
+        check_sarif_message(&result["message"]["text"]);
+        let state = result["baselineState"].as_str().unwrap_or_default();
+        assert!(["new", "unchanged", "updated", "absent"].contains(&state), "baselineState {state:?}");
+    }
+    let head_results = results.iter().filter(|r| r["baselineState"] != "absent").count();
+    assert_eq!(head_results, head_diagnostics.len(), "every head finding is a result");
+    let human = render::diff::human(&diff, &sides, false);
+    assert!(
+        human.chars().all(|c| c == '\n' || threat_analyzer::text::is_inert(c)),
+        "a control character in the diff's terminal text: {human:?}"
+    );
+    let link_base = format!("https://github.com/o/r/blob/{commit}/");
+    let markdown = render::diff::markdown(&diff, &sides, Some(&link_base));
+    assert!(!markdown.contains(RAW_MARKUP), "raw markup in the diff comment:\n{markdown}");
+    assert!(markdown.chars().count() <= render::diff::MARKDOWN_BUDGET, "the diff comment is over budget");
+    for (at, _) in markdown.match_indices("](") {
+        assert!(markdown[at + 2..].starts_with(&link_base), "a link outside the link base:\n{markdown}");
     }
 }

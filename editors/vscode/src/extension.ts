@@ -349,7 +349,7 @@ async function compareWithBase(): Promise<void> {
     void vscode.window.showErrorMessage('Opening a change needs a workspace folder on disk.');
     return;
   }
-  const target = locateChange(chosen.entry, folder.uri.fsPath, fs.existsSync);
+  const target = locateChange(chosen.entry, folder.uri.fsPath, fs.existsSync, view.root);
   if (target.kind === 'message') {
     void vscode.window.showInformationMessage(target.message);
     return;

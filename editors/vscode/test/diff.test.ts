@@ -161,6 +161,35 @@ test('a head change opens under the repository root, found above the workspace f
   });
 });
 
+test("the server's root, when the result has one, is used without looking for .git", () => {
+  const repo = path.join(path.sep, 'srv', 'checkout');
+  const view = diffView({ ...RESULT, root: repo });
+  assert.ok(view);
+  assert.equal(view.root, repo);
+  const [first] = changes(view.entries);
+  const probed: string[] = [];
+  const exists = (p: string): boolean => {
+    probed.push(p);
+    return true;
+  };
+  assert.deepEqual(locateChange(first, path.join(path.sep, 'elsewhere'), exists, view.root), {
+    kind: 'open',
+    file: path.join(repo, 'app', 'db.py'),
+    line: 12,
+    column: 3,
+  });
+  assert.deepEqual(probed, [], 'no .git is looked for');
+  // A relative or missing root is not one: the .git walk decides, as before.
+  assert.equal(diffView({ ...RESULT, root: 'relative/dir' })?.root, undefined);
+  assert.equal(diffView(RESULT)?.root, undefined);
+  assert.deepEqual(locateChange(first, path.join(path.sep, 'w'), () => false, 'relative/dir'), {
+    kind: 'open',
+    file: path.join(path.sep, 'w', 'app', 'db.py'),
+    line: 12,
+    column: 3,
+  });
+});
+
 test('a base-side place is named, not opened; so are changes without a place and escaping paths', () => {
   const [, , third, fourth] = changes(diffView(RESULT)!.entries);
   const probed: string[] = [];

@@ -208,20 +208,14 @@ fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
                 root: &root,
             },
         );
-        let sides = crate::render::diff::Sides {
-            base: crate::render::diff::Revision {
-                label: base_revision.spec.clone(),
-                commit: Some(base_revision.commit.clone()),
-                summary: Some(base_revision.summary.clone()),
-            },
-            head: crate::render::diff::Revision { label: "workspace".into(), ..Default::default() },
-        };
-        crate::render::diff::json(&diff, &sides)
+        let sides = crate::sides::sides(&base_revision, None, "workspace");
+        crate::render::diff::json(&diff, &sides, &workdir)
     })?;
     let mut doc: Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
     let mut take = |key: &str| doc.get_mut(key).map(Value::take).unwrap_or_default();
     Ok(ext::DiffResult {
         provenance: take("provenance"),
+        root: take("root"),
         base: take("base"),
         head: take("head"),
         verdict: take("verdict"),

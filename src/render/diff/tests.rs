@@ -15,6 +15,15 @@ struct Compared {
     head: (ProjectIndex, Vec<Diagnostic>),
 }
 
+impl Compared {
+    /// The diff's SARIF log, parsed.
+    fn sarif(&self, root: &str) -> Value {
+        let text =
+            sarif((&self.base.0, &self.base.1), (&self.head.0, &self.head.1), Path::new(root), &sides());
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
 fn compare(base: &[(&str, &str)], head: &[(&str, &str)]) -> Compared {
     let (bi, hi) = (project(base), project(head));
     let (ba, ha) = (Analysis::new(&bi), Analysis::new(&hi));
@@ -193,8 +202,9 @@ fn markdown_stays_under_the_size_limit_by_summarising() {
 #[test]
 fn json_has_the_documented_shape() {
     let c = typical();
-    let v: Value = serde_json::from_str(&json(&c.diff, &sides())).unwrap();
+    let v: Value = serde_json::from_str(&json(&c.diff, &sides(), Path::new("/repo"))).unwrap();
     assert!(v["provenance"].is_string());
+    assert_eq!(v["root"], "/repo");
     assert_eq!(
         v["base"],
         json!({"label": "main", "commit": "0123456789abcdef0123456789abcdef01234567", "summary": "base commit"})
@@ -229,11 +239,21 @@ fn json_has_the_documented_shape() {
     assert_eq!((flow["from"].as_str(), flow["to"].as_str()), (Some("App.Web"), Some("App.Db")));
     let ranks: Vec<u64> = changes.iter().map(|c| c["rank"].as_u64().unwrap()).collect();
     assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
-    let empty: Value = serde_json::from_str(&json(&ModelDiff::default(), &sides())).unwrap();
+    let empty: Value =
+        serde_json::from_str(&json(&ModelDiff::default(), &sides(), Path::new("relative"))).unwrap();
+    assert!(empty.get("root").is_none(), "only an absolute root is written: {empty}");
     assert_eq!(
         (empty["verdict"].as_str(), empty["changes"].as_array().map(Vec::len)),
         (Some("no-change"), Some(0))
     );
+}
+
+/// A SARIF result's `baselineState` and file.
+fn state_and_file(r: &Value) -> (&str, &str) {
+    (
+        r["baselineState"].as_str().unwrap(),
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap(),
+    )
 }
 
 #[test]
@@ -255,25 +275,14 @@ fn sarif_is_valid_and_marks_every_baseline_state() {
         ("d.py", "# @exposes #db to Elevation\n"),
     ];
     let c = compare(&base, &head);
-    let log: Value = serde_json::from_str(&sarif(
-        (&c.base.0, &c.base.1),
-        (&c.head.0, &c.head.1),
-        Path::new("/repo"),
-        &sides(),
-    ))
-    .unwrap();
+    let log: Value = c.sarif("/repo");
     schemas::assert_valid("sarif-2.1.0.schema.json", &log);
     let results = log["runs"][0]["results"].as_array().unwrap();
     let state_of = |needle: &str| -> Vec<(&str, &str)> {
         results
             .iter()
             .filter(|r| r["message"]["text"].as_str().unwrap().contains(needle))
-            .map(|r| {
-                (
-                    r["baselineState"].as_str().unwrap(),
-                    r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap(),
-                )
-            })
+            .map(state_and_file)
             .collect()
     };
     assert_eq!(state_of("Spoofing"), [("unchanged", "a.py")]);
@@ -288,16 +297,33 @@ fn sarif_is_valid_and_marks_every_baseline_state() {
     assert!(results[0]["partialFingerprints"]["primaryLocationLineHash"].as_str().unwrap().ends_with(":1"));
 }
 
+/// One pairing rule: a finding of a renamed file whose message changed (its threat's severity
+/// was raised elsewhere) keeps its fingerprint, so the baseline calls it unchanged and the diff's
+/// SARIF pairs it too (`updated`) instead of `absent` plus `new`.
+#[test]
+fn sarif_pairs_a_renamed_files_findings_as_baselines_do() {
+    let defs =
+        |severity: &str| format!("# @asset App.Db (#db)\n# @threat SQL injection (#sqli) [{severity}]\n");
+    let (base_defs, head_defs) = (defs("high"), defs("low"));
+    let line = "# @exposes #db to #sqli\n";
+    let c =
+        compare(&[("defs.py", &base_defs), ("old.py", line)], &[("defs.py", &head_defs), ("new.py", line)]);
+    let baseline = crate::analysis::baseline::compare(
+        &crate::analysis::baseline::entries(&c.head.0, &c.head.1),
+        &crate::analysis::baseline::entries(&c.base.0, &c.base.1),
+    );
+    assert_eq!((baseline.new_count(), baseline.fixed.len()), (0, 0), "{baseline:?}");
+    let log: Value = c.sarif("/r");
+    let states: Vec<(&str, &str)> =
+        log["runs"][0]["results"].as_array().unwrap().iter().map(state_and_file).collect();
+    assert_eq!(states, [("updated", "new.py")]);
+    assert_ne!(c.base.1[0].message, c.head.1[0].message, "the message changed");
+}
+
 #[test]
 fn sarif_schema_check_can_fail() {
     let c = typical();
-    let mut log: Value = serde_json::from_str(&sarif(
-        (&c.base.0, &c.base.1),
-        (&c.head.0, &c.head.1),
-        Path::new("/r"),
-        &sides(),
-    ))
-    .unwrap();
+    let mut log: Value = c.sarif("/r");
     log["runs"][0]["results"][0]["baselineState"] = json!("moved");
     schemas::assert_invalid("sarif-2.1.0.schema.json", &log);
 }

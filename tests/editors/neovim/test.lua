@@ -433,6 +433,13 @@ function checks.diff()
     local name, cursor = vim.api.nvim_buf_get_name(0), vim.api.nvim_win_get_cursor(0)
     assert(realpath(name) == realpath(vim.fs.joinpath(root, 'api', 'orders.py')), '<CR> opened ' .. name)
     assert(cursor[1] == row + 1, '<CR> went to line ' .. cursor[1] .. ', want ' .. (row + 1))
+    -- The server sent the repository's root, and the buffer keeps it: no `.git` search needed.
+    local repo = vim.b[vim.api.nvim_win_get_buf(win)].threat_analyzer_diff_repo
+    assert(repo and realpath(repo) == realpath(root), 'the diff buffer has no repository root: ' .. tostring(repo))
+    local head = { side = 'head', file = 'api/orders.py', line = 3, column = 1 }
+    local elsewhere = vim.fn.fnamemodify(vim.fn.tempname(), ':h')
+    assert(ta.locate_change(head, elsewhere, repo) == vim.fs.joinpath(repo, 'api/orders.py'), 'repo root unused')
+    assert(ta.locate_change(head, elsewhere, 'relative') == vim.fs.joinpath(elsewhere, 'api/orders.py'))
     -- A place on the base is named, never opened.
     local path, why_not = ta.locate_change({ side = 'base', file = 'api/orders.py', line = 3, column = 1 }, root)
     assert(path == nil and why_not:find('only in the base revision', 1, true), 'a base place: ' .. tostring(path))

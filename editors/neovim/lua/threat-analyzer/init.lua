@@ -509,18 +509,28 @@ function M.format_diff(result)
   return lines, places
 end
 
---- The file of a head-side place: paths are relative to the repository's root, the first of
---- `root` and its parents holding `.git` (else `root`). A path that is absolute or has `..`
---- is refused.
+--- Whether `path` is an absolute path (POSIX, or a Windows drive).
+local function is_absolute(path)
+  return type(path) == 'string' and (path:match('^/') ~= nil or path:match('^%a:[/\\]') ~= nil)
+end
+
+--- The file of a head-side place: paths are relative to the repository's root, which is
+--- `repo` (the diff result's `root`, the server's working-tree root) when it is an absolute
+--- path, else the first of `root` and its parents holding `.git` (else `root`). A path that is
+--- absolute or has `..` is refused.
 --- @param place table
 --- @param root string
+--- @param repo string?
 --- @return string? path, string? why_not
-function M.locate_change(place, root)
+function M.locate_change(place, root, repo)
   if place.side ~= 'head' then
     return nil, ('%s:%d exists only in the base revision, not in the workspace'):format(place.file, place.line)
   end
-  if place.file:match('^/') or place.file:match('^%a:[/\\]') or vim.list_contains(vim.split(place.file, '/'), '..') then
+  if is_absolute(place.file) or vim.list_contains(vim.split(place.file, '/'), '..') then
     return nil, place.file .. ' is not a path inside the repository'
+  end
+  if is_absolute(repo) then
+    return vim.fs.joinpath(repo, place.file)
   end
   local git = vim.fs.find('.git', { upward = true, path = root, limit = 1 })[1]
   return vim.fs.joinpath(git and vim.fs.dirname(git) or root, place.file)
@@ -535,7 +545,8 @@ function M.open_diff_line()
   if not place then
     return vim.notify('threat-analyzer: this line has no place to open', vim.log.levels.INFO)
   end
-  local path, why_not = M.locate_change(place, vim.b[buf].threat_analyzer_diff_root)
+  local path, why_not =
+    M.locate_change(place, vim.b[buf].threat_analyzer_diff_root, vim.b[buf].threat_analyzer_diff_repo)
   if not path then
     return vim.notify('threat-analyzer: ' .. why_not .. '; not opened', vim.log.levels.INFO)
   end
@@ -598,6 +609,8 @@ function M.diff(ref)
     end
     vim.b[buf].threat_analyzer_diff_places = by_line
     vim.b[buf].threat_analyzer_diff_root = root or vim.fn.getcwd()
+    -- The server's repository root (absolute; older servers send none): no `.git` search.
+    vim.b[buf].threat_analyzer_diff_repo = is_absolute(result.root) and result.root or nil
     vim.keymap.set('n', '<CR>', M.open_diff_line, { buffer = buf, desc = 'threat-analyzer: open this change' })
   end, bufnr, { { base = ref } })
 end

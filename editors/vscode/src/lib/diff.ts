@@ -7,7 +7,9 @@
  *
  * Everything in the result is repository text (names, messages, paths): the quick pick shows
  * it as plain text, with `$(icon)` sequences escaped so a name cannot draw an icon, and a path
- * is only ever joined under the repository's root, never taken as absolute or with `..`.
+ * is only ever joined under the repository's root, never taken as absolute or with `..`. The
+ * root is the result's `root` (the server's working-tree root) when it is an absolute path,
+ * else the first of the workspace folder and its parents that holds `.git`.
  */
 import * as path from 'node:path';
 
@@ -62,6 +64,8 @@ export type DiffEntry =
 /** What the quick pick shows: a title for the two sides and verdict, and the entries. */
 export interface DiffView {
   title: string;
+  /** The repository's working-tree root the places are relative to, as the server gave it. */
+  root?: string;
   /** The number of changes (separators not counted). */
   changes: number;
   entries: DiffEntry[];
@@ -171,7 +175,12 @@ export function diffView(result: unknown): DiffView | undefined {
   }
   const verdict = VERDICTS[str(result.verdict) ?? ''] ?? str(result.verdict) ?? 'unknown verdict';
   const title = `Threat model: ${sideLabel(result.base, 'base')} → ${sideLabel(result.head, 'workspace')}: ${verdict}, ${changes} ${changes === 1 ? 'change' : 'changes'}`;
-  return { title: plainText(title), changes, entries };
+  const root = str(result.root);
+  const view: DiffView = { title: plainText(title), changes, entries };
+  if (root !== undefined && isAbsolutePath(root)) {
+    view.root = root;
+  }
+  return view;
 }
 
 /** The message of a failed request (a JSON-RPC error carries the server's reason). */
@@ -203,16 +212,22 @@ export type ChangeTarget =
   | { kind: 'open'; file: string; line: number; column: number }
   | { kind: 'message'; message: string };
 
+function isAbsolutePath(p: string): boolean {
+  return path.posix.isAbsolute(p) || path.win32.isAbsolute(p);
+}
+
 /**
- * The file to open for a chosen change. Paths are relative to the repository's root, which is
- * the first of `folder` and its parents that holds `.git` (the server compares the first
- * workspace folder's repository; the folder may be a subdirectory). A place on the base, a
- * change without a place, or a path that would leave the root is not opened.
+ * The file to open for a chosen change. Paths are relative to the repository's root: `root`
+ * (the result's, see {@link DiffView.root}) when given, else the first of `folder` and its
+ * parents that holds `.git` (the server compares the first workspace folder's repository; the
+ * folder may be a subdirectory). A place on the base, a change without a place, or a path that
+ * would leave the root is not opened.
  */
 export function locateChange(
   entry: Extract<DiffEntry, { kind: 'change' }>,
   folder: string,
   exists: (p: string) => boolean,
+  root?: string,
 ): ChangeTarget {
   const place = entry.place;
   if (!place) {
@@ -225,20 +240,23 @@ export function locateChange(
     };
   }
   const segments = place.file.split('/');
-  if (path.posix.isAbsolute(place.file) || path.win32.isAbsolute(place.file) || segments.some((s) => s === '..' || s === '')) {
+  if (isAbsolutePath(place.file) || segments.some((s) => s === '..' || s === '')) {
     return { kind: 'message', message: `${place.file} is not a path inside the repository; not opened.` };
   }
-  let root = folder;
+  const base = root !== undefined && isAbsolutePath(root) ? root : gitRoot(folder, exists);
+  return { kind: 'open', file: path.join(base, ...segments), line: place.line, column: place.column };
+}
+
+/** The first of `folder` and its parents holding `.git`, else `folder` (servers before `root`). */
+function gitRoot(folder: string, exists: (p: string) => boolean): string {
   for (let dir = folder; ; ) {
     if (exists(path.join(dir, '.git'))) {
-      root = dir;
-      break;
+      return dir;
     }
     const parent = path.dirname(dir);
     if (parent === dir) {
-      break;
+      return folder;
     }
     dir = parent;
   }
-  return { kind: 'open', file: path.join(root, ...segments), line: place.line, column: place.column };
 }
