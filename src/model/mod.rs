@@ -579,6 +579,15 @@ impl ProjectIndex {
         self.revision += 1;
     }
 
+    /// Takes what `from`'s reading layer found at `key` (a part of a project built from another's
+    /// files keeps their anchors' texts).
+    pub fn copy_anchor_text(&mut self, from: &ProjectIndex, key: &FileId) {
+        if let Some(text) = from.anchor_texts.get(key) {
+            self.anchor_texts.insert(key.clone(), Arc::clone(text));
+            self.revision += 1;
+        }
+    }
+
     /// What the reading layer found at an anchored key, if it was asked.
     pub fn anchor_text(&self, key: &str) -> Option<&anchors::AnchorText> {
         self.anchor_texts.get(key).map(|t| &**t)

@@ -460,3 +460,47 @@ async fn diff_command_compares_the_workspace_with_a_git_revision() {
     let message = error["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("unknown git revision 'no-such-branch'"), "{error}");
 }
+
+/// The workspace as the server reads it on both sides: opened through a symbolic link, with the
+/// `exclude` setting, and `.gal` anchors whose files hold no annotation (their text is read
+/// for the head too): an unchanged repository is no change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_command_reads_the_base_as_the_server_reads_the_workspace() {
+    let repo = crate::git::GitRepo::new();
+    let exposed = "# @exposes Shop.Orders to #sqli\n";
+    repo.commit(
+        "base",
+        &[
+            ("defs.py", DEFS),
+            ("shop/orders.py", exposed),
+            ("shop/plain.py", "print('anchored')\n"),
+            (
+                ".guardlink/anchors.gal",
+                "@source file:shop/plain.py line:1\n@mitigates Shop.Orders against #sqli using #prepared\n",
+            ),
+            ("vendor/lib.py", "# @exposes Shop.Db to #sqli\n"),
+        ],
+    );
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("workspace");
+    std::os::unix::fs::symlink(repo.path(), &link).unwrap();
+    let options = json!({"threatAnalyzer": {"exclude": ["vendor/"]}});
+    let (mut client, _) = TestClient::start(&link, json!({}), options).await;
+    client.wait_for(|m| m["method"] == "window/logMessage").await; // indexing done
+    let diff = json!({"command": "threat-analyzer.diff", "arguments": [{"base": "HEAD"}]});
+    let result = client.request("workspace/executeCommand", diff).await;
+    assert_eq!(result["verdict"], "no-change", "{result}");
+    assert_eq!(result["root"].as_str().map(std::path::Path::new), Some(link.as_path()), "{result}");
+    // The head holds the files the server indexed: an edit shows, with its place.
+    let uri = file_uri(&link.join("shop/orders.py"));
+    client.open(&uri, "python", "# @exposes Shop.Orders to #sqli\n# @exposes Shop.Db to #sqli\n").await;
+    let diff = json!({"command": "threat-analyzer.diff", "arguments": [{"base": "HEAD"}]});
+    let result = client.request("workspace/executeCommand", diff).await;
+    let first = &result["changes"][0];
+    assert_eq!(first["class"], "new-unmitigated-exposure", "{result}");
+    assert_eq!(
+        (first["file"].as_str(), first["line"].as_u64()),
+        (Some("shop/orders.py"), Some(2)),
+        "{result}"
+    );
+}

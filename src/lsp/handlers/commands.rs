@@ -12,6 +12,7 @@ use crate::lsp::indexing;
 use crate::lsp::preview;
 use crate::lsp::state::State;
 use crate::render::dfd::Scope;
+use crate::walk::WalkOptions;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,7 +44,14 @@ pub(in crate::lsp) async fn execute_command(
         ext::ShowDfd::NAME => {
             run::<ext::ShowDfd>(state, arguments, |params| show_dfd(client, state, params)).await
         }
-        ext::Diff::NAME => run::<ext::Diff>(state, arguments, |params| diff(state, params)).await,
+        ext::Diff::NAME => {
+            if ext::Diff::WAITS_FOR_INDEX {
+                state.wait_for_index(ext::Diff::NAME).await;
+            }
+            let params = argument::<ext::Diff>(arguments)?;
+            let result = diff(state, params).await?;
+            Ok(serde_json::to_value(result).ok().filter(|value| !value.is_null()))
+        }
         other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
     }
 }
@@ -58,10 +66,15 @@ async fn run<C: Command>(
     if C::WAITS_FOR_INDEX {
         state.wait_for_index(C::NAME).await;
     }
-    let argument = arguments.into_iter().next().unwrap_or(Value::Null);
-    let params = serde_json::from_value(argument).map_err(|e| Error::invalid_params(e.to_string()))?;
+    let params = argument::<C>(arguments)?;
     let result = command(params)?;
     Ok(serde_json::to_value(result).ok().filter(|value| !value.is_null()))
+}
+
+/// Command `C`'s typed argument (the first).
+fn argument<C: Command>(arguments: Vec<Value>) -> Result<C::Params> {
+    let argument = arguments.into_iter().next().unwrap_or(Value::Null);
+    serde_json::from_value(argument).map_err(|e| Error::invalid_params(e.to_string()))
 }
 
 fn status(state: &State) -> Result<ext::StatusResult> {
@@ -151,53 +164,48 @@ fn show_dfd(client: &Client, state: &State, params: ext::ShowDfdParams) -> Resul
     Ok(ext::ShowDfdResult { uri: uri.as_str().to_string(), path: path.to_string_lossy().into_owned(), shown })
 }
 
-/// `threat-analyzer.diff`: the first workspace folder's git repository at the `base` revision
-/// (read in-process into a temporary directory, walked like `threat-analyzer diff` walks it)
-/// against the index's files in that repository, open documents as edited.
-fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
+/// `threat-analyzer.diff`: the first workspace folder at the `base` revision of its git
+/// repository (read in-process and walked with the server's settings, on a blocking thread:
+/// [`base_side`]) against the index's files in that folder, open documents as edited.
+async fn diff(state: &Arc<State>, params: ext::DiffParams) -> Result<ext::DiffResult> {
     use crate::analysis::Analysis;
     use crate::model::ProjectIndex;
-    use crate::vcs::GitRepository;
-    let failed = |message: String| Error {
-        code: ErrorCode::ServerError(REQUEST_FAILED),
-        message: format!("threat-analyzer.diff: {message}").into(),
-        data: None,
+    let folder = state.roots().into_iter().next().ok_or_else(|| diff_failed("no workspace folder".into()))?;
+    let options = {
+        let settings = state.settings.read().unwrap_or_else(|e| e.into_inner());
+        // Keys relative to the repository (as `diff` gives them), no cache for a temporary tree.
+        WalkOptions { absolute_paths: false, cache_dir: None, progress: None, ..settings.walk_options() }
     };
-    let folder = state.roots().into_iter().next().ok_or_else(|| failed("no workspace folder".into()))?;
-    let repo = GitRepository::discover(&folder).map_err(|e| failed(e.to_string()))?;
-    let base_revision = match &params.base {
-        Some(spec) => repo.resolve(spec),
-        None => repo.default_base(),
-    }
-    .map_err(|e| failed(e.to_string()))?;
-    let tree = repo.snapshot(&base_revision).map_err(|e| failed(e.to_string()))?;
-    let workdir = repo.real_workdir();
-    let rel = repo.path_in_workdir(&folder).unwrap_or_default();
-    let rel = if rel.as_os_str().is_empty() { PathBuf::from(".") } else { rel };
-    // The base: file ids relative to the snapshot's root, which is the repository's.
-    let mut base_index = ProjectIndex::default();
-    if tree.root().join(&rel).exists() {
-        let options = crate::walk::WalkOptions::default();
-        let scan =
-            crate::walk::scan_from(tree.root(), &[rel], &options).map_err(|e| failed(e.to_string()))?;
-        base_index = scan.index;
-    }
-    let root = format!("{}/", workdir.to_string_lossy().trim_end_matches('/'));
+    let base_folder = folder.clone();
+    let base = tokio::task::spawn_blocking(move || base_side(&base_folder, params.base.as_deref(), &options))
+        .await
+        .map_err(|e| diff_failed(e.to_string()))?
+        .map_err(diff_failed)?;
+    // The repository's root as the server sees it (the folder may be reached through a link):
+    // the head's absolute keys are made relative to it.
+    let depth = base.folder_in_repository.components().count();
+    let seen_root = folder.ancestors().nth(depth).unwrap_or(&folder).to_path_buf();
+    let root = format!("{}/", seen_root.to_string_lossy().trim_end_matches('/'));
+    let inside = format!("{}/", folder.to_string_lossy().trim_end_matches('/'));
     let text = state.read(|index, _| {
         let scope = state.analysis(index).coverage_scope();
-        // The head: the indexed files inside the repository (absolute ids, `root` stripped).
+        // The head: the indexed files in the folder, with their anchors' texts.
         let mut head_index = ProjectIndex::default();
-        for facts in index.files().filter(|f| f.path.as_str().starts_with(&root)) {
+        for facts in index.files().filter(|f| f.path.as_str().starts_with(&inside)) {
             head_index.set_file(facts.clone());
         }
-        let (base, head) =
-            (Analysis::with_scope(&base_index, scope), Analysis::with_scope(&head_index, scope));
+        for key in head_index.anchored_keys() {
+            head_index.copy_anchor_text(index, &key);
+        }
+        let base_index = &base.index;
+        let (base_analysis, head) =
+            (Analysis::with_scope(base_index, scope), Analysis::with_scope(&head_index, scope));
         let (base_diagnostics, head_diagnostics) =
-            (base.diagnostics(&base_index), head.diagnostics(&head_index));
+            (base_analysis.diagnostics(base_index), head.diagnostics(&head_index));
         let diff = crate::render::diff::compare(
             crate::render::diff::Input {
-                index: &base_index,
-                analysis: &base,
+                index: base_index,
+                analysis: &base_analysis,
                 diagnostics: &base_diagnostics,
                 root: "",
             },
@@ -208,10 +216,10 @@ fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
                 root: &root,
             },
         );
-        let sides = crate::sides::sides(&base_revision, None, "workspace");
-        crate::render::diff::json(&diff, &sides, &workdir)
+        let sides = crate::sides::sides(&base.revision, None, "workspace");
+        crate::render::diff::json(&diff, &sides, &seen_root)
     })?;
-    let mut doc: Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
+    let mut doc: Value = serde_json::from_str(&text).map_err(|e| diff_failed(e.to_string()))?;
     let mut take = |key: &str| doc.get_mut(key).map(Value::take).unwrap_or_default();
     Ok(ext::DiffResult {
         provenance: take("provenance"),
@@ -222,6 +230,51 @@ fn diff(state: &State, params: ext::DiffParams) -> Result<ext::DiffResult> {
         summary: take("summary"),
         changes: take("changes"),
     })
+}
+
+fn diff_failed(message: String) -> Error {
+    Error {
+        code: ErrorCode::ServerError(REQUEST_FAILED),
+        message: format!("threat-analyzer.diff: {message}").into(),
+        data: None,
+    }
+}
+
+/// The base side of a diff: the model of `folder` at `spec` (default: the merge base with the
+/// default branch), file keys relative to the repository's root.
+struct BaseSide {
+    index: crate::model::ProjectIndex,
+    revision: crate::vcs::Revision,
+    /// Where the folder lies in the repository (empty at its root).
+    folder_in_repository: PathBuf,
+}
+
+/// Reads git and walks the revision: blocking work, for `spawn_blocking` (a repository handle
+/// is not `Send`, so it lives and dies on that thread).
+fn base_side(
+    folder: &std::path::Path,
+    spec: Option<&str>,
+    options: &WalkOptions,
+) -> std::result::Result<BaseSide, String> {
+    use crate::vcs::GitRepository;
+    let repo = GitRepository::discover(folder).map_err(|e| e.to_string())?;
+    let revision = match spec {
+        Some(spec) => repo.resolve(spec),
+        None => repo.default_base(),
+    }
+    .map_err(|e| e.to_string())?;
+    let folder_in_repository = repo.path_in_workdir(folder).unwrap_or_default();
+    let paths = [folder_in_repository.clone()];
+    let scanned = crate::revision_scan::scan_revision(
+        &repo,
+        &revision,
+        std::path::Path::new(""),
+        &paths,
+        options,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(BaseSide { index: scanned.index, revision, folder_in_repository })
 }
 
 /// What a diagram of `scope` shows, in words (for the preview's page).
