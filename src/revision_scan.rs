@@ -2,7 +2,7 @@
 //! and of `check --baseline REF`.
 //!
 //! Owns: choosing how a revision is scanned, and putting the result together. The revision's
-//! tree is written by [`vcs::GitRepository::snapshot_omitting`] and read by [`walk::scan_from`]
+//! tree is written by [`crate::vcs::GitRepository::snapshot_omitting`] and read by [`walk::scan_from`]
 //! (so a revision is read by every rule of the walk), in one of two ways:
 //!
 //! - **Whole**: every file of the tree is written and walked. Always correct; what costs is the
