@@ -94,7 +94,7 @@ fn agrees_on_c_headers() {
 
 /// The extensions of every language with a fast lexer.
 const LEXED: &[&str] =
-    &["py", "go", "c", "h", "java", "cs", "cpp", "js", "mjs", "cjs", "ts", "tsx", "tf", "hcl"];
+    &["py", "go", "c", "h", "java", "cs", "cpp", "js", "mjs", "cjs", "ts", "tsx", "tf", "hcl", "php"];
 
 #[test]
 fn agrees_on_this_repository() {
@@ -115,6 +115,15 @@ fn agrees_on_typescript_and_terraform_in_this_repository() {
     assert!(files.len() >= 20, "only {} files", files.len());
     let (agreed, declined) = check_files(&files);
     assert!(agreed * 10 >= (agreed + declined) * 7, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_the_google_cloud_sdks_php() {
+    // The Google Cloud SDK ships with the machine image of this project's kind (and CI's).
+    let files = sample(Path::new("/usr/lib/google-cloud-sdk"), &["php"], 1, 2000);
+    assert!(files.len() >= 100, "only {} files sampled", files.len());
+    let (agreed, declined) = check_files(&files);
+    assert!(agreed * 10 >= (agreed + declined) * 6, "agreed {agreed}, declined {declined}");
 }
 
 #[test]
@@ -262,6 +271,42 @@ fn hcl_program() -> impl Strategy<Value = String> {
         .prop_map(|s| format!("resource \"a\" \"b\" {{\n{}}}\n", s.concat()))
 }
 
+/// PHP code mixing strings (single-quoted with escapes, double-quoted without interpolation,
+/// both across lines) with all comment forms, `?` inside and at the end of line comments.
+fn php_program() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        Just("'# not // not'".to_string()),
+        Just("'esc \\' /* not'".to_string()),
+        Just("\"dq \\\" # not\"".to_string()),
+        Just("'multi\n// line'".to_string()),
+        Just("$a ?? $b".to_string()),
+        Just("$o?->p".to_string()),
+        Just("$a ? 1 : 2".to_string()),
+        Just("10 / 2".to_string()),
+        Just("$x".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("// @exposes App to #x".to_string()),
+        Just("# @mitigates A against #b".to_string()),
+        Just("// why?".to_string()),
+        Just("# what ? now".to_string()),
+        Just("#".to_string()),
+        Just("/* block @threat T (#t) */".to_string()),
+        Just("/**\n * @control C (#c)\n */".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (literal, proptest::option::of(comment.clone()))
+            .prop_map(|(l, c)| format!("    $v = {l};{}\n", c.map(|c| format!(" {c}")).unwrap_or_default())),
+        comment.prop_map(|c| format!("    {c}\n")),
+        Just("\n".to_string()),
+        Just("    if ($a) { f($b); }\n".to_string()),
+    ];
+    (proptest::collection::vec(stmt, 0..30), any::<bool>()).prop_map(|(s, crlf)| {
+        let program = format!("<?php\nfunction f($a, $b)\n{{\n{}}}\n", s.concat());
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -298,6 +343,12 @@ proptest! {
     #[test]
     fn agrees_on_generated_hcl(program in hcl_program()) {
         let (fast, tree) = both(Language::Hcl, &program).expect("lexer takes generated code");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_php(program in php_program()) {
+        let (fast, tree) = both(Language::Php, &program).expect("lexer takes generated code");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
     }
 }

@@ -1,6 +1,7 @@
 //! Fast comment lexer: the comment ranges tree-sitter would report, found by a byte scanner, for
 //! languages whose comment and string syntax a scanner can follow exactly (C, C++, Java, C#,
-//! Go, Python here; HCL in [`hcl`]; JavaScript, TypeScript and TSX in [`javascript`]).
+//! Go, Python here; HCL in [`hcl`]; JavaScript, TypeScript and TSX in [`javascript`]; PHP
+//! in [`php`]).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
 //! returns every comment's byte range; and the recovery scan of regions of broken code that
@@ -12,13 +13,14 @@
 //! Must never: guess. Whenever the text holds a construct the scanner does not model exactly
 //! (an unterminated string or block comment, C# interpolated or raw strings, a C++ raw string
 //! whose delimiter is malformed, a NUL byte, which several grammars treat as the end of input,
-//! a backtick in Python code, an HCL heredoc, a JavaScript `/` that could be a regex or a
+//! a backtick in Python code, an HCL heredoc, a PHP `?>`, a JavaScript `/` that could be a regex or a
 //! division, ...), it returns `None` and the caller parses the file with tree-sitter. The
 //! differential tests (`tests/lexer_differential.rs`) and the `comments` fuzz target hold
 //! every language here to tree-sitter's comment nodes on real and generated sources.
 
 mod hcl;
 mod javascript;
+mod php;
 
 use super::Language;
 
@@ -34,6 +36,7 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::Hcl => hcl::comment_ranges(bytes),
         Language::JavaScript | Language::Tsx => javascript::comment_ranges(bytes, true),
         Language::TypeScript => javascript::comment_ranges(bytes, false),
+        Language::Php => php::comment_ranges(bytes),
         _ => c_like(bytes, c_flavour(language)?, true),
     }
 }
@@ -381,11 +384,13 @@ pub fn comments_in_broken_code(
 ) -> Vec<(usize, usize)> {
     let end = end.min(text.len());
     let Some(region) = text.get(start..end) else { return Vec::new() };
-    // The HCL and JavaScript-family scanners would end a comment that the region cuts at the
+    // The HCL, JavaScript-family and PHP scanners would end a comment that the region cuts at the
     // cut (tree-sitter's recovery can end an error node mid-comment): their regions get the
     // recovery scan, which reads such a comment to the end of its line.
-    let region_scanner =
-        !matches!(language, Language::Hcl | Language::JavaScript | Language::TypeScript | Language::Tsx);
+    let region_scanner = !matches!(
+        language,
+        Language::Hcl | Language::JavaScript | Language::TypeScript | Language::Tsx | Language::Php
+    );
     if region_scanner && let Some(found) = comment_ranges(language, region) {
         return found.into_iter().map(|(s, e)| (start + s, start + e)).collect();
     }
