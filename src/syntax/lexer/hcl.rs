@@ -35,7 +35,7 @@ pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
                     if nested {
                         return None;
                     }
-                    let end = if bytes[i + 1] == b'*' && bytes[i] == b'/' {
+                    let end = if bytes[i] == b'/' && bytes[i + 1] == b'*' {
                         i + 2 + memchr::memmem::find(&bytes[i + 2..], b"*/")? + 2
                     } else {
                         memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p)
@@ -121,6 +121,8 @@ mod tests {
         let text = "# a\n// b\nx = \"# not ${var.y[\"// no\"]} %{ if z }/* no */%{ endif }\" /* c */\ny = \"$${# no}\" # d\n";
         assert_eq!(comments(text).unwrap(), ["# a", "// b", "/* c */", "# d"]);
         assert_eq!(comments("m = { for k, v in x : k => \"${v}\" } // e").unwrap(), ["// e"]);
+        // A `#` that ends the text (the `comments` fuzz target: `*\u{1a}(#` read past the end).
+        assert_eq!(comments("*\u{1a}(#").unwrap(), ["#"]);
     }
 
     #[test]

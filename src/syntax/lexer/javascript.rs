@@ -349,6 +349,13 @@ fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
 /// End of the regex literal whose opening `/` is at `open` (before its flags): a `/` outside
 /// a `[...]` class ends it; `None` if a line break or the end of the text comes first.
 fn regex_end(bytes: &[u8], open: usize) -> Option<usize> {
+    // The grammar lets whitespace and comments stand between the `/` and the pattern: in
+    // `/ //x` it reads a comment where JavaScript reads the regex `/ /` (found by the
+    // `comments` fuzz target on `\r / //\r / /// bb\r`).
+    let body = open + 1 + bytes[open + 1..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if body > open + 1 && matches!(bytes.get(body), Some(b'/')) {
+        return None;
+    }
     let mut in_class = false;
     let mut i = open + 1;
     loop {
@@ -400,6 +407,7 @@ mod tests {
         assert_eq!(comments("x = 'open\n// c", false), None);
         assert_eq!(comments("x = 1 <!-- c", false), None);
         assert_eq!(comments("x = /open\n// c", false), None);
+        assert_eq!(comments("x = / //\r\n", false), None);
         // `)` then `/`: a regex after `if (x)`, a division after a group or a call.
         assert_eq!(comments("if (x) /a\"/.test(y) // c", false).unwrap(), ["// c"]);
         assert_eq!(comments("y = (a + b) / 2 / f(x) / 3; // c", false).unwrap(), ["// c"]);
