@@ -217,6 +217,9 @@ fn fuzz_findings_stay_fixed() {
     for language in [Language::JavaScript, Language::TypeScript, Language::Tsx] {
         check_comments(language, "\r / //\r / /// bb\r");
     }
+    // comments, 2026-12-03 (lexers branch): tree-sitter-c-sharp reads a first line `#!...` as a
+    // shebang directive; the lexer found a comment in it.
+    check_comments(Language::CSharp, "#!`//\"\"\"");
     // comments, 2026-11-21: tree-sitter-c keeps the `//...` after an unknown directive
     // (`#iek`) inside its argument; the lexer saw comments. Arguments are now scanned.
     check_comments(

@@ -37,6 +37,9 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::JavaScript | Language::Tsx => javascript::comment_ranges(bytes, true),
         Language::TypeScript => javascript::comment_ranges(bytes, false),
         Language::Php => php::comment_ranges(bytes),
+        // tree-sitter-c-sharp reads a first line `#!...` as a shebang directive, comments and
+        // all (found by the `comments` fuzz target).
+        Language::CSharp if bytes.starts_with(b"#!") => None,
         _ => c_like(bytes, c_flavour(language)?, true),
     }
 }
