@@ -216,6 +216,7 @@ fn fuzz_findings_stay_fixed() {
     // a regex's `/` and its pattern (`/ //`); the lexer read the regex `/ /`.
     for language in [Language::JavaScript, Language::TypeScript, Language::Tsx] {
         check_comments(language, "\r / //\r / /// bb\r");
+        check_comments(language, "//\r/ot///\r//\r\n///\r/ot///\r//\r");
     }
     // comments, 2026-12-03 (lexers branch): tree-sitter-c-sharp reads a first line `#!...` as a
     // shebang directive; the lexer found a comment in it.

@@ -11,7 +11,7 @@
 //! the `)` of a call or group). After anything else (`}`, other keywords, `!`, `>`, `++`) it
 //! is a division when no second `/` follows on its line (a regex closes on its own line), and
 //! otherwise the scanner declines. It also declines (returns `None`) on a `<` that could open
-//! JSX (JavaScript and TSX), HTML-like comments (`<!--`, `-->`), U+2028/U+2029 (line
+//! JSX (JavaScript and TSX), HTML-like comments (`<!--`, `-->`), a lone `\r`, U+2028/U+2029 (line
 //! terminators inside what looks like one line), a backslash in code, an unterminated
 //! string, template, regex or block comment, and a string or regex that breaks its line;
 //! tree-sitter reads those files.
@@ -45,7 +45,11 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
         memchr::memmem::find(bytes, b"<!--").is_some() || memchr::memmem::find(bytes, b"-->").is_some();
     let unicode_line_break = memchr::memmem::find_iter(bytes, b"\xe2\x80")
         .any(|at| matches!(bytes.get(at + 2), Some(0xa8 | 0xa9)));
-    if html_comment || unicode_line_break {
+    // A lone `\r` ends a `//` comment for the grammar's comment token but not for its
+    // automatic-semicolon scanner, which then reads a different statement structure (found by
+    // the `comments` fuzz target on `//\r/ot///\r//\r\n///\r/ot///\r//\r`).
+    let lone_cr = memchr::memchr_iter(b'\r', bytes).any(|at| bytes.get(at + 1) != Some(&b'\n'));
+    if html_comment || unicode_line_break || lone_cr {
         return None;
     }
     let mut out = Vec::new();
@@ -408,6 +412,7 @@ mod tests {
         assert_eq!(comments("x = 1 <!-- c", false), None);
         assert_eq!(comments("x = /open\n// c", false), None);
         assert_eq!(comments("x = / //\r\n", false), None);
+        assert_eq!(comments("// a\r/re/ // b", false), None);
         // `)` then `/`: a regex after `if (x)`, a division after a group or a call.
         assert_eq!(comments("if (x) /a\"/.test(y) // c", false).unwrap(), ["// c"]);
         assert_eq!(comments("y = (a + b) / 2 / f(x) / 3; // c", false).unwrap(), ["// c"]);
