@@ -251,6 +251,18 @@ fn fuzz_findings_stay_fixed() {
     // comments, 2026-11-21: tree-sitter-go ends a `//` comment at a NUL byte; the fast lexer
     // ran on to the line end.
     check_comments(Language::Go, "Q//b\0");
+    // comments, 2026-12-03 (lexers branch): the HCL lexer read past the end of a text ending in
+    // `#` (index out of bounds).
+    check_comments(Language::Hcl, "*\u{1a}(#");
+    // comments, 2026-12-03 (lexers branch): tree-sitter-javascript lets a comment stand between
+    // a regex's `/` and its pattern (`/ //`); the lexer read the regex `/ /`.
+    for language in [Language::JavaScript, Language::TypeScript, Language::Tsx] {
+        check_comments(language, "\r / //\r / /// bb\r");
+        check_comments(language, "//\r/ot///\r//\r\n///\r/ot///\r//\r");
+    }
+    // comments, 2026-12-03 (lexers branch): tree-sitter-c-sharp reads a first line `#!...` as a
+    // shebang directive; the lexer found a comment in it.
+    check_comments(Language::CSharp, "#!`//\"\"\"");
     // comments, 2026-11-21: tree-sitter-c keeps the `//...` after an unknown directive
     // (`#iek`) inside its argument; the lexer saw comments. Arguments are now scanned.
     check_comments(

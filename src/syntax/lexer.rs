@@ -1,17 +1,26 @@
 //! Fast comment lexer: the comment ranges tree-sitter would report, found by a byte scanner, for
-//! languages whose comment and string syntax is regular (C, C++, Java, C#, Go, Python).
+//! languages whose comment and string syntax a scanner can follow exactly (C, C++, Java, C#,
+//! Go, Python here; HCL in [`hcl`]; JavaScript, TypeScript and TSX in [`javascript`]; PHP
+//! in [`php`]).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
 //! returns every comment's byte range; and the recovery scan of regions of broken code that
-//! tree-sitter could not parse ([`comments_in_broken_code`]), for every language. tree-sitter stays the reference (and the only path the
-//! editor's incremental reparse uses); this is a shortcut for whole-file scans, where a full
-//! parse costs 20-50x more than the scan (measured on the dense benchmark corpus).
+//! tree-sitter could not parse ([`comments_in_broken_code`]), for every language. tree-sitter
+//! stays the reference (and the only path the editor's incremental reparse uses); this is a
+//! shortcut for whole-file scans, where a full parse costs 20-50x more than the scan (measured
+//! on the dense benchmark corpus).
 //!
 //! Must never: guess. Whenever the text holds a construct the scanner does not model exactly
 //! (an unterminated string or block comment, C# interpolated or raw strings, a C++ raw string
 //! whose delimiter is malformed, a NUL byte, which several grammars treat as the end of input,
-//! a backtick in Python code, ...), it returns `None` and the caller parses the file with tree-sitter. The `lexer_agrees_with_tree_sitter` tests hold every language here to
-//! tree-sitter's comment nodes on real and generated sources.
+//! a backtick in Python code, an HCL heredoc, a PHP `?>`, a JavaScript `/` that could be a regex or a
+//! division, ...), it returns `None` and the caller parses the file with tree-sitter. The
+//! differential tests (`tests/lexer_differential.rs`) and the `comments` fuzz target hold
+//! every language here to tree-sitter's comment nodes on real and generated sources.
+
+mod hcl;
+mod javascript;
+mod php;
 
 use super::Language;
 
@@ -21,10 +30,18 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
     if has_nul(text) {
         return None;
     }
-    if language == Language::Python {
-        return python(text.as_bytes());
+    let bytes = text.as_bytes();
+    match language {
+        Language::Python => python(bytes),
+        Language::Hcl => hcl::comment_ranges(bytes),
+        Language::JavaScript | Language::Tsx => javascript::comment_ranges(bytes, true),
+        Language::TypeScript => javascript::comment_ranges(bytes, false),
+        Language::Php => php::comment_ranges(bytes),
+        // tree-sitter-c-sharp reads a first line `#!...` as a shebang directive, comments and
+        // all (found by the `comments` fuzz target).
+        Language::CSharp if bytes.starts_with(b"#!") => None,
+        _ => c_like(bytes, c_flavour(language)?, true),
     }
-    c_like(text.as_bytes(), c_flavour(language)?, true)
 }
 
 /// Comment byte ranges inside the argument of a preprocessor directive (`1 // c` of
@@ -357,7 +374,7 @@ fn python_string(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
 /// Comment byte ranges in `text[start..end]`, a region of code tree-sitter could not parse
 /// (an ERROR node, or the node around a MISSING token), whose comments its error recovery
 /// may have swallowed (see [`super::comments`], "Broken host code"). The fast scanner reads
-/// the region when the language has one and it decides; otherwise a line-based recovery
+/// the region when the language has one (C family, Python) and it decides; otherwise a line-based recovery
 /// scan: the language's line-comment markers and block comments, skipping quoted strings
 /// that close on their own line. A quote that does not close on its line is taken for code,
 /// so an unterminated string never hides the comment after it: in broken code, reading an
@@ -370,7 +387,14 @@ pub fn comments_in_broken_code(
 ) -> Vec<(usize, usize)> {
     let end = end.min(text.len());
     let Some(region) = text.get(start..end) else { return Vec::new() };
-    if let Some(found) = comment_ranges(language, region) {
+    // The HCL, JavaScript-family and PHP scanners would end a comment that the region cuts at the
+    // cut (tree-sitter's recovery can end an error node mid-comment): their regions get the
+    // recovery scan, which reads such a comment to the end of its line.
+    let region_scanner = !matches!(
+        language,
+        Language::Hcl | Language::JavaScript | Language::TypeScript | Language::Tsx | Language::Php
+    );
+    if region_scanner && let Some(found) = comment_ranges(language, region) {
         return found.into_iter().map(|(s, e)| (start + s, start + e)).collect();
     }
     let Some(rules) = RecoveryRules::of(language) else { return Vec::new() };

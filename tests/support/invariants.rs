@@ -103,6 +103,7 @@ pub const LANGUAGE_FILES: &[&str] = &[
     "Dockerfile",
     "a.gal",
     "a.txt",
+    "a.tsx",
 ];
 
 pub fn language(i: usize) -> Language {
