@@ -1,7 +1,7 @@
 //! Fast comment lexer: the comment ranges tree-sitter would report, found by a byte scanner, for
 //! languages whose comment and string syntax a scanner can follow exactly (C, C++, Java, C#,
-//! Go, Python here; HCL in [`hcl`]; JavaScript, TypeScript and TSX in [`javascript`]; PHP
-//! in [`php`]).
+//! Go, Python here; HCL in `lexer/hcl.rs`; JavaScript, TypeScript and TSX in
+//! `lexer/javascript.rs`; PHP in `lexer/php.rs`).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
 //! returns every comment's byte range; and the recovery scan of regions of broken code that
