@@ -55,6 +55,14 @@
 //! or [`crate::limits::MAX_SNAPSHOT_BYTES`] bytes (a small repository can repeat one subtree
 //! millions of times) is refused before anything is written: it is measured first, each
 //! distinct tree once.
+//!
+//! The tree is written into a directory named like the working tree's (the walk names a
+//! repository after its directory, for `#name.id` tags), beside a `.git` directory holding
+//! only the repository's `info/exclude`, so that ignore rules apply as in the working tree
+//! (git's rules of the directories above stop there). `GitRepository::snapshot_omitting`
+//! leaves out the files a caller already has (compared by `BlobId`, git's object id of the
+//! content) and may create only the directories it needs: `crate::revision_scan` uses it to
+//! read a revision from what differs from the working tree.
 
 use gix_hash::ObjectId;
 use gix_object::bstr::{BStr, BString, ByteSlice};
