@@ -5,11 +5,12 @@
 //! [-o FILE] [--fail-on LEVEL] [--link-base URL] [--no-cache] [--coverage-scope SCOPE]`.
 //!
 //! Both sides are scanned with `check`'s walk ([`crate::walk::scan_from`]): the working tree at
-//! the repository's root, a revision in the [`vcs::Snapshot`] of its tree, each side's
-//! `threatspec.yaml` and `.guardlink/config.json` applying because the snapshot holds them.
-//! File ids are relative to the repository's root on both sides (what links and SARIF need).
-//! Only the working tree uses the index cache: a snapshot's temporary directory would leave a
-//! cache file behind per run. The comparison is [`crate::analysis::diff`]'s and the outputs
+//! the repository's root, a revision through [`crate::revision_scan`] (its tree written into a
+//! temporary directory, each side's `threatspec.yaml` and `.guardlink/config.json` applying;
+//! against the working tree only the files that differ are written and read, the working
+//! tree's scan standing in for the rest). File ids are relative to the repository's root on
+//! both sides (what links and SARIF need). Only the working tree uses the index cache: a
+//! snapshot's temporary directory would leave a cache file behind per run. The comparison is [`crate::analysis::diff`]'s and the outputs
 //! [`render::diff`]'s.
 //!
 //! Exit status: 0 when no change reaches `--fail-on`, 1 when one does, 2 on usage, git and
