@@ -1,0 +1,272 @@
+//! The MCP server's answers as JSON values: the structured content of each tool's result.
+//!
+//! Owns: the shape of every answer (summary, query, file context, entity, check), the marking
+//! of repository text and the bounds on answer sizes. Must never: compute what the answers say
+//! (that is `analysis`), or know the protocol (the `mcp` shell wraps these values).
+//!
+//! # Repository text is data
+//!
+//! Every string that comes from the scanned repository (names, ids, descriptions, notes,
+//! owners, paths, severities as written, diagnostic messages quoting them) is a field of an
+//! object marked `"source": "repository"` (`{"source": "repository", "text": ...}`, a
+//! location `{"source": "repository", "file": ..., "line": ...}`), never concatenated into a
+//! sentence of ours, and each answer carries [`super::PROVENANCE`]. Strings pass through
+//! [`super::clean_machine_strings`] (no control, bidi or invisible format character) and a
+//! repository text longer than [`MAX_TEXT_CHARS`] is cut, with `"truncated": true`.
+//!
+//! # Bounds
+//!
+//! A hostile repository can hold 100,000 annotations: every list is cut at [`MAX_ITEMS`] and
+//! says so (`{"items": [...], "total": N, "omitted": M}`).
+
+use super::dfd::Dfd;
+use super::{PROVENANCE, clean_machine_strings, locate};
+use crate::analysis::query::{Answer, EntityInfo, FORMS, FileContext, Hit, QueryError};
+use crate::analysis::status::{BySeverity, Status};
+use crate::diagnostic::Diagnostic;
+use crate::file_id::FileId;
+use crate::model::ProjectIndex;
+use crate::text::TextRange;
+use serde_json::{Value, json};
+
+/// The most items any list of an answer holds.
+pub const MAX_ITEMS: usize = 200;
+
+/// The most characters of one repository text an answer holds.
+pub const MAX_TEXT_CHARS: usize = 500;
+
+/// A piece of repository text, marked as data.
+pub fn repository_text(text: &str) -> Value {
+    let mut chars = text.char_indices();
+    match chars.nth(MAX_TEXT_CHARS) {
+        Some((cut, _)) => json!({"source": "repository", "text": &text[..cut], "truncated": true}),
+        None => json!({"source": "repository", "text": text}),
+    }
+}
+
+/// Where something is written: the file as the index shows it, 1-based line and column.
+pub fn location(index: &ProjectIndex, file: &FileId, range: TextRange) -> Value {
+    let at = locate(index, file, range);
+    let shown = index.shown_path(file.as_str());
+    let mut value = repository_text(shown);
+    let object = value.as_object_mut().expect("an object");
+    let path = object.remove("text").unwrap_or_default();
+    object.insert("file".into(), path);
+    object.insert("line".into(), json!(at.line));
+    object.insert("column".into(), json!(at.column));
+    value
+}
+
+/// At most [`MAX_ITEMS`] of `items`, with how many there were.
+pub fn bounded<T>(items: impl IntoIterator<Item = T>, mut show: impl FnMut(T) -> Value) -> Value {
+    let mut total = 0;
+    let mut shown = Vec::new();
+    for item in items {
+        if total < MAX_ITEMS {
+            shown.push(show(item));
+        }
+        total += 1;
+    }
+    json!({"items": shown, "total": total, "omitted": total - shown.len()})
+}
+
+/// One relation: its verb, location, arguments by role, and an exposure's state and severity.
+pub fn hit(index: &ProjectIndex, hit: &Hit) -> Value {
+    let args: Vec<Value> = hit
+        .args
+        .iter()
+        .map(|(role, text)| {
+            let mut value = repository_text(text);
+            value.as_object_mut().expect("an object").insert("role".into(), json!(role));
+            value
+        })
+        .collect();
+    let mut value =
+        json!({"verb": hit.verb, "location": location(index, &hit.file, hit.range), "args": args});
+    let object = value.as_object_mut().expect("an object");
+    if let Some(state) = hit.state {
+        object.insert("state".into(), json!(state));
+    }
+    if let Some(severity) = &hit.severity {
+        object.insert("severity".into(), repository_text(severity));
+    }
+    value
+}
+
+/// Wraps an answer: provenance first, every string cleaned.
+fn finish(mut value: Value) -> Value {
+    if let Some(object) = value.as_object_mut() {
+        object.insert("provenance".into(), json!(PROVENANCE));
+    }
+    clean_machine_strings(&mut value);
+    value
+}
+
+fn by_severity(counts: &BySeverity) -> Value {
+    json!({
+        "critical": counts.critical,
+        "high": counts.high,
+        "medium": counts.medium,
+        "low": counts.low,
+        "unstated": counts.unstated,
+    })
+}
+
+/// Diagnostic counts by level.
+fn levels<D: std::borrow::Borrow<Diagnostic>>(diagnostics: &[D]) -> Value {
+    let count = |level: &str| diagnostics.iter().filter(|d| d.borrow().level.as_str() == level).count();
+    json!({"error": count("error"), "warning": count("warning"), "note": count("note")})
+}
+
+/// The `summary` tool: counts of the model and what is left open.
+pub fn summary(status: &Status, diagnostics: &[Diagnostic]) -> Value {
+    let e = &status.exposures;
+    let names = |list: &[String]| bounded(list.iter(), |n| repository_text(n));
+    finish(json!({
+        "files": {"scanned": status.files.scanned, "annotated": status.files.annotated},
+        "annotations": status.annotations,
+        "annotations_by_verb": status.annotations_by_verb,
+        "exposures": {
+            "total": e.total,
+            "unresolved": e.unresolved,
+            "open": e.by_state.open,
+            "mitigated": e.by_state.mitigated,
+            "accepted": e.by_state.accepted,
+            "transferred": e.by_state.transferred,
+        },
+        "open_exposures_by_severity": by_severity(&e.open_by_severity),
+        "assets_without_threats": names(&status.assets_without_threats),
+        "threats_without_mitigation": names(&status.threats_without_mitigation),
+        "ownership": {"assets": status.ownership.assets, "owned": status.ownership.owned},
+        "diagnostics": levels(diagnostics),
+    }))
+}
+
+/// The `query` tool: what the query named and found, or the supported forms.
+pub fn query(index: &ProjectIndex, asked: &str, answer: Result<&Answer, &QueryError>) -> Value {
+    finish(match answer {
+        Err(error) => json!({
+            "query": repository_text(asked),
+            "error": error.message,
+            "supported_forms": FORMS,
+        }),
+        Ok(answer) => json!({
+            "query": repository_text(asked),
+            "named": answer.named.iter().map(|(written, name, known)| {
+                json!({"as_written": repository_text(written), "name": repository_text(name), "known": known})
+            }).collect::<Vec<_>>(),
+            "results": bounded(&answer.hits, |h| hit(index, h)),
+        }),
+    })
+}
+
+/// The `entity` tool: `None` when the project neither defines nor references the entity.
+pub fn entity(index: &ProjectIndex, asked: &str, info: Option<&EntityInfo>) -> Value {
+    finish(match info {
+        None => json!({"entity": repository_text(asked), "found": false}),
+        Some(info) => json!({
+            "entity": repository_text(asked),
+            "found": true,
+            "kind": info.key.kind.as_str(),
+            "name": repository_text(&info.name),
+            "defined": !info.definitions.is_empty(),
+            "definitions": bounded(&info.definitions, |(file, range)| location(index, file, *range)),
+            "references": bounded(&info.references, |(file, range)| location(index, file, *range)),
+            "relations": bounded(&info.relations, |h| hit(index, h)),
+            "open_exposures": info.relations.iter().filter(|h| h.state == Some("open")).count(),
+        }),
+    })
+}
+
+/// What the server knows of a path a tool was asked about.
+pub enum FileState<'a> {
+    /// No such file.
+    NotFound,
+    /// The file exists but the walk does not read it; why (threat-analyzer's words).
+    NotScanned(String),
+    /// Read, and it holds no annotation.
+    NoAnnotations,
+    /// Read, with annotations: their context.
+    Annotated(&'a FileContext),
+}
+
+/// The `file_context` tool.
+pub fn file_context(index: &ProjectIndex, asked: &str, state: FileState) -> Value {
+    let path = repository_text(asked);
+    finish(match state {
+        FileState::NotFound => json!({"path": path, "status": "not found"}),
+        FileState::NotScanned(why) => {
+            json!({"path": path, "status": "not scanned", "reason": repository_text(&why)})
+        }
+        FileState::NoAnnotations => json!({"path": path, "status": "no annotations"}),
+        FileState::Annotated(context) => json!({
+            "path": path,
+            "status": "annotated",
+            "annotations": bounded(&context.annotations, |h| hit(index, h)),
+            "entities": bounded(&context.entities, |(kind, name)| {
+                json!({"kind": kind.as_str(), "name": repository_text(name)})
+            }),
+            "open_exposures": bounded(
+                context.annotations.iter().filter(|h| h.state == Some("open")),
+                |h| hit(index, h),
+            ),
+            "neighbours": bounded(&context.neighbours, |h| hit(index, h)),
+        }),
+    })
+}
+
+/// The `check` tool: diagnostics (already filtered to the path asked about, if any), in the
+/// order given.
+pub fn check(index: &ProjectIndex, diagnostics: &[&Diagnostic]) -> Value {
+    finish(json!({
+        "counts": levels(diagnostics),
+        "diagnostics": bounded(diagnostics, |d| json!({
+            "code": d.code.as_str(),
+            "level": d.level.as_str(),
+            "location": location(index, &d.file, d.range),
+            "message": repository_text(&d.message),
+        })),
+    }))
+}
+
+/// The `dfd` tool: the diagram in Mermaid ([`super::mermaid`], which escapes its labels),
+/// marked as repository text, or why it is too large to draw.
+pub fn dfd(dfd: &Dfd) -> Value {
+    let mut value = json!({"format": "mermaid", "nodes": dfd.nodes.len(), "flows": dfd.edges.len()});
+    let object = value.as_object_mut().expect("an object");
+    match dfd.too_large() {
+        Some(why) => {
+            object.insert("too_large".into(), json!(why));
+        }
+        // Not cut at MAX_TEXT_CHARS: the diagram's size is bounded by its own limits.
+        None => {
+            object.insert(
+                "diagram".into(),
+                json!({"source": "repository", "text": super::mermaid::render(dfd)}),
+            );
+        }
+    }
+    finish(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_repository_text_is_cut_and_says_so() {
+        let long = "é".repeat(MAX_TEXT_CHARS + 10);
+        let value = repository_text(&long);
+        assert_eq!(value["text"].as_str().unwrap().chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(value["truncated"], json!(true));
+        assert_eq!(repository_text("short"), json!({"source": "repository", "text": "short"}));
+    }
+
+    #[test]
+    fn lists_are_bounded_and_count_what_they_leave_out() {
+        let value = bounded(0..MAX_ITEMS + 5, |i| json!(i));
+        assert_eq!(value["items"].as_array().unwrap().len(), MAX_ITEMS);
+        assert_eq!(value["total"], json!(MAX_ITEMS + 5));
+        assert_eq!(value["omitted"], json!(5));
+    }
+}
