@@ -143,6 +143,8 @@ pub struct Hit {
     pub state: Option<&'static str>,
     /// An exposure's or finding's effective severity, as written.
     pub severity: Option<String>,
+    /// The annotation's description (`-- "..."`), as written.
+    pub description: Option<String>,
 }
 
 /// What a query named, and what it found.
@@ -239,6 +241,7 @@ impl Analysis {
             args: Vec::new(),
             state: None,
             severity: None,
+            description: ann.description.as_ref().map(|d| d.value.clone()),
         };
         let Some(relation) = self.relation(facts, i) else { return hit };
         // A defined entity by its declared name; anything else (an undeclared asset, a

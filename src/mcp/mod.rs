@@ -4,7 +4,7 @@
 //! Owns: the protocol side only: the `rmcp` server (the only module that names `rmcp`), the
 //! tool, resource and prompt lists with their static descriptions and schemas, argument
 //! reading, waiting for the first index (with `notifications/progress` when the request asks),
-//! and the project ([`project`]: index once through the cache, keep current with the shared
+//! and the project (`project`: index once through the cache, keep current with the shared
 //! watcher). What a tool computes is `analysis` (`analysis::query`, the status, diagnostics)
 //! and what it answers is `render` (`render::mcp`, Mermaid, the Markdown report). Must never:
 //! put repository text into a description, an instruction or an error sentence (it goes only
@@ -494,7 +494,9 @@ impl ServerHandler for Server {
             .with_project(&context, None, move |p| match known {
                 "threat-analyzer://model.json" => {
                     let model = render::export::Model::new(&p.index, &p.analysis);
-                    render::export::to_pretty(render::export::json::render(&model))
+                    let mut value = render::export::json::render(&model);
+                    render::mcp::clean_agent_strings(&mut value);
+                    render::export::to_pretty(value)
                 }
                 "threat-analyzer://open-exposures.json" => {
                     let answer = p.analysis.query(&p.index, &query::Query::Unmitigated { at_least: None });
@@ -503,7 +505,9 @@ impl ServerHandler for Server {
                 _ => {
                     let diagnostics = p.diagnostics();
                     let summary = p.analysis.summary(&p.index, &diagnostics, p.scanned().len());
-                    render::report_md::render(&p.index, &p.analysis, &diagnostics, &summary, "workspace")
+                    let report =
+                        render::report_md::render(&p.index, &p.analysis, &diagnostics, &summary, "workspace");
+                    crate::text::for_agent(&report).into_owned()
                 }
             })
             .await?;

@@ -11,7 +11,7 @@
 //! object marked `"source": "repository"` (`{"source": "repository", "text": ...}`, a
 //! location `{"source": "repository", "file": ..., "line": ...}`), never concatenated into a
 //! sentence of ours, and each answer carries [`super::PROVENANCE`]. Strings pass through
-//! [`super::clean_machine_strings`] (no control, bidi or invisible format character) and a
+//! [`clean_agent_strings`] (no control, bidi or invisible character: [`crate::text::for_agent`]) and a
 //! repository text longer than [`MAX_TEXT_CHARS`] is cut, with `"truncated": true`.
 //!
 //! # Bounds
@@ -20,7 +20,7 @@
 //! says so (`{"items": [...], "total": N, "omitted": M}`).
 
 use super::dfd::Dfd;
-use super::{PROVENANCE, clean_machine_strings, locate};
+use super::{PROVENANCE, locate};
 use crate::analysis::query::{Answer, EntityInfo, FORMS, FileContext, Hit, QueryError};
 use crate::analysis::status::{BySeverity, Status};
 use crate::diagnostic::Diagnostic;
@@ -70,7 +70,8 @@ pub fn bounded<T>(items: impl IntoIterator<Item = T>, mut show: impl FnMut(T) ->
     json!({"items": shown, "total": total, "omitted": total - shown.len()})
 }
 
-/// One relation: its verb, location, arguments by role, and an exposure's state and severity.
+/// One relation: its verb, location, arguments by role, an exposure's state and severity, and
+/// the annotation's description.
 pub fn hit(index: &ProjectIndex, hit: &Hit) -> Value {
     let args: Vec<Value> = hit
         .args
@@ -90,16 +91,40 @@ pub fn hit(index: &ProjectIndex, hit: &Hit) -> Value {
     if let Some(severity) = &hit.severity {
         object.insert("severity".into(), repository_text(severity));
     }
+    if let Some(description) = &hit.description {
+        object.insert("description".into(), repository_text(description));
+    }
     value
 }
 
-/// Wraps an answer: provenance first, every string cleaned.
+/// Wraps an answer: its provenance, every string cleaned for an agent
+/// ([`crate::text::for_agent`]).
 fn finish(mut value: Value) -> Value {
     if let Some(object) = value.as_object_mut() {
         object.insert("provenance".into(), json!(PROVENANCE));
     }
-    clean_machine_strings(&mut value);
+    clean_agent_strings(&mut value);
     value
+}
+
+/// [`crate::text::for_agent`] on every string (keys included) of `value`.
+pub fn clean_agent_strings(value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(clean) = crate::text::for_agent(s) {
+                *s = clean;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(clean_agent_strings),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut v) in entries {
+                clean_agent_strings(&mut v);
+                map.insert(crate::text::for_agent(&key).into_owned(), v);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn by_severity(counts: &BySeverity) -> Value {
@@ -260,6 +285,16 @@ mod tests {
         assert_eq!(value["text"].as_str().unwrap().chars().count(), MAX_TEXT_CHARS);
         assert_eq!(value["truncated"], json!(true));
         assert_eq!(repository_text("short"), json!({"source": "repository", "text": "short"}));
+    }
+
+    #[test]
+    fn answers_hide_nothing_invisible_from_an_agent() {
+        let value = finish(json!({"a\u{200b}": repository_text("x\u{e0041}\u{202e}y\u{1b}[2J")}));
+        let text = value.to_string();
+        for c in ['\u{200b}', '\u{e0041}', '\u{202e}', '\u{1b}'] {
+            assert!(!text.contains(c), "{c:?} in {text}");
+        }
+        assert_eq!(value["a\u{fffd}"]["text"], json!("x\u{fffd}\u{fffd}y\u{fffd}[2J"));
     }
 
     #[test]
