@@ -296,3 +296,33 @@ fn a_folder_that_is_not_a_directory_is_refused() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("not a directory"), "{run:?}");
 }
+
+/// The README's registration snippets (Claude Code, Cursor, VS Code, Kiro) are JSON that starts
+/// this server: each names `threat-analyzer` with `mcp` as its first argument.
+#[test]
+fn the_readme_configuration_snippets_are_json_that_start_the_server() {
+    let readme = std::fs::read_to_string(cli::manifest_dir().join("README.md")).unwrap();
+    let start = readme.find("## MCP server (coding agents)").expect("the README's MCP section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let mut clients = Vec::new();
+    let mut rest = section;
+    while let Some(open) = rest.find("```json\n") {
+        let intro = rest[..open].trim_end().lines().last().unwrap_or("").to_string();
+        let body = &rest[open + 8..];
+        let close = body.find("```").expect("a closed block");
+        let config: Value = serde_json::from_str(&body[..close])
+            .unwrap_or_else(|e| panic!("the snippet after {intro:?} is not JSON: {e}"));
+        let servers =
+            config.get("mcpServers").or_else(|| config.get("servers")).unwrap_or_else(|| panic!("{config}"));
+        let server = &servers["threat-analyzer"];
+        assert_eq!(server["command"], json!("threat-analyzer"), "{intro}");
+        assert_eq!(server["args"][0], json!("mcp"), "{intro}");
+        if let Some(kind) = server.get("type") {
+            assert_eq!(kind, &json!("stdio"), "{intro}");
+        }
+        clients.push(intro.split(',').next().unwrap().to_string());
+        rest = &body[close + 3..];
+    }
+    assert_eq!(clients, ["Claude Code", "Cursor", "VS Code", "Kiro"]);
+}
