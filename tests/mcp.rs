@@ -326,3 +326,53 @@ fn the_readme_configuration_snippets_are_json_that_start_the_server() {
     }
     assert_eq!(clients, ["Claude Code", "Cursor", "VS Code", "Kiro"]);
 }
+
+/// The Python interpreter with the official MCP SDK: `$MCP_PYTHON`, or the `.venv-mcp` that
+/// `.ci/run` creates. Missing: a failure under CI, a skip (saying why) otherwise.
+fn sdk_python() -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("MCP_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| cli::manifest_dir().join(".venv-mcp/bin/python"));
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import mcp.client.stdio"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the MCP Python SDK is required under CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: no Python with the `mcp` package ({}; .ci/run creates it)", python.display());
+        return None;
+    }
+    Some(python)
+}
+
+/// A real client: the official Python SDK connects over stdio, initializes, lists and calls
+/// every tool, reads every resource and gets every prompt (tests/mcp/client.py).
+#[test]
+fn the_official_python_sdk_drives_every_tool_and_resource() {
+    let Some(python) = sdk_python() else { return };
+    let dir = webshop();
+    let mut command = std::process::Command::new(python);
+    command.arg(cli::manifest_dir().join("tests/mcp/client.py")).arg(cli::bin()).arg(dir.path());
+    let (status, stdout, stderr) =
+        cli::finish(command, "the MCP Python client", std::time::Duration::from_secs(120));
+    assert!(status.success(), "{stdout}\n{stderr}");
+    let out: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    assert_eq!(out["server"], json!("threat-analyzer"));
+    assert_eq!(out["tools"], json!(TOOLS));
+    assert_eq!(out["output_schemas"], json!(TOOLS));
+    for tool in TOOLS {
+        let call = &out["calls"][tool];
+        assert_eq!(call["is_error"], json!(false), "{tool}: {call}");
+        assert_eq!(call["text_is_json"], json!(true), "{tool}: {call}");
+        assert!(call["keys"].as_array().unwrap().contains(&json!("provenance")), "{tool}: {call}");
+    }
+    assert_eq!(out["calls"]["file_context"]["keys"].as_array().unwrap().len(), 7, "{out}");
+    for (uri, length) in out["resources"].as_object().unwrap() {
+        assert!(length.as_u64().unwrap() > 100, "{uri}: {length}");
+    }
+    assert_eq!(out["resources"].as_object().unwrap().len(), 3);
+}
