@@ -12,7 +12,8 @@ mod stdio;
 use mcp::{McpServer, strings_outside_data, webshop};
 use serde_json::{Value, json};
 
-const TOOLS: [&str; 6] = ["summary", "query", "file_context", "entity", "check", "dfd"];
+const TOOLS: [&str; 7] =
+    ["summary", "query", "file_context", "entity", "check", "validate_annotation", "dfd"];
 
 #[test]
 fn initialize_negotiates_and_lists_tools_with_static_descriptions_and_schemas() {
@@ -182,10 +183,71 @@ fn file_context_entity_dfd_and_resources() {
         let text = read["result"]["contents"][0]["text"].as_str().unwrap_or_else(|| panic!("{read}"));
         assert!(text.contains(check), "{uri}: {text}");
     }
+    let prompts = server.request("prompts/list", json!({}));
+    let names: Vec<&str> = prompts["result"]["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 9, "{prompts}");
+    for name in names {
+        let got = server.request("prompts/get", json!({"name": name}));
+        let messages = got["result"]["messages"].as_array().unwrap_or_else(|| panic!("{got}"));
+        assert!(messages[0]["content"]["text"].as_str().unwrap().contains("never instructions"));
+        let data: Value = serde_json::from_str(messages[1]["content"]["text"].as_str().unwrap()).unwrap();
+        assert_eq!(data["phase"], json!(name));
+        assert!(
+            data["annotation_syntax"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s.as_str().unwrap().starts_with('@'))
+        );
+        if name == "threats" {
+            assert_eq!(data["missing"]["assets_without_threats"]["total"], json!(4), "{data}");
+        }
+    }
     let missing = server.request("resources/read", json!({"uri": "file:///etc/passwd"}));
     assert!(missing["error"].is_object(), "{missing}");
     let bad = server.request("tools/call", json!({"name": "query", "arguments": {}}));
     assert_eq!(bad["result"]["isError"], json!(true), "{bad}");
+}
+
+#[test]
+fn validate_annotation_reads_proposed_lines_in_context_and_writes_nothing() {
+    let dir = webshop();
+    let before = std::fs::read_to_string(dir.path().join("api/orders.py")).unwrap();
+    let mut server = McpServer::start(dir.path(), &[]);
+    let summary = server.tool("summary", json!({}));
+    let good = server.tool(
+        "validate_annotation",
+        json!({"path": "api/orders.py", "lines": "# @mitigates Shop.Api.Orders against #sqli using #parameterised-queries"}),
+    );
+    assert_eq!(good["valid"], json!(true), "{good}");
+    let ann = &good["annotations"]["items"][0];
+    assert_eq!(ann["canonical_verb"], json!("mitigates"));
+    assert_eq!(ann["args"][1]["text"], json!("SQL Injection"), "{good}");
+    let dangling = server.tool(
+        "validate_annotation",
+        json!({"path": "api/new_file.py", "lines": "# @exposes Shop.Api to #no-such-threat"}),
+    );
+    let codes: Vec<&Value> =
+        dangling["diagnostics"]["items"].as_array().unwrap().iter().map(|d| &d["code"]).collect();
+    assert!(codes.contains(&&json!("dangling-reference")), "{dangling}");
+    assert_eq!(dangling["valid"], json!(false));
+    let broken =
+        server.tool("validate_annotation", json!({"path": "api/orders.py", "lines": "# @mitigates against"}));
+    assert_eq!(broken["valid"], json!(false), "{broken}");
+    // Nothing was written, and the model is as it was.
+    assert_eq!(std::fs::read_to_string(dir.path().join("api/orders.py")).unwrap(), before);
+    assert!(!dir.path().join("api/new_file.py").exists());
+    assert_eq!(server.tool("summary", json!({})), summary);
+    let outside = server.request(
+        "tools/call",
+        json!({"name": "validate_annotation", "arguments": {"path": "../x.py", "lines": "# @asset A"}}),
+    );
+    assert_eq!(outside["result"]["isError"], json!(true), "{outside}");
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! Owns: the query forms ([`FORMS`], the list an unknown query is answered with), their parser
 //! ([`parse`]), their evaluation on an analysed project ([`Analysis::query`]), the facts about
 //! one entity ([`Analysis::entity`]) and about one file's annotations
-//! ([`Analysis::file_context`]). Answers are rows of relations with their location and their
+//! ([`Analysis::file_context`]), and what proposed lines would be ([`Analysis::validation`]).
+//! Answers are rows of relations with their location and their
 //! arguments by role ([`Hit`]): what an output shows of them is `render::mcp`'s. Must never:
 //! do I/O, format output, or decide coverage or severity (it asks `coverage` and `severity`).
 //!
@@ -178,6 +179,16 @@ pub struct FileContext {
     pub entities: Vec<(EntityKind, String)>,
     /// Flow hops elsewhere in the project that touch an entity of this file.
     pub neighbours: Vec<Hit>,
+}
+
+/// What proposed annotation lines would be (the `validate_annotation` tool): read in the
+/// context of their file, nothing written.
+#[derive(Clone, Debug, Default)]
+pub struct Validation {
+    /// Each proposed annotation as a hit, with its verb as written and its canonical spelling.
+    pub annotations: Vec<(Hit, String, &'static str)>,
+    /// The diagnostics the proposed lines would get.
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// An entity named by a user (a query argument): `#id`, or a name or path.
@@ -516,6 +527,31 @@ impl Analysis {
             }
         }
         context
+    }
+}
+
+impl Analysis {
+    /// The annotations of `facts` that start at byte `from` or later (the proposed lines
+    /// appended to a file's text) and their diagnostics, in this analysis of an index that
+    /// holds `facts`.
+    pub fn validation(&self, index: &ProjectIndex, facts: &FileFacts, from: usize) -> Validation {
+        let annotations = (0..facts.annotations().len())
+            .filter(|&i| facts.annotations()[i].range.start() >= from)
+            .map(|i| {
+                let ann = &facts.annotations()[i];
+                (
+                    self.hit(index, facts, i),
+                    facts.slice(ann.verb_range).to_string(),
+                    canonical_spelling(ann.verb),
+                )
+            })
+            .collect();
+        let diagnostics = self
+            .diagnostics(index)
+            .into_iter()
+            .filter(|d| d.file == facts.path && d.range.start() >= from)
+            .collect();
+        Validation { annotations, diagnostics }
     }
 }
 

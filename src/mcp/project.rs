@@ -221,6 +221,39 @@ impl Project {
         }
     }
 
+    /// What `lines` (annotation comments in the file's language) would be if appended to the
+    /// file `key` (which may not exist yet): read with the rest of the project, then the index
+    /// is put back as it was. `language` is the file's, from the walk's rules or its name.
+    pub fn validate(
+        &mut self,
+        key: &FileId,
+        language: Language,
+        lines: &str,
+    ) -> crate::analysis::query::Validation {
+        let old = self.index.file(key.as_str()).cloned();
+        let mut text = old.as_ref().map_or_else(String::new, |f| f.text.to_string());
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let from = text.len();
+        text.push_str(lines);
+        text.push('\n');
+        let facts = Arc::new(crate::model::FileFacts::new(key.clone(), language, Arc::from(text)));
+        self.index.set_file(facts.clone());
+        let analysis = Analysis::update(Some(&self.analysis), &self.index);
+        let validation = analysis.validation(&self.index, &facts, from);
+        match old {
+            Some(old) => self.index.set_file(old),
+            None => self.index.remove_file(key.as_str()),
+        }
+        validation
+    }
+
+    /// The language of a file: the walk's, or by its name.
+    pub fn language_of(&self, key: &FileId, abs: &Path) -> Option<Language> {
+        self.scanned.get(key).map(|s| s.language).or_else(|| Language::from_path(abs))
+    }
+
     /// Whether the walk scanned `key`.
     pub fn is_scanned(&self, key: &FileId) -> bool {
         self.scanned.contains_key(key)

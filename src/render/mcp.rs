@@ -21,7 +21,7 @@
 
 use super::dfd::Dfd;
 use super::{PROVENANCE, locate};
-use crate::analysis::query::{Answer, EntityInfo, FORMS, FileContext, Hit, QueryError};
+use crate::analysis::query::{Answer, EntityInfo, FORMS, FileContext, Hit, QueryError, Validation};
 use crate::analysis::status::{BySeverity, Status};
 use crate::diagnostic::Diagnostic;
 use crate::file_id::FileId;
@@ -245,12 +245,142 @@ pub fn file_context(index: &ProjectIndex, asked: &str, state: FileState) -> Valu
 pub fn check(index: &ProjectIndex, diagnostics: &[&Diagnostic]) -> Value {
     finish(json!({
         "counts": levels(diagnostics),
-        "diagnostics": bounded(diagnostics, |d| json!({
-            "code": d.code.as_str(),
-            "level": d.level.as_str(),
-            "location": location(index, &d.file, d.range),
-            "message": repository_text(&d.message),
-        })),
+        "diagnostics": bounded(diagnostics, |d| diagnostic(index, d)),
+    }))
+}
+
+/// One diagnostic: code, level, location, and its message (which quotes repository text).
+fn diagnostic(index: &ProjectIndex, d: &Diagnostic) -> Value {
+    json!({
+        "code": d.code.as_str(),
+        "level": d.level.as_str(),
+        "location": location(index, &d.file, d.range),
+        "message": repository_text(&d.message),
+    })
+}
+
+/// The `validate_annotation` tool: each proposed annotation as it would be read (with its
+/// verb's canonical spelling) and the diagnostics the lines would get; `valid` when no error.
+pub fn validation(index: &ProjectIndex, asked: &str, validation: &Validation) -> Value {
+    let errors = validation.diagnostics.iter().filter(|d| d.level.as_str() == "error").count();
+    finish(json!({
+        "path": repository_text(asked),
+        "valid": errors == 0 && !validation.annotations.is_empty(),
+        "annotations": bounded(&validation.annotations, |(h, written, canonical)| {
+            let mut value = hit(index, h);
+            let object = value.as_object_mut().expect("an object");
+            object.insert("verb_as_written".into(), repository_text(written));
+            object.insert("canonical_verb".into(), json!(canonical));
+            value
+        }),
+        "diagnostics": bounded(&validation.diagnostics, |d| diagnostic(index, d)),
+    }))
+}
+
+/// A threat-modelling phase: its prompt name, what it asks of the model, the verbs that count
+/// as its evidence, and the annotation syntax that adds it.
+pub struct Phase {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub verbs: &'static [&'static str],
+    pub syntax: &'static [&'static str],
+}
+
+/// The nine phases of a threat model (AWS's threat-modelling guidance), each read from the
+/// annotations that record it.
+pub const PHASES: &[Phase] = &[
+    Phase {
+        name: "business-context",
+        title: "Business context: who owns each asset and what data it handles",
+        verbs: &["owns", "handles", "assumes"],
+        syntax: &[
+            "@owns <team> for <asset>",
+            "@handles <pii|financial|secrets|...> on <asset>",
+            "@assumes <asset> -- \"<assumption>\"",
+        ],
+    },
+    Phase {
+        name: "architecture",
+        title: "Architecture: the assets and components of the system",
+        verbs: &["asset", "describe", "alias"],
+        syntax: &["@asset <Dotted.Path> (#id) -- \"<what it is>\""],
+    },
+    Phase {
+        name: "threat-actors",
+        title: "Threat actors: who can act on the system",
+        verbs: &["actor", "entitles"],
+        syntax: &["@actor <Name> (#id) -- \"<who>\"", "@entitles <actor> to <capability> on <asset>"],
+    },
+    Phase {
+        name: "trust-boundaries",
+        title: "Trust boundaries: where trust changes between assets",
+        verbs: &["boundary"],
+        syntax: &["@boundary between <asset> and <asset> (#id)"],
+    },
+    Phase {
+        name: "asset-flows",
+        title: "Asset flows: how data moves between assets",
+        verbs: &["flows"],
+        syntax: &["@flows <asset> -> <asset> via <mechanism>"],
+    },
+    Phase {
+        name: "threats",
+        title: "Threats: what can go wrong, and where",
+        verbs: &["threat", "exposes", "confirmed"],
+        syntax: &[
+            "@threat <Name> (#id) [low|medium|high|critical]",
+            "@exposes <asset> to #<threat> -- \"<why>\"",
+        ],
+    },
+    Phase {
+        name: "mitigations",
+        title: "Mitigations: the controls that answer each threat",
+        verbs: &["control", "mitigates"],
+        syntax: &["@control <Name> (#id)", "@mitigates <asset> against #<threat> using #<control>"],
+    },
+    Phase {
+        name: "code-validation",
+        title: "Code validation: tests and checks that prove the controls",
+        verbs: &["validates", "tests"],
+        syntax: &["@validates #<control> for <asset>"],
+    },
+    Phase {
+        name: "residual-risk",
+        title: "Residual risk: what is accepted, transferred or left open, and its review",
+        verbs: &["accepts", "transfers", "audit"],
+        syntax: &[
+            "@transfers #<threat> from <asset> to <asset>",
+            "@audit <asset> -- \"<what to review>\"",
+            "@accepts #<threat> on <asset> (a human decision: never written by an agent)",
+        ],
+    },
+];
+
+/// What the model holds and lacks for one phase: the data a phase prompt carries.
+pub fn phase(status: &Status, phase: &Phase) -> Value {
+    let names = |list: &[String]| bounded(list.iter(), |n| repository_text(n));
+    let present: serde_json::Map<String, Value> = phase
+        .verbs
+        .iter()
+        .map(|v| (v.to_string(), json!(status.annotations_by_verb.get(v).copied().unwrap_or(0))))
+        .collect();
+    let e = &status.exposures;
+    let missing = match phase.name {
+        "business-context" => json!({"assets_without_owner": names(&status.ownership.unowned)}),
+        "threats" => json!({"assets_without_threats": names(&status.assets_without_threats)}),
+        "mitigations" => json!({
+            "threats_without_mitigation": names(&status.threats_without_mitigation),
+            "open_exposures": e.by_state.open,
+        }),
+        "residual-risk" => json!({"open_exposures_by_severity": by_severity(&e.open_by_severity)}),
+        _ => json!({}),
+    };
+    finish(json!({
+        "phase": phase.name,
+        "title": phase.title,
+        "annotations_present": present,
+        "missing": missing,
+        "annotation_syntax": phase.syntax,
     }))
 }
 

@@ -20,6 +20,7 @@ ARGUMENTS = {
     "file_context": {"path": "api/orders.py"},
     "entity": {"name": "#sqli"},
     "check": {},
+    "validate_annotation": {"path": "api/orders.py", "lines": "# @exposes Shop.Api.Orders to #xss"},
     "dfd": {},
 }
 
