@@ -74,6 +74,7 @@ fn summary_and_check_agree_with_the_command_line() {
     assert_eq!(summary["annotations"], status["status"]["annotations"]);
     assert_eq!(summary["diagnostics"]["error"], check["summary"]["errors"]);
     assert_eq!(summary["diagnostics"]["warning"], check["summary"]["warnings"]);
+    assert_eq!(summary["notes"]["total"], json!(0), "{summary}");
 
     let all = server.tool("check", json!({}));
     let cli_diagnostics = check["diagnostics"].as_array().unwrap();
@@ -437,4 +438,18 @@ fn the_official_python_sdk_drives_every_tool_and_resource() {
         assert!(length.as_u64().unwrap() > 100, "{uri}: {length}");
     }
     assert_eq!(out["resources"].as_object().unwrap().len(), 3);
+}
+
+/// A configuration file the walk refuses (a link) is said in the summary's notes, not lost.
+#[test]
+fn what_the_walk_could_not_apply_is_in_the_summary() {
+    let dir = cli::tempdir();
+    cli::write(dir.path(), "real.yaml", "paths:\n  - src\n");
+    std::os::unix::fs::symlink(dir.path().join("real.yaml"), dir.path().join("threatspec.yaml")).unwrap();
+    cli::write(dir.path(), "src/a.py", "# @asset A\n");
+    let mut server = McpServer::start(dir.path(), &[]);
+    let summary = server.tool("summary", json!({}));
+    assert_eq!(summary["notes"]["total"], json!(1), "{summary}");
+    assert_eq!(summary["notes"]["items"][0]["source"], json!("repository"));
+    assert!(summary["notes"]["items"][0]["text"].as_str().unwrap().contains("threatspec.yaml"), "{summary}");
 }

@@ -60,7 +60,7 @@ const TOOLS: &[(&str, &str, &str, &str)] = &[
         concat!(
             "Counts of the threat model of the workspace: files, annotations by verb, exposures by \
              state, open exposures by severity, assets without threats, threats without mitigation, \
-             ownership, diagnostics by level.",
+             ownership, diagnostics by level, and notes on what could not be read.",
             data_note!()
         ),
         r#"{"type":"object","properties":{}}"#,
@@ -357,7 +357,7 @@ impl Server {
                 self.with_project(context, None, |p| {
                     let diagnostics = p.diagnostics();
                     let status = p.analysis.status(&p.index, &p.scanned());
-                    answer(render::mcp::summary(&status, &diagnostics))
+                    answer(render::mcp::summary(&status, &diagnostics, &p.notes))
                 })
                 .await
             }

@@ -23,17 +23,30 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-/// Changed paths the watcher reported and no answer has applied yet.
+/// Changed paths the watcher reported and no answer has applied yet; past
+/// [`MAX_PENDING`] paths (a branch switch while no one asks), only that the whole folder must
+/// be read again.
 #[derive(Clone, Default)]
-pub struct Pending(Arc<Mutex<Vec<PathBuf>>>);
+pub struct Pending(Arc<Mutex<(Vec<PathBuf>, bool)>>);
+
+/// The most changed paths kept one by one.
+const MAX_PENDING: usize = 10_000;
 
 impl Pending {
     pub fn push(&self, paths: impl IntoIterator<Item = PathBuf>) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend(paths);
+        let mut pending = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !pending.1 {
+            pending.0.extend(paths);
+            if pending.0.len() > MAX_PENDING {
+                *pending = (Vec::new(), true);
+            }
+        }
     }
 
-    fn take(&self) -> Vec<PathBuf> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    /// The changed paths, or `None` when there were too many to keep.
+    fn take(&self) -> Option<Vec<PathBuf>> {
+        let (paths, overflowed) = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        (!overflowed).then_some(paths)
     }
 }
 
@@ -147,7 +160,12 @@ impl Project {
     /// Applies what the watcher reported, and re-reads `also` (a path a tool names) when its
     /// size or modification time differs from what was read. Re-analyses if anything moved.
     pub fn refresh(&mut self, also: Option<&Path>) {
-        let mut changed = self.pending.take();
+        let Some(mut changed) = self.pending.take() else {
+            if let Err(e) = self.rescan() {
+                self.notes.push(format!("cannot scan the folder again: {e}"));
+            }
+            return;
+        };
         if let Some(path) = also {
             let key = self.file_id(&path.to_string_lossy()).map(|(k, _)| k);
             let known = key.as_ref().and_then(|k| self.scanned.get(k)).map(|s| s.stamp);

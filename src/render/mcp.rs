@@ -143,8 +143,9 @@ fn levels<D: std::borrow::Borrow<Diagnostic>>(diagnostics: &[D]) -> Value {
     json!({"error": count("error"), "warning": count("warning"), "note": count("note")})
 }
 
-/// The `summary` tool: counts of the model and what is left open.
-pub fn summary(status: &Status, diagnostics: &[Diagnostic]) -> Value {
+/// The `summary` tool: counts of the model and what is left open, and `notes`: what the walk
+/// could not apply or read (refused configuration files, project limits; they name paths).
+pub fn summary(status: &Status, diagnostics: &[Diagnostic], notes: &[String]) -> Value {
     let e = &status.exposures;
     let names = |list: &[String]| bounded(list.iter(), |n| repository_text(n));
     finish(json!({
@@ -164,6 +165,7 @@ pub fn summary(status: &Status, diagnostics: &[Diagnostic]) -> Value {
         "threats_without_mitigation": names(&status.threats_without_mitigation),
         "ownership": {"assets": status.ownership.assets, "owned": status.ownership.owned},
         "diagnostics": levels(diagnostics),
+        "notes": names(notes),
     }))
 }
 
