@@ -4,9 +4,10 @@
 //! and `docs/architecture.md` for the map and the rules; `tests/tidy.rs` checks the edges):
 //!
 //! ```text
-//!   cli (check, diff, dfd, report, ...)   lsp (tower-lsp-server shell: protocol <-> analysis::ide)
-//!      |                                     |
-//!      +-----------------+-------------------+   the two shells: the only users of render and walk
+//!   cli (check, diff, dfd, report, ...)   lsp (tower-lsp-server shell)   mcp (rmcp shell: tools)
+//!      |                                     |                              |
+//!      +-----------------+-------------------+------------------------------+
+//!                        |                   the shells: the only users of render and walk
 //!                        |
 //!   render    every output as a pure function of model + analysis: human, json, sarif; dfd
 //!      |      model, mermaid, dot, layout + svg; report content, Markdown and HTML; exports;
@@ -26,6 +27,7 @@
 //!    |        the user's cache directory)
 //!   read      every file any of them reads (regular files only, bounded, no links for
 //!             configuration and cache)
+//!   watch     the file watcher of the two servers (changed paths; links never followed)
 //!   paths     path normalisation, relative display, containment in workspace folders
 //!   vcs       git, read in-process (gix): revisions, merge bases, a commit's files written
 //!             into a temporary directory the walk reads like the working tree
@@ -60,6 +62,7 @@ pub mod file_id;
 pub mod ignore_files;
 pub mod limits;
 pub mod lsp;
+pub mod mcp;
 pub mod model;
 pub mod paths;
 pub mod read;
@@ -70,3 +73,4 @@ pub mod syntax;
 pub mod text;
 pub mod vcs;
 pub mod walk;
+pub mod watch;

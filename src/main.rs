@@ -48,6 +48,12 @@ fn main() {
         if std::env::var_os("THREAT_ANALYZER_INTERNAL_TEST_PANIC").is_some() {
             panic!("test panic requested by THREAT_ANALYZER_INTERNAL_TEST_PANIC");
         }
+        // The binary chooses the shell: `mcp` is the MCP server, anything else the command
+        // line (which starts the language server for no command, `lsp` or `--stdio`).
+        let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        if args.first().is_some_and(|a| a == "mcp") {
+            return threat_analyzer::mcp::main(&args[1..]);
+        }
         threat_analyzer::cli::main()
     })
     .unwrap_or(threat_analyzer::cli::EXIT_ERROR);

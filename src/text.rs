@@ -4,7 +4,8 @@
 //! stores), [`LineIndex`] (offset -> 0-based line and column in bytes, characters or UTF-16
 //! code units), and which characters repository text may not carry into an output
 //! ([`is_inert`], applied by [`for_terminal`] to terminals and logs and by [`for_machine`] to
-//! JSON, SARIF and exports). Must never: do I/O, or know which file a range belongs to.
+//! JSON, SARIF and exports; [`for_agent`] also hides no [`is_invisible`] character from an AI
+//! agent). Must never: do I/O, or know which file a range belongs to.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -227,9 +228,49 @@ pub fn for_machine(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `c` shows as nothing at all while a language model still reads it: zero-width
+/// spaces and joiners, word joiners and invisible operators, the byte-order mark, soft hyphen,
+/// Hangul fillers, variation selectors, and the Unicode tag characters (U+E0000-E007F, which
+/// spell hidden ASCII). Text for an agent ([`for_agent`]) shows them as U+FFFD.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
+}
+
+/// Repository text for an AI agent (the MCP server's answers): [`for_machine`], and every
+/// [`is_invisible`] character U+FFFD, so nothing a reader cannot see reaches the model.
+pub fn for_agent(text: &str) -> Cow<'_, str> {
+    let text = for_machine(text);
+    if !text.chars().any(is_invisible) {
+        return text;
+    }
+    Cow::Owned(text.chars().map(|c| if is_invisible(c) { REPLACEMENT } else { c }).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_for_an_agent_shows_invisible_characters() {
+        assert_eq!(for_agent("a\u{200b}b\u{e0049}\u{feff}c\td\n"), "a\u{fffd}b\u{fffd}\u{fffd}c\td\n");
+        assert_eq!(for_agent("x\u{202e}y"), "x\u{fffd}y");
+        assert!(matches!(for_agent("plain é"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn terminal_text_has_no_controls_and_no_line_breaks() {

@@ -17,6 +17,8 @@
 mod cli;
 #[path = "support/git.rs"]
 mod git;
+#[path = "support/mcp.rs"]
+mod mcp;
 #[path = "support/stdio.rs"]
 mod stdio;
 
@@ -238,6 +240,60 @@ fn the_language_server_runs_and_fetches_nothing_its_settings_or_commands_name() 
     );
     assert!(hover.get("result").is_some(), "{hover}");
     server.stop();
+    if traced {
+        assert_only_the_binary_ran(&log);
+    }
+    assert!(!marker.exists(), "a command ran");
+    assert_never_contacted(&listener);
+}
+
+/// `threat-analyzer mcp` answering a whole session (every tool, every resource, an edit on
+/// disk) on the hostile project, with the cache on, starts nothing and contacts nothing.
+#[test]
+fn the_mcp_server_runs_and_fetches_nothing_a_session_names() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    hostile_project(d, &url);
+    let marker = d.join("PWNED");
+    let evil = format!("$(touch {})", marker.display());
+    let log = dir.path().join("strace.log");
+    let traced = tool("strace");
+    let wrapper: Vec<String> = if traced { strace_args(&log) } else { Vec::new() };
+    let cache = d.join("cache");
+    let mut server = mcp::McpServer::start_with(
+        d,
+        &wrapper,
+        &[],
+        "2025-06-18",
+        &[("THREAT_ANALYZER_CACHE_DIR", cache.to_str().unwrap())],
+    );
+    let calls = [
+        ("summary", json!({})),
+        ("query", json!({"query": format!("threats for {evil}")})),
+        ("query", json!({"query": format!("path {url} to {evil}")})),
+        ("file_context", json!({"path": "src/app.py"})),
+        ("file_context", json!({"path": url.clone()})),
+        ("entity", json!({"name": evil.clone()})),
+        ("check", json!({"path": evil.clone()})),
+        ("dfd", json!({"component": url.clone()})),
+    ];
+    for (name, arguments) in calls {
+        server.tool(name, arguments);
+    }
+    cli::write(d, "src/app.py", format!("# @exposes Shop.Z to #inj -- \"{evil} {url}\"\n"));
+    server.tool("file_context", json!({"path": "src/app.py"}));
+    for uri in [
+        "threat-analyzer://model.json",
+        "threat-analyzer://open-exposures.json",
+        "threat-analyzer://report.md",
+    ] {
+        let read = server.request("resources/read", json!({"uri": uri}));
+        assert!(read["result"].is_object(), "{read}");
+    }
+    let (status, stderr) = server.close();
+    assert!(status.success(), "{status:?}: {stderr}");
     if traced {
         assert_only_the_binary_ran(&log);
     }

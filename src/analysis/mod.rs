@@ -9,7 +9,8 @@
 //! surface asks it), the severity rule (`severity`), the project's coverage status
 //! ([`status`]), the model diff between two analysed projects ([`diff`]), the STRIDE mapping
 //! ([`stride`]), finding fingerprints ([`fingerprint`]), the rule pairing the findings of two
-//! runs ([`pairing`]) and baselines ([`baseline`]: which findings are new), all as plain data.
+//! runs ([`pairing`]), baselines ([`baseline`]: which findings are new) and the query
+//! language the MCP server answers ([`query`]), all as plain data.
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -20,6 +21,7 @@ pub mod diff;
 pub mod fingerprint;
 pub mod ide;
 pub mod pairing;
+pub mod query;
 pub mod relations;
 mod severity;
 pub mod status;

@@ -12,11 +12,11 @@
 
 use super::settings::Settings;
 use super::state::State;
-use super::watch;
 use crate::file_id::FileId;
 use crate::model::Repository;
 use crate::text;
 use crate::walk::{self, WalkOptions};
+use crate::watch;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -423,7 +423,7 @@ pub(super) fn watch_workspace(client: Client, state: Arc<State>) {
         return;
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let Some(watcher) = watch::start(&roots, tx) else {
+    let Some(watcher) = watch::start(&roots, move |batch| tx.send(batch).is_ok()) else {
         tracing::warn!("cannot watch the workspace folders; changes on disk are seen after a reindex");
         return;
     };

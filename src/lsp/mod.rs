@@ -41,7 +41,7 @@
 //! pulled reports, conversion), `ext` (the `workspace/executeCommand` commands: names, typed
 //! arguments and results), `handlers` (`lifecycle`, `sync` — the arrival-order rule and its
 //! test —, `workspace`, `requests`, `commands`), and below them `features`, `convert`,
-//! `documents`, `watch`, `preview` and `input`.
+//! `documents`, `preview` and `input`; the file watcher is the shared [`crate::watch`].
 
 mod capabilities;
 pub mod convert;
@@ -56,7 +56,6 @@ mod preview;
 mod server;
 mod settings;
 mod state;
-mod watch;
 
 pub use server::Backend;
 pub use settings::{CODE_ACTION_DIALECTS, SETTING_KEYS};

@@ -7,7 +7,8 @@
 //! page by [`report_html`], whose page shell also makes the language server's diagram
 //! preview), and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer,
 //! canonical JSON), the baseline file ([`baseline`]) and the model diff's outputs ([`diff`]:
-//! text, pull-request Markdown, JSON, SARIF with `baselineState`). Each takes the [`ProjectIndex`] (for source text and line/column
+//! text, pull-request Markdown, JSON, SARIF with `baselineState`) and the MCP server's
+//! answers ([`mcp`]: JSON values whose repository text is marked as data). Each takes the [`ProjectIndex`] (for source text and line/column
 //! conversion) and analysis results and returns text or JSON values. Must never: do I/O,
 //! decide exit codes, or trust text that came from annotations — each format escapes it its
 //! own way (terminal output goes through [`crate::text::for_terminal`]; every string of the
@@ -31,6 +32,7 @@ pub mod human;
 pub mod json;
 pub mod layout;
 pub mod look;
+pub mod mcp;
 pub mod mermaid;
 pub mod report;
 pub mod report_html;

@@ -75,6 +75,22 @@ pub fn wait_exit(child: &mut Child) -> (std::process::ExitStatus, Duration) {
     }
 }
 
+/// Collects what `stream` (a child's standard error) writes, on a thread of its own.
+pub fn collect(mut stream: impl Read + Send + 'static) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    text
+}
+
 /// A language server process with its input, its messages, and its standard error.
 pub struct StdioServer {
     pub child: Child,
@@ -119,18 +135,7 @@ impl StdioServer {
         let mut child = command.spawn().unwrap();
         let stdin = child.stdin.take().unwrap();
         let rx = reader(child.stdout.take().unwrap());
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut err = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let stderr = collect(child.stderr.take().unwrap());
         let mut server = StdioServer { child, stdin, rx, stderr, next_id: 1 };
         let uri =
             root.map(|r| tower_lsp_server::ls_types::Uri::from_file_path(r).unwrap().as_str().to_string());

@@ -1,30 +1,31 @@
-//! File changes on disk: from the client's `workspace/didChangeWatchedFiles` (registered
-//! dynamically when the client can), and from the server's own `notify` watcher when the client
-//! cannot (Neovim on Linux) or sends events only for files it saved itself (Helix registers the
-//! watcher but has none); a change seen both ways is simply re-read twice.
+//! File changes on disk, for the two servers that keep a project in memory: the language server
+//! (when its client cannot watch files, as Neovim on Linux, or sends events only for files it
+//! saved itself, as Helix; a change seen both ways is simply re-read twice) and the MCP server.
 //!
-//! Owns: the server's own watcher, which never follows a symbolic link (no watch is added
-//! through one, so a link to `/usr` or `/` costs nothing), and turning its events into changed
-//! paths. Every changed path, from here or from the client, then goes through the walk's rules
-//! (`walk::WalkRules`) before anything is read. Must never: touch an open document (the buffer
-//! wins over the disk), or read a file itself.
+//! Owns: the servers' own `notify` watcher, which never follows a symbolic link (no watch is
+//! added through one, so a link to `/usr` or `/` costs nothing), and turning its events into
+//! batches of changed paths. Every changed path then goes through the walk's rules
+//! (`walk::WalkRules`) in the server before anything is read. Must never: read a file itself,
+//! or know either protocol (a batch goes to the caller's function).
 //!
 //! An edit to an ignore file changes what later events admit, but files it newly ignores stay
-//! in the index until the next full indexing (`threat-analyzer.reindex`).
+//! in a server's index until its next full indexing.
 
 use notify::{RecursiveMode, Watcher};
 use std::path::PathBuf;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedSender;
 
 /// A path that changed on disk: a file, a directory, or what used to be one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Changed(pub PathBuf);
 
-/// Starts a recursive watcher on every root (links not followed); batches of changed paths go
-/// to `tx`. Returns the watcher (dropping it stops watching) or `None` when the platform
-/// refuses.
-pub fn start(roots: &[PathBuf], tx: UnboundedSender<Vec<Changed>>) -> Option<notify::RecommendedWatcher> {
+/// Starts a recursive watcher on every root (links not followed); each batch of changed paths
+/// goes to `deliver`, on a thread of the watcher's, until it returns `false`. Returns the
+/// watcher (dropping it stops watching) or `None` when the platform refuses.
+pub fn start(
+    roots: &[PathBuf],
+    mut deliver: impl FnMut(Vec<Changed>) -> bool + Send + 'static,
+) -> Option<notify::RecommendedWatcher> {
     let (raw_tx, raw_rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     // @mitigates ThreatAnalyzer.Server against #path-traversal using #confined-workspace
     let config = notify::Config::default().with_follow_symlinks(false);
@@ -52,7 +53,7 @@ pub fn start(roots: &[PathBuf], tx: UnboundedSender<Vec<Changed>>) -> Option<not
             }
             paths.sort();
             paths.dedup();
-            if !paths.is_empty() && tx.send(paths.into_iter().map(Changed).collect()).is_err() {
+            if !paths.is_empty() && !deliver(paths.into_iter().map(Changed).collect()) {
                 return;
             }
         }
