@@ -27,7 +27,8 @@ fn assert_agree(path: &Path, language: Language, text: &str) -> bool {
     }
 }
 
-/// Every `step`-th file under `root` with one of `exts`, sorted, at most `limit`.
+/// Every `step`-th file under `root` with one of `exts` (extensions, or whole file names such
+/// as `Dockerfile`), sorted, at most `limit`.
 fn sample(root: &Path, exts: &[&str], step: usize, limit: usize) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -39,7 +40,8 @@ fn sample(root: &Path, exts: &[&str], step: usize, limit: usize) -> Vec<PathBuf>
             if ft.is_dir() {
                 stack.push(path);
             } else if ft.is_file()
-                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e))
+                && (path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e))
+                    || path.file_name().and_then(|n| n.to_str()).is_some_and(|n| exts.contains(&n)))
             {
                 files.push(path);
             }
@@ -93,8 +95,28 @@ fn agrees_on_c_headers() {
 }
 
 /// The extensions of every language with a fast lexer.
-const LEXED: &[&str] =
-    &["py", "go", "c", "h", "java", "cs", "cpp", "js", "mjs", "cjs", "ts", "tsx", "tf", "hcl", "php"];
+const LEXED: &[&str] = &[
+    "py",
+    "go",
+    "c",
+    "h",
+    "java",
+    "cs",
+    "cpp",
+    "js",
+    "mjs",
+    "cjs",
+    "ts",
+    "tsx",
+    "tf",
+    "hcl",
+    "php",
+    "yaml",
+    "yml",
+    "toml",
+    "Dockerfile",
+    "Containerfile",
+];
 
 #[test]
 fn agrees_on_this_repository() {
@@ -133,6 +155,45 @@ fn agrees_on_npms_javascript() {
     assert!(files.len() >= 100, "only {} files sampled", files.len());
     let (agreed, declined) = check_files(&files);
     assert!(agreed * 10 >= (agreed + declined) * 6, "agreed {agreed}, declined {declined}");
+}
+
+/// Cargo's registry sources: the crates this project builds from, so present wherever it builds.
+fn cargo_registry() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("CARGO_HOME or HOME");
+    home.join("registry").join("src")
+}
+
+#[test]
+fn agrees_on_yaml_files() {
+    // The Google Cloud SDK's YAML (schemas, command definitions) and the CI workflows and
+    // configuration files of the crates in Cargo's registry.
+    let mut files = sample(Path::new("/usr/lib/google-cloud-sdk"), &["yaml", "yml"], 5, 800);
+    files.extend(sample(&cargo_registry(), &["yaml", "yml"], 1, 400));
+    assert!(files.len() >= 200, "only {} files sampled", files.len());
+    let (agreed, declined) = check_files(&files);
+    // Block scalars, quoted keys, flow values and comments after values take the fast path.
+    assert!(agreed * 10 >= (agreed + declined) * 9, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_toml_in_the_cargo_registry() {
+    let files = sample(&cargo_registry(), &["toml"], 1, 1500);
+    assert!(files.len() >= 50, "only {} files sampled", files.len());
+    let (agreed, declined) = check_files(&files);
+    assert!(agreed * 10 >= (agreed + declined) * 9, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_dockerfiles() {
+    // The registry's crates ship a few (mimalloc's build images); the webshop example has one.
+    let mut files = sample(&cargo_registry(), &["Dockerfile", "Containerfile", "dockerfile"], 1, 200);
+    files.extend(sample(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"), &["Dockerfile"], 1, 100));
+    assert!(files.len() >= 2, "only {} files sampled", files.len());
+    let (agreed, _) = check_files(&files);
+    assert!(agreed >= 1, "the lexer declined every Dockerfile");
 }
 
 /// Statement-shaped C-family code mixing every literal kind with comments.
@@ -307,6 +368,134 @@ fn php_program() -> impl Strategy<Value = String> {
     })
 }
 
+/// YAML configuration shapes: block mappings and sequences, plain, quoted and flow values,
+/// anchors, aliases and tags, document markers, with comments on their own lines and after
+/// values (CRLF line breaks too).
+fn yaml_program() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        Just("plain value".to_string()),
+        Just("http://host:80/#frag".to_string()),
+        Just("it's a#b".to_string()),
+        Just("\"# not ' \\\" # not\"".to_string()),
+        Just("'# not '' # not'".to_string()),
+        Just("[a, \"# no\", {k: v}]".to_string()),
+        Just("{k: 'v # no', n: 1}".to_string()),
+        Just("*anchor".to_string()),
+        Just("!!str 42".to_string()),
+        Just("-1".to_string()),
+        Just("".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("# @exposes App to #x".to_string()),
+        Just("#@mitigates A against #b".to_string()),
+        Just("# quote ' \" inside: yes".to_string()),
+        Just("#".to_string()),
+    ];
+    let tail = |c: Option<String>| c.map(|c| format!(" {c}")).unwrap_or_default();
+    let mapping_entry = prop_oneof![
+        (value.clone(), proptest::option::of(comment.clone()))
+            .prop_map(move |(v, c)| format!("key: {v}{}\n", tail(c))),
+        comment.clone().prop_map(|c| format!("{c}\n")),
+        Just("\n".to_string()),
+        Just("\"quoted key\": &anchor\n  inner: 1\n".to_string()),
+    ];
+    let sequence_entry = prop_oneof![
+        (value.clone(), proptest::option::of(comment.clone()))
+            .prop_map(move |(v, c)| format!("- {v}{}\n", tail(c))),
+        (value, proptest::option::of(comment.clone()))
+            .prop_map(move |(v, c)| format!("- k: {v}{}\n  n: 1\n", tail(c))),
+        comment.clone().prop_map(|c| format!("{c}\n")),
+        Just("\n".to_string()),
+    ];
+    let entries = prop_oneof![
+        proptest::collection::vec(mapping_entry, 0..8),
+        proptest::collection::vec(sequence_entry, 0..8)
+    ];
+    let section = (entries, proptest::option::of(comment)).prop_map(|(entries, c)| {
+        let body: String = entries
+            .concat()
+            .lines()
+            .map(|l| if l.is_empty() { "\n".to_string() } else { format!("  {l}\n") })
+            .collect();
+        format!("section:{}\n{body}", c.map(|c| format!(" {c}")).unwrap_or_default())
+    });
+    (proptest::collection::vec(section, 0..6), any::<bool>(), any::<bool>()).prop_map(
+        |(s, document, crlf)| {
+            let program = format!("{}{}", if document { "--- # doc\n" } else { "" }, s.concat());
+            if crlf { program.replace('\n', "\r\n") } else { program }
+        },
+    )
+}
+
+/// TOML with every string kind (escapes, multi-line forms with longer closing quote runs),
+/// tables, arrays over lines and comments everywhere comments may stand.
+fn toml_program() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        Just("\"# not \\\" # not \\u00e9\"".to_string()),
+        Just("'# not \\'".to_string()),
+        Just("\"\"\"\n# not\n\\\n  x \"\" \"\"\"\"".to_string()),
+        Just("'''\n# not '' ''''".to_string()),
+        Just("[\n  1, # in array\n  \"a#\",\n]".to_string()),
+        Just("{ a = 1, b = \"#\" }".to_string()),
+        Just("1979-05-27T07:32:00Z".to_string()),
+        Just("0x1F".to_string()),
+        Just("true".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("# @exposes App to #x".to_string()),
+        Just("#@mitigates A against #b".to_string()),
+        Just("# quote ' \" inside".to_string()),
+        Just("#".to_string()),
+    ];
+    let line = prop_oneof![
+        (value, proptest::option::of(comment.clone()))
+            .prop_map(|(v, c)| format!("key = {v}{}\n", c.map(|c| format!(" {c}")).unwrap_or_default())),
+        comment.clone().prop_map(|c| format!("{c}\n")),
+        Just("\n".to_string()),
+        Just("\"quoted.key\" = 1\n".to_string()),
+        Just("'lit' = 2\n".to_string()),
+    ];
+    let table = (proptest::collection::vec(line, 0..8), proptest::option::of(comment), any::<bool>())
+        .prop_map(|(lines, c, array)| {
+            let header = if array { "[[t.arr]]" } else { "[t.\"sub\"]" };
+            format!("{header}{}\n{}", c.map(|c| format!(" {c}")).unwrap_or_default(), lines.concat())
+        });
+    (proptest::collection::vec(table, 0..5), any::<bool>()).prop_map(|(t, crlf)| {
+        let program = t.concat();
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
+/// Dockerfiles: instructions with continuations, indented comment lines, parser directives.
+fn dockerfile_program() -> impl Strategy<Value = String> {
+    let comment = prop_oneof![
+        Just("# @exposes App to #x".to_string()),
+        Just("#@mitigates A against #b".to_string()),
+        Just("  # indented: quote ' \" inside".to_string()),
+        Just("#".to_string()),
+    ];
+    let line = prop_oneof![
+        Just("FROM alpine:3.20 AS build\n".to_string()),
+        Just("RUN apk add --no-cache curl \\\n    && echo \"done\"\n".to_string()),
+        comment.clone().prop_map(|c| format!("RUN a \\\n{c}\n    b\n")),
+        Just("ENV A=1 B=\"two words\"\n".to_string()),
+        Just("COPY --chown=app:app . /app\n".to_string()),
+        Just("CMD [\"sh\", \"-c\", \"x\"]\n".to_string()),
+        Just("\n".to_string()),
+        comment.prop_map(|c| format!("{c}\n")),
+    ];
+    (proptest::collection::vec(line, 0..20), any::<bool>(), any::<bool>()).prop_map(
+        |(lines, directive, crlf)| {
+            let program = format!(
+                "{}{}",
+                if directive { "# syntax=docker/dockerfile:1\n" } else { "" },
+                lines.concat()
+            );
+            if crlf { program.replace('\n', "\r\n") } else { program }
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -349,6 +538,24 @@ proptest! {
     #[test]
     fn agrees_on_generated_php(program in php_program()) {
         let (fast, tree) = both(Language::Php, &program).expect("lexer takes generated code");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_yaml(program in yaml_program()) {
+        let (fast, tree) = both(Language::Yaml, &program).expect("lexer takes generated YAML");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_toml(program in toml_program()) {
+        let (fast, tree) = both(Language::Toml, &program).expect("lexer takes generated TOML");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_dockerfiles(program in dockerfile_program()) {
+        let (fast, tree) = both(Language::Dockerfile, &program).expect("lexer takes generated Dockerfiles");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
     }
 }

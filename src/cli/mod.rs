@@ -577,11 +577,18 @@ pub fn check(args: &CheckArgs) -> i32 {
     let written = match &args.output {
         Some(_) => Ok(()),
         None => {
-            let choice = if args.no_color { ColorChoice::Never } else { ColorChoice::Auto };
-            let mut out = anstream::AutoStream::new(std::io::stdout().lock(), choice);
-            out.write_all(report.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(|e| ("standard output".to_string(), e))
+            let stdout = std::io::stdout().lock();
+            let result = if args.format == Format::Human {
+                let choice = if args.no_color { ColorChoice::Never } else { ColorChoice::Auto };
+                let mut out = anstream::AutoStream::new(stdout, choice);
+                out.write_all(report.as_bytes()).and_then(|()| out.flush())
+            } else {
+                // JSON and SARIF carry no styles (their strings escape every control
+                // character): written as they are, not scanned byte by byte for escapes.
+                let mut out = stdout;
+                out.write_all(report.as_bytes()).and_then(|()| out.flush())
+            };
+            result.map_err(|e| ("standard output".to_string(), e))
         }
     };
     match written {

@@ -1,7 +1,8 @@
 //! Fast comment lexer: the comment ranges tree-sitter would report, found by a byte scanner, for
 //! languages whose comment and string syntax a scanner can follow exactly (C, C++, Java, C#,
 //! Go, Python here; HCL in `lexer/hcl.rs`; JavaScript, TypeScript and TSX in
-//! `lexer/javascript.rs`; PHP in `lexer/php.rs`).
+//! `lexer/javascript.rs`; PHP in `lexer/php.rs`; YAML in `lexer/yaml.rs`; TOML in
+//! `lexer/toml.rs`; Dockerfiles in `lexer/dockerfile.rs`).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
 //! returns every comment's byte range; and the recovery scan of regions of broken code that
@@ -14,13 +15,16 @@
 //! (an unterminated string or block comment, C# interpolated or raw strings, a C++ raw string
 //! whose delimiter is malformed, a NUL byte, which several grammars treat as the end of input,
 //! a backtick in Python code, an HCL heredoc, a PHP `?>`, a JavaScript `/` that could be a regex or a
-//! division, ...), it returns `None` and the caller parses the file with tree-sitter. The
+//! division, a YAML block scalar with an explicit indentation, a Dockerfile heredoc, ...), it returns `None` and the caller parses the file with tree-sitter. The
 //! differential tests (`tests/lexer_differential.rs`) and the `comments` fuzz target hold
 //! every language here to tree-sitter's comment nodes on real and generated sources.
 
+mod dockerfile;
 mod hcl;
 mod javascript;
 mod php;
+mod toml;
+mod yaml;
 
 use super::Language;
 
@@ -37,6 +41,9 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::JavaScript | Language::Tsx => javascript::comment_ranges(bytes, true),
         Language::TypeScript => javascript::comment_ranges(bytes, false),
         Language::Php => php::comment_ranges(bytes),
+        Language::Yaml => yaml::comment_ranges(bytes),
+        Language::Toml => toml::comment_ranges(bytes),
+        Language::Dockerfile => dockerfile::comment_ranges(bytes),
         // tree-sitter-c-sharp reads a first line `#!...` as a shebang directive, comments and
         // all (found by the `comments` fuzz target).
         Language::CSharp if bytes.starts_with(b"#!") => None,
@@ -84,6 +91,32 @@ enum CFlavour {
     Java,
     CSharp,
     Go,
+}
+
+/// End of the escape sequence whose backslash is at `i`, for the grammars whose strings know
+/// `\uXXXX`, `\UXXXXXXXX` and the one-character escapes in `simple` (HCL, TOML); `None` for
+/// anything else (the grammar rejects it).
+fn escape_end(bytes: &[u8], i: usize, simple: &[u8]) -> Option<usize> {
+    let hex_digits = match *bytes.get(i + 1)? {
+        b'u' => 4,
+        b'U' => 8,
+        b if simple.contains(&b) => return Some(i + 2),
+        _ => return None,
+    };
+    let digits = bytes.get(i + 2..i + 2 + hex_digits)?;
+    digits.iter().all(u8::is_ascii_hexdigit).then_some(i + 2 + hex_digits)
+}
+
+/// The line starting at `start`: `(end, next)`, where `end` is where its text ends (before a
+/// `\n` or `\r\n`) and `next` where the next line starts; `None` when the line holds a `\r`
+/// that is not part of a CRLF (a line break the line-based scanners leave to tree-sitter).
+fn line_at(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+    let newline = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p);
+    let end = if newline > start && bytes[newline - 1] == b'\r' { newline - 1 } else { newline };
+    if memchr::memchr(b'\r', &bytes[start..end]).is_some() {
+        return None;
+    }
+    Some((end, newline + 1))
 }
 
 fn is_ident(b: u8) -> bool {
@@ -373,8 +406,9 @@ fn python_string(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
 
 /// Comment byte ranges in `text[start..end]`, a region of code tree-sitter could not parse
 /// (an ERROR node, or the node around a MISSING token), whose comments its error recovery
-/// may have swallowed (see [`super::comments`], "Broken host code"). The fast scanner reads
-/// the region when the language has one (C family, Python) and it decides; otherwise a line-based recovery
+/// may have swallowed (see [`super::comments`], "Broken host code"). The region is read to the
+/// end of its last line, so that a comment it cuts is read whole. The fast scanner reads
+/// the region when the language has one (C family, Python, YAML, TOML, Dockerfile) and it decides; otherwise a line-based recovery
 /// scan: the language's line-comment markers and block comments, skipping quoted strings
 /// that close on their own line. A quote that does not close on its line is taken for code,
 /// so an unterminated string never hides the comment after it: in broken code, reading an
@@ -385,11 +419,18 @@ pub fn comments_in_broken_code(
     start: usize,
     end: usize,
 ) -> Vec<(usize, usize)> {
+    // tree-sitter's recovery can end an error node in the middle of a line comment: the region
+    // reaches the end of its last line, so no scan reads a comment cut short at the region's end.
     let end = end.min(text.len());
+    let end = if end > start && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
+        end
+    } else {
+        memchr::memchr2(b'\n', b'\r', &text.as_bytes()[end..]).map_or(text.len(), |p| end + p)
+    };
     let Some(region) = text.get(start..end) else { return Vec::new() };
-    // The HCL, JavaScript-family and PHP scanners would end a comment that the region cuts at the
-    // cut (tree-sitter's recovery can end an error node mid-comment): their regions get the
-    // recovery scan, which reads such a comment to the end of its line.
+    // The HCL, JavaScript-family and PHP scanners track state (template nesting, regex
+    // contexts, PHP tags) that a region starting mid-file does not show: their regions get
+    // the recovery scan.
     let region_scanner = !matches!(
         language,
         Language::Hcl | Language::JavaScript | Language::TypeScript | Language::Tsx | Language::Php
@@ -634,6 +675,20 @@ mod tests {
     fn python_strings_and_comments() {
         let text = "s = '# no'\nt = \"\"\"\n# no\n\"\"\" # yes\nu = rb'\\'' # also\n";
         assert_eq!(comments(Language::Python, text).unwrap(), ["# yes", "# also"]);
+    }
+
+    #[test]
+    fn a_broken_region_ending_inside_a_line_comment_reads_the_whole_comment() {
+        // The region ends at `@exp`: the comment runs on to the end of its line all the same.
+        let text = "int x = ; // @exposes A to #b\nint y;\n";
+        for language in [Language::C, Language::Rust, Language::JavaScript] {
+            let found = comments_in_broken_code(language, text, 0, 14);
+            let found: Vec<&str> = found.iter().map(|&(s, e)| &text[s..e]).collect();
+            assert_eq!(found, ["// @exposes A to #b"], "{language:?}");
+        }
+        let text = "x = (\n# @exposes A to #b\r\ny = 1\n";
+        let found = comments_in_broken_code(Language::Python, text, 0, 12);
+        assert_eq!(found.iter().map(|&(s, e)| &text[s..e]).collect::<Vec<_>>(), ["# @exposes A to #b"]);
     }
 
     #[test]

@@ -98,14 +98,7 @@ fn is_comment_start(bytes: &[u8], i: usize) -> bool {
 /// End of the escape sequence whose backslash is at `i`: `\"`, `\\`, `\n`, `\r`, `\t`,
 /// `\uXXXX`, `\UXXXXXXXX`; `None` for anything else (the grammar's scanner rejects it).
 fn escape_end(bytes: &[u8], i: usize) -> Option<usize> {
-    let hex_digits = match bytes.get(i + 1)? {
-        b'"' | b'\\' | b'n' | b'r' | b't' => return Some(i + 2),
-        b'u' => 4,
-        b'U' => 8,
-        _ => return None,
-    };
-    let digits = bytes.get(i + 2..i + 2 + hex_digits)?;
-    digits.iter().all(u8::is_ascii_hexdigit).then_some(i + 2 + hex_digits)
+    super::escape_end(bytes, i, b"\"\\nrt")
 }
 
 #[cfg(test)]

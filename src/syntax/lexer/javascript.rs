@@ -195,6 +195,10 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
                 i = number_end(bytes, i);
                 before = Before::Operand;
             }
+            // The grammar reads a hashbang line wherever nothing but whitespace and comments
+            // stand before it (`//\n#!x //y`: no comment after the `#!`; found by the
+            // `comments` fuzz target).
+            b'#' if bytes.get(i + 1) == Some(&b'!') && only_comments_before(bytes, &out, i) => return None,
             c if is_ident(c) || c == b'#' => {
                 let start = i;
                 i += 1;
@@ -387,6 +391,18 @@ fn number_end(bytes: &[u8], i: usize) -> usize {
     i + bytes[i..].iter().take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.').count()
 }
 
+/// Whether only whitespace and the comments in `comments` (sorted) stand before `at`.
+fn only_comments_before(bytes: &[u8], comments: &[(usize, usize)], at: usize) -> bool {
+    let mut i = 0;
+    for &(start, end) in comments.iter().take_while(|&&(start, _)| start < at) {
+        if !bytes[i..start].iter().all(u8::is_ascii_whitespace) {
+            return false;
+        }
+        i = end;
+    }
+    bytes[i.min(at)..at].iter().all(u8::is_ascii_whitespace)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +419,9 @@ mod tests {
 
     #[test]
     fn declines_what_it_cannot_decide() {
+        // A hashbang line after leading comments (the `comments` fuzz target).
+        assert_eq!(comments("//\n#!\u{8}#//\u{b}\n//\n", true), None);
+        assert_eq!(comments("/* a */  #!node // b\n", false), None);
         // `}` then `/`: a regex after a block, a division after an object literal.
         assert_eq!(comments("} /a\"/.test(y)", false), None);
         assert_eq!(comments("}\n/re/.test(x)", false), None);
