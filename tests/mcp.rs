@@ -438,6 +438,12 @@ fn the_official_python_sdk_drives_every_tool_and_resource() {
         assert!(length.as_u64().unwrap() > 100, "{uri}: {length}");
     }
     assert_eq!(out["resources"].as_object().unwrap().len(), 3);
+    // Every phase prompt, as the SDK gets it: the fixed instruction, then the phase's data.
+    let prompts = out["prompts"].as_object().unwrap_or_else(|| panic!("no prompts: {out}"));
+    assert_eq!(prompts.len(), 9, "{out}");
+    for (name, messages) in prompts {
+        assert_eq!(messages, &json!(2), "{name}: {out}");
+    }
 }
 
 /// A configuration file the walk refuses (a link) is said in the summary's notes, not lost.
