@@ -44,10 +44,15 @@ use super::{Analysis, CoverKind, Relation, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic, Level};
 use crate::file_id::FileId;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
-use crate::syntax::{EntityKind, Severity};
+use crate::syntax::{Body, EntityKind, Severity};
 use crate::text::{ColumnUnit, TextRange};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
 
 /// One side of the comparison: a project's index, its analysis and diagnostics.
 pub struct Side<'a> {
@@ -470,138 +475,158 @@ fn severity_points(s: Option<Severity>) -> u16 {
 /// class's `bonus` (0..=9: a confirmed finding 9, a defence removed 8, a new unmitigated
 /// exposure 7, a raised severity 6, a flow crossing a boundary 5 at a medium severity). Changes
 /// to review rank 50..=99, bookkeeping 10..=49, risk decreases 0..=9.
-fn risk_rank(s: &Option<Rated>, bonus: u16) -> u16 {
-    100 + 10 * rated_points(s) + bonus
-}
-
-/// What a new flow that crosses a trust boundary weighs like.
-const MEDIUM: Option<Rated> = Some(Rated { level: Severity::Medium, word: String::new() });
-
-fn rated_points(s: &Option<Rated>) -> u16 {
-    severity_points(s.as_ref().map(|r| r.level))
+fn risk_rank(s: Option<Severity>, bonus: u16) -> u16 {
+    100 + 10 * severity_points(s) + bonus
 }
 
 // ---- Facts of one side ------------------------------------------------------------------
 
+/// Where an item is written, kept as the file and byte range: the [`Place`] (character
+/// columns) is computed only for the items a change reports.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    file: &'a FileId,
+    range: TextRange,
+}
+
 /// An `@exposes` or `@confirmed` with resolved asset and threat.
 struct Exposure<'a> {
-    asset: EntityKey,
-    threat: EntityKey,
-    place: Place,
+    asset: &'a EntityKey,
+    threat: &'a EntityKey,
+    at: At<'a>,
     file: &'a FileFacts,
     annotation: usize,
-    /// The line's text without whitespace (pairs several exposures of one pair).
-    line: String,
-    severity: Option<Rated>,
+    /// The line's text without whitespace (pairs several exposures of one pair), computed
+    /// when a pairing needs it.
+    line: OnceCell<String>,
+    /// The effective severity's level; the word is read when a change shows it.
+    level: Option<Severity>,
     /// Exposures only: open by the coverage rule, and the strongest covering kind.
     open: bool,
     state: Option<CoverKind>,
 }
 
-struct CoverFact {
+struct CoverFact<'a> {
     kind: CoverKind,
-    asset: EntityKey,
-    threat: EntityKey,
-    control: Option<EntityKey>,
-    place: Place,
-    note: Option<String>,
+    asset: &'a EntityKey,
+    threat: &'a EntityKey,
+    control: Option<&'a EntityKey>,
+    at: At<'a>,
+    note: Option<&'a str>,
 }
 
-struct FlowFact {
-    from: EntityKey,
-    to: EntityKey,
+struct FlowFact<'a> {
+    from: &'a EntityKey,
+    to: &'a EntityKey,
     two_way: bool,
-    mechanism: Option<String>,
-    place: Place,
+    mechanism: Option<&'a str>,
+    /// The mechanism in lower case (flows compare by it), `""` without one.
+    mechanism_key: Cow<'a, str>,
+    at: At<'a>,
 }
 
-struct BoundaryFact {
-    a: EntityKey,
-    b: EntityKey,
-    place: Place,
+struct BoundaryFact<'a> {
+    a: &'a EntityKey,
+    b: &'a EntityKey,
+    at: At<'a>,
 }
 
-struct EntityFact {
+struct EntityFact<'a> {
     name: String,
     /// The first spelling written, for entities nobody declares a name for.
-    spelling: Option<String>,
+    spelling: Option<&'a str>,
     /// Explicit ids and normalised names the side declares for it.
-    ids: BTreeSet<String>,
-    names: BTreeSet<String>,
+    ids: BTreeSet<&'a str>,
+    names: BTreeSet<&'a str>,
     /// The first declaration, else the first mention.
-    place: Option<Place>,
+    at: Option<At<'a>>,
     declared: bool,
 }
 
 struct Facts<'a> {
     side: &'a Side<'a>,
     which: Which,
-    entities: BTreeMap<EntityKey, EntityFact>,
+    entities: BTreeMap<&'a EntityKey, EntityFact<'a>>,
     exposures: Vec<Exposure<'a>>,
     findings: Vec<Exposure<'a>>,
-    covers: Vec<CoverFact>,
-    flows: Vec<FlowFact>,
-    boundaries: Vec<BoundaryFact>,
+    covers: Vec<CoverFact<'a>>,
+    flows: Vec<FlowFact<'a>>,
+    boundaries: Vec<BoundaryFact<'a>>,
 }
 
 impl<'a> Facts<'a> {
     fn collect(side: &'a Side<'a>, which: Which) -> Facts<'a> {
+        let index = side.index;
+        let analysis = side.analysis;
+        // One pass to size the lists: growing them is most of what collecting would cost.
+        let (mut exposures, mut findings, mut covers, mut flows, mut boundaries) = (0, 0, 0, 0, 0);
+        for facts in index.files() {
+            for ann in facts.annotations() {
+                match &ann.body {
+                    Body::Exposes { .. } => exposures += 1,
+                    Body::Confirmed { .. } => findings += 1,
+                    Body::Mitigates { .. } | Body::Accepts { .. } | Body::Transfers { .. } => covers += 1,
+                    Body::Flows { .. } => flows += 1,
+                    Body::Boundary { .. } => boundaries += 1,
+                    _ => {}
+                }
+            }
+        }
         let mut f = Facts {
             side,
             which,
             entities: BTreeMap::new(),
-            exposures: Vec::new(),
-            findings: Vec::new(),
-            covers: Vec::new(),
-            flows: Vec::new(),
-            boundaries: Vec::new(),
+            exposures: Vec::with_capacity(exposures),
+            findings: Vec::with_capacity(findings),
+            covers: Vec::with_capacity(covers),
+            flows: Vec::with_capacity(flows),
+            boundaries: Vec::with_capacity(boundaries),
         };
-        let index = side.index;
-        let analysis = side.analysis;
+        // Gathered in a hash map (a lookup per reference), ordered once at the end.
+        let mut entities: FxHashMap<&'a EntityKey, EntityFact<'a>> = FxHashMap::default();
         for facts in index.files() {
+            let path = &facts.path;
             for def in &facts.defs {
-                let entry = f.entity(&def.entity);
+                let entry = entity(&mut entities, &def.entity);
                 if let Some(id) = &def.explicit_id {
-                    entry.ids.insert(id.value.clone());
+                    entry.ids.insert(id.value.as_str());
                 }
                 if let Some(norm) = &def.norm_name {
-                    entry.names.insert(norm.clone());
+                    entry.names.insert(norm.as_str());
                 }
                 if !entry.declared && def.declared {
-                    entry.place = Some(place(side, which, &facts.path, def.range));
+                    entry.at = Some(At { file: path, range: def.range });
                     entry.declared = true;
                 }
             }
-            let Some(resolved) = analysis.resolved.get(&facts.path) else { continue };
+            let Some(resolved) = analysis.resolved.get(path) else { continue };
             for (i, ann) in facts.annotations().iter().enumerate() {
                 for (fact, r) in facts.refs[i].iter().zip(&resolved[i]) {
                     if let Some(e) = r.entity() {
-                        let entry = f.entity(e);
-                        if entry.place.is_none() {
-                            entry.place = Some(place(side, which, &facts.path, fact.name_range));
+                        let entry = entity(&mut entities, e);
+                        if entry.at.is_none() {
+                            entry.at = Some(At { file: path, range: fact.name_range });
                         }
                         if entry.spelling.is_none() && matches!(fact.lookup, Lookup::Name { .. }) {
-                            entry.spelling = Some(facts.slice(fact.name_range).to_string());
+                            entry.spelling = Some(facts.slice(fact.name_range));
                         }
                     }
                 }
                 let Some(relation) = analysis.relation(facts, i) else { continue };
-                let at = || place(side, which, &facts.path, ann.range);
-                let note = ann.description.as_ref().map(|d| d.value.clone());
+                let at = At { file: path, range: ann.range };
                 match relation {
                     Relation::Exposure { asset, threat } | Relation::Confirmation { asset, threat } => {
                         let (Some(a), Some(t)) = (asset.entity(), threat.entity()) else { continue };
                         let exposure = matches!(relation, Relation::Exposure { .. });
-                        let coverage =
-                            if exposure { analysis.coverage(facts.path.as_str(), i) } else { None };
+                        let coverage = if exposure { analysis.coverage(path.as_str(), i) } else { None };
                         let item = Exposure {
-                            asset: a.clone(),
-                            threat: t.clone(),
-                            place: at(),
+                            asset: a,
+                            threat: t,
+                            at,
                             file: facts,
                             annotation: i,
-                            line: line_key(index, &facts.path, ann.range.start()),
-                            severity: analysis.exposure_severity(facts, ann, Some(t)).map(Rated::from),
+                            line: OnceCell::new(),
+                            level: analysis.exposure_severity_level(ann, Some(t)),
                             open: coverage.as_ref().is_some_and(|c| c.is_open()),
                             state: coverage.as_ref().and_then(|c| c.state()),
                         };
@@ -616,58 +641,39 @@ impl<'a> Facts<'a> {
                         let Some((asset, threat)) = relation.asset_and_threat() else { continue };
                         let (Some(a), Some(t)) = (asset.entity(), threat.entity()) else { continue };
                         let control = match relation {
-                            Relation::Mitigation { control: Some(c), .. } => c.entity().cloned(),
+                            Relation::Mitigation { control: Some(c), .. } => c.entity(),
                             _ => None,
                         };
-                        f.covers.push(CoverFact {
-                            kind,
-                            asset: a.clone(),
-                            threat: t.clone(),
-                            control,
-                            place: at(),
-                            note,
-                        });
+                        let note = ann.description.as_ref().map(|d| d.value.as_str());
+                        f.covers.push(CoverFact { kind, asset: a, threat: t, control, at, note });
                     }
                     Relation::Flow { from, to, two_way, mechanism, .. } => {
                         let (Some(from), Some(to)) = (from.entity(), to.entity()) else { continue };
                         let mechanism = mechanism
                             .or(ann.details.as_ref())
-                            .map(|m| m.value.trim().to_string())
+                            .map(|m| m.value.trim())
                             .filter(|m| !m.is_empty());
-                        f.flows.push(FlowFact {
-                            from: from.clone(),
-                            to: to.clone(),
-                            two_way,
-                            mechanism,
-                            place: at(),
-                        });
+                        let mechanism_key = lowercase(mechanism.unwrap_or(""));
+                        f.flows.push(FlowFact { from, to, two_way, mechanism, mechanism_key, at });
                     }
                     Relation::Boundary { a, b, id: None } => {
                         let (Some(a), Some(b)) = (a.entity(), b.entity()) else { continue };
-                        f.boundaries.push(BoundaryFact { a: a.clone(), b: b.clone(), place: at() });
+                        f.boundaries.push(BoundaryFact { a, b, at });
                     }
                     _ => {}
                 }
             }
         }
+        f.entities = entities.into_iter().collect();
         for (key, entry) in &mut f.entities {
             let declared = index.definitions(key).iter().find_map(|(_, d)| d.name.clone());
-            let id = || entry.ids.contains(&key.key).then(|| format!("#{}", key.key));
-            entry.name =
-                declared.or_else(|| entry.spelling.clone()).or_else(id).unwrap_or_else(|| key.key.clone());
+            let id = || entry.ids.contains(key.key.as_str()).then(|| format!("#{}", key.key));
+            entry.name = declared
+                .or_else(|| entry.spelling.map(str::to_string))
+                .or_else(id)
+                .unwrap_or_else(|| key.key.clone());
         }
         f
-    }
-
-    fn entity(&mut self, e: &EntityKey) -> &mut EntityFact {
-        self.entities.entry(e.clone()).or_insert_with(|| EntityFact {
-            name: String::new(),
-            spelling: None,
-            declared: false,
-            ids: BTreeSet::new(),
-            names: BTreeSet::new(),
-            place: None,
-        })
     }
 
     fn name(&self, e: &EntityKey) -> String {
@@ -676,6 +682,46 @@ impl<'a> Facts<'a> {
 
     fn path<'f>(&self, file: &'f FileId) -> &'f str {
         compared_path(self.side, file)
+    }
+
+    /// The place of `at` on this side.
+    fn place(&self, at: At) -> Place {
+        place(self.side, self.which, at.file, at.range)
+    }
+
+    /// The effective severity of an exposure or finding, with the word it was written as.
+    fn severity(&self, e: &Exposure) -> Option<Rated> {
+        let ann = &e.file.annotations()[e.annotation];
+        self.side.analysis.exposure_severity(e.file, ann, Some(e.threat)).map(Rated::from)
+    }
+
+    /// An exposure's compared path and line text (without whitespace).
+    fn file_line<'e>(&self, e: &'e Exposure) -> (&'e str, &'e str) {
+        let line = e.line.get_or_init(|| line_key(self.side.index, e.at.file, e.at.range.start()));
+        (compared_path(self.side, e.at.file), line.as_str())
+    }
+}
+
+/// The entry of `e` in `entities`, made when missing.
+fn entity<'a, 'm>(
+    entities: &'m mut FxHashMap<&'a EntityKey, EntityFact<'a>>,
+    e: &'a EntityKey,
+) -> &'m mut EntityFact<'a> {
+    entities.entry(e).or_insert_with(|| EntityFact {
+        name: String::new(),
+        spelling: None,
+        declared: false,
+        ids: BTreeSet::new(),
+        names: BTreeSet::new(),
+        at: None,
+    })
+}
+
+/// `text` in lower case, borrowed when it already is (ASCII without capitals).
+fn lowercase(text: &str) -> Cow<'_, str> {
+    match text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => Cow::Borrowed(text),
+        false => Cow::Owned(text.to_lowercase()),
     }
 }
 
@@ -717,45 +763,45 @@ fn line_key(index: &ProjectIndex, file: &FileId, offset: usize) -> String {
 // ---- Entities ---------------------------------------------------------------------------
 
 /// The one-to-one matching of base entities with head entities.
-struct EntityMatching {
+struct EntityMatching<'a> {
     /// Base key -> head key, for matched entities.
-    to_head: BTreeMap<EntityKey, EntityKey>,
+    to_head: BTreeMap<&'a EntityKey, &'a EntityKey>,
 }
 
-impl EntityMatching {
-    fn new(b: &Facts, h: &Facts) -> EntityMatching {
+impl<'a> EntityMatching<'a> {
+    fn new(b: &Facts<'a>, h: &Facts<'a>) -> EntityMatching<'a> {
         let mut to_head = BTreeMap::new();
         let mut taken: BTreeSet<&EntityKey> = BTreeSet::new();
-        for key in b.entities.keys() {
-            if h.entities.contains_key(key) {
-                to_head.insert(key.clone(), key.clone());
-                taken.insert(key);
+        for &key in b.entities.keys() {
+            if let Some((&head, _)) = h.entities.get_key_value(key) {
+                to_head.insert(key, head);
+                taken.insert(head);
             }
         }
         // Then by an explicit id both declare, then by a declared normalised name.
-        fn pick<'f>(
-            b: &'f Facts,
-            h: &'f Facts,
-            by: fn(&EntityFact) -> &BTreeSet<String>,
-            to_head: &mut BTreeMap<EntityKey, EntityKey>,
-            taken: &mut BTreeSet<&'f EntityKey>,
+        fn pick<'a, 'f>(
+            b: &'f Facts<'a>,
+            h: &'f Facts<'a>,
+            by: fn(&'f EntityFact<'a>) -> &'f BTreeSet<&'a str>,
+            to_head: &mut BTreeMap<&'a EntityKey, &'a EntityKey>,
+            taken: &mut BTreeSet<&'a EntityKey>,
         ) {
-            let mut wanted: BTreeMap<(EntityKind, &str), &EntityKey> = BTreeMap::new();
-            for (key, fact) in &h.entities {
+            let mut wanted: BTreeMap<(EntityKind, &str), &'a EntityKey> = BTreeMap::new();
+            for (&key, fact) in &h.entities {
                 if taken.contains(key) {
                     continue;
                 }
-                for n in by(fact) {
-                    wanted.entry((key.kind, n.as_str())).or_insert(key);
+                for &n in by(fact) {
+                    wanted.entry((key.kind, n)).or_insert(key);
                 }
             }
-            for (key, fact) in &b.entities {
+            for (&key, fact) in &b.entities {
                 if to_head.contains_key(key) {
                     continue;
                 }
-                let found = by(fact).iter().find_map(|n| wanted.get(&(key.kind, n.as_str())).copied());
+                let found = by(fact).iter().find_map(|&n| wanted.get(&(key.kind, n)).copied());
                 if let Some(head) = found.filter(|head| !taken.contains(head)) {
-                    to_head.insert(key.clone(), head.clone());
+                    to_head.insert(key, head);
                     taken.insert(head);
                 }
             }
@@ -766,12 +812,12 @@ impl EntityMatching {
     }
 
     /// A base entity as the head knows it (itself when unmatched).
-    fn head_key<'k>(&'k self, base: &'k EntityKey) -> &'k EntityKey {
-        self.to_head.get(base).unwrap_or(base)
+    fn head_key(&self, base: &'a EntityKey) -> &'a EntityKey {
+        self.to_head.get(base).copied().unwrap_or(base)
     }
 
     fn changes(&self, b: &Facts, h: &Facts, out: &mut Vec<Change>) {
-        let matched_heads: BTreeSet<&EntityKey> = self.to_head.values().collect();
+        let matched_heads: BTreeSet<&EntityKey> = self.to_head.values().copied().collect();
         for (key, fact) in &h.entities {
             if matched_heads.contains(key) || key.kind == EntityKind::Boundary && key.key.is_empty() {
                 continue;
@@ -781,7 +827,7 @@ impl EntityMatching {
                 Impact::Neutral,
                 12,
                 Message::default().text(kind_word(key.kind)).text(" ").name(&fact.name),
-                fact.place.clone(),
+                fact.at.map(|at| h.place(at)),
             );
             c.entity_kind = Some(key.kind);
             c.name = Some(fact.name.clone());
@@ -796,7 +842,7 @@ impl EntityMatching {
                         if boundary { Impact::Review } else { Impact::Neutral },
                         if boundary { 58 } else { 11 },
                         Message::default().text(kind_word(key.kind)).text(" ").name(&fact.name),
-                        fact.place.clone(),
+                        fact.at.map(|at| b.place(at)),
                     );
                     c.entity_kind = Some(key.kind);
                     c.name = Some(fact.name.clone());
@@ -805,7 +851,7 @@ impl EntityMatching {
                 Some(head) if head != key => {
                     let head_fact = &h.entities[head];
                     let shown = |k: &EntityKey, f: &EntityFact| {
-                        if f.ids.contains(&k.key) { format!("#{}", k.key) } else { k.key.clone() }
+                        if f.ids.contains(k.key.as_str()) { format!("#{}", k.key) } else { k.key.clone() }
                     };
                     let (was, now) = (shown(key, fact), shown(head, head_fact));
                     let mut c = Change::new(
@@ -821,7 +867,7 @@ impl EntityMatching {
                             .text(" (was ")
                             .name(was)
                             .text(")"),
-                        head_fact.place.clone(),
+                        head_fact.at.map(|at| h.place(at)),
                     );
                     c.entity_kind = Some(key.kind);
                     c.name = Some(head_fact.name.clone());
@@ -846,30 +892,38 @@ fn kind_word(kind: EntityKind) -> &'static str {
 
 // ---- Exposures and findings -------------------------------------------------------------
 
-/// Pairs the items of `b` and `h` with equal keys (after `key` maps each into head terms):
-/// same file and line text first, then same file, then in order. Returns the pairs and the
-/// unpaired items of each side.
-fn pair_up<'x, T>(
-    b: &'x [T],
-    h: &'x [T],
-    key_b: impl Fn(&T) -> String,
-    key_h: impl Fn(&T) -> String,
-    file_line: impl Fn(&T) -> (&str, &str),
-) -> (Vec<(&'x T, &'x T)>, Vec<&'x T>, Vec<&'x T>) {
-    let mut groups: BTreeMap<String, (Vec<&T>, Vec<&T>)> = BTreeMap::new();
-    for x in b {
-        groups.entry(key_b(x)).or_default().0.push(x);
+/// Pairs the exposures (or findings) `bs` of `b` and `hs` of `h` of the same asset and threat
+/// (in head terms): same file and line text first, then same file, then in order. Returns the
+/// pairs and the unpaired items of each side.
+#[allow(clippy::type_complexity)]
+fn pair_up<'x, 'a>(
+    b: &Facts<'a>,
+    h: &Facts<'a>,
+    bs: &'x [Exposure<'a>],
+    hs: &'x [Exposure<'a>],
+    m: &EntityMatching<'a>,
+) -> (Vec<(&'x Exposure<'a>, &'x Exposure<'a>)>, Vec<&'x Exposure<'a>>, Vec<&'x Exposure<'a>>) {
+    type Group<'x, 'a> = (Vec<&'x Exposure<'a>>, Vec<&'x Exposure<'a>>);
+    let mut groups: BTreeMap<Joined<'a, 2>, Group<'x, 'a>> = BTreeMap::new();
+    for x in bs {
+        let key = Joined([&m.head_key(x.asset).key, &m.head_key(x.threat).key]);
+        groups.entry(key).or_default().0.push(x);
     }
-    for x in h {
-        groups.entry(key_h(x)).or_default().1.push(x);
+    for x in hs {
+        groups.entry(Joined([&x.asset.key, &x.threat.key])).or_default().1.push(x);
     }
     let (mut pairs, mut only_b, mut only_h) = (Vec::new(), Vec::new(), Vec::new());
     for (_, (mut bs, mut hs)) in groups {
+        // One on each side pair up whatever their places (the last round below).
+        if let ([x], [y]) = (bs.as_slice(), hs.as_slice()) {
+            pairs.push((*x, *y));
+            continue;
+        }
         // Round 0: same file and line text; 1: same file; 2: any.
         for round in 0..3 {
-            let same = |x: &T, y: &T| match round {
-                0 => file_line(x) == file_line(y),
-                1 => file_line(x).0 == file_line(y).0,
+            let same = |x: &Exposure, y: &Exposure| match round {
+                0 => b.file_line(x) == h.file_line(y),
+                1 => b.path(x.at.file) == h.path(y.at.file),
                 _ => true,
             };
             let mut i = 0;
@@ -887,18 +941,74 @@ fn pair_up<'x, T>(
     (pairs, only_b, only_h)
 }
 
-fn pair_key(asset: &EntityKey, threat: &EntityKey) -> String {
-    format!("{}\u{0}{}", asset.key, threat.key)
+/// A key of several strings that compares as the strings joined with NUL separators compare
+/// (the comparison's keys were such strings; this gives the same order without building them).
+struct Joined<'k, const N: usize>([&'k str; N]);
+
+impl<const N: usize> Joined<'_, N> {
+    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, part)| (i > 0).then_some(0).into_iter().chain(part.bytes()))
+    }
+}
+
+impl<const N: usize> Ord for Joined<'_, N> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        for (i, (x, y)) in self.0.iter().zip(&other.0).enumerate() {
+            if x == y {
+                continue;
+            }
+            let common = x.len().min(y.len());
+            let order = x.as_bytes()[..common].cmp(&y.as_bytes()[..common]);
+            if order != Ordering::Equal {
+                return order;
+            }
+            // One part is a prefix of the other: the shorter string ends, or its separator
+            // (NUL) meets the longer part's next byte.
+            let longer_next = if x.len() > y.len() { x.as_bytes()[common] } else { y.as_bytes()[common] };
+            if i + 1 == N || longer_next != 0 {
+                return x.len().cmp(&y.len());
+            }
+            return self.bytes().cmp(other.bytes());
+        }
+        Ordering::Equal
+    }
+}
+
+impl<const N: usize> PartialOrd for Joined<'_, N> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<const N: usize> PartialEq for Joined<'_, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl<const N: usize> Eq for Joined<'_, N> {}
+
+impl<const N: usize> Hash for Joined<'_, N> {
+    /// Consistent with equality of the joined strings: parts without NUL are equal exactly
+    /// when the joined strings are; keys with a NUL inside a part (only ever equal to other
+    /// such keys, which have as many NULs) hash by their length alone.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        if self.0.iter().any(|part| part.as_bytes().contains(&0)) {
+            state.write_usize(self.0.iter().map(|part| part.len()).sum::<usize>());
+        } else {
+            self.0.hash(state);
+        }
+    }
 }
 
 fn exposure_message(f: &Facts, e: &Exposure, lead: &'static str, tail: &'static str) -> Message {
-    say(lead).name(f.name(&e.asset)).text(" exposed to ").name(f.name(&e.threat)).text(tail)
+    say(lead).name(f.name(e.asset)).text(" exposed to ").name(f.name(e.threat)).text(tail)
 }
 
 fn with_subject(mut c: Change, f: &Facts, e: &Exposure) -> Change {
-    c.asset = Some(f.name(&e.asset));
-    c.threat = Some(f.name(&e.threat));
-    c.severity = e.severity.clone();
+    c.asset = Some(f.name(e.asset));
+    c.threat = Some(f.name(e.threat));
+    c.severity = f.severity(e);
     c
 }
 
@@ -930,21 +1040,15 @@ fn covered_state(e: &Exposure) -> Option<Resolution> {
 }
 
 fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
-    let (pairs, gone, new) = pair_up(
-        &b.exposures,
-        &h.exposures,
-        |e| pair_key(m.head_key(&e.asset), m.head_key(&e.threat)),
-        |e| pair_key(&e.asset, &e.threat),
-        |e| (e.place.file.as_str(), e.line.as_str()),
-    );
+    let (pairs, gone, new) = pair_up(b, h, &b.exposures, &h.exposures, m);
     for e in new {
         let c = if e.open {
             Change::new(
                 Class::NewUnmitigatedExposure,
                 Impact::RiskIncrease,
-                risk_rank(&e.severity, 7),
+                risk_rank(e.level, 7),
                 exposure_message(h, e, "", ", nothing covers it"),
-                Some(e.place.clone()),
+                Some(h.place(e.at)),
             )
         } else {
             let mut c = Change::new(
@@ -953,7 +1057,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 14,
                 exposure_message(h, e, "", ", already ")
                     .name(covered_state(e).map_or("covered", Resolution::as_str)),
-                Some(e.place.clone()),
+                Some(h.place(e.at)),
             );
             c.resolution = covered_state(e);
             c
@@ -965,9 +1069,9 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
             let mut c = Change::new(
                 Class::ExposureResolved,
                 Impact::RiskDecrease,
-                rated_points(&e.severity),
+                severity_points(e.level),
                 exposure_message(b, e, "", ": the exposure is gone"),
-                Some(e.place.clone()),
+                Some(b.place(e.at)),
             );
             c.resolution = Some(Resolution::Removed);
             c
@@ -977,7 +1081,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 Impact::Neutral,
                 13,
                 exposure_message(b, e, "", ": the exposure is gone (it was covered)"),
-                Some(e.place.clone()),
+                Some(b.place(e.at)),
             )
         };
         out.push(with_subject(c, b, e));
@@ -988,11 +1092,11 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 let mut c = Change::new(
                     Class::DefenceRemoved,
                     Impact::RiskIncrease,
-                    risk_rank(&now.severity, 8),
+                    risk_rank(now.level, 8),
                     exposure_message(h, now, "", " was ")
                         .name(covered_state(was).map_or("covered", Resolution::as_str))
                         .text(", now open"),
-                    Some(now.place.clone()),
+                    Some(h.place(now.at)),
                 );
                 c.related = lost_covers(b, was);
                 c.resolution = covered_state(was);
@@ -1003,10 +1107,10 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 let mut c = Change::new(
                     Class::ExposureResolved,
                     Impact::RiskDecrease,
-                    rated_points(&now.severity),
+                    severity_points(now.level),
                     exposure_message(h, now, "", " is now ")
                         .name(resolution.map_or("covered", |r| r.as_str())),
-                    Some(now.place.clone()),
+                    Some(h.place(now.at)),
                 );
                 c.resolution = resolution;
                 out.push(with_subject(c, h, now));
@@ -1023,7 +1127,7 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                         .name(covered_state(was).map_or("covered", |r| r.as_str()))
                         .text(", now ")
                         .name(covered_state(now).map_or("covered", |r| r.as_str())),
-                    Some(now.place.clone()),
+                    Some(h.place(now.at)),
                 );
                 c.resolution = covered_state(now);
                 if weaker {
@@ -1033,74 +1137,70 @@ fn exposures(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
             }
             _ => {}
         }
-        severity_change(h, was, now, now.open, out);
+        severity_change(b, h, was, now, now.open, out);
     }
 }
 
 /// A raised or lowered effective severity of a matched exposure or finding; `open` says
 /// whether it is open (or a finding), which makes the change weigh more.
-fn severity_change(h: &Facts, was: &Exposure, now: &Exposure, open: bool, out: &mut Vec<Change>) {
-    let (before, after) = (was.severity.as_ref().map(|s| s.level), now.severity.as_ref().map(|s| s.level));
+fn severity_change(b: &Facts, h: &Facts, was: &Exposure, now: &Exposure, open: bool, out: &mut Vec<Change>) {
+    let (before, after) = (was.level, now.level);
     if before == after {
         return;
     }
     // An unstated severity counts as lower than any stated one.
     let raised = after > before;
     let (class, impact, rank) = match (raised, open) {
-        (true, true) => (Class::SeverityRaised, Impact::RiskIncrease, risk_rank(&now.severity, 6)),
+        (true, true) => (Class::SeverityRaised, Impact::RiskIncrease, risk_rank(now.level, 6)),
         (true, false) => (Class::SeverityRaised, Impact::Neutral, 25),
-        (false, true) => (Class::SeverityLowered, Impact::Review, 60 + rated_points(&was.severity)),
+        (false, true) => (Class::SeverityLowered, Impact::Review, 60 + severity_points(was.level)),
         (false, false) => (Class::SeverityLowered, Impact::Neutral, 9),
     };
+    let previous = b.severity(was);
     let word = |s: &Option<Rated>| s.as_ref().map_or("unstated".to_string(), |r| r.word.clone());
     let message = exposure_message(h, now, "", ": severity ")
-        .name(word(&was.severity))
+        .name(word(&previous))
         .text(" -> ")
-        .name(word(&now.severity));
-    let mut c = with_subject(Change::new(class, impact, rank, message, Some(now.place.clone())), h, now);
-    c.previous_severity = was.severity.clone();
+        .name(word(&h.severity(now)));
+    let mut c = with_subject(Change::new(class, impact, rank, message, Some(h.place(now.at))), h, now);
+    c.previous_severity = previous;
     out.push(c);
 }
 
 fn findings(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
-    let (pairs, gone, new) = pair_up(
-        &b.findings,
-        &h.findings,
-        |e| pair_key(m.head_key(&e.asset), m.head_key(&e.threat)),
-        |e| pair_key(&e.asset, &e.threat),
-        |e| (e.place.file.as_str(), e.line.as_str()),
-    );
+    let (pairs, gone, new) = pair_up(b, h, &b.findings, &h.findings, m);
     for e in new {
-        let message = Message::default().name(h.name(&e.threat)).text(" on ").name(h.name(&e.asset));
+        let message = Message::default().name(h.name(e.threat)).text(" on ").name(h.name(e.asset));
         let c = Change::new(
             Class::NewConfirmedFinding,
             Impact::RiskIncrease,
-            risk_rank(&e.severity, 9),
+            risk_rank(e.level, 9),
             message,
-            Some(e.place.clone()),
+            Some(h.place(e.at)),
         );
         out.push(with_subject(c, h, e));
     }
     for e in gone {
-        let message = Message::default().name(b.name(&e.threat)).text(" on ").name(b.name(&e.asset));
-        let c = Change::new(Class::FindingResolved, Impact::RiskDecrease, 8, message, Some(e.place.clone()));
+        let message = Message::default().name(b.name(e.threat)).text(" on ").name(b.name(e.asset));
+        let c = Change::new(Class::FindingResolved, Impact::RiskDecrease, 8, message, Some(b.place(e.at)));
         out.push(with_subject(c, b, e));
     }
     for (was, now) in pairs {
-        severity_change(h, was, now, true, out);
+        severity_change(b, h, was, now, true, out);
     }
 }
 
 // ---- Covers, flows, boundaries ----------------------------------------------------------
 
 /// Pairs equal keys as a multiset: returns the unpaired items of each side.
-fn unpaired<'x, T>(
+fn unpaired<'x, T, K: Hash + Eq>(
     b: &'x [T],
     h: &'x [T],
-    key_b: impl Fn(&T) -> String,
-    key_h: impl Fn(&T) -> String,
+    key_b: impl Fn(&'x T) -> K,
+    key_h: impl Fn(&'x T) -> K,
 ) -> (Vec<&'x T>, Vec<&'x T>) {
-    let mut counts: BTreeMap<String, isize> = BTreeMap::new();
+    let mut counts: FxHashMap<K, isize> = FxHashMap::default();
+    counts.reserve(b.len());
     for x in b {
         *counts.entry(key_b(x)).or_default() += 1;
     }
@@ -1125,18 +1225,17 @@ fn unpaired<'x, T>(
     (gone, new)
 }
 
-fn covers(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
-    let key = |c: &CoverFact, map: &dyn Fn(&EntityKey) -> EntityKey| {
-        format!(
-            "{:?}\u{0}{}\u{0}{}\u{0}{}",
-            c.kind,
-            map(&c.asset).key,
-            map(&c.threat).key,
-            c.control.as_ref().map_or(String::new(), |k| map(k).key)
-        )
+fn covers<'a>(b: &Facts<'a>, h: &Facts<'a>, m: &EntityMatching<'a>, out: &mut Vec<Change>) {
+    let key = |c: &CoverFact<'a>, map: &dyn Fn(&'a EntityKey) -> &'a EntityKey| {
+        let kind = match c.kind {
+            CoverKind::Mitigates => "Mitigates",
+            CoverKind::Accepts => "Accepts",
+            CoverKind::Transfers => "Transfers",
+        };
+        let control = c.control.map_or("", |k| map(k).key.as_str());
+        Joined([kind, &map(c.asset).key, &map(c.threat).key, control])
     };
-    let (gone, new) =
-        unpaired(&b.covers, &h.covers, |c| key(c, &|k| m.head_key(k).clone()), |c| key(c, &|k| k.clone()));
+    let (gone, new) = unpaired(&b.covers, &h.covers, |c| key(c, &|k| m.head_key(k)), |c| key(c, &|k| k));
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for c in items {
             let (class, impact, rank) = match (c.kind, added) {
@@ -1147,44 +1246,40 @@ fn covers(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                 (CoverKind::Transfers, false) => (Class::TransferRemoved, Impact::Neutral, 15),
                 (CoverKind::Mitigates, false) => (Class::MitigationRemoved, Impact::Neutral, 15),
             };
-            let mut message = Message::default().name(f.name(&c.threat)).text(" on ").name(f.name(&c.asset));
+            let mut message = Message::default().name(f.name(c.threat)).text(" on ").name(f.name(c.asset));
             if let Some(control) = &c.control {
                 message = message.text(" using ").name(f.name(control));
             }
-            let mut change = Change::new(class, impact, rank, message, Some(c.place.clone()));
-            change.asset = Some(f.name(&c.asset));
-            change.threat = Some(f.name(&c.threat));
+            let mut change = Change::new(class, impact, rank, message, Some(f.place(c.at)));
+            change.asset = Some(f.name(c.asset));
+            change.threat = Some(f.name(c.threat));
             change.control = c.control.as_ref().map(|k| f.name(k));
-            change.note = c.note.clone();
+            change.note = c.note.map(str::to_string);
             out.push(change);
         }
     }
 }
 
-fn flows(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
-    let key = |f: &FlowFact, map: &dyn Fn(&EntityKey) -> EntityKey| {
-        format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}",
-            map(&f.from).key,
-            map(&f.to).key,
-            f.two_way,
-            f.mechanism.as_deref().unwrap_or("").to_lowercase()
-        )
+fn flows<'a>(b: &'a Facts<'a>, h: &'a Facts<'a>, m: &EntityMatching<'a>, out: &mut Vec<Change>) {
+    let key = |f: &'a FlowFact<'a>, map: &dyn Fn(&'a EntityKey) -> &'a EntityKey| {
+        let two_way = if f.two_way { "true" } else { "false" };
+        Joined([&map(f.from).key, &map(f.to).key, two_way, &f.mechanism_key])
     };
-    let (gone, new) =
-        unpaired(&b.flows, &h.flows, |f| key(f, &|k| m.head_key(k).clone()), |f| key(f, &|k| k.clone()));
+    let (gone, new) = unpaired(&b.flows, &h.flows, |f| key(f, &|k| m.head_key(k)), |f| key(f, &|k| k));
     for (items, side, added) in [(new, h, true), (gone, b, false)] {
         for f in items {
-            let zones = ((side.side.zone)(&f.from), (side.side.zone)(&f.to));
+            let zones = ((side.side.zone)(f.from), (side.side.zone)(f.to));
             let crosses = (zones.0 != zones.1).then_some(zones);
             let (class, impact, rank) = match (added, crosses.is_some()) {
-                (true, true) => (Class::FlowAdded, Impact::RiskIncrease, risk_rank(&MEDIUM, 5)),
+                (true, true) => {
+                    (Class::FlowAdded, Impact::RiskIncrease, risk_rank(Some(Severity::Medium), 5))
+                }
                 (true, false) => (Class::FlowAdded, Impact::Neutral, 18),
                 (false, _) => (Class::FlowRemoved, Impact::Neutral, 17),
             };
             let arrow = if f.two_way { " <-> " } else { " -> " };
-            let mut message = Message::default().name(side.name(&f.from)).text(arrow).name(side.name(&f.to));
-            if let Some(mechanism) = &f.mechanism {
+            let mut message = Message::default().name(side.name(f.from)).text(arrow).name(side.name(f.to));
+            if let Some(mechanism) = f.mechanism {
                 message = message.text(" via ").name(mechanism);
             }
             if let Some((from_zone, to_zone)) = &crosses {
@@ -1195,9 +1290,9 @@ fn flows(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
                     (None, None) => message,
                 };
             }
-            let mut c = Change::new(class, impact, rank, message, Some(f.place.clone()));
-            c.from = Some(side.name(&f.from));
-            c.to = Some(side.name(&f.to));
+            let mut c = Change::new(class, impact, rank, message, Some(side.place(f.at)));
+            c.from = Some(side.name(f.from));
+            c.to = Some(side.name(f.to));
             c.crosses = crosses;
             out.push(c);
         }
@@ -1205,26 +1300,22 @@ fn flows(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
 }
 
 /// `@boundary`s without an id (those with one are entities).
-fn boundaries(b: &Facts, h: &Facts, m: &EntityMatching, out: &mut Vec<Change>) {
-    let key = |x: &BoundaryFact, map: &dyn Fn(&EntityKey) -> EntityKey| {
-        format!("{}\u{0}{}", map(&x.a).key, map(&x.b).key)
+fn boundaries<'a>(b: &Facts<'a>, h: &Facts<'a>, m: &EntityMatching<'a>, out: &mut Vec<Change>) {
+    let key = |x: &BoundaryFact<'a>, map: &dyn Fn(&'a EntityKey) -> &'a EntityKey| {
+        Joined([&map(x.a).key, &map(x.b).key])
     };
-    let (gone, new) = unpaired(
-        &b.boundaries,
-        &h.boundaries,
-        |x| key(x, &|k| m.head_key(k).clone()),
-        |x| key(x, &|k| k.clone()),
-    );
+    let (gone, new) =
+        unpaired(&b.boundaries, &h.boundaries, |x| key(x, &|k| m.head_key(k)), |x| key(x, &|k| k));
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for x in items {
-            let name = format!("{} | {}", f.name(&x.a), f.name(&x.b));
+            let name = format!("{} | {}", f.name(x.a), f.name(x.b));
             let (class, impact, rank) = if added {
                 (Class::EntityAdded, Impact::Neutral, 12)
             } else {
                 (Class::EntityRemoved, Impact::Review, 58)
             };
             let message = say("trust boundary ").name(&name);
-            let mut c = Change::new(class, impact, rank, message, Some(x.place.clone()));
+            let mut c = Change::new(class, impact, rank, message, Some(f.place(x.at)));
             c.entity_kind = Some(EntityKind::Boundary);
             c.name = Some(name);
             out.push(c);

@@ -422,3 +422,64 @@ fn the_root_is_stripped_before_paths_are_compared() {
     let d = diff_with_roots(&base, "/snap/x/", &[("defs.py", DEFS), ("a.py", "")]);
     assert!(files(&d).contains(&(Class::DiagnosticResolved, "a.py".to_string())), "{:?}", files(&d));
 }
+
+mod joined_keys {
+    use super::super::Joined;
+    use proptest::prelude::*;
+    use std::hash::{BuildHasher, Hash};
+
+    /// Parts drawn from a small alphabet with NUL, so prefixes, equal parts and NULs inside
+    /// parts are common.
+    fn part() -> impl Strategy<Value = String> {
+        proptest::collection::vec(prop_oneof![Just('\0'), Just('a'), Just('b'), Just('é')], 0..4)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn hash(key: &Joined<'_, 3>) -> u64 {
+        let mut state = rustc_hash::FxBuildHasher.build_hasher();
+        key.hash(&mut state);
+        std::hash::Hasher::finish(&state)
+    }
+
+    proptest! {
+        /// `Joined` orders and equals as the NUL-joined strings it stands for (the keys the
+        /// comparison used to build), and equal keys hash equal.
+        #[test]
+        fn joined_compares_as_the_joined_string(x in [part(), part(), part()], y in [part(), part(), part()]) {
+            let (jx, jy) = (Joined([&*x[0], &*x[1], &*x[2]]), Joined([&*y[0], &*y[1], &*y[2]]));
+            let (sx, sy) = (x.join("\0"), y.join("\0"));
+            prop_assert_eq!(jx.cmp(&jy), sx.cmp(&sy));
+            prop_assert_eq!(jx == jy, sx == sy);
+            if jx == jy {
+                prop_assert_eq!(hash(&jx), hash(&jy));
+            }
+        }
+    }
+}
+
+/// The comparison reads an exposure's severity level without its word: the same answer as the
+/// severity rule's, stated or inherited, for exposures and findings.
+#[test]
+fn severity_levels_are_the_severity_rule() {
+    let index = project(&[
+        ("defs.py", DEFS),
+        (
+            "app.py",
+            "# @exposes #db to #sqli [P1]\n# @exposes #db to #sqli\n# @exposes #db to XSS\n\
+             # @confirmed #sqli on #db [low]\n# @exposes #db to XSS [critical]\n",
+        ),
+    ]);
+    let analysis = Analysis::new(&index);
+    let facts = index.file("app.py").unwrap();
+    let mut levels = Vec::new();
+    for (i, ann) in facts.annotations().iter().enumerate() {
+        let Some((_, threat)) = analysis.relation(facts, i).and_then(|r| r.asset_and_threat()) else {
+            continue;
+        };
+        let level = analysis.exposure_severity_level(ann, threat.entity());
+        assert_eq!(level, analysis.exposure_severity(facts, ann, threat.entity()).map(|s| s.value));
+        levels.push(level);
+    }
+    use Severity::*;
+    assert_eq!(levels, [Some(High), Some(High), None, Some(Low), Some(Critical)]);
+}
