@@ -49,10 +49,11 @@ pub enum Code {
     InvalidConfig,
     StaleAnchor,
     ConflictMarker,
+    AgentInstructionInAnnotation,
 }
 
 impl Code {
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 14] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -66,6 +67,7 @@ impl Code {
         Code::InvalidConfig,
         Code::StaleAnchor,
         Code::ConflictMarker,
+        Code::AgentInstructionInAnnotation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +85,7 @@ impl Code {
             Code::InvalidConfig => "invalid-config",
             Code::StaleAnchor => "stale-anchor",
             Code::ConflictMarker => "conflict-marker",
+            Code::AgentInstructionInAnnotation => "agent-instruction-in-annotation",
         }
     }
 
@@ -98,7 +101,8 @@ impl Code {
             | Code::UnknownVerb
             | Code::ResourceLimit
             | Code::ConfigPathMissing
-            | Code::StaleAnchor => Level::Warning,
+            | Code::StaleAnchor
+            | Code::AgentInstructionInAnnotation => Level::Warning,
             Code::UnusedDefinition | Code::ConflictMarker => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
@@ -130,6 +134,9 @@ impl Code {
                 "A .gal sidecar's @source anchor no longer matches its source file (moved symbol, missing file)"
             }
             Code::ConflictMarker => "An unresolved merge conflict: annotations on both sides are read",
+            Code::AgentInstructionInAnnotation => {
+                "Annotation text addresses an AI agent or hides content: prompt injection, invisible characters"
+            }
         }
     }
 }

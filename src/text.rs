@@ -172,14 +172,25 @@ pub fn last_word_start(text: &str) -> usize {
 /// Whether `c` only shows as itself: not a C0 or C1 control character or DEL (escape
 /// sequences, bell, backspace, carriage return: they drive terminals and log viewers), not a
 /// bidirectional formatting character (U+061C, U+200E/F, U+202A-202E, U+2066-2069: they
-/// reorder what is shown, as in "Trojan Source"), and not the line or paragraph separator
-/// (U+2028/9: line breaks to some viewers). Tab, line feed and CR-LF are decided by each
-/// caller. Every renderer's escaping uses this one rule.
+/// reorder what is shown, as in "Trojan Source"), not the line or paragraph separator
+/// (U+2028/9: line breaks to some viewers), and not a character that shows as nothing while
+/// a program (an AI agent reading the output) still reads it: zero-width characters
+/// (U+200B-200D, U+2060-2064, U+FEFF) and Unicode tag characters (U+E0000-E007F, ASCII
+/// spelt invisibly). An emoji joined by U+200D therefore shows as its parts. Tab, line feed
+/// and CR-LF are decided by each caller. Every renderer's escaping uses this one rule.
 pub fn is_inert(c: char) -> bool {
     !(c.is_control()
         || matches!(
             c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{FEFF}'
+                | '\u{E0000}'..='\u{E007F}'
         ))
 }
 
@@ -289,6 +300,12 @@ mod tests {
             for_machine("x\ry\u{1b}[31m\u{7}\u{85}\u{9b}\u{202E}\u{2066}\u{200F}\u{061C}\u{7f}\u{2028}"),
             "x\u{FFFD}y\u{FFFD}[31m\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"
         );
+        // Invisible characters an agent still reads: zero-width and tag characters.
+        assert_eq!(
+            for_machine("a\u{200B}b\u{200D}c\u{2060}d\u{FEFF}e\u{E0041}\u{E007F}f\u{200E}"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e\u{FFFD}\u{FFFD}f\u{FFFD}"
+        );
+        assert!(matches!(for_machine("ünï 😀 \u{2010}\u{206A}"), Cow::Borrowed(_)));
         assert_eq!(for_machine("ends in\r"), "ends in\u{FFFD}");
     }
 

@@ -180,7 +180,8 @@ fn yaml_quoted(text: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             c if crate::text::is_inert(c) => out.push(c),
-            // Every non-inert character is in the Basic Multilingual Plane.
+            // Tag characters are outside the Basic Multilingual Plane: YAML's `\U`.
+            c if u32::from(c) > 0xFFFF => out.push_str(&format!("\\U{:08X}", u32::from(c))),
             c => out.push_str(&format!("\\u{:04X}", u32::from(c))),
         }
     }
@@ -310,8 +311,14 @@ mod tests {
 
     #[test]
     fn threatspec_yaml_names_the_project_and_reads_everything() {
-        for name in ["shop", "My Shop: \"v2\" # x", "back\\slash", "a\u{1b}[2Jb\ttab\nline\u{202E}", "naïve"]
-        {
+        for name in [
+            "shop",
+            "My Shop: \"v2\" # x",
+            "back\\slash",
+            "a\u{1b}[2Jb\ttab\nline\u{202E}",
+            "naïve",
+            "tag\u{E0041}\u{200B}s",
+        ] {
             let text = threatspec_yaml(name);
             assert!(text.chars().all(|c| crate::text::is_inert(c) || c == '\n'), "{text:?}");
             let config = crate::config::parse_threatspec(&text).unwrap();

@@ -153,13 +153,15 @@ pub fn rule_name(code: Code) -> String {
 pub fn security_severity(code: Code) -> Option<&'static str> {
     match code {
         Code::ConfirmedFinding => Some("9.0"),
+        // Planted text aimed at the agents that read the repository: medium.
+        Code::AgentInstructionInAnnotation => Some("5.5"),
         _ => None,
     }
 }
 
 /// Whether the code is a security finding (tagged `security`).
 fn is_security(code: Code) -> bool {
-    matches!(code, Code::UnmitigatedExposure | Code::ConfirmedFinding)
+    matches!(code, Code::UnmitigatedExposure | Code::ConfirmedFinding | Code::AgentInstructionInAnnotation)
 }
 
 /// A result's own `security-severity`: the finding's effective severity as a score in the
@@ -285,6 +287,19 @@ fn doc(code: Code) -> RuleDoc {
             fix: "Resolve the merge conflict and remove the marker lines.",
             silence: "Notes do not fail `check` unless `--fail-on note` is given; \
                 `--severity conflict-marker=off` hides it.",
+        },
+        Code::AgentInstructionInAnnotation => RuleDoc {
+            full: "Annotation text (a name, a description, any free-text field, in every dialect \
+                and in `.gal` sidecars) addresses an AI agent or hides content: prompt-injection \
+                phrases such as 'ignore previous instructions', prompt markup such as \
+                `<IMPORTANT>` tags or `<|im_start|>` chat markers, invisible characters (zero-width, \
+                Unicode tag characters, bidirectional overrides) or a base64 blob. Coding agents \
+                read annotations as context, and annotation text comes from repositories people \
+                clone. The message names the rule that matched (the README lists them) and never \
+                repeats the text.",
+            fix: "Remove the hidden or agent-directed text, or reword the annotation as a plain \
+                description of the threat, asset or control.",
+            silence: "`--severity agent-instruction-in-annotation=off` (or `=note`).",
         },
     }
 }

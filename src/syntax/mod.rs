@@ -1,7 +1,8 @@
 //! Syntax: from a file's text to annotations, with exact ranges. Pure functions of text.
 //!
 //! Owns: the language registry ([`language`]), tree-sitter comment extraction ([`comments`]),
-//! merge-conflict markers ([`conflicts`]), the fast comment lexer that stands in for a full
+//! merge-conflict markers ([`conflicts`]), annotation text that addresses an AI agent or hides
+//! content ([`agent_instructions`]), the fast comment lexer that stands in for a full
 //! parse where it provably agrees with tree-sitter ([`lexer`]), `x-threatspec` keys in
 //! YAML/JSON ([`embedded`]), the literal prefilter ([`prefilter`]), the verb table
 //! ([`verbs`]), the verb grammar written once as data ([`grammar`]: slots, keywords, kinds),
@@ -17,6 +18,7 @@
 //! candidate lines (comment text with delimiters stripped, each a byte range into the file) ->
 //! annotation parser.
 
+pub mod agent_instructions;
 pub mod ast;
 pub mod comments;
 pub mod conflicts;
@@ -84,12 +86,15 @@ pub fn parse_file_in(language: Language, text: &str, project: Option<&ParseBudge
     (parse_candidate_lines(text, &lines), out_of_time)
 }
 
-/// The annotation parser over a file's candidate lines, plus one `conflict-marker` note per
-/// merge-conflict block ([`conflicts`]) when the file holds annotations or syntax errors (a
-/// file that adds nothing to the model needs no word on which version it holds). `check` and
-/// the language server both read a file through this.
+/// The annotation parser over a file's candidate lines, plus the
+/// `agent-instruction-in-annotation` warnings of its annotations ([`agent_instructions`]) and
+/// one `conflict-marker` note per merge-conflict block ([`conflicts`]) when the file holds
+/// annotations or syntax errors (a file that adds nothing to the model needs no word on which
+/// version it holds). `check` and the language server both read a file through this.
 pub fn parse_candidate_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
     let mut parsed = parser::parse_lines(text, lines);
+    let warnings = agent_instructions::annotation_warnings(text, &parsed.annotations);
+    parsed.errors.extend(warnings);
     if !parsed.annotations.is_empty() || !parsed.errors.is_empty() {
         parsed.errors.extend(conflicts::conflict_notes(text));
     }

@@ -7,6 +7,7 @@ mod git;
 #[path = "../support/cli.rs"]
 mod support;
 
+mod agent_text;
 mod baseline;
 mod dfd;
 mod diff;

@@ -118,6 +118,17 @@ pub fn check_parse(language: Language, text: &str) {
     }
     for e in &parsed.errors {
         check_range(text, e.range, "error");
+        // An agent-instruction warning names its rule, never the text it flags.
+        if e.code == threat_analyzer::diagnostic::Code::AgentInstructionInAnnotation {
+            assert!(e.message.chars().all(|c| c == ' ' || c.is_ascii_graphic()), "{:?}", e.message);
+            assert!(
+                parsed
+                    .annotations
+                    .iter()
+                    .any(|a| a.range.start <= e.range.start && e.range.end <= a.range.end),
+                "an agent-instruction warning outside every annotation: {e:?}"
+            );
+        }
     }
 }
 

@@ -20,6 +20,7 @@ export const DIAGNOSTIC_CODES = [
   'invalid-config',
   'stale-anchor',
   'conflict-marker',
+  'agent-instruction-in-annotation',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
