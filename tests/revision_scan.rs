@@ -100,7 +100,7 @@ fn an_unchanged_tree_is_the_working_trees_and_the_same_index() {
     assert_eq!(described(&changes.index), described(&whole.index));
     // Every annotated file came from the working tree's scan (orders, users, store, keep, old,
     // the ignored-but-committed file is not read on either side, the .gal sidecar).
-    assert_eq!(changes.way, Way::ChangesOnly { reused: 6 }, "{}", described(&changes.index));
+    assert!(matches!(changes.way, Way::ChangesOnly { reused: 6, .. }), "{}", described(&changes.index));
     assert!(described(&whole.index).contains("lib/deep/store.rb"));
 }
 

@@ -119,8 +119,8 @@ fn omitted_files_are_not_written_and_file_ids_are_gits() {
     let snapshot = repo
         .snapshot_omitting(
             &revision,
-            &mut |rel, id| {
-                asked.push(rel.to_path_buf());
+            &mut |rel, id, size| {
+                asked.push((rel.to_path_buf(), size));
                 id == BlobId::of(b"// lib\n").unwrap()
             },
             None,
@@ -129,16 +129,18 @@ fn omitted_files_are_not_written_and_file_ids_are_gits() {
     assert_eq!(files(snapshot.root()), owned(&[("app.py", "# one\n")]));
     assert_eq!(snapshot.omitted(), [Path::new("src/lib.rs")]);
     assert!(snapshot.root().join("src").is_dir(), "directories are written");
-    assert_eq!(asked.len(), 2);
+    asked.sort();
+    // Each file is asked about with its blob's size.
+    assert_eq!(asked, [(PathBuf::from("app.py"), 6), (PathBuf::from("src/lib.rs"), 7)]);
     // Only the directories needed: those of written files, and those asked for.
-    let omit_lib = &mut |_: &Path, id: BlobId| id == BlobId::of(b"// lib\n").unwrap();
+    let omit_lib = &mut |_: &Path, id: BlobId, _| id == BlobId::of(b"// lib\n").unwrap();
     let lean = repo.snapshot_omitting(&revision, omit_lib, Some(&[])).unwrap();
     assert_eq!(files(lean.root()), owned(&[("app.py", "# one\n")]));
     assert!(!lean.root().join("src").exists());
     let asked_for = [PathBuf::from("src"), PathBuf::from("app.py"), PathBuf::from("nope")];
     let lean = repo.snapshot_omitting(&revision, omit_lib, Some(&asked_for)).unwrap();
     assert!(lean.root().join("src").is_dir() && !lean.root().join("nope").exists());
-    let all = repo.snapshot_omitting(&revision, &mut |_, _| true, Some(&[])).unwrap();
+    let all = repo.snapshot_omitting(&revision, &mut |_, _, _| true, Some(&[])).unwrap();
     assert_eq!(files(all.root()), owned(&[]));
     assert_eq!(repo.file_id(&revision, Path::new("src/lib.rs")).unwrap(), BlobId::of(b"// lib\n"));
     assert_eq!(repo.file_id(&revision, Path::new("./app.py")).unwrap(), BlobId::of(b"# one\n"));
