@@ -318,8 +318,13 @@ impl GitRepository {
             }
         }
         let options = gix_index::decode::Options { thread_limit: Some(1), ..Default::default() };
-        let (state, _) =
-            gix_index::State::from_bytes(&bytes, filetime::FileTime::from_system_time(modified), HASH, options).map_err(|e| format!("the git index: {e}"))?;
+        let (state, _) = gix_index::State::from_bytes(
+            &bytes,
+            filetime::FileTime::from_system_time(modified),
+            HASH,
+            options,
+        )
+        .map_err(|e| format!("the git index: {e}"))?;
         if state.link().is_some() {
             return Err("the git index is split".into());
         }
