@@ -251,10 +251,13 @@ fn a_directory_the_revision_does_not_have_holds_nothing() {
     assert_eq!(changes.index.files().count(), 0);
 }
 
-/// Every tracked file's modification time set back, and git's index refreshed (its stat data
-/// the files', nothing racy): git's index can tell every file.
+/// Every tracked file's modification time set to a time of its own, long past, and git's index
+/// refreshed (git records each file's stat data whole, nothing racy): git's index can tell
+/// every file.
 fn settle(repo: &GitRepo) {
-    let past = filetime::FileTime::from_unix_time(filetime::FileTime::now().unix_seconds() - 100, 0);
+    static SETTLED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let k = SETTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let past = filetime::FileTime::from_unix_time(1_700_000_000 - 10 * k, 0);
     for file in repo.git(&["ls-files"]).lines() {
         filetime::set_symlink_file_times(repo.path().join(file), past, past).unwrap();
     }

@@ -509,14 +509,19 @@ fn a_tree_that_expands_past_the_file_limit_is_refused_before_writing() {
     // Counted, not written: ten million files would take minutes and gigabytes.
 }
 
-/// Every tracked file's modification time set `ago` seconds back, and git's index refreshed
-/// (its stat data now the files', the index written after them: nothing racy).
+/// Every tracked file's modification time set to a time of its own, long past, and git's index
+/// refreshed: git sees every file's modification time changed and records its stat data
+/// whole (git compares times to the second: a new change time in the same second would go
+/// unrecorded), the index written after them, nothing racy.
 fn settle(repo: &GitRepo, dir: &Path) {
-    let past = filetime::FileTime::from_unix_time(filetime::FileTime::now().unix_seconds() - 100, 0);
+    static SETTLED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let k = SETTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let past = filetime::FileTime::from_unix_time(1_700_000_000 - 10 * k, 0);
     for file in repo.git_in(dir, &["ls-files"], None).lines() {
         filetime::set_symlink_file_times(dir.join(file), past, past).unwrap();
     }
-    repo.git_in(dir, &["update-index", "--refresh"], None);
+    // `-q`: files changed since they were staged stay as they are.
+    repo.git_in(dir, &["update-index", "-q", "--refresh"], None);
 }
 
 #[test]
