@@ -1,8 +1,9 @@
 //! Git: a commit's files, read in-process, for commands that compare two versions of a project.
 //!
 //! Owns: every byte read from a git repository (refs, packed refs, loose objects, packfiles,
-//! linked worktrees, shallow clones), through gitoxide's plumbing crates (`gix-discover`,
-//! `gix-ref`, `gix-odb`, `gix-object`, `gix-revision`), and the temporary
+//! linked worktrees, shallow clones, the working tree's index: [`WorktreeIndex`]), through
+//! gitoxide's plumbing crates (`gix-discover`, `gix-ref`, `gix-odb`, `gix-object`,
+//! `gix-revision`, `gix-index`), and the temporary
 //! directory a revision's tree is written into ([`Snapshot`]). It sits beside [`crate::walk`]
 //! (an I/O edge used only by the shells): a command scans the snapshot with the same walk as
 //! the working tree. Must never: run `git` or any other program, touch the network, follow or
