@@ -12,7 +12,10 @@
 //!   symbolic link on the way) is not written, and its facts are the working tree scan's (the
 //!   walk's verdict on a file depends only on its path, its bytes and the rules, and the rules
 //!   are checked to be the same). Only the files the change touched, and the ignore files, are
-//!   written and walked. Used only when the outcome is provably the one the whole scan gives:
+//!   written and walked. A working tree file is compared by what git's index says of it when
+//!   git's status would trust that (its stat data the index's, not racy, not marked
+//!   assume-unchanged or skip-worktree: [`crate::vcs::WorktreeIndex::staged`]) and its size is
+//!   the blob's; else (no index, a split or sparse one) by hashing its bytes. Used only when the outcome is provably the one the whole scan gives:
 //!   the working tree scan used the same options and base directory, hit no project limit and
 //!   no parse budget, no `threatspec.yaml` or `.guardlink/config.json` is at a scanned
 //!   directory on either side (what they make the walk read depends on which files exist),
@@ -28,7 +31,7 @@ use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::paths::normalize;
 use crate::read::{Links, read_bounded};
-use crate::vcs::{BlobId, GitRepository, PathKind, Revision, Snapshot, VcsError};
+use crate::vcs::{BlobId, GitRepository, PathKind, Revision, Snapshot, VcsError, WorktreeIndex};
 use crate::walk::{self, Scan, SkipReason, WalkError, WalkOptions};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
@@ -68,8 +71,9 @@ pub struct RevisionScan {
 pub enum Way {
     /// Every file written and walked, and why the working tree could not stand in.
     Whole(String),
-    /// Only what differs from the working tree; `reused` files were the working tree's.
-    ChangesOnly { reused: usize },
+    /// Only what differs from the working tree; `reused` files were the working tree's;
+    /// `read` working tree files were read to compare them (the others git's index told).
+    ChangesOnly { reused: usize, read: usize },
 }
 
 /// Why a revision could not be scanned.
@@ -125,13 +129,15 @@ pub fn scan_revision(
         written.push(config.path.clone());
         written.extend(config.text.as_deref().map(|text| named_by(&config.path, text)).unwrap_or_default());
     }
-    let mut comparison = Comparison::new(&workdir, &written);
+    // A file git's index knows unchanged since it was staged is not read to compare it (no
+    // usable index: every file is read).
+    let mut comparison = Comparison::new(&workdir, &written, repo.worktree_index().ok());
     // Most of the revision's files are the ones the working tree's walk read.
     let base = repo.path_in_workdir(&working.scan.root).unwrap_or_default();
     comparison
         .prehash(working.scan.scanned.iter().map(|(key, _)| normalize(&base.join(key.as_str()))).collect());
     let snapshot = repo
-        .snapshot_omitting(revision, &mut |rel, id| comparison.omit(rel, id), Some(&written))
+        .snapshot_omitting(revision, &mut |rel, id, size| comparison.omit(rel, id, size), Some(&written))
         .map_err(RevisionScanError::Vcs)?;
     let same_rules = comparison.same_ignore_files().and_then(|()| match configs.is_empty() {
         true => Ok(()),
@@ -145,7 +151,7 @@ pub fn scan_revision(
             index: ProjectIndex::default(),
             scan: None,
             snapshot,
-            way: Way::ChangesOnly { reused: 0 },
+            way: Way::ChangesOnly { reused: 0, read: comparison.read },
         });
     };
     // Keys are relative to the scan's base directory: the same place on both sides, or the
@@ -188,7 +194,8 @@ pub fn scan_revision(
         let text = walk::read_anchor_text(&root, &root.join(key.as_str()), options.max_file_size);
         index.set_anchor_text(key, text);
     }
-    Ok(RevisionScan { index, scan: Some(scan), snapshot, way: Way::ChangesOnly { reused } })
+    let read = comparison.read;
+    Ok(RevisionScan { index, scan: Some(scan), snapshot, way: Way::ChangesOnly { reused, read } })
 }
 
 /// The walk of `paths` from `cwd`, both mapped into the snapshot; `None` when the revision
@@ -235,6 +242,26 @@ fn working_tree_blob(workdir: &Path, rel: &Path) -> Result<Option<BlobId>, ()> {
         }
         Err(_) => Ok(None),
     }
+}
+
+/// What is known of a working tree file before the snapshot asks about it.
+enum Seen {
+    /// Git's index tells it holds this blob (as git stores it), and its size.
+    Staged(BlobId, u64),
+    /// Read: as [`working_tree_blob`] says.
+    Read(Result<Option<BlobId>, ()>),
+}
+
+/// What `rel` (relative) in the working tree holds: told by git's `index` when it can, else
+/// read.
+fn look(workdir: &Path, index: Option<&WorktreeIndex>, rel: &Path) -> Seen {
+    if let Some(index) = index
+        && let Ok(meta) = std::fs::symlink_metadata(workdir.join(rel))
+        && let Some(blob) = index.staged(rel, &meta)
+    {
+        return Seen::Staged(blob, meta.len());
+    }
+    Seen::Read(working_tree_blob(workdir, rel))
 }
 
 /// A configuration file at a scanned directory of either side.
@@ -326,12 +353,16 @@ struct Comparison<'a> {
     files: FxHashSet<PathBuf>,
     /// The first of them the working tree does not hold as a regular file, if any.
     missing: Option<PathBuf>,
-    /// Working tree files hashed ahead ([`Comparison::prehash`]).
-    hashed: FxHashMap<PathBuf, Result<Option<BlobId>, ()>>,
+    /// The working tree's git index, when it can tell unchanged files.
+    index: Option<WorktreeIndex>,
+    /// Working tree files looked at ahead ([`Comparison::prehash`]).
+    seen: FxHashMap<PathBuf, Seen>,
+    /// How many working tree files were read (hashed) to compare them.
+    read: usize,
 }
 
 impl<'a> Comparison<'a> {
-    fn new(workdir: &'a Path, paths: &[PathBuf]) -> Self {
+    fn new(workdir: &'a Path, paths: &[PathBuf], index: Option<WorktreeIndex>) -> Self {
         Comparison {
             workdir,
             named: paths.iter().map(|p| normalize(p)).collect(),
@@ -340,13 +371,15 @@ impl<'a> Comparison<'a> {
             ignore_files: FxHashMap::default(),
             files: FxHashSet::default(),
             missing: None,
-            hashed: FxHashMap::default(),
+            index,
+            seen: FxHashMap::default(),
+            read: 0,
         }
     }
 
-    /// Whether the revision's file `rel` (blob `id`) need not be written: the working tree
-    /// holds the same bytes at the same place. Ignore files are always written.
-    fn omit(&mut self, rel: &Path, id: BlobId) -> bool {
+    /// Whether the revision's file `rel` (blob `id` of `size` bytes) need not be written: the
+    /// working tree holds the same bytes at the same place. Ignore files are always written.
+    fn omit(&mut self, rel: &Path, id: BlobId, size: u64) -> bool {
         let mut dir = rel.parent();
         while let Some(d) = dir {
             if !self.dirs.insert(d.to_path_buf()) {
@@ -355,7 +388,7 @@ impl<'a> Comparison<'a> {
             dir = d.parent();
         }
         self.files.insert(rel.to_path_buf());
-        let same = self.same_in_working_tree(rel, id);
+        let same = self.same_in_working_tree(rel, id, size);
         let is_ignore_file = rel.file_name().is_some_and(|n| IGNORE_FILES.iter().any(|i| n == *i));
         if is_ignore_file {
             self.ignore_files.insert(rel.to_path_buf(), same);
@@ -364,15 +397,27 @@ impl<'a> Comparison<'a> {
         same && !self.named.iter().any(|n| n == rel)
     }
 
-    fn same_in_working_tree(&mut self, rel: &Path, id: BlobId) -> bool {
+    /// Whether the working tree holds the blob `id` (of `size` bytes) at `rel`. A file git's
+    /// index tells holds another blob is taken as different, though a filter could make its
+    /// bytes the revision's: writing it costs time, never a wrong answer (the walk reads the
+    /// same bytes from the snapshot). A file it tells holds `id` is the same when its size is
+    /// the blob's (no filter changed it); else it is read.
+    fn same_in_working_tree(&mut self, rel: &Path, id: BlobId, size: u64) -> bool {
         if !rel.parent().is_none_or(|dir| self.is_real_dir(dir)) {
             self.missing.get_or_insert_with(|| rel.to_path_buf());
             return false;
         }
-        let hashed = match self.hashed.remove(rel) {
-            Some(hashed) => hashed,
-            None => working_tree_blob(self.workdir, rel),
+        let seen = match self.seen.remove(rel) {
+            Some(seen) => seen,
+            None => look(self.workdir, self.index.as_ref(), rel),
         };
+        let hashed = match seen {
+            Seen::Staged(blob, _) if blob != id => return false,
+            Seen::Staged(_, len) if len == size => return true,
+            Seen::Staged(..) => working_tree_blob(self.workdir, rel),
+            Seen::Read(hashed) => hashed,
+        };
+        self.read += 1;
         match hashed {
             Ok(blob) => blob == Some(id),
             Err(()) => {
@@ -382,16 +427,16 @@ impl<'a> Comparison<'a> {
         }
     }
 
-    /// Hashes the working tree's copies of `files` (relative), in parallel, before the snapshot
-    /// asks about them one at a time.
+    /// Looks at the working tree's copies of `files` (relative), in parallel, before the
+    /// snapshot asks about them one at a time.
     fn prehash(&mut self, files: Vec<PathBuf>) {
         use rayon::prelude::*;
-        let workdir = self.workdir;
-        self.hashed = files
+        let (workdir, index) = (self.workdir, self.index.as_ref());
+        self.seen = files
             .into_par_iter()
             .map(|rel| {
-                let blob = working_tree_blob(workdir, &rel);
-                (rel, blob)
+                let seen = look(workdir, index, &rel);
+                (rel, seen)
             })
             .collect();
     }

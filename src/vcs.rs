@@ -1,8 +1,9 @@
 //! Git: a commit's files, read in-process, for commands that compare two versions of a project.
 //!
 //! Owns: every byte read from a git repository (refs, packed refs, loose objects, packfiles,
-//! linked worktrees, shallow clones), through gitoxide's plumbing crates (`gix-discover`,
-//! `gix-ref`, `gix-odb`, `gix-object`, `gix-revision`), and the temporary
+//! linked worktrees, shallow clones, the working tree's index: [`WorktreeIndex`]), through
+//! gitoxide's plumbing crates (`gix-discover`, `gix-ref`, `gix-odb`, `gix-object`,
+//! `gix-revision`, `gix-index`), and the temporary
 //! directory a revision's tree is written into ([`Snapshot`]). It sits beside [`crate::walk`]
 //! (an I/O edge used only by the shells): a command scans the snapshot with the same walk as
 //! the working tree. Must never: run `git` or any other program, touch the network, follow or
@@ -85,6 +86,8 @@ pub struct GitRepository {
     workdir: PathBuf,
     /// The git directory shared by all worktrees (`info/exclude` lives there).
     common_dir: PathBuf,
+    /// This working tree's own git directory (its `index` lives there).
+    git_dir: PathBuf,
 }
 
 /// One commit, as named by the user.
@@ -210,15 +213,15 @@ impl GitRepository {
         };
         let shared = common_dir.clone().unwrap_or_else(|| git_dir.clone());
         let refs = match common_dir {
-            Some(common) => gix_ref::file::Store::for_linked_worktree(git_dir, common, HASH),
-            None => gix_ref::file::Store::at(git_dir, HASH),
+            Some(common) => gix_ref::file::Store::for_linked_worktree(git_dir.clone(), common, HASH),
+            None => gix_ref::file::Store::at(git_dir.clone(), HASH),
         };
         let mut objects = gix_odb::at(shared.join("objects"), HASH)
             .map_err(|error| VcsError::Git(format!("{}: {error}", shared.join("objects").display())))?;
         // Deltas in a pack share bases: keep the last few inflated (a fixed 64 entries).
         objects.set_pack_cache(|| Box::new(gix_pack::cache::lru::StaticLinkedList::<64>::default()));
         let shallow = read_shallow(&shared.join("shallow"))?;
-        Ok(GitRepository { refs, objects, shallow, workdir, common_dir: shared })
+        Ok(GitRepository { refs, objects, shallow, workdir, common_dir: shared, git_dir })
     }
 
     /// Root of the working tree.
@@ -290,13 +293,55 @@ impl GitRepository {
         }
     }
 
+    /// The working tree's git index (`index` in its git directory), to tell unchanged files
+    /// from their stat data as `git status` does; why not when it cannot serve (no index, an
+    /// unreadable or corrupt one, a split or sparse index, another object hash).
+    pub fn worktree_index(&self) -> Result<WorktreeIndex, String> {
+        let path = self.git_dir.join("index");
+        let (bytes, modified) = fs::File::open(&path)
+            .and_then(|mut file| {
+                // The racy-git rule compares entries with the time the index was written: take
+                // it from the file read.
+                let modified = file.metadata()?.modified()?;
+                let mut bytes = Vec::new();
+                io::Read::read_to_end(&mut file, &mut bytes)?;
+                Ok((bytes, modified))
+            })
+            .map_err(|error| format!("the git index: {error}"))?;
+        let trailer = bytes.len().checked_sub(HASH.len_in_bytes()).ok_or("the git index is truncated")?;
+        let stored = ObjectId::from_bytes_or_panic(&bytes[trailer..]);
+        // A null trailer is `index.skipHash`; any other must be the hash of what precedes it.
+        if !stored.is_null() {
+            let mut hasher = gix_hash::hasher(HASH);
+            hasher.update(&bytes[..trailer]);
+            if hasher.try_finalize().ok() != Some(stored) {
+                return Err("the git index's checksum does not match".into());
+            }
+        }
+        let options = gix_index::decode::Options { thread_limit: Some(1), ..Default::default() };
+        let (state, _) = gix_index::State::from_bytes(
+            &bytes,
+            filetime::FileTime::from_system_time(modified),
+            HASH,
+            options,
+        )
+        .map_err(|e| format!("the git index: {e}"))?;
+        if state.link().is_some() {
+            return Err("the git index is split".into());
+        }
+        if state.is_sparse() {
+            return Err("the git index is sparse".into());
+        }
+        Ok(WorktreeIndex { state })
+    }
+
     /// Writes the regular files of `revision`'s tree into a fresh temporary directory.
     pub fn snapshot(&self, revision: &Revision) -> Result<Snapshot, VcsError> {
-        self.snapshot_omitting(revision, &mut |_, _| false, None)
+        self.snapshot_omitting(revision, &mut |_, _, _| false, None)
     }
 
     /// [`GitRepository::snapshot`] without the files `omit` says the caller already has (asked
-    /// with each file's path relative to the root and its blob id, after the name and size
+    /// with each file's path relative to the root, its blob id and size, after the name and size
     /// rules): they are listed in [`Snapshot::omitted`] and not inflated. With `only_dirs`,
     /// the directories written are those holding a written file and those listed (when the
     /// tree has them); without, every directory (creating a directory costs as much as a small
@@ -304,7 +349,7 @@ impl GitRepository {
     pub fn snapshot_omitting(
         &self,
         revision: &Revision,
-        omit: &mut dyn FnMut(&Path, BlobId) -> bool,
+        omit: &mut dyn FnMut(&Path, BlobId, u64) -> bool,
         only_dirs: Option<&[PathBuf]>,
     ) -> Result<Snapshot, VcsError> {
         let commit = parse_id(&revision.commit)?;
@@ -317,6 +362,7 @@ impl GitRepository {
             omitted: Vec::new(),
             omit,
             lazy_dirs: only_dirs.map(|_| LazyDirs::default()),
+            sizes: HashMap::new(),
             files: 0,
             bytes: 0,
         };
@@ -635,9 +681,12 @@ struct TreeWriter<'repo> {
     skipped: Vec<(PathBuf, String)>,
     /// Files not written because the caller has them.
     omitted: Vec<PathBuf>,
-    omit: &'repo mut dyn FnMut(&Path, BlobId) -> bool,
+    omit: &'repo mut dyn FnMut(&Path, BlobId, u64) -> bool,
     /// When only the directories that hold a written file are created: which.
     lazy_dirs: Option<LazyDirs>,
+    /// Blob sizes read by [`TreeWriter::measure`], so that writing does not read a header
+    /// again (a deltified pack entry's size costs an inflate).
+    sizes: HashMap<ObjectId, u64>,
     /// Files and bytes written so far.
     files: u64,
     bytes: u64,
@@ -672,7 +721,7 @@ impl TreeWriter<'_> {
     /// How many files, and bytes, `tree` would write at most (every blob within the size
     /// limit, whatever its name). Each distinct tree is counted once, so a tree that repeats
     /// a subtree a million times costs what the repository holds, not what it expands to.
-    fn measure(&self, tree: ObjectId) -> Result<(u64, u64), VcsError> {
+    fn measure(&mut self, tree: ObjectId) -> Result<(u64, u64), VcsError> {
         let mut totals: HashMap<ObjectId, (u64, u64)> = HashMap::new();
         // Trees whose entries were read, waiting for their subtrees' totals.
         let mut waiting: HashMap<ObjectId, Vec<(EntryKind, ObjectId)>> = HashMap::new();
@@ -782,7 +831,7 @@ impl TreeWriter<'_> {
         {
             return Err(over_limits(&shown(&rel), self.files, self.bytes));
         }
-        if (self.omit)(&rel, BlobId(id)) {
+        if (self.omit)(&rel, BlobId(id), size) {
             self.omitted.push(rel);
             return Ok(());
         }
@@ -807,10 +856,17 @@ impl TreeWriter<'_> {
         }
     }
 
-    /// The size of the blob `id` from its object header: a large blob is never inflated.
-    fn blob_size(&self, id: ObjectId, rel: &Path) -> Result<u64, VcsError> {
+    /// The size of the blob `id` from its object header (read once per blob): a large blob is
+    /// never inflated.
+    fn blob_size(&mut self, id: ObjectId, rel: &Path) -> Result<u64, VcsError> {
+        if let Some(&size) = self.sizes.get(&id) {
+            return Ok(size);
+        }
         match self.objects.try_header(&id) {
-            Ok(Some(header)) => Ok(header.size()),
+            Ok(Some(header)) => {
+                self.sizes.insert(id, header.size());
+                Ok(header.size())
+            }
             Ok(None) => Err(VcsError::Git(format!("the blob {id} ({}) is missing", shown(rel)))),
             Err(error) => Err(VcsError::Git(format!("the blob {id} ({}): {error}", shown(rel)))),
         }
@@ -870,6 +926,61 @@ fn tree_entries(
         .map(|entry| entry.map(|entry| (entry.mode.kind(), entry.filename.to_owned(), entry.oid.to_owned())))
         .collect::<Result<_, _>>()
         .map_err(|error| VcsError::Git(format!("the tree {id} at {}: {error}", at())))
+}
+
+/// The working tree's git index ([`GitRepository::worktree_index`]).
+pub struct WorktreeIndex {
+    state: gix_index::State,
+}
+
+impl WorktreeIndex {
+    /// The blob the working tree's file at `rel` (relative to the root; `meta` its
+    /// `symlink_metadata`) holds as far as git's index tells without reading it, as git's
+    /// status tells an unchanged file: a regular file, staged without conflict as a regular
+    /// file, not marked assume-unchanged, skip-worktree or intent-to-add, its stat data
+    /// (modification and change times to the nanosecond, size, inode, owner) the index's, and
+    /// the entry not racy (modified in or after the second the index was written: git's "racy
+    /// git" rule). `None` means "read it to know". The blob is what git stores, which a filter
+    /// (line-ending conversion) may make differ from the file's bytes.
+    pub fn staged(&self, rel: &Path, meta: &fs::Metadata) -> Option<BlobId> {
+        use gix_index::entry::{Flags, Mode, Stage, stat::Options};
+        let path = rel.to_str()?.replace('\\', "/");
+        let entry = self.state.entry_by_path_and_stage(path.as_bytes().as_bstr(), Stage::Unconflicted)?;
+        let refused = Flags::ASSUME_VALID | Flags::SKIP_WORKTREE | Flags::INTENT_TO_ADD;
+        let strict = Options { trust_ctime: true, check_stat: true, use_nsec: true, use_stdev: false };
+        // Racy to the second, whatever the nanoseconds say (stricter than git built with
+        // USE_NSEC).
+        let racy = Options { use_nsec: false, ..strict };
+        let fresh = meta.file_type().is_file()
+            && !entry.flags.intersects(refused)
+            && (entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE)
+            && !entry.stat.is_racy(self.state.timestamp(), racy)
+            && entry.stat.matches(&stat_of(meta)?, strict);
+        fresh.then_some(BlobId(entry.id))
+    }
+}
+
+/// A file's stat data as git's index records it (truncated to 32 bits as git does).
+#[cfg(unix)]
+fn stat_of(meta: &fs::Metadata) -> Option<gix_index::entry::Stat> {
+    use gix_index::entry::stat::Time;
+    use std::os::unix::fs::MetadataExt;
+    let time = |secs: i64, nsecs: i64| Time { secs: secs as u32, nsecs: nsecs as u32 };
+    Some(gix_index::entry::Stat {
+        mtime: time(meta.mtime(), meta.mtime_nsec()),
+        ctime: time(meta.ctime(), meta.ctime_nsec()),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        size: meta.len() as u32,
+    })
+}
+
+/// Elsewhere the stat data git records is not all at hand: every file is read.
+#[cfg(not(unix))]
+fn stat_of(_meta: &fs::Metadata) -> Option<gix_index::entry::Stat> {
+    None
 }
 
 /// A path inside the snapshot for an error message: tree entry names are repository text, and

@@ -100,7 +100,7 @@ fn an_unchanged_tree_is_the_working_trees_and_the_same_index() {
     assert_eq!(described(&changes.index), described(&whole.index));
     // Every annotated file came from the working tree's scan (orders, users, store, keep, old,
     // the ignored-but-committed file is not read on either side, the .gal sidecar).
-    assert_eq!(changes.way, Way::ChangesOnly { reused: 6 }, "{}", described(&changes.index));
+    assert!(matches!(changes.way, Way::ChangesOnly { reused: 6, .. }), "{}", described(&changes.index));
     assert!(described(&whole.index).contains("lib/deep/store.rb"));
 }
 
@@ -249,4 +249,69 @@ fn a_directory_the_revision_does_not_have_holds_nothing() {
     let (whole, changes) = both_ways(&repo, &["added"]);
     assert!(whole.scan.is_none() && changes.scan.is_none());
     assert_eq!(changes.index.files().count(), 0);
+}
+
+/// Every tracked file's modification time set to a time of its own, long past, and git's index
+/// refreshed (git records each file's stat data whole, nothing racy): git's index can tell
+/// every file.
+fn settle(repo: &GitRepo) {
+    static SETTLED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let k = SETTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let past = filetime::FileTime::from_unix_time(1_700_000_000 - 10 * k, 0);
+    for file in repo.git(&["ls-files"]).lines() {
+        filetime::set_symlink_file_times(repo.path().join(file), past, past).unwrap();
+    }
+    repo.git(&["update-index", "--refresh"]);
+}
+
+fn read_count(scan: &RevisionScan) -> usize {
+    match scan.way {
+        Way::ChangesOnly { read, .. } => read,
+        ref way => panic!("{way:?}"),
+    }
+}
+
+#[test]
+fn files_git_s_index_tells_unchanged_are_not_read_and_the_index_is_the_same() {
+    let repo = project();
+    settle(&repo);
+    let (whole, changes) = both_ways(&repo, &["."]);
+    assert_eq!(described(&changes.index), described(&whole.index));
+    assert_eq!(read_count(&changes), 0, "every file told by git's index");
+    // Modified with the same size; staged but not committed (told, and not the revision's);
+    // marked assume-unchanged (read); deleted (looked for).
+    write(&repo, "lib/keep.py", &annotated("Kept"));
+    repo.git(&["add", "lib/keep.py"]);
+    settle(&repo);
+    write(&repo, "app/orders.py", &annotated("Ordars"));
+    repo.git(&["update-index", "--assume-unchanged", "app/users.py"]);
+    std::fs::remove_file(repo.path().join("gone/old.py")).unwrap();
+    let (whole, changes) = both_ways(&repo, &["."]);
+    let text = described(&changes.index);
+    assert_eq!(text, described(&whole.index));
+    // The revision's files, not the working tree's.
+    assert!(!text.contains("ordars") && !text.contains("kept") && text.contains("leak-keep"), "{text}");
+    assert_eq!(read_count(&changes), 3, "orders.py, users.py, old.py");
+    // Without an index every file is read, to the same index.
+    std::fs::remove_file(repo.path().join(".git/index")).unwrap();
+    let (whole, changes) = both_ways(&repo, &["."]);
+    assert_eq!(described(&changes.index), described(&whole.index));
+    assert!(read_count(&changes) > 8, "{:?}", changes.way);
+}
+
+#[test]
+fn a_racy_file_is_read() {
+    let repo = project();
+    settle(&repo);
+    // Its stat data is the index's, but the index was written in the second it was last
+    // modified: it could have changed after, unseen (git's "racy git" rule).
+    let then = filetime::FileTime::from_unix_time(filetime::FileTime::now().unix_seconds() - 50, 0);
+    filetime::set_file_mtime(repo.path().join("app/users.py"), then).unwrap();
+    repo.git(&["update-index", "--refresh"]);
+    let (_, changes) = both_ways(&repo, &["."]);
+    assert_eq!(read_count(&changes), 0);
+    filetime::set_file_mtime(repo.path().join(".git/index"), then).unwrap();
+    let (whole, changes) = both_ways(&repo, &["."]);
+    assert_eq!(described(&changes.index), described(&whole.index));
+    assert_eq!(read_count(&changes), 1);
 }

@@ -119,8 +119,8 @@ fn omitted_files_are_not_written_and_file_ids_are_gits() {
     let snapshot = repo
         .snapshot_omitting(
             &revision,
-            &mut |rel, id| {
-                asked.push(rel.to_path_buf());
+            &mut |rel, id, size| {
+                asked.push((rel.to_path_buf(), size));
                 id == BlobId::of(b"// lib\n").unwrap()
             },
             None,
@@ -129,16 +129,18 @@ fn omitted_files_are_not_written_and_file_ids_are_gits() {
     assert_eq!(files(snapshot.root()), owned(&[("app.py", "# one\n")]));
     assert_eq!(snapshot.omitted(), [Path::new("src/lib.rs")]);
     assert!(snapshot.root().join("src").is_dir(), "directories are written");
-    assert_eq!(asked.len(), 2);
+    asked.sort();
+    // Each file is asked about with its blob's size.
+    assert_eq!(asked, [(PathBuf::from("app.py"), 6), (PathBuf::from("src/lib.rs"), 7)]);
     // Only the directories needed: those of written files, and those asked for.
-    let omit_lib = &mut |_: &Path, id: BlobId| id == BlobId::of(b"// lib\n").unwrap();
+    let omit_lib = &mut |_: &Path, id: BlobId, _| id == BlobId::of(b"// lib\n").unwrap();
     let lean = repo.snapshot_omitting(&revision, omit_lib, Some(&[])).unwrap();
     assert_eq!(files(lean.root()), owned(&[("app.py", "# one\n")]));
     assert!(!lean.root().join("src").exists());
     let asked_for = [PathBuf::from("src"), PathBuf::from("app.py"), PathBuf::from("nope")];
     let lean = repo.snapshot_omitting(&revision, omit_lib, Some(&asked_for)).unwrap();
     assert!(lean.root().join("src").is_dir() && !lean.root().join("nope").exists());
-    let all = repo.snapshot_omitting(&revision, &mut |_, _| true, Some(&[])).unwrap();
+    let all = repo.snapshot_omitting(&revision, &mut |_, _, _| true, Some(&[])).unwrap();
     assert_eq!(files(all.root()), owned(&[]));
     assert_eq!(repo.file_id(&revision, Path::new("src/lib.rs")).unwrap(), BlobId::of(b"// lib\n"));
     assert_eq!(repo.file_id(&revision, Path::new("./app.py")).unwrap(), BlobId::of(b"# one\n"));
@@ -505,4 +507,109 @@ fn a_tree_that_expands_past_the_file_limit_is_refused_before_writing() {
     let message = error.to_string();
     assert!(message.contains("10000000 files") && message.contains("1000000 files"), "{message}");
     // Counted, not written: ten million files would take minutes and gigabytes.
+}
+
+/// Every tracked file's modification time set to a time of its own, long past, and git's index
+/// refreshed: git sees every file's modification time changed and records its stat data
+/// whole (git compares times to the second: a new change time in the same second would go
+/// unrecorded), the index written after them, nothing racy.
+fn settle(repo: &GitRepo, dir: &Path) {
+    static SETTLED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let k = SETTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let past = filetime::FileTime::from_unix_time(1_700_000_000 - 10 * k, 0);
+    for file in repo.git_in(dir, &["ls-files"], None).lines() {
+        filetime::set_symlink_file_times(dir.join(file), past, past).unwrap();
+    }
+    // `-q`: files changed since they were staged stay as they are.
+    repo.git_in(dir, &["update-index", "-q", "--refresh"], None);
+}
+
+#[test]
+fn the_index_tells_a_file_unchanged_only_as_gits_status_would() {
+    let fixture = GitRepo::new();
+    fixture.commit(
+        "files",
+        &[("a.py", "# a\n"), ("b.py", "# b\n"), ("c.py", "# c\n"), ("d.py", "# d\n"), ("sub/e.py", "# e\n")],
+    );
+    settle(&fixture, fixture.path());
+    let path = fixture.path();
+    let blob = |text: &[u8]| BlobId::of(text).unwrap();
+    let staged = |rel: &str| {
+        let index = GitRepository::discover(path).unwrap().worktree_index().unwrap();
+        let meta = std::fs::symlink_metadata(path.join(rel)).unwrap();
+        index.staged(Path::new(rel), &meta)
+    };
+    assert_eq!(staged("a.py"), Some(blob(b"# a\n")));
+    assert_eq!(staged("sub/e.py"), Some(blob(b"# e\n")));
+    // Modified, same size: its stat data is no longer the index's.
+    std::fs::write(path.join("a.py"), "# A\n").unwrap();
+    assert_eq!(staged("a.py"), None);
+    // Staged, not committed: the staged blob, not the committed one.
+    std::fs::write(path.join("b.py"), "# bb\n").unwrap();
+    fixture.git(&["add", "b.py"]);
+    settle(&fixture, path);
+    assert_eq!(staged("b.py"), Some(blob(b"# bb\n")));
+    // Marked assume-unchanged or skip-worktree: git would not look, so neither is it told.
+    fixture.git(&["update-index", "--assume-unchanged", "c.py"]);
+    fixture.git(&["update-index", "--skip-worktree", "d.py"]);
+    assert_eq!(staged("c.py"), None);
+    assert_eq!(staged("d.py"), None);
+    // Intent to add: no blob staged.
+    std::fs::write(path.join("new.py"), "# new\n").unwrap();
+    fixture.git(&["add", "--intent-to-add", "new.py"]);
+    assert_eq!(staged("new.py"), None);
+    assert_eq!(staged("sub/e.py"), Some(blob(b"# e\n")), "the other entries still tell");
+    // Racy: an entry modified in (or after) the second the index was written is not told,
+    // though its stat data matches.
+    let index_file = path.join(".git/index");
+    let e_time =
+        filetime::FileTime::from_last_modification_time(&std::fs::metadata(path.join("sub/e.py")).unwrap());
+    filetime::set_file_mtime(&index_file, e_time).unwrap();
+    assert_eq!(staged("sub/e.py"), None);
+    let after = filetime::FileTime::from_unix_time(e_time.unix_seconds() + 1, 0);
+    filetime::set_file_mtime(&index_file, after).unwrap();
+    assert_eq!(staged("sub/e.py"), Some(blob(b"# e\n")));
+    // A link where the file was: not a regular file.
+    #[cfg(unix)]
+    {
+        std::fs::remove_file(path.join("sub/e.py")).unwrap();
+        std::os::unix::fs::symlink("../d.py", path.join("sub/e.py")).unwrap();
+        assert_eq!(staged("sub/e.py"), None);
+    }
+}
+
+#[test]
+fn an_index_that_cannot_tell_is_refused() {
+    let fixture = GitRepo::new();
+    fixture.commit("files", &[("a.py", "# a\n"), ("lib/b.py", "# b\n")]);
+    let path = fixture.path();
+    let why = || GitRepository::discover(path).unwrap().worktree_index().err();
+    assert_eq!(why(), None);
+    // A linked worktree has its own index.
+    let worktree = fixture.worktree("other");
+    std::fs::write(worktree.join("a.py"), "# other\n").unwrap();
+    fixture.git_in(&worktree, &["add", "a.py"], None);
+    settle(&fixture, &worktree);
+    let there = GitRepository::discover(&worktree).unwrap().worktree_index().unwrap();
+    let meta = std::fs::symlink_metadata(worktree.join("a.py")).unwrap();
+    assert_eq!(there.staged(Path::new("a.py"), &meta), BlobId::of(b"# other\n"));
+    // Split: the shared part lives in another file.
+    fixture.git(&["update-index", "--split-index"]);
+    assert!(why().is_some_and(|w| w.contains("split")), "{:?}", why());
+    fixture.git(&["update-index", "--no-split-index"]);
+    assert_eq!(why(), None);
+    // Sparse: a directory outside the cone is one entry.
+    fixture.git(&["sparse-checkout", "init", "--cone", "--sparse-index"]);
+    fixture.git(&["sparse-checkout", "set", "nothing"]);
+    assert!(why().is_some_and(|w| w.contains("sparse")), "{:?}", why());
+    fixture.git(&["sparse-checkout", "disable"]);
+    assert_eq!(why(), None);
+    // Corrupt (its checksum no longer matches), then missing.
+    let index_file = path.join(".git/index");
+    let mut bytes = std::fs::read(&index_file).unwrap();
+    bytes[20] ^= 1;
+    std::fs::write(&index_file, &bytes).unwrap();
+    assert!(why().is_some_and(|w| w.contains("checksum")), "{:?}", why());
+    std::fs::remove_file(&index_file).unwrap();
+    assert!(why().is_some(), "no index");
 }
