@@ -66,8 +66,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Bumped whenever the encoding of the header, [`Record`] or [`ParsedFile`] changes, or what a
-/// stored [`ParsedFile`] holds (3: the `agent-instruction-in-annotation` warnings).
-pub const FORMAT_VERSION: u32 = 3;
+/// stored [`ParsedFile`] holds (3: the `agent-instruction-in-annotation` warnings; 4: the MCP
+/// surface, [`crate::syntax::mcp`]).
+pub const FORMAT_VERSION: u32 = 4;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 

@@ -156,7 +156,7 @@ impl Document {
             };
             let error =
                 SyntaxError { code: Code::ResourceLimit, range: TextRange::empty(0), message, fix: None };
-            let parsed = ParsedFile { annotations: Vec::new(), errors: vec![error] };
+            let parsed = ParsedFile { errors: vec![error], ..Default::default() };
             return FileFacts::from_parsed(key, self.language, Arc::from(""), parsed);
         }
         let text: Arc<str> = self.rope.to_string().into();
