@@ -1,3 +1,7 @@
+//! Tests of the MCP surface read from one file: configuration names and formats, servers and
+//! their ranges, broken JSON, each file-local check with the cases it must report and the
+//! ones it must leave alone, and tool definitions in Python, TypeScript/JavaScript and Rust.
+
 use super::*;
 
 fn codes(errors: &[SyntaxError]) -> Vec<&'static str> {
