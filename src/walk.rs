@@ -1411,6 +1411,11 @@ fn mcp_entry(entry: &ignore::DirEntry) -> bool {
 /// Whether a file lies below a hidden directory (which the walk entered only as an MCP
 /// client's directory: [`mcp_entry`]).
 fn in_mcp_client_dir(entry: &ignore::DirEntry) -> bool {
+    // Most paths hold no `/.` at all: one search answers for them.
+    let path = entry.path().as_os_str().as_encoded_bytes();
+    if memchr::memmem::find(path, b"/.").is_none() && memchr::memmem::find(path, b"\\.").is_none() {
+        return false;
+    }
     let parents = entry.path().components().rev().skip(1).take(entry.depth() - 1);
     parents.into_iter().any(|c| is_hidden_name(c.as_os_str().as_encoded_bytes()))
 }

@@ -54,6 +54,70 @@ pub fn tools(index: &ProjectIndex) -> Vec<(&FileId, &Tool)> {
     index.files().flat_map(|f| f.parsed.mcp().tools.iter().map(move |t| (&f.path, t))).collect()
 }
 
+/// The node key of the agent (the MCP client's model) in the threat model: an actor. Keys
+/// holding `@` are never an asset's path key.
+pub const AGENT_KEY: &str = "@mcp:agent";
+/// The agent's label.
+pub const AGENT_LABEL: &str = "AI agent (MCP client)";
+/// The key of the trust boundary between the agent and the MCP servers it calls.
+pub const AGENT_BOUNDARY_KEY: &str = "@mcp:agent-boundary";
+/// That boundary's title.
+pub const AGENT_BOUNDARY_TITLE: &str = "agent (MCP)";
+
+/// One MCP server of the project as the threat model sees it: a process that the agent (an
+/// actor) reaches across the `agent` trust boundary, with its tools as entry points (each an
+/// implicit asset with a location).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct McpProcess<'a> {
+    /// Unique among processes and never an asset's path key (it holds `@`).
+    pub key: String,
+    /// Repository text: the server's name, or the file whose code defines the tools.
+    pub label: String,
+    /// Where it is declared: the configuration entry, or the file defining the tools.
+    pub file: &'a FileId,
+    pub range: TextRange,
+    /// How the agent reaches it: `stdio`, or the remote `type` (`http` when none is given).
+    pub transport: String,
+    /// The tools it offers, in file order (empty for a configured server: its tools are not in
+    /// the repository).
+    pub entry_points: Vec<&'a Tool>,
+}
+
+/// The project's MCP processes: every configured server, then one server per file that
+/// defines tools, in file order.
+pub fn processes(index: &ProjectIndex) -> Vec<McpProcess<'_>> {
+    let mut out = Vec::new();
+    for facts in index.files() {
+        let surface = facts.parsed.mcp();
+        for server in &surface.servers {
+            let transport = match (&server.url, &server.transport) {
+                (None, _) => "stdio".to_string(),
+                (Some(_), Some(t)) => t.clone(),
+                (Some(_), None) => "http".to_string(),
+            };
+            out.push(McpProcess {
+                key: format!("@mcp:server:{}:{}", facts.path.as_str(), server.name.value),
+                label: server.name.value.clone(),
+                file: &facts.path,
+                range: server.name.range,
+                transport,
+                entry_points: Vec::new(),
+            });
+        }
+        if let Some(first) = surface.tools.first() {
+            out.push(McpProcess {
+                key: format!("@mcp:code:{}", facts.path.as_str()),
+                label: format!("MCP server in {}", index.shown_path(facts.path.as_str())),
+                file: &facts.path,
+                range: first.range,
+                transport: "stdio".to_string(),
+                entry_points: surface.tools.iter().collect(),
+            });
+        }
+    }
+    out
+}
+
 /// One entry of the pin file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Pin {

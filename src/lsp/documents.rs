@@ -160,7 +160,8 @@ impl Document {
             return FileFacts::from_parsed(key, self.language, Arc::from(""), parsed);
         }
         let text: Arc<str> = self.rope.to_string().into();
-        let parsed = self.parse.reparse(&text);
+        let mut parsed = self.parse.reparse(&text);
+        crate::syntax::add_mcp_surface(key.as_str(), self.language, &text, &mut parsed);
         FileFacts::from_parsed(key, self.language, text, parsed)
     }
 }

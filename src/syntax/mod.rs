@@ -98,10 +98,16 @@ pub fn parse_source(
     project: Option<&ParseBudget>,
 ) -> (ParsedFile, bool) {
     let (mut parsed, out_of_time) = parse_file_in(language, text, project);
+    add_mcp_surface(path, language, text, &mut parsed);
+    (parsed, out_of_time)
+}
+
+/// Adds the MCP surface of the file at `path` ([`mcp::read_surface`]) and its problems to
+/// `parsed`: [`parse_source`]'s second half, for the language server's open documents too.
+pub fn add_mcp_surface(path: &str, language: Language, text: &str, parsed: &mut ParsedFile) {
     let (surface, errors) = mcp::read_surface(language, mcp::config_format(path), text);
     parsed.mcp = (!surface.is_empty()).then(|| Box::new(surface));
     parsed.errors.extend(errors);
-    (parsed, out_of_time)
 }
 
 /// Whether the walk must parse a file at `path` whose bytes hold no annotation literal: an MCP

@@ -233,3 +233,30 @@ fn mcp_pin_then_an_edited_description_fails_check() {
     assert!(got.contains(&("invalid-config".to_string(), "mcp-tools.lock".to_string(), 1)), "{got:?}");
     assert!(got.iter().all(|(c, _, _)| c != "mcp-tool-changed"), "{got:?}");
 }
+
+#[test]
+fn the_diagram_shows_the_agent_the_servers_and_their_tools_across_the_agent_boundary() {
+    let dir = project();
+    let r = run(dir.path(), &["dfd", "--no-cache"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let out = &r.stdout;
+    // The agent is an actor outside the boundary; every configured server and every file
+    // defining tools is a process inside it, reached by a flow from the agent.
+    assert!(out.contains("AI agent (MCP client)"), "{out}");
+    assert!(out.contains("agent (MCP)"), "{out}");
+    for server in ["shelly", "direct", "latest", "pinned", "plain", "tls", "leaky", "kiro"] {
+        assert!(out.contains(server), "{server}: {out}");
+    }
+    assert!(!out.contains("broken"), "a configuration that does not parse adds nothing: {out}");
+    assert!(out.contains("MCP server in server.py") && out.contains("MCP (stdio): add, read_notes"), "{out}");
+    assert!(
+        out.contains("MCP server in web/index.ts") && out.contains("MCP (stdio): echo, fetch_url"),
+        "{out}"
+    );
+    assert!(out.contains("MCP (http)"), "{out}");
+    // The hostile description is never drawn.
+    assert!(!out.contains("IMPORTANT") && !out.contains("id_rsa"), "{out}");
+    // A file's scope draws only its own servers.
+    let r = run(dir.path(), &["dfd", "--no-cache", "--scope", "file:server.py"]);
+    assert!(r.stdout.contains("MCP server in server.py") && !r.stdout.contains("shelly"), "{r:?}");
+}
