@@ -512,7 +512,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&encode_parsed(&sample_parsed()));
-        expect_test::expect!["(3, 0xd1eb5b2ce248d7a3)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(4, 0xca776c91478b851c)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {

@@ -801,7 +801,12 @@ fn unpinned_package<'a>(
         if let Some(flag) = with_value.iter().find(|f| a == **f || a.starts_with(&format!("{f}="))) {
             let value = if a.len() > flag.len() { Some(arg) } else { rest.next() };
             // `--from pkg==1.0`, `--spec`, `--package`: this names the package.
-            if matches!(*flag, "--from" | "--spec" | "-p" | "--package") && kind != "image" {
+            let names_package = match kind {
+                "npm" => matches!(*flag, "-p" | "--package"),
+                "python" => matches!(*flag, "--from" | "--spec"),
+                _ => false,
+            };
+            if names_package {
                 package = value.map(|v| {
                     let text = v
                         .value

@@ -131,6 +131,8 @@ fn unpinned_packages_are_reported_and_pinned_ones_are_not() {
         r#"{"command": "uvx", "args": ["--from", "git+https://github.com/o/r@0123456789abcdef0123456789abcdef01234567", "srv"]}"#,
         r#"{"command": "node", "args": ["srv.js"]}"#,
         r#"{"command": "docker", "args": ["compose", "up"]}"#,
+        r#"{"command": "uvx", "args": ["-p", "3.12", "srv==2.0.1"]}"#,
+        r#"{"command": "npx", "args": ["-p", "pkg@1.0.0", "bin-name"]}"#,
     ];
     for entry in pinned {
         assert!(server(entry).is_empty(), "{entry}: {:?}", server(entry));
