@@ -50,10 +50,19 @@ pub enum Code {
     StaleAnchor,
     ConflictMarker,
     AgentInstructionInAnnotation,
+    McpToolInstruction,
+    McpToolShadowing,
+    McpServerShell,
+    McpUnpinnedPackage,
+    McpPlainHttp,
+    McpConfigSecret,
+    McpToolChanged,
+    McpToolRemoved,
+    McpToolUnpinned,
 }
 
 impl Code {
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 23] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -68,6 +77,15 @@ impl Code {
         Code::StaleAnchor,
         Code::ConflictMarker,
         Code::AgentInstructionInAnnotation,
+        Code::McpToolInstruction,
+        Code::McpToolShadowing,
+        Code::McpServerShell,
+        Code::McpUnpinnedPackage,
+        Code::McpPlainHttp,
+        Code::McpConfigSecret,
+        Code::McpToolChanged,
+        Code::McpToolRemoved,
+        Code::McpToolUnpinned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +104,15 @@ impl Code {
             Code::StaleAnchor => "stale-anchor",
             Code::ConflictMarker => "conflict-marker",
             Code::AgentInstructionInAnnotation => "agent-instruction-in-annotation",
+            Code::McpToolInstruction => "mcp-tool-instruction",
+            Code::McpToolShadowing => "mcp-tool-shadowing",
+            Code::McpServerShell => "mcp-server-shell",
+            Code::McpUnpinnedPackage => "mcp-unpinned-package",
+            Code::McpPlainHttp => "mcp-plain-http",
+            Code::McpConfigSecret => "mcp-config-secret",
+            Code::McpToolChanged => "mcp-tool-changed",
+            Code::McpToolRemoved => "mcp-tool-removed",
+            Code::McpToolUnpinned => "mcp-tool-unpinned",
         }
     }
 
@@ -102,13 +129,21 @@ impl Code {
             | Code::ResourceLimit
             | Code::ConfigPathMissing
             | Code::StaleAnchor
-            | Code::AgentInstructionInAnnotation => Level::Warning,
-            Code::UnusedDefinition | Code::ConflictMarker => Level::Note,
+            | Code::AgentInstructionInAnnotation
+            | Code::McpToolInstruction
+            | Code::McpToolShadowing
+            | Code::McpServerShell
+            | Code::McpUnpinnedPackage
+            | Code::McpPlainHttp
+            | Code::McpToolRemoved => Level::Warning,
+            Code::UnusedDefinition | Code::ConflictMarker | Code::McpToolUnpinned => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
             | Code::DuplicateDefinition
             | Code::MalformedAnnotation
-            | Code::InvalidConfig => Level::Error,
+            | Code::InvalidConfig
+            | Code::McpConfigSecret
+            | Code::McpToolChanged => Level::Error,
         }
     }
 
@@ -137,6 +172,21 @@ impl Code {
             Code::AgentInstructionInAnnotation => {
                 "Annotation text addresses an AI agent or hides content: prompt injection, invisible characters"
             }
+            Code::McpToolInstruction => {
+                "An MCP tool's description addresses an AI agent or hides content (tool poisoning)"
+            }
+            Code::McpToolShadowing => "An MCP tool's description mentions other tools or servers (shadowing)",
+            Code::McpServerShell => "An MCP server is started through a shell command string",
+            Code::McpUnpinnedPackage => {
+                "An MCP server runs a package, image or URL that is not pinned to a version or digest"
+            }
+            Code::McpPlainHttp => "A remote MCP server is reached over plain http",
+            Code::McpConfigSecret => {
+                "A committed MCP client configuration holds a literal secret in env or headers"
+            }
+            Code::McpToolChanged => "An MCP tool's description changed since it was pinned (rug pull)",
+            Code::McpToolRemoved => "A pinned MCP tool is no longer defined",
+            Code::McpToolUnpinned => "An MCP tool is not in the pin file",
         }
     }
 }

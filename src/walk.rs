@@ -21,7 +21,10 @@
 //!   [`Scan::not_applied`] and the walk goes on without it (without its `threatspec.yaml`, a
 //!   directory is walked whole: a refusal reads more, never less).
 //! - Hidden files and directories (names starting with `.`) are skipped, except `.guardlink/`,
-//!   where GuardLink keeps its definitions and `.gal` sidecar files.
+//!   where GuardLink keeps its definitions and `.gal` sidecar files, and the MCP client
+//!   configurations a repository commits (`.mcp.json`, `.vscode/mcp.json`, `.cursor/mcp.json`,
+//!   `.kiro/settings/mcp.json`, ...: [`crate::syntax::mcp`]; of a client's hidden directory only
+//!   its configuration is read).
 //! - Symbolic links are never followed (so link loops cannot hang the walk); each one is
 //!   reported as skipped, as is each hidden file or directory.
 //! - A file is skipped, with a reason, when its language is unknown, it is larger than the size
@@ -76,9 +79,11 @@
 //! line-comment fallback, counted in [`Scan::read_without_tree`], and their outcome is not
 //! cached (it depends on time, and the next run must say so again).
 //!
-//! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter -> UTF-8
-//! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither annotations
-//! nor syntax errors are counted as scanned and left out of the index.
+//! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter (an
+//! annotation literal, or an MCP surface: [`crate::syntax::may_hold_mcp`]) -> UTF-8
+//! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither
+//! annotations, nor syntax errors, nor an MCP surface are counted as scanned and left out of
+//! the index.
 //!
 //! # The index cache
 //!
@@ -1364,7 +1369,10 @@ enum EntryKind {
 /// neither a regular file nor a directory are skipped. `None`: no file type (nothing to do).
 fn classify(entry: &ignore::DirEntry) -> Option<EntryKind> {
     let file_type = entry.file_type()?;
-    Some(if entry.depth() > 0 && is_hidden_name(entry.file_name().as_encoded_bytes()) {
+    Some(if entry.depth() > 0 && is_hidden_name(entry.file_name().as_encoded_bytes()) && !mcp_entry(entry) {
+        EntryKind::Skipped(SkipReason::Hidden)
+    } else if entry.depth() > 1 && !file_type.is_dir() && in_mcp_client_dir(entry) && !mcp_entry(entry) {
+        // Inside an MCP client's hidden directory only its configuration is read.
         EntryKind::Skipped(SkipReason::Hidden)
     } else if file_type.is_symlink() {
         EntryKind::Skipped(SkipReason::Symlink)
@@ -1388,6 +1396,28 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
+}
+
+/// A hidden entry the walk reads for the MCP surface ([`crate::syntax::mcp`]): an MCP client's
+/// directory, or a client configuration (`.mcp.json`, `.vscode/mcp.json`, ...).
+fn mcp_entry(entry: &ignore::DirEntry) -> bool {
+    let name = entry.file_name().as_encoded_bytes();
+    if entry.file_type().is_some_and(|t| t.is_dir()) {
+        return crate::syntax::mcp::admits_hidden(name) && name != b".mcp.json";
+    }
+    entry.path().to_str().is_some_and(|p| crate::syntax::mcp::config_format(p).is_some())
+}
+
+/// Whether a file lies below a hidden directory (which the walk entered only as an MCP
+/// client's directory: [`mcp_entry`]).
+fn in_mcp_client_dir(entry: &ignore::DirEntry) -> bool {
+    // Most paths hold no `/.` at all: one search answers for them.
+    let path = entry.path().as_os_str().as_encoded_bytes();
+    if memchr::memmem::find(path, b"/.").is_none() && memchr::memmem::find(path, b"\\.").is_none() {
+        return false;
+    }
+    let parents = entry.path().components().rev().skip(1).take(entry.depth() - 1);
+    parents.into_iter().any(|c| is_hidden_name(c.as_os_str().as_encoded_bytes()))
 }
 
 /// Names starting with `.` are hidden, except `.guardlink`.
@@ -1554,12 +1584,13 @@ fn parse(
     encode: bool,
     parse_budget: &ParseBudget,
 ) -> (Outcome, Option<Vec<u8>>, bool) {
-    let text = match decode(bytes) {
+    let text = match decode(bytes, rel.as_str(), language) {
         Err(reason) => return (Outcome::Skipped(reason), None, false),
         Ok(None) => return (Outcome::Scanned(None), None, false),
         Ok(Some(text)) => text,
     };
-    let (parsed, out_of_time) = crate::syntax::parse_file_in(language, &text, Some(parse_budget));
+    let (parsed, out_of_time) =
+        crate::syntax::parse_source(rel.as_str(), language, &text, Some(parse_budget));
     let facts = FileFacts::from_parsed(rel, language, text, parsed);
     if facts.is_empty() {
         (Outcome::Scanned(None), None, out_of_time)
@@ -1581,9 +1612,10 @@ pub fn read_file_facts(
 ) -> Result<Option<FileFacts>, SkipReason> {
     // Never through a link: a file swapped for one after it was checked is not read.
     let bytes = read_bounded(abs, max_file_size, Links::Refuse).map_err(SkipReason::from)?;
-    let Some(text) = decode(bytes)? else { return Ok(None) };
-    let facts = FileFacts::new(key, language, text);
-    Ok((!facts.parsed.annotations.is_empty() || !facts.parsed.errors.is_empty()).then_some(facts))
+    let Some(text) = decode(bytes, key.as_str(), language)? else { return Ok(None) };
+    let (parsed, _) = crate::syntax::parse_source(key.as_str(), language, &text, None);
+    let facts = FileFacts::from_parsed(key, language, text, parsed);
+    Ok((!facts.is_empty()).then_some(facts))
 }
 
 /// Reads a file that a `.gal` sidecar's `@source` names (see [`crate::model::anchors`]), by
@@ -1650,14 +1682,14 @@ impl From<Refusal> for SkipReason {
     }
 }
 
-/// A file's bytes to parseable text: `Ok(None)` when the prefilter finds no annotation literal
-/// (nothing to parse, not an error), an error reason for files that must be skipped. A UTF-8
-/// byte order mark is removed.
-fn decode(bytes: Vec<u8>) -> Result<Option<Arc<str>>, SkipReason> {
+/// A file's bytes to parseable text: `Ok(None)` when the prefilters find neither an annotation
+/// literal nor an MCP surface (nothing to parse, not an error), an error reason for files that
+/// must be skipped. A UTF-8 byte order mark is removed.
+fn decode(bytes: Vec<u8>, path: &str, language: Language) -> Result<Option<Arc<str>>, SkipReason> {
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
         return Err(SkipReason::Binary);
     }
-    if !may_contain_annotation(&bytes) {
+    if !may_contain_annotation(&bytes) && !crate::syntax::may_hold_mcp(path, language, &bytes) {
         return Ok(None);
     }
     into_text(bytes).map(Some)
@@ -1776,11 +1808,14 @@ mod tests {
 
     #[test]
     fn decode_strips_bom_and_rejects_binary_and_invalid() {
-        let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec()).unwrap();
+        let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec(), "a.py", Language::Python).unwrap();
         assert_eq!(text.as_deref(), Some("# @audit App\n"));
-        assert_eq!(decode(b"no annotation here \xff".to_vec()), Ok(None));
-        assert_eq!(decode(b"# @audit \xffApp".to_vec()), Err(SkipReason::InvalidUtf8 { offset: 9 }));
-        assert_eq!(decode(b"@audit\0".to_vec()), Err(SkipReason::Binary));
+        assert_eq!(decode(b"no annotation here \xff".to_vec(), "a.py", Language::Python), Ok(None));
+        assert_eq!(
+            decode(b"# @audit \xffApp".to_vec(), "a.py", Language::Python),
+            Err(SkipReason::InvalidUtf8 { offset: 9 })
+        );
+        assert_eq!(decode(b"@audit\0".to_vec(), "a.py", Language::Python), Err(SkipReason::Binary));
     }
 
     #[test]

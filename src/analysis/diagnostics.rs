@@ -28,6 +28,7 @@ pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnost
     duplicates(index, &mut out);
     exposures(index, analysis, &mut out);
     unused(index, analysis, &mut out);
+    super::mcp_surface::shadowing(index, &mut out);
     super::anchors::apply(index, &mut out);
     out.sort_by(|a, b| {
         (&a.file, a.range.start, a.code, &a.message).cmp(&(&b.file, b.range.start, b.code, &b.message))

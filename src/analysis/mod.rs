@@ -10,7 +10,8 @@
 //! ([`status`]), the model diff between two analysed projects ([`diff`]), the STRIDE mapping
 //! ([`stride`]), finding fingerprints ([`fingerprint`]), the rule pairing the findings of two
 //! runs ([`pairing`]), baselines ([`baseline`]: which findings are new) and the query
-//! language the MCP server answers ([`query`]), all as plain data.
+//! language the MCP server answers ([`query`]), and the repository's own MCP surface
+//! ([`mcp_surface`]: its servers and tools, shadowing, the pin file), all as plain data.
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -20,6 +21,7 @@ mod diagnostics;
 pub mod diff;
 pub mod fingerprint;
 pub mod ide;
+pub mod mcp_surface;
 pub mod pairing;
 pub mod query;
 pub mod relations;

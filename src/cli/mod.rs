@@ -27,6 +27,7 @@ mod dfd;
 mod diff;
 mod export;
 mod init;
+mod mcp_pin;
 mod output;
 mod report;
 mod status;
@@ -118,6 +119,10 @@ pub enum Command {
     /// Scaffold a project: GAL definitions or threatspec.yaml, and a CI workflow (GitHub or GitLab).
     #[command(after_help = init::INIT_AFTER_HELP)]
     Init(init::InitArgs),
+    /// Pin the description of every MCP tool the code defines (mcp-tools.lock), for `check`'s
+    /// rug-pull check.
+    #[command(after_help = mcp_pin::MCP_PIN_AFTER_HELP)]
+    McpPin(mcp_pin::McpPinArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,
 }
@@ -297,6 +302,7 @@ pub fn main() -> i32 {
         Some(Command::Report(args)) if !cli.stdio => report::run(&args),
         Some(Command::Status(args)) if !cli.stdio => status::run(&args),
         Some(Command::Init(args)) if !cli.stdio => init::run(&args),
+        Some(Command::McpPin(args)) if !cli.stdio => mcp_pin::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
         Some(
             Command::Check(_)
@@ -306,6 +312,7 @@ pub fn main() -> i32 {
             | Command::Report(_)
             | Command::Status(_)
             | Command::Init(_)
+            | Command::McpPin(_)
             | Command::Lsp,
         )
         | None => crate::lsp::run_stdio(),
@@ -525,7 +532,8 @@ pub fn check(args: &CheckArgs) -> i32 {
         Ok(baseline) => baseline,
         Err(status) => return status,
     };
-    let (analysis, diagnostics) = check_findings(args, &scan.index);
+    let pin_findings = mcp_pin::pin_findings(&scan);
+    let (analysis, diagnostics) = check_findings(args, &scan.index, pin_findings);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
 
     let entries = (baseline.is_some() || args.write_baseline.is_some())
@@ -630,9 +638,11 @@ pub fn check(args: &CheckArgs) -> i32 {
 }
 
 /// The analysis of a scan and the diagnostics `check` reports from it (`--severity` applied).
+/// `extra`: findings from outside the analysis (the pin file's, [`mcp_pin::pin_findings`]).
 fn check_findings(
     args: &CheckArgs,
     index: &crate::model::ProjectIndex,
+    extra: Vec<Diagnostic>,
 ) -> (analysis::Analysis, Vec<Diagnostic>) {
     let mut overrides = LevelOverrides::default();
     for spec in &args.severity {
@@ -640,7 +650,9 @@ fn check_findings(
         let _ = overrides.set(spec);
     }
     let analysis = args.coverage.analysis(index);
-    let diagnostics = overrides.apply(analysis.diagnostics(index));
+    let mut diagnostics = analysis.diagnostics(index);
+    diagnostics.extend(extra);
+    let diagnostics = overrides.apply(diagnostics);
     (analysis, diagnostics)
 }
 

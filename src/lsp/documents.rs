@@ -156,11 +156,12 @@ impl Document {
             };
             let error =
                 SyntaxError { code: Code::ResourceLimit, range: TextRange::empty(0), message, fix: None };
-            let parsed = ParsedFile { annotations: Vec::new(), errors: vec![error] };
+            let parsed = ParsedFile { errors: vec![error], ..Default::default() };
             return FileFacts::from_parsed(key, self.language, Arc::from(""), parsed);
         }
         let text: Arc<str> = self.rope.to_string().into();
-        let parsed = self.parse.reparse(&text);
+        let mut parsed = self.parse.reparse(&text);
+        crate::syntax::add_mcp_surface(key.as_str(), self.language, &text, &mut parsed);
         FileFacts::from_parsed(key, self.language, text, parsed)
     }
 }

@@ -280,7 +280,7 @@ impl State {
             }
             Some(facts) => Some(facts),
             None => Language::from_path(Path::new(key.as_str())).map(|language| {
-                let parsed = crate::syntax::ParsedFile { annotations: Vec::new(), errors: errors.clone() };
+                let parsed = crate::syntax::ParsedFile { errors: errors.clone(), ..Default::default() };
                 FileFacts::from_parsed(key.clone(), language, text.clone(), parsed)
             }),
         }

@@ -174,9 +174,9 @@ impl FileFacts {
         self.anchors.get(at).filter(|a| a.origin.directive == directive)
     }
 
-    /// True when the file holds neither annotations nor syntax errors.
+    /// True when the file holds neither annotations, nor syntax errors, nor an MCP surface.
     pub fn is_empty(&self) -> bool {
-        self.parsed.annotations.is_empty() && self.parsed.errors.is_empty()
+        self.parsed.annotations.is_empty() && self.parsed.errors.is_empty() && self.parsed.mcp().is_empty()
     }
 
     /// 0-based line and column (in `unit`) of a byte offset.

@@ -25,6 +25,11 @@
 //! nobody declares (which would show its normalised key) it is the first spelling written in
 //! the project, in file-path order (for legacy `@b:@c`, the `c`: the cluster shows `b`).
 //!
+//! The repository's MCP surface adds its own elements (`mcp_elements`): the agent (an actor,
+//! "AI agent (MCP client)"), each configured MCP server and each file that defines MCP tools
+//! (processes inside the `agent (MCP)` trust boundary), and a flow from the agent to each,
+//! labelled with its transport and tool names ([`crate::analysis::mcp_surface::processes`]).
+//!
 //! # Element kind (Actor, Process, DataStore)
 //!
 //! Read from the *label's last path segment* (after the last `.` or `:`), split into words at
@@ -988,9 +993,87 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
         });
         group.members.push(node.id.clone());
     }
+    mcp_elements(index, scope, &mut out_nodes, &mut edges, &mut groups);
     let boundaries = groups.into_values().collect();
 
     Dfd { nodes: out_nodes, edges: edges.into_iter().collect(), boundaries }
+}
+
+/// The repository's MCP surface ([`crate::analysis::mcp_surface::processes`]): the agent an
+/// actor outside the `agent (MCP)` trust boundary, each server a process inside it, and a flow
+/// from the agent to each server labelled with its transport and the tools it offers (at most
+/// five named). Drawn for the whole project, the boundary's own scope, and a file that declares
+/// a server or defines tools.
+fn mcp_elements(
+    index: &ProjectIndex,
+    scope: &Scope,
+    nodes: &mut Vec<Node>,
+    edges: &mut BTreeSet<Edge>,
+    groups: &mut BTreeMap<String, BoundaryGroup>,
+) {
+    use crate::analysis::mcp_surface::{
+        AGENT_BOUNDARY_KEY, AGENT_BOUNDARY_TITLE, AGENT_KEY, AGENT_LABEL, processes,
+    };
+    let processes: Vec<_> = processes(index)
+        .into_iter()
+        .filter(|p| match scope {
+            Scope::Project => true,
+            Scope::Boundary(name) => {
+                let name = name.trim_start_matches('#').to_ascii_lowercase();
+                name == "agent" || name == AGENT_BOUNDARY_TITLE || name == AGENT_BOUNDARY_KEY
+            }
+            Scope::File(file) => p.file == file,
+            Scope::Component(_) => false,
+        })
+        .collect();
+    if processes.is_empty() {
+        return;
+    }
+    let boundary = boundary_id(AGENT_BOUNDARY_KEY);
+    let agent = node_id(AGENT_KEY);
+    nodes.push(Node {
+        id: agent.clone(),
+        key: AGENT_KEY.to_string(),
+        label: AGENT_LABEL.to_string(),
+        kind: ElementKind::Actor,
+        ..Node::default()
+    });
+    let mut members = Vec::new();
+    for p in processes {
+        let id = node_id(&p.key);
+        if nodes.iter().any(|n| n.id == id) {
+            continue;
+        }
+        let names: Vec<&str> = p.entry_points.iter().take(5).map(|t| t.name.value.as_str()).collect();
+        let more = p.entry_points.len().saturating_sub(names.len());
+        let label = match (names.is_empty(), more) {
+            (true, _) => format!("MCP ({})", p.transport),
+            (false, 0) => format!("MCP ({}): {}", p.transport, names.join(", ")),
+            (false, n) => format!("MCP ({}): {}, +{n} more", p.transport, names.join(", ")),
+        };
+        edges.insert(Edge { from: agent.clone(), to: id.clone(), label: Some(label), two_way: false });
+        members.push(id.clone());
+        nodes.push(Node {
+            id,
+            key: p.key,
+            label: p.label,
+            kind: ElementKind::Process,
+            boundary: Some(boundary.clone()),
+            ..Node::default()
+        });
+    }
+    nodes.sort_by(|a, b| a.id.cmp(&b.id));
+    members.sort();
+    groups.insert(
+        boundary.clone(),
+        BoundaryGroup {
+            id: boundary,
+            key: AGENT_BOUNDARY_KEY.to_string(),
+            title: AGENT_BOUNDARY_TITLE.to_string(),
+            members,
+            ..BoundaryGroup::default()
+        },
+    );
 }
 
 /// The component groups of the diagram's colon-path nodes (see the module docs), without

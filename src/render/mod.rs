@@ -33,6 +33,7 @@ pub mod json;
 pub mod layout;
 pub mod look;
 pub mod mcp;
+pub mod mcp_pins;
 pub mod mermaid;
 pub mod report;
 pub mod report_html;

@@ -154,14 +154,31 @@ pub fn security_severity(code: Code) -> Option<&'static str> {
     match code {
         Code::ConfirmedFinding => Some("9.0"),
         // Planted text aimed at the agents that read the repository: medium.
-        Code::AgentInstructionInAnnotation => Some("5.5"),
+        Code::AgentInstructionInAnnotation | Code::McpToolInstruction | Code::McpToolShadowing => Some("5.5"),
+        Code::McpConfigSecret | Code::McpToolChanged => Some("7.5"),
+        Code::McpServerShell | Code::McpUnpinnedPackage | Code::McpPlainHttp => Some("5.0"),
+        Code::McpToolRemoved | Code::McpToolUnpinned => Some("3.0"),
         _ => None,
     }
 }
 
 /// Whether the code is a security finding (tagged `security`).
 fn is_security(code: Code) -> bool {
-    matches!(code, Code::UnmitigatedExposure | Code::ConfirmedFinding | Code::AgentInstructionInAnnotation)
+    matches!(
+        code,
+        Code::UnmitigatedExposure
+            | Code::ConfirmedFinding
+            | Code::AgentInstructionInAnnotation
+            | Code::McpToolInstruction
+            | Code::McpToolShadowing
+            | Code::McpServerShell
+            | Code::McpUnpinnedPackage
+            | Code::McpPlainHttp
+            | Code::McpConfigSecret
+            | Code::McpToolChanged
+            | Code::McpToolRemoved
+            | Code::McpToolUnpinned
+    )
 }
 
 /// A result's own `security-severity`: the finding's effective severity as a score in the
@@ -300,6 +317,51 @@ fn doc(code: Code) -> RuleDoc {
             fix: "Remove the hidden or agent-directed text, or reword the annotation as a plain \
                 description of the threat, asset or control.",
             silence: "`--severity agent-instruction-in-annotation=off` (or `=note`).",
+        },
+        Code::McpToolInstruction => RuleDoc {
+            full: "An MCP tool defined in the repository's code (a Python `@mcp.tool()`, a TypeScript `server.tool(...)`/`registerTool(...)`, an rmcp `#[tool]`) has a description that addresses an AI agent or hides content, by the same rules as `agent-instruction-in-annotation`. An agent reads every tool description of every connected server, so such text is tool poisoning: instructions the user never sees.",
+            fix: "Rewrite the description as a plain statement of what the tool does and what its arguments mean.",
+            silence: "`--severity mcp-tool-instruction=off`.",
+        },
+        Code::McpToolShadowing => RuleDoc {
+            full: "An MCP tool's description mentions another tool or server of the project, or tools and servers in general ('instead of the other tool', 'before using any tool'). A description that tells the agent how to use other tools can redirect calls meant for a trusted tool (shadowing).",
+            fix: "Describe only this tool; let the agent choose between tools by their own descriptions.",
+            silence: "`--severity mcp-tool-shadowing=off`.",
+        },
+        Code::McpServerShell => RuleDoc {
+            full: "A committed MCP client configuration starts a server through a shell (`sh -c`, `bash -c`, `cmd /c`, `powershell -Command`) or with a `command` holding shell operators (`;`, `&&`, `|`). What runs is whatever the string says, and a client's approval of a command and its arguments no longer shows it.",
+            fix: "Start the server's program directly: `command` is the program, `args` its arguments.",
+            silence: "`--severity mcp-server-shell=off`.",
+        },
+        Code::McpUnpinnedPackage => RuleDoc {
+            full: "A committed MCP client configuration starts a server by fetching a package (`npx`, `bunx`, `pnpm dlx`, `uvx`, `pipx run`, `uv tool run`), a container image (`docker run`, `podman run`) or a URL that is not pinned: no exact version, a tag such as `@latest`, no image digest. Each start may run different code than the one that was reviewed.",
+            fix: "Pin the package to an exact version (`pkg@1.2.3`, `pkg==1.2.3`), the image to a digest (`image@sha256:...`), a git URL to a commit.",
+            silence: "`--severity mcp-unpinned-package=off`.",
+        },
+        Code::McpPlainHttp => RuleDoc {
+            full: "A remote MCP server in a committed client configuration is reached over plain `http://` (other than localhost): tool descriptions, arguments and results can be read and changed on the network.",
+            fix: "Use `https://`.",
+            silence: "`--severity mcp-plain-http=off`.",
+        },
+        Code::McpConfigSecret => RuleDoc {
+            full: "A committed MCP client configuration holds what looks like a literal credential in a server's `env` or `headers` (a known token prefix, or a long opaque value under a key naming a token, key, secret or password). References such as `${input:...}`, `${env:...}` and `$VAR` and placeholders are not reported; the message names the key, never the value.",
+            fix: "Replace the value with a reference the client resolves (`${input:...}` in VS Code, `${env:...}`), and rotate the credential: it is in the repository's history.",
+            silence: "`--severity mcp-config-secret=off`.",
+        },
+        Code::McpToolChanged => RuleDoc {
+            full: "An MCP tool's description differs from the hash that `threat-analyzer mcp-pin` recorded in `mcp-tools.lock`. A description that changes after it was reviewed (a rug pull) changes what every agent that uses the tool is told.",
+            fix: "Review the new description; if it is right, run `threat-analyzer mcp-pin` again and commit the lock file.",
+            silence: "`--severity mcp-tool-changed=warning` (or `=off`).",
+        },
+        Code::McpToolRemoved => RuleDoc {
+            full: "`mcp-tools.lock` pins a tool that the project no longer defines (removed or renamed).",
+            fix: "Run `threat-analyzer mcp-pin` again and commit the lock file.",
+            silence: "`--severity mcp-tool-removed=off`.",
+        },
+        Code::McpToolUnpinned => RuleDoc {
+            full: "The project has a `mcp-tools.lock` and defines an MCP tool it does not pin: a new tool whose description nobody recorded.",
+            fix: "Review the tool's description, then run `threat-analyzer mcp-pin` and commit the lock file.",
+            silence: "Notes do not fail `check` unless `--fail-on note` is given; `--severity mcp-tool-unpinned=off` hides it.",
         },
     }
 }

@@ -1176,20 +1176,27 @@ pub fn annotation_warnings(text: &str, annotations: &[Annotation]) -> Vec<Syntax
 }
 
 fn message(f: &Finding) -> String {
+    finding_message("annotation text", "annotation", f)
+}
+
+/// The message of a finding in `subject` (`annotation text`, an MCP tool's description; one
+/// `unit` of it holds the matches counted): the rule's id and why it matters, never the text
+/// it matched.
+pub fn finding_message(subject: &str, unit: &str, f: &Finding) -> String {
     let more = match f.count {
         1 => String::new(),
-        n => format!(" ({n} in this annotation)"),
+        n => format!(" ({n} in this {unit})"),
     };
     let id = f.rule.id;
     let why = f.rule.why;
     match f.rule.kind {
-        Kind::Phrase => format!("annotation text addresses an AI agent (rule `{id}`: {why}){more}"),
-        Kind::Markup => format!("annotation text holds prompt markup (rule `{id}`: {why}){more}"),
+        Kind::Phrase => format!("{subject} addresses an AI agent (rule `{id}`: {why}){more}"),
+        Kind::Markup => format!("{subject} holds prompt markup (rule `{id}`: {why}){more}"),
         Kind::Invisible => {
-            format!("annotation text holds invisible characters: {} (rule `{id}`: {why}){more}", f.shown)
+            format!("{subject} holds invisible characters: {} (rule `{id}`: {why}){more}", f.shown)
         }
         Kind::Encoded => {
-            format!("annotation text holds a {}-character base64 run (rule `{id}`: {why}){more}", f.length)
+            format!("{subject} holds a {}-character base64 run (rule `{id}`: {why}){more}", f.length)
         }
     }
 }

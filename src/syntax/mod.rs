@@ -28,6 +28,7 @@ pub mod grammar;
 pub mod incremental;
 pub mod language;
 pub mod lexer;
+pub mod mcp;
 pub mod parser;
 pub mod prefilter;
 pub mod symbols;
@@ -68,11 +69,51 @@ pub struct SyntaxError {
 pub struct ParsedFile {
     pub annotations: Vec<Annotation>,
     pub errors: Vec<SyntaxError>,
+    /// The MCP servers a client configuration names, or the MCP tools the code defines
+    /// ([`mcp`]); `None` for the many files without (boxed: it keeps every file's facts small).
+    pub mcp: Option<Box<mcp::McpSurface>>,
+}
+
+impl ParsedFile {
+    /// The file's MCP surface (empty for most files).
+    pub fn mcp(&self) -> &mcp::McpSurface {
+        static EMPTY: mcp::McpSurface = mcp::McpSurface { servers: Vec::new(), tools: Vec::new() };
+        self.mcp.as_deref().unwrap_or(&EMPTY)
+    }
 }
 
 /// Parses one file: prefilter, candidate lines for its language, then the annotation parser.
 pub fn parse_file(language: Language, text: &str) -> ParsedFile {
     parse_file_in(language, text, None).0
+}
+
+/// What the walk reads from a file at `path` (a [`crate::file_id::FileId`]'s text): its
+/// annotations ([`parse_file_in`]) and its MCP surface ([`mcp::read_surface`]: a client
+/// configuration by its name, tool definitions in code that passes [`mcp::may_define_tool`]),
+/// with the problems of both. `true` when parsing ran out of time.
+pub fn parse_source(
+    path: &str,
+    language: Language,
+    text: &str,
+    project: Option<&ParseBudget>,
+) -> (ParsedFile, bool) {
+    let (mut parsed, out_of_time) = parse_file_in(language, text, project);
+    add_mcp_surface(path, language, text, &mut parsed);
+    (parsed, out_of_time)
+}
+
+/// Adds the MCP surface of the file at `path` ([`mcp::read_surface`]) and its problems to
+/// `parsed`: [`parse_source`]'s second half, for the language server's open documents too.
+pub fn add_mcp_surface(path: &str, language: Language, text: &str, parsed: &mut ParsedFile) {
+    let (surface, errors) = mcp::read_surface(language, mcp::config_format(path), text);
+    parsed.mcp = (!surface.is_empty()).then(|| Box::new(surface));
+    parsed.errors.extend(errors);
+}
+
+/// Whether the walk must parse a file at `path` whose bytes hold no annotation literal: an MCP
+/// client configuration, or code that may define an MCP tool.
+pub fn may_hold_mcp(path: &str, language: Language, bytes: &[u8]) -> bool {
+    mcp::config_format(path).is_some() || mcp::may_define_tool(language, bytes)
 }
 
 /// [`parse_file`], drawing tree-sitter time from a project's budget too; `true` when the file

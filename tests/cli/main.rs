@@ -16,6 +16,7 @@ mod exit;
 mod export;
 mod findings;
 mod init;
+mod mcp_surface;
 mod output;
 mod sidecar;
 mod status;

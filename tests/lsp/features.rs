@@ -504,3 +504,39 @@ async fn diff_command_reads_the_base_as_the_server_reads_the_workspace() {
         "{result}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_offer_the_threats_of_an_mcp_tool_and_add_none_by_themselves() {
+    let server = "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP(\"notes\")\n\n@mcp.tool()\ndef read_notes() -> str:\n    \"\"\"Reads the notes.\"\"\"\n    return \"\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("defs.py"), DEFS).unwrap();
+    fs::write(dir.path().join("server.py"), server).unwrap();
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let defs = file_uri(&dir.path().join("defs.py"));
+    client.diagnostics_for(&defs, |_| true).await;
+    let uri = file_uri(&dir.path().join("server.py"));
+    let ask = |line: u64| json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 3}}, "context": {"diagnostics": []}});
+    let actions = client.request("textDocument/codeAction", ask(4)).await;
+    let titles: Vec<&str> =
+        actions.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Add threat to MCP tool `read_notes`: Tool poisoning",
+            "Add threat to MCP tool `read_notes`: Prompt injection via tool results",
+            "Add threat to MCP tool `read_notes`: Excessive agency",
+        ],
+        "{actions}"
+    );
+    let edit = &actions[0]["edit"]["changes"][&uri];
+    let edits = edit.as_array().unwrap_or_else(|| panic!("{actions}"));
+    let applied = apply(server, edits);
+    assert!(
+        applied.contains("\n# @exposes Mcp.read_notes to Tool poisoning -- \"its description steers the agent; review it and pin it (threat-analyzer mcp-pin)\"\n@mcp.tool()"),
+        "{applied}"
+    );
+    // Offered, never applied: the file on disk is unchanged, and away from the tool nothing is offered.
+    assert_eq!(fs::read_to_string(dir.path().join("server.py")).unwrap(), server);
+    let none = client.request("textDocument/codeAction", ask(1)).await;
+    assert!(none.as_array().is_none_or(|a| a.is_empty()), "{none}");
+}

@@ -283,7 +283,10 @@ fn fresh_parse(language: Language, text: &str) -> syntax::ParsedFile {
         }
         _ => syntax::candidate_lines(language, text),
     };
-    parser::parse_lines(text, &lines)
+    let mut parsed = parser::parse_lines(text, &lines);
+    // An open document's facts hold its MCP surface too (tools; `/doc` is no configuration).
+    syntax::add_mcp_surface("/doc", language, text, &mut parsed);
+    parsed
 }
 
 pub fn check_document(language: Language, initial: &str, edits: &[DocEdit]) {

@@ -13,6 +13,9 @@
 //!   or accept the risk with `@accepts`;
 //! - ThreatSpec 0.1 annotations (`@connects @b:@c to @d:@e`) can be rewritten to GAL
 //!   (`@flows B.C -> D.E`).
+//! - an MCP tool definition ([`crate::syntax::mcp`]) is offered its suggested threats (tool
+//!   poisoning, prompt injection via tool results, excessive agency), each an `@exposes` line
+//!   above the definition; never added without the user choosing it.
 
 use super::super::{Analysis, Relation};
 use crate::diagnostic::{Code, Diagnostic, Edit};
@@ -98,6 +101,7 @@ pub fn code_actions_in(
             _ => {}
         }
     }
+    out.extend(mcp_tool_threats(facts, range, dialect));
     for ann in facts.annotations() {
         if ann.dialect == Dialect::LegacyThreatSpec
             && overlaps(ann.range, range)
@@ -199,6 +203,55 @@ fn cover_exposure(facts: &FileFacts, d: &Diagnostic, i: usize, dialect: WriteDia
             preferred: false,
         },
     ]
+}
+
+/// The threats suggested for every MCP tool: the threat's name and why, as the `@exposes`
+/// description says it.
+pub const MCP_TOOL_THREATS: [(&str, &str); 3] = [
+    ("Tool poisoning", "its description steers the agent; review it and pin it (threat-analyzer mcp-pin)"),
+    ("Prompt injection via tool results", "what it returns reaches the agent as context"),
+    ("Excessive agency", "the agent may call it without a human approving each call"),
+];
+
+/// The suggested threats of each MCP tool whose definition touches `range`: an `@exposes` of
+/// the tool (asset `Mcp.<tool>`) to each of [`MCP_TOOL_THREATS`], on a new comment line above
+/// the definition in the host language's comment style.
+fn mcp_tool_threats(facts: &FileFacts, range: TextRange, dialect: WriteDialect) -> Vec<CodeAction> {
+    let marker = match facts.language {
+        crate::syntax::Language::Python => "#",
+        _ => "//",
+    };
+    let mut out = Vec::new();
+    for tool in &facts.parsed.mcp().tools {
+        if !overlaps(tool.range, range) {
+            continue;
+        }
+        let segment: String =
+            tool.name.value.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
+        let text = &*facts.text;
+        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let line_start = text[..tool.range.start()].rfind(['\n', '\r']).map_or(0, |p| p + 1);
+        let line = &text[line_start..];
+        let indent = &line[..line.len() - line.trim_start().len()];
+        for (threat, why) in MCP_TOOL_THREATS {
+            let annotation = match dialect {
+                WriteDialect::ThreatSpec => format!("@exposes Mcp:{segment} to {threat} with {why}"),
+                _ => format!("@exposes Mcp.{segment} to {threat} -- \"{why}\""),
+            };
+            out.push(CodeAction {
+                title: format!("Add threat to MCP tool `{}`: {threat}", tool.name.value),
+                kind: ActionKind::Refactor,
+                edits: vec![Edit {
+                    file: facts.path.clone(),
+                    range: TextRange::empty(line_start),
+                    new_text: format!("{indent}{marker} {annotation}{eol}"),
+                }],
+                diagnostics: Vec::new(),
+                preferred: false,
+            });
+        }
+    }
+    out
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

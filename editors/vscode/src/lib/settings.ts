@@ -21,6 +21,15 @@ export const DIAGNOSTIC_CODES = [
   'stale-anchor',
   'conflict-marker',
   'agent-instruction-in-annotation',
+  'mcp-tool-instruction',
+  'mcp-tool-shadowing',
+  'mcp-server-shell',
+  'mcp-unpinned-package',
+  'mcp-plain-http',
+  'mcp-config-secret',
+  'mcp-tool-changed',
+  'mcp-tool-removed',
+  'mcp-tool-unpinned',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
