@@ -121,6 +121,12 @@ impl Code {
     }
 
     /// Level before escalation (an unmitigated high-severity exposure is raised to an error).
+    /// Whether the text under the diagnostic's range must never be repeated in an output
+    /// (a secret): renderers that quote source lines mask it, SARIF leaves out its snippet.
+    pub fn conceals_range(self) -> bool {
+        matches!(self, Code::McpConfigSecret)
+    }
+
     pub fn default_level(self) -> Level {
         match self {
             Code::UnmitigatedExposure

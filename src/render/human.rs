@@ -185,6 +185,13 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
     if let Some((line, line_start)) = line_text(index, d.file.as_str(), d.range.start()) {
         let start = d.range.start() - line_start;
         let end = d.range.end().clamp(d.range.start(), line_start + line.len()) - line_start;
+        let masked;
+        let line = if d.code.conceals_range() {
+            masked = mask(line, start, end);
+            masked.as_str()
+        } else {
+            line
+        };
         // `N | ` takes the gutter and three columns.
         let (from, to) = snippet_window(line, start, end, columns.saturating_sub(gutter + 3));
         let (mut shown, mut indent, carets) = underline(&line[from..to], start - from, end.min(to) - from);
@@ -214,6 +221,12 @@ fn render_one(out: &mut String, p: &Painter, index: &ProjectIndex, d: &Diagnosti
     if let Some(fix) = &d.fix {
         let _ = writeln!(out, "{pad} {eq} {}: {}", p.paint(bold, "help"), text::for_terminal(&fix.label));
     }
+}
+
+/// `line` with bytes `start..end` (char boundaries) shown as `*`, one per byte so that every
+/// offset into the line still holds: a secret's diagnostic points at it without printing it.
+fn mask(line: &str, start: usize, end: usize) -> String {
+    format!("{}{}{}", &line[..start], "*".repeat(end - start), &line[end..])
 }
 
 /// The fewest columns a cut snippet keeps, however narrow the terminal.

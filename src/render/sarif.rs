@@ -437,7 +437,7 @@ fn result(index: &ProjectIndex, d: &Diagnostic, fingerprint: String) -> Value {
         "ruleIndex": rule_index(d.code),
         "level": level(d.level),
         "message": message(&d.message),
-        "locations": [{ "physicalLocation": physical(index, &d.file, d.range, true) }],
+        "locations": [{ "physicalLocation": physical(index, &d.file, d.range, !d.code.conceals_range()) }],
         "partialFingerprints": { "primaryLocationLineHash": fingerprint },
     });
     if let Some(score) = result_security_severity(d) {

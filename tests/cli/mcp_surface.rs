@@ -87,6 +87,27 @@ fn check(dir: &Path) -> Run {
     run(dir, &["check", "--no-cache", "--format", "json", "--fail-on", "error"])
 }
 
+/// A committed secret is pointed at, never printed: not in the human output's quoted source
+/// line, not in a SARIF snippet that code scanning would upload, not in JSON or a report.
+#[test]
+fn no_output_repeats_a_committed_secret() {
+    let dir = project();
+    for format in ["human", "json", "sarif"] {
+        let r = run(dir.path(), &["check", "--no-cache", "--format", format, "--fail-on", "never"]);
+        assert_eq!(r.code, 0, "{format}: {r:?}");
+        assert!(r.stdout.contains("mcp-config-secret"), "{format}: {}", r.stdout);
+        assert!(!r.stdout.contains("ghp_0123") && !r.stderr.contains("ghp_0123"), "{format}: {}", r.stdout);
+    }
+    for format in ["markdown", "html"] {
+        let r = run(dir.path(), &["report", "--no-cache", "--format", format]);
+        assert_eq!(r.code, 0, "{format}: {r:?}");
+        assert!(!r.stdout.contains("ghp_0123") && !r.stderr.contains("ghp_0123"), "{format}: {}", r.stdout);
+    }
+    // The human output still shows where: the line with the value masked, one `*` per byte.
+    let r = run(dir.path(), &["check", "--no-cache", "--fail-on", "never"]);
+    assert!(r.stdout.contains(&format!("\"API_TOKEN\": \"{}\"", "*".repeat(40))), "{}", r.stdout);
+}
+
 #[test]
 fn each_check_reports_its_case_and_leaves_the_other_alone() {
     let dir = project();
