@@ -23,6 +23,7 @@
 // Standard output is the protocol channel: nothing else may write to it.
 #![deny(clippy::print_stdout)]
 
+mod diff;
 mod project;
 
 use crate::analysis::query;
@@ -137,6 +138,22 @@ const TOOLS: &[(&str, &str, &str, &str)] = &[
         r#"{"type":"object","properties":{"boundary":{"type":"string"},"component":{"type":"string"},"file":{"type":"string"}}}"#,
         r#"{"type":"object","required":["format","nodes","flows"],"properties":{"format":{"type":"string"},"nodes":{"type":"integer"},"flows":{"type":"integer"},"diagram":{"type":"object"},"too_large":{"type":"string"}}}"#,
     ),
+    (
+        "diff",
+        concat!(
+            "What a change did to the threat model: the workspace folder at a git revision (`base`; \
+             default: the merge base of HEAD with the default branch, as `threat-analyzer diff` \
+             chooses it) against the workspace as it is now, or against another revision (`head`). \
+             The answer is the document `threat-analyzer diff --format json` writes: the verdict, a \
+             summary, and the changes most severe first (new unmitigated exposures, defences removed, \
+             ...), each with its class, impact, place and names. Git is read in-process; a folder \
+             outside a git repository, an unknown revision or history a shallow clone lacks is a tool \
+             error with the command line's sentence.",
+            data_note!()
+        ),
+        r#"{"type":"object","properties":{"base":{"type":"string","description":"a git revision: branch, tag, commit id, HEAD~1, origin/main"},"head":{"type":"string","description":"a git revision (default: the workspace as it is now)"}}}"#,
+        r#"{"type":"object","required":["verdict","summary","changes"],"properties":{"base":{"type":"object"},"head":{"type":"object"},"verdict":{"type":"string","enum":["risk-increase","review","no-risk-increase","no-change"]},"summary":{"type":"object"},"changes":{"type":"object"}}}"#,
+    ),
 ];
 
 /// `(uri, name, description, MIME type)` of every resource.
@@ -163,6 +180,9 @@ const RESOURCES: &[(&str, &str, &str, &str)] = &[
         "text/markdown",
     ),
 ];
+
+/// The longest revision `diff` accepts.
+const MAX_REVISION_BYTES: usize = 1024;
 
 /// The most text `validate_annotation` reads.
 const MAX_PROPOSED_BYTES: usize = 64 * 1024;
@@ -230,6 +250,10 @@ Serves the Model Context Protocol on standard input/output for the workspace fol
 /// The index and how far its first scan got.
 #[derive(Clone)]
 struct Server {
+    /// The workspace folder (absolute, canonical).
+    root: Arc<PathBuf>,
+    /// The walk's options (no progress callback).
+    walk: Arc<WalkOptions>,
     /// `None` until the first scan is done.
     project: Arc<Mutex<Option<Result<Project, String>>>>,
     ready: tokio::sync::watch::Receiver<bool>,
@@ -240,6 +264,8 @@ struct Server {
 async fn serve(options: Options) -> i32 {
     let (ready_tx, ready) = tokio::sync::watch::channel(false);
     let server = Server {
+        root: Arc::new(options.root.clone()),
+        walk: Arc::new(options.walk.clone()),
         project: Arc::new(Mutex::new(None)),
         ready,
         progress: Arc::new((AtomicUsize::new(0), AtomicUsize::new(0))),
@@ -294,6 +320,12 @@ fn answer(value: Value) -> CallToolResponse {
 
 fn tool_error(message: &'static str) -> CallToolResponse {
     CallToolResult::error(vec![ContentBlock::text(message)]).into()
+}
+
+/// A tool error in the command line's words (a git or walk error: it may quote a revision the
+/// client named or a path of the workspace), cleaned for an agent.
+fn command_error(message: &str) -> CallToolResponse {
+    CallToolResult::error(vec![ContentBlock::text(crate::text::for_agent(message).into_owned())]).into()
 }
 
 impl Server {
@@ -443,9 +475,61 @@ impl Server {
                 })
                 .await
             }
+            "diff" => {
+                let (base, head) = (string_arg(&args, "base"), string_arg(&args, "head"));
+                if [base, head].iter().flatten().any(|spec| spec.len() > MAX_REVISION_BYTES) {
+                    return Ok(tool_error("a revision is longer than 1 KiB"));
+                }
+                let (base, head) = (base.map(str::to_string), head.map(str::to_string));
+                let (root, walk) = (self.root.clone(), self.walk.clone());
+                // Git and the revisions' walks run without the project's lock.
+                let read = tokio::task::spawn_blocking(move || {
+                    diff::scan(&root, base.as_deref(), head.as_deref(), &walk)
+                })
+                .await
+                .map_err(|_| ErrorData::internal_error("internal error while answering", None))?;
+                let revisions = match read {
+                    Ok(revisions) => revisions,
+                    Err(message) => return Ok(command_error(&message)),
+                };
+                let root = self.root.clone();
+                match revisions.head {
+                    Some(head) => tokio::task::spawn_blocking(move || {
+                        let (base, head_side) = (analysed(revisions.base.index), analysed(head.index));
+                        let diff = render::diff::compare(base.input(), head_side.input());
+                        let sides =
+                            crate::sides::sides(&revisions.base.revision, Some(&head.revision), "workspace");
+                        answer(render::mcp::diff(&diff, &sides, &root))
+                    })
+                    .await
+                    .map_err(|_| ErrorData::internal_error("internal error while answering", None)),
+                    None => {
+                        self.with_project(context, None, move |p| {
+                            let base = analysed(revisions.base.index);
+                            let diagnostics = p.diagnostics();
+                            let head = render::diff::Input {
+                                index: &p.index,
+                                analysis: &p.analysis,
+                                diagnostics: &diagnostics,
+                                root: "",
+                            };
+                            let diff = render::diff::compare(base.input(), head);
+                            let sides = crate::sides::sides(&revisions.base.revision, None, "workspace");
+                            answer(render::mcp::diff(&diff, &sides, &root))
+                        })
+                        .await
+                    }
+                }
+            }
             _ => Err(ErrorData::invalid_params("no such tool", None)),
         }
     }
+}
+
+/// A revision's side of a `diff`, analysed as the server analyses the workspace.
+fn analysed(index: crate::model::ProjectIndex) -> render::diff::Analysed {
+    let analysis = crate::analysis::Analysis::new(&index);
+    render::diff::Analysed::new(index, analysis)
 }
 
 /// The `file_context` answer for the path a client named.

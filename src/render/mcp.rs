@@ -20,7 +20,9 @@
 //! says so (`{"items": [...], "total": N, "omitted": M}`).
 
 use super::dfd::Dfd;
+use super::diff::Sides;
 use super::{PROVENANCE, locate};
+use crate::analysis::diff::ModelDiff;
 use crate::analysis::query::{Answer, EntityInfo, FORMS, FileContext, Hit, QueryError, Validation};
 use crate::analysis::status::{BySeverity, Status};
 use crate::diagnostic::Diagnostic;
@@ -28,6 +30,7 @@ use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text::TextRange;
 use serde_json::{Value, json};
+use std::path::Path;
 
 /// The most items any list of an answer holds.
 pub const MAX_ITEMS: usize = 200;
@@ -277,6 +280,76 @@ pub fn validation(index: &ProjectIndex, asked: &str, validation: &Validation) ->
         }),
         "diagnostics": bounded(&validation.diagnostics, |d| diagnostic(index, d)),
     }))
+}
+
+/// The keys of a `diff` change (and of its `related` places) whose values are repository text.
+const DIFF_REPOSITORY_KEYS: &[&str] = &[
+    "file",
+    "message",
+    "severity_word",
+    "previous_severity_word",
+    "asset",
+    "threat",
+    "control",
+    "from",
+    "to",
+    "name",
+    "previous_name",
+    "note",
+];
+
+/// Marks the repository text of one change or related place: each string of
+/// [`DIFF_REPOSITORY_KEYS`] becomes a [`repository_text`] (the message too: it quotes names).
+fn mark_diff_fields(value: &mut Value) {
+    let Some(object) = value.as_object_mut() else { return };
+    for (key, field) in object.iter_mut() {
+        match field {
+            Value::String(text) if DIFF_REPOSITORY_KEYS.contains(&key.as_str()) => {
+                *field = repository_text(text);
+            }
+            // A flow's boundaries: their titles, or null outside any.
+            Value::Object(crosses) if key == "crosses" => {
+                for end in crosses.values_mut() {
+                    if let Value::String(text) = end {
+                        *end = repository_text(text);
+                    }
+                }
+            }
+            Value::Array(related) if key == "related" => related.iter_mut().for_each(mark_diff_fields),
+            _ => {}
+        }
+    }
+}
+
+/// The `diff` tool: the document `threat-analyzer diff --format json` writes
+/// ([`super::diff::json`]: provenance, root, base, head, verdict, summary, changes) with every
+/// repository text marked: a side's label and commit summary, and each change's file, names,
+/// notes and message; `changes` bounded like every list here.
+pub fn diff(diff: &ModelDiff, sides: &Sides, root: &Path) -> Value {
+    let mut doc: Value = serde_json::from_str(&super::diff::json(diff, sides, root)).unwrap_or_default();
+    let Some(object) = doc.as_object_mut() else { return finish(json!({})) };
+    if let Some(Value::String(root)) = object.get("root") {
+        let root = repository_text(root);
+        object.insert("root".into(), root);
+    }
+    for side in ["base", "head"] {
+        if let Some(Value::Object(side)) = object.get_mut(side) {
+            for key in ["label", "summary"] {
+                if let Some(Value::String(text)) = side.get(key) {
+                    let text = repository_text(text);
+                    side.insert(key.into(), text);
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(changes)) = object.remove("changes") {
+        let changes = bounded(changes, |mut change| {
+            mark_diff_fields(&mut change);
+            change
+        });
+        object.insert("changes".into(), changes);
+    }
+    finish(doc)
 }
 
 /// A threat-modelling phase: its prompt name, what it asks of the model, the verbs that count
