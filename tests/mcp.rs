@@ -569,3 +569,100 @@ fn diff_compares_a_revision_with_the_workspace_or_another_revision_as_the_comman
     let not_git = tool_error(&mut server, "diff", json!({}));
     assert!(not_git.starts_with("not a git repository"), "{not_git}");
 }
+
+/// `--allow-edits`: the tool is listed only with the flag; a valid edit lands on disk and in
+/// the next answer; every refusal writes nothing.
+#[test]
+fn propose_annotation_edit_writes_validated_annotations_only_with_the_flag() {
+    let dir = webshop();
+    let orders = dir.path().join("api/orders.py");
+    let mut plain = McpServer::start(dir.path(), &[]);
+    let listed = plain.request("tools/list", json!({}));
+    assert!(!listed.to_string().contains("propose_annotation_edit"));
+    let refused = plain.request(
+        "tools/call",
+        json!({"name": "propose_annotation_edit", "arguments": {"path": "api/orders.py", "lines": "@asset A"}}),
+    );
+    assert!(refused.get("error").is_some(), "{refused}");
+    drop(plain);
+
+    let mut server =
+        McpServer::start_with(dir.path(), &[], &["--no-cache", "--allow-edits"], "2025-06-18", &[]);
+    let listed = server.request("tools/list", json!({}));
+    let tool = listed["result"]["tools"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(tool["name"], json!("propose_annotation_edit"));
+    assert_eq!(tool["annotations"]["readOnlyHint"], json!(false), "{tool}");
+    let open_before = server.tool("summary", json!({}))["exposures"]["open"].as_u64().unwrap();
+
+    // Applied: above line 35 (`status = ...` in list_orders), indented like it, as Python
+    // comments; the next query sees it.
+    let before = std::fs::read_to_string(&orders).unwrap();
+    assert!(before.lines().nth(34).unwrap().starts_with("    status = "));
+    let edit = server.tool(
+        "propose_annotation_edit",
+        json!({"path": "api/orders.py", "line": 35,
+               "lines": "@threat Replayed Order (#order-replay) [high]\n# @exposes Shop.Api.Orders to #order-replay"}),
+    );
+    assert_eq!(edit["applied"], json!(true), "{edit}");
+    assert_eq!(edit["edit"]["range"]["start"], json!({"line": 35, "column": 1}));
+    let written = "    # @threat Replayed Order (#order-replay) [high]\n    # @exposes Shop.Api.Orders to #order-replay\n";
+    assert_eq!(edit["edit"]["text"], json!(written));
+    let after = std::fs::read_to_string(&orders).unwrap();
+    let at = before.lines().take(34).map(|l| l.len() + 1).sum::<usize>();
+    assert_eq!(after, format!("{}{written}{}", &before[..at], &before[at..]));
+    let threats = server.tool("query", json!({"query": "threats for Shop.Api.Orders"}));
+    assert!(threats.to_string().contains("Replayed Order"), "{threats}");
+    assert_eq!(server.tool("summary", json!({}))["exposures"]["open"].as_u64().unwrap(), open_before + 1);
+
+    // Not valid: answered with the diagnostics, nothing written.
+    let dangling = server.tool(
+        "propose_annotation_edit",
+        json!({"path": "api/orders.py", "lines": "@exposes Shop.Api.Orders to #no-such-threat"}),
+    );
+    assert_eq!((&dangling["applied"], &dangling["valid"]), (&json!(false), &json!(false)), "{dangling}");
+    assert_eq!(dangling["diagnostics"]["items"][0]["code"], json!("dangling-reference"), "{dangling}");
+    // Inside the module docstring (line 1 is its only line: line 2 is code, so use a file
+    // whose docstring spans lines), the lines would be string text, not comments.
+    cli::write(dir.path(), "api/doc.py", "\"\"\"Docs\nmore docs\n\"\"\"\nx = 1\n");
+    let in_string = server.tool(
+        "propose_annotation_edit",
+        json!({"path": "api/doc.py", "line": 2, "lines": "@asset Shop.Doc"}),
+    );
+    assert_eq!(in_string["applied"], json!(false), "{in_string}");
+    assert!(in_string["not_read"].is_string(), "{in_string}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("api/doc.py")).unwrap(),
+        "\"\"\"Docs\nmore docs\n\"\"\"\nx = 1\n"
+    );
+    assert_eq!(std::fs::read_to_string(&orders).unwrap(), after);
+
+    // Refusals: tool errors in fixed words, nothing written.
+    let outside = cli::tempdir();
+    cli::write(outside.path(), "x.py", "x = 1\n");
+    std::os::unix::fs::symlink(outside.path().join("x.py"), dir.path().join("api/link.py")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
+    std::fs::create_dir_all(dir.path().join("vendor/lib/.git")).unwrap();
+    cli::write(dir.path(), "vendor/lib/notes.gal", "@asset Vendor.Lib\n");
+    let refusals = [
+        (json!({"path": "../x.py", "lines": "@asset A"}), "without `..`"),
+        (json!({"path": outside.path().join("x.py").to_str().unwrap(), "lines": "@asset A"}), "without `..`"),
+        (json!({"path": "api/link.py", "lines": "@asset A"}), "symbolic link"),
+        (json!({"path": "elsewhere/x.py", "lines": "@asset A"}), "symbolic link"),
+        (json!({"path": "api/missing.py", "lines": "@asset A"}), "names no file"),
+        (json!({"path": "vendor/lib/notes.gal", "lines": "@asset A"}), "another repository"),
+        (json!({"path": "api/orders.py", "lines": "@accepts #idor on Shop.Api.Orders"}), "human decision"),
+        (json!({"path": "api/orders.py", "lines": "# @accept #idor on Shop.Api.Orders"}), "human decision"),
+        (json!({"path": "api/orders.py", "lines": "import os"}), "starting with `@`"),
+        (json!({"path": "api/orders.py", "lines": "@asset A", "line": 100_000}), "`line`"),
+    ];
+    for (arguments, expected) in refusals {
+        let message = tool_error(&mut server, "propose_annotation_edit", arguments.clone());
+        assert!(message.contains(expected), "{arguments}: {message}");
+    }
+    assert_eq!(std::fs::read_to_string(&orders).unwrap(), after);
+    assert_eq!(std::fs::read_to_string(outside.path().join("x.py")).unwrap(), "x = 1\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("vendor/lib/notes.gal")).unwrap(),
+        "@asset Vendor.Lib\n"
+    );
+}

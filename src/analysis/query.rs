@@ -531,12 +531,16 @@ impl Analysis {
 }
 
 impl Analysis {
-    /// The annotations of `facts` that start at byte `from` or later (the proposed lines
-    /// appended to a file's text) and their diagnostics, in this analysis of an index that
-    /// holds `facts`.
-    pub fn validation(&self, index: &ProjectIndex, facts: &FileFacts, from: usize) -> Validation {
+    /// The annotations of `facts` that start in the byte range `lines` (the proposed lines in
+    /// a file's text) and their diagnostics, in this analysis of an index that holds `facts`.
+    pub fn validation(
+        &self,
+        index: &ProjectIndex,
+        facts: &FileFacts,
+        lines: std::ops::Range<usize>,
+    ) -> Validation {
         let annotations = (0..facts.annotations().len())
-            .filter(|&i| facts.annotations()[i].range.start() >= from)
+            .filter(|&i| lines.contains(&facts.annotations()[i].range.start()))
             .map(|i| {
                 let ann = &facts.annotations()[i];
                 (
@@ -549,7 +553,7 @@ impl Analysis {
         let diagnostics = self
             .diagnostics(index)
             .into_iter()
-            .filter(|d| d.file == facts.path && d.range.start() >= from)
+            .filter(|d| d.file == facts.path && lines.contains(&d.range.start()))
             .collect();
         Validation { annotations, diagnostics }
     }

@@ -13,6 +13,7 @@
 //! them.
 
 use crate::analysis::Analysis;
+use crate::analysis::query::Validation;
 use crate::diagnostic::Diagnostic;
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
@@ -242,29 +243,43 @@ impl Project {
     /// What `lines` (annotation comments in the file's language) would be if appended to the
     /// file `key` (which may not exist yet): read with the rest of the project, then the index
     /// is put back as it was. `language` is the file's, from the walk's rules or its name.
-    pub fn validate(
-        &mut self,
-        key: &FileId,
-        language: Language,
-        lines: &str,
-    ) -> crate::analysis::query::Validation {
-        let old = self.index.file(key.as_str()).cloned();
-        let mut text = old.as_ref().map_or_else(String::new, |f| f.text.to_string());
+    pub fn validate(&mut self, key: &FileId, language: Language, lines: &str) -> Validation {
+        let mut text = self.index.file(key.as_str()).map_or_else(String::new, |f| f.text.to_string());
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
         let from = text.len();
         text.push_str(lines);
         text.push('\n');
+        let to = text.len();
+        self.validate_text(key, language, text, from..to).0
+    }
+
+    /// What the file `key` would be with `text` (in which the byte range `lines` is proposed):
+    /// the proposed annotations and their diagnostics, and how many annotations the file
+    /// would hold in all. The index is put back as it was.
+    pub fn validate_text(
+        &mut self,
+        key: &FileId,
+        language: Language,
+        text: String,
+        lines: std::ops::Range<usize>,
+    ) -> (Validation, usize) {
+        let old = self.index.file(key.as_str()).cloned();
         let facts = Arc::new(crate::model::FileFacts::new(key.clone(), language, Arc::from(text)));
         self.index.set_file(facts.clone());
         let analysis = Analysis::update(Some(&self.analysis), &self.index);
-        let validation = analysis.validation(&self.index, &facts, from);
+        let validation = analysis.validation(&self.index, &facts, lines);
         match old {
             Some(old) => self.index.set_file(old),
             None => self.index.remove_file(key.as_str()),
         }
-        validation
+        (validation, facts.annotations().len())
+    }
+
+    /// The largest file the walk reads.
+    pub fn max_file_size(&self) -> u64 {
+        self.options.max_file_size
     }
 
     /// The language of a file: the walk's, or by its name.

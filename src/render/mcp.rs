@@ -1,6 +1,7 @@
 //! The MCP server's answers as JSON values: the structured content of each tool's result.
 //!
-//! Owns: the shape of every answer (summary, query, file context, entity, check), the marking
+//! Owns: the shape of every answer (summary, query, file context, entity, check, validation,
+//! diff, proposed edit), the marking
 //! of repository text and the bounds on answer sizes. Must never: compute what the answers say
 //! (that is `analysis`), or know the protocol (the `mcp` shell wraps these values).
 //!
@@ -280,6 +281,47 @@ pub fn validation(index: &ProjectIndex, asked: &str, validation: &Validation) ->
         }),
         "diagnostics": bounded(&validation.diagnostics, |d| diagnostic(index, d)),
     }))
+}
+
+/// An edit `propose_annotation_edit` made or would make: the file as asked for, the 1-based
+/// line the text goes above (column 1), the text, and the checks beyond the diagnostics.
+pub struct ProposedEdit<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub text: &'a str,
+    /// Every proposed line was read as an annotation.
+    pub every_line_read: bool,
+    /// The file's other annotations are all still read.
+    pub others_kept: bool,
+    /// Every check passed (the caller's rule: which diagnostics block an edit).
+    pub valid: bool,
+    /// The edit was written.
+    pub applied: bool,
+}
+
+/// The `propose_annotation_edit` tool: the edit, whether it is valid and was written, and the
+/// proposed annotations and their diagnostics (as `validate_annotation` answers them). The
+/// text is the agent's own, echoed.
+pub fn proposed_edit(index: &ProjectIndex, edit: &ProposedEdit, checked: &Validation) -> Value {
+    let mut value = validation(index, edit.file, checked);
+    let object = value.as_object_mut().expect("an object");
+    let at = json!({"line": edit.line, "column": 1});
+    object.insert("valid".into(), json!(edit.valid));
+    object.insert("applied".into(), json!(edit.applied));
+    object.insert(
+        "edit".into(),
+        json!({"file": repository_text(edit.file), "range": {"start": at, "end": at}, "text": edit.text}),
+    );
+    if !edit.every_line_read {
+        object.insert("not_read".into(), json!("some proposed lines would not be read as annotations there"));
+    }
+    if !edit.others_kept {
+        object.insert(
+            "disturbs".into(),
+            json!("the edit would change how the file's other annotations are read"),
+        );
+    }
+    finish(value)
 }
 
 /// The keys of a `diff` change (and of its `related` places) whose values are repository text.
