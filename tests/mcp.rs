@@ -231,6 +231,18 @@ fn validate_annotation_reads_proposed_lines_in_context_and_writes_nothing() {
     let ann = &good["annotations"]["items"][0];
     assert_eq!(ann["canonical_verb"], json!("mitigates"));
     assert_eq!(ann["args"][1]["text"], json!("SQL Injection"), "{good}");
+    assert_eq!(
+        ann["canonical"]["text"],
+        json!("@mitigates Shop.Api.Orders against #sqli using #parameterised-queries")
+    );
+    // Another dialect's spelling, canonical as a whole GAL line.
+    let threatspec = server.tool(
+        "validate_annotation",
+        json!({"path": "api/orders.py", "lines": "# @connects Shop.Web.Checkout to Shop.Api.Orders with HTTPS"}),
+    );
+    let ann = &threatspec["annotations"]["items"][0];
+    assert_eq!(ann["verb_as_written"]["text"], json!("@connects"), "{threatspec}");
+    assert_eq!(ann["canonical"]["text"], json!("@flows Shop.Web.Checkout -> Shop.Api.Orders -- \"HTTPS\""));
     let dangling = server.tool(
         "validate_annotation",
         json!({"path": "api/new_file.py", "lines": "# @exposes Shop.Api to #no-such-threat"}),

@@ -185,8 +185,10 @@ pub struct FileContext {
 /// context of their file, nothing written.
 #[derive(Clone, Debug, Default)]
 pub struct Validation {
-    /// Each proposed annotation as a hit, with its verb as written and its canonical spelling.
-    pub annotations: Vec<(Hit, String, &'static str)>,
+    /// Each proposed annotation as a hit, with its verb as written, the verb's canonical
+    /// spelling, and the whole annotation's canonical GAL line
+    /// ([`crate::syntax::canonical::to_gal`]; `None` when GAL cannot say the same thing).
+    pub annotations: Vec<(Hit, String, &'static str, Option<String>)>,
     /// The diagnostics the proposed lines would get.
     pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }
@@ -547,6 +549,7 @@ impl Analysis {
                     self.hit(index, facts, i),
                     facts.slice(ann.verb_range).to_string(),
                     canonical_spelling(ann.verb),
+                    crate::syntax::canonical::to_gal(&facts.text, ann),
                 )
             })
             .collect();

@@ -127,7 +127,7 @@ const TOOLS: &[(&str, &str, &str, &str)] = &[
             "Check proposed annotation lines before writing them: they are read as if appended to \
              the file at `path` (which need not exist yet), in the context of the whole project, and \
              nothing is written. Answers each annotation as it would be read (its arguments resolved, \
-             the verb's canonical spelling) and the diagnostics the lines would get; `valid` when \
+             the verb's canonical spelling, the whole annotation's canonical GAL line in `canonical`) and the diagnostics the lines would get; `valid` when \
              there is no error. Write the lines with the file's comment marker (`# @exposes App to \
              #sqli` in Python, `// @mitigates ...` in Go).",
             data_note!()
@@ -618,7 +618,7 @@ fn propose_edit(
     let before = crate::model::FileFacts::new(key.clone(), language, std::sync::Arc::from(old.as_str()));
     let (validation, total) =
         p.validate_text(&key, language, proposed.new_text.clone(), proposed.range.clone());
-    if validation.annotations.iter().any(|(_, _, canonical)| *canonical == "accepts") {
+    if validation.annotations.iter().any(|(_, _, canonical, _)| *canonical == "accepts") {
         return Err(
             "@accepts is never written by an agent: accepting a risk is a human decision (propose a mitigation, or leave the exposure open for a person to accept)",
         );

@@ -266,17 +266,19 @@ fn diagnostic(index: &ProjectIndex, d: &Diagnostic) -> Value {
 }
 
 /// The `validate_annotation` tool: each proposed annotation as it would be read (with its
-/// verb's canonical spelling) and the diagnostics the lines would get; `valid` when no error.
+/// verb's canonical spelling and the whole line's canonical GAL spelling, `null` when GAL
+/// cannot say the same thing) and the diagnostics the lines would get; `valid` when no error.
 pub fn validation(index: &ProjectIndex, asked: &str, validation: &Validation) -> Value {
     let errors = validation.diagnostics.iter().filter(|d| d.level.as_str() == "error").count();
     finish(json!({
         "path": repository_text(asked),
         "valid": errors == 0 && !validation.annotations.is_empty(),
-        "annotations": bounded(&validation.annotations, |(h, written, canonical)| {
+        "annotations": bounded(&validation.annotations, |(h, written, canonical, line)| {
             let mut value = hit(index, h);
             let object = value.as_object_mut().expect("an object");
             object.insert("verb_as_written".into(), repository_text(written));
             object.insert("canonical_verb".into(), json!(canonical));
+            object.insert("canonical".into(), line.as_deref().map_or(Value::Null, repository_text));
             value
         }),
         "diagnostics": bounded(&validation.diagnostics, |d| diagnostic(index, d)),
