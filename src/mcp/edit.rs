@@ -25,6 +25,9 @@ use crate::syntax::Language;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
+/// The refusal of `@accepts`, in any spelling, read or not.
+pub const ACCEPTS: &str = "@accepts is never written by an agent: accepting a risk is a human decision (propose a mitigation, or leave the exposure open for a person to accept)";
+
 /// An edit: the proposed lines inserted before line `line` (1-based; one past the last line
 /// appends).
 pub struct Edit {
@@ -103,6 +106,11 @@ pub fn comment_lines(language: Language, proposed: &str) -> Result<Vec<String>, 
             return Err(
                 "every proposed line must be one annotation, starting with `@` (after the comment marker, if any)",
             );
+        }
+        let verb =
+            annotation[1..].split(|c: char| c.is_whitespace() || "([#\"".contains(c)).next().unwrap_or("");
+        if matches!(crate::syntax::verbs::lookup(verb), Some((crate::syntax::Verb::Accepts, _))) {
+            return Err(ACCEPTS);
         }
         lines.push(match markers.first() {
             Some(marker) => format!("{marker} {annotation}"),
@@ -203,5 +211,9 @@ mod tests {
         assert!(comment_lines(Language::C, "@asset A \\").is_err());
         assert!(comment_lines(Language::Python, "@asset A\rprint(1)").is_err());
         assert!(comment_lines(Language::Python, "  \n").is_err());
+        // Accepting a risk, in any spelling, parsed or not.
+        for accepts in ["@accepts #x on A", "# @Accept #x on $(id)", "@accepts"] {
+            assert_eq!(comment_lines(Language::Python, accepts), Err(ACCEPTS), "{accepts}");
+        }
     }
 }

@@ -619,12 +619,10 @@ fn propose_edit(
     let (validation, total) =
         p.validate_text(&key, language, proposed.new_text.clone(), proposed.range.clone());
     if validation.annotations.iter().any(|(_, _, canonical, _)| *canonical == "accepts") {
-        return Err(
-            "@accepts is never written by an agent: accepting a risk is a human decision (propose a mitigation, or leave the exposure open for a person to accept)",
-        );
+        return Err(edit::ACCEPTS);
     }
     let every_line_read = validation.annotations.len() == comment_lines.len();
-    let others_kept = total == before.annotations().len() + comment_lines.len();
+    let others_kept = total - validation.annotations.len() == before.annotations().len();
     let valid = every_line_read && others_kept && !validation.diagnostics.iter().any(blocks_an_edit);
     let mut shown = render::mcp::ProposedEdit {
         file: asked,
