@@ -302,6 +302,7 @@ fn a_file_edited_on_disk_is_in_the_next_answer() {
     assert_eq!(gone["status"], json!("not found"));
 }
 
+// @validates #data-fields for ThreatAnalyzer.Mcp
 /// Prompt-injection phrases, invisible and bidi characters, and a huge description come back
 /// only inside `"source": "repository"` fields, cleaned and cut.
 #[test]
@@ -582,6 +583,7 @@ fn diff_compares_a_revision_with_the_workspace_or_another_revision_as_the_comman
     assert!(not_git.starts_with("not a git repository"), "{not_git}");
 }
 
+// @validates #edits-opt-in for ThreatAnalyzer.Mcp
 /// `--allow-edits`: the tool is listed only with the flag; a valid edit lands on disk and in
 /// the next answer; every refusal writes nothing.
 #[test]
@@ -677,4 +679,39 @@ fn propose_annotation_edit_writes_validated_annotations_only_with_the_flag() {
         std::fs::read_to_string(dir.path().join("vendor/lib/notes.gal")).unwrap(),
         "@asset Vendor.Lib\n"
     );
+}
+
+/// Ten thousand files created at once while the server runs (more changed paths than the
+/// watcher's backlog keeps one by one: the folder is read again) reach the model, and the
+/// watcher still reports the next change.
+#[test]
+fn the_watcher_survives_a_ten_thousand_path_rescan() {
+    let dir = cli::tempdir();
+    cli::write(dir.path(), "app.py", "# @threat Injection (#inj) [high]\n");
+    let mut server = McpServer::start(dir.path(), &[]);
+    assert_eq!(server.tool("summary", json!({}))["files"]["scanned"], json!(1));
+    const FILES: usize = 10_050;
+    for i in 0..FILES {
+        let text =
+            if i % 100 == 0 { format!("# @exposes Many.F{i} to #inj\n") } else { format!("x = {i}\n") };
+        cli::write(dir.path(), &format!("many/d{}/f{i}.py", i / 1000), text);
+    }
+    // Asked until it is in (the hang guard bounds the wait; no timing is asserted).
+    let wait_for = |server: &mut McpServer, scanned: usize, open: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        loop {
+            let summary = server.tool("summary", json!({}));
+            if summary["files"]["scanned"] == json!(scanned) && summary["exposures"]["open"] == json!(open) {
+                return summary;
+            }
+            assert!(std::time::Instant::now() < deadline, "the model never caught up: {summary}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let summary = wait_for(&mut server, FILES + 1, FILES.div_ceil(100));
+    assert_eq!(summary["annotations"], json!(1 + FILES.div_ceil(100)), "{summary}");
+    let listed = server.tool("query", json!({"query": "unmitigated"}));
+    assert_eq!(listed["results"]["total"], json!(FILES.div_ceil(100)));
+    cli::write(dir.path(), "after.py", "# @exposes After to #inj\n");
+    wait_for(&mut server, FILES + 2, FILES.div_ceil(100) + 1);
 }

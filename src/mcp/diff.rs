@@ -13,6 +13,9 @@
 //! blocking thread.
 
 use crate::model::ProjectIndex;
+
+// @exposes ThreatAnalyzer.Mcp to #command-execution -- "diff reads git in a repository whose configuration the agent or the repository may have written"
+// @mitigates ThreatAnalyzer.Mcp against #command-execution using #no-exec-no-network
 use crate::vcs::{GitRepository, Revision};
 use crate::walk::WalkOptions;
 use std::path::{Path, PathBuf};

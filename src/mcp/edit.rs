@@ -22,6 +22,13 @@
 //! symbolic link when writing (`O_NOFOLLOW`).
 
 use crate::syntax::Language;
+
+// @exposes Workspace to #excessive-agency -- "with --allow-edits an agent writes into the repository's files"
+// @mitigates Workspace against #excessive-agency using #edits-opt-in
+// @exposes ThreatAnalyzer.Mcp to #path-traversal -- "propose_annotation_edit writes the file an agent names"
+// @mitigates ThreatAnalyzer.Mcp against #path-traversal using #confined-workspace
+// @exposes ThreatAnalyzer.Mcp to #symlink-following -- "a link planted as the file to annotate"
+// @mitigates ThreatAnalyzer.Mcp against #symlink-following using #confined-workspace
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 

@@ -27,6 +27,21 @@
 //! Protocol: versions are negotiated by rmcp (every version it knows); the server ends
 //! cleanly when standard input reaches end of file.
 
+// The MCP server in threat-analyzer's own threat model (defined here, beside the code that has
+// them; issue 18 §3 models the MCP servers a scanned repository configures).
+// @asset ThreatAnalyzer.Mcp (#mcp) -- "threat-analyzer mcp: the MCP server a coding agent starts over stdio"
+// @actor Coding Agent (#coding-agent) -- "an LLM agent calling the tools; it may follow text it reads"
+// @threat Excessive Agency (#excessive-agency) [high] cwe:CWE-284 -- "an agent writing through the server beyond annotations: other files, another repository, accepting a risk"
+// @control Repository Text as Data (#data-fields) -- "render::mcp: repository text only in source: repository fields, cleaned by text::for_agent and cut; static tool descriptions"
+// @control Edits Off by Default (#edits-opt-in) -- "--allow-edits; one validated annotation edit, workspace-confined, never @accepts"
+// @boundary between #coding-agent and ThreatAnalyzer.Mcp (#agent-boundary) -- "the agent's arguments are untrusted, and the answers reach a model that may obey text"
+// @flows #coding-agent -> ThreatAnalyzer.Mcp via MCP over stdio
+// @flows ThreatAnalyzer.Mcp -> #coding-agent via tool answers
+// @exposes ThreatAnalyzer.Mcp to #prompt-injection -- "answers carry names, descriptions and paths from an untrusted repository to an agent"
+// @mitigates ThreatAnalyzer.Mcp against #prompt-injection using #data-fields
+// @mitigates ThreatAnalyzer.Mcp against #prompt-injection using #provenance-marker
+// @mitigates ThreatAnalyzer.Mcp against #resource-exhaustion using #resource-limits
+
 // Standard output is the protocol channel: nothing else may write to it.
 #![deny(clippy::print_stdout)]
 

@@ -6,7 +6,9 @@
 //! paths: the watcher's batches ([`crate::watch`]) wait in [`Pending`] and are applied before
 //! the next answer, and a path a tool names is read again first when its size or modification
 //! time changed, so an edit on disk is in the next answer about that file even before the
-//! watcher reports it. Must never: read a path the walk's rules (`walk::WalkRules`) do not
+//! watcher reports it. A changed directory is read again as a subtree (its first files may
+//! predate its watch), and the folder itself in a batch (the watcher lost events) reads the
+//! whole folder again. Must never: read a path the walk's rules (`walk::WalkRules`) do not
 //! admit, or answer from a half-applied change (everything happens under the project's lock).
 //!
 //! File ids are paths relative to the folder, `/`-separated (`src/app.py`), as the CLI shows
@@ -182,7 +184,8 @@ impl Project {
         let rules_changed = changed
             .iter()
             .any(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| RULE_FILES.contains(&n)));
-        if rules_changed {
+        // The folder itself: the watcher lost events (a queue overflow), anything may have changed.
+        if rules_changed || changed.contains(&self.root) {
             if let Err(e) = self.rescan() {
                 self.notes.push(format!("cannot scan the folder again: {e}"));
             }
@@ -215,8 +218,24 @@ impl Project {
                     Err(_) => self.forget(&key),
                 }
             }
-            Err(NotIndexed::Directory) => {}
+            // A new directory's first files may predate its watch: its subtree is read again.
+            Err(NotIndexed::Directory) => self.read_directory(&key, &abs),
             Err(_) => self.forget(&key),
+        }
+    }
+
+    /// Reads the directory `abs` (file id `key`) again with the walk, as the folder's walk
+    /// would read it (without the cache: a subtree's scan is not the folder's).
+    fn read_directory(&mut self, key: &FileId, abs: &Path) {
+        let options = WalkOptions { cache_dir: None, progress: None, ..self.options.clone() };
+        let Ok(mut scan) = walk::scan_from(&self.root, &[abs.to_path_buf()], &options) else { return };
+        self.forget(key);
+        for (file, language) in &scan.scanned {
+            let seen = Seen { language: *language, stamp: stamp(&self.root.join(file.as_str())) };
+            self.scanned.insert(file.clone(), seen);
+        }
+        for facts in std::mem::take(&mut scan.index).files() {
+            self.index.set_file(facts.clone());
         }
     }
 
