@@ -10,6 +10,13 @@
 //!
 //! An edit to an ignore file changes what later events admit, but files it newly ignores stay
 //! in a server's index until its next full indexing.
+//!
+//! Events can be lost: when the kernel's event queue overflows (inotify's `IN_Q_OVERFLOW`, as
+//! when ten thousand files appear at once) or the watcher reports an error, the batch holds
+//! the watched roots themselves, meaning "anything under here may have changed". A directory
+//! in a batch may also hold files created before its own watch was added (a new directory's
+//! first files): a server that must not miss them reads the directory's subtree again (the
+//! MCP server does).
 
 use notify::{RecursiveMode, Watcher};
 use std::path::PathBuf;
@@ -35,17 +42,18 @@ pub fn start(
             return None;
         }
     }
+    let roots = roots.to_vec();
     // Batch events for 100 ms so a branch switch becomes one update, not thousands.
     std::thread::spawn(move || {
         while let Ok(first) = raw_rx.recv() {
             let mut paths: Vec<PathBuf> = Vec::new();
-            let mut take = |event: notify::Result<notify::Event>| {
-                if let Ok(event) = event {
-                    if matches!(event.kind, notify::EventKind::Access(_)) {
-                        return;
-                    }
-                    paths.extend(event.paths);
-                }
+            let mut take = |event: notify::Result<notify::Event>| match event {
+                Ok(event) if matches!(event.kind, notify::EventKind::Access(_)) => {}
+                // The kernel's queue overflowed (inotify's IN_Q_OVERFLOW) or an error lost
+                // events: everything may have changed.
+                Ok(event) if event.need_rescan() => paths.extend(roots.iter().cloned()),
+                Err(_) => paths.extend(roots.iter().cloned()),
+                Ok(event) => paths.extend(event.paths),
             };
             take(first);
             while let Ok(event) = raw_rx.recv_timeout(Duration::from_millis(100)) {

@@ -24,7 +24,7 @@ mod stdio;
 
 use serde_json::json;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// C library functions that start programs or use the network.
@@ -196,22 +196,13 @@ fn diff_reads_git_without_running_it() {
 
 #[test]
 fn the_language_server_runs_and_fetches_nothing_its_settings_or_commands_name() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    hostile_project(d, &url);
-    let marker = d.join("PWNED");
-    let evil = format!("$(touch {})", marker.display());
-    let log = d.join("strace.log");
-    let traced = tool("strace");
-    let wrapper: Vec<String> = if traced { strace_args(&log) } else { Vec::new() };
-    let cache = d.join("cache");
+    let session = Session::new();
+    let (d, url, evil) = (session.dir.path(), session.url.clone(), session.evil.clone());
     let mut server = stdio::StdioServer::start_wrapped(
         d,
         Some(d),
-        &[("XDG_CACHE_HOME", cache.to_str().unwrap())],
-        &wrapper,
+        &[("XDG_CACHE_HOME", session.cache.to_str().unwrap())],
+        &session.wrapper,
     );
     let settings = json!({"threatAnalyzer": {
         "severity": {evil.clone(): "off", "unused-definition": evil.clone()},
@@ -240,34 +231,21 @@ fn the_language_server_runs_and_fetches_nothing_its_settings_or_commands_name() 
     );
     assert!(hover.get("result").is_some(), "{hover}");
     server.stop();
-    if traced {
-        assert_only_the_binary_ran(&log);
-    }
-    assert!(!marker.exists(), "a command ran");
-    assert_never_contacted(&listener);
+    session.assert_nothing_ran();
 }
 
 /// `threat-analyzer mcp` answering a whole session (every tool, every resource, an edit on
 /// disk) on the hostile project, with the cache on, starts nothing and contacts nothing.
 #[test]
 fn the_mcp_server_runs_and_fetches_nothing_a_session_names() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    hostile_project(d, &url);
-    let marker = d.join("PWNED");
-    let evil = format!("$(touch {})", marker.display());
-    let log = dir.path().join("strace.log");
-    let traced = tool("strace");
-    let wrapper: Vec<String> = if traced { strace_args(&log) } else { Vec::new() };
-    let cache = d.join("cache");
+    let session = Session::new();
+    let (d, url, evil) = (session.dir.path(), session.url.clone(), session.evil.clone());
     let mut server = mcp::McpServer::start_with(
         d,
-        &wrapper,
-        &[],
+        &session.wrapper,
+        &["--allow-edits"],
         "2025-06-18",
-        &[("THREAT_ANALYZER_CACHE_DIR", cache.to_str().unwrap())],
+        &[("THREAT_ANALYZER_CACHE_DIR", session.cache.to_str().unwrap())],
     );
     let calls = [
         ("summary", json!({})),
@@ -282,6 +260,21 @@ fn the_mcp_server_runs_and_fetches_nothing_a_session_names() {
     for (name, arguments) in calls {
         server.tool(name, arguments);
     }
+    // Not a git repository, and no such revision: answered without running git.
+    for (name, arguments) in [
+        ("diff", json!({"base": evil.clone(), "head": url.clone()})),
+        (
+            "propose_annotation_edit",
+            json!({"path": "src/app.py", "lines": format!("@accepts #inj on {evil}")}),
+        ),
+    ] {
+        let refused = server.request("tools/call", json!({"name": name, "arguments": arguments}));
+        assert_eq!(refused["result"]["isError"], json!(true), "{refused}");
+    }
+    server.tool(
+        "propose_annotation_edit",
+        json!({"path": "src/app.py", "lines": format!("@audit Shop.X -- \"{evil}\"")}),
+    );
     cli::write(d, "src/app.py", format!("# @exposes Shop.Z to #inj -- \"{evil} {url}\"\n"));
     server.tool("file_context", json!({"path": "src/app.py"}));
     for uri in [
@@ -294,11 +287,47 @@ fn the_mcp_server_runs_and_fetches_nothing_a_session_names() {
     }
     let (status, stderr) = server.close();
     assert!(status.success(), "{status:?}: {stderr}");
-    if traced {
-        assert_only_the_binary_ran(&log);
+    session.assert_nothing_ran();
+}
+
+/// A traced server session on the hostile project: a listener that must never be contacted
+/// (`url`), a command that must never run (`evil` touches `marker`), and the `strace` wrapper
+/// when strace is installed.
+struct Session {
+    listener: TcpListener,
+    url: String,
+    dir: tempfile::TempDir,
+    marker: PathBuf,
+    evil: String,
+    log: PathBuf,
+    traced: bool,
+    wrapper: Vec<String>,
+    cache: PathBuf,
+}
+
+impl Session {
+    fn new() -> Session {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        hostile_project(dir.path(), &url);
+        let marker = dir.path().join("PWNED");
+        let evil = format!("$(touch {})", marker.display());
+        let log = dir.path().join("strace.log");
+        let traced = tool("strace");
+        let wrapper = if traced { strace_args(&log) } else { Vec::new() };
+        let cache = dir.path().join("cache");
+        Session { listener, url, dir, marker, evil, log, traced, wrapper, cache }
     }
-    assert!(!marker.exists(), "a command ran");
-    assert_never_contacted(&listener);
+
+    /// After the server ended: only the binary ran (when traced), no command, no connection.
+    fn assert_nothing_ran(&self) {
+        if self.traced {
+            assert_only_the_binary_ran(&self.log);
+        }
+        assert!(!self.marker.exists(), "a command ran");
+        assert_never_contacted(&self.listener);
+    }
 }
 
 /// Adds to the repository's `.git/config` settings that would run a command touching

@@ -185,8 +185,10 @@ pub struct FileContext {
 /// context of their file, nothing written.
 #[derive(Clone, Debug, Default)]
 pub struct Validation {
-    /// Each proposed annotation as a hit, with its verb as written and its canonical spelling.
-    pub annotations: Vec<(Hit, String, &'static str)>,
+    /// Each proposed annotation as a hit, with its verb as written, the verb's canonical
+    /// spelling, and the whole annotation's canonical GAL line
+    /// ([`crate::syntax::canonical::to_gal`]; `None` when GAL cannot say the same thing).
+    pub annotations: Vec<(Hit, String, &'static str, Option<String>)>,
     /// The diagnostics the proposed lines would get.
     pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }
@@ -531,25 +533,30 @@ impl Analysis {
 }
 
 impl Analysis {
-    /// The annotations of `facts` that start at byte `from` or later (the proposed lines
-    /// appended to a file's text) and their diagnostics, in this analysis of an index that
-    /// holds `facts`.
-    pub fn validation(&self, index: &ProjectIndex, facts: &FileFacts, from: usize) -> Validation {
+    /// The annotations of `facts` that start in the byte range `lines` (the proposed lines in
+    /// a file's text) and their diagnostics, in this analysis of an index that holds `facts`.
+    pub fn validation(
+        &self,
+        index: &ProjectIndex,
+        facts: &FileFacts,
+        lines: std::ops::Range<usize>,
+    ) -> Validation {
         let annotations = (0..facts.annotations().len())
-            .filter(|&i| facts.annotations()[i].range.start() >= from)
+            .filter(|&i| lines.contains(&facts.annotations()[i].range.start()))
             .map(|i| {
                 let ann = &facts.annotations()[i];
                 (
                     self.hit(index, facts, i),
                     facts.slice(ann.verb_range).to_string(),
                     canonical_spelling(ann.verb),
+                    crate::syntax::canonical::to_gal(&facts.text, ann),
                 )
             })
             .collect();
         let diagnostics = self
             .diagnostics(index)
             .into_iter()
-            .filter(|d| d.file == facts.path && d.range.start() >= from)
+            .filter(|d| d.file == facts.path && lines.contains(&d.range.start()))
             .collect();
         Validation { annotations, diagnostics }
     }

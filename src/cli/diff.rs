@@ -156,30 +156,6 @@ fn parse_link_base(text: &str) -> Result<String, String> {
     Ok(if text.ends_with('/') { text.to_string() } else { format!("{text}/") })
 }
 
-/// One side scanned: its index, analysis and diagnostics.
-struct Scanned {
-    index: crate::model::ProjectIndex,
-    analysis: crate::analysis::Analysis,
-    diagnostics: Vec<crate::diagnostic::Diagnostic>,
-}
-
-impl Scanned {
-    fn new(index: crate::model::ProjectIndex, coverage: CoverageArgs) -> Scanned {
-        let analysis = coverage.analysis(&index);
-        let diagnostics = analysis.diagnostics(&index);
-        Scanned { index, analysis, diagnostics }
-    }
-
-    fn input(&self) -> render::diff::Input<'_> {
-        render::diff::Input {
-            index: &self.index,
-            analysis: &self.analysis,
-            diagnostics: &self.diagnostics,
-            root: "",
-        }
-    }
-}
-
 /// The working tree's walk of `rel` (ids relative to the repository's root `workdir`).
 fn scan_working_tree(workdir: &Path, rel: &Path, cache: Option<PathBuf>) -> Result<walk::Scan, i32> {
     let options = WalkOptions { cache_dir: cache, ..WalkOptions::default() };
@@ -287,7 +263,11 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
             (working.index, base)
         }
     };
-    let (base, head) = (Scanned::new(base, args.coverage), Scanned::new(head, args.coverage));
+    let side = |index| {
+        let analysis = args.coverage.analysis(&index);
+        render::diff::Analysed::new(index, analysis)
+    };
+    let (base, head) = (side(base), side(head));
     let sides = sides::sides(&base_revision, head_revision.as_ref(), "working tree");
 
     let diff = render::diff::compare(base.input(), head.input());

@@ -4,25 +4,49 @@
 //! Owns: the protocol side only: the `rmcp` server (the only module that names `rmcp`), the
 //! tool, resource and prompt lists with their static descriptions and schemas, argument
 //! reading, waiting for the first index (with `notifications/progress` when the request asks),
-//! and the project (`project`: index once through the cache, keep current with the shared
-//! watcher). What a tool computes is `analysis` (`analysis::query`, the status, diagnostics)
-//! and what it answers is `render` (`render::mcp`, Mermaid, the Markdown report). Must never:
-//! put repository text into a description, an instruction or an error sentence (it goes only
-//! into the `"source": "repository"` fields `render::mcp` makes), write a file, start a
-//! program or open a socket.
+//! the project (`project`: index once through the cache, keep current with the shared
+//! watcher), the `diff` tool's git side (`diff`: revisions read in-process, as the command
+//! line reads them) and, with `--allow-edits` only, the one write (`edit`). What a tool
+//! computes is `analysis` (`analysis::query`, the status, diagnostics, the model diff) and
+//! what it answers is `render` (`render::mcp`, Mermaid, the Markdown report). Must never: put
+//! repository text into a description, an instruction or an error sentence of its own (it
+//! goes only into the `"source": "repository"` fields `render::mcp` makes; a git error is the
+//! command line's sentence, cleaned for an agent), write a file except through
+//! `propose_annotation_edit` when started with `--allow-edits` (after every check of `edit`
+//! and a validation with no blocking diagnostic; never `@accepts`), start a program or open a
+//! socket.
 //!
 //! Tools: `summary`, `query`, `file_context`, `entity`, `check`, `validate_annotation` (reads
-//! proposed lines as if appended to a file, then puts the index back), `dfd`. Resources: the
-//! canonical JSON model, the open exposures, the Markdown report. Prompts: one per
-//! threat-modelling phase (`render::mcp::PHASES`), a fixed instruction followed by the phase's
-//! data as a second message. Not yet: `diff`, and `--allow-edits` (the server writes nothing).
+//! proposed lines as if appended to a file, then puts the index back), `dfd`, `diff` (a base
+//! revision against the workspace as held in memory, or against a head revision), and with
+//! `--allow-edits` `propose_annotation_edit`. Resources: the canonical JSON model, the open
+//! exposures, the Markdown report. Prompts: one per threat-modelling phase
+//! (`render::mcp::PHASES`), a fixed instruction followed by the phase's data as a second
+//! message.
 //!
 //! Protocol: versions are negotiated by rmcp (every version it knows); the server ends
 //! cleanly when standard input reaches end of file.
 
+// The MCP server in threat-analyzer's own threat model (defined here, beside the code that has
+// them; issue 18 §3 models the MCP servers a scanned repository configures).
+// @asset ThreatAnalyzer.Mcp (#mcp) -- "threat-analyzer mcp: the MCP server a coding agent starts over stdio"
+// @actor Coding Agent (#coding-agent) -- "an LLM agent calling the tools; it may follow text it reads"
+// @threat Excessive Agency (#excessive-agency) [high] cwe:CWE-284 -- "an agent writing through the server beyond annotations: other files, another repository, accepting a risk"
+// @control Repository Text as Data (#data-fields) -- "render::mcp: repository text only in source: repository fields, cleaned by text::for_agent and cut; static tool descriptions"
+// @control Edits Off by Default (#edits-opt-in) -- "--allow-edits; one validated annotation edit, workspace-confined, never @accepts"
+// @boundary between #coding-agent and ThreatAnalyzer.Mcp (#agent-boundary) -- "the agent's arguments are untrusted, and the answers reach a model that may obey text"
+// @flows #coding-agent -> ThreatAnalyzer.Mcp via MCP over stdio
+// @flows ThreatAnalyzer.Mcp -> #coding-agent via tool answers
+// @exposes ThreatAnalyzer.Mcp to #prompt-injection -- "answers carry names, descriptions and paths from an untrusted repository to an agent"
+// @mitigates ThreatAnalyzer.Mcp against #prompt-injection using #data-fields
+// @mitigates ThreatAnalyzer.Mcp against #prompt-injection using #provenance-marker
+// @mitigates ThreatAnalyzer.Mcp against #resource-exhaustion using #resource-limits
+
 // Standard output is the protocol channel: nothing else may write to it.
 #![deny(clippy::print_stdout)]
 
+mod diff;
+mod edit;
 mod project;
 
 use crate::analysis::query;
@@ -118,7 +142,7 @@ const TOOLS: &[(&str, &str, &str, &str)] = &[
             "Check proposed annotation lines before writing them: they are read as if appended to \
              the file at `path` (which need not exist yet), in the context of the whole project, and \
              nothing is written. Answers each annotation as it would be read (its arguments resolved, \
-             the verb's canonical spelling) and the diagnostics the lines would get; `valid` when \
+             the verb's canonical spelling, the whole annotation's canonical GAL line in `canonical`) and the diagnostics the lines would get; `valid` when \
              there is no error. Write the lines with the file's comment marker (`# @exposes App to \
              #sqli` in Python, `// @mitigates ...` in Go).",
             data_note!()
@@ -137,7 +161,44 @@ const TOOLS: &[(&str, &str, &str, &str)] = &[
         r#"{"type":"object","properties":{"boundary":{"type":"string"},"component":{"type":"string"},"file":{"type":"string"}}}"#,
         r#"{"type":"object","required":["format","nodes","flows"],"properties":{"format":{"type":"string"},"nodes":{"type":"integer"},"flows":{"type":"integer"},"diagram":{"type":"object"},"too_large":{"type":"string"}}}"#,
     ),
+    (
+        "diff",
+        concat!(
+            "What a change did to the threat model: the workspace folder at a git revision (`base`; \
+             default: the merge base of HEAD with the default branch, as `threat-analyzer diff` \
+             chooses it) against the workspace as it is now, or against another revision (`head`). \
+             The answer is the document `threat-analyzer diff --format json` writes: the verdict, a \
+             summary, and the changes most severe first (new unmitigated exposures, defences removed, \
+             ...), each with its class, impact, place and names. Git is read in-process; a folder \
+             outside a git repository, an unknown revision or history a shallow clone lacks is a tool \
+             error with the command line's sentence.",
+            data_note!()
+        ),
+        r#"{"type":"object","properties":{"base":{"type":"string","description":"a git revision: branch, tag, commit id, HEAD~1, origin/main"},"head":{"type":"string","description":"a git revision (default: the workspace as it is now)"}}}"#,
+        r#"{"type":"object","required":["verdict","summary","changes"],"properties":{"base":{"type":"object"},"head":{"type":"object"},"verdict":{"type":"string","enum":["risk-increase","review","no-risk-increase","no-change"]},"summary":{"type":"object"},"changes":{"type":"object"}}}"#,
+    ),
 ];
+
+/// The one tool that writes, listed only with `--allow-edits`: `(name, description, input
+/// schema, output schema)`.
+const EDIT_TOOL: (&str, &str, &str, &str) = (
+    "propose_annotation_edit",
+    concat!(
+        "Add threat-model annotations to a file of the workspace (the server was started with \
+         --allow-edits). `lines`: one annotation per line (`@mitigates App against #sqli using \
+         #params`), with or without the file's comment marker: each is written as a line comment \
+         of the file's language, above line `line` (1-based; default: the end of the file), \
+         indented like it. The edit is applied only when every line is read as an annotation with \
+         no diagnostic in the context of the whole project (as validate_annotation reads it) and \
+         the file's other annotations still read; the answer gives the edit (file, line, text), \
+         `applied`, and otherwise the diagnostics. Refused: paths outside the workspace folder, \
+         through a symbolic link or with `..`, files the walk does not read, JSON, .gal sidecars of \
+         a nested repository, and @accepts: accepting a risk is a human decision.",
+        data_note!()
+    ),
+    r#"{"type":"object","required":["path","lines"],"properties":{"path":{"type":"string","description":"an existing file, relative to the workspace folder"},"lines":{"type":"string","description":"one annotation per line"},"line":{"type":"integer","minimum":1,"description":"insert above this line (default: at the end)"}}}"#,
+    r#"{"type":"object","required":["applied","edit","valid","annotations","diagnostics"],"properties":{"applied":{"type":"boolean"},"edit":{"type":"object"},"valid":{"type":"boolean"},"annotations":{"type":"object"},"diagnostics":{"type":"object"}}}"#,
+);
 
 /// `(uri, name, description, MIME type)` of every resource.
 const RESOURCES: &[(&str, &str, &str, &str)] = &[
@@ -164,6 +225,9 @@ const RESOURCES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The longest revision `diff` accepts.
+const MAX_REVISION_BYTES: usize = 1024;
+
 /// The most text `validate_annotation` reads.
 const MAX_PROPOSED_BYTES: usize = 64 * 1024;
 
@@ -171,6 +235,8 @@ const MAX_PROPOSED_BYTES: usize = 64 * 1024;
 struct Options {
     root: PathBuf,
     walk: WalkOptions,
+    /// `--allow-edits`: `propose_annotation_edit` is offered.
+    allow_edits: bool,
 }
 
 /// `threat-analyzer mcp [PATH] [--no-cache]`: serves until standard input ends. Returns the
@@ -178,9 +244,11 @@ struct Options {
 pub fn main(args: &[std::ffi::OsString]) -> i32 {
     let mut root = None;
     let mut cache = true;
+    let mut allow_edits = false;
     for arg in args {
         match arg.to_str() {
             Some("--no-cache") => cache = false,
+            Some("--allow-edits") => allow_edits = true,
             Some("-h" | "--help") => {
                 eprintln!("{USAGE}");
                 return 0;
@@ -215,21 +283,31 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
             return 2;
         }
     };
-    let status = runtime.block_on(serve(Options { root, walk }));
+    let status = runtime.block_on(serve(Options { root, walk, allow_edits }));
     // Blocking reads of standard input may still be parked: do not wait for them.
     runtime.shutdown_background();
     status
 }
 
 const USAGE: &str = "\
-Usage: threat-analyzer mcp [PATH] [--no-cache]
+Usage: threat-analyzer mcp [PATH] [--no-cache] [--allow-edits]
 
 Serves the Model Context Protocol on standard input/output for the workspace folder PATH
-(default: the current directory). Ends when standard input ends.";
+(default: the current directory). Ends when standard input ends.
+
+  --no-cache      do not read or write the index cache
+  --allow-edits   offer the propose_annotation_edit tool, which writes validated annotations
+                  (never @accepts) into files of the workspace; off by default";
 
 /// The index and how far its first scan got.
 #[derive(Clone)]
 struct Server {
+    /// The workspace folder (absolute, canonical).
+    root: Arc<PathBuf>,
+    /// The walk's options (no progress callback).
+    walk: Arc<WalkOptions>,
+    /// `--allow-edits`.
+    allow_edits: bool,
     /// `None` until the first scan is done.
     project: Arc<Mutex<Option<Result<Project, String>>>>,
     ready: tokio::sync::watch::Receiver<bool>,
@@ -240,6 +318,9 @@ struct Server {
 async fn serve(options: Options) -> i32 {
     let (ready_tx, ready) = tokio::sync::watch::channel(false);
     let server = Server {
+        root: Arc::new(options.root.clone()),
+        walk: Arc::new(options.walk.clone()),
+        allow_edits: options.allow_edits,
         project: Arc::new(Mutex::new(None)),
         ready,
         progress: Arc::new((AtomicUsize::new(0), AtomicUsize::new(0))),
@@ -294,6 +375,12 @@ fn answer(value: Value) -> CallToolResponse {
 
 fn tool_error(message: &'static str) -> CallToolResponse {
     CallToolResult::error(vec![ContentBlock::text(message)]).into()
+}
+
+/// A tool error in the command line's words (a git or walk error: it may quote a revision the
+/// client named or a path of the workspace), cleaned for an agent.
+fn command_error(message: &str) -> CallToolResponse {
+    CallToolResult::error(vec![ContentBlock::text(crate::text::for_agent(message).into_owned())]).into()
 }
 
 impl Server {
@@ -443,9 +530,142 @@ impl Server {
                 })
                 .await
             }
+            "diff" => {
+                let (base, head) = (string_arg(&args, "base"), string_arg(&args, "head"));
+                if [base, head].iter().flatten().any(|spec| spec.len() > MAX_REVISION_BYTES) {
+                    return Ok(tool_error("a revision is longer than 1 KiB"));
+                }
+                let (base, head) = (base.map(str::to_string), head.map(str::to_string));
+                let (root, walk) = (self.root.clone(), self.walk.clone());
+                // Git and the revisions' walks run without the project's lock.
+                let read = tokio::task::spawn_blocking(move || {
+                    diff::scan(&root, base.as_deref(), head.as_deref(), &walk)
+                })
+                .await
+                .map_err(|_| ErrorData::internal_error("internal error while answering", None))?;
+                let revisions = match read {
+                    Ok(revisions) => revisions,
+                    Err(message) => return Ok(command_error(&message)),
+                };
+                let root = self.root.clone();
+                match revisions.head {
+                    Some(head) => tokio::task::spawn_blocking(move || {
+                        let (base, head_side) = (analysed(revisions.base.index), analysed(head.index));
+                        let diff = render::diff::compare(base.input(), head_side.input());
+                        let sides =
+                            crate::sides::sides(&revisions.base.revision, Some(&head.revision), "workspace");
+                        answer(render::mcp::diff(&diff, &sides, &root))
+                    })
+                    .await
+                    .map_err(|_| ErrorData::internal_error("internal error while answering", None)),
+                    None => {
+                        self.with_project(context, None, move |p| {
+                            let base = analysed(revisions.base.index);
+                            let diagnostics = p.diagnostics();
+                            let head = render::diff::Input {
+                                index: &p.index,
+                                analysis: &p.analysis,
+                                diagnostics: &diagnostics,
+                                root: "",
+                            };
+                            let diff = render::diff::compare(base.input(), head);
+                            let sides = crate::sides::sides(&revisions.base.revision, None, "workspace");
+                            answer(render::mcp::diff(&diff, &sides, &root))
+                        })
+                        .await
+                    }
+                }
+            }
+            "propose_annotation_edit" if self.allow_edits => {
+                let (Some(asked), Some(lines)) = (string_arg(&args, "path"), string_arg(&args, "lines"))
+                else {
+                    return Ok(tool_error("`path` and `lines` (strings) are required"));
+                };
+                if lines.len() > MAX_PROPOSED_BYTES {
+                    return Ok(tool_error("`lines` is longer than 64 KiB"));
+                }
+                let line = match args.get("line") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => match v.as_u64().and_then(|l| usize::try_from(l).ok()) {
+                        Some(l) => Some(l),
+                        None => return Ok(tool_error("`line` must be a positive integer")),
+                    },
+                };
+                let (asked, lines) = (asked.to_string(), lines.to_string());
+                self.with_project(context, Some(asked.clone()), move |p| {
+                    propose_edit(p, &asked, &lines, line).unwrap_or_else(tool_error)
+                })
+                .await
+            }
             _ => Err(ErrorData::invalid_params("no such tool", None)),
         }
     }
+}
+
+/// A revision's side of a `diff`, analysed as the server analyses the workspace.
+fn analysed(index: crate::model::ProjectIndex) -> render::diff::Analysed {
+    let analysis = crate::analysis::Analysis::new(&index);
+    render::diff::Analysed::new(index, analysis)
+}
+
+/// `propose_annotation_edit`: the edit, written when it passes every check ([`edit`]'s, then
+/// the lines read in the project's context); a refusal is a fixed sentence.
+fn propose_edit(
+    p: &mut Project,
+    asked: &str,
+    lines: &str,
+    line: Option<usize>,
+) -> Result<CallToolResponse, &'static str> {
+    let abs = edit::target(&p.root, asked)?;
+    let Some((key, _)) = p.file_id(asked) else {
+        return Err("`path` is outside the workspace folder");
+    };
+    if !p.is_scanned(&key) {
+        return Err(
+            "`path` is a file threat-analyzer does not read (ignored, excluded or of no known kind): an annotation there would not be seen",
+        );
+    }
+    let language =
+        p.language_of(&key, &abs).ok_or("`path` names a file of no language threat-analyzer reads")?;
+    let old = edit::read(&abs, p.max_file_size())?;
+    let comment_lines = edit::comment_lines(language, lines)?;
+    let proposed = edit::insert(&old, line, &comment_lines)?;
+    let before = crate::model::FileFacts::new(key.clone(), language, std::sync::Arc::from(old.as_str()));
+    let (validation, total) =
+        p.validate_text(&key, language, proposed.new_text.clone(), proposed.range.clone());
+    if validation.annotations.iter().any(|(_, _, canonical, _)| *canonical == "accepts") {
+        return Err(edit::ACCEPTS);
+    }
+    let every_line_read = validation.annotations.len() == comment_lines.len();
+    let others_kept = total - validation.annotations.len() == before.annotations().len();
+    let valid = every_line_read && others_kept && !validation.diagnostics.iter().any(blocks_an_edit);
+    let mut shown = render::mcp::ProposedEdit {
+        file: asked,
+        line: proposed.line,
+        text: &proposed.text,
+        every_line_read,
+        others_kept,
+        valid,
+        applied: false,
+    };
+    if !valid {
+        return Ok(answer(render::mcp::proposed_edit(&p.index, &shown, &validation)));
+    }
+    if edit::write(&abs, &proposed.new_text).is_err() {
+        return Err("`path` could not be written");
+    }
+    shown.applied = true;
+    // The next answer sees the edit without waiting for the watcher.
+    p.refresh(Some(&abs));
+    Ok(answer(render::mcp::proposed_edit(&p.index, &shown, &validation)))
+}
+
+/// Whether a diagnostic of proposed lines keeps them from being written: every one but the
+/// findings the annotations record (an open exposure, a confirmed finding) and a definition
+/// nothing uses yet.
+fn blocks_an_edit(d: &crate::diagnostic::Diagnostic) -> bool {
+    use crate::diagnostic::Code;
+    !matches!(d.code, Code::UnmitigatedExposure | Code::ConfirmedFinding | Code::UnusedDefinition)
 }
 
 /// The `file_context` answer for the path a client named.
@@ -493,7 +713,7 @@ impl ServerHandler for Server {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = TOOLS
+        let mut tools: Vec<Tool> = TOOLS
             .iter()
             .map(|(name, description, input, output)| {
                 Tool::new(*name, *description, schema(input))
@@ -501,6 +721,20 @@ impl ServerHandler for Server {
                     .with_annotations(ToolAnnotations::new().read_only(true).open_world(false))
             })
             .collect();
+        if self.allow_edits {
+            let (name, description, input, output) = EDIT_TOOL;
+            tools.push(
+                Tool::new(name, description, schema(input))
+                    .with_raw_output_schema(schema(output))
+                    .with_annotations(
+                        ToolAnnotations::new()
+                            .read_only(false)
+                            .destructive(false)
+                            .idempotent(false)
+                            .open_world(false),
+                    ),
+            );
+        }
         Ok(ListToolsResult::with_all_items(tools))
     }
 

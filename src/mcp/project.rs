@@ -6,13 +6,16 @@
 //! paths: the watcher's batches ([`crate::watch`]) wait in [`Pending`] and are applied before
 //! the next answer, and a path a tool names is read again first when its size or modification
 //! time changed, so an edit on disk is in the next answer about that file even before the
-//! watcher reports it. Must never: read a path the walk's rules (`walk::WalkRules`) do not
+//! watcher reports it. A changed directory is read again as a subtree (its first files may
+//! predate its watch), and the folder itself in a batch (the watcher lost events) reads the
+//! whole folder again. Must never: read a path the walk's rules (`walk::WalkRules`) do not
 //! admit, or answer from a half-applied change (everything happens under the project's lock).
 //!
 //! File ids are paths relative to the folder, `/`-separated (`src/app.py`), as the CLI shows
 //! them.
 
 use crate::analysis::Analysis;
+use crate::analysis::query::Validation;
 use crate::diagnostic::Diagnostic;
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
@@ -181,7 +184,8 @@ impl Project {
         let rules_changed = changed
             .iter()
             .any(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| RULE_FILES.contains(&n)));
-        if rules_changed {
+        // The folder itself: the watcher lost events (a queue overflow), anything may have changed.
+        if rules_changed || changed.contains(&self.root) {
             if let Err(e) = self.rescan() {
                 self.notes.push(format!("cannot scan the folder again: {e}"));
             }
@@ -214,8 +218,24 @@ impl Project {
                     Err(_) => self.forget(&key),
                 }
             }
-            Err(NotIndexed::Directory) => {}
+            // A new directory's first files may predate its watch: its subtree is read again.
+            Err(NotIndexed::Directory) => self.read_directory(&key, &abs),
             Err(_) => self.forget(&key),
+        }
+    }
+
+    /// Reads the directory `abs` (file id `key`) again with the walk, as the folder's walk
+    /// would read it (without the cache: a subtree's scan is not the folder's).
+    fn read_directory(&mut self, key: &FileId, abs: &Path) {
+        let options = WalkOptions { cache_dir: None, progress: None, ..self.options.clone() };
+        let Ok(mut scan) = walk::scan_from(&self.root, &[abs.to_path_buf()], &options) else { return };
+        self.forget(key);
+        for (file, language) in &scan.scanned {
+            let seen = Seen { language: *language, stamp: stamp(&self.root.join(file.as_str())) };
+            self.scanned.insert(file.clone(), seen);
+        }
+        for facts in std::mem::take(&mut scan.index).files() {
+            self.index.set_file(facts.clone());
         }
     }
 
@@ -242,29 +262,43 @@ impl Project {
     /// What `lines` (annotation comments in the file's language) would be if appended to the
     /// file `key` (which may not exist yet): read with the rest of the project, then the index
     /// is put back as it was. `language` is the file's, from the walk's rules or its name.
-    pub fn validate(
-        &mut self,
-        key: &FileId,
-        language: Language,
-        lines: &str,
-    ) -> crate::analysis::query::Validation {
-        let old = self.index.file(key.as_str()).cloned();
-        let mut text = old.as_ref().map_or_else(String::new, |f| f.text.to_string());
+    pub fn validate(&mut self, key: &FileId, language: Language, lines: &str) -> Validation {
+        let mut text = self.index.file(key.as_str()).map_or_else(String::new, |f| f.text.to_string());
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
         let from = text.len();
         text.push_str(lines);
         text.push('\n');
+        let to = text.len();
+        self.validate_text(key, language, text, from..to).0
+    }
+
+    /// What the file `key` would be with `text` (in which the byte range `lines` is proposed):
+    /// the proposed annotations and their diagnostics, and how many annotations the file
+    /// would hold in all. The index is put back as it was.
+    pub fn validate_text(
+        &mut self,
+        key: &FileId,
+        language: Language,
+        text: String,
+        lines: std::ops::Range<usize>,
+    ) -> (Validation, usize) {
+        let old = self.index.file(key.as_str()).cloned();
         let facts = Arc::new(crate::model::FileFacts::new(key.clone(), language, Arc::from(text)));
         self.index.set_file(facts.clone());
         let analysis = Analysis::update(Some(&self.analysis), &self.index);
-        let validation = analysis.validation(&self.index, &facts, from);
+        let validation = analysis.validation(&self.index, &facts, lines);
         match old {
             Some(old) => self.index.set_file(old),
             None => self.index.remove_file(key.as_str()),
         }
-        validation
+        (validation, facts.annotations().len())
+    }
+
+    /// The largest file the walk reads.
+    pub fn max_file_size(&self) -> u64 {
+        self.options.max_file_size
     }
 
     /// The language of a file: the walk's, or by its name.

@@ -99,6 +99,27 @@ pub struct Input<'a> {
     pub root: &'a str,
 }
 
+/// A side that owns its project: the index, its analysis and that analysis' diagnostics (a
+/// revision read from git, the working tree's walk).
+pub struct Analysed {
+    pub index: ProjectIndex,
+    pub analysis: Analysis,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysed {
+    /// `index` with `analysis` (made from it) and its diagnostics.
+    pub fn new(index: ProjectIndex, analysis: Analysis) -> Analysed {
+        let diagnostics = analysis.diagnostics(&index);
+        Analysed { index, analysis, diagnostics }
+    }
+
+    /// The side for [`compare`], its file ids already relative to the project root.
+    pub fn input(&self) -> Input<'_> {
+        Input { index: &self.index, analysis: &self.analysis, diagnostics: &self.diagnostics, root: "" }
+    }
+}
+
 /// The model diff of two analysed sides, flows judged by the data-flow diagram's trust
 /// boundaries ([`TrustZones`]): what the command and the language server both run.
 pub fn compare(base: Input, head: Input) -> ModelDiff {

@@ -1,6 +1,7 @@
 //! The MCP server's answers as JSON values: the structured content of each tool's result.
 //!
-//! Owns: the shape of every answer (summary, query, file context, entity, check), the marking
+//! Owns: the shape of every answer (summary, query, file context, entity, check, validation,
+//! diff, proposed edit), the marking
 //! of repository text and the bounds on answer sizes. Must never: compute what the answers say
 //! (that is `analysis`), or know the protocol (the `mcp` shell wraps these values).
 //!
@@ -20,7 +21,9 @@
 //! says so (`{"items": [...], "total": N, "omitted": M}`).
 
 use super::dfd::Dfd;
+use super::diff::Sides;
 use super::{PROVENANCE, locate};
+use crate::analysis::diff::ModelDiff;
 use crate::analysis::query::{Answer, EntityInfo, FORMS, FileContext, Hit, QueryError, Validation};
 use crate::analysis::status::{BySeverity, Status};
 use crate::diagnostic::Diagnostic;
@@ -28,6 +31,7 @@ use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text::TextRange;
 use serde_json::{Value, json};
+use std::path::Path;
 
 /// The most items any list of an answer holds.
 pub const MAX_ITEMS: usize = 200;
@@ -262,21 +266,134 @@ fn diagnostic(index: &ProjectIndex, d: &Diagnostic) -> Value {
 }
 
 /// The `validate_annotation` tool: each proposed annotation as it would be read (with its
-/// verb's canonical spelling) and the diagnostics the lines would get; `valid` when no error.
+/// verb's canonical spelling and the whole line's canonical GAL spelling, `null` when GAL
+/// cannot say the same thing) and the diagnostics the lines would get; `valid` when no error.
 pub fn validation(index: &ProjectIndex, asked: &str, validation: &Validation) -> Value {
     let errors = validation.diagnostics.iter().filter(|d| d.level.as_str() == "error").count();
     finish(json!({
         "path": repository_text(asked),
         "valid": errors == 0 && !validation.annotations.is_empty(),
-        "annotations": bounded(&validation.annotations, |(h, written, canonical)| {
+        "annotations": bounded(&validation.annotations, |(h, written, canonical, line)| {
             let mut value = hit(index, h);
             let object = value.as_object_mut().expect("an object");
             object.insert("verb_as_written".into(), repository_text(written));
             object.insert("canonical_verb".into(), json!(canonical));
+            object.insert("canonical".into(), line.as_deref().map_or(Value::Null, repository_text));
             value
         }),
         "diagnostics": bounded(&validation.diagnostics, |d| diagnostic(index, d)),
     }))
+}
+
+/// An edit `propose_annotation_edit` made or would make: the file as asked for, the 1-based
+/// line the text goes above (column 1), the text, and the checks beyond the diagnostics.
+pub struct ProposedEdit<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub text: &'a str,
+    /// Every proposed line was read as an annotation.
+    pub every_line_read: bool,
+    /// The file's other annotations are all still read.
+    pub others_kept: bool,
+    /// Every check passed (the caller's rule: which diagnostics block an edit).
+    pub valid: bool,
+    /// The edit was written.
+    pub applied: bool,
+}
+
+/// The `propose_annotation_edit` tool: the edit, whether it is valid and was written, and the
+/// proposed annotations and their diagnostics (as `validate_annotation` answers them). The
+/// text is the agent's own, echoed.
+pub fn proposed_edit(index: &ProjectIndex, edit: &ProposedEdit, checked: &Validation) -> Value {
+    let mut value = validation(index, edit.file, checked);
+    let object = value.as_object_mut().expect("an object");
+    let at = json!({"line": edit.line, "column": 1});
+    object.insert("valid".into(), json!(edit.valid));
+    object.insert("applied".into(), json!(edit.applied));
+    object.insert(
+        "edit".into(),
+        json!({"file": repository_text(edit.file), "range": {"start": at, "end": at}, "text": edit.text}),
+    );
+    if !edit.every_line_read {
+        object.insert("not_read".into(), json!("some proposed lines would not be read as annotations there"));
+    }
+    if !edit.others_kept {
+        object.insert(
+            "disturbs".into(),
+            json!("the edit would change how the file's other annotations are read"),
+        );
+    }
+    finish(value)
+}
+
+/// The keys of a `diff` change (and of its `related` places) whose values are repository text.
+const DIFF_REPOSITORY_KEYS: &[&str] = &[
+    "file",
+    "message",
+    "severity_word",
+    "previous_severity_word",
+    "asset",
+    "threat",
+    "control",
+    "from",
+    "to",
+    "name",
+    "previous_name",
+    "note",
+];
+
+/// Marks the repository text of one change or related place: each string of
+/// [`DIFF_REPOSITORY_KEYS`] becomes a [`repository_text`] (the message too: it quotes names).
+fn mark_diff_fields(value: &mut Value) {
+    let Some(object) = value.as_object_mut() else { return };
+    for (key, field) in object.iter_mut() {
+        match field {
+            Value::String(text) if DIFF_REPOSITORY_KEYS.contains(&key.as_str()) => {
+                *field = repository_text(text);
+            }
+            // A flow's boundaries: their titles, or null outside any.
+            Value::Object(crosses) if key == "crosses" => {
+                for end in crosses.values_mut() {
+                    if let Value::String(text) = end {
+                        *end = repository_text(text);
+                    }
+                }
+            }
+            Value::Array(related) if key == "related" => related.iter_mut().for_each(mark_diff_fields),
+            _ => {}
+        }
+    }
+}
+
+/// The `diff` tool: the document `threat-analyzer diff --format json` writes
+/// ([`super::diff::json`]: provenance, root, base, head, verdict, summary, changes) with every
+/// repository text marked: a side's label and commit summary, and each change's file, names,
+/// notes and message; `changes` bounded like every list here.
+pub fn diff(diff: &ModelDiff, sides: &Sides, root: &Path) -> Value {
+    let mut doc: Value = serde_json::from_str(&super::diff::json(diff, sides, root)).unwrap_or_default();
+    let Some(object) = doc.as_object_mut() else { return finish(json!({})) };
+    if let Some(Value::String(root)) = object.get("root") {
+        let root = repository_text(root);
+        object.insert("root".into(), root);
+    }
+    for side in ["base", "head"] {
+        if let Some(Value::Object(side)) = object.get_mut(side) {
+            for key in ["label", "summary"] {
+                if let Some(Value::String(text)) = side.get(key) {
+                    let text = repository_text(text);
+                    side.insert(key.into(), text);
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(changes)) = object.remove("changes") {
+        let changes = bounded(changes, |mut change| {
+            mark_diff_fields(&mut change);
+            change
+        });
+        object.insert("changes".into(), changes);
+    }
+    finish(doc)
 }
 
 /// A threat-modelling phase: its prompt name, what it asks of the model, the verbs that count

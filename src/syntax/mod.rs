@@ -5,7 +5,7 @@
 //! content ([`agent_instructions`]), the fast comment lexer that stands in for a full
 //! parse where it provably agrees with tree-sitter ([`lexer`]), `x-threatspec` keys in
 //! YAML/JSON ([`embedded`]), the literal prefilter ([`prefilter`]), the verb table
-//! ([`verbs`]), the verb grammar written once as data ([`grammar`]: slots, keywords, kinds),
+//! ([`verbs`]), the canonical GAL spelling of a parsed annotation ([`canonical`]), the verb grammar written once as data ([`grammar`]: slots, keywords, kinds),
 //! the edit distance of every "did you mean" ([`edit_distance`]), the one parser for all three
 //! dialects ([`parser`]) and the definition a comment sits in ([`symbols`], for the
 //! `coverage.scope: symbol` setting), and reparsing a text edited in place ([`incremental`]: the
@@ -20,6 +20,7 @@
 
 pub mod agent_instructions;
 pub mod ast;
+pub mod canonical;
 pub mod comments;
 pub mod conflicts;
 pub mod edit_distance;

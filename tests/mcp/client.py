@@ -22,6 +22,7 @@ ARGUMENTS = {
     "check": {},
     "validate_annotation": {"path": "api/orders.py", "lines": "# @exposes Shop.Api.Orders to #xss"},
     "dfd": {},
+    "diff": {"base": "HEAD"},
 }
 
 

@@ -16,6 +16,9 @@
 //!   well-formed SVG); the terminal output and every string of the machine formats (JSON,
 //!   SARIF, exports) hold no control or bidi character, and SARIF messages no unescaped `[`
 //!   or `]`.
+//!   Every MCP answer (`render::mcp`) is an object with its provenance, holds no string an
+//!   agent could be misled by, cuts repository text and bounds lists, and has only
+//!   threat-analyzer's own (printable ASCII) words outside its `"source": "repository"` fields.
 //! - [`check_readers`]: the bounded reader returns a file's bytes exactly when it is a regular
 //!   file within the limit (else the refusal the size or the link calls for); ignore rules read
 //!   through it match every path exactly as the `ignore` crate's own loader does; any bytes as
@@ -445,7 +448,106 @@ pub fn check_renderers(gal: &str, python: &str) {
         let mermaid = render::mermaid::render(&diagram);
         assert!(!mermaid.contains(RAW_MARKUP), "raw markup in Mermaid:\n{mermaid}");
         check_dot_strings(&render::dot::render(&diagram));
+        check_mcp_answer(&render::mcp::dfd(&diagram));
     }
+    check_mcp_answers(&index, &analysis, &diagnostics, gal);
+}
+
+/// Every MCP answer (`render::mcp`) about the project: see [`check_mcp_answer`].
+fn check_mcp_answers(index: &ProjectIndex, analysis: &Analysis, diagnostics: &[Diagnostic], gal: &str) {
+    use analysis::query;
+    let scanned: Vec<(FileId, Language)> = index.files().map(|f| (f.path.clone(), f.language)).collect();
+    let status = analysis.status(index, &scanned);
+    let notes = vec![gal.chars().take(40).collect::<String>()];
+    let mut answers = vec![render::mcp::summary(&status, diagnostics, &notes)];
+    let asked = [
+        "unmitigated",
+        "threats for Shop",
+        "flows into Shop",
+        "crossing #edge",
+        "owner of App",
+        "handles pii",
+    ];
+    let first_line = gal.lines().next().unwrap_or_default();
+    for text in asked.into_iter().chain([first_line]) {
+        answers.push(match query::parse(text) {
+            Ok(q) => render::mcp::query(index, text, Ok(&analysis.query(index, &q))),
+            Err(e) => render::mcp::query(index, text, Err(&e)),
+        });
+    }
+    for name in ["Shop", "#sqli", first_line] {
+        answers.push(render::mcp::entity(index, name, analysis.entity(index, name).as_ref()));
+    }
+    let sorted = render::sorted(diagnostics);
+    answers.push(render::mcp::check(index, &sorted));
+    for facts in index.files() {
+        let context = analysis.file_context(index, facts);
+        answers.push(render::mcp::file_context(
+            index,
+            facts.path.as_str(),
+            render::mcp::FileState::Annotated(&context),
+        ));
+        let validation = analysis.validation(index, facts, 0..facts.text.len());
+        answers.push(render::mcp::validation(index, facts.path.as_str(), &validation));
+    }
+    answers.extend(render::mcp::PHASES.iter().map(|phase| render::mcp::phase(&status, phase)));
+    let empty = ProjectIndex::new();
+    let (empty_analysis, no_diagnostics) = (Analysis::new(&empty), Vec::new());
+    let side = |index, analysis, diagnostics| render::diff::Input { index, analysis, diagnostics, root: "" };
+    let diff = render::diff::compare(
+        side(&empty, &empty_analysis, &no_diagnostics),
+        side(index, analysis, diagnostics),
+    );
+    let sides = render::diff::Sides::default();
+    answers.push(render::mcp::diff(&diff, &sides, std::path::Path::new("/project")));
+    for answer in &answers {
+        check_mcp_answer(answer);
+    }
+}
+
+/// One MCP answer: an object with its provenance; no string (key or value) that an agent
+/// could be misled by (`text::for_agent` leaves every one as it is); repository text cut
+/// (`MAX_TEXT_CHARS`, except a diagram), lists bounded (`MAX_ITEMS`); and outside the objects
+/// marked `"source": "repository"` only printable ASCII (threat-analyzer's own words: a
+/// repository's text, which the fuzzer fills with other characters, would show).
+fn check_mcp_answer(answer: &serde_json::Value) {
+    use serde_json::Value;
+    assert!(answer["provenance"].is_string(), "no provenance: {answer}");
+    fn walk(v: &Value, inside_data: bool) {
+        let clean = |s: &str| {
+            // Compared by content: `for_machine` returns a copy of a CR-LF text unchanged.
+            assert!(threat_analyzer::text::for_agent(s) == s, "a string an agent should not see: {s:?}");
+            if !inside_data {
+                assert!(
+                    s.chars().all(|c| c == '\n' || (' '..='~').contains(&c)),
+                    "repository text outside a data field: {s:?}"
+                );
+            }
+        };
+        match v {
+            Value::String(s) => clean(s),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, inside_data)),
+            Value::Object(map) => {
+                let data = map.get("source") == Some(&Value::from("repository"));
+                if let (true, Some(Value::String(text))) = (data, map.get("text")) {
+                    let diagram = text.starts_with("flowchart");
+                    assert!(
+                        diagram || text.chars().count() <= render::mcp::MAX_TEXT_CHARS,
+                        "uncut: {text:?}"
+                    );
+                }
+                if let Some(Value::Array(items)) = map.get("items") {
+                    assert!(items.len() <= render::mcp::MAX_ITEMS);
+                }
+                for (k, v) in map {
+                    clean(k);
+                    walk(v, inside_data || data);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(answer, false);
 }
 
 /// A fresh, empty directory for one [`check_readers`] run (removed by the caller).

@@ -20,7 +20,7 @@
 use super::super::{Analysis, Relation};
 use crate::diagnostic::{Code, Diagnostic, Edit};
 use crate::model::{FileFacts, ProjectIndex};
-use crate::syntax::{Annotation, Body, Dialect, EntityKind, Ref, RefForm};
+use crate::syntax::{Annotation, Dialect, EntityKind};
 use crate::text::TextRange;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,7 +106,7 @@ pub fn code_actions_in(
         if ann.dialect == Dialect::LegacyThreatSpec
             && overlaps(ann.range, range)
             && !facts.slice(ann.range).contains(['\n', '\r'])
-            && let Some(new_text) = to_gal(facts, ann)
+            && let Some(new_text) = crate::syntax::canonical::to_gal(&facts.text, ann)
         {
             out.push(CodeAction {
                 title: "Convert this comment to GAL syntax".into(),
@@ -302,81 +302,4 @@ fn comment_style(text: &str, at: usize) -> (String, &'static str) {
     }
     let space = if marker.is_empty() { "" } else { " " };
     (format!("{indent}{marker}{space}"), "")
-}
-
-/// The GAL form of a ThreatSpec 0.1 annotation, when GAL can say the same thing.
-fn to_gal(facts: &FileFacts, ann: &Annotation) -> Option<String> {
-    let r = |x: &Ref| gal_ref(facts, x);
-    let mut notes: Vec<String> = Vec::new();
-    let line = match &ann.body {
-        Body::Flows { from, to, two_way, name, .. } => {
-            notes.extend(name.iter().map(|n| n.value.clone()));
-            format!("@flows {} {} {}", r(from), if *two_way { "<->" } else { "->" }, r(to))
-        }
-        Body::Exposes { asset, threat } => format!("@exposes {} to {}", r(asset), r(threat)),
-        Body::Mitigates { asset, threat, control } => {
-            let mut s = format!("@mitigates {} against {}", r(asset), r(threat));
-            if let Some(c) = control {
-                s.push_str(&format!(" using {}", r(c)));
-            }
-            s
-        }
-        Body::Accepts { threat, asset } => format!("@accepts {} on {}", r(threat), r(asset)),
-        Body::Transfers { threat, from: Some(from), to } => {
-            format!("@transfers {} from {} to {}", r(threat), r(from), r(to))
-        }
-        Body::Confirmed { threat, asset } => format!("@confirmed {} on {}", r(threat), r(asset)),
-        Body::Audit { asset, note } => {
-            notes.extend(note.iter().map(|n| n.value.clone()));
-            format!("@audit {}", r(asset))
-        }
-        Body::Validates { control, asset } => format!("@validates {} for {}", r(control), r(asset)),
-        Body::Alias { kind: EntityKind::Threat, target, name } => {
-            let RefForm::Id(id) = &target.form else { return None };
-            format!("@threat {} (#{})", name.value, id.value)
-        }
-        Body::Alias { kind: EntityKind::Asset, target, name } => {
-            notes.push(name.value.clone());
-            format!("@asset {}", r(target))
-        }
-        _ => return None,
-    };
-    let mut out = line;
-    if let Some(sev) = &ann.severity {
-        out.push(' ');
-        out.push_str(facts.slice(sev.range));
-    }
-    for e in &ann.external_refs {
-        out.push(' ');
-        out.push_str(&e.value);
-    }
-    notes.extend(ann.details.iter().map(|d| d.value.clone()));
-    notes.extend(ann.description.iter().map(|d| d.value.clone()));
-    if !notes.is_empty() {
-        let text = notes.join(": ").replace('\\', "\\\\").replace('"', "\\\"");
-        out.push_str(&format!(" -- \"{text}\""));
-    }
-    Some(out)
-}
-
-/// An argument in GAL: `@b:@c` -> `B.C`, `@id` -> `#id`, names as written.
-fn gal_ref(facts: &FileFacts, r: &Ref) -> String {
-    match &r.form {
-        RefForm::Legacy { boundary, component } => {
-            format!("{}.{}", capitalise(&boundary.value), capitalise(&component.value))
-        }
-        RefForm::Id(id) => format!("#{}", id.value),
-        RefForm::Name { .. } => facts.slice(r.range).to_string(),
-    }
-}
-
-/// `web_app` -> `Web_App`: the same path key (segments are compared normalised), GAL-looking.
-fn capitalise(id: &str) -> String {
-    id.split('_')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
-        })
-        .collect::<Vec<_>>()
-        .join("_")
 }
