@@ -86,9 +86,9 @@
 //! [`crate::cache`] for the format and when an entry is trusted) stands in for the pipeline:
 //! a file known to hold no annotation (or to be binary, or not UTF-8) is not read at all while
 //! its size and mtime vouch for it; an annotated file is read, and when its content hash
-//! matches, its stored parse result is used instead of parsing. The cache file is loaded while
-//! the walk runs, and written (only when something changed) on a thread of its own while the
-//! caller analyses: [`Scan::finish_cache`] waits for it.
+//! matches, its stored facts are used instead of parsing and deriving them. The cache file is
+//! loaded while the walk runs, and written (only when something changed) on a thread of its
+//! own while the caller analyses: [`Scan::finish_cache`] waits for it.
 
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::Code;
@@ -1548,7 +1548,7 @@ fn reuse(
 }
 
 /// Parses a file's bytes within the project's parse budget; for an annotated file also its
-/// encoded parse result for the cache; `true` when parsing ran out of time.
+/// encoded facts for the cache; `true` when parsing ran out of time.
 fn parse(
     bytes: Vec<u8>,
     rel: FileId,
