@@ -23,8 +23,12 @@
 //! Per file, keyed by its absolute path: size, modification time (ns), the time the entry's
 //! content was last read and verified, an XXH3-128 hash of the file's bytes, and the outcome:
 //! no annotations (the prefilter found no verb, or parsing found nothing), binary, not UTF-8, or
-//! the parsed annotations and syntax errors ([`ParsedFile`], postcard-encoded). Everything else
-//! ([`crate::model::FileFacts`]'s derived tables, line index) is rebuilt from the text.
+//! the file's facts ([`StoredFacts`], postcard-encoded): the parsed annotations and syntax
+//! errors with their exact ranges, the line index, and what the model derives per file (each
+//! reference's lookup keys, the definition sites, the implicit ids). A warm run neither parses
+//! nor derives an unchanged annotated file; only the anchors of a `.gal` sidecar, which depend
+//! on the file's key, are recomputed. Each file's facts are decoded only when that file is
+//! used, straight from the loaded bytes (the blob region is not copied).
 //!
 //! # When an entry is trusted
 //!
@@ -42,7 +46,7 @@
 //! `TACACHE\0`, format version (u32), build id (crate version plus the running executable's
 //! size and mtime, so a rebuilt binary never reads a cache of different code), the canonical
 //! root, payload length and XXH3-64 checksum of the payload, then the payload: the postcard-
-//! encoded entry table followed by the encoded [`ParsedFile`]s. Any mismatch (magic, version,
+//! encoded entry table followed by the encoded [`StoredFacts`]. Any mismatch (magic, version,
 //! build, root, length, checksum, decoding) means "no cache". Bump [`FORMAT_VERSION`] when a
 //! stored type changes (a test fails on any change of the encoding).
 //!
@@ -54,8 +58,8 @@
 //! last rename wins, and either result is a valid cache.
 
 use crate::limits::MAX_CACHE_FILE_SIZE;
+use crate::model::{FileFacts, StoredFacts};
 use crate::read::{Links, Refusal, read_bounded};
-use crate::syntax::ParsedFile;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -65,10 +69,10 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Bumped whenever the encoding of the header, [`Record`] or [`ParsedFile`] changes, or what a
-/// stored [`ParsedFile`] holds (3: the `agent-instruction-in-annotation` warnings; 4: the MCP
-/// surface, [`crate::syntax::mcp`]).
-pub const FORMAT_VERSION: u32 = 4;
+/// Bumped whenever the encoding of the header, [`Record`] or [`StoredFacts`] changes, or what
+/// stored facts hold (3: the `agent-instruction-in-annotation` warnings; 4: the MCP surface,
+/// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result).
+pub const FORMAT_VERSION: u32 = 5;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -167,7 +171,7 @@ pub enum Outcome {
     Binary,
     /// Holds an annotation literal but is not valid UTF-8 (first invalid byte).
     InvalidUtf8 { offset: u64 },
-    /// Parsed annotations and syntax errors: `len` bytes at `start` of the blob region.
+    /// The file's facts ([`StoredFacts`]): `len` bytes at `start` of the blob region.
     Parsed { start: u64, len: u64 },
 }
 
@@ -192,11 +196,13 @@ impl Record {
     }
 }
 
-/// A loaded cache file: the entry table and the encoded parse results it points into.
+/// A loaded cache file: the entry table and the encoded facts it points into (the file's
+/// bytes as read, the blob region starting at `blobs_at`).
 #[derive(Debug, Default)]
 pub struct Loaded {
     records: FxHashMap<String, Record>,
-    blobs: Vec<u8>,
+    bytes: Vec<u8>,
+    blobs_at: usize,
 }
 
 impl Loaded {
@@ -212,13 +218,13 @@ impl Loaded {
         self.records.is_empty()
     }
 
-    /// The encoded parse result of a `Parsed` record.
+    /// The encoded facts of a `Parsed` record.
     pub fn blob(&self, record: &Record) -> Option<&[u8]> {
         match record.outcome {
             Outcome::Parsed { start, len } => {
                 let start = usize::try_from(start).ok()?;
                 let end = start.checked_add(usize::try_from(len).ok()?)?;
-                self.blobs.get(start..end)
+                self.bytes.get(self.blobs_at..)?.get(start..end)
             }
             _ => None,
         }
@@ -230,14 +236,17 @@ impl Loaded {
     }
 }
 
-/// Decodes a parse result stored by [`encode_parsed`]; `None` if it does not decode.
-pub fn decode_parsed(blob: &[u8]) -> Option<ParsedFile> {
-    postcard::from_bytes::<ParsedFile>(blob).ok()
+/// Decodes facts stored by [`encode_facts`]; `None` if they do not decode (or leave bytes over).
+pub fn decode_facts(blob: &[u8]) -> Option<StoredFacts> {
+    match postcard::take_from_bytes::<StoredFacts>(blob) {
+        Ok((facts, [])) => Some(facts),
+        _ => None,
+    }
 }
 
-/// Encodes a parse result for [`Blob::New`].
-pub fn encode_parsed(parsed: &ParsedFile) -> Vec<u8> {
-    postcard::to_allocvec(parsed).unwrap_or_default()
+/// Encodes a file's facts for [`Blob::New`].
+pub fn encode_facts(facts: &FileFacts) -> Vec<u8> {
+    postcard::to_allocvec(&facts.to_store()).unwrap_or_default()
 }
 
 /// Identifies the code that wrote a cache: the crate version, the cache format, and the
@@ -264,7 +273,7 @@ pub fn load(dir: &Path, root: &Path) -> Result<Loaded, CacheError> {
         Err(why) if why.is_missing() => return Err(CacheError::Io(io::ErrorKind::NotFound.into())),
         Err(why) => return Err(CacheError::Refused(why)),
     };
-    decode_file(&bytes, &root_key(root), build_id())
+    decode_file(bytes, &root_key(root), build_id())
 }
 
 /// Reads `n` bytes at `*at`, advancing it.
@@ -283,7 +292,8 @@ fn take_u64(bytes: &[u8], at: &mut usize) -> Result<u64, CacheError> {
     Ok(u64::from_le_bytes(take(bytes, at, 8)?.try_into().expect("8 bytes")))
 }
 
-fn decode_file(bytes: &[u8], root: &str, build: &str) -> Result<Loaded, CacheError> {
+fn decode_file(file: Vec<u8>, root: &str, build: &str) -> Result<Loaded, CacheError> {
+    let bytes = &file[..];
     let mut at = 0;
     if take(bytes, &mut at, MAGIC.len())? != MAGIC {
         return Err(CacheError::Invalid("not a threat-analyzer cache"));
@@ -301,6 +311,7 @@ fn decode_file(bytes: &[u8], root: &str, build: &str) -> Result<Loaded, CacheErr
     }
     let payload_len = take_u64(bytes, &mut at)?;
     let checksum = take_u64(bytes, &mut at)?;
+    let payload_at = at;
     let payload = &bytes[at..];
     if payload.len() as u64 != payload_len {
         return Err(CacheError::Invalid("truncated"));
@@ -313,8 +324,8 @@ fn decode_file(bytes: &[u8], root: &str, build: &str) -> Result<Loaded, CacheErr
         usize::try_from(take_u64(payload, &mut at)?).map_err(|_| CacheError::Invalid("truncated"))?;
     let table = take(payload, &mut at, table_len)?;
     let records: Vec<Record> = postcard::from_bytes(table).map_err(|_| CacheError::Invalid("undecodable"))?;
-    let blobs = payload[at..].to_vec();
-    let mut loaded = Loaded { records: FxHashMap::default(), blobs };
+    let blobs_at = payload_at + at;
+    let mut loaded = Loaded { records: FxHashMap::default(), bytes: file, blobs_at };
     loaded.records.reserve(records.len());
     for record in records {
         if let Outcome::Parsed { .. } = record.outcome
@@ -338,7 +349,7 @@ pub struct Entry {
 /// Where a parsed entry's bytes come from.
 #[derive(Debug)]
 pub enum Blob {
-    /// Freshly encoded by [`encode_parsed`].
+    /// Freshly encoded by [`encode_facts`].
     New(Vec<u8>),
     /// Unchanged: the bytes of this record in the loaded cache.
     Old,
@@ -488,31 +499,77 @@ fn remove_stale_temps(dir: &Path, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::file_id::FileId;
     use crate::syntax::Language;
 
-    fn sample_parsed() -> ParsedFile {
-        let text = "# @threat SQL injection (#sqli) [high] cwe:CWE-89 -- \"quoted\"\n\
-                    # @exposes App.Api to #sqli with user input\n\
-                    # @mitigates App.Api against #sqli using Prepared statements\n\
-                    # @flows User -> App.Api via HTTPS\n\
-                    # @boundary between App and DB (#dmz)\n\
-                    # @alias component @web:@api to Web API\n\
-                    # @exposez App to #x\n";
-        crate::syntax::parse_file(Language::Python, text)
+    const SAMPLE: &str = "# @threat SQL injection (#sqli) [high] cwe:CWE-89 -- \"quoted\"\n\
+                          # @exposes App.Api to #sqli with user input\n\
+                          # @mitigates App.Api against #sqli using Prepared statements\n\
+                          # @flows User -> App.Api via HTTPS\n\
+                          # @boundary between App and DB (#dmz)\n\
+                          # @alias component @web:@api to Web API\n\
+                          # @exposez App to #x\n";
+
+    fn sample_facts() -> FileFacts {
+        FileFacts::new(FileId::relative("a.py"), Language::Python, SAMPLE.into())
+    }
+
+    fn sample_blob() -> Vec<u8> {
+        encode_facts(&sample_facts())
+    }
+
+    /// Facts as text, to compare (the model's types have no equality of their own).
+    fn shown(facts: &FileFacts) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?}",
+            facts.parsed, facts.line_index, facts.refs, facts.defs, facts.implicit_ids, facts.anchors
+        )
     }
 
     #[test]
-    fn parsed_files_round_trip() {
-        let parsed = sample_parsed();
-        assert!(parsed.annotations.len() >= 6 && !parsed.errors.is_empty(), "{parsed:?}");
-        assert_eq!(decode_parsed(&encode_parsed(&parsed)), Some(parsed));
+    fn facts_round_trip() {
+        let facts = sample_facts();
+        assert!(facts.annotations().len() >= 6 && !facts.parsed.errors.is_empty(), "{facts:?}");
+        assert!(!facts.defs.is_empty() && !facts.implicit_ids.is_empty(), "{facts:?}");
+        let stored = decode_facts(&encode_facts(&facts)).unwrap();
+        let back =
+            FileFacts::from_stored(facts.path.clone(), facts.language, facts.text.clone(), stored).unwrap();
+        assert_eq!(shown(&back), shown(&facts));
+    }
+
+    #[test]
+    fn facts_that_do_not_fit_are_refused() {
+        let blob = sample_blob();
+        // Another text (another length): the stored line index does not fit.
+        let stored = decode_facts(&blob).unwrap();
+        let other: std::sync::Arc<str> = format!("{SAMPLE}# more\n").into();
+        assert!(FileFacts::from_stored(FileId::relative("a.py"), Language::Python, other, stored).is_none());
+        // Trailing bytes and truncations are not facts.
+        let mut longer = blob.clone();
+        longer.push(0);
+        assert!(decode_facts(&longer).is_none());
+        for len in 0..blob.len() {
+            assert!(decode_facts(&blob[..len]).is_none(), "truncated to {len} bytes was accepted");
+        }
+    }
+
+    #[test]
+    fn sidecar_anchors_follow_the_key_not_the_cache() {
+        let text: std::sync::Arc<str> = "@source file:src/app.py line:3\n@exposes App to #x\n".into();
+        let relative = FileFacts::new(FileId::relative(".guardlink/a.gal"), Language::Gal, text.clone());
+        assert!(!relative.anchors.is_empty(), "{relative:?}");
+        let stored = decode_facts(&encode_facts(&relative)).unwrap();
+        let abs = FileId::absolute(std::path::Path::new("/p/.guardlink/a.gal"));
+        let absolute = FileFacts::from_stored(abs.clone(), Language::Gal, text.clone(), stored).unwrap();
+        let fresh = FileFacts::new(abs, Language::Gal, text);
+        assert_eq!(format!("{:?}", absolute.anchors), format!("{:?}", fresh.anchors));
     }
 
     /// Fails whenever the stored encoding changes: then bump FORMAT_VERSION and update both.
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
-        let hash = xxhash_rust::xxh3::xxh3_64(&encode_parsed(&sample_parsed()));
-        expect_test::expect!["(4, 0xca776c91478b851c)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
+        expect_test::expect!["(5, 0xa36d63335b361006)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {
@@ -526,7 +583,7 @@ mod tests {
             Entry { record: record("/r/c.py", Outcome::InvalidUtf8 { offset: 4 }), parsed: None },
             Entry {
                 record: record("/r/d.py", Outcome::Parsed { start: 0, len: 0 }),
-                parsed: Some(Blob::New(encode_parsed(&sample_parsed()))),
+                parsed: Some(Blob::New(sample_blob())),
             },
         ]
     }
@@ -534,43 +591,46 @@ mod tests {
     #[test]
     fn files_round_trip_and_keep_old_blobs() {
         let bytes = encode_file("/r", "b1", &sample_entries(), None);
-        let loaded = decode_file(&bytes, "/r", "b1").unwrap();
+        let loaded = decode_file(bytes.clone(), "/r", "b1").unwrap();
         assert_eq!(loaded.len(), 4);
         assert_eq!(loaded.get("/r/a.py").unwrap().outcome, Outcome::NoAnnotations);
         assert_eq!(loaded.get("/r/c.py").unwrap().outcome, Outcome::InvalidUtf8 { offset: 4 });
         let d = loaded.get("/r/d.py").unwrap();
-        assert_eq!(decode_parsed(loaded.blob(d).unwrap()), Some(sample_parsed()));
+        assert_eq!(loaded.blob(d).unwrap(), sample_blob());
 
         // Re-encoding with the old blob reference keeps the bytes.
         let again = [Entry { record: d.clone(), parsed: Some(Blob::Old) }];
         let bytes2 = encode_file("/r", "b1", &again, Some(&loaded));
-        let loaded2 = decode_file(&bytes2, "/r", "b1").unwrap();
+        let loaded2 = decode_file(bytes2, "/r", "b1").unwrap();
         let d2 = loaded2.get("/r/d.py").unwrap();
-        assert_eq!(decode_parsed(loaded2.blob(d2).unwrap()), Some(sample_parsed()));
+        assert_eq!(loaded2.blob(d2).unwrap(), sample_blob());
         // Without the old cache the entry cannot be written and is dropped.
-        let orphan = decode_file(&encode_file("/r", "b1", &again, None), "/r", "b1").unwrap();
+        let orphan = decode_file(encode_file("/r", "b1", &again, None), "/r", "b1").unwrap();
         assert!(orphan.is_empty());
     }
 
     #[test]
     fn other_builds_roots_and_versions_are_rejected() {
         let bytes = encode_file("/r", "b1", &sample_entries(), None);
-        assert!(matches!(decode_file(&bytes, "/r", "b2"), Err(CacheError::Invalid(_))));
-        assert!(matches!(decode_file(&bytes, "/other", "b1"), Err(CacheError::Invalid(_))));
+        assert!(matches!(decode_file(bytes.clone(), "/r", "b2"), Err(CacheError::Invalid(_))));
+        assert!(matches!(decode_file(bytes.clone(), "/other", "b1"), Err(CacheError::Invalid(_))));
         let mut other_version = bytes.clone();
         other_version[8] ^= 0xff;
-        assert!(matches!(decode_file(&other_version, "/r", "b1"), Err(CacheError::Invalid(_))));
+        assert!(matches!(decode_file(other_version, "/r", "b1"), Err(CacheError::Invalid(_))));
     }
 
     #[test]
     fn every_truncation_is_rejected() {
         let bytes = encode_file("/r", "b1", &sample_entries(), None);
         for len in 0..bytes.len() {
-            assert!(decode_file(&bytes[..len], "/r", "b1").is_err(), "truncated to {len} bytes was accepted");
+            assert!(
+                decode_file(bytes[..len].to_vec(), "/r", "b1").is_err(),
+                "truncated to {len} bytes was accepted"
+            );
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode_file(&longer, "/r", "b1").is_err());
+        assert!(decode_file(longer, "/r", "b1").is_err());
     }
 
     #[test]
@@ -581,7 +641,7 @@ mod tests {
                 let mut flipped = bytes.clone();
                 flipped[i] ^= 1 << bit;
                 assert!(
-                    decode_file(&flipped, "/r", "b1").is_err(),
+                    decode_file(flipped, "/r", "b1").is_err(),
                     "flipping bit {bit} of byte {i} was accepted"
                 );
             }

@@ -79,7 +79,7 @@ pub enum ColumnUnit {
 }
 
 /// Offsets of line starts for one text. Lines end at `\n`, `\r\n` or a lone `\r`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
     len: u32,
@@ -101,6 +101,11 @@ impl LineIndex {
 
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
+    }
+
+    /// The length of the text this index was built for, in bytes.
+    pub fn text_len(&self) -> usize {
+        self.len as usize
     }
 
     /// Byte offset where 0-based `line` starts (the text length past the last line).

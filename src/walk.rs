@@ -91,9 +91,9 @@
 //! [`crate::cache`] for the format and when an entry is trusted) stands in for the pipeline:
 //! a file known to hold no annotation (or to be binary, or not UTF-8) is not read at all while
 //! its size and mtime vouch for it; an annotated file is read, and when its content hash
-//! matches, its stored parse result is used instead of parsing. The cache file is loaded while
-//! the walk runs, and written (only when something changed) on a thread of its own while the
-//! caller analyses: [`Scan::finish_cache`] waits for it.
+//! matches, its stored facts are used instead of parsing and deriving them. The cache file is
+//! loaded while the walk runs, and written (only when something changed) on a thread of its
+//! own while the caller analyses: [`Scan::finish_cache`] waits for it.
 
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::Code;
@@ -1561,22 +1561,24 @@ fn reuse(
     if let Some(outcome) = outcome_without_text(&old.outcome) {
         return Ok((outcome, None));
     }
-    let Some(parsed) = context.cache.and_then(|c| c.blob(old)).and_then(cache::decode_parsed) else {
+    let Some(stored) = context.cache.and_then(|c| c.blob(old)).and_then(cache::decode_facts) else {
         return Err(bytes);
     };
     // Bytes that hash as when they parsed are valid UTF-8; if not, the file is skipped as
     // usual, and the entry (parsed, without a result) is not stored again.
-    Ok(match into_text(bytes) {
-        Ok(text) => {
-            let facts = FileFacts::from_parsed(rel.clone(), language, text, parsed);
-            (Outcome::Scanned(Some(facts)), Some(cache::Blob::Old))
-        }
-        Err(reason) => (Outcome::Skipped(reason), None),
-    })
+    let text = match into_text(bytes) {
+        Ok(text) => text,
+        Err(reason) => return Ok((Outcome::Skipped(reason), None)),
+    };
+    match FileFacts::from_stored(rel.clone(), language, text.clone(), stored) {
+        Some(facts) => Ok((Outcome::Scanned(Some(facts)), Some(cache::Blob::Old))),
+        // Facts that do not fit the text: parsed again.
+        None => Err(String::from(&*text).into_bytes()),
+    }
 }
 
 /// Parses a file's bytes within the project's parse budget; for an annotated file also its
-/// encoded parse result for the cache; `true` when parsing ran out of time.
+/// encoded facts for the cache; `true` when parsing ran out of time.
 fn parse(
     bytes: Vec<u8>,
     rel: FileId,
@@ -1595,7 +1597,7 @@ fn parse(
     if facts.is_empty() {
         (Outcome::Scanned(None), None, out_of_time)
     } else {
-        let blob = encode.then(|| cache::encode_parsed(&facts.parsed));
+        let blob = encode.then(|| cache::encode_facts(&facts));
         (Outcome::Scanned(Some(facts)), blob, out_of_time)
     }
 }

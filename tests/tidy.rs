@@ -60,7 +60,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The shells' bridge: render must not name vcs, and the shells must not name each other.
     ("sides", &["render", "vcs"]),
     ("ignore_files", &["read", "limits"]),
-    ("cache", &["read", "model", "syntax", "text", "limits"]),
+    ("cache", &["read", "model", "syntax", "file_id", "text", "limits"]),
     (
         "walk",
         &[

@@ -422,10 +422,15 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
     for not_applied in &scan.not_applied {
         say!("threat-analyzer: note: {not_applied}");
     }
-    if let Some(walk::CacheUse { file, load_error: Some(refused @ cache::CacheError::Refused(_)), .. }) =
-        &scan.cache
+    // A cache that was refused or did not validate (corrupt, truncated, another format or
+    // build) was not trusted: said once, and the rebuilt one is used from the next run on.
+    if let Some(walk::CacheUse {
+        file,
+        load_error: Some(why @ (cache::CacheError::Refused(_) | cache::CacheError::Invalid(_))),
+        ..
+    }) = &scan.cache
     {
-        say!("threat-analyzer: note: index cache {}: {refused} (rebuilt)", file.display());
+        say!("threat-analyzer: note: index cache {}: {why} (rebuilt)", file.display());
     }
     let names = |wanted: fn(&walk::SkipReason) -> bool| -> Vec<String> {
         scan.skipped.iter().filter(|(_, r)| wanted(r)).map(|(p, _)| p.display().to_string()).collect()

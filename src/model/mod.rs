@@ -46,12 +46,13 @@ use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, 
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
 use names::{normalize_name, path_key, threatspec_slug};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// The identity of an entity in the project.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntityKey {
     pub kind: EntityKind,
     pub key: String,
@@ -66,7 +67,7 @@ impl EntityKey {
 }
 
 /// How a reference is looked up, precomputed from the file alone.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lookup {
     /// `#id` or `@id`.
     Id(String),
@@ -81,7 +82,7 @@ pub enum Lookup {
 }
 
 /// One entity argument of an annotation, with its lookup key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RefFact {
     pub kind: EntityKind,
     /// The argument's whole range.
@@ -95,7 +96,7 @@ pub struct RefFact {
 
 /// A place where an entity is declared: a definition annotation, an inline `(#id)`, a legacy
 /// `@alias`, or a boundary id.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DefSite {
     pub entity: EntityKey,
     /// The name as written, if the site names one.
@@ -118,6 +119,28 @@ pub struct Anchor {
     pub origin: Origin,
     /// The file's project key, or why the path is refused.
     pub key: Result<FileId, String>,
+}
+
+/// What the index cache ([`crate::cache`]) keeps of a file's [`FileFacts`]: everything
+/// derived from its text alone except the anchors (which depend on the file's key). Encoded
+/// from [`StoredFactsRef`]; both must list the same fields in the same order.
+#[derive(Debug, Deserialize)]
+pub struct StoredFacts {
+    pub parsed: ParsedFile,
+    pub line_index: LineIndex,
+    pub refs: Vec<Vec<RefFact>>,
+    pub defs: Vec<DefSite>,
+    pub implicit_ids: Vec<(EntityKind, String, String)>,
+}
+
+/// [`StoredFacts`] borrowed from a [`FileFacts`], for encoding without a copy.
+#[derive(Debug, Serialize)]
+pub struct StoredFactsRef<'a> {
+    pub parsed: &'a ParsedFile,
+    pub line_index: &'a LineIndex,
+    pub refs: &'a [Vec<RefFact>],
+    pub defs: &'a [DefSite],
+    pub implicit_ids: &'a [(EntityKind, String, String)],
 }
 
 /// Everything known about one file, computed from its text alone.
@@ -148,19 +171,45 @@ impl FileFacts {
     /// Derives facts from an already parsed file.
     pub fn from_parsed(path: FileId, language: Language, text: Arc<str>, parsed: ParsedFile) -> FileFacts {
         let line_index = LineIndex::new(&text);
-        let mut facts = FileFacts {
-            path,
-            language,
-            text,
-            line_index,
-            parsed,
-            refs: Vec::new(),
-            defs: Vec::new(),
-            implicit_ids: Vec::new(),
-            anchors: Vec::new(),
-        };
+        let parts =
+            StoredFacts { parsed, line_index, refs: Vec::new(), defs: Vec::new(), implicit_ids: Vec::new() };
+        let mut facts = Self::from_parts(path, language, text, parts);
         facts.derive();
         facts
+    }
+
+    /// Facts kept by the index cache ([`StoredFacts`], decoded) for `text`, without parsing or
+    /// deriving again; `None` when they do not fit the text (then the caller parses). Only
+    /// what depends on the file's key is recomputed (the anchors of a `.gal` sidecar).
+    pub fn from_stored(
+        path: FileId,
+        language: Language,
+        text: Arc<str>,
+        stored: StoredFacts,
+    ) -> Option<FileFacts> {
+        if stored.line_index.text_len() != text.len() || stored.refs.len() != stored.parsed.annotations.len()
+        {
+            return None;
+        }
+        let mut facts = Self::from_parts(path, language, text, stored);
+        facts.derive_anchors();
+        Some(facts)
+    }
+
+    fn from_parts(path: FileId, language: Language, text: Arc<str>, parts: StoredFacts) -> FileFacts {
+        let StoredFacts { parsed, line_index, refs, defs, implicit_ids } = parts;
+        FileFacts { path, language, text, line_index, parsed, refs, defs, implicit_ids, anchors: Vec::new() }
+    }
+
+    /// What the index cache keeps of these facts (see [`StoredFacts`]), borrowed for encoding.
+    pub fn to_store(&self) -> StoredFactsRef<'_> {
+        StoredFactsRef {
+            parsed: &self.parsed,
+            line_index: &self.line_index,
+            refs: &self.refs,
+            defs: &self.defs,
+            implicit_ids: &self.implicit_ids,
+        }
     }
 
     pub fn annotations(&self) -> &[Annotation] {
@@ -223,19 +272,25 @@ impl FileFacts {
             self.add_defs(i, ann, &facts);
             self.refs.push(facts);
         }
+        self.implicit_ids.sort_unstable();
+        self.implicit_ids.dedup();
+        self.implicit_ids.shrink_to_fit();
+        self.defs.shrink_to_fit();
+        self.parsed.annotations = annotations;
+        self.derive_anchors();
+    }
+
+    /// The `@source` anchors of a `.gal` sidecar: the one derived fact that depends on the
+    /// file's key (relative or absolute), so never stored.
+    fn derive_anchors(&mut self) {
         if anchors::is_sidecar(self.path.as_str()) {
-            for origin in annotations.iter().filter_map(|a| a.origin.as_ref()) {
+            for origin in self.parsed.annotations.iter().filter_map(|a| a.origin.as_ref()) {
                 if self.anchors.last().is_none_or(|a| a.origin.directive != origin.directive) {
                     let key = anchors::anchor_key(self.path.as_str(), &origin.file.value);
                     self.anchors.push(Anchor { origin: origin.clone(), key });
                 }
             }
         }
-        self.implicit_ids.sort_unstable();
-        self.implicit_ids.dedup();
-        self.implicit_ids.shrink_to_fit();
-        self.defs.shrink_to_fit();
-        self.parsed.annotations = annotations;
     }
 
     fn add_defs(&mut self, index: usize, ann: &Annotation, facts: &[RefFact]) {
