@@ -50,10 +50,13 @@ pub enum Code {
     StaleAnchor,
     ConflictMarker,
     AgentInstructionInAnnotation,
+    InvalidRisk,
+    UnownedRisk,
+    OverdueRisk,
 }
 
 impl Code {
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 17] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -68,6 +71,9 @@ impl Code {
         Code::StaleAnchor,
         Code::ConflictMarker,
         Code::AgentInstructionInAnnotation,
+        Code::InvalidRisk,
+        Code::UnownedRisk,
+        Code::OverdueRisk,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +92,9 @@ impl Code {
             Code::StaleAnchor => "stale-anchor",
             Code::ConflictMarker => "conflict-marker",
             Code::AgentInstructionInAnnotation => "agent-instruction-in-annotation",
+            Code::InvalidRisk => "invalid-risk",
+            Code::UnownedRisk => "unowned-risk",
+            Code::OverdueRisk => "overdue-risk",
         }
     }
 
@@ -102,13 +111,16 @@ impl Code {
             | Code::ResourceLimit
             | Code::ConfigPathMissing
             | Code::StaleAnchor
-            | Code::AgentInstructionInAnnotation => Level::Warning,
+            | Code::AgentInstructionInAnnotation
+            | Code::UnownedRisk
+            | Code::OverdueRisk => Level::Warning,
             Code::UnusedDefinition | Code::ConflictMarker => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
             | Code::DuplicateDefinition
             | Code::MalformedAnnotation
-            | Code::InvalidConfig => Level::Error,
+            | Code::InvalidConfig
+            | Code::InvalidRisk => Level::Error,
         }
     }
 
@@ -137,6 +149,9 @@ impl Code {
             Code::AgentInstructionInAnnotation => {
                 "Annotation text addresses an AI agent or hides content: prompt injection, invisible characters"
             }
+            Code::InvalidRisk => "A risk key (risk:, owner:, due:, audited:) has a value that cannot be read",
+            Code::UnownedRisk => "A risk at or above the configured band has no owner",
+            Code::OverdueRisk => "An open risk is past its treatment due date or its band's SLA",
         }
     }
 }

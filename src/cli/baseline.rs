@@ -129,6 +129,7 @@ fn revision_findings(
     if let Some(scan) = &scanned.scan {
         super::report_unread(scan, args.verbose)?;
     }
-    let (_, diagnostics) = check_findings(args, &scanned.index);
+    let risk = scanned.scan.as_ref().map(|s| s.risk.clone()).unwrap_or_default();
+    let (_, diagnostics) = check_findings(args, &scanned.index, &risk);
     Ok(baseline::entries(&scanned.index, &diagnostics))
 }
