@@ -260,9 +260,7 @@ mod tests {
     type Row = (String, Option<u8>, Option<&'static str>, Option<String>, Option<String>, &'static str);
 
     /// A [`Row`] for every risk, register order.
-    fn register(
-        text: &str,
-    ) -> Vec<Row> {
+    fn register(text: &str) -> Vec<Row> {
         let index = index(text);
         let analysis = Analysis::new(&index);
         let mut risks = risks(&index, &analysis, &RiskPolicy::default());
