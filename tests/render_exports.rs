@@ -377,3 +377,28 @@ fn threat_dragon_severity_is_the_exposures_own() {
     assert_eq!(severity_on("Shop.Admin"), "Low");
     assert_eq!(severity_on("Shop.Api"), "Critical");
 }
+
+#[test]
+fn threat_dragon_carries_the_highest_score_and_a_band_severity() {
+    // Issue 19 §3: `score` is the node's highest likelihood × impact of the threat; a rated
+    // threat without a written severity gets its band's; a severity-only one no score.
+    let index = index_of(&[(
+        "a.py",
+        "# @threat SQL Injection (#sqli) risk:L2xI3\n# @threat Leak (#leak) [medium]\n\
+         # @exposes Shop.Api to #sqli risk:L4xI5\n# @exposes Shop.Api to #sqli\n\
+         # @exposes Shop.Web to #sqli\n# @exposes Shop.Web to #leak\n",
+    )]);
+    let e = exports(&index);
+    assert_valid("threat-dragon-v2.schema.json", &e.dragon);
+    let cells = e.dragon["detail"]["diagrams"][0]["cells"].as_array().unwrap();
+    let threat_on = |node: &str, title: &str| {
+        let cell = cells.iter().find(|c| c["data"]["name"] == node).unwrap_or_else(|| panic!("no {node}"));
+        let threats = cell["data"]["threats"].as_array().unwrap();
+        let t =
+            threats.iter().find(|t| t["title"] == title).unwrap_or_else(|| panic!("no {title} on {node}"));
+        (t["score"].as_str().unwrap().to_string(), t["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(threat_on("Shop.Api", "SQL Injection"), ("20".into(), "Critical".into()));
+    assert_eq!(threat_on("Shop.Web", "SQL Injection"), ("6".into(), "Medium".into()));
+    assert_eq!(threat_on("Shop.Web", "Leak"), ("".into(), "Medium".into()));
+}

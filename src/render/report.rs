@@ -180,6 +180,17 @@ pub fn build(
     build_with_risk(index, analysis, diagnostics, summary, project, &RiskPolicy::default())
 }
 
+/// The risk register table alone (as in the report), for the CSV export.
+pub fn risk_register(index: &ProjectIndex, analysis: &Analysis, policy: &RiskPolicy) -> Table {
+    let model = Model::new(index, analysis);
+    let dfd = dfd::build(index, analysis, &Scope::Project);
+    let labels = dfd.nodes.iter().map(|n| (n.key.clone(), n.label.clone())).collect();
+    let g = Gather { model: &model, labels };
+    let mut risks = risk::risks(index, analysis, policy);
+    risks.sort_by(risk::by_score);
+    g.register(&risks)
+}
+
 /// [`build`] with the project's risk policy (its bands and SLAs).
 pub fn build_with_risk(
     index: &ProjectIndex,
