@@ -96,6 +96,17 @@ struct ThreatRisk<'a> {
 /// Every risk of the project, in project order (files in index order, annotations in file
 /// order). Sorting for a register is the caller's (see [`by_score`]).
 pub fn risks<'a>(index: &'a ProjectIndex, analysis: &'a Analysis, policy: &RiskPolicy) -> Vec<Risk<'a>> {
+    collect(index, analysis, policy, true)
+}
+
+/// [`risks`]; without `with_state` every risk is left open ([`Risk::state`] `None`): the
+/// checks ask the coverage rule only for the risks whose state matters to them.
+fn collect<'a>(
+    index: &'a ProjectIndex,
+    analysis: &'a Analysis,
+    policy: &RiskPolicy,
+    with_state: bool,
+) -> Vec<Risk<'a>> {
     let mut threats: HashMap<&EntityKey, ThreatRisk<'a>> = HashMap::default();
     let mut owners: HashMap<&str, &'a str> = HashMap::default();
     for facts in index.files() {
@@ -147,7 +158,7 @@ pub fn risks<'a>(index: &'a ProjectIndex, analysis: &'a Analysis, policy: &RiskP
                     Some(Due { date, sla: Some((audited, days)) })
                 }),
             };
-            let state = if confirmed {
+            let state = if confirmed || !with_state {
                 None
             } else {
                 analysis.coverage(facts.path.as_str(), i).and_then(|c| c.state())
@@ -197,9 +208,10 @@ pub fn diagnostics(
     today: Option<Date>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for risk in risks(index, analysis, policy) {
+    for risk in collect(index, analysis, policy, false) {
         let Some(facts) = index.file(risk.file.as_str()) else { continue };
-        let what = format!("`{}` on `{}`", facts.slice(risk.threat.range()), facts.slice(risk.asset.range()));
+        let what =
+            || format!("`{}` on `{}`", facts.slice(risk.threat.range()), facts.slice(risk.asset.range()));
         let band_text = |band: Band| match risk.score() {
             Some(score) => format!("{} (score {score})", band.as_str()),
             None => band.as_str().to_string(),
@@ -209,16 +221,22 @@ pub fn diagnostics(
             && risk.owner.is_none()
         {
             let message = format!(
-                "{what} is a {} risk without an owner: write `owner:<team>` on it or `@owns <team> for` its asset \
+                "{} is a {} risk without an owner: write `owner:<team>` on it or `@owns <team> for` its asset \
                  (risks from {} up need one)",
+                what(),
                 band_text(band),
                 from.as_str()
             );
             out.push(super::diagnostics::diag(Code::UnownedRisk, risk.file, risk.range, message));
         }
+        // Only a risk past its date asks the coverage rule whether it is still open.
+        let open = || {
+            risk.confirmed
+                || analysis.coverage(risk.file.as_str(), risk.annotation).and_then(|c| c.state()).is_none()
+        };
         if let (Some(today), Some(due)) = (today, risk.due)
-            && risk.is_open()
             && due.date < today
+            && open()
         {
             let why = match due.sla {
                 None => format!("due {}", due.date),
@@ -227,8 +245,10 @@ pub fn diagnostics(
                 }
             };
             let band = risk.band.map_or(String::new(), |b| format!("{} ", band_text(b)));
-            let message =
-                format!("{what} is an untreated {band}risk past its treatment date: {why}; today is {today}");
+            let message = format!(
+                "{} is an untreated {band}risk past its treatment date: {why}; today is {today}",
+                what()
+            );
             out.push(super::diagnostics::diag(Code::OverdueRisk, risk.file, risk.range, message));
         }
     }

@@ -1,11 +1,11 @@
 //! The `export` command: writes the threat model in another tool's format.
 //!
-//! `threat-analyzer export [PATH] --format threatspec|threat-dragon|threat-composer|json|csv
-//! [-o DIR|FILE]`. `threatspec` writes a directory (`threatmodel.json`, `threats.json`,
+//! `threat-analyzer export [PATH] --format
+//! threatspec|threat-dragon|threat-composer|json|csv|stride-worksheet [-o DIR|FILE]`. `threatspec` writes a directory (`threatmodel.json`, `threats.json`,
 //! `controls.json`, `components.json`); the others write one file. With no `-o`, output goes to
 //! `.threatmodel/` in the project root (PATH when it is a directory, else the scan's root),
-//! created on demand: `.threatmodel/threatspec/`, `.threatmodel/risk-register.csv` or
-//! `.threatmodel/<format>.json`.
+//! created on demand: `.threatmodel/threatspec/`, `.threatmodel/risk-register.csv`,
+//! `.threatmodel/stride-worksheet.yaml` or `.threatmodel/<format>.json`.
 //!
 //! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
 
@@ -52,6 +52,8 @@ pub enum ExportFormat {
     Json,
     /// The risk register as CSV (RFC 4180; formula-like cells neutralised).
     Csv,
+    /// STRIDE worksheets: one YAML document per component and per trust-boundary crossing.
+    StrideWorksheet,
 }
 
 impl ExportFormat {
@@ -62,6 +64,7 @@ impl ExportFormat {
             ExportFormat::ThreatComposer => "threat-composer",
             ExportFormat::Json => "json",
             ExportFormat::Csv => "csv",
+            ExportFormat::StrideWorksheet => "stride-worksheet",
         }
     }
 }
@@ -91,6 +94,10 @@ pub fn run(args: &ExportArgs) -> i32 {
             let file = args.output.clone().unwrap_or_else(|| default_dir.join("risk-register.csv"));
             let table = crate::render::report::risk_register(&scan.index, &analysis, &scan.risk);
             vec![(file, crate::render::report_csv::write(&table))]
+        }
+        ExportFormat::StrideWorksheet => {
+            let file = args.output.clone().unwrap_or_else(|| default_dir.join("stride-worksheet.yaml"));
+            vec![(file, export::stride_worksheet::render(&model, &scan.risk))]
         }
         format => {
             let file =
