@@ -66,8 +66,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Bumped whenever the encoding of the header, [`Record`] or [`ParsedFile`] changes, or what a
-/// stored [`ParsedFile`] holds (3: the `agent-instruction-in-annotation` warnings).
-pub const FORMAT_VERSION: u32 = 3;
+/// stored [`ParsedFile`] holds (3: the `agent-instruction-in-annotation` warnings; 4: the
+/// annotations' risk fields).
+pub const FORMAT_VERSION: u32 = 4;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -511,7 +512,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&encode_parsed(&sample_parsed()));
-        expect_test::expect!["(3, 0xd1eb5b2ce248d7a3)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(4, 0xcec64de00ca7a3b)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {

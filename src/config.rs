@@ -62,7 +62,7 @@ pub const OWN_KEY: &str = "threat-analyzer";
 ///   risk:
 ///     bands: {low: 2, medium: 6, high: 12, critical: 20}   # the lowest score of each band
 ///     sla-days: {critical: 1, high: 14, medium: 28, low: 90, info: none}
-///     owner-required-from: high                            # a band, or none
+///     owner-required-from: high                            # a band, or none (the default)
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RiskEntries {

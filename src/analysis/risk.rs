@@ -252,7 +252,11 @@ pub fn diagnostics(
             out.push(super::diagnostics::diag(Code::OverdueRisk, risk.file, risk.range, message));
         }
     }
-    super::diagnostics::finish(index, out)
+    // Not `diagnostics::finish`: the anchor pass adds the project's `stale-anchor` findings,
+    // which `Analysis::diagnostics` already holds. A risk finding on a `.gal` sidecar line is
+    // reported at that line.
+    super::diagnostics::order(&mut out);
+    out
 }
 
 #[cfg(test)]
@@ -369,16 +373,23 @@ mod tests {
 @exposes #api to #t [P1]
 @exposes #api to #t risk:L5xI4 owner:sec
 ";
+        // Off by default.
+        assert_eq!(codes(text, "2026-01-01"), []);
+        let index = index(text);
+        let analysis = Analysis::new(&index);
+        let policy = RiskPolicy { owner_required_from: Some(Band::High), ..RiskPolicy::default() };
+        let found: Vec<_> = diagnostics(&index, &analysis, &policy, None)
+            .into_iter()
+            .map(|d| (d.code, index.files().next().unwrap().slice(d.range).to_string()))
+            .collect();
         assert_eq!(
-            codes(text, "2026-01-01"),
+            found,
             [
-                (Code::UnownedRisk, "@exposes #api to #t risk:L4xI3".into()),
-                (Code::UnownedRisk, "@exposes #api to #t [P1]".into()),
+                (Code::UnownedRisk, "@exposes #api to #t risk:L4xI3".to_string()),
+                (Code::UnownedRisk, "@exposes #api to #t [P1]".to_string()),
             ]
         );
         // From critical only: the score 12 and the [P1] pass.
-        let index = index(text);
-        let analysis = Analysis::new(&index);
         let policy = RiskPolicy { owner_required_from: Some(Band::Critical), ..RiskPolicy::default() };
         assert!(diagnostics(&index, &analysis, &policy, None).is_empty());
     }

@@ -69,12 +69,14 @@ pub struct RiskPolicy {
 impl Default for RiskPolicy {
     /// The STRIDE practice's table: info 1, low 2-5, medium 6-11, high 12-19, critical 20-25;
     /// critical within a day, high within a sprint (14 days), medium the next sprint (28),
-    /// low the backlog (90), info no SLA; an owner from high.
+    /// low the backlog (90), info no SLA. No owner is required until the project says from
+    /// which band (`owner-required-from`; the STRIDE practice's is high): a default would
+    /// turn every existing `[high]` exposure without an `@owns` into a new warning.
     fn default() -> Self {
         RiskPolicy {
             from: [2, 6, 12, 20],
             sla_days: [None, Some(90), Some(28), Some(14), Some(1)],
-            owner_required_from: Some(Band::High),
+            owner_required_from: None,
         }
     }
 }

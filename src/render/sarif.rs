@@ -311,7 +311,7 @@ fn doc(code: Code) -> RuleDoc {
         },
         Code::UnownedRisk => RuleDoc {
             full: "An exposure or confirmed finding whose risk band is at or above the configured \
-                `risk.owner_required_from` band (default: high) has no owner: no `owner:` on it \
+                `owner-required-from` band of the project's risk configuration (off by default) has no owner: no `owner:` on it \
                 or on its threat's definition, and no `@owns` on its asset or an ancestor.",
             fix: "Add `owner:<team>` to the annotation, or `@owns <team> for <asset>`.",
             silence: "`--severity unowned-risk=off`, or raise `risk.owner_required_from`.",
