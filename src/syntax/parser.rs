@@ -642,7 +642,7 @@ fn take_risk(refs: &mut Vec<Spanned<String>>, errors: &mut Vec<SyntaxError>) -> 
 /// `L<1-5>xI<1-5>` (letters in any case).
 fn parse_rating(value: &str) -> Option<Rating> {
     let b = value.as_bytes();
-    let level = |c: u8| (b'1'..=b'5').contains(&c).then_some(c - b'0');
+    let level = |c: u8| (b'1'..=b'5').contains(&c).then(|| c - b'0');
     if b.len() != 5
         || !b[0].eq_ignore_ascii_case(&b'l')
         || !b[2].eq_ignore_ascii_case(&b'x')
@@ -1910,6 +1910,9 @@ mod tests {
             ("@exposes #api to #sqli risk:banana", "risk:banana"),
             ("@exposes #api to #sqli risk:4x5", "risk:4x5"),
             ("@exposes #api to #sqli risk:L4xI5x", "risk:L4xI5x"),
+            // Found by the parser fuzz target: a byte below `0` where a digit goes.
+            ("@exposes #api to #sqli risk:L!xI5", "risk:L!xI5"),
+            ("@exposes #api to #sqli risk:L4xI/", "risk:L4xI/"),
             ("@exposes #api to #sqli owner:a/b", "owner:a/b"),
             ("@exposes #api to #sqli due:2026-02-29", "due:2026-02-29"),
             ("@exposes #api to #sqli due:2026-1-01", "due:2026-1-01"),
