@@ -71,8 +71,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Bumped whenever the encoding of the header, [`Record`] or [`StoredFacts`] changes, or what
 /// stored facts hold (3: the `agent-instruction-in-annotation` warnings; 4: the MCP surface,
-/// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result).
-pub const FORMAT_VERSION: u32 = 5;
+/// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result; 6: the
+/// annotations' risk fields).
+pub const FORMAT_VERSION: u32 = 6;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -569,7 +570,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
-        expect_test::expect!["(5, 0xa36d63335b361006)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(6, 0x0)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {

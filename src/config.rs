@@ -33,6 +33,8 @@ pub struct ThreatspecConfig {
     pub paths: Vec<PathEntry>,
     /// `imports:` (other ThreatSpec projects whose libraries ThreatSpec loads).
     pub imports: Vec<Entry>,
+    /// `threat-analyzer: risk:` (this tool's block; ThreatSpec reads only its own keys).
+    pub risk: Option<RiskEntries>,
 }
 
 /// What `.guardlink/config.json` asks for.
@@ -45,6 +47,179 @@ pub struct GuardlinkConfig {
     /// `include` / `exclude`: fast-glob patterns relative to the project root.
     pub include: Vec<Entry>,
     pub exclude: Vec<Entry>,
+    /// `"threat-analyzer": {"risk": ...}` (this tool's block).
+    pub risk: Option<RiskEntries>,
+}
+
+/// The key of this tool's block in either configuration file.
+pub const OWN_KEY: &str = "threat-analyzer";
+
+/// The `risk` block of this tool's configuration, as written (the same shape in YAML and
+/// JSON); what the band names and numbers mean is decided by the reader (`walk`).
+///
+/// ```yaml
+/// threat-analyzer:
+///   risk:
+///     bands: {low: 2, medium: 6, high: 12, critical: 20}   # the lowest score of each band
+///     sla-days: {critical: 1, high: 14, medium: 28, low: 90, info: none}
+///     owner-required-from: high                            # a band, or none (the default)
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RiskEntries {
+    /// `bands`: band name and the lowest score of that band.
+    pub bands: Vec<(Entry, i64)>,
+    /// `sla-days`: band name and days (`None`: `none` or null, no SLA).
+    pub sla_days: Vec<(Entry, Option<i64>)>,
+    /// `owner-required-from`: a band name or `none`.
+    pub owner_required_from: Option<Entry>,
+    /// What cannot be read (a wrong type, an unknown key), each at its line: the rest of the
+    /// block and of the file is still used.
+    pub problems: Vec<ConfigError>,
+}
+
+/// A configuration value of the risk block, from YAML or JSON.
+enum Node {
+    Int(i64),
+    Str(String),
+    Null,
+    Map(Vec<(String, Node)>),
+    Other,
+}
+
+impl Node {
+    fn of_yaml(y: &Yaml) -> Node {
+        match y {
+            Yaml::Integer(i) => Node::Int(*i),
+            Yaml::String(s) => Node::Str(s.clone()),
+            Yaml::Null => Node::Null,
+            Yaml::Hash(map) => Node::Map(
+                map.iter().map(|(k, v)| (k.as_str().unwrap_or("").to_string(), Node::of_yaml(v))).collect(),
+            ),
+            _ => Node::Other,
+        }
+    }
+
+    fn of_json(v: &serde_json::Value) -> Node {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) => n.as_i64().map_or(Node::Other, Node::Int),
+            Value::String(s) => Node::Str(s.clone()),
+            Value::Null => Node::Null,
+            Value::Object(map) => Node::Map(map.iter().map(|(k, v)| (k.clone(), Node::of_json(v))).collect()),
+            _ => Node::Other,
+        }
+    }
+}
+
+/// Reads this tool's block (`node` is the value of [`OWN_KEY`]); `from` is where the block
+/// starts in `text` (keys are located after it).
+fn read_own_block(text: &str, from: usize, node: &Node) -> Option<RiskEntries> {
+    // The line of the first `key` after `after` (the block's line when not found).
+    let at = |key: &str, after: usize| -> TextRange {
+        let hay = &text[after.min(text.len())..];
+        let found = hay.match_indices(key).find(|(i, _)| {
+            let end = after + i + key.len();
+            let next = text[end..].trim_start_matches(['"', '\'']).chars().next();
+            next == Some(':')
+        });
+        match found {
+            Some((i, _)) => {
+                let line = text[..after + i].matches('\n').count() + 1;
+                let r = line_range(text, line);
+                value_range(text, r, key)
+            }
+            None => line_range(text, text[..from.min(text.len())].matches('\n').count() + 1),
+        }
+    };
+    let mut out = RiskEntries::default();
+    let problem = |out: &mut RiskEntries, range: TextRange, message: String| {
+        out.problems.push(ConfigError { message, range });
+    };
+    let Node::Map(block) = node else {
+        let mut out = RiskEntries::default();
+        problem(&mut out, at(OWN_KEY, 0), format!("`{OWN_KEY}` must be a mapping"));
+        return Some(out);
+    };
+    for (key, _) in block {
+        if key != "risk" {
+            problem(
+                &mut out,
+                at(key, from),
+                format!("unknown key `{OWN_KEY}.{key}` (known: `risk`); it is ignored"),
+            );
+        }
+    }
+    let (_, risk) = block.iter().find(|(k, _)| k == "risk")?;
+    let risk_at = at("risk", from).start();
+    let Node::Map(risk) = risk else {
+        problem(&mut out, at("risk", from), format!("`{OWN_KEY}.risk` must be a mapping"));
+        return Some(out);
+    };
+    for (key, value) in risk {
+        let key_range = at(key, risk_at);
+        let name = format!("{OWN_KEY}.risk.{key}");
+        match (key.as_str(), value) {
+            ("bands" | "sla-days", Node::Map(items)) => {
+                for (band, v) in items {
+                    let range = at(band, key_range.start());
+                    let entry = Entry { value: band.clone(), range };
+                    match (key.as_str(), v) {
+                        ("bands", Node::Int(n)) => out.bands.push((entry, *n)),
+                        ("sla-days", Node::Int(n)) => out.sla_days.push((entry, Some(*n))),
+                        ("sla-days", Node::Null) => out.sla_days.push((entry, None)),
+                        ("sla-days", Node::Str(s)) if s == "none" => out.sla_days.push((entry, None)),
+                        ("bands", _) => problem(
+                            &mut out,
+                            range,
+                            format!(
+                                "`{name}.{band}` must be a whole number (the band's lowest score); the default is used"
+                            ),
+                        ),
+                        _ => problem(
+                            &mut out,
+                            range,
+                            format!(
+                                "`{name}.{band}` must be a whole number of days or `none`; the default is used"
+                            ),
+                        ),
+                    }
+                }
+            }
+            ("bands" | "sla-days", _) => problem(
+                &mut out,
+                key_range,
+                format!("`{name}` must be a mapping from band names; the default is used"),
+            ),
+            ("owner-required-from", Node::Str(s)) => {
+                out.owner_required_from = Some(Entry {
+                    value: s.clone(),
+                    range: value_range(text, key_range_line(text, key_range), s),
+                })
+            }
+            ("owner-required-from", Node::Null) => {
+                out.owner_required_from = Some(Entry { value: "none".into(), range: key_range })
+            }
+            ("owner-required-from", _) => problem(
+                &mut out,
+                key_range,
+                format!("`{name}` must be a band name or `none`; the default is used"),
+            ),
+            _ => problem(
+                &mut out,
+                key_range,
+                format!(
+                    "unknown key `{name}` (known: `bands`, `sla-days`, `owner-required-from`); it is ignored"
+                ),
+            ),
+        }
+    }
+    Some(out)
+}
+
+/// The whole line of `range`.
+fn key_range_line(text: &str, range: TextRange) -> TextRange {
+    let line = text[..range.start().min(text.len())].matches('\n').count() + 1;
+    line_range(text, line)
 }
 
 /// A configuration that cannot be used at all, and where it goes wrong.
@@ -119,7 +294,7 @@ fn escape_glob(text: &str) -> String {
 /// Parses the text of a `threatspec.yaml`.
 pub fn parse_threatspec(text: &str) -> Result<ThreatspecConfig, ConfigError> {
     let (docs, marks) = load_yaml(text)?;
-    let empty = ThreatspecConfig { name: None, paths: vec![whole_dir()], imports: Vec::new() };
+    let empty = ThreatspecConfig { name: None, paths: vec![whole_dir()], imports: Vec::new(), risk: None };
     let doc = match docs.into_iter().next() {
         None | Some(Yaml::Null) => return Ok(empty),
         Some(doc) => doc,
@@ -221,7 +396,11 @@ pub fn parse_threatspec(text: &str) -> Result<ThreatspecConfig, ConfigError> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(shape("imports", "`imports` must be a list".into())),
     };
-    Ok(ThreatspecConfig { name, paths, imports })
+    let risk = map.get(&Yaml::String(OWN_KEY.into())).and_then(|block| {
+        let from = marks.keys.iter().find(|(k, _)| k == OWN_KEY).map_or(0, |(_, r)| r.start());
+        read_own_block(text, from, &Node::of_yaml(block))
+    });
+    Ok(ThreatspecConfig { name, paths, imports, risk })
 }
 
 fn whole_dir() -> PathEntry {
@@ -374,6 +553,9 @@ pub fn parse_guardlink(text: &str) -> Result<GuardlinkConfig, ConfigError> {
         definitions,
         include: string_list("include")?,
         exclude: string_list("exclude")?,
+        risk: map
+            .get(OWN_KEY)
+            .and_then(|block| read_own_block(text, key_at(OWN_KEY).start(), &Node::of_json(block))),
     })
 }
 
@@ -476,5 +658,35 @@ mod tests {
         assert_eq!(threatspec_ignore_glob("src/gen"), "**/*src/gen*");
         assert_eq!(threatspec_ignore_glob("*.min.js"), "*.min.js");
         assert!(is_glob("*.java") && is_glob("a?.py") && !is_glob("src/app"));
+    }
+
+    #[test]
+    fn the_risk_block_is_read_from_both_files_with_problems_at_their_entries() {
+        let yaml = "project:\n  name: x\nthreat-analyzer:\n  risk:\n    bands: {low: 3, medium: x}\n    sla-days:\n      critical: 2\n      info: none\n    owner-required-from: medium\n    other: 1\n";
+        let risk = parse_threatspec(yaml).unwrap().risk.unwrap();
+        let bands: Vec<_> =
+            risk.bands.iter().map(|(e, n)| (e.value.as_str(), *n, shown(yaml, e.range))).collect();
+        assert_eq!(bands, [("low", 3, "low")]);
+        let slas: Vec<_> = risk.sla_days.iter().map(|(e, d)| (e.value.as_str(), *d)).collect();
+        assert_eq!(slas, [("critical", Some(2)), ("info", None)]);
+        assert_eq!(shown(yaml, risk.sla_days[0].0.range), "critical");
+        let owner = risk.owner_required_from.unwrap();
+        assert_eq!((owner.value.as_str(), shown(yaml, owner.range)), ("medium", "medium"));
+        let problems: Vec<_> = risk.problems.iter().map(|p| shown(yaml, p.range)).collect();
+        assert_eq!(problems, ["medium", "other"], "{:?}", risk.problems);
+        assert!(risk.problems[0].message.contains("whole number"));
+
+        let json = r#"{"project": "x", "threat-analyzer": {"risk": {"bands": {"critical": 21}, "owner-required-from": null}, "extra": 1}}"#;
+        let risk = parse_guardlink(json).unwrap().risk.unwrap();
+        assert_eq!(risk.bands[0].1, 21);
+        assert_eq!(risk.owner_required_from.unwrap().value, "none");
+        assert_eq!(risk.problems.len(), 1);
+        assert!(risk.problems[0].message.contains("`threat-analyzer.extra`"), "{:?}", risk.problems);
+
+        // No block: nothing; a block of the wrong shape: a problem, never a dead configuration.
+        assert_eq!(parse_threatspec("project:\n  name: x\n").unwrap().risk, None);
+        let risk = parse_threatspec("threat-analyzer: 3\n").unwrap().risk.unwrap();
+        assert_eq!(risk.problems.len(), 1);
+        assert_eq!(shown("threat-analyzer: 3\n", risk.problems[0].range), "threat-analyzer");
     }
 }

@@ -59,10 +59,13 @@ pub enum Code {
     McpToolChanged,
     McpToolRemoved,
     McpToolUnpinned,
+    InvalidRisk,
+    UnownedRisk,
+    OverdueRisk,
 }
 
 impl Code {
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 26] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -86,6 +89,9 @@ impl Code {
         Code::McpToolChanged,
         Code::McpToolRemoved,
         Code::McpToolUnpinned,
+        Code::InvalidRisk,
+        Code::UnownedRisk,
+        Code::OverdueRisk,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +119,9 @@ impl Code {
             Code::McpToolChanged => "mcp-tool-changed",
             Code::McpToolRemoved => "mcp-tool-removed",
             Code::McpToolUnpinned => "mcp-tool-unpinned",
+            Code::InvalidRisk => "invalid-risk",
+            Code::UnownedRisk => "unowned-risk",
+            Code::OverdueRisk => "overdue-risk",
         }
     }
 
@@ -141,7 +150,9 @@ impl Code {
             | Code::McpServerShell
             | Code::McpUnpinnedPackage
             | Code::McpPlainHttp
-            | Code::McpToolRemoved => Level::Warning,
+            | Code::McpToolRemoved
+            | Code::UnownedRisk
+            | Code::OverdueRisk => Level::Warning,
             Code::UnusedDefinition | Code::ConflictMarker | Code::McpToolUnpinned => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
@@ -149,7 +160,8 @@ impl Code {
             | Code::MalformedAnnotation
             | Code::InvalidConfig
             | Code::McpConfigSecret
-            | Code::McpToolChanged => Level::Error,
+            | Code::McpToolChanged
+            | Code::InvalidRisk => Level::Error,
         }
     }
 
@@ -193,6 +205,9 @@ impl Code {
             Code::McpToolChanged => "An MCP tool's description changed since it was pinned (rug pull)",
             Code::McpToolRemoved => "A pinned MCP tool is no longer defined",
             Code::McpToolUnpinned => "An MCP tool is not in the pin file",
+            Code::InvalidRisk => "A risk key (risk:, owner:, due:, audited:) has a value that cannot be read",
+            Code::UnownedRisk => "A risk at or above the configured band has no owner",
+            Code::OverdueRisk => "An open risk is past its treatment due date or its band's SLA",
         }
     }
 }

@@ -100,6 +100,7 @@ use crate::diagnostic::Code;
 use crate::file_id::FileId;
 use crate::ignore_files::IgnoreRules;
 use crate::model::anchors::AnchorText;
+use crate::model::risk::{Band, RiskPolicy};
 use crate::model::{FileFacts, ProjectIndex, Repository};
 use crate::paths::{base_dir, normalize, relative_path};
 use crate::read::{Links, Refusal, read_bounded};
@@ -256,6 +257,10 @@ pub struct Scan {
     /// Parses not started because the project's budget was spent (one per such file; two for
     /// a YAML or JSON file that mentions `x-threatspec`).
     pub parses_refused: usize,
+    /// The risk policy of the first directory argument whose configuration has a
+    /// `threat-analyzer: risk:` block (what cannot be used in it is an `invalid-config` error
+    /// there, and the default stands in); the default otherwise.
+    pub risk: RiskPolicy,
 }
 
 impl Scan {
@@ -403,12 +408,15 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let found = Found::default();
     let mut not_applied = Vec::new();
     let mut config_files = Vec::new();
+    let mut risk = None;
     for (root, is_dir) in &roots {
         if !is_dir {
             found.add_direct_file(root);
             continue;
         }
-        let Plan { starts, not_applied: refused, mut configs } = walk_starts(root, options)?;
+        let Plan { starts, not_applied: refused, mut configs, risk: planned_risk } =
+            walk_starts(root, options)?;
+        risk = risk.or(planned_risk);
         not_applied.extend(refused);
         for start in starts {
             match start {
@@ -595,6 +603,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         cache,
         read_without_tree,
         parses_refused,
+        risk: risk.unwrap_or_default(),
     })
 }
 
@@ -630,6 +639,8 @@ struct Plan {
     not_applied: Vec<NotApplied>,
     /// Configuration files read, with their problems.
     configs: Vec<ConfigFile>,
+    /// The risk policy of the configuration's `threat-analyzer: risk:` block, if it has one.
+    risk: Option<RiskPolicy>,
 }
 
 /// A configuration file that was read, with the problems found in it: it goes into the index
@@ -662,6 +673,69 @@ impl ConfigFile {
         parsed.errors.extend(self.problems);
         FileFacts::from_parsed(key, self.language, text, parsed)
     }
+}
+
+/// The risk policy a configuration's risk block asks for (README: Risk). What cannot be used
+/// (an unknown band name, a band boundary out of order or outside 2..=25, a negative SLA) is
+/// an `invalid-config` error at its entry, and the default stands in for that part.
+fn risk_policy(block: crate::config::RiskEntries, file: &mut ConfigFile) -> RiskPolicy {
+    let mut policy = RiskPolicy::default();
+    for problem in block.problems {
+        file.problem(Code::InvalidConfig, problem.range, problem.message);
+    }
+    let names = Band::ALL.map(Band::as_str).join(", ");
+    let band_of = |entry: &crate::config::Entry, file: &mut ConfigFile| {
+        let band = Band::parse(&entry.value);
+        if band.is_none() {
+            let message = format!("`{}` is not a risk band (one of {names}); it is ignored", entry.value);
+            file.problem(Code::InvalidConfig, entry.range, message);
+        }
+        band
+    };
+    let mut from = policy.from;
+    let mut bands_range = None;
+    for (entry, score) in &block.bands {
+        let Some(band) = band_of(entry, file) else { continue };
+        bands_range.get_or_insert(entry.range);
+        match band {
+            Band::Info => file.problem(
+                Code::InvalidConfig,
+                entry.range,
+                "`info` has no boundary: it is every score below `low`'s; it is ignored".into(),
+            ),
+            _ => from[band.index() - 1] = u8::try_from(*score).unwrap_or(0),
+        }
+    }
+    if RiskPolicy::valid_from(&from) {
+        policy.from = from;
+    } else if let Some(range) = bands_range {
+        let message = format!(
+            "the bands' lowest scores must rise from low to critical within 2..=25 (read: low {}, medium {}, \
+             high {}, critical {}); the default bands are used",
+            from[0], from[1], from[2], from[3]
+        );
+        file.problem(Code::InvalidConfig, range, message);
+    }
+    for (entry, days) in &block.sla_days {
+        let Some(band) = band_of(entry, file) else { continue };
+        match days.map(u32::try_from) {
+            None => policy.sla_days[band.index()] = None,
+            Some(Ok(days)) => policy.sla_days[band.index()] = Some(days),
+            Some(Err(_)) => file.problem(
+                Code::InvalidConfig,
+                entry.range,
+                format!("the SLA of `{}` must be 0 or more days; the default is used", entry.value),
+            ),
+        }
+    }
+    if let Some(entry) = &block.owner_required_from {
+        if entry.value == "none" {
+            policy.owner_required_from = None;
+        } else if let Some(band) = band_of(entry, file) {
+            policy.owner_required_from = Some(band);
+        }
+    }
+    policy
 }
 
 /// GuardLink's project configuration, relative to the project root.
@@ -736,7 +810,7 @@ fn read_config_bytes(root: &Path, name: &str) -> Result<Vec<u8>, Refusal> {
 fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
     use crate::config;
     let mut plan = Plan::default();
-    let guardlink = read_config(
+    let mut guardlink = read_config(
         root,
         GUARDLINK_CONFIG,
         Language::Json,
@@ -744,7 +818,7 @@ fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
         config::parse_guardlink,
         &mut plan,
     );
-    let threatspec = read_config(
+    let mut threatspec = read_config(
         root,
         THREATSPEC_CONFIG,
         Language::Yaml,
@@ -752,6 +826,18 @@ fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
         config::parse_threatspec,
         &mut plan,
     );
+    // `threatspec.yaml`'s risk block wins over `.guardlink/config.json`'s, as its paths do.
+    let from_threatspec = threatspec.as_mut().and_then(|(at, ts)| Some((*at, ts.risk.take()?)));
+    let from_guardlink = guardlink.as_mut().and_then(|(at, gl)| Some((*at, gl.risk.take()?)));
+    if let (Some(_), Some((at, block))) = (&from_threatspec, &from_guardlink) {
+        let range = block.owner_required_from.as_ref().map_or(TextRange::empty(0), |e| e.range);
+        let message =
+            format!("`{}` is ignored: {THREATSPEC_CONFIG} has one, and it is used", config::OWN_KEY);
+        plan.configs[*at].problem(Code::InvalidConfig, range, message);
+    }
+    if let Some((at, block)) = from_threatspec.or(from_guardlink) {
+        plan.risk = Some(risk_policy(block, &mut plan.configs[at]));
+    }
     // The user's globs first: a bad one is the user's error, not the project's.
     file_filter(root, &options.include, &options.exclude).map_err(|message| WalkError::Glob { message })?;
     let (mut include, mut exclude) = (options.include.clone(), options.exclude.clone());

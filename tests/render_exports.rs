@@ -377,3 +377,130 @@ fn threat_dragon_severity_is_the_exposures_own() {
     assert_eq!(severity_on("Shop.Admin"), "Low");
     assert_eq!(severity_on("Shop.Api"), "Critical");
 }
+
+#[test]
+fn threat_dragon_carries_the_highest_score_and_a_band_severity() {
+    // Issue 19 §3: `score` is the node's highest likelihood × impact of the threat; a rated
+    // threat without a written severity gets its band's; a severity-only one no score.
+    let index = index_of(&[(
+        "a.py",
+        "# @threat SQL Injection (#sqli) risk:L2xI3\n# @threat Leak (#leak) [medium]\n\
+         # @exposes Shop.Api to #sqli risk:L4xI5\n# @exposes Shop.Api to #sqli\n\
+         # @exposes Shop.Web to #sqli\n# @exposes Shop.Web to #leak\n",
+    )]);
+    let e = exports(&index);
+    assert_valid("threat-dragon-v2.schema.json", &e.dragon);
+    let cells = e.dragon["detail"]["diagrams"][0]["cells"].as_array().unwrap();
+    let threat_on = |node: &str, title: &str| {
+        let cell = cells.iter().find(|c| c["data"]["name"] == node).unwrap_or_else(|| panic!("no {node}"));
+        let threats = cell["data"]["threats"].as_array().unwrap();
+        let t =
+            threats.iter().find(|t| t["title"] == title).unwrap_or_else(|| panic!("no {title} on {node}"));
+        (t["score"].as_str().unwrap().to_string(), t["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(threat_on("Shop.Api", "SQL Injection"), ("20".into(), "Critical".into()));
+    assert_eq!(threat_on("Shop.Web", "SQL Injection"), ("6".into(), "Medium".into()));
+    assert_eq!(threat_on("Shop.Web", "Leak"), ("".into(), "Medium".into()));
+}
+
+/// The STRIDE worksheet stream as JSON values, one per YAML document.
+fn worksheets(index: &ProjectIndex) -> (String, Vec<Value>) {
+    let analysis = Analysis::new(index);
+    let model = Model::new(index, &analysis);
+    let text = export::stride_worksheet::render(&model, &threat_analyzer::model::risk::RiskPolicy::default());
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (text, docs.iter().map(yaml_to_json).collect())
+}
+
+fn yaml_to_json(y: &yaml_rust2::Yaml) -> Value {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(r) => panic!("no floats in a worksheet: {r}"),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Null => Value::Null,
+        Yaml::Array(items) => Value::Array(items.iter().map(yaml_to_json).collect()),
+        Yaml::Hash(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.as_str().expect("string keys").to_string(), yaml_to_json(v)))
+                .collect(),
+        ),
+        other => panic!("unexpected YAML node {other:?}"),
+    }
+}
+
+/// The worksheet schema of this repository (always present: never skipped).
+fn worksheet_validator() -> jsonschema::Validator {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/stride-worksheet.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+#[test]
+fn stride_worksheets_follow_their_schema() {
+    let validator = worksheet_validator();
+    let index = index_of(&[(
+        "a.py",
+        "# @asset Shop.Api (#api)\n# @asset Shop.Db (#db)\n# @actor Customer (#customer)\n\
+         # @boundary #api and #customer (#edge)\n\
+         # @flows #customer -> #api via HTTPS\n# @flows #api -> #db via SQL\n\
+         # @threat SQL injection (#sqli) risk:L3xI4 cwe:CWE-89 -- \"built queries\"\n\
+         # @threat \"Key: value\\n- [x] & *alias !tag\" (#odd) [high]\n\
+         # @control Prepared statements (#prep)\n\
+         # @exposes #api to #sqli risk:L4xI5 owner:team-db due:2026-12-31 -- \"search endpoint\"\n\
+         # @exposes #db to #sqli\n# @mitigates #db against #sqli using #prep\n\
+         # @exposes #api to #odd\n",
+    )]);
+    let (text, docs) = worksheets(&index);
+    assert!(text.starts_with("---\n"), "{text}");
+    for d in &docs {
+        let errors: Vec<String> =
+            validator.iter_errors(d).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        assert!(errors.is_empty(), "{errors:#?}\n{d:#}");
+    }
+    let kinds: Vec<(&str, &str)> =
+        docs.iter().map(|d| (d["worksheet"].as_str().unwrap(), d["element"].as_str().unwrap())).collect();
+    assert_eq!(
+        kinds,
+        [("component", "Shop.Api"), ("component", "Shop.Db"), ("boundary-crossing", "Customer -> Shop.Api")]
+    );
+    let api = &docs[0]["threats"];
+    assert_eq!(api[0]["threat"], "SQL injection");
+    assert_eq!(
+        (api[0]["likelihood"].as_i64(), api[0]["impact"].as_i64(), api[0]["risk_score"].as_i64()),
+        (Some(4), Some(5), Some(20))
+    );
+    assert_eq!(api[0]["stride"], serde_json::json!(["Tampering", "Information disclosure"]));
+    assert_eq!(api[0]["attack_vector"], "search endpoint");
+    assert_eq!(api[0]["description"], "built queries");
+    assert_eq!(api[0]["owner"], "team-db");
+    assert_eq!(
+        api[0]["recommended_mitigations"],
+        serde_json::json!(["Prepared statements"]),
+        "used elsewhere"
+    );
+    // Hostile text survives as a string, and no rating is invented for a severity.
+    assert_eq!(api[1]["threat"], "Key: value\\n- [x] & *alias !tag");
+    assert_eq!((api[1]["risk_score"].clone(), api[1]["band"].clone()), (Value::Null, Value::from("high")));
+    let db = &docs[1]["threats"][0];
+    assert_eq!(db["existing_controls"], serde_json::json!(["Prepared statements"]));
+    assert_eq!(db["status"], "mitigated");
+    assert_eq!(db["likelihood"], 3, "the threat's rating");
+    // The crossing lists the flow-relevant risks of its ends (T, I or D): SQL injection on the API.
+    let crossing = &docs[2];
+    assert_eq!(crossing["mechanism"], "HTTPS");
+    assert_eq!(crossing["threats"].as_array().unwrap().len(), 1, "{crossing:#}");
+    // The schema rejects what the layout forbids.
+    let mut bad = docs[0].clone();
+    bad["threats"][0]["likelihood"] = Value::from(6);
+    assert!(!validator.is_valid(&bad));
+    let mut bad = docs[0].clone();
+    bad["threats"][0]["impact"] = Value::Null;
+    assert!(!validator.is_valid(&bad), "a likelihood without an impact");
+    let webshop = worksheets(&webshop()).1;
+    assert!(!webshop.is_empty());
+    for d in &webshop {
+        assert!(validator.is_valid(d), "{d:#}");
+    }
+}

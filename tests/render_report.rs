@@ -74,8 +74,9 @@ fn tables_name_entities_as_the_diagram_does() {
     let md = report_of(&index_of(&[("app.py", text)]), 1, "shop");
     let mermaid = &md[md.find("```mermaid").unwrap()..];
     assert!(mermaid.contains("Client"), "{mermaid}");
-    // The open exposure, the flow and STRIDE per element name it as the picture does.
-    assert_eq!(md.matches("| Client |").count(), 3, "{md}");
+    // The open exposure, the risk register, the flow and STRIDE per element name it as the
+    // picture does.
+    assert_eq!(md.matches("| Client |").count(), 4, "{md}");
     assert!(!md.contains("| client |"), "{md}");
 }
 
@@ -227,4 +228,70 @@ fn stride_per_element_lists_unclassified_threats_and_no_flow_rows() {
     );
     assert!(!section.contains("data flow"), "{section}");
     assert!(!section.contains("Shop.Web → Shop.Api"), "{section}");
+}
+
+const RISKS: &str = "\
+# @asset Shop.Api (#api)
+# @threat Injection <b>x</b> | y (#inj) risk:L3xI4 cwe:CWE-89
+# @threat Leak (#leak) [P1]
+# @owns team-a for Shop
+# @exposes #api to #inj risk:L4xI5 due:2026-12-31
+# @exposes #api to #inj
+# @exposes #api to #leak
+# @exposes #api to #inj risk:L1xI1
+# @mitigates #api against #leak
+";
+
+/// Issue 19 §3: the register sorted by band and score, the matrix with a count, band and
+/// score in every cell, untrusted names escaped in both writers.
+#[test]
+fn risk_register_and_matrix() {
+    let index = index_of(&[("app.py", RISKS)]);
+    let md = report_of(&index, 1, "risks");
+    let section = |name: &str| {
+        let start = md.find(&format!("\n## {name}\n")).unwrap_or_else(|| panic!("{name}"));
+        let rest = &md[start + 1..];
+        rest[..rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3)].to_string()
+    };
+    let register = section("Risk register");
+    let rows: Vec<&str> = register.lines().filter(|l| l.starts_with("| R")).collect();
+    assert_eq!(rows.len(), 4, "{register}");
+    assert!(rows[0].starts_with("| R1 | Injection &lt;b&gt;x&lt;/b&gt; &#124; y | Shop.Api | T I | 4 | 5 | 20 | critical | open | team-a | 2026-12-31 |"), "{}", rows[0]);
+    assert!(rows[1].starts_with("| R2 | Injection"), "{}", rows[1]);
+    assert!(rows[1].contains("| 3 | 4 | 12 | high | open |"), "the threat's rating: {}", rows[1]);
+    assert!(
+        rows[2].contains("| Leak | Shop.Api | – | – | – | – | high (severity) | mitigated |"),
+        "{}",
+        rows[2]
+    );
+    assert!(rows[3].contains("| 1 | 1 | 1 | info | open |"), "{}", rows[3]);
+    let matrix = section("Risk matrix");
+    assert!(
+        matrix.contains(
+            "| **L4** | 0 · low (4) | 0 · medium (8) | 0 · high (12) | 0 · high (16) | 1 · critical (20) |"
+        ),
+        "{matrix}"
+    );
+    assert!(
+        matrix.contains("| **L3** | 0 · low (3) | 0 · medium (6) | 0 · medium (9) | 1 · high (12) |"),
+        "{matrix}"
+    );
+    assert!(matrix.contains("| **L1** | 1 · info (1) |"), "{matrix}");
+    assert!(matrix.contains("3 rated risks") && matrix.contains("1 risk with a severity only"), "{matrix}");
+    // The register comes right after the open exposures, the matrix after it.
+    assert!(md.find("## Open exposures").unwrap() < md.find("## Risk register").unwrap());
+    assert!(md.find("## Risk register").unwrap() < md.find("## Risk matrix").unwrap());
+
+    let analysis = Analysis::new(&index);
+    let diagnostics = analysis.diagnostics(&index);
+    let summary = analysis.summary(&index, &diagnostics, 1);
+    let html =
+        threat_analyzer::render::report_html::render(&index, &analysis, &diagnostics, &summary, "risks");
+    assert!(!html.contains("<b>x</b>"), "escaped in the HTML register");
+    assert!(html.contains("Injection &lt;b&gt;x&lt;/b&gt; | y"));
+    let svg_start = html.find("<figure class=\"risk-matrix\"><svg").expect("the matrix is an inline SVG");
+    let svg = &html[svg_start..svg_start + html[svg_start..].find("</svg>").unwrap()];
+    assert!(svg.contains("<title>Likelihood 4, impact 5: 1 risk, critical (score 20)</title>"), "{svg}");
+    assert!(svg.contains(">critical · 20</text>"), "band names in the cells: {svg}");
+    assert_eq!(svg.matches("<rect ").count(), 25);
 }

@@ -29,11 +29,22 @@ pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnost
     exposures(index, analysis, &mut out);
     unused(index, analysis, &mut out);
     super::mcp_surface::shadowing(index, &mut out);
+    finish(index, out)
+}
+
+/// Moves sidecar findings to their anchors and puts diagnostics in reporting order (file,
+/// position, code, message).
+pub(super) fn finish(index: &ProjectIndex, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
     super::anchors::apply(index, &mut out);
+    order(&mut out);
+    out
+}
+
+/// Reporting order: file, position, code, message.
+pub(super) fn order(out: &mut [Diagnostic]) {
     out.sort_by(|a, b| {
         (&a.file, a.range.start, a.code, &a.message).cmp(&(&b.file, b.range.start, b.code, &b.message))
     });
-    out
 }
 
 /// A diagnostic of `code` at its default level, with nothing related and no fix.

@@ -10,8 +10,10 @@
 //! ([`status`]), the model diff between two analysed projects ([`diff`]), the STRIDE mapping
 //! ([`stride`]), finding fingerprints ([`fingerprint`]), the rule pairing the findings of two
 //! runs ([`pairing`]), baselines ([`baseline`]: which findings are new) and the query
-//! language the MCP server answers ([`query`]), and the repository's own MCP surface
-//! ([`mcp_surface`]: its servers and tools, shadowing, the pin file), all as plain data.
+//! language the MCP server answers ([`query`]), the repository's own MCP surface
+//! ([`mcp_surface`]: its servers and tools, shadowing, the pin file) and the risk register
+//! ([`risk`]: rating, band, owner, status and due date of each exposure; `unowned-risk` and
+//! `overdue-risk`), all as plain data.
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -25,6 +27,7 @@ pub mod mcp_surface;
 pub mod pairing;
 pub mod query;
 pub mod relations;
+pub mod risk;
 mod severity;
 pub mod status;
 pub mod stride;
@@ -183,6 +186,22 @@ impl Analysis {
     /// this analysis was made from: they are computed once, on the first call.
     pub fn diagnostics(&self, index: &ProjectIndex) -> Vec<Diagnostic> {
         self.diagnostics.get_or_init(|| diagnostics::collect(index, self)).clone()
+    }
+
+    /// [`Analysis::diagnostics`] and the risk checks ([`risk::diagnostics`]: `unowned-risk`,
+    /// and `overdue-risk` against `today`), in the same order. The shells that compare with
+    /// today (`check`, the language server) use this; the report and the diff, whose outputs
+    /// never depend on the date, use [`Analysis::diagnostics`].
+    pub fn diagnostics_with_risk(
+        &self,
+        index: &ProjectIndex,
+        policy: &crate::model::risk::RiskPolicy,
+        today: Option<crate::syntax::Date>,
+    ) -> Vec<Diagnostic> {
+        let mut out = self.diagnostics(index);
+        out.extend(risk::diagnostics(index, self, policy, today));
+        diagnostics::order(&mut out);
+        out
     }
 
     /// Work done so far to find "did you mean" suggestions for dangling references, in

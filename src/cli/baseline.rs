@@ -130,6 +130,7 @@ fn revision_findings(
         super::report_unread(scan, args.verbose)?;
     }
     // A revision's pin file is not read: its findings are never in a revision's baseline.
-    let (_, diagnostics) = check_findings(args, &scanned.index, Vec::new());
+    let risk = scanned.scan.as_ref().map(|s| s.risk.clone()).unwrap_or_default();
+    let (_, diagnostics) = check_findings(args, &scanned.index, Vec::new(), &risk);
     Ok(baseline::entries(&scanned.index, &diagnostics))
 }

@@ -1,10 +1,11 @@
 //! The `export` command: writes the threat model in another tool's format.
 //!
-//! `threat-analyzer export [PATH] --format threatspec|threat-dragon|threat-composer|json
-//! [-o DIR|FILE]`. `threatspec` writes a directory (`threatmodel.json`, `threats.json`,
+//! `threat-analyzer export [PATH] --format
+//! threatspec|threat-dragon|threat-composer|json|csv|stride-worksheet [-o DIR|FILE]`. `threatspec` writes a directory (`threatmodel.json`, `threats.json`,
 //! `controls.json`, `components.json`); the others write one file. With no `-o`, output goes to
 //! `.threatmodel/` in the project root (PATH when it is a directory, else the scan's root),
-//! created on demand: `.threatmodel/threatspec/` or `.threatmodel/<format>.json`.
+//! created on demand: `.threatmodel/threatspec/`, `.threatmodel/risk-register.csv`,
+//! `.threatmodel/stride-worksheet.yaml` or `.threatmodel/<format>.json`.
 //!
 //! Exit status: 0 when written, 2 on usage and I/O errors (the message names the path).
 
@@ -49,6 +50,10 @@ pub enum ExportFormat {
     ThreatComposer,
     /// threat-analyzer's own canonical model.
     Json,
+    /// The risk register as CSV (RFC 4180; formula-like cells neutralised).
+    Csv,
+    /// STRIDE worksheets: one YAML document per component and per trust-boundary crossing.
+    StrideWorksheet,
 }
 
 impl ExportFormat {
@@ -58,6 +63,8 @@ impl ExportFormat {
             ExportFormat::ThreatDragon => "threat-dragon",
             ExportFormat::ThreatComposer => "threat-composer",
             ExportFormat::Json => "json",
+            ExportFormat::Csv => "csv",
+            ExportFormat::StrideWorksheet => "stride-worksheet",
         }
     }
 }
@@ -83,11 +90,22 @@ pub fn run(args: &ExportArgs) -> i32 {
                 .map(|(name, value)| (dir.join(name), export::to_pretty(value)))
                 .collect()
         }
+        ExportFormat::Csv => {
+            let file = args.output.clone().unwrap_or_else(|| default_dir.join("risk-register.csv"));
+            let table = crate::render::report::risk_register(&scan.index, &analysis, &scan.risk);
+            vec![(file, crate::render::report_csv::write(&table))]
+        }
+        ExportFormat::StrideWorksheet => {
+            let file = args.output.clone().unwrap_or_else(|| default_dir.join("stride-worksheet.yaml"));
+            vec![(file, export::stride_worksheet::render(&model, &scan.risk))]
+        }
         format => {
             let file =
                 args.output.clone().unwrap_or_else(|| default_dir.join(format!("{}.json", format.name())));
             let value = match format {
-                ExportFormat::ThreatDragon => export::threat_dragon::render(&model, &options),
+                ExportFormat::ThreatDragon => {
+                    export::threat_dragon::render_with_risk(&model, &options, &scan.risk)
+                }
                 ExportFormat::ThreatComposer => export::threat_composer::render(&model, &options),
                 _ => export::json::render(&model),
             };

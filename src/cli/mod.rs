@@ -190,6 +190,11 @@ pub struct CheckArgs {
     #[arg(long = "severity", value_name = "CODE=LEVEL", value_parser = parse_override)]
     pub severity: Vec<String>,
 
+    /// The date `overdue-risk` compares treatment due dates with (YYYY-MM-DD; default: today,
+    /// UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<crate::syntax::Date>,
+
     /// Report every skipped file and why, on standard error.
     #[arg(short, long)]
     pub verbose: bool,
@@ -257,6 +262,17 @@ impl FailOn {
 /// Validates one `--severity` value (clap reports the error and exits 2).
 fn parse_override(text: &str) -> Result<String, String> {
     LevelOverrides::default().set(text).map(|()| text.to_string())
+}
+
+/// Parses `--today`'s `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<crate::syntax::Date, String> {
+    crate::syntax::Date::parse(text).ok_or_else(|| format!("{text:?} is not a date YYYY-MM-DD"))
+}
+
+/// Today's date (UTC) from the system clock: the one date the core's risk checks compare with.
+pub fn today() -> Option<crate::syntax::Date> {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(crate::syntax::Date::from_days(i64::try_from(secs / 86_400).ok()?))
 }
 
 /// Parses `2097152`, `2MiB`, `512K`, `1.5MB`-style sizes (K/KiB = 1024, KB = 1000).
@@ -538,7 +554,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         Err(status) => return status,
     };
     let pin_findings = mcp_pin::pin_findings(&scan);
-    let (analysis, diagnostics) = check_findings(args, &scan.index, pin_findings);
+    let (analysis, diagnostics) = check_findings(args, &scan.index, pin_findings, &scan.risk);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
 
     let entries = (baseline.is_some() || args.write_baseline.is_some())
@@ -648,6 +664,7 @@ fn check_findings(
     args: &CheckArgs,
     index: &crate::model::ProjectIndex,
     extra: Vec<Diagnostic>,
+    risk: &crate::model::risk::RiskPolicy,
 ) -> (analysis::Analysis, Vec<Diagnostic>) {
     let mut overrides = LevelOverrides::default();
     for spec in &args.severity {
@@ -655,7 +672,8 @@ fn check_findings(
         let _ = overrides.set(spec);
     }
     let analysis = args.coverage.analysis(index);
-    let mut diagnostics = analysis.diagnostics(index);
+    let today = args.today.or_else(today);
+    let mut diagnostics = analysis.diagnostics_with_risk(index, risk, today);
     diagnostics.extend(extra);
     let diagnostics = overrides.apply(diagnostics);
     (analysis, diagnostics)

@@ -101,7 +101,8 @@ pub fn run(args: &ReportArgs) -> i32 {
     let diagnostics = analysis.diagnostics(&scan.index);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
     let options = ReportOptions { link_prefix: link_prefix(&file, &scan.root) };
-    let report = report::build(&scan.index, &analysis, &diagnostics, &summary, &root_label);
+    let report =
+        report::build_with_risk(&scan.index, &analysis, &diagnostics, &summary, &root_label, &scan.risk);
     let text = match args.format {
         ReportFormat::Markdown => report_md::write(&report, &options),
         ReportFormat::Html => report_html::write(&report, &options),

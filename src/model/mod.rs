@@ -4,7 +4,7 @@
 //! of every reference, computed once when the file is parsed), [`ProjectIndex`] (the merge:
 //! files plus the id, name and implicit-id tables built from their definitions, and the texts
 //! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
-//! and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
+//! the risk bands and policy ([`risk`]), and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
 //! file other than the one being replaced: [`ProjectIndex::set_file`] removes that file's
 //! contributions from the tables and adds the new ones, nothing else.
 //!
@@ -40,6 +40,7 @@
 
 pub mod anchors;
 pub mod names;
+pub mod risk;
 
 use crate::file_id::FileId;
 use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};

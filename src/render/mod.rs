@@ -3,7 +3,8 @@
 //! Owns: the `check` formats (human terminal output, JSON, SARIF), the data-flow diagram model
 //! ([`dfd`]) and its Mermaid, Graphviz DOT and SVG renderings (the SVG drawn from the pixel
 //! layout of [`layout`], computed in-process), the threat-model report (its format-neutral
-//! content in [`report`], written as Markdown by [`report_md`] and as one self-contained HTML
+//! content in [`report`], its risk register as CSV by [`report_csv`], written as Markdown by
+//! [`report_md`] and as one self-contained HTML
 //! page by [`report_html`], whose page shell also makes the language server's diagram
 //! preview), and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer,
 //! canonical JSON), the baseline file ([`baseline`]) and the model diff's outputs ([`diff`]:
@@ -36,6 +37,7 @@ pub mod mcp;
 pub mod mcp_pins;
 pub mod mermaid;
 pub mod report;
+pub mod report_csv;
 pub mod report_html;
 pub mod report_md;
 pub mod sarif;

@@ -2,8 +2,10 @@
 //! the report holds and in what order, as a pure function of the project index, its analysis,
 //! the diagnostics and the summary. [`super::report_md`] and [`super::report_html`] write it.
 //!
-//! Owns: the report's layout (summary, open exposures and confirmed findings first, then the
-//! data-flow diagram, mitigations, acceptances, transfers, flows, trust boundaries,
+//! Owns: the report's layout (summary, open exposures and confirmed findings first, the risk
+//! register (every exposure and confirmed finding from [`crate::analysis::risk`], highest band
+//! and score first) and the 5×5 risk matrix (counts per likelihood and impact, each cell
+//! with its band and score in words), then the data-flow diagram, mitigations, acceptances, transfers, flows, trust boundaries,
 //! assumptions, audits, ownership, data handling, STRIDE per element, diagnostics), the
 //! order of rows, and the STRIDE-per-element rule below. Reuses the export [`Model`]
 //! (relations, names, STRIDE categories) and [`dfd::build`] (element kinds, and the labels
@@ -24,8 +26,10 @@
 
 use super::dfd::{self, Dfd, ElementKind, Scope};
 use super::export::{Model, Stride};
+use crate::analysis::risk::{self, Risk};
 use crate::analysis::{Analysis, Arg, Relation, Summary};
 use crate::diagnostic::{Diagnostic, Level};
+use crate::model::risk::{Band, RiskPolicy};
 use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::{EntityKind, Severity};
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,6 +103,48 @@ pub enum Block {
     Diagram,
     /// The diagram's place when it is too big to draw: why (plain text).
     DiagramTooLarge(String),
+    /// The 5×5 likelihood × impact matrix of the rated risks.
+    RiskMatrix(RiskMatrix),
+}
+
+/// Counts of rated risks per likelihood and impact, and each cell's band.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RiskMatrix {
+    /// `counts[likelihood - 1][impact - 1]`.
+    pub counts: [[usize; 5]; 5],
+    /// `bands[likelihood - 1][impact - 1]`: the band of the cell's score.
+    pub bands: [[Band; 5]; 5],
+    /// Risks with a band from their severity only (no likelihood and impact): not on the matrix.
+    pub unrated: usize,
+}
+
+impl RiskMatrix {
+    /// A cell's words: the count, the band and the score (`2 · critical (20)`), so that
+    /// colour is never the only cue.
+    pub fn cell_text(&self, likelihood: usize, impact: usize) -> String {
+        let count = self.counts[likelihood - 1][impact - 1];
+        let band = self.bands[likelihood - 1][impact - 1].as_str();
+        format!("{count} · {band} ({})", likelihood * impact)
+    }
+
+    /// The sentence under the matrix: what is counted, and what is not on it.
+    pub fn note(&self) -> String {
+        let rated: usize = self.counts.iter().flatten().sum();
+        let mut note = format!(
+            "{rated} rated risk{} (likelihood × impact), every status counted; each cell gives its count, \
+             band and score.",
+            if rated == 1 { "" } else { "s" }
+        );
+        if self.unrated > 0 {
+            note.push_str(&format!(
+                " {} risk{} with a severity only (no likelihood and impact) {} not on the matrix.",
+                self.unrated,
+                if self.unrated == 1 { "" } else { "s" },
+                if self.unrated == 1 { "is" } else { "are" }
+            ));
+        }
+        note
+    }
 }
 
 impl Block {
@@ -108,6 +154,7 @@ impl Block {
             Block::Summary(_) => "Summary",
             Block::Table(t) => t.title,
             Block::Diagram | Block::DiagramTooLarge(_) => "Data-flow diagram",
+            Block::RiskMatrix(_) => "Risk matrix",
         }
     }
 }
@@ -122,7 +169,7 @@ pub struct Report {
     pub dfd: Dfd,
 }
 
-/// Gathers the report of the project.
+/// Gathers the report of the project, its risks banded by the default [`RiskPolicy`].
 pub fn build(
     index: &ProjectIndex,
     analysis: &Analysis,
@@ -130,11 +177,38 @@ pub fn build(
     summary: &Summary,
     project: &str,
 ) -> Report {
+    build_with_risk(index, analysis, diagnostics, summary, project, &RiskPolicy::default())
+}
+
+/// The risk register table alone (as in the report), for the CSV export.
+pub fn risk_register(index: &ProjectIndex, analysis: &Analysis, policy: &RiskPolicy) -> Table {
+    let model = Model::new(index, analysis);
+    let dfd = dfd::build(index, analysis, &Scope::Project);
+    let labels = dfd.nodes.iter().map(|n| (n.key.clone(), n.label.clone())).collect();
+    let g = Gather { model: &model, labels };
+    let mut risks = risk::risks(index, analysis, policy);
+    risks.sort_by(risk::by_score);
+    g.register(&risks)
+}
+
+/// [`build`] with the project's risk policy (its bands and SLAs).
+pub fn build_with_risk(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    project: &str,
+    policy: &RiskPolicy,
+) -> Report {
     let model = Model::new(index, analysis);
     let mut dfd = dfd::build(index, analysis, &Scope::Project);
     let labels = dfd.nodes.iter().map(|n| (n.key.clone(), n.label.clone())).collect();
     let g = Gather { model: &model, labels };
     let mut blocks = vec![summary_block(summary), Block::Table(g.open_table())];
+    let mut risks = risk::risks(index, analysis, policy);
+    risks.sort_by(risk::by_score);
+    blocks.push(Block::Table(g.register(&risks)));
+    blocks.push(Block::RiskMatrix(risk_matrix(&risks, policy)));
     // The picture right after what is open, before the long tables (STRIDE last of them).
     let tables = g.tables(&dfd);
     let stride = g.stride_table(&dfd);
@@ -151,6 +225,39 @@ pub fn build(
     blocks.push(Block::Table(stride));
     blocks.push(Block::Table(diagnostics_table(index, diagnostics)));
     Report { project: project.to_string(), blocks, dfd }
+}
+
+/// `–` for none, then 1..=25 (scores, likelihoods and impacts as fixed text).
+const NUMBERS: [&str; 26] = [
+    "–", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18",
+    "19", "20", "21", "22", "23", "24", "25",
+];
+
+/// How a band reads: critical and high are problems, medium neither, low and info good news.
+pub fn band_tone(band: Band) -> Tone {
+    match band {
+        Band::Critical | Band::High => Tone::Bad,
+        Band::Medium => Tone::Neutral,
+        Band::Low | Band::Info => Tone::Good,
+    }
+}
+
+/// The matrix of the rated risks (every status) and the count of severity-only ones.
+fn risk_matrix(risks: &[Risk<'_>], policy: &RiskPolicy) -> RiskMatrix {
+    let mut m = RiskMatrix { counts: [[0; 5]; 5], bands: [[Band::Info; 5]; 5], unrated: 0 };
+    for (l, row) in m.bands.iter_mut().enumerate() {
+        for (i, band) in row.iter_mut().enumerate() {
+            *band = policy.band(((l + 1) * (i + 1)) as u8);
+        }
+    }
+    for r in risks {
+        match r.rating {
+            Some(x) => m.counts[usize::from(x.likelihood) - 1][usize::from(x.impact) - 1] += 1,
+            None if r.band.is_some() => m.unrated += 1,
+            None => {}
+        }
+    }
+    m
 }
 
 fn summary_block(s: &Summary) -> Block {
@@ -274,6 +381,86 @@ impl Gather<'_, '_> {
             )],
             header: vec!["Severity", "Asset", "Threat", "Where", "Description"],
             rows: rows.into_iter().map(|r| r.3).collect(),
+        }
+    }
+
+    /// The risk register: every exposure and confirmed finding, in [`risk::by_score`] order.
+    fn register(&self, risks: &[Risk<'_>]) -> Table {
+        let rels: BTreeMap<(&str, usize), &Rel<'_>> =
+            self.model.relations.iter().map(|r| ((r.file().as_str(), r.index), r)).collect();
+        let number = |n: Option<u8>| vec![Inline::Fixed(NUMBERS[usize::from(n.unwrap_or(0))])];
+        let rows = risks
+            .iter()
+            .filter_map(|r| rels.get(&(r.file.as_str(), r.annotation)).map(|rel| (r, rel)))
+            .enumerate()
+            .map(|(n, (r, rel))| {
+                let stride = r.threat.entity().map(|t| self.model.stride(t)).unwrap_or_default();
+                let letters: Vec<&str> = stride.iter().map(|s| s.letter()).collect();
+                let band = match r.band {
+                    None => vec![Inline::Fixed("–")],
+                    Some(b) => {
+                        let mut cell = vec![Inline::Flag { text: b.as_str(), tone: band_tone(b) }];
+                        if r.rating.is_none() {
+                            cell.push(Inline::Fixed(" (severity)"));
+                        }
+                        cell
+                    }
+                };
+                let status = Inline::Flag {
+                    text: r.status(),
+                    tone: match (r.confirmed, r.state) {
+                        (true, _) | (false, None) => Tone::Bad,
+                        (false, Some(crate::analysis::CoverKind::Mitigates)) => Tone::Good,
+                        _ => Tone::Neutral,
+                    },
+                };
+                let due = match r.due {
+                    None => vec![],
+                    Some(d) => match d.sla {
+                        None => vec![text(&d.date.to_string())],
+                        Some((audited, days)) => {
+                            vec![text(&format!("{} (audited {audited} + {days} d)", d.date))]
+                        }
+                    },
+                };
+                vec![
+                    vec![text(&format!("R{}", n + 1))],
+                    self.arg(rel, r.threat),
+                    self.arg(rel, r.asset),
+                    vec![if letters.is_empty() { Inline::Fixed("–") } else { text(&letters.join(" ")) }],
+                    number(r.rating.map(|x| x.likelihood)),
+                    number(r.rating.map(|x| x.impact)),
+                    number(r.score()),
+                    band,
+                    vec![status],
+                    r.owner.map_or_else(Vec::new, |o| vec![text(o)]),
+                    due,
+                    Self::location(rel),
+                ]
+            })
+            .collect();
+        Table {
+            title: "Risk register",
+            intro: vec![Inline::Fixed(
+                "Every exposure and confirmed finding, highest band and score first: likelihood (L), \
+                 impact (I), score = L × I and its band; a risk without a likelihood and impact has the \
+                 band of its severity and no score. Ids (R1, R2, ...) number this list.",
+            )],
+            header: vec![
+                "Id",
+                "Threat",
+                "Element",
+                "STRIDE",
+                "L",
+                "I",
+                "Score",
+                "Band",
+                "Status",
+                "Owner",
+                "Treatment due",
+                "Where",
+            ],
+            rows,
         }
     }
 

@@ -175,6 +175,11 @@ pub fn write(report: &Report, options: &ReportOptions) -> String {
                     escape(reason)
                 );
             }
+            Block::RiskMatrix(m) => {
+                let _ = writeln!(body, "<section id=\"{id}\">\n<h2>{}</h2>", escape(block.title()));
+                body.push_str(&risk_matrix_svg(m));
+                let _ = writeln!(body, "<p>{}</p>\n</section>", escape(&m.note()));
+            }
             Block::Diagram => {
                 let _ = writeln!(
                     body,
@@ -191,6 +196,79 @@ pub fn write(report: &Report, options: &ReportOptions) -> String {
     }
     body.push_str("</main>\n");
     page(&title, "report", &body, &svg)
+}
+
+/// The risk matrix as an inline SVG: likelihood 5 at the top, impact 1 on the left; each cell
+/// shows its count, band and score in words (colour is never the only cue) and names them in
+/// its `<title>`. Only fixed words and numbers: nothing from the annotations.
+fn risk_matrix_svg(m: &report::RiskMatrix) -> String {
+    use crate::model::risk::Band;
+    const CELL_W: usize = 132;
+    const CELL_H: usize = 60;
+    const LEFT: usize = 64;
+    const TOP: usize = 8;
+    let fill = |b: Band| match b {
+        Band::Info => "#eef6ee",
+        Band::Low => "#cfe8cf",
+        Band::Medium => "#fbe7a6",
+        Band::High => "#f7b96b",
+        Band::Critical => "#ec8a84",
+    };
+    let (width, height) = (LEFT + 5 * CELL_W + 8, TOP + 5 * CELL_H + 52);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<figure class=\"risk-matrix\"><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" \
+         viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\">\n\
+         <title>Risk matrix: number of risks per likelihood (rows, 5 at the top) and impact (columns)</title>"
+    );
+    for l in 1..=5usize {
+        let y = TOP + (5 - l) * CELL_H;
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"14\" font-weight=\"bold\">L{l}</text>",
+            LEFT - 10,
+            y + CELL_H / 2 + 5
+        );
+        for i in 1..=5usize {
+            let x = LEFT + (i - 1) * CELL_W;
+            let band = m.bands[l - 1][i - 1];
+            let count = m.counts[l - 1][i - 1];
+            let score = l * i;
+            let weight = if count > 0 { "bold" } else { "normal" };
+            let _ = writeln!(
+                out,
+                "<g><title>Likelihood {l}, impact {i}: {count} risk{}, {} (score {score})</title>\
+                 <rect x=\"{x}\" y=\"{y}\" width=\"{CELL_W}\" height=\"{CELL_H}\" fill=\"{}\" stroke=\"#444\"/>\
+                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"20\" font-weight=\"{weight}\">{count}</text>\
+                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{} · {score}</text></g>",
+                if count == 1 { "" } else { "s" },
+                band.as_str(),
+                fill(band),
+                x + CELL_W / 2,
+                y + 26,
+                x + CELL_W / 2,
+                y + 46,
+                band.as_str(),
+            );
+        }
+    }
+    let axis_y = TOP + 5 * CELL_H;
+    for i in 1..=5usize {
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">I{i}</text>",
+            LEFT + (i - 1) * CELL_W + CELL_W / 2,
+            axis_y + 20
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">Impact →   (rows: likelihood ↑)</text>\n</svg></figure>",
+        LEFT + 5 * CELL_W / 2,
+        axis_y + 42
+    );
+    out
 }
 
 /// A self-contained page showing one data-flow diagram: `heading` (untrusted: a project or

@@ -65,6 +65,19 @@ pub fn write(report: &Report, options: &ReportOptions) -> String {
             Block::DiagramTooLarge(reason) => {
                 let _ = writeln!(out, "{}\n", escape(reason));
             }
+            Block::RiskMatrix(m) => {
+                // Likelihood 5 at the top, impact 1 on the left, as the matrix is drawn.
+                let rows: Vec<Vec<String>> = (1..=5)
+                    .rev()
+                    .map(|l| {
+                        std::iter::once(format!("**L{l}**"))
+                            .chain((1..=5).map(|i| m.cell_text(l, i)))
+                            .collect()
+                    })
+                    .collect();
+                table(&mut out, &["Likelihood / impact", "I1", "I2", "I3", "I4", "I5"], &rows);
+                let _ = writeln!(out, "{}\n", m.note());
+            }
             Block::Diagram => {
                 let diagram = mermaid::render(&report.dfd);
                 let fence = fence_for(&diagram);

@@ -363,6 +363,29 @@ fn doc(code: Code) -> RuleDoc {
             fix: "Review the tool's description, then run `threat-analyzer mcp-pin` and commit the lock file.",
             silence: "Notes do not fail `check` unless `--fail-on note` is given; `--severity mcp-tool-unpinned=off` hides it.",
         },
+        Code::InvalidRisk => RuleDoc {
+            full: "A risk key among the trailing refs of `@threat`, `@exposes` or `@confirmed` \
+                has a value that cannot be read: `risk:` takes `L<1-5>xI<1-5>`, `owner:` an id of \
+                letters, digits, `_`, `.` and `-`, `due:` and `audited:` a date `YYYY-MM-DD`; or \
+                the key is written twice. The annotation itself is read, without that value.",
+            fix: "Write the value in its form, e.g. `risk:L4xI5 owner:team-payments due:2026-12-31`.",
+            silence: "`--severity invalid-risk=off` hides it; the value is still not used.",
+        },
+        Code::UnownedRisk => RuleDoc {
+            full: "An exposure or confirmed finding whose risk band is at or above the configured \
+                `owner-required-from` band of the project's risk configuration (off by default) has no owner: no `owner:` on it \
+                or on its threat's definition, and no `@owns` on its asset or an ancestor.",
+            fix: "Add `owner:<team>` to the annotation, or `@owns <team> for <asset>`.",
+            silence: "`--severity unowned-risk=off`, or raise `risk.owner_required_from`.",
+        },
+        Code::OverdueRisk => RuleDoc {
+            full: "An open exposure (nothing mitigates, accepts or transfers it) or a confirmed \
+                finding is past its treatment due date: its `due:` date, or its `audited:` date \
+                plus the SLA of its band (`risk.sla_days`). The date compared is today's in the \
+                command line and the language server.",
+            fix: "Treat the risk (mitigate, accept or transfer it), or record a new `due:` date.",
+            silence: "`--severity overdue-risk=off`.",
+        },
     }
 }
 

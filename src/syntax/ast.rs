@@ -303,8 +303,13 @@ pub struct Annotation {
     pub verb_range: TextRange,
     pub body: Body,
     pub severity: Option<Spanned<Severity>>,
-    /// External references such as `cwe:CWE-89`, `owasp:A03:2021`, kept verbatim.
+    /// External references such as `cwe:CWE-89`, `owasp:A03:2021`, kept verbatim (the risk
+    /// keys of [`crate::syntax::grammar::RISK_KEYS`] are not among them: they are read into
+    /// `risk`).
     pub external_refs: Vec<Spanned<String>>,
+    /// `risk:L4xI5`, `owner:<id>`, `due:<YYYY-MM-DD>`, `audited:<YYYY-MM-DD>` on
+    /// `@threat`/`@exposes`/`@confirmed` (boxed: most annotations have none).
+    pub risk: Option<Box<RiskFields>>,
     /// `-- "text"` (escapes resolved, continuation lines joined with a space), or the
     /// `description` key of a ThreatSpec extended block.
     pub description: Option<Spanned<String>>,
@@ -316,6 +321,101 @@ pub struct Annotation {
     /// (GAL sidecar files describe code elsewhere); the annotation's own range stays exact to
     /// its file.
     pub origin: Option<Origin>,
+}
+
+/// The risk fields written on a threat, exposure or confirmed finding: each present when
+/// written and valid (an invalid one is a syntax error at its token, never dropped silently).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct RiskFields {
+    /// `risk:L<likelihood>xI<impact>`, both 1..=5.
+    pub rating: Option<Spanned<Rating>>,
+    /// `owner:<id>`: who owns the treatment.
+    pub owner: Option<Spanned<String>>,
+    /// `due:<YYYY-MM-DD>`: when the treatment is due.
+    pub due: Option<Spanned<Date>>,
+    /// `audited:<YYYY-MM-DD>`: when the risk was last audited (starts its treatment SLA).
+    pub audited: Option<Spanned<Date>>,
+}
+
+/// Likelihood and impact, each 1..=5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Rating {
+    pub likelihood: u8,
+    pub impact: u8,
+}
+
+impl Rating {
+    /// Likelihood × impact (1..=25).
+    pub fn score(self) -> u8 {
+        self.likelihood * self.impact
+    }
+}
+
+/// A calendar date (proleptic Gregorian), as written `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// `YYYY-MM-DD` with a real day of a real month (`2026-02-29` is not one), years 1..=9999.
+    pub fn parse(text: &str) -> Option<Date> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u16> {
+            let part = &text[r];
+            if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+        };
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        if year == 0 || day == 0 || day > days_in_month {
+            return None;
+        }
+        Some(Date { year, month: month as u8, day: day as u8 })
+    }
+
+    /// Days since 1970-01-01 (negative before it).
+    pub fn days(self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `days` after 1970-01-01 (clamped to years 1..=9999).
+    pub fn from_days(days: i64) -> Date {
+        let z = days.clamp(-719_162, 2_932_896) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
 }
 
 /// A logical source location from `@source file:<path> [line:<n>] [symbol:<name>]` (GuardLink's

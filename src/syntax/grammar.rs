@@ -9,7 +9,8 @@
 //! [`VerbGrammar::kinds`]), the form shown in `malformed-annotation` and
 //! `prose-like-annotation` messages ([`VerbGrammar::message`]), the keywords that count as
 //! structural evidence ([`VerbGrammar::evidence_keywords`]) and the slot tables completion
-//! walks ([`slots`]).
+//! walks ([`slots`]). The risk keys (`risk:L4xI5`, `owner:`, `due:`, `audited:`) written among
+//! the trailing refs of `@threat`/`@exposes`/`@confirmed` ([`RISK_KEYS`]).
 //!
 //! Must never: parse text or know about the model. Where the parser's reading is code rather
 //! than the table's shape (`@flows` hops, `@source` pairs), the tests below build a line from
@@ -129,12 +130,12 @@ const fn g(verb: Verb, slots: &'static [Slot], trailing: &'static str) -> VerbGr
 /// Every verb's grammar, one entry per [`Verb`].
 pub const GRAMMAR: &[VerbGrammar] = &[
     g(Verb::Asset, &[Arg(K::Asset, "component-path")], "[(#id)]"),
-    g(Verb::Threat, &[Name(K::Threat)], "[(#id)] [severity] [refs]"),
+    g(Verb::Threat, &[Name(K::Threat)], "[(#id)] [severity] [risk] [refs]"),
     g(Verb::Control, &[Name(K::Control)], "[(#id)]"),
     g(Verb::Actor, &[Name(K::Actor)], "[(#id)]"),
     g(Verb::Mitigates, &[ASSET, kw(&["against"]), THREAT, clause(&["using", "with"], true), CONTROL], ""),
-    g(Verb::Exposes, &[ASSET, kw(&["to"]), THREAT], "[severity] [refs]"),
-    g(Verb::Confirmed, &[THREAT, kw(&["on"]), ASSET], ""),
+    g(Verb::Exposes, &[ASSET, kw(&["to"]), THREAT], "[severity] [risk] [refs]"),
+    g(Verb::Confirmed, &[THREAT, kw(&["on"]), ASSET], "[severity] [risk] [refs]"),
     g(Verb::Accepts, &[THREAT, kw(&["on", "to"]), ASSET], ""),
     g(Verb::Transfers, &[THREAT, kw(&["from"]), ASSET, kw(&["to"]), ASSET], ""),
     VerbGrammar {
@@ -229,6 +230,60 @@ pub const GRAMMAR: &[VerbGrammar] = &[
     g(Verb::Alias, &[Choice(LEGACY_KINDS), LegacyTarget, kw(&["to"]), Free("name")], ""),
     g(Verb::Describe, &[Choice(LEGACY_KINDS), LegacyTarget, kw(&["as"]), Free("text")], ""),
 ];
+
+/// A risk key: `key:<value>` among the trailing external refs of `@threat`, `@exposes` and
+/// `@confirmed` (shown as `[risk]` in their forms). Spelt as an external ref so GuardLink's
+/// parser, whose trailing refs are `[a-zA-Z]+:[A-Za-z0-9_:.-]+`, reads it as one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RiskKey {
+    pub key: RiskKeyName,
+    /// The value's form, as messages and the annotation reference show it.
+    pub form: &'static str,
+    /// What it records.
+    pub what: &'static str,
+}
+
+/// The risk keys, by meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RiskKeyName {
+    Rating,
+    Owner,
+    Due,
+    Audited,
+}
+
+impl RiskKeyName {
+    /// The key as written (`risk`, `owner`, `due`, `audited`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskKeyName::Rating => "risk",
+            RiskKeyName::Owner => "owner",
+            RiskKeyName::Due => "due",
+            RiskKeyName::Audited => "audited",
+        }
+    }
+}
+
+/// Every risk key (ASCII lowercase as written; `L`, `x` and `I` of a rating in any case).
+pub const RISK_KEYS: &[RiskKey] = &[
+    RiskKey { key: RiskKeyName::Rating, form: "L<1-5>xI<1-5>", what: "likelihood and impact, each 1 to 5" },
+    RiskKey {
+        key: RiskKeyName::Owner,
+        form: "<id>",
+        what: "who owns the treatment (letters, digits, `_`, `.`, `-`)",
+    },
+    RiskKey { key: RiskKeyName::Due, form: "<YYYY-MM-DD>", what: "when the treatment is due" },
+    RiskKey {
+        key: RiskKeyName::Audited,
+        form: "<YYYY-MM-DD>",
+        what: "when the risk was last audited (its treatment SLA starts then)",
+    },
+];
+
+/// The risk key spelt `key` (exact, lowercase), if any.
+pub fn risk_key(key: &str) -> Option<&'static RiskKey> {
+    RISK_KEYS.iter().find(|k| k.key.as_str() == key)
+}
 
 /// The grammar of `verb`.
 pub fn of(verb: Verb) -> &'static VerbGrammar {
@@ -376,12 +431,12 @@ mod tests {
     fn messages_are_derived_unchanged() {
         let expected = [
             (Verb::Asset, "<component-path> [(#id)]"),
-            (Verb::Threat, "<name> [(#id)] [severity] [refs]"),
+            (Verb::Threat, "<name> [(#id)] [severity] [risk] [refs]"),
             (Verb::Control, "<name> [(#id)]"),
             (Verb::Actor, "<name> [(#id)]"),
             (Verb::Mitigates, "<asset> against <threat> [using <control>]"),
-            (Verb::Exposes, "<asset> to <threat> [severity] [refs]"),
-            (Verb::Confirmed, "<threat> on <asset>"),
+            (Verb::Exposes, "<asset> to <threat> [severity] [risk] [refs]"),
+            (Verb::Confirmed, "<threat> on <asset> [severity] [risk] [refs]"),
             (Verb::Accepts, "<threat> on <asset>"),
             (Verb::Transfers, "<threat> from <asset> to <asset>"),
             (Verb::Flows, "<asset> -> <asset> [-> <asset> ...] [via <mechanism>]"),

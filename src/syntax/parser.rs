@@ -195,6 +195,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             body: Body::Comment { text: None },
             severity: None,
             external_refs: Vec::new(),
+            risk: None,
             description: None,
             details: None,
             fields: line.fields.clone(),
@@ -253,6 +254,9 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                 let (without_refs, refs) = take_external_refs(core);
                 core = without_refs;
                 ann.external_refs = refs;
+                if ann.external_refs.iter().any(|r| is_risk_token(&r.value)) {
+                    ann.risk = take_risk(&mut ann.external_refs, &mut out.errors);
+                }
             }
         }
         if let Some(fields) = extended {
@@ -580,6 +584,73 @@ fn take_external_refs(seg: Segment<'_>) -> (Segment<'_>, Vec<Spanned<String>>) {
     }
     refs.reverse();
     (seg.slice(0, end), refs)
+}
+
+/// Whether an external-ref token is a risk key (`risk:`, `owner:`, `due:`, `audited:`).
+fn is_risk_token(token: &str) -> bool {
+    token.split_once(':').is_some_and(|(key, _)| grammar::risk_key(key).is_some())
+}
+
+/// Moves the risk keys out of `refs` into the annotation's risk fields. A value that does not
+/// read, or a key written twice, is an `invalid-risk` error at its token (the rest is read).
+fn take_risk(refs: &mut Vec<Spanned<String>>, errors: &mut Vec<SyntaxError>) -> Option<Box<RiskFields>> {
+    use grammar::RiskKeyName as K;
+    let mut fields = RiskFields::default();
+    refs.retain(|token| {
+        let Some((key, value)) = token.value.split_once(':') else { return true };
+        let Some(spec) = grammar::risk_key(key) else { return true };
+        let range = token.range;
+        let mut error = |message: String| {
+            errors.push(SyntaxError { code: Code::InvalidRisk, range, message, fix: None });
+        };
+        let twice = match spec.key {
+            K::Rating => fields.rating.is_some(),
+            K::Owner => fields.owner.is_some(),
+            K::Due => fields.due.is_some(),
+            K::Audited => fields.audited.is_some(),
+        };
+        if twice {
+            error(format!("`{key}:` is written twice: the first one is used"));
+            return false;
+        }
+        let bad = |what: &str| {
+            format!("`{key}:{}` is not {what}: write `{key}:{}` ({})", value, spec.form, spec.what)
+        };
+        match spec.key {
+            K::Rating => match parse_rating(value) {
+                Some(r) => fields.rating = Some(Spanned::new(r, range)),
+                None => error(bad("a rating")),
+            },
+            K::Owner => {
+                if value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
+                    fields.owner = Some(Spanned::new(value.to_string(), range));
+                } else {
+                    error(bad("an owner id"));
+                }
+            }
+            K::Due | K::Audited => match Date::parse(value) {
+                Some(d) if spec.key == K::Due => fields.due = Some(Spanned::new(d, range)),
+                Some(d) => fields.audited = Some(Spanned::new(d, range)),
+                None => error(bad("a date")),
+            },
+        }
+        false
+    });
+    (fields != RiskFields::default()).then(|| Box::new(fields))
+}
+
+/// `L<1-5>xI<1-5>` (letters in any case).
+fn parse_rating(value: &str) -> Option<Rating> {
+    let b = value.as_bytes();
+    let level = |c: u8| (b'1'..=b'5').contains(&c).then(|| c - b'0');
+    if b.len() != 5
+        || !b[0].eq_ignore_ascii_case(&b'l')
+        || !b[2].eq_ignore_ascii_case(&b'x')
+        || !b[3].eq_ignore_ascii_case(&b'i')
+    {
+        return None;
+    }
+    Some(Rating { likelihood: level(b[1])?, impact: level(b[4])? })
 }
 
 /// Why a line does not match its verb's grammar.
@@ -1796,5 +1867,87 @@ mod tests {
         let a = one(r#"@boundary "Cats and dogs" and Zoo"#);
         let Body::Boundary { a: x, .. } = &a.body else { panic!() };
         assert_eq!(name(x), "Cats and dogs");
+    }
+
+    #[test]
+    fn risk_keys_are_read_out_of_the_external_refs() {
+        let text = r#"@exposes #api to #sqli [high] risk:L4xI5 cwe:CWE-89 owner:team-payments due:2026-12-31 audited:2026-11-02 -- "raw SQL""#;
+        let parsed = parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let a = &parsed.annotations[0];
+        let refs: Vec<_> = a.external_refs.iter().map(|r| r.value.as_str()).collect();
+        assert_eq!(refs, ["cwe:CWE-89"], "risk keys are not external refs");
+        assert_eq!(a.severity.as_ref().unwrap().value, Severity::High);
+        let risk = a.risk.as_deref().unwrap();
+        let rating = risk.rating.as_ref().unwrap();
+        assert_eq!((rating.value.likelihood, rating.value.impact, rating.value.score()), (4, 5, 20));
+        assert_eq!(rating.range.slice(text), "risk:L4xI5");
+        assert_eq!(risk.owner.as_ref().unwrap().value, "team-payments");
+        assert_eq!(risk.due.as_ref().unwrap().value.to_string(), "2026-12-31");
+        assert_eq!(risk.audited.as_ref().unwrap().value, Date { year: 2026, month: 11, day: 2 });
+        // Letters in any case; `@threat` and `@confirmed` take them too; other verbs have no
+        // trailing refs, so there the token is part of the arguments.
+        assert_eq!(
+            one("@threat SQLi (#sqli) [high] risk:l2Xi3").risk.unwrap().rating.unwrap().value.score(),
+            6
+        );
+        assert_eq!(
+            one("@confirmed #sqli on #api risk:L5xI5").risk.unwrap().rating.unwrap().value.score(),
+            25
+        );
+        assert!(one("@exposes #api to #sqli cwe:CWE-89").risk.is_none());
+        // ThreatSpec keeps trailing tokens in its `with` details; they are read here too.
+        let a = one("@exposes App:Web to XSS with no output escaping risk:L4xI3");
+        assert_eq!(a.details.as_ref().unwrap().value, "no output escaping");
+        assert_eq!(a.risk.unwrap().rating.unwrap().value.score(), 12);
+    }
+
+    #[test]
+    fn malformed_risk_values_are_errors_at_their_token() {
+        for (text, bad) in [
+            ("@exposes #api to #sqli risk:L0xI5", "risk:L0xI5"),
+            ("@exposes #api to #sqli risk:L4xI9", "risk:L4xI9"),
+            ("@exposes #api to #sqli risk:banana", "risk:banana"),
+            ("@exposes #api to #sqli risk:4x5", "risk:4x5"),
+            ("@exposes #api to #sqli risk:L4xI5x", "risk:L4xI5x"),
+            // Found by the parser fuzz target: a byte below `0` where a digit goes.
+            ("@exposes #api to #sqli risk:L!xI5", "risk:L!xI5"),
+            ("@exposes #api to #sqli risk:L4xI/", "risk:L4xI/"),
+            ("@exposes #api to #sqli owner:a/b", "owner:a/b"),
+            ("@exposes #api to #sqli due:2026-02-29", "due:2026-02-29"),
+            ("@exposes #api to #sqli due:2026-1-01", "due:2026-1-01"),
+            ("@exposes #api to #sqli audited:yesterday", "audited:yesterday"),
+            ("@exposes #api to #sqli risk:L1xI1 risk:L2xI2", "risk:L2xI2"),
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.annotations.len(), 1, "the annotation is still read: {text}");
+            assert_eq!(parsed.errors.len(), 1, "{text}: {:?}", parsed.errors);
+            let e = &parsed.errors[0];
+            assert_eq!(e.code, Code::InvalidRisk, "{text}");
+            assert_eq!(e.range.slice(text), bad, "{text}");
+            assert!(parsed.annotations[0].external_refs.is_empty(), "{text}: never kept as a ref");
+        }
+        let parsed = parse("@exposes #api to #sqli risk:L1xI1 risk:L2xI2");
+        assert_eq!(
+            parsed.annotations[0].risk.as_ref().unwrap().rating.as_ref().unwrap().value.score(),
+            1,
+            "the first is used"
+        );
+    }
+
+    #[test]
+    fn dates_round_trip_through_day_numbers() {
+        assert_eq!(Date::parse("1970-01-01").unwrap().days(), 0);
+        assert_eq!(Date::parse("2000-03-01").unwrap().days(), 11_017);
+        assert_eq!(Date::parse("2024-02-29").unwrap().days() + 1, Date::parse("2024-03-01").unwrap().days());
+        for days in [-719_162, -1, 0, 59, 60, 11_016, 20_000, 2_932_896] {
+            let d = Date::from_days(days);
+            assert_eq!(d.days(), days, "{d}");
+            assert_eq!(Date::parse(&d.to_string()), Some(d));
+        }
+        assert_eq!(Date::parse("0000-01-01"), None);
+        assert_eq!(Date::parse("2023-02-29"), None);
+        assert_eq!(Date::parse("2100-02-29"), None);
+        assert!(Date::parse("2000-02-29").is_some());
     }
 }

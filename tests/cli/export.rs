@@ -106,3 +106,39 @@ fn errors_exit_2_with_a_message() {
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot write") && stderr.contains("blocker"), "{stderr}");
 }
+
+/// Issue 19 §3: the risk register as CSV, at its default place, with formula-like cells
+/// neutralised and RFC 4180 quoting.
+#[test]
+fn csv_risk_register() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("app.py"),
+        "# @threat \"=cmd|' /C calc'!A0\" (#f) risk:L2xI2\n\
+         # @threat \"SQL, \\\"quoted\\\"\" (#sqli) [high]\n\
+         # @exposes App.Api to #f owner:-x risk:L5xI4\n\
+         # @exposes App.Api to #sqli\n",
+    )
+    .unwrap();
+    let (code, stderr) = run(dir.path(), &["export", "--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(dir.path().join(".threatmodel/risk-register.csv")).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines.len(), 4, "header, two risks, and the final CR LF: {text:?}");
+    assert_eq!(
+        lines[0],
+        "\"Id\",\"Threat\",\"Element\",\"STRIDE\",\"L\",\"I\",\"Score\",\"Band\",\"Status\",\"Owner\",\"Treatment due\",\"Where\""
+    );
+    assert_eq!(
+        lines[1],
+        "\"R1\",\"'=cmd|' /C calc'!A0\",\"App.Api\",\"–\",\"5\",\"4\",\"20\",\"critical\",\"open\",\"'-x\",\"\",\"app.py:3\""
+    );
+    assert!(
+        lines[2].starts_with(
+            "\"R2\",\"SQL, \"\"quoted\"\"\",\"App.Api\",\"–\",\"–\",\"–\",\"–\",\"high (severity)\",\"open\""
+        ),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(lines[3], "");
+}

@@ -260,3 +260,67 @@ fn sarif_security_severity_is_the_exposures_own() {
     let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(rules[0]["properties"].get("security-severity").is_none(), "{}", rules[0]);
 }
+
+/// `code` and `path:line` of each diagnostic.
+fn located(v: &Value) -> Vec<(String, String)> {
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let code = d["code"].as_str().unwrap().to_string();
+            let at = format!("{}:{}", d["file"].as_str().unwrap(), d["line"]);
+            (code, at)
+        })
+        .collect()
+}
+
+#[test]
+fn risk_owner_and_due_date_checks_follow_the_configured_policy_and_today() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "app.py",
+        "# @asset Api (#api)\n\
+         # @threat T (#t)\n\
+         # @threat U (#u)\n\
+         # @mitigates #api against #t\n\
+         # @exposes #api to #u risk:L2xI3 audited:2026-01-01\n\
+         # @exposes #api to #u risk:L4xI3 owner:sec due:2026-03-01\n\
+         # @exposes #api to #u risk:L0xI3\n",
+    );
+    let (_, v) = json_of(dir.path(), &["--today", "2026-03-01", "--severity", "unmitigated-exposure=off"]);
+    // Medium (6): 28 days from 2026-01-01 is 2026-01-29. The high one is owned and due today.
+    let lines: Vec<_> = located(&v).into_iter().map(|(c, at)| format!("{c} {at}")).collect();
+    assert_eq!(lines, ["overdue-risk app.py:5", "invalid-risk app.py:7"], "{v:#}");
+    // The configuration moves medium's SLA and requires owners from medium up.
+    write(
+        dir.path(),
+        "threatspec.yaml",
+        "threat-analyzer:\n  risk:\n    sla-days: {medium: 90}\n    owner-required-from: medium\n    bands: {high: 30}\n",
+    );
+    let (_, v) = json_of(dir.path(), &["--today", "2026-03-01", "--severity", "unmitigated-exposure=off"]);
+    let lines: Vec<_> = located(&v).into_iter().map(|(c, at)| format!("{c} {at}")).collect();
+    assert_eq!(
+        lines,
+        ["unowned-risk app.py:5", "invalid-risk app.py:7", "invalid-config threatspec.yaml:5"],
+        "{v:#}"
+    );
+    let config_error = &v["diagnostics"][2]["message"];
+    assert!(config_error.as_str().unwrap().contains("must rise from low to critical"), "{config_error}");
+    // The same block in GuardLink's configuration, without threatspec.yaml.
+    std::fs::remove_file(dir.path().join("threatspec.yaml")).unwrap();
+    write(
+        dir.path(),
+        ".guardlink/config.json",
+        r#"{"threat-analyzer": {"risk": {"owner-required-from": "none", "sla-days": {"medium": "none"}}}}"#,
+    );
+    let (_, v) = json_of(dir.path(), &["--today", "2030-01-01", "--severity", "unmitigated-exposure=off"]);
+    let lines: Vec<_> = located(&v).into_iter().map(|(c, at)| format!("{c} {at}")).collect();
+    assert_eq!(lines, ["overdue-risk app.py:6", "invalid-risk app.py:7"], "{v:#}");
+    assert_eq!(
+        run(dir.path(), &["check", "--today", "2026-13-01"]).code,
+        2,
+        "a bad --today is a usage error"
+    );
+}

@@ -62,7 +62,10 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "mcp-config-secret",
             "mcp-tool-changed",
             "mcp-tool-removed",
-            "mcp-tool-unpinned"
+            "mcp-tool-unpinned",
+            "invalid-risk",
+            "unowned-risk",
+            "overdue-risk"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");
@@ -100,7 +103,8 @@ fn every_code_project() -> tempfile::TempDir {
     write(
         d,
         "threatspec.yaml",
-        "project:\n  id: every-code\n  name: every code\npaths:\n  - src\n  - gone\n  - ../outside\n",
+        "project:\n  id: every-code\n  name: every code\npaths:\n  - src\n  - gone\n  - ../outside\n\
+         threat-analyzer:\n  risk:\n    owner-required-from: high\n",
     );
     let long_name = "x".repeat(threat_analyzer::limits::MAX_ANNOTATION_LINE + 1);
     write(
@@ -114,6 +118,7 @@ fn every_code_project() -> tempfile::TempDir {
              # @threat Twice Again (#twice)\n\
              # @exposes #orders to #sqli -- \"the search builds SQL by hand\"\n\
              # @confirmed #sqli on #orders -- \"found in the pentest\"\n\
+             # @exposes #orders to #sqli risk:L9xI9 due:2000-01-01\n\
              # @mitigates #orders against #nowhere using #params\n\
              # @mitgates #orders against #sqli\n\
              # @mitigates #orders against\n\

@@ -79,6 +79,18 @@ pub fn check_annotation(text: &str, a: &Annotation) {
     for s in a.description.iter().chain(a.details.iter()).chain(a.external_refs.iter()) {
         check_range(text, s.range, "metadata");
     }
+    if let Some(risk) = a.risk.as_deref() {
+        let tokens = [
+            ("risk:", risk.rating.as_ref().map(|r| r.range)),
+            ("owner:", risk.owner.as_ref().map(|o| o.range)),
+            ("due:", risk.due.as_ref().map(|d| d.range)),
+            ("audited:", risk.audited.as_ref().map(|d| d.range)),
+        ];
+        for (key, range) in tokens.into_iter().filter_map(|(k, r)| r.map(|r| (k, r))) {
+            check_range(text, range, "risk");
+            assert!(range.slice(text).starts_with(key), "a risk value's range is its `{key}` token");
+        }
+    }
 }
 
 /// Files of each kind the properties exercise.
@@ -413,6 +425,45 @@ pub fn check_renderers(gal: &str, python: &str) {
     for export in exports {
         let text = render::export::to_pretty(export);
         check_machine_strings(&serde_json::from_str(&text).expect("exports are JSON"));
+    }
+    // The STRIDE worksheets read back as YAML; the CSV register quotes every field, ends every
+    // record with CR LF, and starts no field with a formula character.
+    let policy = threat_analyzer::model::risk::RiskPolicy::default();
+    let worksheets = render::export::stride_worksheet::render(&model, &policy);
+    yaml_rust2::YamlLoader::load_from_str(&worksheets)
+        .unwrap_or_else(|e| panic!("worksheets are not YAML ({e}):\n{worksheets}"));
+    assert!(
+        worksheets.chars().all(|c| c == '\n' || threat_analyzer::text::is_inert(c)),
+        "a control character in the worksheets: {worksheets:?}"
+    );
+    let csv = render::report_csv::write(&render::report::risk_register(&index, &analysis, &policy));
+    assert!(csv.ends_with("\r\n"), "{csv:?}");
+    for record in csv.trim_end_matches("\r\n").split("\r\n") {
+        assert!(!record.contains(['\r', '\n']), "a line break inside a record: {record:?}");
+        // RFC 4180 fields, every one quoted: `"` ... `"` with `""` inside, separated by `,`.
+        let mut rest = record;
+        loop {
+            let body = rest.strip_prefix('"').unwrap_or_else(|| panic!("an unquoted field: {record:?}"));
+            let mut value = String::new();
+            let mut chars = body.char_indices().peekable();
+            let end = loop {
+                match chars.next() {
+                    Some((i, '"')) if chars.peek().map(|&(_, c)| c) != Some('"') => break i,
+                    Some((_, '"')) => {
+                        chars.next();
+                        value.push('"');
+                    }
+                    Some((_, c)) => value.push(c),
+                    None => panic!("an unterminated field: {record:?}"),
+                }
+            };
+            assert!(!value.starts_with(['=', '+', '-', '@', '\t']), "formula-like CSV field {value:?}");
+            rest = &body[end + 1..];
+            if rest.is_empty() {
+                break;
+            }
+            rest = rest.strip_prefix(',').unwrap_or_else(|| panic!("text after a field: {record:?}"));
+        }
     }
     let human = render::human::render(&index, &diagnostics, &summary, false, render::human::DEFAULT_COLUMNS);
     // Source snippets keep their tabs, so the caret line lines up under them.

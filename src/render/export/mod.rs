@@ -5,11 +5,13 @@
 //! [`Relation`]s, entities with their names, descriptions, severities and external references),
 //! deterministic identifiers ([`uuid_for`], [`Model::threatspec_id`]) and the per-threat status rule ([`Model::threat_status`]). Must never: trust
 //! annotation text (it only ever reaches `serde_json` strings, cleaned by [`to_pretty`] and
-//! escaped by serde), or put anything into an id that does not come from an entity key.
+//! escaped by serde, or the worksheet's YAML string scalars, cleaned by
+//! [`crate::text::for_machine`] and quoted by yaml-rust2's emitter), or put anything into an id that does not come from an entity key.
 //!
 //! Formats: [`threatspec`] (ThreatSpec 0.5's `threatmodel/` files), [`threat_dragon`] (OWASP
-//! Threat Dragon v2), [`threat_composer`] (AWS Threat Composer v1) and [`json`] (the project's
-//! own canonical model; its shape is documented there).
+//! Threat Dragon v2), [`threat_composer`] (AWS Threat Composer v1), [`json`] (the project's
+//! own canonical model; its shape is documented there) and [`stride_worksheet`] (YAML
+//! worksheets per component and boundary crossing).
 //!
 //! # Determinism
 //!
@@ -33,6 +35,7 @@
 //! first of these among the pair's exposures and relations).
 
 pub mod json;
+pub mod stride_worksheet;
 pub mod threat_composer;
 pub mod threat_dragon;
 pub mod threatspec;

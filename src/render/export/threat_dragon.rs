@@ -12,7 +12,10 @@
 //!   whatever the schema says), one per distinct threat: `type` is the first STRIDE category
 //!   (see [`super`]; empty, no category chosen, when the threat is unclassified), `status` Open/Mitigated/Accepted/Transferred (see [`super`]), `severity`
 //!   the highest effective severity of the node's exposures of it (the analysis' rule: the
-//!   exposure's own, else the threat's), else the threat's (else `TBD`), `description` the threat's description and where
+//!   exposure's own, else the threat's), else the threat's, else the band of its highest rated
+//!   risk (info as low), else `TBD`; `score` the highest likelihood × impact score of the
+//!   node's rated exposures and findings of it (empty when none is rated: no score is
+//!   invented from a severity), `description` the threat's description and where
 //!   it is exposed, `mitigation` the controls and notes of the `@mitigates`/`@accepts`/
 //!   `@transfers` annotations that cover it. `data.hasOpenThreats` is true when one is Open.
 //! - Cell and threat ids are UUIDs derived from node keys and (node, threat) keys. Nullable
@@ -23,6 +26,7 @@ use super::{
 };
 use crate::analysis::Relation;
 use crate::model::EntityKey;
+use crate::model::risk::{Band, RiskPolicy};
 use crate::render::dfd::{self, ElementKind, Scope};
 use crate::syntax::{EntityKind, Severity};
 use serde_json::{Value, json};
@@ -49,8 +53,13 @@ fn size(kind: ElementKind) -> (f64, f64) {
 }
 
 pub fn render(model: &Model, options: &ExportOptions) -> Value {
+    render_with_risk(model, options, &RiskPolicy::default())
+}
+
+/// [`render`] with the project's risk policy (for the bands of rated threats).
+pub fn render_with_risk(model: &Model, options: &ExportOptions, policy: &RiskPolicy) -> Value {
     let dfd = dfd::build(model.index, model.analysis, &Scope::Project);
-    let mut threats = threats_by_node(model);
+    let mut threats = threats_by_node(model, policy);
 
     let cell_id = |node_key: &str| uuid_for("td-node", node_key);
     let mut by_id: BTreeMap<&str, &dfd::Node> = BTreeMap::new();
@@ -227,8 +236,31 @@ pub fn render(model: &Model, options: &ExportOptions) -> Value {
     ])
 }
 
+/// The severity Threat Dragon shows for a rated threat without a written severity: its band's
+/// (info counts as low: Threat Dragon has no lower level).
+fn band_severity(band: Band) -> Severity {
+    match band {
+        Band::Critical => Severity::Critical,
+        Band::High => Severity::High,
+        Band::Medium => Severity::Medium,
+        Band::Low | Band::Info => Severity::Low,
+    }
+}
+
 /// Node key -> its threats (state, JSON without `number`), in threat key order.
-fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>> {
+fn threats_by_node(model: &Model, policy: &RiskPolicy) -> BTreeMap<String, Vec<(ThreatState, Value)>> {
+    // The highest likelihood × impact score of the pair's rated exposures and findings, and
+    // its band (the risk register's rule).
+    let mut scores: BTreeMap<(String, EntityKey), (u8, Band)> = BTreeMap::new();
+    for r in crate::analysis::risk::risks(model.index, model.analysis, policy) {
+        let (Some(asset), Some(threat), Some(score), Some(band)) =
+            (r.asset.entity(), r.threat.entity(), r.score(), r.band)
+        else {
+            continue;
+        };
+        let slot = scores.entry((asset.key.clone(), threat.clone())).or_insert((score, band));
+        *slot = (*slot).max((score, band));
+    }
     // Mitigation text per (asset key, threat), and exposure places per (asset, threat).
     let mut notes: BTreeMap<(String, EntityKey), Vec<String>> = BTreeMap::new();
     let mut places: BTreeMap<(String, EntityKey), Vec<String>> = BTreeMap::new();
@@ -287,6 +319,7 @@ fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>>
         }
         let mitigation =
             notes.get(&(asset.key.clone(), threat.clone())).map(|n| n.join("\n")).unwrap_or_default();
+        let rated = scores.get(&(asset.key.clone(), threat.clone())).copied();
         let stride = model.stride(&threat);
         // No category chosen (Threat Dragon's empty type) when nothing classifies the threat.
         let ty = stride.iter().next().map_or("", |s| s.name());
@@ -297,9 +330,13 @@ fn threats_by_node(model: &Model) -> BTreeMap<String, Vec<(ThreatState, Value)>>
             "modelType": "STRIDE",
             "status": state.as_str(),
             "severity": severity_title(
-                severities.get(&(asset.key.clone(), threat.clone())).copied().or(info.and_then(|i| i.severity))
+                severities
+                    .get(&(asset.key.clone(), threat.clone()))
+                    .copied()
+                    .or(info.and_then(|i| i.severity))
+                    .or_else(|| rated.map(|(_, band)| band_severity(band)))
             ),
-            "score": "",
+            "score": rated.map_or(String::new(), |(score, _)| score.to_string()),
             "description": description,
             "mitigation": mitigation,
         });
