@@ -30,6 +30,9 @@ export const DIAGNOSTIC_CODES = [
   'mcp-tool-changed',
   'mcp-tool-removed',
   'mcp-tool-unpinned',
+  'invalid-risk',
+  'unowned-risk',
+  'overdue-risk',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
