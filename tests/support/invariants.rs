@@ -47,7 +47,7 @@ use threat_analyzer::file_id::FileId;
 use threat_analyzer::lsp::documents::Document;
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::render::{self, dfd};
-use threat_analyzer::syntax::{self, Annotation, CandidateLine, Language, RefForm, comments, lexer, parser};
+use threat_analyzer::syntax::{self, Annotation, CandidateLine, Language, RefForm, comments, lexer};
 use threat_analyzer::text::{ColumnUnit, TextRange};
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
 
@@ -298,7 +298,9 @@ fn fresh_parse(language: Language, text: &str) -> syntax::ParsedFile {
         }
         _ => syntax::candidate_lines(language, text),
     };
-    let mut parsed = parser::parse_lines(text, &lines);
+    // The whole pipeline `check` uses: the parser, then the agent-instruction warnings and the
+    // conflict notes (the raw parser alone missed them: fuzz `documents`, 2026-12-03).
+    let mut parsed = syntax::parse_candidate_lines(text, &lines);
     // An open document's facts hold its MCP surface too (tools; `/doc` is no configuration).
     syntax::add_mcp_surface("/doc", language, text, &mut parsed);
     parsed
