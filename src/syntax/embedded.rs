@@ -300,10 +300,12 @@ fn fold(raw: &str, sep: &str) -> String {
     out
 }
 
-/// Resolves the common backslash escapes of JSON and YAML double-quoted strings.
-fn unescape_double(raw: &str) -> String {
+/// Resolves the backslash escapes of JSON and YAML double-quoted strings (and of the string
+/// literals of code that `syntax::mcp` reads): `\n \t \r \b \f \0`, `\uXXXX` with surrogate
+/// pairs, any other escaped character as itself; a malformed `\u` stays as written.
+pub(super) fn unescape_double(raw: &str) -> String {
     if !raw.contains('\\') {
-        return raw.to_owned();
+        return raw.to_string();
     }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
@@ -316,15 +318,33 @@ fn unescape_double(raw: &str) -> String {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
             Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
             Some('0') => out.push('\0'),
             Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    Some(ch) => out.push(ch),
-                    None => {
-                        out.push_str("\\u");
-                        out.push_str(&hex);
+                let hex: String = chars.clone().take(4).collect();
+                match u32::from_str_radix(&hex, 16) {
+                    Ok(unit) if hex.len() == 4 => {
+                        chars.nth(3);
+                        let unit = if (0xD800..0xDC00).contains(&unit) {
+                            // A surrogate pair: `\uD83D\uDE00`.
+                            let rest = chars.as_str();
+                            match rest
+                                .strip_prefix("\\u")
+                                .and_then(|r| u32::from_str_radix(r.get(..4)?, 16).ok())
+                            {
+                                Some(low) if (0xDC00..0xE000).contains(&low) => {
+                                    chars.nth(5);
+                                    0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                                }
+                                _ => unit,
+                            }
+                        } else {
+                            unit
+                        };
+                        out.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
                     }
+                    _ => out.push_str("\\u"),
                 }
             }
             Some(other) => out.push(other),
@@ -341,6 +361,7 @@ mod tests {
     #[test]
     fn unescapes() {
         assert_eq!(unescape_double(r#"a \"b\" \\ \u00e9 \uZZ"#), "a \"b\" \\ é \\uZZ");
+        assert_eq!(unescape_double(r#"\uD83D\uDE00 \b\f\0"#), "😀 \u{8}\u{c}\0");
         assert_eq!(fold("  a\n\n  b  ", " "), "a b");
     }
 

@@ -35,6 +35,7 @@
 //! JSONC) is read; a file that is not JSON, or whose servers entry is not an object, is an
 //! `invalid-config` error at the place and none of its servers is read.
 
+use super::embedded::unescape_double as unescape;
 use super::{Language, Spanned, SyntaxError};
 use crate::diagnostic::Code;
 use crate::text::TextRange;
@@ -328,58 +329,6 @@ fn json_string(node: Node<'_>, text: &str) -> Option<Spanned<String>> {
     let (start, end) = (node.start_byte() + 1, node.end_byte().saturating_sub(1).max(node.start_byte() + 1));
     let raw = text.get(start..end)?;
     Some(Spanned::new(unescape(raw), TextRange::new(start, end)))
-}
-
-/// Decodes backslash escapes (JSON's, and the same in JavaScript strings); an unknown or
-/// broken escape is kept as written.
-fn unescape(raw: &str) -> String {
-    if !raw.contains('\\') {
-        return raw.to_string();
-    }
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let hex: String = chars.clone().take(4).collect();
-                match u32::from_str_radix(&hex, 16) {
-                    Ok(unit) if hex.len() == 4 => {
-                        chars.nth(3);
-                        let unit = if (0xD800..0xDC00).contains(&unit) {
-                            // A surrogate pair: `\uD83D\uDE00`.
-                            let rest = chars.as_str();
-                            match rest
-                                .strip_prefix("\\u")
-                                .and_then(|r| u32::from_str_radix(r.get(..4)?, 16).ok())
-                            {
-                                Some(low) if (0xDC00..0xE000).contains(&low) => {
-                                    chars.nth(5);
-                                    0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                                }
-                                _ => unit,
-                            }
-                        } else {
-                            unit
-                        };
-                        out.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
-                    }
-                    _ => out.push_str("\\u"),
-                }
-            }
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
