@@ -23,6 +23,15 @@
 //!   working tree (when one is not, the revision is scanned whole). `tests/revision_scan.rs`
 //!   holds both ways to the same index.
 //!
+//!   The index is then the working tree's, cloned, with the walked files swapped in and the
+//!   files the revision does not have taken out ([`crate::model::ProjectIndex`] updates only
+//!   those files' table entries), so an analysis of the working tree can be updated to it
+//!   ([`crate::analysis::Analysis::update`] re-resolves only what the swap can change). While
+//!   the snapshot is written, the sizes of the blobs git's index tells the working tree holds
+//!   stand in for their object headers when no conversion can apply
+//!   ([`crate::vcs::GitRepository::snapshot_told`]; none when a `.gitattributes` is in the
+//!   index or the working tree).
+//!
 //! Must never: write anywhere but the snapshot directory, read the working tree except to
 //! compare a file with the revision's copy (by the bounded reader's rule, never through a
 //! link), or analyse.
@@ -31,9 +40,10 @@ use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::paths::normalize;
 use crate::read::{Links, read_bounded};
-use crate::vcs::{BlobId, GitRepository, PathKind, Revision, Snapshot, VcsError, WorktreeIndex};
+use crate::vcs::{ATTRIBUTES, BlobId, GitRepository, PathKind, Revision, Snapshot, VcsError, WorktreeIndex};
 use crate::walk::{self, Scan, SkipReason, WalkError, WalkOptions};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -136,8 +146,9 @@ pub fn scan_revision(
     let base = repo.path_in_workdir(&working.scan.root).unwrap_or_default();
     comparison
         .prehash(working.scan.scanned.iter().map(|(key, _)| normalize(&base.join(key.as_str()))).collect());
+    let told = comparison.told_sizes();
     let snapshot = repo
-        .snapshot_omitting(revision, &mut |rel, id, size| comparison.omit(rel, id, size), Some(&written))
+        .snapshot_told(revision, &mut |rel, id, size| comparison.omit(rel, id, size), Some(&written), &told)
         .map_err(RevisionScanError::Vcs)?;
     let same_rules = comparison.same_ignore_files().and_then(|()| match configs.is_empty() {
         true => Ok(()),
@@ -160,28 +171,45 @@ pub fn scan_revision(
     if base != repo.path_in_workdir(&working.scan.root).map(|p| normalize(&p)) {
         return whole("the working tree was scanned from another directory".into());
     }
-    let mut index = std::mem::take(&mut scan.index);
+    let changed = std::mem::take(&mut scan.index);
     let omitted: FxHashSet<&Path> = snapshot.omitted().iter().map(PathBuf::as_path).collect();
     let base = base.unwrap_or_default();
     let in_repository = |key: &FileId| normalize(&base.join(key.as_str()));
-    let mut reused = 0;
-    for facts in working.scan.index.files() {
-        if omitted.contains(in_repository(&facts.path).as_path()) {
-            index.set_file(Arc::clone(facts));
-            reused += 1;
-        }
-    }
     // What a configuration says about the files it names depends on which files exist: the
     // partial walk saw only some; the working tree's walk saw the same set as the whole
-    // revision (checked above), and the same configuration text.
-    for config in &configs {
-        let key = config.path.strip_prefix(&base).ok().map(|p| p.to_string_lossy().replace('\\', "/"));
-        let Some(key) = key else { continue };
-        index.remove_file(&key);
-        if let Some(facts) = working.scan.index.file(&key) {
-            index.set_file(Arc::clone(facts));
+    // revision (checked above), and the same configuration text. So a configuration's facts
+    // are the working tree's (none when it has none).
+    let config_keys: FxHashSet<String> = configs
+        .iter()
+        .filter_map(|config| config.path.strip_prefix(&base).ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    // The working tree's index, its files made the revision's: those it has unchanged (the
+    // snapshot omitted them) and the configurations stay, the walked files replace theirs,
+    // the rest go. Its tables change only where those files' entries do, so the analysis of
+    // the working tree can be reused for every file whose resolution cannot change.
+    let mut index = working.scan.index.clone();
+    let mut reused = 0;
+    let mut gone = Vec::new();
+    for facts in working.scan.index.files() {
+        if config_keys.contains(facts.path.as_str()) {
+            continue;
+        }
+        if omitted.contains(in_repository(&facts.path).as_path()) {
+            reused += 1;
+        } else if changed.file(facts.path.as_str()).is_none() {
+            gone.push(facts.path.clone());
         }
     }
+    for key in gone {
+        index.remove_file(key.as_str());
+    }
+    for facts in changed.files().filter(|facts| !config_keys.contains(facts.path.as_str())) {
+        index.set_file(Arc::clone(facts));
+    }
+    index.set_repositories(changed.repositories().to_vec());
+    index.clear_anchor_texts();
+    index.copy_anchor_texts(&changed);
     // `.gal` anchors name files by path: an unchanged file the index does not hold is read
     // from the working tree (the snapshot does not have it), any other from the snapshot.
     let anchored: Vec<FileId> =
@@ -439,6 +467,32 @@ impl<'a> Comparison<'a> {
                 (rel, seen)
             })
             .collect();
+    }
+
+    /// The sizes of the blobs git's index tells the working tree's files hold (looked at by
+    /// [`Comparison::prehash`]), for the snapshot to take instead of reading object headers
+    /// where no conversion applies ([`GitRepository::snapshot_told`]): without a conversion
+    /// a file's bytes are its blob's. Empty when the index holds a `.gitattributes`, or one is
+    /// in the working tree at a directory of those files (what `git add` stored may then have
+    /// been converted).
+    fn told_sizes(&self) -> HashMap<BlobId, u64> {
+        let mut told = HashMap::new();
+        if self.index.as_ref().is_none_or(WorktreeIndex::has_attributes) {
+            return told;
+        }
+        let mut dirs: FxHashSet<&Path> = FxHashSet::default();
+        for (rel, seen) in &self.seen {
+            let Seen::Staged(blob, len) = seen else { continue };
+            for dir in rel.ancestors().skip(1) {
+                if dirs.insert(dir)
+                    && std::fs::symlink_metadata(self.workdir.join(dir).join(ATTRIBUTES)).is_ok()
+                {
+                    return HashMap::new();
+                }
+            }
+            told.insert(*blob, *len);
+        }
+        told
     }
 
     /// Whether `dir` (relative) is a directory in the working tree with no link on the way.

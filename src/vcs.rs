@@ -13,8 +13,10 @@
 //!
 //! [`GitRepository::discover`] looks upwards from a path for a repository with a working tree
 //! (a normal checkout, a linked worktree made by `git worktree add`, detached HEAD or not). No
-//! configuration is read (none changes how refs and objects are found; repositories with
-//! SHA-256 object ids are not supported), no environment variable (`GIT_DIR` and friends), and
+//! configuration is read to find anything (none changes how refs and objects are found;
+//! repositories with SHA-256 object ids are not supported; configuration files are only
+//! searched for words that could mean a conversion: [`GitRepository::conversion_ruled_out`]),
+//! no environment variable names what is read (`GIT_DIR` and friends), and
 //! never the `git` program: gitoxide's `gix` front end is not used because opening a repository
 //! with it can ask `git` where its installation keeps its configuration. A [`GitRepository`]
 //! is not `Send` (gitoxide's handles are single-threaded without its `parallel` feature): open
@@ -188,6 +190,9 @@ const MAX_INDIRECTIONS: usize = 16;
 /// The only object hash supported.
 const HASH: gix_hash::Kind = gix_hash::Kind::Sha1;
 
+/// The name of git's attributes files (which choose filters and line-ending conversion).
+pub const ATTRIBUTES: &str = ".gitattributes";
+
 impl GitRepository {
     /// The repository containing `path` (normal checkout, linked worktree, detached HEAD).
     pub fn discover(path: &Path) -> Result<GitRepository, VcsError> {
@@ -340,17 +345,34 @@ impl GitRepository {
         self.snapshot_omitting(revision, &mut |_, _, _| false, None)
     }
 
+    /// [`GitRepository::snapshot_told`] without sizes told.
+    pub fn snapshot_omitting(
+        &self,
+        revision: &Revision,
+        omit: &mut dyn FnMut(&Path, BlobId, u64) -> bool,
+        only_dirs: Option<&[PathBuf]>,
+    ) -> Result<Snapshot, VcsError> {
+        self.snapshot_told(revision, omit, only_dirs, &HashMap::new())
+    }
+
     /// [`GitRepository::snapshot`] without the files `omit` says the caller already has (asked
     /// with each file's path relative to the root, its blob id and size, after the name and size
     /// rules): they are listed in [`Snapshot::omitted`] and not inflated. With `only_dirs`,
     /// the directories written are those holding a written file and those listed (when the
     /// tree has them); without, every directory (creating a directory costs as much as a small
     /// file).
-    pub fn snapshot_omitting(
+    ///
+    /// `told` holds blob sizes the caller knows without the object database (from git's index:
+    /// [`WorktreeIndex::staged`]); they stand in for the object headers (a deltified pack
+    /// entry's size costs an inflate) only when no conversion can make a file's bytes differ
+    /// from its blob's: [`GitRepository::conversion_ruled_out`], and no `.gitattributes` in the
+    /// revision's tree. Else every size is read from its header.
+    pub fn snapshot_told(
         &self,
         revision: &Revision,
         omit: &mut dyn FnMut(&Path, BlobId, u64) -> bool,
         only_dirs: Option<&[PathBuf]>,
+        told: &HashMap<BlobId, u64>,
     ) -> Result<Snapshot, VcsError> {
         let commit = parse_id(&revision.commit)?;
         let mut buf = Vec::new();
@@ -367,7 +389,11 @@ impl GitRepository {
             bytes: 0,
         };
         // Before anything is written: a tree over the limits leaves no files behind.
-        let (files, bytes) = writer.measure(tree)?;
+        let told = match told.is_empty() || self.conversion_ruled_out().is_err() {
+            true => None,
+            false => Some(told),
+        };
+        let (files, bytes) = writer.measure(tree, told)?;
         if files > crate::limits::MAX_SNAPSHOT_FILES as u64 || bytes > crate::limits::MAX_SNAPSHOT_BYTES {
             return Err(over_limits(&revision.spec, files, bytes));
         }
@@ -459,6 +485,71 @@ impl GitRepository {
         ) {
             let target = info.join("exclude");
             fs::write(&target, bytes).map_err(io(&target))?;
+        }
+        Ok(())
+    }
+
+    /// Whether git can be told to convert files between the object database and the working
+    /// tree (line endings, `ident`, filters, encodings) by anything but a `.gitattributes` file
+    /// of the tree (which the caller looks for): `Ok` when no attributes file applies (the
+    /// repository's `info/attributes`, the user's and the system's) and no configuration file
+    /// mentions `autocrlf`, `eol`, `attributesFile` or `include` (in any case, anywhere: a
+    /// word in a comment also counts) nor can come from the environment (`GIT_CONFIG_*`,
+    /// `GIT_ATTR_SOURCE`); the first reason to doubt when not. Configuration is only searched
+    /// for those words, never interpreted (so it cannot change what is read). The files are
+    /// the repository's `config` and `config.worktree`, `~/.gitconfig`, the XDG `git/config`,
+    /// and the system's `gitconfig` and `gitattributes` under `/etc`, `/usr/local/etc` and
+    /// `/opt/homebrew/etc`; a git installed under another prefix with a system configuration
+    /// that converts files is not seen.
+    pub fn conversion_ruled_out(&self) -> Result<(), String> {
+        const WORDS: &[&str] = &["autocrlf", "eol", "attributesfile", "include"];
+        const FROM_ENVIRONMENT: &[&str] = &[
+            "GIT_CONFIG_PARAMETERS",
+            "GIT_CONFIG_COUNT",
+            "GIT_CONFIG_GLOBAL",
+            "GIT_CONFIG_SYSTEM",
+            "GIT_CONFIG",
+            "GIT_ATTR_SOURCE",
+        ];
+        if let Some(name) = FROM_ENVIRONMENT.iter().find(|name| std::env::var_os(name).is_some()) {
+            return Err(format!("{name} is set"));
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from).ok_or("HOME is not set")?;
+        let xdg = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_absolute())
+            .unwrap_or_else(|| home.join(".config"))
+            .join("git");
+        let prefixes = ["/etc", "/usr/local/etc", "/opt/homebrew/etc"].map(PathBuf::from);
+        let mut attributes = vec![self.common_dir.join("info").join("attributes"), xdg.join("attributes")];
+        attributes.extend(prefixes.iter().map(|dir| dir.join("gitattributes")));
+        for path in attributes {
+            if fs::symlink_metadata(&path).is_ok() {
+                return Err(format!("{} exists", path.display()));
+            }
+        }
+        let mut configs = vec![
+            self.common_dir.join("config"),
+            self.common_dir.join("config.worktree"),
+            self.git_dir.join("config"),
+            self.git_dir.join("config.worktree"),
+            home.join(".gitconfig"),
+            xdg.join("config"),
+        ];
+        configs.extend(prefixes.iter().map(|dir| dir.join("gitconfig")));
+        for path in configs {
+            let text = match crate::read::read_bounded(
+                &path,
+                crate::limits::MAX_CONFIG_FILE_SIZE,
+                crate::read::Links::Follow,
+            ) {
+                Ok(bytes) => bytes.to_ascii_lowercase(),
+                Err(refusal) if refusal.is_missing() => continue,
+                Err(_) => return Err(format!("{} cannot be read", path.display())),
+            };
+            if let Some(word) = WORDS.iter().find(|word| text.find(word.as_bytes()).is_some()) {
+                return Err(format!("{} mentions {word}", path.display()));
+            }
         }
         Ok(())
     }
@@ -720,33 +811,48 @@ fn over_limits(what: &str, files: u64, bytes: u64) -> VcsError {
 impl TreeWriter<'_> {
     /// How many files, and bytes, `tree` would write at most (every blob within the size
     /// limit, whatever its name). Each distinct tree is counted once, so a tree that repeats
-    /// a subtree a million times costs what the repository holds, not what it expands to.
-    fn measure(&mut self, tree: ObjectId) -> Result<(u64, u64), VcsError> {
-        let mut totals: HashMap<ObjectId, (u64, u64)> = HashMap::new();
-        // Trees whose entries were read, waiting for their subtrees' totals.
-        let mut waiting: HashMap<ObjectId, Vec<(EntryKind, ObjectId)>> = HashMap::new();
-        let mut pending = vec![tree];
+    /// a subtree a million times costs what the repository holds, not what it expands to. The
+    /// sizes `told` are taken for the blobs they name when no tree holds a `.gitattributes`
+    /// (in any case): every tree is read before any size is.
+    fn measure(
+        &mut self,
+        tree: ObjectId,
+        told: Option<&HashMap<BlobId, u64>>,
+    ) -> Result<(u64, u64), VcsError> {
+        // Every distinct tree's entries, and the trees in an order that puts each after its
+        // subtrees (trees are named by their content, so none holds itself).
+        let mut entries_of: HashMap<ObjectId, Vec<(EntryKind, ObjectId)>> = HashMap::new();
+        let mut order = Vec::new();
+        let mut attributes = false;
+        let mut pending = vec![(tree, false)];
         let mut buf = Vec::new();
-        while let Some(&id) = pending.last() {
-            if totals.contains_key(&id) {
-                pending.pop();
+        while let Some((id, done)) = pending.pop() {
+            if done {
+                order.push(id);
                 continue;
             }
-            let Some(entries) = waiting.remove(&id) else {
-                let entries: Vec<_> =
-                    self.entries(id, None, &mut buf)?.into_iter().map(|(kind, _, oid)| (kind, oid)).collect();
-                pending.extend(
-                    entries
-                        .iter()
-                        .filter(|(kind, oid)| *kind == EntryKind::Tree && !totals.contains_key(oid))
-                        .map(|(_, oid)| *oid),
-                );
-                waiting.insert(id, entries);
+            if entries_of.contains_key(&id) {
                 continue;
-            };
-            pending.pop();
+            }
+            let entries = self.entries(id, None, &mut buf)?;
+            attributes |= entries.iter().any(|(_, name, _)| name.eq_ignore_ascii_case(ATTRIBUTES.as_bytes()));
+            let entries: Vec<_> = entries.into_iter().map(|(kind, _, oid)| (kind, oid)).collect();
+            pending.push((id, true));
+            pending.extend(
+                entries
+                    .iter()
+                    .filter(|(kind, oid)| *kind == EntryKind::Tree && !entries_of.contains_key(oid))
+                    .map(|(_, oid)| (*oid, false)),
+            );
+            entries_of.insert(id, entries);
+        }
+        if let Some(told) = told.filter(|_| !attributes) {
+            self.sizes.extend(told.iter().map(|(id, size)| (id.0, *size)));
+        }
+        let mut totals: HashMap<ObjectId, (u64, u64)> = HashMap::new();
+        for id in order {
             let (mut files, mut bytes) = (0u64, 0u64);
-            for (kind, oid) in entries {
+            for &(kind, oid) in entries_of.get(&id).map(Vec::as_slice).unwrap_or_default() {
                 let (entry_files, entry_bytes) = match kind {
                     EntryKind::Tree => totals.get(&oid).copied().unwrap_or_default(),
                     EntryKind::Blob | EntryKind::BlobExecutable => {
@@ -957,6 +1063,18 @@ impl WorktreeIndex {
             && !entry.stat.is_racy(self.state.timestamp(), racy)
             && entry.stat.matches(&stat_of(meta)?, strict);
         fresh.then_some(BlobId(entry.id))
+    }
+}
+
+impl WorktreeIndex {
+    /// Whether the index holds a `.gitattributes` file (in any case) anywhere: what `git add`
+    /// stored may then have been converted.
+    pub fn has_attributes(&self) -> bool {
+        self.state.entries().iter().any(|entry| {
+            let path = entry.path(&self.state);
+            let name = path.rsplit_str("/").next().unwrap_or(path);
+            name.eq_ignore_ascii_case(ATTRIBUTES.as_bytes())
+        })
     }
 }
 

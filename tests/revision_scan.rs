@@ -315,3 +315,25 @@ fn a_racy_file_is_read() {
     assert_eq!(described(&changes.index), described(&whole.index));
     assert_eq!(read_count(&changes), 1);
 }
+
+#[test]
+fn a_file_git_converts_is_compared_by_its_bytes_not_its_told_size() {
+    // Committed with `$Id$` in a threat's name; an untracked `.gitattributes` then makes git
+    // expand it in the working tree (`ident`), and git's index (refreshed) still tells the
+    // committed blob, at the working tree file's size.
+    let repo = GitRepo::new();
+    repo.commit(
+        "ident",
+        &[("app/ident.py", "# @asset Db (#db)\n# @threat Leak $Id$ (#leak)\n# @exposes #db to #leak\n")],
+    );
+    write(&repo, "app/.gitattributes", "*.py ident\n");
+    std::fs::remove_file(repo.path().join("app/ident.py")).unwrap();
+    repo.git(&["checkout", "--", "app/ident.py"]);
+    let text = std::fs::read_to_string(repo.path().join("app/ident.py")).unwrap();
+    assert!(text.contains("$Id: "), "{text}");
+    settle(&repo);
+    let (whole, changes) = both_ways(&repo, &["."]);
+    let described_whole = described(&whole.index);
+    assert!(described_whole.contains("$Id$") && !described_whole.contains("$Id: "), "{described_whole}");
+    assert_eq!(described(&changes.index), described_whole);
+}

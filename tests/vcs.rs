@@ -613,3 +613,39 @@ fn an_index_that_cannot_tell_is_refused() {
     std::fs::remove_file(&index_file).unwrap();
     assert!(why().is_some(), "no index");
 }
+
+/// Whether the snapshot of `revision` took the size told for `app.py`'s blob (a size over the
+/// file limit, so the file is left out as too large) instead of its object header's.
+fn takes_told_size(repo: &GitRepository, revision: &Revision) -> bool {
+    let blob = repo.file_id(revision, Path::new("app.py")).unwrap().unwrap();
+    let told = std::collections::HashMap::from([(blob, threat_analyzer::limits::MAX_FILE_SIZE + 1)]);
+    let snapshot = repo.snapshot_told(revision, &mut |_, _, _| false, None, &told).unwrap();
+    let too_large =
+        snapshot.skipped().iter().any(|(path, why)| path == Path::new("app.py") && why.contains("larger"));
+    assert_eq!(too_large, !files(snapshot.root()).iter().any(|(path, _)| path == "app.py"));
+    too_large
+}
+
+#[test]
+fn sizes_told_stand_in_for_object_headers_only_where_no_conversion_can_apply() {
+    let (fixture, _, _) = two_commits();
+    let repo = GitRepository::discover(fixture.path()).unwrap();
+    let head = repo.resolve("HEAD").unwrap();
+    // Without `.gitattributes` anywhere, the told size is taken exactly when no configuration
+    // this user's git reads can convert files (it depends on the machine's configuration).
+    assert_eq!(takes_told_size(&repo, &head), repo.conversion_ruled_out().is_ok());
+    // A `.gitattributes` anywhere in the tree (in any case): every size from its header.
+    fixture.commit("attributes", &[("src/.GitAttributes", "*.rs ident\n")]);
+    let with_attributes = repo.resolve("HEAD").unwrap();
+    assert!(!takes_told_size(&repo, &with_attributes));
+    // Line-ending conversion set in the repository's configuration: the same.
+    fixture.git(&["config", "core.autocrlf", "input"]);
+    assert!(repo.conversion_ruled_out().unwrap_err().contains("autocrlf"));
+    assert!(!takes_told_size(&repo, &head));
+    fixture.git(&["config", "--unset", "core.autocrlf"]);
+    // So does an attributes file of the repository's own.
+    std::fs::create_dir_all(fixture.path().join(".git/info")).unwrap();
+    std::fs::write(fixture.path().join(".git/info/attributes"), "* text\n").unwrap();
+    assert!(repo.conversion_ruled_out().unwrap_err().contains("attributes"));
+    assert!(!takes_told_size(&repo, &head));
+}

@@ -169,13 +169,14 @@ fn scan_working_tree(workdir: &Path, rel: &Path, cache: Option<PathBuf>) -> Resu
 }
 
 /// `revision`'s walk of `rel` (ids relative to the repository's root), reusing the working
-/// tree's scan for the files it has unchanged when there is one.
+/// tree's scan for the files it has unchanged when there is one; and whether the index was
+/// derived from the working tree's (so its analysis can be updated from the working tree's).
 fn scan_revision(
     repo: &GitRepository,
     revision: &vcs::Revision,
     rel: &Path,
     working: Option<&walk::Scan>,
-) -> Result<crate::model::ProjectIndex, i32> {
+) -> Result<(crate::model::ProjectIndex, bool), i32> {
     let working = working.map(|scan| revision_scan::WorkingTree { scan });
     let scanned = revision_scan::scan_revision(
         repo,
@@ -193,7 +194,8 @@ fn scan_revision(
     if let Some(scan) = &scanned.scan {
         super::report_unread(scan, false)?;
     }
-    Ok(scanned.index)
+    let derived = matches!(scanned.way, revision_scan::Way::ChangesOnly { .. });
+    Ok((scanned.index, derived))
 }
 
 fn vcs_error(err: vcs::VcsError) -> i32 {
@@ -250,7 +252,7 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
     let head_revision = args.head.as_deref().map(|spec| repo.resolve(spec)).transpose().map_err(vcs_error)?;
     let (head, base) = match &head_revision {
         Some(head_revision) => (
-            scan_revision(&repo, head_revision, &rel, None)?,
+            scan_revision(&repo, head_revision, &rel, None)?.0,
             scan_revision(&repo, &base_revision, &rel, None)?,
         ),
         // A PATH the working tree does not have (a directory the change removes) holds nothing.
@@ -263,11 +265,12 @@ fn compare(args: &DiffArgs) -> Result<i32, i32> {
             (working.index, base)
         }
     };
-    let side = |index| {
-        let analysis = args.coverage.analysis(&index);
-        render::diff::Analysed::new(index, analysis)
-    };
-    let (base, head) = (side(base), side(head));
+    let head_analysis = args.coverage.analysis(&head);
+    let head = render::diff::Analysed::new(head, head_analysis);
+    // A base derived from the head's index re-resolves only what the change can alter.
+    let (base, derived) = base;
+    let base_analysis = args.coverage.update(derived.then_some(&head.analysis), &base);
+    let base = render::diff::Analysed::new(base, base_analysis);
     let sides = sides::sides(&base_revision, head_revision.as_ref(), "working tree");
 
     let diff = render::diff::compare(base.input(), head.input());

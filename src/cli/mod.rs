@@ -399,11 +399,21 @@ pub enum CoverageScopeArg {
 impl CoverageArgs {
     /// The analysis of `index` with this scope.
     pub fn analysis(self, index: &crate::model::ProjectIndex) -> analysis::Analysis {
+        self.update(None, index)
+    }
+
+    /// [`analysis::Analysis::update_with_scope`] with this scope: the analysis of `index`,
+    /// reusing what `previous` (made with this scope) resolved where it still holds.
+    pub fn update(
+        self,
+        previous: Option<&analysis::Analysis>,
+        index: &crate::model::ProjectIndex,
+    ) -> analysis::Analysis {
         let scope = match self.coverage_scope {
             CoverageScopeArg::File => analysis::CoverageScope::File,
             CoverageScopeArg::Symbol => analysis::CoverageScope::Symbol,
         };
-        analysis::Analysis::with_scope(index, scope)
+        analysis::Analysis::update_with_scope(previous, index, scope)
     }
 }
 

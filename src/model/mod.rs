@@ -438,8 +438,10 @@ pub struct Repository {
     pub root: String,
 }
 
-/// All files' facts and the tables merged from them.
-#[derive(Debug, Default)]
+/// All files' facts and the tables merged from them. A clone shares the files' facts (each
+/// an `Arc`) and copies the tables; [`crate::analysis::Analysis::update`] reuses an analysis
+/// of the original for the clone's files left as they were.
+#[derive(Clone, Debug, Default)]
 pub struct ProjectIndex {
     files: BTreeMap<FileId, Arc<FileFacts>>,
     /// Explicit id -> its definition sites.
@@ -642,6 +644,18 @@ impl ProjectIndex {
             self.anchor_texts.insert(key.clone(), Arc::clone(text));
             self.revision += 1;
         }
+    }
+
+    /// Forgets every anchored key's text (a project derived from another's reads its own).
+    pub fn clear_anchor_texts(&mut self) {
+        self.anchor_texts.clear();
+        self.revision += 1;
+    }
+
+    /// Takes every anchored key's text `from` holds.
+    pub fn copy_anchor_texts(&mut self, from: &ProjectIndex) {
+        self.anchor_texts.extend(from.anchor_texts.iter().map(|(key, text)| (key.clone(), Arc::clone(text))));
+        self.revision += 1;
     }
 
     /// What the reading layer found at an anchored key, if it was asked.
@@ -867,7 +881,7 @@ impl ProjectIndex {
 
 /// One string-keyed table per entity kind: lookups borrow the key instead of building a
 /// `(kind, String)` tuple.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct KindMap<V> {
     maps: [FxHashMap<String, V>; 5],
 }
