@@ -11,6 +11,7 @@ mod lsp_support;
 mod stdio_support;
 
 mod config;
+mod directories;
 mod features;
 mod in_memory;
 mod sidecar;
