@@ -239,6 +239,7 @@ fn scan_roots(
         indexed.read_without_tree += scan.read_without_tree;
         indexed.annotated += merge_scan(state, &root, &scan);
         state.update_config_problems(&root, &scan.index);
+        state.set_risk_policy(&root, scan.risk.clone());
         state.refresh_anchor_texts(None);
         sync_repositories(state, &roots[done + 1..]);
         state.changed.notify_one();

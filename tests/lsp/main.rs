@@ -14,5 +14,6 @@ mod config;
 mod directories;
 mod features;
 mod in_memory;
+mod risk;
 mod sidecar;
 mod stdio;
