@@ -8,7 +8,7 @@ use crate::analysis::ide::{
     self, code_actions as ca, completion as comp, inlay_hints, navigation, semantic_tokens as st,
 };
 use crate::diagnostic::{Diagnostic as CoreDiagnostic, Edit};
-use crate::model::risk::RiskPolicy;
+use crate::model::risk::Policies;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::text::{ColumnUnit, LineIndex, TextRange};
 use std::collections::{BTreeMap, HashMap};
@@ -89,7 +89,7 @@ pub fn completion(
 pub fn hover(
     index: &ProjectIndex,
     analysis: &Analysis,
-    policy: &RiskPolicy,
+    policy: &Policies,
     key: &str,
     text: &Text<'_>,
     pos: Position,
@@ -363,7 +363,7 @@ pub fn semantic_tokens(
 pub fn inlay_hints(
     index: &ProjectIndex,
     analysis: &Analysis,
-    policy: &RiskPolicy,
+    policy: &Policies,
     key: &str,
     range: Range,
     unit: ColumnUnit,
@@ -394,7 +394,7 @@ pub fn inlay_hints(
 pub fn code_lenses(
     index: &ProjectIndex,
     analysis: &Analysis,
-    policy: &RiskPolicy,
+    policy: &Policies,
     key: &str,
     unit: ColumnUnit,
 ) -> Vec<CodeLens> {

@@ -19,7 +19,7 @@ use crate::analysis::{Analysis, ide};
 use crate::diagnostic::Code;
 use crate::file_id::FileId;
 use crate::model::anchors::AnchorText;
-use crate::model::risk::RiskPolicy;
+use crate::model::risk::{Policies, RiskPolicy};
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::{Language, SyntaxError};
 use crate::text::ColumnUnit;
@@ -301,16 +301,22 @@ impl State {
         self.risk_policies.lock().unwrap_or_else(|e| e.into_inner()).insert(root.to_path_buf(), policy);
     }
 
-    /// The risk policy of the workspace folder holding `file` (the innermost), else the
-    /// default.
-    pub(super) fn risk_policy(&self, file: &str) -> RiskPolicy {
+    /// Each workspace folder's risk policy, for the files in it.
+    pub(super) fn risk_policies(&self) -> Policies {
         let policies = self.risk_policies.lock().unwrap_or_else(|e| e.into_inner());
-        policies
-            .iter()
-            .filter(|(root, _)| Path::new(file).starts_with(root))
-            .max_by_key(|(root, _)| root.as_os_str().len())
-            .map(|(_, policy)| policy.clone())
-            .unwrap_or_default()
+        Policies::by_folder(policies.iter().map(|(root, policy)| (root.clone(), policy.clone())).collect())
+    }
+
+    /// The project's findings as `check` reports them for today's date (UTC), each risk by its
+    /// folder's policy ([`Analysis::diagnostics_with_risk`]), the `severity` settings applied.
+    pub(super) fn findings(
+        &self,
+        index: &ProjectIndex,
+        analysis: &Analysis,
+    ) -> Vec<crate::diagnostic::Diagnostic> {
+        let overrides = self.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
+        let today = crate::syntax::Date::of_instant(std::time::SystemTime::now());
+        overrides.apply(analysis.diagnostics_with_risk(index, &self.risk_policies(), today))
     }
 
     /// Keeps the configuration problems a scan of `root` found, and gives open configuration

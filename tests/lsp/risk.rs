@@ -142,3 +142,35 @@ async fn code_lenses_count_an_assets_risks_by_band() {
         "{lenses}"
     );
 }
+
+/// Issue 19: the risk findings `check` reports (the folder's policy, today's date) are the
+/// language server's diagnostics too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn risk_findings_are_diagnostics_as_check_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".guardlink")).unwrap();
+    fs::write(
+        dir.path().join(".guardlink/config.json"),
+        r#"{"threat-analyzer": {"risk": {"owner-required-from": "high"}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("model.py"),
+        "# @asset Shop.Api (#api)\n# @threat SQLi (#sqli) [high]\n# @threat XSS (#xss) risk:L2xI3\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("api.py"),
+        "# @exposes #api to #sqli\n# @exposes #api to #xss due:2001-01-01\n",
+    )
+    .unwrap();
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let api = file_uri(&dir.path().join("api.py"));
+    let diags = client.diagnostics_for(&api, |d| codes(d).iter().any(|c| c.ends_with("-risk"))).await;
+    let found: Vec<(String, u64)> = diags
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap().to_string(), d["range"]["start"]["line"].as_u64().unwrap()))
+        .collect();
+    assert!(found.contains(&("unowned-risk".to_string(), 0)), "{found:?}");
+    assert!(found.contains(&("overdue-risk".to_string(), 1)), "{found:?}");
+}

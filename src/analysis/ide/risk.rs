@@ -13,7 +13,7 @@ use super::hover::{HoverInfo, MAX_ITEMS, escape_markdown, hover as entity_hover}
 use super::navigation::target_at;
 use crate::analysis::Analysis;
 use crate::analysis::risk::{self, Risk};
-use crate::model::risk::{Band, RiskPolicy};
+use crate::model::risk::{Band, Policies};
 use crate::model::{EntityKey, ProjectIndex};
 use crate::syntax::EntityKind;
 use crate::text::TextRange;
@@ -25,11 +25,11 @@ use std::fmt::Write as _;
 pub fn hover(
     index: &ProjectIndex,
     analysis: &Analysis,
-    policy: &RiskPolicy,
+    policies: &Policies,
     file: &str,
     offset: usize,
 ) -> Option<HoverInfo> {
-    let risks = risk::risks(index, analysis, policy);
+    let risks = risk::risks_by(index, analysis, policies);
     let here = risks.iter().find(|r| r.file.as_str() == file && r.range.touches(offset));
     let mut sections = Vec::new();
     if let Some(r) = here {
@@ -131,10 +131,10 @@ pub struct BandHint {
 pub fn band_hints(
     index: &ProjectIndex,
     analysis: &Analysis,
-    policy: &RiskPolicy,
+    policies: &Policies,
     file: &str,
 ) -> Vec<BandHint> {
-    risk::risks(index, analysis, policy)
+    risk::risks_by(index, analysis, policies)
         .iter()
         .filter(|r| r.file.as_str() == file)
         .filter_map(|r| {
@@ -160,11 +160,11 @@ pub struct RiskLens {
 pub fn asset_lenses(
     index: &ProjectIndex,
     analysis: &Analysis,
-    policy: &RiskPolicy,
+    policies: &Policies,
     file: &str,
 ) -> Vec<RiskLens> {
     let Some(facts) = index.file(file) else { return Vec::new() };
-    let risks = risk::risks(index, analysis, policy);
+    let risks = risk::risks_by(index, analysis, policies);
     let mut out: Vec<RiskLens> = Vec::new();
     for def in facts.defs.iter().filter(|d| d.declared && d.entity.kind == EntityKind::Asset) {
         if out.iter().any(|l| l.range == def.range) {
