@@ -612,6 +612,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 /// definitions file (see the module docs). One plan for [`scan_from`] and [`WalkRules`].
 // A few per walk: boxing would save nothing worth the indirection.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 enum WalkStart {
     Dir {
         dir: PathBuf,
@@ -625,6 +626,7 @@ enum WalkStart {
 }
 
 /// A glob entry that matches nothing gets a warning at `range` of `Plan::configs[config]`.
+#[derive(Clone)]
 struct MustMatch {
     config: usize,
     range: TextRange,
@@ -1144,6 +1146,87 @@ impl WalkRules {
             return Err(NotIndexed::Skipped(SkipReason::TooLarge { size, limit }));
         }
         Ok(language)
+    }
+
+    /// Every file under the directory `dir` (inside a folder, not a folder itself) that the
+    /// walk of the folders would read, with its language, in path order: `dir` must be one the
+    /// walk descends into ([`NotIndexed::Directory`] from [`WalkRules::check`]), and below it
+    /// the same listings decide (ignore files of `dir`, its ancestors and its subdirectories,
+    /// the include/exclude globs, `threatspec.yaml`'s `paths:`, hidden names, links never
+    /// followed, the size limit). For a directory that appeared at once (created, moved or
+    /// copied in, a branch switch adding it), whose files may have come before any event.
+    /// The project limits are the caller's: these are the files the walk would try.
+    pub fn files_under(&mut self, dir: &Path) -> Vec<(PathBuf, Language)> {
+        if self.check(dir) != Err(NotIndexed::Directory) {
+            return Vec::new();
+        }
+        let mut found: BTreeMap<PathBuf, Language> = BTreeMap::new();
+        let roots: Vec<PathBuf> =
+            self.roots.iter().filter(|r| dir.starts_with(r) && dir != *r).cloned().collect();
+        for root in roots {
+            let Some(Ok(starts)) = self.starts.get(&root) else { continue };
+            let starts = starts.clone();
+            for start in starts {
+                match start {
+                    WalkStart::File(file) if file.starts_with(dir) => {
+                        if let Ok(language) = self.check(&file) {
+                            found.entry(file).or_insert(language);
+                        }
+                    }
+                    WalkStart::File(_) => {}
+                    WalkStart::Dir { dir: start, overrides, selection, .. } => {
+                        // The walk from `start` reaches `dir` (or begins inside it).
+                        let from = if start.starts_with(dir) {
+                            start.clone()
+                        } else if dir.starts_with(&start)
+                            && self.descend(&start, overrides.clone(), selection.clone(), dir)
+                                == Err(NotIndexed::Directory)
+                        {
+                            dir.to_path_buf()
+                        } else {
+                            continue;
+                        };
+                        self.collect_files(&start, &from, &overrides, &selection, &mut found);
+                    }
+                }
+            }
+        }
+        found.into_iter().collect()
+    }
+
+    /// Adds to `found` the files the walk from `start` reads below `dir` (listed as the
+    /// walker lists them, depth first).
+    fn collect_files(
+        &mut self,
+        start: &Path,
+        dir: &Path,
+        overrides: &Option<ignore::overrides::Override>,
+        selection: &Option<ignore::overrides::Override>,
+        found: &mut BTreeMap<PathBuf, Language>,
+    ) {
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            let entries = self
+                .listed
+                .entry((start.to_path_buf(), dir.clone()))
+                .or_insert_with(|| {
+                    list_dir(&dir, overrides.clone(), selection.clone(), self.ignore_rules.clone())
+                })
+                .clone();
+            for (path, listed) in entries {
+                match listed {
+                    Listed::Dir => pending.push(path),
+                    Listed::File(size) if size <= self.options.max_file_size => {
+                        let named =
+                            || included(overrides.as_ref(), &path) || included(selection.as_ref(), &path);
+                        if let Ok(language) = walked_language(&path, named) {
+                            found.entry(path).or_insert(language);
+                        }
+                    }
+                    Listed::File(_) | Listed::Skipped(_) => {}
+                }
+            }
+        }
     }
 
     /// Follows `path` down from the walk start `start`, one listed directory at a time; the

@@ -15,8 +15,8 @@
 //! when ten thousand files appear at once) or the watcher reports an error, the batch holds
 //! the watched roots themselves, meaning "anything under here may have changed". A directory
 //! in a batch may also hold files created before its own watch was added (a new directory's
-//! first files): a server that must not miss them reads the directory's subtree again (the
-//! MCP server does).
+//! first files): a server that must not miss them reads the directory's subtree again (both
+//! servers do, by the walk's rules; a root in a batch is indexed again whole).
 
 use notify::{RecursiveMode, Watcher};
 use std::path::PathBuf;

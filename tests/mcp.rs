@@ -478,6 +478,66 @@ fn what_the_walk_could_not_apply_is_in_the_summary() {
     assert!(summary["notes"]["items"][0]["text"].as_str().unwrap().contains("threatspec.yaml"), "{summary}");
 }
 
+/// Issue 19: the risk findings (`unowned-risk`, `overdue-risk`: the folder's risk policy and
+/// today's date) are the same in `check`, the MCP summary and check tools, and the report.
+#[test]
+fn risk_findings_agree_between_check_the_mcp_tools_and_the_report() {
+    let dir = cli::tempdir();
+    cli::write(
+        dir.path(),
+        ".guardlink/config.json",
+        r#"{"threat-analyzer": {"risk": {"owner-required-from": "high"}}}"#,
+    );
+    cli::write(
+        dir.path(),
+        "model.py",
+        "# @asset Shop.Api (#api)\n# @threat SQLi (#sqli) [high]\n# @threat XSS (#xss) risk:L2xI3\n",
+    );
+    cli::write(dir.path(), "api.py", "# @exposes #api to #sqli\n# @exposes #api to #xss due:2001-01-01\n");
+    let check = cli::run(dir.path(), &["check", "--format", "json", "--no-cache"]).json();
+    let findings = |items: &[Value], file: &str, line: &str| -> Vec<(String, String, u64)> {
+        items
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d[file].as_str().unwrap().to_string(),
+                    d[line].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let from_check = findings(check["diagnostics"].as_array().unwrap(), "file", "line");
+    for (code, line) in [("unowned-risk", 1), ("overdue-risk", 2)] {
+        assert!(from_check.contains(&(code.to_string(), "api.py".to_string(), line)), "{from_check:?}");
+    }
+
+    let mut server = McpServer::start(dir.path(), &[]);
+    let summary = server.tool("summary", json!({}));
+    assert_eq!(summary["diagnostics"]["error"], check["summary"]["errors"], "{summary}");
+    assert_eq!(summary["diagnostics"]["warning"], check["summary"]["warnings"], "{summary}");
+    let all = server.tool("check", json!({}));
+    let items: Vec<Value> = all["diagnostics"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| json!({"code": d["code"], "file": d["location"]["file"]["text"].as_str().or(d["location"]["file"].as_str()), "line": d["location"]["line"]}))
+        .collect();
+    assert_eq!(findings(&items, "file", "line"), from_check, "{all}");
+
+    let report = cli::run(dir.path(), &["report", "--format", "markdown", "--no-cache", "-o", "report.md"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    let text = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    for code in ["unowned-risk", "overdue-risk"] {
+        assert!(text.contains(code), "{code} missing from the report:\n{text}");
+    }
+    // A date before the due date: no overdue finding, in the report as in `check`.
+    let early = ["report", "--format", "markdown", "--no-cache", "--today", "2000-12-31", "-o", "early.md"];
+    assert_eq!(cli::run(dir.path(), &early).code, 0);
+    let text = std::fs::read_to_string(dir.path().join("early.md")).unwrap();
+    assert!(text.contains("unowned-risk") && !text.contains("overdue-risk"), "{text}");
+}
+
 /// The classes, files and lines of a diff's changes, from the command line's JSON (files
 /// with `prefix` taken off) or the tool's (files marked as repository text).
 fn changes(doc: &Value, prefix: &str) -> Vec<(Value, Value, Value)> {

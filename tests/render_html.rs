@@ -62,11 +62,12 @@ fn webshop_page_is_inert_and_complete() {
         order.iter().map(|t| html.find(&format!("<h2>{t}")).unwrap_or_else(|| panic!("no {t}"))).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
     assert!(html.matches("<table").count() >= 10, "tables");
-    assert!(html.contains("<th scope=\"col\">Severity</th>"));
-    // Severity in words, locations as text and relative links.
+    assert!(html.contains("<th scope=\"col\">Risk</th>"));
+    // The band in words (the register's), the author's severity word kept, locations as text
+    // and relative links.
     assert!(
-        html.contains("<span class=\"sev sev-high\">High (P1)</span>"),
-        "severity as text, the author's word kept"
+        html.contains("<span class=\"flag bad\">high</span> (severity P1)"),
+        "band as text, the author's word kept"
     );
     assert!(html.contains("<a href=\"../api/orders.py\">api/orders.py:49</a>"), "location link");
     assert!(html.contains("<dt>Files scanned</dt><dd>15</dd>"), "summary counts");

@@ -205,9 +205,36 @@ fn open_exposures_show_their_own_severity_in_the_authors_word() {
             .unwrap_or_else(|| panic!("no row for line {line}: {md}"))
             .to_string()
     };
-    assert!(row(2).starts_with("| Low |"), "{}", row(2));
-    assert!(row(3).starts_with("| Critical |"), "{}", row(3));
-    assert!(row(4).starts_with("| High (P1) |"), "{}", row(4));
+    // With no likelihood and impact, the register's band is the severity's.
+    assert!(row(2).starts_with("| low (severity) |"), "{}", row(2));
+    assert!(row(3).starts_with("| critical (severity) |"), "{}", row(3));
+    assert!(row(4).starts_with("| high (severity P1) |"), "{}", row(4));
+}
+
+#[test]
+fn open_exposures_show_the_registers_band_where_a_rating_is_written() {
+    // Issue 19: a rated exposure's row agrees with the register (its band and score), whatever
+    // severity is written; one with neither has no band, not "TBD".
+    let text = "# @threat SQL Injection (#sqli) [critical]\n\
+                # @threat Noise (#noise)\n\
+                # @exposes App.Admin to #sqli [low] risk:L5xI5\n\
+                # @exposes App.Search to #sqli risk:L1xI2\n\
+                # @exposes App.Audit to #noise\n";
+    let md = report_of(&index_of(&[("app.py", text)]), 1, "rated");
+    let row = |line: u32| {
+        let link = format!("| [app.py:{line}](app.py#L{line}) |");
+        md.lines()
+            .find(|l| l.contains(&link) && !l.contains("unmitigated-exposure") && !l.contains("| R"))
+            .unwrap_or_else(|| panic!("no row for line {line}: {md}"))
+            .to_string()
+    };
+    assert!(row(3).starts_with("| critical (25) |"), "{}", row(3));
+    assert!(row(4).starts_with("| low (2) |"), "{}", row(4));
+    assert!(row(5).starts_with("| – |"), "{}", row(5));
+    assert!(!md.contains("TBD"), "{md}");
+    // Highest risk first.
+    let at = |line: u32| md.find(&row(line)).unwrap();
+    assert!(at(3) < at(4) && at(4) < at(5), "{md}");
 }
 
 #[test]

@@ -188,18 +188,21 @@ impl Analysis {
         self.diagnostics.get_or_init(|| diagnostics::collect(index, self)).clone()
     }
 
-    /// [`Analysis::diagnostics`] and the risk checks ([`risk::diagnostics`]: `unowned-risk`,
-    /// and `overdue-risk` against `today`), in the same order. The shells that compare with
-    /// today (`check`, the language server) use this; the report and the diff, whose outputs
-    /// never depend on the date, use [`Analysis::diagnostics`].
+    /// The project's findings: [`Analysis::diagnostics`] and the risk checks
+    /// ([`risk::diagnostics_by`]: `unowned-risk`, and `overdue-risk` against `today`, each
+    /// risk by its file's policy), in the same order. Every surface that reports findings
+    /// (`check`, the language server's diagnostics, the MCP server's summary and findings,
+    /// the report, the diff) takes them from here, so the same project and date give the same
+    /// findings everywhere; [`Analysis::diagnostics`] alone is what no date or policy changes
+    /// (the incremental analysis caches it).
     pub fn diagnostics_with_risk(
         &self,
         index: &ProjectIndex,
-        policy: &crate::model::risk::RiskPolicy,
+        policies: &crate::model::risk::Policies,
         today: Option<crate::syntax::Date>,
     ) -> Vec<Diagnostic> {
         let mut out = self.diagnostics(index);
-        out.extend(risk::diagnostics(index, self, policy, today));
+        out.extend(risk::diagnostics_by(index, self, policies, today));
         diagnostics::order(&mut out);
         out
     }

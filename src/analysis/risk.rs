@@ -27,7 +27,7 @@ use super::{Analysis, Arg, CoverKind, Relation};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::file_id::FileId;
 use crate::model::names::ancestors;
-use crate::model::risk::{Band, RiskPolicy};
+use crate::model::risk::{Band, Policies, RiskPolicy};
 use crate::model::{EntityKey, ProjectIndex};
 use crate::syntax::{Date, EntityKind, Rating, RiskFields, Severity};
 use crate::text::TextRange;
@@ -96,7 +96,12 @@ struct ThreatRisk<'a> {
 /// Every risk of the project, in project order (files in index order, annotations in file
 /// order). Sorting for a register is the caller's (see [`by_score`]).
 pub fn risks<'a>(index: &'a ProjectIndex, analysis: &'a Analysis, policy: &RiskPolicy) -> Vec<Risk<'a>> {
-    collect(index, analysis, policy, true)
+    risks_by(index, analysis, &Policies::one(policy.clone()))
+}
+
+/// [`risks`], each banded by its file's policy.
+pub fn risks_by<'a>(index: &'a ProjectIndex, analysis: &'a Analysis, policies: &Policies) -> Vec<Risk<'a>> {
+    collect(index, analysis, policies, true)
 }
 
 /// [`risks`]; without `with_state` every risk is left open ([`Risk::state`] `None`): the
@@ -104,7 +109,7 @@ pub fn risks<'a>(index: &'a ProjectIndex, analysis: &'a Analysis, policy: &RiskP
 fn collect<'a>(
     index: &'a ProjectIndex,
     analysis: &'a Analysis,
-    policy: &RiskPolicy,
+    policies: &Policies,
     with_state: bool,
 ) -> Vec<Risk<'a>> {
     let mut threats: HashMap<&EntityKey, ThreatRisk<'a>> = HashMap::default();
@@ -128,6 +133,7 @@ fn collect<'a>(
     }
     let mut out = Vec::new();
     for facts in index.files() {
+        let policy = policies.of(facts.path.as_str());
         for (i, ann) in facts.annotations().iter().enumerate() {
             let (asset, threat, confirmed) = match analysis.relation(facts, i) {
                 Some(Relation::Exposure { asset, threat }) => (asset, threat, false),
@@ -207,8 +213,19 @@ pub fn diagnostics(
     policy: &RiskPolicy,
     today: Option<Date>,
 ) -> Vec<Diagnostic> {
+    diagnostics_by(index, analysis, &Policies::one(policy.clone()), today)
+}
+
+/// [`diagnostics`], each risk checked by its file's policy.
+pub fn diagnostics_by(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    policies: &Policies,
+    today: Option<Date>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for risk in collect(index, analysis, policy, false) {
+    for risk in collect(index, analysis, policies, false) {
+        let policy = policies.of(risk.file.as_str());
         let Some(facts) = index.file(risk.file.as_str()) else { continue };
         let what =
             || format!("`{}` on `{}`", facts.slice(risk.threat.range()), facts.slice(risk.asset.range()));

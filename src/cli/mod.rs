@@ -265,14 +265,13 @@ fn parse_override(text: &str) -> Result<String, String> {
 }
 
 /// Parses `--today`'s `YYYY-MM-DD`.
-fn parse_date(text: &str) -> Result<crate::syntax::Date, String> {
+pub(crate) fn parse_date(text: &str) -> Result<crate::syntax::Date, String> {
     crate::syntax::Date::parse(text).ok_or_else(|| format!("{text:?} is not a date YYYY-MM-DD"))
 }
 
 /// Today's date (UTC) from the system clock: the one date the core's risk checks compare with.
 pub fn today() -> Option<crate::syntax::Date> {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    Some(crate::syntax::Date::from_days(i64::try_from(secs / 86_400).ok()?))
+    crate::syntax::Date::of_instant(std::time::SystemTime::now())
 }
 
 /// Parses `2097152`, `2MiB`, `512K`, `1.5MB`-style sizes (K/KiB = 1024, KB = 1000).
@@ -683,7 +682,8 @@ fn check_findings(
     }
     let analysis = args.coverage.analysis(index);
     let today = args.today.or_else(today);
-    let mut diagnostics = analysis.diagnostics_with_risk(index, risk, today);
+    let policies = crate::model::risk::Policies::one(risk.clone());
+    let mut diagnostics = analysis.diagnostics_with_risk(index, &policies, today);
     diagnostics.extend(extra);
     let diagnostics = overrides.apply(diagnostics);
     (analysis, diagnostics)

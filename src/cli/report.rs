@@ -51,6 +51,11 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub coverage: super::CoverageArgs,
+
+    /// The date `overdue-risk` compares treatment due dates with (YYYY-MM-DD; default: today,
+    /// UTC), as for `check`.
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
+    pub today: Option<crate::syntax::Date>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -98,7 +103,10 @@ pub fn run(args: &ReportArgs) -> i32 {
         return EXIT_ERROR;
     }
     let analysis = args.coverage.analysis(&scan.index);
-    let diagnostics = analysis.diagnostics(&scan.index);
+    // The findings `check` reports for the same project and date.
+    let policies = crate::model::risk::Policies::one(scan.risk.clone());
+    let diagnostics =
+        analysis.diagnostics_with_risk(&scan.index, &policies, args.today.or_else(super::today));
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
     let options = ReportOptions { link_prefix: link_prefix(&file, &scan.root) };
     let report =

@@ -75,12 +75,11 @@ pub(super) async fn diagnostics_task(client: Client, state: Arc<State>) {
 /// diagnostics (an empty list for a file without any), and the document versions behind them.
 fn compute_round(state: &State) -> (u64, ByFile, HashMap<FileId, i32>) {
     let unit = state.unit();
-    let overrides = state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
     state.derive_pending();
     let index = state.index_read();
     let revision = index.revision();
     let versions = state.indexed_versions.lock().map(|v| v.clone()).unwrap_or_default();
-    let diagnostics = overrides.apply(state.analysis(&index).diagnostics(&index));
+    let diagnostics = state.findings(&index, &state.analysis(&index));
     let mut by_file: ByFile = HashMap::new();
     for facts in index.files() {
         by_file.entry(facts.path.clone()).or_default();
@@ -174,10 +173,9 @@ fn published_as(d: &CoreDiagnostic) -> impl Iterator<Item = std::borrow::Cow<'_,
 /// Current diagnostics of the files `want` selects (every indexed file is listed, with an
 /// empty list when it has none), for the pull model.
 fn pulled(state: &State, want: impl Fn(&FileId) -> bool) -> Result<Vec<(FileId, Vec<Diagnostic>)>> {
-    let overrides = state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
     state.read(|index, unit| {
         let analysis = state.analysis(index);
-        let diagnostics = overrides.apply(analysis.diagnostics(index));
+        let diagnostics = state.findings(index, &analysis);
         // Anchored source files too: sidecar findings are reported there.
         let anchored = index.anchored_keys().into_iter().filter(|k| index.text_of(k.as_str()).is_some());
         let mut by_file: std::collections::BTreeMap<FileId, Vec<_>> = index

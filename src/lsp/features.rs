@@ -8,6 +8,7 @@ use crate::analysis::ide::{
     self, code_actions as ca, completion as comp, inlay_hints, navigation, semantic_tokens as st,
 };
 use crate::diagnostic::{Diagnostic as CoreDiagnostic, Edit};
+use crate::model::risk::Policies;
 use crate::model::{FileFacts, ProjectIndex};
 use crate::text::{ColumnUnit, LineIndex, TextRange};
 use std::collections::{BTreeMap, HashMap};
@@ -88,12 +89,13 @@ pub fn completion(
 pub fn hover(
     index: &ProjectIndex,
     analysis: &Analysis,
+    policy: &Policies,
     key: &str,
     text: &Text<'_>,
     pos: Position,
     unit: ColumnUnit,
 ) -> Option<Hover> {
-    let info = ide::hover::hover(index, analysis, key, text.offset(pos, unit))?;
+    let info = ide::risk::hover(index, analysis, policy, key, text.offset(pos, unit))?;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: info.markdown }),
         range: Some(convert::range(text.text, text.line_index, info.range, unit)),
@@ -361,18 +363,24 @@ pub fn semantic_tokens(
 pub fn inlay_hints(
     index: &ProjectIndex,
     analysis: &Analysis,
+    policy: &Policies,
     key: &str,
     range: Range,
     unit: ColumnUnit,
 ) -> Vec<InlayHint> {
     let Some(facts) = index.file(key) else { return Vec::new() };
     let within = convert::text_range(&facts.text, &facts.line_index, range, unit);
-    inlay_hints::inlay_hints(index, analysis, key)
+    // Coverage first, then the band, at the same place (after the annotation).
+    let coverage = inlay_hints::inlay_hints(index, analysis, key).into_iter().map(|h| (h.offset, h.label));
+    let bands = ide::risk::band_hints(index, analysis, policy, key).into_iter().map(|h| (h.offset, h.label));
+    let mut hints: Vec<(usize, String)> = coverage.chain(bands).collect();
+    hints.sort_by_key(|(offset, _)| *offset);
+    hints
         .into_iter()
-        .filter(|h| within.touches(h.offset))
-        .map(|h| InlayHint {
-            position: convert::position(&facts.text, &facts.line_index, h.offset, unit),
-            label: InlayHintLabel::String(h.label),
+        .filter(|(offset, _)| within.touches(*offset))
+        .map(|(offset, label)| InlayHint {
+            position: convert::position(&facts.text, &facts.line_index, offset, unit),
+            label: InlayHintLabel::String(label),
             kind: None,
             text_edits: None,
             tooltip: None,
@@ -383,16 +391,25 @@ pub fn inlay_hints(
         .collect()
 }
 
-pub fn code_lenses(index: &ProjectIndex, analysis: &Analysis, key: &str, unit: ColumnUnit) -> Vec<CodeLens> {
+pub fn code_lenses(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    policy: &Policies,
+    key: &str,
+    unit: ColumnUnit,
+) -> Vec<CodeLens> {
     let Some(facts) = index.file(key) else { return Vec::new() };
-    ide::code_lens::code_lenses(index, analysis, key)
-        .into_iter()
-        .map(|lens| {
-            let range = lsp_range(facts, lens.range, unit);
+    let references =
+        ide::code_lens::code_lenses(index, analysis, key).into_iter().map(|l| (l.range, l.title));
+    let risks = ide::risk::asset_lenses(index, analysis, policy, key).into_iter().map(|l| (l.range, l.title));
+    references
+        .chain(risks)
+        .map(|(range, title)| {
+            let range = lsp_range(facts, range, unit);
             // A title-only lens: clients show it; there is nothing to run.
             CodeLens {
                 range,
-                command: Some(Command { title: lens.title, command: String::new(), arguments: None }),
+                command: Some(Command { title, command: String::new(), arguments: None }),
                 data: None,
             }
         })

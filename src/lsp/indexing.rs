@@ -4,7 +4,9 @@
 //! Owns: indexing runs (one folder at a time, merged file by file so requests see what is
 //! known so far, with `$/progress` when the client shows it and one summary in the log),
 //! the workspace folders' repository names, applying changes on disk (from our watcher or the
-//! client's file events) and indexing a folder again when its configuration file changed,
+//! client's file events: a file read again, a directory's subtree read again by the walk's
+//! rules within the project limits, what is gone forgotten) and indexing a folder again when
+//! its configuration file changed or the change names the folder itself (an overflow),
 //! starting our own watcher, and rewriting the index cache (every [`CACHE_REFRESH`] and at
 //! `shutdown`). Must never: replace an open document's facts with the disk's (the buffer
 //! wins), read a file that `walk::WalkRules` does not admit, or block the async runtime (walks
@@ -237,6 +239,7 @@ fn scan_roots(
         indexed.read_without_tree += scan.read_without_tree;
         indexed.annotated += merge_scan(state, &root, &scan);
         state.update_config_problems(&root, &scan.index);
+        state.set_risk_policy(&root, scan.risk.clone());
         state.refresh_anchor_texts(None);
         sync_repositories(state, &roots[done + 1..]);
         state.changed.notify_one();
@@ -328,21 +331,45 @@ async fn send_progress(client: &Client, token: &ProgressToken, value: WorkDonePr
         .await;
 }
 
+/// What applying changes on disk found to do next.
+#[derive(Default)]
+struct Applied {
+    /// Folders to index again: their configuration file changed, or the change names the
+    /// folder itself (our watcher lost events, or the client says the folder changed).
+    reindex: Vec<PathBuf>,
+    /// Shown to the user (`window/showMessage`).
+    warnings: Vec<String>,
+}
+
 /// Applies changes on disk, whoever reported them (our watcher or the client): re-reads the
-/// files the walk would index, and forgets what the index held at (or under) any other path:
-/// deleted, ignored, replaced by a link, outside the folders. Open documents are left alone:
-/// the buffer wins. Returns the folders whose configuration file changed: they are indexed
-/// again.
-fn apply_disk_changes(state: &State, changes: Vec<watch::Changed>) -> Vec<PathBuf> {
+/// files the walk would index, re-reads the subtree of a directory the walk descends into (a
+/// directory created, moved or copied in, or checked out, may hold files that no event of
+/// their own will name), and forgets what the index held at (or under) any other path:
+/// deleted, ignored, replaced by a link, outside the folders. A workspace folder itself is
+/// indexed again whole. Open documents are left alone: the buffer wins.
+fn apply_disk_changes(state: &State, mut changes: Vec<watch::Changed>) -> Applied {
     tracing::debug!(count = changes.len(), "files changed on disk");
+    let roots = state.roots();
     let mut rules = state.walk_rules();
     state.cache_stale.store(true, Ordering::Relaxed);
-    let mut reindex = Vec::new();
+    let mut applied = Applied::default();
+    // Parents before children, so a path under a directory re-read in this batch is skipped.
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    changes.dedup();
+    let mut read_again: Vec<PathBuf> = Vec::new();
+    let mut budget: Option<LimitBudget> = None;
     for watch::Changed(path) in changes {
-        if let Some(root) = state.config_root(&path)
-            && !reindex.contains(&root)
+        let is_root = roots.contains(&path);
+        if let Some(root) = state.config_root(&path).or_else(|| is_root.then(|| path.clone()))
+            && !applied.reindex.contains(&root)
         {
-            reindex.push(root);
+            applied.reindex.push(root);
+        }
+        if is_root {
+            continue;
+        }
+        if read_again.iter().chain(&applied.reindex).any(|dir| path.starts_with(dir) && path != *dir) {
+            continue;
         }
         let key = FileId::absolute(&path);
         if state.docs.contains_key(&key) {
@@ -350,8 +377,13 @@ fn apply_disk_changes(state: &State, changes: Vec<watch::Changed>) -> Vec<PathBu
         }
         match state.facts_from_disk(&mut rules, &key) {
             Ok(facts) => state.set_facts(&key, facts),
-            // Its files come with events of their own.
-            Err(walk::NotIndexed::Directory) => {}
+            Err(walk::NotIndexed::Directory) => {
+                let budget = budget.get_or_insert_with(|| LimitBudget::of(state));
+                if let Some(warning) = read_directory(state, &mut rules, &path, budget) {
+                    applied.warnings.push(warning);
+                }
+                read_again.push(path);
+            }
             Err(why) => {
                 log_not_read(&path, &why);
                 forget_under(state, &key);
@@ -360,20 +392,118 @@ fn apply_disk_changes(state: &State, changes: Vec<watch::Changed>) -> Vec<PathBu
             }
         }
     }
-    reindex
+    applied
 }
 
-/// Applies changes on disk, then indexes again the folders whose configuration changed.
+/// What the project limits ([`walk::ProjectLimits`]) leave for files read from disk after
+/// the workspace indexing: the index's annotations and text counted once per batch of
+/// changes.
+struct LimitBudget {
+    limits: walk::ProjectLimits,
+    annotations: usize,
+    text: u64,
+}
+
+impl LimitBudget {
+    fn of(state: &State) -> LimitBudget {
+        let limits = state.settings.read().map(|s| s.walk_options().limits).unwrap_or_default();
+        let index = state.index_read();
+        let (annotations, text) =
+            index.files().fold((0, 0), |(a, t), f| (a + f.annotations().len(), t + f.text.len() as u64));
+        LimitBudget { limits, annotations, text }
+    }
+
+    /// Takes what `facts` need; `false` (and nothing taken) when that would pass a limit.
+    fn take(&mut self, facts: &crate::model::FileFacts) -> bool {
+        let annotations = self.annotations + facts.annotations().len();
+        let text = self.text + facts.text.len() as u64;
+        if annotations > self.limits.annotations || text > self.limits.text {
+            return false;
+        }
+        (self.annotations, self.text) = (annotations, text);
+        true
+    }
+
+    /// Gives back what the facts a file held took (it is read again or forgotten).
+    fn give_back(&mut self, facts: &crate::model::FileFacts) {
+        self.annotations = self.annotations.saturating_sub(facts.annotations().len());
+        self.text = self.text.saturating_sub(facts.text.len() as u64);
+    }
+}
+
+/// Reads the directory `dir` again, as the walk of the workspace folders would read it
+/// ([`walk::WalkRules::files_under`]): its files in path order until the project limits are
+/// reached, and forgets what the index held under it that the walk would not read now. Open
+/// documents are left alone. Returns a warning when files were left unread by the limits.
+fn read_directory(
+    state: &State,
+    rules: &mut walk::WalkRules,
+    dir: &Path,
+    budget: &mut LimitBudget,
+) -> Option<String> {
+    let files = rules.files_under(dir);
+    tracing::debug!(dir = %dir.display(), files = files.len(), "directory changed: reading its files again");
+    let wanted: std::collections::HashSet<FileId> = files.iter().map(|(p, _)| FileId::absolute(p)).collect();
+    let prefix = format!("{}/", FileId::absolute(dir));
+    let held: Vec<FileId> = state
+        .index_read()
+        .files()
+        .map(|f| f.path.clone())
+        .filter(|p| p.as_str().starts_with(&prefix))
+        .collect();
+    for key in held.into_iter().filter(|key| !state.docs.contains_key(key)) {
+        if let Some(old) = state.index_read().file(key.as_str()).cloned() {
+            budget.give_back(&old);
+        }
+        if !wanted.contains(&key) {
+            state.set_facts(&key, None);
+        }
+    }
+    let mut unread = 0;
+    for (path, language) in files {
+        let key = FileId::absolute(&path);
+        if state.docs.contains_key(&key) {
+            continue;
+        }
+        match walk::read_file_facts(&path, key.clone(), language, state.max_file_size()) {
+            Ok(Some(facts)) if unread > 0 || !budget.take(&facts) => {
+                unread += 1;
+                state.set_facts(&key, None);
+            }
+            Ok(facts) => state.set_facts(&key, facts),
+            Err(why) => {
+                log_not_read(&path, &walk::NotIndexed::Skipped(why));
+                state.set_facts(&key, None);
+            }
+        }
+    }
+    (unread > 0).then(|| {
+        let warning = format!(
+            "threat-analyzer: {} is past the project limits ({}): {unread} files were not read, so the \
+             threat model is incomplete (exclude generated or vendored directories with the `exclude` setting)",
+            dir.display(),
+            budget.limits
+        );
+        tracing::warn!("{warning}");
+        warning
+    })
+}
+
+/// Applies changes on disk, then indexes again the folders that need it (see
+/// [`apply_disk_changes`]).
 pub(super) async fn apply_disk_changes_and_reindex(
     client: Client,
     state: Arc<State>,
     changes: Vec<watch::Changed>,
 ) {
     let applying = state.clone();
-    let reindex =
+    let Applied { reindex, warnings } =
         tokio::task::spawn_blocking(move || apply_disk_changes(&applying, changes)).await.unwrap_or_default();
+    for warning in warnings {
+        client.show_message(MessageType::WARNING, text::for_terminal(&warning)).await;
+    }
     if !reindex.is_empty() {
-        tracing::info!(folders = reindex.len(), "configuration changed: indexing again");
+        tracing::info!(folders = reindex.len(), "configuration or folder changed: indexing again");
         index_roots(client, state, reindex).await;
     }
 }

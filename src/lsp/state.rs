@@ -19,6 +19,7 @@ use crate::analysis::{Analysis, ide};
 use crate::diagnostic::Code;
 use crate::file_id::FileId;
 use crate::model::anchors::AnchorText;
+use crate::model::risk::{Policies, RiskPolicy};
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::{Language, SyntaxError};
 use crate::text::ColumnUnit;
@@ -97,6 +98,9 @@ pub(super) struct State {
     /// (`threatspec.yaml`, `.guardlink/config.json`), with the text they were found in: they
     /// stay on the file while its facts come from an open buffer of the same text.
     config_problems: Mutex<HashMap<FileId, ConfigProblems>>,
+    /// Each workspace folder's risk policy (its configuration's `risk` block, else the
+    /// default), as its last indexing run read it.
+    risk_policies: Mutex<HashMap<PathBuf, RiskPolicy>>,
 }
 
 /// One indexing run that whole-project requests wait for, counted in
@@ -172,6 +176,7 @@ impl State {
             waiting_requests: AtomicUsize::new(0),
             files_scanned: Mutex::new(HashMap::new()),
             config_problems: Mutex::new(HashMap::new()),
+            risk_policies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -289,6 +294,29 @@ impl State {
     /// The workspace folder whose configuration file `path` is, if it is one.
     pub(super) fn config_root(&self, path: &Path) -> Option<PathBuf> {
         self.roots().into_iter().find(|root| walk::CONFIG_FILES.iter().any(|name| root.join(name) == path))
+    }
+
+    /// Keeps the risk policy a scan of `root` read.
+    pub(super) fn set_risk_policy(&self, root: &Path, policy: RiskPolicy) {
+        self.risk_policies.lock().unwrap_or_else(|e| e.into_inner()).insert(root.to_path_buf(), policy);
+    }
+
+    /// Each workspace folder's risk policy, for the files in it.
+    pub(super) fn risk_policies(&self) -> Policies {
+        let policies = self.risk_policies.lock().unwrap_or_else(|e| e.into_inner());
+        Policies::by_folder(policies.iter().map(|(root, policy)| (root.clone(), policy.clone())).collect())
+    }
+
+    /// The project's findings as `check` reports them for today's date (UTC), each risk by its
+    /// folder's policy ([`Analysis::diagnostics_with_risk`]), the `severity` settings applied.
+    pub(super) fn findings(
+        &self,
+        index: &ProjectIndex,
+        analysis: &Analysis,
+    ) -> Vec<crate::diagnostic::Diagnostic> {
+        let overrides = self.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
+        let today = crate::syntax::Date::of_instant(std::time::SystemTime::now());
+        overrides.apply(analysis.diagnostics_with_risk(index, &self.risk_policies(), today))
     }
 
     /// Keeps the configuration problems a scan of `root` found, and gives open configuration

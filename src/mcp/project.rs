@@ -19,7 +19,8 @@ use crate::analysis::query::Validation;
 use crate::diagnostic::Diagnostic;
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
-use crate::syntax::Language;
+use crate::model::risk::{Policies, RiskPolicy};
+use crate::syntax::{Date, Language};
 use crate::walk::{self, NotIndexed, WalkOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,9 @@ fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
     Some((meta.len(), meta.modified().ok()?))
 }
 
+/// The index revision and the date findings were computed for.
+type Computed = (u64, Option<Date>);
+
 /// One workspace folder, analysed.
 pub struct Project {
     pub root: PathBuf,
@@ -77,8 +81,10 @@ pub struct Project {
     pub analysis: Analysis,
     /// Every file the walk scanned (annotated or not).
     scanned: BTreeMap<FileId, Seen>,
-    /// Diagnostics of the index revision they were computed at.
-    diagnostics: Option<(u64, Arc<Vec<Diagnostic>>)>,
+    /// The folder's risk policy, as its last full read found it.
+    risk: RiskPolicy,
+    /// Diagnostics of the index revision and the date they were computed at.
+    diagnostics: Option<(Computed, Arc<Vec<Diagnostic>>)>,
     pending: Pending,
     /// Walk warnings (refused configuration files, project limits), threat-analyzer's words.
     pub notes: Vec<String>,
@@ -94,6 +100,7 @@ impl Project {
             index: ProjectIndex::default(),
             analysis: Analysis::new(&ProjectIndex::default()),
             scanned: BTreeMap::new(),
+            risk: RiskPolicy::default(),
             diagnostics: None,
             pending,
             notes: Vec::new(),
@@ -123,6 +130,7 @@ impl Project {
         // The cache is written on a thread of the walk's; the answer does not wait for it.
         drop(scan.take_cache_save());
         self.index = std::mem::take(&mut scan.index);
+        self.risk = scan.risk.clone();
         self.analysis = Analysis::new(&self.index);
         self.diagnostics = None;
         Ok(())
@@ -133,14 +141,16 @@ impl Project {
         self.scanned.iter().map(|(f, s)| (f.clone(), s.language)).collect()
     }
 
-    /// The project's diagnostics, computed once per index revision.
+    /// The project's findings as `check` reports them today (UTC), with the folder's risk
+    /// policy ([`Analysis::diagnostics_with_risk`]), computed once per index revision and date.
     pub fn diagnostics(&mut self) -> Arc<Vec<Diagnostic>> {
-        let revision = self.index.revision();
+        let at = (self.index.revision(), Date::of_instant(SystemTime::now()));
         match &self.diagnostics {
-            Some((at, diagnostics)) if *at == revision => diagnostics.clone(),
+            Some((computed, diagnostics)) if *computed == at => diagnostics.clone(),
             _ => {
-                let diagnostics = Arc::new(self.analysis.diagnostics(&self.index));
-                self.diagnostics = Some((revision, diagnostics.clone()));
+                let policies = Policies::one(self.risk.clone());
+                let diagnostics = Arc::new(self.analysis.diagnostics_with_risk(&self.index, &policies, at.1));
+                self.diagnostics = Some((at, diagnostics.clone()));
                 diagnostics
             }
         }

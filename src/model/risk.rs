@@ -2,7 +2,7 @@
 //! in, which band a severity names, each band's treatment SLA, and from which band a risk needs
 //! an owner.
 //!
-//! Owns: [`Band`], [`RiskPolicy`] and its default, the one band rule ([`RiskPolicy::band`]) and
+//! Owns: [`Band`], [`RiskPolicy`] and its default, which policy a file has ([`Policies`]), the one band rule ([`RiskPolicy::band`]) and
 //! the one severity-to-band rule ([`Band::of_severity`]). The policy is plain data: `walk`
 //! builds it from the project's configuration (`config` reads the text), `analysis::risk`
 //! applies it. Must never: read configuration text or the clock.
@@ -102,6 +102,38 @@ impl RiskPolicy {
     }
 }
 
+/// The risk policy of each file of a project: one for all ([`Policies::one`]), or one per
+/// folder when folders configure their own (the language server's workspace folders).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Policies {
+    /// Folder (a path prefix of file ids, compared by components) and its policy.
+    folders: Vec<(std::path::PathBuf, RiskPolicy)>,
+    /// For files in no folder (and every file of [`Policies::one`]).
+    default: RiskPolicy,
+}
+
+impl Policies {
+    /// The same policy for every file.
+    pub fn one(policy: RiskPolicy) -> Policies {
+        Policies { folders: Vec::new(), default: policy }
+    }
+
+    /// Each folder's policy for its files (the innermost folder holding a file decides); the
+    /// default policy for files in none.
+    pub fn by_folder(folders: Vec<(std::path::PathBuf, RiskPolicy)>) -> Policies {
+        Policies { folders, default: RiskPolicy::default() }
+    }
+
+    /// The policy of the file `file` (a file id).
+    pub fn of(&self, file: &str) -> &RiskPolicy {
+        self.folders
+            .iter()
+            .filter(|(folder, _)| std::path::Path::new(file).starts_with(folder))
+            .max_by_key(|(folder, _)| folder.as_os_str().len())
+            .map_or(&self.default, |(_, policy)| policy)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +173,19 @@ mod tests {
         assert!(!RiskPolicy::valid_from(&[2, 2, 12, 20]));
         assert!(!RiskPolicy::valid_from(&[1, 6, 12, 20]));
         assert!(!RiskPolicy::valid_from(&[2, 6, 12, 26]));
+    }
+
+    #[test]
+    fn the_innermost_folder_decides_a_files_policy() {
+        let strict = RiskPolicy { from: [2, 3, 4, 5], ..RiskPolicy::default() };
+        let lax = RiskPolicy { from: [10, 20, 24, 25], ..RiskPolicy::default() };
+        let policies =
+            Policies::by_folder(vec![("/w/a".into(), strict.clone()), ("/w/a/b".into(), lax.clone())]);
+        assert_eq!(policies.of("/w/a/x.py"), &strict);
+        assert_eq!(policies.of("/w/a/b/x.py"), &lax);
+        // Components, not characters: `/w/ab` is not inside `/w/a`.
+        assert_eq!(policies.of("/w/ab/x.py"), &RiskPolicy::default());
+        assert_eq!(Policies::one(lax.clone()).of("/anywhere"), &lax);
     }
 
     #[test]

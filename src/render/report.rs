@@ -31,7 +31,7 @@ use crate::analysis::{Analysis, Arg, Relation, Summary};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::model::risk::{Band, RiskPolicy};
 use crate::model::{EntityKey, ProjectIndex, Resolved};
-use crate::syntax::{EntityKind, Severity};
+use crate::syntax::EntityKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Options of the report writers.
@@ -63,9 +63,6 @@ pub enum Inline {
     Strong(&'static str),
     /// Fixed wording set as code (`stride:`).
     Code(&'static str),
-    /// A severity; `word` is the author's word when it is not the severity's own (`P1` for
-    /// high); `confirmed` marks a confirmed finding.
-    Severity { severity: Option<Severity>, word: Option<String>, confirmed: bool },
     /// A short fixed status (STRIDE coverage, diagnostic level) with its tone, so a writer can
     /// style it on top of the words.
     Flag { text: &'static str, tone: Tone },
@@ -204,9 +201,9 @@ pub fn build_with_risk(
     let mut dfd = dfd::build(index, analysis, &Scope::Project);
     let labels = dfd.nodes.iter().map(|n| (n.key.clone(), n.label.clone())).collect();
     let g = Gather { model: &model, labels };
-    let mut blocks = vec![summary_block(summary), Block::Table(g.open_table())];
     let mut risks = risk::risks(index, analysis, policy);
     risks.sort_by(risk::by_score);
+    let mut blocks = vec![summary_block(summary), Block::Table(g.open_table(&risks))];
     blocks.push(Block::Table(g.register(&risks)));
     blocks.push(Block::RiskMatrix(risk_matrix(&risks, policy)));
     // The picture right after what is open, before the long tables (STRIDE last of them).
@@ -291,8 +288,23 @@ struct Gather<'m, 'a> {
 }
 
 type Rel<'a> = super::export::Relation<'a>;
-/// Sort key (severity and confirmed, descending), file, line, cells.
-type OpenRow = (std::cmp::Reverse<(Option<Severity>, bool)>, String, u32, Vec<Cell>);
+/// Sort key (band, score and confirmed, descending), file, line, cells.
+type OpenRow = (std::cmp::Reverse<(Option<Band>, Option<u8>, bool)>, String, u32, Vec<Cell>);
+
+/// A risk's band as the register gives it (`–` for none), with its score when `with_score`,
+/// or `(severity)` when the band comes from the severity (no score).
+fn band_cell(r: Option<&Risk<'_>>, with_score: bool) -> Cell {
+    let Some((r, band)) = r.and_then(|r| Some((r, r.band?))) else { return vec![Inline::Fixed("–")] };
+    let mut cell = vec![Inline::Flag { text: band.as_str(), tone: band_tone(band) }];
+    match r.score() {
+        None => cell.push(Inline::Fixed(" (severity)")),
+        Some(score) if with_score => {
+            cell.extend([Inline::Fixed(" ("), Inline::Fixed(NUMBERS[usize::from(score)]), Inline::Fixed(")")])
+        }
+        Some(_) => {}
+    }
+    cell
+}
 
 fn text(s: &str) -> Inline {
     Inline::Text(s.to_string())
@@ -329,17 +341,10 @@ impl Gather<'_, '_> {
     }
 
     /// The effective severity (the analysis' rule) and the author's word when it differs.
-    fn severity(&self, rel: &Rel<'_>, threat: Arg<'_>) -> (Option<Severity>, Option<String>) {
-        match self.model.analysis.exposure_severity(rel.facts, rel.ann, threat.entity()) {
-            Some(s) => {
-                let word = (!s.word.eq_ignore_ascii_case(s.value.as_str())).then_some(s.word);
-                (Some(s.value), word)
-            }
-            None => (None, None),
-        }
-    }
-
-    fn open_table(&self) -> Table {
+    /// What is open, each with its band from the register (`risks`), so the two tables agree.
+    fn open_table(&self, risks: &[Risk<'_>]) -> Table {
+        let by_annotation: BTreeMap<(&str, usize), &Risk<'_>> =
+            risks.iter().map(|r| ((r.file.as_str(), r.annotation), r)).collect();
         let mut rows: Vec<OpenRow> = Vec::new();
         for rel in &self.model.relations {
             let (a, t, confirmed) = match rel.meaning {
@@ -358,18 +363,26 @@ impl Gather<'_, '_> {
                     continue;
                 }
             }
-            let (severity, word) = self.severity(rel, t);
+            let risk = by_annotation.get(&(rel.file().as_str(), rel.index)).copied();
+            let mut band = band_cell(risk, true);
+            // A band from the severity keeps the author's word for it (`P1` for high).
+            let word = self
+                .model
+                .analysis
+                .exposure_severity(rel.facts, rel.ann, t.entity())
+                .filter(|s| !s.word.eq_ignore_ascii_case(s.value.as_str()));
+            if let (Some(word), Some(Inline::Fixed(" (severity)"))) = (word, band.last()) {
+                band.pop();
+                band.extend([Inline::Fixed(" (severity "), Inline::Text(word.word), Inline::Fixed(")")]);
+            }
+            if confirmed {
+                band.extend([Inline::Fixed(" "), Inline::Strong("(confirmed finding)")]);
+            }
             rows.push((
-                std::cmp::Reverse((severity, confirmed)),
+                std::cmp::Reverse((risk.and_then(|r| r.band), risk.and_then(Risk::score), confirmed)),
                 rel.file().to_string(),
                 rel.line(),
-                vec![
-                    vec![Inline::Severity { severity, word, confirmed }],
-                    self.arg(rel, a),
-                    self.arg(rel, t),
-                    Self::location(rel),
-                    Self::text(rel),
-                ],
+                vec![band, self.arg(rel, a), self.arg(rel, t), Self::location(rel), Self::text(rel)],
             ));
         }
         rows.sort_by(|x, y| (&x.0, &x.1, x.2).cmp(&(&y.0, &y.1, y.2)));
@@ -377,9 +390,11 @@ impl Gather<'_, '_> {
             title: "Open exposures and confirmed findings",
             intro: vec![Inline::Fixed(
                 "Exposures that no mitigation, acceptance or transfer covers (on the asset or an \
-                 ancestor), and confirmed findings, most severe first.",
+                 ancestor), and confirmed findings, highest risk first: the band and score of the \
+                 risk register, or the band of the severity where no likelihood and impact are \
+                 written.",
             )],
-            header: vec!["Severity", "Asset", "Threat", "Where", "Description"],
+            header: vec!["Risk", "Asset", "Threat", "Where", "Description"],
             rows: rows.into_iter().map(|r| r.3).collect(),
         }
     }
@@ -396,16 +411,7 @@ impl Gather<'_, '_> {
             .map(|(n, (r, rel))| {
                 let stride = r.threat.entity().map(|t| self.model.stride(t)).unwrap_or_default();
                 let letters: Vec<&str> = stride.iter().map(|s| s.letter()).collect();
-                let band = match r.band {
-                    None => vec![Inline::Fixed("–")],
-                    Some(b) => {
-                        let mut cell = vec![Inline::Flag { text: b.as_str(), tone: band_tone(b) }];
-                        if r.rating.is_none() {
-                            cell.push(Inline::Fixed(" (severity)"));
-                        }
-                        cell
-                    }
-                };
+                let band = band_cell(Some(r), false);
                 let status = Inline::Flag {
                     text: r.status(),
                     tone: match (r.confirmed, r.state) {

@@ -32,15 +32,6 @@ fn plain(items: &[Inline]) -> String {
             Inline::Fixed(t) | Inline::Strong(t) | Inline::Code(t) | Inline::Flag { text: t, .. } => {
                 out.push_str(t)
             }
-            Inline::Severity { severity, word, confirmed } => {
-                out.push_str(super::export::severity_title(*severity));
-                if let Some(w) = word {
-                    let _ = write!(out, " ({w})");
-                }
-                if *confirmed {
-                    out.push_str(" (confirmed finding)");
-                }
-            }
             Inline::Location { file, line } => {
                 let _ = write!(out, "{file}:{line}");
             }

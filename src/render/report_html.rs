@@ -34,7 +34,6 @@ use super::report_md::encode_path;
 use crate::analysis::{Analysis, Summary};
 use crate::diagnostic::Diagnostic;
 use crate::model::ProjectIndex;
-use crate::syntax::Severity;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
@@ -73,10 +72,6 @@ thead th { background: var(--head); font-weight: 600; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 td.loc { font: .85em/1.3 ui-monospace, "DejaVu Sans Mono", monospace; min-width: 9rem; }
 td.loc a { color: #0550ae; }
-.sev { display: inline-block; padding: 0 .4em; border-radius: 3px; border: 1px solid; font-weight: 600; }
-.sev-critical, .sev-high { color: var(--bad); background: var(--bad-bg); }
-.sev-medium { color: var(--warn); background: var(--warn-bg); }
-.sev-low, .sev-tbd { color: var(--muted); background: var(--head); }
 .flag { white-space: nowrap; }
 .flag.bad { color: var(--bad); }
 .flag.good { color: var(--good); }
@@ -438,19 +433,6 @@ fn inlines(items: &[Inline], prefix: Option<&str>) -> String {
             Inline::Code(t) => {
                 let _ = write!(out, "<code>{}</code>", escape(t));
             }
-            Inline::Severity { severity, word, confirmed } => {
-                let title = super::export::severity_title(*severity);
-                let class = severity_class(*severity);
-                let word = word.as_ref().map_or(String::new(), |w| format!(" ({})", escape(w)));
-                if *confirmed {
-                    let _ = write!(
-                        out,
-                        "<strong class=\"sev {class}\">{title}{word}</strong> <strong>(confirmed finding)</strong>"
-                    );
-                } else {
-                    let _ = write!(out, "<span class=\"sev {class}\">{title}{word}</span>");
-                }
-            }
             Inline::Flag { text, tone } => {
                 let tone = match tone {
                     Tone::Good => "good",
@@ -471,16 +453,6 @@ fn inlines(items: &[Inline], prefix: Option<&str>) -> String {
         }
     }
     out
-}
-
-fn severity_class(s: Option<Severity>) -> &'static str {
-    match s {
-        Some(Severity::Critical) => "sev-critical",
-        Some(Severity::High) => "sev-high",
-        Some(Severity::Medium) => "sev-medium",
-        Some(Severity::Low) => "sev-low",
-        None => "sev-tbd",
-    }
 }
 
 /// The link prefix when it is only `../` steps and percent-encoded segments, each ending in `/`.

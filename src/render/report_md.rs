@@ -101,15 +101,6 @@ fn inlines(items: &[Inline], prefix: &str) -> String {
             Inline::Code(t) => {
                 let _ = write!(out, "`{t}`");
             }
-            Inline::Severity { severity, word, confirmed } => {
-                let title = super::export::severity_title(*severity);
-                let word = word.as_ref().map_or(String::new(), |w| format!(" ({})", escape(w)));
-                if *confirmed {
-                    let _ = write!(out, "**{title}**{word} (confirmed finding)");
-                } else {
-                    let _ = write!(out, "{title}{word}");
-                }
-            }
             Inline::Location { file, line } => {
                 let _ = write!(out, "[{}:{line}]({prefix}{}#L{line})", escape(file), encode_path(file));
             }

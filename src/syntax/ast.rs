@@ -397,6 +397,13 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
+    /// The date (UTC) of an instant, as the shells read today's date from the clock (the core
+    /// never reads it: the date the risk checks compare with is passed in). `None` before 1970.
+    pub fn of_instant(instant: std::time::SystemTime) -> Option<Date> {
+        let secs = instant.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        Some(Date::from_days(i64::try_from(secs / 86_400).ok()?))
+    }
+
     /// The date `days` after 1970-01-01 (clamped to years 1..=9999).
     pub fn from_days(days: i64) -> Date {
         let z = days.clamp(-719_162, 2_932_896) + 719_468;

@@ -11,7 +11,9 @@ mod lsp_support;
 mod stdio_support;
 
 mod config;
+mod directories;
 mod features;
 mod in_memory;
+mod risk;
 mod sidecar;
 mod stdio;

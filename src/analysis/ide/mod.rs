@@ -12,6 +12,7 @@ pub mod hover;
 pub mod inlay_hints;
 pub mod navigation;
 pub mod rename;
+pub mod risk;
 pub mod semantic_tokens;
 pub mod symbols;
 

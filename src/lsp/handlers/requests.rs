@@ -85,9 +85,10 @@ pub(in crate::lsp) fn document_highlight(
 
 pub(in crate::lsp) fn hover(state: &State, params: HoverParams) -> Result<Option<Hover>> {
     let p = params.text_document_position_params;
+    let policy = state.risk_policies();
     state.at(&p.text_document.uri, None, |index, key, _, text, unit| {
         let analysis = state.analysis(index);
-        features::hover(index, &analysis, key, text, p.position, unit)
+        features::hover(index, &analysis, &policy, key, text, p.position, unit)
     })
 }
 
@@ -147,10 +148,9 @@ pub(in crate::lsp) fn code_action(
 ) -> Result<Option<CodeActionResponse>> {
     let key = convert::key_of(&params.text_document.uri);
     let style = state.edit_style();
-    let overrides = state.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
     let actions = state.read(|index, unit| {
         let analysis = state.analysis(index);
-        let diagnostics = overrides.apply(analysis.diagnostics(index));
+        let diagnostics = state.findings(index, &analysis);
         features::code_actions(index, &analysis, &diagnostics, key.as_str(), params.range, &style, unit)
     })?;
     Ok(Some(actions))
@@ -158,9 +158,10 @@ pub(in crate::lsp) fn code_action(
 
 pub(in crate::lsp) fn code_lens(state: &State, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
     let key = convert::key_of(&params.text_document.uri);
+    let policy = state.risk_policies();
     let lenses = state.read(|index, unit| {
         let analysis = state.analysis(index);
-        features::code_lenses(index, &analysis, key.as_str(), unit)
+        features::code_lenses(index, &analysis, &policy, key.as_str(), unit)
     })?;
     Ok(Some(lenses))
 }
@@ -186,9 +187,10 @@ pub(in crate::lsp) fn semantic_tokens_range(
 
 pub(in crate::lsp) fn inlay_hint(state: &State, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
     let key = convert::key_of(&params.text_document.uri);
+    let policy = state.risk_policies();
     let hints = state.read(|index, unit| {
         let analysis = state.analysis(index);
-        features::inlay_hints(index, &analysis, key.as_str(), params.range, unit)
+        features::inlay_hints(index, &analysis, &policy, key.as_str(), params.range, unit)
     })?;
     Ok(Some(hints))
 }
