@@ -52,7 +52,10 @@
 //!
 //! # Writing
 //!
-//! Only when something changed. The new file is written beside the old one under a unique
+//! Only when something changed. The file is streamed piece by piece (header, entry table, then
+//! each blob: new ones from the scan, unchanged ones straight from the loaded file), its
+//! checksum computed over the same pieces first, so no copy of the whole file is built in
+//! memory. The new file is written beside the old one under a unique
 //! temporary name, `fsync`ed and renamed over it, so readers see the old or the new file,
 //! never a mix, and concurrent writers (two editors on one repository) cannot corrupt it: the
 //! last rename wins, and either result is a valid cache.
@@ -356,44 +359,86 @@ pub enum Blob {
     Old,
 }
 
-/// Encodes the cache file for `root` from `entries`, taking unchanged blobs from `old`.
-fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>) -> Vec<u8> {
-    let mut blobs = Vec::new();
-    let mut records = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let mut record = entry.record.clone();
-        let bytes: Option<&[u8]> = match &entry.parsed {
-            Some(Blob::New(bytes)) => Some(bytes),
-            Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
-            None => None,
-        };
-        match bytes {
-            Some(bytes) => {
-                record.outcome = Outcome::Parsed { start: blobs.len() as u64, len: bytes.len() as u64 };
-                blobs.extend_from_slice(bytes);
-            }
-            // A parsed entry whose bytes are gone is dropped rather than stored wrong.
-            None if matches!(record.outcome, Outcome::Parsed { .. }) => continue,
-            None => {}
-        }
-        records.push(record);
-    }
-    let table = postcard::to_allocvec(&records).unwrap_or_default();
-    let mut payload = Vec::with_capacity(8 + table.len() + blobs.len());
-    payload.extend_from_slice(&(table.len() as u64).to_le_bytes());
-    payload.extend_from_slice(&table);
-    payload.extend_from_slice(&blobs);
+/// A cache file about to be written: its entry table and the blobs it points into, borrowed
+/// from the new entries and the loaded cache (nothing is copied into one buffer).
+struct Encoded<'a> {
+    /// The payload's first part: the table's length (u64) and the postcard-encoded table.
+    table: Vec<u8>,
+    blobs: Vec<&'a [u8]>,
+    payload_len: u64,
+    checksum: u64,
+}
 
-    let mut out = Vec::with_capacity(payload.len() + 64 + root.len() + build.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(build.len() as u32).to_le_bytes());
-    out.extend_from_slice(build.as_bytes());
-    out.extend_from_slice(&(root.len() as u32).to_le_bytes());
-    out.extend_from_slice(root.as_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
+impl<'a> Encoded<'a> {
+    /// Lays out `entries`, taking unchanged blobs from `old`.
+    fn new(entries: &'a [Entry], old: Option<&'a Loaded>) -> Encoded<'a> {
+        let mut blobs = Vec::new();
+        let mut blobs_len = 0u64;
+        let mut records = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let mut record = entry.record.clone();
+            let bytes: Option<&[u8]> = match &entry.parsed {
+                Some(Blob::New(bytes)) => Some(bytes),
+                Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
+                None => None,
+            };
+            match bytes {
+                Some(bytes) => {
+                    record.outcome = Outcome::Parsed { start: blobs_len, len: bytes.len() as u64 };
+                    blobs_len += bytes.len() as u64;
+                    blobs.push(bytes);
+                }
+                // A parsed entry whose bytes are gone is dropped rather than stored wrong.
+                None if matches!(record.outcome, Outcome::Parsed { .. }) => continue,
+                None => {}
+            }
+            records.push(record);
+        }
+        let encoded = postcard::to_allocvec(&records).unwrap_or_default();
+        let mut table = Vec::with_capacity(8 + encoded.len());
+        table.extend_from_slice(&(encoded.len() as u64).to_le_bytes());
+        table.extend_from_slice(&encoded);
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(&table);
+        for blob in &blobs {
+            hasher.update(blob);
+        }
+        let payload_len = table.len() as u64 + blobs_len;
+        Encoded { table, blobs, payload_len, checksum: hasher.digest() }
+    }
+
+    /// The header before the payload.
+    fn header(&self, root: &str, build: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(40 + root.len() + build.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(build.len() as u32).to_le_bytes());
+        out.extend_from_slice(build.as_bytes());
+        out.extend_from_slice(&(root.len() as u32).to_le_bytes());
+        out.extend_from_slice(root.as_bytes());
+        out.extend_from_slice(&self.payload_len.to_le_bytes());
+        out.extend_from_slice(&self.checksum.to_le_bytes());
+        out
+    }
+
+    /// Writes header and payload to `out`, piece by piece.
+    fn write_to(&self, header: &[u8], out: &mut impl Write) -> io::Result<()> {
+        out.write_all(header)?;
+        out.write_all(&self.table)?;
+        for blob in &self.blobs {
+            out.write_all(blob)?;
+        }
+        Ok(())
+    }
+}
+
+/// Encodes the cache file for `root` from `entries`, taking unchanged blobs from `old`, into
+/// one buffer (tests; [`save`] streams the same bytes to the file).
+#[cfg(test)]
+fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>) -> Vec<u8> {
+    let encoded = Encoded::new(entries, old);
+    let mut out = Vec::new();
+    encoded.write_to(&encoded.header(root, build), &mut out).expect("writing to a Vec");
     out
 }
 
@@ -401,23 +446,26 @@ fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>)
 /// `fsync`, rename over the old file.
 // @mitigates Host.IndexCache against #cache-poisoning using #atomic-cache-writes
 pub fn save(dir: &Path, root: &Path, entries: &[Entry], old: Option<&Loaded>) -> Result<(), CacheError> {
-    let bytes = encode_file(&root_key(root), build_id(), entries, old);
+    let encoded = Encoded::new(entries, old);
+    let header = encoded.header(&root_key(root), build_id());
+    let size = header.len() as u64 + encoded.payload_len;
     // One that large would be refused on load: not written, so the old one is not kept either.
-    if bytes.len() as u64 > MAX_CACHE_FILE_SIZE {
+    if size > MAX_CACHE_FILE_SIZE {
         let file = file_for(dir, root);
         let _ = std::fs::remove_file(&file);
-        return Err(CacheError::Refused(Refusal::TooLarge {
-            size: bytes.len() as u64,
-            limit: MAX_CACHE_FILE_SIZE,
-        }));
+        return Err(CacheError::Refused(Refusal::TooLarge { size, limit: MAX_CACHE_FILE_SIZE }));
     }
-    write_atomically(&file_for(dir, root), &bytes)
+    write_atomically(&file_for(dir, root), |file| encoded.write_to(&header, file))
 }
 
 /// Temporary files older than this are leftovers of a writer that died.
 const STALE_TEMP: Duration = Duration::from_secs(600);
 
-fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+/// Writes `target` through `write` (given a buffered writer on the temporary file).
+fn write_atomically(
+    target: &Path,
+    write: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>,
+) -> Result<(), CacheError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = target.parent().ok_or(CacheError::Invalid("no cache directory"))?;
     create_private_dir(dir)?;
@@ -431,8 +479,9 @@ fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), CacheError> {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temp)?;
-        file.write_all(bytes)?;
+        let mut file = io::BufWriter::with_capacity(1 << 16, options.open(&temp)?);
+        write(&mut file)?;
+        let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.sync_all()?;
         std::fs::rename(&temp, target)
     })();
@@ -610,6 +659,36 @@ mod tests {
         assert!(orphan.is_empty());
     }
 
+    /// A temporary directory holding a project root and a cache directory (not created).
+    fn project_and_cache_dir() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        std::fs::create_dir(&root).unwrap();
+        let cache_dir = dir.path().join("cache");
+        (dir, root, cache_dir)
+    }
+
+    /// `save` streams the file piece by piece; the bytes are those of the one-buffer encoding,
+    /// and a second save from the loaded cache (every blob `Old`) reproduces them.
+    #[test]
+    fn saved_files_are_the_encoding() {
+        let (_dir, root, cache_dir) = project_and_cache_dir();
+        save(&cache_dir, &root, &sample_entries(), None).unwrap();
+        let written = std::fs::read(file_for(&cache_dir, &root)).unwrap();
+        assert_eq!(written, encode_file(&root_key(&root), build_id(), &sample_entries(), None));
+        let loaded = load(&cache_dir, &root).unwrap();
+        let mut again: Vec<Entry> = loaded
+            .records()
+            .map(|r| {
+                let parsed = matches!(r.outcome, Outcome::Parsed { .. }).then_some(Blob::Old);
+                Entry { record: r.clone(), parsed }
+            })
+            .collect();
+        again.sort_by(|a, b| a.record.path.cmp(&b.record.path));
+        save(&cache_dir, &root, &again, Some(&loaded)).unwrap();
+        assert_eq!(std::fs::read(file_for(&cache_dir, &root)).unwrap(), written);
+    }
+
     #[test]
     fn other_builds_roots_and_versions_are_rejected() {
         let bytes = encode_file("/r", "b1", &sample_entries(), None);
@@ -669,10 +748,7 @@ mod tests {
 
     #[test]
     fn concurrent_writers_never_leave_a_broken_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("project");
-        std::fs::create_dir(&root).unwrap();
-        let cache_dir = dir.path().join("cache");
+        let (_dir, root, cache_dir) = project_and_cache_dir();
         let writers: Vec<_> = (0..4)
             .map(|w| {
                 let (cache_dir, root) = (cache_dir.clone(), root.clone());

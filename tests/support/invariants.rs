@@ -22,7 +22,8 @@
 //! - [`check_readers`]: the bounded reader returns a file's bytes exactly when it is a regular
 //!   file within the limit (else the refusal the size or the link calls for); ignore rules read
 //!   through it match every path exactly as the `ignore` crate's own loader does; any bytes as
-//!   a `threatspec.yaml` or an index cache file are read and refused or parsed, never a panic.
+//!   a `threatspec.yaml`, an index cache file or one file's stored facts are read and refused
+//!   or parsed, never a panic.
 //! - [`check_revision_spec`], [`check_tree_name`]: the git revision-spec reading and the
 //!   tree-entry name rule of `vcs` (what a snapshot writes is one ordinary path component).
 //! - [`check_baseline_file`]: any bytes as a `--baseline FILE` are refused or parsed; what
@@ -653,6 +654,9 @@ pub fn check_readers(kind: u8, content: &[u8], limit: u64, probes: &[String]) {
             std::fs::write(&file, content).unwrap();
             // Any outcome but a panic; bytes written by no build of this tool are never trusted.
             assert!(threat_analyzer::cache::load(&dir, &root).is_err(), "arbitrary bytes taken for a cache");
+            // The same bytes as one file's stored facts (behind the checksum in a cache file, so
+            // reached here directly): decoded or refused, never a panic.
+            let _ = threat_analyzer::cache::decode_facts(content);
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
