@@ -196,6 +196,15 @@ fn boundary_kind(ty: &str) -> Option<BoundaryKind> {
     })
 }
 
+/// Resources whose subnets and security groups are those of the resources that reference them.
+const VIA: &[&str] = &[
+    "aws_db_subnet_group",
+    "aws_elasticache_subnet_group",
+    "aws_redshift_subnet_group",
+    "aws_launch_template",
+    "aws_launch_configuration",
+];
+
 /// The elements, boundaries and flows of the collected resources.
 fn build(resources: Vec<Element>, model: &mut InfraModel) {
     let by_key: BTreeMap<&str, &Element> = resources.iter().map(|e| (e.key.as_str(), e)).collect();
@@ -234,22 +243,19 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
         for attr in e.attributes.values() {
             deep_references(attr, &mut refs);
         }
-        let mut inside = BTreeSet::new();
-        for r in &refs {
-            if boundary_keys.contains(r.as_str()) {
-                inside.insert(r.clone());
-            } else if let Some(group) = by_key.get(r.as_str())
-                && matches!(
-                    group.resource_type.as_str(),
-                    "aws_db_subnet_group" | "aws_elasticache_subnet_group" | "aws_redshift_subnet_group"
-                )
-                && let Some(ids) = group.attr("subnet_ids")
+        // Subnet groups and launch templates hold the subnets and security groups of the
+        // resources that name them.
+        for r in refs.clone() {
+            if let Some(via) = by_key.get(r.as_str())
+                && VIA.contains(&via.resource_type.as_str())
             {
-                inside.extend(
-                    ids.references().iter().filter(|r| boundary_keys.contains(*r)).map(|r| r.to_string()),
-                );
+                for attr in via.attributes.values() {
+                    deep_references(attr, &mut refs);
+                }
             }
         }
+        let mut inside: BTreeSet<String> =
+            refs.into_iter().filter(|r| boundary_keys.contains(r.as_str())).collect();
         let direct: Vec<String> = inside.iter().cloned().collect();
         for b in direct {
             let mut at = b.as_str();

@@ -874,9 +874,12 @@ fn listener_tls(e: &Element, model: &InfraModel) -> Verdict {
         let shown = if protocol.is_empty() { "not set (HTTP)" } else { protocol.as_str() };
         return Exposed(format!("listener {} protocol {shown}", l.key), origin);
     }
-    let (protocol, attr, _, l) = &listeners[0];
+    let (protocol, attr, _, l) = listeners
+        .iter()
+        .find(|(p, ..)| matches!(p.as_str(), "HTTPS" | "TLS" | "SSL"))
+        .unwrap_or(&listeners[0]);
     let origin = attr.map_or(l.origin.clone(), |a| a.origin.clone());
-    Mitigated(format!("listeners use TLS ({protocol}) or redirect to HTTPS"), origin)
+    Mitigated(format!("listener {} protocol {protocol}; plain listeners redirect to HTTPS", l.key), origin)
 }
 
 fn waf_attached(e: &Element, model: &InfraModel) -> Verdict {
