@@ -548,6 +548,33 @@ fn load_balancer_flows<'e>(
         }
     }
     let by_key: BTreeMap<&str, &Element> = resources.iter().map(|e| (e.key.as_str(), e)).collect();
+    // Classic load balancers: inline listeners, instances by reference.
+    for elb in of_type(&["aws_elb"]) {
+        let public = elb.attr("internal").and_then(Attr::as_bool) != Some(true);
+        let instances = elb.attr("instances").map(|i| i.references()).unwrap_or_default();
+        for listener in elb.attr("listener").map(|l| l.as_list()).unwrap_or_default() {
+            let mechanism = |protocol: &str, port: &str| Mechanism {
+                protocol: listener.get(protocol).and_then(Attr::as_str).map(str::to_ascii_lowercase),
+                ports: listener.get(port).and_then(Attr::as_u64).map(|p| (p, p)),
+            };
+            if public {
+                flows.push(Flow {
+                    from: INTERNET.to_string(),
+                    to: elb.key.clone(),
+                    mechanism: mechanism("lb_protocol", "lb_port"),
+                    origin: listener.origin.clone(),
+                });
+            }
+            for instance in &instances {
+                flows.push(Flow {
+                    from: elb.key.clone(),
+                    to: instance.to_string(),
+                    mechanism: mechanism("instance_protocol", "instance_port"),
+                    origin: listener.origin.clone(),
+                });
+            }
+        }
+    }
     for listener in of_type(&["aws_lb_listener", "aws_alb_listener"]) {
         let Some(lb) = first_ref(listener, "load_balancer_arn") else { continue };
         let mechanism = Mechanism {

@@ -139,6 +139,26 @@ output "address" { value = aws_db_instance.main.address }
     );
 }
 
+#[test]
+fn classic_load_balancer_listeners_are_flows() {
+    let model = model_of(&[(
+        "main.tf",
+        r#"resource "aws_instance" "web" {}
+resource "aws_elb" "web" {
+  instances = ["${aws_instance.web.id}"]
+  listener {
+    instance_port     = 8080
+    instance_protocol = "http"
+    lb_port           = 443
+    lb_protocol       = "https"
+  }
+}"#,
+    )]);
+    let flows: Vec<String> =
+        model.flows.iter().map(|f| format!("{} -> {} {}", f.from, f.to, f.mechanism.display())).collect();
+    assert_eq!(flows, ["aws_elb.web -> aws_instance.web http/8080", "internet -> aws_elb.web https/443"]);
+}
+
 /// Each rule's positive fixture (it must propose an exposure) and negative fixture (no
 /// exposure; `true` when the control must be recorded as a mitigation).
 const RULE_FIXTURES: &[(&str, &str, &str, bool)] = &[
