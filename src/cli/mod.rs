@@ -26,6 +26,7 @@ mod baseline;
 mod dfd;
 mod diff;
 mod export;
+mod infra;
 mod init;
 mod mcp_pin;
 mod output;
@@ -123,6 +124,10 @@ pub enum Command {
     /// rug-pull check.
     #[command(after_help = mcp_pin::MCP_PIN_AFTER_HELP)]
     McpPin(mcp_pin::McpPinArgs),
+    /// Derive a baseline threat model from infrastructure code (Terraform): elements, flows,
+    /// boundaries and proposed threats, or the annotations to add (`--format gal`).
+    #[command(after_help = infra::BASELINE_AFTER_HELP)]
+    Baseline(infra::InfraArgs),
     /// Serve the language server over standard input/output (also: no arguments, `--stdio`).
     Lsp,
 }
@@ -318,6 +323,7 @@ pub fn main() -> i32 {
         Some(Command::Status(args)) if !cli.stdio => status::run(&args),
         Some(Command::Init(args)) if !cli.stdio => init::run(&args),
         Some(Command::McpPin(args)) if !cli.stdio => mcp_pin::run(&args),
+        Some(Command::Baseline(args)) if !cli.stdio => infra::run(&args),
         // vscode-languageclient appends `--stdio` to whatever command it runs.
         Some(
             Command::Check(_)
@@ -328,6 +334,7 @@ pub fn main() -> i32 {
             | Command::Status(_)
             | Command::Init(_)
             | Command::McpPin(_)
+            | Command::Baseline(_)
             | Command::Lsp,
         )
         | None => crate::lsp::run_stdio(),

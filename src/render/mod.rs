@@ -30,6 +30,7 @@ pub mod diff;
 pub mod dot;
 pub mod export;
 pub mod human;
+pub mod infra;
 pub mod json;
 pub mod layout;
 pub mod look;

@@ -15,6 +15,7 @@ mod examples;
 mod exit;
 mod export;
 mod findings;
+mod infra;
 mod init;
 mod mcp_surface;
 mod output;
