@@ -60,6 +60,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod file_id;
 pub mod ignore_files;
+pub mod infra;
 pub mod limits;
 pub mod lsp;
 pub mod mcp;
