@@ -13,34 +13,10 @@
 //! direct children.
 
 use super::doc::Node;
-
-/// A format the baseline reads from YAML or JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Format {
-    /// AWS CloudFormation (YAML or JSON).
-    CloudFormation,
-    /// Kubernetes manifests.
-    Kubernetes,
-    /// Docker Compose.
-    Compose,
-    /// OpenAPI 3.
-    OpenApi,
-}
-
-impl Format {
-    /// Its name in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::CloudFormation => "cloudformation",
-            Format::Kubernetes => "kubernetes",
-            Format::Compose => "compose",
-            Format::OpenApi => "openapi",
-        }
-    }
-}
+use super::model::Format;
 
 /// The format of a file named `file_name` (its last path component) with `documents`, or
-/// `None` when it is none of them.
+/// `None` when it is none of the four (Terraform is read from `.tf` files, not detected here).
 pub fn detect(file_name: &str, documents: &[Node]) -> Option<Format> {
     let first = documents.first();
     if first
