@@ -225,6 +225,16 @@ fn cases() -> Vec<Case> {
             true,
         ),
         case("COMPOSE-DATABASE-PORT-PUBLISHED", "compose.yaml", compose("    ports: ['5432:5432']\n"), compose("    ports: ['127.0.0.1:5432:5432', '8080:80']\n"), true),
+        case(
+            "K8S-SENSITIVE-PORT-INTERNET",
+            "k8s/app.yaml",
+            format!("{}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: shop}}\nspec:\n  type: LoadBalancer\n  selector: {{app: web}}\n  ports: [{{port: 22}}]\n", deployment("", "")),
+            format!(
+                "{}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: ssh, namespace: shop}}\nspec:\n  podSelector: {{}}\n  ingress: [{{from: [{{podSelector: {{matchLabels: {{app: web}}}}}}], ports: [{{port: 22}}]}}]\n",
+                deployment("", "")
+            ),
+            true,
+        ),
         case("COMPOSE-PRIVILEGED", "compose.yaml", compose("    privileged: true\n"), compose("    privileged: false\n"), false),
         case("COMPOSE-HOST-NAMESPACES", "compose.yaml", compose("    network_mode: host\n"), compose("    network_mode: bridge\n"), false),
         case("COMPOSE-SECRET-IN-ENV", "compose.yaml", compose("    environment:\n      - POSTGRES_PASSWORD=hunter2\n"), compose("    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n"), true),
@@ -301,5 +311,17 @@ fn every_rule_has_fixtures() {
     }
     for case in &cases {
         assert!(mine.contains(&case.rule), "case for unknown rule {}", case.rule);
+    }
+}
+/// The README's rule table has a row for every rule, with its rationale (kept true by this test).
+#[test]
+fn readme_lists_every_rule_with_its_rationale() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let formats = [Format::CloudFormation, Format::Kubernetes, Format::Compose, Format::OpenApi];
+    for rule in rules::table().filter(|r| r.formats.iter().any(|f| formats.contains(f))) {
+        let row = readme.lines().find(|l| l.starts_with(&format!("| `{}` |", rule.id)));
+        let row = row.unwrap_or_else(|| panic!("README has no row for {}", rule.id));
+        assert!(row.contains(rule.rationale), "README row of {} lacks its rationale", rule.id);
+        assert!(row.contains(rule.remediation), "README row of {} lacks its remediation", rule.id);
     }
 }

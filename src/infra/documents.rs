@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::SourceFile;
 use super::detect::detect;
 use super::doc::{self, Node, ScalarKind};
-use super::model::{Attr, Format, InfraModel, Origin, Unknown, Value};
+use super::model::{Attr, Element, Format, INTERNET, InfraModel, Origin, Unknown, Value};
 use super::rules::Verdict;
 use super::{cloudformation, compose, kubernetes, openapi};
 use crate::syntax::Language;
@@ -150,6 +150,30 @@ pub const SENSITIVE_PORTS: &[(u64, &str)] = &[
     (6443, "Kubernetes API"),
     (10250, "kubelet"),
 ];
+
+/// A rule's check shared by the formats whose flows carry ports: exposed when a flow from the
+/// Internet reaches `e` on one of the [`SENSITIVE_PORTS`], mitigated when such a port is reached
+/// only from inside.
+pub fn sensitive_port_from_internet(e: &Element, model: &InfraModel) -> Verdict {
+    let to_e = model.flows.iter().filter(|f| f.to == e.key);
+    let mut restricted = None;
+    for flow in to_e {
+        let Some((from, to)) = flow.mechanism.ports else { continue };
+        let Some((port, service)) = sensitive_port(from, to) else { continue };
+        if flow.from == INTERNET {
+            let detail =
+                format!("{service} (port {port}) open to the Internet ({})", flow.mechanism.display());
+            return Verdict::Exposed(detail, flow.origin.clone());
+        }
+        restricted.get_or_insert((port, service, flow.origin.clone()));
+    }
+    match restricted {
+        Some((port, service, origin)) => {
+            Verdict::Mitigated(format!("{service} (port {port}) only from inside the network"), origin)
+        }
+        None => Verdict::Skip,
+    }
+}
 
 /// The first sensitive port within `from..=to`, with its service.
 pub fn sensitive_port(from: u64, to: u64) -> Option<(u64, &'static str)> {

@@ -297,6 +297,20 @@ impl<'d> Template<'d, '_> {
             "DBSubnetGroup",
         ];
         let mut out = Vec::new();
+        // An auto scaling group's instances get the security groups of its launch template.
+        let template = path_of(&r.properties, "LaunchTemplate.LaunchTemplateId")
+            .and_then(|a| a.references().first().and_then(|k| self.resource(k)));
+        if let Some(template) = template {
+            for path in ["LaunchTemplateData.SecurityGroupIds", "LaunchTemplateData.SecurityGroups"] {
+                out.extend(
+                    path_of(&template.properties, path)
+                        .map(Attr::references)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|s| s.to_string()),
+                );
+            }
+        }
         for path in PATHS {
             let Some(attr) = path_of(&r.properties, path) else {
                 continue;

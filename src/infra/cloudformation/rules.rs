@@ -7,10 +7,8 @@
 //! decide on a value that is not statically known (the rule skips).
 
 use crate::analysis::stride::Stride;
-use crate::infra::documents::sensitive_port;
-use crate::infra::model::{
-    Attr, BoundaryKind, Element, Exposure, Format, INTERNET, InfraModel, Origin, Value,
-};
+use crate::infra::documents::sensitive_port_from_internet;
+use crate::infra::model::{Attr, BoundaryKind, Element, Exposure, Format, InfraModel, Origin, Value};
 use crate::infra::rules::{Rule, Verdict};
 use crate::syntax::Severity;
 
@@ -164,29 +162,6 @@ fn queue_encryption(e: &Element, _: &InfraModel) -> Verdict {
         };
     }
     exposed("KmsMasterKeyId is not set", &e.origin)
-}
-
-/// Whether an Internet flow reaches `e` on a port of [`SENSITIVE_PORTS`](crate::infra::documents::SENSITIVE_PORTS).
-fn sensitive_port_from_internet(e: &Element, model: &InfraModel) -> Verdict {
-    let to_e = model.flows.iter().filter(|f| f.to == e.key);
-    let mut restricted = None;
-    for flow in to_e {
-        let Some((from, to)) = flow.mechanism.ports else { continue };
-        let Some((port, service)) = sensitive_port(from, to) else { continue };
-        if flow.from == INTERNET {
-            return exposed(
-                format!("{service} (port {port}) open to 0.0.0.0/0 ({})", flow.mechanism.display()),
-                &flow.origin,
-            );
-        }
-        restricted.get_or_insert((port, service, &flow.origin));
-    }
-    match restricted {
-        Some((port, service, origin)) => {
-            mitigated(format!("{service} (port {port}) only from inside the network"), origin)
-        }
-        None => Verdict::Skip,
-    }
 }
 
 fn listener_tls(e: &Element, _: &InfraModel) -> Verdict {
@@ -492,7 +467,7 @@ pub static RULES: &[Rule] = &[
         threat: "admin-port-exposed",
         title: "Administration or database port open to the Internet",
         control: "restricted-ingress",
-        rationale: "a security group ingress rule allows `CidrIp: 0.0.0.0/0` (or `::/0`) to SSH, RDP or a database/cache port",
+        rationale: "a security group ingress rule allows `CidrIp: 0.0.0.0/0` (or `::/0`) to SSH, RDP or a database/cache port (the ports: `infra::documents::SENSITIVE_PORTS`)",
         remediation: "Allow the port only from a bastion's or the application's security group (`SourceSecurityGroupId`)",
     },
     Rule {

@@ -3,7 +3,8 @@
 //! Owns: services as processes (data stores when they run a database, cache or search image),
 //! named volumes as data stores, networks as boundaries (a service that names none, and has no
 //! `network_mode`, is on Compose's `default` network), and flows: published ports from the
-//! Internet (a port bound to a loopback address is not), `depends_on` and `links` between
+//! Internet (not a port bound to a loopback address, nor one of a service only on `internal:
+//! true` networks: its attribute `internal_networks_only` says so), `depends_on` and `links` between
 //! services, and named volumes a service mounts. Must never: do I/O, or resolve `${VAR}`
 //! interpolation (the value comes from the environment at run time: it stays as written).
 //!
@@ -144,8 +145,19 @@ fn extract_one(source: &Source, document: &Node, model: &mut InfraModel) {
             uses_default = true;
             boundaries.push(network_key("default"));
         }
-        // Published ports: flows from the Internet (unless bound to loopback).
-        if let Some(ports) = attributes.get("ports") {
+        // Published ports: flows from the Internet (unless bound to loopback, or the service is
+        // only on `internal: true` networks, which Docker gives no route out or in).
+        let internal_only = !boundaries.is_empty()
+            && boundaries.iter().all(|b| {
+                let name = b.strip_prefix("compose:network/").unwrap_or(b);
+                document.path(&["networks", name, "internal"]).and_then(Node::bool) == Some(true)
+            });
+        let mut attributes = attributes;
+        if internal_only {
+            let origin = source.origin(service.key_span);
+            attributes.insert("internal_networks_only".into(), Attr { value: Value::Bool(true), origin });
+        }
+        if let Some(ports) = attributes.get("ports").filter(|_| !internal_only) {
             for port in published_ports(ports).into_iter().filter(|p| !p.is_loopback()) {
                 model.flows.push(Flow {
                     from: INTERNET.into(),

@@ -16,6 +16,12 @@ const SERVICE: &[&str] = &["service"];
 
 fn database_port(e: &Element, _: &InfraModel) -> Verdict {
     let Some(ports) = e.attr("ports") else { return Verdict::Skip };
+    if let Some(internal) = e.attr("internal_networks_only") {
+        return Verdict::Mitigated(
+            "only on internal networks: published ports are not reachable".into(),
+            internal.origin.clone(),
+        );
+    }
     let mut loopback = None;
     for port in published_ports(ports) {
         let Some((number, service)) = sensitive_port(port.target.0, port.target.1) else { continue };

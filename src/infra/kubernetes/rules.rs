@@ -8,7 +8,7 @@
 
 use super::WORKLOADS;
 use crate::analysis::stride::Stride;
-use crate::infra::documents::{control_or_skip, is_secret_name};
+use crate::infra::documents::{control_or_skip, is_secret_name, sensitive_port_from_internet};
 use crate::infra::model::{Attr, Element, Format, InfraModel, Origin, Value};
 use crate::infra::rules::{Rule, Verdict};
 use crate::syntax::Severity;
@@ -436,5 +436,19 @@ pub static RULES: &[Rule] = &[
         control: "pinned-image",
         rationale: "a container `image` has no tag or the `latest` tag (a digest pins it)",
         remediation: "Pin images by digest (`image@sha256:...`) or at least a version tag",
+    },
+    Rule {
+        id: "K8S-SENSITIVE-PORT-INTERNET",
+        formats: K8S,
+        resources: WORKLOADS,
+        check: sensitive_port_from_internet,
+        stride: Stride::ElevationOfPrivilege,
+        cwe: Some(284),
+        severity: Severity::High,
+        threat: "admin-port-exposed",
+        title: "Administration or database port open to the Internet",
+        control: "restricted-ingress",
+        rationale: "a `LoadBalancer` or `NodePort` Service (or a NetworkPolicy `ipBlock` of `0.0.0.0/0`) exposes SSH, RDP or a database/cache port of the pods it selects",
+        remediation: "Use a `ClusterIP` Service for the port and reach it from inside the cluster",
     },
 ];
