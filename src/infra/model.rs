@@ -63,6 +63,10 @@ pub enum ElementKind {
     Process,
     /// The Internet, third-party endpoints.
     ExternalEntity,
+    /// A resource that configures others (a security group rule, a listener, a policy, a route
+    /// table): rules read it, and propose threats on it when it has no diagram element to
+    /// belong to (an IAM policy); diagrams do not draw it.
+    Configuration,
 }
 
 impl ElementKind {
@@ -71,7 +75,12 @@ impl ElementKind {
             ElementKind::DataStore => "data store",
             ElementKind::Process => "process",
             ElementKind::ExternalEntity => "external entity",
+            ElementKind::Configuration => "configuration",
         }
+    }
+    /// Whether a data-flow diagram draws it.
+    pub fn is_diagram(self) -> bool {
+        self != ElementKind::Configuration
     }
 }
 
