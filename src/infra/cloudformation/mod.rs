@@ -1,7 +1,7 @@
 //! CloudFormation (YAML and JSON) to the infrastructure model.
 //!
-//! Owns: a template's resources as elements (stores, compute, load balancers, API gateways,
-//! IAM policies) keyed `cfn:LogicalId`, its VPCs, subnets (public when a route to an internet
+//! Owns: a template's resources as elements (stores, compute, load balancers, API gateways;
+//! IAM policies and trails as configuration elements, which rules read and diagrams skip) keyed `cfn:LogicalId`, its VPCs, subnets (public when a route to an internet
 //! gateway is associated or `MapPublicIpOnLaunch` is true, private when associations are known
 //! and none is) and security groups as boundaries, and the flows the template states: security
 //! group ingress (inline and `AWS::EC2::SecurityGroupIngress`; `0.0.0.0/0` and `::/0` from the
@@ -57,6 +57,9 @@ fn classify(resource_type: &str) -> Option<ElementKind> {
         "AWS::ApiGateway::RestApi",
         "AWS::ApiGatewayV2::Api",
         "AWS::CloudFront::Distribution",
+    ];
+    // Read by rules, not drawn.
+    const CONFIGURATION: &[&str] = &[
         "AWS::IAM::Role",
         "AWS::IAM::Policy",
         "AWS::IAM::ManagedPolicy",
@@ -67,6 +70,8 @@ fn classify(resource_type: &str) -> Option<ElementKind> {
         Some(ElementKind::DataStore)
     } else if PROCESSES.contains(&resource_type) {
         Some(ElementKind::Process)
+    } else if CONFIGURATION.contains(&resource_type) {
+        Some(ElementKind::Configuration)
     } else {
         None
     }

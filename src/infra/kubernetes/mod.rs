@@ -3,7 +3,7 @@
 //! Owns: workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) as
 //! processes (data stores when a container runs a database, cache or search image), Secrets and
 //! ConfigMaps as data stores, Ingresses as processes, Roles and ClusterRoles (with their
-//! bindings' subjects) as elements the RBAC rule reads; namespaces as boundaries; flows from
+//! bindings' subjects) as configuration elements the RBAC rule reads; namespaces as boundaries; flows from
 //! Service selectors (a `LoadBalancer` or `NodePort` Service is reached from the Internet),
 //! Ingress rules (Internet to the Ingress, the Ingress to the workloads behind each backend
 //! Service), NetworkPolicy ingress rules between selected workloads, and Secrets a workload
@@ -176,7 +176,7 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
                             Attr { value: Value::List(bindings), origin: origin(o.node) },
                         );
                     }
-                    ElementKind::Process
+                    ElementKind::Configuration
                 }
                 _ => continue,
             }
