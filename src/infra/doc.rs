@@ -10,8 +10,9 @@
 //! 1.2 core schema: `true`, `null`, numbers); the standard tag `!!str` makes one a string.
 //!
 //! Bounds (a template is untrusted): aliases are expanded by copying, at most
-//! [`MAX_ALIAS_NODES`] nodes per text (an alias bomb costs that much, then each further alias
-//! reads as [`Value::Cut`]); nesting deeper than [`MAX_DEPTH`] reads as [`Value::Cut`]; every
+//! [`MAX_ALIAS_NODES`] nodes per text, counting the copy the anchor table keeps of each anchored
+//! value (an alias bomb costs that much, then each further alias reads as [`Value::Cut`]; the
+//! size of a value is counted once, when it is anchored, and never past what is left); nesting deeper than [`MAX_DEPTH`] reads as [`Value::Cut`]; every
 //! cut, syntax error and unknown alias is a [`Problem`] at its location (at most
 //! [`MAX_PROBLEMS`] kept, the rest counted). Tree-sitter's own time budget applies to the
 //! parse (`syntax::comments::parse_tree`); a text it refuses is one problem.
@@ -215,6 +216,21 @@ impl Node {
         }
     }
 
+    /// [`Node::size`] when it is at most `limit`, counting no further than that.
+    pub fn size_within(&self, limit: usize) -> Option<usize> {
+        let mut count = 0usize;
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            count += 1;
+            if count > limit {
+                return None;
+            }
+            stack.extend(node.items());
+            stack.extend(node.entries().iter().map(|e| &e.value));
+        }
+        Some(count)
+    }
+
     /// Number of nodes in this value (itself included).
     pub fn size(&self) -> usize {
         1 + match &self.value {
@@ -330,7 +346,9 @@ fn short_form(tag: &str) -> Option<String> {
 struct Reader<'t> {
     text: &'t str,
     json: bool,
-    anchors: FxHashMap<String, Node>,
+    /// Each anchor's node and its size (counted once, so that an alias past the budget costs
+    /// nothing to refuse); `None` for an anchor whose copy did not fit the budget.
+    anchors: FxHashMap<String, Option<(Node, usize)>>,
     copied: usize,
     out: Parsed,
 }
@@ -467,7 +485,8 @@ impl Reader<'_> {
         }
         let mut value = match content {
             Some(content) => {
-                let mut inner = self.node(content, depth + 1);
+                // The wrapper and its content are one level of nesting.
+                let mut inner = self.node(content, depth);
                 inner.span = span;
                 inner
             }
@@ -491,18 +510,30 @@ impl Reader<'_> {
             }
         }
         if let Some(name) = anchor {
-            self.anchors.insert(name, value.clone());
+            // The anchor table holds a copy, charged like an alias's: nested anchors over a
+            // large value would otherwise copy it once per level.
+            let left = MAX_ALIAS_NODES - self.copied;
+            match value.size_within(left) {
+                Some(size) => {
+                    self.copied += size;
+                    self.anchors.insert(name, Some((value.clone(), size)));
+                }
+                None => {
+                    self.anchors.insert(name, None);
+                }
+            }
         }
         value
     }
 
     fn alias(&mut self, node: TsNode<'_>) -> Node {
         let name = self.src(node).trim_start_matches('*').to_string();
-        let Some(target) = self.anchors.get(&name) else {
-            return self.cut(node, Cut::UnknownAlias, "an alias with no anchor before it: not read");
+        let (target, size) = match self.anchors.get(&name) {
+            None => return self.cut(node, Cut::UnknownAlias, "an alias with no anchor before it: not read"),
+            Some(None) => (None, usize::MAX),
+            Some(Some((target, size))) => (Some(target), *size),
         };
-        let size = target.size();
-        if self.copied + size > MAX_ALIAS_NODES {
+        if size > MAX_ALIAS_NODES - self.copied {
             let message = format!(
                 "alias not expanded: aliases in this text already copied {} nodes (limit {MAX_ALIAS_NODES})",
                 self.copied
@@ -510,7 +541,8 @@ impl Reader<'_> {
             return self.cut(node, Cut::AliasBudget, &message);
         }
         self.copied += size;
-        let mut copy = target.clone();
+        let mut copy =
+            target.cloned().unwrap_or(Node { value: Value::Cut(Cut::AliasBudget), span: Span::of(node) });
         copy.span = Span::of(node);
         copy
     }
