@@ -3,7 +3,8 @@
 //!
 //! Owns: the infrastructure model ([`model`]: elements, boundaries, flows, proposals, unknowns,
 //! the generic attribute [`model::Value`] the extractors fill), the rule table and its engine
-//! ([`rules`]), the extractors ([`terraform`]), and [`derive()`], which runs them all over a set
+//! ([`rules`]), the extractors ([`terraform`]; [`documents`] for CloudFormation, Kubernetes,
+//! Compose and OpenAPI over the located YAML/JSON reader [`doc`] and [`detect`]), and [`derive()`], which runs them all over a set
 //! of files and returns one model in a deterministic order. Must never: do I/O (the shells read
 //! the files through `walk` and hand the texts in), guess a value it cannot resolve statically
 //! (it becomes a [`model::Unknown`]), or print (the outputs are `render::infra`'s).
@@ -13,7 +14,14 @@
 //! (`analysis::baseline`): the CLI command is called `baseline` as the issue asks, its code is
 //! `cli::infra`.
 
+pub mod cloudformation;
+pub mod compose;
+pub mod detect;
+pub mod doc;
+pub mod documents;
+pub mod kubernetes;
 pub mod model;
+pub mod openapi;
 pub mod rules;
 pub mod terraform;
 
@@ -43,6 +51,7 @@ pub fn derive(files: &[SourceFile]) -> InfraModel {
     let hcl: Vec<&SourceFile> =
         files.iter().copied().filter(|f| f.language == Language::Hcl && f.path.ends_with(".tf")).collect();
     terraform::extract(&hcl, &mut model);
+    documents::extract(&files, &mut model);
     rules::evaluate(&mut model);
     model.finish();
     model

@@ -71,7 +71,12 @@ impl Rule {
 
 /// Every rule of every format, in table order (Terraform first).
 pub fn table() -> impl Iterator<Item = &'static Rule> {
-    super::terraform::rules::RULES.iter()
+    super::terraform::rules::RULES
+        .iter()
+        .chain(super::cloudformation::rules::RULES)
+        .chain(super::kubernetes::rules::RULES)
+        .chain(super::compose::rules::RULES)
+        .chain(super::openapi::rules::RULES)
 }
 
 /// The rule with `id`.

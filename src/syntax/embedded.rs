@@ -303,7 +303,7 @@ fn fold(raw: &str, sep: &str) -> String {
 /// Resolves the backslash escapes of JSON and YAML double-quoted strings (and of the string
 /// literals of code that `syntax::mcp` reads): `\n \t \r \b \f \0`, `\uXXXX` with surrogate
 /// pairs, any other escaped character as itself; a malformed `\u` stays as written.
-pub(super) fn unescape_double(raw: &str) -> String {
+pub fn unescape_double(raw: &str) -> String {
     if !raw.contains('\\') {
         return raw.to_string();
     }
