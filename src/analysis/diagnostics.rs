@@ -86,12 +86,19 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
         };
         let suggestion = suggester.suggest(fact.kind, id);
         let written = index.file(file.as_str()).map_or(String::new(), |f| f.slice(fact.range).to_string());
-        let mut message = match repo {
-            Some(repo) => format!(
+        let library = crate::model::library::id_of_tag(id).filter(|_| repo.is_none());
+        let mut message = match (repo, library) {
+            (None, Some(entry)) => format!(
+                "`{written}` is not defined: no threat library (the project's or the built-in one) has \
+                 the id `{entry}`"
+            ),
+            (Some(repo), _) => format!(
                 "`{written}` is not defined: repository `{repo}` has no {} with the id `{id}`",
                 fact.kind.as_str()
             ),
-            None => format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str()),
+            (None, None) => {
+                format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str())
+            }
         };
         let mut d = diag(Code::DanglingReference, file, fact.name_range, String::new());
         if let Some(reason) = suggestion.not_searched_reason() {

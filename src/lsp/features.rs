@@ -38,6 +38,15 @@ pub fn locations(index: &ProjectIndex, locs: &[ide::Location], unit: ColumnUnit)
     locs.iter().filter_map(|l| location(index, l, unit)).collect()
 }
 
+/// A documentation URL (compiled-in data, never repository text) as a location at its start.
+pub fn url_location(url: Option<String>) -> Vec<Location> {
+    use std::str::FromStr;
+    url.and_then(|u| Uri::from_str(&u).ok())
+        .map(|uri| Location { uri, range: Range::default() })
+        .into_iter()
+        .collect()
+}
+
 pub fn completion(
     index: &ProjectIndex,
     shared: &comp::CompletionIndex,
