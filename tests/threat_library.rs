@@ -139,3 +139,188 @@ async fn language_server_completes_hovers_and_opens_library_threats() {
     let items = client.request("textDocument/completion", line4).await;
     assert!(items.to_string().contains("\"#lib.stride-tampering\""), "{items}");
 }
+
+// ---- Project libraries (issue 19 §1, second part) ----
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    cli::manifest_dir().join("tests/fixtures/threat-libraries").join(name)
+}
+
+/// `check --format json` of `dir`: (code, file, line, message) of every diagnostic.
+fn check_json(dir: &std::path::Path) -> Vec<(String, String, u64, String)> {
+    let run = cli::run(dir, &["check", "--no-cache", "--format", "json", "."]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            (s("code"), s("file"), d["line"].as_u64().unwrap(), s("message"))
+        })
+        .collect()
+}
+
+fn export_threats(dir: &std::path::Path) -> Vec<Value> {
+    let tmp = cli::tempdir();
+    let out = tmp.path().join("model.json");
+    let run = cli::run(
+        dir,
+        &[
+            "export",
+            "--no-cache",
+            "--allow-outside-output",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+            ".",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    let mut all = model["threats"].as_array().unwrap().clone();
+    all.extend(model["controls"].as_array().cloned().unwrap_or_default());
+    all
+}
+
+#[test]
+fn a_threat_library_yaml_found_by_name_resolves_and_conflicts_name_both() {
+    let found = check_json(&fixture("yaml"));
+    let codes: Vec<(&str, &str, u64)> =
+        found.iter().map(|(c, f, l, _)| (c.as_str(), f.as_str(), *l)).collect();
+    // `#TL-INJ-001` and `#lib.TL-INJ-001` are the library's SQL injection (mitigated);
+    // `#lib.tl-inj-002` resolves in any case; nothing dangles.
+    assert_eq!(
+        codes,
+        [
+            ("unused-definition", "app.py", 5),
+            ("duplicate-definition", "app.py", 5),
+            ("unmitigated-exposure", "app.py", 6),
+            ("invalid-config", "threat-library.yaml", 24),
+        ],
+        "{found:#?}"
+    );
+    let duplicate = &found[1].3;
+    assert!(
+        duplicate.contains(
+            "`#TL-XSS-001` (`My XSS`) is also defined by the threat library at threat-library.yaml:22"
+        ) && duplicate.contains("(threat `Reflected XSS`)"),
+        "names both: {duplicate}"
+    );
+    assert!(found[3].3.contains("\"browser\" is not an element kind"), "{found:#?}");
+    let threats = export_threats(&fixture("yaml"));
+    let sqli = threats.iter().find(|t| t["key"] == "lib:tl-inj-001").expect("the library threat");
+    assert_eq!(sqli["name"], "SQL injection");
+    assert_eq!(sqli["stride"], json!(["T", "I"]), "from its `cwe: CWE-89`, by the STRIDE mapping");
+}
+
+#[test]
+fn threatspec_imports_and_the_0_1_cwe_library_resolve() {
+    let found = check_json(&fixture("threatspec05"));
+    let codes: Vec<&str> = found.iter().map(|(c, ..)| c.as_str()).collect();
+    assert_eq!(codes, ["unmitigated-exposure"], "{found:#?}");
+    let entities = export_threats(&fixture("threatspec05"));
+    let names: Vec<(&str, &str)> =
+        entities.iter().map(|t| (t["key"].as_str().unwrap(), t["name"].as_str().unwrap())).collect();
+    assert!(names.contains(&("lib:sql_injection", "SQL injection")), "{names:?}");
+    assert!(names.contains(&("lib:session_hijacking", "Session hijacking")), "{names:?}");
+    assert!(names.contains(&("lib:parameterised_queries", "Parameterised queries")), "a control: {names:?}");
+
+    let found = check_json(&fixture("threatspec01"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].3.contains("(Missing Encryption of Sensitive Data)"), "{found:#?}");
+    let threats = export_threats(&fixture("threatspec01"));
+    let cwe311 = threats
+        .iter()
+        .find(|t| t["key"] == "lib:cwe_311_missing_encryption_of_sensitive_data")
+        .expect("the library's entry, not the bare legacy id");
+    assert_eq!(cwe311["stride"], json!(["I"]), "CWE-311 by the STRIDE mapping");
+}
+
+#[test]
+fn configured_libraries_report_every_problem_where_it_is_and_go_on() {
+    let found = check_json(&fixture("configured"));
+    let shown: Vec<(&str, &str, u64)> =
+        found.iter().map(|(c, f, l, _)| (c.as_str(), f.as_str(), *l)).collect();
+    assert_eq!(
+        shown,
+        [
+            ("invalid-config", ".guardlink/config.json", 4),
+            ("invalid-config", ".guardlink/config.json", 4),
+            ("config-path-missing", ".guardlink/config.json", 4),
+            ("unmitigated-exposure", "app.ts", 1),
+            ("invalid-config", "security/threats.yaml", 7),
+            ("invalid-config", "security/threats.yaml", 8),
+            ("duplicate-definition", "security/threats.yaml", 10),
+        ],
+        "{found:#?}"
+    );
+    let messages: Vec<&str> = found.iter().map(|(.., m)| m.as_str()).collect();
+    assert!(messages[1].contains("\"../outside.yaml\" is outside the project"), "{messages:?}");
+    assert!(messages[3].contains("(Credential stuffing)"), "the first entry is used: {messages:?}");
+}
+
+#[test]
+fn hostile_library_files_are_refused_without_harm() {
+    let tmp = cli::tempdir();
+    let dir = tmp.path();
+    cli::write(dir, "app.py", "# @exposes Shop to #lib.cwe-89\n# @exposes Shop to #TL-1\n");
+    // Nested aliases ("billion laughs") are refused before they expand.
+    let mut laughs =
+        String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (i, c) in ('b'..='j').enumerate() {
+        let prev = (b'a' + i as u8) as char;
+        laughs.push_str(&format!(
+            "{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
+    }
+    laughs.push_str("threats:\n  - id: TL-1\n    name: x\n");
+    cli::write(dir, "threat-library.yaml", &laughs);
+    // Over the configuration size limit: not read, and said.
+    cli::write(dir, "cwe_library.threatspec.json", vec![b' '; 1024 * 1024 + 1]);
+    let run = cli::run(dir, &["check", "--no-cache", "--format", "json", "."]);
+    assert!(run.stderr.contains("cwe_library.threatspec.json: not read"), "{}", run.stderr);
+    let found = check_json(dir);
+    let shown: Vec<(&str, &str)> = found.iter().map(|(c, f, ..)| (c.as_str(), f.as_str())).collect();
+    assert!(shown.contains(&("invalid-config", "threat-library.yaml")), "{found:#?}");
+    assert!(shown.contains(&("dangling-reference", "app.py")), "TL-1 was not read: {found:#?}");
+    // The built-in library still works.
+    assert_eq!(found.iter().filter(|(c, ..)| c == "unmitigated-exposure").count(), 1, "{found:#?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_library_file_that_is_a_link_is_not_followed() {
+    let tmp = cli::tempdir();
+    let outside = cli::tempdir();
+    cli::write(outside.path(), "secret.yaml", "threats:\n  - id: TL-1\n    name: Leaked\n");
+    cli::write(tmp.path(), "app.py", "# @exposes Shop to #TL-1\n");
+    std::os::unix::fs::symlink(outside.path().join("secret.yaml"), tmp.path().join("threat-library.yaml"))
+        .unwrap();
+    let found = check_json(tmp.path());
+    assert!(found.iter().any(|(c, ..)| c == "dangling-reference"), "{found:#?}");
+    assert!(!found.iter().any(|(.., m)| m.contains("Leaked")), "{found:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_server_goes_to_a_project_library_entry_and_completes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fixture("yaml");
+    for name in ["app.py", "threat-library.yaml"] {
+        fs::copy(src.join(name), tmp.path().join(name)).unwrap();
+    }
+    let (mut client, _) = TestClient::start(tmp.path(), json!({}), Value::Null).await;
+    let uri = file_uri(&tmp.path().join("app.py"));
+    client.wait_for(|m| m["method"] == "window/logMessage").await;
+    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 22}});
+    let found = client.request("textDocument/definition", at.clone()).await;
+    let target = found.as_array().and_then(|a| a.first()).cloned().unwrap_or(found.clone());
+    assert_eq!(target["uri"], file_uri(&tmp.path().join("threat-library.yaml")), "{found}");
+    assert_eq!(target["range"]["start"]["line"], 6, "the line of `id: TL-INJ-001`: {found}");
+    let hover = client.request("textDocument/hover", at).await;
+    assert!(hover.to_string().contains("from the project's threat library"), "{hover}");
+    let line2 = json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 33}});
+    let items = client.request("textDocument/completion", line2).await;
+    assert!(items.to_string().contains("\"#lib.TL-INJ-001\""), "{items}");
+}

@@ -16,8 +16,15 @@
 //! cross-repository tag form (`#repo.id`), so GuardLink's parser reads the line unchanged.
 //! `lib` is reserved: `#lib.<id>` is looked up in the library first; only an id the library
 //! lacks goes on to a repository named `lib`, and with none it is a `dangling-reference`.
+//!
+//! A project library's entry (ThreatSpec's `threats.json`, its 0.1 CWE library, a
+//! `threat-library.yaml`: the reading layer builds [`LibraryEntry`]s from them) also resolves
+//! as a plain `#id` (or legacy `@id`) when no annotation defines that id, as ThreatSpec's
+//! imported libraries do.
 
+use crate::file_id::FileId;
 use crate::syntax::EntityKind;
+use crate::text::TextRange;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -39,6 +46,21 @@ pub enum AppliesTo {
 impl AppliesTo {
     pub const ALL: [AppliesTo; 4] =
         [AppliesTo::Process, AppliesTo::DataStore, AppliesTo::ExternalEntity, AppliesTo::DataFlow];
+
+    /// An `applicable_to` value: `process`, `data store`/`data_store`/`datastore`/`store`,
+    /// `external entity`/`external_entity`/`external`/`actor`, `data flow`/`data_flow`/`flow`
+    /// (any case, `-`, `_` or a space between words).
+    pub fn parse(value: &str) -> Option<AppliesTo> {
+        let word: String =
+            value.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        Some(match word.as_str() {
+            "process" | "processes" | "service" => AppliesTo::Process,
+            "datastore" | "store" | "datastores" | "database" => AppliesTo::DataStore,
+            "externalentity" | "external" | "actor" | "externalentities" => AppliesTo::ExternalEntity,
+            "dataflow" | "flow" | "dataflows" | "flows" => AppliesTo::DataFlow,
+            _ => return None,
+        })
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,6 +93,9 @@ pub struct LibraryEntry {
     /// Documentation of the entry (go-to-definition of a built-in entry opens it).
     #[serde(default)]
     pub url: Option<String>,
+    /// Where a project library writes the entry's id (`None` for the built-in library).
+    #[serde(skip)]
+    pub source: Option<(FileId, TextRange)>,
 }
 
 fn threat_kind() -> EntityKind {

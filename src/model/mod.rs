@@ -23,8 +23,9 @@
 //! 1. `#id` / `@id`: an explicit id defined anywhere in the project (`(#id)` on a definition or
 //!    inline on a relation, a legacy `@alias ... @id`); else ThreatSpec's implicit id of any
 //!    named entity of the expected kind (`#nonprivileged_port` for `non-privileged port`,
-//!    `#app_api` for `App:Api`); else, for threats, the built-in legacy `@cwe_<n>_...` library;
-//!    else it is **dangling** (`dangling-reference`).
+//!    `#app_api` for `App:Api`); else an entry of the project's threat libraries
+//!    ([`library`]); else, for threats, the built-in legacy `@cwe_<n>_...` library; else it is
+//!    **dangling** (`dangling-reference`).
 //! 2. A name with an inline `(#id)` is the entity with that id (and defines the id).
 //! 3. A plain name: a declared entity of the expected kind with the same normalised name (or
 //!    an asset alias: ThreatSpec `Alias (Path)`, legacy `@alias component @b:@c to Name`);
@@ -552,6 +553,11 @@ impl ProjectIndex {
         &self.library
     }
 
+    /// [`ProjectIndex::project_library`], shared (to give another index the same libraries).
+    pub fn library_arc(&self) -> Arc<library::Library> {
+        Arc::clone(&self.library)
+    }
+
     /// The library entry with this id: the project's libraries first, then the built-in one.
     pub fn library_lookup(&self, id: &str) -> Option<&library::LibraryEntry> {
         self.library.get(id).or_else(|| library::Library::builtin().get(id))
@@ -712,6 +718,12 @@ impl ProjectIndex {
                 }
                 if let Some((_, key)) = self.implicit.get(kind, id).and_then(|v| v.first()) {
                     return Resolved::Entity(EntityKey { kind, key: key.clone() });
+                }
+                if let Some(entry) = self.library.get(id) {
+                    return Resolved::Entity(EntityKey {
+                        kind: entry.kind,
+                        key: library::entity_key(&entry.id),
+                    });
                 }
                 if kind == EntityKind::Threat && is_builtin_legacy_threat(id) {
                     return Resolved::Entity(EntityKey { kind, key: id.clone() });

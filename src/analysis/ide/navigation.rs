@@ -12,8 +12,9 @@
 //!   none, the inline `(#id)` sites that define its id; if it has none of those either (a name
 //!   used inline, ThreatSpec's implicit definition, or a built-in `@cwe_...` threat), its first
 //!   occurrence in the project in file order. Several sites on one annotation (a component and
-//!   its alias) count once. A threat-library entry (`#lib.cwe-89`) no annotation declares has no
-//!   site in the project: its definition is its documentation URL ([`definition_url`]).
+//!   its alias) count once. A threat-library entry (`#lib.cwe-89`) no annotation declares is
+//!   declared where its project library file writes its id; a built-in entry has no site in
+//!   the project: its definition is its documentation URL ([`definition_url`]).
 //! - **References** are the name range of every argument resolving to the entity (the id without
 //!   its sigil for `#id`, the name for names), plus declaring sites that are not arguments
 //!   (boundary ids). Without the declaration, arguments that carry a definition of the entity
@@ -183,7 +184,14 @@ fn first_occurrence(index: &ProjectIndex, entity: &EntityKey) -> Option<Location
 /// is on no entity or on a dangling `#id`.
 pub fn goto_definition(index: &ProjectIndex, file: &str, offset: usize) -> Vec<Location> {
     match target_at(index, file, offset).map(|t| t.resolved) {
-        Some(Resolved::Entity(entity)) if library_only(index, &entity) => Vec::new(),
+        // A project library's entry: its place in the library file; a built-in one has none
+        // in the project ([`definition_url`]).
+        Some(Resolved::Entity(entity)) if library_only(index, &entity) => index
+            .library_entry(&entity)
+            .and_then(|e| e.source.clone())
+            .map(|(file, range)| Location { file, range })
+            .into_iter()
+            .collect(),
         Some(Resolved::Entity(entity)) => declaration_sites(index, &entity),
         _ => Vec::new(),
     }
