@@ -303,16 +303,28 @@ fn a_library_file_that_is_a_link_is_not_followed() {
     assert!(!found.iter().any(|(.., m)| m.contains("Leaked")), "{found:#?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn language_server_goes_to_a_project_library_entry_and_completes_it() {
-    let tmp = tempfile::tempdir().unwrap();
+/// The `yaml` fixture copied into a temporary directory.
+fn yaml_fixture_copy() -> tempfile::TempDir {
+    let tmp = cli::tempdir();
     let src = fixture("yaml");
     for name in ["app.py", "threat-library.yaml"] {
         fs::copy(src.join(name), tmp.path().join(name)).unwrap();
     }
+    tmp
+}
+
+/// A language server on a copy of the `yaml` fixture, indexed; the URI of its `app.py`.
+async fn serve_yaml_fixture() -> (tempfile::TempDir, TestClient, String) {
+    let tmp = yaml_fixture_copy();
     let (mut client, _) = TestClient::start(tmp.path(), json!({}), Value::Null).await;
     let uri = file_uri(&tmp.path().join("app.py"));
     client.wait_for(|m| m["method"] == "window/logMessage").await;
+    (tmp, client, uri)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_server_goes_to_a_project_library_entry_and_completes_it() {
+    let (tmp, mut client, uri) = serve_yaml_fixture().await;
     let at = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 22}});
     let found = client.request("textDocument/definition", at.clone()).await;
     let target = found.as_array().and_then(|a| a.first()).cloned().unwrap_or(found.clone());
@@ -323,4 +335,96 @@ async fn language_server_goes_to_a_project_library_entry_and_completes_it() {
     let line2 = json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 33}});
     let items = client.request("textDocument/completion", line2).await;
     assert!(items.to_string().contains("\"#lib.TL-INJ-001\""), "{items}");
+}
+
+// ---- Suggestions: unanalysed library threats (issue 19 §1, third part) ----
+
+#[test]
+fn status_and_report_list_unanalysed_library_threats_per_element() {
+    let dir = fixture("yaml");
+    let run = cli::run(&dir, &["status", "--no-cache", "--format", "json", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    // Shop.Db is a data store: of the project library, only TL-INJ-001 applies (recorded);
+    // of the STRIDE categories for a data store (T, R, I, D), SQL injection (CWE-89) records
+    // T and I.
+    assert_eq!(
+        v["status"]["unanalysed"],
+        json!([{"element": "Shop.Db", "kind": "data-store", "threats": [
+            ["#lib.stride-repudiation", "Repudiation"],
+            ["#lib.stride-denial-of-service", "Denial of service"]
+        ]}]),
+        "{:#}",
+        v["status"]
+    );
+    let human = cli::run(&dir, &["status", "--no-cache", "."]);
+    assert!(
+        human.stdout.contains("Unanalysed library threats: 2 on 1 elements")
+            && human.stdout.contains("`Shop.Db` (data-store): Repudiation (#lib.stride-repudiation)"),
+        "{}",
+        human.stdout
+    );
+    let tmp = cli::tempdir();
+    let out = tmp.path().join("report.md");
+    let run =
+        cli::run(&dir, &["report", "--no-cache", "--allow-outside-output", "-o", out.to_str().unwrap(), "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let md = fs::read_to_string(&out).unwrap();
+    let at = md.find("Unanalysed library threats").expect("the report's table");
+    assert!(md[at..].contains("Denial of service (\\#lib.stride-denial-of-service)"), "{}", &md[at..]);
+}
+
+#[test]
+fn recording_a_suggested_threat_removes_it_and_nothing_is_added_silently() {
+    let tmp = yaml_fixture_copy();
+    let before = check_json(tmp.path());
+    let mut app = fs::read_to_string(tmp.path().join("app.py")).unwrap();
+    app.push_str("# @accepts #lib.stride-repudiation on #db\n");
+    fs::write(tmp.path().join("app.py"), app).unwrap();
+    let run = cli::run(tmp.path(), &["status", "--no-cache", "--format", "json", "."]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["status"]["unanalysed"][0]["threats"],
+        json!([["#lib.stride-denial-of-service", "Denial of service"]])
+    );
+    // `check` never reports a suggestion as a finding.
+    assert!(!before.iter().any(|(.., m)| m.contains("stride-")), "{before:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_server_offers_each_unanalysed_threat_as_a_code_action() {
+    let (_tmp, mut client, uri) = serve_yaml_fixture().await;
+    let params = json!({
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 5}},
+        "context": {"diagnostics": []}
+    });
+    let actions = client.request("textDocument/codeAction", params).await;
+    let titles: Vec<&str> = actions.as_array().unwrap().iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(
+        titles.contains(&"add threat from library: Denial of service (stride-denial-of-service)")
+            && titles.contains(&"add threat from library: Repudiation (stride-repudiation)"),
+        "{titles:?}"
+    );
+    let action = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "add threat from library: Denial of service (stride-denial-of-service)")
+        .unwrap();
+    let edits = &action["edit"]["changes"][&uri];
+    assert_eq!(
+        edits,
+        &json!([{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+                 "newText": "# @exposes Shop.Db to #lib.stride-denial-of-service\n"}]),
+        "{action:#}"
+    );
+}
+
+#[test]
+fn a_library_threat_is_not_renamed_here() {
+    let (file, index) = index(APP);
+    let at = APP.find("#lib.cwe-89").unwrap() + 6;
+    let refused = threat_analyzer::analysis::ide::navigation::prepare_rename(&index, &file, at);
+    assert!(matches!(&refused, Err(why) if why.contains("threat-library entry")), "{refused:?}");
 }

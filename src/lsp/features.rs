@@ -269,8 +269,20 @@ pub fn code_actions(
 ) -> Vec<CodeActionOrCommand> {
     let Some(facts) = index.file(key) else { return Vec::new() };
     let range = convert::text_range(&facts.text, &facts.line_index, range, unit);
+    // The unanalysed library threats of the elements named here (README: Threat libraries).
+    let library =
+        crate::render::report::library_suggestions(index, analysis, key, range).into_iter().map(|s| {
+            ca::CodeAction {
+                title: s.title,
+                kind: ca::ActionKind::Refactor,
+                edits: vec![s.edit],
+                diagnostics: Vec::new(),
+                preferred: false,
+            }
+        });
     ca::code_actions_in(index, analysis, diagnostics, key, range, style.dialect)
         .into_iter()
+        .chain(library)
         .filter_map(|a| {
             let edit = match workspace_edit(index, &a.edits, style, unit) {
                 Ok(edit) => edit,
