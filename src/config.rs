@@ -35,6 +35,8 @@ pub struct ThreatspecConfig {
     pub imports: Vec<Entry>,
     /// `threat-analyzer: risk:` (this tool's block; ThreatSpec reads only its own keys).
     pub risk: Option<RiskEntries>,
+    /// `threat-analyzer: libraries:` (see [`Libraries`]).
+    pub libraries: Libraries,
 }
 
 /// What `.guardlink/config.json` asks for.
@@ -49,6 +51,22 @@ pub struct GuardlinkConfig {
     pub exclude: Vec<Entry>,
     /// `"threat-analyzer": {"risk": ...}` (this tool's block).
     pub risk: Option<RiskEntries>,
+    /// `"threat-analyzer": {"libraries": [...]}` (see [`Libraries`]).
+    pub libraries: Libraries,
+}
+
+/// The `libraries` list of this tool's block: threat library files of the project, relative
+/// to the project root (what each holds is read by [`parse_library`]).
+///
+/// ```yaml
+/// threat-analyzer:
+///   libraries: [security/threat-library.yaml, vendor/threatmodel/threats.json]
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Libraries {
+    pub files: Vec<Entry>,
+    /// What cannot be read, each at its line.
+    pub problems: Vec<ConfigError>,
 }
 
 /// The key of this tool's block in either configuration file.
@@ -83,6 +101,7 @@ enum Node {
     Str(String),
     Null,
     Map(Vec<(String, Node)>),
+    List(Vec<Node>),
     Other,
 }
 
@@ -95,6 +114,7 @@ impl Node {
             Yaml::Hash(map) => Node::Map(
                 map.iter().map(|(k, v)| (k.as_str().unwrap_or("").to_string(), Node::of_yaml(v))).collect(),
             ),
+            Yaml::Array(items) => Node::List(items.iter().map(Node::of_yaml).collect()),
             _ => Node::Other,
         }
     }
@@ -106,6 +126,7 @@ impl Node {
             Value::String(s) => Node::Str(s.clone()),
             Value::Null => Node::Null,
             Value::Object(map) => Node::Map(map.iter().map(|(k, v)| (k.clone(), Node::of_json(v))).collect()),
+            Value::Array(items) => Node::List(items.iter().map(Node::of_json).collect()),
             _ => Node::Other,
         }
     }
@@ -141,15 +162,20 @@ fn read_own_block(text: &str, from: usize, node: &Node) -> Option<RiskEntries> {
         return Some(out);
     };
     for (key, _) in block {
-        if key != "risk" {
+        if key != "risk" && key != "libraries" {
             problem(
                 &mut out,
                 at(key, from),
-                format!("unknown key `{OWN_KEY}.{key}` (known: `risk`); it is ignored"),
+                format!("unknown key `{OWN_KEY}.{key}` (known: `risk`, `libraries`); it is ignored"),
             );
         }
     }
+    if !block.iter().any(|(k, _)| k == "risk") {
+        // The block's own problems (an unknown key) still count without a risk block.
+        return (!out.problems.is_empty()).then_some(out);
+    }
     let (_, risk) = block.iter().find(|(k, _)| k == "risk")?;
+
     let risk_at = at("risk", from).start();
     let Node::Map(risk) = risk else {
         problem(&mut out, at("risk", from), format!("`{OWN_KEY}.risk` must be a mapping"));
@@ -214,6 +240,41 @@ fn read_own_block(text: &str, from: usize, node: &Node) -> Option<RiskEntries> {
         }
     }
     Some(out)
+}
+
+/// Reads the `libraries` list of this tool's block (`node` is the block); `from` is where the
+/// block starts in `text`.
+fn read_libraries(text: &str, from: usize, node: &Node) -> Libraries {
+    let mut out = Libraries::default();
+    let Node::Map(block) = node else { return out };
+    let Some((_, list)) = block.iter().find(|(k, _)| k == "libraries") else { return out };
+    let key = text.get(from..).and_then(|t| t.find("libraries")).map_or(from, |i| from + i);
+    let key_range = TextRange::new(key.min(text.len()), (key + "libraries".len()).min(text.len()));
+    let Node::List(items) = list else {
+        out.problems.push(ConfigError {
+            message: format!("`{OWN_KEY}.libraries` must be a list of file paths; no library is read"),
+            range: key_range,
+        });
+        return out;
+    };
+    let mut cursor = key_range.end();
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Node::Str(value) if !value.trim().is_empty() => {
+                let range = text
+                    .get(cursor..)
+                    .and_then(|t| t.find(value.as_str()))
+                    .map_or(key_range, |at| TextRange::new(cursor + at, cursor + at + value.len()));
+                cursor = range.end().max(cursor);
+                out.files.push(Entry { value: value.clone(), range });
+            }
+            _ => out.problems.push(ConfigError {
+                message: format!("`{OWN_KEY}.libraries[{i}]` must be a file path; it is ignored"),
+                range: key_range,
+            }),
+        }
+    }
+    out
 }
 
 /// The whole line of `range`.
@@ -294,7 +355,13 @@ fn escape_glob(text: &str) -> String {
 /// Parses the text of a `threatspec.yaml`.
 pub fn parse_threatspec(text: &str) -> Result<ThreatspecConfig, ConfigError> {
     let (docs, marks) = load_yaml(text)?;
-    let empty = ThreatspecConfig { name: None, paths: vec![whole_dir()], imports: Vec::new(), risk: None };
+    let empty = ThreatspecConfig {
+        name: None,
+        paths: vec![whole_dir()],
+        imports: Vec::new(),
+        risk: None,
+        libraries: Libraries::default(),
+    };
     let doc = match docs.into_iter().next() {
         None | Some(Yaml::Null) => return Ok(empty),
         Some(doc) => doc,
@@ -396,11 +463,11 @@ pub fn parse_threatspec(text: &str) -> Result<ThreatspecConfig, ConfigError> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(shape("imports", "`imports` must be a list".into())),
     };
-    let risk = map.get(&Yaml::String(OWN_KEY.into())).and_then(|block| {
-        let from = marks.keys.iter().find(|(k, _)| k == OWN_KEY).map_or(0, |(_, r)| r.start());
-        read_own_block(text, from, &Node::of_yaml(block))
-    });
-    Ok(ThreatspecConfig { name, paths, imports, risk })
+    let own = map.get(&Yaml::String(OWN_KEY.into())).map(Node::of_yaml);
+    let from = marks.keys.iter().find(|(k, _)| k == OWN_KEY).map_or(0, |(_, r)| r.start());
+    let risk = own.as_ref().and_then(|block| read_own_block(text, from, block));
+    let libraries = own.as_ref().map(|block| read_libraries(text, from, block)).unwrap_or_default();
+    Ok(ThreatspecConfig { name, paths, imports, risk, libraries })
 }
 
 fn whole_dir() -> PathEntry {
@@ -548,15 +615,211 @@ pub fn parse_guardlink(text: &str) -> Result<GuardlinkConfig, ConfigError> {
             });
         }
     };
+    let own = map.get(OWN_KEY).map(Node::of_json);
+    let from = key_at(OWN_KEY).start();
     Ok(GuardlinkConfig {
         project,
         definitions,
         include: string_list("include")?,
         exclude: string_list("exclude")?,
-        risk: map
-            .get(OWN_KEY)
-            .and_then(|block| read_own_block(text, key_at(OWN_KEY).start(), &Node::of_json(block))),
+        risk: own.as_ref().and_then(|block| read_own_block(text, from, block)),
+        libraries: own.as_ref().map(|block| read_libraries(text, from, block)).unwrap_or_default(),
     })
+}
+
+/// One threat (or control) of a project threat library file, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LibraryItem {
+    /// The id, without ThreatSpec's `#` or `@`.
+    pub id: Entry,
+    /// A control (ThreatSpec's `controls.json`) rather than a threat.
+    pub control: bool,
+    pub name: String,
+    pub description: String,
+    /// `cwe:CWE-89`-style references (from `cwe:`/`stride:` keys or a ThreatSpec 0.1 id).
+    pub refs: Vec<String>,
+    pub mitigations: Vec<String>,
+    /// `applicable_to` values as written (the reader decides which it knows).
+    pub applicable_to: Vec<Entry>,
+}
+
+/// What a threat library file holds, and what in it cannot be read (each at its place; the
+/// rest is used).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LibraryFile {
+    pub items: Vec<LibraryItem>,
+    pub problems: Vec<ConfigError>,
+}
+
+/// Reads a project threat library file, by its name: `.yaml`/`.yml` is the `threat-library.yaml`
+/// format (categories of threats with `id`, `name`, `description`, `applicable_to`,
+/// `mitigations`); `.json` is ThreatSpec's (0.5 `threatmodel/threats.json` or `controls.json`,
+/// `{"threats": {"#id": {"name", "description", ...}}}`; 0.1 `cwe_library.threatspec.json`,
+/// the same under `"threats"` with `@cwe_<n>_...` ids).
+pub fn parse_library(name: &str, text: &str) -> Result<LibraryFile, ConfigError> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".json") { parse_threatspec_library(text) } else { parse_threat_library_yaml(text) }
+}
+
+/// The `threat-library.yaml` format: a top-level `categories:` list whose items hold a
+/// `threats:` list (or a top-level `threats:` list); each threat needs `id` and `name`, and may
+/// have `description`, `applicable_to` (a string or a list), `mitigations` (a list), `cwe`
+/// and `stride` (a string or a list). Other keys are kept out (they are the format's own).
+fn parse_threat_library_yaml(text: &str) -> Result<LibraryFile, ConfigError> {
+    let (docs, _) = load_yaml(text)?;
+    let mut out = LibraryFile::default();
+    let Some(doc) = docs.into_iter().next() else { return Ok(out) };
+    let Yaml::Hash(map) = &doc else {
+        return Err(ConfigError {
+            message: "expected a mapping at the top level".into(),
+            range: first_line(text),
+        });
+    };
+    let mut threats: Vec<&Yaml> = Vec::new();
+    let key = |k: &str| Yaml::String(k.into());
+    if let Some(Yaml::Array(list)) = map.get(&key("threats")) {
+        threats.extend(list);
+    }
+    match map.get(&key("categories")) {
+        None | Some(Yaml::Null) => {}
+        Some(Yaml::Array(categories)) => {
+            for category in categories {
+                match category.as_hash().and_then(|c| c.get(&key("threats"))) {
+                    Some(Yaml::Array(list)) => threats.extend(list),
+                    _ => out.problems.push(ConfigError {
+                        message: "a category needs a `threats:` list; it is ignored".into(),
+                        range: first_line(text),
+                    }),
+                }
+            }
+        }
+        Some(_) => {
+            return Err(ConfigError {
+                message: "`categories` must be a list".into(),
+                range: first_line(text),
+            });
+        }
+    }
+    if threats.is_empty() && !map.contains_key(&key("categories")) && !map.contains_key(&key("threats")) {
+        return Err(ConfigError {
+            message: "a threat library needs `categories:` (with `threats:`) or `threats:`".into(),
+            range: first_line(text),
+        });
+    }
+    let strings = |y: Option<&Yaml>| -> Vec<String> {
+        match y {
+            Some(Yaml::String(s)) => vec![s.clone()],
+            Some(Yaml::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut cursor = 0;
+    for threat in threats {
+        let Some(t) = threat.as_hash() else { continue };
+        let id = t.get(&key("id")).and_then(yaml_scalar);
+        let name = t.get(&key("name")).and_then(yaml_scalar);
+        let Some(id) = id.filter(|i| !i.trim().is_empty()) else {
+            let range = name.as_deref().and_then(|n| locate(text, cursor, n)).unwrap_or(first_line(text));
+            out.problems.push(ConfigError { message: "a threat without an `id` is ignored".into(), range });
+            continue;
+        };
+        let id_range = locate(text, cursor, &id).unwrap_or(first_line(text));
+        cursor = id_range.end().max(cursor);
+        let mut refs: Vec<String> = strings(t.get(&key("cwe")))
+            .iter()
+            .map(|c| format!("cwe:{}", c.trim_start_matches("cwe:")))
+            .collect();
+        refs.extend(strings(t.get(&key("stride"))).iter().map(|v| format!("stride:{v}")));
+        let applicable_to = strings(t.get(&key("applicable_to")))
+            .into_iter()
+            .map(|v| {
+                let range = locate(text, id_range.end(), &v).unwrap_or(id_range);
+                Entry { value: v, range }
+            })
+            .collect();
+        out.items.push(LibraryItem {
+            name: name.unwrap_or_else(|| id.clone()),
+            id: Entry { value: id, range: id_range },
+            control: false,
+            description: t.get(&key("description")).and_then(yaml_scalar).unwrap_or_default(),
+            refs,
+            mitigations: strings(t.get(&key("mitigations"))),
+            applicable_to,
+        });
+    }
+    Ok(out)
+}
+
+/// A YAML scalar as text (ids may be written as numbers).
+fn yaml_scalar(y: &Yaml) -> Option<String> {
+    match y {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Real(r) => Some(r.clone()),
+        _ => None,
+    }
+}
+
+/// The range of the first `value` at or after `from`.
+fn locate(text: &str, from: usize, value: &str) -> Option<TextRange> {
+    let at = text.get(from..)?.find(value)? + from;
+    Some(TextRange::new(at, at + value.len()))
+}
+
+/// ThreatSpec's library JSON (see [`parse_library`]).
+fn parse_threatspec_library(text: &str) -> Result<LibraryFile, ConfigError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ConfigError::at_line(text, e.line(), format!("not valid JSON: {e}")))?;
+    let mut out = LibraryFile::default();
+    let mut found = false;
+    for (key, control) in [("threats", false), ("controls", true)] {
+        let Some(entries) = value.get(key) else { continue };
+        found = true;
+        let Some(entries) = entries.as_object() else {
+            out.problems.push(ConfigError {
+                message: format!("`{key}` must be an object"),
+                range: find_json_key(text, key),
+            });
+            continue;
+        };
+        let mut cursor = find_json_key(text, key).end();
+        for (raw_id, entry) in entries {
+            let range = find_json_string(text, cursor, raw_id).unwrap_or(first_line(text));
+            cursor = range.end().max(cursor);
+            let id = raw_id.trim_start_matches(['#', '@']).to_string();
+            let field = |f: &str| entry.get(f).and_then(|v| v.as_str()).map(str::to_string);
+            if id.is_empty() || !entry.is_object() {
+                out.problems.push(ConfigError {
+                    message: format!("`{key}` entry {raw_id:?} is not a library entry; it is ignored"),
+                    range,
+                });
+                continue;
+            }
+            // ThreatSpec 0.1's CWE library: `@cwe_<n>_<slug>` is CWE-n.
+            let cwe = id
+                .strip_prefix("cwe_")
+                .and_then(|rest| rest.split('_').next())
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            let name = field("name").filter(|n| !n.trim().is_empty());
+            out.items.push(LibraryItem {
+                // ThreatSpec 0.1 names a CWE threat only by its description.
+                name: name.or_else(|| field("description")).unwrap_or_else(|| id.clone()),
+                id: Entry { value: id.clone(), range },
+                control,
+                description: field("description").unwrap_or_default(),
+                refs: cwe.map(|n| format!("cwe:CWE-{n}")).into_iter().collect(),
+                mitigations: Vec::new(),
+                applicable_to: Vec::new(),
+            });
+        }
+    }
+    if !found {
+        return Err(ConfigError {
+            message: "a ThreatSpec library needs a `threats` or `controls` object".into(),
+            range: first_line(text),
+        });
+    }
+    Ok(out)
 }
 
 /// The range of the first `"key"` in a JSON text (the file's first line when not found).

@@ -20,6 +20,11 @@
 //!   [`crate::limits::MAX_CONFIG_FILE_SIZE`]. One that is refused comes back in
 //!   [`Scan::not_applied`] and the walk goes on without it (without its `threatspec.yaml`, a
 //!   directory is walked whole: a refusal reads more, never less).
+//! - Threat library files (the `threat-analyzer: libraries:` list, the `threatmodel/*.json` of
+//!   `threatspec.yaml` imports, [`LIBRARY_FILES`] by name) are read by the same rule and never
+//!   outside the project; their entries become the index's project library
+//!   ([`crate::model::library`]) and the files go into the index, so findings can point into
+//!   them.
 //! - Hidden files and directories (names starting with `.`) are skipped, except `.guardlink/`,
 //!   where GuardLink keeps its definitions and `.gal` sidecar files, and the MCP client
 //!   configurations a repository commits (`.mcp.json`, `.vscode/mcp.json`, `.cursor/mcp.json`,
@@ -322,6 +327,8 @@ pub enum ConfigKind {
     Guardlink,
     /// `.gitignore`, `.ignore`, `.git/info/exclude` (or the `.git` naming it).
     Ignore,
+    /// A threat library file (README: Threat libraries).
+    Library,
 }
 
 impl fmt::Display for NotApplied {
@@ -330,6 +337,7 @@ impl fmt::Display for NotApplied {
             ConfigKind::Threatspec => "the whole directory is read instead of its `paths:`",
             ConfigKind::Guardlink => "its include, exclude and definitions are not applied",
             ConfigKind::Ignore => "its rules are not applied",
+            ConfigKind::Library => "its threats are not known",
         };
         write!(f, "{}: not read: {} ({consequence})", self.path.display(), self.why)
     }
@@ -409,14 +417,16 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let mut not_applied = Vec::new();
     let mut config_files = Vec::new();
     let mut risk = None;
+    let mut library = Vec::new();
     for (root, is_dir) in &roots {
         if !is_dir {
             found.add_direct_file(root);
             continue;
         }
-        let Plan { starts, not_applied: refused, mut configs, risk: planned_risk } =
+        let Plan { starts, not_applied: refused, mut configs, risk: planned_risk, library: planned_library } =
             walk_starts(root, options)?;
         risk = risk.or(planned_risk);
+        library.extend(planned_library);
         not_applied.extend(refused);
         for start in starts {
             match start {
@@ -439,7 +449,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
                 WalkStart::File(file) => found.add_direct_file(&file),
             }
         }
-        config_files.extend(configs.into_iter().filter(|c| !c.problems.is_empty()));
+        config_files.extend(configs.into_iter().filter(|c| c.keep || !c.problems.is_empty()));
     }
 
     let Found { files, skipped, ignore_rules } = found;
@@ -577,13 +587,20 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         let save = save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
-    for config in config_files {
-        let key = if options.absolute_paths {
-            FileId::absolute(&config.path)
+    let config_key = |path: &Path| {
+        if options.absolute_paths {
+            FileId::absolute(path)
         } else {
-            FileId::relative(relative_path(&base, &config.path))
-        };
+            FileId::relative(relative_path(&base, path))
+        }
+    };
+    for config in config_files {
+        let key = config_key(&config.path);
         index.set_file(Arc::new(config.into_facts(key, &index)));
+    }
+    if !library.is_empty() {
+        let entries = library.into_iter().map(|planned| library_entry(planned, &config_key)).collect();
+        index.set_library(Arc::new(crate::model::library::Library::new(entries)));
     }
     let parses_refused = parse_budget.refused();
     let anchored: Vec<FileId> =
@@ -643,6 +660,16 @@ struct Plan {
     configs: Vec<ConfigFile>,
     /// The risk policy of the configuration's `threat-analyzer: risk:` block, if it has one.
     risk: Option<RiskPolicy>,
+    /// The entries of the project's threat library files (see [`plan_libraries`]).
+    library: Vec<PlannedEntry>,
+}
+
+/// One entry of a threat library file, read; its file's key is made with the other
+/// configuration files' keys.
+struct PlannedEntry {
+    path: PathBuf,
+    item: crate::config::LibraryItem,
+    applies_to: Vec<crate::model::library::AppliesTo>,
 }
 
 /// A configuration file that was read, with the problems found in it: it goes into the index
@@ -653,6 +680,8 @@ struct ConfigFile {
     language: Language,
     text: Arc<str>,
     problems: Vec<SyntaxError>,
+    /// Kept in the index even without problems (a threat library: findings point into it).
+    keep: bool,
 }
 
 impl ConfigFile {
@@ -777,7 +806,7 @@ fn read_config<T>(
             (text, Err(crate::config::ConfigError { message: "not valid UTF-8".into(), range }))
         }
     };
-    let mut file = ConfigFile { path, language, text: Arc::from(text), problems: Vec::new() };
+    let mut file = ConfigFile { path, language, text: Arc::from(text), problems: Vec::new(), keep: false };
     let at = plan.configs.len();
     let parsed = match parsed {
         Ok(parsed) => Some((at, parsed)),
@@ -840,6 +869,7 @@ fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
     if let Some((at, block)) = from_threatspec.or(from_guardlink) {
         plan.risk = Some(risk_policy(block, &mut plan.configs[at]));
     }
+    plan_libraries(root, threatspec.as_ref(), guardlink.as_ref(), &mut plan);
     // The user's globs first: a bad one is the user's error, not the project's.
     file_filter(root, &options.include, &options.exclude).map_err(|message| WalkError::Glob { message })?;
     let (mut include, mut exclude) = (options.include.clone(), options.exclude.clone());
@@ -968,6 +998,168 @@ fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
         }
     }
     Ok(plan)
+}
+
+/// Library files found by name at a project's root (README: Threat libraries).
+pub const LIBRARY_FILES: [&str; 3] =
+    ["threat-library.yaml", "threat-library.yml", "cwe_library.threatspec.json"];
+
+/// Reads the project's threat library files into `plan.library`: those the `threat-analyzer:
+/// libraries:` list of either configuration names, the `threatmodel/threats.json` and
+/// `controls.json` of each `threatspec.yaml` import inside the project (ThreatSpec loads them;
+/// an import of the project itself is its own output and is skipped, as ThreatSpec does), and
+/// [`LIBRARY_FILES`] at the root. Every file is read by the bounded reader (no link, at most
+/// [`crate::limits::MAX_CONFIG_FILE_SIZE`]) and never outside the project; what cannot be read
+/// is an `invalid-config` (or `config-path-missing`) at the entry naming it, or, in the file,
+/// at the place that does not read; a refused file found by name is a note.
+fn plan_libraries(
+    root: &Path,
+    threatspec: Option<&(usize, crate::config::ThreatspecConfig)>,
+    guardlink: Option<&(usize, crate::config::GuardlinkConfig)>,
+    plan: &mut Plan,
+) {
+    // (file, the configuration entry naming it)
+    let mut wanted: Vec<(PathBuf, Option<(usize, crate::config::Entry)>)> = Vec::new();
+    let named =
+        [threatspec.map(|(at, ts)| (*at, &ts.libraries)), guardlink.map(|(at, gl)| (*at, &gl.libraries))];
+    for (at, libraries) in named.into_iter().flatten() {
+        for problem in &libraries.problems {
+            plan.configs[at].problem(Code::InvalidConfig, problem.range, problem.message.clone());
+        }
+        for entry in &libraries.files {
+            let target = normalize(&root.join(&entry.value));
+            if let Err(why) = confine_to_project(root, &target) {
+                let message = format!("libraries entry {:?} {why}; it is not read", entry.value);
+                plan.configs[at].problem(Code::InvalidConfig, entry.range, message);
+                continue;
+            }
+            wanted.push((target, Some((at, entry.clone()))));
+        }
+    }
+    if let Some((_, ts)) = threatspec {
+        for import in &ts.imports {
+            let dir = normalize(&root.join(&import.value));
+            if dir == root || confine_to_project(root, &dir).is_err() {
+                continue;
+            }
+            for name in ["threats.json", "controls.json"] {
+                wanted.push((dir.join("threatmodel").join(name), None));
+            }
+        }
+    }
+    wanted.extend(LIBRARY_FILES.iter().map(|name| (root.join(name), None)));
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, named_by) in wanted {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let bytes = match read_bounded(&path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                match named_by {
+                    Some((at, entry)) => {
+                        let (code, message) = if why.is_missing() {
+                            (
+                                Code::ConfigPathMissing,
+                                format!("libraries entry {:?} does not exist", entry.value),
+                            )
+                        } else {
+                            (
+                                Code::InvalidConfig,
+                                format!("libraries entry {:?}: not read: {why}", entry.value),
+                            )
+                        };
+                        plan.configs[at].problem(code, entry.range, message);
+                    }
+                    None if why.is_missing() => {}
+                    None => plan.not_applied.push(NotApplied { path, why, kind: ConfigKind::Library }),
+                }
+                continue;
+            }
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let language =
+            if name.to_ascii_lowercase().ends_with(".json") { Language::Json } else { Language::Yaml };
+        let text = String::from_utf8(bytes).map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let parsed = match &text {
+            Ok(text) => crate::config::parse_library(&name, text),
+            Err(_) => Err(crate::config::ConfigError {
+                message: "not valid UTF-8".into(),
+                range: TextRange::empty(0),
+            }),
+        };
+        let text = text.unwrap_or_else(|lossy| lossy);
+        let mut file = ConfigFile {
+            path: path.clone(),
+            language,
+            text: Arc::from(text),
+            problems: Vec::new(),
+            keep: true,
+        };
+        match parsed {
+            Err(err) => {
+                let message = format!("invalid threat library: {}; none of its entries is used", err.message);
+                file.problem(Code::InvalidConfig, err.range, message);
+            }
+            Ok(library) => {
+                for problem in library.problems {
+                    file.problem(Code::InvalidConfig, problem.range, problem.message);
+                }
+                for item in library.items {
+                    let tag_segment =
+                        |id: &str| id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    if !tag_segment(&item.id.value) {
+                        let message = format!(
+                            "library id {:?} is not usable in a reference (letters, digits, `_`, `-`); the entry is ignored",
+                            item.id.value
+                        );
+                        file.problem(Code::InvalidConfig, item.id.range, message);
+                        continue;
+                    }
+                    let mut applies_to = Vec::new();
+                    for value in &item.applicable_to {
+                        match crate::model::library::AppliesTo::parse(&value.value) {
+                            Some(kind) => applies_to.push(kind),
+                            None => file.problem(
+                                Code::InvalidConfig,
+                                value.range,
+                                format!(
+                                    "`applicable_to` {:?} is not an element kind (process, data store, external \
+                                     entity, data flow); it is ignored",
+                                    value.value
+                                ),
+                            ),
+                        }
+                    }
+                    plan.library.push(PlannedEntry { path: path.clone(), item, applies_to });
+                }
+            }
+        }
+        plan.configs.push(file);
+    }
+}
+
+/// A library entry of the model from what a library file says.
+fn library_entry(
+    planned: PlannedEntry,
+    key: &impl Fn(&Path) -> FileId,
+) -> crate::model::library::LibraryEntry {
+    let PlannedEntry { path, item, applies_to } = planned;
+    crate::model::library::LibraryEntry {
+        id: item.id.value,
+        kind: if item.control {
+            crate::syntax::EntityKind::Control
+        } else {
+            crate::syntax::EntityKind::Threat
+        },
+        name: item.name,
+        description: item.description,
+        refs: item.refs,
+        mitigations: item.mitigations,
+        applies_to,
+        url: None,
+        source: Some((key(&path), item.id.range)),
+    }
 }
 
 /// The walk start for a path a configuration file names (`target`, from the entry `value` at

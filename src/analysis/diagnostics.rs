@@ -26,6 +26,7 @@ pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnost
     }
     dangling(index, analysis, &mut out);
     duplicates(index, &mut out);
+    library_duplicates(index, &mut out);
     exposures(index, analysis, &mut out);
     unused(index, analysis, &mut out);
     super::mcp_surface::shadowing(index, &mut out);
@@ -86,12 +87,19 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
         };
         let suggestion = suggester.suggest(fact.kind, id);
         let written = index.file(file.as_str()).map_or(String::new(), |f| f.slice(fact.range).to_string());
-        let mut message = match repo {
-            Some(repo) => format!(
+        let library = crate::model::library::id_of_tag(id).filter(|_| repo.is_none());
+        let mut message = match (repo, library) {
+            (None, Some(entry)) => format!(
+                "`{written}` is not defined: no threat library (the project's or the built-in one) has \
+                 the id `{entry}`"
+            ),
+            (Some(repo), _) => format!(
                 "`{written}` is not defined: repository `{repo}` has no {} with the id `{id}`",
                 fact.kind.as_str()
             ),
-            None => format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str()),
+            (None, None) => {
+                format!("`{written}` is not defined: no {} has the id `{id}`", fact.kind.as_str())
+            }
         };
         let mut d = diag(Code::DanglingReference, file, fact.name_range, String::new());
         if let Some(reason) = suggestion.not_searched_reason() {
@@ -210,6 +218,65 @@ fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
                 message: "first definition".into(),
             });
             out.push(d);
+        }
+    }
+}
+
+/// A project library entry whose id an annotation also defines, or another library entry
+/// already took: `duplicate-definition` at the later one, naming both (the annotation's
+/// definition wins for `#id`; `#lib.<id>` is the library's).
+fn library_duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
+    let mut first: rustc_hash::FxHashMap<String, &crate::model::library::LibraryEntry> = Default::default();
+    for entry in index.project_library().entries() {
+        let Some((lib_file, lib_range)) = &entry.source else { continue };
+        let id = &entry.id;
+        let shown = index.place(lib_file.as_str(), lib_range.start());
+        for (file, def) in index.definitions_by_id(id) {
+            let range = def.explicit_id.as_ref().map_or(def.range, |i| i.range);
+            let name = def.name.as_deref().map(|n| format!(" (`{n}`)")).unwrap_or_default();
+            let mut d = diag(
+                Code::DuplicateDefinition,
+                &file,
+                range,
+                format!(
+                    "`#{id}`{name} is also defined by the threat library at {shown} ({} `{}`); `#{id}` names \
+                     this definition, `#lib.{id}` the library's",
+                    entry.kind.as_str(),
+                    entry.name
+                ),
+            );
+            d.related.push(Related {
+                file: lib_file.clone(),
+                range: *lib_range,
+                message: format!("library entry `{id}`"),
+            });
+            out.push(d);
+        }
+        match first.get(&id.to_ascii_lowercase()) {
+            Some(earlier) => {
+                let Some((earlier_file, earlier_range)) = &earlier.source else { continue };
+                let mut d = diag(
+                    Code::DuplicateDefinition,
+                    lib_file,
+                    *lib_range,
+                    format!(
+                        "library entry `{id}` ({}) is defined more than once: {} already defines it ({}); the \
+                         first is used",
+                        entry.name,
+                        index.place(earlier_file.as_str(), earlier_range.start()),
+                        earlier.name
+                    ),
+                );
+                d.related.push(Related {
+                    file: earlier_file.clone(),
+                    range: *earlier_range,
+                    message: "first definition".into(),
+                });
+                out.push(d);
+            }
+            None => {
+                first.insert(id.to_ascii_lowercase(), entry);
+            }
         }
     }
 }

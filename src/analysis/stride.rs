@@ -340,6 +340,32 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_library_lists_every_mapped_reference_and_takes_its_categories_from_here() {
+        use crate::model::library::Library;
+        let lib = Library::builtin();
+        for row in MAPPING {
+            let (id, r) = match row.key {
+                Key::Cwe(n) => (format!("cwe-{n}"), format!("cwe:CWE-{n}")),
+                Key::Owasp2021(n) => (format!("owasp-a{n:02}"), format!("owasp:A{n:02}:2021")),
+            };
+            let entry = lib.get(&id).unwrap_or_else(|| panic!("{id} is in the built-in library"));
+            assert_eq!(entry.refs, [r], "{id}: the entry's reference is the mapped one");
+            let row_set: BTreeSet<Stride> = row.letters.chars().filter_map(Stride::from_letter).collect();
+            assert_eq!(stride_of(entry.refs.iter().map(String::as_str)), row_set, "{id}");
+        }
+        let stride: Vec<&str> =
+            lib.entries().iter().filter(|e| e.id.starts_with("stride-")).map(|e| e.id.as_str()).collect();
+        assert_eq!(stride.len(), 6);
+        for (s, id) in Stride::ALL.iter().zip(&stride) {
+            let entry = lib.get(id).unwrap();
+            assert_eq!(entry.name, s.name());
+            assert_eq!(stride_of(entry.refs.iter().map(String::as_str)), BTreeSet::from([*s]));
+        }
+        // Nothing else: 6 categories and one entry per row of the mapping.
+        assert_eq!(lib.entries().len(), 6 + MAPPING.len());
+    }
+
+    #[test]
     fn several_references_unite() {
         assert_eq!(letters(&["cwe:CWE-287", "cwe:CWE-400"]), "SD");
     }

@@ -85,9 +85,10 @@ pub fn run(args: &StatusArgs) -> i32 {
     let analysis = args.coverage.analysis(&scan.index);
     let status = analysis.status(&scan.index, &scan.scanned);
     let stride = render::status::stride_by_kind(&scan.index, &analysis);
+    let unanalysed = render::status::unanalysed(&scan.index, &analysis);
     let text = match args.format {
-        StatusFormat::Human => render::status::human(&status, &stride, args.unannotated),
-        StatusFormat::Json => render::status::json(&status, &stride, args.unannotated),
+        StatusFormat::Human => render::status::human(&status, &stride, &unanalysed, args.unannotated),
+        StatusFormat::Json => render::status::json(&status, &stride, &unanalysed, args.unannotated),
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

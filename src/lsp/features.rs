@@ -39,6 +39,15 @@ pub fn locations(index: &ProjectIndex, locs: &[ide::Location], unit: ColumnUnit)
     locs.iter().filter_map(|l| location(index, l, unit)).collect()
 }
 
+/// A documentation URL (compiled-in data, never repository text) as a location at its start.
+pub fn url_location(url: Option<String>) -> Vec<Location> {
+    use std::str::FromStr;
+    url.and_then(|u| Uri::from_str(&u).ok())
+        .map(|uri| Location { uri, range: Range::default() })
+        .into_iter()
+        .collect()
+}
+
 pub fn completion(
     index: &ProjectIndex,
     shared: &comp::CompletionIndex,
@@ -262,8 +271,20 @@ pub fn code_actions(
 ) -> Vec<CodeActionOrCommand> {
     let Some(facts) = index.file(key) else { return Vec::new() };
     let range = convert::text_range(&facts.text, &facts.line_index, range, unit);
+    // The unanalysed library threats of the elements named here (README: Threat libraries).
+    let library =
+        crate::render::report::library_suggestions(index, analysis, key, range).into_iter().map(|s| {
+            ca::CodeAction {
+                title: s.title,
+                kind: ca::ActionKind::Refactor,
+                edits: vec![s.edit],
+                diagnostics: Vec::new(),
+                preferred: false,
+            }
+        });
     ca::code_actions_in(index, analysis, diagnostics, key, range, style.dialect)
         .into_iter()
+        .chain(library)
         .filter_map(|a| {
             let edit = match workspace_edit(index, &a.edits, style, unit) {
                 Ok(edit) => edit,

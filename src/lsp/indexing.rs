@@ -263,6 +263,10 @@ fn merge_scan(state: &State, root: &Path, scan: &walk::Scan) -> usize {
             index.set_file(facts.clone());
         }
     }
+    // The folder's threat libraries (with several folders, the last one scanned that has any).
+    if !scan.index.project_library().is_empty() {
+        state.index_write().set_library(scan.index.library_arc());
+    }
     // What the index holds under this root and the scan did not find is gone from disk
     // (or no longer selected): forget it, open documents excepted.
     let gone: Vec<FileId> = state

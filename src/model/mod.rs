@@ -4,7 +4,7 @@
 //! of every reference, computed once when the file is parsed), [`ProjectIndex`] (the merge:
 //! files plus the id, name and implicit-id tables built from their definitions, and the texts
 //! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
-//! the risk bands and policy ([`risk`]), and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
+//! the risk bands and policy ([`risk`]), the threat libraries ([`library`]), and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
 //! file other than the one being replaced: [`ProjectIndex::set_file`] removes that file's
 //! contributions from the tables and adds the new ones, nothing else.
 //!
@@ -23,8 +23,9 @@
 //! 1. `#id` / `@id`: an explicit id defined anywhere in the project (`(#id)` on a definition or
 //!    inline on a relation, a legacy `@alias ... @id`); else ThreatSpec's implicit id of any
 //!    named entity of the expected kind (`#nonprivileged_port` for `non-privileged port`,
-//!    `#app_api` for `App:Api`); else, for threats, the built-in legacy `@cwe_<n>_...` library;
-//!    else it is **dangling** (`dangling-reference`).
+//!    `#app_api` for `App:Api`); else an entry of the project's threat libraries
+//!    ([`library`]); else, for threats, the built-in legacy `@cwe_<n>_...` library; else it is
+//!    **dangling** (`dangling-reference`).
 //! 2. A name with an inline `(#id)` is the entity with that id (and defines the id).
 //! 3. A plain name: a declared entity of the expected kind with the same normalised name (or
 //!    an asset alias: ThreatSpec `Alias (Path)`, legacy `@alias component @b:@c to Name`);
@@ -35,10 +36,14 @@
 //!    [`Repository`] named `repo` (see [`ProjectIndex::set_repositories`]), and is dangling when
 //!    that repository does not define it. When no known repository has that name it is
 //!    [`Resolved::External`]: an entity keyed by the tag itself (`#repo.id`), never dangling.
+//! 6. A library tag `#lib.id` ([`library`]) is the entry `id` of the project's libraries, else
+//!    of the built-in library, keyed `lib:id` ([`library::entity_key`]); an id neither holds
+//!    resolves as in step 5 when a repository is named `lib`, else it is dangling.
 //!
 //! A quoted name is a name like any other (the parser removed the quotes).
 
 pub mod anchors;
+pub mod library;
 pub mod names;
 pub mod risk;
 
@@ -456,6 +461,8 @@ pub struct ProjectIndex {
     anchor_texts: BTreeMap<FileId, Arc<anchors::AnchorText>>,
     /// The repositories the files belong to, for qualified `#repo.id` tags.
     repositories: Vec<Repository>,
+    /// The project's own threat libraries (the built-in one is [`library::Library::builtin`]).
+    library: Arc<library::Library>,
     revision: u64,
     /// Moves only when some file's contributions to the resolution tables change (its
     /// definitions or implicit ids, not their ranges): while it stays, every other file's
@@ -533,6 +540,35 @@ impl ProjectIndex {
 
     pub fn repositories(&self) -> &[Repository] {
         &self.repositories
+    }
+
+    /// Sets the project's threat libraries (what the reading layer read from the files the
+    /// configuration names); their entries resolve before the built-in library's.
+    pub fn set_library(&mut self, library: Arc<library::Library>) {
+        self.library = library;
+        self.revision += 1;
+        self.tables_revision += 1;
+    }
+
+    /// The project's threat libraries (without the built-in one).
+    pub fn project_library(&self) -> &library::Library {
+        &self.library
+    }
+
+    /// [`ProjectIndex::project_library`], shared (to give another index the same libraries).
+    pub fn library_arc(&self) -> Arc<library::Library> {
+        Arc::clone(&self.library)
+    }
+
+    /// The library entry with this id: the project's libraries first, then the built-in one.
+    pub fn library_lookup(&self, id: &str) -> Option<&library::LibraryEntry> {
+        self.library.get(id).or_else(|| library::Library::builtin().get(id))
+    }
+
+    /// The library entry an entity is (an entity keyed by [`library::entity_key`]).
+    pub fn library_entry(&self, entity: &EntityKey) -> Option<&library::LibraryEntry> {
+        let id = library::id_of_key(&entity.key)?;
+        self.library_lookup(id).filter(|e| e.kind == entity.kind)
     }
 
     /// The known repository a qualified tag names and the id it names there: the repository
@@ -697,6 +733,12 @@ impl ProjectIndex {
                 if let Some((_, key)) = self.implicit.get(kind, id).and_then(|v| v.first()) {
                     return Resolved::Entity(EntityKey { kind, key: key.clone() });
                 }
+                if let Some(entry) = self.library.get(id) {
+                    return Resolved::Entity(EntityKey {
+                        kind: entry.kind,
+                        key: library::entity_key(&entry.id),
+                    });
+                }
                 if kind == EntityKind::Threat && is_builtin_legacy_threat(id) {
                     return Resolved::Entity(EntityKey { kind, key: id.clone() });
                 }
@@ -723,7 +765,18 @@ impl ProjectIndex {
             Lookup::Legacy(path) => {
                 Resolved::Entity(EntityKey { kind: EntityKind::Asset, key: path.clone() })
             }
-            Lookup::Tag(tag) => self.resolve_tag(kind, tag),
+            Lookup::Tag(tag) => {
+                if let Some(id) = library::id_of_tag(tag) {
+                    if let Some(entry) = self.library_lookup(id) {
+                        let key = library::entity_key(&entry.id);
+                        return Resolved::Entity(EntityKey { kind: entry.kind, key });
+                    }
+                    if self.split_tag(tag).is_none() {
+                        return Resolved::Dangling(tag.clone());
+                    }
+                }
+                self.resolve_tag(kind, tag)
+            }
         }
     }
 
@@ -788,6 +841,7 @@ impl ProjectIndex {
         self.definitions(entity)
             .iter()
             .find_map(|(_, d)| d.name.clone())
+            .or_else(|| self.library_entry(entity).map(|e| e.name.clone()))
             .unwrap_or_else(|| entity.key.clone())
     }
 

@@ -25,10 +25,11 @@
 //! no rows (a flow's threats are recorded on its endpoints).
 
 use super::dfd::{self, Dfd, ElementKind, Scope};
-use super::export::{Model, Stride};
+use super::export::{Model, Stride, stride_of};
 use crate::analysis::risk::{self, Risk};
 use crate::analysis::{Analysis, Arg, Relation, Summary};
 use crate::diagnostic::{Diagnostic, Level};
+use crate::model::library::{AppliesTo, LibraryEntry};
 use crate::model::risk::{Band, RiskPolicy};
 use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::EntityKind;
@@ -220,6 +221,10 @@ pub fn build_with_risk(
     }
     blocks.extend(tables.into_iter().map(Block::Table));
     blocks.push(Block::Table(stride));
+    let unanalysed = unanalysed_per_element(&model, &dfd);
+    if !unanalysed.is_empty() {
+        blocks.push(Block::Table(unanalysed_table(&unanalysed)));
+    }
     blocks.push(Block::Table(diagnostics_table(index, diagnostics)));
     Report { project: project.to_string(), blocks, dfd }
 }
@@ -687,6 +692,167 @@ pub(crate) fn stride_per_element<'d>(model: &Model<'_>, dfd: &'d Dfd) -> Vec<Ele
             unclassified: unclassified.get(&node.key).cloned().unwrap_or_default(),
         })
         .collect()
+}
+
+/// One element of the data-flow diagram and the library threats that apply to its kind but
+/// are not recorded on it ("unanalysed"), in library order.
+pub(crate) struct Unanalysed<'d, 'l> {
+    pub node: &'d dfd::Node,
+    pub entries: Vec<&'l LibraryEntry>,
+}
+
+/// The library threats a project is offered per element (README, Threat libraries:
+/// suggestions): every threat of its own libraries, and the built-in library's six STRIDE
+/// categories (the STRIDE-per-element practice; the built-in CWE and OWASP entries are too
+/// many to offer on every element). An entry is offered on a node whose kind it applies to
+/// (actor = external entity) and that records neither the entry itself nor, for a STRIDE
+/// category, any threat of that category. Flows get none (see [`stride_per_element`]). The
+/// one computation behind the report's table, `status` and the editor's code actions.
+pub(crate) fn unanalysed_per_element<'d, 'l>(model: &Model<'l>, dfd: &'d Dfd) -> Vec<Unanalysed<'d, 'l>> {
+    let index = model.index;
+    let builtin = crate::model::library::Library::builtin().entries().iter();
+    let offered: Vec<&LibraryEntry> = index
+        .project_library()
+        .entries()
+        .iter()
+        .filter(|e| e.kind == EntityKind::Threat)
+        .chain(builtin.filter(|e| e.refs.iter().all(|r| r.starts_with("stride:"))))
+        .collect();
+    if offered.is_empty() {
+        return Vec::new();
+    }
+    let mut on_node: BTreeMap<String, BTreeSet<&EntityKey>> = BTreeMap::new();
+    for rel in &model.relations {
+        if let Some((asset, threat)) = rel.asset_and_threat()
+            && let Some(key) = model.node_key(asset)
+        {
+            on_node.entry(key).or_default().insert(threat);
+        }
+    }
+    let empty = BTreeSet::new();
+    stride_per_element(model, dfd)
+        .into_iter()
+        .filter_map(|element| {
+            let kind = match element.node.kind {
+                ElementKind::Actor => AppliesTo::ExternalEntity,
+                ElementKind::Process => AppliesTo::Process,
+                ElementKind::DataStore => AppliesTo::DataStore,
+            };
+            let recorded = on_node.get(&element.node.key).unwrap_or(&empty);
+            let entries: Vec<&LibraryEntry> = offered
+                .iter()
+                .copied()
+                .filter(|e| e.applies_to.contains(&kind))
+                .filter(|e| {
+                    let key = crate::model::library::entity_key(&e.id);
+                    let itself = recorded.iter().any(|t| t.kind == e.kind && t.key == key);
+                    let categories = stride_of(e.refs.iter().map(String::as_str));
+                    let by_category = e.refs.iter().all(|r| r.starts_with("stride:"))
+                        && !categories.is_empty()
+                        && categories.is_subset(&element.recorded);
+                    !itself && !by_category
+                })
+                .collect();
+            (!entries.is_empty()).then_some(Unanalysed { node: element.node, entries })
+        })
+        .collect()
+}
+
+/// One "add threat from library" suggestion: its title and the one line it inserts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LibrarySuggestion {
+    /// `add threat from library: SQL injection (TL-INJ-001)` (repository text: the library's
+    /// name and id).
+    pub title: String,
+    pub edit: crate::diagnostic::Edit,
+}
+
+/// The unanalysed library threats of the elements the annotations touching `range` of `file`
+/// name, each as one `@exposes <element> to #lib.<id>` line inserted after the annotation with
+/// the annotation's own comment prefix (the editor offers them as code actions; nothing is
+/// ever added without one). Empty when no annotation there names an asset.
+pub fn library_suggestions(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    file: &str,
+    range: crate::text::TextRange,
+) -> Vec<LibrarySuggestion> {
+    let Some(facts) = index.file(file) else { return Vec::new() };
+    let Some(resolved) = analysis.resolved.get(&facts.path) else { return Vec::new() };
+    // (node key, the asset as written, the annotation's range)
+    let mut named: Vec<(String, String, crate::text::TextRange)> = Vec::new();
+    for (i, ann) in facts.annotations().iter().enumerate() {
+        if !(ann.range.touches(range.start()) || range.touches(ann.range.start())) {
+            continue;
+        }
+        for (fact, r) in facts.refs[i].iter().zip(resolved.get(i).map(Vec::as_slice).unwrap_or(&[])) {
+            if let Resolved::Entity(e) = r
+                && e.kind == EntityKind::Asset
+            {
+                // `#db` as written; a name without its `(#id)` (`Shop.Db`, not `Shop.Db (#db)`).
+                let whole = facts.slice(fact.range);
+                let written =
+                    if whole.starts_with(['#', '@']) { whole } else { facts.slice(fact.name_range) };
+                named.push((e.key.clone(), written.to_string(), ann.range));
+            }
+        }
+    }
+    if named.is_empty() {
+        return Vec::new();
+    }
+    let model = Model::new(index, analysis);
+    let dfd = dfd::build(index, analysis, &Scope::Project);
+    let unanalysed = unanalysed_per_element(&model, &dfd);
+    let mut out = Vec::new();
+    for (key, written, at) in named {
+        let Some(u) = unanalysed.iter().find(|u| u.node.key == key) else { continue };
+        let line = facts.line_index.line_col(at.start()).line as usize;
+        let line_range = facts.line_index.line_range(line, &facts.text);
+        let prefix = &facts.text[line_range.start()..at.start()];
+        let next = facts.line_index.line_start(line + 1).min(facts.text.len());
+        let newline = if next == facts.text.len() && !facts.text.ends_with('\n') { "\n" } else { "" };
+        for e in &u.entries {
+            out.push(LibrarySuggestion {
+                title: format!("add threat from library: {} ({})", e.name, e.id),
+                edit: crate::diagnostic::Edit {
+                    file: facts.path.clone(),
+                    range: crate::text::TextRange::empty(next),
+                    new_text: format!("{newline}{prefix}@exposes {written} to #lib.{}\n", e.id),
+                },
+            });
+        }
+    }
+    out
+}
+
+fn unanalysed_table(unanalysed: &[Unanalysed<'_, '_>]) -> Table {
+    let rows = unanalysed
+        .iter()
+        .map(|u| {
+            let mut threats = Vec::new();
+            for (i, e) in u.entries.iter().enumerate() {
+                if i > 0 {
+                    threats.push(Inline::Fixed(", "));
+                }
+                threats.push(text(&e.name));
+                threats.push(Inline::Fixed(" ("));
+                threats.push(text(&format!("#lib.{}", e.id)));
+                threats.push(Inline::Fixed(")"));
+            }
+            vec![vec![text(&u.node.label)], vec![Inline::Fixed(u.node.kind.as_str())], threats]
+        })
+        .collect();
+    Table {
+        title: "Unanalysed library threats",
+        intro: vec![Inline::Fixed(
+            "Per element of the data-flow diagram: the threats of the project's threat libraries (and \
+             the built-in STRIDE categories) that apply to the element's kind and that nothing records \
+             on it yet. They are suggestions, never added to the model: record one with an annotation \
+             (the editor offers it as a code action), or accept it.",
+        )],
+        header: vec!["Element", "Kind", "Unanalysed threats"],
+        rows,
+    }
 }
 
 /// Trust-boundary rows for the ThreatSpec 0.1 boundaries of `dfd` (`@b:@c`, `@alias`): the

@@ -6,12 +6,13 @@
 //! go through [`text::for_terminal`] in plain text and [`text::for_machine`] in JSON.
 //!
 //! JSON: `{"provenance", "status": {...}}` where `status` is [`Status`] serialised as is (its
-//! field names are the keys) plus `stride_per_element_kind` ([`StrideByKind`]), and
+//! field names are the keys) plus `stride_per_element_kind` ([`StrideByKind`]), `unanalysed`
+//! ([`UnanalysedElement`]s: `{"element", "kind", "threats": [[tag, name], ...]}`), and
 //! `unannotated_files` (paths) beside it when the list was asked for.
 
 use super::dfd::{self, Scope};
 use super::export::{Model, Stride};
-use super::report::{Applies, applies, stride_per_element};
+use super::report::{Applies, applies, stride_per_element, unanalysed_per_element};
 use crate::analysis::Analysis;
 use crate::analysis::status::{BySeverity, Status};
 use crate::model::ProjectIndex;
@@ -33,6 +34,33 @@ pub struct KindStride {
 
 /// [`KindStride`] by element kind (`actor`, `process`, `data-store`).
 pub type StrideByKind = BTreeMap<&'static str, KindStride>;
+
+/// One element with library threats that apply to it and are not recorded
+/// ([`unanalysed`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnanalysedElement {
+    /// The element's label (repository text).
+    pub element: String,
+    /// `actor`, `process` or `data-store`.
+    pub kind: &'static str,
+    /// `(#lib.<id>, name)` of each unanalysed threat.
+    pub threats: Vec<(String, String)>,
+}
+
+/// The elements with unanalysed library threats, from the report's computation (README,
+/// Threat libraries: suggestions).
+pub fn unanalysed(index: &ProjectIndex, analysis: &Analysis) -> Vec<UnanalysedElement> {
+    let model = Model::new(index, analysis);
+    let diagram = dfd::build(index, analysis, &Scope::Project);
+    unanalysed_per_element(&model, &diagram)
+        .into_iter()
+        .map(|u| UnanalysedElement {
+            element: u.node.label.clone(),
+            kind: u.node.kind.as_str(),
+            threats: u.entries.iter().map(|e| (format!("#lib.{}", e.id), e.name.clone())).collect(),
+        })
+        .collect()
+}
 
 /// STRIDE per element kind, from the report's STRIDE-per-element computation (the diagram's
 /// element kinds are decided in [`dfd`], so this lives in `render`, not `analysis`).
@@ -67,7 +95,12 @@ fn category_key(category: Stride) -> &'static str {
 
 /// `status` as plain text; with `list_unannotated`, only the unannotated source files, one
 /// path a line (for piping).
-pub fn human(status: &Status, stride: &StrideByKind, list_unannotated: bool) -> String {
+pub fn human(
+    status: &Status,
+    stride: &StrideByKind,
+    unanalysed: &[UnanalysedElement],
+    list_unannotated: bool,
+) -> String {
     let mut out = String::new();
     if list_unannotated {
         for file in &status.unannotated_files {
@@ -114,6 +147,20 @@ pub fn human(status: &Status, stride: &StrideByKind, list_unannotated: bool) -> 
             .collect();
         let _ = writeln!(out, "  {kind:<12} {:>6} elements: {}", counts.elements, categories.join(", "));
     }
+    let count: usize = unanalysed.iter().map(|u| u.threats.len()).sum();
+    let _ = writeln!(
+        out,
+        "Unanalysed library threats: {count} on {} elements (suggestions, not in the model)",
+        unanalysed.len()
+    );
+    for u in unanalysed {
+        let threats: Vec<String> = u
+            .threats
+            .iter()
+            .map(|(tag, name)| format!("{} ({})", text::for_terminal(name), text::for_terminal(tag)))
+            .collect();
+        let _ = writeln!(out, "  `{}` ({}): {}", text::for_terminal(&u.element), u.kind, threats.join(", "));
+    }
     out
 }
 
@@ -152,15 +199,21 @@ struct StatusOutput<'a> {
     #[serde(flatten)]
     status: &'a Status,
     stride_per_element_kind: &'a StrideByKind,
+    unanalysed: &'a [UnanalysedElement],
 }
 
 /// `status` as one JSON object; `unannotated_files` only with `list_unannotated`.
-pub fn json(status: &Status, stride: &StrideByKind, list_unannotated: bool) -> String {
+pub fn json(
+    status: &Status,
+    stride: &StrideByKind,
+    unanalysed: &[UnanalysedElement],
+    list_unannotated: bool,
+) -> String {
     let unannotated_files =
         list_unannotated.then(|| status.unannotated_files.iter().map(|f| f.as_str().to_string()).collect());
     let output = Output {
         provenance: super::PROVENANCE,
-        status: StatusOutput { status, stride_per_element_kind: stride },
+        status: StatusOutput { status, stride_per_element_kind: stride, unanalysed },
         unannotated_files,
     };
     let mut value = serde_json::to_value(&output).unwrap_or_default();

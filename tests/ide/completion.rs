@@ -77,7 +77,7 @@ fn no_completion_outside_comments_or_annotations() {
 fn threats_after_against_with_detail_and_documentation() {
     let fixture = format!("{DEFS}//- /app.py\n# @mitigates Shop.Orders against #$0\n");
     let (items, _, _) = complete(&fixture);
-    assert_eq!(labels(&items), ["#sqli", "#xss"]);
+    assert_eq!(labels(&items), ["#sqli", "#xss", "#lib."]);
     let sqli = &items[0];
     assert_eq!(sqli.kind, CompletionKind::Threat);
     assert_eq!(sqli.insert_text, "sqli");
@@ -96,7 +96,7 @@ fn threats_after_against_with_detail_and_documentation() {
 fn partial_id_is_replaced_and_kind_follows_the_position() {
     let fixture = format!("{DEFS}//- /app.go\n// @mitigates Shop.Orders against #sqli using #pre$0\n");
     let (items, _, _) = complete(&fixture);
-    assert_eq!(labels(&items), ["#encode", "#prepared-stmts"]);
+    assert_eq!(labels(&items), ["#encode", "#prepared-stmts"], "no library controls: no `#lib.` item");
     assert!(items.iter().all(|i| i.kind == CompletionKind::Control));
     assert_eq!(
         accept(&fixture, "#prepared-stmts"),
@@ -104,7 +104,7 @@ fn partial_id_is_replaced_and_kind_follows_the_position() {
     );
     // `to` of @exposes expects a threat; `@entitles` starts with an actor.
     let (items, _, _) = complete(&format!("{DEFS}//- /app.py\n# @exposes Shop.Orders to #$0\n"));
-    assert_eq!(labels(&items), ["#sqli", "#xss"]);
+    assert_eq!(labels(&items), ["#sqli", "#xss", "#lib."]);
     let (items, _, _) = complete(&format!("{DEFS}//- /app.py\n# @entitles #$0\n"));
     assert_eq!(labels(&items), ["#customer"]);
     // A definition's own `(#id)` is new: nothing to offer.
@@ -120,7 +120,7 @@ fn implicit_ids_are_offered() {
 # @exposes WebApp:Api to #$0
 "#;
     let (items, _, _) = complete(fixture);
-    assert_eq!(labels(&items), ["#nonprivileged_port"]);
+    assert_eq!(labels(&items), ["#nonprivileged_port", "#lib."]);
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn ranking_same_file_then_usage_then_name() {
 # @exposes Shop to #$0
 "#;
     let (items, _, _) = complete(fixture);
-    assert_eq!(labels(&items), ["#delta", "#gamma", "#beta", "#alpha"]);
+    assert_eq!(labels(&items), ["#delta", "#gamma", "#beta", "#alpha", "#lib."]);
 }
 
 #[test]
@@ -258,7 +258,7 @@ fn block_comments_and_gal_documents() {
     let fixture =
         format!("{DEFS}//- /app.java\n/**\n * @mitigates Shop.Orders against #x$0\n */\nclass A {{}}\n");
     let (items, _, _) = complete(&fixture);
-    assert_eq!(labels(&items), ["#sqli", "#xss"]);
+    assert_eq!(labels(&items), ["#sqli", "#xss", "#lib."]);
     let (items, _, _) = complete("//- /defs.gal\n@thr$0\n");
     assert!(labels(&items).contains(&"@threat"));
 }

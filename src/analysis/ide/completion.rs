@@ -9,7 +9,8 @@
 //! kind, a component path segment, a legacy `@id`, a severity, an external reference.
 //!
 //! Entity items come from the project index (explicit ids and ThreatSpec implicit ids, the
-//! asset paths as they are written) and are ranked: entities the current file mentions first,
+//! asset paths as they are written) and the threat libraries (one `#lib.` item after the
+//! project's own ids; the entries, `#lib.cwe-89`, once `#lib.` is typed), and are ranked: entities the current file mentions first,
 //! then by how often the project references them, then by name.
 
 use super::hover::escape_markdown;
@@ -340,12 +341,24 @@ impl<'a> Completer<'a> {
             }
         }
         if let Some(id) = tok.strip_prefix('#') {
+            let lib = crate::model::library::LIB_TAG;
+            if let Some(rest) = id.get(..lib.len() + 1).filter(|p| p.eq_ignore_ascii_case(&format!("{lib}.")))
+                && id[rest.len()..].chars().all(is_id_char)
+                && let Some(kind) = expected
+            {
+                let replace = TextRange::new(tok_offset + 1 + rest.len(), self.word_end(is_id_char));
+                return self.library(kind, replace);
+            }
             if !id.chars().all(is_id_char) {
                 return Vec::new();
             }
             let replace = TextRange::new(tok_offset + 1, self.word_end(is_id_char));
             // Elsewhere (a definition's new id, free text) there is nothing to complete.
-            return expected.map_or_else(Vec::new, |kind| self.ids(kind, replace, ""));
+            return expected.map_or_else(Vec::new, |kind| {
+                let mut items = self.ids(kind, replace, "");
+                items.extend(self.library_namespace(kind, replace, ""));
+                items
+            });
         }
         if tok.starts_with("(#") {
             return Vec::new();
@@ -368,7 +381,10 @@ impl<'a> Completer<'a> {
         let mut items = self.keywords(slots, &state, replace);
         match (state.in_arg, slots.get(state.next)) {
             (None, Some(Slot::Arg(EntityKind::Asset, _))) => items.extend(self.asset_paths(replace)),
-            (None, Some(Slot::Arg(kind, _))) => items.extend(self.ids(*kind, replace, "#")),
+            (None, Some(Slot::Arg(kind, _))) => {
+                items.extend(self.ids(*kind, replace, "#"));
+                items.extend(self.library_namespace(*kind, replace, "#"));
+            }
             (None, Some(Slot::Value(values) | Slot::Choice(values))) => {
                 items.extend(values.iter().map(|v| CompletionItem {
                     label: v.to_string(),
@@ -548,6 +564,59 @@ impl<'a> Completer<'a> {
                     replace,
                     sort_text: rank(project, &entity, &id),
                     filter_text: Some(id.clone()),
+                }
+            })
+            .collect()
+    }
+
+    /// One `#lib.` item, after every project id, where a threat or control belongs: the entries
+    /// themselves are offered once `#lib.` is typed (a list of every library entry at each `#`
+    /// would bury the project's own ids). `sigil` is prepended to the inserted `lib.`.
+    fn library_namespace(&self, kind: EntityKind, replace: TextRange, sigil: &str) -> Option<CompletionItem> {
+        let lib = crate::model::library::LIB_TAG;
+        let count = self.index.project_library().entries().iter().filter(|e| e.kind == kind).count()
+            + crate::model::library::Library::builtin().entries().iter().filter(|e| e.kind == kind).count();
+        (count > 0).then(|| CompletionItem {
+            label: format!("#{lib}."),
+            kind: CompletionKind::of(kind),
+            detail: Some(format!("threat library: {count} {} entries (type `#{lib}.`)", kind.as_str())),
+            documentation: None,
+            insert_text: format!("{sigil}{lib}."),
+            is_snippet: false,
+            replace,
+            sort_text: format!("8{lib}"),
+            filter_text: Some(format!("{lib}.")),
+        })
+    }
+
+    /// Threat-library entries of `kind` (the project's libraries, then the built-in one; an id
+    /// the project's libraries take hides the built-in entry), replacing the id after `#lib.`.
+    fn library(&self, kind: EntityKind, replace: TextRange) -> Vec<CompletionItem> {
+        let index = self.index;
+        let project = index.project_library().entries().iter();
+        let builtin = crate::model::library::Library::builtin().entries().iter();
+        let mut seen = FxHashSet::default();
+        project
+            .chain(builtin.filter(|e| index.project_library().get(&e.id).is_none()))
+            .filter(|e| e.kind == kind && seen.insert(e.id.to_ascii_lowercase()))
+            .map(|e| {
+                let tag = format!("{}.{}", crate::model::library::LIB_TAG, e.id);
+                let doc = format!(
+                    "**{}** (library {})\n\n{}",
+                    escape_markdown(&e.name),
+                    kind.as_str(),
+                    escape_markdown(&e.description)
+                );
+                CompletionItem {
+                    label: format!("#{tag}"),
+                    kind: CompletionKind::of(kind),
+                    detail: Some(format!("{} {} — threat library", kind.as_str(), e.name)),
+                    documentation: Some(doc),
+                    insert_text: e.id.clone(),
+                    is_snippet: false,
+                    replace,
+                    sort_text: format!("8{}", e.id),
+                    filter_text: Some(e.id.clone()),
                 }
             })
             .collect()

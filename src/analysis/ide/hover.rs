@@ -7,7 +7,9 @@
 //! definition annotations, then legacy `@describe`), severity and external references, where it
 //! is defined (`file:line`, 1-based, the path relative to its workspace folder:
 //! [`ProjectIndex::place`]; "implicitly" when only named inline; "built-in" for the
-//! legacy CWE library), then its status in the project:
+//! legacy CWE library; for a threat-library entry (`#lib.cwe-89`) what the library says: its
+//! description, STRIDE categories, element kinds, typical mitigations, which library and, for
+//! the built-in one, a link to its documentation), then its status in the project:
 //! - threat: how many exposures; each mitigation (asset, control), acceptance, transfer and
 //!   confirmed finding with its place; each exposure nothing covers as **open** (coverage is
 //!   [`Analysis::coverage`], the one rule);
@@ -113,6 +115,9 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
     if builtin {
         ids.push(&entity.key);
     }
+    let library = index.library_entry(entity).filter(|_| defs.is_empty());
+    let library_tag = library.map(|e| format!("{}.{}", crate::model::library::LIB_TAG, e.id));
+    ids.extend(library_tag.as_deref());
     let name = Some(display_name(index, entity)).filter(|n| !(ids.contains(&n.as_str()) || builtin));
     let _ = write!(md, "**{}**", entity.kind.as_str());
     if let Some(name) = name {
@@ -154,7 +159,9 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
     }
 
     // Where it is defined.
-    if builtin {
+    if let Some(entry) = library {
+        library_markdown(index, entry, &mut md);
+    } else if builtin {
         md.push_str("built-in ThreatSpec 0.1 CWE threat\n\n");
     } else if defs.iter().any(|(_, d)| d.declared) {
         let places: Vec<String> = declaration_sites(index, entity)
@@ -183,6 +190,44 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
         }
     }
     md.trim_end().to_string()
+}
+
+/// What a threat library says about one of its entries: description, STRIDE categories (of
+/// its references, by [`crate::analysis::stride`]), the elements it applies to, typical
+/// mitigations, where it comes from and, for the built-in library, its documentation link.
+fn library_markdown(index: &ProjectIndex, entry: &crate::model::library::LibraryEntry, md: &mut String) {
+    if !entry.description.is_empty() {
+        let _ = write!(md, "{}\n\n", escape_markdown(&entry.description));
+    }
+    let stride = crate::analysis::stride::stride_of(entry.refs.iter().map(String::as_str));
+    let mut facts: Vec<String> = Vec::new();
+    if !stride.is_empty() {
+        let names: Vec<&str> = stride.iter().map(|s| s.name()).collect();
+        facts.push(format!("STRIDE: {}", names.join(", ")));
+    }
+    if !entry.applies_to.is_empty() {
+        let kinds: Vec<&str> = entry.applies_to.iter().map(|k| k.as_str()).collect();
+        facts.push(format!("applies to: {}", kinds.join(", ")));
+    }
+    facts.extend(entry.refs.iter().map(|r| escape_markdown(r)));
+    if !facts.is_empty() {
+        let _ = write!(md, "{}\n\n", facts.join(" · "));
+    }
+    if !entry.mitigations.is_empty() {
+        md.push_str("Typical mitigations:\n");
+        for m in &entry.mitigations {
+            let _ = writeln!(md, "- {}", escape_markdown(m));
+        }
+        md.push('\n');
+    }
+    match (index.project_library().get(&entry.id), &entry.url) {
+        (Some(_), _) => md.push_str("from the project's threat library\n\n"),
+        // Only the compiled-in data has links: a project library's text is never made one.
+        (None, Some(url)) => {
+            let _ = write!(md, "from the built-in threat library · [documentation]({url})\n\n");
+        }
+        (None, None) => md.push_str("from the built-in threat library\n\n"),
+    }
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {

@@ -12,7 +12,9 @@
 //!   none, the inline `(#id)` sites that define its id; if it has none of those either (a name
 //!   used inline, ThreatSpec's implicit definition, or a built-in `@cwe_...` threat), its first
 //!   occurrence in the project in file order. Several sites on one annotation (a component and
-//!   its alias) count once.
+//!   its alias) count once. A threat-library entry (`#lib.cwe-89`) no annotation declares is
+//!   declared where its project library file writes its id; a built-in entry has no site in
+//!   the project: its definition is its documentation URL ([`definition_url`]).
 //! - **References** are the name range of every argument resolving to the entity (the id without
 //!   its sigil for `#id`, the name for names), plus declaring sites that are not arguments
 //!   (boundary ids). Without the declaration, arguments that carry a definition of the entity
@@ -152,6 +154,9 @@ pub(crate) fn display_name(index: &ProjectIndex, entity: &EntityKey) -> String {
     if let Some(name) = index.definitions(entity).into_iter().find_map(|(_, d)| d.name.clone()) {
         return name;
     }
+    if let Some(entry) = index.library_entry(entity) {
+        return entry.name.clone();
+    }
     let target = Resolved::Entity(entity.clone());
     for facts in index.files() {
         for fact in facts.refs.iter().flatten() {
@@ -179,9 +184,38 @@ fn first_occurrence(index: &ProjectIndex, entity: &EntityKey) -> Option<Location
 /// is on no entity or on a dangling `#id`.
 pub fn goto_definition(index: &ProjectIndex, file: &str, offset: usize) -> Vec<Location> {
     match target_at(index, file, offset).map(|t| t.resolved) {
+        // A project library's entry: its place in the library file; a built-in one has none
+        // in the project ([`definition_url`]).
+        Some(Resolved::Entity(entity)) if library_only(index, &entity) => index
+            .library_entry(&entity)
+            .and_then(|e| e.source.clone())
+            .map(|(file, range)| Location { file, range })
+            .into_iter()
+            .collect(),
         Some(Resolved::Entity(entity)) => declaration_sites(index, &entity),
         _ => Vec::new(),
     }
+}
+
+/// A library entry no annotation of the project declares.
+fn library_only(index: &ProjectIndex, entity: &EntityKey) -> bool {
+    index.library_entry(entity).is_some() && index.definitions(entity).is_empty()
+}
+
+/// The definition of a built-in library entry under the cursor (`#lib.cwe-89`): its
+/// documentation URL, which the shells offer where [`goto_definition`] finds no place in the
+/// project. `None` for anything else.
+pub fn definition_url(index: &ProjectIndex, file: &str, offset: usize) -> Option<String> {
+    let Resolved::Entity(entity) = target_at(index, file, offset)?.resolved else { return None };
+    if !library_only(index, &entity) {
+        return None;
+    }
+    let entry = index.library_entry(&entity)?;
+    // A project library's entry shadows the built-in one and has no link.
+    if index.project_library().get(&entry.id).is_some() {
+        return None;
+    }
+    entry.url.clone()
 }
 
 /// Same as [`goto_definition`]: annotations do not separate declaration from definition.

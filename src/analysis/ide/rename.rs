@@ -81,6 +81,12 @@ fn mode(index: &ProjectIndex, target: &Target) -> Result<Mode, String> {
             ));
         }
     };
+    if index.library_entry(&entity).is_some() && index.definitions(&entity).is_empty() {
+        return Err(format!(
+            "`{}` is a threat-library entry: it is renamed in its library, not here",
+            target.text
+        ));
+    }
     let text = &target.text;
     match target.spelling {
         Spelling::Id => {

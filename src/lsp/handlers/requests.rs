@@ -34,11 +34,13 @@ pub(in crate::lsp) fn goto_definition(
 ) -> Result<Option<GotoDefinitionResponse>> {
     let p = params.text_document_position_params;
     let locs = state.at(&p.text_document.uri, Vec::new(), |index, key, _, text, unit| {
-        features::locations(
-            index,
-            &ide::navigation::goto_definition(index, key, text.offset(p.position, unit)),
-            unit,
-        )
+        let offset = text.offset(p.position, unit);
+        let found = features::locations(index, &ide::navigation::goto_definition(index, key, offset), unit);
+        if found.is_empty() {
+            // A built-in library entry: its documentation page.
+            return features::url_location(ide::navigation::definition_url(index, key, offset));
+        }
+        found
     })?;
     Ok((!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs)))
 }

@@ -165,7 +165,8 @@ pub struct EntityInfo {
     pub name: String,
     pub description: Option<String>,
     pub severity: Option<Severity>,
-    /// External references on its definitions and on annotations naming it (threats), sorted.
+    /// External references on its definitions and on annotations naming it (threats), and
+    /// a library entry's own, sorted.
     pub refs: BTreeSet<String>,
     /// First definition site: file and 1-based line.
     pub defined_at: Option<(FileId, u32)>,
@@ -227,6 +228,12 @@ impl<'a> Model<'a> {
         }
         for (e, info) in &mut entities {
             info.name = index.display_name(e);
+            if let Some(entry) = index.library_entry(e) {
+                info.refs.extend(entry.refs.iter().cloned());
+                if info.description.is_none() && !entry.description.is_empty() {
+                    info.description = Some(entry.description.clone());
+                }
+            }
             if let Some(sev) = analysis.threat_severity.get(e) {
                 info.severity = Some(sev.value);
             }
