@@ -1,7 +1,8 @@
 //! The `baseline` command: a threat model derived from infrastructure code ([`crate::infra`]).
 //!
 //! `threat-analyzer baseline [PATH] [--format human|json|gal|markdown]`, with `check`'s walk
-//! options. Owns: reading the templates the walk finds (its ignore rules, size limit and link
+//! options. Owns: reading the templates the walk finds (Terraform `.tf` files and every YAML and
+//! JSON file, whose format the extractors detect; the walk's ignore rules, size limit and link
 //! rule; each file through [`crate::walk::read_source`]) and handing their texts to
 //! [`crate::infra::derive`]. Not the findings baseline of `check --baseline`
 //! (`cli::baseline`). Must never: write a file (the annotations are printed, not applied).
@@ -87,7 +88,14 @@ pub fn run(args: &InfraArgs) -> i32 {
     }
     let mut files = Vec::new();
     for (key, language) in &scan.scanned {
-        if *language != Language::Hcl || !key.as_str().ends_with(".tf") {
+        // What some extractor reads: Terraform's `.tf` files, and YAML/JSON documents (the
+        // CloudFormation, Kubernetes, Compose and OpenAPI readers detect their formats).
+        let wanted = match language {
+            Language::Hcl => key.as_str().ends_with(".tf"),
+            Language::Yaml | Language::Json => true,
+            _ => false,
+        };
+        if !wanted {
             continue;
         }
         let path = scan.root.join(key.as_str());

@@ -142,3 +142,38 @@ fn resource_names_cannot_inject_annotations_or_break_the_comment() {
             .any(|e| e["name"].as_str().unwrap().contains("@exposes Evil"))
     );
 }
+
+/// The YAML and JSON formats (CloudFormation, Kubernetes, Compose, OpenAPI) reach the command,
+/// not only the extractors: each fixture alone, then all of them beside the Terraform tree, is
+/// derived by `baseline` and its `--format gal` annotations read back by `check` as the same
+/// model.
+#[test]
+fn yaml_and_json_templates_are_derived_and_read_back() {
+    let fixtures = manifest_dir().join("tests/fixtures/infra/yaml");
+    let mut names: Vec<_> = std::fs::read_dir(&fixtures).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    for name in &names {
+        let dir = tempdir();
+        std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+        let model = run(dir.path(), &["baseline", "--format", "json"]).json();
+        let elements = model["elements"].as_array().unwrap();
+        assert!(!elements.is_empty(), "{name:?}: no element derived");
+        assert!(!model["proposals"].as_array().unwrap().is_empty(), "{name:?}: no threat proposed");
+        round_trip(dir.path());
+    }
+    let dir = tempdir();
+    copy_tree(&three_tier(), dir.path());
+    std::fs::create_dir(dir.path().join("deploy")).unwrap();
+    copy_tree(&fixtures, &dir.path().join("deploy"));
+    let model = run(dir.path(), &["baseline", "--format", "json"]).json();
+    let keys: Vec<&str> =
+        model["elements"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap()).collect();
+    for prefix in ["aws_", "cfn:", "k8s:", "compose:", "openapi:"] {
+        assert!(
+            keys.iter().any(|k| k.starts_with(prefix) || k.contains(&format!(".{prefix}"))),
+            "{prefix}: {keys:?}"
+        );
+    }
+    round_trip(dir.path());
+}
