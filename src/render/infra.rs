@@ -219,7 +219,9 @@ pub fn markdown(model: &InfraModel) -> String {
     }
     out.push_str("\n## Elements\n\n");
     for el in model.elements.iter().filter(|el| el.kind.is_diagram()) {
-        let _ = writeln!(out, "- {} ({}) {}", e(&el.key), el.kind.name(), e(&el.origin.display()));
+        // The fixed Internet entity comes from no file, as in the human output.
+        let at = if el.key == INTERNET { String::new() } else { format!(" {}", e(&el.origin.display())) };
+        let _ = writeln!(out, "- {} ({}){at}", e(&el.key), el.kind.name());
     }
     out.push_str("\n## Boundaries\n\n");
     for b in &model.boundaries {

@@ -342,7 +342,8 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
     model.flows.extend(flows);
 }
 
-/// The fixed Internet entity.
+/// The fixed Internet entity. It comes from no file: its origin is empty (no path, line 0),
+/// which the outputs show as such.
 pub fn internet() -> Element {
     Element {
         key: INTERNET.to_string(),

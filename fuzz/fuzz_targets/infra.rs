@@ -1,0 +1,66 @@
+//! Any bytes as a Terraform, YAML or JSON infrastructure file (the first byte picks the language
+//! and the file name, so Compose names are reached too): the located reader (`infra::doc`) and
+//! the baseline (`infra::derive`) never panic; every node's span and every origin lies in the text
+//! on character boundaries; alias expansion stays within `doc::MAX_ALIAS_NODES` copied nodes
+//! and problems within `doc::MAX_PROBLEMS`; the same text gives the same model twice.
+#![no_main]
+
+use std::sync::Arc;
+
+use libfuzzer_sys::fuzz_target;
+use threat_analyzer::infra::doc::{self, MAX_ALIAS_NODES, MAX_PROBLEMS, Node};
+use threat_analyzer::infra::model::INTERNET;
+use threat_analyzer::infra::{SourceFile, derive};
+use threat_analyzer::syntax::Language;
+
+const NAMES: &[(&str, Language)] = &[
+    ("template.yaml", Language::Yaml),
+    ("compose.yaml", Language::Yaml),
+    ("k8s/app.yml", Language::Yaml),
+    ("api.json", Language::Json),
+    ("main.tf", Language::Hcl),
+];
+
+fn spans_inside(node: &Node, text: &str) {
+    assert!(node.span.start <= node.span.end && node.span.end <= text.len());
+    assert!(text.is_char_boundary(node.span.start) && text.is_char_boundary(node.span.end));
+    for item in node.items() {
+        spans_inside(item, text);
+    }
+    for entry in node.entries() {
+        assert!(entry.key_span.end <= text.len());
+        spans_inside(&entry.value, text);
+    }
+}
+
+fuzz_target!(|bytes: &[u8]| {
+    let Some((&pick, rest)) = bytes.split_first() else { return };
+    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let (name, language) = NAMES[pick as usize % NAMES.len()];
+    if language != Language::Hcl {
+        let parsed = if language == Language::Json { doc::read_json(text) } else { doc::read_yaml(text) };
+        for document in &parsed.documents {
+            spans_inside(document, text);
+        }
+        let total: usize = parsed.documents.iter().map(Node::size).sum();
+        assert!(total <= 2 * text.len() + 2 + MAX_ALIAS_NODES, "{total} nodes from {} bytes", text.len());
+        assert!(parsed.problems.len() <= MAX_PROBLEMS);
+    }
+    let file = SourceFile { path: name.to_string(), language, text: Arc::from(text) };
+    let model = derive(std::slice::from_ref(&file));
+    let origins = model
+        .elements
+        .iter()
+        // The fixed Internet entity comes from no file: its origin is empty.
+        .filter(|e| e.key != INTERNET)
+        .map(|e| &e.origin)
+        .chain(model.boundaries.iter().map(|b| &b.origin))
+        .chain(model.flows.iter().map(|f| &f.origin))
+        .chain(model.proposals.iter().map(|p| &p.origin))
+        .chain(model.unknowns.iter().map(|u| &u.origin));
+    for origin in origins {
+        assert!(origin.start <= origin.end && origin.end <= text.len(), "{origin:?}");
+        assert!(origin.line >= 1);
+    }
+    assert!(derive(&[file]) == model, "derive is not deterministic");
+});
