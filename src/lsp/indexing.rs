@@ -62,10 +62,16 @@ async fn refresh_cache_periodically(state: Arc<State>) {
     }
 }
 
-/// At `shutdown`: rewrites the index cache if files changed on disk since it was written,
-/// waiting at most [`SHUTDOWN_CACHE_WAIT`] (a refresh that takes longer is abandoned: the old
-/// cache stays valid).
+/// At `shutdown`: waits for the cache writes indexing started, then rewrites the index cache
+/// if files changed on disk since it was written; each step waits at most
+/// [`SHUTDOWN_CACHE_WAIT`] (a write that takes longer is abandoned: the old cache stays valid).
 pub(super) async fn refresh_cache_at_shutdown(state: &Arc<State>) {
+    // First the writes the indexing runs started: exiting before them would leave no cache.
+    let saves = state.cache_saves.lock().map(|mut saves| std::mem::take(&mut *saves)).unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_CACHE_WAIT;
+    for save in saves {
+        let _ = tokio::time::timeout_at(deadline, save).await;
+    }
     if state.cache_stale.swap(false, Ordering::Relaxed) {
         let state = state.clone();
         let refresh = tokio::task::spawn_blocking(move || refresh_cache(&state));
@@ -170,7 +176,7 @@ pub(super) async fn index_roots(client: Client, state: Arc<State>, roots: Vec<Pa
     }
     let indexed = worker.await.unwrap_or_default();
     let (files, annotated) = (indexed.files, indexed.annotated);
-    report_indexed(&client, indexed, started).await;
+    report_indexed(&client, &state, indexed, started).await;
     if progress {
         send_progress(
             &client,
@@ -286,17 +292,21 @@ fn merge_scan(state: &State, root: &Path, scan: &walk::Scan) -> usize {
 
 /// Tells the user what an indexing run read and what it could not: warnings as
 /// `window/showMessage`, the summary in the log and as `window/logMessage`.
-async fn report_indexed(client: &Client, indexed: Indexed, started: std::time::Instant) {
+async fn report_indexed(client: &Client, state: &State, indexed: Indexed, started: std::time::Instant) {
     let Indexed { files, annotated, from_cache, read_without_tree, cache_saves, limited, warnings } = indexed;
     // The cache is written on threads of its own; only the outcome is waited for, off the
-    // async runtime.
-    tokio::task::spawn_blocking(move || {
+    // async runtime (and by `shutdown`, see `refresh_cache_at_shutdown`).
+    let waiting = tokio::task::spawn_blocking(move || {
         for save in cache_saves {
             if let Err(e) = save.wait() {
                 tracing::warn!("index cache not written: {e}");
             }
         }
     });
+    if let Ok(mut saves) = state.cache_saves.lock() {
+        saves.retain(|save| !save.is_finished());
+        saves.push(waiting);
+    }
     for message in warnings {
         client.show_message(MessageType::WARNING, text::for_terminal(&message)).await;
     }

@@ -84,6 +84,10 @@ pub(super) struct State {
     pub(super) shutting_down: AtomicBool,
     /// Files changed on disk since the index cache was last written.
     pub(super) cache_stale: AtomicBool,
+    /// The tasks waiting for index-cache writes an indexing run started on threads of their
+    /// own: `shutdown` waits for them (bounded), so that a server stopped right after its first
+    /// index still leaves its cache behind.
+    pub(super) cache_saves: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// How many indexing runs that whole-project requests wait for are running (or, for the
     /// first index, due: counted from `initialize` on). See [`INDEX_WAIT`].
     awaited_indexing: tokio::sync::watch::Sender<usize>,
@@ -171,6 +175,7 @@ impl State {
             documents_derived: AtomicU64::new(0),
             shutting_down: AtomicBool::new(false),
             cache_stale: AtomicBool::new(false),
+            cache_saves: Mutex::new(Vec::new()),
             awaited_indexing: tokio::sync::watch::Sender::new(0),
             first_index: Mutex::new(None),
             waiting_requests: AtomicUsize::new(0),

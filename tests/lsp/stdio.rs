@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 use stdio::*;
 
 /// [`wait_for`], answering every request the server makes with `null`, as an editor does.
@@ -211,17 +210,16 @@ fn cache_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default()
 }
 
-/// Waits (with a hang guard, not a timing assertion) until `dir` holds a cache file: the
-/// server writes it on a thread of its own after indexing.
-fn wait_for_cache_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let start = Instant::now();
-    loop {
-        if let Some(f) = cache_files(dir).into_iter().find(|f| f.extension().is_some_and(|e| e == "idx")) {
-            return f;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no index cache written to {}", dir.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// The index cache file in `dir`, which must be there: the server writes it on a thread of its
+/// own after indexing, and `shutdown` waits for that write (a server stopped right after its
+/// first index used to exit first under load, leaving no cache).
+fn cache_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let files = cache_files(dir);
+    files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "idx"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no index cache written to {}: {files:?}", dir.display()))
 }
 
 #[test]
@@ -236,7 +234,7 @@ fn the_server_writes_reuses_and_refreshes_the_index_cache() {
     let (cold, log) = cache_session(&root, &cache, Value::Null, false);
     assert_eq!(cold[0]["code"], "unmitigated-exposure", "{cold}");
     assert!(log.contains("0 answered by the index cache"), "{log}");
-    let file = wait_for_cache_file(&cache);
+    let file = cache_file(&cache);
 
     let (warm, log) = cache_session(&root, &cache, Value::Null, false);
     assert_eq!(warm, cold);
