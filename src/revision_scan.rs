@@ -17,10 +17,13 @@
 //!   assume-unchanged or skip-worktree: [`crate::vcs::WorktreeIndex::staged`]) and its size is
 //!   the blob's; else (no index, a split or sparse one) by hashing its bytes. Used only when the outcome is provably the one the whole scan gives:
 //!   the working tree scan used the same options and base directory, hit no project limit and
-//!   no parse budget, no `threatspec.yaml` or `.guardlink/config.json` is at a scanned
-//!   directory on either side (what they make the walk read depends on which files exist),
-//!   and every `.gitignore` and `.ignore` of the revision's directories is the same file in the
-//!   working tree (when one is not, the revision is scanned whole). `tests/revision_scan.rs`
+//!   no parse budget, a `threatspec.yaml` or `.guardlink/config.json` at a scanned directory
+//!   is the same on both sides, names the same kinds of things and sees the same set of files
+//!   (what they make the walk read depends on which files exist),
+//!   every `.gitignore` and `.ignore` of the revision's directories is the same file in the
+//!   working tree, and so is every threat library file the walk would read (found by name at a
+//!   scanned directory, named by a configuration, or an import's `threatmodel/`; they decide
+//!   what references resolve to in every file); when one is not, the revision is scanned whole. `tests/revision_scan.rs`
 //!   holds both ways to the same index.
 //!
 //!   The index is then the working tree's, cloned, with the walked files swapped in and the
@@ -155,6 +158,11 @@ pub fn scan_revision(
         false => comparison.same_files_for(&configs, working.scan, repo, revision),
     });
     if let Err(why) = same_rules {
+        return whole(why);
+    }
+    // A threat library decides what references resolve to in every file: the working tree's
+    // stands in only when it is the revision's.
+    if let Err(why) = same_libraries(repo, revision, paths, &configs, &workdir) {
         return whole(why);
     }
     let Some(mut scan) = walk_snapshot(&snapshot, cwd, paths, &options)? else {
@@ -363,6 +371,70 @@ fn named_by(config: &Path, text: &str) -> Vec<PathBuf> {
         named.push(dir.join(".guardlink").join(&defs.value));
     }
     named.iter().map(|p| normalize(p)).filter(|p| !p.is_absolute() && !p.starts_with("..")).collect()
+}
+
+/// The threat library files the walk would read for the scanned directories `dirs` (relative
+/// to the repository's root) with `configs` (the same text on both sides by now):
+/// [`walk::LIBRARY_FILES`] at each scanned directory, each configuration's `threat-analyzer:
+/// libraries:` entries and the `threatmodel/threats.json` and `controls.json` of each
+/// `threatspec.yaml` import (as the walk reads them).
+fn library_files(dirs: &[PathBuf], configs: &[Configuration]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        dirs.iter().flat_map(|dir| walk::LIBRARY_FILES.iter().map(move |name| dir.join(name))).collect();
+    for config in configs {
+        let Some(text) = &config.text else { continue };
+        let is_threatspec = config.path.ends_with(walk::THREATSPEC_CONFIG);
+        let dir = match is_threatspec {
+            true => config.path.parent(),
+            false => config.path.parent().and_then(Path::parent),
+        }
+        .unwrap_or(Path::new(""));
+        if is_threatspec {
+            if let Ok(ts) = crate::config::parse_threatspec(text) {
+                files.extend(ts.libraries.files.iter().map(|entry| dir.join(&entry.value)));
+                for import in &ts.imports {
+                    let model = dir.join(&import.value).join("threatmodel");
+                    files.extend(["threats.json", "controls.json"].map(|name| model.join(name)));
+                }
+            }
+        } else if let Ok(gl) = crate::config::parse_guardlink(text) {
+            files.extend(gl.libraries.files.iter().map(|entry| dir.join(&entry.value)));
+        }
+    }
+    let mut files: Vec<PathBuf> =
+        files.iter().map(|p| normalize(p)).filter(|p| !p.is_absolute() && !p.starts_with("..")).collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Whether every threat library file of [`library_files`] is the same in the revision and the
+/// working tree (the same bytes, or absent on both sides); the first difference when not.
+fn same_libraries(
+    repo: &GitRepository,
+    revision: &Revision,
+    paths: &[PathBuf],
+    configs: &[Configuration],
+    workdir: &Path,
+) -> Result<(), String> {
+    // Library files are found at the top of scanned directories only (a path may name a file).
+    let is_dir = |dir: &PathBuf| {
+        workdir.join(dir).is_dir() || matches!(repo.path_kind(revision, dir), Ok(PathKind::Dir))
+    };
+    let dirs: Vec<PathBuf> = paths.iter().filter(|dir| is_dir(dir)).cloned().collect();
+    for path in library_files(&dirs, configs) {
+        let in_revision = repo.file_id(revision, &path).map_err(|e| e.to_string())?;
+        let here = read_bounded(&workdir.join(&path), crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse);
+        let same = match (&in_revision, here) {
+            (None, Err(refusal)) => refusal.is_missing(),
+            (Some(id), Ok(bytes)) => BlobId::of(&bytes).as_ref() == Some(id),
+            _ => false,
+        };
+        if !same {
+            return Err(format!("the threat library {} differs", path.display()));
+        }
+    }
+    Ok(())
 }
 
 /// The comparison of the revision's files with the working tree's, made while the snapshot is

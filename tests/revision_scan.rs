@@ -251,6 +251,73 @@ fn a_directory_the_revision_does_not_have_holds_nothing() {
     assert_eq!(changes.index.files().count(), 0);
 }
 
+/// A threat library decides what references resolve to, in every file: one that differs
+/// between the revision and the working tree (changed, added, removed, found by name or named
+/// by the configuration) must not be taken from the working tree.
+#[test]
+fn a_threat_library_that_differs_scans_the_revision_whole() {
+    let library = |id: &str| format!("threats:\n  - id: {id}\n    name: Library threat {id}\n");
+    let with_library = |name: &'static str, config: Option<&'static str>| {
+        move || {
+            let repo = project();
+            let mut files = vec![
+                (name.to_string(), library("TL-1")),
+                ("app/uses.py".to_string(), "# @exposes #orders to #TL-1\n".to_string()),
+            ];
+            if let Some(config) = config {
+                files.push((".guardlink/config.json".to_string(), config.to_string()));
+            }
+            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+            repo.commit("library", &files);
+            repo
+        }
+    };
+    type Case = (Box<dyn Fn() -> GitRepo>, Box<dyn Fn(&GitRepo)>, &'static str);
+    let named = "{\"threat-analyzer\": {\"libraries\": [\"lib/threats.yaml\"]}}";
+    let cases: [Case; 4] = [
+        // Changed: TL-1 resolves on the revision, dangles in the working tree.
+        (
+            Box::new(with_library("threat-library.yaml", None)),
+            Box::new(move |r| write(r, "threat-library.yaml", &library("TL-2"))),
+            "threat-library.yaml",
+        ),
+        // Removed from the working tree.
+        (
+            Box::new(with_library("threat-library.yaml", None)),
+            Box::new(|r| std::fs::remove_file(r.path().join("threat-library.yaml")).unwrap()),
+            "threat-library.yaml",
+        ),
+        // Only in the working tree (untracked).
+        (
+            Box::new(project),
+            Box::new(move |r| write(r, "cwe_library.threatspec.json", "{}")),
+            "cwe_library.threatspec.json",
+        ),
+        // Named by the configuration.
+        (
+            Box::new(with_library("lib/threats.yaml", Some(named))),
+            Box::new(move |r| write(r, "lib/threats.yaml", &library("TL-3"))),
+            "lib/threats.yaml",
+        ),
+    ];
+    for (build, edit, why) in cases {
+        let repo = build();
+        edit(&repo);
+        let (whole, changes) = both_ways(&repo, &["."]);
+        assert_eq!(described(&changes.index), described(&whole.index), "{why}");
+        match changes.way {
+            Way::Whole(said) => assert!(said.contains(why), "{why:?} not in {said:?}"),
+            other => panic!("{why}: scanned {other:?}"),
+        }
+    }
+    // The same library on both sides: read from the changes.
+    let repo = with_library("threat-library.yaml", None)();
+    write(&repo, "app/orders.py", &annotated("Orders2"));
+    let (whole, changes) = both_ways(&repo, &["."]);
+    assert_eq!(described(&changes.index), described(&whole.index));
+    assert!(matches!(changes.way, Way::ChangesOnly { .. }), "{:?}", changes.way);
+}
+
 /// Every tracked file's modification time set to a time of its own, long past, and git's index
 /// refreshed (git records each file's stat data whole, nothing racy): git's index can tell
 /// every file.
