@@ -87,7 +87,9 @@ pub fn read(abs: &Path, max_size: u64) -> Result<String, &'static str> {
         Ok(meta) if meta.len() <= max_size => {}
         _ => return Err("`path` is larger than the files threat-analyzer reads"),
     }
-    let bytes = std::fs::read(abs).map_err(|_| "`path` could not be read")?;
+    // Never through a link: `target` checked the path, this read must not follow a swap.
+    let bytes = crate::read::read_bounded(abs, max_size, crate::read::Links::Refuse)
+        .map_err(|_| "`path` could not be read")?;
     String::from_utf8(bytes).map_err(|_| "`path` is not UTF-8 text: it is not edited")
 }
 
@@ -167,24 +169,73 @@ pub fn insert(old: &str, at: Option<usize>, lines: &[String]) -> Result<Edit, &'
     Ok(Edit { line, range: offset + from..offset + text.len(), text, new_text })
 }
 
-/// Writes the edited text over the file, never through a symbolic link.
-pub fn write(abs: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
+/// Why an edit was not written.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The file no longer holds the text the edit was made from (someone edited it meanwhile):
+    /// nothing was written.
+    Changed,
+    /// The file could not be opened (a link is never opened), read or written.
+    Io,
+}
+
+/// Writes the edited text over the file, never through a symbolic link, and only if the file
+/// still holds `old` (the text the edit was made from): read and written through one open
+/// file, so a file changed or swapped for a link after it was read is never overwritten.
+pub fn write(abs: &Path, old: &str, text: &str) -> Result<(), WriteError> {
+    use std::io::{Read, Seek, Write};
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).truncate(true);
+    options.read(true).write(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NOFOLLOW);
     }
-    let mut file = options.open(abs)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
+    let mut file = options.open(abs).map_err(|_| WriteError::Io)?;
+    // One byte more than `old` tells a longer file from the same one.
+    let mut now = Vec::with_capacity(old.len() + 1);
+    (&mut file).take(old.len() as u64 + 1).read_to_end(&mut now).map_err(|_| WriteError::Io)?;
+    if now != old.as_bytes() {
+        return Err(WriteError::Changed);
+    }
+    file.set_len(0).map_err(|_| WriteError::Io)?;
+    file.rewind().map_err(|_| WriteError::Io)?;
+    file.write_all(text.as_bytes()).map_err(|_| WriteError::Io)?;
+    file.sync_all().map_err(|_| WriteError::Io)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_is_written_only_over_the_text_it_was_made_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app.py");
+        std::fs::write(&file, "print()\n").unwrap();
+        write(&file, "print()\n", "# @asset A\nprint()\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "# @asset A\nprint()\n");
+        // Edited meanwhile (longer, shorter, same length): refused, the file untouched.
+        for now in ["# @asset A\nprint()\nmore\n", "# @asset A\n", "# @asset B\nprint()\n"] {
+            std::fs::write(&file, now).unwrap();
+            assert!(
+                matches!(write(&file, "# @asset A\nprint()\n", "x"), Err(WriteError::Changed)),
+                "{now:?}"
+            );
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), now);
+        }
+        // Swapped for a link to the same text elsewhere: never written through.
+        #[cfg(unix)]
+        {
+            let outside = dir.path().join("outside.py");
+            std::fs::write(&outside, "print()\n").unwrap();
+            std::fs::remove_file(&file).unwrap();
+            std::os::unix::fs::symlink(&outside, &file).unwrap();
+            assert!(matches!(write(&file, "print()\n", "x"), Err(WriteError::Io)));
+            assert_eq!(std::fs::read_to_string(&outside).unwrap(), "print()\n");
+            assert!(read(&file, 1 << 20).is_err(), "read never follows the link either");
+        }
+    }
 
     fn lines(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -651,8 +651,12 @@ fn propose_edit(
     if !valid {
         return Ok(answer(render::mcp::proposed_edit(&p.index, &shown, &validation)));
     }
-    if edit::write(&abs, &proposed.new_text).is_err() {
-        return Err("`path` could not be written");
+    match edit::write(&abs, &old, &proposed.new_text) {
+        Ok(()) => {}
+        Err(edit::WriteError::Changed) => {
+            return Err("`path` changed while the edit was checked: nothing was written (ask again)");
+        }
+        Err(edit::WriteError::Io) => return Err("`path` could not be written"),
     }
     shown.applied = true;
     // The next answer sees the edit without waiting for the watcher.
