@@ -266,6 +266,10 @@ pub struct Scan {
     /// `threat-analyzer: risk:` block (what cannot be used in it is an `invalid-config` error
     /// there, and the default stands in); the default otherwise.
     pub risk: RiskPolicy,
+    /// Every threat library file the walk looked for (found by name, named by a
+    /// configuration, an import's `threatmodel/` files), found or not: a change to one changes
+    /// what references resolve to.
+    pub library_files: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -418,15 +422,23 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let mut config_files = Vec::new();
     let mut risk = None;
     let mut library = Vec::new();
+    let mut library_files = Vec::new();
     for (root, is_dir) in &roots {
         if !is_dir {
             found.add_direct_file(root);
             continue;
         }
-        let Plan { starts, not_applied: refused, mut configs, risk: planned_risk, library: planned_library } =
-            walk_starts(root, options)?;
+        let Plan {
+            starts,
+            not_applied: refused,
+            mut configs,
+            risk: planned_risk,
+            library: planned_library,
+            library_files: looked_for,
+        } = walk_starts(root, options)?;
         risk = risk.or(planned_risk);
         library.extend(planned_library);
+        library_files.extend(looked_for);
         not_applied.extend(refused);
         for start in starts {
             match start {
@@ -621,6 +633,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         read_without_tree,
         parses_refused,
         risk: risk.unwrap_or_default(),
+        library_files,
     })
 }
 
@@ -662,6 +675,8 @@ struct Plan {
     risk: Option<RiskPolicy>,
     /// The entries of the project's threat library files (see [`plan_libraries`]).
     library: Vec<PlannedEntry>,
+    /// Every threat library file [`plan_libraries`] looked for, found or not.
+    library_files: Vec<PathBuf>,
 }
 
 /// One entry of a threat library file, read; its file's key is made with the other
@@ -1053,6 +1068,7 @@ fn plan_libraries(
         if !seen.insert(path.clone()) {
             continue;
         }
+        plan.library_files.push(path.clone());
         let bytes = match read_bounded(&path, crate::limits::MAX_CONFIG_FILE_SIZE, Links::Refuse) {
             Ok(bytes) => bytes,
             Err(why) => {

@@ -269,10 +269,8 @@ fn merge_scan(state: &State, root: &Path, scan: &walk::Scan) -> usize {
             index.set_file(facts.clone());
         }
     }
-    // The folder's threat libraries (with several folders, the last one scanned that has any).
-    if !scan.index.project_library().is_empty() {
-        state.index_write().set_library(scan.index.library_arc());
-    }
+    // The folder's threat libraries (none: a library deleted since is forgotten).
+    state.set_libraries(root, scan.index.library_arc(), scan.library_files.clone());
     // What the index holds under this root and the scan did not find is gone from disk
     // (or no longer selected): forget it, open documents excepted.
     let gone: Vec<FileId> = state
@@ -374,7 +372,7 @@ fn apply_disk_changes(state: &State, mut changes: Vec<watch::Changed>) -> Applie
     let mut budget: Option<LimitBudget> = None;
     for watch::Changed(path) in changes {
         let is_root = roots.contains(&path);
-        if let Some(root) = state.config_root(&path).or_else(|| is_root.then(|| path.clone()))
+        if let Some(root) = state.root_to_reindex(&path).or_else(|| is_root.then(|| path.clone()))
             && !applied.reindex.contains(&root)
         {
             applied.reindex.push(root);

@@ -19,6 +19,7 @@ use crate::analysis::{Analysis, ide};
 use crate::diagnostic::Code;
 use crate::file_id::FileId;
 use crate::model::anchors::AnchorText;
+use crate::model::library::Library;
 use crate::model::risk::{Policies, RiskPolicy};
 use crate::model::{FileFacts, ProjectIndex};
 use crate::syntax::{Language, SyntaxError};
@@ -105,6 +106,12 @@ pub(super) struct State {
     /// Each workspace folder's risk policy (its configuration's `risk` block, else the
     /// default), as its last indexing run read it.
     risk_policies: Mutex<HashMap<PathBuf, RiskPolicy>>,
+    /// Each workspace folder's threat libraries, as its last indexing run read them (folders
+    /// with none left out); the index holds their union ([`State::set_libraries`]).
+    libraries: Mutex<std::collections::BTreeMap<PathBuf, Arc<Library>>>,
+    /// Each workspace folder's threat library files, found or not, as its last indexing run
+    /// looked for them: a change to one indexes the folder again.
+    library_files: Mutex<HashMap<PathBuf, Vec<PathBuf>>>,
 }
 
 /// One indexing run that whole-project requests wait for, counted in
@@ -182,6 +189,8 @@ impl State {
             files_scanned: Mutex::new(HashMap::new()),
             config_problems: Mutex::new(HashMap::new()),
             risk_policies: Mutex::new(HashMap::new()),
+            libraries: Mutex::new(std::collections::BTreeMap::new()),
+            library_files: Mutex::new(HashMap::new()),
         }
     }
 
@@ -301,9 +310,67 @@ impl State {
         self.roots().into_iter().find(|root| walk::CONFIG_FILES.iter().any(|name| root.join(name) == path))
     }
 
+    /// The workspace folder to index again when `path` changes: the one whose configuration
+    /// file or threat library file (found or looked for by its last indexing run) it is.
+    pub(super) fn root_to_reindex(&self, path: &Path) -> Option<PathBuf> {
+        self.config_root(path).or_else(|| {
+            let files = self.library_files.lock().unwrap_or_else(|e| e.into_inner());
+            let roots = self.roots();
+            files
+                .iter()
+                .find(|(root, files)| roots.contains(root) && files.iter().any(|f| f == path))
+                .map(|(root, _)| root.clone())
+        })
+    }
+
     /// Keeps the risk policy a scan of `root` read.
     pub(super) fn set_risk_policy(&self, root: &Path, policy: RiskPolicy) {
         self.risk_policies.lock().unwrap_or_else(|e| e.into_inner()).insert(root.to_path_buf(), policy);
+    }
+
+    /// Keeps the threat libraries a scan of `root` read (an empty one forgets the folder's: a
+    /// library deleted or emptied is no longer used) and the files it looked for, and gives the
+    /// index their union.
+    pub(super) fn set_libraries(&self, root: &Path, library: Arc<Library>, files: Vec<PathBuf>) {
+        self.library_files.lock().unwrap_or_else(|e| e.into_inner()).insert(root.to_path_buf(), files);
+        let mut all = self.libraries.lock().unwrap_or_else(|e| e.into_inner());
+        match library.is_empty() {
+            true => all.remove(root),
+            false => all.insert(root.to_path_buf(), library),
+        };
+        self.use_libraries(&all);
+    }
+
+    /// Forgets what removed workspace folders configured: their threat libraries and risk
+    /// policies.
+    pub(super) fn forget_folders(&self, removed: &[PathBuf]) {
+        self.risk_policies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|root, _| !removed.contains(root));
+        self.library_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|root, _| !removed.contains(root));
+        let mut all = self.libraries.lock().unwrap_or_else(|e| e.into_inner());
+        all.retain(|root, _| !removed.contains(root));
+        self.use_libraries(&all);
+    }
+
+    /// Gives the index the union of the folders' libraries, in folder order: with two folders
+    /// defining one id, the first folder's entry is the one references resolve to (each
+    /// folder's scan reports its own duplicates). Left alone when nothing changes from none to
+    /// none (setting a library re-resolves every file).
+    fn use_libraries(&self, all: &std::collections::BTreeMap<PathBuf, Arc<Library>>) {
+        let union = match all.len() {
+            0 => Arc::new(Library::default()),
+            1 => all.values().next().map(Arc::clone).unwrap_or_default(),
+            _ => Arc::new(Library::new(all.values().flat_map(|l| l.entries().iter().cloned()).collect())),
+        };
+        let mut index = self.index_write();
+        if !(union.is_empty() && index.project_library().is_empty()) {
+            index.set_library(union);
+        }
     }
 
     /// Each workspace folder's risk policy, for the files in it.

@@ -151,3 +151,60 @@ async fn guardlink_config_problems_are_diagnostics_in_it() {
     assert_eq!(at_lines(&diags), [("config-path-missing".to_string(), 2)], "{diags:?}");
     assert_eq!(symbols(&mut client, "Shop").await, ["Shop.App"]);
 }
+
+/// Threat libraries in the server: each workspace folder's are used together (before, the
+/// last folder scanned replaced the others'), a library changed or deleted on disk indexes its
+/// folder again (before, the server kept the old entries until restarted), and a removed
+/// folder's library is forgotten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_folders_threat_library_is_used_and_a_changed_one_is_read_again() {
+    let library = |id: &str| format!("threats:\n  - id: {id}\n    name: Library threat {id}\n");
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    write(first.path(), "threat-library.yaml", &library("TL-1"));
+    write(first.path(), "uses.py", "# @exposes Shop to #TL-1\n# @exposes Shop to #TL-2\n");
+    write(second.path(), "threat-library.yaml", &library("TL-2"));
+    let uses = file_uri(&first.path().join("uses.py"));
+    let messages = |diags: &[Value]| -> Vec<String> {
+        diags
+            .iter()
+            .map(|d| format!("{} {}", d["code"].as_str().unwrap(), d["range"]["start"]["line"]))
+            .collect()
+    };
+    let mut client = start(first.path()).await;
+    let diags = client.diagnostics_for(&uses, |d| d.len() == 2).await;
+    assert_eq!(messages(&diags), ["unmitigated-exposure 0", "dangling-reference 1"], "{diags:?}");
+
+    // The second folder's library joins the first's: both references resolve.
+    let second_uri = file_uri(second.path());
+    let folders = |added: &[&str], removed: &[&str]| {
+        let list = |uris: &[&str]| uris.iter().map(|u| json!({"uri": u, "name": "f"})).collect::<Vec<_>>();
+        json!({"event": {"added": list(added), "removed": list(removed)}})
+    };
+    client.notify("workspace/didChangeWorkspaceFolders", folders(&[&second_uri], &[])).await;
+    let both_resolved = |d: &[Value]| d.len() == 2 && d.iter().all(|d| d["code"] == "unmitigated-exposure");
+    client.diagnostics_for(&uses, both_resolved).await;
+
+    // The first folder's library changed on disk: TL-1 is gone from it.
+    write(first.path(), "threat-library.yaml", &library("TL-9"));
+    let changed = file_uri(&first.path().join("threat-library.yaml"));
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": changed, "type": 2}]})).await;
+    let diags = client.diagnostics_for(&uses, |d| d.iter().any(|d| d["code"] == "dangling-reference")).await;
+    assert_eq!(messages(&diags), ["dangling-reference 0", "unmitigated-exposure 1"], "{diags:?}");
+
+    // The second folder removed: its library goes with it.
+    client.notify("workspace/didChangeWorkspaceFolders", folders(&[], &[&second_uri])).await;
+    let diags = client
+        .diagnostics_for(&uses, |d| d.len() == 2 && d.iter().all(|d| d["code"] == "dangling-reference"))
+        .await;
+    assert_eq!(messages(&diags), ["dangling-reference 0", "dangling-reference 1"], "{diags:?}");
+
+    // A library file created where the walk looks for one is read.
+    std::fs::remove_file(first.path().join("threat-library.yaml")).unwrap();
+    write(first.path(), "threat-library.yml", &library("TL-2"));
+    let created = file_uri(&first.path().join("threat-library.yml"));
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": created, "type": 1}]})).await;
+    let diags =
+        client.diagnostics_for(&uses, |d| d.iter().any(|d| d["code"] == "unmitigated-exposure")).await;
+    assert_eq!(messages(&diags), ["dangling-reference 0", "unmitigated-exposure 1"], "{diags:?}");
+}

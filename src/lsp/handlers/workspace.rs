@@ -32,9 +32,10 @@ pub(in crate::lsp) async fn did_change_watched_files(
 }
 
 pub(in crate::lsp) fn did_save(client: &Client, state: &Arc<State>, params: DidSaveTextDocumentParams) {
-    // A saved configuration file decides what its folder holds: index the folder again.
+    // A saved configuration or threat library file decides what its folder holds and what
+    // references resolve to: index the folder again.
     let key = convert::key_of(&params.text_document.uri);
-    if let Some(root) = state.config_root(Path::new(key.as_str())) {
+    if let Some(root) = state.root_to_reindex(Path::new(key.as_str())) {
         tokio::spawn(indexing::index_roots(client.clone(), state.clone(), vec![root]));
     }
 }
@@ -52,6 +53,7 @@ pub(in crate::lsp) fn did_change_workspace_folders(
         roots.extend(added.iter().cloned());
     }
     state.files_scanned.lock().unwrap_or_else(|e| e.into_inner()).retain(|r, _| !removed.contains(r));
+    state.forget_folders(&removed);
     // Forget what the removed folders contributed (open buffers stay).
     let gone: Vec<FileId> = {
         let index = state.index_read();
