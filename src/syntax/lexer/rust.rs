@@ -49,10 +49,10 @@ pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
                 while i < bytes.len() && is_ident(bytes[i]) {
                     i += 1;
                 }
-                if matches!(&bytes[start..i], b"r" | b"br" | b"cr") {
-                    if let Some(end) = raw_string_end(bytes, i)? {
-                        i = end;
-                    }
+                if matches!(&bytes[start..i], b"r" | b"br" | b"cr")
+                    && let Some(end) = raw_string_end(bytes, i)?
+                {
+                    i = end;
                 }
             }
             _ => i += 1,
