@@ -1,8 +1,9 @@
 //! Fast comment lexer: the comment ranges tree-sitter would report, found by a byte scanner, for
 //! languages whose comment and string syntax a scanner can follow exactly (C, C++, Java, C#,
 //! Go, Python here; HCL in `lexer/hcl.rs`; JavaScript, TypeScript and TSX in
-//! `lexer/javascript.rs`; PHP in `lexer/php.rs`; YAML in `lexer/yaml.rs`; TOML in
-//! `lexer/toml.rs`; Dockerfiles in `lexer/dockerfile.rs`).
+//! `lexer/javascript.rs`; PHP in `lexer/php.rs`; Rust in `lexer/rust.rs`; Lua in
+//! `lexer/lua.rs`; YAML in `lexer/yaml.rs`; TOML in `lexer/toml.rs`; Dockerfiles in
+//! `lexer/dockerfile.rs`).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
 //! returns every comment's byte range; and the recovery scan of regions of broken code that
@@ -15,14 +16,17 @@
 //! (an unterminated string or block comment, C# interpolated or raw strings, a C++ raw string
 //! whose delimiter is malformed, a NUL byte, which several grammars treat as the end of input,
 //! a backtick in Python code, an HCL heredoc, a PHP `?>`, a JavaScript `/` that could be a regex or a
-//! division, a YAML block scalar with an explicit indentation, a Dockerfile heredoc, ...), it returns `None` and the caller parses the file with tree-sitter. The
+//! division, a YAML block scalar with an explicit indentation, a Dockerfile heredoc, a Rust shebang,
+//! a Lua `#!` line, ...), it returns `None` and the caller parses the file with tree-sitter. The
 //! differential tests (`tests/lexer_differential.rs`) and the `comments` fuzz target hold
 //! every language here to tree-sitter's comment nodes on real and generated sources.
 
 mod dockerfile;
 mod hcl;
 mod javascript;
+mod lua;
 mod php;
+mod rust;
 mod toml;
 mod yaml;
 
@@ -41,6 +45,8 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::JavaScript | Language::Tsx => javascript::comment_ranges(bytes, true),
         Language::TypeScript => javascript::comment_ranges(bytes, false),
         Language::Php => php::comment_ranges(bytes),
+        Language::Rust => rust::comment_ranges(bytes),
+        Language::Lua => lua::comment_ranges(bytes),
         Language::Yaml => yaml::comment_ranges(bytes),
         Language::Toml => toml::comment_ranges(bytes),
         Language::Dockerfile => dockerfile::comment_ranges(bytes),
@@ -428,12 +434,18 @@ pub fn comments_in_broken_code(
         memchr::memchr2(b'\n', b'\r', &text.as_bytes()[end..]).map_or(text.len(), |p| end + p)
     };
     let Some(region) = text.get(start..end) else { return Vec::new() };
-    // The HCL, JavaScript-family and PHP scanners track state (template nesting, regex
-    // contexts, PHP tags) that a region starting mid-file does not show: their regions get
-    // the recovery scan.
+    // The HCL, JavaScript-family, PHP, Rust and Lua scanners track state (template nesting,
+    // regex contexts, PHP tags, nested block comments, raw strings and long brackets) that a
+    // region starting mid-file does not show: their regions get the recovery scan.
     let region_scanner = !matches!(
         language,
-        Language::Hcl | Language::JavaScript | Language::TypeScript | Language::Tsx | Language::Php
+        Language::Hcl
+            | Language::JavaScript
+            | Language::TypeScript
+            | Language::Tsx
+            | Language::Php
+            | Language::Rust
+            | Language::Lua
     );
     if region_scanner && let Some(found) = comment_ranges(language, region) {
         return found.into_iter().map(|(s, e)| (start + s, start + e)).collect();
@@ -697,6 +709,6 @@ mod tests {
         assert_eq!(comments(Language::C, "/* never closed"), None);
         assert_eq!(comments(Language::Python, "s = '''open"), None);
         assert_eq!(comments(Language::Python, "x = `#`"), None);
-        assert_eq!(comments(Language::Rust, "// rust uses tree-sitter"), None);
+        assert_eq!(comments(Language::Kotlin, "// kotlin uses tree-sitter"), None);
     }
 }
