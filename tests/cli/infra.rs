@@ -75,6 +75,23 @@ fn registry_modules_snapshot() {
     round_trip(copy.path());
 }
 
+/// The README lists every module of the registry module table with the majors it was read
+/// from, and the submodules it knows.
+#[test]
+fn readme_lists_the_registry_modules_the_table_knows() {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    for known in threat_analyzer::infra::terraform::registry::MODULES {
+        let (lo, hi) = known.majors;
+        let majors = if lo == hi { format!("{lo}.x") } else { format!("{lo}.x to {hi}.x") };
+        let row = format!("| `{}` | {majors} |", known.source);
+        assert!(readme.contains(&row), "README has no row {row}");
+        for sub in known.subs {
+            let name = sub.path.trim_start_matches("modules/");
+            assert!(readme.contains(&format!("`{name}`")), "README does not name submodule {name}");
+        }
+    }
+}
+
 /// Copies the regular files under `from` into `to`.
 fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {

@@ -5,10 +5,12 @@
 //! outputs), module instances (a root directory, and each local `module` call below it,
 //! addressed `module.NAME.`), and [`Instance::eval`], the one rule for what an expression's
 //! value is: literals and templates of literals; `var.X` (the caller's argument, else a literal
-//! default); `local.X`; `module.M.OUT` (the child's output); a resource reference
+//! default); `local.X`; `module.M.OUT` (the child's output, or what the registry module table
+//! says the output of a registry module is: `registry::output`); a resource reference
 //! (`aws_vpc.main.id` is [`Value::Reference`] to `aws_vpc.main`); `jsonencode(X)` is `X`.
 //! Must never: guess: everything else (functions, conditionals, `for`, data sources, `count`
-//! and `each`, remote module sources) is [`Value::Unknown`] with the text as written.
+//! and `each`, remote module sources the registry table does not know) is [`Value::Unknown`]
+//! with the text as written.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -2,12 +2,14 @@
 //!
 //! Owns: what Terraform resources mean as a data-flow diagram: each resource's element kind
 //! ([`kind_of`]), the network boundaries (VPCs, subnets public or private by their route
-//! tables, security groups; the Azure and Google networks that mirror them), which boundaries an
+//! tables, or for a subnet with no association its VPC's main route table; security groups; the
+//! Azure and Google networks that mirror them), which boundaries an
 //! element sits in (the boundaries its attributes reference, through DB and cache subnet
 //! groups), and the flows: security group ingress (from the Internet for `0.0.0.0/0` and
 //! `::/0`), load balancer listeners and target groups, API gateway routes and integrations,
 //! event sources (S3 notifications, SNS subscriptions, Lambda event source mappings), and a
-//! process's references to data stores. Module and expression resolution is `hcl`'s. Must
+//! process's references to data stores. Module and expression resolution is `hcl`'s; what a
+//! call of a well-known registry module creates is [`registry`]'s table. Must
 //! never: do I/O, or guess: an ingress whose source or port is not a literal is an
 //! [`Unknown`], not a flow.
 

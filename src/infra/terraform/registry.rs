@@ -1049,6 +1049,16 @@ fn alb_listeners(call: &Call, base: &str, out: &mut Vec<Element>, unknowns: &mut
         return;
     }
     let lb = reference(base, "aws_lb.this", &call.origin);
+    // 9.x replaced the lists with `listeners` and `target_groups` maps: not read, so said.
+    if let Some(listeners) = call.input("listeners") {
+        unknowns.push(Unknown {
+            what: format!(
+                "{}listeners: the 9.x listeners map is not in the registry module table (8.x lists are)",
+                call.prefix
+            ),
+            origin: listeners.origin.clone(),
+        });
+    }
     if let Some(groups) = items(call, "target_groups", unknowns) {
         for (i, g) in groups.into_iter().enumerate() {
             let mut attrs = BTreeMap::new();
@@ -1866,9 +1876,11 @@ module "alb" {{
             r#"module "alb" {
   source  = "terraform-aws-modules/alb/aws"
   version = "~> 9.0"
+  listeners = { http = { port = 80, protocol = "HTTP" } }
 }"#,
         );
         assert!(m.element(lb).is_some());
+        assert!(unknowns(&m).iter().any(|u| u.starts_with("module.alb.listeners: the 9.x listeners map")));
         assert!(
             unknowns(&m).iter().any(|u| u.contains("version \"~> 9.0\"") && u.contains("assumed")),
             "{:?}",
