@@ -153,6 +153,9 @@ pub struct Known {
     pub expand: Option<Expander>,
     pub outputs: &'static [Out],
     pub subs: &'static [Sub],
+    /// Inputs that change what the module exposes but that the table does not map: given,
+    /// each is an [`Unknown`] saying so (never dropped silently).
+    pub unread: &'static [(&'static str, &'static str)],
 }
 
 use Fallback as D;
@@ -388,6 +391,12 @@ static VPC: Known = Known {
         out("natgw_ids", OutValue::Resources("aws_nat_gateway.this")),
     ],
     subs: &[],
+    unread: &[
+        ("default_security_group_ingress", "the VPC's default security group rules are not derived"),
+        ("redshift_subnets", "redshift subnets are not derived"),
+        ("neptune_subnets", "neptune subnets are not derived"),
+        ("outpost_subnets", "outpost subnets are not derived"),
+    ],
 };
 
 // ---- security-group ----------------------------------------------------------------------------
@@ -481,6 +490,12 @@ static SECURITY_GROUP: Known = Known {
             inner: "module.sg.",
             auto: &[("ingress_rules", &["elasticsearch-rest-tcp", "elasticsearch-java-tcp"])],
         },
+    ],
+    unread: &[
+        ("ingress_with_self", "ingress from the group itself is not derived"),
+        ("computed_ingress_rules", "computed rules are not derived"),
+        ("computed_ingress_with_cidr_blocks", "computed rules are not derived"),
+        ("computed_ingress_with_source_security_group_id", "computed rules are not derived"),
     ],
 };
 
@@ -600,6 +615,10 @@ static RDS: Known = Known {
         out("db_subnet_group_id", OutValue::Resource("module.db_subnet_group.aws_db_subnet_group.this")),
     ],
     subs: &[],
+    unread: &[(
+        "replicate_source_db",
+        "a replica's settings come from its source database, which the table does not follow",
+    )],
 };
 
 // ---- s3-bucket ---------------------------------------------------------------------------------
@@ -665,6 +684,10 @@ static S3_BUCKET: Known = Known {
         out("s3_bucket_bucket_regional_domain_name", OutValue::Resource("aws_s3_bucket.this")),
     ],
     subs: &[],
+    unread: &[
+        ("grant", "ACL grants are not read (only the canned acl)"),
+        ("policy", "the bucket policy is not read"),
+    ],
 };
 
 // ---- alb ---------------------------------------------------------------------------------------
@@ -702,6 +725,14 @@ static ALB: Known = Known {
         out("target_group_arns", OutValue::Resources("aws_lb_target_group.main")),
     ],
     subs: &[],
+    unread: &[
+        (
+            "security_group_rules",
+            "the load balancer's own security group (create_security_group) and its rules are not derived",
+        ),
+        ("listeners", "the 9.x listeners map is not in the table (the 8.x lists are)"),
+        ("security_group_ingress_rules", "the 9.x security group rules are not in the table"),
+    ],
 };
 
 // ---- ec2-instance ------------------------------------------------------------------------------
@@ -758,6 +789,10 @@ static EC2_INSTANCE: Known = Known {
         out("private_ip", OutValue::Resource("aws_instance.this")),
     ],
     subs: &[],
+    unread: &[(
+        "create_spot_instance",
+        "spot instances (aws_spot_instance_request.this) are not in the table",
+    )],
 };
 
 /// The registry modules the table knows, in README order.
@@ -1023,18 +1058,6 @@ fn security_group_rules(call: &Call, base: &str, out: &mut Vec<Element>, unknown
             rule(list, i, &entry.origin, attrs);
         }
     }
-    for computed in [
-        "computed_ingress_rules",
-        "computed_ingress_with_cidr_blocks",
-        "computed_ingress_with_source_security_group_id",
-    ] {
-        if let Some(a) = call.input(computed) {
-            unknowns.push(Unknown {
-                what: format!("{}{computed}: computed rules are not derived", call.prefix),
-                origin: a.origin.clone(),
-            });
-        }
-    }
 }
 
 /// alb main.tf (8.x): `aws_lb_target_group.main[i]` per var.target_groups item (port =
@@ -1049,16 +1072,6 @@ fn alb_listeners(call: &Call, base: &str, out: &mut Vec<Element>, unknowns: &mut
         return;
     }
     let lb = reference(base, "aws_lb.this", &call.origin);
-    // 9.x replaced the lists with `listeners` and `target_groups` maps: not read, so said.
-    if let Some(listeners) = call.input("listeners") {
-        unknowns.push(Unknown {
-            what: format!(
-                "{}listeners: the 9.x listeners map is not in the registry module table (8.x lists are)",
-                call.prefix
-            ),
-            origin: listeners.origin.clone(),
-        });
-    }
     if let Some(groups) = items(call, "target_groups", unknowns) {
         for (i, g) in groups.into_iter().enumerate() {
             let mut attrs = BTreeMap::new();
@@ -1379,6 +1392,12 @@ pub fn expand(
     if let Some(note) = version_note(known, version, source.git_ref.as_deref()) {
         let origin = version.map_or_else(|| call.origin.clone(), |v| v.origin.clone());
         unknowns.push(Unknown { what: format!("{name}: {note}"), origin });
+    }
+    for (input, why) in known.unread {
+        if let Some(a) = call.input(input) {
+            unknowns
+                .push(Unknown { what: format!("{}{input}: {why}", call.prefix), origin: a.origin.clone() });
+        }
     }
     let inner = sub.map_or("", |s| s.inner);
     if let Some(sub) = sub {
@@ -1880,7 +1899,11 @@ module "alb" {{
 }"#,
         );
         assert!(m.element(lb).is_some());
-        assert!(unknowns(&m).iter().any(|u| u.starts_with("module.alb.listeners: the 9.x listeners map")));
+        assert!(
+            unknowns(&m)
+                .iter()
+                .any(|u| u.starts_with("module.alb.listeners: the 9.x listeners map is not in the table"))
+        );
         assert!(
             unknowns(&m).iter().any(|u| u.contains("version \"~> 9.0\"") && u.contains("assumed")),
             "{:?}",
