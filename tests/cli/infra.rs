@@ -40,6 +40,58 @@ fn three_tier_snapshots() {
     assert_eq!(again.stdout, run(&dir, &["baseline", "--format", "json"]).stdout);
 }
 
+/// A three-tier application built from terraform-aws-modules registry modules (the shape of
+/// their examples/complete): the registry module table gives each call its resources, so the
+/// database, the load balancer, the instances and the buckets are elements, the VPC's subnets
+/// boundaries, and the rules apply unchanged. The `--format gal` annotations read back by
+/// `check` give the same model.
+#[test]
+fn registry_modules_snapshot() {
+    let dir = manifest_dir().join("tests/fixtures/infra/registry");
+    let r = run(&dir, &["baseline", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    expect_file!["../snapshots/infra_registry.json"].assert_eq(&r.stdout);
+    let json = r.json();
+    let exposed = |rule: &str, element: &str| {
+        json["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["rule"] == rule && p["element"] == element && p["outcome"] == "exposure")
+    };
+    assert!(exposed(
+        "TF-DB-PUBLICLY-ACCESSIBLE",
+        "module.reporting_db.module.db_instance.aws_db_instance.this"
+    ));
+    assert!(!exposed("TF-DB-PUBLICLY-ACCESSIBLE", "module.db.module.db_instance.aws_db_instance.this"));
+    assert!(!exposed("TF-DB-ENCRYPTION", "module.db.module.db_instance.aws_db_instance.this"));
+    assert!(exposed("TF-INGRESS-ADMIN-PORT", "module.bastion.aws_instance.this"));
+    let unknowns: Vec<&str> =
+        json["unknowns"].as_array().unwrap().iter().map(|u| u["what"].as_str().unwrap()).collect();
+    assert_eq!(unknowns.len(), 1, "{unknowns:?}");
+    assert!(unknowns[0].starts_with("module.cdn: "), "{unknowns:?}");
+    let copy = tempdir();
+    copy_tree(&dir, copy.path());
+    round_trip(copy.path());
+}
+
+/// The README lists every module of the registry module table with the majors it was read
+/// from, and the submodules it knows.
+#[test]
+fn readme_lists_the_registry_modules_the_table_knows() {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    for known in threat_analyzer::infra::terraform::registry::MODULES {
+        let (lo, hi) = known.majors;
+        let majors = if lo == hi { format!("{lo}.x") } else { format!("{lo}.x to {hi}.x") };
+        let row = format!("| `{}` | {majors} |", known.source);
+        assert!(readme.contains(&row), "README has no row {row}");
+        for sub in known.subs {
+            let name = sub.path.trim_start_matches("modules/");
+            assert!(readme.contains(&format!("`{name}`")), "README does not name submodule {name}");
+        }
+    }
+}
+
 /// Copies the regular files under `from` into `to`.
 fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {

@@ -5,15 +5,18 @@
 //! outputs), module instances (a root directory, and each local `module` call below it,
 //! addressed `module.NAME.`), and [`Instance::eval`], the one rule for what an expression's
 //! value is: literals and templates of literals; `var.X` (the caller's argument, else a literal
-//! default); `local.X`; `module.M.OUT` (the child's output); a resource reference
+//! default); `local.X`; `module.M.OUT` (the child's output, or what the registry module table
+//! says the output of a registry module is: `registry::output`); a resource reference
 //! (`aws_vpc.main.id` is [`Value::Reference`] to `aws_vpc.main`); `jsonencode(X)` is `X`.
 //! Must never: guess: everything else (functions, conditionals, `for`, data sources, `count`
-//! and `each`, remote module sources) is [`Value::Unknown`] with the text as written.
+//! and `each`, remote module sources the registry table does not know) is [`Value::Unknown`]
+//! with the text as written.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use tree_sitter::{Node, Parser, Tree};
 
+use super::registry;
 use crate::infra::SourceFile;
 use crate::infra::model::{Attr, Origin, Value};
 use crate::syntax::Language;
@@ -206,6 +209,16 @@ pub fn modules<'t>(parsed: &'t [Parsed<'t>]) -> BTreeMap<String, Module<'t>> {
     modules
 }
 
+/// A call of a registry module the table knows ([`registry::lookup`]).
+pub struct RegistryCall {
+    pub known: &'static registry::Known,
+    pub sub: Option<&'static registry::Sub>,
+    pub source: registry::Source,
+    /// The `version` argument.
+    pub version: Option<Attr>,
+    pub call: registry::Call,
+}
+
 /// A module instance: a directory, the address prefix of its resources (`""`, `module.db.`),
 /// and the arguments its caller passed.
 pub struct Instance<'m, 't> {
@@ -226,6 +239,48 @@ impl<'m, 't> Instance<'m, 't> {
             out.push((call.clone(), self.child(call)));
         }
         out
+    }
+
+    /// A call whose source names a `terraform-aws-modules` module: `Ok` with the table's entry
+    /// and the call's arguments evaluated here (only `only`'s, when given), `Err` with why the
+    /// table does not know it; `None` for any other source.
+    pub fn registry_call(
+        &self,
+        call: &Block<'t>,
+        only: Option<&[&str]>,
+        depth: usize,
+    ) -> Option<Result<RegistryCall, String>> {
+        let (attributes, _) = call.items();
+        let source = attributes.iter().find(|(n, ..)| n == "source")?;
+        let source = self.eval_depth(source.2, depth + 1);
+        let (known, sub, parsed) = match registry::lookup(source.as_str()?)? {
+            Ok(found) => found,
+            Err(reason) => return Some(Err(reason)),
+        };
+        let mut inputs = BTreeMap::new();
+        let mut version = None;
+        for (arg, _, expr) in &attributes {
+            match arg.as_str() {
+                "version" => version = Some(self.eval_depth(*expr, depth + 1)),
+                "source" | "providers" | "count" | "for_each" | "depends_on" => {}
+                name if only.is_none_or(|o| o.contains(&name)) => {
+                    inputs.insert(arg.clone(), self.eval_depth(*expr, depth + 1));
+                }
+                _ => {}
+            }
+        }
+        let name = call.labels.first().cloned().unwrap_or_default();
+        Some(Ok(RegistryCall {
+            known,
+            sub,
+            source: parsed,
+            version,
+            call: registry::Call {
+                prefix: format!("{}module.{name}.", self.prefix),
+                origin: call.at.origin(),
+                inputs,
+            },
+        }))
     }
 
     fn child(&self, call: &Block<'t>) -> Option<Instance<'m, 't>> {
@@ -423,6 +478,20 @@ impl<'m, 't> Instance<'m, 't> {
                     .iter()
                     .find(|c| c.labels.first().map(String::as_str) == Some(*call))
                     .and_then(|c| self.child(c));
+                if child.is_none()
+                    && let Some(call) =
+                        self.module.calls.iter().find(|c| c.labels.first().map(String::as_str) == Some(*call))
+                {
+                    let needed = registry::output_inputs(output);
+                    if let Some(Ok(r)) = self.registry_call(call, Some(&needed), depth + 1) {
+                        return match registry::output(r.known, r.sub, &r.call, output, origin) {
+                            Some(value) if names.len() == 2 || matches!(value.value, Value::Reference(_)) => {
+                                value
+                            }
+                            _ => self.unknown(whole),
+                        };
+                    }
+                }
                 match child.as_ref().and_then(|i| i.module.outputs.get(*output).map(|e| (i, e))) {
                     Some((instance, expr)) => {
                         let mut value = instance.eval_depth(*expr, depth + 1);

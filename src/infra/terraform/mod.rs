@@ -2,16 +2,19 @@
 //!
 //! Owns: what Terraform resources mean as a data-flow diagram: each resource's element kind
 //! ([`kind_of`]), the network boundaries (VPCs, subnets public or private by their route
-//! tables, security groups; the Azure and Google networks that mirror them), which boundaries an
+//! tables, or for a subnet with no association its VPC's main route table; security groups; the
+//! Azure and Google networks that mirror them), which boundaries an
 //! element sits in (the boundaries its attributes reference, through DB and cache subnet
 //! groups), and the flows: security group ingress (from the Internet for `0.0.0.0/0` and
 //! `::/0`), load balancer listeners and target groups, API gateway routes and integrations,
 //! event sources (S3 notifications, SNS subscriptions, Lambda event source mappings), and a
-//! process's references to data stores. Module and expression resolution is `hcl`'s. Must
+//! process's references to data stores. Module and expression resolution is `hcl`'s; what a
+//! call of a well-known registry module creates is [`registry`]'s table. Must
 //! never: do I/O, or guess: an ingress whose source or port is not a literal is an
 //! [`Unknown`], not a flow.
 
 mod hcl;
+pub mod registry;
 pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,13 +76,32 @@ fn collect(instance: Instance<'_, '_>, out: &mut Vec<Element>, unknowns: &mut Ve
     for (call, child) in instance.children() {
         match child {
             Some(child) => collect(child, out, unknowns),
-            None => unknowns.push(Unknown {
-                what: format!(
-                    "module.{}: its source is not a local directory of this tree",
-                    call.labels.first().map(String::as_str).unwrap_or("")
+            None => match instance.registry_call(&call, None, 0) {
+                // A registry module the table knows: its resources, synthesized.
+                Some(Ok(mut r)) => registry::expand(
+                    r.known,
+                    r.sub,
+                    &r.source,
+                    r.version.as_ref(),
+                    &mut r.call,
+                    out,
+                    unknowns,
                 ),
-                origin: call.at.origin(),
-            }),
+                other => {
+                    let why = match other {
+                        Some(Err(reason)) => format!(", and {reason}"),
+                        _ => String::new(),
+                    };
+                    unknowns.push(Unknown {
+                        what: format!(
+                            "{}module.{}: its source is not a local directory of this tree{why}",
+                            instance.prefix,
+                            call.labels.first().map(String::as_str).unwrap_or("")
+                        ),
+                        origin: call.at.origin(),
+                    })
+                }
+            },
         }
     }
 }
@@ -377,7 +399,7 @@ fn public_route_tables(resources: &[Element]) -> BTreeSet<String> {
     let mut public = BTreeSet::new();
     for e in resources {
         match e.resource_type.as_str() {
-            "aws_route_table"
+            "aws_route_table" | "aws_default_route_table"
                 if e.attr("route")
                     .is_some_and(|r| r.as_list().iter().any(|route| is_gateway(route.get("gateway_id")))) =>
             {
@@ -413,7 +435,48 @@ fn subnet_exposure(subnet: &Element, resources: &[Element], public_tables: &BTre
             None => return Exposure::Unknown,
         }
     }
-    if associated { Exposure::Private } else { Exposure::Unknown }
+    if associated { Exposure::Private } else { main_table_exposure(subnet, resources, public_tables) }
+}
+
+/// A subnet with no explicit association uses its VPC's main route table: the table an
+/// `aws_main_route_table_association` names, else the VPC's default table as
+/// `aws_default_route_table` (`default_route_table_id = aws_vpc.x.default_route_table_id`)
+/// declares it, or as `aws_route`s on `aws_vpc.x.default_route_table_id` /
+/// `main_route_table_id` extend it (a route to an internet gateway makes it public). Unknown
+/// when the template says nothing of the main table (its routes are then outside the
+/// template).
+fn main_table_exposure(
+    subnet: &Element,
+    resources: &[Element],
+    public_tables: &BTreeSet<String>,
+) -> Exposure {
+    let Some(vpc) = first_ref(subnet, "vpc_id") else { return Exposure::Unknown };
+    let of_vpc = |e: &&Element, attr: &str| e.attr(attr).is_some_and(|a| a.references() == [vpc.as_str()]);
+    if let Some(main) = resources
+        .iter()
+        .filter(|e| e.resource_type == "aws_main_route_table_association")
+        .find(|e| of_vpc(e, "vpc_id"))
+    {
+        return match first_ref(main, "route_table_id") {
+            Some(table) if public_tables.contains(&table) => Exposure::Public,
+            Some(table) if resources.iter().any(|e| e.key == table) => Exposure::Private,
+            _ => Exposure::Unknown,
+        };
+    }
+    // Routes added to the VPC's main table by reference to the VPC's attribute.
+    if public_tables.contains(&vpc) {
+        return Exposure::Public;
+    }
+    match resources
+        .iter()
+        .filter(|e| e.resource_type == "aws_default_route_table")
+        .find(|e| of_vpc(e, "default_route_table_id"))
+    {
+        Some(table) if public_tables.contains(&table.key) => Exposure::Public,
+        Some(table) if table.attr("route").is_some_and(Attr::is_unknown) => Exposure::Unknown,
+        Some(_) => Exposure::Private,
+        None => Exposure::Unknown,
+    }
 }
 
 /// Where an ingress rule lets traffic in from.

@@ -98,7 +98,7 @@ module "db" {
   public  = true
   subnets = [aws_subnet.a.id]
 }
-module "remote" { source = "terraform-aws-modules/vpc/aws" }
+module "remote" { source = "hashicorp/consul/aws" }
 resource "aws_subnet" "a" { map_public_ip_on_launch = true }
 resource "aws_lambda_function" "api" {
   environment {
@@ -550,4 +550,64 @@ fn rule_ids_are_unique_and_rows_complete() {
             assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{id}");
         }
     }
+}
+
+/// A subnet with no route table association of its own uses its VPC's main route table.
+#[test]
+fn subnets_without_an_association_use_the_main_route_table() {
+    let exposure = |extra: &str| {
+        let text = format!(
+            r#"resource "aws_vpc" "main" {{}}
+resource "aws_internet_gateway" "gw" {{ vpc_id = aws_vpc.main.id }}
+resource "aws_subnet" "a" {{ vpc_id = aws_vpc.main.id }}
+{extra}"#
+        );
+        model_of(&[("main.tf", &text)]).boundary("aws_subnet.a").unwrap().kind.name()
+    };
+    // Nothing says what the main table routes: unknown.
+    assert_eq!(exposure(""), "subnet");
+    // An explicit main table association.
+    let public = r#"resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+resource "aws_route_table" "private" { vpc_id = aws_vpc.main.id }"#;
+    let main = |table: &str| {
+        format!(
+            "{public}\nresource \"aws_main_route_table_association\" \"m\" {{\n  vpc_id         = aws_vpc.main.id\n  route_table_id = aws_route_table.{table}.id\n}}"
+        )
+    };
+    assert_eq!(exposure(&main("public")), "public subnet");
+    assert_eq!(exposure(&main("private")), "private subnet");
+    // The VPC's default table, declared with or without a route to the gateway.
+    let default = |route: &str| {
+        format!(
+            "resource \"aws_default_route_table\" \"d\" {{\n  default_route_table_id = aws_vpc.main.default_route_table_id\n  {route}\n}}"
+        )
+    };
+    assert_eq!(
+        exposure(&default(
+            "route {\n    cidr_block = \"0.0.0.0/0\"\n    gateway_id = aws_internet_gateway.gw.id\n  }"
+        )),
+        "public subnet"
+    );
+    assert_eq!(exposure(&default("")), "private subnet");
+    // A route added to the main table through the VPC's attribute.
+    assert_eq!(
+        exposure(
+            "resource \"aws_route\" \"r\" {\n  route_table_id         = aws_vpc.main.main_route_table_id\n  destination_cidr_block = \"0.0.0.0/0\"\n  gateway_id             = aws_internet_gateway.gw.id\n}"
+        ),
+        "public subnet"
+    );
+    // An explicit association still wins over the main table.
+    assert_eq!(
+        exposure(&format!(
+            "{}\nresource \"aws_route_table_association\" \"a\" {{\n  subnet_id      = aws_subnet.a.id\n  route_table_id = aws_route_table.private.id\n}}",
+            main("public")
+        )),
+        "private subnet"
+    );
 }
