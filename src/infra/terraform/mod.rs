@@ -333,28 +333,9 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
     let drawn: BTreeSet<&str> = elements.iter().map(|e| e.key.as_str()).collect();
     flows
         .retain(|f| (f.from == INTERNET || drawn.contains(f.from.as_str())) && drawn.contains(f.to.as_str()));
-    let needs_internet = flows.iter().any(|f| f.from == INTERNET);
     model.elements.extend(elements);
-    if needs_internet && model.element(INTERNET).is_none() {
-        model.elements.push(internet());
-    }
     model.boundaries.extend(boundaries);
     model.flows.extend(flows);
-}
-
-/// The fixed Internet entity. It comes from no file: its origin is empty (no path, line 0),
-/// which the outputs show as such.
-pub fn internet() -> Element {
-    Element {
-        key: INTERNET.to_string(),
-        kind: ElementKind::ExternalEntity,
-        format: Format::Terraform,
-        resource_type: "internet".to_string(),
-        name: "Internet".to_string(),
-        boundaries: Vec::new(),
-        origin: Origin::default(),
-        attributes: BTreeMap::new(),
-    }
 }
 
 /// Every reference inside a value.
