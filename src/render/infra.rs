@@ -94,7 +94,7 @@ pub fn human(model: &InfraModel) -> String {
             t(&f.from),
             t(&f.to),
             t(&f.mechanism.display()),
-            t(&f.origin.display())
+            t(&f.origins_display())
         );
     }
     let _ = writeln!(out, "Proposed threats ({}):", model.proposals.len());
@@ -153,7 +153,10 @@ pub fn json(model: &InfraModel) -> String {
     let flows: Vec<_> = model
         .flows
         .iter()
-        .map(|f| json!({"from": f.from, "to": f.to, "mechanism": f.mechanism.display(), "origin": origin(&f.origin)}))
+        .map(|f| {
+            let also: Vec<_> = f.also.iter().map(origin).collect();
+            json!({"from": f.from, "to": f.to, "mechanism": f.mechanism.display(), "origin": origin(&f.origin), "also": also})
+        })
         .collect();
     let proposals: Vec<_> = model
         .proposals
@@ -235,7 +238,7 @@ pub fn markdown(model: &InfraModel) -> String {
             e(&f.from),
             e(&f.to),
             e(&f.mechanism.display()),
-            e(&f.origin.display())
+            e(&f.origins_display())
         );
     }
     if !model.unknowns.is_empty() {
@@ -352,7 +355,7 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
             asset_id(&f.from),
             asset_id(&f.to),
             quoted(&f.mechanism.display()),
-            quoted(&format!("baseline: {}", f.origin.display()))
+            quoted(&format!("baseline: {}", f.origins_display()))
         );
         push(&f.origin.path, line);
     }

@@ -294,6 +294,7 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
                     to: to.clone(),
                     mechanism: ingress.mechanism.clone(),
                     origin: ingress.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -314,6 +315,7 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
                     to: r,
                     mechanism: Mechanism::default(),
                     origin: e.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -545,6 +547,7 @@ fn load_balancer_flows<'e>(
                     to: elb.key.clone(),
                     mechanism: mechanism("lb_protocol", "lb_port"),
                     origin: listener.origin.clone(),
+                    also: Vec::new(),
                 });
             }
             for instance in &instances {
@@ -553,6 +556,7 @@ fn load_balancer_flows<'e>(
                     to: instance.to_string(),
                     mechanism: mechanism("instance_protocol", "instance_port"),
                     origin: listener.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -570,6 +574,7 @@ fn load_balancer_flows<'e>(
                 to: lb.clone(),
                 mechanism: mechanism.clone(),
                 origin: listener.origin.clone(),
+                also: Vec::new(),
             });
         }
         for action in listener.attr("default_action").map(|a| a.as_list()).unwrap_or_default() {
@@ -590,6 +595,7 @@ fn load_balancer_flows<'e>(
                     to: target.clone(),
                     mechanism: Mechanism { protocol: protocol.clone(), ports: port.map(|p| (p, p)) },
                     origin: action.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -614,6 +620,7 @@ fn api_gateway_flows<'e>(
                 ports: None,
             },
             origin: api.origin.clone(),
+            also: Vec::new(),
         });
     }
     for integration in of_type(&["aws_apigatewayv2_integration", "aws_api_gateway_integration"]) {
@@ -625,6 +632,7 @@ fn api_gateway_flows<'e>(
                 to: target,
                 mechanism: Mechanism { protocol: Some("integration".into()), ports: None },
                 origin: integration.origin.clone(),
+                also: Vec::new(),
             });
         }
     }
@@ -639,6 +647,7 @@ fn event_flows<'e>(of_type: &dyn Fn(&[&str]) -> Vec<&'e Element>, flows: &mut Ve
                 to,
                 mechanism: Mechanism { protocol: Some(mechanism.into()), ports: None },
                 origin: origin.clone(),
+                also: Vec::new(),
             });
         }
     };
