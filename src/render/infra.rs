@@ -304,8 +304,9 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
     let mut controls: BTreeSet<&str> = BTreeSet::new();
     for p in &model.proposals {
         let Some(rule) = rules::rule(p.rule) else { continue };
-        let entry = threats.entry(rule.threat).or_insert((rule.title, BTreeSet::new(), BTreeSet::new()));
-        entry.1.extend(rule.cwe_ref());
+        let Some(threat) = rules::threat(rule.threat) else { continue };
+        let entry = threats.entry(rule.threat).or_insert((threat.title, BTreeSet::new(), BTreeSet::new()));
+        entry.1.extend(threat.cwe_ref());
         entry.2.insert(rule.stride.letter());
         if p.outcome == Outcome::Mitigation {
             controls.insert(rule.control);
