@@ -261,7 +261,7 @@ pub fn asset_id(key: &str) -> String {
 }
 
 /// A boundary key as a GAL id (letters, digits, `-`).
-fn boundary_id(key: &str) -> String {
+pub fn boundary_id(key: &str) -> String {
     key.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
