@@ -24,6 +24,9 @@
 //! | the index cache file | [`MAX_CACHE_FILE_SIZE`] bytes | not read (nor a link), rebuilt; a cache that would be larger is not written |
 //! | points of long flows in one diagram's layout | [`MAX_LAYOUT_DUMMIES`] | the longest flows are drawn in lanes below the diagram; its legend says how many |
 //! | files and bytes written for one git revision (`diff`, `check --baseline REF`) | [`MAX_SNAPSHOT_FILES`], [`MAX_SNAPSHOT_BYTES`] | the command fails with a message naming the limit (files over the file size limit are not written, and do not count) |
+//! | aliases expanded in one YAML/JSON template (`baseline`) | [`MAX_TEMPLATE_ALIAS_NODES`] copied nodes | each further alias reads as a cut value with a problem at its location (an unresolved item of the baseline) |
+//! | nesting of lists and maps in one template | [`MAX_TEMPLATE_DEPTH`] levels | deeper values read as cut, with a problem |
+//! | problems kept for one template | [`MAX_TEMPLATE_PROBLEMS`] | the rest are counted in one more item ("N more problems reading this file") |
 //! | one protocol message | 32 MiB (`lsp::input::MAX_MESSAGE_SIZE`) | skipped unread: a request is answered with an error, a document's text gets a `resource-limit` diagnostic, the rest is logged |
 //!
 //! Time is bounded by these sizes (every pass is linear or `n log n` in them), for
@@ -108,3 +111,16 @@ pub const MAX_SNAPSHOT_FILES: usize = 1_000_000;
 /// Most bytes written for one git revision's tree (files over [`MAX_FILE_SIZE`] are not
 /// written at all): the Linux kernel's checkout is about 1.5 GB.
 pub const MAX_SNAPSHOT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Most nodes alias expansion may copy in one YAML or JSON template read by the baseline
+/// (`infra::doc`), counting the copy the anchor table keeps of each anchored value: an alias
+/// bomb stops here, and each further alias reads as a cut value with a problem.
+pub const MAX_TEMPLATE_ALIAS_NODES: usize = 100_000;
+
+/// Deepest nesting of lists and maps read from one template (`infra::doc`); deeper values read
+/// as cut, with a problem. Real templates nest a dozen levels.
+pub const MAX_TEMPLATE_DEPTH: usize = 200;
+
+/// Most problems (syntax errors, cuts, unknown aliases) kept for one template (`infra::doc`);
+/// the rest are counted.
+pub const MAX_TEMPLATE_PROBLEMS: usize = 100;

@@ -43,7 +43,7 @@ fn dump(model: &InfraModel) -> String {
         writeln!(out, "boundary {} ({}){parent} @{}", b.key, b.kind.name(), b.origin.display()).unwrap();
     }
     for f in &model.flows {
-        writeln!(out, "flow {} -> {} [{}] @{}", f.from, f.to, f.mechanism.display(), f.origin.display())
+        writeln!(out, "flow {} -> {} [{}] @{}", f.from, f.to, f.mechanism.display(), f.origins_display())
             .unwrap();
     }
     for p in &model.proposals {

@@ -2,7 +2,8 @@
 //! with a positive fixture (the weakness: an exposure) and a negative one (the control, or the
 //! weakness absent: no exposure, and a mitigation where the rule records one), through
 //! `infra::derive` as the `baseline` command runs it. A rule added to those tables without a
-//! case here fails `every_rule_has_fixtures`.
+//! case here fails `every_rule_has_fixtures`. The README's rule tables are checked against every
+//! format's rows here too, Terraform's included.
 
 use std::sync::Arc;
 
@@ -313,15 +314,31 @@ fn every_rule_has_fixtures() {
         assert!(mine.contains(&case.rule), "case for unknown rule {}", case.rule);
     }
 }
-/// The README's rule table has a row for every rule, with its rationale (kept true by this test).
+/// The README's rule tables (the Terraform one and the YAML formats' one) have a row for every
+/// rule of every format, with its STRIDE category, severity, CWE, rationale and remediation,
+/// and no row for a rule the table lacks (kept true by this test).
 #[test]
 fn readme_lists_every_rule_with_its_rationale() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let formats = [Format::CloudFormation, Format::Kubernetes, Format::Compose, Format::OpenApi];
-    for rule in rules::table().filter(|r| r.formats.iter().any(|f| formats.contains(f))) {
-        let row = readme.lines().find(|l| l.starts_with(&format!("| `{}` |", rule.id)));
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `") && l.contains("` | ")).collect();
+    for rule in rules::table() {
+        let row = rows.iter().find(|l| l.starts_with(&format!("| `{}` |", rule.id)));
         let row = row.unwrap_or_else(|| panic!("README has no row for {}", rule.id));
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+        assert_eq!(cells.len(), 7, "README row of {}: {row}", rule.id);
+        assert_eq!(cells[2], rule.stride.name(), "README row of {}: STRIDE", rule.id);
+        let severity = rule.severity.as_str();
+        assert!(cells[3].eq_ignore_ascii_case(severity), "README row of {}: severity {severity}", rule.id);
+        assert_eq!(cells[4], rule.cwe_ref().as_deref().unwrap_or("—"), "README row of {}: CWE", rule.id);
         assert!(row.contains(rule.rationale), "README row of {} lacks its rationale", rule.id);
         assert!(row.contains(rule.remediation), "README row of {} lacks its remediation", rule.id);
+    }
+    // Every rule row names a rule of the table (a rule removed or renamed leaves no row behind).
+    let prefixes = ["TF-", "CFN-", "K8S-", "COMPOSE-", "OAS-"];
+    for row in rows {
+        let id = row.trim_start_matches("| `").split('`').next().unwrap_or_default();
+        if prefixes.iter().any(|p| id.starts_with(p)) {
+            assert!(rules::rule(id).is_some(), "README has a row for the unknown rule {id}");
+        }
     }
 }

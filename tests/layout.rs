@@ -162,7 +162,13 @@ fn node(id: String, boundary: Option<&str>) -> Node {
 }
 
 fn flow(from: usize, to: usize, label: Option<&str>, two_way: bool) -> Edge {
-    Edge { from: format!("n{from:04}"), to: format!("n{to:04}"), label: label.map(Into::into), two_way }
+    Edge {
+        from: format!("n{from:04}"),
+        to: format!("n{to:04}"),
+        label: label.map(Into::into),
+        two_way,
+        proposed: false,
+    }
 }
 
 /// `elements` nodes `n0000`… in a chain, and flows between the two ends (each end as large

@@ -323,7 +323,13 @@ fn nested_dfd(place: &[usize], edges: &[(usize, usize, bool)]) -> Dfd {
     }
     let mut set = std::collections::BTreeSet::new();
     for &(a, b, two_way) in edges {
-        set.insert(Edge { from: format!("n_{a:02}"), to: format!("n_{b:02}"), label: None, two_way });
+        set.insert(Edge {
+            from: format!("n_{a:02}"),
+            to: format!("n_{b:02}"),
+            label: None,
+            two_way,
+            proposed: false,
+        });
     }
     dfd.edges = set.into_iter().collect();
     dfd

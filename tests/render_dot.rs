@@ -153,6 +153,7 @@ fn hostile_dfd() -> Dfd {
             to: format!("n_{:02}", (i + 1) % HOSTILE.len()),
             label: Some(HOSTILE[HOSTILE.len() - 1 - i].into()),
             two_way: i % 2 == 0,
+            proposed: false,
         })
         .collect();
     let boundaries = vec![BoundaryGroup {

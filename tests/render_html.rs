@@ -126,6 +126,7 @@ fn hand_built_diagram_with_hostile_labels_renders_inert() {
             to: "n_00".into(),
             label: Some(label.to_string()),
             two_way: false,
+            proposed: false,
         });
     }
     let page = report_html::dfd_page(&diagram, HOSTILE_PROJECT, PAYLOADS[0]);

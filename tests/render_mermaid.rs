@@ -519,6 +519,7 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
             to: "n_0".into(),
             label: Some(name.to_string()),
             two_way: i % 2 == 1,
+            proposed: false,
         });
     }
     dfd.nodes.sort_by(|a, b| a.id.cmp(&b.id));
@@ -542,7 +543,13 @@ fn hostile_text_in_a_hand_built_model_stays_text() {
             status: ThreatStatus::default(),
             ..Default::default()
         });
-        dfd.edges.push(Edge { from: id.into(), to: "n_0".into(), label: None, two_way: false });
+        dfd.edges.push(Edge {
+            from: id.into(),
+            to: "n_0".into(),
+            label: None,
+            two_way: false,
+            proposed: false,
+        });
     }
     let out = mermaid::render(&dfd);
     assert_structurally_safe(&out);

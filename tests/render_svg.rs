@@ -216,6 +216,7 @@ fn hostile_labels_stay_text() {
             to: format!("n_{:02}", (i + 1) % labels.len()),
             label: Some(labels[labels.len() - 1 - i].into()),
             two_way: i % 2 == 0,
+            proposed: false,
         });
     }
     // Ids the model never makes are replaced, not written.
@@ -383,6 +384,7 @@ fn arbitrary_dfd() -> impl Strategy<Value = Dfd> {
                     to: format!("n_{b:02}"),
                     label: label.map(|l| labels[l].to_string()),
                     two_way,
+                    proposed: false,
                 });
             }
             dfd.edges = set.into_iter().collect();

@@ -1,14 +1,15 @@
 //! Any bytes as a Terraform, YAML or JSON infrastructure file (the first byte picks the language
 //! and the file name, so Compose names are reached too): the located reader (`infra::doc`) and
 //! the baseline (`infra::derive`) never panic; every node's span and every origin lies in the text
-//! on character boundaries; alias expansion stays within `doc::MAX_ALIAS_NODES` copied nodes
-//! and problems within `doc::MAX_PROBLEMS`; the same text gives the same model twice.
+//! on character boundaries; alias expansion stays within `limits::MAX_TEMPLATE_ALIAS_NODES` copied nodes
+//! and problems within `limits::MAX_TEMPLATE_PROBLEMS`; the same text gives the same model twice.
 #![no_main]
 
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use threat_analyzer::infra::doc::{self, MAX_ALIAS_NODES, MAX_PROBLEMS, Node};
+use threat_analyzer::infra::doc::{self, Node};
+use threat_analyzer::limits::{MAX_TEMPLATE_ALIAS_NODES, MAX_TEMPLATE_PROBLEMS};
 use threat_analyzer::infra::model::INTERNET;
 use threat_analyzer::infra::{SourceFile, derive};
 use threat_analyzer::syntax::Language;
@@ -43,8 +44,12 @@ fuzz_target!(|bytes: &[u8]| {
             spans_inside(document, text);
         }
         let total: usize = parsed.documents.iter().map(Node::size).sum();
-        assert!(total <= 2 * text.len() + 2 + MAX_ALIAS_NODES, "{total} nodes from {} bytes", text.len());
-        assert!(parsed.problems.len() <= MAX_PROBLEMS);
+        assert!(
+            total <= 2 * text.len() + 2 + MAX_TEMPLATE_ALIAS_NODES,
+            "{total} nodes from {} bytes",
+            text.len()
+        );
+        assert!(parsed.problems.len() <= MAX_TEMPLATE_PROBLEMS);
     }
     let file = SourceFile { path: name.to_string(), language, text: Arc::from(text) };
     let model = derive(std::slice::from_ref(&file));

@@ -67,6 +67,8 @@ fuzz_target!(|input: Input| {
             to: format!("n_{:02}", usize::from(b) % n),
             label: label.map(|l| LABELS[usize::from(l % 4)].to_string()),
             two_way,
+            // Some flows proposed by the infrastructure baseline: never merged with the others.
+            proposed: a % 3 == 0,
         });
     }
     invariants::check_layout(&dfd, usize::from(input.budget));

@@ -1,11 +1,13 @@
-//! The `dfd` command: a data-flow diagram of the annotations under PATH, as Mermaid, DOT or SVG.
+//! The `dfd` command: a data-flow diagram of the annotations under PATH, as Mermaid, DOT or SVG;
+//! with `--with-baseline` merged with the infrastructure baseline of the templates under PATH,
+//! with `--baseline-only` the baseline alone.
 //!
 //! Owns: the `dfd` flags, the `--scope` syntax and where the diagram goes. Must never: decide
-//! what the diagram contains (`render::dfd`) or how it is written (`render::mermaid`,
-//! `render::dot`, `render::svg`).
+//! what the diagram contains (`render::dfd`, the baseline's merge `render::dfd_baseline`) or
+//! how it is written (`render::mermaid`, `render::dot`, `render::svg`).
 //!
 //! Exit codes: 0 on success, 2 on usage errors (clap, an unknown `--scope`, a `file:` scope
-//! naming no file), a diagram over the size limits ([`crate::limits`]) and I/O errors.
+//! naming no file, a scope with the baseline), a diagram over the size limits ([`crate::limits`]) and I/O errors.
 
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::file_id::FileId;
@@ -30,6 +32,15 @@ Examples:
   threat-analyzer dfd src --format dot -o dfd.dot && dot -Tsvg dfd.dot -o dfd.svg
   threat-analyzer dfd --format svg -o dfd.svg    (laid out in-process, no Graphviz needed)
   threat-analyzer dfd --scope boundary:internet-edge
+  threat-analyzer dfd --with-baseline --format svg -o dfd.svg
+  threat-analyzer dfd infra/ --baseline-only --format dot | dot -Tpng -o baseline.png
+
+The infrastructure baseline (--with-baseline, --baseline-only) is what `baseline` derives from
+the Terraform, CloudFormation, Kubernetes, Compose and OpenAPI files under PATH. An annotated
+element, flow or trust boundary wins over the baseline's: a resource matches the asset
+`baseline --format gal` would write for it (module.db.aws_db_instance.main is
+module_db_aws_db_instance_main), a flow its two ends, a boundary the id gal writes. What only
+the baseline has is drawn grey and dashed and marked \"proposed\".
 
 Exit status: 0 diagram written, 2 usage or I/O error.";
 
@@ -46,6 +57,17 @@ pub struct DfdArgs {
     /// What to draw: project, boundary:<name>, component:<path> or file:<path>.
     #[arg(long, value_name = "SCOPE", default_value = "project", value_parser = parse_scope)]
     pub scope: ScopeArg,
+
+    /// Add what the infrastructure baseline derives from the Terraform, CloudFormation,
+    /// Kubernetes, Compose and OpenAPI files under PATH (see `baseline`) and the annotations
+    /// lack, drawn grey and dashed and marked "proposed" (only with --scope project).
+    #[arg(long, conflicts_with = "baseline_only")]
+    pub with_baseline: bool,
+
+    /// Draw only the infrastructure baseline (every element, flow and boundary proposed), not
+    /// the annotations (only with --scope project).
+    #[arg(long)]
+    pub baseline_only: bool,
 
     /// Write the diagram to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -124,8 +146,26 @@ pub fn run(args: &DfdArgs) -> i32 {
             }
         },
     };
-    let analysis = args.coverage.analysis(&scan.index);
-    let dfd = render::dfd::build(&scan.index, &analysis, &scope);
+    let baseline = args.with_baseline || args.baseline_only;
+    if baseline && scope != Scope::Project {
+        say!(
+            "threat-analyzer: error: --with-baseline and --baseline-only draw the whole project: the \
+             baseline has no scopes (leave out --scope)"
+        );
+        return EXIT_ERROR;
+    }
+    let dfd = if args.baseline_only {
+        render::dfd::Dfd::default()
+    } else {
+        let analysis = args.coverage.analysis(&scan.index);
+        render::dfd::build(&scan.index, &analysis, &scope)
+    };
+    let dfd = if baseline {
+        let model = crate::infra::derive(&super::infra::templates(&scan, crate::limits::MAX_FILE_SIZE));
+        render::dfd_baseline::merge(dfd, &model)
+    } else {
+        dfd
+    };
     if let Some(reason) = dfd.too_large() {
         say!("threat-analyzer: error: {reason} (--scope boundary:<name>, component:<path> or file:<path>)");
         return EXIT_ERROR;

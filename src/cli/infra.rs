@@ -86,33 +86,7 @@ pub fn run(args: &InfraArgs) -> i32 {
     if let Err(status) = super::report_unread(&scan, false) {
         return status;
     }
-    let mut files = Vec::new();
-    for (key, language) in &scan.scanned {
-        // What some extractor reads: Terraform's `.tf` files, and YAML/JSON documents (the
-        // CloudFormation, Kubernetes, Compose and OpenAPI readers detect their formats).
-        let wanted = match language {
-            Language::Hcl => key.as_str().ends_with(".tf"),
-            Language::Yaml | Language::Json => true,
-            _ => false,
-        };
-        if !wanted {
-            continue;
-        }
-        let path = scan.root.join(key.as_str());
-        let text = crate::walk::read_source(&path, args.max_file_size, Links::Refuse)
-            .map_err(|why| why.to_string())
-            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string()));
-        match text {
-            Ok(text) => files.push(SourceFile {
-                path: key.as_str().to_string(),
-                language: *language,
-                text: Arc::from(text.strip_prefix('\u{feff}').unwrap_or(&text)),
-            }),
-            Err(why) => {
-                say!("threat-analyzer: note: {} not read: {}", crate::text::for_terminal(key.as_str()), why)
-            }
-        }
-    }
+    let files = templates(&scan, args.max_file_size);
     let model = crate::infra::derive(&files);
     let text = match args.format {
         InfraFormat::Human => render::infra::human(&model),
@@ -135,4 +109,40 @@ pub fn run(args: &InfraArgs) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// The templates among the files `scan` walked (Terraform's `.tf` files and every YAML and
+/// JSON file: the CloudFormation, Kubernetes, Compose and OpenAPI readers detect their formats),
+/// each read through [`crate::walk::read_source`] (no links, at most `max_file_size` bytes); a
+/// file that cannot be read is named in a note on standard error. Shared by `baseline` and
+/// `dfd --with-baseline`.
+pub(crate) fn templates(scan: &crate::walk::Scan, max_file_size: u64) -> Vec<SourceFile> {
+    let mut files = Vec::new();
+    for (key, language) in &scan.scanned {
+        // What some extractor reads: Terraform's `.tf` files, and YAML/JSON documents (the
+        // CloudFormation, Kubernetes, Compose and OpenAPI readers detect their formats).
+        let wanted = match language {
+            Language::Hcl => key.as_str().ends_with(".tf"),
+            Language::Yaml | Language::Json => true,
+            _ => false,
+        };
+        if !wanted {
+            continue;
+        }
+        let path = scan.root.join(key.as_str());
+        let text = crate::walk::read_source(&path, max_file_size, Links::Refuse)
+            .map_err(|why| why.to_string())
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string()));
+        match text {
+            Ok(text) => files.push(SourceFile {
+                path: key.as_str().to_string(),
+                language: *language,
+                text: Arc::from(text.strip_prefix('\u{feff}').unwrap_or(&text)),
+            }),
+            Err(why) => {
+                say!("threat-analyzer: note: {} not read: {}", crate::text::for_terminal(key.as_str()), why)
+            }
+        }
+    }
+    files
 }

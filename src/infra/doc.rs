@@ -10,11 +10,11 @@
 //! 1.2 core schema: `true`, `null`, numbers); the standard tag `!!str` makes one a string.
 //!
 //! Bounds (a template is untrusted): aliases are expanded by copying, at most
-//! [`MAX_ALIAS_NODES`] nodes per text, counting the copy the anchor table keeps of each anchored
+//! [`MAX_TEMPLATE_ALIAS_NODES`] nodes per text, counting the copy the anchor table keeps of each anchored
 //! value (an alias bomb costs that much, then each further alias reads as [`Value::Cut`]; the
-//! size of a value is counted once, when it is anchored, and never past what is left); nesting deeper than [`MAX_DEPTH`] reads as [`Value::Cut`]; every
+//! size of a value is counted once, when it is anchored, and never past what is left); nesting deeper than [`MAX_TEMPLATE_DEPTH`] reads as [`Value::Cut`]; every
 //! cut, syntax error and unknown alias is a [`Problem`] at its location (at most
-//! [`MAX_PROBLEMS`] kept, the rest counted). Tree-sitter's own time budget applies to the
+//! [`MAX_TEMPLATE_PROBLEMS`] kept, the rest counted). Tree-sitter's own time budget applies to the
 //! parse (`syntax::comments::parse_tree`); a text it refuses is one problem.
 //!
 //! Must never: do I/O, panic on any text, guess a value (what it cannot read is
@@ -29,18 +29,10 @@
 use rustc_hash::FxHashMap;
 use tree_sitter::Node as TsNode;
 
+use crate::limits::{MAX_TEMPLATE_ALIAS_NODES, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_PROBLEMS};
 use crate::syntax::Language;
 use crate::syntax::comments::parse_tree;
 use crate::syntax::embedded::unescape_double;
-
-/// Most nodes alias expansion may copy in one text (an alias bomb stops here).
-pub const MAX_ALIAS_NODES: usize = 100_000;
-
-/// Deepest nesting of lists and maps read; deeper values are [`Value::Cut`].
-pub const MAX_DEPTH: usize = 200;
-
-/// Most problems kept for one text (the rest are counted in [`Parsed::problems_dropped`]).
-pub const MAX_PROBLEMS: usize = 100;
 
 /// Where a node is: its byte range in the text and the line (1-based) it starts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -84,11 +76,11 @@ pub enum Value {
 /// Why a value was not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cut {
-    /// An alias past [`MAX_ALIAS_NODES`].
+    /// An alias past [`MAX_TEMPLATE_ALIAS_NODES`].
     AliasBudget,
     /// An alias with no anchor before it.
     UnknownAlias,
-    /// Nesting past [`MAX_DEPTH`].
+    /// Nesting past [`MAX_TEMPLATE_DEPTH`].
     Depth,
     /// A syntax error, or a shape the reader does not take (a complex key).
     Unreadable,
@@ -145,7 +137,7 @@ pub struct Parsed {
     pub documents: Vec<Node>,
     /// What could not be read.
     pub problems: Vec<Problem>,
-    /// Problems past [`MAX_PROBLEMS`], not kept.
+    /// Problems past [`MAX_TEMPLATE_PROBLEMS`], not kept.
     pub problems_dropped: usize,
 }
 
@@ -355,7 +347,7 @@ struct Reader<'t> {
 
 impl Reader<'_> {
     fn problem(&mut self, span: Span, message: String) {
-        if self.out.problems.len() < MAX_PROBLEMS {
+        if self.out.problems.len() < MAX_TEMPLATE_PROBLEMS {
             self.out.problems.push(Problem { span, message });
         } else {
             self.out.problems_dropped += 1;
@@ -392,7 +384,7 @@ impl Reader<'_> {
     }
 
     fn node(&mut self, node: TsNode<'_>, depth: usize) -> Node {
-        if depth > MAX_DEPTH {
+        if depth > MAX_TEMPLATE_DEPTH {
             return self.cut(node, Cut::Depth, "nested too deeply: this value was not read");
         }
         let span = Span::of(node);
@@ -512,7 +504,7 @@ impl Reader<'_> {
         if let Some(name) = anchor {
             // The anchor table holds a copy, charged like an alias's: nested anchors over a
             // large value would otherwise copy it once per level.
-            let left = MAX_ALIAS_NODES - self.copied;
+            let left = MAX_TEMPLATE_ALIAS_NODES - self.copied;
             match value.size_within(left) {
                 Some(size) => {
                     self.copied += size;
@@ -533,9 +525,9 @@ impl Reader<'_> {
             Some(None) => (None, usize::MAX),
             Some(Some((target, size))) => (Some(target), *size),
         };
-        if size > MAX_ALIAS_NODES - self.copied {
+        if size > MAX_TEMPLATE_ALIAS_NODES - self.copied {
             let message = format!(
-                "alias not expanded: aliases in this text already copied {} nodes (limit {MAX_ALIAS_NODES})",
+                "alias not expanded: aliases in this text already copied {} nodes (limit {MAX_TEMPLATE_ALIAS_NODES})",
                 self.copied
             );
             return self.cut(node, Cut::AliasBudget, &message);

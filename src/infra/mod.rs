@@ -52,7 +52,78 @@ pub fn derive(files: &[SourceFile]) -> InfraModel {
         files.iter().copied().filter(|f| f.language == Language::Hcl && f.path.ends_with(".tf")).collect();
     terraform::extract(&hcl, &mut model);
     documents::extract(&files, &mut model);
+    add_internet(&mut model);
     rules::evaluate(&mut model);
     model.finish();
     model
+}
+
+/// The fixed Internet entity ([`model::INTERNET`]), added once whatever the formats when a flow
+/// names it (every extractor writes ingress from `0.0.0.0/0`, a published port or a public
+/// server as a flow from it). It comes from no file: its origin is empty (no path, line 0),
+/// which the outputs leave out. Its format is that of the first element it reaches (flows in
+/// order; Terraform when it reaches none).
+fn add_internet(model: &mut InfraModel) {
+    use model::{Element, ElementKind, INTERNET, Origin};
+    if model.element(INTERNET).is_some() {
+        return;
+    }
+    let mut named: Vec<&model::Flow> =
+        model.flows.iter().filter(|f| f.from == INTERNET || f.to == INTERNET).collect();
+    named.sort();
+    if named.is_empty() {
+        return;
+    }
+    let format = named
+        .iter()
+        .find_map(|f| model.element(if f.from == INTERNET { &f.to } else { &f.from }))
+        .map_or(model::Format::Terraform, |e| e.format);
+    model.elements.push(Element {
+        key: INTERNET.to_string(),
+        kind: ElementKind::ExternalEntity,
+        format,
+        resource_type: "internet".to_string(),
+        name: "Internet".to_string(),
+        boundaries: Vec::new(),
+        origin: Origin::default(),
+        attributes: std::collections::BTreeMap::new(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::{ElementKind, INTERNET};
+
+    fn file(path: &str, text: &str) -> SourceFile {
+        let language = Language::from_path(std::path::Path::new(path)).expect("a known language");
+        SourceFile { path: path.into(), language, text: text.into() }
+    }
+
+    const COMPOSE: &str = "services:\n  web:\n    image: nginx:1.27\n    ports: [\"80:80\"]\n";
+    const TERRAFORM: &str = "resource \"aws_security_group\" \"web\" {\n  ingress {\n    from_port = 443\n    \
+                             to_port = 443\n    protocol = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n}\n\
+                             resource \"aws_instance\" \"web\" { vpc_security_group_ids = [aws_security_group.web.id] }\n";
+
+    /// The Internet element: once, with no origin, whenever a flow names it, whichever
+    /// extractors wrote the flows.
+    #[test]
+    fn the_internet_is_an_element_once_whenever_a_flow_names_it() {
+        let internet = |model: &InfraModel| -> Vec<(ElementKind, model::Format, String)> {
+            model
+                .elements
+                .iter()
+                .filter(|e| e.key == INTERNET)
+                .map(|e| (e.kind, e.format, e.origin.display()))
+                .collect()
+        };
+        let compose = derive(&[file("compose.yaml", COMPOSE)]);
+        assert!(compose.flows.iter().any(|f| f.from == INTERNET), "{:?}", compose.flows);
+        assert_eq!(internet(&compose), [(ElementKind::ExternalEntity, model::Format::Compose, ":0".into())]);
+        let both = derive(&[file("compose.yaml", COMPOSE), file("main.tf", TERRAFORM)]);
+        assert_eq!(both.flows.iter().filter(|f| f.from == INTERNET).count(), 2, "{:?}", both.flows);
+        assert_eq!(internet(&both).len(), 1);
+        let none = derive(&[file("compose.yaml", "services:\n  db:\n    image: postgres:16\n")]);
+        assert!(internet(&none).is_empty() && none.flows.is_empty(), "{none:?}");
+    }
 }

@@ -283,11 +283,27 @@ impl Mechanism {
             (None, None) => "unknown".to_string(),
         }
     }
+    /// Whether two statements of a flow between the same ends describe the same mechanism: the
+    /// same ports (or both unstated) and the same protocol, or one the transport (`tcp`) of the
+    /// other (`http`, `https`, `tls`: a security group rule opening `tcp/443` and the listener
+    /// on `https/443` it lets through are one flow).
+    pub fn agrees(&self, other: &Mechanism) -> bool {
+        self.ports == other.ports
+            && match (self.protocol.as_deref(), other.protocol.as_deref()) {
+                (a, b) if a == b => true,
+                (Some("tcp"), Some(app)) | (Some(app), Some("tcp")) => OVER_TCP.contains(&app),
+                _ => false,
+            }
+    }
+
     /// Whether the port range includes `port` (an unstated range does not).
     pub fn includes(&self, port: u64) -> bool {
         self.ports.is_some_and(|(a, b)| a <= port && port <= b)
     }
 }
+
+/// Application protocols a listener or route names that run over TCP ([`Mechanism::agrees`]).
+const OVER_TCP: &[&str] = &["http", "https", "tls", "grpc", "grpcs", "http2", "ws", "wss"];
 
 /// A data flow between two elements (keys of [`InfraModel::elements`], or [`INTERNET`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -297,6 +313,17 @@ pub struct Flow {
     pub mechanism: Mechanism,
     /// What says so (a security group rule, a listener, an integration).
     pub origin: Origin,
+    /// Where else the same flow is stated, sorted (filled by [`InfraModel::finish`], which
+    /// merges flows with the same ends and agreeing mechanisms: see [`Mechanism::agrees`]).
+    /// Extractors leave it empty.
+    pub also: Vec<Origin>,
+}
+
+impl Flow {
+    /// Every place that states the flow, `path:line, path:line`.
+    pub fn origins_display(&self) -> String {
+        std::iter::once(&self.origin).chain(&self.also).map(Origin::display).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Whether a rule found the weakness or the control.
@@ -362,11 +389,103 @@ impl InfraModel {
         self.boundaries.dedup_by(|a, b| a.key == b.key);
         self.flows.sort();
         self.flows.dedup();
+        self.flows = merge_flows(std::mem::take(&mut self.flows));
         self.proposals.sort_by(|a, b| {
             (&a.element, a.rule, a.outcome, &a.origin).cmp(&(&b.element, b.rule, b.outcome, &b.origin))
         });
         self.proposals.dedup_by(|a, b| a.element == b.element && a.rule == b.rule && a.outcome == b.outcome);
         self.unknowns.sort();
         self.unknowns.dedup();
+    }
+}
+
+/// One flow per ends and agreeing mechanism ([`Mechanism::agrees`]), every origin kept: the
+/// application protocol wins over its transport (`https/443` over `tcp/443`), with the origin
+/// that states it first and the others in [`Flow::also`]. `flows` is sorted; so is the result.
+fn merge_flows(flows: Vec<Flow>) -> Vec<Flow> {
+    let mut merged: Vec<Flow> = Vec::with_capacity(flows.len());
+    let mut group_start = 0;
+    for flow in flows {
+        if merged.last().is_some_and(|last| last.from != flow.from || last.to != flow.to) {
+            group_start = merged.len();
+        }
+        let same = merged[group_start..].iter_mut().find(|m| m.mechanism.agrees(&flow.mechanism));
+        let Some(into) = same else {
+            merged.push(flow);
+            continue;
+        };
+        let Flow { mechanism, origin, also, .. } = flow;
+        if into.mechanism.protocol.as_deref() == Some("tcp") && mechanism.protocol.as_deref() != Some("tcp") {
+            into.mechanism = mechanism;
+            into.also.push(std::mem::replace(&mut into.origin, origin));
+        } else {
+            into.also.push(origin);
+        }
+        into.also.extend(also);
+        into.also.sort();
+        into.also.dedup();
+        into.also.retain(|o| *o != into.origin);
+    }
+    merged.sort();
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(to: &str, protocol: &str, port: u64, line: u32) -> Flow {
+        Flow {
+            from: INTERNET.into(),
+            to: to.into(),
+            mechanism: Mechanism { protocol: Some(protocol.into()), ports: Some((port, port)) },
+            origin: Origin { path: "main.tf".into(), line, start: line as usize, end: line as usize + 1 },
+            also: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn flows_with_the_same_ends_and_agreeing_mechanisms_merge_keeping_every_origin() {
+        let raw = vec![
+            flow("lb", "tcp", 443, 9),
+            flow("lb", "https", 443, 68),
+            flow("lb", "tcp", 80, 16),
+            flow("lb", "http", 80, 54),
+            flow("lb", "tcp", 80, 16),
+            flow("lb", "udp", 443, 3),
+            flow("web", "https", 443, 70),
+        ];
+        let mut model = InfraModel { flows: raw.clone(), ..InfraModel::default() };
+        model.finish();
+        let shown: Vec<String> = model
+            .flows
+            .iter()
+            .map(|f| format!("{} {} {}", f.to, f.mechanism.display(), f.origins_display()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "lb http/80 main.tf:54, main.tf:16",
+                "lb https/443 main.tf:68, main.tf:9",
+                "lb udp/443 main.tf:3",
+                "web https/443 main.tf:70",
+            ]
+        );
+        // Merging is deterministic whatever the order the extractors pushed in.
+        let mut reversed = InfraModel { flows: raw.into_iter().rev().collect(), ..InfraModel::default() };
+        reversed.finish();
+        assert_eq!(reversed.flows, model.flows);
+    }
+
+    #[test]
+    fn mechanisms_agree_only_on_the_same_ports_and_a_compatible_protocol() {
+        let m = |p: Option<&str>, ports: Option<(u64, u64)>| Mechanism { protocol: p.map(Into::into), ports };
+        assert!(m(Some("tcp"), Some((443, 443))).agrees(&m(Some("https"), Some((443, 443)))));
+        assert!(m(Some("https"), Some((443, 443))).agrees(&m(Some("tcp"), Some((443, 443)))));
+        assert!(m(None, None).agrees(&m(None, None)));
+        assert!(!m(Some("tcp"), Some((443, 443))).agrees(&m(Some("https"), Some((8443, 8443)))));
+        assert!(!m(Some("http"), Some((80, 80))).agrees(&m(Some("https"), Some((80, 80)))));
+        assert!(!m(Some("udp"), Some((443, 443))).agrees(&m(Some("https"), Some((443, 443)))));
+        assert!(!m(Some("tcp"), None).agrees(&m(Some("event"), None)));
     }
 }

@@ -137,7 +137,9 @@
 //! `[a-z0-9_]`, as normalised names usually are): `shop.api.orders` -> `n_shop__api__orders`,
 //! which is one-to-one. Any other key gets `nh_` + a lossy ASCII form (`_` runs collapsed, at
 //! most 32 characters) + `_` + a 64-bit FNV-1a hash of the key. Boundary ids are the same with
-//! `b_` / `bh_`, component group ids with `g_` / `gh_` (from the group's path key). No annotation text ever reaches an id unescaped. Nodes are sorted by id, edges
+//! `b_` / `bh_`, component group ids with `g_` / `gh_` (from the group's path key), boundaries the
+//! infrastructure baseline proposes `pb_` / `pbh_` (from the baseline's key). No annotation text
+//! ever reaches an id unescaped. Nodes are sorted by id, edges
 //! by (from, to, label, direction), boundaries by id and their members by id: the
 //! same `Dfd` whatever order its files were read in.
 
@@ -212,6 +214,22 @@ pub struct Node {
     /// Data classifications from `@handles ... on` the node (untrusted text), first
     /// spelling of each in file-path order.
     pub handles: Vec<String>,
+    /// Set when the node is not in the annotated model but proposed by the infrastructure
+    /// baseline ([`super::dfd_baseline`]): drawn dashed and grey, labelled "proposed".
+    pub proposed: Option<Proposed>,
+}
+
+/// What the infrastructure baseline says about a node it proposes ([`super::dfd_baseline`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Proposed {
+    /// The template's resource type (`aws_db_instance`). Untrusted text.
+    pub resource_type: String,
+    /// Where the resource is declared (`modules/db/main.tf:21`); `None` for the fixed Internet.
+    /// Untrusted text.
+    pub origin: Option<String>,
+    /// The exposures and mitigations the baseline's rules propose for it.
+    pub exposures: usize,
+    pub mitigations: usize,
 }
 
 /// One open exposure or confirmed finding of a node.
@@ -244,6 +262,8 @@ pub struct Edge {
     /// Untrusted text: renderers must escape it.
     pub label: Option<String>,
     pub two_way: bool,
+    /// Proposed by the infrastructure baseline, not annotated ([`super::dfd_baseline`]).
+    pub proposed: bool,
 }
 
 /// A cluster: a trust boundary, or a component group of ThreatSpec colon paths (see the
@@ -264,9 +284,12 @@ pub struct BoundaryGroup {
     pub legacy: bool,
     /// A component group (`CalcApp:Web`), not a trust boundary: drawn differently.
     pub component: bool,
-    /// Id of the cluster this one is nested in (component groups only; trust boundaries are
-    /// outermost).
+    /// Id of the cluster this one is nested in (component groups, and proposed boundaries in
+    /// a proposed one; trust boundaries of the annotations are outermost).
     pub parent: Option<String>,
+    /// A network boundary the infrastructure baseline proposes ([`super::dfd_baseline`]), not
+    /// an annotated one: drawn grey and dotted, titled "proposed".
+    pub proposed: bool,
 }
 
 /// A data-flow diagram: nodes by id, edges by (from, to, label), boundaries by id.
@@ -290,6 +313,14 @@ impl Dfd {
                 self.edges.len()
             )
         })
+    }
+
+    /// Whether anything in the diagram is proposed by the infrastructure baseline (the legends
+    /// then explain the proposed look).
+    pub fn has_proposed(&self) -> bool {
+        self.nodes.iter().any(|n| n.proposed.is_some())
+            || self.edges.iter().any(|e| e.proposed)
+            || self.boundaries.iter().any(|b| b.proposed)
     }
 
     pub fn node(&self, id: &str) -> Option<&Node> {
@@ -437,6 +468,12 @@ pub fn node_id(key: &str) -> String {
 /// The cluster id of a boundary key.
 pub fn boundary_id(key: &str) -> String {
     make_id("b", key)
+}
+
+/// The cluster id of a boundary the infrastructure baseline proposes (its key in the
+/// baseline: `module.network.aws_subnet.public`).
+pub fn proposed_boundary_id(key: &str) -> String {
+    make_id("pb", key)
 }
 
 /// The cluster id of a component group (its path key).
@@ -912,6 +949,7 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
                 status,
                 threats,
                 handles: m.handles.get(key).cloned().unwrap_or_default(),
+                proposed: None,
             },
         );
     }
@@ -963,6 +1001,7 @@ pub fn build(index: &ProjectIndex, analysis: &Analysis, scope: &Scope) -> Dfd {
             to: node_id(&f.to),
             label: f.label.clone(),
             two_way: f.two_way,
+            proposed: false,
         });
     }
 
@@ -1051,7 +1090,13 @@ fn mcp_elements(
             (false, 0) => format!("MCP ({}): {}", p.transport, names.join(", ")),
             (false, n) => format!("MCP ({}): {}, +{n} more", p.transport, names.join(", ")),
         };
-        edges.insert(Edge { from: agent.clone(), to: id.clone(), label: Some(label), two_way: false });
+        edges.insert(Edge {
+            from: agent.clone(),
+            to: id.clone(),
+            label: Some(label),
+            two_way: false,
+            proposed: false,
+        });
         members.push(id.clone());
         nodes.push(Node {
             id,

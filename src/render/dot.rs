@@ -21,6 +21,10 @@
 //!   `class`.
 //! - Flows: `"a" -> "b" [label="..."]`, two-way flows with `dir=both`.
 //! - A `cluster_legend` explains the shapes, the badge and the dashed boundary.
+//! - What the infrastructure baseline proposes ([`super::dfd_baseline`]): elements filled grey
+//!   with a dashed outline and the `proposed · <type>` line of [`super::look`], flows dashed and
+//!   grey labelled `proposed: <mechanism>`, boundaries dotted and grey titled
+//!   `proposed <kind>: <address>`; the legend says so in one more line.
 //!
 //! # Escaping
 //!
@@ -51,7 +55,11 @@ pub fn render(dfd: &Dfd) -> String {
                 let _ = writeln!(out, "{indent}subgraph \"cluster_{}\" {{", safe_id(&group.id));
                 let _ = writeln!(out, "{indent}  label=\"{}\";", escape(&group.title));
                 let look = look::ClusterLook::of(group);
-                if look.dash.is_some() {
+                if group.proposed {
+                    let _ = writeln!(out, "{indent}  style=dotted;");
+                    let _ = writeln!(out, "{indent}  color=\"{}\";", look.stroke);
+                    let _ = writeln!(out, "{indent}  fontcolor=\"{}\";", look.title_ink);
+                } else if look.dash.is_some() {
                     let _ = writeln!(out, "{indent}  style=dashed;");
                 } else {
                     let _ = writeln!(out, "{indent}  style=solid;");
@@ -81,6 +89,9 @@ pub fn render(dfd: &Dfd) -> String {
         if edge.two_way {
             attrs.push("dir=both".to_string());
         }
+        if edge.proposed {
+            attrs.push(format!("style=dashed, color=\"{0}\", fontcolor=\"{0}\"", look::PROPOSED_STROKE));
+        }
         let (from, to) = (safe_id(&edge.from), safe_id(&edge.to));
         if attrs.is_empty() {
             let _ = writeln!(out, "  \"{from}\" -> \"{to}\";");
@@ -88,7 +99,7 @@ pub fn render(dfd: &Dfd) -> String {
             let _ = writeln!(out, "  \"{from}\" -> \"{to}\" [{}];", attrs.join(", "));
         }
     }
-    legend(&mut out, dfd.boundaries.iter().any(|b| b.component));
+    legend(&mut out, dfd.boundaries.iter().any(|b| b.component), dfd.has_proposed());
     out.push_str("}\n");
     out
 }
@@ -128,6 +139,9 @@ fn decl(id: &str, kind: ElementKind, escaped: &str, tone: Tone) -> String {
     if tone != Tone::Plain {
         styles.push("filled");
     }
+    if tone.dash().is_some() {
+        styles.push("dashed");
+    }
     let mut attrs = vec![format!("label=\"{escaped}\""), format!("shape={shape}")];
     if !styles.is_empty() {
         attrs.push(format!("style=\"{}\"", styles.join(",")));
@@ -144,10 +158,16 @@ fn decl(id: &str, kind: ElementKind, escaped: &str, tone: Tone) -> String {
     format!("\"{id}\" [{}];", attrs.join(", "))
 }
 
-fn legend(out: &mut String, groups: bool) {
+fn legend(out: &mut String, groups: bool, proposed: bool) {
     let group_line = groups.then_some(look::LEGEND_GROUP);
-    let text: String =
-        look::LEGEND_LINES.iter().copied().chain(group_line).map(|l| format!("{}\\l", escape(l))).collect();
+    let proposed_line = proposed.then_some(look::LEGEND_PROPOSED);
+    let text: String = look::LEGEND_LINES
+        .iter()
+        .copied()
+        .chain(group_line)
+        .chain(proposed_line)
+        .map(|l| format!("{}\\l", escape(l)))
+        .collect();
     out.push_str("  subgraph \"cluster_legend\" {\n");
     out.push_str("    label=\"Legend\";\n");
     out.push_str("    style=solid;\n");

@@ -94,7 +94,7 @@ pub fn human(model: &InfraModel) -> String {
             t(&f.from),
             t(&f.to),
             t(&f.mechanism.display()),
-            t(&f.origin.display())
+            t(&f.origins_display())
         );
     }
     let _ = writeln!(out, "Proposed threats ({}):", model.proposals.len());
@@ -153,7 +153,10 @@ pub fn json(model: &InfraModel) -> String {
     let flows: Vec<_> = model
         .flows
         .iter()
-        .map(|f| json!({"from": f.from, "to": f.to, "mechanism": f.mechanism.display(), "origin": origin(&f.origin)}))
+        .map(|f| {
+            let also: Vec<_> = f.also.iter().map(origin).collect();
+            json!({"from": f.from, "to": f.to, "mechanism": f.mechanism.display(), "origin": origin(&f.origin), "also": also})
+        })
         .collect();
     let proposals: Vec<_> = model
         .proposals
@@ -235,7 +238,7 @@ pub fn markdown(model: &InfraModel) -> String {
             e(&f.from),
             e(&f.to),
             e(&f.mechanism.display()),
-            e(&f.origin.display())
+            e(&f.origins_display())
         );
     }
     if !model.unknowns.is_empty() {
@@ -258,7 +261,7 @@ pub fn asset_id(key: &str) -> String {
 }
 
 /// A boundary key as a GAL id (letters, digits, `-`).
-fn boundary_id(key: &str) -> String {
+pub fn boundary_id(key: &str) -> String {
     key.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
@@ -301,8 +304,9 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
     let mut controls: BTreeSet<&str> = BTreeSet::new();
     for p in &model.proposals {
         let Some(rule) = rules::rule(p.rule) else { continue };
-        let entry = threats.entry(rule.threat).or_insert((rule.title, BTreeSet::new(), BTreeSet::new()));
-        entry.1.extend(rule.cwe_ref());
+        let Some(threat) = rules::threat(rule.threat) else { continue };
+        let entry = threats.entry(rule.threat).or_insert((threat.title, BTreeSet::new(), BTreeSet::new()));
+        entry.1.extend(threat.cwe_ref());
         entry.2.insert(rule.stride.letter());
         if p.outcome == Outcome::Mitigation {
             controls.insert(rule.control);
@@ -352,7 +356,7 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
             asset_id(&f.from),
             asset_id(&f.to),
             quoted(&f.mechanism.display()),
-            quoted(&format!("baseline: {}", f.origin.display()))
+            quoted(&format!("baseline: {}", f.origins_display()))
         );
         push(&f.origin.path, line);
     }

@@ -16,7 +16,8 @@
 //!
 //! # Steps
 //!
-//! 1. **Flows.** Flows between the same two nodes in the same direction are merged into one
+//! 1. **Flows.** Flows between the same two nodes in the same direction (and all annotated, or
+//!    all proposed by the infrastructure baseline) are merged into one
 //!    route (`a -> b`, `b -> a` and `a <-> b` are up to three routes, each with its own arrows
 //!    and label), labelled with each distinct label (wrapped onto two
 //!    lines, three for a lone label; at most [`LABELS_SHOWN`], then `+N more`) under an
@@ -201,6 +202,9 @@ pub struct Route {
     pub arrow_end: bool,
     /// How many flows of the model this route draws.
     pub flows: usize,
+    /// The flows are proposed by the infrastructure baseline (a route never mixes proposed and
+    /// annotated flows).
+    pub proposed: bool,
     /// Every distinct label of those flows, in model order (display text, unwrapped).
     pub labels: Vec<String>,
     /// What is drawn in the label box.
@@ -470,6 +474,7 @@ struct Group {
     arrow_start: bool,
     arrow_end: bool,
     flows: usize,
+    proposed: bool,
     labels: Vec<String>,
 }
 
@@ -989,6 +994,7 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
             arrow_start: g.arrow_start,
             arrow_end: g.arrow_end,
             flows: g.flows,
+            proposed: g.proposed,
             labels: g.labels.clone(),
             label_lines: lines,
             label_box,
@@ -1012,7 +1018,8 @@ pub fn layout_within(dfd: &Dfd, max_dummies: usize) -> Layout {
         )
     });
     let groups = dfd.boundaries.iter().any(|b| b.component);
-    let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 }, note, groups);
+    let extra = [groups.then_some(look::LEGEND_GROUP), dfd.has_proposed().then_some(look::LEGEND_PROPOSED)];
+    let legend = legend_box(MARGIN, if n == 0 { MARGIN } else { bottom + 28.0 }, note, extra);
     let width = (right.max(legend.rect.right()) + MARGIN).ceil();
     let height = (legend.rect.bottom() + MARGIN).ceil();
     Layout { width, height, nodes, clusters, routes, legend, work }
@@ -1159,7 +1166,7 @@ fn merge_flows(dfd: &Dfd) -> Vec<Group> {
     let index: BTreeMap<&str, usize> =
         dfd.nodes.iter().enumerate().rev().map(|(i, n)| (n.id.as_str(), i)).collect();
     let mut groups: Vec<Group> = Vec::new();
-    let mut by_way: BTreeMap<(usize, usize, bool), usize> = BTreeMap::new();
+    let mut by_way: BTreeMap<(usize, usize, bool, bool), usize> = BTreeMap::new();
     // Labels already on a route: 10,000 distinct long labels on one pair must not be compared
     // with each other one by one.
     let mut labelled: BTreeSet<(usize, String)> = BTreeSet::new();
@@ -1167,7 +1174,11 @@ fn merge_flows(dfd: &Dfd) -> Vec<Group> {
         let (Some(&a), Some(&b)) = (index.get(edge.from.as_str()), index.get(edge.to.as_str())) else {
             continue;
         };
-        let way = if edge.two_way { (a.min(b), a.max(b), true) } else { (a, b, false) };
+        let way = if edge.two_way {
+            (a.min(b), a.max(b), true, edge.proposed)
+        } else {
+            (a, b, false, edge.proposed)
+        };
         let k = *by_way.entry(way).or_insert_with(|| {
             groups.push(Group {
                 from: a,
@@ -1175,6 +1186,7 @@ fn merge_flows(dfd: &Dfd) -> Vec<Group> {
                 arrow_start: edge.two_way,
                 arrow_end: true,
                 flows: 0,
+                proposed: edge.proposed,
                 labels: vec![],
             });
             groups.len() - 1
@@ -1692,7 +1704,7 @@ struct Wish {
 }
 
 /// The legend at (`x`, `y`): title, shape samples in a row, then the text lines.
-fn legend_box(x: f64, y: f64, note: Option<String>, groups: bool) -> LegendBox {
+fn legend_box(x: f64, y: f64, note: Option<String>, extra: [Option<&'static str>; 2]) -> LegendBox {
     let pad = 10.0;
     let row = line_height(LEGEND_FONT);
     let title = Point { x: x + pad, y: y + pad + LEGEND_FONT };
@@ -1708,7 +1720,7 @@ fn legend_box(x: f64, y: f64, note: Option<String>, groups: bool) -> LegendBox {
     let mut lines = Vec::new();
     let mut ly = sample_y + 24.0 + 8.0;
     let mut widest = cx - x - 18.0 + pad;
-    for line in LEGEND_LINES.into_iter().chain(groups.then_some(look::LEGEND_GROUP)) {
+    for line in LEGEND_LINES.into_iter().chain(extra.into_iter().flatten()) {
         ly += row;
         lines.push((line, Point { x: x + pad, y: ly }));
         widest = widest.max(text_width(line, LEGEND_FONT) + 2.0 * pad);
@@ -1740,7 +1752,7 @@ mod tests {
     }
 
     fn edge(from: &str, to: &str, label: Option<&str>, two_way: bool) -> Edge {
-        Edge { from: from.into(), to: to.into(), label: label.map(Into::into), two_way }
+        Edge { from: from.into(), to: to.into(), label: label.map(Into::into), two_way, proposed: false }
     }
 
     /// a -> b -> c -> a (a cycle), b and c in one boundary, d alone, a self-loop on d.

@@ -4,7 +4,9 @@
 //! Owns: the text lines under an element's label (the status badge, the named open threats
 //! and confirmed findings with their severity, the `@handles` classifications), the tone a
 //! node's worst severity gives it, each tone's colours and border width, how a cluster's
-//! outline looks ([`ClusterLook`]: trust boundary or component group), and the legend's shape
+//! outline looks ([`ClusterLook`]: trust boundary, component group or proposed boundary), what
+//! marks the parts the infrastructure baseline proposes (the word [`PROPOSED`], grey, dashed),
+//! and the legend's shape
 //! samples and lines shared by DOT and SVG. Must never: write
 //! output syntax or escape (each renderer escapes these lines for its format), or decide what
 //! is open (that is [`super::dfd`]).
@@ -18,6 +20,12 @@
 //!   left out when none is stated. In a label at most [`THREATS_SHOWN`], then `+N more`; a
 //!   tooltip (SVG `<title>`, DOT `tooltip`) lists them all.
 //! - The data classifications: `data: pii, financial`.
+//! - On an element the infrastructure baseline proposes ([`super::dfd_baseline`]), first:
+//!   `proposed · aws_db_instance · modules/db/main.tf:21` and
+//!   `baseline: ⚠ 1 exposure · ✓ 4 mitigations`. Its tone is `proposed`: a grey fill and a grey
+//!   dashed outline ([`PROPOSED_DASH`]); a proposed flow is dashed grey and labelled
+//!   `proposed: tcp/5432`, a proposed boundary dotted grey ([`PROPOSED_LOOK`]) and titled
+//!   `proposed vpc: aws_vpc.main`, so the word, not only the grey, says it.
 //!
 //! # Tones
 //!
@@ -80,9 +88,55 @@ pub fn handles_line(node: &Node) -> Option<String> {
     (!node.handles.is_empty()).then(|| format!("data: {}", node.handles.join(", ")))
 }
 
-/// Every line shown under a label, in order: badge, threats (at most `shown`), data.
+/// The lines of a node the infrastructure baseline proposes:
+/// `proposed · aws_db_instance · modules/db/main.tf:21`, then
+/// `baseline: ⚠ 2 exposures · ✓ 5 mitigations` when its rules propose any (empty for an
+/// annotated node).
+pub fn proposed_lines(node: &Node) -> Vec<String> {
+    let Some(p) = &node.proposed else { return Vec::new() };
+    let mut first = format!("{PROPOSED} · {}", p.resource_type);
+    if let Some(origin) = &p.origin {
+        first.push_str(" · ");
+        first.push_str(origin);
+    }
+    let mut lines = vec![first];
+    let mut counts = Vec::new();
+    if p.exposures > 0 {
+        counts.push(format!("⚠ {} {}", p.exposures, if p.exposures == 1 { "exposure" } else { "exposures" }));
+    }
+    if p.mitigations > 0 {
+        let word = if p.mitigations == 1 { "mitigation" } else { "mitigations" };
+        counts.push(format!("✓ {} {word}", p.mitigations));
+    }
+    if !counts.is_empty() {
+        lines.push(format!("baseline: {}", counts.join(" · ")));
+    }
+    lines
+}
+
+/// The word every format writes on what the infrastructure baseline proposes (so a proposed
+/// element, flow or boundary is never told by its grey dashes alone).
+pub const PROPOSED: &str = "proposed";
+
+/// The label of a flow the baseline proposes: `proposed: tcp/5432`, or `proposed` without a
+/// mechanism.
+pub fn proposed_flow_label(mechanism: Option<&str>) -> String {
+    match mechanism {
+        Some(m) => format!("{PROPOSED}: {m}"),
+        None => PROPOSED.to_string(),
+    }
+}
+
+/// The title of a boundary the baseline proposes:
+/// `proposed public subnet: module.network.aws_subnet.public`.
+pub fn proposed_boundary_title(kind: &str, key: &str) -> String {
+    format!("{PROPOSED} {kind}: {key}")
+}
+
+/// Every line shown under a label, in order: what the baseline proposes (for a proposed node),
+/// badge, threats (at most `shown`), data.
 pub fn detail_lines(node: &Node, shown: usize) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines = proposed_lines(node);
     let badge = badge(&node.status);
     if !badge.is_empty() {
         lines.push(badge);
@@ -116,14 +170,27 @@ pub enum Tone {
     Unrated,
     Clean,
     Plain,
+    /// Proposed by the infrastructure baseline: grey, dashed outline.
+    Proposed,
 }
 
 /// Every tone, in the order the legend and the Mermaid class definitions list them.
-pub const TONES: [Tone; 7] =
-    [Tone::Critical, Tone::High, Tone::Medium, Tone::Low, Tone::Unrated, Tone::Clean, Tone::Plain];
+pub const TONES: [Tone; 8] = [
+    Tone::Critical,
+    Tone::High,
+    Tone::Medium,
+    Tone::Low,
+    Tone::Unrated,
+    Tone::Clean,
+    Tone::Plain,
+    Tone::Proposed,
+];
 
 impl Tone {
     pub fn of(node: &Node) -> Tone {
+        if node.proposed.is_some() {
+            return Tone::Proposed;
+        }
         match node.worst() {
             Some(Severity::Critical) => Tone::Critical,
             Some(Severity::High) => Tone::High,
@@ -148,7 +215,13 @@ impl Tone {
             Tone::Unrated => "unrated",
             Tone::Clean => "clean",
             Tone::Plain => "plain",
+            Tone::Proposed => "proposed",
         }
+    }
+
+    /// The outline's dash pattern (SVG `stroke-dasharray`), for the tones drawn dashed.
+    pub fn dash(self) -> Option<&'static str> {
+        (self == Tone::Proposed).then_some(PROPOSED_DASH)
     }
 
     /// Border colour, fill colour and border width (px).
@@ -161,9 +234,20 @@ impl Tone {
             Tone::Unrated => ("#b35c00", "#fff4e5", 2.0),
             Tone::Clean => ("#2e7d32", "#e8f5e9", 1.3),
             Tone::Plain => ("#1f2933", "#ffffff", 1.3),
+            Tone::Proposed => (PROPOSED_STROKE, "#f0f2f5", 1.3),
         }
     }
 }
+
+/// The grey of what the infrastructure baseline proposes (outlines and flows).
+pub const PROPOSED_STROKE: &str = "#7b8794";
+/// The dash pattern of proposed elements and flows (SVG `stroke-dasharray`).
+pub const PROPOSED_DASH: &str = "5 3";
+
+/// The legend's line for what the infrastructure baseline proposes, in every format, shown
+/// only when the diagram has something proposed.
+pub const LEGEND_PROPOSED: &str =
+    "grey dashed, marked proposed: from the infrastructure baseline, not annotated yet";
 
 /// The legend's words for the tones, the same in every format.
 pub const LEGEND_TONES: &str = "border by worst open severity: critical (dark red, 4 px) · high (orange, 3 px) · medium / low / unrated (2 px) · green: nothing open";
@@ -224,9 +308,27 @@ pub const GROUP_LOOK: ClusterLook = ClusterLook {
     title_weight: "normal",
 };
 
+/// A network boundary the infrastructure baseline proposes: grey, dotted, on white, its title
+/// starting with "proposed".
+pub const PROPOSED_LOOK: ClusterLook = ClusterLook {
+    stroke: "#9aa5b1",
+    fill: "#ffffff",
+    width: 1.2,
+    dash: Some("2 3"),
+    what: "Proposed boundary (infrastructure baseline)",
+    title_ink: "#52606d",
+    title_weight: "normal",
+};
+
 impl ClusterLook {
     pub fn of(group: &BoundaryGroup) -> ClusterLook {
-        if group.component { GROUP_LOOK } else { BOUNDARY_LOOK }
+        if group.proposed {
+            PROPOSED_LOOK
+        } else if group.component {
+            GROUP_LOOK
+        } else {
+            BOUNDARY_LOOK
+        }
     }
 }
 

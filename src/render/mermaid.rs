@@ -22,6 +22,11 @@
 //!   border width on top (Mermaid has no tooltips without scripts, so the label is all).
 //! - A one-node key (`legend_key`, three short lines) explains the shapes, the marks and the
 //!   borders.
+//! - What the infrastructure baseline proposes ([`super::dfd_baseline`]): elements by the
+//!   `proposed` class (grey fill, grey dashed outline) and the `proposed · <type>` line of
+//!   [`super::look`], flows as dotted links (`-.->`) labelled `proposed: <mechanism>` and
+//!   greyed by `linkStyle`, boundaries grey and dotted, titled `proposed <kind>: <address>`;
+//!   the key gains a fourth line.
 //!
 //! # Escaping
 //!
@@ -64,7 +69,12 @@ pub fn render(dfd: &Dfd) -> String {
         }
     }
     for edge in &dfd.edges {
-        let arrow = if edge.two_way { "<-->" } else { "-->" };
+        let arrow = match (edge.two_way, edge.proposed) {
+            (true, false) => "<-->",
+            (true, true) => "<-.->",
+            (false, false) => "-->",
+            (false, true) => "-.->",
+        };
         let (from, to) = (safe_id(&edge.from), safe_id(&edge.to));
         match &edge.label {
             Some(label) => {
@@ -75,15 +85,22 @@ pub fn render(dfd: &Dfd) -> String {
             }
         }
     }
-    legend(&mut out);
+    // Proposed flows grey (links are numbered in the order they were written).
+    let proposed: Vec<String> =
+        dfd.edges.iter().enumerate().filter(|(_, e)| e.proposed).map(|(k, _)| k.to_string()).collect();
+    if !proposed.is_empty() {
+        let _ = writeln!(out, "  linkStyle {} stroke:{}", proposed.join(","), look::PROPOSED_STROKE);
+    }
+    legend(&mut out, dfd.has_proposed());
     for tone in TONES.into_iter().filter(|t| *t != Tone::Plain) {
         let ids: Vec<Cow<'_, str>> =
             dfd.nodes.iter().filter(|n| Tone::of(n) == tone).map(|n| safe_id(&n.id)).collect();
         if !ids.is_empty() {
             let (stroke, fill, width) = tone.paint();
+            let dash = tone.dash().map(|d| format!(",stroke-dasharray:{d}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  classDef {} fill:{fill},stroke:{stroke},stroke-width:{width}px",
+                "  classDef {} fill:{fill},stroke:{stroke},stroke-width:{width}px{dash}",
                 tone.name()
             );
             let _ = writeln!(out, "  class {} {}", ids.join(","), tone.name());
@@ -102,7 +119,20 @@ pub fn render(dfd: &Dfd) -> String {
         let _ = writeln!(out, "  class {} component", groups.join(","));
     }
     for group in dfd.boundaries.iter().filter(|b| !b.component) {
-        let _ = writeln!(out, "  style {} stroke-dasharray: 5 5", safe_id(&group.id));
+        if group.proposed {
+            let look = look::PROPOSED_LOOK;
+            let _ = writeln!(
+                out,
+                "  style {} fill:{},stroke:{},stroke-width:{}px,stroke-dasharray: {}",
+                safe_id(&group.id),
+                look.fill,
+                look.stroke,
+                look.width,
+                look.dash.unwrap_or("2 3")
+            );
+        } else {
+            let _ = writeln!(out, "  style {} stroke-dasharray: 5 5", safe_id(&group.id));
+        }
     }
     out
 }
@@ -125,16 +155,18 @@ fn shape(id: &str, kind: ElementKind, escaped: &str) -> String {
     }
 }
 
-/// The key: one small node of three short lines (the picture is about the model, not the key).
+/// The key: one small node of three short lines (the picture is about the model, not the key),
+/// a fourth when something is proposed by the infrastructure baseline.
 /// The same three lines with component groups too: their titles are the colon paths
 /// themselves, and the key stays small.
-fn legend(out: &mut String) {
+fn legend(out: &mut String, proposed: bool) {
     let lines = [
         "Key: box actor · rounded process · cylinder store · dashed boundary",
         "⚠ open · ✗ confirmed, with [severity] · ✓ mitigated",
         "border: critical 4px dark red · high 3px orange · green: none open",
     ];
-    let text: Vec<String> = lines.iter().map(|l| escape(l)).collect();
+    let extra = proposed.then_some(look::LEGEND_PROPOSED);
+    let text: Vec<String> = lines.iter().copied().chain(extra).map(escape).collect();
     let _ = writeln!(out, "  {}", shape("legend_key", ElementKind::Actor, &text.join("<br/>")));
     out.push_str("  style legend_key fill:#ffffff,stroke:#9aa5b1,color:#3e4c59\n");
 }

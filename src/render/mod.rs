@@ -1,7 +1,7 @@
 //! Renderers: every output as a pure function of the model and the analysis.
 //!
 //! Owns: the `check` formats (human terminal output, JSON, SARIF), the data-flow diagram model
-//! ([`dfd`]) and its Mermaid, Graphviz DOT and SVG renderings (the SVG drawn from the pixel
+//! ([`dfd`], with the infrastructure baseline's proposed parts merged in by [`dfd_baseline`]) and its Mermaid, Graphviz DOT and SVG renderings (the SVG drawn from the pixel
 //! layout of [`layout`], computed in-process), the threat-model report (its format-neutral
 //! content in [`report`], its risk register as CSV by [`report_csv`], written as Markdown by
 //! [`report_md`] and as one self-contained HTML
@@ -26,6 +26,7 @@
 
 pub mod baseline;
 pub mod dfd;
+pub mod dfd_baseline;
 pub mod diff;
 pub mod dot;
 pub mod export;

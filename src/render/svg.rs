@@ -25,6 +25,11 @@
 //! - Flows: one path per direction between two nodes (parallel flows of one direction merged,
 //!   see [`super::layout`]) with the arrowhead at the end the flows enter (two-way: both), the
 //!   label on a white box so it reads over other lines.
+//! - What the infrastructure baseline proposes ([`super::dfd_baseline`]): elements grey with a
+//!   dashed outline (`data-severity="proposed"`) and the `proposed · <type>` line of
+//!   [`super::look`], flows dashed and grey (`data-proposed="true"`) labelled
+//!   `proposed: <mechanism>`, boundaries grey and dotted (`data-kind="proposed-boundary"`)
+//!   titled `proposed <kind>: <address>`; the legend says so in one more line.
 //! - A legend explains the shapes, the badge and the dashed boundary, and says how many flows
 //!   the layout's work budget drew in lanes below the diagram, if any.
 //! - Every node, boundary and flow is a `<g>` with a `<title>` (the full text, shown as a
@@ -111,7 +116,11 @@ pub fn render(dfd: &Dfd) -> String {
         let id = safe_id(&group.id);
         let r = cluster.rect;
         let look = ClusterLook::of(group);
-        let kind = if group.component { "component" } else { "boundary" };
+        let kind = match (group.proposed, group.component) {
+            (true, _) => "proposed-boundary",
+            (false, true) => "component",
+            (false, false) => "boundary",
+        };
         let _ = writeln!(out, "<g id=\"dfd-{id}\" data-key=\"{id}\" data-kind=\"{kind}\">");
         let _ = writeln!(out, "<title>{}: {}</title>", look.what, escape(&group.title));
         let dash = look.dash.map(|d| format!(" stroke-dasharray=\"{d}\"")).unwrap_or_default();
@@ -149,10 +158,11 @@ pub fn render(dfd: &Dfd) -> String {
         let (from, to) = (&dfd.nodes[route.from], &dfd.nodes[route.to]);
         let _ = write!(
             out,
-            "<g data-from=\"{}\" data-to=\"{}\" data-flows=\"{}\"><title>{} {} {}",
+            "<g data-from=\"{}\" data-to=\"{}\" data-flows=\"{}\"{}><title>{} {} {}",
             safe_id(&from.id),
             safe_id(&to.id),
             route.flows,
+            if route.proposed { " data-proposed=\"true\"" } else { "" },
             escape(&from.label),
             match (route.arrow_start, route.arrow_end) {
                 (true, true) => "↔",
@@ -167,7 +177,16 @@ pub fn render(dfd: &Dfd) -> String {
         let width = if route.flows > 1 { 2.0 } else { 1.3 };
         out.push_str("</title><path d=\"");
         path(&mut out, &route.points);
-        let _ = write!(out, "\" stroke=\"{LINE}\" stroke-width=\"{width}\"");
+        if route.proposed {
+            let _ = write!(
+                out,
+                "\" stroke=\"{}\" stroke-width=\"{width}\" stroke-dasharray=\"{}\"",
+                look::PROPOSED_STROKE,
+                look::PROPOSED_DASH
+            );
+        } else {
+            let _ = write!(out, "\" stroke=\"{LINE}\" stroke-width=\"{width}\"");
+        }
         if route.arrow_start {
             out.push_str(" marker-start=\"url(#dfd-arrow-start)\"");
         }
@@ -225,7 +244,7 @@ pub fn render(dfd: &Dfd) -> String {
         }
         out.push_str("</title>\n");
         let (stroke, fill, width) = tone.paint();
-        shape(&mut out, node.kind, placed.rect, Paint { fill, stroke, width });
+        shape(&mut out, node.kind, placed.rect, Paint { fill, stroke, width, dash: tone.dash() });
         let r = placed.rect;
         let text_top = r.y + 8.0 + if node.kind == ElementKind::DataStore { 2.0 * CYLINDER_RY } else { 0.0 };
         let mut baseline = text_top + NODE_FONT;
@@ -275,7 +294,7 @@ pub fn render(dfd: &Dfd) -> String {
         num(LEGEND_FONT)
     );
     for &(kind, caption, sample, at) in &legend.shapes {
-        shape(&mut out, kind, sample, Paint { fill: "#ffffff", stroke: INK, width: 1.3 });
+        shape(&mut out, kind, sample, Paint { fill: "#ffffff", stroke: INK, width: 1.3, dash: None });
         legend_text(&mut out, at, caption);
     }
     for &(line, at) in &legend.lines {
@@ -311,12 +330,15 @@ struct Paint {
     fill: &'static str,
     stroke: &'static str,
     width: f64,
+    /// The outline's `stroke-dasharray`, for a dashed one.
+    dash: Option<&'static str>,
 }
 
 /// The outline of an element kind in `r`: rectangle, rounded rectangle, or cylinder.
 fn shape(out: &mut String, kind: ElementKind, r: Rect, paint: Paint) {
     let (x, y, w, h) = (num(r.x), num(r.y), num(r.width), num(r.height));
-    let line = format!("stroke=\"{}\" stroke-width=\"{}\"", paint.stroke, num(paint.width));
+    let dash = paint.dash.map(|d| format!(" stroke-dasharray=\"{d}\"")).unwrap_or_default();
+    let line = format!("stroke=\"{}\" stroke-width=\"{}\"{dash}", paint.stroke, num(paint.width));
     let paint = format!("fill=\"{}\" {line}", paint.fill);
     match kind {
         ElementKind::Actor => {

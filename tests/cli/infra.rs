@@ -93,7 +93,7 @@ fn readme_lists_the_registry_modules_the_table_knows() {
 }
 
 /// Copies the regular files under `from` into `to`.
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
         let target = to.join(path.file_name().unwrap());

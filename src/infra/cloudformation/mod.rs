@@ -423,6 +423,7 @@ impl<'d> Template<'d, '_> {
                         to: to.clone(),
                         mechanism: mechanism.clone(),
                         origin: origin.clone(),
+                        also: Vec::new(),
                     });
                 }
             }
@@ -456,6 +457,7 @@ impl<'d> Template<'d, '_> {
                     to: lb.clone(),
                     mechanism,
                     origin: listener.key_origin.clone(),
+                    also: Vec::new(),
                 });
             }
             // Target groups of the listener's actions and of its rules.
@@ -490,6 +492,7 @@ impl<'d> Template<'d, '_> {
                         to: target,
                         mechanism: mechanism.clone(),
                         origin: tg.key_origin.clone(),
+                        also: Vec::new(),
                     });
                 }
             }
@@ -543,6 +546,7 @@ impl<'d> Template<'d, '_> {
                     to: key.clone(),
                     mechanism: Mechanism { protocol: Some("https".into()), ports: Some((443, 443)) },
                     origin: api.key_origin.clone(),
+                    also: Vec::new(),
                 });
             }
             // Integrations name their backends (a function's ARN inside `Fn::Sub`).
@@ -563,6 +567,7 @@ impl<'d> Template<'d, '_> {
                         to: target,
                         mechanism: Mechanism { protocol: Some("invoke".into()), ports: None },
                         origin: r.key_origin.clone(),
+                        also: Vec::new(),
                     });
                 }
             }
@@ -582,14 +587,26 @@ impl<'d> Template<'d, '_> {
                         first_ref(r.properties.get("EventSourceArn")),
                         first_ref(r.properties.get("FunctionName")),
                     ) {
-                        flows.push(Flow { from, to, mechanism: event(), origin: r.key_origin.clone() });
+                        flows.push(Flow {
+                            from,
+                            to,
+                            mechanism: event(),
+                            origin: r.key_origin.clone(),
+                            also: Vec::new(),
+                        });
                     }
                 }
                 "AWS::SNS::Subscription" => {
                     if let (Some(from), Some(to)) =
                         (first_ref(r.properties.get("TopicArn")), first_ref(r.properties.get("Endpoint")))
                     {
-                        flows.push(Flow { from, to, mechanism: event(), origin: r.key_origin.clone() });
+                        flows.push(Flow {
+                            from,
+                            to,
+                            mechanism: event(),
+                            origin: r.key_origin.clone(),
+                            also: Vec::new(),
+                        });
                     }
                 }
                 "AWS::SNS::Topic" => {
@@ -602,6 +619,7 @@ impl<'d> Template<'d, '_> {
                                 to,
                                 mechanism: event(),
                                 origin: subscription.origin.clone(),
+                                also: Vec::new(),
                             });
                         }
                     }
@@ -620,6 +638,7 @@ impl<'d> Template<'d, '_> {
                                     to,
                                     mechanism: event(),
                                     origin: item.origin.clone(),
+                                    also: Vec::new(),
                                 });
                             }
                         }
@@ -637,6 +656,7 @@ impl<'d> Template<'d, '_> {
                                         to,
                                         mechanism: sdk(),
                                         origin: self.source.origin(entry.value.span),
+                                        also: Vec::new(),
                                     });
                                 }
                             }

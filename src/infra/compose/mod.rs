@@ -164,6 +164,7 @@ fn extract_one(source: &Source, document: &Node, model: &mut InfraModel) {
                     to: key.clone(),
                     mechanism: Mechanism { protocol: Some(port.protocol.clone()), ports: Some(port.target) },
                     origin: port.origin,
+                    also: Vec::new(),
                 });
             }
         }
@@ -193,6 +194,7 @@ fn extract_one(source: &Source, document: &Node, model: &mut InfraModel) {
                 to: format!("compose:{name}"),
                 mechanism: Mechanism { protocol: Some("tcp".into()), ports },
                 origin: source.origin(at.span),
+                also: Vec::new(),
             });
         }
         // Named volumes it mounts.
@@ -209,6 +211,7 @@ fn extract_one(source: &Source, document: &Node, model: &mut InfraModel) {
                     to: volume_key(name),
                     mechanism: Mechanism { protocol: Some("mount".into()), ports: None },
                     origin: source.origin(volume.span),
+                    also: Vec::new(),
                 });
             }
         }

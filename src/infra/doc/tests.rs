@@ -183,14 +183,14 @@ fn an_alias_bomb_is_cut_at_the_budget_and_reported() {
     let parsed = read_yaml(&text);
     let total: usize = parsed.documents.iter().map(Node::size).sum();
     // Every node is either written in the text (at most one per byte) or copied within budget.
-    assert!(total <= text.len() + MAX_ALIAS_NODES, "{total}");
+    assert!(total <= text.len() + MAX_TEMPLATE_ALIAS_NODES, "{total}");
     // The budget pays for the anchor table's copies too, so the tree holds about half of it.
-    assert!(total > MAX_ALIAS_NODES / 4, "the budget is used before cutting: {total}");
+    assert!(total > MAX_TEMPLATE_ALIAS_NODES / 4, "the budget is used before cutting: {total}");
     assert!(!parsed.problems.is_empty());
     assert!(parsed.problems.iter().all(|p| p.message.contains("limit")), "{:?}", parsed.problems[0]);
     // One problem per alias cut (a copy of a level that holds cuts copies them too).
     assert!(parsed.problems.len() + parsed.problems_dropped <= count_cuts(&parsed.documents[0]));
-    assert!(parsed.problems.len() <= MAX_PROBLEMS);
+    assert!(parsed.problems.len() <= MAX_TEMPLATE_PROBLEMS);
     // Small expansions are untouched.
     let small = read_yaml(&alias_bomb(3));
     assert!(small.problems.is_empty());
@@ -240,7 +240,7 @@ fn deep_nesting_is_cut_not_a_stack_overflow() {
         node = inner;
         levels += 1;
     }
-    assert!(levels <= MAX_DEPTH + 1, "{levels}");
+    assert!(levels <= MAX_TEMPLATE_DEPTH + 1, "{levels}");
     assert_eq!(node.value, Value::Cut(Cut::Depth));
     assert!(parsed.problems.iter().any(|p| p.message.contains("deeply")));
     let json = read_json(&text);
@@ -449,7 +449,7 @@ proptest! {
                     && node.entries().iter().all(|e| e.key_span.end <= len && check(&e.value, len))
             }
             prop_assert!(parsed.documents.iter().all(|d| check(d, text.len())));
-            prop_assert!(parsed.problems.len() <= MAX_PROBLEMS);
+            prop_assert!(parsed.problems.len() <= MAX_TEMPLATE_PROBLEMS);
         }
     }
 }

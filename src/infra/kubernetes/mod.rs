@@ -220,6 +220,7 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
                     to,
                     mechanism: mechanism.clone(),
                     origin: origin(port),
+                    also: Vec::new(),
                 });
             }
         }
@@ -261,6 +262,7 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
                     to: key.clone(),
                     mechanism,
                     origin: origin(path),
+                    also: Vec::new(),
                 });
             }
             let backend = path.get("backend").unwrap_or(path);
@@ -278,7 +280,13 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
                 .and_then(|p| p.parse().ok());
             for to in backends(service) {
                 let mechanism = Mechanism { protocol: Some("http".into()), ports: port.map(|p| (p, p)) };
-                model.flows.push(Flow { from: key.clone(), to, mechanism, origin: origin(backend) });
+                model.flows.push(Flow {
+                    from: key.clone(),
+                    to,
+                    mechanism,
+                    origin: origin(backend),
+                    also: Vec::new(),
+                });
             }
         }
     }
@@ -324,6 +332,7 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
                                     ports: port.map(|p| (p, p)),
                                 },
                                 origin: origin(peer),
+                                also: Vec::new(),
                             });
                         }
                     }
@@ -345,6 +354,7 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
                 to: workload.key(),
                 mechanism: Mechanism { protocol: Some("secret".into()), ports: None },
                 origin: origin(at),
+                also: Vec::new(),
             });
         }
     }

@@ -63,6 +63,7 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
             to: api_key.clone(),
             mechanism: server_mechanism(url),
             origin: source.origin(server.span),
+            also: Vec::new(),
         });
     }
     for path in document.get("paths").map(Node::entries).unwrap_or_default() {
@@ -88,6 +89,7 @@ pub fn extract(source: &Source, documents: &[Node], model: &mut InfraModel) {
                 to: key.clone(),
                 mechanism: Mechanism { protocol: Some(operation.key.to_ascii_uppercase()), ports: None },
                 origin: source.origin(operation.key_span),
+                also: Vec::new(),
             });
             model.elements.push(Element {
                 key,

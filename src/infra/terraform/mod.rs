@@ -316,6 +316,7 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
                     to: to.clone(),
                     mechanism: ingress.mechanism.clone(),
                     origin: ingress.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -336,6 +337,7 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
                     to: r,
                     mechanism: Mechanism::default(),
                     origin: e.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -355,28 +357,9 @@ fn build(resources: Vec<Element>, model: &mut InfraModel) {
     let drawn: BTreeSet<&str> = elements.iter().map(|e| e.key.as_str()).collect();
     flows
         .retain(|f| (f.from == INTERNET || drawn.contains(f.from.as_str())) && drawn.contains(f.to.as_str()));
-    let needs_internet = flows.iter().any(|f| f.from == INTERNET);
     model.elements.extend(elements);
-    if needs_internet && model.element(INTERNET).is_none() {
-        model.elements.push(internet());
-    }
     model.boundaries.extend(boundaries);
     model.flows.extend(flows);
-}
-
-/// The fixed Internet entity. It comes from no file: its origin is empty (no path, line 0),
-/// which the outputs show as such.
-pub fn internet() -> Element {
-    Element {
-        key: INTERNET.to_string(),
-        kind: ElementKind::ExternalEntity,
-        format: Format::Terraform,
-        resource_type: "internet".to_string(),
-        name: "Internet".to_string(),
-        boundaries: Vec::new(),
-        origin: Origin::default(),
-        attributes: BTreeMap::new(),
-    }
 }
 
 /// Every reference inside a value.
@@ -627,6 +610,7 @@ fn load_balancer_flows<'e>(
                     to: elb.key.clone(),
                     mechanism: mechanism("lb_protocol", "lb_port"),
                     origin: listener.origin.clone(),
+                    also: Vec::new(),
                 });
             }
             for instance in &instances {
@@ -635,6 +619,7 @@ fn load_balancer_flows<'e>(
                     to: instance.to_string(),
                     mechanism: mechanism("instance_protocol", "instance_port"),
                     origin: listener.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -652,6 +637,7 @@ fn load_balancer_flows<'e>(
                 to: lb.clone(),
                 mechanism: mechanism.clone(),
                 origin: listener.origin.clone(),
+                also: Vec::new(),
             });
         }
         for action in listener.attr("default_action").map(|a| a.as_list()).unwrap_or_default() {
@@ -672,6 +658,7 @@ fn load_balancer_flows<'e>(
                     to: target.clone(),
                     mechanism: Mechanism { protocol: protocol.clone(), ports: port.map(|p| (p, p)) },
                     origin: action.origin.clone(),
+                    also: Vec::new(),
                 });
             }
         }
@@ -696,6 +683,7 @@ fn api_gateway_flows<'e>(
                 ports: None,
             },
             origin: api.origin.clone(),
+            also: Vec::new(),
         });
     }
     for integration in of_type(&["aws_apigatewayv2_integration", "aws_api_gateway_integration"]) {
@@ -707,6 +695,7 @@ fn api_gateway_flows<'e>(
                 to: target,
                 mechanism: Mechanism { protocol: Some("integration".into()), ports: None },
                 origin: integration.origin.clone(),
+                also: Vec::new(),
             });
         }
     }
@@ -721,6 +710,7 @@ fn event_flows<'e>(of_type: &dyn Fn(&[&str]) -> Vec<&'e Element>, flows: &mut Ve
                 to,
                 mechanism: Mechanism { protocol: Some(mechanism.into()), ports: None },
                 origin: origin.clone(),
+                also: Vec::new(),
             });
         }
     };
