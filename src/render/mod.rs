@@ -31,6 +31,7 @@ pub mod dot;
 pub mod export;
 pub mod human;
 pub mod infra;
+pub mod infra_apply;
 pub mod json;
 pub mod layout;
 pub mod look;
