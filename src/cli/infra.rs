@@ -4,8 +4,14 @@
 //! options. Owns: reading the templates the walk finds (Terraform `.tf` files and every YAML and
 //! JSON file, whose format the extractors detect; the walk's ignore rules, size limit and link
 //! rule; each file through [`crate::walk::read_source`]) and handing their texts to
-//! [`crate::infra::derive`]. Not the findings baseline of `check --baseline`
-//! (`cli::baseline`). Must never: write a file (the annotations are printed, not applied).
+//! [`crate::infra::derive`]; with `--apply [--sidecar]`, writing the annotations the planner
+//! [`crate::render::infra_apply`] places. Not the findings baseline of `check --baseline`
+//! (`cli::baseline`). Must never: write a file without `--apply`; with it, write anything but
+//! the planned insertions, and only into files inside the scanned root (no link at the file or
+//! on the way, checked for every file before the first is written: [`super::output::check`]),
+//! a template only when its bytes are still those it read, atomically
+//! ([`super::output::replace`], [`super::output::create_atomically`]), and only after the new
+//! texts were parsed back (each planned line one more annotation, the same baseline derived).
 //!
 //! Exit status: 0 when the baseline was written, 2 on usage and I/O errors.
 
@@ -32,11 +38,19 @@ time, each item with the template line that caused it. What cannot be resolved s
 Formats: human (default), json, markdown, gal (the annotations to add, per file, in that file's
 comment syntax; threat and control definitions for .guardlink/baseline.gal).
 
+--apply writes those annotations into the project: as comments directly above each resource's
+definition, definitions into .guardlink/baseline.gal; with --sidecar (and for JSON files) into
+.guardlink/baseline-<file>.gal sidecars with @source anchors. Running it twice changes nothing;
+a resource whose asset is already declared gets nothing; only files inside PATH, never through
+a link, atomically, and only if unchanged since they were read.
+
 Examples:
   threat-analyzer baseline infra/
   threat-analyzer baseline --format gal .
+  threat-analyzer baseline --apply .
 
-Exit status: 0 baseline written, 2 usage or I/O error.";
+Exit status: 0 baseline written (with --apply: every planned file written), 2 usage or I/O
+error, or a planned file skipped or refused.";
 
 #[derive(Debug, Args)]
 pub struct InfraArgs {
@@ -258,6 +272,16 @@ fn apply(
             "threat-analyzer: error: the templates with the planned comments would not derive the same baseline: nothing written"
         );
         return EXIT_ERROR;
+    }
+
+    // Every file inside the project, with no link on the way, before any is written.
+    for file in &plan.files {
+        if let Err(why) =
+            super::output::check(&root.join(&file.path), root, super::output::Requested::ByDefault)
+        {
+            say!("threat-analyzer: error: {}: nothing written", t(&why));
+            return EXIT_ERROR;
+        }
     }
 
     let mut out = String::new();
