@@ -161,7 +161,8 @@ pub fn run(args: &DfdArgs) -> i32 {
         render::dfd::build(&scan.index, &analysis, &scope)
     };
     let dfd = if baseline {
-        let model = crate::infra::derive(&super::infra::templates(&scan, crate::limits::MAX_FILE_SIZE));
+        let model =
+            crate::infra::derive(&super::infra::templates(&scan, crate::limits::MAX_FILE_SIZE, false).0);
         render::dfd_baseline::merge(dfd, &model)
     } else {
         dfd
