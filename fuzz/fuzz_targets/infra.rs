@@ -7,8 +7,16 @@
 //! starts (appends at the end of `.gal` files), each planned line is read back as one more
 //! annotation, the file with them derives the same baseline (locations aside), and planning
 //! again over the result adds nothing (applying twice = applying once).
+//! The model drawn alone (`dfd --baseline-only`, `render::dfd_baseline::merge`) is deterministic,
+//! its ids plain and its flows and members drawn; the layout's guarantees hold
+//! (`tests/support/invariants.rs`, `check_layout`), Mermaid and DOT render, and the SVG is
+//! well-formed with none but its own elements, whatever the resource names.
 #![no_main]
 
+#[path = "../../tests/support/invariants.rs"]
+mod invariants;
+
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
@@ -20,6 +28,9 @@ use threat_analyzer::infra::model::INTERNET;
 use threat_analyzer::infra::model::InfraModel;
 use threat_analyzer::infra::{SourceFile, derive};
 use threat_analyzer::render::infra_apply::{Known, Mode, Plan, apply_edits, plan_all};
+use threat_analyzer::render::dfd::Dfd;
+use threat_analyzer::render::dfd_baseline::merge;
+use threat_analyzer::render::{dot, mermaid, svg};
 use threat_analyzer::syntax::Language;
 
 const NAMES: &[(&str, Language)] = &[
@@ -68,7 +79,7 @@ fuzz_target!(|bytes: &[u8]| {
         .filter(|e| e.key != INTERNET)
         .map(|e| &e.origin)
         .chain(model.boundaries.iter().map(|b| &b.origin))
-        .chain(model.flows.iter().map(|f| &f.origin))
+        .chain(model.flows.iter().flat_map(|f| std::iter::once(&f.origin).chain(&f.also)))
         .chain(model.proposals.iter().map(|p| &p.origin))
         .chain(model.unknowns.iter().map(|u| &u.origin));
     for origin in origins {
@@ -76,6 +87,26 @@ fuzz_target!(|bytes: &[u8]| {
         assert!(origin.line >= 1);
     }
     assert!(derive(std::slice::from_ref(&file)) == model, "derive is not deterministic");
+
+    // The baseline drawn alone (`dfd --baseline-only`): deterministic, ids plain, every flow
+    // between drawn nodes and every member drawn, the layout's guarantees hold, and the SVG is
+    // well-formed with no element but its own.
+    let dfd = merge(Dfd::default(), &model);
+    assert!(merge(Dfd::default(), &model) == dfd, "the merge is not deterministic");
+    let plain = |id: &str| id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ids: BTreeSet<&str> = dfd.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert!(ids.iter().all(|id| plain(id)), "{ids:?}");
+    assert!(dfd.edges.iter().all(|e| ids.contains(e.from.as_str()) && ids.contains(e.to.as_str())));
+    for b in &dfd.boundaries {
+        assert!(plain(&b.id) && b.members.iter().all(|m| ids.contains(m.as_str())), "{b:?}");
+    }
+    let _ = mermaid::render(&dfd);
+    let _ = dot::render(&dfd);
+    invariants::check_layout(&dfd, threat_analyzer::limits::MAX_LAYOUT_DUMMIES);
+    let drawing = svg::render(&dfd);
+    let doc = roxmltree::Document::parse(&drawing).expect("well-formed SVG");
+    const OWN: &[&str] = &["svg", "title", "defs", "marker", "path", "rect", "g", "text"];
+    assert!(doc.descendants().filter(|n| n.is_element()).all(|n| OWN.contains(&n.tag_name().name())));
 
     for mode in [Mode::Comments, Mode::Sidecar] {
         let texts = BTreeMap::from([(name.to_string(), text)]);
