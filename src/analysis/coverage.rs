@@ -224,7 +224,8 @@ impl CoverIndex {
                 let control = match &ann.body {
                     Body::Mitigates { control: Some(c), .. } => Some(
                         match &c.form {
-                            RefForm::Id(id) | RefForm::Name { id: Some(id), .. } => format!("#{}", id.value),
+                            RefForm::Id(id) => format!("#{}", id.value),
+                            RefForm::Name { id: Some(id), .. } => format!("#{}", id.value),
                             _ => facts.slice(c.range).to_string(),
                         }
                         .into_boxed_str(),

@@ -293,7 +293,7 @@ impl FileFacts {
             for origin in self.parsed.annotations.iter().filter_map(|a| a.origin.as_ref()) {
                 if self.anchors.last().is_none_or(|a| a.origin.directive != origin.directive) {
                     let key = anchors::anchor_key(self.path.as_str(), &origin.file.value);
-                    self.anchors.push(Anchor { origin: origin.clone(), key });
+                    self.anchors.push(Anchor { origin: Origin::clone(origin), key });
                 }
             }
         }
@@ -323,7 +323,7 @@ impl FileFacts {
                     push(
                         EntityKey { kind: *kind, key: key.clone() },
                         Some(name),
-                        id.as_ref(),
+                        id.as_deref(),
                         fact.name_range,
                         true,
                     );

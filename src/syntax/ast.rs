@@ -158,10 +158,11 @@ pub enum RefForm {
     /// quoted one (`"User Browser"`: `value` unquoted and unescaped, `range` between the quotes).
     Name {
         name: Spanned<String>,
-        /// `(#id)` written after the name: defines that id for this entity.
-        id: Option<Spanned<String>>,
+        /// `(#id)` written after the name: defines that id for this entity (boxed, like
+        /// `alias`: most names have neither, and every annotation holds two or three `Ref`s).
+        id: Option<Box<Spanned<String>>>,
         /// ThreatSpec `Alias (Path)` on a component: `name` is the path, `alias` the other name.
-        alias: Option<Spanned<String>>,
+        alias: Option<Box<Spanned<String>>>,
     },
     /// ThreatSpec 0.1 `@boundary:@component`: component `component` in trust boundary `boundary`.
     Legacy { boundary: Spanned<String>, component: Spanned<String> },
@@ -172,7 +173,7 @@ impl Ref {
     pub fn explicit_id(&self) -> Option<&Spanned<String>> {
         match &self.form {
             RefForm::Id(id) => Some(id),
-            RefForm::Name { id, .. } => id.as_ref(),
+            RefForm::Name { id, .. } => id.as_deref(),
             RefForm::Legacy { .. } => None,
         }
     }
@@ -319,8 +320,8 @@ pub struct Annotation {
     pub fields: Vec<(String, String)>,
     /// The logical location set by a preceding `@source file:<path> line:<n> symbol:<name>`
     /// (GAL sidecar files describe code elsewhere); the annotation's own range stays exact to
-    /// its file.
-    pub origin: Option<Origin>,
+    /// its file. Boxed: only annotations of `.gal` sidecars have one.
+    pub origin: Option<Box<Origin>>,
 }
 
 /// The risk fields written on a threat, exposure or confirmed finding: each present when

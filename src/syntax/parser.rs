@@ -58,7 +58,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
     let mut out = ParsedFile::default();
     let mut in_shield = false;
     let mut skip_block: Option<u32> = None;
-    let mut origin: Option<Origin> = None;
+    let mut origin: Option<Box<Origin>> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
@@ -153,7 +153,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                     });
                 }
                 if let Some(read) = read {
-                    origin = read;
+                    origin = read.map(Box::new);
                 }
                 continue;
             }
@@ -1200,6 +1200,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
     if name.text.contains('#') && id.is_none() {
         return Err(format!("`{}` mixes a name and a `#` reference", name.text));
     }
+    let (id, alias) = (id.map(Box::new), alias.map(Box::new));
     Ok(Ref { range, form: RefForm::Name { name: name.spanned(), id, alias } })
 }
 
@@ -1226,7 +1227,7 @@ fn parse_quoted_ref(t: Segment<'_>, what: &str) -> Result<Ref, Problem> {
     }
     Ok(Ref {
         range: t.range(),
-        form: RefForm::Name { name: Spanned::new(value, inner.range()), id, alias: None },
+        form: RefForm::Name { name: Spanned::new(value, inner.range()), id: id.map(Box::new), alias: None },
     })
 }
 
