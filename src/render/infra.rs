@@ -377,7 +377,7 @@ pub fn proposed_lines<'m>(
             quoted(&f.mechanism.display()),
             quoted(&format!(
                 "baseline: {}",
-                std::iter::once(&f.origin).chain(&f.also).map(|o| locate(o)).collect::<Vec<_>>().join(", ")
+                std::iter::once(&f.origin).chain(&f.also).map(locate).collect::<Vec<_>>().join(", ")
             ))
         );
         push(About::Flow(f), line);
