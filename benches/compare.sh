@@ -113,6 +113,10 @@ for c in $CORPORA; do
     log "generating $c corpus in $WORK/$c"
     python3 "$ROOT/benches/gen_corpus.py" "$c" "$WORK/$c" > "$WORK/$c.gen.json"
 done
+# The corpora just written are ~300 MB of dirty pages; while the kernel writes them back, runs
+# pay for it in system time (seen: warm dense runs at 0.08-0.16 s sys instead of 0.02-0.03, so
+# warm looked slower than cold). Write them back before timing anything.
+sync
 
 # --- measuring -------------------------------------------------------------------------------
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/loadavg.before"

@@ -9,8 +9,10 @@
 # Per row: median wall (ms), median CPU (user+sys, ms, GNU time), peak RSS (MB), ratio to rg's
 # median wall. "touch 1%": before every timed run, the mtime of every 100th file (sorted
 # order) is moved, so each run re-reads and re-verifies those files (content unchanged) and
-# rewrites the cache. Prints the load average before and after: wall times on a shared
-# machine are inflated by waiting for a core, CPU times much less.
+# rewrites the cache when one of them is trusted by stat alone (a file without annotations;
+# an annotated file is read and verified on every run, so its entry is kept as it is). Prints
+# the load average before and after: wall times on a shared machine are inflated by waiting
+# for a core, CPU times much less.
 set -euo pipefail
 BIN=$(realpath "$1"); shift
 RUNS=${RUNS:-7}

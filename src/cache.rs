@@ -34,6 +34,8 @@
 //!
 //! - An entry whose outcome needs the text (parsed annotations) is used only after the file is
 //!   read and its hash matches: the text is needed anyway, so the content is always verified.
+//!   Its size, mtime and verification time vouch for nothing, so a matching file keeps its
+//!   entry as stored: a file touched without a change (a checkout, `touch`) rewrites no cache.
 //! - An entry for a file that is not read again (no annotations, binary, not UTF-8) is trusted
 //!   on size and modification time alone only when the file was at least [`RACY_WINDOW`] old
 //!   when its content was last verified. Otherwise (the racy-git problem: a file rewritten
@@ -75,8 +77,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Bumped whenever the encoding of the header, [`Record`] or [`StoredFacts`] changes, or what
 /// stored facts hold (3: the `agent-instruction-in-annotation` warnings; 4: the MCP surface,
 /// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result; 6: the
-/// annotations' risk fields).
-pub const FORMAT_VERSION: u32 = 6;
+/// annotations' risk fields; 7: a name's path key only for assets).
+pub const FORMAT_VERSION: u32 = 7;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -619,7 +621,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
-        expect_test::expect!["(6, 0xddb7925c8725c4fc)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(7, 0x300bf3dcf21068fe)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {

@@ -1887,12 +1887,11 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     let bytes = match reused {
         Err(bytes) => bytes,
         Ok((old, (outcome, parsed))) => {
-            let mut verified = record(hash, old.outcome.clone());
-            if parsed.is_some() {
-                // Parsed files are verified on every read; keeping the old time keeps the entry
-                // unchanged, so an unchanged tree rewrites nothing.
-                verified.verified_ns = old.verified_ns;
-            }
+            // A parsed file is read and its hash compared on every run: its entry's size, mtime
+            // and verification time vouch for nothing, so the entry is kept as it is and a file
+            // touched without a change (a checkout, `touch`) rewrites no cache. An entry trusted
+            // by stat alone is refreshed (new mtime, verified now) so later runs need not read it.
+            let verified = if parsed.is_some() { old.clone() } else { record(hash, old.outcome.clone()) };
             let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
             let entry = cache::Entry { record: verified, parsed };
             return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };

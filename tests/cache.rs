@@ -135,6 +135,15 @@ fn edits_touches_and_deletions_are_seen() {
     assert_eq!(cache_lines(&touched), ["reused 8 of 8 files (4 not read)", "written"]);
     assert_eq!(cache_lines(&p.check(&[])), ["reused 8 of 8 files (5 not read)", "unchanged"]);
 
+    // An annotated file touched, content unchanged: it is read and verified on every run
+    // anyway, so its entry stays as it is and nothing is rewritten.
+    let cache_before = std::fs::read(p.cache_file()).unwrap();
+    set_mtime(&p.root().join("threats.py"), SystemTime::now() - Duration::from_secs(20));
+    let touched = p.check(&[]);
+    assert_eq!(touched.stdout, p.expected());
+    assert_eq!(cache_lines(&touched), ["reused 8 of 8 files (5 not read)", "unchanged"]);
+    assert_eq!(std::fs::read(p.cache_file()).unwrap(), cache_before);
+
     // Deleted: gone from the output and from the cache.
     std::fs::remove_file(&plain).unwrap();
     let deleted = p.check(&[]);

@@ -81,7 +81,8 @@ pub enum Lookup {
     Tag(String),
     /// A name with an inline `(#id)`.
     InlineId(String),
-    /// A plain name or path: its normalised name and, for assets, its path key.
+    /// A plain name or path: its normalised name and, for assets, its path key (empty for
+    /// the other kinds, which never use it: one string less to derive, store and decode).
     Name { norm: String, path: String },
     /// Legacy `@b:@c`: the path key `b.c`.
     Legacy(String),
@@ -402,7 +403,10 @@ fn ref_fact(kind: EntityKind, r: &Ref, defines: bool) -> RefFact {
             let lookup = match id {
                 // An asset's inline id names the component; the key stays its path.
                 Some(id) if kind != EntityKind::Asset => Lookup::InlineId(id.value.clone()),
-                _ => Lookup::Name { norm: normalize_name(&name.value), path: path_key(&name.value) },
+                _ => {
+                    let path = if kind == EntityKind::Asset { path_key(&name.value) } else { String::new() };
+                    Lookup::Name { norm: normalize_name(&name.value), path }
+                }
             };
             (lookup, name.range)
         }
