@@ -10,6 +10,12 @@
                                               directory (site-packages included: 11,659 files,
                                               128 MB here), annotations injected into every
                                               100th .py file (sorted by path)
+    gen_corpus.py dense-rust OUT_DIR          the dense model in Rust: 2,000 .rs files, the same
+                                              annotations in `//` comments between Rust functions
+                                              (doc comments, nested block comments, raw strings,
+                                              lifetimes and character literals around them)
+    gen_corpus.py dense-lua OUT_DIR           the same in Lua: 2,000 .lua files, `--` comments
+                                              between functions with long strings and comments
     gen_corpus.py mixed     OUT_DIR           examples/webshop copied 200 times (src/shop_NNN/):
                                               nine languages and all three dialects; every
                                               copy defines the same ids, so the model holds
@@ -234,23 +240,124 @@ class GalSyntax(ThreatSpecSyntax):
     def tests(self, control, comp):
         return "@validates {} for {}".format(control, comp)
 
+# The dense layout's functions in Rust (`gen_corpus.py dense-rust`): the literal and comment
+# kinds the Rust comment lexer tells apart stand around the annotations.
+RUST_FUNCS = [
+    """/// Decodes one frame into `{ty}`: a big-endian length, then the payload.
+pub fn {fn}<'a>(buf: &'a [u8], out: &mut {ty}) -> Result<&'a [u8], Error> {{
+    if buf.len() < 4 {{
+        return Err(Error::Short);
+    }}
+    let n = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    if n > buf.len() - 4 || n > MAX_FRAME {{
+        return Err(Error::TooLong {{ limit: MAX_FRAME, got: n }});
+    }}
+    out.payload.extend_from_slice(&buf[4..4 + n]);
+    Ok(&buf[4 + n..])
+}}
+""",
+    """pub fn {fn}(ctx: &mut {ty}, name: &str) -> std::io::Result<()> {{
+    /* Names with a separator or a parent step never reach the file system /* (nested) */. */
+    if name.contains('/') || name.contains("..") || name.starts_with('\\'') {{
+        return Err(std::io::Error::other("bad name: // not a comment"));
+    }}
+    let path = ctx.root.join(name);
+    ctx.file = Some(std::fs::File::open(&path)?);
+    Ok(())
+}}
+""",
+    """pub fn {fn}(ctx: &{ty}, now: u64) -> usize {{
+    let mut items = ctx.items.lock().expect("lock /* poisoned */");
+    let before = items.len();
+    items.retain(|item| item.expires_at >= now);
+    'count: for item in items.iter() {{
+        if item.data.is_empty() {{
+            break 'count;
+        }}
+    }}
+    before - items.len()
+}}
+""",
+    """pub fn {fn}(ctx: &mut {ty}, query: &str) -> String {{
+    const SQL: &str = r#"SELECT "name" FROM items WHERE id = ? -- "quoted" // no"#;
+    ctx.bytes_in += query.len() as u64;
+    format!("{{SQL}} /* {{query}} */ {{}}", b'#')
+}}
+""",
+]
 
-def gen_dense(out, name="dense", files=FILES, services=SERVICES, syntax=ThreatSpecSyntax()):
+# The dense layout's functions in Lua (`gen_corpus.py dense-lua`).
+LUA_FUNCS = [
+    """--- Decodes one frame into a `{ty}`: a big-endian length, then the payload.
+local function {fn}(buf, out)
+  if #buf < 4 then
+    return nil, "short -- frame"
+  end
+  local n = string.unpack(">I4", buf)
+  if n > #buf - 4 or n > MAX_FRAME then
+    return nil, 'too long: ' .. n
+  end
+  out.payload = buf:sub(5, 4 + n)
+  return buf:sub(5 + n)
+end
+""",
+    """local function {fn}(ctx, name)
+  --[[ Names with a separator or a parent step never reach the file system. ]]
+  if name:find("/", 1, true) or name:find("..", 1, true) then
+    return nil, [[bad name -- not a comment]]
+  end
+  ctx.file = io.open(ctx.root .. "/" .. name, "rb")
+  return ctx.file ~= nil
+end
+""",
+    """local function {fn}(ctx, now)
+  local before = #ctx.items
+  for i = #ctx.items, 1, -1 do
+    if ctx.items[i].expires_at < now then
+      table.remove(ctx.items, i) -- expired
+    end
+  end
+  return before - #ctx.items
+end
+""",
+    """local function {fn}(ctx, query)
+  local sql = [==[
+    SELECT "name" FROM items WHERE id = ? -- ]] not the end
+  ]==]
+  ctx.bytes_in = ctx.bytes_in + #query
+  return sql --[=[ {ty} ]=]
+end
+""",
+]
+
+
+def gen_dense(out, name="dense", files=FILES, services=SERVICES, syntax=ThreatSpecSyntax(), lang="c"):
     rng = random.Random(20250101)
     project_skeleton(out, name, DENSE_PATHS)
     stats = {"corpus": name, "files": 0, "annotations": 0, "relations": 0, "definitions": 0}
     sep = syntax.path_sep
 
-    lines = ["/* Threat and control catalogue for the {} benchmark corpus. */".format(name),
-             "#include <stddef.h>", ""]
+    rust = lang == "rust"
+    lua = lang == "lua"
+    # The line-comment marker annotations are written with.
+    mark = "--" if lua else "//"
+    if rust:
+        lines = ["//! Threat and control catalogue for the {} benchmark corpus.".format(name), ""]
+    elif lua:
+        lines = ["--[[ Threat and control catalogue for the {} benchmark corpus. ]]".format(name), ""]
+    else:
+        lines = ["/* Threat and control catalogue for the {} benchmark corpus. */".format(name),
+                 "#include <stddef.h>", ""]
     for svc in range(services):
-        lines.append("// " + syntax.component("App{}Svc{}".format(sep, svc), "svc{}".format(svc)))
+        lines.append(mark + " " + syntax.component("App{}Svc{}".format(sep, svc), "svc{}".format(svc)))
     for t in THREATS:
-        lines.append("// @threat {} ({})".format(t, implicit_id(t)))
+        lines.append(mark + " @threat {} ({})".format(t, implicit_id(t)))
     for c in CONTROLS:
-        lines.append("// @control {} ({})".format(c, implicit_id(c)))
-    lines += ["", "const int catalogue_version = 3;", ""]
-    write(os.path.join(out, "src", "catalog.c"), "\n".join(lines))
+        lines.append(mark + " @control {} ({})".format(c, implicit_id(c)))
+    version = {"rust": "pub const CATALOGUE_VERSION: u32 = 3;", "lua": "CATALOGUE_VERSION = 3"}
+    ext = {"rust": "rs", "lua": "lua"}.get(lang, "c")
+    lines += ["", version.get(lang, "const int catalogue_version = 3;"), ""]
+    write(os.path.join(out, "src", "catalog." + ext), "\n".join(lines))
     ndefs = services + len(THREATS) + len(CONTROLS)
     stats["files"] += 1
     stats["annotations"] += ndefs
@@ -281,21 +388,32 @@ def gen_dense(out, name="dense", files=FILES, services=SERVICES, syntax=ThreatSp
             syntax.review(comp, REVIEW_NOTES[i % len(REVIEW_NOTES)]),
         ]
         ann += [syntax.tests(c_ref(ca), comp)]
-        body = ["/* {}: {} module of service {} (generated). */".format(
-                    "svc{}/{}_{:04d}.c".format(svc, KINDS[idx % len(KINDS)].lower(), i), comp, svc),
-                "#include <errno.h>", "#include <stdint.h>", "#include <string.h>",
-                "#include \"svc{}.h\"".format(svc), ""]
+        if lua:
+            ty = "{}Ctx".format(KINDS[idx % len(KINDS)])
+            body = ["-- svc{}/{}_{:04d}.lua: {} module of service {} (generated).".format(
+                        svc, KINDS[idx % len(KINDS)].lower(), i, comp, svc),
+                    "local MAX_FRAME = require(\"svc{}\").MAX_FRAME".format(svc), ""]
+        elif rust:
+            ty = "{}Ctx".format(KINDS[idx % len(KINDS)])
+            body = ["//! svc{}/{}_{:04d}.rs: {} module of service {} (generated).".format(
+                        svc, KINDS[idx % len(KINDS)].lower(), i, comp, svc),
+                    "use crate::svc{}::{{Error, {}, MAX_FRAME}};".format(svc, ty), ""]
+        else:
+            body = ["/* {}: {} module of service {} (generated). */".format(
+                        "svc{}/{}_{:04d}.c".format(svc, KINDS[idx % len(KINDS)].lower(), i), comp, svc),
+                    "#include <errno.h>", "#include <stdint.h>", "#include <string.h>",
+                    "#include \"svc{}.h\"".format(svc), ""]
         # Annotations in groups of 2-3 lines, each group above a function.
         groups = [ann[0:2], ann[2:4], ann[4:7], ann[7:10]]
         for g, group in enumerate(groups):
             if g == 1:
-                body.append("// Frame limits: see RFC section 4.2; MAX_FRAME is 64 KiB.")
+                body.append(mark + " Frame limits: see RFC section 4.2; MAX_FRAME is 64 KiB.")
             for a in group:
-                body.append("// " + a)
+                body.append(mark + " " + a)
             fn = "{}_{}_{}".format(KINDS[idx % len(KINDS)].lower(), ["decode", "open", "sweep", "read"][g], i)
-            body.append(C_FUNCS[g].format(fn=fn, ty=ty))
+            body.append({"rust": RUST_FUNCS, "lua": LUA_FUNCS}.get(lang, C_FUNCS)[g].format(fn=fn, ty=ty))
         write(os.path.join(out, "src", "svc{:02d}".format(svc),
-                           "{}_{:04d}.c".format(KINDS[idx % len(KINDS)].lower(), i)), "\n".join(body))
+                           "{}_{:04d}.{}".format(KINDS[idx % len(KINDS)].lower(), i, ext)), "\n".join(body))
         stats["files"] += 1
         stats["annotations"] += len(ann)
         stats["relations"] += len(ann)
@@ -375,7 +493,7 @@ def gen_mixed(out, copies=MIXED_COPIES):
 
 
 def main(argv):
-    kinds = ("dense", "dense-gal", "huge", "sparse", "mixed")
+    kinds = ("dense", "dense-gal", "dense-rust", "dense-lua", "huge", "sparse", "mixed")
     if len(argv) < 3 or argv[1] not in kinds:
         sys.stderr.write(__doc__)
         return 2
@@ -386,6 +504,10 @@ def main(argv):
         stats = gen_dense(out)
     elif argv[1] == "dense-gal":
         stats = gen_dense(out, name="dense-gal", syntax=GalSyntax())
+    elif argv[1] == "dense-rust":
+        stats = gen_dense(out, name="dense-rust", lang="rust")
+    elif argv[1] == "dense-lua":
+        stats = gen_dense(out, name="dense-lua", lang="lua")
     elif argv[1] == "huge":
         stats = gen_dense(out, name="huge", files=10 * FILES, services=10 * SERVICES)
     elif argv[1] == "mixed":

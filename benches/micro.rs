@@ -7,7 +7,10 @@
 //!
 //! - `annotation_parsing`: the annotation parser on one dense-corpus file's candidate lines.
 //! - `comment_extraction`: candidate lines (fast lexer or tree-sitter) of real files, one per
-//!   language, from `examples/webshop` (plus a generated C file).
+//!   language, from `examples/webshop` (plus a generated C file and, for Rust, this repository's
+//!   `src/syntax/comments.rs`).
+//! - `comment_extraction_tree_sitter`: the same files' candidate lines from a full tree-sitter
+//!   parse, the path the fast lexer saves (and the one languages without a lexer take).
 //! - `model_update_one_file`: parse one edited file and replace it in a 2,000-file index, then
 //!   the incremental analysis update the language server runs after each keystroke.
 //! - `project_diagnostics`: resolve and diagnose the whole 2,000-file project.
@@ -117,13 +120,17 @@ const SAMPLES: &[(&str, Language)] = &[
     ("config/app.yaml", Language::Yaml),
     ("api/Dockerfile", Language::Dockerfile),
     ("generated.c", Language::C),
+    ("src/syntax/comments.rs", Language::Rust),
 ];
 
 fn sample_text(path: &str) -> String {
     if path == "generated.c" {
         return dense_file(7);
     }
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/webshop").join(path);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `src/...`: this repository's own sources; otherwise the webshop example's files.
+    let full =
+        if path.starts_with("src/") { root.join(path) } else { root.join("examples/webshop").join(path) };
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
@@ -133,6 +140,19 @@ fn comment_extraction(bencher: divan::Bencher, path: &str) {
     let text = sample_text(path);
     bencher.counter(divan::counter::BytesCount::new(text.len())).bench(|| {
         let lines = syntax::candidate_lines(divan::black_box(language), divan::black_box(&text));
+        assert!(!lines.is_empty(), "{path}: no candidate lines");
+        lines
+    });
+}
+
+#[divan::bench(args = SAMPLES.iter().map(|(path, _)| *path))]
+fn comment_extraction_tree_sitter(bencher: divan::Bencher, path: &str) {
+    let language = SAMPLES.iter().find(|(p, _)| *p == path).map(|(_, l)| *l).expect("a sample");
+    let text = sample_text(path);
+    bencher.counter(divan::counter::BytesCount::new(text.len())).bench(|| {
+        let language = divan::black_box(language);
+        let tree = syntax::comments::parse_tree(language, &text, None).expect("tree-sitter parses");
+        let lines = syntax::comments::candidate_lines_in_tree(language, &tree, divan::black_box(&text));
         assert!(!lines.is_empty(), "{path}: no candidate lines");
         lines
     });
