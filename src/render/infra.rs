@@ -7,7 +7,9 @@
 //! `@boundary` in the comment syntax of the file the resource is declared in (the language's
 //! line-comment marker), the `@threat` and `@control` definitions in `.guardlink/baseline.gal`.
 //! Every line is built, parsed by the annotation parser and printed through
-//! [`crate::syntax::canonical::to_gal`], so what is printed is what `check` reads.
+//! [`crate::syntax::canonical::to_gal`], so what is printed is what `check` reads. The lines
+//! are built in one place, [`proposed_lines`], which `--format gal` and the planner of
+//! `baseline --apply` ([`super::infra_apply`]) share.
 //! Must never: write template text unescaped: names become identifier-safe asset ids, and
 //! descriptions are quoted with `\"` `\\` escapes and control characters replaced, so no
 //! resource name can start a line, end a comment or add an annotation.

@@ -357,8 +357,9 @@ struct Site {
     /// The end of what the definition covers (a flow or boundary written before it belongs
     /// to it).
     end: usize,
-    /// A name `@source symbol:` may use.
-    symbol: Option<String>,
+    /// Names of what is defined here, which `@source symbol:` may use (the first that the
+    /// anchors' rule finds on this line: [`source_line`]).
+    symbols: Vec<String>,
     /// The elements defined here.
     elements: Vec<String>,
     /// Indices of the proposed lines that go here, in order.
@@ -436,7 +437,9 @@ fn place(model: &InfraModel, lines: &[ProposedLine<'_>], texts: &BTreeMap<String
     let mut site_for = |placed: &mut Placed, origin: &Origin, symbol: Option<&str>, covers: bool| {
         let text = texts.get(&origin.path)?;
         let offset = line_start(text, origin.start);
-        let line = text[..offset].matches('\n').count() as u32 + 1;
+        // The origin's line is the line of its start (counting the text's lines per site would
+        // be quadratic in a large template).
+        let line = origin.line.max(1);
         let end = if covers { extent(text, offset, origin, language(&origin.path)) } else { offset };
         let key = (origin.path.clone(), offset);
         let site = placed.sites.entry(key.clone()).or_insert_with(|| Site {
@@ -444,16 +447,13 @@ fn place(model: &InfraModel, lines: &[ProposedLine<'_>], texts: &BTreeMap<String
             offset,
             line,
             end,
-            symbol: None,
+            symbols: Vec::new(),
             elements: Vec::new(),
             members: Vec::new(),
         });
         site.end = site.end.max(end);
-        if site.symbol.is_none()
-            && let Some(symbol) = symbol.filter(|s| anchorable_symbol(s))
-            && nearest(&symbol_lines(text, symbol), line) == Some(line)
-        {
-            site.symbol = Some(symbol.to_string());
+        if let Some(symbol) = symbol.filter(|s| anchorable_symbol(s)) {
+            site.symbols.push(symbol.to_string());
         }
         Some(key)
     };
@@ -706,8 +706,9 @@ fn append_edit(text: &str, lines: Vec<String>, count: usize) -> Edit {
 }
 
 /// The `@source` line of a sidecar group.
-fn source_line(site: &Site, _text: &str) -> String {
-    match &site.symbol {
+fn source_line(site: &Site, text: &str) -> String {
+    let symbol = site.symbols.iter().find(|s| nearest(&symbol_lines(text, s), site.line) == Some(site.line));
+    match symbol {
         Some(symbol) => format!("@source file:{} line:{} symbol:{symbol}", site.path, site.line),
         None => format!("@source file:{} line:{}", site.path, site.line),
     }
