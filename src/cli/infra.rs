@@ -19,7 +19,6 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::infra::SourceFile;
 use crate::read::Links;
 use crate::render;
-use crate::syntax::Language;
 
 pub const BASELINE_AFTER_HELP: &str = "\
 Reads the Terraform files under PATH (the walk of `check`: ignore files, hidden files, links and
@@ -86,33 +85,7 @@ pub fn run(args: &InfraArgs) -> i32 {
     if let Err(status) = super::report_unread(&scan, false) {
         return status;
     }
-    let mut files = Vec::new();
-    for (key, language) in &scan.scanned {
-        // What some extractor reads: Terraform's `.tf` files, and YAML/JSON documents (the
-        // CloudFormation, Kubernetes, Compose and OpenAPI readers detect their formats).
-        let wanted = match language {
-            Language::Hcl => key.as_str().ends_with(".tf"),
-            Language::Yaml | Language::Json => true,
-            _ => false,
-        };
-        if !wanted {
-            continue;
-        }
-        let path = scan.root.join(key.as_str());
-        let text = crate::walk::read_source(&path, args.max_file_size, Links::Refuse)
-            .map_err(|why| why.to_string())
-            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string()));
-        match text {
-            Ok(text) => files.push(SourceFile {
-                path: key.as_str().to_string(),
-                language: *language,
-                text: Arc::from(text.strip_prefix('\u{feff}').unwrap_or(&text)),
-            }),
-            Err(why) => {
-                say!("threat-analyzer: note: {} not read: {}", crate::text::for_terminal(key.as_str()), why)
-            }
-        }
-    }
+    let files = sources(&scan, args.max_file_size);
     let model = crate::infra::derive(&files);
     let text = match args.format {
         InfraFormat::Human => render::infra::human(&model),
@@ -135,4 +108,67 @@ pub fn run(args: &InfraArgs) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// The texts of the templates a scan found, for [`crate::infra::derive`]: the files
+/// [`crate::infra::reads`] (each read again through [`crate::walk::read_source`]: the size
+/// limit, no links), keyed by their scan key. A file that cannot be read is said on standard
+/// error and left out. `baseline` and `check` (when `unmodelled-resource` is enabled) read
+/// them here.
+pub(super) fn sources(scan: &crate::walk::Scan, max_file_size: u64) -> Vec<SourceFile> {
+    let mut files = Vec::new();
+    for (key, language) in &scan.scanned {
+        if !crate::infra::reads(key.as_str(), *language) {
+            continue;
+        }
+        let path = scan.root.join(key.as_str());
+        let text = crate::walk::read_source(&path, max_file_size, Links::Refuse)
+            .map_err(|why| why.to_string())
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string()));
+        match text {
+            Ok(text) => files.push(SourceFile {
+                path: key.as_str().to_string(),
+                language: *language,
+                text: Arc::from(text.strip_prefix('\u{feff}').unwrap_or(&text)),
+            }),
+            Err(why) => {
+                say!("threat-analyzer: note: {} not read: {}", crate::text::for_terminal(key.as_str()), why)
+            }
+        }
+    }
+    files
+}
+
+/// The resources `check` hands the `unmodelled-resource` rule
+/// ([`crate::analysis::unmodelled`]): none, and nothing read or derived, unless the code is
+/// enabled (by `--severity`, else by the configuration's `threat-analyzer: infra:` block).
+/// The texts of templates with resources and no annotation go into the index beside the
+/// anchored files' ([`crate::model::ProjectIndex::set_anchor_text`]), so the notes get their
+/// lines and columns in every output.
+pub(super) fn unmodelled_resources(
+    scan: &mut crate::walk::Scan,
+    overrides: &crate::diagnostic::LevelOverrides,
+    max_file_size: u64,
+) -> Vec<crate::analysis::unmodelled::Resources> {
+    use crate::diagnostic::Code;
+    let Some(level) = overrides.enabled(Code::UnmodelledResource, scan.unmodelled_resource) else {
+        return Vec::new();
+    };
+    let files = sources(scan, max_file_size);
+    let model = crate::infra::derive(&files);
+    let keys: std::collections::HashMap<&str, &crate::file_id::FileId> =
+        scan.scanned.iter().map(|(key, _)| (key.as_str(), key)).collect();
+    let resources = crate::infra::resources(&model, &files, |path| {
+        keys.get(path).map_or_else(|| crate::file_id::FileId::relative(path), |key| (*key).clone())
+    });
+    for file in &files {
+        let key = keys.get(file.path.as_str()).map(|key| (*key).clone());
+        if let Some(key) = key
+            && scan.index.text_of(key.as_str()).is_none()
+            && resources.iter().any(|r| r.file == key)
+        {
+            scan.index.set_anchor_text(key, crate::model::anchors::AnchorText::read(file.text.clone()));
+        }
+    }
+    vec![crate::analysis::unmodelled::Resources { level, resources }]
 }

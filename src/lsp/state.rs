@@ -321,7 +321,7 @@ impl State {
     ) -> Vec<crate::diagnostic::Diagnostic> {
         let overrides = self.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
         let today = crate::syntax::Date::of_instant(std::time::SystemTime::now());
-        overrides.apply(analysis.diagnostics_with_risk(index, &self.risk_policies(), today))
+        overrides.apply(analysis.diagnostics_with_risk(index, &self.risk_policies(), today, &[]))
     }
 
     /// Keeps the configuration problems a scan of `root` found, and gives open configuration
