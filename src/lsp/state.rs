@@ -105,6 +105,8 @@ pub(super) struct State {
     /// Each workspace folder's risk policy (its configuration's `risk` block, else the
     /// default), as its last indexing run read it.
     risk_policies: Mutex<HashMap<PathBuf, RiskPolicy>>,
+    /// Each workspace folder's infrastructure model, for `unmodelled-resource`.
+    pub(super) infra: super::infra::Infra,
 }
 
 /// One indexing run that whole-project requests wait for, counted in
@@ -182,6 +184,7 @@ impl State {
             files_scanned: Mutex::new(HashMap::new()),
             config_problems: Mutex::new(HashMap::new()),
             risk_policies: Mutex::new(HashMap::new()),
+            infra: super::infra::Infra::default(),
         }
     }
 
@@ -274,6 +277,7 @@ impl State {
             };
         }
         self.refresh_anchor_texts(Some(key));
+        self.infra.touched(key);
         self.changed.notify_one();
     }
 
@@ -313,7 +317,9 @@ impl State {
     }
 
     /// The project's findings as `check` reports them for today's date (UTC), each risk by its
-    /// folder's policy ([`Analysis::diagnostics_with_risk`]), the `severity` settings applied.
+    /// folder's policy ([`Analysis::diagnostics_with_risk`]), with each folder's
+    /// infrastructure resources where `unmodelled-resource` is on, the `severity` settings
+    /// applied.
     pub(super) fn findings(
         &self,
         index: &ProjectIndex,
@@ -321,7 +327,12 @@ impl State {
     ) -> Vec<crate::diagnostic::Diagnostic> {
         let overrides = self.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
         let today = crate::syntax::Date::of_instant(std::time::SystemTime::now());
-        overrides.apply(analysis.diagnostics_with_risk(index, &self.risk_policies(), today, &[]))
+        overrides.apply(analysis.diagnostics_with_risk(
+            index,
+            &self.risk_policies(),
+            today,
+            &self.infra.resources(),
+        ))
     }
 
     /// Keeps the configuration problems a scan of `root` found, and gives open configuration

@@ -1,0 +1,88 @@
+//! `unmodelled-resource` in the editor (issue 20 §3): each workspace folder's templates are
+//! derived when the code is on (by the folder's configuration or the `severity` setting), the
+//! notes are published at the resources' definition lines, and they follow the templates'
+//! edits: a resource annotated or removed loses its note.
+use crate::lsp_support;
+use lsp_support::*;
+use serde_json::{Value, json};
+use std::fs;
+
+const MAIN_TF: &str = "\
+resource \"aws_s3_bucket\" \"uploads\" {
+  bucket = \"shop-uploads\"
+}
+
+resource \"aws_db_instance\" \"main\" {
+  engine = \"postgres\"
+}
+";
+
+/// `(line, message)` of the `unmodelled-resource` notes among `diags`.
+fn notes(diags: &[Value]) -> Vec<(u64, String)> {
+    diags
+        .iter()
+        .filter(|d| d["code"] == "unmodelled-resource")
+        .map(|d| (d["range"]["start"]["line"].as_u64().unwrap(), d["message"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn lines(diags: &[Value]) -> Vec<u64> {
+    notes(diags).into_iter().map(|(line, _)| line).collect()
+}
+
+/// Replaces the open document's text; what was published before it is forgotten, so the next
+/// wait sees only publishes that follow this edit.
+async fn change(client: &mut TestClient, uri: &str, version: i32, text: &str) {
+    client.notifications.clear();
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_are_published_by_the_configuration_and_follow_the_templates_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("main.tf"), MAIN_TF).unwrap();
+    fs::write(
+        dir.path().join("threatspec.yaml"),
+        "threat-analyzer:\n  infra:\n    unmodelled-resource: note\n",
+    )
+    .unwrap();
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let uri = file_uri(&dir.path().join("main.tf"));
+    let diags = client.diagnostics_for(&uri, |d| lines(d) == [0, 4]).await;
+    let found = notes(&diags);
+    assert!(found[1].1.contains("aws_db_instance `aws_db_instance.main` (data store)"), "{found:?}");
+    assert!(diags.iter().all(|d| d["severity"] == 3), "information: {diags:?}");
+
+    // Annotated by hand above its definition: the bucket's note goes.
+    client.open(&uri, "terraform", MAIN_TF).await;
+    let annotated = format!("# @asset Shop.Uploads -- \"user uploads\"\n{MAIN_TF}");
+    change(&mut client, &uri, 2, &annotated).await;
+    client.diagnostics_for(&uri, |d| lines(d) == [5]).await;
+    // The database removed from the template: its stale note goes too.
+    let without_db = annotated.split("resource \"aws_db_instance\"").next().unwrap().to_string();
+    change(&mut client, &uri, 3, &without_db).await;
+    client.diagnostics_for(&uri, |d| lines(d).is_empty()).await;
+    // Back again: noted again.
+    change(&mut client, &uri, 4, &annotated).await;
+    client.diagnostics_for(&uri, |d| lines(d) == [5]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_severity_setting_turns_the_check_on_and_off() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("main.tf"), MAIN_TF).unwrap();
+    // A file with an annotation, so that the first publish can be waited for.
+    fs::write(dir.path().join("app.py"), "# @asset Shop.App\n").unwrap();
+    let options = json!({"severity": {"unmodelled-resource": "warning"}});
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), options).await;
+    let uri = file_uri(&dir.path().join("main.tf"));
+    let diags = client.diagnostics_for(&uri, |d| lines(d) == [0, 4]).await;
+    assert!(diags.iter().all(|d| d["severity"] == 2), "warnings: {diags:?}");
+    client.notify("workspace/didChangeConfiguration", json!({"settings": {"severity": {}}})).await;
+    client.diagnostics_for(&uri, |d| d.is_empty()).await;
+}
