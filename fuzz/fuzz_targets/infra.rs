@@ -2,15 +2,23 @@
 //! and the file name, so Compose names are reached too): the located reader (`infra::doc`) and
 //! the baseline (`infra::derive`) never panic; every node's span and every origin lies in the text
 //! on character boundaries; alias expansion stays within `doc::MAX_ALIAS_NODES` copied nodes
-//! and problems within `doc::MAX_PROBLEMS`; the same text gives the same model twice.
+//! and problems within `doc::MAX_PROBLEMS`; the same text gives the same model twice. The
+//! planner of `baseline --apply` (`render::infra_apply`): its insertions lie in the text at line
+//! starts (appends at the end of `.gal` files), each planned line is read back as one more
+//! annotation, the file with them derives the same baseline (locations aside), and planning
+//! again over the result adds nothing (applying twice = applying once).
 #![no_main]
 
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
+use std::collections::BTreeMap;
 use threat_analyzer::infra::doc::{self, MAX_ALIAS_NODES, MAX_PROBLEMS, Node};
 use threat_analyzer::infra::model::INTERNET;
+
+use threat_analyzer::infra::model::InfraModel;
 use threat_analyzer::infra::{SourceFile, derive};
+use threat_analyzer::render::infra_apply::{Known, Mode, Plan, apply_edits, plan_all};
 use threat_analyzer::syntax::Language;
 
 const NAMES: &[(&str, Language)] = &[
@@ -62,5 +70,58 @@ fuzz_target!(|bytes: &[u8]| {
         assert!(origin.start <= origin.end && origin.end <= text.len(), "{origin:?}");
         assert!(origin.line >= 1);
     }
-    assert!(derive(&[file]) == model, "derive is not deterministic");
+    assert!(derive(std::slice::from_ref(&file)) == model, "derive is not deterministic");
+
+    for mode in [Mode::Comments, Mode::Sidecar] {
+        let texts = BTreeMap::from([(name.to_string(), text)]);
+        let plan = plan_all(&model, &texts, &Known::default(), mode);
+        assert_eq!(plan.dropped, 0);
+        let applied = applied(&texts, &plan);
+        let new = &applied[name];
+        if new != text {
+            let changed = SourceFile { path: name.to_string(), language, text: Arc::from(new.as_str()) };
+            assert_eq!(
+                projection(&derive(&[changed])),
+                projection(&model),
+                "the comments changed the baseline:\n{new}"
+            );
+        }
+        let borrowed: BTreeMap<String, &str> = applied.iter().map(|(k, v)| (k.clone(), v.as_str())).collect();
+        let again = plan_all(&model_of(name, language, new), &borrowed, &Known::default(), mode);
+        assert!(again.files.is_empty(), "a second plan adds {:?}\nto {new}", again.files);
+    }
 });
+
+/// The texts after a plan, checked: insertions in the text at line starts (or appended to a
+/// `.gal` file), each planned line one more annotation.
+fn applied(texts: &BTreeMap<String, &str>, plan: &Plan) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = texts.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+    for file in &plan.files {
+        let old = texts.get(&file.path).copied().unwrap_or("");
+        for edit in &file.edits {
+            assert!(edit.offset <= old.len() && old.is_char_boundary(edit.offset), "{edit:?}");
+            let at_line_start = edit.offset == 0 || old.as_bytes()[edit.offset - 1] == b'\n';
+            assert!(at_line_start || (file.path.ends_with(".gal") && edit.offset == old.len()), "{edit:?}");
+        }
+        let new = apply_edits(old, &file.edits);
+        let language = Language::from_path(std::path::Path::new(&file.path)).unwrap_or(Language::Gal);
+        let count = |t: &str| threat_analyzer::syntax::parse_file(language, t).annotations.len();
+        assert_eq!(count(&new), count(old) + file.lines(), "{}:\n{new}", file.path);
+        out.insert(file.path.clone(), new);
+    }
+    out
+}
+
+fn model_of(name: &str, language: Language, text: &str) -> InfraModel {
+    derive(&[SourceFile { path: name.to_string(), language, text: Arc::from(text) }])
+}
+
+/// What a baseline says, locations aside.
+fn projection(m: &InfraModel) -> String {
+    let elements: Vec<_> = m.elements.iter().map(|e| (&e.key, e.kind, &e.name, &e.boundaries)).collect();
+    let boundaries: Vec<_> = m.boundaries.iter().map(|b| (&b.key, b.kind, &b.parent)).collect();
+    let flows: Vec<_> = m.flows.iter().map(|f| (&f.from, &f.to, &f.mechanism)).collect();
+    let proposals: Vec<_> = m.proposals.iter().map(|p| (&p.element, p.rule, p.outcome, &p.detail)).collect();
+    let unknowns: Vec<_> = m.unknowns.iter().map(|u| &u.what).collect();
+    format!("{elements:?}{boundaries:?}{flows:?}{proposals:?}{unknowns:?}")
+}

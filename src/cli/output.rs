@@ -93,6 +93,83 @@ pub fn create_new(
     }
 }
 
+/// What [`replace`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replaced {
+    Written,
+    /// The file's bytes are no longer `expected` (changed since the caller read them): left
+    /// alone.
+    Changed,
+}
+
+/// Replaces the project file at `path` (a default output: inside `project_root`, no link on
+/// the way or at the file, a regular file) by `bytes`, atomically: a temporary file in the same
+/// directory, given the file's permissions, renamed over it. Only when the file still holds
+/// `expected` (compared just before the rename; what changes in the instant between the two is
+/// not seen). `baseline --apply` writes templates this way.
+pub fn replace(path: &Path, project_root: &Path, expected: &[u8], bytes: &[u8]) -> Result<Replaced, String> {
+    check(path, project_root, Requested::ByDefault)?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| cannot_write(path, e))?;
+    if !meta.file_type().is_file() {
+        return Err(format!("refusing to write {}: not a regular file", path.display()));
+    }
+    let temp = temp_beside(path)?;
+    let written = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        open_and_write(&temp, options, bytes)?;
+        std::fs::set_permissions(&temp, meta.permissions())?;
+        std::fs::File::open(&temp)?.sync_all()
+    })();
+    let outcome = match written {
+        Err(e) => Err(cannot_write(path, e)),
+        Ok(()) => match std::fs::read(path) {
+            Ok(now) if now != expected => Ok(Replaced::Changed),
+            Ok(_) => {
+                std::fs::rename(&temp, path).map(|()| Replaced::Written).map_err(|e| cannot_write(path, e))
+            }
+            Err(e) => Err(cannot_write(path, e)),
+        },
+    };
+    if outcome != Ok(Replaced::Written) {
+        let _ = std::fs::remove_file(&temp);
+    }
+    outcome
+}
+
+/// Creates the project file at `path` (a default output; its directories are created: see
+/// [`prepare`]) with `bytes`, atomically and without replacing anything: a temporary file in the
+/// same directory, linked to `path` only if nothing is there (then removed).
+pub fn create_atomically(path: &Path, project_root: &Path, bytes: &[u8]) -> Result<Created, String> {
+    prepare(path, project_root, Requested::ByDefault)?;
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Ok(Created::AlreadyExists);
+    }
+    let temp = temp_beside(path)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let outcome =
+        match open_and_write(&temp, options, bytes).and_then(|()| std::fs::File::open(&temp)?.sync_all()) {
+            Err(e) => Err(cannot_write(path, e)),
+            Ok(()) => match std::fs::hard_link(&temp, path) {
+                Ok(()) => Ok(Created::Written),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Created::AlreadyExists),
+                Err(e) => Err(cannot_write(path, e)),
+            },
+        };
+    let _ = std::fs::remove_file(&temp);
+    outcome
+}
+
+/// A temporary file's path in `path`'s directory (a hidden name with the process id).
+fn temp_beside(path: &Path) -> Result<PathBuf, String> {
+    let name = path.file_name().ok_or_else(|| format!("cannot write {}: no file name", path.display()))?;
+    let mut temp = std::ffi::OsString::from(".");
+    temp.push(name);
+    temp.push(format!(".threat-analyzer-{}.tmp", std::process::id()));
+    Ok(path.with_file_name(temp))
+}
+
 /// Opens `path` with `options` and `O_NOFOLLOW` (a link at the file itself is never
 /// followed) and writes `bytes`.
 fn open_and_write(path: &Path, mut options: std::fs::OpenOptions, bytes: &[u8]) -> std::io::Result<()> {

@@ -15,10 +15,14 @@
 use super::state::State;
 use crate::analysis::unmodelled::{Resource, Resources};
 use crate::diagnostic::{Code, Level};
+use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::file_id::FileId;
-use crate::infra::{self, SourceFile};
+use crate::infra::{self, InfraModel, SourceFile};
+use crate::model::ProjectIndex;
 use crate::model::anchors::AnchorText;
+use crate::render::infra_apply;
 use crate::syntax::Language;
+use crate::text::TextRange;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -38,7 +42,13 @@ struct Folder {
     files: BTreeSet<PathBuf>,
     /// The resources last derived, at the level they are reported at (`None`: off).
     resources: Option<Resources>,
+    /// The model they were derived from and each template's text then (by file key), for the
+    /// code action's plan.
+    derived: Option<Derived>,
 }
+
+/// A folder's model and each template's text it was derived from.
+type Derived = (Arc<InfraModel>, HashMap<FileId, Arc<str>>);
 
 /// Every folder's infrastructure model, and the folders waiting to be derived again.
 #[derive(Default)]
@@ -85,6 +95,59 @@ impl Infra {
             self.folders.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         self.dirty.lock().unwrap_or_else(|e| e.into_inner()).extend(roots);
         self.wake.notify_one();
+    }
+
+    /// `diagnostics` with the fix of each `unmodelled-resource` note of `file`: "Insert
+    /// baseline annotations for ADDRESS", the lines the baseline proposes for its resource above
+    /// its definition ([`infra_apply::plan_resource`]) and, when the index holds the folder's
+    /// `.guardlink/baseline.gal`, the threat and control definitions they use that are missing
+    /// there ([`infra_apply::plan_definitions`]). Only while the template's text is the one the
+    /// resources were derived from (else the next derivation offers it).
+    pub(super) fn with_fixes(
+        &self,
+        index: &ProjectIndex,
+        mut diagnostics: Vec<Diagnostic>,
+        file: &str,
+    ) -> Vec<Diagnostic> {
+        let folders = self.folders.lock().unwrap_or_else(|e| e.into_inner());
+        for d in
+            diagnostics.iter_mut().filter(|d| d.code == Code::UnmodelledResource && d.file.as_str() == file)
+        {
+            let found = folders.iter().find_map(|(root, f)| {
+                let r = f
+                    .resources
+                    .as_ref()?
+                    .resources
+                    .iter()
+                    .find(|r| r.file == d.file && r.range == d.range)?;
+                Some((root, r, f.derived.as_ref()?))
+            });
+            let Some((root, resource, (model, texts))) = found else { continue };
+            let Some((text, _)) = index.text_of(file) else { continue };
+            if texts.get(&d.file).is_none_or(|derived| **derived != *text) {
+                continue;
+            }
+            let Some(insert) = infra_apply::plan_resource(model, &resource.address, text) else { continue };
+            let mut edits = vec![Edit {
+                file: d.file.clone(),
+                range: TextRange::empty(insert.offset),
+                new_text: insert.text,
+            }];
+            let definitions = FileId::absolute(&root.join(crate::render::infra::DEFINITIONS_FILE));
+            if let Some((gal, _)) = index.text_of(definitions.as_str()) {
+                let known = infra_apply::Known::from_index(index);
+                if let Some(add) = infra_apply::plan_definitions(model, &[&resource.address], gal, &known) {
+                    edits.push(Edit {
+                        file: definitions,
+                        range: TextRange::empty(add.offset),
+                        new_text: add.text,
+                    });
+                }
+            }
+            d.fix =
+                Some(Fix { label: format!("Insert baseline annotations for {}", resource.address), edits });
+        }
+        diagnostics
     }
 
     /// Forgets a folder that left the workspace.
@@ -146,6 +209,9 @@ fn derive(state: &State, root: &Path) -> bool {
         (overrides.enabled(Code::UnmodelledResource, folder.configured), folder.files.clone())
     };
     let Some(level) = level else {
+        if let Some(folder) = state.infra.folders.lock().unwrap_or_else(|e| e.into_inner()).get_mut(root) {
+            folder.derived = None;
+        }
         return set(state, root, None, None);
     };
     let mut rules = state.walk_rules();
@@ -187,6 +253,10 @@ fn derive(state: &State, root: &Path) -> bool {
                 index.set_anchor_text(key, AnchorText::read(source.text.clone()));
             }
         }
+    }
+    let texts = sources.iter().map(|s| (FileId::absolute(&root.join(&s.path)), s.text.clone())).collect();
+    if let Some(folder) = state.infra.folders.lock().unwrap_or_else(|e| e.into_inner()).get_mut(root) {
+        folder.derived = Some((Arc::new(model), texts));
     }
     set(state, root, Some(Resources { level, resources }), Some(kept));
     // Even the same resources may sit at other offsets of an edited text than the ones a

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::analysis::stride::Stride;
-use crate::infra::model::{INTERNET, InfraModel, Outcome, Proposal};
+use crate::infra::model::{Boundary, Flow, INTERNET, InfraModel, Origin, Outcome, Proposal};
 use crate::infra::rules;
 use crate::syntax::{Language, Severity};
 use crate::text::for_terminal;
@@ -277,14 +277,40 @@ fn canonical(line: &str) -> Option<String> {
     }
 }
 
-/// The proposed annotations, by file: `(path, lines)` in path order, each line complete with
-/// the file's comment marker (none in `.gal` files). Lines that GAL could not read back are
-/// left out and counted in the second value (zero unless there is a bug).
-pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
-    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// What a proposed annotation line is about, which decides where it goes: definitions in
+/// [`DEFINITIONS_FILE`]; an element's lines in the file that declares it (in
+/// [`DEFINITIONS_FILE`] when it comes from no file: the Internet); a flow's and a boundary's
+/// in the file that says so.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum About<'m> {
+    /// A `@threat` or `@control` definition.
+    Definition,
+    /// An element's `@asset`, or one of its proposals: the element's key.
+    Element(&'m str),
+    Flow(&'m Flow),
+    Boundary(&'m Boundary),
+}
+
+/// One proposed annotation: its canonical GAL text (no comment marker) and what it is about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProposedLine<'m> {
+    pub about: About<'m>,
+    pub text: String,
+}
+
+/// Every proposed annotation of the model, in `--format gal`'s order (definitions, assets,
+/// proposals, flows, boundaries). `locate` writes a template location into the notes
+/// (`path:line`; the planner of `baseline --apply` passes the lines the location has once its
+/// insertions are made). Lines that GAL could not read back are left out and counted in the
+/// second value (zero unless there is a bug).
+pub fn proposed_lines<'m>(
+    model: &'m InfraModel,
+    locate: &dyn Fn(&Origin) -> String,
+) -> (Vec<ProposedLine<'m>>, usize) {
+    let mut out = Vec::new();
     let mut dropped = 0;
-    let mut push = |path: &str, line: String| match canonical(&line) {
-        Some(line) => files.entry(path.to_string()).or_default().push(line),
+    let mut push = |about: About<'m>, line: String| match canonical(&line) {
+        Some(text) => out.push(ProposedLine { about, text }),
         None => dropped += 1,
     };
 
@@ -306,11 +332,11 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
             let _ = write!(line, " cwe:{cwe}");
         }
         let _ = write!(line, " stride:{}", strides.iter().copied().collect::<String>());
-        push(DEFINITIONS_FILE, line);
+        push(About::Definition, line);
     }
     for id in &controls {
         let name = id.replace('-', " ");
-        push(DEFINITIONS_FILE, format!("@control {} (#{id})", quoted(&name)));
+        push(About::Definition, format!("@control {} (#{id})", quoted(&name)));
     }
 
     // Assets: diagram elements and whatever a proposal or flow names.
@@ -318,12 +344,6 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
         model.elements.iter().filter(|e| e.kind.is_diagram()).map(|e| e.key.as_str()).collect();
     named.extend(model.proposals.iter().map(|p| p.element.as_str()));
     named.extend(model.flows.iter().flat_map(|f| [f.from.as_str(), f.to.as_str()]));
-    let file_of = |key: &str| -> String {
-        match model.element(key) {
-            Some(e) if !e.origin.path.is_empty() => e.origin.path.clone(),
-            _ => DEFINITIONS_FILE.to_string(),
-        }
-    };
     for key in &named {
         let Some(e) = model.element(key) else { continue };
         let desc = if e.key == INTERNET {
@@ -331,12 +351,11 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
         } else {
             format!("{} {} ({}, baseline)", e.resource_type, e.key, e.kind.name())
         };
-        push(&file_of(key), format!("@asset {} -- {}", asset_id(key), quoted(&desc)));
+        push(About::Element(&e.key), format!("@asset {} -- {}", asset_id(key), quoted(&desc)));
     }
     for p in &model.proposals {
         let Some(rule) = rules::rule(p.rule) else { continue };
-        let line = proposal_line(p, rule);
-        push(&file_of(&p.element), line);
+        push(About::Element(&p.element), proposal_line(p, rule, locate));
     }
     for f in &model.flows {
         let line = format!(
@@ -344,9 +363,9 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
             asset_id(&f.from),
             asset_id(&f.to),
             quoted(&f.mechanism.display()),
-            quoted(&format!("baseline: {}", f.origin.display()))
+            quoted(&format!("baseline: {}", locate(&f.origin)))
         );
-        push(&f.origin.path, line);
+        push(About::Flow(f), line);
     }
     for b in &model.boundaries {
         let inside = |key: &str| model.element(key).is_some_and(|e| e.boundaries.contains(&b.key));
@@ -358,16 +377,46 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
             asset_id(inner),
             boundary_id(&b.key)
         );
-        push(&b.origin.path, line);
+        push(About::Boundary(b), line);
     }
+    (out, dropped)
+}
 
+/// The file a proposed line goes to by [`About`]'s rule (see there).
+pub fn file_of(model: &InfraModel, about: About<'_>) -> String {
+    match about {
+        About::Definition => DEFINITIONS_FILE.to_string(),
+        About::Element(key) => match model.element(key) {
+            Some(e) if !e.origin.path.is_empty() => e.origin.path.clone(),
+            _ => DEFINITIONS_FILE.to_string(),
+        },
+        About::Flow(f) => f.origin.path.clone(),
+        About::Boundary(b) => b.origin.path.clone(),
+    }
+}
+
+/// The line-comment marker annotations are written with in the file at `path`: `None` for
+/// `.gal` files (annotations are their lines) and for files without line comments (JSON).
+pub fn comment_marker(path: &str) -> Option<&'static str> {
+    if path.ends_with(".gal") {
+        return None;
+    }
+    Language::from_path(std::path::Path::new(path)).and_then(|l| l.line_comment_markers().first().copied())
+}
+
+/// The proposed annotations, by file: `(path, lines)` in path order, each line complete with
+/// the file's comment marker (none in `.gal` files). Lines that GAL could not read back are
+/// left out and counted in the second value (zero unless there is a bug).
+pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
+    let (lines, dropped) = proposed_lines(model, &Origin::display);
+    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in lines {
+        files.entry(file_of(model, line.about)).or_default().push(line.text);
+    }
     let out = files
         .into_iter()
         .map(|(path, lines)| {
-            let marker = Language::from_path(std::path::Path::new(&path))
-                .and_then(|l| l.line_comment_markers().first().copied())
-                .filter(|_| !path.ends_with(".gal"));
-            let lines = match marker {
+            let lines = match comment_marker(&path) {
                 Some(m) => lines.into_iter().map(|l| format!("{m} {l}")).collect(),
                 None => lines,
             };
@@ -377,9 +426,9 @@ pub fn gal(model: &InfraModel) -> (Vec<(String, Vec<String>)>, usize) {
     (out, dropped)
 }
 
-fn proposal_line(p: &Proposal, rule: &rules::Rule) -> String {
+fn proposal_line(p: &Proposal, rule: &rules::Rule, locate: &dyn Fn(&Origin) -> String) -> String {
     let asset = asset_id(&p.element);
-    let note = quoted(&format!("{}: {} ({})", rule.id, p.detail, p.origin.display()));
+    let note = quoted(&format!("{}: {} ({})", rule.id, p.detail, locate(&p.origin)));
     match p.outcome {
         Outcome::Exposure => {
             format!("@exposes {asset} to #{} [{}] -- {note}", rule.threat, severity_name(p.severity))

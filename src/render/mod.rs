@@ -7,7 +7,8 @@
 //! [`report_md`] and as one self-contained HTML
 //! page by [`report_html`], whose page shell also makes the language server's diagram
 //! preview), and the exports ([`export`]: ThreatSpec 0.5, Threat Dragon v2, Threat Composer,
-//! canonical JSON), the baseline file ([`baseline`]) and the model diff's outputs ([`diff`]:
+//! canonical JSON), the infrastructure baseline's outputs ([`infra`]) and the planner of its
+//! `baseline --apply` ([`infra_apply`]: text insertions), the baseline file ([`baseline`]) and the model diff's outputs ([`diff`]:
 //! text, pull-request Markdown, JSON, SARIF with `baselineState`) and the MCP server's
 //! answers ([`mcp`]: JSON values whose repository text is marked as data). Each takes the [`ProjectIndex`] (for source text and line/column
 //! conversion) and analysis results and returns text or JSON values. Must never: do I/O,
@@ -31,6 +32,7 @@ pub mod dot;
 pub mod export;
 pub mod human;
 pub mod infra;
+pub mod infra_apply;
 pub mod json;
 pub mod layout;
 pub mod look;

@@ -41,7 +41,7 @@ fn three_tier_snapshots() {
 }
 
 /// Copies the regular files under `from` into `to`.
-pub(super) fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
         let target = to.join(path.file_name().unwrap());
@@ -109,12 +109,15 @@ fn gal_output_is_read_back_by_check_as_the_same_model() {
     round_trip(dir.path());
 }
 
+/// A Terraform file whose resource name tries everything: a line break, an annotation, the end
+/// of a block comment, a quote, the start of a description and a bidi override.
+pub(crate) const HOSTILE_TF: &str = "resource \"aws_s3_bucket\" \"x\\n# @exposes Evil to #pwn */ \\\" -- \u{202E}\" {\n  acl = \"public-read\"\n}\n\
+                   resource \"aws_db_instance\" \"d\" { publicly_accessible = true }\n";
+
 #[test]
 fn resource_names_cannot_inject_annotations_or_break_the_comment() {
     let dir = tempdir();
-    let hostile = "resource \"aws_s3_bucket\" \"x\\n# @exposes Evil to #pwn */ \\\" -- \u{202E}\" {\n  acl = \"public-read\"\n}\n\
-                   resource \"aws_db_instance\" \"d\" { publicly_accessible = true }\n";
-    write(dir.path(), "main.tf", hostile);
+    write(dir.path(), "main.tf", HOSTILE_TF);
     round_trip(dir.path());
     let text = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
     assert!(

@@ -16,6 +16,7 @@ mod exit;
 mod export;
 mod findings;
 mod infra;
+mod infra_apply;
 mod init;
 mod mcp_surface;
 mod output;

@@ -86,3 +86,67 @@ async fn the_severity_setting_turns_the_check_on_and_off() {
     client.notify("workspace/didChangeConfiguration", json!({"settings": {"severity": {}}})).await;
     client.diagnostics_for(&uri, |d| d.is_empty()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_action_inserts_the_baseline_annotations_and_the_note_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("main.tf"), MAIN_TF).unwrap();
+    fs::write(
+        dir.path().join("threatspec.yaml"),
+        "threat-analyzer:\n  infra:\n    unmodelled-resource: note\n",
+    )
+    .unwrap();
+    // The definitions file exists: the action adds the definitions the lines use to it.
+    fs::create_dir(dir.path().join(".guardlink")).unwrap();
+    let gal_text = "@asset Shop -- \"the shop\"\n";
+    fs::write(dir.path().join(".guardlink/baseline.gal"), gal_text).unwrap();
+    let caps = json!({"workspace": {"workspaceEdit": {"documentChanges": true}}});
+    let (mut client, _) = TestClient::start(dir.path(), caps, Value::Null).await;
+    let uri = file_uri(&dir.path().join("main.tf"));
+    let gal = file_uri(&dir.path().join(".guardlink/baseline.gal"));
+    client.diagnostics_for(&uri, |d| lines(d) == [0, 4]).await;
+    client.open(&uri, "terraform", MAIN_TF).await;
+    let range = json!({"start": {"line": 4, "character": 0}, "end": {"line": 4, "character": 5}});
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+        )
+        .await;
+    let action = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Insert baseline annotations for aws_db_instance.main")
+        .unwrap_or_else(|| panic!("no insert action: {actions}"));
+    assert_eq!(action["kind"], "quickfix");
+    let edits_of = |file: &str| -> Vec<Value> {
+        let changes = action["edit"]["documentChanges"].as_array().unwrap();
+        changes
+            .iter()
+            .filter(|c| c["textDocument"]["uri"] == file)
+            .flat_map(|c| c["edits"].as_array().unwrap().clone())
+            .collect()
+    };
+    let fixed = crate::features::apply(MAIN_TF, &edits_of(&uri));
+    assert!(fixed.contains("# @asset aws_db_instance_main"), "{fixed}");
+    assert!(
+        fixed.ends_with(&MAIN_TF[MAIN_TF.find("resource \"aws_db_instance\"").unwrap()..]),
+        "inserted above: {fixed}"
+    );
+    let defined = crate::features::apply(gal_text, &edits_of(&gal));
+    assert!(defined.starts_with(gal_text) && defined.contains("@threat"), "{defined}");
+
+    // Applied as an editor would: the database's note goes, the bucket's stays, and the
+    // threats the new lines name are defined.
+    client.open(&gal, "gal", gal_text).await;
+    change(&mut client, &gal, 2, &defined).await;
+    change(&mut client, &uri, 2, &fixed).await;
+    let diags = client
+        .diagnostics_for(&uri, |d| lines(d) == [0] && codes(d).iter().all(|c| c != "dangling-reference"))
+        .await;
+    assert!(
+        codes(&diags).iter().all(|c| c == "unmodelled-resource" || c == "unmitigated-exposure"),
+        "{diags:?}"
+    );
+}
