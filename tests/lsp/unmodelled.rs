@@ -42,15 +42,18 @@ async fn change(client: &mut TestClient, uri: &str, version: i32, text: &str) {
         .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn notes_are_published_by_the_configuration_and_follow_the_templates_edits() {
+/// A folder with `MAIN_TF` whose configuration turns the check on.
+fn configured_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("main.tf"), MAIN_TF).unwrap();
-    fs::write(
-        dir.path().join("threatspec.yaml"),
-        "threat-analyzer:\n  infra:\n    unmodelled-resource: note\n",
-    )
-    .unwrap();
+    let config = "threat-analyzer:\n  infra:\n    unmodelled-resource: note\n";
+    fs::write(dir.path().join("threatspec.yaml"), config).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_are_published_by_the_configuration_and_follow_the_templates_edits() {
+    let dir = configured_project();
     let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
     let uri = file_uri(&dir.path().join("main.tf"));
     let diags = client.diagnostics_for(&uri, |d| lines(d) == [0, 4]).await;
@@ -89,13 +92,7 @@ async fn the_severity_setting_turns_the_check_on_and_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_code_action_inserts_the_baseline_annotations_and_the_note_goes() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("main.tf"), MAIN_TF).unwrap();
-    fs::write(
-        dir.path().join("threatspec.yaml"),
-        "threat-analyzer:\n  infra:\n    unmodelled-resource: note\n",
-    )
-    .unwrap();
+    let dir = configured_project();
     // The definitions file exists: the action adds the definitions the lines use to it.
     fs::create_dir(dir.path().join(".guardlink")).unwrap();
     let gal_text = "@asset Shop -- \"the shop\"\n";
