@@ -37,6 +37,8 @@ pub struct ThreatspecConfig {
     pub risk: Option<RiskEntries>,
     /// `threat-analyzer: libraries:` (see [`Libraries`]).
     pub libraries: Libraries,
+    /// `threat-analyzer: infra:` (see [`InfraEntries`]).
+    pub infra: Option<InfraEntries>,
 }
 
 /// What `.guardlink/config.json` asks for.
@@ -53,6 +55,25 @@ pub struct GuardlinkConfig {
     pub risk: Option<RiskEntries>,
     /// `"threat-analyzer": {"libraries": [...]}` (see [`Libraries`]).
     pub libraries: Libraries,
+    /// `"threat-analyzer": {"infra": {...}}` (see [`InfraEntries`]).
+    pub infra: Option<InfraEntries>,
+}
+
+/// The `infra` block of this tool's configuration: the checks that read the project's
+/// infrastructure code (Terraform, CloudFormation, Kubernetes, Compose, OpenAPI), each off
+/// unless given a level here (or on the command line).
+///
+/// ```yaml
+/// threat-analyzer:
+///   infra:
+///     unmodelled-resource: note   # error, warning, note or off (the default)
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InfraEntries {
+    /// `unmodelled-resource`: the level its notes are reported at; `None` for `off`.
+    pub unmodelled_resource: Option<crate::diagnostic::Level>,
+    /// What cannot be read (an unknown key, a level that is not one), each at its line.
+    pub problems: Vec<ConfigError>,
 }
 
 /// The `libraries` list of this tool's block: threat library files of the project, relative
@@ -162,11 +183,11 @@ fn read_own_block(text: &str, from: usize, node: &Node) -> Option<RiskEntries> {
         return Some(out);
     };
     for (key, _) in block {
-        if key != "risk" && key != "libraries" {
+        if !["risk", "libraries", "infra"].contains(&key.as_str()) {
             problem(
                 &mut out,
                 at(key, from),
-                format!("unknown key `{OWN_KEY}.{key}` (known: `risk`, `libraries`); it is ignored"),
+                format!("unknown key `{OWN_KEY}.{key}` (known: `risk`, `libraries`, `infra`); it is ignored"),
             );
         }
     }
@@ -277,6 +298,54 @@ fn read_libraries(text: &str, from: usize, node: &Node) -> Libraries {
     out
 }
 
+/// Reads the `infra` block of this tool's block (`node` is the block); `from` is where the
+/// block starts in `text`. `None` when there is no `infra` key.
+fn read_infra(text: &str, from: usize, node: &Node) -> Option<InfraEntries> {
+    const KEY: &str = "unmodelled-resource";
+    let Node::Map(block) = node else { return None };
+    let (_, infra) = block.iter().find(|(k, _)| k == "infra")?;
+    // The line of `key` after `after`, else of the block.
+    let at = |key: &str, after: usize| -> TextRange {
+        let found = text.get(after..).and_then(|t| t.find(key)).map(|i| after + i);
+        let start = found.unwrap_or(from).min(text.len());
+        TextRange::new(start, (start + key.len()).min(text.len()))
+    };
+    let block_at = at("infra", from);
+    let mut out = InfraEntries::default();
+    let Node::Map(entries) = infra else {
+        out.problems.push(ConfigError {
+            message: format!("`{OWN_KEY}.infra` must be a mapping (`{KEY}: note`); it is ignored"),
+            range: block_at,
+        });
+        return Some(out);
+    };
+    for (key, value) in entries {
+        let range = at(key, block_at.end());
+        let name = format!("{OWN_KEY}.infra.{key}");
+        if key != KEY {
+            out.problems.push(ConfigError {
+                message: format!("unknown key `{name}` (known: `{KEY}`); it is ignored"),
+                range,
+            });
+            continue;
+        }
+        let level = match value {
+            Node::Str(s) if matches!(s.as_str(), "off" | "none") => Some(None),
+            Node::Str(s) => crate::diagnostic::Level::parse(s).map(Some),
+            Node::Null => Some(None),
+            _ => None,
+        };
+        match level {
+            Some(level) => out.unmodelled_resource = level,
+            None => out.problems.push(ConfigError {
+                message: format!("`{name}` must be error, warning, note or off; it stays off"),
+                range,
+            }),
+        }
+    }
+    Some(out)
+}
+
 /// The whole line of `range`.
 fn key_range_line(text: &str, range: TextRange) -> TextRange {
     let line = text[..range.start().min(text.len())].matches('\n').count() + 1;
@@ -361,6 +430,7 @@ pub fn parse_threatspec(text: &str) -> Result<ThreatspecConfig, ConfigError> {
         imports: Vec::new(),
         risk: None,
         libraries: Libraries::default(),
+        infra: None,
     };
     let doc = match docs.into_iter().next() {
         None | Some(Yaml::Null) => return Ok(empty),
@@ -467,7 +537,8 @@ pub fn parse_threatspec(text: &str) -> Result<ThreatspecConfig, ConfigError> {
     let from = marks.keys.iter().find(|(k, _)| k == OWN_KEY).map_or(0, |(_, r)| r.start());
     let risk = own.as_ref().and_then(|block| read_own_block(text, from, block));
     let libraries = own.as_ref().map(|block| read_libraries(text, from, block)).unwrap_or_default();
-    Ok(ThreatspecConfig { name, paths, imports, risk, libraries })
+    let infra = own.as_ref().and_then(|block| read_infra(text, from, block));
+    Ok(ThreatspecConfig { name, paths, imports, risk, libraries, infra })
 }
 
 fn whole_dir() -> PathEntry {
@@ -624,6 +695,7 @@ pub fn parse_guardlink(text: &str) -> Result<GuardlinkConfig, ConfigError> {
         exclude: string_list("exclude")?,
         risk: own.as_ref().and_then(|block| read_own_block(text, from, block)),
         libraries: own.as_ref().map(|block| read_libraries(text, from, block)).unwrap_or_default(),
+        infra: own.as_ref().and_then(|block| read_infra(text, from, block)),
     })
 }
 

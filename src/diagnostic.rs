@@ -62,10 +62,11 @@ pub enum Code {
     InvalidRisk,
     UnownedRisk,
     OverdueRisk,
+    UnmodelledResource,
 }
 
 impl Code {
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 27] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -92,6 +93,7 @@ impl Code {
         Code::InvalidRisk,
         Code::UnownedRisk,
         Code::OverdueRisk,
+        Code::UnmodelledResource,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +124,7 @@ impl Code {
             Code::InvalidRisk => "invalid-risk",
             Code::UnownedRisk => "unowned-risk",
             Code::OverdueRisk => "overdue-risk",
+            Code::UnmodelledResource => "unmodelled-resource",
         }
     }
 
@@ -153,7 +156,10 @@ impl Code {
             | Code::McpToolRemoved
             | Code::UnownedRisk
             | Code::OverdueRisk => Level::Warning,
-            Code::UnusedDefinition | Code::ConflictMarker | Code::McpToolUnpinned => Level::Note,
+            Code::UnusedDefinition
+            | Code::ConflictMarker
+            | Code::McpToolUnpinned
+            | Code::UnmodelledResource => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
             | Code::DuplicateDefinition
@@ -208,7 +214,19 @@ impl Code {
             Code::InvalidRisk => "A risk key (risk:, owner:, due:, audited:) has a value that cannot be read",
             Code::UnownedRisk => "A risk at or above the configured band has no owner",
             Code::OverdueRisk => "An open risk is past its treatment due date or its band's SLA",
+            Code::UnmodelledResource => {
+                "A resource of the infrastructure code is named by no annotation (off unless enabled)"
+            }
         }
+    }
+
+    /// Whether the code is reported only when enabled: by the project's configuration
+    /// (`threat-analyzer: infra: unmodelled-resource: note`) or a level override
+    /// (`--severity unmodelled-resource=note`, the server's `severity` setting), see
+    /// [`LevelOverrides::enabled`]. Its [`Code::default_level`] is the level it is reported
+    /// at once enabled without a level of its own.
+    pub fn off_by_default(self) -> bool {
+        matches!(self, Code::UnmodelledResource)
     }
 }
 
@@ -327,6 +345,16 @@ impl LevelOverrides {
         Ok(())
     }
 
+    /// The level a code that is [`Code::off_by_default`] is reported at: the override's when one
+    /// is set for it (`None` for `off`), else `configured` (the project configuration's,
+    /// `None` when it does not enable the code). `None`: the code is not computed at all.
+    pub fn enabled(&self, code: Code, configured: Option<Level>) -> Option<Level> {
+        match self.levels.iter().find(|(c, _)| *c == code) {
+            Some((_, level)) => *level,
+            None => configured,
+        }
+    }
+
     /// Applies the overrides: changes levels, drops diagnostics whose code is `off`.
     pub fn apply(&self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         if self.levels.is_empty() {
@@ -376,5 +404,21 @@ mod tests {
         assert!(o.set("no-such-code=off").unwrap_err().contains("unknown diagnostic code"));
         assert!(o.set("unknown-verb=loud").unwrap_err().contains("unknown level"));
         assert!(o.set("unknown-verb").is_err());
+    }
+
+    #[test]
+    fn an_override_enables_or_disables_a_code_that_is_off_by_default() {
+        let code = Code::UnmodelledResource;
+        assert!(code.off_by_default() && !Code::UnusedDefinition.off_by_default());
+        let none = LevelOverrides::default();
+        assert_eq!(none.enabled(code, None), None);
+        assert_eq!(none.enabled(code, Some(Level::Warning)), Some(Level::Warning));
+        let mut on = LevelOverrides::default();
+        on.set("unmodelled-resource=note").unwrap();
+        assert_eq!(on.enabled(code, None), Some(Level::Note));
+        assert_eq!(on.enabled(code, Some(Level::Error)), Some(Level::Note));
+        let mut off = LevelOverrides::default();
+        off.set("unmodelled-resource=off").unwrap();
+        assert_eq!(off.enabled(code, Some(Level::Note)), None);
     }
 }

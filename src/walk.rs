@@ -270,6 +270,10 @@ pub struct Scan {
     /// configuration, an import's `threatmodel/` files), found or not: a change to one changes
     /// what references resolve to.
     pub library_files: Vec<PathBuf>,
+    /// The level the configuration of the first directory argument that has a
+    /// `threat-analyzer: infra:` block enables `unmodelled-resource` at (`None`: off, the
+    /// default; what cannot be used in the block is an `invalid-config` error there).
+    pub unmodelled_resource: Option<crate::diagnostic::Level>,
 }
 
 impl Scan {
@@ -421,6 +425,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let mut not_applied = Vec::new();
     let mut config_files = Vec::new();
     let mut risk = None;
+    let mut infra = None;
     let mut library = Vec::new();
     let mut library_files = Vec::new();
     for (root, is_dir) in &roots {
@@ -433,10 +438,12 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
             not_applied: refused,
             mut configs,
             risk: planned_risk,
+            infra: planned_infra,
             library: planned_library,
             library_files: looked_for,
         } = walk_starts(root, options)?;
         risk = risk.or(planned_risk);
+        infra = infra.or(planned_infra);
         library.extend(planned_library);
         library_files.extend(looked_for);
         not_applied.extend(refused);
@@ -634,6 +641,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         parses_refused,
         risk: risk.unwrap_or_default(),
         library_files,
+        unmodelled_resource: infra.flatten(),
     })
 }
 
@@ -673,6 +681,9 @@ struct Plan {
     configs: Vec<ConfigFile>,
     /// The risk policy of the configuration's `threat-analyzer: risk:` block, if it has one.
     risk: Option<RiskPolicy>,
+    /// The level the configuration's `threat-analyzer: infra:` block gives
+    /// `unmodelled-resource`, if it has the block (`Some(None)`: off).
+    infra: Option<Option<crate::diagnostic::Level>>,
     /// The entries of the project's threat library files (see [`plan_libraries`]).
     library: Vec<PlannedEntry>,
     /// Every threat library file [`plan_libraries`] looked for, found or not.
@@ -883,6 +894,20 @@ fn walk_starts(root: &Path, options: &WalkOptions) -> Result<Plan, WalkError> {
     }
     if let Some((at, block)) = from_threatspec.or(from_guardlink) {
         plan.risk = Some(risk_policy(block, &mut plan.configs[at]));
+    }
+    // The same for the `infra` block: `threatspec.yaml`'s wins.
+    let infra_ts = threatspec.as_mut().and_then(|(at, ts)| Some((*at, ts.infra.take()?)));
+    let infra_gl = guardlink.as_mut().and_then(|(at, gl)| Some((*at, gl.infra.take()?)));
+    if let (Some(_), Some((at, _))) = (&infra_ts, &infra_gl) {
+        let message =
+            format!("`{}.infra` is ignored: {THREATSPEC_CONFIG} has one, and it is used", config::OWN_KEY);
+        plan.configs[*at].problem(Code::InvalidConfig, TextRange::empty(0), message);
+    }
+    if let Some((at, block)) = infra_ts.or(infra_gl) {
+        for problem in block.problems {
+            plan.configs[at].problem(Code::InvalidConfig, problem.range, problem.message);
+        }
+        plan.infra = Some(block.unmodelled_resource);
     }
     plan_libraries(root, threatspec.as_ref(), guardlink.as_ref(), &mut plan);
     // The user's globs first: a bad one is the user's error, not the project's.

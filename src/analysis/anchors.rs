@@ -98,6 +98,12 @@ fn check(index: &ProjectIndex, anchor: &Anchor) -> Check {
     Check { at: Some((key.clone(), now)), stale }
 }
 
+/// The file and 1-based line the annotations under `anchor` describe (by the rule in the
+/// module docs), when its file's text is known.
+pub(super) fn anchored_at(index: &ProjectIndex, anchor: &Anchor) -> Option<(FileId, u32)> {
+    check(index, anchor).at
+}
+
 /// The non-blank part of 1-based `line` (an empty range at its start when it is blank).
 fn line_span(text: &str, line_index: &LineIndex, line: u32) -> TextRange {
     let range = line_index.line_range(line.saturating_sub(1) as usize, text);

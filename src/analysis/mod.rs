@@ -13,7 +13,8 @@
 //! language the MCP server answers ([`query`]), the repository's own MCP surface
 //! ([`mcp_surface`]: its servers and tools, shadowing, the pin file) and the risk register
 //! ([`risk`]: rating, band, owner, status and due date of each exposure; `unowned-risk` and
-//! `overdue-risk`), all as plain data.
+//! `overdue-risk`) and the resources of the infrastructure code no annotation names
+//! ([`unmodelled`]: `unmodelled-resource`, from resources the shells hand in), all as plain data.
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -32,6 +33,7 @@ mod severity;
 pub mod status;
 pub mod stride;
 mod suggest;
+pub mod unmodelled;
 
 pub use coverage::{Cover, CoverKind, Coverage, CoverageScope};
 pub use relations::{Arg, Relation};
@@ -188,9 +190,11 @@ impl Analysis {
         self.diagnostics.get_or_init(|| diagnostics::collect(index, self)).clone()
     }
 
-    /// The project's findings: [`Analysis::diagnostics`] and the risk checks
+    /// The project's findings: [`Analysis::diagnostics`], the risk checks
     /// ([`risk::diagnostics_by`]: `unowned-risk`, and `overdue-risk` against `today`, each
-    /// risk by its file's policy), in the same order. Every surface that reports findings
+    /// risk by its file's policy) and, when the shell derived the infrastructure model because
+    /// `unmodelled-resource` is enabled, that check over its resources ([`unmodelled`]; an
+    /// empty `infra` costs nothing), in the same order. Every surface that reports findings
     /// (`check`, the language server's diagnostics, the MCP server's summary and findings,
     /// the report, the diff) takes them from here, so the same project and date give the same
     /// findings everywhere; [`Analysis::diagnostics`] alone is what no date or policy changes
@@ -200,9 +204,11 @@ impl Analysis {
         index: &ProjectIndex,
         policies: &crate::model::risk::Policies,
         today: Option<crate::syntax::Date>,
+        infra: &[unmodelled::Resources],
     ) -> Vec<Diagnostic> {
         let mut out = self.diagnostics(index);
         out.extend(risk::diagnostics_by(index, self, policies, today));
+        out.extend(unmodelled::diagnostics(index, self, infra));
         diagnostics::order(&mut out);
         out
     }

@@ -129,8 +129,9 @@ fn revision_findings(
     if let Some(scan) = &scanned.scan {
         super::report_unread(scan, args.verbose)?;
     }
-    // A revision's pin file is not read: its findings are never in a revision's baseline.
+    // A revision's pin file is not read: its findings are never in a revision's baseline. Nor
+    // are its templates: `unmodelled-resource` notes are never in it either.
     let risk = scanned.scan.as_ref().map(|s| s.risk.clone()).unwrap_or_default();
-    let (_, diagnostics) = check_findings(args, &scanned.index, Vec::new(), &risk);
+    let (_, diagnostics) = check_findings(args, &scanned.index, Vec::new(), &risk, &[]);
     Ok(baseline::entries(&scanned.index, &diagnostics))
 }

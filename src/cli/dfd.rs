@@ -162,7 +162,7 @@ pub fn run(args: &DfdArgs) -> i32 {
     };
     let dfd = if baseline {
         let model =
-            crate::infra::derive(&super::infra::templates(&scan, crate::limits::MAX_FILE_SIZE, false).0);
+            crate::infra::derive(&super::infra::sources(&scan, crate::limits::MAX_FILE_SIZE, false).0);
         render::dfd_baseline::merge(dfd, &model)
     } else {
         dfd

@@ -26,7 +26,6 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::infra::SourceFile;
 use crate::read::Links;
 use crate::render;
-use crate::syntax::Language;
 
 pub const BASELINE_AFTER_HELP: &str = "\
 Reads the Terraform files under PATH (the walk of `check`: ignore files, hidden files, links and
@@ -111,7 +110,7 @@ pub fn run(args: &InfraArgs) -> i32 {
     if let Err(status) = super::report_unread(&scan, false) {
         return status;
     }
-    let (files, read_bytes) = templates(&scan, args.max_file_size, args.apply);
+    let (files, read_bytes) = sources(&scan, args.max_file_size, args.apply);
     let model = crate::infra::derive(&files);
     if args.apply {
         return apply(args, &scan, &files, read_bytes, &model);
@@ -139,27 +138,21 @@ pub fn run(args: &InfraArgs) -> i32 {
     }
 }
 
-/// The templates among the files `scan` walked (Terraform's `.tf` files and every YAML and
-/// JSON file: the CloudFormation, Kubernetes, Compose and OpenAPI readers detect their formats),
-/// each read through [`crate::walk::read_source`] (no links, at most `max_file_size` bytes); a
-/// file that cannot be read is named in a note on standard error. Shared by `baseline` and
-/// `dfd --with-baseline`.
-pub(crate) fn templates(
+/// The texts of the templates a scan found, for [`crate::infra::derive`]: the files
+/// [`crate::infra::reads`] (each read again through [`crate::walk::read_source`]: the size
+/// limit, no links), keyed by their scan key, and with `keep_bytes` the bytes as read (what
+/// `--apply` compares with before it writes). A file that cannot be read is said on standard
+/// error and left out. `baseline`, `dfd --with-baseline` and `check` (when
+/// `unmodelled-resource` is enabled) read them here.
+pub(crate) fn sources(
     scan: &crate::walk::Scan,
     max_file_size: u64,
     keep_bytes: bool,
 ) -> (Vec<SourceFile>, BTreeMap<String, Vec<u8>>) {
     let mut files = Vec::new();
-    let mut read_bytes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut read_bytes = BTreeMap::new();
     for (key, language) in &scan.scanned {
-        // What some extractor reads: Terraform's `.tf` files, and YAML/JSON documents (the
-        // CloudFormation, Kubernetes, Compose and OpenAPI readers detect their formats).
-        let wanted = match language {
-            Language::Hcl => key.as_str().ends_with(".tf"),
-            Language::Yaml | Language::Json => true,
-            _ => false,
-        };
-        if !wanted {
+        if !crate::infra::reads(key.as_str(), *language) {
             continue;
         }
         let path = scan.root.join(key.as_str());
@@ -186,6 +179,40 @@ pub(crate) fn templates(
         }
     }
     (files, read_bytes)
+}
+
+/// The resources `check` hands the `unmodelled-resource` rule
+/// ([`crate::analysis::unmodelled`]): none, and nothing read or derived, unless the code is
+/// enabled (by `--severity`, else by the configuration's `threat-analyzer: infra:` block).
+/// The texts of templates with resources and no annotation go into the index beside the
+/// anchored files' ([`crate::model::ProjectIndex::set_anchor_text`]), so the notes get their
+/// lines and columns in every output.
+pub(super) fn unmodelled_resources(
+    scan: &mut crate::walk::Scan,
+    overrides: &crate::diagnostic::LevelOverrides,
+    max_file_size: u64,
+) -> Vec<crate::analysis::unmodelled::Resources> {
+    use crate::diagnostic::Code;
+    let Some(level) = overrides.enabled(Code::UnmodelledResource, scan.unmodelled_resource) else {
+        return Vec::new();
+    };
+    let (files, _) = sources(scan, max_file_size, false);
+    let model = crate::infra::derive(&files);
+    let keys: std::collections::HashMap<&str, &crate::file_id::FileId> =
+        scan.scanned.iter().map(|(key, _)| (key.as_str(), key)).collect();
+    let resources = crate::infra::resources(&model, &files, |path| {
+        keys.get(path).map_or_else(|| crate::file_id::FileId::relative(path), |key| (*key).clone())
+    });
+    for file in &files {
+        let key = keys.get(file.path.as_str()).map(|key| (*key).clone());
+        if let Some(key) = key
+            && scan.index.text_of(key.as_str()).is_none()
+            && resources.iter().any(|r| r.file == key)
+        {
+            scan.index.set_anchor_text(key, crate::model::anchors::AnchorText::read(file.text.clone()));
+        }
+    }
+    vec![crate::analysis::unmodelled::Resources { level, resources }]
 }
 
 /// The UTF-8 byte order mark a file's text starts with, if any (the planner's offsets are in

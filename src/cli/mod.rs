@@ -570,7 +570,9 @@ pub fn check(args: &CheckArgs) -> i32 {
         Err(status) => return status,
     };
     let pin_findings = mcp_pin::pin_findings(&scan);
-    let (analysis, diagnostics) = check_findings(args, &scan.index, pin_findings, &scan.risk);
+    let overrides = severity_overrides(args);
+    let infra = infra::unmodelled_resources(&mut scan, &overrides, args.max_file_size);
+    let (analysis, diagnostics) = check_findings(args, &scan.index, pin_findings, &scan.risk, &infra);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
 
     let entries = (baseline.is_some() || args.write_baseline.is_some())
@@ -675,25 +677,33 @@ pub fn check(args: &CheckArgs) -> i32 {
 }
 
 /// The analysis of a scan and the diagnostics `check` reports from it (`--severity` applied).
-/// `extra`: findings from outside the analysis (the pin file's, [`mcp_pin::pin_findings`]).
+/// `extra`: findings from outside the analysis (the pin file's, [`mcp_pin::pin_findings`]);
+/// `infra`: the resources `unmodelled-resource` checks ([`infra::unmodelled_resources`]).
 fn check_findings(
     args: &CheckArgs,
     index: &crate::model::ProjectIndex,
     extra: Vec<Diagnostic>,
     risk: &crate::model::risk::RiskPolicy,
+    infra: &[analysis::unmodelled::Resources],
 ) -> (analysis::Analysis, Vec<Diagnostic>) {
+    let overrides = severity_overrides(args);
+    let analysis = args.coverage.analysis(index);
+    let today = args.today.or_else(today);
+    let policies = crate::model::risk::Policies::one(risk.clone());
+    let mut diagnostics = analysis.diagnostics_with_risk(index, &policies, today, infra);
+    diagnostics.extend(extra);
+    let diagnostics = overrides.apply(diagnostics);
+    (analysis, diagnostics)
+}
+
+/// `check`'s `--severity` settings.
+fn severity_overrides(args: &CheckArgs) -> LevelOverrides {
     let mut overrides = LevelOverrides::default();
     for spec in &args.severity {
         // Already validated by clap's value parser.
         let _ = overrides.set(spec);
     }
-    let analysis = args.coverage.analysis(index);
-    let today = args.today.or_else(today);
-    let policies = crate::model::risk::Policies::one(risk.clone());
-    let mut diagnostics = analysis.diagnostics_with_risk(index, &policies, today);
-    diagnostics.extend(extra);
-    let diagnostics = overrides.apply(diagnostics);
-    (analysis, diagnostics)
+    overrides
 }
 
 /// `1 finding`, `3 findings`.

@@ -84,11 +84,11 @@ impl ReportFormat {
 
 /// Runs `report`; returns the exit status.
 pub fn run(args: &ReportArgs) -> i32 {
-    let super::Project { scan, root: project_root, name } = match super::scan_project(&args.path, args.cache)
-    {
-        Ok(project) => project,
-        Err(status) => return status,
-    };
+    let super::Project { mut scan, root: project_root, name } =
+        match super::scan_project(&args.path, args.cache) {
+            Ok(project) => project,
+            Err(status) => return status,
+        };
     let root_label = name.unwrap_or_else(|| "project".to_string());
     let (file, requested) = match &args.output {
         Some(file) => (file.clone(), args.output_policy.requested(true)),
@@ -102,11 +102,17 @@ pub fn run(args: &ReportArgs) -> i32 {
         say!("threat-analyzer: error: {message}");
         return EXIT_ERROR;
     }
+    // The findings `check` reports for the same project and date (`unmodelled-resource` when
+    // the configuration enables it).
+    let infra = super::infra::unmodelled_resources(
+        &mut scan,
+        &crate::diagnostic::LevelOverrides::default(),
+        crate::walk::DEFAULT_MAX_FILE_SIZE,
+    );
     let analysis = args.coverage.analysis(&scan.index);
-    // The findings `check` reports for the same project and date.
     let policies = crate::model::risk::Policies::one(scan.risk.clone());
     let diagnostics =
-        analysis.diagnostics_with_risk(&scan.index, &policies, args.today.or_else(super::today));
+        analysis.diagnostics_with_risk(&scan.index, &policies, args.today.or_else(super::today), &infra);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
     let options = ReportOptions { link_prefix: link_prefix(&file, &scan.root) };
     let report =

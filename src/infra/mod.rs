@@ -9,8 +9,13 @@
 //! the files through `walk` and hand the texts in), guess a value it cannot resolve statically
 //! (it becomes a [`model::Unknown`]), or print (the outputs are `render::infra`'s).
 //!
-//! Sits above `analysis` (rules name STRIDE categories with [`crate::analysis::stride`]) and
-//! below `render`. Not to be confused with the findings baseline of `check --baseline`
+//! Also owns which files the extractors read ([`reads`]), the asset id the baseline proposes for
+//! an element ([`asset_id`]) and the drawn resources handed to the `unmodelled-resource` check
+//! ([`resources`]).
+//!
+//! Sits above `analysis` (rules name STRIDE categories with [`crate::analysis::stride`]; the
+//! `unmodelled-resource` rule takes [`crate::analysis::unmodelled::Resource`]s) and below
+//! `render`. Not to be confused with the findings baseline of `check --baseline`
 //! (`analysis::baseline`): the CLI command is called `baseline` as the issue asks, its code is
 //! `cli::infra`.
 
@@ -27,7 +32,10 @@ pub mod terraform;
 
 use std::sync::Arc;
 
+use crate::analysis::unmodelled::Resource;
+use crate::file_id::FileId;
 use crate::syntax::Language;
+use crate::text::TextRange;
 
 pub use model::InfraModel;
 
@@ -88,6 +96,62 @@ fn add_internet(model: &mut InfraModel) {
         origin: Origin::default(),
         attributes: std::collections::BTreeMap::new(),
     });
+}
+
+/// Whether some extractor reads a file of this path and language: Terraform's `.tf` files, and
+/// every YAML and JSON document (the CloudFormation, Kubernetes, Compose and OpenAPI readers
+/// detect their formats). The shells hand [`derive()`] exactly these.
+pub fn reads(path: &str, language: Language) -> bool {
+    match language {
+        Language::Hcl => path.ends_with(".tf"),
+        Language::Yaml | Language::Json => true,
+        _ => false,
+    }
+}
+
+/// An element key as a GAL asset id: letters, digits and `_` only
+/// (`module.db.aws_db_instance.main` is `module_db_aws_db_instance_main`), so no template name
+/// can change the annotation.
+pub fn asset_id(key: &str) -> String {
+    let mut id: String = key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        id.insert(0, 'r');
+    }
+    id
+}
+
+/// The drawn resources of `model` (data stores, processes, external entities declared in one
+/// of `files`; not configuration resources, not the fixed Internet entity), for the
+/// `unmodelled-resource` check; `file_id` gives the project's key of a [`SourceFile::path`].
+pub fn resources(
+    model: &InfraModel,
+    files: &[SourceFile],
+    file_id: impl Fn(&str) -> FileId,
+) -> Vec<Resource> {
+    let texts: std::collections::HashMap<&str, &str> =
+        files.iter().map(|f| (f.path.as_str(), &*f.text)).collect();
+    model
+        .elements
+        .iter()
+        .filter(|e| e.kind.is_diagram() && e.key != model::INTERNET)
+        .filter_map(|e| {
+            let text = texts.get(e.origin.path.as_str())?;
+            let start = e.origin.start.min(text.len());
+            let end = e.origin.end.clamp(start, text.len());
+            // The definition's first line, without its indentation and line break.
+            let line_end = text[start..].find(['\r', '\n']).map_or(text.len(), |i| start + i);
+            let first = text[start..line_end].trim_end();
+            Some(Resource {
+                address: e.key.clone(),
+                resource_type: e.resource_type.clone(),
+                kind: e.kind.name(),
+                asset_id: asset_id(&e.key),
+                file: file_id(&e.origin.path),
+                range: TextRange::new(start, start + first.len()),
+                span: TextRange::new(start, end),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

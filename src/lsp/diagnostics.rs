@@ -186,10 +186,12 @@ fn pulled(state: &State, want: impl Fn(&FileId) -> bool) -> Result<Vec<(FileId, 
             .map(|p| (p, Vec::new()))
             .collect();
         for d in diagnostics.iter().flat_map(published_as) {
-            if let Some(list) = by_file.get_mut(&d.file)
+            // Files with findings and no annotation (templates with `unmodelled-resource`
+            // notes) too.
+            if want(&d.file)
                 && let Some(lsp) = to_lsp(index, &d, unit)
             {
-                list.push(lsp);
+                by_file.entry(d.file.clone()).or_default().push(lsp);
             }
         }
         by_file.into_iter().collect()

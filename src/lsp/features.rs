@@ -172,11 +172,11 @@ pub fn workspace_edit(
     }
     let mut by_file: BTreeMap<&str, Vec<TextEdit>> = BTreeMap::new();
     for e in edits {
-        let Some(facts) = index.file(e.file.as_str()) else { continue };
-        by_file
-            .entry(e.file.as_str())
-            .or_default()
-            .push(TextEdit { range: lsp_range(facts, e.range, unit), new_text: e.new_text.clone() });
+        let Some((text, line_index)) = index.text_of(e.file.as_str()) else { continue };
+        by_file.entry(e.file.as_str()).or_default().push(TextEdit {
+            range: convert::range(text, line_index, e.range, unit),
+            new_text: e.new_text.clone(),
+        });
     }
     if style.document_changes {
         let changes = by_file
@@ -269,8 +269,9 @@ pub fn code_actions(
     style: &EditStyle,
     unit: ColumnUnit,
 ) -> Vec<CodeActionOrCommand> {
-    let Some(facts) = index.file(key) else { return Vec::new() };
-    let range = convert::text_range(&facts.text, &facts.line_index, range, unit);
+    // The text of a file with findings and no annotation (a template) too.
+    let Some((text, line_index)) = index.text_of(key) else { return Vec::new() };
+    let range = convert::text_range(text, line_index, range, unit);
     // The unanalysed library threats of the elements named here (README: Threat libraries).
     let library =
         crate::render::report::library_suggestions(index, analysis, key, range).into_iter().map(|s| {

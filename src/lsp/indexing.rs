@@ -247,6 +247,7 @@ fn scan_roots(
         state.update_config_problems(&root, &scan.index);
         state.set_risk_policy(&root, scan.risk.clone());
         state.refresh_anchor_texts(None);
+        super::infra::after_scan(state, &root, &scan);
         sync_repositories(state, &roots[done + 1..]);
         state.changed.notify_one();
         indexed.cache_saves.extend(scan.take_cache_save());
@@ -401,6 +402,8 @@ fn apply_disk_changes(state: &State, mut changes: Vec<watch::Changed>) -> Applie
                 forget_under(state, &key);
                 // A deleted anchored source file: its anchors become stale.
                 state.refresh_anchor_texts(Some(&key));
+                // A deleted template: derived again without it.
+                state.infra.touched(&key);
             }
         }
     }

@@ -37,7 +37,9 @@
 //! Where each concern lives: `server` (the `LanguageServer` impl: one line per message,
 //! delegating), `capabilities` (the client's capabilities, resolved once at `initialize`, and
 //! the server's), `settings`, `state` (the global state and the snapshot requests read),
-//! `indexing` (indexing runs, changes on disk, the index cache), `diagnostics` (the push task,
+//! `indexing` (indexing runs, changes on disk, the index cache), `infra` (each folder's
+//! infrastructure model for `unmodelled-resource`, derived again when a template changes),
+//! `diagnostics` (the push task,
 //! pulled reports, conversion), `ext` (the `workspace/executeCommand` commands: names, typed
 //! arguments and results), `handlers` (`lifecycle`, `sync` — the arrival-order rule and its
 //! test —, `workspace`, `requests`, `commands`), and below them `features`, `convert`,
@@ -51,6 +53,7 @@ mod ext;
 mod features;
 mod handlers;
 mod indexing;
+mod infra;
 pub mod input;
 mod preview;
 mod server;

@@ -24,6 +24,7 @@ impl Backend {
     pub fn new(client: Client) -> Backend {
         let state = Arc::new(State::new());
         tokio::spawn(diagnostics::diagnostics_task(client.clone(), state.clone()));
+        tokio::spawn(super::infra::infra_task(state.clone()));
         Backend { client, state }
     }
 

@@ -112,6 +112,8 @@ pub(super) struct State {
     /// Each workspace folder's threat library files, found or not, as its last indexing run
     /// looked for them: a change to one indexes the folder again.
     library_files: Mutex<HashMap<PathBuf, Vec<PathBuf>>>,
+    /// Each workspace folder's infrastructure model, for `unmodelled-resource`.
+    pub(super) infra: super::infra::Infra,
 }
 
 /// One indexing run that whole-project requests wait for, counted in
@@ -191,6 +193,7 @@ impl State {
             risk_policies: Mutex::new(HashMap::new()),
             libraries: Mutex::new(std::collections::BTreeMap::new()),
             library_files: Mutex::new(HashMap::new()),
+            infra: super::infra::Infra::default(),
         }
     }
 
@@ -283,6 +286,7 @@ impl State {
             };
         }
         self.refresh_anchor_texts(Some(key));
+        self.infra.touched(key);
         self.changed.notify_one();
     }
 
@@ -380,7 +384,9 @@ impl State {
     }
 
     /// The project's findings as `check` reports them for today's date (UTC), each risk by its
-    /// folder's policy ([`Analysis::diagnostics_with_risk`]), the `severity` settings applied.
+    /// folder's policy ([`Analysis::diagnostics_with_risk`]), with each folder's
+    /// infrastructure resources where `unmodelled-resource` is on, the `severity` settings
+    /// applied.
     pub(super) fn findings(
         &self,
         index: &ProjectIndex,
@@ -388,7 +394,12 @@ impl State {
     ) -> Vec<crate::diagnostic::Diagnostic> {
         let overrides = self.settings.read().map(|s| s.overrides.clone()).unwrap_or_default();
         let today = crate::syntax::Date::of_instant(std::time::SystemTime::now());
-        overrides.apply(analysis.diagnostics_with_risk(index, &self.risk_policies(), today))
+        overrides.apply(analysis.diagnostics_with_risk(
+            index,
+            &self.risk_policies(),
+            today,
+            &self.infra.resources(),
+        ))
     }
 
     /// Keeps the configuration problems a scan of `root` found, and gives open configuration

@@ -149,7 +149,8 @@ impl Project {
             Some((computed, diagnostics)) if *computed == at => diagnostics.clone(),
             _ => {
                 let policies = Policies::one(self.risk.clone());
-                let diagnostics = Arc::new(self.analysis.diagnostics_with_risk(&self.index, &policies, at.1));
+                let diagnostics =
+                    Arc::new(self.analysis.diagnostics_with_risk(&self.index, &policies, at.1, &[]));
                 self.diagnostics = Some((at, diagnostics.clone()));
                 diagnostics
             }

@@ -252,15 +252,7 @@ pub fn markdown(model: &InfraModel) -> String {
     out
 }
 
-/// An element key as a GAL asset: letters, digits and `_` only (`module.db.aws_db_instance.main`
-/// is `module_db_aws_db_instance_main`), so no template name can change the annotation.
-pub fn asset_id(key: &str) -> String {
-    let mut id: String = key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        id.insert(0, 'r');
-    }
-    id
-}
+pub use crate::infra::asset_id;
 
 /// A boundary key as a GAL id (letters, digits, `-`).
 pub fn boundary_id(key: &str) -> String {

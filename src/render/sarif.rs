@@ -386,6 +386,21 @@ fn doc(code: Code) -> RuleDoc {
             fix: "Treat the risk (mitigate, accept or transfer it), or record a new `due:` date.",
             silence: "`--severity overdue-risk=off`.",
         },
+        Code::UnmodelledResource => RuleDoc {
+            full: "A resource of the project's infrastructure code (a Terraform resource, a \
+                CloudFormation resource, a Kubernetes workload, a Compose service or volume, an \
+                OpenAPI operation: the data stores, processes and external entities `threat-analyzer \
+                baseline` draws) is named by no annotation: the asset id the baseline proposes for \
+                it is neither defined nor referenced, and no annotation is written in its definition \
+                or in the comment lines directly above it. Off unless enabled by the configuration \
+                (`threat-analyzer: infra: unmodelled-resource: note`) or `--severity \
+                unmodelled-resource=note`.",
+            fix: "Annotate the resource: the language server's code action inserts the annotations \
+                the baseline proposes for it above its definition; `threat-analyzer baseline --format \
+                gal` prints them. An `@asset` of your own right above the definition counts too.",
+            silence: "It is off by default; `--severity unmodelled-resource=off` or \
+                `unmodelled-resource: off` in the configuration turns it off again.",
+        },
     }
 }
 
@@ -420,7 +435,12 @@ fn rule(code: Code) -> Value {
             ),
         },
         "helpUri": help_uri(code),
-        "defaultConfiguration": { "level": level(code.default_level()) },
+        // A code that is off unless enabled says so (SARIF's `enabled`, true when absent).
+        "defaultConfiguration": if code.off_by_default() {
+            json!({ "level": level(code.default_level()), "enabled": false })
+        } else {
+            json!({ "level": level(code.default_level()) })
+        },
         "properties": properties,
     })
 }
@@ -608,6 +628,8 @@ mod tests {
             assert_eq!(rule["id"], code.as_str());
             assert_eq!(rule["shortDescription"]["text"], code.summary());
             assert_eq!(rule["defaultConfiguration"]["level"], code.default_level().as_str());
+            let enabled = rule["defaultConfiguration"].get("enabled").is_none_or(|e| e == true);
+            assert_eq!(enabled, !code.off_by_default(), "{}", code.as_str());
             assert!(rule["help"]["text"].as_str().unwrap().contains("How to silence"));
             assert!(rule["help"]["markdown"].as_str().unwrap().contains("### How to fix"));
             assert!(rule["helpUri"].as_str().unwrap().ends_with(&format!("#{}", code.as_str())));

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use support::*;
 
-fn three_tier() -> std::path::PathBuf {
+pub(super) fn three_tier() -> std::path::PathBuf {
     manifest_dir().join("tests/fixtures/infra/three-tier")
 }
 
@@ -107,7 +107,7 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Appends each `==> path <==` section of a `--format gal` output to its file.
-fn apply_gal(root: &Path, gal: &str) -> usize {
+pub(super) fn apply_gal(root: &Path, gal: &str) -> usize {
     let mut lines = 0;
     let mut current: Option<std::path::PathBuf> = None;
     for line in gal.lines() {

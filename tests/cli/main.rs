@@ -22,4 +22,5 @@ mod mcp_surface;
 mod output;
 mod sidecar;
 mod status;
+mod unmodelled;
 mod walk;

@@ -65,7 +65,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "mcp-tool-unpinned",
             "invalid-risk",
             "unowned-risk",
-            "overdue-risk"
+            "overdue-risk",
+            "unmodelled-resource"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");
@@ -104,8 +105,10 @@ fn every_code_project() -> tempfile::TempDir {
         d,
         "threatspec.yaml",
         "project:\n  id: every-code\n  name: every code\npaths:\n  - src\n  - gone\n  - ../outside\n\
-         threat-analyzer:\n  risk:\n    owner-required-from: high\n",
+         threat-analyzer:\n  risk:\n    owner-required-from: high\n  infra:\n    unmodelled-resource: note\n",
     );
+    // A template resource no annotation names (unmodelled-resource, enabled above).
+    write(d, "src/main.tf", "resource \"aws_s3_bucket\" \"uploads\" {\n  bucket = \"u\"\n}\n");
     let long_name = "x".repeat(threat_analyzer::limits::MAX_ANNOTATION_LINE + 1);
     write(
         d,

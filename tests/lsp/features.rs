@@ -32,7 +32,7 @@ fn at(uri: &str, fixture: &str) -> Value {
 }
 
 /// Applies `TextEdit`s (LSP ranges, ASCII text) to `text`.
-fn apply(text: &str, edits: &[Value]) -> String {
+pub(crate) fn apply(text: &str, edits: &[Value]) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let offset = |p: &Value| -> usize {
         let line = p["line"].as_u64().unwrap() as usize;

@@ -17,3 +17,4 @@ mod in_memory;
 mod risk;
 mod sidecar;
 mod stdio;
+mod unmodelled;

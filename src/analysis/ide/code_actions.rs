@@ -73,8 +73,10 @@ pub fn code_actions_in(
     dialect: WriteDialect,
 ) -> Vec<CodeAction> {
     let _ = analysis; // the diagnostics already carry what the fixes need
-    let Some(facts) = index.file(file) else { return Vec::new() };
     let mut out = Vec::new();
+    // A file without annotations (a template with `unmodelled-resource` notes) has no facts:
+    // only the diagnostics' own fixes.
+    let facts = index.file(file);
     for (i, d) in diagnostics.iter().enumerate() {
         // A sidecar finding is fixed from its `.gal` line too (where its annotation is).
         let on_sidecar = d.at_sidecar().filter(|s| s.file.as_str() == file);
@@ -95,12 +97,14 @@ pub fn code_actions_in(
             // Reported at the anchored source: the annotation to rewrite is in the `.gal` file.
             continue;
         }
+        let Some(facts) = facts else { continue };
         match d.code {
             Code::DanglingReference => out.extend(define_missing(facts, d, i)),
             Code::UnmitigatedExposure => out.extend(cover_exposure(facts, d, i, dialect)),
             _ => {}
         }
     }
+    let Some(facts) = facts else { return out };
     out.extend(mcp_tool_threats(facts, range, dialect));
     for ann in facts.annotations() {
         if ann.dialect == Dialect::LegacyThreatSpec

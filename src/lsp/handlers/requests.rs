@@ -152,7 +152,7 @@ pub(in crate::lsp) fn code_action(
     let style = state.edit_style();
     let actions = state.read(|index, unit| {
         let analysis = state.analysis(index);
-        let diagnostics = state.findings(index, &analysis);
+        let diagnostics = state.infra.with_fixes(index, state.findings(index, &analysis), key.as_str());
         features::code_actions(index, &analysis, &diagnostics, key.as_str(), params.range, &style, unit)
     })?;
     Ok(Some(actions))

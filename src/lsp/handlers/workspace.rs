@@ -54,6 +54,9 @@ pub(in crate::lsp) fn did_change_workspace_folders(
     }
     state.files_scanned.lock().unwrap_or_else(|e| e.into_inner()).retain(|r, _| !removed.contains(r));
     state.forget_folders(&removed);
+    for root in &removed {
+        state.infra.remove(root);
+    }
     // Forget what the removed folders contributed (open buffers stay).
     let gone: Vec<FileId> = {
         let index = state.index_read();
@@ -100,6 +103,8 @@ pub(in crate::lsp) async fn did_change_configuration(
         let run = AwaitedIndexing::new(state);
         tokio::spawn(awaited(run, indexing::index_workspace(client.clone(), state.clone())));
     }
+    // The `severity` setting may turn `unmodelled-resource` on or off.
+    state.infra.settings_changed();
     state.changed.notify_one();
     for p in problems {
         tracing::warn!("settings: {p}");

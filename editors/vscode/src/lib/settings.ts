@@ -33,6 +33,7 @@ export const DIAGNOSTIC_CODES = [
   'invalid-risk',
   'unowned-risk',
   'overdue-risk',
+  'unmodelled-resource',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
