@@ -275,6 +275,31 @@ impl CoverIndex {
             })
     }
 
+    /// Whether a file's covering relations under this index (`old`, `old_resolved`) and under
+    /// `other` (`new`, `new_resolved`) are the same but for their places in their own file
+    /// (ranges, annotation indexes), and none is anchored to a symbol: then no other file's
+    /// coverage answer differs, since only a relation contradicted by its symbol anchor shows
+    /// its place in another file's diagnostics.
+    pub(super) fn same_but_places(
+        &self,
+        (old, old_resolved): (&FileFacts, &[Vec<Resolved>]),
+        other: &CoverIndex,
+        (new, new_resolved): (&FileFacts, &[Vec<Resolved>]),
+    ) -> bool {
+        let before = self.covers_of(old, old_resolved);
+        let after = other.covers_of(new, new_resolved);
+        self.scope == other.scope
+            && before.len() == after.len()
+            && before.iter().zip(&after).all(|((p, a), (q, b))| {
+                p == q
+                    && a.kind == b.kind
+                    && a.control == b.control
+                    && a.file == b.file
+                    && a.site == b.site
+                    && a.site.symbol.is_none()
+            })
+    }
+
     pub(super) fn scope(&self) -> CoverageScope {
         self.scope
     }

@@ -14,7 +14,7 @@ use super::{Analysis, Relation, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
 use crate::file_id::FileId;
 use crate::model::names::normalize_name;
-use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
@@ -43,8 +43,9 @@ pub(super) struct Local {
     tables_revision: u64,
     covers: Arc<CoverIndex>,
     threat_severity: HashMap<EntityKey, StatedSeverity>,
-    /// The files in index order, as they were.
+    /// The files in index order, as they were, and their resolution.
     files: Vec<Arc<FileFacts>>,
+    resolved: Vec<Arc<Vec<Vec<Resolved>>>>,
     /// `(position in files, its diagnostics)` for the files that have any, in index order.
     diagnostics: Vec<(u32, Vec<Diagnostic>)>,
 }
@@ -79,42 +80,54 @@ impl Local {
                 diagnostics.push((k as u32, own));
             }
         }
+        let resolved =
+            files.iter().map(|f| analysis.resolved.get(&f.path).cloned().unwrap_or_default()).collect();
         Local {
             tables_revision: index.tables_revision(),
             covers: analysis.covers.clone(),
             threat_severity: analysis.threat_severity.clone(),
             files,
+            resolved,
             diagnostics,
         }
     }
 
     /// Whether the files these diagnostics were computed from that are still the same (the
     /// same facts) still have them in `index` under `analysis`: the same resolution tables
-    /// (so the same files, resolved as before), the same coverage index, the same stated
-    /// severities, and every edited file declares what it declared, where it did.
+    /// (so the same files, resolved as before), the same `coverage.scope`, the same stated severities, and every edited
+    /// file shows other files what it showed them: its definitions
+    /// ([`same_definitions`]) and its covering relations
+    /// (`CoverIndex::same_but_places`). Edits that move an edited file's other annotations
+    /// (typing above them) keep the rest of the project's diagnostics.
     fn holds(&self, index: &ProjectIndex, analysis: &Analysis, files: &[Arc<FileFacts>]) -> bool {
         self.tables_revision == index.tables_revision()
-            && Arc::ptr_eq(&self.covers, &analysis.covers)
+            && self.covers.scope() == analysis.covers.scope()
             && self.threat_severity == analysis.threat_severity
             && self.files.len() == files.len()
-            && self.files.iter().zip(files).all(|(old, new)| {
-                Arc::ptr_eq(old, new) || (old.path == new.path && same_definitions(old, new))
+            && self.files.iter().zip(&self.resolved).zip(files).all(|((old, old_resolved), new)| {
+                if Arc::ptr_eq(old, new) {
+                    return true;
+                }
+                let Some(new_resolved) = analysis.resolved.get(&new.path) else { return false };
+                old.path == new.path
+                    && same_definitions(old, new)
+                    && self.covers.same_but_places((old, old_resolved), &analysis.covers, (new, new_resolved))
             })
     }
 }
 
-/// The same definitions, names and places: what other files' diagnostics read of a file
-/// (threat labels, "defined here" notes).
+/// The same definitions as other files' diagnostics read them: each site's entity, names and
+/// id, and the place of each declaration (threat labels and "defined here" notes name it);
+/// an inline site's place is read only by the whole-project checks, which run every time.
 fn same_definitions(old: &FileFacts, new: &FileFacts) -> bool {
     old.defs.len() == new.defs.len()
         && old.defs.iter().zip(&new.defs).all(|(a, b)| {
             a.entity == b.entity
                 && a.name == b.name
                 && a.norm_name == b.norm_name
-                && a.explicit_id == b.explicit_id
-                && a.range == b.range
-                && a.annotation == b.annotation
+                && a.explicit_id.as_ref().map(|i| &i.value) == b.explicit_id.as_ref().map(|i| &i.value)
                 && a.declared == b.declared
+                && (!a.declared || (a.range == b.range && a.explicit_id == b.explicit_id))
         })
 }
 
