@@ -1,7 +1,8 @@
 //! Coverage: is an exposure covered, and by what. The one place the rule lives.
 //!
 //! Owns: the coverage rule, the index of covering relations it is answered from (built once
-//! per analysis), and the [`Coverage`] every surface reads: the `unmitigated-exposure`
+//! per analysis, or kept from the previous one when no edit changed a covering relation:
+//! `CoverIndex::still_holds`), and the [`Coverage`] every surface reads: the `unmitigated-exposure`
 //! diagnostic, hover, inlay hints, code lenses, diagram badges, the report, every export and
 //! the language server's `threat-analyzer.status`. Must never: do I/O, or be recomputed
 //! anywhere else.
@@ -85,7 +86,7 @@ struct Site {
 }
 
 /// One `@mitigates`, `@accepts` or `@transfers` that may cover exposures.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Cover {
     pub kind: CoverKind,
     /// The control of a mitigation, as an id (`#prepared-stmts`) or as written.
@@ -207,43 +208,97 @@ impl CoverIndex {
         }
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
-            for (i, ann) in facts.annotations().iter().enumerate() {
-                let kind = match &ann.body {
-                    Body::Mitigates { .. } => CoverKind::Mitigates,
-                    Body::Accepts { .. } => CoverKind::Accepts,
-                    // `@transfers T from A to B` covers A; legacy `@transfers T to A` covers A.
-                    Body::Transfers { .. } => CoverKind::Transfers,
-                    _ => continue,
-                };
-                let relation = Relation::resolved(ann, &facts.refs[i], &per_file[i]);
-                let Some((Some(a), Some(t))) =
-                    relation.and_then(|r| r.asset_and_threat()).map(|(a, t)| (a.entity(), t.entity()))
-                else {
-                    continue;
-                };
-                let control = match &ann.body {
-                    Body::Mitigates { control: Some(c), .. } => Some(
-                        match &c.form {
-                            RefForm::Id(id) => format!("#{}", id.value),
-                            RefForm::Name { id: Some(id), .. } => format!("#{}", id.value),
-                            _ => facts.slice(c.range).to_string(),
-                        }
-                        .into_boxed_str(),
-                    ),
-                    _ => None,
-                };
-                let cover = Cover {
-                    kind,
-                    control,
-                    file: facts.path.clone(),
-                    annotation: i,
-                    range: ann.range,
-                    site: out.site(facts, i),
-                };
-                out.by_pair.entry((a.key.clone(), t.clone())).or_default().push(cover);
+            for (pair, cover) in out.covers_of(facts, per_file) {
+                out.by_pair.entry(pair).or_default().push(cover);
             }
         }
         out
+    }
+
+    /// The covering relations written in one file, each with its `(asset key, threat)`, in
+    /// file order (`resolved`: the file's resolved references).
+    fn covers_of(&self, facts: &FileFacts, resolved: &[Vec<Resolved>]) -> Vec<((String, EntityKey), Cover)> {
+        let mut out = Vec::new();
+        for (i, ann) in facts.annotations().iter().enumerate() {
+            let kind = match &ann.body {
+                Body::Mitigates { .. } => CoverKind::Mitigates,
+                Body::Accepts { .. } => CoverKind::Accepts,
+                // `@transfers T from A to B` covers A; legacy `@transfers T to A` covers A.
+                Body::Transfers { .. } => CoverKind::Transfers,
+                _ => continue,
+            };
+            let Some(per_annotation) = resolved.get(i) else { continue };
+            let relation = Relation::resolved(ann, &facts.refs[i], per_annotation);
+            let Some((Some(a), Some(t))) =
+                relation.and_then(|r| r.asset_and_threat()).map(|(a, t)| (a.entity(), t.entity()))
+            else {
+                continue;
+            };
+            let control = match &ann.body {
+                Body::Mitigates { control: Some(c), .. } => Some(
+                    match &c.form {
+                        RefForm::Id(id) => format!("#{}", id.value),
+                        RefForm::Name { id: Some(id), .. } => format!("#{}", id.value),
+                        _ => facts.slice(c.range).to_string(),
+                    }
+                    .into_boxed_str(),
+                ),
+                _ => None,
+            };
+            let cover = Cover {
+                kind,
+                control,
+                file: facts.path.clone(),
+                annotation: i,
+                range: ann.range,
+                site: self.site(facts, i),
+            };
+            out.push(((a.key.clone(), t.clone()), cover));
+        }
+        out
+    }
+
+    /// Whether this index, built for a project, holds for a project where only the files of
+    /// `changed` were edited (`(old facts, old resolution, new facts, new resolution)`): the
+    /// scope is `file` (no inline symbols, which depend on each file's text) and every edited
+    /// file writes exactly the covering relations it wrote before, at the same places.
+    pub(super) fn still_holds<'c>(
+        &self,
+        scope: CoverageScope,
+        mut changed: impl Iterator<
+            Item = (&'c FileFacts, &'c [Vec<Resolved>], &'c FileFacts, &'c [Vec<Resolved>]),
+        >,
+    ) -> bool {
+        self.scope == CoverageScope::File
+            && scope == CoverageScope::File
+            && changed.all(|(old, old_resolved, new, new_resolved)| {
+                self.covers_of(old, old_resolved) == self.covers_of(new, new_resolved)
+            })
+    }
+
+    /// Whether a file's covering relations under this index (`old`, `old_resolved`) and under
+    /// `other` (`new`, `new_resolved`) are the same but for their places in their own file
+    /// (ranges, annotation indexes), and none is anchored to a symbol: then no other file's
+    /// coverage answer differs, since only a relation contradicted by its symbol anchor shows
+    /// its place in another file's diagnostics.
+    pub(super) fn same_but_places(
+        &self,
+        (old, old_resolved): (&FileFacts, &[Vec<Resolved>]),
+        other: &CoverIndex,
+        (new, new_resolved): (&FileFacts, &[Vec<Resolved>]),
+    ) -> bool {
+        let before = self.covers_of(old, old_resolved);
+        let after = other.covers_of(new, new_resolved);
+        self.scope == other.scope
+            && before.len() == after.len()
+            && before.iter().zip(&after).all(|((p, a), (q, b))| {
+                p == q
+                    && a.kind == b.kind
+                    && a.control == b.control
+                    && a.file == b.file
+                    && a.site == b.site
+                    && a.site.symbol.is_none()
+            })
     }
 
     pub(super) fn scope(&self) -> CoverageScope {

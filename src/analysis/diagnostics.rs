@@ -8,29 +8,127 @@
 //! `unmitigated-exposure` is an exposure that [`Analysis::coverage`] calls open (the rule is
 //! `super::coverage`'s).
 
+use super::coverage::CoverIndex;
 use super::suggest::{Suggester, Suggestion};
-use super::{Analysis, Relation};
+use super::{Analysis, Relation, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
 use crate::file_id::FileId;
 use crate::model::names::normalize_name;
-use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for facts in index.files() {
-        syntax_errors(facts, &mut out);
-    }
+    let mut out: Vec<Diagnostic> =
+        analysis.local_diagnostics(index).diagnostics.iter().flat_map(|(_, d)| d.iter().cloned()).collect();
     dangling(index, analysis, &mut out);
     duplicates(index, &mut out);
     library_duplicates(index, &mut out);
-    exposures(index, analysis, &mut out);
     unused(index, analysis, &mut out);
     super::mcp_surface::shadowing(index, &mut out);
     finish(index, out)
+}
+
+/// Each file's own diagnostics: its syntax errors and its exposures' and confirmed findings'
+/// (before the anchor pass), with what they were computed under. A file's own diagnostics
+/// depend on its facts and resolution, the coverage index, the threats' stated severities,
+/// the resolution tables and the definitions' names and places; the next analysis keeps those
+/// of the files it did not resolve again when none of these changed ([`Local::new`]). Every
+/// other check reads the whole project and runs every time.
+#[derive(Debug)]
+pub(super) struct Local {
+    tables_revision: u64,
+    covers: Arc<CoverIndex>,
+    threat_severity: HashMap<EntityKey, StatedSeverity>,
+    /// The files in index order, as they were, and their resolution.
+    files: Vec<Arc<FileFacts>>,
+    resolved: Vec<Arc<Vec<Vec<Resolved>>>>,
+    /// `(position in files, its diagnostics)` for the files that have any, in index order.
+    diagnostics: Vec<(u32, Vec<Diagnostic>)>,
+}
+
+impl Local {
+    /// The own diagnostics of every file of `index`: kept from `carried` for each file whose
+    /// facts are the ones it was computed from when nothing else they depend on changed
+    /// ([`Local::holds`]), computed for the others.
+    pub(super) fn new(index: &ProjectIndex, analysis: &Analysis, carried: Option<&Local>) -> Local {
+        let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
+        let carried = carried.filter(|c| c.holds(index, analysis, &files));
+        let mut kept = carried.map(|c| c.diagnostics.iter().peekable());
+        let mut diagnostics = Vec::new();
+        for (k, facts) in files.iter().enumerate() {
+            // The carried entry of this position, if any (both lists are in index order).
+            let before = kept.as_mut().and_then(|kept| {
+                while kept.peek().is_some_and(|(at, _)| (*at as usize) < k) {
+                    kept.next();
+                }
+                kept.next_if(|(at, _)| *at as usize == k).map(|(_, d)| d)
+            });
+            let own = match carried {
+                Some(c) if Arc::ptr_eq(&c.files[k], facts) => before.cloned().unwrap_or_default(),
+                _ => {
+                    let mut own = Vec::new();
+                    syntax_errors(facts, &mut own);
+                    exposures(index, analysis, facts, &mut own);
+                    own
+                }
+            };
+            if !own.is_empty() {
+                diagnostics.push((k as u32, own));
+            }
+        }
+        let resolved =
+            files.iter().map(|f| analysis.resolved.get(&f.path).cloned().unwrap_or_default()).collect();
+        Local {
+            tables_revision: index.tables_revision(),
+            covers: analysis.covers.clone(),
+            threat_severity: analysis.threat_severity.clone(),
+            files,
+            resolved,
+            diagnostics,
+        }
+    }
+
+    /// Whether the files these diagnostics were computed from that are still the same (the
+    /// same facts) still have them in `index` under `analysis`: the same resolution tables
+    /// (so the same files, resolved as before), the same `coverage.scope`, the same stated severities, and every edited
+    /// file shows other files what it showed them: its definitions
+    /// ([`same_definitions`]) and its covering relations
+    /// (`CoverIndex::same_but_places`). Edits that move an edited file's other annotations
+    /// (typing above them) keep the rest of the project's diagnostics.
+    fn holds(&self, index: &ProjectIndex, analysis: &Analysis, files: &[Arc<FileFacts>]) -> bool {
+        self.tables_revision == index.tables_revision()
+            && self.covers.scope() == analysis.covers.scope()
+            && self.threat_severity == analysis.threat_severity
+            && self.files.len() == files.len()
+            && self.files.iter().zip(&self.resolved).zip(files).all(|((old, old_resolved), new)| {
+                if Arc::ptr_eq(old, new) {
+                    return true;
+                }
+                let Some(new_resolved) = analysis.resolved.get(&new.path) else { return false };
+                old.path == new.path
+                    && same_definitions(old, new)
+                    && self.covers.same_but_places((old, old_resolved), &analysis.covers, (new, new_resolved))
+            })
+    }
+}
+
+/// The same definitions as other files' diagnostics read them: each site's entity, names and
+/// id, and the place of each declaration (threat labels and "defined here" notes name it);
+/// an inline site's place is read only by the whole-project checks, which run every time.
+fn same_definitions(old: &FileFacts, new: &FileFacts) -> bool {
+    old.defs.len() == new.defs.len()
+        && old.defs.iter().zip(&new.defs).all(|(a, b)| {
+            a.entity == b.entity
+                && a.name == b.name
+                && a.norm_name == b.norm_name
+                && a.explicit_id.as_ref().map(|i| &i.value) == b.explicit_id.as_ref().map(|i| &i.value)
+                && a.declared == b.declared
+                && (!a.declared || (a.range == b.range && a.explicit_id == b.explicit_id))
+        })
 }
 
 /// Moves sidecar findings to their anchors and puts diagnostics in reporting order (file,
@@ -288,63 +386,61 @@ fn is_definition_annotation(index: &ProjectIndex, file: &str, annotation: usize)
         .is_some_and(|a| matches!(a.body, Body::Define { .. }))
 }
 
-fn exposures(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
-    for facts in index.files() {
-        for (i, ann) in facts.annotations().iter().enumerate() {
-            match analysis.relation(facts, i) {
-                Some(Relation::Exposure { asset, threat: threat_arg }) => {
-                    let Some(threat) = threat_arg.entity() else { continue };
-                    let Some(coverage) = analysis.coverage(facts.path.as_str(), i).filter(|c| c.is_open())
-                    else {
-                        continue;
-                    };
-                    let severity = analysis.exposure_severity(facts, ann, Some(threat));
-                    let mut d = diag(
-                        Code::UnmitigatedExposure,
-                        &facts.path,
-                        ann.range,
-                        format!(
-                            "`{}` is exposed to {}{} and nothing mitigates, accepts or transfers it",
-                            facts.slice(asset.range()),
-                            threat_label(index, threat, facts.slice(threat_arg.range())),
-                            severity.as_ref().map_or(String::new(), |s| format!(" [{s}]")),
-                        ),
-                    );
-                    if severity.as_ref().is_some_and(|s| s.value.is_serious()) {
-                        d.level = Level::Error;
-                    }
-                    d.finding_severity = severity.map(|s| s.value);
-                    add_definition_notes(index, threat, &mut d);
-                    // What would cover it but is anchored to another symbol (the anchor rule).
-                    for c in coverage.contradicted.iter().take(3) {
-                        let message = format!(
-                            "anchored to `{}`, not `{}`: this does not cover the exposure",
-                            c.symbol().unwrap_or_default(),
-                            coverage.symbol.unwrap_or_default()
-                        );
-                        d.related.push(Related { file: c.file.clone(), range: c.range, message });
-                    }
-                    out.push(d);
+/// The exposures nothing covers and the confirmed findings of one file.
+fn exposures(index: &ProjectIndex, analysis: &Analysis, facts: &FileFacts, out: &mut Vec<Diagnostic>) {
+    for (i, ann) in facts.annotations().iter().enumerate() {
+        match analysis.relation(facts, i) {
+            Some(Relation::Exposure { asset, threat: threat_arg }) => {
+                let Some(threat) = threat_arg.entity() else { continue };
+                let Some(coverage) = analysis.coverage(facts.path.as_str(), i).filter(|c| c.is_open()) else {
+                    continue;
+                };
+                let severity = analysis.exposure_severity(facts, ann, Some(threat));
+                let mut d = diag(
+                    Code::UnmitigatedExposure,
+                    &facts.path,
+                    ann.range,
+                    format!(
+                        "`{}` is exposed to {}{} and nothing mitigates, accepts or transfers it",
+                        facts.slice(asset.range()),
+                        threat_label(index, threat, facts.slice(threat_arg.range())),
+                        severity.as_ref().map_or(String::new(), |s| format!(" [{s}]")),
+                    ),
+                );
+                if severity.as_ref().is_some_and(|s| s.value.is_serious()) {
+                    d.level = Level::Error;
                 }
-                Some(Relation::Confirmation { threat, asset }) => {
-                    let threat_text = facts.slice(threat.range());
-                    let asset_text = facts.slice(asset.range());
-                    let label = threat
-                        .entity()
-                        .map_or_else(|| format!("`{threat_text}`"), |t| threat_label(index, t, threat_text));
-                    let mut d = diag(
-                        Code::ConfirmedFinding,
-                        &facts.path,
-                        ann.range,
-                        format!("confirmed finding: {label} on `{asset_text}`"),
+                d.finding_severity = severity.map(|s| s.value);
+                add_definition_notes(index, threat, &mut d);
+                // What would cover it but is anchored to another symbol (the anchor rule).
+                for c in coverage.contradicted.iter().take(3) {
+                    let message = format!(
+                        "anchored to `{}`, not `{}`: this does not cover the exposure",
+                        c.symbol().unwrap_or_default(),
+                        coverage.symbol.unwrap_or_default()
                     );
-                    if let Some(t) = threat.entity() {
-                        add_definition_notes(index, t, &mut d);
-                    }
-                    out.push(d);
+                    d.related.push(Related { file: c.file.clone(), range: c.range, message });
                 }
-                _ => {}
+                out.push(d);
             }
+            Some(Relation::Confirmation { threat, asset }) => {
+                let threat_text = facts.slice(threat.range());
+                let asset_text = facts.slice(asset.range());
+                let label = threat
+                    .entity()
+                    .map_or_else(|| format!("`{threat_text}`"), |t| threat_label(index, t, threat_text));
+                let mut d = diag(
+                    Code::ConfirmedFinding,
+                    &facts.path,
+                    ann.range,
+                    format!("confirmed finding: {label} on `{asset_text}`"),
+                );
+                if let Some(t) = threat.entity() {
+                    add_definition_notes(index, t, &mut d);
+                }
+                out.push(d);
+            }
+            _ => {}
         }
     }
 }

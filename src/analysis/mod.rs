@@ -13,8 +13,12 @@
 //! language the MCP server answers ([`query`]), the repository's own MCP surface
 //! ([`mcp_surface`]: its servers and tools, shadowing, the pin file) and the risk register
 //! ([`risk`]: rating, band, owner, status and due date of each exposure; `unowned-risk` and
-//! `overdue-risk`) and the resources of the infrastructure code no annotation names
-//! ([`unmodelled`]: `unmodelled-resource`, from resources the shells hand in), all as plain data.
+//! `overdue-risk`), the resources of the infrastructure code no annotation names
+//! ([`unmodelled`]: `unmodelled-resource`, from resources the shells hand in), and the indexes
+//! the per-entity IDE queries read ([`mentions`]), all as plain data. [`Analysis::update`] is
+//! the incremental path: edited files are resolved again, the coverage index and each unedited
+//! file's own diagnostics are kept when the edits cannot have changed them, and everything else
+//! a revision needs is rebuilt (or built lazily).
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -25,6 +29,7 @@ pub mod diff;
 pub mod fingerprint;
 pub mod ide;
 pub mod mcp_surface;
+pub mod mentions;
 pub mod pairing;
 pub mod query;
 pub mod relations;
@@ -85,8 +90,9 @@ pub struct Analysis {
     pub used: HashSet<EntityKey>,
     /// Severity given on a threat's definition (the highest if several), as written.
     pub threat_severity: HashMap<EntityKey, StatedSeverity>,
-    /// The covering relations by `(asset key, threat)`: the coverage rule's index.
-    covers: coverage::CoverIndex,
+    /// The covering relations by `(asset key, threat)`: the coverage rule's index (shared with
+    /// the previous analysis when no edit changed a covering relation).
+    covers: Arc<coverage::CoverIndex>,
     /// The index's tables revision and the facts each file was resolved from, so
     /// [`Analysis::update`] can tell what it may reuse.
     tables_revision: u64,
@@ -96,6 +102,15 @@ pub struct Analysis {
     diagnostics: OnceLock<Vec<Diagnostic>>,
     /// Work done for "did you mean" suggestions by this analysis (see `suggest`).
     suggestion_work: AtomicUsize,
+    /// Each file's own diagnostics and what they were computed under
+    /// ([`diagnostics::Local`]), on first use; `carried` is the latest earlier analysis's,
+    /// which the files left as they were take theirs from when nothing they depend on changed.
+    local: OnceLock<Arc<diagnostics::Local>>,
+    carried: Option<Arc<diagnostics::Local>>,
+    /// Which annotations name each entity, built on first use ([`mentions::Mentions`]).
+    mentions: OnceLock<mentions::Mentions>,
+    /// The risk register's per-threat and ownership tables, built on first use.
+    risk_tables: OnceLock<risk::Tables>,
 }
 
 impl Analysis {
@@ -144,7 +159,13 @@ impl Analysis {
                 )
             })
             .collect();
-        let mut analysis = Analysis { tables_revision: index.tables_revision(), ..Analysis::default() };
+        let mut analysis = Analysis {
+            tables_revision: index.tables_revision(),
+            carried: previous.and_then(|p| p.local.get().or(p.carried.as_ref()).cloned()),
+            ..Analysis::default()
+        };
+        // The files resolved again, with what they were: the covering relations may be kept.
+        let mut changed = Vec::new();
         for (facts, per_file) in files.iter().zip(resolved) {
             for (i, (refs, results)) in facts.refs.iter().zip(per_file.iter()).enumerate() {
                 let ann = &facts.annotations()[i];
@@ -175,10 +196,29 @@ impl Analysis {
                     }
                 }
             }
+            if let Some(prev) = reusable
+                && !prev.resolved.get(&facts.path).is_some_and(|r| Arc::ptr_eq(r, &per_file))
+            {
+                let old = prev.sources.get(&facts.path).zip(prev.resolved.get(&facts.path));
+                changed.push((old, (*facts).clone(), per_file.clone()));
+            }
             analysis.resolved.insert(facts.path.clone(), per_file);
             analysis.sources.insert(facts.path.clone(), (*facts).clone());
         }
-        analysis.covers = coverage::CoverIndex::new(index, &analysis.resolved, scope);
+        let kept = reusable.filter(|prev| {
+            changed.iter().all(|(old, _, _)| old.is_some())
+                && prev.covers.still_holds(
+                    scope,
+                    changed.iter().filter_map(|(old, new, new_resolved)| {
+                        let (old, old_resolved) = (*old)?;
+                        Some((&**old, &old_resolved[..], &**new, &new_resolved[..]))
+                    }),
+                )
+        });
+        analysis.covers = match kept {
+            Some(prev) => prev.covers.clone(),
+            None => Arc::new(coverage::CoverIndex::new(index, &analysis.resolved, scope)),
+        };
         analysis
     }
 }
@@ -211,6 +251,17 @@ impl Analysis {
         out.extend(unmodelled::diagnostics(index, self, infra));
         diagnostics::order(&mut out);
         out
+    }
+
+    /// Each file's own diagnostics ([`diagnostics::Local`]), computed once, on the first call.
+    fn local_diagnostics(&self, index: &ProjectIndex) -> &diagnostics::Local {
+        self.local.get_or_init(|| Arc::new(diagnostics::Local::new(index, self, self.carried.as_deref())))
+    }
+
+    /// Which annotations name each entity. `index` must be the index this analysis was made
+    /// from: the index is built once, on the first call.
+    pub fn mentions(&self, index: &ProjectIndex) -> &mentions::Mentions {
+        self.mentions.get_or_init(|| mentions::Mentions::new(index, self))
     }
 
     /// Work done so far to find "did you mean" suggestions for dangling references, in

@@ -28,7 +28,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::file_id::FileId;
 use crate::model::names::ancestors;
 use crate::model::risk::{Band, Policies, RiskPolicy};
-use crate::model::{EntityKey, ProjectIndex};
+use crate::model::{EntityKey, FileFacts, ProjectIndex};
 use crate::syntax::{Date, EntityKind, Rating, RiskFields, Severity};
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
@@ -84,13 +84,78 @@ pub struct Due {
     pub sla: Option<(Date, u32)>,
 }
 
-/// What the threat definitions say about risk, per threat (the first definition with each).
-#[derive(Default)]
-struct ThreatRisk<'a> {
+/// What the threat definitions say about risk, per threat (the first definition with each);
+/// `S` is how an owner is held: borrowed from one annotation, or owned by [`Tables`].
+#[derive(Debug)]
+struct ThreatRisk<S> {
     rating: Option<Rating>,
-    owner: Option<&'a str>,
+    owner: Option<S>,
     due: Option<Date>,
     audited: Option<Date>,
+}
+
+impl<S> Default for ThreatRisk<S> {
+    fn default() -> Self {
+        ThreatRisk { rating: None, owner: None, due: None, audited: None }
+    }
+}
+
+impl<S> ThreatRisk<S> {
+    /// Takes from `fields` what is not set yet (the first definition with each field wins).
+    fn fill<'f>(&mut self, fields: &'f RiskFields, owner: impl FnOnce(&'f str) -> S) {
+        self.rating = self.rating.or(fields.rating.as_ref().map(|r| r.value));
+        if self.owner.is_none() {
+            self.owner = fields.owner.as_ref().map(|o| owner(o.value.as_str()));
+        }
+        self.due = self.due.or(fields.due.as_ref().map(|d| d.value));
+        self.audited = self.audited.or(fields.audited.as_ref().map(|d| d.value));
+    }
+}
+
+/// What every risk is rated from besides its own annotation: each threat's risk fields (the
+/// first definition in project order with each) and each asset key's owner (the first
+/// `@owns` in project order). Built once per analysis, on first use
+/// ([`Analysis::risk_tables`]), so that rating one risk (a hover) does not walk the project.
+#[derive(Debug, Default)]
+pub struct Tables {
+    threats: HashMap<EntityKey, ThreatRisk<Box<str>>>,
+    owners: HashMap<String, Box<str>>,
+}
+
+impl Tables {
+    fn new(index: &ProjectIndex, analysis: &Analysis) -> Tables {
+        let mut tables = Tables::default();
+        for facts in index.files() {
+            for (i, ann) in facts.annotations().iter().enumerate() {
+                match analysis.relation(facts, i) {
+                    Some(Relation::Definition { kind: EntityKind::Threat, entity }) => {
+                        let (Some(key), Some(fields)) = (entity.entity(), ann.risk.as_deref()) else {
+                            continue;
+                        };
+                        tables.threats.entry(key.clone()).or_default().fill(fields, Box::from);
+                    }
+                    Some(Relation::Ownership { owner, asset }) => {
+                        if let Some(key) = asset.entity() {
+                            tables
+                                .owners
+                                .entry(key.key.clone())
+                                .or_insert_with(|| owner.value.as_str().into());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        tables
+    }
+}
+
+impl Analysis {
+    /// The risk register's tables ([`Tables`]). `index` must be the index this analysis was
+    /// made from: they are built once, on the first call.
+    pub fn risk_tables(&self, index: &ProjectIndex) -> &Tables {
+        self.risk_tables.get_or_init(|| Tables::new(index, self))
+    }
 }
 
 /// Every risk of the project, in project order (files in index order, annotations in file
@@ -104,6 +169,22 @@ pub fn risks_by<'a>(index: &'a ProjectIndex, analysis: &'a Analysis, policies: &
     collect(index, analysis, policies, true)
 }
 
+/// The risks of the given annotations (`(facts, index in the file)`), in the order given,
+/// each as [`risks_by`] gives it: for the editor's queries about one file or one entity,
+/// without rating the whole project. Annotations that are no risk are skipped.
+pub fn risks_of<'a>(
+    index: &'a ProjectIndex,
+    analysis: &'a Analysis,
+    policies: &Policies,
+    annotations: impl IntoIterator<Item = (&'a FileFacts, usize)>,
+) -> Vec<Risk<'a>> {
+    let tables = analysis.risk_tables(index);
+    annotations
+        .into_iter()
+        .filter_map(|(facts, i)| rate(tables, analysis, policies.of(facts.path.as_str()), facts, i, true))
+        .collect()
+}
+
 /// [`risks`]; without `with_state` every risk is left open ([`Risk::state`] `None`): the
 /// checks ask the coverage rule only for the risks whose state matters to them.
 fn collect<'a>(
@@ -112,87 +193,74 @@ fn collect<'a>(
     policies: &Policies,
     with_state: bool,
 ) -> Vec<Risk<'a>> {
-    let mut threats: HashMap<&EntityKey, ThreatRisk<'a>> = HashMap::default();
-    let mut owners: HashMap<&str, &'a str> = HashMap::default();
-    for facts in index.files() {
-        for (i, ann) in facts.annotations().iter().enumerate() {
-            match analysis.relation(facts, i) {
-                Some(Relation::Definition { kind: EntityKind::Threat, entity }) => {
-                    let (Some(key), Some(fields)) = (entity.entity(), ann.risk.as_deref()) else { continue };
-                    let slot = threats.entry(key).or_default();
-                    fill(slot, fields);
-                }
-                Some(Relation::Ownership { owner, asset }) => {
-                    if let Some(key) = asset.entity() {
-                        owners.entry(key.key.as_str()).or_insert(owner.value.as_str());
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+    let tables = analysis.risk_tables(index);
     let mut out = Vec::new();
     for facts in index.files() {
         let policy = policies.of(facts.path.as_str());
-        for (i, ann) in facts.annotations().iter().enumerate() {
-            let (asset, threat, confirmed) = match analysis.relation(facts, i) {
-                Some(Relation::Exposure { asset, threat }) => (asset, threat, false),
-                Some(Relation::Confirmation { threat, asset }) => (asset, threat, true),
-                _ => continue,
-            };
-            let mut own = ThreatRisk::default();
-            if let Some(fields) = ann.risk.as_deref() {
-                fill(&mut own, fields);
-            }
-            let inherited = threat.entity().and_then(|t| threats.get(t));
-            let pick = |f: fn(&ThreatRisk<'a>) -> Option<Date>| f(&own).or_else(|| inherited.and_then(f));
-            let rating = own.rating.or_else(|| inherited.and_then(|t| t.rating));
-            let severity = analysis.exposure_severity_level(ann, threat.entity());
-            let band = match rating {
-                Some(r) => Some(policy.band(r.score())),
-                None => severity.map(Band::of_severity),
-            };
-            let owner = own.owner.or_else(|| inherited.and_then(|t| t.owner)).or_else(|| {
-                let key = asset.entity()?.key.as_str();
-                std::iter::once(key).chain(ancestors(key)).find_map(|k| owners.get(k).copied())
-            });
-            let due = match pick(|t| t.due) {
-                Some(date) => Some(Due { date, sla: None }),
-                None => pick(|t| t.audited).and_then(|audited| {
-                    let days = policy.sla_days[band?.index()]?;
-                    let date = Date::from_days(audited.days() + i64::from(days));
-                    Some(Due { date, sla: Some((audited, days)) })
-                }),
-            };
-            let state = if confirmed || !with_state {
-                None
-            } else {
-                analysis.coverage(facts.path.as_str(), i).and_then(|c| c.state())
-            };
-            out.push(Risk {
-                file: &facts.path,
-                annotation: i,
-                range: ann.range,
-                confirmed,
-                asset,
-                threat,
-                rating,
-                band,
-                severity,
-                owner,
-                due,
-                state,
-            });
+        for i in 0..facts.annotations().len() {
+            out.extend(rate(tables, analysis, policy, facts, i, with_state));
         }
     }
     out
 }
 
-fn fill<'a>(slot: &mut ThreatRisk<'a>, fields: &'a RiskFields) {
-    slot.rating = slot.rating.or(fields.rating.as_ref().map(|r| r.value));
-    slot.owner = slot.owner.or(fields.owner.as_ref().map(|o| o.value.as_str()));
-    slot.due = slot.due.or(fields.due.as_ref().map(|d| d.value));
-    slot.audited = slot.audited.or(fields.audited.as_ref().map(|d| d.value));
+/// The risk of annotation `i` of `facts` (`None`: it is no exposure or confirmed finding).
+fn rate<'a>(
+    tables: &'a Tables,
+    analysis: &'a Analysis,
+    policy: &RiskPolicy,
+    facts: &'a FileFacts,
+    i: usize,
+    with_state: bool,
+) -> Option<Risk<'a>> {
+    let ann = facts.annotations().get(i)?;
+    let (asset, threat, confirmed) = match analysis.relation(facts, i) {
+        Some(Relation::Exposure { asset, threat }) => (asset, threat, false),
+        Some(Relation::Confirmation { threat, asset }) => (asset, threat, true),
+        _ => return None,
+    };
+    let mut own: ThreatRisk<&'a str> = ThreatRisk::default();
+    if let Some(fields) = ann.risk.as_deref() {
+        own.fill(fields, |owner| owner);
+    }
+    let inherited = threat.entity().and_then(|t| tables.threats.get(t));
+    let rating = own.rating.or_else(|| inherited.and_then(|t| t.rating));
+    let severity = analysis.exposure_severity_level(ann, threat.entity());
+    let band = match rating {
+        Some(r) => Some(policy.band(r.score())),
+        None => severity.map(Band::of_severity),
+    };
+    let owner = own.owner.or_else(|| inherited.and_then(|t| t.owner.as_deref())).or_else(|| {
+        let key = asset.entity()?.key.as_str();
+        std::iter::once(key).chain(ancestors(key)).find_map(|k| tables.owners.get(k).map(|o| &**o))
+    });
+    let due = match own.due.or_else(|| inherited.and_then(|t| t.due)) {
+        Some(date) => Some(Due { date, sla: None }),
+        None => own.audited.or_else(|| inherited.and_then(|t| t.audited)).and_then(|audited| {
+            let days = policy.sla_days[band?.index()]?;
+            let date = Date::from_days(audited.days() + i64::from(days));
+            Some(Due { date, sla: Some((audited, days)) })
+        }),
+    };
+    let state = if confirmed || !with_state {
+        None
+    } else {
+        analysis.coverage(facts.path.as_str(), i).and_then(|c| c.state())
+    };
+    Some(Risk {
+        file: &facts.path,
+        annotation: i,
+        range: ann.range,
+        confirmed,
+        asset,
+        threat,
+        rating,
+        band,
+        severity,
+        owner,
+        due,
+        state,
+    })
 }
 
 /// The register's order: highest score first, then highest band (a severity-only risk after

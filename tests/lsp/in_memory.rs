@@ -88,6 +88,48 @@ async fn an_edit_in_one_file_clears_the_diagnostic_of_another() {
     assert_eq!(codes(&diags), ["unmitigated-exposure"]);
 }
 
+/// Edits of a definition that leave the resolution tables as they were (a severity, a line
+/// moved, a name's spelling) still reach the diagnostics of the files that use it: the
+/// incremental analysis keeps other files' diagnostics only while nothing they read changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_of_a_definition_updates_the_diagnostics_of_the_files_using_it() {
+    let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED)]);
+    let (mut client, _) = TestClient::start(dir.path(), json!({}), Value::Null).await;
+    let orders = file_uri(&dir.path().join("api/orders.py"));
+    let diags = client.diagnostics_for(&orders, |d| !d.is_empty()).await;
+    assert_eq!(diags[0]["severity"], 1, "{diags:?}");
+    let defs = file_uri(&dir.path().join("defs.py"));
+    client.open(&defs, "python", DEFS).await;
+    let edit = |version: i32, line: u32, (from, to): (u32, u32), text: &str| {
+        json!({
+            "textDocument": {"uri": defs, "version": version},
+            "contentChanges": [{"range": {"start": {"line": line, "character": from},
+                                          "end": {"line": line, "character": to}}, "text": text}]
+        })
+    };
+    // The threat's severity: `[high]` (an error) becomes `[low]` (a warning).
+    let at = DEFS.find("high").unwrap() as u32;
+    client.notify("textDocument/didChange", edit(2, 0, (at, at + 4), "low")).await;
+    let diags = client.diagnostics_for(&orders, |d| d.first().is_some_and(|d| d["severity"] == 2)).await;
+    assert!(diags[0]["message"].as_str().unwrap().contains("[low]"), "{diags:?}");
+    let related =
+        |diags: &[Value]| diags[0]["relatedInformation"][0]["location"]["range"]["start"]["line"].clone();
+    assert_eq!(related(&diags), 0);
+    // A line above the definition: the "defined here" note follows it.
+    client.notify("textDocument/didChange", edit(3, 0, (0, 0), "# notes\n")).await;
+    let diags = client.diagnostics_for(&orders, |d| !d.is_empty() && related(d) == 1).await;
+    assert_eq!(codes(&diags), ["unmitigated-exposure"]);
+    // The name as written: the message names the threat as now spelt.
+    let at = DEFS.find("Injection").unwrap() as u32;
+    client.notify("textDocument/didChange", edit(4, 1, (at, at + 1), "i")).await;
+    let diags = client
+        .diagnostics_for(&orders, |d| {
+            d.first().is_some_and(|d| d["message"].as_str().unwrap().contains("SQL injection"))
+        })
+        .await;
+    assert_eq!(codes(&diags), ["unmitigated-exposure"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_change_levels_and_silence_codes() {
     let dir = workspace(&[("defs.py", DEFS), ("api/orders.py", EXPOSED)]);

@@ -198,6 +198,13 @@ pub const MODEL_LINES: &[&str] = &[
     "# @mitigates Shop.Orders #sqli",
     "# @boundary between Shop.Web and Shop.Api (#edge)",
     "# @flows Shop.Web -> Shop.Orders via SQL",
+    // Edits that leave the resolution tables as they were: a name's spelling, a severity, a
+    // line that moves what follows it, a cover of its own: the incremental analysis keeps
+    // other files' diagnostics only when none of these reach them.
+    "# @threat SQL injection (#sqli) [critical]",
+    "# a comment line without an annotation",
+    "# @exposes Shop.Orders to #sqli [low]",
+    "# @accepts #sqli on Shop.Orders",
 ];
 
 fn model_text(lines: &[usize]) -> String {
@@ -242,7 +249,12 @@ pub fn check_model(steps: &[ModelStep]) {
         let incremental = Analysis::update(previous.as_ref(), &index);
         let render = |ds: Vec<Diagnostic>| -> Vec<String> {
             ds.into_iter()
-                .map(|d| format!("{}:{:?}:{}:{}", d.file, d.range, d.code.as_str(), d.message))
+                .map(|d| {
+                    let related: Vec<String> =
+                        d.related.iter().map(|r| format!("{}:{:?}:{}", r.file, r.range, r.message)).collect();
+                    let level = d.level.as_str();
+                    format!("{}:{:?}:{}:{level}:{}:{related:?}", d.file, d.range, d.code.as_str(), d.message)
+                })
                 .collect()
         };
         assert_eq!(

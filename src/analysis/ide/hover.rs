@@ -268,106 +268,98 @@ impl Status {
         let mut validations = 0usize;
         let target = Resolved::Entity(entity.clone());
         let is = |a: Arg| a.resolved == &target;
-        for (file_no, facts) in index.files().enumerate() {
-            let computed;
-            let all = match analysis.resolved.get(&facts.path) {
-                Some(r) if r.len() == facts.refs.len() => r,
+        let mentions = analysis.mentions(index);
+        for (file_no, facts, i) in mentions.of(entity) {
+            let ann = &facts.annotations()[i];
+            let computed: Vec<Resolved>;
+            let r: &[Resolved] = match analysis.resolved.get(&facts.path) {
+                Some(all) if all.len() == facts.refs.len() => &all[i],
                 _ => {
-                    computed = facts
-                        .refs
-                        .iter()
-                        .map(|refs| refs.iter().map(|f| index.resolve(f)).collect())
-                        .collect::<Vec<Vec<Resolved>>>();
+                    computed = facts.refs[i].iter().map(|f| index.resolve(f)).collect();
                     &computed
                 }
             };
-            for (i, ann) in facts.annotations().iter().enumerate() {
-                let r = &all[i];
-                let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
-                    if entity.kind == EntityKind::Boundary && id.value == entity.key);
-                if !bounded && !r.iter().any(|x| x == &target) {
-                    continue;
+            let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
+                if entity.kind == EntityKind::Boundary && id.value == entity.key);
+            if !bounded && !r.iter().any(|x| x == &target) {
+                continue;
+            }
+            let Some(relation) = Relation::resolved(ann, &facts.refs[i], r) else { continue };
+            let at = (file_no, ann.range.start());
+            let here = place(index, facts.path.as_str(), ann.range.start());
+            let arg = |a: Arg| written(facts, a.fact);
+            let mut push = |text: String| items.push(Item { at, text });
+            let by = |control: Option<Arg>| control.map_or_else(String::new, |c| format!(" by {}", arg(c)));
+            match (relation, entity.kind) {
+                (Relation::Description { text, .. }, _) => push_unique(descriptions, text.value.clone()),
+                (Relation::Exposure { asset, threat }, EntityKind::Threat) if is(threat) => {
+                    exposures += 1;
+                    if !covered(analysis, facts, i) {
+                        open += 1;
+                        push(format!("**open** on {} (unmitigated) at {here}", arg(asset)));
+                    }
                 }
-                let Some(relation) = Relation::resolved(ann, &facts.refs[i], r) else { continue };
-                let at = (file_no, ann.range.start());
-                let here = place(index, facts.path.as_str(), ann.range.start());
-                let arg = |a: Arg| written(facts, a.fact);
-                let mut push = |text: String| items.push(Item { at, text });
-                let by =
-                    |control: Option<Arg>| control.map_or_else(String::new, |c| format!(" by {}", arg(c)));
-                match (relation, entity.kind) {
-                    (Relation::Description { text, .. }, _) => push_unique(descriptions, text.value.clone()),
-                    (Relation::Exposure { asset, threat }, EntityKind::Threat) if is(threat) => {
-                        exposures += 1;
-                        if !covered(analysis, facts, i) {
-                            open += 1;
-                            push(format!("**open** on {} (unmitigated) at {here}", arg(asset)));
-                        }
+                (Relation::Exposure { asset, threat }, EntityKind::Asset) if is(asset) => {
+                    exposures += 1;
+                    if covered(analysis, facts, i) {
+                        push(format!("exposed to {} (covered) at {here}", arg(threat)));
+                    } else {
+                        open += 1;
+                        push(format!("**open**: exposed to {} (unmitigated) at {here}", arg(threat)));
                     }
-                    (Relation::Exposure { asset, threat }, EntityKind::Asset) if is(asset) => {
-                        exposures += 1;
-                        if covered(analysis, facts, i) {
-                            push(format!("exposed to {} (covered) at {here}", arg(threat)));
-                        } else {
-                            open += 1;
-                            push(format!("**open**: exposed to {} (unmitigated) at {here}", arg(threat)));
-                        }
-                    }
-                    (Relation::Confirmation { threat, asset }, EntityKind::Threat) if is(threat) => {
-                        push(format!("**confirmed** on {} at {here}", arg(asset)))
-                    }
-                    (Relation::Confirmation { threat, asset }, EntityKind::Asset) if is(asset) => {
-                        push(format!("**confirmed** {} at {here}", arg(threat)))
-                    }
-                    (Relation::Mitigation { asset, threat, control }, EntityKind::Threat) if is(threat) => {
-                        mitigations += 1;
-                        push(format!("mitigated on {}{} at {here}", arg(asset), by(control)))
-                    }
-                    (Relation::Mitigation { asset, threat, control }, EntityKind::Asset) if is(asset) => {
-                        mitigations += 1;
-                        push(format!("mitigated against {}{} at {here}", arg(threat), by(control)))
-                    }
-                    (Relation::Mitigation { asset, threat, control: Some(control) }, EntityKind::Control)
-                        if is(control) =>
-                    {
-                        mitigations += 1;
-                        push(format!("mitigates {} on {} at {here}", arg(threat), arg(asset)))
-                    }
-                    (Relation::Acceptance { threat, asset }, EntityKind::Threat) if is(threat) => {
-                        push(format!("accepted on {} at {here}", arg(asset)))
-                    }
-                    (Relation::Acceptance { threat, asset }, EntityKind::Asset) if is(asset) => {
-                        push(format!("accepts {} at {here}", arg(threat)))
-                    }
-                    (Relation::Transfer { threat, from, to }, EntityKind::Threat) if is(threat) => {
-                        push(match from {
-                            Some(from) => format!("transferred from {} to {} at {here}", arg(from), arg(to)),
-                            None => format!("transferred to {} at {here}", arg(to)),
-                        })
-                    }
-                    (Relation::Transfer { threat, from, to }, EntityKind::Asset)
-                        if from.is_some_and(is) || is(to) =>
-                    {
-                        push(format!("transfer of {} at {here}", arg(threat)))
-                    }
-                    (Relation::Validation { control, asset }, EntityKind::Control) if is(control) => {
-                        validations += 1;
-                        push(format!("validated for {} at {here}", arg(asset)))
-                    }
-                    (Relation::Validation { control, asset }, EntityKind::Asset) if is(asset) => {
-                        push(format!("control {} validated at {here}", arg(control)))
-                    }
-                    (Relation::Entitlement { actor, capability, asset, .. }, EntityKind::Actor)
-                        if is(actor) =>
-                    {
-                        let on = asset.map_or_else(String::new, |a| format!(" on {}", arg(a)));
-                        push(format!("entitled to {}{on} at {here}", escape_markdown(&capability.value)))
-                    }
-                    (Relation::Boundary { a, b, .. }, _) if bounded => {
-                        push(format!("between {} and {} at {here}", arg(a), arg(b)))
-                    }
-                    _ => {}
                 }
+                (Relation::Confirmation { threat, asset }, EntityKind::Threat) if is(threat) => {
+                    push(format!("**confirmed** on {} at {here}", arg(asset)))
+                }
+                (Relation::Confirmation { threat, asset }, EntityKind::Asset) if is(asset) => {
+                    push(format!("**confirmed** {} at {here}", arg(threat)))
+                }
+                (Relation::Mitigation { asset, threat, control }, EntityKind::Threat) if is(threat) => {
+                    mitigations += 1;
+                    push(format!("mitigated on {}{} at {here}", arg(asset), by(control)))
+                }
+                (Relation::Mitigation { asset, threat, control }, EntityKind::Asset) if is(asset) => {
+                    mitigations += 1;
+                    push(format!("mitigated against {}{} at {here}", arg(threat), by(control)))
+                }
+                (Relation::Mitigation { asset, threat, control: Some(control) }, EntityKind::Control)
+                    if is(control) =>
+                {
+                    mitigations += 1;
+                    push(format!("mitigates {} on {} at {here}", arg(threat), arg(asset)))
+                }
+                (Relation::Acceptance { threat, asset }, EntityKind::Threat) if is(threat) => {
+                    push(format!("accepted on {} at {here}", arg(asset)))
+                }
+                (Relation::Acceptance { threat, asset }, EntityKind::Asset) if is(asset) => {
+                    push(format!("accepts {} at {here}", arg(threat)))
+                }
+                (Relation::Transfer { threat, from, to }, EntityKind::Threat) if is(threat) => {
+                    push(match from {
+                        Some(from) => format!("transferred from {} to {} at {here}", arg(from), arg(to)),
+                        None => format!("transferred to {} at {here}", arg(to)),
+                    })
+                }
+                (Relation::Transfer { threat, from, to }, EntityKind::Asset)
+                    if from.is_some_and(is) || is(to) =>
+                {
+                    push(format!("transfer of {} at {here}", arg(threat)))
+                }
+                (Relation::Validation { control, asset }, EntityKind::Control) if is(control) => {
+                    validations += 1;
+                    push(format!("validated for {} at {here}", arg(asset)))
+                }
+                (Relation::Validation { control, asset }, EntityKind::Asset) if is(asset) => {
+                    push(format!("control {} validated at {here}", arg(control)))
+                }
+                (Relation::Entitlement { actor, capability, asset, .. }, EntityKind::Actor) if is(actor) => {
+                    let on = asset.map_or_else(String::new, |a| format!(" on {}", arg(a)));
+                    push(format!("entitled to {}{on} at {here}", escape_markdown(&capability.value)))
+                }
+                (Relation::Boundary { a, b, .. }, _) if bounded => {
+                    push(format!("between {} and {} at {here}", arg(a), arg(b)))
+                }
+                _ => {}
             }
         }
         let mut summary = Vec::new();

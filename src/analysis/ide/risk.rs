@@ -29,8 +29,11 @@ pub fn hover(
     file: &str,
     offset: usize,
 ) -> Option<HoverInfo> {
-    let risks = risk::risks_by(index, analysis, policies);
-    let here = risks.iter().find(|r| r.file.as_str() == file && r.range.touches(offset));
+    // Only the risks that can show: this file's, and the entity's (its mentions).
+    let facts = index.file(file)?;
+    let in_file =
+        risk::risks_of(index, analysis, policies, (0..facts.annotations().len()).map(|i| (&**facts, i)));
+    let here = in_file.iter().find(|r| r.range.touches(offset));
     let mut sections = Vec::new();
     if let Some(r) = here {
         let what = if r.confirmed { "confirmed finding" } else { "exposure" };
@@ -38,6 +41,8 @@ pub fn hover(
     }
     let entity = target_at(index, file, offset).and_then(|t| t.resolved.entity().cloned());
     if let Some(entity) = entity.filter(|e| matches!(e.kind, EntityKind::Threat | EntityKind::Asset)) {
+        let mentioned = analysis.mentions(index).of(&entity).map(|(_, facts, i)| (&**facts, i));
+        let risks = risk::risks_of(index, analysis, policies, mentioned);
         sections.extend(entity_risks(index, &risks, &entity));
     }
     match entity_hover(index, analysis, file, offset) {
@@ -134,9 +139,9 @@ pub fn band_hints(
     policies: &Policies,
     file: &str,
 ) -> Vec<BandHint> {
-    risk::risks_by(index, analysis, policies)
+    let Some(facts) = index.file(file) else { return Vec::new() };
+    risk::risks_of(index, analysis, policies, (0..facts.annotations().len()).map(|i| (&**facts, i)))
         .iter()
-        .filter(|r| r.file.as_str() == file)
         .filter_map(|r| {
             let band = r.band?.as_str();
             let label = match r.score() {
@@ -164,12 +169,13 @@ pub fn asset_lenses(
     file: &str,
 ) -> Vec<RiskLens> {
     let Some(facts) = index.file(file) else { return Vec::new() };
-    let risks = risk::risks_by(index, analysis, policies);
     let mut out: Vec<RiskLens> = Vec::new();
     for def in facts.defs.iter().filter(|d| d.declared && d.entity.kind == EntityKind::Asset) {
         if out.iter().any(|l| l.range == def.range) {
             continue;
         }
+        let mentioned = analysis.mentions(index).of(&def.entity).map(|(_, facts, i)| (&**facts, i));
+        let risks = risk::risks_of(index, analysis, policies, mentioned);
         let mine: Vec<&Risk<'_>> = risks.iter().filter(|r| r.asset.entity() == Some(&def.entity)).collect();
         if mine.is_empty() {
             continue;
