@@ -92,7 +92,7 @@ fn main() {
     step("analysis", calls);
     let calls = CALLS.load(Relaxed);
     let policies = threat_analyzer::model::risk::Policies::one(scan.risk.clone());
-    let diagnostics = analysis.diagnostics_with_risk(index, &policies, None);
+    let diagnostics = analysis.diagnostics_with_risk(index, &policies, None, &[]);
     step("diagnostics", calls);
     let calls = CALLS.load(Relaxed);
     let summary = analysis.summary(index, &diagnostics, scan.files_scanned);
