@@ -49,6 +49,7 @@ fn without_locations(mut model: Value) -> Value {
         match v {
             Value::Object(map) => {
                 map.remove("origin");
+                map.remove("also");
                 map.remove("detail");
                 map.values_mut().for_each(strip);
             }
