@@ -5,8 +5,9 @@
 //! and problems within `limits::MAX_TEMPLATE_PROBLEMS`; the same text gives the same model twice. The
 //! planner of `baseline --apply` (`render::infra_apply`): its insertions lie in the text at line
 //! starts (appends at the end of `.gal` files), each planned line is read back as one more
-//! annotation, the file with them derives the same baseline (locations aside), and planning
-//! again over the result adds nothing (applying twice = applying once).
+//! annotation, and, for a template tree-sitter reads without errors, the file with them derives
+//! the same baseline (locations aside) and planning again over the result adds nothing
+//! (applying twice = applying once).
 //! The model drawn alone (`dfd --baseline-only`, `render::dfd_baseline::merge`) is deterministic,
 //! its ids plain and its flows and members drawn; the layout's guarantees hold
 //! (`tests/support/invariants.rs`, `check_layout`), Mermaid and DOT render, and the SVG is
@@ -108,12 +109,20 @@ fuzz_target!(|bytes: &[u8]| {
     const OWN: &[&str] = &["svg", "title", "defs", "marker", "path", "rect", "g", "text"];
     assert!(doc.descendants().filter(|n| n.is_element()).all(|n| OWN.contains(&n.tag_name().name())));
 
+    // Where tree-sitter read the template only by error recovery, a comment added elsewhere can
+    // change what it recovers (a YAML mapping read whole before is lost after): there the
+    // planner promises only its own invariants, and `baseline --apply` refuses to write when the
+    // commented templates do not derive the same baseline (tests/cli/infra_apply.rs).
+    let clean = read_cleanly(language, text);
     for mode in [Mode::Comments, Mode::Sidecar] {
         let texts = BTreeMap::from([(name.to_string(), text)]);
         let plan = plan_all(&model, &texts, &Known::default(), mode);
         assert_eq!(plan.dropped, 0);
         let applied = applied(&texts, &plan);
         let new = &applied[name];
+        if !clean {
+            continue;
+        }
         if new != text {
             let changed = SourceFile { path: name.to_string(), language, text: Arc::from(new.as_str()) };
             assert_eq!(
@@ -160,4 +169,12 @@ fn projection(m: &InfraModel) -> String {
     let proposals: Vec<_> = m.proposals.iter().map(|p| (&p.element, p.rule, p.outcome, &p.detail)).collect();
     let unknowns: Vec<_> = m.unknowns.iter().map(|u| &u.what).collect();
     format!("{elements:?}{boundaries:?}{flows:?}{proposals:?}{unknowns:?}")
+}
+
+/// Whether tree-sitter parses `text` as `language` without an error or a missing node.
+fn read_cleanly(language: Language, text: &str) -> bool {
+    let Some(grammar) = language.grammar() else { return true };
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&grammar).expect("the project's grammar");
+    parser.parse(text, None).is_some_and(|tree| !tree.root_node().has_error())
 }

@@ -298,3 +298,24 @@ fn crlf_files_stay_crlf_and_keep_a_missing_final_line_break() {
     assert_eq!(after.matches('\n').count(), after.matches("\r\n").count(), "{after:?}");
     assert!(!after.ends_with('\n'), "{after:?}");
 }
+
+/// A template tree-sitter reads only by error recovery (a broken line in a Compose file, found
+/// by the `infra` fuzz target): with the planned comments the recovery reads less, so the
+/// commented file would not derive the same baseline. `--apply` refuses and writes nothing,
+/// where writing would have lost resources from the baseline without a word.
+#[test]
+fn a_template_whose_recovery_the_comments_would_change_is_not_written() {
+    let dir = tempdir();
+    copy_tree(&manifest_dir().join("tests/fixtures/infra_recovered"), dir.path());
+    let before = tree(dir.path());
+    let model = run(dir.path(), &["baseline", "--format", "json"]).json();
+    assert!(!model["elements"].as_array().unwrap().is_empty(), "the broken file still derives a baseline");
+    let applied = run(dir.path(), &["baseline", "--apply"]);
+    assert_eq!(applied.code, 2, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stderr.contains("would not derive the same baseline: nothing written"),
+        "{}",
+        applied.stderr
+    );
+    assert_eq!(tree(dir.path()), before, "nothing written");
+}
