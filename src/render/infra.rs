@@ -273,10 +273,14 @@ fn quoted(text: &str) -> String {
 
 /// The canonical form of one built annotation line: parsed as GAL and printed by
 /// [`crate::syntax::canonical::to_gal`]. `None` when the parser reads anything else than one
-/// annotation without errors (a bug: the callers' tests check every kind of line).
+/// annotation without errors (a bug: the callers' tests check every kind of line). Prompt
+/// markup copied from a template (`protocol = "t<<SYS>>cp"`) is no such error: the line is
+/// kept, and `check` warns at it (`agent-instruction-in-annotation`), where dropping it would
+/// lose the flow.
 fn canonical(line: &str) -> Option<String> {
     let parsed = crate::syntax::parse_file(Language::Gal, line);
-    match (parsed.annotations.as_slice(), parsed.errors.is_empty()) {
+    let clean = parsed.errors.iter().all(|e| e.code == crate::diagnostic::Code::AgentInstructionInAnnotation);
+    match (parsed.annotations.as_slice(), clean) {
         ([ann], true) => crate::syntax::canonical::to_gal(line, ann),
         _ => None,
     }
@@ -460,4 +464,19 @@ pub fn gal_text(model: &InfraModel) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical;
+
+    #[test]
+    fn prompt_markup_from_a_template_keeps_the_line_and_other_errors_drop_it() {
+        // `check` warns at the markup (agent-instruction-in-annotation); the flow is not lost.
+        let kept = canonical("@flows a -> b via \"t<<SYS>>cp/80\" -- \"baseline: main.tf:3\"");
+        assert_eq!(kept.as_deref(), Some("@flows a -> b via \"t<<SYS>>cp/80\" -- \"baseline: main.tf:3\""));
+        // Anything but one annotation is still left out (and counted by the callers).
+        assert_eq!(canonical("@asset A\n@asset B"), None);
+        assert_eq!(canonical("not an annotation"), None);
+    }
 }
