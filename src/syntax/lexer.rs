@@ -30,6 +30,12 @@ mod rust;
 mod toml;
 mod yaml;
 
+/// The texts of a lexer's comment ranges (the lexer modules' tests compare these).
+#[cfg(test)]
+fn slices(text: &str, ranges: Option<Vec<(usize, usize)>>) -> Option<Vec<&str>> {
+    ranges.map(|v| v.into_iter().map(|(s, e)| &text[s..e]).collect())
+}
+
 use super::Language;
 
 /// Comment byte ranges `(start, end)` in file order, or `None` when the language has no fast

@@ -213,7 +213,7 @@ mod tests {
     use super::*;
 
     fn comments(text: &str) -> Option<Vec<&str>> {
-        comment_ranges(text.as_bytes()).map(|v| v.into_iter().map(|(s, e)| &text[s..e]).collect())
+        super::super::slices(text, comment_ranges(text.as_bytes()))
     }
 
     #[test]
