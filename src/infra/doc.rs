@@ -345,6 +345,32 @@ struct Reader<'t> {
     out: Parsed,
 }
 
+/// What every template reader says at a part of a file tree-sitter could not read.
+pub const SYNTAX_ERROR: &str = "syntax error: this part was not read";
+
+/// The syntax errors of a tree (its ERROR and missing nodes, outermost only), in document
+/// order: the one rule for where a template reader says "this part was not read" (the YAML/JSON
+/// reader here, the Terraform reader in `terraform::extract`).
+pub fn syntax_errors(root: TsNode<'_>) -> Vec<TsNode<'_>> {
+    let mut out = Vec::new();
+    if !root.has_error() {
+        return out;
+    }
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            out.push(node);
+            continue;
+        }
+        if node.has_error() {
+            let mut cursor = node.walk();
+            let children: Vec<_> = node.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+    out
+}
+
 impl Reader<'_> {
     fn problem(&mut self, span: Span, message: String) {
         if self.out.problems.len() < MAX_TEMPLATE_PROBLEMS {
@@ -366,20 +392,8 @@ impl Reader<'_> {
 
     /// One problem per syntax error (ERROR or missing node) in the tree.
     fn errors(&mut self, root: TsNode<'_>) {
-        if !root.has_error() {
-            return;
-        }
-        let mut stack = vec![root];
-        while let Some(node) = stack.pop() {
-            if node.is_error() || node.is_missing() {
-                self.problem(Span::of(node), "syntax error: this part was not read".into());
-                continue;
-            }
-            if node.has_error() {
-                let mut cursor = node.walk();
-                let children: Vec<_> = node.children(&mut cursor).collect();
-                stack.extend(children.into_iter().rev());
-            }
+        for node in syntax_errors(root) {
+            self.problem(Span::of(node), SYNTAX_ERROR.into());
         }
     }
 

@@ -19,17 +19,19 @@ pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::SourceFile;
 use super::model::{
     Attr, Boundary, BoundaryKind, Element, ElementKind, Exposure, Flow, Format, INTERNET, InfraModel,
     Mechanism, Origin, Unknown, Value,
 };
+use super::{SourceFile, doc};
+use crate::limits::MAX_TEMPLATE_PROBLEMS;
 use hcl::Instance;
 
 /// Reads the Terraform files (a directory is a module; a directory no other one calls is a
 /// root) into `model`.
 pub fn extract(files: &[&SourceFile], model: &mut InfraModel) {
     let parsed = hcl::parse(files);
+    syntax_problems(files, &parsed, &mut model.unknowns);
     let modules = hcl::modules(&parsed);
     // Directories some local module call names are not roots.
     let mut called = BTreeSet::new();
@@ -48,6 +50,40 @@ pub fn extract(files: &[&SourceFile], model: &mut InfraModel) {
         collect(root_instance(&modules, module), &mut resources, &mut model.unknowns);
     }
     build(resources, model);
+}
+
+/// What could not be read, at its location: each syntax error of a file (tree-sitter's error
+/// recovery skips that part, so a resource written there would be missing from the baseline
+/// without a word), at most [`MAX_TEMPLATE_PROBLEMS`] per file and a count of the rest, and a
+/// file the parser gave up on. The same messages the YAML/JSON reader gives
+/// ([`crate::infra::doc::syntax_errors`]).
+fn syntax_problems(files: &[&SourceFile], parsed: &[hcl::Parsed<'_>], unknowns: &mut Vec<Unknown>) {
+    let origin = |file: &SourceFile, line: u32, start: usize, end: usize| Origin {
+        path: file.path.clone(),
+        line,
+        start,
+        end,
+    };
+    for file in files {
+        let Some(tree) = parsed.iter().find(|p| std::ptr::eq(p.file, *file)).map(|p| &p.tree) else {
+            unknowns.push(Unknown { what: "this file was not read".into(), origin: origin(file, 1, 0, 0) });
+            continue;
+        };
+        let errors = doc::syntax_errors(tree.root_node());
+        for node in errors.iter().take(MAX_TEMPLATE_PROBLEMS) {
+            let line = node.start_position().row as u32 + 1;
+            unknowns.push(Unknown {
+                what: doc::SYNTAX_ERROR.into(),
+                origin: origin(file, line, node.start_byte(), node.end_byte()),
+            });
+        }
+        if errors.len() > MAX_TEMPLATE_PROBLEMS {
+            unknowns.push(Unknown {
+                what: format!("{} more problems reading this file", errors.len() - MAX_TEMPLATE_PROBLEMS),
+                origin: origin(file, 1, 0, 0),
+            });
+        }
+    }
 }
 
 fn root_instance<'m, 't>(

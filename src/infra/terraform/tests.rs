@@ -611,3 +611,37 @@ resource "aws_route_table" "private" { vpc_id = aws_vpc.main.id }"#;
         "private subnet"
     );
 }
+
+#[test]
+fn a_syntax_error_is_reported_where_the_reader_skipped() {
+    // The second resource's block is broken (an unclosed string); whatever tree-sitter's error
+    // recovery skips must be said, not silently missing from the baseline.
+    let broken = "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"logs\"\n}\n\
+                  resource \"aws_db_instance\" \"db\" {\n  engine = \"postgres\n  publicly_accessible = true\n";
+    let model = model_of(&[("app/main.tf", broken), ("app/ok.tf", NETWORK)]);
+    let problems: Vec<(String, u32)> = model
+        .unknowns
+        .iter()
+        .filter(|u| u.what == crate::infra::doc::SYNTAX_ERROR)
+        .map(|u| (u.origin.path.clone(), u.origin.line))
+        .collect();
+    assert!(!problems.is_empty(), "no syntax error reported: {:?}", model.unknowns);
+    assert!(problems.iter().all(|(path, line)| path == "app/main.tf" && *line >= 4), "{problems:?}");
+    // The part before the error is still read.
+    assert!(model.element("aws_s3_bucket.logs").is_some());
+}
+
+#[test]
+fn many_syntax_errors_are_capped_and_counted() {
+    let broken: String = (0..(crate::limits::MAX_TEMPLATE_PROBLEMS + 20))
+        .map(|i| format!("resource \"aws_s3_bucket\" \"b{i}\" {{\n  bucket = \"b\" = 1\n}}\n"))
+        .collect();
+    let model = model_of(&[("many.tf", &broken)]);
+    let errors = model.unknowns.iter().filter(|u| u.what == crate::infra::doc::SYNTAX_ERROR).count();
+    assert_eq!(errors, crate::limits::MAX_TEMPLATE_PROBLEMS);
+    assert!(
+        model.unknowns.iter().any(|u| u.what.ends_with("more problems reading this file")),
+        "{:?}",
+        model.unknowns
+    );
+}
