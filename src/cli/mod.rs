@@ -591,10 +591,10 @@ pub fn check(args: &CheckArgs) -> i32 {
     let mut options = filter.options(args.cache.dir());
     options.found = results.as_ref().map(Results::hook);
     let scanned = walk::scan(&args.paths, &options);
-    let recorded = results.as_ref().map(|_| crate::read::take_recorded());
     if matches!(scanned, Err(walk::WalkError::Stopped))
         && let Some(stored) = results.as_ref().and_then(Results::replay)
     {
+        crate::read::take_recorded();
         for note in &stored.notes {
             say!("threat-analyzer: {note}");
         }
@@ -677,6 +677,8 @@ pub fn check(args: &CheckArgs) -> i32 {
     };
     let status = if fails { EXIT_FINDINGS } else { EXIT_OK };
     // Stored while the report is written; only what a later run can replay exactly.
+    // Everything the run read (the walk, the pin file, anchored files) is an input.
+    let recorded = results.as_ref().map(|_| crate::read::take_recorded());
     let storing = results
         .zip(recorded)
         .filter(|_| infra.is_empty() && scan.read_without_tree == 0 && scan.parses_refused == 0)
