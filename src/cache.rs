@@ -257,7 +257,7 @@ pub fn encode_facts(facts: &FileFacts) -> Vec<u8> {
 
 /// Identifies the code that wrote a cache: the crate version, the cache format, and the
 /// running executable's size and modification time (a rebuilt binary may parse differently).
-fn build_id() -> &'static str {
+pub(crate) fn build_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
         let exe = std::env::current_exe().and_then(std::fs::metadata).ok();
@@ -464,7 +464,7 @@ pub fn save(dir: &Path, root: &Path, entries: &[Entry], old: Option<&Loaded>) ->
 const STALE_TEMP: Duration = Duration::from_secs(600);
 
 /// Writes `target` through `write` (given a buffered writer on the temporary file).
-fn write_atomically(
+pub(crate) fn write_atomically(
     target: &Path,
     write: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>,
 ) -> Result<(), CacheError> {

@@ -11,7 +11,26 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static RECORDING: AtomicBool = AtomicBool::new(false);
+static RECORDED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Starts recording the path of every [`read_bounded`] call of this process (read or refused,
+/// found or missing), for [`take_recorded`]: `check`'s result cache learns every file a run
+/// depended on this way, whoever read it.
+pub fn start_recording() {
+    RECORDING.store(true, Ordering::SeqCst);
+}
+
+/// Stops recording and returns the paths recorded since [`start_recording`] (unsorted, with
+/// repeats).
+pub fn take_recorded() -> Vec<PathBuf> {
+    RECORDING.store(false, Ordering::SeqCst);
+    std::mem::take(&mut *RECORDED.lock().unwrap_or_else(|e| e.into_inner()))
+}
 
 /// Whether a symbolic link as the file itself may be followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +84,9 @@ impl fmt::Display for Refusal {
 // @exposes ThreatAnalyzer.Walk to #symlink-following -- "links planted as configuration, ignore or cache files"
 // @mitigates ThreatAnalyzer.Walk against #symlink-following using #bounded-reads
 pub fn read_bounded(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Refusal> {
+    if RECORDING.load(Ordering::Relaxed) {
+        RECORDED.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_path_buf());
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]

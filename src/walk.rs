@@ -99,6 +99,13 @@
 //! matches, its stored facts are used instead of parsing and deriving them. The cache file is
 //! loaded while the walk runs, and written (only when something changed) on a thread of its
 //! own while the caller analyses: [`Scan::finish_cache`] waits for it.
+//!
+//! # Before reading
+//!
+//! [`WalkOptions::found`] is shown what the walk found ([`Discovered`]) after every directory
+//! is listed and every configuration and ignore file read, before any other file is read: it
+//! may end the scan there ([`WalkError::Stopped`]; `check`'s result cache replays a stored
+//! result then).
 
 use crate::cache::{self, CacheError, Stat};
 use crate::diagnostic::Code;
@@ -151,6 +158,8 @@ pub struct WalkOptions {
     pub parse_budget: std::time::Duration,
     /// Where the index cache lives ([`crate::cache::default_dir`]); `None` = no cache.
     pub cache_dir: Option<PathBuf>,
+    /// Shown what the walk found before any file is read; may stop the scan there.
+    pub found: Option<FoundHook>,
 }
 
 impl Default for WalkOptions {
@@ -164,8 +173,41 @@ impl Default for WalkOptions {
             limits: ProjectLimits::default(),
             parse_budget: crate::limits::MAX_PROJECT_PARSE_TIME,
             cache_dir: None,
+            found: None,
         }
     }
+}
+
+/// A look at what the walk found before any file is read ([`WalkOptions::found`]): the
+/// caller's result cache (`check`) decides there whether it needs the scan at all. `true`
+/// goes on; `false` ends the scan with [`WalkError::Stopped`]. `defer_cache_load`: load the
+/// index cache only after the hook said to go on (else it is loaded while the walk runs).
+#[derive(Clone)]
+pub struct FoundHook {
+    pub decide: Arc<dyn Fn(&Discovered<'_>) -> bool + Send + Sync>,
+    pub defer_cache_load: bool,
+}
+
+impl fmt::Debug for FoundHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FoundHook(..)")
+    }
+}
+
+/// What the walk found, before it reads a file ([`FoundHook`]).
+pub struct Discovered<'a> {
+    /// The base directory ([`Scan::root`]).
+    pub base: &'a Path,
+    /// Every file it will read: path relative to the base, absolute path, language, in path
+    /// order.
+    pub files: Vec<(&'a str, &'a Path, Language)>,
+    /// Skipped files and directories (absolute paths, in no particular order; plain text left
+    /// out is later searched for annotation literals).
+    pub skipped: &'a [(PathBuf, SkipReason)],
+    /// Refused configuration and ignore files.
+    pub not_applied: &'a [NotApplied],
+    /// [`Scan::library_files`].
+    pub library_files: &'a [PathBuf],
 }
 
 /// A progress callback for [`WalkOptions::progress`].
@@ -363,6 +405,8 @@ pub enum WalkError {
     CurrentDir(io::Error),
     /// An `--include`/`--exclude` glob (or the server's setting) does not parse.
     Glob { message: String },
+    /// The [`WalkOptions::found`] hook ended the scan.
+    Stopped,
 }
 
 impl fmt::Display for WalkError {
@@ -376,6 +420,7 @@ impl fmt::Display for WalkError {
                 write!(f, "cannot determine the current directory: {error}")
             }
             WalkError::Glob { message } => write!(f, "invalid glob: {message}"),
+            WalkError::Stopped => f.write_str("stopped before reading files"),
         }
     }
 }
@@ -413,13 +458,17 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // Load the cache while the walk runs; content verified from now on counts as verified at
     // this moment (taken before any file is read).
     let scan_started_ns = cache::system_time_ns(std::time::SystemTime::now()).unwrap_or(0);
-    let cache_loader = options.cache_dir.clone().map(|dir| {
-        let root = base.clone();
-        std::thread::spawn(move || {
-            let loaded = cache::load(&dir, &root);
-            (dir, loaded)
+    let load_cache = || {
+        options.cache_dir.clone().map(|dir| {
+            let root = base.clone();
+            std::thread::spawn(move || {
+                let loaded = cache::load(&dir, &root);
+                (dir, loaded)
+            })
         })
-    });
+    };
+    let defer_cache_load = options.found.as_ref().is_some_and(|hook| hook.defer_cache_load);
+    let mut cache_loader = if defer_cache_load { None } else { load_cache() };
 
     let found = Found::default();
     let mut not_applied = Vec::new();
@@ -494,6 +543,23 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     if !skipped.is_empty() {
         let read: rustc_hash::FxHashSet<&Path> = by_path.values().map(|f| f.path.as_path()).collect();
         skipped.retain(|(path, _)| !read.contains(path.as_path()));
+    }
+    if let Some(hook) = &options.found {
+        let files =
+            by_path.iter().map(|(rel, file)| (rel.as_str(), file.path.as_path(), file.language)).collect();
+        let found = Discovered {
+            base: &base,
+            files,
+            skipped: &skipped,
+            not_applied: &not_applied,
+            library_files: &library_files,
+        };
+        if !(hook.decide)(&found) {
+            return Err(WalkError::Stopped);
+        }
+        if defer_cache_load {
+            cache_loader = load_cache();
+        }
     }
     // Plain text left out is still searched for annotation literals (bounded, never through a
     // link), so that design notes nobody named are not lost without a word.

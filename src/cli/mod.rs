@@ -31,6 +31,7 @@ mod init;
 mod mcp_pin;
 mod output;
 mod report;
+pub mod result_cache;
 mod status;
 
 use crate::analysis;
@@ -42,8 +43,9 @@ use crate::text;
 use crate::walk::{self, WalkOptions};
 use anstream::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use result_cache::Results;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Status when no diagnostic reaches `--fail-on`.
 pub const EXIT_OK: i32 = 0;
@@ -159,7 +161,7 @@ its fingerprint when its line moves, is re-indented or the file changes elsewher
 
 Exit status: 0 no diagnostic reaches --fail-on, 1 one does, 2 usage or I/O error.";
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct CheckArgs {
     /// Files or directories to check.
     #[arg(value_name = "PATH", default_value = ".")]
@@ -450,9 +452,29 @@ pub(crate) fn scan_project(path: &std::path::Path, cache: CacheArgs) -> Result<P
 /// note, unless `--verbose` listed every skipped file already), and files past the project
 /// limits (an error: the model would be incomplete, so the run fails with status 2).
 fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
-    report_read_without_tree(scan);
+    let (notes, outcome) = unread_notes(scan, verbose);
+    for note in &notes {
+        say!("threat-analyzer: {}", note.text);
+    }
+    outcome
+}
+
+/// A line [`report_unread`] prints (after `threat-analyzer: `).
+struct Note {
+    text: String,
+    /// About the index cache, not the project: not part of a run's result.
+    about_cache: bool,
+}
+
+/// What [`report_unread`] prints, in order, and its outcome.
+fn unread_notes(scan: &walk::Scan, verbose: bool) -> (Vec<Note>, Result<(), i32>) {
+    let mut notes = Vec::new();
+    let mut say = |text: String| notes.push(Note { text, about_cache: false });
+    if let Some(note) = read_without_tree_note(scan) {
+        say(note);
+    }
     for not_applied in &scan.not_applied {
-        say!("threat-analyzer: note: {not_applied}");
+        say(format!("note: {not_applied}"));
     }
     // A cache that was refused or did not validate (corrupt, truncated, another format or
     // build) was not trusted: said once, and the rebuilt one is used from the next run on.
@@ -462,8 +484,12 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
         ..
     }) = &scan.cache
     {
-        say!("threat-analyzer: note: index cache {}: {why} (rebuilt)", file.display());
+        notes.push(Note {
+            text: format!("note: index cache {}: {why} (rebuilt)", file.display()),
+            about_cache: true,
+        });
     }
+    let mut say = |text: String| notes.push(Note { text, about_cache: false });
     let names = |wanted: fn(&walk::SkipReason) -> bool| -> Vec<String> {
         scan.skipped.iter().filter(|(_, r)| wanted(r)).map(|(p, _)| p.display().to_string()).collect()
     };
@@ -471,40 +497,40 @@ fn report_unread(scan: &walk::Scan, verbose: bool) -> Result<(), i32> {
     if !too_large.is_empty() && !verbose {
         let shown = too_large.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         let more = if too_large.len() > 3 { ", ..." } else { "" };
-        say!(
-            "threat-analyzer: note: {} over the size limit not read ({shown}{more}); --max-file-size \
+        say(format!(
+            "note: {} over the size limit not read ({shown}{more}); --max-file-size \
              raises the limit, --verbose lists every skipped file",
             if too_large.len() == 1 { "1 file".to_string() } else { format!("{} files", too_large.len()) }
-        );
+        ));
     }
     if !verbose && let Some(note) = walk::unnamed_annotation_like_note(&scan.skipped, "an --include glob") {
-        say!("threat-analyzer: note: {note}");
+        say(format!("note: {note}"));
     }
     let unread = names(|r| *r == walk::SkipReason::ProjectLimit);
     if let Some(first) = unread.first() {
-        say!(
-            "threat-analyzer: error: the project is larger than the limits ({}): {} files were not read, \
+        say(format!(
+            "error: the project is larger than the limits ({}): {} files were not read, \
              from {first} on; check part of it (a PATH, --include or --exclude)",
             walk::ProjectLimits::default(),
             unread.len()
-        );
-        return Err(EXIT_ERROR);
+        ));
+        return (notes, Err(EXIT_ERROR));
     }
-    Ok(())
+    (notes, Ok(()))
 }
 
-/// Says how many files were read with the line-comment fallback because parsing them ran out
-/// of time: annotations after code or in block comments may be missing from them.
-fn report_read_without_tree(scan: &walk::Scan) {
+/// The note on how many files were read with the line-comment fallback because parsing them ran
+/// out of time: annotations after code or in block comments may be missing from them.
+fn read_without_tree_note(scan: &walk::Scan) -> Option<String> {
     let count = scan.read_without_tree;
-    if count > 0 {
-        say!(
-            "threat-analyzer: note: {} read without a syntax tree, because parsing ran out of time (5 s plus \
+    (count > 0).then(|| {
+        format!(
+            "note: {} read without a syntax tree, because parsing ran out of time (5 s plus \
              2 s per MiB for a file, {} s for the project): only their whole-line comments were read",
             if count == 1 { "1 file was".to_string() } else { format!("{count} files were") },
             crate::limits::MAX_PROJECT_PARSE_TIME.as_secs()
-        );
-    }
+        )
+    })
 }
 
 /// The one writer of standard error for [`say!`]. A standard error that cannot be written
@@ -544,6 +570,8 @@ impl WalkFilter<'_> {
 
 /// Runs `check`; returns the exit status.
 pub fn check(args: &CheckArgs) -> i32 {
+    // One date for the whole run (and the result cache's key), even across midnight.
+    let args = &CheckArgs { today: args.today.or_else(today), ..args.clone() };
     // A baseline file that cannot be used fails the run before any work (a revision is read
     // after the working tree, whose scan stands in for its unchanged files).
     let baseline_file = match args.baseline.as_deref().map(|value| baseline::source(value, args)).transpose()
@@ -551,18 +579,47 @@ pub fn check(args: &CheckArgs) -> i32 {
         Ok(source) => source,
         Err(status) => return status,
     };
+    let to_terminal = args.output.is_none() && !args.no_color;
+    // The terminal's width on standard output; a file, pipe or CI log gets the default.
+    let columns = (args.format == Format::Human)
+        .then(|| args.output.is_none().then(terminal_size::terminal_size).flatten())
+        .flatten()
+        .map_or(render::human::DEFAULT_COLUMNS, |(w, _)| usize::from(w.0));
+    let results = Results::new(args, to_terminal, columns);
     let filter =
         WalkFilter { max_file_size: args.max_file_size, include: &args.include, exclude: &args.exclude };
-    let mut scan = match filter.scan(&args.paths, args.cache) {
+    let mut options = filter.options(args.cache.dir());
+    options.found = results.as_ref().map(Results::hook);
+    let scanned = walk::scan(&args.paths, &options);
+    if matches!(scanned, Err(walk::WalkError::Stopped))
+        && let Some(stored) = results.as_ref().and_then(Results::replay)
+    {
+        crate::read::take_recorded();
+        for note in &stored.notes {
+            say!("threat-analyzer: {note}");
+        }
+        return match emit(args, Path::new("."), &stored.report) {
+            Ok(()) => stored.status,
+            Err(status) => status,
+        };
+    }
+    let mut scan = match scanned {
         Ok(scan) => scan,
-        Err(status) => return status,
+        Err(err) => {
+            say!("threat-analyzer: error: {err}");
+            return EXIT_ERROR;
+        }
     };
     if args.verbose {
         for (path, reason) in &scan.skipped {
             say!("skipped {}: {reason}", path.display());
         }
     }
-    if let Err(status) = report_unread(&scan, args.verbose) {
+    let (notes, unread) = unread_notes(&scan, args.verbose);
+    for note in &notes {
+        say!("threat-analyzer: {}", note.text);
+    }
+    if let Err(status) = unread {
         return status;
     }
     let baseline = match baseline_file.map(|source| baseline::load(source, args, &scan)).transpose() {
@@ -593,73 +650,23 @@ pub fn check(args: &CheckArgs) -> i32 {
     let comparison = baseline.zip(entries.as_ref()).map(|(old, new)| analysis::baseline::compare(new, &old));
     let comparison = comparison.as_ref();
 
-    let to_terminal = args.output.is_none() && !args.no_color;
     let report = match args.format {
-        Format::Human => {
-            // The terminal's width on standard output; a file, pipe or CI log gets the default.
-            let terminal = args.output.is_none().then(terminal_size::terminal_size).flatten();
-            let columns = terminal.map_or(render::human::DEFAULT_COLUMNS, |(w, _)| usize::from(w.0));
-            render::human::render_compared(
-                &scan.index,
-                &diagnostics,
-                &summary,
-                to_terminal,
-                columns,
-                comparison,
-            )
-        }
+        Format::Human => render::human::render_compared(
+            &scan.index,
+            &diagnostics,
+            &summary,
+            to_terminal,
+            columns,
+            comparison,
+        ),
         Format::Json => render::json::render_compared(&scan.index, &diagnostics, &summary, comparison),
         Format::Sarif => {
             render::sarif::render_compared(&scan.index, &diagnostics, &summary, &scan.root, comparison)
         }
     };
-
-    if let Some(path) = &args.output
-        && let Err(message) =
-            output::write(path, &scan.root, args.output_policy.requested(true), report.as_bytes())
-    {
-        say!("threat-analyzer: error: {message}");
-        return EXIT_ERROR;
-    }
-    let written = match &args.output {
-        Some(_) => Ok(()),
-        None => {
-            let stdout = std::io::stdout().lock();
-            let result = if args.format == Format::Human {
-                let choice = if args.no_color { ColorChoice::Never } else { ColorChoice::Auto };
-                let mut out = anstream::AutoStream::new(stdout, choice);
-                out.write_all(report.as_bytes()).and_then(|()| out.flush())
-            } else {
-                // JSON and SARIF carry no styles (their strings escape every control
-                // character): written as they are, not scanned byte by byte for escapes.
-                let mut out = stdout;
-                out.write_all(report.as_bytes()).and_then(|()| out.flush())
-            };
-            result.map_err(|e| ("standard output".to_string(), e))
-        }
-    };
-    match written {
-        Ok(()) => {}
-        // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err((_, e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err((target, e)) => {
-            say!("threat-analyzer: error: cannot write {target}: {e}");
-            return EXIT_ERROR;
-        }
-    }
-
-    // The cache is written while the analysis runs; wait for it before exiting.
-    let saved = scan.finish_cache();
-    if args.verbose {
-        report_cache(&scan, saved);
-    }
-
     let fails = match comparison {
         // Only the findings the baseline does not hold count.
         Some(comparison) => {
-            if args.format != Format::Human || args.output.is_some() {
-                say!("threat-analyzer: {}", render::human::baseline_line(comparison));
-            }
             let states = comparison.states.iter();
             let new = render::sorted(&diagnostics).into_iter().zip(states).filter(|(_, s)| **s == New);
             args.fail_on.fails(new.map(|(d, _)| d))
@@ -669,11 +676,75 @@ pub fn check(args: &CheckArgs) -> i32 {
         None => args.fail_on.fails(&diagnostics),
     };
     let status = if fails { EXIT_FINDINGS } else { EXIT_OK };
+    // Stored while the report is written; only what a later run can replay exactly.
+    // Everything the run read (the walk, the pin file, anchored files) is an input.
+    let recorded = results.as_ref().map(|_| crate::read::take_recorded());
+    let storing = results
+        .zip(recorded)
+        .filter(|_| infra.is_empty() && scan.read_without_tree == 0 && scan.parses_refused == 0)
+        .map(|(results, recorded)| {
+            let notes = notes.into_iter().filter(|n| !n.about_cache).map(|n| n.text).collect();
+            results.store(recorded, status, notes, report.clone())
+        });
+
+    if let Err(status) = emit(args, &scan.root, &report) {
+        return status;
+    }
+
+    // The cache is written while the analysis runs; wait for it before exiting.
+    let saved = scan.finish_cache();
+    if args.verbose {
+        report_cache(&scan, saved);
+    }
+    if let Some(comparison) = comparison
+        && (args.format != Format::Human || args.output.is_some())
+    {
+        say!("threat-analyzer: {}", render::human::baseline_line(comparison));
+    }
+    if let Some(storing) = storing {
+        let _ = storing.join();
+    }
     // The process ends right after this: freeing every file's facts one by one would only
     // cost time (a few percent of a large run), so leave that to the OS.
     std::mem::forget(analysis);
     std::mem::forget(scan);
     status
+}
+
+/// Writes `check`'s report to `-o` (checked against `root`) or standard output; the exit
+/// status on failure.
+fn emit(args: &CheckArgs, root: &Path, report: &str) -> Result<(), i32> {
+    if let Some(path) = &args.output
+        && let Err(message) = output::write(path, root, args.output_policy.requested(true), report.as_bytes())
+    {
+        say!("threat-analyzer: error: {message}");
+        return Err(EXIT_ERROR);
+    }
+    let written = match &args.output {
+        Some(_) => Ok(()),
+        None => {
+            let stdout = std::io::stdout().lock();
+            if args.format == Format::Human {
+                let choice = if args.no_color { ColorChoice::Never } else { ColorChoice::Auto };
+                let mut out = anstream::AutoStream::new(stdout, choice);
+                out.write_all(report.as_bytes()).and_then(|()| out.flush())
+            } else {
+                // JSON and SARIF carry no styles (their strings escape every control
+                // character): written as they are, not scanned byte by byte for escapes.
+                let mut out = stdout;
+                out.write_all(report.as_bytes()).and_then(|()| out.flush())
+            }
+        }
+    };
+    match written {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            say!("threat-analyzer: error: cannot write standard output: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
 }
 
 /// The analysis of a scan and the diagnostics `check` reports from it (`--severity` applied).

@@ -61,6 +61,7 @@ impl Settings {
             cache_dir: self.cache_dir(),
             limits: walk::ProjectLimits::default(),
             parse_budget: crate::limits::MAX_PROJECT_PARSE_TIME,
+            found: None,
         }
     }
 

@@ -22,8 +22,8 @@
 //! - [`check_readers`]: the bounded reader returns a file's bytes exactly when it is a regular
 //!   file within the limit (else the refusal the size or the link calls for); ignore rules read
 //!   through it match every path exactly as the `ignore` crate's own loader does; any bytes as
-//!   a `threatspec.yaml`, an index cache file or one file's stored facts are read and refused
-//!   or parsed, never a panic.
+//!   a `threatspec.yaml`, an index cache file, one file's stored facts or `check`'s result file
+//!   are read and refused or parsed, never a panic.
 //! - [`check_revision_spec`], [`check_tree_name`]: the git revision-spec reading and the
 //!   tree-entry name rule of `vcs` (what a snapshot writes is one ordinary path component).
 //! - [`check_baseline_file`]: any bytes as a `--baseline FILE` are refused or parsed; what
@@ -669,6 +669,14 @@ pub fn check_readers(kind: u8, content: &[u8], limit: u64, probes: &[String]) {
             // The same bytes as one file's stored facts (behind the checksum in a cache file, so
             // reached here directly): decoded or refused, never a panic.
             let _ = threat_analyzer::cache::decode_facts(content);
+            // As `check`'s result file, raw and behind a valid header: refused or decoded, and
+            // what decodes encodes to bytes that decode to the same.
+            use threat_analyzer::cli::result_cache;
+            for bytes in [content.to_vec(), result_cache::frame(content)] {
+                if let Some(stored) = result_cache::decode(&bytes) {
+                    assert_eq!(result_cache::decode(&result_cache::encode(&stored)), Some(stored));
+                }
+            }
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
