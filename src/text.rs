@@ -211,7 +211,8 @@ pub const REPLACEMENT: char = '\u{FFFD}';
 /// characters `\n` or `\r` (so no name can start a line of its own, such as a GitHub Actions
 /// `::error` command), and every other character that is not [`is_inert`] U+FFFD.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
-    if text.chars().all(is_inert) {
+    // Printable ASCII (nearly every string) needs no decoding to tell.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || text.chars().all(is_inert) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -232,7 +233,10 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
 /// endings stay (fixes insert whole lines), every other character that is not [`is_inert`]
 /// becomes U+FFFD.
 pub fn for_machine(text: &str) -> Cow<'_, str> {
-    if text.chars().all(|c| is_inert(c) || c == '\t' || c == '\n') {
+    // Printable ASCII, tabs and line feeds (nearly every string) need no decoding to tell.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t' || b == b'\n')
+        || text.chars().all(|c| is_inert(c) || c == '\t' || c == '\n')
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());

@@ -214,10 +214,10 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
                 });
             }
             for id in ids.iter().take(SUGGESTIONS_NAMED) {
-                if let Some(site) = index.definitions_by_id(id).first() {
+                if let Some((file, def)) = index.definition_sites_by_id(id).next() {
                     d.related.push(Related {
-                        file: site.0.clone(),
-                        range: site.1.range,
+                        file: file.clone(),
+                        range: def.range,
                         message: format!("`{id}` is defined here"),
                     });
                 }
@@ -457,8 +457,12 @@ fn threat_label(index: &ProjectIndex, threat: &EntityKey, written: &str) -> Stri
 }
 
 fn add_definition_notes(index: &ProjectIndex, threat: &EntityKey, d: &mut Diagnostic) {
-    for (file, def) in index.definitions(threat).into_iter().filter(|(_, def)| def.declared).take(3) {
-        d.related.push(Related { file, range: def.range, message: "the threat is defined here".into() });
+    for (file, def) in index.definition_sites(threat).filter(|(_, def)| def.declared).take(3) {
+        d.related.push(Related {
+            file: file.clone(),
+            range: def.range,
+            message: "the threat is defined here".into(),
+        });
     }
 }
 

@@ -822,28 +822,32 @@ impl ProjectIndex {
 
     /// Declared sites of an entity, in path order.
     pub fn definitions(&self, entity: &EntityKey) -> Vec<(FileId, &DefSite)> {
-        self.by_entity
-            .get(entity)
-            .into_iter()
-            .flatten()
-            .filter_map(|at| Some((at.file.clone(), self.def(at)?)))
-            .collect()
+        self.definition_sites(entity).map(|(file, def)| (file.clone(), def)).collect()
+    }
+
+    /// [`ProjectIndex::definitions`] one at a time: a caller that needs the first few sites of
+    /// an entity defined in thousands of files looks up only those.
+    pub fn definition_sites(&self, entity: &EntityKey) -> impl Iterator<Item = (&FileId, &DefSite)> {
+        self.sites(self.by_entity.get(entity).map_or(&[][..], Vec::as_slice))
     }
 
     /// Definition sites of an explicit id, in path order.
     pub fn definitions_by_id(&self, id: &str) -> Vec<(FileId, &DefSite)> {
-        self.ids
-            .get(id)
-            .into_iter()
-            .flatten()
-            .filter_map(|at| Some((at.file.clone(), self.def(at)?)))
-            .collect()
+        self.definition_sites_by_id(id).map(|(file, def)| (file.clone(), def)).collect()
+    }
+
+    /// [`ProjectIndex::definitions_by_id`] one at a time.
+    pub fn definition_sites_by_id(&self, id: &str) -> impl Iterator<Item = (&FileId, &DefSite)> {
+        self.sites(self.ids.get(id).map_or(&[][..], Vec::as_slice))
+    }
+
+    fn sites<'a>(&'a self, at: &'a [DefRef]) -> impl Iterator<Item = (&'a FileId, &'a DefSite)> {
+        at.iter().filter_map(|at| Some((&at.file, self.def(at)?)))
     }
 
     /// A readable name for an entity: its first declared name, else its key.
     pub fn display_name(&self, entity: &EntityKey) -> String {
-        self.definitions(entity)
-            .iter()
+        self.definition_sites(entity)
             .find_map(|(_, d)| d.name.clone())
             .or_else(|| self.library_entry(entity).map(|e| e.name.clone()))
             .unwrap_or_else(|| entity.key.clone())

@@ -142,8 +142,25 @@ pub(super) struct Painter {
 }
 
 impl Painter {
-    pub(super) fn paint(&self, style: Style, text: &str) -> String {
-        if self.color { format!("{style}{text}{style:#}") } else { text.to_string() }
+    /// `text` in `style` (plain without colour), written where it is formatted: no string of
+    /// its own.
+    pub(super) fn paint<'a>(&self, style: Style, text: &'a str) -> Painted<'a> {
+        Painted { style: self.color.then_some(style), text }
+    }
+}
+
+/// Text and the style it is written in, if any ([`Painter::paint`]).
+pub(super) struct Painted<'a> {
+    style: Option<Style>,
+    text: &'a str,
+}
+
+impl std::fmt::Display for Painted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.style {
+            Some(style) => write!(f, "{style}{}{style:#}", self.text),
+            None => f.write_str(self.text),
+        }
     }
 }
 

@@ -28,87 +28,13 @@ use crate::model::ProjectIndex;
 use crate::text;
 use crate::text::TextRange;
 use serde::Serialize;
-use std::borrow::Cow;
 
 #[derive(Serialize)]
-struct Output<'a> {
-    provenance: &'static str,
-    summary: &'a Summary,
-    diagnostics: Vec<JsonDiagnostic<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<JsonBaseline>,
-}
-
-#[derive(Serialize)]
-struct JsonBaseline {
+struct JsonBaseline<'a> {
     new: usize,
     unchanged: usize,
     fixed: usize,
-    fixed_findings: Vec<Entry>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    code: &'static str,
-    severity: &'static str,
-    message: Cow<'a, str>,
-    file: Cow<'a, str>,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
-    related: Vec<JsonRelated<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sidecar: Option<JsonRelated<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<JsonFix<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<&'static str>,
-}
-
-/// A file and range, as every location of the document writes them.
-#[derive(Serialize)]
-struct JsonAt<'a> {
-    file: Cow<'a, str>,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
-}
-
-fn json_at<'a>(index: &ProjectIndex, file: &'a FileId, range: TextRange) -> JsonAt<'a> {
-    let loc = locate(index, file, range);
-    JsonAt {
-        file: text::for_machine(file.as_str()),
-        line: loc.line,
-        column: loc.column,
-        end_line: loc.end_line,
-        end_column: loc.end_column,
-    }
-}
-
-#[derive(Serialize)]
-struct JsonRelated<'a> {
-    #[serde(flatten)]
-    at: JsonAt<'a>,
-    message: Cow<'a, str>,
-}
-
-#[derive(Serialize)]
-struct JsonFix<'a> {
-    label: Cow<'a, str>,
-    edits: Vec<JsonEdit<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonEdit<'a> {
-    #[serde(flatten)]
-    at: JsonAt<'a>,
-    new_text: Cow<'a, str>,
-}
-
-fn json_related<'a>(index: &ProjectIndex, r: &'a Related) -> JsonRelated<'a> {
-    JsonRelated { at: json_at(index, &r.file, r.range), message: text::for_machine(&r.message) }
+    fixed_findings: &'a [Entry],
 }
 
 /// Renders the JSON document (pretty-printed, with a trailing newline).
@@ -117,6 +43,11 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
 }
 
 /// [`render`], with each diagnostic's state against a baseline when there is one.
+///
+/// The document is written straight into one string, field by field, as `serde_json`'s pretty
+/// printer lays it out (two-space indents, `[]` for an empty list): thousands of findings cost
+/// no tree of values and no string per field. The summary and the baseline object, a few
+/// dozen fields, go through `serde_json`.
 pub fn render_compared(
     index: &ProjectIndex,
     diagnostics: &[Diagnostic],
@@ -124,52 +55,205 @@ pub fn render_compared(
     comparison: Option<&Comparison>,
 ) -> String {
     let states = super::baseline_states(diagnostics, comparison);
-    let diagnostics = sorted(diagnostics)
-        .into_iter()
-        .zip(states)
-        .map(|(d, state)| {
-            let loc = locate(index, &d.file, d.range);
-            JsonDiagnostic {
-                code: d.code.as_str(),
-                severity: d.level.as_str(),
-                message: text::for_machine(&d.message),
-                file: text::for_machine(d.file.as_str()),
-                line: loc.line,
-                column: loc.column,
-                end_line: loc.end_line,
-                end_column: loc.end_column,
-                related: d.related.iter().map(|r| json_related(index, r)).collect(),
-                sidecar: d.sidecar.as_ref().map(|r| json_related(index, r)),
-                fix: d.fix.as_ref().map(|fix| JsonFix {
-                    label: text::for_machine(&fix.label),
-                    edits: fix
-                        .edits
-                        .iter()
-                        .map(|e| JsonEdit {
-                            at: json_at(index, &e.file, e.range),
-                            new_text: text::for_machine(&e.new_text),
-                        })
-                        .collect(),
-                }),
-                baseline: state.map(State::as_str),
-            }
-        })
-        .collect();
-    let baseline = comparison.map(|c| JsonBaseline {
-        new: c.new_count(),
-        unchanged: c.unchanged_count(),
-        fixed: c.fixed.len(),
-        fixed_findings: c.fixed.iter().map(super::baseline::cleaned).collect(),
-    });
-    let mut out = serde_json::to_string_pretty(&Output {
-        provenance: super::PROVENANCE,
-        summary,
-        diagnostics,
-        baseline,
-    })
-    .expect("plain structs serialise");
-    out.push('\n');
+    let mut out = String::with_capacity(1024 + diagnostics.len() * 512);
+    out.push_str("{\n  \"provenance\": ");
+    string(&mut out, super::PROVENANCE);
+    out.push_str(",\n  \"summary\": ");
+    nested_pretty(&mut out, summary, 1);
+    out.push_str(",\n  \"diagnostics\": [");
+    for (i, (d, state)) in sorted(diagnostics).into_iter().zip(states).enumerate() {
+        out.push_str(if i == 0 { "\n    {" } else { ",\n    {" });
+        key(&mut out, 3, "code", false);
+        string(&mut out, d.code.as_str());
+        key(&mut out, 3, "severity", true);
+        string(&mut out, d.level.as_str());
+        key(&mut out, 3, "message", true);
+        string(&mut out, &d.message);
+        at(&mut out, 3, index, &d.file, d.range);
+        key(&mut out, 3, "related", true);
+        list(&mut out, 3, &d.related, |out, r| related(out, 5, index, r));
+        if let Some(r) = &d.sidecar {
+            key(&mut out, 3, "sidecar", true);
+            out.push('{');
+            related(&mut out, 4, index, r);
+            close(&mut out, 3, '}');
+        }
+        if let Some(fix) = &d.fix {
+            key(&mut out, 3, "fix", true);
+            out.push('{');
+            key(&mut out, 4, "label", false);
+            string(&mut out, &fix.label);
+            key(&mut out, 4, "edits", true);
+            list(&mut out, 4, &fix.edits, |out, e| {
+                at_fields(out, 6, index, &e.file, e.range, false);
+                key(out, 6, "new_text", true);
+                string(out, &e.new_text);
+            });
+            close(&mut out, 3, '}');
+        }
+        if let Some(state) = state {
+            key(&mut out, 3, "baseline", true);
+            string(&mut out, State::as_str(state));
+        }
+        close(&mut out, 2, '}');
+    }
+    if diagnostics.is_empty() {
+        out.push(']');
+    } else {
+        close(&mut out, 1, ']');
+    }
+    if let Some(c) = comparison {
+        let fixed: Vec<Entry> = c.fixed.iter().map(super::baseline::cleaned).collect();
+        out.push_str(",\n  \"baseline\": ");
+        let baseline = JsonBaseline {
+            new: c.new_count(),
+            unchanged: c.unchanged_count(),
+            fixed: c.fixed.len(),
+            fixed_findings: &fixed,
+        };
+        nested_pretty(&mut out, &baseline, 1);
+    }
+    out.push_str("\n}\n");
     out
+}
+
+/// `"message"` and the location fields of one related location, at `depth`, inside its braces.
+fn related(out: &mut String, depth: usize, index: &ProjectIndex, r: &Related) {
+    at_fields(out, depth, index, &r.file, r.range, false);
+    key(out, depth, "message", true);
+    string(out, &r.message);
+}
+
+/// The location fields every location writes (`file`, `line`, `column`, `end_line`,
+/// `end_column`), the first preceded by a comma when `comma`.
+fn at_fields(
+    out: &mut String,
+    depth: usize,
+    index: &ProjectIndex,
+    file: &FileId,
+    range: TextRange,
+    comma: bool,
+) {
+    let loc = locate(index, file, range);
+    key(out, depth, "file", comma);
+    string(out, file.as_str());
+    for (name, value) in [
+        ("line", loc.line),
+        ("column", loc.column),
+        ("end_line", loc.end_line),
+        ("end_column", loc.end_column),
+    ] {
+        key(out, depth, name, true);
+        number(out, value);
+    }
+}
+
+fn at(out: &mut String, depth: usize, index: &ProjectIndex, file: &FileId, range: TextRange) {
+    at_fields(out, depth, index, file, range, true);
+}
+
+/// A list of objects at `depth` (its key's): `[]` when empty, else each item's braces on lines
+/// of their own around what `item` writes (at `depth + 2`).
+fn list<T>(out: &mut String, depth: usize, items: &[T], item: impl Fn(&mut String, &T)) {
+    if items.is_empty() {
+        out.push_str("[]");
+        return;
+    }
+    out.push('[');
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        newline(out, depth + 1);
+        out.push('{');
+        item(out, it);
+        close(out, depth + 1, '}');
+    }
+    close(out, depth, ']');
+}
+
+/// `,` (when `comma`), a line break, the indent of `depth` and `"name": `.
+fn key(out: &mut String, depth: usize, name: &str, comma: bool) {
+    if comma {
+        out.push(',');
+    }
+    newline(out, depth);
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\": ");
+}
+
+fn newline(out: &mut String, depth: usize) {
+    out.push('\n');
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+fn close(out: &mut String, depth: usize, bracket: char) {
+    newline(out, depth);
+    out.push(bracket);
+}
+
+fn number(out: &mut String, value: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = value;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&b| char::from(b)));
+}
+
+/// `value` pretty-printed by `serde_json` as if it stood at `depth` in the document (its
+/// inner lines indented by `depth` more levels; strings hold no raw line break, so each line
+/// break is one of the layout's).
+fn nested_pretty(out: &mut String, value: &impl Serialize, depth: usize) {
+    let pretty = serde_json::to_string_pretty(value).expect("plain structs serialise");
+    let indent = "  ".repeat(depth);
+    for (i, line) in pretty.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&indent);
+        }
+        out.push_str(line);
+    }
+}
+
+/// A JSON string holding `text` after [`text::for_machine`], escaped as `serde_json` escapes
+/// (`\"`, `\\`, `\b`, `\t`, `\n`, `\f`, `\r`, other control characters as `\u00XX`;
+/// everything else as it is).
+pub(super) fn string(out: &mut String, text: &str) {
+    out.push('"');
+    // Nearly every string is printable ASCII without a quote or backslash: copied as it is.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(text);
+    } else {
+        for c in text::for_machine(text).chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{8}' => out.push_str("\\b"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\u{c}' => out.push_str("\\f"),
+                '\r' => out.push_str("\\r"),
+                c if u32::from(c) < 0x20 => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.push_str("\\u00");
+                    out.push(char::from(HEX[(u32::from(c) >> 4) as usize]));
+                    out.push(char::from(HEX[(u32::from(c) & 0xf) as usize]));
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -177,6 +261,26 @@ mod tests {
     use super::super::test_support::*;
     use super::*;
     use serde_json::{Value, json};
+
+    #[test]
+    fn strings_escape_as_serde_json_does() {
+        let mut all: String = (0u32..0x80).filter_map(char::from_u32).collect();
+        all.push_str("é😀\u{202E}\u{7f}\r\n\u{2028}\u{fffd}");
+        for text in [all.as_str(), "plain", "", "a\"b\\c", "\r", "x\u{1b}[31m"] {
+            let mut out = String::new();
+            string(&mut out, text);
+            assert_eq!(out, serde_json::to_string(&text::for_machine(text)).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_decimal() {
+        for n in [0, 7, 10, 99, 100, 123_456, u32::MAX] {
+            let mut out = String::new();
+            number(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
 
     #[test]
     fn shape_positions_and_order() {
