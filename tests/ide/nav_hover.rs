@@ -185,3 +185,28 @@ fn escaping_neutralises_markdown_and_html() {
     // Controls and bidi overrides never reach the rendered Markdown.
     assert_eq!(escape_markdown("a\u{1b}[2J\u{202E}b"), "a\u{FFFD}\\[2J\u{FFFD}b");
 }
+
+/// Hover after an edit that keeps the resolution tables (the incremental analysis carries the
+/// earlier mentions and moves only the edited file's): it shows the edited status, as a fresh
+/// analysis does.
+#[test]
+fn hover_after_an_edit_shows_the_edited_status() {
+    use std::sync::Arc;
+    use threat_analyzer::file_id::FileId;
+    use threat_analyzer::model::FileFacts;
+    use threat_analyzer::syntax::Language;
+    let (mut index, file, offset) = support::index_with_cursor(&at("#sqli\n# @confirmed"));
+    let first = Analysis::new(&index);
+    let before = hover(&index, &first, &file, offset).expect("a hover").markdown;
+    assert!(before.contains("- accepted on Shop.Admin at src/admin.py:2"), "{before}");
+    let tables = index.tables_revision();
+    let edited = "# @exposes Shop.Admin.Users to #sqli\n# @confirmed #sqli on Shop.Admin\n";
+    index.set_file(Arc::new(FileFacts::new(FileId::relative("src/admin.py"), Language::Python, edited.into())));
+    assert_eq!(index.tables_revision(), tables, "the edit keeps the tables: mentions are carried");
+    let second = Analysis::update(Some(&first), &index);
+    let after = hover(&index, &second, &file, offset).expect("a hover").markdown;
+    let fresh = hover(&index, &Analysis::new(&index), &file, offset).expect("a hover").markdown;
+    assert_eq!(after, fresh);
+    assert!(after.contains("- **confirmed** on Shop.Admin at src/admin.py:2"), "{after}");
+    assert!(!after.contains("accepted on"), "{after}");
+}
