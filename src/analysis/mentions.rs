@@ -1,4 +1,6 @@
-//! Mentions: which annotations name each entity, built once per analysis, on first use.
+//! Mentions: which annotations name each entity, built once per analysis, on first use, from
+//! the latest earlier analysis's when only some files' facts changed since (their entries are
+//! moved, the rest kept: a keystroke's hover does not walk the project again).
 //!
 //! Owns: [`Mentions`], the index the per-entity IDE queries (hover's status and risks, the
 //! risk lenses) read instead of walking every annotation of the project for each request.

@@ -137,7 +137,7 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
         }
     }
 
-    // Status: one pass over every annotation of the project.
+    // Status: one pass over the annotations that mention the entity.
     let status = Status::collect(index, analysis, entity, &mut descriptions);
 
     for desc in &descriptions {
