@@ -1,4 +1,6 @@
-//! Mentions: which annotations name each entity, built once per analysis, on first use.
+//! Mentions: which annotations name each entity, built once per analysis, on first use, from
+//! the latest earlier analysis's when only some files' facts changed since (their entries are
+//! moved, the rest kept: a keystroke's hover does not walk the project again).
 //!
 //! Owns: [`Mentions`], the index the per-entity IDE queries (hover's status and risks, the
 //! risk lenses) read instead of walking every annotation of the project for each request.
@@ -18,50 +20,78 @@ use std::sync::Arc;
 /// Every entity's mentions (see the module docs).
 #[derive(Debug, Default)]
 pub struct Mentions {
+    /// The index's tables revision these were resolved under: a later analysis under the same
+    /// tables resolves every unedited file as these did, so [`Mentions::new`] may start from
+    /// these.
+    tables_revision: u64,
     /// The index's files in index order: a mention names its file by position here.
     files: Vec<Arc<FileFacts>>,
-    /// Entity -> `(file position, annotation index)`, in project order.
-    by_entity: HashMap<EntityKey, Vec<(u32, u32)>>,
+    /// Entity -> `(file position, annotation index)`, in project order; never empty. A list is
+    /// shared with the next analysis's until one of its files is edited.
+    by_entity: HashMap<EntityKey, Arc<Vec<(u32, u32)>>>,
 }
 
 impl Mentions {
-    pub(super) fn new(index: &ProjectIndex, analysis: &Analysis) -> Mentions {
+    /// The mentions of `index` under `analysis`. With `carried` (an earlier analysis's) made
+    /// under the same resolution tables from the same files in the same order, only the
+    /// files whose facts changed are read again: their entries are taken out of every list
+    /// and their new ones put in at their place. Equal to building afresh (a test checks it).
+    pub(super) fn new(index: &ProjectIndex, analysis: &Analysis, carried: Option<&Mentions>) -> Mentions {
         let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
-        let mut by_entity: HashMap<EntityKey, Vec<(u32, u32)>> = HashMap::default();
-        for (file_no, facts) in files.iter().enumerate() {
-            // A file this analysis did not resolve (or resolved from other facts) is resolved
-            // here, as the queries that read it would.
-            let computed: Vec<Vec<Resolved>>;
-            let resolved: &[Vec<Resolved>] = match analysis.resolved.get(&facts.path) {
-                Some(all) if all.len() == facts.refs.len() => all,
-                _ => {
-                    computed = facts
-                        .refs
-                        .iter()
-                        .map(|refs| refs.iter().map(|f| index.resolve(f)).collect())
-                        .collect();
-                    &computed
-                }
-            };
-            for (i, results) in resolved.iter().enumerate() {
-                let at = (file_no as u32, i as u32);
-                let mut push = |entity: &EntityKey| {
-                    let list = by_entity.entry(entity.clone()).or_default();
+        let carried = carried.filter(|c| {
+            c.tables_revision == index.tables_revision()
+                && c.files.len() == files.len()
+                && c.files.iter().zip(&files).all(|(old, new)| old.path == new.path)
+        });
+        let Some(carried) = carried else {
+            let mut by_entity: HashMap<EntityKey, Vec<(u32, u32)>> = HashMap::default();
+            for (file_no, facts) in files.iter().enumerate() {
+                for (entity, at) in of_file(index, analysis, file_no, facts) {
+                    let list = by_entity.entry(entity).or_default();
                     // Each annotation once, however often it names the entity.
                     if list.last() != Some(&at) {
                         list.push(at);
                     }
-                };
-                for entity in results.iter().filter_map(|r| r.entity()) {
-                    push(entity);
-                }
-                if let Some(Body::Boundary { id: Some(id), .. }) = facts.annotations().get(i).map(|a| &a.body)
-                {
-                    push(&EntityKey { kind: EntityKind::Boundary, key: id.value.clone() });
                 }
             }
+            let by_entity = by_entity.into_iter().map(|(e, list)| (e, Arc::new(list))).collect();
+            return Mentions { tables_revision: index.tables_revision(), files, by_entity };
+        };
+        let mut by_entity = carried.by_entity.clone();
+        for (file_no, (old, new)) in carried.files.iter().zip(&files).enumerate() {
+            if Arc::ptr_eq(old, new) {
+                continue;
+            }
+            let (from, to) = ((file_no as u32, 0), (file_no as u32 + 1, 0));
+            // This file's entries are a contiguous run of each list (lists are in project
+            // order): take them out where there are any.
+            by_entity.retain(|_, list| {
+                let start = list.partition_point(|at| *at < from);
+                let end = list.partition_point(|at| *at < to);
+                if start < end {
+                    Arc::make_mut(list).drain(start..end);
+                }
+                !list.is_empty()
+            });
+            let mut added: HashMap<EntityKey, Vec<(u32, u32)>> = HashMap::default();
+            for (entity, at) in of_file(index, analysis, file_no, new) {
+                let list = added.entry(entity).or_default();
+                if list.last() != Some(&at) {
+                    list.push(at);
+                }
+            }
+            for (entity, run) in added {
+                let list = Arc::make_mut(by_entity.entry(entity).or_default());
+                let start = list.partition_point(|at| *at < from);
+                list.splice(start..start, run);
+            }
         }
-        Mentions { files, by_entity }
+        Mentions { tables_revision: index.tables_revision(), files, by_entity }
+    }
+
+    /// Every entity with at least one mention, in no particular order.
+    pub fn entities(&self) -> impl Iterator<Item = &EntityKey> {
+        self.by_entity.keys()
     }
 
     /// The annotations that mention `entity`, in project order: each as its file's position in
@@ -70,9 +100,40 @@ impl Mentions {
         self.by_entity
             .get(entity)
             .into_iter()
-            .flatten()
+            .flat_map(|list| list.iter())
             .map(|&(file_no, i)| (file_no as usize, &self.files[file_no as usize], i as usize))
     }
+}
+
+/// The entities each annotation of one file mentions, as `(entity, (file position,
+/// annotation index))` in annotation order (an annotation naming an entity twice gives it
+/// twice; callers keep one).
+fn of_file(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    file_no: usize,
+    facts: &FileFacts,
+) -> Vec<(EntityKey, (u32, u32))> {
+    // A file this analysis did not resolve (or resolved from other facts) is resolved here,
+    // as the queries that read it would.
+    let computed: Vec<Vec<Resolved>>;
+    let resolved: &[Vec<Resolved>] = match analysis.resolved.get(&facts.path) {
+        Some(all) if all.len() == facts.refs.len() => all,
+        _ => {
+            computed =
+                facts.refs.iter().map(|refs| refs.iter().map(|f| index.resolve(f)).collect()).collect();
+            &computed
+        }
+    };
+    let mut out = Vec::new();
+    for (i, results) in resolved.iter().enumerate() {
+        let at = (file_no as u32, i as u32);
+        out.extend(results.iter().filter_map(|r| r.entity()).map(|entity| (entity.clone(), at)));
+        if let Some(Body::Boundary { id: Some(id), .. }) = facts.annotations().get(i).map(|a| &a.body) {
+            out.push((EntityKey { kind: EntityKind::Boundary, key: id.value.clone() }, at));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -124,5 +185,43 @@ mod tests {
         let edge = EntityKey { kind: EntityKind::Boundary, key: "edge".into() };
         assert_eq!(listed(&edge), [at("c.py", 0)]);
         assert!(listed(&EntityKey { kind: EntityKind::Threat, key: "nothing".into() }).is_empty());
+    }
+
+    #[test]
+    fn an_edit_moves_only_its_files_mentions_and_equals_a_fresh_build() {
+        let mut index = ProjectIndex::default();
+        let set = |index: &mut ProjectIndex, path: &str, text: &str| {
+            index.set_file(Arc::new(FileFacts::new(
+                FileId::relative(path),
+                Language::Python,
+                Arc::from(text),
+            )));
+        };
+        set(&mut index, "a.py", "# @threat XSS (#xss)\n# @threat SQLi (#sqli)\n");
+        set(&mut index, "b.py", "# @exposes Shop.Web to #xss\n");
+        set(&mut index, "c.py", "# @exposes Shop.Api to #sqli\n# @exposes Shop.Web to #xss\n");
+        let first = Analysis::new(&index);
+        let before = first.mentions(&index);
+        let tables = index.tables_revision();
+        // b.py now names the other threat first: the resolution tables stay.
+        set(&mut index, "b.py", "# @exposes Shop.Web to #sqli\n# @exposes Shop.Web to #xss\n");
+        assert_eq!(index.tables_revision(), tables);
+        let second = Analysis::update(Some(&first), &index);
+        let after = second.mentions(&index);
+        let fresh = Mentions::new(&index, &second, None);
+        let listing = |m: &Mentions| -> std::collections::BTreeMap<EntityKey, Vec<(String, usize)>> {
+            m.entities()
+                .map(|e| (e.clone(), m.of(e).map(|(_, f, i)| (f.path.to_string(), i)).collect()))
+                .collect()
+        };
+        assert_eq!(listing(after), listing(&fresh));
+        let c = FileId::relative("c.py");
+        let xss = second.resolved[&c][1][1].entity().unwrap().clone();
+        let sqli = second.resolved[&c][0][1].entity().unwrap().clone();
+        let listed: Vec<(String, usize)> = after.of(&xss).map(|(_, f, i)| (f.path.to_string(), i)).collect();
+        assert_eq!(listed, [("a.py".to_string(), 0), ("b.py".to_string(), 1), ("c.py".to_string(), 1)]);
+        assert_eq!(after.of(&sqli).count(), 3);
+        // Carried, not rebuilt: a list b.py never touched is the earlier analysis's.
+        assert!(before.by_entity.values().any(|l| after.by_entity.values().any(|m| Arc::ptr_eq(l, m))));
     }
 }

@@ -107,8 +107,10 @@ pub struct Analysis {
     /// which the files left as they were take theirs from when nothing they depend on changed.
     local: OnceLock<Arc<diagnostics::Local>>,
     carried: Option<Arc<diagnostics::Local>>,
-    /// Which annotations name each entity, built on first use ([`mentions::Mentions`]).
-    mentions: OnceLock<mentions::Mentions>,
+    /// Which annotations name each entity, built on first use ([`mentions::Mentions`]) from
+    /// the latest earlier analysis's (`carried_mentions`, taken when used) where it can be.
+    mentions: OnceLock<Arc<mentions::Mentions>>,
+    carried_mentions: std::sync::Mutex<Option<Arc<mentions::Mentions>>>,
     /// The risk register's per-threat and ownership tables, built on first use.
     risk_tables: OnceLock<risk::Tables>,
 }
@@ -159,11 +161,15 @@ impl Analysis {
                 )
             })
             .collect();
-        let mut analysis = Analysis {
-            tables_revision: index.tables_revision(),
-            carried: previous.and_then(|p| p.local.get().or(p.carried.as_ref()).cloned()),
-            ..Analysis::default()
-        };
+        let mut analysis =
+            Analysis {
+                tables_revision: index.tables_revision(),
+                carried: previous.and_then(|p| p.local.get().or(p.carried.as_ref()).cloned()),
+                carried_mentions: std::sync::Mutex::new(previous.and_then(|p| {
+                    p.mentions.get().cloned().or_else(|| p.carried_mentions.lock().ok()?.clone())
+                })),
+                ..Analysis::default()
+            };
         // The files resolved again, with what they were: the covering relations may be kept.
         let mut changed = Vec::new();
         for (facts, per_file) in files.iter().zip(resolved) {
@@ -261,7 +267,10 @@ impl Analysis {
     /// Which annotations name each entity. `index` must be the index this analysis was made
     /// from: the index is built once, on the first call.
     pub fn mentions(&self, index: &ProjectIndex) -> &mentions::Mentions {
-        self.mentions.get_or_init(|| mentions::Mentions::new(index, self))
+        self.mentions.get_or_init(|| {
+            let carried = self.carried_mentions.lock().ok().and_then(|mut c| c.take());
+            Arc::new(mentions::Mentions::new(index, self, carried.as_deref()))
+        })
     }
 
     /// Work done so far to find "did you mean" suggestions for dangling references, in

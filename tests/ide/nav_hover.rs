@@ -185,3 +185,62 @@ fn escaping_neutralises_markdown_and_html() {
     // Controls and bidi overrides never reach the rendered Markdown.
     assert_eq!(escape_markdown("a\u{1b}[2J\u{202E}b"), "a\u{FFFD}\\[2J\u{FFFD}b");
 }
+
+/// Hover after an edit that keeps the resolution tables (the incremental analysis carries the
+/// earlier mentions and moves only the edited file's): it shows the edited status, as a fresh
+/// analysis does.
+#[test]
+fn hover_after_an_edit_shows_the_edited_status() {
+    use std::sync::Arc;
+    use threat_analyzer::file_id::FileId;
+    use threat_analyzer::model::FileFacts;
+    use threat_analyzer::syntax::Language;
+    let (mut index, file, offset) = support::index_with_cursor(&at("#sqli\n# @confirmed"));
+    let first = Analysis::new(&index);
+    let before = hover(&index, &first, &file, offset).expect("a hover").markdown;
+    assert!(before.contains("- accepted on Shop.Admin at src/admin.py:2"), "{before}");
+    let tables = index.tables_revision();
+    let edited = "# @exposes Shop.Admin.Users to #sqli\n# @confirmed #sqli on Shop.Admin\n";
+    index.set_file(Arc::new(FileFacts::new(
+        FileId::relative("src/admin.py"),
+        Language::Python,
+        edited.into(),
+    )));
+    assert_eq!(index.tables_revision(), tables, "the edit keeps the tables: mentions are carried");
+    let second = Analysis::update(Some(&first), &index);
+    let after = hover(&index, &second, &file, offset).expect("a hover").markdown;
+    let fresh = hover(&index, &Analysis::new(&index), &file, offset).expect("a hover").markdown;
+    assert_eq!(after, fresh);
+    assert!(after.contains("- **confirmed** on Shop.Admin at src/admin.py:2"), "{after}");
+    assert!(!after.contains("accepted on"), "{after}");
+}
+
+/// More status lines than a hover lists: the first `MAX_ITEMS` in project order (files in
+/// index order, annotations by position), then a count of the rest; all are counted.
+#[test]
+fn hover_lists_the_first_status_lines_in_order_and_counts_the_rest() {
+    use threat_analyzer::analysis::ide::hover::MAX_ITEMS;
+    let extra = 5;
+    let mut fixture = String::from("//- /defs.gal\n@threat SQL Injection (#sqli)\n");
+    // Files written in reverse order (the index orders them by path), two exposures each.
+    for k in (0..(MAX_ITEMS + extra) / 2 + 1).rev() {
+        fixture.push_str(&format!(
+            "//- /src/f{k:02}.py\n# @exposes Shop.A{k}x to #sqli\n# @exposes Shop.A{k}y to #sqli\n"
+        ));
+    }
+    let fixture = fixture.replacen("(#sqli)", "(#$0sqli)", 1);
+    let (index, file, offset) = support::index_with_cursor(&fixture);
+    let analysis = Analysis::new(&index);
+    let md = hover(&index, &analysis, &file, offset).expect("a hover").markdown;
+    let total = ((MAX_ITEMS + extra) / 2 + 1) * 2;
+    assert!(md.contains(&format!("exposed in {total} places, {total} open, 0 mitigations")), "{md}");
+    let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
+    let mut expected: Vec<String> = (0..MAX_ITEMS)
+        .map(|n| {
+            let (k, which, line) = (n / 2, if n % 2 == 0 { "x" } else { "y" }, n % 2 + 1);
+            format!("- **open** on Shop.A{k}{which} (unmitigated) at src/f{k:02}.py:{line}")
+        })
+        .collect();
+    expected.push(format!("- and {} more", total - MAX_ITEMS));
+    assert_eq!(lines, expected);
+}

@@ -97,12 +97,6 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
-/// One status line with the position it sorts by.
-struct Item {
-    at: (usize, usize),
-    text: String,
-}
-
 fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey) -> String {
     let defs = index.definitions(entity);
     let mut md = String::new();
@@ -143,7 +137,7 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
         }
     }
 
-    // Status: one pass over every annotation of the project.
+    // Status: one pass over the annotations that mention the entity.
     let status = Status::collect(index, analysis, entity, &mut descriptions);
 
     for desc in &descriptions {
@@ -179,11 +173,9 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
         if !status.summary.is_empty() {
             let _ = write!(md, "{}\n\n", status.summary.join(", "));
         }
-        let mut items = status.items;
-        items.sort_by_key(|i| i.at);
-        let extra = items.len().saturating_sub(MAX_ITEMS);
-        for item in items.iter().take(MAX_ITEMS) {
-            let _ = writeln!(md, "- {}", item.text);
+        let extra = status.item_count.saturating_sub(MAX_ITEMS);
+        for item in &status.items {
+            let _ = writeln!(md, "- {item}");
         }
         if extra > 0 {
             let _ = writeln!(md, "- and {extra} more");
@@ -251,117 +243,166 @@ fn written(facts: &FileFacts, fact: &RefFact) -> String {
 
 struct Status {
     summary: Vec<String>,
-    items: Vec<Item>,
+    /// The first [`MAX_ITEMS`] status lines in order, and how many there are in all.
+    items: Vec<String>,
+    item_count: usize,
+}
+
+/// The counts of a status summary.
+#[derive(Default)]
+struct Counts {
+    exposures: usize,
+    open: usize,
+    mitigations: usize,
+    validations: usize,
+}
+
+/// `path:line` of an annotation, formatted ([`place`]) only when shown.
+struct Place<'a>(&'a ProjectIndex, &'a str, usize);
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&place(self.0, self.1, self.2))
+    }
+}
+
+/// What annotation `i` of `facts` adds to `entity`'s status: its counts and descriptions, and
+/// `Some` when it is a status line (its text when `render`, else empty: the line is only
+/// written for the lines shown).
+#[allow(clippy::too_many_arguments)]
+fn visit(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    entity: &EntityKey,
+    target: &Resolved,
+    facts: &FileFacts,
+    i: usize,
+    render: bool,
+    counts: &mut Counts,
+    descriptions: &mut Vec<String>,
+) -> Option<String> {
+    let ann = &facts.annotations()[i];
+    let computed: Vec<Resolved>;
+    let r: &[Resolved] = match analysis.resolved.get(&facts.path) {
+        Some(all) if all.len() == facts.refs.len() => &all[i],
+        _ => {
+            computed = facts.refs[i].iter().map(|f| index.resolve(f)).collect();
+            &computed
+        }
+    };
+    let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
+        if entity.kind == EntityKind::Boundary && id.value == entity.key);
+    if !bounded && !r.iter().any(|x| x == target) {
+        return None;
+    }
+    let relation = Relation::resolved(ann, &facts.refs[i], r)?;
+    let is = |a: Arg| a.resolved == target;
+    let here = Place(index, facts.path.as_str(), ann.range.start());
+    let arg = |a: Arg| written(facts, a.fact);
+    let mut item = None;
+    let mut push = |text: &dyn Fn() -> String| item = Some(if render { text() } else { String::new() });
+    let by = |control: Option<Arg>| control.map_or_else(String::new, |c| format!(" by {}", arg(c)));
+    match (relation, entity.kind) {
+        (Relation::Description { text, .. }, _) => push_unique(descriptions, text.value.clone()),
+        (Relation::Exposure { asset, threat }, EntityKind::Threat) if is(threat) => {
+            counts.exposures += 1;
+            if !covered(analysis, facts, i) {
+                counts.open += 1;
+                push(&|| format!("**open** on {} (unmitigated) at {here}", arg(asset)));
+            }
+        }
+        (Relation::Exposure { asset, threat }, EntityKind::Asset) if is(asset) => {
+            counts.exposures += 1;
+            if covered(analysis, facts, i) {
+                push(&|| format!("exposed to {} (covered) at {here}", arg(threat)));
+            } else {
+                counts.open += 1;
+                push(&|| format!("**open**: exposed to {} (unmitigated) at {here}", arg(threat)));
+            }
+        }
+        (Relation::Confirmation { threat, asset }, EntityKind::Threat) if is(threat) => {
+            push(&|| format!("**confirmed** on {} at {here}", arg(asset)))
+        }
+        (Relation::Confirmation { threat, asset }, EntityKind::Asset) if is(asset) => {
+            push(&|| format!("**confirmed** {} at {here}", arg(threat)))
+        }
+        (Relation::Mitigation { asset, threat, control }, EntityKind::Threat) if is(threat) => {
+            counts.mitigations += 1;
+            push(&|| format!("mitigated on {}{} at {here}", arg(asset), by(control)))
+        }
+        (Relation::Mitigation { asset, threat, control }, EntityKind::Asset) if is(asset) => {
+            counts.mitigations += 1;
+            push(&|| format!("mitigated against {}{} at {here}", arg(threat), by(control)))
+        }
+        (Relation::Mitigation { asset, threat, control: Some(control) }, EntityKind::Control)
+            if is(control) =>
+        {
+            counts.mitigations += 1;
+            push(&|| format!("mitigates {} on {} at {here}", arg(threat), arg(asset)))
+        }
+        (Relation::Acceptance { threat, asset }, EntityKind::Threat) if is(threat) => {
+            push(&|| format!("accepted on {} at {here}", arg(asset)))
+        }
+        (Relation::Acceptance { threat, asset }, EntityKind::Asset) if is(asset) => {
+            push(&|| format!("accepts {} at {here}", arg(threat)))
+        }
+        (Relation::Transfer { threat, from, to }, EntityKind::Threat) if is(threat) => push(&|| match from {
+            Some(from) => format!("transferred from {} to {} at {here}", arg(from), arg(to)),
+            None => format!("transferred to {} at {here}", arg(to)),
+        }),
+        (Relation::Transfer { threat, from, to }, EntityKind::Asset) if from.is_some_and(is) || is(to) => {
+            push(&|| format!("transfer of {} at {here}", arg(threat)))
+        }
+        (Relation::Validation { control, asset }, EntityKind::Control) if is(control) => {
+            counts.validations += 1;
+            push(&|| format!("validated for {} at {here}", arg(asset)))
+        }
+        (Relation::Validation { control, asset }, EntityKind::Asset) if is(asset) => {
+            push(&|| format!("control {} validated at {here}", arg(control)))
+        }
+        (Relation::Entitlement { actor, capability, asset, .. }, EntityKind::Actor) if is(actor) => {
+            push(&|| {
+                let on = asset.map_or_else(String::new, |a| format!(" on {}", arg(a)));
+                format!("entitled to {}{on} at {here}", escape_markdown(&capability.value))
+            })
+        }
+        (Relation::Boundary { a, b, .. }, _) if bounded => {
+            push(&|| format!("between {} and {} at {here}", arg(a), arg(b)))
+        }
+        _ => {}
+    }
+    item
 }
 
 impl Status {
+    /// The status of `entity`: every annotation mentioning it is counted, and only the status
+    /// lines shown are written.
     fn collect(
         index: &ProjectIndex,
         analysis: &Analysis,
         entity: &EntityKey,
         descriptions: &mut Vec<String>,
     ) -> Status {
-        let mut items = Vec::new();
-        let mut exposures = 0usize;
-        let mut open = 0usize;
-        let mut mitigations = 0usize;
-        let mut validations = 0usize;
         let target = Resolved::Entity(entity.clone());
-        let is = |a: Arg| a.resolved == &target;
         let mentions = analysis.mentions(index);
+        let mut counts = Counts::default();
+        let mut lines = Vec::new();
         for (file_no, facts, i) in mentions.of(entity) {
-            let ann = &facts.annotations()[i];
-            let computed: Vec<Resolved>;
-            let r: &[Resolved] = match analysis.resolved.get(&facts.path) {
-                Some(all) if all.len() == facts.refs.len() => &all[i],
-                _ => {
-                    computed = facts.refs[i].iter().map(|f| index.resolve(f)).collect();
-                    &computed
-                }
-            };
-            let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
-                if entity.kind == EntityKind::Boundary && id.value == entity.key);
-            if !bounded && !r.iter().any(|x| x == &target) {
-                continue;
-            }
-            let Some(relation) = Relation::resolved(ann, &facts.refs[i], r) else { continue };
-            let at = (file_no, ann.range.start());
-            let here = place(index, facts.path.as_str(), ann.range.start());
-            let arg = |a: Arg| written(facts, a.fact);
-            let mut push = |text: String| items.push(Item { at, text });
-            let by = |control: Option<Arg>| control.map_or_else(String::new, |c| format!(" by {}", arg(c)));
-            match (relation, entity.kind) {
-                (Relation::Description { text, .. }, _) => push_unique(descriptions, text.value.clone()),
-                (Relation::Exposure { asset, threat }, EntityKind::Threat) if is(threat) => {
-                    exposures += 1;
-                    if !covered(analysis, facts, i) {
-                        open += 1;
-                        push(format!("**open** on {} (unmitigated) at {here}", arg(asset)));
-                    }
-                }
-                (Relation::Exposure { asset, threat }, EntityKind::Asset) if is(asset) => {
-                    exposures += 1;
-                    if covered(analysis, facts, i) {
-                        push(format!("exposed to {} (covered) at {here}", arg(threat)));
-                    } else {
-                        open += 1;
-                        push(format!("**open**: exposed to {} (unmitigated) at {here}", arg(threat)));
-                    }
-                }
-                (Relation::Confirmation { threat, asset }, EntityKind::Threat) if is(threat) => {
-                    push(format!("**confirmed** on {} at {here}", arg(asset)))
-                }
-                (Relation::Confirmation { threat, asset }, EntityKind::Asset) if is(asset) => {
-                    push(format!("**confirmed** {} at {here}", arg(threat)))
-                }
-                (Relation::Mitigation { asset, threat, control }, EntityKind::Threat) if is(threat) => {
-                    mitigations += 1;
-                    push(format!("mitigated on {}{} at {here}", arg(asset), by(control)))
-                }
-                (Relation::Mitigation { asset, threat, control }, EntityKind::Asset) if is(asset) => {
-                    mitigations += 1;
-                    push(format!("mitigated against {}{} at {here}", arg(threat), by(control)))
-                }
-                (Relation::Mitigation { asset, threat, control: Some(control) }, EntityKind::Control)
-                    if is(control) =>
-                {
-                    mitigations += 1;
-                    push(format!("mitigates {} on {} at {here}", arg(threat), arg(asset)))
-                }
-                (Relation::Acceptance { threat, asset }, EntityKind::Threat) if is(threat) => {
-                    push(format!("accepted on {} at {here}", arg(asset)))
-                }
-                (Relation::Acceptance { threat, asset }, EntityKind::Asset) if is(asset) => {
-                    push(format!("accepts {} at {here}", arg(threat)))
-                }
-                (Relation::Transfer { threat, from, to }, EntityKind::Threat) if is(threat) => {
-                    push(match from {
-                        Some(from) => format!("transferred from {} to {} at {here}", arg(from), arg(to)),
-                        None => format!("transferred to {} at {here}", arg(to)),
-                    })
-                }
-                (Relation::Transfer { threat, from, to }, EntityKind::Asset)
-                    if from.is_some_and(is) || is(to) =>
-                {
-                    push(format!("transfer of {} at {here}", arg(threat)))
-                }
-                (Relation::Validation { control, asset }, EntityKind::Control) if is(control) => {
-                    validations += 1;
-                    push(format!("validated for {} at {here}", arg(asset)))
-                }
-                (Relation::Validation { control, asset }, EntityKind::Asset) if is(asset) => {
-                    push(format!("control {} validated at {here}", arg(control)))
-                }
-                (Relation::Entitlement { actor, capability, asset, .. }, EntityKind::Actor) if is(actor) => {
-                    let on = asset.map_or_else(String::new, |a| format!(" on {}", arg(a)));
-                    push(format!("entitled to {}{on} at {here}", escape_markdown(&capability.value)))
-                }
-                (Relation::Boundary { a, b, .. }, _) if bounded => {
-                    push(format!("between {} and {} at {here}", arg(a), arg(b)))
-                }
-                _ => {}
+            let seen = visit(index, analysis, entity, &target, facts, i, false, &mut counts, descriptions);
+            if seen.is_some() {
+                lines.push(((file_no, facts.annotations()[i].range.start()), facts, i));
             }
         }
+        lines.sort_by_key(|(at, _, _)| *at);
+        let items = lines
+            .iter()
+            .take(MAX_ITEMS)
+            .filter_map(|(_, facts, i)| {
+                let (mut unused, mut none) = (Counts::default(), Vec::new());
+                visit(index, analysis, entity, &target, facts, *i, true, &mut unused, &mut none)
+            })
+            .collect();
+        let Counts { exposures, open, mitigations, validations } = counts;
         let mut summary = Vec::new();
         match entity.kind {
             EntityKind::Threat | EntityKind::Asset => {
@@ -385,7 +426,7 @@ impl Status {
             }
             EntityKind::Actor | EntityKind::Boundary => {}
         }
-        Status { summary, items }
+        Status { summary, items, item_count: lines.len() }
     }
 }
 
