@@ -306,12 +306,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-/// Whether this process's arguments make it the language server (no command, `lsp`, or
-/// `--stdio`), without running anything.
-pub fn serves_lsp() -> bool {
-    Cli::try_parse().is_ok_and(|cli| cli.stdio || matches!(cli.command, None | Some(Command::Lsp)))
-}
-
 /// Parses arguments and runs; returns the process exit status. Clap's own exits (help,
 /// version, usage errors: status 2) happen inside.
 pub fn main() -> i32 {

@@ -164,8 +164,9 @@ pub enum RefForm {
         /// ThreatSpec `Alias (Path)` on a component: `name` is the path, `alias` the other name.
         alias: Option<Box<Spanned<String>>>,
     },
-    /// ThreatSpec 0.1 `@boundary:@component`: component `component` in trust boundary `boundary`.
-    Legacy { boundary: Spanned<String>, component: Spanned<String> },
+    /// ThreatSpec 0.1 `@boundary:@component`: component `component` in trust boundary `boundary`
+    /// (boxed: the rarest form, and unboxed the largest, it sized every [`Ref`]).
+    Legacy { boundary: Box<Spanned<String>>, component: Box<Spanned<String>> },
 }
 
 impl Ref {
@@ -244,11 +245,12 @@ pub enum Body {
         b: Ref,
         id: Option<Spanned<String>>,
     },
+    /// The optional arguments boxed: unboxed, this rare verb sized every [`Annotation`].
     Entitles {
         actor: Ref,
         capability: Spanned<String>,
-        asset: Option<Ref>,
-        threat: Option<Ref>,
+        asset: Option<Box<Ref>>,
+        threat: Option<Box<Ref>>,
     },
     Feature {
         name: Spanned<String>,
@@ -465,8 +467,8 @@ impl Annotation {
             Body::Boundary { a, b, .. } => out.extend([(Asset, a), (Asset, b)]),
             Body::Entitles { actor, asset, threat, .. } => {
                 out.push((Actor, actor));
-                out.extend(asset.iter().map(|a| (Asset, a)));
-                out.extend(threat.iter().map(|t| (Threat, t)));
+                out.extend(asset.as_deref().map(|a| (Asset, a)));
+                out.extend(threat.as_deref().map(|t| (Threat, t)));
             }
             Body::Validates { control, asset } => out.extend([(Control, control), (Asset, asset)]),
             Body::Audit { asset, .. }

@@ -766,11 +766,11 @@ fn parse_body(
             let [to, on, against] = g.keywords();
             let (who, rest) = seg.split_on(to).ok_or_else(|| missing(to))?;
             let (rest, threat) = match rest.split_on(against) {
-                Some((r, t)) => (r, Some(parse_ref(t, threat, "threat")?)),
+                Some((r, t)) => (r, Some(Box::new(parse_ref(t, threat, "threat")?))),
                 None => (rest, None),
             };
             let (capability, asset) = match rest.split_on(on) {
-                Some((c, a)) => (c, Some(parse_ref(a, asset, "asset")?)),
+                Some((c, a)) => (c, Some(Box::new(parse_ref(a, asset, "asset")?))),
                 None => (rest, None),
             };
             if capability.is_blank() {
@@ -1150,7 +1150,10 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
                 let c_seg = t.slice(1 + b.len() + 2, t.text.len());
                 return Ok(Ref {
                     range,
-                    form: RefForm::Legacy { boundary: b_seg.spanned(), component: c_seg.spanned() },
+                    form: RefForm::Legacy {
+                        boundary: Box::new(b_seg.spanned()),
+                        component: Box::new(c_seg.spanned()),
+                    },
                 });
             }
             return Err(format!("`{}` is not a valid `@boundary:@component`", t.text));
