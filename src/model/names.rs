@@ -16,6 +16,34 @@ pub fn normalize_name(name: &str) -> String {
 /// segment: its last character is never `_`).
 fn push_normalized(out: &mut String, name: &str) {
     let start = out.len();
+    if name.is_ascii() {
+        // NFKC and Unicode lowercasing leave ASCII unchanged but cost an iterator per char:
+        // names are almost always ASCII, and are normalised byte by byte (every name of every
+        // reference is, when facts are built).
+        let mut bytes = std::mem::take(out).into_bytes();
+        bytes.reserve(name.len());
+        let mut after_sep = bytes.len() == start || bytes.last() == Some(&b'_');
+        for b in name.bytes() {
+            // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
+            // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
+            let b = if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'-') {
+                b'_'
+            } else {
+                b.to_ascii_lowercase()
+            };
+            if b == b'_' && after_sep {
+                continue;
+            }
+            after_sep = b == b'_';
+            bytes.push(b);
+        }
+        while bytes.len() > start && bytes.last() == Some(&b'_') {
+            bytes.pop();
+        }
+        // Only ASCII bytes were appended to a valid string.
+        *out = String::from_utf8(bytes).expect("ASCII appended to UTF-8");
+        return;
+    }
     let push = |out: &mut String, c: char| {
         let c = if c.is_whitespace() || c == '-' { '_' } else { c };
         if c == '_' && (out.len() == start || out.ends_with('_')) {
@@ -23,16 +51,8 @@ fn push_normalized(out: &mut String, name: &str) {
         }
         out.push(c);
     };
-    if name.is_ascii() {
-        // NFKC and Unicode lowercasing leave ASCII unchanged but cost an iterator per char:
-        // names are almost always ASCII.
-        for b in name.bytes() {
-            push(out, b.to_ascii_lowercase() as char);
-        }
-    } else {
-        for c in name.nfkc().flat_map(char::to_lowercase) {
-            push(out, c);
-        }
+    for c in name.nfkc().flat_map(char::to_lowercase) {
+        push(out, c);
     }
     while out.len() > start && out.ends_with('_') {
         out.pop();

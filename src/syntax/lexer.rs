@@ -132,8 +132,20 @@ fn line_at(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
 }
 
 fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+    IDENT_BYTES[usize::from(b)]
 }
+
+/// [`is_ident`] as a table: the lexers ask it for every byte of every identifier.
+static IDENT_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' || byte >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 /// End (exclusive) of a quoted literal that starts at `open` (the quote), with backslash
 /// escapes; `None` if a bare line break or the end of text comes first.
@@ -176,21 +188,32 @@ fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 let start = i;
                 i += 2;
-                // C# ends a line comment at any line break, a lone `\r` included.
-                let ends = |b: u8| b == b'\n' || (b == b'\r' && flavour == CFlavour::CSharp);
-                while i < bytes.len() && !ends(bytes[i]) {
-                    // C and C++ continue a line comment over a backslash-newline: only the
-                    // backslash right before the line break counts (`\\` then a line break
-                    // continues too; a backslash escapes nothing in a comment).
-                    if bytes[i] == b'\\' && matches!(flavour, CFlavour::C | CFlavour::Cpp) {
-                        match (bytes.get(i + 1), bytes.get(i + 2)) {
-                            (Some(b'\n'), _) => i += 2,
-                            (Some(b'\r'), Some(b'\n')) => i += 3,
-                            _ => i += 1,
-                        }
-                        continue;
+                // The next byte that ends the comment or may continue it, found with memchr:
+                // C# ends a line comment at any line break, a lone `\r` included; C and C++
+                // continue one over a backslash-newline.
+                let continued = matches!(flavour, CFlavour::C | CFlavour::Cpp);
+                while i < bytes.len() {
+                    let rest = &bytes[i..];
+                    let next = match flavour {
+                        CFlavour::CSharp => memchr::memchr2(b'\n', b'\r', rest),
+                        _ if continued => memchr::memchr2(b'\n', b'\\', rest),
+                        _ => memchr::memchr(b'\n', rest),
+                    };
+                    let Some(next) = next else {
+                        i = bytes.len();
+                        break;
+                    };
+                    i += next;
+                    if bytes[i] != b'\\' {
+                        break;
                     }
-                    i += 1;
+                    // Only the backslash right before the line break counts (`\\` then a line
+                    // break continues too; a backslash escapes nothing in a comment).
+                    match (bytes.get(i + 1), bytes.get(i + 2)) {
+                        (Some(b'\n'), _) => i += 2,
+                        (Some(b'\r'), Some(b'\n')) => i += 3,
+                        _ => i += 1,
+                    }
                 }
                 out.push((start, i.min(bytes.len())));
                 i = i.min(bytes.len());

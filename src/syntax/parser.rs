@@ -435,11 +435,20 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
     let hb = hay.as_bytes();
     let kb = kw.as_bytes();
     let symbolic = !kw.as_bytes()[0].is_ascii_alphabetic();
+    if kb.len() > hb.len() {
+        return None;
+    }
+    // Candidates start with the keyword's first byte in either case: found with memchr instead
+    // of comparing the keyword at every offset (the parser searches each line once per keyword).
+    let (lower, upper) = (kb[0].to_ascii_lowercase(), kb[0].to_ascii_uppercase());
+    let last_start = hb.len() - kb.len();
     let mut from = 0;
-    while from + kb.len() <= hb.len() {
-        let window = &hb[from..];
-        let pos = window.windows(kb.len()).position(|w| w.eq_ignore_ascii_case(kb))?;
-        let at = from + pos;
+    while from <= last_start {
+        let at = from + memchr::memchr2(lower, upper, &hb[from..=last_start])?;
+        if !hb[at..at + kb.len()].eq_ignore_ascii_case(kb) {
+            from = at + 1;
+            continue;
+        }
         let before_ok = symbolic || at == 0 || hb[at - 1].is_ascii_whitespace();
         let after = at + kb.len();
         let after_ok = symbolic || after == hb.len() || hb[after].is_ascii_whitespace();
@@ -1383,6 +1392,29 @@ mod tests {
 
     fn parse(text: &str) -> ParsedFile {
         parse_lines(text, &lines_of(text))
+    }
+
+    /// `find_word` before it searched with memchr: the keyword compared at every offset.
+    fn reference_find_word(hay: &str, kw: &str) -> Option<usize> {
+        let (hb, kb) = (hay.as_bytes(), kw.as_bytes());
+        let symbolic = !kb[0].is_ascii_alphabetic();
+        (0..=hb.len().checked_sub(kb.len())?).find(|&at| {
+            let after = at + kb.len();
+            hb[at..after].eq_ignore_ascii_case(kb)
+                && (symbolic || at == 0 || hb[at - 1].is_ascii_whitespace())
+                && (symbolic || after == hb.len() || hb[after].is_ascii_whitespace())
+                && !inside_quotes(hb, at)
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_word_agrees_with_the_reference(
+            hay in "[aAtToOnN \"\\\\\t|>-]{0,24}|[a-zA-Z \"-]{0,40}",
+            kw in "to|on|against|AND|->|\\||a|x",
+        ) {
+            proptest::prop_assert_eq!(find_word(&hay, &kw), reference_find_word(&hay, &kw));
+        }
     }
 
     #[test]

@@ -300,6 +300,16 @@ fn the_prefilter_lets_every_tool_definition_through() {
     assert!(!may_define_tool(Language::Python, b"def f(): pass"));
     assert!(!may_define_tool(Language::Go, b"server.tool(\"x\")"));
     assert!(!may_define_tool(Language::Rust, b"fn tool() {}"));
+    // Python: the attribute is `tool` itself, whatever follows it (the end of the text too).
+    for text in ["@mcp.tool\ndef f(): pass", "@app.tool\r\n", "@x.tool  ()", "@x.tool", "@x.tool\u{e9}"] {
+        assert!(may_define_tool(Language::Python, text.as_bytes()), "{text:?}");
+    }
+    // ... and no longer identifier (`.tools`, `.toolbar`, `.tool_x`, `.tool2`).
+    for text in ["self.tools = []", "w.toolbar.pack()", "x.tool_x()", "x.tool2()"] {
+        assert!(!may_define_tool(Language::Python, text.as_bytes()), "{text:?}");
+        let with_tool = format!("{text}\n@mcp.tool()\ndef f(): pass\n");
+        assert!(may_define_tool(Language::Python, with_tool.as_bytes()), "{with_tool:?}");
+    }
     // A file without the literal is never parsed for tools.
     assert_eq!(read_surface(Language::Python, None, "def tool(): pass\n"), Default::default());
 }
