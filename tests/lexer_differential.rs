@@ -242,6 +242,42 @@ fn agrees_on_ruby_files() {
     assert!(agreed * 10 >= (agreed + declined) * 3, "agreed {agreed}, declined {declined}");
 }
 
+#[test]
+fn agrees_on_shell_scripts() {
+    // The machine's own scripts (maintainer tools in /usr/bin, init scripts in /etc) and the
+    // fixtures.
+    let mut files = fixture_files(&["sh"]);
+    for dir in ["/etc/init.d", "/usr/bin", "/usr/sbin"] {
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let mut scripts: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                std::fs::read(p).is_ok_and(|b| {
+                    b.len() as u64 <= MAX_SAMPLE_BYTES
+                        && (b.starts_with(b"#!/bin/sh")
+                            || b.starts_with(b"#!/bin/bash")
+                            || b.starts_with(b"#!/usr/bin/env bash"))
+                })
+            })
+            .collect();
+        scripts.sort();
+        files.extend(scripts);
+    }
+    assert!(files.len() >= 20, "only {} files", files.len());
+    let (mut agreed, mut declined) = (0, 0);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        if assert_agree(path, Language::Bash, &text) {
+            agreed += 1;
+        } else {
+            declined += 1;
+        }
+    }
+    eprintln!("{} files: the lexer agreed on {agreed}, declined {declined}", files.len());
+    assert!(agreed * 10 >= (agreed + declined) * 2, "agreed {agreed}, declined {declined}");
+}
+
 /// Statement-shaped C-family code mixing every literal kind with comments.
 fn c_program() -> impl Strategy<Value = String> {
     let literal = prop_oneof![
@@ -677,6 +713,44 @@ fn ruby_program() -> impl Strategy<Value = String> {
     })
 }
 
+/// Bash mixing words with `#` inside, raw, ANSI-C and double-quoted strings, command
+/// substitutions holding comments, special parameters and `${...}` expansions.
+fn bash_program() -> impl Strategy<Value = String> {
+    let word = prop_oneof![
+        Just("a#b".to_string()),
+        Just("'# not'".to_string()),
+        Just("$'\\'# not'".to_string()),
+        Just("\"# $x ${#y} ${z#*/} ${w%%.*}\"".to_string()),
+        Just("\"$(echo '#' # inner\n)\"".to_string()),
+        Just("$(f \"#\")".to_string()),
+        Just("$# $? $@ ${1}".to_string()),
+        Just("\\#not".to_string()),
+        Just("x=1".to_string()),
+        Just("<<< \"#\"".to_string()),
+        Just("| tr a b".to_string()),
+        Just("&& true".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("# @exposes App to #x".to_string()),
+        Just("#".to_string()),
+        Just("# quote ' \" inside".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (word.clone(), word, proptest::option::of(comment.clone())).prop_map(|(a, b, c)| format!(
+            "  echo {a} {b}{}\n",
+            c.map(|c| format!(" {c}")).unwrap_or_default()
+        )),
+        comment.prop_map(|c| format!("  {c}\n")),
+        Just("  if [ -n \"$x\" ]; then y; fi # t\n".to_string()),
+        Just("  g() { h; } # f\n".to_string()),
+        Just("\n".to_string()),
+    ];
+    (proptest::collection::vec(stmt, 0..30), any::<bool>()).prop_map(|(s, crlf)| {
+        let program = format!("#!/bin/bash\nf() {{\n{}  :\n}}\n", s.concat());
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -749,6 +823,12 @@ proptest! {
     #[test]
     fn agrees_on_generated_ruby(program in ruby_program()) {
         let (fast, tree) = both(Language::Ruby, &program).expect("lexer takes generated Ruby");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_bash(program in bash_program()) {
+        let (fast, tree) = both(Language::Bash, &program).expect("lexer takes generated Bash");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
     }
 
