@@ -717,7 +717,7 @@ fn ruby_program() -> impl Strategy<Value = String> {
 /// substitutions holding comments, special parameters and `${...}` expansions.
 fn bash_program() -> impl Strategy<Value = String> {
     let word = prop_oneof![
-        Just("a#b".to_string()),
+        Just("a/#b.#c".to_string()),
         Just("'# not'".to_string()),
         Just("$'\\'# not'".to_string()),
         Just("\"# $x ${#y} ${z#*/} ${w%%.*}\"".to_string()),

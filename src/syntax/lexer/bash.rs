@@ -1,7 +1,7 @@
 //! Fast comment scanner for Bash, modelled on tree-sitter-bash 0.25: a `#` after whitespace
 //! (or at the start of the text) starts a comment that runs to the next `\n`; a `#` inside a
-//! plain word (`a#b`) is part of the word; `'...'` raw strings, `$'...'` ANSI-C strings and
-//! `"..."` strings, whose `$(...)` command substitutions hold code (and comments) again;
+//! plain word right after `/`, `.`, `,` or `-` (`a/#b`) is part of the word; `'...'` raw
+//! strings, `$'...'` ANSI-C strings and `"..."` strings, whose `$(...)` command substitutions hold code (and comments) again;
 //! `$#`, `${...}` expansions such as `${#x}` and `${x#*/}`, and `<<<` here-strings.
 //!
 //! Owns: the Bash half of [`super::comment_ranges`].
@@ -9,8 +9,9 @@
 //! Must never: guess. The grammar's external scanner reads many constructs by context
 //! (heredoc bodies, arithmetic, test regexes, concatenations), so the scanner declines
 //! (returns `None`) on every heredoc opener `<<` (not `<<<`), arithmetic `((`, `$((` and `$[`,
-//! backticks, `[[` tests, a `#` that is neither after ASCII whitespace nor inside a plain word
-//! after an ASCII byte (`"a"#`, `$x#`, `;#`, `a\u{a0}#`), a `${...}` holding quotes, backticks, backslashes or line breaks, a `$` before
+//! backticks, `[[` tests, a `#` that is neither after ASCII whitespace nor in a plain word
+//! right after `/`, `.`, `,` or `-` (`"a"#`, `$x#`, `;#`, `c#m`, `x=#`, `16#ff`, `a\u{a0}#`), a
+//! `${...}` holding quotes, backticks, backslashes or line breaks, a `$` before
 //! anything but a variable name, a special parameter, `'`, `(` or `{`, `case` inside a command
 //! substitution (its patterns' `)`), and anything that never closes. tree-sitter reads those
 //! files.
@@ -68,8 +69,11 @@ fn code(bytes: &[u8], mut i: usize, nested: bool, out: &mut Vec<(usize, usize)>)
                 in_word = false;
                 continue;
             }
-            // After a non-ASCII byte: the character may be Unicode whitespace (`\s` to the grammar).
-            b'#' if in_word && bytes[i - 1] < 0x80 => {
+            // Only after `/`, `.`, `,` or `-`: after a name (`c#m`) the grammar's scanner ends a
+            // variable name at the `#`, which then starts a comment (found by a mutation run on
+            // the machine's scripts); after `=` the value is a new token; after a digit, a number;
+            // after a non-ASCII byte, the character may be Unicode whitespace.
+            b'#' if in_word && matches!(bytes[i - 1], b'/' | b'.' | b',' | b'-') => {
                 i += 1;
                 continue;
             }
@@ -211,7 +215,7 @@ mod tests {
 
     #[test]
     fn comments_words_strings_and_expansions() {
-        let text = "#!/bin/bash\n# a\nx=a#b # b\necho '# no' \"# $x ${#y} ${z#*/} $(echo \"#\" # c\n)\" $# # d\ny=$'\\'#' # e\r\nf() { g; } # f\ncat <<< \"#\" # g";
+        let text = "#!/bin/bash\n# a\nx=a/#b # b\necho '# no' \"# $x ${#y} ${z#*/} $(echo \"#\" # c\n)\" $# # d\ny=$'\\'#' # e\r\nf() { g; } # f\ncat <<< \"#\" # g";
         assert_eq!(
             comments(text).unwrap(),
             ["#!/bin/bash", "# a", "# b", "# c", "# d", "# e\r", "# f", "# g"]
@@ -229,6 +233,9 @@ mod tests {
             "[[ $x =~ a#b ]]\n",
             "echo \"a\"#b\n",
             "echo $x#b\n",
+            "c#m=begin\n=begin\nd=${0##*/}\n",
+            "x=#c\n",
+            "echo 16#ff\n",
             "a;#b\n",
             "echo ${x:-\"#\"}\n",
             "x=$(case a in a) b;; esac)\n",
