@@ -8,7 +8,7 @@
 //! - `annotation_parsing`: the annotation parser on one dense-corpus file's candidate lines.
 //! - `comment_extraction`: candidate lines (fast lexer or tree-sitter) of real files, one per
 //!   language, from `examples/webshop` (plus a generated C file and, for Rust, this repository's
-//!   `src/syntax/comments.rs`).
+//!   `src/syntax/comments.rs`, and for Ruby `tests/fixtures/lexers/ruby/set.rb`, Ruby 3.1's `Set`).
 //! - `comment_extraction_tree_sitter`: the same files' candidate lines from a full tree-sitter
 //!   parse, the path the fast lexer saves (and the one languages without a lexer take).
 //! - `model_update_one_file`: parse one edited file and replace it in a 2,000-file index, then
@@ -121,6 +121,7 @@ const SAMPLES: &[(&str, Language)] = &[
     ("api/Dockerfile", Language::Dockerfile),
     ("generated.c", Language::C),
     ("src/syntax/comments.rs", Language::Rust),
+    ("tests/fixtures/lexers/ruby/set.rb", Language::Ruby),
 ];
 
 fn sample_text(path: &str) -> String {
@@ -128,9 +129,12 @@ fn sample_text(path: &str) -> String {
         return dense_file(7);
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    // `src/...`: this repository's own sources; otherwise the webshop example's files.
-    let full =
-        if path.starts_with("src/") { root.join(path) } else { root.join("examples/webshop").join(path) };
+    // `src/...`, `tests/...`: this repository's own files; otherwise the webshop example's.
+    let full = if path.starts_with("src/") || path.starts_with("tests/") {
+        root.join(path)
+    } else {
+        root.join("examples/webshop").join(path)
+    };
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 

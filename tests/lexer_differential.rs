@@ -9,7 +9,13 @@ use threat_analyzer::syntax::{CandidateLine, Language, comments, lexer};
 fn both(language: Language, text: &str) -> Option<(Vec<CandidateLine>, Vec<CandidateLine>)> {
     let ranges = lexer::comment_ranges(language, text)?;
     let fast = comments::lines_from_comments(language, text, ranges);
-    let tree = comments::parse_tree(language, text, None).expect("tree-sitter parses");
+    let Some(tree) = comments::parse_tree(language, text, None) else {
+        // A Ruby `<<` followed by a long word (or a backtick with no other for a while) is read
+        // without a tree, for fear of overflowing the grammar's heredoc state
+        // (`comments::RUBY_MAX_HEREDOC_WORD`): there is nothing to compare with.
+        assert!(language == Language::Ruby && text.contains("<<"), "tree-sitter parses");
+        return None;
+    };
     Some((fast, comments::candidate_lines_in_tree(language, &tree, text)))
 }
 
@@ -213,6 +219,63 @@ fn agrees_on_dockerfiles() {
     assert!(files.len() >= 2, "only {} files sampled", files.len());
     let (agreed, _) = check_files(&files);
     assert!(agreed >= 1, "the lexer declined every Dockerfile");
+}
+
+/// Real files of the languages no package on this machine ships: a few committed fixtures
+/// (`tests/fixtures/lexers/`, each directory's README says where they come from) and, when
+/// `LEXER_FILES` names a directory (Debian's Ruby library unpacked with `dpkg -x`, say),
+/// every file there.
+fn fixture_files(exts: &[&str]) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lexers");
+    let mut files = sample(&root, exts, 1, 10_000);
+    if let Some(dir) = std::env::var_os("LEXER_FILES") {
+        files.extend(sample(Path::new(&dir), exts, 1, 100_000));
+    }
+    files
+}
+
+#[test]
+fn agrees_on_ruby_files() {
+    let files = fixture_files(&["rb"]);
+    assert!(files.len() >= 10, "only {} files", files.len());
+    let (agreed, declined) = check_files(&files);
+    assert!(agreed * 10 >= (agreed + declined) * 3, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_shell_scripts() {
+    // The machine's own scripts (maintainer tools in /usr/bin, init scripts in /etc) and the
+    // fixtures.
+    let mut files = fixture_files(&["sh"]);
+    for dir in ["/etc/init.d", "/usr/bin", "/usr/sbin"] {
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let mut scripts: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                std::fs::read(p).is_ok_and(|b| {
+                    b.len() as u64 <= MAX_SAMPLE_BYTES
+                        && (b.starts_with(b"#!/bin/sh")
+                            || b.starts_with(b"#!/bin/bash")
+                            || b.starts_with(b"#!/usr/bin/env bash"))
+                })
+            })
+            .collect();
+        scripts.sort();
+        files.extend(scripts);
+    }
+    assert!(files.len() >= 20, "only {} files", files.len());
+    let (mut agreed, mut declined) = (0, 0);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        if assert_agree(path, Language::Bash, &text) {
+            agreed += 1;
+        } else {
+            declined += 1;
+        }
+    }
+    eprintln!("{} files: the lexer agreed on {agreed}, declined {declined}", files.len());
+    assert!(agreed * 10 >= (agreed + declined) * 2, "agreed {agreed}, declined {declined}");
 }
 
 /// Statement-shaped C-family code mixing every literal kind with comments.
@@ -607,6 +670,87 @@ fn lua_program() -> impl Strategy<Value = String> {
     })
 }
 
+/// Ruby mixing strings with interpolation (nested braces and strings), regexes and percent
+/// literals where an operand is expected, division and modulo after values, symbols, global
+/// variables and `=begin` blocks, with line comments between.
+fn ruby_program() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        Just("'# not \\' # not'".to_string()),
+        Just("\"a #{b} # not\"".to_string()),
+        Just("\"#{ {k: \"}#\"}[:k] } # not\"".to_string()),
+        Just("\"multi\n# line\"".to_string()),
+        Just("x =~ /# not\\/ #{y}/i".to_string()),
+        Just("%w[a # [b] c]".to_string()),
+        Just("%q(# (not))".to_string()),
+        Just("%r{# not}x".to_string()),
+        Just("%i<a b>".to_string()),
+        Just("n / 2 % 3".to_string()),
+        Just("n/2".to_string()),
+        Just(":\"# sym\"".to_string()),
+        Just("$' + $\"[0]".to_string()),
+        Just("a.empty? ? 1 : 2".to_string()),
+        Just("[1, 2].map { |v| v * 2 }".to_string()),
+        Just("@x.size".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("# @exposes App to #x".to_string()),
+        Just("#!not a shebang here".to_string()),
+        Just("# quote ' \" inside".to_string()),
+        Just("#".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (literal, proptest::option::of(comment.clone()))
+            .prop_map(|(l, c)| format!("  v = {l}{}\n", c.map(|c| format!(" {c}")).unwrap_or_default())),
+        comment.prop_map(|c| format!("  {c}\n")),
+        Just("=begin\n@threat T (#t)\n==end not yet\n=end here\n".to_string()),
+        Just("\n".to_string()),
+        Just("  if a then b end\n".to_string()),
+    ];
+    (proptest::collection::vec(stmt, 0..30), any::<bool>()).prop_map(|(s, crlf)| {
+        let program =
+            format!("# frozen_string_literal: true\ndef f(a, b, n, x, y)\n{}  0\nend\n", s.concat());
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
+/// Bash mixing words with `#` inside, raw, ANSI-C and double-quoted strings, command
+/// substitutions holding comments, special parameters and `${...}` expansions.
+fn bash_program() -> impl Strategy<Value = String> {
+    let word = prop_oneof![
+        Just("a/#b.#c".to_string()),
+        Just("'# not'".to_string()),
+        Just("$'\\'# not'".to_string()),
+        Just("\"# $x ${#y} ${z#*/} ${w%%.*}\"".to_string()),
+        Just("\"$(echo '#' # inner\n)\"".to_string()),
+        Just("$(f \"#\")".to_string()),
+        Just("$# $? $@ ${1}".to_string()),
+        Just("\\#not".to_string()),
+        Just("x=1".to_string()),
+        Just("<<< \"#\"".to_string()),
+        Just("| tr a b".to_string()),
+        Just("&& true".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("# @exposes App to #x".to_string()),
+        Just("#".to_string()),
+        Just("# quote ' \" inside".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (word.clone(), word, proptest::option::of(comment.clone())).prop_map(|(a, b, c)| format!(
+            "  echo {a} {b}{}\n",
+            c.map(|c| format!(" {c}")).unwrap_or_default()
+        )),
+        comment.prop_map(|c| format!("  {c}\n")),
+        Just("  if [ -n \"$x\" ]; then y; fi # t\n".to_string()),
+        Just("  g() { h; } # f\n".to_string()),
+        Just("\n".to_string()),
+    ];
+    (proptest::collection::vec(stmt, 0..30), any::<bool>()).prop_map(|(s, crlf)| {
+        let program = format!("#!/bin/bash\nf() {{\n{}  :\n}}\n", s.concat());
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -673,6 +817,18 @@ proptest! {
     #[test]
     fn agrees_on_generated_lua(program in lua_program()) {
         let (fast, tree) = both(Language::Lua, &program).expect("lexer takes generated Lua");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_ruby(program in ruby_program()) {
+        let (fast, tree) = both(Language::Ruby, &program).expect("lexer takes generated Ruby");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_bash(program in bash_program()) {
+        let (fast, tree) = both(Language::Bash, &program).expect("lexer takes generated Bash");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
     }
 

@@ -256,6 +256,10 @@ fn fuzz_findings_stay_fixed() {
         "",
         &[DocEdit { range: None, text: "=#@asset \u{200b}00*".into(), utf8: true, facts: true }],
     );
+    // comments (a mutation run of this property on the machine's shell scripts), 2026-12-04
+    // (lexers4 branch): tree-sitter-bash's scanner ends a variable name at a `#` (`c#m`),
+    // which then starts a comment; the Bash lexer had read `c#m=begin` as one word.
+    check_comments(Language::Bash, "c#m=begin\n=begin\nd=${0##*/}\n");
     // comments, 2026-11-21: tree-sitter-go ends a `//` comment at a NUL byte; the fast lexer
     // ran on to the line end.
     check_comments(Language::Go, "Q//b\0");

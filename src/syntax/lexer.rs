@@ -2,7 +2,7 @@
 //! languages whose comment and string syntax a scanner can follow exactly (C, C++, Java, C#,
 //! Go, Python here; HCL in `lexer/hcl.rs`; JavaScript, TypeScript and TSX in
 //! `lexer/javascript.rs`; PHP in `lexer/php.rs`; Rust in `lexer/rust.rs`; Lua in
-//! `lexer/lua.rs`; YAML in `lexer/yaml.rs`; TOML in `lexer/toml.rs`; Dockerfiles in
+//! `lexer/lua.rs`; Ruby in `lexer/ruby.rs`; Bash in `lexer/bash.rs`; YAML in `lexer/yaml.rs`; TOML in `lexer/toml.rs`; Dockerfiles in
 //! `lexer/dockerfile.rs`).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
@@ -17,15 +17,18 @@
 //! whose delimiter is malformed, a NUL byte, which several grammars treat as the end of input,
 //! a backtick in Python code, an HCL heredoc, a PHP `?>`, a JavaScript `/` that could be a regex or a
 //! division, a YAML block scalar with an explicit indentation, a Dockerfile heredoc, a Rust shebang,
-//! a Lua `#!` line, ...), it returns `None` and the caller parses the file with tree-sitter. The
+//! a Lua `#!` line, a Ruby heredoc or a `/` that could be a regex or a division, a Bash heredoc or
+//! arithmetic, ...), it returns `None` and the caller parses the file with tree-sitter. The
 //! differential tests (`tests/lexer_differential.rs`) and the `comments` fuzz target hold
 //! every language here to tree-sitter's comment nodes on real and generated sources.
 
+mod bash;
 mod dockerfile;
 mod hcl;
 mod javascript;
 mod lua;
 mod php;
+mod ruby;
 mod rust;
 mod toml;
 mod yaml;
@@ -52,6 +55,8 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::TypeScript => javascript::comment_ranges(bytes, false),
         Language::Php => php::comment_ranges(bytes),
         Language::Rust => rust::comment_ranges(bytes),
+        Language::Ruby => ruby::comment_ranges(bytes),
+        Language::Bash => bash::comment_ranges(bytes),
         Language::Lua => lua::comment_ranges(bytes),
         Language::Yaml => yaml::comment_ranges(bytes),
         Language::Toml => toml::comment_ranges(bytes),
@@ -463,8 +468,9 @@ pub fn comments_in_broken_code(
         memchr::memchr2(b'\n', b'\r', &text.as_bytes()[end..]).map_or(text.len(), |p| end + p)
     };
     let Some(region) = text.get(start..end) else { return Vec::new() };
-    // The HCL, JavaScript-family, PHP, Rust and Lua scanners track state (template nesting,
-    // regex contexts, PHP tags, nested block comments, raw strings and long brackets) that a
+    // The HCL, JavaScript-family, PHP, Rust, Ruby, Bash and Lua scanners track state (template
+    // nesting, regex contexts, PHP tags, nested block comments, raw strings, interpolation and
+    // long brackets) that a
     // region starting mid-file does not show: their regions get the recovery scan.
     let region_scanner = !matches!(
         language,
@@ -474,6 +480,8 @@ pub fn comments_in_broken_code(
             | Language::Tsx
             | Language::Php
             | Language::Rust
+            | Language::Ruby
+            | Language::Bash
             | Language::Lua
     );
     if region_scanner && let Some(found) = comment_ranges(language, region) {
