@@ -28,7 +28,9 @@
 //! reference's lookup keys, the definition sites, the implicit ids). A warm run neither parses
 //! nor derives an unchanged annotated file; only the anchors of a `.gal` sidecar, which depend
 //! on the file's key, are recomputed. Each file's facts are decoded only when that file is
-//! used, straight from the loaded bytes (the blob region is not copied).
+//! used, straight from the loaded bytes (the blob region is not copied), by `cache::wire`: a
+//! decoder of postcard's wire format that checks an all-ASCII string word by word instead of
+//! through `from_utf8` (the encoding is postcard's own, so the format did not change).
 //!
 //! # When an entry is trusted
 //!
@@ -64,6 +66,8 @@
 //! what a crash could leave (a truncated or empty file) fails the checksum and is ignored,
 //! while `fsync` made a cold `check` of the dense benchmark wait for the disk (its 5 MB took
 //! 30-110 ms on a loaded machine, as long as the rest of the run).
+
+mod wire;
 
 use crate::limits::MAX_CACHE_FILE_SIZE;
 use crate::model::{FileFacts, StoredFacts};
@@ -247,10 +251,7 @@ impl Loaded {
 
 /// Decodes facts stored by [`encode_facts`]; `None` if they do not decode (or leave bytes over).
 pub fn decode_facts(blob: &[u8]) -> Option<StoredFacts> {
-    match postcard::take_from_bytes::<StoredFacts>(blob) {
-        Ok((facts, [])) => Some(facts),
-        _ => None,
-    }
+    wire::from_bytes(blob)
 }
 
 /// Encodes a file's facts for [`Blob::New`].
@@ -332,7 +333,7 @@ fn decode_file(file: Vec<u8>, root: &str, build: &str) -> Result<Loaded, CacheEr
     let table_len =
         usize::try_from(take_u64(payload, &mut at)?).map_err(|_| CacheError::Invalid("truncated"))?;
     let table = take(payload, &mut at, table_len)?;
-    let records: Vec<Record> = postcard::from_bytes(table).map_err(|_| CacheError::Invalid("undecodable"))?;
+    let records: Vec<Record> = wire::from_bytes(table).ok_or(CacheError::Invalid("undecodable"))?;
     let blobs_at = payload_at + at;
     let mut loaded = Loaded { records: FxHashMap::default(), bytes: file, blobs_at };
     loaded.records.reserve(records.len());

@@ -1,0 +1,491 @@
+//! Decoding of stored facts: a serde deserializer for postcard's wire format (the format
+//! `encode_facts` writes with postcard), written for the warm path's cost.
+//!
+//! Owns: reading one blob's bytes into a value, exactly as postcard 1.x would (varints for
+//! lengths, integers above 8 bits and enum variants; zig-zag for signed integers; `0`/`1` for
+//! booleans and options; a length and the bytes for strings; no field names, no tags). Must
+//! never: accept what postcard would reject in a way that yields a wrong value, panic on any
+//! input, or allocate before a length has been checked against the bytes left.
+//!
+//! Why not postcard's own deserializer: a warm run decodes every annotated file's facts, and
+//! most of that cost was per string and per varint: `core::str::from_utf8` on every short
+//! string (its loop is per byte below a word's alignment; 19M of the 97M instructions that
+//! decoding took on the dense corpus) and a fallible byte-by-byte `pop` per varint byte. Here a
+//! string that is all ASCII (nearly all of them: names, ids, keys) is checked word by word by
+//! `is_ascii` and used as it is; any other string is checked by `from_utf8`. A one-byte
+//! varint, the common case, is one comparison.
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use std::fmt;
+
+/// Why bytes did not decode (never shown: any error means "no cache entry").
+#[derive(Debug)]
+pub struct Error(&'static str);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        Error("invalid value")
+    }
+}
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// Decodes a `T` from the whole of `bytes`; `None` if it does not decode or leaves bytes over.
+pub fn from_bytes<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> Option<T> {
+    let mut wire = Wire { bytes };
+    let value = T::deserialize(&mut wire).ok()?;
+    wire.bytes.is_empty().then_some(value)
+}
+
+/// The bytes not yet read.
+struct Wire<'de> {
+    bytes: &'de [u8],
+}
+
+impl<'de> Wire<'de> {
+    #[inline]
+    fn byte(&mut self) -> Result<u8> {
+        let (&first, rest) = self.bytes.split_first().ok_or(Error("truncated"))?;
+        self.bytes = rest;
+        Ok(first)
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize) -> Result<&'de [u8]> {
+        if n > self.bytes.len() {
+            return Err(Error("truncated"));
+        }
+        let (taken, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    /// An unsigned LEB128 varint of at most `bits` bits, as postcard writes it: at most
+    /// `ceil(bits / 7)` bytes, and the last byte holds no bits beyond `bits`.
+    #[inline]
+    fn varint(&mut self, bits: u32) -> Result<u64> {
+        let first = self.byte()?;
+        if first < 0x80 {
+            return Ok(u64::from(first));
+        }
+        let max_bytes = bits.div_ceil(7);
+        let mut out = u64::from(first & 0x7f);
+        for i in 1..max_bytes {
+            let b = self.byte()?;
+            out |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                let last = i == max_bytes - 1;
+                let extra = bits % 7;
+                if last && extra != 0 && b > (1u8 << extra) - 1 {
+                    return Err(Error("bad varint"));
+                }
+                return Ok(out);
+            }
+        }
+        Err(Error("bad varint"))
+    }
+
+    #[inline]
+    fn len(&mut self) -> Result<usize> {
+        usize::try_from(self.varint(64)?).map_err(|_| Error("bad length"))
+    }
+
+    #[inline]
+    fn str(&mut self) -> Result<&'de str> {
+        let len = self.len()?;
+        let bytes = self.take(len)?;
+        if bytes.is_ascii() {
+            // SAFETY: every byte is ASCII, so the bytes are valid UTF-8.
+            Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
+        } else {
+            std::str::from_utf8(bytes).map_err(|_| Error("not UTF-8"))
+        }
+    }
+}
+
+/// A sequence, tuple or struct of `len` elements.
+struct Seq<'a, 'de> {
+    wire: &'a mut Wire<'de>,
+    len: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for Seq<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.len == 0 {
+            return Ok(None);
+        }
+        self.len -= 1;
+        seed.deserialize(&mut *self.wire).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        // Every element takes at least one byte except units: a length beyond the bytes left
+        // is no reason to reserve (serde caps the reservation too).
+        Some(self.len.min(self.wire.bytes.len()))
+    }
+}
+
+impl<'de> de::MapAccess<'de> for Seq<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if self.len == 0 {
+            return Ok(None);
+        }
+        self.len -= 1;
+        seed.deserialize(&mut *self.wire).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        seed.deserialize(&mut *self.wire)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.len.min(self.wire.bytes.len()))
+    }
+}
+
+fn zigzag(n: u64) -> i64 {
+    ((n >> 1) as i64) ^ -((n & 1) as i64)
+}
+
+impl<'de> de::Deserializer<'de> for &mut Wire<'de> {
+    type Error = Error;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value> {
+        Err(Error("self-describing types are not stored"))
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.byte()? {
+            0 => visitor.visit_bool(false),
+            1 => visitor.visit_bool(true),
+            _ => Err(Error("bad bool")),
+        }
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_i8(self.byte()? as i8)
+    }
+
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_i16(zigzag(self.varint(16)?) as i16)
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_i32(zigzag(self.varint(32)?) as i32)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_i64(zigzag(self.varint(64)?))
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_u8(self.byte()?)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_u16(self.varint(16)? as u16)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_u32(self.varint(32)? as u32)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_u64(self.varint(64)?)
+    }
+
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let (mut out, mut shift) = (0u128, 0);
+        // 19 bytes carry 133 bits; the last may carry only the 2 that fit in 128.
+        for i in 0..19 {
+            let b = self.byte()?;
+            out |= u128::from(b & 0x7f) << shift;
+            shift += 7;
+            if b < 0x80 {
+                if i == 18 && b > 0b11 {
+                    break;
+                }
+                return visitor.visit_u128(out);
+            }
+        }
+        Err(Error("bad varint"))
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let bytes = self.take(4)?.try_into().expect("4 bytes");
+        visitor.visit_f32(f32::from_le_bytes(bytes))
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let bytes = self.take(8)?.try_into().expect("8 bytes");
+        visitor.visit_f64(f64::from_le_bytes(bytes))
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        // As postcard: at most four bytes of UTF-8, the first character read.
+        let len = self.len()?;
+        if len > 4 {
+            return Err(Error("bad char"));
+        }
+        let bytes = self.take(len)?;
+        let c = std::str::from_utf8(bytes).ok().and_then(|s| s.chars().next()).ok_or(Error("bad char"))?;
+        visitor.visit_char(c)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_borrowed_str(self.str()?)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_str(self.str()?)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let len = self.len()?;
+        visitor.visit_borrowed_bytes(self.take(len)?)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let len = self.len()?;
+        visitor.visit_bytes(self.take(len)?)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.byte()? {
+            0 => visitor.visit_none(),
+            1 => visitor.visit_some(self),
+            _ => Err(Error("bad option")),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let len = self.len()?;
+        visitor.visit_seq(Seq { wire: self, len })
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        visitor.visit_seq(Seq { wire: self, len })
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_seq(Seq { wire: self, len })
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let len = self.len()?;
+        visitor.visit_map(Seq { wire: self, len })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_seq(Seq { wire: self, len: fields.len() })
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_enum(self)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value> {
+        Err(Error("identifiers are not stored"))
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value> {
+        Err(Error("nothing is skipped"))
+    }
+}
+
+impl<'de> de::EnumAccess<'de> for &mut Wire<'de> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
+        let index = self.varint(32)? as u32;
+        let value = seed.deserialize(IntoDeserializer::<Error>::into_deserializer(index))?;
+        Ok((value, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for &mut Wire<'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<()> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        visitor.visit_seq(Seq { wire: self, len })
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_seq(Seq { wire: self, len: fields.len() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum Shape {
+        Unit,
+        New(i64),
+        Tuple(u16, i16),
+        Named { a: Option<String>, b: Vec<(u8, char)> },
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Every {
+        flag: bool,
+        small: u8,
+        signed: i8,
+        word: u32,
+        long: u64,
+        wide: u128,
+        negative: i32,
+        float: f64,
+        text: String,
+        other: String,
+        shapes: Vec<Shape>,
+        nested: Option<Box<Every>>,
+        map: std::collections::BTreeMap<String, u32>,
+        unit: (),
+    }
+
+    fn sample(depth: u32) -> Every {
+        Every {
+            flag: depth.is_multiple_of(2),
+            small: 200,
+            signed: -5,
+            word: u32::MAX,
+            long: u64::MAX - depth as u64,
+            wide: u128::MAX,
+            negative: i32::MIN,
+            float: -1.5,
+            text: "App.Api #sqli".into(),
+            other: "naïve 名前 \u{1F600}".into(),
+            shapes: vec![
+                Shape::Unit,
+                Shape::New(-300),
+                Shape::Tuple(65535, -32768),
+                Shape::Named { a: Some(String::new()), b: vec![(1, 'é'), (0, 'x')] },
+                Shape::Named { a: None, b: Vec::new() },
+            ],
+            nested: (depth > 0).then(|| Box::new(sample(depth - 1))),
+            map: [("k".to_string(), 1), ("ä".to_string(), 1 << 30)].into_iter().collect(),
+            unit: (),
+        }
+    }
+
+    /// The same values postcard decodes, from the bytes postcard encodes.
+    #[test]
+    fn decodes_what_postcard_encodes() {
+        let value = sample(2);
+        let bytes = postcard::to_allocvec(&value).unwrap();
+        assert_eq!(from_bytes::<Every>(&bytes).unwrap(), value);
+        assert_eq!(postcard::from_bytes::<Every>(&bytes).unwrap(), value);
+    }
+
+    /// Every truncation, every extension and every single-byte change: never a panic, and
+    /// whenever postcard decodes the bytes, the same value (and the reverse).
+    #[test]
+    fn agrees_with_postcard_on_damaged_bytes() {
+        let bytes = postcard::to_allocvec(&sample(1)).unwrap();
+        let same = |bytes: &[u8]| {
+            let ours = from_bytes::<Every>(bytes);
+            let theirs = match postcard::take_from_bytes::<Every>(bytes) {
+                Ok((value, [])) => Some(value),
+                _ => None,
+            };
+            // As text: a damaged float may be NaN, which equals nothing.
+            assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{bytes:?}");
+        };
+        for len in 0..bytes.len() {
+            same(&bytes[..len]);
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        same(&longer);
+        for i in 0..bytes.len() {
+            for value in [0x00, 0x01, 0x02, 0x7f, 0x80, 0xc3, 0xff] {
+                let mut changed = bytes.clone();
+                changed[i] = value;
+                same(&changed);
+            }
+        }
+    }
+
+    /// Varints at the edge of each width: the longest valid encodings decode, one bit more
+    /// (or one byte more) is refused, as postcard refuses it.
+    #[test]
+    fn varint_limits() {
+        let decode = |bytes: &[u8]| from_bytes::<u32>(bytes);
+        assert_eq!(decode(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Some(u32::MAX));
+        assert_eq!(decode(&[0xff, 0xff, 0xff, 0xff, 0x1f]), None);
+        assert_eq!(decode(&[0xff, 0xff, 0xff, 0xff, 0x8f, 0x00]), None);
+        assert_eq!(from_bytes::<u16>(&[0xff, 0xff, 0x03]), Some(u16::MAX));
+        assert_eq!(from_bytes::<u16>(&[0xff, 0xff, 0x07]), None);
+        let max64 = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(from_bytes::<u64>(&max64), Some(u64::MAX));
+        let mut over = max64;
+        over[9] = 0x02;
+        assert_eq!(from_bytes::<u64>(&over), None);
+        // A length beyond the bytes left is refused before anything is reserved.
+        assert_eq!(from_bytes::<Vec<u8>>(&max64), None);
+        assert_eq!(from_bytes::<String>(&[0x05, b'a']), None);
+    }
+}
