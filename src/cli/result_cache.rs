@@ -47,7 +47,8 @@
 //! nor writes it. `TARESLT\0`, format version (u32), payload length (u64), XXH3-64 of the
 //! payload, then the postcard-encoded [`Stored`]. Read by [`crate::read`]'s rule for cache
 //! files (never through a link, at most [`crate::limits::MAX_CACHE_FILE_SIZE`]); written
-//! atomically by the index cache's writer (temporary file, `fsync`, rename).
+//! atomically by the index cache's writer (temporary file, rename; not fsynced: a crash leaves
+//! at worst a file the checksum refuses).
 
 use super::CheckArgs;
 use crate::cache;
