@@ -197,8 +197,10 @@ def main():
             a, b = table["dense"][tool], table["huge"][tool]
             if a is None or b is None:
                 continue
-            print("| %s | %.1fx | %.1fx | %.1fx |" % (label, b["wall"] / a["wall"], b["cpu"] / a["cpu"],
-                                                       b["rss"] / a["rss"]))
+            def grow(key):
+                # GNU time's CPU has 10 ms resolution: a replayed warm run can measure 0.
+                return "%.1fx" % (b[key] / a[key]) if a[key] > 0 else "n/a"
+            print("| %s | %s | %s | %s |" % (label, grow("wall"), grow("cpu"), grow("rss")))
         print()
 
     print("### What each tool found\n")
