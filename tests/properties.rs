@@ -260,6 +260,13 @@ fn fuzz_findings_stay_fixed() {
     // (lexers4 branch): tree-sitter-bash's scanner ends a variable name at a `#` (`c#m`),
     // which then starts a comment; the Bash lexer had read `c#m=begin` as one word.
     check_comments(Language::Bash, "c#m=begin\n=begin\nd=${0##*/}\n");
+    // (seventh sitting, from Ruby/Bash seeds): the Ruby lexer took `in /sh` as the keyword `in`
+    // and a regex (hiding the comment after it); tree-sitter-ruby reads a division there. A `/`
+    // after `in` is now left to tree-sitter.
+    check_comments(
+        Language::Ruby,
+        "in/sh\ncthrea\u{c}#!/bin/sh\n\nFILES=\"\"\nMLEVEL#!/bin/sh\n# Unc=\"0\"\nomp",
+    );
     // comments, 2026-11-21: tree-sitter-go ends a `//` comment at a NUL byte; the fast lexer
     // ran on to the line end.
     check_comments(Language::Go, "Q//b\0");
