@@ -185,14 +185,11 @@ pub fn json(model: &InfraModel) -> String {
         .collect();
     let by_severity: serde_json::Map<String, serde_json::Value> =
         stats.by_severity.iter().map(|(s, n)| (severity_name(*s).to_string(), json!(n))).collect();
-    let mut doc = json!({
+    let doc = json!({
         "elements": elements, "boundaries": boundaries, "flows": flows, "proposals": proposals,
         "unknowns": unknowns, "statistics": {"stride": by_stride, "severity": by_severity},
     });
-    super::clean_machine_strings(&mut doc);
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    super::machine_json(&doc)
 }
 
 /// A Markdown document: statistics, then a table of proposals and lists of the model.

@@ -183,14 +183,14 @@ fn key(out: &mut String, depth: usize, name: &str, comma: bool) {
     out.push_str("\": ");
 }
 
-fn newline(out: &mut String, depth: usize) {
+pub(super) fn newline(out: &mut String, depth: usize) {
     out.push('\n');
     for _ in 0..depth {
         out.push_str("  ");
     }
 }
 
-fn close(out: &mut String, depth: usize, bracket: char) {
+pub(super) fn close(out: &mut String, depth: usize, bracket: char) {
     newline(out, depth);
     out.push(bracket);
 }
@@ -223,6 +223,66 @@ fn nested_pretty(out: &mut String, value: &impl Serialize, depth: usize) {
         }
         out.push_str(line);
     }
+}
+
+/// `value` as `serde_json`'s pretty printer lays it out, as if it stood at `depth` in the
+/// document, every string and key through [`string`] (so [`text::for_machine`] on each, as
+/// [`super::clean_machine_strings`] would have done): the documents built as values (SARIF)
+/// are written without a second tree or a cleaning pass.
+pub(super) fn value(out: &mut String, value: &serde_json::Value, depth: usize) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(small) => number(out, small),
+            None => out.push_str(&n.to_string()),
+        },
+        Value::String(s) => string(out, s),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                self::value(out, item, depth + 1);
+            }
+            close(out, depth, ']');
+        }
+        Value::Object(map) if map.is_empty() => out.push_str("{}"),
+        Value::Object(map) => {
+            // A key that cleaning changes moves (the map is ordered) or merges with another:
+            // such an object is written as the cleaned map it becomes. Keys are the tool's own
+            // words in every document written, so this is never the fast path.
+            if map.keys().any(|k| matches!(text::for_machine(k), std::borrow::Cow::Owned(_))) {
+                let cleaned: serde_json::Map<String, Value> =
+                    map.iter().map(|(k, v)| (text::for_machine(k).into_owned(), v.clone())).collect();
+                return object(out, &cleaned, depth);
+            }
+            object(out, map, depth);
+        }
+    }
+}
+
+fn object(out: &mut String, map: &serde_json::Map<String, serde_json::Value>, depth: usize) {
+    out.push('{');
+    for (i, (name, item)) in map.iter().enumerate() {
+        member(out, depth + 1, name, i > 0);
+        value(out, item, depth + 1);
+    }
+    close(out, depth, '}');
+}
+
+/// Like [`key`], for a key that may hold any text (escaped and cleaned as a string is).
+pub(super) fn member(out: &mut String, depth: usize, name: &str, comma: bool) {
+    if comma {
+        out.push(',');
+    }
+    newline(out, depth);
+    string(out, name);
+    out.push_str(": ");
 }
 
 /// A JSON string holding `text` after [`text::for_machine`], escaped as `serde_json` escapes
@@ -270,6 +330,32 @@ mod tests {
             let mut out = String::new();
             string(&mut out, text);
             assert_eq!(out, serde_json::to_string(&text::for_machine(text)).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn values_are_written_as_serde_json_pretty_prints_them_cleaned() {
+        let mut hostile: String = (0u32..0x80).filter_map(char::from_u32).collect();
+        hostile.push_str("é😀\u{202E}\u{7f}\r\n\u{2028}\u{fffd}\u{200b}");
+        let documents = [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!("x\u{1b}[31m"),
+            json!({
+                "a": [1, -2, 3.5, 1e300, u64::MAX, i64::MIN, 0.1, true, false, null],
+                "empty": { "list": [], "object": {} },
+                "nested": [[[]], [{}], [{ "k": [{ "deep": "v" }] }]],
+                (hostile.clone()): hostile,
+                "z\u{202E}key": { "\u{1b}": 4_294_967_296u64 },
+            }),
+        ];
+        for document in documents {
+            let mut cleaned = document.clone();
+            crate::render::clean_machine_strings(&mut cleaned);
+            let mut out = String::new();
+            value(&mut out, &document, 0);
+            assert_eq!(out, serde_json::to_string_pretty(&cleaned).unwrap(), "{document}");
         }
     }
 

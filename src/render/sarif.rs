@@ -26,12 +26,15 @@
 //! The run's `properties.provenance` is [`super::PROVENANCE`]: messages are threat-analyzer's
 //! sentences quoting repository names in backticks; snippets, inserted text and URIs are the
 //! repository's. Untrusted text (messages, snippets) only goes into plain-text fields; the markdown fields
-//! hold only the static rule help below. Every string of the log goes through
-//! [`super::clean_machine_strings`] (no control or bidi character), and message strings
+//! hold only the static rule help below. Every string of the log is cleaned as it is written
+//! ([`super::machine_json`]: no control or bidi character), and message strings
 //! (`message.text`, `description.text`) escape `[` and `]` as `\[` and `\]` (SARIF 2.1.0,
 //! embedded links), so no annotation text becomes a link in a viewer.
+//!
+//! `check` writes each result as soon as it is built (a log of thousands of results is never
+//! one tree of values); `diff`, which pairs results, builds them all with [`results`].
 
-use super::{Location, locate};
+use super::{Location, json, locate};
 use crate::analysis::Summary;
 use crate::analysis::baseline::Comparison;
 use crate::analysis::fingerprint::fingerprints;
@@ -60,22 +63,66 @@ pub fn render_compared(
     comparison: Option<&Comparison>,
 ) -> String {
     let states = super::baseline_states(diagnostics, comparison);
-    let results: Vec<Value> = results(index, diagnostics)
-        .into_iter()
-        .zip(states)
-        .map(|(mut result, state)| {
-            if let Some(state) = state {
-                result["baselineState"] = json!(state.as_str());
-            }
-            result
-        })
-        .collect();
-    let mut log = log(results, root);
+    let mut log = log(Vec::new(), root);
     if let Some(c) = comparison {
         log["runs"][0]["properties"]["baseline"] =
             json!({ "new": c.new_count(), "unchanged": c.unchanged_count(), "absent": c.fixed.len() });
     }
-    finish(log)
+    // Each result is built, written and dropped in turn: a log of thousands of results never
+    // exists as one tree of values.
+    let mut out = String::with_capacity(4096 + diagnostics.len() * 1024);
+    write_with_results(&mut out, &log, |out, depth| {
+        let fingerprinted = fingerprints(index, diagnostics);
+        if fingerprinted.is_empty() {
+            out.push_str("[]");
+            return;
+        }
+        out.push('[');
+        for (i, ((d, fingerprint), state)) in fingerprinted.into_iter().zip(states).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::newline(out, depth + 1);
+            let mut result = result(index, d, fingerprint);
+            if let Some(state) = state {
+                result["baselineState"] = json!(state.as_str());
+            }
+            json::value(out, &result, depth + 1);
+        }
+        json::close(out, depth, ']');
+    });
+    out
+}
+
+/// `log` as [`finish`] writes it, but the (single) run's `results` written by `results`,
+/// given the depth its key stands at.
+fn write_with_results(out: &mut String, log: &Value, results: impl FnOnce(&mut String, usize)) {
+    let mut results = Some(results);
+    let (Value::Object(top), Some(Value::Object(run))) = (log, log["runs"].get(0)) else {
+        unreachable!("`log` builds an object with one run")
+    };
+    out.push('{');
+    for (i, (name, item)) in top.iter().enumerate() {
+        json::member(out, 1, name, i > 0);
+        if name != "runs" {
+            json::value(out, item, 1);
+            continue;
+        }
+        out.push('[');
+        json::newline(out, 2);
+        out.push('{');
+        for (j, (name, item)) in run.iter().enumerate() {
+            json::member(out, 3, name, j > 0);
+            match results.take_if(|_| name == "results") {
+                Some(write) => write(out, 3),
+                None => json::value(out, item, 3),
+            }
+        }
+        json::close(out, 2, '}');
+        json::close(out, 1, ']');
+    }
+    json::close(out, 0, '}');
+    out.push('\n');
 }
 
 /// One result per diagnostic, in output order ([`crate::diagnostic::sorted`]), each with its
@@ -117,12 +164,9 @@ pub fn log(results: Vec<Value>, root: &Path) -> Value {
     })
 }
 
-/// The log as text: every string cleaned ([`super::clean_machine_strings`]), pretty-printed.
-pub fn finish(mut log: Value) -> String {
-    super::clean_machine_strings(&mut log);
-    let mut out = serde_json::to_string_pretty(&log).expect("json values serialise");
-    out.push('\n');
-    out
+/// The log as text ([`super::machine_json`]).
+pub fn finish(log: Value) -> String {
+    super::machine_json(&log)
 }
 
 fn rule_index(code: Code) -> usize {

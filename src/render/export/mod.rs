@@ -369,13 +369,10 @@ pub fn export_description() -> String {
     )
 }
 
-/// Pretty JSON with a final newline: the bytes every export writes, every string through
-/// [`crate::render::clean_machine_strings`] first.
-pub fn to_pretty(mut value: serde_json::Value) -> String {
-    crate::render::clean_machine_strings(&mut value);
-    let mut s = serde_json::to_string_pretty(&value).expect("JSON values always serialise");
-    s.push('\n');
-    s
+/// Pretty JSON with a final newline, every string cleaned: the bytes every export writes
+/// ([`crate::render::machine_json`]).
+pub fn to_pretty(value: serde_json::Value) -> String {
+    crate::render::machine_json(&value)
 }
 
 #[cfg(test)]
