@@ -76,8 +76,9 @@
 //! Files are read in path order, a chunk at a time (each merged into the index while the next
 //! is read), and the walk stops before the file that takes the project past [`ProjectLimits`]
 //! (500,000 annotations, 256 MiB of annotated text: [`crate::limits`]): the rest are skipped
-//! with [`SkipReason::ProjectLimit`], the same files on every run. Files that past runs cached still go through the same count.
-//! Callers decide what that means (`check` fails with status 2).
+//! with [`SkipReason::ProjectLimit`], the same files on every run. Files that past runs cached
+//! still go through the same count. Callers decide what that means (`check` fails with
+//! status 2).
 //!
 //! The files of one scan share one tree-sitter time budget ([`WalkOptions::parse_budget`],
 //! [`crate::limits::MAX_PROJECT_PARSE_TIME`]): once it is spent, files are read with the
