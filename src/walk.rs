@@ -73,11 +73,12 @@
 //!
 //! # Project limits
 //!
-//! Files are read in path order, a chunk at a time, and the walk stops before the file that
-//! takes the project past [`ProjectLimits`] (500,000 annotations, 256 MiB of annotated text:
-//! [`crate::limits`]): the rest are skipped with [`SkipReason::ProjectLimit`], the same files
-//! on every run. Files that past runs cached still go through the same count.
-//! Callers decide what that means (`check` fails with status 2).
+//! Files are read in path order, a chunk at a time (each merged into the index while the next
+//! is read), and the walk stops before the file that takes the project past [`ProjectLimits`]
+//! (500,000 annotations, 256 MiB of annotated text: [`crate::limits`]): the rest are skipped
+//! with [`SkipReason::ProjectLimit`], the same files on every run. Files that past runs cached
+//! still go through the same count. Callers decide what that means (`check` fails with
+//! status 2).
 //!
 //! The files of one scan share one tree-sitter time budget ([`WalkOptions::parse_budget`],
 //! [`crate::limits::MAX_PROJECT_PARSE_TIME`]): once it is spent, files are read with the
@@ -98,7 +99,9 @@
 //! its size and mtime vouch for it; an annotated file is read, and when its content hash
 //! matches, its stored facts are used instead of parsing and deriving them. The cache file is
 //! loaded while the walk runs, and written (only when something changed) on a thread of its
-//! own while the caller analyses: [`Scan::finish_cache`] waits for it.
+//! own while the caller analyses: that thread also encodes the facts of the files parsed
+//! anew (the index shares them), so parsing does not wait for encoding.
+//! [`Scan::finish_cache`] waits for it.
 //!
 //! # Before reading
 //!
@@ -534,8 +537,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
     // Deduplicate (overlapping PATH arguments) and order by reported path.
     let mut by_path: BTreeMap<String, FoundFile> = BTreeMap::new();
-    for file in files.drain(..) {
-        let rel = relative_path(&base, &file.path);
+    let rels: Vec<String> = files.par_iter().map(|file| relative_path(&base, &file.path)).collect();
+    for (rel, file) in rels.into_iter().zip(files.drain(..)) {
         by_path.entry(rel).or_insert(file);
     }
     // A file both named (read) and met by a walk (skipped: plain text the walk alone does not
@@ -600,66 +603,67 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 
     // Files are read in parallel, a chunk at a time in path order, and merged in that order
     // until the project limits are reached: the files after that are skipped, the same ones
-    // on every run, and no more than one chunk is ever held beyond the limits.
+    // on every run. A chunk is merged while the next one is read (the merge is serial, so
+    // the other core would otherwise wait), so no more than two chunks are ever held beyond
+    // the limits.
     // @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #resource-limits
-    let mut index = ProjectIndex::new();
-    let mut files_scanned = 0;
-    let mut scanned = Vec::new();
-    let mut entries = Vec::new();
-    let (mut reused, mut not_read, mut changed) = (0, 0, false);
-    let (mut annotations, mut text) = (0usize, 0u64);
-    let mut read_without_tree = 0;
-    let mut limit_reached = false;
+    let mut merged = Merged { skipped, ..Merged::default() };
     let mut pending = by_path.into_iter().peekable();
-    while pending.peek().is_some() {
+    // The next files in path order (none when all were taken).
+    let mut next_chunk = || {
         let mut chunk = Vec::new();
         let mut chunk_bytes = 0;
         while let Some(entry) = pending.next_if(|_| chunk.len() < CHUNK_FILES && chunk_bytes < CHUNK_BYTES) {
             chunk_bytes += entry.1.size;
             chunk.push(entry);
         }
-        if limit_reached {
-            skipped.extend(chunk.into_iter().map(|(_, file)| (file.path, SkipReason::ProjectLimit)));
+        chunk
+    };
+    let read_chunk = |chunk: Vec<(String, FoundFile)>| -> Vec<LoadedFile> {
+        chunk.into_par_iter().map(load_one).collect()
+    };
+    let mut in_hand: Option<Vec<LoadedFile>> = None;
+    loop {
+        let chunk = next_chunk();
+        if merged.limit_reached {
+            if chunk.is_empty() {
+                break;
+            }
+            merged.skipped.extend(chunk.into_iter().map(|(_, file)| (file.path, SkipReason::ProjectLimit)));
             continue;
         }
-        let loaded: Vec<(PathBuf, (FileId, Language), FileLoad)> =
-            chunk.into_par_iter().map(load_one).collect();
-        for (abs, scanned_file, FileLoad { outcome, entry, from_cache, out_of_time }) in loaded {
-            read_without_tree += usize::from(out_of_time);
-            match from_cache {
-                FromCache::No => changed |= entry.is_some(),
-                FromCache::Verified => reused += 1,
-                FromCache::Refreshed => {
-                    reused += 1;
-                    changed = true;
-                }
-                FromCache::Trusted => {
-                    reused += 1;
-                    not_read += 1;
-                }
+        in_hand = match (in_hand.take(), chunk.is_empty()) {
+            (None, true) => break,
+            (Some(loaded), true) => {
+                merged.add(loaded, &options.limits);
+                break;
             }
-            // A file past the limits keeps its entry: what it holds did not change.
-            entries.extend(entry);
-            match outcome {
-                _ if limit_reached => skipped.push((abs, SkipReason::ProjectLimit)),
-                Outcome::Skipped(reason) => skipped.push((abs, reason)),
-                Outcome::Scanned(facts) => {
-                    if let Some(facts) = facts {
-                        annotations += facts.annotations().len();
-                        text += facts.text.len() as u64;
-                        if annotations > options.limits.annotations || text > options.limits.text {
-                            limit_reached = true;
-                            skipped.push((abs, SkipReason::ProjectLimit));
-                            continue;
-                        }
-                        index.set_file(Arc::new(facts));
-                    }
-                    files_scanned += 1;
-                    scanned.push(scanned_file);
-                }
+            (None, false) => Some(read_chunk(chunk)),
+            (Some(loaded), false) => {
+                let ((), next) = rayon::join(|| merged.add(loaded, &options.limits), || read_chunk(chunk));
+                Some(next)
             }
+        };
+        if merged.limit_reached
+            && let Some(loaded) = in_hand.take()
+        {
+            // Read while the limit was reached: skipped like the rest (their entries kept).
+            merged.add(loaded, &options.limits);
         }
     }
+    let Merged {
+        mut index,
+        files_scanned,
+        scanned,
+        skipped,
+        entries,
+        to_encode,
+        reused,
+        not_read,
+        changed,
+        read_without_tree,
+        ..
+    } = merged;
     let mut skipped: Vec<(PathBuf, SkipReason)> = skipped
         .into_iter()
         .map(|(abs, reason)| (PathBuf::from(relative_path(&base, &abs)), reason))
@@ -669,7 +673,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 
     let cache = cache_file.map(|dir| {
         let file = cache::file_for(&dir, &base);
-        let save = save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
+        let save =
+            save_cache(dir, &base, &roots, (entries, to_encode), old_cache, changed || load_error.is_some());
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
     let config_key = |path: &Path| {
@@ -1585,10 +1590,13 @@ fn list_dir(
         .collect()
 }
 
-/// Most files read in parallel between two checks of the project limits.
-const CHUNK_FILES: usize = 1024;
-/// Most bytes (by the files' sizes) read in parallel between two checks of the project limits.
-const CHUNK_BYTES: u64 = 64 << 20;
+/// Most files read in parallel between two checks of the project limits: few, so that little
+/// is left to merge alone once the last chunk is read (each chunk is merged while the next one
+/// is read).
+const CHUNK_FILES: usize = 256;
+/// Most bytes (by the files' sizes) read in parallel between two checks of the project limits
+/// (two chunks are held at once: one merged, one read).
+const CHUNK_BYTES: u64 = 32 << 20;
 
 /// How much one project may hold ([`crate::limits`]): the walk stops before the file that
 /// would take it past either.
@@ -1618,12 +1626,14 @@ impl Default for ProjectLimits {
 /// Starts writing the cache when it changed: this scan's entries, plus the old cache's entries
 /// for files outside this scan's roots (another `check` of a sibling directory with the same
 /// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
-/// now ignored) are dropped.
+/// now ignored) are dropped. The facts of newly parsed files are encoded into their entries
+/// (`entries.0[i]` for each `(i, facts)` of `entries.1`) by the writer's thread, on the core
+/// the caller's analysis leaves free.
 fn save_cache(
     dir: PathBuf,
     base: &Path,
     roots: &[(PathBuf, bool)],
-    mut entries: Vec<cache::Entry>,
+    (mut entries, to_encode): (Vec<cache::Entry>, Vec<(usize, Arc<FileFacts>)>),
     old: Option<Arc<cache::Loaded>>,
     mut changed: bool,
 ) -> Option<std::thread::JoinHandle<Result<(), CacheError>>> {
@@ -1653,7 +1663,12 @@ fn save_cache(
         return None;
     }
     let base = base.to_path_buf();
-    Some(std::thread::spawn(move || cache::save(&dir, &base, &entries, old.as_deref())))
+    Some(std::thread::spawn(move || {
+        for (i, facts) in to_encode {
+            entries[i].parsed = Some(cache::Blob::New(cache::encode_facts(&facts)));
+        }
+        cache::save(&dir, &base, &entries, old.as_deref())
+    }))
 }
 
 /// A file found by the walkers.
@@ -1905,9 +1920,91 @@ struct FileLoad {
     /// `None` when the file cannot be cached (no cache, too large, unreadable, no mtime, a
     /// path that is not UTF-8).
     entry: Option<cache::Entry>,
+    /// The entry's blob is still to be encoded from the outcome's facts (a newly parsed file):
+    /// the cache writer does it ([`save_cache`]).
+    encode: bool,
     from_cache: FromCache,
     /// Read with the line-comment fallback because parsing ran out of time.
     out_of_time: bool,
+}
+
+/// One file read by [`scan_from`]: absolute path, key and language, and what loading it gave.
+type LoadedFile = (PathBuf, (FileId, Language), FileLoad);
+
+/// What [`scan_from`] merged so far, in path order.
+#[derive(Default)]
+struct Merged {
+    index: ProjectIndex,
+    files_scanned: usize,
+    scanned: Vec<(FileId, Language)>,
+    /// Absolute paths.
+    skipped: Vec<(PathBuf, SkipReason)>,
+    entries: Vec<cache::Entry>,
+    /// Facts of parsed files whose entry (`entries[i]`) the cache writer encodes them into.
+    to_encode: Vec<(usize, Arc<FileFacts>)>,
+    reused: usize,
+    not_read: usize,
+    changed: bool,
+    annotations: usize,
+    text: u64,
+    read_without_tree: usize,
+    limit_reached: bool,
+}
+
+impl Merged {
+    /// Merges one chunk's files, in order; the files after the one that takes the project
+    /// past `limits` are skipped ([`SkipReason::ProjectLimit`]).
+    fn add(&mut self, loaded: Vec<LoadedFile>, limits: &ProjectLimits) {
+        // A chunk read while the limit was being reached: none of it was counted before.
+        let counted = !self.limit_reached;
+        for (abs, scanned_file, FileLoad { outcome, entry, encode, from_cache, out_of_time }) in loaded {
+            self.read_without_tree += usize::from(out_of_time && counted);
+            match from_cache {
+                FromCache::No => self.changed |= entry.is_some(),
+                FromCache::Verified => self.reused += 1,
+                FromCache::Refreshed => {
+                    self.reused += 1;
+                    self.changed = true;
+                }
+                FromCache::Trusted => {
+                    self.reused += 1;
+                    self.not_read += 1;
+                }
+            }
+            // A parsed file's entry waits for its facts to be encoded (not needed before the
+            // cache is written, which the writer does while the caller analyses).
+            let at = self.entries.len();
+            // A file past the limits keeps its entry: what it holds did not change.
+            self.entries.extend(entry);
+            match outcome {
+                _ if self.limit_reached => {
+                    self.skipped.push((abs, SkipReason::ProjectLimit));
+                    if let (true, Outcome::Scanned(Some(facts))) = (encode, outcome) {
+                        self.to_encode.push((at, Arc::new(facts)));
+                    }
+                }
+                Outcome::Skipped(reason) => self.skipped.push((abs, reason)),
+                Outcome::Scanned(facts) => {
+                    if let Some(facts) = facts {
+                        self.annotations += facts.annotations().len();
+                        self.text += facts.text.len() as u64;
+                        let facts = Arc::new(facts);
+                        if encode {
+                            self.to_encode.push((at, facts.clone()));
+                        }
+                        if self.annotations > limits.annotations || self.text > limits.text {
+                            self.limit_reached = true;
+                            self.skipped.push((abs, SkipReason::ProjectLimit));
+                            continue;
+                        }
+                        self.index.set_file(facts);
+                    }
+                    self.files_scanned += 1;
+                    self.scanned.push(scanned_file);
+                }
+            }
+        }
+    }
 }
 
 /// Whether the cached outcome was used.
@@ -1938,7 +2035,13 @@ struct LoadContext<'a> {
 
 fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     let options = context.options;
-    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
+    let uncached = |outcome| FileLoad {
+        outcome,
+        entry: None,
+        encode: false,
+        from_cache: FromCache::No,
+        out_of_time: false,
+    };
     if file.size > options.max_file_size {
         return uncached(Outcome::Skipped(SkipReason::TooLarge {
             size: file.size,
@@ -1952,14 +2055,15 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
         && let Some(outcome) = outcome_without_text(&old.outcome)
     {
         let entry = cache::Entry { record: old.clone(), parsed: None };
-        return FileLoad { outcome, entry: Some(entry), from_cache: FromCache::Trusted, out_of_time: false };
+        let from_cache = FromCache::Trusted;
+        return FileLoad { outcome, entry: Some(entry), encode: false, from_cache, out_of_time: false };
     }
     let bytes = match read_source(&file.path, options.max_file_size, file.links) {
         Ok(bytes) => bytes,
         Err(reason) => return uncached(Outcome::Skipped(reason)),
     };
     let Some((path, stat)) = key else {
-        let (outcome, _, out_of_time) = parse(bytes, rel, file.language, false, context.parse_budget);
+        let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
         return FileLoad { out_of_time, ..uncached(outcome) };
     };
     let record = |hash, outcome| cache::Record {
@@ -1985,23 +2089,25 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
             let verified = if parsed.is_some() { old.clone() } else { record(hash, old.outcome.clone()) };
             let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
             let entry = cache::Entry { record: verified, parsed };
-            return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
+            return FileLoad { outcome, entry: Some(entry), encode: false, from_cache, out_of_time: false };
         }
     };
-    let (outcome, parsed, out_of_time) = parse(bytes, rel, file.language, true, context.parse_budget);
-    let stored = match (&outcome, parsed) {
+    let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
+    let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
         _ if out_of_time => None,
-        (_, Some(blob)) => Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::New(blob)))),
-        (Outcome::Scanned(None), None) => Some((cache::Outcome::NoAnnotations, None)),
-        (Outcome::Skipped(SkipReason::Binary), None) => Some((cache::Outcome::Binary, None)),
-        (Outcome::Skipped(SkipReason::InvalidUtf8 { offset }), None) => {
-            Some((cache::Outcome::InvalidUtf8 { offset: *offset as u64 }, None))
+        // Encoded later, by the cache writer ([`Merged::add`]).
+        Outcome::Scanned(Some(_)) => Some(cache::Outcome::Parsed { start: 0, len: 0 }),
+        Outcome::Scanned(None) => Some(cache::Outcome::NoAnnotations),
+        Outcome::Skipped(SkipReason::Binary) => Some(cache::Outcome::Binary),
+        Outcome::Skipped(SkipReason::InvalidUtf8 { offset }) => {
+            Some(cache::Outcome::InvalidUtf8 { offset: *offset as u64 })
         }
         _ => None,
     };
-    let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(hash, stored), parsed });
-    FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time }
+    let entry = stored.map(|stored| cache::Entry { record: record(hash, stored), parsed: None });
+    let encode = entry.is_some() && matches!(outcome, Outcome::Scanned(Some(_)));
+    FileLoad { outcome, entry, encode, from_cache: FromCache::No, out_of_time }
 }
 
 /// The outcome a stored entry gives without the file's text; `None` when the text is needed.
@@ -2044,28 +2150,21 @@ fn reuse(
     }
 }
 
-/// Parses a file's bytes within the project's parse budget; for an annotated file also its
-/// encoded facts for the cache; `true` when parsing ran out of time.
-fn parse(
-    bytes: Vec<u8>,
-    rel: FileId,
-    language: Language,
-    encode: bool,
-    parse_budget: &ParseBudget,
-) -> (Outcome, Option<Vec<u8>>, bool) {
+/// Parses a file's bytes within the project's parse budget; `true` when parsing ran out of
+/// time.
+fn parse(bytes: Vec<u8>, rel: FileId, language: Language, parse_budget: &ParseBudget) -> (Outcome, bool) {
     let text = match decode(bytes, rel.as_str(), language) {
-        Err(reason) => return (Outcome::Skipped(reason), None, false),
-        Ok(None) => return (Outcome::Scanned(None), None, false),
+        Err(reason) => return (Outcome::Skipped(reason), false),
+        Ok(None) => return (Outcome::Scanned(None), false),
         Ok(Some(text)) => text,
     };
     let (parsed, out_of_time) =
         crate::syntax::parse_source(rel.as_str(), language, &text, Some(parse_budget));
     let facts = FileFacts::from_parsed(rel, language, text, parsed);
     if facts.is_empty() {
-        (Outcome::Scanned(None), None, out_of_time)
+        (Outcome::Scanned(None), out_of_time)
     } else {
-        let blob = encode.then(|| cache::encode_facts(&facts));
-        (Outcome::Scanned(Some(facts)), blob, out_of_time)
+        (Outcome::Scanned(Some(facts)), out_of_time)
     }
 }
 

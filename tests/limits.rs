@@ -49,6 +49,42 @@ fn the_walk_stops_before_the_file_that_crosses_the_annotation_limit() {
     assert!(cut(&scan(&dir, ProjectLimits::default())).is_empty());
 }
 
+/// Enough files for several of the walk's chunks (each merged while the next is read), with
+/// the index cache on: the cut is the same with and without the cache, and a warm scan
+/// decodes every file's own facts (each newly parsed file's entry encoded from its facts).
+#[test]
+fn the_cut_and_the_cache_hold_across_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in 0..1200 {
+        std::fs::write(dir.path().join(format!("f{f:04}.gal")), format!("@asset F{f}.A{}\n", f * 7)).unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let limits = ProjectLimits { annotations: 700, ..ProjectLimits::default() };
+    let options = |cache_dir: Option<PathBuf>| WalkOptions { limits, cache_dir, ..WalkOptions::default() };
+    let names = |scan: &walk::Scan| -> Vec<(String, String)> {
+        scan.index
+            .files()
+            .flat_map(|f| f.defs.iter().map(|d| (f.path.as_str().to_string(), d.entity.key.clone())))
+            .collect()
+    };
+    let expected_cut: Vec<String> = (700..1200).map(|f| format!("f{f:04}.gal")).collect();
+    let expected_names: Vec<(String, String)> =
+        (0..700).map(|f| (format!("f{f:04}.gal"), format!("f{f}.a{}", f * 7))).collect();
+    let mut reused = Vec::new();
+    for cache_dir in [None, Some(cache.path().to_path_buf()), Some(cache.path().to_path_buf())] {
+        let mut scan = walk::scan_from(dir.path(), &[PathBuf::from(".")], &options(cache_dir)).unwrap();
+        assert_eq!(cut(&scan), expected_cut);
+        assert_eq!(names(&scan), expected_names);
+        if let Some(saved) = scan.finish_cache() {
+            saved.unwrap();
+        }
+        reused.push(scan.cache.as_ref().map(|c| c.reused));
+    }
+    assert_eq!(reused[..2], [None, Some(0)]);
+    // Every file read before the cut (and those read while it was reached) from the cache.
+    assert!(reused[2].is_some_and(|n| (700..=1200).contains(&n)), "{reused:?}");
+}
+
 #[test]
 fn the_walk_stops_at_the_text_limit() {
     let dir = project(4, 100);

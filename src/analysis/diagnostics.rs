@@ -57,29 +57,50 @@ impl Local {
     pub(super) fn new(index: &ProjectIndex, analysis: &Analysis, carried: Option<&Local>) -> Local {
         let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
         let carried = carried.filter(|c| c.holds(index, analysis, &files));
-        let mut kept = carried.map(|c| c.diagnostics.iter().peekable());
+        let computed = |facts: &FileFacts| {
+            let mut own = Vec::new();
+            syntax_errors(facts, &mut own);
+            exposures(index, analysis, facts, &mut own);
+            own
+        };
+        let Some(carried) = carried else {
+            // Nothing to keep (a first analysis): every file's, on every core.
+            use rayon::prelude::*;
+            let diagnostics = files
+                .par_iter()
+                .enumerate()
+                .map(|(k, facts)| (k as u32, computed(facts)))
+                .filter(|(_, own)| !own.is_empty())
+                .collect();
+            return Local::made(index, analysis, files, diagnostics);
+        };
+        let mut kept = carried.diagnostics.iter().peekable();
         let mut diagnostics = Vec::new();
         for (k, facts) in files.iter().enumerate() {
             // The carried entry of this position, if any (both lists are in index order).
-            let before = kept.as_mut().and_then(|kept| {
-                while kept.peek().is_some_and(|(at, _)| (*at as usize) < k) {
-                    kept.next();
-                }
-                kept.next_if(|(at, _)| *at as usize == k).map(|(_, d)| d)
-            });
-            let own = match carried {
-                Some(c) if Arc::ptr_eq(&c.files[k], facts) => before.cloned().unwrap_or_default(),
-                _ => {
-                    let mut own = Vec::new();
-                    syntax_errors(facts, &mut own);
-                    exposures(index, analysis, facts, &mut own);
-                    own
-                }
+            while kept.peek().is_some_and(|(at, _)| (*at as usize) < k) {
+                kept.next();
+            }
+            let before = kept.next_if(|(at, _)| *at as usize == k).map(|(_, d)| d);
+            let own = if Arc::ptr_eq(&carried.files[k], facts) {
+                before.cloned().unwrap_or_default()
+            } else {
+                computed(facts)
             };
             if !own.is_empty() {
                 diagnostics.push((k as u32, own));
             }
         }
+        Local::made(index, analysis, files, diagnostics)
+    }
+
+    /// The own diagnostics of `files` (the files of `index`, in index order) under `analysis`.
+    fn made(
+        index: &ProjectIndex,
+        analysis: &Analysis,
+        files: Vec<Arc<FileFacts>>,
+        diagnostics: Vec<(u32, Vec<Diagnostic>)>,
+    ) -> Local {
         let resolved =
             files.iter().map(|f| analysis.resolved.get(&f.path).cloned().unwrap_or_default()).collect();
         Local {

@@ -252,8 +252,10 @@ impl Analysis {
         today: Option<crate::syntax::Date>,
         infra: &[unmodelled::Resources],
     ) -> Vec<Diagnostic> {
-        let mut out = self.diagnostics(index);
-        out.extend(risk::diagnostics_by(index, self, policies, today));
+        // Independent reads of the same analysis: on two cores at once.
+        let (mut out, risks) =
+            rayon::join(|| self.diagnostics(index), || risk::diagnostics_by(index, self, policies, today));
+        out.extend(risks);
         out.extend(unmodelled::diagnostics(index, self, infra));
         diagnostics::order(&mut out);
         out
@@ -283,7 +285,16 @@ impl Analysis {
     /// Summary counts; `files_scanned` is the walker's count (the index holds annotated files
     /// only); `diagnostics` are counted as given (after any level overrides).
     pub fn summary(&self, index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: usize) -> Summary {
-        summarize(index, self, diagnostics, files_scanned)
+        let mut summary = self.model_summary(index, files_scanned);
+        summary.count_levels(diagnostics);
+        summary
+    }
+
+    /// [`Analysis::summary`] without the diagnostics' counts (add them with
+    /// [`Summary::count_levels`]): what the model holds, which a caller can count while the
+    /// diagnostics are computed.
+    pub fn model_summary(&self, index: &ProjectIndex, files_scanned: usize) -> Summary {
+        summarize(index, self, files_scanned)
     }
 }
 
@@ -297,12 +308,7 @@ pub fn summary(index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: 
     Analysis::new(index).summary(index, diagnostics, files_scanned)
 }
 
-fn summarize(
-    index: &ProjectIndex,
-    analysis: &Analysis,
-    diagnostics: &[Diagnostic],
-    files_scanned: usize,
-) -> Summary {
+fn summarize(index: &ProjectIndex, analysis: &Analysis, files_scanned: usize) -> Summary {
     let mut s = Summary { files_scanned, ..Summary::default() };
     let mut entities: FxHashSet<&EntityKey> = FxHashSet::default();
     for facts in index.files() {
@@ -339,12 +345,18 @@ fn summarize(
             EntityKind::Actor | EntityKind::Boundary => {}
         }
     }
-    for d in diagnostics {
-        match d.level {
-            Level::Error => s.errors += 1,
-            Level::Warning => s.warnings += 1,
-            Level::Note => s.notes += 1,
+    s
+}
+
+impl Summary {
+    /// Counts `diagnostics` by level (as given: after any level overrides).
+    pub fn count_levels(&mut self, diagnostics: &[Diagnostic]) {
+        for d in diagnostics {
+            match d.level {
+                Level::Error => self.errors += 1,
+                Level::Warning => self.warnings += 1,
+                Level::Note => self.notes += 1,
+            }
         }
     }
-    s
 }

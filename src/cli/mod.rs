@@ -623,8 +623,13 @@ pub fn check(args: &CheckArgs) -> i32 {
     let pin_findings = mcp_pin::pin_findings(&scan);
     let overrides = severity_overrides(args);
     let infra = infra::unmodelled_resources(&mut scan, &overrides, args.max_file_size);
-    let (analysis, diagnostics) = check_findings(args, &scan.index, pin_findings, &scan.risk, &infra);
-    let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
+    let analysis = args.coverage.analysis(&scan.index);
+    // The model's counts do not depend on the diagnostics: counted on the other core.
+    let (diagnostics, mut summary) = rayon::join(
+        || findings(args, &scan.index, &analysis, pin_findings, &scan.risk, &infra),
+        || analysis.model_summary(&scan.index, scan.files_scanned),
+    );
+    summary.count_levels(&diagnostics);
 
     let entries = (baseline.is_some() || args.write_baseline.is_some())
         .then(|| analysis::baseline::entries(&scan.index, &diagnostics));
@@ -751,14 +756,26 @@ fn check_findings(
     risk: &crate::model::risk::RiskPolicy,
     infra: &[analysis::unmodelled::Resources],
 ) -> (analysis::Analysis, Vec<Diagnostic>) {
-    let overrides = severity_overrides(args);
     let analysis = args.coverage.analysis(index);
+    let diagnostics = findings(args, index, &analysis, extra, risk, infra);
+    (analysis, diagnostics)
+}
+
+/// [`check_findings`] of an analysis already made (of `index`).
+fn findings(
+    args: &CheckArgs,
+    index: &crate::model::ProjectIndex,
+    analysis: &analysis::Analysis,
+    extra: Vec<Diagnostic>,
+    risk: &crate::model::risk::RiskPolicy,
+    infra: &[analysis::unmodelled::Resources],
+) -> Vec<Diagnostic> {
+    let overrides = severity_overrides(args);
     let today = args.today.or_else(today);
     let policies = crate::model::risk::Policies::one(risk.clone());
     let mut diagnostics = analysis.diagnostics_with_risk(index, &policies, today, infra);
     diagnostics.extend(extra);
-    let diagnostics = overrides.apply(diagnostics);
-    (analysis, diagnostics)
+    overrides.apply(diagnostics)
 }
 
 /// `check`'s `--severity` settings.

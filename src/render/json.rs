@@ -27,6 +27,7 @@ use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text;
 use crate::text::TextRange;
+use rayon::prelude::*;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -61,42 +62,22 @@ pub fn render_compared(
     out.push_str(",\n  \"summary\": ");
     nested_pretty(&mut out, summary, 1);
     out.push_str(",\n  \"diagnostics\": [");
-    for (i, (d, state)) in sorted(diagnostics).into_iter().zip(states).enumerate() {
-        out.push_str(if i == 0 { "\n    {" } else { ",\n    {" });
-        key(&mut out, 3, "code", false);
-        string(&mut out, d.code.as_str());
-        key(&mut out, 3, "severity", true);
-        string(&mut out, d.level.as_str());
-        key(&mut out, 3, "message", true);
-        string(&mut out, &d.message);
-        at(&mut out, 3, index, &d.file, d.range);
-        key(&mut out, 3, "related", true);
-        list(&mut out, 3, &d.related, |out, r| related(out, 5, index, r));
-        if let Some(r) = &d.sidecar {
-            key(&mut out, 3, "sidecar", true);
-            out.push('{');
-            related(&mut out, 4, index, r);
-            close(&mut out, 3, '}');
-        }
-        if let Some(fix) = &d.fix {
-            key(&mut out, 3, "fix", true);
-            out.push('{');
-            key(&mut out, 4, "label", false);
-            string(&mut out, &fix.label);
-            key(&mut out, 4, "edits", true);
-            list(&mut out, 4, &fix.edits, |out, e| {
-                at_fields(out, 6, index, &e.file, e.range, false);
-                key(out, 6, "new_text", true);
-                string(out, &e.new_text);
-            });
-            close(&mut out, 3, '}');
-        }
-        if let Some(state) = state {
-            key(&mut out, 3, "baseline", true);
-            string(&mut out, State::as_str(state));
-        }
-        close(&mut out, 2, '}');
-    }
+    // Each diagnostic's object depends on it alone: runs of them are written on every core,
+    // then joined in order.
+    let diagnostics_in_order: Vec<(&Diagnostic, Option<State>)> =
+        sorted(diagnostics).into_iter().zip(states).collect();
+    let parts: Vec<String> = diagnostics_in_order
+        .par_chunks(DIAGNOSTICS_PER_PART)
+        .enumerate()
+        .map(|(part, run)| {
+            let mut out = String::with_capacity(run.len() * 512);
+            for (k, (d, state)) in run.iter().enumerate() {
+                diagnostic(&mut out, index, d, *state, part == 0 && k == 0);
+            }
+            out
+        })
+        .collect();
+    parts.iter().for_each(|part| out.push_str(part));
     if diagnostics.is_empty() {
         out.push(']');
     } else {
@@ -115,6 +96,47 @@ pub fn render_compared(
     }
     out.push_str("\n}\n");
     out
+}
+
+/// Diagnostics rendered together as one part of the `diagnostics` array.
+const DIAGNOSTICS_PER_PART: usize = 256;
+
+/// One element of the `diagnostics` array, with the separator before it.
+fn diagnostic(out: &mut String, index: &ProjectIndex, d: &Diagnostic, state: Option<State>, first: bool) {
+    out.push_str(if first { "\n    {" } else { ",\n    {" });
+    key(out, 3, "code", false);
+    string(out, d.code.as_str());
+    key(out, 3, "severity", true);
+    string(out, d.level.as_str());
+    key(out, 3, "message", true);
+    string(out, &d.message);
+    at(out, 3, index, &d.file, d.range);
+    key(out, 3, "related", true);
+    list(out, 3, &d.related, |out, r| related(out, 5, index, r));
+    if let Some(r) = &d.sidecar {
+        key(out, 3, "sidecar", true);
+        out.push('{');
+        related(out, 4, index, r);
+        close(out, 3, '}');
+    }
+    if let Some(fix) = &d.fix {
+        key(out, 3, "fix", true);
+        out.push('{');
+        key(out, 4, "label", false);
+        string(out, &fix.label);
+        key(out, 4, "edits", true);
+        list(out, 4, &fix.edits, |out, e| {
+            at_fields(out, 6, index, &e.file, e.range, false);
+            key(out, 6, "new_text", true);
+            string(out, &e.new_text);
+        });
+        close(out, 3, '}');
+    }
+    if let Some(state) = state {
+        key(out, 3, "baseline", true);
+        string(out, State::as_str(state));
+    }
+    close(out, 2, '}');
 }
 
 /// `"message"` and the location fields of one related location, at `depth`, inside its braces.
