@@ -652,7 +652,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
                             skipped.push((abs, SkipReason::ProjectLimit));
                             continue;
                         }
-                        index.set_file(Arc::new(facts));
+                        index.set_file(facts);
                     }
                     files_scanned += 1;
                     scanned.push(scanned_file);
@@ -1895,8 +1895,9 @@ fn is_hidden_name(name: &[u8]) -> bool {
 
 enum Outcome {
     Skipped(SkipReason),
-    /// Scanned; `Some` when the file holds annotations or syntax errors.
-    Scanned(Option<FileFacts>),
+    /// Scanned; `Some` when the file holds annotations or syntax errors (shared with its cache
+    /// entry, which the cache writer encodes).
+    Scanned(Option<Arc<FileFacts>>),
 }
 
 /// One file's outcome and its entry for the next cache.
@@ -1959,7 +1960,7 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
         Err(reason) => return uncached(Outcome::Skipped(reason)),
     };
     let Some((path, stat)) = key else {
-        let (outcome, _, out_of_time) = parse(bytes, rel, file.language, false, context.parse_budget);
+        let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
         return FileLoad { out_of_time, ..uncached(outcome) };
     };
     let record = |hash, outcome| cache::Record {
@@ -1988,14 +1989,17 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
             return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
         }
     };
-    let (outcome, parsed, out_of_time) = parse(bytes, rel, file.language, true, context.parse_budget);
-    let stored = match (&outcome, parsed) {
+    let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
+    let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
         _ if out_of_time => None,
-        (_, Some(blob)) => Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::New(blob)))),
-        (Outcome::Scanned(None), None) => Some((cache::Outcome::NoAnnotations, None)),
-        (Outcome::Skipped(SkipReason::Binary), None) => Some((cache::Outcome::Binary, None)),
-        (Outcome::Skipped(SkipReason::InvalidUtf8 { offset }), None) => {
+        // Encoded by the cache writer (see `cache::Blob::Facts`).
+        Outcome::Scanned(Some(facts)) => {
+            Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::Facts(facts.clone()))))
+        }
+        Outcome::Scanned(None) => Some((cache::Outcome::NoAnnotations, None)),
+        Outcome::Skipped(SkipReason::Binary) => Some((cache::Outcome::Binary, None)),
+        Outcome::Skipped(SkipReason::InvalidUtf8 { offset }) => {
             Some((cache::Outcome::InvalidUtf8 { offset: *offset as u64 }, None))
         }
         _ => None,
@@ -2038,34 +2042,27 @@ fn reuse(
         Err(reason) => return Ok((Outcome::Skipped(reason), None)),
     };
     match FileFacts::from_stored(rel.clone(), language, text.clone(), stored) {
-        Some(facts) => Ok((Outcome::Scanned(Some(facts)), Some(cache::Blob::Old))),
+        Some(facts) => Ok((Outcome::Scanned(Some(Arc::new(facts))), Some(cache::Blob::Old))),
         // Facts that do not fit the text: parsed again.
         None => Err(String::from(&*text).into_bytes()),
     }
 }
 
-/// Parses a file's bytes within the project's parse budget; for an annotated file also its
-/// encoded facts for the cache; `true` when parsing ran out of time.
-fn parse(
-    bytes: Vec<u8>,
-    rel: FileId,
-    language: Language,
-    encode: bool,
-    parse_budget: &ParseBudget,
-) -> (Outcome, Option<Vec<u8>>, bool) {
+/// Parses a file's bytes within the project's parse budget; `true` when parsing ran out of
+/// time.
+fn parse(bytes: Vec<u8>, rel: FileId, language: Language, parse_budget: &ParseBudget) -> (Outcome, bool) {
     let text = match decode(bytes, rel.as_str(), language) {
-        Err(reason) => return (Outcome::Skipped(reason), None, false),
-        Ok(None) => return (Outcome::Scanned(None), None, false),
+        Err(reason) => return (Outcome::Skipped(reason), false),
+        Ok(None) => return (Outcome::Scanned(None), false),
         Ok(Some(text)) => text,
     };
     let (parsed, out_of_time) =
         crate::syntax::parse_source(rel.as_str(), language, &text, Some(parse_budget));
     let facts = FileFacts::from_parsed(rel, language, text, parsed);
     if facts.is_empty() {
-        (Outcome::Scanned(None), None, out_of_time)
+        (Outcome::Scanned(None), out_of_time)
     } else {
-        let blob = encode.then(|| cache::encode_facts(&facts));
-        (Outcome::Scanned(Some(facts)), blob, out_of_time)
+        (Outcome::Scanned(Some(Arc::new(facts))), out_of_time)
     }
 }
 
