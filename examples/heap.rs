@@ -4,7 +4,10 @@
 //! (benches/README.md, *Memory*). Live heap bytes, not resident memory: the allocator's own
 //! overhead and the binary's pages come on top.
 //!
-//! `cargo run --release --example heap -- PATH`
+//! `cargo run --release --example heap -- PATH [CACHE_DIR]`
+//!
+//! With CACHE_DIR the walk uses the index cache there (`check` without `--no-cache`: cold when
+//! the directory holds no cache for PATH), and a last step waits for the cache writer.
 //!
 //! The allocator under the counter is the system's, so that heap profilers that replace
 //! `malloc` (heaptrack, valgrind's massif) see every allocation of the run too:
@@ -79,9 +82,11 @@ fn step(name: &str, started_calls: usize) {
 }
 
 fn main() {
-    let path = PathBuf::from(std::env::args_os().nth(1).expect("usage: heap PATH"));
+    let path = PathBuf::from(std::env::args_os().nth(1).expect("usage: heap PATH [CACHE_DIR]"));
+    let cache_dir = std::env::args_os().nth(2).map(PathBuf::from);
     let calls = CALLS.load(Relaxed);
-    let scan = walk::scan(&[path], &WalkOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut scan = walk::scan(&[path], &WalkOptions { cache_dir, ..WalkOptions::default() })
+        .unwrap_or_else(|e| panic!("{e}"));
     let index = &scan.index;
     let (files, annotations) =
         (index.files().count(), index.files().map(|f| f.annotations().len()).sum::<usize>());
@@ -100,6 +105,19 @@ fn main() {
     let calls = CALLS.load(Relaxed);
     let report = threat_analyzer::render::json::render(index, &diagnostics, &summary);
     step("render json", calls);
+    if scan.cache.is_some() {
+        let calls = CALLS.load(Relaxed);
+        let saved = scan.finish_cache();
+        step("cache write", calls);
+        println!(
+            "cache: {}",
+            match saved {
+                None => "unchanged".to_string(),
+                Some(Ok(())) => "written".to_string(),
+                Some(Err(e)) => format!("not written: {e}"),
+            }
+        );
+    }
     println!(
         "{files} annotated files, {annotations} annotations, {:.1} MiB of their text, {} diagnostics, {:.1} MiB of JSON",
         text as f64 / (1024.0 * 1024.0),

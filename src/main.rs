@@ -11,13 +11,19 @@ use std::panic;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Transparent huge pages off for the whole process, every command: mimalloc asks for huge
-/// pages, and the kernel then backs and zeroes 2 MiB at a time, memory that is mostly never
-/// used. Measured with `check --no-cache --format json` (benches/README.md, *Memory*): peak
-/// resident memory dense 89 -> 58 MB, huge 533 -> 459 MB, and less CPU time, not more (the
-/// kernel's huge-page zeroing cost more than the page faults saved). The language server,
-/// which runs for hours, had them off already (~40 MB less on dense).
-fn prefer_small_pages() {
+/// Transparent huge pages off for the whole process, except for the commands in
+/// [`HUGE_PAGE_COMMANDS`]: mimalloc asks for huge pages, and the kernel then backs and zeroes
+/// 2 MiB at a time, memory that is mostly never used. Measured with `check --no-cache --format
+/// json` (benches/README.md, *Memory*): peak resident memory dense 89 -> 58 MB, huge 533 ->
+/// 459 MB. `check` has a memory budget and the language server and the MCP server run for
+/// hours (the language server had them off already: ~40 MB less on dense).
+fn prefer_small_pages(args: &[std::ffi::OsString]) {
+    let command = args.first();
+    if command.is_some_and(|c| HUGE_PAGE_COMMANDS.iter().any(|h| c == h))
+        && !args.iter().any(|a| a == "--stdio")
+    {
+        return;
+    }
     #[cfg(target_os = "linux")]
     // SAFETY: prctl(PR_SET_THP_DISABLE) takes integer arguments only and changes nothing but
     // the process's transparent-huge-page flag; a failure (old kernel) leaves it as it was.
@@ -26,8 +32,14 @@ fn prefer_small_pages() {
     }
 }
 
+/// The one-shot commands that render a whole model (diagrams, reports, exports) keep huge
+/// pages: they have no memory budget, and with 4 KiB pages the kernel's page faults made them
+/// 5-16% slower (benches/formats.py; benches/README.md, *Memory, third round*).
+const HUGE_PAGE_COMMANDS: [&str; 3] = ["dfd", "report", "export"];
+
 fn main() {
-    prefer_small_pages();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    prefer_small_pages(&args);
     panic::set_hook(Box::new(|info| {
         let message = info
             .payload()
@@ -50,7 +62,6 @@ fn main() {
         }
         // The binary chooses the shell: `mcp` is the MCP server, anything else the command
         // line (which starts the language server for no command, `lsp` or `--stdio`).
-        let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
         if args.first().is_some_and(|a| a == "mcp") {
             return threat_analyzer::mcp::main(&args[1..]);
         }

@@ -657,7 +657,6 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         scanned,
         skipped,
         entries,
-        to_encode,
         reused,
         not_read,
         changed,
@@ -674,7 +673,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let cache = cache_file.map(|dir| {
         let file = cache::file_for(&dir, &base);
         let save =
-            save_cache(dir, &base, &roots, (entries, to_encode), old_cache, changed || load_error.is_some());
+            save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
         CacheUse { file, load_error, files: total, reused, not_read, save }
     });
     let config_key = |path: &Path| {
@@ -1626,14 +1625,13 @@ impl Default for ProjectLimits {
 /// Starts writing the cache when it changed: this scan's entries, plus the old cache's entries
 /// for files outside this scan's roots (another `check` of a sibling directory with the same
 /// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
-/// now ignored) are dropped. The facts of newly parsed files are encoded into their entries
-/// (`entries.0[i]` for each `(i, facts)` of `entries.1`) by the writer's thread, on the core
-/// the caller's analysis leaves free.
+/// now ignored) are dropped. The facts of newly parsed files are encoded by the writer's thread
+/// as it writes them ([`cache::Blob::Facts`]), on the core the caller's analysis leaves free.
 fn save_cache(
     dir: PathBuf,
     base: &Path,
     roots: &[(PathBuf, bool)],
-    (mut entries, to_encode): (Vec<cache::Entry>, Vec<(usize, Arc<FileFacts>)>),
+    mut entries: Vec<cache::Entry>,
     old: Option<Arc<cache::Loaded>>,
     mut changed: bool,
 ) -> Option<std::thread::JoinHandle<Result<(), CacheError>>> {
@@ -1663,12 +1661,7 @@ fn save_cache(
         return None;
     }
     let base = base.to_path_buf();
-    Some(std::thread::spawn(move || {
-        for (i, facts) in to_encode {
-            entries[i].parsed = Some(cache::Blob::New(cache::encode_facts(&facts)));
-        }
-        cache::save(&dir, &base, &entries, old.as_deref())
-    }))
+    Some(std::thread::spawn(move || cache::save(&dir, &base, &entries, old.as_deref())))
 }
 
 /// A file found by the walkers.
@@ -1910,8 +1903,9 @@ fn is_hidden_name(name: &[u8]) -> bool {
 
 enum Outcome {
     Skipped(SkipReason),
-    /// Scanned; `Some` when the file holds annotations or syntax errors.
-    Scanned(Option<FileFacts>),
+    /// Scanned; `Some` when the file holds annotations or syntax errors (shared with its cache
+    /// entry, which the cache writer encodes).
+    Scanned(Option<Arc<FileFacts>>),
 }
 
 /// One file's outcome and its entry for the next cache.
@@ -1920,9 +1914,6 @@ struct FileLoad {
     /// `None` when the file cannot be cached (no cache, too large, unreadable, no mtime, a
     /// path that is not UTF-8).
     entry: Option<cache::Entry>,
-    /// The entry's blob is still to be encoded from the outcome's facts (a newly parsed file):
-    /// the cache writer does it ([`save_cache`]).
-    encode: bool,
     from_cache: FromCache,
     /// Read with the line-comment fallback because parsing ran out of time.
     out_of_time: bool,
@@ -1940,8 +1931,6 @@ struct Merged {
     /// Absolute paths.
     skipped: Vec<(PathBuf, SkipReason)>,
     entries: Vec<cache::Entry>,
-    /// Facts of parsed files whose entry (`entries[i]`) the cache writer encodes them into.
-    to_encode: Vec<(usize, Arc<FileFacts>)>,
     reused: usize,
     not_read: usize,
     changed: bool,
@@ -1957,7 +1946,7 @@ impl Merged {
     fn add(&mut self, loaded: Vec<LoadedFile>, limits: &ProjectLimits) {
         // A chunk read while the limit was being reached: none of it was counted before.
         let counted = !self.limit_reached;
-        for (abs, scanned_file, FileLoad { outcome, entry, encode, from_cache, out_of_time }) in loaded {
+        for (abs, scanned_file, FileLoad { outcome, entry, from_cache, out_of_time }) in loaded {
             self.read_without_tree += usize::from(out_of_time && counted);
             match from_cache {
                 FromCache::No => self.changed |= entry.is_some(),
@@ -1971,27 +1960,15 @@ impl Merged {
                     self.not_read += 1;
                 }
             }
-            // A parsed file's entry waits for its facts to be encoded (not needed before the
-            // cache is written, which the writer does while the caller analyses).
-            let at = self.entries.len();
             // A file past the limits keeps its entry: what it holds did not change.
             self.entries.extend(entry);
             match outcome {
-                _ if self.limit_reached => {
-                    self.skipped.push((abs, SkipReason::ProjectLimit));
-                    if let (true, Outcome::Scanned(Some(facts))) = (encode, outcome) {
-                        self.to_encode.push((at, Arc::new(facts)));
-                    }
-                }
+                _ if self.limit_reached => self.skipped.push((abs, SkipReason::ProjectLimit)),
                 Outcome::Skipped(reason) => self.skipped.push((abs, reason)),
                 Outcome::Scanned(facts) => {
                     if let Some(facts) = facts {
                         self.annotations += facts.annotations().len();
                         self.text += facts.text.len() as u64;
-                        let facts = Arc::new(facts);
-                        if encode {
-                            self.to_encode.push((at, facts.clone()));
-                        }
                         if self.annotations > limits.annotations || self.text > limits.text {
                             self.limit_reached = true;
                             self.skipped.push((abs, SkipReason::ProjectLimit));
@@ -2038,7 +2015,6 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     let uncached = |outcome| FileLoad {
         outcome,
         entry: None,
-        encode: false,
         from_cache: FromCache::No,
         out_of_time: false,
     };
@@ -2056,7 +2032,7 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     {
         let entry = cache::Entry { record: old.clone(), parsed: None };
         let from_cache = FromCache::Trusted;
-        return FileLoad { outcome, entry: Some(entry), encode: false, from_cache, out_of_time: false };
+        return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
     }
     let bytes = match read_source(&file.path, options.max_file_size, file.links) {
         Ok(bytes) => bytes,
@@ -2089,25 +2065,26 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
             let verified = if parsed.is_some() { old.clone() } else { record(hash, old.outcome.clone()) };
             let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
             let entry = cache::Entry { record: verified, parsed };
-            return FileLoad { outcome, entry: Some(entry), encode: false, from_cache, out_of_time: false };
+            return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
         }
     };
     let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
     let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
         _ if out_of_time => None,
-        // Encoded later, by the cache writer ([`Merged::add`]).
-        Outcome::Scanned(Some(_)) => Some(cache::Outcome::Parsed { start: 0, len: 0 }),
-        Outcome::Scanned(None) => Some(cache::Outcome::NoAnnotations),
-        Outcome::Skipped(SkipReason::Binary) => Some(cache::Outcome::Binary),
+        // Encoded by the cache writer (see `cache::Blob::Facts`).
+        Outcome::Scanned(Some(facts)) => {
+            Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::Facts(facts.clone()))))
+        }
+        Outcome::Scanned(None) => Some((cache::Outcome::NoAnnotations, None)),
+        Outcome::Skipped(SkipReason::Binary) => Some((cache::Outcome::Binary, None)),
         Outcome::Skipped(SkipReason::InvalidUtf8 { offset }) => {
-            Some(cache::Outcome::InvalidUtf8 { offset: *offset as u64 })
+            Some((cache::Outcome::InvalidUtf8 { offset: *offset as u64 }, None))
         }
         _ => None,
     };
-    let entry = stored.map(|stored| cache::Entry { record: record(hash, stored), parsed: None });
-    let encode = entry.is_some() && matches!(outcome, Outcome::Scanned(Some(_)));
-    FileLoad { outcome, entry, encode, from_cache: FromCache::No, out_of_time }
+    let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(hash, stored), parsed });
+    FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time }
 }
 
 /// The outcome a stored entry gives without the file's text; `None` when the text is needed.
@@ -2144,7 +2121,7 @@ fn reuse(
         Err(reason) => return Ok((Outcome::Skipped(reason), None)),
     };
     match FileFacts::from_stored(rel.clone(), language, text.clone(), stored) {
-        Some(facts) => Ok((Outcome::Scanned(Some(facts)), Some(cache::Blob::Old))),
+        Some(facts) => Ok((Outcome::Scanned(Some(Arc::new(facts))), Some(cache::Blob::Old))),
         // Facts that do not fit the text: parsed again.
         None => Err(String::from(&*text).into_bytes()),
     }
@@ -2164,7 +2141,7 @@ fn parse(bytes: Vec<u8>, rel: FileId, language: Language, parse_budget: &ParseBu
     if facts.is_empty() {
         (Outcome::Scanned(None), out_of_time)
     } else {
-        (Outcome::Scanned(Some(facts)), out_of_time)
+        (Outcome::Scanned(Some(Arc::new(facts))), out_of_time)
     }
 }
 

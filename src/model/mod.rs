@@ -281,8 +281,8 @@ impl FileFacts {
         }
         self.implicit_ids.sort_unstable();
         self.implicit_ids.dedup();
-        self.implicit_ids.shrink_to_fit();
-        self.defs.shrink_to_fit();
+        crate::syntax::fit_exactly(&mut self.implicit_ids);
+        crate::syntax::fit_exactly(&mut self.defs);
         self.parsed.annotations = annotations;
         self.derive_anchors();
     }

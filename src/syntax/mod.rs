@@ -83,6 +83,19 @@ impl ParsedFile {
     }
 }
 
+/// Gives back a vector's growth slack by moving its items into an allocation of exactly their
+/// number. `Vec::shrink_to_fit` does not do it under the binary's allocator: mimalloc's
+/// `realloc` keeps a block that is at most half unused, so 10 annotations in a vector grown to
+/// 16 kept 2 KB of slack per file (~40 MB on the 20,000-file benchmark). For what lives as long
+/// as the index (parse results, derived facts).
+pub fn fit_exactly<T>(items: &mut Vec<T>) {
+    if items.capacity() > items.len() {
+        let mut exact = Vec::with_capacity(items.len());
+        exact.append(items);
+        *items = exact;
+    }
+}
+
 /// Parses one file: prefilter, candidate lines for its language, then the annotation parser.
 pub fn parse_file(language: Language, text: &str) -> ParsedFile {
     parse_file_in(language, text, None).0
