@@ -356,6 +356,16 @@ pub struct CacheUse {
     /// Of those, files that were not even read.
     pub not_read: usize,
     save: Option<std::thread::JoinHandle<Result<(), CacheError>>>,
+    /// The entries of the cache as this scan left it (shared with the write).
+    entries: Arc<Vec<cache::Entry>>,
+}
+
+impl CacheUse {
+    /// The cache entries of this scan's files (with the content hash of every file it read or
+    /// trusted) and of those the old cache kept: what `check`'s result cache stores as digests.
+    pub fn entries(&self) -> Arc<Vec<cache::Entry>> {
+        self.entries.clone()
+    }
 }
 
 /// A configuration or ignore file the walk did not use (or, for an ignore file with lines that
@@ -669,8 +679,9 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 
     let cache = cache_file.map(|dir| {
         let file = cache::file_for(&dir, &base);
-        let save = save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
-        CacheUse { file, load_error, files: total, reused, not_read, save }
+        let (save, entries) =
+            save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
+        CacheUse { file, load_error, files: total, reused, not_read, save, entries }
     });
     let config_key = |path: &Path| {
         if options.absolute_paths {
@@ -1618,7 +1629,8 @@ impl Default for ProjectLimits {
 /// Starts writing the cache when it changed: this scan's entries, plus the old cache's entries
 /// for files outside this scan's roots (another `check` of a sibling directory with the same
 /// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
-/// now ignored) are dropped.
+/// now ignored) are dropped. Returns the write (`None`: nothing changed) and the entries.
+#[allow(clippy::type_complexity)]
 fn save_cache(
     dir: PathBuf,
     base: &Path,
@@ -1626,7 +1638,7 @@ fn save_cache(
     mut entries: Vec<cache::Entry>,
     old: Option<Arc<cache::Loaded>>,
     mut changed: bool,
-) -> Option<std::thread::JoinHandle<Result<(), CacheError>>> {
+) -> (Option<std::thread::JoinHandle<Result<(), CacheError>>>, Arc<Vec<cache::Entry>>) {
     if let Some(old) = &old {
         let seen: rustc_hash::FxHashSet<&str> = entries.iter().map(|e| e.record.path.as_str()).collect();
         let covered = |path: &str| {
@@ -1649,11 +1661,13 @@ fn save_cache(
     } else {
         changed |= !entries.is_empty();
     }
+    let entries = Arc::new(entries);
     if !changed {
-        return None;
+        return (None, entries);
     }
     let base = base.to_path_buf();
-    Some(std::thread::spawn(move || cache::save(&dir, &base, &entries, old.as_deref())))
+    let shared = entries.clone();
+    (Some(std::thread::spawn(move || cache::save(&dir, &base, &shared, old.as_deref()))), entries)
 }
 
 /// A file found by the walkers.
