@@ -357,14 +357,29 @@ pub struct CacheUse {
     pub not_read: usize,
     save: Option<std::thread::JoinHandle<Result<(), CacheError>>>,
     /// The entries of the cache as this scan left it (shared with the write).
-    entries: Arc<Vec<cache::Entry>>,
+    entries: ScannedEntries,
 }
 
 impl CacheUse {
-    /// The cache entries of this scan's files (with the content hash of every file it read or
-    /// trusted) and of those the old cache kept: what `check`'s result cache stores as digests.
-    pub fn entries(&self) -> Arc<Vec<cache::Entry>> {
+    /// This scan's own cache entries: what `check`'s result cache stores as content digests.
+    pub fn entries(&self) -> ScannedEntries {
         self.entries.clone()
+    }
+}
+
+/// The cache entries of the files a scan read or trusted (each with the hash of the content
+/// the scan used), shared with the cache write, whose entries of files outside the scan's
+/// roots (kept from the old cache, possibly stale) are not among them.
+#[derive(Clone, Debug)]
+pub struct ScannedEntries {
+    all: Arc<Vec<cache::Entry>>,
+    own: usize,
+}
+
+impl ScannedEntries {
+    /// The records of this scan's files.
+    pub fn records(&self) -> impl Iterator<Item = &cache::Record> {
+        self.all[..self.own].iter().map(|e| &e.record)
     }
 }
 
@@ -1630,7 +1645,6 @@ impl Default for ProjectLimits {
 /// for files outside this scan's roots (another `check` of a sibling directory with the same
 /// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
 /// now ignored) are dropped. Returns the write (`None`: nothing changed) and the entries.
-#[allow(clippy::type_complexity)]
 fn save_cache(
     dir: PathBuf,
     base: &Path,
@@ -1638,7 +1652,8 @@ fn save_cache(
     mut entries: Vec<cache::Entry>,
     old: Option<Arc<cache::Loaded>>,
     mut changed: bool,
-) -> (Option<std::thread::JoinHandle<Result<(), CacheError>>>, Arc<Vec<cache::Entry>>) {
+) -> (Option<std::thread::JoinHandle<Result<(), CacheError>>>, ScannedEntries) {
+    let own = entries.len();
     if let Some(old) = &old {
         let seen: rustc_hash::FxHashSet<&str> = entries.iter().map(|e| e.record.path.as_str()).collect();
         let covered = |path: &str| {
@@ -1661,13 +1676,13 @@ fn save_cache(
     } else {
         changed |= !entries.is_empty();
     }
-    let entries = Arc::new(entries);
+    let all = Arc::new(entries);
+    let scanned = ScannedEntries { all: all.clone(), own };
     if !changed {
-        return (None, entries);
+        return (None, scanned);
     }
     let base = base.to_path_buf();
-    let shared = entries.clone();
-    (Some(std::thread::spawn(move || cache::save(&dir, &base, &shared, old.as_deref()))), entries)
+    (Some(std::thread::spawn(move || cache::save(&dir, &base, &all, old.as_deref()))), scanned)
 }
 
 /// A file found by the walkers.

@@ -461,11 +461,12 @@ impl Results {
 
     /// Stores this run's result on a thread of its own (nothing when an input is not settled):
     /// `recorded`, the paths read during the run ([`crate::read::take_recorded`]); `scanned`,
-    /// the scan's index cache entries (the content hash of every file it read or trusted).
+    /// the scan's own index cache entries (the content hash of every file it read or trusted;
+    /// not the old cache's entries it kept for other roots, which may be stale).
     pub(super) fn store(
         self,
         recorded: Vec<PathBuf>,
-        scanned: Option<Arc<Vec<cache::Entry>>>,
+        scanned: Option<crate::walk::ScannedEntries>,
         status: i32,
         notes: Vec<String>,
         report: String,
@@ -474,13 +475,19 @@ impl Results {
             let Some((key, files)) = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take() else {
                 return;
             };
-            let recorded = recorded
+            // Most reads are of files the walk found: those are inputs already (as they are).
+            let found: rustc_hash::FxHashSet<&[u8]> =
+                files.iter().map(|path| path.as_os_str().as_encoded_bytes()).collect();
+            let recorded: Vec<PathBuf> = recorded
                 .into_iter()
+                .filter(|path| !found.contains(path.as_os_str().as_encoded_bytes()))
                 .map(|path| crate::paths::normalize(&self.cwd.join(path)))
-                .filter(|path| !path.starts_with(&self.dir));
+                .filter(|path| !path.starts_with(&self.dir))
+                .collect();
+            drop(found);
             let digests: rustc_hash::FxHashMap<&str, u128> = scanned
                 .iter()
-                .flat_map(|entries| entries.iter().map(|e| (e.record.path.as_str(), e.record.hash)))
+                .flat_map(|entries| entries.records().map(|r| (r.path.as_str(), r.hash)))
                 .collect();
             let digest_of = |path: &str| digests.get(path).copied();
             let inputs = files.into_iter().chain(recorded);
