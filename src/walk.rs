@@ -359,6 +359,31 @@ pub struct CacheUse {
     /// Of those, files that were not even read.
     pub not_read: usize,
     save: Option<std::thread::JoinHandle<Result<(), CacheError>>>,
+    /// The entries of the cache as this scan left it (shared with the write).
+    entries: ScannedEntries,
+}
+
+impl CacheUse {
+    /// This scan's own cache entries: what `check`'s result cache stores as content digests.
+    pub fn entries(&self) -> ScannedEntries {
+        self.entries.clone()
+    }
+}
+
+/// The cache entries of the files a scan read or trusted (each with the hash of the content
+/// the scan used), shared with the cache write, whose entries of files outside the scan's
+/// roots (kept from the old cache, possibly stale) are not among them.
+#[derive(Clone, Debug)]
+pub struct ScannedEntries {
+    all: Arc<Vec<cache::Entry>>,
+    own: usize,
+}
+
+impl ScannedEntries {
+    /// The records of this scan's files.
+    pub fn records(&self) -> impl Iterator<Item = &cache::Record> {
+        self.all[..self.own].iter().map(|e| &e.record)
+    }
 }
 
 /// A configuration or ignore file the walk did not use (or, for an ignore file with lines that
@@ -672,9 +697,9 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 
     let cache = cache_file.map(|dir| {
         let file = cache::file_for(&dir, &base);
-        let save =
+        let (save, entries) =
             save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
-        CacheUse { file, load_error, files: total, reused, not_read, save }
+        CacheUse { file, load_error, files: total, reused, not_read, save, entries }
     });
     let config_key = |path: &Path| {
         if options.absolute_paths {
@@ -1627,6 +1652,7 @@ impl Default for ProjectLimits {
 /// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
 /// now ignored) are dropped. The facts of newly parsed files are encoded by the writer's thread
 /// as it writes them ([`cache::Blob::Facts`]), on the core the caller's analysis leaves free.
+/// Returns the write (`None`: nothing changed) and the entries.
 fn save_cache(
     dir: PathBuf,
     base: &Path,
@@ -1634,7 +1660,8 @@ fn save_cache(
     mut entries: Vec<cache::Entry>,
     old: Option<Arc<cache::Loaded>>,
     mut changed: bool,
-) -> Option<std::thread::JoinHandle<Result<(), CacheError>>> {
+) -> (Option<std::thread::JoinHandle<Result<(), CacheError>>>, ScannedEntries) {
+    let own = entries.len();
     if let Some(old) = &old {
         let seen: rustc_hash::FxHashSet<&str> = entries.iter().map(|e| e.record.path.as_str()).collect();
         let covered = |path: &str| {
@@ -1657,11 +1684,13 @@ fn save_cache(
     } else {
         changed |= !entries.is_empty();
     }
+    let all = Arc::new(entries);
+    let scanned = ScannedEntries { all: all.clone(), own };
     if !changed {
-        return None;
+        return (None, scanned);
     }
     let base = base.to_path_buf();
-    Some(std::thread::spawn(move || cache::save(&dir, &base, &entries, old.as_deref())))
+    (Some(std::thread::spawn(move || cache::save(&dir, &base, &all, old.as_deref()))), scanned)
 }
 
 /// A file found by the walkers.

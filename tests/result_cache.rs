@@ -4,6 +4,9 @@
 //! configuration, a threat library, the risk policy, the pin file, every option that changes the
 //! output, the date, the current directory, the binary) gives the cold run's output instead.
 //!
+//! A file whose `lstat` moved with its content kept (a `touch`) is the same input: the stored
+//! result is replayed, and its new state stored once it is settled.
+//!
 //! Each change test first proves that the warm run replays: it replaces the stored report with
 //! a marker (re-encoded, so the file validates), sees the marker printed, then makes the change
 //! and expects the output of a `--no-cache` run, which must differ from the first output (so a
@@ -14,7 +17,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::*;
-use threat_analyzer::cli::result_cache::{decode, encode};
+use threat_analyzer::cli::result_cache::{FileState, decode, encode};
 
 const MARKER: &str = "REPLAYED\n";
 
@@ -88,6 +91,29 @@ impl Project {
     }
 }
 
+/// Moves the modification time of `rel` an hour back (its content and size kept; its change
+/// time becomes now).
+fn touch(project: &Project, rel: &str) {
+    let path = project.root().join(rel);
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime - Duration::from_secs(3600))
+        .unwrap();
+}
+
+/// Rewrites `rel` with `from` replaced by `to` (of the same length): the same size, another
+/// content.
+fn rewrite_same_size(project: &Project, rel: &str, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let path = project.root().join(rel);
+    let old = std::fs::read_to_string(&path).unwrap();
+    assert!(old.contains(from), "{rel}: {old}");
+    std::fs::write(&path, old.replace(from, to)).unwrap();
+}
+
 /// Sleeps past the racy window: files written before are settled.
 fn settle() {
     std::thread::sleep(threat_analyzer::cache::RACY_WINDOW + Duration::from_millis(300));
@@ -140,6 +166,72 @@ fn a_rewrite_keeping_size_and_mtime_is_seen() {
         std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
         owned(JSON)
     });
+}
+
+#[test]
+fn a_touched_file_replays_and_its_new_state_is_stored() {
+    let project = Project::new();
+    project.run(JSON);
+    project.mark();
+    touch(&project, "app.py");
+    touch(&project, "lib/plain.py");
+    assert_eq!(project.run(JSON).stdout, MARKER, "replayed while the touch is recent");
+    settle();
+    assert_eq!(project.run(JSON).stdout, MARKER, "replayed once the touch is settled");
+    let stored = decode(&std::fs::read(&project.results()[0]).unwrap()).unwrap();
+    for rel in ["app.py", "lib/plain.py"] {
+        let path = project.root().join(rel);
+        let input = stored.inputs.iter().find(|i| Path::new(&i.path) == path).unwrap();
+        assert_eq!(input.state, FileState::of(&path), "{rel}: the new state is stored");
+    }
+    // A later change of the same size moves the ctime past the refreshed state: seen.
+    let expected = {
+        rewrite_same_size(&project, "app.py", "using #prepared", "using #preparez");
+        project.run(&[JSON, &["--no-cache"]].concat())
+    };
+    assert_ne!(expected.stdout, MARKER);
+    same(&project.run(JSON), &expected, "a change after the refresh");
+}
+
+#[test]
+fn a_touch_with_another_file_changed_is_seen() {
+    let project = Project::new();
+    change_is_seen(&project, JSON, |p| {
+        touch(p, "lib/plain.py");
+        rewrite_same_size(p, "app.py", "using #prepared", "using #preparez");
+        owned(JSON)
+    });
+}
+
+#[test]
+fn touched_configuration_ignore_and_library_files_replay() {
+    let project = Project::new();
+    write(project.root(), "threatspec.yaml", "threat-analyzer:\n  risk:\n    owner-required-from: none\n");
+    settle();
+    let first = project.run(JSON);
+    project.mark();
+    for rel in ["threatspec.yaml", ".gitignore", "threat-library.yaml"] {
+        touch(&project, rel);
+        assert_eq!(project.run(JSON).stdout, MARKER, "{rel} touched");
+    }
+    // The same files changed with their sizes kept: each is seen.
+    let changes = [
+        ("threat-library.yaml", "TL-INJ-001", "TL-INJ-009"),
+        (".gitignore", "ignored/", "nothing/"),
+        ("threatspec.yaml", "from: none", "from: high"),
+    ];
+    for (rel, from, to) in changes {
+        std::fs::remove_dir_all(project.cache.path()).unwrap();
+        settle();
+        project.run(JSON);
+        project.mark();
+        assert_eq!(project.run(JSON).stdout, MARKER, "{rel}: replays before the change");
+        rewrite_same_size(&project, rel, from, to);
+        let expected = project.run(&[JSON, &["--no-cache"]].concat());
+        assert_ne!(expected.stdout, first.stdout, "{rel}: the change changes the result");
+        same(&project.run(JSON), &expected, &format!("{rel} changed"));
+        rewrite_same_size(&project, rel, to, from);
+    }
 }
 
 #[test]

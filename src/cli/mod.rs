@@ -592,10 +592,14 @@ pub fn check(args: &CheckArgs) -> i32 {
         for note in &stored.notes {
             say!("threat-analyzer: {note}");
         }
-        return match emit(args, Path::new("."), &stored.report) {
+        let status = match emit(args, Path::new("."), &stored.report) {
             Ok(()) => stored.status,
             Err(status) => status,
         };
+        if let Some(results) = &results {
+            results.refresh();
+        }
+        return status;
     }
     let mut scan = match scanned {
         Ok(scan) => scan,
@@ -683,7 +687,8 @@ pub fn check(args: &CheckArgs) -> i32 {
         .filter(|_| infra.is_empty() && scan.read_without_tree == 0 && scan.parses_refused == 0)
         .map(|(results, recorded)| {
             let notes = notes.into_iter().filter(|n| !n.about_cache).map(|n| n.text).collect();
-            results.store(recorded, status, notes, report.clone())
+            let scanned = scan.cache.as_ref().map(walk::CacheUse::entries);
+            results.store(recorded, scanned, status, notes, report.clone())
         });
 
     if let Err(status) = emit(args, &scan.root, &report) {

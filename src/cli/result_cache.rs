@@ -26,14 +26,26 @@
 //! - every input file ([`Stored::inputs`]): each file the walk found, and every path the run
 //!   read or tried to read through [`crate::read`] (configuration, ignore, library, pin and
 //!   anchored files, plain text searched for annotation literals), as `lstat` sees it: type,
-//!   size, mtime, ctime, inode, device and mode, or absent. Links are never followed.
+//!   size, mtime, ctime, inode, device and mode, or absent, and for a regular file the digest
+//!   of its content ([`crate::cache::content_hash`], the index cache's hash: taken from the
+//!   scan's cache entries, so a file the scan read is not read again). Links are never
+//!   followed.
 //!
-//! The racy-timestamp rule: a result is stored only when every input's mtime and ctime are at
-//! least [`crate::cache::RACY_WINDOW`] older than the start of the run. A file changed while
+//! An input whose `lstat` differs only in its timestamps, inode or device (a `touch`, a
+//! checkout, an editor's save by rename) is read and hashed: when its content is the stored
+//! content (same type, mode and size, same digest) it still stands for the same input, and the
+//! result is replayed; the stored state is then refreshed to the new one (under the racy rule
+//! below), so later runs need not read it again. Any other difference (absent, another type,
+//! mode or size, another digest, a file that cannot be read) is a change: no replay.
+//!
+//! The racy-timestamp rule: a result (or a refreshed state) is stored only when every input's
+//! mtime and ctime are at least [`crate::cache::RACY_WINDOW`] older than the start of the run. A file changed while
 //! (or just before) the run read it may keep its size and timestamps at the filesystem's
 //! granularity; one whose ctime is older than the run's start did not change since, so what the
 //! run read is what the stored state describes (ctime cannot be set back by `touch`, unlike
-//! mtime). Any later change moves its ctime.
+//! mtime). Any later change moves its ctime. A digest stored with a state is of content read
+//! before that state was taken (the scan's read, or a read just before the `lstat`), so a
+//! change after the read moves the ctime past the stored one, and the next run hashes again.
 //!
 //! Not stored (the run is simply not cached): `--verbose`, `-o`, `--baseline`,
 //! `--write-baseline`, runs with `unmodelled-resource` enabled (its notes are printed while it
@@ -58,8 +70,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Bumped whenever the encoding of [`Stored`] changes or what a key covers.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the encoding of [`Stored`] changes or what a key covers (2: a content
+/// digest per input).
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"TARESLT\0";
 
@@ -109,6 +122,20 @@ impl FileState {
         FileState::Unknown
     }
 
+    /// Whether `now` may be the same file's content under another `lstat` (a touch, a
+    /// checkout, a save by rename): both regular files of the same mode and size.
+    fn may_hold_same_content(&self, now: &FileState) -> bool {
+        const S_IFMT: u32 = 0o170_000;
+        const S_IFREG: u32 = 0o100_000;
+        match (*self, *now) {
+            (
+                FileState::Present { mode, size, .. },
+                FileState::Present { mode: now_mode, size: now_size, .. },
+            ) => mode & S_IFMT == S_IFREG && mode == now_mode && size == now_size,
+            _ => false,
+        }
+    }
+
     /// Whether this state may vouch for the file's content from now on: known, and not
     /// changed within [`cache::RACY_WINDOW`] before `started_ns` (see the module docs).
     fn settled(&self, started_ns: i64) -> bool {
@@ -123,13 +150,47 @@ impl FileState {
     }
 }
 
+/// One input of a stored run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    /// The absolute path.
+    pub path: String,
+    /// Its `lstat` when the result was stored (or last refreshed).
+    pub state: FileState,
+    /// The content's [`cache::content_hash`] (little-endian) for a regular file; `None` for
+    /// anything else (then only the same `lstat` vouches for it).
+    pub content: Option<[u8; 16]>,
+}
+
+impl Input {
+    /// Whether the file is still this input: the same `lstat`, or (read and hashed now) the
+    /// same content. `Some(new state)` when only the `lstat` moved.
+    fn matches(&self) -> Option<Option<FileState>> {
+        if self.state == FileState::Unknown {
+            return None;
+        }
+        let now = FileState::of(Path::new(&self.path));
+        if now == self.state {
+            return Some(None);
+        }
+        let (FileState::Present { size, .. }, Some(digest)) = (now, self.content) else { return None };
+        if !self.state.may_hold_same_content(&now) {
+            return None;
+        }
+        // Read after the `lstat`: a change after it moves the ctime past the state kept.
+        let bytes = read_bounded(Path::new(&self.path), size, Links::Refuse).ok()?;
+        (bytes.len() as u64 == size && cache::content_hash(&bytes).to_le_bytes() == digest)
+            .then_some(Some(now))
+    }
+}
+
 /// One stored run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stored {
     /// The digest of everything but the input files' states (see the module docs).
     pub key: u128,
-    /// Every input file (absolute path) and its state when the result was stored.
-    pub inputs: Vec<(String, FileState)>,
+    /// Every input file, sorted by path.
+    pub inputs: Vec<Input>,
     /// The exit status.
     pub status: i32,
     /// The notes printed on standard error before the report, without their prefix.
@@ -139,11 +200,33 @@ pub struct Stored {
 }
 
 impl Stored {
-    /// Whether every input is as stored (`lstat` of each; nothing is read).
-    pub fn inputs_unchanged(&self) -> bool {
-        self.inputs
-            .iter()
-            .all(|(path, state)| *state != FileState::Unknown && FileState::of(Path::new(path)) == *state)
+    /// Whether every input is the one stored (see the module docs): `None` when one changed,
+    /// else the inputs whose `lstat` moved with their content kept (index, new state). Only
+    /// those are read.
+    pub fn inputs_unchanged(&self) -> Option<Vec<(usize, FileState)>> {
+        let mut moved = Vec::new();
+        for (at, input) in self.inputs.iter().enumerate() {
+            if let Some(now) = input.matches()? {
+                moved.push((at, now));
+            }
+        }
+        Some(moved)
+    }
+
+    /// This result with the `lstat` of the `moved` inputs replaced by their new states, those
+    /// settled before `started_ns` only (the racy rule); `None` when none is.
+    pub fn refreshed(&self, moved: &[(usize, FileState)], started_ns: i64) -> Option<Stored> {
+        let mut refreshed = self.clone();
+        let mut any = false;
+        for (at, now) in moved {
+            if let Some(input) = refreshed.inputs.get_mut(*at)
+                && now.settled(started_ns)
+            {
+                input.state = *now;
+                any = true;
+            }
+        }
+        any.then_some(refreshed)
     }
 }
 
@@ -243,9 +326,13 @@ pub fn load(file: &Path) -> Option<Stored> {
 
 /// The stored run to write for a run that started at `started_ns` and depended on `inputs`;
 /// `None` when one of them is not settled (the racy-timestamp rule) or cannot be stated.
+/// `digest_of`: the content hash the scan read for a path, if it read it; any other regular
+/// file (up to [`crate::limits::MAX_FILE_SIZE`]; a larger one gets no digest) is read and
+/// hashed here, before its `lstat` is taken.
 pub fn to_store(
     key: u128,
     inputs: impl IntoIterator<Item = PathBuf>,
+    digest_of: impl Fn(&str) -> Option<u128>,
     started_ns: i64,
     status: i32,
     notes: Vec<String>,
@@ -257,11 +344,21 @@ pub fn to_store(
     paths.dedup();
     let mut states = Vec::with_capacity(paths.len());
     for path in paths {
+        let read = || {
+            let bytes = read_bounded(Path::new(&path), crate::limits::MAX_FILE_SIZE, Links::Refuse).ok()?;
+            Some(cache::content_hash(&bytes))
+        };
+        // Read before the `lstat`: a settled state says the content did not change since.
+        let digest = digest_of(&path).or_else(|| {
+            let before = FileState::of(Path::new(&path));
+            before.may_hold_same_content(&before).then(read).flatten()
+        });
         let state = FileState::of(Path::new(&path));
         if !state.settled(started_ns) {
             return None;
         }
-        states.push((path, state));
+        let content = digest.filter(|_| state.may_hold_same_content(&state)).map(u128::to_le_bytes);
+        states.push(Input { path, state, content });
     }
     Some(Stored { key, inputs: states, status, notes, report })
 }
@@ -297,6 +394,8 @@ struct Found {
     key: Option<(u128, Vec<PathBuf>)>,
     /// The stored result matched: replay it.
     replay: bool,
+    /// The inputs of the replayed result whose `lstat` moved with their content kept.
+    moved: Vec<(usize, FileState)>,
 }
 
 impl Results {
@@ -334,9 +433,11 @@ impl Results {
                     .field(&options.to_le_bytes())
                     .field(&walk_key.to_le_bytes())
                     .finish();
-                let replay = stored.as_ref().is_some_and(|s| s.key == key && s.inputs_unchanged());
+                let moved = stored.as_ref().filter(|s| s.key == key).and_then(Stored::inputs_unchanged);
+                let replay = moved.is_some();
                 let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
                 found.replay = replay;
+                found.moved = moved.unwrap_or_default();
                 found.key = Some((key, files));
                 !replay
             }),
@@ -348,11 +449,24 @@ impl Results {
         self.found.lock().unwrap_or_else(|e| e.into_inner()).replay.then_some(self.stored.as_ref()).flatten()
     }
 
+    /// After a replay: stores the replayed result with the new `lstat` of the inputs that
+    /// moved with their content kept (those settled), so later runs need not read them.
+    pub(super) fn refresh(&self) {
+        let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let refreshed = self.stored.as_ref().filter(|_| found.replay && !found.moved.is_empty());
+        if let Some(stored) = refreshed.and_then(|s| s.refreshed(&found.moved, self.started_ns)) {
+            let _ = save(&self.file, &stored);
+        }
+    }
+
     /// Stores this run's result on a thread of its own (nothing when an input is not settled):
-    /// `recorded`, the paths read during the run ([`crate::read::take_recorded`]).
+    /// `recorded`, the paths read during the run ([`crate::read::take_recorded`]); `scanned`,
+    /// the scan's own index cache entries (the content hash of every file it read or trusted;
+    /// not the old cache's entries it kept for other roots, which may be stale).
     pub(super) fn store(
         self,
         recorded: Vec<PathBuf>,
+        scanned: Option<crate::walk::ScannedEntries>,
         status: i32,
         notes: Vec<String>,
         report: String,
@@ -361,12 +475,23 @@ impl Results {
             let Some((key, files)) = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take() else {
                 return;
             };
-            let recorded = recorded
+            // Most reads are of files the walk found: those are inputs already (as they are).
+            let found: rustc_hash::FxHashSet<&[u8]> =
+                files.iter().map(|path| path.as_os_str().as_encoded_bytes()).collect();
+            let recorded: Vec<PathBuf> = recorded
                 .into_iter()
+                .filter(|path| !found.contains(path.as_os_str().as_encoded_bytes()))
                 .map(|path| crate::paths::normalize(&self.cwd.join(path)))
-                .filter(|path| !path.starts_with(&self.dir));
-            let stored =
-                to_store(key, files.into_iter().chain(recorded), self.started_ns, status, notes, report);
+                .filter(|path| !path.starts_with(&self.dir))
+                .collect();
+            drop(found);
+            let digests: rustc_hash::FxHashMap<&str, u128> = scanned
+                .iter()
+                .flat_map(|entries| entries.records().map(|r| (r.path.as_str(), r.hash)))
+                .collect();
+            let digest_of = |path: &str| digests.get(path).copied();
+            let inputs = files.into_iter().chain(recorded);
+            let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, report);
             match stored {
                 Some(stored) => {
                     let _ = save(&self.file, &stored);
@@ -387,7 +512,7 @@ mod tests {
     fn sample() -> Stored {
         Stored {
             key: 7,
-            inputs: vec![("/a".into(), FileState::Absent)],
+            inputs: vec![Input { path: "/a".into(), state: FileState::Absent, content: None }],
             status: 1,
             notes: vec!["n".into()],
             report: "r\n".into(),
@@ -406,6 +531,21 @@ mod tests {
             damaged[at] ^= 0x20;
             assert_eq!(decode(&damaged), None, "flipped at {at}");
         }
+    }
+
+    #[test]
+    fn only_settled_states_are_refreshed() {
+        let window = cache::RACY_WINDOW.as_nanos() as i64;
+        let state =
+            |t| FileState::Present { mode: 0o100_644, size: 1, mtime_ns: t, ctime_ns: t, ino: 1, dev: 1 };
+        let input = |path: &str| Input { path: path.into(), state: state(0), content: Some([0; 16]) };
+        let stored = Stored { inputs: vec![input("/a"), input("/b")], ..sample() };
+        let started = 3 * window;
+        assert_eq!(stored.refreshed(&[(0, state(2 * window + 1))], started), None, "recent");
+        let refreshed = stored.refreshed(&[(0, state(2 * window + 1)), (1, state(window))], started).unwrap();
+        assert_eq!(refreshed.inputs[0], stored.inputs[0], "a recent state is not stored");
+        assert_eq!(refreshed.inputs[1].state, state(window), "a settled one is");
+        assert_eq!(Stored { inputs: stored.inputs.clone(), ..refreshed.clone() }, stored);
     }
 
     #[test]
