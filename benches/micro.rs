@@ -8,7 +8,9 @@
 //! - `annotation_parsing`: the annotation parser on one dense-corpus file's candidate lines.
 //! - `comment_extraction`: candidate lines (fast lexer or tree-sitter) of real files, one per
 //!   language, from `examples/webshop` (plus a generated C file and, for Rust, this repository's
-//!   `src/syntax/comments.rs`, and for Ruby `tests/fixtures/lexers/ruby/set.rb`, Ruby 3.1's `Set`).
+//!   `src/syntax/comments.rs`; for Ruby `tests/fixtures/lexers/ruby/set.rb`, Ruby 3.1's `Set`;
+//!   for Bash `tests/editors/vscode/prepare.sh`; for Kotlin kotlinx.coroutines' `Knit.kt`; for
+//!   JSON a generated settings file with comments).
 //! - `comment_extraction_tree_sitter`: the same files' candidate lines from a full tree-sitter
 //!   parse, the path the fast lexer saves (and the one languages without a lexer take).
 //! - `model_update_one_file`: parse one edited file and replace it in a 2,000-file index, then
@@ -122,11 +124,36 @@ const SAMPLES: &[(&str, Language)] = &[
     ("generated.c", Language::C),
     ("src/syntax/comments.rs", Language::Rust),
     ("tests/fixtures/lexers/ruby/set.rb", Language::Ruby),
+    ("tests/editors/vscode/prepare.sh", Language::Bash),
+    ("tests/fixtures/lexers/kotlin/Knit.kt", Language::Kotlin),
+    ("generated.json", Language::Json),
 ];
+
+/// A JSON-with-comments settings file: 200 members, each after a `//` line and every fifth
+/// with a `/* */` note after its value.
+fn settings_json() -> String {
+    let mut out = String::from("{\n");
+    for i in 0..200 {
+        out.push_str(&format!(
+            "  // @exposes App:Svc{}:Setting{i} to #leak with the value is logged\n",
+            i % 40
+        ));
+        let note = if i % 5 == 0 { " /* see docs/settings.md */" } else { "" };
+        out.push_str(&format!(
+            "  \"svc{i}.endpoint\": {{\"url\": \"https://svc{i}.example/api\", \"retries\": {}, \"tls\": true}}{note},\n",
+            i % 7
+        ));
+    }
+    out.push_str("  \"last\": null\n}\n");
+    out
+}
 
 fn sample_text(path: &str) -> String {
     if path == "generated.c" {
         return dense_file(7);
+    }
+    if path == "generated.json" {
+        return settings_json();
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     // `src/...`, `tests/...`: this repository's own files; otherwise the webshop example's.

@@ -1,5 +1,5 @@
 //! The fast comment lexer must find exactly the comment lines tree-sitter finds. Checked on
-//! real files (the machine's Python standard library, C headers and npm's JavaScript, this
+//! real files (the machine's Python standard library, C headers, npm's JavaScript and JSON, this
 //! repository's sources) and on generated programs. A file the lexer declines (`None`) is tree-sitter's anyway.
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -132,6 +132,9 @@ const LEXED: &[&str] = &[
     "toml",
     "Dockerfile",
     "Containerfile",
+    "kt",
+    "kts",
+    "json",
 ];
 
 #[test]
@@ -240,6 +243,28 @@ fn agrees_on_ruby_files() {
     assert!(files.len() >= 10, "only {} files", files.len());
     let (agreed, declined) = check_files(&files);
     assert!(agreed * 10 >= (agreed + declined) * 3, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_kotlin_files() {
+    let files = fixture_files(&["kt", "kts"]);
+    assert!(files.len() >= 10, "only {} files", files.len());
+    let (agreed, declined) = check_files(&files);
+    // Nested comments, templates and raw strings take the fast path (on all 570 files of
+    // Debian's kotlinx-coroutines and kotlinx-atomicfu sources it declined 4).
+    assert!(agreed * 10 >= (agreed + declined) * 9, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
+fn agrees_on_json_files() {
+    // npm's package manifests and data and the JSON of the crates in Cargo's registry (test
+    // vectors, `.cargo_vcs_info.json`), the fixtures and this repository's.
+    let mut files = sample(Path::new("/usr/lib/node_modules"), &["json"], 3, 600);
+    files.extend(sample(&cargo_registry(), &["json"], 3, 300));
+    files.extend(fixture_files(&["json"]));
+    assert!(files.len() >= 100, "only {} files sampled", files.len());
+    let (agreed, declined) = check_files(&files);
+    assert!(agreed * 10 >= (agreed + declined) * 9, "agreed {agreed}, declined {declined}");
 }
 
 #[test]
@@ -751,6 +776,94 @@ fn bash_program() -> impl Strategy<Value = String> {
     })
 }
 
+/// Kotlin mixing strings with `$name` and `${...}` templates (nested braces, strings and
+/// comments inside), `"""` strings closed by three or four quotes, character literals,
+/// backtick names and nested block comments, with `?.`, `!is`, `in` and `!!` near comments.
+fn kotlin_program() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        Just("\"// not /* not\"".to_string()),
+        Just("\"esc \\\" // x \\$y\"".to_string()),
+        Just("\"a $b // not ${c + d} /* not\"".to_string()),
+        Just("\"${ listOf(1).map { \"}\" + it } /* in */ } // not\"".to_string()),
+        Just("\"\"\"\n// not \"\" ${ '}' } $x\n\"\"\"".to_string()),
+        Just("\"\"\"a\"\"\"\"".to_string()),
+        Just("'\"'".to_string()),
+        Just("'\\''".to_string()),
+        Just("'/'".to_string()),
+        Just("'\\u002F'".to_string()),
+        Just("`name // with spaces`".to_string()),
+        Just("a?.b ?: c".to_string()),
+        Just("x !is String".to_string()),
+        Just("i in 0 until n".to_string()),
+        Just("y!! / 2".to_string()),
+        Just("1_000L / 3.0f".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("// @exposes App to #x".to_string()),
+        Just("/* block @mitigates A against #b */".to_string()),
+        Just("/* outer /* nested */ still */".to_string()),
+        Just("/**\n * @threat T (#t)\n */".to_string()),
+        Just("/* //* nests too */ */".to_string()),
+        Just("/**/".to_string()),
+        Just("// quote ' \" ` $ inside".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (literal.clone(), proptest::option::of(comment.clone())).prop_map(|(l, c)| format!(
+            "    val v = {l}{}\n",
+            c.map(|c| format!(" {c}")).unwrap_or_default()
+        )),
+        comment.clone().prop_map(|c| format!("    {c}\n")),
+        Just("\n".to_string()),
+        Just("    if (a) { b() }\n".to_string()),
+        Just("    for (i in list) println(\"$i\")\n".to_string()),
+    ];
+    (proptest::collection::vec(stmt, 0..30), any::<bool>()).prop_map(|(s, crlf)| {
+        let program = format!("package a.b\n\nfun f(a: Boolean, x: Any?) {{\n{}}}\n", s.concat());
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
+/// JSON with comments (JSONC): values of every kind, escapes and comment-like strings, line
+/// and block comments between members and elements.
+fn json_program() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        Just("\"// not /* not */\"".to_string()),
+        Just("\"esc \\\" \\\\ \\/ \\u00e9 \\n\"".to_string()),
+        Just("\"http://host/#a\"".to_string()),
+        Just("-1.5e+3".to_string()),
+        Just("0".to_string()),
+        Just("true".to_string()),
+        Just("null".to_string()),
+        Just("[1, \"two\", {\"k\": false}]".to_string()),
+        Just("{}".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("// @exposes App to #x".to_string()),
+        Just("/* block @mitigates A against #b */".to_string()),
+        Just("/**\n * @threat T (#t)\n */".to_string()),
+        Just("/* a */ /* b */".to_string()),
+        Just("// quote \" inside".to_string()),
+    ];
+    let member = (value, proptest::option::of(comment.clone()), proptest::option::of(comment));
+    (proptest::collection::vec(member, 0..12), any::<bool>()).prop_map(|(members, crlf)| {
+        let last = members.len().saturating_sub(1);
+        let body: String = members
+            .into_iter()
+            .enumerate()
+            .map(|(k, (v, before, after))| {
+                format!(
+                    "{}  \"key{k}\": {v}{}{}\n",
+                    before.map(|c| format!("  {c}\n")).unwrap_or_default(),
+                    if k < last { "," } else { "" },
+                    after.map(|c| format!(" {c}")).unwrap_or_default()
+                )
+            })
+            .collect();
+        let program = format!("{{\n{body}}}\n");
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -829,6 +942,18 @@ proptest! {
     #[test]
     fn agrees_on_generated_bash(program in bash_program()) {
         let (fast, tree) = both(Language::Bash, &program).expect("lexer takes generated Bash");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_kotlin(program in kotlin_program()) {
+        let (fast, tree) = both(Language::Kotlin, &program).expect("lexer takes generated Kotlin");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_json(program in json_program()) {
+        let (fast, tree) = both(Language::Json, &program).expect("lexer takes generated JSON");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
     }
 

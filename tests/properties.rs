@@ -267,6 +267,14 @@ fn fuzz_findings_stay_fixed() {
         Language::Ruby,
         "in/sh\ncthrea\u{c}#!/bin/sh\n\nFILES=\"\"\nMLEVEL#!/bin/sh\n# Unc=\"0\"\nomp",
     );
+    // comments, 2026-12-04 (lexers5 branch, Kotlin and JSON seeds): tree-sitter-kotlin-ng stops
+    // reading at an ASCII control character, in code or in a string (no error, no comment after
+    // it); the Kotlin lexer read on. It now leaves such texts to tree-sitter.
+    check_comments(Language::Kotlin, "@file:JvmMul\u{f}/* a */\nval x = 1 // b\n");
+    check_comments(
+        Language::Kotlin,
+        "WWWWWWWWWWWWWWWWWWWWWWWWin\", \"repos\":x-threatspect:/   \"mitigation\": \"\"\n        }\n       ]\n      }\n     },\n     {\n      \"id\": \"s1\",\n      \"shape\": \"store\",\n      \"zIndex\": 1,\n      \"position\": {\n       \"x\": 550,\n   \u{13}{\n  \"name\": \"mimalloc\",\n  \"version\": \"3.3.2\",\n  \"port-v.rsion\": 0,\n  \"description\": \"Compact general purpose allocator with excellent performance\",\n  \"homepage\": \"https://github.com/microsoft/mimalloc\",\n  \"license\": \"MIT\",\n  \"supports\": \"!uwp\"",
+    );
     // comments, 2026-11-21: tree-sitter-go ends a `//` comment at a NUL byte; the fast lexer
     // ran on to the line end.
     check_comments(Language::Go, "Q//b\0");

@@ -959,14 +959,14 @@ mod tests {
 
     #[test]
     fn a_spent_project_budget_stops_parsing() {
-        // Kotlin has no fast lexer: a trailing comment is only found with a tree.
+        // Scala has no fast lexer: a trailing comment is only found with a tree.
         let text = "val x = 1  // @audit Trailing\n";
         let spent = ParseBudget::new(Duration::ZERO);
         assert!(spent.is_spent());
-        assert_eq!(candidate_lines_in(Language::Kotlin, text, Some(&spent)), (Vec::new(), true));
+        assert_eq!(candidate_lines_in(Language::Scala, text, Some(&spent)), (Vec::new(), true));
         assert_eq!(spent.refused(), 1);
         let generous = ParseBudget::new(Duration::from_secs(3600));
-        let (lines, out_of_time) = candidate_lines_in(Language::Kotlin, text, Some(&generous));
+        let (lines, out_of_time) = candidate_lines_in(Language::Scala, text, Some(&generous));
         assert!(!out_of_time);
         assert_eq!(lines.len(), 1);
         assert!(generous.spent_ns.load(Ordering::Relaxed) > 0, "the parse was charged");
@@ -975,23 +975,23 @@ mod tests {
 
     #[test]
     fn cancelled_parse_falls_back_and_parser_recovers() {
-        // Kotlin: no fast lexer, so every path here goes through tree-sitter.
+        // Scala: no fast lexer, so every path here goes through tree-sitter.
         let mut text = String::new();
         for i in 0..20_000 {
             text.push_str(&format!("val s{i} = \"// @audit Fake\"  // trailing\n// @audit A{i}\n"));
         }
         assert_eq!(
-            parse_tree_within(Language::Kotlin, &text, None, Duration::ZERO, None).err(),
+            parse_tree_within(Language::Scala, &text, None, Duration::ZERO, None).err(),
             Some(NoTree::OutOfTime)
         );
-        let (lines, out_of_time) = candidate_lines_within(Language::Kotlin, &text, Duration::ZERO, None);
+        let (lines, out_of_time) = candidate_lines_within(Language::Scala, &text, Duration::ZERO, None);
         assert!(out_of_time);
-        assert_eq!(lines, fallback_lines(Language::Kotlin, &text));
+        assert_eq!(lines, fallback_lines(Language::Scala, &text));
         assert_eq!(lines.len(), 20_000);
         assert_eq!(lines[1].range.slice(&text), "@audit A1");
         // The cancelled parse is not resumed: the next parse reads the new text from scratch.
-        assert_eq!(contents(Language::Kotlin, "// @audit B\n"), vec![(0, "@audit B")]);
-        assert_eq!(candidate_lines(Language::Kotlin, &text).len(), 40_000);
+        assert_eq!(contents(Language::Scala, "// @audit B\n"), vec![(0, "@audit B")]);
+        assert_eq!(candidate_lines(Language::Scala, &text).len(), 40_000);
     }
 
     #[test]

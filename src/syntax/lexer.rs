@@ -2,7 +2,8 @@
 //! languages whose comment and string syntax a scanner can follow exactly (C, C++, Java, C#,
 //! Go, Python here; HCL in `lexer/hcl.rs`; JavaScript, TypeScript and TSX in
 //! `lexer/javascript.rs`; PHP in `lexer/php.rs`; Rust in `lexer/rust.rs`; Lua in
-//! `lexer/lua.rs`; Ruby in `lexer/ruby.rs`; Bash in `lexer/bash.rs`; YAML in `lexer/yaml.rs`; TOML in `lexer/toml.rs`; Dockerfiles in
+//! `lexer/lua.rs`; Ruby in `lexer/ruby.rs`; Bash in `lexer/bash.rs`; Kotlin in `lexer/kotlin.rs`;
+//! YAML in `lexer/yaml.rs`; TOML in `lexer/toml.rs`; JSON in `lexer/json.rs`; Dockerfiles in
 //! `lexer/dockerfile.rs`).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
@@ -18,7 +19,7 @@
 //! a backtick in Python code, an HCL heredoc, a PHP `?>`, a JavaScript `/` that could be a regex or a
 //! division, a YAML block scalar with an explicit indentation, a Dockerfile heredoc, a Rust shebang,
 //! a Lua `#!` line, a Ruby heredoc or a `/` that could be a regex or a division, a Bash heredoc or
-//! arithmetic, ...), it returns `None` and the caller parses the file with tree-sitter. The
+//! arithmetic, a Kotlin `/*` right after a lone `i`, `!` or `?`, a JSON5 single quote, ...), it returns `None` and the caller parses the file with tree-sitter. The
 //! differential tests (`tests/lexer_differential.rs`) and the `comments` fuzz target hold
 //! every language here to tree-sitter's comment nodes on real and generated sources.
 
@@ -26,6 +27,8 @@ mod bash;
 mod dockerfile;
 mod hcl;
 mod javascript;
+mod json;
+mod kotlin;
 mod lua;
 mod php;
 mod ruby;
@@ -58,6 +61,8 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::Ruby => ruby::comment_ranges(bytes),
         Language::Bash => bash::comment_ranges(bytes),
         Language::Lua => lua::comment_ranges(bytes),
+        Language::Kotlin => kotlin::comment_ranges(bytes),
+        Language::Json => json::comment_ranges(bytes),
         Language::Yaml => yaml::comment_ranges(bytes),
         Language::Toml => toml::comment_ranges(bytes),
         Language::Dockerfile => dockerfile::comment_ranges(bytes),
@@ -134,6 +139,17 @@ fn line_at(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
         return None;
     }
     Some((end, newline + 1))
+}
+
+/// Length of the UTF-8 sequence that `lead` starts (1 for a continuation byte, which cannot
+/// start one: the texts are `str`s).
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xf0.. => 4,
+        0xe0.. => 3,
+        0xc0.. => 2,
+        _ => 1,
+    }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -448,7 +464,7 @@ fn python_string(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
 /// (an ERROR node, or the node around a MISSING token), whose comments its error recovery
 /// may have swallowed (see [`super::comments`], "Broken host code"). The region is read to the
 /// end of its last line, so that a comment it cuts is read whole. The fast scanner reads
-/// the region when the language has one (C family, Python, YAML, TOML, Dockerfile) and it decides; otherwise a line-based recovery
+/// the region when the language has one (C family, Python, YAML, TOML, JSON, Dockerfile) and it decides; otherwise a line-based recovery
 /// scan: the language's line-comment markers and block comments, skipping quoted strings
 /// that close on their own line. A quote that does not close on its line is taken for code,
 /// so an unterminated string never hides the comment after it: in broken code, reading an
@@ -468,9 +484,9 @@ pub fn comments_in_broken_code(
         memchr::memchr2(b'\n', b'\r', &text.as_bytes()[end..]).map_or(text.len(), |p| end + p)
     };
     let Some(region) = text.get(start..end) else { return Vec::new() };
-    // The HCL, JavaScript-family, PHP, Rust, Ruby, Bash and Lua scanners track state (template
-    // nesting, regex contexts, PHP tags, nested block comments, raw strings, interpolation and
-    // long brackets) that a
+    // The HCL, JavaScript-family, PHP, Rust, Ruby, Bash, Lua and Kotlin scanners track state
+    // (template nesting, regex contexts, PHP tags, nested block comments, raw strings,
+    // interpolation and long brackets) that a
     // region starting mid-file does not show: their regions get the recovery scan.
     let region_scanner = !matches!(
         language,
@@ -483,6 +499,7 @@ pub fn comments_in_broken_code(
             | Language::Ruby
             | Language::Bash
             | Language::Lua
+            | Language::Kotlin
     );
     if region_scanner && let Some(found) = comment_ranges(language, region) {
         return found.into_iter().map(|(s, e)| (start + s, start + e)).collect();
@@ -746,6 +763,6 @@ mod tests {
         assert_eq!(comments(Language::C, "/* never closed"), None);
         assert_eq!(comments(Language::Python, "s = '''open"), None);
         assert_eq!(comments(Language::Python, "x = `#`"), None);
-        assert_eq!(comments(Language::Kotlin, "// kotlin uses tree-sitter"), None);
+        assert_eq!(comments(Language::Swift, "// swift uses tree-sitter"), None);
     }
 }

@@ -16,6 +16,8 @@
 //! substitution (its patterns' `)`), and anything that never closes. tree-sitter reads those
 //! files.
 
+use super::utf8_len;
+
 /// Comment byte ranges of a Bash text, or `None` to leave it to tree-sitter.
 pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
     let mut out = Vec::new();
@@ -134,16 +136,6 @@ fn code(bytes: &[u8], mut i: usize, nested: bool, out: &mut Vec<(usize, usize)>)
         }
     }
     (!nested).then_some(i)
-}
-
-/// The length of the UTF-8 character whose first byte is `b`.
-fn utf8_len(b: u8) -> usize {
-    match b {
-        0xf0.. => 4,
-        0xe0.. => 3,
-        0xc0.. => 2,
-        _ => 1,
-    }
 }
 
 /// End of the `"` string whose content starts at `i`.

@@ -13,7 +13,7 @@
 //! code point's low byte is `*` or `/` (the grammar's scanner compares code points truncated
 //! to a byte: `Ī`, U+012A, counts as `*`); tree-sitter reads those files.
 
-use super::is_ident;
+use super::{is_ident, utf8_len};
 
 /// Comment byte ranges of a Rust text, or `None` to leave it to tree-sitter.
 pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
@@ -132,17 +132,6 @@ fn escape_end(bytes: &[u8], i: usize) -> Option<usize> {
         }
         b'u' => hex(i + 2, 4).then_some(i + 6),
         c => Some(i + 1 + utf8_len(c)),
-    }
-}
-
-/// Length of the UTF-8 sequence that `lead` starts (1 for a continuation byte, which cannot
-/// start one: the text is a `str`).
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0xf0.. => 4,
-        0xe0.. => 3,
-        0xc0.. => 2,
-        _ => 1,
     }
 }
 

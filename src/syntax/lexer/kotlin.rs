@@ -1,0 +1,264 @@
+//! Fast comment scanner for Kotlin, modelled on tree-sitter-kotlin-ng 1.1: `//` line comments,
+//! `/* */` block comments nested as the grammar's external scanner nests them, `"` strings
+//! (line breaks are content for the grammar) and `"""` strings with `${...}` interpolations
+//! scanned as code (comments in them are comments), character literals and backtick
+//! identifiers.
+//!
+//! Owns: the Kotlin half of [`super::comment_ranges`].
+//!
+//! Must never: guess. It declines (returns `None`) on an unterminated string, interpolation,
+//! block comment or backtick identifier, a `'` that forms no character literal the grammar
+//! reads, a `"""` string closed by more than four quotes, a `$` before a backtick or a
+//! non-ASCII character in a string (the grammar's identifier and its scanner's `iswalpha`
+//! part ways there), a `#` anywhere but a first-line shebang, an ASCII control character
+//! other than whitespace (the grammar silently stops reading there), and a `/*` right after a lone
+//! `i`, a `!` or a `?` (the grammar's external scanner has already consumed those looking for
+//! `in`, `!is` or `?.` when it finds the comment, and reads them as part of it).
+
+use super::{is_ident, utf8_len};
+
+/// Comment byte ranges of a Kotlin text, or `None` to leave it to tree-sitter.
+pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
+    // `a\x0f/* c */`: after a control character, in code or in a string, the grammar reads
+    // no further (no error, no comment: found by the `comments` fuzz target).
+    if bytes.iter().any(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) || b == 0x7f) {
+        return None;
+    }
+    let mut out = Vec::new();
+    // `#!...` on the first line is the grammar's shebang, no comment.
+    let start = if bytes.starts_with(b"#!") {
+        memchr::memchr(b'\n', bytes).map_or(bytes.len(), |p| p + 1)
+    } else {
+        0
+    };
+    code(bytes, start, false, &mut out)?;
+    Some(out)
+}
+
+/// Scans code from `i` to the end of the text, or (`interpolation`) to just after the `}`
+/// that closes a `${`; pushes the comments it passes. `None` when it declines.
+fn code(bytes: &[u8], mut i: usize, interpolation: bool, out: &mut Vec<(usize, usize)>) -> Option<usize> {
+    let mut depth = 0usize;
+    // The last code before `i` is a `?`, with only whitespace after it (the scanner's
+    // `iswspace`: a vertical tab, and perhaps a non-ASCII space, count too).
+    let mut after_question = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() || b == b'\x0b' || (after_question && b >= 0x80) {
+            i += 1;
+            continue;
+        }
+        let question = std::mem::replace(&mut after_question, b == b'?');
+        match b {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p);
+                out.push((i, end));
+                i = end;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                if question || consumed_before_comment(bytes, i) {
+                    return None;
+                }
+                let end = block_comment_end(bytes, i)?;
+                out.push((i, end));
+                i = end;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => i = multiline_string_end(bytes, i, out)?,
+            b'"' => i = string_end(bytes, i, out)?,
+            b'\'' => i = character_end(bytes, i)?,
+            b'`' => {
+                let close = bytes[i + 1..].iter().position(|&b| matches!(b, b'`' | b'\n' | b'\r'))?;
+                if close == 0 || bytes[i + 1 + close] != b'`' {
+                    return None;
+                }
+                i += close + 2;
+            }
+            b'#' => return None,
+            b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' => {
+                i += 1;
+                if depth == 0 && interpolation {
+                    return Some(i);
+                }
+                depth = depth.saturating_sub(1);
+            }
+            c if is_ident(c) => {
+                while i < bytes.len() && is_ident(bytes[i]) {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (!interpolation).then_some(i)
+}
+
+/// Whether the grammar's external scanner, on its way to the `/*` at `at`, has consumed a
+/// character it then reads as the start of the comment: a `!` (looking for `!is`) or an
+/// identifier `i` (looking for `in`) right before it. (A `?` and whitespace, looking for `?.`,
+/// is the caller's to see: only it knows whether the `?` is code.)
+fn consumed_before_comment(bytes: &[u8], at: usize) -> bool {
+    match &bytes[..at] {
+        [.., b'!'] => true,
+        [.., c, b'i'] => !is_ident(*c),
+        [b'i'] => true,
+        _ => false,
+    }
+}
+
+/// End of the block comment opening at `open`, as the grammar's scanner finds it: a `/` then
+/// `*` opens a nested comment, a `*` then `/` closes one. `None` when it never closes.
+fn block_comment_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 1usize;
+    let mut after_star = false;
+    let mut i = open + 2;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'*' => {
+                after_star = true;
+                i += 1;
+            }
+            b'/' if after_star => {
+                after_star = false;
+                i += 1;
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'/' => {
+                i += 1;
+                if bytes.get(i) == Some(&b'*') {
+                    depth += 1;
+                    i += 1;
+                }
+            }
+            _ => {
+                after_star = false;
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// After a `$` at `dollar` in a string: where the string's scan resumes (past the `}` of a
+/// `${...}`, whose code may hold comments), or `None` to decline.
+fn dollar(bytes: &[u8], dollar: usize, out: &mut Vec<(usize, usize)>) -> Option<usize> {
+    match bytes.get(dollar + 1) {
+        Some(b'{') => code(bytes, dollar + 2, true, out),
+        Some(b'`') => None,
+        Some(&c) if c >= 0x80 => None,
+        _ => Some(dollar + 1),
+    }
+}
+
+/// End of the `"` string opening at `open`: a backslash escapes the next character, line
+/// breaks are content, `${` opens an interpolation.
+fn string_end(bytes: &[u8], open: usize, out: &mut Vec<(usize, usize)>) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        match *bytes.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            b'$' => i = dollar(bytes, i, out)?,
+            _ => i += 1,
+        }
+    }
+}
+
+/// End of the `"""` string opening at `open`: no escapes; it closes at the first run of three
+/// or four quotes (a longer run the grammar reads differently from the compiler: declined).
+fn multiline_string_end(bytes: &[u8], open: usize, out: &mut Vec<(usize, usize)>) -> Option<usize> {
+    let mut i = open + 3;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => {
+                let run = bytes[i..].iter().take_while(|&&b| b == b'"').count();
+                match run {
+                    1 | 2 => i += run,
+                    3 | 4 => return Some(i + run),
+                    _ => return None,
+                }
+            }
+            b'$' => i = dollar(bytes, i, out)?,
+            _ => i += 1,
+        }
+    }
+}
+
+/// End of the character literal opening at `open`: one character other than a quote,
+/// backslash or line break, or an escape (`\` and one character other than `x`, `u` and
+/// octal digits, or `\u` and four hex digits), then `'`. `None` for anything else.
+fn character_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let close = match *bytes.get(open + 1)? {
+        b'\'' | b'\r' | b'\n' => return None,
+        b'\\' => match *bytes.get(open + 2)? {
+            b'u' => {
+                let digits = bytes.get(open + 3..open + 7)?;
+                if !digits.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                open + 7
+            }
+            b'x' | b'0'..=b'7' => return None,
+            c => open + 2 + utf8_len(c),
+        },
+        c => open + 1 + utf8_len(c),
+    };
+    (bytes.get(close) == Some(&b'\'')).then_some(close + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comments(text: &str) -> Option<Vec<&str>> {
+        super::super::slices(text, comment_ranges(text.as_bytes()))
+    }
+
+    #[test]
+    fn comments_strings_and_characters() {
+        let text = "#!/usr/bin/env kotlin\n// a\nval s = \"// no \\\" /* no $x ${f(\"}\") /* in */}\" // yes\nval t = \"\"\"\n// no \"\" ${ '}' }\"\"\"\" /* b */\nval c = '\"'; val d = '\\''; val `odd // name` = '\\u0041' // c\n";
+        assert_eq!(comments(text).unwrap(), ["// a", "/* in */", "// yes", "/* b */", "// c"]);
+    }
+
+    #[test]
+    fn block_comments_nest() {
+        assert_eq!(
+            comments("a // why?\n/* b */ x?.y // c\nfor (ii/* d */ in l) {}").unwrap(),
+            ["// why?", "/* b */", "// c", "/* d */"]
+        );
+        assert_eq!(
+            comments("/* a /* b */ c */ x /**/ /* //* */ */").unwrap(),
+            ["/* a /* b */ c */", "/**/", "/* //* */ */"]
+        );
+    }
+
+    #[test]
+    fn declines_what_it_cannot_decide() {
+        for text in [
+            "val s = \"open",
+            "val s = \"${open\"",
+            "/* open /* nested */",
+            "val c = '\\x41'",
+            "val c = ''",
+            "val s = \"\"\"a\"\"\"\"\"",
+            "val s = \"$`x`\"",
+            "val `open = 1",
+            "#[x]",
+            "@file:A\x0f/* c */",
+            "val s = \"\x13\" // c",
+            "x = !/* c */y",
+            "a ? /* c */ .b",
+            "a ?/* c */.b",
+            "a ?\x0b/* c */.b",
+            "for (i/* c */in x) {}",
+        ] {
+            assert_eq!(comments(text), None, "{text:?}");
+        }
+    }
+}
