@@ -155,7 +155,7 @@ pub struct Tool {
 
 /// True when `bytes` may define an MCP tool in `language` (false positives are fine, false
 /// negatives are bugs): for Python a `tool` attribute where a decorator can hold it
-/// ([`python_tool_attribute`]), `.tool(`/`.registerTool(` for JavaScript/TypeScript calls,
+/// (`python_tool_attribute`), `.tool(`/`.registerTool(` for JavaScript/TypeScript calls,
 /// `#[tool` for Rust.
 pub fn may_define_tool(language: Language, bytes: &[u8]) -> bool {
     use memchr::memmem::find;
