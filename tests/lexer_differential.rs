@@ -100,6 +100,44 @@ fn agrees_on_the_python_standard_library() {
     assert!(agreed * 10 >= (agreed + declined) * 9, "agreed {agreed}, declined {declined}");
 }
 
+/// The MCP tool prefilter before the decorator-shape test (a `.tool` literal that no
+/// identifier character continues): the reference the next test compares with.
+fn literal_dot_tool(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b".tool")
+        .any(|at| bytes.get(at + 5).is_none_or(|next| !(next.is_ascii_alphanumeric() || *next == b'_')))
+}
+
+/// Differential for the MCP tool prefilter (`syntax::mcp::may_define_tool`): over the Python
+/// standard library (and site-packages where it is there) and this repository's Python files,
+/// every file the decorator-shape test turns away but the `.tool` literal let through defines
+/// no tool by the full detector (the tree-sitter query).
+#[test]
+fn the_mcp_tool_prefilter_turns_away_no_file_the_query_reads_a_tool_from() {
+    use threat_analyzer::syntax::mcp::{may_define_tool, read_tools};
+    let root = python_stdlib().expect("python3 and its standard library");
+    let mut files = sample(&root, &["py"], 1, usize::MAX);
+    files.extend(sample(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").as_path(),
+        &["py"],
+        1,
+        usize::MAX,
+    ));
+    assert!(files.len() >= 200, "only {} files", files.len());
+    let mut turned_away = 0;
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        if may_define_tool(Language::Python, text.as_bytes()) || !literal_dot_tool(text.as_bytes()) {
+            continue;
+        }
+        turned_away += 1;
+        assert_eq!(read_tools(Language::Python, &text).tools, [], "{}", path.display());
+    }
+    eprintln!(
+        "{} Python files, {turned_away} turned away by the decorator-shape test and parsed",
+        files.len()
+    );
+}
+
 #[test]
 fn agrees_on_c_headers() {
     let files = sample(Path::new("/usr/include"), &["h"], 7, 300);

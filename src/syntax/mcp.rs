@@ -154,26 +154,56 @@ pub struct Tool {
 }
 
 /// True when `bytes` may define an MCP tool in `language` (false positives are fine, false
-/// negatives are bugs): `.tool` for Python decorators and JavaScript/TypeScript calls
-/// (`registerTool` contains `Tool(`, checked too), `#[tool` for Rust.
-///
-/// In Python the decorator's attribute is the identifier `tool` itself (the query's
-/// `#eq? @_method "tool"`), so a `.tool` that an ASCII identifier character continues
-/// (`.tools`, `.toolbar`, `.tooltip`: common in any large Python tree) cannot be one; each of
-/// those files would otherwise be parsed with tree-sitter and queried for nothing (in the
-/// sparse benchmark, a copy of the Python standard library, 34 of 46 files and 43% of a cold
-/// `check`'s instructions).
+/// negatives are bugs): for Python a `tool` attribute where a decorator can hold it
+/// (`python_tool_attribute`), `.tool(`/`.registerTool(` for JavaScript/TypeScript calls,
+/// `#[tool` for Rust.
 pub fn may_define_tool(language: Language, bytes: &[u8]) -> bool {
     use memchr::memmem::find;
     match language {
-        Language::Python => memchr::memmem::find_iter(bytes, b".tool")
-            .any(|at| bytes.get(at + 5).is_none_or(|next| !(next.is_ascii_alphanumeric() || *next == b'_'))),
+        // Every decorator starts with `@`: a file without one is not searched further.
+        Language::Python => {
+            memchr::memchr(b'@', bytes).is_some()
+                && memchr::memmem::find_iter(bytes, b"tool").any(|at| python_tool_attribute(bytes, at))
+        }
         Language::JavaScript | Language::TypeScript | Language::Tsx => {
             find(bytes, b".tool(").is_some() || find(bytes, b".registerTool(").is_some()
         }
         Language::Rust => find(bytes, b"#[tool").is_some(),
         _ => false,
     }
+}
+
+/// Whether the `tool` at `at` can be the attribute of the Python query's decorator
+/// (`@<object>.tool` or `@<object>.tool(...)`, `queries/python/mcp_tools.scm`).
+///
+/// The query matches the identifier `tool` itself, so an ASCII identifier character after it
+/// (`.tools`, `.toolbar`, `.tool_x`) rules it out, and it must follow a `.` with nothing
+/// between but what tree-sitter-python skips between tokens (whitespace, line continuations;
+/// any non-ASCII byte is taken for a Unicode space). In a decorator the attribute or its call
+/// is the whole expression: the next token is the call's `(` or the decorator's end (a
+/// newline or a comment), so `tool` followed by anything else (`.tool.x`, `"json.tool"`,
+/// `x.tool = 1`, `libcst.tool codemod`) is no decorator, unless the line starts with `@`,
+/// where it is taken whatever follows (a decorator that tree-sitter's error recovery reads
+/// despite junk after it). Files that mention `json.tool` or `libcst.tool` were otherwise
+/// parsed with tree-sitter for nothing: in the sparse benchmark (the Python standard library
+/// with site-packages) 12 files, one of them a 270 KB generated validator, 696M instructions of
+/// a cold `check`.
+fn python_tool_attribute(bytes: &[u8], at: usize) -> bool {
+    let identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let between_tokens = |b: u8| b.is_ascii_whitespace() || b == 0x0b || b == b'\\' || !b.is_ascii();
+    if bytes.get(at + 4).is_some_and(|&b| identifier(b)) {
+        return false;
+    }
+    let Some(dot) = bytes[..at].iter().rposition(|&b| !between_tokens(b)).filter(|&i| bytes[i] == b'.')
+    else {
+        return false;
+    };
+    let next = bytes[at + 4..].iter().find(|&&b| !(between_tokens(b) && b != b'\n' && b != b'\r'));
+    if next.is_none_or(|b| matches!(b, b'(' | b'#' | b'\n' | b'\r')) {
+        return true;
+    }
+    let line_start = memchr::memrchr(b'\n', &bytes[..dot]).map_or(0, |n| n + 1);
+    bytes[line_start..dot].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'@')
 }
 
 /// The MCP surface of one file and the problems found in it: a configuration's servers when

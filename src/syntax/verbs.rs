@@ -178,21 +178,54 @@ pub fn misspelt_verb(word: &[u8], rest_of_line: &[u8]) -> Option<&'static str> {
     }
     let max = if lower.len() >= 8 { 2 } else { 1 };
     let word_letters = letter_set(lower);
-    let nearest = SPELLINGS
-        .iter()
-        .filter(|&&(s, _, _)| {
-            // Cheap necessary conditions first: each letter missing from the other word costs
-            // an edit, and one edit cannot change both ends of a word.
-            let s = s.as_bytes();
-            s.len().abs_diff(lower.len()) <= max
-                && letters_missing(lower, letter_set(s)) <= max
-                && letters_missing(s, word_letters) <= max
-                && (max > 1 || s[0] == lower[0] || s[s.len() - 1] == lower[lower.len() - 1])
-        })
-        .filter_map(|&(s, _, _)| osa_distance_within(lower, s.as_bytes(), max).map(|d| (s, d)))
-        .min_by_key(|&(_, d)| d)
-        .map(|(s, _)| s)?;
+    let table = typo_table();
+    let mut near = table.near_in_length[lower.len()];
+    let nearest = std::iter::from_fn(|| {
+        // The spellings within `max` in length, in table order (ties go to the first).
+        let i = near.trailing_zeros() as usize;
+        near &= near.wrapping_sub(1);
+        (i < 64).then_some(i)
+    })
+    .filter(|&i| {
+        // Cheap necessary conditions first: each letter missing from the other word costs
+        // an edit, and one edit cannot change both ends of a word.
+        let s = SPELLINGS[i].0.as_bytes();
+        letters_missing(lower, table.letters[i]) <= max
+            && letters_missing(s, word_letters) <= max
+            && (max > 1 || s[0] == lower[0] || s[s.len() - 1] == lower[lower.len() - 1])
+    })
+    .filter_map(|i| osa_distance_within(lower, SPELLINGS[i].0.as_bytes(), max).map(|d| (SPELLINGS[i].0, d)))
+    .min_by_key(|&(_, d)| d)
+    .map(|(s, _)| s)?;
     (!FOREIGN_TAGS.iter().any(|tag| tag.as_bytes() == lower)).then_some(nearest)
+}
+
+/// What [`misspelt_verb`] knows of the spellings before it sees a word (it runs on every
+/// `@word` of every file the prefilter reads: `@property`, `@staticmethod`, e-mail addresses).
+struct TypoTable {
+    /// Per word length: the spellings (bit `i` = `SPELLINGS[i]`) whose length is within the
+    /// edits allowed for that length.
+    near_in_length: [u64; MAX_TYPO_LEN + 1],
+    /// Per spelling: its [`letter_set`].
+    letters: Vec<u64>,
+}
+
+fn typo_table() -> &'static TypoTable {
+    static TABLE: std::sync::OnceLock<TypoTable> = std::sync::OnceLock::new();
+    const _: () = assert!(SPELLINGS.len() <= 64, "one bit per spelling");
+    TABLE.get_or_init(|| {
+        let mut near_in_length = [0u64; MAX_TYPO_LEN + 1];
+        for (len, near) in near_in_length.iter_mut().enumerate() {
+            let max = if len >= 8 { 2 } else { 1 };
+            for (i, (s, _, _)) in SPELLINGS.iter().enumerate() {
+                if s.len().abs_diff(len) <= max {
+                    *near |= 1 << i;
+                }
+            }
+        }
+        let letters = SPELLINGS.iter().map(|(s, _, _)| letter_set(s.as_bytes())).collect();
+        TypoTable { near_in_length, letters }
+    })
 }
 
 /// The bytes of a word as a set (a 64-bit filter: distinct bytes may share a bit, which only

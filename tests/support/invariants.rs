@@ -128,6 +128,11 @@ pub fn language(i: usize) -> Language {
 }
 
 pub fn check_parse(language: Language, text: &str) {
+    // The MCP tool prefilter (`mcp::may_define_tool`) never turns away a text the tool query
+    // reads a tool from, broken code (tree-sitter's error recovery) included.
+    if !syntax::mcp::read_tools(language, text).tools.is_empty() {
+        assert!(syntax::mcp::may_define_tool(language, text.as_bytes()), "a tool the prefilter turned away");
+    }
     let parsed = syntax::parse_file(language, text);
     for a in &parsed.annotations {
         check_annotation(text, a);
