@@ -1,8 +1,8 @@
 //! Coverage: is an exposure covered, and by what. The one place the rule lives.
 //!
 //! Owns: the coverage rule, the index of covering relations it is answered from (built once
-//! per analysis, or kept from the previous one when no edit changed a covering relation:
-//! `CoverIndex::still_holds`), and the [`Coverage`] every surface reads: the `unmitigated-exposure`
+//! per analysis, or shared with the previous one when no edit changed a covering relation but
+//! for its place in its file: `CoverIndex::updated`), and the [`Coverage`] every surface reads: the `unmitigated-exposure`
 //! diagnostic, hover, inlay hints, code lenses, diagram badges, the report, every export and
 //! the language server's `threat-analyzer.status`. Must never: do I/O, or be recomputed
 //! anywhere else.

@@ -16,9 +16,10 @@
 //! `overdue-risk`), the resources of the infrastructure code no annotation names
 //! ([`unmodelled`]: `unmodelled-resource`, from resources the shells hand in), and the indexes
 //! the per-entity IDE queries read ([`mentions`]), all as plain data. [`Analysis::update`] is
-//! the incremental path: edited files are resolved again, the coverage index and each unedited
-//! file's own diagnostics are kept when the edits cannot have changed them, and everything else
-//! a revision needs is rebuilt (or built lazily).
+//! the incremental path: edited files are resolved again; the project-wide facts (used
+//! entities, stated severities, dangling references), the coverage index, the risk tables and
+//! each unedited file's own diagnostics and risk findings are kept when the edits cannot have
+//! changed them, and everything else a revision needs is rebuilt (or built lazily).
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
