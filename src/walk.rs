@@ -2041,12 +2041,7 @@ struct LoadContext<'a> {
 
 fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     let options = context.options;
-    let uncached = |outcome| FileLoad {
-        outcome,
-        entry: None,
-        from_cache: FromCache::No,
-        out_of_time: false,
-    };
+    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
     if file.size > options.max_file_size {
         return uncached(Outcome::Skipped(SkipReason::TooLarge {
             size: file.size,

@@ -267,6 +267,11 @@ fn fuzz_findings_stay_fixed() {
         Language::Ruby,
         "in/sh\ncthrea\u{c}#!/bin/sh\n\nFILES=\"\"\nMLEVEL#!/bin/sh\n# Unc=\"0\"\nomp",
     );
+    // comments, 2026-12-04 (eighth sitting, from Ruby seeds mutated to Bash; minimised from
+    // 2.4 KB): after `=~` tree-sitter-bash's scanner reads a regex, outside `[[` too (here
+    // after `]`), which ran over the comment on the next line; the Bash lexer read it. `=~`
+    // in code now leaves the text to tree-sitter.
+    check_comments(Language::Bash, "] =~\n#]");
     // comments, 2026-12-04 (lexers5 branch, Kotlin and JSON seeds): tree-sitter-kotlin-ng stops
     // reading at an ASCII control character, in code or in a string (no error, no comment after
     // it); the Kotlin lexer read on. It now leaves such texts to tree-sitter.

@@ -1,8 +1,8 @@
 //! Coverage: is an exposure covered, and by what. The one place the rule lives.
 //!
 //! Owns: the coverage rule, the index of covering relations it is answered from (built once
-//! per analysis, or kept from the previous one when no edit changed a covering relation:
-//! `CoverIndex::still_holds`), and the [`Coverage`] every surface reads: the `unmitigated-exposure`
+//! per analysis, or shared with the previous one when no edit changed a covering relation but
+//! for its place in its file: `CoverIndex::updated`), and the [`Coverage`] every surface reads: the `unmitigated-exposure`
 //! diagnostic, hover, inlay hints, code lenses, diagram badges, the report, every export and
 //! the language server's `threat-analyzer.status`. Must never: do I/O, or be recomputed
 //! anywhere else.
@@ -39,6 +39,10 @@ use crate::syntax::{Body, RefForm};
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
+
+/// How many edited files an index derived by [`CoverIndex::updated`] may read at their new
+/// places before it is built again.
+const MAX_MOVED_FILES: usize = 256;
 
 /// What an inline annotation's site is for the anchor rule (the `coverage.scope` setting).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -97,6 +101,9 @@ pub struct Cover {
     pub annotation: usize,
     pub range: TextRange,
     site: Site,
+    /// Its position among its file's covering relations (`CoverIndex::covers_of`), which
+    /// finds its current place when the file was edited (`CoverIndex::moved`).
+    nth: u32,
 }
 
 impl Cover {
@@ -167,9 +174,15 @@ impl Coverage<'_> {
 #[derive(Debug, Default)]
 pub(super) struct CoverIndex {
     scope: CoverageScope,
-    by_pair: HashMap<(String, EntityKey), Vec<Cover>>,
+    /// By threat, then by asset key (looked up without building a key); shared by the
+    /// indexes [`CoverIndex::updated`] derives from this one.
+    by_pair: Arc<HashMap<EntityKey, HashMap<String, Vec<Cover>>>>,
     /// `[file][annotation]`: the enclosing symbol of inline exposures and covers (symbol scope).
     inline_symbols: HashMap<FileId, Vec<Option<Arc<str>>>>,
+    /// The files edited since `by_pair` was built that write the same covering relations but
+    /// at other places (typing above them): their relations as they are now, in file order,
+    /// so `by_pair`'s entry of such a file is read as `moved[file][nth]`.
+    moved: HashMap<FileId, Arc<Vec<Cover>>>,
 }
 
 impl CoverIndex {
@@ -206,12 +219,14 @@ impl CoverIndex {
                 })
                 .collect();
         }
+        let mut by_pair: HashMap<EntityKey, HashMap<String, Vec<Cover>>> = HashMap::default();
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
-            for (pair, cover) in out.covers_of(facts, per_file) {
-                out.by_pair.entry(pair).or_default().push(cover);
+            for ((asset, threat), cover) in out.covers_of(facts, per_file) {
+                by_pair.entry(threat).or_default().entry(asset).or_default().push(cover);
             }
         }
+        out.by_pair = Arc::new(by_pair);
         out
     }
 
@@ -252,28 +267,73 @@ impl CoverIndex {
                 annotation: i,
                 range: ann.range,
                 site: self.site(facts, i),
+                nth: out.len() as u32,
             };
             out.push(((a.key.clone(), t.clone()), cover));
         }
         out
     }
 
-    /// Whether this index, built for a project, holds for a project where only the files of
-    /// `changed` were edited (`(old facts, old resolution, new facts, new resolution)`): the
-    /// scope is `file` (no inline symbols, which depend on each file's text) and every edited
-    /// file writes exactly the covering relations it wrote before, at the same places.
-    pub(super) fn still_holds<'c>(
-        &self,
+    /// This index updated for a project where only the files of `changed` were edited
+    /// (`(old facts, old resolution, new facts, new resolution)`), when the edits left every
+    /// coverage answer as it was: the scope is `file` (no inline symbols, which depend on each
+    /// file's text) and every edited file writes the covering relations it wrote before, in
+    /// the same order (kind, pair, control, site), at the same places (this index itself) or
+    /// at other places in its own file (an index sharing this one's relations, with the edited
+    /// files' new places). `None`: the index must be built again.
+    pub(super) fn updated<'c>(
+        self: &Arc<Self>,
         scope: CoverageScope,
-        mut changed: impl Iterator<
-            Item = (&'c FileFacts, &'c [Vec<Resolved>], &'c FileFacts, &'c [Vec<Resolved>]),
-        >,
-    ) -> bool {
-        self.scope == CoverageScope::File
-            && scope == CoverageScope::File
-            && changed.all(|(old, old_resolved, new, new_resolved)| {
-                self.covers_of(old, old_resolved) == self.covers_of(new, new_resolved)
+        changed: impl Iterator<Item = (&'c FileFacts, &'c [Vec<Resolved>], &'c FileFacts, &'c [Vec<Resolved>])>,
+    ) -> Option<Arc<CoverIndex>> {
+        if self.scope != CoverageScope::File || scope != CoverageScope::File {
+            return None;
+        }
+        let mut moved: Vec<(FileId, Vec<Cover>)> = Vec::new();
+        for (old, old_resolved, new, new_resolved) in changed {
+            let before = self.covers_of(old, old_resolved);
+            let after = self.covers_of(new, new_resolved);
+            if before == after {
+                continue;
+            }
+            let same_relations =
+                before.len() == after.len() && before.iter().zip(&after).all(|(a, b)| same_but_place(a, b));
+            if !same_relations || old.path != new.path {
+                return None;
+            }
+            moved.push((new.path.clone(), after.into_iter().map(|(_, c)| c).collect()));
+        }
+        if moved.is_empty() {
+            return Some(self.clone());
+        }
+        // Each moved file costs a lookup per answer: past a few hundred, build again.
+        let mut all = self.moved.clone();
+        all.extend(moved.into_iter().map(|(file, covers)| (file, Arc::new(covers))));
+        (all.len() <= MAX_MOVED_FILES).then(|| {
+            Arc::new(CoverIndex {
+                scope: self.scope,
+                by_pair: self.by_pair.clone(),
+                inline_symbols: self.inline_symbols.clone(),
+                moved: all,
             })
+        })
+    }
+
+    /// Whether every exposure has the same coverage answer under `other` as under this
+    /// index, but for the places of the relations (`other` was derived from this one by
+    /// [`CoverIndex::updated`], or this from `other`, or both from a third).
+    pub(super) fn same_answers(&self, other: &CoverIndex) -> bool {
+        self.scope == other.scope
+            && self.scope == CoverageScope::File
+            && Arc::ptr_eq(&self.by_pair, &other.by_pair)
+    }
+
+    /// `cover` (an entry of `by_pair`) at its current place.
+    fn current<'a>(&'a self, cover: &'a Cover) -> &'a Cover {
+        match self.moved.get(&cover.file) {
+            Some(now) => now.get(cover.nth as usize).unwrap_or(cover),
+            None => cover,
+        }
     }
 
     /// Whether a file's covering relations under this index (`old`, `old_resolved`) and under
@@ -291,14 +351,7 @@ impl CoverIndex {
         let after = other.covers_of(new, new_resolved);
         self.scope == other.scope
             && before.len() == after.len()
-            && before.iter().zip(&after).all(|((p, a), (q, b))| {
-                p == q
-                    && a.kind == b.kind
-                    && a.control == b.control
-                    && a.file == b.file
-                    && a.site == b.site
-                    && a.site.symbol.is_none()
-            })
+            && before.iter().zip(&after).all(|(a, b)| same_but_place(a, b) && a.1.site.symbol.is_none())
     }
 
     pub(super) fn scope(&self) -> CoverageScope {
@@ -324,14 +377,13 @@ impl CoverIndex {
         asset: &EntityKey,
         threat: &EntityKey,
     ) -> Coverage<'a> {
+        let mut out = Coverage::default();
+        let Some(by_asset) = self.by_pair.get(threat) else { return out };
         let site = self.site(facts, i);
         let site_file = site.file.as_ref().unwrap_or(&facts.path);
-        let mut out = Coverage::default();
-        let mut key = (String::new(), threat.clone());
         for a in std::iter::once(asset.key.as_str()).chain(ancestors(&asset.key)) {
-            a.clone_into(&mut key.0);
-            let Some(bucket) = self.by_pair.get(&key) else { continue };
-            for c in bucket {
+            let Some(bucket) = by_asset.get(a) else { continue };
+            for c in bucket.iter().map(|c| self.current(c)) {
                 if contradicts(c, &c.site, site_file, &site) {
                     out.contradicted.push(c);
                 } else {
@@ -352,6 +404,12 @@ impl CoverIndex {
             None => self.inline_symbols.get(&facts.path)?.get(i)?.as_deref(),
         }
     }
+}
+
+/// Whether two covering relations with their pairs are the same but for their places in
+/// their file (annotation index and range).
+fn same_but_place((p, a): &((String, EntityKey), Cover), (q, b): &((String, EntityKey), Cover)) -> bool {
+    p == q && a.kind == b.kind && a.control == b.control && a.file == b.file && a.site == b.site
 }
 
 /// True when `cover`'s anchor contradicts the exposure's: same site file, both anchored to a
@@ -481,5 +539,53 @@ def insert_expense(e):
         );
         let index = project(&[("app/db.py", Language::Python, &same)]);
         assert_eq!(answers(&index, CoverageScope::Symbol)[0].2, "accepted");
+    }
+
+    /// A cover's file, annotation index and range.
+    type CoverPlace = (FileId, usize, TextRange);
+
+    /// Every exposure's covers with their places, for comparing an analysis with a fresh one.
+    fn places(index: &ProjectIndex, analysis: &Analysis) -> Vec<(String, usize, Vec<CoverPlace>)> {
+        let mut out = Vec::new();
+        for facts in index.files() {
+            for i in 0..facts.annotations().len() {
+                if let Some(c) = analysis.coverage(facts.path.as_str(), i) {
+                    let covers = c.covers.iter().map(|c| (c.file.clone(), c.annotation, c.range)).collect();
+                    out.push((facts.path.to_string(), i, covers));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn typing_above_covers_keeps_the_index_and_answers_at_the_new_places() {
+        let exposure = ("app/api.py", Language::Python, "# @exposes #db to #sqli\n");
+        let cover = "# @mitigates #db against #sqli using #prepared-stmts\n# @accepts #sqli on #db\n";
+        let mut index = project(&[exposure, ("app/db.py", Language::Python, cover)]);
+        let mut previous = Analysis::new(&index);
+        let first = previous.covers.clone();
+        // Typing a dangling id above the covers, one character at a time, then a comment line.
+        for typed in ["# @exposes #db to #t\n", "# @exposes #db to #ta\n", "# note\n# x\n"] {
+            let text = format!("{typed}{cover}");
+            index.set_file(Arc::new(FileFacts::new(
+                FileId::relative("app/db.py"),
+                Language::Python,
+                Arc::from(text),
+            )));
+            let next = Analysis::update(Some(&previous), &index);
+            assert!(next.covers.same_answers(&first), "{typed:?}: the index was built again");
+            assert_eq!(places(&index, &next), places(&index, &Analysis::new(&index)), "{typed:?}");
+            previous = next;
+        }
+        // A cover that changes what it covers: the index is built again.
+        index.set_file(Arc::new(FileFacts::new(
+            FileId::relative("app/db.py"),
+            Language::Python,
+            Arc::from("# @accepts #sqli on #db\n"),
+        )));
+        let next = Analysis::update(Some(&previous), &index);
+        assert!(!next.covers.same_answers(&first));
+        assert_eq!(places(&index, &next), places(&index, &Analysis::new(&index)));
     }
 }

@@ -42,7 +42,7 @@ pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnost
 pub(super) struct Local {
     tables_revision: u64,
     covers: Arc<CoverIndex>,
-    threat_severity: HashMap<EntityKey, StatedSeverity>,
+    threat_severity: Arc<HashMap<EntityKey, StatedSeverity>>,
     /// The files in index order, as they were, and their resolution.
     files: Vec<Arc<FileFacts>>,
     resolved: Vec<Arc<Vec<Vec<Resolved>>>>,
@@ -57,52 +57,12 @@ impl Local {
     pub(super) fn new(index: &ProjectIndex, analysis: &Analysis, carried: Option<&Local>) -> Local {
         let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
         let carried = carried.filter(|c| c.holds(index, analysis, &files));
-        let computed = |facts: &FileFacts| {
-            let mut own = Vec::new();
-            syntax_errors(facts, &mut own);
-            exposures(index, analysis, facts, &mut own);
-            own
-        };
-        let Some(carried) = carried else {
-            // Nothing to keep (a first analysis): every file's, on every core.
-            use rayon::prelude::*;
-            let diagnostics = files
-                .par_iter()
-                .enumerate()
-                .map(|(k, facts)| (k as u32, computed(facts)))
-                .filter(|(_, own)| !own.is_empty())
-                .collect();
-            return Local::made(index, analysis, files, diagnostics);
-        };
-        let mut kept = carried.diagnostics.iter().peekable();
-        let mut diagnostics = Vec::new();
-        for (k, facts) in files.iter().enumerate() {
-            // The carried entry of this position, if any (both lists are in index order).
-            while kept.peek().is_some_and(|(at, _)| (*at as usize) < k) {
-                kept.next();
-            }
-            let before = kept.next_if(|(at, _)| *at as usize == k).map(|(_, d)| d);
-            let own = if Arc::ptr_eq(&carried.files[k], facts) {
-                before.cloned().unwrap_or_default()
-            } else {
-                computed(facts)
-            };
-            if !own.is_empty() {
-                diagnostics.push((k as u32, own));
-            }
-        }
-        Local::made(index, analysis, files, diagnostics)
-    }
-
-    /// The own diagnostics of `files` (the files of `index`, in index order) under `analysis`.
-    fn made(
-        index: &ProjectIndex,
-        analysis: &Analysis,
-        files: Vec<Arc<FileFacts>>,
-        diagnostics: Vec<(u32, Vec<Diagnostic>)>,
-    ) -> Local {
-        let resolved =
-            files.iter().map(|f| analysis.resolved.get(&f.path).cloned().unwrap_or_default()).collect();
+        let diagnostics =
+            per_file(&files, carried.map(|c| (&c.files[..], &c.diagnostics[..])), |facts, own| {
+                syntax_errors(facts, own);
+                exposures(index, analysis, facts, own);
+            });
+        let resolved = resolution_of(analysis, &files);
         Local {
             tables_revision: index.tables_revision(),
             covers: analysis.covers.clone(),
@@ -135,6 +95,64 @@ impl Local {
                     && self.covers.same_but_places((old, old_resolved), &analysis.covers, (new, new_resolved))
             })
     }
+}
+
+/// One file's results: its position in index order and the results.
+pub(super) type PerFile = (u32, Vec<Diagnostic>);
+
+/// Each file's own results, `(position in files, results)` for the files that have any, in
+/// index order: kept from `carried` (the files they were computed from, and their results)
+/// for the files that are the same `Arc` at the same position, computed by `compute` for the
+/// others (with nothing carried, on every core). The caller has checked that nothing else they depend on changed.
+pub(super) fn per_file(
+    files: &[Arc<FileFacts>],
+    carried: Option<(&[Arc<FileFacts>], &[PerFile])>,
+    compute: impl Fn(&FileFacts, &mut Vec<Diagnostic>) + Sync,
+) -> Vec<PerFile> {
+    if carried.is_none() {
+        // Nothing to keep (a first analysis): every file's, on every core.
+        use rayon::prelude::*;
+        return files
+            .par_iter()
+            .enumerate()
+            .map(|(k, facts)| {
+                let mut own = Vec::new();
+                compute(facts, &mut own);
+                (k as u32, own)
+            })
+            .filter(|(_, own)| !own.is_empty())
+            .collect();
+    }
+    let mut kept = carried.map(|(_, d)| d.iter().peekable());
+    let mut out = Vec::new();
+    for (k, facts) in files.iter().enumerate() {
+        // The carried entry of this position, if any (both lists are in index order).
+        let before = kept.as_mut().and_then(|kept| {
+            while kept.peek().is_some_and(|(at, _)| (*at as usize) < k) {
+                kept.next();
+            }
+            kept.next_if(|(at, _)| *at as usize == k).map(|(_, d)| d)
+        });
+        let own = match carried {
+            Some((was, _)) if was.get(k).is_some_and(|was| Arc::ptr_eq(was, facts)) => {
+                before.cloned().unwrap_or_default()
+            }
+            _ => {
+                let mut own = Vec::new();
+                compute(facts, &mut own);
+                own
+            }
+        };
+        if !own.is_empty() {
+            out.push((k as u32, own));
+        }
+    }
+    out
+}
+
+/// Each file's resolution under `analysis`, parallel to `files`.
+pub(super) fn resolution_of(analysis: &Analysis, files: &[Arc<FileFacts>]) -> Vec<Arc<Vec<Vec<Resolved>>>> {
+    files.iter().map(|f| analysis.resolved.get(&f.path).cloned().unwrap_or_default()).collect()
 }
 
 /// The same definitions as other files' diagnostics read them: each site's entity, names and

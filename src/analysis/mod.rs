@@ -16,9 +16,10 @@
 //! `overdue-risk`), the resources of the infrastructure code no annotation names
 //! ([`unmodelled`]: `unmodelled-resource`, from resources the shells hand in), and the indexes
 //! the per-entity IDE queries read ([`mentions`]), all as plain data. [`Analysis::update`] is
-//! the incremental path: edited files are resolved again, the coverage index and each unedited
-//! file's own diagnostics are kept when the edits cannot have changed them, and everything else
-//! a revision needs is rebuilt (or built lazily).
+//! the incremental path: edited files are resolved again; the project-wide facts (used
+//! entities, stated severities, dangling references), the coverage index, the risk tables and
+//! each unedited file's own diagnostics and risk findings are kept when the edits cannot have
+//! changed them, and everything else a revision needs is rebuilt (or built lazily).
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -86,10 +87,12 @@ pub struct Analysis {
     pub resolved: HashMap<FileId, Arc<Vec<Vec<Resolved>>>>,
     /// Dangling references: file, the argument, the id.
     pub dangling: Vec<(FileId, crate::model::RefFact, String)>,
-    /// Entities referenced by at least one annotation other than their own definition.
-    pub used: HashSet<EntityKey>,
-    /// Severity given on a threat's definition (the highest if several), as written.
-    pub threat_severity: HashMap<EntityKey, StatedSeverity>,
+    /// Entities referenced by at least one annotation other than their own definition
+    /// (shared with the previous analysis when no edit changed a file's share).
+    pub used: Arc<HashSet<EntityKey>>,
+    /// Severity given on a threat's definition (the highest if several), as written (shared
+    /// like `used`).
+    pub threat_severity: Arc<HashMap<EntityKey, StatedSeverity>>,
     /// The covering relations by `(asset key, threat)`: the coverage rule's index (shared with
     /// the previous analysis when no edit changed a covering relation).
     covers: Arc<coverage::CoverIndex>,
@@ -111,8 +114,13 @@ pub struct Analysis {
     /// the latest earlier analysis's (`carried_mentions`, taken when used) where it can be.
     mentions: OnceLock<Arc<mentions::Mentions>>,
     carried_mentions: std::sync::Mutex<Option<Arc<mentions::Mentions>>>,
-    /// The risk register's per-threat and ownership tables, built on first use.
-    risk_tables: OnceLock<risk::Tables>,
+    /// The risk register's per-threat and ownership tables, built on first use or kept from
+    /// `carried_risk`'s.
+    risk_tables: OnceLock<Arc<risk::Tables>>,
+    /// Each file's risk findings for the latest policies and date asked ([`risk::Local`]);
+    /// `carried_risk` is the latest earlier analysis's, which unedited files take theirs from.
+    risk_local: std::sync::Mutex<Option<Arc<risk::Local>>>,
+    carried_risk: Option<Arc<risk::Local>>,
 }
 
 impl Analysis {
@@ -165,67 +173,156 @@ impl Analysis {
             Analysis {
                 tables_revision: index.tables_revision(),
                 carried: previous.and_then(|p| p.local.get().or(p.carried.as_ref()).cloned()),
+                carried_risk: previous
+                    .and_then(|p| p.risk_local.lock().ok()?.clone().or_else(|| p.carried_risk.clone())),
                 carried_mentions: std::sync::Mutex::new(previous.and_then(|p| {
                     p.mentions.get().cloned().or_else(|| p.carried_mentions.lock().ok()?.clone())
                 })),
                 ..Analysis::default()
             };
-        // The files resolved again, with what they were: the covering relations may be kept.
+        // The files resolved again, with what they were: the project-wide facts and the
+        // covering relations may be kept.
         let mut changed = Vec::new();
-        for (facts, per_file) in files.iter().zip(resolved) {
-            for (i, (refs, results)) in facts.refs.iter().zip(per_file.iter()).enumerate() {
-                let ann = &facts.annotations()[i];
-                for (fact, r) in refs.iter().zip(results) {
-                    match r {
-                        Resolved::Dangling(id) => {
-                            analysis.dangling.push((facts.path.clone(), fact.clone(), id.clone()))
-                        }
-                        Resolved::Entity(e) | Resolved::External(e) => {
-                            if !fact.defines
-                                && !matches!(ann.body, Body::Describe { .. })
-                                && !analysis.used.contains(e)
-                            {
-                                analysis.used.insert(e.clone());
-                            }
-                            if let Body::Define { kind: EntityKind::Threat, .. } = &ann.body
-                                && let Some(sev) = StatedSeverity::of(facts, ann)
-                            {
-                                match analysis.threat_severity.get_mut(e) {
-                                    Some(slot) if slot.value >= sev.value => {}
-                                    Some(slot) => *slot = sev,
-                                    None => {
-                                        analysis.threat_severity.insert(e.clone(), sev);
-                                    }
-                                }
-                            }
-                        }
-                    }
+        if let Some(prev) = reusable {
+            for (facts, per_file) in files.iter().zip(&resolved) {
+                if !prev.resolved.get(&facts.path).is_some_and(|r| Arc::ptr_eq(r, per_file)) {
+                    let old = prev.sources.get(&facts.path).zip(prev.resolved.get(&facts.path));
+                    changed.push((old, (*facts).clone(), per_file.clone()));
                 }
             }
-            if let Some(prev) = reusable
-                && !prev.resolved.get(&facts.path).is_some_and(|r| Arc::ptr_eq(r, &per_file))
-            {
-                let old = prev.sources.get(&facts.path).zip(prev.resolved.get(&facts.path));
-                changed.push((old, (*facts).clone(), per_file.clone()));
-            }
-            analysis.resolved.insert(facts.path.clone(), per_file);
-            analysis.sources.insert(facts.path.clone(), (*facts).clone());
         }
-        let kept = reusable.filter(|prev| {
-            changed.iter().all(|(old, _, _)| old.is_some())
-                && prev.covers.still_holds(
-                    scope,
-                    changed.iter().filter_map(|(old, new, new_resolved)| {
-                        let (old, old_resolved) = (*old)?;
-                        Some((&**old, &old_resolved[..], &**new, &new_resolved[..]))
-                    }),
-                )
+        // Every file was in `previous` (the unedited ones were found there, the edited ones
+        // had a version there, and the counts agree) and shows the project what it showed it.
+        let same_shares = reusable.filter(|prev| {
+            prev.sources.len() == files.len()
+                && changed.iter().all(|(old, new, new_resolved)| {
+                    old.is_some_and(|(old, old_resolved)| {
+                        Share::of(old, old_resolved) == Share::of(new, new_resolved)
+                    })
+                })
+        });
+        match same_shares {
+            Some(prev) => {
+                analysis.used = prev.used.clone();
+                analysis.threat_severity = prev.threat_severity.clone();
+                analysis.resolved = prev.resolved.clone();
+                analysis.sources = prev.sources.clone();
+                analysis.dangling = prev.dangling.clone();
+                for (_, facts, per_file) in &changed {
+                    // `dangling` is in index order (by file): replace the file's run.
+                    let from = analysis.dangling.partition_point(|(f, _, _)| *f < facts.path);
+                    let to = from
+                        + analysis.dangling[from..].iter().take_while(|(f, _, _)| *f == facts.path).count();
+                    let mut now = Vec::new();
+                    visit_share(
+                        facts,
+                        per_file,
+                        |fact, id| now.push((facts.path.clone(), fact.clone(), id.clone())),
+                        |_| {},
+                        |_, _| {},
+                    );
+                    analysis.dangling.splice(from..to, now);
+                    analysis.resolved.insert(facts.path.clone(), per_file.clone());
+                    analysis.sources.insert(facts.path.clone(), facts.clone());
+                }
+            }
+            None => {
+                let mut used = HashSet::default();
+                let mut threat_severity: HashMap<EntityKey, StatedSeverity> = HashMap::default();
+                for (facts, per_file) in files.iter().zip(resolved) {
+                    visit_share(
+                        facts,
+                        &per_file,
+                        |fact, id| analysis.dangling.push((facts.path.clone(), fact.clone(), id.clone())),
+                        |e| {
+                            if !used.contains(e) {
+                                used.insert(e.clone());
+                            }
+                        },
+                        |e, sev| match threat_severity.get_mut(e) {
+                            Some(slot) if slot.value >= sev.value => {}
+                            Some(slot) => *slot = sev,
+                            None => {
+                                threat_severity.insert(e.clone(), sev);
+                            }
+                        },
+                    );
+                    analysis.resolved.insert(facts.path.clone(), per_file);
+                    analysis.sources.insert(facts.path.clone(), (*facts).clone());
+                }
+                analysis.used = Arc::new(used);
+                analysis.threat_severity = Arc::new(threat_severity);
+            }
+        }
+        let kept = reusable.filter(|_| changed.iter().all(|(old, _, _)| old.is_some())).and_then(|prev| {
+            prev.covers.updated(
+                scope,
+                changed.iter().filter_map(|(old, new, new_resolved)| {
+                    let (old, old_resolved) = (*old)?;
+                    Some((&**old, &old_resolved[..], &**new, &new_resolved[..]))
+                }),
+            )
         });
         analysis.covers = match kept {
-            Some(prev) => prev.covers.clone(),
+            Some(covers) => covers,
             None => Arc::new(coverage::CoverIndex::new(index, &analysis.resolved, scope)),
         };
         analysis
+    }
+}
+
+/// What one file shows the rest of the project besides its resolution: the entities it
+/// uses and the severities its threat definitions state, in file order. When an edit leaves
+/// a file's share as it was, [`Analysis::update`] keeps `used` and `threat_severity`.
+#[derive(Debug, Default, PartialEq)]
+struct Share {
+    used: Vec<EntityKey>,
+    severities: Vec<(EntityKey, StatedSeverity)>,
+}
+
+impl Share {
+    fn of(facts: &FileFacts, resolved: &[Vec<Resolved>]) -> Share {
+        let mut share = Share::default();
+        visit_share(
+            facts,
+            resolved,
+            |_, _| {},
+            |e| share.used.push(e.clone()),
+            |e, sev| share.severities.push((e.clone(), sev)),
+        );
+        share.used.sort_unstable();
+        share.used.dedup();
+        share
+    }
+}
+
+/// The rule of a file's contributions to the project-wide facts: each dangling reference
+/// (`dangling`), each entity an annotation other than its own definition or a description
+/// references (`used`), and each severity stated on a threat's definition (`severity`).
+fn visit_share(
+    facts: &FileFacts,
+    resolved: &[Vec<Resolved>],
+    mut dangling: impl FnMut(&crate::model::RefFact, &String),
+    mut used: impl FnMut(&EntityKey),
+    mut severity: impl FnMut(&EntityKey, StatedSeverity),
+) {
+    for (i, (refs, results)) in facts.refs.iter().zip(resolved).enumerate() {
+        let ann = &facts.annotations()[i];
+        for (fact, r) in refs.iter().zip(results) {
+            match r {
+                Resolved::Dangling(id) => dangling(fact, id),
+                Resolved::Entity(e) | Resolved::External(e) => {
+                    if !fact.defines && !matches!(ann.body, Body::Describe { .. }) {
+                        used(e);
+                    }
+                    if let Body::Define { kind: EntityKind::Threat, .. } = &ann.body
+                        && let Some(sev) = StatedSeverity::of(facts, ann)
+                    {
+                        severity(e, sev);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -254,7 +351,7 @@ impl Analysis {
     ) -> Vec<Diagnostic> {
         // Independent reads of the same analysis: on two cores at once.
         let (mut out, risks) =
-            rayon::join(|| self.diagnostics(index), || risk::diagnostics_by(index, self, policies, today));
+            rayon::join(|| self.diagnostics(index), || self.risk_findings(index, policies, today));
         out.extend(risks);
         out.extend(unmodelled::diagnostics(index, self, infra));
         diagnostics::order(&mut out);

@@ -23,15 +23,17 @@
 //!   [`RiskPolicy::owner_required_from`] has no owner. `overdue-risk` (warning): an open risk
 //!   whose due date is before today.
 
-use super::{Analysis, Arg, CoverKind, Relation};
+use super::coverage::CoverIndex;
+use super::{Analysis, Arg, CoverKind, Relation, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::file_id::FileId;
 use crate::model::names::ancestors;
 use crate::model::risk::{Band, Policies, RiskPolicy};
-use crate::model::{EntityKey, FileFacts, ProjectIndex};
+use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Date, EntityKind, Rating, RiskFields, Severity};
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
 
 /// One risk: an `@exposes` or `@confirmed` annotation, rated.
 #[derive(Clone, Debug)]
@@ -72,6 +74,13 @@ impl Risk<'_> {
 
     pub fn is_open(&self) -> bool {
         self.state.is_none()
+    }
+
+    /// Sets [`Risk::state`] by the coverage rule (a confirmed finding stays uncovered).
+    pub fn state_from(&mut self, analysis: &Analysis) {
+        if !self.confirmed {
+            self.state = analysis.coverage(self.file.as_str(), self.annotation).and_then(|c| c.state());
+        }
     }
 }
 
@@ -122,39 +131,179 @@ pub struct Tables {
     owners: HashMap<String, Box<str>>,
 }
 
+/// One file's contribution to [`Tables`]: a threat definition's risk fields, or an
+/// ownership (`@owns owner for asset`: the asset's key and the owner).
+#[derive(Debug, PartialEq)]
+enum TableEntry<'a> {
+    Threat(&'a EntityKey, &'a RiskFields),
+    Owner(&'a str, &'a str),
+}
+
+/// The rule of what a file contributes to [`Tables`], in file order (`resolved`: the file's
+/// resolution).
+fn table_entries<'a>(
+    facts: &'a FileFacts,
+    resolved: &'a [Vec<Resolved>],
+    mut entry: impl FnMut(TableEntry<'a>),
+) {
+    for (i, ann) in facts.annotations().iter().enumerate() {
+        let (Some(refs), Some(per_annotation)) = (facts.refs.get(i), resolved.get(i)) else { continue };
+        match Relation::resolved(ann, refs, per_annotation) {
+            Some(Relation::Definition { kind: EntityKind::Threat, entity }) => {
+                if let (Some(key), Some(fields)) = (entity.entity(), ann.risk.as_deref()) {
+                    entry(TableEntry::Threat(key, fields));
+                }
+            }
+            Some(Relation::Ownership { owner, asset }) => {
+                if let Some(key) = asset.entity() {
+                    entry(TableEntry::Owner(key.key.as_str(), owner.value.as_str()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Tables {
     fn new(index: &ProjectIndex, analysis: &Analysis) -> Tables {
         let mut tables = Tables::default();
         for facts in index.files() {
-            for (i, ann) in facts.annotations().iter().enumerate() {
-                match analysis.relation(facts, i) {
-                    Some(Relation::Definition { kind: EntityKind::Threat, entity }) => {
-                        let (Some(key), Some(fields)) = (entity.entity(), ann.risk.as_deref()) else {
-                            continue;
-                        };
-                        tables.threats.entry(key.clone()).or_default().fill(fields, Box::from);
-                    }
-                    Some(Relation::Ownership { owner, asset }) => {
-                        if let Some(key) = asset.entity() {
-                            tables
-                                .owners
-                                .entry(key.key.clone())
-                                .or_insert_with(|| owner.value.as_str().into());
-                        }
-                    }
-                    _ => {}
+            let Some(resolved) = analysis.resolved.get(&facts.path) else { continue };
+            table_entries(facts, resolved, |entry| match entry {
+                TableEntry::Threat(key, fields) => {
+                    tables.threats.entry(key.clone()).or_default().fill(fields, Box::from);
                 }
-            }
+                TableEntry::Owner(key, owner) => {
+                    if !tables.owners.contains_key(key) {
+                        tables.owners.insert(key.to_string(), owner.into());
+                    }
+                }
+            });
         }
         tables
+    }
+
+    /// Whether a file contributes the same to the tables in both versions.
+    fn same_entries(old: (&FileFacts, &[Vec<Resolved>]), new: (&FileFacts, &[Vec<Resolved>])) -> bool {
+        let entries = |(facts, resolved)| {
+            let mut out = Vec::new();
+            table_entries(facts, resolved, |e| out.push(e));
+            out
+        };
+        entries(old) == entries(new)
     }
 }
 
 impl Analysis {
     /// The risk register's tables ([`Tables`]). `index` must be the index this analysis was
-    /// made from: they are built once, on the first call.
+    /// made from: they are built once, on the first call, or kept from the latest earlier
+    /// analysis's risk findings (`Local`) when no edited file changed what it contributes.
     pub fn risk_tables(&self, index: &ProjectIndex) -> &Tables {
-        self.risk_tables.get_or_init(|| Tables::new(index, self))
+        self.shared_risk_tables(index)
+    }
+
+    fn shared_risk_tables(&self, index: &ProjectIndex) -> &Arc<Tables> {
+        self.risk_tables.get_or_init(|| {
+            let carried = self.carried_risk.as_deref().filter(|c| {
+                c.tables_revision == index.tables_revision()
+                    && c.files.len() == index.files().count()
+                    && c.files.iter().zip(&c.resolved).zip(index.files()).all(|((old, old_resolved), new)| {
+                        Arc::ptr_eq(old, new)
+                            || (old.path == new.path
+                                && self.resolved.get(&new.path).is_some_and(|new_resolved| {
+                                    Tables::same_entries((old, old_resolved), (new, new_resolved))
+                                }))
+                    })
+            });
+            match carried {
+                Some(c) => c.tables.clone(),
+                None => Arc::new(Tables::new(index, self)),
+            }
+        })
+    }
+
+    /// The risk findings ([`diagnostics_by`]) for `policies` and `today`, computed once per
+    /// analysis for the same arguments, each unedited file's kept from the latest earlier
+    /// analysis's where nothing they depend on changed ([`Local::new`]).
+    pub(super) fn risk_findings(
+        &self,
+        index: &ProjectIndex,
+        policies: &Policies,
+        today: Option<Date>,
+    ) -> Vec<Diagnostic> {
+        let mut slot = self.risk_local.lock().unwrap_or_else(|e| e.into_inner());
+        let local = match &*slot {
+            Some(local) if local.policies == *policies && local.today == today => local.clone(),
+            _ => {
+                let carried = slot.clone().or_else(|| self.carried_risk.clone());
+                let local = Arc::new(Local::new(index, self, policies, today, carried.as_deref()));
+                *slot = Some(local.clone());
+                local
+            }
+        };
+        drop(slot);
+        let mut out: Vec<Diagnostic> =
+            local.diagnostics.iter().flat_map(|(_, d)| d.iter().cloned()).collect();
+        super::diagnostics::order(&mut out);
+        out
+    }
+}
+
+/// Each file's risk findings and what they were computed under. A file's findings depend on
+/// its facts and resolution, its policy and today's date, the [`Tables`], the threats'
+/// stated severities and the coverage answers; the next analysis keeps those of the files it
+/// did not resolve again when none of these changed.
+#[derive(Debug)]
+pub(super) struct Local {
+    tables_revision: u64,
+    policies: Policies,
+    today: Option<Date>,
+    covers: Arc<CoverIndex>,
+    threat_severity: Arc<HashMap<EntityKey, StatedSeverity>>,
+    tables: Arc<Tables>,
+    /// The files in index order, as they were, and their resolution.
+    files: Vec<Arc<FileFacts>>,
+    resolved: Vec<Arc<Vec<Vec<Resolved>>>>,
+    /// `(position in files, its findings)` for the files that have any, in index order.
+    diagnostics: Vec<(u32, Vec<Diagnostic>)>,
+}
+
+impl Local {
+    fn new(
+        index: &ProjectIndex,
+        analysis: &Analysis,
+        policies: &Policies,
+        today: Option<Date>,
+        carried: Option<&Local>,
+    ) -> Local {
+        let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
+        let tables = analysis.shared_risk_tables(index);
+        let carried = carried.filter(|c| {
+            c.tables_revision == index.tables_revision()
+                && c.policies == *policies
+                && c.today == today
+                && Arc::ptr_eq(&c.tables, tables)
+                && c.threat_severity == analysis.threat_severity
+                && c.covers.same_answers(&analysis.covers)
+                && c.files.len() == files.len()
+        });
+        let diagnostics = super::diagnostics::per_file(
+            &files,
+            carried.map(|c| (&c.files[..], &c.diagnostics[..])),
+            |facts, own| file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, today, own),
+        );
+        let resolved = super::diagnostics::resolution_of(analysis, &files);
+        Local {
+            tables_revision: index.tables_revision(),
+            policies: policies.clone(),
+            today,
+            covers: analysis.covers.clone(),
+            threat_severity: analysis.threat_severity.clone(),
+            tables: tables.clone(),
+            files,
+            resolved,
+            diagnostics,
+        }
     }
 }
 
@@ -178,10 +327,26 @@ pub fn risks_of<'a>(
     policies: &Policies,
     annotations: impl IntoIterator<Item = (&'a FileFacts, usize)>,
 ) -> Vec<Risk<'a>> {
+    let mut risks = risks_of_unstated(index, analysis, policies, annotations);
+    for risk in &mut risks {
+        risk.state_from(analysis);
+    }
+    risks
+}
+
+/// [`risks_of`] with every risk left open ([`Risk::state`] `None`) until
+/// [`Risk::state_from`] asks the coverage rule: for a query that shows the state of only
+/// some of the risks it rates.
+pub fn risks_of_unstated<'a>(
+    index: &'a ProjectIndex,
+    analysis: &'a Analysis,
+    policies: &Policies,
+    annotations: impl IntoIterator<Item = (&'a FileFacts, usize)>,
+) -> Vec<Risk<'a>> {
     let tables = analysis.risk_tables(index);
     annotations
         .into_iter()
-        .filter_map(|(facts, i)| rate(tables, analysis, policies.of(facts.path.as_str()), facts, i, true))
+        .filter_map(|(facts, i)| rate(tables, analysis, policies.of(facts.path.as_str()), facts, i, false))
         .collect()
 }
 
@@ -242,12 +407,7 @@ fn rate<'a>(
             Some(Due { date, sla: Some((audited, days)) })
         }),
     };
-    let state = if confirmed || !with_state {
-        None
-    } else {
-        analysis.coverage(facts.path.as_str(), i).and_then(|c| c.state())
-    };
-    Some(Risk {
+    let mut risk = Risk {
         file: &facts.path,
         annotation: i,
         range: ann.range,
@@ -259,8 +419,12 @@ fn rate<'a>(
         severity,
         owner,
         due,
-        state,
-    })
+        state: None,
+    };
+    if with_state {
+        risk.state_from(analysis);
+    }
+    Some(risk)
 }
 
 /// The register's order: highest score first, then highest band (a severity-only risk after
@@ -291,10 +455,29 @@ pub fn diagnostics_by(
     policies: &Policies,
     today: Option<Date>,
 ) -> Vec<Diagnostic> {
+    let tables = analysis.shared_risk_tables(index);
     let mut out = Vec::new();
-    for risk in collect(index, analysis, policies, false) {
-        let policy = policies.of(risk.file.as_str());
-        let Some(facts) = index.file(risk.file.as_str()) else { continue };
+    for facts in index.files() {
+        file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, today, &mut out);
+    }
+    // Not `diagnostics::finish`: the anchor pass adds the project's `stale-anchor` findings,
+    // which `Analysis::diagnostics` already holds. A risk finding on a `.gal` sidecar line is
+    // reported at that line.
+    super::diagnostics::order(&mut out);
+    out
+}
+
+/// `unowned-risk` and `overdue-risk` for the risks of one file, under its `policy`.
+fn file_findings(
+    tables: &Tables,
+    analysis: &Analysis,
+    policy: &RiskPolicy,
+    facts: &FileFacts,
+    today: Option<Date>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for i in 0..facts.annotations().len() {
+        let Some(risk) = rate(tables, analysis, policy, facts, i, false) else { continue };
         let what =
             || format!("`{}` on `{}`", facts.slice(risk.threat.range()), facts.slice(risk.asset.range()));
         let band_text = |band: Band| match risk.score() {
@@ -307,7 +490,7 @@ pub fn diagnostics_by(
         {
             let message = format!(
                 "{} is a {} risk without an owner: write `owner:<team>` on it or `@owns <team> for` its asset \
-                 (risks from {} up need one)",
+             (risks from {} up need one)",
                 what(),
                 band_text(band),
                 from.as_str()
@@ -337,11 +520,6 @@ pub fn diagnostics_by(
             out.push(super::diagnostics::diag(Code::OverdueRisk, risk.file, risk.range, message));
         }
     }
-    // Not `diagnostics::finish`: the anchor pass adds the project's `stale-anchor` findings,
-    // which `Analysis::diagnostics` already holds. A risk finding on a `.gal` sidecar line is
-    // reported at that line.
-    super::diagnostics::order(&mut out);
-    out
 }
 
 #[cfg(test)]
@@ -523,5 +701,46 @@ mod tests {
                 assert_eq!((got[0].1, got[0].2), (Some(score), Some(band)), "{rating}");
             }
         }
+    }
+
+    #[test]
+    fn unedited_files_keep_their_findings_only_while_what_they_read_is_the_same() {
+        let exposures = "# @threat XSS (#xss)\n# @exposes Shop.Web to #xss risk:L4xI4 audited:2020-01-01\n# @exposes Shop.Orders to #inj [high]\n";
+        // Each version of the other file changes only what the first file's findings read
+        // from it (a threat's rating, an owner, what covers an overdue risk), or moves it.
+        let versions = [
+            "# @threat Injection (#inj) risk:L2xI3 owner:team-db due:2021-01-01\n# @owns team-web for Shop.Web\n# @accepts #xss on Shop.Api\n",
+            "# @threat Injection (#inj) risk:L5xI5\n# @owns team-ops for Shop.Web\n# @accepts #xss on Shop.Api\n",
+            "# @threat Injection (#inj) risk:L5xI5\n# @owns team-ops for Shop.Web\n# @transfers #xss from Shop.Web to Shop.Api\n",
+            "# @exposes #typed-asset to #t\n# @threat Injection (#inj) risk:L5xI5\n# @owns team-ops for Shop.Web\n# @transfers #xss from Shop.Web to Shop.Api\n",
+            "# @threat Injection (#inj) risk:L2xI3 owner:team-db due:2021-01-01\n# @owns team-web for Shop.Web\n# @accepts #xss on Shop.Api\n",
+        ];
+        let file = |path: &str, text: &str| {
+            Arc::new(FileFacts::new(FileId::relative(path), Language::Python, Arc::from(text)))
+        };
+        let policies =
+            Policies::one(RiskPolicy { owner_required_from: Some(Band::Low), ..RiskPolicy::default() });
+        let today = Some(date("2026-06-01"));
+        let mut index = ProjectIndex::default();
+        index.set_file(file("a.py", exposures));
+        let mut previous: Option<Analysis> = None;
+        let mut seen = Vec::new();
+        for (step, text) in versions.iter().enumerate() {
+            index.set_file(file("b.py", text));
+            let analysis = Analysis::update(previous.as_ref(), &index);
+            let findings = |a: &Analysis| -> Vec<String> {
+                a.diagnostics_with_risk(&index, &policies, today, &[])
+                    .iter()
+                    .map(|d| format!("{d:?}"))
+                    .collect()
+            };
+            let got = findings(&analysis);
+            assert_eq!(got, findings(&Analysis::new(&index)), "step {step}");
+            seen.push(got);
+            previous = Some(analysis);
+        }
+        // The versions do change the unedited file's findings.
+        assert_ne!(seen[0], seen[1]);
+        assert_ne!(seen[1], seen[2]);
     }
 }

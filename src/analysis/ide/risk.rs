@@ -42,8 +42,9 @@ pub fn hover(
     let entity = target_at(index, file, offset).and_then(|t| t.resolved.entity().cloned());
     if let Some(entity) = entity.filter(|e| matches!(e.kind, EntityKind::Threat | EntityKind::Asset)) {
         let mentioned = analysis.mentions(index).of(&entity).map(|(_, facts, i)| (&**facts, i));
-        let risks = risk::risks_of(index, analysis, policies, mentioned);
-        sections.extend(entity_risks(index, &risks, &entity));
+        // Only the lines shown need each risk's state (the coverage rule).
+        let risks = risk::risks_of_unstated(index, analysis, policies, mentioned);
+        sections.extend(entity_risks(index, analysis, risks, &entity));
     }
     match entity_hover(index, analysis, file, offset) {
         Some(mut info) => {
@@ -57,18 +58,25 @@ pub fn hover(
 }
 
 /// A threat's or an asset's risks, highest first ([`risk::by_score`]), one line each.
-fn entity_risks(index: &ProjectIndex, risks: &[Risk<'_>], entity: &EntityKey) -> Option<String> {
-    let mine = |r: &&Risk<'_>| match entity.kind {
+/// `risks` may be unstated ([`risk::risks_of_unstated`]): the lines shown ask for their state.
+fn entity_risks(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    risks: Vec<Risk<'_>>,
+    entity: &EntityKey,
+) -> Option<String> {
+    let mine = |r: &Risk<'_>| match entity.kind {
         EntityKind::Threat => r.threat.entity() == Some(entity),
         _ => r.asset.entity() == Some(entity),
     };
-    let mut mine: Vec<&Risk<'_>> = risks.iter().filter(mine).collect();
+    let mut mine: Vec<Risk<'_>> = risks.into_iter().filter(mine).collect();
     if mine.is_empty() {
         return None;
     }
-    mine.sort_by(|a, b| risk::by_score(a, b));
-    let mut md = format!("**risks** ({}): {}\n", mine.len(), band_counts(mine.iter().copied()));
-    for r in mine.iter().take(MAX_ITEMS) {
+    mine.sort_by(risk::by_score);
+    let mut md = format!("**risks** ({}): {}\n", mine.len(), band_counts(mine.iter()));
+    for r in mine.iter_mut().take(MAX_ITEMS) {
+        r.state_from(analysis);
         let Some(facts) = index.file(r.file.as_str()) else { continue };
         let other = match entity.kind {
             EntityKind::Threat => format!("on {}", shown(facts.slice(r.asset.range()))),

@@ -13,7 +13,8 @@
 //! right after `/`, `.`, `,` or `-` (`"a"#`, `$x#`, `;#`, `c#m`, `x=#`, `16#ff`, `a\u{a0}#`), a
 //! `${...}` holding quotes, backticks, backslashes or line breaks, a `$` before
 //! anything but a variable name, a special parameter, `'`, `(` or `{`, `case` inside a command
-//! substitution (its patterns' `)`), and anything that never closes. tree-sitter reads those
+//! substitution (its patterns' `)`), a word holding `=~` (a test's regex operator, after
+//! which the grammar reads a regex), and anything that never closes. tree-sitter reads those
 //! files.
 
 use super::utf8_len;
@@ -131,6 +132,11 @@ fn code(bytes: &[u8], mut i: usize, nested: bool, out: &mut Vec<(usize, usize)>)
                 if nested && &bytes[start..i] == b"case" && (start == 0 || !is_word(bytes[start - 1])) {
                     return None;
                 }
+                // After `=~` the grammar's scanner reads a regex (in `[[`, and by error
+                // recovery anywhere: `] =~` then a comment line, found by fuzzing).
+                if bytes[start..i].windows(2).any(|w| w == b"=~") {
+                    return None;
+                }
                 in_word = true;
             }
         }
@@ -223,6 +229,8 @@ mod tests {
             "(( x = 2#1 ))\n",
             "echo `ls` # c\n",
             "[[ $x =~ a#b ]]\n",
+            "] =~\n#]",
+            "[ $x =~ y ] # c\n",
             "echo \"a\"#b\n",
             "echo $x#b\n",
             "c#m=begin\n=begin\nd=${0##*/}\n",
