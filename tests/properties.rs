@@ -280,6 +280,18 @@ fn fuzz_findings_stay_fixed() {
         Language::Kotlin,
         "WWWWWWWWWWWWWWWWWWWWWWWWin\", \"repos\":x-threatspect:/   \"mitigation\": \"\"\n        }\n       ]\n      }\n     },\n     {\n      \"id\": \"s1\",\n      \"shape\": \"store\",\n      \"zIndex\": 1,\n      \"position\": {\n       \"x\": 550,\n   \u{13}{\n  \"name\": \"mimalloc\",\n  \"version\": \"3.3.2\",\n  \"port-v.rsion\": 0,\n  \"description\": \"Compact general purpose allocator with excellent performance\",\n  \"homepage\": \"https://github.com/microsoft/mimalloc\",\n  \"license\": \"MIT\",\n  \"supports\": \"!uwp\"",
     );
+    // comments, 2026-12-04 (lexers5 branch, from an empty corpus; minimised by the lead):
+    // tree-sitter-kotlin-ng reads a `/*` inside a `"` string holding a line break as a comment
+    // when the string follows another expression on its line; the lexer read a string. A line
+    // break in a `"` string now leaves the text to tree-sitter.
+    check_comments(Language::Kotlin, "s/\"s\"\"\r/*\"s\"a\"!\"\r\"@");
+    check_comments(Language::Kotlin, "x = \"s\" \"\n/* a */\"");
+    // (the same run, from JSON seeds: a `////` the lexer read inside what tree-sitter reads
+    // as code after a string with a line break; fixed by the same rule)
+    check_comments(
+        Language::Kotlin,
+        "WWWWWWWWWWWWWWWWWWWWWWWWin\", \"repos\":x-threatspect:/   \"mitigation\": \"\"\n        }\n       ]\n      }\n     },\n     {\n      \"id\": \"s1\",\n      \"shape\": \"store\",\n      \"zIndex\": 1,\n      \"position\":    \"type\": \"Tampering\",\n         \"modelTy//// \"STRIDE\",\n  WWWWWWWWWWWWWWWWWWWWWin\", \"repos\":x-threatspect:/   \"mitigation\": \"\"\n      % }\n       ]\n      }\n     },\n     {\n      \"id\": \"s1\",\n      \"shape\": \"store\",\n      \"zIndex\": 1,\n      \"position\":    \"type\": -0\"override\": {\n      \"description\": \"Override ohe standard malloc/free ",
+    );
     // comments, 2026-11-21: tree-sitter-go ends a `//` comment at a NUL byte; the fast lexer
     // ran on to the line end.
     check_comments(Language::Go, "Q//b\0");

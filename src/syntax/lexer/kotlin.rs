@@ -1,12 +1,13 @@
 //! Fast comment scanner for Kotlin, modelled on tree-sitter-kotlin-ng 1.1: `//` line comments,
 //! `/* */` block comments nested as the grammar's external scanner nests them, `"` strings
-//! (line breaks are content for the grammar) and `"""` strings with `${...}` interpolations
+//! and `"""` strings with `${...}` interpolations
 //! scanned as code (comments in them are comments), character literals and backtick
 //! identifiers.
 //!
 //! Owns: the Kotlin half of [`super::comment_ranges`].
 //!
-//! Must never: guess. It declines (returns `None`) on an unterminated string, interpolation,
+//! Must never: guess. It declines (returns `None`) on a line break in a `"` string (Kotlin
+//! allows none; the grammar reads one differently by context), an unterminated string, interpolation,
 //! block comment or backtick identifier, a `'` that forms no character literal the grammar
 //! reads, a `"""` string closed by more than four quotes, a `$` before a backtick or a
 //! non-ASCII character in a string (the grammar's identifier and its scanner's `iswalpha`
@@ -156,12 +157,16 @@ fn dollar(bytes: &[u8], dollar: usize, out: &mut Vec<(usize, usize)>) -> Option<
     }
 }
 
-/// End of the `"` string opening at `open`: a backslash escapes the next character, line
-/// breaks are content, `${` opens an interpolation.
+/// End of the `"` string opening at `open`: a backslash escapes the next character, `${`
+/// opens an interpolation. A line break declines: the grammar reads one as content only in
+/// some places (after another expression on the line, `"s" "\n/* c */"`, its scanner finds
+/// the comment: found by the `comments` fuzz target), and Kotlin allows none there.
 fn string_end(bytes: &[u8], open: usize, out: &mut Vec<(usize, usize)>) -> Option<usize> {
     let mut i = open + 1;
     loop {
         match *bytes.get(i)? {
+            b'\n' | b'\r' => return None,
+            b'\\' if matches!(bytes.get(i + 1), Some(b'\n' | b'\r')) => return None,
             b'\\' => i += 2,
             b'"' => return Some(i + 1),
             b'$' => i = dollar(bytes, i, out)?,
@@ -252,6 +257,8 @@ mod tests {
             "#[x]",
             "@file:A\x0f/* c */",
             "val s = \"\x13\" // c",
+            "x = \"s\" \"\n/* a */\"",
+            "val s = \"a\\\n/* b */\"",
             "x = !/* c */y",
             "a ? /* c */ .b",
             "a ?/* c */.b",
