@@ -307,6 +307,12 @@ fn fuzz_findings_stay_fixed() {
     // comments, 2026-12-03 (lexers branch): tree-sitter-c-sharp reads a first line `#!...` as a
     // shebang directive; the lexer found a comment in it.
     check_comments(Language::CSharp, "#!`//\"\"\"");
+    // comments, 2026-12-04 (ninth sitting, from Bash seeds mutated to C#): the shebang
+    // directive may follow blank space of any kind and comments; the lexer only declined a
+    // text starting with `#!`. It now declines any text holding `#!`.
+    for text in ["\u{b}#!\u{b}#!//", " #!// x\n", "\u{a0}#!// x\n", "/* a */ #!// x\n", "// a\n#!// x\n"] {
+        check_comments(Language::CSharp, text);
+    }
     // comments, 2026-11-21: tree-sitter-c keeps the `//...` after an unknown directive
     // (`#iek`) inside its argument; the lexer saw comments. Arguments are now scanned.
     check_comments(

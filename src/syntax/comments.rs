@@ -67,7 +67,9 @@
 //! [`YAML_MAX_BLOCK_COLUMN`] columns, and Python indented [`PYTHON_MAX_INDENT`] columns or
 //! more, are read without a tree. The Ruby scanner saves each open heredoc's word length in
 //! one byte and asserts on restore, so Ruby with a heredoc word of [`RUBY_MAX_HEREDOC_WORD`]
-//! bytes or more (a quoted `<<'...` that never closes) is read without a tree too. When the parse fails (cancelled, refused, or the grammar
+//! bytes or more (a quoted `<<'...` that never closes) is read without a tree too, and so is
+//! Kotlin whose last line holds an `@` with no line break after it: the Kotlin scanner skips
+//! ahead from an `@` without testing for the end of the text and would never return. When the parse fails (cancelled, refused, or the grammar
 //! cannot be loaded), the file is scanned for whole-line comments that start with the language's line-comment
 //! markers ([`Language::line_comment_markers`]); comments after code and block comments are
 //! then not read, because without a tree a marker inside a string cannot be told apart.
@@ -201,11 +203,11 @@ pub const YAML_MAX_BLOCK_COLUMN: usize = 240;
 /// overflow: 2 bytes per level after up to 257 bytes of string delimiters.
 pub const PYTHON_MAX_INDENT: usize = 360;
 
-/// Whether `text` could drive `language`'s external scanner past its state buffer (see the
-/// module docs); such a text is read without a tree.
-// @exposes ThreatAnalyzer.Parser to #parser-crash -- "grammars are C code; three abort the process on deep indentation or long heredoc words"
+/// Whether `text` could drive `language`'s external scanner past its state buffer, or into a
+/// loop that never ends (see the module docs); such a text is read without a tree.
+// @exposes ThreatAnalyzer.Parser to #parser-crash -- "grammars are C code; three abort the process on deep indentation or long heredoc words, one loops forever at the end of a text"
 // @mitigates ThreatAnalyzer.Parser against #parser-crash using #scanner-guard
-fn overflows_scanner_state(language: Language, text: &str) -> bool {
+fn breaks_scanner(language: Language, text: &str) -> bool {
     let deepest = |is_indent: fn(u8) -> bool, width: fn(u8) -> usize| {
         text.as_bytes()
             .split(|&b| b == b'\n' || b == b'\r')
@@ -222,8 +224,20 @@ fn overflows_scanner_state(language: Language, text: &str) -> bool {
                 >= PYTHON_MAX_INDENT
         }
         Language::Ruby => ruby_heredoc_word_overflows(text.as_bytes()),
+        Language::Kotlin => kotlin_scanner_may_not_end(text.as_bytes()),
         _ => false,
     }
+}
+
+/// Whether tree-sitter-kotlin-ng's scanner could loop forever on `bytes`. At an `@` where a
+/// `constructor` or a property accessor may follow, it skips ahead to the next blank (or, once
+/// it has seen a `(`, to the next `\n`) without testing for the end of the text, where the
+/// lookahead is 0 for ever (`@Deprecated("For binary compati` ending a file hung `check`;
+/// found by the lexers5 branch). A `\n` after the `@` ends both loops, so only an `@` on the
+/// last line, with no line break after it, can reach the end.
+fn kotlin_scanner_may_not_end(bytes: &[u8]) -> bool {
+    let last_line = memchr::memrchr(b'\n', bytes).map_or(bytes, |at| &bytes[at + 1..]);
+    memchr::memchr(b'@', last_line).is_some()
 }
 
 /// Heredoc delimiter length (bytes) from which tree-sitter-ruby's scanner could abort: it
@@ -259,7 +273,7 @@ fn parse_tree_within(
     budget: Duration,
     project: Option<&ParseBudget>,
 ) -> Result<Tree, NoTree> {
-    if text.len() > u32::MAX as usize || overflows_scanner_state(language, text) {
+    if text.len() > u32::MAX as usize || breaks_scanner(language, text) {
         return Err(NoTree::Refused);
     }
     let grammar = language.grammar().ok_or(NoTree::Refused)?;
@@ -1043,6 +1057,33 @@ mod tests {
         assert!(parse_tree(Language::Yaml, &format!("{}x\n", "- ".repeat(100)), None).is_some());
         let shallow: String = (0..100).map(|i| format!("{}if x:\n", " ".repeat(i))).collect();
         assert!(parse_tree(Language::Python, &shallow, None).is_some());
+    }
+
+    /// Without the guard tree-sitter-kotlin-ng's scanner never returns on these texts (the
+    /// parse's progress callback is not called inside a scanner, so no time budget stops it).
+    /// Each parse runs on its own thread so that a regression fails here instead of hanging.
+    #[test]
+    fn kotlin_texts_whose_scanner_would_not_end_are_read_without_a_tree() {
+        let hangs = [
+            "// @audit Kt.Hang\nclass A\n    @Deprecated(\"x",
+            "// @audit Kt.Hang\nclass A {\n    val x = 1\n        @Suppress(\"a",
+        ];
+        for text in hangs {
+            let (done, result) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let parsed = parse_tree(Language::Kotlin, text, None).is_some();
+                let found = candidate_lines(Language::Kotlin, text)
+                    .iter()
+                    .any(|l| l.range.slice(text) == "@audit Kt.Hang");
+                let _ = done.send((parsed, found));
+            });
+            let outcome = result.recv_timeout(Duration::from_secs(60));
+            assert_eq!(outcome, Ok((false, true)), "{text:?}");
+        }
+        // With a line break after the last `@` the text is parsed as before.
+        for text in hangs {
+            assert!(parse_tree(Language::Kotlin, &format!("{text}\n"), None).is_some(), "{text:?}");
+        }
     }
 
     #[test]

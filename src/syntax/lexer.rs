@@ -66,9 +66,11 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::Yaml => yaml::comment_ranges(bytes),
         Language::Toml => toml::comment_ranges(bytes),
         Language::Dockerfile => dockerfile::comment_ranges(bytes),
-        // tree-sitter-c-sharp reads a first line `#!...` as a shebang directive, comments and
-        // all (found by the `comments` fuzz target).
-        Language::CSharp if bytes.starts_with(b"#!") => None,
+        // tree-sitter-c-sharp reads `#!...` to the line end as a shebang directive, comments
+        // and all, wherever it is the first token: after blank space of any kind (`\v`, U+00A0)
+        // and after comments too (found by the `comments` fuzz target). `#!` is not C# anywhere
+        // else, so any text holding it is left to tree-sitter.
+        Language::CSharp if memchr::memmem::find(bytes, b"#!").is_some() => None,
         _ => c_like(bytes, c_flavour(language)?, true),
     }
 }

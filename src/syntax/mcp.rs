@@ -39,9 +39,8 @@ use super::embedded::unescape_double as unescape;
 use super::{Language, Spanned, SyntaxError};
 use crate::diagnostic::Code;
 use crate::text::TextRange;
-use std::cell::RefCell;
 use std::sync::OnceLock;
-use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
+use tree_sitter::{Node, Query, QueryCursor, StreamingIterator};
 
 /// Where a configuration keeps its servers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,26 +233,12 @@ fn range_of(node: Node<'_>) -> TextRange {
     TextRange::new(node.start_byte(), node.end_byte())
 }
 
-thread_local! {
-    static PARSERS: RefCell<Vec<(Language, Parser)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Parses `text` with `language`'s grammar (one parser per thread and language) and hands
-/// the tree to `f`; `None` when the grammar is missing or parsing fails.
+/// Parses `text` with `language`'s grammar and hands the tree to `f`; `None` when the grammar
+/// is missing, the parse ran out of time, or the text is one a grammar's scanner could not
+/// survive. The one guarded parse ([`super::comments::parse_tree`]): a hostile file that
+/// looks like it defines a tool must not abort or stall the run here either.
 fn with_tree<T>(language: Language, text: &str, f: impl FnOnce(&tree_sitter::Tree) -> T) -> Option<T> {
-    let tree = PARSERS.with(|parsers| {
-        let mut parsers = parsers.borrow_mut();
-        let at = match parsers.iter().position(|(l, _)| *l == language) {
-            Some(at) => at,
-            None => {
-                let mut parser = Parser::new();
-                parser.set_language(&language.grammar()?).ok()?;
-                parsers.push((language, parser));
-                parsers.len() - 1
-            }
-        };
-        parsers[at].1.parse(text, None)
-    })?;
+    let tree = super::comments::parse_tree(language, text, None)?;
     Some(f(&tree))
 }
 

@@ -373,3 +373,18 @@ fn unescape_decodes_json_escapes() {
     assert_eq!(unescape(r"\u12"), "\\u12");
     assert_eq!(unescape("trailing\\"), "trailing\\");
 }
+
+/// A file that looks like it defines a tool is parsed through the one guarded parse: this
+/// Python (600 nested `if` inside an f-string) would overflow the grammar's scanner state,
+/// and the unguarded parse this module had aborted the whole process (`length <= 1024`).
+#[test]
+fn a_text_that_would_overflow_a_scanner_is_not_parsed_for_tools() {
+    let text: String = std::iter::once("@mcp.tool()\ndef f():\n    pass\nf'{".to_string())
+        .chain((0..600).map(|i| format!("\n{}if x:", " ".repeat(i))))
+        .chain(["\n".to_string()])
+        .collect();
+    assert!(may_define_tool(Language::Python, text.as_bytes()));
+    assert!(read_tools(Language::Python, &text).tools.is_empty());
+    // The same tool in ordinary code is read.
+    assert_eq!(read_tools(Language::Python, "@mcp.tool()\ndef f():\n    pass\n").tools.len(), 1);
+}
