@@ -63,10 +63,11 @@ pub enum Code {
     UnownedRisk,
     OverdueRisk,
     UnmodelledResource,
+    NoSyntaxTree,
 }
 
 impl Code {
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 28] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -94,6 +95,7 @@ impl Code {
         Code::UnownedRisk,
         Code::OverdueRisk,
         Code::UnmodelledResource,
+        Code::NoSyntaxTree,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +127,7 @@ impl Code {
             Code::UnownedRisk => "unowned-risk",
             Code::OverdueRisk => "overdue-risk",
             Code::UnmodelledResource => "unmodelled-resource",
+            Code::NoSyntaxTree => "no-syntax-tree",
         }
     }
 
@@ -159,7 +162,8 @@ impl Code {
             Code::UnusedDefinition
             | Code::ConflictMarker
             | Code::McpToolUnpinned
-            | Code::UnmodelledResource => Level::Note,
+            | Code::UnmodelledResource
+            | Code::NoSyntaxTree => Level::Note,
             Code::ConfirmedFinding
             | Code::DanglingReference
             | Code::DuplicateDefinition
@@ -216,6 +220,9 @@ impl Code {
             Code::OverdueRisk => "An open risk is past its treatment due date or its band's SLA",
             Code::UnmodelledResource => {
                 "A resource of the infrastructure code is named by no annotation (off unless enabled)"
+            }
+            Code::NoSyntaxTree => {
+                "A file was read without a syntax tree: only its whole-line comments were read"
             }
         }
     }

@@ -445,6 +445,18 @@ fn doc(code: Code) -> RuleDoc {
             silence: "It is off by default; `--severity unmodelled-resource=off` or \
                 `unmodelled-resource: off` in the configuration turns it off again.",
         },
+        Code::NoSyntaxTree => RuleDoc {
+            full: "The file was read without a syntax tree, because the grammar's scanner (C code) \
+                could not survive its text: it would abort the process or never return (very deep \
+                indentation, long or many heredocs, an `@` on a Kotlin file's last line with no line \
+                break after it). Only its whole-line comments were read, so annotations after code \
+                or in block comments, `x-threatspec` values and MCP tool definitions in it are \
+                missing from the model. Reported at the cause.",
+            fix: "Change the text at the cause (indent less, end the file with a line break, \
+                shorten or close the heredoc), or move the annotations onto lines of their own.",
+            silence: "Notes do not fail `check` unless `--fail-on note` is given; \
+                `--severity no-syntax-tree=off` hides it.",
+        },
     }
 }
 

@@ -59,20 +59,25 @@
 //! Parsing is cancelled after a generous time budget (5 s plus 2 s per MiB), so a pathological
 //! input cannot stall a run; a walk also gives the whole project a [`ParseBudget`], so that
 //! many pathological files cannot either: once it is spent, parses in progress are cancelled
-//! and later files are not given to tree-sitter. Some texts are never handed to tree-sitter because a grammar's C
-//! scanner would overflow its state: the YAML and Python scanners save their indentation
-//! stacks in tree-sitter's 1 KiB serialization buffer without checking the last entry's fit,
-//! and the parser then aborts the whole process (`length <= 1024`). So YAML whose block
-//! indentation (leading spaces and `- `/`? `/`: ` indicators) reaches
-//! [`YAML_MAX_BLOCK_COLUMN`] columns, and Python indented [`PYTHON_MAX_INDENT`] columns or
-//! more, are read without a tree. The Ruby scanner saves each open heredoc's word length in
-//! one byte and asserts on restore, so Ruby with a heredoc word of [`RUBY_MAX_HEREDOC_WORD`]
-//! bytes or more (a quoted `<<'...` that never closes) is read without a tree too, and so is
-//! Kotlin whose last line holds an `@` with no line break after it: the Kotlin scanner skips
-//! ahead from an `@` without testing for the end of the text and would never return. When the parse fails (cancelled, refused, or the grammar
-//! cannot be loaded), the file is scanned for whole-line comments that start with the language's line-comment
+//! and later files are not given to tree-sitter. Some texts are never handed to tree-sitter
+//! because a grammar's C scanner could not survive them ([`scanner_hazard`]). The YAML and
+//! Python scanners save their indentation stacks in tree-sitter's 1 KiB serialization buffer
+//! without checking the last entry's fit, and the parser then aborts the whole process
+//! (`length <= 1024`): so YAML whose block indentation (leading spaces and `- `/`? `/`: `
+//! indicators) reaches [`YAML_MAX_BLOCK_COLUMN`] columns, and Python indented
+//! [`PYTHON_MAX_INDENT`] columns or more (lines continued with a `\` counting together), are
+//! read without a tree. The Ruby scanner saves each open heredoc's word length in one byte and
+//! asserts on restore, and tests a heredoc's fit two bytes short of what it writes, so Ruby
+//! with a heredoc word of [`RUBY_MAX_HEREDOC_WORD`] bytes or more, or with heredocs and `#{`
+//! interpolations that could fill [`RUBY_MAX_STATE`] bytes of state together, is read without
+//! a tree too, and so is Kotlin whose last line holds an `@` with no line break after it: the
+//! Kotlin scanner skips ahead from an `@` without testing for the end of the text and would
+//! never return. When the parse fails (cancelled, refused, or the grammar cannot be loaded),
+//! the file is scanned for whole-line comments that start with the language's line-comment
 //! markers ([`Language::line_comment_markers`]); comments after code and block comments are
-//! then not read, because without a tree a marker inside a string cannot be told apart.
+//! then not read, because without a tree a marker inside a string cannot be told apart. A file
+//! refused for its scanner's sake says so: [`super::add_mcp_surface`] gives it a
+//! `no-syntax-tree` note at the cause when it may hold what the fallback cannot read.
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
@@ -203,41 +208,116 @@ pub const YAML_MAX_BLOCK_COLUMN: usize = 240;
 /// overflow: 2 bytes per level after up to 257 bytes of string delimiters.
 pub const PYTHON_MAX_INDENT: usize = 360;
 
+/// Why a grammar's external scanner could not survive a text ([`scanner_hazard`]), and where:
+/// such a text is read without a tree, with the line-comment fallback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScannerHazard {
+    /// Byte offset of the cause: the start of the line, or the token, that reaches the limit.
+    pub at: usize,
+    /// Why, worded to follow "read without a syntax tree, because".
+    pub why: String,
+}
+
 /// Whether `text` could drive `language`'s external scanner past its state buffer, or into a
 /// loop that never ends (see the module docs); such a text is read without a tree.
-// @exposes ThreatAnalyzer.Parser to #parser-crash -- "grammars are C code; three abort the process on deep indentation or long heredoc words, one loops forever at the end of a text"
-// @mitigates ThreatAnalyzer.Parser against #parser-crash using #scanner-guard
 fn breaks_scanner(language: Language, text: &str) -> bool {
-    let deepest = |is_indent: fn(u8) -> bool, width: fn(u8) -> usize| {
-        text.as_bytes()
-            .split(|&b| b == b'\n' || b == b'\r')
-            .map(|line| line.iter().take_while(|&&b| is_indent(b)).map(|&b| width(b)).sum::<usize>())
-            .max()
-            .unwrap_or(0)
-    };
+    scanner_hazard(language, text).is_some()
+}
+
+/// The first place where `text` could drive `language`'s external scanner past its state
+/// buffer (tree-sitter then aborts the whole process) or into a loop that never ends (no parse
+/// budget stops a scanner), with why. Each test is a cheap byte-level superset of the texts
+/// that reach the C code's failure, derived in the doc comment of the test.
+// @exposes ThreatAnalyzer.Parser to #parser-crash -- "grammars are C code; three abort the process on deep indentation or heredocs, one loops forever at the end of a text"
+// @mitigates ThreatAnalyzer.Parser against #parser-crash using #scanner-guard
+pub fn scanner_hazard(language: Language, text: &str) -> Option<ScannerHazard> {
+    let bytes = text.as_bytes();
+    let hazard = |at, why| Some(ScannerHazard { at, why });
     match language {
-        Language::Yaml => {
-            deepest(|b| matches!(b, b' ' | b'\t' | b'-' | b'?' | b':'), |_| 1) >= YAML_MAX_BLOCK_COLUMN
-        }
-        Language::Python => {
-            deepest(|b| matches!(b, b' ' | b'\t' | b'\x0c'), |b| if b == b'\t' { 8 } else { 1 })
-                >= PYTHON_MAX_INDENT
-        }
-        Language::Ruby => ruby_heredoc_word_overflows(text.as_bytes()),
-        Language::Kotlin => kotlin_scanner_may_not_end(text.as_bytes()),
-        _ => false,
+        Language::Yaml => yaml_deep_line(bytes).and_then(|at| {
+            hazard(
+                at,
+                format!(
+                    "its block indentation reaches {YAML_MAX_BLOCK_COLUMN} columns here, where the \
+                     YAML grammar's scanner could overflow its saved state (which aborts the process)"
+                ),
+            )
+        }),
+        Language::Python => python_deep_line(bytes).and_then(|at| {
+            hazard(
+                at,
+                format!(
+                    "its indentation (lines continued with a `\\` counted together) reaches \
+                     {PYTHON_MAX_INDENT} columns here, where the Python grammar's scanner could \
+                     overflow its saved state (which aborts the process)"
+                ),
+            )
+        }),
+        Language::Ruby => ruby_heredoc_hazard(bytes),
+        Language::Kotlin => kotlin_scanner_may_not_end(bytes).and_then(|at| {
+            hazard(
+                at,
+                "its last line holds an `@` with no line break after it, where the Kotlin \
+                 grammar's scanner would never return"
+                    .to_string(),
+            )
+        }),
+        _ => None,
     }
 }
 
-/// Whether tree-sitter-kotlin-ng's scanner could loop forever on `bytes`. At an `@` where a
-/// `constructor` or a property accessor may follow, it skips ahead to the next blank (or, once
-/// it has seen a `(`, to the next `\n`) without testing for the end of the text, where the
-/// lookahead is 0 for ever (`@Deprecated("For binary compati` ending a file hung `check`;
-/// found by the lexers5 branch). A `\n` after the `@` ends both loops, so only an `@` on the
-/// last line, with no line break after it, can reach the end.
-fn kotlin_scanner_may_not_end(bytes: &[u8]) -> bool {
-    let last_line = memchr::memrchr(b'\n', bytes).map_or(bytes, |at| &bytes[at + 1..]);
-    memchr::memchr(b'@', last_line).is_some()
+/// Start of the first line of a YAML text whose block indentation (leading spaces, tabs and
+/// `- `/`? `/`: ` indicators) reaches [`YAML_MAX_BLOCK_COLUMN`] columns.
+fn yaml_deep_line(bytes: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    for line in bytes.split(|&b| b == b'\n' || b == b'\r') {
+        if line.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'-' | b'?' | b':')).count()
+            >= YAML_MAX_BLOCK_COLUMN
+        {
+            return Some(start);
+        }
+        start += line.len() + 1;
+    }
+    None
+}
+
+/// Start of the first line of a Python text where tree-sitter-python's scanner could count an
+/// indentation of [`PYTHON_MAX_INDENT`] columns or more. The scanner counts blanks from a line
+/// break (a space 1, a tab 8; `\r` and `\f` start again from 0), and a `\` right before a
+/// line break (`\r\n` too) continues the count on the next line without starting again: so
+/// `" \\\n"` repeated adds a column per line, and 600 such levels inside an f-string aborted
+/// `check` although no line is indented more than 8 columns. So each line counts its leading
+/// blanks plus those carried from the lines before it that hold only blanks and a `\`. An
+/// empty line keeps the carry (it may be the `\n` of a `\r\n`; carrying further only makes
+/// the count larger), and a form feed counts 1 instead of starting again, for the same reason.
+fn python_deep_line(bytes: &[u8]) -> Option<usize> {
+    let (mut start, mut carried) = (0, 0);
+    for line in bytes.split(|&b| b == b'\n' || b == b'\r') {
+        let blanks = line.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'\x0c')).count();
+        let width = carried + line[..blanks].iter().map(|&b| if b == b'\t' { 8 } else { 1 }).sum::<usize>();
+        if width >= PYTHON_MAX_INDENT {
+            return Some(start);
+        }
+        carried = match &line[blanks..] {
+            [] if line.is_empty() => carried,
+            [b'\\'] => width,
+            _ => 0,
+        };
+        start += line.len() + 1;
+    }
+    None
+}
+
+/// Offset of the first `@` on the last line of a Kotlin text, if any: where
+/// tree-sitter-kotlin-ng's scanner could loop forever. At an `@` where a `constructor` or a
+/// property accessor may follow, it skips ahead to the next blank (or, once it has seen a `(`,
+/// to the next `\n`) without testing for the end of the text, where the lookahead is 0 for
+/// ever (`@Deprecated("For binary compati` ending a file hung `check`; found by the lexers5
+/// branch). A `\n` after the `@` ends both loops, so only an `@` on the last line, with no
+/// line break after it, can reach the end.
+fn kotlin_scanner_may_not_end(bytes: &[u8]) -> Option<usize> {
+    let line_start = memchr::memrchr(b'\n', bytes).map_or(0, |at| at + 1);
+    memchr::memchr(b'@', &bytes[line_start..]).map(|at| line_start + at)
 }
 
 /// Heredoc delimiter length (bytes) from which tree-sitter-ruby's scanner could abort: it
@@ -246,11 +326,53 @@ fn kotlin_scanner_may_not_end(bytes: &[u8]) -> bool {
 /// saved and its `assert(size == length)` fails (found by the `parser` fuzz target).
 pub const RUBY_MAX_HEREDOC_WORD: usize = 250;
 
-/// Whether a Ruby heredoc opener (`<<ID`, `<<~ID`, `<<-ID`, or a quoted `<<'ID'`, `<<"ID"`,
-/// `` <<`ID` ``) has a word of [`RUBY_MAX_HEREDOC_WORD`] bytes or more. `x << 'a'` (a space
-/// after `<<`) is the append operator, not a heredoc, and is not counted.
-fn ruby_heredoc_word_overflows(bytes: &[u8]) -> bool {
-    memchr::memmem::find_iter(bytes, b"<<").any(|at| {
+/// Bytes of saved state from which tree-sitter-ruby's scanner could write past tree-sitter's
+/// 1 KiB buffer (see [`scanner_hazard`]); the exact bound is 1025, less a margin.
+pub const RUBY_MAX_STATE: usize = 1000;
+
+/// The first Ruby heredoc opener that could make tree-sitter-ruby's scanner abort the process.
+///
+/// A word of [`RUBY_MAX_HEREDOC_WORD`] bytes or more, see there. Short words can too: the
+/// scanner saves 2 bytes, 5 per open literal (a string, symbol, regex ... whose content is
+/// being read) and 3 plus a length byte plus the word per open heredoc, but tests each
+/// heredoc's fit as `size + 2 + word < 1024` before writing `size + 4 + word` bytes; when
+/// that is exactly 1025 tree-sitter's `length <= 1024` assertion aborts. Both
+/// `x = "#{"#{ ... <<ABCD}"}"` (203 literals open inside one another) and 100 heredocs opened
+/// on one line (`f(<<A000, <<A001, ...)`) did (found by the scanners branch). A literal opens
+/// inside another one only in an interpolation, so at most one more literal is open than the
+/// text has `#{`, and at most the heredocs the text opens are open: a text is refused when
+/// `2 + 5 * (#{ count + 1)` plus `4 + word` for each opener so far reaches [`RUBY_MAX_STATE`].
+fn ruby_heredoc_hazard(bytes: &[u8]) -> Option<ScannerHazard> {
+    let mut openers = ruby_heredoc_openers(bytes).peekable();
+    openers.peek()?;
+    let literals = memchr::memmem::find_iter(bytes, b"#{").count() + 1;
+    let mut state = 2usize.saturating_add(literals.saturating_mul(5));
+    for (at, word) in openers {
+        if word >= RUBY_MAX_HEREDOC_WORD {
+            let why = format!(
+                "this heredoc's word is {RUBY_MAX_HEREDOC_WORD} bytes or longer, more than the Ruby \
+                 grammar's scanner can save (which aborts the process)"
+            );
+            return Some(ScannerHazard { at, why });
+        }
+        state = state.saturating_add(4 + word);
+        if state >= RUBY_MAX_STATE {
+            let why = "its heredocs and `#{` interpolations, if open together, could overflow the \
+                       Ruby grammar's saved scanner state (which aborts the process)"
+                .to_string();
+            return Some(ScannerHazard { at, why });
+        }
+    }
+    None
+}
+
+/// The heredoc openers of a Ruby text, as (offset of the `<<`, word length in bytes): `<<ID`,
+/// `<<~ID`, `<<-ID` (a word of letters, digits, `_` and non-ASCII bytes, which counts at least
+/// the scanner's characters) or a quoted `<<'ID'`, `<<"ID"`, `` <<`ID` `` (up to the closing
+/// quote, or the end of the text). Every `<<` is tried, overlapping ones too; `x << 'a'` (a
+/// space after `<<`) is the append operator and opens nothing, and neither does an empty word.
+fn ruby_heredoc_openers(bytes: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    memchr::memchr_iter(b'<', bytes).filter(|&at| bytes.get(at + 1) == Some(&b'<')).filter_map(|at| {
         let mut i = at + 2;
         if matches!(bytes.get(i), Some(b'~' | b'-')) {
             i += 1;
@@ -262,7 +384,7 @@ fn ruby_heredoc_word_overflows(bytes: &[u8]) -> bool {
             }
             _ => rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80).count(),
         };
-        word >= RUBY_MAX_HEREDOC_WORD
+        (word > 0).then_some((at, word))
     })
 }
 
@@ -1057,6 +1179,72 @@ mod tests {
         assert!(parse_tree(Language::Yaml, &format!("{}x\n", "- ".repeat(100)), None).is_some());
         let shallow: String = (0..100).map(|i| format!("{}if x:\n", " ".repeat(i))).collect();
         assert!(parse_tree(Language::Python, &shallow, None).is_some());
+    }
+
+    /// Without the guard each of these texts aborts the whole test process inside tree-sitter
+    /// (`length <= 1024`), each in a way the earlier guards let through (found by the scanners
+    /// branch): Python indentation carried over lines that hold only blanks and a `\` (no line
+    /// is indented more than 8 columns), and Ruby heredocs whose saved state is 1025 bytes.
+    #[test]
+    fn continued_indentation_and_many_heredocs_are_read_without_a_tree() {
+        let continued = |line_break: &str| -> String {
+            std::iter::once("f'{".to_string())
+                .chain((0..600).map(|i| {
+                    format!("\n{}{}if x:", format!("\t\\{line_break}").repeat(i / 8), " ".repeat(i % 8))
+                }))
+                .chain(["\n# @audit Deep.Py\n".to_string()])
+                .collect()
+        };
+        let nested =
+            format!("# @audit Deep.Rb\nx = {}<<ABCD{}\nABCD\n", "\"#{".repeat(203), "}\"".repeat(203));
+        let words: Vec<String> = (0..100).map(|i| format!("A{i:03}")).collect();
+        let many = format!(
+            "# @audit Deep.Rb\nf({}, <<{})\n{}{}\n",
+            words.iter().map(|w| format!("<<{w}")).collect::<Vec<_>>().join(", "),
+            "B".repeat(219),
+            words.iter().map(|w| format!("{w}\n")).collect::<String>(),
+            "B".repeat(219)
+        );
+        for (language, text) in [
+            (Language::Python, continued("\n")),
+            (Language::Python, continued("\r\n")),
+            (Language::Ruby, nested),
+            (Language::Ruby, many),
+        ] {
+            assert!(breaks_scanner(language, &text), "{language:?}");
+            assert!(parse_tree(language, &text, None).is_none(), "{language:?}");
+            assert!(
+                candidate_lines(language, &text)
+                    .iter()
+                    .any(|l| l.range.slice(&text).starts_with("@audit Deep")),
+                "{language:?}"
+            );
+        }
+        // Below the limits such texts are parsed as before.
+        let shallow: String =
+            (0..40).map(|i| format!("{}if x:\n", "\t\\\n".repeat(i / 8) + &" ".repeat(i % 8))).collect();
+        assert!(parse_tree(Language::Python, &shallow, None).is_some());
+        let few = format!(
+            "x = {}<<ABCD{}\nABCD\nputs <<~A, <<-B\na\nA\nb\nB\n",
+            "\"#{".repeat(20),
+            "}\"".repeat(20)
+        );
+        assert!(parse_tree(Language::Ruby, &few, None).is_some());
+    }
+
+    /// Where each guard places the cause, for the `no-syntax-tree` note.
+    #[test]
+    fn scanner_hazards_point_at_their_cause() {
+        let at = |language, text: &str| scanner_hazard(language, text).map(|h| h.at);
+        let yaml = format!("a: 1\n{}x\n", "- ".repeat(130));
+        assert_eq!(at(Language::Yaml, &yaml), Some(5));
+        let python = format!("x = 1\n{}y\n", " \\\n".repeat(400));
+        assert_eq!(at(Language::Python, &python), Some(6 + 3 * 359));
+        assert_eq!(at(Language::Kotlin, "val x = 1\nfun f() @A"), Some(18));
+        let word = format!("x = 1\ny = <<'{}", "w".repeat(300));
+        assert_eq!(at(Language::Ruby, &word), Some(10));
+        assert_eq!(at(Language::Ruby, "x << 'a'\ny = <<A\nA\n"), None);
+        assert_eq!(at(Language::Python, "if x:\n    y = 1\n"), None);
     }
 
     /// Without the guard tree-sitter-kotlin-ng's scanner never returns on these texts (the

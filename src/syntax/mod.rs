@@ -117,11 +117,38 @@ pub fn parse_source(
 }
 
 /// Adds the MCP surface of the file at `path` ([`mcp::read_surface`]) and its problems to
-/// `parsed`: [`parse_source`]'s second half, for the language server's open documents too.
+/// `parsed`, then the file's `no-syntax-tree` note ([`read_without_tree_note`]):
+/// [`parse_source`]'s second half, for the language server's open documents too.
 pub fn add_mcp_surface(path: &str, language: Language, text: &str, parsed: &mut ParsedFile) {
     let (surface, errors) = mcp::read_surface(language, mcp::config_format(path), text);
     parsed.mcp = (!surface.is_empty()).then(|| Box::new(surface));
     parsed.errors.extend(errors);
+    parsed.errors.extend(read_without_tree_note(language, text));
+}
+
+/// The `no-syntax-tree` note of a text that was read without a tree because its grammar's
+/// scanner could not survive it ([`comments::scanner_hazard`]), at the cause, when that lost
+/// something: the text may hold an annotation (the prefilter passes) that needed the tree (the
+/// fast lexer declines, or `x-threatspec` values are read from the tree), or may define an MCP
+/// tool (always read from a tree). A pure function of the text, so it is cached with the file's
+/// facts, and `check` and the language server give the same note.
+pub fn read_without_tree_note(language: Language, text: &str) -> Option<SyntaxError> {
+    let hazard = comments::scanner_hazard(language, text)?;
+    let bytes = text.as_bytes();
+    let comments_need_tree = prefilter::may_contain_annotation(bytes)
+        && (lexer::comment_ranges(language, text).is_none()
+            || (language.has_embedded_annotations()
+                && memchr::memmem::find(bytes, embedded::KEY.as_bytes()).is_some()));
+    if !comments_need_tree && !mcp::may_define_tool(language, bytes) {
+        return None;
+    }
+    let end = memchr::memchr2(b'\n', b'\r', &bytes[hazard.at..]).map_or(text.len(), |n| hazard.at + n);
+    let message = format!(
+        "this file was read without a syntax tree, because {}: only its whole-line comments were \
+         read (annotations after code or in block comments, and MCP tool definitions, are not)",
+        hazard.why
+    );
+    Some(SyntaxError { code: Code::NoSyntaxTree, range: TextRange::new(hazard.at, end), message, fix: None })
 }
 
 /// Whether the walk must parse a file at `path` whose bytes hold no annotation literal: an MCP
@@ -217,5 +244,44 @@ mod tests {
         assert_eq!(blocks, [0, 1, 2], "{lines:?}");
         let parsed = parse_file(Language::Yaml, text);
         assert_eq!(parsed.annotations.len(), 3, "{parsed:?}");
+    }
+
+    /// A file refused a tree for its scanner's sake is never read short silently: a
+    /// `no-syntax-tree` note at the cause, on the path `check` takes ([`parse_source`]) and the
+    /// language server's ([`add_mcp_surface`] after its own reading), and only when something
+    /// needed the tree.
+    #[test]
+    fn a_file_read_without_a_tree_gets_a_note_at_the_cause() {
+        let notes = |path: &str, language, text: &str| -> Vec<(TextRange, String)> {
+            let (parsed, out_of_time) = parse_source(path, language, text, None);
+            assert!(!out_of_time);
+            let mut document = parse_candidate_lines(text, &candidate_lines(language, text));
+            add_mcp_surface(path, language, text, &mut document);
+            let of_code = |parsed: &ParsedFile| -> Vec<(TextRange, String)> {
+                let notes = parsed.errors.iter().filter(|e| e.code == Code::NoSyntaxTree);
+                notes.map(|e| (e.range, e.message.clone())).collect()
+            };
+            assert_eq!(of_code(&parsed), of_code(&document), "{text:?}");
+            of_code(&parsed)
+        };
+        // Kotlin whose last line holds an `@`, with an unterminated string the lexer declines.
+        let kotlin = "// @audit Kt.A\nval s = \"x // @audit Kt.Lost\n@Deprecated(\"x";
+        let found = notes("a.kt", Language::Kotlin, kotlin);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (range, message) = &found[0];
+        assert_eq!(range.slice(kotlin), "@Deprecated(\"x");
+        assert!(
+            message.contains("read without a syntax tree, because its last line holds an `@`"),
+            "{message}"
+        );
+        // Nothing needed a tree: no annotation literal, or the fast lexer read every comment.
+        assert_eq!(notes("a.kt", Language::Kotlin, "val s = 1\n@Deprecated(\"x"), []);
+        assert_eq!(notes("a.kt", Language::Kotlin, "// @audit Kt.A\nfun f() = 1 @A"), []);
+        // A tool definition is always read from a tree: the note comes without any annotation.
+        let deep: String = (0..400).map(|i| format!("{}if x:\n", " ".repeat(i))).collect();
+        let tool = format!("@mcp.tool()\ndef f():\n    pass\n{deep}");
+        let found = notes("t.py", Language::Python, &tool);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0.slice(&tool), format!("{}if x:", " ".repeat(360)));
     }
 }

@@ -515,3 +515,30 @@ fn threatspec_config_aliases_are_refused_before_expansion() {
     assert_found(&r, &["good.py:2:3 unmitigated-exposure", "threatspec.yaml:2:1 invalid-config"]);
     assert!(r.stdout.contains("invalid configuration: line 2: aliases (`*name`) are not supported"), "{r:?}");
 }
+
+/// Texts a grammar's C scanner cannot survive (they aborted `check` or hung it for ever) are
+/// read without a tree: the run finishes, their whole-line annotations are read, and each file
+/// gets a `no-syntax-tree` note at the cause.
+#[test]
+fn files_a_grammar_scanner_cannot_survive_are_read_with_a_note() {
+    let dir = with_good_file();
+    let breakers = scanner_breakers();
+    for (name, text, _) in &breakers {
+        write(dir.path(), name, text.as_str());
+    }
+    let r = check_untouched(dir.path(), &["--fail-on", "note"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let diagnostics = r.json()["diagnostics"].as_array().unwrap().clone();
+    for (name, text, cause) in &breakers {
+        let of_file: Vec<&serde_json::Value> = diagnostics.iter().filter(|d| d["file"] == *name).collect();
+        let codes: Vec<&str> = of_file.iter().map(|d| d["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["unmitigated-exposure", "no-syntax-tree"], "{name}: {of_file:?}");
+        let note = of_file[1];
+        let (line, column) =
+            (note["line"].as_u64().unwrap() as usize, note["column"].as_u64().unwrap() as usize);
+        assert!(is_scanner_cause(text, line - 1, column - 1, *cause), "{name}: {note}");
+        assert_eq!(note["severity"], "note", "{note}");
+        let message = note["message"].as_str().unwrap();
+        assert!(message.starts_with("this file was read without a syntax tree, because "), "{message}");
+    }
+}

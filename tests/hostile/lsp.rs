@@ -615,3 +615,40 @@ async fn reindex_forgets_files_deleted_without_an_event() {
         1
     );
 }
+
+/// Texts a grammar's C scanner cannot survive are read without a tree by the language server
+/// too, on disk and open: whole-line annotations are read, and each file's diagnostics hold a
+/// `no-syntax-tree` note (severity 3, information) at the cause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_a_grammar_scanner_cannot_survive_get_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let breakers = scanner_breakers();
+    for (name, text, _) in &breakers {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let mut session = Session::start_in(dir).await;
+    let check = |name: &str, text: &str, cause: Option<&str>, diags: &[Value]| {
+        assert_eq!(codes(diags), ["unmitigated-exposure", "no-syntax-tree"], "{name}: {diags:?}");
+        let note = &diags[1];
+        let start = &note["range"]["start"];
+        let (line, column) =
+            (start["line"].as_u64().unwrap() as usize, start["character"].as_u64().unwrap() as usize);
+        assert!(is_scanner_cause(text, line, column, cause), "{name}: {note}");
+        assert_eq!(note["severity"], 3, "{note}");
+    };
+    for (name, text, cause) in &breakers {
+        let uri = session.uri(name);
+        let diags = session.client.diagnostics_for(&uri, |d| d.len() == 2).await;
+        check(name, text, *cause, &diags);
+    }
+    // A document open only in the editor (not on disk) is read by the editor's own path, with
+    // the same note.
+    let (name, text, cause) = &breakers[3];
+    let text = text.replace("kt", "unsaved");
+    let uri = session.uri("unsaved.kt");
+    session.client.open(&uri, "kotlin", &text).await;
+    let diags = session.client.diagnostics_for(&uri, |d| !d.is_empty()).await;
+    check(name, &text, *cause, &diags);
+    session.assert_alive("files a scanner cannot survive").await;
+    session.assert_disk_unchanged();
+}

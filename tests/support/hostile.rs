@@ -156,3 +156,45 @@ impl Drop for Churn {
         }
     }
 }
+
+/// Files a grammar's C scanner cannot survive: given to tree-sitter, each aborts the process
+/// (`length <= 1024`) or never returns. Each holds a high-severity exposure on whole-line
+/// comments (read without a tree), and is given with the text at its cause, where the
+/// `no-syntax-tree` note must start (`None`: a line holding only a tab and a `\`, the
+/// continued indentation that reaches 360 columns).
+pub fn scanner_breakers() -> Vec<(&'static str, String, Option<&'static str>)> {
+    let head = |c: &str, id: &str| {
+        format!("{c} @threat Deep {id} (#{id}) [high]\n{c} @exposes Shop.{id} to #{id}\n")
+    };
+    let python: String = std::iter::once(head("#", "py") + "f'{")
+        .chain((0..600).map(|i| format!("\n{}{}if x:", "\t\\\n".repeat(i / 8), " ".repeat(i % 8))))
+        .chain(["\n".to_string()])
+        .collect();
+    let nested = head("#", "rb") + "x = " + &"\"#{".repeat(203) + "<<ABCD" + &"}\"".repeat(203) + "\nABCD\n";
+    let words: Vec<String> = (0..100).map(|i| format!("A{i:03}")).collect();
+    let many = format!(
+        "{}f({}, <<{})\n{}{}\n",
+        head("#", "heredocs"),
+        words.iter().map(|w| format!("<<{w}")).collect::<Vec<_>>().join(", "),
+        "B".repeat(219),
+        words.iter().map(|w| format!("{w}\n")).collect::<String>(),
+        "B".repeat(219)
+    );
+    let kotlin = head("//", "kt") + "val s = \"x\n@Deprecated(\"For binary compati";
+    vec![
+        ("deep.py", python, None),
+        ("nested.rb", nested, Some("<<ABCD")),
+        ("many.rb", many, Some("<<BBB")),
+        ("hang.kt", kotlin, Some("@Deprecated")),
+    ]
+}
+
+/// Whether `cause` (from [`scanner_breakers`]) is what `text` holds at the 0-based `line` and
+/// `column` (bytes; the files are ASCII).
+pub fn is_scanner_cause(text: &str, line: usize, column: usize, cause: Option<&str>) -> bool {
+    let Some(at) = text.split('\n').nth(line) else { return false };
+    match cause {
+        Some(cause) => at.get(column..).is_some_and(|rest| rest.starts_with(cause)),
+        None => column == 0 && at == "\t\\",
+    }
+}

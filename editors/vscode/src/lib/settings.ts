@@ -34,6 +34,7 @@ export const DIAGNOSTIC_CODES = [
   'unowned-risk',
   'overdue-risk',
   'unmodelled-resource',
+  'no-syntax-tree',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
