@@ -234,7 +234,7 @@ pub fn scanner_hazard(language: Language, text: &str) -> Option<ScannerHazard> {
     let bytes = text.as_bytes();
     let hazard = |at, why| Some(ScannerHazard { at, why });
     match language {
-        Language::Yaml => yaml_deep_line(bytes).and_then(|at| {
+        Language::Yaml => yaml_deep_line(text).and_then(|at| {
             hazard(
                 at,
                 format!(
@@ -243,7 +243,7 @@ pub fn scanner_hazard(language: Language, text: &str) -> Option<ScannerHazard> {
                 ),
             )
         }),
-        Language::Python => python_deep_line(bytes).and_then(|at| {
+        Language::Python => python_deep_line(text).and_then(|at| {
             hazard(
                 at,
                 format!(
@@ -268,44 +268,33 @@ pub fn scanner_hazard(language: Language, text: &str) -> Option<ScannerHazard> {
 
 /// Start of the first line of a YAML text whose block indentation (leading spaces, tabs and
 /// `- `/`? `/`: ` indicators) reaches [`YAML_MAX_BLOCK_COLUMN`] columns.
-fn yaml_deep_line(bytes: &[u8]) -> Option<usize> {
-    let mut start = 0;
-    for line in bytes.split(|&b| b == b'\n' || b == b'\r') {
-        if line.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'-' | b'?' | b':')).count()
-            >= YAML_MAX_BLOCK_COLUMN
-        {
-            return Some(start);
-        }
-        start += line.len() + 1;
-    }
-    None
+fn yaml_deep_line(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    lines(text).find_map(|(start, end)| {
+        let indent =
+            bytes[start..end].iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'-' | b'?' | b':'));
+        (indent.count() >= YAML_MAX_BLOCK_COLUMN).then_some(start)
+    })
 }
 
 /// Start of the first line of a Python text where tree-sitter-python's scanner could count an
 /// indentation of [`PYTHON_MAX_INDENT`] columns or more. The scanner counts blanks from a line
-/// break (a space 1, a tab 8; `\r` and `\f` start again from 0), and a `\` right before a
-/// line break (`\r\n` too) continues the count on the next line without starting again: so
-/// `" \\\n"` repeated adds a column per line, and 600 such levels inside an f-string aborted
-/// `check` although no line is indented more than 8 columns. So each line counts its leading
-/// blanks plus those carried from the lines before it that hold only blanks and a `\`. An
-/// empty line keeps the carry (it may be the `\n` of a `\r\n`; carrying further only makes
-/// the count larger), and a form feed counts 1 instead of starting again, for the same reason.
-fn python_deep_line(bytes: &[u8]) -> Option<usize> {
-    let (mut start, mut carried) = (0, 0);
-    for line in bytes.split(|&b| b == b'\n' || b == b'\r') {
+/// break (a space 1, a tab 8; a `\r` or `\f` starts again from 0), and a `\` right before a
+/// line break continues the count on the next line without starting again: so `" \\\n"`
+/// repeated adds a column per line, and 600 such levels inside an f-string aborted `check`
+/// although no line was indented more than 8 columns. So each line counts its leading blanks
+/// plus those carried from the lines before it that hold only blanks and a `\` (a form feed
+/// counts 1 instead of starting again: a larger count only refuses more).
+fn python_deep_line(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut carried = 0;
+    lines(text).find_map(|(start, end)| {
+        let line = &bytes[start..end];
         let blanks = line.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'\x0c')).count();
         let width = carried + line[..blanks].iter().map(|&b| if b == b'\t' { 8 } else { 1 }).sum::<usize>();
-        if width >= PYTHON_MAX_INDENT {
-            return Some(start);
-        }
-        carried = match &line[blanks..] {
-            [] if line.is_empty() => carried,
-            [b'\\'] => width,
-            _ => 0,
-        };
-        start += line.len() + 1;
-    }
-    None
+        carried = if line[blanks..] == *b"\\" { width } else { 0 };
+        (width >= PYTHON_MAX_INDENT).then_some(start)
+    })
 }
 
 /// Offset of the first `@` on the last line of a Kotlin text, if any: where
