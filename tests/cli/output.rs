@@ -66,7 +66,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "invalid-risk",
             "unowned-risk",
             "overdue-risk",
-            "unmodelled-resource"
+            "unmodelled-resource",
+            "no-syntax-tree"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");
@@ -131,6 +132,8 @@ fn every_code_project() -> tempfile::TempDir {
              x = 1\n"
         ),
     );
+    // A file the Kotlin grammar's scanner would never return on (no-syntax-tree).
+    write(d, "src/hang.kt", "// @audit #orders -- \"hangs\"\nval s = \"x\n@Deprecated(\"x");
     write(
         d,
         "src/merge.py",
