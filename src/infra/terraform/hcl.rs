@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Tree};
 
 use super::registry;
 use crate::infra::SourceFile;
@@ -30,16 +30,16 @@ pub struct Parsed<'f> {
     pub tree: Tree,
 }
 
-/// Parses each file with the HCL grammar (`None` for a file the parser refused).
+/// Parses each file with the HCL grammar through the one guarded parse
+/// ([`crate::syntax::comments::parse_tree`]: a time budget and the scanner guards), leaving
+/// out a file it refused (the caller reports it as not read).
 pub fn parse<'f>(files: &[&'f SourceFile]) -> Vec<Parsed<'f>> {
-    let Some(grammar) = Language::Hcl.grammar() else { return Vec::new() };
-    let mut parser = Parser::new();
-    if parser.set_language(&grammar).is_err() {
-        return Vec::new();
-    }
     files
         .iter()
-        .filter_map(|file| parser.parse(file.text.as_bytes(), None).map(|tree| Parsed { file, tree }))
+        .filter_map(|file| {
+            crate::syntax::comments::parse_tree(Language::Hcl, &file.text, None)
+                .map(|tree| Parsed { file, tree })
+        })
         .collect()
 }
 
