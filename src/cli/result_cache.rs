@@ -213,7 +213,7 @@ impl Stored {
     /// (the others are asked now).
     pub fn inputs_unchanged(
         &self,
-        walked: impl Fn(&str) -> Option<Lstat>,
+        mut walked: impl FnMut(&str) -> Option<Lstat>,
     ) -> Option<Vec<(usize, FileState)>> {
         let mut moved = Vec::new();
         for (at, input) in self.inputs.iter().enumerate() {
@@ -487,14 +487,18 @@ impl Results {
                     .field(&walk_key.to_le_bytes())
                     .finish();
                 let moved = stored.as_ref().filter(|s| s.key == key).and_then(|stored| {
-                    let walked: rustc_hash::FxHashMap<&[u8], Lstat> = discovered
-                        .files
-                        .iter()
-                        .filter_map(|(_, abs, _, lstat)| {
-                            Some((abs.as_os_str().as_encoded_bytes(), (*lstat)?))
-                        })
-                        .collect();
-                    stored.inputs_unchanged(|path| walked.get(path.as_bytes()).copied())
+                    // The walk's files and the stored inputs are both in path order (the key
+                    // holds the same files): one pass finds each walked input's `lstat`. A
+                    // path it misses is asked now.
+                    let (files, mut at) = (&discovered.files, 0);
+                    let bytes =
+                        |at: usize| files.get(at).map(|(_, abs, _, _)| abs.as_os_str().as_encoded_bytes());
+                    stored.inputs_unchanged(|path| {
+                        while bytes(at).is_some_and(|walked| walked < path.as_bytes()) {
+                            at += 1;
+                        }
+                        files.get(at).filter(|_| bytes(at) == Some(path.as_bytes())).and_then(|file| file.3)
+                    })
                 });
                 let replay = moved.is_some();
                 let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
