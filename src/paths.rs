@@ -11,6 +11,14 @@ use std::path::{Component, Path, PathBuf};
 
 /// Lexically normalised absolute path: `.` dropped, `..` pops a component (never past the root).
 pub fn normalize(path: &Path) -> PathBuf {
+    if is_normal(path) {
+        return path.to_path_buf();
+    }
+    by_components(path)
+}
+
+/// [`normalize`] one component at a time.
+fn by_components(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -24,6 +32,13 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Whether [`normalize`] gives `path` back byte for byte (most paths the walk builds): an
+/// absolute path of plain components, with no empty, `.` or `..` one and no trailing `/`.
+fn is_normal(path: &Path) -> bool {
+    let mut parts = path.as_os_str().as_encoded_bytes().split(|&byte| byte == b'/');
+    cfg!(unix) && parts.next() == Some(b"") && parts.all(|part| !matches!(part, b"" | b"." | b".."))
 }
 
 /// The directory reported paths are relative to: `cwd` when every root (an absolute path, and
@@ -50,12 +65,32 @@ pub fn base_dir(cwd: &Path, roots: &[(PathBuf, bool)]) -> PathBuf {
 
 /// `abs` relative to `base`, `/`-separated; falls back to the whole path outside `base`.
 pub fn relative_path(base: &Path, abs: &Path) -> String {
+    // The common case (a walked file: `base`, `/`, plain UTF-8 segments) without taking either
+    // path apart into components.
+    let (abs_bytes, base_bytes) = (abs.as_os_str().as_encoded_bytes(), base.as_os_str().as_encoded_bytes());
+    #[cfg(unix)]
+    if let Some(rest) = abs_bytes.strip_prefix(base_bytes).and_then(|rest| rest.strip_prefix(b"/"))
+        && let Ok(text) = std::str::from_utf8(rest)
+        && plain_segments(text)
+    {
+        return text.to_string();
+    }
+    relative_by_components(base, abs)
+}
+
+/// Whether `/`-separated `text` has no empty, `.` or `..` segment.
+fn plain_segments(text: &str) -> bool {
+    text.split('/').all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
+/// [`relative_path`] through [`Path::strip_prefix`] and components.
+fn relative_by_components(base: &Path, abs: &Path) -> String {
     let rel = abs.strip_prefix(base).unwrap_or(abs);
     // The common case (a walked file: plain UTF-8 segments) is the path's own text; the
     // component split below gives the same string for it, one allocation per segment slower.
     #[cfg(unix)]
     if let Some(text) = rel.to_str()
-        && text.split('/').all(|segment| !matches!(segment, "" | "." | ".."))
+        && plain_segments(text)
     {
         return text.to_string();
     }
@@ -98,6 +133,52 @@ pub fn within_folders(path: &Path, roots: &[PathBuf]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcuts for plain paths give what the component walks give.
+    #[test]
+    fn shortcuts_agree_with_the_component_walks() {
+        let cases = [
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/a/.",
+            "/a/..",
+            "/..",
+            "/.hidden/..x/x..",
+            "/a/b.c/.d",
+            "a/b",
+            "",
+            ".",
+            "./a",
+            "/a/b/c/../../d",
+            "/./a",
+            "/a/.../b",
+        ];
+        for case in cases {
+            let path = Path::new(case);
+            assert_eq!(normalize(path).as_os_str(), by_components(path).as_os_str(), "{case:?}");
+            if is_normal(path) {
+                assert_eq!(
+                    by_components(path).as_os_str(),
+                    path.as_os_str(),
+                    "{case:?} is returned as it is"
+                );
+            }
+        }
+        for base in ["/", "/a", "/a/", "//a", "/a/.", "/a/b", "/x"] {
+            for case in cases {
+                let (base, abs) = (Path::new(base), Path::new(case));
+                let (fast, slow) = (relative_path(base, abs), relative_by_components(base, abs));
+                assert_eq!(fast, slow, "{case:?} relative to {base:?}");
+            }
+        }
+        assert!(is_normal(Path::new("/a/.hidden/..x")));
+        assert!(!is_normal(Path::new("/a/../b")));
+    }
 
     #[test]
     fn base_dir_is_cwd_when_every_root_is_inside_it() {

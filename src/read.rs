@@ -16,7 +16,17 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static RECORDING: AtomicBool = AtomicBool::new(false);
-static RECORDED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static RECORDED: Mutex<Vec<Recorded>> = Mutex::new(Vec::new());
+
+/// One [`read_bounded`] call recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// The path as the caller gave it.
+    pub path: PathBuf,
+    /// Opening it without following a link ([`Links::Refuse`]) found nothing there: an
+    /// `lstat` at that moment would have found nothing either.
+    pub absent: bool,
+}
 
 /// Starts recording the path of every [`read_bounded`] call of this process (read or refused,
 /// found or missing), for [`take_recorded`]: `check`'s result cache learns every file a run
@@ -25,9 +35,9 @@ pub fn start_recording() {
     RECORDING.store(true, Ordering::SeqCst);
 }
 
-/// Stops recording and returns the paths recorded since [`start_recording`] (unsorted, with
+/// Stops recording and returns the reads recorded since [`start_recording`] (unsorted, with
 /// repeats).
-pub fn take_recorded() -> Vec<PathBuf> {
+pub fn take_recorded() -> Vec<Recorded> {
     RECORDING.store(false, Ordering::SeqCst);
     std::mem::take(&mut *RECORDED.lock().unwrap_or_else(|e| e.into_inner()))
 }
@@ -62,7 +72,17 @@ impl Refusal {
     }
 
     fn io(err: &io::Error) -> Refusal {
-        Refusal::Unreadable { message: err.to_string(), missing: err.kind() == io::ErrorKind::NotFound }
+        // Most refusals are of optional files that do not exist (an ignore file per
+        // directory): that one message is formatted once.
+        static MISSING: std::sync::OnceLock<(i32, String)> = std::sync::OnceLock::new();
+        let message = match err.raw_os_error() {
+            Some(code) if err.kind() == io::ErrorKind::NotFound => {
+                let (known, message) = MISSING.get_or_init(|| (code, err.to_string()));
+                if *known == code { message.clone() } else { err.to_string() }
+            }
+            _ => err.to_string(),
+        };
+        Refusal::Unreadable { message, missing: err.kind() == io::ErrorKind::NotFound }
     }
 }
 
@@ -84,9 +104,18 @@ impl fmt::Display for Refusal {
 // @exposes ThreatAnalyzer.Walk to #symlink-following -- "links planted as configuration, ignore or cache files"
 // @mitigates ThreatAnalyzer.Walk against #symlink-following using #bounded-reads
 pub fn read_bounded(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Refusal> {
+    let mut absent = false;
+    let read = read_unrecorded(path, limit, links, &mut absent);
     if RECORDING.load(Ordering::Relaxed) {
-        RECORDED.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_path_buf());
+        let recorded = Recorded { path: path.to_path_buf(), absent };
+        RECORDED.lock().unwrap_or_else(|e| e.into_inner()).push(recorded);
     }
+    read
+}
+
+/// [`read_bounded`] without recording; `absent`: set when opening it without following a
+/// link found nothing there.
+fn read_unrecorded(path: &Path, limit: u64, links: Links, absent: &mut bool) -> Result<Vec<u8>, Refusal> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -97,7 +126,10 @@ pub fn read_bounded(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Re
     let file = match options.open(path) {
         Ok(file) => file,
         Err(_) if links == Links::Refuse && is_link(path) => return Err(Refusal::Symlink),
-        Err(err) => return Err(Refusal::io(&err)),
+        Err(err) => {
+            *absent = links == Links::Refuse && err.kind() == io::ErrorKind::NotFound;
+            return Err(Refusal::io(&err));
+        }
     };
     let meta = file.metadata().map_err(|e| Refusal::io(&e))?;
     // Without O_NOFOLLOW (other platforms) the opened file's type is what counts; a link

@@ -201,9 +201,9 @@ impl fmt::Debug for FoundHook {
 pub struct Discovered<'a> {
     /// The base directory ([`Scan::root`]).
     pub base: &'a Path,
-    /// Every file it will read: path relative to the base, absolute path, language, in path
-    /// order.
-    pub files: Vec<(&'a str, &'a Path, Language)>,
+    /// Every file it will read: path relative to the base, absolute path, language and the
+    /// walk's `lstat` (a walked file's, when it could be taken), in path order.
+    pub files: Vec<(&'a str, &'a Path, Language, Option<Lstat>)>,
     /// Skipped files and directories (absolute paths, in no particular order; plain text left
     /// out is later searched for annotation literals).
     pub skipped: &'a [(PathBuf, SkipReason)],
@@ -573,8 +573,10 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         skipped.retain(|(path, _)| !read.contains(path.as_path()));
     }
     if let Some(hook) = &options.found {
-        let files =
-            by_path.iter().map(|(rel, file)| (rel.as_str(), file.path.as_path(), file.language)).collect();
+        let files = by_path
+            .iter()
+            .map(|(rel, file)| (rel.as_str(), file.path.as_path(), file.language, file.lstat))
+            .collect();
         let found = Discovered {
             base: &base,
             files,
@@ -1693,6 +1695,41 @@ fn save_cache(
     (Some(std::thread::spawn(move || cache::save(&dir, &base, &all, old.as_deref()))), scanned)
 }
 
+/// A file's `lstat` as the walk took it (after the caller's run started, before the scan read
+/// the file): `check`'s result cache records it as the file's state instead of asking again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lstat {
+    pub mode: u32,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub dev: u64,
+}
+
+impl Lstat {
+    /// The fields of `meta` (which must not have followed a link); `None` where the platform
+    /// has no change time (a rewrite within the timestamp granularity could not be told).
+    #[cfg(unix)]
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Option<Lstat> {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |secs: i64, nanos: i64| secs.saturating_mul(1_000_000_000).saturating_add(nanos);
+        Some(Lstat {
+            mode: meta.mode(),
+            size: meta.size(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
+            dev: meta.dev(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn from_metadata(_: &std::fs::Metadata) -> Option<Lstat> {
+        None
+    }
+}
+
 /// A file found by the walkers.
 struct FoundFile {
     path: PathBuf,
@@ -1701,6 +1738,9 @@ struct FoundFile {
     size: u64,
     /// Size and mtime, when the metadata had them (needed to use the cache).
     stat: Option<Stat>,
+    /// The walk's `lstat` of a walked file (`None` for a file named directly, whose metadata
+    /// follows a link, or when the metadata could not be read).
+    lstat: Option<Lstat>,
     /// Whether it is read through a symbolic link: only when named directly (a walked file
     /// replaced by a link after the walk saw it is refused).
     links: Links,
@@ -1720,7 +1760,8 @@ impl Found {
     }
 
     /// A file found by a walker or named directly (`named`: whether the configuration names
-    /// it, asked only for kinds read only when named).
+    /// it, asked only for kinds read only when named). `meta` is an `lstat` when `links` is
+    /// [`Links::Refuse`] (a walked file), else it followed a link.
     fn consider(
         &self,
         path: &Path,
@@ -1735,6 +1776,7 @@ impl Found {
                 language,
                 size: meta.as_ref().map_or(0, |m| m.len()),
                 stat: meta.as_ref().and_then(Stat::from_metadata),
+                lstat: meta.as_ref().filter(|_| links == Links::Refuse).and_then(Lstat::from_metadata),
                 links,
             }),
         }

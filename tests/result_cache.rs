@@ -428,6 +428,50 @@ fn recently_changed_inputs_are_not_stored() {
     assert_eq!(project.results().len(), 1);
 }
 
+/// A file named on the command line through a symbolic link is read through it, and the
+/// link's own `lstat` does not move when the target changes: such a run is not replayed.
+#[test]
+fn a_file_named_through_a_link_is_not_replayed_stale() {
+    let project = Project::new();
+    std::os::unix::fs::symlink("app.py", project.root().join("link.py")).unwrap();
+    settle();
+    let args = [JSON, &["link.py"]].concat();
+    let first = project.run(&args);
+    same(&project.run(&args), &first, "warm = cold");
+    write(project.root(), "app.py", APP.replace("@mitigates", "@exposes"));
+    let expected = project.run(&[&args[..], &["--no-cache"]].concat());
+    assert_ne!(expected.stdout, first.stdout, "the change changes the result");
+    same(&project.run(&args), &expected, "the target changed");
+}
+
+/// The state stored for each input (taken by the walk for walked files, without asking
+/// again) is the file's `lstat`, after a cold run and after a replay that refreshed it.
+#[test]
+fn stored_states_are_the_inputs_lstat() {
+    let project = Project::new();
+    write(project.root(), "threatspec.yaml", "threat-analyzer:\n  risk:\n    owner-required-from: none\n");
+    settle();
+    let check_states = |what: &str| {
+        let stored = decode(&std::fs::read(&project.results()[0]).unwrap()).unwrap();
+        let root = std::fs::canonicalize(project.root()).unwrap();
+        let under = stored.inputs.iter().filter(|i| Path::new(&i.path).starts_with(&root));
+        let mut regular = 0;
+        for input in under {
+            let now = FileState::of(Path::new(&input.path));
+            assert_eq!(input.state, now, "{what}: {}", input.path);
+            regular += usize::from(input.content.is_some());
+        }
+        // app.py, lib/plain.py, lib/scoped.py, threat-library.yaml, .gitignore, threatspec.yaml.
+        assert_eq!(regular, 6, "{what}: {:?}", stored.inputs);
+    };
+    project.run(JSON);
+    check_states("cold");
+    touch(&project, "app.py");
+    settle();
+    project.run(JSON);
+    check_states("refreshed");
+}
+
 /// Warm = cold, byte for byte, on every CLI fixture in every format.
 #[test]
 fn warm_runs_print_what_cold_runs_print() {

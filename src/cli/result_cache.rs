@@ -29,7 +29,9 @@
 //!   size, mtime, ctime, inode, device and mode, or absent, and for a regular file the digest
 //!   of its content ([`crate::cache::content_hash`], the index cache's hash: taken from the
 //!   scan's cache entries, so a file the scan read is not read again). Links are never
-//!   followed.
+//!   followed. The `lstat` of a walked file is the one the walk took
+//!   ([`crate::walk::Lstat`]: after the run started, before the scan read the file), so
+//!   storing or checking a run costs no system call per walked file.
 //!
 //! An input whose `lstat` differs only in its timestamps, inode or device (a `touch`, a
 //! checkout, an editor's save by rename) is read and hashed: when its content is the stored
@@ -43,14 +45,18 @@
 //! (or just before) the run read it may keep its size and timestamps at the filesystem's
 //! granularity; one whose ctime is older than the run's start did not change since, so what the
 //! run read is what the stored state describes (ctime cannot be set back by `touch`, unlike
-//! mtime). Any later change moves its ctime. A digest stored with a state is of content read
-//! before that state was taken (the scan's read, or a read just before the `lstat`), so a
-//! change after the read moves the ctime past the stored one, and the next run hashes again.
+//! mtime). Any later change moves its ctime. A digest stored with a state is of the content
+//! the run used (what the scan read or the index cache entry it trusted holds; for a file the
+//! scan did not use, a read just before the `lstat`), and every state is taken after the run
+//! started: a change after the state was taken moves the ctime past the run's start, so past
+//! the settled stored one, and the next run reads and hashes the file and compares it with
+//! what this run used.
 //!
 //! Not stored (the run is simply not cached): `--verbose`, `-o`, `--baseline`,
 //! `--write-baseline`, runs with `unmodelled-resource` enabled (its notes are printed while it
-//! reads templates), runs where parsing ran out of time (the outcome depends on time), and runs
-//! that end with an error status.
+//! reads templates), runs where parsing ran out of time (the outcome depends on time), runs
+//! that read a file named on the command line through a symbolic link (the link's `lstat`
+//! does not move when its target changes), and runs that end with an error status.
 //!
 //! # Where and format
 //!
@@ -65,7 +71,7 @@
 use super::CheckArgs;
 use crate::cache;
 use crate::read::{Links, read_bounded};
-use crate::walk::{Discovered, FoundHook};
+use crate::walk::{Discovered, FoundHook, Lstat};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -75,6 +81,11 @@ use std::sync::{Arc, Mutex};
 pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"TARESLT\0";
+
+/// The file type bits of an `lstat` mode, and those of a regular file and a symbolic link.
+const S_IFMT: u32 = 0o170_000;
+const S_IFREG: u32 = 0o100_000;
+const S_IFLNK: u32 = 0o120_000;
 
 /// A file as `lstat` saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,31 +113,15 @@ impl FileState {
         }
     }
 
-    #[cfg(unix)]
+    /// Without a change time ([`Lstat::from_metadata`]) a rewrite within the timestamp
+    /// granularity cannot be told: unknown.
     fn from_metadata(meta: &std::fs::Metadata) -> FileState {
-        use std::os::unix::fs::MetadataExt;
-        let ns = |secs: i64, nanos: i64| secs.saturating_mul(1_000_000_000).saturating_add(nanos);
-        FileState::Present {
-            mode: meta.mode(),
-            size: meta.size(),
-            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
-            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
-            ino: meta.ino(),
-            dev: meta.dev(),
-        }
-    }
-
-    #[cfg(not(unix))]
-    fn from_metadata(_: &std::fs::Metadata) -> FileState {
-        // Without a change time a rewrite within the timestamp granularity cannot be told.
-        FileState::Unknown
+        Lstat::from_metadata(meta).map_or(FileState::Unknown, FileState::from)
     }
 
     /// Whether `now` may be the same file's content under another `lstat` (a touch, a
     /// checkout, a save by rename): both regular files of the same mode and size.
     fn may_hold_same_content(&self, now: &FileState) -> bool {
-        const S_IFMT: u32 = 0o170_000;
-        const S_IFREG: u32 = 0o100_000;
         match (*self, *now) {
             (
                 FileState::Present { mode, size, .. },
@@ -134,6 +129,11 @@ impl FileState {
             ) => mode & S_IFMT == S_IFREG && mode == now_mode && size == now_size,
             _ => false,
         }
+    }
+
+    /// Whether this is a symbolic link.
+    fn is_link(&self) -> bool {
+        matches!(*self, FileState::Present { mode, .. } if mode & S_IFMT == S_IFLNK)
     }
 
     /// Whether this state may vouch for the file's content from now on: known, and not
@@ -150,6 +150,12 @@ impl FileState {
     }
 }
 
+impl From<Lstat> for FileState {
+    fn from(Lstat { mode, size, mtime_ns, ctime_ns, ino, dev }: Lstat) -> FileState {
+        FileState::Present { mode, size, mtime_ns, ctime_ns, ino, dev }
+    }
+}
+
 /// One input of a stored run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Input {
@@ -163,13 +169,14 @@ pub struct Input {
 }
 
 impl Input {
-    /// Whether the file is still this input: the same `lstat`, or (read and hashed now) the
-    /// same content. `Some(new state)` when only the `lstat` moved.
-    fn matches(&self) -> Option<Option<FileState>> {
+    /// Whether the file is still this input: the same `lstat` (`walked`: the walk's, taken
+    /// during this run; else taken now), or (read and hashed now) the same content.
+    /// `Some(new state)` when only the `lstat` moved.
+    fn matches(&self, walked: Option<Lstat>) -> Option<Option<FileState>> {
         if self.state == FileState::Unknown {
             return None;
         }
-        let now = FileState::of(Path::new(&self.path));
+        let now = walked.map_or_else(|| FileState::of(Path::new(&self.path)), FileState::from);
         if now == self.state {
             return Some(None);
         }
@@ -202,11 +209,15 @@ pub struct Stored {
 impl Stored {
     /// Whether every input is the one stored (see the module docs): `None` when one changed,
     /// else the inputs whose `lstat` moved with their content kept (index, new state). Only
-    /// those are read.
-    pub fn inputs_unchanged(&self) -> Option<Vec<(usize, FileState)>> {
+    /// those are read. `walked`: the walk's `lstat` of a path, when this run's walk took one
+    /// (the others are asked now).
+    pub fn inputs_unchanged(
+        &self,
+        mut walked: impl FnMut(&str) -> Option<Lstat>,
+    ) -> Option<Vec<(usize, FileState)>> {
         let mut moved = Vec::new();
         for (at, input) in self.inputs.iter().enumerate() {
-            if let Some(now) = input.matches()? {
+            if let Some(now) = input.matches(walked(&input.path))? {
                 moved.push((at, now));
             }
         }
@@ -290,11 +301,15 @@ impl KeyBuilder {
     }
 }
 
-/// The digest of what the walk found (see the module docs), and the files it will read.
-pub fn found_key(found: &Discovered<'_>) -> (u128, Vec<PathBuf>) {
+/// A file the walk found, with the walk's `lstat` of it.
+pub type Walked = (PathBuf, Option<Lstat>);
+
+/// The digest of what the walk found (see the module docs), and the files it will read with
+/// the walk's `lstat` of each.
+pub fn found_key(found: &Discovered<'_>) -> (u128, Vec<Walked>) {
     let mut key = KeyBuilder::default();
     key.path(found.base).text(found.files.len());
-    for (rel, abs, language) in &found.files {
+    for (rel, abs, language, _) in &found.files {
         key.field(rel.as_bytes()).path(abs).text(language);
     }
     let mut skipped: Vec<_> = found.skipped.iter().map(|(path, why)| (path, why.to_string())).collect();
@@ -311,7 +326,7 @@ pub fn found_key(found: &Discovered<'_>) -> (u128, Vec<PathBuf>) {
     for library in found.library_files {
         key.path(library);
     }
-    (key.finish(), found.files.iter().map(|(_, abs, _)| abs.to_path_buf()).collect())
+    (key.finish(), found.files.iter().map(|(_, abs, _, lstat)| (abs.to_path_buf(), *lstat)).collect())
 }
 
 /// The result file for `name` (the digest of the current directory, PATHs and format).
@@ -324,43 +339,81 @@ pub fn load(file: &Path) -> Option<Stored> {
     decode(&read_bounded(file, crate::limits::MAX_CACHE_FILE_SIZE, Links::Refuse).ok()?)
 }
 
-/// The stored run to write for a run that started at `started_ns` and depended on `inputs`;
-/// `None` when one of them is not settled (the racy-timestamp rule) or cannot be stated.
-/// `digest_of`: the content hash the scan read for a path, if it read it; any other regular
-/// file (up to [`crate::limits::MAX_FILE_SIZE`]; a larger one gets no digest) is read and
-/// hashed here, before its `lstat` is taken.
+/// The stored run to write for a run that started at `started_ns` and depended on `inputs`
+/// (each with its state when the run already took it: the walk's `lstat`, or absent when a
+/// read found nothing there); `None` when one of them is not settled (the racy-timestamp rule)
+/// or cannot be stated. `digest_of`: the content hash the scan read for a path, if it read it
+/// (or trusted its index cache entry).
+///
+/// A file with both the walk's `lstat` and the scan's digest is stated by them, and an absent
+/// one as absent, without a system call: the state was taken after the run started, so when
+/// it is settled the file did not change between its change time and then; a change after
+/// it (before or while the scan read the file) moves the change time past the run's start,
+/// and the next run hashes the file and compares it with the digest of what this run used (a
+/// file that appeared is not the absent one). Any other file is stated now: a regular file (up
+/// to [`crate::limits::MAX_FILE_SIZE`]; a larger one gets no digest) the scan did not read is
+/// read and hashed here, before its `lstat` is taken.
 pub fn to_store(
     key: u128,
-    inputs: impl IntoIterator<Item = PathBuf>,
+    inputs: impl IntoIterator<Item = (PathBuf, Option<FileState>)>,
     digest_of: impl Fn(&str) -> Option<u128>,
     started_ns: i64,
     status: i32,
     notes: Vec<String>,
     report: String,
 ) -> Option<Stored> {
-    let mut paths: Vec<String> =
-        inputs.into_iter().map(|p| p.into_os_string().into_string()).collect::<Result<_, _>>().ok()?;
-    paths.sort_unstable();
-    paths.dedup();
-    let mut states = Vec::with_capacity(paths.len());
-    for path in paths {
-        let read = || {
-            let bytes = read_bounded(Path::new(&path), crate::limits::MAX_FILE_SIZE, Links::Refuse).ok()?;
-            Some(cache::content_hash(&bytes))
+    let mut paths: Vec<(String, Option<FileState>)> = inputs
+        .into_iter()
+        .map(|(path, known)| Some((path.into_os_string().into_string().ok()?, known)))
+        .collect::<Option<_>>()?;
+    // The walk's files come first, in path order: only the rest is sorted, then merged in.
+    let (total, run) = (paths.len(), paths.windows(2).take_while(|w| w[0].0 <= w[1].0).count() + 1);
+    let mut rest = paths.split_off(run.min(paths.len()));
+    rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let (mut paths, mut rest) = (paths.into_iter().peekable(), rest.into_iter().peekable());
+    let merged = std::iter::from_fn(|| match (paths.peek(), rest.peek()) {
+        (Some(first), Some(other)) if other.0 < first.0 => rest.next(),
+        (Some(_), _) => paths.next(),
+        (None, _) => rest.next(),
+    });
+    let input = |(path, known): (String, Option<FileState>)| {
+        let (digest, state) = match (digest_of(&path), known) {
+            (_, Some(FileState::Absent)) => (None, FileState::Absent),
+            (Some(digest), Some(state)) => (Some(digest), state),
+            (scanned, _) => {
+                let read = || {
+                    let bytes =
+                        read_bounded(Path::new(&path), crate::limits::MAX_FILE_SIZE, Links::Refuse).ok()?;
+                    Some(cache::content_hash(&bytes))
+                };
+                // Read before the `lstat`: a settled state says the content did not change since.
+                let digest = scanned.or_else(|| {
+                    let before = FileState::of(Path::new(&path));
+                    before.may_hold_same_content(&before).then(read).flatten()
+                });
+                let state = FileState::of(Path::new(&path));
+                // A file the scan read through a link (named directly): the link's `lstat`
+                // does not move when the target changes, so nothing can vouch for it.
+                if scanned.is_some() && state.is_link() {
+                    return None;
+                }
+                (digest, state)
+            }
         };
-        // Read before the `lstat`: a settled state says the content did not change since.
-        let digest = digest_of(&path).or_else(|| {
-            let before = FileState::of(Path::new(&path));
-            before.may_hold_same_content(&before).then(read).flatten()
-        });
-        let state = FileState::of(Path::new(&path));
         if !state.settled(started_ns) {
             return None;
         }
         let content = digest.filter(|_| state.may_hold_same_content(&state)).map(u128::to_le_bytes);
-        states.push(Input { path, state, content });
+        Some(Input { path, state, content })
+    };
+    let mut inputs: Vec<Input> = Vec::with_capacity(total);
+    for (path, known) in merged {
+        // A path read more than once: either state was taken after the run started.
+        if inputs.last().is_none_or(|last| last.path != path) {
+            inputs.push(input((path, known))?);
+        }
     }
-    Some(Stored { key, inputs: states, status, notes, report })
+    Some(Stored { key, inputs, status, notes, report })
 }
 
 /// Writes `stored` to `file` atomically; a larger one than a load accepts is not written.
@@ -390,8 +443,8 @@ pub(super) struct Results {
 /// What the walk's hook learnt.
 #[derive(Default)]
 struct Found {
-    /// The full key of this run and the files the walk found.
-    key: Option<(u128, Vec<PathBuf>)>,
+    /// The full key of this run and the files the walk found, with the walk's `lstat`.
+    key: Option<(u128, Vec<Walked>)>,
     /// The stored result matched: replay it.
     replay: bool,
     /// The inputs of the replayed result whose `lstat` moved with their content kept.
@@ -433,7 +486,20 @@ impl Results {
                     .field(&options.to_le_bytes())
                     .field(&walk_key.to_le_bytes())
                     .finish();
-                let moved = stored.as_ref().filter(|s| s.key == key).and_then(Stored::inputs_unchanged);
+                let moved = stored.as_ref().filter(|s| s.key == key).and_then(|stored| {
+                    // The walk's files and the stored inputs are both in path order (the key
+                    // holds the same files): one pass finds each walked input's `lstat`. A
+                    // path it misses is asked now.
+                    let (files, mut at) = (&discovered.files, 0);
+                    let bytes =
+                        |at: usize| files.get(at).map(|(_, abs, _, _)| abs.as_os_str().as_encoded_bytes());
+                    stored.inputs_unchanged(|path| {
+                        while bytes(at).is_some_and(|walked| walked < path.as_bytes()) {
+                            at += 1;
+                        }
+                        files.get(at).filter(|_| bytes(at) == Some(path.as_bytes())).and_then(|file| file.3)
+                    })
+                });
                 let replay = moved.is_some();
                 let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
                 found.replay = replay;
@@ -460,12 +526,12 @@ impl Results {
     }
 
     /// Stores this run's result on a thread of its own (nothing when an input is not settled):
-    /// `recorded`, the paths read during the run ([`crate::read::take_recorded`]); `scanned`,
+    /// `recorded`, the reads of the run ([`crate::read::take_recorded`]); `scanned`,
     /// the scan's own index cache entries (the content hash of every file it read or trusted;
     /// not the old cache's entries it kept for other roots, which may be stale).
     pub(super) fn store(
         self,
-        recorded: Vec<PathBuf>,
+        recorded: Vec<crate::read::Recorded>,
         scanned: Option<crate::walk::ScannedEntries>,
         status: i32,
         notes: Vec<String>,
@@ -477,12 +543,19 @@ impl Results {
             };
             // Most reads are of files the walk found: those are inputs already (as they are).
             let found: rustc_hash::FxHashSet<&[u8]> =
-                files.iter().map(|path| path.as_os_str().as_encoded_bytes()).collect();
-            let recorded: Vec<PathBuf> = recorded
+                files.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect();
+            let recorded: Vec<(PathBuf, Option<FileState>)> = recorded
                 .into_iter()
-                .filter(|path| !found.contains(path.as_os_str().as_encoded_bytes()))
-                .map(|path| crate::paths::normalize(&self.cwd.join(path)))
-                .filter(|path| !path.starts_with(&self.dir))
+                .filter(|read| !found.contains(read.path.as_os_str().as_encoded_bytes()))
+                .map(|read| {
+                    let joined = self.cwd.join(&read.path);
+                    let path = crate::paths::normalize(&joined);
+                    // Nothing was there when it was read (after the run started): unless the
+                    // path named a parent (`..`), its `lstat` then said the same.
+                    let known = (read.absent && path == joined).then_some(FileState::Absent);
+                    (path, known)
+                })
+                .filter(|(path, _)| !path.starts_with(&self.dir))
                 .collect();
             drop(found);
             let digests: rustc_hash::FxHashMap<&str, u128> = scanned
@@ -490,7 +563,8 @@ impl Results {
                 .flat_map(|entries| entries.records().map(|r| (r.path.as_str(), r.hash)))
                 .collect();
             let digest_of = |path: &str| digests.get(path).copied();
-            let inputs = files.into_iter().chain(recorded);
+            let walked = files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from)));
+            let inputs = walked.chain(recorded);
             let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, report);
             match stored {
                 Some(stored) => {
@@ -546,6 +620,58 @@ mod tests {
         assert_eq!(refreshed.inputs[0], stored.inputs[0], "a recent state is not stored");
         assert_eq!(refreshed.inputs[1].state, state(window), "a settled one is");
         assert_eq!(Stored { inputs: stored.inputs.clone(), ..refreshed.clone() }, stored);
+    }
+
+    /// A file changed after the walk took its `lstat` and before the scan read it (here: in
+    /// the walk's hook, keeping its size and mtime): the stored state is the walk's, the digest
+    /// is of what the scan read, so a later run replays only while the file holds that.
+    #[cfg(unix)]
+    #[test]
+    fn a_change_between_the_walk_and_the_read_is_seen() {
+        use std::time::{Duration, SystemTime};
+        let (dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let file = dir.path().join("a.py");
+        let (before, after) = ("# @threat A (#a)\n", "# @threat B (#b)\n");
+        std::fs::write(&file, before).unwrap();
+        let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+        let rewrite = move |path: &Path, text: &str| {
+            std::fs::write(path, text).unwrap();
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(mtime).unwrap();
+        };
+        std::thread::sleep(cache::RACY_WINDOW + Duration::from_millis(300));
+        let started_ns = cache::system_time_ns(SystemTime::now()).unwrap();
+        let found = Arc::new(Mutex::new(None));
+        let decide = {
+            let (found, file) = (found.clone(), file.clone());
+            Arc::new(move |discovered: &Discovered<'_>| {
+                *found.lock().unwrap() = Some(found_key(discovered));
+                rewrite(&file, after);
+                true
+            })
+        };
+        let options = crate::walk::WalkOptions {
+            cache_dir: Some(cache_dir.path().to_path_buf()),
+            found: Some(FoundHook { decide, defer_cache_load: false }),
+            ..crate::walk::WalkOptions::default()
+        };
+        let mut scan = crate::walk::scan_from(dir.path(), &[], &options).unwrap();
+        scan.finish_cache();
+        let entries = scan.cache.as_ref().unwrap().entries();
+        let digests: rustc_hash::FxHashMap<&str, u128> =
+            entries.records().map(|r| (r.path.as_str(), r.hash)).collect();
+        let (key, files) = found.lock().unwrap().take().unwrap();
+        let walked = FileState::from(files[0].1.unwrap());
+        let files = files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from)));
+        let stored =
+            to_store(key, files, |p| digests.get(p).copied(), started_ns, 0, vec![], String::new()).unwrap();
+        let [input] = &stored.inputs[..] else { panic!("{stored:?}") };
+        assert_eq!(input.state, walked, "the walk's state");
+        assert_ne!(input.state, FileState::of(&file), "taken before the change");
+        assert_eq!(input.content, Some(cache::content_hash(after.as_bytes()).to_le_bytes()), "what was read");
+        let moved = stored.inputs_unchanged(|_| None).expect("the content the run used is there");
+        assert_eq!(moved, [(0, FileState::of(&file))]);
+        rewrite(&file, before);
+        assert_eq!(stored.inputs_unchanged(|_| None), None, "the content the walk's state saw is not");
     }
 
     #[test]
