@@ -191,10 +191,10 @@ impl CoverIndex {
         resolved: &HashMap<FileId, Arc<Vec<Vec<Resolved>>>>,
         scope: CoverageScope,
     ) -> CoverIndex {
-        use rayon::prelude::*;
         let mut out = CoverIndex { scope, ..CoverIndex::default() };
         if scope == CoverageScope::Symbol {
             // One tree-sitter parse per inline file with sited annotations, in parallel.
+            use rayon::prelude::*;
             let files: Vec<&Arc<FileFacts>> =
                 index.files().filter(|f| !crate::model::anchors::is_sidecar(f.path.as_str())).collect();
             out.inline_symbols = files
@@ -219,15 +219,12 @@ impl CoverIndex {
                 })
                 .collect();
         }
-        // Each file's covering relations on every core, then merged in path order.
-        let files: Vec<&Arc<FileFacts>> = index.files().collect();
-        let per_file: Vec<_> = files
-            .par_iter()
-            .map(|facts| resolved.get(&facts.path).map(|r| out.covers_of(facts, r)).unwrap_or_default())
-            .collect();
         let mut by_pair: HashMap<EntityKey, HashMap<String, Vec<Cover>>> = HashMap::default();
-        for ((asset, threat), cover) in per_file.into_iter().flatten() {
-            by_pair.entry(threat).or_default().entry(asset).or_default().push(cover);
+        for facts in index.files() {
+            let Some(per_file) = resolved.get(&facts.path) else { continue };
+            for ((asset, threat), cover) in out.covers_of(facts, per_file) {
+                by_pair.entry(threat).or_default().entry(asset).or_default().push(cover);
+            }
         }
         out.by_pair = Arc::new(by_pair);
         out
