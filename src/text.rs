@@ -89,6 +89,24 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0u32];
+        if memchr::memchr(b'\r', bytes).is_none() {
+            // Only `\n` breaks lines: 32 bytes at a time, as a bit mask of line feeds (the
+            // loop per line of a `memchr` call cost more than the search on short lines).
+            let mut chunks = bytes.chunks_exact(32);
+            let mut base = 0u32;
+            for chunk in &mut chunks {
+                let mut mask =
+                    chunk.iter().enumerate().fold(0u32, |m, (i, &b)| m | (u32::from(b == b'\n') << i));
+                while mask != 0 {
+                    line_starts.push(base + mask.trailing_zeros() + 1);
+                    mask &= mask - 1;
+                }
+                base += 32;
+            }
+            let rest = chunks.remainder();
+            line_starts.extend(memchr::memchr_iter(b'\n', rest).map(|at| base + at as u32 + 1));
+            return Self { line_starts, len: text.len() as u32 };
+        }
         let mut i = 0;
         while let Some(pos) = memchr::memchr2(b'\n', b'\r', &bytes[i..]) {
             let at = i + pos;
@@ -284,6 +302,36 @@ pub fn for_agent(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Line starts as the general loop finds them (`\r\n`, `\r` and `\n` each end a line).
+    fn reference_line_starts(text: &str) -> Vec<u32> {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0u32];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 2,
+                b'\r' | b'\n' => i += 1,
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            starts.push(i as u32);
+        }
+        starts
+    }
+
+    proptest::proptest! {
+        /// The line-feed-only fast path (32-byte masks) and the general loop agree with the
+        /// reference on every length around the chunk size, line breaks first and last.
+        #[test]
+        fn line_starts_match_the_reference(text in "[a\n]{0,100}|[ab\r\n]{0,70}|(\\PC{0,3}\n){0,20}") {
+            let index = LineIndex::new(&text);
+            proptest::prop_assert_eq!(&index.line_starts, &reference_line_starts(&text));
+            proptest::prop_assert_eq!(index.text_len(), text.len());
+        }
+    }
 
     #[test]
     fn text_for_an_agent_shows_invisible_characters() {

@@ -227,6 +227,8 @@ impl Analysis {
                 }
             }
             None => {
+                analysis.resolved.reserve(files.len());
+                analysis.sources.reserve(files.len());
                 let mut used = HashSet::default();
                 let mut threat_severity: HashMap<EntityKey, StatedSeverity> = HashMap::default();
                 for (facts, per_file) in files.iter().zip(resolved) {

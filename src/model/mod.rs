@@ -1,7 +1,9 @@
 //! The project model: per-file facts merged into one project index. Pure: no I/O.
 //!
 //! Owns: [`FileFacts`] (everything learnt from one file's text alone, including the lookup keys
-//! of every reference, computed once when the file is parsed), [`ProjectIndex`] (the merge:
+//! of every reference, computed once when the file is parsed; each thread remembers the keys
+//! of the names it has seen, a bounded memo, since projects repeat a few hundred names
+//! thousands of times), [`ProjectIndex`] (the merge:
 //! files plus the id, name and implicit-id tables built from their definitions, and the texts
 //! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
 //! the risk bands and policy ([`risk`]), the threat libraries ([`library`]), and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
@@ -260,25 +262,40 @@ impl FileFacts {
     fn derive(&mut self) {
         let annotations = std::mem::take(&mut self.parsed.annotations);
         self.refs.reserve_exact(annotations.len());
-        for (i, ann) in annotations.iter().enumerate() {
-            let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
-            let refs = ann.refs();
-            let mut facts = Vec::with_capacity(refs.len());
-            for (kind, r) in refs {
-                let fact = ref_fact(kind, r, defining);
-                if let Lookup::Name { norm, path } = &fact.lookup {
-                    let key = if kind == EntityKind::Asset { path.clone() } else { norm.clone() };
-                    let slug = match &r.form {
-                        RefForm::Name { name, .. } => threatspec_slug(&name.value),
-                        _ => unreachable!("names come from RefForm::Name"),
+        NAME_KEYS.with_borrow_mut(|cache| {
+            cache.file += 1;
+            for (i, ann) in annotations.iter().enumerate() {
+                let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
+                let refs = ann.refs();
+                let mut facts = Vec::with_capacity(refs.len());
+                for &(kind, r) in &refs {
+                    let fact = match &r.form {
+                        RefForm::Name { name, id, .. } if kind == EntityKind::Asset || id.is_none() => {
+                            let file = cache.file;
+                            let keys = cache.keys(kind, &name.value);
+                            // Names recur within a file: its implicit ids list each once.
+                            if keys.listed[kind.index()] != file {
+                                keys.listed[kind.index()] = file;
+                                let key = if kind == EntityKind::Asset { &keys.path } else { &keys.norm };
+                                self.implicit_ids.push((kind, keys.slug.clone(), key.clone()));
+                            }
+                            let lookup = Lookup::Name { norm: keys.norm.clone(), path: keys.path.clone() };
+                            RefFact {
+                                kind,
+                                range: r.range,
+                                name_range: name.range,
+                                lookup,
+                                defines: defining,
+                            }
+                        }
+                        _ => ref_fact(kind, r, defining),
                     };
-                    self.implicit_ids.push((kind, slug, key));
+                    facts.push(fact);
                 }
-                facts.push(fact);
+                self.add_defs(i, ann, &refs, &facts);
+                self.refs.push(facts);
             }
-            self.add_defs(i, ann, &facts);
-            self.refs.push(facts);
-        }
+        });
         self.implicit_ids.sort_unstable();
         self.implicit_ids.dedup();
         crate::syntax::fit_exactly(&mut self.implicit_ids);
@@ -300,7 +317,9 @@ impl FileFacts {
         }
     }
 
-    fn add_defs(&mut self, index: usize, ann: &Annotation, facts: &[RefFact]) {
+    /// The definition sites of annotation `index`, whose arguments are `refs` ([`Annotation::refs`])
+    /// and their `facts`.
+    fn add_defs(&mut self, index: usize, ann: &Annotation, refs: &[(EntityKind, &Ref)], facts: &[RefFact]) {
         let mut push = |entity: EntityKey,
                         name: Option<&Spanned<String>>,
                         id: Option<&Spanned<String>>,
@@ -363,7 +382,7 @@ impl FileFacts {
         }
         // Inline `(#id)` on relation arguments (and aliases on components) define too.
         if !matches!(ann.body, Body::Define { .. } | Body::Alias { .. }) {
-            for ((kind, r), fact) in ann.refs().into_iter().zip(facts) {
+            for (&(kind, r), fact) in refs.iter().zip(facts) {
                 if let RefForm::Name { name, id, alias } = &r.form {
                     if let Some(id) = id {
                         let key = own_key(kind, fact);
@@ -382,6 +401,59 @@ impl FileFacts {
             }
         }
     }
+}
+
+/// The keys facts derive from one written name ([`normalize_name`], for an asset
+/// [`path_key`], and [`threatspec_slug`]): pure functions of the name. A project repeats the
+/// same few hundred names thousands of times, so each thread computes them once per name
+/// ([`NameKeyCache`]).
+struct NameKeys {
+    norm: String,
+    /// The path key of an asset's name; empty for the other kinds (see [`Lookup::Name`]).
+    path: String,
+    slug: String,
+    /// Per kind, the latest [`NameKeyCache::file`] whose implicit ids list this name.
+    listed: [u64; 5],
+}
+
+/// A bounded per-thread memo of [`NameKeys`], asset names (which have a path key) apart
+/// from the other kinds' names. Emptied when it holds too many names or bytes: a language
+/// server parses files for hours, and one file may hold thousands of long distinct names.
+#[derive(Default)]
+struct NameKeyCache {
+    maps: [FxHashMap<Box<str>, NameKeys>; 2],
+    bytes: usize,
+    /// Counts the files whose facts this thread derived (stamps [`NameKeys::listed`]).
+    file: u64,
+}
+
+impl NameKeyCache {
+    const MAX_NAMES: usize = 4096;
+    const MAX_BYTES: usize = 1 << 20;
+
+    fn keys(&mut self, kind: EntityKind, name: &str) -> &mut NameKeys {
+        let is_asset = kind == EntityKind::Asset;
+        let map = usize::from(is_asset);
+        if !self.maps[map].contains_key(name) {
+            if self.maps[0].len() + self.maps[1].len() >= Self::MAX_NAMES || self.bytes >= Self::MAX_BYTES {
+                self.maps.iter_mut().for_each(FxHashMap::clear);
+                self.bytes = 0;
+            }
+            let keys = NameKeys {
+                norm: normalize_name(name),
+                path: if is_asset { path_key(name) } else { String::new() },
+                slug: threatspec_slug(name),
+                listed: [0; 5],
+            };
+            self.bytes += name.len() + keys.norm.len() + keys.path.len() + keys.slug.len();
+            self.maps[map].insert(name.into(), keys);
+        }
+        self.maps[map].get_mut(name).expect("just inserted")
+    }
+}
+
+thread_local! {
+    static NAME_KEYS: std::cell::RefCell<NameKeyCache> = std::cell::RefCell::default();
 }
 
 /// The key an argument gives the entity it defines.
@@ -524,8 +596,13 @@ impl ProjectIndex {
         for (kind, slug, key) in &facts.implicit_ids {
             let entries = self.implicit.entry(*kind, slug);
             let item = (path.clone(), key.clone());
-            let pos = entries.partition_point(|x| *x < item);
-            entries.insert(pos, item);
+            // Files usually arrive in path order: then the entry goes last.
+            if entries.last().is_none_or(|last| *last < item) {
+                entries.push(item);
+            } else {
+                let pos = entries.partition_point(|x| *x < item);
+                entries.insert(pos, item);
+            }
         }
         self.files.insert(path, facts);
         self.revision += 1;
@@ -987,8 +1064,13 @@ fn is_builtin_legacy_threat(id: &str) -> bool {
 }
 
 fn insert_sorted(v: &mut Vec<DefRef>, at: DefRef) {
-    let pos = v.partition_point(|x| *x < at);
-    v.insert(pos, at);
+    // Files usually arrive in path order: then the site goes last.
+    if v.last().is_none_or(|last| *last < at) {
+        v.push(at);
+    } else {
+        let pos = v.partition_point(|x| *x < at);
+        v.insert(pos, at);
+    }
 }
 
 fn remove_from<K, V, Q>(map: &mut FxHashMap<K, Vec<V>>, key: &Q, keep: impl FnMut(&V) -> bool)
@@ -1000,6 +1082,57 @@ where
         v.retain(keep);
         if v.is_empty() {
             map.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Facts derived with the per-thread name cache ([`NameKeyCache`]) equal the keys computed
+    /// afresh for every reference: names repeated within and across files, one name used as
+    /// an asset and as a threat, inline ids, and more distinct names than the cache keeps (it
+    /// is emptied in the middle of the file).
+    #[test]
+    fn cached_name_keys_equal_fresh_ones() {
+        let mut text = String::new();
+        for i in 0..2_500 {
+            let _ = writeln!(text, "# @exposes App:Web{} to Threat {i} with x", i % 7);
+            let _ = writeln!(text, "# @mitigates App:Web{} against #threat_{i} with Filter-{i} Ctl", i % 7);
+        }
+        text.push_str("# @mitigates App.Web1 (#web) against Web 1 (#w1) with Shop:App\n");
+        text.push_str("# @exposes Threat 3 to App:Web1 with x\n# @threat Threat 3\n");
+        const { assert!(2 * 2_500 > NameKeyCache::MAX_NAMES) };
+        let text: Arc<str> = text.into();
+        // Twice on one thread: the second file finds every name cached.
+        for _ in 0..2 {
+            let facts = FileFacts::new(FileId::relative("a.py"), Language::Python, text.clone());
+            assert_eq!(facts.annotations().len(), 5_003);
+            let mut implicit = Vec::new();
+            for (ann, refs) in facts.annotations().iter().zip(&facts.refs) {
+                let written = ann.refs();
+                assert_eq!(written.len(), refs.len());
+                let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
+                for ((kind, r), fact) in written.into_iter().zip(refs) {
+                    let fresh = ref_fact(kind, r, defining);
+                    assert_eq!(fact.lookup, fresh.lookup);
+                    assert_eq!(
+                        (fact.kind, fact.range, fact.name_range, fact.defines),
+                        (kind, r.range, fresh.name_range, defining)
+                    );
+                    if let (Lookup::Name { norm, path }, RefForm::Name { name, .. }) =
+                        (&fresh.lookup, &r.form)
+                    {
+                        let key = if kind == EntityKind::Asset { path } else { norm };
+                        implicit.push((kind, threatspec_slug(&name.value), key.clone()));
+                    }
+                }
+            }
+            implicit.sort_unstable();
+            implicit.dedup();
+            assert_eq!(facts.implicit_ids, implicit);
+            assert!(facts.implicit_ids.iter().any(|(k, s, _)| *k == EntityKind::Threat && s == "threat_3"));
         }
     }
 }
