@@ -186,7 +186,11 @@ pub(super) struct CoverIndex {
 }
 
 impl CoverIndex {
-    pub(super) fn new(index: &ProjectIndex, resolved: &super::Resolutions, scope: CoverageScope) -> CoverIndex {
+    pub(super) fn new(
+        index: &ProjectIndex,
+        resolved: &super::Resolutions,
+        scope: CoverageScope,
+    ) -> CoverIndex {
         let mut out = CoverIndex { scope, ..CoverIndex::default() };
         if scope == CoverageScope::Symbol {
             // One tree-sitter parse per inline file with sited annotations, in parallel.
@@ -408,7 +412,9 @@ impl CoverIndex {
         by_asset
             .into_iter()
             .flat_map(move |by_asset| {
-                std::iter::once(asset.key.as_str()).chain(ancestors(&asset.key)).filter_map(|a| by_asset.get(a))
+                std::iter::once(asset.key.as_str())
+                    .chain(ancestors(&asset.key))
+                    .filter_map(|a| by_asset.get(a))
             })
             .flat_map(|bucket| bucket.iter())
             .map(move |c| {

@@ -16,10 +16,12 @@
 //! `overdue-risk`), the resources of the infrastructure code no annotation names
 //! ([`unmodelled`]: `unmodelled-resource`, from resources the shells hand in), and the indexes
 //! the per-entity IDE queries read ([`mentions`]), all as plain data. [`Analysis::update`] is
-//! the incremental path: edited files are resolved again; the project-wide facts (used
-//! entities, stated severities, dangling references), the coverage index, the risk tables and
-//! each unedited file's own diagnostics and risk findings are kept when the edits cannot have
-//! changed them, and everything else a revision needs is rebuilt (or built lazily).
+//! the incremental path: edited files are resolved again, in a table of every file's
+//! resolution that shares all but the edited files' chunks with the previous analysis
+//! ([`resolutions`]); the project-wide facts (used entities, stated severities, dangling
+//! references), the coverage index, the risk tables and each unedited file's own diagnostics
+//! and risk findings are kept when the edits cannot have changed them (found without walking
+//! every file), and everything else a revision needs is rebuilt (or built lazily).
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -155,7 +157,9 @@ impl Analysis {
         let reusable = previous.filter(|p| p.tables_revision == index.tables_revision());
         let files: Vec<&Arc<FileFacts>> = index.files().collect();
         let resolve = |facts: &FileFacts| -> Resolution {
-            Arc::new(facts.refs.iter().map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect()).collect())
+            Arc::new(
+                facts.refs.iter().map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect()).collect(),
+            )
         };
         let mut analysis =
             Analysis {
@@ -177,7 +181,7 @@ impl Analysis {
             analysis.resolved =
                 prev.resolved.with_replaced(new.iter().map(|(k, r)| (*k, files[*k].clone(), r.clone())));
             // Each edited file as it was and as it is, with its resolutions.
-            let changed: Vec<(&FileFacts, &[Vec<Resolved>], &FileFacts, &[Vec<Resolved>])> = new
+            let changed: Vec<Edited<'_>> = new
                 .iter()
                 .map(|(k, new_resolved)| {
                     let (old, old_resolved) = prev.resolved.at(*k);
@@ -262,6 +266,9 @@ impl Analysis {
         self.threat_severity = Arc::new(threat_severity);
     }
 }
+
+/// One edited file as it was and as it is, each with its resolution.
+type Edited<'a> = (&'a FileFacts, &'a [Vec<Resolved>], &'a FileFacts, &'a [Vec<Resolved>]);
 
 /// What one file shows the rest of the project besides its resolution: the entities it
 /// uses and the severities its threat definitions state, in file order. When an edit leaves

@@ -3,9 +3,9 @@
 //! Owns: [`Resolutions`] (what [`Analysis::resolved`](super::Analysis::resolved) is) and
 //! what lets the next analysis share it: a file is found by path through a position table
 //! shared by every analysis of the same files in the same order, and the files are held in
-//! chunks of [`CHUNK`], so an analysis that re-resolves a few files copies one chunk per
-//! edited file and shares the others. Copying, comparing ([`Resolutions::edited`]) or
-//! dropping one costs O(files / [`CHUNK`]) plus the edited files: a keystroke does not walk
+//! chunks of `CHUNK` (64), so an analysis that re-resolves a few files copies one chunk per
+//! edited file and shares the others. Copying, comparing (`Resolutions::edited`) or
+//! dropping one costs O(files / `CHUNK`) plus the edited files: a keystroke does not walk
 //! the project's files here. Must never: resolve a reference (that is
 //! `model::ProjectIndex::resolve`) or decide what an analysis may reuse (that is
 //! [`Analysis::update`](super::Analysis::update)'s rule).
@@ -46,7 +46,9 @@ impl Resolutions {
         });
         let positions = match same_paths {
             Some(like) => like.positions.clone(),
-            None => Arc::new(files.iter().enumerate().map(|(k, (f, _))| (f.path.clone(), k as u32)).collect()),
+            None => {
+                Arc::new(files.iter().enumerate().map(|(k, (f, _))| (f.path.clone(), k as u32)).collect())
+            }
         };
         let len = files.len();
         let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
@@ -209,7 +211,8 @@ mod tests {
         let (k1, k2) = (CHUNK + 3, 3 * CHUNK + 1);
         let new1 = file(&all[k1].0.path.to_string(), "# @threat U (#u)\n");
         let new2 = file(&all[k2].0.path.to_string(), "# @threat V (#v)\n");
-        let after = before.with_replaced([(k2, new2.0.clone(), new2.1.clone()), (k1, new1.0.clone(), new1.1)]);
+        let after =
+            before.with_replaced([(k2, new2.0.clone(), new2.1.clone()), (k1, new1.0.clone(), new1.1)]);
         assert!(Arc::ptr_eq(after.at(k1).0, &new1.0) && Arc::ptr_eq(after.at(k2).0, &new2.0));
         // The earlier table is left as it was.
         assert!(Arc::ptr_eq(before.at(k1).0, &all[k1].0));

@@ -209,8 +209,10 @@ impl Analysis {
                 c.tables_revision == index.tables_revision()
                     && c.files.edited(&self.resolved).is_some_and(|edited| {
                         edited.iter().all(|&k| {
-                            let ((old, old_resolved), (new, new_resolved)) = (c.files.at(k), self.resolved.at(k));
-                            old.path == new.path && Tables::same_entries((old, old_resolved), (new, new_resolved))
+                            let ((old, old_resolved), (new, new_resolved)) =
+                                (c.files.at(k), self.resolved.at(k));
+                            old.path == new.path
+                                && Tables::same_entries((old, old_resolved), (new, new_resolved))
                         })
                     })
             });

@@ -18,16 +18,19 @@
 //! - control: what it mitigates where, and where it is validated (or that it is not);
 //! - actor: its entitlements; boundary: what it separates.
 //!
+//! An entity's text depends on the analysis and the entity alone: it is made once per analysis
+//! and shared by later hovers ([`EntityHovers`]), as is its risks section (`super::risk`).
+//!
 //! Annotation text is untrusted: every piece of it is escaped ([`escape_markdown`]) and never
 //! put inside a code span; only ids (`#id`, `@id`, `@b:@c` of `[A-Za-z0-9_.-]`) are shown as code. Lists stop after
 //! [`MAX_ITEMS`] entries with a count of the rest.
 
 use super::navigation::{declaration_sites, display_name, target_at};
 use crate::analysis::{Analysis, Arg, Relation};
+use crate::model::risk::Policies;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
 use crate::text::{self, TextRange};
-use crate::model::risk::Policies;
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
@@ -73,8 +76,11 @@ pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usiz
 pub struct EntityHovers {
     texts: Mutex<FxHashMap<EntityKey, Arc<str>>>,
     /// The policies the sections were made under, and each entity's (`None`: it has none).
-    risks: Mutex<Option<(Policies, FxHashMap<EntityKey, Option<Arc<str>>>)>>,
+    risks: Mutex<Option<(Policies, RiskSections)>>,
 }
+
+/// Each entity's risks section (`None`: it has none).
+type RiskSections = FxHashMap<EntityKey, Option<Arc<str>>>;
 
 impl EntityHovers {
     /// `entity`'s text, made by `make` the first time.
@@ -496,4 +502,3 @@ impl Status {
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
-
