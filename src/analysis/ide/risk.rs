@@ -40,23 +40,16 @@ pub fn hover(
         sections.push(format!("**risk** of this {what}: {}", describe(r)));
     }
     let entity = target_at(index, file, offset).and_then(|t| t.resolved.entity().cloned());
-    let risks_section = || {
-        let entity = entity.as_ref().filter(|e| matches!(e.kind, EntityKind::Threat | EntityKind::Asset))?;
-        analysis.entity_hovers.risks(policies, entity, || {
-            let mentioned = analysis.mentions(index).of(entity).map(|(_, facts, i)| (&**facts, i));
+    if let Some(entity) = entity.filter(|e| matches!(e.kind, EntityKind::Threat | EntityKind::Asset)) {
+        let section = analysis.entity_hovers.risks(policies, &entity, || {
+            let mentioned = analysis.mentions(index).of(&entity).map(|(_, facts, i)| (&**facts, i));
             // Only the lines shown need each risk's state (the coverage rule).
             let risks = risk::risks_of_unstated(index, analysis, policies, mentioned);
-            entity_risks(index, analysis, risks, entity)
-        })
-    };
-    // The entity's status and its risks each read all its mentions: side by side (the
-    // mentions are built first, once, for both).
-    if entity.is_some() {
-        analysis.mentions(index);
+            entity_risks(index, analysis, risks, &entity)
+        });
+        sections.extend(section.map(|s| s.to_string()));
     }
-    let (section, entity_info) = rayon::join(risks_section, || entity_hover(index, analysis, file, offset));
-    sections.extend(section.map(|s| s.to_string()));
-    match entity_info {
+    match entity_hover(index, analysis, file, offset) {
         Some(mut info) => {
             for section in sections {
                 let _ = write!(info.markdown, "\n\n---\n\n{section}");
