@@ -188,7 +188,7 @@ pub(super) struct CoverIndex {
 impl CoverIndex {
     pub(super) fn new(
         index: &ProjectIndex,
-        resolved: &HashMap<FileId, Arc<Vec<Vec<Resolved>>>>,
+        resolved: &super::Resolutions,
         scope: CoverageScope,
     ) -> CoverIndex {
         let mut out = CoverIndex { scope, ..CoverIndex::default() };
@@ -374,27 +374,54 @@ impl CoverIndex {
         &'a self,
         facts: &'a FileFacts,
         i: usize,
-        asset: &EntityKey,
+        asset: &'a EntityKey,
         threat: &EntityKey,
     ) -> Coverage<'a> {
         let mut out = Coverage::default();
-        let Some(by_asset) = self.by_pair.get(threat) else { return out };
-        let site = self.site(facts, i);
-        let site_file = site.file.as_ref().unwrap_or(&facts.path);
-        for a in std::iter::once(asset.key.as_str()).chain(ancestors(&asset.key)) {
-            let Some(bucket) = by_asset.get(a) else { continue };
-            for c in bucket.iter().map(|c| self.current(c)) {
-                if contradicts(c, &c.site, site_file, &site) {
-                    out.contradicted.push(c);
-                } else {
-                    out.covers.push(c);
-                }
+        for (c, contradicted) in self.candidates(facts, i, asset, threat) {
+            if contradicted {
+                out.contradicted.push(c);
+            } else {
+                out.covers.push(c);
             }
         }
         if !out.contradicted.is_empty() {
             out.symbol = self.symbol_of(facts, i);
         }
         out
+    }
+
+    /// Whether anything covers the exposure: [`CoverIndex::coverage`]'s answer without
+    /// listing what covers it (no allocation; stops at the first cover).
+    fn is_covered(&self, facts: &FileFacts, i: usize, asset: &EntityKey, threat: &EntityKey) -> bool {
+        self.candidates(facts, i, asset, threat).any(|(_, contradicted)| !contradicted)
+    }
+
+    /// Every covering relation of `threat` on `asset` or one of its ancestors (nearest first,
+    /// each group in project order) for the exposure that is annotation `i` of `facts`, at its
+    /// current place, with whether its symbol anchor contradicts the exposure's (the rule).
+    fn candidates<'a>(
+        &'a self,
+        facts: &'a FileFacts,
+        i: usize,
+        asset: &'a EntityKey,
+        threat: &EntityKey,
+    ) -> impl Iterator<Item = (&'a Cover, bool)> + 'a {
+        let by_asset = self.by_pair.get(threat);
+        let site = by_asset.map(|_| self.site(facts, i)).unwrap_or_default();
+        by_asset
+            .into_iter()
+            .flat_map(move |by_asset| {
+                std::iter::once(asset.key.as_str())
+                    .chain(ancestors(&asset.key))
+                    .filter_map(|a| by_asset.get(a))
+            })
+            .flat_map(|bucket| bucket.iter())
+            .map(move |c| {
+                let c = self.current(c);
+                let site_file = site.file.as_ref().unwrap_or(&facts.path);
+                (c, contradicts(c, &c.site, site_file, &site))
+            })
     }
 
     /// The symbol annotation `i` of `facts` is anchored to (as [`Self::site`] finds it).
@@ -427,10 +454,23 @@ impl Analysis {
     /// by the module's rule; `None` when it is not an exposure of the analysed project or its
     /// asset or threat does not resolve.
     pub fn coverage(&self, file: &str, annotation: usize) -> Option<Coverage<'_>> {
-        let facts = self.sources.get(file)?;
+        let facts = self.resolved.facts(file)?;
         let Relation::Exposure { asset, threat } = self.relation(facts, annotation)? else { return None };
         let (asset, threat) = (asset.entity()?, threat.entity()?);
         Some(self.covers.coverage(facts, annotation, asset, threat))
+    }
+
+    /// Whether the exposure of `asset` to `threat` that is annotation `annotation` of `facts`
+    /// (a file of the analysed project) is covered: [`Analysis::coverage`]'s answer, for a
+    /// caller that has the exposure's relation already and needs only the answer.
+    pub fn exposure_covered(
+        &self,
+        facts: &FileFacts,
+        annotation: usize,
+        asset: &EntityKey,
+        threat: &EntityKey,
+    ) -> bool {
+        self.covers.is_covered(facts, annotation, asset, threat)
     }
 
     /// The `coverage.scope` this analysis was made with.

@@ -10,11 +10,11 @@
 
 use super::coverage::CoverIndex;
 use super::suggest::{Suggester, Suggestion};
-use super::{Analysis, Relation, StatedSeverity};
+use super::{Analysis, Relation, Resolutions, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
 use crate::file_id::FileId;
 use crate::model::names::normalize_name;
-use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
+use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
@@ -44,8 +44,7 @@ pub(super) struct Local {
     covers: Arc<CoverIndex>,
     threat_severity: Arc<HashMap<EntityKey, StatedSeverity>>,
     /// The files in index order, as they were, and their resolution.
-    files: Vec<Arc<FileFacts>>,
-    resolved: Vec<Arc<Vec<Vec<Resolved>>>>,
+    files: Resolutions,
     /// `(position in files, its diagnostics)` for the files that have any, in index order.
     diagnostics: Vec<(u32, Vec<Diagnostic>)>,
 }
@@ -55,45 +54,42 @@ impl Local {
     /// facts are the ones it was computed from when nothing else they depend on changed
     /// ([`Local::holds`]), computed for the others.
     pub(super) fn new(index: &ProjectIndex, analysis: &Analysis, carried: Option<&Local>) -> Local {
-        let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
-        let carried = carried.filter(|c| c.holds(index, analysis, &files));
-        let diagnostics =
-            per_file(&files, carried.map(|c| (&c.files[..], &c.diagnostics[..])), |facts, own| {
-                syntax_errors(facts, own);
-                exposures(index, analysis, facts, own);
-            });
-        let resolved = resolution_of(analysis, &files);
+        let files = analysis.resolved.clone();
+        let carried = carried.and_then(|c| Some((&c.diagnostics[..], c.holds(index, analysis)?)));
+        let diagnostics = per_file(&files, carried, |facts, own| {
+            syntax_errors(facts, own);
+            exposures(index, analysis, facts, own);
+        });
         Local {
             tables_revision: index.tables_revision(),
             covers: analysis.covers.clone(),
             threat_severity: analysis.threat_severity.clone(),
             files,
-            resolved,
             diagnostics,
         }
     }
 
-    /// Whether the files these diagnostics were computed from that are still the same (the
-    /// same facts) still have them in `index` under `analysis`: the same resolution tables
-    /// (so the same files, resolved as before), the same `coverage.scope`, the same stated severities, and every edited
-    /// file shows other files what it showed them: its definitions
-    /// ([`same_definitions`]) and its covering relations
-    /// (`CoverIndex::same_but_places`). Edits that move an edited file's other annotations
-    /// (typing above them) keep the rest of the project's diagnostics.
-    fn holds(&self, index: &ProjectIndex, analysis: &Analysis, files: &[Arc<FileFacts>]) -> bool {
-        self.tables_revision == index.tables_revision()
+    /// The positions of the files edited since these diagnostics were computed, when the
+    /// files that are still the same (the same facts) still have them in `index` under
+    /// `analysis`: the same resolution tables (so the same files, resolved as before), the
+    /// same `coverage.scope`, the same stated severities, and every edited file shows other
+    /// files what it showed them: its definitions ([`same_definitions`]) and its covering
+    /// relations (`CoverIndex::same_but_places`). Edits that move an edited file's other
+    /// annotations (typing above them) keep the rest of the project's diagnostics.
+    fn holds(&self, index: &ProjectIndex, analysis: &Analysis) -> Option<Vec<usize>> {
+        let same = self.tables_revision == index.tables_revision()
             && self.covers.scope() == analysis.covers.scope()
-            && self.threat_severity == analysis.threat_severity
-            && self.files.len() == files.len()
-            && self.files.iter().zip(&self.resolved).zip(files).all(|((old, old_resolved), new)| {
-                if Arc::ptr_eq(old, new) {
-                    return true;
-                }
-                let Some(new_resolved) = analysis.resolved.get(&new.path) else { return false };
+            && self.threat_severity == analysis.threat_severity;
+        let edited = self.files.edited(&analysis.resolved).filter(|_| same)?;
+        edited
+            .iter()
+            .all(|&k| {
+                let ((old, old_resolved), (new, new_resolved)) = (self.files.at(k), analysis.resolved.at(k));
                 old.path == new.path
                     && same_definitions(old, new)
                     && self.covers.same_but_places((old, old_resolved), &analysis.covers, (new, new_resolved))
             })
+            .then_some(edited)
     }
 }
 
@@ -101,18 +97,20 @@ impl Local {
 pub(super) type PerFile = (u32, Vec<Diagnostic>);
 
 /// Each file's own results, `(position in files, results)` for the files that have any, in
-/// index order: kept from `carried` (the files they were computed from, and their results)
-/// for the files that are the same `Arc` at the same position, computed by `compute` for the
-/// others (with nothing carried, on every core). The caller has checked that nothing else they depend on changed.
+/// index order: with `carried` (the results computed for the same files in the same order,
+/// and the positions edited since, ascending), kept for every other file and computed by
+/// `compute` for the edited ones; with nothing carried, computed for every file, on every
+/// core. The caller has checked that nothing else they depend on changed.
 pub(super) fn per_file(
-    files: &[Arc<FileFacts>],
-    carried: Option<(&[Arc<FileFacts>], &[PerFile])>,
+    files: &Resolutions,
+    carried: Option<(&[PerFile], Vec<usize>)>,
     compute: impl Fn(&FileFacts, &mut Vec<Diagnostic>) + Sync,
 ) -> Vec<PerFile> {
-    if carried.is_none() {
+    let Some((kept, edited)) = carried else {
         // Nothing to keep (a first analysis): every file's, on every core.
         use rayon::prelude::*;
-        return files
+        let all: Vec<&Arc<FileFacts>> = files.iter().map(|(facts, _)| facts).collect();
+        return all
             .par_iter()
             .enumerate()
             .map(|(k, facts)| {
@@ -122,37 +120,23 @@ pub(super) fn per_file(
             })
             .filter(|(_, own)| !own.is_empty())
             .collect();
-    }
-    let mut kept = carried.map(|(_, d)| d.iter().peekable());
-    let mut out = Vec::new();
-    for (k, facts) in files.iter().enumerate() {
-        // The carried entry of this position, if any (both lists are in index order).
-        let before = kept.as_mut().and_then(|kept| {
-            while kept.peek().is_some_and(|(at, _)| (*at as usize) < k) {
-                kept.next();
-            }
-            kept.next_if(|(at, _)| *at as usize == k).map(|(_, d)| d)
-        });
-        let own = match carried {
-            Some((was, _)) if was.get(k).is_some_and(|was| Arc::ptr_eq(was, facts)) => {
-                before.cloned().unwrap_or_default()
-            }
-            _ => {
-                let mut own = Vec::new();
-                compute(facts, &mut own);
-                own
-            }
-        };
-        if !own.is_empty() {
-            out.push((k as u32, own));
+    };
+    // The edited files' results, then merged with the kept ones (both in index order).
+    let computed = edited.iter().filter_map(|&k| {
+        let mut own = Vec::new();
+        compute(files.at(k).0, &mut own);
+        (!own.is_empty()).then_some((k as u32, own))
+    });
+    let mut kept = kept.iter().filter(|(at, _)| edited.binary_search(&(*at as usize)).is_err()).peekable();
+    let mut out = Vec::with_capacity(kept.size_hint().0 + edited.len());
+    for (at, own) in computed {
+        while let Some(before) = kept.next_if(|(before, _)| *before < at) {
+            out.push(before.clone());
         }
+        out.push((at, own));
     }
+    out.extend(kept.cloned());
     out
-}
-
-/// Each file's resolution under `analysis`, parallel to `files`.
-pub(super) fn resolution_of(analysis: &Analysis, files: &[Arc<FileFacts>]) -> Vec<Arc<Vec<Vec<Resolved>>>> {
-    files.iter().map(|f| analysis.resolved.get(&f.path).cloned().unwrap_or_default()).collect()
 }
 
 /// The same definitions as other files' diagnostics read them: each site's entity, names and

@@ -11,7 +11,7 @@
 //! would. Must never: decide what a mention means (that is the caller's rule), or be built
 //! from an index other than the analysis's own.
 
-use super::Analysis;
+use super::{Analysis, Resolutions};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::FxHashMap as HashMap;
@@ -24,8 +24,9 @@ pub struct Mentions {
     /// tables resolves every unedited file as these did, so [`Mentions::new`] may start from
     /// these.
     tables_revision: u64,
-    /// The index's files in index order: a mention names its file by position here.
-    files: Vec<Arc<FileFacts>>,
+    /// The index's files in index order (the analysis's): a mention names its file by
+    /// position here.
+    files: Resolutions,
     /// Entity -> `(file position, annotation index)`, in project order; never empty. A list is
     /// shared with the next analysis's until one of its files is edited.
     by_entity: HashMap<EntityKey, Arc<Vec<(u32, u32)>>>,
@@ -37,15 +38,13 @@ impl Mentions {
     /// files whose facts changed are read again: their entries are taken out of every list
     /// and their new ones put in at their place. Equal to building afresh (a test checks it).
     pub(super) fn new(index: &ProjectIndex, analysis: &Analysis, carried: Option<&Mentions>) -> Mentions {
-        let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
-        let carried = carried.filter(|c| {
-            c.tables_revision == index.tables_revision()
-                && c.files.len() == files.len()
-                && c.files.iter().zip(&files).all(|(old, new)| old.path == new.path)
-        });
-        let Some(carried) = carried else {
+        let files = analysis.resolved.clone();
+        let carried = carried
+            .filter(|c| c.tables_revision == index.tables_revision())
+            .and_then(|c| Some((c, c.files.edited(&files)?)));
+        let Some((carried, edited)) = carried else {
             let mut by_entity: HashMap<EntityKey, Vec<(u32, u32)>> = HashMap::default();
-            for (file_no, facts) in files.iter().enumerate() {
+            for (file_no, (facts, _)) in files.iter().enumerate() {
                 for (entity, at) in of_file(index, analysis, file_no, facts) {
                     let list = by_entity.entry(entity).or_default();
                     // Each annotation once, however often it names the entity.
@@ -58,10 +57,8 @@ impl Mentions {
             return Mentions { tables_revision: index.tables_revision(), files, by_entity };
         };
         let mut by_entity = carried.by_entity.clone();
-        for (file_no, (old, new)) in carried.files.iter().zip(&files).enumerate() {
-            if Arc::ptr_eq(old, new) {
-                continue;
-            }
+        for file_no in edited {
+            let new = files.at(file_no).0;
             let (from, to) = ((file_no as u32, 0), (file_no as u32 + 1, 0));
             // This file's entries are a contiguous run of each list (lists are in project
             // order): take them out where there are any.
@@ -101,7 +98,7 @@ impl Mentions {
             .get(entity)
             .into_iter()
             .flat_map(|list| list.iter())
-            .map(|&(file_no, i)| (file_no as usize, &self.files[file_no as usize], i as usize))
+            .map(|&(file_no, i)| (file_no as usize, self.files.at(file_no as usize).0, i as usize))
     }
 }
 

@@ -16,10 +16,12 @@
 //! `overdue-risk`), the resources of the infrastructure code no annotation names
 //! ([`unmodelled`]: `unmodelled-resource`, from resources the shells hand in), and the indexes
 //! the per-entity IDE queries read ([`mentions`]), all as plain data. [`Analysis::update`] is
-//! the incremental path: edited files are resolved again; the project-wide facts (used
-//! entities, stated severities, dangling references), the coverage index, the risk tables and
-//! each unedited file's own diagnostics and risk findings are kept when the edits cannot have
-//! changed them, and everything else a revision needs is rebuilt (or built lazily).
+//! the incremental path: edited files are resolved again, in a table of every file's
+//! resolution that shares all but the edited files' chunks with the previous analysis
+//! ([`resolutions`]); the project-wide facts (used entities, stated severities, dangling
+//! references), the coverage index, the risk tables and each unedited file's own diagnostics
+//! and risk findings are kept when the edits cannot have changed them (found without walking
+//! every file), and everything else a revision needs is rebuilt (or built lazily).
 //! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
 
 mod anchors;
@@ -34,6 +36,7 @@ pub mod mentions;
 pub mod pairing;
 pub mod query;
 pub mod relations;
+pub mod resolutions;
 pub mod risk;
 mod severity;
 pub mod status;
@@ -43,6 +46,7 @@ pub mod unmodelled;
 
 pub use coverage::{Cover, CoverKind, Coverage, CoverageScope};
 pub use relations::{Arg, Relation};
+pub use resolutions::{Resolution, Resolutions};
 pub use severity::StatedSeverity;
 
 use crate::diagnostic::{Diagnostic, Level};
@@ -82,9 +86,11 @@ pub struct Summary {
 /// Every reference of the project resolved once, plus the facts the checks share.
 #[derive(Debug, Default)]
 pub struct Analysis {
-    /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`. Read an
-    /// annotation's arguments by role through [`Analysis::relation`], never by position.
-    pub resolved: HashMap<FileId, Arc<Vec<Vec<Resolved>>>>,
+    /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`, with the facts
+    /// each file was resolved from (shared with the previous analysis but for the edited
+    /// files: [`Resolutions`]). Read an annotation's arguments by role through
+    /// [`Analysis::relation`], never by position.
+    pub resolved: Resolutions,
     /// Dangling references: file, the argument, the id.
     pub dangling: Vec<(FileId, crate::model::RefFact, String)>,
     /// Entities referenced by at least one annotation other than their own definition
@@ -96,10 +102,8 @@ pub struct Analysis {
     /// The covering relations by `(asset key, threat)`: the coverage rule's index (shared with
     /// the previous analysis when no edit changed a covering relation).
     covers: Arc<coverage::CoverIndex>,
-    /// The index's tables revision and the facts each file was resolved from, so
-    /// [`Analysis::update`] can tell what it may reuse.
+    /// The index's tables revision, so [`Analysis::update`] can tell what it may reuse.
     tables_revision: u64,
-    sources: HashMap<FileId, Arc<FileFacts>>,
     /// The project's diagnostics, computed on first use: their "did you mean" searches are
     /// the costly part, and pulled reports and every code action would otherwise repeat them.
     diagnostics: OnceLock<Vec<Diagnostic>>,
@@ -121,6 +125,8 @@ pub struct Analysis {
     /// `carried_risk` is the latest earlier analysis's, which unedited files take theirs from.
     risk_local: std::sync::Mutex<Option<Arc<risk::Local>>>,
     carried_risk: Option<Arc<risk::Local>>,
+    /// The entity hovers made from this analysis so far ([`ide::hover::EntityHovers`]).
+    entity_hovers: ide::hover::EntityHovers,
 }
 
 impl Analysis {
@@ -150,25 +156,11 @@ impl Analysis {
         use rayon::prelude::*;
         let reusable = previous.filter(|p| p.tables_revision == index.tables_revision());
         let files: Vec<&Arc<FileFacts>> = index.files().collect();
-        // Resolution is read-only per file: resolve (what cannot be reused) in parallel.
-        let resolved: Vec<Arc<Vec<Vec<Resolved>>>> = files
-            .par_iter()
-            .map(|facts| {
-                if let Some(prev) = reusable
-                    && prev.sources.get(&facts.path).is_some_and(|old| Arc::ptr_eq(old, facts))
-                    && let Some(r) = prev.resolved.get(&facts.path)
-                {
-                    return r.clone();
-                }
-                Arc::new(
-                    facts
-                        .refs
-                        .iter()
-                        .map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect())
-                        .collect(),
-                )
-            })
-            .collect();
+        let resolve = |facts: &FileFacts| -> Resolution {
+            Arc::new(
+                facts.refs.iter().map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect()).collect(),
+            )
+        };
         let mut analysis =
             Analysis {
                 tables_revision: index.tables_revision(),
@@ -180,35 +172,29 @@ impl Analysis {
                 })),
                 ..Analysis::default()
             };
-        // The files resolved again, with what they were: the project-wide facts and the
-        // covering relations may be kept.
-        let mut changed = Vec::new();
-        if let Some(prev) = reusable {
-            for (facts, per_file) in files.iter().zip(&resolved) {
-                if !prev.resolved.get(&facts.path).is_some_and(|r| Arc::ptr_eq(r, per_file)) {
-                    let old = prev.sources.get(&facts.path).zip(prev.resolved.get(&facts.path));
-                    changed.push((old, (*facts).clone(), per_file.clone()));
-                }
-            }
-        }
-        // Every file was in `previous` (the unedited ones were found there, the edited ones
-        // had a version there, and the counts agree) and shows the project what it showed it.
-        let same_shares = reusable.filter(|prev| {
-            prev.sources.len() == files.len()
-                && changed.iter().all(|(old, new, new_resolved)| {
-                    old.is_some_and(|(old, old_resolved)| {
-                        Share::of(old, old_resolved) == Share::of(new, new_resolved)
-                    })
+        // The same files in the same order under the same tables: only the edited ones are
+        // resolved again, and the rest of `previous` is kept where the edits allow.
+        if let Some(prev) = reusable
+            && let Some(edited) = prev.resolved.edited_in(&files)
+        {
+            let new: Vec<(usize, Resolution)> = edited.par_iter().map(|&k| (k, resolve(files[k]))).collect();
+            analysis.resolved =
+                prev.resolved.with_replaced(new.iter().map(|(k, r)| (*k, files[*k].clone(), r.clone())));
+            // Each edited file as it was and as it is, with its resolutions.
+            let changed: Vec<Edited<'_>> = new
+                .iter()
+                .map(|(k, new_resolved)| {
+                    let (old, old_resolved) = prev.resolved.at(*k);
+                    (&**old, &old_resolved[..], &**files[*k], &new_resolved[..])
                 })
-        });
-        match same_shares {
-            Some(prev) => {
+                .collect();
+            // Every edited file shows the project what it showed it: the project-wide facts
+            // are kept, with each edited file's dangling references replaced.
+            if changed.iter().all(|(old, old_r, new, new_r)| Share::of(old, old_r) == Share::of(new, new_r)) {
                 analysis.used = prev.used.clone();
                 analysis.threat_severity = prev.threat_severity.clone();
-                analysis.resolved = prev.resolved.clone();
-                analysis.sources = prev.sources.clone();
                 analysis.dangling = prev.dangling.clone();
-                for (_, facts, per_file) in &changed {
+                for (_, _, facts, per_file) in &changed {
                     // `dangling` is in index order (by file): replace the file's run.
                     let from = analysis.dangling.partition_point(|(f, _, _)| *f < facts.path);
                     let to = from
@@ -222,56 +208,67 @@ impl Analysis {
                         |_, _| {},
                     );
                     analysis.dangling.splice(from..to, now);
-                    analysis.resolved.insert(facts.path.clone(), per_file.clone());
-                    analysis.sources.insert(facts.path.clone(), facts.clone());
                 }
+            } else {
+                analysis.project_facts();
             }
-            None => {
-                analysis.resolved.reserve(files.len());
-                analysis.sources.reserve(files.len());
-                let mut used = HashSet::default();
-                let mut threat_severity: HashMap<EntityKey, StatedSeverity> = HashMap::default();
-                for (facts, per_file) in files.iter().zip(resolved) {
-                    visit_share(
-                        facts,
-                        &per_file,
-                        |fact, id| analysis.dangling.push((facts.path.clone(), fact.clone(), id.clone())),
-                        |e| {
-                            if !used.contains(e) {
-                                used.insert(e.clone());
-                            }
-                        },
-                        |e, sev| match threat_severity.get_mut(e) {
-                            Some(slot) if slot.value >= sev.value => {}
-                            Some(slot) => *slot = sev,
-                            None => {
-                                threat_severity.insert(e.clone(), sev);
-                            }
-                        },
-                    );
-                    analysis.resolved.insert(facts.path.clone(), per_file);
-                    analysis.sources.insert(facts.path.clone(), (*facts).clone());
-                }
-                analysis.used = Arc::new(used);
-                analysis.threat_severity = Arc::new(threat_severity);
-            }
+            analysis.covers = match prev.covers.updated(scope, changed.into_iter()) {
+                Some(covers) => covers,
+                None => Arc::new(coverage::CoverIndex::new(index, &analysis.resolved, scope)),
+            };
+            return analysis;
         }
-        let kept = reusable.filter(|_| changed.iter().all(|(old, _, _)| old.is_some())).and_then(|prev| {
-            prev.covers.updated(
-                scope,
-                changed.iter().filter_map(|(old, new, new_resolved)| {
-                    let (old, old_resolved) = (*old)?;
-                    Some((&**old, &old_resolved[..], &**new, &new_resolved[..]))
-                }),
-            )
-        });
-        analysis.covers = match kept {
-            Some(covers) => covers,
-            None => Arc::new(coverage::CoverIndex::new(index, &analysis.resolved, scope)),
-        };
+        // Resolution is read-only per file: resolve (what cannot be reused) in parallel.
+        let resolved: Vec<(Arc<FileFacts>, Resolution)> = files
+            .par_iter()
+            .map(|facts| {
+                let kept = reusable.and_then(|prev| {
+                    let k = prev.resolved.position(&facts.path)?;
+                    let (old, r) = prev.resolved.at(k);
+                    Arc::ptr_eq(old, facts).then(|| r.clone())
+                });
+                ((*facts).clone(), kept.unwrap_or_else(|| resolve(facts)))
+            })
+            .collect();
+        analysis.resolved = Resolutions::new(resolved, previous.map(|p| &p.resolved));
+        analysis.project_facts();
+        analysis.covers = Arc::new(coverage::CoverIndex::new(index, &analysis.resolved, scope));
         analysis
     }
+
+    /// The project-wide facts (dangling references, used entities, stated severities) from
+    /// every file's resolution.
+    fn project_facts(&mut self) {
+        let mut dangling = Vec::new();
+        let mut used = HashSet::default();
+        let mut threat_severity: HashMap<EntityKey, StatedSeverity> = HashMap::default();
+        for (facts, per_file) in self.resolved.iter() {
+            visit_share(
+                facts,
+                per_file,
+                |fact, id| dangling.push((facts.path.clone(), fact.clone(), id.clone())),
+                |e| {
+                    if !used.contains(e) {
+                        used.insert(e.clone());
+                    }
+                },
+                |e, sev| match threat_severity.get_mut(e) {
+                    Some(slot) if slot.value >= sev.value => {}
+                    Some(slot) => *slot = sev,
+                    None => {
+                        threat_severity.insert(e.clone(), sev);
+                    }
+                },
+            );
+        }
+        self.dangling = dangling;
+        self.used = Arc::new(used);
+        self.threat_severity = Arc::new(threat_severity);
+    }
 }
+
+/// One edited file as it was and as it is, each with its resolution.
+type Edited<'a> = (&'a FileFacts, &'a [Vec<Resolved>], &'a FileFacts, &'a [Vec<Resolved>]);
 
 /// What one file shows the rest of the project besides its resolution: the entities it
 /// uses and the severities its threat definitions state, in file order. When an edit leaves

@@ -24,7 +24,7 @@
 //!   whose due date is before today.
 
 use super::coverage::CoverIndex;
-use super::{Analysis, Arg, CoverKind, Relation, StatedSeverity};
+use super::{Analysis, Arg, CoverKind, Relation, Resolutions, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::file_id::FileId;
 use crate::model::names::ancestors;
@@ -204,15 +204,16 @@ impl Analysis {
 
     fn shared_risk_tables(&self, index: &ProjectIndex) -> &Arc<Tables> {
         self.risk_tables.get_or_init(|| {
+            // The same files in the same order, each edited one adding the same entries.
             let carried = self.carried_risk.as_deref().filter(|c| {
                 c.tables_revision == index.tables_revision()
-                    && c.files.len() == index.files().count()
-                    && c.files.iter().zip(&c.resolved).zip(index.files()).all(|((old, old_resolved), new)| {
-                        Arc::ptr_eq(old, new)
-                            || (old.path == new.path
-                                && self.resolved.get(&new.path).is_some_and(|new_resolved| {
-                                    Tables::same_entries((old, old_resolved), (new, new_resolved))
-                                }))
+                    && c.files.edited(&self.resolved).is_some_and(|edited| {
+                        edited.iter().all(|&k| {
+                            let ((old, old_resolved), (new, new_resolved)) =
+                                (c.files.at(k), self.resolved.at(k));
+                            old.path == new.path
+                                && Tables::same_entries((old, old_resolved), (new, new_resolved))
+                        })
                     })
             });
             match carried {
@@ -262,8 +263,7 @@ pub(super) struct Local {
     threat_severity: Arc<HashMap<EntityKey, StatedSeverity>>,
     tables: Arc<Tables>,
     /// The files in index order, as they were, and their resolution.
-    files: Vec<Arc<FileFacts>>,
-    resolved: Vec<Arc<Vec<Vec<Resolved>>>>,
+    files: Resolutions,
     /// `(position in files, its findings)` for the files that have any, in index order.
     diagnostics: Vec<(u32, Vec<Diagnostic>)>,
 }
@@ -276,23 +276,21 @@ impl Local {
         today: Option<Date>,
         carried: Option<&Local>,
     ) -> Local {
-        let files: Vec<Arc<FileFacts>> = index.files().cloned().collect();
+        let files = analysis.resolved.clone();
         let tables = analysis.shared_risk_tables(index);
-        let carried = carried.filter(|c| {
-            c.tables_revision == index.tables_revision()
-                && c.policies == *policies
-                && c.today == today
-                && Arc::ptr_eq(&c.tables, tables)
-                && c.threat_severity == analysis.threat_severity
-                && c.covers.same_answers(&analysis.covers)
-                && c.files.len() == files.len()
+        let carried = carried
+            .filter(|c| {
+                c.tables_revision == index.tables_revision()
+                    && c.policies == *policies
+                    && c.today == today
+                    && Arc::ptr_eq(&c.tables, tables)
+                    && c.threat_severity == analysis.threat_severity
+                    && c.covers.same_answers(&analysis.covers)
+            })
+            .and_then(|c| Some((&c.diagnostics[..], c.files.edited(&files)?)));
+        let diagnostics = super::diagnostics::per_file(&files, carried, |facts, own| {
+            file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, today, own)
         });
-        let diagnostics = super::diagnostics::per_file(
-            &files,
-            carried.map(|c| (&c.files[..], &c.diagnostics[..])),
-            |facts, own| file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, today, own),
-        );
-        let resolved = super::diagnostics::resolution_of(analysis, &files);
         Local {
             tables_revision: index.tables_revision(),
             policies: policies.clone(),
@@ -301,7 +299,6 @@ impl Local {
             threat_severity: analysis.threat_severity.clone(),
             tables: tables.clone(),
             files,
-            resolved,
             diagnostics,
         }
     }
@@ -344,9 +341,17 @@ pub fn risks_of_unstated<'a>(
     annotations: impl IntoIterator<Item = (&'a FileFacts, usize)>,
 ) -> Vec<Risk<'a>> {
     let tables = analysis.risk_tables(index);
+    // One policy lookup per file: callers give the annotations file by file.
+    let mut last: Option<(&FileFacts, &RiskPolicy)> = None;
     annotations
         .into_iter()
-        .filter_map(|(facts, i)| rate(tables, analysis, policies.of(facts.path.as_str()), facts, i, false))
+        .filter_map(|(facts, i)| {
+            let policy = match last {
+                Some((file, policy)) if std::ptr::eq(file, facts) => policy,
+                _ => last.insert((facts, policies.of(facts.path.as_str()))).1,
+            };
+            rate(tables, analysis, policy, facts, i, false)
+        })
         .collect()
 }
 

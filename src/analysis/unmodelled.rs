@@ -90,8 +90,8 @@ pub(super) fn diagnostics(index: &ProjectIndex, analysis: &Analysis, sets: &[Res
 fn named_assets(analysis: &Analysis) -> FxHashSet<&EntityKey> {
     analysis
         .resolved
-        .values()
-        .flat_map(|file| file.iter().flatten())
+        .iter()
+        .flat_map(|(_, file)| file.iter().flatten())
         .filter_map(|r| match r {
             Resolved::Entity(e) if e.kind == EntityKind::Asset => Some(e),
             _ => None,

@@ -30,8 +30,9 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 /// Where each diagnostic code is documented.
 const DOCS_URL: &str = "https://github.com/threat-analyzer/threat-analyzer/blob/main/README.md";
 
-/// Each file's diagnostics as the protocol carries them.
-type ByFile = HashMap<FileId, Vec<Diagnostic>>;
+/// Each file's diagnostics as the protocol carries them: only files that have any (a file
+/// left out has none).
+type ByFile = rustc_hash::FxHashMap<FileId, Vec<Diagnostic>>;
 
 /// Debounces changes, computes diagnostics for one index revision and republishes the files
 /// whose diagnostics changed. Results computed from an older revision are dropped.
@@ -71,8 +72,9 @@ pub(super) async fn diagnostics_task(client: Client, state: Arc<State>) {
     }
 }
 
-/// One round's diagnostics: the index revision they were computed for, every indexed file's
-/// diagnostics (an empty list for a file without any), and the document versions behind them.
+/// One round's diagnostics: the index revision they were computed for, the diagnostics of the
+/// files that have any (the other indexed files have none: a round costs what the project's
+/// diagnostics cost, not a walk over every file), and the document versions behind them.
 fn compute_round(state: &State) -> (u64, ByFile, HashMap<FileId, i32>) {
     let unit = state.unit();
     state.derive_pending();
@@ -80,10 +82,7 @@ fn compute_round(state: &State) -> (u64, ByFile, HashMap<FileId, i32>) {
     let revision = index.revision();
     let versions = state.indexed_versions.lock().map(|v| v.clone()).unwrap_or_default();
     let diagnostics = state.findings(&index, &state.analysis(&index));
-    let mut by_file: ByFile = HashMap::new();
-    for facts in index.files() {
-        by_file.entry(facts.path.clone()).or_default();
-    }
+    let mut by_file = ByFile::default();
     for d in diagnostics.iter().flat_map(published_as) {
         if let Some(lsp) = to_lsp(&index, &d, unit) {
             by_file.entry(d.file.clone()).or_default().push(lsp);
@@ -92,19 +91,18 @@ fn compute_round(state: &State) -> (u64, ByFile, HashMap<FileId, i32>) {
     (revision, by_file, versions)
 }
 
-/// The files whose diagnostics differ from what was last published (files that left the
-/// index: an empty list), recorded as published.
+/// The files whose diagnostics differ from what was last published (files that have none now,
+/// in the index or not: an empty list), recorded as published. `published` holds only files
+/// published with diagnostics: a file never published (or cleared) counts as published empty.
 fn changed_since_published(state: &State, by_file: &ByFile) -> Vec<(FileId, Vec<Diagnostic>)> {
     let mut to_send = Vec::new();
     let mut published = state.published.lock().unwrap_or_else(|e| e.into_inner());
     for (file, diags) in by_file {
-        // A file never published (or cleared) counts as published empty.
-        let unchanged = published.get(file).map_or(diags.is_empty(), |p| p == diags);
-        if !unchanged {
+        if published.get(file) != Some(diags) {
             to_send.push((file.clone(), diags.clone()));
         }
     }
-    // Files that left the index (deleted, emptied) get their diagnostics cleared.
+    // Files with no diagnostics now (fixed, deleted, emptied) get theirs cleared.
     for file in published.keys() {
         if !by_file.contains_key(file) {
             to_send.push((file.clone(), Vec::new()));

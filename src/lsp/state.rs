@@ -273,19 +273,32 @@ impl State {
     /// [`State::set_facts`] for an open document's `version`.
     pub(super) fn set_facts_at(&self, key: &FileId, facts: Option<FileFacts>, version: Option<i32>) {
         let facts = self.with_config_problems(key, facts);
+        // Only a file that leaves the index (an anchored one needs its text from elsewhere)
+        // or names anchors can leave an anchored file without its text: every other change
+        // (typing in a source file) skips the walk over every file's anchors.
+        let anchors_to_check;
         {
             let mut index = self.index_write();
-            match facts {
-                Some(f) if !f.is_empty() => index.set_file(Arc::new(f)),
-                _ => index.remove_file(key.as_str()),
-            }
+            anchors_to_check = match facts {
+                Some(f) if !f.is_empty() => {
+                    let names_anchors = !f.anchors.is_empty();
+                    index.set_file(Arc::new(f));
+                    names_anchors
+                }
+                _ => {
+                    index.remove_file(key.as_str());
+                    true
+                }
+            };
             let mut versions = self.indexed_versions.lock().unwrap_or_else(|e| e.into_inner());
             match version {
                 Some(v) => versions.insert(key.clone(), v),
                 None => versions.remove(key),
             };
         }
-        self.refresh_anchor_texts(Some(key));
+        if anchors_to_check {
+            self.refresh_anchor_texts(Some(key));
+        }
         self.infra.touched(key);
         self.changed.notify_one();
     }

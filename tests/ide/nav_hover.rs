@@ -244,3 +244,50 @@ fn hover_lists_the_first_status_lines_in_order_and_counts_the_rest() {
     expected.push(format!("- and {} more", total - MAX_ITEMS));
     assert_eq!(lines, expected);
 }
+
+/// A language server hovers the same few entities again and again on one analysis, which
+/// shares each entity's text and risks section between hovers: every hover, repeated and
+/// under either of two risk policies (which band a scored risk differently), equals the one
+/// a fresh analysis gives.
+#[test]
+fn repeated_hovers_on_one_analysis_equal_fresh_ones_under_each_policy() {
+    use threat_analyzer::analysis::ide::risk::hover as risk_hover;
+    use threat_analyzer::model::risk::{Band, Policies, RiskPolicy};
+    let fixture = "//- /defs.gal\n@asset Shop.Orders (#orders)\n@threat SQL Injection (#sqli) risk:L3xI4\n\
+                   @threat XSS (#xss) [high]\n@control Prepared Statements (#ps)\n\
+                   //- /src/db.py\n# @exposes #orders to #sqli\n# @mitigates #orders against #xss using #ps$0\n\
+                   # @exposes Shop.Search to #xss risk:L2xI2\n# @exposes Shop.Search to #sqli\n";
+    let (index, _, _) = support::index_with_cursor(fixture);
+    let default = Policies::one(RiskPolicy::default());
+    // Score 12 is high by default, critical here.
+    let strict = Policies::one(RiskPolicy {
+        from: [2, 3, 4, 5],
+        owner_required_from: Some(Band::Low),
+        ..RiskPolicy::default()
+    });
+    let places: Vec<(String, usize)> = index
+        .files()
+        .flat_map(|f| f.refs.iter().flatten().map(move |r| (f.path.to_string(), r.name_range.start() + 1)))
+        .collect();
+    let shared = Analysis::new(&index);
+    let mut hovered = 0;
+    for round in 0..2 {
+        for policies in [&default, &strict] {
+            for (file, offset) in &places {
+                let fresh =
+                    risk_hover(&index, &Analysis::new(&index), policies, file, *offset).map(|h| h.markdown);
+                let again = risk_hover(&index, &shared, policies, file, *offset).map(|h| h.markdown);
+                assert_eq!(again, fresh, "round {round}, {file}:{offset}");
+                hovered += usize::from(fresh.is_some());
+            }
+        }
+    }
+    assert_eq!(hovered, places.len() * 4);
+    // The definition of `#sqli` (no exposure there): only its risks section shows the band.
+    let defs = index.files().find(|f| f.path.as_str().ends_with("defs.gal")).expect("defs.gal");
+    let at = defs.text.find("SQL Injection").expect("the threat") + 1;
+    let under =
+        |p: &Policies| risk_hover(&index, &shared, p, defs.path.as_str(), at).expect("a hover").markdown;
+    assert!(under(&default).contains("score 12, **high**"), "{}", under(&default));
+    assert!(under(&strict).contains("score 12, **critical**"), "{}", under(&strict));
+}

@@ -352,6 +352,23 @@ fn check_incremental(index: &ProjectIndex, incremental: &Analysis, step: usize) 
                 .collect()
         };
         assert_eq!(listing(incremental), listing(&fresh), "step {step}");
+        // Every hover (an entity's status reads its mentions and their files' resolutions by
+        // position; its risks under the policy above), twice on the same analysis: once made,
+        // then shared.
+        let policies =
+            Policies::one(RiskPolicy { owner_required_from: Some(Band::Low), ..RiskPolicy::default() });
+        let hovers = |a: &Analysis| -> Vec<Option<String>> {
+            let places =
+                index.files().flat_map(|f| f.refs.iter().flatten().map(move |r| (f, r.name_range.start())));
+            places
+                .map(|(f, at)| {
+                    analysis::ide::risk::hover(index, a, &policies, f.path.as_str(), at).map(|h| h.markdown)
+                })
+                .collect()
+        };
+        let fresh_hovers = hovers(&fresh);
+        assert_eq!(hovers(incremental), fresh_hovers, "step {step}");
+        assert_eq!(hovers(incremental), fresh_hovers, "step {step}, hovered again");
     }
 }
 

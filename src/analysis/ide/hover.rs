@@ -18,16 +18,22 @@
 //! - control: what it mitigates where, and where it is validated (or that it is not);
 //! - actor: its entitlements; boundary: what it separates.
 //!
+//! An entity's text depends on the analysis and the entity alone: it is made once per analysis
+//! and shared by later hovers ([`EntityHovers`]), as is its risks section (`super::risk`).
+//!
 //! Annotation text is untrusted: every piece of it is escaped ([`escape_markdown`]) and never
 //! put inside a code span; only ids (`#id`, `@id`, `@b:@c` of `[A-Za-z0-9_.-]`) are shown as code. Lists stop after
 //! [`MAX_ITEMS`] entries with a count of the rest.
 
 use super::navigation::{declaration_sites, display_name, target_at};
 use crate::analysis::{Analysis, Arg, Relation};
+use crate::model::risk::Policies;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
 use crate::text::{self, TextRange};
+use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
 /// Entries shown per status list.
 pub const MAX_ITEMS: usize = 20;
@@ -46,7 +52,9 @@ pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usiz
         Resolved::Dangling(id) => {
             format!("`#{id}` is not defined: no definition in the project has this id")
         }
-        Resolved::Entity(entity) => entity_markdown(index, analysis, entity),
+        Resolved::Entity(entity) => {
+            analysis.entity_hovers.text(entity, || entity_markdown(index, analysis, entity)).to_string()
+        }
         Resolved::External(entity) => format!(
             "{} `{}`: an external entity, defined in repository `{}`, which is not part of this \
              project (open its folder in the workspace to resolve it)",
@@ -56,6 +64,64 @@ pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usiz
         ),
     };
     Some(HoverInfo { markdown, range: target.range })
+}
+
+/// The entity hovers of one analysis: each entity's text ([`hover`] on it) and its risks
+/// section (`super::risk`, under one set of risk policies), made by the first hover that shows
+/// them and shared by the later ones until the next analysis (a language server asks again and
+/// again about the few entities under the cursor). Neither depends on where the cursor is:
+/// the text on the analysis (and its index) and the entity, the risks section on those and
+/// the policies.
+#[derive(Debug, Default)]
+pub struct EntityHovers {
+    texts: Mutex<FxHashMap<EntityKey, Arc<str>>>,
+    /// The policies the sections were made under, and each entity's (`None`: it has none).
+    risks: Mutex<Option<(Policies, RiskSections)>>,
+}
+
+/// Each entity's risks section (`None`: it has none).
+type RiskSections = FxHashMap<EntityKey, Option<Arc<str>>>;
+
+impl EntityHovers {
+    /// `entity`'s text, made by `make` the first time.
+    fn text(&self, entity: &EntityKey, make: impl FnOnce() -> String) -> Arc<str> {
+        if let Some(text) = lock(&self.texts).get(entity) {
+            return text.clone();
+        }
+        // Made without the lock: hovers on other entities do not wait.
+        let made: Arc<str> = make().into();
+        lock(&self.texts).entry(entity.clone()).or_insert(made).clone()
+    }
+
+    /// `entity`'s risks section under `policies`, made by `make` the first time.
+    pub(super) fn risks(
+        &self,
+        policies: &Policies,
+        entity: &EntityKey,
+        make: impl FnOnce() -> Option<String>,
+    ) -> Option<Arc<str>> {
+        if let Some((made_under, sections)) = &*lock(&self.risks)
+            && made_under == policies
+            && let Some(section) = sections.get(entity)
+        {
+            return section.clone();
+        }
+        let made: Option<Arc<str>> = make().map(Arc::from);
+        let mut slot = lock(&self.risks);
+        match &mut *slot {
+            Some((made_under, sections)) if made_under == policies => {
+                sections.entry(entity.clone()).or_insert(made).clone()
+            }
+            _ => {
+                *slot = Some((policies.clone(), [(entity.clone(), made.clone())].into_iter().collect()));
+                made
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Escapes annotation text for Markdown (hover and completion documentation): backslash
@@ -241,6 +307,10 @@ fn written(facts: &FileFacts, fact: &RefFact) -> String {
     if id_like { format!("`{text}`") } else { escape_markdown(text) }
 }
 
+/// One annotation that mentions the entity: its file, the file's resolution under the
+/// analysis, and its index in the file.
+type Mention<'a> = (&'a FileFacts, &'a [Vec<Resolved>], usize);
+
 struct Status {
     summary: Vec<String>,
     /// The first [`MAX_ITEMS`] status lines in order, and how many there are in all.
@@ -275,21 +345,13 @@ fn visit(
     analysis: &Analysis,
     entity: &EntityKey,
     target: &Resolved,
-    facts: &FileFacts,
-    i: usize,
+    (facts, resolved, i): Mention<'_>,
     render: bool,
     counts: &mut Counts,
     descriptions: &mut Vec<String>,
 ) -> Option<String> {
     let ann = &facts.annotations()[i];
-    let computed: Vec<Resolved>;
-    let r: &[Resolved] = match analysis.resolved.get(&facts.path) {
-        Some(all) if all.len() == facts.refs.len() => &all[i],
-        _ => {
-            computed = facts.refs[i].iter().map(|f| index.resolve(f)).collect();
-            &computed
-        }
-    };
+    let r = resolved.get(i).map_or(&[][..], |r| &r[..]);
     let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
         if entity.kind == EntityKind::Boundary && id.value == entity.key);
     if !bounded && !r.iter().any(|x| x == target) {
@@ -302,18 +364,23 @@ fn visit(
     let mut item = None;
     let mut push = |text: &dyn Fn() -> String| item = Some(if render { text() } else { String::new() });
     let by = |control: Option<Arg>| control.map_or_else(String::new, |c| format!(" by {}", arg(c)));
+    let covered = |asset: Arg, threat: Arg| match (asset.entity(), threat.entity()) {
+        (Some(asset), Some(threat)) => analysis.exposure_covered(facts, i, asset, threat),
+        // One whose asset or threat does not resolve is open, as it always was here.
+        _ => false,
+    };
     match (relation, entity.kind) {
         (Relation::Description { text, .. }, _) => push_unique(descriptions, text.value.clone()),
         (Relation::Exposure { asset, threat }, EntityKind::Threat) if is(threat) => {
             counts.exposures += 1;
-            if !covered(analysis, facts, i) {
+            if !covered(asset, threat) {
                 counts.open += 1;
                 push(&|| format!("**open** on {} (unmitigated) at {here}", arg(asset)));
             }
         }
         (Relation::Exposure { asset, threat }, EntityKind::Asset) if is(asset) => {
             counts.exposures += 1;
-            if covered(analysis, facts, i) {
+            if covered(asset, threat) {
                 push(&|| format!("exposed to {} (covered) at {here}", arg(threat)));
             } else {
                 counts.open += 1;
@@ -388,18 +455,20 @@ impl Status {
         let mut counts = Counts::default();
         let mut lines = Vec::new();
         for (file_no, facts, i) in mentions.of(entity) {
-            let seen = visit(index, analysis, entity, &target, facts, i, false, &mut counts, descriptions);
+            // The mentions are positions in this analysis's files.
+            let mention = (&**facts, &analysis.resolved.at(file_no).1[..], i);
+            let seen = visit(index, analysis, entity, &target, mention, false, &mut counts, descriptions);
             if seen.is_some() {
-                lines.push(((file_no, facts.annotations()[i].range.start()), facts, i));
+                lines.push(((file_no, facts.annotations()[i].range.start()), mention));
             }
         }
-        lines.sort_by_key(|(at, _, _)| *at);
+        lines.sort_by_key(|(at, _)| *at);
         let items = lines
             .iter()
             .take(MAX_ITEMS)
-            .filter_map(|(_, facts, i)| {
+            .filter_map(|(_, mention)| {
                 let (mut unused, mut none) = (Counts::default(), Vec::new());
-                visit(index, analysis, entity, &target, facts, *i, true, &mut unused, &mut none)
+                visit(index, analysis, entity, &target, *mention, true, &mut unused, &mut none)
             })
             .collect();
         let Counts { exposures, open, mitigations, validations } = counts;
@@ -432,10 +501,4 @@ impl Status {
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
-}
-
-/// True when the exposure that is annotation `i` of `facts` is covered: [`Analysis::coverage`]
-/// (one whose asset or threat does not resolve is open, as it always was here).
-fn covered(analysis: &Analysis, facts: &FileFacts, i: usize) -> bool {
-    analysis.coverage(facts.path.as_str(), i).is_some_and(|c| c.is_covered())
 }

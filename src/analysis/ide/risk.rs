@@ -41,10 +41,13 @@ pub fn hover(
     }
     let entity = target_at(index, file, offset).and_then(|t| t.resolved.entity().cloned());
     if let Some(entity) = entity.filter(|e| matches!(e.kind, EntityKind::Threat | EntityKind::Asset)) {
-        let mentioned = analysis.mentions(index).of(&entity).map(|(_, facts, i)| (&**facts, i));
-        // Only the lines shown need each risk's state (the coverage rule).
-        let risks = risk::risks_of_unstated(index, analysis, policies, mentioned);
-        sections.extend(entity_risks(index, analysis, risks, &entity));
+        let section = analysis.entity_hovers.risks(policies, &entity, || {
+            let mentioned = analysis.mentions(index).of(&entity).map(|(_, facts, i)| (&**facts, i));
+            // Only the lines shown need each risk's state (the coverage rule).
+            let risks = risk::risks_of_unstated(index, analysis, policies, mentioned);
+            entity_risks(index, analysis, risks, &entity)
+        });
+        sections.extend(section.map(|s| s.to_string()));
     }
     match entity_hover(index, analysis, file, offset) {
         Some(mut info) => {
