@@ -19,7 +19,7 @@ pub struct McpServer {
     pub child: Child,
     stdin: Option<ChildStdin>,
     rx: mpsc::Receiver<Value>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: super::stdio::Collected,
     next_id: i64,
     /// The initialize result.
     pub initialized: Value,
@@ -138,7 +138,7 @@ impl McpServer {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, self.stderr());
+                return (status, self.stderr.all());
             }
             assert!(start.elapsed() < HANG_GUARD, "the server did not end after end of input");
             std::thread::sleep(Duration::from_millis(10));
@@ -146,7 +146,7 @@ impl McpServer {
     }
 
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        self.stderr.so_far()
     }
 }
 

@@ -75,11 +75,33 @@ pub fn wait_exit(child: &mut Child) -> (std::process::ExitStatus, Duration) {
     }
 }
 
+/// What a child's standard error wrote, collected on a thread of its own.
+pub struct Collected {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Collected {
+    /// What was read so far (the process may still be writing).
+    pub fn so_far(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Everything, once the process has exited: waits for the reader to reach the end of the
+    /// pipe, since it may still be reading the last lines after the exit was seen.
+    pub fn all(&mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.so_far()
+    }
+}
+
 /// Collects what `stream` (a child's standard error) writes, on a thread of its own.
-pub fn collect(mut stream: impl Read + Send + 'static) -> std::sync::Arc<std::sync::Mutex<String>> {
+pub fn collect(mut stream: impl Read + Send + 'static) -> Collected {
     let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let sink = text.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         while let Ok(n) = stream.read(&mut buf) {
             if n == 0 {
@@ -88,7 +110,7 @@ pub fn collect(mut stream: impl Read + Send + 'static) -> std::sync::Arc<std::sy
             sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    text
+    Collected { text, reader: Some(reader) }
 }
 
 /// A language server process with its input, its messages, and its standard error.
@@ -96,7 +118,7 @@ pub struct StdioServer {
     pub child: Child,
     pub stdin: ChildStdin,
     pub rx: mpsc::Receiver<Value>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: Collected,
     next_id: i64,
 }
 
@@ -182,7 +204,7 @@ impl StdioServer {
 
     /// What the server wrote to standard error so far.
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        self.stderr.so_far()
     }
 
     /// Standard error once `pred` holds of it: the server writes a log line before the answer
@@ -207,6 +229,6 @@ impl StdioServer {
         self.notify("exit", Value::Null);
         let (status, _) = wait_exit(&mut self.child);
         assert!(status.success(), "{status:?}");
-        self.stderr()
+        self.stderr.all()
     }
 }
