@@ -99,8 +99,11 @@ impl IgnoreRules {
         let parent = dir.parent().and_then(|p| self.rules_of(p));
         let ignore = self.load(dir, &dir.join(".ignore"));
         let git_ignore = self.load(dir, &dir.join(".gitignore"));
-        let git_exclude = self.git_exclude(dir);
-        let has_git = std::fs::symlink_metadata(dir.join(".git")).is_ok();
+        // One `lstat` of `.git` answers both: is this a work tree's top, and where is its git
+        // directory.
+        let dot_git = std::fs::symlink_metadata(dir.join(".git")).ok();
+        let git_exclude = self.git_exclude(dir, dot_git.as_ref());
+        let has_git = dot_git.is_some();
         let rules = if ignore.is_empty() && git_ignore.is_empty() && git_exclude.is_empty() && !has_git {
             parent
         } else {
@@ -130,10 +133,11 @@ impl IgnoreRules {
 
     /// The `info/exclude` rules of the git repository whose work tree is `dir`, if it is one:
     /// `.git` is its git directory, or a file naming it (`gitdir: ...`, in linked work trees and
-    /// submodules, whose common directory holds `info/exclude`).
-    fn git_exclude(&self, dir: &Path) -> Gitignore {
+    /// submodules, whose common directory holds `info/exclude`). `meta`: the `lstat` of its
+    /// `.git`, if there is one.
+    fn git_exclude(&self, dir: &Path, meta: Option<&std::fs::Metadata>) -> Gitignore {
         let dot_git = dir.join(".git");
-        let Ok(meta) = std::fs::symlink_metadata(&dot_git) else { return Gitignore::empty() };
+        let Some(meta) = meta else { return Gitignore::empty() };
         let git_dir = if meta.is_dir() {
             dot_git
         } else {

@@ -113,6 +113,12 @@ pub fn read_bounded(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Re
     read
 }
 
+/// [`read_bounded`] for a file a walk found, not recorded: those are a run's inputs already
+/// (`check`'s result cache has them from the walk), and a walk reads thousands.
+pub fn read_found(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Refusal> {
+    read_unrecorded(path, limit, links, &mut false)
+}
+
 /// [`read_bounded`] without recording; `absent`: set when opening it without following a
 /// link found nothing there.
 fn read_unrecorded(path: &Path, limit: u64, links: Links, absent: &mut bool) -> Result<Vec<u8>, Refusal> {
@@ -125,7 +131,9 @@ fn read_unrecorded(path: &Path, limit: u64, links: Links, absent: &mut bool) -> 
     }
     let file = match options.open(path) {
         Ok(file) => file,
-        Err(_) if links == Links::Refuse && is_link(path) => return Err(Refusal::Symlink),
+        Err(err) if links == Links::Refuse && may_be_link(&err) && is_link(path) => {
+            return Err(Refusal::Symlink);
+        }
         Err(err) => {
             *absent = links == Links::Refuse && err.kind() == io::ErrorKind::NotFound;
             return Err(Refusal::io(&err));
@@ -146,6 +154,13 @@ fn read_unrecorded(path: &Path, limit: u64, links: Links, absent: &mut bool) -> 
         return Err(Refusal::TooLarge { size: bytes.len() as u64, limit });
     }
     Ok(bytes)
+}
+
+/// Whether opening with [`Links::Refuse`] may have failed on a link: with `O_NOFOLLOW` a link
+/// fails with `ELOOP` (`EMLINK` on some BSDs), never "not found", so the common miss (an ignore
+/// file a directory does not have) costs no `lstat`; elsewhere a dangling link reads as missing.
+fn may_be_link(err: &io::Error) -> bool {
+    !cfg!(unix) || err.kind() != io::ErrorKind::NotFound
 }
 
 /// Whether `path` itself is a symbolic link (`O_NOFOLLOW` fails with `ELOOP` on one; other

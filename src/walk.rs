@@ -2100,9 +2100,9 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
         let from_cache = FromCache::Trusted;
         return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
     }
-    let bytes = match read_source(&file.path, options.max_file_size, file.links) {
+    let bytes = match crate::read::read_found(&file.path, options.max_file_size, file.links) {
         Ok(bytes) => bytes,
-        Err(reason) => return uncached(Outcome::Skipped(reason)),
+        Err(refusal) => return uncached(Outcome::Skipped(refusal.into())),
     };
     let Some((path, stat)) = key else {
         let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);

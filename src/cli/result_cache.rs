@@ -249,12 +249,21 @@ pub fn encode(stored: &Stored) -> Vec<u8> {
 /// A result file holding `payload` (an encoded [`Stored`], or any bytes: the readers fuzz
 /// target reaches the decoder behind the checksum this way).
 pub fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 28);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
+    let mut out = Vec::with_capacity(payload.len() + HEADER_LEN);
+    out.extend_from_slice(&header(payload));
     out.extend_from_slice(payload);
+    out
+}
+
+const HEADER_LEN: usize = 28;
+
+/// What a result file holds before `payload`: magic, version, length, checksum.
+fn header(payload: &[u8]) -> [u8; HEADER_LEN] {
+    let mut out = [0; HEADER_LEN];
+    out[..8].copy_from_slice(MAGIC);
+    out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out[12..20].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+    out[20..].copy_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
     out
 }
 
@@ -277,14 +286,15 @@ pub fn decode(bytes: &[u8]) -> Option<Stored> {
     }
 }
 
-/// A digest being built from length-prefixed fields.
+/// A digest being built from length-prefixed fields: the XXH3-128 of their concatenation,
+/// hashed as they come (a walk's key covers every path: no buffer of them all is built).
 #[derive(Default)]
-pub struct KeyBuilder(Vec<u8>);
+pub struct KeyBuilder(xxhash_rust::xxh3::Xxh3Default);
 
 impl KeyBuilder {
     pub fn field(&mut self, bytes: &[u8]) -> &mut Self {
-        self.0.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        self.0.extend_from_slice(bytes);
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
         self
     }
 
@@ -297,7 +307,7 @@ impl KeyBuilder {
     }
 
     pub fn finish(&self) -> u128 {
-        xxhash_rust::xxh3::xxh3_128(&self.0)
+        self.0.digest128()
     }
 }
 
@@ -418,12 +428,16 @@ pub fn to_store(
 
 /// Writes `stored` to `file` atomically; a larger one than a load accepts is not written.
 pub fn save(file: &Path, stored: &Stored) -> Result<(), cache::CacheError> {
-    let bytes = encode(stored);
-    if bytes.len() as u64 > crate::limits::MAX_CACHE_FILE_SIZE {
+    // Written as `encode` frames it, without copying the payload into a frame first.
+    let payload = postcard::to_allocvec(stored).unwrap_or_default();
+    if (payload.len() + HEADER_LEN) as u64 > crate::limits::MAX_CACHE_FILE_SIZE {
         let _ = std::fs::remove_file(file);
         return Err(cache::CacheError::Invalid("result too large"));
     }
-    cache::write_atomically(file, |out| std::io::Write::write_all(out, &bytes))
+    cache::write_atomically(file, |out| {
+        std::io::Write::write_all(out, &header(&payload))?;
+        std::io::Write::write_all(out, &payload)
+    })
 }
 
 /// The result cache of one `check` run: what it may replay, and what it stores.
@@ -605,6 +619,22 @@ mod tests {
             damaged[at] ^= 0x20;
             assert_eq!(decode(&damaged), None, "flipped at {at}");
         }
+    }
+
+    #[test]
+    fn keys_hash_the_length_prefixed_fields_and_saved_files_are_encoded() {
+        let key = KeyBuilder::default().field(b"ab").path(Path::new("/c")).text(7).finish();
+        let mut fields = Vec::new();
+        for field in [&b"ab"[..], b"/c", b"7"] {
+            fields.extend_from_slice(&(field.len() as u64).to_le_bytes());
+            fields.extend_from_slice(field);
+        }
+        assert_eq!(key, xxhash_rust::xxh3::xxh3_128(&fields));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.res");
+        save(&file, &sample()).unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), encode(&sample()));
+        assert_eq!(load(&file), Some(sample()));
     }
 
     #[test]
