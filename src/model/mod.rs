@@ -421,7 +421,10 @@ struct NameKeys {
 /// server parses files for hours, and one file may hold thousands of long distinct names.
 #[derive(Default)]
 struct NameKeyCache {
-    maps: [FxHashMap<Box<str>, NameKeys>; 2],
+    /// Per map, a name's place in `keys`: a name seen before is found with one lookup (the
+    /// index is copied out, so the entry can be handed out mutably without a second search).
+    maps: [FxHashMap<Box<str>, usize>; 2],
+    keys: Vec<NameKeys>,
     bytes: usize,
     /// Counts the files whose facts this thread derived (stamps [`NameKeys::listed`]).
     file: u64,
@@ -434,21 +437,24 @@ impl NameKeyCache {
     fn keys(&mut self, kind: EntityKind, name: &str) -> &mut NameKeys {
         let is_asset = kind == EntityKind::Asset;
         let map = usize::from(is_asset);
-        if !self.maps[map].contains_key(name) {
-            if self.maps[0].len() + self.maps[1].len() >= Self::MAX_NAMES || self.bytes >= Self::MAX_BYTES {
-                self.maps.iter_mut().for_each(FxHashMap::clear);
-                self.bytes = 0;
-            }
-            let keys = NameKeys {
-                norm: normalize_name(name),
-                path: if is_asset { path_key(name) } else { String::new() },
-                slug: threatspec_slug(name),
-                listed: [0; 5],
-            };
-            self.bytes += name.len() + keys.norm.len() + keys.path.len() + keys.slug.len();
-            self.maps[map].insert(name.into(), keys);
+        if let Some(&at) = self.maps[map].get(name) {
+            return &mut self.keys[at];
         }
-        self.maps[map].get_mut(name).expect("just inserted")
+        if self.keys.len() >= Self::MAX_NAMES || self.bytes >= Self::MAX_BYTES {
+            self.maps.iter_mut().for_each(FxHashMap::clear);
+            self.keys.clear();
+            self.bytes = 0;
+        }
+        let keys = NameKeys {
+            norm: normalize_name(name),
+            path: if is_asset { path_key(name) } else { String::new() },
+            slug: threatspec_slug(name),
+            listed: [0; 5],
+        };
+        self.bytes += name.len() + keys.norm.len() + keys.path.len() + keys.slug.len();
+        self.maps[map].insert(name.into(), self.keys.len());
+        self.keys.push(keys);
+        self.keys.last_mut().expect("just pushed")
     }
 }
 

@@ -657,7 +657,8 @@ pub fn lines_from_comments(
         // Rust doc comments and Dockerfile comments include their line break.
         let end = start + trim_line_breaks_end(&text[start..end]);
         let style = Style::detect(language, &text[start..end]);
-        let is_line = style.is_line() && !text[start..end].contains(['\n', '\r']);
+        let is_line =
+            style.is_line() && memchr::memchr2(b'\n', b'\r', &text.as_bytes()[start..end]).is_none();
         // Whitespace and one line break since the previous line comment also means that
         // nothing but whitespace precedes this one on its line.
         let continues = matches!(prev, Some((prev_end, true))
@@ -943,7 +944,8 @@ fn push_trimmed(text: &str, s: usize, e: usize, out: &mut LineSink) {
 
 /// Length of `s` without trailing `\n`/`\r`.
 fn trim_line_breaks_end(s: &str) -> usize {
-    s.trim_end_matches(['\n', '\r']).len()
+    let bytes = s.as_bytes();
+    bytes.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |last| last + 1)
 }
 
 /// True when `text[prev_end..start]` is whitespace with exactly one line break.
