@@ -3,7 +3,7 @@
 //! repository's sources) and on generated programs. A file the lexer declines (`None`) is tree-sitter's anyway.
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-use threat_analyzer::syntax::{CandidateLine, Language, comments, lexer};
+use threat_analyzer::syntax::{CandidateLine, Language, comments, embedded, lexer};
 
 /// Lines from the lexer and from tree-sitter; `None` when the lexer declines.
 fn both(language: Language, text: &str) -> Option<(Vec<CandidateLine>, Vec<CandidateLine>)> {
@@ -234,6 +234,55 @@ fn agrees_on_yaml_files() {
     let (agreed, declined) = check_files(&files);
     // Block scalars, quoted keys, flow values and comments after values take the fast path.
     assert!(agreed * 10 >= (agreed + declined) * 9, "agreed {agreed}, declined {declined}");
+}
+
+/// Whether the `x-threatspec` reader without a tree decides on the YAML `text`; when it does,
+/// its comment ranges and lines (ranges, blocks, fields) must be the tree's, unless the tree
+/// holds an error (then tree-sitter's recovery decides what it reads, as for the lexers).
+fn embedded_agree(text: &str) -> bool {
+    let Some((mut fast_ranges, fast)) = embedded::yaml_lines_without_tree(text) else { return false };
+    let tree = comments::parse_tree(Language::Yaml, text, None).expect("tree-sitter parses");
+    if !tree.root_node().has_error() {
+        let mut tree_ranges =
+            comments::comment_nodes(Language::Yaml, &tree, text, None).expect("a comment query");
+        fast_ranges.sort_unstable();
+        tree_ranges.sort_unstable();
+        assert_eq!(fast_ranges, tree_ranges, "comments of {text:?}");
+        let exact = embedded::x_threatspec_lines_in_tree(Language::Yaml, &tree, text);
+        let with_fields = |lines: &[CandidateLine]| -> Vec<String> {
+            lines.iter().map(|l| format!("{} {:?} {:?}", l.block, l.range.slice(text), l.fields)).collect()
+        };
+        assert_eq!(with_fields(&fast), with_fields(&exact), "x-threatspec of {text:?}");
+    }
+    true
+}
+
+#[test]
+fn x_threatspec_without_a_tree_agrees_on_yaml_files() {
+    // The example OpenAPI file, and every sampled YAML file with an `x-threatspec` of each
+    // shape added at its end. About half take the reader (2026-12-04: 306 of 660); the rest
+    // decline for their own shapes (compact sequences in CI workflows, a top-level list that an
+    // appended key cannot continue, flow values).
+    let openapi = std::fs::read_to_string("examples/webshop/api/openapi.yaml").unwrap();
+    assert!(embedded_agree(&openapi), "the reader takes the example OpenAPI file");
+    let mut files = sample(Path::new("/usr/lib/google-cloud-sdk"), &["yaml", "yml"], 25, 160);
+    files.extend(sample(&cargo_registry(), &["yaml", "yml"], 4, 100));
+    let (mut taken, mut tried) = (0, 0);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        for tail in [
+            "x-threatspec: \"@review #a added\"\n",
+            "x-threatspec:\n  - \"@review #a one\" # c\n  - 'two'\n",
+            "x-threatspec:\n  \"@tests #t for #a\":\n    description: d\n    n: 1\n  plain: v\n",
+        ] {
+            let text =
+                format!("{}{}{tail}", text, if text.ends_with('\n') || text.is_empty() { "" } else { "\n" });
+            tried += 1;
+            taken += usize::from(embedded_agree(&text));
+        }
+    }
+    eprintln!("{tried} texts: the reader took {taken}");
+    assert!(taken * 3 >= tried, "took {taken} of {tried}");
 }
 
 #[test]
@@ -570,6 +619,74 @@ fn yaml_program() -> impl Strategy<Value = String> {
             if crlf { program.replace('\n', "\r\n") } else { program }
         },
     )
+}
+
+/// OpenAPI-like YAML with `x-threatspec` keys at several depths and every value shape: strings,
+/// lists of strings and maps, maps with field maps, and the shapes the reader without a tree
+/// declines (flow, anchors, block scalars, numbers, a compact sequence).
+fn openapi_program() -> impl Strategy<Value = String> {
+    let string = prop_oneof![
+        Just("\"@review #a it\\\"s \\u00e9\"".to_string()),
+        Just("'@review #b it''s'".to_string()),
+        Just("plain text # c".to_string()),
+        Just("\"  spaced  \"".to_string()),
+        Just("\"\"".to_string()),
+        Just("12".to_string()),
+        Just("null".to_string()),
+        Just("[\"@a\", b]".to_string()),
+        Just("&x \"@a\"".to_string()),
+        Just("*x".to_string()),
+    ];
+    let field = prop_oneof![
+        Just("description: \"d \\\" e\"".to_string()),
+        Just("n: 1".to_string()),
+        Just("q: 'it''s'".to_string()),
+        Just("empty:".to_string()),
+        Just("list:\n  - a".to_string()),
+        Just("map:\n  k: v".to_string()),
+        Just("# comment".to_string()),
+        Just("text: |\n  x-threatspec: no".to_string()),
+    ];
+    let indent = |text: &str, by: usize| -> String {
+        text.lines()
+            .map(|l| if l.is_empty() { "\n".to_string() } else { format!("{}{l}\n", " ".repeat(by)) })
+            .collect()
+    };
+    let pair = (string.clone(), proptest::collection::vec(field, 0..3), any::<bool>()).prop_map(
+        move |(key, fields, inline)| {
+            if inline || fields.is_empty() {
+                format!("{key}: v\n")
+            } else {
+                format!("{key}:\n{}", indent(&fields.join("\n"), 2))
+            }
+        },
+    );
+    let value = prop_oneof![
+        string.clone().prop_map(|s| format!(" {s}\n")),
+        proptest::collection::vec(string.clone(), 0..4).prop_map(move |items| format!(
+            "\n{}",
+            items.iter().map(|i| format!("  - {i}\n")).collect::<String>()
+        )),
+        proptest::collection::vec(pair.clone(), 1..4)
+            .prop_map(move |pairs| format!("\n{}", indent(&pairs.concat(), 2))),
+        pair.prop_map(move |p| format!("\n  - {}", indent(&p, 4).trim_start())),
+        Just("\n- \"@compact\"\n".to_string()),
+        Just(" |\n  @block\n".to_string()),
+        Just("\n".to_string()),
+    ];
+    let place = (value, 0usize..4).prop_map(move |(value, depth)| {
+        let entry = format!("x-threatspec:{value}");
+        match depth {
+            0 => entry,
+            1 => format!("paths:\n  /x:\n    get:\n{}      summary: s # x-threatspec\n", indent(&entry, 6)),
+            2 => format!("tags:\n  - name: t\n{}", indent(&entry, 4)),
+            _ => format!("info:\n  title: \"x-threatspec: no\"\n{}", indent(&entry, 2)),
+        }
+    });
+    (proptest::collection::vec(place, 1..4), any::<bool>()).prop_map(|(places, crlf)| {
+        let program = format!("openapi: 3.0.3\n{}", places.concat());
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
 }
 
 /// TOML with every string kind (escapes, multi-line forms with longer closing quote runs),
@@ -951,6 +1068,11 @@ proptest! {
     fn agrees_on_generated_yaml(program in yaml_program()) {
         let (fast, tree) = both(Language::Yaml, &program).expect("lexer takes generated YAML");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn x_threatspec_without_a_tree_agrees_on_generated_openapi(program in openapi_program()) {
+        embedded_agree(&program);
     }
 
     #[test]

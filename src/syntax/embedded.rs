@@ -17,8 +17,14 @@
 //! line. Every range is trimmed of surrounding whitespace. Each annotation string gets its own
 //! block number, counting from 0 (the caller renumbers after the comment blocks).
 //!
+//! The tree is the reference; YAML files whose values take the block shapes OpenAPI documents
+//! use are read without one ([`yaml_lines_without_tree`], `embedded/yaml_scan.rs`), for the
+//! same lines.
+//!
 //! Must never: panic on odd shapes, read anything but string values, or look inside the value
 //! of an `x-threatspec` key for further `x-threatspec` keys.
+
+mod yaml_scan;
 
 use tree_sitter::{Node, Tree};
 
@@ -39,6 +45,17 @@ pub fn x_threatspec_lines(language: Language, text: &str) -> Vec<CandidateLine> 
         Some(tree) => x_threatspec_lines_in_tree(language, &tree, text),
         None => Vec::new(),
     }
+}
+
+/// A text's comment byte ranges and its `x-threatspec` candidate lines.
+pub type CommentsAndLines = (Vec<(usize, usize)>, Vec<CandidateLine>);
+
+/// The comment ranges of a YAML `text` ([`super::lexer::comment_ranges`]) and its candidate
+/// lines from `x-threatspec` values, exactly as [`x_threatspec_lines_in_tree`] reads them,
+/// found without a tree (`embedded/yaml_scan.rs`); `None` when the text holds a shape that
+/// reader leaves to the tree.
+pub fn yaml_lines_without_tree(text: &str) -> Option<CommentsAndLines> {
+    yaml_scan::lines_without_tree(text)
 }
 
 /// Candidate lines from `x-threatspec` values in an already parsed `tree` of `text`.
@@ -192,33 +209,10 @@ impl<'a> Out<'a> {
 
     /// One annotation string: one candidate per non-empty line, all in a new block.
     fn annotation(&mut self, scalar: Node<'_>, fields: Vec<(String, String)>) {
-        let Some((start, end)) = self.content_range(scalar) else {
+        let Some(content) = self.content_range(scalar) else {
             return;
         };
-        let first = self.lines.len();
-        let text = self.text;
-        let bytes = text.as_bytes();
-        let mut line_start = start;
-        while line_start <= end {
-            let line_end =
-                memchr::memchr2(b'\n', b'\r', &bytes[line_start..end]).map_or(end, |i| line_start + i);
-            let slice = &text[line_start..line_end];
-            let trimmed = slice.trim_start();
-            let s = line_start + (slice.len() - trimmed.len());
-            let e = s + trimmed.trim_end().len();
-            if s < e {
-                self.lines.push(CandidateLine {
-                    range: TextRange::new(s, e),
-                    block: self.block,
-                    fields: Vec::new(),
-                });
-            }
-            line_start = line_end + 1;
-        }
-        if self.lines.len() > first {
-            self.lines[first].fields = fields;
-            self.block += 1;
-        }
+        push_annotation(self.text, content, fields, &mut self.lines, &mut self.block);
     }
 
     /// Byte range of a scalar's content: inside the quotes, or after a block scalar's header.
@@ -263,6 +257,36 @@ impl<'a> Out<'a> {
             }
             _ => fold(raw, " "),
         })
+    }
+}
+
+/// One annotation string whose content is `start..end` of `text`: one candidate per non-empty
+/// line, all in block `*block`, which then counts up (when a line was pushed); `fields` go to
+/// the first line.
+fn push_annotation(
+    text: &str,
+    (start, end): (usize, usize),
+    fields: Vec<(String, String)>,
+    lines: &mut Vec<CandidateLine>,
+    block: &mut u32,
+) {
+    let first = lines.len();
+    let bytes = text.as_bytes();
+    let mut line_start = start;
+    while line_start <= end {
+        let line_end = memchr::memchr2(b'\n', b'\r', &bytes[line_start..end]).map_or(end, |i| line_start + i);
+        let slice = &text[line_start..line_end];
+        let trimmed = slice.trim_start();
+        let s = line_start + (slice.len() - trimmed.len());
+        let e = s + trimmed.trim_end().len();
+        if s < e {
+            lines.push(CandidateLine { range: TextRange::new(s, e), block: *block, fields: Vec::new() });
+        }
+        line_start = line_end + 1;
+    }
+    if lines.len() > first {
+        lines[first].fields = fields;
+        *block += 1;
     }
 }
 

@@ -75,6 +75,20 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
     }
 }
 
+/// YAML's comment ranges ([`comment_ranges`]) and the byte ranges of its block scalars' lines,
+/// or `None` when the scanner declines.
+pub type YamlScan = (Vec<(usize, usize)>, Vec<(usize, usize)>);
+
+/// [`comment_ranges`] of a YAML `text`, with the ranges of its block scalars' lines.
+pub fn yaml_scan(text: &str) -> Option<YamlScan> {
+    if has_nul(text) {
+        return None;
+    }
+    let mut bodies = Vec::new();
+    let comments = yaml::scan(text.as_bytes(), Some(&mut bodies))?;
+    Some((comments, bodies))
+}
+
 /// Comment byte ranges inside the argument of a preprocessor directive (`1 // c` of
 /// `#define X 1 // c`), which starts mid-line; `None` when the language has no directives
 /// or the scanner declines. tree-sitter's C, C++ and C# grammars keep such a trailing `//`

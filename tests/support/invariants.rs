@@ -177,6 +177,14 @@ pub fn check_comments(language: Language, text: &str) {
             assert_eq!(fast, exact, "{language:?}: the lexer and tree-sitter disagree on {text:?}");
         }
     }
+    // So does the YAML reader of `x-threatspec` values without a tree.
+    if language == Language::Yaml
+        && !tree.root_node().has_error()
+        && let Some((_, fast)) = syntax::embedded::yaml_lines_without_tree(text)
+    {
+        let exact = syntax::embedded::x_threatspec_lines_in_tree(language, &tree, text);
+        assert_eq!(fast, exact, "x-threatspec without a tree and tree-sitter disagree on {text:?}");
+    }
 }
 
 /// One step of [`check_model`]: file `file` gets `Some(lines)` (indices into [`MODEL_LINES`])

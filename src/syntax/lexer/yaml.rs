@@ -17,6 +17,16 @@
 
 /// Comment byte ranges of a YAML text, or `None` to leave it to tree-sitter.
 pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
+    scan(bytes, None)
+}
+
+/// [`comment_ranges`], also pushing to `bodies` the byte range of every block scalar's lines
+/// (after its header line): text there is the scalar's, never a key (`syntax::embedded` reads
+/// `x-threatspec` keys without a tree only where this scan decides).
+pub(super) fn scan(
+    bytes: &[u8],
+    mut bodies: Option<&mut Vec<(usize, usize)>>,
+) -> Option<Vec<(usize, usize)>> {
     if bytes.starts_with("\u{feff}".as_bytes()) {
         return None;
     }
@@ -55,6 +65,9 @@ pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
                 open_scalar = scanned.open_scalar;
                 if let Some(owner) = scanned.block_scalar {
                     start = block_scalar_end(bytes, next, owner)?;
+                    if let Some(bodies) = bodies.as_deref_mut() {
+                        bodies.push((next.min(start), start));
+                    }
                     block_owner = Some(owner);
                     continue;
                 }
