@@ -30,7 +30,7 @@ use crate::file_id::FileId;
 use crate::model::names::ancestors;
 use crate::model::risk::{Band, Policies, RiskPolicy};
 use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
-use crate::syntax::{Date, EntityKind, Rating, RiskFields, Severity};
+use crate::syntax::{Body, Date, EntityKind, Rating, RiskFields, Severity};
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
@@ -346,6 +346,10 @@ pub fn risks_of_unstated<'a>(
     annotations
         .into_iter()
         .filter_map(|(facts, i)| {
+            // Most annotations naming an entity are no risk: skipped before any lookup.
+            if !is_risk(facts, i) {
+                return None;
+            }
             let policy = match last {
                 Some((file, policy)) if std::ptr::eq(file, facts) => policy,
                 _ => last.insert((facts, policies.of(facts.path.as_str()))).1,
@@ -372,6 +376,12 @@ fn collect<'a>(
         }
     }
     out
+}
+
+/// Whether annotation `i` of `facts` is an exposure or a confirmed finding (what [`rate`]
+/// rates), from its kind alone.
+fn is_risk(facts: &FileFacts, i: usize) -> bool {
+    matches!(facts.annotations().get(i).map(|a| &a.body), Some(Body::Exposes { .. } | Body::Confirmed { .. }))
 }
 
 /// The risk of annotation `i` of `facts` (`None`: it is no exposure or confirmed finding).
@@ -401,6 +411,10 @@ fn rate<'a>(
         None => severity.map(Band::of_severity),
     };
     let owner = own.owner.or_else(|| inherited.and_then(|t| t.owner.as_deref())).or_else(|| {
+        // No `@owns` in the project: no ancestor keys to cut and look up.
+        if tables.owners.is_empty() {
+            return None;
+        }
         let key = asset.entity()?.key.as_str();
         std::iter::once(key).chain(ancestors(key)).find_map(|k| tables.owners.get(k).map(|o| &**o))
     });
