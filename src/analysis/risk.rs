@@ -156,7 +156,7 @@ fn table_entries<'a>(
             }
             Some(Relation::Ownership { owner, asset }) => {
                 if let Some(key) = asset.entity() {
-                    entry(TableEntry::Owner(key.key.as_str(), owner.value.as_str()));
+                    entry(TableEntry::Owner(&*key.key, owner.value.as_str()));
                 }
             }
             _ => {}
@@ -401,7 +401,7 @@ fn rate<'a>(
         None => severity.map(Band::of_severity),
     };
     let owner = own.owner.or_else(|| inherited.and_then(|t| t.owner.as_deref())).or_else(|| {
-        let key = asset.entity()?.key.as_str();
+        let key = &*asset.entity()?.key;
         std::iter::once(key).chain(ancestors(key)).find_map(|k| tables.owners.get(k).map(|o| &**o))
     });
     let due = match own.due.or_else(|| inherited.and_then(|t| t.due)) {

@@ -355,7 +355,7 @@ async fn every_surface_gives_the_same_coverage_answer() {
         let name = index.display_name(&threat_key);
         let facts = index.file(file.as_str()).unwrap();
         let line = facts
-            .line_index
+            .line_index()
             .line_col_in(
                 &facts.text,
                 facts.annotations()[*i].range.start(),
