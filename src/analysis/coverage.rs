@@ -169,6 +169,9 @@ impl Coverage<'_> {
     }
 }
 
+/// Covering relations by threat, then by asset key.
+type ByPair = HashMap<EntityKey, HashMap<Arc<str>, Vec<Cover>>>;
+
 /// The covering relations of a project by `(asset key, threat)`, and the symbols of inline
 /// annotations when the scope is [`CoverageScope::Symbol`].
 #[derive(Debug, Default)]
@@ -176,7 +179,7 @@ pub(super) struct CoverIndex {
     scope: CoverageScope,
     /// By threat, then by asset key (looked up without building a key); shared by the
     /// indexes [`CoverIndex::updated`] derives from this one.
-    by_pair: Arc<HashMap<EntityKey, HashMap<Arc<str>, Vec<Cover>>>>,
+    by_pair: Arc<ByPair>,
     /// `[file][annotation]`: the enclosing symbol of inline exposures and covers (symbol scope).
     inline_symbols: HashMap<FileId, Vec<Option<Arc<str>>>>,
     /// The files edited since `by_pair` was built that write the same covering relations but
@@ -219,7 +222,7 @@ impl CoverIndex {
                 })
                 .collect();
         }
-        let mut by_pair: HashMap<EntityKey, HashMap<Arc<str>, Vec<Cover>>> = HashMap::default();
+        let mut by_pair = ByPair::default();
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
             for ((asset, threat), cover) in out.covers_of(facts, per_file) {

@@ -156,7 +156,7 @@ fn table_entries<'a>(
             }
             Some(Relation::Ownership { owner, asset }) => {
                 if let Some(key) = asset.entity() {
-                    entry(TableEntry::Owner(&*key.key, owner.value.as_str()));
+                    entry(TableEntry::Owner(&key.key, owner.value.as_str()));
                 }
             }
             _ => {}
