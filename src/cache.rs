@@ -24,10 +24,10 @@
 //! content was last read and verified, an XXH3-128 hash of the file's bytes, and the outcome:
 //! no annotations (the prefilter found no verb, or parsing found nothing), binary, not UTF-8, or
 //! the file's facts ([`StoredFacts`], postcard-encoded): the parsed annotations and syntax
-//! errors with their exact ranges, the line index, and what the model derives per file (each
+//! errors with their exact ranges, the text's length, and what the model derives per file (each
 //! reference's lookup keys, the definition sites, the implicit ids). A warm run neither parses
 //! nor derives an unchanged annotated file; only the anchors of a `.gal` sidecar, which depend
-//! on the file's key, are recomputed. Each file's facts are decoded only when that file is
+//! on the file's key, are recomputed (and a line index, on first use, as for a parsed file). Each file's facts are decoded only when that file is
 //! used, straight from the loaded bytes (the blob region is not copied), by `cache::wire`: a
 //! decoder of postcard's wire format that checks an all-ASCII string word by word instead of
 //! through `from_utf8` (the encoding is postcard's own, so the format did not change).
@@ -84,8 +84,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Bumped whenever the encoding of the header, [`Record`] or [`StoredFacts`] changes, or what
 /// stored facts hold (3: the `agent-instruction-in-annotation` warnings; 4: the MCP surface,
 /// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result; 6: the
-/// annotations' risk fields; 7: a name's path key only for assets).
-pub const FORMAT_VERSION: u32 = 7;
+/// annotations' risk fields; 7: a name's path key only for assets; 8: the text's length instead
+/// of its line index).
+pub const FORMAT_VERSION: u32 = 8;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -619,7 +620,12 @@ mod tests {
     fn shown(facts: &FileFacts) -> String {
         format!(
             "{:?} {:?} {:?} {:?} {:?} {:?}",
-            facts.parsed, facts.line_index, facts.refs, facts.defs, facts.implicit_ids, facts.anchors
+            facts.parsed,
+            facts.line_index(),
+            facts.refs,
+            facts.defs,
+            facts.implicit_ids,
+            facts.anchors
         )
     }
 
@@ -637,7 +643,7 @@ mod tests {
     #[test]
     fn facts_that_do_not_fit_are_refused() {
         let blob = sample_blob();
-        // Another text (another length): the stored line index does not fit.
+        // Another text (another length): the stored facts do not fit.
         let stored = decode_facts(&blob).unwrap();
         let other: std::sync::Arc<str> = format!("{SAMPLE}# more\n").into();
         assert!(FileFacts::from_stored(FileId::relative("a.py"), Language::Python, other, stored).is_none());
@@ -666,7 +672,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
-        expect_test::expect!["(7, 0x300bf3dcf21068fe)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(8, 0xa5232acc35faa3fa)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {

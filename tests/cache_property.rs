@@ -192,7 +192,7 @@ fn observed(scan: &Scan) -> String {
             facts.path.as_str(),
             facts.language,
             facts.parsed,
-            facts.line_index,
+            facts.line_index(),
             facts.refs,
             facts.defs,
             facts.implicit_ids,

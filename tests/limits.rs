@@ -64,7 +64,7 @@ fn the_cut_and_the_cache_hold_across_chunks() {
     let names = |scan: &walk::Scan| -> Vec<(String, String)> {
         scan.index
             .files()
-            .flat_map(|f| f.defs.iter().map(|d| (f.path.as_str().to_string(), d.entity.key.clone())))
+            .flat_map(|f| f.defs.iter().map(|d| (f.path.as_str().to_string(), d.entity.key.to_string())))
             .collect()
     };
     let expected_cut: Vec<String> = (700..1200).map(|f| format!("f{f:04}.gal")).collect();

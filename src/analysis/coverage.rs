@@ -169,6 +169,9 @@ impl Coverage<'_> {
     }
 }
 
+/// Covering relations by threat, then by asset key.
+type ByPair = HashMap<EntityKey, HashMap<Arc<str>, Vec<Cover>>>;
+
 /// The covering relations of a project by `(asset key, threat)`, and the symbols of inline
 /// annotations when the scope is [`CoverageScope::Symbol`].
 #[derive(Debug, Default)]
@@ -176,7 +179,7 @@ pub(super) struct CoverIndex {
     scope: CoverageScope,
     /// By threat, then by asset key (looked up without building a key); shared by the
     /// indexes [`CoverIndex::updated`] derives from this one.
-    by_pair: Arc<HashMap<EntityKey, HashMap<String, Vec<Cover>>>>,
+    by_pair: Arc<ByPair>,
     /// `[file][annotation]`: the enclosing symbol of inline exposures and covers (symbol scope).
     inline_symbols: HashMap<FileId, Vec<Option<Arc<str>>>>,
     /// The files edited since `by_pair` was built that write the same covering relations but
@@ -219,7 +222,7 @@ impl CoverIndex {
                 })
                 .collect();
         }
-        let mut by_pair: HashMap<EntityKey, HashMap<String, Vec<Cover>>> = HashMap::default();
+        let mut by_pair = ByPair::default();
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
             for ((asset, threat), cover) in out.covers_of(facts, per_file) {
@@ -232,7 +235,11 @@ impl CoverIndex {
 
     /// The covering relations written in one file, each with its `(asset key, threat)`, in
     /// file order (`resolved`: the file's resolved references).
-    fn covers_of(&self, facts: &FileFacts, resolved: &[Vec<Resolved>]) -> Vec<((String, EntityKey), Cover)> {
+    fn covers_of(
+        &self,
+        facts: &FileFacts,
+        resolved: &[Vec<Resolved>],
+    ) -> Vec<((Arc<str>, EntityKey), Cover)> {
         let mut out = Vec::new();
         for (i, ann) in facts.annotations().iter().enumerate() {
             let kind = match &ann.body {
@@ -412,9 +419,7 @@ impl CoverIndex {
         by_asset
             .into_iter()
             .flat_map(move |by_asset| {
-                std::iter::once(asset.key.as_str())
-                    .chain(ancestors(&asset.key))
-                    .filter_map(|a| by_asset.get(a))
+                std::iter::once(&*asset.key).chain(ancestors(&asset.key)).filter_map(|a| by_asset.get(a))
             })
             .flat_map(|bucket| bucket.iter())
             .map(move |c| {
@@ -435,7 +440,7 @@ impl CoverIndex {
 
 /// Whether two covering relations with their pairs are the same but for their places in
 /// their file (annotation index and range).
-fn same_but_place((p, a): &((String, EntityKey), Cover), (q, b): &((String, EntityKey), Cover)) -> bool {
+fn same_but_place((p, a): &((Arc<str>, EntityKey), Cover), (q, b): &((Arc<str>, EntityKey), Cover)) -> bool {
     p == q && a.kind == b.kind && a.control == b.control && a.file == b.file && a.site == b.site
 }
 
@@ -504,7 +509,7 @@ mod tests {
         for facts in index.files() {
             for (i, ann) in facts.annotations().iter().enumerate() {
                 if let Some(c) = analysis.coverage(facts.path.as_str(), i) {
-                    let line = facts.line_index.line_col_in(
+                    let line = facts.line_index().line_col_in(
                         &facts.text,
                         ann.range.start(),
                         crate::text::ColumnUnit::Utf8,

@@ -204,7 +204,7 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
         // A qualified `#repo.id` dangles inside its repository: suggest for the id there.
         let (repo, id) = match index.split_tag(id) {
             Some((repo, local)) if matches!(fact.lookup, Lookup::Tag(_)) => (Some(repo.name.as_str()), local),
-            _ => (None, id.as_str()),
+            _ => (None, &**id),
         };
         let suggestion = suggester.suggest(fact.kind, id);
         let written = index.file(file.as_str()).map_or(String::new(), |f| f.slice(fact.range).to_string());
@@ -500,7 +500,7 @@ fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) 
             if analysis.used.contains(&def.entity) || !reported.insert(&def.entity) {
                 continue;
             }
-            let name = def.name.clone().unwrap_or_else(|| def.entity.key.clone());
+            let name = def.name.clone().unwrap_or_else(|| def.entity.key.to_string());
             let mut d = diag(
                 Code::UnusedDefinition,
                 &facts.path,

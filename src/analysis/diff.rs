@@ -667,17 +667,17 @@ impl<'a> Facts<'a> {
         f.entities = entities.into_iter().collect();
         for (key, entry) in &mut f.entities {
             let declared = index.definitions(key).iter().find_map(|(_, d)| d.name.clone());
-            let id = || entry.ids.contains(key.key.as_str()).then(|| format!("#{}", key.key));
+            let id = || entry.ids.contains(&*key.key).then(|| format!("#{}", key.key));
             entry.name = declared
                 .or_else(|| entry.spelling.map(str::to_string))
                 .or_else(id)
-                .unwrap_or_else(|| key.key.clone());
+                .unwrap_or_else(|| key.key.to_string());
         }
         f
     }
 
     fn name(&self, e: &EntityKey) -> String {
-        self.entities.get(e).map_or_else(|| e.key.clone(), |f| f.name.clone())
+        self.entities.get(e).map_or_else(|| e.key.to_string(), |f| f.name.clone())
     }
 
     fn path<'f>(&self, file: &'f FileId) -> &'f str {
@@ -851,7 +851,7 @@ impl<'a> EntityMatching<'a> {
                 Some(head) if head != key => {
                     let head_fact = &h.entities[head];
                     let shown = |k: &EntityKey, f: &EntityFact| {
-                        if f.ids.contains(k.key.as_str()) { format!("#{}", k.key) } else { k.key.clone() }
+                        if f.ids.contains(&*k.key) { format!("#{}", k.key) } else { k.key.to_string() }
                     };
                     let (was, now) = (shown(key, fact), shown(head, head_fact));
                     let mut c = Change::new(
@@ -1232,7 +1232,7 @@ fn covers<'a>(b: &Facts<'a>, h: &Facts<'a>, m: &EntityMatching<'a>, out: &mut Ve
             CoverKind::Accepts => "Accepts",
             CoverKind::Transfers => "Transfers",
         };
-        let control = c.control.map_or("", |k| map(k).key.as_str());
+        let control = c.control.map_or("", |k| &*map(k).key);
         Joined([kind, &map(c.asset).key, &map(c.threat).key, control])
     };
     let (gone, new) = unpaired(&b.covers, &h.covers, |c| key(c, &|k| m.head_key(k)), |c| key(c, &|k| k));

@@ -127,7 +127,7 @@ fn of_file(
         let at = (file_no as u32, i as u32);
         out.extend(results.iter().filter_map(|r| r.entity()).map(|entity| (entity.clone(), at)));
         if let Some(Body::Boundary { id: Some(id), .. }) = facts.annotations().get(i).map(|a| &a.body) {
-            out.push((EntityKey { kind: EntityKind::Boundary, key: id.value.clone() }, at));
+            out.push((EntityKey::new(EntityKind::Boundary, id.value.as_str()), at));
         }
     }
     out

@@ -92,7 +92,7 @@ pub struct Analysis {
     /// [`Analysis::relation`], never by position.
     pub resolved: Resolutions,
     /// Dangling references: file, the argument, the id.
-    pub dangling: Vec<(FileId, crate::model::RefFact, String)>,
+    pub dangling: Vec<(FileId, crate::model::RefFact, Arc<str>)>,
     /// Entities referenced by at least one annotation other than their own definition
     /// (shared with the previous analysis when no edit changed a file's share).
     pub used: Arc<HashSet<EntityKey>>,
@@ -301,7 +301,7 @@ impl Share {
 fn visit_share(
     facts: &FileFacts,
     resolved: &[Vec<Resolved>],
-    mut dangling: impl FnMut(&crate::model::RefFact, &String),
+    mut dangling: impl FnMut(&crate::model::RefFact, &Arc<str>),
     mut used: impl FnMut(&EntityKey),
     mut severity: impl FnMut(&EntityKey, StatedSeverity),
 ) {

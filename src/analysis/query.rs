@@ -197,8 +197,8 @@ pub struct Validation {
 fn lookup(index: &ProjectIndex, kind: EntityKind, text: &str) -> Option<EntityKey> {
     let text = text.trim();
     let lookup = match text.strip_prefix('#').or_else(|| text.strip_prefix('@')) {
-        Some(id) => Lookup::Id(id.to_string()),
-        None => Lookup::Name { norm: normalize_name(text), path: path_key(text) },
+        Some(id) => Lookup::Id(id.into()),
+        None => Lookup::Name { norm: normalize_name(text).into(), path: path_key(text).into() },
     };
     let fact = RefFact {
         kind,
@@ -212,7 +212,7 @@ fn lookup(index: &ProjectIndex, kind: EntityKind, text: &str) -> Option<EntityKe
 
 /// `key` is `within` or inside it (`Shop.Orders` is inside `Shop`).
 fn inside(key: &EntityKey, within: &EntityKey) -> bool {
-    key.kind == within.kind && (key.key == within.key || ancestors(&key.key).any(|a| a == within.key))
+    key.kind == within.kind && (key.key == within.key || ancestors(&key.key).any(|a| a == &*within.key))
 }
 
 impl Analysis {
@@ -445,18 +445,18 @@ impl Analysis {
         for (facts, i, relation) in self.relations(index) {
             let Relation::Flow { from: a, to: b, two_way, .. } = relation else { continue };
             let (Some(a), Some(b)) = (a.entity(), b.entity()) else { continue };
-            edges.entry(a.key.as_str()).or_default().push((b.key.as_str(), facts, i));
+            edges.entry(&*a.key).or_default().push((&*b.key, facts, i));
             if two_way {
-                edges.entry(b.key.as_str()).or_default().push((a.key.as_str(), facts, i));
+                edges.entry(&*b.key).or_default().push((&*a.key, facts, i));
             }
         }
         let mut came: BTreeMap<&str, (&str, &FileFacts, usize)> = BTreeMap::new();
-        let mut queue = VecDeque::from([from.key.as_str()]);
+        let mut queue = VecDeque::from([&*from.key]);
         while let Some(node) = queue.pop_front() {
-            if node == to.key {
+            if node == &*to.key {
                 let mut hops = Vec::new();
                 let mut at = node;
-                while at != from.key {
+                while at != &*from.key {
                     let (prev, facts, i) = came[at];
                     hops.push(self.hit(index, facts, i));
                     at = prev;
@@ -465,7 +465,7 @@ impl Analysis {
                 return hops;
             }
             for &(next, facts, i) in edges.get(node).into_iter().flatten() {
-                if next != from.key && !came.contains_key(next) {
+                if next != &*from.key && !came.contains_key(next) {
                     came.insert(next, (node, facts, i));
                     queue.push_back(next);
                 }

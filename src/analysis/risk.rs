@@ -156,7 +156,7 @@ fn table_entries<'a>(
             }
             Some(Relation::Ownership { owner, asset }) => {
                 if let Some(key) = asset.entity() {
-                    entry(TableEntry::Owner(key.key.as_str(), owner.value.as_str()));
+                    entry(TableEntry::Owner(&key.key, owner.value.as_str()));
                 }
             }
             _ => {}
@@ -415,7 +415,7 @@ fn rate<'a>(
         if tables.owners.is_empty() {
             return None;
         }
-        let key = asset.entity()?.key.as_str();
+        let key = &*asset.entity()?.key;
         std::iter::once(key).chain(ancestors(key)).find_map(|k| tables.owners.get(k).map(|o| &**o))
     });
     let due = match own.due.or_else(|| inherited.and_then(|t| t.due)) {

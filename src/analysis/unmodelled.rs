@@ -121,7 +121,7 @@ fn modelled(
     anchored: &FxHashMap<FileId, Vec<u32>>,
     r: &Resource,
 ) -> bool {
-    let asset = EntityKey { kind: EntityKind::Asset, key: path_key(&r.asset_id) };
+    let asset = EntityKey::new(EntityKind::Asset, path_key(&r.asset_id));
     if named.contains(&asset)
         || index.definitions_by_id(&r.asset_id).iter().any(|(_, d)| d.entity.kind == EntityKind::Asset)
     {

@@ -616,7 +616,7 @@ impl State {
                     index,
                     key.as_str(),
                     facts.language,
-                    &Text { text: &facts.text, line_index: &facts.line_index },
+                    &Text { text: &facts.text, line_index: facts.line_index() },
                     unit,
                 ),
                 None => default,

@@ -59,14 +59,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-/// The identity of an entity in the project.
+/// The identity of an entity in the project. The key is shared text: a project names a few
+/// hundred entities hundreds of thousands of times, and every reference's lookup key, implicit
+/// id and resolution clones one of the few keys (a reference count, not an allocation).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntityKey {
     pub kind: EntityKind,
-    pub key: String,
+    pub key: Arc<str>,
 }
 
 impl EntityKey {
+    pub fn new(kind: EntityKind, key: impl Into<Arc<str>>) -> EntityKey {
+        EntityKey { kind, key: key.into() }
+    }
+
     /// An external entity: a `#repo.id` of a repository outside the project (see
     /// [`Resolved::External`]).
     pub fn is_external(&self) -> bool {
@@ -74,20 +80,21 @@ impl EntityKey {
     }
 }
 
-/// How a reference is looked up, precomputed from the file alone.
+/// How a reference is looked up, precomputed from the file alone. The texts are shared
+/// (see [`EntityKey`]): the facts of one thread's files share one copy of each name's keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lookup {
     /// `#id` or `@id`.
-    Id(String),
+    Id(Arc<str>),
     /// A qualified cross-repository tag `#repo.id` (`#org.repo.module`), without the `#`.
-    Tag(String),
+    Tag(Arc<str>),
     /// A name with an inline `(#id)`.
-    InlineId(String),
+    InlineId(Arc<str>),
     /// A plain name or path: its normalised name and, for assets, its path key (empty for
     /// the other kinds, which never use it: one string less to derive, store and decode).
-    Name { norm: String, path: String },
+    Name { norm: Arc<str>, path: Arc<str> },
     /// Legacy `@b:@c`: the path key `b.c`.
-    Legacy(String),
+    Legacy(Arc<str>),
 }
 
 /// One entity argument of an annotation, with its lookup key.
@@ -131,25 +138,28 @@ pub struct Anchor {
 }
 
 /// What the index cache ([`crate::cache`]) keeps of a file's [`FileFacts`]: everything
-/// derived from its text alone except the anchors (which depend on the file's key). Encoded
-/// from [`StoredFactsRef`]; both must list the same fields in the same order.
+/// derived from its text alone except the anchors (which depend on the file's key) and the
+/// line index (made again on first use, like a parsed file's). Encoded from
+/// [`StoredFactsRef`]; both must list the same fields in the same order.
 #[derive(Debug, Deserialize)]
 pub struct StoredFacts {
     pub parsed: ParsedFile,
-    pub line_index: LineIndex,
+    /// The length of the text the facts were derived from (facts that do not fit the text
+    /// read now are not used).
+    pub text_len: u64,
     pub refs: Vec<Vec<RefFact>>,
     pub defs: Vec<DefSite>,
-    pub implicit_ids: Vec<(EntityKind, String, String)>,
+    pub implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
 }
 
 /// [`StoredFacts`] borrowed from a [`FileFacts`], for encoding without a copy.
 #[derive(Debug, Serialize)]
 pub struct StoredFactsRef<'a> {
     pub parsed: &'a ParsedFile,
-    pub line_index: &'a LineIndex,
+    pub text_len: u64,
     pub refs: &'a [Vec<RefFact>],
     pub defs: &'a [DefSite],
-    pub implicit_ids: &'a [(EntityKind, String, String)],
+    pub implicit_ids: &'a [(EntityKind, Arc<str>, Arc<str>)],
 }
 
 /// Everything known about one file, computed from its text alone.
@@ -158,13 +168,16 @@ pub struct FileFacts {
     pub path: FileId,
     pub language: Language,
     pub text: Arc<str>,
-    pub line_index: LineIndex,
+    /// Made on first use ([`FileFacts::line_index`]): `check` turns offsets into lines only
+    /// for the files it reports something in (the line starts of the 20,000-file benchmark
+    /// were 8 MB that a run without findings never read).
+    line_index: std::sync::OnceLock<LineIndex>,
     pub parsed: ParsedFile,
     /// `refs[i]`: the entity arguments of annotation `i`, in [`Annotation::refs`] order.
     pub refs: Vec<Vec<RefFact>>,
     pub defs: Vec<DefSite>,
     /// `(kind, implicit id, entity key)` for every named entity this file mentions.
-    pub implicit_ids: Vec<(EntityKind, String, String)>,
+    pub implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
     /// The `@source` anchors of a `.gal` sidecar that annotations use, in file order (empty
     /// for other files).
     pub anchors: Vec<Anchor>,
@@ -179,9 +192,9 @@ impl FileFacts {
 
     /// Derives facts from an already parsed file.
     pub fn from_parsed(path: FileId, language: Language, text: Arc<str>, parsed: ParsedFile) -> FileFacts {
-        let line_index = LineIndex::new(&text);
+        let text_len = text.len() as u64;
         let parts =
-            StoredFacts { parsed, line_index, refs: Vec::new(), defs: Vec::new(), implicit_ids: Vec::new() };
+            StoredFacts { parsed, text_len, refs: Vec::new(), defs: Vec::new(), implicit_ids: Vec::new() };
         let mut facts = Self::from_parts(path, language, text, parts);
         facts.derive();
         facts
@@ -196,8 +209,7 @@ impl FileFacts {
         text: Arc<str>,
         stored: StoredFacts,
     ) -> Option<FileFacts> {
-        if stored.line_index.text_len() != text.len() || stored.refs.len() != stored.parsed.annotations.len()
-        {
+        if stored.text_len != text.len() as u64 || stored.refs.len() != stored.parsed.annotations.len() {
             return None;
         }
         let mut facts = Self::from_parts(path, language, text, stored);
@@ -206,15 +218,21 @@ impl FileFacts {
     }
 
     fn from_parts(path: FileId, language: Language, text: Arc<str>, parts: StoredFacts) -> FileFacts {
-        let StoredFacts { parsed, line_index, refs, defs, implicit_ids } = parts;
+        let StoredFacts { parsed, text_len: _, refs, defs, implicit_ids } = parts;
+        let line_index = std::sync::OnceLock::new();
         FileFacts { path, language, text, line_index, parsed, refs, defs, implicit_ids, anchors: Vec::new() }
+    }
+
+    /// The text's line starts, made on the first call.
+    pub fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// What the index cache keeps of these facts (see [`StoredFacts`]), borrowed for encoding.
     pub fn to_store(&self) -> StoredFactsRef<'_> {
         StoredFactsRef {
             parsed: &self.parsed,
-            line_index: &self.line_index,
+            text_len: self.text.len() as u64,
             refs: &self.refs,
             defs: &self.defs,
             implicit_ids: &self.implicit_ids,
@@ -239,7 +257,7 @@ impl FileFacts {
 
     /// 0-based line and column (in `unit`) of a byte offset.
     pub fn line_col(&self, offset: usize, unit: ColumnUnit) -> LineCol {
-        self.line_index.line_col_in(&self.text, offset, unit)
+        self.line_index().line_col_in(&self.text, offset, unit)
     }
 
     pub fn slice(&self, range: TextRange) -> &str {
@@ -288,6 +306,14 @@ impl FileFacts {
                                 defines: defining,
                             }
                         }
+                        // Ids recur like names: one shared copy per thread.
+                        RefForm::Id(id) if !id.value.contains('.') => RefFact {
+                            kind,
+                            range: r.range,
+                            name_range: id.range,
+                            lookup: Lookup::Id(cache.id(&id.value)),
+                            defines: defining,
+                        },
                         _ => ref_fact(kind, r, defining),
                     };
                     facts.push(fact);
@@ -370,13 +396,7 @@ impl FileFacts {
                 push(EntityKey { kind: *kind, key }, Some(name), id, fact.name_range, true);
             }
             Body::Boundary { id: Some(id), .. } => {
-                push(
-                    EntityKey { kind: EntityKind::Boundary, key: id.value.clone() },
-                    None,
-                    Some(id),
-                    id.range,
-                    true,
-                );
+                push(EntityKey::new(EntityKind::Boundary, id.value.as_str()), None, Some(id), id.range, true);
             }
             _ => {}
         }
@@ -406,25 +426,29 @@ impl FileFacts {
 /// The keys facts derive from one written name ([`normalize_name`], for an asset
 /// [`path_key`], and [`threatspec_slug`]): pure functions of the name. A project repeats the
 /// same few hundred names thousands of times, so each thread computes them once per name
-/// ([`NameKeyCache`]).
+/// ([`NameKeyCache`]), and every fact of the name shares them.
 struct NameKeys {
-    norm: String,
+    norm: Arc<str>,
     /// The path key of an asset's name; empty for the other kinds (see [`Lookup::Name`]).
-    path: String,
-    slug: String,
+    path: Arc<str>,
+    slug: Arc<str>,
     /// Per kind, the latest [`NameKeyCache::file`] whose implicit ids list this name.
     listed: [u64; 5],
 }
 
 /// A bounded per-thread memo of [`NameKeys`], asset names (which have a path key) apart
-/// from the other kinds' names. Emptied when it holds too many names or bytes: a language
-/// server parses files for hours, and one file may hold thousands of long distinct names.
+/// from the other kinds' names, and of `#id`s. Emptied when it holds too many names or bytes:
+/// a language server parses files for hours, and one file may hold thousands of long distinct
+/// names.
 #[derive(Default)]
 struct NameKeyCache {
     /// Per map, a name's place in `keys`: a name seen before is found with one lookup (the
     /// index is copied out, so the entry can be handed out mutably without a second search).
     maps: [FxHashMap<Box<str>, usize>; 2],
     keys: Vec<NameKeys>,
+    ids: rustc_hash::FxHashSet<Arc<str>>,
+    /// The one empty key every non-asset name's `path` shares.
+    empty: Option<Arc<str>>,
     bytes: usize,
     /// Counts the files whose facts this thread derived (stamps [`NameKeys::listed`]).
     file: u64,
@@ -440,21 +464,41 @@ impl NameKeyCache {
         if let Some(&at) = self.maps[map].get(name) {
             return &mut self.keys[at];
         }
-        if self.keys.len() >= Self::MAX_NAMES || self.bytes >= Self::MAX_BYTES {
-            self.maps.iter_mut().for_each(FxHashMap::clear);
-            self.keys.clear();
-            self.bytes = 0;
-        }
+        self.make_room();
+        let empty = self.empty.get_or_insert_with(|| Arc::from(""));
         let keys = NameKeys {
-            norm: normalize_name(name),
-            path: if is_asset { path_key(name) } else { String::new() },
-            slug: threatspec_slug(name),
+            norm: normalize_name(name).into(),
+            path: if is_asset { path_key(name).into() } else { empty.clone() },
+            slug: threatspec_slug(name).into(),
             listed: [0; 5],
         };
         self.bytes += name.len() + keys.norm.len() + keys.path.len() + keys.slug.len();
         self.maps[map].insert(name.into(), self.keys.len());
         self.keys.push(keys);
         self.keys.last_mut().expect("just pushed")
+    }
+
+    /// The shared copy of an `#id`'s text.
+    fn id(&mut self, id: &str) -> Arc<str> {
+        if let Some(shared) = self.ids.get(id) {
+            return shared.clone();
+        }
+        self.make_room();
+        self.bytes += id.len();
+        let shared: Arc<str> = id.into();
+        self.ids.insert(shared.clone());
+        shared
+    }
+
+    /// Empties the memo when it is full (the facts made so far keep their keys).
+    fn make_room(&mut self) {
+        let names = self.keys.len() + self.ids.len();
+        if names >= Self::MAX_NAMES || self.bytes >= Self::MAX_BYTES {
+            self.maps.iter_mut().for_each(FxHashMap::clear);
+            self.keys.clear();
+            self.ids.clear();
+            self.bytes = 0;
+        }
     }
 }
 
@@ -463,7 +507,7 @@ thread_local! {
 }
 
 /// The key an argument gives the entity it defines.
-fn own_key(kind: EntityKind, fact: &RefFact) -> String {
+fn own_key(kind: EntityKind, fact: &RefFact) -> Arc<str> {
     match (&fact.lookup, kind) {
         (Lookup::Name { path, .. }, EntityKind::Asset) => path.clone(),
         (Lookup::Name { norm, .. }, _) => norm.clone(),
@@ -475,22 +519,22 @@ fn own_key(kind: EntityKind, fact: &RefFact) -> String {
 fn ref_fact(kind: EntityKind, r: &Ref, defines: bool) -> RefFact {
     let (lookup, name_range) = match &r.form {
         // Ids never contain `.`: a dotted one is a tag qualified by its repository.
-        RefForm::Id(id) if id.value.contains('.') => (Lookup::Tag(id.value.clone()), id.range),
-        RefForm::Id(id) => (Lookup::Id(id.value.clone()), id.range),
+        RefForm::Id(id) if id.value.contains('.') => (Lookup::Tag(id.value.as_str().into()), id.range),
+        RefForm::Id(id) => (Lookup::Id(id.value.as_str().into()), id.range),
         RefForm::Name { name, id, .. } => {
             let lookup = match id {
                 // An asset's inline id names the component; the key stays its path.
-                Some(id) if kind != EntityKind::Asset => Lookup::InlineId(id.value.clone()),
+                Some(id) if kind != EntityKind::Asset => Lookup::InlineId(id.value.as_str().into()),
                 _ => {
                     let path = if kind == EntityKind::Asset { path_key(&name.value) } else { String::new() };
-                    Lookup::Name { norm: normalize_name(&name.value), path }
+                    Lookup::Name { norm: normalize_name(&name.value).into(), path: path.into() }
                 }
             };
             (lookup, name.range)
         }
         RefForm::Legacy { boundary, component } => {
             let path = path_key(&format!("{}.{}", boundary.value, component.value));
-            (Lookup::Legacy(path), boundary.range.cover(component.range))
+            (Lookup::Legacy(path.into()), boundary.range.cover(component.range))
         }
     };
     RefFact { kind, range: r.range, name_range, lookup, defines }
@@ -509,7 +553,7 @@ pub enum Resolved {
     Entity(EntityKey),
     /// An `#id`/`@id` that names nothing, or a `#repo.id` whose repository is known but does
     /// not define `id` (the value is the id or tag as written, without `#`).
-    Dangling(String),
+    Dangling(Arc<str>),
     /// A `#repo.id` tag of a repository that is not part of this project: an external entity,
     /// neither defined here nor dangling. Its key is the tag as written, `#` included, which no
     /// name or id key can be (names cannot start with `#`, ids contain no `.`).
@@ -538,7 +582,7 @@ pub struct ProjectIndex {
     /// Entity -> every site that declares it (definitions, inline ids, aliases).
     by_entity: FxHashMap<EntityKey, Vec<DefRef>>,
     /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
-    implicit: KindMap<Vec<(FileId, String)>>,
+    implicit: KindMap<Vec<(FileId, Arc<str>)>>,
     /// Texts of files that `.gal` anchors name, as the reading layer provided them.
     anchor_texts: BTreeMap<FileId, Arc<anchors::AnchorText>>,
     /// The repositories the files belong to, for qualified `#repo.id` tags.
@@ -695,7 +739,7 @@ impl ProjectIndex {
     /// external when the repository is not known.
     fn resolve_tag(&self, kind: EntityKind, tag: &str) -> Resolved {
         let Some((repo, id)) = self.split_tag(tag) else {
-            return Resolved::External(EntityKey { kind, key: format!("#{tag}") });
+            return Resolved::External(EntityKey::new(kind, format!("#{tag}")));
         };
         let in_repo = |file: &str| std::path::Path::new(file).starts_with(&repo.root);
         let explicit = self.ids.get(id).into_iter().flatten().filter(|d| in_repo(d.file.as_str()));
@@ -706,7 +750,7 @@ impl ProjectIndex {
         if let Some((_, key)) = implicit.into_iter().find(|(file, _)| in_repo(file.as_str())) {
             return Resolved::Entity(EntityKey { kind, key: key.clone() });
         }
-        Resolved::Dangling(tag.to_string())
+        Resolved::Dangling(tag.into())
     }
 
     /// Removes one file and its table entries.
@@ -722,7 +766,7 @@ impl ProjectIndex {
             }
         }
         for (kind, slug, _) in &old.implicit_ids {
-            remove_from(self.implicit.map_mut(*kind), slug.as_str(), |(f, _)| f.as_str() != path);
+            remove_from(self.implicit.map_mut(*kind), &**slug, |(f, _)| f.as_str() != path);
         }
         self.revision += 1;
         self.tables_revision += 1;
@@ -737,7 +781,7 @@ impl ProjectIndex {
     /// file that holds no annotation still get their lines and columns.
     pub fn text_of(&self, path: &str) -> Option<(&str, &LineIndex)> {
         if let Some(facts) = self.files.get(path) {
-            return Some((&facts.text, &facts.line_index));
+            return Some((&facts.text, facts.line_index()));
         }
         match self.anchor_texts.get(path).map(|t| &**t) {
             Some(anchors::AnchorText::Read { text, line_index }) => Some((text, line_index)),
@@ -821,10 +865,7 @@ impl ProjectIndex {
                     return Resolved::Entity(EntityKey { kind, key: key.clone() });
                 }
                 if let Some(entry) = self.library.get(id) {
-                    return Resolved::Entity(EntityKey {
-                        kind: entry.kind,
-                        key: library::entity_key(&entry.id),
-                    });
+                    return Resolved::Entity(EntityKey::new(entry.kind, library::entity_key(&entry.id)));
                 }
                 if kind == EntityKind::Threat && is_builtin_legacy_threat(id) {
                     return Resolved::Entity(EntityKey { kind, key: id.clone() });
@@ -834,7 +875,7 @@ impl ProjectIndex {
             Lookup::InlineId(id) => {
                 let kind = self
                     .ids
-                    .get(id)
+                    .get(&**id)
                     .and_then(|s| s.first())
                     .and_then(|d| self.def(d))
                     .map_or(kind, |d| d.entity.kind);
@@ -856,7 +897,7 @@ impl ProjectIndex {
                 if let Some(id) = library::id_of_tag(tag) {
                     if let Some(entry) = self.library_lookup(id) {
                         let key = library::entity_key(&entry.id);
-                        return Resolved::Entity(EntityKey { kind: entry.kind, key });
+                        return Resolved::Entity(EntityKey::new(entry.kind, key));
                     }
                     if self.split_tag(tag).is_none() {
                         return Resolved::Dangling(tag.clone());
@@ -933,7 +974,7 @@ impl ProjectIndex {
         self.definition_sites(entity)
             .find_map(|(_, d)| d.name.clone())
             .or_else(|| self.library_entry(entity).map(|e| e.name.clone()))
-            .unwrap_or_else(|| entity.key.clone())
+            .unwrap_or_else(|| entity.key.to_string())
     }
 
     /// A stable, human-readable dump of the whole model (for snapshot tests and debugging):
@@ -1131,14 +1172,68 @@ mod tests {
                         (&fresh.lookup, &r.form)
                     {
                         let key = if kind == EntityKind::Asset { path } else { norm };
-                        implicit.push((kind, threatspec_slug(&name.value), key.clone()));
+                        implicit.push((kind, Arc::from(threatspec_slug(&name.value)), key.clone()));
                     }
                 }
             }
             implicit.sort_unstable();
             implicit.dedup();
             assert_eq!(facts.implicit_ids, implicit);
-            assert!(facts.implicit_ids.iter().any(|(k, s, _)| *k == EntityKind::Threat && s == "threat_3"));
+            assert!(
+                facts.implicit_ids.iter().any(|(k, s, _)| *k == EntityKind::Threat && &**s == "threat_3")
+            );
         }
+    }
+
+    /// The keys of one name, one id and one entity are one allocation however many files and
+    /// references name them: facts derived on one thread share the memo's copies, and a
+    /// resolution shares the definition's or the lookup's key.
+    #[test]
+    fn keys_are_shared_not_copied() {
+        let text: Arc<str> = "# @component Shop:Web API\n# @threat SQL injection (#sqli)\n\
+            # @exposes Shop:Web API to #sqli with input\n# @exposes Shop:Web API to XSS with input\n"
+            .into();
+        let mut index = ProjectIndex::new();
+        for name in ["a.py", "b.py"] {
+            index.set_file(Arc::new(FileFacts::new(FileId::relative(name), Language::Python, text.clone())));
+        }
+        let (a, b) = (index.file("a.py").unwrap(), index.file("b.py").unwrap());
+        let lookups =
+            |f: &FileFacts| -> Vec<Lookup> { f.refs.iter().flatten().map(|r| r.lookup.clone()).collect() };
+        let mut shared = 0;
+        for (x, y) in lookups(a).iter().zip(&lookups(b)) {
+            match (x, y) {
+                (Lookup::Name { norm: n1, path: p1 }, Lookup::Name { norm: n2, path: p2 }) => {
+                    assert!(Arc::ptr_eq(n1, n2) && Arc::ptr_eq(p1, p2), "{x:?}");
+                    shared += 1;
+                }
+                (Lookup::Id(i1), Lookup::Id(i2)) => {
+                    assert!(Arc::ptr_eq(i1, i2), "{x:?}");
+                    shared += 1;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(shared, 5);
+        for ((_, s1, k1), (_, s2, k2)) in a.implicit_ids.iter().zip(&b.implicit_ids) {
+            assert!(Arc::ptr_eq(s1, s2) && Arc::ptr_eq(k1, k2));
+        }
+        // `#sqli` resolves to its definition's key; the component to the lookup's path key.
+        let exposure = &a.refs[2];
+        let Resolved::Entity(threat) = index.resolve(&exposure[1]) else { panic!() };
+        let defined = &index.definitions_by_id("sqli")[0].1.entity;
+        assert!(Arc::ptr_eq(&threat.key, &defined.key));
+        let Resolved::Entity(asset) = index.resolve(&exposure[0]) else { panic!() };
+        let Lookup::Name { path, .. } = &exposure[0].lookup else { panic!() };
+        assert!(Arc::ptr_eq(&asset.key, path) && &*asset.key == "shop.web_api");
+    }
+
+    /// A file's line starts are made when first asked for, not when its facts are.
+    #[test]
+    fn line_index_on_first_use() {
+        let facts = FileFacts::new(FileId::relative("a.py"), Language::Python, "x = 1\n# @threat T\n".into());
+        assert!(facts.line_index.get().is_none());
+        assert_eq!(facts.line_col(8, ColumnUnit::Char), LineCol { line: 1, col: 2 });
+        assert_eq!(facts.line_index().line_count(), 3);
     }
 }

@@ -660,7 +660,7 @@ fn entity(r: &Resolved) -> Option<&EntityKey> {
 /// The node key of an entity that can be a node (asset or actor).
 fn node_key(index: &ProjectIndex, e: &EntityKey) -> Option<String> {
     let key = match e.kind {
-        EntityKind::Asset => e.key.clone(),
+        EntityKind::Asset => e.key.to_string(),
         EntityKind::Actor => path_key(&index.display_name(e)),
         _ => return None,
     };
@@ -844,7 +844,7 @@ impl Model {
 
     fn label(&self, index: &ProjectIndex, key: &str, info: &NodeInfo) -> String {
         if info.asset {
-            let e = EntityKey { kind: EntityKind::Asset, key: key.to_string() };
+            let e = EntityKey::new(EntityKind::Asset, key);
             let declared = index.definitions(&e).iter().find_map(|(_, d)| d.name.clone());
             if let Some(name) = declared {
                 return name;

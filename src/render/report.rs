@@ -745,7 +745,7 @@ pub(crate) fn unanalysed_per_element<'d, 'l>(model: &Model<'l>, dfd: &'d Dfd) ->
                 .filter(|e| e.applies_to.contains(&kind))
                 .filter(|e| {
                     let key = crate::model::library::entity_key(&e.id);
-                    let itself = recorded.iter().any(|t| t.kind == e.kind && t.key == key);
+                    let itself = recorded.iter().any(|t| t.kind == e.kind && *t.key == *key);
                     let categories = stride_of(e.refs.iter().map(String::as_str));
                     let by_category = e.refs.iter().all(|r| r.starts_with("stride:"))
                         && !categories.is_empty()
@@ -793,7 +793,7 @@ pub fn library_suggestions(
                 let whole = facts.slice(fact.range);
                 let written =
                     if whole.starts_with(['#', '@']) { whole } else { facts.slice(fact.name_range) };
-                named.push((e.key.clone(), written.to_string(), ann.range));
+                named.push((e.key.to_string(), written.to_string(), ann.range));
             }
         }
     }
@@ -806,10 +806,10 @@ pub fn library_suggestions(
     let mut out = Vec::new();
     for (key, written, at) in named {
         let Some(u) = unanalysed.iter().find(|u| u.node.key == key) else { continue };
-        let line = facts.line_index.line_col(at.start()).line as usize;
-        let line_range = facts.line_index.line_range(line, &facts.text);
+        let line = facts.line_index().line_col(at.start()).line as usize;
+        let line_range = facts.line_index().line_range(line, &facts.text);
         let prefix = &facts.text[line_range.start()..at.start()];
-        let next = facts.line_index.line_start(line + 1).min(facts.text.len());
+        let next = facts.line_index().line_start(line + 1).min(facts.text.len());
         let newline = if next == facts.text.len() && !facts.text.ends_with('\n') { "\n" } else { "" };
         for e in &u.entries {
             out.push(LibrarySuggestion {

@@ -355,7 +355,7 @@ async fn every_surface_gives_the_same_coverage_answer() {
         let name = index.display_name(&threat_key);
         let facts = index.file(file.as_str()).unwrap();
         let line = facts
-            .line_index
+            .line_index()
             .line_col_in(
                 &facts.text,
                 facts.annotations()[*i].range.start(),
@@ -384,7 +384,7 @@ async fn every_surface_gives_the_same_coverage_answer() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["kind"] == "exposes" && r["args"][1]["key"] == threat_key.key.as_str())
+            .find(|r| r["kind"] == "exposes" && r["args"][1]["key"] == *threat_key.key)
             .unwrap();
         assert_eq!(rel["status"] == "open", open, "json {threat}: {rel}");
         // Threat Composer: identified (open) or resolved, per threat.

@@ -535,7 +535,7 @@ impl<'a> Completer<'a> {
                 kind,
                 range: TextRange::default(),
                 name_range: TextRange::default(),
-                lookup: Lookup::Id(id.to_string()),
+                lookup: Lookup::Id(id.into()),
                 defines: false,
             };
             let Resolved::Entity(entity) = index.resolve(&fact) else { continue };
@@ -632,7 +632,7 @@ impl<'a> Completer<'a> {
             .iter()
             .map(|(key, segments)| {
                 let written = segments.join(".");
-                let entity = EntityKey { kind: EntityKind::Asset, key: key.clone() };
+                let entity = EntityKey::new(EntityKind::Asset, key.as_str());
                 let (detail, documentation) = describe(index, &entity, &written);
                 CompletionItem {
                     label: written.clone(),
@@ -664,7 +664,7 @@ impl<'a> Completer<'a> {
             })
             .map(|(key, segments)| {
                 let segment = segments[depth].clone();
-                let entity = EntityKey { kind: EntityKind::Asset, key: key.clone() };
+                let entity = EntityKey::new(EntityKind::Asset, key.as_str());
                 let (detail, documentation) = describe(index, &entity, &segments.join("."));
                 CompletionItem {
                     label: segment.clone(),
@@ -727,7 +727,7 @@ impl<'a> Completer<'a> {
             .legacy_boundaries
             .iter()
             .map(|(key, written)| {
-                let entity = EntityKey { kind: EntityKind::Asset, key: key.clone() };
+                let entity = EntityKey::new(EntityKind::Asset, key.as_str());
                 CompletionItem {
                     label: format!("@{written}"),
                     kind: CompletionKind::Boundary,
@@ -856,7 +856,7 @@ fn gather(index: &ProjectIndex) -> CompletionIndex {
                 let written = facts.slice(fact.name_range);
                 let (key, segments): (String, Vec<String>) = match &fact.lookup {
                     Lookup::Name { path, .. } => (
-                        path.clone(),
+                        path.to_string(),
                         written
                             .split(['.', ':'])
                             .map(|s| s.trim().to_string())
@@ -868,7 +868,7 @@ fn gather(index: &ProjectIndex) -> CompletionIndex {
                         if let Some(b) = segments.first() {
                             paths.legacy_boundaries.entry(path_key(b)).or_insert_with(|| b.clone());
                         }
-                        (path.clone(), segments)
+                        (path.to_string(), segments)
                     }
                     _ => continue,
                 };

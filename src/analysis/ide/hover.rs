@@ -353,7 +353,7 @@ fn visit(
     let ann = &facts.annotations()[i];
     let r = resolved.get(i).map_or(&[][..], |r| &r[..]);
     let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
-        if entity.kind == EntityKind::Boundary && id.value == entity.key);
+        if entity.kind == EntityKind::Boundary && *id.value == *entity.key);
     if !bounded && !r.iter().any(|x| x == target) {
         return None;
     }

@@ -165,7 +165,7 @@ pub(crate) fn display_name(index: &ProjectIndex, entity: &EntityKey) -> String {
             }
         }
     }
-    entity.key.clone()
+    entity.key.to_string()
 }
 
 fn first_occurrence(index: &ProjectIndex, entity: &EntityKey) -> Option<Location> {

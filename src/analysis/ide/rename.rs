@@ -97,7 +97,7 @@ fn mode(index: &ProjectIndex, target: &Target) -> Result<Mode, String> {
             }
             if index.definitions(&entity).is_empty()
                 && entity.kind == EntityKind::Threat
-                && &entity.key == text
+                && &*entity.key == text.as_str()
             {
                 return Err(format!(
                     "`{text}` is a built-in ThreatSpec 0.1 CWE threat id and cannot be renamed"
@@ -109,7 +109,7 @@ fn mode(index: &ProjectIndex, target: &Target) -> Result<Mode, String> {
             ))
         }
         Spelling::Legacy => Ok(Mode::Path { entity }),
-        Spelling::Name if entity.kind == EntityKind::Asset && path_key(text) == entity.key => {
+        Spelling::Name if entity.kind == EntityKind::Asset && path_key(text) == *entity.key => {
             Ok(Mode::Path { entity })
         }
         Spelling::Name | Spelling::Alias => Ok(Mode::Name { norm: normalize_name(text), entity }),
@@ -151,13 +151,13 @@ fn rename_id(
                 Lookup::Id(id) | Lookup::InlineId(id) => id,
                 _ => continue,
             };
-            if id == new {
+            if **id == *new {
                 return Err(format!(
                     "`#{new}` is already used at {}; it would then name this entity",
                     index.place(facts.path.as_str(), fact.name_range.start())
                 ));
             }
-            if id == old && matches!(fact.lookup, Lookup::Id(_)) && index.resolve(fact) == target {
+            if **id == *old && matches!(fact.lookup, Lookup::Id(_)) && index.resolve(fact) == target {
                 edits.push(edit(&facts.path, fact.name_range, new));
             }
         }
@@ -210,7 +210,7 @@ fn rename_name(
     let new_norm = normalize_name(new);
     let target = Resolved::Entity(entity.clone());
     let name_keyed =
-        entity.kind != EntityKind::Asset && entity.key == norm && index.definitions_by_id(norm).is_empty();
+        entity.kind != EntityKind::Asset && *entity.key == *norm && index.definitions_by_id(norm).is_empty();
     let new_slug = threatspec_slug(new);
     let mut edits = Vec::new();
     for facts in index.files() {
@@ -221,7 +221,7 @@ fn rename_name(
                 let same = resolved == target;
                 match &fact.lookup {
                     Lookup::Name { norm: n, .. }
-                        if fact.kind == entity.kind && *n == new_norm && new_norm != norm && !same =>
+                        if fact.kind == entity.kind && **n == *new_norm && new_norm != norm && !same =>
                     {
                         return Err(format!(
                             "another {} is already named `{new}` (at {})",
@@ -315,9 +315,8 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
     let (segments, typed_sep) = new_path(new_name.trim())?;
     let new_key = path_key(&segments.join("."));
     let n = entity.key.split('.').count();
-    let in_subtree = |key: &str| {
-        key == entity.key || key.strip_prefix(entity.key.as_str()).is_some_and(|r| r.starts_with('.'))
-    };
+    let in_subtree =
+        |key: &str| key == &*entity.key || key.strip_prefix(&*entity.key).is_some_and(|r| r.starts_with('.'));
     let mut edits = Vec::new();
     // First new spelling of each renamed component (for implicit ids).
     let mut spelled: FxHashMap<String, String> = FxHashMap::default();
@@ -329,7 +328,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                 continue;
             }
             if !in_subtree(&e.key) {
-                if e.key == new_key
+                if *e.key == *new_key
                     || e.key.strip_prefix(new_key.as_str()).is_some_and(|r| r.starts_with('.'))
                 {
                     return Err(format!(
@@ -348,7 +347,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                     let replacement = segments.join(&sep.to_string());
                     let range = TextRange::new(fact.name_range.start(), fact.name_range.start() + end);
                     spelled
-                        .entry(e.key.clone())
+                        .entry(e.key.to_string())
                         .or_insert_with(|| format!("{replacement}{}", &written[end..]));
                     edits.push(edit(&facts.path, range, &replacement));
                 }
@@ -376,7 +375,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
         }
     }
     for (file, range, key) in implicit {
-        if let Some(spelling) = spelled.get(&key) {
+        if let Some(spelling) = spelled.get(&*key) {
             edits.push(edit(&file, range, &threatspec_slug(spelling)));
         }
     }

@@ -131,7 +131,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
             let detail = (!detail.is_empty()).then(|| detail.join(" "));
             let key = match (&fact.lookup, kind) {
                 (crate::model::Lookup::Name { path, .. }, EntityKind::Asset)
-                | (crate::model::Lookup::Legacy(path), EntityKind::Asset) => Some(path.clone()),
+                | (crate::model::Lookup::Legacy(path), EntityKind::Asset) => Some(path.to_string()),
                 _ => None,
             };
             Some((symbol(name, detail, SymbolKind::of(*kind), fact.name_range), key))
@@ -139,7 +139,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
         Body::Alias { kind, target, name } => {
             let key = match (Relation::of_facts(facts, i), kind) {
                 (Some(Relation::Alias { target: fact, .. }), EntityKind::Asset) => match &fact.lookup {
-                    crate::model::Lookup::Legacy(path) => Some(path.clone()),
+                    crate::model::Lookup::Legacy(path) => Some(path.to_string()),
                     _ => None,
                 },
                 _ => None,
@@ -171,7 +171,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
         _ => {
             let end = refs.iter().map(|f| f.range.end()).max().unwrap_or_else(|| {
                 let line = facts.line_col(ann.range.start(), crate::text::ColumnUnit::Utf8).line as usize;
-                facts.line_index.line_range(line, &facts.text).end().min(ann.range.end())
+                facts.line_index().line_range(line, &facts.text).end().min(ann.range.end())
             });
             let name = collapse(&facts.text[ann.verb_range.start()..end.max(ann.verb_range.end())]);
             let detail = Some(ann.dialect.as_str().to_string());

@@ -122,7 +122,7 @@ impl<'a> Relation<'a> {
     }
     /// 1-based line of the annotation's `@`.
     pub fn line(&self) -> u32 {
-        self.facts.line_index.line_col(self.ann.range.start()).line + 1
+        self.facts.line_index().line_col(self.ann.range.start()).line + 1
     }
     /// The annotation as written.
     pub fn annotation_text(&self) -> &'a str {
@@ -130,8 +130,8 @@ impl<'a> Relation<'a> {
     }
     /// The source line holding the annotation's `@`, without its terminator.
     pub fn code(&self) -> &'a str {
-        let line = self.facts.line_index.line_col(self.ann.range.start()).line as usize;
-        let range = self.facts.line_index.line_range(line, &self.facts.text);
+        let line = self.facts.line_index().line_col(self.ann.range.start()).line as usize;
+        let range = self.facts.line_index().line_range(line, &self.facts.text);
         range.slice(&self.facts.text)
     }
     /// The arguments' facts, parallel to [`Relation::resolved`].
@@ -262,7 +262,7 @@ impl<'a> Model<'a> {
     }
 
     pub fn name(&self, e: &EntityKey) -> String {
-        self.entities.get(e).map_or_else(|| e.key.clone(), |i| i.name.clone())
+        self.entities.get(e).map_or_else(|| e.key.to_string(), |i| i.name.clone())
     }
 
     /// `#slug`, matching `^#[a-z0-9_]+$`, unique per entity.
@@ -324,7 +324,7 @@ impl<'a> Model<'a> {
     /// The diagram node key of an asset or actor (as in [`crate::render::dfd`]).
     pub fn node_key(&self, e: &EntityKey) -> Option<String> {
         let key = match e.kind {
-            EntityKind::Asset => e.key.clone(),
+            EntityKind::Asset => e.key.to_string(),
             EntityKind::Actor => path_key(&self.index.display_name(e)),
             _ => return None,
         };

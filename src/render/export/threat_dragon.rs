@@ -258,7 +258,7 @@ fn threats_by_node(model: &Model, policy: &RiskPolicy) -> BTreeMap<String, Vec<(
         else {
             continue;
         };
-        let slot = scores.entry((asset.key.clone(), threat.clone())).or_insert((score, band));
+        let slot = scores.entry((asset.key.to_string(), threat.clone())).or_insert((score, band));
         *slot = (*slot).max((score, band));
     }
     // Mitigation text per (asset key, threat), and exposure places per (asset, threat).
@@ -269,7 +269,7 @@ fn threats_by_node(model: &Model, policy: &RiskPolicy) -> BTreeMap<String, Vec<(
     for rel in &model.relations {
         let at = format!("{}:{}", rel.file(), rel.line());
         let Some((asset, threat)) = rel.asset_and_threat() else { continue };
-        let key = (asset.key.clone(), threat.clone());
+        let key = (asset.key.to_string(), threat.clone());
         if matches!(rel.meaning, Relation::Exposure { .. } | Relation::Confirmation { .. })
             && let Some(sev) = model.analysis.exposure_severity(rel.facts, rel.ann, Some(threat))
         {
@@ -311,15 +311,15 @@ fn threats_by_node(model: &Model, policy: &RiskPolicy) -> BTreeMap<String, Vec<(
         }
         let info = model.info(&threat);
         let mut description = info.and_then(|i| i.description.clone()).unwrap_or_default();
-        for p in places.get(&(asset.key.clone(), threat.clone())).into_iter().flatten() {
+        for p in places.get(&(asset.key.to_string(), threat.clone())).into_iter().flatten() {
             if !description.is_empty() {
                 description.push('\n');
             }
             description.push_str(p);
         }
         let mitigation =
-            notes.get(&(asset.key.clone(), threat.clone())).map(|n| n.join("\n")).unwrap_or_default();
-        let rated = scores.get(&(asset.key.clone(), threat.clone())).copied();
+            notes.get(&(asset.key.to_string(), threat.clone())).map(|n| n.join("\n")).unwrap_or_default();
+        let rated = scores.get(&(asset.key.to_string(), threat.clone())).copied();
         let stride = model.stride(&threat);
         // No category chosen (Threat Dragon's empty type) when nothing classifies the threat.
         let ty = stride.iter().next().map_or("", |s| s.name());
@@ -331,7 +331,7 @@ fn threats_by_node(model: &Model, policy: &RiskPolicy) -> BTreeMap<String, Vec<(
             "status": state.as_str(),
             "severity": severity_title(
                 severities
-                    .get(&(asset.key.clone(), threat.clone()))
+                    .get(&(asset.key.to_string(), threat.clone()))
                     .copied()
                     .or(info.and_then(|i| i.severity))
                     .or_else(|| rated.map(|(_, band)| band_severity(band)))
