@@ -946,7 +946,7 @@ fn kotlin_program() -> impl Strategy<Value = String> {
         Just("'\\''".to_string()),
         Just("'/'".to_string()),
         Just("'\\u002F'".to_string()),
-        Just("`name // with spaces`".to_string()),
+        Just("`name with spaces`".to_string()),
         Just("a?.b ?: c".to_string()),
         Just("x !is String".to_string()),
         Just("i in 0 until n".to_string()),

@@ -292,6 +292,14 @@ fn fuzz_findings_stay_fixed() {
         Language::Kotlin,
         "WWWWWWWWWWWWWWWWWWWWWWWWin\", \"repos\":x-threatspect:/   \"mitigation\": \"\"\n        }\n       ]\n      }\n     },\n     {\n      \"id\": \"s1\",\n      \"shape\": \"store\",\n      \"zIndex\": 1,\n      \"position\":    \"type\": \"Tampering\",\n         \"modelTy//// \"STRIDE\",\n  WWWWWWWWWWWWWWWWWWWWWin\", \"repos\":x-threatspect:/   \"mitigation\": \"\"\n      % }\n       ]\n      }\n     },\n     {\n      \"id\": \"s1\",\n      \"shape\": \"store\",\n      \"zIndex\": 1,\n      \"position\":    \"type\": -0\"override\": {\n      \"description\": \"Override ohe standard malloc/free ",
     );
+    // comments, 2026-12-04 (tenth sitting, a YAML seed mutated and read as Kotlin): where the
+    // grammar expects no name, tree-sitter-kotlin-ng reads the `/**` inside a backtick name as a
+    // block comment running to the end; the lexer read a name, then `//d links th`. A backtick
+    // name holding `//` or `/*` now leaves the text to tree-sitter.
+    check_comments(
+        Language::Kotlin,
+        "\x0cDoc!ment:\n  - Element:\n      tag_name: svg\n    B cat-analyzer in GitLab CI: `threat-/**analyzer init --ci gitlab` writes this wn -o threa//d links th",
+    );
     // comments, 2026-11-21: tree-sitter-go ends a `//` comment at a NUL byte; the fast lexer
     // ran on to the line end.
     check_comments(Language::Go, "Q//b\0");
