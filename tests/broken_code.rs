@@ -542,3 +542,23 @@ fn text_a_silent_parse_left_out_is_read() {
         );
     }
 }
+
+/// tree-sitter-kotlin-ng reads nothing after an ASCII control character and reports no error:
+/// `check` said "0 annotations" and exited 0 on this file, whose high threat nothing mitigates.
+/// Kotlin is parsed with its control characters read as spaces, so the finding is reported.
+#[test]
+fn a_control_character_in_kotlin_hides_no_finding() {
+    let dir = cli_support::tempdir();
+    cli_support::write(
+        dir.path(),
+        "x.kt",
+        "@file:JvmMul\u{f}\nval x = 1 // @threat Lost (#lost) [high]\n// @exposes App to #lost\n",
+    );
+    let run = cli_support::run(dir.path(), &["check", "--no-cache", "--format", "json", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["annotations"], 2, "{}", report["summary"]);
+    let codes: Vec<&str> =
+        report["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["unmitigated-exposure"]);
+}

@@ -36,6 +36,8 @@ mod rust;
 mod toml;
 mod yaml;
 
+pub(crate) use kotlin::stops_the_grammar as stops_the_kotlin_grammar;
+
 /// The texts of a lexer's comment ranges (the lexer modules' tests compare these).
 #[cfg(test)]
 fn slices(text: &str, ranges: Option<Vec<(usize, usize)>>) -> Option<Vec<&str>> {

@@ -23,7 +23,7 @@ use super::{is_ident, utf8_len};
 pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
     // `a\x0f/* c */`: after a control character, in code or in a string, the grammar reads
     // no further (no error, no comment: found by the `comments` fuzz target).
-    if bytes.iter().any(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) || b == 0x7f) {
+    if bytes.iter().any(|&b| stops_the_grammar(b)) {
         return None;
     }
     let mut out = Vec::new();
@@ -35,6 +35,12 @@ pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
     };
     code(bytes, start, false, &mut out)?;
     Some(out)
+}
+
+/// An ASCII control character other than whitespace, where tree-sitter-kotlin-ng reads no
+/// further (no error, no comment after it) and its error recovery can then take seconds.
+pub(crate) fn stops_the_grammar(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) || b == 0x7f
 }
 
 /// Scans code from `i` to the end of the text, or (`interpolation`) to just after the `}`
