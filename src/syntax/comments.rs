@@ -487,6 +487,7 @@ pub fn comment_nodes(
 ) -> Option<Vec<(usize, usize)>> {
     let kinds = comment_kinds(language)?;
     let directive_argument = directive_argument_kind(language);
+    let string = string_kind(language);
     let range = within.clone().unwrap_or(0..text.len().max(1));
     let overlaps = |start: usize, end: usize| end > range.start || (start == end && end == range.start);
     let after = |start: usize| start >= range.end && start > range.start;
@@ -518,6 +519,8 @@ pub fn comment_nodes(
             WalkStep::Skip
         } else if kinds.contains(&node.kind_id()) {
             nodes.push((start, end));
+            WalkStep::Skip
+        } else if string == Some(node.kind_id()) {
             WalkStep::Skip
         } else if directive_argument == Some(node.kind_id()) {
             // `#define X 1 // c`: the grammar keeps `// c` inside the argument token.
@@ -714,6 +717,21 @@ fn directive_argument_kind(language: Language) -> Option<u16> {
             return None;
         }
         let id = language.grammar()?.id_for_node_kind("preproc_arg", true);
+        (id != 0).then_some(id)
+    })
+}
+
+/// The node kind whose descendants are never comments, though the grammar may put one there:
+/// tree-sitter-lua's scanner reads a long comment that opens a `'` or `"` string's content
+/// (`'--[[x]]'`) as a comment inside the string node. Lua strings have no interpolation, so it
+/// is string text, as the compiler and the Lua lexer read it.
+fn string_kind(language: Language) -> Option<u16> {
+    static KIND: [OnceLock<Option<u16>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
+    *KIND[language.index()].get_or_init(|| {
+        if language != Language::Lua {
+            return None;
+        }
+        let id = language.grammar()?.id_for_node_kind("string", true);
         (id != 0).then_some(id)
     })
 }
@@ -1271,6 +1289,20 @@ mod tests {
         assert_eq!(nodes, vec![(13, 20), (31, 35)]);
         let found = "=/**xxxxxxxx%r{xxxx///'?=1//'////r\n1/da1///////\n/\n\n//,\n//\nxxxxxxxxxx///'?=1//'////r\n1/da1/./////\n/\n\n//,\n//\n//\n//,/\n//\n///\n/\n//\n///\n//\n1/da1// on \n\n//,\n/\n/\n\n//,\n//\n//\n//,/\n//\n///\n/\n//\n///\n//\n1/da1// on \n\n//,\n///\n//\n//,/\n//\n///\n/\n//\n///\n/r%//\n//,/\n\u{2}       \n//\n///\n//\n1/da1// on \n\n//,\n/\n/\n\n//,\n//\n//\n//,/\n//\n///\n/\n//\n///\n1//\n1/da1// on \n\n//,\n/*/\n//\n//,/\n//\n///\n/\n//\n/a1// on \n\n//,\n/\n/\n\n/'4O',,,`[,,b'~ ',b'~ '3' '~ '4 01 #\n\t\t\t\t'4O'4 '4O',,,,,,`[,,b'~ ',b'~/\n//\n////\n/r%////";
         assert!(parse_tree(Language::Kotlin, found, None).is_some());
+    }
+
+    /// tree-sitter-lua's scanner reads a long comment that opens a `'` or `"` string's
+    /// content as a comment; Lua strings hold no code, so it is string text (found by the
+    /// `comments` fuzz target: the lexer, which reads a string, disagreed).
+    #[test]
+    fn lua_strings_hold_no_comments() {
+        for text in ["x = '--[[ @threat X (#x) ]]'", "x = \" --[==[ y ]==]\" -- z", "print('a', '--[[b]]')"] {
+            let tree = parse_tree(Language::Lua, text, None).expect("a tree");
+            let nodes = comment_nodes(Language::Lua, &tree, text, None).expect("Lua has comments");
+            let want: Vec<(usize, usize)> =
+                text.find("-- z").map(|at| (at, text.len())).into_iter().collect();
+            assert_eq!(nodes, want, "{text:?}");
+        }
     }
 
     /// Where each guard places the cause, for the `no-syntax-tree` note.
