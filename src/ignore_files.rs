@@ -32,8 +32,10 @@ use std::sync::{Arc, Mutex, RwLock};
 /// by its threads).
 pub struct IgnoreRules {
     global: Gitignore,
-    /// Per directory: the rules of the nearest directory at or above it that has any.
-    dirs: RwLock<FxHashMap<PathBuf, Option<Arc<DirRules>>>>,
+    /// Per directory (its path's bytes: std's `Path` hash walks them one at a time so that it
+    /// agrees with component-wise equality, and the walk spells each directory one way): the
+    /// rules of the nearest directory at or above it that has any.
+    dirs: RwLock<FxHashMap<Vec<u8>, Option<Arc<DirRules>>>>,
     refused: Mutex<Vec<(PathBuf, Refusal)>>,
 }
 
@@ -93,7 +95,8 @@ impl IgnoreRules {
     }
 
     fn rules_of(&self, dir: &Path) -> Option<Arc<DirRules>> {
-        if let Some(known) = self.dirs.read().unwrap_or_else(|e| e.into_inner()).get(dir) {
+        let key = dir.as_os_str().as_encoded_bytes();
+        if let Some(known) = self.dirs.read().unwrap_or_else(|e| e.into_inner()).get(key) {
             return known.clone();
         }
         let parent = dir.parent().and_then(|p| self.rules_of(p));
@@ -109,7 +112,7 @@ impl IgnoreRules {
         } else {
             Some(Arc::new(DirRules { ignore, git_ignore, git_exclude, has_git, parent }))
         };
-        self.dirs.write().unwrap_or_else(|e| e.into_inner()).insert(dir.to_path_buf(), rules.clone());
+        self.dirs.write().unwrap_or_else(|e| e.into_inner()).insert(key.to_vec(), rules.clone());
         rules
     }
 

@@ -113,15 +113,33 @@ pub fn read_bounded(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Re
     read
 }
 
-/// [`read_bounded`] for a file a walk found, not recorded: those are a run's inputs already
-/// (`check`'s result cache has them from the walk), and a walk reads thousands.
-pub fn read_found(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Refusal> {
-    read_unrecorded(path, limit, links, &mut false)
+/// [`read_bounded`] for a file a walk found, not recorded (those are a run's inputs already:
+/// `check`'s result cache has them from the walk, and a walk reads thousands), into `scratch`:
+/// its first bytes, up to the length returned, are the file's; what follows is left over.
+/// The walk reuses one `scratch` per thread, so its pages are not faulted in anew for every
+/// file.
+pub fn read_found(path: &Path, limit: u64, links: Links, scratch: &mut Vec<u8>) -> Result<usize, Refusal> {
+    let (file, size) = open_regular(path, limit, links, &mut false)?;
+    read_open(file, size, limit, scratch)
 }
 
 /// [`read_bounded`] without recording; `absent`: set when opening it without following a
 /// link found nothing there.
 fn read_unrecorded(path: &Path, limit: u64, links: Links, absent: &mut bool) -> Result<Vec<u8>, Refusal> {
+    let (file, size) = open_regular(path, limit, links, absent)?;
+    let mut bytes = Vec::new();
+    let len = read_open(file, size, limit, &mut bytes)?;
+    bytes.truncate(len);
+    Ok(bytes)
+}
+
+/// Opens the regular file at `path` that claims at most `limit` bytes; with its claimed size.
+fn open_regular(
+    path: &Path,
+    limit: u64,
+    links: Links,
+    absent: &mut bool,
+) -> Result<(std::fs::File, u64), Refusal> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -148,12 +166,40 @@ fn read_unrecorded(path: &Path, limit: u64, links: Links, absent: &mut bool) -> 
     if meta.len() > limit {
         return Err(Refusal::TooLarge { size: meta.len(), limit });
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Refusal::io(&e))?;
-    if bytes.len() as u64 > limit {
-        return Err(Refusal::TooLarge { size: bytes.len() as u64, limit });
+    Ok((file, meta.len()))
+}
+
+/// Reads `file` (claiming `size` bytes) to its end into `scratch`, refused past `limit`
+/// bytes; the length read. The first read asks for one byte more than the size claimed, so a
+/// file that kept its size takes two reads (its bytes, then the end), as with an exact
+/// buffer; one that grew, or claims 0 (`/proc`), is read on in growing steps.
+fn read_open(
+    mut file: std::fs::File,
+    size: u64,
+    limit: u64,
+    scratch: &mut Vec<u8>,
+) -> Result<usize, Refusal> {
+    let window = |len: usize, want: u64| len.saturating_add(usize::try_from(want).unwrap_or(usize::MAX));
+    let mut len = 0;
+    let mut end = window(0, size.min(limit).saturating_add(1));
+    loop {
+        if len == end {
+            let grow = (len as u64).max(8192).min(limit.saturating_add(1) - len as u64);
+            end = window(len, grow);
+        }
+        if scratch.len() < end {
+            scratch.resize(end, 0);
+        }
+        match file.read(&mut scratch[len..end]) {
+            Ok(0) => return Ok(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Refusal::io(&e)),
+        }
+        if len as u64 > limit {
+            return Err(Refusal::TooLarge { size: len as u64, limit });
+        }
     }
-    Ok(bytes)
 }
 
 /// Whether opening with [`Links::Refuse`] may have failed on a link: with `O_NOFOLLOW` a link
@@ -192,6 +238,36 @@ mod tests {
         assert_eq!(read_bounded(&file, 12, Links::Refuse), Err(Refusal::TooLarge { size: 13, limit: 12 }));
         assert_eq!(read_bounded(dir.path(), 64, Links::Refuse), Err(Refusal::NotRegular));
         assert!(read_bounded(&dir.path().join("none"), 64, Links::Refuse).unwrap_err().is_missing());
+    }
+
+    /// One buffer serves file after file: each read returns exactly its file's bytes, whatever
+    /// an earlier, longer file left behind, and the limit holds as in [`read_bounded`].
+    #[test]
+    fn a_reused_buffer_returns_each_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let (long, short, empty) =
+            (dir.path().join("long"), dir.path().join("short"), dir.path().join("empty"));
+        let long_text: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&long, &long_text).unwrap();
+        std::fs::write(&short, "# @threat X\n").unwrap();
+        std::fs::write(&empty, "").unwrap();
+        let mut scratch = Vec::new();
+        let read = |path: &Path, limit: u64, scratch: &mut Vec<u8>| {
+            read_found(path, limit, Links::Refuse, scratch).map(|len| scratch[..len].to_vec())
+        };
+        assert_eq!(read(&long, 1 << 20, &mut scratch), Ok(long_text.clone()));
+        assert_eq!(read(&short, 1 << 20, &mut scratch), Ok(b"# @threat X\n".to_vec()));
+        assert_eq!(read(&empty, 1 << 20, &mut scratch), Ok(Vec::new()));
+        assert_eq!(read(&long, 20_000, &mut scratch), Ok(long_text));
+        assert_eq!(read(&long, 19_999, &mut scratch), Err(Refusal::TooLarge { size: 20_000, limit: 19_999 }));
+        #[cfg(target_os = "linux")]
+        {
+            // Claims size 0: read on in steps, and cut one byte past the limit.
+            let maps = read(Path::new("/proc/self/maps"), 1 << 20, &mut scratch).unwrap();
+            assert!(maps.len() > 100 && maps.ends_with(b"\n"), "{}", maps.len());
+            let cut = read(Path::new("/proc/self/maps"), 16, &mut scratch);
+            assert_eq!(cut, Err(Refusal::TooLarge { size: 17, limit: 16 }));
+        }
     }
 
     /// `/proc` files claim size 0 and may never end (pagemap): the limit holds while reading.

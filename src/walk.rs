@@ -2100,11 +2100,38 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
         let from_cache = FromCache::Trusted;
         return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
     }
-    let bytes = match crate::read::read_found(&file.path, options.max_file_size, file.links) {
-        Ok(bytes) => bytes,
-        Err(refusal) => return uncached(Outcome::Skipped(refusal.into())),
+    // Most files are read only to be hashed and turned away by the prefilter: one buffer per
+    // thread holds them (a new one per file cost a page fault per 4 KiB read); a candidate's
+    // text is copied out of it.
+    thread_local! {
+        static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let mut scratch = SCRATCH.take();
+    let loaded = match crate::read::read_found(&file.path, options.max_file_size, file.links, &mut scratch) {
+        Ok(len) => load_bytes(&scratch[..len], file, rel, key.zip(Some(old)), context),
+        Err(refusal) => uncached(Outcome::Skipped(refusal.into())),
     };
-    let Some((path, stat)) = key else {
+    // A buffer grown for a large file is not kept.
+    if scratch.len() <= KEPT_SCRATCH {
+        SCRATCH.set(scratch);
+    }
+    loaded
+}
+
+/// The largest read buffer a thread keeps for the next file ([`load`]).
+const KEPT_SCRATCH: usize = 1 << 20;
+
+/// [`load`] of a file read: its `bytes`, and its cache key (path and stat) with its old
+/// entry when the cache is on.
+fn load_bytes(
+    bytes: &[u8],
+    file: &FoundFile,
+    rel: FileId,
+    key: Option<((&str, Stat), Option<&cache::Record>)>,
+    context: &LoadContext<'_>,
+) -> FileLoad {
+    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
+    let Some(((path, stat), old)) = key else {
         let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
         return FileLoad { out_of_time, ..uncached(outcome) };
     };
@@ -2116,24 +2143,20 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
         hash,
         outcome,
     };
-    let hash = cache::content_hash(&bytes);
-    let reused = match old.filter(|old| old.hash == hash && old.size == stat.size) {
-        Some(old) => reuse(old, bytes, &rel, file.language, context).map(|r| (old, r)),
-        None => Err(bytes),
-    };
-    let bytes = match reused {
-        Err(bytes) => bytes,
-        Ok((old, (outcome, parsed))) => {
-            // A parsed file is read and its hash compared on every run: its entry's size, mtime
-            // and verification time vouch for nothing, so the entry is kept as it is and a file
-            // touched without a change (a checkout, `touch`) rewrites no cache. An entry trusted
-            // by stat alone is refreshed (new mtime, verified now) so later runs need not read it.
-            let verified = if parsed.is_some() { old.clone() } else { record(hash, old.outcome.clone()) };
-            let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
-            let entry = cache::Entry { record: verified, parsed };
-            return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
-        }
-    };
+    let hash = cache::content_hash(bytes);
+    let old = old.filter(|old| old.hash == hash && old.size == stat.size);
+    if let Some(old) = old
+        && let Some((outcome, parsed)) = reuse(old, bytes, &rel, file.language, context)
+    {
+        // A parsed file is read and its hash compared on every run: its entry's size, mtime
+        // and verification time vouch for nothing, so the entry is kept as it is and a file
+        // touched without a change (a checkout, `touch`) rewrites no cache. An entry trusted
+        // by stat alone is refreshed (new mtime, verified now) so later runs need not read it.
+        let verified = if parsed.is_some() { old.clone() } else { record(hash, old.outcome.clone()) };
+        let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
+        let entry = cache::Entry { record: verified, parsed };
+        return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
+    }
     let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
     let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
@@ -2165,37 +2188,33 @@ fn outcome_without_text(stored: &cache::Outcome) -> Option<Outcome> {
     })
 }
 
-/// The stored outcome of a file whose bytes hash as recorded; the bytes back when it cannot
-/// be used (then the file is parsed as if there were no entry).
+/// The stored outcome of a file whose bytes hash as recorded; `None` when it cannot be used
+/// (then the file is parsed as if there were no entry).
 fn reuse(
     old: &cache::Record,
-    bytes: Vec<u8>,
+    bytes: &[u8],
     rel: &FileId,
     language: Language,
     context: &LoadContext<'_>,
-) -> Result<(Outcome, Option<cache::Blob>), Vec<u8>> {
+) -> Option<(Outcome, Option<cache::Blob>)> {
     if let Some(outcome) = outcome_without_text(&old.outcome) {
-        return Ok((outcome, None));
+        return Some((outcome, None));
     }
-    let Some(stored) = context.cache.and_then(|c| c.blob(old)).and_then(cache::decode_facts) else {
-        return Err(bytes);
-    };
+    let stored = context.cache.and_then(|c| c.blob(old)).and_then(cache::decode_facts)?;
     // Bytes that hash as when they parsed are valid UTF-8; if not, the file is skipped as
     // usual, and the entry (parsed, without a result) is not stored again.
     let text = match into_text(bytes) {
         Ok(text) => text,
-        Err(reason) => return Ok((Outcome::Skipped(reason), None)),
+        Err(reason) => return Some((Outcome::Skipped(reason), None)),
     };
-    match FileFacts::from_stored(rel.clone(), language, text.clone(), stored) {
-        Some(facts) => Ok((Outcome::Scanned(Some(Arc::new(facts))), Some(cache::Blob::Old))),
-        // Facts that do not fit the text: parsed again.
-        None => Err(String::from(&*text).into_bytes()),
-    }
+    // Facts that do not fit the text: `None`, parsed again.
+    let facts = FileFacts::from_stored(rel.clone(), language, text, stored)?;
+    Some((Outcome::Scanned(Some(Arc::new(facts))), Some(cache::Blob::Old)))
 }
 
 /// Parses a file's bytes within the project's parse budget; `true` when parsing ran out of
 /// time.
-fn parse(bytes: Vec<u8>, rel: FileId, language: Language, parse_budget: &ParseBudget) -> (Outcome, bool) {
+fn parse(bytes: &[u8], rel: FileId, language: Language, parse_budget: &ParseBudget) -> (Outcome, bool) {
     let text = match decode(bytes, rel.as_str(), language) {
         Err(reason) => return (Outcome::Skipped(reason), false),
         Ok(None) => return (Outcome::Scanned(None), false),
@@ -2223,7 +2242,7 @@ pub fn read_file_facts(
 ) -> Result<Option<FileFacts>, SkipReason> {
     // Never through a link: a file swapped for one after it was checked is not read.
     let bytes = read_bounded(abs, max_file_size, Links::Refuse).map_err(SkipReason::from)?;
-    let Some(text) = decode(bytes, key.as_str(), language)? else { return Ok(None) };
+    let Some(text) = decode(&bytes, key.as_str(), language)? else { return Ok(None) };
     let (parsed, _) = crate::syntax::parse_source(key.as_str(), language, &text, None);
     let facts = FileFacts::from_parsed(key, language, text, parsed);
     Ok((!facts.is_empty()).then_some(facts))
@@ -2246,7 +2265,7 @@ pub fn read_anchor_text(root: &Path, path: &Path, max_file_size: u64) -> AnchorT
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
         return AnchorText::Unreadable(SkipReason::Binary.to_string());
     }
-    match into_text(bytes) {
+    match into_text(&bytes) {
         Ok(text) => AnchorText::read(text),
         Err(why) => AnchorText::Unreadable(why.to_string()),
     }
@@ -2296,24 +2315,21 @@ impl From<Refusal> for SkipReason {
 /// A file's bytes to parseable text: `Ok(None)` when the prefilters find neither an annotation
 /// literal nor an MCP surface (nothing to parse, not an error), an error reason for files that
 /// must be skipped. A UTF-8 byte order mark is removed.
-fn decode(bytes: Vec<u8>, path: &str, language: Language) -> Result<Option<Arc<str>>, SkipReason> {
+fn decode(bytes: &[u8], path: &str, language: Language) -> Result<Option<Arc<str>>, SkipReason> {
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
         return Err(SkipReason::Binary);
     }
-    if !may_contain_annotation(&bytes) && !crate::syntax::may_hold_mcp(path, language, &bytes) {
+    if !may_contain_annotation(bytes) && !crate::syntax::may_hold_mcp(path, language, bytes) {
         return Ok(None);
     }
     into_text(bytes).map(Some)
 }
 
 /// Validated UTF-8 without a byte order mark.
-fn into_text(bytes: Vec<u8>) -> Result<Arc<str>, SkipReason> {
-    let text = String::from_utf8(bytes)
-        .map_err(|err| SkipReason::InvalidUtf8 { offset: err.utf8_error().valid_up_to() })?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => Arc::from(rest),
-        None => Arc::from(text),
-    })
+fn into_text(bytes: &[u8]) -> Result<Arc<str>, SkipReason> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|err| SkipReason::InvalidUtf8 { offset: err.valid_up_to() })?;
+    Ok(Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text)))
 }
 
 /// One `paths:` entry of `threatspec.yaml`.
@@ -2419,14 +2435,14 @@ mod tests {
 
     #[test]
     fn decode_strips_bom_and_rejects_binary_and_invalid() {
-        let text = decode(b"\xef\xbb\xbf# @audit App\n".to_vec(), "a.py", Language::Python).unwrap();
+        let text = decode(b"\xef\xbb\xbf# @audit App\n", "a.py", Language::Python).unwrap();
         assert_eq!(text.as_deref(), Some("# @audit App\n"));
-        assert_eq!(decode(b"no annotation here \xff".to_vec(), "a.py", Language::Python), Ok(None));
+        assert_eq!(decode(b"no annotation here \xff", "a.py", Language::Python), Ok(None));
         assert_eq!(
-            decode(b"# @audit \xffApp".to_vec(), "a.py", Language::Python),
+            decode(b"# @audit \xffApp", "a.py", Language::Python),
             Err(SkipReason::InvalidUtf8 { offset: 9 })
         );
-        assert_eq!(decode(b"@audit\0".to_vec(), "a.py", Language::Python), Err(SkipReason::Binary));
+        assert_eq!(decode(b"@audit\0", "a.py", Language::Python), Err(SkipReason::Binary));
     }
 
     #[test]

@@ -159,11 +159,13 @@ pub struct Tool {
 pub fn may_define_tool(language: Language, bytes: &[u8]) -> bool {
     use memchr::memmem::find;
     match language {
-        // Every decorator starts with `@`: a file without one is not searched further.
-        Language::Python => {
-            memchr::memchr(b'@', bytes).is_some()
-                && memchr::memmem::find_iter(bytes, b"tool").any(|at| python_tool_attribute(bytes, at))
-        }
+        // Every decorator starts with `@`, before its attribute: a file without one is not
+        // searched further, and the rest only from its first `@` on (in the sparse benchmark a
+        // fifth of the bytes of the Python files with an `@` come before the first).
+        Language::Python => memchr::memchr(b'@', bytes).is_some_and(|first| {
+            memchr::memmem::find_iter(&bytes[first..], b"tool")
+                .any(|at| python_tool_attribute(bytes, first + at))
+        }),
         Language::JavaScript | Language::TypeScript | Language::Tsx => {
             find(bytes, b".tool(").is_some() || find(bytes, b".registerTool(").is_some()
         }

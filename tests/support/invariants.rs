@@ -764,6 +764,14 @@ pub fn check_readers(kind: u8, content: &[u8], limit: u64, probes: &[String]) {
             std::os::unix::fs::symlink(&file, &link).unwrap();
             assert_eq!(read_bounded(&link, limit, Links::Follow), expected);
             assert_eq!(read_bounded(&link, limit, Links::Refuse), Err(Refusal::Symlink));
+            // The walk's reader, into a buffer that earlier inputs left their bytes in.
+            thread_local! {
+                static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            SCRATCH.with_borrow_mut(|scratch| {
+                let found = threat_analyzer::read::read_found(&file, limit, Links::Refuse, scratch);
+                assert_eq!(found.map(|len| scratch[..len].to_vec()), expected);
+            });
         }
         1 => check_ignore_rules(&dir, content, probes),
         2 => {

@@ -347,11 +347,15 @@ fn the_python_prefilter_passes_every_decorator_shape_the_query_reads() {
         "@d\ndef f(): run('-m', 'json.tool', infile)\n",
         "@d\n# python -m libcst.tool --help\n",
         "@d\nx = ns.tool[0]\n",
+        // Before the first `@` (a docstring's `python -m json.tool` at a line end).
+        "\"\"\"Use: python -m json.tool\n\"\"\"\n@d\ndef f(): pass\n",
     ] {
         assert!(!may_define_tool(Language::Python, text.as_bytes()), "{text:?}");
     }
     // On a line that starts with `@`, whatever follows (tree-sitter may recover a decorator).
     assert!(may_define_tool(Language::Python, b"  @mcp.tool)\ndef f(): pass\n"));
+    // The same `tool` after an `@` is searched.
+    assert!(may_define_tool(Language::Python, b"# a@b\n\"\"\"Use: python -m json.tool\n\"\"\"\n"));
 }
 
 #[test]
