@@ -231,13 +231,15 @@ pub enum Body {
         to: Ref,
     },
     /// GAL `@flows A -> B [via M]`, ThreatSpec `@connects A to|with B [with details] [as name]`.
-    /// A multi-hop `@flows A -> B -> C` is one annotation per arrow.
+    /// A multi-hop `@flows A -> B -> C` is one annotation per arrow. The mechanism and the
+    /// name are boxed: inline, these two made `Flows` the largest variant, which sizes every
+    /// [`Annotation`] (boxed, an `Option` encodes the same).
     Flows {
         from: Ref,
         to: Ref,
         two_way: bool,
-        mechanism: Option<Spanned<String>>,
-        name: Option<Spanned<String>>,
+        mechanism: Option<Box<Spanned<String>>>,
+        name: Option<Box<Spanned<String>>>,
     },
     /// GAL `@boundary [between] A and B (#id)` / `@boundary A | B (#id)`.
     Boundary {

@@ -1006,11 +1006,11 @@ fn parse_flow(seg: Segment<'_>, ann: &mut Annotation, later_hops: &mut Vec<Body>
     use EntityKind as K;
     // Trailing `as <name>` (ThreatSpec 0.1) and `via <mechanism>` (GAL).
     let (seg, name) = match seg.split_kw("as") {
-        Some((s, n)) if !n.is_blank() => (s, Some(n.spanned())),
+        Some((s, n)) if !n.is_blank() => (s, Some(Box::new(n.spanned()))),
         _ => (seg, None),
     };
     let (seg, mechanism) = match seg.split_kw("via") {
-        Some((s, m)) if !m.is_blank() => (s, Some(m.spanned())),
+        Some((s, m)) if !m.is_blank() => (s, Some(Box::new(m.spanned()))),
         _ => (seg, None),
     };
     let flow = |from, to, two_way| Body::Flows {
