@@ -231,11 +231,20 @@ impl CoverIndex {
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
             for ((asset, threat), cover) in out.covers_of(facts, per_file, &mut controls) {
-                by_pair.entry(threat).or_default().entry(asset).or_default().push(cover);
+                let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
+                // Most pairs have one or two relations: grown the usual way, each vector would
+                // hold four (352 bytes). Exact growth while short, fitted at the end if longer.
+                if covers.len() < 8 {
+                    covers.reserve_exact(1);
+                }
+                covers.push(cover);
             }
         }
-        // Most pairs have one or two relations in a vector grown to four (352 bytes).
-        by_pair.values_mut().flat_map(|by_asset| by_asset.values_mut()).for_each(crate::syntax::fit_exactly);
+        by_pair
+            .values_mut()
+            .flat_map(|by_asset| by_asset.values_mut())
+            .filter(|covers| covers.capacity() > covers.len())
+            .for_each(crate::syntax::fit_exactly);
         out.by_pair = Arc::new(by_pair);
         out
     }
