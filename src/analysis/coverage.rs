@@ -34,8 +34,8 @@
 use super::{Analysis, Relation};
 use crate::file_id::FileId;
 use crate::model::names::ancestors;
-use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
-use crate::syntax::{Body, RefForm};
+use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, Resolved};
+use crate::syntax::Body;
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
@@ -93,8 +93,9 @@ struct Site {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cover {
     pub kind: CoverKind,
-    /// The control of a mitigation, as an id (`#prepared-stmts`) or as written.
-    pub control: Option<Box<str>>,
+    /// The control of a mitigation, as an id (`#prepared-stmts`) or as written (one shared
+    /// copy per distinct text: a project names a few controls thousands of times).
+    pub control: Option<Arc<str>>,
     /// Where the annotation is written (a `.gal` file for a sidecar annotation).
     pub file: FileId,
     /// Its index in the file's annotations, and its range.
@@ -169,6 +170,9 @@ impl Coverage<'_> {
     }
 }
 
+/// The controls' texts of the covering relations made so far, one copy each.
+type Controls = std::collections::HashSet<Arc<str>, rustc_hash::FxBuildHasher>;
+
 /// Covering relations by threat, then by asset key.
 type ByPair = HashMap<EntityKey, HashMap<Arc<str>, Vec<Cover>>>;
 
@@ -223,12 +227,24 @@ impl CoverIndex {
                 .collect();
         }
         let mut by_pair = ByPair::default();
+        let mut controls = Controls::default();
         for facts in index.files() {
             let Some(per_file) = resolved.get(&facts.path) else { continue };
-            for ((asset, threat), cover) in out.covers_of(facts, per_file) {
-                by_pair.entry(threat).or_default().entry(asset).or_default().push(cover);
+            for ((asset, threat), cover) in out.covers_of(facts, per_file, &mut controls) {
+                let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
+                // Most pairs have one or two relations: grown the usual way, each vector would
+                // hold four (352 bytes). Exact growth while short, fitted at the end if longer.
+                if covers.len() < 8 {
+                    covers.reserve_exact(1);
+                }
+                covers.push(cover);
             }
         }
+        by_pair
+            .values_mut()
+            .flat_map(|by_asset| by_asset.values_mut())
+            .filter(|covers| covers.capacity() > covers.len())
+            .for_each(crate::syntax::fit_exactly);
         out.by_pair = Arc::new(by_pair);
         out
     }
@@ -238,9 +254,11 @@ impl CoverIndex {
     fn covers_of(
         &self,
         facts: &FileFacts,
-        resolved: &[Vec<Resolved>],
+        resolved: &Jagged<Resolved>,
+        controls: &mut Controls,
     ) -> Vec<((Arc<str>, EntityKey), Cover)> {
         let mut out = Vec::new();
+        let mut text = String::new();
         for (i, ann) in facts.annotations().iter().enumerate() {
             let kind = match &ann.body {
                 Body::Mitigates { .. } => CoverKind::Mitigates,
@@ -257,14 +275,24 @@ impl CoverIndex {
                 continue;
             };
             let control = match &ann.body {
-                Body::Mitigates { control: Some(c), .. } => Some(
-                    match &c.form {
-                        RefForm::Id(id) => format!("#{}", id.value),
-                        RefForm::Name { id: Some(id), .. } => format!("#{}", id.value),
-                        _ => facts.slice(c.range).to_string(),
+                Body::Mitigates { control: Some(c), .. } => {
+                    text.clear();
+                    match c.explicit_id() {
+                        Some(id) => {
+                            text.push('#');
+                            text.push_str(&id.value);
+                        }
+                        None => text.push_str(facts.slice(c.range)),
                     }
-                    .into_boxed_str(),
-                ),
+                    Some(match controls.get(text.as_str()) {
+                        Some(shared) => shared.clone(),
+                        None => {
+                            let shared: Arc<str> = Arc::from(text.as_str());
+                            controls.insert(shared.clone());
+                            shared
+                        }
+                    })
+                }
                 _ => None,
             };
             let cover = Cover {
@@ -291,15 +319,16 @@ impl CoverIndex {
     pub(super) fn updated<'c>(
         self: &Arc<Self>,
         scope: CoverageScope,
-        changed: impl Iterator<Item = (&'c FileFacts, &'c [Vec<Resolved>], &'c FileFacts, &'c [Vec<Resolved>])>,
+        changed: impl Iterator<Item = (&'c FileFacts, &'c Jagged<Resolved>, &'c FileFacts, &'c Jagged<Resolved>)>,
     ) -> Option<Arc<CoverIndex>> {
         if self.scope != CoverageScope::File || scope != CoverageScope::File {
             return None;
         }
         let mut moved: Vec<(FileId, Vec<Cover>)> = Vec::new();
         for (old, old_resolved, new, new_resolved) in changed {
-            let before = self.covers_of(old, old_resolved);
-            let after = self.covers_of(new, new_resolved);
+            let mut controls = Controls::default();
+            let before = self.covers_of(old, old_resolved, &mut controls);
+            let after = self.covers_of(new, new_resolved, &mut controls);
             if before == after {
                 continue;
             }
@@ -350,12 +379,13 @@ impl CoverIndex {
     /// its place in another file's diagnostics.
     pub(super) fn same_but_places(
         &self,
-        (old, old_resolved): (&FileFacts, &[Vec<Resolved>]),
+        (old, old_resolved): (&FileFacts, &Jagged<Resolved>),
         other: &CoverIndex,
-        (new, new_resolved): (&FileFacts, &[Vec<Resolved>]),
+        (new, new_resolved): (&FileFacts, &Jagged<Resolved>),
     ) -> bool {
-        let before = self.covers_of(old, old_resolved);
-        let after = other.covers_of(new, new_resolved);
+        let mut controls = Controls::default();
+        let before = self.covers_of(old, old_resolved, &mut controls);
+        let after = other.covers_of(new, new_resolved, &mut controls);
         self.scope == other.scope
             && before.len() == after.len()
             && before.iter().zip(&after).all(|(a, b)| same_but_place(a, b) && a.1.site.symbol.is_none())

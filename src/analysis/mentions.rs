@@ -12,7 +12,7 @@
 //! from an index other than the analysis's own.
 
 use super::{Analysis, Resolutions};
-use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
+use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
@@ -113,12 +113,11 @@ fn of_file(
 ) -> Vec<(EntityKey, (u32, u32))> {
     // A file this analysis did not resolve (or resolved from other facts) is resolved here,
     // as the queries that read it would.
-    let computed: Vec<Vec<Resolved>>;
-    let resolved: &[Vec<Resolved>] = match analysis.resolved.get(&facts.path) {
+    let computed: Jagged<Resolved>;
+    let resolved: &Jagged<Resolved> = match analysis.resolved.get(&facts.path) {
         Some(all) if all.len() == facts.refs.len() => all,
         _ => {
-            computed =
-                facts.refs.iter().map(|refs| refs.iter().map(|f| index.resolve(f)).collect()).collect();
+            computed = facts.refs.iter().map(|refs| refs.iter().map(|f| index.resolve(f))).collect();
             &computed
         }
     };

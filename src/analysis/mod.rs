@@ -52,7 +52,7 @@ pub use severity::StatedSeverity;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::file_id::FileId;
 use crate::model::FileFacts;
-use crate::model::{EntityKey, ProjectIndex, Resolved};
+use crate::model::{EntityKey, Jagged, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHashSet};
 use serde::Serialize;
@@ -157,9 +157,11 @@ impl Analysis {
         let reusable = previous.filter(|p| p.tables_revision == index.tables_revision());
         let files: Vec<&Arc<FileFacts>> = index.files().collect();
         let resolve = |facts: &FileFacts| -> Resolution {
-            Arc::new(
-                facts.refs.iter().map(|refs| refs.iter().map(|fact| index.resolve(fact)).collect()).collect(),
-            )
+            let mut resolved = crate::model::Jagged::with_capacity(facts.refs.len(), facts.refs.flat().len());
+            for refs in &facts.refs {
+                resolved.push(refs.iter().map(|fact| index.resolve(fact)));
+            }
+            Arc::new(resolved)
         };
         let mut analysis =
             Analysis {
@@ -185,7 +187,7 @@ impl Analysis {
                 .iter()
                 .map(|(k, new_resolved)| {
                     let (old, old_resolved) = prev.resolved.at(*k);
-                    (&**old, &old_resolved[..], &**files[*k], &new_resolved[..])
+                    (&**old, &**old_resolved, &**files[*k], &**new_resolved)
                 })
                 .collect();
             // Every edited file shows the project what it showed it: the project-wide facts
@@ -268,7 +270,7 @@ impl Analysis {
 }
 
 /// One edited file as it was and as it is, each with its resolution.
-type Edited<'a> = (&'a FileFacts, &'a [Vec<Resolved>], &'a FileFacts, &'a [Vec<Resolved>]);
+type Edited<'a> = (&'a FileFacts, &'a Jagged<Resolved>, &'a FileFacts, &'a Jagged<Resolved>);
 
 /// What one file shows the rest of the project besides its resolution: the entities it
 /// uses and the severities its threat definitions state, in file order. When an edit leaves
@@ -280,7 +282,7 @@ struct Share {
 }
 
 impl Share {
-    fn of(facts: &FileFacts, resolved: &[Vec<Resolved>]) -> Share {
+    fn of(facts: &FileFacts, resolved: &Jagged<Resolved>) -> Share {
         let mut share = Share::default();
         visit_share(
             facts,
@@ -300,7 +302,7 @@ impl Share {
 /// references (`used`), and each severity stated on a threat's definition (`severity`).
 fn visit_share(
     facts: &FileFacts,
-    resolved: &[Vec<Resolved>],
+    resolved: &Jagged<Resolved>,
     mut dangling: impl FnMut(&crate::model::RefFact, &Arc<str>),
     mut used: impl FnMut(&EntityKey),
     mut severity: impl FnMut(&EntityKey, StatedSeverity),

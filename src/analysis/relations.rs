@@ -147,8 +147,8 @@ impl<'a, A: Copy> Relation<'a, A> {
                 from: args.next()?,
                 to: args.next()?,
                 two_way: *two_way,
-                mechanism: mechanism.as_ref(),
-                name: name.as_ref(),
+                mechanism: mechanism.as_deref(),
+                name: name.as_deref(),
             },
             Body::Boundary { id, .. } => {
                 Relation::Boundary { a: args.next()?, b: args.next()?, id: id.as_ref() }

@@ -18,7 +18,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 /// One file's resolved references, `[annotation][argument]`, parallel to `FileFacts::refs`.
-pub type Resolution = Arc<Vec<Vec<Resolved>>>;
+pub type Resolution = Arc<crate::model::Jagged<Resolved>>;
 
 /// Files per chunk: an edit copies this many entries (two `Arc`s each).
 const CHUNK: usize = 64;
@@ -180,7 +180,7 @@ mod tests {
 
     fn file(path: &str, text: &str) -> (Arc<FileFacts>, Resolution) {
         let facts = Arc::new(FileFacts::new(FileId::relative(path), Language::Python, Arc::from(text)));
-        let resolution = Arc::new(vec![Vec::new(); facts.annotations().len()]);
+        let resolution = Arc::new(facts.annotations().iter().map(|_| []).collect());
         (facts, resolution)
     }
 

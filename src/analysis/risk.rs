@@ -29,7 +29,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::file_id::FileId;
 use crate::model::names::ancestors;
 use crate::model::risk::{Band, Policies, RiskPolicy};
-use crate::model::{EntityKey, FileFacts, ProjectIndex, Resolved};
+use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, Resolved};
 use crate::syntax::{Body, Date, EntityKind, Rating, RiskFields, Severity};
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
@@ -143,7 +143,7 @@ enum TableEntry<'a> {
 /// resolution).
 fn table_entries<'a>(
     facts: &'a FileFacts,
-    resolved: &'a [Vec<Resolved>],
+    resolved: &'a Jagged<Resolved>,
     mut entry: impl FnMut(TableEntry<'a>),
 ) {
     for (i, ann) in facts.annotations().iter().enumerate() {
@@ -184,7 +184,7 @@ impl Tables {
     }
 
     /// Whether a file contributes the same to the tables in both versions.
-    fn same_entries(old: (&FileFacts, &[Vec<Resolved>]), new: (&FileFacts, &[Vec<Resolved>])) -> bool {
+    fn same_entries(old: (&FileFacts, &Jagged<Resolved>), new: (&FileFacts, &Jagged<Resolved>)) -> bool {
         let entries = |(facts, resolved)| {
             let mut out = Vec::new();
             table_entries(facts, resolved, |e| out.push(e));

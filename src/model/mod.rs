@@ -45,6 +45,7 @@
 //! A quoted name is a name like any other (the parser removed the quotes).
 
 pub mod anchors;
+pub mod jagged;
 pub mod library;
 pub mod names;
 pub mod risk;
@@ -52,6 +53,7 @@ pub mod risk;
 use crate::file_id::FileId;
 use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
+pub use jagged::Jagged;
 use names::{normalize_name, path_key, threatspec_slug};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -147,7 +149,8 @@ pub struct StoredFacts {
     /// The length of the text the facts were derived from (facts that do not fit the text
     /// read now are not used).
     pub text_len: u64,
-    pub refs: Vec<Vec<RefFact>>,
+    /// Encoded like `Vec<Vec<RefFact>>` ([`Jagged`]).
+    pub refs: Jagged<RefFact>,
     pub defs: Vec<DefSite>,
     pub implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
 }
@@ -157,7 +160,7 @@ pub struct StoredFacts {
 pub struct StoredFactsRef<'a> {
     pub parsed: &'a ParsedFile,
     pub text_len: u64,
-    pub refs: &'a [Vec<RefFact>],
+    pub refs: &'a Jagged<RefFact>,
     pub defs: &'a [DefSite],
     pub implicit_ids: &'a [(EntityKind, Arc<str>, Arc<str>)],
 }
@@ -174,7 +177,7 @@ pub struct FileFacts {
     line_index: std::sync::OnceLock<LineIndex>,
     pub parsed: ParsedFile,
     /// `refs[i]`: the entity arguments of annotation `i`, in [`Annotation::refs`] order.
-    pub refs: Vec<Vec<RefFact>>,
+    pub refs: Jagged<RefFact>,
     pub defs: Vec<DefSite>,
     /// `(kind, implicit id, entity key)` for every named entity this file mentions.
     pub implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
@@ -193,8 +196,13 @@ impl FileFacts {
     /// Derives facts from an already parsed file.
     pub fn from_parsed(path: FileId, language: Language, text: Arc<str>, parsed: ParsedFile) -> FileFacts {
         let text_len = text.len() as u64;
-        let parts =
-            StoredFacts { parsed, text_len, refs: Vec::new(), defs: Vec::new(), implicit_ids: Vec::new() };
+        let parts = StoredFacts {
+            parsed,
+            text_len,
+            refs: Jagged::default(),
+            defs: Vec::new(),
+            implicit_ids: Vec::new(),
+        };
         let mut facts = Self::from_parts(path, language, text, parts);
         facts.derive();
         facts
@@ -279,13 +287,15 @@ impl FileFacts {
 
     fn derive(&mut self) {
         let annotations = std::mem::take(&mut self.parsed.annotations);
-        self.refs.reserve_exact(annotations.len());
+        self.refs = Jagged::with_capacity(annotations.len(), 3 * annotations.len());
+        // One list of the annotation's facts, reused: the file's lists are one flat vector.
+        let mut facts = Vec::new();
         NAME_KEYS.with_borrow_mut(|cache| {
             cache.file += 1;
             for (i, ann) in annotations.iter().enumerate() {
                 let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
                 let refs = ann.refs();
-                let mut facts = Vec::with_capacity(refs.len());
+                facts.clear();
                 for &(kind, r) in &refs {
                     let fact = match &r.form {
                         RefForm::Name { name, id, .. } if kind == EntityKind::Asset || id.is_none() => {
@@ -319,9 +329,10 @@ impl FileFacts {
                     facts.push(fact);
                 }
                 self.add_defs(i, ann, &refs, &facts);
-                self.refs.push(facts);
+                self.refs.push(facts.drain(..));
             }
         });
+        self.refs.fit_exactly();
         self.implicit_ids.sort_unstable();
         self.implicit_ids.dedup();
         crate::syntax::fit_exactly(&mut self.implicit_ids);
@@ -999,8 +1010,8 @@ impl ProjectIndex {
                 if let Some(sev) = &ann.severity {
                     let _ = write!(out, " severity={}", sev.value.as_str());
                 }
-                if !ann.external_refs.is_empty() {
-                    let refs: Vec<_> = ann.external_refs.iter().map(|r| r.value.as_str()).collect();
+                if !ann.external_refs().is_empty() {
+                    let refs: Vec<_> = ann.external_refs().iter().map(|r| r.value.as_str()).collect();
                     let _ = write!(out, " refs={}", refs.join(","));
                 }
                 if let Some(d) = &ann.description {
@@ -1044,7 +1055,7 @@ impl ProjectIndex {
                     }
                     _ => {}
                 }
-                for (k, v) in &ann.fields {
+                for (k, v) in ann.fields() {
                     let _ = write!(out, " {k}={v:?}");
                 }
                 if let Some(origin) = &ann.origin {

@@ -686,9 +686,8 @@ impl Model {
             per_file: BTreeMap::new(),
             handles: BTreeMap::new(),
         };
-        let empty = Vec::new();
-        let resolved_of = |facts: &FileFacts, i: usize| -> &Vec<Resolved> {
-            analysis.resolved.get(&facts.path).and_then(|f| f.get(i)).unwrap_or(&empty)
+        let resolved_of = |facts: &FileFacts, i: usize| -> &[Resolved] {
+            analysis.resolved.get(&facts.path).and_then(|f| f.get(i)).unwrap_or(&[])
         };
         for facts in index.files() {
             for (i, ann) in facts.annotations().iter().enumerate() {

@@ -785,7 +785,7 @@ pub fn library_suggestions(
         if !(ann.range.touches(range.start()) || range.touches(ann.range.start())) {
             continue;
         }
-        for (fact, r) in facts.refs[i].iter().zip(resolved.get(i).map(Vec::as_slice).unwrap_or(&[])) {
+        for (fact, r) in facts.refs[i].iter().zip(resolved.get(i).unwrap_or(&[])) {
             if let Resolved::Entity(e) = r
                 && e.kind == EntityKind::Asset
             {

@@ -1141,7 +1141,7 @@ pub fn annotation_warnings(text: &str, annotations: &[Annotation]) -> Vec<Syntax
     let mut findings = Vec::new();
     let mut last: Option<&Annotation> = None;
     for (ann, anchored) in annotations.iter().zip(anchored) {
-        if last.is_some_and(|l| l.range == ann.range && l.fields == ann.fields) {
+        if last.is_some_and(|l| l.range == ann.range && l.fields() == ann.fields()) {
             continue;
         }
         last = Some(ann);
@@ -1154,7 +1154,7 @@ pub fn annotation_warnings(text: &str, annotations: &[Annotation]) -> Vec<Syntax
         {
             scan(&d.value, 0, &mut decoded);
         }
-        for (_, value) in &ann.fields {
+        for (_, value) in ann.fields() {
             scan(value, 0, &mut decoded);
         }
         for mut f in decoded {

@@ -231,13 +231,15 @@ pub enum Body {
         to: Ref,
     },
     /// GAL `@flows A -> B [via M]`, ThreatSpec `@connects A to|with B [with details] [as name]`.
-    /// A multi-hop `@flows A -> B -> C` is one annotation per arrow.
+    /// A multi-hop `@flows A -> B -> C` is one annotation per arrow. The mechanism and the
+    /// name are boxed: inline, these two made `Flows` the largest variant, which sizes every
+    /// [`Annotation`] (boxed, an `Option` encodes the same).
     Flows {
         from: Ref,
         to: Ref,
         two_way: bool,
-        mechanism: Option<Spanned<String>>,
-        name: Option<Spanned<String>>,
+        mechanism: Option<Box<Spanned<String>>>,
+        name: Option<Box<Spanned<String>>>,
     },
     /// GAL `@boundary [between] A and B (#id)` / `@boundary A | B (#id)`.
     Boundary {
@@ -296,7 +298,11 @@ pub enum Body {
 }
 
 /// One parsed annotation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+///
+/// Encoded (the index cache) field by field in the order of [`wire::Annotation`], the layout
+/// it had before the rare fields moved into [`Extras`]: the stored format did not change.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(from = "wire::Annotation")]
 pub struct Annotation {
     pub verb: Verb,
     pub dialect: Dialect,
@@ -306,10 +312,6 @@ pub struct Annotation {
     pub verb_range: TextRange,
     pub body: Body,
     pub severity: Option<Spanned<Severity>>,
-    /// External references such as `cwe:CWE-89`, `owasp:A03:2021`, kept verbatim (the risk
-    /// keys of [`crate::syntax::grammar::RISK_KEYS`] are not among them: they are read into
-    /// `risk`).
-    pub external_refs: Vec<Spanned<String>>,
     /// `risk:L4xI5`, `owner:<id>`, `due:<YYYY-MM-DD>`, `audited:<YYYY-MM-DD>` on
     /// `@threat`/`@exposes`/`@confirmed` (boxed: most annotations have none).
     pub risk: Option<Box<RiskFields>>,
@@ -318,12 +320,132 @@ pub struct Annotation {
     pub description: Option<Spanned<String>>,
     /// ThreatSpec free-text details (`with <details>` on exposes/accepts/transfers/connects).
     pub details: Option<Spanned<String>>,
-    /// Other keys of a ThreatSpec extended YAML block or `x-threatspec` map, in source order.
-    pub fields: Vec<(String, String)>,
     /// The logical location set by a preceding `@source file:<path> line:<n> symbol:<name>`
     /// (GAL sidecar files describe code elsewhere); the annotation's own range stays exact to
     /// its file. Boxed: only annotations of `.gal` sidecars have one.
     pub origin: Option<Box<Origin>>,
+    /// External references and extended-block keys ([`Annotation::external_refs`],
+    /// [`Annotation::fields`]); boxed, `None` when both are empty: most annotations have
+    /// neither, and two inline vectors were 48 of every annotation's bytes.
+    extras: Option<Box<Extras>>,
+}
+
+/// The rare list fields of an [`Annotation`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Extras {
+    external_refs: Vec<Spanned<String>>,
+    fields: Vec<(String, String)>,
+}
+
+impl Annotation {
+    /// An annotation of `verb` over `range` with a placeholder body and no metadata: what the
+    /// parser fills in.
+    pub fn new(verb: Verb, dialect: Dialect, range: TextRange, verb_range: TextRange) -> Annotation {
+        Annotation {
+            verb,
+            dialect,
+            range,
+            verb_range,
+            body: Body::Comment { text: None },
+            severity: None,
+            risk: None,
+            description: None,
+            details: None,
+            origin: None,
+            extras: None,
+        }
+    }
+
+    /// External references such as `cwe:CWE-89`, `owasp:A03:2021`, kept verbatim (the risk
+    /// keys of [`crate::syntax::grammar::RISK_KEYS`] are not among them: they are read into
+    /// `risk`).
+    pub fn external_refs(&self) -> &[Spanned<String>] {
+        self.extras.as_ref().map_or(&[], |e| &e.external_refs)
+    }
+
+    /// Other keys of a ThreatSpec extended YAML block or `x-threatspec` map, in source order.
+    pub fn fields(&self) -> &[(String, String)] {
+        self.extras.as_ref().map_or(&[], |e| &e.fields)
+    }
+
+    /// The external references, to change (the box is made on first use: call
+    /// [`Annotation::fit_extras`] when done).
+    pub fn external_refs_mut(&mut self) -> &mut Vec<Spanned<String>> {
+        &mut self.extras.get_or_insert_with(Box::default).external_refs
+    }
+
+    /// The extended-block keys, to change (see [`Annotation::external_refs_mut`]).
+    pub fn fields_mut(&mut self) -> &mut Vec<(String, String)> {
+        &mut self.extras.get_or_insert_with(Box::default).fields
+    }
+
+    /// Drops the box of the rare fields when both are empty.
+    pub fn fit_extras(&mut self) {
+        if self.extras.as_ref().is_some_and(|e| e.external_refs.is_empty() && e.fields.is_empty()) {
+            self.extras = None;
+        }
+    }
+}
+
+impl serde::Serialize for Annotation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Annotation", 12)?;
+        s.serialize_field("verb", &self.verb)?;
+        s.serialize_field("dialect", &self.dialect)?;
+        s.serialize_field("range", &self.range)?;
+        s.serialize_field("verb_range", &self.verb_range)?;
+        s.serialize_field("body", &self.body)?;
+        s.serialize_field("severity", &self.severity)?;
+        s.serialize_field("external_refs", self.external_refs())?;
+        s.serialize_field("risk", &self.risk)?;
+        s.serialize_field("description", &self.description)?;
+        s.serialize_field("details", &self.details)?;
+        s.serialize_field("fields", self.fields())?;
+        s.serialize_field("origin", &self.origin)?;
+        s.end()
+    }
+}
+
+/// The encoded shape of an [`Annotation`] (see its docs).
+mod wire {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    pub(super) struct Annotation {
+        verb: Verb,
+        dialect: Dialect,
+        range: TextRange,
+        verb_range: TextRange,
+        body: Body,
+        severity: Option<Spanned<Severity>>,
+        external_refs: Vec<Spanned<String>>,
+        risk: Option<Box<RiskFields>>,
+        description: Option<Spanned<String>>,
+        details: Option<Spanned<String>>,
+        fields: Vec<(String, String)>,
+        origin: Option<Box<Origin>>,
+    }
+
+    impl From<Annotation> for super::Annotation {
+        fn from(a: Annotation) -> super::Annotation {
+            let extras = (!a.external_refs.is_empty() || !a.fields.is_empty())
+                .then(|| Box::new(Extras { external_refs: a.external_refs, fields: a.fields }));
+            super::Annotation {
+                verb: a.verb,
+                dialect: a.dialect,
+                range: a.range,
+                verb_range: a.verb_range,
+                body: a.body,
+                severity: a.severity,
+                risk: a.risk,
+                description: a.description,
+                details: a.details,
+                origin: a.origin,
+                extras,
+            }
+        }
+    }
 }
 
 /// The risk fields written on a threat, exposure or confirmed finding: each present when

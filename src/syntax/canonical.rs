@@ -16,7 +16,7 @@ use super::verbs::canonical_spelling;
 /// The GAL form of `ann` (read from `source`, its file's text), when GAL can say the same
 /// thing. Without a comment marker.
 pub fn to_gal(source: &str, ann: &Annotation) -> Option<String> {
-    if !ann.fields.is_empty() {
+    if !ann.fields().is_empty() {
         return None;
     }
     let r = |x: &Ref| gal_ref(source, x);
@@ -96,7 +96,7 @@ pub fn to_gal(source: &str, ann: &Annotation) -> Option<String> {
         out.push(' ');
         out.push_str(sev.range.slice(source));
     }
-    for e in &ann.external_refs {
+    for e in ann.external_refs() {
         out.push(' ');
         out.push_str(&e.value);
     }

@@ -187,20 +187,16 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             }
         }
 
-        let mut ann = Annotation {
+        let mut ann = Annotation::new(
             verb,
-            dialect: verb_dialect.unwrap_or(Dialect::Gal),
-            range: TextRange::new(base, end),
+            verb_dialect.unwrap_or(Dialect::Gal),
+            TextRange::new(base, end),
             verb_range,
-            body: Body::Comment { text: None },
-            severity: None,
-            external_refs: Vec::new(),
-            risk: None,
-            description: None,
-            details: None,
-            fields: line.fields.clone(),
-            origin: origin.clone(),
-        };
+        );
+        ann.origin = origin.clone();
+        if !line.fields.is_empty() {
+            ann.fields_mut().clone_from(&line.fields);
+        }
 
         // Peel trailing metadata.
         let mut core = line_text;
@@ -253,9 +249,12 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             if matches!(verb, Verb::Threat | Verb::Exposes | Verb::Confirmed) {
                 let (without_refs, refs) = take_external_refs(core);
                 core = without_refs;
-                ann.external_refs = refs;
-                if ann.external_refs.iter().any(|r| is_risk_token(&r.value)) {
-                    ann.risk = take_risk(&mut ann.external_refs, &mut out.errors);
+                if !refs.is_empty() {
+                    *ann.external_refs_mut() = refs;
+                }
+                if ann.external_refs().iter().any(|r| is_risk_token(&r.value)) {
+                    ann.risk = take_risk(ann.external_refs_mut(), &mut out.errors);
+                    ann.fit_extras();
                 }
             }
         }
@@ -264,7 +263,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                 if k == "description" && ann.description.is_none() {
                     ann.description = Some(Spanned::new(v, ann.range));
                 } else {
-                    ann.fields.push((k, v));
+                    ann.fields_mut().push((k, v));
                 }
             }
         }
@@ -1007,11 +1006,11 @@ fn parse_flow(seg: Segment<'_>, ann: &mut Annotation, later_hops: &mut Vec<Body>
     use EntityKind as K;
     // Trailing `as <name>` (ThreatSpec 0.1) and `via <mechanism>` (GAL).
     let (seg, name) = match seg.split_kw("as") {
-        Some((s, n)) if !n.is_blank() => (s, Some(n.spanned())),
+        Some((s, n)) if !n.is_blank() => (s, Some(Box::new(n.spanned()))),
         _ => (seg, None),
     };
     let (seg, mechanism) = match seg.split_kw("via") {
-        Some((s, m)) if !m.is_blank() => (s, Some(m.spanned())),
+        Some((s, m)) if !m.is_blank() => (s, Some(Box::new(m.spanned()))),
         _ => (seg, None),
     };
     let flow = |from, to, two_way| Body::Flows {
@@ -1297,7 +1296,7 @@ fn judge_dialect(text: &str, ann: &Annotation, from_verb: Option<Dialect>) -> Di
     let colon_path = refs.iter().any(|(k, r)| {
         *k == EntityKind::Asset && matches!(&r.form, RefForm::Name { name, .. } if name.value.contains(':'))
     });
-    if colon_path || ann.details.is_some() || !ann.fields.is_empty() {
+    if colon_path || ann.details.is_some() || !ann.fields().is_empty() {
         Dialect::ThreatSpec
     } else {
         Dialect::Gal
@@ -1477,7 +1476,7 @@ mod tests {
         assert_eq!(id.range.slice(text), "sqli");
         assert_eq!(a.severity.as_ref().unwrap().value, Severity::High);
         assert_eq!(a.severity.as_ref().unwrap().range.slice(text), "[high]");
-        let refs: Vec<_> = a.external_refs.iter().map(|r| r.range.slice(text)).collect();
+        let refs: Vec<_> = a.external_refs().iter().map(|r| r.range.slice(text)).collect();
         assert_eq!(refs, ["cwe:CWE-89", "owasp:A03:2021"]);
         assert_eq!(a.description.as_ref().unwrap().value, "hand-built \"SQL\"");
         assert_eq!(a.dialect, Dialect::Gal);
@@ -1784,6 +1783,54 @@ mod tests {
         assert_eq!(p.annotations[0].verb, Verb::Audit);
     }
 
+    /// `Annotation` keeps its external references and extended-block keys in one box; the
+    /// index cache encodes it as the twelve fields below in this order, as it did before.
+    #[test]
+    fn annotations_encode_in_the_stored_field_order() {
+        #[derive(serde::Serialize)]
+        struct Stored<'a> {
+            verb: Verb,
+            dialect: Dialect,
+            range: TextRange,
+            verb_range: TextRange,
+            body: &'a Body,
+            severity: &'a Option<Spanned<Severity>>,
+            external_refs: &'a [Spanned<String>],
+            risk: &'a Option<Box<RiskFields>>,
+            description: &'a Option<Spanned<String>>,
+            details: &'a Option<Spanned<String>>,
+            fields: &'a [(String, String)],
+            origin: &'a Option<Box<Origin>>,
+        }
+        let text = "@mitigates WebApp:Api against #xss with #csp:\ndescription: Strict CSP\nticket: SEC-12\n\n\
+                    @threat SQLi (#sqli) [high] cwe:CWE-89 owasp:A03 risk:L2xI3 -- \"q\"\n\
+                    @exposes App to #sqli with input\n";
+        let p = parse(text);
+        assert!(p.errors.is_empty(), "{p:?}");
+        assert_eq!(p.annotations[0].fields(), [("ticket".to_string(), "SEC-12".to_string())]);
+        assert_eq!(p.annotations[1].external_refs().len(), 2);
+        assert!(p.annotations[1].risk.is_some());
+        for a in &p.annotations {
+            let stored = Stored {
+                verb: a.verb,
+                dialect: a.dialect,
+                range: a.range,
+                verb_range: a.verb_range,
+                body: &a.body,
+                severity: &a.severity,
+                external_refs: a.external_refs(),
+                risk: &a.risk,
+                description: &a.description,
+                details: &a.details,
+                fields: a.fields(),
+                origin: &a.origin,
+            };
+            let bytes = postcard::to_allocvec(a).unwrap();
+            assert_eq!(bytes, postcard::to_allocvec(&stored).unwrap(), "{a:?}");
+            assert_eq!(&postcard::from_bytes::<Annotation>(&bytes).unwrap(), a);
+        }
+    }
+
     #[test]
     fn threatspec_extended_yaml_block() {
         let text = "@mitigates WebApp:Api against #xss with #csp:\ndescription: Strict CSP on every page\nticket: SEC-12\n\n@audit WebApp:Api";
@@ -1791,7 +1838,7 @@ mod tests {
         assert!(p.errors.is_empty(), "{p:?}");
         let a = &p.annotations[0];
         assert_eq!(a.description.as_ref().unwrap().value, "Strict CSP on every page");
-        assert_eq!(a.fields, vec![("ticket".to_string(), "SEC-12".to_string())]);
+        assert_eq!(a.fields(), vec![("ticket".to_string(), "SEC-12".to_string())]);
         assert!(matches!(&a.body, Body::Mitigates { control: Some(c), .. } if c.display() == "#csp"));
         assert_eq!(p.annotations.len(), 2);
     }
@@ -1911,7 +1958,7 @@ mod tests {
         let parsed = parse(text);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let a = &parsed.annotations[0];
-        let refs: Vec<_> = a.external_refs.iter().map(|r| r.value.as_str()).collect();
+        let refs: Vec<_> = a.external_refs().iter().map(|r| r.value.as_str()).collect();
         assert_eq!(refs, ["cwe:CWE-89"], "risk keys are not external refs");
         assert_eq!(a.severity.as_ref().unwrap().value, Severity::High);
         let risk = a.risk.as_deref().unwrap();
@@ -1961,7 +2008,7 @@ mod tests {
             let e = &parsed.errors[0];
             assert_eq!(e.code, Code::InvalidRisk, "{text}");
             assert_eq!(e.range.slice(text), bad, "{text}");
-            assert!(parsed.annotations[0].external_refs.is_empty(), "{text}: never kept as a ref");
+            assert!(parsed.annotations[0].external_refs().is_empty(), "{text}: never kept as a ref");
         }
         let parsed = parse("@exposes #api to #sqli risk:L1xI1 risk:L2xI2");
         assert_eq!(

@@ -78,7 +78,7 @@ pub fn check_annotation(text: &str, a: &Annotation) {
             }
         }
     }
-    for s in a.description.iter().chain(a.details.iter()).chain(a.external_refs.iter()) {
+    for s in a.description.iter().chain(a.details.iter()).chain(a.external_refs().iter()) {
         check_range(text, s.range, "metadata");
     }
     if let Some(risk) = a.risk.as_deref() {

@@ -800,8 +800,8 @@ fn describe(index: &ProjectIndex, entity: &EntityKey, name: &str) -> (String, Op
             if let Some(d) = ann.description.as_ref().or(ann.details.as_ref()) {
                 doc.push_str(&format!("\n\n{}", escape_markdown(&d.value)));
             }
-            if !ann.external_refs.is_empty() {
-                let refs: Vec<_> = ann.external_refs.iter().map(|r| escape_markdown(&r.value)).collect();
+            if !ann.external_refs().is_empty() {
+                let refs: Vec<_> = ann.external_refs().iter().map(|r| escape_markdown(&r.value)).collect();
                 doc.push_str(&format!("\n\nReferences: {}", refs.join(", ")));
             }
             doc.push_str(&format!(

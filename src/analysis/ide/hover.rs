@@ -28,7 +28,7 @@
 use super::navigation::{declaration_sites, display_name, target_at};
 use crate::analysis::{Analysis, Arg, Relation};
 use crate::model::risk::Policies;
-use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, RefFact, Resolved};
+use crate::model::{EntityKey, FileFacts, Jagged, Lookup, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Body, EntityKind};
 use crate::text::{self, TextRange};
 use rustc_hash::FxHashMap;
@@ -198,7 +198,7 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
         if let Some(desc) = &ann.description {
             push_unique(&mut descriptions, desc.value.clone());
         }
-        for r in &ann.external_refs {
+        for r in ann.external_refs() {
             push_unique(&mut external, r.value.clone());
         }
     }
@@ -309,7 +309,7 @@ fn written(facts: &FileFacts, fact: &RefFact) -> String {
 
 /// One annotation that mentions the entity: its file, the file's resolution under the
 /// analysis, and its index in the file.
-type Mention<'a> = (&'a FileFacts, &'a [Vec<Resolved>], usize);
+type Mention<'a> = (&'a FileFacts, &'a Jagged<Resolved>, usize);
 
 struct Status {
     summary: Vec<String>,
@@ -351,7 +351,7 @@ fn visit(
     descriptions: &mut Vec<String>,
 ) -> Option<String> {
     let ann = &facts.annotations()[i];
-    let r = resolved.get(i).map_or(&[][..], |r| &r[..]);
+    let r = resolved.get(i).unwrap_or(&[]);
     let bounded = matches!(&ann.body, Body::Boundary { id: Some(id), .. }
         if entity.kind == EntityKind::Boundary && *id.value == *entity.key);
     if !bounded && !r.iter().any(|x| x == target) {
@@ -456,7 +456,7 @@ impl Status {
         let mut lines = Vec::new();
         for (file_no, facts, i) in mentions.of(entity) {
             // The mentions are positions in this analysis's files.
-            let mention = (&**facts, &analysis.resolved.at(file_no).1[..], i);
+            let mention = (&**facts, &**analysis.resolved.at(file_no).1, i);
             let seen = visit(index, analysis, entity, &target, mention, false, &mut counts, descriptions);
             if seen.is_some() {
                 lines.push(((file_no, facts.annotations()[i].range.start()), mention));

@@ -110,7 +110,7 @@ pub fn semantic_tokens(index: &ProjectIndex, file: &str) -> Vec<SemanticToken> {
         if let Some(sev) = &ann.severity {
             push(&mut tokens, sev.range, TokenKind::Severity, 0);
         }
-        for e in &ann.external_refs {
+        for e in ann.external_refs() {
             push(&mut tokens, e.range, TokenKind::ExternalRef, 0);
         }
         for d in ann.description.iter().chain(&ann.details) {

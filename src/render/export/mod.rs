@@ -136,7 +136,7 @@ impl<'a> Relation<'a> {
     }
     /// The arguments' facts, parallel to [`Relation::resolved`].
     pub fn ref_facts(&self) -> &'a [crate::model::RefFact] {
-        self.facts.refs.get(self.index).map(Vec::as_slice).unwrap_or(&[])
+        self.facts.refs.get(self.index).unwrap_or(&[])
     }
     /// The asset and the threat of a relation that puts a threat on an asset, when both
     /// resolve ([`analysis::Relation::asset_and_threat`]).
@@ -151,7 +151,7 @@ impl<'a> Relation<'a> {
         self.ann.details.as_ref().map(|d| d.value.as_str())
     }
     pub fn refs(&self) -> impl Iterator<Item = &'a str> {
-        self.ann.external_refs.iter().map(|r| r.value.as_str())
+        self.ann.external_refs().iter().map(|r| r.value.as_str())
     }
     /// The canonical verb (`exposes`, `mitigates`, ...).
     pub fn kind(&self) -> &'static str {
@@ -190,7 +190,7 @@ impl<'a> Model<'a> {
         for facts in index.files() {
             let Some(per_file) = analysis.resolved.get(&facts.path) else { continue };
             for (i, ann) in facts.annotations().iter().enumerate() {
-                let resolved = per_file.get(i).map(Vec::as_slice).unwrap_or(&[]);
+                let resolved = per_file.get(i).unwrap_or(&[]);
                 let Some(meaning) = analysis::Relation::resolved(ann, &facts.refs[i], resolved) else {
                     continue;
                 };
