@@ -91,6 +91,12 @@ impl Mentions {
         self.by_entity.keys()
     }
 
+    /// `entity`'s list: shared with the next analysis's while none of its files is edited,
+    /// so the same list (`Arc::ptr_eq`) means the same annotations in unedited files.
+    pub(super) fn list(&self, entity: &EntityKey) -> Option<&Arc<Vec<(u32, u32)>>> {
+        self.by_entity.get(entity)
+    }
+
     /// The annotations that mention `entity`, in project order: each as its file's position in
     /// index order, the file's facts and the annotation's index.
     pub fn of<'m>(&'m self, entity: &EntityKey) -> impl Iterator<Item = (usize, &'m Arc<FileFacts>, usize)> {

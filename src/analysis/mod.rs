@@ -125,7 +125,8 @@ pub struct Analysis {
     /// `carried_risk` is the latest earlier analysis's, which unedited files take theirs from.
     risk_local: std::sync::Mutex<Option<Arc<risk::Local>>>,
     carried_risk: Option<Arc<risk::Local>>,
-    /// The entity hovers made from this analysis so far ([`ide::hover::EntityHovers`]).
+    /// The entity hovers made from this analysis so far, and the earlier analyses' it may take
+    /// over ([`ide::hover::EntityHovers`]).
     entity_hovers: ide::hover::EntityHovers,
 }
 
@@ -218,6 +219,13 @@ impl Analysis {
                 Some(covers) => covers,
                 None => Arc::new(coverage::CoverIndex::new(index, &analysis.resolved, scope)),
             };
+            // The same tables, coverage answers and stated severities: each entity's hover is
+            // taken over where it read what is still there (`ide::hover::EntityHovers`).
+            if prev.covers.same_answers(&analysis.covers)
+                && Arc::ptr_eq(&prev.threat_severity, &analysis.threat_severity)
+            {
+                analysis.entity_hovers = ide::hover::EntityHovers::from_carried(prev.entity_hovers.carried());
+            }
             return analysis;
         }
         // Resolution is read-only per file: resolve (what cannot be reused) in parallel.

@@ -202,7 +202,7 @@ impl Analysis {
         self.shared_risk_tables(index)
     }
 
-    fn shared_risk_tables(&self, index: &ProjectIndex) -> &Arc<Tables> {
+    pub(super) fn shared_risk_tables(&self, index: &ProjectIndex) -> &Arc<Tables> {
         self.risk_tables.get_or_init(|| {
             // The same files in the same order, each edited one adding the same entries.
             let carried = self.carried_risk.as_deref().filter(|c| {

@@ -11,6 +11,7 @@
 
 use super::convert;
 use super::state::State;
+use crate::analysis::ide;
 use crate::diagnostic::{Diagnostic as CoreDiagnostic, Level};
 use crate::file_id::FileId;
 use crate::model::ProjectIndex;
@@ -40,8 +41,12 @@ pub(super) async fn diagnostics_task(client: Client, state: Arc<State>) {
     // After a round is dropped as stale, the next one starts at once: the edits that
     // overtook it were already coalesced while it ran, so waiting again only adds latency.
     let mut debounce = true;
+    // A change arrived while the task waited to prepare hovers: its round is due.
+    let mut changed = false;
     loop {
-        state.changed.notified().await;
+        if !std::mem::take(&mut changed) {
+            state.changed.notified().await;
+        }
         if debounce {
             tokio::time::sleep(DEBOUNCE).await;
         }
@@ -61,13 +66,47 @@ pub(super) async fn diagnostics_task(client: Client, state: Arc<State>) {
             if !to_send.is_empty() && client_caps.pull_refresh {
                 let _ = client.workspace_diagnostic_refresh().await;
             }
-            continue;
-        }
-        for (file, diags) in to_send {
-            let version = versions.get(&file).copied();
-            if let Some(uri) = convert::uri_of(file.as_str()) {
-                client.publish_diagnostics(uri, diags, version).await;
+        } else {
+            for (file, diags) in to_send {
+                let version = versions.get(&file).copied();
+                if let Some(uri) = convert::uri_of(file.as_str()) {
+                    client.publish_diagnostics(uri, diags, version).await;
+                }
             }
+        }
+        // Hovers are prepared once the edits pause (none for a debounce interval): while the
+        // user types, the next round comes first.
+        changed = tokio::time::timeout(DEBOUNCE, state.changed.notified()).await.is_ok();
+        if !changed {
+            prepare_hovers(&state, revision);
+        }
+    }
+}
+
+/// After a round, while the user reads: the hovers of the entities the open documents name
+/// ([`ide::risk::prepare_hover`]), so that the first hover on one costs what a repeated one
+/// does. The index is read-locked for one entity at a time, and the work stops once an edit
+/// arrived or moved the revision past `revision` (the next round starts over).
+fn prepare_hovers(state: &State, revision: u64) {
+    let open: Vec<FileId> = state.docs.iter().map(|d| d.key().clone()).collect();
+    if open.is_empty() {
+        return;
+    }
+    let policies = state.risk_policies();
+    let analysis = {
+        let index = state.index_read();
+        if index.revision() != revision {
+            return;
+        }
+        state.analysis(&index)
+    };
+    for file in &open {
+        for entity in ide::risk::named_entities(&analysis, file.as_str()) {
+            let index = state.index_read();
+            if index.revision() != revision || state.edits_pending.load(Ordering::Acquire) {
+                return;
+            }
+            ide::risk::prepare_hover(&index, &analysis, &policies, &entity);
         }
     }
 }

@@ -291,3 +291,57 @@ fn repeated_hovers_on_one_analysis_equal_fresh_ones_under_each_policy() {
     assert!(under(&default).contains("score 12, **high**"), "{}", under(&default));
     assert!(under(&strict).contains("score 12, **critical**"), "{}", under(&strict));
 }
+
+/// Hovers taken over from an earlier analysis never show what an edit changed: after an edit
+/// of another file that keeps the resolution tables, the counts, status lines and risks of a
+/// threat that file names and of an asset it does not name (whose exposure a mitigation of
+/// its parent now covers) are the edited project's, as a fresh analysis shows them.
+#[test]
+fn hovers_after_an_edit_elsewhere_show_its_counts_status_and_risks() {
+    use std::sync::Arc;
+    use threat_analyzer::analysis::ide::risk::hover as risk_hover;
+    use threat_analyzer::file_id::FileId;
+    use threat_analyzer::model::FileFacts;
+    use threat_analyzer::model::risk::{Policies, RiskPolicy};
+    use threat_analyzer::syntax::Language;
+    let fixture = "//- /defs.gal\n@threat SQL Injection (#sqli) [high]\n@threat XSS (#xss)\n\
+                   //- /src/a.py\n# @exposes Shop.Orders to #sqli\n# @exposes Shop.Ord$0ers to #xss\n\
+                   //- /src/b.py\n# @exposes Shop.Users to #sqli\n# @exposes Shop to #xss\n";
+    let (mut index, file, orders) = support::index_with_cursor(fixture);
+    let sqli = index.file(&file).expect("a.py").text.find("#sqli").expect("a.py's #sqli") + 1;
+    let policies = Policies::one(RiskPolicy::default());
+    let first = Analysis::new(&index);
+    let shown = |index: &threat_analyzer::model::ProjectIndex, analysis: &Analysis| {
+        [orders, sqli].map(|at| risk_hover(index, analysis, &policies, &file, at).expect("a hover").markdown)
+    };
+    let [orders_before, sqli_before] = shown(&index, &first);
+    assert!(orders_before.contains("**open**: exposed to `#xss`"), "{orders_before}");
+    assert!(sqli_before.contains("exposed in 2 places, 2 open"), "{sqli_before}");
+    let tables = index.tables_revision();
+    let mut analysis = first;
+    // First an exposure more (the same coverage answers), then a mitigation of Shop.
+    for (step, edited) in [
+        "# @exposes Shop.Users to #sqli\n# @exposes Shop to #xss\n# @exposes Shop to #sqli\n",
+        "# @exposes Shop.Users to #sqli\n# @mitigates Shop against #xss\n# @exposes Shop to #sqli\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // As a language server does after each analysis (the next one keeps its risk tables).
+        analysis.diagnostics_with_risk(&index, &policies, None, &[]);
+        index.set_file(Arc::new(FileFacts::new(
+            FileId::relative("src/b.py"),
+            Language::Python,
+            edited.into(),
+        )));
+        assert_eq!(index.tables_revision(), tables, "the edit keeps the tables: hovers are carried");
+        analysis = Analysis::update(Some(&analysis), &index);
+        let [orders_after, sqli_after] = shown(&index, &analysis);
+        assert_eq!([&orders_after, &sqli_after], shown(&index, &Analysis::new(&index)).each_ref());
+        let xss = if step == 0 { "**open**: exposed to `#xss`" } else { "exposed to `#xss` (covered)" };
+        assert!(orders_after.contains(xss), "{orders_after}");
+        assert!(sqli_after.contains("exposed in 3 places, 3 open"), "{sqli_after}");
+        assert!(sqli_after.contains("**risks** (3)"), "{sqli_after}");
+        assert!(sqli_after.contains("- **open** on Shop (unmitigated) at src/b.py:3"), "{sqli_after}");
+    }
+}

@@ -26,6 +26,7 @@
 //! [`MAX_ITEMS`] entries with a count of the rest.
 
 use super::navigation::{declaration_sites, display_name, target_at};
+use crate::analysis::risk::Tables as RiskTables;
 use crate::analysis::{Analysis, Arg, Relation};
 use crate::model::risk::Policies;
 use crate::model::{EntityKey, FileFacts, Jagged, Lookup, ProjectIndex, RefFact, Resolved};
@@ -52,9 +53,7 @@ pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usiz
         Resolved::Dangling(id) => {
             format!("`#{id}` is not defined: no definition in the project has this id")
         }
-        Resolved::Entity(entity) => {
-            analysis.entity_hovers.text(entity, || entity_markdown(index, analysis, entity)).to_string()
-        }
+        Resolved::Entity(entity) => entity_text(index, analysis, entity).to_string(),
         Resolved::External(entity) => format!(
             "{} `{}`: an external entity, defined in repository `{}`, which is not part of this \
              project (open its folder in the workspace to resolve it)",
@@ -66,55 +65,157 @@ pub fn hover(index: &ProjectIndex, analysis: &Analysis, file: &str, offset: usiz
     Some(HoverInfo { markdown, range: target.range })
 }
 
-/// The entity hovers of one analysis: each entity's text ([`hover`] on it) and its risks
-/// section (`super::risk`, under one set of risk policies), made by the first hover that shows
-/// them and shared by the later ones until the next analysis (a language server asks again and
-/// again about the few entities under the cursor). Neither depends on where the cursor is:
-/// the text on the analysis (and its index) and the entity, the risks section on those and
-/// the policies.
-#[derive(Debug, Default)]
-pub struct EntityHovers {
-    texts: Mutex<FxHashMap<EntityKey, Arc<str>>>,
-    /// The policies the sections were made under, and each entity's (`None`: it has none).
-    risks: Mutex<Option<(Policies, RiskSections)>>,
+/// `entity`'s text, made once per analysis or taken over from an earlier one ([`EntityHovers`]).
+pub(super) fn entity_text(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey) -> Arc<str> {
+    let mentions = analysis.mentions(index).list(entity);
+    analysis.entity_hovers.text(entity, mentions, || entity_markdown(index, analysis, entity))
 }
 
-/// Each entity's risks section (`None`: it has none).
-type RiskSections = FxHashMap<EntityKey, Option<Arc<str>>>;
+/// The entity hovers of one analysis: each entity's text ([`hover`] on it) and its risks
+/// section (`super::risk`, under one set of risk policies), made by the first hover that shows
+/// them and shared by the later ones (a language server asks again and again about the few
+/// entities under the cursor). Neither depends on where the cursor is: the text on the
+/// analysis (and its index) and the entity, the risks section on those and the policies.
+///
+/// An analysis derived from an earlier one ([`Analysis::update`]) under the same resolution
+/// tables, with the same coverage answers and stated severities, starts from the earlier
+/// one's hovers ([`EntityHovers::carried`]) and takes over each entity's that was read from
+/// the mention list the entity still has (the same list: no edited file names or defines
+/// the entity, so every annotation the hover read is unchanged), and for a risks section the
+/// same risk tables and policies; any other is made again.
+#[derive(Debug, Default)]
+pub struct EntityHovers {
+    texts: Mutex<FxHashMap<EntityKey, Made<Arc<str>>>>,
+    /// The policies the sections were made under, and each entity's (`None`: it has none).
+    risks: Mutex<Option<(Policies, RiskSections)>>,
+    /// The earlier analyses' hovers this one may take over (see above).
+    carried: Carried,
+}
 
-impl EntityHovers {
-    /// `entity`'s text, made by `make` the first time.
-    fn text(&self, entity: &EntityKey, make: impl FnOnce() -> String) -> Arc<str> {
-        if let Some(text) = lock(&self.texts).get(entity) {
-            return text.clone();
-        }
-        // Made without the lock: hovers on other entities do not wait.
-        let made: Arc<str> = make().into();
-        lock(&self.texts).entry(entity.clone()).or_insert(made).clone()
+/// An entity's list of mentions ([`crate::analysis::mentions::Mentions`]).
+type MentionList = Arc<Vec<(u32, u32)>>;
+
+/// Each entity's risks section (`None`: it has none).
+type RiskSections = FxHashMap<EntityKey, Made<Option<Arc<str>>>>;
+
+/// Hovers of earlier analyses, for [`EntityHovers::carried`].
+#[derive(Clone, Debug, Default)]
+pub(in crate::analysis) struct Carried {
+    texts: FxHashMap<EntityKey, Made<Arc<str>>>,
+    risks: Option<(Policies, RiskSections)>,
+}
+
+/// A part of an entity's hover and what it was read from that a later analysis compares: the
+/// entity's mention list and, for a risks section, the risk tables. Holding them keeps them
+/// alive, so the same address is the same list.
+#[derive(Clone, Debug)]
+struct Made<T> {
+    value: T,
+    mentions: MentionList,
+    tables: Option<Arc<RiskTables>>,
+}
+
+impl<T> Made<T> {
+    fn held_elsewhere(&self) -> bool {
+        Arc::strong_count(&self.mentions) > 1 && self.tables.as_ref().is_none_or(|t| Arc::strong_count(t) > 1)
     }
 
-    /// `entity`'s risks section under `policies`, made by `make` the first time.
+    fn read_from(&self, mentions: &MentionList, tables: Option<&Arc<RiskTables>>) -> bool {
+        Arc::ptr_eq(&self.mentions, mentions)
+            && match (&self.tables, tables) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+impl EntityHovers {
+    /// The hovers a later analysis may take over: these and the ones these took theirs from.
+    /// The caller checks what holds for every entity (tables, coverage answers, severities).
+    /// One read from a list or tables nothing else holds any more is left out: no later
+    /// analysis can have them.
+    pub(in crate::analysis) fn carried(&self) -> Carried {
+        let mut carried = self.carried.clone();
+        carried.texts.extend(lock(&self.texts).iter().map(|(e, made)| (e.clone(), made.clone())));
+        if let Some((policies, sections)) = &*lock(&self.risks) {
+            match &mut carried.risks {
+                Some((under, kept)) if under == policies => {
+                    kept.extend(sections.iter().map(|(e, made)| (e.clone(), made.clone())))
+                }
+                _ => carried.risks = Some((policies.clone(), sections.clone())),
+            }
+        }
+        carried.texts.retain(|_, made| made.held_elsewhere());
+        if let Some((_, sections)) = &mut carried.risks {
+            sections.retain(|_, made| made.held_elsewhere());
+        }
+        carried
+    }
+
+    /// Starts from `carried` ([`EntityHovers::carried`] of an earlier analysis).
+    pub(in crate::analysis) fn from_carried(carried: Carried) -> EntityHovers {
+        EntityHovers { carried, ..EntityHovers::default() }
+    }
+
+    /// `entity`'s text, made by `make` the first time or taken over from an earlier analysis
+    /// when read from the same `mentions` (the entity's list; `None`: it has none, and a text
+    /// is never taken over).
+    fn text(
+        &self,
+        entity: &EntityKey,
+        mentions: Option<&MentionList>,
+        make: impl FnOnce() -> String,
+    ) -> Arc<str> {
+        if let Some(made) = lock(&self.texts).get(entity) {
+            return made.value.clone();
+        }
+        let kept = self.carried.texts.get(entity).zip(mentions).filter(|(made, m)| made.read_from(m, None));
+        // Made without the lock: hovers on other entities do not wait.
+        let value: Arc<str> = match kept {
+            Some((made, _)) => made.value.clone(),
+            None => make().into(),
+        };
+        // With no list a fresh one: never the same as a later analysis's.
+        let made = Made { value, mentions: mentions.cloned().unwrap_or_default(), tables: None };
+        lock(&self.texts).entry(entity.clone()).or_insert(made).value.clone()
+    }
+
+    /// `entity`'s risks section under `policies`, made by `make` the first time or taken over
+    /// like a text (read from the same mention list and risk `tables`).
     pub(super) fn risks(
         &self,
         policies: &Policies,
         entity: &EntityKey,
+        (mentions, tables): (Option<&MentionList>, &Arc<RiskTables>),
         make: impl FnOnce() -> Option<String>,
     ) -> Option<Arc<str>> {
         if let Some((made_under, sections)) = &*lock(&self.risks)
             && made_under == policies
-            && let Some(section) = sections.get(entity)
+            && let Some(made) = sections.get(entity)
         {
-            return section.clone();
+            return made.value.clone();
         }
-        let made: Option<Arc<str>> = make().map(Arc::from);
+        let kept = match &self.carried.risks {
+            Some((under, sections)) if under == policies => {
+                sections.get(entity).zip(mentions).filter(|(made, m)| made.read_from(m, Some(tables)))
+            }
+            _ => None,
+        };
+        let value: Option<Arc<str>> = match kept {
+            Some((made, _)) => made.value.clone(),
+            None => make().map(Arc::from),
+        };
+        let mentions = mentions.cloned().unwrap_or_default();
+        let made = Made { value: value.clone(), mentions, tables: Some(tables.clone()) };
         let mut slot = lock(&self.risks);
         match &mut *slot {
             Some((made_under, sections)) if made_under == policies => {
-                sections.entry(entity.clone()).or_insert(made).clone()
+                sections.entry(entity.clone()).or_insert(made).value.clone()
             }
             _ => {
-                *slot = Some((policies.clone(), [(entity.clone(), made.clone())].into_iter().collect()));
-                made
+                *slot = Some((policies.clone(), [(entity.clone(), made)].into_iter().collect()));
+                value
             }
         }
     }

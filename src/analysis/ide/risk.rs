@@ -14,10 +14,11 @@ use super::navigation::target_at;
 use crate::analysis::Analysis;
 use crate::analysis::risk::{self, Risk};
 use crate::model::risk::{Band, Policies};
-use crate::model::{EntityKey, ProjectIndex};
+use crate::model::{EntityKey, ProjectIndex, Resolved};
 use crate::syntax::EntityKind;
 use crate::text::TextRange;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// The hover at `offset`: the entity's ([`super::hover::hover`]) followed by its risks for a
 /// threat or an asset, and by the risk of the exposure or confirmed finding the cursor is in
@@ -40,14 +41,8 @@ pub fn hover(
         sections.push(format!("**risk** of this {what}: {}", describe(r)));
     }
     let entity = target_at(index, file, offset).and_then(|t| t.resolved.entity().cloned());
-    if let Some(entity) = entity.filter(|e| matches!(e.kind, EntityKind::Threat | EntityKind::Asset)) {
-        let section = analysis.entity_hovers.risks(policies, &entity, || {
-            let mentioned = analysis.mentions(index).of(&entity).map(|(_, facts, i)| (&**facts, i));
-            // Only the lines shown need each risk's state (the coverage rule).
-            let risks = risk::risks_of_unstated(index, analysis, policies, mentioned);
-            entity_risks(index, analysis, risks, &entity)
-        });
-        sections.extend(section.map(|s| s.to_string()));
+    if let Some(entity) = entity {
+        sections.extend(risks_section(index, analysis, policies, &entity).map(|s| s.to_string()));
     }
     match entity_hover(index, analysis, file, offset) {
         Some(mut info) => {
@@ -58,6 +53,52 @@ pub fn hover(
         }
         None => here.map(|r| HoverInfo { markdown: sections.join("\n\n---\n\n"), range: r.range }),
     }
+}
+
+/// The risks section of a threat's or an asset's hover (`None` for other entities and for one
+/// with no risks), made once per analysis or taken over from an earlier one
+/// ([`super::hover::EntityHovers`]).
+fn risks_section(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    policies: &Policies,
+    entity: &EntityKey,
+) -> Option<Arc<str>> {
+    if !matches!(entity.kind, EntityKind::Threat | EntityKind::Asset) {
+        return None;
+    }
+    let mentions = analysis.mentions(index);
+    let read_from = (mentions.list(entity), analysis.shared_risk_tables(index));
+    analysis.entity_hovers.risks(policies, entity, read_from, || {
+        let mentioned = mentions.of(entity).map(|(_, facts, i)| (&**facts, i));
+        // Only the lines shown need each risk's state (the coverage rule).
+        let risks = risk::risks_of_unstated(index, analysis, policies, mentioned);
+        entity_risks(index, analysis, risks, entity)
+    })
+}
+
+/// Makes `entity`'s hover (its text and risks section under `policies`) if this analysis has
+/// not yet, so that the first hover on it costs what a repeated one does: a language server
+/// does this for the entities its open documents name ([`named_entities`]) after an analysis,
+/// before the user asks.
+pub fn prepare_hover(index: &ProjectIndex, analysis: &Analysis, policies: &Policies, entity: &EntityKey) {
+    super::hover::entity_text(index, analysis, entity);
+    risks_section(index, analysis, policies, entity);
+}
+
+/// The entities the annotations of `file` name (defined in the project), each once, in file
+/// order.
+pub fn named_entities(analysis: &Analysis, file: &str) -> Vec<EntityKey> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let resolved = analysis.resolved.get(file).map_or(&[][..], |r| &r[..]);
+    resolved
+        .iter()
+        .flatten()
+        .filter_map(|r| match r {
+            Resolved::Entity(e) if seen.insert(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A threat's or an asset's risks, highest first ([`risk::by_score`]), one line each.
@@ -218,4 +259,71 @@ fn band_counts<'r, 'a: 'r>(risks: impl Iterator<Item = &'r Risk<'a>>) -> String 
         parts.push(format!("{unrated} unrated"));
     }
     parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::file_id::FileId;
+    use crate::model::FileFacts;
+    use crate::model::risk::RiskPolicy;
+    use crate::syntax::Language;
+
+    fn set(index: &mut ProjectIndex, path: &str, text: &str) {
+        let language = if path.ends_with(".gal") { Language::Gal } else { Language::Python };
+        index.set_file(Arc::new(FileFacts::new(FileId::relative(path), language, Arc::from(text))));
+    }
+
+    /// Each entity's text and risks section.
+    fn parts(
+        index: &ProjectIndex,
+        analysis: &Analysis,
+        entities: &[&EntityKey],
+    ) -> Vec<(Arc<str>, Arc<str>)> {
+        let policies = Policies::one(RiskPolicy::default());
+        entities
+            .iter()
+            .map(|e| {
+                let text = super::super::hover::entity_text(index, analysis, e);
+                (text, risks_section(index, analysis, &policies, e).expect("a risks section"))
+            })
+            .collect()
+    }
+
+    /// An edit that keeps the resolution tables and the coverage answers: the hover of an
+    /// entity no edited file names is taken over (the same text, not made again), the others
+    /// are made again with the edit's numbers; all equal a fresh analysis's.
+    #[test]
+    fn an_edit_keeps_the_hovers_of_the_entities_it_does_not_name() {
+        let mut index = ProjectIndex::default();
+        set(&mut index, "defs.gal", "@threat SQL Injection (#sqli) [high]\n@threat XSS (#xss)\n");
+        set(&mut index, "a.py", "# @exposes Shop.Orders to #sqli\n# @exposes Shop.Orders to #xss\n");
+        set(&mut index, "b.py", "# @exposes Shop.Users to #sqli\n# @exposes Shop to #xss\n");
+        let first = Analysis::new(&index);
+        let a = FileId::relative("a.py");
+        let (orders, sqli) =
+            (first.resolved[&a][0][0].entity().unwrap(), first.resolved[&a][0][1].entity().unwrap());
+        let before = parts(&index, &first, &[orders, sqli]);
+        // As a language server does after each analysis: the risk findings, whose tables the
+        // next analysis keeps.
+        first.diagnostics_with_risk(&index, &Policies::one(RiskPolicy::default()), None, &[]);
+        let tables = index.tables_revision();
+        set(
+            &mut index,
+            "b.py",
+            "# @exposes Shop.Users to #sqli\n# @exposes Shop to #xss\n# @exposes Shop.Users to #sqli\n",
+        );
+        assert_eq!(index.tables_revision(), tables, "the edit keeps the tables");
+        let second = Analysis::update(Some(&first), &index);
+        let after = parts(&index, &second, &[orders, sqli]);
+        let fresh = parts(&index, &Analysis::new(&index), &[orders, sqli]);
+        assert_eq!(after, fresh);
+        // Shop.Orders: only a.py names it.
+        assert!(Arc::ptr_eq(&before[0].0, &after[0].0), "the text is taken over");
+        assert!(Arc::ptr_eq(&before[0].1, &after[0].1), "the risks section is taken over");
+        // #sqli: b.py names it, now twice.
+        assert!(before[1].0.contains("exposed in 2 places"), "{}", before[1].0);
+        assert!(after[1].0.contains("exposed in 3 places"), "{}", after[1].0);
+        assert!(after[1].1.starts_with("**risks** (3)"), "{}", after[1].1);
+    }
 }
