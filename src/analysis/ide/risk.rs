@@ -90,10 +90,10 @@ pub fn prepare_hover(index: &ProjectIndex, analysis: &Analysis, policies: &Polic
 /// order.
 pub fn named_entities(analysis: &Analysis, file: &str) -> Vec<EntityKey> {
     let mut seen = rustc_hash::FxHashSet::default();
-    let resolved = analysis.resolved.get(file).map_or(&[][..], |r| &r[..]);
+    let Some(resolved) = analysis.resolved.get(file) else { return Vec::new() };
     resolved
+        .flat()
         .iter()
-        .flatten()
         .filter_map(|r| match r {
             Resolved::Entity(e) if seen.insert(e) => Some(e.clone()),
             _ => None,
