@@ -267,7 +267,7 @@ pub fn encode_facts(facts: &FileFacts) -> Vec<u8> {
 /// [`encode_facts`] into `buffer` (emptied first), reusing its allocation.
 fn encode_facts_into(facts: &FileFacts, mut buffer: Vec<u8>) -> postcard::Result<Vec<u8>> {
     buffer.clear();
-    postcard::to_extend(&facts.to_store(), buffer)
+    postcard::serialize_with_flavor(&facts.to_store(), wire::Sink(buffer))
 }
 
 /// Identifies the code that wrote a cache: the crate version, the cache format, and the
