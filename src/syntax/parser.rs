@@ -527,7 +527,13 @@ fn split_description(seg: Segment<'_>) -> Option<(Segment<'_>, Spanned<String>)>
     let bytes = seg.text.as_bytes();
     let mut from = 0;
     let at = loop {
-        let pos = seg.text[from..].find("--")? + from;
+        // The next `--`: a `-` found with memchr, then the byte after it (`str::find` set up a
+        // substring searcher on every call).
+        let pos = from + memchr::memchr(b'-', &bytes[from..])?;
+        if bytes.get(pos + 1) != Some(&b'-') {
+            from = pos + 1;
+            continue;
+        }
         let spaced_before = pos == 0 || bytes[pos - 1].is_ascii_whitespace();
         let after = bytes.get(pos + 2);
         let spaced_after = matches!(after, None | Some(b' ') | Some(b'\t') | Some(b'"'));
