@@ -36,10 +36,14 @@ impl postcard::ser_flavors::Flavor for Sink {
 
     #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
-        // Most are one-byte varints.
-        match bytes {
-            [byte] => self.0.push(*byte),
-            _ => self.0.extend_from_slice(bytes),
+        // Varints (at most 10 bytes; most of them one or two: a text range is two offsets)
+        // byte by byte: a call to `memcpy` for each cost more than the copy.
+        if bytes.len() <= 10 {
+            for &byte in bytes {
+                self.0.push(byte);
+            }
+        } else {
+            self.0.extend_from_slice(bytes);
         }
         Ok(())
     }
