@@ -49,17 +49,21 @@
 //!
 //! `TACACHE\0`, format version (u32), build id (crate version plus the running executable's
 //! size and mtime, so a rebuilt binary never reads a cache of different code), the canonical
-//! root, payload length and XXH3-64 checksum of the payload, then the payload: the postcard-
-//! encoded entry table followed by the encoded [`StoredFacts`]. Any mismatch (magic, version,
-//! build, root, length, checksum, decoding) means "no cache". Bump [`FORMAT_VERSION`] when a
-//! stored type changes (a test fails on any change of the encoding).
+//! root, payload length and XXH3-64 checksum of the payload, then the payload: the encoded
+//! [`StoredFacts`] of every parsed file, the postcard-encoded entry table (pointing into them),
+//! and the table's length (u64). Any mismatch (magic, version, build, root, length, checksum,
+//! decoding) means "no cache". Bump [`FORMAT_VERSION`] when a stored type changes (a test fails
+//! on any change of the encoding).
 //!
 //! # Writing
 //!
-//! Only when something changed. The file is streamed piece by piece (header, entry table, then
-//! each blob: new ones encoded from the scan's facts one at a time, unchanged ones straight
-//! from the loaded file), its checksum computed while writing and written into the header
-//! last, so no copy of the whole file, nor of every file's encoded facts, is built in memory. The new file is written beside the old one under a unique
+//! Only when something changed. The file is streamed piece by piece (header, each blob: new
+//! ones encoded from the scan's facts one at a time, unchanged ones straight from the loaded
+//! file; then the entry table, which is why it follows the blobs: each is encoded once, and
+//! its length is known only then), its length and checksum computed while writing and written
+//! into the header last, so no copy of the whole file, nor of every file's encoded facts, is
+//! built in memory (measuring each blob first, to put the table in front, was half of the
+//! writer's time). The new file is written beside the old one under a unique
 //! temporary name and renamed over it, so readers see the old or the new file, never a mix,
 //! and concurrent writers (two editors on one repository) cannot corrupt it: the last rename
 //! wins, and either result is a valid cache. It is not `fsync`ed: the cache is a cache, and
@@ -85,8 +89,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// stored facts hold (3: the `agent-instruction-in-annotation` warnings; 4: the MCP surface,
 /// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result; 6: the
 /// annotations' risk fields; 7: a name's path key only for assets; 8: the text's length instead
-/// of its line index).
-pub const FORMAT_VERSION: u32 = 8;
+/// of its line index; 9: the entry table after the blobs).
+pub const FORMAT_VERSION: u32 = 9;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -211,12 +215,12 @@ impl Record {
 }
 
 /// A loaded cache file: the entry table and the encoded facts it points into (the file's
-/// bytes as read, the blob region starting at `blobs_at`).
+/// bytes as read, the blob region at `blobs`).
 #[derive(Debug, Default)]
 pub struct Loaded {
     records: FxHashMap<String, Record>,
     bytes: Vec<u8>,
-    blobs_at: usize,
+    blobs: std::ops::Range<usize>,
 }
 
 impl Loaded {
@@ -238,7 +242,7 @@ impl Loaded {
             Outcome::Parsed { start, len } => {
                 let start = usize::try_from(start).ok()?;
                 let end = start.checked_add(usize::try_from(len).ok()?)?;
-                self.bytes.get(self.blobs_at..)?.get(start..end)
+                self.bytes.get(self.blobs.clone())?.get(start..end)
             }
             _ => None,
         }
@@ -260,17 +264,10 @@ pub fn encode_facts(facts: &FileFacts) -> Vec<u8> {
     encode_facts_into(facts, Vec::new()).unwrap_or_default()
 }
 
-/// The length of [`encode_facts`]'s bytes, counted without writing them.
-fn encoded_len(facts: &FileFacts) -> Option<u64> {
-    postcard::serialize_with_flavor::<_, _, usize>(&facts.to_store(), postcard::ser_flavors::Size::default())
-        .ok()
-        .map(|len| len as u64)
-}
-
 /// [`encode_facts`] into `buffer` (emptied first), reusing its allocation.
 fn encode_facts_into(facts: &FileFacts, mut buffer: Vec<u8>) -> postcard::Result<Vec<u8>> {
     buffer.clear();
-    postcard::to_extend(&facts.to_store(), buffer)
+    postcard::serialize_with_flavor(&facts.to_store(), wire::Sink(buffer))
 }
 
 /// Identifies the code that wrote a cache: the crate version, the cache format, and the
@@ -343,13 +340,17 @@ fn decode_file(file: Vec<u8>, root: &str, build: &str) -> Result<Loaded, CacheEr
     if xxhash_rust::xxh3::xxh3_64(payload) != checksum {
         return Err(CacheError::Invalid("checksum mismatch"));
     }
-    let mut at = 0;
-    let table_len =
-        usize::try_from(take_u64(payload, &mut at)?).map_err(|_| CacheError::Invalid("truncated"))?;
-    let table = take(payload, &mut at, table_len)?;
+    // The blobs, then the table, then the table's length.
+    let mut at = payload.len().checked_sub(8).ok_or(CacheError::Invalid("truncated"))?;
+    let table_len = take_u64(payload, &mut at)?;
+    let blobs_len = usize::try_from(table_len)
+        .ok()
+        .and_then(|len| (payload.len() - 8).checked_sub(len))
+        .ok_or(CacheError::Invalid("truncated"))?;
+    let table = &payload[blobs_len..payload.len() - 8];
     let records: Vec<Record> = wire::from_bytes(table).ok_or(CacheError::Invalid("undecodable"))?;
-    let blobs_at = payload_at + at;
-    let mut loaded = Loaded { records: FxHashMap::default(), bytes: file, blobs_at };
+    let blobs = payload_at..payload_at + blobs_len;
+    let mut loaded = Loaded { records: FxHashMap::default(), bytes: file, blobs };
     loaded.records.reserve(records.len());
     for record in records {
         if let Outcome::Parsed { .. } = record.outcome
@@ -381,116 +382,115 @@ pub enum Blob {
     Old,
 }
 
-/// A cache file about to be written: its entry table and the blobs it points into, borrowed
-/// from the new entries and the loaded cache (nothing is copied into one buffer).
-struct Encoded<'a> {
-    /// The payload's first part: the table's length (u64) and the postcard-encoded table.
-    table: Vec<u8>,
-    blobs: Vec<Piece<'a>>,
-    payload_len: u64,
+/// The header before the payload; its last 16 bytes, the payload's length and checksum, are
+/// zero here: [`write_file`] fills them in once the payload is written.
+fn header(root: &str, build: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(40 + root.len() + build.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(build.len() as u32).to_le_bytes());
+    out.extend_from_slice(build.as_bytes());
+    out.extend_from_slice(&(root.len() as u32).to_le_bytes());
+    out.extend_from_slice(root.as_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out
 }
 
-/// One blob of the payload: bytes to copy, or facts to encode while writing (their encoded
-/// length measured beforehand, for the table).
-enum Piece<'a> {
-    Bytes(&'a [u8]),
-    Facts(&'a FileFacts, u64),
+/// The payload as it is written: hashed and counted on the way, refused past `limit` bytes.
+struct Payload<'w, W> {
+    out: &'w mut W,
+    hasher: xxhash_rust::xxh3::Xxh3,
+    /// The header's length (for the size refused).
+    header: u64,
+    written: u64,
+    limit: u64,
 }
 
-impl<'a> Encoded<'a> {
-    /// Lays out `entries`, taking unchanged blobs from `old`.
-    fn new(entries: &'a [Entry], old: Option<&'a Loaded>) -> Encoded<'a> {
-        let mut blobs = Vec::new();
-        let mut blobs_len = 0u64;
-        let mut records = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let mut record = entry.record.clone();
-            let piece = match &entry.parsed {
-                Some(Blob::Facts(facts)) => encoded_len(facts).map(|len| Piece::Facts(facts, len)),
-                Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)).map(Piece::Bytes),
-                None => None,
-            };
-            match piece {
-                Some(piece) => {
-                    let len = match piece {
-                        Piece::Bytes(bytes) => bytes.len() as u64,
-                        Piece::Facts(_, len) => len,
-                    };
-                    record.outcome = Outcome::Parsed { start: blobs_len, len };
-                    blobs_len += len;
-                    blobs.push(piece);
-                }
-                // A parsed entry whose bytes are gone is dropped rather than stored wrong.
-                None if matches!(record.outcome, Outcome::Parsed { .. }) => continue,
-                None => {}
-            }
-            records.push(record);
+impl<W: Write> Payload<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.written += bytes.len() as u64;
+        if self.written > self.limit {
+            return Err(io::Error::other(TooLarge(self.header + self.written)));
         }
-        let encoded = postcard::to_allocvec(&records).unwrap_or_default();
-        let mut table = Vec::with_capacity(8 + encoded.len());
-        table.extend_from_slice(&(encoded.len() as u64).to_le_bytes());
-        table.extend_from_slice(&encoded);
-        let payload_len = table.len() as u64 + blobs_len;
-        Encoded { table, blobs, payload_len }
+        self.hasher.update(bytes);
+        self.out.write_all(bytes)
     }
+}
 
-    /// The header before the payload, its last 8 bytes the payload's checksum (zero here:
-    /// [`Encoded::write_to`] fills it in once the payload is written).
-    fn header(&self, root: &str, build: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(40 + root.len() + build.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(build.len() as u32).to_le_bytes());
-        out.extend_from_slice(build.as_bytes());
-        out.extend_from_slice(&(root.len() as u32).to_le_bytes());
-        out.extend_from_slice(root.as_bytes());
-        out.extend_from_slice(&self.payload_len.to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes());
-        out
+/// The cache file would exceed its limit: the size it had reached.
+#[derive(Debug)]
+struct TooLarge(u64);
+
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the cache file would be too large")
     }
+}
 
-    /// Writes header and payload to `out` (at its start), piece by piece, encoding facts one
-    /// at a time into one reused buffer; then the checksum of what was written into the
-    /// header. An encoding whose length differs from the table's is an error (nothing wrong
-    /// is ever left to read).
-    fn write_to(&self, header: &[u8], out: &mut (impl Write + Seek)) -> io::Result<()> {
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        out.write_all(header)?;
-        let mut payload = |bytes: &[u8]| {
-            hasher.update(bytes);
-            out.write_all(bytes)
-        };
-        payload(&self.table)?;
-        let mut buffer = Vec::new();
-        for piece in &self.blobs {
-            match piece {
-                Piece::Bytes(bytes) => payload(bytes)?,
-                Piece::Facts(facts, len) => {
-                    buffer = encode_facts_into(facts, std::mem::take(&mut buffer))
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                    if buffer.len() as u64 != *len {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            "facts changed while written",
-                        ));
-                    }
-                    payload(&buffer)?;
+impl std::error::Error for TooLarge {}
+
+/// Writes the cache file of `entries` to `out` (at its start), taking unchanged blobs from
+/// `old`: the header, then each parsed entry's blob (new facts encoded one at a time into one
+/// reused buffer, so no encoded copy of every file's facts is held, and each encoded once:
+/// the table, which records where each blob went, follows them), the table and its length;
+/// then the payload's length and checksum into the header. A parsed entry whose bytes are
+/// gone (or whose facts do not encode) is dropped rather than stored wrong. The whole file is
+/// limited to `limit` bytes; returns its size.
+fn write_file(
+    root: &str,
+    build: &str,
+    entries: &[Entry],
+    old: Option<&Loaded>,
+    limit: u64,
+    out: &mut (impl Write + Seek),
+) -> io::Result<u64> {
+    let header = header(root, build);
+    out.write_all(&header)?;
+    let (hasher, header_len) = (xxhash_rust::xxh3::Xxh3::new(), header.len() as u64);
+    let limit = limit.saturating_sub(header_len);
+    let mut payload = Payload { out, hasher, header: header_len, written: 0, limit };
+    let mut records = Vec::with_capacity(entries.len());
+    let mut buffer = Vec::new();
+    for entry in entries {
+        let start = payload.written;
+        match &entry.parsed {
+            Some(Blob::Facts(facts)) => match encode_facts_into(facts, std::mem::take(&mut buffer)) {
+                Ok(bytes) => {
+                    payload.write(&bytes)?;
+                    buffer = bytes;
                 }
-            }
+                Err(_) => continue,
+            },
+            Some(Blob::Old) => match old.and_then(|old| old.blob(&entry.record)) {
+                Some(bytes) => payload.write(bytes)?,
+                None => continue,
+            },
+            None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => continue,
+            None => {}
         }
-        let checksum_at = header.len() as u64 - 8;
-        out.seek(io::SeekFrom::Start(checksum_at))?;
-        out.write_all(&hasher.digest().to_le_bytes())
+        let mut record = entry.record.clone();
+        if entry.parsed.is_some() {
+            record.outcome = Outcome::Parsed { start, len: payload.written - start };
+        }
+        records.push(record);
     }
+    let table = postcard::to_allocvec(&records).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    payload.write(&table)?;
+    payload.write(&(table.len() as u64).to_le_bytes())?;
+    let (written, checksum) = (payload.written, payload.hasher.digest());
+    out.seek(io::SeekFrom::Start(header_len - 16))?;
+    out.write_all(&written.to_le_bytes())?;
+    out.write_all(&checksum.to_le_bytes())?;
+    Ok(header_len + written)
 }
 
 /// Encodes the cache file for `root` from `entries`, taking unchanged blobs from `old`, into
 /// one buffer (tests; [`save`] streams the same bytes to the file).
 #[cfg(test)]
 fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>) -> Vec<u8> {
-    let encoded = Encoded::new(entries, old);
     let mut out = io::Cursor::new(Vec::new());
-    encoded.write_to(&encoded.header(root, build), &mut out).expect("writing to a Vec");
+    write_file(root, build, entries, old, u64::MAX, &mut out).expect("writing to a Vec");
     out.into_inner()
 }
 
@@ -498,16 +498,29 @@ fn encode_file(root: &str, build: &str, entries: &[Entry], old: Option<&Loaded>)
 /// renamed over the old file.
 // @mitigates Host.IndexCache against #cache-poisoning using #atomic-cache-writes
 pub fn save(dir: &Path, root: &Path, entries: &[Entry], old: Option<&Loaded>) -> Result<(), CacheError> {
-    let encoded = Encoded::new(entries, old);
-    let header = encoded.header(&root_key(root), build_id());
-    let size = header.len() as u64 + encoded.payload_len;
-    // One that large would be refused on load: not written, so the old one is not kept either.
-    if size > MAX_CACHE_FILE_SIZE {
-        let file = file_for(dir, root);
-        let _ = std::fs::remove_file(&file);
-        return Err(CacheError::Refused(Refusal::TooLarge { size, limit: MAX_CACHE_FILE_SIZE }));
+    save_limited(dir, root, entries, old, MAX_CACHE_FILE_SIZE)
+}
+
+/// [`save`] of a file of at most `limit` bytes. One that would be larger (and so refused on
+/// load) is not written, and the old one is not kept either.
+fn save_limited(
+    dir: &Path,
+    root: &Path,
+    entries: &[Entry],
+    old: Option<&Loaded>,
+    limit: u64,
+) -> Result<(), CacheError> {
+    let file = file_for(dir, root);
+    let (root, build) = (root_key(root), build_id());
+    let written = write_atomically(&file, |out| write_file(&root, build, entries, old, limit, out).map(drop));
+    let too_large = |e: &io::Error| e.get_ref().and_then(|e| e.downcast_ref::<TooLarge>()).map(|t| t.0);
+    match written {
+        Err(CacheError::Io(e)) if let Some(size) = too_large(&e) => {
+            let _ = std::fs::remove_file(&file);
+            Err(CacheError::Refused(Refusal::TooLarge { size, limit }))
+        }
+        written => written,
     }
-    write_atomically(&file_for(dir, root), |file| encoded.write_to(&header, file))
 }
 
 /// Temporary files older than this are leftovers of a writer that died.
@@ -672,7 +685,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
-        expect_test::expect!["(8, 0xa5232acc35faa3fa)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(9, 0xa5232acc35faa3fa)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {
@@ -740,6 +753,25 @@ mod tests {
         again.sort_by(|a, b| a.record.path.cmp(&b.record.path));
         save(&cache_dir, &root, &again, Some(&loaded)).unwrap();
         assert_eq!(std::fs::read(file_for(&cache_dir, &root)).unwrap(), written);
+    }
+
+    /// A file over the limit is not written, and the old one (now stale) is removed; the limit
+    /// counts the whole file, and one of exactly that size is written.
+    #[test]
+    fn caches_over_the_limit_are_not_written() {
+        let (_dir, root, cache_dir) = project_and_cache_dir();
+        save(&cache_dir, &root, &sample_entries(), None).unwrap();
+        let file = file_for(&cache_dir, &root);
+        let size = std::fs::metadata(&file).unwrap().len();
+        let saved = save_limited(&cache_dir, &root, &sample_entries(), None, size - 1);
+        assert!(
+            matches!(saved, Err(CacheError::Refused(Refusal::TooLarge { size: s, limit })) if s > limit && limit == size - 1),
+            "{saved:?}"
+        );
+        assert!(!file.exists());
+        save_limited(&cache_dir, &root, &sample_entries(), None, size).unwrap();
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), size);
+        assert_eq!(load(&cache_dir, &root).unwrap().len(), 4);
     }
 
     #[test]

@@ -203,11 +203,52 @@ fn quoted(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
 
 /// Scanner for the C family: `//` and non-nested `/* */` comments, `"` strings and `'`
 /// characters with escapes, plus each flavour's extra literals.
-fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(usize, usize)>> {
+fn c_like(bytes: &[u8], flavour: CFlavour, line_start: bool) -> Option<Vec<(usize, usize)>> {
+    c_like_scan(bytes, flavour, line_start, true)
+}
+
+/// [`c_like`], skipping plain code or (`skip` false, for the tests) walking every byte.
+fn c_like_scan(
+    bytes: &[u8],
+    flavour: CFlavour,
+    mut line_start: bool,
+    skip: bool,
+) -> Option<Vec<(usize, usize)>> {
     let mut out = Vec::new();
     let mut i = 0;
+    let mut next = NextSpecial::new(bytes, flavour);
+    // The next special byte at or after the last skip (see `NextSpecial`).
+    let mut special = None;
     // `line_start`: only whitespace since the last line break (or the start of the text).
     while i < bytes.len() {
+        if skip && special.is_none_or(|s| i > s) {
+            let s = next.at(i);
+            special = Some(s);
+            // Plain code up to the last token boundary before the special byte is skipped:
+            // it holds no comment, string or directive, so the scan below would only walk it.
+            // It restarts after that boundary (whitespace or punctuation, which ends any
+            // identifier or number), so the token before the special byte (an identifier
+            // before a C++ raw string's quote, a number before a digit separator) is read
+            // byte by byte as before.
+            let mut restart = s;
+            while restart > i
+                && (is_ident(bytes[restart - 1]) || matches!(bytes[restart - 1], b'.' | b'+' | b'-'))
+            {
+                restart -= 1;
+            }
+            if restart > i {
+                // Only whitespace after a line break keeps the start of a line.
+                let mut k = restart;
+                while k > i && matches!(bytes[k - 1], b' ' | b'\t' | b'\r' | b'\x0c') {
+                    k -= 1;
+                }
+                if k > i {
+                    line_start = bytes[k - 1] == b'\n';
+                }
+                i = restart;
+                continue;
+            }
+        }
         let b = bytes[i];
         match b {
             b'\n' => {
@@ -337,6 +378,43 @@ fn c_like(bytes: &[u8], flavour: CFlavour, mut line_start: bool) -> Option<Vec<(
         }
     }
     Some(out)
+}
+
+/// Where the next byte at or after a position is that [`c_like`] must not skip: one that may
+/// start a comment, a string or character literal (or a digit separator's quote), a directive
+/// (`#`, C and C++), a Go raw string or a C# verbatim or interpolated string. Found with
+/// memchr, each search's answer kept while it lies ahead of the scan (so each byte is searched
+/// once per needle group).
+struct NextSpecial<'a> {
+    bytes: &'a [u8],
+    flavour: CFlavour,
+    /// The next `/`, `"` or `'` at or after the last search, or the text's length.
+    common: Option<usize>,
+    /// The next of the flavour's own special bytes, likewise.
+    own: Option<usize>,
+}
+
+impl<'a> NextSpecial<'a> {
+    fn new(bytes: &'a [u8], flavour: CFlavour) -> NextSpecial<'a> {
+        NextSpecial { bytes, flavour, common: None, own: None }
+    }
+
+    fn at(&mut self, i: usize) -> usize {
+        let (bytes, len) = (&self.bytes[i..], self.bytes.len());
+        let found = |p: Option<usize>| p.map_or(len, |p| i + p);
+        if self.common.is_none_or(|c| c < i) {
+            self.common = Some(found(memchr::memchr3(b'/', b'"', b'\'', bytes)));
+        }
+        if self.own.is_none_or(|o| o < i) {
+            self.own = Some(found(match self.flavour {
+                CFlavour::C | CFlavour::Cpp => memchr::memchr(b'#', bytes),
+                CFlavour::CSharp => memchr::memchr2(b'@', b'$', bytes),
+                CFlavour::Go => memchr::memchr(b'`', bytes),
+                CFlavour::Java => None,
+            }));
+        }
+        self.common.unwrap_or(len).min(self.own.unwrap_or(len))
+    }
 }
 
 /// `#include <a//b.h>`: the `<...>` is a path, not code; returns where scanning resumes.
@@ -735,6 +813,26 @@ mod tests {
         assert_eq!(comments(Language::C, text).unwrap(), ["// line \\\n continued"]);
         let text = "auto s = R\"x(// not \")x\"; // yes";
         assert_eq!(comments(Language::Cpp, text).unwrap(), ["// yes"]);
+    }
+
+    proptest::proptest! {
+        /// Skipping plain code finds what walking every byte finds (or declines as it does),
+        /// on text dense in what the scan must not skip: digit separators after numbers and
+        /// identifiers, C++ raw-string prefixes, directives after blank space, exponents.
+        #[test]
+        fn skipping_plain_code_changes_nothing(
+            text in "([a-zA-Z_]{1,3}|R|u8R|[0-9]{1,3}|[eEpP][+-]|[ \t\r\n]|[./*'\"#`@$(;\\\\]|\n[ \t\r]?#[ ]?(include|import|[0-9])?|<[a/]{0,3}>?){0,40}",
+            line_start: bool,
+        ) {
+            for flavour in [CFlavour::C, CFlavour::Cpp, CFlavour::Java, CFlavour::CSharp, CFlavour::Go] {
+                let bytes = text.as_bytes();
+                proptest::prop_assert_eq!(
+                    c_like_scan(bytes, flavour, line_start, true),
+                    c_like_scan(bytes, flavour, line_start, false),
+                    "{:?}", text
+                );
+            }
+        }
     }
 
     #[test]
