@@ -299,8 +299,8 @@ pub enum Body {
 
 /// One parsed annotation.
 ///
-/// Encoded (the index cache) field by field in the order of [`wire::Annotation`], the layout
-/// it had before the rare fields moved into [`Extras`]: the stored format did not change.
+/// Encoded (the index cache) field by field in the order of `wire::Annotation`, the layout
+/// it had before the rare fields moved into `Extras`: the stored format did not change.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
 #[serde(from = "wire::Annotation")]
 pub struct Annotation {

@@ -79,7 +79,7 @@ pub(super) fn entity_text(index: &ProjectIndex, analysis: &Analysis, entity: &En
 ///
 /// An analysis derived from an earlier one ([`Analysis::update`]) under the same resolution
 /// tables, with the same coverage answers and stated severities, starts from the earlier
-/// one's hovers ([`EntityHovers::carried`]) and takes over each entity's that was read from
+/// one's hovers (`EntityHovers::carried`) and takes over each entity's that was read from
 /// the mention list the entity still has (the same list: no edited file names or defines
 /// the entity, so every annotation the hover read is unchanged), and for a risks section the
 /// same risk tables and policies; any other is made again.
