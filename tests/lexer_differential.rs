@@ -343,6 +343,14 @@ fn agrees_on_kotlin_files() {
 }
 
 #[test]
+fn agrees_on_swift_files() {
+    let files = fixture_files(&["swift"]);
+    assert!(files.len() >= 10, "only {} files", files.len());
+    let (agreed, declined) = check_files(&files);
+    assert!(agreed * 10 >= (agreed + declined) * 8, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
 fn agrees_on_json_files() {
     // npm's package manifests and data and the JSON of the crates in Cargo's registry (test
     // vectors, `.cargo_vcs_info.json`), the fixtures and this repository's.
@@ -978,6 +986,54 @@ fn kotlin_program() -> impl Strategy<Value = String> {
     })
 }
 
+fn swift_program() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        Just("\"// not /* not\"".to_string()),
+        Just("\"esc \\\" // x \\\\ \\t \\u{1F600}\"".to_string()),
+        Just("\"a \\(b) // not \\(c + d) /* not\"".to_string()),
+        Just("\"\\( xs.map { \")\" + $0 } /* in */ ) // not\"".to_string()),
+        Just("\"\"\"\n    // not \"\" \\( f(x) // in\n    )\n    \"\"\"".to_string()),
+        Just("`class`".to_string()),
+        Just("a?.b ?? c".to_string()),
+        Just("x as? String".to_string()),
+        Just("try! f()".to_string()),
+        Just("y! * 2".to_string()),
+        Just("1_000 - 3.0e2".to_string()),
+        Just("#selector(f)".to_string()),
+        Just("[1, 2].map { $0 + 1 }".to_string()),
+        Just("a..<b".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("// @exposes App to #x".to_string()),
+        Just("/* block @mitigates A against #b */".to_string()),
+        Just("/* outer /* nested */ still */".to_string()),
+        Just("/**\n * @threat T (#t)\n */".to_string()),
+        Just("/* //* nests too */ */".to_string()),
+        Just("/**/".to_string()),
+        Just("/// doc ' \" ` $ # inside".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (literal.clone(), proptest::option::of(comment.clone())).prop_map(|(l, c)| format!(
+            "    let v = {l}{}\n",
+            c.map(|c| format!(" {c}")).unwrap_or_default()
+        )),
+        comment.clone().prop_map(|c| format!("    {c}\n")),
+        Just("\n".to_string()),
+        Just("    if a { b() } else { c() }\n".to_string()),
+        Just("    }\n    // before else\n    else {\n".to_string()),
+        Just("    for i in list where i > 0 { print(\"\\(i)\") }\n".to_string()),
+        Just("    #if DEBUG // flag\n    f()\n    #endif\n".to_string()),
+        Just("    do { try g() } catch { h() } // after\n".to_string()),
+    ];
+    (proptest::collection::vec(stmt, 0..30), any::<bool>()).prop_map(|(s, crlf)| {
+        let program = format!(
+            "import Foundation\n\nfunc f(a: Bool, x: Any?) {{\n    if a {{\n{}    }}\n}}\n",
+            s.concat()
+        );
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
 /// JSON with comments (JSONC): values of every kind, escapes and comment-like strings, line
 /// and block comments between members and elements.
 fn json_program() -> impl Strategy<Value = String> {
@@ -1102,6 +1158,12 @@ proptest! {
     #[test]
     fn agrees_on_generated_bash(program in bash_program()) {
         let (fast, tree) = both(Language::Bash, &program).expect("lexer takes generated Bash");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_swift(program in swift_program()) {
+        let (fast, tree) = both(Language::Swift, &program).expect("lexer takes generated Swift");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
     }
 

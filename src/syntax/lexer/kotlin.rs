@@ -17,7 +17,7 @@
 //! `i`, a `!` or a `?` (the grammar's external scanner has already consumed those looking for
 //! `in`, `!is` or `?.` when it finds the comment, and reads them as part of it).
 
-use super::{is_ident, utf8_len};
+use super::{is_ident, nested_block_comment_end, utf8_len};
 
 /// Comment byte ranges of a Kotlin text, or `None` to leave it to tree-sitter.
 pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
@@ -67,7 +67,7 @@ fn code(bytes: &[u8], mut i: usize, interpolation: bool, out: &mut Vec<(usize, u
                 if question || consumed_before_comment(bytes, i) {
                     return None;
                 }
-                let end = block_comment_end(bytes, i)?;
+                let end = nested_block_comment_end(bytes, i)?;
                 out.push((i, end));
                 i = end;
             }
@@ -121,42 +121,6 @@ fn consumed_before_comment(bytes: &[u8], at: usize) -> bool {
         [b'i'] => true,
         _ => false,
     }
-}
-
-/// End of the block comment opening at `open`, as the grammar's scanner finds it: a `/` then
-/// `*` opens a nested comment, a `*` then `/` closes one. `None` when it never closes.
-fn block_comment_end(bytes: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 1usize;
-    let mut after_star = false;
-    let mut i = open + 2;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'*' => {
-                after_star = true;
-                i += 1;
-            }
-            b'/' if after_star => {
-                after_star = false;
-                i += 1;
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            b'/' => {
-                i += 1;
-                if bytes.get(i) == Some(&b'*') {
-                    depth += 1;
-                    i += 1;
-                }
-            }
-            _ => {
-                after_star = false;
-                i += 1;
-            }
-        }
-    }
-    None
 }
 
 /// After a `$` at `dollar` in a string: where the string's scan resumes (past the `}` of a
