@@ -562,3 +562,25 @@ fn a_control_character_in_kotlin_hides_no_finding() {
         report["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["unmitigated-exposure"]);
 }
+
+/// tree-sitter-swift reads `+/*` (an operator character, then a comment) as one custom
+/// operator, without an error: the comment's annotation was lost and `check` reported the
+/// exposure's threat as undefined instead of unmitigated (the division keeps the Swift lexer
+/// out, so the tree reads the file; the language server reads every open document from its
+/// tree).
+#[test]
+fn a_swift_comment_right_after_an_operator_is_read() {
+    let dir = cli_support::tempdir();
+    cli_support::write(
+        dir.path(),
+        "x.swift",
+        "let half = total / 2 +/* @threat Lost (#lost) [high] */ 0\n// @exposes App to #lost\n",
+    );
+    let run = cli_support::run(dir.path(), &["check", "--no-cache", "--format", "json", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["annotations"], 2, "{}", report["summary"]);
+    let codes: Vec<&str> =
+        report["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["unmitigated-exposure"]);
+}

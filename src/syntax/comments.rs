@@ -498,10 +498,17 @@ pub fn comment_nodes(
         nodes.retain(|&(s, e)| !after(s) && overlaps(s, e));
         return Some(nodes);
     }
+    let operator = operator_kind(language);
     let mut nodes: Vec<(usize, usize)> = Vec::new();
     let mut regions: Vec<(usize, usize)> = Vec::new();
+    // The end of a comment read from an operator: the grammar's nodes before it are
+    // commented-out code, not comments.
+    let mut commented_out = 0;
     walk_tree(tree, |node| {
         let (start, end) = (node.start_byte(), node.end_byte());
+        if start < commented_out && (end <= commented_out || kinds.contains(&node.kind_id())) {
+            return WalkStep::Skip;
+        }
         if broken {
             if node.is_error() {
                 regions.push((start, end));
@@ -521,6 +528,14 @@ pub fn comment_nodes(
             nodes.push((start, end));
             WalkStep::Skip
         } else if string == Some(node.kind_id()) {
+            WalkStep::Skip
+        } else if operator == Some(node.kind_id()) {
+            if let Some((s, e)) =
+                comment_in_operator(text, start, end).filter(|&(s, e)| !after(s) && overlaps(s, e))
+            {
+                nodes.push((s, e));
+                commented_out = e;
+            }
             WalkStep::Skip
         } else if directive_argument == Some(node.kind_id()) {
             // `#define X 1 // c`: the grammar keeps `// c` inside the argument token.
@@ -734,6 +749,35 @@ fn string_kind(language: Language) -> Option<u16> {
         let id = language.grammar()?.id_for_node_kind("string", true);
         (id != 0).then_some(id)
     })
+}
+
+/// The node kind of an operator that may hold the start of a comment: tree-sitter-swift reads
+/// `//*` (and `+//`, `+/*`) as a custom operator, so `x = 1 //* @threat ...` parsed without an
+/// error and without a comment. Swift's own lexer ends an operator at `//` or `/*`, where a
+/// comment starts; [`comment_in_operator`] reads it.
+fn operator_kind(language: Language) -> Option<u16> {
+    static KIND: [OnceLock<Option<u16>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
+    *KIND[language.index()].get_or_init(|| {
+        if language != Language::Swift {
+            return None;
+        }
+        let id = language.grammar()?.id_for_node_kind("custom_operator", true);
+        (id != 0).then_some(id)
+    })
+}
+
+/// The comment that starts inside the operator node `start..end` of `text`, as Swift reads
+/// it: from the first `//` to the end of the line, or from the first `/*` to its nested close
+/// (the end of the text when it never closes).
+fn comment_in_operator(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let at = start + bytes[start..end].windows(2).position(|w| matches!(w, [b'/', b'/' | b'*']))?;
+    let comment_end = if bytes[at + 1] == b'/' {
+        memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p)
+    } else {
+        super::lexer::nested_block_comment_end(bytes, at).unwrap_or(bytes.len())
+    };
+    Some((at, comment_end))
 }
 
 fn comment_kinds(language: Language) -> Option<&'static [u16]> {
@@ -1303,6 +1347,19 @@ mod tests {
                 text.find("-- z").map(|at| (at, text.len())).into_iter().collect();
             assert_eq!(nodes, want, "{text:?}");
         }
+    }
+
+    /// tree-sitter-swift reads `//*`, `+//` and `+/*` as custom operators, without an error;
+    /// Swift ends an operator where a comment starts, and so does the tree's reading.
+    #[test]
+    fn swift_comments_that_open_inside_an_operator_are_read() {
+        let text = "let a = 1 //* @threat X (#x) // y\n//* @exposes A to #x\nlet b = 2 +/* c\n d */ 3\nlet e = f /* g */\n";
+        let tree = parse_tree(Language::Swift, text, None).expect("a tree");
+        let nodes = comment_nodes(Language::Swift, &tree, text, None).expect("Swift has comments");
+        let found: Vec<&str> = nodes.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(found, ["//* @threat X (#x) // y", "//* @exposes A to #x", "/* c\n d */", "/* g */"]);
+        let lines = candidate_lines_in_tree(Language::Swift, &tree, text);
+        assert!(lines.iter().any(|l| l.range.slice(text).contains("@threat X")), "{lines:?}");
     }
 
     /// Where each guard places the cause, for the `no-syntax-tree` note.

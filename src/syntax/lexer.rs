@@ -164,7 +164,7 @@ fn line_at(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
 /// End of the block comment opening at `open`, as the Kotlin and Swift grammars' external
 /// scanners find it: a `/` then `*` opens a nested comment, a `*` then `/` closes one (a
 /// `*/*` closes, it does not nest). `None` when it never closes.
-fn nested_block_comment_end(bytes: &[u8], open: usize) -> Option<usize> {
+pub(crate) fn nested_block_comment_end(bytes: &[u8], open: usize) -> Option<usize> {
     let mut depth = 1usize;
     let mut after_star = false;
     let mut i = open + 2;
