@@ -32,13 +32,13 @@ fn prefer_small_pages(args: &[std::ffi::OsString]) {
     }
 }
 
-/// `check` returns the pages it frees to the system at once (mimalloc's `purge_delay` 0; its
-/// default waits 10 ms, and a cold run frees the cache writer's buffers and the parse's
-/// temporaries well within that). Peak resident memory, huge corpus (benches/README.md,
-/// *Memory, sixth round*): cold 263 -> 254 MB, `--no-cache` 245 -> 243 MB, at no measurable
-/// CPU cost. Only `check`: the servers keep the default, so that edits do not pay for purging
-/// and faulting in the same pages again. `MIMALLOC_PURGE_DELAY` in the environment wins (a
-/// comparison with the default stays possible).
+/// `check` returns the pages it frees to the system at once (mimalloc's `purge_delay` 0; the
+/// bundled mimalloc 3 waits 1,000 ms, longer than a whole run, so the cache writer's buffers
+/// and the parse's temporaries stayed resident). Huge corpus (benches/README.md, *Memory,
+/// sixth round*): peak resident memory cold 260 -> 249 MB, `--no-cache` 243 -> 239 MB, for
+/// about 2-3% more CPU time; none measurable on dense. Only `check`: the servers keep the
+/// default, so that edits do not pay for purging and faulting in the same pages again.
+/// `MIMALLOC_PURGE_DELAY` in the environment wins (so the default stays measurable).
 fn purge_freed_pages(args: &[std::ffi::OsString]) {
     unsafe extern "C" {
         /// mimalloc's `mi_option_set` (linked in by the `mimalloc` crate).
