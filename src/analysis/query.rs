@@ -198,7 +198,7 @@ fn lookup(index: &ProjectIndex, kind: EntityKind, text: &str) -> Option<EntityKe
     let text = text.trim();
     let lookup = match text.strip_prefix('#').or_else(|| text.strip_prefix('@')) {
         Some(id) => Lookup::Id(id.into()),
-        None => Lookup::Name { norm: normalize_name(text).into(), path: path_key(text).into() },
+        None => Lookup::name(normalize_name(text).into(), path_key(text).into()),
     };
     let fact = RefFact {
         kind,

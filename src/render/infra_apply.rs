@@ -636,10 +636,9 @@ fn definition_wanted(
 ) -> bool {
     let parsed = crate::syntax::parse_file(Language::Gal, canonical);
     let id = parsed.annotations.first().and_then(|ann| match &ann.body {
-        Body::Define { target, .. } => match &target.form {
-            RefForm::Name { id: Some(id), .. } => Some(id.value.clone()),
-            _ => None,
-        },
+        Body::Define { target, .. } => {
+            target.form.name_parts().and_then(|(_, id, _)| id).map(|id| id.value.clone())
+        }
         _ => None,
     });
     match id {
@@ -784,7 +783,7 @@ mod tests {
             let language = Language::from_path(std::path::Path::new(path)).unwrap_or(Language::Gal);
             for ann in crate::syntax::parse_file(language, text).annotations {
                 if let Body::Define { kind, target } = &ann.body
-                    && let RefForm::Name { name, id, .. } = &target.form
+                    && let Some((name, id, _)) = target.form.name_parts()
                 {
                     if *kind == EntityKind::Asset {
                         known.assets.insert(normalize_name(&name.value));

@@ -121,11 +121,11 @@ fn gal_ref(source: &str, r: &Ref) -> String {
             format!("{}.{}", capitalise(&boundary.value), capitalise(&component.value))
         }
         RefForm::Id(id) => format!("#{}", id.value),
-        RefForm::Name { name, id, alias: Some(_) } => match id {
-            Some(id) => format!("{} (#{})", name.value, id.value),
-            None => name.value.clone(),
+        RefForm::Name { .. } => match r.form.name_parts() {
+            Some((name, Some(id), Some(_))) => format!("{} (#{})", name.value, id.value),
+            Some((name, None, Some(_))) => name.value.clone(),
+            _ => r.range.slice(source).to_string(),
         },
-        RefForm::Name { .. } => r.range.slice(source).to_string(),
     }
 }
 

@@ -1225,8 +1225,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
     if name.text.contains('#') && id.is_none() {
         return Err(format!("`{}` mixes a name and a `#` reference", name.text));
     }
-    let (id, alias) = (id.map(Box::new), alias.map(Box::new));
-    Ok(Ref { range, form: RefForm::Name { name: name.spanned(), id, alias } })
+    Ok(Ref { range, form: RefForm::name(name.spanned(), id, alias) })
 }
 
 /// A quoted reference (GAL 2.0): `"User Browser"` and `"/api/v1/users"` are names (quotes
@@ -1250,10 +1249,7 @@ fn parse_quoted_ref(t: Segment<'_>, what: &str) -> Result<Ref, Problem> {
     if value.trim().is_empty() {
         return Err(format!("the quoted {what} is empty"));
     }
-    Ok(Ref {
-        range: t.range(),
-        form: RefForm::Name { name: Spanned::new(value, inner.range()), id: id.map(Box::new), alias: None },
-    })
+    Ok(Ref { range: t.range(), form: RefForm::name(Spanned::new(value, inner.range()), id, None) })
 }
 
 /// An id, or a qualified cross-repository tag: ids joined by `.` (`repo.id`, `org.repo.module`).
@@ -1510,7 +1506,7 @@ mod tests {
             r#"@threat SQL Injection (#sqli) [high] cwe:CWE-89 owasp:A03:2021 -- "hand-built \"SQL\"""#;
         let a = one(text);
         let Body::Define { kind: EntityKind::Threat, target } = &a.body else { panic!("{a:?}") };
-        let RefForm::Name { name, id: Some(id), alias: None } = &target.form else { panic!() };
+        let Some((name, Some(id), None)) = target.form.name_parts() else { panic!() };
         assert_eq!(name.value, "SQL Injection");
         assert_eq!(name.range.slice(text), "SQL Injection");
         assert_eq!(id.range.slice(text), "sqli");
@@ -1632,7 +1628,7 @@ mod tests {
         assert_eq!(name(target), "Cross-Site-Scripting (XSS)");
         let a = one("@component Web Server (WebApp:Server)");
         let Body::Define { target, .. } = &a.body else { panic!() };
-        let RefForm::Name { name, alias: Some(alias), .. } = &target.form else { panic!() };
+        let Some((name, _, Some(alias))) = target.form.name_parts() else { panic!() };
         assert_eq!((name.value.as_str(), alias.value.as_str()), ("WebApp:Server", "Web Server"));
         let a = one("@exposes Externo:Usuário to Suplantação");
         assert!(matches!(a.body, Body::Exposes { .. }));

@@ -68,7 +68,8 @@ pub fn check_annotation(text: &str, a: &Annotation) {
         check_range(text, r.range, "ref");
         match &r.form {
             RefForm::Id(id) => check_range(text, id.range, "id"),
-            RefForm::Name { name, id, alias } => {
+            RefForm::Name { .. } => {
+                let (name, id, alias) = r.form.name_parts().expect("a name");
                 check_range(text, name.range, "name");
                 id.iter().chain(alias.iter()).for_each(|s| check_range(text, s.range, "name part"));
             }

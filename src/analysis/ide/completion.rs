@@ -855,8 +855,8 @@ fn gather(index: &ProjectIndex) -> CompletionIndex {
                 }
                 let written = facts.slice(fact.name_range);
                 let (key, segments): (String, Vec<String>) = match &fact.lookup {
-                    Lookup::Name { path, .. } => (
-                        path.to_string(),
+                    Lookup::Name(n) => (
+                        n.path.to_string(),
                         written
                             .split(['.', ':'])
                             .map(|s| s.trim().to_string())

@@ -73,10 +73,11 @@ pub(crate) fn target_at(index: &ProjectIndex, file: &str, offset: usize) -> Opti
         let (_, arg) = refs.get(r.argument)?;
         let (spelling, range) = match &arg.form {
             RefForm::Id(id) => (Spelling::Id, id.range),
-            RefForm::Name { name, id, alias } => {
-                if let Some(id) = id.as_ref().filter(|id| offset + 2 >= id.range.start()) {
+            RefForm::Name { name, more } => {
+                let (id, alias) = more.as_deref().map_or((None, None), |m| (m.id.as_ref(), m.alias.as_ref()));
+                if let Some(id) = id.filter(|id| offset + 2 >= id.range.start()) {
                     (Spelling::Id, id.range)
-                } else if let Some(alias) = alias.as_ref().filter(|a| a.range.touches(offset)) {
+                } else if let Some(alias) = alias.filter(|a| a.range.touches(offset)) {
                     (Spelling::Alias, alias.range)
                 } else {
                     (Spelling::Name, name.range)
@@ -160,7 +161,7 @@ pub(crate) fn display_name(index: &ProjectIndex, entity: &EntityKey) -> String {
     let target = Resolved::Entity(entity.clone());
     for facts in index.files() {
         for fact in facts.refs.iter().flatten() {
-            if matches!(fact.lookup, Lookup::Name { .. }) && index.resolve(fact) == target {
+            if matches!(fact.lookup, Lookup::Name(_)) && index.resolve(fact) == target {
                 return facts.slice(fact.name_range).to_string();
             }
         }

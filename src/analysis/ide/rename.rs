@@ -220,8 +220,8 @@ fn rename_name(
                 let resolved = index.resolve(fact);
                 let same = resolved == target;
                 match &fact.lookup {
-                    Lookup::Name { norm: n, .. }
-                        if fact.kind == entity.kind && **n == *new_norm && new_norm != norm && !same =>
+                    Lookup::Name(n)
+                        if fact.kind == entity.kind && *n.norm == *new_norm && new_norm != norm && !same =>
                     {
                         return Err(format!(
                             "another {} is already named `{new}` (at {})",
@@ -229,7 +229,7 @@ fn rename_name(
                             index.place(facts.path.as_str(), fact.name_range.start())
                         ));
                     }
-                    Lookup::Name { .. } | Lookup::InlineId(_)
+                    Lookup::Name(_) | Lookup::InlineId(_)
                         if same && normalize_name(facts.slice(fact.name_range)) == norm =>
                     {
                         edits.push(edit(&facts.path, fact.name_range, new));
@@ -341,7 +341,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
             }
             let written = facts.slice(fact.name_range);
             match &fact.lookup {
-                Lookup::Name { path, .. } if *path == e.key => {
+                Lookup::Name(name) if name.path == e.key => {
                     let end = prefix_end(written, n).ok_or("internal error: path shorter than its key")?;
                     let sep = written.chars().find(|c| matches!(c, '.' | ':')).or(typed_sep).unwrap_or('.');
                     let replacement = segments.join(&sep.to_string());

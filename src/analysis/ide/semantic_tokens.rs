@@ -92,8 +92,10 @@ pub fn semantic_tokens(index: &ProjectIndex, file: &str) -> Vec<SemanticToken> {
             }
             match &r.form {
                 RefForm::Id(id) => push(&mut tokens, with_sigil(id.range), token_kind, modifiers),
-                RefForm::Name { name, id, alias } => {
+                RefForm::Name { name, more } => {
                     push(&mut tokens, name.range, token_kind, modifiers);
+                    let (id, alias) =
+                        more.as_deref().map_or((None, None), |m| (m.id.as_ref(), m.alias.as_ref()));
                     if let Some(id) = id {
                         push(&mut tokens, with_sigil(id.range), TokenKind::Id, DEFINITION);
                     }

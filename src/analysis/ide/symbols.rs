@@ -130,8 +130,8 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
             }
             let detail = (!detail.is_empty()).then(|| detail.join(" "));
             let key = match (&fact.lookup, kind) {
-                (crate::model::Lookup::Name { path, .. }, EntityKind::Asset)
-                | (crate::model::Lookup::Legacy(path), EntityKind::Asset) => Some(path.to_string()),
+                (crate::model::Lookup::Name(n), EntityKind::Asset) => Some(n.path.to_string()),
+                (crate::model::Lookup::Legacy(path), EntityKind::Asset) => Some(path.to_string()),
                 _ => None,
             };
             Some((symbol(name, detail, SymbolKind::of(*kind), fact.name_range), key))
