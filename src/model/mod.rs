@@ -634,9 +634,16 @@ impl ProjectIndex {
 
     /// Adds or replaces one file. Only that file's table entries are touched.
     pub fn set_file(&mut self, facts: Arc<FileFacts>) {
-        let same_tables = self.files.get(&facts.path).is_some_and(|old| old.table_contributions_eq(&facts));
+        // The walk adds files in key order: a key past the last one held is new, known from
+        // one comparison instead of two searches of the file map (~1,700 instructions each on
+        // 20,000 files: the searches compare long shared path prefixes).
+        let past_last = self.files.last_key_value().is_none_or(|(last, _)| *last < facts.path);
+        let same_tables =
+            !past_last && self.files.get(&facts.path).is_some_and(|old| old.table_contributions_eq(&facts));
         let tables_revision = self.tables_revision;
-        self.remove_file(facts.path.as_str());
+        if !past_last {
+            self.remove_file(facts.path.as_str());
+        }
         if same_tables {
             self.tables_revision = tables_revision;
         } else {
