@@ -559,17 +559,22 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     }
     not_applied.sort_by(|a, b| a.path.cmp(&b.path));
     let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
-    // Deduplicate (overlapping PATH arguments) and order by reported path.
-    let mut by_path: BTreeMap<String, FoundFile> = BTreeMap::new();
-    let rels: Vec<String> = files.par_iter().map(|file| relative_path(&base, &file.path)).collect();
-    for (rel, file) in rels.into_iter().zip(files.drain(..)) {
-        by_path.entry(rel).or_insert(file);
-    }
+    let files = files.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Deduplicate (overlapping PATH arguments: the first found is kept) and order by reported
+    // path, with a parallel sort of (path, place found): a map filled on this thread was
+    // ~20M instructions on 20,000 files while the other core waited.
+    let mut order: Vec<(String, usize)> =
+        files.par_iter().enumerate().map(|(i, file)| (relative_path(&base, &file.path), i)).collect();
+    order.par_sort_unstable();
+    order.dedup_by(|later, first| later.0 == first.0);
+    let by_path: Vec<(String, FoundFile)> = {
+        let mut found_files: Vec<Option<FoundFile>> = files.into_iter().map(Some).collect();
+        order.into_iter().filter_map(|(rel, i)| found_files[i].take().map(|file| (rel, file))).collect()
+    };
     // A file both named (read) and met by a walk (skipped: plain text the walk alone does not
     // read) is read: it is not reported as skipped.
     if !skipped.is_empty() {
-        let read: rustc_hash::FxHashSet<&Path> = by_path.values().map(|f| f.path.as_path()).collect();
+        let read: rustc_hash::FxHashSet<&Path> = by_path.iter().map(|(_, f)| f.path.as_path()).collect();
         skipped.retain(|(path, _)| !read.contains(path.as_path()));
     }
     if let Some(hook) = &options.found {
@@ -635,17 +640,20 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // the limits.
     // @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #resource-limits
     let mut merged = Merged { skipped, ..Merged::default() };
-    let mut pending = by_path.into_iter().peekable();
-    // The next files in path order (none when all were taken).
-    let mut next_chunk = || {
-        let mut chunk = Vec::new();
-        let mut chunk_bytes = 0;
-        while let Some(entry) = pending.next_if(|_| chunk.len() < CHUNK_FILES && chunk_bytes < CHUNK_BYTES) {
-            chunk_bytes += entry.1.size;
-            chunk.push(entry);
+    // The files in path order, cut into the chunks read one after another: each chunk's
+    // entries are freed as it is read (one vector of them all, held to the end of the scan,
+    // kept ~3 MB more on the 20,000-file benchmark).
+    let mut pending: std::collections::VecDeque<(Vec<(String, FoundFile)>, u64)> = Default::default();
+    for entry in by_path {
+        if pending.back().is_none_or(|(chunk, bytes)| chunk.len() >= CHUNK_FILES || *bytes >= CHUNK_BYTES) {
+            pending.push_back((Vec::new(), 0));
         }
-        chunk
-    };
+        let (chunk, bytes) = pending.back_mut().expect("a chunk was just ensured");
+        *bytes += entry.1.size;
+        chunk.push(entry);
+    }
+    // The next files in path order (none when all were taken).
+    let mut next_chunk = || pending.pop_front().map(|(chunk, _)| chunk).unwrap_or_default();
     let read_chunk = |chunk: Vec<(String, FoundFile)>| -> Vec<LoadedFile> {
         chunk.into_par_iter().map(load_one).collect()
     };
@@ -1958,9 +1966,10 @@ fn mcp_entry(entry: &ignore::DirEntry) -> bool {
 /// Whether a file lies below a hidden directory (which the walk entered only as an MCP
 /// client's directory: [`mcp_entry`]).
 fn in_mcp_client_dir(entry: &ignore::DirEntry) -> bool {
-    // Most paths hold no `/.` at all: one search answers for them.
+    // Most paths hold no `/.` at all: one search for the `.`s (usually just the extension's)
+    // answers for them (a substring search set up its searcher on every entry).
     let path = entry.path().as_os_str().as_encoded_bytes();
-    if memchr::memmem::find(path, b"/.").is_none() && memchr::memmem::find(path, b"\\.").is_none() {
+    if !memchr::memchr_iter(b'.', path).any(|at| at > 0 && matches!(path[at - 1], b'/' | b'\\')) {
         return false;
     }
     let parents = entry.path().components().rev().skip(1).take(entry.depth() - 1);

@@ -651,9 +651,16 @@ impl ProjectIndex {
 
     /// Adds or replaces one file. Only that file's table entries are touched.
     pub fn set_file(&mut self, facts: Arc<FileFacts>) {
-        let same_tables = self.files.get(&facts.path).is_some_and(|old| old.table_contributions_eq(&facts));
+        // The walk adds files in key order: a key past the last one held is new, known from
+        // one comparison instead of two searches of the file map (~1,700 instructions each on
+        // 20,000 files: the searches compare long shared path prefixes).
+        let past_last = self.files.last_key_value().is_none_or(|(last, _)| *last < facts.path);
+        let same_tables =
+            !past_last && self.files.get(&facts.path).is_some_and(|old| old.table_contributions_eq(&facts));
         let tables_revision = self.tables_revision;
-        self.remove_file(facts.path.as_str());
+        if !past_last {
+            self.remove_file(facts.path.as_str());
+        }
         if same_tables {
             self.tables_revision = tables_revision;
         } else {
@@ -1253,6 +1260,35 @@ mod tests {
         let Resolved::Entity(asset) = index.resolve(&exposure[0]) else { panic!() };
         let Lookup::Name(name) = &exposure[0].lookup else { panic!() };
         assert!(Arc::ptr_eq(&asset.key, &name.path) && &*asset.key == "shop.web_api");
+    }
+
+    /// Files added in key order take `set_file`'s shortcut (a key past the last is new: no
+    /// search for an old entry); the index is the same as when they come in any other order,
+    /// and a file replaced afterwards (the last one too) leaves none of its old entries.
+    #[test]
+    fn files_in_key_order_index_as_in_any_order() {
+        let file = |name: &str, text: &str| {
+            Arc::new(FileFacts::new(FileId::relative(name), Language::Python, text.into()))
+        };
+        let a = file("a.py", "# @threat Spoofing (#spoof)\n# @exposes App:Web to #spoof\n");
+        let b = file("b.py", "# @control Tokens (#tok)\n# @mitigates App:Web against #spoof with #tok\n");
+        let b2 = file("b.py", "# @threat Tampering (#tamper)\n");
+        let c = file("c.py", "# @mitigates App:Api against #spoof with #tok\n# @control Keys (#key)\n");
+        let c2 = file("c.py", "# @exposes App:Api to #tamper\n");
+        let index = |files: &[&Arc<FileFacts>]| {
+            let mut index = ProjectIndex::new();
+            for f in files {
+                index.set_file(Arc::clone(f));
+            }
+            format!("{}{:?}", index.dump(), index.explicit_ids().collect::<Vec<_>>())
+        };
+        let in_order = index(&[&a, &b, &c]);
+        assert!(in_order.contains("control:tok"), "{in_order}");
+        assert_eq!(in_order, index(&[&c, &b, &a]));
+        assert_eq!(in_order, index(&[&b, &a, &c]));
+        assert_eq!(index(&[&a, &b2, &c]), index(&[&a, &b, &c, &b2]));
+        assert_eq!(index(&[&a, &b, &c2]), index(&[&a, &b, &c, &c2]));
+        assert_ne!(index(&[&a, &b, &c2]), in_order);
     }
 
     /// A file's line starts are made when first asked for, not when its facts are.

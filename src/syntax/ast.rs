@@ -663,9 +663,9 @@ pub struct Origin {
 
 impl Annotation {
     /// Every entity argument of the annotation, in source order.
-    pub fn refs(&self) -> Vec<(EntityKind, &Ref)> {
+    pub fn refs(&self) -> Refs<'_> {
         use EntityKind::*;
-        let mut out: Vec<(EntityKind, &Ref)> = Vec::new();
+        let mut out = Refs::default();
         match &self.body {
             Body::Define { kind, target } => out.push((*kind, target)),
             Body::Mitigates { asset, threat, control } => {
@@ -700,6 +700,63 @@ impl Annotation {
             Body::Feature { .. } | Body::Comment { .. } | Body::Shield(_) => {}
         }
         out
+    }
+}
+
+/// The entity arguments of one annotation ([`Annotation::refs`]), in source order: at most
+/// three, held inline (a `Vec` cost an allocation per call, and reading a file asks for each
+/// annotation's arguments several times). Used as a slice.
+#[derive(Clone, Copy, Debug)]
+pub struct Refs<'a> {
+    items: [(EntityKind, &'a Ref); 3],
+    len: u8,
+}
+
+/// What fills the unused places of [`Refs`] (never shown: only the first `len` are).
+static NO_REF: Ref = Ref {
+    range: TextRange { start: 0, end: 0 },
+    form: RefForm::Id(Spanned { value: String::new(), range: TextRange { start: 0, end: 0 } }),
+};
+
+impl Default for Refs<'_> {
+    fn default() -> Self {
+        Refs { items: [(EntityKind::Asset, &NO_REF); 3], len: 0 }
+    }
+}
+
+impl<'a> Refs<'a> {
+    fn push(&mut self, item: (EntityKind, &'a Ref)) {
+        self.items[usize::from(self.len)] = item;
+        self.len += 1;
+    }
+}
+
+impl<'a> Extend<(EntityKind, &'a Ref)> for Refs<'a> {
+    fn extend<I: IntoIterator<Item = (EntityKind, &'a Ref)>>(&mut self, items: I) {
+        items.into_iter().for_each(|item| self.push(item));
+    }
+}
+
+impl<'a> std::ops::Deref for Refs<'a> {
+    type Target = [(EntityKind, &'a Ref)];
+    fn deref(&self) -> &Self::Target {
+        &self.items[..usize::from(self.len)]
+    }
+}
+
+impl<'a> IntoIterator for Refs<'a> {
+    type Item = (EntityKind, &'a Ref);
+    type IntoIter = std::iter::Take<std::array::IntoIter<(EntityKind, &'a Ref), 3>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter().take(usize::from(self.len))
+    }
+}
+
+impl<'r, 'a> IntoIterator for &'r Refs<'a> {
+    type Item = &'r (EntityKind, &'a Ref);
+    type IntoIter = std::slice::Iter<'r, (EntityKind, &'a Ref)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 

@@ -312,8 +312,14 @@ fn from_file_name(name: &str) -> Option<Language> {
         "SConstruct" | "SConscript" => Language::Python,
         "Pipfile" => Language::Toml,
         _ => {
-            let lower = name.to_ascii_lowercase();
-            if lower.starts_with("dockerfile.") || lower.starts_with("containerfile.") {
+            // Asked of every file the walk meets: compared in place, not lower-cased into a
+            // new string.
+            let starts_with = |prefix: &str| {
+                name.as_bytes()
+                    .get(..prefix.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+            };
+            if starts_with("dockerfile.") || starts_with("containerfile.") {
                 return Some(Language::Dockerfile);
             }
             return None;
