@@ -42,10 +42,17 @@ struct Encoder<'a> {
 impl Encoder<'_> {
     /// An unsigned LEB128 varint: seven bits a byte, least significant first, a set top bit
     /// on every byte but the last (postcard's for every unsigned width up to 64 bits).
+    ///
+    /// One, two and three bytes (offsets into a file are mostly two or three) are each one
+    /// store of a fixed size; a loop of `push`es cost twice as much.
     #[inline]
     fn varint(&mut self, value: u64) {
-        if value < 0x80 {
+        if value < 1 << 7 {
             self.out.push(value as u8);
+        } else if value < 1 << 14 {
+            self.out.extend_from_slice(&[value as u8 | 0x80, (value >> 7) as u8]);
+        } else if value < 1 << 21 {
+            self.out.extend_from_slice(&[value as u8 | 0x80, (value >> 7) as u8 | 0x80, (value >> 14) as u8]);
         } else {
             self.varint_long(value);
         }
@@ -780,6 +787,15 @@ mod tests {
         text: (bool, char, String, Option<u32>, ()),
         shapes: Vec<Shape>,
         map: std::collections::BTreeMap<String, i64>,
+        /// Of every magnitude (any width of varint, from one byte to ten).
+        sizes: Vec<(u64, i64, u16)>,
+    }
+
+    /// A value of `bits` significant bits at most, for every width to be as likely.
+    fn magnitude() -> impl proptest::strategy::Strategy<Value = (u64, i64, u16)> {
+        use proptest::prelude::*;
+        (any::<(u64, i64, u16)>(), 0u32..64)
+            .prop_map(|((u, i, h), shift)| (u >> shift, i >> shift, h >> (shift % 16)))
     }
 
     fn shape() -> impl proptest::strategy::Strategy<Value = Shape> {
@@ -802,9 +818,10 @@ mod tests {
             text in proptest::prelude::any::<(bool, char, String, Option<u32>)>(),
             shapes in proptest::collection::vec(shape(), 0..6),
             map in proptest::collection::btree_map(".{0,3}", proptest::prelude::any::<i64>(), 0..4),
+            sizes in proptest::collection::vec(magnitude(), 0..20),
         ) {
             let (flag, c, string, option) = text;
-            let value = Scalars { ints, floats, text: (flag, c, string, option, ()), shapes, map };
+            let value = Scalars { ints, floats, text: (flag, c, string, option, ()), shapes, map, sizes };
             let mut out = Vec::new();
             encode(&value, &mut out).unwrap();
             proptest::prop_assert_eq!(out, postcard::to_allocvec(&value).unwrap());
