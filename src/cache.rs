@@ -60,8 +60,8 @@
 //! # Writing
 //!
 //! Only when something changed. The file is streamed piece by piece (header, each blob: new
-//! ones encoded from the scan's facts one at a time, unchanged ones straight from the loaded
-//! file; then the entry table, record by record, which is why it follows the blobs: each is
+//! ones encoded from the scan's facts a batch at a time, by the thread pool, unchanged ones
+//! straight from the loaded file; then the entry table, record by record, which is why it follows the blobs: each is
 //! encoded once, and its length is known only then), its length and checksum computed while
 //! writing and written into the header last, so no copy of the whole file, of every file's
 //! encoded facts, or of the table is built in memory (measuring each blob first, to put the table in front, was half of the
@@ -78,6 +78,7 @@ mod wire;
 use crate::limits::MAX_CACHE_FILE_SIZE;
 use crate::model::{FileFacts, StoredFacts};
 use crate::read::{Links, Refusal, read_bounded};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -380,7 +381,7 @@ pub struct Entry {
 /// Where a parsed entry's bytes come from.
 #[derive(Debug)]
 pub enum Blob {
-    /// Freshly parsed facts, encoded by the writer one at a time as it writes them (the same
+    /// Freshly parsed facts, encoded a batch at a time as the writer writes them (the same
     /// bytes as [`encode_facts`]): a cold run holds no second, encoded copy of every file's
     /// facts (~55 MB on the 20,000-file benchmark) until the writer has taken them all.
     Facts(std::sync::Arc<FileFacts>),
@@ -448,9 +449,17 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
+/// How many entries' facts the thread pool encodes at once (in parallel: the writer runs
+/// beside the caller's analysis, and once that is done the other core would idle while the
+/// writer encodes alone), before the writer writes them in order.
+const ENCODED_TOGETHER: usize = 128;
+
+/// An encoding buffer grown past this (a large file's facts) is not kept for the next batch.
+const KEPT_BUFFER: usize = 1 << 20;
+
 /// Writes the cache file of `entries` to `out` (at its start), taking unchanged blobs from
-/// `old`: the header, then each parsed entry's blob (new facts encoded one at a time into one
-/// reused buffer, so no encoded copy of every file's facts is held, and each encoded once:
+/// `old`: the header, then each parsed entry's blob (new facts encoded a batch at a time into
+/// reused buffers, so no encoded copy of every file's facts is held, and each encoded once:
 /// the table, which records where each blob went, follows them), the table (each record
 /// encoded as it is written) and its length; then the payload's length and checksum into the header. A parsed entry whose bytes are
 /// gone (or whose facts do not encode) is dropped rather than stored wrong. The whole file is
@@ -470,26 +479,44 @@ fn write_file(
     let mut payload = Payload { out, hasher, header: header_len, written: 0, limit };
     // Where each entry's blob went (`None`: the entry is dropped).
     let mut outcomes = Vec::with_capacity(entries.len());
-    let mut buffer = Vec::new();
-    for entry in entries {
-        let start = payload.written;
-        let written = match &entry.parsed {
-            Some(Blob::Facts(facts)) => encode_facts_into(facts, &mut buffer).is_ok().then_some(&buffer[..]),
-            Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
-            None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => None,
-            None => {
-                outcomes.push(Some(entry.record.outcome.clone()));
-                continue;
-            }
-        };
-        outcomes.push(match written {
-            Some(bytes) => {
-                payload.write(bytes)?;
-                Some(Outcome::Parsed { start, len: payload.written - start })
-            }
-            None => None,
-        });
+    // One buffer per entry of a batch, reused from batch to batch.
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
+    for batch in entries.chunks(ENCODED_TOGETHER) {
+        buffers.resize_with(batch.len(), Vec::new);
+        let encoded: Vec<bool> = batch
+            .par_iter()
+            .zip(buffers.par_iter_mut())
+            .map(|(entry, buffer)| match &entry.parsed {
+                Some(Blob::Facts(facts)) => {
+                    if buffer.capacity() > KEPT_BUFFER {
+                        *buffer = Vec::new();
+                    }
+                    encode_facts_into(facts, buffer).is_ok()
+                }
+                _ => false,
+            })
+            .collect();
+        for ((entry, buffer), encoded) in batch.iter().zip(&buffers).zip(encoded) {
+            let start = payload.written;
+            let written = match &entry.parsed {
+                Some(Blob::Facts(_)) => encoded.then_some(&buffer[..]),
+                Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
+                None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => None,
+                None => {
+                    outcomes.push(Some(entry.record.outcome.clone()));
+                    continue;
+                }
+            };
+            outcomes.push(match written {
+                Some(bytes) => {
+                    payload.write(bytes)?;
+                    Some(Outcome::Parsed { start, len: payload.written - start })
+                }
+                None => None,
+            });
+        }
     }
+    let mut buffer = std::mem::take(&mut buffers).into_iter().next().unwrap_or_default();
     // The table, `Vec<Record>` as postcard writes it (the count, then each record), written
     // as it is encoded: no copy of every record, nor of the whole table, is held.
     let table_start = payload.written;

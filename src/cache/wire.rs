@@ -44,8 +44,9 @@ impl Encoder<'_> {
     /// on every byte but the last (postcard's for every unsigned width up to 64 bits).
     ///
     /// One, two and three bytes (offsets into a file are mostly two or three) are each one
-    /// store of a fixed size; a loop of `push`es cost twice as much.
-    #[inline]
+    /// store of a fixed size; a loop of `push`es cost twice as much. Always inlined: called
+    /// (with the registers it saves and restores) it cost more than it does.
+    #[inline(always)]
     fn varint(&mut self, value: u64) {
         if value < 1 << 7 {
             self.out.push(value as u8);
