@@ -452,10 +452,10 @@ impl std::error::Error for TooLarge {}
 /// How many entries' facts the thread pool encodes at once (in parallel: the writer runs
 /// beside the caller's analysis, and once that is done the other core would idle while the
 /// writer encodes alone), before the writer writes them in order.
-const ENCODED_TOGETHER: usize = 128;
+const ENCODED_TOGETHER: usize = 32;
 
 /// An encoding buffer grown past this (a large file's facts) is not kept for the next batch.
-const KEPT_BUFFER: usize = 1 << 20;
+const KEPT_BUFFER: usize = 1 << 16;
 
 /// Writes the cache file of `entries` to `out` (at its start), taking unchanged blobs from
 /// `old`: the header, then each parsed entry's blob (new facts encoded a batch at a time into
