@@ -30,7 +30,9 @@
 //! on the file's key, are recomputed (and a line index, on first use, as for a parsed file). Each file's facts are decoded only when that file is
 //! used, straight from the loaded bytes (the blob region is not copied), by `cache::wire`: a
 //! decoder of postcard's wire format that checks an all-ASCII string word by word instead of
-//! through `from_utf8` (the encoding is postcard's own, so the format did not change).
+//! through `from_utf8`, and an encoder that writes a small varint as one byte instead of
+//! through postcard's scratch buffer (the encoding is postcard's own, byte for byte, so the
+//! format did not change).
 //!
 //! # When an entry is trusted
 //!
@@ -58,11 +60,11 @@
 //! # Writing
 //!
 //! Only when something changed. The file is streamed piece by piece (header, each blob: new
-//! ones encoded from the scan's facts one at a time, unchanged ones straight from the loaded
-//! file; then the entry table, which is why it follows the blobs: each is encoded once, and
-//! its length is known only then), its length and checksum computed while writing and written
-//! into the header last, so no copy of the whole file, nor of every file's encoded facts, is
-//! built in memory (measuring each blob first, to put the table in front, was half of the
+//! ones encoded from the scan's facts a batch at a time, by the thread pool, unchanged ones
+//! straight from the loaded file; then the entry table, record by record, which is why it follows the blobs: each is
+//! encoded once, and its length is known only then), its length and checksum computed while
+//! writing and written into the header last, so no copy of the whole file, of every file's
+//! encoded facts, or of the table is built in memory (measuring each blob first, to put the table in front, was half of the
 //! writer's time). The new file is written beside the old one under a unique
 //! temporary name and renamed over it, so readers see the old or the new file, never a mix,
 //! and concurrent writers (two editors on one repository) cannot corrupt it: the last rename
@@ -76,6 +78,7 @@ mod wire;
 use crate::limits::MAX_CACHE_FILE_SIZE;
 use crate::model::{FileFacts, StoredFacts};
 use crate::read::{Links, Refusal, read_bounded};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -261,13 +264,17 @@ pub fn decode_facts(blob: &[u8]) -> Option<StoredFacts> {
 
 /// Encodes a file's facts as the cache stores them (what [`Blob::Facts`] becomes).
 pub fn encode_facts(facts: &FileFacts) -> Vec<u8> {
-    encode_facts_into(facts, Vec::new()).unwrap_or_default()
+    let mut out = Vec::new();
+    match encode_facts_into(facts, &mut out) {
+        Ok(()) => out,
+        Err(_) => Vec::new(),
+    }
 }
 
 /// [`encode_facts`] into `buffer` (emptied first), reusing its allocation.
-fn encode_facts_into(facts: &FileFacts, mut buffer: Vec<u8>) -> postcard::Result<Vec<u8>> {
+fn encode_facts_into(facts: &FileFacts, buffer: &mut Vec<u8>) -> Result<(), wire::Error> {
     buffer.clear();
-    postcard::serialize_with_flavor(&facts.to_store(), wire::Sink(buffer))
+    wire::encode(&facts.to_store(), buffer)
 }
 
 /// Identifies the code that wrote a cache: the crate version, the cache format, and the
@@ -374,12 +381,24 @@ pub struct Entry {
 /// Where a parsed entry's bytes come from.
 #[derive(Debug)]
 pub enum Blob {
-    /// Freshly parsed facts, encoded by the writer one at a time as it writes them (the same
+    /// Freshly parsed facts, encoded a batch at a time as the writer writes them (the same
     /// bytes as [`encode_facts`]): a cold run holds no second, encoded copy of every file's
     /// facts (~55 MB on the 20,000-file benchmark) until the writer has taken them all.
     Facts(std::sync::Arc<FileFacts>),
     /// Unchanged: the bytes of this record in the loaded cache.
     Old,
+}
+
+/// A [`Record`] as the table stores it, borrowed: the same fields in the same order, so the
+/// same bytes.
+#[derive(Serialize)]
+struct RecordRef<'a> {
+    path: &'a str,
+    size: u64,
+    mtime_ns: i64,
+    verified_ns: i64,
+    hash: u128,
+    outcome: &'a Outcome,
 }
 
 /// The header before the payload; its last 16 bytes, the payload's length and checksum, are
@@ -430,11 +449,19 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
+/// How many entries' facts the thread pool encodes at once (in parallel: the writer runs
+/// beside the caller's analysis, and once that is done the other core would idle while the
+/// writer encodes alone), before the writer writes them in order.
+const ENCODED_TOGETHER: usize = 32;
+
+/// An encoding buffer grown past this (a large file's facts) is not kept for the next batch.
+const KEPT_BUFFER: usize = 1 << 16;
+
 /// Writes the cache file of `entries` to `out` (at its start), taking unchanged blobs from
-/// `old`: the header, then each parsed entry's blob (new facts encoded one at a time into one
-/// reused buffer, so no encoded copy of every file's facts is held, and each encoded once:
-/// the table, which records where each blob went, follows them), the table and its length;
-/// then the payload's length and checksum into the header. A parsed entry whose bytes are
+/// `old`: the header, then each parsed entry's blob (new facts encoded a batch at a time into
+/// reused buffers, so no encoded copy of every file's facts is held, and each encoded once:
+/// the table, which records where each blob went, follows them), the table (each record
+/// encoded as it is written) and its length; then the payload's length and checksum into the header. A parsed entry whose bytes are
 /// gone (or whose facts do not encode) is dropped rather than stored wrong. The whole file is
 /// limited to `limit` bytes; returns its size.
 fn write_file(
@@ -450,34 +477,72 @@ fn write_file(
     let (hasher, header_len) = (xxhash_rust::xxh3::Xxh3::new(), header.len() as u64);
     let limit = limit.saturating_sub(header_len);
     let mut payload = Payload { out, hasher, header: header_len, written: 0, limit };
-    let mut records = Vec::with_capacity(entries.len());
-    let mut buffer = Vec::new();
-    for entry in entries {
-        let start = payload.written;
-        match &entry.parsed {
-            Some(Blob::Facts(facts)) => match encode_facts_into(facts, std::mem::take(&mut buffer)) {
-                Ok(bytes) => {
-                    payload.write(&bytes)?;
-                    buffer = bytes;
+    // Where each entry's blob went (`None`: the entry is dropped).
+    let mut outcomes = Vec::with_capacity(entries.len());
+    // One buffer per entry of a batch, reused from batch to batch.
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
+    for batch in entries.chunks(ENCODED_TOGETHER) {
+        buffers.resize_with(batch.len(), Vec::new);
+        let encoded: Vec<bool> = batch
+            .par_iter()
+            .zip(buffers.par_iter_mut())
+            .map(|(entry, buffer)| match &entry.parsed {
+                Some(Blob::Facts(facts)) => {
+                    if buffer.capacity() > KEPT_BUFFER {
+                        *buffer = Vec::new();
+                    }
+                    encode_facts_into(facts, buffer).is_ok()
                 }
-                Err(_) => continue,
-            },
-            Some(Blob::Old) => match old.and_then(|old| old.blob(&entry.record)) {
-                Some(bytes) => payload.write(bytes)?,
-                None => continue,
-            },
-            None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => continue,
-            None => {}
+                _ => false,
+            })
+            .collect();
+        for ((entry, buffer), encoded) in batch.iter().zip(&buffers).zip(encoded) {
+            let start = payload.written;
+            let written = match &entry.parsed {
+                Some(Blob::Facts(_)) => encoded.then_some(&buffer[..]),
+                Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
+                None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => None,
+                None => {
+                    outcomes.push(Some(entry.record.outcome.clone()));
+                    continue;
+                }
+            };
+            outcomes.push(match written {
+                Some(bytes) => {
+                    payload.write(bytes)?;
+                    Some(Outcome::Parsed { start, len: payload.written - start })
+                }
+                None => None,
+            });
         }
-        let mut record = entry.record.clone();
-        if entry.parsed.is_some() {
-            record.outcome = Outcome::Parsed { start, len: payload.written - start };
-        }
-        records.push(record);
     }
-    let table = postcard::to_allocvec(&records).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    payload.write(&table)?;
-    payload.write(&(table.len() as u64).to_le_bytes())?;
+    let mut buffer = std::mem::take(&mut buffers).into_iter().next().unwrap_or_default();
+    // The table, `Vec<Record>` as postcard writes it (the count, then each record), written
+    // as it is encoded: no copy of every record, nor of the whole table, is held.
+    let table_start = payload.written;
+    buffer.clear();
+    let invalid = |e: wire::Error| io::Error::new(io::ErrorKind::InvalidData, e);
+    wire::encode(&outcomes.iter().flatten().count(), &mut buffer).map_err(invalid)?;
+    for (entry, outcome) in entries.iter().zip(&outcomes) {
+        let Some(outcome) = outcome else { continue };
+        let r = &entry.record;
+        let record = RecordRef {
+            path: &r.path,
+            size: r.size,
+            mtime_ns: r.mtime_ns,
+            verified_ns: r.verified_ns,
+            hash: r.hash,
+            outcome,
+        };
+        wire::encode(&record, &mut buffer).map_err(invalid)?;
+        if buffer.len() >= 1 << 16 {
+            payload.write(&buffer)?;
+            buffer.clear();
+        }
+    }
+    payload.write(&buffer)?;
+    let table_len = payload.written - table_start;
+    payload.write(&table_len.to_le_bytes())?;
     let (written, checksum) = (payload.written, payload.hasher.digest());
     out.seek(io::SeekFrom::Start(header_len - 16))?;
     out.write_all(&written.to_le_bytes())?;
@@ -681,6 +746,49 @@ mod tests {
         assert_eq!(format!("{:?}", absolute.anchors), format!("{:?}", fresh.anchors));
     }
 
+    /// Lines of generated files: every annotation kind of both dialects, risk fields, sidecar
+    /// anchors, syntax errors, non-ASCII names and plain code (repeated, offsets need two
+    /// and three varint bytes).
+    const LINES: &[&str] = &[
+        "# @threat SQL injection (#sqli) [high] cwe:CWE-89 -- \"quoted\"",
+        "# @control Prepared statements (#prep)",
+        "# @exposes App.Api to #sqli with user input",
+        "# @mitigates App.Api against #sqli using #prep",
+        "# @accepts #xss on App.Web -- \"later\"",
+        "# @transfers #dos from App.Api to Cloud.Cdn",
+        "# @flows User -> App.Api via HTTPS",
+        "# @boundary between App and DB (#dmz)",
+        "# @alias component @web:@api to Web API",
+        "# @asset Zoë.Café (#cafe) -- \"naïve 名前\"",
+        "# @component App:Api",
+        "# @exposes App:Api to SQL injection with user input",
+        "# @mitigates App:Api against #sqli with #prep",
+        "# @exposez App to #x",
+        "# @mitigates",
+        "@source file:src/app.py line:3",
+        "def handler(): return 1  # @exposes App.Web to #xss",
+        "x = 42",
+        "",
+    ];
+
+    proptest::proptest! {
+        /// The cache's encoder writes what postcard writes for the same facts, whatever the
+        /// file holds: the format is postcard's, as the decoder and older caches read it.
+        #[test]
+        fn facts_encode_as_postcard_encodes(
+            lines in proptest::collection::vec(0..LINES.len(), 0..40),
+            repeat in 1usize..60,
+            gal in proptest::prelude::any::<bool>(),
+        ) {
+            let body: String = lines.iter().map(|&i| format!("{}\n", LINES[i])).collect();
+            let (path, language) =
+                if gal { (".guardlink/a.gal", Language::Gal) } else { ("a.py", Language::Python) };
+            let facts = FileFacts::new(FileId::relative(path), language, body.repeat(repeat).into());
+            let postcard = postcard::to_allocvec(&facts.to_store()).unwrap();
+            proptest::prop_assert_eq!(encode_facts(&facts), postcard);
+        }
+    }
+
     /// Fails whenever the stored encoding changes: then bump FORMAT_VERSION and update both.
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
@@ -723,6 +831,37 @@ mod tests {
         // Without the old cache the entry cannot be written and is dropped.
         let orphan = decode_file(encode_file("/r", "b1", &again, None), "/r", "b1").unwrap();
         assert!(orphan.is_empty());
+    }
+
+    /// The file is the header, the blobs, postcard's `Vec<Record>` and its length, built here
+    /// from postcard itself: the streamed writer cannot drift from the format the loader
+    /// reads (a table of over 64 KiB, written in pieces, included).
+    #[test]
+    fn files_are_postcards_encoding() {
+        let mut entries = sample_entries();
+        for k in 0..3000 {
+            entries.push(Entry { record: record(&format!("/r/many/{k}.py"), Outcome::Binary), parsed: None });
+        }
+        let blob = postcard::to_allocvec(&sample_facts().to_store()).unwrap();
+        let records: Vec<Record> = entries
+            .iter()
+            .map(|e| match e.parsed {
+                Some(_) => Record {
+                    outcome: Outcome::Parsed { start: 0, len: blob.len() as u64 },
+                    ..e.record.clone()
+                },
+                None => e.record.clone(),
+            })
+            .collect();
+        let table = postcard::to_allocvec(&records).unwrap();
+        assert!(table.len() > 1 << 16, "{}", table.len());
+        let payload = [&blob[..], &table, &(table.len() as u64).to_le_bytes()].concat();
+        let mut expected = header("/r", "b1");
+        let n = expected.len();
+        expected[n - 16..n - 8].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+        expected[n - 8..].copy_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
+        expected.extend_from_slice(&payload);
+        assert!(encode_file("/r", "b1", &entries, None) == expected);
     }
 
     /// A temporary directory holding a project root and a cache directory (not created).

@@ -1660,8 +1660,9 @@ impl Default for ProjectLimits {
 /// Starts writing the cache when it changed: this scan's entries, plus the old cache's entries
 /// for files outside this scan's roots (another `check` of a sibling directory with the same
 /// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
-/// now ignored) are dropped. The facts of newly parsed files are encoded by the writer's thread
-/// as it writes them ([`cache::Blob::Facts`]), on the core the caller's analysis leaves free.
+/// now ignored) are dropped. The facts of newly parsed files are encoded as the writer's thread
+/// writes them, a batch at a time by the thread pool ([`cache::Blob::Facts`]), on the cores the
+/// caller's analysis leaves free.
 /// Returns the write (`None`: nothing changed) and the entries.
 fn save_cache(
     dir: PathBuf,

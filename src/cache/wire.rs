@@ -1,12 +1,13 @@
 //! Postcard's wire format for stored facts: a serde deserializer (the format `encode_facts`
-//! writes with postcard), written for the warm path's cost, and the byte sink postcard's
-//! serializer writes into ([`Sink`]), for the cold path's.
+//! writes), written for the warm path's cost, and a serde serializer ([`encode`]), written for
+//! the cold path's.
 //!
-//! Owns: reading one blob's bytes into a value, exactly as postcard 1.x would (varints for
-//! lengths, integers above 8 bits and enum variants; zig-zag for signed integers; `0`/`1` for
-//! booleans and options; a length and the bytes for strings; no field names, no tags). Must
-//! never: accept what postcard would reject in a way that yields a wrong value, panic on any
-//! input, or allocate before a length has been checked against the bytes left.
+//! Owns: reading one blob's bytes into a value, and writing a value's bytes, exactly as
+//! postcard 1.x would (varints for lengths, integers above 8 bits and enum variants; zig-zag
+//! for signed integers; `0`/`1` for booleans and options; a length and the bytes for strings;
+//! no field names, no tags). Must never: accept what postcard would reject in a way that
+//! yields a wrong value, write a byte postcard would not, panic on any input, or allocate
+//! before a length has been checked against the bytes left.
 //!
 //! Why not postcard's own deserializer: a warm run decodes every annotated file's facts, and
 //! most of that cost was per string and per varint: `core::str::from_utf8` on every short
@@ -14,42 +15,291 @@
 //! decoding took on the dense corpus) and a fallible byte-by-byte `pop` per varint byte. Here a
 //! string that is all ASCII (nearly all of them: names, ids, keys) is checked word by word by
 //! `is_ascii` and used as it is; any other string is checked by `from_utf8`. A one-byte
-//! varint, the common case, is one comparison.
+//! varint, the common case, is one comparison. Why not its serializer: see [`encode`].
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use serde::ser::{self, Serialize};
 use std::fmt;
 
-/// Where postcard's serializer writes an encoding: a `Vec` it appends to with `push` and
-/// `extend_from_slice`. Postcard's own `Vec` sink (`to_extend`) appends every string, and every
-/// varint from its scratch buffer, byte by byte through `Extend`: that loop was a quarter of
-/// the cache writer's time on a cold run. The encoding is postcard's own.
-pub struct Sink(pub Vec<u8>);
+/// Appends the encoding of `value` to `out`, byte for byte what `postcard::to_allocvec` makes
+/// of it; `Err` for what postcard refuses too (a sequence or map of unknown length), or a
+/// value's own serialization error. `out` may hold partial output then.
+///
+/// Why not postcard's serializer: it encodes every varint into a scratch array and hands that
+/// to its output (a call and a copy per integer, however small), and its `Vec` output appends
+/// byte by byte through `Extend`: encoding was 40M of the cache writer's 47M instructions on
+/// a cold run of the dense benchmark. Here a varint below 128, most of them (offsets within a
+/// comment, lengths, enum variants), is one `push`.
+pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<()> {
+    value.serialize(&mut Encoder { out })
+}
 
-impl postcard::ser_flavors::Flavor for Sink {
-    type Output = Vec<u8>;
+/// Postcard's serializer, appending to a `Vec`.
+struct Encoder<'a> {
+    out: &'a mut Vec<u8>,
+}
 
+impl Encoder<'_> {
+    /// An unsigned LEB128 varint: seven bits a byte, least significant first, a set top bit
+    /// on every byte but the last (postcard's for every unsigned width up to 64 bits). Only
+    /// the one-byte case is inlined: fixed-size stores for two and three bytes, inlined
+    /// everywhere, measured slower than this loop.
     #[inline]
-    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        self.0.push(byte);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
-        // Varints (at most 10 bytes; most of them one or two: a text range is two offsets)
-        // byte by byte: a call to `memcpy` for each cost more than the copy.
-        if bytes.len() <= 10 {
-            for &byte in bytes {
-                self.0.push(byte);
-            }
+    fn varint(&mut self, value: u64) {
+        if value < 0x80 {
+            self.out.push(value as u8);
         } else {
-            self.0.extend_from_slice(bytes);
+            self.varint_long(value);
         }
+    }
+
+    fn varint_long(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.out.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.out.push(value as u8);
+    }
+
+    fn varint_u128(&mut self, mut value: u128) {
+        while value >= 0x80 {
+            self.out.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.out.push(value as u8);
+    }
+
+    #[inline]
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.varint(bytes.len() as u64);
+        self.out.extend_from_slice(bytes);
+    }
+}
+
+impl<'a> ser::Serializer for &mut Encoder<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Self;
+    type SerializeTuple = Self;
+    type SerializeTupleStruct = Self;
+    type SerializeTupleVariant = Self;
+    type SerializeMap = Self;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Self;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_bool(self, v: bool) -> Result<()> {
+        self.out.push(u8::from(v));
         Ok(())
     }
 
-    fn finalize(self) -> postcard::Result<Vec<u8>> {
-        Ok(self.0)
+    fn serialize_i8(self, v: i8) -> Result<()> {
+        self.out.push(v as u8);
+        Ok(())
+    }
+
+    // Zig-zag: the sign in the lowest bit, so small magnitudes stay short.
+    fn serialize_i16(self, v: i16) -> Result<()> {
+        self.varint(((v << 1) ^ (v >> 15)) as u16 as u64);
+        Ok(())
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<()> {
+        self.varint(((v << 1) ^ (v >> 31)) as u32 as u64);
+        Ok(())
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<()> {
+        self.varint(((v << 1) ^ (v >> 63)) as u64);
+        Ok(())
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<()> {
+        self.varint_u128(((v << 1) ^ (v >> 127)) as u128);
+        Ok(())
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<()> {
+        self.out.push(v);
+        Ok(())
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<()> {
+        self.varint(u64::from(v));
+        Ok(())
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<()> {
+        self.varint(u64::from(v));
+        Ok(())
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<()> {
+        self.varint(v);
+        Ok(())
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<()> {
+        self.varint_u128(v);
+        Ok(())
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<()> {
+        self.out.extend_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<()> {
+        self.out.extend_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result<()> {
+        self.bytes(v.encode_utf8(&mut [0; 4]).as_bytes());
+        Ok(())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.bytes(v.as_bytes());
+        Ok(())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.bytes(v);
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result<()> {
+        self.out.push(0);
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
+        self.out.push(1);
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<()> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
+        Ok(())
+    }
+
+    fn serialize_unit_variant(self, _name: &'static str, index: u32, _variant: &'static str) -> Result<()> {
+        self.varint(u64::from(index));
+        Ok(())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        index: u32,
+        _variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.varint(u64::from(index));
+        value.serialize(self)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self> {
+        self.varint(len.ok_or(Error("sequence of unknown length"))? as u64);
+        Ok(self)
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self> {
+        Ok(self)
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Self> {
+        Ok(self)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self> {
+        self.varint(u64::from(index));
+        Ok(self)
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Self> {
+        self.varint(len.ok_or(Error("map of unknown length"))? as u64);
+        Ok(self)
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self> {
+        Ok(self)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self> {
+        // The variant's index, then its fields: as a tuple variant.
+        self.serialize_tuple_variant(name, index, variant, len)
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<()> {
+        self.serialize_str(&value.to_string())
+    }
+}
+
+/// Every compound is its elements one after the other (lengths and variants come first).
+macro_rules! elements {
+    ($($trait:ident :: $method:ident ($($key:ident: $key_ty:ty),*)),* $(,)?) => {$(
+        impl ser::$trait for &mut Encoder<'_> {
+            type Ok = ();
+            type Error = Error;
+
+            fn $method<T: Serialize + ?Sized>(&mut self, $($key: $key_ty,)* value: &T) -> Result<()> {
+                value.serialize(&mut **self)
+            }
+
+            fn end(self) -> Result<()> {
+                Ok(())
+            }
+        }
+    )*};
+}
+
+elements! {
+    SerializeSeq::serialize_element(),
+    SerializeTuple::serialize_element(),
+    SerializeTupleStruct::serialize_field(),
+    SerializeTupleVariant::serialize_field(),
+    SerializeStruct::serialize_field(_key: &'static str),
+    SerializeStructVariant::serialize_field(_key: &'static str),
+}
+
+impl ser::SerializeMap for &mut Encoder<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
+        key.serialize(&mut **self)
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        value.serialize(&mut **self)
+    }
+
+    fn end(self) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -68,6 +318,12 @@ impl std::error::Error for Error {}
 impl de::Error for Error {
     fn custom<T: fmt::Display>(_msg: T) -> Self {
         Error("invalid value")
+    }
+}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        Error("not encodable")
     }
 }
 
@@ -415,7 +671,7 @@ mod tests {
     use super::*;
     use serde::{Deserialize, Serialize};
 
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
     enum Shape {
         Unit,
         New(i64),
@@ -475,14 +731,95 @@ mod tests {
         assert_eq!(postcard::from_bytes::<Every>(&bytes).unwrap(), value);
     }
 
-    /// The sink holds what postcard's own sinks hold, after what it held before.
+    /// The encoder writes postcard's bytes, after what the buffer held before.
     #[test]
-    fn the_sink_writes_postcards_bytes() {
+    fn encodes_as_postcard_encodes() {
         for n in 0..4 {
             let bytes = postcard::to_allocvec(&sample(n)).unwrap();
-            let written = postcard::serialize_with_flavor(&sample(n), Sink(vec![7])).unwrap();
+            let mut written = vec![7];
+            encode(&sample(n), &mut written).unwrap();
             assert_eq!(written[0], 7);
             assert_eq!(written[1..], bytes[..]);
+        }
+    }
+
+    /// Serializes through `collect_str`.
+    struct Shown(i64);
+
+    impl Serialize for Shown {
+        fn serialize<S: ser::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            serializer.collect_str(&format_args!("<{}>", self.0))
+        }
+    }
+
+    /// A sequence that does not tell its length, which postcard cannot write.
+    struct Unsized;
+
+    impl Serialize for Unsized {
+        fn serialize<S: ser::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            use ser::SerializeSeq;
+            let mut seq = serializer.serialize_seq(None)?;
+            seq.serialize_element(&1u8)?;
+            seq.end()
+        }
+    }
+
+    #[test]
+    fn collected_strings_and_unknown_lengths_as_postcard() {
+        let mut out = Vec::new();
+        encode(&Shown(-12), &mut out).unwrap();
+        assert_eq!(out, postcard::to_allocvec(&Shown(-12)).unwrap());
+        assert!(postcard::to_allocvec(&Unsized).is_err());
+        assert!(encode(&Unsized, &mut Vec::new()).is_err());
+    }
+
+    /// Every scalar of serde's data model at any value (varint widths, zig-zag signs, floats'
+    /// bits, multi-byte characters), in compounds of every kind.
+    #[derive(Debug, Serialize)]
+    struct Scalars {
+        ints: (u8, i8, u16, i16, u32, i32, u64, i64, u128, i128),
+        floats: (f32, f64),
+        text: (bool, char, String, Option<u32>, ()),
+        shapes: Vec<Shape>,
+        map: std::collections::BTreeMap<String, i64>,
+        /// Of every magnitude (any width of varint, from one byte to ten).
+        sizes: Vec<(u64, i64, u16)>,
+    }
+
+    /// A value of `bits` significant bits at most, for every width to be as likely.
+    fn magnitude() -> impl proptest::strategy::Strategy<Value = (u64, i64, u16)> {
+        use proptest::prelude::*;
+        (any::<(u64, i64, u16)>(), 0u32..64)
+            .prop_map(|((u, i, h), shift)| (u >> shift, i >> shift, h >> (shift % 16)))
+    }
+
+    fn shape() -> impl proptest::strategy::Strategy<Value = Shape> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Shape::Unit),
+            any::<i64>().prop_map(Shape::New),
+            any::<(u16, i16)>().prop_map(|(a, b)| Shape::Tuple(a, b)),
+            (any::<Option<String>>(), proptest::collection::vec(any::<(u8, char)>(), 0..4))
+                .prop_map(|(a, b)| Shape::Named { a, b }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Byte for byte postcard's encoding, whatever the values.
+        #[test]
+        fn encodes_any_value_as_postcard(
+            ints in proptest::prelude::any::<(u8, i8, u16, i16, u32, i32, u64, i64, u128, i128)>(),
+            floats in proptest::prelude::any::<(f32, f64)>(),
+            text in proptest::prelude::any::<(bool, char, String, Option<u32>)>(),
+            shapes in proptest::collection::vec(shape(), 0..6),
+            map in proptest::collection::btree_map(".{0,3}", proptest::prelude::any::<i64>(), 0..4),
+            sizes in proptest::collection::vec(magnitude(), 0..20),
+        ) {
+            let (flag, c, string, option) = text;
+            let value = Scalars { ints, floats, text: (flag, c, string, option, ()), shapes, map, sizes };
+            let mut out = Vec::new();
+            encode(&value, &mut out).unwrap();
+            proptest::prop_assert_eq!(out, postcard::to_allocvec(&value).unwrap());
         }
     }
 
