@@ -38,6 +38,7 @@ use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, Resolved};
 use crate::syntax::Body;
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// How many edited files an index derived by [`CoverIndex::updated`] may read at their new
@@ -170,6 +171,29 @@ impl Coverage<'_> {
     }
 }
 
+/// Parts of the covering relations (by threat) that [`CoverIndex::new`] indexes on every core.
+const SHARDS: usize = 16;
+
+/// The covering relations by threat and asset key, each pair's in the order given.
+fn by_pair(covers: Vec<PairCover>) -> ByPair {
+    let mut by_pair = ByPair::default();
+    for ((asset, threat), cover) in covers {
+        let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
+        // Most pairs have one or two relations: grown the usual way, each vector would hold
+        // four (352 bytes). Exact growth while short, fitted at the end if longer.
+        if covers.len() < 8 {
+            covers.reserve_exact(1);
+        }
+        covers.push(cover);
+    }
+    by_pair
+        .values_mut()
+        .flat_map(|by_asset| by_asset.values_mut())
+        .filter(|covers| covers.capacity() > covers.len())
+        .for_each(crate::syntax::fit_exactly);
+    by_pair
+}
+
 /// The controls' texts of the covering relations made so far, one copy each.
 type Controls = std::collections::HashSet<Arc<str>, rustc_hash::FxBuildHasher>;
 
@@ -242,7 +266,7 @@ impl CoverIndex {
                 .collect();
         }
         // Each file's covering relations on every core (in index order), each part of the
-        // files sharing its controls' texts; then one copy of each text for the project.
+        // files sharing its controls' texts.
         let files: Vec<&Arc<FileFacts>> = index.files().collect();
         let per_file: Vec<Vec<PairCover>> = files
             .par_iter()
@@ -251,25 +275,23 @@ impl CoverIndex {
                 None => Vec::new(),
             })
             .collect();
-        let mut by_pair = ByPair::default();
+        // One copy of each control's text for the project, and the relations parted by their
+        // threat's shard, each part in project order.
         let mut controls = Controls::default();
-        for ((asset, threat), mut cover) in per_file.into_iter().flatten() {
+        let mut shards: Vec<Vec<PairCover>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        for (pair, mut cover) in per_file.into_iter().flatten() {
             if let Some(control) = &mut cover.control {
                 *control = shared(&mut controls, control);
             }
-            let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
-            // Most pairs have one or two relations: grown the usual way, each vector would
-            // hold four (352 bytes). Exact growth while short, fitted at the end if longer.
-            if covers.len() < 8 {
-                covers.reserve_exact(1);
-            }
-            covers.push(cover);
+            let shard = rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS;
+            shards[shard].push((pair, cover));
         }
-        by_pair
-            .values_mut()
-            .flat_map(|by_asset| by_asset.values_mut())
-            .filter(|covers| covers.capacity() > covers.len())
-            .for_each(crate::syntax::fit_exactly);
+        // Each shard's threats on every core: no two shards share a threat.
+        let parts: Vec<ByPair> = shards.into_par_iter().map(by_pair).collect();
+        let mut by_pair = ByPair::default();
+        for part in parts {
+            by_pair.extend(part);
+        }
         out.by_pair = Arc::new(by_pair);
         out
     }
