@@ -174,9 +174,11 @@ impl Coverage<'_> {
 /// Parts of the covering relations (by threat) that [`CoverIndex::new`] indexes on every core.
 const SHARDS: usize = 16;
 
-/// The covering relations by threat and asset key, each pair's in the order given.
-fn by_pair(covers: Vec<PairCover>) -> ByPair {
-    let mut by_pair = ByPair::default();
+/// Files whose covering relations [`CoverIndex::new`] makes at once.
+const WINDOW: usize = 1024;
+
+/// Adds `covers` to `by_pair`, each pair's after those it holds, in the order given.
+fn add(by_pair: &mut ByPair, covers: Vec<PairCover>) {
     for ((asset, threat), cover) in covers {
         let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
         // Most pairs have one or two relations: grown the usual way, each vector would hold
@@ -186,12 +188,6 @@ fn by_pair(covers: Vec<PairCover>) -> ByPair {
         }
         covers.push(cover);
     }
-    by_pair
-        .values_mut()
-        .flat_map(|by_asset| by_asset.values_mut())
-        .filter(|covers| covers.capacity() > covers.len())
-        .for_each(crate::syntax::fit_exactly);
-    by_pair
 }
 
 /// The controls' texts of the covering relations made so far, one copy each.
@@ -265,31 +261,39 @@ impl CoverIndex {
                 })
                 .collect();
         }
-        // Each file's covering relations on every core (in index order), each part of the
-        // files sharing its controls' texts.
+        // A window of files at a time (so few relations are in flight): each file's covering
+        // relations on every core, each part of the files sharing its controls' texts; then one
+        // copy of each text for the project, and the window's relations parted by their
+        // threat's shard (in project order) and indexed in their shards on every core.
         let files: Vec<&Arc<FileFacts>> = index.files().collect();
-        let per_file: Vec<Vec<PairCover>> = files
-            .par_iter()
-            .map_init(Controls::default, |controls, facts| match resolved.get(&facts.path) {
-                Some(per_file) => out.covers_of(facts, per_file, controls),
-                None => Vec::new(),
-            })
-            .collect();
-        // One copy of each control's text for the project, and the relations parted by their
-        // threat's shard, each part in project order.
         let mut controls = Controls::default();
-        let mut shards: Vec<Vec<PairCover>> = (0..SHARDS).map(|_| Vec::new()).collect();
-        for (pair, mut cover) in per_file.into_iter().flatten() {
-            if let Some(control) = &mut cover.control {
-                *control = shared(&mut controls, control);
+        let mut shards: Vec<ByPair> = (0..SHARDS).map(|_| ByPair::default()).collect();
+        for window in files.chunks(WINDOW) {
+            let per_file: Vec<Vec<PairCover>> = window
+                .par_iter()
+                .map_init(Controls::default, |controls, facts| match resolved.get(&facts.path) {
+                    Some(per_file) => out.covers_of(facts, per_file, controls),
+                    None => Vec::new(),
+                })
+                .collect();
+            let mut parted: Vec<Vec<PairCover>> = (0..SHARDS).map(|_| Vec::new()).collect();
+            for (pair, mut cover) in per_file.into_iter().flatten() {
+                if let Some(control) = &mut cover.control {
+                    *control = shared(&mut controls, control);
+                }
+                let shard = rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS;
+                parted[shard].push((pair, cover));
             }
-            let shard = rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS;
-            shards[shard].push((pair, cover));
+            shards.par_iter_mut().zip(parted).for_each(|(by_pair, covers)| add(by_pair, covers));
         }
-        // Each shard's threats on every core: no two shards share a threat.
-        let parts: Vec<ByPair> = shards.into_par_iter().map(by_pair).collect();
+        shards
+            .par_iter_mut()
+            .flat_map_iter(|by_pair| by_pair.values_mut().flat_map(|by_asset| by_asset.values_mut()))
+            .filter(|covers| covers.capacity() > covers.len())
+            .for_each(crate::syntax::fit_exactly);
+        // No two shards share a threat: their maps are joined by moving them.
         let mut by_pair = ByPair::default();
-        for part in parts {
+        for part in shards {
             by_pair.extend(part);
         }
         out.by_pair = Arc::new(by_pair);
