@@ -38,6 +38,7 @@ use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, Resolved};
 use crate::syntax::Body;
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// How many edited files an index derived by [`CoverIndex::updated`] may read at their new
@@ -170,8 +171,42 @@ impl Coverage<'_> {
     }
 }
 
+/// Parts of the covering relations (by threat) that [`CoverIndex::new`] indexes on every core.
+const SHARDS: usize = 16;
+
+/// Files whose covering relations [`CoverIndex::new`] makes at once.
+const WINDOW: usize = 1024;
+
+/// Adds `covers` to `by_pair`, each pair's after those it holds, in the order given.
+fn add(by_pair: &mut ByPair, covers: Vec<PairCover>) {
+    for ((asset, threat), cover) in covers {
+        let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
+        // Most pairs have one or two relations: grown the usual way, each vector would hold
+        // four (352 bytes). Exact growth while short, fitted at the end if longer.
+        if covers.len() < 8 {
+            covers.reserve_exact(1);
+        }
+        covers.push(cover);
+    }
+}
+
 /// The controls' texts of the covering relations made so far, one copy each.
 type Controls = std::collections::HashSet<Arc<str>, rustc_hash::FxBuildHasher>;
+
+/// The one copy of `text` in `controls` (added if it is not there yet).
+fn shared(controls: &mut Controls, text: &str) -> Arc<str> {
+    match controls.get(text) {
+        Some(shared) => shared.clone(),
+        None => {
+            let shared: Arc<str> = Arc::from(text);
+            controls.insert(shared.clone());
+            shared
+        }
+    }
+}
+
+/// A covering relation with its `(asset key, threat)`.
+type PairCover = ((Arc<str>, EntityKey), Cover);
 
 /// Covering relations by threat, then by asset key.
 type ByPair = HashMap<EntityKey, HashMap<Arc<str>, Vec<Cover>>>;
@@ -198,10 +233,10 @@ impl CoverIndex {
         resolved: &super::Resolutions,
         scope: CoverageScope,
     ) -> CoverIndex {
+        use rayon::prelude::*;
         let mut out = CoverIndex { scope, ..CoverIndex::default() };
         if scope == CoverageScope::Symbol {
             // One tree-sitter parse per inline file with sited annotations, in parallel.
-            use rayon::prelude::*;
             let files: Vec<&Arc<FileFacts>> =
                 index.files().filter(|f| !crate::model::anchors::is_sidecar(f.path.as_str())).collect();
             out.inline_symbols = files
@@ -226,25 +261,41 @@ impl CoverIndex {
                 })
                 .collect();
         }
-        let mut by_pair = ByPair::default();
+        // A window of files at a time (so few relations are in flight): each file's covering
+        // relations on every core, each part of the files sharing its controls' texts; then one
+        // copy of each text for the project, and the window's relations parted by their
+        // threat's shard (in project order) and indexed in their shards on every core.
+        let files: Vec<&Arc<FileFacts>> = index.files().collect();
         let mut controls = Controls::default();
-        for facts in index.files() {
-            let Some(per_file) = resolved.get(&facts.path) else { continue };
-            for ((asset, threat), cover) in out.covers_of(facts, per_file, &mut controls) {
-                let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
-                // Most pairs have one or two relations: grown the usual way, each vector would
-                // hold four (352 bytes). Exact growth while short, fitted at the end if longer.
-                if covers.len() < 8 {
-                    covers.reserve_exact(1);
+        let mut shards: Vec<ByPair> = (0..SHARDS).map(|_| ByPair::default()).collect();
+        for window in files.chunks(WINDOW) {
+            let per_file: Vec<Vec<PairCover>> = window
+                .par_iter()
+                .map_init(Controls::default, |controls, facts| match resolved.get(&facts.path) {
+                    Some(per_file) => out.covers_of(facts, per_file, controls),
+                    None => Vec::new(),
+                })
+                .collect();
+            let mut parted: Vec<Vec<PairCover>> = (0..SHARDS).map(|_| Vec::new()).collect();
+            for (pair, mut cover) in per_file.into_iter().flatten() {
+                if let Some(control) = &mut cover.control {
+                    *control = shared(&mut controls, control);
                 }
-                covers.push(cover);
+                let shard = rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS;
+                parted[shard].push((pair, cover));
             }
+            shards.par_iter_mut().zip(parted).for_each(|(by_pair, covers)| add(by_pair, covers));
         }
-        by_pair
-            .values_mut()
-            .flat_map(|by_asset| by_asset.values_mut())
+        shards
+            .par_iter_mut()
+            .flat_map_iter(|by_pair| by_pair.values_mut().flat_map(|by_asset| by_asset.values_mut()))
             .filter(|covers| covers.capacity() > covers.len())
             .for_each(crate::syntax::fit_exactly);
+        // No two shards share a threat: their maps are joined by moving them.
+        let mut by_pair = ByPair::default();
+        for part in shards {
+            by_pair.extend(part);
+        }
         out.by_pair = Arc::new(by_pair);
         out
     }
@@ -256,7 +307,7 @@ impl CoverIndex {
         facts: &FileFacts,
         resolved: &Jagged<Resolved>,
         controls: &mut Controls,
-    ) -> Vec<((Arc<str>, EntityKey), Cover)> {
+    ) -> Vec<PairCover> {
         let mut out = Vec::new();
         let mut text = String::new();
         for (i, ann) in facts.annotations().iter().enumerate() {
@@ -284,14 +335,7 @@ impl CoverIndex {
                         }
                         None => text.push_str(facts.slice(c.range)),
                     }
-                    Some(match controls.get(text.as_str()) {
-                        Some(shared) => shared.clone(),
-                        None => {
-                            let shared: Arc<str> = Arc::from(text.as_str());
-                            controls.insert(shared.clone());
-                            shared
-                        }
-                    })
+                    Some(shared(controls, &text))
                 }
                 _ => None,
             };
@@ -470,7 +514,7 @@ impl CoverIndex {
 
 /// Whether two covering relations with their pairs are the same but for their places in
 /// their file (annotation index and range).
-fn same_but_place((p, a): &((Arc<str>, EntityKey), Cover), (q, b): &((Arc<str>, EntityKey), Cover)) -> bool {
+fn same_but_place((p, a): &PairCover, (q, b): &PairCover) -> bool {
     p == q && a.kind == b.kind && a.control == b.control && a.file == b.file && a.site == b.site
 }
 
@@ -662,5 +706,43 @@ def insert_expense(e):
         let next = Analysis::update(Some(&previous), &index);
         assert!(!next.covers.same_answers(&first));
         assert_eq!(places(&index, &next), places(&index, &Analysis::new(&index)));
+    }
+
+    #[test]
+    fn the_index_built_in_parts_holds_every_cover_in_project_order_with_one_copy_per_control() {
+        let index = crate::analysis::tests::generated(1500);
+        let analysis = Analysis::new(&index);
+        // The index as one pass over the files in index order builds it.
+        let mut controls = Controls::default();
+        type Pairs = Vec<((EntityKey, Arc<str>), Vec<Cover>)>;
+        let mut expected: Pairs = Vec::new();
+        for facts in index.files() {
+            let per_file = &analysis.resolved[&facts.path];
+            for ((asset, threat), cover) in analysis.covers.covers_of(facts, per_file, &mut controls) {
+                let pair = (threat, asset);
+                match expected.iter_mut().find(|(p, _)| *p == pair) {
+                    Some((_, covers)) => covers.push(cover),
+                    None => expected.push((pair, vec![cover])),
+                }
+            }
+        }
+        let mut got: Pairs = Vec::new();
+        for (threat, by_asset) in analysis.covers.by_pair.iter() {
+            for (asset, covers) in by_asset {
+                got.push(((threat.clone(), asset.clone()), covers.clone()));
+            }
+        }
+        let by_pair = |(a, _): &(_, _), (b, _): &(_, _)| Ord::cmp(a, b);
+        expected.sort_by(by_pair);
+        got.sort_by(by_pair);
+        assert!(expected.len() > 100 && expected.iter().any(|(_, covers)| covers.len() > 3));
+        assert_eq!(got, expected);
+        // One copy of each control's text however many files name it.
+        let mut seen: HashMap<&str, &Arc<str>> = HashMap::default();
+        let named = analysis.covers.by_pair.values().flat_map(|a| a.values()).flatten();
+        for control in named.filter_map(|cover| cover.control.as_ref()) {
+            assert!(Arc::ptr_eq(seen.entry(control).or_insert(control), control), "{control}");
+        }
+        assert_eq!(seen.len(), 5);
     }
 }

@@ -14,7 +14,7 @@ use super::{Analysis, Relation, Resolutions, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
 use crate::file_id::FileId;
 use crate::model::names::normalize_name;
-use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
+use crate::model::{EntityKey, FileFacts, Jagged, Lookup, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
@@ -56,9 +56,9 @@ impl Local {
     pub(super) fn new(index: &ProjectIndex, analysis: &Analysis, carried: Option<&Local>) -> Local {
         let files = analysis.resolved.clone();
         let carried = carried.and_then(|c| Some((&c.diagnostics[..], c.holds(index, analysis)?)));
-        let diagnostics = per_file(&files, carried, |facts, own| {
+        let diagnostics = per_file(&files, carried, |facts, resolved, own| {
             syntax_errors(facts, own);
-            exposures(index, analysis, facts, own);
+            exposures(index, analysis, facts, resolved, own);
         });
         Local {
             tables_revision: index.tables_revision(),
@@ -99,23 +99,24 @@ pub(super) type PerFile = (u32, Vec<Diagnostic>);
 /// Each file's own results, `(position in files, results)` for the files that have any, in
 /// index order: with `carried` (the results computed for the same files in the same order,
 /// and the positions edited since, ascending), kept for every other file and computed by
-/// `compute` for the edited ones; with nothing carried, computed for every file, on every
-/// core. The caller has checked that nothing else they depend on changed.
+/// `compute` (given each file's facts and resolution) for the edited ones; with nothing
+/// carried, computed for every file, on every core. The caller has checked that nothing else
+/// they depend on changed.
 pub(super) fn per_file(
     files: &Resolutions,
     carried: Option<(&[PerFile], Vec<usize>)>,
-    compute: impl Fn(&FileFacts, &mut Vec<Diagnostic>) + Sync,
+    compute: impl Fn(&FileFacts, &Jagged<Resolved>, &mut Vec<Diagnostic>) + Sync,
 ) -> Vec<PerFile> {
     let Some((kept, edited)) = carried else {
         // Nothing to keep (a first analysis): every file's, on every core.
         use rayon::prelude::*;
-        let all: Vec<&Arc<FileFacts>> = files.iter().map(|(facts, _)| facts).collect();
+        let all: Vec<(&Arc<FileFacts>, &super::Resolution)> = files.iter().collect();
         return all
             .par_iter()
             .enumerate()
-            .map(|(k, facts)| {
+            .map(|(k, (facts, resolved))| {
                 let mut own = Vec::new();
-                compute(facts, &mut own);
+                compute(facts, resolved, &mut own);
                 (k as u32, own)
             })
             .filter(|(_, own)| !own.is_empty())
@@ -124,7 +125,8 @@ pub(super) fn per_file(
     // The edited files' results, then merged with the kept ones (both in index order).
     let computed = edited.iter().filter_map(|&k| {
         let mut own = Vec::new();
-        compute(files.at(k).0, &mut own);
+        let (facts, resolved) = files.at(k);
+        compute(facts, resolved, &mut own);
         (!own.is_empty()).then_some((k as u32, own))
     });
     let mut kept = kept.iter().filter(|(at, _)| edited.binary_search(&(*at as usize)).is_err()).peekable();
@@ -409,12 +411,24 @@ fn is_definition_annotation(index: &ProjectIndex, file: &str, annotation: usize)
         .is_some_and(|a| matches!(a.body, Body::Define { .. }))
 }
 
-/// The exposures nothing covers and the confirmed findings of one file.
-fn exposures(index: &ProjectIndex, analysis: &Analysis, facts: &FileFacts, out: &mut Vec<Diagnostic>) {
+/// The exposures nothing covers and the confirmed findings of one file (`resolved`: its
+/// resolution in `analysis`).
+fn exposures(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    facts: &FileFacts,
+    resolved: &Jagged<Resolved>,
+    out: &mut Vec<Diagnostic>,
+) {
     for (i, ann) in facts.annotations().iter().enumerate() {
-        match analysis.relation(facts, i) {
+        match Relation::of_file(facts, resolved, i) {
             Some(Relation::Exposure { asset, threat: threat_arg }) => {
-                let Some(threat) = threat_arg.entity() else { continue };
+                // What `Analysis::coverage` answers, asked only of the exposures it can open:
+                // most are covered, and saying so lists nothing.
+                let (Some(asset_key), Some(threat)) = (asset.entity(), threat_arg.entity()) else { continue };
+                if analysis.exposure_covered(facts, i, asset_key, threat) {
+                    continue;
+                }
                 let Some(coverage) = analysis.coverage(facts.path.as_str(), i).filter(|c| c.is_open()) else {
                     continue;
                 };

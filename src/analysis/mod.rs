@@ -241,39 +241,100 @@ impl Analysis {
             })
             .collect();
         analysis.resolved = Resolutions::new(resolved, previous.map(|p| &p.resolved));
-        analysis.project_facts();
-        analysis.covers = Arc::new(coverage::CoverIndex::new(index, &analysis.resolved, scope));
+        // Both read the resolutions only: on two cores at once (each is parallel inside too).
+        let (facts, covers) = rayon::join(
+            || ProjectFacts::of(&analysis.resolved),
+            || coverage::CoverIndex::new(index, &analysis.resolved, scope),
+        );
+        analysis.set_project_facts(facts);
+        analysis.covers = Arc::new(covers);
         analysis
     }
 
     /// The project-wide facts (dangling references, used entities, stated severities) from
     /// every file's resolution.
     fn project_facts(&mut self) {
-        let mut dangling = Vec::new();
-        let mut used = HashSet::default();
-        let mut threat_severity: HashMap<EntityKey, StatedSeverity> = HashMap::default();
-        for (facts, per_file) in self.resolved.iter() {
-            visit_share(
-                facts,
-                per_file,
-                |fact, id| dangling.push((facts.path.clone(), fact.clone(), id.clone())),
-                |e| {
-                    if !used.contains(e) {
-                        used.insert(e.clone());
-                    }
-                },
-                |e, sev| match threat_severity.get_mut(e) {
-                    Some(slot) if slot.value >= sev.value => {}
-                    Some(slot) => *slot = sev,
-                    None => {
-                        threat_severity.insert(e.clone(), sev);
-                    }
-                },
-            );
+        self.set_project_facts(ProjectFacts::of(&self.resolved));
+    }
+
+    fn set_project_facts(&mut self, facts: ProjectFacts) {
+        self.dangling = facts.dangling;
+        self.used = Arc::new(facts.used);
+        self.threat_severity = Arc::new(facts.threat_severity);
+    }
+}
+
+/// The project-wide facts of some consecutive files (in index order): what
+/// [`Analysis::project_facts`] gathers, in parts on every core and then joined in order.
+#[derive(Debug, Default)]
+struct ProjectFacts {
+    dangling: Vec<(FileId, crate::model::RefFact, Arc<str>)>,
+    used: HashSet<EntityKey>,
+    threat_severity: HashMap<EntityKey, StatedSeverity>,
+}
+
+/// Files per part of [`ProjectFacts::of`] at least: fewer, larger parts to join.
+const FACTS_PART: usize = 256;
+
+impl ProjectFacts {
+    /// Every file's facts, in parts on every core; equal to adding the files one by one
+    /// ([`ProjectFacts::add`]) in index order.
+    fn of(resolved: &Resolutions) -> ProjectFacts {
+        use rayon::prelude::*;
+        let files: Vec<(&Arc<FileFacts>, &Resolution)> = resolved.iter().collect();
+        files
+            .par_iter()
+            .with_min_len(FACTS_PART)
+            .fold(ProjectFacts::default, |mut part, (facts, per_file)| {
+                part.add(facts, per_file);
+                part
+            })
+            .reduce(ProjectFacts::default, ProjectFacts::then)
+    }
+
+    /// One more file's facts, after those already added.
+    fn add(&mut self, facts: &FileFacts, per_file: &Jagged<Resolved>) {
+        visit_share(
+            facts,
+            per_file,
+            |fact, id| self.dangling.push((facts.path.clone(), fact.clone(), id.clone())),
+            |e| {
+                if !self.used.contains(e) {
+                    self.used.insert(e.clone());
+                }
+            },
+            |e, sev| stated(&mut self.threat_severity, e, sev),
+        );
+    }
+
+    /// These facts followed by `later`'s (of the files right after these): the same as
+    /// adding `later`'s files after these ones.
+    fn then(mut self, later: ProjectFacts) -> ProjectFacts {
+        self.dangling.extend(later.dangling);
+        // A union: the larger set takes the smaller one's entities.
+        let (mut used, other) = if self.used.len() >= later.used.len() {
+            (std::mem::take(&mut self.used), later.used)
+        } else {
+            (later.used, std::mem::take(&mut self.used))
+        };
+        used.extend(other);
+        self.used = used;
+        for (e, sev) in later.threat_severity {
+            stated(&mut self.threat_severity, &e, sev);
         }
-        self.dangling = dangling;
-        self.used = Arc::new(used);
-        self.threat_severity = Arc::new(threat_severity);
+        self
+    }
+}
+
+/// A severity stated on threat `e` after those already in `severities`: the highest stays,
+/// the first of equals.
+fn stated(severities: &mut HashMap<EntityKey, StatedSeverity>, e: &EntityKey, sev: StatedSeverity) {
+    match severities.get_mut(e) {
+        Some(slot) if slot.value >= sev.value => {}
+        Some(slot) => *slot = sev,
+        None => {
+            severities.insert(e.clone(), sev);
+        }
     }
 }
 
@@ -415,13 +476,31 @@ pub fn summary(index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: 
 }
 
 fn summarize(index: &ProjectIndex, analysis: &Analysis, files_scanned: usize) -> Summary {
+    use rayon::prelude::*;
     let mut s = Summary { files_scanned, ..Summary::default() };
-    let mut entities: FxHashSet<&EntityKey> = FxHashSet::default();
-    for facts in index.files() {
+    let files: Vec<&Arc<FileFacts>> = index.files().collect();
+    // The entities the references name: gathered in parts on every core, then joined.
+    let entities = files
+        .par_iter()
+        .with_min_len(FACTS_PART)
+        .fold(FxHashSet::<&EntityKey>::default, |mut entities, facts| {
+            for r in analysis.resolved[&facts.path].flat() {
+                if let Resolved::Entity(e) = r {
+                    entities.insert(e);
+                }
+            }
+            entities
+        })
+        .reduce(FxHashSet::default, |a, b| {
+            let (mut larger, smaller) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+            larger.extend(smaller);
+            larger
+        });
+    for facts in &files {
         if !facts.annotations().is_empty() {
             s.files_with_annotations += 1;
         }
-        for (i, ann) in facts.annotations().iter().enumerate() {
+        for ann in facts.annotations() {
             s.annotations += 1;
             match &ann.body {
                 Body::Mitigates { .. } => s.mitigations += 1,
@@ -435,11 +514,6 @@ fn summarize(index: &ProjectIndex, analysis: &Analysis, files_scanned: usize) ->
                 Body::Validates { .. } => s.tests += 1,
                 Body::Assumes { .. } => s.assumptions += 1,
                 _ => {}
-            }
-            for r in &analysis.resolved[&facts.path][i] {
-                if let Resolved::Entity(e) = r {
-                    entities.insert(e);
-                }
             }
         }
     }
@@ -464,5 +538,89 @@ impl Summary {
                 Level::Note => self.notes += 1,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::Language;
+    use crate::text::TextRange;
+
+    /// `n` Python files: threats defined again and again with severities of equal and of
+    /// different levels in other words (so which statement wins depends on project order),
+    /// exposures and mitigations naming them, and references that dangle.
+    pub(super) fn generated(n: usize) -> ProjectIndex {
+        const WORDS: [&str; 6] = ["low", "critical", "P1", "Critical", "medium", "CRITICAL"];
+        let mut index = ProjectIndex::default();
+        for k in 0..n {
+            let (t, a) = (k % 7, k % 50);
+            let text = format!(
+                "# @threat Threat {t} (#t{t}) [{}]\n\
+                 # @control Control {c} (#c{c})\n\
+                 # @exposes App.S{a} to #t{t}\n\
+                 # @exposes App.S{a}.Part{k} to #t{u}\n\
+                 # @mitigates App.S{a} against #t{t} using #c{c}\n\
+                 # @mitigates App.S{a} against #missing{m} using #c{d}\n\
+                 # @accepts #t{u} on App.S{a}\n",
+                WORDS[(k / 7 + k / 300) % WORDS.len()],
+                c = k % 5,
+                d = k % 9,
+                u = (k + 3) % 11,
+                m = k % 13,
+            );
+            index.set_file(Arc::new(FileFacts::new(
+                FileId::relative(format!("svc{a}/f{k:05}.py")),
+                Language::Python,
+                Arc::from(text),
+            )));
+        }
+        index
+    }
+
+    #[test]
+    fn project_facts_in_parts_equal_the_files_one_by_one() {
+        let index = generated(12 * FACTS_PART + 7);
+        let analysis = Analysis::new(&index);
+        let mut serial = ProjectFacts::default();
+        for (facts, per_file) in analysis.resolved.iter() {
+            serial.add(facts, per_file);
+        }
+        let parallel = ProjectFacts::of(&analysis.resolved);
+        let dangling = |f: &ProjectFacts| -> Vec<(FileId, TextRange, Arc<str>)> {
+            f.dangling.iter().map(|(file, fact, id)| (file.clone(), fact.range, id.clone())).collect()
+        };
+        // Something of each kind, so the comparison says something.
+        assert!(!serial.dangling.is_empty() && !serial.used.is_empty() && serial.threat_severity.len() > 3);
+        assert_eq!(dangling(&parallel), dangling(&serial));
+        assert_eq!(parallel.used, serial.used);
+        assert_eq!(parallel.threat_severity, serial.threat_severity);
+        // And what the analysis keeps is the same.
+        assert_eq!(*analysis.used, serial.used);
+        assert_eq!(*analysis.threat_severity, serial.threat_severity);
+        assert_eq!(
+            dangling(&ProjectFacts { dangling: analysis.dangling.clone(), ..Default::default() }),
+            dangling(&serial)
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_every_entity_named() {
+        let index = generated(12 * FACTS_PART + 7);
+        let analysis = Analysis::new(&index);
+        let mut entities: FxHashSet<&EntityKey> = FxHashSet::default();
+        for (_, per_file) in analysis.resolved.iter() {
+            entities.extend(per_file.flat().iter().filter_map(|r| match r {
+                Resolved::Entity(e) => Some(e),
+                _ => None,
+            }));
+        }
+        let count = |kind| entities.iter().filter(|e| e.kind == kind).count();
+        let summary = analysis.model_summary(&index, 1);
+        assert_eq!(
+            (summary.assets, summary.threats, summary.controls),
+            (count(EntityKind::Asset), count(EntityKind::Threat), count(EntityKind::Control))
+        );
+        assert!(summary.assets > 50 && summary.threats == 7 && summary.controls == 5, "{summary:?}");
     }
 }

@@ -14,7 +14,7 @@
 //! ([`Relation::of_facts`]).
 
 use super::Analysis;
-use crate::model::{EntityKey, FileFacts, RefFact, Resolved};
+use crate::model::{EntityKey, FileFacts, Jagged, RefFact, Resolved};
 use crate::syntax::{Annotation, Body, EntityKind, Spanned};
 use crate::text::TextRange;
 
@@ -203,6 +203,14 @@ impl<'a> Relation<'a> {
     }
 }
 
+impl<'a> Relation<'a> {
+    /// Annotation `i` of `facts` with its arguments resolved as `resolved` (the file's
+    /// resolution) says: for a caller that holds the file's resolution already.
+    pub fn of_file(facts: &'a FileFacts, resolved: &'a Jagged<Resolved>, i: usize) -> Option<Self> {
+        Relation::resolved(facts.annotations().get(i)?, facts.refs.get(i)?, resolved.get(i)?)
+    }
+}
+
 impl<'a> Relation<'a, &'a RefFact> {
     /// Annotation `i` of `facts` with its arguments as written, unresolved.
     pub fn of_facts(facts: &'a FileFacts, i: usize) -> Option<Self> {
@@ -214,8 +222,7 @@ impl Analysis {
     /// Annotation `i` of `facts` with its arguments resolved by this analysis; `None` when it
     /// has no entity arguments or this analysis did not resolve the file.
     pub fn relation<'a>(&'a self, facts: &'a FileFacts, i: usize) -> Option<Relation<'a>> {
-        let resolved = self.resolved.get(&facts.path)?.get(i)?;
-        Relation::resolved(facts.annotations().get(i)?, facts.refs.get(i)?, resolved)
+        Relation::of_file(facts, self.resolved.get(&facts.path)?, i)
     }
 }
 

@@ -288,7 +288,7 @@ impl Local {
                     && c.covers.same_answers(&analysis.covers)
             })
             .and_then(|c| Some((&c.diagnostics[..], c.files.edited(&files)?)));
-        let diagnostics = super::diagnostics::per_file(&files, carried, |facts, own| {
+        let diagnostics = super::diagnostics::per_file(&files, carried, |facts, _, own| {
             file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, today, own)
         });
         Local {
@@ -495,7 +495,8 @@ fn file_findings(
     today: Option<Date>,
     out: &mut Vec<Diagnostic>,
 ) {
-    for i in 0..facts.annotations().len() {
+    // Most annotations are no risk: skipped before their relation is looked up.
+    for i in (0..facts.annotations().len()).filter(|&i| is_risk(facts, i)) {
         let Some(risk) = rate(tables, analysis, policy, facts, i, false) else { continue };
         let what =
             || format!("`{}` on `{}`", facts.slice(risk.threat.range()), facts.slice(risk.asset.range()));
