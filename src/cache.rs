@@ -60,7 +60,7 @@
 //! # Writing
 //!
 //! Only when something changed. The file is streamed piece by piece (header, each blob: new
-//! ones encoded from the scan's facts a batch at a time, by the thread pool, unchanged ones
+//! ones encoded from the scan's facts a batch at a time into reused buffers, unchanged ones
 //! straight from the loaded file; then the entry table, record by record, which is why it follows the blobs: each is
 //! encoded once, and its length is known only then), its length and checksum computed while
 //! writing and written into the header last, so no copy of the whole file, of every file's
@@ -78,7 +78,6 @@ mod wire;
 use crate::limits::MAX_CACHE_FILE_SIZE;
 use crate::model::{FileFacts, StoredFacts};
 use crate::read::{Links, Refusal, read_bounded};
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -449,9 +448,10 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
-/// How many entries' facts the thread pool encodes at once (in parallel: the writer runs
-/// beside the caller's analysis, and once that is done the other core would idle while the
-/// writer encodes alone), before the writer writes them in order.
+/// How many entries' facts the writer encodes (into as many reused buffers) before it writes
+/// them in order. It encodes them itself: handing the batches to the thread pool (so that the
+/// core the analysis leaves idle would help) made a cold `check` of the huge benchmark ~20 ms
+/// slower, its analysis queued behind the encoding (twelfth sitting, interleaved runs).
 const ENCODED_TOGETHER: usize = 32;
 
 /// An encoding buffer grown past this (a large file's facts) is not kept for the next batch.
@@ -484,8 +484,8 @@ fn write_file(
     for batch in entries.chunks(ENCODED_TOGETHER) {
         buffers.resize_with(batch.len(), Vec::new);
         let encoded: Vec<bool> = batch
-            .par_iter()
-            .zip(buffers.par_iter_mut())
+            .iter()
+            .zip(buffers.iter_mut())
             .map(|(entry, buffer)| match &entry.parsed {
                 Some(Blob::Facts(facts)) => {
                     if buffer.capacity() > KEPT_BUFFER {
