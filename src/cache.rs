@@ -60,7 +60,7 @@
 //! # Writing
 //!
 //! Only when something changed. The file is streamed piece by piece (header, each blob: new
-//! ones encoded from the scan's facts a batch at a time into reused buffers, unchanged ones
+//! ones encoded from the scan's facts one at a time into one reused buffer, unchanged ones
 //! straight from the loaded file; then the entry table, record by record, which is why it follows the blobs: each is
 //! encoded once, and its length is known only then), its length and checksum computed while
 //! writing and written into the header last, so no copy of the whole file, of every file's
@@ -380,7 +380,7 @@ pub struct Entry {
 /// Where a parsed entry's bytes come from.
 #[derive(Debug)]
 pub enum Blob {
-    /// Freshly parsed facts, encoded a batch at a time as the writer writes them (the same
+    /// Freshly parsed facts, encoded one at a time as the writer writes them (the same
     /// bytes as [`encode_facts`]): a cold run holds no second, encoded copy of every file's
     /// facts (~55 MB on the 20,000-file benchmark) until the writer has taken them all.
     Facts(std::sync::Arc<FileFacts>),
@@ -448,18 +448,15 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
-/// How many entries' facts the writer encodes (into as many reused buffers) before it writes
-/// them in order. It encodes them itself: handing the batches to the thread pool (so that the
+/// An encoding buffer grown past this (a large file's facts) is not kept for the next file.
+/// The writer encodes each file's facts itself: handing batches to the thread pool (so that the
 /// core the analysis leaves idle would help) made a cold `check` of the huge benchmark ~20 ms
 /// slower, its analysis queued behind the encoding (twelfth sitting, interleaved runs).
-const ENCODED_TOGETHER: usize = 32;
-
-/// An encoding buffer grown past this (a large file's facts) is not kept for the next batch.
 const KEPT_BUFFER: usize = 1 << 16;
 
 /// Writes the cache file of `entries` to `out` (at its start), taking unchanged blobs from
-/// `old`: the header, then each parsed entry's blob (new facts encoded a batch at a time into
-/// reused buffers, so no encoded copy of every file's facts is held, and each encoded once:
+/// `old`: the header, then each parsed entry's blob (new facts encoded one at a time into one
+/// reused buffer, so no encoded copy of every file's facts is held, and each encoded once:
 /// the table, which records where each blob went, follows them), the table (each record
 /// encoded as it is written) and its length; then the payload's length and checksum into the header. A parsed entry whose bytes are
 /// gone (or whose facts do not encode) is dropped rather than stored wrong. The whole file is
@@ -479,44 +476,32 @@ fn write_file(
     let mut payload = Payload { out, hasher, header: header_len, written: 0, limit };
     // Where each entry's blob went (`None`: the entry is dropped).
     let mut outcomes = Vec::with_capacity(entries.len());
-    // One buffer per entry of a batch, reused from batch to batch.
-    let mut buffers: Vec<Vec<u8>> = Vec::new();
-    for batch in entries.chunks(ENCODED_TOGETHER) {
-        buffers.resize_with(batch.len(), Vec::new);
-        let encoded: Vec<bool> = batch
-            .iter()
-            .zip(buffers.iter_mut())
-            .map(|(entry, buffer)| match &entry.parsed {
-                Some(Blob::Facts(facts)) => {
-                    if buffer.capacity() > KEPT_BUFFER {
-                        *buffer = Vec::new();
-                    }
-                    encode_facts_into(facts, buffer).is_ok()
+    // One buffer, reused from file to file.
+    let mut buffer = Vec::new();
+    for entry in entries {
+        let start = payload.written;
+        let written = match &entry.parsed {
+            Some(Blob::Facts(facts)) => {
+                if buffer.capacity() > KEPT_BUFFER {
+                    buffer = Vec::new();
                 }
-                _ => false,
-            })
-            .collect();
-        for ((entry, buffer), encoded) in batch.iter().zip(&buffers).zip(encoded) {
-            let start = payload.written;
-            let written = match &entry.parsed {
-                Some(Blob::Facts(_)) => encoded.then_some(&buffer[..]),
-                Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
-                None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => None,
-                None => {
-                    outcomes.push(Some(entry.record.outcome.clone()));
-                    continue;
-                }
-            };
-            outcomes.push(match written {
-                Some(bytes) => {
-                    payload.write(bytes)?;
-                    Some(Outcome::Parsed { start, len: payload.written - start })
-                }
-                None => None,
-            });
-        }
+                encode_facts_into(facts, &mut buffer).is_ok().then_some(&buffer[..])
+            }
+            Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
+            None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => None,
+            None => {
+                outcomes.push(Some(entry.record.outcome.clone()));
+                continue;
+            }
+        };
+        outcomes.push(match written {
+            Some(bytes) => {
+                payload.write(bytes)?;
+                Some(Outcome::Parsed { start, len: payload.written - start })
+            }
+            None => None,
+        });
     }
-    let mut buffer = std::mem::take(&mut buffers).into_iter().next().unwrap_or_default();
     // The table, `Vec<Record>` as postcard writes it (the count, then each record), written
     // as it is encoded: no copy of every record, nor of the whole table, is held.
     let table_start = payload.written;
