@@ -554,13 +554,7 @@ fn a_control_character_in_kotlin_hides_no_finding() {
         "x.kt",
         "@file:JvmMul\u{f}\nval x = 1 // @threat Lost (#lost) [high]\n// @exposes App to #lost\n",
     );
-    let run = cli_support::run(dir.path(), &["check", "--no-cache", "--format", "json", "."]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let report = run.json();
-    assert_eq!(report["summary"]["annotations"], 2, "{}", report["summary"]);
-    let codes: Vec<&str> =
-        report["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["unmitigated-exposure"]);
+    assert_one_unmitigated_exposure_of_two_annotations(dir.path());
 }
 
 /// tree-sitter-swift reads `+/*` (an operator character, then a comment) as one custom
@@ -576,7 +570,12 @@ fn a_swift_comment_right_after_an_operator_is_read() {
         "x.swift",
         "let half = total / 2 +/* @threat Lost (#lost) [high] */ 0\n// @exposes App to #lost\n",
     );
-    let run = cli_support::run(dir.path(), &["check", "--no-cache", "--format", "json", "."]);
+    assert_one_unmitigated_exposure_of_two_annotations(dir.path());
+}
+
+/// `check` of `dir` reads two annotations and reports one unmitigated exposure (exit 1).
+fn assert_one_unmitigated_exposure_of_two_annotations(dir: &std::path::Path) {
+    let run = cli_support::run(dir, &["check", "--no-cache", "--format", "json", "."]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["summary"]["annotations"], 2, "{}", report["summary"]);

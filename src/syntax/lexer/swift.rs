@@ -49,7 +49,8 @@ enum Nesting {
 /// that closes it; pushes the comments it passes. `None` when it declines.
 fn code(bytes: &[u8], mut i: usize, nesting: Nesting, out: &mut Vec<(usize, usize)>) -> Option<usize> {
     let mut depth = 0usize;
-    // The last byte of code before `i` (not of a comment; whitespace resets it).
+    // The byte before `i`: only an operator character there matters, so a comment's end
+    // sets it to a space (`/* a *//* b */` is two comments).
     let mut previous = b' ';
     while i < bytes.len() {
         let b = bytes[i];
@@ -113,9 +114,6 @@ fn code(bytes: &[u8], mut i: usize, nesting: Nesting, out: &mut Vec<(usize, usiz
                 }
             }
             _ => i += 1,
-        }
-        if b == b' ' || b == b'\t' || b == b'\n' || b == b'\r' {
-            previous = b' ';
         }
     }
     (nesting == Nesting::File).then_some(i)
