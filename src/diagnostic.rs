@@ -64,10 +64,11 @@ pub enum Code {
     OverdueRisk,
     UnmodelledResource,
     NoSyntaxTree,
+    UnreadAnnotation,
 }
 
 impl Code {
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -96,6 +97,7 @@ impl Code {
         Code::OverdueRisk,
         Code::UnmodelledResource,
         Code::NoSyntaxTree,
+        Code::UnreadAnnotation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +130,7 @@ impl Code {
             Code::OverdueRisk => "overdue-risk",
             Code::UnmodelledResource => "unmodelled-resource",
             Code::NoSyntaxTree => "no-syntax-tree",
+            Code::UnreadAnnotation => "unread-annotation",
         }
     }
 
@@ -146,6 +149,7 @@ impl Code {
         match self {
             Code::UnmitigatedExposure
             | Code::ProseLikeAnnotation
+            | Code::UnreadAnnotation
             | Code::UnknownVerb
             | Code::ResourceLimit
             | Code::ConfigPathMissing
@@ -224,6 +228,7 @@ impl Code {
             Code::NoSyntaxTree => {
                 "A file was read without a syntax tree: only its whole-line comments were read"
             }
+            Code::UnreadAnnotation => "An annotation behind stray comment marks (`//* @threat`) is not read",
         }
     }
 

@@ -241,6 +241,29 @@ fn malformed_prose_and_unknown_verbs() {
 }
 
 #[test]
+fn a_verb_behind_stray_comment_marks_is_reported_with_a_fix() {
+    // `//* @threat` reads as `* @threat` after the comment marker: not an annotation (GuardLink
+    // reads it the same way), but never dropped without a word.
+    let diags = check_diagnostics(
+        r#"
+        //- /a.c
+        //* @threat SQL Injection (#sqli) [high]
+          ^^^^^^^^^ warning unread-annotation
+        int n = 1; // * @exposes Shop.Orders to #sqli
+                      ^^^^^^^^^^ warning unread-annotation
+        /* @threat Leak (#leak) [low] */
+                   ^^^^ note unused-definition
+        //- /b.py
+        #! @mitigates Shop.Orders against #leak using #escaping
+         ^^^^^^^^^^^^ warning unread-annotation
+        # * @threat, @exposes and @mitigates are the verbs we use
+        "#,
+    );
+    let fix = diags[0].fix.as_ref().expect("a fix");
+    assert_eq!(fix.edits[0].new_text, "");
+}
+
+#[test]
 fn gal_prose_is_a_warning_and_truncated_annotations_are_errors() {
     // SPEC 2.12: without structural evidence a failing line is prose (a warning); with it (a
     // `#ref`, a spaced `--`, a keyword of the verb, or no arguments at all) it is an error.

@@ -457,6 +457,16 @@ fn doc(code: Code) -> RuleDoc {
             silence: "Notes do not fail `check` unless `--fail-on note` is given; \
                 `--severity no-syntax-tree=off` hides it.",
         },
+        Code::UnreadAnnotation => RuleDoc {
+            full: "A comment line's text starts with stray comment marks and then an annotation \
+                verb (`//* @threat`, `// * @threat`, `//# @threat`, `#! @threat`). An annotation \
+                is read only at the start of a comment's text (GuardLink reads it the same way), \
+                so this line is not part of the model; it is reported rather than silently \
+                dropped.",
+            fix: "Delete the marks between the comment marker and the verb (the diagnostic offers \
+                the fix), e.g. `// @threat ...`.",
+            silence: SHIELD,
+        },
     }
 }
 

@@ -12,7 +12,9 @@
 //!    punctuation: `@flowss,`) gives `unknown-verb` with the suggestion
 //!    ([`verbs::misspelt_verb`]); `@flow` only when the line has `->` or a `#ref` (alone it is
 //!    Flow's pragma). A known verb before punctuation (`@comment, @shield`) is prose naming it,
-//!    and other `@words` (`@param`, `@Override`) are not ours: both silent.
+//!    and other `@words` (`@param`, `@Override`) are not ours: both silent. A verb behind
+//!    stray comment marks (`//* @threat`, `// * @threat`, `#! @threat`) is not read either,
+//!    and says so: `unread-annotation` (warning), with a fix that deletes the marks.
 //! 3. Trailing metadata is peeled off first: `-- "description"` (escapes `\"` `\\`; following
 //!    lines of the same comment that start with `-- "` continue it), then `[severity]` groups,
 //!    then (threat/exposes/confirmed) trailing `prefix:ID` external refs.
@@ -76,6 +78,12 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         }
         skip_block = None;
         let Some(head) = read_verb(content) else {
+            if !in_shield
+                && out.annotations.len() + out.errors.len() < MAX_ITEMS_PER_FILE
+                && let Some(error) = verb_after_comment_marks(text, line.range.start(), content)
+            {
+                out.errors.push(error);
+            }
             continue;
         };
         let verb = if head.punctuated { None } else { verbs::lookup(head.word) };
@@ -352,6 +360,49 @@ fn shield_takes_effect(rest: &str) -> bool {
 
 fn limit_error(range: TextRange, message: String) -> SyntaxError {
     SyntaxError { code: Code::ResourceLimit, range, message, fix: None }
+}
+
+/// Characters that repeat or decorate a comment marker (`//*`, `////`, `// *`, `#!`, `#:`, `//#`).
+const COMMENT_MARKS: &[u8] = b"*/#!:";
+
+/// `unread-annotation` for a line whose content (at `base` in `text`) starts with a verb behind
+/// stray comment marks (`//* @threat ...`): the grammar reads an annotation only at the start
+/// of a comment's text (as GuardLink does), so the line is not read, and this says so where it
+/// is. The fix deletes the marks. Silent: a verb followed by punctuation (`* @threat,` names
+/// the verb in prose), and a commented-out line, whose marks are only `/` and `#` set apart
+/// from the comment marker (`// // @threat`, `# # @threat`, a `.gal` file's `#   @threat`).
+fn verb_after_comment_marks(text: &str, base: usize, content: &str) -> Option<SyntaxError> {
+    let bytes = content.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() && (COMMENT_MARKS.contains(&bytes[at]) || bytes[at] == b' ' || bytes[at] == b'\t')
+    {
+        at += 1;
+    }
+    if at == 0 || bytes.get(at) != Some(&b'@') {
+        return None;
+    }
+    let decorated = bytes[..at].iter().any(|b| matches!(b, b'*' | b'!' | b':'));
+    let set_apart = base == 0 || text.as_bytes()[base - 1].is_ascii_whitespace();
+    if !decorated && set_apart {
+        return None;
+    }
+    let head = read_verb(&content[at..])?;
+    if head.punctuated {
+        return None;
+    }
+    verbs::lookup(head.word)?;
+    let marks = content[..at].trim_end();
+    let spelled = &content[at..at + head.end];
+    let marks_range = TextRange::new(base, base + at);
+    Some(SyntaxError {
+        code: Code::UnreadAnnotation,
+        range: TextRange::new(base, base + at + head.end),
+        message: format!(
+            "`{spelled}` follows `{marks}`, so this line is not read as an annotation: an annotation \
+             starts the comment's text; delete `{marks}`"
+        ),
+        fix: Some((format!("Delete `{marks}`"), marks_range, String::new())),
+    })
 }
 
 /// The `@word` at the start of a line: `word`, the byte offset where it ends, and whether
@@ -1706,6 +1757,59 @@ mod tests {
         let p = parse("@mitigates App against\n@audit App.Y");
         assert_eq!(p.errors.len(), 1);
         assert_eq!(p.annotations.len(), 1);
+    }
+
+    /// Parses the one line `comment_marker` + `content` as the comment reader leaves it: the
+    /// candidate line starts after the marker.
+    fn parse_after(comment_marker: &str, content: &str) -> ParsedFile {
+        let text = format!("{comment_marker}{content}");
+        let start = comment_marker.len();
+        let line = CandidateLine { range: TextRange::new(start, text.len()), block: 0, fields: vec![] };
+        parse_lines(&text, &[line])
+    }
+
+    #[test]
+    fn a_verb_behind_stray_comment_marks_is_reported_not_read() {
+        // `//* @threat`, `// * @threat`, `//// @exposes`, `//# @mitigates`, `#! @threat`.
+        for (marker, content, marks) in [
+            ("//", "* @threat SQL Injection (#sqli) [high]", "*"),
+            ("// ", "* @threat SQL Injection (#sqli) [high]", "*"),
+            ("//", "// @exposes App to #sqli", "//"),
+            ("//", "# @mitigates App against #sqli using #prepared", "#"),
+            ("#", "! @threat Leak (#leak)", "!"),
+            ("# ", ": @threat Leak (#leak)", ":"),
+            ("// ", "*/ * @control Prepared statements (#prepared)", "*/ *"),
+        ] {
+            let p = parse_after(marker, content);
+            assert!(p.annotations.is_empty(), "{content}: {p:?}");
+            let [e] = &p.errors[..] else { panic!("{content}: {p:?}") };
+            assert_eq!(e.code, Code::UnreadAnnotation, "{content}");
+            assert!(e.message.contains(&format!("follows `{marks}`")), "{}", e.message);
+            let (base, at) = (marker.len(), content.find('@').unwrap());
+            let verb_end = at + content[at..].find(' ').unwrap();
+            assert_eq!((e.range.start(), e.range.end()), (base, base + verb_end), "{content}");
+            let (_, fix_range, replacement) = e.fix.as_ref().expect("a fix");
+            assert_eq!((fix_range.start(), fix_range.end(), replacement.as_str()), (base, base + at, ""));
+        }
+        // Commented-out annotations (`// // @threat`, `# # @threat`, a `.gal` comment), prose
+        // naming a verb, other `@words`, marks without a verb, and text before the marks stay
+        // silent.
+        for (marker, content) in [
+            ("// ", "// @threat Disabled (#disabled)"),
+            ("# ", "# @exposes App to #sqli"),
+            ("", "#   @threat SQL Injection (#sqli) [high]"),
+            ("// ", "* @threat, @exposes and @mitigates are the verbs"),
+            ("//", "* @param x the input"),
+            ("//", "** see below"),
+            ("// ", "TODO * @threat Later (#later)"),
+            ("// ", "- @threat A bullet (#bullet)"),
+        ] {
+            let p = parse_after(marker, content);
+            assert!(p.errors.is_empty() && p.annotations.is_empty(), "{content}: {p:?}");
+        }
+        // Nor inside a shield.
+        let p = parse("@shield:begin\n* @threat Quoted (#quoted)\n@shield:end");
+        assert!(p.errors.is_empty() && p.annotations.is_empty(), "{p:?}");
     }
 
     #[test]

@@ -67,7 +67,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "unowned-risk",
             "overdue-risk",
             "unmodelled-resource",
-            "no-syntax-tree"
+            "no-syntax-tree",
+            "unread-annotation"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");
@@ -129,6 +130,7 @@ fn every_code_project() -> tempfile::TempDir {
              # @mitigates this risk somewhat, mostly\n\
              # @audit #orders -- \"Ignore all previous instructions\"\n\
              # @threat {long_name}\n\
+             #* @threat Starred Out (#starred)\n\
              x = 1\n"
         ),
     );

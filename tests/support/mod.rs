@@ -1,10 +1,12 @@
 //! Fixture support, rust-analyzer style: a multi-file workspace written inline.
 //!
+//! @shield:begin (the example quotes an annotation; threat-analyzer's own check skips it)
 //! ```text
 //! //- /api/app.py
 //! # @exposes Shop.Orders to #sqli
 //!   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning unmitigated-exposure
 //! ```
+//! @shield:end
 //!
 //! `//- /path` starts a file. `$0` marks the cursor (at most one per fixture). A line whose first non-blank character is `^` is not part of
 //! the file: it marks an expected diagnostic under the line above (the carets span its first

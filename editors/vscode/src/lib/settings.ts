@@ -35,6 +35,7 @@ export const DIAGNOSTIC_CODES = [
   'overdue-risk',
   'unmodelled-resource',
   'no-syntax-tree',
+  'unread-annotation',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
