@@ -73,7 +73,7 @@
 //! while `fsync` made a cold `check` of the dense benchmark wait for the disk (its 5 MB took
 //! 30-110 ms on a loaded machine, as long as the rest of the run).
 
-mod wire;
+pub(crate) mod wire;
 
 use crate::limits::MAX_CACHE_FILE_SIZE;
 use crate::model::{FileFacts, StoredFacts};

@@ -1,6 +1,6 @@
 //! Postcard's wire format for stored facts: a serde deserializer (the format `encode_facts`
 //! writes), written for the warm path's cost, and a serde serializer ([`encode`]), written for
-//! the cold path's.
+//! the cold path's (which `check`'s result cache writes its file with too).
 //!
 //! Owns: reading one blob's bytes into a value, and writing a value's bytes, exactly as
 //! postcard 1.x would (varints for lengths, integers above 8 bits and enum variants; zig-zag
@@ -53,20 +53,37 @@ impl Encoder<'_> {
         }
     }
 
+    /// Two bytes or more: the bytes are put together in a register and appended as one
+    /// 8-byte word, cut to length (a push per byte checked the capacity and stored the
+    /// length each time; a text offset past 127, most of them, is two bytes).
     fn varint_long(&mut self, mut value: u64) {
-        while value >= 0x80 {
-            self.out.push(value as u8 | 0x80);
-            value >>= 7;
+        if value >= 1 << 56 {
+            return self.varint_u128(u128::from(value));
         }
-        self.out.push(value as u8);
+        // At most 8 bytes: 7 bits each.
+        let (mut word, mut shift) = (0u64, 0);
+        while value >= 0x80 {
+            word |= (value & 0x7f | 0x80) << shift;
+            value >>= 7;
+            shift += 8;
+        }
+        word |= value << shift;
+        let len = self.out.len();
+        self.out.extend_from_slice(&word.to_le_bytes());
+        self.out.truncate(len + shift / 8 + 1);
     }
 
+    /// Eight bytes at a time, as [`Encoder::varint_long`] (a stored content hash is 19).
     fn varint_u128(&mut self, mut value: u128) {
-        while value >= 0x80 {
-            self.out.push(value as u8 | 0x80);
-            value >>= 7;
+        while value >= 1 << 56 {
+            let mut word = 0u64;
+            for byte in 0..8 {
+                word |= (value as u64 & 0x7f | 0x80) << (8 * byte);
+                value >>= 7;
+            }
+            self.out.extend_from_slice(&word.to_le_bytes());
         }
-        self.out.push(value as u8);
+        self.varint_long(value as u64);
     }
 
     #[inline]
@@ -132,8 +149,14 @@ impl<'a> ser::Serializer for &mut Encoder<'a> {
         Ok(())
     }
 
+    // Text offsets (every range's two ends): past 127 and below 16,384 in most files, so
+    // the two-byte case is inlined here, and only here.
     fn serialize_u32(self, v: u32) -> Result<()> {
-        self.varint(u64::from(v));
+        if (0x80..0x4000).contains(&v) {
+            self.out.extend_from_slice(&[v as u8 | 0x80, (v >> 7) as u8]);
+        } else {
+            self.varint(u64::from(v));
+        }
         Ok(())
     }
 
@@ -266,6 +289,8 @@ macro_rules! elements {
             type Ok = ();
             type Error = Error;
 
+            // A forwarder: inlined, the caller calls the value's `serialize` directly.
+            #[inline(always)]
             fn $method<T: Serialize + ?Sized>(&mut self, $($key: $key_ty,)* value: &T) -> Result<()> {
                 value.serialize(&mut **self)
             }
@@ -783,14 +808,15 @@ mod tests {
         shapes: Vec<Shape>,
         map: std::collections::BTreeMap<String, i64>,
         /// Of every magnitude (any width of varint, from one byte to ten).
-        sizes: Vec<(u64, i64, u16)>,
+        sizes: Vec<(u64, i64, u16, u32, u128)>,
     }
 
     /// A value of `bits` significant bits at most, for every width to be as likely.
-    fn magnitude() -> impl proptest::strategy::Strategy<Value = (u64, i64, u16)> {
+    fn magnitude() -> impl proptest::strategy::Strategy<Value = (u64, i64, u16, u32, u128)> {
         use proptest::prelude::*;
-        (any::<(u64, i64, u16)>(), 0u32..64)
-            .prop_map(|((u, i, h), shift)| (u >> shift, i >> shift, h >> (shift % 16)))
+        (any::<(u64, i64, u16, u32, u128)>(), 0u32..64).prop_map(|((u, i, h, w, x), shift)| {
+            (u >> shift, i >> shift, h >> (shift % 16), w >> (shift % 32), x >> (2 * shift))
+        })
     }
 
     fn shape() -> impl proptest::strategy::Strategy<Value = Shape> {

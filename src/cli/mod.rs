@@ -679,6 +679,8 @@ pub fn check(args: &CheckArgs) -> i32 {
         None => args.fail_on.fails(&diagnostics),
     };
     let status = if fails { EXIT_FINDINGS } else { EXIT_OK };
+    // Shared with the result cache's writer, not copied.
+    let report = std::sync::Arc::new(report);
     // Stored while the report is written; only what a later run can replay exactly.
     // Everything the run read (the walk, the pin file, anchored files) is an input.
     let recorded = results.as_ref().map(|_| crate::read::take_recorded());

@@ -259,11 +259,16 @@ const HEADER_LEN: usize = 28;
 
 /// What a result file holds before `payload`: magic, version, length, checksum.
 fn header(payload: &[u8]) -> [u8; HEADER_LEN] {
+    header_of(payload.len() as u64, xxhash_rust::xxh3::xxh3_64(payload))
+}
+
+/// [`header`] of a payload of `len` bytes with the XXH3-64 `checksum`.
+fn header_of(len: u64, checksum: u64) -> [u8; HEADER_LEN] {
     let mut out = [0; HEADER_LEN];
     out[..8].copy_from_slice(MAGIC);
     out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out[12..20].copy_from_slice(&(payload.len() as u64).to_le_bytes());
-    out[20..].copy_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
+    out[12..20].copy_from_slice(&len.to_le_bytes());
+    out[20..].copy_from_slice(&checksum.to_le_bytes());
     out
 }
 
@@ -287,14 +292,33 @@ pub fn decode(bytes: &[u8]) -> Option<Stored> {
 }
 
 /// A digest being built from length-prefixed fields: the XXH3-128 of their concatenation,
-/// hashed as they come (a walk's key covers every path: no buffer of them all is built).
+/// hashed as they come (a walk's key covers every path: no buffer of them all is built), a
+/// few kilobytes at a time: two hasher calls per field (its length, its bytes) cost more than
+/// hashing a path's bytes (a third of the walk's key).
 #[derive(Default)]
-pub struct KeyBuilder(xxhash_rust::xxh3::Xxh3Default);
+pub struct KeyBuilder {
+    hasher: xxhash_rust::xxh3::Xxh3Default,
+    /// Fields not hashed yet, at most [`KEY_CHUNK`] bytes.
+    pending: Vec<u8>,
+}
+
+/// How many bytes of fields [`KeyBuilder`] collects before hashing them.
+const KEY_CHUNK: usize = 1 << 14;
 
 impl KeyBuilder {
     pub fn field(&mut self, bytes: &[u8]) -> &mut Self {
-        self.0.update(&(bytes.len() as u64).to_le_bytes());
-        self.0.update(bytes);
+        if self.pending.len() + 8 + bytes.len() > KEY_CHUNK {
+            self.hasher.update(&self.pending);
+            self.pending.clear();
+        }
+        self.pending.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        if bytes.len() > KEY_CHUNK / 2 {
+            self.hasher.update(&self.pending);
+            self.pending.clear();
+            self.hasher.update(bytes);
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
         self
     }
 
@@ -307,7 +331,9 @@ impl KeyBuilder {
     }
 
     pub fn finish(&self) -> u128 {
-        self.0.digest128()
+        let mut hasher = self.hasher.clone();
+        hasher.update(&self.pending);
+        hasher.digest128()
     }
 }
 
@@ -320,7 +346,8 @@ pub fn found_key(found: &Discovered<'_>) -> (u128, Vec<Walked>) {
     let mut key = KeyBuilder::default();
     key.path(found.base).text(found.files.len());
     for (rel, abs, language, _) in &found.files {
-        key.field(rel.as_bytes()).path(abs).text(language);
+        // The language's stable name: formatting it (`text`) was a `String` per file.
+        key.field(rel.as_bytes()).path(abs).field(language.name().as_bytes());
     }
     let mut skipped: Vec<_> = found.skipped.iter().map(|(path, why)| (path, why.to_string())).collect();
     skipped.sort();
@@ -379,7 +406,9 @@ pub fn to_store(
     // The walk's files come first, in path order: only the rest is sorted, then merged in.
     let (total, run) = (paths.len(), paths.windows(2).take_while(|w| w[0].0 <= w[1].0).count() + 1);
     let mut rest = paths.split_off(run.min(paths.len()));
-    rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // Thousands on a large tree (every directory's absent ignore files), sorted at the end of
+    // the run, when the thread pool has nothing else to do.
+    rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut rest[..], |a, b| a.0.cmp(&b.0));
     let (mut paths, mut rest) = (paths.into_iter().peekable(), rest.into_iter().peekable());
     let merged = std::iter::from_fn(|| match (paths.peek(), rest.peek()) {
         (Some(first), Some(other)) if other.0 < first.0 => rest.next(),
@@ -428,16 +457,59 @@ pub fn to_store(
 
 /// Writes `stored` to `file` atomically; a larger one than a load accepts is not written.
 pub fn save(file: &Path, stored: &Stored) -> Result<(), cache::CacheError> {
-    // Written as `encode` frames it, without copying the payload into a frame first.
-    let payload = postcard::to_allocvec(stored).unwrap_or_default();
-    if (payload.len() + HEADER_LEN) as u64 > crate::limits::MAX_CACHE_FILE_SIZE {
+    save_with_report(file, stored, &stored.report)
+}
+
+/// [`save`] of `stored` with `report` in place of its own: the report (megabytes for a run
+/// with many findings) is neither copied into a `Stored` nor into the payload, but written
+/// from where the caller holds it.
+fn save_with_report(file: &Path, stored: &Stored, report: &str) -> Result<(), cache::CacheError> {
+    let too_large = |len: usize| (len + HEADER_LEN) as u64 > crate::limits::MAX_CACHE_FILE_SIZE;
+    if too_large(report.len()) {
         let _ = std::fs::remove_file(file);
         return Err(cache::CacheError::Invalid("result too large"));
     }
+    // The payload is postcard's encoding of `Stored` (what `encode` frames), whose last field
+    // is the report: everything before the report's bytes, then the report.
+    let head =
+        StoredHead { key: stored.key, inputs: &stored.inputs, status: stored.status, notes: &stored.notes };
+    // Room for every input (its path, state and digest: ~50 bytes besides the path), so that
+    // the buffer is not grown (and copied) on the way.
+    let room: usize = stored.inputs.iter().map(|input| input.path.len() + 64).sum();
+    let mut payload = Vec::with_capacity(room + 64);
+    cache::wire::encode(&head, &mut payload).map_err(|_| cache::CacheError::Invalid("unencodable"))?;
+    cache::wire::encode(&report.len(), &mut payload)
+        .map_err(|_| cache::CacheError::Invalid("unencodable"))?;
+    if too_large(payload.len() + report.len()) {
+        let _ = std::fs::remove_file(file);
+        return Err(cache::CacheError::Invalid("result too large"));
+    }
+    let mut checksum = xxhash_rust::xxh3::Xxh3Default::new();
+    checksum.update(&payload);
+    checksum.update(report.as_bytes());
+    let header = header_of((payload.len() + report.len()) as u64, checksum.digest());
     cache::write_atomically(file, |out| {
-        std::io::Write::write_all(out, &header(&payload))?;
-        std::io::Write::write_all(out, &payload)
+        std::io::Write::write_all(out, &header)?;
+        std::io::Write::write_all(out, &payload)?;
+        std::io::Write::write_all(out, report.as_bytes())
     })
+}
+
+/// The fields of a [`Stored`] before its report, borrowed: encoded, the same bytes as theirs.
+#[derive(Serialize)]
+struct StoredHead<'a> {
+    key: u128,
+    inputs: &'a [Input],
+    status: i32,
+    notes: &'a [String],
+}
+
+/// Whether the normalised absolute `path` is `dir` (normalised) or lies under it: compared as
+/// bytes (as components, `Path::starts_with`, it was a fifth of storing a run's thousands of
+/// absent ignore files).
+fn inside(path: &Path, dir: &Path) -> bool {
+    let (path, dir) = (path.as_os_str().as_encoded_bytes(), dir.as_os_str().as_encoded_bytes());
+    path.starts_with(dir) && (path.len() == dir.len() || path[dir.len()] == b'/' || dir.ends_with(b"/"))
 }
 
 /// The result cache of one `check` run: what it may replay, and what it stores.
@@ -549,7 +621,7 @@ impl Results {
         scanned: Option<crate::walk::ScannedEntries>,
         status: i32,
         notes: Vec<String>,
-        report: String,
+        report: Arc<String>,
     ) -> std::thread::JoinHandle<()> {
         std::thread::spawn(move || {
             let Some((key, files)) = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take() else {
@@ -562,14 +634,17 @@ impl Results {
                 .into_iter()
                 .filter(|read| !found.contains(read.path.as_os_str().as_encoded_bytes()))
                 .map(|read| {
-                    let joined = self.cwd.join(&read.path);
+                    // The walk's reads (ignore files of every directory) are absolute already.
+                    let joined = if read.path.is_absolute() { read.path } else { self.cwd.join(&read.path) };
                     let path = crate::paths::normalize(&joined);
                     // Nothing was there when it was read (after the run started): unless the
-                    // path named a parent (`..`), its `lstat` then said the same.
-                    let known = (read.absent && path == joined).then_some(FileState::Absent);
+                    // path named a parent (`..`), its `lstat` then said the same. (Compared as
+                    // bytes: as components, it was most of the cost of a run's absent reads.)
+                    let known =
+                        (read.absent && path.as_os_str() == joined.as_os_str()).then_some(FileState::Absent);
                     (path, known)
                 })
-                .filter(|(path, _)| !path.starts_with(&self.dir))
+                .filter(|(path, _)| !inside(path, &self.dir))
                 .collect();
             drop(found);
             let digests: rustc_hash::FxHashMap<&str, u128> = scanned
@@ -579,10 +654,14 @@ impl Results {
             let digest_of = |path: &str| digests.get(path).copied();
             let walked = files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from)));
             let inputs = walked.chain(recorded);
-            let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, report);
+            // The report is shared with the caller, which prints it meanwhile.
+            let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, String::new());
             match stored {
                 Some(stored) => {
-                    let _ = save(&self.file, &stored);
+                    let _ = save_with_report(&self.file, &stored, &report);
+                    // The process ends when this thread does: freeing every input's path one
+                    // by one (20,000 on the largest benchmark) would only cost time.
+                    std::mem::forget(stored);
                 }
                 // A result that could not be replayed next time is no use: the old one goes.
                 None => {
@@ -630,11 +709,67 @@ mod tests {
             fields.extend_from_slice(field);
         }
         assert_eq!(key, xxhash_rust::xxh3::xxh3_128(&fields));
+        // Many fields, and fields of every size around the chunk's, hashed a chunk at a time.
+        let (mut many, mut fields) = (KeyBuilder::default(), Vec::new());
+        for k in 0..3000usize {
+            let field = vec![k as u8; if k % 500 == 7 { KEY_CHUNK / 2 + k % 3 } else { k % 97 }];
+            many.field(&field);
+            fields.extend_from_slice(&(field.len() as u64).to_le_bytes());
+            fields.extend_from_slice(&field);
+        }
+        assert!(fields.len() > 8 * KEY_CHUNK);
+        assert_eq!(many.finish(), xxhash_rust::xxh3::xxh3_128(&fields));
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("r.res");
         save(&file, &sample()).unwrap();
         assert_eq!(std::fs::read(&file).unwrap(), encode(&sample()));
         assert_eq!(load(&file), Some(sample()));
+    }
+
+    /// A result saved with its report held apart (as a run saves it) is, byte for byte, the
+    /// postcard encoding that `encode` frames: every kind of state, a digest, notes, and a
+    /// report long enough for a two-byte length.
+    #[test]
+    fn results_saved_with_the_report_apart_are_their_encoding() {
+        let present = FileState::Present {
+            mode: 0o100_644,
+            size: 300,
+            mtime_ns: -7,
+            ctime_ns: 1 << 40,
+            ino: 9,
+            dev: 2,
+        };
+        let stored = Stored {
+            key: u128::MAX - 5,
+            inputs: vec![
+                Input { path: "/a".into(), state: FileState::Absent, content: None },
+                Input { path: "/p/é.py".into(), state: present, content: Some([0xab; 16]) },
+                Input { path: "/u".into(), state: FileState::Unknown, content: None },
+            ],
+            status: -1,
+            notes: vec!["n".into(), "ü".into()],
+            report: format!("{}名前\n", "x".repeat(300)),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.res");
+        let without = Stored { report: String::new(), ..stored.clone() };
+        save_with_report(&file, &without, &stored.report).unwrap();
+        assert!(std::fs::read(&file).unwrap() == encode(&stored));
+        assert_eq!(load(&file), Some(stored.clone()));
+        save(&file, &stored).unwrap();
+        assert!(std::fs::read(&file).unwrap() == encode(&stored));
+    }
+
+    #[test]
+    fn inside_is_by_components() {
+        for (path, dir) in [("/c/ta", "/c/ta"), ("/c/ta/x.res", "/c/ta"), ("/c/ta/a/b", "/c"), ("/x", "/")] {
+            assert!(inside(Path::new(path), Path::new(dir)), "{path} {dir}");
+            assert!(Path::new(path).starts_with(dir));
+        }
+        for (path, dir) in [("/c/ta2/x", "/c/ta"), ("/c/t", "/c/ta"), ("/d/ta", "/c/ta"), ("/c", "/c/ta")] {
+            assert!(!inside(Path::new(path), Path::new(dir)), "{path} {dir}");
+            assert!(!Path::new(path).starts_with(dir));
+        }
     }
 
     #[test]
