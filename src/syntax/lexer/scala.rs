@@ -11,8 +11,8 @@
 //! block comment or backquoted identifier; a line break in a `"` string or in its
 //! interpolation; a `$` in an interpolated string before anything but `$`, `"`, `{` or an ASCII
 //! letter or `_`; a keyword right before a quote (`yield"a"`: a string or an interpolation by
-//! context), a quote right after a backquoted name or after an operator that a `_` joins to a
-//! name (`x_+"a"`); a `'` that opens neither a character literal the grammar reads nor a quote
+//! context), a quote right after a backquoted name, a quoted name (`'sym"a"`) or an operator
+//! that a `_` joins to a name (`x_+"a"`); a `'` that opens neither a character literal the grammar reads nor a quote
 //! of a name, block or type (`''`, `'\x'`, `' /`); a backquoted identifier holding `//` or `/*`;
 //! a `<` before a letter, `_`, `!`, `?` or a non-ASCII character (a Scala 2 XML literal, whose
 //! text holds no comments, may start there); `_//` and `_/*` (the grammar reads `x_/` as a
@@ -91,19 +91,26 @@ fn is_operator(b: u8) -> bool {
     )
 }
 
-/// The reserved words of Scala 2 and 3 that can stand right before a quote; one there makes
-/// the quote a string or an interpolation by context.
+/// The words tree-sitter-scala lexes as keywords (its grammar's word tokens: Scala 2 and 3's
+/// reserved words and the soft ones it spells out, `using`, `as`, `derives` ...). One right
+/// before a quote makes the quote a string or an interpolation by context.
 const KEYWORDS: &[&[u8]] = &[
+    b"_",
     b"abstract",
+    b"as",
+    b"cap",
     b"case",
     b"catch",
     b"class",
     b"def",
+    b"derives",
     b"do",
     b"else",
     b"enum",
+    b"except",
     b"export",
     b"extends",
+    b"extension",
     b"false",
     b"final",
     b"finally",
@@ -119,10 +126,12 @@ const KEYWORDS: &[&[u8]] = &[
     b"new",
     b"null",
     b"object",
+    b"only",
     b"override",
     b"package",
     b"private",
     b"protected",
+    b"rd",
     b"return",
     b"sealed",
     b"super",
@@ -133,6 +142,8 @@ const KEYWORDS: &[&[u8]] = &[
     b"true",
     b"try",
     b"type",
+    b"uses",
+    b"using",
     b"val",
     b"var",
     b"while",
@@ -343,7 +354,12 @@ fn quote_end(bytes: &[u8], open: usize) -> Option<usize> {
         return Some(end + 1);
     }
     match at(1)? {
-        c if c.is_ascii_alphabetic() || matches!(c, b'_' | b'$' | b'{' | b'[') => Some(open + 1),
+        b'{' | b'[' => Some(open + 1),
+        // A quote right after the name (`'sym"a"`) would open an interpolation.
+        c if c.is_ascii_alphabetic() || matches!(c, b'_' | b'$') => {
+            let name = bytes[open + 1..].iter().take_while(|&&c| is_word(c)).count();
+            (bytes.get(open + 1 + name) != Some(&b'"')).then_some(open + 1)
+        }
         _ => None,
     }
 }
@@ -392,6 +408,7 @@ mod tests {
             "val s = yield\"$x\"",
             "val s = `a`\"$x\"",
             "val s = x_+\"$x\"",
+            "val s = 'sym\"$x\"",
             "val c = ''",
             "val c = '\\x4'",
             "val c = ' / 2",
