@@ -197,7 +197,7 @@ fn code(bytes: &[u8], mut i: usize, nesting: Nesting, out: &mut Vec<(usize, usiz
                 let operators = bytes[..i].iter().rev().take_while(|&&c| is_operator(c)).count();
                 if i > 0
                     && (bytes[i - 1] == b'`'
-                        || (operators > 0 && bytes.get(i - operators - 1) == Some(&b'_')))
+                        || (operators > 0 && i.checked_sub(operators + 1).is_some_and(|k| bytes[k] == b'_')))
                 {
                     return None;
                 }
