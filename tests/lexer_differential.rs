@@ -351,6 +351,18 @@ fn agrees_on_swift_files() {
 }
 
 #[test]
+fn agrees_on_scala_files() {
+    let files = fixture_files(&["scala"]);
+    assert!(files.len() >= 10, "only {} files", files.len());
+    let (agreed, declined) = check_files(&files);
+    // Interpolations, symbols, quotes and nested comments take the fast path; the fixtures with
+    // XML literals, and those with a block comment that starts its line and has code after it
+    // (tree-sitter's comment then ends after the blank), are declined (on all 6,828 files of
+    // Debian's Scala 2.11.12 sources it declined 117 and agreed on the rest).
+    assert!(agreed * 10 >= (agreed + declined) * 7, "agreed {agreed}, declined {declined}");
+}
+
+#[test]
 fn agrees_on_json_files() {
     // npm's package manifests and data and the JSON of the crates in Cargo's registry (test
     // vectors, `.cargo_vcs_info.json`), the fixtures and this repository's.
@@ -1034,6 +1046,75 @@ fn swift_program() -> impl Strategy<Value = String> {
     })
 }
 
+/// Scala 2 and 3 mixing plain, interpolated (`s`, `f`, `raw`, custom), escaped and `"""`
+/// strings (closed by runs of three to five quotes) with `$name`, `$$`, `$"` and `${...}`
+/// blocks holding braces, strings and comments; character literals, symbols and quotes;
+/// backquoted names; operators right before `//` and `/*`; nested and doc block comments,
+/// at the start of lines and after code; Scala 3 indentation syntax.
+fn scala_program() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        Just("\"// not /* not\"".to_string()),
+        Just("\"esc \\\" // x \\\\ \\t \\u0041 \\101 $x ${y}\"".to_string()),
+        Just("s\"a $b // not ${c + d} /* not $$ $\" \"".to_string()),
+        Just("s\"${ xs.map { x => \"}\" + x } /* in */ } // not\"".to_string()),
+        Just("f\"$x%2.2f // not\"".to_string()),
+        Just("raw\"\\d+ \\\" // not \\\\\" ".to_string()),
+        Just("\"\"\"\n  |// not \"\" ${x} \\\n  |\"\"\".stripMargin".to_string()),
+        Just("s\"\"\"\n// not \"\" ${ '}' } $x\n/* not */\"\"\"".to_string()),
+        Just("\"\"\"a\"\"\"\"".to_string()),
+        Just("\"\"\"b\"\"\"\"\"".to_string()),
+        Just("\"\"".to_string()),
+        Just("q\"def $name(..$params) = $body\"".to_string()),
+        Just("'\"'".to_string()),
+        Just("'\\''".to_string()),
+        Just("'/'".to_string()),
+        Just("'\\u002F' + '\\n' + '*'".to_string()),
+        Just("'sym".to_string()),
+        Just("Symbol(\"s\")".to_string()),
+        Just("`name with spaces`".to_string()),
+        Just("a ++: b :+ c".to_string()),
+        Just("x_+ 1".to_string()),
+        Just("xs.map(_ * 2).filter(_ > 1)".to_string()),
+        Just("a +// op then comment\n      b".to_string()),
+        Just("a +/* op then comment */ b".to_string()),
+        Just("1_000L / 3.0f".to_string()),
+        Just("{ case (a, b) => a <:< b }".to_string()),
+    ];
+    let comment = prop_oneof![
+        Just("// @exposes App to #x".to_string()),
+        Just("/* block @mitigates A against #b */".to_string()),
+        Just("/* outer /* nested */ still */".to_string()),
+        Just("/**\n   * @threat T (#t)\n   */".to_string()),
+        Just("/* //* nests too */ */".to_string()),
+        Just("/**/".to_string()),
+        Just("// quote ' \" ` $ < inside".to_string()),
+        Just("// /* not a block".to_string()),
+    ];
+    let stmt = prop_oneof![
+        (literal.clone(), proptest::option::of(comment.clone())).prop_map(|(l, c)| format!(
+            "    val v = {l}{}\n",
+            c.map(|c| format!(" {c}")).unwrap_or_default()
+        )),
+        comment.clone().prop_map(|c| format!("    {c}\n")),
+        comment.clone().prop_map(|c| format!("  {c}\n")),
+        Just("\n".to_string()),
+        Just("    /* lead */f(1)\n".to_string()),
+        Just("    if (a) { b() } else { c() } /* tail */\n".to_string()),
+        Just("    if a then\n      b()\n    // between\n    else\n      c()\n".to_string()),
+        Just("    x match {\n      case 1 => // one\n        a\n      case _ => b\n    }\n".to_string()),
+        Just("    for (i <- list if i > 0) println(s\"$i\")\n".to_string()),
+        Just("    val q = '{ $x + 1 } // quote\n".to_string()),
+        Just("    try f() catch { case e: Exception => g() } finally h() // done\n".to_string()),
+    ];
+    (proptest::collection::vec(stmt, 0..30), any::<bool>()).prop_map(|(s, crlf)| {
+        let program = format!(
+            "package a.b\n\nobject O {{\n  def f(a: Boolean, x: Any): Unit = {{\n{}  }}\n}}\n",
+            s.concat()
+        );
+        if crlf { program.replace('\n', "\r\n") } else { program }
+    })
+}
+
 /// JSON with comments (JSONC): values of every kind, escapes and comment-like strings, line
 /// and block comments between members and elements.
 fn json_program() -> impl Strategy<Value = String> {
@@ -1170,6 +1251,12 @@ proptest! {
     #[test]
     fn agrees_on_generated_kotlin(program in kotlin_program()) {
         let (fast, tree) = both(Language::Kotlin, &program).expect("lexer takes generated Kotlin");
+        prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
+    }
+
+    #[test]
+    fn agrees_on_generated_scala(program in scala_program()) {
+        let (fast, tree) = both(Language::Scala, &program).expect("lexer takes generated Scala");
         prop_assert_eq!(render(&program, &fast), render(&program, &tree), "{}", program);
     }
 

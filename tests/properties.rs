@@ -385,6 +385,10 @@ fn fuzz_findings_stay_fixed() {
     // seconds): tree-sitter-swift reads `//*` as a custom operator, not a comment; Swift (and
     // its lexer) reads a comment. The tree's reading now ends an operator where a comment starts.
     check_comments(Language::Swift, "//*");
+    // comments, 2026-12-05 (thirteenth sitting, the new Scala lexer, from an empty corpus and
+    // from the Scala fixtures, within minutes): an operator run back to the start of the text
+    // before a quote (`~"`) made the lexer's look-back for a `_` (`x_+"a"`) subtract past 0.
+    check_comments(Language::Scala, "~\"");
 }
 
 /// Lines of ignore files: globs, negations, anchors, directory slashes, escapes, comments.

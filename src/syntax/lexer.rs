@@ -3,7 +3,7 @@
 //! Go, Python here; HCL in `lexer/hcl.rs`; JavaScript, TypeScript and TSX in
 //! `lexer/javascript.rs`; PHP in `lexer/php.rs`; Rust in `lexer/rust.rs`; Lua in
 //! `lexer/lua.rs`; Ruby in `lexer/ruby.rs`; Bash in `lexer/bash.rs`; Kotlin in `lexer/kotlin.rs`;
-//! Swift in `lexer/swift.rs`; YAML in `lexer/yaml.rs`; TOML in `lexer/toml.rs`; JSON in `lexer/json.rs`; Dockerfiles in
+//! Swift in `lexer/swift.rs`; Scala in `lexer/scala.rs`; YAML in `lexer/yaml.rs`; TOML in `lexer/toml.rs`; JSON in `lexer/json.rs`; Dockerfiles in
 //! `lexer/dockerfile.rs`).
 //!
 //! Owns: one scanner per language family that tracks string, character and comment state and
@@ -19,7 +19,7 @@
 //! a backtick in Python code, an HCL heredoc, a PHP `?>`, a JavaScript `/` that could be a regex or a
 //! division, a YAML block scalar with an explicit indentation, a Dockerfile heredoc, a Rust shebang,
 //! a Lua `#!` line, a Ruby heredoc or a `/` that could be a regex or a division, a Bash heredoc or
-//! arithmetic, a Kotlin `/*` right after a lone `i`, `!` or `?`, a Swift `/` that opens no comment or a raw string, a JSON5 single quote, ...), it returns `None` and the caller parses the file with tree-sitter. The
+//! arithmetic, a Kotlin `/*` right after a lone `i`, `!` or `?`, a Swift `/` that opens no comment or a raw string, a Scala `<` that may open an XML literal, a JSON5 single quote, ...), it returns `None` and the caller parses the file with tree-sitter. The
 //! differential tests (`tests/lexer_differential.rs`) and the `comments` fuzz target hold
 //! every language here to tree-sitter's comment nodes on real and generated sources.
 
@@ -33,6 +33,7 @@ mod lua;
 mod php;
 mod ruby;
 mod rust;
+mod scala;
 mod swift;
 mod toml;
 mod yaml;
@@ -66,6 +67,7 @@ pub fn comment_ranges(language: Language, text: &str) -> Option<Vec<(usize, usiz
         Language::Lua => lua::comment_ranges(bytes),
         Language::Kotlin => kotlin::comment_ranges(bytes),
         Language::Swift => swift::comment_ranges(bytes),
+        Language::Scala => scala::comment_ranges(bytes),
         Language::Json => json::comment_ranges(bytes),
         Language::Yaml => yaml::comment_ranges(bytes),
         Language::Toml => toml::comment_ranges(bytes),
@@ -918,6 +920,5 @@ mod tests {
         assert_eq!(comments(Language::C, "/* never closed"), None);
         assert_eq!(comments(Language::Python, "s = '''open"), None);
         assert_eq!(comments(Language::Python, "x = `#`"), None);
-        assert_eq!(comments(Language::Scala, "// scala uses tree-sitter"), None);
     }
 }
