@@ -300,6 +300,13 @@ fn fuzz_findings_stay_fixed() {
         Language::Kotlin,
         "\x0cDoc!ment:\n  - Element:\n      tag_name: svg\n    B cat-analyzer in GitLab CI: `threat-/**analyzer init --ci gitlab` writes this wn -o threa//d links th",
     );
+    // comments, 2026-12-05 (thirteenth sitting, from an empty corpus): a U+2066 in Kotlin code
+    // puts tree-sitter-kotlin-ng in error recovery, where the block comment after it ends at the
+    // first `*/` (no nesting); the lexer nested at `//*/`. Non-ASCII in code is now declined.
+    check_comments(
+        Language::Kotlin,
+        "1z/*/\n*/\ne/1\u{2066}z/*/\n*/\n//*/\n*/\n/1\u{2066}z/*/\n\n//*/\n*/*/\n/",
+    );
     // comments, 2026-12-04 (eleventh sitting, from an empty corpus): tree-sitter-lua's scanner
     // reads a long comment that opens a string's content as a comment inside the string node;
     // the Lua lexer read a string. Comment nodes inside a Lua string are now string text.

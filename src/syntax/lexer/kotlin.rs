@@ -11,7 +11,7 @@
 //! block comment or backtick identifier, a backtick identifier holding `//` or `/*` (read as a
 //! comment where the grammar expects no name), a `'` that forms no character literal the grammar
 //! reads, a `"""` string closed by more than four quotes, a `$` before a backtick or a
-//! non-ASCII character in a string (the grammar's identifier and its scanner's `iswalpha`
+//! non-ASCII character in code or in a string (the grammar's identifier and its scanner's `iswalpha`
 //! part ways there), a `#` anywhere but a first-line shebang, an ASCII control character
 //! other than whitespace (the grammar silently stops reading there), and a `/*` right after a lone
 //! `i`, a `!` or a `?` (the grammar's external scanner has already consumed those looking for
@@ -99,6 +99,10 @@ fn code(bytes: &[u8], mut i: usize, interpolation: bool, out: &mut Vec<(usize, u
                 }
                 depth = depth.saturating_sub(1);
             }
+            // `e/1\u{2066}z/*/`: a character the grammar has no token for puts it in error
+            // recovery, where a block comment ends at its first `*/`, nesting or not (found by the
+            // `comments` fuzz target); letters too, rather than guess its identifier class.
+            c if c >= 0x80 => return None,
             c if is_ident(c) => {
                 while i < bytes.len() && is_ident(bytes[i]) {
                     i += 1;
