@@ -35,7 +35,9 @@
 //! pattern holds one), `memchr` for `<`, `[` and the UTF-8 lead bytes of the invisible
 //! characters (0xE2, 0xEF, 0xF3), and a base64 probe that reads one aligned 20-byte block at a
 //! time from its end (a run of 40 must fill a whole block) and skips texts shorter than 40
-//! bytes. Only a hit runs the precise rules, and only then is anything allocated.
+//! bytes. The `memchr` and base64 probes first read all of a file's annotations at once, and
+//! are skipped for each of them when that finds nothing. Only a hit runs the precise rules,
+//! and only then is anything allocated.
 //!
 //! # "You must" and other phrases of ordinary prose
 //!
@@ -702,24 +704,45 @@ pub fn scan(text: &str, base: usize, out: &mut Vec<Finding>) {
     scan_in(text, base, Probes::ALL, has_anchor(text.as_bytes()), out)
 }
 
-/// Which character prefilters can hit in a text (cleared when the whole file has no byte they
-/// look for, so that each annotation need not look again).
+/// Which prefilters can hit in a file's annotations (cleared when the text of all of them
+/// together has nothing they look for, so that each annotation need not look again).
 #[derive(Clone, Copy)]
 struct Probes {
     invisible: bool,
     markup: bool,
+    base64: bool,
 }
 
 impl Probes {
-    const ALL: Probes = Probes { invisible: true, markup: true };
+    const ALL: Probes = Probes { invisible: true, markup: true, base64: true };
 
-    fn of(text: &str) -> Probes {
-        let bytes = text.as_bytes();
+    /// The probes of `bytes`, the annotations' texts (lower-cased: that changes no byte the
+    /// probes look for, nor whether a byte is of the base64 alphabet) joined by spaces (no
+    /// base64 run crosses one).
+    fn of(bytes: &[u8]) -> Probes {
         Probes {
             invisible: memchr::memchr3(0xE2, 0xEF, 0xF3, bytes).is_some(),
             markup: memchr::memchr2(b'<', b'[', bytes).is_some(),
+            base64: bytes.chunks_exact(BLOCK).any(all_base64),
         }
     }
+}
+
+/// Whether a `BLOCK` of bytes is all of the base64 alphabet. Almost every block of prose holds
+/// a space (or another byte below `!`, never base64): three overlapping 8-byte words say so
+/// with the "has a byte less than n" bit trick, exact as a yes/no, before the bytes are read
+/// one at a time.
+fn all_base64(block: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    let has_low_byte = |at: usize| {
+        let x = u64::from_ne_bytes(block[at..at + 8].try_into().expect("eight bytes"));
+        x.wrapping_sub(ONES * u64::from(b'!')) & !x & HIGH != 0
+    };
+    if has_low_byte(0) || has_low_byte(8) || has_low_byte(BLOCK - 8) {
+        return false;
+    }
+    block.iter().rev().all(|&b| is_base64(b))
 }
 
 /// [`scan`], told whether an anchor word is in the text (`anchored`).
@@ -731,7 +754,7 @@ fn scan_in(text: &str, base: usize, probes: Probes, anchored: bool, out: &mut Ve
     if probes.markup && memchr::memchr2(b'<', b'[', bytes).is_some() {
         scan_markup(text, base, out);
     }
-    if bytes.len() >= BASE64_MIN {
+    if probes.base64 && bytes.len() >= BASE64_MIN {
         scan_base64(bytes, base, out);
     }
     if anchored {
@@ -873,7 +896,7 @@ fn scan_base64(bytes: &[u8], base: usize, out: &mut Vec<Finding>) {
     let mut block = 0;
     while block + BLOCK <= bytes.len() {
         // Read the block from its end: prose fails within a word or two.
-        if !bytes[block..block + BLOCK].iter().rev().all(|&b| is_base64(b)) {
+        if !all_base64(&bytes[block..block + BLOCK]) {
             block += BLOCK;
             continue;
         }
@@ -1109,8 +1132,9 @@ fn scan_phrases(text: &str, base: usize, out: &mut Vec<Finding>) {
 
 /// For each annotation, whether an anchor word starts a word in its text: one search over the
 /// file's annotation texts lower-cased into one buffer, a space after each (one search per
-/// file rather than per annotation: annotations are short, and a search's fixed cost is not).
-fn anchored_annotations(text: &str, annotations: &[Annotation]) -> Vec<bool> {
+/// file rather than per annotation: annotations are short, and a search's fixed cost is not),
+/// and the [`Probes`] of that buffer (most files' annotations give no probe anything to do).
+fn anchored_annotations(text: &str, annotations: &[Annotation]) -> (Vec<bool>, Probes) {
     let total: usize = annotations.iter().map(|a| a.range.len() + 1).sum();
     let mut lowered = Vec::with_capacity(total);
     let mut ends = Vec::with_capacity(annotations.len());
@@ -1129,7 +1153,7 @@ fn anchored_annotations(text: &str, annotations: &[Annotation]) -> Vec<bool> {
             anchored[ends.partition_point(|&end| end <= m.start())] = true;
         }
     }
-    anchored
+    (anchored, Probes::of(&lowered))
 }
 
 /// The `agent-instruction-in-annotation` warnings of a file's annotations: one per annotation
@@ -1140,8 +1164,7 @@ pub fn annotation_warnings(text: &str, annotations: &[Annotation]) -> Vec<Syntax
     if annotations.is_empty() {
         return warnings;
     }
-    let probes = Probes::of(text);
-    let anchored = anchored_annotations(text, annotations);
+    let (anchored, probes) = anchored_annotations(text, annotations);
     let mut findings = Vec::new();
     let mut last: Option<&Annotation> = None;
     for (ann, anchored) in annotations.iter().zip(anchored) {

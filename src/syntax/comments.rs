@@ -684,7 +684,7 @@ pub fn lines_from_comments(
     }
     nodes.dedup();
 
-    let mut out = LineSink::new();
+    let mut out = LineSink::with_capacity(nodes.len());
     let mut prev: Option<(usize, bool)> = None; // (end of previous comment, was a line comment)
     for (start, end) in nodes {
         if start >= end
@@ -822,7 +822,12 @@ struct LineSink {
 
 impl LineSink {
     fn new() -> Self {
-        LineSink { lines: Vec::new(), block: 0, used: false }
+        Self::with_capacity(0)
+    }
+    /// A sink for about `lines` lines (one per comment is the common case: sized once, the
+    /// vector does not grow a few times per file).
+    fn with_capacity(lines: usize) -> Self {
+        LineSink { lines: Vec::with_capacity(lines), block: 0, used: false }
     }
     fn new_block(&mut self) {
         if self.used {
