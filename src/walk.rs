@@ -2529,6 +2529,46 @@ mod tests {
         assert_eq!(decode(b"@audit\0", "a.py", Language::Python), Err(SkipReason::Binary));
     }
 
+    /// `check` keeps a scanned file's annotated lines; the rest is read again only while the
+    /// file holds the bytes that were scanned (with or without the cache, byte order mark
+    /// and all), and blanks say what changed.
+    #[test]
+    fn a_kept_text_is_read_again_only_unchanged() {
+        let code = "x = 1\n".repeat(40);
+        let text = format!("\u{feff}{code}# @threat Spoofing\n{code}");
+        for cache in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let cache_dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("a.py"), &text).unwrap();
+            let options = WalkOptions {
+                cache_dir: cache.then(|| cache_dir.path().to_path_buf()),
+                ..WalkOptions::default()
+            };
+            let scan = || {
+                let mut scan = scan_from(dir.path(), &[dir.path().to_path_buf()], &options).unwrap();
+                scan.finish_cache();
+                scan
+            };
+            // Unchanged (with the cache, the second time from the stored facts).
+            for scan in [scan(), scan()] {
+                let facts = scan.index.files().next().unwrap();
+                assert!(facts.text.is_partial(), "{:?}", facts.text);
+                assert_eq!(facts.text.line_text(40), "# @threat Spoofing");
+                assert_eq!(facts.text(), text.strip_prefix('\u{feff}').unwrap());
+                assert!(!facts.text.is_stale());
+            }
+            // Changed since the scan: the code lines are blank, the annotation is where it was.
+            let scan = scan();
+            std::fs::write(dir.path().join("a.py"), text.replace('1', "2")).unwrap();
+            let facts = scan.index.files().next().unwrap();
+            assert!(facts.text.line_text(0).trim().is_empty());
+            assert_eq!(facts.text.line_text(40), "# @threat Spoofing");
+            assert_eq!(facts.text.line_of(facts.annotations()[0].range.start()), 40);
+            assert!(facts.text.is_stale());
+            assert_eq!(scan.index.stale_files().count(), 1);
+        }
+    }
+
     #[test]
     fn read_source_refuses_what_changed_under_it() {
         let dir = std::env::temp_dir().join(format!("ta-read-source-{}", std::process::id()));

@@ -346,29 +346,33 @@ fn break_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-/// Where the line holding `offset` starts.
-fn line_start_at(bytes: &[u8], offset: usize) -> usize {
-    let mut end = offset;
-    while let Some(at) = memchr::memrchr2(b'\n', b'\r', &bytes[..end]) {
-        // The `\n` of a `\r\n` was found first unless `offset` is on it: the line goes on.
-        if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') && at + 1 == offset {
-            end = at;
-            continue;
+/// Where the line holding `offset` starts, `floor` (a line start) at the earliest. A byte loop:
+/// the `@` of an annotation is a few bytes into its line, and the caller's floors rise, so
+/// no byte is looked at twice.
+fn line_start_at(bytes: &[u8], floor: usize, offset: usize) -> usize {
+    let mut at = offset;
+    while at > floor {
+        match bytes[at - 1] {
+            b'\n' => return at,
+            // The `\r` of a `\r\n` whose `\n` is at `offset` does not end `offset`'s line.
+            b'\r' if !(at == offset && bytes.get(at) == Some(&b'\n')) => return at,
+            _ => at -= 1,
         }
-        return at + 1;
     }
-    0
+    floor
 }
 
 /// Where the line after the one holding `offset` starts (the text's end for the last line).
 fn line_end_at(bytes: &[u8], offset: usize) -> usize {
-    match memchr::memchr2(b'\n', b'\r', &bytes[offset..]) {
-        Some(at) if bytes[offset + at] == b'\r' && bytes.get(offset + at + 1) == Some(&b'\n') => {
-            offset + at + 2
+    let mut at = offset;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\r' if bytes.get(at + 1) == Some(&b'\n') => return at + 2,
+            b'\n' | b'\r' => return at + 1,
+            _ => at += 1,
         }
-        Some(at) => offset + at + 1,
-        None => bytes.len(),
     }
+    bytes.len()
 }
 
 /// Lines breaks in `bytes`, which starts and ends at line starts.
@@ -376,7 +380,7 @@ fn count_breaks(bytes: &[u8], has_cr: bool) -> usize {
     if has_cr {
         return break_ends(bytes).count();
     }
-    bytes.iter().filter(|&&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', bytes).count()
 }
 
 /// The whole lines of `text` that `ranges` touch (a range's end offset included), merged
@@ -391,9 +395,20 @@ fn kept_lines(text: &str, ranges: &mut [TextRange]) -> Option<(String, Vec<Block
     let has_cr = memchr::memchr(b'\r', bytes).is_some();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for r in ranges.iter() {
-        let (start, end) = (line_start_at(bytes, r.start()), line_end_at(bytes, r.end()));
+        // In order: a range that starts in the last span only extends it (each line is looked
+        // at once, however many ranges it holds).
+        let floor = match spans.last_mut() {
+            Some(last) if r.start() < last.1 => {
+                if r.end() >= last.1 {
+                    last.1 = line_end_at(bytes, r.end());
+                }
+                continue;
+            }
+            last => last.map_or(0, |last| last.1),
+        };
+        let (start, end) = (line_start_at(bytes, floor, r.start()), line_end_at(bytes, r.end()));
         match spans.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            Some(last) if start <= last.1 => last.1 = end,
             _ => spans.push((start, end)),
         }
     }
@@ -434,25 +449,51 @@ mod tests {
         FileText::keep(text, &mut ranges, || Box::new(source))
     }
 
-    /// Every query a kept text answers from its lines, against the whole text's answers.
+    /// Every query a kept text answers about the lines of `ranges`, against the whole text's
+    /// answers, at every offset of those lines.
     fn agrees(text: &str, ranges: &[(usize, usize)]) {
         let whole = FileText::whole(Arc::from(text));
+        let mut kept: Vec<TextRange> = ranges.iter().map(|&(s, e)| TextRange::new(s, e)).collect();
         // A file that changed: any answer read from the rest would be wrong.
-        let part = kept(text, ranges, None);
+        let source = Source { scanned: text.to_string(), now: None };
+        let part = FileText::keep_lines(text, &mut kept, || Box::new(source));
         assert!(part.is_partial(), "{text:?} {ranges:?}");
         for &(s, e) in ranges {
             assert_eq!(part.slice(TextRange::new(s, e)), whole.slice(TextRange::new(s, e)));
-            for offset in [s, e] {
+            let lines = whole.line_of(s)..=whole.line_of(e);
+            let (from, to) = (whole.line_start(*lines.start()), whole.line_start(lines.end() + 1));
+            for offset in (from..=to).filter(|&at| text.is_char_boundary(at)) {
                 for unit in [ColumnUnit::Utf8, ColumnUnit::Char, ColumnUnit::Utf16] {
-                    assert_eq!(part.line_col(offset, unit), whole.line_col(offset, unit), "{offset}");
+                    let at = (text, ranges, offset, unit);
+                    assert_eq!(part.line_col(offset, unit), whole.line_col(offset, unit), "{at:?}");
                 }
-                let line = whole.line_of(offset);
-                assert_eq!(part.line_range(line), whole.line_range(line), "line {line}");
-                assert_eq!(part.line_start(line), whole.line_start(line), "line {line}");
-                assert_eq!(part.line_text(line), whole.line_text(line), "line {line}");
+            }
+            for line in lines {
+                let at = (text, ranges, line);
+                assert_eq!(part.line_range(line), whole.line_range(line), "{at:?}");
+                assert_eq!(part.line_start(line), whole.line_start(line), "{at:?}");
+                assert_eq!(part.line_text(line), whole.line_text(line), "{at:?}");
             }
         }
-        assert!(!part.is_stale(), "answered from the kept lines alone");
+        assert!(!part.is_stale(), "{text:?} {ranges:?}: read again");
+    }
+
+    /// Every range of a short text that breaks lines every way, and pairs of them.
+    #[test]
+    fn kept_lines_of_any_ranges() {
+        for text in ["ab\r\ncd\ré𝄞\n\nx\r\n\r\ny z\nlast", "a\rb\r\n\r\n"] {
+            let at: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let ranges: Vec<(usize, usize)> =
+                at.iter().flat_map(|&s| at.iter().filter(move |&&e| e >= s).map(move |&e| (s, e))).collect();
+            for &r in &ranges {
+                agrees(text, &[r]);
+            }
+            for (i, &a) in ranges.iter().enumerate().step_by(7) {
+                for &b in ranges.iter().skip(i % 5).step_by(3) {
+                    agrees(text, &[a, b]);
+                }
+            }
+        }
     }
 
     #[test]
