@@ -89,7 +89,7 @@ fn breakdown(index: &threat_analyzer::model::ProjectIndex, analysis: &Analysis) 
     };
     // (The line indexes are made on first use: none in a run without findings.)
     let parts: [(&str, usize); 9] = [
-        ("file texts", sum(&|f| f.text.len() + 16)),
+        ("file texts", sum(&|f| f.text.heap_size())),
         ("annotations (AST)", sum(&|f| deep(|| f.parsed.annotations.clone()))),
         ("errors, MCP", sum(&|f| deep(|| (f.parsed.errors.clone(), f.parsed.mcp.clone())))),
         ("reference facts", sum(&|f| deep(|| f.refs.clone()))),

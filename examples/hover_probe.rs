@@ -56,7 +56,7 @@ fn main() {
     let mut total = hovers(&index, &analysis, &policies, &file, "a0");
     // An edit that keeps the tables: a character appended to the file's last line.
     let old = index.file(&file).unwrap().clone();
-    let text: Arc<str> = format!("{}\n// x\n", old.text).into();
+    let text: Arc<str> = format!("{}\n// x\n", old.text()).into();
     index.set_file(Arc::new(FileFacts::new(old.path.clone(), old.language, text)));
     let t = Instant::now();
     let edited = Analysis::update(Some(&analysis), &index);

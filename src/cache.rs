@@ -671,6 +671,12 @@ mod tests {
                           # @alias component @web:@api to Web API\n\
                           # @exposez App to #x\n";
 
+    use crate::model::file_text::FileText;
+
+    fn whole(text: std::sync::Arc<str>) -> FileText {
+        FileText::whole(text)
+    }
+
     fn sample_facts() -> FileFacts {
         FileFacts::new(FileId::relative("a.py"), Language::Python, SAMPLE.into())
     }
@@ -699,7 +705,8 @@ mod tests {
         assert!(!facts.defs.is_empty() && !facts.implicit_ids.is_empty(), "{facts:?}");
         let stored = decode_facts(&encode_facts(&facts)).unwrap();
         let back =
-            FileFacts::from_stored(facts.path.clone(), facts.language, facts.text.clone(), stored).unwrap();
+            FileFacts::from_stored(facts.path.clone(), facts.language, whole(facts.text.shared()), stored)
+                .unwrap();
         assert_eq!(shown(&back), shown(&facts));
     }
 
@@ -709,7 +716,10 @@ mod tests {
         // Another text (another length): the stored facts do not fit.
         let stored = decode_facts(&blob).unwrap();
         let other: std::sync::Arc<str> = format!("{SAMPLE}# more\n").into();
-        assert!(FileFacts::from_stored(FileId::relative("a.py"), Language::Python, other, stored).is_none());
+        assert!(
+            FileFacts::from_stored(FileId::relative("a.py"), Language::Python, whole(other), stored)
+                .is_none()
+        );
         // Trailing bytes and truncations are not facts.
         let mut longer = blob.clone();
         longer.push(0);
@@ -726,7 +736,8 @@ mod tests {
         assert!(!relative.anchors.is_empty(), "{relative:?}");
         let stored = decode_facts(&encode_facts(&relative)).unwrap();
         let abs = FileId::absolute(std::path::Path::new("/p/.guardlink/a.gal"));
-        let absolute = FileFacts::from_stored(abs.clone(), Language::Gal, text.clone(), stored).unwrap();
+        let absolute =
+            FileFacts::from_stored(abs.clone(), Language::Gal, whole(text.clone()), stored).unwrap();
         let fresh = FileFacts::new(abs, Language::Gal, text);
         assert_eq!(format!("{:?}", absolute.anchors), format!("{:?}", fresh.anchors));
     }

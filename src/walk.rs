@@ -89,7 +89,10 @@
 //! annotation literal, or an MCP surface: [`crate::syntax::may_hold_mcp`]) -> UTF-8
 //! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither
 //! annotations, nor syntax errors, nor an MCP surface are counted as scanned and left out of
-//! the index.
+//! the index. Of an indexed file the index keeps only the lines of its annotations and syntax
+//! errors ([`crate::model::file_text`]; the whole text with [`WalkOptions::whole_texts`], the
+//! language server's choice): a reader that needs the rest has the file read again by the
+//! same rule, and used only if its bytes still hash as they did.
 //!
 //! # The index cache
 //!
@@ -115,6 +118,7 @@ use crate::diagnostic::Code;
 use crate::file_id::FileId;
 use crate::ignore_files::IgnoreRules;
 use crate::model::anchors::AnchorText;
+use crate::model::file_text::{FileText, Reread};
 use crate::model::risk::{Band, RiskPolicy};
 use crate::model::{FileFacts, ProjectIndex, Repository};
 use crate::paths::{base_dir, normalize, relative_path};
@@ -159,6 +163,9 @@ pub struct WalkOptions {
     /// Tree-sitter time all files together may take ([`crate::limits::MAX_PROJECT_PARSE_TIME`];
     /// see [`ParseBudget`]).
     pub parse_budget: std::time::Duration,
+    /// Keep every scanned file's whole text (the language server's choice), not only its
+    /// annotated lines ([`crate::model::file_text`]).
+    pub whole_texts: bool,
     /// Where the index cache lives ([`crate::cache::default_dir`]); `None` = no cache.
     pub cache_dir: Option<PathBuf>,
     /// Shown what the walk found before any file is read; may stop the scan there.
@@ -175,6 +182,7 @@ impl Default for WalkOptions {
             exclude: Vec::new(),
             limits: ProjectLimits::default(),
             parse_budget: crate::limits::MAX_PROJECT_PARSE_TIME,
+            whole_texts: false,
             cache_dir: None,
             found: None,
         }
@@ -825,13 +833,12 @@ impl ConfigFile {
     fn into_facts(mut self, key: FileId, index: &ProjectIndex) -> FileFacts {
         self.problems.sort_by_key(|p| p.range);
         let mut parsed = crate::syntax::ParsedFile::default();
-        let mut text = self.text;
         if let Some(walked) = index.file(key.as_str())
-            && walked.text == text
+            && walked.text.is(&self.text)
         {
             parsed = walked.parsed.clone();
-            text = walked.text.clone();
         }
+        let text = self.text;
         parsed.errors.extend(self.problems);
         FileFacts::from_parsed(key, self.language, text, parsed)
     }
@@ -2142,7 +2149,7 @@ fn load_bytes(
 ) -> FileLoad {
     let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
     let Some(((path, stat), old)) = key else {
-        let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
+        let (outcome, out_of_time) = parse(bytes, file, rel, context, None);
         return FileLoad { out_of_time, ..uncached(outcome) };
     };
     let record = |hash, outcome| cache::Record {
@@ -2156,7 +2163,7 @@ fn load_bytes(
     let hash = cache::content_hash(bytes);
     let old = old.filter(|old| old.hash == hash && old.size == stat.size);
     if let Some(old) = old
-        && let Some((outcome, parsed)) = reuse(old, bytes, &rel, file.language, context)
+        && let Some((outcome, parsed)) = reuse(old, bytes, file, &rel, context, hash)
     {
         // A parsed file is read and its hash compared on every run: its entry's size, mtime
         // and verification time vouch for nothing, so the entry is kept as it is and a file
@@ -2167,7 +2174,7 @@ fn load_bytes(
         let entry = cache::Entry { record: verified, parsed };
         return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
     }
-    let (outcome, out_of_time) = parse(bytes, rel, file.language, context.parse_budget);
+    let (outcome, out_of_time) = parse(bytes, file, rel, context, Some(hash));
     let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
         _ if out_of_time => None,
@@ -2203,9 +2210,10 @@ fn outcome_without_text(stored: &cache::Outcome) -> Option<Outcome> {
 fn reuse(
     old: &cache::Record,
     bytes: &[u8],
+    file: &FoundFile,
     rel: &FileId,
-    language: Language,
     context: &LoadContext<'_>,
+    hash: u128,
 ) -> Option<(Outcome, Option<cache::Blob>)> {
     if let Some(outcome) = outcome_without_text(&old.outcome) {
         return Some((outcome, None));
@@ -2213,30 +2221,91 @@ fn reuse(
     let stored = context.cache.and_then(|c| c.blob(old)).and_then(cache::decode_facts)?;
     // Bytes that hash as when they parsed are valid UTF-8; if not, the file is skipped as
     // usual, and the entry (parsed, without a result) is not stored again.
-    let text = match into_text(bytes) {
+    let text = match as_text(bytes) {
         Ok(text) => text,
         Err(reason) => return Some((Outcome::Skipped(reason), None)),
     };
     // Facts that do not fit the text: `None`, parsed again.
-    let facts = FileFacts::from_stored(rel.clone(), language, text, stored)?;
+    let text = kept_text(text, bytes, &stored.parsed, file, context, Some(hash));
+    let facts = FileFacts::from_stored(rel.clone(), file.language, text, stored)?;
     Some((Outcome::Scanned(Some(Arc::new(facts))), Some(cache::Blob::Old)))
 }
 
 /// Parses a file's bytes within the project's parse budget; `true` when parsing ran out of
-/// time.
-fn parse(bytes: &[u8], rel: FileId, language: Language, parse_budget: &ParseBudget) -> (Outcome, bool) {
+/// time. `hash`: the bytes' [`cache::content_hash`], when known.
+fn parse(
+    bytes: &[u8],
+    file: &FoundFile,
+    rel: FileId,
+    context: &LoadContext<'_>,
+    hash: Option<u128>,
+) -> (Outcome, bool) {
+    let language = file.language;
     let text = match decode(bytes, rel.as_str(), language) {
         Err(reason) => return (Outcome::Skipped(reason), false),
         Ok(None) => return (Outcome::Scanned(None), false),
         Ok(Some(text)) => text,
     };
     let (parsed, out_of_time) =
-        crate::syntax::parse_source(rel.as_str(), language, &text, Some(parse_budget));
-    let facts = FileFacts::from_parsed(rel, language, text, parsed);
-    if facts.is_empty() {
-        (Outcome::Scanned(None), out_of_time)
-    } else {
-        (Outcome::Scanned(Some(Arc::new(facts))), out_of_time)
+        crate::syntax::parse_source(rel.as_str(), language, text, Some(context.parse_budget));
+    if parsed.annotations.is_empty() && parsed.errors.is_empty() && parsed.mcp().is_empty() {
+        return (Outcome::Scanned(None), out_of_time);
+    }
+    let text = kept_text(text, bytes, &parsed, file, context, hash);
+    let facts = FileFacts::from_parsed_text(rel, language, text, parsed);
+    (Outcome::Scanned(Some(Arc::new(facts))), out_of_time)
+}
+
+/// What the index keeps of a scanned file's text: its annotated lines, read again on demand
+/// ([`crate::model::file_text`]), unless [`WalkOptions::whole_texts`].
+fn kept_text(
+    text: &str,
+    bytes: &[u8],
+    parsed: &crate::syntax::ParsedFile,
+    file: &FoundFile,
+    context: &LoadContext<'_>,
+    hash: Option<u128>,
+) -> FileText {
+    if context.options.whole_texts {
+        return FileText::whole(Arc::from(text));
+    }
+    FileFacts::kept_text(text, parsed, || {
+        Box::new(Rescan {
+            path: file.path.clone().into_boxed_path(),
+            limit: context.options.max_file_size,
+            links: file.links,
+            hash: hash.unwrap_or_else(|| cache::content_hash(bytes)),
+        })
+    })
+}
+
+/// A scanned file, read again by the walk's rule for the readers that need more than its
+/// kept lines; refused unless its bytes still hash as they did.
+struct Rescan {
+    path: Box<Path>,
+    limit: u64,
+    links: Links,
+    hash: u128,
+}
+
+impl Reread for Rescan {
+    fn reread(&self) -> Option<String> {
+        let mut bytes = Vec::new();
+        let len = crate::read::read_found(&self.path, self.limit, self.links, &mut bytes).ok()?;
+        bytes.truncate(len);
+        if cache::content_hash(&bytes) != self.hash {
+            return None;
+        }
+        let text = String::from_utf8(bytes).ok()?;
+        Some(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        })
+    }
+
+    fn is_scanned(&self, text: &str) -> bool {
+        cache::content_hash(text.as_bytes()) == self.hash
+            || cache::content_hash(format!("\u{feff}{text}").as_bytes()) == self.hash
     }
 }
 
@@ -2253,8 +2322,8 @@ pub fn read_file_facts(
     // Never through a link: a file swapped for one after it was checked is not read.
     let bytes = read_bounded(abs, max_file_size, Links::Refuse).map_err(SkipReason::from)?;
     let Some(text) = decode(&bytes, key.as_str(), language)? else { return Ok(None) };
-    let (parsed, _) = crate::syntax::parse_source(key.as_str(), language, &text, None);
-    let facts = FileFacts::from_parsed(key, language, text, parsed);
+    let (parsed, _) = crate::syntax::parse_source(key.as_str(), language, text, None);
+    let facts = FileFacts::from_parsed(key, language, Arc::from(text), parsed);
     Ok((!facts.is_empty()).then_some(facts))
 }
 
@@ -2325,21 +2394,26 @@ impl From<Refusal> for SkipReason {
 /// A file's bytes to parseable text: `Ok(None)` when the prefilters find neither an annotation
 /// literal nor an MCP surface (nothing to parse, not an error), an error reason for files that
 /// must be skipped. A UTF-8 byte order mark is removed.
-fn decode(bytes: &[u8], path: &str, language: Language) -> Result<Option<Arc<str>>, SkipReason> {
+fn decode<'b>(bytes: &'b [u8], path: &str, language: Language) -> Result<Option<&'b str>, SkipReason> {
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
         return Err(SkipReason::Binary);
     }
     if !may_contain_annotation(bytes) && !crate::syntax::may_hold_mcp(path, language, bytes) {
         return Ok(None);
     }
-    into_text(bytes).map(Some)
+    as_text(bytes).map(Some)
 }
 
 /// Validated UTF-8 without a byte order mark.
-fn into_text(bytes: &[u8]) -> Result<Arc<str>, SkipReason> {
+fn as_text(bytes: &[u8]) -> Result<&str, SkipReason> {
     let text =
         std::str::from_utf8(bytes).map_err(|err| SkipReason::InvalidUtf8 { offset: err.valid_up_to() })?;
-    Ok(Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text)))
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// [`as_text`], copied.
+fn into_text(bytes: &[u8]) -> Result<Arc<str>, SkipReason> {
+    as_text(bytes).map(Arc::from)
 }
 
 /// One `paths:` entry of `threatspec.yaml`.
@@ -2446,13 +2520,53 @@ mod tests {
     #[test]
     fn decode_strips_bom_and_rejects_binary_and_invalid() {
         let text = decode(b"\xef\xbb\xbf# @audit App\n", "a.py", Language::Python).unwrap();
-        assert_eq!(text.as_deref(), Some("# @audit App\n"));
+        assert_eq!(text, Some("# @audit App\n"));
         assert_eq!(decode(b"no annotation here \xff", "a.py", Language::Python), Ok(None));
         assert_eq!(
             decode(b"# @audit \xffApp", "a.py", Language::Python),
             Err(SkipReason::InvalidUtf8 { offset: 9 })
         );
         assert_eq!(decode(b"@audit\0", "a.py", Language::Python), Err(SkipReason::Binary));
+    }
+
+    /// `check` keeps a scanned file's annotated lines; the rest is read again only while the
+    /// file holds the bytes that were scanned (with or without the cache, byte order mark
+    /// and all), and blanks say what changed.
+    #[test]
+    fn a_kept_text_is_read_again_only_unchanged() {
+        let code = "x = 1\n".repeat(40);
+        let text = format!("\u{feff}{code}# @threat Spoofing\n{code}");
+        for cache in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let cache_dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("a.py"), &text).unwrap();
+            let options = WalkOptions {
+                cache_dir: cache.then(|| cache_dir.path().to_path_buf()),
+                ..WalkOptions::default()
+            };
+            let scan = || {
+                let mut scan = scan_from(dir.path(), &[dir.path().to_path_buf()], &options).unwrap();
+                scan.finish_cache();
+                scan
+            };
+            // Unchanged (with the cache, the second time from the stored facts).
+            for scan in [scan(), scan()] {
+                let facts = scan.index.files().next().unwrap();
+                assert!(facts.text.is_partial(), "{:?}", facts.text);
+                assert_eq!(facts.text.line_text(40), "# @threat Spoofing");
+                assert_eq!(facts.text(), text.strip_prefix('\u{feff}').unwrap());
+                assert!(!facts.text.is_stale());
+            }
+            // Changed since the scan: the code lines are blank, the annotation is where it was.
+            let scan = scan();
+            std::fs::write(dir.path().join("a.py"), text.replace('1', "2")).unwrap();
+            let facts = scan.index.files().next().unwrap();
+            assert!(facts.text.line_text(0).trim().is_empty());
+            assert_eq!(facts.text.line_text(40), "# @threat Spoofing");
+            assert_eq!(facts.text.line_of(facts.annotations()[0].range.start()), 40);
+            assert!(facts.text.is_stale());
+            assert_eq!(scan.index.stale_files().count(), 1);
+        }
     }
 
     #[test]

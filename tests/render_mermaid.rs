@@ -577,7 +577,7 @@ fn output_is_stable() {
     let mut reversed = ProjectIndex::new();
     let files: Vec<_> = index.files().cloned().collect();
     for facts in files.iter().rev() {
-        reversed.set_file(Arc::new(FileFacts::new(facts.path.clone(), facts.language, facts.text.clone())));
+        reversed.set_file(Arc::new(FileFacts::new(facts.path.clone(), facts.language, facts.text.shared())));
     }
     for scope in [
         Scope::Project,

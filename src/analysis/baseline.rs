@@ -62,8 +62,8 @@ pub fn entries(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<Entry> {
             code: d.code.as_str().to_string(),
             path: d.file.as_str().to_string(),
             line: index
-                .text_of(d.file.as_str())
-                .map_or(1, |(_, lines)| lines.line_col(d.range.start()).line + 1),
+                .line_col_of(d.file.as_str(), d.range.start(), crate::text::ColumnUnit::Utf8)
+                .map_or(1, |at| at.line + 1),
             message: d.message.clone(),
         })
         .collect()

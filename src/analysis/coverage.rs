@@ -256,7 +256,7 @@ impl CoverIndex {
                     if sited.iter().all(|&s| s == usize::MAX) {
                         return None;
                     }
-                    let symbols = crate::syntax::enclosing_symbols(facts.language, &facts.text, &sited);
+                    let symbols = crate::syntax::enclosing_symbols(facts.language, facts.text(), &sited);
                     Some((facts.path.clone(), symbols.into_iter().map(|s| s.map(Arc::from)).collect()))
                 })
                 .collect();
@@ -583,11 +583,7 @@ mod tests {
         for facts in index.files() {
             for (i, ann) in facts.annotations().iter().enumerate() {
                 if let Some(c) = analysis.coverage(facts.path.as_str(), i) {
-                    let line = facts.line_index().line_col_in(
-                        &facts.text,
-                        ann.range.start(),
-                        crate::text::ColumnUnit::Utf8,
-                    );
+                    let line = facts.line_col(ann.range.start(), crate::text::ColumnUnit::Utf8);
                     out.push((facts.path.to_string(), line.line + 1, c.label()));
                 }
             }

@@ -736,28 +736,24 @@ fn compared_path<'f>(side: &Side, file: &'f FileId) -> &'f str {
 /// The place of `range` in `file` (an indexed file, or a source file a `.gal` anchor names).
 fn place(side: &Side, which: Which, file: &FileId, range: TextRange) -> Place {
     let path = compared_path(side, file).to_string();
-    match side.index.text_of(file.as_str()) {
-        Some((text, lines)) => {
-            let start = lines.line_col_in(text, range.start(), ColumnUnit::Char);
-            let end = lines.line_col_in(text, range.end(), ColumnUnit::Char);
-            Place {
-                side: which,
-                file: path,
-                line: start.line + 1,
-                column: start.col + 1,
-                end_line: end.line + 1,
-                end_column: end.col + 1,
-            }
-        }
+    let at = |offset| side.index.line_col_of(file.as_str(), offset, ColumnUnit::Char);
+    match at(range.start()).zip(at(range.end())) {
+        Some((start, end)) => Place {
+            side: which,
+            file: path,
+            line: start.line + 1,
+            column: start.col + 1,
+            end_line: end.line + 1,
+            end_column: end.col + 1,
+        },
         None => Place { side: which, file: path, line: 1, column: 1, end_line: 1, end_column: 1 },
     }
 }
 
 /// The text of the line holding `offset`, without whitespace.
 fn line_key(index: &ProjectIndex, file: &FileId, offset: usize) -> String {
-    let Some((text, lines)) = index.text_of(file.as_str()) else { return String::new() };
-    let line = lines.line_col(offset).line as usize;
-    lines.line_range(line, text).slice(text).chars().filter(|c| !c.is_whitespace()).collect()
+    let Some((line, _)) = index.line_text_of(file.as_str(), offset) else { return String::new() };
+    line.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 // ---- Entities ---------------------------------------------------------------------------

@@ -37,10 +37,7 @@ use std::collections::HashMap;
 /// The text of the (0-based) line holding `offset`, without its terminator, and where it
 /// starts.
 pub fn line_text<'a>(index: &'a ProjectIndex, file: &str, offset: usize) -> Option<(&'a str, usize)> {
-    let (text, line_index) = index.text_of(file)?;
-    let line = line_index.line_col(offset).line as usize;
-    let range = line_index.line_range(line, text);
-    Some((range.slice(text), range.start()))
+    index.line_text_of(file, offset)
 }
 
 /// Each diagnostic with its fingerprint, in [`sorted`] order (the order the counters count in).

@@ -549,7 +549,7 @@ impl Analysis {
                     self.hit(index, facts, i),
                     facts.slice(ann.verb_range).to_string(),
                     canonical_spelling(ann.verb),
-                    crate::syntax::canonical::to_gal(&facts.text, ann),
+                    crate::syntax::canonical::to_gal(facts.text(), ann),
                 )
             })
             .collect();

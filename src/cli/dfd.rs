@@ -176,6 +176,7 @@ pub fn run(args: &DfdArgs) -> i32 {
         DfdFormat::Dot => render::dot::render(&dfd),
         DfdFormat::Svg => render::svg::render(&dfd),
     };
+    super::say_stale(&scan.index);
     if let Some(path) = &args.output {
         return match super::output::write(
             path,

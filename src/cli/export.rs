@@ -132,5 +132,6 @@ pub fn run(args: &ExportArgs) -> i32 {
     if let Some(p) = shown {
         say!("threat-analyzer: wrote {} export to {}", args.format.name(), p.display());
     }
+    super::say_stale(&scan.index);
     EXIT_OK
 }

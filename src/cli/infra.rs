@@ -206,7 +206,7 @@ pub(super) fn unmodelled_resources(
     for file in &files {
         let key = keys.get(file.path.as_str()).map(|key| (*key).clone());
         if let Some(key) = key
-            && scan.index.text_of(key.as_str()).is_none()
+            && !scan.index.has_text(key.as_str())
             && resources.iter().any(|r| r.file == key)
         {
             scan.index.set_anchor_text(key, crate::model::anchors::AnchorText::read(file.text.clone()));

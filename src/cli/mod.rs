@@ -527,6 +527,17 @@ fn read_without_tree_note(scan: &walk::Scan) -> Option<String> {
     })
 }
 
+/// Says which files changed on disk after the scan, before a reader needed their whole text
+/// ([`crate::model::file_text`]): what the output shows of them outside their annotated lines
+/// is blank.
+pub(crate) fn say_stale(index: &crate::model::ProjectIndex) {
+    for file in index.stale_files() {
+        say!(
+            "threat-analyzer: {file} changed while it was checked: what the output shows of it outside its annotations is blank; run again"
+        );
+    }
+}
+
 /// The one writer of standard error for [`say!`]. A standard error that cannot be written
 /// (closed) is not worth failing the run.
 pub(crate) fn say_line(line: &str) {
@@ -687,6 +698,8 @@ pub fn check(args: &CheckArgs) -> i32 {
     let storing = results
         .zip(recorded)
         .filter(|_| infra.is_empty() && scan.read_without_tree == 0 && scan.parses_refused == 0)
+        // A report with blanks for what changed on disk is not one to replay.
+        .filter(|_| scan.index.stale_files().next().is_none())
         .map(|(results, recorded)| {
             let notes = notes.into_iter().filter(|n| !n.about_cache).map(|n| n.text).collect();
             let scanned = scan.cache.as_ref().map(walk::CacheUse::entries);
@@ -696,6 +709,7 @@ pub fn check(args: &CheckArgs) -> i32 {
     if let Err(status) = emit(args, &scan.root, &report) {
         return status;
     }
+    say_stale(&scan.index);
 
     // The cache is written while the analysis runs; wait for it before exiting.
     let saved = scan.finish_cache();

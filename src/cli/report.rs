@@ -126,6 +126,7 @@ pub fn run(args: &ReportArgs) -> i32 {
         return EXIT_ERROR;
     }
     say!("threat-analyzer: wrote {} report to {}", args.format.name(), file.display());
+    super::say_stale(&scan.index);
     EXIT_OK
 }
 

@@ -225,7 +225,7 @@ mod tests {
                     continue;
                 }
                 let facts = doc.facts(FileId::absolute(Path::new("/f")), u64::MAX);
-                assert_eq!(facts.text.as_ref(), text.as_str());
+                assert_eq!(facts.text(), text.as_str());
                 assert_eq!(facts.parsed, fresh(*language, &text), "{language:?} step {step}: {text:?}");
             }
         }

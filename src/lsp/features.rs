@@ -27,7 +27,7 @@ impl Text<'_> {
 }
 
 pub fn lsp_range(facts: &FileFacts, r: TextRange, unit: ColumnUnit) -> Range {
-    convert::range(&facts.text, facts.line_index(), r, unit)
+    convert::range(facts.text(), facts.line_index(), r, unit)
 }
 
 pub fn location(index: &ProjectIndex, loc: &ide::Location, unit: ColumnUnit) -> Option<Location> {
@@ -356,7 +356,7 @@ pub fn semantic_tokens(
     unit: ColumnUnit,
 ) -> Vec<SemanticToken> {
     let Some(facts) = index.file(key) else { return Vec::new() };
-    let within = within.map(|r| convert::text_range(&facts.text, facts.line_index(), r, unit));
+    let within = within.map(|r| convert::text_range(facts.text(), facts.line_index(), r, unit));
     let mut out = Vec::new();
     let (mut prev_line, mut prev_start) = (0u32, 0u32);
     for t in st::semantic_tokens(index, key) {
@@ -391,7 +391,7 @@ pub fn inlay_hints(
     unit: ColumnUnit,
 ) -> Vec<InlayHint> {
     let Some(facts) = index.file(key) else { return Vec::new() };
-    let within = convert::text_range(&facts.text, facts.line_index(), range, unit);
+    let within = convert::text_range(facts.text(), facts.line_index(), range, unit);
     // Coverage first, then the band, at the same place (after the annotation).
     let coverage = inlay_hints::inlay_hints(index, analysis, key).into_iter().map(|h| (h.offset, h.label));
     let bands = ide::risk::band_hints(index, analysis, policy, key).into_iter().map(|h| (h.offset, h.label));
@@ -401,7 +401,7 @@ pub fn inlay_hints(
         .into_iter()
         .filter(|(offset, _)| within.touches(*offset))
         .map(|(offset, label)| InlayHint {
-            position: convert::position(&facts.text, facts.line_index(), offset, unit),
+            position: convert::position(facts.text(), facts.line_index(), offset, unit),
             label: InlayHintLabel::String(label),
             kind: None,
             text_edits: None,

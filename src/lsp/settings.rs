@@ -61,6 +61,8 @@ impl Settings {
             cache_dir: self.cache_dir(),
             limits: walk::ProjectLimits::default(),
             parse_budget: crate::limits::MAX_PROJECT_PARSE_TIME,
+            // Every feature reads the files' texts, any line of them.
+            whole_texts: true,
             found: None,
         }
     }

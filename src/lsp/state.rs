@@ -310,7 +310,7 @@ impl State {
         let problems = self.config_problems.lock().unwrap_or_else(|e| e.into_inner());
         let Some((text, errors)) = problems.get(key) else { return facts };
         match facts {
-            Some(mut facts) if facts.text == *text => {
+            Some(mut facts) if facts.text.is(text) => {
                 facts.parsed.errors.extend(errors.iter().cloned());
                 Some(facts)
             }
@@ -429,7 +429,7 @@ impl State {
                     let errors: Vec<SyntaxError> =
                         facts.parsed.errors.iter().filter(|e| is_config(e.code)).cloned().collect();
                     if !errors.is_empty() {
-                        problems.insert(key.clone(), (facts.text.clone(), errors));
+                        problems.insert(key.clone(), (facts.text.shared(), errors));
                     }
                 }
             }
@@ -616,7 +616,7 @@ impl State {
                     index,
                     key.as_str(),
                     facts.language,
-                    &Text { text: &facts.text, line_index: facts.line_index() },
+                    &Text { text: facts.text(), line_index: facts.line_index() },
                     unit,
                 ),
                 None => default,

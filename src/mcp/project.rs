@@ -274,7 +274,7 @@ impl Project {
     /// file `key` (which may not exist yet): read with the rest of the project, then the index
     /// is put back as it was. `language` is the file's, from the walk's rules or its name.
     pub fn validate(&mut self, key: &FileId, language: Language, lines: &str) -> Validation {
-        let mut text = self.index.file(key.as_str()).map_or_else(String::new, |f| f.text.to_string());
+        let mut text = self.index.file(key.as_str()).map_or_else(String::new, |f| f.text().to_string());
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }

@@ -6,6 +6,7 @@
 //! thousands of times), [`ProjectIndex`] (the merge:
 //! files plus the id, name and implicit-id tables built from their definitions, and the texts
 //! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
+//! each file's text as it is kept (whole, or its annotated lines: [`file_text`]),
 //! the risk bands and policy ([`risk`]), the threat libraries ([`library`]), and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
 //! file other than the one being replaced: [`ProjectIndex::set_file`] removes that file's
 //! contributions from the tables and adds the new ones, nothing else.
@@ -45,6 +46,7 @@
 //! A quoted name is a name like any other (the parser removed the quotes).
 
 pub mod anchors;
+pub mod file_text;
 pub mod jagged;
 pub mod library;
 pub mod names;
@@ -53,6 +55,7 @@ pub mod risk;
 use crate::file_id::FileId;
 use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
+use file_text::{FileText, Reread};
 pub use jagged::Jagged;
 use names::{normalize_name, path_key, threatspec_slug};
 use rustc_hash::FxHashMap;
@@ -188,11 +191,8 @@ pub struct StoredFactsRef<'a> {
 pub struct FileFacts {
     pub path: FileId,
     pub language: Language,
-    pub text: Arc<str>,
-    /// Made on first use ([`FileFacts::line_index`]): `check` turns offsets into lines only
-    /// for the files it reports something in (the line starts of the 20,000-file benchmark
-    /// were 8 MB that a run without findings never read).
-    line_index: std::sync::OnceLock<LineIndex>,
+    /// Whole, or only its annotated lines when `check` scanned it ([`file_text`]).
+    pub text: FileText,
     pub parsed: ParsedFile,
     /// `refs[i]`: the entity arguments of annotation `i`, in [`Annotation::refs`] order.
     pub refs: Jagged<RefFact>,
@@ -213,6 +213,17 @@ impl FileFacts {
 
     /// Derives facts from an already parsed file.
     pub fn from_parsed(path: FileId, language: Language, text: Arc<str>, parsed: ParsedFile) -> FileFacts {
+        Self::from_parsed_text(path, language, FileText::whole(text), parsed)
+    }
+
+    /// [`FileFacts::from_parsed`] for a text kept as the reading layer chose
+    /// ([`FileFacts::kept_text`]).
+    pub fn from_parsed_text(
+        path: FileId,
+        language: Language,
+        text: FileText,
+        parsed: ParsedFile,
+    ) -> FileFacts {
         let text_len = text.len() as u64;
         let parts = StoredFacts {
             parsed,
@@ -232,7 +243,7 @@ impl FileFacts {
     pub fn from_stored(
         path: FileId,
         language: Language,
-        text: Arc<str>,
+        text: FileText,
         stored: StoredFacts,
     ) -> Option<FileFacts> {
         if stored.text_len != text.len() as u64 || stored.refs.len() != stored.parsed.annotations.len() {
@@ -243,15 +254,38 @@ impl FileFacts {
         Some(facts)
     }
 
-    fn from_parts(path: FileId, language: Language, text: Arc<str>, parts: StoredFacts) -> FileFacts {
+    fn from_parts(path: FileId, language: Language, text: FileText, parts: StoredFacts) -> FileFacts {
         let StoredFacts { parsed, text_len: _, refs, defs, implicit_ids } = parts;
-        let line_index = std::sync::OnceLock::new();
-        FileFacts { path, language, text, line_index, parsed, refs, defs, implicit_ids, anchors: Vec::new() }
+        FileFacts { path, language, text, parsed, refs, defs, implicit_ids, anchors: Vec::new() }
     }
 
-    /// The text's line starts, made on the first call.
+    /// What `text` keeps of a file scanned from disk for `parsed`: the lines of its
+    /// annotations, their `@source` anchors and its syntax errors ([`FileText::keep`]); the
+    /// whole text for a file with an MCP surface. `source` reads it again.
+    pub fn kept_text(text: &str, parsed: &ParsedFile, source: impl FnOnce() -> Box<dyn Reread>) -> FileText {
+        if parsed.mcp.is_some() {
+            return FileText::whole(Arc::from(text));
+        }
+        FileText::keep(text, &mut Self::kept_ranges(parsed), source)
+    }
+
+    /// The ranges whose lines [`FileFacts::kept_text`] keeps.
+    pub fn kept_ranges(parsed: &ParsedFile) -> Vec<TextRange> {
+        let origins = parsed.annotations.iter().filter_map(|a| a.origin.as_ref()).map(|o| o.directive);
+        (parsed.annotations.iter().map(|a| a.range))
+            .chain(origins)
+            .chain(parsed.errors.iter().map(|e| e.range))
+            .collect()
+    }
+
+    /// The whole text (read again when only some lines are kept: [`file_text`]).
+    pub fn text(&self) -> &str {
+        self.text.all()
+    }
+
+    /// The whole text's line starts.
     pub fn line_index(&self) -> &LineIndex {
-        self.line_index.get_or_init(|| LineIndex::new(&self.text))
+        self.text.line_index()
     }
 
     /// What the index cache keeps of these facts (see [`StoredFacts`]), borrowed for encoding.
@@ -283,11 +317,11 @@ impl FileFacts {
 
     /// 0-based line and column (in `unit`) of a byte offset.
     pub fn line_col(&self, offset: usize, unit: ColumnUnit) -> LineCol {
-        self.line_index().line_col_in(&self.text, offset, unit)
+        self.text.line_col(offset, unit)
     }
 
     pub fn slice(&self, range: TextRange) -> &str {
-        range.slice(&self.text)
+        self.text.slice(range)
     }
 
     /// Whether two versions of a file contribute the same entries to the resolution tables
@@ -814,14 +848,62 @@ impl ProjectIndex {
     /// A file's text and line index: an indexed file's, else the text provided for an anchor.
     /// Every location is resolved through this, so findings reported at an anchored source
     /// file that holds no annotation still get their lines and columns.
+    /// The whole text: an indexed file whose text is kept in part is read again
+    /// ([`file_text`]); what is located in annotated lines is better asked of
+    /// [`ProjectIndex::line_col_of`], [`ProjectIndex::line_text_of`] or
+    /// [`ProjectIndex::slice_of`].
     pub fn text_of(&self, path: &str) -> Option<(&str, &LineIndex)> {
         if let Some(facts) = self.files.get(path) {
-            return Some((&facts.text, facts.line_index()));
+            return Some((facts.text(), facts.line_index()));
         }
+        self.anchor_text_read(path)
+    }
+
+    fn anchor_text_read(&self, path: &str) -> Option<(&str, &LineIndex)> {
         match self.anchor_texts.get(path).map(|t| &**t) {
             Some(anchors::AnchorText::Read { text, line_index }) => Some((text, line_index)),
             _ => None,
         }
+    }
+
+    /// Whether [`ProjectIndex::text_of`] has a text for `path` (without reading it again).
+    pub fn has_text(&self, path: &str) -> bool {
+        self.files.contains_key(path) || self.anchor_text_read(path).is_some()
+    }
+
+    /// The line and column (in `unit`) of `offset` in `path`'s text ([`ProjectIndex::text_of`]).
+    pub fn line_col_of(&self, path: &str, offset: usize, unit: ColumnUnit) -> Option<LineCol> {
+        if let Some(facts) = self.files.get(path) {
+            return Some(facts.line_col(offset, unit));
+        }
+        self.anchor_text_read(path).map(|(text, lines)| lines.line_col_in(text, offset, unit))
+    }
+
+    /// The text of the (0-based) line holding `offset` in `path`, without its terminator, and
+    /// where it starts.
+    pub fn line_text_of(&self, path: &str, offset: usize) -> Option<(&str, usize)> {
+        if let Some(facts) = self.files.get(path) {
+            let range = facts.text.line_range(facts.text.line_of(offset));
+            return Some((facts.slice(range), range.start()));
+        }
+        let (text, lines) = self.anchor_text_read(path)?;
+        let range = lines.line_range(lines.line_col(offset).line as usize, text);
+        Some((range.slice(text), range.start()))
+    }
+
+    /// `range` of `path`'s text; `None` past its end.
+    pub fn slice_of(&self, path: &str, range: TextRange) -> Option<&str> {
+        if let Some(facts) = self.files.get(path) {
+            return (range.end() <= facts.text.len()).then(|| facts.slice(range));
+        }
+        let (text, _) = self.anchor_text_read(path)?;
+        (range.end() <= text.len()).then(|| range.slice(text))
+    }
+
+    /// The files whose whole text a reader needed after they had changed on disk (see
+    /// [`file_text`]): what was shown of their unannotated lines is blank.
+    pub fn stale_files(&self) -> impl Iterator<Item = &FileId> {
+        self.files.values().filter(|f| f.text.is_stale()).map(|f| &f.path)
     }
 
     /// Every file key that some `.gal` anchor of the project names (the files whose text the
@@ -1291,11 +1373,9 @@ mod tests {
         assert_ne!(index(&[&a, &b, &c2]), in_order);
     }
 
-    /// A file's line starts are made when first asked for, not when its facts are.
     #[test]
     fn line_index_on_first_use() {
         let facts = FileFacts::new(FileId::relative("a.py"), Language::Python, "x = 1\n# @threat T\n".into());
-        assert!(facts.line_index.get().is_none());
         assert_eq!(facts.line_col(8, ColumnUnit::Char), LineCol { line: 1, col: 2 });
         assert_eq!(facts.line_index().line_count(), 3);
     }

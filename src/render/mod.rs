@@ -112,18 +112,15 @@ pub struct Location {
 /// Resolves a byte range of `file` to lines and columns. A file missing from the index (which
 /// the analysis never produces) resolves to `1:1`.
 pub fn locate(index: &ProjectIndex, file: &FileId, range: TextRange) -> Location {
-    match index.text_of(file.as_str()) {
-        Some((text, line_index)) => {
-            let start = line_index.line_col_in(text, range.start(), ColumnUnit::Char);
-            let end = line_index.line_col_in(text, range.end(), ColumnUnit::Char);
-            Location {
-                file: file.clone(),
-                line: start.line + 1,
-                column: start.col + 1,
-                end_line: end.line + 1,
-                end_column: end.col + 1,
-            }
-        }
+    let at = |offset| index.line_col_of(file.as_str(), offset, ColumnUnit::Char);
+    match at(range.start()).zip(at(range.end())) {
+        Some((start, end)) => Location {
+            file: file.clone(),
+            line: start.line + 1,
+            column: start.col + 1,
+            end_line: end.line + 1,
+            end_column: end.col + 1,
+        },
         None => Location { file: file.clone(), line: 1, column: 1, end_line: 1, end_column: 1 },
     }
 }

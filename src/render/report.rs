@@ -806,10 +806,10 @@ pub fn library_suggestions(
     let mut out = Vec::new();
     for (key, written, at) in named {
         let Some(u) = unanalysed.iter().find(|u| u.node.key == key) else { continue };
-        let line = facts.line_index().line_col(at.start()).line as usize;
-        let line_range = facts.line_index().line_range(line, &facts.text);
-        let prefix = &facts.text[line_range.start()..at.start()];
-        let next = facts.line_index().line_start(line + 1).min(facts.text.len());
+        let line = facts.text.line_of(at.start());
+        let line_range = facts.text.line_range(line);
+        let prefix = facts.slice(crate::text::TextRange::new(line_range.start(), at.start()));
+        let next = facts.text.line_start(line + 1).min(facts.text.len());
         let newline = if next == facts.text.len() && !facts.text.ends_with('\n') { "\n" } else { "" };
         for e in &u.entries {
             out.push(LibrarySuggestion {

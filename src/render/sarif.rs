@@ -524,11 +524,10 @@ fn region(index: &ProjectIndex, file: &FileId, range: TextRange, snippet: bool) 
         "endColumn": end_column,
     });
     if snippet
-        && let Some((text, _)) = index.text_of(file.as_str())
         && !range.is_empty()
-        && range.end() <= text.len()
+        && let Some(text) = index.slice_of(file.as_str(), range)
     {
-        region["snippet"] = json!({ "text": range.slice(text) });
+        region["snippet"] = json!({ "text": text });
     }
     region
 }

@@ -39,7 +39,7 @@ fn check_action(fixture: &str, title: &str, expected: &str) -> CodeAction {
         })
         .clone();
     assert!(action.edits.iter().all(|e| e.file.as_str() == file), "edits stay in the file");
-    let text = index.file(&file).unwrap().text.to_string();
+    let text = index.file(&file).unwrap().text().to_string();
     let after = apply(&text, &action.edits);
     assert_eq!(after, expected.trim_start_matches('\n'), "after `{title}`");
     action
@@ -149,7 +149,7 @@ fn the_added_mitigation_silences_the_diagnostic() {
     let fixture = "//- /d.gal\n@threat X (#x)\n//- /a.rs\n// @exposes Shop to #x$0\nfn main() {}\n";
     let (actions, index, file) = actions(fixture);
     let add = actions.iter().find(|a| a.title.starts_with("Add @mitigates")).unwrap();
-    let text = apply(&index.file(&file).unwrap().text, &add.edits);
+    let text = apply(index.file(&file).unwrap().text(), &add.edits);
     assert_eq!(
         text,
         "// @exposes Shop to #x\n// @mitigates Shop against #x using #TODO-control\nfn main() {}\n"
@@ -163,7 +163,7 @@ fn the_added_mitigation_silences_the_diagnostic() {
 fn crlf_files_keep_crlf() {
     let fixture = "//- /a.gal\n@threat X (#x)\n@exposes Shop to #x$0\n";
     let (index, file, offset) = support::index_with_cursor(fixture);
-    let text = index.file(&file).unwrap().text.replace('\n', "\r\n");
+    let text = index.file(&file).unwrap().text().replace('\n', "\r\n");
     let index = support::index_of(&[(file.clone(), text.clone())]);
     let analysis = Analysis::new(&index);
     let diagnostics = analysis.diagnostics(&index);

@@ -6,7 +6,7 @@ use threat_analyzer::analysis::ide::completion::{CompletionItem, CompletionKind,
 
 fn complete(fixture: &str) -> (Vec<CompletionItem>, String, usize) {
     let (index, file, offset) = support::index_with_cursor(fixture);
-    let text = index.file(&file).unwrap().text.to_string();
+    let text = index.file(&file).unwrap().text().to_string();
     (completion(&index, &file, offset), text, offset)
 }
 

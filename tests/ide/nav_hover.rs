@@ -10,7 +10,7 @@ fn check_hover(fixture: &str, expect: Expect) {
     let (index, file, offset) = support::index_with_cursor(fixture);
     let analysis = Analysis::new(&index);
     let info = hover(&index, &analysis, &file, offset).expect("a hover");
-    let text = &index.file(&file).unwrap().text;
+    let text = index.file(&file).unwrap().text();
     let shown = format!("range: {}\n{}", info.range.slice(text), info.markdown);
     expect.assert_eq(&shown);
 }
@@ -285,7 +285,7 @@ fn repeated_hovers_on_one_analysis_equal_fresh_ones_under_each_policy() {
     assert_eq!(hovered, places.len() * 4);
     // The definition of `#sqli` (no exposure there): only its risks section shows the band.
     let defs = index.files().find(|f| f.path.as_str().ends_with("defs.gal")).expect("defs.gal");
-    let at = defs.text.find("SQL Injection").expect("the threat") + 1;
+    let at = defs.text().find("SQL Injection").expect("the threat") + 1;
     let under =
         |p: &Policies| risk_hover(&index, &shared, p, defs.path.as_str(), at).expect("a hover").markdown;
     assert!(under(&default).contains("score 12, **high**"), "{}", under(&default));
@@ -308,7 +308,7 @@ fn hovers_after_an_edit_elsewhere_show_its_counts_status_and_risks() {
                    //- /src/a.py\n# @exposes Shop.Orders to #sqli\n# @exposes Shop.Ord$0ers to #xss\n\
                    //- /src/b.py\n# @exposes Shop.Users to #sqli\n# @exposes Shop to #xss\n";
     let (mut index, file, orders) = support::index_with_cursor(fixture);
-    let sqli = index.file(&file).expect("a.py").text.find("#sqli").expect("a.py's #sqli") + 1;
+    let sqli = index.file(&file).expect("a.py").text().find("#sqli").expect("a.py's #sqli") + 1;
     let policies = Policies::one(RiskPolicy::default());
     let first = Analysis::new(&index);
     let shown = |index: &threat_analyzer::model::ProjectIndex, analysis: &Analysis| {

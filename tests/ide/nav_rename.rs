@@ -33,7 +33,7 @@ fn check_refused(before: &str, new_name: &str, message: &str) {
 
 fn check_prepare(before: &str, expected: Result<&str, &str>) {
     let (index, file, offset) = support::index_with_cursor(before);
-    let text = &index.file(&file).unwrap().text;
+    let text = index.file(&file).unwrap().text();
     match (prepare_rename(&index, &file, offset), expected) {
         (Ok((range, current)), Ok(want)) => {
             assert_eq!(current, want);

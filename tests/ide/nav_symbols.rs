@@ -21,7 +21,7 @@ fn outline(index: &ProjectIndex, file: &str) -> String {
         }
     }
     let mut out = String::new();
-    walk(&index.file(file).unwrap().text, &document_symbols(index, file), 0, &mut out);
+    walk(index.file(file).unwrap().text(), &document_symbols(index, file), 0, &mut out);
     out
 }
 

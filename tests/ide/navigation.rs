@@ -205,17 +205,17 @@ fn highlights_mark_definitions_as_writes() {
     );
     let got: Vec<_> = highlights(&index, &file, offset)
         .into_iter()
-        .map(|(r, k)| (r.slice(&index.file(&file).unwrap().text).to_string(), k))
+        .map(|(r, k)| (r.slice(index.file(&file).unwrap().text()).to_string(), k))
         .collect();
     assert_eq!(
         got,
         [("sig".to_string(), HighlightKind::Read), ("Signing".to_string(), HighlightKind::Write)]
     );
 
-    let tamper = index.file("a.gal").unwrap().text.find("#tamper\n").unwrap() + 2;
+    let tamper = index.file("a.gal").unwrap().text().find("#tamper\n").unwrap() + 2;
     let got: Vec<_> = highlights(&index, "a.gal", tamper)
         .into_iter()
-        .map(|(r, k)| (r.slice(&index.file("a.gal").unwrap().text).to_string(), k))
+        .map(|(r, k)| (r.slice(index.file("a.gal").unwrap().text()).to_string(), k))
         .collect();
     // The inline `(#tamper)` restates the definition: a write; b.py is another file.
     assert_eq!(

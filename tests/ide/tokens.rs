@@ -10,7 +10,7 @@ use threat_analyzer::analysis::ide::semantic_tokens::{DEFINITION, TokenKind, UNR
 fn tokens(fixture: &str, file: &str) -> Vec<String> {
     let f = support::parse_fixture(fixture);
     let index = support::index_of(&f.files);
-    let text = index.file(file).unwrap().text.to_string();
+    let text = index.file(file).unwrap().text().to_string();
     let tokens = semantic_tokens(&index, file);
     for pair in tokens.windows(2) {
         assert!(pair[0].range.end <= pair[1].range.start, "sorted, non-overlapping: {pair:?}");
@@ -121,7 +121,7 @@ fn hints(fixture: &str, file: &str) -> Vec<(String, String)> {
     let f = support::parse_fixture(fixture);
     let index = support::index_of(&f.files);
     let analysis = Analysis::new(&index);
-    let text = index.file(file).unwrap().text.to_string();
+    let text = index.file(file).unwrap().text().to_string();
     inlay_hints(&index, &analysis, file)
         .into_iter()
         .map(|h| {

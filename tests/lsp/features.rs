@@ -357,7 +357,7 @@ async fn every_surface_gives_the_same_coverage_answer() {
         let line = facts
             .line_index()
             .line_col_in(
-                &facts.text,
+                facts.text(),
                 facts.annotations()[*i].range.start(),
                 threat_analyzer::text::ColumnUnit::Utf8,
             )

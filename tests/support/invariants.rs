@@ -46,6 +46,7 @@ use threat_analyzer::analysis::{self, Analysis};
 use threat_analyzer::diagnostic::Diagnostic;
 use threat_analyzer::file_id::FileId;
 use threat_analyzer::lsp::documents::Document;
+use threat_analyzer::model::file_text::{FileText, Reread};
 use threat_analyzer::model::risk::{Band, Policies, RiskPolicy};
 use threat_analyzer::model::{FileFacts, ProjectIndex};
 use threat_analyzer::render::{self, dfd};
@@ -139,6 +140,7 @@ pub fn check_parse(language: Language, text: &str) {
     for a in &parsed.annotations {
         check_annotation(text, a);
     }
+    check_kept_lines(text, &FileFacts::kept_ranges(&parsed));
     for e in &parsed.errors {
         check_range(text, e.range, "error");
         // An agent-instruction warning names its rule, never the text it flags.
@@ -153,6 +155,39 @@ pub fn check_parse(language: Language, text: &str) {
             );
         }
     }
+}
+
+/// A file that changed since it was scanned: any answer a kept text reads from it is wrong.
+struct Changed;
+
+impl Reread for Changed {
+    fn reread(&self) -> Option<String> {
+        None
+    }
+    fn is_scanned(&self, _: &str) -> bool {
+        false
+    }
+}
+
+/// What `check` keeps of a file's text (the lines of `ranges`: its annotations' and errors')
+/// answers every question about those ranges as the whole text does, without reading the
+/// file again.
+pub fn check_kept_lines(text: &str, ranges: &[TextRange]) {
+    let whole = FileText::whole(Arc::from(text));
+    let part = FileText::keep_lines(text, &mut ranges.to_vec(), || Box::new(Changed));
+    for &r in ranges {
+        assert_eq!(part.slice(r), whole.slice(r), "{r:?}");
+        for offset in [r.start(), r.end()] {
+            for unit in [ColumnUnit::Utf8, ColumnUnit::Char, ColumnUnit::Utf16] {
+                assert_eq!(part.line_col(offset, unit), whole.line_col(offset, unit), "{offset} {unit:?}");
+            }
+            let line = whole.line_of(offset);
+            assert_eq!(part.line_of(offset), line, "{offset}");
+            assert_eq!(part.line_range(line), whole.line_range(line), "line {line}");
+            assert_eq!(part.line_start(line), whole.line_start(line), "line {line}");
+        }
+    }
+    assert!(!part.is_stale(), "a kept text read the file again for {ranges:?}");
 }
 
 fn check_lines(text: &str, lines: &[CandidateLine]) {
@@ -460,7 +495,7 @@ pub fn check_document(language: Language, initial: &str, edits: &[DocEdit]) {
         assert_eq!(doc.rope.to_string(), text, "step {step}: {edit:?}");
         if edit.facts {
             let facts = doc.facts(FileId::absolute(std::path::Path::new("/doc")), u64::MAX);
-            assert_eq!(facts.text.as_ref(), text.as_str());
+            assert_eq!(facts.text(), text.as_str());
             assert_eq!(facts.parsed, fresh_parse(language, &text), "step {step}: {language:?} {text:?}");
         }
     }

@@ -87,7 +87,7 @@ pub fn rendered(index: &ProjectIndex, diagnostics: &[Diagnostic]) -> Vec<(String
             let end_col = if end.line == start.line {
                 end.col
             } else {
-                let line = facts.line_index().line_range(start.line as usize, &facts.text);
+                let line = facts.text.line_range(start.line as usize);
                 facts.line_col(line.end(), ColumnUnit::Char).col
             };
             (

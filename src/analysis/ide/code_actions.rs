@@ -110,7 +110,7 @@ pub fn code_actions_in(
         if ann.dialect == Dialect::LegacyThreatSpec
             && overlaps(ann.range, range)
             && !facts.slice(ann.range).contains(['\n', '\r'])
-            && let Some(new_text) = crate::syntax::canonical::to_gal(&facts.text, ann)
+            && let Some(new_text) = crate::syntax::canonical::to_gal(facts.text(), ann)
         {
             out.push(CodeAction {
                 title: "Convert this comment to GAL syntax".into(),
@@ -138,7 +138,7 @@ fn define_missing(facts: &FileFacts, d: &Diagnostic, i: usize) -> Option<CodeAct
     let ann = &facts.annotations()[ann];
     let id = facts.slice(fact.name_range);
     let name = name_from_id(id);
-    let legacy = fact.name_range.start() > 0 && facts.text.as_bytes()[fact.name_range.start() - 1] == b'@';
+    let legacy = fact.name_range.start() > 0 && facts.text().as_bytes()[fact.name_range.start() - 1] == b'@';
     let line = match (legacy, fact.kind) {
         (true, EntityKind::Asset) => format!("@alias component @{id} to {name}"),
         (true, EntityKind::Boundary) => format!("@alias boundary @{id} to {name}"),
@@ -232,7 +232,7 @@ fn mcp_tool_threats(facts: &FileFacts, range: TextRange, dialect: WriteDialect) 
         }
         let segment: String =
             tool.name.value.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
-        let text = &*facts.text;
+        let text = facts.text();
         let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
         let line_start = text[..tool.range.start()].rfind(['\n', '\r']).map_or(0, |p| p + 1);
         let line = &text[line_start..];
@@ -267,7 +267,7 @@ enum Where {
 /// An edit that inserts `annotation` as a new comment line above or below `ann`, in the same
 /// comment style.
 fn insert_line(facts: &FileFacts, ann: &Annotation, annotation: &str, at: Where) -> Edit {
-    let text = &*facts.text;
+    let text = facts.text();
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let (prefix, suffix) = comment_style(text, ann.range.start());
     let line = format!("{prefix}{annotation}{suffix}");

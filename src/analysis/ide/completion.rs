@@ -78,7 +78,7 @@ pub struct CompletionItem {
 /// annotation comment, or the file is unknown).
 pub fn completion(index: &ProjectIndex, file: &str, offset: usize) -> Vec<CompletionItem> {
     let Some(facts) = index.file(file) else { return Vec::new() };
-    completion_in_text(index, file, facts.language, &facts.text, offset)
+    completion_in_text(index, file, facts.language, facts.text(), offset)
 }
 
 /// [`completion`] for a text the index may not hold yet (an unsaved buffer): `file` is only

@@ -418,7 +418,7 @@ fn apply_within(text: &str, edits: &[Edit], range: TextRange) -> String {
 
 fn verify_file(index: &ProjectIndex, edits: &[Edit], new_name: &str) -> Result<(), String> {
     let facts = index.file(edits[0].file.as_str()).ok_or("internal error: edit outside the project")?;
-    let new_text = apply_within(&facts.text, edits, TextRange::new(0, facts.text.len()));
+    let new_text = apply_within(facts.text(), edits, TextRange::new(0, facts.text.len()));
     let parsed = crate::syntax::parse_file(facts.language, &new_text);
     let old = facts.annotations();
     let refused = |offset: usize| {
@@ -436,7 +436,7 @@ fn verify_file(index: &ProjectIndex, edits: &[Edit], new_name: &str) -> Result<(
         let lost = old.iter().enumerate().find(|(i, a)| {
             parsed.annotations.get(*i).is_none_or(|n| {
                 n.verb != a.verb
-                    || line_of(&new_text, n.range.start()) != line_of(&facts.text, a.range.start())
+                    || line_of(&new_text, n.range.start()) != line_of(facts.text(), a.range.start())
             })
         });
         return refused(lost.map_or(edits[0].range.start(), |(_, a)| a.range.start()));
@@ -446,7 +446,7 @@ fn verify_file(index: &ProjectIndex, edits: &[Edit], new_name: &str) -> Result<(
         let same = before.verb == after.verb
             && b.len() == a.len()
             && b.iter().zip(&a).all(|((bk, br), (ak, ar))| {
-                bk == ak && apply_within(&facts.text, edits, br.range) == ar.range.slice(&new_text)
+                bk == ak && apply_within(facts.text(), edits, br.range) == ar.range.slice(&new_text)
             });
         if !same {
             return refused(before.range.start());

@@ -60,7 +60,7 @@ const KEYWORDS: &[&str] = &[
 /// Every token of `file`'s annotations, sorted by position.
 pub fn semantic_tokens(index: &ProjectIndex, file: &str) -> Vec<SemanticToken> {
     let Some(facts) = index.file(file) else { return Vec::new() };
-    let text = &*facts.text;
+    let text = facts.text();
     let mut tokens: Vec<SemanticToken> = Vec::new();
     // Ranges that are free text: never searched for keywords.
     let mut occupied: Vec<TextRange> = Vec::new();

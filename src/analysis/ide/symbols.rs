@@ -171,9 +171,9 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
         _ => {
             let end = refs.iter().map(|f| f.range.end()).max().unwrap_or_else(|| {
                 let line = facts.line_col(ann.range.start(), crate::text::ColumnUnit::Utf8).line as usize;
-                facts.line_index().line_range(line, &facts.text).end().min(ann.range.end())
+                facts.line_index().line_range(line, facts.text()).end().min(ann.range.end())
             });
-            let name = collapse(&facts.text[ann.verb_range.start()..end.max(ann.verb_range.end())]);
+            let name = collapse(&facts.text()[ann.verb_range.start()..end.max(ann.verb_range.end())]);
             let detail = Some(ann.dialect.as_str().to_string());
             Some((symbol(clipped(name), detail, SymbolKind::Relation, ann.verb_range), None))
         }

@@ -122,7 +122,7 @@ impl<'a> Relation<'a> {
     }
     /// 1-based line of the annotation's `@`.
     pub fn line(&self) -> u32 {
-        self.facts.line_index().line_col(self.ann.range.start()).line + 1
+        self.facts.text.line_of(self.ann.range.start()) as u32 + 1
     }
     /// The annotation as written.
     pub fn annotation_text(&self) -> &'a str {
@@ -130,9 +130,7 @@ impl<'a> Relation<'a> {
     }
     /// The source line holding the annotation's `@`, without its terminator.
     pub fn code(&self) -> &'a str {
-        let line = self.facts.line_index().line_col(self.ann.range.start()).line as usize;
-        let range = self.facts.line_index().line_range(line, &self.facts.text);
-        range.slice(&self.facts.text)
+        self.facts.text.line_text(self.facts.text.line_of(self.ann.range.start()))
     }
     /// The arguments' facts, parallel to [`Relation::resolved`].
     pub fn ref_facts(&self) -> &'a [crate::model::RefFact] {

@@ -178,7 +178,7 @@ fn threat_entry(model: &Model, r: &Risk<'_>, controls_of: &BTreeMap<&EntityKey, 
     let attack_vector =
         ann.and_then(|a| a.description.as_ref().or(a.details.as_ref())).map(|d| d.value.as_str());
     let num = |n: Option<u8>| n.map_or(Yaml::Null, |n| Yaml::Integer(i64::from(n)));
-    let line = facts.map_or(0, |f| f.line_index().line_col(r.range.start()).line + 1);
+    let line = facts.map_or(0, |f| f.text.line_of(r.range.start()) as u32 + 1);
     doc(&[
         ("threat_id", s(&threat.map_or_else(|| name.clone(), |t| t.key.to_string()))),
         ("threat", s(&name)),
