@@ -375,6 +375,12 @@ fn fuzz_findings_stay_fixed() {
             check_comments(language, text);
         }
     }
+    // parser, 2026-12-05 (thirteenth sitting, from webshop seeds): in a mutated Python file
+    // tree-sitter's error recovery read `# @validates #x   @mcp.tool   est` as a decorator, and
+    // the MCP prefilter had turned the file away (`tool` followed by junk, on a line that does
+    // not start with `@`). `@<object>.tool` anywhere now passes the prefilter.
+    let input = include_bytes!("fixtures/fuzz/parser-python-mcp-tool-after-hash.bin");
+    check_parse(language(usize::from(input[0])), std::str::from_utf8(&input[1..]).unwrap());
     // parser, 2026-12-02: tree-sitter-ruby's scanner stores a heredoc word's length in one
     // byte; a quoted `<<'...` that never closes made a 256-byte word and aborted the process in
     // the scanner's deserialize. Such a text is now read without a tree.

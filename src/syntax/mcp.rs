@@ -183,9 +183,9 @@ pub fn may_define_tool(language: Language, bytes: &[u8]) -> bool {
 /// any non-ASCII byte is taken for a Unicode space). In a decorator the attribute or its call
 /// is the whole expression: the next token is the call's `(` or the decorator's end (a
 /// newline or a comment), so `tool` followed by anything else (`.tool.x`, `"json.tool"`,
-/// `x.tool = 1`, `libcst.tool codemod`) is no decorator, unless the line starts with `@`,
-/// where it is taken whatever follows (a decorator that tree-sitter's error recovery reads
-/// despite junk after it). Files that mention `json.tool` or `libcst.tool` were otherwise
+/// `x.tool = 1`, `libcst.tool codemod`) is no decorator, unless the line starts with `@` or
+/// the object is written right after an `@` (`@mcp.tool est`), where it is taken whatever
+/// follows (a decorator that tree-sitter's error recovery reads despite junk after it). Files that mention `json.tool` or `libcst.tool` were otherwise
 /// parsed with tree-sitter for nothing: in the sparse benchmark (the Python standard library
 /// with site-packages) 12 files, one of them a 270 KB generated validator, 696M instructions of
 /// a cold `check`.
@@ -201,6 +201,13 @@ fn python_tool_attribute(bytes: &[u8], at: usize) -> bool {
     };
     let next = bytes[at + 4..].iter().find(|&&b| !(between_tokens(b) && b != b'\n' && b != b'\r'));
     if next.is_none_or(|b| matches!(b, b'(' | b'#' | b'\n' | b'\r')) {
+        return true;
+    }
+    // `@mcp.tool` itself, wherever it stands: tree-sitter's error recovery can read a
+    // decorator in the middle of a line (after a `#` it took for string text: found by the
+    // parser fuzz target).
+    let object = bytes[..dot].iter().rposition(|&b| !(identifier(b) || b == b'.')).map_or(0, |i| i + 1);
+    if object < dot && object > 0 && bytes[object - 1] == b'@' {
         return true;
     }
     let line_start = memchr::memrchr(b'\n', &bytes[..dot]).map_or(0, |n| n + 1);

@@ -105,6 +105,9 @@ fn code(bytes: &[u8], mut i: usize, interpolation: bool, out: &mut Vec<(usize, u
             c if c >= 0x80 => return None,
             c if is_ident(c) => {
                 while i < bytes.len() && is_ident(bytes[i]) {
+                    if bytes[i] >= 0x80 {
+                        return None;
+                    }
                     i += 1;
                 }
             }

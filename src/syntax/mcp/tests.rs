@@ -301,7 +301,14 @@ fn the_prefilter_lets_every_tool_definition_through() {
     assert!(!may_define_tool(Language::Go, b"server.tool(\"x\")"));
     assert!(!may_define_tool(Language::Rust, b"fn tool() {}"));
     // Python: the attribute is `tool` itself, whatever follows it (the end of the text too).
-    for text in ["@mcp.tool\ndef f(): pass", "@app.tool\r\n", "@x.tool  ()", "@x.tool", "@x.tool\u{e9}"] {
+    for text in [
+        "@mcp.tool\ndef f(): pass",
+        "@app.tool\r\n",
+        "@x.tool  ()",
+        "@x.tool",
+        "@x.tool\u{e9}",
+        "# x   @mcp.tool   est",
+    ] {
         assert!(may_define_tool(Language::Python, text.as_bytes()), "{text:?}");
     }
     // ... and no longer identifier (`.tools`, `.toolbar`, `.tool_x`, `.tool2`).
