@@ -307,6 +307,11 @@ fn fuzz_findings_stay_fixed() {
         Language::Kotlin,
         "1z/*/\n*/\ne/1\u{2066}z/*/\n*/\n//*/\n*/\n/1\u{2066}z/*/\n\n//*/\n*/*/\n/",
     );
+    // comments, 2026-12-05 (thirteenth sitting, from an empty corpus): after a regex (a value)
+    // and two line breaks, tree-sitter-ruby read `/##$/...(` (an unclosed call) as a division
+    // and a comment; the lexer read a regex. A `/` or `%` after a line that ends in a value is
+    // left to tree-sitter.
+    check_comments(Language::Ruby, "\r\n\n/##$/regist\n\n/##$/registerToerTool(");
     // comments, 2026-12-04 (eleventh sitting, from an empty corpus): tree-sitter-lua's scanner
     // reads a long comment that opens a string's content as a comment inside the string node;
     // the Lua lexer read a string. Comment nodes inside a Lua string are now string text.

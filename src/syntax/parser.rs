@@ -78,10 +78,10 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         }
         skip_block = None;
         let Some(head) = read_verb(content) else {
-            if !in_shield
-                && out.annotations.len() + out.errors.len() < MAX_ITEMS_PER_FILE
-                && let Some(error) = verb_after_comment_marks(text, line.range.start(), content)
-            {
+            if !in_shield && let Some(error) = verb_after_comment_marks(text, line.range.start(), content) {
+                if stop_at_item_limit(&mut out, error.range) {
+                    break;
+                }
                 out.errors.push(error);
             }
             continue;
@@ -95,14 +95,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         }
         let base = line.range.start();
         let verb_range = TextRange::new(base, base + head.end);
-        if out.annotations.len() + out.errors.len() >= MAX_ITEMS_PER_FILE {
-            out.errors.push(limit_error(
-                verb_range,
-                format!(
-                    "more than {MAX_ITEMS_PER_FILE} annotations and errors in this file: the rest of \
-                     the file is not read (a resource limit; split the file)"
-                ),
-            ));
+        if stop_at_item_limit(&mut out, verb_range) {
             break;
         }
         if content.len() > MAX_ANNOTATION_LINE && verb.is_some() {
@@ -360,6 +353,22 @@ fn shield_takes_effect(rest: &str) -> bool {
 
 fn limit_error(range: TextRange, message: String) -> SyntaxError {
     SyntaxError { code: Code::ResourceLimit, range, message, fix: None }
+}
+
+/// Whether the file already holds [`MAX_ITEMS_PER_FILE`] annotations and errors; if so, adds
+/// the one `resource-limit` error, at `range`, where reading stops.
+fn stop_at_item_limit(out: &mut ParsedFile, range: TextRange) -> bool {
+    if out.annotations.len() + out.errors.len() < MAX_ITEMS_PER_FILE {
+        return false;
+    }
+    out.errors.push(limit_error(
+        range,
+        format!(
+            "more than {MAX_ITEMS_PER_FILE} annotations and errors in this file: the rest of the \
+             file is not read (a resource limit; split the file)"
+        ),
+    ));
+    true
 }
 
 /// Characters that repeat or decorate a comment marker (`//*`, `////`, `// *`, `#!`, `#:`, `//#`).
@@ -1591,6 +1600,12 @@ mod tests {
         assert_eq!(last.code, Code::ResourceLimit);
         assert!(last.message.contains("the rest of the file is not read"), "{}", last.message);
         assert_eq!(parsed.errors.iter().filter(|e| e.code == Code::ResourceLimit).count(), 1);
+        // An `unread-annotation` past the limit stops reading the same way, never silently.
+        let mut text: String = (0..MAX_ITEMS_PER_FILE).map(|i| format!("@asset A{i}\n")).collect();
+        text.push_str("* @threat Late (#late)\n");
+        let parsed = parse(&text);
+        let codes: Vec<Code> = parsed.errors.iter().map(|e| e.code).collect();
+        assert_eq!(codes, [Code::ResourceLimit]);
     }
 
     fn one(text: &str) -> Annotation {

@@ -11,7 +11,8 @@
 //! a scanner sees only in part. It declines (returns `None`) wherever the reading is not
 //! certain: a `/` or `%` that is neither plainly an operator (after a value, with the spacing
 //! the grammar's scanner reads as one) nor plainly a literal (after an operator, an opening
-//! bracket, a line break or an expression keyword); every heredoc opener (`<<ID`, `<<~ID`,
+//! bracket, a line break or an expression keyword), and a `/` or `%` that opens a line after
+//! one ending in a value (tree-sitter may continue the expression); every heredoc opener (`<<ID`, `<<~ID`,
 //! `<<-ID`, `<<"ID"`, ...); a `?` character literal of a quote, `#`, `\` or another byte the
 //! scanner tracks; backticks; `$` followed by anything but a global variable's name; a
 //! backslash outside a literal that is not a line continuation; `=begin` anywhere but at the
@@ -99,12 +100,18 @@ impl Scanner<'_> {
         let mut context = Context::Operand;
         // Whitespace since the last token.
         let mut spaced = false;
+        // Whether a line break followed a value since the last token.
+        let mut value_line_ended = false;
         let mut depth = 0usize;
         while i < bytes.len() {
             let b = bytes[i];
             let column0 = i == 0 || bytes[i - 1] == b'\n';
             match b {
                 b'\n' => {
+                    // After a line that ends in a value, tree-sitter may read a `/` or `%` that
+                    // opens a later line as an operator (in broken code, `x\n\n/#...`: found by
+                    // the `comments` fuzz target), so those are left to it.
+                    value_line_ended |= context == Context::Value;
                     context = Context::Operand;
                     spaced = true;
                     i += 1;
@@ -137,6 +144,7 @@ impl Scanner<'_> {
                 _ => {}
             }
             let was_spaced = std::mem::replace(&mut spaced, false);
+            let after_value_line = std::mem::replace(&mut value_line_ended, false);
             let next = bytes.get(i + 1).copied();
             match b {
                 b'=' if bytes[i..].starts_with(b"=begin") => {
@@ -200,6 +208,7 @@ impl Scanner<'_> {
                     context = Context::Value;
                 }
                 b'/' => match context {
+                    _ if after_value_line => return None,
                     Context::Operand if !matches!(next, Some(b' ' | b'\t' | b'\n' | b'\r' | b'=') | None) => {
                         i = literal(self, i + 1, b'/', b'/', true)?;
                         i += bytes[i..].iter().take_while(|c| c.is_ascii_lowercase()).count();
@@ -212,6 +221,7 @@ impl Scanner<'_> {
                     _ => return None,
                 },
                 b'%' => match context {
+                    _ if after_value_line => return None,
                     _ if next == Some(b'=') => {
                         i += 2;
                         context = Context::Operand;
