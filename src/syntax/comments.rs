@@ -90,7 +90,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tree_sitter::{ParseOptions, ParseState, Parser, Query, Tree};
+use tree_sitter::{ParseOptions, ParseState, Parser, Tree};
 
 use super::language::LANGUAGE_COUNT;
 use super::{CandidateLine, Language};
@@ -525,7 +525,11 @@ pub fn comment_nodes(
         } else if !overlaps(start, end) {
             WalkStep::Skip
         } else if kinds.contains(&node.kind_id()) {
-            nodes.push((start, end));
+            if language == Language::Scala {
+                split_merged_comments(text, start, end, &mut nodes);
+            } else {
+                nodes.push((start, end));
+            }
             WalkStep::Skip
         } else if string == Some(node.kind_id()) {
             WalkStep::Skip
@@ -720,9 +724,6 @@ thread_local! {
 
 static KINDS: [OnceLock<Option<Vec<u16>>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
 
-/// The node kind ids that `language`'s comment query names (`(comment)`, `[(line_comment)
-/// (block_comment)]`): every named symbol of the grammar with one of those names, computed
-/// once per process. `None` when the language has no grammar or its query does not compile.
 /// The node kind holding a preprocessor directive's argument (C, C++, C#), whose trailing
 /// `//` comment the grammar does not split off: see [`super::lexer::comments_in_directive`].
 fn directive_argument_kind(language: Language) -> Option<u16> {
@@ -780,12 +781,42 @@ fn comment_in_operator(text: &str, start: usize, end: usize) -> Option<(usize, u
     Some((at, comment_end))
 }
 
+/// Pushes the comments of the Scala comment node `start..end` of `text`: tree-sitter-scala's
+/// layout scanner ends a block comment that starts its line at the blanks after it and takes a
+/// comment that follows on that line into the same token (`/* x */ // @threat ...` is one
+/// node), which read as one comment would hide the second one's annotation. The node is cut
+/// where the compiler ends each comment (block comments nest); what follows the last one
+/// (blanks) is not comment text.
+fn split_merged_comments(text: &str, mut start: usize, end: usize, nodes: &mut Vec<(usize, usize)>) {
+    let bytes = &text.as_bytes()[..end];
+    loop {
+        let comment_end = match bytes.get(start..start + 2) {
+            Some(b"/*") => super::lexer::nested_block_comment_end(bytes, start).unwrap_or(end),
+            Some(b"//") => memchr::memchr(b'\n', &bytes[start..]).map_or(end, |p| start + p),
+            _ => end,
+        };
+        nodes.push((start, comment_end));
+        let next =
+            comment_end + bytes[comment_end..].iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+        if !matches!(bytes.get(next..next + 2), Some(b"//" | b"/*")) {
+            return;
+        }
+        start = next;
+    }
+}
+
+/// The node kind ids that `language`'s comment query names (`(comment)`, `[(line_comment)
+/// (block_comment)]`): every named symbol of the grammar with one of those names, computed
+/// once per process. `None` when the language has no grammar or query, or the query names no
+/// node of the grammar.
 fn comment_kinds(language: Language) -> Option<&'static [u16]> {
     KINDS[language.index()]
         .get_or_init(|| {
             let grammar = language.grammar()?;
             let source = language.comment_query()?;
-            Query::new(&grammar, source).ok()?;
+            // Not compiled here (tree-sitter-scala's query took 81M instructions, once per
+            // process): tests/comments/registry.rs compiles every query and holds this walk to
+            // its captures.
             let names = query_node_names(source);
             let ids: Vec<u16> = (0..grammar.node_kind_count() as u16)
                 .filter(|&id| grammar.node_kind_is_named(id))
@@ -1164,6 +1195,18 @@ mod tests {
             .map(|l| (l.block, l.range.slice(text)))
             .collect();
         assert_eq!(lines, vec![(0, "@audit App.X"), (0, "-- \"more\"")]);
+    }
+
+    #[test]
+    fn scala_comments_merged_into_one_token_are_read_apart() {
+        // tree-sitter-scala reads `/* x */ // @threat ...` at the start of a line as one block
+        // comment; the Scala lexer declines such texts, so this goes through the tree.
+        let text = "object A {\n/* x */ // @threat Lost One (#lost)\n  val a = 1\n/* y /* z */ */\t/* @audit A.B */ // @audit C\n}\n";
+        assert!(super::super::lexer::comment_ranges(Language::Scala, text).is_none());
+        assert_eq!(
+            contents(Language::Scala, text),
+            [(0, "x"), (1, "@threat Lost One (#lost)"), (2, "y /* z */"), (3, "@audit A.B"), (4, "@audit C")]
+        );
     }
 
     #[test]
