@@ -702,8 +702,8 @@ pub fn lines_from_comments(
         // Rust doc comments and Dockerfile comments include their line break.
         let end = start + trim_line_breaks_end(&text[start..end]);
         let style = Style::detect(language, &text[start..end]);
-        let is_line =
-            style.is_line() && memchr::memchr2(b'\n', b'\r', &text.as_bytes()[start..end]).is_none();
+        let first_break = memchr::memchr2(b'\n', b'\r', &text.as_bytes()[start..end]);
+        let is_line = style.is_line() && first_break.is_none();
         // Whitespace and one line break since the previous line comment also means that
         // nothing but whitespace precedes this one on its line.
         let continues = matches!(prev, Some((prev_end, true))
@@ -711,7 +711,7 @@ pub fn lines_from_comments(
         if !continues {
             out.new_block();
         }
-        comment_lines(text, start, end, style, &mut out);
+        comment_lines(text, start, end, first_break, style, &mut out);
         prev = Some((end, is_line));
     }
     out.lines
@@ -990,13 +990,23 @@ fn lua_long_bracket(s: &[u8]) -> Option<usize> {
     (rest.get(level) == Some(&b'[')).then_some(level)
 }
 
-/// Emits the lines of the comment `text[start..end]`.
-fn comment_lines(text: &str, start: usize, end: usize, style: Style, out: &mut LineSink) {
+/// Emits the lines of the comment `text[start..end]`, whose first line break (`\n` or `\r`) is
+/// at `first_break` from `start` (searched once per comment: most have none).
+fn comment_lines(
+    text: &str,
+    start: usize,
+    end: usize,
+    first_break: Option<usize>,
+    style: Style,
+    out: &mut LineSink,
+) {
     let bytes = text.as_bytes();
     let mut line_start = start;
     let mut first = true;
     loop {
-        let (line_end, next) = match memchr::memchr2(b'\n', b'\r', &bytes[line_start..end]) {
+        let line_break =
+            if first { first_break } else { memchr::memchr2(b'\n', b'\r', &bytes[line_start..end]) };
+        let (line_end, next) = match line_break {
             Some(i) => {
                 let at = line_start + i;
                 let next =
@@ -1056,11 +1066,8 @@ fn push_trimmed(text: &str, s: usize, e: usize, out: &mut LineSink) {
     if s >= e || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
         return;
     }
-    let slice = &text[s..e];
-    let trimmed_start = slice.trim_start();
-    let start = s + (slice.len() - trimmed_start.len());
-    let end = start + trimmed_start.trim_end().len();
-    out.push(start, end);
+    let (start, end) = super::trim_bounds(&text[s..e]);
+    out.push(s + start, s + end);
 }
 
 /// Length of `s` without trailing `\n`/`\r`.

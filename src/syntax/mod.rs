@@ -168,6 +168,31 @@ pub fn parse_file_in(language: Language, text: &str, project: Option<&ParseBudge
     (parse_candidate_lines(text, &lines), out_of_time)
 }
 
+/// The bounds of `text.trim()` in `text` (start, end). Comment lines and annotation arguments
+/// are trimmed often, mostly of a space or two: ASCII whitespace (the ASCII characters
+/// `char::is_whitespace` holds for) is skipped a byte at a time, and `str::trim`, which decodes
+/// characters, only asked on a non-ASCII byte (a Unicode space may follow).
+#[inline]
+pub(crate) fn trim_bounds(text: &str) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let mut start = 0;
+    while start < bytes.len() && space(bytes[start]) {
+        start += 1;
+    }
+    if start < bytes.len() && !bytes[start].is_ascii() {
+        start = text.len() - text.trim_start().len();
+    }
+    let mut end = bytes.len();
+    while end > start && space(bytes[end - 1]) {
+        end -= 1;
+    }
+    if end > start && !bytes[end - 1].is_ascii() {
+        end = start + text[start..end].trim_end().len();
+    }
+    (start, end)
+}
+
 /// The annotation parser over a file's candidate lines, plus the
 /// `agent-instruction-in-annotation` warnings of its annotations ([`agent_instructions`]) and
 /// one `conflict-marker` note per merge-conflict block ([`conflicts`]) when the file holds
