@@ -32,8 +32,36 @@ use std::sync::Arc;
 
 /// One file of the project, by the text its front end keys it with (see the module docs).
 /// Ordered, compared and hashed as that text.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Eq)]
 pub struct FileId(Arc<str>);
+
+// The clones of one identity share its text: they compare equal without reading it (sorting
+// thousands of findings compares mostly findings of the same file, whose paths share long
+// prefixes with every other).
+impl PartialEq for FileId {
+    fn eq(&self, other: &FileId) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Ord for FileId {
+    fn cmp(&self, other: &FileId) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) { std::cmp::Ordering::Equal } else { self.0.cmp(&other.0) }
+    }
+}
+
+impl std::hash::Hash for FileId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As the text (maps keyed by identities are looked up with a `&str`).
+        self.0.hash(state);
+    }
+}
+
+impl PartialOrd for FileId {
+    fn partial_cmp(&self, other: &FileId) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl FileId {
     /// A file by its path relative to the scanned base directory, `/`-separated
@@ -100,6 +128,20 @@ mod tests {
         assert_eq!(texts, ["a.py", "src/a.py", "src/b.py"]);
         assert_eq!(FileId::relative("src/a.py").to_string(), "src/a.py");
         assert_eq!(format!("{:?}", FileId::relative("src/a.py")), "\"src/a.py\"");
+    }
+
+    #[test]
+    fn clones_and_copies_of_a_text_are_the_same_identity() {
+        let a = FileId::relative("src/a.py");
+        let copy = FileId::relative(String::from("src/a.py"));
+        let b = FileId::relative("src/b.py");
+        for same in [a.clone(), copy] {
+            assert_eq!(a, same);
+            assert_eq!(a.cmp(&same), std::cmp::Ordering::Equal);
+        }
+        assert_ne!(a, b);
+        assert_eq!(a.cmp(&b), std::cmp::Ordering::Less);
+        assert_eq!(b.cmp(&a.clone()), std::cmp::Ordering::Greater);
     }
 
     #[test]

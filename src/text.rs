@@ -78,6 +78,17 @@ pub enum ColumnUnit {
     Char,
 }
 
+impl ColumnUnit {
+    /// The columns `text` takes, counted in this unit.
+    pub fn count(self, text: &str) -> u32 {
+        match self {
+            ColumnUnit::Utf8 => text.len() as u32,
+            ColumnUnit::Char => text.chars().count() as u32,
+            ColumnUnit::Utf16 => text.encode_utf16().count() as u32,
+        }
+    }
+}
+
 /// Offsets of line starts for one text. Lines end at `\n`, `\r\n` or a lone `\r`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineIndex {
@@ -154,12 +165,7 @@ impl LineIndex {
         let lc = self.line_col(offset);
         let start = self.line_starts[lc.line as usize] as usize;
         let prefix = &text[start..start + lc.col as usize];
-        let col = match unit {
-            ColumnUnit::Utf8 => lc.col,
-            ColumnUnit::Char => prefix.chars().count() as u32,
-            ColumnUnit::Utf16 => prefix.encode_utf16().count() as u32,
-        };
-        LineCol { line: lc.line, col }
+        LineCol { line: lc.line, col: unit.count(prefix) }
     }
 
     /// Byte offset of a line and column counted in `unit`; positions past the end of a line

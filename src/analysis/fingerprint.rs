@@ -45,17 +45,31 @@ pub fn fingerprints<'d>(
     index: &ProjectIndex,
     diagnostics: &'d [Diagnostic],
 ) -> Vec<(&'d Diagnostic, String)> {
-    let mut counts: HashMap<(&FileId, String), usize> = HashMap::new();
-    let mut annotations = AnnotationRanges::default();
-    sorted(diagnostics)
-        .into_iter()
-        .map(|d| {
-            let hash = line_hash(index, &mut annotations, d);
-            let n = counts.entry((&d.file, hash.clone())).or_insert(0);
-            *n += 1;
-            let fingerprint = format!("{hash}:{n}");
-            (d, fingerprint)
+    use rayon::prelude::*;
+    // Each hash depends on its finding alone: runs of them on every core (a run of findings
+    // mostly of one file reads its annotations once), then counted in order.
+    let in_order = sorted(diagnostics);
+    let hashes: Vec<String> = in_order
+        .par_chunks(256)
+        .flat_map_iter(|run| {
+            let mut annotations = AnnotationRanges::default();
+            run.iter().map(|d| line_hash(index, &mut annotations, d)).collect::<Vec<_>>()
         })
+        .collect();
+    let mut counts: HashMap<(&FileId, &str), usize> = HashMap::new();
+    let counted: Vec<usize> = in_order
+        .iter()
+        .zip(&hashes)
+        .map(|(d, hash)| {
+            let n = counts.entry((&d.file, hash.as_str())).or_insert(0);
+            *n += 1;
+            *n
+        })
+        .collect();
+    in_order
+        .into_iter()
+        .zip(hashes.iter().zip(counted))
+        .map(|(d, (hash, n))| (d, format!("{hash}:{n}")))
         .collect()
 }
 
@@ -87,7 +101,11 @@ fn line_hash<'i>(
     hasher.update([0]);
     hasher.update(without_whitespace(pointed).as_bytes());
     let digest = hasher.finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    digest[..8]
+        .iter()
+        .flat_map(|b| [char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 0xf)])])
+        .collect()
 }
 
 /// Each file's annotation ranges, sorted by start: built once per file for a run's fingerprints.

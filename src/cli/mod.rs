@@ -584,7 +584,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         Ok(source) => source,
         Err(status) => return status,
     };
-    let to_terminal = args.output.is_none() && !args.no_color;
+    let to_terminal = styles_shown(args);
     // The terminal's width on standard output; a file, pipe or CI log gets the default.
     let columns = (args.format == Format::Human)
         .then(|| args.output.is_none().then(terminal_size::terminal_size).flatten())
@@ -724,11 +724,22 @@ pub fn check(args: &CheckArgs) -> i32 {
     if let Some(storing) = storing {
         let _ = storing.join();
     }
-    // The process ends right after this: freeing every file's facts one by one would only
-    // cost time (a few percent of a large run), so leave that to the OS.
+    // The process ends right after this: freeing every file's facts (and every finding) one
+    // by one would only cost time (a few percent of a large run), so leave that to the OS.
     std::mem::forget(analysis);
     std::mem::forget(scan);
+    std::mem::forget(diagnostics);
     status
+}
+
+/// Whether `check`'s human report is styled: written to standard output, colour not turned
+/// off, and standard output a terminal that shows styles (`anstream`'s choice: `NO_COLOR`,
+/// `CLICOLOR`, `TERM`). A report styled where styles do not show was stripped of them again
+/// on its way out, byte by byte: most of the cost of a large human report.
+fn styles_shown(args: &CheckArgs) -> bool {
+    args.output.is_none()
+        && !args.no_color
+        && anstream::AutoStream::choice(&std::io::stdout()) != ColorChoice::Never
 }
 
 /// Writes `check`'s report to `-o` (checked against `root`) or standard output; the exit
@@ -744,13 +755,13 @@ fn emit(args: &CheckArgs, root: &Path, report: &str) -> Result<(), i32> {
         Some(_) => Ok(()),
         None => {
             let stdout = std::io::stdout().lock();
-            if args.format == Format::Human {
-                let choice = if args.no_color { ColorChoice::Never } else { ColorChoice::Auto };
-                let mut out = anstream::AutoStream::new(stdout, choice);
+            if args.format == Format::Human && styles_shown(args) {
+                let mut out = anstream::AutoStream::new(stdout, ColorChoice::Auto);
                 out.write_all(report.as_bytes()).and_then(|()| out.flush())
             } else {
                 // JSON and SARIF carry no styles (their strings escape every control
-                // character): written as they are, not scanned byte by byte for escapes.
+                // character), nor does a human report where styles do not show: written as
+                // they are, not scanned byte by byte for escapes.
                 let mut out = stdout;
                 out.write_all(report.as_bytes()).and_then(|()| out.flush())
             }

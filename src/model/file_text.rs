@@ -202,15 +202,31 @@ impl FileText {
         if let Repr::Kept(k) = &self.0
             && let Some((line, start, at)) = k.line_col(offset)
         {
-            let col = match unit {
-                ColumnUnit::Utf8 => (at - start) as u32,
-                ColumnUnit::Char => k.text[start..at].chars().count() as u32,
-                ColumnUnit::Utf16 => k.text[start..at].encode_utf16().count() as u32,
-            };
-            return LineCol { line, col };
+            return LineCol { line, col: unit.count(&k.text[start..at]) };
         }
         let whole = self.whole_text();
         whole.lines().line_col_in(&whole.text, offset, unit)
+    }
+
+    /// [`FileText::line_col`] of both ends of `range`. A range within one line of the text at
+    /// hand (nearly every location a report shows) costs one: its end's column is counted on
+    /// from its start's.
+    pub fn line_cols(&self, range: TextRange, unit: ColumnUnit) -> (LineCol, LineCol) {
+        let start = self.line_col(range.start(), unit);
+        let held = match &self.0 {
+            Repr::Whole(w) => w.text.get(range.start()..range.end()),
+            Repr::Kept(k) => k
+                .block_of(range.start())
+                .filter(|&(b, _)| range.end() <= k.block_end(b))
+                .and_then(|(_, at)| k.text.get(at..at + range.len())),
+        };
+        let end = match held {
+            Some(text) if !text.contains(['\n', '\r']) => {
+                LineCol { line: start.line, col: start.col + unit.count(text) }
+            }
+            _ => self.line_col(range.end(), unit),
+        };
+        (start, end)
     }
 
     /// The 0-based line of a byte offset (clamped to the text).

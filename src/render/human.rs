@@ -27,9 +27,9 @@
 //! 0 new, 1 in baseline, 1 fixed since baseline
 //! ```
 //!
-//! With `color` the text carries ANSI styles; the caller writes it through `anstream`, which
-//! strips them when stdout is not a terminal or `NO_COLOR` is set. Untrusted text (messages,
-//! source lines, paths) goes through [`text::for_terminal`] (source lines character by
+//! With `color` the text carries ANSI styles; `check` asks for them only when standard output
+//! is a terminal that shows them (`NO_COLOR` unset, ...), and writes them through `anstream`.
+//! Untrusted text (messages, source lines, paths) goes through [`text::for_terminal`] (source lines character by
 //! character, by the same rule), so an annotation cannot drive the terminal or reorder what is
 //! shown.
 
@@ -71,19 +71,18 @@ pub fn render_compared(
 ) -> String {
     let p = Painter { color };
     let mut out = String::new();
-    let mut in_baseline = Vec::new();
-    for (d, state) in sorted(diagnostics).into_iter().zip(super::baseline_states(diagnostics, comparison)) {
-        if state == Some(State::Unchanged) {
-            in_baseline.push(d);
-            continue;
-        }
-        render_one(&mut out, &p, index, d, columns);
+    let (in_baseline, shown): (Vec<_>, Vec<_>) = sorted(diagnostics)
+        .into_iter()
+        .zip(super::baseline_states(diagnostics, comparison))
+        .partition(|(_, state)| *state == Some(State::Unchanged));
+    super::write_in_parts(&mut out, &shown, |out, _, (d, _)| {
+        render_one(out, &p, index, d, columns);
         out.push('\n');
-    }
+    });
     let bold = Style::new().bold();
     if !in_baseline.is_empty() {
         let _ = writeln!(out, "{}", p.paint(bold, &format!("In the baseline ({}):", in_baseline.len())));
-        for d in in_baseline {
+        for (d, _) in in_baseline {
             header(&mut out, &p, &locate(index, &d.file, d.range), d);
         }
         out.push('\n');

@@ -27,7 +27,6 @@ use crate::file_id::FileId;
 use crate::model::ProjectIndex;
 use crate::text;
 use crate::text::TextRange;
-use rayon::prelude::*;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -56,28 +55,17 @@ pub fn render_compared(
     comparison: Option<&Comparison>,
 ) -> String {
     let states = super::baseline_states(diagnostics, comparison);
-    let mut out = String::with_capacity(1024 + diagnostics.len() * 512);
+    let mut out = String::with_capacity(4096);
     out.push_str("{\n  \"provenance\": ");
     string(&mut out, super::PROVENANCE);
     out.push_str(",\n  \"summary\": ");
     nested_pretty(&mut out, summary, 1);
     out.push_str(",\n  \"diagnostics\": [");
-    // Each diagnostic's object depends on it alone: runs of them are written on every core,
-    // then joined in order.
     let diagnostics_in_order: Vec<(&Diagnostic, Option<State>)> =
         sorted(diagnostics).into_iter().zip(states).collect();
-    let parts: Vec<String> = diagnostics_in_order
-        .par_chunks(DIAGNOSTICS_PER_PART)
-        .enumerate()
-        .map(|(part, run)| {
-            let mut out = String::with_capacity(run.len() * 512);
-            for (k, (d, state)) in run.iter().enumerate() {
-                diagnostic(&mut out, index, d, *state, part == 0 && k == 0);
-            }
-            out
-        })
-        .collect();
-    parts.iter().for_each(|part| out.push_str(part));
+    super::write_in_parts(&mut out, &diagnostics_in_order, |out, at, (d, state)| {
+        diagnostic(out, index, d, *state, at == 0);
+    });
     if diagnostics.is_empty() {
         out.push(']');
     } else {
@@ -97,9 +85,6 @@ pub fn render_compared(
     out.push_str("\n}\n");
     out
 }
-
-/// Diagnostics rendered together as one part of the `diagnostics` array.
-const DIAGNOSTICS_PER_PART: usize = 256;
 
 /// One element of the `diagnostics` array, with the separator before it.
 fn diagnostic(out: &mut String, index: &ProjectIndex, d: &Diagnostic, state: Option<State>, first: bool) {
@@ -206,9 +191,16 @@ fn key(out: &mut String, depth: usize, name: &str, comma: bool) {
 }
 
 pub(super) fn newline(out: &mut String, depth: usize) {
-    out.push('\n');
-    for _ in 0..depth {
-        out.push_str("  ");
+    // A line break and the indents of the usual depths, copied at once.
+    const BREAKS: &str = "\n                ";
+    match BREAKS.get(..1 + 2 * depth) {
+        Some(indented) => out.push_str(indented),
+        None => {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str("  ");
+            }
+        }
     }
 }
 
@@ -229,7 +221,7 @@ fn number(out: &mut String, value: u32) {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&b| char::from(b)));
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// `value` pretty-printed by `serde_json` as if it stood at `depth` in the document (its
@@ -310,10 +302,24 @@ pub(super) fn member(out: &mut String, depth: usize, name: &str, comma: bool) {
 /// A JSON string holding `text` after [`text::for_machine`], escaped as `serde_json` escapes
 /// (`\"`, `\\`, `\b`, `\t`, `\n`, `\f`, `\r`, other control characters as `\u00XX`;
 /// everything else as it is).
+/// Whether every byte is printable ASCII other than a quote or a backslash: [`string`] copies such a
+/// text as it is. Tested 16 bytes at a time without an early exit inside each, which the
+/// compiler turns into vector compares (byte by byte it was most of a large report's strings).
+fn is_plain(bytes: &[u8]) -> bool {
+    let escaped = |b: u8| !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\';
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |any, &b| any | escaped(b)) {
+            return false;
+        }
+    }
+    !chunks.remainder().iter().any(|&b| escaped(b))
+}
+
 pub(super) fn string(out: &mut String, text: &str) {
     out.push('"');
     // Nearly every string is printable ASCII without a quote or backslash: copied as it is.
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+    if is_plain(text.as_bytes()) {
         out.push_str(text);
     } else {
         for c in text::for_machine(text).chars() {

@@ -112,8 +112,7 @@ pub struct Location {
 /// Resolves a byte range of `file` to lines and columns. A file missing from the index (which
 /// the analysis never produces) resolves to `1:1`.
 pub fn locate(index: &ProjectIndex, file: &FileId, range: TextRange) -> Location {
-    let at = |offset| index.line_col_of(file.as_str(), offset, ColumnUnit::Char);
-    match at(range.start()).zip(at(range.end())) {
+    match index.line_cols_of(file.as_str(), range, ColumnUnit::Char) {
         Some((start, end)) => Location {
             file: file.clone(),
             line: start.line + 1,
@@ -123,6 +122,35 @@ pub fn locate(index: &ProjectIndex, file: &FileId, range: TextRange) -> Location
         },
         None => Location { file: file.clone(), line: 1, column: 1, end_line: 1, end_column: 1 },
     }
+}
+
+/// Items per part of [`write_in_parts`]: enough that a part outweighs handing it to a core.
+const ITEMS_PER_PART: usize = 256;
+
+/// Writes each item of `items` with `write` (given the item's position) into `out`, in order.
+/// The item's text must depend on it alone: runs of items are written on every core, each run
+/// into a string of its own, then copied into `out`, grown once for all of them (a report of
+/// thousands of findings took a core a fifth of a run to write).
+pub(crate) fn write_in_parts<T: Sync>(
+    out: &mut String,
+    items: &[T],
+    write: impl Fn(&mut String, usize, &T) + Sync,
+) {
+    use rayon::prelude::*;
+    let parts: Vec<String> = items
+        .par_chunks(ITEMS_PER_PART)
+        .enumerate()
+        .map(|(part, run)| {
+            let mut text = String::new();
+            for (k, item) in run.iter().enumerate() {
+                write(&mut text, part * ITEMS_PER_PART + k, item);
+            }
+            text
+        })
+        .collect();
+    // Room for what usually follows the items too (a closing line, a summary).
+    out.reserve(parts.iter().map(String::len).sum::<usize>() + 1024);
+    parts.iter().for_each(|part| out.push_str(part));
 }
 
 pub use crate::analysis::fingerprint::line_text;

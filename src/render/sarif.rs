@@ -70,7 +70,7 @@ pub fn render_compared(
     }
     // Each result is built, written and dropped in turn: a log of thousands of results never
     // exists as one tree of values.
-    let mut out = String::with_capacity(4096 + diagnostics.len() * 1024);
+    let mut out = String::with_capacity(1 << 16);
     write_with_results(&mut out, &log, |out, depth| {
         let fingerprinted = fingerprints(index, diagnostics);
         if fingerprinted.is_empty() {
@@ -78,17 +78,18 @@ pub fn render_compared(
             return;
         }
         out.push('[');
-        for (i, ((d, fingerprint), state)) in fingerprinted.into_iter().zip(states).enumerate() {
+        let in_order: Vec<_> = fingerprinted.into_iter().zip(states).collect();
+        super::write_in_parts(out, &in_order, |out, i, ((d, fingerprint), state)| {
             if i > 0 {
                 out.push(',');
             }
             json::newline(out, depth + 1);
-            let mut result = result(index, d, fingerprint);
+            let mut result = result(index, d, fingerprint.clone());
             if let Some(state) = state {
                 result["baselineState"] = json!(state.as_str());
             }
             json::value(out, &result, depth + 1);
-        }
+        });
         json::close(out, depth, ']');
     });
     out
