@@ -814,6 +814,8 @@ mod tests {
                 Input { path: "/a".into(), state: FileState::Absent, content: Content::Unknown },
                 Input { path: "/p/é.py".into(), state: present, content: Content::Digest([0xab; 16]) },
                 Input { path: "/u".into(), state: FileState::Unknown, content: Content::Unknown },
+                Input { path: "/v".into(), state: present, content: Content::TurnedAway { binary: false } },
+                Input { path: "/w".into(), state: present, content: Content::TurnedAway { binary: true } },
             ],
             status: -1,
             notes: vec!["n".into(), "ü".into()],
