@@ -1045,35 +1045,6 @@ mod tests {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
-    /// Only a file whose outcome took parsing is hashed: the files the walk's prefilters turn
-    /// away (binary; no annotation literal) are stored without a hash, as the module docs say.
-    #[test]
-    fn only_files_that_were_parsed_are_hashed() {
-        let (_dir, root, cache_dir) = project_and_cache_dir();
-        let files: [(&str, &[u8], Option<Outcome>, bool); 4] = [
-            ("plain.py", b"def helper():\n    return 42\n", Some(Outcome::NoAnnotations), false),
-            ("blob.py", b"\0\x01binary", Some(Outcome::Binary), false),
-            ("annotated.py", b"# @threat SQL injection (#sqli)\n", None, true),
-            // Passes the prefilter, and parsing finds nothing (the literal is not in a comment).
-            ("quoted.py", b"x = '@threat'\n", Some(Outcome::NoAnnotations), true),
-        ];
-        for (name, bytes, ..) in &files {
-            std::fs::write(root.join(name), bytes).unwrap();
-        }
-        let options = crate::walk::WalkOptions { cache_dir: Some(cache_dir.clone()), ..Default::default() };
-        let mut scan = crate::walk::scan_from(&root, &[], &options).unwrap();
-        scan.finish_cache().unwrap().unwrap();
-        let loaded = load(&cache_dir, &root).unwrap();
-        assert_eq!(loaded.len(), files.len());
-        for (name, bytes, outcome, hashed) in &files {
-            let record = loaded.records().find(|r| r.path.ends_with(&format!("/{name}"))).unwrap();
-            if let Some(outcome) = outcome {
-                assert_eq!(&record.outcome, outcome, "{name}");
-            }
-            assert_eq!(record.hash, hashed.then(|| content_hash(bytes)), "{name}");
-        }
-    }
-
     #[test]
     fn one_cache_file_per_project_root() {
         let dir = file_for(Path::new("/c"), Path::new("/no/such/root"));
