@@ -21,8 +21,9 @@
 //! # What an entry holds
 //!
 //! Per file, keyed by its absolute path: size, modification time (ns), the time the entry's
-//! content was last read and verified, an XXH3-128 hash of the file's bytes, and the outcome:
-//! no annotations (the prefilter found no verb, or parsing found nothing), binary, not UTF-8, or
+//! content was last read and verified, an XXH3-128 hash of the file's bytes (none for a file the
+//! walk's prefilters turned away, see below), and the outcome: no annotations (the prefilter
+//! found no verb, or parsing found nothing), binary, not UTF-8, or
 //! the file's facts ([`StoredFacts`], postcard-encoded): the parsed annotations and syntax
 //! errors with their exact ranges, the text's length, and what the model derives per file (each
 //! reference's lookup keys, the definition sites, the implicit ids). A warm run neither parses
@@ -46,6 +47,13 @@
 //!   within the timestamp granularity of the last read keeps its size and mtime) it is read,
 //!   hashed and compared; on a match the entry is re-verified and trusted from then on. A file
 //!   whose mtime is in the future is never trusted on stat alone.
+//! - An entry without a hash is of a file the walk's prefilters turned away (binary, or neither
+//!   an annotation literal nor an MCP surface: [`crate::walk`]'s `turned_away`): when its stat
+//!   does not vouch for it, the bytes are read and the prefilters decide again, which costs
+//!   what hashing them would. On a cold run most files are such files (the sparse benchmark:
+//!   11,659 files, 165 MB, almost none annotated), and hashing every byte read was most of what
+//!   a cold run paid over `--no-cache` (85M of 152M instructions there). Only a file whose
+//!   outcome took parsing is hashed.
 //!
 //! # Format
 //!
@@ -91,8 +99,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// stored facts hold (3: the `agent-instruction-in-annotation` warnings; 4: the MCP surface,
 /// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result; 6: the
 /// annotations' risk fields; 7: a name's path key only for assets; 8: the text's length instead
-/// of its line index; 9: the entry table after the blobs).
-pub const FORMAT_VERSION: u32 = 9;
+/// of its line index; 9: the entry table after the blobs; 10: no hash for a file turned away
+/// before parsing).
+pub const FORMAT_VERSION: u32 = 10;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -201,9 +210,12 @@ pub struct Record {
     pub path: String,
     pub size: u64,
     pub mtime_ns: i64,
-    /// When the content was last read and found to hash to `hash` (ns since the epoch).
+    /// When the content was last read and found to hash to `hash` (or, without one, to be
+    /// turned away as `outcome` says) (ns since the epoch).
     pub verified_ns: i64,
-    pub hash: u128,
+    /// [`content_hash`] of the bytes; `None` when the walk's prefilters turned them away
+    /// (`outcome` is then `NoAnnotations` or `Binary`, derived again from the bytes instead).
+    pub hash: Option<u128>,
     pub outcome: Outcome,
 }
 
@@ -396,7 +408,7 @@ struct RecordRef<'a> {
     size: u64,
     mtime_ns: i64,
     verified_ns: i64,
-    hash: u128,
+    hash: Option<u128>,
     outcome: &'a Outcome,
 }
 
@@ -789,16 +801,27 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
-        expect_test::expect!["(9, 0xa5232acc35faa3fa)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(10, 0xa5232acc35faa3fa)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {
-        Record { path: path.into(), size: 3, mtime_ns: 10, verified_ns: 5_000_000_000, hash: 7, outcome }
+        Record {
+            path: path.into(),
+            size: 3,
+            mtime_ns: 10,
+            verified_ns: 5_000_000_000,
+            hash: Some(7),
+            outcome,
+        }
     }
 
     fn sample_entries() -> Vec<Entry> {
         vec![
-            Entry { record: record("/r/a.py", Outcome::NoAnnotations), parsed: None },
+            // Turned away by the prefilters: no hash.
+            Entry {
+                record: Record { hash: None, ..record("/r/a.py", Outcome::NoAnnotations) },
+                parsed: None,
+            },
             Entry { record: record("/r/b.bin", Outcome::Binary), parsed: None },
             Entry { record: record("/r/c.py", Outcome::InvalidUtf8 { offset: 4 }), parsed: None },
             Entry {
@@ -815,6 +838,10 @@ mod tests {
         assert_eq!(loaded.len(), 4);
         assert_eq!(loaded.get("/r/a.py").unwrap().outcome, Outcome::NoAnnotations);
         assert_eq!(loaded.get("/r/c.py").unwrap().outcome, Outcome::InvalidUtf8 { offset: 4 });
+        assert_eq!(
+            (loaded.get("/r/a.py").unwrap().hash, loaded.get("/r/b.bin").unwrap().hash),
+            (None, Some(7))
+        );
         let d = loaded.get("/r/d.py").unwrap();
         assert_eq!(loaded.blob(d).unwrap(), sample_blob());
 
@@ -956,7 +983,7 @@ mod tests {
             size: 3,
             mtime_ns: 10 * second,
             verified_ns: 12 * second,
-            hash: 0,
+            hash: None,
             outcome: Outcome::NoAnnotations,
         };
         assert!(r.trusted_by_stat(Stat { size: 3, mtime_ns: 10 * second }));

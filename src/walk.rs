@@ -2160,20 +2160,45 @@ fn load_bytes(
         hash,
         outcome,
     };
-    let hash = cache::content_hash(bytes);
-    let old = old.filter(|old| old.hash == hash && old.size == stat.size);
-    if let Some(old) = old
-        && let Some((outcome, parsed)) = reuse(old, bytes, file, &rel, context, hash)
+    // Same bytes, same outcome: a refreshed entry (new mtime, verified now) is trusted by stat
+    // on later runs, which then need not read the file.
+    let from_cache = |verified: &cache::Record, old: &cache::Record| {
+        if verified == old { FromCache::Verified } else { FromCache::Refreshed }
+    };
+    let old = old.filter(|old| old.size == stat.size);
+    // Only an entry whose outcome took parsing has a hash to compare the bytes with.
+    let old_hashed = old.and_then(|old| Some((old, old.hash?)));
+    let hash = old_hashed.map(|_| cache::content_hash(bytes));
+    if let Some((old, old_hash)) = old_hashed
+        && hash == Some(old_hash)
+        && let Some((outcome, parsed)) = reuse(old, bytes, file, &rel, context, old_hash)
     {
         // A parsed file is read and its hash compared on every run: its entry's size, mtime
         // and verification time vouch for nothing, so the entry is kept as it is and a file
         // touched without a change (a checkout, `touch`) rewrites no cache. An entry trusted
-        // by stat alone is refreshed (new mtime, verified now) so later runs need not read it.
+        // by stat alone is refreshed so later runs need not read it.
         let verified = if parsed.is_some() { old.clone() } else { record(hash, old.outcome.clone()) };
-        let from_cache = if verified == *old { FromCache::Verified } else { FromCache::Refreshed };
+        let from_cache = from_cache(&verified, old);
         let entry = cache::Entry { record: verified, parsed };
         return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
     }
+    // Turned away by the prefilters (most files): stored without a hash, decided again from
+    // the bytes when the stat does not vouch for them.
+    if let Some(stored) = turned_away(bytes, rel.as_str(), file.language) {
+        let outcome = outcome_without_text(&stored).expect("a prefilter's outcome needs no text");
+        let verified = record(None, stored);
+        let from_cache = match old {
+            Some(old) if old.hash.is_none() && old.outcome == verified.outcome => from_cache(&verified, old),
+            _ => FromCache::No,
+        };
+        return FileLoad {
+            outcome,
+            entry: Some(cache::Entry { record: verified, parsed: None }),
+            from_cache,
+            out_of_time: false,
+        };
+    }
+    let hash = hash.unwrap_or_else(|| cache::content_hash(bytes));
     let (outcome, out_of_time) = parse(bytes, file, rel, context, Some(hash));
     let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
@@ -2189,7 +2214,7 @@ fn load_bytes(
         }
         _ => None,
     };
-    let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(hash, stored), parsed });
+    let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(Some(hash), stored), parsed });
     FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time }
 }
 
@@ -2395,13 +2420,26 @@ impl From<Refusal> for SkipReason {
 /// literal nor an MCP surface (nothing to parse, not an error), an error reason for files that
 /// must be skipped. A UTF-8 byte order mark is removed.
 fn decode<'b>(bytes: &'b [u8], path: &str, language: Language) -> Result<Option<&'b str>, SkipReason> {
+    match turned_away(bytes, path, language) {
+        Some(cache::Outcome::Binary) => Err(SkipReason::Binary),
+        Some(_) => Ok(None),
+        None => as_text(bytes).map(Some),
+    }
+}
+
+/// What [`decode`]'s prefilters decide from a file's bytes alone: `Binary` (a NUL byte in the
+/// first [`BINARY_SNIFF_LEN`]), `NoAnnotations` (neither an annotation literal nor an MCP
+/// surface: nothing to parse), `None` for a file to decode and parse. Deciding it again costs
+/// what hashing the bytes would, so the index cache stores such a file's outcome without a
+/// content hash, and `check`'s result cache vouches for it by this verdict ([`crate::cache`]).
+/// `path` counts only where an MCP client's configuration file is named (a file of such a name
+/// is never turned away).
+pub(crate) fn turned_away(bytes: &[u8], path: &str, language: Language) -> Option<cache::Outcome> {
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
-        return Err(SkipReason::Binary);
+        return Some(cache::Outcome::Binary);
     }
-    if !may_contain_annotation(bytes) && !crate::syntax::may_hold_mcp(path, language, bytes) {
-        return Ok(None);
-    }
-    as_text(bytes).map(Some)
+    let nothing = !may_contain_annotation(bytes) && !crate::syntax::may_hold_mcp(path, language, bytes);
+    nothing.then_some(cache::Outcome::NoAnnotations)
 }
 
 /// Validated UTF-8 without a byte order mark.

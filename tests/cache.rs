@@ -8,6 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use support::*;
+use threat_analyzer::cache;
 
 const THREATS: &str = "# @threat SQL injection (#sqli) [high]\n# @control Prepared statements (#prep)\n";
 const EXPOSED: &str = "def handler():\n    # @exposes App.Api to #sqli with user input\n    pass\n";
@@ -384,4 +385,35 @@ fn cache_directory_and_files_are_private() {
     assert_eq!(mode(&shared), 0o750);
     let files: Vec<_> = std::fs::read_dir(&shared).unwrap().flatten().map(|e| e.path()).collect();
     assert_eq!(files.iter().map(|f| mode(f)).collect::<Vec<_>>(), [0o600]);
+}
+
+/// Only a file whose outcome took parsing is hashed: the files the walk's prefilters turn
+/// away (binary; no annotation literal) are stored without a hash, as the module docs say.
+#[test]
+fn only_files_that_were_parsed_are_hashed() {
+    let (root, cache_dir) = (tempdir(), tempdir());
+    let (root, cache_dir) = (root.path(), cache_dir.path().to_path_buf());
+    let files: [(&str, &[u8], Option<cache::Outcome>, bool); 4] = [
+        ("plain.py", b"def helper():\n    return 42\n", Some(cache::Outcome::NoAnnotations), false),
+        ("blob.py", b"\0\x01binary", Some(cache::Outcome::Binary), false),
+        ("annotated.py", b"# @threat SQL injection (#sqli)\n", None, true),
+        // Passes the prefilter, and parsing finds nothing (the literal is not in a comment).
+        ("quoted.py", b"x = '@threat'\n", Some(cache::Outcome::NoAnnotations), true),
+    ];
+    for (name, bytes, ..) in &files {
+        std::fs::write(root.join(name), bytes).unwrap();
+    }
+    let options =
+        threat_analyzer::walk::WalkOptions { cache_dir: Some(cache_dir.clone()), ..Default::default() };
+    let mut scan = threat_analyzer::walk::scan_from(root, &[], &options).unwrap();
+    scan.finish_cache().unwrap().unwrap();
+    let loaded = cache::load(&cache_dir, root).unwrap();
+    assert_eq!(loaded.len(), files.len());
+    for (name, bytes, outcome, hashed) in &files {
+        let record = loaded.records().find(|r| r.path.ends_with(&format!("/{name}"))).unwrap();
+        if let Some(outcome) = outcome {
+            assert_eq!(&record.outcome, outcome, "{name}");
+        }
+        assert_eq!(record.hash, hashed.then(|| cache::content_hash(bytes)), "{name}");
+    }
 }

@@ -17,7 +17,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::*;
-use threat_analyzer::cli::result_cache::{FileState, decode, encode};
+use threat_analyzer::cli::result_cache::{Content, FileState, decode, encode};
 
 const MARKER: &str = "REPLAYED\n";
 
@@ -191,6 +191,46 @@ fn a_touched_file_replays_and_its_new_state_is_stored() {
     };
     assert_ne!(expected.stdout, MARKER);
     same(&project.run(JSON), &expected, "a change after the refresh");
+}
+
+/// A file the walk's prefilters turned away (no annotation literal) is vouched for by that
+/// verdict, not by a digest: rewritten with the same size and still turned away, it gives the
+/// run the same outcome and the result replays; rewritten to hold an annotation, it is seen.
+#[test]
+fn a_turned_away_file_is_vouched_for_by_the_prefilters_verdict() {
+    let project = Project::new();
+    let first = project.run(JSON);
+    let stored = decode(&std::fs::read(&project.results()[0]).unwrap()).unwrap();
+    let content = |rel: &str| {
+        let path = project.root().join(rel);
+        stored.inputs.iter().find(|i| Path::new(&i.path) == path).unwrap().content
+    };
+    assert_eq!(content("lib/plain.py"), Content::TurnedAway { binary: false });
+    assert!(matches!(content("app.py"), Content::Digest(_)), "{:?}", content("app.py"));
+    project.mark();
+    rewrite_same_size(&project, "lib/plain.py", "return 42", "return 43");
+    assert_eq!(project.run(JSON).stdout, MARKER, "still nothing to parse: replayed");
+    rewrite_same_size(&project, "lib/plain.py", "def helper():", "# @asset Lib ");
+    let expected = project.run(&[JSON, &["--no-cache"]].concat());
+    assert_ne!(expected.stdout, first.stdout, "the new asset changes the result");
+    same(&project.run(JSON), &expected, "now annotated");
+}
+
+/// A turned-away file that a sidecar anchors to is read again for the anchor: the run used
+/// its text, so a digest vouches for it, and a rewrite that keeps it turned away is seen.
+#[test]
+fn a_turned_away_file_read_for_an_anchor_is_vouched_for_by_its_digest() {
+    let project = Project::new();
+    write(
+        project.root(),
+        ".guardlink/lib.gal",
+        "@source file:lib/plain.py line:1 symbol:helper\n@asset Lib (#lib)\n",
+    );
+    settle();
+    change_is_seen(&project, JSON, |p| {
+        rewrite_same_size(p, "lib/plain.py", "def helper", "def helpur");
+        owned(JSON)
+    });
 }
 
 #[test]
@@ -459,7 +499,7 @@ fn stored_states_are_the_inputs_lstat() {
         for input in under {
             let now = FileState::of(Path::new(&input.path));
             assert_eq!(input.state, now, "{what}: {}", input.path);
-            regular += usize::from(input.content.is_some());
+            regular += usize::from(input.content != Content::Unknown);
         }
         // app.py, lib/plain.py, lib/scoped.py, threat-library.yaml, .gitignore, threatspec.yaml.
         assert_eq!(regular, 6, "{what}: {:?}", stored.inputs);

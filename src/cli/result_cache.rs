@@ -28,14 +28,18 @@
 //!   anchored files, plain text searched for annotation literals), as `lstat` sees it: type,
 //!   size, mtime, ctime, inode, device and mode, or absent, and for a regular file the digest
 //!   of its content ([`crate::cache::content_hash`], the index cache's hash: taken from the
-//!   scan's cache entries, so a file the scan read is not read again). Links are never
+//!   scan's cache entries, so a file the scan read is not read again) or, for a walked file
+//!   the walk's prefilters turned away (binary, or nothing to parse: the index cache stores no
+//!   hash for it), that verdict ([`Content`]). Links are never
 //!   followed. The `lstat` of a walked file is the one the walk took
 //!   ([`crate::walk::Lstat`]: after the run started, before the scan read the file), so
 //!   storing or checking a run costs no system call per walked file.
 //!
 //! An input whose `lstat` differs only in its timestamps, inode or device (a `touch`, a
 //! checkout, an editor's save by rename) is read and hashed: when its content is the stored
-//! content (same type, mode and size, same digest) it still stands for the same input, and the
+//! content (same type, mode and size, same digest; for a turned-away file, the same verdict
+//! of the walk's prefilters on its bytes, under the key and language the walk found it with:
+//! all the run took from such a file) it still stands for the same input, and the
 //! result is replayed; the stored state is then refreshed to the new one (under the racy rule
 //! below), so later runs need not read it again. Any other difference (absent, another type,
 //! mode or size, another digest, a file that cannot be read) is a change: no replay.
@@ -77,8 +81,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Bumped whenever the encoding of [`Stored`] changes or what a key covers (2: a content
-/// digest per input).
-pub const FORMAT_VERSION: u32 = 2;
+/// digest per input; 3: the prefilters' verdict instead of a digest for turned-away files).
+pub const FORMAT_VERSION: u32 = 3;
 
 const MAGIC: &[u8; 8] = b"TARESLT\0";
 
@@ -163,31 +167,77 @@ pub struct Input {
     pub path: String,
     /// Its `lstat` when the result was stored (or last refreshed).
     pub state: FileState,
-    /// The content's [`cache::content_hash`] (little-endian) for a regular file; `None` for
-    /// anything else (then only the same `lstat` vouches for it).
-    pub content: Option<[u8; 16]>,
+    /// What vouches for a regular file's content when its `lstat` moved.
+    pub content: Content,
+}
+
+/// What vouches for an input's content (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Content {
+    /// Nothing: only the same `lstat` does (not a regular file).
+    Unknown,
+    /// The content's [`cache::content_hash`] (little-endian).
+    Digest([u8; 16]),
+    /// A walked file the walk's prefilters turned away (`crate::walk`'s `turned_away`), as
+    /// binary or as holding nothing to parse: any bytes they turn away alike give the run
+    /// the same outcome for it.
+    TurnedAway { binary: bool },
+}
+
+impl Content {
+    /// How the content of a file of the scan, as its index cache entry holds it, is vouched for.
+    fn of_record(record: &cache::Record) -> Content {
+        match record.hash {
+            Some(hash) => Content::Digest(hash.to_le_bytes()),
+            None => Content::TurnedAway { binary: record.outcome == cache::Outcome::Binary },
+        }
+    }
+
+    /// Whether `bytes` are this content; `walked`, the file as this run's walk found it.
+    fn holds(&self, bytes: &[u8], walked: Option<&WalkedFile<'_>>) -> bool {
+        match *self {
+            Content::Unknown => false,
+            Content::Digest(digest) => cache::content_hash(bytes).to_le_bytes() == digest,
+            // The walk of the stored run gave the prefilters the same key and language (the
+            // run's key holds both); only the key's last components (an MCP client's
+            // configuration file name) count, and a file of such a name is never turned away.
+            Content::TurnedAway { binary } => walked.is_some_and(|file| {
+                crate::walk::turned_away(bytes, file.key, file.language)
+                    .is_some_and(|outcome| (outcome == cache::Outcome::Binary) == binary)
+            }),
+        }
+    }
+}
+
+/// A file this run's walk found: the key its prefilters are given, its language, and the
+/// walk's `lstat` (when it could be taken).
+#[derive(Clone, Copy, Debug)]
+pub struct WalkedFile<'a> {
+    pub key: &'a str,
+    pub language: crate::syntax::Language,
+    pub lstat: Option<Lstat>,
 }
 
 impl Input {
     /// Whether the file is still this input: the same `lstat` (`walked`: the walk's, taken
-    /// during this run; else taken now), or (read and hashed now) the same content.
+    /// during this run; else taken now), or (read now) the same content.
     /// `Some(new state)` when only the `lstat` moved.
-    fn matches(&self, walked: Option<Lstat>) -> Option<Option<FileState>> {
+    fn matches(&self, walked: Option<WalkedFile<'_>>) -> Option<Option<FileState>> {
         if self.state == FileState::Unknown {
             return None;
         }
-        let now = walked.map_or_else(|| FileState::of(Path::new(&self.path)), FileState::from);
+        let lstat = walked.and_then(|file| file.lstat);
+        let now = lstat.map_or_else(|| FileState::of(Path::new(&self.path)), FileState::from);
         if now == self.state {
             return Some(None);
         }
-        let (FileState::Present { size, .. }, Some(digest)) = (now, self.content) else { return None };
-        if !self.state.may_hold_same_content(&now) {
+        let FileState::Present { size, .. } = now else { return None };
+        if self.content == Content::Unknown || !self.state.may_hold_same_content(&now) {
             return None;
         }
         // Read after the `lstat`: a change after it moves the ctime past the state kept.
         let bytes = read_bounded(Path::new(&self.path), size, Links::Refuse).ok()?;
-        (bytes.len() as u64 == size && cache::content_hash(&bytes).to_le_bytes() == digest)
-            .then_some(Some(now))
+        (bytes.len() as u64 == size && self.content.holds(&bytes, walked.as_ref())).then_some(Some(now))
     }
 }
 
@@ -209,11 +259,11 @@ pub struct Stored {
 impl Stored {
     /// Whether every input is the one stored (see the module docs): `None` when one changed,
     /// else the inputs whose `lstat` moved with their content kept (index, new state). Only
-    /// those are read. `walked`: the walk's `lstat` of a path, when this run's walk took one
-    /// (the others are asked now).
-    pub fn inputs_unchanged(
+    /// those are read. `walked`: a path as this run's walk found it (the `lstat` of the
+    /// others is asked now).
+    pub fn inputs_unchanged<'a>(
         &self,
-        mut walked: impl FnMut(&str) -> Option<Lstat>,
+        mut walked: impl FnMut(&str) -> Option<WalkedFile<'a>>,
     ) -> Option<Vec<(usize, FileState)>> {
         let mut moved = Vec::new();
         for (at, input) in self.inputs.iter().enumerate() {
@@ -379,8 +429,8 @@ pub fn load(file: &Path) -> Option<Stored> {
 /// The stored run to write for a run that started at `started_ns` and depended on `inputs`
 /// (each with its state when the run already took it: the walk's `lstat`, or absent when a
 /// read found nothing there); `None` when one of them is not settled (the racy-timestamp rule)
-/// or cannot be stated. `digest_of`: the content hash the scan read for a path, if it read it
-/// (or trusted its index cache entry).
+/// or cannot be stated. `digest_of`: what vouches for the content the scan read for a path
+/// (its hash, or the prefilters' verdict), if it read it (or trusted its index cache entry).
 ///
 /// A file with both the walk's `lstat` and the scan's digest is stated by them, and an absent
 /// one as absent, without a system call: the state was taken after the run started, so when
@@ -393,7 +443,7 @@ pub fn load(file: &Path) -> Option<Stored> {
 pub fn to_store(
     key: u128,
     inputs: impl IntoIterator<Item = (PathBuf, Option<FileState>)>,
-    digest_of: impl Fn(&str) -> Option<u128>,
+    digest_of: impl Fn(&str) -> Option<Content>,
     started_ns: i64,
     status: i32,
     notes: Vec<String>,
@@ -423,7 +473,7 @@ pub fn to_store(
                 let read = || {
                     let bytes =
                         read_bounded(Path::new(&path), crate::limits::MAX_FILE_SIZE, Links::Refuse).ok()?;
-                    Some(cache::content_hash(&bytes))
+                    Some(Content::Digest(cache::content_hash(&bytes).to_le_bytes()))
                 };
                 // Read before the `lstat`: a settled state says the content did not change since.
                 let digest = scanned.or_else(|| {
@@ -442,7 +492,7 @@ pub fn to_store(
         if !state.settled(started_ns) {
             return None;
         }
-        let content = digest.filter(|_| state.may_hold_same_content(&state)).map(u128::to_le_bytes);
+        let content = digest.filter(|_| state.may_hold_same_content(&state)).unwrap_or(Content::Unknown);
         Some(Input { path, state, content })
     };
     let mut inputs: Vec<Input> = Vec::with_capacity(total);
@@ -583,7 +633,9 @@ impl Results {
                         while bytes(at).is_some_and(|walked| walked < path.as_bytes()) {
                             at += 1;
                         }
-                        files.get(at).filter(|_| bytes(at) == Some(path.as_bytes())).and_then(|file| file.3)
+                        let &(key, _, language, lstat) =
+                            files.get(at).filter(|_| bytes(at) == Some(path.as_bytes()))?;
+                        Some(WalkedFile { key, language, lstat })
                     })
                 });
                 let replay = moved.is_some();
@@ -630,30 +682,47 @@ impl Results {
             // Most reads are of files the walk found: those are inputs already (as they are).
             let found: rustc_hash::FxHashSet<&[u8]> =
                 files.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect();
-            let recorded: Vec<(PathBuf, Option<FileState>)> = recorded
-                .into_iter()
-                .filter(|read| !found.contains(read.path.as_os_str().as_encoded_bytes()))
-                .map(|read| {
-                    // The walk's reads (ignore files of every directory) are absolute already.
-                    let joined = if read.path.is_absolute() { read.path } else { self.cwd.join(&read.path) };
-                    let path = crate::paths::normalize(&joined);
-                    // Nothing was there when it was read (after the run started): unless the
-                    // path named a parent (`..`), its `lstat` then said the same. (Compared as
-                    // bytes: as components, it was most of the cost of a run's absent reads.)
-                    let known =
-                        (read.absent && path.as_os_str() == joined.as_os_str()).then_some(FileState::Absent);
-                    (path, known)
-                })
-                .filter(|(path, _)| !inside(path, &self.dir))
-                .collect();
+            // But one read again besides the scan (a sidecar's anchored file) gave the run
+            // more than the prefilters' verdict: its content needs a digest.
+            let mut reread: rustc_hash::FxHashSet<PathBuf> = Default::default();
+            let mut recorded_inputs: Vec<(PathBuf, Option<FileState>)> = Vec::with_capacity(recorded.len());
+            for read in recorded {
+                if found.contains(read.path.as_os_str().as_encoded_bytes()) {
+                    reread.insert(read.path);
+                    continue;
+                }
+                // The walk's reads (ignore files of every directory) are absolute already.
+                let absolute = read.path.is_absolute();
+                let joined = if absolute { read.path } else { self.cwd.join(&read.path) };
+                let path = crate::paths::normalize(&joined);
+                // (Compared as bytes: as components, it was most of the cost of a run's absent
+                // reads.)
+                let normal = path.as_os_str() == joined.as_os_str();
+                if inside(&path, &self.dir) {
+                    continue;
+                }
+                // A path read as it is was looked up above.
+                if !(absolute && normal) && found.contains(path.as_os_str().as_encoded_bytes()) {
+                    reread.insert(path);
+                    continue;
+                }
+                // Nothing was there when it was read (after the run started): unless the
+                // path named a parent (`..`), its `lstat` then said the same.
+                let known = (read.absent && normal).then_some(FileState::Absent);
+                recorded_inputs.push((path, known));
+            }
             drop(found);
-            let digests: rustc_hash::FxHashMap<&str, u128> = scanned
+            let digests: rustc_hash::FxHashMap<&str, Content> = scanned
                 .iter()
-                .flat_map(|entries| entries.records().map(|r| (r.path.as_str(), r.hash)))
+                .flat_map(|entries| entries.records().map(|r| (r.path.as_str(), Content::of_record(r))))
                 .collect();
-            let digest_of = |path: &str| digests.get(path).copied();
+            let digest_of = |path: &str| {
+                let content = digests.get(path).copied();
+                content
+                    .filter(|c| !matches!(c, Content::TurnedAway { .. }) || !reread.contains(Path::new(path)))
+            };
             let walked = files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from)));
-            let inputs = walked.chain(recorded);
+            let inputs = walked.chain(recorded_inputs);
             // The report is shared with the caller, which prints it meanwhile.
             let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, String::new());
             match stored {
@@ -679,7 +748,7 @@ mod tests {
     fn sample() -> Stored {
         Stored {
             key: 7,
-            inputs: vec![Input { path: "/a".into(), state: FileState::Absent, content: None }],
+            inputs: vec![Input { path: "/a".into(), state: FileState::Absent, content: Content::Unknown }],
             status: 1,
             notes: vec!["n".into()],
             report: "r\n".into(),
@@ -742,9 +811,11 @@ mod tests {
         let stored = Stored {
             key: u128::MAX - 5,
             inputs: vec![
-                Input { path: "/a".into(), state: FileState::Absent, content: None },
-                Input { path: "/p/é.py".into(), state: present, content: Some([0xab; 16]) },
-                Input { path: "/u".into(), state: FileState::Unknown, content: None },
+                Input { path: "/a".into(), state: FileState::Absent, content: Content::Unknown },
+                Input { path: "/p/é.py".into(), state: present, content: Content::Digest([0xab; 16]) },
+                Input { path: "/u".into(), state: FileState::Unknown, content: Content::Unknown },
+                Input { path: "/v".into(), state: present, content: Content::TurnedAway { binary: false } },
+                Input { path: "/w".into(), state: present, content: Content::TurnedAway { binary: true } },
             ],
             status: -1,
             notes: vec!["n".into(), "ü".into()],
@@ -777,7 +848,8 @@ mod tests {
         let window = cache::RACY_WINDOW.as_nanos() as i64;
         let state =
             |t| FileState::Present { mode: 0o100_644, size: 1, mtime_ns: t, ctime_ns: t, ino: 1, dev: 1 };
-        let input = |path: &str| Input { path: path.into(), state: state(0), content: Some([0; 16]) };
+        let input =
+            |path: &str| Input { path: path.into(), state: state(0), content: Content::Digest([0; 16]) };
         let stored = Stored { inputs: vec![input("/a"), input("/b")], ..sample() };
         let started = 3 * window;
         assert_eq!(stored.refreshed(&[(0, state(2 * window + 1))], started), None, "recent");
@@ -822,8 +894,8 @@ mod tests {
         let mut scan = crate::walk::scan_from(dir.path(), &[], &options).unwrap();
         scan.finish_cache();
         let entries = scan.cache.as_ref().unwrap().entries();
-        let digests: rustc_hash::FxHashMap<&str, u128> =
-            entries.records().map(|r| (r.path.as_str(), r.hash)).collect();
+        let digests: rustc_hash::FxHashMap<&str, Content> =
+            entries.records().map(|r| (r.path.as_str(), Content::of_record(r))).collect();
         let (key, files) = found.lock().unwrap().take().unwrap();
         let walked = FileState::from(files[0].1.unwrap());
         let files = files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from)));
@@ -832,7 +904,11 @@ mod tests {
         let [input] = &stored.inputs[..] else { panic!("{stored:?}") };
         assert_eq!(input.state, walked, "the walk's state");
         assert_ne!(input.state, FileState::of(&file), "taken before the change");
-        assert_eq!(input.content, Some(cache::content_hash(after.as_bytes()).to_le_bytes()), "what was read");
+        assert_eq!(
+            input.content,
+            Content::Digest(cache::content_hash(after.as_bytes()).to_le_bytes()),
+            "what was read"
+        );
         let moved = stored.inputs_unchanged(|_| None).expect("the content the run used is there");
         assert_eq!(moved, [(0, FileState::of(&file))]);
         rewrite(&file, before);
