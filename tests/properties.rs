@@ -312,6 +312,10 @@ fn fuzz_findings_stay_fixed() {
     // and a comment; the lexer read a regex. A `/` or `%` after a line that ends in a value is
     // left to tree-sitter.
     check_comments(Language::Ruby, "\r\n\n/##$/regist\n\n/##$/registerToerTool(");
+    // comments, 2026-12-05 (fourteenth sitting, from an empty corpus): after `..` (a range that
+    // may end there) tree-sitter-ruby read `/` as a division and `##...` as a comment; the lexer
+    // read a regex and no comment. A `/` or `%` after `..` is left to tree-sitter.
+    check_comments(Language::Ruby, "s../B..... to############################## )o%(\"/rrrrrrrrrrr");
     // comments, 2026-12-04 (eleventh sitting, from an empty corpus): tree-sitter-lua's scanner
     // reads a long comment that opens a string's content as a comment inside the string node;
     // the Lua lexer read a string. Comment nodes inside a Lua string are now string text.

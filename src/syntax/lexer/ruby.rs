@@ -10,8 +10,8 @@
 //! state (a regex or a division, a heredoc or a shift, a character literal or a ternary), which
 //! a scanner sees only in part. It declines (returns `None`) wherever the reading is not
 //! certain: a `/` or `%` that is neither plainly an operator (after a value, with the spacing
-//! the grammar's scanner reads as one) nor plainly a literal (after an operator, an opening
-//! bracket, a line break or an expression keyword), and a `/` or `%` that opens a line after
+//! the grammar's scanner reads as one) nor plainly a literal (after an operator but a range's `..`, an
+//! opening bracket, a line break or an expression keyword), and a `/` or `%` that opens a line after
 //! one ending in a value (tree-sitter may continue the expression); every heredoc opener (`<<ID`, `<<~ID`,
 //! `<<-ID`, `<<"ID"`, ...); a `?` character literal of a quote, `#`, `\` or another byte the
 //! scanner tracks; backticks; `$` followed by anything but a global variable's name; a
@@ -285,7 +285,9 @@ impl Scanner<'_> {
                 b'.' => {
                     if next == Some(b'.') {
                         i += 2;
-                        context = Context::Operand;
+                        // A range may end here (`s..`, Ruby 2.6's endless range): tree-sitter-ruby
+                        // reads `s../B` as a division, so what `/` or `%` opens is not decided.
+                        context = Context::Unknown;
                     } else {
                         // A method name follows: a keyword there is a name.
                         i += 1;
