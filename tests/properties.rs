@@ -316,6 +316,10 @@ fn fuzz_findings_stay_fixed() {
     // may end there) tree-sitter-ruby read `/` as a division and `##...` as a comment; the lexer
     // read a regex and no comment. A `/` or `%` after `..` is left to tree-sitter.
     check_comments(Language::Ruby, "s../B..... to############################## )o%(\"/rrrrrrrrrrr");
+    // comments, 2026-12-05 (fourteenth sitting, from an empty corpus): tree-sitter-swift ends a
+    // shebang line at a lone carriage return, so `///$/` after it is a comment; the Swift lexer
+    // read the shebang to the line feed. A lone `\r` in a shebang line is left to tree-sitter.
+    check_comments(Language::Swift, "#!-;\r///$/`");
     // comments, 2026-12-04 (eleventh sitting, from an empty corpus): tree-sitter-lua's scanner
     // reads a long comment that opens a string's content as a comment inside the string node;
     // the Lua lexer read a string. Comment nodes inside a Lua string are now string text.

@@ -26,7 +26,13 @@ pub(super) fn comment_ranges(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
     let mut out = Vec::new();
     // `#!...` on the first line is the grammar's shebang, no comment.
     let start = if bytes.starts_with(b"#!") {
-        memchr::memchr(b'\n', bytes).map_or(bytes.len(), |p| p + 1)
+        let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |p| p + 1);
+        // tree-sitter-swift ends the shebang at a carriage return too (`#!x\r// c` holds a
+        // comment): a `\r` other than a CRLF's there is left to it.
+        if memchr::memchr(b'\r', &bytes[..end]).is_some_and(|p| bytes.get(p + 1) != Some(&b'\n')) {
+            return None;
+        }
+        end
     } else {
         0
     };
