@@ -8,7 +8,7 @@
 //! Must never: guess. It declines (returns `None`) on a `/` that opens no comment (a division,
 //! or a regex literal: the grammar tells them apart by context), a `#` anywhere but `#` and a
 //! letter (a raw string `#"`, an extended delimiter `##`, an extended regex `#/`) or a
-//! first-line shebang, a `'` outside a string or comment (no Swift token), a `//` or `/*` right
+//! first-line shebang (one holding a carriage return outside a CRLF too), a `'` outside a string or comment (no Swift token), a `//` or `/*` right
 //! after an operator character (the grammar's external scanner reads a custom operator such as
 //! `+/*` there), a line break in a `"` string or in its interpolation, an escape the grammar
 //! does not read (`\x`), a run of four or more quotes, an unterminated string, interpolation,
