@@ -320,6 +320,14 @@ fn fuzz_findings_stay_fixed() {
     // shebang line at a lone carriage return, so `///$/` after it is a comment; the Swift lexer
     // read the shebang to the line feed. A lone `\r` in a shebang line is left to tree-sitter.
     check_comments(Language::Swift, "#!-;\r///$/`");
+    // comments, 2026-12-05 (fifteenth sitting, from the parser target's corpus): tree-sitter-ruby
+    // read `?(` as a character literal, so the `/` after it divides and the next `/` opens a
+    // regex that hides `#@source`; the lexer read a `(` and an empty regex `//`. A `?` where a
+    // character literal may start, before a bracket, comma or operator, is left to tree-sitter.
+    check_comments(
+        Language::Ruby,
+        "\t?(//\ndX#@source  ownee  or?(//\ndX#@source  ownee  or:IIIIource  owno:IIIIource  ownow",
+    );
     // comments, 2026-12-04 (eleventh sitting, from an empty corpus): tree-sitter-lua's scanner
     // reads a long comment that opens a string's content as a comment inside the string node;
     // the Lua lexer read a string. Comment nodes inside a Lua string are now string text.

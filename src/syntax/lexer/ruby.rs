@@ -14,7 +14,8 @@
 //! opening bracket, a line break or an expression keyword), and a `/` or `%` that opens a line after
 //! one ending in a value (tree-sitter may continue the expression); every heredoc opener (`<<ID`, `<<~ID`,
 //! `<<-ID`, `<<"ID"`, ...); a `?` character literal of a quote, `#`, `\` or another byte the
-//! scanner tracks; backticks; `$` followed by anything but a global variable's name; a
+//! scanner tracks, and, where no name ends before the `?`, of a bracket, comma or operator
+//! (`?(` read as a literal makes the `/` after it a division); backticks; `$` followed by anything but a global variable's name; a
 //! backslash outside a literal that is not a line continuation; `=begin` anywhere but at the
 //! start of a line; a comment inside an interpolation; `__END__`; a byte order mark; and any
 //! literal or block comment that never closes. tree-sitter reads those files.
@@ -185,8 +186,15 @@ impl Scanner<'_> {
                 },
                 b'?' => {
                     // A ternary, a method name's `?` or a character literal: alike unless the
-                    // next byte is one the scanner tracks.
-                    if next.is_some_and(|n| TRACKED.contains(&n)) {
+                    // next byte is one the scanner tracks, or, where no name ends right before
+                    // (a character literal may start here), a bracket, comma or operator: after
+                    // `?(` read as a character literal a `/` divides, after a `(` it opens a
+                    // regex (found by the `comments` fuzz target).
+                    let after_name = i > 0 && is_ident(bytes[i - 1]);
+                    let literal_may_differ = |n: u8| {
+                        TRACKED.contains(&n) || !after_name && !is_ident(n) && !n.is_ascii_whitespace()
+                    };
+                    if next.is_some_and(literal_may_differ) {
                         return None;
                     }
                     i += 1;
