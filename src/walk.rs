@@ -2149,7 +2149,8 @@ fn load_bytes(
 ) -> FileLoad {
     let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
     let Some(((path, stat), old)) = key else {
-        let (outcome, out_of_time) = parse(bytes, file, rel, context, None);
+        let sniffed = sniff(bytes, rel.as_str(), file.language);
+        let (outcome, out_of_time) = parse(bytes, sniffed, file, rel, context, None);
         return FileLoad { out_of_time, ..uncached(outcome) };
     };
     let record = |hash, outcome| cache::Record {
@@ -2184,7 +2185,8 @@ fn load_bytes(
     }
     // Turned away by the prefilters (most files): stored without a hash, decided again from
     // the bytes when the stat does not vouch for them.
-    if let Some(stored) = turned_away(bytes, rel.as_str(), file.language) {
+    let sniffed = sniff(bytes, rel.as_str(), file.language);
+    if let Sniff::Away(stored) = sniffed {
         let outcome = outcome_without_text(&stored).expect("a prefilter's outcome needs no text");
         let verified = record(None, stored);
         let from_cache = match old {
@@ -2199,7 +2201,7 @@ fn load_bytes(
         };
     }
     let hash = hash.unwrap_or_else(|| cache::content_hash(bytes));
-    let (outcome, out_of_time) = parse(bytes, file, rel, context, Some(hash));
+    let (outcome, out_of_time) = parse(bytes, sniffed, file, rel, context, Some(hash));
     let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
         _ if out_of_time => None,
@@ -2257,22 +2259,29 @@ fn reuse(
 }
 
 /// Parses a file's bytes within the project's parse budget; `true` when parsing ran out of
-/// time. `hash`: the bytes' [`cache::content_hash`], when known.
+/// time. `sniffed`: what [`sniff`] made of the bytes; `hash`: their [`cache::content_hash`],
+/// when known.
 fn parse(
     bytes: &[u8],
+    sniffed: Sniff,
     file: &FoundFile,
     rel: FileId,
     context: &LoadContext<'_>,
     hash: Option<u128>,
 ) -> (Outcome, bool) {
     let language = file.language;
-    let text = match decode(bytes, rel.as_str(), language) {
+    let (text, annotations) = match decode_sniffed(bytes, sniffed) {
         Err(reason) => return (Outcome::Skipped(reason), false),
         Ok(None) => return (Outcome::Scanned(None), false),
-        Ok(Some(text)) => text,
+        Ok(Some(decoded)) => decoded,
     };
-    let (parsed, out_of_time) =
-        crate::syntax::parse_source(rel.as_str(), language, text, Some(context.parse_budget));
+    let (parsed, out_of_time) = crate::syntax::parse_source_prefiltered(
+        rel.as_str(),
+        language,
+        text,
+        Some(context.parse_budget),
+        annotations,
+    );
     if parsed.annotations.is_empty() && parsed.errors.is_empty() && parsed.mcp().is_empty() {
         return (Outcome::Scanned(None), out_of_time);
     }
@@ -2346,8 +2355,10 @@ pub fn read_file_facts(
 ) -> Result<Option<FileFacts>, SkipReason> {
     // Never through a link: a file swapped for one after it was checked is not read.
     let bytes = read_bounded(abs, max_file_size, Links::Refuse).map_err(SkipReason::from)?;
-    let Some(text) = decode(&bytes, key.as_str(), language)? else { return Ok(None) };
-    let (parsed, _) = crate::syntax::parse_source(key.as_str(), language, text, None);
+    let sniffed = sniff(&bytes, key.as_str(), language);
+    let Some((text, annotations)) = decode_sniffed(&bytes, sniffed)? else { return Ok(None) };
+    let (parsed, _) =
+        crate::syntax::parse_source_prefiltered(key.as_str(), language, text, None, annotations);
     let facts = FileFacts::from_parsed(key, language, Arc::from(text), parsed);
     Ok((!facts.is_empty()).then_some(facts))
 }
@@ -2419,12 +2430,44 @@ impl From<Refusal> for SkipReason {
 /// A file's bytes to parseable text: `Ok(None)` when the prefilters find neither an annotation
 /// literal nor an MCP surface (nothing to parse, not an error), an error reason for files that
 /// must be skipped. A UTF-8 byte order mark is removed.
+#[cfg(test)]
 fn decode<'b>(bytes: &'b [u8], path: &str, language: Language) -> Result<Option<&'b str>, SkipReason> {
-    match turned_away(bytes, path, language) {
-        Some(cache::Outcome::Binary) => Err(SkipReason::Binary),
-        Some(_) => Ok(None),
-        None => as_text(bytes).map(Some),
+    decode_sniffed(bytes, sniff(bytes, path, language)).map(|decoded| decoded.map(|(text, _)| text))
+}
+
+/// [`decode`] by what [`sniff`] made of `bytes`, with its verdict on annotation literals.
+fn decode_sniffed(bytes: &[u8], sniffed: Sniff) -> Result<Option<(&str, bool)>, SkipReason> {
+    match sniffed {
+        Sniff::Away(cache::Outcome::Binary) => Err(SkipReason::Binary),
+        Sniff::Away(_) => Ok(None),
+        Sniff::Parse { annotations } => as_text(bytes).map(|text| Some((text, annotations))),
     }
+}
+
+/// What the prefilters make of a file's bytes ([`turned_away`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Sniff {
+    /// Turned away, with the outcome to store.
+    Away(cache::Outcome),
+    /// To be decoded and parsed. `annotations`: the bytes may hold an annotation literal
+    /// ([`may_contain_annotation`]; `false` when only an MCP surface brings the file in),
+    /// handed to the parser so that it does not search them again. Taken of the bytes before
+    /// a byte order mark is stripped, it is the text's verdict too: the prefilter looks at each
+    /// `@` and `-` and the bytes after them, the byte before a `@` only for being a letter,
+    /// digit or `_`, and a mark's bytes (EF BB BF) are none of these.
+    Parse { annotations: bool },
+}
+
+/// [`turned_away`], or the prefilter's verdict on a file to parse.
+fn sniff(bytes: &[u8], path: &str, language: Language) -> Sniff {
+    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
+        return Sniff::Away(cache::Outcome::Binary);
+    }
+    let annotations = may_contain_annotation(bytes);
+    if !annotations && !crate::syntax::may_hold_mcp(path, language, bytes) {
+        return Sniff::Away(cache::Outcome::NoAnnotations);
+    }
+    Sniff::Parse { annotations }
 }
 
 /// What [`decode`]'s prefilters decide from a file's bytes alone: `Binary` (a NUL byte in the
@@ -2435,11 +2478,10 @@ fn decode<'b>(bytes: &'b [u8], path: &str, language: Language) -> Result<Option<
 /// `path` counts only where an MCP client's configuration file is named (a file of such a name
 /// is never turned away).
 pub(crate) fn turned_away(bytes: &[u8], path: &str, language: Language) -> Option<cache::Outcome> {
-    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some() {
-        return Some(cache::Outcome::Binary);
+    match sniff(bytes, path, language) {
+        Sniff::Away(outcome) => Some(outcome),
+        Sniff::Parse { .. } => None,
     }
-    let nothing = !may_contain_annotation(bytes) && !crate::syntax::may_hold_mcp(path, language, bytes);
-    nothing.then_some(cache::Outcome::NoAnnotations)
 }
 
 /// Validated UTF-8 without a byte order mark.
@@ -2565,6 +2607,38 @@ mod tests {
             Err(SkipReason::InvalidUtf8 { offset: 9 })
         );
         assert_eq!(decode(b"@audit\0", "a.py", Language::Python), Err(SkipReason::Binary));
+    }
+
+    /// The walk takes the prefilter's verdict of a file's bytes and hands it to the parser for
+    /// the text without its byte order mark ([`Sniff::Parse`]): the mark changes no verdict.
+    #[test]
+    fn a_byte_order_mark_changes_no_prefilter_verdict() {
+        let texts = [
+            "@audit App",
+            "@AUDIT App",
+            "@migitates x",
+            "@mitgates,",
+            "x-threatspec: y",
+            "X-ThreatSpec",
+            "a@audit",
+            "_@mitigates x",
+            "@",
+            "@x",
+            "-",
+            "x-",
+            "plain text",
+            "",
+        ];
+        for text in texts {
+            let marked = format!("\u{feff}{text}");
+            let verdict = may_contain_annotation(text.as_bytes());
+            assert_eq!(may_contain_annotation(marked.as_bytes()), verdict, "{text:?}");
+            let expected = match verdict {
+                true => Sniff::Parse { annotations: true },
+                false => Sniff::Away(cache::Outcome::NoAnnotations),
+            };
+            assert_eq!(sniff(marked.as_bytes(), "a.py", Language::Python), expected, "{text:?}");
+        }
     }
 
     /// `check` keeps a scanned file's annotated lines; the rest is read again only while the

@@ -702,7 +702,7 @@ pub fn lines_from_comments(
         // Rust doc comments and Dockerfile comments include their line break.
         let end = start + trim_line_breaks_end(&text[start..end]);
         let style = Style::detect(language, &text[start..end]);
-        let first_break = memchr::memchr2(b'\n', b'\r', &text.as_bytes()[start..end]);
+        let first_break = super::bytes::find_byte2(b'\n', b'\r', &text.as_bytes()[start..end]);
         let is_line = style.is_line() && first_break.is_none();
         // Whitespace and one line break since the previous line comment also means that
         // nothing but whitespace precedes this one on its line.

@@ -20,6 +20,7 @@
 
 pub mod agent_instructions;
 pub mod ast;
+pub mod bytes;
 pub mod canonical;
 pub mod comments;
 pub mod conflicts;
@@ -111,7 +112,23 @@ pub fn parse_source(
     text: &str,
     project: Option<&ParseBudget>,
 ) -> (ParsedFile, bool) {
-    let (mut parsed, out_of_time) = parse_file_in(language, text, project);
+    let annotations = prefilter::may_contain_annotation(text.as_bytes());
+    parse_source_prefiltered(path, language, text, project, annotations)
+}
+
+/// [`parse_source`] for a caller that has already asked the prefilter about `text` (the walk
+/// asks it of every file it reads, to decide whether to decode and parse it at all):
+/// `annotations` is [`prefilter::may_contain_annotation`]'s answer, taken once (~5 instructions
+/// a byte of every parsed file). `false` reads only the MCP surface.
+pub fn parse_source_prefiltered(
+    path: &str,
+    language: Language,
+    text: &str,
+    project: Option<&ParseBudget>,
+    annotations: bool,
+) -> (ParsedFile, bool) {
+    let (mut parsed, out_of_time) =
+        if annotations { parse_prefiltered(language, text, project) } else { (ParsedFile::default(), false) };
     add_mcp_surface(path, language, text, &mut parsed);
     (parsed, out_of_time)
 }
@@ -164,6 +181,11 @@ pub fn parse_file_in(language: Language, text: &str, project: Option<&ParseBudge
     if !prefilter::may_contain_annotation(text.as_bytes()) {
         return (ParsedFile::default(), false);
     }
+    parse_prefiltered(language, text, project)
+}
+
+/// [`parse_file_in`] of a text the prefilter passed.
+fn parse_prefiltered(language: Language, text: &str, project: Option<&ParseBudget>) -> (ParsedFile, bool) {
     let (lines, out_of_time) = candidate_lines_in(language, text, project);
     (parse_candidate_lines(text, &lines), out_of_time)
 }
@@ -171,9 +193,29 @@ pub fn parse_file_in(language: Language, text: &str, project: Option<&ParseBudge
 /// The bounds of `text.trim()` in `text` (start, end). Comment lines and annotation arguments
 /// are trimmed often, mostly of a space or two: ASCII whitespace (the ASCII characters
 /// `char::is_whitespace` holds for) is skipped a byte at a time, and `str::trim`, which decodes
-/// characters, only asked on a non-ASCII byte (a Unicode space may follow).
-#[inline]
+/// characters, only asked on a non-ASCII byte (a Unicode space may follow). Text trimmed of
+/// plain spaces to a visible ASCII byte at both ends (most arguments once split: `" Name "`)
+/// is answered inline, without the call.
+#[inline(always)]
 pub(crate) fn trim_bounds(text: &str) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() && bytes[start] == b' ' {
+        start += 1;
+    }
+    let mut end = bytes.len();
+    while end > start && bytes[end - 1] == b' ' {
+        end -= 1;
+    }
+    let visible = |b: u8| (b'!'..=b'~').contains(&b);
+    if start == end || (visible(bytes[start]) && visible(bytes[end - 1])) {
+        return (start, end);
+    }
+    trim_bounds_slow(text)
+}
+
+/// [`trim_bounds`] of text that may start or end with whitespace.
+fn trim_bounds_slow(text: &str) -> (usize, usize) {
     let bytes = text.as_bytes();
     let space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
     let mut start = 0;

@@ -47,6 +47,7 @@
 //! one `resource-limit` error, so what was not read is never silent.
 
 use super::ast::*;
+use super::bytes;
 use super::grammar::{self, Keyword};
 use super::verbs;
 use super::{CandidateLine, ParsedFile, SyntaxError};
@@ -512,15 +513,18 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
     if kb.len() > hb.len() {
         return None;
     }
-    // Candidates start with the keyword's first byte in either case: found with memchr instead
-    // of comparing the keyword at every offset (the parser searches each line once per keyword).
-    // Searching token by token in one pass over the bytes (no memchr) cost more: ~6
-    // instructions a byte against memchr's few calls a keyword.
+    // Candidates start with the keyword's first byte in either case: found with a byte search
+    // ([`bytes::find_byte2`], ~20 instructions for a line where `memchr` took ~140) instead of
+    // comparing the keyword at every offset (the parser searches each line once per keyword).
+    // Searching token by token in one pass over the bytes cost more: ~6 instructions a byte.
+    // So did reading 16 bytes at a time for a mask of word starts with the keyword's first
+    // letter (~330 instructions a search against ~265: the mask's set-up cost more than the
+    // searches it saved).
     let (lower, upper) = (kb[0].to_ascii_lowercase(), kb[0].to_ascii_uppercase());
     let last_start = hb.len() - kb.len();
     let mut from = 0;
     while from <= last_start {
-        let at = from + memchr::memchr2(lower, upper, &hb[from..=last_start])?;
+        let at = from + bytes::find_byte2(lower, upper, &hb[from..=last_start])?;
         // The boundary first: most candidates are letters inside words, turned away by one byte.
         let before_ok = symbolic || at == 0 || hb[at - 1].is_ascii_whitespace();
         if !before_ok || !hb[at..at + kb.len()].eq_ignore_ascii_case(kb) {
@@ -543,7 +547,7 @@ fn find_word(hay: &str, kw: &str) -> Option<usize> {
 /// (`12" display`) hides nothing.
 fn inside_quotes(hb: &[u8], at: usize) -> bool {
     // Most text before a keyword holds no quote at all.
-    if memchr::memchr(b'"', &hb[..at]).is_none() {
+    if bytes::find_byte(b'"', &hb[..at]).is_none() {
         return false;
     }
     let mut inside = false;
@@ -576,7 +580,7 @@ fn unescape_quoted(body: &str) -> (String, Option<usize>) {
     let bytes = body.as_bytes();
     let mut value = String::new();
     let mut from = 0;
-    while let Some(p) = memchr::memchr2(b'"', b'\\', &bytes[from..]) {
+    while let Some(p) = bytes::find_byte2(b'"', b'\\', &bytes[from..]) {
         let at = from + p;
         value.push_str(&body[from..at]);
         if bytes[at] == b'"' {
@@ -604,9 +608,9 @@ fn split_description(seg: Segment<'_>) -> Option<(Segment<'_>, Spanned<String>)>
     let bytes = seg.text.as_bytes();
     let mut from = 0;
     let at = loop {
-        // The next `--`: a `-` found with memchr, then the byte after it (`str::find` set up a
-        // substring searcher on every call).
-        let pos = from + memchr::memchr(b'-', &bytes[from..])?;
+        // The next `--`: a `-` found with a byte search, then the byte after it (`str::find`
+        // set up a substring searcher on every call).
+        let pos = from + bytes::find_byte(b'-', &bytes[from..])?;
         if bytes.get(pos + 1) != Some(&b'-') {
             from = pos + 1;
             continue;
@@ -633,10 +637,11 @@ fn split_description(seg: Segment<'_>) -> Option<(Segment<'_>, Spanned<String>)>
 
 /// The offset of the first `byte` (ASCII) in `t` at or after `from`. Every annotation is
 /// searched for `[` twice: `str::find(char)` cost ~200 instructions a line (the standard
-/// library's word-at-a-time search behind a searcher set up per call), `memchr` a few dozen.
+/// library's word-at-a-time search behind a searcher set up per call), [`bytes::find_byte`] a
+/// dozen or two.
 fn find_byte(t: &str, from: usize, byte: u8) -> Option<usize> {
     debug_assert!(byte.is_ascii());
-    memchr::memchr(byte, &t.as_bytes()[from..]).map(|p| p + from)
+    bytes::find_byte(byte, &t.as_bytes()[from..]).map(|p| p + from)
 }
 
 /// The severity of the annotation: the last valid `[severity]` group anywhere in the text.
@@ -1319,7 +1324,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
             None => Err(format!("missing {what}")),
         };
     }
-    if id.is_none() && memchr::memchr(b'#', name.text.as_bytes()).is_some() {
+    if id.is_none() && bytes::find_byte(b'#', name.text.as_bytes()).is_some() {
         return Err(format!("`{}` mixes a name and a `#` reference", name.text));
     }
     Ok(Ref { range, form: RefForm::name(name.spanned(), id, alias) })
@@ -1402,7 +1407,7 @@ fn judge_dialect(text: &str, ann: &Annotation, from_verb: Option<Dialect>) -> Di
     }
     let colon_path = refs.iter().any(|(k, r)| {
         *k == EntityKind::Asset
-            && matches!(&r.form, RefForm::Name { name, .. } if memchr::memchr(b':', name.value.as_bytes()).is_some())
+            && matches!(&r.form, RefForm::Name { name, .. } if bytes::find_byte(b':', name.value.as_bytes()).is_some())
     });
     if colon_path || ann.details.is_some() || !ann.fields().is_empty() {
         Dialect::ThreatSpec
@@ -1561,7 +1566,7 @@ mod tests {
         }
     }
 
-    /// `find_word` before it searched with memchr: the keyword compared at every offset.
+    /// `find_word` before it searched for candidates: the keyword compared at every offset.
     fn reference_find_word(hay: &str, kw: &str) -> Option<usize> {
         let (hb, kb) = (hay.as_bytes(), kw.as_bytes());
         let symbolic = !kb[0].is_ascii_alphabetic();
@@ -1602,8 +1607,15 @@ mod tests {
         }
 
         #[test]
+        fn segment_trim_agrees_with_str_trim(text in "[ a~!\t\x0b\x1f\u{a0}\u{85}\u{3000}é]{0,12}") {
+            let trimmed = Segment { text: &text, base: 3 }.trim();
+            proptest::prop_assert_eq!(trimmed.text, text.trim());
+            proptest::prop_assert_eq!(trimmed.base, 3 + text.len() - text.trim_start().len());
+        }
+
+        #[test]
         fn find_word_agrees_with_the_reference(
-            hay in "[aAtToOnN \"\\\\\t|>-]{0,24}|[a-zA-Z \"-]{0,40}",
+            hay in "[aAtToOnN \"\\\\\t\x0b\x1f|>-]{0,70}|[a-zA-Z é\"-]{0,70}",
             kw in "to|on|against|AND|->|\\||a|x",
         ) {
             proptest::prop_assert_eq!(find_word(&hay, &kw), reference_find_word(&hay, &kw));
