@@ -36,7 +36,7 @@ fn by_components(path: &Path) -> PathBuf {
 
 /// Whether [`normalize`] gives `path` back byte for byte (most paths the walk builds): an
 /// absolute path of plain components, with no empty, `.` or `..` one and no trailing `/`.
-fn is_normal(path: &Path) -> bool {
+pub fn is_normal(path: &Path) -> bool {
     let mut parts = path.as_os_str().as_encoded_bytes().split(|&byte| byte == b'/');
     cfg!(unix) && parts.next() == Some(b"") && parts.all(|part| !matches!(part, b"" | b"." | b".."))
 }

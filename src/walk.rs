@@ -577,7 +577,12 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     order.dedup_by(|later, first| later.0 == first.0);
     let by_path: Vec<(String, FoundFile)> = {
         let mut found_files: Vec<Option<FoundFile>> = files.into_iter().map(Some).collect();
-        order.into_iter().filter_map(|(rel, i)| found_files[i].take().map(|file| (rel, file))).collect()
+        // Sized once: collected from `filter_map`, it grew (and was copied) a dozen times on
+        // this thread while the others waited for the walk's result.
+        let mut by_path = Vec::with_capacity(order.len());
+        by_path
+            .extend(order.into_iter().filter_map(|(rel, i)| found_files[i].take().map(|file| (rel, file))));
+        by_path
     };
     // A file both named (read) and met by a walk (skipped: plain text the walk alone does not
     // read) is read: it is not reported as skipped.
@@ -1667,9 +1672,9 @@ impl Default for ProjectLimits {
 /// Starts writing the cache when it changed: this scan's entries, plus the old cache's entries
 /// for files outside this scan's roots (another `check` of a sibling directory with the same
 /// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
-/// now ignored) are dropped. The facts of newly parsed files are encoded as the writer's thread
-/// writes them, a batch at a time by the thread pool ([`cache::Blob::Facts`]), on the cores the
-/// caller's analysis leaves free.
+/// now ignored) are dropped. The facts of newly parsed files are encoded by the writer's thread
+/// as it writes them, one file at a time ([`cache::Blob::Facts`]), beside the caller's analysis
+/// (not by the thread pool, where the analysis' parallel work queued behind the encoding).
 /// Returns the write (`None`: nothing changed) and the entries.
 fn save_cache(
     dir: PathBuf,

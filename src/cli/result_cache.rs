@@ -76,6 +76,7 @@ use super::CheckArgs;
 use crate::cache;
 use crate::read::{Links, read_bounded};
 use crate::walk::{Discovered, FoundHook, Lstat};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -440,25 +441,31 @@ pub fn load(file: &Path) -> Option<Stored> {
 /// file that appeared is not the absent one). Any other file is stated now: a regular file (up
 /// to [`crate::limits::MAX_FILE_SIZE`]; a larger one gets no digest) the scan did not read is
 /// read and hashed here, before its `lstat` is taken.
+///
+/// Run at the end of a `check`, when the thread pool has nothing else to do: the paths are
+/// converted, sorted and stated on every core (on the sparse benchmark the storing thread ran
+/// 38M instructions alone, after everything else, while the run waited for it).
 pub fn to_store(
     key: u128,
-    inputs: impl IntoIterator<Item = (PathBuf, Option<FileState>)>,
-    digest_of: impl Fn(&str) -> Option<Content>,
+    inputs: Vec<(PathBuf, Option<FileState>)>,
+    digest_of: impl Fn(&str) -> Option<Content> + Sync,
     started_ns: i64,
     status: i32,
     notes: Vec<String>,
     report: String,
 ) -> Option<Stored> {
-    let mut paths: Vec<(String, Option<FileState>)> = inputs
-        .into_iter()
+    // Collected in place on every core (a `Vec` of `Option`s: collecting a parallel
+    // `Option<Vec>` gathers lists of pieces and copies them again), then checked in order.
+    let converted: Vec<Option<(String, Option<FileState>)>> = inputs
+        .into_par_iter()
         .map(|(path, known)| Some((path.into_os_string().into_string().ok()?, known)))
-        .collect::<Option<_>>()?;
+        .collect();
+    let mut paths: Vec<(String, Option<FileState>)> = converted.into_iter().collect::<Option<_>>()?;
     // The walk's files come first, in path order: only the rest is sorted, then merged in.
     let (total, run) = (paths.len(), paths.windows(2).take_while(|w| w[0].0 <= w[1].0).count() + 1);
     let mut rest = paths.split_off(run.min(paths.len()));
-    // Thousands on a large tree (every directory's absent ignore files), sorted at the end of
-    // the run, when the thread pool has nothing else to do.
-    rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut rest[..], |a, b| a.0.cmp(&b.0));
+    // Thousands on a large tree (every directory's absent ignore files).
+    rest.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let (mut paths, mut rest) = (paths.into_iter().peekable(), rest.into_iter().peekable());
     let merged = std::iter::from_fn(|| match (paths.peek(), rest.peek()) {
         (Some(first), Some(other)) if other.0 < first.0 => rest.next(),
@@ -495,13 +502,15 @@ pub fn to_store(
         let content = digest.filter(|_| state.may_hold_same_content(&state)).unwrap_or(Content::Unknown);
         Some(Input { path, state, content })
     };
-    let mut inputs: Vec<Input> = Vec::with_capacity(total);
+    let mut unique: Vec<(String, Option<FileState>)> = Vec::with_capacity(total);
     for (path, known) in merged {
         // A path read more than once: either state was taken after the run started.
-        if inputs.last().is_none_or(|last| last.path != path) {
-            inputs.push(input((path, known))?);
+        if unique.last().is_none_or(|last| last.0 != path) {
+            unique.push((path, known));
         }
     }
+    let stated: Vec<Option<Input>> = unique.into_par_iter().map(input).collect();
+    let inputs: Vec<Input> = stated.into_iter().collect::<Option<_>>()?;
     Some(Stored { key, inputs, status, notes, report })
 }
 
@@ -560,6 +569,16 @@ struct StoredHead<'a> {
 fn inside(path: &Path, dir: &Path) -> bool {
     let (path, dir) = (path.as_os_str().as_encoded_bytes(), dir.as_os_str().as_encoded_bytes());
     path.starts_with(dir) && (path.len() == dir.len() || path[dir.len()] == b'/' || dir.ends_with(b"/"))
+}
+
+/// What one read of a run is to the result it stores.
+enum Read {
+    /// A file the walk found, read again (the scan's prefilters' verdict does not vouch for it).
+    Again(PathBuf),
+    /// A file of the cache directory: no input.
+    Cache,
+    /// An input besides the walk's files, with its state when the read already took it.
+    Input(PathBuf, Option<FileState>),
 }
 
 /// The result cache of one `check` run: what it may replay, and what it stores.
@@ -680,49 +699,75 @@ impl Results {
                 return;
             };
             // Most reads are of files the walk found: those are inputs already (as they are).
-            let found: rustc_hash::FxHashSet<&[u8]> =
-                files.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect();
+            // Looked up, like the scan's digests, in a set built on the other core meanwhile.
+            let (found, digests) = rayon::join(
+                || -> rustc_hash::FxHashSet<&[u8]> {
+                    files.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect()
+                },
+                || -> rustc_hash::FxHashMap<&str, Content> {
+                    scanned
+                        .iter()
+                        .flat_map(|entries| {
+                            entries.records().map(|r| (r.path.as_str(), Content::of_record(r)))
+                        })
+                        .collect()
+                },
+            );
+            // What each read is to the stored run, found on every core (in the order read).
+            let (cwd, dir) = (&self.cwd, &self.dir);
+            let reads: Vec<Read> = recorded
+                .into_par_iter()
+                .map(|read| {
+                    if found.contains(read.path.as_os_str().as_encoded_bytes()) {
+                        return Read::Again(read.path);
+                    }
+                    // The walk's reads (ignore files of every directory) are absolute already.
+                    let absolute = read.path.is_absolute();
+                    let joined = if absolute { read.path } else { cwd.join(&read.path) };
+                    // Most are normal already: kept as they are, neither copied nor compared.
+                    // (Compared as bytes: as components, it was most of the cost of a run's
+                    // absent reads.)
+                    let (path, normal) = if crate::paths::is_normal(&joined) {
+                        (joined, true)
+                    } else {
+                        let path = crate::paths::normalize(&joined);
+                        let normal = path.as_os_str() == joined.as_os_str();
+                        (path, normal)
+                    };
+                    if inside(&path, dir) {
+                        return Read::Cache;
+                    }
+                    // A path read as it is was looked up above.
+                    if !(absolute && normal) && found.contains(path.as_os_str().as_encoded_bytes()) {
+                        return Read::Again(path);
+                    }
+                    // Nothing was there when it was read (after the run started): unless the
+                    // path named a parent (`..`), its `lstat` then said the same.
+                    Read::Input(path, (read.absent && normal).then_some(FileState::Absent))
+                })
+                .collect();
+            drop(found);
             // But one read again besides the scan (a sidecar's anchored file) gave the run
             // more than the prefilters' verdict: its content needs a digest.
             let mut reread: rustc_hash::FxHashSet<PathBuf> = Default::default();
-            let mut recorded_inputs: Vec<(PathBuf, Option<FileState>)> = Vec::with_capacity(recorded.len());
-            for read in recorded {
-                if found.contains(read.path.as_os_str().as_encoded_bytes()) {
-                    reread.insert(read.path);
-                    continue;
+            let mut recorded_inputs: Vec<(PathBuf, Option<FileState>)> = Vec::with_capacity(reads.len());
+            for read in reads {
+                match read {
+                    Read::Again(path) => {
+                        reread.insert(path);
+                    }
+                    Read::Cache => {}
+                    Read::Input(path, known) => recorded_inputs.push((path, known)),
                 }
-                // The walk's reads (ignore files of every directory) are absolute already.
-                let absolute = read.path.is_absolute();
-                let joined = if absolute { read.path } else { self.cwd.join(&read.path) };
-                let path = crate::paths::normalize(&joined);
-                // (Compared as bytes: as components, it was most of the cost of a run's absent
-                // reads.)
-                let normal = path.as_os_str() == joined.as_os_str();
-                if inside(&path, &self.dir) {
-                    continue;
-                }
-                // A path read as it is was looked up above.
-                if !(absolute && normal) && found.contains(path.as_os_str().as_encoded_bytes()) {
-                    reread.insert(path);
-                    continue;
-                }
-                // Nothing was there when it was read (after the run started): unless the
-                // path named a parent (`..`), its `lstat` then said the same.
-                let known = (read.absent && normal).then_some(FileState::Absent);
-                recorded_inputs.push((path, known));
             }
-            drop(found);
-            let digests: rustc_hash::FxHashMap<&str, Content> = scanned
-                .iter()
-                .flat_map(|entries| entries.records().map(|r| (r.path.as_str(), Content::of_record(r))))
-                .collect();
             let digest_of = |path: &str| {
                 let content = digests.get(path).copied();
                 content
                     .filter(|c| !matches!(c, Content::TurnedAway { .. }) || !reread.contains(Path::new(path)))
             };
-            let walked = files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from)));
-            let inputs = walked.chain(recorded_inputs);
+            let mut inputs: Vec<(PathBuf, Option<FileState>)> =
+                files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from))).collect();
+            inputs.append(&mut recorded_inputs);
             // The report is shared with the caller, which prints it meanwhile.
             let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, String::new());
             match stored {
@@ -898,7 +943,8 @@ mod tests {
             entries.records().map(|r| (r.path.as_str(), Content::of_record(r))).collect();
         let (key, files) = found.lock().unwrap().take().unwrap();
         let walked = FileState::from(files[0].1.unwrap());
-        let files = files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from)));
+        let files: Vec<_> =
+            files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from))).collect();
         let stored =
             to_store(key, files, |p| digests.get(p).copied(), started_ns, 0, vec![], String::new()).unwrap();
         let [input] = &stored.inputs[..] else { panic!("{stored:?}") };
@@ -913,6 +959,44 @@ mod tests {
         assert_eq!(moved, [(0, FileState::of(&file))]);
         rewrite(&file, before);
         assert_eq!(stored.inputs_unchanged(|_| None), None, "the content the walk's state saw is not");
+    }
+
+    /// Thousands of inputs, stated on every core: the walk's files and the other reads merged in
+    /// path order, each path once (its first state), and none stored when one is not settled.
+    #[test]
+    fn many_inputs_are_merged_in_order_once_each() {
+        let started = 100 * cache::RACY_WINDOW.as_nanos() as i64;
+        let present =
+            |n| FileState::Present { mode: S_IFREG, size: 1, mtime_ns: n, ctime_ns: n, ino: 1, dev: 1 };
+        let walked: Vec<(PathBuf, Option<FileState>)> =
+            (0..3000).map(|n| (PathBuf::from(format!("/w/{n:05}")), Some(present(n)))).collect();
+        // Absent ignore files of the walk's directories, out of order, some read twice, and a
+        // walked file read again (the walk's state comes first).
+        let ignore = |n: i64| (PathBuf::from(format!("/w/{n:05}.ignore")), Some(FileState::Absent));
+        let mut others: Vec<(PathBuf, Option<FileState>)> =
+            (0..2000).rev().map(|n| ignore(n * 3 % 2000)).collect();
+        others.extend((0..500).map(|n| ignore(n * 7 % 2000)));
+        others.push((PathBuf::from("/w/00007"), Some(FileState::Absent)));
+        let digest = |path: &str| (!path.ends_with(".ignore")).then_some(Content::Digest([7; 16]));
+        let inputs: Vec<_> = walked.iter().cloned().chain(others.iter().cloned()).collect();
+        let stored = to_store(1, inputs, digest, started, 0, vec![], String::new()).unwrap();
+        let mut expected = Vec::new();
+        for n in 0..3000 {
+            expected.push(Input {
+                path: format!("/w/{n:05}"),
+                state: present(n),
+                content: Content::Digest([7; 16]),
+            });
+            if n < 2000 {
+                let path = format!("/w/{n:05}.ignore");
+                expected.push(Input { path, state: FileState::Absent, content: Content::Unknown });
+            }
+        }
+        assert!(stored.inputs == expected, "{:?}", &stored.inputs[..10]);
+        // A walked file changed within the racy window before the run started.
+        let mut inputs: Vec<_> = walked.into_iter().chain(others).collect();
+        inputs[1234].1 = Some(present(started));
+        assert_eq!(to_store(1, inputs, digest, started, 0, vec![], String::new()), None);
     }
 
     #[test]

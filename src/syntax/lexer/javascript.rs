@@ -116,7 +116,7 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
                 parens.push(match word_before {
                     // The statement after `if (...)` may start with a regex.
                     Some(b"if" | b"while" | b"for" | b"with") => Before::Operator,
-                    Some(w) if KEYWORDS.contains(&w) || EXPRESSION_KEYWORDS.contains(&w) => Before::Unknown,
+                    Some(w) if is_keyword(w) => Before::Unknown,
                     _ => Before::Operand,
                 });
                 before = Before::Operator;
@@ -211,9 +211,11 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
                 if !property {
                     last_word = Some(word);
                 }
-                before = if EXPRESSION_KEYWORDS.contains(&word) && !property {
+                before = if !may_be_keyword(word) {
+                    Before::Operand
+                } else if EXPRESSION_KEYWORDS.contains(&word) && !property {
                     Before::Operator
-                } else if KEYWORDS.contains(&word) || EXPRESSION_KEYWORDS.contains(&word) {
+                } else if is_keyword(word) {
                     Before::Unknown
                 } else {
                     Before::Operand
@@ -328,6 +330,39 @@ const KEYWORDS: &[&[u8]] = &[
     b"yield",
 ];
 
+/// Whether `word` is one of [`KEYWORDS`] or [`EXPRESSION_KEYWORDS`].
+fn is_keyword(word: &[u8]) -> bool {
+    may_be_keyword(word) && (KEYWORDS.contains(&word) || EXPRESSION_KEYWORDS.contains(&word))
+}
+
+/// Whether a keyword of `word`'s length starts with its first byte: most names are not (the
+/// lists, searched for every name, were half of lexing a TypeScript file).
+fn may_be_keyword(word: &[u8]) -> bool {
+    match word.first() {
+        Some(&first) => word.len() < 32 && KEYWORD_SHAPES[usize::from(first)] & (1 << word.len()) != 0,
+        None => false,
+    }
+}
+
+/// For each first byte, a bit per length of the keywords ([`KEYWORDS`], [`EXPRESSION_KEYWORDS`])
+/// that start with it.
+static KEYWORD_SHAPES: [u32; 256] = {
+    let mut shapes = [0u32; 256];
+    let lists = [KEYWORDS, EXPRESSION_KEYWORDS];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut k = 0;
+        while k < lists[l].len() {
+            let word = lists[l][k];
+            assert!(!word.is_empty() && word.len() < 32, "a keyword's length is one of 32 bits");
+            shapes[word[0] as usize] |= 1 << word.len();
+            k += 1;
+        }
+        l += 1;
+    }
+    shapes
+};
+
 /// End of the line holding `i` (the next `\n`, or the end of the text).
 fn line_end(bytes: &[u8], i: usize) -> usize {
     memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p)
@@ -441,5 +476,26 @@ mod tests {
         assert_eq!(comments("y = a++ / 2 / 3;", false), None);
         // TypeScript has no JSX: `<T>` is a type argument or assertion.
         assert_eq!(comments("let x = <any>y; // c", false).unwrap(), ["// c"]);
+    }
+
+    #[test]
+    fn keywords_pass_the_shape_filter_and_most_names_do_not() {
+        for word in KEYWORDS.iter().chain(EXPRESSION_KEYWORDS) {
+            assert!(may_be_keyword(word) && is_keyword(word), "{}", String::from_utf8_lossy(word));
+        }
+        for name in [&b"order"[..], b"total", b"x", b"fetchOrder", b"Return", b"returns", b"retur", b""] {
+            assert!(!is_keyword(name), "{}", String::from_utf8_lossy(name));
+        }
+        // Not keywords, though of a keyword's first byte and length: only the lists decide.
+        for name in [&b"rebuilt"[..], b"cast", b"nope"] {
+            assert!(may_be_keyword(name) && !is_keyword(name), "{}", String::from_utf8_lossy(name));
+        }
+        // What the word before a `/` decides: a regex after `return` and `typeof`, a division
+        // after a name, either after another keyword or a property named like one.
+        assert_eq!(comments("return /a\"/.test(y) // c", false).unwrap(), ["// c"]);
+        assert_eq!(comments("t = typeof /a\"/ // c", false).unwrap(), ["// c"]);
+        assert_eq!(comments("y = order / 2 / 3; // c", false).unwrap(), ["// c"]);
+        assert_eq!(comments("y = this / 2 / 3;", false), None);
+        assert_eq!(comments("y = x.return / 2 / 3;", false), None);
     }
 }
