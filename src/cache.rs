@@ -29,7 +29,9 @@
 //! reference's lookup keys, the definition sites, the implicit ids). A warm run neither parses
 //! nor derives an unchanged annotated file; only the anchors of a `.gal` sidecar, which depend
 //! on the file's key, are recomputed (and a line index, on first use, as for a parsed file). Each file's facts are decoded only when that file is
-//! used, straight from the loaded bytes (the blob region is not copied), by `cache::wire`: a
+//! used, straight from the loaded bytes (the blob region is not copied; lookup keys are
+//! shared with the keys the thread decoded lately, as parsing shares them: `model::shared`),
+//! by `cache::wire`: a
 //! decoder of postcard's wire format that checks an all-ASCII string word by word instead of
 //! through `from_utf8`, and an encoder that writes a small varint as one byte instead of
 //! through postcard's scratch buffer (the encoding is postcard's own, byte for byte, so the
@@ -73,7 +75,9 @@
 //! encoded once, and its length is known only then), its length and checksum computed while
 //! writing and written into the header last, so no copy of the whole file, of every file's
 //! encoded facts, or of the table is built in memory (measuring each blob first, to put the table in front, was half of the
-//! writer's time). The new file is written beside the old one under a unique
+//! writer's time). A scan writes it while it runs ([`Stream`]): the blobs of each chunk of
+//! files as it is merged, from the first chunk that changes the cache on, so that encoding
+//! shares the cores with parsing instead of running after it. The new file is written beside the old one under a unique
 //! temporary name and renamed over it, so readers see the old or the new file, never a mix,
 //! and concurrent writers (two editors on one repository) cannot corrupt it: the last rename
 //! wins, and either result is a valid cache. It is not `fsync`ed: the cache is a cache, and
@@ -252,7 +256,12 @@ impl Loaded {
 
     /// The encoded facts of a `Parsed` record.
     pub fn blob(&self, record: &Record) -> Option<&[u8]> {
-        match record.outcome {
+        self.blob_at(&record.outcome)
+    }
+
+    /// The encoded facts at a `Parsed` outcome of this cache.
+    fn blob_at(&self, outcome: &Outcome) -> Option<&[u8]> {
+        match *outcome {
             Outcome::Parsed { start, len } => {
                 let start = usize::try_from(start).ok()?;
                 let end = start.checked_add(usize::try_from(len).ok()?)?;
@@ -466,12 +475,150 @@ impl std::error::Error for TooLarge {}
 /// slower, its analysis queued behind the encoding (twelfth sitting, interleaved runs).
 const KEPT_BUFFER: usize = 1 << 16;
 
+/// Where one entry's blob comes from, as the writer needs it ([`piece`]): what the scan hands
+/// over while it runs, without the entry's record (which the table, written last, takes from
+/// the entries themselves).
+pub(crate) enum Piece {
+    /// No blob: the record's outcome needs no text.
+    Record,
+    /// Freshly parsed facts, encoded as they are written.
+    Facts(std::sync::Arc<FileFacts>),
+    /// Unchanged: the old record's bytes in the loaded cache.
+    Old(Outcome),
+    /// A parsed entry whose bytes are gone: not stored.
+    Dropped,
+}
+
+/// What [`Piece`] `entry` gives the writer.
+fn piece(entry: &Entry) -> Piece {
+    match &entry.parsed {
+        Some(Blob::Facts(facts)) => Piece::Facts(facts.clone()),
+        Some(Blob::Old) => Piece::Old(entry.record.outcome.clone()),
+        None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => Piece::Dropped,
+        None => Piece::Record,
+    }
+}
+
+/// Where an entry's blob went.
+enum Placed {
+    /// Nowhere: the record is stored as it is.
+    Record,
+    At(Outcome),
+    /// The entry is dropped.
+    Dropped,
+}
+
+/// A cache file being written: the header, then the blobs as the pieces come ([`Writing::blobs`]),
+/// then the table ([`Writing::finish`]).
+struct Writing<'w, 'o, W> {
+    payload: Payload<'w, W>,
+    header_len: u64,
+    old: Option<&'o Loaded>,
+    /// Where each entry's blob went, in entry order.
+    placed: Vec<Placed>,
+    /// One buffer, reused from file to file.
+    buffer: Vec<u8>,
+}
+
+impl<'w, 'o, W: Write + Seek> Writing<'w, 'o, W> {
+    /// Writes the header (length and checksum zero until [`Writing::finish`]); the whole file is
+    /// limited to `limit` bytes.
+    fn start(
+        root: &str,
+        build: &str,
+        old: Option<&'o Loaded>,
+        limit: u64,
+        out: &'w mut W,
+    ) -> io::Result<Self> {
+        let header = header(root, build);
+        out.write_all(&header)?;
+        let (hasher, header_len) = (xxhash_rust::xxh3::Xxh3::new(), header.len() as u64);
+        let limit = limit.saturating_sub(header_len);
+        let payload = Payload { out, hasher, header: header_len, written: 0, limit };
+        Ok(Writing { payload, header_len, old, placed: Vec::new(), buffer: Vec::new() })
+    }
+
+    /// Writes the next entries' blobs (new facts encoded one at a time into one reused buffer,
+    /// so no encoded copy of every file's facts is held, and each encoded once: the table,
+    /// which records where each blob went, follows them). A parsed entry whose bytes are gone
+    /// (or whose facts do not encode) is dropped rather than stored wrong.
+    fn blobs(&mut self, pieces: impl IntoIterator<Item = Piece>) -> io::Result<()> {
+        for piece in pieces {
+            let start = self.payload.written;
+            let written = match &piece {
+                Piece::Facts(facts) => {
+                    if self.buffer.capacity() > KEPT_BUFFER {
+                        self.buffer = Vec::new();
+                    }
+                    encode_facts_into(facts, &mut self.buffer).is_ok().then_some(&self.buffer[..])
+                }
+                Piece::Old(outcome) => self.old.and_then(|old| old.blob_at(outcome)),
+                Piece::Dropped => None,
+                Piece::Record => {
+                    self.placed.push(Placed::Record);
+                    continue;
+                }
+            };
+            self.placed.push(match written {
+                Some(bytes) => {
+                    self.payload.write(bytes)?;
+                    Placed::At(Outcome::Parsed { start, len: self.payload.written - start })
+                }
+                None => Placed::Dropped,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the blobs of the entries not written yet, the table (each record encoded as it is
+    /// written) and its length; then the payload's length and checksum into the header.
+    /// `entries`: every entry, in the order their pieces came. Returns the file's size.
+    fn finish(mut self, entries: &[Entry]) -> io::Result<u64> {
+        let done = self.placed.len();
+        self.blobs(entries.get(done..).unwrap_or_default().iter().map(piece))?;
+        let Writing { mut payload, header_len, placed, mut buffer, .. } = self;
+        // The table, `Vec<Record>` as postcard writes it (the count, then each record), written
+        // as it is encoded: no copy of every record, nor of the whole table, is held.
+        let table_start = payload.written;
+        buffer.clear();
+        let invalid = |e: wire::Error| io::Error::new(io::ErrorKind::InvalidData, e);
+        let kept = placed.iter().filter(|p| !matches!(p, Placed::Dropped)).count();
+        wire::encode(&kept, &mut buffer).map_err(invalid)?;
+        for (entry, placed) in entries.iter().zip(&placed) {
+            let r = &entry.record;
+            let outcome = match placed {
+                Placed::Record => &r.outcome,
+                Placed::At(outcome) => outcome,
+                Placed::Dropped => continue,
+            };
+            let record = RecordRef {
+                path: &r.path,
+                size: r.size,
+                mtime_ns: r.mtime_ns,
+                verified_ns: r.verified_ns,
+                hash: r.hash,
+                outcome,
+            };
+            wire::encode(&record, &mut buffer).map_err(invalid)?;
+            if buffer.len() >= 1 << 16 {
+                payload.write(&buffer)?;
+                buffer.clear();
+            }
+        }
+        payload.write(&buffer)?;
+        let table_len = payload.written - table_start;
+        payload.write(&table_len.to_le_bytes())?;
+        let (written, checksum) = (payload.written, payload.hasher.digest());
+        let out = payload.out;
+        out.seek(io::SeekFrom::Start(header_len - 16))?;
+        out.write_all(&written.to_le_bytes())?;
+        out.write_all(&checksum.to_le_bytes())?;
+        Ok(header_len + written)
+    }
+}
+
 /// Writes the cache file of `entries` to `out` (at its start), taking unchanged blobs from
-/// `old`: the header, then each parsed entry's blob (new facts encoded one at a time into one
-/// reused buffer, so no encoded copy of every file's facts is held, and each encoded once:
-/// the table, which records where each blob went, follows them), the table (each record
-/// encoded as it is written) and its length; then the payload's length and checksum into the header. A parsed entry whose bytes are
-/// gone (or whose facts do not encode) is dropped rather than stored wrong. The whole file is
+/// `old` ([`Writing`]: the header, each parsed entry's blob, the table). The whole file is
 /// limited to `limit` bytes; returns its size.
 fn write_file(
     root: &str,
@@ -481,70 +628,7 @@ fn write_file(
     limit: u64,
     out: &mut (impl Write + Seek),
 ) -> io::Result<u64> {
-    let header = header(root, build);
-    out.write_all(&header)?;
-    let (hasher, header_len) = (xxhash_rust::xxh3::Xxh3::new(), header.len() as u64);
-    let limit = limit.saturating_sub(header_len);
-    let mut payload = Payload { out, hasher, header: header_len, written: 0, limit };
-    // Where each entry's blob went (`None`: the entry is dropped).
-    let mut outcomes = Vec::with_capacity(entries.len());
-    // One buffer, reused from file to file.
-    let mut buffer = Vec::new();
-    for entry in entries {
-        let start = payload.written;
-        let written = match &entry.parsed {
-            Some(Blob::Facts(facts)) => {
-                if buffer.capacity() > KEPT_BUFFER {
-                    buffer = Vec::new();
-                }
-                encode_facts_into(facts, &mut buffer).is_ok().then_some(&buffer[..])
-            }
-            Some(Blob::Old) => old.and_then(|old| old.blob(&entry.record)),
-            None if matches!(entry.record.outcome, Outcome::Parsed { .. }) => None,
-            None => {
-                outcomes.push(Some(entry.record.outcome.clone()));
-                continue;
-            }
-        };
-        outcomes.push(match written {
-            Some(bytes) => {
-                payload.write(bytes)?;
-                Some(Outcome::Parsed { start, len: payload.written - start })
-            }
-            None => None,
-        });
-    }
-    // The table, `Vec<Record>` as postcard writes it (the count, then each record), written
-    // as it is encoded: no copy of every record, nor of the whole table, is held.
-    let table_start = payload.written;
-    buffer.clear();
-    let invalid = |e: wire::Error| io::Error::new(io::ErrorKind::InvalidData, e);
-    wire::encode(&outcomes.iter().flatten().count(), &mut buffer).map_err(invalid)?;
-    for (entry, outcome) in entries.iter().zip(&outcomes) {
-        let Some(outcome) = outcome else { continue };
-        let r = &entry.record;
-        let record = RecordRef {
-            path: &r.path,
-            size: r.size,
-            mtime_ns: r.mtime_ns,
-            verified_ns: r.verified_ns,
-            hash: r.hash,
-            outcome,
-        };
-        wire::encode(&record, &mut buffer).map_err(invalid)?;
-        if buffer.len() >= 1 << 16 {
-            payload.write(&buffer)?;
-            buffer.clear();
-        }
-    }
-    payload.write(&buffer)?;
-    let table_len = payload.written - table_start;
-    payload.write(&table_len.to_le_bytes())?;
-    let (written, checksum) = (payload.written, payload.hasher.digest());
-    out.seek(io::SeekFrom::Start(header_len - 16))?;
-    out.write_all(&written.to_le_bytes())?;
-    out.write_all(&checksum.to_le_bytes())?;
-    Ok(header_len + written)
+    Writing::start(root, build, old, limit, out)?.finish(entries)
 }
 
 /// Encodes the cache file for `root` from `entries`, taking unchanged blobs from `old`, into
@@ -574,14 +658,96 @@ fn save_limited(
 ) -> Result<(), CacheError> {
     let file = file_for(dir, root);
     let (root, build) = (root_key(root), build_id());
-    let written = write_atomically(&file, |out| write_file(&root, build, entries, old, limit, out).map(drop));
+    write_limited(&file, limit, |out| write_file(&root, build, entries, old, limit, out).map(drop))
+}
+
+/// [`write_atomically`] of a file `write` refuses past `limit` bytes ([`TooLarge`]): then
+/// nothing is written, and the old file (now stale) is removed.
+fn write_limited(
+    file: &Path,
+    limit: u64,
+    write: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>,
+) -> Result<(), CacheError> {
+    let written = write_atomically(file, write);
     let too_large = |e: &io::Error| e.get_ref().and_then(|e| e.downcast_ref::<TooLarge>()).map(|t| t.0);
     match written {
         Err(CacheError::Io(e)) if let Some(size) = too_large(&e) => {
-            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_file(file);
             Err(CacheError::Refused(Refusal::TooLarge { size, limit }))
         }
         written => written,
+    }
+}
+
+/// What the scan hands a [`Stream`]'s writer.
+enum Batch {
+    /// The pieces of the next entries, in order.
+    Pieces(Vec<Piece>),
+    /// Every entry, the ones already handed over first: write the rest and the table.
+    Finish(std::sync::Arc<Vec<Entry>>),
+}
+
+/// The cache of a root written while the scan runs, on a thread of its own: the blobs of each
+/// batch of files as the scan merges it ([`Stream::send`]), the rest and the table when the
+/// scan ends ([`Stream::finish`]); the same bytes as [`save`] of the same entries.
+///
+/// Why: written all at the end, the writer ran after the last file was parsed, while one core
+/// analysed and the other encoded every file's facts; on a small project (the dense
+/// benchmark) the writer was the last to finish (~40M instructions of encoding and writing
+/// after the walk, against ~25M of analysis and rendering). Streamed, the encoding shares the
+/// cores with parsing, and what is left at the end is the last batch and the table. Memory is
+/// what it was: the facts are the index's, and each blob goes to the file as it is encoded.
+pub struct Stream {
+    send: std::sync::mpsc::Sender<Batch>,
+    thread: std::thread::JoinHandle<Result<(), CacheError>>,
+    /// How many entries were handed over.
+    sent: usize,
+}
+
+impl Stream {
+    /// Starts writing the cache file of `root` in `dir`, taking unchanged blobs from `old`.
+    pub fn start(dir: &Path, root: &Path, old: Option<std::sync::Arc<Loaded>>) -> Stream {
+        Stream::start_limited(dir, root, old, MAX_CACHE_FILE_SIZE)
+    }
+
+    fn start_limited(dir: &Path, root: &Path, old: Option<std::sync::Arc<Loaded>>, limit: u64) -> Stream {
+        let (send, receive) = std::sync::mpsc::channel::<Batch>();
+        let file = file_for(dir, root);
+        let root = root_key(root);
+        let thread = std::thread::spawn(move || {
+            write_limited(&file, limit, |out| {
+                let mut writing = Writing::start(&root, build_id(), old.as_deref(), limit, out)?;
+                for batch in receive {
+                    match batch {
+                        Batch::Pieces(pieces) => writing.blobs(pieces)?,
+                        Batch::Finish(entries) => return writing.finish(&entries).map(drop),
+                    }
+                }
+                // The scan dropped the stream without finishing it: no file.
+                Err(io::Error::other("the scan ended before the cache was complete"))
+            })
+        });
+        Stream { send, thread, sent: 0 }
+    }
+
+    /// Hands over the entries of `entries` not handed over yet (`entries` grows from call to
+    /// call: the scan's entries so far, in order).
+    pub fn send(&mut self, entries: &[Entry]) {
+        let Some(new) = entries.get(self.sent..).filter(|new| !new.is_empty()) else { return };
+        self.sent = entries.len();
+        // A writer that stopped (an error) says why when it is joined.
+        let _ = self.send.send(Batch::Pieces(new.iter().map(piece).collect()));
+    }
+
+    /// Finishes the file with `entries`, every entry (those handed over first, in the same
+    /// order); the write to wait for.
+    pub fn finish(
+        self,
+        entries: std::sync::Arc<Vec<Entry>>,
+    ) -> std::thread::JoinHandle<Result<(), CacheError>> {
+        debug_assert!(entries.len() >= self.sent);
+        let _ = self.send.send(Batch::Finish(entries));
+        self.thread
     }
 }
 
@@ -915,6 +1081,130 @@ mod tests {
         again.sort_by(|a, b| a.record.path.cmp(&b.record.path));
         save(&cache_dir, &root, &again, Some(&loaded)).unwrap();
         assert_eq!(std::fs::read(file_for(&cache_dir, &root)).unwrap(), written);
+    }
+
+    /// A streamed write, handed the entries a few at a time as a scan merges them (and the
+    /// rest, with the old cache's blobs, at the end), writes the bytes of the one-buffer
+    /// encoding; one dropped before it is finished leaves no file behind.
+    #[test]
+    fn streamed_files_are_the_encoding() {
+        let (_dir, root, cache_dir) = project_and_cache_dir();
+        let mut entries = sample_entries();
+        for k in 0..40 {
+            let parsed = Some(Blob::Facts(std::sync::Arc::new(sample_facts())));
+            let outcome = Outcome::Parsed { start: 0, len: 0 };
+            entries.push(Entry { record: record(&format!("/r/many/{k}.py"), outcome), parsed });
+        }
+        let expected = encode_file(&root_key(&root), build_id(), &entries, None);
+        for step in [1, 3, 7, entries.len()] {
+            let mut stream = Stream::start(&cache_dir, &root, None);
+            for end in (0..entries.len()).step_by(step) {
+                stream.send(&entries[..end]);
+            }
+            let written = stream.finish(std::sync::Arc::new(entries.clone_entries()));
+            written.join().unwrap().unwrap();
+            assert!(std::fs::read(file_for(&cache_dir, &root)).unwrap() == expected, "step {step}");
+        }
+        // Again from the loaded cache: every parsed blob `Old`, half of them handed over early.
+        let loaded = std::sync::Arc::new(load(&cache_dir, &root).unwrap());
+        let again: Vec<Entry> = {
+            let mut again: Vec<Entry> = loaded
+                .records()
+                .map(|r| {
+                    let parsed = matches!(r.outcome, Outcome::Parsed { .. }).then_some(Blob::Old);
+                    Entry { record: r.clone(), parsed }
+                })
+                .collect();
+            again.sort_by(|a, b| a.record.path.cmp(&b.record.path));
+            again
+        };
+        let expected = encode_file(&root_key(&root), build_id(), &again, Some(&loaded));
+        let mut stream = Stream::start(&cache_dir, &root, Some(loaded.clone()));
+        stream.send(&again[..again.len() / 2]);
+        stream.finish(std::sync::Arc::new(again.clone_entries())).join().unwrap().unwrap();
+        assert!(std::fs::read(file_for(&cache_dir, &root)).unwrap() == expected);
+        assert_eq!(load(&cache_dir, &root).unwrap().len(), again.len());
+
+        // Unfinished: an error, and neither a new file nor a temporary one.
+        std::fs::remove_file(file_for(&cache_dir, &root)).unwrap();
+        let mut stream = Stream::start(&cache_dir, &root, None);
+        stream.send(&entries[..5]);
+        let Stream { send, thread, .. } = stream;
+        drop(send);
+        assert!(thread.join().unwrap().is_err());
+        assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 0);
+    }
+
+    /// Entries as the tests build them, again (an entry holds no `Clone`: a scan never copies
+    /// one).
+    trait CloneEntries {
+        fn clone_entries(&self) -> Vec<Entry>;
+    }
+
+    impl CloneEntries for [Entry] {
+        fn clone_entries(&self) -> Vec<Entry> {
+            self.iter()
+                .map(|e| Entry {
+                    record: e.record.clone(),
+                    parsed: match &e.parsed {
+                        Some(Blob::Facts(facts)) => Some(Blob::Facts(facts.clone())),
+                        Some(Blob::Old) => Some(Blob::Old),
+                        None => None,
+                    },
+                })
+                .collect()
+        }
+    }
+
+    /// A streamed write over the limit is refused like a saved one: no file, the old removed.
+    #[test]
+    fn streamed_caches_over_the_limit_are_not_written() {
+        let (_dir, root, cache_dir) = project_and_cache_dir();
+        save(&cache_dir, &root, &sample_entries(), None).unwrap();
+        let file = file_for(&cache_dir, &root);
+        let size = std::fs::metadata(&file).unwrap().len();
+        let mut stream = Stream::start_limited(&cache_dir, &root, None, size - 1);
+        let entries = sample_entries();
+        stream.send(&entries[..3]);
+        let saved = stream.finish(std::sync::Arc::new(entries)).join().unwrap();
+        assert!(matches!(saved, Err(CacheError::Refused(Refusal::TooLarge { .. }))), "{saved:?}");
+        assert!(!file.exists());
+    }
+
+    /// Decoded facts share their keys as parsed ones do: the same name's lookup, id and
+    /// implicit ids are one allocation across the files a thread decodes.
+    #[test]
+    fn decoded_keys_are_shared() {
+        use crate::model::Lookup;
+        let blob = sample_blob();
+        let (a, b) = (decode_facts(&blob).unwrap(), decode_facts(&blob).unwrap());
+        let mut shared = 0;
+        for (x, y) in a.refs.iter().flatten().zip(b.refs.iter().flatten()) {
+            match (&x.lookup, &y.lookup) {
+                (Lookup::Name(n1), Lookup::Name(n2)) => {
+                    assert!(std::sync::Arc::ptr_eq(n1, n2), "{x:?}");
+                    shared += 1;
+                }
+                (Lookup::Id(i1), Lookup::Id(i2)) => {
+                    assert!(std::sync::Arc::ptr_eq(i1, i2), "{x:?}");
+                    shared += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(shared >= 4, "{shared}");
+        assert!(!a.implicit_ids.is_empty());
+        for ((_, s1, k1), (_, s2, k2)) in a.implicit_ids.iter().zip(&b.implicit_ids) {
+            assert!(std::sync::Arc::ptr_eq(s1, s2) && std::sync::Arc::ptr_eq(k1, k2));
+        }
+        for (d1, d2) in a.defs.iter().zip(&b.defs) {
+            assert!(std::sync::Arc::ptr_eq(&d1.entity.key, &d2.entity.key));
+        }
+        // Shared, and the same facts: decoding them again gives what was encoded.
+        let facts = sample_facts();
+        let back = FileFacts::from_stored(facts.path.clone(), facts.language, whole(facts.text.shared()), b)
+            .unwrap();
+        assert_eq!(shown(&back), shown(&facts));
     }
 
     /// A file over the limit is not written, and the old one (now stale) is removed; the limit

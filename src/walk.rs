@@ -102,8 +102,9 @@
 //! its size and mtime vouch for it; an annotated file is read, and when its content hash
 //! matches, its stored facts are used instead of parsing and deriving them. The cache file is
 //! loaded while the walk runs, and written (only when something changed) on a thread of its
-//! own while the caller analyses: that thread also encodes the facts of the files parsed
-//! anew (the index shares them), so parsing does not wait for encoding.
+//! own ([`crate::cache::Stream`]) as the chunks of files are merged, from the first chunk that
+//! changes it on, and finished while the caller analyses: that thread also encodes the facts
+//! of the files parsed anew (the index shares them), so parsing does not wait for encoding.
 //! [`Scan::finish_cache`] waits for it.
 //!
 //! # Before reading
@@ -671,6 +672,21 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         chunk.into_par_iter().map(load_one).collect()
     };
     let mut in_hand: Option<Vec<LoadedFile>> = None;
+    // The cache file, written as the chunks are merged once it is known to change (a cold
+    // run: from the first chunk; a warm one: from the first changed file; none at all when
+    // nothing changed): see `cache::Stream`.
+    let mut stream: Option<cache::Stream> = None;
+    let mut stream_merged = |merged: &Merged| {
+        let Some(dir) = &cache_file else { return };
+        let changes =
+            merged.changed || load_error.is_some() || (old_cache.is_none() && !merged.entries.is_empty());
+        if stream.is_none() && changes {
+            stream = Some(cache::Stream::start(dir, &base, old_cache.clone()));
+        }
+        if let Some(stream) = &mut stream {
+            stream.send(&merged.entries);
+        }
+    };
     loop {
         let chunk = next_chunk();
         if merged.limit_reached {
@@ -689,6 +705,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
             (None, false) => Some(read_chunk(chunk)),
             (Some(loaded), false) => {
                 let ((), next) = rayon::join(|| merged.add(loaded, &options.limits), || read_chunk(chunk));
+                stream_merged(&merged);
                 Some(next)
             }
         };
@@ -699,6 +716,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
             merged.add(loaded, &options.limits);
         }
     }
+    stream_merged(&merged);
     let Merged {
         mut index,
         files_scanned,
@@ -721,7 +739,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let cache = cache_file.map(|dir| {
         let file = cache::file_for(&dir, &base);
         let (save, entries) =
-            save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some());
+            save_cache(dir, &base, &roots, entries, old_cache, changed || load_error.is_some(), stream);
         CacheUse { file, load_error, files: total, reused, not_read, save, entries }
     });
     let config_key = |path: &Path| {
@@ -1669,13 +1687,15 @@ impl Default for ProjectLimits {
     }
 }
 
-/// Starts writing the cache when it changed: this scan's entries, plus the old cache's entries
-/// for files outside this scan's roots (another `check` of a sibling directory with the same
-/// base keeps its entries). Entries of files under the roots that the scan did not see (deleted,
-/// now ignored) are dropped. The facts of newly parsed files are encoded by the writer's thread
-/// as it writes them, one file at a time ([`cache::Blob::Facts`]), beside the caller's analysis
-/// (not by the thread pool, where the analysis' parallel work queued behind the encoding).
-/// Returns the write (`None`: nothing changed) and the entries.
+/// Finishes writing the cache when it changed: this scan's entries, plus the old cache's
+/// entries for files outside this scan's roots (another `check` of a sibling directory with the
+/// same base keeps its entries). Entries of files under the roots that the scan did not see
+/// (deleted, now ignored) are dropped. `stream`: the write started while the scan ran, which
+/// has the blobs of this scan's entries so far ([`cache::Stream`]); otherwise it starts here.
+/// The facts of newly parsed files are encoded by the writer's thread as it writes them
+/// ([`cache::Blob::Facts`]), beside the caller's analysis (not by the thread pool, where the
+/// analysis' parallel work queued behind the encoding). Returns the write (`None`: nothing
+/// changed) and the entries.
 fn save_cache(
     dir: PathBuf,
     base: &Path,
@@ -1683,7 +1703,10 @@ fn save_cache(
     mut entries: Vec<cache::Entry>,
     old: Option<Arc<cache::Loaded>>,
     mut changed: bool,
+    stream: Option<cache::Stream>,
 ) -> (Option<std::thread::JoinHandle<Result<(), CacheError>>>, ScannedEntries) {
+    // A write under way was started because the cache changes.
+    changed |= stream.is_some();
     let own = entries.len();
     if let Some(old) = &old {
         let seen: rustc_hash::FxHashSet<&str> = entries.iter().map(|e| e.record.path.as_str()).collect();
@@ -1712,8 +1735,8 @@ fn save_cache(
     if !changed {
         return (None, scanned);
     }
-    let base = base.to_path_buf();
-    (Some(std::thread::spawn(move || cache::save(&dir, &base, &all, old.as_deref()))), scanned)
+    let stream = stream.unwrap_or_else(|| cache::Stream::start(&dir, base, old));
+    (Some(stream.finish(all)), scanned)
 }
 
 /// A file's `lstat` as the walk took it (after the caller's run started, before the scan read

@@ -51,6 +51,7 @@ pub mod jagged;
 pub mod library;
 pub mod names;
 pub mod risk;
+mod shared;
 
 use crate::file_id::FileId;
 use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
@@ -70,6 +71,7 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntityKey {
     pub kind: EntityKind,
+    #[serde(deserialize_with = "shared::str")]
     pub key: Arc<str>,
 }
 
@@ -89,16 +91,17 @@ impl EntityKey {
 /// (see [`EntityKey`]): the facts of one thread's files share one copy of each name's keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lookup {
+    // Decoded shared, as parsing makes them (see [`shared`]).
     /// `#id` or `@id`.
-    Id(Arc<str>),
+    Id(#[serde(deserialize_with = "shared::str")] Arc<str>),
     /// A qualified cross-repository tag `#repo.id` (`#org.repo.module`), without the `#`.
-    Tag(Arc<str>),
+    Tag(#[serde(deserialize_with = "shared::str")] Arc<str>),
     /// A name with an inline `(#id)`.
-    InlineId(Arc<str>),
+    InlineId(#[serde(deserialize_with = "shared::str")] Arc<str>),
     /// A plain name or path: its keys behind one pointer (see [`NameLookup`]).
-    Name(Arc<NameLookup>),
+    Name(#[serde(deserialize_with = "shared::name")] Arc<NameLookup>),
     /// Legacy `@b:@c`: the path key `b.c`.
-    Legacy(Arc<str>),
+    Legacy(#[serde(deserialize_with = "shared::str")] Arc<str>),
 }
 
 /// The keys of a plain name or path: its normalised name and, for assets, its path key (empty
@@ -173,6 +176,7 @@ pub struct StoredFacts {
     /// Encoded like `Vec<Vec<RefFact>>` ([`Jagged`]).
     pub refs: Jagged<RefFact>,
     pub defs: Vec<DefSite>,
+    #[serde(deserialize_with = "shared::implicit_ids")]
     pub implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
 }
 
