@@ -311,3 +311,106 @@ fn anchors_are_found_across_chunk_borders_in_long_texts() {
         assert!(!has_anchor(format!("{}xinstructions", " ".repeat(pad)).as_bytes()), "pad {pad}");
     }
 }
+
+#[test]
+fn the_vectorized_lowering_is_to_ascii_lowercase_for_every_byte_everywhere() {
+    // Every byte value at every position of buffers long enough for the vectorized loop and
+    // its scalar tail, among neighbours at the edges of the upper-case range.
+    for fill in [b'@', b'A', b'Z', b'[', 0x7F, 0x80, 0xC1, 0xFF, 0x00] {
+        for len in [1, 8, 11, 16, 19, 33, 70] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut src = vec![fill; len];
+                    src[at] = b;
+                    let mut dst = vec![0; len];
+                    lower_into(&mut dst, &src);
+                    let expected: Vec<u8> = src.iter().map(u8::to_ascii_lowercase).collect();
+                    assert_eq!(dst, expected, "byte {b:#04x} at {at} of {len} among {fill:#04x}");
+                }
+            }
+        }
+    }
+}
+
+/// Pieces of annotation text that each rule looks for (and near misses): anchors and trigger
+/// phrases, Unicode letters whose Unicode case mapping is ASCII (KELVIN SIGN to `k`, `İ` to
+/// `i̇`, long `ſ` upper-cased to `S`) or that look like ASCII, invisible and bidi characters,
+/// prompt markup and base64 runs.
+const PIECES: &[&str] = &[
+    "you",
+    "user",
+    "human",
+    "note",
+    "dear",
+    "hey",
+    "assistant",
+    "instruct",
+    "prompt",
+    "ignore all previous instructions",
+    "you are now",
+    "do not tell the user.",
+    "system prompt",
+    "as an AI",
+    "you must obey",
+    "assistant:",
+    "Dear AI,",
+    "layout",
+    "yourself",
+    "\u{212A}",
+    "\u{130}nstruct",
+    "\u{17F}ystem prompt",
+    "\u{FF29}\u{FF2E}\u{FF33}\u{FF34}",
+    "\u{200B}",
+    "\u{202E}",
+    "\u{E0041}",
+    "\u{2019}",
+    "\u{2014}",
+    "\u{FEFF}",
+    "<IMPORTANT>",
+    "[INST]",
+    "<|im_start|>",
+    "<system>",
+    "QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTBhYmNkZWZnaGlqa2xtbm9w",
+    "aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Qgb2YgYmFzZTY0",
+    "=",
+    " ",
+    " ",
+    ",",
+    ".",
+    "x",
+    "9",
+    "'",
+];
+
+proptest::proptest! {
+    #[test]
+    fn fast_anchors_and_probes_agree_with_the_byte_at_a_time_reference(
+        lines in proptest::collection::vec(
+            proptest::collection::vec(
+                (proptest::sample::select(PIECES), proptest::num::u64::ANY), 0..12),
+            1..6),
+    ) {
+        // Each piece in a generated mix of upper and lower case (ASCII letters only flip).
+        let mut text = String::new();
+        for pieces in &lines {
+            text.push_str("// @audit App.Web -- \"");
+            for (piece, mask) in pieces {
+                for (i, c) in piece.chars().enumerate() {
+                    if mask >> (i % 64) & 1 == 1 {
+                        text.push(c.to_ascii_uppercase());
+                    } else {
+                        text.push(c.to_ascii_lowercase());
+                    }
+                }
+            }
+            text.push_str("\"\n");
+        }
+        let annotations = parse_file(Language::C, &text).annotations;
+        proptest::prop_assert_eq!(annotations.len(), lines.len(), "{:?}", text);
+        proptest::prop_assert_eq!(
+            anchored_annotations(&text, &annotations),
+            anchored_annotations_reference(&text, &annotations),
+            "{:?}", text
+        );
+    }
+}
