@@ -1064,13 +1064,9 @@ mod tests {
 
     /// `save` streams the file piece by piece; the bytes are those of the one-buffer encoding,
     /// and a second save from the loaded cache (every blob `Old`) reproduces them.
-    #[test]
-    fn saved_files_are_the_encoding() {
-        let (_dir, root, cache_dir) = project_and_cache_dir();
-        save(&cache_dir, &root, &sample_entries(), None).unwrap();
-        let written = std::fs::read(file_for(&cache_dir, &root)).unwrap();
-        assert_eq!(written, encode_file(&root_key(&root), build_id(), &sample_entries(), None));
-        let loaded = load(&cache_dir, &root).unwrap();
+    /// The entries of a scan that found every file of `loaded` unchanged: each parsed file's
+    /// blob is the stored one (`Old`), in path order.
+    fn entries_kept_from(loaded: &Loaded) -> Vec<Entry> {
         let mut again: Vec<Entry> = loaded
             .records()
             .map(|r| {
@@ -1079,6 +1075,17 @@ mod tests {
             })
             .collect();
         again.sort_by(|a, b| a.record.path.cmp(&b.record.path));
+        again
+    }
+
+    #[test]
+    fn saved_files_are_the_encoding() {
+        let (_dir, root, cache_dir) = project_and_cache_dir();
+        save(&cache_dir, &root, &sample_entries(), None).unwrap();
+        let written = std::fs::read(file_for(&cache_dir, &root)).unwrap();
+        assert_eq!(written, encode_file(&root_key(&root), build_id(), &sample_entries(), None));
+        let loaded = load(&cache_dir, &root).unwrap();
+        let again = entries_kept_from(&loaded);
         save(&cache_dir, &root, &again, Some(&loaded)).unwrap();
         assert_eq!(std::fs::read(file_for(&cache_dir, &root)).unwrap(), written);
     }
@@ -1107,17 +1114,7 @@ mod tests {
         }
         // Again from the loaded cache: every parsed blob `Old`, half of them handed over early.
         let loaded = std::sync::Arc::new(load(&cache_dir, &root).unwrap());
-        let again: Vec<Entry> = {
-            let mut again: Vec<Entry> = loaded
-                .records()
-                .map(|r| {
-                    let parsed = matches!(r.outcome, Outcome::Parsed { .. }).then_some(Blob::Old);
-                    Entry { record: r.clone(), parsed }
-                })
-                .collect();
-            again.sort_by(|a, b| a.record.path.cmp(&b.record.path));
-            again
-        };
+        let again = entries_kept_from(&loaded);
         let expected = encode_file(&root_key(&root), build_id(), &again, Some(&loaded));
         let mut stream = Stream::start(&cache_dir, &root, Some(loaded.clone()));
         stream.send(&again[..again.len() / 2]);
