@@ -173,6 +173,7 @@ impl Coverage<'_> {
 
 /// Parts of the covering relations (by threat) that [`CoverIndex::new`] indexes on every core.
 const SHARDS: usize = 16;
+const _: () = assert!(SHARDS <= 256, "a shard is numbered by a byte");
 
 /// Files whose covering relations [`CoverIndex::new`] makes at once.
 const WINDOW: usize = 1024;
@@ -264,25 +265,38 @@ impl CoverIndex {
         // A window of files at a time (so few relations are in flight): each file's covering
         // relations on every core, each part of the files sharing its controls' texts; then one
         // copy of each text for the project, and the window's relations parted by their
-        // threat's shard (in project order) and indexed in their shards on every core.
-        let files: Vec<&Arc<FileFacts>> = index.files().collect();
+        // threat's shard (in project order) and indexed in their shards on every core. The
+        // resolutions hold the index's files in index order, each with its resolution.
+        let files: Vec<(&Arc<FileFacts>, &super::Resolution)> = resolved.iter().collect();
         let mut controls = Controls::default();
         let mut shards: Vec<ByPair> = (0..SHARDS).map(|_| ByPair::default()).collect();
         for window in files.chunks(WINDOW) {
-            let per_file: Vec<Vec<PairCover>> = window
+            // Each file's relations with each one's shard (its threat's), on every core.
+            let (per_file, shard_of): (Vec<Vec<PairCover>>, Vec<Vec<u8>>) = window
                 .par_iter()
-                .map_init(Controls::default, |controls, facts| match resolved.get(&facts.path) {
-                    Some(per_file) => out.covers_of(facts, per_file, controls),
-                    None => Vec::new(),
+                .map_init(Controls::default, |controls, (facts, per_file)| {
+                    let covers = out.covers_of(facts, per_file, controls);
+                    let shards = covers
+                        .iter()
+                        .map(|(pair, _)| {
+                            (rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS) as u8
+                        })
+                        .collect();
+                    (covers, shards)
                 })
-                .collect();
-            let mut parted: Vec<Vec<PairCover>> = (0..SHARDS).map(|_| Vec::new()).collect();
-            for (pair, mut cover) in per_file.into_iter().flatten() {
+                .unzip();
+            // Each part allocated once at its size (grown by pushing, the parts copied their
+            // relations again and again).
+            let mut sizes = [0usize; SHARDS];
+            for &shard in shard_of.iter().flatten() {
+                sizes[shard as usize] += 1;
+            }
+            let mut parted: Vec<Vec<PairCover>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+            for ((pair, mut cover), &shard) in per_file.into_iter().flatten().zip(shard_of.iter().flatten()) {
                 if let Some(control) = &mut cover.control {
                     *control = shared(&mut controls, control);
                 }
-                let shard = rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS;
-                parted[shard].push((pair, cover));
+                parted[shard as usize].push((pair, cover));
             }
             shards.par_iter_mut().zip(parted).for_each(|(by_pair, covers)| add(by_pair, covers));
         }

@@ -460,6 +460,10 @@ fn exposures(
     out: &mut Vec<Diagnostic>,
 ) {
     for (i, ann) in facts.annotations().iter().enumerate() {
+        // Most annotations are neither: skipped before their relation is looked up.
+        if !matches!(ann.body, Body::Exposes { .. } | Body::Confirmed { .. }) {
+            continue;
+        }
         match Relation::of_file(facts, resolved, i) {
             Some(Relation::Exposure { asset, threat: threat_arg }) => {
                 // What `Analysis::coverage` answers, asked only of the exposures it can open:

@@ -157,13 +157,14 @@ impl Analysis {
         use rayon::prelude::*;
         let reusable = previous.filter(|p| p.tables_revision == index.tables_revision());
         let files: Vec<&Arc<FileFacts>> = index.files().collect();
-        let resolve = |facts: &FileFacts| -> Resolution {
+        // Each worker resolves with its own memo of the keys it has resolved (`Resolver`).
+        fn resolve<'i>(resolver: &mut crate::model::Resolver<'i>, facts: &'i FileFacts) -> Resolution {
             let mut resolved = crate::model::Jagged::with_capacity(facts.refs.len(), facts.refs.flat().len());
             for refs in &facts.refs {
-                resolved.push(refs.iter().map(|fact| index.resolve(fact)));
+                resolved.push(refs.iter().map(|fact| resolver.resolve(fact)));
             }
             Arc::new(resolved)
-        };
+        }
         let mut analysis =
             Analysis {
                 tables_revision: index.tables_revision(),
@@ -180,7 +181,8 @@ impl Analysis {
         if let Some(prev) = reusable
             && let Some(edited) = prev.resolved.edited_in(&files)
         {
-            let new: Vec<(usize, Resolution)> = edited.par_iter().map(|&k| (k, resolve(files[k]))).collect();
+            let new: Vec<(usize, Resolution)> =
+                edited.par_iter().map_init(|| index.resolver(), |r, &k| (k, resolve(r, files[k]))).collect();
             analysis.resolved =
                 prev.resolved.with_replaced(new.iter().map(|(k, r)| (*k, files[*k].clone(), r.clone())));
             // Each edited file as it was and as it is, with its resolutions.
@@ -231,14 +233,17 @@ impl Analysis {
         // Resolution is read-only per file: resolve (what cannot be reused) in parallel.
         let resolved: Vec<(Arc<FileFacts>, Resolution)> = files
             .par_iter()
-            .map(|facts| {
-                let kept = reusable.and_then(|prev| {
-                    let k = prev.resolved.position(&facts.path)?;
-                    let (old, r) = prev.resolved.at(k);
-                    Arc::ptr_eq(old, facts).then(|| r.clone())
-                });
-                ((*facts).clone(), kept.unwrap_or_else(|| resolve(facts)))
-            })
+            .map_init(
+                || index.resolver(),
+                |resolver, facts| {
+                    let kept = reusable.and_then(|prev| {
+                        let k = prev.resolved.position(&facts.path)?;
+                        let (old, r) = prev.resolved.at(k);
+                        Arc::ptr_eq(old, facts).then(|| r.clone())
+                    });
+                    ((*facts).clone(), kept.unwrap_or_else(|| resolve(resolver, facts)))
+                },
+            )
             .collect();
         analysis.resolved = Resolutions::new(resolved, previous.map(|p| &p.resolved));
         // Both read the resolutions only: on two cores at once (each is parallel inside too).
@@ -271,6 +276,36 @@ struct ProjectFacts {
     dangling: Vec<(FileId, crate::model::RefFact, Arc<str>)>,
     used: HashSet<EntityKey>,
     threat_severity: HashMap<EntityKey, StatedSeverity>,
+    /// The keys of `used` as added ([`SeenKeys`]).
+    seen: SeenKeys,
+}
+
+/// Some of the entity keys already put in a set, by their kind and the address of their
+/// text: a project names a few thousand entities hundreds of thousands of times, resolution
+/// shares one copy of each key among the references that name it (`model::Resolver`), and
+/// finding the address in a small direct-mapped table (a slot per address hash, the latest
+/// key kept) is cheaper than hashing and comparing the text. A key found here is in the set
+/// already; one not found may be too (another copy of the text, or evicted): the set is
+/// asked. Only for keys borrowed for as long as this lives (no address can be reused).
+#[derive(Debug, Default)]
+struct SeenKeys(Vec<u64>);
+
+impl SeenKeys {
+    /// Slots (a power of two).
+    const SLOTS: usize = 1024;
+
+    /// Whether this copy of `e`'s key is known to be in the set; when not, it is remembered
+    /// (the caller puts it in the set).
+    fn known(&mut self, e: &EntityKey) -> bool {
+        if self.0.is_empty() {
+            self.0.resize(Self::SLOTS, 0);
+        }
+        // The kind in the low 3 bits (it is below 5), above them the address (never 0: no
+        // tag is the empty slot's).
+        let tag = ((Arc::as_ptr(&e.key) as *const u8 as u64) << 3) | e.kind.index() as u64;
+        let slot = (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize;
+        std::mem::replace(&mut self.0[slot], tag) == tag
+    }
 }
 
 /// Files per part of [`ProjectFacts::of`] at least: fewer, larger parts to join.
@@ -299,7 +334,7 @@ impl ProjectFacts {
             per_file,
             |fact, id| self.dangling.push((facts.path.clone(), fact.clone(), id.clone())),
             |e| {
-                if !self.used.contains(e) {
+                if !self.seen.known(e) && !self.used.contains(e) {
                     self.used.insert(e.clone());
                 }
             },
@@ -480,22 +515,31 @@ fn summarize(index: &ProjectIndex, analysis: &Analysis, files_scanned: usize) ->
     let mut s = Summary { files_scanned, ..Summary::default() };
     let files: Vec<&Arc<FileFacts>> = index.files().collect();
     // The entities the references name: gathered in parts on every core, then joined.
-    let entities = files
+    let resolved: Vec<&Resolution> = analysis.resolved.iter().map(|(_, r)| r).collect();
+    let (entities, _) = resolved
         .par_iter()
         .with_min_len(FACTS_PART)
-        .fold(FxHashSet::<&EntityKey>::default, |mut entities, facts| {
-            for r in analysis.resolved[&facts.path].flat() {
-                if let Resolved::Entity(e) = r {
-                    entities.insert(e);
+        .fold(
+            || (FxHashSet::<&EntityKey>::default(), SeenKeys::default()),
+            |(mut entities, mut seen), per_file| {
+                for r in per_file.flat() {
+                    if let Resolved::Entity(e) = r
+                        && !seen.known(e)
+                    {
+                        entities.insert(e);
+                    }
                 }
-            }
-            entities
-        })
-        .reduce(FxHashSet::default, |a, b| {
-            let (mut larger, smaller) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-            larger.extend(smaller);
-            larger
-        });
+                (entities, seen)
+            },
+        )
+        .reduce(
+            || (FxHashSet::default(), SeenKeys::default()),
+            |(a, seen), (b, _)| {
+                let (mut larger, smaller) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                larger.extend(smaller);
+                (larger, seen)
+            },
+        );
     for facts in &files {
         if !facts.annotations().is_empty() {
             s.files_with_annotations += 1;
@@ -576,6 +620,31 @@ mod tests {
             )));
         }
         index
+    }
+
+    /// A key is known once this very copy was remembered with its kind: another copy of the
+    /// same text, or the same copy with another kind, is not; and past as many keys as there
+    /// are slots, a remembered key may be forgotten but no other is ever taken for it.
+    #[test]
+    fn seen_keys_know_only_the_copies_remembered() {
+        let mut seen = SeenKeys::default();
+        let a = EntityKey::new(EntityKind::Threat, "sqli");
+        let copy = EntityKey::new(EntityKind::Threat, "sqli");
+        let other_kind = EntityKey { kind: EntityKind::Control, key: a.key.clone() };
+        assert!(!seen.known(&a));
+        assert!(seen.known(&a) && seen.known(&a.clone()));
+        assert!(!seen.known(&copy) && !seen.known(&other_kind));
+        let many: Vec<EntityKey> =
+            (0..4 * SeenKeys::SLOTS).map(|k| EntityKey::new(EntityKind::Asset, format!("a{k}"))).collect();
+        let mut remembered = FxHashSet::default();
+        for round in 0..2 {
+            for e in &many {
+                if seen.known(e) {
+                    assert!(round == 1 && remembered.contains(&Arc::as_ptr(&e.key)), "{e:?}");
+                }
+                remembered.insert(Arc::as_ptr(&e.key));
+            }
+        }
     }
 
     #[test]

@@ -288,8 +288,8 @@ impl Local {
                     && c.covers.same_answers(&analysis.covers)
             })
             .and_then(|c| Some((&c.diagnostics[..], c.files.edited(&files)?)));
-        let diagnostics = super::diagnostics::per_file(&files, carried, |facts, _, own| {
-            file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, today, own)
+        let diagnostics = super::diagnostics::per_file(&files, carried, |facts, resolved, own| {
+            file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, resolved, today, own)
         });
         Local {
             tables_revision: index.tables_revision(),
@@ -393,8 +393,21 @@ fn rate<'a>(
     i: usize,
     with_state: bool,
 ) -> Option<Risk<'a>> {
+    rate_resolved(tables, analysis, policy, facts, analysis.resolved.get(&facts.path)?, i, with_state)
+}
+
+/// [`rate`] for a caller that holds the file's resolution in `analysis` (`resolved`) already.
+fn rate_resolved<'a>(
+    tables: &'a Tables,
+    analysis: &'a Analysis,
+    policy: &RiskPolicy,
+    facts: &'a FileFacts,
+    resolved: &'a Jagged<Resolved>,
+    i: usize,
+    with_state: bool,
+) -> Option<Risk<'a>> {
     let ann = facts.annotations().get(i)?;
-    let (asset, threat, confirmed) = match analysis.relation(facts, i) {
+    let (asset, threat, confirmed) = match Relation::of_file(facts, resolved, i) {
         Some(Relation::Exposure { asset, threat }) => (asset, threat, false),
         Some(Relation::Confirmation { threat, asset }) => (asset, threat, true),
         _ => return None,
@@ -477,7 +490,8 @@ pub fn diagnostics_by(
     let tables = analysis.shared_risk_tables(index);
     let mut out = Vec::new();
     for facts in index.files() {
-        file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, today, &mut out);
+        let Some(resolved) = analysis.resolved.get(&facts.path) else { continue };
+        file_findings(tables, analysis, policies.of(facts.path.as_str()), facts, resolved, today, &mut out);
     }
     // Not `diagnostics::finish`: the anchor pass adds the project's `stale-anchor` findings,
     // which `Analysis::diagnostics` already holds. A risk finding on a `.gal` sidecar line is
@@ -486,18 +500,20 @@ pub fn diagnostics_by(
     out
 }
 
-/// `unowned-risk` and `overdue-risk` for the risks of one file, under its `policy`.
+/// `unowned-risk` and `overdue-risk` for the risks of one file (`resolved`: its resolution
+/// in `analysis`), under its `policy`.
 fn file_findings(
     tables: &Tables,
     analysis: &Analysis,
     policy: &RiskPolicy,
     facts: &FileFacts,
+    resolved: &Jagged<Resolved>,
     today: Option<Date>,
     out: &mut Vec<Diagnostic>,
 ) {
     // Most annotations are no risk: skipped before their relation is looked up.
     for i in (0..facts.annotations().len()).filter(|&i| is_risk(facts, i)) {
-        let Some(risk) = rate(tables, analysis, policy, facts, i, false) else { continue };
+        let Some(risk) = rate_resolved(tables, analysis, policy, facts, resolved, i, false) else { continue };
         let what =
             || format!("`{}` on `{}`", facts.slice(risk.threat.range()), facts.slice(risk.asset.range()));
         let band_text = |band: Band| match risk.score() {

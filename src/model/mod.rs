@@ -7,9 +7,11 @@
 //! files plus the id, name and implicit-id tables built from their definitions, and the texts
 //! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
 //! each file's text as it is kept (whole, or its annotated lines: [`file_text`]),
-//! the risk bands and policy ([`risk`]), the threat libraries ([`library`]), and the resolution rule below. Must never: read files, know about LSP or terminals, or re-analyse a
-//! file other than the one being replaced: [`ProjectIndex::set_file`] removes that file's
-//! contributions from the tables and adds the new ones, nothing else.
+//! the risk bands and policy ([`risk`]), the threat libraries ([`library`]), and the resolution
+//! rule below (asked once per shared lookup key by a [`Resolver`]). Must never: read files,
+//! know about LSP or terminals, or re-analyse a file other than the one being replaced:
+//! [`ProjectIndex::set_file`] removes that file's contributions from the tables and adds the
+//! new ones, nothing else.
 //!
 //! # Resolution rule (one rule for all three dialects)
 //!
@@ -991,6 +993,11 @@ impl ProjectIndex {
         names.into_iter()
     }
 
+    /// A [`Resolver`] of references of this index's files.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver { index: self, memo: Vec::new() }
+    }
+
     /// Resolves one reference by the rule in the module docs.
     pub fn resolve(&self, fact: &RefFact) -> Resolved {
         let kind = fact.kind;
@@ -1204,6 +1211,55 @@ impl ProjectIndex {
     }
 }
 
+/// [`ProjectIndex::resolve`] for many references of the index's files, each answer given
+/// once per shared lookup key while it stays in a small memo. What a reference resolves to
+/// depends on its kind and its [`Lookup`] alone (and on the tables, which the borrow keeps as
+/// they are), and parsing shares one copy of each name's and id's key among a thread's files:
+/// so the answer is remembered by the kind, the lookup's form and the address of its key,
+/// found without reading or hashing the text (on the 20,000-file benchmark, 440,000
+/// references resolve with about 50,000 calls of the rule). The memo is direct-mapped (a slot
+/// per address hash, the latest key kept): a miss or an evicted key only means the rule is
+/// asked again. The references are borrowed for as long as the resolver lives (`'i`), so no
+/// key it remembers can be freed and its address taken by another text.
+pub struct Resolver<'i> {
+    index: &'i ProjectIndex,
+    /// `(tag, answer)` by slot; tag 0: empty (see [`Resolver::resolve`]).
+    memo: Vec<(u64, Option<Resolved>)>,
+}
+
+impl<'i> Resolver<'i> {
+    /// Slots of the memo (a power of two): the references of a few hundred files name fewer
+    /// entities than this.
+    const SLOTS: usize = 1024;
+
+    /// What [`ProjectIndex::resolve`] answers for `fact`.
+    pub fn resolve(&mut self, fact: &'i RefFact) -> Resolved {
+        let (form, address) = match &fact.lookup {
+            Lookup::Id(key) => (0, Arc::as_ptr(key) as *const u8 as usize),
+            Lookup::Tag(key) => (1, Arc::as_ptr(key) as *const u8 as usize),
+            Lookup::InlineId(key) => (2, Arc::as_ptr(key) as *const u8 as usize),
+            Lookup::Name(name) => (3, Arc::as_ptr(name) as usize),
+            Lookup::Legacy(key) => (4, Arc::as_ptr(key) as *const u8 as usize),
+        };
+        // Form and kind in the low 5 bits (each below 5), above them the address (a user-space
+        // address has its top bits clear, and is never 0: no tag is the empty slot's).
+        let tag = ((address as u64) << 5) | (form * 5 + fact.kind.index()) as u64;
+        if self.memo.is_empty() {
+            self.memo.resize(Self::SLOTS, (0, None));
+        }
+        let slot = (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize;
+        let slot = &mut self.memo[slot];
+        if slot.0 == tag
+            && let Some(known) = &slot.1
+        {
+            return known.clone();
+        }
+        let resolved = self.index.resolve(fact);
+        *slot = (tag, Some(resolved.clone()));
+        resolved
+    }
+}
+
 /// One string-keyed table per entity kind: lookups borrow the key instead of building a
 /// `(kind, String)` tuple.
 #[derive(Clone, Debug)]
@@ -1320,6 +1376,58 @@ mod tests {
                 facts.implicit_ids.iter().any(|(k, s, _)| *k == EntityKind::Threat && &**s == "threat_3")
             );
         }
+    }
+
+    /// A [`Resolver`] answers what [`ProjectIndex::resolve`] does for every reference, asked
+    /// in any order and again: one key named as a threat and as a control (a shared lookup
+    /// resolving to different entities by kind), ids defined, dangling, inline and qualified,
+    /// legacy paths, and more distinct keys than the memo has slots (so answers are evicted
+    /// and asked again).
+    #[test]
+    fn a_resolver_answers_what_the_rule_does() {
+        let mut index = ProjectIndex::new();
+        for f in 0..4 {
+            let mut text = String::from(
+                "# @control Filter (#flt)\n# @mitigates App:Web against Filter with Filter\n\
+                 # @exposes App:Web to #flt with x\n# @exposes App:Web to #nothing with x\n\
+                 # @mitigates App:Web against #other.repo.id with #lib.sql_injection\n",
+            );
+            for i in 0..700 {
+                let _ = writeln!(text, "# @exposes App:Svc{i}:Part{f} to Threat {i} (#t{i}) with x");
+                let _ = writeln!(text, "# @mitigates App:Svc{i} against #t{} with Control {i}", i + 1);
+            }
+            text.push_str("# @exposes @b:@c to @t1\n");
+            index.set_file(Arc::new(FileFacts::new(
+                FileId::relative(format!("f{f}.py")),
+                Language::Python,
+                text.into(),
+            )));
+        }
+        let facts: Vec<&RefFact> = index.files().flat_map(|f| f.refs.flat()).collect();
+        assert!(facts.len() > 4 * 2 * 700 * 2);
+        let mut resolver = index.resolver();
+        let mut answers = 0;
+        for fact in facts.iter().chain(facts.iter().rev()).chain(facts.iter()) {
+            assert_eq!(resolver.resolve(fact), index.resolve(fact), "{fact:?}");
+            answers += 1;
+        }
+        assert_eq!(answers, 3 * facts.len());
+        // The one lookup of `Filter` is a threat in one place and the control `#flt` in the other.
+        let filter: Vec<Resolved> = index
+            .files()
+            .next()
+            .unwrap()
+            .refs
+            .flat()
+            .iter()
+            .filter(|f| matches!(&f.lookup, Lookup::Name(n) if &*n.norm == "filter"))
+            .map(|f| resolver.resolve(f))
+            .collect();
+        assert!(
+            filter.contains(&Resolved::Entity(EntityKey::new(EntityKind::Threat, "filter"))),
+            "{filter:?}"
+        );
+        assert!(filter.contains(&Resolved::Entity(EntityKey::new(EntityKind::Control, "flt"))), "{filter:?}");
     }
 
     /// The keys of one name, one id and one entity are one allocation however many files and
