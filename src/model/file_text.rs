@@ -409,7 +409,8 @@ fn kept_lines(text: &str, ranges: &mut [TextRange]) -> Option<(String, Vec<Block
     }
     ranges.sort_unstable();
     let has_cr = memchr::memchr(b'\r', bytes).is_some();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    // At most one span a range (most ranges are lines of their own).
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
     for r in ranges.iter() {
         // In order: a range that starts in the last span only extends it (each line is looked
         // at once, however many ranges it holds).

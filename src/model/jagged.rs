@@ -64,6 +64,18 @@ impl<T> Jagged<T> {
         &self.items
     }
 
+    /// The lists, moved into allocations of exactly their size (for what lives as long as
+    /// the index); `self` is left empty, with its room (a scratch list of lists, reused).
+    pub fn take_exact(&mut self) -> Jagged<T> {
+        use crate::syntax::take_exactly;
+        Jagged { items: take_exactly(&mut self.items), ends: take_exactly(&mut self.ends) }
+    }
+
+    /// The room held for items, in items.
+    pub fn capacity(&self) -> usize {
+        self.items.capacity()
+    }
+
     /// Gives back the growth slack (see [`crate::syntax::fit_exactly`]): for what lives as
     /// long as the index.
     pub fn fit_exactly(&mut self) {
@@ -224,6 +236,21 @@ mod tests {
         assert_eq!(jagged.get(1), Some(&[][..]));
         assert_eq!(jagged.get(4), None);
         assert_eq!(jagged.flat(), &[1, 2, 3, 4, 5, 6]);
+    }
+
+    /// Taken out at exactly its size, the scratch left empty with its room.
+    #[test]
+    fn take_exact_moves_the_lists_into_exact_allocations() {
+        let lists = nested();
+        let mut scratch = Jagged::with_capacity(16, 64);
+        for list in &lists {
+            scratch.push(list.iter().copied());
+        }
+        let taken = scratch.take_exact();
+        assert_eq!(taken.iter().map(<[u32]>::to_vec).collect::<Vec<_>>(), lists);
+        assert_eq!((taken.items.capacity(), taken.ends.capacity()), (6, 4));
+        assert!(scratch.is_empty() && scratch.flat().is_empty());
+        assert!(scratch.capacity() >= 64 && scratch.ends.capacity() >= 16);
     }
 
     #[test]

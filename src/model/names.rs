@@ -2,6 +2,7 @@
 //!
 //! Owns: the three pure string functions resolution is built on. Must never: look anything up.
 
+use std::sync::Arc;
 use unicode_normalization::UnicodeNormalization;
 
 /// GAL name normalisation: NFKC, lowercase, whitespace and `-` -> `_`, runs of `_` collapsed,
@@ -64,6 +65,14 @@ fn push_normalized(out: &mut String, name: &str) {
 /// `nonprivileged_port`, `App:Api` -> `app_api`.
 pub fn threatspec_slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
+    push_threatspec_slug(&mut out, name);
+    let trimmed = out.trim_matches('_');
+    if trimmed.len() == out.len() { out } else { trimmed.to_string() }
+}
+
+/// Appends [`threatspec_slug`] of `name` to `out`, except the trimming of `_` at its ends (the
+/// caller's, who knows where it starts).
+fn push_threatspec_slug(out: &mut String, name: &str) {
     let mut in_run = false;
     let mut push = |c: char| {
         if c == '-' {
@@ -82,26 +91,49 @@ pub fn threatspec_slug(name: &str) -> String {
     } else {
         name.chars().flat_map(char::to_lowercase).for_each(push);
     }
-    let trimmed = out.trim_matches('_');
-    if trimmed.len() == out.len() { out } else { trimmed.to_string() }
+}
+
+/// The three keys of a written name ([`normalize_name`], [`path_key`] when `path`, and
+/// [`threatspec_slug`]) as shared strings, built in `buffer` (emptied first) so that each
+/// costs one allocation, the shared string's: the functions' own `String`s were copied into
+/// a shared one and freed (three allocations more for every new name the model meets).
+pub fn shared_keys(buffer: &mut String, name: &str, path: bool) -> (Arc<str>, Option<Arc<str>>, Arc<str>) {
+    buffer.clear();
+    push_normalized(buffer, name);
+    let norm = Arc::from(buffer.as_str());
+    let path = path.then(|| {
+        buffer.clear();
+        push_path_key(buffer, name);
+        Arc::from(buffer.as_str())
+    });
+    buffer.clear();
+    push_threatspec_slug(buffer, name);
+    let slug = Arc::from(buffer.trim_matches('_'));
+    (norm, path, slug)
 }
 
 /// The key of a component path: segments split at `.` or `:`, each normalised as a GAL
 /// name, joined with `.`. `Shop.Api`, `shop:api` and `Shop:API` are one component.
 pub fn path_key(path: &str) -> String {
     let mut key = String::with_capacity(path.len());
+    push_path_key(&mut key, path);
+    key
+}
+
+/// Writes [`path_key`] of `path` into `key`, which must be empty.
+fn push_path_key(key: &mut String, path: &str) {
+    debug_assert!(key.is_empty());
     for segment in path.split(['.', ':']) {
         let before = key.len();
         if before > 0 {
             key.push('.');
         }
-        push_normalized(&mut key, segment);
+        push_normalized(key, segment);
         // An empty segment (`a..b`, a lone `_`) adds nothing, not even its separator.
         if key.len() == before + usize::from(before > 0) {
             key.truncate(before);
         }
     }
-    key
 }
 
 /// Keys of every ancestor of a path key, nearest first (`a.b.c` -> `a.b`, `a`).
@@ -171,6 +203,21 @@ mod tests {
             let key: Vec<String> =
                 name.split(['.', ':']).map(reference_normalize).filter(|s| !s.is_empty()).collect();
             proptest::prop_assert_eq!(path_key(&name), key.join("."));
+        }
+
+        /// The shared keys, built in a buffer that held another name, are the three functions'.
+        #[test]
+        fn shared_keys_are_the_functions_keys(
+            name in "[ -~\\t]{0,24}|[a-zA-Z _.:Éé\u{ff33}-]{0,12}",
+            before in "[a-z_ ]{0,8}",
+            path: bool,
+        ) {
+            let mut buffer = before;
+            let (norm, key, slug) = shared_keys(&mut buffer, &name, path);
+            proptest::prop_assert_eq!(&*norm, normalize_name(&name));
+            let expected = path.then(|| path_key(&name));
+            proptest::prop_assert_eq!(key.as_deref(), expected.as_deref());
+            proptest::prop_assert_eq!(&*slug, threatspec_slug(&name));
         }
     }
 

@@ -97,6 +97,15 @@ pub fn fit_exactly<T>(items: &mut Vec<T>) {
     }
 }
 
+/// The items of `items` moved into an allocation of exactly their number (one `memcpy`),
+/// leaving `items` empty with its room: for a scratch vector reused from file to file whose
+/// contents live as long as the index (see [`fit_exactly`]).
+pub fn take_exactly<T>(items: &mut Vec<T>) -> Vec<T> {
+    let mut exact = Vec::with_capacity(items.len());
+    exact.append(items);
+    exact
+}
+
 /// Parses one file: prefilter, candidate lines for its language, then the annotation parser.
 pub fn parse_file(language: Language, text: &str) -> ParsedFile {
     parse_file_in(language, text, None).0

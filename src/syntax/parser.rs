@@ -194,12 +194,16 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             }
         }
 
-        let mut ann = Annotation::new(
+        // Built where it is kept, in the vector sized above (taken out again if the line does
+        // not parse): an `Annotation` is a few hundred bytes, and built on the stack it was
+        // moved into the vector afterwards (a `memcpy` of the whole, one per annotation).
+        out.annotations.push(Annotation::new(
             verb,
             verb_dialect.unwrap_or(Dialect::Gal),
             TextRange::new(base, end),
             verb_range,
-        );
+        ));
+        let ann = out.annotations.last_mut().expect("just pushed");
         ann.origin = origin.clone();
         if !line.fields.is_empty() {
             ann.fields_mut().clone_from(&line.fields);
@@ -276,22 +280,25 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
         }
 
         let mut later_hops = Vec::new();
-        let parsed = parse_body(verb, core, &mut ann, &mut later_hops).and_then(|body| {
-            if dangling_delimiter {
-                return Err("`--` is not followed by a description (`-- \"...\"`)".into());
+        // A `match`, not `Result::and_then`: the closure took the body (144 bytes) by value, one
+        // more copy of it an annotation.
+        let parsed = match parse_body(verb, core, ann, &mut later_hops) {
+            Err(problem) => Err(problem),
+            Ok(_) if dangling_delimiter => Err("`--` is not followed by a description (`-- \"...\"`)".into()),
+            Ok(body) => {
+                ann.body = body;
+                ann.dialect = judge_dialect(text, ann, verb_dialect);
+                // Only a GAL line is held to single references, and `@mitigates <component>
+                // against <threat> with <control>` is ThreatSpec's form (GAL writes `using`),
+                // whose components may hold spaces: searched for in GAL lines only.
+                let threatspec_form = || verb == Verb::Mitigates && find_word(core.text, "with").is_some();
+                if ann.dialect != Dialect::Gal || threatspec_form() {
+                    Ok(())
+                } else {
+                    gal_assets_are_single_references(text, ann)
+                }
             }
-            ann.body = body;
-            ann.dialect = judge_dialect(text, &ann, verb_dialect);
-            // Only a GAL line is held to single references, and `@mitigates <component> against
-            // <threat> with <control>` is ThreatSpec's form (GAL writes `using`), whose
-            // components may hold spaces: searched for in GAL lines only.
-            let threatspec_form = || verb == Verb::Mitigates && find_word(core.text, "with").is_some();
-            if ann.dialect != Dialect::Gal || threatspec_form() {
-                Ok(())
-            } else {
-                gal_assets_are_single_references(text, &ann)
-            }
-        });
+        };
         // A multi-hop `@flows A -> B -> C` is one flow per arrow, each with the line's range
         // and metadata; only its arguments' ranges differ. Every hop obeys the same rules.
         let parsed = parsed.and_then(|()| {
@@ -306,11 +313,9 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             Ok(hops)
         });
         match parsed {
-            Ok(hops) => {
-                out.annotations.push(ann);
-                out.annotations.extend(hops);
-            }
+            Ok(hops) => out.annotations.extend(hops),
             Err(problem) => {
+                let ann = out.annotations.pop().expect("the line's annotation");
                 let spelled = &content[..head.end];
                 let bare = core.is_blank() && ann.description.is_none();
                 let problem = if bare { "no arguments".to_string() } else { problem };
@@ -1825,6 +1830,27 @@ mod tests {
         let p = parse("@mitigates App against\n@audit App.Y");
         assert_eq!(p.errors.len(), 1);
         assert_eq!(p.annotations.len(), 1);
+    }
+
+    /// Annotations are built in place in the file's vector and taken out again when their
+    /// line does not parse: a failed line leaves nothing behind (its description neither),
+    /// between, before and after lines that parse, multi-hop flows included, and the error
+    /// still covers the description's continuation lines.
+    #[test]
+    fn a_failed_line_leaves_no_annotation_behind() {
+        let text = "@mitigates App against -- \"half\"\n-- \"more\"\n@flows A -> B -> C\n\
+                    @exposes a lot of internals, sadly\n@audit App.Y -- \"kept\"\n\
+                    @exposes App.X against #sqli\n";
+        let p = parse(text);
+        let verbs: Vec<Verb> = p.annotations.iter().map(|a| a.verb).collect();
+        assert_eq!(verbs, [Verb::Flows, Verb::Flows, Verb::Audit], "{p:?}");
+        let descriptions: Vec<_> =
+            p.annotations.iter().map(|a| a.description.as_ref().map(|d| &*d.value)).collect();
+        assert_eq!(descriptions, [None, None, Some("kept")]);
+        let codes: Vec<Code> = p.errors.iter().map(|e| e.code).collect();
+        assert_eq!(codes, [Code::MalformedAnnotation, Code::ProseLikeAnnotation, Code::MalformedAnnotation]);
+        assert_eq!(p.errors[0].range.slice(text), "@mitigates App against -- \"half\"\n-- \"more\"");
+        assert_eq!(p.annotations.capacity(), 3);
     }
 
     /// Parses the one line `comment_marker` + `content` as the comment reader leaves it: the
