@@ -119,27 +119,53 @@ pub fn read_bounded(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, Re
 /// The walk reuses one `scratch` per thread, so its pages are not faulted in anew for every
 /// file.
 pub fn read_found(path: &Path, limit: u64, links: Links, scratch: &mut Vec<u8>) -> Result<usize, Refusal> {
-    let (file, size) = open_regular(path, limit, links, &mut false)?;
-    read_open(file, size, limit, scratch)
+    open_found(path, limit, links)?.read(limit, scratch)
+}
+
+/// A regular file within the limit, opened by [`open_found`] and not read yet.
+pub struct Opened {
+    file: std::fs::File,
+    meta: std::fs::Metadata,
+}
+
+impl Opened {
+    /// The opened file's metadata (`fstat`: with [`Links::Refuse`], what an `lstat` of the
+    /// path would have said at the moment it was opened, and of the very file that is read).
+    pub fn metadata(&self) -> &std::fs::Metadata {
+        &self.meta
+    }
+
+    /// Reads it as [`read_found`] does.
+    pub fn read(self, limit: u64, scratch: &mut Vec<u8>) -> Result<usize, Refusal> {
+        read_open(self.file, self.meta.len(), limit, scratch)
+    }
+}
+
+/// The first half of [`read_found`]: opens the file by the same rule (regular, not blocking,
+/// no larger than `limit` by its size), so that the caller can look at its metadata before
+/// it decides to read it (the walk's files: no `lstat` was taken before).
+pub fn open_found(path: &Path, limit: u64, links: Links) -> Result<Opened, Refusal> {
+    let (file, meta) = open_regular(path, limit, links, &mut false)?;
+    Ok(Opened { file, meta })
 }
 
 /// [`read_bounded`] without recording; `absent`: set when opening it without following a
 /// link found nothing there.
 fn read_unrecorded(path: &Path, limit: u64, links: Links, absent: &mut bool) -> Result<Vec<u8>, Refusal> {
-    let (file, size) = open_regular(path, limit, links, absent)?;
+    let (file, meta) = open_regular(path, limit, links, absent)?;
     let mut bytes = Vec::new();
-    let len = read_open(file, size, limit, &mut bytes)?;
+    let len = read_open(file, meta.len(), limit, &mut bytes)?;
     bytes.truncate(len);
     Ok(bytes)
 }
 
-/// Opens the regular file at `path` that claims at most `limit` bytes; with its claimed size.
+/// Opens the regular file at `path` that claims at most `limit` bytes; with its metadata.
 fn open_regular(
     path: &Path,
     limit: u64,
     links: Links,
     absent: &mut bool,
-) -> Result<(std::fs::File, u64), Refusal> {
+) -> Result<(std::fs::File, std::fs::Metadata), Refusal> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -166,7 +192,7 @@ fn open_regular(
     if meta.len() > limit {
         return Err(Refusal::TooLarge { size: meta.len(), limit });
     }
-    Ok((file, meta.len()))
+    Ok((file, meta))
 }
 
 /// Reads `file` (claiming `size` bytes) to its end into `scratch`, refused past `limit`
