@@ -74,7 +74,8 @@
 //! # Project limits
 //!
 //! Files are read in path order, a chunk at a time (each merged into the index while the next
-//! is read), and the walk stops before the file that takes the project past [`ProjectLimits`]
+//! is read; a chunk holds at most 256 files and about 32 MiB by their sizes, a size the walk
+//! did not take being claimed when the file is opened), and the walk stops before the file that takes the project past [`ProjectLimits`]
 //! (500,000 annotations, 256 MiB of annotated text: [`crate::limits`]): the rest are skipped
 //! with [`SkipReason::ProjectLimit`], the same files on every run. Files that past runs cached
 //! still go through the same count. Callers decide what that means (`check` fails with
@@ -85,7 +86,9 @@
 //! line-comment fallback, counted in [`Scan::read_without_tree`], and their outcome is not
 //! cached (it depends on time, and the next run must say so again).
 //!
-//! Pipeline per file: metadata (size) -> read -> binary check -> literal prefilter (an
+//! Pipeline per file: metadata (size; the walk's `lstat` when an index cache or a stored
+//! result will compare it before the file is opened, else the `fstat` of the file opened to
+//! read it: [`FoundHook::compares_lstat`]) -> read -> binary check -> literal prefilter (an
 //! annotation literal, or an MCP surface: [`crate::syntax::may_hold_mcp`]) -> UTF-8
 //! validation -> BOM strip -> parse. Files that pass the prefilter but hold neither
 //! annotations, nor syntax errors, nor an MCP surface are counted as scanned and left out of
@@ -194,10 +197,14 @@ impl Default for WalkOptions {
 /// caller's result cache (`check`) decides there whether it needs the scan at all. `true`
 /// goes on; `false` ends the scan with [`WalkError::Stopped`]. `defer_cache_load`: load the
 /// index cache only after the hook said to go on (else it is loaded while the walk runs).
+/// `compares_lstat`: `decide` compares the files' `lstat` ([`Discovered::files`]), so the walk
+/// takes one of every file; otherwise a walk without an index cache to compare with takes
+/// none, and the scan takes each file's from the file it opens ([`Scan::read_lstats`]).
 #[derive(Clone)]
 pub struct FoundHook {
     pub decide: Arc<dyn Fn(&Discovered<'_>) -> bool + Send + Sync>,
     pub defer_cache_load: bool,
+    pub compares_lstat: bool,
 }
 
 impl fmt::Debug for FoundHook {
@@ -211,7 +218,8 @@ pub struct Discovered<'a> {
     /// The base directory ([`Scan::root`]).
     pub base: &'a Path,
     /// Every file it will read: path relative to the base, absolute path, language and the
-    /// walk's `lstat` (a walked file's, when it could be taken), in path order.
+    /// walk's `lstat` (a walked file's, when it could be taken and the walk took one: see
+    /// [`FoundHook::compares_lstat`]), in path order.
     pub files: Vec<(&'a str, &'a Path, Language, Option<Lstat>)>,
     /// Skipped files and directories (absolute paths, in no particular order; plain text left
     /// out is later searched for annotation literals).
@@ -328,6 +336,11 @@ pub struct Scan {
     /// `threat-analyzer: infra:` block enables `unmodelled-resource` at (`None`: off, the
     /// default; what cannot be used in the block is an `invalid-config` error there).
     pub unmodelled_resource: Option<crate::diagnostic::Level>,
+    /// The `lstat` of walked files the walk took none of (see [`FoundHook::compares_lstat`]),
+    /// as the scan took it from the file it opened (its `fstat`, after the scan started and
+    /// before the file was read: the very file read, not followed through a link), by the
+    /// file's place in [`Discovered::files`]. `check`'s result cache records these.
+    pub read_lstats: Vec<(usize, Lstat)>,
 }
 
 impl Scan {
@@ -507,7 +520,17 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     let defer_cache_load = options.found.as_ref().is_some_and(|hook| hook.defer_cache_load);
     let mut cache_loader = if defer_cache_load { None } else { load_cache() };
 
-    let found = Found::default();
+    // The walk takes an `lstat` of every file only when something will compare it before the
+    // file is opened: the result cache's stored run, or an index cache of this base (whose
+    // entries it trusts by size and mtime, without opening the file). Otherwise (a cold run)
+    // the scan opens every file anyway, and the opened file's `fstat` says the same: a system
+    // call per file saved (11,659 on the sparse benchmark).
+    let stat_files = options.found.as_ref().is_some_and(|hook| hook.compares_lstat)
+        || options
+            .cache_dir
+            .as_ref()
+            .is_some_and(|dir| cache::file_for(dir, &base).symlink_metadata().is_ok());
+    let found = Found { stat_files, ..Found::default() };
     let mut not_applied = Vec::new();
     let mut config_files = Vec::new();
     let mut risk = None;
@@ -557,7 +580,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         config_files.extend(configs.into_iter().filter(|c| c.keep || !c.problems.is_empty()));
     }
 
-    let Found { files, skipped, ignore_rules } = found;
+    let Found { files, skipped, ignore_rules, .. } = found;
     not_applied.extend(ignore_rules.take_refused().into_iter().map(|(path, why)| NotApplied {
         path,
         why,
@@ -637,14 +660,17 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
 
     let total = by_path.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let load_one = |(rel, file): (String, FoundFile)| {
+    // `claim`: see `load`; a file it leaves unread comes back to be read with a later chunk.
+    let load_one = |rel: String, file: FoundFile, claim: &dyn Fn(u64) -> bool| {
         let key = if options.absolute_paths { FileId::absolute(&file.path) } else { FileId::relative(rel) };
         let language = file.language;
-        let loaded = load(&file, key.clone(), &context);
+        let Some(loaded) = load(&file, key.clone(), &context, claim) else {
+            return Chunked::Found((relative_path(&base, &file.path), file));
+        };
         if let Some(Progress(report)) = &options.progress {
             report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
         }
-        (file.path, (key, language), loaded)
+        Chunked::Loaded((file.path, (key, language), loaded))
     };
 
     // Files are read in parallel, a chunk at a time in path order, and merged in that order
@@ -657,20 +683,25 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // The files in path order, cut into the chunks read one after another: each chunk's
     // entries are freed as it is read (one vector of them all, held to the end of the scan,
     // kept ~3 MB more on the 20,000-file benchmark).
+    // A file the walk took no `lstat` of counts 0 bytes here; its size is claimed from the
+    // chunk's bytes when it is opened (see `read_chunk`).
     let mut pending: std::collections::VecDeque<(Vec<(String, FoundFile)>, u64)> = Default::default();
-    for entry in by_path {
+    for (place, (rel, mut file)) in by_path.into_iter().enumerate() {
         if pending.back().is_none_or(|(chunk, bytes)| chunk.len() >= CHUNK_FILES || *bytes >= CHUNK_BYTES) {
-            pending.push_back((Vec::new(), 0));
+            pending.push_back((Vec::with_capacity(CHUNK_FILES), 0));
         }
         let (chunk, bytes) = pending.back_mut().expect("a chunk was just ensured");
-        *bytes += entry.1.size;
-        chunk.push(entry);
+        *bytes += file.size;
+        file.place = place;
+        chunk.push((rel, file));
     }
-    // The next files in path order (none when all were taken).
-    let mut next_chunk = || pending.pop_front().map(|(chunk, _)| chunk).unwrap_or_default();
-    let read_chunk = |chunk: Vec<(String, FoundFile)>| -> Vec<LoadedFile> {
-        chunk.into_par_iter().map(load_one).collect()
+    // What the last chunk read left for the next (see `read_chunk`): usually nothing.
+    let mut carried: Option<Vec<Pending>> = None;
+    let read_chunk = |chunk: Vec<Pending>| {
+        let planned = |(_, file): &(String, FoundFile)| file.size;
+        read_chunk(chunk, CHUNK_BYTES, planned, |(rel, file), claim| load_one(rel, file, claim))
     };
+    let carry = |rest: Vec<Pending>| Some(rest).filter(|rest| !rest.is_empty());
     let mut in_hand: Option<Vec<LoadedFile>> = None;
     // The cache file, written as the chunks are merged once it is known to change (a cold
     // run: from the first chunk; a warm one: from the first changed file; none at all when
@@ -688,12 +719,25 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         }
     };
     loop {
-        let chunk = next_chunk();
+        // The next files in path order (none when all were taken). The planned chunks hold the
+        // files alone (a `Pending` has room for a file read, twice the size).
+        let chunk: Vec<Pending> = match carried.take() {
+            Some(rest) => rest,
+            None => pending
+                .pop_front()
+                .map_or_else(Vec::new, |(chunk, _)| chunk.into_iter().map(Chunked::Found).collect()),
+        };
         if merged.limit_reached {
             if chunk.is_empty() {
                 break;
             }
-            merged.skipped.extend(chunk.into_iter().map(|(_, file)| (file.path, SkipReason::ProjectLimit)));
+            for pending in chunk {
+                match pending {
+                    Chunked::Found((_, file)) => merged.skipped.push((file.path, SkipReason::ProjectLimit)),
+                    // Read while the limit was reached: skipped like the rest (its entry kept).
+                    Chunked::Loaded(loaded) => merged.add(vec![loaded], &options.limits),
+                }
+            }
             continue;
         }
         in_hand = match (in_hand.take(), chunk.is_empty()) {
@@ -702,9 +746,15 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
                 merged.add(loaded, &options.limits);
                 break;
             }
-            (None, false) => Some(read_chunk(chunk)),
+            (None, false) => {
+                let (next, rest) = read_chunk(chunk);
+                carried = carry(rest);
+                Some(next)
+            }
             (Some(loaded), false) => {
-                let ((), next) = rayon::join(|| merged.add(loaded, &options.limits), || read_chunk(chunk));
+                let ((), (next, rest)) =
+                    rayon::join(|| merged.add(loaded, &options.limits), || read_chunk(chunk));
+                carried = carry(rest);
                 stream_merged(&merged);
                 Some(next)
             }
@@ -727,6 +777,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         not_read,
         changed,
         read_without_tree,
+        read_lstats,
         ..
     } = merged;
     let mut skipped: Vec<(PathBuf, SkipReason)> = skipped
@@ -778,6 +829,7 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
         risk: risk.unwrap_or_default(),
         library_files,
         unmodelled_resource: infra.flatten(),
+        read_lstats,
     })
 }
 
@@ -1788,6 +1840,67 @@ struct FoundFile {
     /// Whether it is read through a symbolic link: only when named directly (a walked file
     /// replaced by a link after the walk saw it is refused).
     links: Links,
+    /// The walk took no `lstat` of it (nothing compares one before the file is opened): its
+    /// size, stat and `lstat` are taken from the file when it is opened (`load`).
+    stat_at_read: bool,
+    /// Its place in path order ([`Discovered::files`]), once the files are sorted.
+    place: usize,
+}
+
+/// A file of a chunk: still to read (with its path relative to the base), or read (and left
+/// for the next chunk, as a file before it was not read yet).
+type Pending = Chunked<(String, FoundFile), LoadedFile>;
+
+/// A file of a chunk ([`read_chunk`]): `F` to read, or what reading it gave.
+enum Chunked<F, L> {
+    Found(F),
+    Loaded(L),
+}
+
+/// Reads a chunk's files in parallel with `load`; returns those read, in path order, up to
+/// the first one left unread, and the rest (read or not), which start the next chunk.
+///
+/// `planned` is a file's size as known when the chunk was planned (0 for a file the walk took
+/// no `lstat` of). `load` asks the claim it is given with the size of such a file once it is
+/// opened, before reading it, and leaves it unread (returns it as it was) when the claim says
+/// no: the chunk's files together then claim at most `max_bytes` (but for the chunk's first
+/// file to read, which always may, so that every chunk reads one): what a chunk holds stays
+/// bounded as when every size was known, and the files are still merged in path order.
+fn read_chunk<F: Send, L: Send>(
+    chunk: Vec<Chunked<F, L>>,
+    max_bytes: u64,
+    planned: impl Fn(&F) -> u64,
+    load: impl Fn(F, &dyn Fn(u64) -> bool) -> Chunked<F, L> + Sync + Send,
+) -> (Vec<L>, Vec<Chunked<F, L>>) {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let known: u64 = chunk.iter().map(|c| if let Chunked::Found(f) = c { planned(f) } else { 0 }).sum();
+    let claimed = AtomicU64::new(known);
+    let first = chunk.iter().position(|c| matches!(c, Chunked::Found(_)));
+    let mut read: Vec<Chunked<F, L>> = chunk
+        .into_par_iter()
+        .enumerate()
+        .map(|(at, item)| match item {
+            Chunked::Found(file) => {
+                let claim = |size: u64| {
+                    let before = claimed.fetch_add(size, Relaxed);
+                    let fits = Some(at) == first || before.saturating_add(size) <= max_bytes;
+                    if !fits {
+                        claimed.fetch_sub(size, Relaxed);
+                    }
+                    fits
+                };
+                load(file, &claim)
+            }
+            loaded @ Chunked::Loaded(_) => loaded,
+        })
+        .collect();
+    let cut = read.iter().position(|c| matches!(c, Chunked::Found(_))).unwrap_or(read.len());
+    let rest = read.split_off(cut);
+    // Everything before the cut was read. Sized once: collected from `filter_map`, the vector
+    // grew (and was copied) eight times a chunk, 3.3M instructions on the sparse benchmark.
+    let mut loaded = Vec::with_capacity(read.len());
+    loaded.extend(read.into_iter().filter_map(|c| if let Chunked::Loaded(l) = c { Some(l) } else { None }));
+    (loaded, rest)
 }
 
 /// Files found by the walkers and the skipped.
@@ -1796,6 +1909,9 @@ struct Found {
     files: Mutex<Vec<FoundFile>>,
     skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
     ignore_rules: Arc<IgnoreRules>,
+    /// Whether the walk takes an `lstat` of every file it finds (else `load` takes the opened
+    /// file's: see `scan_from`).
+    stat_files: bool,
 }
 
 impl Found {
@@ -1805,7 +1921,8 @@ impl Found {
 
     /// A file found by a walker or named directly (`named`: whether the configuration names
     /// it, asked only for kinds read only when named). `meta` is an `lstat` when `links` is
-    /// [`Links::Refuse`] (a walked file), else it followed a link.
+    /// [`Links::Refuse`] (a walked file), else it followed a link; `None` when it could not be
+    /// taken.
     fn consider(
         &self,
         path: &Path,
@@ -1822,6 +1939,28 @@ impl Found {
                 stat: meta.as_ref().and_then(Stat::from_metadata),
                 lstat: meta.as_ref().filter(|_| links == Links::Refuse).and_then(Lstat::from_metadata),
                 links,
+                stat_at_read: false,
+                place: 0,
+            }),
+        }
+    }
+
+    /// A walked file the walk takes no `lstat` of ([`Found::stat_files`]): its directory
+    /// entry's type said it is a regular file (the `d_type` of the listing; where a file
+    /// system leaves that unknown, the standard library asks `lstat`), and the scan decides
+    /// again from the file it opens (never through a link, never blocking).
+    fn consider_unstated(&self, entry: &ignore::DirEntry, named: impl FnOnce() -> bool) {
+        match walked_language(entry.path(), named) {
+            Err(reason) => self.skip(entry.path().to_path_buf(), reason),
+            Ok(language) => lock(&self.files).push(FoundFile {
+                path: entry.path().to_path_buf(),
+                language,
+                size: 0,
+                stat: None,
+                lstat: None,
+                links: Links::Refuse,
+                stat_at_read: true,
+                place: 0,
             }),
         }
     }
@@ -1848,6 +1987,10 @@ impl Found {
             Box::new(|result| {
                 match result {
                     Ok(entry) => match classify(&entry) {
+                        Some(EntryKind::File) if !self.stat_files => self.consider_unstated(&entry, || {
+                            included(include.as_ref(), entry.path())
+                                || included(selected.as_ref(), entry.path())
+                        }),
                         Some(EntryKind::File) => {
                             self.consider(entry.path(), entry.metadata().ok(), Links::Refuse, || {
                                 included(include.as_ref(), entry.path())
@@ -2033,6 +2176,9 @@ struct FileLoad {
     from_cache: FromCache,
     /// Read with the line-comment fallback because parsing ran out of time.
     out_of_time: bool,
+    /// The `lstat` taken from the opened file, with the file's place (see
+    /// [`Scan::read_lstats`]).
+    read_lstat: Option<(usize, Lstat)>,
 }
 
 /// One file read by [`scan_from`]: absolute path, key and language, and what loading it gave.
@@ -2054,6 +2200,7 @@ struct Merged {
     text: u64,
     read_without_tree: usize,
     limit_reached: bool,
+    read_lstats: Vec<(usize, Lstat)>,
 }
 
 impl Merged {
@@ -2062,8 +2209,9 @@ impl Merged {
     fn add(&mut self, loaded: Vec<LoadedFile>, limits: &ProjectLimits) {
         // A chunk read while the limit was being reached: none of it was counted before.
         let counted = !self.limit_reached;
-        for (abs, scanned_file, FileLoad { outcome, entry, from_cache, out_of_time }) in loaded {
+        for (abs, scanned_file, FileLoad { outcome, entry, from_cache, out_of_time, read_lstat }) in loaded {
             self.read_without_tree += usize::from(out_of_time && counted);
+            self.read_lstats.extend(read_lstat);
             match from_cache {
                 FromCache::No => self.changed |= entry.is_some(),
                 FromCache::Verified => self.reused += 1,
@@ -2126,16 +2274,52 @@ struct LoadContext<'a> {
     parse_budget: &'a ParseBudget,
 }
 
-fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
+/// Loads one file; `None` when `claim` (asked with the size of a file the walk took no
+/// `lstat` of, once it is opened, before it is read) says to leave it for later.
+fn load(
+    file: &FoundFile,
+    rel: FileId,
+    context: &LoadContext<'_>,
+    claim: &dyn Fn(u64) -> bool,
+) -> Option<FileLoad> {
     let options = context.options;
-    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
+    let uncached = |outcome| FileLoad {
+        outcome,
+        entry: None,
+        from_cache: FromCache::No,
+        out_of_time: false,
+        read_lstat: None,
+    };
     if file.size > options.max_file_size {
-        return uncached(Outcome::Skipped(SkipReason::TooLarge {
+        return Some(uncached(Outcome::Skipped(SkipReason::TooLarge {
             size: file.size,
             limit: options.max_file_size,
-        }));
+        })));
     }
-    let key = file.path.to_str().filter(|_| context.cache_on).zip(file.stat);
+    // Without the walk's `lstat`, the file is opened first (by the same rule as the read:
+    // regular, not blocking, within the limit) and the opened file's `fstat` stands in for it:
+    // taken after the scan started and before the file is read, like the walk's.
+    let (opened, stat) = match file.stat {
+        None if file.stat_at_read => {
+            match crate::read::open_found(&file.path, options.max_file_size, file.links) {
+                Ok(opened) => {
+                    let stat = Stat::from_metadata(opened.metadata());
+                    (Some(opened), stat)
+                }
+                Err(refusal) => {
+                    let reason = unopened(&file.path, refusal, options.max_file_size);
+                    return Some(uncached(Outcome::Skipped(reason)));
+                }
+            }
+        }
+        stat => (None, stat),
+    };
+    let read_lstat = opened
+        .as_ref()
+        .filter(|_| file.links == Links::Refuse)
+        .and_then(|opened| Lstat::from_metadata(opened.metadata()))
+        .map(|lstat| (file.place, lstat));
+    let key = file.path.to_str().filter(|_| context.cache_on).zip(stat);
     let old = key.and_then(|(path, _)| context.cache?.get(path));
     if let (Some(old), Some((_, stat))) = (old, key)
         && old.trusted_by_stat(stat)
@@ -2143,7 +2327,12 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     {
         let entry = cache::Entry { record: old.clone(), parsed: None };
         let from_cache = FromCache::Trusted;
-        return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
+        return Some(FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false, read_lstat });
+    }
+    if let Some(opened) = &opened
+        && !claim(opened.metadata().len())
+    {
+        return None;
     }
     // Most files are read only to be hashed and turned away by the prefilter: one buffer per
     // thread holds them (a new one per file cost a page fault per 4 KiB read); a candidate's
@@ -2152,7 +2341,11 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
         static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
     }
     let mut scratch = SCRATCH.take();
-    let loaded = match crate::read::read_found(&file.path, options.max_file_size, file.links, &mut scratch) {
+    let read = match opened {
+        Some(opened) => opened.read(options.max_file_size, &mut scratch),
+        None => crate::read::read_found(&file.path, options.max_file_size, file.links, &mut scratch),
+    };
+    let loaded = match read {
         Ok(len) => load_bytes(&scratch[..len], file, rel, key.zip(Some(old)), context),
         Err(refusal) => uncached(Outcome::Skipped(refusal.into())),
     };
@@ -2160,7 +2353,21 @@ fn load(file: &FoundFile, rel: FileId, context: &LoadContext<'_>) -> FileLoad {
     if scratch.len() <= KEPT_SCRATCH {
         SCRATCH.set(scratch);
     }
-    loaded
+    Some(FileLoad { read_lstat, ..loaded })
+}
+
+/// Why a walked file the walk took no `lstat` of was not read, when opening it was refused:
+/// the refusal, but a file larger than `limit` that cannot be opened (no permission) is too
+/// large, as the walk's `lstat` said of it before it was opened.
+fn unopened(path: &Path, refusal: Refusal, limit: u64) -> SkipReason {
+    if let Refusal::Unreadable { missing: false, .. } = refusal
+        && let Ok(meta) = std::fs::symlink_metadata(path)
+        && meta.is_file()
+        && meta.len() > limit
+    {
+        return SkipReason::TooLarge { size: meta.len(), limit };
+    }
+    refusal.into()
 }
 
 /// The largest read buffer a thread keeps for the next file ([`load`]).
@@ -2175,7 +2382,13 @@ fn load_bytes(
     key: Option<((&str, Stat), Option<&cache::Record>)>,
     context: &LoadContext<'_>,
 ) -> FileLoad {
-    let uncached = |outcome| FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false };
+    let uncached = |outcome| FileLoad {
+        outcome,
+        entry: None,
+        from_cache: FromCache::No,
+        out_of_time: false,
+        read_lstat: None,
+    };
     let Some(((path, stat), old)) = key else {
         let sniffed = sniff(bytes, rel.as_str(), file.language);
         let (outcome, out_of_time) = parse(bytes, sniffed, file, rel, context, None);
@@ -2209,7 +2422,7 @@ fn load_bytes(
         let verified = if parsed.is_some() { old.clone() } else { record(hash, old.outcome.clone()) };
         let from_cache = from_cache(&verified, old);
         let entry = cache::Entry { record: verified, parsed };
-        return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false };
+        return FileLoad { outcome, entry: Some(entry), from_cache, out_of_time: false, read_lstat: None };
     }
     // Turned away by the prefilters (most files): stored without a hash, decided again from
     // the bytes when the stat does not vouch for them.
@@ -2226,6 +2439,7 @@ fn load_bytes(
             entry: Some(cache::Entry { record: verified, parsed: None }),
             from_cache,
             out_of_time: false,
+            read_lstat: None,
         };
     }
     let hash = hash.unwrap_or_else(|| cache::content_hash(bytes));
@@ -2245,7 +2459,7 @@ fn load_bytes(
         _ => None,
     };
     let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(Some(hash), stored), parsed });
-    FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time }
+    FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time, read_lstat: None }
 }
 
 /// The outcome a stored entry gives without the file's text; `None` when the text is needed.
@@ -2740,6 +2954,45 @@ mod tests {
             assert_eq!(read_source(&file, 64, Links::Refuse), Err(SkipReason::NotRegular));
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A chunk of files whose sizes were not known when it was planned reads no more than its
+    /// bytes (but its first file), leaves the rest for the next chunk, and over the chunks
+    /// every file is read once and comes back in path order.
+    #[test]
+    fn a_chunk_of_unknown_sizes_reads_no_more_than_its_bytes() {
+        let sizes = [5u64, 30, 10, 40, 1, 1, 100, 2, 2, 2];
+        let mut pending: Vec<Chunked<(usize, u64), usize>> =
+            sizes.iter().copied().enumerate().map(Chunked::Found).collect();
+        let (mut merged, mut chunks, reads) = (Vec::new(), 0, std::sync::atomic::AtomicUsize::new(0));
+        while !pending.is_empty() {
+            chunks += 1;
+            let first = pending
+                .iter()
+                .find_map(|c| if let Chunked::Found((_, size)) = c { Some(*size) } else { None });
+            let read = Mutex::new(0u64);
+            let (loaded, rest) = read_chunk(
+                pending,
+                50,
+                |_| 0,
+                |(place, size), claim| {
+                    if claim(size) {
+                        *read.lock().unwrap() += size;
+                        reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        Chunked::Loaded(place)
+                    } else {
+                        Chunked::Found((place, size))
+                    }
+                },
+            );
+            let read = read.into_inner().unwrap();
+            assert!(read <= 50 + first.unwrap_or(0), "chunk {chunks} read {read} bytes");
+            merged.extend(loaded);
+            pending = rest;
+        }
+        assert_eq!(merged, (0..sizes.len()).collect::<Vec<_>>());
+        assert_eq!(reads.into_inner(), sizes.len(), "each file is read once");
+        assert!(chunks > 1, "{chunks}");
     }
 
     #[test]

@@ -703,7 +703,8 @@ pub fn check(args: &CheckArgs) -> i32 {
         .map(|(results, recorded)| {
             let notes = notes.into_iter().filter(|n| !n.about_cache).map(|n| n.text).collect();
             let scanned = scan.cache.as_ref().map(walk::CacheUse::entries);
-            results.store(recorded, scanned, status, notes, report.clone())
+            let read_lstats = std::mem::take(&mut scan.read_lstats);
+            results.store(recorded, scanned, read_lstats, status, notes, report.clone())
         });
 
     if let Err(status) = emit(args, &scan.root, &report) {

@@ -32,8 +32,11 @@
 //!   the walk's prefilters turned away (binary, or nothing to parse: the index cache stores no
 //!   hash for it), that verdict ([`Content`]). Links are never
 //!   followed. The `lstat` of a walked file is the one the walk took
-//!   ([`crate::walk::Lstat`]: after the run started, before the scan read the file), so
-//!   storing or checking a run costs no system call per walked file.
+//!   ([`crate::walk::Lstat`]: after the run started, before the scan read the file) or, on a
+//!   run with no stored result to compare (the walk then takes none), the `fstat` of the file
+//!   the scan opened to read it ([`crate::walk::Scan::read_lstats`]: never through a link,
+//!   after the run started, before the file was read: the same rule), so storing or checking
+//!   a run costs no system call per walked file.
 //!
 //! An input whose `lstat` differs only in its timestamps, inode or device (a `touch`, a
 //! checkout, an editor's save by rename) is read and hashed: when its content is the stored
@@ -635,6 +638,9 @@ impl Results {
         let (options, stored, found) = (self.options, self.stored.clone(), self.found.clone());
         FoundHook {
             defer_cache_load: stored.is_some(),
+            // Only a stored run's inputs are compared with the walk's `lstat`; without one,
+            // the scan's own (`Scan::read_lstats`) is what the run stores.
+            compares_lstat: stored.is_some(),
             decide: Arc::new(move |discovered| {
                 let (walk_key, files) = found_key(discovered);
                 let key = KeyBuilder::default()
@@ -685,19 +691,31 @@ impl Results {
     /// Stores this run's result on a thread of its own (nothing when an input is not settled):
     /// `recorded`, the reads of the run ([`crate::read::take_recorded`]); `scanned`,
     /// the scan's own index cache entries (the content hash of every file it read or trusted;
-    /// not the old cache's entries it kept for other roots, which may be stale).
+    /// not the old cache's entries it kept for other roots, which may be stale); `read_lstats`,
+    /// the `lstat` the scan took of walked files the walk took none of
+    /// ([`crate::walk::Scan::read_lstats`]).
     pub(super) fn store(
         self,
         recorded: Vec<crate::read::Recorded>,
         scanned: Option<crate::walk::ScannedEntries>,
+        read_lstats: Vec<(usize, Lstat)>,
         status: i32,
         notes: Vec<String>,
         report: Arc<String>,
     ) -> std::thread::JoinHandle<()> {
         std::thread::spawn(move || {
-            let Some((key, files)) = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take() else {
+            let Some((key, mut files)) = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take()
+            else {
                 return;
             };
+            // A walked file's state is the walk's `lstat`, or, when the walk took none, the
+            // one the scan took from the file it opened (after the run started, before it read
+            // the file: the same rule). A file neither took one of is stated in `to_store`.
+            for (place, lstat) in read_lstats {
+                if let Some((_, walked @ None)) = files.get_mut(place) {
+                    *walked = Some(lstat);
+                }
+            }
             // Most reads are of files the walk found: those are inputs already (as they are).
             // Looked up, like the scan's digests, in a set built on the other core meanwhile.
             let (found, digests) = rayon::join(
@@ -933,7 +951,7 @@ mod tests {
         };
         let options = crate::walk::WalkOptions {
             cache_dir: Some(cache_dir.path().to_path_buf()),
-            found: Some(FoundHook { decide, defer_cache_load: false }),
+            found: Some(FoundHook { decide, defer_cache_load: false, compares_lstat: true }),
             ..crate::walk::WalkOptions::default()
         };
         let mut scan = crate::walk::scan_from(dir.path(), &[], &options).unwrap();

@@ -343,6 +343,50 @@ fn named_pipes_and_devices_never_block_the_walk() {
     assert!(r.stdout.contains("pipe.py") && r.stdout.contains("not a regular file"), "{r:?}");
 }
 
+/// A cold run's walk takes no `lstat` of the files it finds (the scan takes each from the
+/// file it opens, without blocking and never through a link), a warm run's walk takes one (it
+/// compares them with the index cache's entries before opening anything), `--no-cache` takes
+/// none: all three skip the same files for the same reasons and report the same findings.
+#[cfg(unix)]
+#[test]
+fn cold_warm_and_uncached_walks_skip_alike() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = with_good_file();
+    let d = dir.path();
+    mkfifo(&d.join("pipe.py"));
+    std::os::unix::fs::symlink("good.py", d.join("link.py")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.py")).unwrap();
+    write(d, "big.py", format!("{GOOD}{}\n", "x".repeat(2000)));
+    write(d, "nul.py", "# @exposes Shop.Nul to #sqli\n\0\n");
+    // Too large and not readable: too large, as the walk's `lstat` said before it was opened.
+    write(d, "locked.py", format!("{GOOD}{}\n", "x".repeat(2000)));
+    std::fs::set_permissions(d.join("locked.py"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let cache = tempdir();
+    let env = [("THREAT_ANALYZER_CACHE_DIR", cache.path().to_str().unwrap())];
+    let args = ["check", "--format", "json", "--verbose", "--max-file-size", "1000"];
+    let cold = run_env(d, &args, &env);
+    let warm = run_env(d, &args, &env);
+    let uncached = run_env(d, &[&args[..], &["--no-cache"]].concat(), &env);
+    std::fs::set_permissions(d.join("locked.py"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let size = GOOD.len() + 2001;
+    let expected = [
+        format!("skipped big.py: too large ({size} bytes, limit 1000)"),
+        "skipped link.py: symbolic link (links are not followed)".to_string(),
+        format!("skipped locked.py: too large ({size} bytes, limit 1000)"),
+        "skipped nul.py: binary file (NUL byte in the first 8 KiB)".to_string(),
+        "skipped pipe.py: not a regular file".to_string(),
+        "skipped zero.py: symbolic link (links are not followed)".to_string(),
+    ];
+    for (what, r) in [("cold", &cold), ("warm", &warm), ("--no-cache", &uncached)] {
+        assert_no_crash(&r.stderr, what);
+        assert_eq!((r.code, found(r)), (1, vec![good_finding()]), "{what}: {r:?}");
+        assert_eq!(skipped_lines(r), expected, "{what}: {r:?}");
+        assert_eq!(r.stdout, cold.stdout, "{what}");
+    }
+    // good.py and nul.py: read again (written within the racy window) and verified.
+    assert!(warm.stderr.contains("reused 2 of 4 files"), "{warm:?}");
+}
+
 /// Files deleted, replaced (by directories, pipes, bigger files, invalid text) and created
 /// while the walk runs: every run finishes without a crash and reports the good file.
 #[cfg(unix)]
