@@ -976,9 +976,7 @@ fn kotlin_program() -> impl Strategy<Value = String> {
     let comment = prop_oneof![
         Just("// @exposes App to #x".to_string()),
         Just("/* block @mitigates A against #b */".to_string()),
-        Just("/* outer /* nested */ still */".to_string()),
         Just("/**\n * @threat T (#t)\n */".to_string()),
-        Just("/* //* nests too */ */".to_string()),
         Just("/**/".to_string()),
         Just("// quote ' \" ` $ inside".to_string()),
     ];

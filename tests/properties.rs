@@ -285,6 +285,12 @@ fn fuzz_findings_stay_fixed() {
     // when the string follows another expression on its line; the lexer read a string. A line
     // break in a `"` string now leaves the text to tree-sitter.
     check_comments(Language::Kotlin, "s/\"s\"\"\r/*\"s\"a\"!\"\r\"@");
+    // comments, 2026-12-05 (seeded with the fifteenth sitting's corpus): where
+    // tree-sitter-kotlin-ng silently stops reading (a backslash in code, `a 0`), the rest is
+    // re-scanned as its error recovery reads it, which ends a block comment at its first `*/`;
+    // the Kotlin lexer nested it. It now leaves nested block comments to tree-sitter.
+    check_comments(Language::Kotlin, "J\\u{(/*u{(/**/*///**");
+    check_comments(Language::Kotlin, "a 0 /*a/*b*/c*/ // d");
     check_comments(Language::Kotlin, "x = \"s\" \"\n/* a */\"");
     // (the same run, from JSON seeds: a `////` the lexer read inside what tree-sitter reads
     // as code after a string with a line break; fixed by the same rule)
