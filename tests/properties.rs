@@ -291,6 +291,11 @@ fn fuzz_findings_stay_fixed() {
     // the Kotlin lexer nested it. It now leaves nested block comments to tree-sitter.
     check_comments(Language::Kotlin, "J\\u{(/*u{(/**/*///**");
     check_comments(Language::Kotlin, "a 0 /*a/*b*/c*/ // d");
+    // comments, 2026-12-05 (the same corpus, after the Kotlin fix): tree-sitter-c reads a
+    // directive after a statement on its line too, and starts a `//` comment after a lone `\r`
+    // in it at the `\r`; the C lexer checked directives at the start of a line only.
+    check_comments(Language::C, ";#Y\r//\u{16}\u{16}#\u{16}-<EOF\u{16}\u{16}\u{16}\n");
+    check_comments(Language::Cpp, "x;#Y\r// a\n");
     check_comments(Language::Kotlin, "x = \"s\" \"\n/* a */\"");
     // (the same run, from JSON seeds: a `////` the lexer read inside what tree-sitter reads
     // as code after a string with a line break; fixed by the same rule)

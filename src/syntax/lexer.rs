@@ -385,11 +385,18 @@ fn c_like_scan(
                 // and tree-sitter-c then starts the `//` comment at the `\r` (found by the
                 // `comments` fuzz target). Classic-Mac line breaks in a directive are left to
                 // tree-sitter.
-                let line = &bytes[i..memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n)];
-                if line.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || line.last() == Some(&b'\r') {
+                if lone_cr_in_line(bytes, i) {
                     return None;
                 }
                 i = preprocessor_include(bytes, i);
+            }
+            b'#' if matches!(flavour, CFlavour::C | CFlavour::Cpp) => {
+                // `;#Y\r//`: the grammars read a directive after a statement on the same line
+                // too, with the same lone-`\r` quirk (found by the `comments` fuzz target).
+                if lone_cr_in_line(bytes, i) {
+                    return None;
+                }
+                i += 1;
             }
             b'0'..=b'9' => {
                 // Numbers, with C++14/C23 digit separators (`1'000`) and exponents.
@@ -460,6 +467,14 @@ impl<'a> NextSpecial<'a> {
         }
         self.common.unwrap_or(len).min(self.own.unwrap_or(len))
     }
+}
+
+/// Whether the line from `at` holds a `\r` that is not part of a `\r\n` line break (or ends
+/// with a `\r` before its `\n`): a lone `\r` does not end a directive line for the C and C++
+/// grammars, and tree-sitter-c then starts a following `//` comment at the `\r`.
+fn lone_cr_in_line(bytes: &[u8], at: usize) -> bool {
+    let line = &bytes[at..memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n)];
+    line.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || line.last() == Some(&b'\r')
 }
 
 /// `#include <a//b.h>`: the `<...>` is a path, not code; returns where scanning resumes.
