@@ -204,6 +204,10 @@ print_logs() {
   log=$(find "$dir/user/logs" -name '*Threat Analyzer*' 2>/dev/null | head -n 1)
   echo "---- Threat Analyzer output (${log:-none}, last 80 lines) ----"
   [ -n "$log" ] && tail -n 80 "$log"
+  # The server's own complaints (a panic, a failed request) may lie before the last lines
+  # of protocol traces: every such line of the whole log.
+  echo "---- Threat Analyzer output: errors and panics in the whole log ----"
+  if [ -n "$log" ]; then grep -n -i -E 'panick|error|fatal' "$log" | head -n 60 || true; fi
   echo "---- end of logs ----"
 }
 
