@@ -2181,6 +2181,14 @@ struct FileLoad {
     read_lstat: Option<(usize, Lstat)>,
 }
 
+impl FileLoad {
+    /// A file's outcome with nothing for the cache (skipped, refused, or read without an
+    /// entry).
+    fn uncached(outcome: Outcome) -> FileLoad {
+        FileLoad { outcome, entry: None, from_cache: FromCache::No, out_of_time: false, read_lstat: None }
+    }
+}
+
 /// One file read by [`scan_from`]: absolute path, key and language, and what loading it gave.
 type LoadedFile = (PathBuf, (FileId, Language), FileLoad);
 
@@ -2283,13 +2291,7 @@ fn load(
     claim: &dyn Fn(u64) -> bool,
 ) -> Option<FileLoad> {
     let options = context.options;
-    let uncached = |outcome| FileLoad {
-        outcome,
-        entry: None,
-        from_cache: FromCache::No,
-        out_of_time: false,
-        read_lstat: None,
-    };
+    let uncached = FileLoad::uncached;
     if file.size > options.max_file_size {
         return Some(uncached(Outcome::Skipped(SkipReason::TooLarge {
             size: file.size,
@@ -2382,13 +2384,7 @@ fn load_bytes(
     key: Option<((&str, Stat), Option<&cache::Record>)>,
     context: &LoadContext<'_>,
 ) -> FileLoad {
-    let uncached = |outcome| FileLoad {
-        outcome,
-        entry: None,
-        from_cache: FromCache::No,
-        out_of_time: false,
-        read_lstat: None,
-    };
+    let uncached = FileLoad::uncached;
     let Some(((path, stat), old)) = key else {
         let sniffed = sniff(bytes, rel.as_str(), file.language);
         let (outcome, out_of_time) = parse(bytes, sniffed, file, rel, context, None);
