@@ -680,6 +680,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // the limits.
     // @mitigates ThreatAnalyzer.Walk against #resource-exhaustion using #resource-limits
     let mut merged = Merged { skipped, ..Merged::default() };
+    // At most every file found is indexed: the file tables are sized once.
+    merged.index.reserve_files(by_path.len());
     // The files in path order, cut into the chunks read one after another: each chunk's
     // entries are freed as it is read (one vector of them all, held to the end of the scan,
     // kept ~3 MB more on the 20,000-file benchmark).

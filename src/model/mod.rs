@@ -693,8 +693,12 @@ pub struct Repository {
 /// of the original for the clone's files left as they were.
 #[derive(Clone, Debug, Default)]
 pub struct ProjectIndex {
-    /// Every file, in path order (what [`ProjectIndex::files`] walks).
-    files: BTreeMap<FileId, Arc<FileFacts>>,
+    /// Every file, in path order (what [`ProjectIndex::files`] walks). A vector, not a tree:
+    /// the walk adds files in path order, each one pushed at the end (a tree insert compared
+    /// ~15 long shared path prefixes per file: 36M instructions on 20,000 files); a file added
+    /// or removed elsewhere moves the pointers after it (20,000 pointers: 160 KB), which only
+    /// a language server's new or deleted file does.
+    files: Vec<Arc<FileFacts>>,
     /// The same files by path, for lookups: a search of `files` compares long shared path
     /// prefixes (~1,000 instructions on 3,400 files), and every location a report shows and
     /// every definition site a check reads is looked up by its path.
@@ -705,8 +709,10 @@ pub struct ProjectIndex {
     names: KindMap<Vec<DefRef>>,
     /// Entity -> every site that declares it (definitions, inline ids, aliases).
     by_entity: FxHashMap<EntityKey, Vec<DefRef>>,
-    /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`.
-    implicit: KindMap<Vec<(FileId, Arc<str>)>>,
+    /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`. Keyed by the files' own
+    /// shared slugs ([`FileFacts::implicit_ids`]): adding one is a single probe that copies
+    /// no text.
+    implicit: KindMap<Vec<(FileId, Arc<str>)>, Arc<str>>,
     /// Texts of files that `.gal` anchors name, as the reading layer provided them.
     anchor_texts: BTreeMap<FileId, Arc<anchors::AnchorText>>,
     /// The repositories the files belong to, for qualified `#repo.id` tags.
@@ -748,14 +754,17 @@ impl ProjectIndex {
     /// Adds or replaces one file. Only that file's table entries are touched.
     pub fn set_file(&mut self, facts: Arc<FileFacts>) {
         // The walk adds files in key order: a key past the last one held is new, known from
-        // one comparison instead of two searches of the file map (~1,700 instructions each on
-        // 20,000 files: the searches compare long shared path prefixes).
-        let past_last = self.files.last_key_value().is_none_or(|(last, _)| *last < facts.path);
-        let same_tables =
-            !past_last && self.by_path.get(&facts.path).is_some_and(|old| old.table_contributions_eq(&facts));
+        // one comparison instead of a search of the files (~1,700 instructions on 20,000
+        // files: the search compares long shared path prefixes).
+        let past_last = self.files.last().is_none_or(|last| last.path < facts.path);
+        let at = if past_last { Err(self.files.len()) } else { self.position(facts.path.as_str()) };
+        let same_tables = at.is_ok_and(|k| self.files[k].table_contributions_eq(&facts));
         let tables_revision = self.tables_revision;
-        if !past_last {
-            self.remove_file(facts.path.as_str());
+        if let Ok(k) = at {
+            // What `remove_file` does, but the file keeps its place.
+            let old = Arc::clone(&self.files[k]);
+            self.remove_tables(&old);
+            self.revision += 1;
         }
         if same_tables {
             self.tables_revision = tables_revision;
@@ -775,7 +784,7 @@ impl ProjectIndex {
             }
         }
         for (kind, slug, key) in &facts.implicit_ids {
-            let entries = self.implicit.entry(*kind, slug);
+            let entries = self.implicit.entry_owned(*kind, slug.clone());
             let item = (path.clone(), key.clone());
             // Files usually arrive in path order: then the entry goes last.
             if entries.last().is_none_or(|last| *last < item) {
@@ -785,9 +794,24 @@ impl ProjectIndex {
                 entries.insert(pos, item);
             }
         }
-        self.by_path.insert(path.clone(), Arc::clone(&facts));
-        self.files.insert(path, facts);
+        self.by_path.insert(path, Arc::clone(&facts));
+        match at {
+            Ok(k) => self.files[k] = facts,
+            Err(k) => self.files.insert(k, facts),
+        }
         self.revision += 1;
+    }
+
+    /// Makes room for `additional` more files (the walk knows how many it found): the file
+    /// tables are allocated once instead of growing (and rehashing every path) as they fill.
+    pub fn reserve_files(&mut self, additional: usize) {
+        self.files.reserve(additional);
+        self.by_path.reserve(additional);
+    }
+
+    /// Where the file with this path is in `files`, or where it would go.
+    fn position(&self, path: &str) -> Result<usize, usize> {
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path))
     }
 
     /// Sets the repositories whose qualified tags resolve here: the CLI's project, the
@@ -887,8 +911,17 @@ impl ProjectIndex {
 
     /// Removes one file and its table entries.
     pub fn remove_file(&mut self, path: &str) {
-        let Some(old) = self.files.remove(path) else { return };
+        let Ok(k) = self.position(path) else { return };
+        let old = self.files.remove(k);
         self.by_path.remove(path);
+        self.remove_tables(&old);
+        self.revision += 1;
+        self.tables_revision += 1;
+    }
+
+    /// Removes one file's entries from the resolution tables (not the file itself).
+    fn remove_tables(&mut self, old: &FileFacts) {
+        let path = old.path.as_str();
         for def in &old.defs {
             remove_from(&mut self.by_entity, &def.entity, |d| d.file.as_str() != path);
             if let Some(id) = &def.explicit_id {
@@ -901,8 +934,6 @@ impl ProjectIndex {
         for (kind, slug, _) in &old.implicit_ids {
             remove_from(self.implicit.map_mut(*kind), &**slug, |(f, _)| f.as_str() != path);
         }
-        self.revision += 1;
-        self.tables_revision += 1;
     }
 
     pub fn file(&self, path: &str) -> Option<&Arc<FileFacts>> {
@@ -977,14 +1008,14 @@ impl ProjectIndex {
     /// The files whose whole text a reader needed after they had changed on disk (see
     /// [`file_text`]): what was shown of their unannotated lines is blank.
     pub fn stale_files(&self) -> impl Iterator<Item = &FileId> {
-        self.files.values().filter(|f| f.text.is_stale()).map(|f| &f.path)
+        self.files.iter().filter(|f| f.text.is_stale()).map(|f| &f.path)
     }
 
     /// Every file key that some `.gal` anchor of the project names (the files whose text the
     /// reading layer provides with [`ProjectIndex::set_anchor_text`]).
     pub fn anchored_keys(&self) -> std::collections::BTreeSet<FileId> {
         self.files
-            .values()
+            .iter()
             .flat_map(|f| f.anchors.iter().filter_map(|a| a.key.as_ref().ok().cloned()))
             .collect()
     }
@@ -1023,7 +1054,7 @@ impl ProjectIndex {
 
     /// Files in path order.
     pub fn files(&self) -> impl Iterator<Item = &Arc<FileFacts>> {
-        self.files.values()
+        self.files.iter()
     }
 
     pub fn def(&self, at: &DefRef) -> Option<&DefSite> {
@@ -1108,7 +1139,7 @@ impl ProjectIndex {
     /// Every id a reference of `kind` could use: explicit ids and implicit ids, sorted.
     pub fn known_ids(&self, kind: EntityKind) -> Vec<&str> {
         let mut out: Vec<&str> = self.ids.keys().map(String::as_str).collect();
-        out.extend(self.implicit.map(kind).keys().map(String::as_str));
+        out.extend(self.implicit.map(kind).keys().map(|k| &**k));
         out.sort_unstable();
         out.dedup();
         out
@@ -1123,12 +1154,8 @@ impl ProjectIndex {
             .keys()
             .map(String::as_str)
             .filter(|id| self.explicit_entity(id).is_some_and(|e| e.kind == kind));
-        let implicit = self
-            .implicit
-            .map(kind)
-            .keys()
-            .map(String::as_str)
-            .filter(|id| self.explicit_entity(id).is_none());
+        let implicit =
+            self.implicit.map(kind).keys().map(|k| &**k).filter(|id| self.explicit_entity(id).is_none());
         let mut out: Vec<&str> = explicit.chain(implicit).collect();
         out.sort_unstable();
         out.dedup();
@@ -1178,7 +1205,7 @@ impl ProjectIndex {
     /// every annotation with its position, dialect, and each argument's resolution.
     pub fn dump(&self) -> String {
         let mut out = String::new();
-        for facts in self.files.values() {
+        for facts in &self.files {
             let _ = writeln!(out, "{} ({})", facts.path, facts.language.name());
             for (i, ann) in facts.annotations().iter().enumerate() {
                 let lc = facts.line_col(ann.range.start(), ColumnUnit::Char);
@@ -1312,39 +1339,46 @@ impl<'i> Resolver<'i> {
 }
 
 /// One string-keyed table per entity kind: lookups borrow the key instead of building a
-/// `(kind, String)` tuple.
+/// `(kind, String)` tuple. `K`: the key's owned form (`String`, or a shared `Arc<str>`).
 #[derive(Clone, Debug)]
-struct KindMap<V> {
-    maps: [FxHashMap<String, V>; 5],
+struct KindMap<V, K = String> {
+    maps: [FxHashMap<K, V>; 5],
 }
 
-impl<V> Default for KindMap<V> {
+impl<V, K> Default for KindMap<V, K> {
     fn default() -> Self {
         Self { maps: std::array::from_fn(|_| FxHashMap::default()) }
     }
 }
 
-impl<V: Default> KindMap<V> {
+impl<V: Default, K: std::borrow::Borrow<str> + std::hash::Hash + Eq> KindMap<V, K> {
     fn get(&self, kind: EntityKind, key: &str) -> Option<&V> {
         self.maps[kind.index()].get(key)
     }
-    fn entry(&mut self, kind: EntityKind, key: &str) -> &mut V {
+    fn entry(&mut self, kind: EntityKind, key: &str) -> &mut V
+    where
+        K: for<'k> From<&'k str>,
+    {
         let map = &mut self.maps[kind.index()];
         if !map.contains_key(key) {
-            map.insert(key.to_string(), V::default());
+            map.insert(K::from(key), V::default());
         }
         map.get_mut(key).expect("just inserted")
     }
-    fn map(&self, kind: EntityKind) -> &FxHashMap<String, V> {
+    /// [`KindMap::entry`] with the key already owned: one probe.
+    fn entry_owned(&mut self, kind: EntityKind, key: K) -> &mut V {
+        self.maps[kind.index()].entry(key).or_default()
+    }
+    fn map(&self, kind: EntityKind) -> &FxHashMap<K, V> {
         &self.maps[kind.index()]
     }
-    fn map_mut(&mut self, kind: EntityKind) -> &mut FxHashMap<String, V> {
+    fn map_mut(&mut self, kind: EntityKind) -> &mut FxHashMap<K, V> {
         &mut self.maps[kind.index()]
     }
     fn iter(&self) -> impl Iterator<Item = ((EntityKind, &str), &V)> {
         EntityKind::ALL
             .into_iter()
-            .flat_map(move |k| self.maps[k.index()].iter().map(move |(s, v)| ((k, s.as_str()), v)))
+            .flat_map(move |k| self.maps[k.index()].iter().map(move |(s, v)| ((k, s.borrow()), v)))
     }
 }
 
@@ -1585,6 +1619,58 @@ mod tests {
         assert_eq!(index(&[&a, &b2, &c]), index(&[&a, &b, &c, &b2]));
         assert_eq!(index(&[&a, &b, &c2]), index(&[&a, &b, &c, &c2]));
         assert_ne!(index(&[&a, &b, &c2]), in_order);
+    }
+
+    /// The files are held in a vector in path order: a file added before others (a language
+    /// server's new file), replaced in the middle or removed from anywhere leaves the files in
+    /// path order and the tables (explicit and implicit ids, names) as a fresh index of the
+    /// same files has them; removing an absent file changes nothing, and replacing a file by
+    /// one with the same definitions keeps the tables' revision.
+    #[test]
+    fn files_added_replaced_and_removed_anywhere_stay_in_path_order() {
+        let file = |name: &str, text: &str| {
+            Arc::new(FileFacts::new(FileId::relative(name), Language::Python, text.into()))
+        };
+        let a = file("a.py", "# @threat Spoofing (#spoof)\n# @exposes App:Web to Tampering\n");
+        let b = file("b.py", "# @exposes App:Web to #tampering\n# @mitigates App:Web against #spoof\n");
+        let b2 = file("b.py", "# @exposes App:Api to #app_web\n");
+        let c = file("c.py", "# @exposes App:Api to Repudiation\n# @control Keys (#key)\n");
+        let fresh = |files: &[&Arc<FileFacts>]| {
+            let mut index = ProjectIndex::new();
+            for f in files {
+                index.set_file(Arc::clone(f));
+            }
+            index
+        };
+        let shown = |index: &ProjectIndex| {
+            let paths: Vec<&str> = index.files().map(|f| f.path.as_str()).collect();
+            let ids = index.known_ids(EntityKind::Threat);
+            format!("{paths:?} {ids:?}\n{}{:?}", index.dump(), index.explicit_ids().collect::<Vec<_>>())
+        };
+        let mut index = fresh(&[&c, &a]);
+        index.set_file(Arc::clone(&b));
+        assert_eq!(shown(&index), shown(&fresh(&[&a, &b, &c])));
+        assert!(shown(&index).contains("[\"a.py\", \"b.py\", \"c.py\"]"), "{}", shown(&index));
+        assert!(shown(&index).contains("\"tampering\""), "{}", shown(&index));
+        index.set_file(Arc::clone(&b2));
+        assert_eq!(shown(&index), shown(&fresh(&[&a, &b2, &c])));
+        let revision = index.revision();
+        index.remove_file("b");
+        assert_eq!(index.revision(), revision);
+        index.remove_file("b.py");
+        assert_eq!(shown(&index), shown(&fresh(&[&a, &c])));
+        index.remove_file("a.py");
+        assert_eq!(shown(&index), shown(&fresh(&[&c])));
+        assert!(!shown(&index).contains("\"tampering\""), "{}", shown(&index));
+        index.remove_file("c.py");
+        assert_eq!(shown(&index), shown(&ProjectIndex::new()));
+        // Same definitions, other ranges: the tables did not change.
+        let mut index = fresh(&[&a, &c]);
+        let tables = index.tables_revision();
+        index.set_file(file("c.py", "\n# @exposes App:Api to Repudiation\n# @control Keys (#key)\n"));
+        assert_eq!(index.tables_revision(), tables);
+        index.set_file(Arc::clone(&b));
+        assert_ne!(index.tables_revision(), tables);
     }
 
     #[test]
