@@ -34,8 +34,9 @@
 //! by `cache::wire`: a
 //! decoder of postcard's wire format that checks an all-ASCII string word by word instead of
 //! through `from_utf8`, and an encoder that writes a small varint as one byte instead of
-//! through postcard's scratch buffer (the encoding is postcard's own, byte for byte, so the
-//! format did not change).
+//! through postcard's scratch buffer. The facts themselves are written by `cache::facts`, by
+//! hand, field by field, without serde's traversal (the rare parts through `cache::wire`). Both
+//! write postcard's own encoding, byte for byte, so the format did not change.
 //!
 //! # When an entry is trusted
 //!
@@ -85,6 +86,7 @@
 //! while `fsync` made a cold `check` of the dense benchmark wait for the disk (its 5 MB took
 //! 30-110 ms on a loaded machine, as long as the rest of the run).
 
+mod facts;
 pub(crate) mod wire;
 
 use crate::limits::MAX_CACHE_FILE_SIZE;
@@ -294,7 +296,7 @@ pub fn encode_facts(facts: &FileFacts) -> Vec<u8> {
 /// [`encode_facts`] into `buffer` (emptied first), reusing its allocation.
 fn encode_facts_into(facts: &FileFacts, buffer: &mut Vec<u8>) -> Result<(), wire::Error> {
     buffer.clear();
-    wire::encode(&facts.to_store(), buffer)
+    facts::encode(&facts.to_store(), buffer)
 }
 
 /// Identifies the code that wrote a cache: the crate version, the cache format, and the
@@ -943,7 +945,83 @@ mod tests {
         "def handler(): return 1  # @exposes App.Web to #xss",
         "x = 42",
         "",
+        // Every other verb, the rare fields (risk, severity, external references, an extended
+        // block's keys, empty strings) and an MCP tool: the hand-written encoder
+        // (`cache::facts`) writes each of them itself or hands it to serde.
+        "# @confirmed #idor on Shop.Orders",
+        "# @entitles #support to issue refunds on Shop.Api",
+        "# @entitles #customer to place-order",
+        "# @feature \"Checkout\"",
+        "# @validates #prep for App.Api",
+        "# @tests #csp for #web",
+        "# @audit App.Api -- \"reviewed\"",
+        "# @review #a added",
+        "# @owns team-orders for Shop.Api.Orders",
+        "# @handles pii on Shop.Api.Orders",
+        "# @assumes Shop.Web -- \"behind the proxy\"",
+        "# @comment -- \"a note\"",
+        "# @describe component @dmz:@web as Apache with mod_php",
+        "# @shield -- \"generated\"\nx = 0",
+        "# @shield:begin\n# @exposes Hidden to #x\n# @shield:end\nx = 0",
+        "# @threat Leak (#leak) [P1] risk:L2xI3 owner:sec due:2026-01-31 audited:2025-12-01",
+        "# @exposes App to #leak [critical] cwe:CWE-200 owasp:A01 -- \"\"",
+        "# @connects App:Api to App:Db with TLS as db-link",
+        "# @flows A <-> B via \"\"",
+        "# @transfers #t to @b:@c",
+        "# @boundary App | Ünïcode (#zone)",
+        "# @mitigates WebApp:Api against #xss with #csp:\n# description: Strict CSP\n# ticket: SEC-12",
+        "# @component Web API (WebApp:Api)",
+        "# @exposes \"\" to #x",
+        "@source file:src/other.py line:7 symbol:handler\n@exposes A to #b",
     ];
+
+    /// Which of the rare parts and `Body` variants the facts of `lines` hold, as text.
+    fn kinds_of(facts: &FileFacts) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for a in facts.annotations() {
+            let body = format!("{:?}", a.body);
+            seen.insert(body[..body.find([' ', '(']).unwrap_or(body.len())].to_string());
+            for (present, part) in [
+                (a.severity.is_some(), "severity"),
+                (a.risk.is_some(), "risk"),
+                (!a.external_refs().is_empty(), "external_refs"),
+                (!a.fields().is_empty(), "fields"),
+                (a.origin.is_some(), "origin"),
+                (a.description.as_ref().is_some_and(|d| d.value.is_empty()), "empty description"),
+                (a.details.is_some(), "details"),
+            ] {
+                if present {
+                    seen.insert(part.to_string());
+                }
+            }
+        }
+        if !facts.parsed.errors.is_empty() {
+            seen.insert("errors".into());
+        }
+        if facts.parsed.mcp.is_some() {
+            seen.insert("mcp".into());
+        }
+        seen
+    }
+
+    /// The lines the encoder is tested on hold every `Body` variant and every rare part (a
+    /// line that stops parsing as it did would leave one untested).
+    #[test]
+    fn lines_hold_every_kind_of_fact() {
+        let body: String = LINES.iter().map(|l| format!("{l}\n")).collect();
+        let mut seen =
+            kinds_of(&FileFacts::new(FileId::relative("a.py"), Language::Python, body.clone().into()));
+        let gal = FileFacts::new(FileId::relative(".guardlink/a.gal"), Language::Gal, body.into());
+        seen.extend(kinds_of(&gal));
+        // An MCP tool is read from a Python file that parses: on its own.
+        let tool = "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP(\"d\")\n\n@mcp.tool()\n\
+                    def add(a: int) -> int:\n    \"\"\"Adds.\"\"\"\n    return a  # @exposes App to #x\n";
+        let (parsed, _) = crate::syntax::parse_source("t.py", Language::Python, tool, None);
+        let mcp = FileFacts::from_parsed(FileId::relative("t.py"), Language::Python, tool.into(), parsed);
+        assert_eq!(encode_facts(&mcp), postcard::to_allocvec(&mcp.to_store()).unwrap());
+        seen.extend(kinds_of(&mcp));
+        expect_test::expect![[r#"{"Accepts", "Alias", "Assumes", "Audit", "Boundary", "Comment", "Confirmed", "Define", "Describe", "Entitles", "Exposes", "Feature", "Flows", "Handles", "Mitigates", "Owns", "Transfers", "Validates", "details", "empty description", "errors", "external_refs", "fields", "mcp", "origin", "risk", "severity"}"#]].assert_eq(&format!("{seen:?}"));
+    }
 
     proptest::proptest! {
         /// The cache's encoder writes what postcard writes for the same facts, whatever the
@@ -960,6 +1038,40 @@ mod tests {
             let facts = FileFacts::new(FileId::relative(path), language, body.repeat(repeat).into());
             let postcard = postcard::to_allocvec(&facts.to_store()).unwrap();
             proptest::prop_assert_eq!(encode_facts(&facts), postcard);
+        }
+
+        /// Random names (non-ASCII, empty, with spaces) in every argument position, after a
+        /// random amount of code (offsets of one to three varint bytes and beyond): the
+        /// encoder writes postcard's bytes, and they decode to the same facts.
+        #[test]
+        fn random_facts_encode_as_postcard_and_round_trip(
+            names in proptest::collection::vec("[a-zA-Z0-9 ._:é名ü-]{0,12}", 1..8),
+            picks in proptest::collection::vec((0usize..6, 0..LINES.len(), 0usize..8, 0usize..8), 0..30),
+            pad in 0usize..300_000,
+            gal in proptest::prelude::any::<bool>(),
+        ) {
+            let name = |i: usize| names[i % names.len()].as_str();
+            let mut body = "x = 1\n".repeat(pad / 6);
+            for (template, line, a, b) in picks {
+                body.push_str(&match template {
+                    0 => format!("# @exposes {} to #{} with {}\n", name(a), name(b).replace(' ', "_"), name(b)),
+                    1 => format!("# @mitigates {} against {} using {}\n", name(a), name(b), name(a + 1)),
+                    2 => format!("# @threat {} (#{}) -- \"{}\"\n", name(a), name(b).replace(' ', ""), name(a + b)),
+                    3 => format!("# @flows {} -> {} via {}\n", name(a), name(b), name(a + 2)),
+                    4 => format!("# @component {}:{}\n", name(a), name(b)),
+                    _ => format!("{}\n", LINES[line]),
+                });
+            }
+            let (path, language) =
+                if gal { (".guardlink/a.gal", Language::Gal) } else { ("a.py", Language::Python) };
+            let facts = FileFacts::new(FileId::relative(path), language, body.into());
+            let encoded = encode_facts(&facts);
+            proptest::prop_assert_eq!(&encoded, &postcard::to_allocvec(&facts.to_store()).unwrap());
+            let stored = decode_facts(&encoded).unwrap();
+            let back =
+                FileFacts::from_stored(facts.path.clone(), facts.language, whole(facts.text.shared()), stored)
+                    .unwrap();
+            proptest::prop_assert_eq!(shown(&back), shown(&facts));
         }
     }
 

@@ -1,6 +1,7 @@
 //! Postcard's wire format for stored facts: a serde deserializer (the format `encode_facts`
 //! writes), written for the warm path's cost, and a serde serializer ([`encode`]), written for
-//! the cold path's (which `check`'s result cache writes its file with too).
+//! the cold path's (the entry table, the facts' rare parts that `cache::facts` hands it, and
+//! `check`'s result cache's file), with its varint ([`varint`]) for encoders written by hand.
 //!
 //! Owns: reading one blob's bytes into a value, and writing a value's bytes, exactly as
 //! postcard 1.x would (varints for lengths, integers above 8 bits and enum variants; zig-zag
@@ -32,6 +33,13 @@ use std::fmt;
 /// comment, lengths, enum variants), is one `push`.
 pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<()> {
     value.serialize(&mut Encoder { out })
+}
+
+/// Appends `value` as postcard writes an unsigned integer of up to 64 bits (a varint, see
+/// [`Encoder::varint`]): for encoders written by hand (`cache::facts`).
+#[inline]
+pub(super) fn varint(out: &mut Vec<u8>, value: u64) {
+    Encoder { out }.varint(value);
 }
 
 /// Postcard's serializer, appending to a `Vec`.
