@@ -1216,7 +1216,15 @@ pub fn annotation_warnings(text: &str, annotations: &[Annotation]) -> Vec<Syntax
     let (anchored, probes) = anchored_annotations(text, annotations);
     let mut findings = Vec::new();
     let mut last: Option<&Annotation> = None;
+    let any_probe = probes.any();
     for (ann, anchored) in annotations.iter().zip(anchored) {
+        // Most annotations: no anchor word, no probe of the file hit, nothing decoded to
+        // scan. Nothing to find, so neither the comparison with the one before (taking this
+        // one as the last instead is the same: a skipped one equals it in range and fields).
+        if !anchored && !any_probe && ann.description.is_none() && ann.fields().is_empty() {
+            last = Some(ann);
+            continue;
+        }
         if last.is_some_and(|l| l.range == ann.range && l.fields() == ann.fields()) {
             continue;
         }
@@ -1225,7 +1233,7 @@ pub fn annotation_warnings(text: &str, annotations: &[Annotation]) -> Vec<Syntax
         // `scan_in` does nothing unless a probe of the file or the anchor search of this text
         // hit (each of its four scans is behind one of these flags); the call alone was ~40
         // instructions an annotation.
-        if anchored || probes.any() {
+        if anchored || any_probe {
             scan_in(ann.range.slice(text), ann.range.start(), probes, anchored, &mut findings);
         }
         // Values not spelt out in the annotation's text, reported at the annotation.

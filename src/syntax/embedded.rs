@@ -34,11 +34,19 @@ use crate::text::TextRange;
 /// The key that holds embedded ThreatSpec annotations.
 pub const KEY: &str = "x-threatspec";
 
+/// Whether `bytes` hold [`KEY`] anywhere: `memmem::find` with a searcher built once per
+/// process (`memmem::find` builds one on every call: ~370 instructions for
+/// [`super::conflicts`]' marker).
+pub fn mentions_key(bytes: &[u8]) -> bool {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(KEY.as_bytes()));
+    FINDER.find(bytes).is_some()
+}
+
 /// Candidate lines from `x-threatspec` values in a YAML or JSON `text`; empty for other
 /// languages and for texts that do not mention the key (checked before parsing).
 pub fn x_threatspec_lines(language: Language, text: &str) -> Vec<CandidateLine> {
-    if !language.has_embedded_annotations() || memchr::memmem::find(text.as_bytes(), KEY.as_bytes()).is_none()
-    {
+    if !language.has_embedded_annotations() || !mentions_key(text.as_bytes()) {
         return Vec::new();
     }
     match comments::parse_tree(language, text, None) {

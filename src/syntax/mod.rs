@@ -163,8 +163,7 @@ pub fn read_without_tree_note(language: Language, text: &str) -> Option<SyntaxEr
     let bytes = text.as_bytes();
     let comments_need_tree = prefilter::may_contain_annotation(bytes)
         && (lexer::comment_ranges(language, text).is_none()
-            || (language.has_embedded_annotations()
-                && memchr::memmem::find(bytes, embedded::KEY.as_bytes()).is_some()));
+            || (language.has_embedded_annotations() && embedded::mentions_key(bytes)));
     if !comments_need_tree && !mcp::may_define_tool(language, bytes) {
         return None;
     }
@@ -273,8 +272,7 @@ fn candidate_lines_in(
     text: &str,
     project: Option<&ParseBudget>,
 ) -> (Vec<CandidateLine>, bool) {
-    let embedded_possible = language.has_embedded_annotations()
-        && memchr::memmem::find(text.as_bytes(), embedded::KEY.as_bytes()).is_some();
+    let embedded_possible = language.has_embedded_annotations() && embedded::mentions_key(text.as_bytes());
     if !embedded_possible {
         return comments::candidate_lines_in(language, text, project);
     }
