@@ -62,7 +62,7 @@ fi
 [ -x "$built" ] || { echo "run-vscode.sh: no server binary at $built" >&2; exit 1; }
 artifacts="$target_dir/editors-artifacts"
 mkdir -p "$artifacts"
-rm -f "$artifacts"/vscode-*.png
+rm -f "$artifacts"/vscode-*.png "$artifacts"/vscode-server-output-*.log
 tmp=$(mktemp -d)
 # The binary as built now: a later build into a shared target directory must not change the
 # server under a running test (a hard link keeps this version; cargo replaces the file).
@@ -204,8 +204,22 @@ print_logs() {
   log=$(find "$dir/user/logs" -name '*Threat Analyzer*' 2>/dev/null | head -n 1)
   echo "---- Threat Analyzer output (${log:-none}, last 80 lines) ----"
   [ -n "$log" ] && tail -n 80 "$log"
+  # The whole log outlives the run's temporary directory, for the lines before the last 80.
+  [ -n "$log" ] && cp "$log" "$artifacts/vscode-server-output-$1.log" \
+    && echo "---- whole Threat Analyzer output kept in $artifacts/vscode-server-output-$1.log ----"
   # The server's own complaints (a panic, a failed request) may lie before the last lines
   # of protocol traces: every such line of the whole log.
+  # A server that stopped answering shows as requests sent and never answered: the first
+  # of them dates the stall (ids restart with a restarted server: answered by either counts).
+  echo "---- requests to the server without a response (first 20) ----"
+  if [ -n "$log" ]; then
+    local sent answered
+    sent=$(sed -n -E "s/.*Sending request '.* - \(([0-9]+)\)'.*/\1/p" "$log" | sort -u)
+    answered=$(sed -n -E "s/.*Received response '.* - \(([0-9]+)\)'.*/\1/p" "$log" | sort -u)
+    comm -23 <(echo "$sent") <(echo "$answered") | sort -n | head -n 20 | while read -r id; do
+      [ -n "$id" ] && grep -F "Sending request" "$log" | grep -m 1 -F -- "- ($id)'" || true
+    done
+  fi
   echo "---- Threat Analyzer output: errors and panics in the whole log ----"
   if [ -n "$log" ]; then grep -n -i -E 'panick|error|fatal' "$log" | head -n 60 || true; fi
   echo "---- end of logs ----"
