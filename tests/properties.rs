@@ -434,6 +434,13 @@ fn fuzz_findings_stay_fixed() {
     // from the Scala fixtures, within minutes): an operator run back to the start of the text
     // before a quote (`~"`) made the lexer's look-back for a `_` (`x_+"a"`) subtract past 0.
     check_comments(Language::Scala, "~\"");
+    // comments, 2026-12-05 (seventeenth sitting, from an empty corpus, 630,604 executions;
+    // base64 KAovLy8qIgovLy8jIiovWyMvCg== with the language byte): in `///*"` the grammar read
+    // the operator `///*` and then a string from the `"` on into the next line, so the comment
+    // `///#"*/[#/` there was hidden in the tree's string; Swift, and the lexer, read two line
+    // comments. What the grammar read across an operator-held comment's end is now re-scanned.
+    check_comments(Language::Swift, "\n///*\"\n///#\"*/[#/\n");
+    check_comments(Language::Swift, "let a = 1 //*\"\n// @threat X (#x) \"\nlet b = 2\n");
 }
 
 /// Lines of ignore files: globs, negations, anchors, directory slashes, escapes, comments.

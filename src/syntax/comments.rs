@@ -504,9 +504,16 @@ pub fn comment_nodes(
     // The end of a comment read from an operator: the grammar's nodes before it are
     // commented-out code, not comments.
     let mut commented_out = 0;
+    // Code the grammar read across such a comment's end (a `"` in `///*"` opened a string
+    // that ran on into the next line): where Swift reads on after the comment, the tree's
+    // nodes say nothing, so that text is re-scanned as broken code is.
+    let mut read_across = Vec::new();
     walk_tree(tree, |node| {
         let (start, end) = (node.start_byte(), node.end_byte());
-        if start < commented_out && (end <= commented_out || kinds.contains(&node.kind_id())) {
+        if start < commented_out {
+            if end > commented_out && !kinds.contains(&node.kind_id()) {
+                read_across.push((commented_out, end));
+            }
             return WalkStep::Skip;
         }
         if broken {
@@ -522,6 +529,16 @@ pub fn comment_nodes(
         if after(start) {
             // This node and its later siblings lie after the range.
             WalkStep::SkipSiblings
+        } else if operator == Some(node.kind_id()) {
+            // Read even outside `within`: what the grammar read across its comment's end can
+            // reach into it.
+            if let Some((s, e)) = comment_in_operator(text, start, end) {
+                if !after(s) && overlaps(s, e) {
+                    nodes.push((s, e));
+                }
+                commented_out = e;
+            }
+            WalkStep::Skip
         } else if !overlaps(start, end) {
             WalkStep::Skip
         } else if kinds.contains(&node.kind_id()) {
@@ -532,14 +549,6 @@ pub fn comment_nodes(
             }
             WalkStep::Skip
         } else if string == Some(node.kind_id()) {
-            WalkStep::Skip
-        } else if operator == Some(node.kind_id()) {
-            if let Some((s, e)) =
-                comment_in_operator(text, start, end).filter(|&(s, e)| !after(s) && overlaps(s, e))
-            {
-                nodes.push((s, e));
-                commented_out = e;
-            }
             WalkStep::Skip
         } else if directive_argument == Some(node.kind_id()) {
             // `#define X 1 // c`: the grammar keeps `// c` inside the argument token.
@@ -560,7 +569,14 @@ pub fn comment_nodes(
     if broken {
         // Text no node covers was never read into the tree.
         regions.extend(unparsed_text(tree, text));
+    }
+    regions.extend(read_across.iter().copied());
+    if !regions.is_empty() {
         comments_in_error_regions(language, text, regions, &mut nodes);
+    }
+    if !read_across.is_empty() {
+        // A re-scanned comment may lie outside `within`.
+        nodes.retain(|&(s, e)| !after(s) && overlaps(s, e));
     }
     Some(nodes)
 }
@@ -755,7 +771,8 @@ fn string_kind(language: Language) -> Option<u16> {
 /// The node kind of an operator that may hold the start of a comment: tree-sitter-swift reads
 /// `//*` (and `+//`, `+/*`) as a custom operator, so `x = 1 //* @threat ...` parsed without an
 /// error and without a comment. Swift's own lexer ends an operator at `//` or `/*`, where a
-/// comment starts; [`comment_in_operator`] reads it.
+/// comment starts; [`comment_in_operator`] reads it. Code the grammar read on across that
+/// comment's end (a string a `"` in the comment opened) is re-scanned as broken code is.
 fn operator_kind(language: Language) -> Option<u16> {
     static KIND: [OnceLock<Option<u16>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
     *KIND[language.index()].get_or_init(|| {
@@ -1417,6 +1434,19 @@ mod tests {
         assert_eq!(found, ["//* @threat X (#x) // y", "//* @exposes A to #x", "/* c\n d */", "/* g */"]);
         let lines = candidate_lines_in_tree(Language::Swift, &tree, text);
         assert!(lines.iter().any(|l| l.range.slice(text).contains("@threat X")), "{lines:?}");
+
+        // After `//*"` the grammar reads a string on into the next line (no error): that
+        // line's comment is read all the same, and so by an edit's re-read of that line alone.
+        let text = "let a = 1 //*\"\n// @threat X (#x) \"\nlet b = 2\n";
+        let tree = parse_tree(Language::Swift, text, None).expect("a tree");
+        assert!(!is_broken(&tree, text));
+        let found = |within| -> Vec<&str> {
+            let nodes = comment_nodes(Language::Swift, &tree, text, within).expect("Swift has comments");
+            nodes.iter().map(|&(s, e)| &text[s..e]).collect()
+        };
+        assert_eq!(found(None), ["//*\"", "// @threat X (#x) \""]);
+        let second = text.find("// @threat").expect("the second comment");
+        assert_eq!(found(Some(second + 3..second + 4)), ["// @threat X (#x) \""]);
     }
 
     /// Where each guard places the cause, for the `no-syntax-tree` note.
