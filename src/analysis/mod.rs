@@ -22,7 +22,10 @@
 //! references), the coverage index, the risk tables and each unedited file's own diagnostics
 //! and risk findings are kept when the edits cannot have changed them (found without walking
 //! every file), and everything else a revision needs is rebuilt (or built lazily).
-//! Must never: do I/O, or know LSP, JSON-RPC or terminal types.
+//! Must never: do I/O, know LSP, JSON-RPC or terminal types, or ask for an analysis's parts
+//! computed once (`OnceLock`, `Mutex`: the diagnostics, the risk findings and tables, the
+//! mentions) from inside a rayon job: a pool thread waiting there can hold, lower on its
+//! stack, a piece of the very computation it waits for (see [`Analysis::diagnostics_with_risk`]).
 
 mod anchors;
 pub mod baseline;
@@ -454,10 +457,16 @@ impl Analysis {
         today: Option<crate::syntax::Date>,
         infra: &[unmodelled::Resources],
     ) -> Vec<Diagnostic> {
-        // Independent reads of the same analysis: on two cores at once.
-        let (mut out, risks) =
-            rayon::join(|| self.diagnostics(index), || self.risk_findings(index, policies, today));
-        out.extend(risks);
+        // One after the other on the caller's thread, though independent: each is computed
+        // once per analysis behind a `OnceLock` or a `Mutex`, and each is parallel inside. Run
+        // as the two halves of a `rayon::join`, a pool thread could wait on the `OnceLock`
+        // of the diagnostics while it initialised that very lock lower on its own stack (it
+        // stole another caller's half while it waited for a piece of the initialisation): the
+        // language server hung so, answering nothing, when two requests asked for one
+        // analysis's findings at once (gdb, the seventeenth sitting). A pool thread must never
+        // wait on these locks; a caller's own thread may.
+        let mut out = self.diagnostics(index);
+        out.extend(self.risk_findings(index, policies, today));
         out.extend(unmodelled::diagnostics(index, self, infra));
         diagnostics::order(&mut out);
         out
