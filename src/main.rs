@@ -85,11 +85,14 @@ unsafe impl GlobalAlloc for Allocator {
 /// json` (benches/README.md, *Memory*): peak resident memory dense 89 -> 58 MB, huge 533 ->
 /// 459 MB. `check` has a memory budget and the language server and the MCP server run for
 /// hours (the language server had them off already: ~40 MB less on dense).
-fn prefer_small_pages(args: &[std::ffi::OsString]) {
-    let command = args.first();
-    if command.is_some_and(|c| HUGE_PAGE_COMMANDS.iter().any(|h| c == h))
-        && !args.iter().any(|a| a == "--stdio")
-    {
+///
+/// Decided before `main`, where glibc allows ([`PAGE_POLICY_BEFORE_MAIN`]): the runtime's first
+/// allocation, before `main`, made mimalloc reserve its arena (advised for huge pages) and
+/// fault in its first 2 MiB page, zeroing it: on this project's benchmark machine that was a
+/// quarter of an empty `check`'s CPU time (perf, 40 runs). `main` asks again (other targets;
+/// asking twice changes nothing).
+fn prefer_small_pages<'a>(args: impl Iterator<Item = &'a [u8]>) {
+    if keeps_huge_pages(args) {
         return;
     }
     #[cfg(target_os = "linux")]
@@ -98,6 +101,43 @@ fn prefer_small_pages(args: &[std::ffi::OsString]) {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+}
+
+/// Whether a run with these arguments (the program's name left out) keeps huge pages: one of
+/// [`HUGE_PAGE_COMMANDS`], not as a language server (`--stdio`). Allocates nothing: it runs
+/// before `main` too.
+fn keeps_huge_pages<'a>(mut args: impl Iterator<Item = &'a [u8]>) -> bool {
+    let command = args.next();
+    command.is_some_and(|c| HUGE_PAGE_COMMANDS.iter().any(|h| c == h.as_bytes()))
+        && !args.any(|a| a == b"--stdio")
+}
+
+/// [`prefer_small_pages`] run by glibc before anything else of the program's, with the
+/// program's arguments (glibc passes `argc`, `argv` and `envp` to `.init_array` functions, as
+/// the standard library's own argument capture relies on).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static PAGE_POLICY_BEFORE_MAIN: extern "C" fn(
+    std::ffi::c_int,
+    *const *const std::ffi::c_char,
+    *const *const std::ffi::c_char,
+) = page_policy_before_main;
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+extern "C" fn page_policy_before_main(
+    argc: std::ffi::c_int,
+    argv: *const *const std::ffi::c_char,
+    _env: *const *const std::ffi::c_char,
+) {
+    let count = usize::try_from(argc).unwrap_or(0);
+    if argv.is_null() {
+        return;
+    }
+    // SAFETY: glibc hands `.init_array` functions the `argv` of `main`: `argc` pointers to
+    // NUL-terminated strings that live as long as the process.
+    let args = (1..count).map(|i| unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) }.to_bytes());
+    prefer_small_pages(args);
 }
 
 /// `check` returns the pages it frees to the system at once (mimalloc's `purge_delay` 0; the
@@ -130,7 +170,7 @@ const HUGE_PAGE_COMMANDS: [&str; 3] = ["dfd", "report", "export"];
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    prefer_small_pages(&args);
+    prefer_small_pages(args.iter().map(|a| a.as_encoded_bytes()));
     purge_freed_pages(&args);
     panic::set_hook(Box::new(|info| {
         let message = info
@@ -166,6 +206,29 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use std::alloc::{Layout, alloc, alloc_zeroed, dealloc, realloc};
+
+    /// The huge-page rule: the rendering commands keep them, not as a language server;
+    /// everything else (and no command at all) gives them up.
+    #[test]
+    fn only_the_rendering_commands_keep_huge_pages() {
+        let keeps = |args: &[&str]| super::keeps_huge_pages(args.iter().map(|a| a.as_bytes()));
+        assert!(keeps(&["dfd"]) && keeps(&["report", "--format", "html"]) && keeps(&["export", "x"]));
+        assert!(!keeps(&[]) && !keeps(&["check", "."]) && !keeps(&["lsp"]) && !keeps(&["mcp"]));
+        assert!(!keeps(&["dfd", "--stdio"]) && !keeps(&["--stdio"]) && !keeps(&["check", "dfd"]));
+    }
+
+    /// The page policy is set before `main`: this test binary's `main` is the test harness's,
+    /// which never calls `prefer_small_pages`, yet the process's huge-page flag is what the
+    /// rule says for its own arguments (glibc's `.init_array` call did it).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn huge_pages_are_decided_before_main() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let enabled = status.lines().find_map(|l| l.strip_prefix("THP_enabled:")).map(str::trim);
+        let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        let keeps = super::keeps_huge_pages(args.iter().map(|a| a.as_encoded_bytes()));
+        assert_eq!(enabled, Some(if keeps { "1" } else { "0" }), "{status}");
+    }
 
     /// Every block the global allocator hands out has the layout's alignment, whichever entry
     /// point (plain or aligned) served it, and keeps its bytes when it grows: the sizes cover
