@@ -178,10 +178,56 @@ const _: () = assert!(SHARDS <= 256, "a shard is numbered by a byte");
 /// Files whose covering relations [`CoverIndex::new`] makes at once.
 const WINDOW: usize = 1024;
 
-/// Adds `covers` to `by_pair`, each pair's after those it holds, in the order given.
-fn add(by_pair: &mut ByPair, covers: Vec<PairCover>) {
+/// One shard's covering relations while [`CoverIndex::new`] adds them: by threat, each
+/// threat's table found by the address of its key's text where it can be.
+#[derive(Debug, Default)]
+struct Shard {
+    /// Each threat's relations by asset key, in the order the threats came.
+    threats: Vec<(EntityKey, ByAsset)>,
+    /// The position in `threats` of each threat.
+    position: HashMap<EntityKey, usize>,
+    /// `(tag, position)` by slot, a small direct-mapped table like `analysis::SeenKeys`: a
+    /// project names a few dozen threats in tens of thousands of relations, resolution
+    /// shares one copy of each key among the references that name it, and finding the
+    /// copy's address is cheaper than hashing and comparing the text. Tag 0: empty; a miss
+    /// only means `position` is asked. Valid while the relations' keys live: `CoverIndex::new`
+    /// borrows the resolutions they are copied from, so no address is taken by another text.
+    seen: Vec<(u64, usize)>,
+}
+
+impl Shard {
+    /// Slots of `seen` (a power of two).
+    const SLOTS: usize = 64;
+
+    /// The position of `threat`'s table in `threats` (added, empty, if it has none yet).
+    fn threat(&mut self, threat: EntityKey) -> usize {
+        if self.seen.is_empty() {
+            self.seen.resize(Self::SLOTS, (0, 0));
+        }
+        // The kind in the low 3 bits (it is below 5), above them the address (never 0).
+        let tag = ((Arc::as_ptr(&threat.key) as *const u8 as u64) << 3) | threat.kind.index() as u64;
+        let slot = (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize;
+        if self.seen[slot].0 == tag {
+            return self.seen[slot].1;
+        }
+        let at = match self.position.get(&threat) {
+            Some(&at) => at,
+            None => {
+                self.position.insert(threat.clone(), self.threats.len());
+                self.threats.push((threat, HashMap::default()));
+                self.threats.len() - 1
+            }
+        };
+        self.seen[slot] = (tag, at);
+        at
+    }
+}
+
+/// Adds `covers` to `shard`, each pair's after those it holds, in the order given.
+fn add(shard: &mut Shard, covers: Vec<PairCover>) {
     for ((asset, threat), cover) in covers {
-        let covers = by_pair.entry(threat).or_default().entry(asset).or_default();
+        let at = shard.threat(threat);
+        let covers = shard.threats[at].1.entry(asset).or_default();
         // Most pairs have one or two relations: grown the usual way, each vector would hold
         // four (352 bytes). Exact growth while short, fitted at the end if longer.
         if covers.len() < 8 {
@@ -210,7 +256,10 @@ fn shared(controls: &mut Controls, text: &str) -> Arc<str> {
 type PairCover = ((Arc<str>, EntityKey), Cover);
 
 /// Covering relations by threat, then by asset key.
-type ByPair = HashMap<EntityKey, HashMap<Arc<str>, Vec<Cover>>>;
+type ByPair = HashMap<EntityKey, ByAsset>;
+
+/// One threat's covering relations by asset key.
+type ByAsset = HashMap<Arc<str>, Vec<Cover>>;
 
 /// The covering relations of a project by `(asset key, threat)`, and the symbols of inline
 /// annotations when the scope is [`CoverageScope::Symbol`].
@@ -269,7 +318,7 @@ impl CoverIndex {
         // resolutions hold the index's files in index order, each with its resolution.
         let files: Vec<(&Arc<FileFacts>, &super::Resolution)> = resolved.iter().collect();
         let mut controls = Controls::default();
-        let mut shards: Vec<ByPair> = (0..SHARDS).map(|_| ByPair::default()).collect();
+        let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
         for window in files.chunks(WINDOW) {
             // Each file's relations with each one's shard (its threat's), on every core.
             let (per_file, shard_of): (Vec<Vec<PairCover>>, Vec<Vec<u8>>) = window
@@ -298,17 +347,18 @@ impl CoverIndex {
                 }
                 parted[shard as usize].push((pair, cover));
             }
-            shards.par_iter_mut().zip(parted).for_each(|(by_pair, covers)| add(by_pair, covers));
+            shards.par_iter_mut().zip(parted).for_each(|(shard, covers)| add(shard, covers));
         }
         shards
             .par_iter_mut()
-            .flat_map_iter(|by_pair| by_pair.values_mut().flat_map(|by_asset| by_asset.values_mut()))
+            .flat_map_iter(|shard| shard.threats.iter_mut().flat_map(|(_, by_asset)| by_asset.values_mut()))
             .filter(|covers| covers.capacity() > covers.len())
             .for_each(crate::syntax::fit_exactly);
-        // No two shards share a threat: their maps are joined by moving them.
+        // No two shards share a threat: their tables are joined by moving them.
         let mut by_pair = ByPair::default();
-        for part in shards {
-            by_pair.extend(part);
+        by_pair.reserve(shards.iter().map(|shard| shard.threats.len()).sum());
+        for shard in shards {
+            by_pair.extend(shard.threats);
         }
         out.by_pair = Arc::new(by_pair);
         out

@@ -57,7 +57,7 @@ use crate::file_id::FileId;
 use crate::model::FileFacts;
 use crate::model::{EntityKey, Jagged, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -131,6 +131,10 @@ pub struct Analysis {
     /// The entity hovers made from this analysis so far, and the earlier analyses' it may take
     /// over ([`ide::hover::EntityHovers`]).
     entity_hovers: ide::hover::EntityHovers,
+    /// The model summary's counts ([`ModelCounts`]) when [`ProjectFacts::of`] walked every
+    /// file for this analysis; `None` when the project-wide facts were kept from the previous
+    /// analysis ([`Analysis::model_summary`] then counts them itself).
+    model_counts: Option<Summary>,
 }
 
 impl Analysis {
@@ -267,6 +271,8 @@ impl Analysis {
 
     fn set_project_facts(&mut self, facts: ProjectFacts) {
         self.dangling = facts.dangling;
+        // Gathered from every file's resolution in this analysis: the summary's counts.
+        self.model_counts = Some(facts.model.finish(&facts.used));
         self.used = Arc::new(facts.used);
         self.threat_severity = Arc::new(facts.threat_severity);
     }
@@ -281,6 +287,8 @@ struct ProjectFacts {
     threat_severity: HashMap<EntityKey, StatedSeverity>,
     /// The keys of `used` as added ([`SeenKeys`]).
     seen: SeenKeys,
+    /// What the model summary counts, gathered in the same walk over the files.
+    model: ModelCounts,
 }
 
 /// Some of the entity keys already put in a set, by their kind and the address of their
@@ -343,6 +351,7 @@ impl ProjectFacts {
             },
             |e, sev| stated(&mut self.threat_severity, e, sev),
         );
+        self.model.add(facts, per_file);
     }
 
     /// These facts followed by `later`'s (of the files right after these): the same as
@@ -360,7 +369,138 @@ impl ProjectFacts {
         for (e, sev) in later.threat_severity {
             stated(&mut self.threat_severity, &e, sev);
         }
+        self.model = std::mem::take(&mut self.model).then(later.model);
         self
+    }
+}
+
+/// What [`Analysis::model_summary`] counts of some consecutive files: the files with
+/// annotations, the annotations by kind, and what the distinct entities the references
+/// resolve to need besides the project's `used` set, which holds most of them: gathered in
+/// parts on every core and joined ([`ModelCounts::then`]), like [`ProjectFacts`], whose walk
+/// over every file's resolution gathers it on a full analysis.
+///
+/// The entities counted are those some reference resolves to (`Resolved::Entity`; an
+/// external entity is not counted). `used` holds those of every reference but a definition's
+/// own and a description's, external ones included: so the counted entities are `used`
+/// without the external ones, plus the entities of definitions and descriptions (`named`).
+/// An external entity's key is its tag with its `#` (`ProjectIndex::resolve`): an entity of
+/// the project whose key starts with `#` is in `named` too, so one that an external
+/// reference also names is still counted.
+#[derive(Debug, Default)]
+struct ModelCounts {
+    /// The counts of the annotations (`files_scanned` and the levels are not known here).
+    summary: Summary,
+    /// The entities of references that `used` leaves out (a definition's own, a
+    /// description's), and those whose key starts with `#`.
+    named: HashSet<EntityKey>,
+    /// The keys of `named` as added ([`SeenKeys`]).
+    seen: SeenKeys,
+    /// The external entities that `used` holds.
+    external: HashSet<EntityKey>,
+}
+
+impl ModelCounts {
+    /// One more file's counts.
+    fn add(&mut self, facts: &FileFacts, per_file: &Jagged<Resolved>) {
+        let s = &mut self.summary;
+        if !facts.annotations().is_empty() {
+            s.files_with_annotations += 1;
+        }
+        for ann in facts.annotations() {
+            s.annotations += 1;
+            match &ann.body {
+                Body::Mitigates { .. } => s.mitigations += 1,
+                Body::Exposes { .. } => s.exposures += 1,
+                Body::Confirmed { .. } => s.confirmed += 1,
+                Body::Accepts { .. } => s.acceptances += 1,
+                Body::Transfers { .. } => s.transfers += 1,
+                Body::Flows { .. } => s.flows += 1,
+                Body::Boundary { .. } | Body::Alias { kind: EntityKind::Boundary, .. } => s.boundaries += 1,
+                Body::Audit { .. } => s.reviews += 1,
+                Body::Validates { .. } => s.tests += 1,
+                Body::Assumes { .. } => s.assumptions += 1,
+                _ => {}
+            }
+        }
+        for (i, (refs, results)) in facts.refs.iter().zip(per_file).enumerate() {
+            let describes = matches!(facts.annotations()[i].body, Body::Describe { .. });
+            for (fact, r) in refs.iter().zip(results) {
+                // `visit_share`'s rule of what `used` holds.
+                let in_used = !fact.defines && !describes;
+                match r {
+                    Resolved::Entity(e) if !in_used || e.key.starts_with('#') => self.name(e),
+                    Resolved::External(e) if in_used && !self.external.contains(e) => {
+                        self.external.insert(e.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Puts `e` in `named` (if it is not there yet).
+    fn name(&mut self, e: &EntityKey) {
+        if !self.seen.known(e) && !self.named.contains(e) {
+            self.named.insert(e.clone());
+        }
+    }
+
+    /// These counts followed by `later`'s (the files right after these).
+    fn then(mut self, later: ModelCounts) -> ModelCounts {
+        let (a, b) = (&mut self.summary, &later.summary);
+        a.files_with_annotations += b.files_with_annotations;
+        a.annotations += b.annotations;
+        a.mitigations += b.mitigations;
+        a.exposures += b.exposures;
+        a.confirmed += b.confirmed;
+        a.acceptances += b.acceptances;
+        a.transfers += b.transfers;
+        a.flows += b.flows;
+        a.boundaries += b.boundaries;
+        a.reviews += b.reviews;
+        a.tests += b.tests;
+        a.assumptions += b.assumptions;
+        // Unions: the larger set takes the smaller one's entities.
+        fn union(a: &mut HashSet<EntityKey>, b: HashSet<EntityKey>) {
+            let (mut larger, smaller) =
+                if a.len() >= b.len() { (std::mem::take(a), b) } else { (b, std::mem::take(a)) };
+            larger.extend(smaller);
+            *a = larger;
+        }
+        union(&mut self.named, later.named);
+        union(&mut self.external, later.external);
+        self
+    }
+
+    /// The summary's model counts (`files_scanned` 0, no levels counted), with `used` the
+    /// project's (`ProjectFacts::used`) of the same files.
+    fn finish(self, used: &HashSet<EntityKey>) -> Summary {
+        let mut s = self.summary;
+        let counted = used.iter().filter(|e| !self.external.contains(*e) && !self.named.contains(*e));
+        for e in counted.chain(&self.named) {
+            match e.kind {
+                EntityKind::Asset => s.assets += 1,
+                EntityKind::Threat => s.threats += 1,
+                EntityKind::Control => s.controls += 1,
+                EntityKind::Actor | EntityKind::Boundary => {}
+            }
+        }
+        s
+    }
+
+    /// Every file's counts, in parts on every core.
+    fn of(resolved: &Resolutions) -> ModelCounts {
+        use rayon::prelude::*;
+        let files: Vec<(&Arc<FileFacts>, &Resolution)> = resolved.iter().collect();
+        files
+            .par_iter()
+            .with_min_len(FACTS_PART)
+            .fold(ModelCounts::default, |mut part, (facts, per_file)| {
+                part.add(facts, per_file);
+                part
+            })
+            .reduce(ModelCounts::default, ModelCounts::then)
     }
 }
 
@@ -505,7 +645,9 @@ impl Analysis {
     /// [`Summary::count_levels`]): what the model holds, which a caller can count while the
     /// diagnostics are computed.
     pub fn model_summary(&self, index: &ProjectIndex, files_scanned: usize) -> Summary {
-        summarize(index, self, files_scanned)
+        // Counted from the resolutions, which hold the index's files in index order.
+        debug_assert!(self.resolved.iter().map(|(f, _)| &f.path).eq(index.files().map(|f| &f.path)));
+        summarize(self, files_scanned)
     }
 }
 
@@ -519,66 +661,12 @@ pub fn summary(index: &ProjectIndex, diagnostics: &[Diagnostic], files_scanned: 
     Analysis::new(index).summary(index, diagnostics, files_scanned)
 }
 
-fn summarize(index: &ProjectIndex, analysis: &Analysis, files_scanned: usize) -> Summary {
-    use rayon::prelude::*;
-    let mut s = Summary { files_scanned, ..Summary::default() };
-    let files: Vec<&Arc<FileFacts>> = index.files().collect();
-    // The entities the references name: gathered in parts on every core, then joined.
-    let resolved: Vec<&Resolution> = analysis.resolved.iter().map(|(_, r)| r).collect();
-    let (entities, _) = resolved
-        .par_iter()
-        .with_min_len(FACTS_PART)
-        .fold(
-            || (FxHashSet::<&EntityKey>::default(), SeenKeys::default()),
-            |(mut entities, mut seen), per_file| {
-                for r in per_file.flat() {
-                    if let Resolved::Entity(e) = r
-                        && !seen.known(e)
-                    {
-                        entities.insert(e);
-                    }
-                }
-                (entities, seen)
-            },
-        )
-        .reduce(
-            || (FxHashSet::default(), SeenKeys::default()),
-            |(a, seen), (b, _)| {
-                let (mut larger, smaller) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-                larger.extend(smaller);
-                (larger, seen)
-            },
-        );
-    for facts in &files {
-        if !facts.annotations().is_empty() {
-            s.files_with_annotations += 1;
-        }
-        for ann in facts.annotations() {
-            s.annotations += 1;
-            match &ann.body {
-                Body::Mitigates { .. } => s.mitigations += 1,
-                Body::Exposes { .. } => s.exposures += 1,
-                Body::Confirmed { .. } => s.confirmed += 1,
-                Body::Accepts { .. } => s.acceptances += 1,
-                Body::Transfers { .. } => s.transfers += 1,
-                Body::Flows { .. } => s.flows += 1,
-                Body::Boundary { .. } | Body::Alias { kind: EntityKind::Boundary, .. } => s.boundaries += 1,
-                Body::Audit { .. } => s.reviews += 1,
-                Body::Validates { .. } => s.tests += 1,
-                Body::Assumes { .. } => s.assumptions += 1,
-                _ => {}
-            }
-        }
-    }
-    for e in &entities {
-        match e.kind {
-            EntityKind::Asset => s.assets += 1,
-            EntityKind::Threat => s.threats += 1,
-            EntityKind::Control => s.controls += 1,
-            EntityKind::Actor | EntityKind::Boundary => {}
-        }
-    }
-    s
+fn summarize(analysis: &Analysis, files_scanned: usize) -> Summary {
+    let counts = match &analysis.model_counts {
+        Some(counts) => counts.clone(),
+        None => ModelCounts::of(&analysis.resolved).finish(&analysis.used),
+    };
+    Summary { files_scanned, ..counts }
 }
 
 impl Summary {
@@ -645,7 +733,7 @@ mod tests {
         assert!(!seen.known(&copy) && !seen.known(&other_kind));
         let many: Vec<EntityKey> =
             (0..4 * SeenKeys::SLOTS).map(|k| EntityKey::new(EntityKind::Asset, format!("a{k}"))).collect();
-        let mut remembered = FxHashSet::default();
+        let mut remembered = HashSet::default();
         for round in 0..2 {
             for e in &many {
                 if seen.known(e) {
@@ -682,11 +770,79 @@ mod tests {
         );
     }
 
+    /// An edit that leaves every project-wide fact as it was (a comment annotation added)
+    /// still counts in the summary: the counts gathered with the facts are not kept with
+    /// them. Then a file removed, a threat gone and another appearing: the counts are the
+    /// fresh analysis's.
+    #[test]
+    fn the_summary_after_edits_equals_a_fresh_one() {
+        let mut index = generated(40);
+        let edit = |index: &mut ProjectIndex, text: &str| {
+            index.set_file(Arc::new(FileFacts::new(
+                FileId::relative("svc3/f00003.py"),
+                Language::Python,
+                Arc::from(text),
+            )))
+        };
+        let first = Analysis::new(&index);
+        let old = index.files().find(|f| f.path.as_str() == "svc3/f00003.py").unwrap().text().to_string();
+        edit(&mut index, &format!("{old}# @comment later\n"));
+        let second = Analysis::update(Some(&first), &index);
+        assert!(Arc::ptr_eq(&first.used, &second.used), "the project-wide facts were kept");
+        let fresh = Analysis::new(&index).model_summary(&index, 40);
+        assert_eq!(second.model_summary(&index, 40), fresh);
+        assert_eq!(fresh.annotations, first.model_summary(&index, 40).annotations + 1);
+        // A file removed, then a threat no file named before and another gone.
+        index.remove_file("svc3/f00003.py");
+        let third = Analysis::update(Some(&second), &index);
+        assert_eq!(third.model_summary(&index, 39), Analysis::new(&index).model_summary(&index, 39));
+        edit(&mut index, &old.replace("#t3", "#t-new").replace("Threat 3 ", "Threat New "));
+        let fourth = Analysis::update(Some(&third), &index);
+        assert_eq!(fourth.model_summary(&index, 40), Analysis::new(&index).model_summary(&index, 40));
+    }
+
+    /// The entities counted are those resolved references name, however they name them: a
+    /// definition's own, a description's (neither is in `used`), never an external tag's.
+    #[test]
+    fn the_summary_counts_defined_and_described_entities_and_no_external_one() {
+        let mut index = generated(30);
+        let text = "# @exposes #other.db to #other.sqli\n\
+                    # @mitigates #other.db against #t1 using #other.prepared\n\
+                    # @control Unused control (#unused-control)\n\
+                    # @describe threat @xss as reflected in search\n";
+        index.set_file(Arc::new(FileFacts::new(
+            FileId::relative("ext/x.py"),
+            Language::Python,
+            Arc::from(text),
+        )));
+        let analysis = Analysis::new(&index);
+        let all: Vec<&Resolved> = analysis.resolved.iter().flat_map(|(_, r)| r.flat()).collect();
+        assert!(all.iter().any(|r| matches!(r, Resolved::External(_))), "an external entity");
+        let entities: HashSet<&EntityKey> =
+            all.iter().filter_map(|r| if let Resolved::Entity(e) = r { Some(e) } else { None }).collect();
+        let count = |kind| entities.iter().filter(|e| e.kind == kind).count();
+        // `#unused-control` is defined and named by nothing else: not in `used`, counted.
+        assert!(entities.iter().any(|e| !analysis.used.contains(*e)), "an entity only defined");
+        let summary = analysis.model_summary(&index, 31);
+        assert_eq!(
+            (summary.assets, summary.threats, summary.controls),
+            (count(EntityKind::Asset), count(EntityKind::Threat), count(EntityKind::Control))
+        );
+        // And counted in one walk over the resolutions, as when the project-wide facts are kept.
+        assert_eq!(summary, summarize_walking(&analysis, 31));
+    }
+
+    /// The summary as [`ModelCounts::of`] counts it (what an analysis that kept the
+    /// project-wide facts does).
+    fn summarize_walking(analysis: &Analysis, files_scanned: usize) -> Summary {
+        Summary { files_scanned, ..ModelCounts::of(&analysis.resolved).finish(&analysis.used) }
+    }
+
     #[test]
     fn the_summary_counts_every_entity_named() {
         let index = generated(12 * FACTS_PART + 7);
         let analysis = Analysis::new(&index);
-        let mut entities: FxHashSet<&EntityKey> = FxHashSet::default();
+        let mut entities: HashSet<&EntityKey> = HashSet::default();
         for (_, per_file) in analysis.resolved.iter() {
             entities.extend(per_file.flat().iter().filter_map(|r| match r {
                 Resolved::Entity(e) => Some(e),

@@ -147,6 +147,11 @@ fn table_entries<'a>(
     mut entry: impl FnMut(TableEntry<'a>),
 ) {
     for (i, ann) in facts.annotations().iter().enumerate() {
+        // Only a threat's definition or an ownership can be an entry: every other annotation
+        // (nearly all of them) is passed over before its relation is looked up.
+        if !matches!(ann.body, Body::Define { kind: EntityKind::Threat, .. } | Body::Owns { .. }) {
+            continue;
+        }
         let (Some(refs), Some(per_annotation)) = (facts.refs.get(i), resolved.get(i)) else { continue };
         match Relation::resolved(ann, refs, per_annotation) {
             Some(Relation::Definition { kind: EntityKind::Threat, entity }) => {
@@ -167,8 +172,10 @@ fn table_entries<'a>(
 impl Tables {
     fn new(index: &ProjectIndex, analysis: &Analysis) -> Tables {
         let mut tables = Tables::default();
-        for facts in index.files() {
-            let Some(resolved) = analysis.resolved.get(&facts.path) else { continue };
+        // The resolutions hold the index's files in index order, each with its resolution:
+        // read in turn, not looked up by path.
+        debug_assert!(analysis.resolved.iter().map(|(f, _)| &f.path).eq(index.files().map(|f| &f.path)));
+        for (facts, resolved) in analysis.resolved.iter() {
             table_entries(facts, resolved, |entry| match entry {
                 TableEntry::Threat(key, fields) => {
                     tables.threats.entry(key.clone()).or_default().fill(fields, Box::from);

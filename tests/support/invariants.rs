@@ -372,6 +372,9 @@ fn check_incremental(index: &ProjectIndex, incremental: &Analysis, step: usize) 
     // coverage with its covers' places (the covering relations' index is kept, with moved
     // places, when edits only move them).
     assert_eq!(project_facts(index, incremental), project_facts(index, &fresh), "step {step}");
+    // The model summary (counted in the walk that gathers the project-wide facts, or on its
+    // own when they were kept).
+    assert_eq!(incremental.model_summary(index, 6), fresh.model_summary(index, 6), "step {step}");
     // The risk findings (each unedited file's kept from the latest analysis that computed
     // them: two steps in three ask, so some carry them over an analysis that did not).
     if step % 3 != 1 {
