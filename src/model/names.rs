@@ -22,25 +22,7 @@ fn push_normalized(out: &mut String, name: &str) {
         // names are almost always ASCII, and are normalised byte by byte (every name of every
         // reference is, when facts are built).
         let mut bytes = std::mem::take(out).into_bytes();
-        bytes.reserve(name.len());
-        let mut after_sep = bytes.len() == start || bytes.last() == Some(&b'_');
-        for b in name.bytes() {
-            // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
-            // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
-            let b = if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'-') {
-                b'_'
-            } else {
-                b.to_ascii_lowercase()
-            };
-            if b == b'_' && after_sep {
-                continue;
-            }
-            after_sep = b == b'_';
-            bytes.push(b);
-        }
-        while bytes.len() > start && bytes.last() == Some(&b'_') {
-            bytes.pop();
-        }
+        push_normalized_ascii(&mut bytes, name.as_bytes());
         // Only ASCII bytes were appended to a valid string.
         *out = String::from_utf8(bytes).expect("ASCII appended to UTF-8");
         return;
@@ -58,6 +40,48 @@ fn push_normalized(out: &mut String, name: &str) {
     while out.len() > start && out.ends_with('_') {
         out.pop();
     }
+}
+
+/// [`push_normalized`] of an ASCII byte: `_` for whitespace (`char::is_whitespace` on ASCII:
+/// tab, line feed, vertical tab, form feed, carriage return and space; `u8::is_ascii_whitespace`
+/// leaves out the vertical tab) and `-`, else the byte lowercased.
+const NORMALIZED: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'-' => b'_',
+            c => c.to_ascii_lowercase(),
+        };
+        b += 1;
+    }
+    table
+};
+
+/// [`push_normalized`] of an ASCII `name`, appended to `out` (empty, or ending in a finished
+/// segment). Every byte is written and the write position moves past the kept ones: a byte
+/// loop without a branch per byte or `Vec::push`'s capacity check.
+fn push_normalized_ascii(out: &mut Vec<u8>, name: &[u8]) {
+    debug_assert!(name.is_ascii());
+    let start = out.len();
+    out.resize(start + name.len(), 0);
+    let written = &mut out[start..];
+    let mut n = 0;
+    // The first byte of a name is never a separator kept: a leading `_` run is dropped.
+    let mut after_sep = true;
+    for &b in name {
+        let c = NORMALIZED[usize::from(b & 0x7f)];
+        let sep = c == b'_';
+        // Inside `written`: `n` counts the bytes before this one that were kept.
+        written[n] = c;
+        n += usize::from(!(sep && after_sep));
+        after_sep = sep;
+    }
+    // Runs of `_` were collapsed: at most one ends the name.
+    if n > 0 && written[n - 1] == b'_' {
+        n -= 1;
+    }
+    out.truncate(start + n);
 }
 
 /// ThreatSpec 0.5's implicit id (without `#`): lowercase, `-` removed, every run of characters
@@ -97,19 +121,111 @@ fn push_threatspec_slug(out: &mut String, name: &str) {
 /// [`threatspec_slug`]) as shared strings, built in `buffer` (emptied first) so that each
 /// costs one allocation, the shared string's: the functions' own `String`s were copied into
 /// a shared one and freed (three allocations more for every new name the model meets).
+/// A path key or slug equal to the normalised name (`Web API`: `web_api` all three) is the
+/// same shared string: an allocation fewer for each (a new name's allocations on fresh pages
+/// were most of its cost).
 pub fn shared_keys(buffer: &mut String, name: &str, path: bool) -> (Arc<str>, Option<Arc<str>>, Arc<str>) {
+    if name.is_ascii() {
+        // Every name of a project is new to the memo once per thread (20,000 component paths
+        // on the huge benchmark). Through the `String` functions (a buffer taken and
+        // re-validated per path segment, a `char` pattern split, a branch and a capacity check
+        // per byte) the three keys cost ~2,700 instructions a name there; built here in one
+        // byte buffer, ~2,100, most of it the shared strings' allocations.
+        let mut bytes = std::mem::take(buffer).into_bytes();
+        let keys = ascii_shared_keys(&mut bytes, name.as_bytes(), path);
+        bytes.clear();
+        *buffer = String::from_utf8(bytes).expect("empty");
+        return keys;
+    }
     buffer.clear();
     push_normalized(buffer, name);
-    let norm = Arc::from(buffer.as_str());
+    let norm: Arc<str> = Arc::from(buffer.as_str());
     let path = path.then(|| {
         buffer.clear();
         push_path_key(buffer, name);
-        Arc::from(buffer.as_str())
+        if *buffer == *norm { norm.clone() } else { Arc::from(buffer.as_str()) }
     });
     buffer.clear();
     push_threatspec_slug(buffer, name);
-    let slug = Arc::from(buffer.trim_matches('_'));
+    let slug = buffer.trim_matches('_');
+    let slug = if slug == &*norm { norm.clone() } else { Arc::from(slug) };
     (norm, path, slug)
+}
+
+/// [`shared_keys`] of an ASCII `name`, built in `bytes`.
+fn ascii_shared_keys(bytes: &mut Vec<u8>, name: &[u8], path: bool) -> (Arc<str>, Option<Arc<str>>, Arc<str>) {
+    let shared = |b: &[u8]| -> Arc<str> { Arc::from(std::str::from_utf8(b).expect("ASCII")) };
+    bytes.clear();
+    push_normalized_ascii(bytes, name);
+    let norm = shared(bytes);
+    let path = path.then(|| {
+        if !name.iter().any(|&b| b == b'.' || b == b':') {
+            // One segment: its key is the normalised name.
+            return norm.clone();
+        }
+        bytes.clear();
+        push_path_key_ascii(bytes, name);
+        shared(bytes)
+    });
+    bytes.clear();
+    push_slug_ascii(bytes, name);
+    let start = bytes.iter().position(|&b| b != b'_').unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| b != b'_').map_or(start, |e| e + 1);
+    let slug = if bytes[start..end] == *norm.as_bytes() { norm.clone() } else { shared(&bytes[start..end]) };
+    (norm, path, slug)
+}
+
+/// [`push_path_key`] of an ASCII `path` into `key`, which must be empty.
+fn push_path_key_ascii(key: &mut Vec<u8>, path: &[u8]) {
+    debug_assert!(key.is_empty());
+    for segment in path.split(|&b| b == b'.' || b == b':') {
+        let before = key.len();
+        if before > 0 {
+            key.push(b'.');
+        }
+        push_normalized_ascii(key, segment);
+        // An empty segment (`a..b`, a lone `_`) adds nothing, not even its separator.
+        if key.len() == before + usize::from(before > 0) {
+            key.truncate(before);
+        }
+    }
+}
+
+/// [`push_threatspec_slug`] of an ASCII byte: the byte lowercased when it is kept (`a-z`,
+/// `0-9`, `_`), [`SLUG_RUN`] for the others, and [`SLUG_DROPPED`] for `-`.
+const SLUG: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = (b as u8).to_ascii_lowercase();
+        table[b] = match c {
+            b'-' => SLUG_DROPPED,
+            b'a'..=b'z' | b'0'..=b'9' | b'_' => c,
+            _ => SLUG_RUN,
+        };
+        b += 1;
+    }
+    table
+};
+const SLUG_DROPPED: u8 = 0;
+const SLUG_RUN: u8 = 1;
+
+/// [`push_threatspec_slug`] of an ASCII `name`, written like [`push_normalized_ascii`].
+fn push_slug_ascii(out: &mut Vec<u8>, name: &[u8]) {
+    debug_assert!(name.is_ascii());
+    let start = out.len();
+    out.resize(start + name.len(), 0);
+    let written = &mut out[start..];
+    let mut n = 0;
+    let mut in_run = false;
+    for &b in name {
+        let c = SLUG[usize::from(b & 0x7f)];
+        let run = c == SLUG_RUN;
+        written[n] = if run { b'_' } else { c };
+        n += usize::from(c != SLUG_DROPPED && !(run && in_run));
+        in_run = if c == SLUG_DROPPED { in_run } else { run };
+    }
+    out.truncate(start + n);
 }
 
 /// The key of a component path: segments split at `.` or `:`, each normalised as a GAL
@@ -197,7 +313,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn fast_paths_agree_with_the_reference(name in "[ -~\\t]{0,24}|[a-zA-Z _.:Éé\u{ff33}-]{0,12}") {
+        fn fast_paths_agree_with_the_reference(name in "[ -~\\t\\n\\r\\x0b\\x0c]{0,24}|[a-zA-Z _.:Éé\u{ff33}-]{0,12}") {
             proptest::prop_assert_eq!(normalize_name(&name), reference_normalize(&name));
             proptest::prop_assert_eq!(threatspec_slug(&name), reference_slug(&name));
             let key: Vec<String> =
@@ -208,7 +324,7 @@ mod tests {
         /// The shared keys, built in a buffer that held another name, are the three functions'.
         #[test]
         fn shared_keys_are_the_functions_keys(
-            name in "[ -~\\t]{0,24}|[a-zA-Z _.:Éé\u{ff33}-]{0,12}",
+            name in "[ -~\\t\\n\\r\\x0b\\x0c]{0,24}|[a-zA-Z _.:Éé\u{ff33}-]{0,12}",
             before in "[a-z_ ]{0,8}",
             path: bool,
         ) {
@@ -219,6 +335,22 @@ mod tests {
             proptest::prop_assert_eq!(key.as_deref(), expected.as_deref());
             proptest::prop_assert_eq!(&*slug, threatspec_slug(&name));
         }
+    }
+
+    /// Keys equal to the normalised name are that one shared string, not equal copies (an
+    /// allocation fewer for each): a name without `.` or `:` has it as its path key, a name of
+    /// words its slug.
+    #[test]
+    fn keys_equal_to_the_normalised_name_are_shared() {
+        let mut buffer = String::new();
+        for name in ["Web API", "sql injection 2", "Unicode Nämes"] {
+            let (norm, path, slug) = shared_keys(&mut buffer, name, true);
+            assert!(Arc::ptr_eq(&norm, path.as_ref().unwrap()), "{name}");
+            assert_eq!(Arc::ptr_eq(&norm, &slug), name.is_ascii(), "{name}: {slug}");
+        }
+        let (norm, path, slug) = shared_keys(&mut buffer, "Shop:Web-API", true);
+        assert_eq!((&*norm, path.as_deref(), &*slug), ("shop:web_api", Some("shop.web_api"), "shop_webapi"));
+        assert!(!Arc::ptr_eq(&norm, &slug));
     }
 
     #[test]
