@@ -140,29 +140,6 @@ extern "C" fn page_policy_before_main(
     prefer_small_pages(args);
 }
 
-/// `check` returns the pages it frees to the system at once (mimalloc's `purge_delay` 0; the
-/// bundled mimalloc 3 waits 1,000 ms, longer than a whole run, so the cache writer's buffers
-/// and the parse's temporaries stayed resident). Huge corpus (benches/README.md, *Memory,
-/// sixth round*): peak resident memory cold 260 -> 249 MB, `--no-cache` 243 -> 239 MB, for
-/// about 2-3% more CPU time; none measurable on dense. Only `check`: the servers keep the
-/// default, so that edits do not pay for purging and faulting in the same pages again.
-/// `MIMALLOC_PURGE_DELAY` in the environment wins (so the default stays measurable).
-fn purge_freed_pages(args: &[std::ffi::OsString]) {
-    unsafe extern "C" {
-        /// mimalloc's `mi_option_set` (linked in by the `mimalloc` crate).
-        fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-    }
-    /// `mi_option_purge_delay` in mimalloc's `mi_option_t` (the same number in v2 and v3).
-    const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
-    if args.first().is_some_and(|c| c == "check")
-        && !args.iter().any(|a| a == "--stdio")
-        && std::env::var_os("MIMALLOC_PURGE_DELAY").is_none()
-    {
-        // SAFETY: sets one integer option in mimalloc's option table; any value is valid.
-        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    }
-}
-
 /// The one-shot commands that render a whole model (diagrams, reports, exports) keep huge
 /// pages: they have no memory budget, and with 4 KiB pages the kernel's page faults made them
 /// 5-16% slower (benches/formats.py; benches/README.md, *Memory, third round*).
@@ -171,7 +148,11 @@ const HUGE_PAGE_COMMANDS: [&str; 3] = ["dfd", "report", "export"];
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     prefer_small_pages(args.iter().map(|a| a.as_encoded_bytes()));
-    purge_freed_pages(&args);
+    // mimalloc's purge delay stays its default (1,000 ms, longer than a `check`): pages freed
+    // during a run are reused, not returned and faulted in again. `check` used to purge at
+    // once for its memory budget; measured again (benches/README.md, eighteenth sitting):
+    // huge cold 407.6 -> 380.8 ms, warm mixed 35.5 -> 33.5 ms, peak RSS huge 226 -> 238 MB
+    // (budget 250).
     panic::set_hook(Box::new(|info| {
         let message = info
             .payload()
