@@ -272,6 +272,12 @@ fn fuzz_findings_stay_fixed() {
     // after `]`), which ran over the comment on the next line; the Bash lexer read it. `=~`
     // in code now leaves the text to tree-sitter.
     check_comments(Language::Bash, "] =~\n#]");
+    // comments, 2026-12-05 (eighteenth sitting, from an empty corpus): a DEL between a name
+    // and a `/`; the JavaScript lexer took the `/` after it for a regex's start and read no
+    // comment, tree-sitter's error recovery a division and the comment `//#"/#"`. ASCII
+    // control characters in code now leave the text to tree-sitter.
+    check_comments(Language::JavaScript, "r\u{7f}/br\u{7f}//#\"/#\"");
+    check_comments(Language::TypeScript, "r\u{7f}/br\u{7f}//#\"/#\"");
     // comments, 2026-12-04 (lexers5 branch, Kotlin and JSON seeds): tree-sitter-kotlin-ng stops
     // reading at an ASCII control character, in code or in a string (no error, no comment after
     // it); the Kotlin lexer read on. It now leaves such texts to tree-sitter.
