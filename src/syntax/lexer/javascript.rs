@@ -12,8 +12,9 @@
 //! is a division when no second `/` follows on its line (a regex closes on its own line), and
 //! otherwise the scanner declines. It also declines (returns `None`) on a `<` that could open
 //! JSX (JavaScript and TSX), HTML-like comments (`<!--`, `-->`), a lone `\r`, U+2028/U+2029 (line
-//! terminators inside what looks like one line), a backslash or an ASCII control character
-//! (other than whitespace) in code, an unterminated
+//! terminators inside what looks like one line), a backslash, an ASCII control character
+//! (other than whitespace) or a name holding a character the grammar's identifiers refuse
+//! (Unicode white space, U+FEFF, U+2060, U+200B) in code, an unterminated
 //! string, template, regex or block comment, and a string or regex that breaks its line;
 //! tree-sitter reads those files.
 
@@ -207,6 +208,13 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
                     i += 1;
                 }
                 let word = &bytes[start..i];
+                // The grammar's identifiers take any character but spaces, ASCII punctuation
+                // and U+FEFF, U+2060, U+200B (its `identifier` pattern): before one of those its
+                // error recovery decides what follows (a `/` after `x\u{2060}` opened a regex
+                // there; found by the `comments` fuzz target). Left to it.
+                if !word.is_ascii() && !std::str::from_utf8(word).ok()?.chars().all(identifier_char) {
+                    return None;
+                }
                 // `x.return` is a property; `return /re/` opens a regex.
                 let property = bytes[..start].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'.');
                 if !property {
@@ -222,10 +230,10 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
                     Before::Operand
                 };
             }
-            // A control character in code (DEL, or below a space but for the whitespace above) is
-            // no token of the grammar: tree-sitter's error recovery decides what the `/` after it
-            // is (`r\x7f/br\x7f//#` is a division and a comment there; found by the `comments`
-            // fuzz target). Left to it.
+            // An ASCII control character in code (below a space but for the whitespace above, or
+            // DEL, which the grammar's identifiers take in) is not modelled: the lexer read a `/`
+            // after `r\x7f` as a regex, tree-sitter a division and then a comment (found by the
+            // `comments` fuzz target). Left to it.
             0..=0x1f | 0x7f => return None,
             _ => {
                 before = Before::Operator;
@@ -235,6 +243,12 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
     }
     // A template or substitution still open at the end of the text.
     (stack.len() == 1).then_some(out)
+}
+
+/// Whether tree-sitter-javascript's `identifier` pattern takes `c` (beyond ASCII, where the
+/// lexer's own byte table decides): all but white space and U+FEFF, U+2060, U+200B.
+fn identifier_char(c: char) -> bool {
+    c.is_ascii() || !(c.is_whitespace() || matches!(c, '\u{feff}' | '\u{2060}' | '\u{200b}'))
 }
 
 /// Reserved words always followed by an expression (unless they name a property).
@@ -474,6 +488,10 @@ mod tests {
         assert_eq!(comments("x = / //\r\n", false), None);
         assert_eq!(comments("r\u{7f}/br\u{7f}//#\"/#\"", false), None);
         assert_eq!(comments("x\u{1}/ 2 // c", false), None);
+        assert_eq!(comments("x\u{2060}/ 2 // c", false), None);
+        assert_eq!(comments("x\u{a0}/ 2 // c", false), None);
+        // Names beyond ASCII stay on the fast path.
+        assert_eq!(comments("café / 2 // c", false), Some(vec!["// c"]));
         assert_eq!(comments("// a\r/re/ // b", false), None);
         // `)` then `/`: a regex after `if (x)`, a division after a group or a call.
         assert_eq!(comments("if (x) /a\"/.test(y) // c", false).unwrap(), ["// c"]);
