@@ -285,6 +285,13 @@ fn fuzz_findings_stay_fixed() {
     let joiner = "/_//\u{2060}\t\n/?.//_//\u{2060}\t\n//./\r\n//.#/\r\n//.#\u{b}";
     check_comments(Language::Tsx, joiner);
     check_comments(Language::JavaScript, joiner);
+    // (the same seeded run, a timeout): 644 `+` in a broken HCL file made a tree so deep that
+    // asking each missing node for its parent (`Node::parent` searches down from the root) took
+    // 13.8 s for 743 bytes; the walk now keeps the parents (`the_walk_hands_each_node_its_parent`).
+    check_comments(
+        Language::Hcl,
+        &format!("\"\"{}\0\u{6}0%+++++++#\"B###\nom\n#\u{17}&#\n#\u{17}\n#\n#\n", "+".repeat(644)),
+    );
     // comments, 2026-12-04 (lexers5 branch, Kotlin and JSON seeds): tree-sitter-kotlin-ng stops
     // reading at an ASCII control character, in code or in a string (no error, no comment after
     // it); the Kotlin lexer read on. It now leaves such texts to tree-sitter.
