@@ -189,9 +189,9 @@ struct Shard {
     /// `(tag, position)` by slot, a small direct-mapped table like `analysis::SeenKeys`: a
     /// project names a few dozen threats in tens of thousands of relations, resolution
     /// shares one copy of each key among the references that name it, and finding the
-    /// copy's address is cheaper than hashing and comparing the text. Tag 0: empty; a miss
-    /// only means `position` is asked. Valid while the relations' keys live: `CoverIndex::new`
-    /// borrows the resolutions they are copied from, so no address is taken by another text.
+    /// copy's address is cheaper than hashing the text. Tag 0: empty; a miss only means
+    /// `position` is asked; a hit is checked against the threat itself (`Arc`'s equality looks
+    /// at the address first), so a reused address can only cost a lookup.
     seen: Vec<(u64, usize)>,
 }
 
@@ -207,8 +207,11 @@ impl Shard {
         // The kind in the low 3 bits (it is below 5), above them the address (never 0).
         let tag = ((Arc::as_ptr(&threat.key) as *const u8 as u64) << 3) | threat.kind.index() as u64;
         let slot = (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize;
-        if self.seen[slot].0 == tag {
-            return self.seen[slot].1;
+        // The slot's threat is compared too: an address names one text only while that text
+        // lives, and a key freed in this build could leave its address to another.
+        let (seen, at) = self.seen[slot];
+        if seen == tag && self.threats[at].0 == threat {
+            return at;
         }
         let at = match self.position.get(&threat) {
             Some(&at) => at,
