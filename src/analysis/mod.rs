@@ -322,20 +322,34 @@ impl SeenKeys {
 /// Files per part of [`ProjectFacts::of`] at least: fewer, larger parts to join.
 const FACTS_PART: usize = 256;
 
+/// Every file's facts and resolution added into parts of `T` on every core ([`FACTS_PART`]
+/// files at least each), the parts joined in index order by `then`.
+fn fold_files<T: Default + Send>(
+    resolved: &Resolutions,
+    add: impl Fn(&mut T, &FileFacts, &Resolution) + Sync + Send,
+    then: impl Fn(T, T) -> T + Sync + Send,
+) -> T {
+    use rayon::prelude::*;
+    let files: Vec<(&Arc<FileFacts>, &Resolution)> = resolved.iter().collect();
+    files
+        .par_iter()
+        .with_min_len(FACTS_PART)
+        .fold(T::default, |mut part, (facts, per_file)| {
+            add(&mut part, facts, per_file);
+            part
+        })
+        .reduce(T::default, then)
+}
+
 impl ProjectFacts {
     /// Every file's facts, in parts on every core; equal to adding the files one by one
     /// ([`ProjectFacts::add`]) in index order.
     fn of(resolved: &Resolutions) -> ProjectFacts {
-        use rayon::prelude::*;
-        let files: Vec<(&Arc<FileFacts>, &Resolution)> = resolved.iter().collect();
-        files
-            .par_iter()
-            .with_min_len(FACTS_PART)
-            .fold(ProjectFacts::default, |mut part, (facts, per_file)| {
-                part.add(facts, per_file);
-                part
-            })
-            .reduce(ProjectFacts::default, ProjectFacts::then)
+        fold_files(
+            resolved,
+            |part: &mut ProjectFacts, facts, per_file| part.add(facts, per_file),
+            ProjectFacts::then,
+        )
     }
 
     /// One more file's facts, after those already added.
@@ -491,16 +505,11 @@ impl ModelCounts {
 
     /// Every file's counts, in parts on every core.
     fn of(resolved: &Resolutions) -> ModelCounts {
-        use rayon::prelude::*;
-        let files: Vec<(&Arc<FileFacts>, &Resolution)> = resolved.iter().collect();
-        files
-            .par_iter()
-            .with_min_len(FACTS_PART)
-            .fold(ModelCounts::default, |mut part, (facts, per_file)| {
-                part.add(facts, per_file);
-                part
-            })
-            .reduce(ModelCounts::default, ModelCounts::then)
+        fold_files(
+            resolved,
+            |part: &mut ModelCounts, facts, per_file| part.add(facts, per_file),
+            ModelCounts::then,
+        )
     }
 }
 
