@@ -583,3 +583,25 @@ fn assert_one_unmitigated_exposure_of_two_annotations(dir: &std::path::Path) {
         report["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["unmitigated-exposure"]);
 }
+
+/// A quoted name holding a `'` (Kotlin, Scala and Swift allow `` `it's` ``) in code the grammar
+/// gave up on: the re-scan of that text took the `'` for a character literal and ran it over
+/// the `/*` after it, so the block comment's threat was lost on the language server's path
+/// (the `comments` fuzz target found the Kotlin case).
+#[test]
+fn a_quoted_name_in_broken_code_hides_no_comment() {
+    let comment = "/* it's\n * @threat Lost (#lost) [high]\n */\n// @exposes App to #lost\n";
+    for (file, code) in
+        [("x.kt", "oops | `it's` "), ("x.scala", "val x = ) `it's` "), ("x.swift", "let x = ) `it's` ")]
+    {
+        let language = Language::from_path(std::path::Path::new(file)).unwrap();
+        let text = format!("{code}{comment}");
+        let tree = comments::parse_tree(language, &text, None).unwrap();
+        assert!(comments::is_broken(&tree, &text), "{file}: the code must be broken");
+        let want = ["@threat Lost (#lost) [high]", "@exposes App to #lost"];
+        assert_eq!(annotations(&text, &syntax::parse_file(language, &text)), want, "{file}: check");
+        let mut doc = Document::new(&text, 1, language, u64::MAX);
+        let parsed = doc.facts(FileId::absolute(std::path::Path::new("/f")), u64::MAX).parsed;
+        assert_eq!(annotations(&text, &parsed), want, "{file}: the language server");
+    }
+}

@@ -278,6 +278,11 @@ fn fuzz_findings_stay_fixed() {
     // control characters in code now leave the text to tree-sitter.
     check_comments(Language::JavaScript, "r\u{7f}/br\u{7f}//#\"/#\"");
     check_comments(Language::TypeScript, "r\u{7f}/br\u{7f}//#\"/#\"");
+    // comments, 2026-12-05 (nineteenth sitting, from an empty corpus): tree-sitter-kotlin-ng
+    // stopped after `` `|` `` without an error, and the recovery scan of the rest took the
+    // `'` in the quoted name `` `' ` `` for a character literal running over `//'`. The
+    // recovery scan now skips Kotlin, Scala and Swift quoted names.
+    check_comments(Language::Kotlin, "`|`| `' `[//'\r/");
     // (the same, seeded with that run's inputs): U+2060 ends a name for tree-sitter's grammar,
     // whose error recovery then read the `/` on the next line as a regex's start; the lexer
     // had taken every non-ASCII character for part of a name. Such names now leave the text

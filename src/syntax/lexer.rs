@@ -678,6 +678,9 @@ struct RecoveryRules {
     /// `'` delimits only a character literal (Rust, Kotlin, Scala ...; a Rust lifetime is no
     /// quote): skipped only when it closes within a few bytes.
     char_quote: bool,
+    /// `` ` `` quotes a name up to the next `` ` `` on its line, without escapes (Kotlin,
+    /// Scala, Swift): a quote inside one (`` `it's` ``) is no character literal.
+    quoted_names: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -701,6 +704,7 @@ impl RecoveryRules {
             block: BlockComments::None,
             quotes: b"\"'",
             char_quote: false,
+            quoted_names: false,
         };
         match language {
             Language::Python | Language::Toml => {}
@@ -737,6 +741,7 @@ impl RecoveryRules {
                 rules.block = BlockComments::C;
                 rules.quotes = b"\"";
                 rules.char_quote = true;
+                rules.quoted_names = matches!(language, Language::Kotlin | Language::Swift | Language::Scala);
             }
             Language::Gal | Language::ThreatSpecDoc | Language::PlainText => return None,
         }
@@ -789,6 +794,13 @@ fn recovery_scan(bytes: &[u8], start: usize, end: usize, rules: &RecoveryRules) 
             out.push((i, e));
             i = e;
             continue;
+        }
+        if b == b'`' && rules.quoted_names {
+            let line = &bytes[i + 1..line_end(i).min(end)];
+            if let Some(close) = memchr::memchr2(b'`', b'\r', line).filter(|&p| line[p] == b'`') {
+                i += close + 2;
+                continue;
+            }
         }
         if rules.quotes.contains(&b) || (b == b'\'' && rules.char_quote) {
             let limit = if b == b'\'' && rules.char_quote { (i + 12).min(end) } else { line_end(i).min(end) };
