@@ -605,3 +605,19 @@ fn a_quoted_name_in_broken_code_hides_no_comment() {
         assert_eq!(annotations(&text, &parsed), want, "{file}: the language server");
     }
 }
+
+/// tree-sitter-rust lets a block comment follow `////` inside the line comment (`/////*`),
+/// so the line comment ran on to that block comment's `*/` lines later, without an error:
+/// the `// @threat` after code on a line in between was no comment of its own, and the
+/// language server lost the threat. A Rust line comment ends with its line.
+#[test]
+fn a_rust_line_comment_ends_with_its_line() {
+    let text = "/////*\nfn f() {} // @threat Lost (#lost) [high]\n// banner */\n// @exposes App to #lost\n";
+    let tree = comments::parse_tree(Language::Rust, text, None).unwrap();
+    assert!(!tree.root_node().has_error(), "the grammar reports no error");
+    let want = ["@threat Lost (#lost) [high]", "@exposes App to #lost"];
+    assert_eq!(annotations(text, &syntax::parse_file(Language::Rust, text)), want, "check");
+    let mut doc = Document::new(text, 1, Language::Rust, u64::MAX);
+    let parsed = doc.facts(FileId::absolute(std::path::Path::new("/f")), u64::MAX).parsed;
+    assert_eq!(annotations(text, &parsed), want, "the language server");
+}

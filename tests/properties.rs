@@ -283,6 +283,15 @@ fn fuzz_findings_stay_fixed() {
     // `'` in the quoted name `` `' ` `` for a character literal running over `//'`. The
     // recovery scan now skips Kotlin, Scala and Swift quoted names.
     check_comments(Language::Kotlin, "`|`| `' `[//'\r/");
+    // comments, 2026-12-05 (nineteenth sitting, from an empty corpus): tree-sitter-rust read a
+    // block comment after `////` into the line comment (`/////*`) and ran it over three lines;
+    // the Rust lexer read Rust's comments. A Rust line comment is now cut at its line's end
+    // and the rest re-scanned, with nested block comments.
+    check_comments(Language::Rust, "/////*\n'/*@\n/**/)*/_//)\n)\n/**/)*/**/)*");
+    // (the same sitting, the first fix's runs): a doc comment's node ends after its line
+    // break, and was cut before it.
+    check_comments(Language::Rust, "///\\\n");
+    check_comments(Language::Rust, "///#$(3<///////-////////////'/*\n");
     // (the same, seeded with that run's inputs): U+2060 ends a name for tree-sitter's grammar,
     // whose error recovery then read the `/` on the next line as a regex's start; the lexer
     // had taken every non-ASCII character for part of a name. Such names now leave the text

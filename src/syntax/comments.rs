@@ -54,6 +54,13 @@
 //! never re-scanned, so its string literals never yield comments, and a tree that is not
 //! broken costs only a look at the whitespace between its top-level nodes.
 //!
+//! Some grammars misread comments without any error, and their comment nodes are corrected:
+//! tree-sitter-scala merges a block comment and a comment after it on its line into one node
+//! (split where the compiler ends each); tree-sitter-swift reads `+/*` as one operator (its
+//! comment is cut out of the operator); tree-sitter-rust reads a block comment after `////`
+//! into the line comment (`/////*`), running it over later lines (the comment is cut at its
+//! line's end). What such a grammar read past the real comment is re-scanned as broken code.
+//!
 //! # When tree-sitter gives up
 //!
 //! Parsing is cancelled after a generous time budget (5 s plus 2 s per MiB), so a pathological
@@ -544,6 +551,10 @@ pub fn comment_nodes(
         } else if kinds.contains(&node.kind_id()) {
             if language == Language::Scala {
                 split_merged_comments(text, start, end, &mut nodes);
+            } else if let Some(line_end) = line_comment_run_across_lines(language, text, start, end) {
+                // What the grammar read into the comment past its line is re-scanned.
+                nodes.push((start, line_end));
+                read_across.push((line_end, end));
             } else {
                 nodes.push((start, end));
             }
@@ -818,6 +829,20 @@ fn comment_in_operator(text: &str, start: usize, end: usize) -> Option<(usize, u
         super::lexer::nested_block_comment_end(bytes, at).unwrap_or(bytes.len())
     };
     Some((at, comment_end))
+}
+
+/// Where the Rust line comment `start..end` really ends, when tree-sitter-rust read it across
+/// lines: after `////` its grammar lets a block comment follow as an extra inside the line
+/// comment (`/////* a` ... `*/`), which ran on over the lines up to that comment's `*/` and
+/// hid their code and comments. A Rust line comment ends at its line's end. (Only a `////`
+/// comment can be misread so; a doc comment's node rightly ends after its line break.)
+fn line_comment_run_across_lines(language: Language, text: &str, start: usize, end: usize) -> Option<usize> {
+    if language != Language::Rust {
+        return None;
+    }
+    let comment = text.as_bytes().get(start..end)?;
+    let line_end = start + memchr::memchr(b'\n', comment)?;
+    comment.starts_with(b"////").then_some(line_end)
 }
 
 /// Pushes the comments of the Scala comment node `start..end` of `text`: tree-sitter-scala's

@@ -688,6 +688,8 @@ enum BlockComments {
     None,
     /// `/* ... */`.
     C,
+    /// `/* ... */`, nesting (Rust: `/* a /* b */ c */` is one comment).
+    NestedC,
     /// Lua `--[[ ... ]]`, `--[==[ ... ]==]`.
     Lua,
     /// Ruby `=begin` ... `=end` at the start of lines.
@@ -742,6 +744,9 @@ impl RecoveryRules {
                 rules.quotes = b"\"";
                 rules.char_quote = true;
                 rules.quoted_names = matches!(language, Language::Kotlin | Language::Swift | Language::Scala);
+                if language == Language::Rust {
+                    rules.block = BlockComments::NestedC;
+                }
             }
             Language::Gal | Language::ThreatSpecDoc | Language::PlainText => return None,
         }
@@ -788,7 +793,9 @@ fn recovery_scan(bytes: &[u8], start: usize, end: usize, rules: &RecoveryRules) 
         let is_marker = rules.line.iter().any(|m| rest.starts_with(m))
             && (!rules.whole_line_only || line_start)
             && !(b == b'#' && rules.hash_at_word_start && !word_start)
-            && !(b == b'#' && rest.get(1) == Some(&b'[') && rules.block == BlockComments::C);
+            && !(b == b'#'
+                && rest.get(1) == Some(&b'[')
+                && matches!(rules.block, BlockComments::C | BlockComments::NestedC));
         if is_marker {
             let e = line_end(i);
             out.push((i, e));
@@ -840,6 +847,27 @@ fn block_comment_end(
     let (from, closer): (usize, Vec<u8>) = match block {
         BlockComments::None => return None,
         BlockComments::C if rest.starts_with(b"/*") => (2, b"*/".to_vec()),
+        BlockComments::NestedC if rest.starts_with(b"/*") => {
+            let mut depth = 0usize;
+            let mut i = 0;
+            while i + 1 < rest.len() {
+                match &rest[i..i + 2] {
+                    b"/*" => {
+                        depth += 1;
+                        i += 2;
+                    }
+                    b"*/" => {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            return Some(at + i);
+                        }
+                    }
+                    _ => i += 1,
+                }
+            }
+            return Some(memchr::memchr(b'\n', rest).map_or(end, |p| at + p));
+        }
         BlockComments::Lua if rest.starts_with(b"--[") => {
             let level = rest[3..].iter().take_while(|&&c| c == b'=').count();
             if rest.get(3 + level) != Some(&b'[') {
