@@ -175,8 +175,9 @@ impl Coverage<'_> {
 const SHARDS: usize = 16;
 const _: () = assert!(SHARDS <= 256, "a shard is numbered by a byte");
 
-/// Files whose covering relations [`CoverIndex::new`] makes at once.
-const WINDOW: usize = 1024;
+/// Files whose covering relations are made at once before they are added to the shards
+/// ([`CoverIndex::new`], and the analysis's resolving pass).
+pub(super) const WINDOW: usize = 1024;
 
 /// One shard's covering relations while [`CoverIndex::new`] adds them: by threat, each
 /// threat's table found by the address of its key's text where it can be.
@@ -241,7 +242,7 @@ fn add(shard: &mut Shard, covers: Vec<PairCover>) {
 }
 
 /// The controls' texts of the covering relations made so far, one copy each.
-type Controls = std::collections::HashSet<Arc<str>, rustc_hash::FxBuildHasher>;
+pub(super) type Controls = std::collections::HashSet<Arc<str>, rustc_hash::FxBuildHasher>;
 
 /// The one copy of `text` in `controls` (added if it is not there yet).
 fn shared(controls: &mut Controls, text: &str) -> Arc<str> {
@@ -280,12 +281,117 @@ pub(super) struct CoverIndex {
     moved: HashMap<FileId, Arc<Vec<Cover>>>,
 }
 
+/// One file's covering relations, each with its `(asset key, threat)`, in file order, and the
+/// shard of each (its threat's): what [`Builder::file_covers`] makes of one file on any core.
+pub(super) struct FileCovers {
+    covers: Vec<PairCover>,
+    shards: Vec<u8>,
+}
+
+/// A [`CoverIndex`] being built: the files' covering relations are added a window of files
+/// at a time, in index order ([`Builder::add`]), and the index is had by [`Builder::finish`].
+/// The analysis makes each file's relations in the job that resolves the file, while its
+/// facts and resolution are in the cache ([`super::Analysis::update_with_scope`]).
+pub(super) struct Builder {
+    /// The index with its scope and inline symbols, and no relations yet.
+    index: CoverIndex,
+    /// One copy of each control's text for the project.
+    controls: Controls,
+    shards: Vec<Shard>,
+}
+
+impl Builder {
+    /// The covering relations of one file (with its resolved references), with the shard of
+    /// each; on any core, `controls` sharing the controls' texts of the files that core made.
+    pub(super) fn file_covers(
+        &self,
+        facts: &FileFacts,
+        resolved: &Jagged<Resolved>,
+        controls: &mut Controls,
+    ) -> FileCovers {
+        let covers = self.index.covers_of(facts, resolved, controls);
+        let shards = covers
+            .iter()
+            .map(|(pair, _)| (rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS) as u8)
+            .collect();
+        FileCovers { covers, shards }
+    }
+
+    /// The covering relations of the next files in index order (those right after the files
+    /// added so far): one copy of each control's text for the project, and the relations
+    /// parted by their threat's shard (in project order) and indexed in their shards on every
+    /// core.
+    pub(super) fn add(&mut self, files: Vec<FileCovers>) {
+        use rayon::prelude::*;
+        // Each part allocated once at its size (grown by pushing, the parts copied their
+        // relations again and again).
+        let mut sizes = [0usize; SHARDS];
+        for file in &files {
+            for &shard in &file.shards {
+                sizes[shard as usize] += 1;
+            }
+        }
+        let mut parted: Vec<Vec<PairCover>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for file in files {
+            for ((pair, mut cover), shard) in file.covers.into_iter().zip(file.shards) {
+                if let Some(control) = &mut cover.control {
+                    *control = shared(&mut self.controls, control);
+                }
+                parted[shard as usize].push((pair, cover));
+            }
+        }
+        self.shards.par_iter_mut().zip(parted).for_each(|(shard, covers)| add(shard, covers));
+    }
+
+    /// The index of every relation added.
+    pub(super) fn finish(self) -> CoverIndex {
+        use rayon::prelude::*;
+        let Builder { index: mut out, mut shards, .. } = self;
+        shards
+            .par_iter_mut()
+            .flat_map_iter(|shard| shard.threats.iter_mut().flat_map(|(_, by_asset)| by_asset.values_mut()))
+            .filter(|covers| covers.capacity() > covers.len())
+            .for_each(crate::syntax::fit_exactly);
+        // No two shards share a threat: their tables are joined by moving them.
+        let mut by_pair = ByPair::default();
+        by_pair.reserve(shards.iter().map(|shard| shard.threats.len()).sum());
+        for shard in shards {
+            by_pair.extend(shard.threats);
+        }
+        out.by_pair = Arc::new(by_pair);
+        out
+    }
+}
+
 impl CoverIndex {
+    /// The index of `resolved` (the resolutions of `index`'s files, in index order).
     pub(super) fn new(
         index: &ProjectIndex,
         resolved: &super::Resolutions,
         scope: CoverageScope,
     ) -> CoverIndex {
+        use rayon::prelude::*;
+        // A window of files at a time (so few relations are in flight): each file's covering
+        // relations on every core, each part of the files sharing its controls' texts; then
+        // added to the shards.
+        let mut builder = CoverIndex::builder(index, scope);
+        let files: Vec<(&Arc<FileFacts>, &super::Resolution)> = resolved.iter().collect();
+        for window in files.chunks(WINDOW) {
+            let per_file: Vec<FileCovers> = window
+                .par_iter()
+                .map_init(Controls::default, |controls, (facts, per_file)| {
+                    builder.file_covers(facts, per_file, controls)
+                })
+                .collect();
+            builder.add(per_file);
+        }
+        builder.finish()
+    }
+
+    /// A [`Builder`] of the index of `index`'s files under `scope`: with the symbols of inline
+    /// annotations already found when the scope is [`CoverageScope::Symbol`] (they depend on
+    /// each file's text only), so each file's relations can be made on any core.
+    pub(super) fn builder(index: &ProjectIndex, scope: CoverageScope) -> Builder {
         use rayon::prelude::*;
         let mut out = CoverIndex { scope, ..CoverIndex::default() };
         if scope == CoverageScope::Symbol {
@@ -314,57 +420,11 @@ impl CoverIndex {
                 })
                 .collect();
         }
-        // A window of files at a time (so few relations are in flight): each file's covering
-        // relations on every core, each part of the files sharing its controls' texts; then one
-        // copy of each text for the project, and the window's relations parted by their
-        // threat's shard (in project order) and indexed in their shards on every core. The
-        // resolutions hold the index's files in index order, each with its resolution.
-        let files: Vec<(&Arc<FileFacts>, &super::Resolution)> = resolved.iter().collect();
-        let mut controls = Controls::default();
-        let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
-        for window in files.chunks(WINDOW) {
-            // Each file's relations with each one's shard (its threat's), on every core.
-            let (per_file, shard_of): (Vec<Vec<PairCover>>, Vec<Vec<u8>>) = window
-                .par_iter()
-                .map_init(Controls::default, |controls, (facts, per_file)| {
-                    let covers = out.covers_of(facts, per_file, controls);
-                    let shards = covers
-                        .iter()
-                        .map(|(pair, _)| {
-                            (rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS) as u8
-                        })
-                        .collect();
-                    (covers, shards)
-                })
-                .unzip();
-            // Each part allocated once at its size (grown by pushing, the parts copied their
-            // relations again and again).
-            let mut sizes = [0usize; SHARDS];
-            for &shard in shard_of.iter().flatten() {
-                sizes[shard as usize] += 1;
-            }
-            let mut parted: Vec<Vec<PairCover>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
-            for ((pair, mut cover), &shard) in per_file.into_iter().flatten().zip(shard_of.iter().flatten()) {
-                if let Some(control) = &mut cover.control {
-                    *control = shared(&mut controls, control);
-                }
-                parted[shard as usize].push((pair, cover));
-            }
-            shards.par_iter_mut().zip(parted).for_each(|(shard, covers)| add(shard, covers));
+        Builder {
+            index: out,
+            controls: Controls::default(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
         }
-        shards
-            .par_iter_mut()
-            .flat_map_iter(|shard| shard.threats.iter_mut().flat_map(|(_, by_asset)| by_asset.values_mut()))
-            .filter(|covers| covers.capacity() > covers.len())
-            .for_each(crate::syntax::fit_exactly);
-        // No two shards share a threat: their tables are joined by moving them.
-        let mut by_pair = ByPair::default();
-        by_pair.reserve(shards.iter().map(|shard| shard.threats.len()).sum());
-        for shard in shards {
-            by_pair.extend(shard.threats);
-        }
-        out.by_pair = Arc::new(by_pair);
-        out
     }
 
     /// The covering relations written in one file, each with its `(asset key, threat)`, in
@@ -769,6 +829,35 @@ def insert_expense(e):
         let next = Analysis::update(Some(&previous), &index);
         assert!(!next.covers.same_answers(&first));
         assert_eq!(places(&index, &next), places(&index, &Analysis::new(&index)));
+    }
+
+    /// The index an analysis makes in its resolving pass (each file's relations made in the
+    /// job that resolves it, the windows added in index order) is the one built afterwards
+    /// from the resolutions, under both scopes, over several windows of files.
+    /// A pair as `by_pair` keys it: by threat, then by asset key.
+    type ByThreat = (EntityKey, Arc<str>);
+
+    #[test]
+    fn the_index_made_while_resolving_equals_the_one_built_from_the_resolutions() {
+        let index = crate::analysis::tests::generated(2 * WINDOW + 300);
+        for scope in [CoverageScope::File, CoverageScope::Symbol] {
+            let analysis = Analysis::with_scope(&index, scope);
+            let built = CoverIndex::new(&index, &analysis.resolved, scope);
+            let pairs = |covers: &CoverIndex| {
+                let mut out: Vec<(ByThreat, Vec<Cover>)> = Vec::new();
+                for (threat, by_asset) in covers.by_pair.iter() {
+                    for (asset, covers) in by_asset {
+                        out.push(((threat.clone(), asset.clone()), covers.clone()));
+                    }
+                }
+                out.sort_by(|(a, _), (b, _)| Ord::cmp(a, b));
+                out
+            };
+            let got = pairs(&analysis.covers);
+            assert!(got.len() > 100 && got.iter().any(|(_, covers)| covers.len() > 3), "{scope:?}");
+            assert_eq!(got, pairs(&built), "{scope:?}");
+            assert_eq!(analysis.covers.inline_symbols, built.inline_symbols, "{scope:?}");
+        }
     }
 
     #[test]

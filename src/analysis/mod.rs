@@ -237,29 +237,73 @@ impl Analysis {
             }
             return analysis;
         }
-        // Resolution is read-only per file: resolve (what cannot be reused) in parallel.
-        let resolved: Vec<(Arc<FileFacts>, Resolution)> = files
-            .par_iter()
-            .map_init(
-                || index.resolver(),
-                |resolver, facts| {
-                    let kept = reusable.and_then(|prev| {
-                        let k = prev.resolved.position(&facts.path)?;
-                        let (old, r) = prev.resolved.at(k);
-                        Arc::ptr_eq(old, facts).then(|| r.clone())
-                    });
-                    ((*facts).clone(), kept.unwrap_or_else(|| resolve(resolver, facts)))
-                },
-            )
+        // Resolution is read-only per file: resolve (what cannot be reused) in parallel, and
+        // in the same job, while the file's facts and resolution are in the cache, add its
+        // share of the project-wide facts and make its covering relations. One pass over the
+        // files instead of three (resolve, the project-wide facts, the coverage index), a
+        // window of files at a time so few relations are in flight; the windows' relations go
+        // to the coverage index in index order.
+        //
+        // Each pool thread keeps its resolver (and its memo), its controls' texts and the
+        // facts whose order does not matter (sets and counts: `ProjectFacts::add_apart`)
+        // across every part it runs, in its own `Worker` (locked by that thread only, and never
+        // while it could wait for another job); the facts that depend on the files' order
+        // (dangling references, stated severities) go to each part's own, joined in order.
+        let workers: Vec<std::sync::Mutex<Worker<'_>>> = (0..rayon::current_num_threads().max(1))
+            .map(|_| {
+                std::sync::Mutex::new(Worker {
+                    resolver: index.resolver(),
+                    controls: coverage::Controls::default(),
+                    facts: ProjectFacts::default(),
+                })
+            })
             .collect();
+        let mut covers = coverage::CoverIndex::builder(index, scope);
+        let mut resolved: Vec<(Arc<FileFacts>, Resolution)> = Vec::with_capacity(files.len());
+        let mut in_order = ProjectFacts::default();
+        for window in files.chunks(coverage::WINDOW) {
+            let done: Vec<PassPart> = window
+                .par_chunks(PASS_PART)
+                .map(|chunk| {
+                    let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
+                    let mut worker = workers[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let Worker { resolver, controls, facts: unordered } = &mut *worker;
+                    let mut done = PassPart {
+                        files: Vec::with_capacity(chunk.len()),
+                        covers: Vec::with_capacity(chunk.len()),
+                        facts: ProjectFacts::default(),
+                    };
+                    for facts in chunk {
+                        let kept = reusable.and_then(|prev| {
+                            let k = prev.resolved.position(&facts.path)?;
+                            let (old, r) = prev.resolved.at(k);
+                            Arc::ptr_eq(old, facts).then(|| r.clone())
+                        });
+                        let per_file = kept.unwrap_or_else(|| resolve(resolver, facts));
+                        unordered.add_apart(&mut done.facts, facts, &per_file);
+                        done.covers.push(covers.file_covers(facts, &per_file, controls));
+                        done.files.push(((*facts).clone(), per_file));
+                    }
+                    done
+                })
+                .collect();
+            let mut window_covers = Vec::with_capacity(window.len());
+            for done in done {
+                resolved.extend(done.files);
+                window_covers.extend(done.covers);
+                in_order = in_order.then(done.facts);
+            }
+            covers.add(window_covers);
+        }
         analysis.resolved = Resolutions::new(resolved, previous.map(|p| &p.resolved));
-        // Both read the resolutions only: on two cores at once (each is parallel inside too).
-        let (facts, covers) = rayon::join(
-            || ProjectFacts::of(&analysis.resolved),
-            || coverage::CoverIndex::new(index, &analysis.resolved, scope),
-        );
+        // The threads' sets and counts hold no dangling reference or severity: joined in any
+        // order after the parts' ones.
+        let facts = workers
+            .into_iter()
+            .map(|w| w.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).facts)
+            .fold(in_order, ProjectFacts::then);
         analysis.set_project_facts(facts);
-        analysis.covers = Arc::new(covers);
+        analysis.covers = Arc::new(covers.finish());
         analysis
     }
 
@@ -322,6 +366,29 @@ impl SeenKeys {
 /// Files per part of [`ProjectFacts::of`] at least: fewer, larger parts to join.
 const FACTS_PART: usize = 256;
 
+/// Files per part of the resolving pass of [`Analysis::update_with_scope`]: small, so the
+/// parts of a window keep both cores busy (a part holds only its files' dangling references
+/// and stated severities besides their resolutions and covering relations).
+const PASS_PART: usize = 32;
+
+/// What one pool thread keeps across the parts of the resolving pass of
+/// [`Analysis::update_with_scope`] it runs: its resolver, the controls' texts of the covering
+/// relations it made, and the project-wide facts of its files whose order does not matter.
+struct Worker<'i> {
+    resolver: crate::model::Resolver<'i>,
+    controls: coverage::Controls,
+    facts: ProjectFacts,
+}
+
+/// What one part of the resolving pass of [`Analysis::update_with_scope`] made of its files
+/// (consecutive, in index order): each file with its resolution, its covering relations, and
+/// the part's project-wide facts that depend on the files' order (`ProjectFacts::add_apart`).
+struct PassPart {
+    files: Vec<(Arc<FileFacts>, Resolution)>,
+    covers: Vec<coverage::FileCovers>,
+    facts: ProjectFacts,
+}
+
 /// Every file's facts and resolution added into parts of `T` on every core ([`FACTS_PART`]
 /// files at least each), the parts joined in index order by `then`.
 fn fold_files<T: Default + Send>(
@@ -350,6 +417,25 @@ impl ProjectFacts {
             |part: &mut ProjectFacts, facts, per_file| part.add(facts, per_file),
             ProjectFacts::then,
         )
+    }
+
+    /// One more file's facts: those that depend on the files' order (its dangling references
+    /// and stated severities) added to `in_order`, after those already there, and the rest
+    /// (entities used, the model counts: sets and sums) to these facts, which may have
+    /// gathered any other files'.
+    fn add_apart(&mut self, in_order: &mut ProjectFacts, facts: &FileFacts, per_file: &Jagged<Resolved>) {
+        visit_share(
+            facts,
+            per_file,
+            |fact, id| in_order.dangling.push((facts.path.clone(), fact.clone(), id.clone())),
+            |e| {
+                if !self.seen.known(e) && !self.used.contains(e) {
+                    self.used.insert(e.clone());
+                }
+            },
+            |e, sev| stated(&mut in_order.threat_severity, e, sev),
+        );
+        self.model.add(facts, per_file);
     }
 
     /// One more file's facts, after those already added.
