@@ -424,32 +424,37 @@ impl ProjectFacts {
     /// (entities used, the model counts: sets and sums) to these facts, which may have
     /// gathered any other files'.
     fn add_apart(&mut self, in_order: &mut ProjectFacts, facts: &FileFacts, per_file: &Jagged<Resolved>) {
-        visit_share(
-            facts,
-            per_file,
-            |fact, id| in_order.dangling.push((facts.path.clone(), fact.clone(), id.clone())),
-            |e| {
-                if !self.seen.known(e) && !self.used.contains(e) {
-                    self.used.insert(e.clone());
-                }
-            },
-            |e, sev| stated(&mut in_order.threat_severity, e, sev),
-        );
-        self.model.add(facts, per_file);
+        let ProjectFacts { dangling, threat_severity, .. } = in_order;
+        self.add_to(dangling, threat_severity, facts, per_file);
     }
 
     /// One more file's facts, after those already added.
     fn add(&mut self, facts: &FileFacts, per_file: &Jagged<Resolved>) {
+        let (mut dangling, mut severities) =
+            (std::mem::take(&mut self.dangling), std::mem::take(&mut self.threat_severity));
+        self.add_to(&mut dangling, &mut severities, facts, per_file);
+        (self.dangling, self.threat_severity) = (dangling, severities);
+    }
+
+    /// One more file's facts: its dangling references and stated severities to `dangling`
+    /// and `severities`, the entities it uses and its counts to these facts.
+    fn add_to(
+        &mut self,
+        dangling: &mut Vec<(FileId, crate::model::RefFact, Arc<str>)>,
+        severities: &mut HashMap<EntityKey, StatedSeverity>,
+        facts: &FileFacts,
+        per_file: &Jagged<Resolved>,
+    ) {
         visit_share(
             facts,
             per_file,
-            |fact, id| self.dangling.push((facts.path.clone(), fact.clone(), id.clone())),
+            |fact, id| dangling.push((facts.path.clone(), fact.clone(), id.clone())),
             |e| {
                 if !self.seen.known(e) && !self.used.contains(e) {
                     self.used.insert(e.clone());
                 }
             },
-            |e, sev| stated(&mut self.threat_severity, e, sev),
+            |e, sev| stated(severities, e, sev),
         );
         self.model.add(facts, per_file);
     }
