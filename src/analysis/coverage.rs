@@ -831,12 +831,12 @@ def insert_expense(e):
         assert_eq!(places(&index, &next), places(&index, &Analysis::new(&index)));
     }
 
-    /// The index an analysis makes in its resolving pass (each file's relations made in the
-    /// job that resolves it, the windows added in index order) is the one built afterwards
-    /// from the resolutions, under both scopes, over several windows of files.
     /// A pair as `by_pair` keys it: by threat, then by asset key.
     type ByThreat = (EntityKey, Arc<str>);
 
+    /// The index an analysis makes in its resolving pass (each file's relations made in the
+    /// job that resolves it, the windows added in index order) is the one built afterwards
+    /// from the resolutions, under both scopes, over several windows of files.
     #[test]
     fn the_index_made_while_resolving_equals_the_one_built_from_the_resolutions() {
         let index = crate::analysis::tests::generated(2 * WINDOW + 300);
