@@ -22,8 +22,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 pub(super) fn collect(index: &ProjectIndex, analysis: &Analysis) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> =
-        analysis.local_diagnostics(index).diagnostics.iter().flat_map(|(_, d)| d.iter().cloned()).collect();
+    collect_with(index, analysis, analysis.local_diagnostics(index).cloned_diagnostics())
+}
+
+/// [`collect`] with each file's own diagnostics given (`own`, in index order).
+pub(super) fn collect_with(
+    index: &ProjectIndex,
+    analysis: &Analysis,
+    mut out: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
     dangling(index, analysis, &mut out);
     duplicates(index, &mut out);
     library_duplicates(index, &mut out);
@@ -67,6 +74,20 @@ impl Local {
             files,
             diagnostics,
         }
+    }
+
+    /// Every file's own diagnostics, in index order, copied.
+    pub(super) fn cloned_diagnostics(&self) -> Vec<Diagnostic> {
+        self.diagnostics.iter().flat_map(|(_, d)| d.iter().cloned()).collect()
+    }
+
+    /// Every file's own diagnostics, in index order.
+    pub(super) fn into_diagnostics(self) -> Vec<Diagnostic> {
+        let mut out = Vec::with_capacity(self.diagnostics.iter().map(|(_, d)| d.len()).sum());
+        for (_, own) in self.diagnostics {
+            out.extend(own);
+        }
+        out
     }
 
     /// The positions of the files edited since these diagnostics were computed, when the

@@ -129,6 +129,9 @@ impl<S> ThreatRisk<S> {
 pub struct Tables {
     threats: HashMap<EntityKey, ThreatRisk<Box<str>>>,
     owners: HashMap<String, Box<str>>,
+    /// Some threat's fields hold a `due:` or `audited:` date (its risks may inherit a due
+    /// date).
+    dated: bool,
 }
 
 /// One file's contribution to [`Tables`]: a threat definition's risk fields, or an
@@ -178,6 +181,7 @@ impl Tables {
         for (facts, resolved) in analysis.resolved.iter() {
             table_entries(facts, resolved, |entry| match entry {
                 TableEntry::Threat(key, fields) => {
+                    tables.dated |= fields.due.is_some() || fields.audited.is_some();
                     tables.threats.entry(key.clone()).or_default().fill(fields, Box::from);
                 }
                 TableEntry::Owner(key, owner) => {
@@ -518,8 +522,23 @@ fn file_findings(
     today: Option<Date>,
     out: &mut Vec<Diagnostic>,
 ) {
+    // A risk is a finding only when it lacks an owner the policy requires, or is past a due
+    // date, which it has only from a `due:` or (with an SLA) an `audited:` date of its own or
+    // of its threat's: with no owner required and no such date, rating it finds nothing (a
+    // tenth of a second's analysis of 100,000 exposures, for no finding).
+    let owner_required = policy.owner_required_from.is_some();
+    let may_be_due = |i: usize| {
+        today.is_some()
+            && (tables.dated
+                || facts.annotations()[i]
+                    .risk
+                    .as_deref()
+                    .is_some_and(|r| r.due.is_some() || r.audited.is_some()))
+    };
     // Most annotations are no risk: skipped before their relation is looked up.
-    for i in (0..facts.annotations().len()).filter(|&i| is_risk(facts, i)) {
+    for i in
+        (0..facts.annotations().len()).filter(|&i| is_risk(facts, i) && (owner_required || may_be_due(i)))
+    {
         let Some(risk) = rate_resolved(tables, analysis, policy, facts, resolved, i, false) else { continue };
         let what =
             || format!("`{}` on `{}`", facts.slice(risk.threat.range()), facts.slice(risk.asset.range()));
@@ -722,6 +741,31 @@ mod tests {
                 (Code::OverdueRisk, "@exposes #api to #t risk:L2xI3 audited:2026-02-01".into()),
             ]
         );
+    }
+
+    /// A risk with no date of its own is overdue by its threat's `due:`, or by its threat's
+    /// `audited:` and its band's SLA, also when nothing else in the project has a date and no
+    /// owner is required (what `file_findings` passes over must not include it).
+    #[test]
+    fn a_risk_without_dates_is_overdue_by_its_threats() {
+        let text = "\
+@asset Api (#api)
+@threat T (#t) due:2026-03-01
+@threat U (#u) risk:L2xI3 audited:2026-02-01
+@exposes #api to #t
+@exposes #api to #u
+";
+        assert!(codes(text, "2026-03-01").is_empty(), "due today is not overdue");
+        assert_eq!(
+            codes(text, "2026-03-02"),
+            [
+                (Code::OverdueRisk, "@exposes #api to #t".into()),
+                (Code::OverdueRisk, "@exposes #api to #u".into()),
+            ]
+        );
+        // Without a date to compare with, nothing is overdue.
+        let index = index(text);
+        assert!(diagnostics(&index, &Analysis::new(&index), &RiskPolicy::default(), None).is_empty());
     }
 
     #[test]

@@ -806,7 +806,7 @@ fn findings(
     let overrides = severity_overrides(args);
     let today = args.today.or_else(today);
     let policies = crate::model::risk::Policies::one(risk.clone());
-    let mut diagnostics = analysis.diagnostics_with_risk(index, &policies, today, infra);
+    let mut diagnostics = analysis.diagnostics_with_risk_once(index, &policies, today, infra);
     diagnostics.extend(extra);
     overrides.apply(diagnostics)
 }

@@ -112,7 +112,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     let analysis = args.coverage.analysis(&scan.index);
     let policies = crate::model::risk::Policies::one(scan.risk.clone());
     let diagnostics =
-        analysis.diagnostics_with_risk(&scan.index, &policies, args.today.or_else(super::today), &infra);
+        analysis.diagnostics_with_risk_once(&scan.index, &policies, args.today.or_else(super::today), &infra);
     let summary = analysis.summary(&scan.index, &diagnostics, scan.files_scanned);
     let options = ReportOptions { link_prefix: link_prefix(&file, &scan.root) };
     let report =
