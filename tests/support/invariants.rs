@@ -383,6 +383,27 @@ fn check_incremental(index: &ProjectIndex, incremental: &Analysis, step: usize) 
         let today = syntax::Date::parse("2026-06-01");
         let findings = |a: &Analysis| render(a.diagnostics_with_risk(index, &policies, today, &[]));
         assert_eq!(findings(incremental), findings(&fresh), "step {step}");
+        // Asked once (`check`), the same findings, nothing kept.
+        let once = render(Analysis::new(index).diagnostics_with_risk_once(index, &policies, today, &[]));
+        assert_eq!(once, findings(&fresh), "step {step}");
+        // With no owner required, a risk is overdue exactly when the register (which rates
+        // every risk) says it is open and past its due date: what the findings pass over
+        // without rating must hold no such risk.
+        let plain = Policies::one(RiskPolicy::default());
+        let mut overdue: Vec<(String, TextRange)> = fresh
+            .diagnostics_with_risk(index, &plain, today, &[])
+            .into_iter()
+            .filter(|d| d.code == threat_analyzer::diagnostic::Code::OverdueRisk)
+            .map(|d| (d.file.to_string(), d.range))
+            .collect();
+        let mut expected: Vec<(String, TextRange)> = analysis::risk::risks_by(index, &fresh, &plain)
+            .into_iter()
+            .filter(|r| (r.confirmed || r.is_open()) && r.due.zip(today).is_some_and(|(due, t)| due.date < t))
+            .map(|r| (r.file.to_string(), r.range))
+            .collect();
+        overdue.sort();
+        expected.sort();
+        assert_eq!(overdue, expected, "step {step}");
     }
     // The mentions (built from the latest earlier analysis's where it can: every other step
     // asks for them, so some steps carry them over an analysis that did not) equal a fresh
