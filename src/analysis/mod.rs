@@ -86,7 +86,6 @@ pub struct Summary {
     pub notes: usize,
 }
 
-/// Every reference of the project resolved once, plus the facts the checks share.
 /// Whether [`Analysis::diagnostics_with_risk`] keeps the project's diagnostics for a later
 /// call (the language server's and MCP server's analyses answer many requests) or hands
 /// them over (`check` asks once).
@@ -96,6 +95,7 @@ enum Keep {
     Nothing,
 }
 
+/// Every reference of the project resolved once, plus the facts the checks share.
 #[derive(Debug, Default)]
 pub struct Analysis {
     /// `resolved[file][annotation][argument]`, parallel to `FileFacts::refs`, with the facts

@@ -538,8 +538,9 @@ fn file_findings(
 ) {
     // A risk is a finding only when it lacks an owner the policy requires, or is past a due
     // date, which it has only from a `due:` or (with an SLA) an `audited:` date of its own or
-    // of its threat's: with no owner required and no such date, rating it finds nothing (a
-    // tenth of a second's analysis of 100,000 exposures, for no finding).
+    // of its threat's: with no owner required and no such date, rating it finds nothing (half
+    // of the risk pass on the 20,000-file benchmark, ~5 ms for 100,000 exposures and no
+    // finding).
     let owner_required = policy.owner_required_from.is_some();
     let may_be_due = |i: usize| {
         today.is_some()
