@@ -634,7 +634,13 @@ pub fn comments_in_broken_code(
     // tree-sitter's recovery can end an error node in the middle of a line comment: the region
     // reaches the end of its last line, so no scan reads a comment cut short at the region's end.
     let end = end.min(text.len());
-    let end = if end > start && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
+    let bytes = text.as_bytes();
+    let end = if end > start && bytes[end - 1] == b'\r' && bytes.get(end) == Some(&b'\n') {
+        // A region that ends between the CR and LF of a line break ends after both: the fast
+        // scanners decline a lone CR, and the recovery scan that then reads the region knows
+        // no multi-line string (a Scala `"""` one read as code: `agrees_on_generated_scala`).
+        end + 1
+    } else if end > start && matches!(bytes[end - 1], b'\n' | b'\r') {
         end
     } else {
         memchr::memchr2(b'\n', b'\r', &text.as_bytes()[end..]).map_or(text.len(), |p| end + p)
@@ -971,6 +977,17 @@ mod tests {
         let text = "x = (\n# @exposes A to #b\r\ny = 1\n";
         let found = comments_in_broken_code(Language::Python, text, 0, 12);
         assert_eq!(found.iter().map(|&(s, e)| &text[s..e]).collect::<Vec<_>>(), ["# @exposes A to #b"]);
+    }
+
+    /// A region that ends between the CR and the LF of a line break is read by the fast
+    /// scanner all the same (a lone CR would make it decline, and the recovery scan knows no
+    /// Scala `"""` string: it took the string's `// not` for a comment).
+    #[test]
+    fn a_broken_region_ending_inside_a_crlf_is_read_by_the_fast_scanner() {
+        let text = "val v = \"\"\"\r\n// not\r\n\"\"\" // yes\r\nval w = 1\r\n";
+        let cr = text.find(" // yes\r").unwrap() + " // yes\r".len();
+        let found = comments_in_broken_code(Language::Scala, text, 0, cr);
+        assert_eq!(found.iter().map(|&(s, e)| &text[s..e]).collect::<Vec<_>>(), ["// yes\r"]);
     }
 
     #[test]
