@@ -1,9 +1,8 @@
 //! The cache's encoder of a file's stored facts ([`StoredFactsRef`]), written by hand: the
 //! bytes postcard writes for them (the format `cache::wire` decodes), without serde's traversal.
 //!
-//! Owns: writing the facts' common parts (annotations, their arguments and reference facts,
-//! definition sites, implicit ids) field by field in the order their serde derivations
-//! declare. Must never: write a byte other than postcard's for the same value (the tests
+//! Owns: writing the facts' common parts (annotations and their arguments) field by field in
+//! the order their serde derivations declare. Must never: write a byte other than postcard's for the same value (the tests
 //! compare both on every kind of annotation), or know how the facts are decoded. The rare
 //! parts (syntax errors, risk fields, `@source` origins, external references, extended-block
 //! keys, MCP surfaces) go through [`wire::encode`], which writes postcard's bytes too.
@@ -11,14 +10,13 @@
 //! Why: on a cold `check` the cache writer shares the two cores with the parse workers, and
 //! serde's traversal of every annotation was most of its cost: of the writer's 401.8M
 //! instructions on the 20,000-file benchmark, 340.2M were `StoredFactsRef::serialize` (a call
-//! and a `Result` per field, per `Option`, per string; `Annotation` 194M, `RefFact` 110M). Here
-//! each record is a straight run of pushes.
+//! and a `Result` per field, per `Option`, per string; `Annotation` 194M, and 110M for the
+//! reference facts the cache no longer stores). Here each record is a straight run of pushes.
 
 use super::wire;
-use crate::model::{DefSite, Lookup, RefFact, StoredFactsRef};
+use crate::model::StoredFactsRef;
 use crate::syntax::{Annotation, Body, Ref, RefForm, Spanned};
 use crate::text::TextRange;
-use std::sync::Arc;
 
 /// Appends postcard's encoding of `facts` to `out` (as [`wire::encode`] of them would).
 pub(super) fn encode(facts: &StoredFactsRef<'_>, out: &mut Vec<u8>) -> Result<(), wire::Error> {
@@ -31,23 +29,6 @@ pub(super) fn encode(facts: &StoredFactsRef<'_>, out: &mut Vec<u8>) -> Result<()
     o.rare(&parsed.errors)?;
     o.rare(&parsed.mcp)?;
     o.varint(facts.text_len);
-    o.len(facts.refs.len());
-    for list in facts.refs.iter() {
-        o.len(list.len());
-        for fact in list {
-            o.ref_fact(fact);
-        }
-    }
-    o.len(facts.defs.len());
-    for def in facts.defs {
-        o.def_site(def);
-    }
-    o.len(facts.implicit_ids.len());
-    for (kind, id, key) in facts.implicit_ids {
-        o.byte(*kind as u8);
-        o.str(id);
-        o.str(key);
-    }
     Ok(())
 }
 
@@ -291,38 +272,5 @@ impl Out<'_> {
                 self.spanned(component);
             }
         }
-    }
-
-    fn ref_fact(&mut self, fact: &RefFact) {
-        self.byte(fact.kind as u8);
-        self.range(fact.range);
-        self.range(fact.name_range);
-        let key = |o: &mut Self, index: u8, key: &Arc<str>| {
-            o.byte(index);
-            o.str(key);
-        };
-        match &fact.lookup {
-            Lookup::Id(id) => key(self, 0, id),
-            Lookup::Tag(tag) => key(self, 1, tag),
-            Lookup::InlineId(id) => key(self, 2, id),
-            Lookup::Name(name) => {
-                self.byte(3);
-                self.str(&name.norm);
-                self.str(&name.path);
-            }
-            Lookup::Legacy(key_) => key(self, 4, key_),
-        }
-        self.bool(fact.defines);
-    }
-
-    fn def_site(&mut self, def: &DefSite) {
-        self.byte(def.entity.kind as u8);
-        self.str(&def.entity.key);
-        self.option(def.name.as_deref(), Self::str);
-        self.option(def.norm_name.as_deref(), Self::str);
-        self.option(def.explicit_id.as_ref(), Self::spanned);
-        self.range(def.range);
-        self.len(def.annotation);
-        self.bool(def.declared);
     }
 }

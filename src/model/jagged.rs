@@ -3,14 +3,7 @@
 //! Owns: the per-annotation lists of a file (its reference facts, their resolutions) stored as
 //! one flat vector of items plus where each list ends. One `Vec` per annotation cost a 24-byte
 //! header and an allocation each (200,000 of them on the 20,000-file benchmark, twice); this is
-//! 4 bytes per list and no allocation. Serialized exactly like `Vec<Vec<T>>` (a sequence of
-//! sequences), so the index cache's encoding does not change. Must never: know what it holds.
-
-use serde::de::{DeserializeSeed, SeqAccess, Visitor};
-use serde::ser::SerializeSeq;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
-use std::marker::PhantomData;
+//! 4 bytes per list and no allocation. Must never: know what it holds.
 
 /// Lists of `T`, read as slices: `jagged[i]` is list `i`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -149,71 +142,6 @@ impl<T, L: IntoIterator<Item = T>> FromIterator<L> for Jagged<T> {
     }
 }
 
-impl<T: Serialize> Serialize for Jagged<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.len()))?;
-        for list in self {
-            seq.serialize_element(list)?;
-        }
-        seq.end()
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Jagged<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(Lists(PhantomData))
-    }
-}
-
-/// Reads the outer sequence, each inner one straight into the flat items.
-struct Lists<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for Lists<T> {
-    type Value = Jagged<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sequence of sequences")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Jagged<T>, A::Error> {
-        // The hint is the decoder's claim, not checked yet: never reserve more than a little.
-        let mut out =
-            Jagged { items: Vec::new(), ends: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096)) };
-        while seq.next_element_seed(List(&mut out))?.is_some() {}
-        out.fit_exactly();
-        Ok(out)
-    }
-}
-
-/// One inner sequence, appended to a [`Jagged`]'s items.
-struct List<'a, T>(&'a mut Jagged<T>);
-
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for List<'_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for List<'_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element()? {
-            self.0.items.push(item);
-        }
-        let end =
-            u32::try_from(self.0.items.len()).map_err(|_| serde::de::Error::custom("too many items"))?;
-        self.0.ends.push(end);
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,15 +179,5 @@ mod tests {
         assert_eq!((taken.items.capacity(), taken.ends.capacity()), (6, 4));
         assert!(scratch.is_empty() && scratch.flat().is_empty());
         assert!(scratch.capacity() >= 64 && scratch.ends.capacity() >= 16);
-    }
-
-    #[test]
-    fn encodes_like_nested_vectors() {
-        let lists = nested();
-        let jagged: Jagged<u32> = lists.iter().cloned().collect();
-        let bytes = postcard::to_allocvec(&jagged).unwrap();
-        assert_eq!(bytes, postcard::to_allocvec(&lists).unwrap());
-        let back: Jagged<u32> = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(back, jagged);
     }
 }

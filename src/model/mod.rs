@@ -1,7 +1,8 @@
 //! The project model: per-file facts merged into one project index. Pure: no I/O.
 //!
 //! Owns: [`FileFacts`] (everything learnt from one file's text alone, including the lookup keys
-//! of every reference, computed once when the file is parsed; each thread remembers the keys
+//! of every reference, derived when the file is parsed or its parse result is restored from
+//! the index cache; each thread remembers the keys
 //! of the names it has seen, a bounded memo, since projects repeat a few hundred names
 //! thousands of times), [`ProjectIndex`] (the merge:
 //! files plus the id, name and implicit-id tables built from their definitions, and the texts
@@ -53,7 +54,6 @@ pub mod jagged;
 pub mod library;
 pub mod names;
 pub mod risk;
-mod shared;
 
 use crate::file_id::FileId;
 use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
@@ -70,10 +70,9 @@ use std::sync::Arc;
 /// The identity of an entity in the project. The key is shared text: a project names a few
 /// hundred entities hundreds of thousands of times, and every reference's lookup key, implicit
 /// id and resolution clones one of the few keys (a reference count, not an allocation).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct EntityKey {
     pub kind: EntityKind,
-    #[serde(deserialize_with = "shared::str")]
     pub key: Arc<str>,
 }
 
@@ -91,28 +90,26 @@ impl EntityKey {
 
 /// How a reference is looked up, precomputed from the file alone. The texts are shared
 /// (see [`EntityKey`]): the facts of one thread's files share one copy of each name's keys.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Lookup {
-    // Decoded shared, as parsing makes them (see [`shared`]).
     /// `#id` or `@id`.
-    Id(#[serde(deserialize_with = "shared::str")] Arc<str>),
+    Id(Arc<str>),
     /// A qualified cross-repository tag `#repo.id` (`#org.repo.module`), without the `#`.
-    Tag(#[serde(deserialize_with = "shared::str")] Arc<str>),
+    Tag(Arc<str>),
     /// A name with an inline `(#id)`.
-    InlineId(#[serde(deserialize_with = "shared::str")] Arc<str>),
+    InlineId(Arc<str>),
     /// A plain name or path: its keys behind one pointer (see [`NameLookup`]).
-    Name(#[serde(deserialize_with = "shared::name")] Arc<NameLookup>),
+    Name(Arc<NameLookup>),
     /// Legacy `@b:@c`: the path key `b.c`.
-    Legacy(#[serde(deserialize_with = "shared::str")] Arc<str>),
+    Legacy(Arc<str>),
 }
 
 /// The keys of a plain name or path: its normalised name and, for assets, its path key (empty
-/// for the other kinds, which never use it: one string less to derive, store and decode).
+/// for the other kinds, which never use it: one string less to derive).
 /// Behind one `Arc` in [`Lookup::Name`]: inline, the two `Arc<str>`s sized every [`Lookup`]
 /// and so every [`RefFact`] (64 -> 48 bytes; a fact of each of the ~500,000 references of
-/// the 20,000-file benchmark). Encoded like the struct variant it was (`norm`, then `path`),
-/// so the cache's bytes did not change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// the 20,000-file benchmark).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NameLookup {
     pub norm: Arc<str>,
     pub path: Arc<str>,
@@ -126,7 +123,7 @@ impl Lookup {
 }
 
 /// One entity argument of an annotation, with its lookup key.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct RefFact {
     pub kind: EntityKind,
     /// The argument's whole range.
@@ -140,7 +137,7 @@ pub struct RefFact {
 
 /// A place where an entity is declared: a definition annotation, an inline `(#id)`, a legacy
 /// `@alias`, or a boundary id.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct DefSite {
     pub entity: EntityKey,
     /// The name as written, if the site names one.
@@ -165,21 +162,22 @@ pub struct Anchor {
     pub key: Result<FileId, String>,
 }
 
-/// What the index cache ([`crate::cache`]) keeps of a file's [`FileFacts`]: everything
-/// derived from its text alone except the anchors (which depend on the file's key) and the
-/// line index (made again on first use, like a parsed file's). Encoded from
+/// What the index cache ([`crate::cache`]) keeps of a file's [`FileFacts`]: the parse
+/// result and the text's length. The rest (each reference's lookup keys, the definition
+/// sites, the implicit ids, the anchors and the line index) is derived again when the facts
+/// are used, as for a file just parsed ([`FileFacts::from_stored`]). Encoded from
 /// [`StoredFactsRef`]; both must list the same fields in the same order.
+///
+/// Why not the derived facts too (stored from format 5 to 10): they were half of the cache
+/// file (24.8 of 48.0 MB on the 20,000-file benchmark) and a cold `check` encoded and wrote
+/// them on the cores that parse (~30 ms of CPU there), while deriving them again takes a
+/// fraction of what decoding the parse result does.
 #[derive(Debug, Deserialize)]
 pub struct StoredFacts {
     pub parsed: ParsedFile,
     /// The length of the text the facts were derived from (facts that do not fit the text
     /// read now are not used).
     pub text_len: u64,
-    /// Encoded like `Vec<Vec<RefFact>>` ([`Jagged`]).
-    pub refs: Jagged<RefFact>,
-    pub defs: Vec<DefSite>,
-    #[serde(deserialize_with = "shared::implicit_ids")]
-    pub implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
 }
 
 /// [`StoredFacts`] borrowed from a [`FileFacts`], for encoding without a copy.
@@ -187,9 +185,6 @@ pub struct StoredFacts {
 pub struct StoredFactsRef<'a> {
     pub parsed: &'a ParsedFile,
     pub text_len: u64,
-    pub refs: &'a Jagged<RefFact>,
-    pub defs: &'a [DefSite],
-    pub implicit_ids: &'a [(EntityKind, Arc<str>, Arc<str>)],
 }
 
 /// Everything known about one file, computed from its text alone.
@@ -230,39 +225,31 @@ impl FileFacts {
         text: FileText,
         parsed: ParsedFile,
     ) -> FileFacts {
-        let text_len = text.len() as u64;
-        let parts = StoredFacts {
+        let mut facts = FileFacts {
+            path,
+            language,
+            text,
             parsed,
-            text_len,
             refs: Jagged::default(),
             defs: Vec::new(),
             implicit_ids: Vec::new(),
+            anchors: Vec::new(),
         };
-        let mut facts = Self::from_parts(path, language, text, parts);
         facts.derive();
         facts
     }
 
-    /// Facts kept by the index cache ([`StoredFacts`], decoded) for `text`, without parsing or
-    /// deriving again; `None` when they do not fit the text (then the caller parses). Only
-    /// what depends on the file's key is recomputed (the anchors of a `.gal` sidecar).
+    /// Facts kept by the index cache ([`StoredFacts`], decoded) for `text`, without parsing
+    /// again (what the parse result implies is derived as for a parsed file); `None` when they
+    /// do not fit the text (then the caller parses).
     pub fn from_stored(
         path: FileId,
         language: Language,
         text: FileText,
         stored: StoredFacts,
     ) -> Option<FileFacts> {
-        if stored.text_len != text.len() as u64 || stored.refs.len() != stored.parsed.annotations.len() {
-            return None;
-        }
-        let mut facts = Self::from_parts(path, language, text, stored);
-        facts.derive_anchors();
-        Some(facts)
-    }
-
-    fn from_parts(path: FileId, language: Language, text: FileText, parts: StoredFacts) -> FileFacts {
-        let StoredFacts { parsed, text_len: _, refs, defs, implicit_ids } = parts;
-        FileFacts { path, language, text, parsed, refs, defs, implicit_ids, anchors: Vec::new() }
+        let StoredFacts { parsed, text_len } = stored;
+        (text_len == text.len() as u64).then(|| Self::from_parsed_text(path, language, text, parsed))
     }
 
     /// What `text` keeps of a file scanned from disk for `parsed`: the lines of its
@@ -296,13 +283,7 @@ impl FileFacts {
 
     /// What the index cache keeps of these facts (see [`StoredFacts`]), borrowed for encoding.
     pub fn to_store(&self) -> StoredFactsRef<'_> {
-        StoredFactsRef {
-            parsed: &self.parsed,
-            text_len: self.text.len() as u64,
-            refs: &self.refs,
-            defs: &self.defs,
-            implicit_ids: &self.implicit_ids,
-        }
+        StoredFactsRef { parsed: &self.parsed, text_len: self.text.len() as u64 }
     }
 
     pub fn annotations(&self) -> &[Annotation] {

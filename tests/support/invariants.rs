@@ -850,8 +850,24 @@ pub fn check_readers(kind: u8, content: &[u8], limit: u64, probes: &[String]) {
             // Any outcome but a panic; bytes written by no build of this tool are never trusted.
             assert!(threat_analyzer::cache::load(&dir, &root).is_err(), "arbitrary bytes taken for a cache");
             // The same bytes as one file's stored facts (behind the checksum in a cache file, so
-            // reached here directly): decoded or refused, never a panic.
-            let _ = threat_analyzer::cache::decode_facts(content);
+            // reached here directly): decoded or refused, never a panic; and what decodes is
+            // restored (the derived facts made again, a sidecar's anchors too) without one.
+            if let Some(stored) = threat_analyzer::cache::decode_facts(content)
+                && stored.text_len <= 1 << 16
+            {
+                let text: Arc<str> = " ".repeat(stored.text_len as usize).into();
+                for (path, language) in [("a.py", Language::Python), (".guardlink/a.gal", Language::Gal)] {
+                    let stored = threat_analyzer::cache::decode_facts(content).expect("decoded once");
+                    let restored = FileFacts::from_stored(
+                        FileId::relative(path),
+                        language,
+                        FileText::whole(text.clone()),
+                        stored,
+                    )
+                    .expect("the text has the stored length");
+                    assert_eq!(restored.refs.len(), restored.annotations().len());
+                }
+            }
             // As `check`'s result file, raw and behind a valid header: refused or decoded, and
             // what decodes encodes to bytes that decode to the same.
             use threat_analyzer::cli::result_cache;
