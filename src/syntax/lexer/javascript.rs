@@ -94,7 +94,7 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
         };
         // Whitespace and comments: no token.
         match b {
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' => {
+            b if is_space(b) => {
                 i += 1;
                 continue;
             }
@@ -216,7 +216,7 @@ pub(super) fn comment_ranges(bytes: &[u8], jsx: bool) -> Option<Vec<(usize, usiz
                     return None;
                 }
                 // `x.return` is a property; `return /re/` opens a regex.
-                let property = bytes[..start].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'.');
+                let property = bytes[..start].iter().rev().find(|b| !is_space(**b)) == Some(&b'.');
                 if !property {
                     last_word = Some(word);
                 }
@@ -415,7 +415,7 @@ fn regex_end(bytes: &[u8], open: usize) -> Option<usize> {
     // The grammar lets whitespace and comments stand between the `/` and the pattern: in
     // `/ //x` it reads a comment where JavaScript reads the regex `/ /` (found by the
     // `comments` fuzz target on `\r / //\r / /// bb\r`).
-    let body = open + 1 + bytes[open + 1..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let body = open + 1 + bytes[open + 1..].iter().take_while(|b| is_space(**b)).count();
     if body > open + 1 && matches!(bytes.get(body), Some(b'/')) {
         return None;
     }
@@ -448,14 +448,23 @@ fn number_end(bytes: &[u8], i: usize) -> usize {
 
 /// Whether only whitespace and the comments in `comments` (sorted) stand before `at`.
 fn only_comments_before(bytes: &[u8], comments: &[(usize, usize)], at: usize) -> bool {
+    // Blank as the grammar's whitespace is (a non-ASCII blank, U+00A0, makes the lexer
+    // decline before it gets here).
+    let blank = |b: &u8| is_space(*b);
     let mut i = 0;
     for &(start, end) in comments.iter().take_while(|&&(start, _)| start < at) {
-        if !bytes[i..start].iter().all(u8::is_ascii_whitespace) {
+        if !bytes[i..start].iter().all(blank) {
             return false;
         }
         i = end;
     }
-    bytes[i.min(at)..at].iter().all(u8::is_ascii_whitespace)
+    bytes[i.min(at)..at].iter().all(blank)
+}
+
+/// The ASCII characters the grammar skips as whitespace: `u8::is_ascii_whitespace` and the
+/// vertical tab (`\v#!x //y` is a hashbang line: found by the `comments` fuzz target).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
 }
 
 #[cfg(test)]
@@ -477,6 +486,8 @@ mod tests {
         // A hashbang line after leading comments (the `comments` fuzz target).
         assert_eq!(comments("//\n#!\u{8}#//\u{b}\n//\n", true), None);
         assert_eq!(comments("/* a */  #!node // b\n", false), None);
+        // After a vertical tab, blank to the grammar too.
+        assert_eq!(comments("\u{b}#!$//!", true), None);
         // `}` then `/`: a regex after a block, a division after an object literal.
         assert_eq!(comments("} /a\"/.test(y)", false), None);
         assert_eq!(comments("}\n/re/.test(x)", false), None);
