@@ -603,7 +603,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         for note in &stored.notes {
             say!("threat-analyzer: {note}");
         }
-        let status = match emit(args, Path::new("."), &stored.report) {
+        let status = match emit(args, Path::new("."), &[&stored.report]) {
             Ok(()) => stored.status,
             Err(status) => status,
         };
@@ -707,7 +707,7 @@ pub fn check(args: &CheckArgs) -> i32 {
             results.store(recorded, scanned, read_lstats, status, notes, report.clone())
         });
 
-    if let Err(status) = emit(args, &scan.root, &report) {
+    if let Err(status) = emit(args, &scan.root, &report.iter().collect::<Vec<_>>()) {
         return status;
     }
     say_stale(&scan.index);
@@ -745,9 +745,10 @@ fn styles_shown(args: &CheckArgs) -> bool {
 
 /// Writes `check`'s report to `-o` (checked against `root`) or standard output; the exit
 /// status on failure.
-fn emit(args: &CheckArgs, root: &Path, report: &str) -> Result<(), i32> {
+fn emit(args: &CheckArgs, root: &Path, report: &[&str]) -> Result<(), i32> {
     if let Some(path) = &args.output
-        && let Err(message) = output::write(path, root, args.output_policy.requested(true), report.as_bytes())
+        && let Err(message) =
+            output::write(path, root, args.output_policy.requested(true), report.concat().as_bytes())
     {
         say!("threat-analyzer: error: {message}");
         return Err(EXIT_ERROR);
@@ -758,13 +759,14 @@ fn emit(args: &CheckArgs, root: &Path, report: &str) -> Result<(), i32> {
             let stdout = std::io::stdout().lock();
             if args.format == Format::Human && styles_shown(args) {
                 let mut out = anstream::AutoStream::new(stdout, ColorChoice::Auto);
-                out.write_all(report.as_bytes()).and_then(|()| out.flush())
+                // Each piece ends after a whole finding: no style is cut in two.
+                report.iter().try_for_each(|piece| out.write_all(piece.as_bytes())).and_then(|()| out.flush())
             } else {
                 // JSON and SARIF carry no styles (their strings escape every control
                 // character), nor does a human report where styles do not show: written as
                 // they are, not scanned byte by byte for escapes.
                 let mut out = stdout;
-                out.write_all(report.as_bytes()).and_then(|()| out.flush())
+                report.iter().try_for_each(|piece| out.write_all(piece.as_bytes())).and_then(|()| out.flush())
             }
         }
     };

@@ -553,15 +553,16 @@ pub fn to_store(
 
 /// Writes `stored` to `file` atomically; a larger one than a load accepts is not written.
 pub fn save(file: &Path, stored: &Stored) -> Result<(), cache::CacheError> {
-    save_with_report(file, stored, &stored.report)
+    save_with_report(file, stored, &[&stored.report])
 }
 
-/// [`save`] of `stored` with `report` in place of its own: the report (megabytes for a run
-/// with many findings) is neither copied into a `Stored` nor into the payload, but written
-/// from where the caller holds it.
-fn save_with_report(file: &Path, stored: &Stored, report: &str) -> Result<(), cache::CacheError> {
+/// [`save`] of `stored` with `report` (its pieces, in order: [`crate::render::Pieces`]) in
+/// place of its own: the report (megabytes for a run with many findings) is neither copied
+/// into a `Stored` nor into the payload, but written from where the caller holds it.
+fn save_with_report(file: &Path, stored: &Stored, report: &[&str]) -> Result<(), cache::CacheError> {
+    let report_len: usize = report.iter().map(|piece| piece.len()).sum();
     let too_large = |len: usize| (len + HEADER_LEN) as u64 > crate::limits::MAX_CACHE_FILE_SIZE;
-    if too_large(report.len()) {
+    if too_large(report_len) {
         let _ = std::fs::remove_file(file);
         return Err(cache::CacheError::Invalid("result too large"));
     }
@@ -574,20 +575,19 @@ fn save_with_report(file: &Path, stored: &Stored, report: &str) -> Result<(), ca
     let room: usize = stored.inputs.iter().map(|input| input.path.len() + 64).sum();
     let mut payload = Vec::with_capacity(room + 64);
     cache::wire::encode(&head, &mut payload).map_err(|_| cache::CacheError::Invalid("unencodable"))?;
-    cache::wire::encode(&report.len(), &mut payload)
-        .map_err(|_| cache::CacheError::Invalid("unencodable"))?;
-    if too_large(payload.len() + report.len()) {
+    cache::wire::encode(&report_len, &mut payload).map_err(|_| cache::CacheError::Invalid("unencodable"))?;
+    if too_large(payload.len() + report_len) {
         let _ = std::fs::remove_file(file);
         return Err(cache::CacheError::Invalid("result too large"));
     }
     let mut checksum = xxhash_rust::xxh3::Xxh3Default::new();
     checksum.update(&payload);
-    checksum.update(report.as_bytes());
-    let header = header_of((payload.len() + report.len()) as u64, checksum.digest());
+    report.iter().for_each(|piece| checksum.update(piece.as_bytes()));
+    let header = header_of((payload.len() + report_len) as u64, checksum.digest());
     cache::write_atomically(file, |out| {
         std::io::Write::write_all(out, &header)?;
         std::io::Write::write_all(out, &payload)?;
-        std::io::Write::write_all(out, report.as_bytes())
+        report.iter().try_for_each(|piece| std::io::Write::write_all(out, piece.as_bytes()))
     })
 }
 
@@ -741,7 +741,7 @@ impl Results {
         read_lstats: Vec<(usize, Lstat)>,
         status: i32,
         notes: Vec<String>,
-        report: Arc<String>,
+        report: Arc<crate::render::Pieces>,
     ) -> std::thread::JoinHandle<()> {
         std::thread::spawn(move || {
             let Some((key, mut files)) = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take()
@@ -830,7 +830,7 @@ impl Results {
             let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, String::new());
             match stored {
                 Some(stored) => {
-                    let _ = save_with_report(&self.file, &stored, &report);
+                    let _ = save_with_report(&self.file, &stored, &report.iter().collect::<Vec<_>>());
                     // The process ends when this thread does: freeing every input's path one
                     // by one (20,000 on the largest benchmark) would only cost time.
                     std::mem::forget(stored);
@@ -970,7 +970,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("r.res");
         let without = Stored { report: String::new(), ..stored.clone() };
-        save_with_report(&file, &without, &stored.report).unwrap();
+        // In pieces, as `check` hands its report over: the same bytes.
+        let (a, b) = stored.report.split_at(150);
+        save_with_report(&file, &without, &[a, "", b]).unwrap();
         assert!(std::fs::read(&file).unwrap() == encode(&stored));
         assert_eq!(load(&file), Some(stored.clone()));
         save(&file, &stored).unwrap();

@@ -33,7 +33,7 @@
 //! character, by the same rule), so an annotation cannot drive the terminal or reorder what is
 //! shown.
 
-use super::{Location, line_text, locate, sorted};
+use super::{Location, Pieces, line_text, locate, sorted};
 use crate::analysis::Summary;
 use crate::analysis::baseline::{Comparison, State};
 use crate::diagnostic::{Diagnostic, Level};
@@ -56,7 +56,7 @@ pub fn render(
     color: bool,
     columns: usize,
 ) -> String {
-    render_compared(index, diagnostics, summary, color, columns, None)
+    render_compared(index, diagnostics, summary, color, columns, None).into_string()
 }
 
 /// [`render`], with the findings in a baseline listed apart when there is one (see the module
@@ -68,22 +68,23 @@ pub fn render_compared(
     color: bool,
     columns: usize,
     comparison: Option<&Comparison>,
-) -> String {
+) -> Pieces {
     let p = Painter { color };
-    let mut out = String::new();
+    let mut report = Pieces::default();
     let (in_baseline, shown): (Vec<_>, Vec<_>) = sorted(diagnostics)
         .into_iter()
         .zip(super::baseline_states(diagnostics, comparison))
         .partition(|(_, state)| *state == Some(State::Unchanged));
-    super::write_in_parts(&mut out, &shown, |out, _, (d, _)| {
+    super::write_in_parts(&mut report, &shown, |out, _, (d, _)| {
         render_one(out, &p, index, d, columns);
         out.push('\n');
     });
+    let out = report.tail();
     let bold = Style::new().bold();
     if !in_baseline.is_empty() {
         let _ = writeln!(out, "{}", p.paint(bold, &format!("In the baseline ({}):", in_baseline.len())));
         for (d, _) in in_baseline {
-            header(&mut out, &p, &locate(index, &d.file, d.range), d);
+            header(out, &p, &locate(index, &d.file, d.range), d);
         }
         out.push('\n');
     }
@@ -106,7 +107,7 @@ pub fn render_compared(
         out.push_str(&baseline_line(comparison));
         out.push('\n');
     }
-    out
+    report
 }
 
 /// `2 new, 5 in baseline, 1 fixed since baseline`.
@@ -430,7 +431,8 @@ mod tests {
         // In sorted order: the prose-like line, the unused definition, the exposure.
         let comparison =
             Comparison { states: vec![State::Unchanged, State::New, State::Unchanged], fixed: vec![fixed] };
-        let out = render_compared(&index, &diagnostics, &summary, false, DEFAULT_COLUMNS, Some(&comparison));
+        let out = render_compared(&index, &diagnostics, &summary, false, DEFAULT_COLUMNS, Some(&comparison))
+            .into_string();
         expect![[r#"
             docs/notes.py:1:22: note[unused-definition]: threat `#xss` is never referenced
               |

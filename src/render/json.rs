@@ -19,7 +19,7 @@
 //! path, line, message}`, as in the baseline file). Every string goes through
 //! [`text::for_machine`] (no control or bidi character; line feeds, tabs and CR-LF stay).
 
-use super::{locate, sorted};
+use super::{Pieces, locate, sorted};
 use crate::analysis::Summary;
 use crate::analysis::baseline::{Comparison, Entry, State};
 use crate::diagnostic::{Diagnostic, Related};
@@ -39,13 +39,13 @@ struct JsonBaseline<'a> {
 
 /// Renders the JSON document (pretty-printed, with a trailing newline).
 pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summary) -> String {
-    render_compared(index, diagnostics, summary, None)
+    render_compared(index, diagnostics, summary, None).into_string()
 }
 
 /// [`render`], with each diagnostic's state against a baseline when there is one.
 ///
-/// The document is written straight into one string, field by field, as `serde_json`'s pretty
-/// printer lays it out (two-space indents, `[]` for an empty list): thousands of findings cost
+/// The document is written straight into strings ([`Pieces`]), field by field, as
+/// `serde_json`'s pretty printer lays it out (two-space indents, `[]` for an empty list): thousands of findings cost
 /// no tree of values and no string per field. The summary and the baseline object, a few
 /// dozen fields, go through `serde_json`.
 pub fn render_compared(
@@ -53,23 +53,26 @@ pub fn render_compared(
     diagnostics: &[Diagnostic],
     summary: &Summary,
     comparison: Option<&Comparison>,
-) -> String {
+) -> Pieces {
     let states = super::baseline_states(diagnostics, comparison);
-    let mut out = String::with_capacity(4096);
+    let mut report = Pieces::default();
+    let out = report.tail();
+    out.reserve(4096);
     out.push_str("{\n  \"provenance\": ");
-    string(&mut out, super::PROVENANCE);
+    string(out, super::PROVENANCE);
     out.push_str(",\n  \"summary\": ");
-    nested_pretty(&mut out, summary, 1);
+    nested_pretty(out, summary, 1);
     out.push_str(",\n  \"diagnostics\": [");
     let diagnostics_in_order: Vec<(&Diagnostic, Option<State>)> =
         sorted(diagnostics).into_iter().zip(states).collect();
-    super::write_in_parts(&mut out, &diagnostics_in_order, |out, at, (d, state)| {
+    super::write_in_parts(&mut report, &diagnostics_in_order, |out, at, (d, state)| {
         diagnostic(out, index, d, *state, at == 0);
     });
+    let out = report.tail();
     if diagnostics.is_empty() {
         out.push(']');
     } else {
-        close(&mut out, 1, ']');
+        close(out, 1, ']');
     }
     if let Some(c) = comparison {
         let fixed: Vec<Entry> = c.fixed.iter().map(super::baseline::cleaned).collect();
@@ -80,10 +83,10 @@ pub fn render_compared(
             fixed: c.fixed.len(),
             fixed_findings: &fixed,
         };
-        nested_pretty(&mut out, &baseline, 1);
+        nested_pretty(out, &baseline, 1);
     }
     out.push_str("\n}\n");
-    out
+    report
 }
 
 /// One element of the `diagnostics` array, with the separator before it.

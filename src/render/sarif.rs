@@ -34,7 +34,7 @@
 //! `check` writes each result as soon as it is built (a log of thousands of results is never
 //! one tree of values); `diff`, which pairs results, builds them all with [`results`].
 
-use super::{Location, json, locate};
+use super::{Location, Pieces, json, locate};
 use crate::analysis::Summary;
 use crate::analysis::baseline::Comparison;
 use crate::analysis::fingerprint::fingerprints;
@@ -51,7 +51,7 @@ const SRCROOT: &str = "%SRCROOT%";
 
 /// Renders the SARIF log. `root` is the absolute directory the relative paths start from.
 pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summary, root: &Path) -> String {
-    render_compared(index, diagnostics, summary, root, None)
+    render_compared(index, diagnostics, summary, root, None).into_string()
 }
 
 /// [`render`], with each result's `baselineState` when there is a baseline.
@@ -61,7 +61,7 @@ pub fn render_compared(
     _summary: &Summary,
     root: &Path,
     comparison: Option<&Comparison>,
-) -> String {
+) -> Pieces {
     let states = super::baseline_states(diagnostics, comparison);
     let mut log = log(Vec::new(), root);
     if let Some(c) = comparison {
@@ -70,16 +70,17 @@ pub fn render_compared(
     }
     // Each result is built, written and dropped in turn: a log of thousands of results never
     // exists as one tree of values.
-    let mut out = String::with_capacity(1 << 16);
-    write_with_results(&mut out, &log, |out, depth| {
+    let mut report = Pieces::default();
+    report.tail().reserve(1 << 16);
+    write_with_results(&mut report, &log, |report, depth| {
         let fingerprinted = fingerprints(index, diagnostics);
         if fingerprinted.is_empty() {
-            out.push_str("[]");
+            report.tail().push_str("[]");
             return;
         }
-        out.push('[');
+        report.tail().push('[');
         let in_order: Vec<_> = fingerprinted.into_iter().zip(states).collect();
-        super::write_in_parts(out, &in_order, |out, i, ((d, fingerprint), state)| {
+        super::write_in_parts(report, &in_order, |out, i, ((d, fingerprint), state)| {
             if i > 0 {
                 out.push(',');
             }
@@ -90,20 +91,21 @@ pub fn render_compared(
             }
             json::value(out, &result, depth + 1);
         });
-        json::close(out, depth, ']');
+        json::close(report.tail(), depth, ']');
     });
-    out
+    report
 }
 
 /// `log` as [`finish`] writes it, but the (single) run's `results` written by `results`,
 /// given the depth its key stands at.
-fn write_with_results(out: &mut String, log: &Value, results: impl FnOnce(&mut String, usize)) {
+fn write_with_results(report: &mut Pieces, log: &Value, results: impl FnOnce(&mut Pieces, usize)) {
     let mut results = Some(results);
     let (Value::Object(top), Some(Value::Object(run))) = (log, log["runs"].get(0)) else {
         unreachable!("`log` builds an object with one run")
     };
-    out.push('{');
+    report.tail().push('{');
     for (i, (name, item)) in top.iter().enumerate() {
+        let out = report.tail();
         json::member(out, 1, name, i > 0);
         if name != "runs" {
             json::value(out, item, 1);
@@ -113,15 +115,17 @@ fn write_with_results(out: &mut String, log: &Value, results: impl FnOnce(&mut S
         json::newline(out, 2);
         out.push('{');
         for (j, (name, item)) in run.iter().enumerate() {
-            json::member(out, 3, name, j > 0);
+            json::member(report.tail(), 3, name, j > 0);
             match results.take_if(|_| name == "results") {
-                Some(write) => write(out, 3),
-                None => json::value(out, item, 3),
+                Some(write) => write(report, 3),
+                None => json::value(report.tail(), item, 3),
             }
         }
+        let out = report.tail();
         json::close(out, 2, '}');
         json::close(out, 1, ']');
     }
+    let out = report.tail();
     json::close(out, 0, '}');
     out.push('\n');
 }
