@@ -131,7 +131,7 @@ const ITEMS_PER_PART: usize = 256;
 /// first item would otherwise ask for many times what its run needs).
 const PART_ROOM_CAP: usize = 1 << 22;
 
-/// A rendered report kept in the pieces it was written in: the items [`write_in_parts`]
+/// A rendered report kept in the pieces it was written in: the items `write_in_parts`
 /// wrote on every core stay the strings they were written into, between what was written
 /// before and after them. Printing and storing it go piece by piece, so the report is never
 /// copied into one string (for the 8,958 findings of the mixed benchmark, 5 MB of memory
