@@ -29,8 +29,8 @@
 //! unchanged annotated file; what the model derives from the parse result (each reference's
 //! lookup keys, the definition sites, the implicit ids, a `.gal` sidecar's anchors, and a
 //! line index on first use) is derived again, as for a parsed file: stored, it was half of
-//! the file and a cold run's cost, for less than decoding the parse result saves (see
-//! [`StoredFacts`]). Each file's facts are decoded only when that file is used, straight from
+//! the file, and deriving it costs less than decoding it did (see [`StoredFacts`]). Each
+//! file's facts are decoded only when that file is used, straight from
 //! the loaded bytes (the blob region is not copied), by `cache::wire`: a
 //! decoder of postcard's wire format that checks an all-ASCII string word by word instead of
 //! through `from_utf8`, and an encoder that writes a small varint as one byte instead of

@@ -70,7 +70,7 @@ use std::sync::Arc;
 /// The identity of an entity in the project. The key is shared text: a project names a few
 /// hundred entities hundreds of thousands of times, and every reference's lookup key, implicit
 /// id and resolution clones one of the few keys (a reference count, not an allocation).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EntityKey {
     pub kind: EntityKind,
     pub key: Arc<str>,
@@ -90,7 +90,7 @@ impl EntityKey {
 
 /// How a reference is looked up, precomputed from the file alone. The texts are shared
 /// (see [`EntityKey`]): the facts of one thread's files share one copy of each name's keys.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {
     /// `#id` or `@id`.
     Id(Arc<str>),
@@ -109,7 +109,7 @@ pub enum Lookup {
 /// Behind one `Arc` in [`Lookup::Name`]: inline, the two `Arc<str>`s sized every [`Lookup`]
 /// and so every [`RefFact`] (64 -> 48 bytes; a fact of each of the ~500,000 references of
 /// the 20,000-file benchmark).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NameLookup {
     pub norm: Arc<str>,
     pub path: Arc<str>,
@@ -123,7 +123,7 @@ impl Lookup {
 }
 
 /// One entity argument of an annotation, with its lookup key.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct RefFact {
     pub kind: EntityKind,
     /// The argument's whole range.
@@ -137,7 +137,7 @@ pub struct RefFact {
 
 /// A place where an entity is declared: a definition annotation, an inline `(#id)`, a legacy
 /// `@alias`, or a boundary id.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct DefSite {
     pub entity: EntityKey,
     /// The name as written, if the site names one.
@@ -169,9 +169,10 @@ pub struct Anchor {
 /// [`StoredFactsRef`]; both must list the same fields in the same order.
 ///
 /// Why not the derived facts too (stored from format 5 to 10): they were half of the cache
-/// file (24.8 of 48.0 MB on the 20,000-file benchmark) and a cold `check` encoded and wrote
-/// them on the cores that parse (~30 ms of CPU there), while deriving them again takes a
-/// fraction of what decoding the parse result does.
+/// file (24.8 of 48.0 MB on the 20,000-file benchmark), which a cold `check` encodes and
+/// writes on the cores that parse (5-24 ms less CPU without them, in two measurements), and
+/// deriving them again costs less than decoding them did (1% of that benchmark's files
+/// edited: 480 -> 428 ms).
 #[derive(Debug, Deserialize)]
 pub struct StoredFacts {
     pub parsed: ParsedFile,
