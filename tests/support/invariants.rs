@@ -141,6 +141,18 @@ pub fn check_parse(language: Language, text: &str) {
         check_annotation(text, a);
     }
     check_kept_lines(text, &FileFacts::kept_ranges(&parsed));
+    // What the index cache keeps of the file (its parse result) restores the facts parsing
+    // gives: the encoding round-trips, and what is derived from it again is the same.
+    let path = FileId::relative(if language == Language::Gal { "s.gal" } else { "s.src" });
+    let facts = FileFacts::new(path.clone(), language, text.into());
+    let stored = threat_analyzer::cache::decode_facts(&threat_analyzer::cache::encode_facts(&facts))
+        .expect("stored facts decode");
+    let restored = FileFacts::from_stored(path, language, FileText::whole(text.into()), stored)
+        .expect("stored facts fit their text");
+    let shown = |f: &FileFacts| {
+        format!("{:?} {:?} {:?} {:?} {:?}", f.parsed, f.refs, f.defs, f.implicit_ids, f.anchors)
+    };
+    assert_eq!(shown(&restored), shown(&facts), "{text:?}");
     for e in &parsed.errors {
         check_range(text, e.range, "error");
         // An agent-instruction warning names its rule, never the text it flags.
