@@ -45,9 +45,9 @@ pub fn render(index: &ProjectIndex, diagnostics: &[Diagnostic], summary: &Summar
 /// [`render`], with each diagnostic's state against a baseline when there is one.
 ///
 /// The document is written straight into strings ([`Pieces`]), field by field, as
-/// `serde_json`'s pretty printer lays it out (two-space indents, `[]` for an empty list): thousands of findings cost
-/// no tree of values and no string per field. The summary and the baseline object, a few
-/// dozen fields, go through `serde_json`.
+/// `serde_json`'s pretty printer lays it out (two-space indents, `[]` for an empty list):
+/// thousands of findings cost no tree of values and no string per field. The summary and
+/// the baseline object, a few dozen fields, go through `serde_json`.
 pub fn render_compared(
     index: &ProjectIndex,
     diagnostics: &[Diagnostic],

@@ -636,9 +636,10 @@ pub fn comments_in_broken_code(
     let end = end.min(text.len());
     let bytes = text.as_bytes();
     let end = if end > start && bytes[end - 1] == b'\r' && bytes.get(end) == Some(&b'\n') {
-        // A region that ends between the CR and LF of a line break ends after both: the fast
-        // scanners decline a lone CR, and the recovery scan that then reads the region knows
-        // no multi-line string (a Scala `"""` one read as code: `agrees_on_generated_scala`).
+        // A region that ends between the CR and LF of a line break ends after both: a fast
+        // scanner may decline a lone CR (the Scala and JavaScript ones do), and the recovery
+        // scan that then reads the region knows no multi-line string (a Scala `"""` one read
+        // as code: `agrees_on_generated_scala`).
         end + 1
     } else if end > start && matches!(bytes[end - 1], b'\n' | b'\r') {
         end
