@@ -3167,7 +3167,7 @@ mod tests {
             assert_eq!(scan.files_scanned, 320, "every .py and .c file read once");
             assert_eq!(scan.index.files().count(), 200, "every annotated file indexed");
             let unknown = scan.skipped.iter().filter(|(_, r)| *r == SkipReason::UnknownLanguage).count();
-            assert_eq!(unknown, 80, "every unknown file skipped once: {:?}", &scan.skipped[..3]);
+            assert_eq!(unknown, 80, "every unknown file skipped once: {:?}", scan.skipped.first());
         }
     }
 
