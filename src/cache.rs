@@ -1282,8 +1282,9 @@ mod tests {
 
     /// Facts from the cache are the parsed file's, with what it implies derived again
     /// ([`facts_round_trip`]: the same facts as parsing gives), their keys shared across the
-    /// files a thread restores as parsing shares them: one allocation per name, not one per
-    /// mention.
+    /// files a thread restores as parsing shares them: a name's lookup, an `#id` and the
+    /// implicit ids are one allocation per name, not one per mention. (An inline `(#id)` is
+    /// copied per mention, as in a parsed file: `model::ref_fact`.)
     #[test]
     fn restored_facts_share_their_keys() {
         use crate::model::Lookup;
