@@ -85,8 +85,8 @@ impl Out<'_> {
     }
 
     #[inline]
-    fn spanned(&mut self, spanned: &Spanned<String>) {
-        self.str(&spanned.value);
+    fn spanned<T: AsRef<str>>(&mut self, spanned: &Spanned<T>) {
+        self.str(spanned.value.as_ref());
         self.range(spanned.range);
     }
 

@@ -419,29 +419,35 @@ impl FileFacts {
     /// The definition sites of annotation `index`, whose arguments are `refs` ([`Annotation::refs`])
     /// and their `facts`.
     fn add_defs(&mut self, index: usize, ann: &Annotation, refs: &[(EntityKind, &Ref)], facts: &[RefFact]) {
-        let mut push = |entity: EntityKey,
-                        name: Option<&Spanned<String>>,
-                        id: Option<&Spanned<String>>,
-                        range,
-                        declared| {
-            self.defs.push(DefSite {
-                entity,
-                name: name.map(|n| n.value.clone()),
-                norm_name: name.map(|n| normalize_name(&n.value)),
-                explicit_id: id.cloned(),
-                range,
-                annotation: index,
-                declared,
-            });
-        };
+        // A site's name and id as their texts (a reference's are `SmallStr`s, an alias's name
+        // and a boundary's id `String`s).
+        let mut push =
+            |entity: EntityKey, name: Option<&str>, id: Option<(&str, TextRange)>, range, declared| {
+                self.defs.push(DefSite {
+                    entity,
+                    name: name.map(str::to_owned),
+                    norm_name: name.map(normalize_name),
+                    explicit_id: id.map(|(id, range)| Spanned::new(id.to_owned(), range)),
+                    range,
+                    annotation: index,
+                    declared,
+                });
+            };
         match &ann.body {
             Body::Define { kind, target } => {
                 let fact = &facts[0];
                 if let Some((name, id, alias)) = target.form.name_parts() {
                     let key = own_key(*kind, fact);
-                    push(EntityKey { kind: *kind, key: key.clone() }, Some(name), id, fact.name_range, true);
+                    let id = id.map(|id| (id.value.as_str(), id.range));
+                    push(
+                        EntityKey { kind: *kind, key: key.clone() },
+                        Some(&name.value),
+                        id,
+                        fact.name_range,
+                        true,
+                    );
                     if let Some(alias) = alias {
-                        push(EntityKey { kind: *kind, key }, Some(alias), None, alias.range, true);
+                        push(EntityKey { kind: *kind, key }, Some(&alias.value), None, alias.range, true);
                     }
                 } else if let RefForm::Legacy { .. } = &target.form {
                     push(
@@ -456,14 +462,15 @@ impl FileFacts {
             Body::Alias { kind, target, name } => {
                 let fact = &facts[0];
                 let id = match &target.form {
-                    RefForm::Id(id) => Some(id),
+                    RefForm::Id(id) => Some((id.value.as_str(), id.range)),
                     _ => None,
                 };
                 let key = own_key(*kind, fact);
-                push(EntityKey { kind: *kind, key }, Some(name), id, fact.name_range, true);
+                push(EntityKey { kind: *kind, key }, Some(&name.value), id, fact.name_range, true);
             }
             Body::Boundary { id: Some(id), .. } => {
-                push(EntityKey::new(EntityKind::Boundary, id.value.as_str()), None, Some(id), id.range, true);
+                let explicit = Some((id.value.as_str(), id.range));
+                push(EntityKey::new(EntityKind::Boundary, id.value.as_str()), None, explicit, id.range, true);
             }
             _ => {}
         }
@@ -473,12 +480,13 @@ impl FileFacts {
                 if let Some((name, id, alias)) = r.form.name_parts() {
                     if let Some(id) = id {
                         let key = own_key(kind, fact);
-                        push(EntityKey { kind, key }, Some(name), Some(id), id.range, false);
+                        let explicit = Some((id.value.as_str(), id.range));
+                        push(EntityKey { kind, key }, Some(&name.value), explicit, id.range, false);
                     }
                     if let Some(alias) = alias {
                         push(
                             EntityKey { kind, key: own_key(kind, fact) },
-                            Some(alias),
+                            Some(&alias.value),
                             None,
                             alias.range,
                             false,

@@ -760,7 +760,7 @@ impl Model {
                         }
                     }
                     let shown = match &written.form {
-                        RefForm::Name { name, .. } => Some((name.value.clone(), true)),
+                        RefForm::Name { name, .. } => Some((name.value.to_string(), true)),
                         RefForm::Legacy { component, .. } => Some((component.value.clone(), false)),
                         RefForm::Id(_) => None,
                     };

@@ -620,7 +620,7 @@ fn referenced_ids(canonical: &str) -> Vec<String> {
             if matches!(kind, EntityKind::Threat | EntityKind::Control)
                 && let RefForm::Id(id) = &r.form
             {
-                out.push(id.value.clone());
+                out.push(id.value.to_string());
             }
         }
     }
@@ -637,7 +637,7 @@ fn definition_wanted(
     let parsed = crate::syntax::parse_file(Language::Gal, canonical);
     let id = parsed.annotations.first().and_then(|ann| match &ann.body {
         Body::Define { target, .. } => {
-            target.form.name_parts().and_then(|(_, id, _)| id).map(|id| id.value.clone())
+            target.form.name_parts().and_then(|(_, id, _)| id).map(|id| id.value.to_string())
         }
         _ => None,
     });
@@ -788,7 +788,7 @@ mod tests {
                     if *kind == EntityKind::Asset {
                         known.assets.insert(normalize_name(&name.value));
                     }
-                    known.ids.extend(id.iter().map(|i| i.value.clone()));
+                    known.ids.extend(id.iter().map(|i| i.value.to_string()));
                 }
             }
         }

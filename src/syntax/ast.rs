@@ -4,6 +4,7 @@
 //! carries an exact byte range into its file. Must never: resolve references (that is the model's
 //! job) or know which file it came from.
 
+pub use super::small_str::SmallStr;
 use crate::text::TextRange;
 
 /// A value and the exact range of the text it came from.
@@ -156,11 +157,11 @@ pub enum RefForm {
     /// or a qualified cross-repository tag `#repo.id` (GAL 2.0; `value` then contains `.`).
     /// `value` excludes the sigil (and the quotes of `"#repo.id"`); `range` covers the
     /// identifier only.
-    Id(Spanned<String>),
+    Id(Spanned<SmallStr>),
     /// A free-text name or a component path (`App.Auth`, `WebApp:Api`, `SQL Injection`), or a
     /// quoted one (`"User Browser"`: `value` unquoted and unescaped, `range` between the quotes).
     Name {
-        name: Spanned<String>,
+        name: Spanned<SmallStr>,
         /// The `(#id)` and the alias, if any ([`RefForm::name_parts`]): one box for both, as
         /// most names have neither and every annotation holds two or three `Ref`s (two boxes
         /// made every `Ref` 8 bytes larger: 56 -> 48, and `Body` 168 -> 144).
@@ -175,17 +176,17 @@ pub enum RefForm {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NameMore {
     /// `(#id)` written after the name: defines that id for this entity.
-    pub id: Option<Spanned<String>>,
+    pub id: Option<Spanned<SmallStr>>,
     /// ThreatSpec `Alias (Path)` on a component: `name` is the path, `alias` the other name.
-    pub alias: Option<Spanned<String>>,
+    pub alias: Option<Spanned<SmallStr>>,
 }
 
 impl RefForm {
     /// A name with its `(#id)` and alias, if any (the box only when there is one).
     pub fn name(
-        name: Spanned<String>,
-        id: Option<Spanned<String>>,
-        alias: Option<Spanned<String>>,
+        name: Spanned<SmallStr>,
+        id: Option<Spanned<SmallStr>>,
+        alias: Option<Spanned<SmallStr>>,
     ) -> RefForm {
         let more = (id.is_some() || alias.is_some()).then(|| Box::new(NameMore { id, alias }));
         RefForm::Name { name, more }
@@ -195,7 +196,7 @@ impl RefForm {
     #[allow(clippy::type_complexity)]
     pub fn name_parts(
         &self,
-    ) -> Option<(&Spanned<String>, Option<&Spanned<String>>, Option<&Spanned<String>>)> {
+    ) -> Option<(&Spanned<SmallStr>, Option<&Spanned<SmallStr>>, Option<&Spanned<SmallStr>>)> {
         match self {
             RefForm::Name { name, more } => {
                 let more = more.as_deref();
@@ -208,7 +209,7 @@ impl RefForm {
 
 impl Ref {
     /// The id this argument defines or references by sigil, if any.
-    pub fn explicit_id(&self) -> Option<&Spanned<String>> {
+    pub fn explicit_id(&self) -> Option<&Spanned<SmallStr>> {
         match &self.form {
             RefForm::Id(id) => Some(id),
             RefForm::Name { more, .. } => more.as_ref().and_then(|m| m.id.as_ref()),
@@ -219,7 +220,7 @@ impl Ref {
     pub fn display(&self) -> String {
         match &self.form {
             RefForm::Id(id) => format!("#{}", id.value),
-            RefForm::Name { name, .. } => name.value.clone(),
+            RefForm::Name { name, .. } => name.value.to_string(),
             RefForm::Legacy { boundary, component } => {
                 format!("@{}:@{}", boundary.value, component.value)
             }
@@ -235,23 +236,23 @@ impl serde::Serialize for RefForm {
 
 /// The encoded shape of a [`RefForm`] (see its docs): `Name` as `{ name, id, alias }`.
 mod ref_wire {
-    use super::{NameMore, Spanned};
+    use super::{NameMore, SmallStr, Spanned};
 
     #[derive(serde::Deserialize)]
     pub(super) enum RefForm {
-        Id(Spanned<String>),
-        Name { name: Spanned<String>, id: Option<Spanned<String>>, alias: Option<Spanned<String>> },
+        Id(Spanned<SmallStr>),
+        Name { name: Spanned<SmallStr>, id: Option<Spanned<SmallStr>>, alias: Option<Spanned<SmallStr>> },
         Legacy { boundary: Box<Spanned<String>>, component: Box<Spanned<String>> },
     }
 
     #[derive(serde::Serialize)]
     #[serde(rename = "RefForm")]
     pub(super) enum RefFormRef<'a> {
-        Id(&'a Spanned<String>),
+        Id(&'a Spanned<SmallStr>),
         Name {
-            name: &'a Spanned<String>,
-            id: Option<&'a Spanned<String>>,
-            alias: Option<&'a Spanned<String>>,
+            name: &'a Spanned<SmallStr>,
+            id: Option<&'a Spanned<SmallStr>>,
+            alias: Option<&'a Spanned<SmallStr>>,
         },
         Legacy {
             boundary: &'a Spanned<String>,
@@ -715,7 +716,7 @@ pub struct Refs<'a> {
 /// What fills the unused places of [`Refs`] (never shown: only the first `len` are).
 static NO_REF: Ref = Ref {
     range: TextRange { start: 0, end: 0 },
-    form: RefForm::Id(Spanned { value: String::new(), range: TextRange { start: 0, end: 0 } }),
+    form: RefForm::Id(Spanned { value: SmallStr::EMPTY, range: TextRange { start: 0, end: 0 } }),
 };
 
 impl Default for Refs<'_> {
@@ -776,28 +777,38 @@ mod tests {
 
     #[test]
     fn ref_forms_encode_as_before() {
-        let s = |v: &str, at: u32| {
-            Spanned::new(v.to_string(), TextRange::new(at as usize, at as usize + v.len()))
-        };
+        // The same text as a `String` (as before) or as the `SmallStr` references hold now.
+        fn s<T: for<'a> From<&'a str>>(v: &str, at: u32) -> Spanned<T> {
+            Spanned::new(T::from(v), TextRange::new(at as usize, at as usize + v.len()))
+        }
+        let long = "a name longer than the inline room of a SmallStr";
         for (id, alias) in [
             (None, None),
-            (Some(s("sqli", 9)), None),
-            (None, Some(s("Web", 2))),
-            (Some(s("x", 1)), Some(s("y", 5))),
+            (Some("sqli"), None),
+            (None, Some("Web")),
+            (Some("x"), Some("y")),
+            (Some(long), Some(long)),
         ] {
-            let now = RefForm::name(s("App.Api", 3), id.clone(), alias.clone());
-            let before =
-                Before::Name { name: s("App.Api", 3), id: id.map(Box::new), alias: alias.map(Box::new) };
+            let (id_now, alias_now) = (id.map(|v| s::<SmallStr>(v, 9)), alias.map(|v| s::<SmallStr>(v, 2)));
+            let (id_before, alias_before) = (id.map(|v| s::<String>(v, 9)), alias.map(|v| s::<String>(v, 2)));
+            let now = RefForm::name(s("App.Api", 3), id_now, alias_now);
+            let before = Before::Name {
+                name: s("App.Api", 3),
+                id: id_before.map(Box::new),
+                alias: alias_before.map(Box::new),
+            };
             assert_eq!(postcard::to_allocvec(&now).unwrap(), postcard::to_allocvec(&before).unwrap());
             assert_eq!(serde_json::to_string(&now).unwrap(), serde_json::to_string(&before).unwrap());
             let back: RefForm = postcard::from_bytes(&postcard::to_allocvec(&before).unwrap()).unwrap();
             assert_eq!(back, now);
         }
-        let id = RefForm::Id(s("sqli", 1));
-        assert_eq!(
-            postcard::to_allocvec(&id).unwrap(),
-            postcard::to_allocvec(&Before::Id(s("sqli", 1))).unwrap()
-        );
+        for v in ["sqli", long] {
+            let id = RefForm::Id(s(v, 1));
+            assert_eq!(
+                postcard::to_allocvec(&id).unwrap(),
+                postcard::to_allocvec(&Before::Id(s(v, 1))).unwrap()
+            );
+        }
         let (b, c) = (Box::new(s("b", 1)), Box::new(s("c", 4)));
         let legacy = RefForm::Legacy { boundary: b.clone(), component: c.clone() };
         let before = Before::Legacy { boundary: b, component: c };

@@ -123,7 +123,7 @@ fn gal_ref(source: &str, r: &Ref) -> String {
         RefForm::Id(id) => format!("#{}", id.value),
         RefForm::Name { .. } => match r.form.name_parts() {
             Some((name, Some(id), Some(_))) => format!("{} (#{})", name.value, id.value),
-            Some((name, None, Some(_))) => name.value.clone(),
+            Some((name, None, Some(_))) => name.value.to_string(),
             _ => r.range.slice(source).to_string(),
         },
     }

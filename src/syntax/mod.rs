@@ -9,7 +9,8 @@
 //! the edit distance of every "did you mean" ([`edit_distance`]), the one parser for all three
 //! dialects ([`parser`]) and the definition a comment sits in ([`symbols`], for the
 //! `coverage.scope: symbol` setting), and reparsing a text edited in place ([`incremental`]: the
-//! kept tree, and comment ranges mapped through byte edits).
+//! kept tree, and comment ranges mapped through byte edits). Also the inline string a reference's
+//! name or id is kept in ([`small_str`]).
 //!
 //! Must never: do I/O, resolve references across files, or fail. Parsing returns what it
 //! understood plus [`SyntaxError`]s; a broken line never hides the lines after it.
@@ -33,6 +34,7 @@ pub mod lexer;
 pub mod mcp;
 pub mod parser;
 pub mod prefilter;
+pub mod small_str;
 pub mod symbols;
 pub mod verbs;
 

@@ -490,6 +490,12 @@ impl<'a> Segment<'a> {
         let t = self.trim();
         Spanned::new(t.text.to_string(), t.range())
     }
+
+    /// [`Segment::spanned`] for a name or an id of a reference.
+    fn small(self) -> Spanned<SmallStr> {
+        let t = self.trim();
+        Spanned::new(SmallStr::new(t.text), t.range())
+    }
     /// The first whole-word occurrence of `kw` (ASCII case-insensitive): before and after it.
     fn split_kw(self, kw: &str) -> Option<(Segment<'a>, Segment<'a>)> {
         let at = find_word(self.text, kw)?;
@@ -1269,7 +1275,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
         }
         return Ok(Ref {
             range,
-            form: RefForm::Id(Spanned::new(id.to_string(), t.slice(1, t.text.len()).range())),
+            form: RefForm::Id(Spanned::new(SmallStr::new(id), t.slice(1, t.text.len()).range())),
         });
     }
     if let Some(body) = t.text.strip_prefix('@') {
@@ -1290,7 +1296,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
         if is_legacy_id(body) {
             return Ok(Ref {
                 range,
-                form: RefForm::Id(Spanned::new(body.to_string(), t.slice(1, t.text.len()).range())),
+                form: RefForm::Id(Spanned::new(SmallStr::new(body), t.slice(1, t.text.len()).range())),
             });
         }
     }
@@ -1304,7 +1310,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
         if !is_id(inner.text) {
             return Err(format!("`(#{})` is not a valid id definition", inner.text));
         }
-        id = Some(Spanned::new(inner.text.to_string(), inner.range()));
+        id = Some(Spanned::new(SmallStr::new(inner.text), inner.range()));
         name = name.slice(0, open).trim();
     }
     let mut alias = None;
@@ -1318,7 +1324,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
             && (inner.text.contains(':') || inner.text.contains('.'))
             && !inner.text.contains(' ')
         {
-            alias = Some(outer.spanned());
+            alias = Some(outer.small());
             name = inner;
         }
     }
@@ -1332,7 +1338,7 @@ fn parse_ref(seg: Segment<'_>, kind: EntityKind, what: &str) -> Result<Ref, Prob
     if id.is_none() && bytes::find_byte(b'#', name.text.as_bytes()).is_some() {
         return Err(format!("`{}` mixes a name and a `#` reference", name.text));
     }
-    Ok(Ref { range, form: RefForm::name(name.spanned(), id, alias) })
+    Ok(Ref { range, form: RefForm::name(name.small(), id, alias) })
 }
 
 /// A quoted reference (GAL 2.0): `"User Browser"` and `"/api/v1/users"` are names (quotes
@@ -1344,19 +1350,22 @@ fn parse_quoted_ref(t: Segment<'_>, what: &str) -> Result<Ref, Problem> {
     let rest = t.slice(len, t.text.len()).trim();
     let id = match rest.text.strip_prefix("(#").and_then(|r| r.strip_suffix(')')) {
         _ if rest.text.is_empty() => None,
-        Some(id) if is_id(id) => Some(rest.slice(2, rest.text.len() - 1).spanned()),
+        Some(id) if is_id(id) => Some(rest.slice(2, rest.text.len() - 1).small()),
         _ => return Err(format!("unexpected `{}` after the quoted {what}", rest.text)),
     };
     if let Some(tag) = value.strip_prefix('#') {
         if id.is_some() || !is_tag(tag) || value != inner.text {
             return Err(format!("`{}` is not a valid tag", t.text));
         }
-        return Ok(Ref { range: t.range(), form: RefForm::Id(inner.slice(1, inner.text.len()).spanned()) });
+        return Ok(Ref { range: t.range(), form: RefForm::Id(inner.slice(1, inner.text.len()).small()) });
     }
     if value.trim().is_empty() {
         return Err(format!("the quoted {what} is empty"));
     }
-    Ok(Ref { range: t.range(), form: RefForm::name(Spanned::new(value, inner.range()), id, None) })
+    Ok(Ref {
+        range: t.range(),
+        form: RefForm::name(Spanned::new(SmallStr::from(value), inner.range()), id, None),
+    })
 }
 
 /// An id, or a qualified cross-repository tag: ids joined by `.` (`repo.id`, `org.repo.module`).

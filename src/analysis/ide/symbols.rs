@@ -118,7 +118,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
                 return None;
             };
             let name = match &target.form {
-                RefForm::Name { name, .. } => name.value.clone(),
+                RefForm::Name { name, .. } => name.value.to_string(),
                 _ => facts.slice(target.range).to_string(),
             };
             let mut detail = Vec::new();
