@@ -19,7 +19,7 @@ pub struct SmallStr(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    /// `bytes[..len]` is the text, valid UTF-8 (copied from a `str`).
+    /// `bytes[..len]` is the text, valid UTF-8 (copied from a `str`; `len` <= `INLINE`).
     Inline {
         len: u8,
         bytes: [u8; INLINE],
@@ -45,8 +45,8 @@ impl SmallStr {
         match &self.0 {
             Repr::Inline { len, bytes } => {
                 let bytes = &bytes[..usize::from(*len)];
-                // SAFETY: `bytes` is a copy of a whole `str` (`SmallStr::new` is the only
-                // constructor of `Inline`), so valid UTF-8.
+                // SAFETY: `bytes` is a copy of a whole `str` (an `Inline` is made only by
+                // `SmallStr::new`, from a `str`, and as `EMPTY`, empty), so valid UTF-8.
                 unsafe { std::str::from_utf8_unchecked(bytes) }
             }
             Repr::Heap(text) => text,
