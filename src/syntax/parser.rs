@@ -496,6 +496,7 @@ impl<'a> Segment<'a> {
         let t = self.trim();
         Spanned::new(SmallStr::new(t.text), t.range())
     }
+
     /// The first whole-word occurrence of `kw` (ASCII case-insensitive): before and after it.
     fn split_kw(self, kw: &str) -> Option<(Segment<'a>, Segment<'a>)> {
         let at = find_word(self.text, kw)?;

@@ -2,7 +2,7 @@
 //! short (nearly every one is) and on the heap when it is not.
 //!
 //! Owns: that one string type and its conversions. Must never: change what a string compares,
-//! hashes, orders, prints or encodes as: every one of those is the `str`'s.
+//! hashes, prints or encodes as: every one of those is the `str`'s.
 //!
 //! Why: the parser made one heap string per name and id, a third of a cold run's allocations
 //! (1.41 M on the 20,000-file benchmark, 0.35 M of them names of references).
@@ -68,12 +68,6 @@ impl AsRef<str> for SmallStr {
     }
 }
 
-impl std::borrow::Borrow<str> for SmallStr {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl From<&str> for SmallStr {
     fn from(text: &str) -> SmallStr {
         SmallStr::new(text)
@@ -83,12 +77,6 @@ impl From<&str> for SmallStr {
 impl From<String> for SmallStr {
     fn from(text: String) -> SmallStr {
         if text.len() <= INLINE { SmallStr::new(&text) } else { SmallStr(Repr::Heap(text.into_boxed_str())) }
-    }
-}
-
-impl From<&SmallStr> for String {
-    fn from(text: &SmallStr) -> String {
-        text.as_str().to_owned()
     }
 }
 
@@ -112,27 +100,9 @@ impl PartialEq<&str> for SmallStr {
     }
 }
 
-impl PartialEq<String> for SmallStr {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
 impl std::hash::Hash for SmallStr {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.as_str().hash(state);
-    }
-}
-
-impl PartialOrd for SmallStr {
-    fn partial_cmp(&self, other: &SmallStr) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for SmallStr {
-    fn cmp(&self, other: &SmallStr) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
     }
 }
 
@@ -201,7 +171,6 @@ mod tests {
             assert_eq!(&*small, text);
             assert_eq!(SmallStr::from(text.to_owned()), small);
             assert_eq!(small, *text);
-            assert_eq!(String::from(&small), text);
             assert_eq!(format!("{small}"), text);
             assert_eq!(format!("{small:?}"), format!("{text:?}"));
             assert_eq!(
@@ -218,7 +187,6 @@ mod tests {
         assert!(matches!(SmallStr::new(&inline_max).0, Repr::Inline { .. }));
         assert!(matches!(SmallStr::new(&one_more).0, Repr::Heap(_)));
         assert_eq!(SmallStr::EMPTY, SmallStr::new(""));
-        assert!(SmallStr::new("a") < SmallStr::new("b"));
         assert_eq!(std::mem::size_of::<SmallStr>(), std::mem::size_of::<String>());
         assert_eq!(std::mem::size_of::<Option<SmallStr>>(), std::mem::size_of::<String>());
     }
