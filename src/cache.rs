@@ -23,10 +23,20 @@
 //! Per file, keyed by its absolute path: size, modification time (ns), the time the entry's
 //! content was last read and verified, an XXH3-128 hash of the file's bytes (none for a file the
 //! walk's prefilters turned away, see below), and the outcome: no annotations (the prefilter
-//! found no verb, or parsing found nothing), binary, not UTF-8, or
-//! the file's facts ([`StoredFacts`], postcard-encoded): the parsed annotations and syntax
-//! errors with their exact ranges, and the text's length. A warm run does not parse an
-//! unchanged annotated file; what the model derives from the parse result (each reference's
+//! found no verb, or parsing found nothing), binary, not UTF-8, annotated and parsed again
+//! ([`Outcome::ParseAgain`]), or the file's facts ([`StoredFacts`], postcard-encoded): the
+//! parsed annotations and syntax errors with their exact ranges, and the text's length.
+//!
+//! Facts are stored only for a file whose comments took a syntax tree to find (the byte-level
+//! lexer declined, `x-threatspec` values, MCP tool definitions: [`crate::syntax::comments::trees_built`]),
+//! which costs ~100 times what lexing does. A file the lexer reads (almost every file) is
+//! parsed again on the next run: on the 20,000-file benchmark a warm run that decoded every
+//! file's facts took as much CPU as `--no-cache` parsing them all (570 against 555 ms), while
+//! encoding and writing them cost a first run ~5% of its CPU and its wall time (a 25 MB cache
+//! file instead of 1.7 MB; benches/README.md, twenty-fourth sitting).
+//!
+//! A warm run does not parse an
+//! unchanged file whose facts are stored; what the model derives from the parse result (each reference's
 //! lookup keys, the definition sites, the implicit ids, a `.gal` sidecar's anchors, and a
 //! line index on first use) is derived again, as for a parsed file: stored, it was half of
 //! the file, and deriving it costs less than decoding it did (see [`StoredFacts`]). Each
@@ -40,7 +50,7 @@
 //!
 //! # When an entry is trusted
 //!
-//! - An entry whose outcome needs the text (parsed annotations) is used only after the file is
+//! - An entry whose outcome needs the text (`Parsed`, `ParseAgain`) is used only after the file is
 //!   read and its hash matches: the text is needed anyway, so the content is always verified.
 //!   Its size, mtime and verification time vouch for nothing, so a matching file keeps its
 //!   entry as stored: a file touched without a change (a checkout, `touch`) rewrites no cache.
@@ -106,8 +116,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result; 6: the
 /// annotations' risk fields; 7: a name's path key only for assets; 8: the text's length instead
 /// of its line index; 9: the entry table after the blobs; 10: no hash for a file turned away
-/// before parsing; 11: the derived facts no longer stored, see [`StoredFacts`]).
-pub const FORMAT_VERSION: u32 = 11;
+/// before parsing; 11: the derived facts no longer stored, see [`StoredFacts`]; 12: facts
+/// stored only for files read with a syntax tree, [`Outcome::ParseAgain`] for the others).
+pub const FORMAT_VERSION: u32 = 12;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -206,8 +217,13 @@ pub enum Outcome {
     Binary,
     /// Holds an annotation literal but is not valid UTF-8 (first invalid byte).
     InvalidUtf8 { offset: u64 },
-    /// The file's facts ([`StoredFacts`]): `len` bytes at `start` of the blob region.
+    /// The file's facts ([`StoredFacts`]): `len` bytes at `start` of the blob region. Only for
+    /// a file whose comments took a syntax tree to find ([`crate::syntax::comments::trees_built`]).
     Parsed { start: u64, len: u64 },
+    /// Holds annotations, syntax errors or an MCP surface that were found without a syntax
+    /// tree: parsed again from its text, which costs no more than decoding stored facts did
+    /// (see *What an entry holds*), so none are stored.
+    ParseAgain,
 }
 
 /// One file's entry as stored.
@@ -1079,7 +1095,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
-        expect_test::expect!["(11, 0x7d37b4afb6f29e12)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(12, 0x7d37b4afb6f29e12)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {
@@ -1106,6 +1122,7 @@ mod tests {
                 record: record("/r/d.py", Outcome::Parsed { start: 0, len: 0 }),
                 parsed: Some(Blob::Facts(std::sync::Arc::new(sample_facts()))),
             },
+            Entry { record: record("/r/e.py", Outcome::ParseAgain), parsed: None },
         ]
     }
 
@@ -1113,8 +1130,10 @@ mod tests {
     fn files_round_trip_and_keep_old_blobs() {
         let bytes = encode_file("/r", "b1", &sample_entries(), None);
         let loaded = decode_file(bytes.clone(), "/r", "b1").unwrap();
-        assert_eq!(loaded.len(), 4);
+        assert_eq!(loaded.len(), 5);
         assert_eq!(loaded.get("/r/a.py").unwrap().outcome, Outcome::NoAnnotations);
+        let e = loaded.get("/r/e.py").unwrap();
+        assert_eq!((&e.outcome, loaded.blob(e)), (&Outcome::ParseAgain, None));
         assert_eq!(loaded.get("/r/c.py").unwrap().outcome, Outcome::InvalidUtf8 { offset: 4 });
         assert_eq!(
             (loaded.get("/r/a.py").unwrap().hash, loaded.get("/r/b.bin").unwrap().hash),
@@ -1333,7 +1352,7 @@ mod tests {
         assert!(!file.exists());
         save_limited(&cache_dir, &root, &sample_entries(), None, size).unwrap();
         assert_eq!(std::fs::metadata(&file).unwrap().len(), size);
-        assert_eq!(load(&cache_dir, &root).unwrap().len(), 4);
+        assert_eq!(load(&cache_dir, &root).unwrap().len(), 5);
     }
 
     #[test]

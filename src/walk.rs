@@ -2476,14 +2476,18 @@ fn load_bytes(
         };
     }
     let hash = hash.unwrap_or_else(|| cache::content_hash(bytes));
+    let trees = crate::syntax::comments::trees_built();
     let (outcome, out_of_time) = parse(bytes, sniffed, file, rel, context, Some(hash));
+    let took_a_tree = crate::syntax::comments::trees_built() != trees;
     let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
         _ if out_of_time => None,
         // Encoded by the cache writer (see `cache::Blob::Facts`).
-        Outcome::Scanned(Some(facts)) => {
+        Outcome::Scanned(Some(facts)) if took_a_tree => {
             Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::Facts(facts.clone()))))
         }
+        // Parsing it again costs no more than decoding stored facts would.
+        Outcome::Scanned(Some(_)) => Some((cache::Outcome::ParseAgain, None)),
         Outcome::Scanned(None) => Some((cache::Outcome::NoAnnotations, None)),
         Outcome::Skipped(SkipReason::Binary) => Some((cache::Outcome::Binary, None)),
         Outcome::Skipped(SkipReason::InvalidUtf8 { offset }) => {
@@ -2491,6 +2495,20 @@ fn load_bytes(
         }
         _ => None,
     };
+    // Same bytes, same outcome, as an entry parsed again finds (`ParseAgain`): kept as stored.
+    if let Some((old, old_hash)) = old_hashed
+        && hash == old_hash
+        && stored.as_ref().is_some_and(|(outcome, parsed)| parsed.is_none() && *outcome == old.outcome)
+    {
+        let entry = cache::Entry { record: old.clone(), parsed: None };
+        return FileLoad {
+            outcome,
+            entry: Some(entry),
+            from_cache: FromCache::Verified,
+            out_of_time,
+            read_lstat: None,
+        };
+    }
     let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(Some(hash), stored), parsed });
     FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time, read_lstat: None }
 }
@@ -2503,7 +2521,7 @@ fn outcome_without_text(stored: &cache::Outcome) -> Option<Outcome> {
         cache::Outcome::InvalidUtf8 { offset } => {
             Outcome::Skipped(SkipReason::InvalidUtf8 { offset: *offset as usize })
         }
-        cache::Outcome::Parsed { .. } => return None,
+        cache::Outcome::Parsed { .. } | cache::Outcome::ParseAgain => return None,
     })
 }
 

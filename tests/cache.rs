@@ -396,7 +396,7 @@ fn only_files_that_were_parsed_are_hashed() {
     let files: [(&str, &[u8], Option<cache::Outcome>, bool); 4] = [
         ("plain.py", b"def helper():\n    return 42\n", Some(cache::Outcome::NoAnnotations), false),
         ("blob.py", b"\0\x01binary", Some(cache::Outcome::Binary), false),
-        ("annotated.py", b"# @threat SQL injection (#sqli)\n", None, true),
+        ("annotated.py", b"# @threat SQL injection (#sqli)\n", Some(cache::Outcome::ParseAgain), true),
         // Passes the prefilter, and parsing finds nothing (the literal is not in a comment).
         ("quoted.py", b"x = '@threat'\n", Some(cache::Outcome::NoAnnotations), true),
     ];
@@ -416,4 +416,54 @@ fn only_files_that_were_parsed_are_hashed() {
         }
         assert_eq!(record.hash, hashed.then(|| cache::content_hash(bytes)), "{name}");
     }
+}
+
+/// The index cache stores a file's parse result only when finding its comments took a syntax
+/// tree (the byte-level lexer declined): decoding it costs less than parsing such a file
+/// again. A file the lexer reads is parsed again (`ParseAgain`): that costs what decoding its
+/// facts would. Both kinds are read and hash-checked on a warm run, give what a run without
+/// the cache gives, and leave the cache file as it was.
+#[test]
+fn facts_are_stored_only_for_files_read_with_a_syntax_tree() {
+    let p = Project::new();
+    // A backtick (Python 2's repr) makes the Python lexer decline: tree-sitter reads this file.
+    p.write("legacy.py", "s = `x`\n# @mitigates App.Api against #sqli using #prep\n");
+
+    // What the library's walk stores (the CLI's cache files are of another build).
+    let cache_dir = tempdir();
+    let options =
+        threat_analyzer::walk::WalkOptions { cache_dir: Some(cache_dir.path().into()), ..Default::default() };
+    let mut scan = threat_analyzer::walk::scan_from(p.root(), &[], &options).unwrap();
+    scan.finish_cache().unwrap().unwrap();
+    let loaded = cache::load(cache_dir.path(), p.root()).unwrap();
+    let outcome = |name: &str| {
+        let record = loaded.records().find(|r| r.path.ends_with(name)).unwrap_or_else(|| panic!("{name}"));
+        (record.outcome.clone(), loaded.blob(record).is_some())
+    };
+    assert!(
+        matches!(outcome("/legacy.py"), (cache::Outcome::Parsed { .. }, true)),
+        "{:?}",
+        outcome("/legacy.py")
+    );
+    for lexed in ["/threats.py", "/api/handler.py"] {
+        assert_eq!(outcome(lexed), (cache::Outcome::ParseAgain, false), "{lexed}");
+    }
+
+    // Through the CLI: warm runs give what a run without the cache gives.
+    let expected = p.expected();
+    assert_eq!(p.check(&[]).stdout, expected);
+    let cache_bytes = std::fs::read(p.cache_file()).unwrap();
+    let warm = p.check(&[]);
+    assert_eq!(warm.stdout, expected);
+    assert_eq!(cache_lines(&warm), ["reused 9 of 9 files (6 not read)", "unchanged"]);
+    assert_eq!(std::fs::read(p.cache_file()).unwrap(), cache_bytes);
+
+    // Edited, both kinds are parsed again and stored by the same rule.
+    p.write("legacy.py", "s = `x`\n# @mitigates App.Web against #sqli using #prep\n");
+    p.write("api/handler.py", EXPOSED.replace("App.Api", "App.Web"));
+    let expected = p.expected();
+    let edited = p.check(&[]);
+    assert_eq!(edited.stdout, expected);
+    assert_eq!(cache_lines(&edited), ["reused 7 of 9 files (6 not read)", "written"]);
+    assert_eq!(p.check(&[]).stdout, expected);
 }

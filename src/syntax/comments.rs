@@ -434,6 +434,7 @@ fn parse_tree_within(
         let bytes = grammar_input(language, text);
         let mut input = |offset: usize, _| bytes.get(offset..).unwrap_or_default();
         let options = ParseOptions::new().progress_callback(&mut progress);
+        TREES_BUILT.set(TREES_BUILT.get() + 1);
         let tree = parser.parse_with_options(&mut input, old, Some(options));
         if let Some(project) = project {
             charge(project);
@@ -769,6 +770,15 @@ pub fn lines_from_comments(
 thread_local! {
     static PARSERS: RefCell<Vec<Option<Parser>>> =
         RefCell::new((0..LANGUAGE_COUNT).map(|_| None).collect());
+    static TREES_BUILT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many times this thread has run a tree-sitter parse (finished or not). A caller compares
+/// it before and after reading a file to learn whether finding the file's comments took a
+/// syntax tree, which costs ~100 times what the byte-level lexers do: the index cache stores
+/// the parse result only of such files (see `crate::cache`'s *What an entry holds*).
+pub fn trees_built() -> u64 {
+    TREES_BUILT.get()
 }
 
 static KINDS: [OnceLock<Option<Vec<u16>>>; LANGUAGE_COUNT] = [const { OnceLock::new() }; LANGUAGE_COUNT];
