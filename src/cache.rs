@@ -28,23 +28,23 @@
 //! parsed annotations and syntax errors with their exact ranges, and the text's length.
 //!
 //! Facts are stored only for a file whose comments took a syntax tree to find (the byte-level
-//! lexer declined, `x-threatspec` values, MCP tool definitions: [`crate::syntax::comments::trees_built`]),
-//! which costs ~100 times what lexing does. A file the lexer reads (almost every file) is
-//! parsed again on the next run: on the 20,000-file benchmark a warm run that decoded every
-//! file's facts took as much CPU as `--no-cache` parsing them all (570 against 555 ms), while
-//! encoding and writing them cost a first run ~5% of its CPU and its wall time (a 25 MB cache
-//! file instead of 1.7 MB; benches/README.md, twenty-fourth sitting).
+//! lexer declined, `x-threatspec` values, MCP tool definitions:
+//! [`crate::syntax::comments::trees_built`]), which costs ~100 times what lexing does. A file
+//! the lexer reads (almost every file) is parsed again on the next run: on the 20,000-file
+//! benchmark a warm run that decoded every file's facts took as much CPU as `--no-cache`
+//! parsing them all (575 against 555 ms), while encoding and writing them cost a first run ~5%
+//! of its CPU and its wall time (a 25 MB cache file instead of 1.7 MB; benches/README.md,
+//! twenty-fourth sitting).
 //!
-//! A warm run does not parse an
-//! unchanged file whose facts are stored; what the model derives from the parse result (each reference's
-//! lookup keys, the definition sites, the implicit ids, a `.gal` sidecar's anchors, and a
-//! line index on first use) is derived again, as for a parsed file: stored, it was half of
-//! the file, and deriving it costs less than decoding it did (see [`StoredFacts`]). Each
-//! file's facts are decoded only when that file is used, straight from
-//! the loaded bytes (the blob region is not copied), by `cache::wire`: a
-//! decoder of postcard's wire format that checks an all-ASCII string word by word instead of
-//! through `from_utf8`, and an encoder that writes a small varint as one byte instead of
-//! through postcard's scratch buffer. The facts themselves are written by `cache::facts`, by
+//! A warm run does not parse an unchanged file whose facts are stored; what the model derives
+//! from the parse result (each reference's lookup keys, the definition sites, the implicit ids,
+//! a `.gal` sidecar's anchors, and a line index on first use) is derived again, as for a parsed
+//! file: stored, it was half of the file, and deriving it costs less than decoding it did (see
+//! [`StoredFacts`]). Each file's facts are decoded only when that file is used, straight from
+//! the loaded bytes (the blob region is not copied), by `cache::wire`: a decoder of postcard's
+//! wire format that checks an all-ASCII string word by word instead of through `from_utf8`,
+//! and an encoder that writes a small varint as one byte instead of through postcard's scratch
+//! buffer. The facts themselves are written by `cache::facts`, by
 //! hand, field by field, without serde's traversal (the rare parts through `cache::wire`). Both
 //! write postcard's own encoding, byte for byte, so the format did not change.
 //!

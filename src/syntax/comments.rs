@@ -1,10 +1,11 @@
 //! Comment extraction: from a file's text to [`CandidateLine`]s, each an exact byte range into
 //! the file.
 //!
-//! Owns: parsing with tree-sitter (one cached `Parser` per language and thread; the node kinds
-//! each language's comment query names, resolved once per process), turning
-//! comment nodes into lines with their delimiters stripped, grouping lines into blocks, and the
-//! line-based reading of the kinds without a grammar, and where broken code is re-scanned.
+//! Owns: parsing with tree-sitter (one cached `Parser` per language and thread, and a count of
+//! the parses each thread ran, [`trees_built`]; the node kinds each language's comment query
+//! names, resolved once per process), turning comment nodes into lines with their delimiters
+//! stripped, grouping lines into blocks, and the line-based reading of the kinds without a
+//! grammar, and where broken code is re-scanned.
 //!
 //! Must never: read annotation text outside comments (string literals, regexes and docstrings
 //! are not comments, so they never produce lines), panic, or do I/O.
