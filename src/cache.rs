@@ -27,13 +27,15 @@
 //! ([`Outcome::ParseAgain`]), or the file's facts ([`StoredFacts`], postcard-encoded): the
 //! parsed annotations and syntax errors with their exact ranges, and the text's length.
 //!
-//! Facts are stored only for a file whose comments took a syntax tree to find (the byte-level
-//! lexer declined, `x-threatspec` values, MCP tool definitions:
+//! A first scan stores facts only for a file whose comments took a syntax tree to find (the
+//! byte-level lexer declined, `x-threatspec` values, MCP tool definitions:
 //! [`crate::syntax::comments::trees_built`]), which costs ~100 times what lexing does. A file
-//! the lexer reads (almost every file) is parsed again on the next run: on the 20,000-file
-//! benchmark a warm run that decoded every file's facts took as much CPU as `--no-cache`
-//! parsing them all (575 against 555 ms), while encoding and writing them cost a first run ~5%
-//! of its CPU and its wall time (a 25 MB cache file instead of 1.7 MB; benches/README.md,
+//! the lexer read (almost every file) gets a [`Outcome::ParseAgain`] entry: the next scan that
+//! reads it unchanged parses it again and stores its facts then, to be decoded from the scan
+//! after on. Encoding every file's facts cost a first run ~5% of its CPU and wall time on the
+//! 20,000-file benchmark (a 25 MB cache file instead of 1.7 MB), and a first run is all a CI
+//! machine ever makes; decoding them saves a later run ~0.25 us an annotation over parsing
+//! (the language server's warm start, `dfd`, `report`, `export`; benches/README.md,
 //! twenty-fourth sitting).
 //!
 //! A warm run does not parse an unchanged file whose facts are stored; what the model derives
@@ -116,8 +118,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// [`crate::syntax::mcp`]; 5: the derived facts and line index next to the parse result; 6: the
 /// annotations' risk fields; 7: a name's path key only for assets; 8: the text's length instead
 /// of its line index; 9: the entry table after the blobs; 10: no hash for a file turned away
-/// before parsing; 11: the derived facts no longer stored, see [`StoredFacts`]; 12: facts
-/// stored only for files read with a syntax tree, [`Outcome::ParseAgain`] for the others).
+/// before parsing; 11: the derived facts no longer stored, see [`StoredFacts`]; 12:
+/// [`Outcome::ParseAgain`], a file whose facts are stored the second time it is read).
 pub const FORMAT_VERSION: u32 = 12;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
@@ -217,12 +219,11 @@ pub enum Outcome {
     Binary,
     /// Holds an annotation literal but is not valid UTF-8 (first invalid byte).
     InvalidUtf8 { offset: u64 },
-    /// The file's facts ([`StoredFacts`]): `len` bytes at `start` of the blob region. Only for
-    /// a file whose comments took a syntax tree to find ([`crate::syntax::comments::trees_built`]).
+    /// The file's facts ([`StoredFacts`]): `len` bytes at `start` of the blob region.
     Parsed { start: u64, len: u64 },
     /// Holds annotations, syntax errors or an MCP surface that were found without a syntax
-    /// tree: parsed again from its text, which costs no more than decoding stored facts did
-    /// (see *What an entry holds*), so none are stored.
+    /// tree, on a first scan: no facts stored; the next scan that finds the same bytes parses
+    /// them again and stores their facts (see *What an entry holds*).
     ParseAgain,
 }
 

@@ -101,8 +101,12 @@ fn warm_runs_reuse_everything_and_print_the_same() {
     let warm = p.check(&[]);
     assert_eq!(warm.stdout, expected);
     // Only the two annotated files are read; the binary one is skipped from the cache too.
-    assert_eq!(cache_lines(&warm), ["reused 8 of 8 files (6 not read)", "unchanged"]);
+    // Read a second time unchanged, their parse results are stored now (see the next test).
+    assert_eq!(cache_lines(&warm), ["reused 8 of 8 files (6 not read)", "written"]);
     assert_eq!(warm.stderr.matches("skipped lib/blob.py: binary").count(), 1, "{}", warm.stderr);
+    let warmer = p.check(&[]);
+    assert_eq!(warmer.stdout, expected);
+    assert_eq!(cache_lines(&warmer), ["reused 8 of 8 files (6 not read)", "unchanged"]);
 }
 
 #[test]
@@ -418,13 +422,14 @@ fn only_files_that_were_parsed_are_hashed() {
     }
 }
 
-/// The index cache stores a file's parse result only when finding its comments took a syntax
-/// tree (the byte-level lexer declined): decoding it costs less than parsing such a file
-/// again. A file the lexer reads is parsed again (`ParseAgain`): that costs what decoding its
-/// facts would. Both kinds are read and hash-checked on a warm run, give what a run without
-/// the cache gives, and leave the cache file as it was.
+/// A first run stores a file's parse result only when finding its comments took a syntax tree
+/// (the byte-level lexer declined), which costs ~100 times what lexing does; a file the lexer
+/// read is stored without one (`ParseAgain`): encoding every file's facts cost a first run
+/// (CI's, on a fresh machine) ~5%. Read again unchanged, it is parsed again and its result
+/// stored then, to be decoded from the next run on. Every run gives what a run without the
+/// cache gives, and a run that changes nothing leaves the cache file as it was.
 #[test]
-fn facts_are_stored_only_for_files_read_with_a_syntax_tree() {
+fn parse_results_are_stored_for_trees_at_once_and_for_lexed_files_when_read_again() {
     let p = Project::new();
     // A backtick (Python 2's repr) makes the Python lexer decline: tree-sitter reads this file.
     p.write("legacy.py", "s = `x`\n# @mitigates App.Api against #sqli using #prep\n");
@@ -433,29 +438,41 @@ fn facts_are_stored_only_for_files_read_with_a_syntax_tree() {
     let cache_dir = tempdir();
     let options =
         threat_analyzer::walk::WalkOptions { cache_dir: Some(cache_dir.path().into()), ..Default::default() };
-    let mut scan = threat_analyzer::walk::scan_from(p.root(), &[], &options).unwrap();
-    scan.finish_cache().unwrap().unwrap();
-    let loaded = cache::load(cache_dir.path(), p.root()).unwrap();
-    let outcome = |name: &str| {
-        let record = loaded.records().find(|r| r.path.ends_with(name)).unwrap_or_else(|| panic!("{name}"));
-        (record.outcome.clone(), loaded.blob(record).is_some())
+    let stored = |lexed_outcome: fn(&cache::Outcome) -> bool| {
+        let mut scan = threat_analyzer::walk::scan_from(p.root(), &[], &options).unwrap();
+        scan.finish_cache().unwrap().unwrap();
+        let loaded = cache::load(cache_dir.path(), p.root()).unwrap();
+        let outcome = |name: &str| {
+            let record =
+                loaded.records().find(|r| r.path.ends_with(name)).unwrap_or_else(|| panic!("{name}"));
+            (record.outcome.clone(), loaded.blob(record).is_some())
+        };
+        assert!(
+            matches!(outcome("/legacy.py"), (cache::Outcome::Parsed { .. }, true)),
+            "{:?}",
+            outcome("/legacy.py")
+        );
+        for lexed in ["/threats.py", "/api/handler.py"] {
+            let (outcome, blob) = outcome(lexed);
+            assert!(
+                lexed_outcome(&outcome) && blob == matches!(outcome, cache::Outcome::Parsed { .. }),
+                "{lexed}: {outcome:?}"
+            );
+        }
     };
-    assert!(
-        matches!(outcome("/legacy.py"), (cache::Outcome::Parsed { .. }, true)),
-        "{:?}",
-        outcome("/legacy.py")
-    );
-    for lexed in ["/threats.py", "/api/handler.py"] {
-        assert_eq!(outcome(lexed), (cache::Outcome::ParseAgain, false), "{lexed}");
-    }
+    stored(|o| *o == cache::Outcome::ParseAgain);
+    stored(|o| matches!(o, cache::Outcome::Parsed { .. }));
 
-    // Through the CLI: warm runs give what a run without the cache gives.
+    // Through the CLI: every run gives what a run without the cache gives.
     let expected = p.expected();
     assert_eq!(p.check(&[]).stdout, expected);
+    let second = p.check(&[]);
+    assert_eq!(second.stdout, expected);
+    assert_eq!(cache_lines(&second), ["reused 9 of 9 files (6 not read)", "written"]);
     let cache_bytes = std::fs::read(p.cache_file()).unwrap();
-    let warm = p.check(&[]);
-    assert_eq!(warm.stdout, expected);
-    assert_eq!(cache_lines(&warm), ["reused 9 of 9 files (6 not read)", "unchanged"]);
+    let third = p.check(&[]);
+    assert_eq!(third.stdout, expected);
+    assert_eq!(cache_lines(&third), ["reused 9 of 9 files (6 not read)", "unchanged"]);
     assert_eq!(std::fs::read(p.cache_file()).unwrap(), cache_bytes);
 
     // Edited, both kinds are parsed again and stored by the same rule.
@@ -465,5 +482,6 @@ fn facts_are_stored_only_for_files_read_with_a_syntax_tree() {
     let edited = p.check(&[]);
     assert_eq!(edited.stdout, expected);
     assert_eq!(cache_lines(&edited), ["reused 7 of 9 files (6 not read)", "written"]);
+    assert_eq!(p.check(&[]).stdout, expected);
     assert_eq!(p.check(&[]).stdout, expected);
 }

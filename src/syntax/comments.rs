@@ -776,8 +776,9 @@ thread_local! {
 
 /// How many times this thread has run a tree-sitter parse (finished or not). A caller compares
 /// it before and after reading a file to learn whether finding the file's comments took a
-/// syntax tree, which costs ~100 times what the byte-level lexers do: the index cache stores
-/// the parse result only of such files (see `crate::cache`'s *What an entry holds*).
+/// syntax tree, which costs ~100 times what the byte-level lexers do: a first scan stores the
+/// parse result only of such files in the index cache (see `crate::cache`'s *What an entry
+/// holds*).
 pub fn trees_built() -> u64 {
     TREES_BUILT.get()
 }
