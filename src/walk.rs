@@ -2479,14 +2479,21 @@ fn load_bytes(
     let trees = crate::syntax::comments::trees_built();
     let (outcome, out_of_time) = parse(bytes, sniffed, file, rel, context, Some(hash));
     let took_a_tree = crate::syntax::comments::trees_built() != trees;
+    // The same bytes as an entry without a parse result (`ParseAgain`) was made of: a file read
+    // twice unchanged is likely to be read again, so its parse result is stored now and decoded
+    // from then on (cheaper than parsing when nothing else is rewritten: the language server's
+    // warm start, `dfd`, `report`).
+    let read_again = old_hashed
+        .is_some_and(|(old, old_hash)| old_hash == hash && old.outcome == cache::Outcome::ParseAgain);
     let stored = match &outcome {
         // What the fallback read depends on time: not kept, so the next run parses (and says so).
         _ if out_of_time => None,
         // Encoded by the cache writer (see `cache::Blob::Facts`).
-        Outcome::Scanned(Some(facts)) if took_a_tree => {
+        Outcome::Scanned(Some(facts)) if took_a_tree || read_again => {
             Some((cache::Outcome::Parsed { start: 0, len: 0 }, Some(cache::Blob::Facts(facts.clone()))))
         }
-        // Stored when it is read again unchanged (below): a first run does not pay for it.
+        // Found without a syntax tree, read for the first time: encoding every such file's
+        // parse result cost a first run (CI's, on a fresh machine) ~5%.
         Outcome::Scanned(Some(_)) => Some((cache::Outcome::ParseAgain, None)),
         Outcome::Scanned(None) => Some((cache::Outcome::NoAnnotations, None)),
         Outcome::Skipped(SkipReason::Binary) => Some((cache::Outcome::Binary, None)),
@@ -2495,29 +2502,9 @@ fn load_bytes(
         }
         _ => None,
     };
-    // Parsed again with the same bytes (`ParseAgain`): a file read twice unchanged is likely to
-    // be read again, so its parse result is stored now and decoded from then on (cheaper than
-    // parsing when nothing else is rewritten: the language server's warm start, `dfd`, `report`).
-    // A first run (CI's, on a fresh machine) stores none: encoding them cost it ~5%.
-    if let Some((old, old_hash)) = old_hashed
-        && hash == old_hash
-        && old.outcome == cache::Outcome::ParseAgain
-        && let Some((cache::Outcome::ParseAgain, None)) = &stored
-        && let Outcome::Scanned(Some(facts)) = &outcome
-    {
-        let parsed = Some(cache::Blob::Facts(facts.clone()));
-        let entry =
-            cache::Entry { record: record(Some(hash), cache::Outcome::Parsed { start: 0, len: 0 }), parsed };
-        return FileLoad {
-            outcome,
-            entry: Some(entry),
-            from_cache: FromCache::Refreshed,
-            out_of_time,
-            read_lstat: None,
-        };
-    }
     let entry = stored.map(|(stored, parsed)| cache::Entry { record: record(Some(hash), stored), parsed });
-    FileLoad { outcome, entry, from_cache: FromCache::No, out_of_time, read_lstat: None }
+    let from_cache = if read_again && entry.is_some() { FromCache::Refreshed } else { FromCache::No };
+    FileLoad { outcome, entry, from_cache, out_of_time, read_lstat: None }
 }
 
 /// The outcome a stored entry gives without the file's text; `None` when the text is needed.
