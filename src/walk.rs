@@ -688,9 +688,10 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // A file the walk took no `lstat` of counts 0 bytes here; its size is claimed from the
     // chunk's bytes when it is opened (see `read_chunk`).
     let mut pending: std::collections::VecDeque<(Vec<(String, FoundFile)>, u64)> = Default::default();
+    let chunk_files = chunk_files(by_path.len());
     for (place, (rel, mut file)) in by_path.into_iter().enumerate() {
-        if pending.back().is_none_or(|(chunk, bytes)| chunk.len() >= CHUNK_FILES || *bytes >= CHUNK_BYTES) {
-            pending.push_back((Vec::with_capacity(CHUNK_FILES), 0));
+        if pending.back().is_none_or(|(chunk, bytes)| chunk.len() >= chunk_files || *bytes >= CHUNK_BYTES) {
+            pending.push_back((Vec::with_capacity(chunk_files), 0));
         }
         let (chunk, bytes) = pending.back_mut().expect("a chunk was just ensured");
         *bytes += file.size;
@@ -1708,10 +1709,17 @@ fn list_dir(
         .collect()
 }
 
-/// Most files read in parallel between two checks of the project limits: few, so that little
-/// is left to merge alone once the last chunk is read (each chunk is merged while the next one
-/// is read).
-const CHUNK_FILES: usize = 256;
+/// Files read in parallel between two checks of the project limits: a project's files in
+/// about [`CHUNKS`] chunks of 256 to 2,048 files. Each chunk ends with the two cores meeting
+/// (the merge of one chunk and the read of the next), one of them waiting a little, while the
+/// last chunk is merged alone once it is read: 256-file chunks were 79 meetings on the
+/// 20,000-file benchmark, 2-3% of its wall time; 16 chunks leave a sixteenth of the merging
+/// alone at the end.
+fn chunk_files(files: usize) -> usize {
+    files.div_ceil(CHUNKS).clamp(256, 2048)
+}
+/// See [`chunk_files`].
+const CHUNKS: usize = 16;
 /// Most bytes (by the files' sizes) read in parallel between two checks of the project limits
 /// (two chunks are held at once: one merged, one read).
 const CHUNK_BYTES: u64 = 32 << 20;

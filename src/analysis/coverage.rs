@@ -289,12 +289,18 @@ pub(super) struct FileCovers {
 }
 
 /// A [`CoverIndex`] being built: the files' covering relations are added a window of files
-/// at a time, in index order ([`Builder::add`]), and the index is had by [`Builder::finish`].
+/// at a time, in index order ([`Added::add`]), and the index is had by [`Builder::finish`].
 /// The analysis makes each file's relations in the job that resolves the file, while its
-/// facts and resolution are in the cache ([`super::Analysis::update_with_scope`]).
+/// facts and resolution are in the cache, and adds one window's while the next one's are made
+/// ([`super::Analysis::update_with_scope`], with [`Builder::parts`]).
 pub(super) struct Builder {
     /// The index with its scope and inline symbols, and no relations yet.
     index: CoverIndex,
+    added: Added,
+}
+
+/// The relations a [`Builder`] was given so far.
+pub(super) struct Added {
     /// One copy of each control's text for the project.
     controls: Controls,
     shards: Vec<Shard>,
@@ -309,14 +315,62 @@ impl Builder {
         resolved: &Jagged<Resolved>,
         controls: &mut Controls,
     ) -> FileCovers {
-        let covers = self.index.covers_of(facts, resolved, controls);
+        Making(&self.index).file_covers(facts, resolved, controls)
+    }
+
+    /// What makes relations ([`Making::file_covers`]) and what they are added to, borrowed
+    /// apart: one window's relations can be added while the next one's are made.
+    pub(super) fn parts(&mut self) -> (Making<'_>, &mut Added) {
+        (Making(&self.index), &mut self.added)
+    }
+
+    /// [`Added::add`].
+    pub(super) fn add(&mut self, files: Vec<FileCovers>) {
+        self.added.add(files);
+    }
+
+    /// The index of every relation added.
+    pub(super) fn finish(self) -> CoverIndex {
+        use rayon::prelude::*;
+        let Builder { index: mut out, added: Added { mut shards, .. } } = self;
+        shards
+            .par_iter_mut()
+            .flat_map_iter(|shard| shard.threats.iter_mut().flat_map(|(_, by_asset)| by_asset.values_mut()))
+            .filter(|covers| covers.capacity() > covers.len())
+            .for_each(crate::syntax::fit_exactly);
+        // No two shards share a threat: their tables are joined by moving them.
+        let mut by_pair = ByPair::default();
+        by_pair.reserve(shards.iter().map(|shard| shard.threats.len()).sum());
+        for shard in shards {
+            by_pair.extend(shard.threats);
+        }
+        out.by_pair = Arc::new(by_pair);
+        out
+    }
+}
+
+/// The half of a [`Builder`] that makes each file's relations ([`Builder::parts`]).
+#[derive(Clone, Copy)]
+pub(super) struct Making<'b>(&'b CoverIndex);
+
+impl Making<'_> {
+    /// [`Builder::file_covers`].
+    pub(super) fn file_covers(
+        self,
+        facts: &FileFacts,
+        resolved: &Jagged<Resolved>,
+        controls: &mut Controls,
+    ) -> FileCovers {
+        let covers = self.0.covers_of(facts, resolved, controls);
         let shards = covers
             .iter()
             .map(|(pair, _)| (rustc_hash::FxBuildHasher.hash_one(&pair.1) as usize % SHARDS) as u8)
             .collect();
         FileCovers { covers, shards }
     }
+}
 
+impl Added {
     /// The covering relations of the next files in index order (those right after the files
     /// added so far): one copy of each control's text for the project, and the relations
     /// parted by their threat's shard (in project order) and indexed in their shards on every
@@ -341,25 +395,6 @@ impl Builder {
             }
         }
         self.shards.par_iter_mut().zip(parted).for_each(|(shard, covers)| add(shard, covers));
-    }
-
-    /// The index of every relation added.
-    pub(super) fn finish(self) -> CoverIndex {
-        use rayon::prelude::*;
-        let Builder { index: mut out, mut shards, .. } = self;
-        shards
-            .par_iter_mut()
-            .flat_map_iter(|shard| shard.threats.iter_mut().flat_map(|(_, by_asset)| by_asset.values_mut()))
-            .filter(|covers| covers.capacity() > covers.len())
-            .for_each(crate::syntax::fit_exactly);
-        // No two shards share a threat: their tables are joined by moving them.
-        let mut by_pair = ByPair::default();
-        by_pair.reserve(shards.iter().map(|shard| shard.threats.len()).sum());
-        for shard in shards {
-            by_pair.extend(shard.threats);
-        }
-        out.by_pair = Arc::new(by_pair);
-        out
     }
 }
 
@@ -422,8 +457,10 @@ impl CoverIndex {
         }
         Builder {
             index: out,
-            controls: Controls::default(),
-            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            added: Added {
+                controls: Controls::default(),
+                shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            },
         }
     }
 

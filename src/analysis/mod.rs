@@ -268,10 +268,10 @@ impl Analysis {
             })
             .collect();
         let mut covers = coverage::CoverIndex::builder(index, scope);
-        let mut resolved: Vec<(Arc<FileFacts>, Resolution)> = Vec::with_capacity(files.len());
-        let mut in_order = ProjectFacts::default();
-        for window in files.chunks(coverage::WINDOW) {
-            let done: Vec<PassPart> = window
+        let (making, added) = covers.parts();
+        // The window of `files` from `start`.
+        let pass = |start: usize| -> Vec<PassPart> {
+            files[start..files.len().min(start + coverage::WINDOW)]
                 .par_chunks(PASS_PART)
                 .map(|chunk| {
                     let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
@@ -290,19 +290,35 @@ impl Analysis {
                         });
                         let per_file = kept.unwrap_or_else(|| resolve(resolver, facts));
                         unordered.add_apart(&mut done.facts, facts, &per_file);
-                        done.covers.push(covers.file_covers(facts, &per_file, controls));
+                        done.covers.push(making.file_covers(facts, &per_file, controls));
                         done.files.push(((*facts).clone(), per_file));
                     }
                     done
                 })
-                .collect();
-            let mut window_covers = Vec::with_capacity(window.len());
+                .collect()
+        };
+        let mut resolved: Vec<(Arc<FileFacts>, Resolution)> = Vec::with_capacity(files.len());
+        let mut in_order = ProjectFacts::default();
+        // A window's parts are taken in, in index order, while the next window is resolved:
+        // taken in after it, alone, they left the other core waiting at every window.
+        let mut take_in = |done: Vec<PassPart>| {
+            let mut window_covers = Vec::with_capacity(done.iter().map(|d| d.covers.len()).sum());
             for done in done {
                 resolved.extend(done.files);
                 window_covers.extend(done.covers);
-                in_order = in_order.then(done.facts);
+                in_order = std::mem::take(&mut in_order).then(done.facts);
             }
-            covers.add(window_covers);
+            added.add(window_covers);
+        };
+        let mut windows = (0..files.len()).step_by(coverage::WINDOW);
+        let mut last: Option<Vec<PassPart>> = None;
+        loop {
+            let window = windows.next();
+            if window.is_none() && last.is_none() {
+                break;
+            }
+            let (done, ()) = rayon::join(|| window.map(pass), || last.take().map_or((), &mut take_in));
+            last = done;
         }
         analysis.resolved = Resolutions::new(resolved, previous.map(|p| &p.resolved));
         // The threads' sets and counts hold no dangling reference or severity: joined in any
