@@ -424,6 +424,16 @@ pub type Walked = (PathBuf, Option<Lstat>);
 /// The digest of what the walk found (see the module docs), and the files it will read with
 /// the walk's `lstat` of each.
 pub fn found_key(found: &Discovered<'_>) -> (u128, Vec<Walked>) {
+    // The files' paths are copied on the other core while the key is made (the walk's
+    // result waits for both: 20,000 copies on the largest benchmark).
+    rayon::join(
+        || walk_key(found),
+        || found.files.par_iter().map(|(_, abs, _, lstat)| (abs.to_path_buf(), *lstat)).collect(),
+    )
+}
+
+/// The digest of what the walk found ([`found_key`]).
+fn walk_key(found: &Discovered<'_>) -> u128 {
     let mut key = KeyBuilder::default();
     key.path(found.base).text(found.files.len());
     for (rel, abs, language, _) in &found.files {
@@ -444,7 +454,7 @@ pub fn found_key(found: &Discovered<'_>) -> (u128, Vec<Walked>) {
     for library in found.library_files {
         key.path(library);
     }
-    (key.finish(), found.files.iter().map(|(_, abs, _, lstat)| (abs.to_path_buf(), *lstat)).collect())
+    key.finish()
 }
 
 /// The result file for `name` (the digest of the current directory, PATHs and format).
