@@ -26,6 +26,9 @@ const CHUNK: usize = 64;
 /// One chunk of files in index order, each with its resolution.
 type Chunk = Arc<Vec<(Arc<FileFacts>, Resolution)>>;
 
+/// The position table of some files ([`Resolutions::positions_of`]).
+pub(super) struct Positions(Arc<FxHashMap<FileId, u32>>);
+
 /// Every file of one analysis with its resolution, in index order (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub struct Resolutions {
@@ -36,20 +39,40 @@ pub struct Resolutions {
 }
 
 impl Resolutions {
-    /// `files` (in index order) with their resolutions. The position table is `like`'s when
-    /// `like` holds the same paths in the same order (so the two compare by
-    /// [`Resolutions::edited`]).
+    /// [`Resolutions::with_positions`] of `files` and their [`Resolutions::positions_of`].
+    #[cfg(test)]
     pub(super) fn new(files: Vec<(Arc<FileFacts>, Resolution)>, like: Option<&Resolutions>) -> Resolutions {
+        let positions = Self::positions_of(files.iter().map(|(f, _)| f), files.len(), like);
+        Self::with_positions(files, positions)
+    }
+
+    /// The position table of `files` (`len` of them, in index order): `like`'s when `like`
+    /// holds the same paths in the same order (so the two compare by
+    /// [`Resolutions::edited`]). Made of the files alone, so while they are resolved
+    /// ([`Analysis::update_with_scope`](super::Analysis::update_with_scope)).
+    pub(super) fn positions_of<'f>(
+        files: impl Iterator<Item = &'f Arc<FileFacts>> + Clone,
+        len: usize,
+        like: Option<&Resolutions>,
+    ) -> Positions {
         let same_paths = like.filter(|like| {
-            like.len == files.len()
-                && like.iter().zip(&files).all(|((a, _), (b, _))| Arc::ptr_eq(a, b) || a.path == b.path)
+            like.len == len
+                && like.iter().zip(files.clone()).all(|((a, _), b)| Arc::ptr_eq(a, b) || a.path == b.path)
         });
-        let positions = match same_paths {
-            Some(like) => like.positions.clone(),
-            None => {
-                Arc::new(files.iter().enumerate().map(|(k, (f, _))| (f.path.clone(), k as u32)).collect())
-            }
-        };
+        match same_paths {
+            Some(like) => Positions(like.positions.clone()),
+            None => Positions(Arc::new(files.enumerate().map(|(k, f)| (f.path.clone(), k as u32)).collect())),
+        }
+    }
+
+    /// `files` (in index order) with their resolutions, found by `positions`
+    /// ([`Resolutions::positions_of`] of the same files).
+    pub(super) fn with_positions(
+        files: Vec<(Arc<FileFacts>, Resolution)>,
+        positions: Positions,
+    ) -> Resolutions {
+        debug_assert_eq!(positions.0.len(), files.len());
+        let positions = positions.0;
         let len = files.len();
         let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
         let mut files = files.into_iter().peekable();
