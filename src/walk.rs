@@ -74,8 +74,9 @@
 //! # Project limits
 //!
 //! Files are read in path order, a chunk at a time (each merged into the index while the next
-//! is read; a chunk holds at most 256 files and about 32 MiB by their sizes, a size the walk
-//! did not take being claimed when the file is opened), and the walk stops before the file that takes the project past [`ProjectLimits`]
+//! is read; a chunk holds 256 to 2,048 files, about a sixteenth of the project, and at most
+//! about 32 MiB by their sizes, a size the walk did not take being claimed when the file is
+//! opened), and the walk stops before the file that takes the project past [`ProjectLimits`]
 //! (500,000 annotations, 256 MiB of annotated text: [`crate::limits`]): the rest are skipped
 //! with [`SkipReason::ProjectLimit`], the same files on every run. Files that past runs cached
 //! still go through the same count. Callers decide what that means (`check` fails with
