@@ -698,8 +698,8 @@ pub fn scan_from(cwd: &Path, paths: &[PathBuf], options: &WalkOptions) -> Result
     // chunk's bytes when it is opened (see `read_chunk`).
     let mut pending: std::collections::VecDeque<(Vec<(String, FoundFile)>, u64)> = Default::default();
     let chunk_files = chunk_files(total);
-    for (place, (rel, i)) in order.into_iter().enumerate() {
-        let mut file = found_files[i.0][i.1].take().expect("each file has one place in the order");
+    for (place, (rel, (l, k))) in order.into_iter().enumerate() {
+        let mut file = found_files[l][k].take().expect("each file has one place in the order");
         if pending.back().is_none_or(|(chunk, bytes)| chunk.len() >= chunk_files || *bytes >= CHUNK_BYTES) {
             pending.push_back((Vec::with_capacity(chunk_files), 0));
         }
