@@ -8,8 +8,9 @@
 //! (tokio-util's `FramedRead` stops after a decoder error), so one malformed message, or one
 //! stray byte, from a client would end the session. Here:
 //!
-//! - a header block without a usable `Content-Length` is skipped up to the next
-//!   `Content-Length` (as tower-lsp-server itself resynchronises);
+//! - input that does not start a frame (a header block without a usable `Content-Length`, or
+//!   bytes in front of one) is dropped up to the next `Content-Length`, however the reads split
+//!   it (as tower-lsp-server itself resynchronises);
 //! - a frame larger than [`MAX_MESSAGE_SIZE`] is skipped without being buffered: only its
 //!   first [`SNIFF_SIZE`] bytes are kept, to learn what it was. A request is answered (under
 //!   its id, through [`TOO_LARGE_METHOD`], with an error naming the limit); a `didOpen` or
@@ -48,6 +49,9 @@ pub const TOO_LARGE_METHOD: &str = "threat-analyzer/messageTooLarge";
 /// `uri`, `languageId` and `version` when they were seen, `method`, `bytes`, `limit`).
 pub const DOCUMENT_TOO_LARGE_METHOD: &str = "threat-analyzer/documentTooLarge";
 
+/// The header every frame has: what reading looks for after input that is not a frame.
+const HEADER_NAME: &[u8] = b"Content-Length";
+
 /// Header blocks longer than this are not headers.
 const MAX_HEADER_SIZE: usize = 8 << 10;
 
@@ -69,7 +73,12 @@ pub struct CheckedInput<R> {
     skip: usize,
     /// The oversized body's length and its first [`SNIFF_SIZE`] bytes.
     skipped: Option<(usize, Vec<u8>)>,
+    /// After input that is not a frame: everything up to the next `Content-Length` is dropped,
+    /// however the reads split it.
+    lost: bool,
     eof: bool,
+    /// Where each read lands before `pending` takes what it filled (zeroed once, not per read).
+    read_buf: Box<[u8]>,
 }
 
 impl<R> CheckedInput<R> {
@@ -81,7 +90,9 @@ impl<R> CheckedInput<R> {
             ready_at: 0,
             skip: 0,
             skipped: None,
+            lost: false,
             eof: false,
+            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
         }
     }
 
@@ -110,17 +121,33 @@ impl<R> CheckedInput<R> {
                 );
                 continue;
             }
+            if self.lost {
+                match memchr::memmem::find(&self.pending, HEADER_NAME) {
+                    Some(at) => {
+                        self.pending.drain(..at);
+                        self.lost = false;
+                    }
+                    None => {
+                        // All but what may be the start of the name, cut by the read.
+                        let keep = HEADER_NAME.len() - 1;
+                        self.pending.drain(..self.pending.len().saturating_sub(keep));
+                        return None;
+                    }
+                }
+            }
             let Some(header_end) = memchr::memmem::find(&self.pending, b"\r\n\r\n") else {
                 if self.pending.len() > MAX_HEADER_SIZE {
                     tracing::warn!(bytes = self.pending.len(), "dropped input that is not a message header");
-                    self.resynchronise(1);
+                    self.get_lost();
                     continue;
                 }
                 return None;
             };
             let Some(length) = content_length(&self.pending[..header_end]) else {
-                tracing::warn!("dropped a message without a valid Content-Length header");
-                self.resynchronise(header_end + 4);
+                // The body's length is unknown, and what looked like a header block may be
+                // garbage in front of a good frame: look for the next header from here.
+                tracing::warn!("dropped input without a valid Content-Length header");
+                self.get_lost();
                 continue;
             };
             let body_start = header_end + 4;
@@ -156,14 +183,11 @@ impl<R> CheckedInput<R> {
         }
     }
 
-    /// Drops input up to the next `Content-Length` at or after `from` (all but a possible
-    /// partial header name when there is none).
-    fn resynchronise(&mut self, from: usize) {
-        let from = from.min(self.pending.len());
-        let next = memchr::memmem::find(&self.pending[from..], b"Content-Length")
-            .map(|at| from + at)
-            .unwrap_or_else(|| self.pending.len().saturating_sub(b"Content-Length".len()).max(from));
-        self.pending.drain(..next);
+    /// Drops the first byte of `pending`, which starts no frame, and then everything up to the
+    /// next `Content-Length` (see [`Self::lost`]).
+    fn get_lost(&mut self) {
+        self.pending.drain(..self.pending.len().min(1));
+        self.lost = true;
     }
 }
 
@@ -360,16 +384,13 @@ impl<R: AsyncRead + Unpin> AsyncRead for CheckedInput<R> {
             if this.eof {
                 return Poll::Ready(Ok(()));
             }
-            let start = this.pending.len();
-            this.pending.resize(start + READ_CHUNK, 0);
-            let mut buf = ReadBuf::new(&mut this.pending[start..]);
-            let polled = Pin::new(&mut this.inner).poll_read(cx, &mut buf);
-            let filled = buf.filled().len();
-            this.pending.truncate(start + filled);
-            ready!(polled)?;
-            if filled == 0 {
+            let mut buf = ReadBuf::new(&mut this.read_buf);
+            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut buf))?;
+            let filled = buf.filled();
+            if filled.is_empty() {
                 this.eof = true;
             }
+            this.pending.extend_from_slice(filled);
         }
     }
 }
@@ -469,6 +490,40 @@ mod tests {
         }
         // A number cut by the end of the prefix is not taken.
         assert_eq!(sniff(br#"{"method":"m","id":12"#).id, None);
+    }
+
+    /// Each read hands over at most `size` bytes of `input`.
+    async fn pass_in_reads_of(size: usize, input: Vec<u8>) -> String {
+        let (mut tx, rx) = tokio::io::duplex(size);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            tx.write_all(&input).await.unwrap();
+        });
+        let mut out = String::new();
+        CheckedInput::new(rx).read_to_string(&mut out).await.unwrap();
+        writer.await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn bad_frames_are_dropped_wherever_the_reads_split_them() {
+        // A header block without a usable length leaves its body ("{}") unread: what follows
+        // it up to the next `Content-Length` is dropped even when that arrives in a later read.
+        let good = r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#;
+        let input = [
+            b"Content-Length: twelve\r\n\r\n{}".to_vec(),
+            framed(good),
+            b"Content-Type: text/plain\r\n\r\n{}".to_vec(),
+            framed(good),
+            vec![b'x'; MAX_HEADER_SIZE + 10],
+            framed(good),
+        ]
+        .concat();
+        let want = String::from_utf8([framed(good), framed(good), framed(good)].concat()).unwrap();
+        assert_eq!(pass(input.clone()).await, want, "in one read");
+        for size in [1, 2, 3, 5, 8, 13, 29, 64, 1000] {
+            assert_eq!(pass_in_reads_of(size, input.clone()).await, want, "in reads of {size} bytes");
+        }
     }
 
     #[tokio::test]
