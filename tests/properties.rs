@@ -245,6 +245,52 @@ proptest! {
     }
 }
 
+fn frame_like() -> impl Strategy<Value = (serde_json::Value, bool)> {
+    (0u8..3, any::<i32>(), "[a-z/$]{0,12}", hostile_text(), any::<bool>()).prop_map(|(kind, id, method, text, typed)| {
+        let message = match kind {
+            0 => serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"text": text}}),
+            1 => serde_json::json!({"jsonrpc": "2.0", "method": method, "params": [text]}),
+            _ => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": text}),
+        };
+        (message, typed)
+    })
+}
+
+fn protocol_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = proptest::sample::select(vec![
+        &b"Content-Length: "[..],
+        b"Content-Length: 2",
+        b"Content-Length: 9",
+        b"Content-Type: x",
+        b"\r\n",
+        b"\r\n\r\n",
+        b"{}",
+        b"{\"jsonrpc\":\"2.0\",\"method\":\"m\"}",
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\"}",
+        b"Content-Lengt",
+        b"x",
+        b":",
+        b"\xff",
+        b"[",
+        b"99999999999",
+    ]);
+    proptest::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_protocol_input_passes_whole_frames_however_reads_split_it(
+        raw in protocol_bytes(),
+        garbage in proptest::collection::vec(any::<u8>(), 0..40),
+        frames in proptest::collection::vec(frame_like(), 0..4),
+        sizes in proptest::collection::vec(0usize..40, 1..6),
+    ) {
+        check_protocol_input(&raw, &garbage, &frames, &sizes);
+    }
+}
+
 /// Inputs the fuzz targets (fuzz/) found, each kept as a case of the property it broke.
 #[test]
 fn fuzz_findings_stay_fixed() {

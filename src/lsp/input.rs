@@ -135,14 +135,16 @@ impl<R> CheckedInput<R> {
                     }
                 }
             }
-            let Some(header_end) = memchr::memmem::find(&self.pending, b"\r\n\r\n") else {
-                if self.pending.len() > MAX_HEADER_SIZE {
-                    tracing::warn!(bytes = self.pending.len(), "dropped input that is not a message header");
-                    self.get_lost();
-                    continue;
-                }
-                return None;
-            };
+            // A header block longer than the limit is dropped whether its end has arrived
+            // (`header_end` past the limit) or not (so much input that it would be): the same
+            // bytes go however the reads split them.
+            let header_end = memchr::memmem::find(&self.pending, b"\r\n\r\n");
+            if header_end.map_or(self.pending.len() > MAX_HEADER_SIZE + 3, |end| end > MAX_HEADER_SIZE) {
+                tracing::warn!("dropped input that is not a message header");
+                self.get_lost();
+                continue;
+            }
+            let header_end = header_end?; // more input is needed
             let Some(length) = content_length(&self.pending[..header_end]) else {
                 // The body's length is unknown, and what looked like a header block may be
                 // garbage in front of a good frame: look for the next header from here.
@@ -517,9 +519,14 @@ mod tests {
             framed(good),
             vec![b'x'; MAX_HEADER_SIZE + 10],
             framed(good),
+            // A header block over the limit, whole in one read or not: dropped with its body.
+            format!("Content-Length: 44\r\nX-Pad: {}\r\n\r\n{good}", "p".repeat(MAX_HEADER_SIZE))
+                .into_bytes(),
+            framed(good),
         ]
         .concat();
-        let want = String::from_utf8([framed(good), framed(good), framed(good)].concat()).unwrap();
+        let want =
+            String::from_utf8([framed(good), framed(good), framed(good), framed(good)].concat()).unwrap();
         assert_eq!(pass(input.clone()).await, want, "in one read");
         for size in [1, 2, 3, 5, 8, 13, 29, 64, 1000] {
             assert_eq!(pass_in_reads_of(size, input.clone()).await, want, "in reads of {size} bytes");

@@ -33,6 +33,9 @@
 //! - [`check_layout`]: the diagram layout under any work budget keeps its guarantees, is
 //!   deterministic, draws every pair of nodes with a flow as one route between their boxes,
 //!   places no more dummies than the budget allows, and says when it routed flows below.
+//! - [`check_protocol_input`]: the language server's input passes only whole JSON-RPC frames,
+//!   the same however the reads split the bytes, and garbage in front of good frames never
+//!   costs one of them.
 #![allow(dead_code)]
 
 // @validates #hostile-tests for ThreatAnalyzer
@@ -1078,5 +1081,112 @@ pub fn check_diff(base: (&str, &str), head: (&str, &str)) {
     assert!(markdown.chars().count() <= render::diff::MARKDOWN_BUDGET, "the diff comment is over budget");
     for (at, _) in markdown.match_indices("](") {
         assert!(markdown[at + 2..].starts_with(&link_base), "a link outside the link base:\n{markdown}");
+    }
+}
+
+/// A reader that hands `data` over in reads of the sizes in `sizes` (cycled; 0 counts as 1),
+/// as a pipe may split what a client wrote.
+struct SplitReads<'a> {
+    data: &'a [u8],
+    sizes: &'a [usize],
+    reads: usize,
+}
+
+impl tokio::io::AsyncRead for SplitReads<'_> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        out: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let size = self.sizes.get(self.reads % self.sizes.len().max(1)).copied().unwrap_or(usize::MAX);
+        let n = size.max(1).min(out.remaining()).min(self.data.len());
+        out.put_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        self.reads += 1;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// What the language server's checked input (`lsp::input::CheckedInput`) passes on from
+/// `data` read in reads of `sizes` (empty: all at once). The reader is never pending, so a
+/// no-op waker drives it without a runtime.
+fn checked_input(data: &[u8], sizes: &[usize]) -> Vec<u8> {
+    use std::future::Future;
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let mut input = threat_analyzer::lsp::input::CheckedInput::new(SplitReads { data, sizes, reads: 0 });
+    let mut reading = std::pin::pin!(input.read_to_end(&mut out));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match reading.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(result) => result.expect("reading from memory never fails"),
+        std::task::Poll::Pending => panic!("the checked input waited on a reader that never waits"),
+    };
+    out
+}
+
+/// The bodies of the frames in `out`, each framed exactly as `Content-Length: N\r\n\r\n`.
+fn frame_bodies(mut out: &[u8]) -> Vec<&[u8]> {
+    let mut bodies = Vec::new();
+    while !out.is_empty() {
+        let text = std::str::from_utf8(&out[..out.len().min(40)]).unwrap_or_default();
+        let header_end = memchr::memmem::find(out, b"\r\n\r\n").expect("a frame has a header block");
+        let header = std::str::from_utf8(&out[..header_end]).expect("a header block is ASCII");
+        let length: usize = header
+            .strip_prefix("Content-Length: ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a frame starts with its length only: {text:?}"));
+        let body_start = header_end + 4;
+        assert!(out.len() >= body_start + length, "a frame is whole");
+        bodies.push(&out[body_start..body_start + length]);
+        out = &out[body_start + length..];
+    }
+    bodies
+}
+
+/// The language server's input, whatever a client sends: `raw` (any bytes) and `garbage`
+/// (any bytes without a `:`, so that no header can start in it) in front of well-formed
+/// `frames` (bodies, some with a `Content-Type` header too), however the reads split them.
+/// - What passes is the same in one read and in reads of `sizes`, and is only whole frames
+///   framed by their length alone, each a JSON-RPC request or response tower-lsp-server reads
+///   (or a replacement threat-analyzer answers).
+/// - Garbage never costs a good frame: after `garbage`, every frame of `frames` passes,
+///   unchanged and in order.
+pub fn check_protocol_input(
+    raw: &[u8],
+    garbage: &[u8],
+    frames: &[(serde_json::Value, bool)],
+    sizes: &[usize],
+) {
+    use tower_lsp_server::jsonrpc::{Request, Response};
+    let whole = checked_input(raw, &[]);
+    assert_eq!(checked_input(raw, sizes), whole, "the reads' split changed what passed ({sizes:?})");
+    for body in frame_bodies(&whole) {
+        assert!(
+            serde_json::from_slice::<Request>(body).is_ok()
+                || serde_json::from_slice::<Response>(body).is_ok(),
+            "passed a body tower-lsp-server cannot read: {:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+
+    let garbage: Vec<u8> = garbage.iter().copied().filter(|b| *b != b':').collect();
+    let bodies: Vec<Vec<u8>> =
+        frames.iter().map(|(message, _)| serde_json::to_vec(message).unwrap()).collect();
+    let mut input = garbage;
+    for ((_, typed), body) in frames.iter().zip(&bodies) {
+        input.extend(format!("Content-Length: {}\r\n", body.len()).bytes());
+        if *typed {
+            input.extend(b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n");
+        }
+        input.extend(b"\r\n");
+        input.extend(body);
+    }
+    for split in [&[][..], sizes] {
+        let out = checked_input(&input, split);
+        let passed = frame_bodies(&out);
+        assert_eq!(passed.len(), bodies.len(), "a good frame was lost after garbage (reads of {split:?})");
+        for (got, want) in passed.iter().zip(&bodies) {
+            assert_eq!(got, want, "a good frame changed (reads of {split:?})");
+        }
     }
 }
