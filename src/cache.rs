@@ -119,8 +119,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// annotations' risk fields; 7: a name's path key only for assets; 8: the text's length instead
 /// of its line index; 9: the entry table after the blobs; 10: no hash for a file turned away
 /// before parsing; 11: the derived facts no longer stored, see [`StoredFacts`]; 12:
-/// [`Outcome::ParseAgain`], a file whose facts are stored the second time it is read).
-pub const FORMAT_VERSION: u32 = 12;
+/// [`Outcome::ParseAgain`], a file whose facts are stored the second time it is read; 13: a
+/// `@boundary`'s `directed`).
+pub const FORMAT_VERSION: u32 = 13;
 
 const MAGIC: &[u8; 8] = b"TACACHE\0";
 
@@ -865,6 +866,7 @@ mod tests {
                           # @mitigates App.Api against #sqli using Prepared statements\n\
                           # @flows User -> App.Api via HTTPS\n\
                           # @boundary between App and DB (#dmz)\n\
+                          # @boundary from User to App.Api\n\
                           # @alias component @web:@api to Web API\n\
                           # @exposez App to #x\n";
 
@@ -1096,7 +1098,7 @@ mod tests {
     #[test]
     fn encoding_is_pinned_to_the_format_version() {
         let hash = xxhash_rust::xxh3::xxh3_64(&sample_blob());
-        expect_test::expect!["(12, 0x7d37b4afb6f29e12)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
+        expect_test::expect!["(13, 0xf9cbb363517d499f)"].assert_eq(&format!("({FORMAT_VERSION}, {hash:#x})"));
     }
 
     fn record(path: &str, outcome: Outcome) -> Record {

@@ -346,3 +346,61 @@ fn cli_report_shows_external_entities_as_such() {
     assert!(report.contains("| \\#authlib.token-forgery (external) |"), "{report}");
     assert!(!report.contains("dangling-reference") && !report.contains("malformed-annotation"), "{report}");
 }
+
+/// GAL 2.0's directed `@boundary from <outer> to <inner>`: read with its sides in order, kept
+/// apart from the undirected form wherever it is shown, and a turned direction is a change.
+#[test]
+fn directed_boundaries_keep_their_sides_in_the_model_the_export_and_the_diff() {
+    let dump = support::model_dump(
+        r#"
+        //- /a.py
+        # @boundary from Internet to Shop.Web (#edge) -- "nothing outside is trusted"
+        # @boundary Shop.Web and Shop.Db
+        "#,
+    );
+    assert!(
+        dump.contains(
+            "@boundary [gal] asset=asset:internet@1:18 asset=asset:shop.web@1:30 desc=\"nothing outside is trusted\" directed id=\"edge\""
+        ),
+        "{dump}"
+    );
+    assert!(dump.contains("@boundary [gal] asset=asset:shop.web@2:13 asset=asset:shop.db@2:26\n"), "{dump}");
+    assert!(!dump.contains("malformed"), "{dump}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), &[("app.py", "# @boundary from \"Mobile app\" to #api\n# @asset Shop.Api (#api)\n")]);
+    let model = json_export(&[tmp.path()], &tmp.path().join("model.json"));
+    let boundaries: Vec<&Value> =
+        model["relations"].as_array().unwrap().iter().filter(|r| r["kind"] == "boundary").collect();
+    assert_eq!(boundaries.len(), 1, "{model:#}");
+    assert_eq!(boundaries[0]["directed"], true);
+    assert_eq!(
+        boundaries[0]["args"],
+        json!([{"kind": "asset", "key": "mobile_app"}, {"kind": "asset", "key": "shop.api"}]),
+        "outer side first"
+    );
+    assert_eq!(model["diagnostics"]["errors"], 0, "{model:#}");
+
+    // The diff: turning the direction, giving one or taking it away is a change (the removed
+    // boundary first: most severe first); the same boundary written again is none.
+    let changes = |base: &str, head: &str| -> Vec<String> {
+        let side = |text: &str| {
+            let index = support::index_of(&[("net.py".to_string(), text.to_string())]);
+            let analysis = analysis::Analysis::new(&index);
+            threat_analyzer::render::diff::Analysed::new(index, analysis)
+        };
+        let (base, head) = (side(base), side(head));
+        let diff = threat_analyzer::render::diff::compare(base.input(), head.input());
+        diff.changes.iter().filter_map(|c| c.name.clone()).collect()
+    };
+    let directed = "# @boundary from Internet to Shop.Web\n";
+    assert!(changes(directed, directed).is_empty());
+    assert_eq!(
+        changes(directed, "# @boundary from Shop.Web to Internet\n"),
+        ["from Internet to Shop.Web", "from Shop.Web to Internet"]
+    );
+    assert_eq!(
+        changes("# @boundary between Internet and Shop.Web\n", directed),
+        ["Internet | Shop.Web", "from Internet to Shop.Web"]
+    );
+}

@@ -25,7 +25,8 @@
 //! - **Mitigations, acceptances, transfers** match by kind, asset, threat and control;
 //!   **flows** by their two ends, direction and mechanism (compared ignoring case, so a flow
 //!   whose mechanism changes is a removed flow and a new one); **`@boundary`s without an id** by
-//!   their two sides.
+//!   their two sides and whether they are directed (`from <outer> to <inner>`: a direction
+//!   given, taken away or turned is a removed boundary and a new one).
 //! - **Diagnostics** other than `unmitigated-exposure` and `confirmed-finding` (which are the
 //!   exposure classes) match by code, file and the text of their line without whitespace (the
 //!   SARIF fingerprint's content), as many times as they occur.
@@ -528,6 +529,8 @@ struct FlowFact<'a> {
 struct BoundaryFact<'a> {
     a: &'a EntityKey,
     b: &'a EntityKey,
+    /// `from a to b`: a direction given, taken away or turned is a change.
+    directed: bool,
     at: At<'a>,
 }
 
@@ -656,9 +659,9 @@ impl<'a> Facts<'a> {
                         let mechanism_key = lowercase(mechanism.unwrap_or(""));
                         f.flows.push(FlowFact { from, to, two_way, mechanism, mechanism_key, at });
                     }
-                    Relation::Boundary { a, b, id: None } => {
+                    Relation::Boundary { a, b, id: None, directed } => {
                         let (Some(a), Some(b)) = (a.entity(), b.entity()) else { continue };
-                        f.boundaries.push(BoundaryFact { a, b, at });
+                        f.boundaries.push(BoundaryFact { a, b, directed, at });
                     }
                     _ => {}
                 }
@@ -1298,13 +1301,16 @@ fn flows<'a>(b: &'a Facts<'a>, h: &'a Facts<'a>, m: &EntityMatching<'a>, out: &m
 /// `@boundary`s without an id (those with one are entities).
 fn boundaries<'a>(b: &Facts<'a>, h: &Facts<'a>, m: &EntityMatching<'a>, out: &mut Vec<Change>) {
     let key = |x: &BoundaryFact<'a>, map: &dyn Fn(&'a EntityKey) -> &'a EntityKey| {
-        Joined([&map(x.a).key, &map(x.b).key])
+        Joined([&map(x.a).key, &map(x.b).key, if x.directed { "from-to" } else { "" }])
     };
     let (gone, new) =
         unpaired(&b.boundaries, &h.boundaries, |x| key(x, &|k| m.head_key(k)), |x| key(x, &|k| k));
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for x in items {
-            let name = format!("{} | {}", f.name(x.a), f.name(x.b));
+            let name = match x.directed {
+                true => format!("from {} to {}", f.name(x.a), f.name(x.b)),
+                false => format!("{} | {}", f.name(x.a), f.name(x.b)),
+            };
             let (class, impact, rank) = if added {
                 (Class::EntityAdded, Impact::Neutral, 12)
             } else {

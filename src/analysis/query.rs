@@ -305,8 +305,11 @@ impl Analysis {
                 v.extend(flow_name.map(|n| ("name", text(n))));
                 v
             }
-            Relation::Boundary { a, b, id } => {
-                let mut v = vec![("between", name(a)), ("and", name(b))];
+            Relation::Boundary { a, b, id, directed } => {
+                let mut v = match directed {
+                    true => vec![("from", name(a)), ("to", name(b))],
+                    false => vec![("between", name(a)), ("and", name(b))],
+                };
                 v.extend(id.map(|i| ("id", text(i))));
                 v
             }
@@ -408,7 +411,7 @@ impl Analysis {
                 answer.named.push((boundary.clone(), boundary.clone(), true));
                 let mut sides: Vec<(EntityKey, EntityKey)> = Vec::new();
                 for (_, _, relation) in self.relations(index) {
-                    let Relation::Boundary { a, b, id } = relation else { continue };
+                    let Relation::Boundary { a, b, id, .. } = relation else { continue };
                     let (Some(a), Some(b)) = (a.entity(), b.entity()) else { continue };
                     let by_id =
                         id.is_some_and(|id| id.value.trim_start_matches('#').to_lowercase() == wanted);

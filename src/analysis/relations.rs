@@ -77,10 +77,12 @@ pub enum Relation<'a, A = Arg<'a>> {
         mechanism: Option<&'a Spanned<String>>,
         name: Option<&'a Spanned<String>>,
     },
+    /// `directed` (`from a to b`): `a` is the outer side, `b` the inner.
     Boundary {
         a: A,
         b: A,
         id: Option<&'a Spanned<String>>,
+        directed: bool,
     },
     Entitlement {
         actor: A,
@@ -150,8 +152,8 @@ impl<'a, A: Copy> Relation<'a, A> {
                 mechanism: mechanism.as_deref(),
                 name: name.as_deref(),
             },
-            Body::Boundary { id, .. } => {
-                Relation::Boundary { a: args.next()?, b: args.next()?, id: id.as_ref() }
+            Body::Boundary { id, directed, .. } => {
+                Relation::Boundary { a: args.next()?, b: args.next()?, id: id.as_ref(), directed: *directed }
             }
             Body::Entitles { capability, asset, threat, .. } => {
                 let actor = args.next()?;
@@ -285,7 +287,9 @@ mod tests {
             Relation::Flow { from, to, two_way, .. } => {
                 format!("Flow{}{} two_way={two_way}", one("from", from), one("to", to))
             }
-            Relation::Boundary { a, b, .. } => format!("Boundary{}{}", one("a", a), one("b", b)),
+            Relation::Boundary { a, b, directed, .. } => {
+                format!("Boundary{}{}{}", one("a", a), one("b", b), if directed { " directed" } else { "" })
+            }
             Relation::Entitlement { actor, asset, threat, .. } => {
                 format!("Entitlement{}{}{}", one("actor", actor), opt("asset", asset), opt("threat", threat))
             }
@@ -334,6 +338,7 @@ mod tests {
              # @confirmed #idor on Shop.Orders\n\
              # @accepts #dos on Shop.Web -- \"rate limited upstream\"\n\
              # @boundary between Internet and Shop.Api (#edge)\n\
+             # @boundary from Internet to #api\n\
              # @validates #prepared for Shop.Api\n\
              # @audit Shop.Db\n\
              # @owns team-a for Shop.Db\n\
@@ -348,6 +353,7 @@ mod tests {
                 "Confirmation threat=#idor asset=Shop.Orders",
                 "Acceptance threat=#dos asset=Shop.Web",
                 "Boundary a=Internet b=Shop.Api",
+                "Boundary a=Internet b=#api directed",
                 "Validation control=#prepared asset=Shop.Api",
                 "Audit asset=Shop.Db",
                 "Ownership asset=Shop.Db",

@@ -185,11 +185,12 @@ impl Out<'_> {
                 self.option(mechanism.as_deref(), spanned);
                 self.option(name.as_deref(), spanned);
             }
-            Body::Boundary { a, b, id } => {
+            Body::Boundary { a, b, id, directed } => {
                 self.byte(7);
                 self.reference(a);
                 self.reference(b);
                 self.option(id.as_ref(), spanned);
+                self.bool(*directed);
             }
             Body::Entitles { actor, capability, asset, threat } => {
                 self.byte(8);

@@ -1250,8 +1250,13 @@ impl ProjectIndex {
                     Body::Comment { text: Some(t) } => {
                         let _ = write!(out, " text={:?}", t.value);
                     }
-                    Body::Boundary { id: Some(id), .. } => {
-                        let _ = write!(out, " id={:?}", id.value);
+                    Body::Boundary { id, directed, .. } => {
+                        if *directed {
+                            let _ = write!(out, " directed");
+                        }
+                        if let Some(id) = id {
+                            let _ = write!(out, " id={:?}", id.value);
+                        }
                     }
                     Body::Entitles { capability, .. } => {
                         let _ = write!(out, " capability={:?}", capability.value);

@@ -818,11 +818,15 @@ impl Model {
                             m.flows.push(RawFlow { file: facts.path.clone(), from, to, label, two_way });
                         }
                     }
-                    Some(Relation::Boundary { a, b, id }) => {
+                    Some(Relation::Boundary { a, b, id, directed }) => {
                         if let (Some(a), Some(b)) = (key_of(a), key_of(b))
                             && let Body::Boundary { a: written_a, b: written_b, .. } = &ann.body
                         {
-                            let sides = format!("{} | {}", written_a.display(), written_b.display());
+                            let (written_a, written_b) = (written_a.display(), written_b.display());
+                            let sides = match directed {
+                                true => format!("from {written_a} to {written_b}"),
+                                false => format!("{written_a} | {written_b}"),
+                            };
                             let described =
                                 ann.description.as_ref().map(|d| d.value.trim()).filter(|d| !d.is_empty());
                             let (key, title) = match (id, described) {

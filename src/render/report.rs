@@ -553,7 +553,7 @@ impl Gather<'_, '_> {
                 "Trust boundaries",
                 vec!["Boundary", "Outside", "Inside", "Where", "Description"],
                 self.collect(|rel| match rel.meaning {
-                    Relation::Boundary { a, b, id } => Some(vec![
+                    Relation::Boundary { a, b, id, .. } => Some(vec![
                         id.map(|i| vec![Inline::Text(format!("#{}", i.value))]).unwrap_or_default(),
                         self.arg(rel, a),
                         self.arg(rel, b),

@@ -340,10 +340,13 @@ pub enum Body {
         name: Option<Box<Spanned<String>>>,
     },
     /// GAL `@boundary [between] A and B (#id)` / `@boundary A | B (#id)`.
+    /// Undirected (`[between] A and B`, `A | B`), or directed (GAL 2.0 `from A to B`:
+    /// `a` the outer side, `b` the inner).
     Boundary {
         a: Ref,
         b: Ref,
         id: Option<Spanned<String>>,
+        directed: bool,
     },
     /// The optional arguments boxed: unboxed, this rare verb sized every [`Annotation`].
     Entitles {

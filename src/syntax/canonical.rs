@@ -46,8 +46,11 @@ pub fn to_gal(source: &str, ann: &Annotation) -> Option<String> {
         }
         Body::Transfers { from: None, .. } => return None,
         Body::Confirmed { threat, asset } => format!("@confirmed {} on {}", r(threat), r(asset)),
-        Body::Boundary { a, b, id } => {
-            let mut s = format!("@boundary between {} and {}", r(a), r(b));
+        Body::Boundary { a, b, id, directed } => {
+            let mut s = match directed {
+                true => format!("@boundary from {} to {}", r(a), r(b)),
+                false => format!("@boundary between {} and {}", r(a), r(b)),
+            };
             if let Some(id) = id {
                 s.push_str(&format!(" (#{})", id.value));
             }

@@ -86,6 +86,10 @@ pub struct VerbGrammar {
     pub slots: &'static [Slot],
     /// The form completed for ThreatSpec spellings, where it differs.
     pub threatspec: Option<&'static [Slot]>,
+    /// A second GAL form, told apart by the keyword it starts with (GAL 2.0's directed
+    /// `@boundary from <outer> to <inner>`): read by the parser, shown in messages after the
+    /// first, and completed once a line starts with that keyword.
+    pub alternative: Option<&'static [Slot]>,
     /// Parts the parser peels off before matching the slots (ids, severity, refs, a
     /// description), as messages show them.
     pub trailing: &'static str,
@@ -124,7 +128,7 @@ const CONTROL: Slot = Arg(K::Control, "control");
 const DATA_CLASSES: &[&str] = &["pii", "phi", "financial", "secrets", "internal", "public"];
 
 const fn g(verb: Verb, slots: &'static [Slot], trailing: &'static str) -> VerbGrammar {
-    VerbGrammar { verb, slots, threatspec: None, trailing }
+    VerbGrammar { verb, slots, threatspec: None, alternative: None, trailing }
 }
 
 /// Every verb's grammar, one entry per [`Verb`].
@@ -156,11 +160,12 @@ pub const GRAMMAR: &[VerbGrammar] = &[
         ],
         // `@connects A to|with B [with <details>]`
         threatspec: Some(&[ASSET, kw(&["to", "with"]), ASSET, Slot::Kw(DETAILS), Free("details")]),
+        alternative: None,
         trailing: "",
     },
-    g(
-        Verb::Boundary,
-        &[
+    VerbGrammar {
+        verb: Verb::Boundary,
+        slots: &[
             Slot::Kw(Keyword {
                 words: &["between"],
                 also: &[],
@@ -180,8 +185,31 @@ pub const GRAMMAR: &[VerbGrammar] = &[
             }),
             ASSET,
         ],
-        "[(#id)]",
-    ),
+        threatspec: None,
+        // `from` and `to` are words of prose too ("annotations come from the spec, written to
+        // mark..."): evidence only where the form starts ([`VerbGrammar::leading_words`]).
+        alternative: Some(&[
+            Slot::Kw(Keyword {
+                words: &["from"],
+                also: &[],
+                need: Need::Always,
+                shown: true,
+                evidence: false,
+                repeats: false,
+            }),
+            Arg(K::Asset, "outer"),
+            Slot::Kw(Keyword {
+                words: &["to"],
+                also: &[],
+                need: Need::Always,
+                shown: true,
+                evidence: false,
+                repeats: false,
+            }),
+            Arg(K::Asset, "inner"),
+        ]),
+        trailing: "[(#id)]",
+    },
     g(
         Verb::Entitles,
         &[
@@ -209,6 +237,7 @@ pub const GRAMMAR: &[VerbGrammar] = &[
         verb: Verb::Audit,
         slots: &[ASSET],
         threatspec: Some(&[ASSET, Free("note")]),
+        alternative: None,
         trailing: "",
     },
     g(Verb::Owns, &[Free("owner"), kw(&["for"]), ASSET], ""),
@@ -290,13 +319,16 @@ pub fn of(verb: Verb) -> &'static VerbGrammar {
     GRAMMAR.iter().find(|g| g.verb == verb).expect("every verb has a grammar entry")
 }
 
-/// The slots completion walks for `verb` as spelled (lowercase, without `@`): ThreatSpec
-/// spellings take the ThreatSpec form where the verb has one.
-pub fn slots(verb: Verb, spelling: &str) -> &'static [Slot] {
+/// The slots completion walks for `verb` as spelled (lowercase, without `@`) with `first` the
+/// first word written after it: ThreatSpec spellings take the ThreatSpec form where the verb
+/// has one; a line whose first word starts the verb's alternative form takes that form.
+pub fn slots(verb: Verb, spelling: &str, first: Option<&str>) -> &'static [Slot] {
     let g = of(verb);
     let threatspec = super::verbs::lookup(spelling).is_some_and(|(_, d)| d == Some(Dialect::ThreatSpec));
-    match g.threatspec {
-        Some(form) if threatspec => form,
+    let starts = |slots: &[Slot]| matches!((slots.first(), first), (Some(Slot::Kw(k)), Some(w)) if k.words.iter().any(|k| k.eq_ignore_ascii_case(w)));
+    match (g.threatspec, g.alternative) {
+        (Some(form), _) if threatspec => form,
+        (_, Some(form)) if starts(form) => form,
         _ => g.slots,
     }
 }
@@ -305,48 +337,80 @@ impl VerbGrammar {
     /// The form shown after the verb in malformed-line messages
     /// (`<asset> against <threat> [using <control>]`).
     pub fn message(&self) -> String {
-        let mut parts: Vec<String> = Vec::new();
-        let mut i = 0;
-        while i < self.slots.len() {
-            match self.slots[i] {
-                Slot::Kw(k) => {
-                    // The slots up to the next keyword belong to this keyword.
-                    let end = self.slots[i + 1..]
-                        .iter()
-                        .position(|s| matches!(s, Slot::Kw(_)))
-                        .map_or(self.slots.len(), |p| i + 1 + p);
-                    let args: Vec<String> = self.slots[i + 1..end].iter().map(show_slot).collect();
-                    i = end;
-                    if !k.shown {
-                        continue;
-                    }
-                    let word = k.words[0];
-                    match k.need {
-                        Need::Always => parts.push(word.to_string()),
-                        Need::WordOnly => parts.push(format!("[{word}]")),
-                        Need::Clause => {
-                            parts.push(format!("[{word} {}]", args.join(" ")));
-                            continue;
-                        }
-                    }
-                    let repeated = format!("[{word} {} ...]", args.join(" "));
-                    parts.extend(args);
-                    if k.repeats {
-                        parts.push(repeated);
-                    }
-                }
-                ref s => {
-                    parts.push(show_slot(s));
-                    i += 1;
-                }
+        let form = |slots: &[Slot]| {
+            let mut parts = form_parts(slots);
+            if !self.trailing.is_empty() {
+                parts.push(self.trailing.to_string());
             }
+            parts.join(" ")
+        };
+        match self.alternative {
+            Some(alternative) => format!("{} or {}", form(self.slots), form(alternative)),
+            None => form(self.slots),
         }
-        if !self.trailing.is_empty() {
-            parts.push(self.trailing.to_string());
-        }
-        parts.join(" ")
     }
 
+    /// This grammar with its [`Self::alternative`] form as its slots, if it has one.
+    pub fn alternative_form(&self) -> Option<VerbGrammar> {
+        Some(VerbGrammar { slots: self.alternative?, threatspec: None, alternative: None, ..*self })
+    }
+
+    /// The keywords a GAL form starts with (`between`, `from`): evidence that a failing line
+    /// was meant as an annotation when the line's arguments start with one, even where the
+    /// word alone is no evidence elsewhere in a line.
+    pub fn leading_words(&self) -> impl Iterator<Item = &'static str> {
+        let forms = std::iter::once(self.slots).chain(self.alternative);
+        forms
+            .filter_map(|slots| match slots.first() {
+                Some(Slot::Kw(k)) => Some(k.words.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+    }
+}
+
+/// The parts of one form's message (see [`VerbGrammar::message`]), trailing parts left out.
+fn form_parts(slots: &[Slot]) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < slots.len() {
+        match slots[i] {
+            Slot::Kw(k) => {
+                // The slots up to the next keyword belong to this keyword.
+                let end = slots[i + 1..]
+                    .iter()
+                    .position(|s| matches!(s, Slot::Kw(_)))
+                    .map_or(slots.len(), |p| i + 1 + p);
+                let args: Vec<String> = slots[i + 1..end].iter().map(show_slot).collect();
+                i = end;
+                if !k.shown {
+                    continue;
+                }
+                let word = k.words[0];
+                match k.need {
+                    Need::Always => parts.push(word.to_string()),
+                    Need::WordOnly => parts.push(format!("[{word}]")),
+                    Need::Clause => {
+                        parts.push(format!("[{word} {}]", args.join(" ")));
+                        continue;
+                    }
+                }
+                let repeated = format!("[{word} {} ...]", args.join(" "));
+                parts.extend(args);
+                if k.repeats {
+                    parts.push(repeated);
+                }
+            }
+            ref s => {
+                parts.push(show_slot(s));
+                i += 1;
+            }
+        }
+    }
+    parts
+}
+
+impl VerbGrammar {
     /// The keywords between the arguments, in order. The parser destructures them
     /// (`let [against, using] = ...`): a count that differs from the table's is a bug that
     /// every line of the verb hits, so it panics.
@@ -368,7 +432,7 @@ impl VerbGrammar {
     /// Every keyword (all spellings) whose presence on a failing line is structural evidence,
     /// across the verb's forms.
     pub fn evidence_keywords(&self) -> impl Iterator<Item = &'static str> {
-        let forms = std::iter::once(self.slots).chain(self.threatspec);
+        let forms = std::iter::once(self.slots).chain(self.threatspec).chain(self.alternative);
         forms.flat_map(|slots| slots.iter()).flat_map(|s| match s {
             Slot::Kw(k) if k.evidence => k.words.iter().chain(k.also).copied(),
             _ => [].iter().chain(&[]).copied(),
@@ -440,7 +504,7 @@ mod tests {
             (Verb::Accepts, "<threat> on <asset>"),
             (Verb::Transfers, "<threat> from <asset> to <asset>"),
             (Verb::Flows, "<asset> -> <asset> [-> <asset> ...] [via <mechanism>]"),
-            (Verb::Boundary, "[between] <asset> and <asset> [(#id)]"),
+            (Verb::Boundary, "[between] <asset> and <asset> [(#id)] or from <outer> to <inner> [(#id)]"),
             (Verb::Entitles, "<actor> to <capability> [on <asset>]"),
             (Verb::Feature, "\"<name>\""),
             (Verb::Validates, "<control> for <asset>"),

@@ -25,7 +25,9 @@
 //!    Arguments (GAL 2.0): `"quoted names"` (quotes removed, `\"` `\\` undone; the name's range
 //!    is the text between the quotes), `#id`, and qualified tags `#repo.id` (ids joined by `.`,
 //!    also when quoted: `"#repo.id"`). `@flows A -> B -> C` gives one annotation per arrow, each
-//!    with the whole line's range and metadata. `@boundary A and B` needs no `between`.
+//!    with the whole line's range and metadata. `@boundary A and B` needs no `between`;
+//!    `@boundary from <outer> to <inner>` (GAL 2.0, directed) is read only when `from` is the
+//!    first word of the arguments.
 //! 5. When the grammar does not match: `malformed-annotation` (error) if the line carries
 //!    structural evidence (a `#ref`, a spaced ` -- `, an evidence keyword of that verb's
 //!    grammar ([`grammar::VerbGrammar::evidence_keywords`]), or no
@@ -866,6 +868,33 @@ fn parse_body(
         Verb::Boundary => {
             let [first, second] = g.kinds();
             let [between, and] = g.keywords();
+            let directed = g.alternative_form().expect("`@boundary from <outer> to <inner>`");
+            let [from, to] = directed.keywords();
+            // GAL 2.0's directed form: only a line whose arguments start with `from` (`from`
+            // elsewhere is a word of a name or of prose).
+            if let Some((before, rest)) = seg.split_on(from)
+                && before.is_blank()
+            {
+                let [outer, inner] = directed.kinds();
+                let form = || "a directed boundary is `from <outer> to <inner>`".to_string();
+                let (o, rest) = rest.split_on(to).ok_or_else(form)?;
+                let (i, id) = take_trailing_id(rest);
+                // Neither side may hold the other form's words: `from A to B to C` or
+                // `from A and B` is a mistake, never a boundary read one way or the other.
+                let stray = [to, between, and]
+                    .into_iter()
+                    .flat_map(|k| k.words.iter().chain(k.also))
+                    .find(|w| find_word(i.text, w).is_some() || find_word(o.text, w).is_some());
+                if let Some(word) = stray {
+                    return Err(format!("`{word}` in a directed boundary: {}", form()));
+                }
+                return Ok(Body::Boundary {
+                    a: parse_ref(o, outer, "outer side")?,
+                    b: parse_ref(i, inner, "inner side")?,
+                    id,
+                    directed: true,
+                });
+            }
             let (a, b) = if let Some((before, rest)) = seg.split_on(between) {
                 if !before.is_blank() {
                     return Err(format!("unexpected text before `{}`", between.words[0]));
@@ -877,13 +906,16 @@ fn parse_body(
                 // GAL 2.0: `between` is optional (`@boundary A and B (#id)`).
                 split
             } else {
-                return Err("missing `[between] <asset> and <asset>` or `<asset> | <asset>`".into());
+                return Err(
+                    "missing `[between] <asset> and <asset>`, `<asset> | <asset>` or `from <outer> to <inner>`".into(),
+                );
             };
             let (b, id) = take_trailing_id(b);
             Ok(Body::Boundary {
                 a: parse_ref(a, first, "first asset")?,
                 b: parse_ref(b, second, "second asset")?,
                 id,
+                directed: false,
             })
         }
         Verb::Entitles => {
@@ -1397,7 +1429,10 @@ fn has_structural_evidence(verb: Verb, spelled: &str, rest: &str) -> bool {
     if has_ref || rest.contains(" -- ") || rest.trim_start().starts_with("-- ") {
         return true;
     }
-    grammar::of(verb).evidence_keywords().any(|kw| find_word(rest, kw).is_some())
+    let grammar = grammar::of(verb);
+    let first_word = rest.split_whitespace().next().unwrap_or_default();
+    grammar.evidence_keywords().any(|kw| find_word(rest, kw).is_some())
+        || grammar.leading_words().any(|kw| first_word.eq_ignore_ascii_case(kw))
 }
 
 /// The grammar shown in malformed/prose messages.
@@ -1788,7 +1823,7 @@ mod tests {
         let Body::Flows { mechanism: Some(m), two_way: false, .. } = &a.body else { panic!() };
         assert_eq!(m.value, "HTTPS/TLS1.3");
         let a = one("@boundary between Internet and Shop.Web (#dmz)");
-        let Body::Boundary { id: Some(id), a: x, b: y } = &a.body else { panic!("{a:?}") };
+        let Body::Boundary { id: Some(id), a: x, b: y, directed: false } = &a.body else { panic!("{a:?}") };
         assert_eq!((name(x), name(y), id.value.as_str()), ("Internet", "Shop.Web", "dmz"));
         assert!(matches!(one("@boundary Shop.Web | Shop.Db").body, Body::Boundary { id: None, .. }));
         assert!(matches!(one("@handles pii on Shop.Users").body, Body::Handles { .. }));
@@ -2245,12 +2280,68 @@ mod tests {
     fn boundary_between_is_optional() {
         let text = "@boundary #parser and FileSystem (#fs-boundary) -- \"disk I/O\"";
         let a = one(text);
-        let Body::Boundary { a: x, b: y, id: Some(id) } = &a.body else { panic!("{a:?}") };
+        let Body::Boundary { a: x, b: y, id: Some(id), directed: false } = &a.body else { panic!("{a:?}") };
         assert_eq!((name(x), name(y), id.value.as_str()), ("parser", "FileSystem", "fs-boundary"));
         assert_eq!(y.range.slice(text), "FileSystem");
         let a = one(r#"@boundary "Cats and dogs" and Zoo"#);
         let Body::Boundary { a: x, .. } = &a.body else { panic!() };
         assert_eq!(name(x), "Cats and dogs");
+    }
+
+    #[test]
+    fn a_directed_boundary_reads_its_outer_and_inner_sides() {
+        let text = r#"@boundary from Internet to #gateway (#perimeter) -- "nothing outside is trusted""#;
+        let a = one(text);
+        let Body::Boundary { a: outer, b: inner, id: Some(id), directed: true } = &a.body else {
+            panic!("{a:?}")
+        };
+        assert_eq!((name(outer), name(inner), id.value.as_str()), ("Internet", "gateway", "perimeter"));
+        assert_eq!((outer.range.slice(text), inner.range.slice(text)), ("Internet", "#gateway"));
+        assert_eq!(a.description.as_ref().unwrap().value, "nothing outside is trusted");
+        // Every argument form: dotted paths, quoted names, a qualified tag; `From` in any case.
+        for (line, want) in [
+            ("@boundary from Ext.Partner to Shop.Orders", ("Ext.Partner", "Shop.Orders")),
+            (r#"@boundary from "Mobile app" to "Order API""#, ("Mobile app", "Order API")),
+            ("@boundary from #web to #payments.ledger", ("web", "payments.ledger")),
+            ("@boundary From #a To #b", ("a", "b")),
+        ] {
+            let a = one(line);
+            let Body::Boundary { a: x, b: y, directed: true, .. } = &a.body else { panic!("{line}: {a:?}") };
+            assert_eq!((name(x), name(y)), want, "{line}");
+        }
+        // An undirected boundary may still name an asset that starts with another word.
+        let a = one("@boundary Fromage and Cellar");
+        assert!(matches!(a.body, Body::Boundary { directed: false, .. }), "{a:?}");
+        // Written back in its own form.
+        let canonical = crate::syntax::canonical::to_gal(text, &one(text)).unwrap();
+        assert!(canonical.starts_with("@boundary from Internet to #gateway (#perimeter)"), "{canonical}");
+    }
+
+    #[test]
+    fn a_partial_or_mixed_directed_boundary_is_malformed_and_prose_is_not() {
+        for bad in [
+            "@boundary from #queue",
+            "@boundary from Client",
+            "@boundary from #queue to",
+            "@boundary from #queue and #worker",
+            "@boundary between #queue to #worker",
+            "@boundary from #queue -> #worker",
+            "@boundary to #worker from #queue",
+            "@boundary from #edge to #queue to #worker",
+            "@boundary #queue to #worker",
+            "@boundary from #queue | #worker to #db",
+        ] {
+            let parsed = parse(bad);
+            assert!(parsed.annotations.is_empty(), "{bad}: read as {:?}", parsed.annotations);
+            let codes: Vec<Code> = parsed.errors.iter().map(|e| e.code).collect();
+            assert_eq!(codes, [Code::MalformedAnnotation], "{bad}");
+        }
+        // `from` and `to` inside a sentence are prose, not an attempt at the directed form.
+        let prose = parse("@boundary lines come from reviews, drawn to mark a change of trust");
+        assert!(prose.annotations.is_empty());
+        assert_eq!(prose.errors.iter().map(|e| e.code).collect::<Vec<_>>(), [Code::ProseLikeAnnotation]);
+        let message = &parse("@boundary from #queue").errors[0].message;
+        assert!(message.contains("from <outer> to <inner>"), "{message}");
     }
 
     #[test]

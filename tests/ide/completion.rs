@@ -175,7 +175,11 @@ fn keywords_of_the_grammar_at_the_right_position() {
     assert_eq!(kw("//- /a.py\n# @flows A -> B $0\n"), ["via"]);
     assert_eq!(kw("//- /a.py\n# @validates #c $0\n"), ["for"]);
     assert_eq!(kw("//- /a.py\n# @connects A:B $0\n"), ["to", "with"]);
-    assert_eq!(kw("//- /a.py\n# @boundary $0\n"), ["between"]);
+    // Both forms' first words, then the chosen form's keywords (GAL 2.0's directed boundary).
+    assert_eq!(kw("//- /a.py\n# @boundary $0\n"), ["between", "from"]);
+    assert_eq!(kw("//- /a.py\n# @boundary between Internet $0\n"), ["and"]);
+    assert_eq!(kw("//- /a.py\n# @boundary from Internet $0\n"), ["to"]);
+    assert!(kw("//- /a.py\n# @boundary from Internet to $0\n").is_empty());
     assert!(kw("//- /a.py\n# @mitigates Shop against $0\n").is_empty());
     assert_eq!(
         accept("//- /a.py\n# @mitigates Shop.Orders ag$0\n", "against"),

@@ -163,6 +163,21 @@ fn hover_on_a_boundary_id_and_no_hover_elsewhere() {
 
             - between Internet and Shop.Web at net.gal:1"#]],
     );
+    check_hover(
+        r#"
+        //- /net.gal
+        @boundary from Internet to Shop.Web (#e$0dge)
+        "#,
+        expect![[r#"
+            range: edge
+            **boundary** `#edge`
+
+            defined at net.gal:1
+
+            ---
+
+            - from Internet (outer) to Shop.Web (inner) at net.gal:1"#]],
+    );
     let (index, file, offset) = support::index_with_cursor(
         r#"
         //- /a.py

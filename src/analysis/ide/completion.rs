@@ -134,9 +134,9 @@ fn annotation_start(language: Language, text: &str, offset: usize) -> Option<usi
 }
 
 /// The slots of a verb as written ([`crate::syntax::grammar`]: ThreatSpec spellings take
-/// ThreatSpec keywords).
-pub(crate) fn grammar(verb: Verb, spelling: &str) -> &'static [Slot] {
-    crate::syntax::grammar::slots(verb, spelling)
+/// ThreatSpec keywords, `@boundary from` the directed form), `first` the word after it.
+pub(crate) fn grammar(verb: Verb, spelling: &str, first: Option<&str>) -> &'static [Slot] {
+    crate::syntax::grammar::slots(verb, spelling, first)
 }
 
 /// Where the cursor is in a verb's grammar, from the tokens before it.
@@ -307,7 +307,6 @@ impl<'a> Completer<'a> {
         let spelling = &prefix[1..ws];
         let Some((verb, _)) = lookup(spelling) else { return Vec::new() };
         let spelling = spelling.to_ascii_lowercase();
-        let slots = grammar(verb, &spelling);
         let args = &prefix[ws..];
         // Nothing to complete inside a description or a quoted string.
         if args.split_whitespace().any(|t| t == "--" || t.starts_with("--\""))
@@ -319,6 +318,7 @@ impl<'a> Completer<'a> {
         let tok = &args[tok_start..];
         let tok_offset = self.start + ws + tok_start;
         let tokens: Vec<&str> = args[..tok_start].split_whitespace().collect();
+        let slots = grammar(verb, &spelling, tokens.first().copied());
         let state = grammar_state(slots, &tokens);
         // The kind of entity expected at the cursor's token.
         let expected = match state.in_arg {
@@ -379,6 +379,13 @@ impl<'a> Completer<'a> {
         }
         let replace = TextRange::new(tok_offset, self.word_end(|c| is_id_char(c) || c == '>' || c == '<'));
         let mut items = self.keywords(slots, &state, replace);
+        // Before the first word, the alternative form's first keyword too (`@boundary from`).
+        if tokens.is_empty()
+            && let Some(alternative) = crate::syntax::grammar::of(verb).alternative
+            && alternative.as_ptr() != slots.as_ptr()
+        {
+            items.extend(self.keywords(alternative, &GrammarState { next: 0, in_arg: None }, replace));
+        }
         match (state.in_arg, slots.get(state.next)) {
             (None, Some(Slot::Arg(EntityKind::Asset, _))) => items.extend(self.asset_paths(replace)),
             (None, Some(Slot::Arg(kind, _))) => {

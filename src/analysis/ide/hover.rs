@@ -534,9 +534,10 @@ fn visit(
                 format!("entitled to {}{on} at {here}", escape_markdown(&capability.value))
             })
         }
-        (Relation::Boundary { a, b, .. }, _) if bounded => {
-            push(&|| format!("between {} and {} at {here}", arg(a), arg(b)))
-        }
+        (Relation::Boundary { a, b, directed, .. }, _) if bounded => push(&|| match directed {
+            true => format!("from {} (outer) to {} (inner) at {here}", arg(a), arg(b)),
+            false => format!("between {} and {} at {here}", arg(a), arg(b)),
+        }),
         _ => {}
     }
     item

@@ -147,8 +147,9 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
             let detail = Some(facts.slice(target.range).to_string());
             Some((symbol(name.value.clone(), detail, SymbolKind::of(*kind), name.range), key))
         }
-        Body::Boundary { a, b, id } => {
-            let name = format!("{} | {}", collapse(facts.slice(a.range)), collapse(facts.slice(b.range)));
+        Body::Boundary { a, b, id, directed } => {
+            let (a, b) = (collapse(facts.slice(a.range)), collapse(facts.slice(b.range)));
+            let name = if *directed { format!("from {a} to {b}") } else { format!("{a} | {b}") };
             let detail = id.as_ref().map(|id| format!("#{}", id.value));
             let selection = id.as_ref().map_or(ann.verb_range, |id| id.range);
             Some((symbol(name, detail, SymbolKind::Boundary, selection), None))

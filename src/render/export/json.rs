@@ -22,6 +22,7 @@
 //!             "file", "line",               // 1-based line of the `@`
 //!             "description"?, "details"?, "severity"?, "refs": [..],
 //!             "via"?, "two_way"?            // flows
+//!             "directed"?: true             // boundary `from <outer> to <inner>`: args outer, inner
 //!             "status"?                     // exposes whose asset and threat resolve: "open",
 //!                                           // "mitigated", "accepted" or "transferred"
 //!                                           // (`analysis::coverage`, the one rule)
@@ -113,6 +114,9 @@ pub fn render(model: &Model) -> Value {
                         o.insert("via".into(), json!(m.value));
                     }
                     o.insert("two_way".into(), json!(two_way));
+                }
+                Body::Boundary { directed: true, .. } => {
+                    o.insert("directed".into(), json!(true));
                 }
                 Body::Audit { note: Some(n), .. } | Body::Assumes { note: Some(n), .. } => {
                     o.insert("note".into(), json!(n.value));
