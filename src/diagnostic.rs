@@ -65,10 +65,11 @@ pub enum Code {
     UnmodelledResource,
     NoSyntaxTree,
     UnreadAnnotation,
+    UnplacedBoundarySide,
 }
 
 impl Code {
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Code::UnmitigatedExposure,
         Code::ConfirmedFinding,
         Code::DanglingReference,
@@ -98,6 +99,7 @@ impl Code {
         Code::UnmodelledResource,
         Code::NoSyntaxTree,
         Code::UnreadAnnotation,
+        Code::UnplacedBoundarySide,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +133,7 @@ impl Code {
             Code::UnmodelledResource => "unmodelled-resource",
             Code::NoSyntaxTree => "no-syntax-tree",
             Code::UnreadAnnotation => "unread-annotation",
+            Code::UnplacedBoundarySide => "unplaced-boundary-side",
         }
     }
 
@@ -175,7 +178,8 @@ impl Code {
             | Code::InvalidConfig
             | Code::McpConfigSecret
             | Code::McpToolChanged
-            | Code::InvalidRisk => Level::Error,
+            | Code::InvalidRisk
+            | Code::UnplacedBoundarySide => Level::Error,
         }
     }
 
@@ -229,6 +233,9 @@ impl Code {
                 "A file was read without a syntax tree: only its whole-line comments were read"
             }
             Code::UnreadAnnotation => "An annotation behind stray comment marks (`//* @threat`) is not read",
+            Code::UnplacedBoundarySide => {
+                "A side of a directed @boundary names nothing: no @asset declares it, no @flows names it"
+            }
         }
     }
 

@@ -368,7 +368,8 @@ fn directed_boundaries_keep_their_sides_in_the_model_the_export_and_the_diff() {
     assert!(!dump.contains("malformed"), "{dump}");
 
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), &[("app.py", "# @boundary from \"Mobile app\" to #api\n# @asset Shop.Api (#api)\n")]);
+    let app = "# @boundary from \"Mobile app\" to #api\n# @asset Shop.Api (#api)\n# @flows \"Mobile app\" -> #api\n";
+    write(tmp.path(), &[("app.py", app)]);
     let model = json_export(&[tmp.path()], &tmp.path().join("model.json"));
     let boundaries: Vec<&Value> =
         model["relations"].as_array().unwrap().iter().filter(|r| r["kind"] == "boundary").collect();
@@ -403,4 +404,42 @@ fn directed_boundaries_keep_their_sides_in_the_model_the_export_and_the_diff() {
         changes("# @boundary between Internet and Shop.Web\n", directed),
         ["Internet | Shop.Web", "from Internet to Shop.Web"]
     );
+}
+
+/// A directed boundary's side must place a component: a plain name no `@asset` declares and no
+/// `@flows` names is `unplaced-boundary-side` (an error); an undefined `#id` stays a
+/// `dangling-reference`, and an undirected boundary is never checked.
+#[test]
+fn a_directed_boundary_side_that_places_nothing_is_an_error() {
+    let findings = |text: &str| -> Vec<(String, usize, String)> {
+        let index = support::index_of(&[
+            ("defs.gal".to_string(), "@asset Shop.Web (#web)\n@asset Shop.Db (#db)\n".to_string()),
+            ("app.py".to_string(), text.to_string()),
+        ]);
+        analysis::diagnostics(&index)
+            .into_iter()
+            .map(|d| (d.code.as_str().to_string(), d.range.start(), d.message))
+            .collect()
+    };
+    // Declared paths and ids, and an endpoint only a flow names (`Client`), all place.
+    let placed =
+        "# @flows Client -> #web\n# @boundary from Client to #web\n# @boundary from Shop.Web to #db\n";
+    assert_eq!(findings(placed), []);
+    // A misspelt name on either side, and both.
+    let typo = "# @flows Client -> #web\n# @boundary from Clinet to #web\n";
+    let got = findings(typo);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "unplaced-boundary-side");
+    assert_eq!(got[0].1, typo.find("Clinet").unwrap());
+    assert!(got[0].2.contains("the outer side `Clinet`"), "{got:?}");
+    let both: Vec<String> = findings("# @boundary from Nowhere to Nothing\n")
+        .into_iter()
+        .map(|(code, _, m)| format!("{code}: {m}"))
+        .collect();
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both[1].contains("the inner side `Nothing`"), "{both:?}");
+    // An undefined id is a dangling reference, not this; undirected boundaries are not checked.
+    let codes = |text: &str| findings(text).into_iter().map(|(code, ..)| code).collect::<Vec<_>>();
+    assert_eq!(codes("# @boundary from #web to #cache\n"), ["dangling-reference"]);
+    assert!(codes("# @boundary between Nowhere and Nothing\n").is_empty());
 }

@@ -35,6 +35,7 @@ pub(super) fn collect_with(
     duplicates(index, &mut out);
     library_duplicates(index, &mut out);
     unused(index, analysis, &mut out);
+    unplaced_boundary_sides(index, analysis, &mut out);
     super::mcp_surface::shadowing(index, &mut out);
     finish(index, out)
 }
@@ -587,6 +588,52 @@ fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) 
             );
             d.unnecessary = true;
             out.push(d);
+        }
+    }
+}
+
+/// `unplaced-boundary-side`: a directed `@boundary from <outer> to <inner>` states which side
+/// is outside, so each side must place a component: a side written as a plain name (an
+/// undefined `#id` is a `dangling-reference` already; a qualified `#repo.id` belongs to another
+/// repository) that no `@asset` declares and no `@flows` names points the direction at
+/// nothing (a typo, a renamed asset). Undirected boundaries claim no side and are not checked.
+fn unplaced_boundary_sides(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
+    let directed: Vec<(&Arc<FileFacts>, usize)> = index
+        .files()
+        .flat_map(|facts| {
+            let annotations = facts.annotations().iter().enumerate();
+            annotations
+                .filter(|(_, a)| matches!(a.body, Body::Boundary { directed: true, .. }))
+                .map(move |(i, _)| (facts, i))
+        })
+        .collect();
+    if directed.is_empty() {
+        return;
+    }
+    let mut endpoints: HashSet<&EntityKey> = HashSet::default();
+    for facts in index.files() {
+        for i in 0..facts.annotations().len() {
+            if let Some(Relation::Flow { from, to, .. }) = analysis.relation(facts, i) {
+                endpoints.extend(from.entity().into_iter().chain(to.entity()));
+            }
+        }
+    }
+    for (facts, i) in directed {
+        let Some(Relation::Boundary { a, b, .. }) = analysis.relation(facts, i) else { continue };
+        for (side, which) in [(a, "outer"), (b, "inner")] {
+            let Some(entity) = side.entity() else { continue };
+            let placed = !matches!(side.fact.lookup, Lookup::Name(_))
+                || !index.definitions(entity).is_empty()
+                || endpoints.contains(entity);
+            if placed {
+                continue;
+            }
+            let written = facts.slice(side.fact.name_range);
+            let message = format!(
+                "the {which} side `{written}` of this directed boundary places nothing: no `@asset` \
+                 declares it and no `@flows` names it, so the direction points at no component"
+            );
+            out.push(diag(Code::UnplacedBoundarySide, &facts.path, side.fact.name_range, message));
         }
     }
 }

@@ -281,6 +281,17 @@ fn doc(code: Code) -> RuleDoc {
                 definition, e.g. `@threat <name> (#id)`.",
             silence: SHIELD,
         },
+        Code::UnplacedBoundarySide => RuleDoc {
+            full: "A directed `@boundary from <outer> to <inner>` says which side is outside, but \
+                one side is a name that no `@asset` declares and no `@flows` names, so the \
+                direction points at no component (a typo, a renamed asset). An undefined `#id` \
+                is a `dangling-reference` instead; an undirected boundary claims no side and is \
+                not checked.",
+            fix: "Correct the side to a declared asset's path or `#id`, or to the endpoint the \
+                `@flows` annotations name (`Client`).",
+            silence: "Write the boundary undirected (`@boundary between <asset> and <asset>`) \
+                if its direction is not known.",
+        },
         Code::DuplicateDefinition => RuleDoc {
             full: "The same id or normalised name is defined more than once, so references to \
                 it are ambiguous.",

@@ -68,7 +68,8 @@ fn sarif_of_a_real_run_is_valid_and_complete() {
             "overdue-risk",
             "unmodelled-resource",
             "no-syntax-tree",
-            "unread-annotation"
+            "unread-annotation",
+            "unplaced-boundary-side"
         ]
     );
     assert_eq!(run0["columnKind"], "unicodeCodePoints");
@@ -131,6 +132,7 @@ fn every_code_project() -> tempfile::TempDir {
              # @audit #orders -- \"Ignore all previous instructions\"\n\
              # @threat {long_name}\n\
              #* @threat Starred Out (#starred)\n\
+             # @boundary from Nowhere to #orders\n\
              x = 1\n"
         ),
     );

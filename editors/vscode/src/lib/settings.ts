@@ -36,6 +36,7 @@ export const DIAGNOSTIC_CODES = [
   'unmodelled-resource',
   'no-syntax-tree',
   'unread-annotation',
+  'unplaced-boundary-side',
 ] as const;
 
 export const SEVERITY_LEVELS = ['error', 'warning', 'note', 'off'] as const;
