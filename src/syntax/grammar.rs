@@ -1,6 +1,8 @@
 //! The verb grammar, written once as data.
 //!
-//! Owns: per verb, the slots of its arguments (entity kind or free text, in order), the
+//! Owns: per verb, the slots of its arguments (entity kind or free text, in order; a verb may
+//! have a second GAL form told apart by its first keyword, `@boundary from <outer> to
+//! <inner>`, [`VerbGrammar::alternative`]), the
 //! keywords that separate them (their spellings, whether they may be left out, whether they
 //! are evidence that a failing line was meant as an annotation), and the trailing parts the
 //! parser peels off first; ThreatSpec's trailing `with <details>` ([`DETAILS`]) and the kind

@@ -30,7 +30,8 @@
 //!    first word of the arguments.
 //! 5. When the grammar does not match: `malformed-annotation` (error) if the line carries
 //!    structural evidence (a `#ref`, a spaced ` -- `, an evidence keyword of that verb's
-//!    grammar ([`grammar::VerbGrammar::evidence_keywords`]), or no
+//!    grammar ([`grammar::VerbGrammar::evidence_keywords`]), the keyword one of its forms starts
+//!    with as the first word ([`grammar::VerbGrammar::leading_words`]: `@boundary from X`), or no
 //!    arguments at all, for a verb written in lowercase), otherwise `prose-like-annotation`
 //!    (warning) naming `@shield:begin/@shield:end`. GAL is held to its grammar here (GAL spec
 //!    2.12): a `--` must be followed by a description; `@audit`/`@assumes` take one asset and

@@ -379,10 +379,10 @@ impl<'a> Completer<'a> {
         }
         let replace = TextRange::new(tok_offset, self.word_end(|c| is_id_char(c) || c == '>' || c == '<'));
         let mut items = self.keywords(slots, &state, replace);
-        // Before the first word, the alternative form's first keyword too (`@boundary from`).
+        // Before the first word (the main form's slots), the alternative form's first keyword
+        // too (`@boundary from`).
         if tokens.is_empty()
             && let Some(alternative) = crate::syntax::grammar::of(verb).alternative
-            && alternative.as_ptr() != slots.as_ptr()
         {
             items.extend(self.keywords(alternative, &GrammarState { next: 0, in_arg: None }, replace));
         }
