@@ -611,9 +611,11 @@ fn unplaced_boundary_sides(index: &ProjectIndex, analysis: &Analysis, out: &mut 
         return;
     }
     let mut endpoints: HashSet<&EntityKey> = HashSet::default();
-    for facts in index.files() {
-        for i in 0..facts.annotations().len() {
-            if let Some(Relation::Flow { from, to, .. }) = analysis.relation(facts, i) {
+    for (facts, resolved) in analysis.resolved.iter() {
+        for (i, annotation) in facts.annotations().iter().enumerate() {
+            if matches!(annotation.body, Body::Flows { .. })
+                && let Some(Relation::Flow { from, to, .. }) = Relation::of_file(facts, resolved, i)
+            {
                 endpoints.extend(from.entity().into_iter().chain(to.entity()));
             }
         }

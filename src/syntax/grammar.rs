@@ -327,7 +327,10 @@ pub fn of(verb: Verb) -> &'static VerbGrammar {
 pub fn slots(verb: Verb, spelling: &str, first: Option<&str>) -> &'static [Slot] {
     let g = of(verb);
     let threatspec = super::verbs::lookup(spelling).is_some_and(|(_, d)| d == Some(Dialect::ThreatSpec));
-    let starts = |slots: &[Slot]| matches!((slots.first(), first), (Some(Slot::Kw(k)), Some(w)) if k.words.iter().any(|k| k.eq_ignore_ascii_case(w)));
+    let starts = |slots: &[Slot]| match (slots.first(), first) {
+        (Some(Slot::Kw(k)), Some(word)) => k.words.iter().any(|w| w.eq_ignore_ascii_case(word)),
+        _ => false,
+    };
     match (g.threatspec, g.alternative) {
         (Some(form), _) if threatspec => form,
         (_, Some(form)) if starts(form) => form,
