@@ -443,3 +443,35 @@ fn a_directed_boundary_side_that_places_nothing_is_an_error() {
     assert_eq!(codes("# @boundary from #web to #cache\n"), ["dangling-reference"]);
     assert!(codes("# @boundary between Nowhere and Nothing\n").is_empty());
 }
+
+/// A `.gal` sidecar's relation in the JSON export says where it is written (`file`, `line`)
+/// and what it describes (`origin`: its `@source` file, line and symbol), marked as
+/// repository text.
+#[test]
+fn the_json_export_gives_a_sidecar_relation_its_origin() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("app/pay.py", "def charge(card):\n    return card\n"),
+            (
+                ".guardlink/annotations/app/pay.py.gal",
+                "@source file:app/pay.py line:1 symbol:charge\n@flows #client -> #billing via card_token\n",
+            ),
+            ("defs.gal", "@asset Client (#client)\n@asset Billing (#billing)\n"),
+        ],
+    );
+    let model = json_export(&[tmp.path()], &tmp.path().join("model.json"));
+    let flows: Vec<&Value> =
+        model["relations"].as_array().unwrap().iter().filter(|r| r["kind"] == "flows").collect();
+    assert_eq!(flows.len(), 1, "{model:#}");
+    assert_eq!(
+        (&flows[0]["file"], &flows[0]["line"]),
+        (&json!(".guardlink/annotations/app/pay.py.gal"), &json!(2))
+    );
+    assert_eq!(flows[0]["origin"], json!({"file": "app/pay.py", "line": 1, "symbol": "charge"}));
+    assert!(flows[0]["source"]["repository"].as_array().unwrap().contains(&json!("origin")), "{model:#}");
+    // An inline annotation has none.
+    let inline = model["relations"].as_array().unwrap().iter().filter(|r| r["kind"] != "flows");
+    assert!(inline.clone().count() > 0 && inline.into_iter().all(|r| r.get("origin").is_none()), "{model:#}");
+}

@@ -21,8 +21,7 @@ temporary directory and read with `export --format json` and `check --format jso
   the case uses defined in an extra `.gal` file (the corpus leaves them undefined, which
   threat-analyzer reports as `dangling-reference` and then rates no coverage).
 
-Known differences, by choice (see the README's GAL section): sidecar records are located at
-the `.gal` line in the export (diagnostics use the `@source` origin); `@flows #a->#b` and
+Known differences, by choice (see the README's GAL section): `@flows #a->#b` and
 `@flows #a to #b` are read as flows; a prose `@boundary` line is `prose-like-annotation`, a
 warning, where the corpus expects nothing; the default `file` coverage scope does not narrow
 inline annotations to their function.
@@ -79,7 +78,9 @@ def parse_cases(binary, corpus, data):
         got = []
         for r in (r for r in model['relations'] if r['kind'] == kind):
             a, b = (arg_key(x) for x in r['args'][:2])
-            rec = {'a': a, 'b': b, 'file': r['file'], 'line': r['line'], 'desc': r.get('description')}
+            # A sidecar's relation is located at its `@source` (its `origin`), as the corpus does.
+            at = r.get('origin') or r
+            rec = {'a': a, 'b': b, 'file': at['file'], 'line': at.get('line'), 'desc': r.get('description')}
             rec.update({'via': r.get('via')} if kind == 'flows' else {'directed': r.get('directed', False)})
             got.append(json.dumps(rec, sort_keys=True))
         want = []

@@ -20,6 +20,7 @@
 //!             "args": [{"kind": "asset"|"threat"|"control"|"actor"|"boundary",
 //!                       "key": entity key, "external"?: true} | {"kind", "dangling": id}],
 //!             "file", "line",               // 1-based line of the `@`
+//!             "origin"?: {"file", "line"?, "symbol"?}  // a `.gal` sidecar's `@source`
 //!             "description"?, "details"?, "severity"?, "refs": [..],
 //!             "via"?, "two_way"?            // flows
 //!             "directed"?: true             // boundary `from <outer> to <inner>`: args outer, inner
@@ -98,6 +99,20 @@ pub fn render(model: &Model) -> Value {
             o.insert("args".into(), Value::Array(args));
             o.insert("file".into(), json!(rel.file().to_string()));
             o.insert("line".into(), json!(rel.line()));
+            // A `.gal` sidecar's annotation describes code elsewhere: where (its `@source`).
+            if let Some(anchor) = rel.facts.anchor_of(rel.index)
+                && let Ok(file) = &anchor.key
+            {
+                let mut origin = Map::new();
+                origin.insert("file".into(), json!(file.to_string()));
+                if let Some(line) = &anchor.origin.line {
+                    origin.insert("line".into(), json!(line.value));
+                }
+                if let Some(symbol) = &anchor.origin.symbol {
+                    origin.insert("symbol".into(), json!(symbol.value));
+                }
+                o.insert("origin".into(), Value::Object(origin));
+            }
             if let Some(d) = rel.description() {
                 o.insert("description".into(), json!(d));
             }
@@ -170,9 +185,21 @@ pub fn render(model: &Model) -> Value {
 }
 
 /// The fields of an entity, boundary or relation whose strings come from the repository.
-const REPOSITORY_FIELDS: &[&str] =
-    ["key", "name", "title", "members", "description", "details", "note", "via", "refs", "file", "args"]
-        .as_slice();
+const REPOSITORY_FIELDS: &[&str] = [
+    "key",
+    "name",
+    "title",
+    "members",
+    "description",
+    "details",
+    "note",
+    "via",
+    "refs",
+    "file",
+    "origin",
+    "args",
+]
+.as_slice();
 
 /// `o` with its `source` marker: which of its present fields hold repository text.
 fn with_source(mut o: Map<String, Value>) -> Value {
