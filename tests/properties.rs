@@ -246,14 +246,8 @@ proptest! {
 }
 
 fn frame_like() -> impl Strategy<Value = (serde_json::Value, bool)> {
-    (0u8..3, any::<i32>(), "[a-z/$]{0,12}", hostile_text(), any::<bool>()).prop_map(|(kind, id, method, text, typed)| {
-        let message = match kind {
-            0 => serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"text": text}}),
-            1 => serde_json::json!({"jsonrpc": "2.0", "method": method, "params": [text]}),
-            _ => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": text}),
-        };
-        (message, typed)
-    })
+    (0u8..3, any::<i32>(), "[a-z/$]{0,12}", hostile_text(), any::<bool>())
+        .prop_map(|(kind, id, method, text, typed)| (protocol_message(kind, id, &method, &text), typed))
 }
 
 fn protocol_bytes() -> impl Strategy<Value = Vec<u8>> {

@@ -24,14 +24,7 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, Vec<Frame>, Vec<u8>)| {
     let frames: Vec<(serde_json::Value, bool)> = frames
         .into_iter()
         .take(8)
-        .map(|f| {
-            let message = match f.kind % 3 {
-                0 => serde_json::json!({"jsonrpc": "2.0", "id": f.id, "method": f.method, "params": {"text": f.text}}),
-                1 => serde_json::json!({"jsonrpc": "2.0", "method": f.method, "params": [f.text]}),
-                _ => serde_json::json!({"jsonrpc": "2.0", "id": f.id, "result": f.text}),
-            };
-            (message, f.typed)
-        })
+        .map(|f| (invariants::protocol_message(f.kind, f.id, &f.method, &f.text), f.typed))
         .collect();
     let sizes: Vec<usize> = sizes.into_iter().take(16).map(usize::from).collect();
     invariants::check_protocol_input(&raw, &garbage, &frames, &sizes);

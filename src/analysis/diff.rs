@@ -1307,10 +1307,7 @@ fn boundaries<'a>(b: &Facts<'a>, h: &Facts<'a>, m: &EntityMatching<'a>, out: &mu
         unpaired(&b.boundaries, &h.boundaries, |x| key(x, &|k| m.head_key(k)), |x| key(x, &|k| k));
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for x in items {
-            let name = match x.directed {
-                true => format!("from {} to {}", f.name(x.a), f.name(x.b)),
-                false => format!("{} | {}", f.name(x.a), f.name(x.b)),
-            };
+            let name = super::boundary_sides(f.name(x.a), f.name(x.b), x.directed);
             let (class, impact, rank) = if added {
                 (Class::EntityAdded, Impact::Neutral, 12)
             } else {

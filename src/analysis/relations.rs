@@ -205,6 +205,12 @@ impl<'a> Relation<'a> {
     }
 }
 
+/// A boundary named by its sides, as every surface shows it: `from <outer> to <inner>` when
+/// directed, `<a> | <b>` otherwise.
+pub fn boundary_sides(a: impl std::fmt::Display, b: impl std::fmt::Display, directed: bool) -> String {
+    if directed { format!("from {a} to {b}") } else { format!("{a} | {b}") }
+}
+
 impl<'a> Relation<'a> {
     /// Annotation `i` of `facts` with its arguments resolved as `resolved` (the file's
     /// resolution) says: for a caller that holds the file's resolution already.

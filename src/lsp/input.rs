@@ -536,15 +536,7 @@ mod tests {
     #[tokio::test]
     async fn frames_split_across_reads_are_reassembled() {
         let good = r#"{"jsonrpc":"2.0","id":"a","method":"shutdown"}"#;
-        let (mut tx, rx) = tokio::io::duplex(3);
-        let input = [framed(good), framed(good)].concat();
-        let writer = tokio::spawn(async move {
-            use tokio::io::AsyncWriteExt;
-            tx.write_all(&input).await.unwrap();
-        });
-        let mut out = String::new();
-        CheckedInput::new(rx).read_to_string(&mut out).await.unwrap();
-        writer.await.unwrap();
+        let out = pass_in_reads_of(3, [framed(good), framed(good)].concat()).await;
         assert_eq!(out, String::from_utf8([framed(good), framed(good)].concat()).unwrap());
     }
 }

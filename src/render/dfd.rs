@@ -144,7 +144,7 @@
 //! same `Dfd` whatever order its files were read in.
 
 use crate::analysis::StatedSeverity;
-use crate::analysis::{Analysis, Arg, Relation};
+use crate::analysis::{Analysis, Arg, Relation, boundary_sides};
 use crate::file_id::FileId;
 use crate::model::names::{ancestors, normalize_name, path_key};
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
@@ -822,11 +822,7 @@ impl Model {
                         if let (Some(a), Some(b)) = (key_of(a), key_of(b))
                             && let Body::Boundary { a: written_a, b: written_b, .. } = &ann.body
                         {
-                            let (written_a, written_b) = (written_a.display(), written_b.display());
-                            let sides = match directed {
-                                true => format!("from {written_a} to {written_b}"),
-                                false => format!("{written_a} | {written_b}"),
-                            };
+                            let sides = boundary_sides(written_a.display(), written_b.display(), directed);
                             let described =
                                 ann.description.as_ref().map(|d| d.value.trim()).filter(|d| !d.is_empty());
                             let (key, title) = match (id, described) {

@@ -1143,6 +1143,16 @@ fn frame_bodies(mut out: &[u8]) -> Vec<&[u8]> {
     bodies
 }
 
+/// A JSON-RPC message of one of three kinds (`kind % 3`): a request, a notification, a
+/// response; what the protocol property frames as well-formed input.
+pub fn protocol_message(kind: u8, id: i32, method: &str, text: &str) -> serde_json::Value {
+    match kind % 3 {
+        0 => serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"text": text}}),
+        1 => serde_json::json!({"jsonrpc": "2.0", "method": method, "params": [text]}),
+        _ => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": text}),
+    }
+}
+
 /// The language server's input, whatever a client sends: `raw` (any bytes) and `garbage`
 /// (any bytes without a `:`, so that no header can start in it) in front of well-formed
 /// `frames` (bodies, some with a `Content-Type` header too), however the reads split them.

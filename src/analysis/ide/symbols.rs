@@ -149,7 +149,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
         }
         Body::Boundary { a, b, id, directed } => {
             let (a, b) = (collapse(facts.slice(a.range)), collapse(facts.slice(b.range)));
-            let name = if *directed { format!("from {a} to {b}") } else { format!("{a} | {b}") };
+            let name = crate::analysis::boundary_sides(a, b, *directed);
             let detail = id.as_ref().map(|id| format!("#{}", id.value));
             let selection = id.as_ref().map_or(ann.verb_range, |id| id.range);
             Some((symbol(name, detail, SymbolKind::Boundary, selection), None))
