@@ -26,7 +26,10 @@
 //!   **flows** by their two ends, direction and mechanism (compared ignoring case, so a flow
 //!   whose mechanism changes is a removed flow and a new one); **`@boundary`s without an id** by
 //!   their two sides and whether they are directed (`from <outer> to <inner>`: a direction
-//!   given, taken away or turned is a removed boundary and a new one).
+//!   given, taken away or turned is a removed boundary and a new one; an undirected
+//!   boundary's sides are a set). A **`@boundary` with an id** is an entity; when it matches,
+//!   its sides and direction are compared the same way, and a difference is
+//!   [`Class::BoundaryChanged`].
 //! - **Diagnostics** other than `unmitigated-exposure` and `confirmed-finding` (which are the
 //!   exposure classes) match by code, file and the text of their line without whitespace (the
 //!   SARIF fingerprint's content), as many times as they occur.
@@ -38,8 +41,8 @@
 //! exposure that is open (or a finding), and a new flow that crosses a trust boundary. Changes
 //! a reviewer should look at without being a risk increase ([`Impact::Review`]): an acceptance
 //! or transfer added (a governance decision), an exposure whose mitigation gave way to an
-//! acceptance or transfer, a lowered severity of an open exposure, a trust boundary removed, a
-//! new error or warning diagnostic.
+//! acceptance or transfer, a lowered severity of an open exposure, a trust boundary removed or
+//! changed, a new error or warning diagnostic.
 
 use super::{Analysis, CoverKind, Relation, StatedSeverity};
 use crate::diagnostic::{Code, Diagnostic, Level};
@@ -47,7 +50,7 @@ use crate::file_id::FileId;
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex};
 use crate::syntax::{Body, EntityKind, Severity};
 use crate::text::{ColumnUnit, TextRange};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -173,6 +176,9 @@ pub enum Class {
     EntityRemoved,
     /// The same entity under another key (a renamed id, or an id given to a named entity).
     EntityRenamed,
+    /// A trust boundary with an id (the same entity on both sides) now separates other
+    /// components, or its direction was given, taken away or turned.
+    BoundaryChanged,
     /// A diagnostic the base did not have (`code`, `level`).
     DiagnosticAdded,
     /// A diagnostic of the base that the head no longer has.
@@ -203,6 +209,7 @@ impl Class {
             Class::EntityAdded => "entity-added",
             Class::EntityRemoved => "entity-removed",
             Class::EntityRenamed => "entity-renamed",
+            Class::BoundaryChanged => "boundary-changed",
             Class::DiagnosticAdded => "diagnostic-added",
             Class::DiagnosticResolved => "diagnostic-resolved",
         }
@@ -232,6 +239,7 @@ impl Class {
             Class::EntityAdded => "Entities added",
             Class::EntityRemoved => "Entities removed",
             Class::EntityRenamed => "Entities renamed",
+            Class::BoundaryChanged => "Trust boundaries changed",
             Class::DiagnosticAdded => "New diagnostics",
             Class::DiagnosticResolved => "Diagnostics resolved",
         }
@@ -531,7 +539,19 @@ struct BoundaryFact<'a> {
     b: &'a EntityKey,
     /// `from a to b`: a direction given, taken away or turned is a change.
     directed: bool,
+    /// The boundary's entity, when it has an id (`(#edge)`): then it is compared as that
+    /// entity, by its sides, not added or removed by them.
+    entity: Option<&'a EntityKey>,
     at: At<'a>,
+}
+
+impl<'a> BoundaryFact<'a> {
+    /// What the boundary separates, its sides as `map` names them: in order when directed,
+    /// as a set when not (`between A and B` is `between B and A`).
+    fn sides(&self, map: impl Fn(&'a EntityKey) -> &'a EntityKey) -> (&'a str, &'a str, bool) {
+        let (a, b) = (&*map(self.a).key, &*map(self.b).key);
+        if self.directed || a <= b { (a, b, self.directed) } else { (b, a, false) }
+    }
 }
 
 struct EntityFact<'a> {
@@ -659,9 +679,19 @@ impl<'a> Facts<'a> {
                         let mechanism_key = lowercase(mechanism.unwrap_or(""));
                         f.flows.push(FlowFact { from, to, two_way, mechanism, mechanism_key, at });
                     }
-                    Relation::Boundary { a, b, id: None, directed } => {
+                    Relation::Boundary { a, b, id, directed } => {
                         let (Some(a), Some(b)) = (a.entity(), b.entity()) else { continue };
-                        f.boundaries.push(BoundaryFact { a, b, directed, at });
+                        let entity = id.and_then(|_| {
+                            let def = facts
+                                .defs
+                                .iter()
+                                .find(|d| d.annotation == i && d.entity.kind == EntityKind::Boundary);
+                            def.map(|d| &d.entity)
+                        });
+                        if id.is_some() && entity.is_none() {
+                            continue;
+                        }
+                        f.boundaries.push(BoundaryFact { a, b, directed, entity, at });
                     }
                     _ => {}
                 }
@@ -1298,13 +1328,17 @@ fn flows<'a>(b: &'a Facts<'a>, h: &'a Facts<'a>, m: &EntityMatching<'a>, out: &m
     }
 }
 
-/// `@boundary`s without an id (those with one are entities).
+/// `@boundary`s: those without an id are added or removed by their sides; those with one
+/// are entities (added, removed and renamed with the others), whose sides or direction may
+/// change.
 fn boundaries<'a>(b: &Facts<'a>, h: &Facts<'a>, m: &EntityMatching<'a>, out: &mut Vec<Change>) {
     let key = |x: &BoundaryFact<'a>, map: &dyn Fn(&'a EntityKey) -> &'a EntityKey| {
-        Joined([&map(x.a).key, &map(x.b).key, if x.directed { "from-to" } else { "" }])
+        let (a, b, directed) = x.sides(map);
+        Joined([a, b, if directed { "from-to" } else { "" }])
     };
-    let (gone, new) =
-        unpaired(&b.boundaries, &h.boundaries, |x| key(x, &|k| m.head_key(k)), |x| key(x, &|k| k));
+    let bs: Vec<&BoundaryFact<'a>> = b.boundaries.iter().filter(|x| x.entity.is_none()).collect();
+    let hs: Vec<&BoundaryFact<'a>> = h.boundaries.iter().filter(|x| x.entity.is_none()).collect();
+    let (gone, new) = unpaired(&bs, &hs, |x| key(x, &|k| m.head_key(k)), |x| key(x, &|k| k));
     for (items, f, added) in [(new, h, true), (gone, b, false)] {
         for x in items {
             let name = super::boundary_sides(f.name(x.a), f.name(x.b), x.directed);
@@ -1319,6 +1353,33 @@ fn boundaries<'a>(b: &Facts<'a>, h: &Facts<'a>, m: &EntityMatching<'a>, out: &mu
             c.name = Some(name);
             out.push(c);
         }
+    }
+    // The first annotation of each id on the head (a second one is a duplicate definition,
+    // which the diagnostics report).
+    let mut head_by_id: FxHashMap<&EntityKey, &BoundaryFact<'a>> = FxHashMap::default();
+    for x in &h.boundaries {
+        if let Some(e) = x.entity {
+            head_by_id.entry(e).or_insert(x);
+        }
+    }
+    let mut seen: FxHashSet<&EntityKey> = FxHashSet::default();
+    for x in &b.boundaries {
+        let Some(e) = x.entity.filter(|e| seen.insert(e)) else { continue };
+        let Some(now) = head_by_id.get(m.head_key(e)) else { continue };
+        if x.sides(|k| m.head_key(k)) == now.sides(|k| k) {
+            continue;
+        }
+        let name = h.name(m.head_key(e));
+        let (was, is) = (
+            super::boundary_sides(b.name(x.a), b.name(x.b), x.directed),
+            super::boundary_sides(h.name(now.a), h.name(now.b), now.directed),
+        );
+        let message =
+            say("trust boundary ").name(&name).text(" is now ").name(is).text(" (was ").name(was).text(")");
+        let mut c = Change::new(Class::BoundaryChanged, Impact::Review, 57, message, Some(h.place(now.at)));
+        c.entity_kind = Some(EntityKind::Boundary);
+        c.name = Some(name);
+        out.push(c);
     }
 }
 

@@ -483,3 +483,40 @@ fn severity_levels_are_the_severity_rule() {
     use Severity::*;
     assert_eq!(levels, [Some(High), Some(High), None, Some(Low), Some(Critical)]);
 }
+
+#[test]
+fn a_boundary_with_an_id_that_separates_other_sides_is_a_change() {
+    let defs = "# @asset Web (#web)\n# @asset Db (#db)\n# @asset Cache (#cache)\n";
+    let with = |line: &str| format!("{defs}{line}\n");
+    let changed = |base: &str, head: &str| -> Vec<String> {
+        let d = diff(&[("a.py", &with(base))], &[("a.py", &with(head))]);
+        let moved: Vec<&Change> = d.of_class(Class::BoundaryChanged).collect();
+        for c in &moved {
+            assert_eq!((c.impact, c.entity_kind), (Impact::Review, Some(EntityKind::Boundary)));
+        }
+        shown(&d)
+    };
+    let edge = "# @boundary between #web and #db (#edge)";
+    assert!(changed(edge, edge).is_empty());
+    // Sides of an undirected boundary are a set.
+    assert!(changed(edge, "# @boundary between #db and #web (#edge)").is_empty());
+    assert_eq!(
+        changed(edge, "# @boundary between #web and #cache (#edge)"),
+        ["boundary-changed: trust boundary `#edge` is now `Web | Cache` (was `Web | Db`) @ Head:a.py:4"]
+    );
+    assert_eq!(
+        changed(edge, "# @boundary from #web to #db (#edge)"),
+        ["boundary-changed: trust boundary `#edge` is now `from Web to Db` (was `Web | Db`) @ Head:a.py:4"]
+    );
+    assert_eq!(
+        changed("# @boundary from #web to #db (#edge)", "# @boundary from #db to #web (#edge)"),
+        [
+            "boundary-changed: trust boundary `#edge` is now `from Db to Web` (was `from Web to Db`) @ Head:a.py:4"
+        ]
+    );
+    // A renamed id with the same sides is a rename, not a moved boundary.
+    let renamed = changed(edge, "# @boundary between #web and #db (#perimeter)");
+    assert!(renamed.iter().all(|c| !c.starts_with("boundary-changed")), "{renamed:#?}");
+    // Without an id, swapped sides are the same boundary too.
+    assert!(changed("# @boundary between #web and #db", "# @boundary between #db and #web").is_empty());
+}
