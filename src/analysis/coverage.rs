@@ -13,16 +13,21 @@
 //! T`, `@accepts T on A'` or `@transfers T from A'` (ThreatSpec 0.1: `@transfers T to A'`)
 //! where A' is A itself or one of its ancestors (`Shop` covers `Shop.Orders`) and threats are
 //! compared as resolved entities (`#sqli`, `SQL Injection` and `sql-injection` are one threat),
-//! **unless** the two are sited in the same file, both carry a symbol anchor, and the anchors
-//! differ (GuardLink's evidence rule, its D36). Then the author has said in the model that they
-//! are different places, and the control at one does not answer for the other.
+//! **unless** the two are sited in the same file, both carry a symbol anchor, and the cover's
+//! anchor is neither the exposure's nor a definition around it (GuardLink's handler scope, its
+//! SPEC 3.6.1: a class's cover answers for its methods; a method's answers neither for its
+//! class nor for a sibling). Then the author has said in the model that they are different
+//! places, and the control at one does not answer for the other. Symbols are compared as
+//! `.`-joined chains ([`crate::syntax::symbols::encloses`]): an inline symbol is qualified by
+//! the definitions around it (`OrderView.get`); a sidecar's `symbol:` is taken as written.
 //!
 //! - The *site* of an annotation in a `.gal` sidecar is its `@source`: the file it names (so
 //!   "same file" is the anchored source file, whichever sidecar says it) and its `symbol:`, if
 //!   given. An `@source` without `symbol:` is an asset-level statement and is never narrowed.
 //! - The site of an inline annotation is its own file. With [`CoverageScope::Symbol`] (the
 //!   `coverage.scope` setting, opt-in) its symbol is the function, method or class tree-sitter
-//!   finds around it or right after it ([`crate::syntax::enclosing_symbols`]); with
+//!   finds around it or right after it, qualified by the definitions around that
+//!   ([`crate::syntax::enclosing_symbols`]); with
 //!   [`CoverageScope::File`] (the default) it has none, so inline projects are never narrowed.
 //! - The rule only ever removes coverage: a cover in another file, or without an anchor,
 //!   always covers. A cross-file control blanket-covers its asset and threat (knowing whether
@@ -683,11 +688,12 @@ fn same_but_place((p, a): &PairCover, (q, b): &PairCover) -> bool {
 }
 
 /// True when `cover`'s anchor contradicts the exposure's: same site file, both anchored to a
-/// symbol, different symbols.
+/// symbol, and the cover's symbol is neither the exposure's nor one around it (a class's
+/// cover answers for its methods, a method's not for its class or its siblings).
 fn contradicts(cover: &Cover, cover_site: &Site, exposure_file: &FileId, exposure: &Site) -> bool {
     let cover_file = cover_site.file.as_ref().unwrap_or(&cover.file);
     match (&cover_site.symbol, &exposure.symbol) {
-        (Some(a), Some(b)) => cover_file == exposure_file && a != b,
+        (Some(a), Some(b)) => cover_file == exposure_file && !crate::syntax::symbols::encloses(a, b),
         _ => false,
     }
 }

@@ -5,7 +5,9 @@
 //! after the comment, decorators and attributes included), else the innermost named definition
 //! around it. A definition is a node whose kind names a function, method, class, struct, impl,
 //! trait, interface, module or constructor, with a `name` (or, in C and C++, a `declarator`
-//! chain ending in one). Must never: fail, or parse a file nobody asked about (only the
+//! chain ending in one; a Rust `impl` is named by its type). The name is qualified by the
+//! definitions around it, outermost first, joined with `.` (`OrderView.get`), so that the
+//! coverage rule can tell a class from its methods ([`encloses`]). Must never: fail, or parse a file nobody asked about (only the
 //! `coverage.scope: symbol` setting asks, see `crate::analysis::coverage`).
 
 use super::Language;
@@ -16,8 +18,8 @@ use tree_sitter::Node;
 const DEFINITION_WORDS: &[&str] =
     &["function", "method", "class", "struct", "impl", "trait", "interface", "module", "constructor"];
 
-/// For each offset of `offsets` (`usize::MAX`: not asked), the name of the definition the text
-/// there sits in or documents; all `None` when the language has no tree.
+/// For each offset of `offsets` (`usize::MAX`: not asked), the qualified name of the definition
+/// the text there sits in or documents; all `None` when the language has no tree.
 pub fn enclosing_symbols(language: Language, text: &str, offsets: &[usize]) -> Vec<Option<String>> {
     let Some(tree) = parse_tree(language, text, None) else { return vec![None; offsets.len()] };
     let root = tree.root_node();
@@ -28,14 +30,38 @@ pub fn enclosing_symbols(language: Language, text: &str, offsets: &[usize]) -> V
                 return None;
             }
             let node = root.descendant_for_byte_range(at, at)?;
-            documented(node, text).or_else(|| around(node, text))
+            let (definition, name) = documented(node, text).or_else(|| around(node, text))?;
+            Some(qualified(definition, name, text))
         })
         .collect()
 }
 
+/// Whether the symbol `outer` is `inner` or a definition around it: `OrderView` encloses
+/// `OrderView.get` and itself, not `OrderView.getAll`, `get` or `Other.OrderView`.
+pub fn encloses(outer: &str, inner: &str) -> bool {
+    inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// `name` (of the definition `definition`) after the names of the definitions around it,
+/// outermost first, joined with `.`.
+fn qualified(definition: Node, name: String, text: &str) -> String {
+    let mut outer: Vec<String> = std::iter::successors(definition.parent(), |n| n.parent())
+        // A Python `decorated_definition` is named by the definition it wraps: not another level.
+        .filter(|n| n.kind() != "decorated_definition")
+        .filter_map(|n| definition_name(n, text))
+        .collect();
+    if outer.is_empty() {
+        return name;
+    }
+    outer.reverse();
+    outer.push(name);
+    outer.join(".")
+}
+
 /// The definition a comment documents: the next named sibling after the comment (and any
-/// comments, attributes or decorators right after it), when it starts on the next line.
-fn documented(node: Node, text: &str) -> Option<String> {
+/// comments, attributes or decorators right after it), when it starts on the next line; with
+/// its name.
+fn documented<'t>(node: Node<'t>, text: &str) -> Option<(Node<'t>, String)> {
     // The outermost comment node (a Rust doc comment is a `doc_comment` in a `line_comment`).
     let mut comment = std::iter::successors(Some(node), |n| n.parent()).find(|n| is_comment(n))?;
     while let Some(parent) = comment.parent().filter(is_comment) {
@@ -53,17 +79,17 @@ fn documented(node: Node, text: &str) -> Option<String> {
             continue;
         }
         // `export function f`, `pub(crate) fn` wrapped in a declaration: look one level in.
-        return definition_name(n, text).or_else(|| {
+        return definition_name(n, text).map(|name| (n, name)).or_else(|| {
             let mut cursor = n.walk();
-            n.named_children(&mut cursor).find_map(|c| definition_name(c, text))
+            n.named_children(&mut cursor).find_map(|c| Some((c, definition_name(c, text)?)))
         });
     }
     None
 }
 
-/// The innermost named definition around `node`.
-fn around(node: Node, text: &str) -> Option<String> {
-    std::iter::successors(node.parent(), |n| n.parent()).find_map(|n| definition_name(n, text))
+/// The innermost named definition around `node`, with its name.
+fn around<'t>(node: Node<'t>, text: &str) -> Option<(Node<'t>, String)> {
+    std::iter::successors(node.parent(), |n| n.parent()).find_map(|n| Some((n, definition_name(n, text)?)))
 }
 
 fn is_comment(n: &Node) -> bool {
@@ -86,6 +112,9 @@ fn definition_name(n: Node, text: &str) -> Option<String> {
             && !kind.contains("type_identifier"));
     if !is_definition {
         return None;
+    }
+    if kind == "impl_item" {
+        return n.child_by_field_name("type")?.utf8_text(text.as_bytes()).ok().map(str::to_string);
     }
     let mut at = n;
     for _ in 0..8 {
@@ -116,8 +145,8 @@ mod tests {
     fn definitions_around_or_after_a_comment() {
         let py = "# top\n\nclass Repo:\n    # A\n    def find(self):\n        # B\n        pass\n\n\n@route\n# C\ndef save():\n    \"\"\"D\"\"\"\n";
         assert_eq!(at(Language::Python, py, "top"), None);
-        assert_eq!(at(Language::Python, py, "A"), Some("find".into()));
-        assert_eq!(at(Language::Python, py, "B"), Some("find".into()));
+        assert_eq!(at(Language::Python, py, "A"), Some("Repo.find".into()));
+        assert_eq!(at(Language::Python, py, "B"), Some("Repo.find".into()));
         assert_eq!(at(Language::Python, py, "C"), Some("save".into()));
         assert_eq!(at(Language::Python, py, "D"), Some("save".into()));
         let c = "/* A */\nint total(int a) {\n  // B\n  return a;\n}\n";
@@ -125,11 +154,34 @@ mod tests {
         assert_eq!(at(Language::C, c, "B"), Some("total".into()));
         let ts = "// A\nexport function load() {}\nclass Shop {\n  // B\n  buy() {}\n}\n";
         assert_eq!(at(Language::TypeScript, ts, "A"), Some("load".into()));
-        assert_eq!(at(Language::TypeScript, ts, "B"), Some("buy".into()));
+        assert_eq!(at(Language::TypeScript, ts, "B"), Some("Shop.buy".into()));
         let rs = "/// A\n#[inline]\npub fn go() {}\nimpl Shop {\n    fn x() {\n        // B\n    }\n}\n";
         assert_eq!(at(Language::Rust, rs, "A"), Some("go".into()));
-        assert_eq!(at(Language::Rust, rs, "B"), Some("x".into()));
+        assert_eq!(at(Language::Rust, rs, "B"), Some("Shop.x".into()));
+        // Nesting: a class documented from above, a method inside it, a function inside that.
+        let nested = "# K\nclass View:\n    # M\n    @cached\n    def get(self):\n        def inner():\n            # I\n            pass\n";
+        assert_eq!(at(Language::Python, nested, "K"), Some("View".into()));
+        assert_eq!(at(Language::Python, nested, "M"), Some("View.get".into()));
+        assert_eq!(at(Language::Python, nested, "I"), Some("View.get.inner".into()));
+        let java = "class Shop {\n  // J\n  void buy() {}\n}\n";
+        assert_eq!(at(Language::Java, java, "J"), Some("Shop.buy".into()));
         // No grammar (a `.gal` file): no symbol.
         assert_eq!(enclosing_symbols(Language::Gal, "@exposes A to B", &[0]), vec![None]);
+    }
+}
+
+#[cfg(test)]
+mod encloses_tests {
+    use super::encloses;
+
+    #[test]
+    fn a_symbol_encloses_itself_and_what_is_defined_inside_it() {
+        assert!(encloses("View", "View"));
+        assert!(encloses("View", "View.get"));
+        assert!(encloses("View.get", "View.get.inner"));
+        assert!(!encloses("View.get", "View"));
+        assert!(!encloses("View", "ViewModel.get"));
+        assert!(!encloses("get", "View.get"));
+        assert!(!encloses("View.get", "View.getAll"));
     }
 }

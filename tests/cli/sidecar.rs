@@ -270,3 +270,40 @@ fn the_inline_expense_api_is_open_only_with_the_symbol_scope() {
     assert_eq!((open[0]["file"].as_str(), open[0]["line"].as_u64()), (Some("app/db.py"), Some(8)));
     assert_eq!(open[0]["severity"], "error");
 }
+
+/// With `--coverage-scope symbol`, a class encloses its methods (GuardLink's SPEC 3.6.1): a
+/// mitigation on the class covers an exposure on a method; one on a method covers neither the
+/// class nor a sibling method, and the note names both symbols qualified.
+#[test]
+fn with_the_symbol_scope_a_class_covers_its_methods_and_a_method_covers_only_itself() {
+    let defs = "@asset Orders (#orders)\n@threat IDOR (#idor) [high]\n@control Owner check (#owner-check)\n";
+    let open_lines = |code: &str| -> Vec<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "defs.gal", defs);
+        write(dir.path(), "app/orders.py", code);
+        let v = run(dir.path(), &["check", "--format", "json", "--coverage-scope", "symbol"]).json();
+        with_code(&v, "unmitigated-exposure").iter().map(|d| d["line"].as_u64().unwrap()).collect()
+    };
+    let class_level = "# @mitigates #orders against #idor using #owner-check\nclass OrderView:\n    \
+                       # @exposes #orders to #idor\n    def get(self, order_id):\n        return order_id\n";
+    assert_eq!(open_lines(class_level), Vec::<u64>::new());
+    let method_level = "import db\n\n# @exposes #orders to #idor\nclass OrderView:\n    \
+                        # @mitigates #orders against #idor using #owner-check\n    def get(self, order_id):\n        \
+                        return order_id\n\n    # @exposes #orders to #idor\n    def delete(self, order_id):\n        \
+                        return order_id\n";
+    assert_eq!(open_lines(method_level), [3, 9]);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "defs.gal", defs);
+    write(dir.path(), "app/orders.py", method_level);
+    let v = run(dir.path(), &["check", "--format", "json", "--coverage-scope", "symbol"]).json();
+    let notes: Vec<&str> = with_code(&v, "unmitigated-exposure")
+        .iter()
+        .flat_map(|d| d["related"].as_array().unwrap().iter().map(|r| r["message"].as_str().unwrap()))
+        .collect();
+    assert!(
+        notes.contains(
+            &"anchored to `OrderView.get`, not `OrderView.delete`: this does not cover the exposure"
+        ),
+        "{notes:#?}"
+    );
+}
