@@ -93,6 +93,9 @@ struct Site {
     file: Option<FileId>,
     /// The symbol anchor, if any.
     symbol: Option<Arc<str>>,
+    /// `symbol` is an inline annotation's, qualified by the definitions around it
+    /// (`OrderView.get`); else a sidecar's `symbol:` as written (usually a bare name).
+    qualified: bool,
 }
 
 /// One `@mitigates`, `@accepts` or `@transfers` that may cover exposures.
@@ -614,10 +617,11 @@ impl CoverIndex {
             return Site {
                 file: anchor.key.as_ref().ok().cloned(),
                 symbol: anchor.origin.symbol.as_ref().map(|s| Arc::from(s.value.as_str())),
+                qualified: false,
             };
         }
         let symbol = self.inline_symbols.get(&facts.path).and_then(|s| s.get(i).cloned().flatten());
-        Site { file: None, symbol }
+        Site { file: None, symbol, qualified: true }
     }
 
     fn coverage<'a>(
@@ -690,12 +694,21 @@ fn same_but_place((p, a): &PairCover, (q, b): &PairCover) -> bool {
 /// True when `cover`'s anchor contradicts the exposure's: same site file, both anchored to a
 /// symbol, and the cover's symbol is neither the exposure's nor one around it (a class's
 /// cover answers for its methods, a method's not for its class or its siblings).
+///
+/// A sidecar's `symbol:` names a definition as written, usually bare (`find_expenses`): against
+/// an inline symbol it is that definition when the inline chain ends with it
+/// (`Repo.find_expenses`); whether it is around or inside another is not known, so it answers
+/// only for its own definition.
 fn contradicts(cover: &Cover, cover_site: &Site, exposure_file: &FileId, exposure: &Site) -> bool {
+    use crate::syntax::symbols::{encloses, ends_with};
     let cover_file = cover_site.file.as_ref().unwrap_or(&cover.file);
-    match (&cover_site.symbol, &exposure.symbol) {
-        (Some(a), Some(b)) => cover_file == exposure_file && !crate::syntax::symbols::encloses(a, b),
-        _ => false,
-    }
+    let (Some(a), Some(b)) = (&cover_site.symbol, &exposure.symbol) else { return false };
+    let agree = match (cover_site.qualified, exposure.qualified) {
+        (true, false) => ends_with(a, b),
+        (false, true) => ends_with(b, a),
+        _ => encloses(a, b),
+    };
+    cover_file == exposure_file && !agree
 }
 
 impl Analysis {

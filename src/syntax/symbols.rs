@@ -42,6 +42,13 @@ pub fn encloses(outer: &str, inner: &str) -> bool {
     inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
+/// Whether the qualified symbol `chain` names the definition `name` names, `name` being the
+/// last of its `.`-joined parts or more: `Repo.find` ends with `find` and `Repo.find`, not with
+/// `ind` or `Repo`.
+pub fn ends_with(chain: &str, name: &str) -> bool {
+    chain.strip_suffix(name).is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+}
+
 /// `name` (of the definition `definition`) after the names of the definitions around it,
 /// outermost first, joined with `.`.
 fn qualified(definition: Node, name: String, text: &str) -> String {
@@ -183,5 +190,16 @@ mod encloses_tests {
         assert!(!encloses("View", "ViewModel.get"));
         assert!(!encloses("get", "View.get"));
         assert!(!encloses("View.get", "View.getAll"));
+    }
+
+    #[test]
+    fn a_chain_ends_with_the_names_of_its_last_parts() {
+        use super::ends_with;
+        assert!(ends_with("Repo.find", "find"));
+        assert!(ends_with("Repo.find", "Repo.find"));
+        assert!(ends_with("find", "find"));
+        assert!(!ends_with("Repo.find", "ind"));
+        assert!(!ends_with("Repo.find", "Repo"));
+        assert!(!ends_with("find", "Repo.find"));
     }
 }

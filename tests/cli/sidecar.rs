@@ -307,3 +307,37 @@ fn with_the_symbol_scope_a_class_covers_its_methods_and_a_method_covers_only_its
         "{notes:#?}"
     );
 }
+
+/// A sidecar's `symbol:` (a bare name) against inline annotations of the same source file in
+/// the symbol scope: it is the method whose qualified name ends with it, so an inline
+/// mitigation inside that method covers the sidecar's exposure, and one in a sibling does not.
+#[test]
+fn a_sidecar_symbol_is_the_method_whose_qualified_name_ends_with_it() {
+    let open = |mitigated_method: &str| -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            ".guardlink/definitions.gal",
+            "@asset Db (#db)\n@threat SQL Injection (#sqli) [critical]\n@control Prepared statements (#ps)\n",
+        );
+        write(
+            dir.path(),
+            ".guardlink/annotations/app/db.py.gal",
+            "@source file:app/db.py line:2 symbol:find_expenses\n@exposes #db to #sqli\n",
+        );
+        let mitigation = "        # @mitigates #db against #sqli using #ps\n";
+        let method = |name: &str| {
+            let inside = if name == mitigated_method { mitigation } else { "" };
+            format!("    def {name}(self, owner):\n{inside}        return owner\n\n")
+        };
+        write(
+            dir.path(),
+            "app/db.py",
+            format!("class Repo:\n{}{}", method("find_expenses"), method("insert")),
+        );
+        let v = run(dir.path(), &["check", "--format", "json", "--coverage-scope", "symbol"]).json();
+        with_code(&v, "unmitigated-exposure").len()
+    };
+    assert_eq!(open("find_expenses"), 0);
+    assert_eq!(open("insert"), 1);
+}
