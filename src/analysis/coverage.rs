@@ -887,6 +887,31 @@ def insert_expense(e):
         assert_eq!(places(&index, &next), places(&index, &Analysis::new(&index)));
     }
 
+    /// Under the symbol scope, an edit that moves a cover into the exposure's function (the
+    /// annotations and their covers unchanged but for their places) changes the answer: the
+    /// analysis updated from the previous one answers as a fresh one.
+    #[test]
+    fn a_cover_moved_into_the_exposures_function_covers_it_after_an_update() {
+        let apart = "def a():\n    # @exposes #db to #sqli\n    pass\ndef b():\n    # @mitigates #db against #sqli using #prepared-stmts\n    pass\n";
+        let together = "def a():\n    # @exposes #db to #sqli\n    pass\n    # @mitigates #db against #sqli using #prepared-stmts\n    pass\n";
+        let mut index = project(&[("app/db.py", Language::Python, apart)]);
+        let previous = Analysis::with_scope(&index, CoverageScope::Symbol);
+        let label = |a: &Analysis, index: &ProjectIndex| {
+            let facts = index.file("app/db.py").expect("the file");
+            let i = facts.annotations().iter().position(|a| matches!(a.body, Body::Exposes { .. })).unwrap();
+            a.coverage("app/db.py", i).expect("an exposure").label()
+        };
+        assert_eq!(label(&previous, &index), "unmitigated");
+        index.set_file(Arc::new(FileFacts::new(
+            FileId::relative("app/db.py"),
+            Language::Python,
+            Arc::from(together),
+        )));
+        let next = Analysis::update_with_scope(Some(&previous), &index, CoverageScope::Symbol);
+        assert_eq!(label(&Analysis::with_scope(&index, CoverageScope::Symbol), &index), "mitigated by #prepared-stmts");
+        assert_eq!(label(&next, &index), "mitigated by #prepared-stmts");
+    }
+
     /// A pair as `by_pair` keys it: by threat, then by asset key.
     type ByThreat = (EntityKey, Arc<str>);
 

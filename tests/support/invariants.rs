@@ -45,7 +45,7 @@ pub mod html_support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use threat_analyzer::analysis::{self, Analysis};
+use threat_analyzer::analysis::{self, Analysis, CoverageScope};
 use threat_analyzer::diagnostic::Diagnostic;
 use threat_analyzer::file_id::FileId;
 use threat_analyzer::lsp::documents::Document;
@@ -281,6 +281,12 @@ pub const MODEL_LINES: &[&str] = &[
     "# @owns team-ops for Shop.Web",
     "# @threat Injection (#inj) risk:L5xI5",
     "# @transfers #xss from Shop.Web to Shop.Api",
+    // Definitions the symbol coverage scope anchors the comments around them to (a class,
+    // its method, a function): nesting the covers and exposures above.
+    "class Repo:",
+    "    def get(self):",
+    "        pass",
+    "def save():",
 ];
 
 /// An analysis's dangling references, used entities and stated severities, and every
@@ -298,12 +304,11 @@ fn project_facts(index: &ProjectIndex, a: &Analysis) -> Vec<String> {
     for facts in index.files() {
         for i in 0..facts.annotations().len() {
             if let Some(c) = a.coverage(facts.path.as_str(), i) {
-                let covers: Vec<String> = c
-                    .covers
-                    .iter()
-                    .chain(&c.contradicted)
-                    .map(|c| {
-                        format!("{:?} {}:{}:{:?}:{:?}", c.kind, c.file, c.annotation, c.range, c.control)
+                // A contradicted cover (the anchor rule) is marked as such.
+                let covers: Vec<String> = (c.covers.iter().map(|c| (c, "")))
+                    .chain(c.contradicted.iter().map(|c| (c, "contradicted ")))
+                    .map(|(c, how)| {
+                        format!("{how}{:?} {}:{}:{:?}:{:?}", c.kind, c.file, c.annotation, c.range, c.control)
                     })
                     .collect();
                 out.push(format!("coverage {}:{i}: {covers:?}", facts.path));
@@ -333,6 +338,7 @@ pub fn check_model(steps: &[ModelStep]) {
     let mut index = ProjectIndex::new();
     let mut current: BTreeMap<String, String> = BTreeMap::new();
     let mut previous: Option<Analysis> = None;
+    let mut previous_by_symbol: Option<Analysis> = None;
     for (step, (file, content)) in steps.iter().enumerate() {
         let path = format!("f{}.py", file % 6);
         match content {
@@ -355,6 +361,17 @@ pub fn check_model(steps: &[ModelStep]) {
         let incremental = Analysis::update(previous.as_ref(), &index);
         check_incremental(&index, &incremental, step);
         previous = Some(incremental);
+        // The same under the symbol coverage scope (inline annotations anchored to the
+        // definitions around them).
+        let by_symbol =
+            Analysis::update_with_scope(previous_by_symbol.as_ref(), &index, CoverageScope::Symbol);
+        let fresh = Analysis::with_scope(&index, CoverageScope::Symbol);
+        assert_eq!(
+            project_facts(&index, &by_symbol),
+            project_facts(&index, &fresh),
+            "step {step}, symbol scope"
+        );
+        previous_by_symbol = Some(by_symbol);
         // Then what the editor does most: a dangling annotation typed above the file's
         // annotations, which moves them and changes nothing else.
         if content.is_some() {
