@@ -475,3 +475,51 @@ fn the_json_export_gives_a_sidecar_relation_its_origin() {
     let inline = model["relations"].as_array().unwrap().iter().filter(|r| r["kind"] != "flows");
     assert!(inline.clone().count() > 0 && inline.into_iter().all(|r| r.get("origin").is_none()), "{model:#}");
 }
+
+/// Which side of a boundary is outside (GuardLink's conformance `sides` cases): a directed
+/// boundary says so; an undirected one whose sides are one declared asset and one name nothing
+/// declares has the undeclared side outside, in the JSON export's `sides` and in the diagram
+/// (the declared side is the boundary's member); otherwise the basis is unknown and the second
+/// side as written is drawn inside.
+#[test]
+fn a_boundarys_outside_is_declared_inferred_from_an_undeclared_side_or_unknown() {
+    let defs = "@asset Shop.Web (#web)\n@asset Shop.Orders (#orders)\n@asset Shop.Store (#store)\n";
+    let cases: [(&str, Value, &[&str]); 6] = [
+        (
+            "# @boundary from Client to #web (#edge)",
+            json!({"basis": "declared", "outer": 0, "inner": 1}),
+            &["shop.web"],
+        ),
+        (
+            "# @boundary from #orders to #store (#data)",
+            json!({"basis": "declared", "outer": 0, "inner": 1}),
+            &["shop.store"],
+        ),
+        (
+            "# @boundary from #web to Client (#egress)",
+            json!({"basis": "declared", "outer": 0, "inner": 1}),
+            &["client"],
+        ),
+        (
+            "# @boundary between #web and Client (#edge)",
+            json!({"basis": "undeclared-endpoint", "outer": 1, "inner": 0}),
+            &["shop.web"],
+        ),
+        ("# @boundary between #orders and #store (#data)", json!({"basis": "unknown"}), &["shop.store"]),
+        ("# @boundary between Client and Backup", json!({"basis": "unknown"}), &["backup"]),
+    ];
+    for (line, sides, members) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = format!(
+            "{line}\n# @flows Client -> #web\n# @flows Backup -> #store\n# @flows #orders -> #store\n"
+        );
+        write(tmp.path(), &[("defs.gal", defs), ("app.py", &app)]);
+        let model = json_export(&[tmp.path()], &tmp.path().join("model.json"));
+        let relations = model["relations"].as_array().unwrap();
+        let boundary = relations.iter().find(|r| r["kind"] == "boundary").expect("the boundary");
+        assert_eq!(boundary["sides"], sides, "{line}");
+        let drawn = model["boundaries"].as_array().unwrap();
+        assert_eq!(drawn.len(), 1, "{line}: {model:#}");
+        assert_eq!(drawn[0]["members"], json!(members), "{line}");
+    }
+}

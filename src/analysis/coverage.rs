@@ -908,7 +908,10 @@ def insert_expense(e):
             Arc::from(together),
         )));
         let next = Analysis::update_with_scope(Some(&previous), &index, CoverageScope::Symbol);
-        assert_eq!(label(&Analysis::with_scope(&index, CoverageScope::Symbol), &index), "mitigated by #prepared-stmts");
+        assert_eq!(
+            label(&Analysis::with_scope(&index, CoverageScope::Symbol), &index),
+            "mitigated by #prepared-stmts"
+        );
         assert_eq!(label(&next, &index), "mitigated by #prepared-stmts");
     }
 

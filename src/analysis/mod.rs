@@ -48,7 +48,7 @@ mod suggest;
 pub mod unmodelled;
 
 pub use coverage::{Cover, CoverKind, Coverage, CoverageScope};
-pub use relations::{Arg, Relation, boundary_sides};
+pub use relations::{Arg, Relation, SidesBasis, boundary_orientation, boundary_sides};
 pub use resolutions::{Resolution, Resolutions};
 pub use severity::StatedSeverity;
 

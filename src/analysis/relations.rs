@@ -14,7 +14,7 @@
 //! ([`Relation::of_facts`]).
 
 use super::Analysis;
-use crate::model::{EntityKey, FileFacts, Jagged, RefFact, Resolved};
+use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, RefFact, Resolved};
 use crate::syntax::{Annotation, Body, EntityKind, Spanned};
 use crate::text::TextRange;
 
@@ -34,6 +34,11 @@ impl<'a> Arg<'a> {
     /// The whole argument as written.
     pub fn range(self) -> TextRange {
         self.fact.range
+    }
+
+    /// Whether the model defines the entity named (an `@asset`, an inline `(#id)`, ...).
+    pub fn is_declared(self, index: &ProjectIndex) -> bool {
+        self.entity().is_some_and(|e| !index.definitions(e).is_empty())
     }
 }
 
@@ -202,6 +207,39 @@ impl<'a> Relation<'a> {
             return None;
         }
         Relation::of(ann, facts.iter().zip(resolved).map(|(fact, resolved)| Arg { fact, resolved }))
+    }
+}
+
+/// Why a boundary's sides are taken as outside and inside ([`boundary_orientation`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SidesBasis {
+    /// `from <outer> to <inner>`: the author said so.
+    Declared,
+    /// Undirected, and exactly one side is an asset the model defines: the other side, which
+    /// nothing declares (an outside client, the internet), is the outside (GuardLink's
+    /// undeclared-endpoint convention).
+    UndeclaredEndpoint,
+    /// Undirected with both sides declared or neither: nothing says which is inside, and the
+    /// second side as written is drawn inside.
+    Unknown,
+}
+
+/// The sides of a boundary with sides `a` and `b` (in the order written) as `(outer, inner,
+/// basis)`: the one rule the diagram, the report and the JSON export share. `declared` says
+/// whether the model defines a side (an `@asset` or an inline `(#id)` declares it).
+pub fn boundary_orientation<S: Copy>(
+    a: S,
+    b: S,
+    directed: bool,
+    declared: impl Fn(S) -> bool,
+) -> (S, S, SidesBasis) {
+    if directed {
+        return (a, b, SidesBasis::Declared);
+    }
+    match (declared(a), declared(b)) {
+        (true, false) => (b, a, SidesBasis::UndeclaredEndpoint),
+        (false, true) => (a, b, SidesBasis::UndeclaredEndpoint),
+        _ => (a, b, SidesBasis::Unknown),
     }
 }
 

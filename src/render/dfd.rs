@@ -58,11 +58,14 @@
 //!    `@describe boundary @b`, compared as normalised names) is in boundary `b`, titled with
 //!    the alias name (`@alias boundary @dmz to DMZ` -> "DMZ") or else `b`. This also puts
 //!    ThreatSpec colon paths such as `Dmz:Admin` in `dmz` once `dmz` is a legacy boundary.
-//! 2. **GAL boundaries.** `@boundary between A and B (#id)` and `@boundary A | B (#id)` draw a
-//!    cluster `id` around **B, the second (inner) side**, and every descendant of B
-//!    (`Shop.Api.Orders` is inside a boundary drawn around `Shop.Api`); A stays outside. The
-//!    nearest side wins: a node that is itself a B side uses its own boundary before an
-//!    ancestor's; if several boundaries have the same B side, the smallest id wins. Without an
+//! 2. **GAL boundaries.** `@boundary between A and B (#id)`, `@boundary A | B (#id)` and
+//!    `@boundary from A to B (#id)` draw a cluster `id` around **the inner side**, and every
+//!    descendant of it (`Shop.Api.Orders` is inside a boundary drawn around `Shop.Api`); the
+//!    outer side stays outside. The inner side is B when directed; when undirected, the only
+//!    side an `@asset` declares if exactly one is (the undeclared one, an outside client, is
+//!    outside), else B, the second as written ([`crate::analysis::boundary_orientation`]). The
+//!    nearest side wins: a node that is itself an inner side uses its own boundary before an
+//!    ancestor's; if several boundaries have the same inner side, the smallest id wins. Without an
 //!    `(#id)` the boundary's key is `<A key>|<B key>`. The title is the boundary's
 //!    description (`-- "Database network"`) else its sides as written (`A | B`), followed by
 //!    ` (#id)` when it has an id: `Database network (#data-tier)`, `Shop.Web | Shop.Api
@@ -144,7 +147,7 @@
 //! same `Dfd` whatever order its files were read in.
 
 use crate::analysis::StatedSeverity;
-use crate::analysis::{Analysis, Arg, Relation, boundary_sides};
+use crate::analysis::{Analysis, Arg, Relation, boundary_orientation, boundary_sides};
 use crate::file_id::FileId;
 use crate::model::names::{ancestors, normalize_name, path_key};
 use crate::model::{EntityKey, FileFacts, Lookup, ProjectIndex, Resolved};
@@ -818,8 +821,12 @@ impl Model {
                             m.flows.push(RawFlow { file: facts.path.clone(), from, to, label, two_way });
                         }
                     }
-                    Some(Relation::Boundary { a, b, id, directed }) => {
-                        if let (Some(a), Some(b)) = (key_of(a), key_of(b))
+                    Some(Relation::Boundary { a: side_a, b: side_b, id, directed }) => {
+                        let (_, inner, _) = boundary_orientation(side_a, side_b, directed, |side: Arg| {
+                            side.is_declared(index)
+                        });
+                        if let (Some(a), Some(b), Some(inner)) =
+                            (key_of(side_a), key_of(side_b), key_of(inner))
                             && let Body::Boundary { a: written_a, b: written_b, .. } = &ann.body
                         {
                             let sides = boundary_sides(written_a.display(), written_b.display(), directed);
@@ -831,7 +838,7 @@ impl Model {
                                 (None, Some(d)) => (format!("{a}|{b}"), d.to_string()),
                                 (None, None) => (format!("{a}|{b}"), sides),
                             };
-                            m.gal.push(GalBoundary { key, title, inner: b });
+                            m.gal.push(GalBoundary { key, title, inner });
                         }
                     }
                     _ => {}

@@ -27,7 +27,7 @@
 use super::dfd::{self, Dfd, ElementKind, Scope};
 use super::export::{Model, Stride, stride_of};
 use crate::analysis::risk::{self, Risk};
-use crate::analysis::{Analysis, Arg, Relation, Summary};
+use crate::analysis::{Analysis, Arg, Relation, Summary, boundary_orientation};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::model::library::{AppliesTo, LibraryEntry};
 use crate::model::risk::{Band, RiskPolicy};
@@ -553,13 +553,18 @@ impl Gather<'_, '_> {
                 "Trust boundaries",
                 vec!["Boundary", "Outside", "Inside", "Where", "Description"],
                 self.collect(|rel| match rel.meaning {
-                    Relation::Boundary { a, b, id, .. } => Some(vec![
-                        id.map(|i| vec![Inline::Text(format!("#{}", i.value))]).unwrap_or_default(),
-                        self.arg(rel, a),
-                        self.arg(rel, b),
-                        Self::location(rel),
-                        Self::text(rel),
-                    ]),
+                    Relation::Boundary { a, b, id, directed } => {
+                        let index = self.model.index;
+                        let (outer, inner, _) =
+                            boundary_orientation(a, b, directed, |side: Arg| side.is_declared(index));
+                        Some(vec![
+                            id.map(|i| vec![Inline::Text(format!("#{}", i.value))]).unwrap_or_default(),
+                            self.arg(rel, outer),
+                            self.arg(rel, inner),
+                            Self::location(rel),
+                            Self::text(rel),
+                        ])
+                    }
                     _ => None,
                 })
                 .into_iter()

@@ -17,6 +17,8 @@ temporary directory and read with `export --format json` and `check --format jso
   `prose-like-annotation`, `unread-annotation`). Names are compared as threat-analyzer keys
   (`#Id` -> `id`, `Name With Spaces` -> `name_with_spaces`).
 - `validation` (boundaries): the directed boundaries reported as errors.
+- `sides` (boundaries): each boundary's outside and inside and their basis, from the JSON
+  export's `sides` (`declared`, `undeclared-endpoint`, `unknown`).
 - `mitigation_scope` (flows), under `--coverage-scope file` and `symbol`, with every `#id`
   the case uses defined in an extra `.gal` file (the corpus leaves them undefined, which
   threat-analyzer reports as `dangling-reference` and then rates no coverage).
@@ -118,6 +120,37 @@ def validation_cases(binary, data):
     print(f"boundaries validation: {agree}/{len(data['validation'])} agree")
 
 
+def sides_cases(binary, data):
+    agree = 0
+    for case in data['sides']:
+        relations = export(binary, write(case['files']))['relations']
+        # `#web` is the asset `@asset Shop.Web (#web)`, whose key is its path `shop.web`.
+        by_id = {m.group(2).lower(): m.group(1).lower()
+                 for text in case['files'].values()
+                 for m in re.finditer(r'@asset\s+([\w.]+)\s+\(#([\w-]+)\)', text)}
+        problems = []
+        for e in case['expect']:
+            at = (e['boundary']['file'], e['boundary']['line'])
+            found = [r for r in relations if r['kind'] == 'boundary' and (r['file'], r['line']) == at]
+            if not found:
+                problems.append(f'no boundary at {at}')
+                continue
+            sides, args = found[0].get('sides', {}), [arg_key(a) for a in found[0]['args']]
+            want = {'basis': e['side']['basis']}
+            got = {'basis': sides.get('basis')}
+            if 'outer' in e['side']:
+                side = lambda written: by_id.get(norm(written), norm(written))
+                want.update(outer=side(e['side']['outer']), inner=side(e['side']['inner']))
+                got.update({k: args[sides[k]] for k in ('outer', 'inner') if k in sides})
+            if want != got:
+                problems.append(f'{at}: want {want} got {got}')
+        if problems:
+            print(f"--- boundaries sides {case['id']}: {'; '.join(problems)}")
+        else:
+            agree += 1
+    print(f"boundaries sides: {agree}/{len(data['sides'])} agree")
+
+
 def scope_cases(binary, data):
     for scope in ('file', 'symbol'):
         agree = 0
@@ -153,6 +186,7 @@ def main():
     parse_cases(binary, 'flows', flows)
     parse_cases(binary, 'boundaries', boundaries)
     validation_cases(binary, boundaries)
+    sides_cases(binary, boundaries)
     scope_cases(binary, flows)
 
 

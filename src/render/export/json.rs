@@ -24,6 +24,9 @@
 //!             "description"?, "details"?, "severity"?, "refs": [..],
 //!             "via"?, "two_way"?            // flows
 //!             "directed"?: true             // boundary `from <outer> to <inner>`: args outer, inner
+//!             "sides"?: {"basis": "declared" | "undeclared-endpoint" | "unknown",
+//!                        "outer"?, "inner"?}     // boundary: which arg (0, 1) is outside and inside
+//!                                           // (`analysis::boundary_orientation`; none when unknown)
 //!             "status"?                     // exposes whose asset and threat resolve: "open",
 //!                                           // "mitigated", "accepted" or "transferred"
 //!                                           // (`analysis::coverage`, the one rule)
@@ -43,6 +46,7 @@
 //! diagnostics summary counts the analysis' diagnostics at their default levels.
 
 use super::{Model, object, severity_title};
+use crate::analysis::{Relation, SidesBasis, boundary_orientation};
 use crate::diagnostic::Level;
 use crate::model::Resolved;
 use crate::render::dfd::{self, Scope};
@@ -130,8 +134,26 @@ pub fn render(model: &Model) -> Value {
                     }
                     o.insert("two_way".into(), json!(two_way));
                 }
-                Body::Boundary { directed: true, .. } => {
-                    o.insert("directed".into(), json!(true));
+                Body::Boundary { directed, .. } => {
+                    if *directed {
+                        o.insert("directed".into(), json!(true));
+                    }
+                    if let Relation::Boundary { a, b, .. } = rel.meaning {
+                        let declared = |i: usize| [a, b][i].is_declared(model.index);
+                        let (outer, inner, basis) = boundary_orientation(0usize, 1, *directed, declared);
+                        let mut sides = Map::new();
+                        let basis = match basis {
+                            SidesBasis::Declared => "declared",
+                            SidesBasis::UndeclaredEndpoint => "undeclared-endpoint",
+                            SidesBasis::Unknown => "unknown",
+                        };
+                        sides.insert("basis".into(), json!(basis));
+                        if basis != "unknown" {
+                            sides.insert("outer".into(), json!(outer));
+                            sides.insert("inner".into(), json!(inner));
+                        }
+                        o.insert("sides".into(), Value::Object(sides));
+                    }
                 }
                 Body::Audit { note: Some(n), .. } | Body::Assumes { note: Some(n), .. } => {
                     o.insert("note".into(), json!(n.value));
