@@ -224,6 +224,17 @@ pub enum SidesBasis {
     Unknown,
 }
 
+impl SidesBasis {
+    /// The basis as the JSON export names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SidesBasis::Declared => "declared",
+            SidesBasis::UndeclaredEndpoint => "undeclared-endpoint",
+            SidesBasis::Unknown => "unknown",
+        }
+    }
+}
+
 /// The sides of a boundary with sides `a` and `b` (in the order written) as `(outer, inner,
 /// basis)`: the one rule the diagram, the report and the JSON export share. `declared` says
 /// whether the model defines a side (an `@asset` or an inline `(#id)` declares it).

@@ -142,13 +142,8 @@ pub fn render(model: &Model) -> Value {
                         let declared = |i: usize| [a, b][i].is_declared(model.index);
                         let (outer, inner, basis) = boundary_orientation(0usize, 1, *directed, declared);
                         let mut sides = Map::new();
-                        let basis = match basis {
-                            SidesBasis::Declared => "declared",
-                            SidesBasis::UndeclaredEndpoint => "undeclared-endpoint",
-                            SidesBasis::Unknown => "unknown",
-                        };
-                        sides.insert("basis".into(), json!(basis));
-                        if basis != "unknown" {
+                        sides.insert("basis".into(), json!(basis.as_str()));
+                        if basis != SidesBasis::Unknown {
                             sides.insert("outer".into(), json!(outer));
                             sides.insert("inner".into(), json!(inner));
                         }
