@@ -7,8 +7,9 @@
 //! trait, interface, module or constructor, with a `name` (or, in C and C++, a `declarator`
 //! chain ending in one; a Rust `impl` is named by its type). The name is qualified by the
 //! definitions around it, outermost first, joined with `.` (`OrderView.get`), so that the
-//! coverage rule can tell a class from its methods ([`encloses`]). Must never: fail, or parse a file nobody asked about (only the
-//! `coverage.scope: symbol` setting asks, see `crate::analysis::coverage`).
+//! coverage rule can tell a class from its methods ([`encloses`], [`ends_with`]). Must never:
+//! fail, or parse a file nobody asked about (only the `coverage.scope: symbol` setting asks,
+//! see `crate::analysis::coverage`).
 
 use super::Language;
 use super::comments::parse_tree;
@@ -175,11 +176,6 @@ mod tests {
         // No grammar (a `.gal` file): no symbol.
         assert_eq!(enclosing_symbols(Language::Gal, "@exposes A to B", &[0]), vec![None]);
     }
-}
-
-#[cfg(test)]
-mod encloses_tests {
-    use super::encloses;
 
     #[test]
     fn a_symbol_encloses_itself_and_what_is_defined_inside_it() {
@@ -194,7 +190,6 @@ mod encloses_tests {
 
     #[test]
     fn a_chain_ends_with_the_names_of_its_last_parts() {
-        use super::ends_with;
         assert!(ends_with("Repo.find", "find"));
         assert!(ends_with("Repo.find", "Repo.find"));
         assert!(ends_with("find", "find"));
