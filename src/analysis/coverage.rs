@@ -39,7 +39,7 @@
 use super::{Analysis, Relation};
 use crate::file_id::FileId;
 use crate::model::names::ancestors;
-use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, Resolved};
+use crate::model::{EntityKey, FileFacts, Interned, Jagged, ProjectIndex, Resolved};
 use crate::syntax::Body;
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
@@ -102,9 +102,9 @@ struct Site {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cover {
     pub kind: CoverKind,
-    /// The control of a mitigation, as an id (`#prepared-stmts`) or as written (one shared
-    /// copy per distinct text: a project names a few controls thousands of times).
-    pub control: Option<Arc<str>>,
+    /// The control of a mitigation, as an id (`#prepared-stmts`) or as written (interned: a
+    /// project names a few controls thousands of times).
+    pub control: Option<Interned>,
     /// Where the annotation is written (a `.gal` file for a sidecar annotation).
     pub file: FileId,
     /// Its index in the file's annotations, and its range.
@@ -196,11 +196,9 @@ struct Shard {
     /// The position in `threats` of each threat.
     position: HashMap<EntityKey, usize>,
     /// `(tag, position)` by slot, a small direct-mapped table like `analysis::SeenKeys`: a
-    /// project names a few dozen threats in tens of thousands of relations, resolution
-    /// shares one copy of each key among the references that name it, and finding the
-    /// copy's address is cheaper than hashing the text. Tag 0: empty; a miss only means
-    /// `position` is asked; a hit is checked against the threat itself (`Arc`'s equality looks
-    /// at the address first), so a reused address can only cost a lookup.
+    /// project names a few dozen threats in tens of thousands of relations, and finding the
+    /// address of a key's interned text (one address per text, never reused) is cheaper than
+    /// hashing the text. Tag 0: empty; a miss only means `position` is asked.
     seen: Vec<(u64, usize)>,
 }
 
@@ -214,12 +212,10 @@ impl Shard {
             self.seen.resize(Self::SLOTS, (0, 0));
         }
         // The kind in the low 3 bits (it is below 5), above them the address (never 0).
-        let tag = ((Arc::as_ptr(&threat.key) as *const u8 as u64) << 3) | threat.kind.index() as u64;
+        let tag = ((threat.key.address() as u64) << 3) | threat.kind.index() as u64;
         let slot = (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize;
-        // The slot's threat is compared too: an address names one text only while that text
-        // lives, and a key freed in this build could leave its address to another.
         let (seen, at) = self.seen[slot];
-        if seen == tag && self.threats[at].0 == threat {
+        if seen == tag {
             return at;
         }
         let at = match self.position.get(&threat) {
@@ -249,29 +245,30 @@ fn add(shard: &mut Shard, covers: Vec<PairCover>) {
     }
 }
 
-/// The controls' texts of the covering relations made so far, one copy each.
-pub(super) type Controls = std::collections::HashSet<Arc<str>, rustc_hash::FxBuildHasher>;
+/// The controls' texts of the covering relations a worker made so far: a control seen before
+/// is not interned again (which locks a shard of the process's table).
+pub(super) type Controls = std::collections::HashSet<Interned, rustc_hash::FxBuildHasher>;
 
-/// The one copy of `text` in `controls` (added if it is not there yet).
-fn shared(controls: &mut Controls, text: &str) -> Arc<str> {
+/// The interned `text`, from `controls` when it is there (added if it is not).
+fn shared(controls: &mut Controls, text: &str) -> Interned {
     match controls.get(text) {
-        Some(shared) => shared.clone(),
+        Some(&interned) => interned,
         None => {
-            let shared: Arc<str> = Arc::from(text);
-            controls.insert(shared.clone());
-            shared
+            let interned = Interned::new(text);
+            controls.insert(interned);
+            interned
         }
     }
 }
 
 /// A covering relation with its `(asset key, threat)`.
-type PairCover = ((Arc<str>, EntityKey), Cover);
+type PairCover = ((Interned, EntityKey), Cover);
 
 /// Covering relations by threat, then by asset key.
 type ByPair = HashMap<EntityKey, ByAsset>;
 
 /// One threat's covering relations by asset key.
-type ByAsset = HashMap<Arc<str>, Vec<Cover>>;
+type ByAsset = HashMap<Interned, Vec<Cover>>;
 
 /// The covering relations of a project by `(asset key, threat)`, and the symbols of inline
 /// annotations when the scope is [`CoverageScope::Symbol`].
@@ -309,14 +306,12 @@ pub(super) struct Builder {
 
 /// The relations a [`Builder`] was given so far.
 pub(super) struct Added {
-    /// One copy of each control's text for the project.
-    controls: Controls,
     shards: Vec<Shard>,
 }
 
 impl Builder {
     /// The covering relations of one file (with its resolved references), with the shard of
-    /// each; on any core, `controls` sharing the controls' texts of the files that core made.
+    /// each; on any core, `controls` remembering the controls' texts that core interned.
     pub(super) fn file_covers(
         &self,
         facts: &FileFacts,
@@ -380,9 +375,8 @@ impl Making<'_> {
 
 impl Added {
     /// The covering relations of the next files in index order (those right after the files
-    /// added so far): one copy of each control's text for the project, and the relations
-    /// parted by their threat's shard (in project order) and indexed in their shards on every
-    /// core.
+    /// added so far), parted by their threat's shard (in project order) and indexed in their
+    /// shards on every core.
     pub(super) fn add(&mut self, files: Vec<FileCovers>) {
         use rayon::prelude::*;
         // Each part allocated once at its size (grown by pushing, the parts copied their
@@ -395,11 +389,8 @@ impl Added {
         }
         let mut parted: Vec<Vec<PairCover>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
         for file in files {
-            for ((pair, mut cover), shard) in file.covers.into_iter().zip(file.shards) {
-                if let Some(control) = &mut cover.control {
-                    *control = shared(&mut self.controls, control);
-                }
-                parted[shard as usize].push((pair, cover));
+            for (pair_cover, shard) in file.covers.into_iter().zip(file.shards) {
+                parted[shard as usize].push(pair_cover);
             }
         }
         self.shards.par_iter_mut().zip(parted).for_each(|(shard, covers)| add(shard, covers));
@@ -463,13 +454,7 @@ impl CoverIndex {
                 })
                 .collect();
         }
-        Builder {
-            index: out,
-            added: Added {
-                controls: Controls::default(),
-                shards: (0..SHARDS).map(|_| Shard::default()).collect(),
-            },
-        }
+        Builder { index: out, added: Added { shards: (0..SHARDS).map(|_| Shard::default()).collect() } }
     }
 
     /// The covering relations written in one file, each with its `(asset key, threat)`, in
@@ -520,7 +505,7 @@ impl CoverIndex {
                 site: self.site(facts, i),
                 nth: out.len() as u32,
             };
-            out.push(((a.key.clone(), t.clone()), cover));
+            out.push(((a.key, t.clone()), cover));
         }
         out
     }
@@ -916,7 +901,7 @@ def insert_expense(e):
     }
 
     /// A pair as `by_pair` keys it: by threat, then by asset key.
-    type ByThreat = (EntityKey, Arc<str>);
+    type ByThreat = (EntityKey, Interned);
 
     /// The index an analysis makes in its resolving pass (each file's relations made in the
     /// job that resolves it, the windows added in index order) is the one built afterwards
@@ -931,7 +916,7 @@ def insert_expense(e):
                 let mut out: Vec<(ByThreat, Vec<Cover>)> = Vec::new();
                 for (threat, by_asset) in covers.by_pair.iter() {
                     for (asset, covers) in by_asset {
-                        out.push(((threat.clone(), asset.clone()), covers.clone()));
+                        out.push(((threat.clone(), *asset), covers.clone()));
                     }
                 }
                 out.sort_by(|(a, _), (b, _)| Ord::cmp(a, b));
@@ -950,7 +935,7 @@ def insert_expense(e):
         let analysis = Analysis::new(&index);
         // The index as one pass over the files in index order builds it.
         let mut controls = Controls::default();
-        type Pairs = Vec<((EntityKey, Arc<str>), Vec<Cover>)>;
+        type Pairs = Vec<((EntityKey, Interned), Vec<Cover>)>;
         let mut expected: Pairs = Vec::new();
         for facts in index.files() {
             let per_file = &analysis.resolved[&facts.path];
@@ -965,7 +950,7 @@ def insert_expense(e):
         let mut got: Pairs = Vec::new();
         for (threat, by_asset) in analysis.covers.by_pair.iter() {
             for (asset, covers) in by_asset {
-                got.push(((threat.clone(), asset.clone()), covers.clone()));
+                got.push(((threat.clone(), *asset), covers.clone()));
             }
         }
         let by_pair = |(a, _): &(_, _), (b, _): &(_, _)| Ord::cmp(a, b);
@@ -973,12 +958,9 @@ def insert_expense(e):
         got.sort_by(by_pair);
         assert!(expected.len() > 100 && expected.iter().any(|(_, covers)| covers.len() > 3));
         assert_eq!(got, expected);
-        // One copy of each control's text however many files name it.
-        let mut seen: HashMap<&str, &Arc<str>> = HashMap::default();
         let named = analysis.covers.by_pair.values().flat_map(|a| a.values()).flatten();
-        for control in named.filter_map(|cover| cover.control.as_ref()) {
-            assert!(Arc::ptr_eq(seen.entry(control).or_insert(control), control), "{control}");
-        }
-        assert_eq!(seen.len(), 5);
+        let controls: std::collections::BTreeSet<&str> =
+            named.filter_map(|cover| cover.control.as_deref()).collect();
+        assert_eq!(controls.len(), 5, "{controls:?}");
     }
 }

@@ -55,7 +55,7 @@ pub use severity::StatedSeverity;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::file_id::FileId;
 use crate::model::FileFacts;
-use crate::model::{EntityKey, Jagged, ProjectIndex, Resolved};
+use crate::model::{EntityKey, Interned, Jagged, ProjectIndex, Resolved};
 use crate::syntax::{Body, EntityKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
@@ -104,7 +104,7 @@ pub struct Analysis {
     /// [`Analysis::relation`], never by position.
     pub resolved: Resolutions,
     /// Dangling references: file, the argument, the id.
-    pub dangling: Vec<(FileId, crate::model::RefFact, Arc<str>)>,
+    pub dangling: Vec<(FileId, crate::model::RefFact, Interned)>,
     /// Entities referenced by at least one annotation other than their own definition
     /// (shared with the previous analysis when no edit changed a file's share).
     pub used: Arc<HashSet<EntityKey>>,
@@ -224,7 +224,7 @@ impl Analysis {
                     visit_share(
                         facts,
                         per_file,
-                        |fact, id| now.push((facts.path.clone(), fact.clone(), id.clone())),
+                        |fact, id| now.push((facts.path.clone(), fact.clone(), *id)),
                         |_| {},
                         |_, _| {},
                     );
@@ -358,7 +358,7 @@ impl Analysis {
 /// [`Analysis::project_facts`] gathers, in parts on every core and then joined in order.
 #[derive(Debug, Default)]
 struct ProjectFacts {
-    dangling: Vec<(FileId, crate::model::RefFact, Arc<str>)>,
+    dangling: Vec<(FileId, crate::model::RefFact, Interned)>,
     used: HashSet<EntityKey>,
     threat_severity: HashMap<EntityKey, StatedSeverity>,
     /// The keys of `used` as added ([`SeenKeys`]).
@@ -368,12 +368,10 @@ struct ProjectFacts {
 }
 
 /// Some of the entity keys already put in a set, by their kind and the address of their
-/// text: a project names a few thousand entities hundreds of thousands of times, resolution
-/// shares one copy of each key among the references that name it (`model::Resolver`), and
-/// finding the address in a small direct-mapped table (a slot per address hash, the latest
-/// key kept) is cheaper than hashing and comparing the text. A key found here is in the set
-/// already; one not found may be too (another copy of the text, or evicted): the set is
-/// asked. Only for keys borrowed for as long as this lives (no address can be reused).
+/// interned text (`model::Interned`: one address per text): a project names a few thousand
+/// entities hundreds of thousands of times, and finding the address in a small direct-mapped
+/// table (a slot per address hash, the latest key kept) is cheaper than hashing the text. A
+/// key found here is in the set already; one not found may be too (evicted): the set is asked.
 #[derive(Debug, Default)]
 struct SeenKeys(Vec<u64>);
 
@@ -381,15 +379,15 @@ impl SeenKeys {
     /// Slots (a power of two).
     const SLOTS: usize = 1024;
 
-    /// Whether this copy of `e`'s key is known to be in the set; when not, it is remembered
-    /// (the caller puts it in the set).
+    /// Whether `e` is known to be in the set; when not, it is remembered (the caller puts it
+    /// in the set).
     fn known(&mut self, e: &EntityKey) -> bool {
         if self.0.is_empty() {
             self.0.resize(Self::SLOTS, 0);
         }
         // The kind in the low 3 bits (it is below 5), above them the address (never 0: no
         // tag is the empty slot's).
-        let tag = ((Arc::as_ptr(&e.key) as *const u8 as u64) << 3) | e.kind.index() as u64;
+        let tag = ((e.key.address() as u64) << 3) | e.kind.index() as u64;
         let slot = (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize;
         std::mem::replace(&mut self.0[slot], tag) == tag
     }
@@ -472,7 +470,7 @@ impl ProjectFacts {
     /// and `severities`, the entities it uses and its counts to these facts.
     fn add_to(
         &mut self,
-        dangling: &mut Vec<(FileId, crate::model::RefFact, Arc<str>)>,
+        dangling: &mut Vec<(FileId, crate::model::RefFact, Interned)>,
         severities: &mut HashMap<EntityKey, StatedSeverity>,
         facts: &FileFacts,
         per_file: &Jagged<Resolved>,
@@ -480,7 +478,7 @@ impl ProjectFacts {
         visit_share(
             facts,
             per_file,
-            |fact, id| dangling.push((facts.path.clone(), fact.clone(), id.clone())),
+            |fact, id| dangling.push((facts.path.clone(), fact.clone(), *id)),
             |e| {
                 if !self.seen.known(e) && !self.used.contains(e) {
                     self.used.insert(e.clone());
@@ -682,7 +680,7 @@ impl Share {
 fn visit_share(
     facts: &FileFacts,
     resolved: &Jagged<Resolved>,
-    mut dangling: impl FnMut(&crate::model::RefFact, &Arc<str>),
+    mut dangling: impl FnMut(&crate::model::RefFact, &Interned),
     mut used: impl FnMut(&EntityKey),
     mut severity: impl FnMut(&EntityKey, StatedSeverity),
 ) {
@@ -919,27 +917,28 @@ mod tests {
         }
     }
 
-    /// A key is known once this very copy was remembered with its kind: another copy of the
-    /// same text, or the same copy with another kind, is not; and past as many keys as there
-    /// are slots, a remembered key may be forgotten but no other is ever taken for it.
+    /// A key is known once it was remembered with its kind (the same text interned again is
+    /// the same key); with another kind it is not; and past as many keys as there are slots, a
+    /// remembered key may be forgotten but no other is ever taken for it.
     #[test]
-    fn seen_keys_know_only_the_copies_remembered() {
+    fn seen_keys_know_only_the_keys_remembered() {
         let mut seen = SeenKeys::default();
-        let a = EntityKey::new(EntityKind::Threat, "sqli");
-        let copy = EntityKey::new(EntityKind::Threat, "sqli");
-        let other_kind = EntityKey { kind: EntityKind::Control, key: a.key.clone() };
+        let a = EntityKey::new(EntityKind::Threat, "seen-keys-sqli");
+        let again = EntityKey::new(EntityKind::Threat, String::from("seen-keys-sqli"));
+        let other_kind = EntityKey { kind: EntityKind::Control, key: a.key };
+        let other_text = EntityKey::new(EntityKind::Threat, "seen-keys-xss");
         assert!(!seen.known(&a));
-        assert!(seen.known(&a) && seen.known(&a.clone()));
-        assert!(!seen.known(&copy) && !seen.known(&other_kind));
+        assert!(seen.known(&a) && seen.known(&a.clone()) && seen.known(&again));
+        assert!(!seen.known(&other_kind) && !seen.known(&other_text));
         let many: Vec<EntityKey> =
             (0..4 * SeenKeys::SLOTS).map(|k| EntityKey::new(EntityKind::Asset, format!("a{k}"))).collect();
         let mut remembered = HashSet::default();
         for round in 0..2 {
             for e in &many {
                 if seen.known(e) {
-                    assert!(round == 1 && remembered.contains(&Arc::as_ptr(&e.key)), "{e:?}");
+                    assert!(round == 1 && remembered.contains(&e.key.address()), "{e:?}");
                 }
-                remembered.insert(Arc::as_ptr(&e.key));
+                remembered.insert(e.key.address());
             }
         }
     }
@@ -953,8 +952,8 @@ mod tests {
             serial.add(facts, per_file);
         }
         let parallel = ProjectFacts::of(&analysis.resolved);
-        let dangling = |f: &ProjectFacts| -> Vec<(FileId, TextRange, Arc<str>)> {
-            f.dangling.iter().map(|(file, fact, id)| (file.clone(), fact.range, id.clone())).collect()
+        let dangling = |f: &ProjectFacts| -> Vec<(FileId, TextRange, Interned)> {
+            f.dangling.iter().map(|(file, fact, id)| (file.clone(), fact.range, *id)).collect()
         };
         // Something of each kind, so the comparison says something.
         assert!(!serial.dangling.is_empty() && !serial.used.is_empty() && serial.threat_severity.len() > 3);

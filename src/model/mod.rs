@@ -8,8 +8,9 @@
 //! files plus the id, name and implicit-id tables built from their definitions, and the texts
 //! of files that `.gal` sidecars anchor to, as the reading layer provides them: [`anchors`]),
 //! each file's text as it is kept (whole, or its annotated lines: [`file_text`]),
-//! the risk bands and policy ([`risk`]), the threat libraries ([`library`]), and the resolution
-//! rule below (asked once per shared lookup key by a [`Resolver`]). Must never: read files,
+//! the risk bands and policy ([`risk`]), the threat libraries ([`library`]), the process-wide
+//! table of key texts every key is a handle into ([`interned`]), and the resolution rule below
+//! (asked once per lookup key by a [`Resolver`]). Must never: read files,
 //! know about LSP or terminals, or re-analyse a file other than the one being replaced:
 //! [`ProjectIndex::set_file`] removes that file's contributions from the tables and adds the
 //! new ones, nothing else.
@@ -50,6 +51,7 @@
 
 pub mod anchors;
 pub mod file_text;
+pub mod interned;
 pub mod jagged;
 pub mod library;
 pub mod names;
@@ -59,6 +61,7 @@ use crate::file_id::FileId;
 use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
 use file_text::{FileText, Reread};
+pub use interned::Interned;
 pub use jagged::Jagged;
 use names::{normalize_name, path_key};
 use rustc_hash::FxHashMap;
@@ -67,17 +70,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-/// The identity of an entity in the project. The key is shared text: a project names a few
-/// hundred entities hundreds of thousands of times, and every reference's lookup key, implicit
-/// id and resolution clones one of the few keys (a reference count, not an allocation).
+/// The identity of an entity in the project. The key is interned text ([`Interned`]): a
+/// project names a few hundred entities hundreds of thousands of times, and every reference's
+/// lookup key, implicit id and resolution copies one of the few keys.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EntityKey {
     pub kind: EntityKind,
-    pub key: Arc<str>,
+    pub key: Interned,
 }
 
 impl EntityKey {
-    pub fn new(kind: EntityKind, key: impl Into<Arc<str>>) -> EntityKey {
+    pub fn new(kind: EntityKind, key: impl Into<Interned>) -> EntityKey {
         EntityKey { kind, key: key.into() }
     }
 
@@ -88,37 +91,34 @@ impl EntityKey {
     }
 }
 
-/// How a reference is looked up, precomputed from the file alone. The texts are shared
-/// (see [`EntityKey`]): the facts of one thread's files share one copy of each name's keys.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How a reference is looked up, precomputed from the file alone. The texts are interned
+/// (see [`EntityKey`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lookup {
     /// `#id` or `@id`.
-    Id(Arc<str>),
+    Id(Interned),
     /// A qualified cross-repository tag `#repo.id` (`#org.repo.module`), without the `#`.
-    Tag(Arc<str>),
+    Tag(Interned),
     /// A name with an inline `(#id)`.
-    InlineId(Arc<str>),
-    /// A plain name or path: its keys behind one pointer (see [`NameLookup`]).
-    Name(Arc<NameLookup>),
+    InlineId(Interned),
+    /// A plain name or path: its keys (see [`NameLookup`]).
+    Name(NameLookup),
     /// Legacy `@b:@c`: the path key `b.c`.
-    Legacy(Arc<str>),
+    Legacy(Interned),
 }
 
 /// The keys of a plain name or path: its normalised name and, for assets, its path key (empty
 /// for the other kinds, which never use it: one string less to derive).
-/// Behind one `Arc` in [`Lookup::Name`]: inline, the two `Arc<str>`s sized every [`Lookup`]
-/// and so every [`RefFact`] (64 -> 48 bytes; a fact of each of the ~500,000 references of
-/// the 20,000-file benchmark).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NameLookup {
-    pub norm: Arc<str>,
-    pub path: Arc<str>,
+    pub norm: Interned,
+    pub path: Interned,
 }
 
 impl Lookup {
     /// The lookup of a plain name, from its keys.
-    pub fn name(norm: Arc<str>, path: Arc<str>) -> Lookup {
-        Lookup::Name(Arc::new(NameLookup { norm, path }))
+    pub fn name(norm: Interned, path: Interned) -> Lookup {
+        Lookup::Name(NameLookup { norm, path })
     }
 }
 
@@ -200,7 +200,7 @@ pub struct FileFacts {
     pub refs: Jagged<RefFact>,
     pub defs: Vec<DefSite>,
     /// `(kind, implicit id, entity key)` for every named entity this file mentions.
-    pub implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
+    pub implicit_ids: Vec<(EntityKind, Interned, Interned)>,
     /// The `@source` anchors of a `.gal` sidecar that annotations use, in file order (empty
     /// for other files).
     pub anchors: Vec<Anchor>,
@@ -358,13 +358,13 @@ impl FileFacts {
                             if keys.listed[kind.index()] != file {
                                 keys.listed[kind.index()] = file;
                                 let key = if kind == EntityKind::Asset {
-                                    &keys.lookup.path
+                                    keys.lookup.path
                                 } else {
-                                    &keys.lookup.norm
+                                    keys.lookup.norm
                                 };
-                                self.implicit_ids.push((kind, keys.slug.clone(), key.clone()));
+                                self.implicit_ids.push((kind, keys.slug, key));
                             }
-                            let lookup = Lookup::Name(keys.lookup.clone());
+                            let lookup = Lookup::Name(keys.lookup);
                             RefFact {
                                 kind,
                                 range: r.range,
@@ -439,13 +439,7 @@ impl FileFacts {
                 if let Some((name, id, alias)) = target.form.name_parts() {
                     let key = own_key(*kind, fact);
                     let id = id.map(|id| (id.value.as_str(), id.range));
-                    push(
-                        EntityKey { kind: *kind, key: key.clone() },
-                        Some(&name.value),
-                        id,
-                        fact.name_range,
-                        true,
-                    );
+                    push(EntityKey { kind: *kind, key }, Some(&name.value), id, fact.name_range, true);
                     if let Some(alias) = alias {
                         push(EntityKey { kind: *kind, key }, Some(&alias.value), None, alias.range, true);
                     }
@@ -503,27 +497,28 @@ impl FileFacts {
 /// same few hundred names thousands of times, so each thread computes them once per name
 /// ([`NameKeyCache`]), and every fact of the name shares them.
 struct NameKeys {
-    /// The normalised name and the path key (empty for the kinds other than assets), shared
-    /// by every [`Lookup::Name`] of the name.
-    lookup: Arc<NameLookup>,
-    slug: Arc<str>,
+    /// The normalised name and the path key (empty for the kinds other than assets), copied
+    /// into every [`Lookup::Name`] of the name.
+    lookup: NameLookup,
+    slug: Interned,
     /// Per kind, the latest [`NameKeyCache::file`] whose implicit ids list this name.
     listed: [u64; 5],
 }
 
 /// A bounded per-thread memo of [`NameKeys`], asset names (which have a path key) apart
-/// from the other kinds' names, and of `#id`s. Emptied when it holds too many names or bytes:
-/// a language server parses files for hours, and one file may hold thousands of long distinct
-/// names.
+/// from the other kinds' names, and of `#id`s: a name or id seen before by this thread is
+/// neither normalised nor interned again (interning locks a shard of the process's
+/// [`interned`] table). Emptied when it holds too many names or bytes: a language server
+/// parses files for hours, and one file may hold thousands of long distinct names.
 #[derive(Default)]
 struct NameKeyCache {
     /// Per map, a name's place in `keys`: a name seen before is found with one lookup (the
     /// index is copied out, so the entry can be handed out mutably without a second search).
     maps: [FxHashMap<Box<str>, usize>; 2],
     keys: Vec<NameKeys>,
-    ids: rustc_hash::FxHashSet<Arc<str>>,
+    ids: rustc_hash::FxHashMap<Box<str>, Interned>,
     /// The one empty key every non-asset name's `path` shares.
-    empty: Option<Arc<str>>,
+    empty: Option<Interned>,
     bytes: usize,
     /// Counts the files whose facts this thread derived (stamps [`NameKeys::listed`]).
     file: u64,
@@ -541,7 +536,7 @@ struct NameKeyCache {
 struct Scratch {
     refs: Jagged<RefFact>,
     defs: Vec<DefSite>,
-    implicit_ids: Vec<(EntityKind, Arc<str>, Arc<str>)>,
+    implicit_ids: Vec<(EntityKind, Interned, Interned)>,
 }
 
 impl Scratch {
@@ -577,26 +572,26 @@ impl NameKeyCache {
             return &mut self.keys[at];
         }
         self.make_room();
-        let empty = self.empty.get_or_insert_with(|| Arc::from(""));
+        let empty = *self.empty.get_or_insert_with(|| Interned::new(""));
         let (norm, path, slug) = names::shared_keys(&mut self.buffer, name, is_asset);
-        let lookup = NameLookup { norm, path: path.unwrap_or_else(|| empty.clone()) };
-        let keys = NameKeys { lookup: Arc::new(lookup), slug, listed: [0; 5] };
+        let lookup = NameLookup { norm, path: path.unwrap_or(empty) };
+        let keys = NameKeys { lookup, slug, listed: [0; 5] };
         self.bytes += name.len() + keys.lookup.norm.len() + keys.lookup.path.len() + keys.slug.len();
         self.maps[map].insert(name.into(), self.keys.len());
         self.keys.push(keys);
         self.keys.last_mut().expect("just pushed")
     }
 
-    /// The shared copy of an `#id`'s text.
-    fn id(&mut self, id: &str) -> Arc<str> {
-        if let Some(shared) = self.ids.get(id) {
-            return shared.clone();
+    /// The interned copy of an `#id`'s text.
+    fn id(&mut self, id: &str) -> Interned {
+        if let Some(&interned) = self.ids.get(id) {
+            return interned;
         }
         self.make_room();
         self.bytes += id.len();
-        let shared: Arc<str> = id.into();
-        self.ids.insert(shared.clone());
-        shared
+        let interned = Interned::new(id);
+        self.ids.insert(id.into(), interned);
+        interned
     }
 
     /// Empties the memo when it is full (the facts made so far keep their keys).
@@ -616,12 +611,12 @@ thread_local! {
 }
 
 /// The key an argument gives the entity it defines.
-fn own_key(kind: EntityKind, fact: &RefFact) -> Arc<str> {
-    match (&fact.lookup, kind) {
-        (Lookup::Name(name), EntityKind::Asset) => name.path.clone(),
-        (Lookup::Name(name), _) => name.norm.clone(),
-        (Lookup::InlineId(id), _) | (Lookup::Id(id), _) | (Lookup::Tag(id), _) => id.clone(),
-        (Lookup::Legacy(path), _) => path.clone(),
+fn own_key(kind: EntityKind, fact: &RefFact) -> Interned {
+    match (fact.lookup, kind) {
+        (Lookup::Name(name), EntityKind::Asset) => name.path,
+        (Lookup::Name(name), _) => name.norm,
+        (Lookup::InlineId(id), _) | (Lookup::Id(id), _) | (Lookup::Tag(id), _) => id,
+        (Lookup::Legacy(path), _) => path,
     }
 }
 
@@ -662,7 +657,7 @@ pub enum Resolved {
     Entity(EntityKey),
     /// An `#id`/`@id` that names nothing, or a `#repo.id` whose repository is known but does
     /// not define `id` (the value is the id or tag as written, without `#`).
-    Dangling(Arc<str>),
+    Dangling(Interned),
     /// A `#repo.id` tag of a repository that is not part of this project: an external entity,
     /// neither defined here nor dangling. Its key is the tag as written, `#` included, which no
     /// name or id key can be (names cannot start with `#`, ids contain no `.`).
@@ -700,9 +695,9 @@ pub struct ProjectIndex {
     /// Entity -> every site that declares it (definitions, inline ids, aliases).
     by_entity: FxHashMap<EntityKey, Vec<DefRef>>,
     /// `(kind, ThreatSpec implicit id)` -> `(file, entity key)`. Keyed by the files' own
-    /// shared slugs ([`FileFacts::implicit_ids`]): adding one is a single probe that copies
+    /// interned slugs ([`FileFacts::implicit_ids`]): adding one is a single probe that copies
     /// no text.
-    implicit: KindMap<Vec<(FileId, Arc<str>)>, Arc<str>>,
+    implicit: KindMap<Vec<(FileId, Interned)>, Interned>,
     /// Texts of files that `.gal` anchors name, as the reading layer provided them.
     anchor_texts: BTreeMap<FileId, Arc<anchors::AnchorText>>,
     /// The repositories the files belong to, for qualified `#repo.id` tags.
@@ -774,8 +769,8 @@ impl ProjectIndex {
             }
         }
         for (kind, slug, key) in &facts.implicit_ids {
-            let entries = self.implicit.entry_owned(*kind, slug.clone());
-            let item = (path.clone(), key.clone());
+            let entries = self.implicit.entry_owned(*kind, *slug);
+            let item = (path.clone(), *key);
             // Files usually arrive in path order: then the entry goes last.
             if entries.last().is_none_or(|last| *last < item) {
                 entries.push(item);
@@ -883,8 +878,8 @@ impl ProjectIndex {
 
     /// Resolves a qualified tag (see [`Lookup::Tag`]): inside its repository like an `#id`,
     /// external when the repository is not known.
-    fn resolve_tag(&self, kind: EntityKind, tag: &str) -> Resolved {
-        let Some((repo, id)) = self.split_tag(tag) else {
+    fn resolve_tag(&self, kind: EntityKind, tag: Interned) -> Resolved {
+        let Some((repo, id)) = self.split_tag(&tag) else {
             return Resolved::External(EntityKey::new(kind, format!("#{tag}")));
         };
         let in_repo = |file: &str| std::path::Path::new(file).starts_with(&repo.root);
@@ -894,9 +889,9 @@ impl ProjectIndex {
         }
         let implicit = self.implicit.get(kind, id).into_iter().flatten();
         if let Some((_, key)) = implicit.into_iter().find(|(file, _)| in_repo(file.as_str())) {
-            return Resolved::Entity(EntityKey { kind, key: key.clone() });
+            return Resolved::Entity(EntityKey { kind, key: *key });
         }
-        Resolved::Dangling(tag.into())
+        Resolved::Dangling(tag)
     }
 
     /// Removes one file and its table entries.
@@ -1073,52 +1068,49 @@ impl ProjectIndex {
     /// Resolves one reference by the rule in the module docs.
     pub fn resolve(&self, fact: &RefFact) -> Resolved {
         let kind = fact.kind;
-        match &fact.lookup {
+        match fact.lookup {
             Lookup::Id(id) => {
-                if let Some(entity) = self.explicit_entity(id) {
+                if let Some(entity) = self.explicit_entity(&id) {
                     return Resolved::Entity(entity.clone());
                 }
-                if let Some((_, key)) = self.implicit.get(kind, id).and_then(|v| v.first()) {
-                    return Resolved::Entity(EntityKey { kind, key: key.clone() });
+                if let Some((_, key)) = self.implicit.get(kind, &id).and_then(|v| v.first()) {
+                    return Resolved::Entity(EntityKey { kind, key: *key });
                 }
-                if let Some(entry) = self.library.get(id) {
+                if let Some(entry) = self.library.get(&id) {
                     return Resolved::Entity(EntityKey::new(entry.kind, library::entity_key(&entry.id)));
                 }
-                if kind == EntityKind::Threat && is_builtin_legacy_threat(id) {
-                    return Resolved::Entity(EntityKey { kind, key: id.clone() });
+                if kind == EntityKind::Threat && is_builtin_legacy_threat(&id) {
+                    return Resolved::Entity(EntityKey { kind, key: id });
                 }
-                Resolved::Dangling(id.clone())
+                Resolved::Dangling(id)
             }
             Lookup::InlineId(id) => {
                 let kind = self
                     .ids
-                    .get(&**id)
+                    .get(&*id)
                     .and_then(|s| s.first())
                     .and_then(|d| self.def(d))
                     .map_or(kind, |d| d.entity.kind);
-                Resolved::Entity(EntityKey { kind, key: id.clone() })
+                Resolved::Entity(EntityKey { kind, key: id })
             }
-            Lookup::Name(name) => {
-                let NameLookup { norm, path } = &**name;
+            Lookup::Name(NameLookup { norm, path }) => {
                 if let Some(def) =
-                    self.names.get(kind, norm).and_then(|s| s.first()).and_then(|d| self.def(d))
+                    self.names.get(kind, &norm).and_then(|s| s.first()).and_then(|d| self.def(d))
                 {
                     return Resolved::Entity(def.entity.clone());
                 }
-                let key = if kind == EntityKind::Asset { path.clone() } else { norm.clone() };
+                let key = if kind == EntityKind::Asset { path } else { norm };
                 Resolved::Entity(EntityKey { kind, key })
             }
-            Lookup::Legacy(path) => {
-                Resolved::Entity(EntityKey { kind: EntityKind::Asset, key: path.clone() })
-            }
+            Lookup::Legacy(path) => Resolved::Entity(EntityKey { kind: EntityKind::Asset, key: path }),
             Lookup::Tag(tag) => {
-                if let Some(id) = library::id_of_tag(tag) {
+                if let Some(id) = library::id_of_tag(&tag) {
                     if let Some(entry) = self.library_lookup(id) {
                         let key = library::entity_key(&entry.id);
                         return Resolved::Entity(EntityKey::new(entry.kind, key));
                     }
-                    if self.split_tag(tag).is_none() {
-                        return Resolved::Dangling(tag.clone());
+                    if self.split_tag(&tag).is_none() {
+                        return Resolved::Dangling(tag);
                     }
                 }
                 self.resolve_tag(kind, tag)
@@ -1285,56 +1277,56 @@ impl ProjectIndex {
 }
 
 /// [`ProjectIndex::resolve`] for many references of the index's files, each answer given
-/// once per shared lookup key while it stays in a small memo. What a reference resolves to
-/// depends on its kind and its [`Lookup`] alone (and on the tables, which the borrow keeps as
-/// they are), and parsing shares one copy of each name's and id's key among a thread's files:
-/// so the answer is remembered by the kind, the lookup's form and the address of its key,
-/// found without reading or hashing the text (on the 20,000-file benchmark, 440,000
-/// references resolve with about 50,000 calls of the rule). The memo is direct-mapped (a slot
-/// per address hash, the latest key kept): a miss or an evicted key only means the rule is
-/// asked again. The references are borrowed for as long as the resolver lives (`'i`), so no
-/// key it remembers can be freed and its address taken by another text.
+/// once per lookup key while it stays in a small memo. What a reference resolves to depends
+/// on its kind and its [`Lookup`] alone (and on the tables, which the borrow keeps as they
+/// are), and a lookup's keys are [`Interned`]: so the answer is remembered by the kind, the
+/// lookup's form and its keys' addresses, found without reading or hashing the text (on the
+/// 20,000-file benchmark, 440,000 references resolve with about 50,000 calls of the rule).
+/// The memo is direct-mapped (a slot per address hash, the latest key kept): a miss or an
+/// evicted key only means the rule is asked again.
 pub struct Resolver<'i> {
     index: &'i ProjectIndex,
-    /// `(tag, answer)` by slot; tag 0: empty (see [`Resolver::resolve`]).
-    memo: Vec<(u64, Option<Resolved>)>,
+    /// `(tag, path key's address, answer)` by slot; tag 0: empty (see [`Resolver::resolve`]).
+    memo: Vec<(u64, usize, Option<Resolved>)>,
 }
 
-impl<'i> Resolver<'i> {
+impl Resolver<'_> {
     /// Slots of the memo (a power of two): the references of a few hundred files name fewer
     /// entities than this.
     const SLOTS: usize = 1024;
 
     /// What [`ProjectIndex::resolve`] answers for `fact`.
-    pub fn resolve(&mut self, fact: &'i RefFact) -> Resolved {
-        let (form, address) = match &fact.lookup {
-            Lookup::Id(key) => (0, Arc::as_ptr(key) as *const u8 as usize),
-            Lookup::Tag(key) => (1, Arc::as_ptr(key) as *const u8 as usize),
-            Lookup::InlineId(key) => (2, Arc::as_ptr(key) as *const u8 as usize),
-            Lookup::Name(name) => (3, Arc::as_ptr(name) as usize),
-            Lookup::Legacy(key) => (4, Arc::as_ptr(key) as *const u8 as usize),
+    pub fn resolve(&mut self, fact: &RefFact) -> Resolved {
+        let (form, address, path) = match fact.lookup {
+            Lookup::Id(key) => (0, key.address(), 0),
+            Lookup::Tag(key) => (1, key.address(), 0),
+            Lookup::InlineId(key) => (2, key.address(), 0),
+            // An asset's name resolves by both keys: they are the slot's tag and its check.
+            Lookup::Name(name) => (3, name.norm.address(), name.path.address()),
+            Lookup::Legacy(key) => (4, key.address(), 0),
         };
         // Form and kind in the low 5 bits (each below 5), above them the address (a user-space
         // address has its top bits clear, and is never 0: no tag is the empty slot's).
         let tag = ((address as u64) << 5) | (form * 5 + fact.kind.index()) as u64;
         if self.memo.is_empty() {
-            self.memo.resize(Self::SLOTS, (0, None));
+            self.memo.resize(Self::SLOTS, (0, 0, None));
         }
         let slot = (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize;
         let slot = &mut self.memo[slot];
         if slot.0 == tag
-            && let Some(known) = &slot.1
+            && slot.1 == path
+            && let Some(known) = &slot.2
         {
             return known.clone();
         }
         let resolved = self.index.resolve(fact);
-        *slot = (tag, Some(resolved.clone()));
+        *slot = (tag, path, Some(resolved.clone()));
         resolved
     }
 }
 
 /// One string-keyed table per entity kind: lookups borrow the key instead of building a
-/// `(kind, String)` tuple. `K`: the key's owned form (`String`, or a shared `Arc<str>`).
+/// `(kind, String)` tuple. `K`: the key's owned form (`String`, or an [`Interned`] text).
 #[derive(Clone, Debug)]
 struct KindMap<V, K = String> {
     maps: [FxHashMap<K, V>; 5],
@@ -1445,7 +1437,7 @@ mod tests {
                     );
                     if let (Lookup::Name(keys), RefForm::Name { name, .. }) = (&fresh.lookup, &r.form) {
                         let key = if kind == EntityKind::Asset { &keys.path } else { &keys.norm };
-                        implicit.push((kind, Arc::from(names::threatspec_slug(&name.value)), key.clone()));
+                        implicit.push((kind, Interned::from(names::threatspec_slug(&name.value)), *key));
                     }
                 }
             }
@@ -1544,9 +1536,8 @@ mod tests {
         assert_eq!(after.refs.capacity(), after.refs.flat().len());
     }
 
-    /// The keys of one name, one id and one entity are one allocation however many files and
-    /// references name them: facts derived on one thread share the memo's copies, and a
-    /// resolution shares the definition's or the lookup's key.
+    /// The keys of one name, one id and one entity are one interned text however many files
+    /// and references name them, and a resolution is the definition's or the lookup's key.
     #[test]
     fn keys_are_shared_not_copied() {
         let text: Arc<str> = "# @component Shop:Web API\n# @threat SQL injection (#sqli)\n\
@@ -1557,17 +1548,16 @@ mod tests {
             index.set_file(Arc::new(FileFacts::new(FileId::relative(name), Language::Python, text.clone())));
         }
         let (a, b) = (index.file("a.py").unwrap(), index.file("b.py").unwrap());
-        let lookups =
-            |f: &FileFacts| -> Vec<Lookup> { f.refs.iter().flatten().map(|r| r.lookup.clone()).collect() };
+        let lookups = |f: &FileFacts| -> Vec<Lookup> { f.refs.iter().flatten().map(|r| r.lookup).collect() };
         let mut shared = 0;
         for (x, y) in lookups(a).iter().zip(&lookups(b)) {
             match (x, y) {
                 (Lookup::Name(n1), Lookup::Name(n2)) => {
-                    assert!(Arc::ptr_eq(n1, n2), "{x:?}");
+                    assert_eq!(n1, n2, "{x:?}");
                     shared += 1;
                 }
                 (Lookup::Id(i1), Lookup::Id(i2)) => {
-                    assert!(Arc::ptr_eq(i1, i2), "{x:?}");
+                    assert_eq!(i1.address(), i2.address(), "{x:?}");
                     shared += 1;
                 }
                 _ => {}
@@ -1575,16 +1565,16 @@ mod tests {
         }
         assert_eq!(shared, 5);
         for ((_, s1, k1), (_, s2, k2)) in a.implicit_ids.iter().zip(&b.implicit_ids) {
-            assert!(Arc::ptr_eq(s1, s2) && Arc::ptr_eq(k1, k2));
+            assert!(s1 == s2 && k1 == k2);
         }
         // `#sqli` resolves to its definition's key; the component to the lookup's path key.
         let exposure = &a.refs[2];
         let Resolved::Entity(threat) = index.resolve(&exposure[1]) else { panic!() };
         let defined = &index.definitions_by_id("sqli")[0].1.entity;
-        assert!(Arc::ptr_eq(&threat.key, &defined.key));
+        assert_eq!(threat.key.address(), defined.key.address());
         let Resolved::Entity(asset) = index.resolve(&exposure[0]) else { panic!() };
         let Lookup::Name(name) = &exposure[0].lookup else { panic!() };
-        assert!(Arc::ptr_eq(&asset.key, &name.path) && &*asset.key == "shop.web_api");
+        assert!(asset.key == name.path && &*asset.key == "shop.web_api");
     }
 
     /// Files added in key order take `set_file`'s shortcut (a key past the last is new: no

@@ -2,7 +2,7 @@
 //!
 //! Owns: the three pure string functions resolution is built on. Must never: look anything up.
 
-use std::sync::Arc;
+use super::Interned;
 use unicode_normalization::UnicodeNormalization;
 
 /// GAL name normalisation: NFKC, lowercase, whitespace and `-` -> `_`, runs of `_` collapsed,
@@ -118,13 +118,11 @@ fn push_threatspec_slug(out: &mut String, name: &str) {
 }
 
 /// The three keys of a written name ([`normalize_name`], [`path_key`] when `path`, and
-/// [`threatspec_slug`]) as shared strings, built in `buffer` (emptied first) so that each
-/// costs one allocation, the shared string's: the functions' own `String`s were copied into
-/// a shared one and freed (three allocations more for every new name the model meets).
-/// A path key or slug equal to the normalised name (`Web API`: `web_api` all three) is the
-/// same shared string: an allocation fewer for each (a new name's allocations on fresh pages
-/// were most of its cost).
-pub fn shared_keys(buffer: &mut String, name: &str, path: bool) -> (Arc<str>, Option<Arc<str>>, Arc<str>) {
+/// [`threatspec_slug`]) as [`Interned`] texts, built in `buffer` (emptied first): the
+/// functions' own `String`s would be allocated and freed for every new name the model meets.
+/// A path key or slug equal to the normalised name (`Web API`: `web_api` all three) is not
+/// interned twice.
+pub fn shared_keys(buffer: &mut String, name: &str, path: bool) -> (Interned, Option<Interned>, Interned) {
     if name.is_ascii() {
         // Every name of a project is new to the memo once per thread (20,000 component paths
         // on the huge benchmark). Through the `String` functions (a buffer taken and
@@ -139,29 +137,29 @@ pub fn shared_keys(buffer: &mut String, name: &str, path: bool) -> (Arc<str>, Op
     }
     buffer.clear();
     push_normalized(buffer, name);
-    let norm: Arc<str> = Arc::from(buffer.as_str());
+    let norm = Interned::new(buffer);
     let path = path.then(|| {
         buffer.clear();
         push_path_key(buffer, name);
-        if *buffer == *norm { norm.clone() } else { Arc::from(buffer.as_str()) }
+        if *buffer == *norm { norm } else { Interned::new(buffer) }
     });
     buffer.clear();
     push_threatspec_slug(buffer, name);
     let slug = buffer.trim_matches('_');
-    let slug = if slug == &*norm { norm.clone() } else { Arc::from(slug) };
+    let slug = if slug == &*norm { norm } else { Interned::new(slug) };
     (norm, path, slug)
 }
 
 /// [`shared_keys`] of an ASCII `name`, built in `bytes`.
-fn ascii_shared_keys(bytes: &mut Vec<u8>, name: &[u8], path: bool) -> (Arc<str>, Option<Arc<str>>, Arc<str>) {
-    let shared = |b: &[u8]| -> Arc<str> { Arc::from(std::str::from_utf8(b).expect("ASCII")) };
+fn ascii_shared_keys(bytes: &mut Vec<u8>, name: &[u8], path: bool) -> (Interned, Option<Interned>, Interned) {
+    let shared = |b: &[u8]| Interned::new(std::str::from_utf8(b).expect("ASCII"));
     bytes.clear();
     push_normalized_ascii(bytes, name);
     let norm = shared(bytes);
     let path = path.then(|| {
         if !name.iter().any(|&b| b == b'.' || b == b':') {
             // One segment: its key is the normalised name.
-            return norm.clone();
+            return norm;
         }
         bytes.clear();
         push_path_key_ascii(bytes, name);
@@ -171,7 +169,7 @@ fn ascii_shared_keys(bytes: &mut Vec<u8>, name: &[u8], path: bool) -> (Arc<str>,
     push_slug_ascii(bytes, name);
     let start = bytes.iter().position(|&b| b != b'_').unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|&b| b != b'_').map_or(start, |e| e + 1);
-    let slug = if bytes[start..end] == *norm.as_bytes() { norm.clone() } else { shared(&bytes[start..end]) };
+    let slug = if bytes[start..end] == *norm.as_bytes() { norm } else { shared(&bytes[start..end]) };
     (norm, path, slug)
 }
 
@@ -337,20 +335,20 @@ mod tests {
         }
     }
 
-    /// Keys equal to the normalised name are that one shared string, not equal copies (an
-    /// allocation fewer for each): a name without `.` or `:` has it as its path key, a name of
-    /// words its slug.
+    /// A name without `.` or `:` has its normalised name as its path key, a name of ASCII
+    /// words as its slug too: one interned text (the shortcuts that skip building them again
+    /// give the same keys).
     #[test]
-    fn keys_equal_to_the_normalised_name_are_shared() {
+    fn keys_equal_to_the_normalised_name_are_one_text() {
         let mut buffer = String::new();
         for name in ["Web API", "sql injection 2", "Unicode Nämes"] {
             let (norm, path, slug) = shared_keys(&mut buffer, name, true);
-            assert!(Arc::ptr_eq(&norm, path.as_ref().unwrap()), "{name}");
-            assert_eq!(Arc::ptr_eq(&norm, &slug), name.is_ascii(), "{name}: {slug}");
+            assert_eq!(norm.address(), path.unwrap().address(), "{name}");
+            assert_eq!(norm == slug, name.is_ascii(), "{name}: {slug}");
         }
         let (norm, path, slug) = shared_keys(&mut buffer, "Shop:Web-API", true);
         assert_eq!((&*norm, path.as_deref(), &*slug), ("shop:web_api", Some("shop.web_api"), "shop_webapi"));
-        assert!(!Arc::ptr_eq(&norm, &slug));
+        assert_ne!(norm, slug);
     }
 
     #[test]

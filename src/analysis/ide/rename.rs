@@ -368,7 +368,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                     edits.push(edit(&facts.path, range, &replacement));
                 }
                 Lookup::Id(id) if index.definitions_by_id(id).is_empty() => {
-                    implicit.push((facts.path.clone(), fact.name_range, e.key.clone()));
+                    implicit.push((facts.path.clone(), fact.name_range, e.key));
                 }
                 _ => {}
             }
