@@ -259,7 +259,7 @@ impl serde::Serialize for Interned {
     }
 }
 
-/// As the text alone (`"sqli"`), as the shared strings printed before.
+/// As the text alone (`"sqli"`), as the `Arc<str>` keys printed before.
 impl fmt::Debug for Interned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)

@@ -373,7 +373,7 @@ impl FileFacts {
                                 defines: defining,
                             }
                         }
-                        // Ids recur like names: one shared copy per thread.
+                        // Ids recur like names: each interned once per thread's memo.
                         RefForm::Id(id) if !id.value.contains('.') => RefFact {
                             kind,
                             range: r.range,
@@ -524,7 +524,7 @@ struct NameKeyCache {
     file: u64,
     /// Scratch room for one annotation's facts ([`FileFacts::derive`]), kept between files.
     facts: Vec<RefFact>,
-    /// Where a new name's keys are written before they are shared ([`names::shared_keys`]).
+    /// Where a new name's keys are written before they are interned ([`names::interned_keys`]).
     buffer: String,
     /// Scratch room for a file's lists ([`Scratch`]), kept between files.
     scratch: Scratch,
@@ -573,7 +573,7 @@ impl NameKeyCache {
         }
         self.make_room();
         let empty = *self.empty.get_or_insert_with(|| Interned::new(""));
-        let (norm, path, slug) = names::shared_keys(&mut self.buffer, name, is_asset);
+        let (norm, path, slug) = names::interned_keys(&mut self.buffer, name, is_asset);
         let lookup = NameLookup { norm, path: path.unwrap_or(empty) };
         let keys = NameKeys { lookup, slug, listed: [0; 5] };
         self.bytes += name.len() + keys.lookup.norm.len() + keys.lookup.path.len() + keys.slug.len();

@@ -122,15 +122,16 @@ fn push_threatspec_slug(out: &mut String, name: &str) {
 /// functions' own `String`s would be allocated and freed for every new name the model meets.
 /// A path key or slug equal to the normalised name (`Web API`: `web_api` all three) is not
 /// interned twice.
-pub fn shared_keys(buffer: &mut String, name: &str, path: bool) -> (Interned, Option<Interned>, Interned) {
+pub fn interned_keys(buffer: &mut String, name: &str, path: bool) -> (Interned, Option<Interned>, Interned) {
     if name.is_ascii() {
         // Every name of a project is new to the memo once per thread (20,000 component paths
         // on the huge benchmark). Through the `String` functions (a buffer taken and
         // re-validated per path segment, a `char` pattern split, a branch and a capacity check
         // per byte) the three keys cost ~2,700 instructions a name there; built here in one
-        // byte buffer, ~2,100, most of it the shared strings' allocations.
+        // byte buffer, ~2,100 (measured when the keys were `Arc<str>`s, most of it their
+        // allocations).
         let mut bytes = std::mem::take(buffer).into_bytes();
-        let keys = ascii_shared_keys(&mut bytes, name.as_bytes(), path);
+        let keys = ascii_interned_keys(&mut bytes, name.as_bytes(), path);
         bytes.clear();
         *buffer = String::from_utf8(bytes).expect("empty");
         return keys;
@@ -150,8 +151,12 @@ pub fn shared_keys(buffer: &mut String, name: &str, path: bool) -> (Interned, Op
     (norm, path, slug)
 }
 
-/// [`shared_keys`] of an ASCII `name`, built in `bytes`.
-fn ascii_shared_keys(bytes: &mut Vec<u8>, name: &[u8], path: bool) -> (Interned, Option<Interned>, Interned) {
+/// [`interned_keys`] of an ASCII `name`, built in `bytes`.
+fn ascii_interned_keys(
+    bytes: &mut Vec<u8>,
+    name: &[u8],
+    path: bool,
+) -> (Interned, Option<Interned>, Interned) {
     let shared = |b: &[u8]| Interned::new(std::str::from_utf8(b).expect("ASCII"));
     bytes.clear();
     push_normalized_ascii(bytes, name);
@@ -319,15 +324,15 @@ mod tests {
             proptest::prop_assert_eq!(path_key(&name), key.join("."));
         }
 
-        /// The shared keys, built in a buffer that held another name, are the three functions'.
+        /// The interned keys, built in a buffer that held another name, are the three functions'.
         #[test]
-        fn shared_keys_are_the_functions_keys(
+        fn interned_keys_are_the_functions_keys(
             name in "[ -~\\t\\n\\r\\x0b\\x0c]{0,24}|[a-zA-Z _.:Éé\u{ff33}-]{0,12}",
             before in "[a-z_ ]{0,8}",
             path: bool,
         ) {
             let mut buffer = before;
-            let (norm, key, slug) = shared_keys(&mut buffer, &name, path);
+            let (norm, key, slug) = interned_keys(&mut buffer, &name, path);
             proptest::prop_assert_eq!(&*norm, normalize_name(&name));
             let expected = path.then(|| path_key(&name));
             proptest::prop_assert_eq!(key.as_deref(), expected.as_deref());
@@ -342,11 +347,11 @@ mod tests {
     fn keys_equal_to_the_normalised_name_are_one_text() {
         let mut buffer = String::new();
         for name in ["Web API", "sql injection 2", "Unicode Nämes"] {
-            let (norm, path, slug) = shared_keys(&mut buffer, name, true);
+            let (norm, path, slug) = interned_keys(&mut buffer, name, true);
             assert_eq!(norm.address(), path.unwrap().address(), "{name}");
             assert_eq!(norm == slug, name.is_ascii(), "{name}: {slug}");
         }
-        let (norm, path, slug) = shared_keys(&mut buffer, "Shop:Web-API", true);
+        let (norm, path, slug) = interned_keys(&mut buffer, "Shop:Web-API", true);
         assert_eq!((&*norm, path.as_deref(), &*slug), ("shop:web_api", Some("shop.web_api"), "shop_webapi"));
         assert_ne!(norm, slug);
     }
