@@ -62,6 +62,7 @@ struct Header {
 /// their files hold at once (each thread asks only for names new to it, see
 /// `model::NameKeyCache`).
 const SHARDS: usize = 64;
+const _: () = assert!(SHARDS.is_power_of_two() && SHARDS <= 1 << 6, "picked by six bits of the hash");
 
 /// Room for texts is taken from chunks of this many bytes (a larger text gets its own).
 const CHUNK: usize = 16 * 1024;
@@ -133,9 +134,11 @@ impl Interned {
     /// The one handle of `text`, interned if it is new.
     pub fn new(text: &str) -> Interned {
         let hash = FxBuildHasher.hash_one(text);
-        // The top bits pick the shard (FxHash mixes its input into them last); the table
-        // uses the low ones.
-        let shard = &INTERNER[(hash >> (64 - SHARDS.trailing_zeros())) as usize];
+        // Bits 16-21 pick the shard: the table probes from the low bits and filters by the
+        // top 7, so bits those use would cluster a shard's texts (top bits: the filter would
+        // see two values of 128; low bits: one 64th of the buckets). FxHash's well-mixed bits
+        // are the low ones (the product's top bits, rotated down) and, less, the top ones.
+        let shard = &INTERNER[((hash >> 16) as usize) & (SHARDS - 1)];
         let mut table = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
         let same = |(known_hash, known): &(u64, Interned)| *known_hash == hash && known.as_str() == text;
         if let Some((_, known)) = table.find(hash, same) {
