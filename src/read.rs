@@ -35,10 +35,16 @@ pub fn start_recording() {
     RECORDING.store(true, Ordering::SeqCst);
 }
 
-/// Stops recording and returns the reads recorded since [`start_recording`] (unsorted, with
-/// repeats).
+/// Stops recording and returns the reads recorded since [`start_recording`] or the last
+/// [`drain_recorded`] (unsorted, with repeats).
 pub fn take_recorded() -> Vec<Recorded> {
     RECORDING.store(false, Ordering::SeqCst);
+    std::mem::take(&mut *RECORDED.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The reads recorded since [`start_recording`] (or the last drain), recording on: a later
+/// [`take_recorded`] returns only those after.
+pub fn drain_recorded() -> Vec<Recorded> {
     std::mem::take(&mut *RECORDED.lock().unwrap_or_else(|e| e.into_inner()))
 }
 

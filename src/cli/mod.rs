@@ -638,6 +638,16 @@ pub fn check(args: &CheckArgs) -> i32 {
     let pin_findings = mcp_pin::pin_findings(&scan);
     let overrides = severity_overrides(args);
     let infra = infra::unmodelled_resources(&mut scan, &overrides, args.max_file_size);
+    // Stored only when a later run can replay it exactly; everything the run read (the walk,
+    // the pin file, anchored files) is an input, stated while the analysis runs.
+    let storing = results
+        .filter(|_| infra.is_empty() && scan.read_without_tree == 0 && scan.parses_refused == 0)
+        .map(|results| {
+            let notes = notes.into_iter().filter(|n| !n.about_cache).map(|n| n.text).collect();
+            let scanned = scan.cache.as_ref().map(walk::CacheUse::entries);
+            let read_lstats = std::mem::take(&mut scan.read_lstats);
+            results.start_store(crate::read::drain_recorded(), scanned, read_lstats, notes)
+        });
     let analysis = args.coverage.analysis(&scan.index);
     // The model's counts do not depend on the diagnostics: counted on the other core.
     let (diagnostics, mut summary) = rayon::join(
@@ -692,20 +702,12 @@ pub fn check(args: &CheckArgs) -> i32 {
     let status = if fails { EXIT_FINDINGS } else { EXIT_OK };
     // Shared with the result cache's writer, not copied.
     let report = std::sync::Arc::new(report);
-    // Stored while the report is written; only what a later run can replay exactly.
-    // Everything the run read (the walk, the pin file, anchored files) is an input.
-    let recorded = results.as_ref().map(|_| crate::read::take_recorded());
-    let storing = results
-        .zip(recorded)
-        .filter(|_| infra.is_empty() && scan.read_without_tree == 0 && scan.parses_refused == 0)
-        // A report with blanks for what changed on disk is not one to replay.
+    let recorded = crate::read::take_recorded();
+    // A report with blanks for what changed on disk is not one to replay: dropped, nothing is
+    // stored.
+    let storing = storing
         .filter(|_| scan.index.stale_files().next().is_none())
-        .map(|(results, recorded)| {
-            let notes = notes.into_iter().filter(|n| !n.about_cache).map(|n| n.text).collect();
-            let scanned = scan.cache.as_ref().map(walk::CacheUse::entries);
-            let read_lstats = std::mem::take(&mut scan.read_lstats);
-            results.store(recorded, scanned, read_lstats, status, notes, report.clone())
-        });
+        .map(|storing| storing.finish(recorded, status, report.clone()));
 
     if let Err(status) = emit(args, &scan.root, &report.iter().collect::<Vec<_>>()) {
         return status;

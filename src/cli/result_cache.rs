@@ -355,7 +355,8 @@ fn split(bytes: &[u8]) -> Option<(StoredFields, std::ops::Range<usize>)> {
         .then_some((head, bytes.len() - report.len()..bytes.len()))
 }
 
-/// A [`Stored`]'s fields before its report, decoded ([`StoredHead`] encodes them).
+/// A [`Stored`]'s fields before its report, decoded ([`encode_head`] and [`save_encoded`]
+/// encode them).
 #[derive(Deserialize)]
 struct StoredFields {
     key: u128,
@@ -474,33 +475,28 @@ pub fn load(file: &Path) -> Option<Stored> {
     head.with_report(bytes)
 }
 
-/// The stored run to write for a run that started at `started_ns` and depended on `inputs`
-/// (each with its state when the run already took it: the walk's `lstat`, or absent when a
-/// read found nothing there); `None` when one of them is not settled (the racy-timestamp rule)
-/// or cannot be stated. `digest_of`: what vouches for the content the scan read for a path
-/// (its hash, or the prefilters' verdict), if it read it (or trusted its index cache entry).
+/// The inputs to store for a run that started at `started_ns` and depended on `inputs` (each
+/// with its state when the run already took it: the walk's `lstat`, or absent when a read
+/// found nothing there), sorted by path, each once; `None` when one of them is not settled
+/// (the racy-timestamp rule) or cannot be stated. `digest_of`: what vouches for the content the
+/// scan read for a path (its hash, or the prefilters' verdict), if it read it (or trusted its
+/// index cache entry).
 ///
 /// A file with both the walk's `lstat` and the scan's digest is stated by them, and an absent
 /// one as absent, without a system call: the state was taken after the run started, so when
 /// it is settled the file did not change between its change time and then; a change after
 /// it (before or while the scan read the file) moves the change time past the run's start,
 /// and the next run hashes the file and compares it with the digest of what this run used (a
-/// file that appeared is not the absent one). Any other file is stated now: a regular file (up
-/// to [`crate::limits::MAX_FILE_SIZE`]; a larger one gets no digest) the scan did not read is
-/// read and hashed here, before its `lstat` is taken.
+/// file that appeared is not the absent one). Any other file is stated now ([`state_input`]).
 ///
-/// Run at the end of a `check`, when the thread pool has nothing else to do: the paths are
-/// converted, sorted and stated on every core (on the sparse benchmark the storing thread ran
-/// 38M instructions alone, after everything else, while the run waited for it).
-pub fn to_store(
-    key: u128,
+/// Run while the analysis runs, on every core: the paths are converted, sorted and stated in
+/// parallel (on the sparse benchmark the storing thread ran 38M instructions alone, after
+/// everything else, while the run waited for it).
+pub fn stated_inputs(
     inputs: Vec<(PathBuf, Option<FileState>)>,
     digest_of: impl Fn(&str) -> Option<Content> + Sync,
     started_ns: i64,
-    status: i32,
-    notes: Vec<String>,
-    report: String,
-) -> Option<Stored> {
+) -> Option<Vec<Input>> {
     // Collected in place on every core (a `Vec` of `Option`s: collecting a parallel
     // `Option<Vec>` gathers lists of pieces and copies them again), then checked in order.
     let converted: Vec<Option<(String, Option<FileState>)>> = inputs
@@ -519,36 +515,6 @@ pub fn to_store(
         (Some(_), _) => paths.next(),
         (None, _) => rest.next(),
     });
-    let input = |(path, known): (String, Option<FileState>)| {
-        let (digest, state) = match (digest_of(&path), known) {
-            (_, Some(FileState::Absent)) => (None, FileState::Absent),
-            (Some(digest), Some(state)) => (Some(digest), state),
-            (scanned, _) => {
-                let read = || {
-                    let bytes =
-                        read_bounded(Path::new(&path), crate::limits::MAX_FILE_SIZE, Links::Refuse).ok()?;
-                    Some(Content::Digest(cache::content_hash(&bytes).to_le_bytes()))
-                };
-                // Read before the `lstat`: a settled state says the content did not change since.
-                let digest = scanned.or_else(|| {
-                    let before = FileState::of(Path::new(&path));
-                    before.may_hold_same_content(&before).then(read).flatten()
-                });
-                let state = FileState::of(Path::new(&path));
-                // A file the scan read through a link (named directly): the link's `lstat`
-                // does not move when the target changes, so nothing can vouch for it.
-                if scanned.is_some() && state.is_link() {
-                    return None;
-                }
-                (digest, state)
-            }
-        };
-        if !state.settled(started_ns) {
-            return None;
-        }
-        let content = digest.filter(|_| state.may_hold_same_content(&state)).unwrap_or(Content::Unknown);
-        Some(Input { path, state, content })
-    };
     let mut unique: Vec<(String, Option<FileState>)> = Vec::with_capacity(total);
     for (path, known) in merged {
         // A path read more than once: either state was taken after the run started.
@@ -556,9 +522,91 @@ pub fn to_store(
             unique.push((path, known));
         }
     }
-    let stated: Vec<Option<Input>> = unique.into_par_iter().map(input).collect();
-    let inputs: Vec<Input> = stated.into_iter().collect::<Option<_>>()?;
-    Some(Stored { key, inputs, status, notes, report })
+    let stated: Vec<Option<Input>> = unique
+        .into_par_iter()
+        .map(|(path, known)| {
+            let scanned = digest_of(&path);
+            state_input(path, known, scanned, started_ns)
+        })
+        .collect();
+    stated.into_iter().collect()
+}
+
+/// One input of a run that started at `started_ns` (see [`stated_inputs`]): `known`, its state
+/// when the run took it; `scanned`, what vouches for the content the scan used. Stated now
+/// unless both are known or it was absent: a regular file (up to
+/// [`crate::limits::MAX_FILE_SIZE`]; a larger one gets no digest) the scan did not read is read
+/// and hashed here, before its `lstat` is taken. `None` when not settled, or read by the scan
+/// through a link.
+fn state_input(
+    path: String,
+    known: Option<FileState>,
+    scanned: Option<Content>,
+    started_ns: i64,
+) -> Option<Input> {
+    let (digest, state) = match (scanned, known) {
+        (_, Some(FileState::Absent)) => (None, FileState::Absent),
+        (Some(digest), Some(state)) => (Some(digest), state),
+        (scanned, _) => {
+            let read = || {
+                let bytes =
+                    read_bounded(Path::new(&path), crate::limits::MAX_FILE_SIZE, Links::Refuse).ok()?;
+                Some(Content::Digest(cache::content_hash(&bytes).to_le_bytes()))
+            };
+            // Read before the `lstat`: a settled state says the content did not change since.
+            let digest = scanned.or_else(|| {
+                let before = FileState::of(Path::new(&path));
+                before.may_hold_same_content(&before).then(read).flatten()
+            });
+            let state = FileState::of(Path::new(&path));
+            // A file the scan read through a link (named directly): the link's `lstat` does
+            // not move when the target changes, so nothing can vouch for it.
+            if scanned.is_some() && state.is_link() {
+                return None;
+            }
+            (digest, state)
+        }
+    };
+    if !state.settled(started_ns) {
+        return None;
+    }
+    let content = digest.filter(|_| state.may_hold_same_content(&state)).unwrap_or(Content::Unknown);
+    Some(Input { path, state, content })
+}
+
+/// Adds to `inputs` ([`stated_inputs`]) the reads the run made after they were stated
+/// ([`Read`], found against them): a path not among them is stated now and merged in; a walked
+/// file that only the prefilters' verdict vouched for, read again, gave the run more than that
+/// verdict, so it is stated again with a digest. Whether `inputs` changed; `None` when one of
+/// those is not settled.
+fn merge_late_reads(inputs: &mut Vec<Input>, late: Vec<Read>, started_ns: i64) -> Option<bool> {
+    let at = |inputs: &[Input], path: &str| inputs.binary_search_by(|input| input.path.as_str().cmp(path));
+    let (mut added, mut changed) = (false, false);
+    for read in late {
+        let (path, known) = match read {
+            Read::Cache => continue,
+            Read::Again(path) => (path, None),
+            Read::Input(path, known) => (path, known),
+        };
+        let path = path.into_os_string().into_string().ok()?;
+        match at(inputs, &path) {
+            Ok(place) if matches!(inputs[place].content, Content::TurnedAway { .. }) => {
+                inputs[place] = state_input(path, None, None, started_ns)?;
+                changed = true;
+            }
+            // Stated after the run started, as this read was: either state stands for it.
+            Ok(_) => {}
+            Err(_) => {
+                inputs.push(state_input(path, known, None, started_ns)?);
+                added = true;
+            }
+        }
+    }
+    if added {
+        inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        inputs.dedup_by(|a, b| a.path == b.path);
+    }
+    Some(added || changed)
 }
 
 /// Writes `stored` to `file` atomically; a larger one than a load accepts is not written.
@@ -570,6 +618,34 @@ pub fn save(file: &Path, stored: &Stored) -> Result<(), cache::CacheError> {
 /// place of its own: the report (megabytes for a run with many findings) is neither copied
 /// into a `Stored` nor into the payload, but written from where the caller holds it.
 fn save_with_report(file: &Path, stored: &Stored, report: &[&str]) -> Result<(), cache::CacheError> {
+    let head = encode_head(stored.key, &stored.inputs)?;
+    save_encoded(file, head, stored.status, &stored.notes, report)
+}
+
+/// The start of a stored run's payload: the postcard encoding of its key and inputs. Postcard
+/// encodes a struct as its fields in order, with nothing around them: [`save_encoded`] appends
+/// the rest. Encoded apart so that a run being stored encodes its inputs (megabytes on a
+/// large tree) before its report is ready.
+fn encode_head(key: u128, inputs: &[Input]) -> Result<Vec<u8>, cache::CacheError> {
+    // Room for every input (its path, state and digest: ~50 bytes besides the path), so that
+    // the buffer is not grown (and copied) on the way.
+    let room: usize = inputs.iter().map(|input| input.path.len() + 64).sum();
+    let mut payload = Vec::with_capacity(room + 64);
+    cache::wire::encode(&key, &mut payload).map_err(|_| cache::CacheError::Invalid("unencodable"))?;
+    cache::wire::encode(inputs, &mut payload).map_err(|_| cache::CacheError::Invalid("unencodable"))?;
+    Ok(payload)
+}
+
+/// Writes a stored run to `file` atomically from its encoded key and inputs
+/// ([`encode_head`]), status, notes and report (in pieces); a larger one than a load accepts is
+/// not written (and the old one goes).
+fn save_encoded(
+    file: &Path,
+    mut payload: Vec<u8>,
+    status: i32,
+    notes: &[String],
+    report: &[&str],
+) -> Result<(), cache::CacheError> {
     let report_len: usize = report.iter().map(|piece| piece.len()).sum();
     let too_large = |len: usize| (len + HEADER_LEN) as u64 > crate::limits::MAX_CACHE_FILE_SIZE;
     if too_large(report_len) {
@@ -578,14 +654,10 @@ fn save_with_report(file: &Path, stored: &Stored, report: &[&str]) -> Result<(),
     }
     // The payload is postcard's encoding of `Stored` (what `encode` frames), whose last field
     // is the report: everything before the report's bytes, then the report.
-    let head =
-        StoredHead { key: stored.key, inputs: &stored.inputs, status: stored.status, notes: &stored.notes };
-    // Room for every input (its path, state and digest: ~50 bytes besides the path), so that
-    // the buffer is not grown (and copied) on the way.
-    let room: usize = stored.inputs.iter().map(|input| input.path.len() + 64).sum();
-    let mut payload = Vec::with_capacity(room + 64);
-    cache::wire::encode(&head, &mut payload).map_err(|_| cache::CacheError::Invalid("unencodable"))?;
-    cache::wire::encode(&report_len, &mut payload).map_err(|_| cache::CacheError::Invalid("unencodable"))?;
+    let unencodable = |_| cache::CacheError::Invalid("unencodable");
+    cache::wire::encode(&status, &mut payload).map_err(unencodable)?;
+    cache::wire::encode(notes, &mut payload).map_err(unencodable)?;
+    cache::wire::encode(&report_len, &mut payload).map_err(unencodable)?;
     if too_large(payload.len() + report_len) {
         let _ = std::fs::remove_file(file);
         return Err(cache::CacheError::Invalid("result too large"));
@@ -599,15 +671,6 @@ fn save_with_report(file: &Path, stored: &Stored, report: &[&str]) -> Result<(),
         std::io::Write::write_all(out, &payload)?;
         report.iter().try_for_each(|piece| std::io::Write::write_all(out, piece.as_bytes()))
     })
-}
-
-/// The fields of a [`Stored`] before its report, borrowed: encoded, the same bytes as theirs.
-#[derive(Serialize)]
-struct StoredHead<'a> {
-    key: u128,
-    inputs: &'a [Input],
-    status: i32,
-    notes: &'a [String],
 }
 
 /// Whether the normalised absolute `path` is `dir` (normalised) or lies under it: compared as
@@ -738,119 +801,172 @@ impl Results {
         }
     }
 
-    /// Stores this run's result on a thread of its own (nothing when an input is not settled):
-    /// `recorded`, the reads of the run ([`crate::read::take_recorded`]); `scanned`,
+    /// Starts storing this run's result on a thread of its own, as soon as the scan is done:
+    /// the inputs are stated while the analysis runs, and only what the analysis decides (the
+    /// status and the report) and the reads made meanwhile are waited for ([`Storing`]).
+    /// `recorded`, the reads of the run so far ([`crate::read::drain_recorded`]); `scanned`,
     /// the scan's own index cache entries (the content hash of every file it read or trusted;
     /// not the old cache's entries it kept for other roots, which may be stale); `read_lstats`,
     /// the `lstat` the scan took of walked files the walk took none of
-    /// ([`crate::walk::Scan::read_lstats`]).
-    pub(super) fn store(
+    /// ([`crate::walk::Scan::read_lstats`]); `notes`, the notes printed before the report.
+    pub(super) fn start_store(
         self,
         recorded: Vec<crate::read::Recorded>,
         scanned: Option<crate::walk::ScannedEntries>,
         read_lstats: Vec<(usize, Lstat)>,
-        status: i32,
         notes: Vec<String>,
-        report: Arc<crate::render::Pieces>,
-    ) -> std::thread::JoinHandle<()> {
-        std::thread::spawn(move || {
-            let Some((key, mut files)) = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take()
-            else {
-                return;
-            };
-            // A walked file's state is the walk's `lstat`, or, when the walk took none, the
-            // one the scan took from the file it opened (after the run started, before it read
-            // the file: the same rule). A file neither took one of is stated in `to_store`.
-            for (place, lstat) in read_lstats {
-                if let Some((_, walked @ None)) = files.get_mut(place) {
-                    *walked = Some(lstat);
-                }
-            }
-            // Most reads are of files the walk found: those are inputs already (as they are).
-            // Looked up, like the scan's digests, in a set built on the other core meanwhile.
-            let (found, digests) = rayon::join(
-                || -> rustc_hash::FxHashSet<&[u8]> {
-                    files.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect()
-                },
-                || -> rustc_hash::FxHashMap<&str, Content> {
-                    // Collected from the records themselves, whose count is known, so the map
-                    // is sized once (through `Option::iter().flat_map` it grew from empty,
-                    // rehashing a dozen times on 20,000 files).
-                    scanned.as_ref().map_or_else(Default::default, |entries| {
-                        entries.records().map(|r| (r.path.as_str(), Content::of_record(r))).collect()
-                    })
-                },
-            );
-            // What each read is to the stored run, found on every core (in the order read).
-            let (cwd, dir) = (&self.cwd, &self.dir);
-            let reads: Vec<Read> = recorded
-                .into_par_iter()
-                .map(|read| {
-                    if found.contains(read.path.as_os_str().as_encoded_bytes()) {
-                        return Read::Again(read.path);
-                    }
-                    // The walk's reads (ignore files of every directory) are absolute already.
-                    let absolute = read.path.is_absolute();
-                    let joined = if absolute { read.path } else { cwd.join(&read.path) };
-                    // Most are normal already: kept as they are, neither copied nor compared.
-                    // (Compared as bytes: as components, it was most of the cost of a run's
-                    // absent reads.)
-                    let (path, normal) = if crate::paths::is_normal(&joined) {
-                        (joined, true)
-                    } else {
-                        let path = crate::paths::normalize(&joined);
-                        let normal = path.as_os_str() == joined.as_os_str();
-                        (path, normal)
-                    };
-                    if inside(&path, dir) {
-                        return Read::Cache;
-                    }
-                    // A path read as it is was looked up above.
-                    if !(absolute && normal) && found.contains(path.as_os_str().as_encoded_bytes()) {
-                        return Read::Again(path);
-                    }
-                    // Nothing was there when it was read (after the run started): unless the
-                    // path named a parent (`..`), its `lstat` then said the same.
-                    Read::Input(path, (read.absent && normal).then_some(FileState::Absent))
-                })
-                .collect();
-            drop(found);
-            // But one read again besides the scan (a sidecar's anchored file) gave the run
-            // more than the prefilters' verdict: its content needs a digest.
-            let mut reread: rustc_hash::FxHashSet<PathBuf> = Default::default();
-            let mut recorded_inputs: Vec<(PathBuf, Option<FileState>)> = Vec::with_capacity(reads.len());
-            for read in reads {
-                match read {
-                    Read::Again(path) => {
-                        reread.insert(path);
-                    }
-                    Read::Cache => {}
-                    Read::Input(path, known) => recorded_inputs.push((path, known)),
-                }
-            }
-            let digest_of = |path: &str| {
-                let content = digests.get(path).copied();
-                content
-                    .filter(|c| !matches!(c, Content::TurnedAway { .. }) || !reread.contains(Path::new(path)))
-            };
-            let mut inputs: Vec<(PathBuf, Option<FileState>)> =
-                files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from))).collect();
-            inputs.append(&mut recorded_inputs);
-            // The report is shared with the caller, which prints it meanwhile.
-            let stored = to_store(key, inputs, digest_of, self.started_ns, status, notes, String::new());
-            match stored {
-                Some(stored) => {
-                    let _ = save_with_report(&self.file, &stored, &report.iter().collect::<Vec<_>>());
-                    // The process ends when this thread does: freeing every input's path one
-                    // by one (20,000 on the largest benchmark) would only cost time.
-                    std::mem::forget(stored);
+    ) -> Storing {
+        let (finish, finished) = std::sync::mpsc::sync_channel::<Finish>(1);
+        let thread = std::thread::spawn(move || {
+            let key_and_files = self.found.lock().unwrap_or_else(|e| e.into_inner()).key.take();
+            let stated = key_and_files.and_then(|(key, files)| {
+                let inputs = self.inputs(files, recorded, scanned, read_lstats)?;
+                let head = encode_head(key, &inputs).ok()?;
+                Some((key, inputs, head))
+            });
+            // Nothing comes when the run is not to be stored after all: nothing is written.
+            let Ok(Finish { late, status, report }) = finished.recv() else { return };
+            let late = late.into_iter().map(|read| classify(read, |_| false, &self.cwd, &self.dir)).collect();
+            let head = stated.and_then(|(key, mut inputs, head)| {
+                let changed = merge_late_reads(&mut inputs, late, self.started_ns)?;
+                let head = if changed { encode_head(key, &inputs).ok()? } else { head };
+                // The process ends when this thread does: freeing every input's path one by
+                // one (20,000 on the largest benchmark) would only cost time.
+                std::mem::forget(inputs);
+                Some(head)
+            });
+            match head {
+                // The report is shared with the caller, which prints it meanwhile.
+                Some(head) => {
+                    let _ =
+                        save_encoded(&self.file, head, status, &notes, &report.iter().collect::<Vec<_>>());
                 }
                 // A result that could not be replayed next time is no use: the old one goes.
                 None => {
                     let _ = std::fs::remove_file(&self.file);
                 }
             }
-        })
+        });
+        Storing { finish, thread }
+    }
+
+    /// The inputs of this run ([`stated_inputs`]): the walk's `files` (with the walk's
+    /// `lstat`), the `recorded` reads, the digests of what the scan read (`scanned`).
+    fn inputs(
+        &self,
+        mut files: Vec<Walked>,
+        recorded: Vec<crate::read::Recorded>,
+        scanned: Option<crate::walk::ScannedEntries>,
+        read_lstats: Vec<(usize, Lstat)>,
+    ) -> Option<Vec<Input>> {
+        // A walked file's state is the walk's `lstat`, or, when the walk took none, the one the
+        // scan took from the file it opened (after the run started, before it read the file:
+        // the same rule). A file neither took one of is stated in `stated_inputs`.
+        for (place, lstat) in read_lstats {
+            if let Some((_, walked @ None)) = files.get_mut(place) {
+                *walked = Some(lstat);
+            }
+        }
+        // Most reads are of files the walk found: those are inputs already (as they are).
+        // Looked up, like the scan's digests, in a set built on the other core meanwhile.
+        let (found, digests) = rayon::join(
+            || -> rustc_hash::FxHashSet<&[u8]> {
+                files.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect()
+            },
+            || -> rustc_hash::FxHashMap<&str, Content> {
+                // Collected from the records themselves, whose count is known, so the map is
+                // sized once (through `Option::iter().flat_map` it grew from empty, rehashing
+                // a dozen times on 20,000 files).
+                scanned.as_ref().map_or_else(Default::default, |entries| {
+                    entries.records().map(|r| (r.path.as_str(), Content::of_record(r))).collect()
+                })
+            },
+        );
+        // What each read is to the stored run, found on every core (in the order read).
+        let walked = |path: &[u8]| found.contains(path);
+        let reads: Vec<Read> =
+            recorded.into_par_iter().map(|read| classify(read, walked, &self.cwd, &self.dir)).collect();
+        drop(found);
+        // But one read again besides the scan (a sidecar's anchored file) gave the run more
+        // than the prefilters' verdict: its content needs a digest.
+        let mut reread: rustc_hash::FxHashSet<PathBuf> = Default::default();
+        let mut recorded_inputs: Vec<(PathBuf, Option<FileState>)> = Vec::with_capacity(reads.len());
+        for read in reads {
+            match read {
+                Read::Again(path) => {
+                    reread.insert(path);
+                }
+                Read::Cache => {}
+                Read::Input(path, known) => recorded_inputs.push((path, known)),
+            }
+        }
+        let digest_of = |path: &str| {
+            let content = digests.get(path).copied();
+            content.filter(|c| !matches!(c, Content::TurnedAway { .. }) || !reread.contains(Path::new(path)))
+        };
+        let mut inputs: Vec<(PathBuf, Option<FileState>)> =
+            files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from))).collect();
+        inputs.append(&mut recorded_inputs);
+        stated_inputs(inputs, digest_of, self.started_ns)
+    }
+}
+
+/// What a read of the run is to the result it stores; `walked`: whether a (normalised,
+/// absolute) path is a file the walk found.
+fn classify(read: crate::read::Recorded, walked: impl Fn(&[u8]) -> bool, cwd: &Path, dir: &Path) -> Read {
+    if walked(read.path.as_os_str().as_encoded_bytes()) {
+        return Read::Again(read.path);
+    }
+    // The walk's reads (ignore files of every directory) are absolute already.
+    let absolute = read.path.is_absolute();
+    let joined = if absolute { read.path } else { cwd.join(&read.path) };
+    // Most are normal already: kept as they are, neither copied nor compared. (Compared as
+    // bytes: as components, it was most of the cost of a run's absent reads.)
+    let (path, normal) = if crate::paths::is_normal(&joined) {
+        (joined, true)
+    } else {
+        let path = crate::paths::normalize(&joined);
+        let normal = path.as_os_str() == joined.as_os_str();
+        (path, normal)
+    };
+    if inside(&path, dir) {
+        return Read::Cache;
+    }
+    // A path read as it is was looked up above.
+    if !(absolute && normal) && walked(path.as_os_str().as_encoded_bytes()) {
+        return Read::Again(path);
+    }
+    // Nothing was there when it was read (after the run started): unless the path named a
+    // parent (`..`), its `lstat` then said the same.
+    Read::Input(path, (read.absent && normal).then_some(FileState::Absent))
+}
+
+/// What the analysis decides for a run being stored, and the reads made after it started.
+struct Finish {
+    late: Vec<crate::read::Recorded>,
+    status: i32,
+    report: Arc<crate::render::Pieces>,
+}
+
+/// A result being stored ([`Results::start_store`]): dropped, nothing is written.
+pub(super) struct Storing {
+    finish: std::sync::mpsc::SyncSender<Finish>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Storing {
+    /// Stores the result with the run's exit `status` and `report`; `late`, the reads of the
+    /// run since the store started ([`crate::read::take_recorded`]). Join the thread returned
+    /// before the process ends.
+    pub(super) fn finish(
+        self,
+        late: Vec<crate::read::Recorded>,
+        status: i32,
+        report: Arc<crate::render::Pieces>,
+    ) -> std::thread::JoinHandle<()> {
+        // A thread that ended (it panicked) stores nothing.
+        let _ = self.finish.send(Finish { late, status, report });
+        self.thread
     }
 }
 
@@ -1058,8 +1174,8 @@ mod tests {
         let walked = FileState::from(files[0].1.unwrap());
         let files: Vec<_> =
             files.into_iter().map(|(path, lstat)| (path, lstat.map(FileState::from))).collect();
-        let stored =
-            to_store(key, files, |p| digests.get(p).copied(), started_ns, 0, vec![], String::new()).unwrap();
+        let inputs = stated_inputs(files, |p| digests.get(p).copied(), started_ns).unwrap();
+        let stored = Stored { key, inputs, status: 0, notes: vec![], report: String::new() };
         let [input] = &stored.inputs[..] else { panic!("{stored:?}") };
         assert_eq!(input.state, walked, "the walk's state");
         assert_ne!(input.state, FileState::of(&file), "taken before the change");
@@ -1092,7 +1208,7 @@ mod tests {
         others.push((PathBuf::from("/w/00007"), Some(FileState::Absent)));
         let digest = |path: &str| (!path.ends_with(".ignore")).then_some(Content::Digest([7; 16]));
         let inputs: Vec<_> = walked.iter().cloned().chain(others.iter().cloned()).collect();
-        let stored = to_store(1, inputs, digest, started, 0, vec![], String::new()).unwrap();
+        let stored = stated_inputs(inputs, digest, started).unwrap();
         let mut expected = Vec::new();
         for n in 0..3000 {
             expected.push(Input {
@@ -1105,11 +1221,59 @@ mod tests {
                 expected.push(Input { path, state: FileState::Absent, content: Content::Unknown });
             }
         }
-        assert!(stored.inputs == expected, "{:?}", &stored.inputs[..10]);
+        assert!(stored == expected, "{:?}", &stored[..10]);
         // A walked file changed within the racy window before the run started.
         let mut inputs: Vec<_> = walked.into_iter().chain(others).collect();
         inputs[1234].1 = Some(present(started));
-        assert_eq!(to_store(1, inputs, digest, started, 0, vec![], String::new()), None);
+        assert_eq!(stated_inputs(inputs, digest, started), None);
+    }
+
+    /// Reads made while the inputs were stated (the analysis, the report) are inputs too: a
+    /// new path is stated and merged in order, a turned-away walked file read again gets a
+    /// digest, a cache file is none, and one not settled means nothing is stored.
+    #[cfg(unix)]
+    #[test]
+    fn reads_after_the_inputs_were_stated_are_merged_in() {
+        use std::time::{Duration, SystemTime};
+        let (dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (walked, pinned, cached) =
+            (dir.path().join("b.bin"), dir.path().join("a.pin"), cache_dir.path().join("x.idx"));
+        std::fs::write(&walked, b"\0binary").unwrap();
+        std::fs::write(&pinned, "pin").unwrap();
+        std::fs::write(&cached, "cache").unwrap();
+        std::thread::sleep(cache::RACY_WINDOW + Duration::from_millis(300));
+        let started_ns = cache::system_time_ns(SystemTime::now()).unwrap();
+        let absent = dir.path().join("c.missing");
+        let path = |p: &Path| p.to_str().unwrap().to_string();
+        let turned_away = Content::TurnedAway { binary: true };
+        let stated = vec![Input { path: path(&walked), state: FileState::of(&walked), content: turned_away }];
+        let recorded = |path: &Path, absent| crate::read::Recorded { path: path.to_path_buf(), absent };
+        let late = [
+            recorded(&walked, false),
+            recorded(&pinned, false),
+            recorded(&absent, true),
+            recorded(&cached, false),
+        ];
+        let (cwd, cache_dir) = (dir.path(), cache_dir.path());
+        let classified = |late: &[crate::read::Recorded]| {
+            late.iter().cloned().map(|read| classify(read, |_| false, cwd, cache_dir)).collect::<Vec<_>>()
+        };
+        let mut inputs = stated.clone();
+        assert_eq!(merge_late_reads(&mut inputs, classified(&late), started_ns), Some(true));
+        let digest = |bytes: &[u8]| Content::Digest(cache::content_hash(bytes).to_le_bytes());
+        let expected = [
+            Input { path: path(&pinned), state: FileState::of(&pinned), content: digest(b"pin") },
+            Input { path: path(&walked), state: FileState::of(&walked), content: digest(b"\0binary") },
+            Input { path: path(&absent), state: FileState::Absent, content: Content::Unknown },
+        ];
+        assert_eq!(inputs, expected);
+        // Nothing read late, or only inputs already stated: the inputs as stated.
+        let mut again = inputs.clone();
+        assert_eq!(merge_late_reads(&mut again, classified(&late), started_ns), Some(false));
+        assert_eq!(again, expected);
+        // A file read late that changed since the run started.
+        std::fs::write(&pinned, "new").unwrap();
+        assert_eq!(merge_late_reads(&mut stated.clone(), classified(&late[1..2]), started_ns), None);
     }
 
     #[test]
