@@ -492,7 +492,7 @@ pub fn load(file: &Path) -> Option<Stored> {
 /// Run while the analysis runs, on every core: the paths are converted, sorted and stated in
 /// parallel (on the sparse benchmark the storing thread ran 38M instructions alone, after
 /// everything else, while the run waited for it).
-pub fn stated_inputs(
+fn stated_inputs(
     inputs: Vec<(PathBuf, Option<FileState>)>,
     digest_of: impl Fn(&str) -> Option<Content> + Sync,
     started_ns: i64,
