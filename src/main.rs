@@ -32,6 +32,30 @@ unsafe extern "C" {
     fn mi_zalloc(size: usize) -> *mut std::ffi::c_void;
     /// mimalloc's `mi_realloc`.
     fn mi_realloc(p: *mut std::ffi::c_void, newsize: usize) -> *mut std::ffi::c_void;
+    /// mimalloc's `mi_option_set` (`option`: the position in mimalloc's `mi_option_e`; the
+    /// `mimalloc` crate's list stops before the one used here).
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
+/// `mi_option_purge_delay`'s position in mimalloc v3's `mi_option_e` (the `libmimalloc-sys`
+/// version in Cargo.lock): the milliseconds a freed page waits before it is given back to
+/// the OS; -1 never. A test pins it by its default.
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+/// A one-shot command never gives memory back to the OS before it exits. With the default
+/// delay (1,000 ms, longer than a `check`) nothing was given back during a run anyway, but
+/// the pages purged when a thread ended, and, at exit, every page waiting for its delay (the
+/// main thread's collection in `mi_process_done`): ~200 `madvise` calls, each unmapping
+/// pages and interrupting the other core to flush its TLB, serially after the output was
+/// written, for memory the OS takes back at exit anyway. The servers (no command, `lsp`,
+/// `--stdio`, `mcp`) run for hours and keep purging.
+fn never_purge_in_one_shot_commands(args: &[std::ffi::OsString]) {
+    let server = args.first().is_none_or(|command| command == "lsp" || command == "mcp")
+        || args.iter().any(|a| a == "--stdio");
+    if !server {
+        // SAFETY: sets one of mimalloc's integer options; any value is valid for it.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    }
 }
 
 // SAFETY: every path returns a block of mimalloc's of at least the layout's size and
@@ -148,11 +172,11 @@ const HUGE_PAGE_COMMANDS: [&str; 3] = ["dfd", "report", "export"];
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     prefer_small_pages(args.iter().map(|a| a.as_encoded_bytes()));
-    // mimalloc's purge delay stays its default (1,000 ms, longer than a `check`): pages freed
-    // during a run are reused, not returned and faulted in again. `check` used to purge at
-    // once for its memory budget; measured again (benches/README.md, eighteenth sitting):
-    // huge cold 407.6 -> 380.8 ms, warm mixed 35.5 -> 33.5 ms, peak RSS huge 226 -> 238 MB
-    // (budget 250).
+    // Pages freed during a one-shot run are reused, not returned and faulted in again.
+    // `check` used to purge at once for its memory budget; measured again (benches/README.md,
+    // eighteenth sitting): huge cold 407.6 -> 380.8 ms, warm mixed 35.5 -> 33.5 ms, peak RSS
+    // huge 226 -> 238 MB (budget 250). Since the twenty-ninth, it never purges.
+    never_purge_in_one_shot_commands(&args);
     panic::set_hook(Box::new(|info| {
         let message = info
             .payload()
@@ -187,6 +211,23 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use std::alloc::{Layout, alloc, alloc_zeroed, dealloc, realloc};
+
+    /// `MI_OPTION_PURGE_DELAY` names mimalloc's purge delay: its default is the documented
+    /// 1,000 ms (no other option of the first twenty has that default), and it can be set.
+    #[test]
+    fn the_purge_delay_option_is_mimallocs() {
+        unsafe extern "C" {
+            /// mimalloc's `mi_option_get`.
+            fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+        }
+        // SAFETY: reads and sets one of mimalloc's integer options.
+        unsafe {
+            assert_eq!(mi_option_get(super::MI_OPTION_PURGE_DELAY), 1000);
+            super::mi_option_set(super::MI_OPTION_PURGE_DELAY, 999);
+            assert_eq!(mi_option_get(super::MI_OPTION_PURGE_DELAY), 999);
+            super::mi_option_set(super::MI_OPTION_PURGE_DELAY, 1000);
+        }
+    }
 
     /// The huge-page rule: the rendering commands keep them, not as a language server;
     /// everything else (and no command at all) gives them up.
