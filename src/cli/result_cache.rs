@@ -580,8 +580,9 @@ fn state_input(
 /// verdict, so it is stated again with a digest. Whether `inputs` changed; `None` when one of
 /// those is not settled.
 fn merge_late_reads(inputs: &mut Vec<Input>, late: Vec<Read>, started_ns: i64) -> Option<bool> {
-    let at = |inputs: &[Input], path: &str| inputs.binary_search_by(|input| input.path.as_str().cmp(path));
-    let (mut added, mut changed) = (false, false);
+    let mut changed = false;
+    // Searched for among the inputs as stated (sorted); the new ones are merged in after.
+    let mut added: Vec<Input> = Vec::new();
     for read in late {
         let (path, known) = match read {
             Read::Cache => continue,
@@ -589,24 +590,25 @@ fn merge_late_reads(inputs: &mut Vec<Input>, late: Vec<Read>, started_ns: i64) -
             Read::Input(path, known) => (path, known),
         };
         let path = path.into_os_string().into_string().ok()?;
-        match at(inputs, &path) {
+        match inputs.binary_search_by(|input| input.path.as_str().cmp(&path)) {
             Ok(place) if matches!(inputs[place].content, Content::TurnedAway { .. }) => {
                 inputs[place] = state_input(path, None, None, started_ns)?;
                 changed = true;
             }
             // Stated after the run started, as this read was: either state stands for it.
             Ok(_) => {}
-            Err(_) => {
-                inputs.push(state_input(path, known, None, started_ns)?);
-                added = true;
-            }
+            Err(_) => added.push(state_input(path, known, None, started_ns)?),
         }
     }
-    if added {
-        inputs.sort_by(|a, b| a.path.cmp(&b.path));
-        inputs.dedup_by(|a, b| a.path == b.path);
+    if added.is_empty() {
+        return Some(changed);
     }
-    Some(added || changed)
+    added.sort_by(|a, b| a.path.cmp(&b.path));
+    added.dedup_by(|a, b| a.path == b.path);
+    inputs.append(&mut added);
+    // Two sorted runs, none of whose paths is in the other.
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Some(true)
 }
 
 /// Writes `stored` to `file` atomically; a larger one than a load accepts is not written.
@@ -1237,7 +1239,7 @@ mod tests {
         use std::time::{Duration, SystemTime};
         let (dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let (walked, pinned, cached) =
-            (dir.path().join("b.bin"), dir.path().join("a.pin"), cache_dir.path().join("x.idx"));
+            (dir.path().join("z.bin"), dir.path().join("a.pin"), cache_dir.path().join("x.idx"));
         std::fs::write(&walked, b"\0binary").unwrap();
         std::fs::write(&pinned, "pin").unwrap();
         std::fs::write(&cached, "cache").unwrap();
@@ -1246,12 +1248,21 @@ mod tests {
         let absent = dir.path().join("c.missing");
         let path = |p: &Path| p.to_str().unwrap().to_string();
         let turned_away = Content::TurnedAway { binary: true };
-        let stated = vec![Input { path: path(&walked), state: FileState::of(&walked), content: turned_away }];
+        // Absent inputs before the walked file, which comes last.
+        let gone = |n: usize| Input {
+            path: path(&dir.path().join(format!("b{n}"))),
+            state: FileState::Absent,
+            content: Content::Unknown,
+        };
+        let mut stated: Vec<Input> = (0..6).map(gone).collect();
+        stated.push(Input { path: path(&walked), state: FileState::of(&walked), content: turned_away });
         let recorded = |path: &Path, absent| crate::read::Recorded { path: path.to_path_buf(), absent };
+        // New paths first: a search among the inputs must not meet them.
         let late = [
-            recorded(&walked, false),
             recorded(&pinned, false),
             recorded(&absent, true),
+            recorded(&walked, false),
+            recorded(&pinned, false),
             recorded(&cached, false),
         ];
         let (cwd, cache_dir) = (dir.path(), cache_dir.path());
@@ -1261,11 +1272,15 @@ mod tests {
         let mut inputs = stated.clone();
         assert_eq!(merge_late_reads(&mut inputs, classified(&late), started_ns), Some(true));
         let digest = |bytes: &[u8]| Content::Digest(cache::content_hash(bytes).to_le_bytes());
-        let expected = [
-            Input { path: path(&pinned), state: FileState::of(&pinned), content: digest(b"pin") },
-            Input { path: path(&walked), state: FileState::of(&walked), content: digest(b"\0binary") },
-            Input { path: path(&absent), state: FileState::Absent, content: Content::Unknown },
-        ];
+        let mut expected =
+            vec![Input { path: path(&pinned), state: FileState::of(&pinned), content: digest(b"pin") }];
+        expected.extend((0..6).map(gone));
+        expected.push(Input { path: path(&absent), state: FileState::Absent, content: Content::Unknown });
+        expected.push(Input {
+            path: path(&walked),
+            state: FileState::of(&walked),
+            content: digest(b"\0binary"),
+        });
         assert_eq!(inputs, expected);
         // Nothing read late, or only inputs already stated: the inputs as stated.
         let mut again = inputs.clone();
@@ -1273,7 +1288,7 @@ mod tests {
         assert_eq!(again, expected);
         // A file read late that changed since the run started.
         std::fs::write(&pinned, "new").unwrap();
-        assert_eq!(merge_late_reads(&mut stated.clone(), classified(&late[1..2]), started_ns), None);
+        assert_eq!(merge_late_reads(&mut stated.clone(), classified(&late[..1]), started_ns), None);
     }
 
     #[test]
