@@ -943,7 +943,8 @@ fn classify(read: crate::read::Recorded, walked: impl Fn(&[u8]) -> bool, cwd: &P
     Read::Input(path, (read.absent && normal).then_some(FileState::Absent))
 }
 
-/// What the analysis decides for a run being stored, and the reads made after it started.
+/// What the analysis decided for a run being stored, and the reads the run made since the
+/// store started.
 struct Finish {
     late: Vec<crate::read::Recorded>,
     status: i32,
