@@ -5,8 +5,10 @@
                            [--only dense,huge,...] BIN [BIN ...]
 
 Every round runs, per corpus, `rg -c PATTERN src` (the same patterns as compare.sh) and then
-each binary's `check --format json src` once, so a change in the machine's load touches every
-contender alike; the medians and each binary's ratio to rg's median are printed. On this
+each binary's `check --format json src` once (taking turns at going first), so a change in the
+machine's load touches every contender alike; the medians and each binary's ratio to rg's
+median are printed, and each binary's median difference from the first within a round (with
+the number of rounds it was faster in). On this
 project's 2-core VM two run-all.sh runs of one binary differ by up to 20% and rg's own times
 by up to 25%: compare binaries with this, not with two run-all.sh runs.
 
@@ -68,13 +70,16 @@ def main():
             for corpus in corpora:
                 for k, binary in enumerate(a.binaries):
                     check(binary, corpus, k)
-        for _ in range(a.rounds):
+        for r in range(a.rounds):
             for corpus in corpora:
                 cwd = os.path.join(a.corpora, corpus)
                 rg = ["rg", "-c", special.get(corpus, default), "src"]
                 times.setdefault((corpus, "rg"), []).append(timed(rg, cwd))
-                for k, binary in enumerate(a.binaries):
-                    times.setdefault((corpus, k), []).append(check(binary, corpus, k))
+                # The binaries take turns at going first: the one run right after rg (or
+                # after another) is not always the same.
+                n = len(a.binaries)
+                for k in [(r + i) % n for i in range(n)]:
+                    times.setdefault((corpus, k), []).append(check(a.binaries[k], corpus, k))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"{a.mode}, medians of {a.rounds} interleaved rounds (ms, x rg)")
@@ -85,6 +90,16 @@ def main():
             t = statistics.median(times[(corpus, k)])
             cells.append(f"{os.path.basename(binary)} {1000 * t:.1f} ({t / rg:.2f}x)")
         print(f"{corpus}: " + "  ".join(cells))
+        # Each binary against the first, round by round: the machine's drift between rounds
+        # cancels out of a difference taken within one.
+        for k, binary in enumerate(a.binaries[1:], start=1):
+            pairs = list(zip(times[(corpus, 0)], times[(corpus, k)]))
+            diffs = [1000 * (t - t0) for t0, t in pairs]
+            faster = sum(1 for d in diffs if d < 0)
+            print(
+                f"  {os.path.basename(binary)} - {os.path.basename(a.binaries[0])}: median "
+                f"{statistics.median(diffs):+.1f} ms a round, faster in {faster} of {len(diffs)}"
+            )
 
 
 if __name__ == "__main__":
