@@ -175,7 +175,8 @@ fn main() {
     // Pages freed during a one-shot run are reused, not returned and faulted in again.
     // `check` used to purge at once for its memory budget; measured again (benches/README.md,
     // eighteenth sitting): huge cold 407.6 -> 380.8 ms, warm mixed 35.5 -> 33.5 ms, peak RSS
-    // huge 226 -> 238 MB (budget 250). Since the twenty-ninth, it never purges.
+    // huge 226 -> 238 MB (budget 250). Since the twenty-ninth sitting, one-shot commands never
+    // purge at all (benches/README.md, twenty-ninth sitting).
     never_purge_in_one_shot_commands(&args);
     panic::set_hook(Box::new(|info| {
         let message = info
