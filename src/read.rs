@@ -48,6 +48,23 @@ pub fn drain_recorded() -> Vec<Recorded> {
     std::mem::take(&mut *RECORDED.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
+/// The paths the reads recorded so far found absent ([`Recorded::absent`]), as bytes, sorted;
+/// recording goes on and nothing is drained. A walk's every directory has its absent ignore
+/// files among them: `check`'s result cache takes them as absent without an `lstat` each
+/// (mixed benchmark, warm: 3,610 of the run's 8,845 `statx`).
+pub fn recorded_absent() -> Vec<Vec<u8>> {
+    let recorded = RECORDED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut absent: Vec<Vec<u8>> = recorded
+        .iter()
+        .filter(|r| r.absent)
+        .map(|r| r.path.as_os_str().as_encoded_bytes().to_vec())
+        .collect();
+    drop(recorded);
+    absent.sort_unstable();
+    absent.dedup();
+    absent
+}
+
 /// Whether a symbolic link as the file itself may be followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Links {

@@ -301,6 +301,17 @@ fn an_ignore_file_change_is_seen() {
     });
 }
 
+/// An ignore file where the stored run found none (an absent input, which a warm run takes
+/// from its own walk's reads instead of an `lstat`).
+#[test]
+fn a_new_ignore_file_in_a_subdirectory_is_seen() {
+    let project = Project::new();
+    change_is_seen(&project, JSON, |p| {
+        write(p.root(), "lib/.gitignore", "scoped.py\n");
+        owned(JSON)
+    });
+}
+
 #[test]
 fn a_new_configuration_is_seen() {
     let project = Project::new();

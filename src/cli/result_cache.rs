@@ -36,7 +36,9 @@
 //!   run with no stored result to compare (the walk then takes none), the `fstat` of the file
 //!   the scan opened to read it ([`crate::walk::Scan::read_lstats`]: never through a link,
 //!   after the run started, before the file was read: the same rule), so storing or checking
-//!   a run costs no system call per walked file.
+//!   a run costs no system call per walked file. A path a read of the run found nothing at
+//!   (every directory's absent ignore files) is stored, and compared, as absent by that read
+//!   ([`Seen::Absent`]): no `lstat` either.
 //!
 //! An input whose `lstat` differs only in its timestamps, inode or device (a `touch`, a
 //! checkout, an editor's save by rename) is read and hashed: when its content is the stored
@@ -222,16 +224,33 @@ pub struct WalkedFile<'a> {
     pub lstat: Option<Lstat>,
 }
 
+/// What this run already knows of an input's path, before its `lstat` would be taken.
+#[derive(Clone, Copy, Debug)]
+pub enum Seen<'a> {
+    /// This run's walk found it.
+    Walked(WalkedFile<'a>),
+    /// A read of this run found nothing there ([`crate::read::Recorded::absent`]): an `lstat`
+    /// then would have found nothing either, and it was taken after the run started, as the
+    /// one taken now would be.
+    Absent,
+    /// Neither: its `lstat` is taken now.
+    Unseen,
+}
+
 impl Input {
-    /// Whether the file is still this input: the same `lstat` (`walked`: the walk's, taken
+    /// Whether the file is still this input: the same `lstat` (the walk's or absent, as `seen`
     /// during this run; else taken now), or (read now) the same content.
     /// `Some(new state)` when only the `lstat` moved.
-    fn matches(&self, walked: Option<WalkedFile<'_>>) -> Option<Option<FileState>> {
+    fn matches(&self, seen: Seen<'_>) -> Option<Option<FileState>> {
         if self.state == FileState::Unknown {
             return None;
         }
-        let lstat = walked.and_then(|file| file.lstat);
-        let now = lstat.map_or_else(|| FileState::of(Path::new(&self.path)), FileState::from);
+        let (walked, now) = match seen {
+            Seen::Walked(file) => (Some(file), file.lstat.map(FileState::from)),
+            Seen::Absent => (None, Some(FileState::Absent)),
+            Seen::Unseen => (None, None),
+        };
+        let now = now.unwrap_or_else(|| FileState::of(Path::new(&self.path)));
         if now == self.state {
             return Some(None);
         }
@@ -263,15 +282,15 @@ pub struct Stored {
 impl Stored {
     /// Whether every input is the one stored (see the module docs): `None` when one changed,
     /// else the inputs whose `lstat` moved with their content kept (index, new state). Only
-    /// those are read. `walked`: a path as this run's walk found it (the `lstat` of the
+    /// those are read. `seen`: what this run knows of a path already (the `lstat` of the
     /// others is asked now).
     pub fn inputs_unchanged<'a>(
         &self,
-        mut walked: impl FnMut(&str) -> Option<WalkedFile<'a>>,
+        mut seen: impl FnMut(&str) -> Seen<'a>,
     ) -> Option<Vec<(usize, FileState)>> {
         let mut moved = Vec::new();
         for (at, input) in self.inputs.iter().enumerate() {
-            if let Some(now) = input.matches(walked(&input.path))? {
+            if let Some(now) = input.matches(seen(&input.path))? {
                 moved.push((at, now));
             }
         }
@@ -760,17 +779,27 @@ impl Results {
                 let moved = stored.as_ref().filter(|s| s.key == key).and_then(|stored| {
                     // The walk's files and the stored inputs are both in path order (the key
                     // holds the same files): one pass finds each walked input's `lstat`. A
-                    // path it misses is asked now.
+                    // path it misses that the walk's reads found absent is absent; any other
+                    // is asked now.
                     let (files, mut at) = (&discovered.files, 0);
+                    // A stored path is absolute and normal: only a read of that very
+                    // spelling matches it (one through `..` that found nothing never does).
+                    let absent = crate::read::recorded_absent();
+                    let seen_absent =
+                        |path: &str| absent.binary_search_by(|a| a.as_slice().cmp(path.as_bytes())).is_ok();
                     let bytes =
                         |at: usize| files.get(at).map(|(_, abs, _, _)| abs.as_os_str().as_encoded_bytes());
                     stored.inputs_unchanged(|path| {
                         while bytes(at).is_some_and(|walked| walked < path.as_bytes()) {
                             at += 1;
                         }
-                        let &(key, _, language, lstat) =
-                            files.get(at).filter(|_| bytes(at) == Some(path.as_bytes()))?;
-                        Some(WalkedFile { key, language, lstat })
+                        match files.get(at).filter(|_| bytes(at) == Some(path.as_bytes())) {
+                            Some(&(key, _, language, lstat)) => {
+                                Seen::Walked(WalkedFile { key, language, lstat })
+                            }
+                            None if seen_absent(path) => Seen::Absent,
+                            None => Seen::Unseen,
+                        }
                     })
                 });
                 let replay = moved.is_some();
@@ -987,6 +1016,48 @@ mod tests {
         }
     }
 
+    /// An absent input that a read of this run found absent is taken as absent without an
+    /// `lstat`: here the path exists on disk when compared, so only the run's own observation
+    /// can make it match; unseen, it is stated now and does not.
+    #[test]
+    fn an_input_this_runs_reads_found_absent_is_not_stated_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".gitignore");
+        std::fs::write(&path, "*.log\n").unwrap();
+        let input = Input {
+            path: path.to_str().unwrap().to_string(),
+            state: FileState::Absent,
+            content: Content::Unknown,
+        };
+        assert_eq!(input.matches(Seen::Absent), Some(None), "this run's read is what counts");
+        assert_eq!(input.matches(Seen::Unseen), None, "stated now, it is there");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(input.matches(Seen::Unseen), Some(None), "stated now, it is gone");
+        let present = Input { state: FileState::of(dir.path()), ..input };
+        assert_eq!(present.matches(Seen::Absent), None, "a present input seen absent changed");
+    }
+
+    /// The run's absent reads, as [`Results::hook`] looks them up: sorted bytes, each once,
+    /// the ones that found something left out, recording going on.
+    #[test]
+    fn the_runs_absent_reads_are_listed_without_draining_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("b/.ignore"), dir.path().join("a/.ignore"));
+        std::fs::write(dir.path().join("found"), "x").unwrap();
+        crate::read::start_recording();
+        for path in [&a, &b, &a, &dir.path().join("found")] {
+            let _ = crate::read::read_bounded(path, 100, Links::Refuse);
+        }
+        let absent = crate::read::recorded_absent();
+        let recorded = crate::read::take_recorded();
+        let bytes = |p: &Path| p.as_os_str().as_encoded_bytes().to_vec();
+        // Other tests of this process may record reads meanwhile: only these paths count.
+        let ours: Vec<Vec<u8>> = absent.into_iter().filter(|p| p.starts_with(&bytes(dir.path()))).collect();
+        assert_eq!(ours, [bytes(&b), bytes(&a)]);
+        let ours = recorded.iter().filter(|r| r.path.starts_with(dir.path())).count();
+        assert_eq!(ours, 4, "nothing was drained");
+    }
+
     #[test]
     fn round_trips_and_refuses_damage() {
         let bytes = encode(&sample());
@@ -1187,10 +1258,14 @@ mod tests {
             Content::Digest(cache::content_hash(after.as_bytes()).to_le_bytes()),
             "what was read"
         );
-        let moved = stored.inputs_unchanged(|_| None).expect("the content the run used is there");
+        let moved = stored.inputs_unchanged(|_| Seen::Unseen).expect("the content the run used is there");
         assert_eq!(moved, [(0, FileState::of(&file))]);
         rewrite(&file, before);
-        assert_eq!(stored.inputs_unchanged(|_| None), None, "the content the walk's state saw is not");
+        assert_eq!(
+            stored.inputs_unchanged(|_| Seen::Unseen),
+            None,
+            "the content the walk's state saw is not"
+        );
     }
 
     /// Thousands of inputs, stated on every core: the walk's files and the other reads merged in
