@@ -184,6 +184,8 @@ fn a_touched_file_replays_and_its_new_state_is_stored() {
         let input = stored.inputs.iter().find(|i| Path::new(&i.path) == path).unwrap();
         assert_eq!(input.state, FileState::of(&path), "{rel}: the new state is stored");
     }
+    assert_eq!(stored.report, MARKER, "the refreshed result keeps its report");
+    assert_eq!(project.run(JSON).stdout, MARKER, "the refreshed result replays");
     // A later change of the same size moves the ctime past the refreshed state: seen.
     let expected = {
         rewrite_same_size(&project, "app.py", "using #prepared", "using #preparez");
