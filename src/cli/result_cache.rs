@@ -630,13 +630,16 @@ fn merge_late_reads(inputs: &mut Vec<Input>, late: Vec<Read>, started_ns: i64) -
 }
 
 /// Writes `stored` to `file` atomically; a larger one than a load accepts is not written.
-pub fn save(file: &Path, stored: &Stored) -> Result<(), cache::CacheError> {
+/// (Tests: a run's store and a replay's refresh write through [`save_encoded`].)
+#[cfg(test)]
+fn save(file: &Path, stored: &Stored) -> Result<(), cache::CacheError> {
     save_with_report(file, stored, &[&stored.report])
 }
 
 /// [`save`] of `stored` with `report` (its pieces, in order: [`crate::render::Pieces`]) in
 /// place of its own: the report (megabytes for a run with many findings) is neither copied
 /// into a `Stored` nor into the payload, but written from where the caller holds it.
+#[cfg(test)]
 fn save_with_report(file: &Path, stored: &Stored, report: &[&str]) -> Result<(), cache::CacheError> {
     let head = encode_head(stored.key, &stored.inputs)?;
     save_encoded(file, head, stored.status, &stored.notes, report)
