@@ -73,7 +73,8 @@
 //! directory, PATHs and format (`<hash>.res`): a few per project. `--no-cache` neither reads
 //! nor writes it. `TARESLT\0`, format version (u32), payload length (u64), XXH3-64 of the
 //! payload, then the postcard-encoded [`Stored`]. Read by [`crate::read`]'s rule for cache
-//! files (never through a link, at most [`crate::limits::MAX_CACHE_FILE_SIZE`]); written
+//! files (never through a link, at most [`crate::limits::MAX_CACHE_FILE_SIZE`]), on a thread
+//! of its own while the walk runs (`StoredLoad`; the walk's hook waits for it); written
 //! atomically by the index cache's writer (temporary file, rename; not fsynced: a crash leaves
 //! at worst a file the checksum refuses).
 
@@ -724,9 +725,53 @@ pub(super) struct Results {
     options: u128,
     /// When the run started (ns since the epoch), before any file was read.
     started_ns: i64,
-    /// Shared with the walk's hook (a copy held the report twice: megabytes).
-    stored: Option<Arc<Stored>>,
+    /// The stored run being read while the walk runs, when a result file is there; shared
+    /// with the walk's hook (a copy held the report twice: megabytes).
+    stored: Option<StoredLoad>,
     found: Arc<Mutex<Found>>,
+}
+
+/// A stored run read on a thread of its own while the walk runs: a warm run's result file is
+/// megabytes (the report of every finding), and read and decoded first it held back the walk
+/// (mixed benchmark, warm: ~4 ms of ~30). [`StoredLoad::get`] waits for it.
+#[derive(Clone)]
+struct StoredLoad(Arc<Loading>);
+
+struct Loading {
+    reading: Mutex<Option<std::thread::JoinHandle<Option<Stored>>>>,
+    read: std::sync::OnceLock<Option<Arc<Stored>>>,
+}
+
+impl StoredLoad {
+    /// Starts reading the stored run in `file`; `None` when nothing is there (no thread is
+    /// started for a first run). A file that does not validate reads as no stored run.
+    fn start(file: &Path) -> Option<StoredLoad> {
+        std::fs::symlink_metadata(file).ok()?;
+        let read = std::sync::OnceLock::new();
+        let path = file.to_path_buf();
+        // Its read may be recorded (recording starts meanwhile): a read of the cache
+        // directory, no input of the run (`classify`).
+        let reading = match std::thread::Builder::new().spawn(move || load(&path)) {
+            Ok(handle) => Some(handle),
+            // No thread to spare: read here.
+            Err(_) => {
+                let _ = read.set(load(file).map(Arc::new));
+                None
+            }
+        };
+        Some(StoredLoad(Arc::new(Loading { reading: Mutex::new(reading), read })))
+    }
+
+    /// The stored run, once read (waits for the reading thread the first time).
+    fn get(&self) -> Option<&Arc<Stored>> {
+        self.0
+            .read
+            .get_or_init(|| {
+                let handle = self.0.reading.lock().unwrap_or_else(|e| e.into_inner()).take();
+                handle.and_then(|h| h.join().ok()).flatten().map(Arc::new)
+            })
+            .as_ref()
+    }
 }
 
 /// What the walk's hook learnt.
@@ -758,7 +803,7 @@ impl Results {
         // Every option (`today` resolved by the caller): a new option is covered as it comes.
         options.text(FORMAT_VERSION).field(cache::build_id().as_bytes()).path(&cwd).text(args);
         options.text(to_terminal).text(columns);
-        let stored = load(&file).map(Arc::new);
+        let stored = StoredLoad::start(&file);
         crate::read::start_recording();
         Some(Results { file, dir, cwd, options: options.finish(), started_ns, stored, found: Arc::default() })
     }
@@ -766,19 +811,21 @@ impl Results {
     /// The walk's hook: replays (stops the walk) when the stored result's key and inputs
     /// match; else notes this run's key.
     pub(super) fn hook(&self) -> FoundHook {
-        let (options, stored, found) = (self.options, self.stored.clone(), self.found.clone());
+        let (options, loading, found) = (self.options, self.stored.clone(), self.found.clone());
+        let stored_there = loading.is_some();
         FoundHook {
-            defer_cache_load: stored.is_some(),
+            defer_cache_load: stored_there,
             // Only a stored run's inputs are compared with the walk's `lstat`; without one,
             // the scan's own (`Scan::read_lstats`) is what the run stores.
-            compares_lstat: stored.is_some(),
+            compares_lstat: stored_there,
             decide: Arc::new(move |discovered| {
+                let stored = loading.as_ref().and_then(StoredLoad::get);
                 let (walk_key, files) = found_key(discovered);
                 let key = KeyBuilder::default()
                     .field(&options.to_le_bytes())
                     .field(&walk_key.to_le_bytes())
                     .finish();
-                let moved = stored.as_ref().filter(|s| s.key == key).and_then(|stored| {
+                let moved = stored.filter(|s| s.key == key).and_then(|stored| {
                     // The walk's files and the stored inputs are both in path order (the key
                     // holds the same files): one pass finds each walked input's `lstat`. A
                     // path it misses that the walk's reads found absent is absent; any other
@@ -820,7 +867,7 @@ impl Results {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .replay
-            .then_some(self.stored.as_deref())
+            .then(|| self.stored.as_ref()?.get().map(|stored| &**stored))
             .flatten()
     }
 
@@ -828,7 +875,8 @@ impl Results {
     /// moved with their content kept (those settled), so later runs need not read them.
     pub(super) fn refresh(&self) {
         let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(stored) = self.stored.as_deref().filter(|_| found.replay && !found.moved.is_empty()) else {
+        let stored = self.stored.as_ref().and_then(StoredLoad::get);
+        let Some(stored) = stored.filter(|_| found.replay && !found.moved.is_empty()) else {
             return;
         };
         if let Some(inputs) = stored.refreshed_inputs(&found.moved, self.started_ns) {
@@ -1062,6 +1110,26 @@ mod tests {
         assert_eq!(ours, [bytes(&b), bytes(&a)]);
         let ours = recorded.iter().filter(|r| r.path.starts_with(dir.path())).count();
         assert_eq!(ours, 4, "nothing was drained");
+    }
+
+    /// The stored run read on a thread of its own is the one `load` reads: none where no file
+    /// is (and no thread started), none for a damaged file, and one copy however often asked.
+    #[test]
+    fn a_stored_run_read_meanwhile_is_the_loaded_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.res");
+        assert!(StoredLoad::start(&file).is_none(), "nothing there");
+        save(&file, &sample()).unwrap();
+        let loading = StoredLoad::start(&file).expect("a file is there");
+        let stored = loading.get().expect("it validates");
+        assert_eq!(**stored, sample());
+        assert!(Arc::ptr_eq(stored, loading.clone().get().unwrap()), "read once, shared");
+        let mut bytes = std::fs::read(&file).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x20;
+        std::fs::write(&file, &bytes).unwrap();
+        let damaged = StoredLoad::start(&file).expect("a file is there");
+        assert!(damaged.get().is_none(), "a damaged file is no stored run");
     }
 
     #[test]
