@@ -15,7 +15,7 @@ use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Level, Related};
 use crate::file_id::FileId;
 use crate::model::names::normalize_name;
 use crate::model::{DefRef, EntityKey, FileFacts, Jagged, Lookup, ProjectIndex, Resolved};
-use crate::syntax::{Body, EntityKind};
+use crate::syntax::{Body, EntityKind, Verb};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -600,6 +600,7 @@ fn unused(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) 
 fn unplaced_boundary_sides(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>) {
     let directed: Vec<(&Arc<FileFacts>, usize)> = index
         .files()
+        .filter(|facts| facts.verbs.contains(Verb::Boundary))
         .flat_map(|facts| {
             let annotations = facts.annotations().iter().enumerate();
             annotations
@@ -611,7 +612,7 @@ fn unplaced_boundary_sides(index: &ProjectIndex, analysis: &Analysis, out: &mut 
         return;
     }
     let mut endpoints: HashSet<&EntityKey> = HashSet::default();
-    for (facts, resolved) in analysis.resolved.iter() {
+    for (facts, resolved) in analysis.resolved.iter().filter(|(facts, _)| facts.verbs.contains(Verb::Flows)) {
         for (i, annotation) in facts.annotations().iter().enumerate() {
             if matches!(annotation.body, Body::Flows { .. })
                 && let Some(Relation::Flow { from, to, .. }) = Relation::of_file(facts, resolved, i)

@@ -30,7 +30,7 @@ use crate::file_id::FileId;
 use crate::model::names::ancestors;
 use crate::model::risk::{Band, Policies, RiskPolicy};
 use crate::model::{EntityKey, FileFacts, Jagged, ProjectIndex, Resolved};
-use crate::syntax::{Body, Date, EntityKind, Rating, RiskFields, Severity};
+use crate::syntax::{Body, Date, EntityKind, Rating, RiskFields, Severity, Verb};
 use crate::text::TextRange;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
@@ -149,6 +149,9 @@ fn table_entries<'a>(
     resolved: &'a Jagged<Resolved>,
     mut entry: impl FnMut(TableEntry<'a>),
 ) {
+    if !facts.verbs.any(&[Verb::Threat, Verb::Owns]) {
+        return;
+    }
     for (i, ann) in facts.annotations().iter().enumerate() {
         // Only a threat's definition or an ownership can be an entry: every other annotation
         // (nearly all of them) is passed over before its relation is looked up.
@@ -542,6 +545,13 @@ fn file_findings(
     // of the risk pass on the 20,000-file benchmark, ~5 ms for 100,000 exposures and no
     // finding).
     let owner_required = policy.owner_required_from.is_some();
+    // A file without exposures or confirmed findings, or with no risk that can be a finding,
+    // is passed over without reading its annotations.
+    if !facts.verbs.any(&[Verb::Exposes, Verb::Confirmed])
+        || !(owner_required || (today.is_some() && (tables.dated || facts.risk_dates)))
+    {
+        return;
+    }
     let may_be_due = |i: usize| {
         today.is_some()
             && (tables.dated

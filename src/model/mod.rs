@@ -58,7 +58,9 @@ pub mod names;
 pub mod risk;
 
 use crate::file_id::FileId;
-use crate::syntax::{Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned};
+use crate::syntax::{
+    Annotation, Body, EntityKind, Language, Origin, ParsedFile, Ref, RefForm, Spanned, VerbSet,
+};
 use crate::text::{ColumnUnit, LineCol, LineIndex, TextRange};
 use file_text::{FileText, Reread};
 pub use interned::Interned;
@@ -204,6 +206,12 @@ pub struct FileFacts {
     /// The `@source` anchors of a `.gal` sidecar that annotations use, in file order (empty
     /// for other files).
     pub anchors: Vec<Anchor>,
+    /// The verbs the annotations use: a project-wide pass skips a file with none of its verbs
+    /// without reading the annotations (see [`VerbSet`]).
+    pub verbs: VerbSet,
+    /// Whether an annotation holds a `due:` or `audited:` date (the risk pass skips a file
+    /// without one when nothing else can make its risks a finding).
+    pub risk_dates: bool,
 }
 
 impl FileFacts {
@@ -235,6 +243,8 @@ impl FileFacts {
             defs: Vec::new(),
             implicit_ids: Vec::new(),
             anchors: Vec::new(),
+            verbs: VerbSet::default(),
+            risk_dates: false,
         };
         facts.derive();
         facts
@@ -344,6 +354,10 @@ impl FileFacts {
             std::mem::swap(&mut self.implicit_ids, &mut scratch.implicit_ids);
             std::mem::swap(&mut self.refs, &mut scratch.refs);
             for (i, ann) in annotations.iter().enumerate() {
+                // Noted here, where the annotations are in the cache anyway.
+                self.verbs.insert(ann.verb);
+                self.risk_dates |=
+                    ann.risk.as_deref().is_some_and(|r| r.due.is_some() || r.audited.is_some());
                 let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
                 let refs = ann.refs();
                 facts.clear();
@@ -1403,11 +1417,56 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::Verb;
 
     /// Facts derived with the per-thread name cache ([`NameKeyCache`]) equal the keys computed
     /// afresh for every reference: names repeated within and across files, one name used as
     /// an asset and as a threat, inline ids, and more distinct names than the cache keeps (it
     /// is emptied in the middle of the file).
+    /// The verbs a file's facts note are its annotations' verbs, and each body a project-wide
+    /// pass looks for comes only with the verb it skips files by ([`VerbSet`]); the due and
+    /// audited dates are noted as written.
+    #[test]
+    fn a_files_verbs_are_its_annotations_verbs() {
+        let every = "# @boundary from App.Web to App.Db (#edge)\n# @flows App.Web -> App.Db -> App.Cache\n\
+            # @owns team-a for App.Web\n# @confirmed #sqli on App.Web\n# @exposes App.Web to #sqli\n\
+            # @threat SQL injection (#sqli) risk:L2xI3 due:2026-01-01\n";
+        let samples = [
+            (Language::Python, include_str!("../../examples/dialects/gal.py")),
+            (Language::Php, include_str!("../../examples/dialects/legacy.php")),
+            (Language::JavaScript, include_str!("../../examples/dialects/threatspec.js")),
+            (Language::Python, "# @exposes App.Web to #sqli\n# @threat SQL injection (#sqli) risk:L2xI3\n"),
+            (Language::Python, every),
+        ];
+        for (language, text) in samples {
+            let parsed = crate::syntax::parse_file(language, text);
+            let facts = FileFacts::from_parsed(FileId::relative("f"), language, text.into(), parsed);
+            assert!(!facts.annotations().is_empty(), "{text}");
+            assert_eq!(facts.verbs, VerbSet::of(facts.annotations()));
+            let dated =
+                |a: &Annotation| a.risk.as_deref().is_some_and(|r| r.due.is_some() || r.audited.is_some());
+            assert_eq!(facts.risk_dates, facts.annotations().iter().any(dated), "{text}");
+            for a in facts.annotations() {
+                let verb = match a.body {
+                    Body::Boundary { .. } => Verb::Boundary,
+                    Body::Flows { .. } => Verb::Flows,
+                    Body::Exposes { .. } => Verb::Exposes,
+                    Body::Confirmed { .. } => Verb::Confirmed,
+                    Body::Owns { .. } => Verb::Owns,
+                    Body::Define { kind: EntityKind::Threat, .. } => Verb::Threat,
+                    _ => continue,
+                };
+                assert_eq!(a.verb, verb, "{a:?}");
+            }
+        }
+        let parsed = crate::syntax::parse_file(Language::Python, every);
+        let facts = FileFacts::from_parsed(FileId::relative("f"), Language::Python, every.into(), parsed);
+        let verbs = [Verb::Boundary, Verb::Flows, Verb::Owns, Verb::Confirmed, Verb::Exposes, Verb::Threat];
+        assert!(verbs.iter().all(|&v| facts.verbs.contains(v)), "{:?}", facts.verbs);
+        assert!(!facts.verbs.any(&[Verb::Mitigates, Verb::Asset]));
+        assert!(facts.risk_dates);
+    }
+
     #[test]
     fn cached_name_keys_equal_fresh_ones() {
         let mut text = String::new();

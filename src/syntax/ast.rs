@@ -75,6 +75,39 @@ pub enum Verb {
     Describe,
 }
 
+/// A set of [`Verb`]s: which verbs a file's annotations use ([`VerbSet::of`]), so that a pass
+/// over the whole project skips a file that holds none of the verbs it looks for without
+/// reading its annotations (on the 20,000-file benchmark they are ~55 MB of memory, read
+/// from main memory again by each such pass).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct VerbSet(u32);
+
+const _: () = assert!((Verb::Describe as u32) < u32::BITS, "one bit per verb");
+
+impl VerbSet {
+    /// The verbs of `annotations`.
+    pub fn of<'a>(annotations: impl IntoIterator<Item = &'a Annotation>) -> VerbSet {
+        let mut set = VerbSet::default();
+        for a in annotations {
+            set.insert(a.verb);
+        }
+        set
+    }
+
+    pub fn insert(&mut self, verb: Verb) {
+        self.0 |= 1 << verb as u32;
+    }
+
+    pub fn contains(self, verb: Verb) -> bool {
+        self.0 & (1 << verb as u32) != 0
+    }
+
+    /// Whether any of `verbs` is in the set.
+    pub fn any(self, verbs: &[Verb]) -> bool {
+        verbs.iter().any(|&v| self.contains(v))
+    }
+}
+
 /// What kind of entity a definition or reference names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum EntityKind {
