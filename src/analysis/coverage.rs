@@ -490,7 +490,17 @@ impl CoverIndex {
                             text.push('#');
                             text.push_str(&id.value);
                         }
-                        None => text.push_str(facts.slice(c.range)),
+                        // The control as written: an unquoted plain name spans the whole
+                        // argument and is its text, read from the annotation at hand (slicing
+                        // the file's kept lines, elsewhere in memory, was a tenth of the
+                        // analysis on the 20,000-file benchmark).
+                        None => match c.form.name_parts() {
+                            Some((name, None, None)) if name.range == c.range => {
+                                debug_assert_eq!(&*name.value, facts.slice(c.range));
+                                text.push_str(&name.value);
+                            }
+                            _ => text.push_str(facts.slice(c.range)),
+                        },
                     }
                     Some(shared(controls, &text))
                 }
@@ -651,7 +661,11 @@ impl CoverIndex {
         by_asset
             .into_iter()
             .flat_map(move |by_asset| {
-                std::iter::once(&*asset.key).chain(ancestors(&asset.key)).filter_map(|a| by_asset.get(a))
+                // The asset's own key by its handle: a match is then equal handles, compared by
+                // address, where comparing texts read the stored key's from memory (a fifth of
+                // the findings on the 20,000-file benchmark). Its ancestors are texts.
+                let own = by_asset.get(&asset.key);
+                own.into_iter().chain(ancestors(&asset.key).filter_map(|a| by_asset.get(a)))
             })
             .flat_map(|bucket| bucket.iter())
             .map(move |c| {
@@ -822,6 +836,25 @@ def insert_expense(e):
         );
         let index = project(&[("app/db.py", Language::Python, &same)]);
         assert_eq!(answers(&index, CoverageScope::Symbol)[0].2, "accepted");
+    }
+
+    /// A covering relation's control is its argument as written (the id for a control
+    /// written with one): a plain name, read from the annotation, and a quoted one, with a
+    /// path or an id, read from the file.
+    #[test]
+    fn a_covers_control_is_its_argument_as_written() {
+        for (control, written) in [
+            ("Input  validation", "Input  validation"),
+            ("Shop.Filters", "Shop.Filters"),
+            (r#""Input \"strict\" validation""#, r#""Input \"strict\" validation""#),
+            ("Input validation (#iv)", "#iv"),
+            ("#prepared-stmts", "#prepared-stmts"),
+        ] {
+            let text = format!("# @exposes #db to #sqli\n# @mitigates #db against #sqli using {control}\n");
+            let index = project(&[("app/db.py", Language::Python, &text)]);
+            let got = answers(&index, CoverageScope::File);
+            assert_eq!(got, [("app/db.py".into(), 1, format!("mitigated by {written}"))], "{control}");
+        }
     }
 
     /// A cover's file, annotation index and range.
