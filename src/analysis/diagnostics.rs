@@ -186,6 +186,9 @@ pub(super) fn finish(index: &ProjectIndex, mut out: Vec<Diagnostic>) -> Vec<Diag
     out
 }
 
+/// From how many diagnostics [`order`] sorts on every core.
+const PARALLEL_ORDER: usize = 1024;
+
 /// Reporting order: file, position, code, message (a stable sort).
 pub(super) fn order(out: &mut [Diagnostic]) {
     fn key(d: &Diagnostic) -> (&FileId, u32, Code, &str) {
@@ -197,7 +200,14 @@ pub(super) fn order(out: &mut [Diagnostic]) {
     // Positions are sorted, then each diagnostic moved once: a diagnostic is ~200 bytes, and
     // sorting the diagnostics themselves moved each of thousands a dozen times.
     let mut from: Vec<usize> = (0..out.len()).collect();
-    from.sort_by(|&a, &b| key(&out[a]).cmp(&key(&out[b])));
+    // On every core when there are thousands (a stable sort either way: the same order).
+    if out.len() >= PARALLEL_ORDER {
+        use rayon::prelude::*;
+        let items = &*out;
+        from.par_sort_by(|&a, &b| key(&items[a]).cmp(&key(&items[b])));
+    } else {
+        from.sort_by(|&a, &b| key(&out[a]).cmp(&key(&out[b])));
+    }
     permute(out, &mut from);
 }
 
@@ -329,38 +339,54 @@ fn duplicates(index: &ProjectIndex, out: &mut Vec<Diagnostic>) {
         flagged.insert((&at.file, at.def));
         out.push(d);
     }
-    for ((kind, _), sites) in index.declared_names() {
-        if !matches!(kind, EntityKind::Threat | EntityKind::Control | EntityKind::Actor) {
+    // Each name's findings read its own sites alone: found on every core, kept in name order
+    // (a project copied 200 times names each threat 200 times: thousands of findings).
+    let names: Vec<((EntityKind, &str), &[DefRef])> = index
+        .declared_names()
+        .filter(|((kind, _), _)| matches!(kind, EntityKind::Threat | EntityKind::Control | EntityKind::Actor))
+        .collect();
+    let by_name: Vec<Vec<Diagnostic>> =
+        names.par_iter().map(|&((kind, _), sites)| duplicate_names(index, kind, sites, &flagged)).collect();
+    out.extend(by_name.into_iter().flatten());
+}
+
+/// The `duplicate-definition` findings of one declared name of `kind`, defined at `sites`,
+/// but those at the sites already `flagged` for their id.
+fn duplicate_names(
+    index: &ProjectIndex,
+    kind: EntityKind,
+    sites: &[DefRef],
+    flagged: &HashSet<(&FileId, u32)>,
+) -> Vec<Diagnostic> {
+    let defs: Vec<_> = sites
+        .iter()
+        .filter_map(|s| Some((s, index.def(s)?)))
+        .filter(|(_, d)| d.declared)
+        .filter(|(s, d)| is_definition_annotation(index, s.file.as_str(), d.annotation))
+        .collect();
+    let Some(&(first_at, first)) = defs.first() else { return Vec::new() };
+    let mut found = Vec::new();
+    for &(at, def) in &defs[1..] {
+        if flagged.contains(&(&at.file, at.def))
+            || (def.explicit_id.is_some() && def.explicit_id == first.explicit_id)
+        {
             continue;
         }
-        let defs: Vec<_> = sites
-            .iter()
-            .filter_map(|s| Some((s, index.def(s)?)))
-            .filter(|(_, d)| d.declared)
-            .filter(|(s, d)| is_definition_annotation(index, s.file.as_str(), d.annotation))
-            .collect();
-        let Some(&(first_at, first)) = defs.first() else { continue };
-        for &(at, def) in &defs[1..] {
-            if flagged.contains(&(&at.file, at.def))
-                || (def.explicit_id.is_some() && def.explicit_id == first.explicit_id)
-            {
-                continue;
-            }
-            let name = def.name.as_deref().unwrap_or_default();
-            let mut d = diag(
-                Code::DuplicateDefinition,
-                &at.file,
-                def.range,
-                format!("{} `{name}` is defined more than once", kind.as_str()),
-            );
-            d.related.push(Related {
-                file: first_at.file.clone(),
-                range: first.range,
-                message: "first definition".into(),
-            });
-            out.push(d);
-        }
+        let name = def.name.as_deref().unwrap_or_default();
+        let mut d = diag(
+            Code::DuplicateDefinition,
+            &at.file,
+            def.range,
+            format!("{} `{name}` is defined more than once", kind.as_str()),
+        );
+        d.related.push(Related {
+            file: first_at.file.clone(),
+            range: first.range,
+            message: "first definition".into(),
+        });
+        found.push(d);
     }
+    found
 }
 
 /// The `duplicate-definition` findings of explicit id `id` defined at `sites`, each with the
@@ -644,6 +670,39 @@ fn unplaced_boundary_sides(index: &ProjectIndex, analysis: &Analysis, out: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `order` sorts by file, position, code and message, keeping the given order of equal
+    /// keys, on one core and on every core alike: diagnostics in a scrambled order with many
+    /// ties (told apart by their range's end), against a stable sort of the same.
+    #[test]
+    fn order_is_a_stable_sort_on_one_core_and_on_every_core() {
+        let files: Vec<FileId> =
+            ["b.py", "a.py", "a/b.py", "c.py"].into_iter().map(FileId::relative).collect();
+        let codes = [Code::DuplicateDefinition, Code::DanglingReference, Code::UnmitigatedExposure];
+        for n in [7, 40, PARALLEL_ORDER - 1, PARALLEL_ORDER, 3 * PARALLEL_ORDER + 5] {
+            let diagnostics: Vec<Diagnostic> = (0..n)
+                .map(|k| {
+                    let scrambled = (k * 7919) % 13;
+                    let range = crate::text::TextRange::new(scrambled % 5, 100 + k);
+                    let message = format!("m{}", scrambled % 2);
+                    diag(codes[scrambled % 3], &files[(k * 31) % files.len()], range, message)
+                })
+                .collect();
+            let mut expected = diagnostics.clone();
+            expected.sort_by(|a, b| {
+                (&a.file, a.range.start, a.code, &a.message).cmp(&(
+                    &b.file,
+                    b.range.start,
+                    b.code,
+                    &b.message,
+                ))
+            });
+            let mut ordered = diagnostics;
+            order(&mut ordered);
+            let ends = |d: &[Diagnostic]| d.iter().map(|d| (d.file.clone(), d.range)).collect::<Vec<_>>();
+            assert_eq!(ends(&ordered), ends(&expected), "{n} diagnostics");
+        }
+    }
 
     #[test]
     fn permute_moves_each_item_to_its_place() {
