@@ -200,13 +200,13 @@ pub(super) fn order(out: &mut [Diagnostic]) {
     // Positions are sorted, then each diagnostic moved once: a diagnostic is ~200 bytes, and
     // sorting the diagnostics themselves moved each of thousands a dozen times.
     let mut from: Vec<usize> = (0..out.len()).collect();
+    let items = &*out;
+    let by_key = |&a: &usize, &b: &usize| key(&items[a]).cmp(&key(&items[b]));
     // On every core when there are thousands (a stable sort either way: the same order).
-    if out.len() >= PARALLEL_ORDER {
-        use rayon::prelude::*;
-        let items = &*out;
-        from.par_sort_by(|&a, &b| key(&items[a]).cmp(&key(&items[b])));
+    if items.len() >= PARALLEL_ORDER {
+        rayon::slice::ParallelSliceMut::par_sort_by(&mut from[..], by_key);
     } else {
-        from.sort_by(|&a, &b| key(&out[a]).cmp(&key(&out[b])));
+        from.sort_by(by_key);
     }
     permute(out, &mut from);
 }
