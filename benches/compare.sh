@@ -123,37 +123,56 @@ sync
 # --- measuring -------------------------------------------------------------------------------
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/loadavg.before"
 RESULTS="$WORK/results.tsv"
-printf 'corpus\ttool\trun\texit\twall\tuser\tsys\tmaxrss_kb\n' > "$RESULTS"
+printf 'corpus\ttool\trun\texit\twall\tuser\tsys\tmaxrss_kb\tbeside\n' > "$RESULTS"
+
+# timed CORPUS TOOL RUN LOG_NAME OK_EXIT_CODES BESIDE -- CMD...
+#   One run of CMD in $WORK/CORPUS, its output in $WORK/logs/CORPUS-LOG_NAME/; run 0 is the
+#   untimed warm-up, every other run is a line of results.tsv (BESIDE: the row whose runs it
+#   alternated with, or "-").
+timed() {
+    local corpus=$1 tool=$2 i=$3 name=$4 ok=$5 beside=$6
+    shift 7
+    local dir="$WORK/$corpus" logs="$WORK/logs/$corpus-$name" rc
+    mkdir -p "$logs"
+    set +e
+    t0=$EPOCHREALTIME
+    (cd "$dir" && /usr/bin/time -f '%e %U %S %M' -o "$logs/time.$i" "$@" \
+        > "$logs/stdout.$i" 2> "$logs/stderr.$i")
+    rc=$?
+    t1=$EPOCHREALTIME
+    set -e
+    if ! [[ " $ok " == *" $rc "* ]]; then
+        log "$corpus/$tool run $i exited $rc (see $logs/stderr.$i)"
+    fi
+    [ "$i" = 0 ] && return 0
+    # Wall time from bash's microsecond clock (GNU time's %e has 10 ms resolution, too coarse
+    # for rg); CPU and peak RSS from GNU time.
+    read -r _ user sys rss < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$logs/time.$i" | tail -1)
+    wall=$(python3 -c "print('%.4f' % ($t1 - $t0))")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$tool" "$i" "$rc" "$wall" "$user" "$sys" "$rss" "$beside" >> "$RESULTS"
+}
 
 # measure CORPUS TOOL RUNS OK_EXIT_CODES PREP -- CMD...
 #   One untimed warm-up run, then RUNS timed runs in $WORK/CORPUS. PREP (a shell snippet) runs
 #   untimed before each run. Exit codes outside OK_EXIT_CODES (space-separated) are recorded and
-#   reported but do not stop the script.
+#   reported but do not stop the script. With RG_BESIDE set (the rg command line, as an array
+#   named RG_CMD), each run of CMD follows a run of rg, timed as an rg row "beside" TOOL: the
+#   ratio to rg is taken between runs made minutes, not seconds, apart otherwise, and this
+#   machine's speed drifts by 10-30% over minutes (benches/README.md, thirty-first sitting).
+RG_RUN=0
 measure() {
     local corpus=$1 tool=$2 runs=$3 ok=$4 prep=$5
     shift 6
-    local dir="$WORK/$corpus" logs="$WORK/logs/$corpus-$tool"
-    mkdir -p "$logs"
-    log "$corpus: $tool x $runs (+1 warm-up)"
-    local i rc
+    log "$corpus: $tool x $runs (+1 warm-up)${RG_BESIDE:+, each after a run of rg}"
+    local i
     for i in $(seq 0 "$runs"); do
-        (cd "$dir" && eval "$prep")
-        set +e
-        t0=$EPOCHREALTIME
-        (cd "$dir" && /usr/bin/time -f '%e %U %S %M' -o "$logs/time.$i" "$@" \
-            > "$logs/stdout.$i" 2> "$logs/stderr.$i")
-        rc=$?
-        t1=$EPOCHREALTIME
-        set -e
-        if ! [[ " $ok " == *" $rc "* ]]; then
-            log "$corpus/$tool run $i exited $rc (see $logs/stderr.$i)"
+        (cd "$WORK/$corpus" && eval "$prep")
+        if [ -n "${RG_BESIDE:-}" ]; then
+            # rg's runs of a corpus are numbered on across the rows they alternate with.
+            [ "$i" = 0 ] || RG_RUN=$((RG_RUN + 1))
+            timed "$corpus" rg "$([ "$i" = 0 ] && echo 0 || echo "$RG_RUN")" rg "0 1" "$tool" -- "${RG_CMD[@]}"
         fi
-        [ "$i" = 0 ] && continue
-        # Wall time from bash's microsecond clock (GNU time's %e has 10 ms resolution, too coarse
-        # for rg); CPU and peak RSS from GNU time.
-        read -r _ user sys rss < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$logs/time.$i" | tail -1)
-        wall=$(python3 -c "print('%.4f' % ($t1 - $t0))")
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$tool" "$i" "$rc" "$wall" "$user" "$sys" "$rss" >> "$RESULTS"
+        timed "$corpus" "$tool" "$i" "$tool" "$ok" - -- "$@"
     done
 }
 
@@ -162,9 +181,13 @@ for c in $CORPORA; do
     pattern=$RG_PATTERN
     [ "$c" = dense-gal ] && pattern=$RG_PATTERN_GAL
     [ "$c" = mixed ] && pattern="$RG_PATTERN|$RG_PATTERN_GAL"
-    measure "$c" rg "$RUNS" "0 1" ":" -- "$RG" -c "$pattern" src
+    RG_CMD=("$RG" -c "$pattern" src)
+    RG_RUN=0
     (cd "$WORK/$c" && "$RG" --files src | wc -l) > "$WORK/$c.rg-files"
     if [ "$TA_OK" = 1 ]; then
+        # Every threat-analyzer row alternates with rg, run by run; its "vs rg" is its median
+        # over the median of the rg runs beside it.
+        RG_BESIDE=1
         cache="$WORK/cache/$c"
         # Cold: the cache directory is emptied before every run.
         measure "$c" ta-cold "$RUNS" "0 1" "rm -rf '$cache'" -- \
@@ -182,6 +205,9 @@ for c in $CORPORA; do
             env THREAT_ANALYZER_CACHE_DIR="$cache" "$TA" check --format json src
         python3 "$ROOT/benches/touch.py" restore "$WORK/$c"
         measure "$c" ta-nocache "$RUNS" "0 1" ":" -- "$TA" check --no-cache --format json src
+        RG_BESIDE=
+    else
+        measure "$c" rg "$RUNS" "0 1" ":" -- "${RG_CMD[@]}"
     fi
     if [ "$TS_OK" = 1 ] && [ "$c" != dense-gal ]; then
         ts_runs=$TS_RUNS
