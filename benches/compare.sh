@@ -18,6 +18,9 @@
 # parse everything, write the cache); "warm" = the cache the previous run left (unchanged tree);
 # "touched 1%" / "edited 1%" = warm after moving the mtime of 1% of the files / after changing an
 # annotation in 1% of the files (benches/touch.py); "--no-cache" = neither read nor write it.
+# Every threat-analyzer run follows a run of rg, and each row is compared with the rg runs timed
+# beside it (report_cli.py's "rg beside" column): the machine's drift between two blocks of runs
+# minutes apart does not enter the ratio.
 #
 # Budgets (issue 17): cold within 3x rg on dense, dense-gal, mixed and huge, 1.5x on sparse; warm
 # within 1.5x rg on every corpus, with output identical to cold; touched 1% within 2x rg; peak RSS
