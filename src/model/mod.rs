@@ -1419,10 +1419,6 @@ mod tests {
     use super::*;
     use crate::syntax::Verb;
 
-    /// Facts derived with the per-thread name cache ([`NameKeyCache`]) equal the keys computed
-    /// afresh for every reference: names repeated within and across files, one name used as
-    /// an asset and as a threat, inline ids, and more distinct names than the cache keeps (it
-    /// is emptied in the middle of the file).
     /// The verbs a file's facts note are its annotations' verbs, and each body a project-wide
     /// pass looks for comes only with the verb it skips files by ([`VerbSet`]); the due and
     /// audited dates are noted as written.
@@ -1467,6 +1463,10 @@ mod tests {
         assert!(facts.risk_dates);
     }
 
+    /// Facts derived with the per-thread name cache ([`NameKeyCache`]) equal the keys computed
+    /// afresh for every reference: names repeated within and across files, one name used as
+    /// an asset and as a threat, inline ids, and more distinct names than the cache keeps (it
+    /// is emptied in the middle of the file).
     #[test]
     fn cached_name_keys_equal_fresh_ones() {
         let mut text = String::new();
