@@ -1002,10 +1002,10 @@ mod tests {
             seen.insert(body[..body.find([' ', '(']).unwrap_or(body.len())].to_string());
             for (present, part) in [
                 (a.severity.is_some(), "severity"),
-                (a.risk.is_some(), "risk"),
+                (a.risk().is_some(), "risk"),
                 (!a.external_refs().is_empty(), "external_refs"),
                 (!a.fields().is_empty(), "fields"),
-                (a.origin.is_some(), "origin"),
+                (a.origin().is_some(), "origin"),
                 (a.description.as_ref().is_some_and(|d| d.value.is_empty()), "empty description"),
                 (a.details.is_some(), "details"),
             ] {

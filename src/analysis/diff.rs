@@ -667,14 +667,15 @@ impl<'a> Facts<'a> {
                             Relation::Mitigation { control: Some(c), .. } => c.entity(),
                             _ => None,
                         };
-                        let note = ann.description.as_ref().map(|d| d.value.as_str());
+                        let note = ann.description.as_ref().map(|d| &*d.value);
                         f.covers.push(CoverFact { kind, asset: a, threat: t, control, at, note });
                     }
                     Relation::Flow { from, to, two_way, mechanism, .. } => {
                         let (Some(from), Some(to)) = (from.entity(), to.entity()) else { continue };
                         let mechanism = mechanism
-                            .or(ann.details.as_ref())
-                            .map(|m| m.value.trim())
+                            .map(|m| m.value.as_str())
+                            .or(ann.details.as_ref().map(|d| &*d.value))
+                            .map(str::trim)
                             .filter(|m| !m.is_empty());
                         let mechanism_key = lowercase(mechanism.unwrap_or(""));
                         f.flows.push(FlowFact { from, to, two_way, mechanism, mechanism_key, at });

@@ -254,7 +254,7 @@ impl Analysis {
             args: Vec::new(),
             state: None,
             severity: None,
-            description: ann.description.as_ref().map(|d| d.value.clone()),
+            description: ann.description.as_ref().map(|d| d.value.to_string()),
         };
         let Some(relation) = self.relation(facts, i) else { return hit };
         // A defined entity by its declared name; anything else (an undeclared asset, a

@@ -161,7 +161,7 @@ fn table_entries<'a>(
         let (Some(refs), Some(per_annotation)) = (facts.refs.get(i), resolved.get(i)) else { continue };
         match Relation::resolved(ann, refs, per_annotation) {
             Some(Relation::Definition { kind: EntityKind::Threat, entity }) => {
-                if let (Some(key), Some(fields)) = (entity.entity(), ann.risk.as_deref()) {
+                if let (Some(key), Some(fields)) = (entity.entity(), ann.risk()) {
                     entry(TableEntry::Threat(key, fields));
                 }
             }
@@ -442,7 +442,7 @@ fn rate_resolved<'a>(
         _ => return None,
     };
     let mut own: ThreatRisk<&'a str> = ThreatRisk::default();
-    if let Some(fields) = ann.risk.as_deref() {
+    if let Some(fields) = ann.risk() {
         own.fill(fields, |owner| owner);
     }
     let inherited = threat.entity().and_then(|t| tables.threats.get(t));
@@ -556,10 +556,7 @@ fn file_findings(
     let may_be_due = |i: usize| {
         today.is_some()
             && (tables.dated
-                || facts.annotations()[i]
-                    .risk
-                    .as_deref()
-                    .is_some_and(|r| r.due.is_some() || r.audited.is_some()))
+                || facts.annotations()[i].risk().is_some_and(|r| r.due.is_some() || r.audited.is_some()))
     };
     // Most annotations are no risk: skipped before their relation is looked up.
     for i in

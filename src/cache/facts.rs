@@ -123,9 +123,9 @@ impl Out<'_> {
             [] => self.byte(0),
             refs => self.rare(refs)?,
         }
-        match &a.risk {
+        match a.risk() {
             None => self.byte(0),
-            risk => self.rare(risk)?,
+            risk => self.rare(&risk)?,
         }
         self.option(a.description.as_ref(), Self::spanned);
         self.option(a.details.as_ref(), Self::spanned);
@@ -133,9 +133,9 @@ impl Out<'_> {
             [] => self.byte(0),
             fields => self.rare(fields)?,
         }
-        match &a.origin {
+        match a.origin() {
             None => self.byte(0),
-            origin => self.rare(origin)?,
+            origin => self.rare(&origin)?,
         }
         Ok(())
     }

@@ -275,7 +275,7 @@ impl FileFacts {
 
     /// The ranges whose lines [`FileFacts::kept_text`] keeps.
     pub fn kept_ranges(parsed: &ParsedFile) -> Vec<TextRange> {
-        let origins = parsed.annotations.iter().filter_map(|a| a.origin.as_ref()).map(|o| o.directive);
+        let origins = parsed.annotations.iter().filter_map(|a| a.origin()).map(|o| o.directive);
         (parsed.annotations.iter().map(|a| a.range))
             .chain(origins)
             .chain(parsed.errors.iter().map(|e| e.range))
@@ -303,7 +303,7 @@ impl FileFacts {
 
     /// The anchor of annotation `i` of a `.gal` sidecar: the `@source` line before it.
     pub fn anchor_of(&self, i: usize) -> Option<&Anchor> {
-        let directive = self.parsed.annotations.get(i)?.origin.as_ref()?.directive;
+        let directive = self.parsed.annotations.get(i)?.origin()?.directive;
         let at = self.anchors.partition_point(|a| a.origin.directive.start() < directive.start());
         self.anchors.get(at).filter(|a| a.origin.directive == directive)
     }
@@ -356,8 +356,7 @@ impl FileFacts {
             for (i, ann) in annotations.iter().enumerate() {
                 // Noted here, where the annotations are in the cache anyway.
                 self.verbs.insert(ann.verb);
-                self.risk_dates |=
-                    ann.risk.as_deref().is_some_and(|r| r.due.is_some() || r.audited.is_some());
+                self.risk_dates |= ann.risk().is_some_and(|r| r.due.is_some() || r.audited.is_some());
                 let defining = matches!(ann.body, Body::Define { .. } | Body::Alias { .. });
                 let refs = ann.refs();
                 facts.clear();
@@ -421,7 +420,7 @@ impl FileFacts {
     /// file's key (relative or absolute), so never stored.
     fn derive_anchors(&mut self) {
         if anchors::is_sidecar(self.path.as_str()) {
-            for origin in self.parsed.annotations.iter().filter_map(|a| a.origin.as_ref()) {
+            for origin in self.parsed.annotations.iter().filter_map(|a| a.origin()) {
                 if self.anchors.last().is_none_or(|a| a.origin.directive != origin.directive) {
                     let key = anchors::anchor_key(self.path.as_str(), &origin.file.value);
                     self.anchors.push(Anchor { origin: Origin::clone(origin), key });
@@ -1272,7 +1271,7 @@ impl ProjectIndex {
                 for (k, v) in ann.fields() {
                     let _ = write!(out, " {k}={v:?}");
                 }
-                if let Some(origin) = &ann.origin {
+                if let Some(origin) = ann.origin() {
                     let line = origin.line.as_ref().map_or(0, |l| l.value);
                     let _ = write!(out, " origin={}:{line}", origin.file.value);
                     if let Some(symbol) = &origin.symbol {
@@ -1439,8 +1438,7 @@ mod tests {
             let facts = FileFacts::from_parsed(FileId::relative("f"), language, text.into(), parsed);
             assert!(!facts.annotations().is_empty(), "{text}");
             assert_eq!(facts.verbs, VerbSet::of(facts.annotations()));
-            let dated =
-                |a: &Annotation| a.risk.as_deref().is_some_and(|r| r.due.is_some() || r.audited.is_some());
+            let dated = |a: &Annotation| a.risk().is_some_and(|r| r.due.is_some() || r.audited.is_some());
             assert_eq!(facts.risk_dates, facts.annotations().iter().any(dated), "{text}");
             for a in facts.annotations() {
                 let verb = match a.body {

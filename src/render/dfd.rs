@@ -814,9 +814,10 @@ impl Model {
                     Some(Relation::Flow { from, to, two_way, mechanism, name }) => {
                         if let (Some(from), Some(to)) = (key_of(from), key_of(to)) {
                             let label = mechanism
-                                .or(ann.details.as_ref())
-                                .or(name)
-                                .map(|s| s.value.trim().to_string())
+                                .map(|m| m.value.as_str())
+                                .or(ann.details.as_ref().map(|d| &*d.value))
+                                .or(name.map(|n| n.value.as_str()))
+                                .map(|s| s.trim().to_string())
                                 .filter(|s| !s.is_empty());
                             m.flows.push(RawFlow { file: facts.path.clone(), from, to, label, two_way });
                         }

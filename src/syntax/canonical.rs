@@ -103,8 +103,8 @@ pub fn to_gal(source: &str, ann: &Annotation) -> Option<String> {
         out.push(' ');
         out.push_str(&e.value);
     }
-    notes.extend(ann.details.iter().map(|d| d.value.clone()));
-    notes.extend(ann.description.iter().map(|d| d.value.clone()));
+    notes.extend(ann.details.iter().map(|d| d.value.to_string()));
+    notes.extend(ann.description.iter().map(|d| d.value.to_string()));
     if !notes.is_empty() {
         out.push_str(&format!(" -- \"{}\"", escape(&notes.join(": "))));
     }

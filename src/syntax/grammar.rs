@@ -650,7 +650,7 @@ mod tests {
             let text = format!("# @source {}\n# @asset App.Part\n", args.join(" "));
             let parsed = parse_file(Language::Python, &text);
             assert!(parsed.errors.is_empty(), "{text}: {:?}", parsed.errors);
-            let origin = parsed.annotations[0].origin.as_ref().expect("an origin");
+            let origin = parsed.annotations[0].origin().expect("an origin");
             let read = [
                 ("file", Some(origin.file.value.clone())),
                 ("line", origin.line.as_ref().map(|l| l.value.to_string())),

@@ -69,7 +69,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
     out.annotations.reserve_exact(at_lines);
     let mut in_shield = false;
     let mut skip_block: Option<u32> = None;
-    let mut origin: Option<Box<Origin>> = None;
+    let mut origin: Option<Origin> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
@@ -163,7 +163,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                     });
                 }
                 if let Some(read) = read {
-                    origin = read.map(Box::new);
+                    origin = read;
                 }
                 continue;
             }
@@ -207,7 +207,9 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             verb_range,
         ));
         let ann = out.annotations.last_mut().expect("just pushed");
-        ann.origin = origin.clone();
+        if origin.is_some() {
+            ann.set_origin(origin.clone());
+        }
         if !line.fields.is_empty() {
             ann.fields_mut().clone_from(&line.fields);
         }
@@ -220,7 +222,7 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
             if let Some((before, desc)) = split_description(core) {
                 core = before;
                 dangling_delimiter = desc.range.is_empty();
-                ann.description = Some(desc);
+                ann.description = Some(desc.map(String::into_boxed_str));
                 evidence = true;
             }
             // Continuation lines: `-- "..."` lines that follow in the same comment.
@@ -250,11 +252,14 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                 }
                 match &mut ann.description {
                     Some(d) => {
-                        d.value.push(' ');
-                        d.value.push_str(&more.value);
+                        let mut joined = String::with_capacity(d.value.len() + 1 + more.value.len());
+                        joined.push_str(&d.value);
+                        joined.push(' ');
+                        joined.push_str(&more.value);
+                        d.value = joined.into_boxed_str();
                         d.range = d.range.cover(more.range);
                     }
-                    None => ann.description = Some(more),
+                    None => ann.description = Some(more.map(String::into_boxed_str)),
                 }
                 ann.range = ann.range.cover(lines[i].range);
                 i += 1;
@@ -267,15 +272,15 @@ pub fn parse_lines(text: &str, lines: &[CandidateLine]) -> ParsedFile {
                     *ann.external_refs_mut() = refs;
                 }
                 if ann.external_refs().iter().any(|r| is_risk_token(&r.value)) {
-                    ann.risk = take_risk(ann.external_refs_mut(), &mut out.errors);
-                    ann.fit_extras();
+                    let risk = take_risk(ann.external_refs_mut(), &mut out.errors);
+                    ann.set_risk(risk);
                 }
             }
         }
         if let Some(fields) = extended {
             for (k, v) in fields {
                 if k == "description" && ann.description.is_none() {
-                    ann.description = Some(Spanned::new(v, ann.range));
+                    ann.description = Some(Spanned::new(v.into_boxed_str(), ann.range));
                 } else {
                     ann.fields_mut().push((k, v));
                 }
@@ -492,6 +497,12 @@ impl<'a> Segment<'a> {
     fn spanned(self) -> Spanned<String> {
         let t = self.trim();
         Spanned::new(t.text.to_string(), t.range())
+    }
+
+    /// [`Segment::spanned`] as a `Box<str>` (details: never grown once parsed).
+    fn boxed(self) -> Spanned<Box<str>> {
+        let t = self.trim();
+        Spanned::new(t.text.into(), t.range())
     }
 
     /// [`Segment::spanned`] for a name or an id of a reference.
@@ -721,7 +732,7 @@ fn is_risk_token(token: &str) -> bool {
 
 /// Moves the risk keys out of `refs` into the annotation's risk fields. A value that does not
 /// read, or a key written twice, is an `invalid-risk` error at its token (the rest is read).
-fn take_risk(refs: &mut Vec<Spanned<String>>, errors: &mut Vec<SyntaxError>) -> Option<Box<RiskFields>> {
+fn take_risk(refs: &mut Vec<Spanned<String>>, errors: &mut Vec<SyntaxError>) -> Option<RiskFields> {
     use grammar::RiskKeyName as K;
     let mut fields = RiskFields::default();
     refs.retain(|token| {
@@ -764,7 +775,7 @@ fn take_risk(refs: &mut Vec<Spanned<String>>, errors: &mut Vec<SyntaxError>) -> 
         }
         false
     });
-    (fields != RiskFields::default()).then(|| Box::new(fields))
+    (fields != RiskFields::default()).then_some(fields)
 }
 
 /// `L<1-5>xI<1-5>` (letters in any case).
@@ -1141,7 +1152,7 @@ fn take_details<'a>(seg: Segment<'a>, ann: &mut Annotation) -> Segment<'a> {
     match seg.split_on(&grammar::DETAILS) {
         Some((arg, details)) => {
             if !details.is_blank() {
-                ann.details = Some(details.spanned());
+                ann.details = Some(details.boxed());
             }
             arg
         }
@@ -1741,7 +1752,7 @@ mod tests {
         assert_eq!(a.severity.as_ref().unwrap().range.slice(text), "[high]");
         let refs: Vec<_> = a.external_refs().iter().map(|r| r.range.slice(text)).collect();
         assert_eq!(refs, ["cwe:CWE-89", "owasp:A03:2021"]);
-        assert_eq!(a.description.as_ref().unwrap().value, "hand-built \"SQL\"");
+        assert_eq!(&*a.description.as_ref().unwrap().value, "hand-built \"SQL\"");
         assert_eq!(a.dialect, Dialect::Gal);
     }
 
@@ -1749,7 +1760,7 @@ mod tests {
     fn description_continuation_lines_join() {
         let text = "@exposes Shop.Orders to #sqli [P1] -- \"search builds SQL\"\n-- \"by hand\"\n";
         let a = one(text);
-        assert_eq!(a.description.unwrap().value, "search builds SQL by hand");
+        assert_eq!(&*a.description.unwrap().value, "search builds SQL by hand");
         assert_eq!(
             a.range.slice(text),
             "@exposes Shop.Orders to #sqli [P1] -- \"search builds SQL\"\n-- \"by hand\""
@@ -1781,7 +1792,7 @@ mod tests {
         assert_eq!(a.verb, Verb::Asset);
         assert_eq!(a.dialect, Dialect::ThreatSpec);
         let a = one("@exposes WebApp:FileSystem to arbitrary file writes with insufficient path validation");
-        assert_eq!(a.details.unwrap().value, "insufficient path validation");
+        assert_eq!(&*a.details.unwrap().value, "insufficient path validation");
         assert_eq!(a.dialect, Dialect::ThreatSpec);
         let a = one("@connects #guest to #main");
         let Body::Flows { two_way, .. } = a.body else { panic!() };
@@ -1790,7 +1801,7 @@ mod tests {
         let Body::Flows { two_way, from, to, .. } = &a.body else { panic!() };
         assert!(*two_way);
         assert_eq!((name(from), name(to)), ("WebApp:Web", "WebApp:Db"));
-        assert_eq!(a.details.unwrap().value, "TLS");
+        assert_eq!(&*a.details.unwrap().value, "TLS");
         let a = one("@review WebApp:Web Is the session cookie HttpOnly?");
         let Body::Audit { asset, note } = &a.body else { panic!() };
         assert_eq!(name(asset), "WebApp:Web");
@@ -2066,14 +2077,14 @@ mod tests {
         let text = "@source file:api/orders.py line:42\n@exposes Shop.Orders to #sqli\n@source\n@audit Shop\n@source line:x\n@source The source of truth";
         let p = parse(text);
         assert_eq!(p.annotations.len(), 2, "{p:?}");
-        let origin = p.annotations[0].origin.as_ref().unwrap();
+        let origin = p.annotations[0].origin().unwrap();
         assert_eq!(
             (origin.file.value.as_str(), origin.line.as_ref().map(|l| l.value)),
             ("api/orders.py", Some(42))
         );
         assert_eq!(origin.file.range.slice(text), "api/orders.py");
         assert_eq!(origin.directive.slice(text), "@source file:api/orders.py line:42");
-        assert!(p.annotations[1].origin.is_none());
+        assert!(p.annotations[1].origin().is_none());
         // `line:x` carries a key of ours: malformed. Prose `@source` lines (phpDocumentor) are not ours.
         assert_eq!(p.errors.len(), 1, "{p:?}");
         assert_eq!(p.errors[0].range.slice(text), "line:x");
@@ -2088,7 +2099,7 @@ mod tests {
         assert!(p.errors.is_empty(), "{p:?}");
         assert_eq!(p.annotations.len(), 2, "the directive hides nothing: {p:?}");
         for a in &p.annotations {
-            let origin = a.origin.as_ref().unwrap();
+            let origin = a.origin().unwrap();
             assert_eq!(origin.symbol.as_ref().unwrap().value, "find_expenses");
             assert_eq!(origin.symbol.as_ref().unwrap().range.slice(text), "find_expenses");
             assert_eq!(origin.line.as_ref().unwrap().range.slice(text), "9");
@@ -2103,12 +2114,12 @@ mod tests {
         assert_eq!(p.errors[0].code, Code::MalformedAnnotation);
         assert_eq!(p.errors[0].range.slice(text), "anchor:find_expenses");
         assert!(p.errors[0].message.contains("unknown key `anchor:`"), "{}", p.errors[0].message);
-        let origin = p.annotations[0].origin.as_ref().unwrap();
+        let origin = p.annotations[0].origin().unwrap();
         assert_eq!((origin.file.value.as_str(), origin.symbol.as_ref()), ("app/db.py", None));
         // A bad value ends the previous anchor: what follows is located where it is written.
         let p = parse("@source file:a.py line:3\n@source file:b.py line:0\n@audit #db");
         assert_eq!(p.errors.len(), 1, "{p:?}");
-        assert!(p.annotations[0].origin.is_none());
+        assert!(p.annotations[0].origin().is_none());
     }
 
     #[test]
@@ -2133,11 +2144,12 @@ mod tests {
             body: &'a Body,
             severity: &'a Option<Spanned<Severity>>,
             external_refs: &'a [Spanned<String>],
-            risk: &'a Option<Box<RiskFields>>,
-            description: &'a Option<Spanned<String>>,
-            details: &'a Option<Spanned<String>>,
+            // The types the fields had when this layout was stored first.
+            risk: Option<Box<RiskFields>>,
+            description: Option<Spanned<String>>,
+            details: Option<Spanned<String>>,
             fields: &'a [(String, String)],
-            origin: &'a Option<Box<Origin>>,
+            origin: Option<Box<Origin>>,
         }
         let text = "@mitigates WebApp:Api against #xss with #csp:\ndescription: Strict CSP\nticket: SEC-12\n\n\
                     @threat SQLi (#sqli) [high] cwe:CWE-89 owasp:A03 risk:L2xI3 -- \"q\"\n\
@@ -2146,7 +2158,7 @@ mod tests {
         assert!(p.errors.is_empty(), "{p:?}");
         assert_eq!(p.annotations[0].fields(), [("ticket".to_string(), "SEC-12".to_string())]);
         assert_eq!(p.annotations[1].external_refs().len(), 2);
-        assert!(p.annotations[1].risk.is_some());
+        assert!(p.annotations[1].risk().is_some());
         for a in &p.annotations {
             let stored = Stored {
                 verb: a.verb,
@@ -2156,11 +2168,11 @@ mod tests {
                 body: &a.body,
                 severity: &a.severity,
                 external_refs: a.external_refs(),
-                risk: &a.risk,
-                description: &a.description,
-                details: &a.details,
+                risk: a.risk().cloned().map(Box::new),
+                description: a.description.clone().map(|d| d.map(String::from)),
+                details: a.details.clone().map(|d| d.map(String::from)),
                 fields: a.fields(),
-                origin: &a.origin,
+                origin: a.origin().cloned().map(Box::new),
             };
             let bytes = postcard::to_allocvec(a).unwrap();
             assert_eq!(bytes, postcard::to_allocvec(&stored).unwrap(), "{a:?}");
@@ -2174,7 +2186,7 @@ mod tests {
         let p = parse(text);
         assert!(p.errors.is_empty(), "{p:?}");
         let a = &p.annotations[0];
-        assert_eq!(a.description.as_ref().unwrap().value, "Strict CSP on every page");
+        assert_eq!(&*a.description.as_ref().unwrap().value, "Strict CSP on every page");
         assert_eq!(a.fields(), vec![("ticket".to_string(), "SEC-12".to_string())]);
         assert!(matches!(&a.body, Body::Mitigates { control: Some(c), .. } if c.display() == "#csp"));
         assert_eq!(p.annotations.len(), 2);
@@ -2210,7 +2222,7 @@ mod tests {
         let parsed = parse(text);
         for a in &parsed.annotations {
             assert_eq!(a.range.slice(text), text, "every hop is the whole line");
-            assert_eq!(a.description.as_ref().unwrap().value, "checkout");
+            assert_eq!(&*a.description.as_ref().unwrap().value, "checkout");
         }
         // A later hop that is a `#ref` is no longer malformed; a missing hop is.
         assert_eq!(flows("@flows A -> B -> #c").len(), 2);
@@ -2298,7 +2310,7 @@ mod tests {
         };
         assert_eq!((name(outer), name(inner), id.value.as_str()), ("Internet", "gateway", "perimeter"));
         assert_eq!((outer.range.slice(text), inner.range.slice(text)), ("Internet", "#gateway"));
-        assert_eq!(a.description.as_ref().unwrap().value, "nothing outside is trusted");
+        assert_eq!(&*a.description.as_ref().unwrap().value, "nothing outside is trusted");
         // Every argument form: dotted paths, quoted names, a qualified tag; `From` in any case.
         for (line, want) in [
             ("@boundary from Ext.Partner to Shop.Orders", ("Ext.Partner", "Shop.Orders")),
@@ -2354,7 +2366,7 @@ mod tests {
         let refs: Vec<_> = a.external_refs().iter().map(|r| r.value.as_str()).collect();
         assert_eq!(refs, ["cwe:CWE-89"], "risk keys are not external refs");
         assert_eq!(a.severity.as_ref().unwrap().value, Severity::High);
-        let risk = a.risk.as_deref().unwrap();
+        let risk = a.risk().unwrap();
         let rating = risk.rating.as_ref().unwrap();
         assert_eq!((rating.value.likelihood, rating.value.impact, rating.value.score()), (4, 5, 20));
         assert_eq!(rating.range.slice(text), "risk:L4xI5");
@@ -2364,18 +2376,25 @@ mod tests {
         // Letters in any case; `@threat` and `@confirmed` take them too; other verbs have no
         // trailing refs, so there the token is part of the arguments.
         assert_eq!(
-            one("@threat SQLi (#sqli) [high] risk:l2Xi3").risk.unwrap().rating.unwrap().value.score(),
+            one("@threat SQLi (#sqli) [high] risk:l2Xi3")
+                .risk()
+                .unwrap()
+                .rating
+                .as_ref()
+                .unwrap()
+                .value
+                .score(),
             6
         );
         assert_eq!(
-            one("@confirmed #sqli on #api risk:L5xI5").risk.unwrap().rating.unwrap().value.score(),
+            one("@confirmed #sqli on #api risk:L5xI5").risk().unwrap().rating.as_ref().unwrap().value.score(),
             25
         );
-        assert!(one("@exposes #api to #sqli cwe:CWE-89").risk.is_none());
+        assert!(one("@exposes #api to #sqli cwe:CWE-89").risk().is_none());
         // ThreatSpec keeps trailing tokens in its `with` details; they are read here too.
         let a = one("@exposes App:Web to XSS with no output escaping risk:L4xI3");
-        assert_eq!(a.details.as_ref().unwrap().value, "no output escaping");
-        assert_eq!(a.risk.unwrap().rating.unwrap().value.score(), 12);
+        assert_eq!(&*a.details.as_ref().unwrap().value, "no output escaping");
+        assert_eq!(a.risk().unwrap().rating.as_ref().unwrap().value.score(), 12);
     }
 
     #[test]
@@ -2405,7 +2424,7 @@ mod tests {
         }
         let parsed = parse("@exposes #api to #sqli risk:L1xI1 risk:L2xI2");
         assert_eq!(
-            parsed.annotations[0].risk.as_ref().unwrap().rating.as_ref().unwrap().value.score(),
+            parsed.annotations[0].risk().unwrap().rating.as_ref().unwrap().value.score(),
             1,
             "the first is used"
         );

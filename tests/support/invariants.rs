@@ -83,10 +83,11 @@ pub fn check_annotation(text: &str, a: &Annotation) {
             }
         }
     }
-    for s in a.description.iter().chain(a.details.iter()).chain(a.external_refs().iter()) {
-        check_range(text, s.range, "metadata");
+    let texts = a.description.iter().chain(a.details.iter()).map(|s| s.range);
+    for range in texts.chain(a.external_refs().iter().map(|s| s.range)) {
+        check_range(text, range, "metadata");
     }
-    if let Some(risk) = a.risk.as_deref() {
+    if let Some(risk) = a.risk() {
         let tokens = [
             ("risk:", risk.rating.as_ref().map(|r| r.range)),
             ("owner:", risk.owner.as_ref().map(|o| o.range)),

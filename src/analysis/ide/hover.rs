@@ -297,7 +297,7 @@ fn entity_markdown(index: &ProjectIndex, analysis: &Analysis, entity: &EntityKey
             continue;
         };
         if let Some(desc) = &ann.description {
-            push_unique(&mut descriptions, desc.value.clone());
+            push_unique(&mut descriptions, desc.value.to_string());
         }
         for r in ann.external_refs() {
             push_unique(&mut external, r.value.clone());

@@ -143,10 +143,10 @@ impl<'a> Relation<'a> {
         Some((asset.entity()?, threat.entity()?))
     }
     pub fn description(&self) -> Option<&'a str> {
-        self.ann.description.as_ref().map(|d| d.value.as_str())
+        self.ann.description.as_ref().map(|d| &*d.value)
     }
     pub fn details(&self) -> Option<&'a str> {
-        self.ann.details.as_ref().map(|d| d.value.as_str())
+        self.ann.details.as_ref().map(|d| &*d.value)
     }
     pub fn refs(&self) -> impl Iterator<Item = &'a str> {
         self.ann.external_refs().iter().map(|r| r.value.as_str())

@@ -175,8 +175,7 @@ fn threat_entry(model: &Model, r: &Risk<'_>, controls_of: &BTreeMap<&EntityKey, 
         .filter(|c| !here.contains(c.as_str()))
         .map(|c| s(c))
         .collect();
-    let attack_vector =
-        ann.and_then(|a| a.description.as_ref().or(a.details.as_ref())).map(|d| d.value.as_str());
+    let attack_vector = ann.and_then(|a| a.description.as_ref().or(a.details.as_ref())).map(|d| &*d.value);
     let num = |n: Option<u8>| n.map_or(Yaml::Null, |n| Yaml::Integer(i64::from(n)));
     let line = facts.map_or(0, |f| f.text.line_of(r.range.start()) as u32 + 1);
     doc(&[
