@@ -1318,7 +1318,7 @@ mod tests {
         assert_eq!(shown(&a), shown(&facts));
         let mut shared = 0;
         for (x, y) in a.refs.iter().flatten().zip(b.refs.iter().flatten()) {
-            match (&x.lookup, &y.lookup) {
+            match (x.lookup(), y.lookup()) {
                 (Lookup::Name(n1), Lookup::Name(n2)) => {
                     assert_eq!(n1, n2, "{x:?}");
                     shared += 1;

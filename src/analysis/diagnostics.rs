@@ -261,7 +261,9 @@ fn dangling(index: &ProjectIndex, analysis: &Analysis, out: &mut Vec<Diagnostic>
     for (file, fact, id) in &analysis.dangling {
         // A qualified `#repo.id` dangles inside its repository: suggest for the id there.
         let (repo, id) = match index.split_tag(id) {
-            Some((repo, local)) if matches!(fact.lookup, Lookup::Tag(_)) => (Some(repo.name.as_str()), local),
+            Some((repo, local)) if matches!(fact.lookup(), Lookup::Tag(_)) => {
+                (Some(repo.name.as_str()), local)
+            }
             _ => (None, &**id),
         };
         let suggestion = suggester.suggest(fact.kind, id);
@@ -651,7 +653,7 @@ fn unplaced_boundary_sides(index: &ProjectIndex, analysis: &Analysis, out: &mut 
         let Some(Relation::Boundary { a, b, .. }) = analysis.relation(facts, i) else { continue };
         for (side, which) in [(a, "outer"), (b, "inner")] {
             let Some(entity) = side.entity() else { continue };
-            let placed = !matches!(side.fact.lookup, Lookup::Name(_))
+            let placed = !matches!(side.fact.lookup(), Lookup::Name(_))
                 || !index.definitions(entity).is_empty()
                 || endpoints.contains(entity);
             if placed {

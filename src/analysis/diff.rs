@@ -630,7 +630,7 @@ impl<'a> Facts<'a> {
                         if entry.at.is_none() {
                             entry.at = Some(At { file: path, range: fact.name_range });
                         }
-                        if entry.spelling.is_none() && matches!(fact.lookup, Lookup::Name(_)) {
+                        if entry.spelling.is_none() && matches!(fact.lookup(), Lookup::Name(_)) {
                             entry.spelling = Some(facts.slice(fact.name_range));
                         }
                     }

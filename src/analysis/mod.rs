@@ -565,8 +565,8 @@ impl ModelCounts {
                 let in_used = !fact.defines && !describes;
                 match r {
                     Resolved::Entity(e) if !in_used || e.key.starts_with('#') => self.name(e),
-                    Resolved::External(e) if in_used && !self.external.contains(e) => {
-                        self.external.insert(e.clone());
+                    Resolved::External(e) if in_used && !self.external.contains(&**e) => {
+                        self.external.insert((**e).clone());
                     }
                     _ => {}
                 }
@@ -687,18 +687,21 @@ fn visit_share(
     for (i, (refs, results)) in facts.refs.iter().zip(resolved).enumerate() {
         let ann = &facts.annotations()[i];
         for (fact, r) in refs.iter().zip(results) {
-            match r {
-                Resolved::Dangling(id) => dangling(fact, id),
-                Resolved::Entity(e) | Resolved::External(e) => {
-                    if !fact.defines && !matches!(ann.body, Body::Describe { .. }) {
-                        used(e);
-                    }
-                    if let Body::Define { kind: EntityKind::Threat, .. } = &ann.body
-                        && let Some(sev) = StatedSeverity::of(facts, ann)
-                    {
-                        severity(e, sev);
-                    }
+            let e = match r {
+                Resolved::Dangling(id) => {
+                    dangling(fact, id);
+                    continue;
                 }
+                Resolved::Entity(e) => e,
+                Resolved::External(e) => &**e,
+            };
+            if !fact.defines && !matches!(ann.body, Body::Describe { .. }) {
+                used(e);
+            }
+            if let Body::Define { kind: EntityKind::Threat, .. } = &ann.body
+                && let Some(sev) = StatedSeverity::of(facts, ann)
+            {
+                severity(e, sev);
             }
         }
     }

@@ -200,13 +200,7 @@ fn lookup(index: &ProjectIndex, kind: EntityKind, text: &str) -> Option<EntityKe
         Some(id) => Lookup::Id(id.into()),
         None => Lookup::name(normalize_name(text).into(), path_key(text).into()),
     };
-    let fact = RefFact {
-        kind,
-        range: TextRange::default(),
-        name_range: TextRange::default(),
-        lookup,
-        defines: false,
-    };
+    let fact = RefFact::new(kind, TextRange::default(), TextRange::default(), lookup, false);
     index.resolve(&fact).entity().cloned()
 }
 

@@ -699,7 +699,7 @@ impl Model {
                 let relation = Relation::resolved(ann, refs, r);
                 // Legacy boundaries: `@b:@c` references and `@alias`/`@describe boundary`.
                 for fact in refs {
-                    if let Lookup::Legacy(path) = &fact.lookup
+                    if let Lookup::Legacy(path) = fact.lookup()
                         && let Some(b) = path.split('.').next()
                     {
                         m.legacy.entry(b.to_string()).or_insert_with(|| b.to_string());

@@ -538,13 +538,8 @@ impl<'a> Completer<'a> {
         let index = self.index;
         let mut by_entity: BTreeMap<EntityKey, (String, bool)> = BTreeMap::new();
         for id in index.ids_of_kind(kind).into_iter().filter(|id| !id.is_empty()) {
-            let fact = RefFact {
-                kind,
-                range: TextRange::default(),
-                name_range: TextRange::default(),
-                lookup: Lookup::Id(id.into()),
-                defines: false,
-            };
+            let fact =
+                RefFact::new(kind, TextRange::default(), TextRange::default(), Lookup::Id(id.into()), false);
             let Resolved::Entity(entity) = index.resolve(&fact) else { continue };
             let explicit = !index.definitions_by_id(id).is_empty();
             match by_entity.get(&entity) {
@@ -861,7 +856,7 @@ fn gather(index: &ProjectIndex) -> CompletionIndex {
                     continue;
                 }
                 let written = facts.slice(fact.name_range);
-                let (key, segments): (String, Vec<String>) = match &fact.lookup {
+                let (key, segments): (String, Vec<String>) = match fact.lookup() {
                     Lookup::Name(n) => (
                         n.path.to_string(),
                         written

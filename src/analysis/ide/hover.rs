@@ -403,7 +403,7 @@ fn place(index: &ProjectIndex, file: &str, offset: usize) -> String {
 /// An argument as written: ids (`#id`, `@id`, `@b:@c`) as code, names escaped.
 fn written(facts: &FileFacts, fact: &RefFact) -> String {
     let text = facts.slice(fact.range);
-    let id_like = matches!(fact.lookup, Lookup::Id(_) | Lookup::Legacy(_))
+    let id_like = matches!(fact.lookup(), Lookup::Id(_) | Lookup::Legacy(_))
         && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '@' | '_' | '-' | '.' | ':'));
     if id_like { format!("`{text}`") } else { escape_markdown(text) }
 }

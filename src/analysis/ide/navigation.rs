@@ -161,7 +161,7 @@ pub(crate) fn display_name(index: &ProjectIndex, entity: &EntityKey) -> String {
     let target = Resolved::Entity(entity.clone());
     for facts in index.files() {
         for fact in facts.refs.iter().flatten() {
-            if matches!(fact.lookup, Lookup::Name(_)) && index.resolve(fact) == target {
+            if matches!(fact.lookup(), Lookup::Name(_)) && index.resolve(fact) == target {
                 return facts.slice(fact.name_range).to_string();
             }
         }

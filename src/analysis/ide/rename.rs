@@ -147,24 +147,24 @@ fn rename_id(
     let mut edits = Vec::new();
     for facts in index.files() {
         for fact in facts.refs.iter().flatten() {
-            let id = match &fact.lookup {
+            let id = match fact.lookup() {
                 Lookup::Id(id) | Lookup::InlineId(id) => id,
                 _ => continue,
             };
-            if **id == *new {
+            if *id == *new {
                 return Err(format!(
                     "`#{new}` is already used at {}; it would then name this entity",
                     index.place(facts.path.as_str(), fact.name_range.start())
                 ));
             }
-            if **id == *old && matches!(fact.lookup, Lookup::Id(_)) && index.resolve(fact) == target {
+            if *id == *old && matches!(fact.lookup(), Lookup::Id(_)) && index.resolve(fact) == target {
                 edits.push(edit(&facts.path, fact.name_range, new));
             }
         }
         // Qualified `#repo.id` tags naming the entity: only the part after the repository.
         for fact in facts.refs.iter().flatten() {
-            if let Lookup::Tag(tag) = &fact.lookup
-                && index.split_tag(tag).is_some_and(|(_, id)| id == old)
+            if let Lookup::Tag(tag) = fact.lookup()
+                && index.split_tag(&tag).is_some_and(|(_, id)| id == old)
                 && index.resolve(fact) == target
             {
                 let range = TextRange::new(fact.name_range.end() - old.len(), fact.name_range.end());
@@ -219,7 +219,7 @@ fn rename_name(
             for fact in refs {
                 let resolved = index.resolve(fact);
                 let same = resolved == target;
-                match &fact.lookup {
+                match fact.lookup() {
                     Lookup::Name(n)
                         if fact.kind == entity.kind && *n.norm == *new_norm && new_norm != norm && !same =>
                     {
@@ -234,7 +234,7 @@ fn rename_name(
                     {
                         edits.push(edit(&facts.path, fact.name_range, new));
                     }
-                    Lookup::Id(id) if same && name_keyed && index.definitions_by_id(id).is_empty() => {
+                    Lookup::Id(id) if same && name_keyed && index.definitions_by_id(&id).is_empty() => {
                         if new_slug.is_empty() {
                             return Err(format!(
                                 "`{new}` has no ThreatSpec implicit id for `#{id}` to become"
@@ -340,7 +340,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                 continue;
             }
             let written = facts.slice(fact.name_range);
-            match &fact.lookup {
+            match fact.lookup() {
                 Lookup::Name(name) if name.path == e.key => {
                     let end = prefix_end(written, n).ok_or("internal error: path shorter than its key")?;
                     let sep = written.chars().find(|c| matches!(c, '.' | ':')).or(typed_sep).unwrap_or('.');
@@ -367,7 +367,7 @@ fn rename_path(index: &ProjectIndex, entity: &EntityKey, new_name: &str) -> Resu
                     let range = TextRange::new(fact.name_range.start(), fact.name_range.start() + len);
                     edits.push(edit(&facts.path, range, &replacement));
                 }
-                Lookup::Id(id) if index.definitions_by_id(id).is_empty() => {
+                Lookup::Id(id) if index.definitions_by_id(&id).is_empty() => {
                     implicit.push((facts.path.clone(), fact.name_range, e.key));
                 }
                 _ => {}

@@ -129,7 +129,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
                 detail.push(format!("[{}]", sev.value.as_str()));
             }
             let detail = (!detail.is_empty()).then(|| detail.join(" "));
-            let key = match (&fact.lookup, kind) {
+            let key = match (fact.lookup(), kind) {
                 (crate::model::Lookup::Name(n), EntityKind::Asset) => Some(n.path.to_string()),
                 (crate::model::Lookup::Legacy(path), EntityKind::Asset) => Some(path.to_string()),
                 _ => None,
@@ -138,7 +138,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
         }
         Body::Alias { kind, target, name } => {
             let key = match (Relation::of_facts(facts, i), kind) {
-                (Some(Relation::Alias { target: fact, .. }), EntityKind::Asset) => match &fact.lookup {
+                (Some(Relation::Alias { target: fact, .. }), EntityKind::Asset) => match fact.lookup() {
                     crate::model::Lookup::Legacy(path) => Some(path.to_string()),
                     _ => None,
                 },
