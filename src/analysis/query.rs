@@ -544,7 +544,7 @@ impl Analysis {
                 let ann = &facts.annotations()[i];
                 (
                     self.hit(index, facts, i),
-                    facts.slice(ann.verb_range).to_string(),
+                    facts.slice(ann.verb_range()).to_string(),
                     canonical_spelling(ann.verb),
                     crate::syntax::canonical::to_gal(facts.text(), ann),
                 )

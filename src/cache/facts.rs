@@ -113,7 +113,7 @@ impl Out<'_> {
         self.byte(a.verb as u8);
         self.byte(a.dialect as u8);
         self.range(a.range);
-        self.range(a.verb_range);
+        self.range(a.verb_range());
         self.body(&a.body);
         self.option(a.severity.as_ref(), |o, s| {
             o.byte(s.value as u8);

@@ -441,14 +441,15 @@ pub enum Body {
 /// Encoded (the index cache) field by field in the order of `wire::Annotation`, the layout
 /// it had before the rare fields moved into one box (`Rare`): the stored format did not change.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
-#[serde(from = "wire::Annotation")]
+#[serde(try_from = "wire::Annotation")]
 pub struct Annotation {
     pub verb: Verb,
     pub dialect: Dialect,
+    /// The length of the verb as written, `@` included ([`Annotation::verb_range`]): it starts
+    /// where the annotation does, and a length fits where a range took 8 more bytes.
+    verb_len: u8,
     /// From the `@` to the end of the annotation, continuation lines included.
     pub range: TextRange,
-    /// The verb as written, `@` included.
-    pub verb_range: TextRange,
     pub body: Body,
     pub severity: Option<Spanned<Severity>>,
     /// `-- "text"` (escapes resolved, continuation lines joined with a space), or the
@@ -491,18 +492,27 @@ impl Rare {
 impl Annotation {
     /// An annotation of `verb` over `range` with a placeholder body and no metadata: what the
     /// parser fills in.
+    ///
+    /// `verb_range` starts where `range` does and is at most 255 bytes long (every verb's
+    /// spelling is much shorter): the parser's only call makes both from the same offset.
     pub fn new(verb: Verb, dialect: Dialect, range: TextRange, verb_range: TextRange) -> Annotation {
+        debug_assert!(verb_range.start() == range.start() && verb_range.len() <= 255, "{verb_range:?}");
         Annotation {
             verb,
             dialect,
+            verb_len: u8::try_from(verb_range.len()).unwrap_or(u8::MAX),
             range,
-            verb_range,
             body: Body::Comment { text: None },
             severity: None,
             description: None,
             details: None,
             rare: None,
         }
+    }
+
+    /// The verb as written, `@` included.
+    pub fn verb_range(&self) -> TextRange {
+        TextRange::new(self.range.start(), self.range.start() + usize::from(self.verb_len))
     }
 
     /// The risk fields, when any is written.
@@ -573,7 +583,7 @@ impl serde::Serialize for Annotation {
         s.serialize_field("verb", &self.verb)?;
         s.serialize_field("dialect", &self.dialect)?;
         s.serialize_field("range", &self.range)?;
-        s.serialize_field("verb_range", &self.verb_range)?;
+        s.serialize_field("verb_range", &self.verb_range())?;
         s.serialize_field("body", &self.body)?;
         s.serialize_field("severity", &self.severity)?;
         s.serialize_field("external_refs", self.external_refs())?;
@@ -606,21 +616,30 @@ mod wire {
         origin: Option<Origin>,
     }
 
-    impl From<Annotation> for super::Annotation {
-        fn from(a: Annotation) -> super::Annotation {
+    impl TryFrom<Annotation> for super::Annotation {
+        type Error = &'static str;
+
+        /// Fails on a verb range that the parser never makes (one that does not start the
+        /// annotation, or longer than a verb): a record that does not decode to what was
+        /// stored is refused, and the file is read again.
+        fn try_from(a: Annotation) -> Result<super::Annotation, &'static str> {
+            let verb_len = u8::try_from(a.verb_range.len())
+                .ok()
+                .filter(|_| a.verb_range.start() == a.range.start())
+                .ok_or("a verb range that does not start its annotation")?;
             let rare =
                 Rare { risk: a.risk, origin: a.origin, external_refs: a.external_refs, fields: a.fields };
-            super::Annotation {
+            Ok(super::Annotation {
                 verb: a.verb,
                 dialect: a.dialect,
+                verb_len,
                 range: a.range,
-                verb_range: a.verb_range,
                 body: a.body,
                 severity: a.severity,
                 description: a.description,
                 details: a.details,
                 rare: (!rare.is_empty()).then(|| Box::new(rare)),
-            }
+            })
         }
     }
 }
@@ -893,5 +912,24 @@ mod tests {
         let before = Before::Legacy { boundary: b, component: c };
         assert_eq!(postcard::to_allocvec(&legacy).unwrap(), postcard::to_allocvec(&before).unwrap());
         assert_eq!(serde_json::to_string(&legacy).unwrap(), serde_json::to_string(&before).unwrap());
+    }
+
+    /// The verb's range is kept as a length from the annotation's start: a stored record whose
+    /// verb range does not start the annotation (or is longer than a length can say) would
+    /// not decode to itself, so it does not decode.
+    #[test]
+    fn a_verb_range_that_does_not_start_its_annotation_does_not_decode() {
+        let range = |a: usize, b: usize| TextRange::new(a, b);
+        let ann = Annotation::new(Verb::Threat, Dialect::Gal, range(4, 30), range(4, 11));
+        assert_eq!(ann.verb_range(), range(4, 11));
+        let json = serde_json::to_value(&ann).unwrap();
+        let back: Annotation = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, ann);
+        assert_eq!(postcard::from_bytes::<Annotation>(&postcard::to_allocvec(&ann).unwrap()).unwrap(), ann);
+        for verb_range in [range(5, 11), range(4, 4 + 256)] {
+            let mut bad = json.clone();
+            bad["verb_range"] = serde_json::to_value(verb_range).unwrap();
+            assert!(serde_json::from_value::<Annotation>(bad).is_err(), "{verb_range:?}");
+        }
     }
 }

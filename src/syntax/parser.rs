@@ -2164,7 +2164,7 @@ mod tests {
                 verb: a.verb,
                 dialect: a.dialect,
                 range: a.range,
-                verb_range: a.verb_range,
+                verb_range: a.verb_range(),
                 body: &a.body,
                 severity: &a.severity,
                 external_refs: a.external_refs(),

@@ -67,7 +67,7 @@ pub fn check_range(text: &str, r: TextRange, what: &str) {
 
 pub fn check_annotation(text: &str, a: &Annotation) {
     check_range(text, a.range, "annotation");
-    check_range(text, a.verb_range, "verb");
+    check_range(text, a.verb_range(), "verb");
     for (_, r) in a.refs() {
         check_range(text, r.range, "ref");
         match &r.form {

@@ -78,7 +78,7 @@ pub fn semantic_tokens(index: &ProjectIndex, file: &str) -> Vec<SemanticToken> {
     };
     for (i, ann) in facts.annotations().iter().enumerate() {
         let start = tokens.len();
-        push(&mut tokens, ann.verb_range, TokenKind::Verb, 0);
+        push(&mut tokens, ann.verb_range(), TokenKind::Verb, 0);
         for ((kind, r), fact) in ann.refs().into_iter().zip(&facts.refs[i]) {
             let token_kind = match kind {
                 EntityKind::Asset => TokenKind::Asset,
@@ -137,9 +137,9 @@ pub fn semantic_tokens(index: &ProjectIndex, file: &str) -> Vec<SemanticToken> {
         let mut taken: Vec<TextRange> = tokens[start..].iter().map(|t| t.range).collect();
         taken.extend(occupied.iter().filter(|o| ann.range.touches(o.start())));
         taken.sort_by_key(|r| r.start);
-        let mut at = ann.verb_range.end();
+        let mut at = ann.verb_range().end();
         let mut gaps = Vec::new();
-        for r in taken.iter().filter(|r| r.start() >= ann.verb_range.end()) {
+        for r in taken.iter().filter(|r| r.start() >= ann.verb_range().end()) {
             if r.start() > at {
                 gaps.push(TextRange::new(at, r.start()));
             }

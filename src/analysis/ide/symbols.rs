@@ -151,7 +151,7 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
             let (a, b) = (collapse(facts.slice(a.range)), collapse(facts.slice(b.range)));
             let name = crate::analysis::boundary_sides(a, b, *directed);
             let detail = id.as_ref().map(|id| format!("#{}", id.value));
-            let selection = id.as_ref().map_or(ann.verb_range, |id| id.range);
+            let selection = id.as_ref().map_or(ann.verb_range(), |id| id.range);
             Some((symbol(name, detail, SymbolKind::Boundary, selection), None))
         }
         // One symbol per hop of a multi-hop `@flows A -> B -> C`, named by its own two ends.
@@ -159,13 +159,13 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
             let between = TextRange::new(from.range.end(), to.range.start().max(from.range.end()));
             let name = collapse(&format!(
                 "{} {} {} {}",
-                facts.slice(ann.verb_range),
+                facts.slice(ann.verb_range()),
                 facts.slice(from.range),
                 facts.slice(between),
                 facts.slice(to.range)
             ));
             let detail = Some(ann.dialect.as_str().to_string());
-            Some((symbol(clipped(name), detail, SymbolKind::Relation, ann.verb_range), None))
+            Some((symbol(clipped(name), detail, SymbolKind::Relation, ann.verb_range()), None))
         }
         Body::Comment { .. } | Body::Shield(_) => None,
         _ if ann.verb == crate::syntax::Verb::Source => None,
@@ -174,9 +174,9 @@ fn annotation_symbol(facts: &FileFacts, i: usize, ann: &Annotation) -> Option<(S
                 let line = facts.line_col(ann.range.start(), crate::text::ColumnUnit::Utf8).line as usize;
                 facts.line_index().line_range(line, facts.text()).end().min(ann.range.end())
             });
-            let name = collapse(&facts.text()[ann.verb_range.start()..end.max(ann.verb_range.end())]);
+            let name = collapse(&facts.text()[ann.verb_range().start()..end.max(ann.verb_range().end())]);
             let detail = Some(ann.dialect.as_str().to_string());
-            Some((symbol(clipped(name), detail, SymbolKind::Relation, ann.verb_range), None))
+            Some((symbol(clipped(name), detail, SymbolKind::Relation, ann.verb_range()), None))
         }
     }
 }
