@@ -529,12 +529,12 @@ impl Annotation {
     /// keys of [`crate::syntax::grammar::RISK_KEYS`] are not among them: they are read into
     /// [`Annotation::risk`]).
     pub fn external_refs(&self) -> &[Spanned<String>] {
-        self.rare.as_ref().map_or(&[], |e| &e.external_refs)
+        self.rare.as_ref().map_or(&[], |r| &r.external_refs)
     }
 
     /// Other keys of a ThreatSpec extended YAML block or `x-threatspec` map, in source order.
     pub fn fields(&self) -> &[(String, String)] {
-        self.rare.as_ref().map_or(&[], |e| &e.fields)
+        self.rare.as_ref().map_or(&[], |r| &r.fields)
     }
 
     /// Sets the risk fields (no box is made for `None`).
@@ -871,6 +871,16 @@ mod tests {
         Id(Spanned<String>),
         Name { name: Spanned<String>, id: Option<Box<Spanned<String>>>, alias: Option<Box<Spanned<String>>> },
         Legacy { boundary: Box<Spanned<String>>, component: Box<Spanned<String>> },
+    }
+
+    /// The sizes the 20,000-file benchmark's memory was measured with (benches/README.md,
+    /// thirty-third sitting): a field added inline grows every annotation, 200,000 of them
+    /// there. An upper bound, on 64-bit targets: a change that needs more says so here.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_annotation_stays_small() {
+        assert!(std::mem::size_of::<Annotation>() <= 232, "{}", std::mem::size_of::<Annotation>());
+        assert!(std::mem::size_of::<Ref>() <= 48, "{}", std::mem::size_of::<Ref>());
     }
 
     #[test]
